@@ -1,0 +1,29 @@
+"""Liveness and readiness."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.schemas.common import LiveOut, ReadyOut
+from mamba.services.health import readiness
+from mamba.web import PUBLIC, Ctx, json_response, route
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/health/live", "GET", permission=PUBLIC, summary="The process is up", tags=("ops",), response_model=LiveOut)
+def live(ctx: Ctx) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@route(
+    bp,
+    "/health/ready",
+    "GET",
+    permission=PUBLIC,
+    summary="DynamoDB, S3 and Step Functions answer (503 names the failing check)",
+    tags=("ops",),
+    response_model=ReadyOut,
+)
+def ready(ctx: Ctx) -> object:
+    ok, checks = readiness(bootstrap.health_probes())
+    return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

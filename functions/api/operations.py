@@ -1,0 +1,24 @@
+"""Operations: the live status of a tenant's workflows."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.schemas.common import OperationOut
+from mamba.services import operations
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/operations/{op_id}",
+    "GET",
+    permission="operations.read",
+    summary="Follow an operation: status, steps and error",
+    tags=("operations",),
+    response_model=OperationOut,
+)
+def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> dict[str, object]:
+    op = operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)
+    return op.to_public()

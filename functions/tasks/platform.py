@@ -1,0 +1,15 @@
+"""The platform self-check workflow's task: probe one backing service.
+
+Raises ``TransientError`` (retried by the ASL) when the service does not answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mamba import bootstrap
+from mamba.services.health import probe_one
+
+
+def check(event: dict[str, Any], context: Any = None) -> dict[str, str]:
+    return probe_one(bootstrap.health_probes(), str(event["check"]))

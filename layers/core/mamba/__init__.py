@@ -1,0 +1,1 @@
+"""Mamba Host Panel shared library (shipped in the dependency layer)."""

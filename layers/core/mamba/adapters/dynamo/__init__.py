@@ -1,0 +1,1 @@
+"""DynamoDB adapters (pynamodb). Keys are built only by the functions in ``keys``."""

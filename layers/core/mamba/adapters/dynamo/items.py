@@ -1,0 +1,121 @@
+"""pynamodb items of the main table (single-table design; see docs/data-model.md).
+
+Table names come from Settings through ``bind()``, which the composition root calls
+before first use, so importing this module needs no configuration.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from mamba.adapters.dynamo.tables import MAIN
+
+
+class Gsi1(GlobalSecondaryIndex["MainItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex["MainItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class MainItem(Model):
+    class Meta:
+        table_name = MAIN.default_name
+        region = "us-east-1"
+        host: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+
+
+class UserItem(MainItem):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    is_admin = BooleanAttribute(default=False)
+    email_verified = BooleanAttribute(default=False)
+    status = UnicodeAttribute(default="active")
+    created_at = UnicodeAttribute()
+
+
+class TenantItem(MainItem):
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UnicodeAttribute()
+
+
+class MembershipItem(MainItem):
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class StepAttribute(MapAttribute[str, object]):
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    started_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+
+
+class OperationItem(MainItem):
+    operation_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    target = UnicodeAttribute(null=True)
+    steps = ListAttribute(of=StepAttribute, default=list)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class LedgerItem(MainItem):
+    applied = ListAttribute(of=UnicodeAttribute, default=list)
+    updated_at = UnicodeAttribute(null=True)
+
+
+ITEM_CLASSES: tuple[type[MainItem], ...] = (MainItem, UserItem, TenantItem, MembershipItem, OperationItem, LedgerItem)
+
+
+def bind(table_name: str, region: str, host: str | None) -> None:
+    """Point every item class at the configured table. Called once by bootstrap."""
+    MainItem.Meta.table_name = table_name
+    MainItem.Meta.region = region
+    MainItem.Meta.host = host
+    for cls in ITEM_CLASSES:
+        cls._connection = None  # drop a connection made for another table (tests rebind)

@@ -1,0 +1,88 @@
+"""Composition root: builds the real adapters on first use, cached per container.
+
+Nothing here runs at import time; every builder is called by a door when it needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from mamba.config import Settings, get_settings
+from mamba.observability import register_secrets
+
+
+@functools.cache
+def settings() -> Settings:
+    loaded = get_settings()
+    register_secrets(loaded.secret_values())
+    return loaded
+
+
+@functools.cache
+def dynamo_tables() -> None:
+    """Point the pynamodb items at the configured table (pynamodb is imported only here)."""
+    s = settings()
+    from mamba.adapters.dynamo import items
+
+    items.bind(s.table_main, s.region, s.aws_endpoint_url)
+
+
+@functools.cache
+def boto_client(service: str) -> Any:
+    """One boto3 client per service and container (they are thread-safe)."""
+    import boto3
+    from botocore.config import Config
+
+    s = settings()
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
+    )
+
+
+@functools.cache
+def identity_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.identity import DynamoIdentityRepository
+
+    return DynamoIdentityRepository()
+
+
+@functools.cache
+def operation_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.operations import DynamoOperationRepository
+
+    return DynamoOperationRepository()
+
+
+@functools.cache
+def workflows() -> Any:
+    from mamba.adapters.sfn import SfnWorkflows
+
+    return SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn)
+
+
+@functools.cache
+def health_probes() -> Any:
+    from mamba.adapters.health import AwsHealthProbes
+
+    s = settings()
+    return AwsHealthProbes(
+        dynamodb=boto_client("dynamodb"),
+        s3=boto_client("s3"),
+        sfn=boto_client("stepfunctions"),
+        table=s.table_main,
+        bucket=s.backup_bucket,
+        state_machine_arn=s.state_machine_arn("check_platform"),
+    )
+
+
+def reset() -> None:
+    """Forget every cached adapter (tests that change the environment)."""
+    for builder in (settings, dynamo_tables, boto_client, identity_repository, operation_repository, workflows, health_probes):
+        builder.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Entities, value objects, policies: standard library only."""

@@ -1,0 +1,102 @@
+"""The one error family. Every error a service can raise derives from DomainError.
+
+Each subclass carries its HTTP status and stable error code, so the boundary
+translates errors with one table lookup (``mamba.web.error_response``) and never
+branches on message text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class ValidationError(DomainError):
+    status = 400
+    code = "VALIDATION_ERROR"
+
+
+class UnauthorizedError(DomainError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class PaymentRequiredError(DomainError):
+    status = 402
+    code = "PAYMENT_REQUIRED"
+
+
+class ForbiddenError(DomainError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class QuotaExceededError(DomainError):
+    status = 403
+    code = "QUOTA_EXCEEDED"
+
+
+class NotFoundError(DomainError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class MethodNotAllowedError(DomainError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
+class ConflictError(DomainError):
+    status = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLargeError(DomainError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaTypeError(DomainError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimitedError(DomainError):
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
+class BillingDisabledError(DomainError):
+    status = 503
+    code = "BILLING_DISABLED"
+
+
+class DependencyUnavailableError(DomainError):
+    """A backing service (DynamoDB, S3, Step Functions, a node) did not answer; retrying later may work."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+
+
+class TransientError(DomainError):
+    """Raised by workflow tasks for failures the state machine should retry."""
+
+    status = 503
+    code = "TRANSIENT"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the process must not start. The message names the variable."""

@@ -1,0 +1,1 @@
+"""pydantic request and response models: validation at the door and the OpenAPI document."""

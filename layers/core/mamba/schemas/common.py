@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["VALIDATION_ERROR"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+    request_id: str
+
+
+class LiveOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+class StepOut(BaseModel):
+    name: str
+    status: Literal["pending", "running", "succeeded", "failed", "skipped", "compensated"]
+    started_at: str | None = None
+    finished_at: str | None = None
+    detail: str | None = None
+
+
+class OperationError(BaseModel):
+    code: str
+    message: str
+
+
+class OperationOut(BaseModel):
+    id: str
+    type: str
+    status: Literal["pending", "running", "succeeded", "failed"]
+    target: str | None = None
+    steps: list[StepOut]
+    error: OperationError | None = None
+    created_at: str
+    updated_at: str

@@ -1,0 +1,18 @@
+"""Helpers shared by test suites (not fixtures)."""
+
+from __future__ import annotations
+
+import boto3
+
+from mamba.adapters.dynamo.tables import TABLES
+from mamba.config import get_settings
+
+
+def create_resources() -> None:
+    """Create the tables and bucket the settings name, from the one table source."""
+    settings = get_settings()
+    dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    names = {"MainTable": settings.table_main, "IdempotencyTable": settings.table_idempotency}
+    for table in TABLES:
+        dynamodb.create_table(**table.create_table_kwargs(names[table.logical_id]))
+    boto3.client("s3", region_name=settings.region).create_bucket(Bucket=settings.backup_bucket)
