@@ -1,0 +1,15 @@
+"""Step Functions task handlers. ``TASKS`` is the one list of task Lambdas: app.py registers
+them with Chalice, infra and the local stack derive ASL placeholders and functions from it.
+
+A placeholder is the function name in CamelCase plus ``Arn``: ``task_operations`` is
+``${TaskOperationsArn}`` in every ASL file.
+"""
+
+TASKS: dict[str, str] = {
+    "task_operations": "functions.tasks.operations:handler",
+    "task_platform_check": "functions.tasks.platform:check",
+}
+
+
+def placeholder(function_name: str) -> str:
+    return "".join(part.capitalize() for part in function_name.split("_")) + "Arn"

@@ -1,0 +1,62 @@
+"""ASL files and their placeholders: the same names for infra and the local stack.
+
+Every ``statemachines/<verb_noun>.asl.json`` is one workflow. ``${Name}`` placeholders are
+filled from ``placeholders_*``: a task Lambda's placeholder comes from
+``functions.tasks.placeholder`` (``task_operations`` → ``${TaskOperationsArn}``), and
+``${MainTableName}`` / ``${BackupBucketName}`` name the resources for SDK integrations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from functions.tasks import TASKS, placeholder
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMACHINES = ROOT / "statemachines"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def workflow_names() -> list[str]:
+    return sorted(p.name.removesuffix(".asl.json") for p in STATEMACHINES.glob("*.asl.json"))
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((STATEMACHINES / f"{name}.asl.json").read_text())
+    return data
+
+
+def placeholders_in(definition: dict[str, Any]) -> set[str]:
+    return set(_PLACEHOLDER.findall(json.dumps(definition)))
+
+
+def render(definition: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """Substitute every placeholder; an unknown one is an error, never left in place."""
+    text = json.dumps(definition)
+    missing = set(_PLACEHOLDER.findall(text)) - set(values)
+    if missing:
+        raise KeyError(f"no value for placeholders {sorted(missing)}")
+    rendered: dict[str, Any] = json.loads(_PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    return rendered
+
+
+def placeholders_local(region: str, account: str, table: str, bucket: str) -> dict[str, str]:
+    values = {
+        placeholder(fn): f"arn:aws:lambda:{region}:{account}:function:{fn}" for fn in TASKS
+    }
+    values["MainTableName"] = table
+    values["BackupBucketName"] = bucket
+    return values
+
+
+def placeholders_cfn(function_logical_ids: dict[str, str]) -> dict[str, Any]:
+    """``DefinitionSubstitutions`` for the template: GetAtt of each task function."""
+    values: dict[str, Any] = {
+        placeholder(fn): {"Fn::GetAtt": [function_logical_ids[fn], "Arn"]} for fn in TASKS
+    }
+    values["MainTableName"] = {"Ref": "MainTable"}
+    values["BackupBucketName"] = {"Ref": "BackupBucket"}
+    return values
