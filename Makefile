@@ -1,0 +1,56 @@
+# The README's two commands are `make run` and `make test`; each installs what is missing.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+SWAGGER := layers/core/mamba/static/swagger/swagger-ui-bundle.js
+export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
+
+.PHONY: run test lint bench package deps assets clean lock
+
+deps: $(STAMP) $(NODE_STAMP) $(SWAGGER)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip sync -q --python $(PY) requirements-dev.lock
+	$(BIN)/uv pip install -q --python $(PY) --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-* && touch $@
+
+$(SWAGGER): $(NODE_STAMP)
+	@mkdir -p $(dir $@)
+	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js $(dir $@)
+
+assets: $(SWAGGER)
+
+lock:
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.12 -o requirements-dev.lock
+	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.12 -o requirements.lock
+
+run: deps
+	$(PY) -m local.launcher
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(PY) -m infra.validate
+
+test: lint
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-report=xml -q
+
+bench: deps
+	$(PY) -m bench.run
+
+package: deps
+	$(PY) -m infra.build
+
+clean:
+	rm -rf build .local .coverage coverage.xml
