@@ -1,0 +1,67 @@
+"""The API process of the local stack: ``chalice local`` with the deployed 404 behaviour.
+
+``python -m local.serve --host H --port P`` installs ``local.gateway`` (an unknown route
+answers 404 NOT_FOUND, as API Gateway does once infra configures it) and then runs
+Chalice's own CLI in this process:
+``chalice local --no-autoreload --stage local --host H --port P``.
+
+The launcher starts it in its own process group with the stack's environment. Should the
+launcher die without stopping it (SIGKILL), a watchdog notices the new parent and exits,
+so no server is left holding the port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local import gateway
+
+ROOT = Path(__file__).resolve().parent.parent
+WATCHDOG_SECONDS = 1.0
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        threading.Event().wait(WATCHDOG_SECONDS)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def chalice_argv(host: str, port: int, project_dir: Path = ROOT) -> list[str]:
+    return [
+        "chalice",
+        "--project-dir",
+        str(project_dir),
+        "local",
+        "--no-autoreload",
+        "--stage",
+        "local",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args(argv)
+
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True).start()
+    gateway.install()
+    from chalice.cli import main as chalice_main
+
+    sys.argv = chalice_argv(args.host, args.port)
+    return int(chalice_main() or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
