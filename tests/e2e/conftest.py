@@ -1,0 +1,115 @@
+"""The running local stack, started once per test session (``python -m local.launcher``).
+
+The launcher runs with free ports and a temporary ``MAMBA_LOCAL_DIR``, without the test
+session's JWT_SECRET, so it generates its own secrets file as ``make run`` does. Tests
+marked ``stops_stack`` interrupt it and therefore run last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 90.0
+STOP_TIMEOUT_SECONDS = 20.0
+
+# Variables of the unit-test session that must not leak into the stack's environment.
+_TEST_ONLY = ("MAMBA_ENV", "JWT_SECRET", "MAMBA_LOCAL_SECRETS_FILE", "AWS_ENDPOINT_URL", "MOTO_PORT")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "stops_stack: interrupts the session's local stack (runs last)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Stable sort: everything else keeps its order, the stack-stopping tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("stops_stack") is not None)
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    api: str
+    aws: str
+    api_port: int
+    aws_port: int
+    local_dir: Path
+    log: Path
+    info: dict[str, Any]
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    folder = tmp_path_factory.mktemp("local-stack")
+    api_port, aws_port = free_port(), free_port()
+    while aws_port == api_port:
+        aws_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY}
+    env.update(
+        {
+            "PORT": str(api_port),
+            "LOCAL_AWS_PORT": str(aws_port),
+            "MAMBA_LOCAL_DIR": str(folder),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    log = folder / "launcher.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.launcher"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    api = f"http://127.0.0.1:{api_port}"
+    running = Stack(process, api, f"http://127.0.0.1:{aws_port}", api_port, aws_port, folder, log, {})
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        stack_file = folder / "stack.json"
+        while not stack_file.exists():
+            if process.poll() is not None:
+                pytest.fail(f"the launcher exited with {process.returncode}:\n{running.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the stack was not ready in {START_TIMEOUT_SECONDS:.0f} s:\n{running.log_tail()}")
+            time.sleep(0.2)
+        running.info = json.loads(stack_file.read_text())
+        yield running
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
