@@ -19,10 +19,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from mamba.domain.errors import ConfigError
 
@@ -30,16 +32,13 @@ Env = Literal["local", "test", "deployed"]
 
 MIN_SECRET_BYTES = 32
 
-# Values that ship in examples and tutorials. A secret containing one of them is a
-# placeholder someone forgot to replace, however long it has been padded.
+# Values that ship in examples and tutorials, compared after lower-casing and dropping
+# everything but letters and digits, so "Your-Secret-Key", "your_secret_key" and
+# "CHANGE ME" all match. A secret containing one is a placeholder someone forgot to
+# replace, however long it has been padded.
 KNOWN_DEFAULTS = (
-    "your-secret-key",
     "yoursecretkey",
-    "your_secret_key",
     "changeme",
-    "change-me",
-    "change_me",
-    "replace-me",
     "replaceme",
     "secretkey",
     "supersecret",
@@ -57,22 +56,30 @@ KNOWN_DEFAULTS = (
 SECRET_NAMES = ("JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
 class Settings(BaseModel):
+    """Every setting with its type. Fields declared ``repr=False`` are secrets: they never
+    appear in ``repr``, ``describe()`` or the logs."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     env: Env = "deployed"
-    stage: str = "dev"
-    region: str = "us-east-1"
+    stage: str = Field(default="dev", min_length=1)
+    region: str = Field(default="us-east-1", min_length=1)
     aws_endpoint_url: str | None = None
-    public_url: str = "http://127.0.0.1:8000"
-    log_level: str = "INFO"
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://")
+    log_level: LogLevel = "INFO"
     tracing_enabled: bool = False
 
-    table_main: str = "mamba-main"
-    table_idempotency: str = "mamba-idempotency"
-    backup_bucket: str = "mamba-backups"
-    state_machine_prefix: str = "arn:aws:states:us-east-1:123456789012:stateMachine:mamba-"
-    mail_from: str = "no-reply@mamba.local"
+    table_main: str = Field(default="mamba-main", min_length=3)
+    table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
+    backup_bucket: str = Field(default="mamba-backups", min_length=3)
+    state_machine_prefix: str = Field(
+        default="arn:aws:states:us-east-1:123456789012:stateMachine:mamba-", pattern=r"^arn:aws[\w-]*:states:"
+    )
+    mail_from: str = Field(default="no-reply@mamba.local", pattern=r"^[^@\s]+@[^@\s]+$")
 
     billing_enabled: bool = False
 
@@ -89,14 +96,34 @@ class Settings(BaseModel):
         return tuple(v for v in values if v)
 
 
+SECRET_FIELDS = frozenset(name for name, info in Settings.model_fields.items() if not info.repr)
+
+# The environment variable behind each plain field (secrets are handled by load_settings).
+VARIABLES: dict[str, str] = {
+    "env": "MAMBA_ENV",
+    "stage": "MAMBA_STAGE",
+    "region": "AWS_REGION",
+    "aws_endpoint_url": "AWS_ENDPOINT_URL",
+    "public_url": "MAMBA_PUBLIC_URL",
+    "log_level": "LOG_LEVEL",
+    "tracing_enabled": "MAMBA_TRACING",
+    "table_main": "TABLE_MAIN",
+    "table_idempotency": "TABLE_IDEMPOTENCY",
+    "backup_bucket": "BACKUP_BUCKET",
+    "state_machine_prefix": "STATE_MACHINE_PREFIX",
+    "mail_from": "MAIL_FROM",
+    "billing_enabled": "BILLING_ENABLED",
+}
+
+
 def check_secret(name: str, value: str | None) -> str:
     """Return ``value`` if it is usable as a secret, else raise ConfigError naming ``name``."""
     if value is None or not value.strip():
         raise ConfigError(f"{name} is required but not set")
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"{name} is too short: at least {MIN_SECRET_BYTES} bytes are required")
-    lowered = value.lower()
-    if any(default in lowered for default in KNOWN_DEFAULTS):
+    normalized = re.sub(r"[^a-z0-9]", "", value.lower())
+    if any(default in normalized for default in KNOWN_DEFAULTS):
         raise ConfigError(f"{name} is a known default value; generate a random secret")
     if len(set(value)) < 8:
         raise ConfigError(f"{name} has too little variety to be a secret; generate a random one")
@@ -121,19 +148,34 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
 
 def _deployed_secrets(environ: dict[str, str]) -> dict[str, str]:
-    """Fetch secrets through Powertools parameters (imported only in deployed mode)."""
+    """Fetch secrets through Powertools parameters (imported only in deployed mode).
+
+    Settings are parsed once per process, so Powertools' cache would only serve stale values
+    to a second parse (tests); every read is forced. When both sources are set, a value in
+    the Secrets Manager document wins over the SSM parameter of the same name.
+    """
     secrets_id = environ.get("MAMBA_SECRETS_ID")
     ssm_path = environ.get("MAMBA_SSM_PATH")
     if not secrets_id and not ssm_path:
-        raise ConfigError("MAMBA_SECRETS_ID (or MAMBA_SSM_PATH) is required in deployed mode")
+        raise ConfigError(
+            "JWT_SECRET is required but no secret source is configured: "
+            "set MAMBA_SECRETS_ID (a Secrets Manager JSON secret) or MAMBA_SSM_PATH in deployed mode"
+        )
     from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
     found: dict[str, str] = {}
     if ssm_path:
-        by_path = parameters.get_parameters(ssm_path, decrypt=True, max_age=300)
+        try:
+            by_path = parameters.get_parameters(ssm_path, decrypt=True, force_fetch=True)
+        except GetParameterError as exc:
+            raise ConfigError(f"MAMBA_SSM_PATH: the parameters under {ssm_path!r} could not be read") from exc
         found.update({k.rsplit("/", 1)[-1]: str(v) for k, v in by_path.items()})
     if secrets_id:
-        document = parameters.get_secret(secrets_id, transform="json", max_age=300)
+        try:
+            document = parameters.get_secret(secrets_id, transform="json", force_fetch=True)
+        except (GetParameterError, TransformParameterError) as exc:
+            raise ConfigError(f"MAMBA_SECRETS_ID: the secret {secrets_id!r} could not be read as JSON") from exc
         if not isinstance(document, dict):
             raise ConfigError("MAMBA_SECRETS_ID must name a secret holding a JSON object")
         found.update({k: str(v) for k, v in document.items()})
@@ -161,33 +203,34 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_key = check_secret("STRIPE_SECRET_KEY", stripe_key)
         raw = secrets.get("STRIPE_WEBHOOK_SECRET", "")
         # Several comma-separated secrets are accepted so an endpoint secret can be rolled.
-        webhook_secrets = tuple(
-            check_secret("STRIPE_WEBHOOK_SECRET", part.strip()) for part in (raw.split(",") if raw else [None])
-        )
+        parts = [part.strip() for part in raw.split(",")] if raw.strip() else [""]
+        webhook_secrets = tuple(check_secret("STRIPE_WEBHOOK_SECRET", part) for part in parts)
 
+    plain: dict[str, object] = {
+        field: env_map[variable] for field, variable in VARIABLES.items() if env_map.get(variable)
+    }
+    plain.update(
+        env=mode,
+        region=env_map.get("AWS_REGION") or env_map.get("AWS_DEFAULT_REGION") or "us-east-1",
+        tracing_enabled=_truthy(env_map.get("MAMBA_TRACING")),
+        billing_enabled=billing,
+    )
+    if "public_url" in plain:
+        plain["public_url"] = str(plain["public_url"]).rstrip("/")
+    if "log_level" in plain:
+        plain["log_level"] = str(plain["log_level"]).upper()
     try:
         return Settings(
-            env=mode,  # type: ignore[arg-type]
-            stage=env_map.get("MAMBA_STAGE", "dev"),
-            region=env_map.get("AWS_REGION") or env_map.get("AWS_DEFAULT_REGION") or "us-east-1",
-            aws_endpoint_url=env_map.get("AWS_ENDPOINT_URL") or None,
-            public_url=env_map.get("MAMBA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-            log_level=env_map.get("LOG_LEVEL", "INFO"),
-            tracing_enabled=_truthy(env_map.get("MAMBA_TRACING")),
-            table_main=env_map.get("TABLE_MAIN", "mamba-main"),
-            table_idempotency=env_map.get("TABLE_IDEMPOTENCY", "mamba-idempotency"),
-            backup_bucket=env_map.get("BACKUP_BUCKET", "mamba-backups"),
-            state_machine_prefix=env_map.get(
-                "STATE_MACHINE_PREFIX", "arn:aws:states:us-east-1:123456789012:stateMachine:mamba-"
-            ),
-            mail_from=env_map.get("MAIL_FROM", "no-reply@mamba.local"),
-            billing_enabled=billing,
+            **plain,  # type: ignore[arg-type]
             jwt_secret=jwt_secret,
             stripe_secret_key=stripe_key,
             stripe_webhook_secrets=webhook_secrets,
         )
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise ConfigError(f"invalid configuration: {exc}") from exc
+    except PydanticValidationError as exc:
+        # Name the variable, never echo the input (it could be a secret pasted in the wrong place).
+        first = exc.errors(include_url=False, include_input=False)[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        raise ConfigError(f"{VARIABLES.get(field, field.upper())} is invalid: {first['msg']}") from exc
 
 
 @functools.cache
@@ -196,9 +239,10 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def describe(settings: Settings) -> str:
-    """A printable summary with every secret masked."""
-    data = settings.model_dump(exclude={"jwt_secret", "stripe_secret_key", "stripe_webhook_secrets"})
+def describe(settings: Settings | None = None) -> str:
+    """A printable summary (of the process-wide Settings by default) that never contains a secret."""
+    settings = settings or get_settings()
+    data = settings.model_dump(exclude=set(SECRET_FIELDS))
     data["secrets"] = {
         "JWT_SECRET": "set",
         "STRIPE_SECRET_KEY": "set" if settings.stripe_secret_key else "unset",

@@ -2,6 +2,9 @@
 
 The assets are copied from ``node_modules/swagger-ui-dist`` into ``mamba/static/swagger``
 by ``make assets`` (and by the packaging build), so the page never touches a CDN.
+
+The page's URLs are relative, so it also works behind an API Gateway stage prefix
+(``/api/docs`` loads ``/api/docs/assets/...`` and ``/api/openapi.json``).
 """
 
 from __future__ import annotations
@@ -21,14 +24,15 @@ PAGE = """<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>Mamba Host Panel API</title>
-  <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+  <link rel="stylesheet" href="docs/assets/swagger-ui.css">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="/docs/assets/swagger-ui-bundle.js"></script>
-  <script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="docs/assets/swagger-ui-bundle.js"></script>
+  <script src="docs/assets/swagger-ui-standalone-preset.js"></script>
   <script>
-    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui",
+    // validatorUrl: null, or Swagger UI sends the document to validator.swagger.io.
+    window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", validatorUrl: null,
       presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout"});
   </script>
 </body>
@@ -40,11 +44,20 @@ def page() -> str:
     return PAGE
 
 
-@functools.cache
 def asset(name: str) -> tuple[str, str] | None:
-    """The text of a known asset and its content type; None for anything else (no path games)."""
+    """The text of a known asset and its content type; None for any other name.
+
+    Only the three names in ``ASSETS`` are ever joined to a path, so ``../`` and friends
+    cannot escape, and only they are cached (an unbounded cache keyed by what a client sends
+    would be a memory leak).
+    """
     if name not in ASSETS:
         return None
+    return _read(name)
+
+
+@functools.cache
+def _read(name: str) -> tuple[str, str] | None:
     path = STATIC / name
     if not path.is_file():
         return None

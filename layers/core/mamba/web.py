@@ -3,51 +3,87 @@ one error shape and request ids.
 
 Every panel route is declared with ``route(...)``, which records a ``RouteSpec`` in
 ``REGISTRY`` (the source of the OpenAPI document and of the route-walking security
-test) and wraps the view so that:
+test) and wraps the view so that, in this order:
 
+* a billing route answers 503 ``BILLING_DISABLED`` while billing is off;
 * the route's single permission is enforced (or the route is explicitly public);
 * the JSON body is parsed from the raw bytes and validated by the route's pydantic model;
-* any ``DomainError`` becomes ``{"error": {code, message, details}, "request_id"}``.
+* any ``DomainError`` becomes ``{"error": {code, message, details}, "request_id"}`` with the
+  status its class carries, and any other exception becomes 500 ``INTERNAL`` (logged with
+  its traceback, never returned).
 
-``http_middleware`` (registered on the app) gives every response, including Chalice's
-own 405/415 answers and unexpected exceptions, the same shape and an ``X-Request-Id``.
+``http_middleware`` (registered on the app) gives every response an ``X-Request-Id`` and
+the log context of its request, and gives the answers Chalice makes itself (405, 415,
+its own 500, including debug-mode traceback text) the same error shape.
 """
 
 from __future__ import annotations
 
-import contextvars
+import contextlib
 import json
 import re
+import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalice import Response
+from chalice.app import ChaliceViewError, Response
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from mamba import observability
 from mamba.domain.errors import (
+    BillingDisabledError,
+    ConflictError,
     DomainError,
     ForbiddenError,
     MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
     RateLimitedError,
+    UnauthorizedError,
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from mamba.observability import logger
+from mamba.observability import current_request_id, logger
 
 if TYPE_CHECKING:
-    from chalice import Blueprint, Chalice
-    from chalice.app import Request
+    from chalice.app import Blueprint, Chalice, Request
 
     from mamba.auth.context import Principal, TenantContext
 
+__all__ = [
+    "PUBLIC",
+    "REGISTRY",
+    "REQUEST_ID_HEADER",
+    "Ctx",
+    "InternalError",
+    "RouteSpec",
+    "current_request_id",
+    "error_body",
+    "error_response",
+    "http_middleware",
+    "json_response",
+    "parse_body",
+    "registry_scope",
+    "route",
+]
+
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 PUBLIC = "public"
+
+
+class InternalError(DomainError):
+    """Anything unexpected. The body says only this; the log has the traceback."""
+
+    status = 500
+    code = "INTERNAL"
+
+    def __init__(self) -> None:
+        super().__init__("An internal error occurred.")
 
 
 @dataclass(frozen=True)
@@ -62,7 +98,7 @@ class RouteSpec:
     status: int = 200
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
-    extra_responses: dict[int, str] = field(default_factory=dict)
+    billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
 
     @property
     def is_public(self) -> bool:
@@ -72,8 +108,23 @@ class RouteSpec:
     def tenant_scoped(self) -> bool:
         return "{tenant_id}" in self.path
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
 
 REGISTRY: list[RouteSpec] = []
+
+
+@contextlib.contextmanager
+def registry_scope() -> Iterator[list[RouteSpec]]:
+    """Routes declared inside the block are forgotten when it ends (tests that build
+    throwaway apps use this, so the product's REGISTRY never sees their routes)."""
+    saved = list(REGISTRY)
+    try:
+        yield REGISTRY
+    finally:
+        REGISTRY[:] = saved
 
 
 @dataclass
@@ -102,10 +153,6 @@ class Ctx:
         return str(identity.get("sourceIp") or "")
 
 
-def current_request_id() -> str:
-    return _request_id.get() or ""
-
-
 def error_body(error: DomainError, request_id: str) -> dict[str, Any]:
     return {
         "error": {"code": error.code, "message": error.message, "details": error.details},
@@ -113,16 +160,20 @@ def error_body(error: DomainError, request_id: str) -> dict[str, Any]:
     }
 
 
-def error_response(error: DomainError) -> Response:
+Headers = dict[str, str | list[str]]
+
+
+def error_response(error: DomainError, headers: Headers | None = None) -> Response:
+    """The one translation of an error into HTTP: status and code come from the error's class."""
     request_id = current_request_id()
-    headers = {REQUEST_ID_HEADER: request_id, "Content-Type": "application/json"}
+    all_headers: Headers = {**(headers or {}), REQUEST_ID_HEADER: request_id, "Content-Type": "application/json"}
     if isinstance(error, RateLimitedError):
-        headers["Retry-After"] = str(error.retry_after)
-    return Response(body=error_body(error, request_id), status_code=error.status, headers=headers)
+        all_headers["Retry-After"] = str(error.retry_after)
+    return Response(body=error_body(error, request_id), status_code=error.status, headers=all_headers)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
+def json_response(body: Any, status: int = 200, headers: Headers | None = None) -> Response:
+    all_headers: Headers = {"Content-Type": "application/json", **(headers or {})}
     return Response(body=_jsonable(body), status_code=status, headers=all_headers)
 
 
@@ -137,14 +188,21 @@ def _jsonable(value: Any) -> Any:
 
 
 def validation_details(exc: PydanticValidationError) -> dict[str, Any]:
-    fields = []
-    for err in exc.errors(include_url=False, include_input=False):
-        fields.append({"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"], "type": err["type"]})
-    return {"fields": fields}
+    """The failing fields, without the submitted values (they may be passwords)."""
+    return {
+        "fields": [
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+    }
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    """Parse the raw body as JSON and validate it; 400 VALIDATION_ERROR on any failure."""
+    """Parse the raw body as JSON and validate it; 400 VALIDATION_ERROR on any failure.
+
+    The raw bytes are parsed here rather than through ``request.json_body`` so that a
+    malformed body is a 400 in our shape, not Chalice's BadRequestError.
+    """
     raw = request.raw_body or b""
     if not raw.strip():
         payload: Any = {}
@@ -152,15 +210,27 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         try:
             payload = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            where = {"line": exc.lineno, "column": exc.colno} if isinstance(exc, json.JSONDecodeError) else {}
             raise ValidationError(
-                "The request body is not valid JSON.", {"fields": [{"field": "body", "message": str(exc)}]}
+                "The request body is not valid JSON.",
+                {"fields": [{"field": "body", "message": "not valid JSON", "type": "json_invalid", **where}]},
             ) from exc
     if not isinstance(payload, dict):
-        raise ValidationError("The request body must be a JSON object.", {"fields": [{"field": "body"}]})
+        raise ValidationError(
+            "The request body must be a JSON object.",
+            {"fields": [{"field": "body", "message": "must be a JSON object", "type": "object_type"}]},
+        )
     try:
         return model.model_validate(payload)
     except PydanticValidationError as exc:
         raise ValidationError("The request body failed validation.", validation_details(exc)) from exc
+
+
+def _check_billing_enabled() -> None:
+    from mamba import bootstrap
+
+    if not bootstrap.settings().billing_enabled:
+        raise BillingDisabledError("Billing is not enabled on this panel.")
 
 
 def route(
@@ -176,8 +246,15 @@ def route(
     status: int = 200,
     query: tuple[str, ...] = (),
     content_type: str = "application/json",
+    billing: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route with exactly one permission (or ``PUBLIC``) and register it."""
+    """Declare a route with exactly one permission (or ``PUBLIC``) and register it.
+
+    ``billing=True`` marks a billing route: while ``BILLING_ENABLED`` is off it answers 503
+    ``BILLING_DISABLED`` before authentication or parsing. Raises ValueError for a missing
+    or unknown permission, or a (method, path) that is already registered.
+    """
+    method = method.upper()
     if not permission:
         raise ValueError(f"{method} {path} declares no permission")
     if permission != PUBLIC:
@@ -196,13 +273,20 @@ def route(
         status=status,
         query=query,
         content_type=content_type,
+        billing=billing,
     )
+    if any(existing.key == spec.key for existing in REGISTRY):
+        raise ValueError(f"{method} {path} is declared twice (a throwaway test app should use registry_scope())")
     REGISTRY.append(spec)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**path_params: str) -> Response:
             request = bp.current_request
             try:
+                if request is None:  # Chalice sets it before calling a view
+                    raise RuntimeError(f"no current request for {spec.method} {spec.path}")
+                if spec.billing:
+                    _check_billing_enabled()
                 principal = None
                 if not spec.is_public:
                     from mamba.auth.guard import authorize
@@ -214,6 +298,11 @@ def route(
                 result = view(ctx, **path_params)
             except DomainError as exc:
                 return error_response(exc)
+            except ChaliceViewError:
+                raise  # Chalice answers these itself; http_middleware reshapes them
+            except Exception:  # noqa: BLE001 - the boundary: logged with its traceback, answered as INTERNAL
+                logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+                return error_response(InternalError())
             if isinstance(result, Response):
                 return result
             return json_response(result, status=spec.status)
@@ -226,21 +315,52 @@ def route(
     return decorate
 
 
-# Chalice answers some requests itself (wrong method, wrong content type); give those the
-# same shape as ours. A body shaped {"Code", "Message"} is Chalice's.
+# Chalice answers some requests itself, with a body shaped {"Code", "Message"}: a wrong
+# method, a wrong content type, a ChaliceViewError raised by a view. Each gets our shape.
 _CHALICE_CODES: dict[str, type[DomainError]] = {
     "MethodNotAllowedError": MethodNotAllowedError,
     "UnsupportedMediaType": UnsupportedMediaTypeError,
     "BadRequestError": ValidationError,
     "BadRequest": ValidationError,
+    "UnauthorizedError": UnauthorizedError,
+    "ForbiddenError": ForbiddenError,
+    "NotFoundError": NotFoundError,
+    "ConflictError": ConflictError,
+    "EntityTooLargeError": PayloadTooLargeError,
 }
 
 
+def _is_chalice_error(body: Any) -> bool:
+    return isinstance(body, dict) and set(body) == {"Code", "Message"}
+
+
+def _reshape(response: Response) -> Response:
+    """Give an answer Chalice made itself our error shape; leave ours alone.
+
+    A 5xx whose body is not a JSON object of ours (Chalice's own 500, or the traceback text
+    Chalice returns in debug mode) becomes INTERNAL, so no exception text reaches a client.
+    A deliberate 5xx with a JSON body (``/health/ready``'s 503) is kept.
+    """
+    body = response.body
+    if response.status_code >= 500 and (_is_chalice_error(body) or not isinstance(body, dict)):
+        logger.error("internal error answered by the framework", extra={"status": response.status_code})
+        error: DomainError = InternalError()
+    elif _is_chalice_error(body):
+        error = _CHALICE_CODES.get(str(body["Code"]), DomainError)(str(body["Message"]))
+    else:
+        return response
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+    reshaped = error_response(error, headers)
+    reshaped.status_code = response.status_code
+    return reshaped
+
+
 def _incoming_request_id(request: Request | None) -> str:
+    """The caller's X-Request-Id when it is safe to echo, else API Gateway's id, else a new one."""
     if request is not None:
-        given = request.headers.get(REQUEST_ID_HEADER.lower()) or request.headers.get(REQUEST_ID_HEADER)
+        given = request.headers.get(REQUEST_ID_HEADER)
         if given and _SAFE_REQUEST_ID.match(given):
-            return given
+            return str(given)
         context_id = (request.context or {}).get("requestId")
         if context_id and _SAFE_REQUEST_ID.match(str(context_id)):
             return str(context_id)
@@ -249,34 +369,22 @@ def _incoming_request_id(request: Request | None) -> str:
 
 def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     request_id = _incoming_request_id(event)
-    token = _request_id.set(request_id)
-    logger.append_keys(request_id=request_id)
-    try:
+    started = time.perf_counter()
+    with observability.request_context(request_id):
         try:
             response = get_response(event)
-        except Exception:  # the one place an unexpected error becomes a 500
-            logger.exception("unhandled error", extra={"path": getattr(event, "path", "")})
-            response = error_response(DomainError("An internal error occurred.", {}))
-            response.status_code = 500
-            response.body = {
-                "error": {"code": "INTERNAL", "message": "An internal error occurred.", "details": {}},
-                "request_id": request_id,
-            }
-        body = response.body
-        if isinstance(body, dict) and set(body) == {"Code", "Message"}:
-            if response.status_code >= 500:
-                logger.error("internal error", extra={"chalice_code": body["Code"]})
-                response.body = {
-                    "error": {"code": "INTERNAL", "message": "An internal error occurred.", "details": {}},
-                    "request_id": request_id,
-                }
-            else:
-                error_cls = _CHALICE_CODES.get(str(body["Code"]), DomainError)
-                err = error_cls(str(body["Message"]))
-                response.body = error_body(err, request_id)
-            response.headers["Content-Type"] = "application/json"
+        except Exception:  # noqa: BLE001 - views never get here (see route); this is the framework failing
+            logger.exception("unhandled error outside the view")
+            response = error_response(InternalError())
+        response = _reshape(response)
         response.headers[REQUEST_ID_HEADER] = request_id
+        logger.info(
+            "request",
+            extra={
+                "method": getattr(event, "method", ""),
+                "path": getattr(event, "path", ""),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
         return response
-    finally:
-        logger.remove_keys(["request_id"])
-        _request_id.reset(token)
