@@ -41,7 +41,7 @@ STOP_GRACE_SECONDS = 5.0
 DEFAULT_ADMIN_EMAIL = "admin@mamba.local"
 
 
-class StackStopped(Exception):  # noqa: N818 (a signal, not an error)
+class StackStopped(Exception):
     """Raised from the signal handler so startup and the main loop unwind to cleanup."""
 
 

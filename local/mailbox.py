@@ -129,7 +129,7 @@ class MailSpool(threading.Thread):
         while not self._stopping.wait(self.interval):
             try:
                 self.poll_once()
-            except Exception:  # the spool must outlive one bad message
+            except Exception:  # noqa: BLE001 (the spool must outlive one bad message)
                 logger.exception("mail spool: could not write a message")
 
     def stop(self) -> None:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local import lambda_dispatch
 from mamba.observability import logger
+
+from local import lambda_dispatch
 
 
 @dataclass(frozen=True)

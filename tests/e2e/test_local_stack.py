@@ -24,7 +24,7 @@ ACCOUNT_STATE_MACHINE_PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachi
 
 
 def aws_client(stack: Stack, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
+    return boto3.client(
         service,
         endpoint_url=stack.aws,
         region_name="us-east-1",
@@ -218,7 +218,7 @@ def test_sigint_stops_every_process_when_the_stack_is_interrupted(stack: Stack) 
     returncode = stop(stack.process, signal.SIGINT)
     # Then
     assert returncode == 0, stack.log_tail()
-    gone, alive = psutil.wait_procs(children, timeout=5)
+    _gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive, [p.cmdline() for p in alive]
     for port in (stack.api_port, stack.aws_port):
         with socket.socket() as probe:
