@@ -18,6 +18,8 @@ Ctrl-C or SIGTERM stops the API's process group and moto; nothing is left runnin
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 import secrets
@@ -145,13 +147,12 @@ def check_settings() -> None:
 
 def run_migrations() -> str:
     """Run every data migration forward, then the seed (admin, roles, blueprints)."""
-    try:
-        from mamba.migrations import runner  # type: ignore[attr-defined]
-    except ImportError:
+    if importlib.util.find_spec("mamba.migrations.runner") is None:
         return "skipped: mamba.migrations.runner is not available in this checkout"
-    runner.migrate_up()
+    runner = importlib.import_module("mamba.migrations.runner")
+    applied = runner.migrate_up(log=lambda line: say(f"migrate {line}"))
     runner.seed()
-    return "applied"
+    return f"{len(applied)} migrations applied, seed done"
 
 
 def services(api_port: int, aws_port: int, folder: Path) -> dict[str, Any]:

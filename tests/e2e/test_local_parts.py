@@ -1,0 +1,108 @@
+"""The local stack's own parts, without starting it: secrets file, mail rendering, timer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from local.launcher import ensure_local_secrets
+from local.mailbox import list_messages, to_eml
+from local.scheduler import Schedule, Timer
+
+CALLS: list[dict[str, Any]] = []
+_CALLED = threading.Event()
+
+
+def record(event: dict[str, Any], context: Any) -> None:
+    """A scheduled handler for the timer test."""
+    CALLS.append(event)
+    if len(CALLS) >= 2:
+        _CALLED.set()
+
+
+def explode(event: dict[str, Any], context: Any) -> None:
+    raise RuntimeError("boom")
+
+
+def test_generated_secrets_are_kept_when_the_file_already_exists(tmp_path: Path) -> None:
+    # Given
+    path = tmp_path / "secrets.env"
+    first = ensure_local_secrets(path, {})
+    # When
+    second = ensure_local_secrets(path, {})
+    # Then
+    assert first == second
+    assert len(first["JWT_SECRET"].encode()) >= 48
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_no_jwt_secret_is_generated_when_the_environment_sets_one(tmp_path: Path) -> None:
+    values = ensure_local_secrets(tmp_path / "secrets.env", {"JWT_SECRET": "x" * 64})
+    assert "JWT_SECRET" not in values
+    assert values["MAMBA_ADMIN_PASSWORD"]
+
+
+def test_simple_html_send_is_rendered_as_html_mime_when_spooled(tmp_path: Path) -> None:
+    # Given
+    message = SimpleNamespace(
+        source="no-reply@mamba.local",
+        destinations={"ToAddresses": ["a@example.com"], "CcAddresses": ["b@example.com"]},
+        subject="Reset your password",
+        body="<p><a href='http://127.0.0.1:8000/reset?t=1'>reset</a></p>",
+    )
+    # When
+    (tmp_path / "20260101T000000000000Z-m1.eml").write_bytes(to_eml(message, "m1", datetime.now(UTC)))
+    # Then
+    [summary] = list_messages(tmp_path)
+    assert (summary.sender, summary.to, summary.subject) == (
+        "no-reply@mamba.local",
+        "a@example.com",
+        "Reset your password",
+    )
+    parsed = message_from_bytes(summary.path.read_bytes(), policy=policy.default)
+    assert parsed["Cc"] == "b@example.com"
+    assert parsed.get_content_type() == "text/html"
+
+
+def test_raw_send_is_written_as_given_when_spooled() -> None:
+    raw = "From: a@mamba.local\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+    assert to_eml(SimpleNamespace(raw_data=raw), "m2", datetime.now(UTC)) == raw.encode()
+
+
+def test_list_is_empty_when_no_mail_folder_exists(tmp_path: Path) -> None:
+    assert list_messages(tmp_path / "missing") == []
+
+
+def test_timer_fires_a_schedule_every_interval_and_survives_a_failing_one() -> None:
+    # Given
+    CALLS.clear()
+    _CALLED.clear()
+    schedules = [
+        Schedule("failing", 0.05, f"{__name__}:explode"),
+        Schedule("recorder", 0.05, f"{__name__}:record"),
+    ]
+    timer = Timer(schedules, "us-east-1")
+    # When
+    timer.start()
+    fired = _CALLED.wait(5)
+    timer.stop()
+    timer.join(5)
+    # Then
+    assert fired
+    assert CALLS[0]["detail-type"] == "Scheduled Event"
+    assert CALLS[0]["resources"] == ["arn:aws:events:us-east-1:123456789012:rule/recorder"]
+    assert timer.runs["failing"] >= 1
+    assert not timer.is_alive()
+
+
+def test_timer_does_nothing_when_no_schedule_is_registered() -> None:
+    timer = Timer([], "us-east-1")
+    started = time.monotonic()
+    timer.start()
+    timer.join(1)
+    assert not timer.is_alive() and time.monotonic() - started < 1
