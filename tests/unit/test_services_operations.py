@@ -1,0 +1,100 @@
+"""Operation use cases over a fake repository and fake workflows."""
+
+from __future__ import annotations
+
+import pytest
+from mamba.auth.context import TenantContext
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.services import operations
+
+from tests.fakes import FakeOperationRepository, FakeWorkflows
+
+TENANT = TenantContext(tenant_id="t_1", role="owner", permissions=frozenset({"operations.read"}))
+OTHER = TenantContext(tenant_id="t_2", role="owner", permissions=frozenset({"operations.read"}))
+
+
+def _start(repo, workflows, **kwargs):
+    return operations.start_operation(
+        repo,
+        workflows,
+        TENANT,
+        "server.create",
+        "create_server",
+        ["allocate", "install"],
+        {"server_id": "srv_1"},
+        target="srv_1",
+        correlation_id="req-12345678",
+        **kwargs,
+    )
+
+
+def test_start_records_pending_operation_and_starts_workflow_named_after_it():
+    repo, workflows = FakeOperationRepository(), FakeWorkflows()
+
+    op = _start(repo, workflows)
+
+    assert repo.get("t_1", op.id).status == "pending"
+    assert op.id.startswith("op_")
+    [(workflow, name, payload)] = workflows.started
+    assert (workflow, name) == ("create_server", op.id)
+    assert payload == {
+        "operation_id": op.id,
+        "tenant_id": "t_1",
+        "correlation_id": "req-12345678",
+        "server_id": "srv_1",
+    }
+
+
+def test_start_marks_operation_failed_when_workflow_cannot_start():
+    repo, workflows = FakeOperationRepository(), FakeWorkflows(fail=True)
+
+    with pytest.raises(DependencyUnavailableError):
+        _start(repo, workflows)
+
+    [stored] = repo.ops.values()
+    assert stored.status == "failed"
+    assert stored.error == {"code": "NOT_STARTED", "message": "The workflow could not start."}
+
+
+def test_get_operation_is_not_found_when_it_belongs_to_another_tenant():
+    repo = FakeOperationRepository()
+    op = _start(repo, FakeWorkflows())
+
+    assert operations.get_operation(repo, TENANT, op.id) == op
+    with pytest.raises(NotFoundError):
+        operations.get_operation(repo, OTHER, op.id)
+
+
+def test_record_step_saves_each_change_once():
+    repo = FakeOperationRepository()
+    op = _start(repo, FakeWorkflows())
+
+    running = operations.record_step(repo, op.id, "allocate", "running")
+    repeated = operations.record_step(repo, op.id, "allocate", "running")
+
+    assert running.status == "running"
+    assert repeated is repo.ops[op.id] is running
+
+
+def test_finish_operation_stores_readable_error_when_failed():
+    repo = FakeOperationRepository()
+    op = _start(repo, FakeWorkflows())
+
+    done = operations.finish_operation(repo, op.id, "failed", {"code": "QUOTA_EXCEEDED", "message": "Plan full."})
+
+    assert repo.find(op.id) == done
+    assert done.error == {"code": "QUOTA_EXCEEDED", "message": "Plan full."}
+
+
+def test_finish_operation_conflicts_when_finished_the_other_way():
+    repo = FakeOperationRepository()
+    op = _start(repo, FakeWorkflows())
+    operations.finish_operation(repo, op.id, "succeeded")
+
+    with pytest.raises(ConflictError):
+        operations.finish_operation(repo, op.id, "failed")
+
+
+def test_record_step_is_not_found_when_operation_is_unknown():
+    with pytest.raises(NotFoundError):
+        operations.record_step(FakeOperationRepository(), "op_missing", "x", "running")
