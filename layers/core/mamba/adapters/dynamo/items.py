@@ -107,9 +107,44 @@ class OperationItem(MainItem):
 class LedgerItem(MainItem):
     applied = ListAttribute(of=UnicodeAttribute, default=list)
     updated_at = UnicodeAttribute(null=True)
+    # Written by mamba.adapters.dynamo.migrations: when each applied version ran, and the
+    # lease a runner holds while one migration runs (so no two runners apply it).
+    applied_at = MapAttribute(default=dict)  # type: ignore[no-untyped-call,var-annotated]
+    lock_owner = UnicodeAttribute(null=True)
+    lock_version = UnicodeAttribute(null=True)
+    lock_action = UnicodeAttribute(null=True)
+    lock_expires_at = NumberAttribute(null=True)
 
 
-ITEM_CLASSES: tuple[type[MainItem], ...] = (MainItem, UserItem, TenantItem, MembershipItem, OperationItem, LedgerItem)
+class EmailClaimItem(MainItem):
+    """Makes an email unique: put together with the user in one transaction, conditionally."""
+
+    email = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class RoleItem(MainItem):
+    """A role definition. Migration 0001 writes the built-in ones for listing."""
+
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    builtin = BooleanAttribute(default=False)
+    tenant_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+ITEM_CLASSES: tuple[type[MainItem], ...] = (
+    MainItem,
+    UserItem,
+    TenantItem,
+    MembershipItem,
+    OperationItem,
+    LedgerItem,
+    EmailClaimItem,
+    RoleItem,
+)
 
 
 def bind(table_name: str, region: str, host: str | None) -> None:

@@ -1,0 +1,273 @@
+"""``mamba``: the ops command line (see docs/operations.md).
+
+    mamba migrate [--down N | --status | --unlock]
+    mamba seed
+    mamba create-admin --email EMAIL (--password PASSWORD | --password-stdin)
+    mamba check-config
+    mamba mail [--dir DIR] [--show]
+    mamba check-platform [--wait SECONDS]
+
+Exit codes: 0 done, 1 failed (one line on stderr), 2 usage. Only the standard library is
+imported here; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from email import policy
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+OK, FAILED, USAGE = 0, 1, 2
+PLATFORM_TENANT = "platform"
+PLATFORM_CHECKS = ("dynamodb", "s3", "stepfunctions")
+
+
+class CommandError(Exception):
+    """A failure the command explains in one line."""
+
+
+def _out(line: str = "") -> None:
+    print(line, flush=True)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from mamba.migrations import runner
+
+    if args.status:
+        for row in runner.migration_status():
+            mark = "applied" if row.applied else "pending"
+            when = f"  {row.applied_at}" if row.applied_at else ""
+            _out(f"{row.version}  {mark:<7}  {row.description}{when}")
+        return OK
+    if args.unlock:
+        lease = runner.unlock()
+        _out(f"cleared the lease of {lease.owner} on {lease.version}" if lease else "no lease was held")
+        return OK
+    if args.down is not None:
+        done = runner.migrate_down(args.down, log=_out)
+        _out(f"rolled back {len(done)}: {', '.join(done)}" if done else "nothing to roll back")
+        return OK
+    done = runner.migrate_up(log=_out)
+    _out(f"applied {len(done)}: {', '.join(done)}" if done else "up to date: nothing to apply")
+    return OK
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from mamba.migrations import runner
+
+    result = runner.seed()
+    admin_state = "created" if result.admin_created else "promoted" if result.admin_promoted else "exists"
+    _out(f"admin   {result.admin_email} ({admin_state})")
+    _out(f"tenant  {result.tenant_name} ({result.tenant_id}, {'created' if result.tenant_created else 'exists'})")
+    if result.password_file is not None:
+        _out(f"password kept in {result.password_file}")
+    if result.admin_created or result.admin_promoted or result.password_source != "MAMBA_ADMIN_PASSWORD":
+        _out(f"login   {result.admin_email} / {result.admin_password}")
+    else:
+        _out(f"login   {result.admin_email} / (the password in MAMBA_ADMIN_PASSWORD)")
+    return OK
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    password = args.password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("a password is required (--password or --password-stdin)")
+
+    from mamba import bootstrap
+    from mamba.auth.passwords import Argon2idPasswords
+    from mamba.services import accounts
+
+    bootstrap.dynamo_tables()
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+
+    result = accounts.create_admin(DynamoUserRepository(), Argon2idPasswords(), args.email, password)
+    if result.created:
+        _out(f"created platform admin {result.user.email} ({result.user.id})")
+    elif result.promoted:
+        _out(f"promoted {result.user.email} ({result.user.id}) to platform admin")
+    else:
+        _out(f"{result.user.email} ({result.user.id}) is already a platform admin")
+    return OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from mamba.config import describe, load_settings
+
+    _out(describe(load_settings()))
+    return OK
+
+
+def _mail_rows(folder: Path) -> list[tuple[str, str, str, Path, Any]]:
+    parser = BytesParser(policy=policy.default)
+    rows = []
+    for path in folder.glob("*.eml"):
+        with path.open("rb") as handle:
+            message = parser.parse(handle)
+        raw_date = str(message.get("Date", ""))
+        try:
+            stamp = parsedate_to_datetime(raw_date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            stamp = path.stat().st_mtime
+        rows.append((raw_date, str(message.get("To", "")), str(message.get("Subject", "")), path, (stamp, message)))
+    rows.sort(key=lambda row: (row[4][0], row[3].name))
+    return rows
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    folder = Path(args.dir) if args.dir else Path(os.environ.get("MAMBA_LOCAL_DIR") or ".local") / "mail"
+    rows = _mail_rows(folder) if folder.is_dir() else []
+    if not rows:
+        _out(f"no mail in {folder}")
+        return OK
+    if args.show:
+        date, to, subject, path, (_stamp, message) = rows[-1]
+        _out(f"Date: {date}\nTo: {to}\nSubject: {subject}\nFile: {path}\n")
+        body = message.get_body(preferencelist=("plain", "html"))
+        _out(body.get_content() if body is not None else "(no text body)")
+        return OK
+    _out(f"{'DATE':<31}  {'TO':<28}  {'SUBJECT':<40}  PATH")
+    for date, to, subject, path, _extra in rows:
+        _out(f"{date:<31}  {to:<28}  {subject:<40}  {path}")
+    return OK
+
+
+def cmd_check_platform(args: argparse.Namespace) -> int:
+    from mamba import bootstrap
+    from mamba.auth.context import TenantContext
+    from mamba.domain.operations import FINAL
+    from mamba.services.operations import start_operation
+
+    repo = bootstrap.operation_repository()
+    # The platform's own operations live under the reserved tenant id "platform" (tenant ids
+    # are minted as "tn_..."), where /v1/admin/operations finds them.
+    op = start_operation(
+        repo,
+        bootstrap.workflows(),
+        TenantContext(tenant_id=PLATFORM_TENANT, role="platform", permissions=frozenset()),
+        op_type="check_platform",
+        workflow="check_platform",
+        steps=["probe_services"],
+        payload={"checks": list(PLATFORM_CHECKS)},
+        target=PLATFORM_TENANT,
+    )
+    _out(op.id)
+    if not args.wait:
+        return OK
+    deadline = time.monotonic() + args.wait
+    current = op
+    while current.status not in FINAL and time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = repo.get(PLATFORM_TENANT, op.id)
+    if current.status not in FINAL:
+        raise CommandError(f"operation {op.id} is still {current.status} after {args.wait:g} s")
+    if current.status != "succeeded":
+        reason = (current.error or {}).get("message", "no reason given")
+        raise CommandError(f"operation {op.id} {current.status}: {reason}")
+    _out(f"{op.id} succeeded")
+    return OK
+
+
+# -- parsing and the exit-code contract --------------------------------------------------------
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mamba", description="Mamba Host Panel operations.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    migrate = sub.add_parser("migrate", help="apply pending data migrations (or roll back with --down N)")
+    mode = migrate.add_mutually_exclusive_group()
+    mode.add_argument("--down", type=_non_negative, metavar="N", help="roll back the last N migrations")
+    mode.add_argument("--status", action="store_true", help="list migrations, applied or pending")
+    mode.add_argument("--unlock", action="store_true", help="clear the lease of a runner that died")
+    migrate.set_defaults(run=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="local only: create the admin and the Demo tenant if missing")
+    seed.set_defaults(run=cmd_seed)
+
+    admin = sub.add_parser("create-admin", help="create a platform admin, or promote an existing account")
+    admin.add_argument("--email", required=True)
+    secret = admin.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--password", help="the password (visible in the process list; prefer --password-stdin)")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    admin.set_defaults(run=cmd_create_admin)
+
+    check = sub.add_parser("check-config", help="load the settings and print them, secrets masked")
+    check.set_defaults(run=cmd_check_config)
+
+    mail = sub.add_parser("mail", help="list the local stack's sent mail (.local/mail/*.eml)")
+    mail.add_argument("--dir", help="the mail folder (default: $MAMBA_LOCAL_DIR/mail or .local/mail)")
+    mail.add_argument("--show", action="store_true", help="print the newest message's text")
+    mail.set_defaults(run=cmd_mail)
+
+    platform = sub.add_parser("check-platform", help="start the platform self-check workflow")
+    platform.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for the result")
+    platform.set_defaults(run=cmd_check_platform)
+    return parser
+
+
+def _failure(exc: BaseException) -> str:
+    message = str(getattr(exc, "message", None) or exc or type(exc).__name__)
+    details = getattr(exc, "details", None)
+    if details:
+        message += " " + json.dumps(details, sort_keys=True, default=str)
+    return " ".join(message.split())  # one line, whatever the exception carried
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on a usage error, 0 for --help
+        return exc.code if isinstance(exc.code, int) else USAGE
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("mamba: interrupted", file=sys.stderr)
+        return FAILED
+    except Exception as exc:  # noqa: BLE001 (the boundary: every failure becomes one line and exit 1)
+        from mamba.domain.errors import ConfigError, DomainError
+
+        prefix = "configuration" if isinstance(exc, ConfigError) else "error"
+        if not isinstance(exc, (ConfigError, DomainError, CommandError)):
+            prefix = f"error ({type(exc).__name__})"
+        print(f"mamba {args.command}: {prefix}: {_failure(exc)}", file=sys.stderr)
+        return FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
