@@ -1,0 +1,726 @@
+"""The CloudFormation that ``chalice package --merge-template`` merges into Chalice's template.
+
+Chalice generates the functions, the managed layer, ``DefaultRole`` (the functions' role)
+and ``RestAPI``. Everything else comes from here (``merge_template()``, written to
+``build/merge.json`` by ``infra.build``):
+
+* the DynamoDB tables from ``TABLES`` (``TableDef.cfn_resource()``: PITR, SSE, TTL);
+* the backup bucket: public access blocked, SSE, TLS only, no versioning, incomplete
+  multipart uploads aborted after a day and an optional move to STANDARD_IA;
+* the Stripe events queue with its dead-letter queue;
+* ``AppSecrets``, the Secrets Manager secret every function reads (``MAMBA_SECRETS_ID``);
+* one state machine per ``statemachines/*.asl.json``, the ASL embedded as a ``Definition``
+  object with ``DefinitionSubstitutions`` from ``placeholders_cfn``, each with its own
+  least-privilege role, a log group and an alarm on failed and timed-out executions;
+* the functions' environment (SAM ``Globals``) and their policy (``FunctionsPolicy``,
+  attached to ``DefaultRole``);
+* API Gateway gateway responses in the panel's error shape.
+
+State machines are named ``<stack name>-<workflow>``, so ``STATE_MACHINE_PREFIX`` is an
+``Fn::Sub`` of pseudo parameters and the functions never reference the machines (which
+reference the functions): no dependency cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+from mamba.adapters.dynamo.tables import TABLES
+
+from functions.tasks import TASKS, placeholder
+from infra import workflows
+
+# Resources that Chalice generates (checked after packaging by infra.build).
+API_HANDLER = "APIHandler"
+DEFAULT_ROLE = "DefaultRole"
+REST_API = "RestAPI"
+
+BUCKET = "BackupBucket"
+QUEUE = "StripeEventsQueue"
+DLQ = "StripeEventsDLQ"
+SECRET = "AppSecrets"
+ALARM_TOPIC = "AlarmTopic"
+FUNCTIONS_POLICY = "FunctionsPolicy"
+
+SERVICE = "mamba"
+QUEUE_MAX_RECEIVES = 5
+# SQS's rule of thumb: six times the consumer's timeout (Chalice's default is 60 s).
+QUEUE_VISIBILITY_TIMEOUT = 360
+LOG_RETENTION_DAYS = 30
+
+STATE_MACHINE_PREFIX = {
+    "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-"
+}
+
+
+class TemplateError(Exception):
+    """The merge template cannot be built (an ASL uses something infra cannot grant)."""
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _arn(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def function_logical_id(function_name: str) -> str:
+    """Chalice's logical id for ``app.lambda_function(name=...)``: CamelCase of the name."""
+    return to_cfn_resource_name(function_name)
+
+
+def task_logical_ids() -> dict[str, str]:
+    return {fn: function_logical_id(fn) for fn in TASKS}
+
+
+def workflow_logical_id(workflow: str) -> str:
+    return to_cfn_resource_name(workflow) + "StateMachine"
+
+
+def state_machine_name(workflow: str) -> dict[str, str]:
+    return _sub("${AWS::StackName}-" + workflow)
+
+
+def state_machine_arn(workflow: str) -> dict[str, str]:
+    return _sub(
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-" + workflow
+    )
+
+
+# --- parameters and conditions -------------------------------------------------------
+
+
+def parameters() -> dict[str, Any]:
+    return {
+        "PublicUrl": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(https://[^/\\s]+(/\\S*)?)?$",
+            "Description": "The panel's public https URL (links in mail, the Wings remote). Empty until you know it.",
+        },
+        "MailFrom": {
+            "Type": "String",
+            "Default": "",
+            "Description": "The SES-verified sender address; empty keeps the built-in default.",
+        },
+        "BillingEnabled": {
+            "Type": "String",
+            "Default": "false",
+            "AllowedValues": ["false", "true"],
+            "Description": "true requires STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET in the secret.",
+        },
+        "LogLevel": {
+            "Type": "String",
+            "Default": "INFO",
+            "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"],
+        },
+        "BackupTransitionDays": {
+            "Type": "String",
+            "Default": "0",
+            # S3 moves objects to STANDARD_IA only once they are 30 days old.
+            "AllowedPattern": "^(0|[3-9][0-9]|[1-9][0-9]{2,3})$",
+            "ConstraintDescription": "0 (off) or a number of days from 30 to 9999",
+            "Description": "Move backups to STANDARD_IA after this many days (0 = never).",
+        },
+        "AlarmEmail": {
+            "Type": "String",
+            "Default": "",
+            "Description": "An address subscribed to the alarm topic (confirm the mail SNS sends); empty for none.",
+        },
+    }
+
+
+def conditions() -> dict[str, Any]:
+    def not_empty(param: str) -> dict[str, Any]:
+        return {"Fn::Not": [{"Fn::Equals": [{"Ref": param}, ""]}]}
+
+    return {
+        "HasPublicUrl": not_empty("PublicUrl"),
+        "HasMailFrom": not_empty("MailFrom"),
+        "HasAlarmEmail": not_empty("AlarmEmail"),
+        "HasBackupTransition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackupTransitionDays"}, "0"]}]},
+    }
+
+
+def _if(condition: str, value: Any) -> dict[str, Any]:
+    return {"Fn::If": [condition, value, {"Ref": "AWS::NoValue"}]}
+
+
+# --- data and storage -----------------------------------------------------------------
+
+
+def tables() -> dict[str, Any]:
+    return {table.logical_id: table.cfn_resource() for table in TABLES}
+
+
+def backup_bucket() -> dict[str, Any]:
+    bucket_arn = _arn(BUCKET)
+    objects_arn = _sub("${BackupBucket.Arn}/*")
+    return {
+        BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                # No VersioningConfiguration: a backup is one immutable object with its own
+                # retention in the panel; versions would keep deleted backups (and their cost).
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            # Wings uploads in presigned parts; a node that dies mid-upload
+                            # would otherwise leave invisible, billed parts forever.
+                            "Id": "abort-incomplete-multipart",
+                            "Status": "Enabled",
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
+                        _if(
+                            "HasBackupTransition",
+                            {
+                                "Id": "transition-standard-ia",
+                                "Status": "Enabled",
+                                "Transitions": [
+                                    {"StorageClass": "STANDARD_IA", "TransitionInDays": {"Ref": "BackupTransitionDays"}}
+                                ],
+                            },
+                        ),
+                    ]
+                },
+            },
+        },
+        "BackupBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": BUCKET},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket_arn, objects_arn],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def stripe_queue() -> dict[str, Any]:
+    return {
+        DLQ: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-stripe-events-dlq"),
+                "MessageRetentionPeriod": 1209600,  # 14 days, the maximum: time to investigate
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-stripe-events"),
+                "VisibilityTimeout": QUEUE_VISIBILITY_TIMEOUT,
+                "MessageRetentionPeriod": 345600,  # 4 days
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": _arn(DLQ), "maxReceiveCount": QUEUE_MAX_RECEIVES},
+            },
+        },
+        "StripeEventsDLQDepthAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": "Stripe events failed processing 5 times and wait in the dead-letter queue.",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DLQ, "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": ALARM_TOPIC}],
+                "OKActions": [{"Ref": ALARM_TOPIC}],
+            },
+        },
+    }
+
+
+def app_secret() -> dict[str, Any]:
+    return {
+        SECRET: {
+            "Type": "AWS::SecretsManager::Secret",
+            # Retained: deleting the stack must not throw away the Stripe keys.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "Mamba panel secrets (JSON): JWT_SECRET, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET.",
+                # Generated once, at creation: a strong JWT_SECRET and empty Stripe keys that
+                # ops fill in (docs/deploy.md). Changing this block regenerates the whole value.
+                "GenerateSecretString": {
+                    "SecretStringTemplate": json.dumps({"STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": ""}),
+                    "GenerateStringKey": "JWT_SECRET",
+                    "PasswordLength": 64,
+                    "ExcludePunctuation": True,
+                },
+            },
+        }
+    }
+
+
+def alarm_topic() -> dict[str, Any]:
+    return {
+        # Not KMS-encrypted: CloudWatch alarms cannot publish to a topic under the AWS
+        # managed key, and alarm notifications carry no secrets.
+        ALARM_TOPIC: {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "Mamba panel alarms"}},
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": {"Ref": ALARM_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+        },
+    }
+
+
+# --- the functions ---------------------------------------------------------------------
+
+
+def function_environment() -> dict[str, Any]:
+    """What ``mamba.config`` reads, for every function (SAM ``Globals``)."""
+    env: dict[str, Any] = {
+        "MAMBA_ENV": "deployed",
+        "MAMBA_SECRETS_ID": {"Ref": SECRET},
+        "BACKUP_BUCKET": {"Ref": BUCKET},
+        "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
+        "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
+        "BILLING_ENABLED": {"Ref": "BillingEnabled"},
+        "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
+        "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
+        "LOG_LEVEL": {"Ref": "LogLevel"},
+        "POWERTOOLS_SERVICE_NAME": SERVICE,
+        "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
+    }
+    env.update({table.env_var: {"Ref": table.logical_id} for table in TABLES})
+    return env
+
+
+def _table_arns() -> list[Any]:
+    arns: list[Any] = []
+    for table in TABLES:
+        arns.append(_arn(table.logical_id))
+        if table.indexes:
+            arns.append(_sub("${" + table.logical_id + ".Arn}/index/*"))
+    return arns
+
+
+def functions_policy() -> dict[str, Any]:
+    """Everything the panel's functions call, each on exactly the stack's resources."""
+    workflows_in_stack = workflows.workflow_names()
+    statements = [
+        {
+            "Sid": "Tables",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:DescribeTable",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ],
+            "Resource": _table_arns(),
+        },
+        {
+            "Sid": "BackupObjects",
+            "Effect": "Allow",
+            # PutObject also covers the multipart calls that presigned Wings uploads make.
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:DeleteObject",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            "Resource": _sub("${BackupBucket.Arn}/*"),
+        },
+        {
+            "Sid": "BackupBucket",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],  # ListBucket also allows HeadBucket
+            "Resource": _arn(BUCKET),
+        },
+        {
+            "Sid": "StartWorkflows",
+            "Effect": "Allow",
+            "Action": ["states:DescribeStateMachine", "states:StartExecution"],
+            "Resource": [state_machine_arn(w) for w in workflows_in_stack],
+        },
+        {
+            "Sid": "WatchWorkflows",
+            "Effect": "Allow",
+            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": [
+                _sub(
+                    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-"
+                    + w
+                    + ":*"
+                )
+                for w in workflows_in_stack
+            ],
+        },
+        {
+            "Sid": "ResumeWorkflows",
+            "Effect": "Allow",
+            # Callback tokens are authorized by the token itself: these actions take no
+            # resource ARN, so "*" is the only form IAM accepts.
+            "Action": ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ReadSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": {"Ref": SECRET},
+        },
+        {
+            "Sid": "StripeEvents",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            "Resource": _arn(QUEUE),
+        },
+        {
+            "Sid": "SendMail",
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Resource": _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
+        },
+    ]
+    return {
+        FUNCTIONS_POLICY: {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": "What the Mamba panel's functions may do, on this stack's resources only.",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+            },
+        },
+        # Attached on the role itself (a merged list key), so the role has its permissions
+        # before any function that uses it is created.
+        DEFAULT_ROLE: {"Properties": {"ManagedPolicyArns": [{"Ref": FUNCTIONS_POLICY}]}},
+    }
+
+
+# --- API Gateway -----------------------------------------------------------------------
+
+
+def _error_body(code: str, message: str) -> str:
+    """The panel's error shape as a gateway response template. ``message`` is a JSON
+    literal: a quoted string, or ``$context.error.messageString`` (already quoted)."""
+    return '{"error":{"code":"' + code + '","message":' + message + ',"details":{}},"request_id":"$context.requestId"}'
+
+
+# response type -> (status to force or None to keep API Gateway's, the panel's error code, message)
+GATEWAY_RESPONSES: dict[str, tuple[int | None, str, str]] = {
+    # API Gateway answers an unknown route with 403 "Missing Authentication Token".
+    "MISSING_AUTHENTICATION_TOKEN": (404, "NOT_FOUND", '"No such route."'),
+    "RESOURCE_NOT_FOUND": (404, "NOT_FOUND", '"No such route."'),
+    "UNAUTHORIZED": (None, "UNAUTHORIZED", "$context.error.messageString"),
+    "ACCESS_DENIED": (None, "FORBIDDEN", "$context.error.messageString"),
+    "THROTTLED": (None, "RATE_LIMITED", "$context.error.messageString"),
+    "QUOTA_EXCEEDED": (None, "RATE_LIMITED", "$context.error.messageString"),
+    "REQUEST_TOO_LARGE": (None, "PAYLOAD_TOO_LARGE", "$context.error.messageString"),
+    "UNSUPPORTED_MEDIA_TYPE": (None, "UNSUPPORTED_MEDIA_TYPE", "$context.error.messageString"),
+    "DEFAULT_4XX": (None, "BAD_REQUEST", "$context.error.messageString"),
+    "DEFAULT_5XX": (None, "INTERNAL", "$context.error.messageString"),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    """``x-amazon-apigateway-gateway-responses`` for the REST API's definition body. Being
+    part of the definition, they are in every deployment SAM makes of it."""
+    responses: dict[str, Any] = {}
+    for response_type, (status, code, message) in GATEWAY_RESPONSES.items():
+        response: dict[str, Any] = {"responseTemplates": {"application/json": _error_body(code, message)}}
+        if status is not None:
+            response["statusCode"] = str(status)
+        responses[response_type] = response
+    return responses
+
+
+# --- state machines --------------------------------------------------------------------
+
+
+def _task_states(node: Any) -> Iterator[dict[str, Any]]:
+    """Every Task state, including those inside Map and Parallel."""
+    if isinstance(node, dict):
+        if node.get("Type") == "Task" and isinstance(node.get("Resource"), str):
+            yield node
+        for value in node.values():
+            yield from _task_states(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _task_states(value)
+
+
+_PLACEHOLDER_ONLY = re.compile(r"^\$\{([A-Za-z0-9_]+)\}$")
+_SDK_ACTION_IAM = {
+    # aws-sdk integration action -> the IAM actions it needs, where the names differ.
+    "s3:listObjectsV2": ["s3:ListBucket"],
+    "s3:headObject": ["s3:GetObject"],
+    "s3:copyObject": ["s3:GetObject", "s3:PutObject"],
+    "s3:deleteObjects": ["s3:DeleteObject"],
+}
+_S3_BUCKET_ACTIONS = frozenset({"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"})
+
+
+def _placeholder_of(value: Any) -> str | None:
+    match = _PLACEHOLDER_ONLY.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
+def _iam_action(service: str, action: str) -> list[str]:
+    key = f"{service}:{action}"
+    return _SDK_ACTION_IAM.get(key, [f"{service}:{action[:1].upper()}{action[1:]}"])
+
+
+def state_machine_statements(workflow: str, definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The role's statements: lambda:InvokeFunction on exactly the task functions the ASL
+    names, and each SDK integration's action on the stack resource it targets."""
+    function_by_placeholder = {placeholder(fn): function_logical_id(fn) for fn in TASKS}
+    table_by_placeholder = {
+        name: value["Ref"]
+        for name, value in workflows.placeholders_cfn(task_logical_ids()).items()
+        if isinstance(value, dict) and value.get("Ref") in {t.logical_id for t in TABLES}
+    }
+    functions: set[str] = set()
+    grants: dict[str, set[str]] = {}  # action -> resource keys
+
+    def grant(actions: list[str], resource_key: str) -> None:
+        for action in actions:
+            grants.setdefault(action, set()).add(resource_key)
+
+    for state in _task_states(definition):
+        resource = state["Resource"].split(".sync")[0].split(".waitForTaskToken")[0]
+        params = state.get("Parameters") or {}
+        name = _placeholder_of(resource)
+        if name in function_by_placeholder:
+            functions.add(function_by_placeholder[name])
+            continue
+        if resource.startswith("arn:aws:states:::lambda:invoke"):
+            target = _placeholder_of(params.get("FunctionName"))
+            if target not in function_by_placeholder:
+                raise TemplateError(
+                    f"{workflow}: lambda:invoke needs a task placeholder as FunctionName, "
+                    f"not {params.get('FunctionName')!r}"
+                )
+            functions.add(function_by_placeholder[target])
+            continue
+        integration = re.match(r"^arn:aws:states:::(?:aws-sdk:)?(dynamodb|s3):([A-Za-z0-9]+)$", resource)
+        if not integration:
+            raise TemplateError(
+                f"{workflow}: infra cannot grant the Task Resource {state['Resource']!r}; use a task placeholder "
+                "(${...Arn}) or extend infra.template.state_machine_statements"
+            )
+        service, action = integration.groups()
+        if service == "dynamodb":
+            table = table_by_placeholder.get(_placeholder_of(params.get("TableName")) or "")
+            for key in [table] if table else [t.logical_id for t in TABLES]:
+                grant(_iam_action(service, action), f"table:{key}")
+        else:
+            for iam_action in _iam_action(service, action):
+                grant([iam_action], "bucket" if iam_action in _S3_BUCKET_ACTIONS else "objects")
+
+    statements: list[dict[str, Any]] = []
+    if functions:
+        statements.append(
+            {
+                "Sid": "InvokeTasks",
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": [_arn(fn) for fn in sorted(functions)],
+            }
+        )
+
+    def resources_for(key: str) -> list[Any]:
+        if key.startswith("table:"):
+            logical_id = key.removeprefix("table:")
+            return [_arn(logical_id), _sub("${" + logical_id + ".Arn}/index/*")]
+        return [_arn(BUCKET)] if key == "bucket" else [_sub("${BackupBucket.Arn}/*")]
+
+    for index, action in enumerate(sorted(grants)):
+        statements.append(
+            {
+                "Sid": f"Integration{index}",
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": [r for key in sorted(grants[action]) for r in resources_for(key)],
+            }
+        )
+    return statements
+
+
+# Step Functions' documented permissions for delivering execution logs to CloudWatch Logs;
+# these actions take no resource ARN.
+_LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
+
+
+def _execution_alarm(workflow: str, machine: str, metric: str, what: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"Executions of the {workflow} workflow {what}; the operation records say why.",
+            "Namespace": "AWS/States",
+            "MetricName": metric,
+            "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": machine}}],
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def state_machine(workflow: str) -> dict[str, Any]:
+    definition = workflows.load(workflow)
+    machine = workflow_logical_id(workflow)
+    role = f"{machine}Role"
+    logs = f"{machine}Logs"
+    used = workflows.placeholders_in(definition)
+    substitutions = {k: v for k, v in workflows.placeholders_cfn(task_logical_ids()).items() if k in used}
+    missing = used - set(substitutions)
+    if missing:
+        raise TemplateError(f"{workflow}: placeholders_cfn has no value for {sorted(missing)}")
+    policies: list[dict[str, Any]] = [
+        {
+            "PolicyName": "logs",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": _LOG_DELIVERY_ACTIONS, "Resource": "*"}],
+            },
+        }
+    ]
+    statements = state_machine_statements(workflow, definition)
+    if statements:
+        policies.insert(
+            0, {"PolicyName": "tasks", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+        )
+    resource: dict[str, Any] = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": state_machine_name(workflow),
+            "StateMachineType": "STANDARD",
+            "RoleArn": _arn(role),
+            "Definition": definition,
+            "LoggingConfiguration": {
+                "Level": "ERROR",
+                # Execution input may hold tenant data; the operation record has the story.
+                "IncludeExecutionData": False,
+                "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": _arn(logs)}}],
+            },
+        },
+    }
+    if substitutions:
+        resource["Properties"]["DefinitionSubstitutions"] = substitutions
+    return {
+        role: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Only Step Functions acting for this account (confused deputy).
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+                "Policies": policies,
+            },
+        },
+        logs: {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": _sub("/aws/vendedlogs/states/${AWS::StackName}-" + workflow),
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        },
+        machine: resource,
+        f"{machine}FailedAlarm": _execution_alarm(workflow, machine, "ExecutionsFailed", "failed"),
+        f"{machine}TimedOutAlarm": _execution_alarm(workflow, machine, "ExecutionsTimedOut", "timed out"),
+    }
+
+
+# --- the whole merge template ----------------------------------------------------------
+
+
+def outputs() -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "BackupBucketName": {"Ref": BUCKET},
+        "SecretsArn": {"Ref": SECRET},
+        "StripeEventsQueueUrl": {"Ref": QUEUE},
+        "StripeEventsDLQUrl": {"Ref": DLQ},
+        "AlarmTopicArn": {"Ref": ALARM_TOPIC},
+        "StateMachinePrefix": STATE_MACHINE_PREFIX,
+    }
+    values.update({f"{table.logical_id}Name": {"Ref": table.logical_id} for table in TABLES})
+    values.update({f"{workflow_logical_id(w)}Arn": {"Ref": workflow_logical_id(w)} for w in workflows.workflow_names()})
+    return {name: {"Value": value} for name, value in values.items()}
+
+
+def merge_template() -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for part in (tables(), backup_bucket(), stripe_queue(), app_secret(), alarm_topic(), functions_policy()):
+        resources.update(part)
+    for workflow in workflows.workflow_names():
+        resources.update(state_machine(workflow))
+    resources[REST_API] = {
+        "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
+    }
+    return {
+        "Parameters": parameters(),
+        "Conditions": conditions(),
+        "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
+        "Resources": resources,
+        "Outputs": outputs(),
+    }
