@@ -54,15 +54,16 @@ class DynamoTenantRepository:
         )
         try:
             with TransactWrite(connection=connection()) as tx:
+                tx.condition_check(UserItem, *keys.user(owner.user_id), condition=UserItem.pk.exists())
                 tx.save(profile, condition=TenantItem.pk.does_not_exist())
                 tx.save(membership, condition=MembershipItem.pk.does_not_exist())
-                tx.condition_check(UserItem, *keys.user(owner.user_id), condition=UserItem.pk.exists())
         except TransactWriteError as exc:
+            # pynamodb sends condition checks before puts, so the reasons are [owner, tenant, membership].
             codes = cancellation_codes(exc)
-            if CONDITION_FAILED in codes[:2]:
-                raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id}) from exc
-            if len(codes) == 3 and codes[2] == CONDITION_FAILED:
+            if codes[:1] == [CONDITION_FAILED]:
                 raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id}) from exc
+            if CONDITION_FAILED in codes[1:3]:
+                raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id}) from exc
             raise DependencyUnavailableError("The tenant could not be saved; try again.") from exc
 
     def get(self, tenant_id: str) -> Tenant:

@@ -77,7 +77,7 @@ class DynamoUserRepository:
                 tx.save(profile, condition=UserItem.pk.does_not_exist())
                 tx.save(claim, condition=EmailClaimItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
+            codes = cancellation_codes(exc)  # one per put, in the order above: [profile, claim]
             if len(codes) == 2 and codes[1] == CONDITION_FAILED:
                 raise ConflictError("An account with this email already exists.", {"field": "email"}) from exc
             if codes and codes[0] == CONDITION_FAILED:
