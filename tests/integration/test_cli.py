@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -24,6 +26,16 @@ def local_dir(tmp_path, monkeypatch):
 def one_line(err: str) -> str:
     assert err.endswith("\n") and err.count("\n") == 1, err
     return err
+
+
+def test_importing_the_cli_loads_only_the_standard_library():
+    code = (
+        "import sys, mamba.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'boto3', 'botocore', 'pynamodb', 'pydantic', 'argon2', 'jwt', 'aws_lambda_powertools', 'chalice'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # -- usage ------------------------------------------------------------------------------------
@@ -224,8 +236,9 @@ def test_mail_says_so_when_there_is_no_mail(tmp_path, capsys):
 # -- check-platform ------------------------------------------------------------------------------
 
 
-def test_check_platform_starts_the_workflow_and_prints_the_operation_id(aws, capsys):
-    # Given the check_platform state machine (a stand-in that succeeds at once)
+@pytest.fixture
+def stand_in_check_platform(aws) -> str:
+    """A check_platform state machine that succeeds at once without touching the operation."""
     from mamba import bootstrap
 
     settings = bootstrap.settings()
@@ -235,6 +248,14 @@ def test_check_platform_starts_the_workflow_and_prints_the_operation_id(aws, cap
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
         roleArn="arn:aws:iam::123456789012:role/sfn",
     )
+    return arn
+
+
+def test_check_platform_starts_the_workflow_and_prints_the_operation_id(stand_in_check_platform, capsys):
+    from mamba import bootstrap
+
+    settings = bootstrap.settings()
+    arn = stand_in_check_platform
     # When
     assert main(["check-platform"]) == 0
     op_id = capsys.readouterr().out.strip()
@@ -250,16 +271,9 @@ def test_check_platform_fails_in_one_line_when_the_workflow_cannot_start(aws, ca
     assert "could not be started" in one_line(capsys.readouterr().err)
 
 
-def test_check_platform_wait_fails_in_one_line_when_the_operation_does_not_finish_in_time(aws, capsys):
-    from mamba import bootstrap
-
-    settings = bootstrap.settings()
-    arn = settings.state_machine_arn("check_platform")
-    boto3.client("stepfunctions", region_name=settings.region).create_state_machine(
-        name=arn.rsplit(":", 1)[1],
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
-        roleArn="arn:aws:iam::123456789012:role/sfn",
-    )
+def test_check_platform_wait_fails_in_one_line_when_the_operation_does_not_finish_in_time(
+    stand_in_check_platform, capsys
+):
     # The stand-in never records a result, so the operation stays pending
     assert main(["check-platform", "--wait", "0.6"]) == 1
     assert "is still pending after 0.6 s" in one_line(capsys.readouterr().err)
