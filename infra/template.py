@@ -127,6 +127,11 @@ def parameters() -> dict[str, Any]:
             "ConstraintDescription": "0 (off) or a number of days from 30 to 9999",
             "Description": "Move backups to STANDARD_IA after this many days (0 = never).",
         },
+        "ConfigRevision": {
+            "Type": "String",
+            "Default": "1",
+            "Description": "Change it to make every function start fresh containers (they read the secret once).",
+        },
         "AlarmEmail": {
             "Type": "String",
             "Default": "",
@@ -314,6 +319,9 @@ def function_environment() -> dict[str, Any]:
         "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
+        # Read by nothing: changing it changes every function's configuration, which
+        # retires the warm containers, so a rotated secret is picked up at once.
+        "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
         "POWERTOOLS_SERVICE_NAME": SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
     }
