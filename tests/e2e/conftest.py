@@ -26,17 +26,49 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 20.0
 
-# Variables of the unit-test session that must not leak into the stack's environment.
-_TEST_ONLY = ("MAMBA_ENV", "JWT_SECRET", "MAMBA_LOCAL_SECRETS_FILE", "AWS_ENDPOINT_URL", "MOTO_PORT")
+# Variables of the test session (or the developer's shell) that must not reach the stack:
+# it generates its secrets and admin password as a fresh `make run` does.
+_NOT_INHERITED = (
+    "MAMBA_ENV",
+    "JWT_SECRET",
+    "MAMBA_LOCAL_SECRETS_FILE",
+    "MAMBA_LOCAL_DIR",
+    "MAMBA_ADMIN_EMAIL",
+    "MAMBA_ADMIN_PASSWORD",
+    "AWS_ENDPOINT_URL",
+    "MOTO_PORT",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "stops_stack: interrupts the session's local stack (runs last)")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable sort: everything else keeps its order, the stack-stopping tests go last.
     items.sort(key=lambda item: item.get_closest_marker("stops_stack") is not None)
+    _apply_xdist_groups(config, items)
+
+
+def _apply_xdist_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give this folder's ``xdist_group`` tests their ``@group`` node-id suffix.
+
+    ``--dist loadgroup`` groups tests by that suffix, which pytest-xdist 3.8.0 writes to
+    ``item._nodeid``; pytest 9.2 reads node ids from the structured ``item._id``, so the
+    suffix is lost and every e2e test could land on a different worker, each starting its
+    own stack (pytest-dev/pytest-xdist#1386). Remove this once xdist ships the fix (#1388).
+    """
+    if not config.getoption("loadgroup", default=False):
+        return
+    from _pytest.nodeid import NodeId
+
+    here = Path(__file__).parent
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+        if groups and "@" not in item.nodeid and here in item.path.parents and hasattr(item, "_id"):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @dataclass
@@ -77,7 +109,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     api_port, aws_port = free_port(), free_port()
     while aws_port == api_port:
         aws_port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY}
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(
         {
             "PORT": str(api_port),

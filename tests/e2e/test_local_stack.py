@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -16,6 +18,7 @@ import psutil
 import pytest
 import requests
 
+from local.mailbox import list_messages
 from tests.e2e.conftest import Stack, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -181,8 +184,6 @@ def test_check_platform_succeeds_when_its_execution_is_started_against_local_mot
 
 
 def test_mail_sent_through_ses_is_spooled_as_eml_when_the_stack_is_up(stack: Stack) -> None:
-    from local.mailbox import list_messages
-
     # Given
     ses = aws_client(stack, "ses")
     mail_dir = Path(stack.info["mail_dir"])
@@ -206,6 +207,42 @@ def test_mail_sent_through_ses_is_spooled_as_eml_when_the_stack_is_up(stack: Sta
     )
     body = message_from_bytes(found[0].path.read_bytes(), policy=policy.default).get_body()
     assert body is not None and "/verify?token=abc" in body.get_content()
+
+
+def test_mamba_mail_lists_the_spooled_mail_when_the_stack_has_sent_some(stack: Stack) -> None:
+    # Given
+    aws_client(stack, "sesv2").send_email(
+        FromEmailAddress="no-reply@mamba.local",
+        Destination={"ToAddresses": ["owner@example.com"]},
+        Content={"Simple": {"Subject": {"Data": "Your server is ready"}, "Body": {"Html": {"Data": "<p>ready</p>"}}}},
+    )
+    deadline = time.monotonic() + 10
+    mail_dir = Path(stack.info["mail_dir"])
+    while not any(m.subject == "Your server is ready" for m in list_messages(mail_dir)):
+        assert time.monotonic() < deadline, "the SES v2 send never reached the mail folder"
+        time.sleep(0.2)
+    # When
+    listed = subprocess.run(
+        [sys.executable, "-m", "mamba.cli", "mail", "--dir", str(mail_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    # Then
+    assert listed.returncode == 0, listed.stderr
+    assert "Your server is ready" in listed.stdout
+    assert "owner@example.com" in listed.stdout
+
+
+def test_admin_login_is_printed_and_kept_private_when_the_stack_seeds(stack: Stack) -> None:
+    # Given the seed generated the admin's password (the session sets no MAMBA_ADMIN_PASSWORD)
+    stored = dict(
+        line.split("=", 1) for line in (stack.local_dir / "admin.txt").read_text().splitlines() if "=" in line
+    )
+    # Then
+    assert f"Admin      {stored['email']} / {stored['password']}" in stack.log.read_text()
+    assert (stack.local_dir / "admin.txt").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.stops_stack
