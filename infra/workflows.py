@@ -44,9 +44,7 @@ def render(definition: dict[str, Any], values: dict[str, str]) -> dict[str, Any]
 
 
 def placeholders_local(region: str, account: str, table: str, bucket: str) -> dict[str, str]:
-    values = {
-        placeholder(fn): f"arn:aws:lambda:{region}:{account}:function:{fn}" for fn in TASKS
-    }
+    values = {placeholder(fn): f"arn:aws:lambda:{region}:{account}:function:{fn}" for fn in TASKS}
     values["MainTableName"] = table
     values["BackupBucketName"] = bucket
     return values
@@ -54,9 +52,7 @@ def placeholders_local(region: str, account: str, table: str, bucket: str) -> di
 
 def placeholders_cfn(function_logical_ids: dict[str, str]) -> dict[str, Any]:
     """``DefinitionSubstitutions`` for the template: GetAtt of each task function."""
-    values: dict[str, Any] = {
-        placeholder(fn): {"Fn::GetAtt": [function_logical_ids[fn], "Arn"]} for fn in TASKS
-    }
+    values: dict[str, Any] = {placeholder(fn): {"Fn::GetAtt": [function_logical_ids[fn], "Arn"]} for fn in TASKS}
     values["MainTableName"] = {"Ref": "MainTable"}
     values["BackupBucketName"] = {"Ref": "BackupBucket"}
     return values
