@@ -18,6 +18,7 @@ Ctrl-C or SIGTERM stops the API's process group and moto; nothing is left runnin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -234,23 +235,27 @@ def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str,
     return "\n".join(lines)
 
 
+def _stop_spool(spool: Any) -> None:
+    spool.stop()
+    spool.poll_once()  # mail sent while stopping still reaches the folder
+
+
 def main() -> int:
+    """Start the stack, wait for Ctrl-C or SIGTERM, stop everything. Exit 0, 1 or 2."""
     started = time.monotonic()
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
-
-    moto: Any = None
-    api: subprocess.Popen[bytes] | None = None
-    spool: Any = None
-    timer: Any = None
     folder = local_dir()
-    stack_file = folder / "stack.json"
+    # Everything started registers its stop here; they run in reverse order of start
+    # (API, timer, mail, moto), each even if an earlier one failed.
+    cleanup = contextlib.ExitStack()
     try:
         api_port = _port("PORT", DEFAULT_API_PORT)
         aws_port = _port("LOCAL_AWS_PORT", DEFAULT_AWS_PORT)
         if api_port == aws_port:
             raise LaunchError("PORT and LOCAL_AWS_PORT must differ")
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "stack.json").unlink(missing_ok=True)  # left by a launcher that was SIGKILLed
         environ = configure_environment(api_port, aws_port, folder)
         check_settings()
 
@@ -261,20 +266,26 @@ def main() -> int:
                 raise LaunchError(f"{HOST}:{port} is in use; set {name} to a free port")
         say(f"starting moto on {HOST}:{aws_port}")
         moto = aws.start_moto(aws_port)
+        cleanup.callback(moto.stop)
         created = aws.create_resources(environ["AWS_ENDPOINT_URL"], aws.LocalNames())
         say("created " + ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in created.items()))
         migrations, login = run_migrations()
 
         spool = mailbox.MailSpool(folder / "mail")
         spool.start()
+        cleanup.callback(_stop_spool, spool)
         timer = scheduler.Timer(scheduler.SCHEDULES, environ["AWS_REGION"])
         timer.start()
+        cleanup.callback(timer.stop)
 
         say(f"starting the API on {HOST}:{api_port}")
         api = start_api(api_port, environ)
+        cleanup.callback(stop_api, api)
         stack = services(api_port, aws_port, folder)
         wait_ready(f"{stack['api']}/health/ready", api, started + READY_TIMEOUT_SECONDS)
+        stack_file = folder / "stack.json"
         write_stack_file(stack_file, stack)
+        cleanup.callback(stack_file.unlink, missing_ok=True)
         print(banner(stack, folder, time.monotonic() - started, migrations, login), flush=True)
 
         while api.poll() is None:
@@ -291,15 +302,7 @@ def main() -> int:
         # A second Ctrl-C must not interrupt the cleanup that prevents orphans.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_api(api)
-        for thread in (timer, spool):
-            if thread is not None:
-                thread.stop()
-        if spool is not None:
-            spool.poll_once()  # mail sent during shutdown still reaches the folder
-        if moto is not None:
-            moto.stop()
-        stack_file.unlink(missing_ok=True)
+        cleanup.close()
         say("stopped")
 
 

@@ -92,6 +92,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def launcher_environment(folder: Path) -> dict[str, str]:
+    """The environment of a fresh `make run`: free ports, ``folder`` as the local dir."""
+    api_port, aws_port = free_port(), free_port()
+    while aws_port == api_port:
+        aws_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env.update(
+        {
+            "PORT": str(api_port),
+            "LOCAL_AWS_PORT": str(aws_port),
+            "MAMBA_LOCAL_DIR": str(folder),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
     if process.poll() is None:
         process.send_signal(sig)
@@ -106,19 +124,8 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("local-stack")
-    api_port, aws_port = free_port(), free_port()
-    while aws_port == api_port:
-        aws_port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-    env.update(
-        {
-            "PORT": str(api_port),
-            "LOCAL_AWS_PORT": str(aws_port),
-            "MAMBA_LOCAL_DIR": str(folder),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = launcher_environment(folder)
+    api_port, aws_port = int(env["PORT"]), int(env["LOCAL_AWS_PORT"])
     log = folder / "launcher.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

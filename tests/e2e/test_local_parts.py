@@ -1,7 +1,10 @@
-"""The local stack's own parts, without starting it: secrets file, mail rendering, timer."""
+"""The local stack's own parts, without a running stack: secrets, mail rendering, timer, refusals."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -105,3 +108,40 @@ def test_timer_does_nothing_when_no_schedule_is_registered() -> None:
     timer.start()
     timer.join(1)
     assert not timer.is_alive() and time.monotonic() - started < 1
+
+
+def _launch(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    from tests.e2e.conftest import ROOT, launcher_environment
+
+    return subprocess.run(
+        [sys.executable, "-m", "local.launcher"],
+        cwd=ROOT,
+        env={**launcher_environment(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_launcher_refuses_to_start_naming_the_variable_when_jwt_secret_is_weak(tmp_path: Path) -> None:
+    # When
+    result = _launch(tmp_path, JWT_SECRET="changeme-changeme-changeme-changeme")
+    # Then
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stdout
+    assert not (tmp_path / "secrets.env").read_text().count("JWT_SECRET=")
+
+
+def test_launcher_refuses_to_start_naming_the_variable_when_its_port_is_taken(tmp_path: Path) -> None:
+    # Given
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When
+        result = _launch(tmp_path, LOCAL_AWS_PORT=str(port))
+    # Then
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is in use; set LOCAL_AWS_PORT" in result.stdout
+    assert not (tmp_path / "stack.json").exists()
