@@ -26,12 +26,10 @@ and ``make package``) do not trample each other.
 from __future__ import annotations
 
 import argparse
-import compileall
 import fcntl
 import hashlib
 import json
 import os
-import py_compile
 import re
 import secrets
 import shutil
@@ -263,15 +261,14 @@ def compile_zip(path: Path, lambda_root: str) -> int:
             with zipfile.ZipFile(path) as source:
                 infos = source.infolist()
                 source.extractall(root)
-            ok = compileall.compile_dir(
-                str(root),
-                ddir=lambda_root,
-                quiet=2,
-                workers=0,
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-            )
-            if not ok:
-                raise BuildError(f"compileall: some modules in {path.name} do not compile for {RUNTIME}")
+            # A child interpreter, not compileall's process pool: forking the caller (a
+            # pytest worker with moto threads, say) is not safe.
+            command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-d", lambda_root]
+            command += ["--invalidation-mode", "unchecked-hash", str(root)]
+            compiling = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+            if compiling.returncode != 0:
+                failures = "\n".join((compiling.stdout + compiling.stderr).strip().splitlines()[-15:])
+                raise BuildError(f"compileall: modules in {path.name} do not compile for {RUNTIME}:\n{failures}")
             modes = {info.filename: info.external_attr for info in infos}
             partial = Path(tmp) / "out.zip"
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
