@@ -134,7 +134,7 @@ def run_statelint(name: str, definition: dict[str, Any], rendered: dict[str, Any
 
 
 def run_asl_validator(rendered: dict[str, dict[str, Any]]) -> list[Problem]:
-    """One node process for every rendered file; problems are attributed to the file that has them."""
+    """asl-validator on each rendered file (one run per file, so each problem names its file)."""
     if not rendered:
         return []
     if not ASL_VALIDATOR.exists():
