@@ -104,8 +104,11 @@ def configure_environment(api_port: int, aws_port: int, folder: Path) -> dict[st
 
     secrets_file = folder / "secrets.env"
     ensure_local_secrets(secrets_file, dict(os.environ))
+    # Never let a real credential or a per-service endpoint send a call past moto.
     for stale in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(stale, None)  # never let a real credential reach past moto
+        os.environ.pop(stale, None)
+    for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL_")]:
+        os.environ.pop(variable)
     os.environ.update(
         {
             "MAMBA_ENV": "local",

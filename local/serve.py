@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from local import gateway
@@ -27,7 +28,7 @@ WATCHDOG_SECONDS = 1.0
 
 def _watch_parent(parent: int) -> None:
     while True:
-        threading.Event().wait(WATCHDOG_SECONDS)
+        time.sleep(WATCHDOG_SECONDS)
         if os.getppid() != parent:
             os.kill(os.getpid(), signal.SIGTERM)
             return
