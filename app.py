@@ -1,12 +1,14 @@
 """The Chalice app object. Registration only; logic lives in functions/ and layers/core/mamba."""
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice
+from mamba import bootstrap, web
 
 from functions.api import docs, health, operations
 from functions.tasks import TASKS
-from mamba import bootstrap, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
 bootstrap.settings()
@@ -18,6 +20,19 @@ app.register_middleware(web.http_middleware, "http")
 for blueprint in (health.bp, docs.bp, operations.bp):
     app.register_blueprint(blueprint)
 
-for function_name, target in TASKS.items():
+
+def _task(function_name: str, target: str) -> Callable[[dict[str, Any], Any], Any]:
+    """A module-level handler named after the function: Chalice builds the Lambda Handler
+    string (``app.<name>``) from the Python function's name."""
     module_name, _, attr = target.partition(":")
-    app.lambda_function(name=function_name)(getattr(importlib.import_module(module_name), attr))
+    handler = getattr(importlib.import_module(module_name), attr)
+
+    def task(event: dict[str, Any], context: Any) -> Any:
+        return handler(event, context)
+
+    task.__name__ = task.__qualname__ = function_name
+    return task
+
+
+for _name, _target in TASKS.items():
+    globals()[_name] = app.lambda_function(name=_name)(_task(_name, _target))

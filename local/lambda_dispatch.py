@@ -49,7 +49,7 @@ def invoke(handler: str, event: Any, function_name: str = "local", timeout_s: in
         event = json.loads(event or "{}")
     try:
         result = resolve(handler)(event, LocalContext(function_name, timeout_s))
-    except Exception as exc:  # every failure becomes the Lambda error payload
+    except Exception as exc:  # noqa: BLE001 - every failure becomes the Lambda error payload
         payload = {
             "errorType": type(exc).__name__,
             "errorMessage": getattr(exc, "message", None) or str(exc),
