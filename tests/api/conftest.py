@@ -62,8 +62,8 @@ def scratch() -> Iterator[Client]:
 def log_output() -> Iterator[io.StringIO]:
     handler = logger.registered_handler
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)
+    handler.redirect = buffer
     try:
         yield buffer
     finally:
-        handler.setStream(previous)
+        handler.redirect = None

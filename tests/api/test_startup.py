@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STRONG = secrets.token_urlsafe(48)
 STRIPE_KEY = "sk_test_" + secrets.token_urlsafe(40)
 WEBHOOK = "whsec_" + secrets.token_urlsafe(32)
+# Parametrized values must be identical in every xdist worker, so they are fixed.
+RANDOM_HEX = "9f2c4e7a1b3d5f608e1a2c3b4d5e6f70"
 REGION = "us-east-1"
 
 
@@ -91,7 +93,7 @@ def test_deployed_ignores_secrets_in_the_environment(secret_store):
     [
         ({}, "JWT_SECRET is required"),
         ({"JWT_SECRET": "too-short"}, "JWT_SECRET is too short"),
-        ({"JWT_SECRET": "your-secret-key-" + secrets.token_hex(16)}, "JWT_SECRET is a known default"),
+        ({"JWT_SECRET": "your-secret-key-" + RANDOM_HEX}, "JWT_SECRET is a known default"),
         ({"JWT_SECRET": "changeme" * 4}, "JWT_SECRET is a known default"),
         ({"JWT_SECRET": STRONG, "STRIPE_SECRET_KEY": "sk_test_x"}, "STRIPE_SECRET_KEY is too short"),
     ],
@@ -105,7 +107,7 @@ def test_deployed_refuses_weak_secret_from_secrets_manager(secret_store, documen
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("short", "JWT_SECRET is too short"), ("CHANGE-ME-" + secrets.token_hex(16), "JWT_SECRET is a known default")],
+    [("short", "JWT_SECRET is too short"), ("CHANGE-ME-" + RANDOM_HEX, "JWT_SECRET is a known default")],
 )
 def test_deployed_refuses_weak_secret_from_ssm(secret_store, value, message):
     _put_parameters("/mamba/prod", JWT_SECRET=value)

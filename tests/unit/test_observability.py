@@ -17,12 +17,12 @@ def log_output() -> Iterator[io.StringIO]:
     """The real handler and formatter, writing into a buffer; secrets list restored after."""
     handler = logger.registered_handler
     buffer = io.StringIO()
-    previous_stream = handler.setStream(buffer)
+    handler.redirect = buffer
     previous_secrets = observability._formatter.secrets
     try:
         yield buffer
     finally:
-        handler.setStream(previous_stream)
+        handler.redirect = None
         observability._formatter.secrets = previous_secrets
 
 
@@ -145,3 +145,22 @@ def test_traced_wraps_with_tracer_when_tracing_is_on(monkeypatch):
     assert handler(1) == ("traced", 1)
     assert handler(2) == ("traced", 2)
     assert captured == ["handler"], "the tracer wraps once, on first call"
+
+
+def test_chalice_app_of_the_same_name_leaves_our_logger_alone_when_stdout_was_swapped(monkeypatch):
+    from chalice import Chalice
+
+    inner = logger._logger
+    before = (list(inner.handlers), inner.level, inner.propagate)
+    swapped = io.StringIO()
+    monkeypatch.setattr("sys.stdout", swapped)  # what pytest, or any redirect, does after import
+    try:
+        Chalice(app_name="mamba")  # app.py's app: its logger is ours
+
+        assert (list(inner.handlers), inner.level, inner.propagate) == before
+        logger.info("still structured")
+        assert json.loads(swapped.getvalue())["message"] == "still structured"
+    finally:
+        inner.handlers[:] = before[0]
+        inner.setLevel(before[1])
+        inner.propagate = before[2]

@@ -21,6 +21,7 @@ import contextvars
 import functools
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,8 +61,33 @@ def _spellings(value: str) -> set[str]:
     return {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at the time of the write, or to ``redirect``.
+
+    Chalice names its app logger after the app ("mamba", the same logger as ours) and, at
+    ``Chalice(...)``, adds a plain-text handler, sets the level to ERROR and stops
+    propagation unless it finds a StreamHandler whose stream ``== sys.stdout``. A handler
+    bound to the stdout of import time fails that check wherever stdout was swapped since
+    (pytest does), which would silence INFO and print unredacted copies. Following the
+    current stdout keeps the check true and the logs JSON and redacted.
+    """
+
+    redirect: Any = None  # tests point this at a buffer
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:
+        return self.redirect if self.redirect is not None else sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self.redirect = None if value is sys.stdout else value
+
+
 _formatter = RedactingFormatter()
-logger = Logger(service=SERVICE, logger_formatter=_formatter)
+logger = Logger(service=SERVICE, logger_formatter=_formatter, logger_handler=StdoutHandler())
 
 
 def register_secrets(values: tuple[str, ...]) -> None:
