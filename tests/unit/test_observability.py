@@ -164,3 +164,29 @@ def test_chalice_app_of_the_same_name_leaves_our_logger_alone_when_stdout_was_sw
         inner.handlers[:] = before[0]
         inner.setLevel(before[1])
         inner.propagate = before[2]
+
+
+def test_configure_applies_log_level_and_masks_every_secret(log_output):
+    from mamba import config
+
+    settings = config.load_settings(
+        {
+            "MAMBA_ENV": "test",
+            "MAMBA_LOCAL_SECRETS_FILE": "/nonexistent",
+            "LOG_LEVEL": "WARNING",
+            "JWT_SECRET": "Jq8vT2mZr5Lw9Xc3Nb7Hk1Pd6Ys4Gf0Ae",
+            "BILLING_ENABLED": "true",
+            "STRIPE_SECRET_KEY": "sk_test_R7uK2pW9mQ4zX1cV8bN3hJ6fD5sA0gLe",
+            "STRIPE_WEBHOOK_SECRET": "whsec_T4yU7iO1pA9sD3fG6hJ2kL8zX5cV0bNm",
+        }
+    )
+    level = logger.log_level
+    try:
+        observability.configure(settings)
+        logger.info("hidden at WARNING")
+        logger.warning("keys " + " ".join(settings.secret_values()))
+    finally:
+        logger.setLevel(level)
+
+    [line] = _lines(log_output)
+    assert line["message"] == "keys *** *** ***"

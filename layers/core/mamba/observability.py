@@ -23,10 +23,13 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+if TYPE_CHECKING:
+    from mamba.config import Settings
 
 SERVICE = "mamba"
 REDACTED = "***"
@@ -95,6 +98,13 @@ def register_secrets(values: tuple[str, ...]) -> None:
     that contains another is masked whole."""
     spelled = {s for v in values if v for s in _spellings(v)}
     _formatter.secrets = tuple(sorted(spelled, key=len, reverse=True))
+
+
+def configure(settings: Settings) -> None:
+    """Apply the parsed Settings: the log level (``LOG_LEVEL``) and the values to mask.
+    The composition root calls this once, right after parsing."""
+    logger.setLevel(settings.log_level)
+    register_secrets(settings.secret_values())
 
 
 def current_request_id() -> str:
