@@ -5,10 +5,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice
-from mamba import bootstrap, web
 
 from functions.api import docs, health, operations
 from functions.tasks import TASKS
+from mamba import bootstrap, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
 bootstrap.settings()

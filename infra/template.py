@@ -29,10 +29,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
-from mamba.adapters.dynamo.tables import TABLES
 
 from functions.tasks import TASKS, placeholder
 from infra import workflows
+from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
 API_HANDLER = "APIHandler"

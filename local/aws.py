@@ -21,12 +21,12 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from mamba.adapters.dynamo.tables import TABLES
 from moto.server import ThreadedMotoServer
 
 from functions.tasks import TASKS
 from infra import workflows
 from local import lambda_dispatch
+from mamba.adapters.dynamo.tables import TABLES
 
 # moto's default account; role and function ARNs must name it or moto refuses them.
 ACCOUNT_ID = "123456789012"

@@ -14,11 +14,15 @@ from typing import Any
 
 from chalice import local as chalice_local
 
+from mamba.web import SAFE_REQUEST_ID
+
 _PATCHED = False
 
 
 def not_found_response(path: str, headers: dict[str, str]) -> dict[str, Any]:
-    request_id = headers.get("x-request-id") or headers.get("X-Request-Id") or str(uuid.uuid4())
+    given = headers.get("x-request-id") or headers.get("X-Request-Id") or ""
+    # The same rule as the app's middleware: only a well-formed incoming id is echoed.
+    request_id = given if SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
     body = {
         "error": {"code": "NOT_FOUND", "message": "No such route.", "details": {"path": path.split("?")[0]}},
         "request_id": request_id,

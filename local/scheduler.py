@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mamba.observability import logger
-
 from local import lambda_dispatch
+from mamba.observability import logger
 
 
 @dataclass(frozen=True)

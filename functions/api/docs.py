@@ -1,6 +1,7 @@
 """The OpenAPI document and the page that renders it (assets served locally, no CDN)."""
 
 from chalice import Blueprint, Response
+
 from mamba import openapi
 from mamba.docs_page import asset, page
 from mamba.domain.errors import NotFoundError

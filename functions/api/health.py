@@ -1,6 +1,7 @@
 """Liveness and readiness."""
 
 from chalice import Blueprint
+
 from mamba import bootstrap
 from mamba.schemas.common import LiveOut, ReadyOut
 from mamba.services.health import readiness

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from chalice import Chalice
 from chalice.test import Client
-from mamba import web
-from mamba.observability import logger
 from pydantic import BaseModel, Field
 
 from local import gateway
+from mamba import web
+from mamba.observability import logger
 
 
 class WidgetIn(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from mamba.web import REGISTRY
 from openapi_spec_validator import validate
+
+from mamba.web import REGISTRY
 
 
 def test_openapi_json_validates_as_openapi_31(client):

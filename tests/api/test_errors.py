@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from mamba import bootstrap
 
 JSON = {"Content-Type": "application/json"}
@@ -155,7 +156,6 @@ def test_every_log_line_of_a_request_carries_its_request_id(scratch, log_output)
 
 def test_registry_is_restored_when_a_throwaway_app_is_done():
     from mamba import web
-
     from tests.api.conftest import build_scratch_app
 
     before = list(web.REGISTRY)

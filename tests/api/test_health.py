@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import boto3
-from mamba import bootstrap
 
+from mamba import bootstrap
 from tests.fakes import FakeHealthProbes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mamba import bootstrap
 from mamba.auth.tokens import issue_access
 from mamba.domain import operations as ops

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from mamba.config import ConfigError, load_settings
 from moto import mock_aws
+
+from mamba.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG = secrets.token_urlsafe(48)

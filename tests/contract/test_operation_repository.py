@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from mamba.domain import operations as ops
 from mamba.domain.errors import ConflictError, NotFoundError
-
 from tests.fakes import FakeOperationRepository
 
 T0, T1, T2 = "2026-11-25T10:00:00Z", "2026-11-25T10:00:01Z", "2026-11-25T10:00:02Z"
@@ -88,15 +88,6 @@ class TestOperationRepositoryContract:
 
         assert repo.get("t_1", "op_2") == _new("op_2")
 
-    def test_save_is_not_found_when_the_operation_was_never_added(self, repo, request):
-        if "dynamo" in request.node.callspec.id:
-            request.applymarker(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="DynamoOperationRepository.save lets pynamodb's UpdateError (ConditionalCheckFailed) "
-                    "escape instead of raising NotFoundError; the fix belongs in adapters/dynamo/operations.py",
-                )
-            )
-
+    def test_save_is_not_found_when_the_operation_was_never_added(self, repo):
         with pytest.raises(NotFoundError):
             repo.save(_new("op_never_added"))

@@ -48,27 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable sort: everything else keeps its order, the stack-stopping tests go last.
     items.sort(key=lambda item: item.get_closest_marker("stops_stack") is not None)
-    _apply_xdist_groups(config, items)
-
-
-def _apply_xdist_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give this folder's ``xdist_group`` tests their ``@group`` node-id suffix.
-
-    ``--dist loadgroup`` groups tests by that suffix, which pytest-xdist 3.8.0 writes to
-    ``item._nodeid``; pytest 9.2 reads node ids from the structured ``item._id``, so the
-    suffix is lost and every e2e test could land on a different worker, each starting its
-    own stack (pytest-dev/pytest-xdist#1386). Remove this once xdist ships the fix (#1388).
-    """
-    if not config.getoption("loadgroup", default=False):
-        return
-    from _pytest.nodeid import NodeId
-
-    here = Path(__file__).parent
-    for item in items:
-        marks = item.iter_markers("xdist_group")
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
-        if groups and "@" not in item.nodeid and here in item.path.parents and hasattr(item, "_id"):
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @dataclass

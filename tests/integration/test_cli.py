@@ -12,6 +12,7 @@ from email.utils import format_datetime
 
 import boto3
 import pytest
+
 from mamba.cli import main
 
 

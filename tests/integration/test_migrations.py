@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
+
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import LedgerItem, MembershipItem, TenantItem, UserItem

@@ -14,27 +14,6 @@ from infra.build import LAMBDA_RUNTIME, BuildResult, build
 HERE = Path(__file__).parent
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep this folder's ``xdist_group("package")`` tests on one worker, so the package is
-    built once per session.
-
-    pytest-xdist 3.8.0 writes the ``@group`` suffix that ``--dist loadgroup`` schedules by
-    into ``item._nodeid``, but pytest 9.2 reads node ids from ``item._id``, so the grouping
-    is lost (pytest-dev/pytest-xdist#1386; tests/e2e/conftest.py works around it the same
-    way). Remove once xdist ships the fix.
-    """
-    if not config.getoption("loadgroup", default=False):
-        return
-    from _pytest.nodeid import NodeId
-
-    for item in items:
-        groups = sorted(
-            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
-        )
-        if groups and "@" not in item.nodeid and HERE in item.path.parents and hasattr(item, "_id"):
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
-
-
 @dataclass(frozen=True)
 class Unpacked:
     task_root: Path  # /var/task: the function zip

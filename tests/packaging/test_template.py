@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from mamba.adapters.dynamo.tables import TABLES
 
 from infra import build, workflows
 from infra import template as cfn
+from mamba.adapters.dynamo.tables import TABLES
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,11 @@ from typing import Any
 
 import boto3
 import pytest
-from mamba.config import get_settings
 
 from functions.tasks import TASKS
 from infra import workflows
 from local import lambda_dispatch
+from mamba.config import get_settings
 
 ACCOUNT_ID = "123456789012"  # moto's default account, which role and function ARNs must name
 _TRUST = {

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mamba.adapters.dynamo.tables import TABLES
 
 from functions.tasks import TASKS, placeholder
 from infra import template as cfn
 from infra import validate, workflows
+from mamba.adapters.dynamo.tables import TABLES
 
 WORKFLOWS = workflows.workflow_names()
 

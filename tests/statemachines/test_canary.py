@@ -12,12 +12,12 @@ import threading
 from typing import Any
 
 import pytest
+
 from mamba import bootstrap
 from mamba.auth.context import TenantContext
 from mamba.domain.errors import TransientError
 from mamba.domain.operations import Operation
 from mamba.services.operations import start_operation
-
 from tests.statemachines.conftest import Deployed
 
 pytestmark = pytest.mark.slow

@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mamba.config import check_secret
 
 from bench import importtime
 from bench.imports import BARE_APP, lambda_env, write_bare_app
 from bench.registry import FAIL, PASS, SECTIONS, BenchContext, checks, section
 from bench.report import format_table, ratio, summarize
+from mamba.config import check_secret
 
 # A trimmed real profile: `pydantic` is imported under `mamba.schemas`, which `app` imports;
 # `site` is a sibling top-level import that must not be counted as app's.

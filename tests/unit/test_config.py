@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+
 from mamba import config
 from mamba.config import ConfigError, check_secret, describe, load_settings
 

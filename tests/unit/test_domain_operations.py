@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mamba.domain import operations as ops
 from mamba.domain.errors import ConflictError, ValidationError
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from mamba import bootstrap, observability
 from mamba.observability import REDACTED, logger
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from mamba import openapi, web
-from mamba.web import PUBLIC, RouteSpec
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from pydantic import BaseModel, Field
+
+from mamba import openapi, web
+from mamba.web import PUBLIC, RouteSpec
 
 
 class Tag(BaseModel):

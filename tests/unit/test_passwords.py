@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
+
 from mamba.auth import passwords
 from mamba.auth.passwords import Argon2idPasswords, Argon2Params
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from mamba.domain.errors import TransientError, ValidationError
 from mamba.services.health import probe_one, readiness
-
 from tests.fakes import FakeHealthProbes
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from mamba.auth.context import TenantContext
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.services import operations
-
 from tests.fakes import FakeOperationRepository, FakeWorkflows
 
 TENANT = TenantContext(tenant_id="t_1", role="owner", permissions=frozenset({"operations.read"}))

@@ -11,6 +11,7 @@ import time
 
 import jwt
 import pytest
+
 from mamba.auth import tokens
 from mamba.domain.errors import UnauthorizedError
 

@@ -7,9 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 from chalice.app import Response
+from pydantic import BaseModel, Field
+
 from mamba import observability, web
 from mamba.domain.errors import NotFoundError, RateLimitedError, ValidationError
-from pydantic import BaseModel, Field
 
 
 class Widget(BaseModel):

@@ -5,12 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from mamba.workflow_errors import readable_error
 
-# The error codes users see elsewhere are the DomainError codes (QUOTA_EXCEEDED); a Catch of
-# QuotaExceededError currently reads QUOTAEXCEEDED. Fix belongs in workflow_errors.py
-# (not this suite's module): derive the code from the DomainError class or split CamelCase.
-_SPLIT_WORDS = pytest.mark.xfail(strict=True, reason="readable_error joins CamelCase words: QUOTAEXCEEDED")
+from mamba.workflow_errors import readable_error
 
 
 @pytest.mark.parametrize(
@@ -19,7 +15,6 @@ _SPLIT_WORDS = pytest.mark.xfail(strict=True, reason="readable_error joins Camel
         pytest.param(
             {"Error": "QuotaExceededError", "Cause": json.dumps({"errorMessage": "Plan allows 2 servers."})},
             {"code": "QUOTA_EXCEEDED", "message": "Plan allows 2 servers."},
-            marks=_SPLIT_WORDS,
         ),
         (
             {"Error": "States.Timeout", "Cause": ""},
@@ -34,7 +29,6 @@ _SPLIT_WORDS = pytest.mark.xfail(strict=True, reason="readable_error joins Camel
         pytest.param(
             {"Error": "WingsUnavailableError", "Cause": "{not json"},
             {"code": "WINGS_UNAVAILABLE", "message": "{not json"},
-            marks=_SPLIT_WORDS,
         ),
         (
             {"Error": "TransientError", "Cause": json.dumps({"errorType": "TransientError"})},

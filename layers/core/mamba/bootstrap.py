@@ -9,13 +9,13 @@ import functools
 from typing import Any
 
 from mamba.config import Settings, get_settings
-from mamba.observability import register_secrets
+from mamba.observability import configure
 
 
 @functools.cache
 def settings() -> Settings:
     loaded = get_settings()
-    register_secrets(loaded.secret_values())
+    configure(loaded)
     return loaded
 
 
@@ -36,7 +36,7 @@ def boto_client(service: str) -> Any:
 
     s = settings()
     return boto3.client(
-        service,  # type: ignore[call-overload]
+        service,
         region_name=s.region,
         endpoint_url=s.aws_endpoint_url,
         config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
@@ -83,6 +83,14 @@ def health_probes() -> Any:
 
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment)."""
-    for builder in (settings, dynamo_tables, boto_client, identity_repository, operation_repository, workflows, health_probes):
+    for builder in (
+        settings,
+        dynamo_tables,
+        boto_client,
+        identity_repository,
+        operation_repository,
+        workflows,
+        health_probes,
+    ):
         builder.cache_clear()
     get_settings.cache_clear()

@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 PUBLIC = "public"
 
@@ -359,10 +359,10 @@ def _incoming_request_id(request: Request | None) -> str:
     """The caller's X-Request-Id when it is safe to echo, else API Gateway's id, else a new one."""
     if request is not None:
         given = request.headers.get(REQUEST_ID_HEADER)
-        if given and _SAFE_REQUEST_ID.match(given):
+        if given and SAFE_REQUEST_ID.match(given):
             return str(given)
         context_id = (request.context or {}).get("requestId")
-        if context_id and _SAFE_REQUEST_ID.match(str(context_id)):
+        if context_id and SAFE_REQUEST_ID.match(str(context_id)):
             return str(context_id)
     return str(uuid.uuid4())
 

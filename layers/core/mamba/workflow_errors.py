@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mamba.domain import errors
+
 _FRIENDLY = {
     "States.Timeout": ("TIMEOUT", "The step took too long and was stopped."),
     "States.TaskFailed": ("TASK_FAILED", "A step failed."),
@@ -25,5 +27,26 @@ def readable_error(caught: dict[str, Any]) -> dict[str, str]:
     if name in _FRIENDLY:
         code, default = _FRIENDLY[name]
         return {"code": code, "message": message or default}
-    code = name.removesuffix("Error").upper() or "FAILED"
+    code = _domain_codes().get(name) or _snake(name.removesuffix("Error")) or "FAILED"
     return {"code": code, "message": message or "The operation failed."}
+
+
+def _domain_codes() -> dict[str, str]:
+    """Error class name → the code the HTTP boundary uses for it (one table, not two)."""
+    found: dict[str, str] = {}
+    pending: list[type[errors.DomainError]] = [errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls.code
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _snake(name: str) -> str:
+    """``NodeUnavailable`` → ``NODE_UNAVAILABLE``."""
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.upper())
+    return "".join(out).strip("_.").replace(".", "_")

@@ -55,7 +55,9 @@ class Operation:
         }
 
 
-def new_operation(op_id: str, tenant_id: str, op_type: str, steps: list[str], now: str, target: str | None = None) -> Operation:
+def new_operation(
+    op_id: str, tenant_id: str, op_type: str, steps: list[str], now: str, target: str | None = None
+) -> Operation:
     return Operation(
         id=op_id,
         tenant_id=tenant_id,

@@ -9,9 +9,7 @@ from mamba.adapters.dynamo.items import MainItem, MembershipItem, UserItem
 
 
 class DynamoIdentityRepository:
-    def user_and_membership(
-        self, user_id: str, tenant_id: str | None
-    ) -> tuple[UserItem | None, MembershipItem | None]:
+    def user_and_membership(self, user_id: str, tenant_id: str | None) -> tuple[UserItem | None, MembershipItem | None]:
         """The user and (optionally) their membership of ``tenant_id``, in one BatchGetItem."""
         wanted = [keys.user(user_id)]
         if tenant_id is not None:

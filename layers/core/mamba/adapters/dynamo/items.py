@@ -109,7 +109,7 @@ class LedgerItem(MainItem):
     updated_at = UnicodeAttribute(null=True)
     # Written by mamba.adapters.dynamo.migrations: when each applied version ran, and the
     # lease a runner holds while one migration runs (so no two runners apply it).
-    applied_at = MapAttribute(default=dict)  # type: ignore[no-untyped-call,var-annotated]
+    applied_at = MapAttribute(default=dict)  # type: ignore[var-annotated]
     lock_owner = UnicodeAttribute(null=True)
     lock_version = UnicodeAttribute(null=True)
     lock_action = UnicodeAttribute(null=True)

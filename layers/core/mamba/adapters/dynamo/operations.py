@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import OperationItem, StepAttribute
@@ -83,7 +83,11 @@ class DynamoOperationRepository:
             OperationItem.steps.set(
                 [
                     StepAttribute(
-                        name=s.name, status=s.status, started_at=s.started_at, finished_at=s.finished_at, detail=s.detail
+                        name=s.name,
+                        status=s.status,
+                        started_at=s.started_at,
+                        finished_at=s.finished_at,
+                        detail=s.detail,
                     )
                     for s in op.steps
                 ]
@@ -96,4 +100,9 @@ class DynamoOperationRepository:
                 OperationItem.error_code.set(op.error["code"]),
                 OperationItem.error_message.set(op.error["message"]),
             ]
-        item.update(actions=actions, condition=OperationItem.pk.exists())
+        try:
+            item.update(actions=actions, condition=OperationItem.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFoundError("Operation not found.", {"operation_id": op.id}) from exc
+            raise
