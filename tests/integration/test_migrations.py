@@ -350,7 +350,8 @@ def test_create_tenant_writes_the_tenant_and_the_owner_membership_together(users
     owner = accounts.create_user(users, FAST, "owner@example.com", PASSWORD)
     tenant = accounts.create_tenant(tenants, "Acme", owner.id)
     # The guard's read sees the owner
-    user_item, member = DynamoIdentityRepository().user_and_membership(owner.id, tenant.id)
+    facts = DynamoIdentityRepository().load(owner.id, tenant.id)
+    user_item, member = facts.user, facts.membership
     assert user_item.status == "active" and member.role == "owner"
     # The user's tenants are listed from gsi1
     assert [(m.tenant_id, m.role) for m in tenants.memberships_of_user(owner.id)] == [(tenant.id, "owner")]

@@ -103,7 +103,7 @@ def test_check_platform_marks_the_operation_failed_when_a_check_fails_for_good(d
     assert execution.get("error") == "CheckFailed"
     assert op.status == "failed"
     assert op.error is not None
-    assert op.error["code"] == "VALIDATION"
+    assert op.error["code"] == "VALIDATION_ERROR"
     assert "unknown check 'bogus'" in op.error["message"]
     assert deployed_workflows.sleeps == []
 

@@ -43,7 +43,9 @@ def _domain_codes() -> dict[str, str]:
 
 
 def _snake(name: str) -> str:
-    """``NodeUnavailable`` → ``NODE_UNAVAILABLE``."""
+    """``NodeUnavailable`` → ``NODE_UNAVAILABLE``; an ``ALREADY_SNAKE`` code stays as it is."""
+    if "_" in name or name.isupper():
+        return name.upper()
     out = []
     for i, ch in enumerate(name):
         if ch.isupper() and i and not name[i - 1].isupper():

@@ -1,59 +1,111 @@
 """The one authorization path every non-public route goes through.
 
-Cost: one DynamoDB call (a BatchGetItem of the user and, for tenant routes, the
-membership), so a single-resource read stays within two calls.
+Cost: one DynamoDB call. A BatchGetItem reads the user, and for tenant routes the
+membership and the tenant, and for API keys the key item, so a single-resource read
+stays within two calls.
 
-Answers: no or bad credential → 401; not a member of the path's tenant → 404 (another
-tenant's resources do not exist for the caller); member without the permission → 403.
+Answers:
+* no, bad, expired or revoked credential, inactive account → 401 ``UNAUTHORIZED``;
+* not a member of the path's tenant, or an expired grant → 404 (another tenant's
+  resources do not exist for the caller);
+* member (or API key) without the permission, or outside its server scope → 403 ``FORBIDDEN``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from mamba.auth import permissions as perms
 from mamba.auth.context import Principal, TenantContext
-from mamba.auth.tokens import verify_access
+from mamba.auth.credentials import Credential, resolve
 from mamba.domain.errors import ForbiddenError, NotFoundError, UnauthorizedError
 
 if TYPE_CHECKING:
     from chalice.app import Request
 
+    from mamba.adapters.dynamo.identity import AuthFacts
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("Authentication is required.", {"reason": "missing_credentials"})
-    return token.strip()
+
+class TenantSuspendedError(ForbiddenError):
+    code = "TENANT_SUSPENDED"
+
+
+class TwoFactorRequiredError(ForbiddenError):
+    code = "TWO_FACTOR_REQUIRED"
+
+
+def _source_ip(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
 
 
 def authorize(request: Request, permission: str, path_params: dict[str, str]) -> Principal:
     from mamba import bootstrap
 
     settings = bootstrap.settings()
-    claims = verify_access(bearer_token(request), settings.jwt_secret)
-    user_id = str(claims["sub"])
+    credential = resolve(request, settings.jwt_secret)
     tenant_id = path_params.get("tenant_id")
+    facts: AuthFacts = bootstrap.identity_repository().load(credential.user_id, tenant_id, credential.key_id)
 
-    user, membership = bootstrap.identity_repository().user_and_membership(user_id, tenant_id)
+    user = facts.user
     if user is None or user.status != "active":
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
+    scopes, key_servers = _check_credential(credential, facts, request)
+    if scopes is not None and permission not in scopes:
+        raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
+    server_id = path_params.get("server_id")
+    if key_servers and (server_id is None or server_id not in key_servers):
+        raise ForbiddenError("This API key is limited to other servers.", {"permission": permission})
 
     if perms.is_admin_permission(permission):
         if not user.is_admin:
             raise ForbiddenError("This needs platform admin rights.", {"permission": permission})
-        return Principal(user_id=user_id, is_admin=True)
+        return Principal(user_id=user.user_id, is_admin=True, via=credential.kind)
     if perms.is_account_permission(permission) or tenant_id is None:
-        return Principal(user_id=user_id, is_admin=user.is_admin)
+        return Principal(user_id=user.user_id, is_admin=user.is_admin, via=credential.kind)
 
-    if membership is None:
+    membership, tenant = facts.membership, facts.tenant
+    now = int(time.time())
+    if membership is None or tenant is None or (membership.expires_at is not None and membership.expires_at <= now):
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
-    granted = perms.BUILTIN_ROLES.get(membership.role, frozenset())
+    if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
+        raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
+    if tenant.require_2fa and not user.totp_enabled:
+        raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
+    granted = (
+        frozenset(str(p) for p in membership.permissions)
+        if membership.permissions is not None
+        else perms.BUILTIN_ROLES.get(membership.role, frozenset())
+    )
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})
+    if membership.server_id is not None and server_id != membership.server_id:
+        raise ForbiddenError("Your access is limited to one server.", {"permission": permission})
     return Principal(
-        user_id=user_id,
+        user_id=user.user_id,
         is_admin=user.is_admin,
-        tenant=TenantContext(tenant_id=tenant_id, role=membership.role, permissions=granted),
+        tenant=TenantContext(
+            tenant_id=tenant_id, role=membership.role, permissions=granted, server_scope=membership.server_id
+        ),
+        via=credential.kind,
     )
+
+
+def _check_credential(
+    credential: Credential, facts: AuthFacts, request: Request
+) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """Token: refuse one issued before the user's sessions were revoked. API key: check the
+    secret, revocation, expiry and allowed IPs. Returns the key's scopes (None for tokens)
+    and the servers it is limited to (empty for all)."""
+    user = facts.user
+    assert user is not None
+    if credential.kind == "token":
+        valid_after = user.sessions_valid_after
+        if valid_after is not None and (credential.issued_at or 0) < valid_after:
+            raise UnauthorizedError("This session was revoked; log in again.", {"reason": "revoked"})
+        return None, frozenset()
+    from mamba.auth.api_keys import check_key
+
+    grant = check_key(facts.api_key, credential, _source_ip(request))
+    return grant.scopes, grant.server_ids

@@ -1,19 +1,46 @@
-"""Identity reads the guard needs on every request."""
+"""Identity reads the guard needs on every request, in one BatchGetItem."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.items import MainItem, MembershipItem, UserItem
+from mamba.adapters.dynamo.items import MainItem, MembershipItem, TenantItem, UserItem
+
+
+@dataclass(frozen=True)
+class AuthFacts:
+    user: UserItem | None
+    membership: MembershipItem | None = None
+    tenant: TenantItem | None = None
+    api_key: Any = None  # the API key item (mamba.adapters.dynamo.items.ApiKeyItem) or None
 
 
 class DynamoIdentityRepository:
-    def user_and_membership(self, user_id: str, tenant_id: str | None) -> tuple[UserItem | None, MembershipItem | None]:
-        """The user and (optionally) their membership of ``tenant_id``, in one BatchGetItem."""
-        wanted = [keys.user(user_id)]
+    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts:
+        wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
         if tenant_id is not None:
-            wanted.append(keys.membership(tenant_id, user_id))
+            wanted["membership"] = keys.membership(tenant_id, user_id)
+            wanted["tenant"] = keys.tenant(tenant_id)
+        if key_id is not None:
+            wanted["api_key"] = keys.api_key(key_id)
+        found = self._batch_get(list(wanted.values()))
+        from mamba.adapters.dynamo import items
+
+        classes: dict[str, Any] = {
+            "user": UserItem,
+            "membership": MembershipItem,
+            "tenant": TenantItem,
+            "api_key": getattr(items, "ApiKeyItem", MainItem),
+        }
+        loaded = {
+            name: classes[name].from_raw_data(found[key]) if key in found else None for name, key in wanted.items()
+        }
+        return AuthFacts(**loaded)
+
+    @staticmethod
+    def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         table = MainItem.Meta.table_name
         client = MainItem._get_connection().connection.client
         request: dict[str, Any] = {
@@ -27,11 +54,7 @@ class DynamoIdentityRepository:
                 found[(item["pk"]["S"], item["sk"]["S"])] = item
             request = raw.get("UnprocessedKeys") or {}
             if not request:
-                break
-        user_raw = found.get(keys.user(user_id))
-        user = UserItem.from_raw_data(user_raw) if user_raw else None
-        membership = None
-        if tenant_id is not None:
-            member_raw = found.get(keys.membership(tenant_id, user_id))
-            membership = MembershipItem.from_raw_data(member_raw) if member_raw else None
-        return user, membership
+                return found
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("The identity store is busy; try again.")

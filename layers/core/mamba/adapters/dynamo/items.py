@@ -65,6 +65,10 @@ class UserItem(MainItem):
     email_verified = BooleanAttribute(default=False)
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
+    # Access tokens issued before this epoch second are refused (password reset, "log out
+    # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
+    sessions_valid_after = NumberAttribute(null=True)
+    totp_enabled = BooleanAttribute(default=False)
 
 
 class TenantItem(MainItem):
@@ -72,13 +76,22 @@ class TenantItem(MainItem):
     name = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
+    require_2fa = BooleanAttribute(default=False)
 
 
 class MembershipItem(MainItem):
+    """A role binding of a user in a tenant. ``permissions`` is the role's permission set,
+    copied here when the binding is made and whenever a custom role changes, so the guard
+    authorizes from this one item. ``server_id`` scopes the binding to one server (a
+    subuser); ``expires_at`` (epoch seconds) ends a temporary grant without any job."""
+
     tenant_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     role = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    permissions = ListAttribute(of=UnicodeAttribute, null=True)
+    server_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
 
 
 class StepAttribute(MapAttribute[str, object]):

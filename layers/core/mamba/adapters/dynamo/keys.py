@@ -69,3 +69,7 @@ ROLE_PREFIX = "ROLE#"
 
 def builtin_role(name: str) -> tuple[str, str]:
     return BUILTIN_ROLES, f"{ROLE_PREFIX}{name}"
+
+
+def api_key(key_id: str) -> tuple[str, str]:
+    return f"APIKEY#{key_id}", "KEY"
