@@ -81,16 +81,16 @@ def health_probes() -> Any:
     )
 
 
+@functools.cache
+def mailer() -> Any:
+    from mamba.adapters.ses import SesMailer
+
+    return SesMailer(boto_client("sesv2"), settings().mail_from)
+
+
 def reset() -> None:
-    """Forget every cached adapter (tests that change the environment)."""
-    for builder in (
-        settings,
-        dynamo_tables,
-        boto_client,
-        identity_repository,
-        operation_repository,
-        workflows,
-        health_probes,
-    ):
-        builder.cache_clear()
-    get_settings.cache_clear()
+    """Forget every cached adapter (tests that change the environment). Every builder in
+    this module is a ``functools.cache`` function, so new builders are reset too."""
+    for value in list(globals().values()):
+        if callable(value) and hasattr(value, "cache_clear"):
+            value.cache_clear()

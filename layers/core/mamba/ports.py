@@ -24,3 +24,7 @@ class HealthProbes(Protocol):
 
 class Clock(Protocol):
     def __call__(self) -> str: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Schema(BaseModel):
+    """Base of every request and response model. Validators are built on first use, not at
+    import (each model built eagerly costs about 2 ms of cold start), and unknown fields in
+    a request are a 400, not silently dropped."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class ErrorDetail(BaseModel):
