@@ -52,3 +52,62 @@ class FakeHealthProbes:
 
     def check(self) -> dict[str, str]:
         return dict(self.checks)
+
+
+class FakeTwoFactorStore:
+    """mamba.services.two_factor.TwoFactorStore in memory; conditions as in DynamoTwoFactorStore."""
+
+    def __init__(self) -> None:
+        from mamba.services.two_factor import TwoFactorState
+
+        self.states: dict[str, TwoFactorState] = {}
+        self.hashes: dict[str, set[str]] = {}
+
+    def add_user(self, user_id: str, email: str, password_hash: str | None = None) -> None:
+        from mamba.services.two_factor import TwoFactorState
+
+        self.states[user_id] = TwoFactorState(user_id=user_id, email=email, password_hash=password_hash)
+
+    def load(self, user_id: str):
+        from dataclasses import replace
+
+        if user_id not in self.states:
+            raise NotFoundError("User not found.", {"user_id": user_id})
+        return replace(self.states[user_id], recovery_codes_left=len(self.hashes.get(user_id, ())))
+
+    def _set(self, user_id: str, **changes: Any) -> None:
+        from dataclasses import replace
+
+        self.states[user_id] = replace(self.states[user_id], **changes)
+
+    def start_enrolment(self, user_id: str, pending_secret: str) -> None:
+        if self.load(user_id).enabled:
+            raise ConflictError("Two-factor authentication is already enabled.", {"reason": "already_enabled"})
+        self._set(user_id, pending_secret=pending_secret)
+
+    def confirm(self, user_id: str, pending_secret: str, counter: int, recovery_hashes: list[str], at: str) -> bool:
+        state = self.states.get(user_id)
+        if state is None or state.enabled or state.pending_secret != pending_secret:
+            return False
+        self._set(user_id, enabled=True, secret=pending_secret, pending_secret=None, last_counter=counter)
+        self.hashes[user_id] = set(recovery_hashes)
+        return True
+
+    def advance_counter(self, user_id: str, counter: int) -> bool:
+        state = self.states.get(user_id)
+        if state is None or not state.enabled or (state.last_counter is not None and counter <= state.last_counter):
+            return False
+        self._set(user_id, last_counter=counter)
+        return True
+
+    def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        state = self.states.get(user_id)
+        if state is None or not state.enabled or code_hash not in self.hashes.get(user_id, set()):
+            return False
+        self.hashes[user_id].discard(code_hash)
+        return True
+
+    def disable(self, user_id: str) -> None:
+        self.load(user_id)
+        self._set(user_id, enabled=False, secret=None, pending_secret=None, last_counter=None)
+        self.hashes.pop(user_id, None)

@@ -88,6 +88,14 @@ def mailer() -> Any:
     return SesMailer(boto_client("sesv2"), settings().mail_from)
 
 
+@functools.cache
+def two_factor_store() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.two_factor import DynamoTwoFactorStore
+
+    return DynamoTwoFactorStore()
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

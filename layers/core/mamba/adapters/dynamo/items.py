@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -69,6 +70,14 @@ class UserItem(MainItem):
     # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
     sessions_valid_after = NumberAttribute(null=True)
     totp_enabled = BooleanAttribute(default=False)
+    # 2FA (mamba.services.two_factor): the confirmed TOTP secret, one awaiting confirmation,
+    # the last accepted time step (a code at or before it is a replay), and the SHA-256
+    # hashes of the unused recovery codes (a set, so one conditional DELETE uses a code once).
+    totp_secret = UnicodeAttribute(null=True)
+    totp_pending_secret = UnicodeAttribute(null=True)
+    totp_last_counter = NumberAttribute(null=True)
+    totp_enabled_at = UnicodeAttribute(null=True)
+    recovery_code_hashes = UnicodeSetAttribute(null=True)
 
 
 class TenantItem(MainItem):
