@@ -96,6 +96,38 @@ def two_factor_store() -> Any:
     return DynamoTwoFactorStore()
 
 
+@functools.cache
+def token_cipher() -> Any:
+    """KMS encryption of node tokens."""
+    from mamba.adapters.kms import KmsTokenCipher
+
+    return KmsTokenCipher(boto_client("kms"), settings().kms_key_id)
+
+
+@functools.cache
+def node_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.nodes import DynamoNodeRepository
+
+    return DynamoNodeRepository(token_cipher())
+
+
+@functools.cache
+def allocation_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.nodes import DynamoAllocationRepository
+
+    return DynamoAllocationRepository()
+
+
+@functools.cache
+def blueprint_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.blueprints import DynamoBlueprintRepository
+
+    return DynamoBlueprintRepository()
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

@@ -80,6 +80,8 @@ class Settings(BaseModel):
         default="arn:aws:states:us-east-1:123456789012:stateMachine:mamba-", pattern=r"^arn:aws[\w-]*:states:"
     )
     mail_from: str = Field(default="no-reply@mamba.local", pattern=r"^[^@\s]+@[^@\s]+$")
+    # Encrypts node tokens (the HMAC key of every Wings JWT); a key id, ARN or alias.
+    kms_key_id: str = Field(default="alias/mamba-node-tokens", min_length=1)
 
     billing_enabled: bool = False
 
@@ -112,6 +114,7 @@ VARIABLES: dict[str, str] = {
     "backup_bucket": "BACKUP_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",
     "mail_from": "MAIL_FROM",
+    "kms_key_id": "KMS_KEY_ID",
     "billing_enabled": "BILLING_ENABLED",
 }
 

@@ -157,6 +157,88 @@ class RoleItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class NodeItem(MainItem):
+    """A Wings node. ``token_ciphertext`` is the node token encrypted with KMS (never stored in clear)."""
+
+    node_id = UnicodeAttribute()
+    uuid = UnicodeAttribute()
+    name = UnicodeAttribute()
+    location = UnicodeAttribute(default="")
+    fqdn = UnicodeAttribute()
+    scheme = UnicodeAttribute(default="https")
+    behind_proxy = BooleanAttribute(default=False)
+    daemon_port = NumberAttribute()
+    sftp_port = NumberAttribute()
+    daemon_base = UnicodeAttribute()
+    upload_limit_mb = NumberAttribute(default=100)
+    memory_mb = NumberAttribute(default=0)
+    memory_overallocate_percent = NumberAttribute(default=0)
+    disk_mb = NumberAttribute(default=0)
+    disk_overallocate_percent = NumberAttribute(default=0)
+    maintenance = BooleanAttribute(default=False)
+    allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    token_id = UnicodeAttribute()
+    token_ciphertext = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class NodeTokenItem(MainItem):
+    """Makes a node token id unique and maps it to its node (consistent read for Wings' auth)."""
+
+    token_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class AllocationItem(MainItem):
+    """One ip:port of a node; its key makes it unique. ``server_id`` is set while a server holds it."""
+
+    node_id = UnicodeAttribute()
+    ip = UnicodeAttribute()
+    port = NumberAttribute()
+    alias = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    server_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class BlueprintItem(MainItem):
+    """A blueprint (egg). ``document`` is the whole blueprint as JSON (one read serves a server's config)."""
+
+    blueprint_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    local_safe = BooleanAttribute(default=False)
+    document = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class InvitationItem(MainItem):
+    """A pending invitation to a tenant (TENANT#<tid>/INVITE#<iid>). Only the SHA-256 of the
+    token's secret is stored; ``ttl`` is when the invitation lapses (readers compare it, since
+    DynamoDB deletes expired items late). ``expires_at`` belongs to the grant it will create."""
+
+    invitation_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    server_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class RoleNameItem(MainItem):
+    """Makes a custom role's name unique in its tenant: put with the role, conditionally."""
+
+    tenant_id = UnicodeAttribute()
+    role_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
     MainItem,
     UserItem,
@@ -166,6 +248,10 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     LedgerItem,
     EmailClaimItem,
     RoleItem,
+    NodeItem,
+    NodeTokenItem,
+    AllocationItem,
+    BlueprintItem,
 )
 
 

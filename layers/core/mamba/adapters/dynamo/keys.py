@@ -73,3 +73,32 @@ def builtin_role(name: str) -> tuple[str, str]:
 
 def api_key(key_id: str) -> tuple[str, str]:
     return f"APIKEY#{key_id}", "KEY"
+
+
+# --- node registry, allocations, blueprints (issue 4 part 2; see docs/data-model.md) ---
+
+ALL_NODES = "NODES"  # gsi1pk of every node profile, gsi1sk = created_sort(created_at, node_id)
+
+
+def node(node_id: str) -> tuple[str, str]:
+    return f"NODE#{node_id}", "PROFILE"
+
+
+def node_token(token_id: str) -> tuple[str, str]:
+    """The claim that makes a node token id unique and finds its node (Wings' remote auth)."""
+    return f"NODETOKEN#{token_id}", "CLAIM"
+
+
+ALLOCATION_PREFIX = "ALLOC#"
+
+
+def allocation(node_id: str, ip: str, port: int) -> tuple[str, str]:
+    """One ip:port of a node, under the node's partition; ports zero-padded so a Query sorts them."""
+    return f"NODE#{node_id}", f"{ALLOCATION_PREFIX}{ip}#{port:05d}"
+
+
+ALL_BLUEPRINTS = "BLUEPRINTS"  # gsi1pk of every blueprint, gsi1sk = created_sort(created_at, blueprint_id)
+
+
+def blueprint(blueprint_id: str) -> tuple[str, str]:
+    return f"BLUEPRINT#{blueprint_id}", "PROFILE"
