@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 import boto3
 
 from mamba.adapters.dynamo.tables import TABLES
@@ -20,3 +24,25 @@ def create_resources() -> None:
     kms = boto3.client("kms", region_name=settings.region)
     key_id = kms.create_key(Description="mamba node tokens (test)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
+
+
+@contextlib.contextmanager
+def app_on_moto() -> Iterator[Any]:
+    """The real app on moto with the panel's resources, as a ``chalice.test.Client``: the
+    ``client`` fixture for a module-scoped fixture (a world shared by many read-only calls)."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    import app as app_module
+    from local import gateway
+    from mamba import bootstrap
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        bootstrap.reset()
+        create_resources()
+        gateway.install()
+        try:
+            with Client(app_module.app, stage_name="test") as client:
+                yield client
+        finally:
+            bootstrap.reset()

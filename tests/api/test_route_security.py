@@ -236,19 +236,10 @@ class Api:
 def api() -> Iterator[Api]:
     """The real app on moto, once per module (and worker): the guard answers before any view
     runs, so the walk's denials change nothing and the world can be shared."""
-    from chalice.test import Client
-    from moto import mock_aws
+    from tests.support import app_on_moto
 
-    from local import gateway
-    from tests.support import create_resources
-
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        bootstrap.reset()
-        create_resources()
-        gateway.install()
-        with Client(app_module.app, stage_name="test") as client:
-            yield Api(client, build_world())
-        bootstrap.reset()
+    with app_on_moto() as client:
+        yield Api(client, build_world())
 
 
 @pytest.fixture
