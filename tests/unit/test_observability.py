@@ -191,3 +191,22 @@ def test_configure_applies_log_level_and_masks_every_secret(log_output):
 
     [line] = _lines(log_output)
     assert line["message"] == "keys *** *** ***"
+
+
+def test_records_do_not_reach_root_handlers_when_a_host_configured_root_logging():
+    # Given a host process (the Chalice CLI does this) with a plain handler on the root logger
+    import io
+    import logging
+
+    from mamba.observability import logger
+
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    logging.getLogger().addHandler(handler)
+    try:
+        # When the panel logs
+        logger.info("only-in-our-json-handler")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    # Then the plain root handler never sees it (it would print it unredacted)
+    assert "only-in-our-json-handler" not in captured.getvalue()

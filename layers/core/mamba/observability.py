@@ -91,6 +91,10 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 _formatter = RedactingFormatter()
 logger = Logger(service=SERVICE, logger_formatter=_formatter, logger_handler=StdoutHandler())
+# Our records go to our (redacting, JSON) handler only. Propagating them would also print
+# them through whatever plain handler a host process put on the root logger (the Chalice
+# CLI does), unredacted.
+logger._logger.propagate = False
 
 
 def register_secrets(values: tuple[str, ...]) -> None:
