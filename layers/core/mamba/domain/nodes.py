@@ -196,3 +196,34 @@ class AllocationResult:
 
     created: list[Allocation] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+
+
+def wings_configuration(node: Node, token: str, remote: str) -> dict[str, object]:
+    """The node's Wings ``config.yml`` document (wings-contract.md §6), in key order.
+
+    ``remote`` is the panel's public origin; a trailing slash is dropped because Wings
+    appends ``/api/remote`` and compares it with the browser's ``Origin``.
+    """
+    ssl_enabled = node.scheme == "https" and not node.behind_proxy
+    return {
+        "debug": False,
+        "uuid": node.uuid,
+        "token_id": node.token_id,
+        "token": token,
+        "api": {
+            "host": "0.0.0.0",  # noqa: S104 - Wings listens on every interface of its own host
+            "port": node.daemon_port,
+            "ssl": {
+                "enabled": ssl_enabled,
+                "cert": f"/etc/letsencrypt/live/{node.fqdn.lower()}/fullchain.pem",
+                "key": f"/etc/letsencrypt/live/{node.fqdn.lower()}/privkey.pem",
+            },
+            "upload_limit": node.upload_limit_mb,
+        },
+        "system": {
+            "data": node.daemon_base,
+            "sftp": {"bind_port": node.sftp_port},
+        },
+        "allowed_mounts": [],
+        "remote": remote.rstrip("/"),
+    }

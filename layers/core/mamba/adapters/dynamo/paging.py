@@ -33,17 +33,5 @@ def decode(cursor: str, size: int) -> list[str]:
     return values
 
 
-def limit(value: int | str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_LIMIT
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise ValidationError("limit must be a number.", {"fields": [{"field": "limit"}]}) from exc
-    if not 1 <= number <= MAX_LIMIT:
-        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}.", {"fields": [{"field": "limit"}]})
-    return number
-
-
 def _bad() -> ValidationError:
     return ValidationError("The cursor is not valid.", {"fields": [{"field": "cursor", "message": "not valid"}]})

@@ -1,0 +1,152 @@
+"""/v1/admin/nodes: the node registry, token rotation, Wings config.yml and allocations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import Response
+
+from mamba import bootstrap
+from mamba.domain.nodes import Allocation, Node
+from mamba.schemas.nodes import (
+    AllocationList,
+    AllocationsCreated,
+    AllocationsIn,
+    NodeIn,
+    NodeList,
+    NodeOut,
+    NodePatch,
+)
+from mamba.services import nodes as service
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+TAGS = ("admin: nodes",)
+PERMISSION = "admin.nodes"
+YAML = "application/x-yaml"
+
+
+def node_out(node: Node) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "uuid": node.uuid,
+        "name": node.name,
+        "location": node.location,
+        "fqdn": node.fqdn,
+        "scheme": node.scheme,
+        "behind_proxy": node.behind_proxy,
+        "daemon_port": node.daemon_port,
+        "sftp_port": node.sftp_port,
+        "daemon_base": node.daemon_base,
+        "upload_limit_mb": node.upload_limit_mb,
+        "memory_mb": node.memory_mb,
+        "memory_overallocate_percent": node.memory_overallocate_percent,
+        "disk_mb": node.disk_mb,
+        "disk_overallocate_percent": node.disk_overallocate_percent,
+        "maintenance": node.maintenance,
+        "allowed_tenants": list(node.allowed_tenants),
+        "tags": list(node.tags),
+        "token_id": node.token_id,
+        "connection_address": node.connection_address,
+        "created_at": node.created_at,
+        "updated_at": node.updated_at,
+    }
+
+
+def allocation_out(allocation: Allocation) -> dict[str, Any]:
+    return {
+        "id": allocation.id,
+        "ip": allocation.ip,
+        "port": allocation.port,
+        "alias": allocation.alias,
+        "notes": allocation.notes,
+        "server_id": allocation.server_id,
+        "assigned": allocation.server_id is not None,
+        "created_at": allocation.created_at,
+    }
+
+
+@route(bp, "/v1/admin/nodes", "POST", permission=PERMISSION, summary="Register a node", tags=TAGS,
+       request_model=NodeIn, response_model=NodeOut, status=201)  # fmt: skip
+def create_node(ctx: Ctx) -> dict[str, Any]:
+    return node_out(service.create_node(bootstrap.node_repository(), ctx.body.model_dump()))
+
+
+@route(bp, "/v1/admin/nodes", "GET", permission=PERMISSION, summary="List nodes", tags=TAGS,
+       response_model=NodeList, query=("limit", "cursor"))  # fmt: skip
+def list_nodes(ctx: Ctx) -> dict[str, Any]:
+    found, cursor = service.list_nodes(
+        bootstrap.node_repository(), service.page_limit(ctx.query.get("limit")), ctx.query.get("cursor")
+    )
+    return {"items": [node_out(n) for n in found], "next_cursor": cursor}
+
+
+@route(bp, "/v1/admin/nodes/{node_id}", "GET", permission=PERMISSION, summary="Get a node", tags=TAGS,
+       response_model=NodeOut)  # fmt: skip
+def get_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
+    return node_out(service.get_node(bootstrap.node_repository(), node_id))
+
+
+@route(bp, "/v1/admin/nodes/{node_id}", "PATCH", permission=PERMISSION, summary="Change a node", tags=TAGS,
+       request_model=NodePatch, response_model=NodeOut)  # fmt: skip
+def update_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
+    changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
+    return node_out(service.update_node(bootstrap.node_repository(), node_id, changes))
+
+
+@route(bp, "/v1/admin/nodes/{node_id}", "DELETE", permission=PERMISSION, summary="Delete a node", tags=TAGS,
+       status=204)  # fmt: skip
+def delete_node(ctx: Ctx, node_id: str) -> Response:
+    service.delete_node(bootstrap.node_repository(), node_id)
+    return Response(body="", status_code=204)
+
+
+@route(bp, "/v1/admin/nodes/{node_id}/rotate-token", "POST", permission=PERMISSION, tags=TAGS,
+       summary="Issue a new node token (the old one stops working at once)", response_model=NodeOut)  # fmt: skip
+def rotate_token(ctx: Ctx, node_id: str) -> dict[str, Any]:
+    return node_out(service.rotate_token(bootstrap.node_repository(), node_id))
+
+
+@route(bp, "/v1/admin/nodes/{node_id}/configuration", "GET", permission=PERMISSION, tags=TAGS,
+       summary="The node's Wings config.yml", content_type=YAML)  # fmt: skip
+def node_configuration(ctx: Ctx, node_id: str) -> Response:
+    text = service.node_configuration(bootstrap.node_repository(), node_id, bootstrap.settings().public_url)
+    return Response(body=text, status_code=200, headers={"Content-Type": YAML, "Cache-Control": "no-store"})
+
+
+@route(bp, "/v1/admin/nodes/{node_id}/allocations", "POST", permission=PERMISSION, tags=TAGS,
+       summary="Add an IP with ports or ranges (up to 1,000)", request_model=AllocationsIn,
+       response_model=AllocationsCreated, status=201)  # fmt: skip
+def add_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
+    body = ctx.body
+    result = service.add_allocations(
+        bootstrap.node_repository(),
+        bootstrap.allocation_repository(),
+        node_id,
+        body.ip,
+        body.ports,
+        alias=body.alias,
+        notes=body.notes,
+    )
+    return {"items": [allocation_out(a) for a in result.created], "conflicts": result.conflicts}
+
+
+@route(bp, "/v1/admin/nodes/{node_id}/allocations", "GET", permission=PERMISSION, tags=TAGS,
+       summary="List a node's allocations", response_model=AllocationList, query=("limit", "cursor"))  # fmt: skip
+def list_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
+    found, cursor = service.list_allocations(
+        bootstrap.node_repository(),
+        bootstrap.allocation_repository(),
+        node_id,
+        service.page_limit(ctx.query.get("limit")),
+        ctx.query.get("cursor"),
+    )
+    return {"items": [allocation_out(a) for a in found], "next_cursor": cursor}
+
+
+@route(bp, "/v1/admin/nodes/{node_id}/allocations/{allocation_id}", "DELETE", permission=PERMISSION, tags=TAGS,
+       summary="Delete an allocation that no server holds", status=204)  # fmt: skip
+def delete_allocation(ctx: Ctx, node_id: str, allocation_id: str) -> Response:
+    service.delete_allocation(bootstrap.allocation_repository(), node_id, allocation_id)
+    return Response(body="", status_code=204)
