@@ -1,0 +1,77 @@
+"""The node's ``config.yml`` (wings-contract.md §6), the keys the simulator uses, with Wings' defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(Exception):
+    """The config file is missing or lacks a required key."""
+
+
+@dataclass
+class NodeConfig:
+    uuid: str
+    token_id: str
+    token: str
+    remote: str
+    data_dir: Path
+    port: int
+    host: str = "127.0.0.1"
+    upload_limit_mb: int = 100
+    allowed_origins: list[str] = field(default_factory=list)
+    disable_remote_download: bool = False
+    boot_servers_per_page: int = 50
+    remote_timeout: float = 30.0
+    websocket_log_count: int = 150
+    debug: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        """Simulator bookkeeping (install scripts and logs, backups): inside the data directory."""
+        return self.data_dir / ".wings-sim"
+
+    def server_dir(self, uuid: str) -> Path:
+        return self.data_dir / uuid
+
+    @classmethod
+    def load(cls, path: Path) -> NodeConfig:
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ConfigError("config.yml must be a mapping")
+        return cls.from_mapping(raw, base=path.parent)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], base: Path) -> NodeConfig:
+        api = raw.get("api") or {}
+        system = raw.get("system") or {}
+        remote_query = raw.get("remote_query") or {}
+        missing = [k for k in ("uuid", "token_id", "token", "remote") if not raw.get(k)]
+        if not system.get("data"):
+            missing.append("system.data")
+        if missing:
+            raise ConfigError(f"config.yml is missing {', '.join(missing)}")
+        data = Path(str(system["data"]))
+        if not data.is_absolute():
+            data = base / data
+        return cls(
+            uuid=str(raw["uuid"]),
+            token_id=str(raw["token_id"]),
+            token=str(raw["token"]),
+            remote=str(raw["remote"]).rstrip("/"),
+            data_dir=data.resolve(),
+            port=int(api.get("port", 8080)),
+            upload_limit_mb=int(api.get("upload_limit", 100)),
+            allowed_origins=[str(o) for o in raw.get("allowed_origins") or []],
+            disable_remote_download=bool(api.get("disable_remote_download", False)),
+            boot_servers_per_page=int(remote_query.get("boot_servers_per_page", 50)),
+            remote_timeout=float(remote_query.get("timeout", 30)),
+            websocket_log_count=int(system.get("websocket_log_count", 150)),
+            debug=bool(raw.get("debug", False)),
+        )
