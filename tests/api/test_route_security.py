@@ -74,7 +74,7 @@ def is_allow_listed_public(method: str, path: str) -> bool:
 
 
 def route_class(spec: web.RouteSpec) -> str:
-    if spec.path.startswith(REMOTE_PREFIX):
+    if spec.is_node or spec.path.startswith(REMOTE_PREFIX):
         return "remote"
     if spec.is_public:
         return "public"
@@ -287,7 +287,7 @@ def test_every_declared_route_is_served_once_with_one_catalogue_permission_or_pu
         if key not in served:
             problems.append(f"{key} declared but not served")
         for spec in specs:
-            if spec.permission != web.PUBLIC and spec.permission not in perms.CATALOGUE:
+            if spec.permission not in (web.PUBLIC, web.NODE) and spec.permission not in perms.CATALOGUE:
                 problems.append(f"{key} declares {spec.permission!r}, which is not in the catalogue")
     # Then
     assert not problems
@@ -318,6 +318,17 @@ def test_tenant_permissions_are_declared_only_on_tenant_paths_and_admin_ones_onl
         if spec.path.startswith("/v1/admin/") != (kind == "admin"):
             problems.append(f"{spec.method} {spec.path}: admin paths and admin.* permissions go together")
     # Then
+    assert not problems
+
+
+def test_remote_routes_and_node_authentication_go_together():
+    # Given the Wings callbacks authenticate the node inside the view (NODE), never a user
+    problems = [
+        f"{spec.method} {spec.path}: {spec.permission}"
+        for spec in _served_specs()
+        if spec.path.startswith(REMOTE_PREFIX) != spec.is_node
+    ]
+    # Then every /api/remote route declares NODE and nothing else does
     assert not problems
 
 

@@ -128,6 +128,31 @@ def blueprint_repository() -> Any:
     return DynamoBlueprintRepository()
 
 
+@functools.cache
+def wings_breaker() -> Any:
+    """The per-node circuit breaker, its state shared by every container through DynamoDB."""
+    dynamo_tables()
+    from mamba.adapters.wings.breaker import DynamoCircuitBreaker
+
+    return DynamoCircuitBreaker()
+
+
+def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -> Any:
+    """The Wings client of one node (not cached: a rotated token applies at once; the HTTP
+    sessions underneath are pooled per container)."""
+    from mamba.adapters.wings.client import NodeEndpoint, WingsHttpNodeAgent
+
+    return WingsHttpNodeAgent(NodeEndpoint(node_id, url, token, verify_tls), breaker=wings_breaker())
+
+
+@functools.cache
+def server_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.servers import DynamoServerRepository
+
+    return DynamoServerRepository()
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

@@ -44,6 +44,8 @@ def _operation_id(spec: RouteSpec) -> str:
 
 
 def _error_statuses(spec: RouteSpec) -> list[int]:
+    if spec.is_node:
+        return [400, 401, 403, 404, 500]
     statuses = [400, 500] if spec.is_public else [400, 401, 403, 404, 429, 500]
     if spec.billing:
         statuses.append(503)
@@ -79,7 +81,10 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
     for status in _error_statuses(spec):
         responses[str(status)] = {"description": _ERRORS[status], "content": error_content}
     op["responses"] = responses
-    op["security"] = [] if spec.is_public else [{"bearerAuth": []}, {"apiKey": []}]
+    if spec.is_node:
+        op["security"] = [{"nodeToken": []}]
+    else:
+        op["security"] = [] if spec.is_public else [{"bearerAuth": []}, {"apiKey": []}]
     return op
 
 
@@ -114,6 +119,11 @@ def build(specs: Iterable[RouteSpec], version: str = VERSION) -> dict[str, Any]:
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key (mhp_...) as a bearer token"},
+                "nodeToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A Wings node's <token_id>.<token> (the /api/remote callbacks only)",
+                },
             },
         },
     }

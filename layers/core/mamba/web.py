@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from mamba.auth.context import Principal, TenantContext
 
 __all__ = [
+    "NODE",
     "PUBLIC",
     "REGISTRY",
     "REQUEST_ID_HEADER",
@@ -74,6 +75,9 @@ REQUEST_ID_HEADER = "X-Request-Id"
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 PUBLIC = "public"
+# The Wings callback API (/api/remote/*): no user credential; the view authenticates the
+# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote).
+NODE = "node"
 
 
 class InternalError(DomainError):
@@ -90,7 +94,7 @@ class InternalError(DomainError):
 class RouteSpec:
     path: str
     method: str
-    permission: str  # a catalogue permission, or PUBLIC
+    permission: str  # a catalogue permission, PUBLIC, or NODE
     summary: str
     tags: tuple[str, ...] = ()
     request_model: type[BaseModel] | None = None
@@ -103,6 +107,10 @@ class RouteSpec:
     @property
     def is_public(self) -> bool:
         return self.permission == PUBLIC
+
+    @property
+    def is_node(self) -> bool:
+        return self.permission == NODE
 
     @property
     def tenant_scoped(self) -> bool:
@@ -257,7 +265,7 @@ def route(
     method = method.upper()
     if not permission:
         raise ValueError(f"{method} {path} declares no permission")
-    if permission != PUBLIC:
+    if permission not in (PUBLIC, NODE):
         from mamba.auth.permissions import CATALOGUE
 
         if permission not in CATALOGUE:
@@ -288,7 +296,7 @@ def route(
                 if spec.billing:
                     _check_billing_enabled()
                 principal = None
-                if not spec.is_public:
+                if not spec.is_public and not spec.is_node:
                     from mamba.auth.guard import authorize
 
                     principal = authorize(request, spec.permission, path_params)

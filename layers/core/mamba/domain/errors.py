@@ -100,3 +100,33 @@ class TransientError(DomainError):
 
 class ConfigError(Exception):
     """The configuration is unusable; the process must not start. The message names the variable."""
+
+
+# --- Wings nodes (raised by mamba.adapters.wings; the workflows retry or catch them by class name) ---
+
+
+class WingsUnavailableError(DependencyUnavailableError):
+    """The node did not answer usefully: network error, timeout, a 5xx, or its circuit breaker is open."""
+
+    status = 503
+    code = "NODE_UNAVAILABLE"
+
+
+class WingsRejectedError(DomainError):
+    """The node answered and refused (a 4xx); ``message`` carries Wings' own reason.
+
+    409 by default; 422 when Wings said the data failed validation."""
+
+    status = 409
+    code = "WINGS_REJECTED"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None, *, status: int = 409) -> None:
+        super().__init__(message, details)
+        self.status = status
+
+
+class WingsNotFoundError(NotFoundError):
+    """The node does not know the server, file, directory or backup (404, or Wings 1.11's 500 for a missing path)."""
+
+    status = 404
+    code = "NOT_FOUND"

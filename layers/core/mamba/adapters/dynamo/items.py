@@ -239,6 +239,88 @@ class RoleNameItem(MainItem):
     name = UnicodeAttribute()
 
 
+class NodeBreakerItem(MainItem):
+    """A node's circuit breaker, shared by every container. ``failures`` counts consecutive
+    failed calls; ``opened_at`` is set when it opened; ``probe_until`` is the lease of the one
+    container allowed to probe a half-open node. ``ttl`` makes a forgotten breaker vanish."""
+
+    node_id = UnicodeAttribute()
+    failures = NumberAttribute(default=0)
+    opened_at = NumberAttribute(null=True)
+    probe_until = NumberAttribute(null=True)
+
+
+class NodeHealthItem(MainItem):
+    """The node-health schedule's last probe of a node."""
+
+    node_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # online | offline | unauthorized
+    version = UnicodeAttribute(null=True)
+    last_seen_at = UnicodeAttribute(null=True)
+    checked_at = UnicodeAttribute()
+    consecutive_failures = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    alerted = BooleanAttribute(default=False)
+
+
+class NodeEventItem(MainItem):
+    """An event about a node (``node.down``, ``node.recovered``) for notifications and the audit log."""
+
+    event_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)  # JSON
+
+
+class ServerItem(MainItem):
+    """A game server (issue 5 owns its lifecycle). ``environment`` is stored as a JSON
+    object so string, number and boolean values keep their types for Wings."""
+
+    server_uuid = UnicodeAttribute()
+    short_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    tenant_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    blueprint_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    allocation_ip = UnicodeAttribute()
+    allocation_port = NumberAttribute()
+    additional_allocations = UnicodeAttribute(default="[]")  # JSON [[ip, port], ...]
+    docker_image = UnicodeAttribute()
+    startup = UnicodeAttribute()
+    environment = UnicodeAttribute(default="{}")  # JSON object
+    memory_mb = NumberAttribute()
+    swap_mb = NumberAttribute(default=0)
+    disk_mb = NumberAttribute()
+    cpu_percent = NumberAttribute(default=0)
+    io_weight = NumberAttribute(default=500)
+    threads = UnicodeAttribute(null=True)
+    oom_disabled = BooleanAttribute(default=True)
+    backup_limit = NumberAttribute(default=0)
+    allocation_limit = NumberAttribute(default=0)
+    skip_install_script = BooleanAttribute(default=False)
+    installed_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class ServerActivityItem(MainItem):
+    """One activity-log entry of a server (Wings posts them to /api/remote/activity)."""
+
+    entry_id = UnicodeAttribute()
+    server_uuid = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    node_id = UnicodeAttribute(null=True)
+    event = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    timestamp = UnicodeAttribute()
+    metadata = UnicodeAttribute(default="{}")  # JSON object
+    source = UnicodeAttribute(default="wings")
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
     MainItem,
     UserItem,
@@ -248,6 +330,11 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     LedgerItem,
     EmailClaimItem,
     RoleItem,
+    NodeBreakerItem,
+    NodeHealthItem,
+    NodeEventItem,
+    ServerItem,
+    ServerActivityItem,
     NodeItem,
     NodeTokenItem,
     AllocationItem,

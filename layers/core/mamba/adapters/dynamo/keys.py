@@ -102,3 +102,50 @@ ALL_BLUEPRINTS = "BLUEPRINTS"  # gsi1pk of every blueprint, gsi1sk = created_sor
 
 def blueprint(blueprint_id: str) -> tuple[str, str]:
     return f"BLUEPRINT#{blueprint_id}", "PROFILE"
+
+
+# --- Wings nodes: circuit breaker; game servers (issue 4; see docs/data-model.md) ---
+
+
+def node_breaker(node_id: str) -> tuple[str, str]:
+    """The circuit-breaker state of one node, shared by every Lambda container (TTL'd)."""
+    return f"NODE#{node_id}", "BREAKER"
+
+
+def node_health(node_id: str) -> tuple[str, str]:
+    """The last probe result of one node (written by the node-health schedule)."""
+    return f"NODE#{node_id}", "HEALTH"
+
+
+NODE_EVENT_PREFIX = "EVENT#"
+
+
+def node_event(node_id: str, at: str, event_id: str) -> tuple[str, str]:
+    """An alert or audit event about a node (e.g. ``node.down``), newest last under the node."""
+    return f"NODE#{node_id}", f"{NODE_EVENT_PREFIX}{at}#{event_id}"
+
+
+ALL_NODE_EVENTS = "NODE_EVENTS"  # gsi1pk of every node event, gsi1sk = created_sort(at, event_id)
+
+
+def server(server_uuid: str) -> tuple[str, str]:
+    """A game server, keyed by its lowercase uuid (what Wings calls it by)."""
+    return f"SERVER#{server_uuid}", "PROFILE"
+
+
+def servers_of_node(node_id: str) -> str:
+    """gsi1pk of every server assigned to a node; gsi1sk is the server uuid."""
+    return f"NODESERVERS#{node_id}"
+
+
+def servers_of_tenant(tenant_id: str) -> str:
+    """gsi2pk of every server of a tenant; gsi2sk is ``created_sort(created_at, uuid)``."""
+    return f"TENANTSERVERS#{tenant_id}"
+
+
+def server_activity(server_uuid: str, timestamp: str, entry_id: str) -> tuple[str, str]:
+    """One activity-log entry of a server (from Wings' /activity or the panel), in time order."""
+    return f"SERVER#{server_uuid}", f"ACTIVITY#{timestamp}#{entry_id}"
+
+
+SERVER_ACTIVITY_PREFIX = "ACTIVITY#"

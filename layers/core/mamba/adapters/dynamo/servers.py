@@ -1,0 +1,222 @@
+"""Servers and their activity log in the main table (see docs/data-model.md).
+
+* ``SERVER#<uuid>/PROFILE``: the server; gsi1 ``NODESERVERS#<node_id>`` / ``<uuid>`` lists a
+  node's servers (the remote API's boot list), gsi2 ``TENANTSERVERS#<tid>`` /
+  ``<created_at>#<uuid>`` a tenant's.
+* ``SERVER#<uuid>/ACTIVITY#<timestamp>#<id>``: activity entries, in time order under the server.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError
+
+from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.servers import FeatureLimits, Limits, Server
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    server_uuid: str
+    tenant_id: str
+    event: str
+    timestamp: str
+    metadata: dict[str, Any]
+    user_id: str | None = None
+    ip: str | None = None
+    node_id: str | None = None
+    source: str = "wings"
+    entry_id: str = ""
+
+
+def _server(item: ServerItem) -> Server:
+    return Server(
+        uuid=item.server_uuid,
+        name=item.name,
+        description=item.description or "",
+        tenant_id=item.tenant_id,
+        node_id=item.node_id,
+        blueprint_id=item.blueprint_id,
+        allocation=(item.allocation_ip, int(item.allocation_port)),
+        additional_allocations=tuple((str(ip), int(port)) for ip, port in json.loads(item.additional_allocations)),
+        docker_image=item.docker_image,
+        startup=item.startup,
+        environment=json.loads(item.environment or "{}"),
+        limits=Limits(
+            memory_mb=int(item.memory_mb),
+            disk_mb=int(item.disk_mb),
+            cpu_percent=int(item.cpu_percent),
+            swap_mb=int(item.swap_mb),
+            io_weight=int(item.io_weight),
+            threads=item.threads,
+            oom_disabled=bool(item.oom_disabled),
+        ),
+        feature_limits=FeatureLimits(backups=int(item.backup_limit), allocations=int(item.allocation_limit)),
+        status=item.status,
+        skip_install_script=bool(item.skip_install_script),
+        installed_at=item.installed_at,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _item(server: Server) -> ServerItem:
+    pk, sk = keys.server(server.uuid)
+    return ServerItem(
+        pk,
+        sk,
+        kind="server",
+        gsi1pk=keys.servers_of_node(server.node_id),
+        gsi1sk=server.uuid,
+        gsi2pk=keys.servers_of_tenant(server.tenant_id),
+        gsi2sk=keys.created_sort(server.created_at, server.uuid),
+        server_uuid=server.uuid,
+        short_id=server.short_id,
+        name=server.name,
+        description=server.description,
+        tenant_id=server.tenant_id,
+        node_id=server.node_id,
+        blueprint_id=server.blueprint_id,
+        status=server.status,
+        allocation_ip=server.allocation[0],
+        allocation_port=server.allocation[1],
+        additional_allocations=json.dumps([list(a) for a in server.additional_allocations]),
+        docker_image=server.docker_image,
+        startup=server.startup,
+        environment=json.dumps(server.environment),
+        memory_mb=server.limits.memory_mb,
+        swap_mb=server.limits.swap_mb,
+        disk_mb=server.limits.disk_mb,
+        cpu_percent=server.limits.cpu_percent,
+        io_weight=server.limits.io_weight,
+        threads=server.limits.threads,
+        oom_disabled=server.limits.oom_disabled,
+        backup_limit=server.feature_limits.backups,
+        allocation_limit=server.feature_limits.allocations,
+        skip_install_script=server.skip_install_script,
+        installed_at=server.installed_at,
+        created_at=server.created_at,
+        updated_at=server.updated_at,
+    )
+
+
+class DynamoServerRepository:
+    def add(self, server: Server) -> None:
+        """Raises ConflictError when a server with this uuid exists."""
+        try:
+            _item(server).save(condition=ServerItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                raise ConflictError("A server with this uuid exists.", {"uuid": server.uuid}) from exc
+            raise DependencyUnavailableError("The server could not be saved; try again.") from exc
+
+    def get(self, server_uuid: str) -> Server:
+        """One consistent GetItem. Raises NotFoundError."""
+        try:
+            return _server(ServerItem.get(*keys.server(server_uuid), consistent_read=True))
+        except DoesNotExist as exc:
+            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
+
+    def save(self, server: Server) -> None:
+        """Replace an existing server (its node, tenant and created_at keep the index keys right)."""
+        try:
+            _item(server).save(condition=ServerItem.pk.exists())
+        except PutError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                raise NotFoundError("Server not found.", {"uuid": server.uuid}) from exc
+            raise DependencyUnavailableError("The server could not be saved; try again.") from exc
+
+    def delete(self, server_uuid: str) -> None:
+        ServerItem(*keys.server(server_uuid)).delete()
+
+    def on_node(self, node_id: str) -> list[Server]:
+        """Every server assigned to ``node_id``, by uuid (one Query per 1 MB page of gsi1)."""
+        try:
+            items = ServerItem.gsi1.query(keys.servers_of_node(node_id))
+            return [_server(item) for item in items if isinstance(item, ServerItem) and item.kind == "server"]
+        except QueryError as exc:
+            raise DependencyUnavailableError("The node's servers could not be read; try again.") from exc
+
+    def page_on_node(self, node_id: str, page: int, per_page: int) -> tuple[list[Server], int]:
+        """One page (1-based) of a node's servers in uuid order, and the total.
+
+        Wings asks for numbered pages (Laravel-style) at boot only; the node's servers are read
+        through gsi1 and sliced, which for the few hundred servers a node holds costs one Query.
+        """
+        servers = self.on_node(node_id)
+        start = (page - 1) * per_page
+        return servers[start : start + per_page], len(servers)
+
+    def of_tenant(self, tenant_id: str) -> list[Server]:
+        try:
+            items = ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id))
+            return [_server(item) for item in items if isinstance(item, ServerItem) and item.kind == "server"]
+        except QueryError as exc:
+            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
+
+    def add_activity(self, entries: list[ActivityEntry]) -> int:
+        """Store activity entries (one BatchWriteItem per 25). Returns how many were written.
+
+        Wings re-sends a batch the panel answered with an error, so the sort key includes the
+        entry's own timestamp and an id derived from its content: a duplicate overwrites itself.
+        """
+        try:
+            with ServerActivityItem.batch_write() as batch:
+                for entry in entries:
+                    entry_id = entry.entry_id or _content_id(entry)
+                    pk, sk = keys.server_activity(entry.server_uuid, entry.timestamp, entry_id)
+                    batch.save(
+                        ServerActivityItem(
+                            pk,
+                            sk,
+                            kind="server_activity",
+                            entry_id=entry_id,
+                            server_uuid=entry.server_uuid,
+                            tenant_id=entry.tenant_id,
+                            node_id=entry.node_id,
+                            event=entry.event,
+                            user_id=entry.user_id,
+                            ip=entry.ip,
+                            timestamp=entry.timestamp,
+                            metadata=json.dumps(entry.metadata),
+                            source=entry.source,
+                        )
+                    )
+        except PynamoDBException as exc:
+            raise DependencyUnavailableError("The activity could not be stored; try again.") from exc
+        return len(entries)
+
+    def activity(self, server_uuid: str, limit: int = 100) -> list[ActivityEntry]:
+        """The newest ``limit`` activity entries of a server, newest first."""
+        pk, _ = keys.server(server_uuid)
+        items = ServerActivityItem.query(
+            pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX), scan_index_forward=False, limit=limit
+        )
+        return [
+            ActivityEntry(
+                server_uuid=item.server_uuid,
+                tenant_id=item.tenant_id,
+                event=item.event,
+                timestamp=item.timestamp,
+                metadata=json.loads(item.metadata or "{}"),
+                user_id=item.user_id,
+                ip=item.ip,
+                node_id=item.node_id,
+                source=item.source,
+                entry_id=item.entry_id,
+            )
+            for item in items
+        ]
+
+
+def _content_id(entry: ActivityEntry) -> str:
+    raw = json.dumps([entry.event, entry.user_id, entry.ip, entry.metadata], sort_keys=True)
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, raw))

@@ -1,0 +1,1 @@
+"""The Wings client: the only code that talks to nodes (wings-contract.md §2, §7)."""
