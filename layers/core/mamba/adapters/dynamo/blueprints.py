@@ -1,0 +1,86 @@
+"""Blueprints: ``BLUEPRINT#<id>/PROFILE``, listed through gsi1 ``BLUEPRINTS`` in creation order.
+
+The whole blueprint is one JSON document on the item, so building a server's Wings
+configuration costs one GetItem.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from mamba.adapters.dynamo import keys, paging
+from mamba.adapters.dynamo.items import BlueprintItem
+from mamba.domain.blueprints import Blueprint, blueprint_from_dict, blueprint_to_dict
+from mamba.domain.errors import ConflictError, NotFoundError
+
+
+def _item(blueprint: Blueprint) -> BlueprintItem:
+    pk, sk = keys.blueprint(blueprint.id)
+    return BlueprintItem(
+        pk,
+        sk,
+        kind="blueprint",
+        gsi1pk=keys.ALL_BLUEPRINTS,
+        gsi1sk=keys.created_sort(blueprint.created_at, blueprint.id),
+        blueprint_id=blueprint.id,
+        name=blueprint.name,
+        local_safe=blueprint.local_safe,
+        document=json.dumps(blueprint_to_dict(blueprint), separators=(",", ":")),
+        created_at=blueprint.created_at,
+        updated_at=blueprint.updated_at,
+    )
+
+
+def _blueprint(item: BlueprintItem) -> Blueprint:
+    return blueprint_from_dict(json.loads(item.document))
+
+
+def _not_found(blueprint_id: str) -> NotFoundError:
+    return NotFoundError("Blueprint not found.", {"blueprint_id": blueprint_id})
+
+
+class DynamoBlueprintRepository:
+    def add(self, blueprint: Blueprint) -> None:
+        """ConflictError if the id exists (seeded ids are fixed, so a re-run seed is refused, not doubled)."""
+        try:
+            _item(blueprint).save(condition=BlueprintItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ConflictError("The blueprint already exists.", {"blueprint_id": blueprint.id}) from exc
+            raise
+
+    def get(self, blueprint_id: str) -> Blueprint:
+        try:
+            return _blueprint(BlueprintItem.get(*keys.blueprint(blueprint_id), consistent_read=True))
+        except DoesNotExist as exc:
+            raise _not_found(blueprint_id) from exc
+
+    def list(self, limit: int = paging.DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Blueprint], str | None]:
+        start = None
+        if cursor:
+            sort, blueprint_id = paging.decode(cursor, 2)
+            pk, sk = keys.blueprint(blueprint_id)
+            start = {"pk": {"S": pk}, "sk": {"S": sk}, "gsi1pk": {"S": keys.ALL_BLUEPRINTS}, "gsi1sk": {"S": sort}}
+        found = BlueprintItem.gsi1.query(keys.ALL_BLUEPRINTS, limit=limit, last_evaluated_key=start)
+        items = [_blueprint(item) for item in found]  # type: ignore[arg-type]
+        last = found.last_evaluated_key
+        return items, (paging.encode([last["gsi1sk"]["S"], items[-1].id]) if last and items else None)
+
+    def save(self, blueprint: Blueprint) -> None:
+        """Replace an existing blueprint. NotFoundError if it is gone."""
+        try:
+            _item(blueprint).save(condition=BlueprintItem.pk.exists())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise _not_found(blueprint.id) from exc
+            raise
+
+    def delete(self, blueprint_id: str) -> None:
+        try:
+            BlueprintItem(*keys.blueprint(blueprint_id)).delete(condition=BlueprintItem.pk.exists())
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise _not_found(blueprint_id) from exc
+            raise
