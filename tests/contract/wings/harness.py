@@ -166,18 +166,18 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextlib.contextmanager
-def running_node(base: Path, servers: int = 0, *args: str) -> Iterator[Node]:
+def running_node(base: Path, servers: int = 0, fail_list_times: int = 0, **config: Any) -> Iterator[Node]:
     """A FakePanel with ``servers`` game servers, and a simulator booted against it."""
-    panel = FakePanel(token_id=random_token(16), token=random_token(64)).start()
+    panel = FakePanel(token_id=random_token(16), token=random_token(64), fail_list_times=fail_list_times).start()
     port = free_port()
     data_dir = base / "data"
     config_path, log_path = base / "config.yml", base / "wings-sim.log"
-    write_config(config_path, panel, port, data_dir)
+    write_config(config_path, panel, port, data_dir, **config)
     for _ in range(servers):
         server_uuid = str(uuid_mod.uuid4())
         panel.servers[server_uuid] = game_server_document(server_uuid, sys.executable)
         panel.installs[server_uuid] = game_install_document()
-    process = spawn(config_path, log_path, "--token-check-seconds", "0.2", *args)
+    process = spawn(config_path, log_path, "--token-check-seconds", "0.2")
     node = Node(f"http://127.0.0.1:{port}", panel.token_id, panel.token, panel, data_dir, process, log_path)
     try:
         wait_ready(node.process, node.url, log_path)
