@@ -24,6 +24,8 @@ def create_resources() -> None:
     kms = boto3.client("kms", region_name=settings.region)
     key_id = kms.create_key(Description="mamba node tokens (test)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
+    # moto's SES refuses mail from an unverified sender, as SES does (account mail, invitations).
+    boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
 
 
 @contextlib.contextmanager
