@@ -311,7 +311,11 @@ def parse_egg(data: Any) -> Blueprint:
     scripts = _object(egg.get("scripts", {}), "scripts")
     install = _object(scripts.get("installation") or {}, "scripts.installation")
     stop_type, stop_value = _stop(config.get("stop"))
-    done, strip_ansi = _done(_embedded_json(config.get("startup"), "config.startup", {}))
+    startup_config = config.get("startup")
+    if isinstance(startup_config, str) and not startup_config.lstrip().startswith(("{", "[", '"')):
+        done, strip_ansi = _done(startup_config)  # some old exports hold the done text itself
+    else:
+        done, strip_ansi = _done(_embedded_json(startup_config, "config.startup", {}))
     features = egg.get("features") or []
     if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
         raise _fail("features", "must be a list of strings")

@@ -1,0 +1,154 @@
+"""/v1/admin/blueprints through the real app, guard and repository on moto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mamba.schemas.blueprints import BlueprintList, BlueprintOut
+from tests.api.admin_support import callers
+
+EGGS = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "eggs").glob("*.json"))
+SIMPLE = {
+    "name": "Echo",
+    "docker_images": {"Python 3.12": "python:3.12-slim"},
+    "startup": "python3 server.py",
+    "startup_done": ["ready"],
+    "variables": [{"name": "Greeting", "env_variable": "GREETING", "default_value": "hi", "rules": "required|max:5"}],
+}
+
+
+@pytest.fixture
+def who(client):
+    return callers()
+
+
+def post(client, path, body, headers):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.http.post(path, body=data, headers={**headers, "Content-Type": "application/json"})
+
+
+def test_all_twenty_fixture_eggs_import_when_posted(client, who):
+    # When every fixture egg is imported
+    for path in EGGS:
+        response = post(client, "/v1/admin/blueprints/import", path.read_text(), who["admin"])
+        assert response.status_code == 201, (path.name, response.json_body)
+        BlueprintOut.model_validate(response.json_body)
+
+    # Then all twenty are listed
+    listed = client.http.get("/v1/admin/blueprints?limit=100", headers=who["admin"])
+    page = BlueprintList.model_validate(listed.json_body)
+    assert len(page.items) == 20
+    assert {b.name for b in page.items} >= {"Rust", "Paper", "Valheim", "Teamspeak3 Server"}
+
+
+def test_malformed_egg_is_400_naming_the_field_when_imported(client, who):
+    egg = json.loads(EGGS[0].read_text())
+    egg["variables"][0]["rules"] = "required|sometimes_weird_rule"
+
+    response = post(client, "/v1/admin/blueprints/import", egg, who["admin"])
+
+    assert response.status_code == 400
+    error = response.json_body["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["fields"][0]["field"] == "variables[0].rules"
+    assert "sometimes_weird_rule" in error["message"]
+
+
+def test_egg_that_is_not_an_object_is_400_when_imported(client, who):
+    assert post(client, "/v1/admin/blueprints/import", "[1, 2]", who["admin"]).status_code == 400
+    no_meta = post(client, "/v1/admin/blueprints/import", {"name": "x"}, who["admin"])
+    assert no_meta.status_code == 400
+    assert no_meta.json_body["error"]["details"]["fields"][0]["field"] == "meta"
+
+
+def test_export_is_a_ptdl_v2_egg_that_imports_again_when_fetched(client, who):
+    # Given an imported v1 egg
+    source = next(p for p in EGGS if p.name == "bungeecord.json")
+    created = post(client, "/v1/admin/blueprints/import", source.read_text(), who["admin"]).json_body
+
+    # When it is exported and imported again
+    exported = client.http.get(f"/v1/admin/blueprints/{created['id']}/export", headers=who["admin"])
+    again = post(client, "/v1/admin/blueprints/import", json.dumps(exported.json_body), who["admin"])
+
+    # Then the export is PTDL_v2 and the copy equals the original but for its identity
+    assert exported.status_code == 200
+    assert exported.json_body["meta"]["version"] == "PTDL_v2"
+    assert isinstance(exported.json_body["config"]["files"], str)
+    ignore = {"id", "created_at", "updated_at"}
+    assert {k: v for k, v in again.json_body.items() if k not in ignore} == {
+        k: v for k, v in created.items() if k not in ignore
+    }
+
+
+def test_crud_creates_changes_and_deletes_a_blueprint_when_admin(client, who):
+    created = post(client, "/v1/admin/blueprints", SIMPLE, who["admin"])
+    assert created.status_code == 201, created.json_body
+    bid = created.json_body["id"]
+
+    changed = client.http.patch(
+        f"/v1/admin/blueprints/{bid}",
+        body=json.dumps({"local_safe": True, "stop_type": "signal", "stop_value": "SIGTERM"}),
+        headers={**who["admin"], "Content-Type": "application/json"},
+    )
+    assert changed.status_code == 200, changed.json_body
+    assert changed.json_body["local_safe"] is True
+    assert changed.json_body["name"] == "Echo"
+    assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).json_body["stop_value"] == "SIGTERM"
+
+    assert client.http.delete(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).status_code == 204
+    assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).status_code == 404
+    assert client.http.delete(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"stop_type": "signal", "stop_value": "SIGHUP"}, "stop.value"),
+        ({"variables": [{"name": "X", "env_variable": "X", "rules": "required|nope"}]}, "variables[0].rules"),
+        ({"docker_images": {}}, "docker_images"),
+    ],
+)
+def test_create_is_400_naming_the_field_when_invalid(client, who, change, field):
+    response = post(client, "/v1/admin/blueprints", {**SIMPLE, **change}, who["admin"])
+
+    assert response.status_code == 400
+    assert field in json.dumps(response.json_body["error"]["details"])
+
+
+def test_patch_is_400_when_it_breaks_the_blueprint(client, who):
+    bid = post(client, "/v1/admin/blueprints", SIMPLE, who["admin"]).json_body["id"]
+
+    response = client.http.patch(
+        f"/v1/admin/blueprints/{bid}",
+        body=json.dumps({"stop_type": "signal", "stop_value": "HUP"}),
+        headers={**who["admin"], "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).json_body["stop_type"] == "command"
+
+
+def test_unknown_blueprint_is_404_when_read_changed_or_exported(client, who):
+    headers = {**who["admin"], "Content-Type": "application/json"}
+    assert client.http.get("/v1/admin/blueprints/bp_nope", headers=who["admin"]).status_code == 404
+    assert client.http.patch("/v1/admin/blueprints/bp_nope", body="{}", headers=headers).status_code == 404
+    assert client.http.get("/v1/admin/blueprints/bp_nope/export", headers=who["admin"]).status_code == 404
+
+
+def test_blueprint_routes_are_forbidden_when_the_caller_is_not_an_admin(client, who):
+    assert client.http.get("/v1/admin/blueprints", headers=who["user"]).status_code == 403
+    assert post(client, "/v1/admin/blueprints/import", EGGS[0].read_text(), who["user"]).status_code == 403
+    assert client.http.get("/v1/admin/blueprints").status_code == 401
+
+
+def test_list_pages_with_a_cursor_when_more_than_the_limit(client, who):
+    for i in range(3):
+        post(client, "/v1/admin/blueprints", {**SIMPLE, "name": f"b{i}"}, who["admin"])
+
+    first = client.http.get("/v1/admin/blueprints?limit=2", headers=who["admin"]).json_body
+    second = client.http.get(f"/v1/admin/blueprints?limit=2&cursor={first['next_cursor']}", headers=who["admin"])
+
+    assert [b["name"] for b in first["items"] + second.json_body["items"]] == ["b0", "b1", "b2"]
