@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Chalice
 
 from functions.api import admin_blueprints, admin_nodes, docs, health, operations
+from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from mamba import bootstrap, web
 
@@ -17,7 +18,7 @@ app = Chalice(app_name="mamba")
 app.api.binary_types = ["application/octet-stream", "application/gzip"]
 app.register_middleware(web.http_middleware, "http")
 
-for blueprint in (admin_blueprints.bp, admin_nodes.bp, health.bp, docs.bp, operations.bp):
+for blueprint in (remote_api.bp, admin_blueprints.bp, admin_nodes.bp, health.bp, docs.bp, operations.bp):
     app.register_blueprint(blueprint)
 
 

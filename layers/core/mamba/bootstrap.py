@@ -153,6 +153,24 @@ def server_repository() -> Any:
     return DynamoServerRepository()
 
 
+@functools.cache
+def sftp_credentials() -> Any:
+    """Panel logins (password or API key) for the nodes' SFTP servers, with the guard's rules."""
+    import time
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.auth.passwords import Argon2idPasswords
+    from mamba.services import remote
+
+    return remote.PanelSftpCredentials(
+        accounts=DynamoUserRepository(),
+        memberships=remote.IdentityMemberships(identity_repository(), time.time),
+        passwords=Argon2idPasswords(),
+        api_keys=remote.IdentityApiKeys(identity_repository()),
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

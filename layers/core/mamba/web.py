@@ -10,7 +10,9 @@ test) and wraps the view so that, in this order:
 * the JSON body is parsed from the raw bytes and validated by the route's pydantic model;
 * any ``DomainError`` becomes ``{"error": {code, message, details}, "request_id"}`` with the
   status its class carries, and any other exception becomes 500 ``INTERNAL`` (logged with
-  its traceback, never returned).
+  its traceback, never returned);
+* every mutation and every denial of a non-public route leaves an audit entry
+  (``mamba.web_audit``), without ever changing the answer.
 
 ``http_middleware`` (registered on the app) gives every response an ``X-Request-Id`` and
 the log context of its request, and gives the answers Chalice makes itself (405, 415,
@@ -234,6 +236,14 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise ValidationError("The request body failed validation.", validation_details(exc)) from exc
 
 
+def parse_query[M: BaseModel](request: Request, model: type[M]) -> M:
+    """Validate the query string with ``model``; 400 VALIDATION_ERROR naming the bad parameters."""
+    try:
+        return model.model_validate(dict(request.query_params or {}))
+    except PydanticValidationError as exc:
+        raise ValidationError("The query string failed validation.", validation_details(exc)) from exc
+
+
 def _check_billing_enabled() -> None:
     from mamba import bootstrap
 
@@ -290,27 +300,33 @@ def route(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**path_params: str) -> Response:
             request = bp.current_request
+            principal: Principal | None = None
+            stage = "start"  # then "guard", then "view": where a failure happened, for the audit trail
             try:
                 if request is None:  # Chalice sets it before calling a view
                     raise RuntimeError(f"no current request for {spec.method} {spec.path}")
                 if spec.billing:
                     _check_billing_enabled()
-                principal = None
+                stage = "guard"
                 if not spec.is_public and not spec.is_node:
                     from mamba.auth.guard import authorize
 
                     principal = authorize(request, spec.permission, path_params)
+                stage = "view"
                 ctx = Ctx(request=request, request_id=current_request_id(), principal=principal)
                 if spec.request_model is not None:
                     ctx.body = parse_body(request, spec.request_model)
                 result = view(ctx, **path_params)
             except DomainError as exc:
+                _audit(spec, view.__name__, request, path_params, principal, stage, exc, None)
                 return error_response(exc)
             except ChaliceViewError:
                 raise  # Chalice answers these itself; http_middleware reshapes them
             except Exception:  # noqa: BLE001 - the boundary: logged with its traceback, answered as INTERNAL
                 logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+                _audit(spec, view.__name__, request, path_params, principal, stage, InternalError(), None)
                 return error_response(InternalError())
+            _audit(spec, view.__name__, request, path_params, principal, stage, None, result)
             if isinstance(result, Response):
                 return result
             return json_response(result, status=spec.status)
@@ -321,6 +337,30 @@ def route(
         return view
 
     return decorate
+
+
+def _audit(
+    spec: RouteSpec,
+    action: str,
+    request: Request | None,
+    path_params: dict[str, str],
+    principal: Principal | None,
+    stage: str,
+    error: DomainError | None,
+    result: Any,
+) -> None:
+    """Every mutation and every denial of a route the guard authorizes leaves an audit entry
+    (``mamba.web_audit``). Public and Wings (node) routes record their own events. A
+    successful read returns here without importing anything."""
+    from mamba.auth.permissions import CATALOGUE
+
+    if spec.permission not in CATALOGUE or request is None or stage == "start":
+        return
+    if error is None and spec.method in ("GET", "HEAD"):
+        return
+    from mamba.web_audit import audit_call
+
+    audit_call(spec, action, request, path_params, principal, stage, error, result)
 
 
 # Chalice answers some requests itself, with a body shaped {"Code", "Message"}: a wrong

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Any, Final
 
 from mamba.domain.errors import ConflictError, ValidationError
 
@@ -98,6 +98,20 @@ class Server:
     @property
     def allocations(self) -> tuple[tuple[str, int], ...]:
         return (self.allocation, *self.additional_allocations)
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    server_uuid: str
+    tenant_id: str
+    event: str
+    timestamp: str
+    metadata: dict[str, Any]
+    user_id: str | None = None
+    ip: str | None = None
+    node_id: str | None = None
+    source: str = "wings"
+    entry_id: str = ""
 
 
 def check_uuid(value: str) -> str:

@@ -321,6 +321,45 @@ class ServerActivityItem(MainItem):
     source = UnicodeAttribute(default="wings")
 
 
+class ApiKeyItem(MainItem):
+    """An API key (``APIKEY#<key_id>/KEY``), listed under its owner through gsi1. Only the
+    SHA-256 of the secret is stored; ``hint`` is its last characters, for recognising it."""
+
+    key_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    hint = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    server_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    allowed_ips = ListAttribute(of=UnicodeAttribute, null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    last_used_epoch = NumberAttribute(null=True)
+    last_used_ip = UnicodeAttribute(null=True)
+
+
+class AuditItem(MainItem):
+    """One audit entry (``TENANT#<tid>`` or ``PLATFORM`` / ``AUDIT#<at>#<id>``). Written once
+    with a put conditioned on ``attribute_not_exists(pk)``; no code updates or deletes it."""
+
+    audit_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()
+    action = UnicodeAttribute()
+    result = UnicodeAttribute()  # success | denied | error
+    actor_id = UnicodeAttribute(null=True)
+    actor_via = UnicodeAttribute(null=True)  # token | api_key
+    target = UnicodeAttribute(null=True)
+    permission = UnicodeAttribute(null=True)
+    method = UnicodeAttribute(null=True)
+    status = NumberAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    details = UnicodeAttribute(null=True)  # JSON object
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
     MainItem,
     UserItem,
@@ -330,6 +369,8 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     LedgerItem,
     EmailClaimItem,
     RoleItem,
+    ApiKeyItem,
+    AuditItem,
     NodeBreakerItem,
     NodeHealthItem,
     NodeEventItem,

@@ -149,3 +149,37 @@ def server_activity(server_uuid: str, timestamp: str, entry_id: str) -> tuple[st
 
 
 SERVER_ACTIVITY_PREFIX = "ACTIVITY#"
+
+
+# --- API keys and the audit log (issue 3; see docs/data-model.md) ---
+
+API_KEY_SORT_PREFIX = "APIKEY#"
+
+
+def api_keys_of_user(user_id: str) -> str:
+    """gsi1pk of a user's API keys (the user's gsi1 partition, next to their memberships)."""
+    return f"USER#{user_id}"
+
+
+def user_api_key_sort(created_at: str, key_id: str) -> str:
+    """gsi1sk of an API key under ``api_keys_of_user``: in creation order."""
+    return f"{API_KEY_SORT_PREFIX}{created_at}#{key_id}"
+
+
+PLATFORM_AUDIT = "PLATFORM"  # the audit partition of account and admin actions
+AUDIT_PREFIX = "AUDIT#"
+
+
+def audit_partition(tenant_id: str | None) -> str:
+    """``TENANT#<tid>`` for a tenant's entries, ``PLATFORM`` for account and admin ones."""
+    return f"TENANT#{tenant_id}" if tenant_id else PLATFORM_AUDIT
+
+
+def audit_entry(tenant_id: str | None, at: str, entry_id: str) -> tuple[str, str]:
+    """One audit entry; ``at`` is a fixed-width UTC time, so the sort key orders entries by time."""
+    return audit_partition(tenant_id), f"{AUDIT_PREFIX}{at}#{entry_id}"
+
+
+def audit_sort_bound(at: str) -> str:
+    """A sort-key bound for a time filter (``from``/``to``) on ``audit_entry`` keys."""
+    return f"{AUDIT_PREFIX}{at}"

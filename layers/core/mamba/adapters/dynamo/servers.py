@@ -10,31 +10,15 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-from mamba.domain.servers import FeatureLimits, Limits, Server
+from mamba.domain.servers import ActivityEntry, FeatureLimits, Limits, Server
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-@dataclass(frozen=True)
-class ActivityEntry:
-    server_uuid: str
-    tenant_id: str
-    event: str
-    timestamp: str
-    metadata: dict[str, Any]
-    user_id: str | None = None
-    ip: str | None = None
-    node_id: str | None = None
-    source: str = "wings"
-    entry_id: str = ""
 
 
 def _server(item: ServerItem) -> Server:

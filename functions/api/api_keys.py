@@ -1,0 +1,74 @@
+"""API keys of the calling user: create (shown once), list, revoke."""
+
+from chalice import Blueprint
+from chalice.app import Response
+
+from mamba import bootstrap
+from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
+from mamba.services import api_keys
+from mamba.web import Ctx, parse_query, route
+
+bp = Blueprint(__name__)
+
+
+@route(
+    bp,
+    "/v1/me/api-keys",
+    "POST",
+    permission="api_keys.manage",
+    summary="Create an API key; the key is in this response only",
+    tags=("api-keys",),
+    request_model=ApiKeyCreate,
+    response_model=ApiKeyCreated,
+    status=201,
+)
+def create_api_key(ctx: Ctx) -> dict[str, object]:
+    body: ApiKeyCreate = ctx.body
+    principal = ctx.principal
+    assert principal is not None
+    created = api_keys.create_key(
+        bootstrap.api_key_repository(),
+        principal.user_id,
+        name=body.name,
+        scopes=body.scopes,
+        server_ids=body.server_ids,
+        allowed_ips=body.allowed_ips,
+        expires_at=int(body.expires_at.timestamp()) if body.expires_at else None,
+        is_admin=principal.is_admin,
+        via=principal.via,
+    )
+    return {**created.key.to_public(), "key": created.plaintext}
+
+
+@route(
+    bp,
+    "/v1/me/api-keys",
+    "GET",
+    permission="api_keys.manage",
+    summary="List your API keys (never their secrets), newest first",
+    tags=("api-keys",),
+    response_model=ApiKeyList,
+    query=("limit", "cursor"),
+)
+def list_api_keys(ctx: Ctx) -> dict[str, object]:
+    assert ctx.principal is not None
+    query = parse_query(ctx.request, ApiKeyQuery)
+    page = api_keys.list_keys(
+        bootstrap.api_key_repository(), ctx.principal.user_id, limit=query.limit, cursor=query.cursor
+    )
+    return {"items": [k.to_public() for k in page.items], "next_cursor": page.next_cursor}
+
+
+@route(
+    bp,
+    "/v1/me/api-keys/{key_id}",
+    "DELETE",
+    permission="api_keys.manage",
+    summary="Revoke an API key; it stops working at once",
+    tags=("api-keys",),
+    status=204,
+)
+def revoke_api_key(ctx: Ctx, key_id: str) -> Response:
+    assert ctx.principal is not None
+    api_keys.revoke_key(bootstrap.api_key_repository(), ctx.principal.user_id, key_id)
+    return Response(body="", status_code=204)

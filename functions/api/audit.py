@@ -1,0 +1,57 @@
+"""The audit log: a tenant's (audit.read) and the platform's (admin.audit)."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQuery
+from mamba.services import audit
+from mamba.services.audit import AuditPage
+from mamba.web import Ctx, parse_query, route
+
+bp = Blueprint(__name__)
+
+
+def _filters(query: AuditQuery) -> audit.AuditFilter:
+    return audit.make_filter(
+        action=query.action, actor=query.actor, result=query.result, since=query.from_, until=query.to
+    )
+
+
+def _page(page: AuditPage) -> dict[str, object]:
+    return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/audit",
+    "GET",
+    permission="audit.read",
+    summary="The tenant's audit log, newest first, with filters",
+    tags=("audit",),
+    response_model=AuditList,
+    query=AUDIT_QUERY,
+)
+def list_tenant_audit(ctx: Ctx, tenant_id: str) -> dict[str, object]:
+    query = parse_query(ctx.request, AuditQuery)
+    page = audit.list_tenant_entries(
+        bootstrap.audit_log(), ctx.tenant, _filters(query), limit=query.limit, cursor=query.cursor
+    )
+    return _page(page)
+
+
+@route(
+    bp,
+    "/v1/admin/audit",
+    "GET",
+    permission="admin.audit",
+    summary="The platform audit log (account and admin actions), or one tenant's with ?tenant_id=",
+    tags=("audit", "admin"),
+    response_model=AuditList,
+    query=(*AUDIT_QUERY, "tenant_id"),
+)
+def list_platform_audit(ctx: Ctx) -> dict[str, object]:
+    query = parse_query(ctx.request, AdminAuditQuery)
+    page = audit.list_platform_entries(
+        bootstrap.audit_log(), _filters(query), tenant_id=query.tenant_id, limit=query.limit, cursor=query.cursor
+    )
+    return _page(page)

@@ -1,0 +1,144 @@
+"""The Wings callback API, ``/api/remote/*`` (wings-contract.md §5; docs/remote-api.md).
+
+Every route is declared ``permission=web.NODE``: no user credential; ``_node`` authenticates
+the calling node by its ``Bearer <token_id>.<token>``. Errors answer in the shape Wings
+reads, ``{"errors": [{"code", "status": "<string>", "detail"}]}``, never the panel's shape.
+Bodies are parsed here (not by a request model) because Wings sends the literal JSON ``null``
+on some routes and its error shape differs from the panel's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import Response
+
+from mamba import bootstrap, web
+from mamba.domain.clock import iso, utcnow
+from mamba.domain.errors import DomainError
+from mamba.observability import logger
+from mamba.services import remote
+
+bp = Blueprint(__name__)
+TAGS = ("wings",)
+
+# The exception names Laravel (the reference panel) puts in ``code``, so Wings' logs read the same.
+_CODES = {
+    400: "BadRequestHttpException",
+    401: "UnauthorizedHttpException",
+    403: "AccessDeniedHttpException",
+    404: "NotFoundHttpException",
+    409: "ConflictHttpException",
+    422: "ValidationException",
+}
+
+
+def _errors(status: int, detail: str) -> Response:
+    body = {"errors": [{"code": _CODES.get(status, "HttpException"), "status": str(status), "detail": detail}]}
+    return web.json_response(body, status)
+
+
+def _answer(ctx: web.Ctx, handle: Callable[[Any], Any], status: int = 200) -> Response:
+    """Authenticate the node, run ``handle(node)`` and render its result or error for Wings."""
+    try:
+        node = remote.authenticate_node(ctx.request.headers.get("authorization"), bootstrap.node_repository())
+        result = handle(node)
+    except DomainError as exc:
+        return _errors(exc.status, exc.message)
+    except Exception:  # noqa: BLE001 - the boundary: Wings retries a 5xx, the log keeps the traceback
+        logger.exception("remote API failure")
+        return _errors(500, "An unexpected error was encountered while processing this request.")
+    if status == 204:
+        return Response(body="", status_code=204, headers={"Content-Type": "application/json"})
+    return web.json_response(result, status)
+
+
+def _body(ctx: web.Ctx) -> Any:
+    raw = ctx.request.raw_body or b""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise remote.ValidationError("The request body is not valid JSON.") from exc
+
+
+def _now() -> str:
+    return iso(utcnow())
+
+
+def _blueprints() -> remote.RepositoryBlueprints:
+    return remote.RepositoryBlueprints(bootstrap.blueprint_repository())
+
+
+@web.route(bp, "/api/remote/servers", "GET", permission=web.NODE, summary="Wings boot: the node's servers, paginated",
+           tags=TAGS, query=("page", "per_page"))  # fmt: skip
+def list_servers(ctx: web.Ctx) -> Response:
+    q = ctx.query
+    return _answer(
+        ctx,
+        lambda node: remote.list_servers(
+            node, q.get("page"), q.get("per_page"), bootstrap.server_repository(), _blueprints()
+        ),
+    )
+
+
+@web.route(bp, "/api/remote/servers/reset", "POST", permission=web.NODE, summary="Wings booted: reset its servers",
+           tags=TAGS, status=204)  # fmt: skip
+def reset_servers(ctx: web.Ctx) -> Response:
+    return _answer(ctx, lambda node: remote.reset(node, bootstrap.server_repository(), _now), 204)
+
+
+@web.route(bp, "/api/remote/servers/{uuid}", "GET", permission=web.NODE, summary="A server's configuration document",
+           tags=TAGS)  # fmt: skip
+def server_configuration(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(
+        ctx, lambda node: remote.server_configuration(node, uuid, bootstrap.server_repository(), _blueprints())
+    )
+
+
+@web.route(bp, "/api/remote/servers/{uuid}/install", "GET", permission=web.NODE, summary="A server's install script",
+           tags=TAGS)  # fmt: skip
+def install_script(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(ctx, lambda node: remote.install_script(node, uuid, bootstrap.server_repository(), _blueprints()))
+
+
+@web.route(bp, "/api/remote/servers/{uuid}/install", "POST", permission=web.NODE, summary="Wings reports an install",
+           tags=TAGS, status=204)  # fmt: skip
+def report_install(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(
+        ctx, lambda node: remote.report_install(node, uuid, _body(ctx), bootstrap.server_repository(), _now), 204
+    )
+
+
+def _transfer(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(ctx, lambda node: remote.transfer_result(node, uuid, bootstrap.server_repository()), 204)
+
+
+@web.route(bp, "/api/remote/servers/{uuid}/transfer/success", "POST", permission=web.NODE,
+           summary="Wings reports a transfer succeeded", tags=TAGS, status=204)  # fmt: skip
+def transfer_success(ctx: web.Ctx, uuid: str) -> Response:
+    return _transfer(ctx, uuid)
+
+
+@web.route(bp, "/api/remote/servers/{uuid}/transfer/failure", "POST", permission=web.NODE,
+           summary="Wings reports a transfer failed", tags=TAGS, status=204)  # fmt: skip
+def transfer_failure(ctx: web.Ctx, uuid: str) -> Response:
+    return _transfer(ctx, uuid)
+
+
+@web.route(bp, "/api/remote/sftp/auth", "POST", permission=web.NODE, summary="Authenticate an SFTP login", tags=TAGS)
+def sftp_auth(ctx: web.Ctx) -> Response:
+    return _answer(
+        ctx,
+        lambda node: remote.sftp_auth(node, _body(ctx), bootstrap.server_repository(), bootstrap.sftp_credentials()),
+    )
+
+
+@web.route(bp, "/api/remote/activity", "POST", permission=web.NODE, summary="Wings posts activity entries",
+           tags=TAGS, status=204)  # fmt: skip
+def activity(ctx: web.Ctx) -> Response:
+    return _answer(ctx, lambda node: remote.record_activity(node, _body(ctx), bootstrap.server_repository()), 204)

@@ -1,0 +1,126 @@
+"""API keys: ``APIKEY#<key_id>/KEY``, listed per user through gsi1 (``USER#<uid>``,
+``APIKEY#<created_at>#<key_id>``, newest first).
+
+The guard reads the key item by id in its BatchGetItem (``identity.py``); this adapter
+writes it, lists it, revokes it and records its last use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError, PynamoDBConnectionError, QueryError, UpdateError
+
+from mamba.adapters.dynamo import keys, positions
+from mamba.adapters.dynamo.items import ApiKeyItem
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.services.api_keys import ApiKey, KeyPage
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def _to_domain(item: ApiKeyItem) -> ApiKey:
+    return ApiKey(
+        id=item.key_id,
+        user_id=item.user_id,
+        name=item.name,
+        scopes=tuple(str(v) for v in item.scopes or ()),
+        created_at=item.created_at,
+        secret_hash=item.secret_hash,
+        hint=item.hint,
+        server_ids=tuple(str(v) for v in item.server_ids or ()),
+        allowed_ips=tuple(str(v) for v in item.allowed_ips or ()),
+        expires_at=int(item.expires_at) if item.expires_at is not None else None,
+        revoked_at=item.revoked_at,
+        last_used_at=int(item.last_used_epoch) if item.last_used_epoch is not None else None,
+        last_used_ip=item.last_used_ip,
+    )
+
+
+class DynamoApiKeyRepository:
+    def add(self, key: ApiKey) -> None:
+        pk, sk = keys.api_key(key.id)
+        item = ApiKeyItem(
+            pk,
+            sk,
+            kind="api_key",
+            gsi1pk=keys.api_keys_of_user(key.user_id),
+            gsi1sk=keys.user_api_key_sort(key.created_at, key.id),
+            key_id=key.id,
+            user_id=key.user_id,
+            name=key.name,
+            secret_hash=key.secret_hash,
+            hint=key.hint,
+            scopes=list(key.scopes),
+            server_ids=list(key.server_ids) or None,
+            allowed_ips=list(key.allowed_ips) or None,
+            expires_at=key.expires_at,
+            created_at=key.created_at,
+        )
+        try:
+            # A key id is minted once; never overwrite another key's hash.
+            item.save(condition=ApiKeyItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                raise ConflictError("The API key already exists.", {"key_id": key.id}) from exc
+            raise DependencyUnavailableError("The API key could not be saved; try again.") from exc
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
+        gsi1pk = keys.api_keys_of_user(user_id)
+        start = None
+        position = positions.decode(cursor, 2)
+        if position is not None:
+            created_at, key_id = position
+            pk, sk = keys.api_key(key_id)
+            start = {
+                "pk": {"S": pk},
+                "sk": {"S": sk},
+                "gsi1pk": {"S": gsi1pk},
+                "gsi1sk": {"S": keys.user_api_key_sort(created_at, key_id)},
+            }
+        try:
+            results = ApiKeyItem.gsi1.query(
+                gsi1pk,
+                ApiKeyItem.gsi1sk.startswith(keys.API_KEY_SORT_PREFIX),
+                scan_index_forward=False,
+                page_size=max(1, min(limit, positions.MAX_LIMIT)),
+                last_evaluated_key=start,
+            )
+            raw, last = positions.first_page(results)
+        except (QueryError, PynamoDBConnectionError) as exc:
+            raise DependencyUnavailableError("The API keys could not be listed; try again.") from exc
+        items = [_to_domain(ApiKeyItem.from_raw_data(r)) for r in raw]
+        next_cursor = None
+        if last and items:
+            next_cursor = positions.encode([items[-1].created_at, items[-1].id])
+        return KeyPage(items=items, next_cursor=next_cursor)
+
+    def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
+        try:
+            # Only the owner's key; if_not_exists keeps the first revocation time on a repeat.
+            item = ApiKeyItem(*keys.api_key(key_id))
+            item.update(
+                actions=[ApiKeyItem.revoked_at.set(ApiKeyItem.revoked_at | at)],
+                condition=ApiKeyItem.pk.exists() & (ApiKeyItem.user_id == user_id),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                raise NotFoundError("API key not found.", {"key_id": key_id}) from exc
+            raise DependencyUnavailableError("The API key could not be revoked; try again.") from exc
+        return _to_domain(item)
+
+    def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
+        actions: list[Any] = [ApiKeyItem.last_used_epoch.set(epoch)]
+        actions.append(ApiKeyItem.last_used_ip.set(source_ip) if source_ip else ApiKeyItem.last_used_ip.remove())
+        try:
+            # Throttle across containers: only when the recorded use is at least min_interval old,
+            # so a busy key costs one write a minute, not one per request.
+            ApiKeyItem(*keys.api_key(key_id)).update(
+                actions=actions,
+                condition=ApiKeyItem.pk.exists()
+                & (ApiKeyItem.last_used_epoch.does_not_exist() | (ApiKeyItem.last_used_epoch <= epoch - min_interval)),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                return  # another request recorded a use within the interval
+            raise DependencyUnavailableError("The key's last use could not be recorded.") from exc

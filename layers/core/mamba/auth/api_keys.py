@@ -1,0 +1,163 @@
+"""API keys: the key format, its parsing (no I/O) and the check the guard makes.
+
+A key is ``mhp_<user_id>.<key_id>.<secret>``:
+
+* ``mhp_`` is the visible prefix (secret scanners and people can tell what leaked);
+* the user id and key id let the guard read the key item in the same BatchGetItem as the
+  user, without any lookup by secret;
+* the secret is 32 random bytes (URL-safe base64). Only its SHA-256 is stored. A key
+  has 256 bits of entropy, so a slow password hash would add cost and nothing else,
+  and the comparison of hashes is constant-time.
+
+``check_key`` turns the stored item and the presented credential into a ``KeyGrant``
+(scopes and servers) or refuses: 401 for a missing, revoked or expired key, another
+owner's key or a wrong secret; 403 when the caller's IP is outside the key's CIDRs. It
+also records when the key was last used, at most once a minute per key, never failing
+the request when that write fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mamba.domain.errors import ForbiddenError, UnauthorizedError
+
+if TYPE_CHECKING:
+    from mamba.auth.credentials import Credential
+
+KEY_PREFIX = "mhp_"
+SECRET_BYTES = 32
+HINT_CHARS = 4
+# Ids are minted by mamba.domain.clock.new_id (letters, digits and "_"); the secret is
+# URL-safe base64. Neither contains ".", which separates the three parts.
+_ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
+LAST_USED_INTERVAL = 60  # seconds: at most one last-used write per key per minute
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """What a verified API key may do: the guard intersects it with the route."""
+
+    key_id: str
+    scopes: frozenset[str]
+    server_ids: frozenset[str]  # empty: every server the owner can reach
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def format_key(user_id: str, key_id: str, secret: str) -> str:
+    return f"{KEY_PREFIX}{user_id}.{key_id}.{secret}"
+
+
+def display_prefix(user_id: str, key_id: str) -> str:
+    """The public part of a key, shown in lists so a user can recognise it."""
+    return f"{KEY_PREFIX}{user_id}.{key_id}"
+
+
+def _invalid() -> UnauthorizedError:
+    return UnauthorizedError("The API key is not valid.", {"reason": "invalid"})
+
+
+def parse_key(token: str) -> tuple[str, str, str]:
+    """(user_id, key_id, secret) of a presented key. Raises UnauthorizedError (``invalid``)
+    for anything that is not shaped like a key; no I/O."""
+    if not token.startswith(KEY_PREFIX):
+        raise _invalid()
+    parts = token[len(KEY_PREFIX) :].split(".")
+    if len(parts) != 3:
+        raise _invalid()
+    user_id, key_id, secret = parts
+    if not _ID.match(user_id) or not _ID.match(key_id) or not _SECRET.match(secret):
+        raise _invalid()
+    return user_id, key_id, secret
+
+
+def ip_allowed(source_ip: str, allowed: Iterable[str]) -> bool:
+    """True when ``source_ip`` is inside one of the ``allowed`` networks (IPv4 or IPv6)."""
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return False
+    for cidr in allowed:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if address.version == network.version and address in network:
+            return True
+    return False
+
+
+def check_key(
+    key_item: Any,
+    credential: Credential,
+    source_ip: str,
+    *,
+    now: float | None = None,
+    record_use: Callable[[str, int, str], None] | None = None,
+) -> KeyGrant:
+    """Verify a presented API key against its stored item (``ApiKeyItem`` or None).
+
+    The secret is checked before anything that would tell a caller more (revoked,
+    expired), so without the secret every refusal looks the same.
+
+    Raises UnauthorizedError (``invalid``, ``revoked``, ``expired``) and ForbiddenError
+    (``ip_not_allowed``).
+    """
+    presented = hash_secret(credential.key_secret or "")
+    stored = str(getattr(key_item, "secret_hash", "") or "") if key_item is not None else ""
+    # compare_digest runs even for a missing key, so a missing key and a wrong secret cost the same.
+    same = hmac.compare_digest(presented, stored or "0" * len(presented))
+    if (
+        key_item is None
+        or not stored
+        or not same
+        or getattr(key_item, "user_id", None) != credential.user_id
+        or getattr(key_item, "key_id", None) != credential.key_id
+    ):
+        raise _invalid()
+    if getattr(key_item, "revoked_at", None):
+        raise UnauthorizedError("This API key was revoked.", {"reason": "revoked"})
+    moment = time.time() if now is None else now
+    expires_at = getattr(key_item, "expires_at", None)
+    if expires_at is not None and float(expires_at) <= moment:
+        raise UnauthorizedError("This API key has expired.", {"reason": "expired"})
+    allowed = list(getattr(key_item, "allowed_ips", None) or [])
+    if allowed and not ip_allowed(source_ip, allowed):
+        raise ForbiddenError(
+            "This API key may not be used from this address.", {"reason": "ip_not_allowed", "ip": source_ip}
+        )
+    last_used = getattr(key_item, "last_used_epoch", None)
+    if last_used is None or moment - float(last_used) >= LAST_USED_INTERVAL:
+        (record_use or _record_use)(str(key_item.key_id), int(moment), source_ip)
+    return KeyGrant(
+        key_id=str(key_item.key_id),
+        scopes=frozenset(str(s) for s in (getattr(key_item, "scopes", None) or [])),
+        server_ids=frozenset(str(s) for s in (getattr(key_item, "server_ids", None) or [])),
+    )
+
+
+def _record_use(key_id: str, epoch: int, source_ip: str) -> None:
+    """Best effort: a failed last-used write is logged, never answered as an error."""
+    from mamba import bootstrap
+    from mamba.observability import logger
+
+    try:
+        bootstrap.api_key_repository().touch(key_id, epoch, source_ip, LAST_USED_INTERVAL)
+    except Exception:  # noqa: BLE001 - bookkeeping must not fail an authorized request
+        logger.warning("api key last-used write failed", extra={"key_id": key_id}, exc_info=True)

@@ -1,0 +1,46 @@
+"""Requests and responses of /v1/me/api-keys."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field
+
+from mamba.schemas.common import Schema
+
+
+class ApiKeyCreate(Schema):
+    name: str = Field(min_length=1, max_length=100, examples=["deploy bot"])
+    scopes: list[str] = Field(min_length=1, max_length=64, examples=[["servers.read", "servers.power"]])
+    server_ids: list[str] | None = Field(default=None, max_length=100, description="Limit the key to these servers")
+    allowed_ips: list[str] | None = Field(
+        default=None, max_length=20, description="CIDRs the key may be used from", examples=[["203.0.113.0/24"]]
+    )
+    expires_at: AwareDatetime | None = Field(default=None, description="When the key stops working")
+
+
+class ApiKeyOut(Schema):
+    id: str
+    name: str
+    prefix: str = Field(description="The public part of the key: mhp_<user_id>.<key_id>")
+    hint: str = Field(description="The last characters of the secret")
+    scopes: list[str]
+    server_ids: list[str]
+    allowed_ips: list[str]
+    expires_at: str | None = None
+    created_at: str
+    revoked_at: str | None = None
+    last_used_at: str | None = None
+    last_used_ip: str | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The whole key. Shown once, in this response; store it now.")
+
+
+class ApiKeyList(Schema):
+    items: list[ApiKeyOut]
+    next_cursor: str | None = None
+
+
+class ApiKeyQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)

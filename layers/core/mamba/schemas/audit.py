@@ -1,0 +1,52 @@
+"""Responses and query of the audit log (/v1/tenants/{tenant_id}/audit, /v1/admin/audit)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mamba.schemas.common import Schema
+
+AUDIT_QUERY = ("limit", "cursor", "action", "actor", "result", "from", "to")
+
+
+class AuditQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+    action: str | None = Field(default=None, max_length=100)
+    actor: str | None = Field(default=None, max_length=100, description="A user id")
+    result: Literal["success", "denied", "error"] | None = None
+    from_: str | None = Field(default=None, alias="from", max_length=40, description="ISO-8601, inclusive")
+    to: str | None = Field(default=None, max_length=40, description="ISO-8601, inclusive")
+
+
+class AdminAuditQuery(AuditQuery):
+    tenant_id: str | None = Field(default=None, max_length=64, description="A tenant's log instead of the platform's")
+
+
+class AuditActor(Schema):
+    user_id: str | None = None
+    via: str | None = Field(default=None, description="token or api_key")
+
+
+class AuditEntryOut(Schema):
+    id: str
+    at: str
+    action: str
+    result: Literal["success", "denied", "error"]
+    tenant_id: str | None = None
+    actor: AuditActor
+    target: str | None = None
+    permission: str | None = None
+    method: str | None = None
+    status: int | None = None
+    error_code: str | None = None
+    ip: str | None = None
+    request_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditList(Schema):
+    items: list[AuditEntryOut]
+    next_cursor: str | None = None

@@ -1,0 +1,201 @@
+"""API keys of a user: create (the secret is shown once), list, revoke.
+
+The guard enforces what a key may do (``mamba.auth.api_keys.check_key``); this module
+decides what a key may be created with:
+
+* ``scopes`` is a non-empty subset of the permission catalogue (400 naming the unknown
+  ones); ``admin.*`` scopes only for platform admins (403);
+* ``allowed_ips`` are CIDRs (or single addresses), IPv4 or IPv6;
+* ``expires_at`` lies in the future;
+* a key cannot mint another key: creating one needs a login session (403 otherwise),
+  so a leaked key can never be widened into a broader one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mamba.auth import api_keys as key_format
+from mamba.auth.permissions import CATALOGUE, is_admin_permission
+from mamba.domain.clock import iso, new_id, utcnow
+from mamba.domain.errors import ForbiddenError, ValidationError
+
+MAX_NAME_LENGTH = 100
+MAX_SCOPES = len(CATALOGUE)
+MAX_SERVERS = 100
+MAX_CIDRS = 20
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    user_id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: str
+    secret_hash: str
+    hint: str
+    server_ids: tuple[str, ...] = ()
+    allowed_ips: tuple[str, ...] = ()
+    expires_at: int | None = None
+    revoked_at: str | None = None
+    last_used_at: int | None = None
+    last_used_ip: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return key_format.display_prefix(self.user_id, self.id)
+
+    def to_public(self) -> dict[str, object]:
+        """Everything but the secret's hash."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "hint": self.hint,
+            "scopes": list(self.scopes),
+            "server_ids": list(self.server_ids),
+            "allowed_ips": list(self.allowed_ips),
+            "expires_at": _epoch_iso(self.expires_at),
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+            "last_used_at": _epoch_iso(self.last_used_at),
+            "last_used_ip": self.last_used_ip,
+        }
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    plaintext: str  # shown once, in the 201; never stored
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    items: list[ApiKey] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None:
+        """Raises ConflictError when the key id exists."""
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
+        """Newest first. Raises ValidationError for a bad cursor."""
+
+    def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
+        """Mark the key revoked (idempotent). Raises NotFoundError when it does not exist
+        or belongs to another user."""
+
+    def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
+        """Record a use unless one was recorded less than ``min_interval`` seconds ago."""
+
+
+def _epoch_iso(epoch: int | None) -> str | None:
+    if epoch is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _now() -> str:
+    return iso(utcnow())
+
+
+def _field_error(name: str, message: str, **extra: object) -> ValidationError:
+    return ValidationError(message, {"fields": [{"field": name, "message": message}], **extra})
+
+
+def check_scopes(scopes: list[str], *, is_admin: bool) -> tuple[str, ...]:
+    """Sorted, unique scopes. Raises ValidationError (empty, unknown ones named in
+    ``details.unknown``) and ForbiddenError (admin scopes for a non-admin)."""
+    wanted = sorted(set(scopes))
+    if not wanted:
+        raise _field_error("scopes", "A key needs at least one scope.")
+    unknown = [s for s in wanted if s not in CATALOGUE]
+    if unknown:
+        raise _field_error("scopes", f"Unknown permissions: {', '.join(unknown)}.", unknown=unknown)
+    admin = [s for s in wanted if is_admin_permission(s)]
+    if admin and not is_admin:
+        raise ForbiddenError("Only platform admins can create keys with admin scopes.", {"scopes": admin})
+    return tuple(wanted)
+
+
+def check_cidrs(cidrs: list[str]) -> tuple[str, ...]:
+    """Normalised networks (``10.0.0.7`` → ``10.0.0.7/32``). Raises ValidationError naming the bad ones."""
+    if len(cidrs) > MAX_CIDRS:
+        raise _field_error("allowed_ips", f"At most {MAX_CIDRS} networks.")
+    normalised, bad = [], []
+    for cidr in cidrs:
+        try:
+            normalised.append(str(ipaddress.ip_network(cidr.strip(), strict=False)))
+        except ValueError:
+            bad.append(cidr)
+    if bad:
+        raise _field_error("allowed_ips", f"Not an IP network: {', '.join(bad)}.", invalid=bad)
+    return tuple(dict.fromkeys(normalised))
+
+
+def check_name(name: str) -> str:
+    value = name.strip()
+    if not value or len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise _field_error("name", f"The name must be 1 to {MAX_NAME_LENGTH} printable characters.")
+    return value
+
+
+def create_key(
+    repo: ApiKeyRepository,
+    user_id: str,
+    *,
+    name: str,
+    scopes: list[str],
+    is_admin: bool,
+    via: str,
+    server_ids: list[str] | None = None,
+    allowed_ips: list[str] | None = None,
+    expires_at: int | None = None,
+    now: Callable[[], str] = _now,
+    epoch: Callable[[], float] = time.time,
+) -> NewKey:
+    """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
+
+    Raises ForbiddenError (called with an API key, or admin scopes for a non-admin),
+    ValidationError (name, scopes, networks, servers, expiry in the past) and ConflictError.
+    """
+    if via != "token":
+        raise ForbiddenError("API keys are created from a login session, not with another key.", {"via": via})
+    servers = tuple(dict.fromkeys(s.strip() for s in (server_ids or []) if s.strip()))
+    if len(servers) > MAX_SERVERS:
+        raise _field_error("server_ids", f"At most {MAX_SERVERS} servers.")
+    if expires_at is not None and expires_at <= epoch():
+        raise _field_error("expires_at", "The expiry must be in the future.")
+    secret = key_format.new_secret()
+    key = ApiKey(
+        id=new_id("key"),
+        user_id=user_id,
+        name=check_name(name),
+        scopes=check_scopes(scopes, is_admin=is_admin),
+        created_at=now(),
+        secret_hash=key_format.hash_secret(secret),
+        hint=secret[-key_format.HINT_CHARS :],
+        server_ids=servers,
+        allowed_ips=check_cidrs(allowed_ips or []),
+        expires_at=expires_at,
+    )
+    repo.add(key)
+    return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret))
+
+
+def list_keys(repo: ApiKeyRepository, user_id: str, *, limit: int = 50, cursor: str | None = None) -> KeyPage:
+    """The user's keys, newest first, revoked ones included (with ``revoked_at``).
+    Raises ValidationError for a bad cursor."""
+    return repo.list_for_user(user_id, limit, cursor)
+
+
+def revoke_key(repo: ApiKeyRepository, user_id: str, key_id: str, *, now: Callable[[], str] = _now) -> ApiKey:
+    """Revoke one of the user's keys; it stops working on the next request (the guard reads
+    the key item on every request). Raises NotFoundError for another user's or an unknown key."""
+    return repo.revoke(user_id, key_id, now())
