@@ -58,6 +58,7 @@ class LocalNames:
     backup_bucket: str = "mamba-backups"
     stripe_events_queue: str = QUEUE_STRIPE_EVENTS
     mail_from: str = "no-reply@mamba.local"
+    kms_key_alias: str = "alias/mamba-node-tokens"
 
     @property
     def state_machine_prefix(self) -> str:
@@ -75,6 +76,7 @@ class LocalNames:
             "BACKUP_BUCKET": self.backup_bucket,
             "STATE_MACHINE_PREFIX": self.state_machine_prefix,
             "MAIL_FROM": self.mail_from,
+            "KMS_KEY_ID": self.kms_key_alias,
         }
 
 
@@ -209,6 +211,11 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
         if arn != f"{names.state_machine_prefix}{workflow}":
             raise LocalAwsError(f"state machine {workflow} got ARN {arn}, not the one Settings derives")
         created["state_machines"].append(workflow)
+
+    kms = _client("kms", endpoint, region)
+    key_id = kms.create_key(Description="mamba node tokens (local)")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=names.kms_key_alias, TargetKeyId=key_id)
+    created["kms_keys"] = [names.kms_key_alias]
 
     _client("ses", endpoint, region).verify_email_identity(EmailAddress=names.mail_from)
     created["ses_identities"] = [names.mail_from]

@@ -8,6 +8,7 @@ described in ``<local dir>/stack.json`` while it runs.
 Environment:
     PORT             the API port (8000)
     LOCAL_AWS_PORT   moto's port (5005)
+    LOCAL_WINGS_PORT the seeded node's Wings simulator (8080, or a free port; ``local.node_seed``)
     MAMBA_LOCAL_DIR  where secrets, mail and stack.json live (``.local`` in the checkout)
     JWT_SECRET       used as given; otherwise generated once into ``<local dir>/secrets.env``
     MAMBA_ADMIN_EMAIL, MAMBA_ADMIN_PASSWORD   the seeded admin (``mamba.migrations.seed``
@@ -197,6 +198,17 @@ def wait_ready(url: str, api: subprocess.Popen[bytes], deadline: float) -> dict[
     raise LaunchError(f"{url} was not ready within {READY_TIMEOUT_SECONDS:.0f} s ({last})")
 
 
+def start_wings(folder: Path, environ: dict[str, str], cleanup: contextlib.ExitStack) -> list[str]:
+    """The seeded node and its Wings simulator (``local.node_seed``); the node URLs for stack.json."""
+    from local import node_seed
+
+    say("starting the Wings simulator as the seeded node")
+    try:
+        return node_seed.start_local_node(folder, environ, cleanup)
+    except node_seed.NodeStartError as exc:
+        raise LaunchError(str(exc)) from exc
+
+
 def stop_api(api: subprocess.Popen[bytes] | None) -> None:
     if api is None or api.poll() is not None:
         _kill_group(api, signal.SIGKILL)  # stray workers of a dead leader
@@ -229,6 +241,7 @@ def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str,
         f"  API        {stack['api']}",
         f"  Docs       {stack['docs']}",
         f"  AWS (moto) {stack['aws']}",
+        f"  Wings      {', '.join(stack.get('wings') or ['none'])}  (config: {folder / 'wings' / 'config.yml'})",
         f"  Admin      {login}",
         f"  Mail       {stack['mail_dir']}/*.eml  (list with `mamba mail`)",
         f"  Stack      {folder / 'stack.json'}",
@@ -286,6 +299,7 @@ def main() -> int:
         cleanup.callback(stop_api, api)
         stack = services(api_port, aws_port, folder)
         wait_ready(f"{stack['api']}/health/ready", api, started + READY_TIMEOUT_SECONDS)
+        stack["wings"] = start_wings(folder, environ, cleanup)
         stack_file = folder / "stack.json"
         write_stack_file(stack_file, stack)
         cleanup.callback(stack_file.unlink, missing_ok=True)
