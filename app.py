@@ -4,7 +4,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from functions.api import admin_blueprints, admin_nodes, docs, health, operations
 from functions.remote import api as remote_api
@@ -37,3 +37,12 @@ def _task(function_name: str, target: str) -> Callable[[dict[str, Any], Any], An
 
 for _name, _target in TASKS.items():
     globals()[_name] = app.lambda_function(name=_name)(_task(_name, _target))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="node_health")
+def node_health(event: Any) -> Any:
+    """Probe every node's /api/system (functions/schedules/node_health.py); locally run by
+    local/scheduler.py, since moto never fires EventBridge."""
+    from functions.schedules import node_health as job
+
+    return job.handler(event.to_dict(), event.context)

@@ -29,7 +29,9 @@ class Schedule:
     handler: str  # "module:attr"
 
 
-SCHEDULES: list[Schedule] = []
+SCHEDULES: list[Schedule] = [
+    Schedule("node_health", 60.0, "functions.schedules.node_health:handler"),
+]
 
 
 def scheduled_event(schedule: Schedule, region: str) -> dict[str, Any]:

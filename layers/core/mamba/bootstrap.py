@@ -154,6 +154,14 @@ def server_repository() -> Any:
 
 
 @functools.cache
+def node_health_store() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore
+
+    return DynamoNodeHealthStore()
+
+
+@functools.cache
 def sftp_credentials() -> Any:
     """Panel logins (password or API key) for the nodes' SFTP servers, with the guard's rules."""
     import time

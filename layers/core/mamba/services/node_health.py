@@ -1,0 +1,151 @@
+"""Node health: probe every node's ``GET /api/system`` and keep status, version and last-seen.
+
+Run by the ``node_health`` schedule (functions/schedules/node_health.py). Each probe uses the
+Wings client's short ``probe`` timeouts and no retries, so one dead node costs seconds, not
+minutes, and the next schedule run is the retry.
+
+* ``online``: the node answered; ``version`` and ``last_seen_at`` are updated.
+* ``offline``: network error, timeout, a 5xx, or its circuit breaker is open.
+* ``unauthorized``: the node answered but refused the panel's token (rotated on one side only).
+
+The third consecutive failed probe raises one ``node.down`` event (an alert notifications can
+use); the first success after an alert raises ``node.recovered``. Events are not repeated while
+the node stays down.
+
+Errors: none escape ``probe_all`` for a single node (one node's failure never stops the
+others); the health store's ``DependencyUnavailableError`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from mamba.domain.errors import DomainError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.nodes import Node
+
+ALERT_AFTER_FAILURES = 3
+ONLINE = "online"
+OFFLINE = "offline"
+UNAUTHORIZED = "unauthorized"
+UNKNOWN = "unknown"
+NODE_DOWN = "node.down"
+NODE_RECOVERED = "node.recovered"
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    node_id: str
+    status: str
+    checked_at: str
+    version: str | None = None
+    last_seen_at: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    alerted: bool = False
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    node_id: str
+    type: str
+    at: str
+    detail: dict[str, Any]
+
+
+class Prober(Protocol):
+    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]: ...
+
+
+class HealthStore(Protocol):
+    def get(self, node_id: str) -> NodeHealth | None: ...
+    def save(self, health: NodeHealth) -> None: ...
+    def add_event(self, event: NodeEvent) -> None: ...
+
+
+class NodeSource(Protocol):
+    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Node], str | None]: ...
+
+
+def all_nodes(nodes: NodeSource, page_size: int = 100) -> Iterator[Node]:
+    cursor: str | None = None
+    while True:
+        page, cursor = nodes.list(page_size, cursor)
+        yield from page
+        if not cursor:
+            return
+
+
+def judge(
+    node_id: str, previous: NodeHealth | None, outcome: dict[str, Any] | DomainError, now: str
+) -> tuple[NodeHealth, NodeEvent | None]:
+    """The new health of a node from the previous one and a probe's outcome (pure)."""
+    before = previous or NodeHealth(node_id=node_id, status=UNKNOWN, checked_at=now)
+    if isinstance(outcome, dict):
+        version = outcome.get("version")
+        health = replace(
+            before,
+            status=ONLINE,
+            checked_at=now,
+            version=str(version) if version is not None else before.version,
+            last_seen_at=now,
+            consecutive_failures=0,
+            last_error=None,
+            alerted=False,
+        )
+        event = NodeEvent(node_id, NODE_RECOVERED, now, {"version": health.version}) if before.alerted else None
+        return health, event
+    status = OFFLINE
+    if isinstance(outcome, WingsRejectedError) and outcome.details.get("wings_status") in (401, 403):
+        status = UNAUTHORIZED
+    failures = before.consecutive_failures + 1
+    alert = failures >= ALERT_AFTER_FAILURES and not before.alerted
+    health = replace(
+        before,
+        status=status,
+        checked_at=now,
+        consecutive_failures=failures,
+        last_error=outcome.message,
+        alerted=before.alerted or alert,
+    )
+    event = None
+    if alert:
+        event = NodeEvent(
+            node_id,
+            NODE_DOWN,
+            now,
+            {"status": status, "failures": failures, "last_seen_at": before.last_seen_at, "error": outcome.message},
+        )
+    return health, event
+
+
+def probe_node(node: Node, agent: Prober, store: HealthStore, now: str) -> NodeHealth:
+    try:
+        outcome: dict[str, Any] | DomainError = agent.system(probe=True)
+    except (WingsUnavailableError, WingsRejectedError, DomainError) as exc:
+        outcome = exc
+    health, event = judge(node.id, store.get(node.id), outcome, now)
+    store.save(health)
+    if event is not None:
+        store.add_event(event)
+    return health
+
+
+def probe_all(
+    nodes: NodeSource, agent_for: Callable[[Node], Prober], store: HealthStore, clock: Callable[[], str]
+) -> dict[str, str]:
+    """Probe every node once; returns ``{node_id: status}``."""
+    found: dict[str, str] = {}
+    for node in all_nodes(nodes):
+        try:
+            agent = agent_for(node)
+        except DomainError as exc:  # e.g. its token cannot be decrypted: the node is unusable
+            health, event = judge(node.id, store.get(node.id), exc, clock())
+            store.save(health)
+            if event is not None:
+                store.add_event(event)
+            found[node.id] = health.status
+            continue
+        found[node.id] = probe_node(node, agent, store, clock()).status
+    return found
