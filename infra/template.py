@@ -45,6 +45,7 @@ DLQ = "StripeEventsDLQ"
 SECRET = "AppSecrets"
 ALARM_TOPIC = "AlarmTopic"
 FUNCTIONS_POLICY = "FunctionsPolicy"
+NODE_TOKEN_KEY = "NodeTokenKey"  # KMS key that encrypts Wings node tokens
 
 SERVICE = "mamba"
 QUEUE_MAX_RECEIVES = 5
@@ -304,6 +305,41 @@ def alarm_topic() -> dict[str, Any]:
     }
 
 
+def node_token_key() -> dict[str, Any]:
+    """The KMS key that encrypts node tokens (``KMS_KEY_ID``); only the functions' policy uses it."""
+    return {
+        NODE_TOKEN_KEY: {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",  # losing it makes every stored node token unreadable
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "Encrypts the Wings node tokens of the Mamba panel",
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # The account administers the key; IAM policies (FunctionsPolicy) grant its use.
+                            "Sid": "AccountAdministers",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            },
+        },
+        f"{NODE_TOKEN_KEY}Alias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": _sub("alias/${AWS::StackName}-node-tokens"),
+                "TargetKeyId": {"Ref": NODE_TOKEN_KEY},
+            },
+        },
+    }
+
+
 # --- the functions ---------------------------------------------------------------------
 
 
@@ -319,6 +355,7 @@ def function_environment() -> dict[str, Any]:
         "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
+        "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
@@ -427,6 +464,12 @@ def functions_policy() -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["ses:SendEmail", "ses:SendRawEmail"],
             "Resource": _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
+        },
+        {
+            "Sid": "NodeTokens",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt"],
+            "Resource": _arn(NODE_TOKEN_KEY),
         },
     ]
     return {
@@ -718,7 +761,15 @@ def outputs() -> dict[str, Any]:
 
 def merge_template() -> dict[str, Any]:
     resources: dict[str, Any] = {}
-    for part in (tables(), backup_bucket(), stripe_queue(), app_secret(), alarm_topic(), functions_policy()):
+    for part in (
+        tables(),
+        backup_bucket(),
+        stripe_queue(),
+        app_secret(),
+        alarm_topic(),
+        functions_policy(),
+        node_token_key(),
+    ):
         resources.update(part)
     for workflow in workflows.workflow_names():
         resources.update(state_machine(workflow))
