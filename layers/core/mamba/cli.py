@@ -6,6 +6,7 @@
     mamba check-config
     mamba mail [--dir DIR] [--show]
     mamba check-platform [--wait SECONDS]
+    mamba node config NODE
 
 Exit codes: 0 done, 1 failed (one line on stderr), 2 usage. Only the standard library is
 imported here; each command imports what it needs when it runs.
@@ -203,6 +204,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def cmd_node_config(args: argparse.Namespace) -> int:
+    """Print a node's Wings config.yml (it holds the node token: keep it out of logs)."""
+    from mamba import bootstrap
+    from mamba.services import nodes
+
+    repo = bootstrap.node_repository()
+    print(nodes.node_configuration(repo, args.node, bootstrap.settings().public_url), end="", flush=True)
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamba", description="Mamba Host Panel operations.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -235,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     platform = sub.add_parser("check-platform", help="start the platform self-check workflow")
     platform.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for the result")
     platform.set_defaults(run=cmd_check_platform)
+
+    node = sub.add_parser("node", help="node tools: `mamba node config NODE` prints its Wings config.yml")
+    node_sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+    node_config = node_sub.add_parser("config", help="print the node's /etc/pterodactyl/config.yml")
+    node_config.add_argument("node", metavar="NODE", help="the node id (see GET /v1/admin/nodes)")
+    node_config.set_defaults(run=cmd_node_config)
     return parser
 
 
