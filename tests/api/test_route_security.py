@@ -128,6 +128,9 @@ class World:
     secret: str
     ids: dict[str, str] = field(default_factory=dict)
     counter: int = 0
+    # API keys by owner: one scoped to servers.read only, one to tenant.read only (empty
+    # until the API-key routes exist).
+    keys: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def bearer(self, user_id: str, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_access(user_id, self.secret, **kwargs)}"}
@@ -175,9 +178,11 @@ def _bind(
     ).save()
 
 
-def build_world() -> World:
+def build_world(client: Any) -> World:
     """Tenant A (owner alice, a no-permission member, an expired grant, a subuser of another
-    server) and tenant B (owner bob); an admin; one operation of tenant A."""
+    server) and tenant B (owner bob); an admin; one operation of tenant A. Then, through the
+    API where its routes exist: a custom role and an invitation of tenant A, and two narrow
+    API keys each for alice and the admin."""
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.domain import operations as ops
     from mamba.services.accounts import Membership, Tenant
@@ -207,7 +212,42 @@ def build_world() -> World:
             "member_id": "usr_carol",
         }
     )
+    _create_through_the_api(client, world)
     return world
+
+
+NARROW_SCOPES = {"servers": ["servers.read"], "tenant": ["tenant.read"]}
+
+
+def _create_through_the_api(client: Any, world: World) -> None:
+    """Real ids for the path parameters, made by the product's own routes where they exist."""
+    alice = {**world.bearer("usr_alice"), "Content-Type": "application/json"}
+    creations: list[tuple[str, str, dict[str, Any], str]] = [
+        ("/v1/tenants/{tenant_id}/roles", "role_id", {"name": "Walkers", "permissions": ["servers.read"]}, "id"),
+        (
+            "/v1/tenants/{tenant_id}/members/invitations",
+            "invitation_id",
+            {"email": "x@example.org", "role": "viewer"},
+            "id",
+        ),
+    ]
+    registered = {(spec.method, spec.path) for spec in web.REGISTRY}
+    for path, name, body, field_name in creations:
+        if ("POST", path) in registered:
+            made = client.http.post(world.fill(path), headers=alice, body=json.dumps(body))
+            assert made.status_code == 201, (path, made.status_code, made.body[:300])
+            world.ids[name] = made.json_body[field_name]
+    if ("POST", "/v1/me/api-keys") not in registered:
+        return
+    for owner in ("usr_alice", "usr_root"):
+        headers = {**world.bearer(owner), "Content-Type": "application/json"}
+        for label, scopes in NARROW_SCOPES.items():
+            made = client.http.post(
+                "/v1/me/api-keys", headers=headers, body=json.dumps({"name": f"walk {label}", "scopes": scopes})
+            )
+            assert made.status_code == 201, (made.status_code, made.body[:300])
+            world.keys.setdefault(owner, {})[label] = made.json_body["key"]
+            world.ids.setdefault("key_id", made.json_body["id"])
 
 
 @dataclass
@@ -239,7 +279,7 @@ def api() -> Iterator[Api]:
     from tests.support import app_on_moto
 
     with app_on_moto() as client:
-        yield Api(client, build_world())
+        yield Api(client, build_world(client))
 
 
 @pytest.fixture
@@ -460,6 +500,42 @@ def test_admin_route_is_403_when_the_caller_is_not_a_platform_admin(api, billing
     assert response.status_code == 403, response.body[:300]
     assert _error(response)["code"] == "FORBIDDEN"
     assert _error(response)["details"] == {"permission": spec.permission}
+
+
+@pytest.mark.parametrize("spec", _params(GUARDED))
+def test_guarded_route_is_403_when_the_callers_api_key_lacks_the_scope(api, billing_on, spec):
+    # Given an API key of the route's rightful caller (the tenant's owner, or the admin) whose
+    # only scope is another permission: servers.read, or tenant.read for servers.read routes
+    owner = "usr_root" if route_class(spec) == "admin" else "usr_alice"
+    keys = api.world.keys.get(owner)
+    if not keys:
+        pytest.skip("the API-key routes do not exist yet")
+    key = keys["tenant" if spec.permission == "servers.read" else "servers"]
+    # When
+    response = api.call(spec, {"Authorization": f"Bearer {key}"})
+    # Then the key's scopes decide, whatever its owner may do
+    assert response.status_code == 403, response.body[:300]
+    assert _error(response)["code"] == "FORBIDDEN"
+    assert _error(response)["details"] == {"permission": spec.permission}
+
+
+def test_api_key_passes_the_guard_when_its_scope_is_the_routes_permission(api):
+    # Given alice's key scoped to tenant.read only
+    key = api.world.keys.get("usr_alice", {}).get("tenant")
+    if key is None:
+        pytest.skip("the API-key routes do not exist yet")
+    # When it reads the tenant (tenant.read) and changes it (tenant.update)
+    read = api.client.http.get(f"/v1/tenants/{TENANT_A}", headers={"Authorization": f"Bearer {key}"})
+    write = api.client.http.patch(
+        f"/v1/tenants/{TENANT_A}",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        body=json.dumps({"name": "renamed by a read-only key"}),
+    )
+    # Then the read works and the write is refused
+    assert read.status_code == 200, read.body[:300]
+    assert read.json_body["id"] == TENANT_A
+    assert write.status_code == 403, write.body[:300]
+    assert _error(write)["details"] == {"permission": "tenant.update"}
 
 
 @pytest.mark.parametrize("spec", _params(ACCOUNT))
