@@ -147,10 +147,22 @@ ATTACKS: list[Attack] = [
 ]
 
 
-def _add_user(users: Any, user_id: str, *, is_admin: bool = False) -> None:
+PASSWORD = "walk-the-jwt-gauntlet-7"
+
+
+def _add_user(users: Any, user_id: str, *, is_admin: bool = False, password_hash: str | None = None) -> None:
     from mamba.services.accounts import User
 
-    users.add(User(id=user_id, email=f"{user_id}@example.org", created_at=T0, is_admin=is_admin, email_verified=True))
+    users.add(
+        User(
+            id=user_id,
+            email=f"{user_id}@example.org",
+            created_at=T0,
+            is_admin=is_admin,
+            email_verified=True,
+            password_hash=password_hash,
+        )
+    )
 
 
 @dataclass
@@ -159,16 +171,18 @@ class Api:
     secret: str
     made: int = 0
 
-    def caller_like(self, target: Target) -> str:
+    def caller_like(self, target: Target, *, password: str | None = None) -> str:
         """A new user with the rights of the target's caller (admin, or owner of the tenant),
-        for tests that suspend or revoke their caller."""
+        for tests that suspend or revoke their caller, or log in."""
         from mamba.adapters.dynamo import keys
         from mamba.adapters.dynamo.items import MembershipItem
         from mamba.adapters.dynamo.users import DynamoUserRepository
+        from mamba.auth.passwords import hash_password
 
         self.made += 1
         user_id = f"usr_jwt_{self.made}"
-        _add_user(DynamoUserRepository(), user_id, is_admin=target.user == ROOT)
+        hashed = hash_password(password) if password else None
+        _add_user(DynamoUserRepository(), user_id, is_admin=target.user == ROOT, password_hash=hashed)
         MembershipItem(
             *keys.membership(TENANT, user_id), tenant_id=TENANT, user_id=user_id, role="owner", created_at=T0
         ).save()
@@ -307,3 +321,24 @@ def test_route_is_401_when_the_token_was_issued_before_sessions_were_revoked(api
     # Then the same token that worked before is refused
     assert before.status_code == 200, before.body[:300]
     _assert_refused(response, "revoked")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_route_is_401_when_a_refresh_token_is_used_as_the_access_token(api, target):
+    # Given a real session of the route's rightful caller, from the login route
+    if ("POST", "/v1/auth/login") not in DECLARED:
+        pytest.skip("the login route does not exist yet")
+    user = api.caller_like(target, password=PASSWORD)
+    login = api.client.http.post(
+        "/v1/auth/login",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"email": f"{user}@example.org", "password": PASSWORD}),
+    )
+    assert login.status_code == 200, login.body[:300]
+    pair = login.json_body
+    # When the refresh token is presented where the access token belongs
+    response = api.client.http.request(target.method, target.path, headers=_bearer(pair["refresh_token"]))
+    # Then it is refused (opaque, not a JWT), while the access token of the same login works
+    _assert_refused(response, "invalid")
+    genuine = api.client.http.request(target.method, target.path, headers=_bearer(pair["access_token"]))
+    assert genuine.status_code == 200, genuine.body[:300]
