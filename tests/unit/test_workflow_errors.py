@@ -28,7 +28,7 @@ from mamba.workflow_errors import readable_error
         ({}, {"code": "TASK_FAILED", "message": "A step failed."}),
         pytest.param(
             {"Error": "WingsUnavailableError", "Cause": "{not json"},
-            {"code": "WINGS_UNAVAILABLE", "message": "{not json"},
+            {"code": "NODE_UNAVAILABLE", "message": "{not json"},
         ),
         (
             {"Error": "TransientError", "Cause": json.dumps({"errorType": "TransientError"})},

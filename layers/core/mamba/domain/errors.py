@@ -129,4 +129,4 @@ class WingsNotFoundError(NotFoundError):
     """The node does not know the server, file, directory or backup (404, or Wings 1.11's 500 for a missing path)."""
 
     status = 404
-    code = "NOT_FOUND"
+    code = "WINGS_NOT_FOUND"
