@@ -205,8 +205,7 @@ async def create_server(request: web.Request) -> web.Response:
     except (RemoteError, KeyError, TypeError) as exc:
         log.error("create %s: %s", server_uuid, exc)
         raise captured(500) from exc
-    daemon.servers[server_uuid] = server
-    server.directory.mkdir(parents=True, exist_ok=True)
+    daemon.add(server)
     daemon.spawn(server.install(reinstall=False, start_after=bool(body.get("start_on_completion"))))
     return web.Response(status=202)
 
@@ -216,6 +215,7 @@ async def delete_server(request: web.Request) -> web.Response:
     daemon = daemon_of(request)
     await server.destroy()
     daemon.servers.pop(server.uuid, None)
+    daemon.save_states(server)
     return web.Response(status=204)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from local.wings_sim.config import NodeConfig
 from local.wings_sim.remote import PanelClient, RemoteError
-from local.wings_sim.servers import Server
+from local.wings_sim.servers import RUNNING, STARTING, PowerBusyError, Server, SuspendedError
 from local.wings_sim.tokens import DenyList, UniqueIds
 
 log = logging.getLogger("wings_sim")
@@ -29,6 +31,32 @@ class Daemon:
         self.unique_ids = UniqueIds()
         self.boot_time = int(time.time())
         self.background: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+
+    @property
+    def states_path(self) -> Path:
+        return self.config.state_dir / "states.json"
+
+    def add(self, server: Server) -> None:
+        server.on_state = self.save_states
+        self.servers[server.uuid] = server
+        server.directory.mkdir(parents=True, exist_ok=True)
+
+    def save_states(self, _changed: Server) -> None:
+        # Like Wings' states.json: servers that were running come back after a restart of the node.
+        # A shutdown kills the processes but keeps the file as it was, so they restart next time.
+        if self.stopping:
+            return
+        self.states_path.parent.mkdir(parents=True, exist_ok=True)
+        states = {uuid: server.state for uuid, server in self.servers.items()}
+        self.states_path.write_text(json.dumps(states), encoding="utf-8")
+
+    def _previous_states(self) -> dict[str, str]:
+        try:
+            states = json.loads(self.states_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return states if isinstance(states, dict) else {}
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
@@ -57,11 +85,19 @@ class Daemon:
                 # Wings skips a server whose settings fail to decode, with an error log.
                 log.error("skipping a server from the boot list: %s", exc)
                 continue
-            self.servers[server.uuid] = server
-            server.directory.mkdir(parents=True, exist_ok=True)
+            self.add(server)
         log.info("booted with %d server(s) from %s", len(self.servers), self.config.remote)
         self.boot_time = int(time.time())
         self.spawn(self._reset())
+        for uuid, state in self._previous_states().items():
+            if uuid in self.servers and state in (STARTING, RUNNING):
+                self.spawn(self._restart(self.servers[uuid]))
+
+    async def _restart(self, server: Server) -> None:
+        try:
+            await server.power("start", 30)
+        except (PowerBusyError, SuspendedError, RemoteError, OSError) as exc:
+            log.warning("server %s was running before the restart but did not start: %s", server.uuid, exc)
 
     async def _reset(self) -> None:
         try:
@@ -70,6 +106,7 @@ class Daemon:
             log.warning("POST /servers/reset failed: %s", exc)
 
     async def shutdown(self) -> None:
+        self.stopping = True
         for server in list(self.servers.values()):
             with contextlib.suppress(Exception):
                 await server.kill()

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ log = logging.getLogger("wings_sim.servers")
 OFFLINE, STARTING, RUNNING, STOPPING = "offline", "starting", "running", "stopping"
 STOP_TIMEOUT = 600.0  # Wings waits up to 10 minutes for a stop before killing
 CONSOLE_LINES = 1000
+LINE_LIMIT = 1 << 20
 DISK_CACHE_SECONDS = 2.0
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGABRT": signal.SIGABRT}
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
@@ -82,6 +84,7 @@ class Server:
         self._exited = asyncio.Event()
         self._exited.set()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.on_state: Callable[[Server], None] | None = None
 
     # -- configuration -------------------------------------------------------------------------
     def apply(self, document: dict[str, Any]) -> None:
@@ -140,6 +143,8 @@ class Server:
         if state != self.state:
             self.state = state
             self.publish("status", state)
+            if self.on_state is not None:
+                self.on_state(self)
 
     def console_line(self, line: str) -> None:
         self.console.append(line)
@@ -250,17 +255,22 @@ class Server:
         command = self.startup_command()
         self.set_state(STARTING)
         self.daemon_line("Server marked as starting...")
-        self.proc = await asyncio.create_subprocess_exec(
-            "/bin/sh",
-            "-c",
-            command,
-            cwd=self.directory,
-            env=self.process_env(),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                command,
+                cwd=self.directory,
+                env=self.process_env(),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                limit=LINE_LIMIT,
+            )
+        except OSError:
+            self.set_state(OFFLINE)
+            raise
         self.started_at = time.monotonic()
         self._ps = {}
         self._exited.clear()
@@ -288,7 +298,11 @@ class Server:
     async def _read_output(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
         while True:
-            raw = await proc.stdout.readline()
+            try:
+                raw = await proc.stdout.readline()
+            except ValueError:
+                # A line longer than the buffer: take what is there as one console line.
+                raw = await proc.stdout.read(LINE_LIMIT)
             if not raw:
                 break
             line = raw.decode("utf-8", "replace").rstrip("\r\n")

@@ -13,7 +13,16 @@ import pytest
 
 from tests.contract.wings import shapes
 from tests.contract.wings.fake_panel import FakePanel
-from tests.contract.wings.harness import free_port, random_token, running_node, spawn, wait_until, write_config
+from tests.contract.wings.harness import (
+    free_port,
+    random_token,
+    running_node,
+    spawn,
+    stop,
+    wait_ready,
+    wait_until,
+    write_config,
+)
 
 pytestmark = pytest.mark.xdist_group("wings_sim")
 
@@ -265,3 +274,23 @@ def test_server_object_json_is_stable_when_listed(node):
     json.dumps(listed)
     for obj in listed:
         shapes.assert_server_object(obj)
+
+
+def test_servers_die_with_the_simulator_and_come_back_when_it_restarts(tmp_path):
+    with running_node(tmp_path) as n:
+        # Given a running server
+        server_uuid = n.create_installed()
+        start(n, server_uuid)
+        pids = _game_pids(n, server_uuid)
+        assert pids
+        # When the simulator is stopped (SIGTERM)
+        stop(n.process)
+        # Then no game process is left behind
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids)
+        # When it starts again on the same data directory
+        n.process = spawn(tmp_path / "config.yml", tmp_path / "wings-sim-2.log")
+        wait_ready(n.process, n.url, tmp_path / "wings-sim-2.log")
+        # Then the server that was running is started again (Wings' states.json)
+        n.wait_state(server_uuid, "running")
+        n.http("POST", f"/api/servers/{server_uuid}/power", json={"action": "kill"})
+        n.wait_state(server_uuid, "offline")
