@@ -231,6 +231,19 @@ def test_signed_download_answers_404_when_server_is_unknown(node, server):
     shapes.assert_daemon_error(resp.json(), shapes.SIGNED_NOT_FOUND)
 
 
+def test_signed_downloads_of_missing_things_fail_as_wings_does_when_nothing_is_there(node, server):
+    # A missing file is the generic 500; a directory and a missing backup are 404
+    token = node.mint(file_path="nope.txt", server_uuid=server)
+    missing = node.http("GET", f"/download/file?token={token}", token=None)
+    assert missing.status_code == 500
+    shapes.assert_daemon_error(missing.json(), shapes.GENERIC, request_id=True)
+    files(node, server, "create-directory", json={"name": "dir", "path": "/"})
+    directory = node.http("GET", f"/download/file?token={node.mint(file_path='dir', server_uuid=server)}", token=None)
+    assert directory.status_code == 404
+    backup = node.mint(backup_uuid="5a1b2c3d-4e5f-4a6b-9c7d-000000000000", server_uuid=server)
+    assert node.http("GET", f"/download/backup?token={backup}", token=None).status_code == 404
+
+
 def test_signed_download_refuses_jail_escapes_when_file_path_climbs(node, server):
     token = node.mint(file_path="../../config.yml", server_uuid=server)
     resp = node.http("GET", f"/download/file?token={token}", token=None)
