@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -474,6 +475,36 @@ def test_tenant_route_is_404_when_the_members_grant_has_expired(api, billing_on,
     # Then
     assert response.status_code == 404, response.body[:300]
     assert _error(response)["details"] == {"tenant_id": TENANT_A}
+
+
+def test_every_guard_denial_on_a_tenant_route_leaves_an_audit_entry_when_the_guard_refuses(api, billing_on):
+    # Given the tenant's audit log exists, and carol (no permissions) calls every tenant route
+    if ("GET", "/v1/tenants/{tenant_id}/audit") not in declared():
+        pytest.skip("the audit log route does not exist yet")
+    sent: dict[str, web.RouteSpec] = {}
+    for number, spec in enumerate(TENANT):
+        request_id = f"walk-denial-{number:04d}"
+        response = api.call(spec, {**api.world.bearer("usr_carol"), "X-Request-Id": request_id})
+        assert response.status_code == 403, (spec.method, spec.path, response.body[:300])
+        sent[request_id] = spec
+    # When the owner reads the denied entries of carol, page by page
+    found: dict[str, dict[str, Any]] = {}
+    cursor = ""
+    while True:
+        page = api.client.http.get(
+            f"/v1/tenants/{TENANT_A}/audit?actor=usr_carol&result=denied&limit=100{cursor}",
+            headers=api.world.bearer("usr_alice"),
+        )
+        assert page.status_code == 200, page.body[:300]
+        found.update({entry["request_id"]: entry for entry in page.json_body["items"]})
+        if not page.json_body["next_cursor"]:
+            break
+        cursor = f"&cursor={quote(page.json_body['next_cursor'])}"
+    # Then every denial is there, with the permission it lacked
+    missing = [f"{spec.method} {spec.path}" for request_id, spec in sent.items() if request_id not in found]
+    assert not missing, f"denials without an audit entry: {missing}"
+    for request_id, spec in sent.items():
+        assert (found[request_id]["permission"], found[request_id]["status"]) == (spec.permission, 403)
 
 
 @pytest.mark.parametrize("spec", _params(SERVER))
