@@ -201,11 +201,18 @@ async def create_server(request: web.Request) -> web.Response:
     try:
         # Synchronously, inside this request: the panel must already have committed the server.
         document = await daemon.panel.server(server_uuid)
-        server = Server(daemon.config, daemon.panel, {"settings": {"uuid": server_uuid}, **document})
+        existing = daemon.servers.get(server_uuid)
+        if existing is not None:
+            # A repeated create (the panel retrying) keeps the running process: refresh and reinstall.
+            existing.apply(document)
+            server = existing
+        else:
+            server = Server(daemon.config, daemon.panel, {"settings": {"uuid": server_uuid}, **document})
     except (RemoteError, KeyError, TypeError) as exc:
         log.error("create %s: %s", server_uuid, exc)
         raise captured(500) from exc
-    daemon.add(server)
+    if existing is None:
+        daemon.add(server)
     daemon.spawn(server.install(reinstall=False, start_after=bool(body.get("start_on_completion"))))
     return web.Response(status=202)
 

@@ -294,3 +294,22 @@ def test_servers_die_with_the_simulator_and_come_back_when_it_restarts(tmp_path)
         n.wait_state(server_uuid, "running")
         n.http("POST", f"/api/servers/{server_uuid}/power", json={"action": "kill"})
         n.wait_state(server_uuid, "offline")
+
+
+def test_a_repeated_create_keeps_the_running_process_when_the_panel_retries(node):
+    # Given a running server
+    server_uuid = node.create_installed()
+    start(node, server_uuid)
+    pids = _game_pids(node, server_uuid)
+    # When the panel sends the same create again
+    resp = node.http("POST", "/api/servers", json={"uuid": server_uuid, "start_on_completion": False})
+    # Then it is accepted, a second install callback arrives, and the same process keeps running
+    assert resp.status_code == 202
+    wait_until(
+        lambda: len([c for c in node.panel.calls if c.path == f"/api/remote/servers/{server_uuid}/install"]) >= 4,
+        what="second install",
+    )
+    assert node.state(server_uuid) == "running"
+    assert set(pids) <= set(_game_pids(node, server_uuid))
+    node.http("POST", f"/api/servers/{server_uuid}/power", json={"action": "kill"})
+    node.wait_state(server_uuid, "offline")
