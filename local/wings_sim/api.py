@@ -17,6 +17,7 @@ import psutil
 from aiohttp import BodyPartReader, web
 
 from local.wings_sim import VERSION, errors
+from local.wings_sim.config import ConfigError
 from local.wings_sim.daemon import Daemon
 from local.wings_sim.errors import WingsError, abort, captured
 from local.wings_sim.jail import BadPathError, DeniedFileError, resolve
@@ -178,6 +179,20 @@ async def get_system(request: web.Request) -> web.Response:
             "version": VERSION,
         }
     )
+
+
+async def post_update(request: web.Request) -> web.Response:
+    """Replace the running configuration in memory (§2.3); config.yml on disk is left alone."""
+    body = await json_object(request)
+    config = daemon_of(request).config
+    if config.ignore_panel_config_updates:
+        return web.json_response({"applied": False})
+    body.pop("allowed_mounts", None)  # excluded from JSON on this route in Wings
+    try:
+        config.update(body)
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise captured(400) from exc
+    return web.json_response({"applied": True})
 
 
 # -- servers --------------------------------------------------------------------------------------

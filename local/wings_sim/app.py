@@ -19,6 +19,7 @@ def build_app(daemon: Daemon, token_check_seconds: float = 30.0) -> web.Applicat
     app.router.add_routes(
         [
             web.get("/api/system", api.get_system),
+            web.post("/api/update", api.post_update),
             web.get("/api/servers", api.list_servers),
             web.post("/api/servers", api.create_server),
             web.get(S, api.get_server),

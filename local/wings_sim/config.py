@@ -29,6 +29,32 @@ class NodeConfig:
     remote_timeout: float = 30.0
     websocket_log_count: int = 150
     debug: bool = False
+    ignore_panel_config_updates: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # Applied live by POST /api/update; the listening port and the data directory need a restart.
+    LIVE_FIELDS = (
+        "uuid",
+        "token_id",
+        "token",
+        "remote",
+        "upload_limit_mb",
+        "allowed_origins",
+        "disable_remote_download",
+        "boot_servers_per_page",
+        "remote_timeout",
+        "websocket_log_count",
+        "debug",
+        "ignore_panel_config_updates",
+    )
+
+    def update(self, incoming: dict[str, Any]) -> None:
+        """Decode ``incoming`` on top of the current configuration (absent keys keep their value)."""
+        merged = _deep_merge(self.raw, incoming)
+        fresh = NodeConfig.from_mapping(merged, base=self.data_dir)
+        for name in self.LIVE_FIELDS:
+            setattr(self, name, getattr(fresh, name))
+        self.raw = merged
 
     @property
     def state_dir(self) -> Path:
@@ -74,4 +100,16 @@ class NodeConfig:
             remote_timeout=float(remote_query.get("timeout", 30)),
             websocket_log_count=int(system.get("websocket_log_count", 150)),
             debug=bool(raw.get("debug", False)),
+            ignore_panel_config_updates=bool(raw.get("ignore_panel_config_updates", False)),
+            raw=raw,
         )
+
+
+def _deep_merge(base: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in incoming.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -313,3 +313,27 @@ def test_a_repeated_create_keeps_the_running_process_when_the_panel_retries(node
     assert set(pids) <= set(_game_pids(node, server_uuid))
     node.http("POST", f"/api/servers/{server_uuid}/power", json={"action": "kill"})
     node.wait_state(server_uuid, "offline")
+
+
+def test_update_applies_a_rotated_token_at_once_when_the_panel_pushes_config(tmp_path):
+    with running_node(tmp_path, servers=1) as n:
+        # Given the panel rotated the node's token and pushes the new configuration
+        new_id, new_token = random_token(16), random_token(64)
+        resp = n.http("POST", "/api/update", json={"token_id": new_id, "token": new_token, "api": {"port": 1}})
+        assert resp.status_code == 200 and resp.json() == {"applied": True}
+        # Then the old token is refused and the new one accepted
+        assert n.http("GET", "/api/system").status_code == 403
+        assert n.http("GET", "/api/system", token=new_token).status_code == 200
+        # And calls to the panel use the new credential
+        n.panel.token_id, n.panel.token = new_id, new_token
+        server_uuid = sorted(n.panel.servers)[0]
+        assert n.http("POST", f"/api/servers/{server_uuid}/sync", token=new_token).status_code == 204
+        sync = [c for c in n.panel.calls if c.path == f"/api/remote/servers/{server_uuid}"][-1]
+        assert sync.headers["Authorization"] == f"Bearer {new_id}.{new_token}"
+
+
+def test_update_is_not_applied_when_the_node_ignores_panel_updates(tmp_path):
+    with running_node(tmp_path, ignore_panel_config_updates=True) as n:
+        resp = n.http("POST", "/api/update", json={"token": random_token(64)})
+        assert resp.json() == {"applied": False}
+        assert n.http("GET", "/api/system").status_code == 200

@@ -360,6 +360,7 @@ class AuditItem(MainItem):
     request_id = UnicodeAttribute(null=True)
     details = UnicodeAttribute(null=True)  # JSON object
 
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
     MainItem,
     UserItem,
