@@ -70,6 +70,12 @@ class UserItem(MainItem):
     # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
     sessions_valid_after = NumberAttribute(null=True)
     totp_enabled = BooleanAttribute(default=False)
+    # Login lockout (mamba.services.sessions): consecutive failed logins, grown by atomic ADD
+    # and cleared by a success; past the threshold ``locked_until`` (epoch seconds) is set.
+    failed_logins = NumberAttribute(default=0)
+    locked_until = NumberAttribute(null=True)
+    # A requested new email, waiting for its verification link (PATCH /v1/me).
+    pending_email = UnicodeAttribute(null=True)
     # 2FA (mamba.services.two_factor): the confirmed TOTP secret, one awaiting confirmation,
     # the last accepted time step (a code at or before it is a replay), and the SHA-256
     # hashes of the unused recovery codes (a set, so one conditional DELETE uses a code once).
@@ -86,6 +92,10 @@ class TenantItem(MainItem):
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     require_2fa = BooleanAttribute(default=False)
+    # How many owner memberships the tenant has. Demoting or removing an owner decrements it
+    # on the condition that it stays >= 1, so the last owner cannot go (mamba.adapters.dynamo.tenants).
+    owner_count = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -155,88 +165,11 @@ class RoleItem(MainItem):
     builtin = BooleanAttribute(default=False)
     tenant_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
-
-
-class NodeItem(MainItem):
-    """A Wings node. ``token_ciphertext`` is the node token encrypted with KMS (never stored in clear)."""
-
-    node_id = UnicodeAttribute()
-    uuid = UnicodeAttribute()
-    name = UnicodeAttribute()
-    location = UnicodeAttribute(default="")
-    fqdn = UnicodeAttribute()
-    scheme = UnicodeAttribute(default="https")
-    behind_proxy = BooleanAttribute(default=False)
-    daemon_port = NumberAttribute()
-    sftp_port = NumberAttribute()
-    daemon_base = UnicodeAttribute()
-    upload_limit_mb = NumberAttribute(default=100)
-    memory_mb = NumberAttribute(default=0)
-    memory_overallocate_percent = NumberAttribute(default=0)
-    disk_mb = NumberAttribute(default=0)
-    disk_overallocate_percent = NumberAttribute(default=0)
-    maintenance = BooleanAttribute(default=False)
-    allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
-    tags = ListAttribute(of=UnicodeAttribute, null=True)
-    token_id = UnicodeAttribute()
-    token_ciphertext = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-
-
-class NodeTokenItem(MainItem):
-    """Makes a node token id unique and maps it to its node (consistent read for Wings' auth)."""
-
-    token_id = UnicodeAttribute()
-    node_id = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-
-
-class AllocationItem(MainItem):
-    """One ip:port of a node; its key makes it unique. ``server_id`` is set while a server holds it."""
-
-    node_id = UnicodeAttribute()
-    ip = UnicodeAttribute()
-    port = NumberAttribute()
-    alias = UnicodeAttribute(null=True)
-    notes = UnicodeAttribute(null=True)
-    server_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-
-
-class BlueprintItem(MainItem):
-    """A blueprint (egg). ``document`` is the whole blueprint as JSON (one read serves a server's config)."""
-
-    blueprint_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    local_safe = BooleanAttribute(default=False)
-    document = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-
-
-class InvitationItem(MainItem):
-    """A pending invitation to a tenant (TENANT#<tid>/INVITE#<iid>). Only the SHA-256 of the
-    token's secret is stored; ``ttl`` is when the invitation lapses (readers compare it, since
-    DynamoDB deletes expired items late). ``expires_at`` belongs to the grant it will create."""
-
-    invitation_id = UnicodeAttribute()
-    tenant_id = UnicodeAttribute()
-    email = UnicodeAttribute()
-    role = UnicodeAttribute()
-    token_hash = UnicodeAttribute()
-    invited_by = UnicodeAttribute()
-    server_id = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute(null=True)
-    created_at = UnicodeAttribute()
-
-
-class RoleNameItem(MainItem):
-    """Makes a custom role's name unique in its tenant: put with the role, conditionally."""
-
-    tenant_id = UnicodeAttribute()
-    role_id = UnicodeAttribute()
-    name = UnicodeAttribute()
+    # Custom roles (TENANT#<tid>/ROLE#<rid>): ``version`` grows on every change and a binding is
+    # written only if it still matches; ``members`` counts the bindings, so a bound role is not deleted.
+    version = NumberAttribute(default=0)
+    members = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class NodeBreakerItem(MainItem):
@@ -321,6 +254,130 @@ class ServerActivityItem(MainItem):
     source = UnicodeAttribute(default="wings")
 
 
+class NodeItem(MainItem):
+    """A Wings node. ``token_ciphertext`` is the node token encrypted with KMS (never stored in clear)."""
+
+    node_id = UnicodeAttribute()
+    uuid = UnicodeAttribute()
+    name = UnicodeAttribute()
+    location = UnicodeAttribute(default="")
+    fqdn = UnicodeAttribute()
+    scheme = UnicodeAttribute(default="https")
+    behind_proxy = BooleanAttribute(default=False)
+    daemon_port = NumberAttribute()
+    sftp_port = NumberAttribute()
+    daemon_base = UnicodeAttribute()
+    upload_limit_mb = NumberAttribute(default=100)
+    memory_mb = NumberAttribute(default=0)
+    memory_overallocate_percent = NumberAttribute(default=0)
+    disk_mb = NumberAttribute(default=0)
+    disk_overallocate_percent = NumberAttribute(default=0)
+    maintenance = BooleanAttribute(default=False)
+    allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    token_id = UnicodeAttribute()
+    token_ciphertext = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class NodeTokenItem(MainItem):
+    """Makes a node token id unique and maps it to its node (consistent read for Wings' auth)."""
+
+    token_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class AllocationItem(MainItem):
+    """One ip:port of a node; its key makes it unique. ``server_id`` is set while a server holds it."""
+
+    node_id = UnicodeAttribute()
+    ip = UnicodeAttribute()
+    port = NumberAttribute()
+    alias = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    server_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class BlueprintItem(MainItem):
+    """A blueprint (egg). ``document`` is the whole blueprint as JSON (one read serves a server's config)."""
+
+    blueprint_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    local_safe = BooleanAttribute(default=False)
+    document = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class InvitationItem(MainItem):
+    """A pending invitation to a tenant (TENANT#<tid>/INVITE#<iid>). Only the SHA-256 of the
+    token's secret is stored; ``ttl`` is when the invitation lapses (readers compare it, since
+    DynamoDB deletes expired items late). ``expires_at`` belongs to the grant it will create."""
+
+    invitation_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    server_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class RoleNameItem(MainItem):
+    """Makes a custom role's name unique in its tenant: put with the role, conditionally."""
+
+    tenant_id = UnicodeAttribute()
+    role_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
+class RateCounterItem(MainItem):
+    """One fixed-window rate-limit counter: ``hits`` grows by atomic ADD; ``ttl`` is a little
+    after the window's end, so old windows vanish on their own."""
+
+    hits = NumberAttribute(default=0)
+
+
+class OneTimeTokenItem(MainItem):
+    """A mailed single-use token (email verification, password reset), keyed by its SHA-256.
+    ``email`` is the address being verified (an email change verifies the new one)."""
+
+    user_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()  # verify_email | reset_password
+    email = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+    created_at = UnicodeAttribute()
+
+
+class RefreshFamilyItem(MainItem):
+    """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
+    compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
+
+    family_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    issued_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    revoked = BooleanAttribute(default=False)
+    revoked_reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class RefreshTokenItem(MainItem):
+    """One refresh token of a family, keyed by its SHA-256; ``used_at`` is set when it is
+    rotated, so presenting it again is detected as reuse."""
+
+    family_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
 class ApiKeyItem(MainItem):
     """An API key (``APIKEY#<key_id>/KEY``), listed under its owner through gsi1. Only the
     SHA-256 of the secret is stored; ``hint`` is its last characters, for recognising it."""
@@ -362,6 +419,10 @@ class AuditItem(MainItem):
 
 
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
+    RateCounterItem,
+    OneTimeTokenItem,
+    RefreshFamilyItem,
+    RefreshTokenItem,
     MainItem,
     UserItem,
     TenantItem,
@@ -372,6 +433,8 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     RoleItem,
     ApiKeyItem,
     AuditItem,
+    InvitationItem,
+    RoleNameItem,
     NodeBreakerItem,
     NodeHealthItem,
     NodeEventItem,
