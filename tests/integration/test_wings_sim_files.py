@@ -6,6 +6,7 @@ import io
 import os
 import tarfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -304,3 +305,19 @@ def test_local_backup_archives_the_directory_honouring_ignore_when_created(node,
     gone = node.http("DELETE", f"/api/servers/{server}/backup/{backup_uuid}")
     assert gone.status_code == 404
     shapes.assert_daemon_error(gone.json(), "The requested backup was not found on this server.")
+
+
+def test_concurrent_requests_are_all_answered_correctly_when_many_arrive_at_once(node, server):
+    def roundtrip(i: int) -> bool:
+        body = f"payload {i}".encode()
+        wrote = files(node, server, f"write?file=conc/{i}.txt", data=body).status_code == 204
+        read = files(node, server, f"contents?file=conc/{i}.txt", method="GET").content == body
+        listed = node.http("GET", "/api/servers").status_code == 200
+        return wrote and read and listed
+
+    # When 64 clients write, read and list at the same time
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(roundtrip, range(64)))
+    # Then every one got its own bytes back
+    assert all(results)
+    assert len(names(node, server, "/conc")) == 64
