@@ -373,6 +373,27 @@ def test_remote_routes_and_node_authentication_go_together():
     assert not problems
 
 
+# Fields a caller must never be able to set through a body: the tenant comes from the path
+# and is checked against the caller's membership; admin rights and verification are granted
+# by others (mamba create-admin, an admin, the mailed link).
+PRIVILEGED_FIELDS = frozenset({"tenant_id", "is_admin", "email_verified"})
+
+
+def test_no_request_body_outside_the_admin_api_can_name_a_tenant_or_grant_privileges():
+    # Given every request model of a route that is not an admin route
+    problems = []
+    for spec in _served_specs():
+        if spec.request_model is None or route_class(spec) == "admin":
+            continue
+        # When its fields are read (aliases included: they are what a client sends)
+        fields = spec.request_model.model_fields
+        names = set(fields) | {f.alias for f in fields.values() if f.alias}
+        # Then none of them is privileged
+        if names & PRIVILEGED_FIELDS:
+            problems.append(f"{spec.method} {spec.path}: {sorted(names & PRIVILEGED_FIELDS)}")
+    assert not problems
+
+
 def test_route_classes_partition_every_served_route():
     # Given
     classes = {name: specs_of(name) for name in ("public", "remote", "tenant", "admin", "account")}
@@ -567,6 +588,24 @@ def test_api_key_passes_the_guard_when_its_scope_is_the_routes_permission(api):
     assert read.json_body["id"] == TENANT_A
     assert write.status_code == 403, write.body[:300]
     assert _error(write)["details"] == {"permission": "tenant.update"}
+
+
+def test_me_refuses_to_make_its_caller_an_admin_when_the_body_asks_for_it(api):
+    # Given a verified user who is no admin
+    if ("PATCH", "/v1/me") not in declared():
+        pytest.skip("PATCH /v1/me does not exist yet")
+    headers = api.world.bearer(api.fresh_user())
+    # When the user tries to promote and verify themselves through their own profile
+    response = api.client.http.patch(
+        "/v1/me",
+        headers={**headers, "Content-Type": "application/json"},
+        body=json.dumps({"name": "Mallory", "is_admin": True, "email_verified": True}),
+    )
+    # Then the body is refused as a whole, and nothing changed
+    assert response.status_code == 400, response.body[:300]
+    assert _error(response)["code"] == "VALIDATION_ERROR"
+    me = api.client.http.get("/v1/me", headers=headers).json_body
+    assert (me["is_admin"], me["name"]) == (False, None)
 
 
 @pytest.mark.parametrize("spec", _params(ACCOUNT))
