@@ -6,23 +6,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from functions.api import (
-    admin_blueprints,
-    admin_nodes,
-    admin_tenants,
-    admin_users,
-    api_keys,
-    audit,
-    auth,
-    docs,
-    health,
-    me,
-    members,
-    operations,
-    roles,
-    tenants,
-    two_factor,
-)
+from functions.api import admin_blueprints, admin_nodes, api_keys, audit, docs, health, operations, two_factor
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from mamba import bootstrap, web
@@ -35,10 +19,8 @@ app.api.binary_types = ["application/octet-stream", "application/gzip"]
 app.register_middleware(web.http_middleware, "http")
 
 for blueprint in (
-    auth.bp,
-    me.bp,
-    admin_blueprints.bp,
     remote_api.bp,
+    admin_blueprints.bp,
     admin_nodes.bp,
     health.bp,
     docs.bp,
@@ -46,11 +28,6 @@ for blueprint in (
     api_keys.bp,
     two_factor.bp,
     audit.bp,
-    admin_tenants.bp,
-    admin_users.bp,
-    members.bp,
-    roles.bp,
-    tenants.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -70,12 +70,6 @@ class UserItem(MainItem):
     # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
     sessions_valid_after = NumberAttribute(null=True)
     totp_enabled = BooleanAttribute(default=False)
-    # Login lockout (mamba.services.sessions): consecutive failed logins, grown by atomic ADD
-    # and cleared by a success; past the threshold ``locked_until`` (epoch seconds) is set.
-    failed_logins = NumberAttribute(default=0)
-    locked_until = NumberAttribute(null=True)
-    # A requested new email, waiting for its verification link (PATCH /v1/me).
-    pending_email = UnicodeAttribute(null=True)
     # 2FA (mamba.services.two_factor): the confirmed TOTP secret, one awaiting confirmation,
     # the last accepted time step (a code at or before it is a replay), and the SHA-256
     # hashes of the unused recovery codes (a set, so one conditional DELETE uses a code once).
@@ -92,10 +86,6 @@ class TenantItem(MainItem):
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     require_2fa = BooleanAttribute(default=False)
-    # How many owner memberships the tenant has. Demoting or removing an owner decrements it
-    # on the condition that it stays >= 1, so the last owner cannot go (mamba.adapters.dynamo.tenants).
-    owner_count = NumberAttribute(null=True)
-    updated_at = UnicodeAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -165,93 +155,6 @@ class RoleItem(MainItem):
     builtin = BooleanAttribute(default=False)
     tenant_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
-    # Custom roles (TENANT#<tid>/ROLE#<rid>): ``version`` grows on every change and a binding is
-    # written only if it still matches; ``members`` counts the bindings, so a bound role is not deleted.
-    version = NumberAttribute(default=0)
-    members = NumberAttribute(default=0)
-    updated_at = UnicodeAttribute(null=True)
-
-
-class NodeBreakerItem(MainItem):
-    """A node's circuit breaker, shared by every container. ``failures`` counts consecutive
-    failed calls; ``opened_at`` is set when it opened; ``probe_until`` is the lease of the one
-    container allowed to probe a half-open node. ``ttl`` makes a forgotten breaker vanish."""
-
-    node_id = UnicodeAttribute()
-    failures = NumberAttribute(default=0)
-    opened_at = NumberAttribute(null=True)
-    probe_until = NumberAttribute(null=True)
-
-
-class NodeHealthItem(MainItem):
-    """The node-health schedule's last probe of a node."""
-
-    node_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # online | offline | unauthorized
-    version = UnicodeAttribute(null=True)
-    last_seen_at = UnicodeAttribute(null=True)
-    checked_at = UnicodeAttribute()
-    consecutive_failures = NumberAttribute(default=0)
-    last_error = UnicodeAttribute(null=True)
-    alerted = BooleanAttribute(default=False)
-
-
-class NodeEventItem(MainItem):
-    """An event about a node (``node.down``, ``node.recovered``) for notifications and the audit log."""
-
-    event_id = UnicodeAttribute()
-    node_id = UnicodeAttribute()
-    type = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    detail = UnicodeAttribute(null=True)  # JSON
-
-
-class ServerItem(MainItem):
-    """A game server (issue 5 owns its lifecycle). ``environment`` is stored as a JSON
-    object so string, number and boolean values keep their types for Wings."""
-
-    server_uuid = UnicodeAttribute()
-    short_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    description = UnicodeAttribute(default="")
-    tenant_id = UnicodeAttribute()
-    node_id = UnicodeAttribute()
-    blueprint_id = UnicodeAttribute()
-    status = UnicodeAttribute()
-    allocation_ip = UnicodeAttribute()
-    allocation_port = NumberAttribute()
-    additional_allocations = UnicodeAttribute(default="[]")  # JSON [[ip, port], ...]
-    docker_image = UnicodeAttribute()
-    startup = UnicodeAttribute()
-    environment = UnicodeAttribute(default="{}")  # JSON object
-    memory_mb = NumberAttribute()
-    swap_mb = NumberAttribute(default=0)
-    disk_mb = NumberAttribute()
-    cpu_percent = NumberAttribute(default=0)
-    io_weight = NumberAttribute(default=500)
-    threads = UnicodeAttribute(null=True)
-    oom_disabled = BooleanAttribute(default=True)
-    backup_limit = NumberAttribute(default=0)
-    allocation_limit = NumberAttribute(default=0)
-    skip_install_script = BooleanAttribute(default=False)
-    installed_at = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-
-
-class ServerActivityItem(MainItem):
-    """One activity-log entry of a server (Wings posts them to /api/remote/activity)."""
-
-    entry_id = UnicodeAttribute()
-    server_uuid = UnicodeAttribute()
-    tenant_id = UnicodeAttribute()
-    node_id = UnicodeAttribute(null=True)
-    event = UnicodeAttribute()
-    user_id = UnicodeAttribute(null=True)
-    ip = UnicodeAttribute(null=True)
-    timestamp = UnicodeAttribute()
-    metadata = UnicodeAttribute(default="{}")  # JSON object
-    source = UnicodeAttribute(default="wings")
 
 
 class NodeItem(MainItem):
@@ -336,46 +239,86 @@ class RoleNameItem(MainItem):
     name = UnicodeAttribute()
 
 
-class RateCounterItem(MainItem):
-    """One fixed-window rate-limit counter: ``hits`` grows by atomic ADD; ``ttl`` is a little
-    after the window's end, so old windows vanish on their own."""
+class NodeBreakerItem(MainItem):
+    """A node's circuit breaker, shared by every container. ``failures`` counts consecutive
+    failed calls; ``opened_at`` is set when it opened; ``probe_until`` is the lease of the one
+    container allowed to probe a half-open node. ``ttl`` makes a forgotten breaker vanish."""
 
-    hits = NumberAttribute(default=0)
+    node_id = UnicodeAttribute()
+    failures = NumberAttribute(default=0)
+    opened_at = NumberAttribute(null=True)
+    probe_until = NumberAttribute(null=True)
 
 
-class OneTimeTokenItem(MainItem):
-    """A mailed single-use token (email verification, password reset), keyed by its SHA-256.
-    ``email`` is the address being verified (an email change verifies the new one)."""
+class NodeHealthItem(MainItem):
+    """The node-health schedule's last probe of a node."""
 
-    user_id = UnicodeAttribute()
-    purpose = UnicodeAttribute()  # verify_email | reset_password
-    email = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute()
+    node_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # online | offline | unauthorized
+    version = UnicodeAttribute(null=True)
+    last_seen_at = UnicodeAttribute(null=True)
+    checked_at = UnicodeAttribute()
+    consecutive_failures = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    alerted = BooleanAttribute(default=False)
+
+
+class NodeEventItem(MainItem):
+    """An event about a node (``node.down``, ``node.recovered``) for notifications and the audit log."""
+
+    event_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    type = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)  # JSON
 
 
-class RefreshFamilyItem(MainItem):
-    """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
-    compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
+class ServerItem(MainItem):
+    """A game server (issue 5 owns its lifecycle). ``environment`` is stored as a JSON
+    object so string, number and boolean values keep their types for Wings."""
 
-    family_id = UnicodeAttribute()
-    user_id = UnicodeAttribute()
-    issued_at = NumberAttribute()
-    expires_at = NumberAttribute()
-    revoked = BooleanAttribute(default=False)
-    revoked_reason = UnicodeAttribute(null=True)
+    server_uuid = UnicodeAttribute()
+    short_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    tenant_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    blueprint_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    allocation_ip = UnicodeAttribute()
+    allocation_port = NumberAttribute()
+    additional_allocations = UnicodeAttribute(default="[]")  # JSON [[ip, port], ...]
+    docker_image = UnicodeAttribute()
+    startup = UnicodeAttribute()
+    environment = UnicodeAttribute(default="{}")  # JSON object
+    memory_mb = NumberAttribute()
+    swap_mb = NumberAttribute(default=0)
+    disk_mb = NumberAttribute()
+    cpu_percent = NumberAttribute(default=0)
+    io_weight = NumberAttribute(default=500)
+    threads = UnicodeAttribute(null=True)
+    oom_disabled = BooleanAttribute(default=True)
+    backup_limit = NumberAttribute(default=0)
+    allocation_limit = NumberAttribute(default=0)
+    skip_install_script = BooleanAttribute(default=False)
+    installed_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
 
 
-class RefreshTokenItem(MainItem):
-    """One refresh token of a family, keyed by its SHA-256; ``used_at`` is set when it is
-    rotated, so presenting it again is detected as reuse."""
+class ServerActivityItem(MainItem):
+    """One activity-log entry of a server (Wings posts them to /api/remote/activity)."""
 
-    family_id = UnicodeAttribute()
-    user_id = UnicodeAttribute()
-    expires_at = NumberAttribute()
-    used_at = NumberAttribute(null=True)
-    created_at = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    server_uuid = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    node_id = UnicodeAttribute(null=True)
+    event = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    timestamp = UnicodeAttribute()
+    metadata = UnicodeAttribute(default="{}")  # JSON object
+    source = UnicodeAttribute(default="wings")
 
 
 class ApiKeyItem(MainItem):
@@ -419,10 +362,6 @@ class AuditItem(MainItem):
 
 
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
-    RateCounterItem,
-    OneTimeTokenItem,
-    RefreshFamilyItem,
-    RefreshTokenItem,
     MainItem,
     UserItem,
     TenantItem,
@@ -433,8 +372,6 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     RoleItem,
     ApiKeyItem,
     AuditItem,
-    InvitationItem,
-    RoleNameItem,
     NodeBreakerItem,
     NodeHealthItem,
     NodeEventItem,
