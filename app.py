@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from functions.api import admin_blueprints, admin_nodes, api_keys, audit, docs, health, operations, two_factor
+from functions.api import admin_blueprints, admin_nodes, api_keys, audit, auth, docs, health, me, operations, two_factor
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from mamba import bootstrap, web
@@ -28,6 +28,8 @@ for blueprint in (
     api_keys.bp,
     two_factor.bp,
     audit.bp,
+    auth.bp,
+    me.bp,
 ):
     app.register_blueprint(blueprint)
 

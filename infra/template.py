@@ -115,6 +115,12 @@ def parameters() -> dict[str, Any]:
             "AllowedValues": ["false", "true"],
             "Description": "true requires STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET in the secret.",
         },
+        "CaptchaProvider": {
+            "Type": "String",
+            "Default": "turnstile",
+            "AllowedValues": ["turnstile", "hcaptcha", "disabled"],
+            "Description": "CAPTCHA on register and login; turnstile/hcaptcha need CAPTCHA_SECRET_KEY in the secret.",
+        },
         "LogLevel": {
             "Type": "String",
             "Default": "INFO",
@@ -356,6 +362,7 @@ def function_environment() -> dict[str, Any]:
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
+        "CAPTCHA_PROVIDER": {"Ref": "CaptchaProvider"},
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},

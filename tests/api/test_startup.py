@@ -30,7 +30,7 @@ REGION = "us-east-1"
 
 
 def _deployed(**env: str) -> dict[str, str]:
-    return {"MAMBA_ENV": "deployed", "AWS_REGION": REGION, **env}
+    return {"MAMBA_ENV": "deployed", "AWS_REGION": REGION, "CAPTCHA_PROVIDER": "disabled", **env}
 
 
 @pytest.fixture
@@ -140,7 +140,12 @@ def test_deployed_names_jwt_secret_when_the_ssm_path_is_empty(secret_store):
 
 def _import_app(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("JWT_SECRET", "MAMBA_LOCAL_SECRETS_FILE")}
-    clean.update(PYTHONPATH=f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}", MAMBA_ENV="deployed", **env)
+    clean.update(
+        PYTHONPATH=f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}",
+        MAMBA_ENV="deployed",
+        CAPTCHA_PROVIDER="disabled",
+        **env,
+    )
     probe = (
         "import sys, app; "
         "print('loaded', 'stripe' in sys.modules, 'aws_xray_sdk' in sys.modules, "

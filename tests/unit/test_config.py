@@ -206,4 +206,4 @@ def test_describe_uses_process_settings_when_called_without_arguments():
 
 
 def test_every_secret_field_is_hidden_from_repr():
-    assert config.SECRET_FIELDS == {"jwt_secret", "stripe_secret_key", "stripe_webhook_secrets"}
+    assert config.SECRET_FIELDS == {"jwt_secret", "stripe_secret_key", "stripe_webhook_secrets", "captcha_secret_key"}

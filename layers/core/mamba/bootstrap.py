@@ -179,6 +179,105 @@ def sftp_credentials() -> Any:
     )
 
 
+@functools.cache
+def password_hasher() -> Any:
+    """argon2id with the cost stated in Settings (stored hashes with another cost are
+    re-hashed at their next login)."""
+    from mamba.auth.passwords import Argon2idPasswords, Argon2Params
+
+    s = settings()
+    return Argon2idPasswords(
+        Argon2Params(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
+    )
+
+
+@functools.cache
+def rate_limiter() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.ratelimit import DynamoRateLimiter
+
+    return DynamoRateLimiter()
+
+
+@functools.cache
+def captcha() -> Any:
+    """The CAPTCHA verifier, or None when CAPTCHA_PROVIDER is ``disabled``."""
+    s = settings()
+    if s.captcha_provider == "disabled" or s.captcha_secret_key is None:
+        return None
+    from mamba.adapters.captcha import SiteverifyCaptcha
+
+    return SiteverifyCaptcha(s.captcha_provider, s.captcha_secret_key, s.captcha_verify_url)
+
+
+@functools.cache
+def account_policy() -> Any:
+    from mamba.domain.ratelimit import Limit
+    from mamba.services import accounts as a
+
+    s = settings()
+    login_window = s.rate_login_window_seconds
+    return a.AccountPolicy(
+        login_account=Limit(a.LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
+        login_ip=Limit(a.LOGIN_IP.name, s.rate_login_ip, login_window),
+        register_ip=Limit(a.REGISTER_IP.name, s.rate_register_ip, a.REGISTER_IP.window),
+        forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
+        forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
+        verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
+        lockout_after=s.lockout_after,
+        lockout_seconds=s.lockout_seconds,
+        refresh_ttl=s.refresh_ttl_seconds,
+    )
+
+
+@functools.cache
+def accounts() -> Any:
+    """Every port of the account flows (mamba.services.accounts / sessions), wired for real."""
+    import time
+
+    from mamba.auth import tokens
+    from mamba.observability import logger
+    from mamba.services.accounts import AccountPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.one_time_tokens import DynamoOneTimeTokenStore
+    from mamba.adapters.dynamo.sessions import DynamoSessionStore
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+
+    s = settings()
+
+    def issue_access(user_id: str, issued_at: int) -> str:
+        return tokens.issue_access(user_id, s.jwt_secret, now=issued_at)
+
+    def second_factor(user_id: str, code: str | None) -> None:
+        from mamba.services.two_factor import check_second_factor
+
+        check_second_factor(user_id, code, two_factor_store())
+
+    def wait_until(epoch_second: int) -> None:
+        while (left := epoch_second - time.time()) > 0:
+            time.sleep(min(left, 0.05))
+
+    def on_mail_failure(subject: str, exc: Exception) -> None:
+        logger.warning("account mail not sent", extra={"subject": subject, "error": type(exc).__name__})
+
+    return AccountPorts(
+        users=DynamoUserRepository(),
+        hasher=password_hasher(),
+        tokens=DynamoOneTimeTokenStore(),
+        sessions=DynamoSessionStore(),
+        limiter=rate_limiter(),
+        mailer=mailer(),
+        issue_access=issue_access,
+        public_url=s.public_url,
+        captcha=captcha(),
+        second_factor=second_factor,
+        wait_until=wait_until,
+        policy=account_policy(),
+        on_mail_failure=on_mail_failure,
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

@@ -53,7 +53,7 @@ KNOWN_DEFAULTS = (
     "dummy",
 )
 
-SECRET_NAMES = ("JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+SECRET_NAMES = ("JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "CAPTCHA_SECRET_KEY")
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -85,16 +85,40 @@ class Settings(BaseModel):
 
     billing_enabled: bool = False
 
+    # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
+    # (a unit test keeps them equal); changing one makes every login re-hash its password.
+    argon2_time_cost: int = Field(default=2, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024, le=1024 * 1024)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    rate_login_account: int = Field(default=5, ge=1)  # failed logins per email per window
+    rate_login_ip: int = Field(default=20, ge=1)  # failed logins per IP per window
+    rate_login_window_seconds: int = Field(default=15 * 60, ge=1)
+    lockout_after: int = Field(default=10, ge=1)  # consecutive failures that lock an account
+    lockout_seconds: int = Field(default=30 * 60, ge=1)
+    rate_register_ip: int = Field(default=20, ge=1)  # per hour
+    rate_forgot_ip: int = Field(default=10, ge=1)  # per hour
+    rate_forgot_email: int = Field(default=5, ge=1)  # per hour, also bounds mail to one inbox
+    rate_verify_ip: int = Field(default=30, ge=1)  # per hour
+    captcha_provider: Literal["turnstile", "hcaptcha", "disabled"] = "disabled"
+    captcha_verify_url: str | None = Field(default=None, pattern=r"^https?://")
+
     jwt_secret: str = Field(repr=False)
     stripe_secret_key: str | None = Field(default=None, repr=False)
     stripe_webhook_secrets: tuple[str, ...] = Field(default=(), repr=False)
+    captcha_secret_key: str | None = Field(default=None, repr=False)
 
     def state_machine_arn(self, workflow: str) -> str:
         return f"{self.state_machine_prefix}{workflow}"
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret value, for the log redaction filter."""
-        values = [self.jwt_secret, self.stripe_secret_key or "", *self.stripe_webhook_secrets]
+        values = [
+            self.jwt_secret,
+            self.stripe_secret_key or "",
+            *self.stripe_webhook_secrets,
+            self.captcha_secret_key or "",
+        ]
         return tuple(v for v in values if v)
 
 
@@ -116,6 +140,21 @@ VARIABLES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "kms_key_id": "KMS_KEY_ID",
     "billing_enabled": "BILLING_ENABLED",
+    "argon2_time_cost": "ARGON2_TIME_COST",
+    "argon2_memory_kib": "ARGON2_MEMORY_KIB",
+    "argon2_parallelism": "ARGON2_PARALLELISM",
+    "refresh_ttl_seconds": "REFRESH_TTL_SECONDS",
+    "rate_login_account": "RATE_LOGIN_ACCOUNT",
+    "rate_login_ip": "RATE_LOGIN_IP",
+    "rate_login_window_seconds": "RATE_LOGIN_WINDOW_SECONDS",
+    "lockout_after": "LOCKOUT_AFTER",
+    "lockout_seconds": "LOCKOUT_SECONDS",
+    "rate_register_ip": "RATE_REGISTER_IP",
+    "rate_forgot_ip": "RATE_FORGOT_IP",
+    "rate_forgot_email": "RATE_FORGOT_EMAIL",
+    "rate_verify_ip": "RATE_VERIFY_IP",
+    "captcha_provider": "CAPTCHA_PROVIDER",
+    "captcha_verify_url": "CAPTCHA_VERIFY_URL",
 }
 
 
@@ -185,6 +224,21 @@ def _deployed_secrets(environ: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _captcha(mode: str, provider: str, secrets: dict[str, str]) -> tuple[str, str | None]:
+    """The CAPTCHA provider and its secret. Deployed, the provider must be chosen explicitly
+    (``disabled`` included), so a panel never runs without CAPTCHA by omission; local and
+    test modes default to ``disabled``."""
+    provider = provider.strip().lower() or ("disabled" if mode != "deployed" else "")
+    if not provider:
+        raise ConfigError("CAPTCHA_PROVIDER is required in deployed mode: turnstile, hcaptcha or disabled")
+    if provider not in ("turnstile", "hcaptcha", "disabled"):
+        raise ConfigError(f"CAPTCHA_PROVIDER must be turnstile, hcaptcha or disabled, not {provider!r}")
+    secret = (secrets.get("CAPTCHA_SECRET_KEY") or "").strip() or None
+    if provider != "disabled" and secret is None:
+        raise ConfigError(f"CAPTCHA_SECRET_KEY is required when CAPTCHA_PROVIDER is {provider}")
+    return provider, secret
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Parse and validate the whole configuration. Raises ConfigError naming the variable."""
     env_map = dict(os.environ if environ is None else environ)
@@ -208,6 +262,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # Several comma-separated secrets are accepted so an endpoint secret can be rolled.
         parts = [part.strip() for part in raw.split(",")] if raw.strip() else [""]
         webhook_secrets = tuple(check_secret("STRIPE_WEBHOOK_SECRET", part) for part in parts)
+    captcha_provider, captcha_secret = _captcha(mode, env_map.get("CAPTCHA_PROVIDER", ""), secrets)
 
     plain: dict[str, object] = {
         field: env_map[variable] for field, variable in VARIABLES.items() if env_map.get(variable)
@@ -217,6 +272,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         region=env_map.get("AWS_REGION") or env_map.get("AWS_DEFAULT_REGION") or "us-east-1",
         tracing_enabled=_truthy(env_map.get("MAMBA_TRACING")),
         billing_enabled=billing,
+        captcha_provider=captcha_provider,
     )
     if "public_url" in plain:
         plain["public_url"] = str(plain["public_url"]).rstrip("/")
@@ -228,6 +284,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             jwt_secret=jwt_secret,
             stripe_secret_key=stripe_key,
             stripe_webhook_secrets=webhook_secrets,
+            captcha_secret_key=captcha_secret,
         )
     except PydanticValidationError as exc:
         # Name the variable, never echo the input (it could be a secret pasted in the wrong place).
@@ -250,5 +307,6 @@ def describe(settings: Settings | None = None) -> str:
         "JWT_SECRET": "set",
         "STRIPE_SECRET_KEY": "set" if settings.stripe_secret_key else "unset",
         "STRIPE_WEBHOOK_SECRET": f"{len(settings.stripe_webhook_secrets)} set",
+        "CAPTCHA_SECRET_KEY": "set" if settings.captcha_secret_key else "unset",
     }
     return json.dumps(data, indent=2, sort_keys=True)

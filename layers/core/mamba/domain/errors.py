@@ -130,3 +130,20 @@ class WingsNotFoundError(NotFoundError):
 
     status = 404
     code = "WINGS_NOT_FOUND"
+
+
+# --- accounts (mamba.services.accounts and sessions) ---
+
+
+class EmailNotVerifiedError(ForbiddenError):
+    """The account's email is not verified yet; creating tenants and servers needs it."""
+
+    status = 403
+    code = "EMAIL_NOT_VERIFIED"
+
+
+class CaptchaFailedError(DomainError):
+    """The CAPTCHA token was missing, invalid, expired or already used."""
+
+    status = 400
+    code = "CAPTCHA_FAILED"

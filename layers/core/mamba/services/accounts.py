@@ -1,25 +1,59 @@
-"""Accounts: users, the platform admin flag, and tenants created with their owner.
+"""Accounts: users, email verification, profile and email change, password reset, the
+platform admin flag, and tenants created with their owner.
 
-Used by ``mamba create-admin`` and ``mamba seed``; the identity API builds on the same
-records and ports. The ports are declared here, next to their only callers so far; they
-move to ``mamba.ports`` when a second service family needs them.
+Used by the identity API (``functions/api/auth.py``, ``me.py``), ``mamba create-admin``
+and ``mamba seed``. Login, refresh and logout are in ``mamba.services.sessions``; the rate
+limits and CAPTCHA they share are in ``mamba.services.abuse``.
+
+Every flow takes its ports as parameters (``AccountPorts`` bundles them for the API), so the
+same code runs over DynamoDB/SES in production and over ten-line fakes in unit tests.
+
+Mailed tokens (verification, reset) are 256 random bits, mailed once and stored only as
+their SHA-256, with an expiry; using one deletes it in the same conditional write that
+reads it, so it works exactly once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from mamba import mail_templates
 from mamba.auth.common_passwords import is_common
 from mamba.domain.clock import iso, new_id, utcnow
-from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
+from mamba.domain.errors import (
+    ConflictError,
+    DependencyUnavailableError,
+    EmailNotVerifiedError,
+    NotFoundError,
+    UnauthorizedError,
+    ValidationError,
+)
+from mamba.domain.ratelimit import Limit
+from mamba.ports import Captcha, Mailer, RateLimiter
 
 MAX_EMAIL_LENGTH = 254
+MAX_EMAIL_LOCAL_LENGTH = 64
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
+MAX_NAME_LENGTH = 100
 MAX_TENANT_NAME_LENGTH = 100
 OWNER_ROLE = "owner"
+
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"
+INVALID_TOKEN = "invalid_token"
+
+# local@domain.tld: the local part in RFC 5322's dot-atom form (no quoted strings), the
+# domain as dot-separated LDH labels with an alphabetic TLD of two or more letters.
+_LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+EMAIL_PATTERN = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +66,25 @@ class User:
     is_admin: bool = False
     email_verified: bool = False
     status: str = "active"
+    sessions_valid_after: int | None = None  # access tokens and sessions issued earlier are void
+    totp_enabled: bool = False
+    failed_logins: int = 0  # consecutive
+    locked_until: int | None = None  # epoch seconds
+    pending_email: str | None = None  # waiting for its verification link
+
+    def to_public(self) -> dict[str, object]:
+        """What the account's owner may see: no hash, no lockout counters."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "email_verified": self.email_verified,
+            "pending_email": self.pending_email,
+            "is_admin": self.is_admin,
+            "totp_enabled": self.totp_enabled,
+            "status": self.status,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -50,6 +103,40 @@ class Membership:
     created_at: str
 
 
+@dataclass(frozen=True)
+class OneTimeToken:
+    """A mailed token as stored (the token itself is never stored, only its digest)."""
+
+    user_id: str
+    purpose: str  # VERIFY_EMAIL or RESET_PASSWORD
+    expires_at: int
+    created_at: str
+    email: str | None = None  # the address this token verifies (the new one, for a change)
+
+
+@dataclass(frozen=True)
+class RefreshFamily:
+    """One login session: every refresh token rotated from one login."""
+
+    id: str
+    user_id: str
+    issued_at: int  # epoch; refused once the user's sessions_valid_after is later
+    expires_at: int  # absolute: rotation does not extend it
+    created_at: str
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    family_id: str
+    user_id: str
+    expires_at: int
+    used_at: int | None = None
+
+
+# --- ports ---------------------------------------------------------------------------
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None:
         """Raises ConflictError when the email (or the id) is taken."""
@@ -65,6 +152,35 @@ class UserRepository(Protocol):
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         """Raises NotFoundError."""
 
+    def set_name(self, user_id: str, name: str | None) -> None:
+        """Raises NotFoundError."""
+
+    def set_pending_email(self, user_id: str, email: str | None) -> None:
+        """Raises NotFoundError."""
+
+    def mark_email_verified(self, user_id: str, email: str) -> bool:
+        """Mark the email verified if it still is the account's email; False otherwise."""
+
+    def change_email(self, user_id: str, old_email: str, new_email: str) -> None:
+        """Move the account (and its unique email claim) to ``new_email``, verified, in one
+        transaction. Raises ConflictError when the new email is taken or the account's
+        email is no longer ``old_email``, NotFoundError for an unknown user."""
+
+    def reset_password(self, user_id: str, password_hash: str, sessions_valid_after: int) -> None:
+        """Set the hash, void every earlier session and lift any lockout. Raises NotFoundError."""
+
+    def revoke_sessions(self, user_id: str, valid_after: int) -> None:
+        """Void every access token and session issued before ``valid_after``. Raises NotFoundError."""
+
+    def record_login_failure(self, user_id: str) -> int:
+        """Count one failed login; returns the consecutive count."""
+
+    def lock(self, user_id: str, until: int, threshold: int) -> bool:
+        """Lock the account until ``until`` and restart the count, if the count has reached
+        ``threshold``; True only for the call that locked it (one lockout mail)."""
+
+    def clear_login_failures(self, user_id: str) -> None: ...
+
 
 class TenantRepository(Protocol):
     def add_with_owner(self, tenant: Tenant, owner: Membership) -> None:
@@ -78,8 +194,99 @@ class TenantRepository(Protocol):
 
 class PasswordHashing(Protocol):
     def hash(self, password: str) -> str: ...
-    def verify(self, password_hash: str | None, password: str) -> bool: ...
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Must cost one full hash even when ``password_hash`` is None (no enumeration by timing)."""
+
     def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class OneTimeTokenStore(Protocol):
+    def add(self, digest: str, token: OneTimeToken) -> None: ...
+
+    def consume(self, digest: str) -> OneTimeToken | None:
+        """Delete the token and return it, in one conditional write; None if there is none."""
+
+
+class SessionStore(Protocol):
+    def start(self, family: RefreshFamily, token_digest: str) -> None:
+        """Store a new family with its first refresh token."""
+
+    def load(self, family_id: str, token_digest: str) -> tuple[RefreshFamily | None, RefreshToken | None]: ...
+
+    def rotate(self, family: RefreshFamily, old_digest: str, new_digest: str, now: int) -> bool:
+        """Mark the old token used and store the new one, atomically, if the old one is
+        unused and the family not revoked; False otherwise (the token was already used)."""
+
+    def revoke(self, family_id: str, reason: str) -> None: ...
+
+
+class AccessTokenIssuer(Protocol):
+    def __call__(self, user_id: str, issued_at: int) -> str: ...
+
+
+class SecondFactor(Protocol):
+    def __call__(self, user_id: str, code: str | None) -> None:
+        """Raises UnauthorizedError (details reason ``totp_required`` or ``totp_invalid``)
+        when the user has 2FA and ``code`` is not a valid TOTP or recovery code."""
+
+
+class WaitUntil(Protocol):
+    def __call__(self, epoch_second: int) -> None:
+        """Return once the wall clock has reached ``epoch_second``."""
+
+
+# The default limits; bootstrap builds the configured ones from Settings with the same names.
+LOGIN_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins per email
+LOGIN_IP = Limit("login-ip", 20, 15 * 60)  # failed logins per IP
+REGISTER_IP = Limit("register-ip", 20, 3600)
+FORGOT_IP = Limit("forgot-ip", 10, 3600)
+FORGOT_EMAIL = Limit("forgot-email", 5, 3600)
+VERIFY_IP = Limit("verify-ip", 30, 3600)
+RESEND_USER = Limit("verify-resend", 5, 3600)
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """Limits and lifetimes of the account flows (built from Settings by bootstrap)."""
+
+    login_account: Limit = LOGIN_ACCOUNT
+    login_ip: Limit = LOGIN_IP
+    register_ip: Limit = REGISTER_IP
+    forgot_ip: Limit = FORGOT_IP
+    forgot_email: Limit = FORGOT_EMAIL
+    verify_ip: Limit = VERIFY_IP
+    resend_user: Limit = RESEND_USER
+    lockout_after: int = 10
+    lockout_seconds: int = 30 * 60
+    access_ttl: int = 15 * 60
+    refresh_ttl: int = 30 * 24 * 3600
+    verify_token_ttl: int = 24 * 3600
+    reset_token_ttl: int = 3600
+
+
+def _no_second_factor(user_id: str, code: str | None) -> None:
+    return None
+
+
+def _no_wait(epoch_second: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class AccountPorts:
+    users: UserRepository
+    hasher: PasswordHashing
+    tokens: OneTimeTokenStore
+    sessions: SessionStore
+    limiter: RateLimiter
+    mailer: Mailer
+    issue_access: AccessTokenIssuer
+    public_url: str
+    captcha: Captcha | None = None  # None: CAPTCHA_PROVIDER=disabled
+    second_factor: SecondFactor = _no_second_factor
+    wait_until: WaitUntil = _no_wait
+    policy: AccountPolicy = field(default_factory=AccountPolicy)
+    on_mail_failure: Callable[[str, Exception], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,15 +296,19 @@ class AdminResult:
     promoted: bool
 
 
-def _now() -> str:
+def now_iso() -> str:
     return iso(utcnow())
 
 
+# --- validation ----------------------------------------------------------------------
+
+
 def normalise_email(email: str) -> str:
-    """Lower-cased and stripped. Raises ValidationError unless it looks like local@domain.tld."""
+    """Lower-cased and stripped. Raises ValidationError unless it is local@domain.tld, at
+    most 254 characters (64 before the @)."""
     value = email.strip().lower()
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or len(value) > MAX_EMAIL_LENGTH or " " in value:
+    local = value.rpartition("@")[0]
+    if len(value) > MAX_EMAIL_LENGTH or len(local) > MAX_EMAIL_LOCAL_LENGTH or not EMAIL_PATTERN.match(value):
         raise ValidationError("The email address is not valid.", {"field": "email"})
     return value
 
@@ -112,6 +323,22 @@ def check_password_policy(password: str, field: str = "password") -> None:
         raise ValidationError("The password is too common; choose another.", {"field": field})
 
 
+def _has_control(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def check_name(name: str | None) -> str | None:
+    """A display name: stripped, at most 100 characters, no control characters; empty → None."""
+    if name is None:
+        return None
+    value = name.strip()
+    if len(value) > MAX_NAME_LENGTH or _has_control(value):
+        raise ValidationError(
+            f"The name must be at most {MAX_NAME_LENGTH} characters without control characters.", {"field": "name"}
+        )
+    return value or None
+
+
 def check_tenant_name(name: str) -> str:
     value = name.strip()
     if not value or len(value) > MAX_TENANT_NAME_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value):
@@ -119,6 +346,63 @@ def check_tenant_name(name: str) -> str:
             f"The tenant name must be 1 to {MAX_TENANT_NAME_LENGTH} printable characters.", {"field": "name"}
         )
     return value
+
+
+def require_verified_email(user: User) -> None:
+    """Raises EmailNotVerifiedError (403 ``EMAIL_NOT_VERIFIED``) unless the account's email
+    is verified. Creating tenants and servers calls this first."""
+    if not user.email_verified:
+        raise EmailNotVerifiedError(
+            "Verify your email address first; the link is in the mail we sent you.",
+            {"reason": "email_not_verified"},
+        )
+
+
+# --- mailed tokens -------------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_token(
+    tokens: OneTimeTokenStore, user_id: str, purpose: str, email: str | None, now: int, lifetime: int
+) -> str:
+    token = secrets.token_urlsafe(32)
+    tokens.add(
+        token_digest(token),
+        OneTimeToken(user_id=user_id, purpose=purpose, expires_at=now + lifetime, created_at=now_iso(), email=email),
+    )
+    return token
+
+
+def _invalid_token() -> ValidationError:
+    return ValidationError(
+        "The link is invalid, already used or expired; ask for a new one.", {"field": "token", "reason": INVALID_TOKEN}
+    )
+
+
+def _redeem(tokens: OneTimeTokenStore, token: str, purpose: str, now: int) -> OneTimeToken:
+    found = tokens.consume(token_digest(token)) if token else None
+    # Expired tokens may linger until DynamoDB's TTL deletes them: compare, never trust presence.
+    if found is None or found.purpose != purpose or found.expires_at <= now:
+        raise _invalid_token()
+    return found
+
+
+def send_mail(ports: AccountPorts, to: str, mail: mail_templates.Mail) -> bool:
+    """Send, and report a failure instead of failing the flow: the account change already
+    happened, and the user can ask for the mail again."""
+    try:
+        ports.mailer.send(to, mail.subject, mail.text)
+    except DependencyUnavailableError as exc:
+        if ports.on_mail_failure is not None:
+            ports.on_mail_failure(mail.subject, exc)
+        return False
+    return True
+
+
+# --- use cases -----------------------------------------------------------------------
 
 
 def create_user(
@@ -130,12 +414,13 @@ def create_user(
     name: str | None = None,
     is_admin: bool = False,
     email_verified: bool = False,
-    now: Callable[[], str] = _now,
+    now: Callable[[], str] = now_iso,
 ) -> User:
     """Create an account with a unique email.
 
-    Raises ValidationError (email or password policy) and ConflictError (the email is taken,
-    decided by the repository's conditional write, so two concurrent creates cannot both win).
+    Raises ValidationError (email, password or name policy) and ConflictError (the email is
+    taken, decided by the repository's conditional write, so two concurrent creates cannot
+    both win).
     """
     address = normalise_email(email)
     check_password_policy(password)
@@ -143,7 +428,7 @@ def create_user(
         id=new_id("usr"),
         email=address,
         created_at=now(),
-        name=name,
+        name=check_name(name),
         password_hash=hasher.hash(password),
         is_admin=is_admin,
         email_verified=email_verified,
@@ -152,8 +437,177 @@ def create_user(
     return user
 
 
+def register(
+    ports: AccountPorts,
+    email: str,
+    password: str,
+    *,
+    name: str | None,
+    captcha_token: str | None,
+    source_ip: str,
+    now: int,
+) -> User:
+    """Create an unverified account and mail its verification link.
+
+    Raises RateLimitedError (too many registrations from this IP), CaptchaFailedError,
+    ValidationError and ConflictError (the email is taken).
+    """
+    from mamba.services import abuse
+
+    abuse.count(ports.limiter, ports.policy.register_ip, source_ip, now)
+    abuse.check_captcha(ports.captcha, captcha_token, source_ip)
+    user = create_user(ports.users, ports.hasher, email, password, name=name)
+    send_verification(ports, user, now=now)
+    return user
+
+
+def send_verification(ports: AccountPorts, user: User, *, now: int) -> bool:
+    """Mail a fresh verification link for the account's current email (False if the mail failed)."""
+    lifetime = ports.policy.verify_token_ttl
+    token = _issue_token(ports.tokens, user.id, VERIFY_EMAIL, user.email, now, lifetime)
+    return send_mail(ports, user.email, mail_templates.verification(ports.public_url, token, lifetime, user.name))
+
+
+def resend_verification(ports: AccountPorts, user_id: str, *, now: int) -> User:
+    """Mail the verification link again (for the pending email if a change is waiting).
+
+    Raises RateLimitedError, ConflictError (nothing to verify) and NotFoundError.
+    """
+    from mamba.services import abuse
+
+    user = ports.users.get(user_id)
+    if user.email_verified and user.pending_email is None:
+        raise ConflictError("The email address is already verified.", {"field": "email"})
+    abuse.count(ports.limiter, ports.policy.resend_user, user.id, now)
+    if user.pending_email is not None:
+        _send_email_change(ports, user, user.pending_email, now)
+    else:
+        send_verification(ports, user, now=now)
+    return user
+
+
+def verify_email(ports: AccountPorts, token: str, *, source_ip: str, now: int) -> User:
+    """Redeem a verification link: verify the account's email, or complete an email change.
+
+    Raises RateLimitedError, ValidationError (invalid, used or expired token; or a token
+    for an address the account no longer has) and ConflictError (the new address was taken
+    meanwhile).
+    """
+    from mamba.services import abuse
+
+    abuse.count(ports.limiter, ports.policy.verify_ip, source_ip, now)
+    found = _redeem(ports.tokens, token, VERIFY_EMAIL, now)
+    try:
+        user = ports.users.get(found.user_id)
+    except NotFoundError as exc:
+        raise _invalid_token() from exc
+    if found.email == user.email:
+        if not user.email_verified and not ports.users.mark_email_verified(user.id, user.email):
+            raise _invalid_token()
+        return replace(user, email_verified=True)
+    if found.email is not None and found.email == user.pending_email:
+        ports.users.change_email(user.id, user.email, found.email)
+        return replace(user, email=found.email, email_verified=True, pending_email=None)
+    raise _invalid_token()  # the account's email changed since this link was sent
+
+
+def get_profile(users: UserRepository, user_id: str) -> User:
+    """Raises NotFoundError."""
+    return users.get(user_id)
+
+
+def update_profile(
+    ports: AccountPorts,
+    user_id: str,
+    *,
+    name: str | None = None,
+    change_name: bool = False,
+    email: str | None = None,
+    now: int,
+) -> User:
+    """Change the display name (when ``change_name``; None clears it), and/or start an
+    email change.
+
+    A new email takes effect only when the link mailed to it is followed
+    (``verify_email``); until then it is ``pending_email`` and the current address keeps
+    working. The current address is told about the request.
+
+    Raises ValidationError, ConflictError (the new email belongs to another account) and
+    NotFoundError.
+    """
+    user = ports.users.get(user_id)
+    if change_name:
+        clean = check_name(name)
+        if clean != user.name:
+            ports.users.set_name(user.id, clean)
+            user = replace(user, name=clean)
+    if email is not None:
+        address = normalise_email(email)
+        if address == user.email:
+            if user.pending_email is not None:
+                ports.users.set_pending_email(user.id, None)
+                user = replace(user, pending_email=None)
+            return user
+        other = ports.users.find_by_email(address)
+        if other is not None:
+            raise ConflictError("An account with this email already exists.", {"field": "email"})
+        ports.users.set_pending_email(user.id, address)
+        user = replace(user, pending_email=address)
+        _send_email_change(ports, user, address, now)
+        send_mail(ports, user.email, mail_templates.email_change_notice(address, user.name))
+    return user
+
+
+def _send_email_change(ports: AccountPorts, user: User, address: str, now: int) -> bool:
+    lifetime = ports.policy.verify_token_ttl
+    token = _issue_token(ports.tokens, user.id, VERIFY_EMAIL, address, now, lifetime)
+    return send_mail(ports, address, mail_templates.email_change(ports.public_url, token, lifetime, address, user.name))
+
+
+def forgot_password(ports: AccountPorts, email: str, *, source_ip: str, now: int) -> None:
+    """Mail a reset link if an active account has this email; otherwise do the same amount
+    of work and nothing else. The caller answers the same either way (no enumeration).
+
+    Raises RateLimitedError only (per IP, and per email whether or not it exists).
+    """
+    from mamba.services import abuse
+
+    address = email.strip().lower()
+    abuse.count(ports.limiter, ports.policy.forgot_ip, source_ip, now)
+    abuse.count(ports.limiter, ports.policy.forgot_email, address, now)
+    user = ports.users.find_by_email(address)
+    if user is None or user.status != "active":
+        # Stands in for the token write and the mail send, which take about as long.
+        ports.hasher.verify(None, address)
+        return
+    lifetime = ports.policy.reset_token_ttl
+    token = _issue_token(ports.tokens, user.id, RESET_PASSWORD, user.email, now, lifetime)
+    send_mail(ports, user.email, mail_templates.password_reset(ports.public_url, token, lifetime, user.name))
+
+
+def reset_password(ports: AccountPorts, token: str, password: str, *, now: int) -> User:
+    """Set a new password from a reset link, sign out every session and lift a lockout.
+
+    The link proves the mailbox, so a still-unverified email (the one the link went to) is
+    marked verified too. Raises ValidationError (policy; invalid, used or expired token).
+    """
+    check_password_policy(password)
+    found = _redeem(ports.tokens, token, RESET_PASSWORD, now)
+    try:
+        user = ports.users.get(found.user_id)
+    except NotFoundError as exc:
+        raise _invalid_token() from exc
+    # +1: a token issued earlier in this very second has iat == now and must die too.
+    valid_after = now + 1
+    ports.users.reset_password(user.id, ports.hasher.hash(password), valid_after)
+    verified = user.email_verified
+    if not verified and found.email == user.email:
+        verified = ports.users.mark_email_verified(user.id, user.email)
+    return replace(user, email_verified=verified, sessions_valid_after=valid_after, failed_logins=0, locked_until=None)
+
+
 def create_admin(
-    users: UserRepository, hasher: PasswordHashing, email: str, password: str, *, now: Callable[[], str] = _now
+    users: UserRepository, hasher: PasswordHashing, email: str, password: str, *, now: Callable[[], str] = now_iso
 ) -> AdminResult:
     """Make ``email`` a platform admin: create the account, or promote the existing one.
 
@@ -185,7 +639,7 @@ def create_tenant(
     owner_id: str,
     *,
     tenant_id: str | None = None,
-    now: Callable[[], str] = _now,
+    now: Callable[[], str] = now_iso,
 ) -> Tenant:
     """Create a tenant and its owner's membership in one transaction.
 
@@ -201,7 +655,7 @@ def create_tenant(
 
 
 def ensure_tenant(
-    tenants: TenantRepository, tenant_id: str, name: str, owner_id: str, *, now: Callable[[], str] = _now
+    tenants: TenantRepository, tenant_id: str, name: str, owner_id: str, *, now: Callable[[], str] = now_iso
 ) -> tuple[Tenant, bool]:
     """The tenant with this fixed id, created (with its owner) if it is missing; (tenant, created).
 

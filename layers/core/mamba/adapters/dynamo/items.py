@@ -70,6 +70,12 @@ class UserItem(MainItem):
     # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
     sessions_valid_after = NumberAttribute(null=True)
     totp_enabled = BooleanAttribute(default=False)
+    # Login lockout (mamba.services.sessions): consecutive failed logins, grown by atomic ADD
+    # and cleared by a success; past the threshold ``locked_until`` (epoch seconds) is set.
+    failed_logins = NumberAttribute(default=0)
+    locked_until = NumberAttribute(null=True)
+    # A requested new email, waiting for its verification link (PATCH /v1/me).
+    pending_email = UnicodeAttribute(null=True)
     # 2FA (mamba.services.two_factor): the confirmed TOTP secret, one awaiting confirmation,
     # the last accepted time step (a code at or before it is a replay), and the SHA-256
     # hashes of the unused recovery codes (a set, so one conditional DELETE uses a code once).
@@ -361,7 +367,53 @@ class AuditItem(MainItem):
     details = UnicodeAttribute(null=True)  # JSON object
 
 
+class RateCounterItem(MainItem):
+    """One fixed-window rate-limit counter: ``hits`` grows by atomic ADD; ``ttl`` is a little
+    after the window's end, so old windows vanish on their own."""
+
+    hits = NumberAttribute(default=0)
+
+
+class OneTimeTokenItem(MainItem):
+    """A mailed single-use token (email verification, password reset), keyed by its SHA-256.
+    ``email`` is the address being verified (an email change verifies the new one)."""
+
+    user_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()  # verify_email | reset_password
+    email = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+    created_at = UnicodeAttribute()
+
+
+class RefreshFamilyItem(MainItem):
+    """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
+    compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
+
+    family_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    issued_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    revoked = BooleanAttribute(default=False)
+    revoked_reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class RefreshTokenItem(MainItem):
+    """One refresh token of a family, keyed by its SHA-256; ``used_at`` is set when it is
+    rotated, so presenting it again is detected as reuse."""
+
+    family_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
+    RateCounterItem,
+    OneTimeTokenItem,
+    RefreshFamilyItem,
+    RefreshTokenItem,
     MainItem,
     UserItem,
     TenantItem,

@@ -183,3 +183,25 @@ def audit_entry(tenant_id: str | None, at: str, entry_id: str) -> tuple[str, str
 def audit_sort_bound(at: str) -> str:
     """A sort-key bound for a time filter (``from``/``to``) on ``audit_entry`` keys."""
     return f"{AUDIT_PREFIX}{at}"
+
+
+# --- accounts: rate limits, mailed tokens, refresh-token families (issue 3; docs/data-model.md) ---
+
+
+def rate_counter(limit_name: str, subject_digest: str, window_start: int) -> tuple[str, str]:
+    """One fixed window of one limit for one subject (an IP or email, stored only as a digest)."""
+    return f"RATE#{limit_name}#{subject_digest}", f"W#{window_start}"
+
+
+def one_time_token(token_digest: str) -> tuple[str, str]:
+    """A mailed verification or reset token, by the SHA-256 of the token (never the token)."""
+    return f"OTT#{token_digest}", "TOKEN"
+
+
+def refresh_family(family_id: str) -> tuple[str, str]:
+    return f"RFAMILY#{family_id}", "FAMILY"
+
+
+def refresh_token(family_id: str, token_digest: str) -> tuple[str, str]:
+    """A refresh token sits in its family's partition, so family and token are one BatchGetItem."""
+    return f"RFAMILY#{family_id}", f"TOKEN#{token_digest}"

@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import EmailClaimItem, MainItem, UserItem
+from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.services.accounts import User
 
@@ -35,6 +36,10 @@ def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
         return []
 
 
+def _now_iso() -> str:
+    return iso(utcnow())
+
+
 def _to_domain(item: UserItem) -> User:
     return User(
         id=item.user_id,
@@ -45,6 +50,11 @@ def _to_domain(item: UserItem) -> User:
         is_admin=bool(item.is_admin),
         email_verified=bool(item.email_verified),
         status=item.status,
+        sessions_valid_after=int(item.sessions_valid_after) if item.sessions_valid_after is not None else None,
+        totp_enabled=bool(item.totp_enabled),
+        failed_logins=int(item.failed_logins or 0),
+        locked_until=int(item.locked_until) if item.locked_until is not None else None,
+        pending_email=item.pending_email,
     )
 
 
@@ -106,13 +116,96 @@ class DynamoUserRepository:
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self._update(user_id, [UserItem.password_hash.set(password_hash)])
 
-    def _update(self, user_id: str, actions: list[Any]) -> None:
+    def set_name(self, user_id: str, name: str | None) -> None:
+        self._update(user_id, [UserItem.name.set(name) if name is not None else UserItem.name.remove()])
+
+    def set_pending_email(self, user_id: str, email: str | None) -> None:
+        action = UserItem.pending_email.set(email) if email is not None else UserItem.pending_email.remove()
+        self._update(user_id, [action])
+
+    def mark_email_verified(self, user_id: str, email: str) -> bool:
         try:
-            # pk.exists(): an update must never create a half-formed profile for an unknown id.
-            UserItem(*keys.user(user_id)).update(actions=actions, condition=UserItem.pk.exists())
+            # Only while the account still has this email: a link for an old address must
+            # not verify the one that replaced it.
+            self._update(user_id, [UserItem.email_verified.set(True)], UserItem.email == email)
+        except NotFoundError:
+            return False
+        return True
+
+    def change_email(self, user_id: str, old_email: str, new_email: str) -> None:
+        pk, sk = keys.user(user_id)
+        new_pk, new_sk = keys.email_claim(new_email)
+        now = _now_iso()
+        claim = EmailClaimItem(new_pk, new_sk, kind="email_claim", email=new_email, user_id=user_id, created_at=now)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                # In this order (the cancellation codes follow it): claim the new address
+                # unless someone has it; release the old claim only if it is this user's;
+                # move the profile only if its email is still the old one.
+                tx.save(claim, condition=EmailClaimItem.pk.does_not_exist())
+                tx.delete(EmailClaimItem(*keys.email_claim(old_email)), condition=EmailClaimItem.user_id == user_id)
+                tx.update(
+                    UserItem(pk, sk),
+                    actions=[
+                        UserItem.email.set(new_email),
+                        UserItem.email_verified.set(True),
+                        UserItem.pending_email.remove(),
+                    ],
+                    condition=UserItem.email == old_email,
+                )
+        except TransactWriteError as exc:
+            codes = cancellation_codes(exc)
+            if codes and codes[0] == CONDITION_FAILED:
+                raise ConflictError("An account with this email already exists.", {"field": "email"}) from exc
+            if CONDITION_FAILED in codes:
+                raise ConflictError("The account's email changed meanwhile; try again.", {"field": "email"}) from exc
+            raise DependencyUnavailableError("The email could not be changed; try again.") from exc
+
+    def reset_password(self, user_id: str, password_hash: str, sessions_valid_after: int) -> None:
+        self._update(
+            user_id,
+            [
+                UserItem.password_hash.set(password_hash),
+                UserItem.sessions_valid_after.set(sessions_valid_after),
+                UserItem.failed_logins.set(0),
+                UserItem.locked_until.remove(),
+            ],
+        )
+
+    def revoke_sessions(self, user_id: str, valid_after: int) -> None:
+        self._update(user_id, [UserItem.sessions_valid_after.set(valid_after)])
+
+    def record_login_failure(self, user_id: str) -> int:
+        # ADD is atomic: concurrent failures from many containers are all counted.
+        item = self._update(user_id, [UserItem.failed_logins.add(1)])
+        return int(item.failed_logins or 0)
+
+    def lock(self, user_id: str, until: int, threshold: int) -> bool:
+        try:
+            # The condition makes exactly one of several concurrent failures the one that
+            # locks (and mails); the count restarts so the next lock needs a full run again.
+            self._update(
+                user_id,
+                [UserItem.locked_until.set(until), UserItem.failed_logins.set(0)],
+                UserItem.failed_logins >= threshold,
+            )
+        except NotFoundError:
+            return False
+        return True
+
+    def clear_login_failures(self, user_id: str) -> None:
+        self._update(user_id, [UserItem.failed_logins.set(0), UserItem.locked_until.remove()])
+
+    def _update(self, user_id: str, actions: list[Any], condition: Any = None) -> UserItem:
+        item = UserItem(*keys.user(user_id))
+        # pk.exists(): an update must never create a half-formed profile for an unknown id.
+        guard = UserItem.pk.exists() if condition is None else UserItem.pk.exists() & condition
+        try:
+            item.update(actions=actions, condition=guard)
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise NotFoundError("User not found.", {"user_id": user_id}) from exc
             raise DependencyUnavailableError("The account could not be updated; try again.") from exc
         except PynamoDBConnectionError as exc:
             raise DependencyUnavailableError("The account could not be updated; try again.") from exc
+        return item

@@ -1,0 +1,68 @@
+"""The caller's own account: read it, change the name or start an email change, and ask for
+the verification mail again (docs/accounts.md)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain import clock
+from mamba.schemas.accounts import MeOut, MeUpdate, StatusOut
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+TAGS = ("account",)
+
+
+def _user_id(ctx: Ctx) -> str:
+    assert ctx.principal is not None  # set by the guard on every non-public route
+    return ctx.principal.user_id
+
+
+@route(bp, "/v1/me", "GET", permission="account.read", summary="Your account", tags=TAGS, response_model=MeOut)
+def get_me(ctx: Ctx) -> dict[str, object]:
+    from mamba.services import accounts
+
+    return accounts.get_profile(bootstrap.accounts().users, _user_id(ctx)).to_public()
+
+
+@route(
+    bp,
+    "/v1/me",
+    "PATCH",
+    permission="account.write",
+    summary="Change your name, or your email (after verifying the new address)",
+    tags=TAGS,
+    request_model=MeUpdate,
+    response_model=MeOut,
+)
+def update_me(ctx: Ctx) -> dict[str, object]:
+    from mamba.services import accounts
+
+    body: MeUpdate = ctx.body
+    user = accounts.update_profile(
+        bootstrap.accounts(),
+        _user_id(ctx),
+        name=body.name,
+        change_name="name" in body.model_fields_set,
+        email=body.email,
+        now=clock.now_epoch(),
+    )
+    return user.to_public()
+
+
+@route(
+    bp,
+    "/v1/me/verify-email",
+    "POST",
+    permission="account.write",
+    summary="Mail the verification link again (to the pending address during an email change)",
+    tags=TAGS,
+    response_model=StatusOut,
+    status=202,
+)
+def resend_verification(ctx: Ctx) -> dict[str, object]:
+    from mamba.services import accounts
+
+    accounts.resend_verification(bootstrap.accounts(), _user_id(ctx), now=clock.now_epoch())
+    return {"status": "accepted", "message": "A new verification link is on its way."}

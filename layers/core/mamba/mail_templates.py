@@ -1,0 +1,113 @@
+"""Every account mail the panel sends, as plain text: verification, email change, password
+reset and lockout. One module, so wording, links and lifetimes are reviewed in one place.
+
+Links point at ``public_url`` (``MAMBA_PUBLIC_URL``) with the token as ``token=<token>``;
+the page there posts it to the API. Each mail also names the API call, so the token works
+without a web front end (``make run``'s mailbox, scripts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+PRODUCT = "Mamba Host Panel"
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    text: str
+
+
+def link(public_url: str, page: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/{page}?{urlencode({'token': token})}"
+
+
+def _hours(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    minutes = max(1, seconds // 60)
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
+def _greeting(name: str | None) -> str:
+    return f"Hello {name}," if name else "Hello,"
+
+
+def verification(public_url: str, token: str, lifetime: int, name: str | None = None) -> Mail:
+    url = link(public_url, "verify-email", token)
+    return Mail(
+        subject=f"Verify your email for {PRODUCT}",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"Welcome to {PRODUCT}. Confirm that this address is yours by opening this link:\n\n"
+            f"{url}\n\n"
+            f"The link works once and expires in {_hours(lifetime)}. Until the address is verified you can\n"
+            "sign in, but not create tenants or servers.\n\n"
+            f'API: POST /v1/auth/verify-email with {{"token": "{token}"}}\n\n'
+            "If you did not create an account, ignore this mail; nothing happens without the link.\n"
+        ),
+    )
+
+
+def email_change(public_url: str, token: str, lifetime: int, new_email: str, name: str | None = None) -> Mail:
+    """Sent to the new address: following the link makes it the account's email."""
+    url = link(public_url, "verify-email", token)
+    return Mail(
+        subject=f"Confirm your new email for {PRODUCT}",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"You asked to change the email of your {PRODUCT} account to {new_email}.\n"
+            "Confirm it by opening this link:\n\n"
+            f"{url}\n\n"
+            f"The link works once and expires in {_hours(lifetime)}. Until then your account keeps its\n"
+            "current address.\n\n"
+            f'API: POST /v1/auth/verify-email with {{"token": "{token}"}}\n\n'
+            "If you did not ask for this, ignore this mail.\n"
+        ),
+    )
+
+
+def email_change_notice(new_email: str, name: str | None = None) -> Mail:
+    """Sent to the current address, so a hijacked session cannot move an account silently."""
+    return Mail(
+        subject=f"Your {PRODUCT} email is being changed",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"Someone signed in to your {PRODUCT} account asked to change its email to {new_email}.\n"
+            "The change happens only when the link sent to that address is opened.\n\n"
+            "If this was not you, reset your password now: that signs every session out.\n"
+        ),
+    )
+
+
+def password_reset(public_url: str, token: str, lifetime: int, name: str | None = None) -> Mail:
+    url = link(public_url, "reset-password", token)
+    return Mail(
+        subject=f"Reset your {PRODUCT} password",
+        text=(
+            f"{_greeting(name)}\n\n"
+            "Someone asked to reset the password of your account. To choose a new password, open:\n\n"
+            f"{url}\n\n"
+            f"The link works once and expires in {_hours(lifetime)}. Resetting signs you out everywhere.\n\n"
+            f'API: POST /v1/auth/password/reset with {{"token": "{token}", "password": "..."}}\n\n'
+            "If you did not ask for this, ignore this mail; your password stays as it is.\n"
+        ),
+    )
+
+
+def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, name: str | None = None) -> Mail:
+    origin = f" The last attempt came from {source_ip}." if source_ip else ""
+    return Mail(
+        subject=f"Your {PRODUCT} account was locked",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"After {failures} failed sign-in attempts in a row, your account is locked for "
+            f"{_hours(lock_seconds)}.{origin}\n\n"
+            "If this was you, wait and try again. If it was not, someone is guessing your password:\n"
+            "choose a new one, which also lifts the lock at once:\n\n"
+            f"{public_url.rstrip('/')}/forgot-password\n"
+        ),
+    )

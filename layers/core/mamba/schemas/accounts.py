@@ -1,0 +1,154 @@
+"""Request and response models of registration, login, sessions, password reset and /v1/me.
+
+The field rules are the account policy's own functions (``mamba.services.accounts``), so
+the API and the ops CLI accept exactly the same emails, passwords and names. A failing
+field answers 400 ``VALIDATION_ERROR`` naming it (never echoing the value).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from mamba.domain.errors import ValidationError
+from mamba.schemas.common import Schema
+from mamba.services import accounts
+
+
+def _email(value: str) -> str:
+    try:
+        return accounts.normalise_email(value)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from exc
+
+
+def _new_password(value: str) -> str:
+    try:
+        accounts.check_password_policy(value)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from exc
+    return value
+
+
+def _name(value: str | None) -> str | None:
+    try:
+        return accounts.check_name(value)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from exc
+
+
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, examples=["ada@example.com"], description="Compared in lower case."),
+    AfterValidator(_email),
+]
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=accounts.MIN_PASSWORD_LENGTH,
+        max_length=accounts.MAX_PASSWORD_LENGTH,
+        description="12 to 128 characters, not one of the 30,000 most common passwords.",
+    ),
+    AfterValidator(_new_password),
+]
+Name = Annotated[
+    str | None,
+    Field(max_length=accounts.MAX_NAME_LENGTH, description="At most 100 characters, no control characters."),
+    AfterValidator(_name),
+]
+CaptchaToken = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=4096,
+        description="The token of the Turnstile or hCaptcha widget; required unless CAPTCHA is disabled.",
+    ),
+]
+OpaqueToken = Annotated[str, Field(min_length=16, max_length=512)]
+
+
+class RegisterIn(Schema):
+    email: Email
+    password: NewPassword
+    name: Name = None
+    captcha_token: CaptchaToken = None
+
+
+class VerifyEmailIn(Schema):
+    token: OpaqueToken = Field(description="The `token` of the link in the verification mail.")
+
+
+class LoginIn(Schema):
+    email: Email
+    password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
+    totp_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Required when the account has 2FA: a 6-digit TOTP code or one recovery code.",
+    )
+    captcha_token: CaptchaToken = None
+
+
+class RefreshIn(Schema):
+    refresh_token: OpaqueToken
+
+
+class LogoutIn(Schema):
+    refresh_token: OpaqueToken
+    everywhere: bool = Field(
+        default=False, description="Also end every other session and void every access token of the account now."
+    )
+
+
+class ForgotPasswordIn(Schema):
+    email: Email
+
+
+class ResetPasswordIn(Schema):
+    token: OpaqueToken = Field(description="The `token` of the link in the reset mail.")
+    password: NewPassword
+
+
+class MeUpdate(Schema):
+    name: Name = None
+    email: Email | None = Field(
+        default=None, description="Starts an email change: the new address must be verified before it is used."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> MeUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give a name or an email to change")
+        if "email" in self.model_fields_set and self.email is None:
+            raise ValueError("email cannot be removed")
+        return self
+
+
+class TokenPairOut(Schema):
+    access_token: str
+    refresh_token: str = Field(description="Opaque; single use: each refresh returns the next one.")
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.", examples=[900])
+
+
+class MeOut(Schema):
+    id: str
+    email: str
+    name: str | None = None
+    email_verified: bool
+    pending_email: str | None = Field(default=None, description="A new email waiting for its verification link.")
+    is_admin: bool
+    totp_enabled: bool
+    status: str
+    created_at: str
+
+
+class EmailVerifiedOut(Schema):
+    email: str
+    email_verified: bool
+
+
+class StatusOut(Schema):
+    status: str
+    message: str | None = None

@@ -1,0 +1,242 @@
+"""Sessions: login, refresh-token rotation and logout.
+
+* An **access token** is a 15-minute JWT (``mamba.auth.tokens``); the guard checks it
+  without I/O except the user read it does anyway.
+* A **refresh token** is opaque: ``<family id>.<256 random bits>``, stored only as its
+  SHA-256. Each login starts a *family*; each refresh marks the presented token used and
+  issues the next one, atomically. Presenting a used token means two parties hold the
+  same family (one of them stole it), so the whole family is revoked and both must log in
+  again. A family lives ``refresh_ttl`` from its login; rotation does not extend it.
+* **Revoking every session** of a user (password reset, logout ``everywhere``) sets the
+  user's ``sessions_valid_after``: the guard refuses access tokens issued before it and
+  ``refresh`` refuses families started before it, with no per-session writes.
+
+No user enumeration: an unknown email and a wrong password give the same 401, after the
+same password-hashing work and the same rate-limit writes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from mamba import mail_templates
+from mamba.domain.clock import new_id
+from mamba.domain.errors import NotFoundError, RateLimitedError, UnauthorizedError
+from mamba.domain.ratelimit import Limit
+from mamba.services import abuse
+from mamba.services.accounts import AccountPorts, RefreshFamily, User, now_iso, send_mail, token_digest
+
+TOKEN_TYPE = "Bearer"
+TOTP_INVALID = "totp_invalid"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def to_public(self) -> dict[str, object]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": TOKEN_TYPE,
+            "expires_in": self.expires_in,
+        }
+
+
+def _bad_credentials() -> UnauthorizedError:
+    return UnauthorizedError("The email or password is not correct.", {"reason": "invalid_credentials"})
+
+
+def _bad_refresh(reason: str) -> UnauthorizedError:
+    return UnauthorizedError("The refresh token is not valid; log in again.", {"reason": reason})
+
+
+def login(
+    ports: AccountPorts,
+    email: str,
+    password: str,
+    *,
+    totp_code: str | None,
+    captcha_token: str | None,
+    source_ip: str,
+    now: int,
+) -> TokenPair:
+    """Check the credentials (and the second factor) and start a session.
+
+    Raises RateLimitedError (too many failures for this IP or email, or the account is
+    locked), CaptchaFailedError, UnauthorizedError (``invalid_credentials``, ``inactive``,
+    or from the second factor ``totp_required`` / ``totp_invalid``).
+    """
+    policy = ports.policy
+    address = email.strip().lower()
+    counters = [(policy.login_ip, source_ip), (policy.login_account, address)]
+    abuse.refuse_if_exceeded(ports.limiter, counters, now)
+    abuse.check_captcha(ports.captcha, captcha_token, source_ip)
+
+    user = ports.users.find_by_email(address)
+    if user is None:
+        ports.hasher.verify(None, password)  # the same hashing work as a wrong password
+        _failed(ports, None, counters, source_ip, now)
+        raise _bad_credentials()
+    if user.locked_until is not None and user.locked_until > now:
+        raise RateLimitedError(
+            "Too many attempts; wait before trying again.", retry_after=user.locked_until - now, details={}
+        )
+    if not ports.hasher.verify(user.password_hash, password):
+        _failed(ports, user, counters, source_ip, now)
+        raise _bad_credentials()
+    if user.status != "active":
+        raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
+    _check_second_factor(ports, user, totp_code, counters, source_ip, now)
+
+    if user.failed_logins:
+        ports.users.clear_login_failures(user.id)
+    if user.password_hash and ports.hasher.needs_rehash(user.password_hash):
+        # Rehash-on-login: the only moment the plain password is at hand.
+        ports.users.set_password_hash(user.id, ports.hasher.hash(password))
+    return start_session(ports, user, now)
+
+
+def _check_second_factor(
+    ports: AccountPorts,
+    user: User,
+    code: str | None,
+    counters: list[tuple[Limit, str]],
+    source_ip: str,
+    now: int,
+) -> None:
+    """The one place login asks for the second factor. A wrong code counts as a failed
+    login (so codes cannot be guessed faster than passwords); a missing one does not.
+    Users without 2FA are not asked (and cost no read of their 2FA state)."""
+    if not user.totp_enabled:
+        return
+    try:
+        ports.second_factor(user.id, code)
+    except UnauthorizedError as exc:
+        if exc.details.get("reason") == TOTP_INVALID:
+            _failed(ports, user, counters, source_ip, now)
+        raise
+
+
+def _failed(
+    ports: AccountPorts, user: User | None, counters: list[tuple[Limit, str]], source_ip: str, now: int
+) -> None:
+    """Record a failed login: the IP and email windows, and the account's consecutive
+    count; the failure that reaches the threshold locks the account and mails its owner."""
+    abuse.record(ports.limiter, counters, now)
+    if user is None:
+        return
+    policy = ports.policy
+    failures = ports.users.record_login_failure(user.id)
+    if failures >= policy.lockout_after and ports.users.lock(
+        user.id, now + policy.lockout_seconds, policy.lockout_after
+    ):
+        mail = mail_templates.lockout(ports.public_url, failures, policy.lockout_seconds, source_ip, user.name)
+        send_mail(ports, user.email, mail)
+
+
+def _issued_at(ports: AccountPorts, user: User, now: int) -> int:
+    """The ``iat`` of new tokens. Right after a revocation ``sessions_valid_after`` is the
+    next second; a token must not be dated before it (it would be refused) nor after the
+    clock (PyJWT refuses a future ``iat``), so wait for that second (under one)."""
+    valid_after = user.sessions_valid_after or 0
+    if valid_after > now:
+        ports.wait_until(valid_after)
+        return valid_after
+    return now
+
+
+def start_session(ports: AccountPorts, user: User, now: int) -> TokenPair:
+    """A new refresh-token family and its first pair of tokens."""
+    issued = _issued_at(ports, user, now)
+    family = RefreshFamily(
+        id=new_id("rf"),
+        user_id=user.id,
+        issued_at=issued,
+        expires_at=issued + ports.policy.refresh_ttl,
+        created_at=now_iso(),
+    )
+    secret = secrets.token_urlsafe(32)
+    ports.sessions.start(family, token_digest(secret))
+    return TokenPair(
+        access_token=ports.issue_access(user.id, issued),
+        refresh_token=f"{family.id}.{secret}",
+        expires_in=ports.policy.access_ttl,
+    )
+
+
+def _parse(refresh_token: str) -> tuple[str, str]:
+    family_id, dot, secret = refresh_token.strip().partition(".")
+    if not dot or not family_id.startswith("rf_") or len(secret) < 32:
+        raise _bad_refresh("invalid")
+    return family_id, token_digest(secret)
+
+
+def refresh(ports: AccountPorts, refresh_token: str, *, now: int) -> TokenPair:
+    """Rotate: the presented token is used up, the next one is returned with a new access token.
+
+    Raises UnauthorizedError with reason ``invalid`` (unknown or malformed), ``expired``,
+    ``revoked`` (logged out, reset, or revoked earlier), ``reused`` (the token was already
+    used: the whole family is revoked now) or ``inactive`` (the account is suspended).
+    """
+    family_id, digest = _parse(refresh_token)
+    family, token = ports.sessions.load(family_id, digest)
+    if family is None or token is None:
+        raise _bad_refresh("invalid")
+    if family.revoked:
+        raise _bad_refresh("revoked")
+    if token.used_at is not None:
+        ports.sessions.revoke(family.id, "reuse")
+        raise _bad_refresh("reused")
+    if family.expires_at <= now:
+        raise _bad_refresh("expired")
+    try:
+        user = ports.users.get(family.user_id)
+    except NotFoundError as exc:
+        raise _bad_refresh("invalid") from exc
+    if user.status != "active":
+        raise _bad_refresh("inactive")
+    if user.sessions_valid_after is not None and family.issued_at < user.sessions_valid_after:
+        raise _bad_refresh("revoked")
+    secret = secrets.token_urlsafe(32)
+    if not ports.sessions.rotate(family, digest, token_digest(secret), now):
+        # Another request used this token between our read and our write: the same reuse.
+        ports.sessions.revoke(family.id, "reuse")
+        raise _bad_refresh("reused")
+    issued = _issued_at(ports, user, now)
+    return TokenPair(
+        access_token=ports.issue_access(user.id, issued),
+        refresh_token=f"{family.id}.{secret}",
+        expires_in=ports.policy.access_ttl,
+    )
+
+
+def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: int) -> None:
+    """End the session (family) of ``refresh_token``. The access token in hand dies at its
+    expiry; with ``everywhere`` every access token and session of the user die now.
+
+    Idempotent: an unknown or already-revoked token is not an error, except with
+    ``everywhere``, which needs a live token to know whose sessions to end
+    (UnauthorizedError).
+    """
+    try:
+        family_id, digest = _parse(refresh_token)
+    except UnauthorizedError:
+        if everywhere:
+            raise
+        return
+    family, token = ports.sessions.load(family_id, digest)
+    if family is None or token is None:
+        if everywhere:
+            raise _bad_refresh("invalid")
+        return
+    live = not family.revoked and token.used_at is None and family.expires_at > now
+    ports.sessions.revoke(family.id, "logout")
+    if everywhere:
+        if not live:
+            raise _bad_refresh("revoked")
+        # +1: tokens issued earlier in this very second carry iat == now and must die too.
+        ports.users.revoke_sessions(family.user_id, now + 1)
