@@ -506,3 +506,25 @@ def test_captcha_is_not_asked_when_disabled(client):
     assert bootstrap.settings().captcha_provider == "disabled"
 
     assert register(client).status_code == 201
+
+
+# --- audit ------------------------------------------------------------------------------------------
+
+
+def test_login_success_and_failure_are_in_the_platform_audit_log(client):
+    from mamba.services.audit import AuditFilter
+
+    # Given an account, a failed and a successful login
+    user = verified_account(client)
+    login(client, password="wrong wrong wrong")
+    login(client)
+
+    # Then the platform log holds both, with the account, the caller's IP and the refusal's reason
+    entries = bootstrap.audit_log().list(None, AuditFilter(action="login"), 50, None).items
+    by_result = {entry.result: entry for entry in entries}
+    assert set(by_result) == {"success", "denied"}
+    assert by_result["success"].actor_id == user["id"]
+    assert by_result["denied"].actor_id is None
+    assert by_result["denied"].details == {"email": EMAIL, "reason": "invalid_credentials"}
+    assert (by_result["denied"].status, by_result["denied"].ip) == (401, "127.0.0.1")
+    assert by_result["denied"].request_id

@@ -36,6 +36,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    user_id: str  # whose session this is (for the audit entry; not part of the answer)
 
     def to_public(self) -> dict[str, object]:
         return {
@@ -165,6 +166,7 @@ def start_session(ports: AccountPorts, user: User, now: int) -> TokenPair:
         access_token=ports.issue_access(user.id, issued),
         refresh_token=f"{family.id}.{secret}",
         expires_in=ports.policy.access_ttl,
+        user_id=user.id,
     )
 
 
@@ -211,28 +213,29 @@ def refresh(ports: AccountPorts, refresh_token: str, *, now: int) -> TokenPair:
         access_token=ports.issue_access(user.id, issued),
         refresh_token=f"{family.id}.{secret}",
         expires_in=ports.policy.access_ttl,
+        user_id=user.id,
     )
 
 
-def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: int) -> None:
+def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: int) -> str | None:
     """End the session (family) of ``refresh_token``. The access token in hand dies at its
     expiry; with ``everywhere`` every access token and session of the user die now.
 
-    Idempotent: an unknown or already-revoked token is not an error, except with
-    ``everywhere``, which needs a live token to know whose sessions to end
-    (UnauthorizedError).
+    Returns the user whose session ended (None for an unknown token). Idempotent: an
+    unknown or already-revoked token is not an error, except with ``everywhere``, which
+    needs a live token to know whose sessions to end (UnauthorizedError).
     """
     try:
         family_id, digest = _parse(refresh_token)
     except UnauthorizedError:
         if everywhere:
             raise
-        return
+        return None
     family, token = ports.sessions.load(family_id, digest)
     if family is None or token is None:
         if everywhere:
             raise _bad_refresh("invalid")
-        return
+        return None
     live = not family.revoked and token.used_at is None and family.expires_at > now
     ports.sessions.revoke(family.id, "logout")
     if everywhere:
@@ -240,3 +243,4 @@ def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: in
             raise _bad_refresh("revoked")
         # +1: tokens issued earlier in this very second carry iat == now and must die too.
         ports.users.revoke_sessions(family.user_id, now + 1)
+    return family.user_id
