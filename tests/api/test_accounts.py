@@ -528,3 +528,29 @@ def test_login_success_and_failure_are_in_the_platform_audit_log(client):
     assert by_result["denied"].details == {"email": EMAIL, "reason": "invalid_credentials"}
     assert (by_result["denied"].status, by_result["denied"].ip) == (401, "127.0.0.1")
     assert by_result["denied"].request_id
+
+
+# --- 2FA at login (mamba.services.two_factor) ---------------------------------------------------------
+
+
+def test_login_requires_and_checks_the_second_factor_when_the_account_has_2fa(client):
+    from mamba.auth import totp
+
+    # Given an account with TOTP confirmed through /v1/me/2fa
+    verified_account(client)
+    headers = bearer(login(client).json_body["access_token"])
+    secret = client.http.post("/v1/me/2fa/enrol", headers=headers).json_body["secret"]
+    step = totp.counter_for(time.time())
+    confirmed = post(client, "/v1/me/2fa/confirm", {"code": totp.code_at(secret, step)}, headers)
+    assert confirmed.status_code == 200, confirmed.json_body
+    recovery = confirmed.json_body["recovery_codes"][0]
+
+    # Then a password alone is 401 totp_required, a wrong code 401 totp_invalid
+    missing = login(client)
+    assert (missing.status_code, missing.json_body["error"]["details"]["reason"]) == (401, "totp_required")
+    wrong = login(client, totp_code="000000" if totp.code_at(secret, step + 1) != "000000" else "111111")
+    assert (wrong.status_code, wrong.json_body["error"]["details"]["reason"]) == (401, "totp_invalid")
+    # And the next code, or a recovery code (once), logs in
+    assert login(client, totp_code=totp.code_at(secret, step + 1)).status_code == 200
+    assert login(client, totp_code=recovery).status_code == 200
+    assert login(client, totp_code=recovery).status_code == 401
