@@ -18,6 +18,7 @@ from mamba.schemas.nodes import (
     NodeOut,
     NodePatch,
 )
+from mamba.services import node_health
 from mamba.services import nodes as service
 from mamba.web import Ctx, route
 
@@ -27,8 +28,9 @@ PERMISSION = "admin.nodes"
 YAML = "application/x-yaml"
 
 
-def node_out(node: Node) -> dict[str, Any]:
+def node_out(node: Node, health: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
+        "health": health,
         "id": node.id,
         "uuid": node.uuid,
         "name": node.name,
@@ -79,13 +81,15 @@ def list_nodes(ctx: Ctx) -> dict[str, Any]:
     found, cursor = service.list_nodes(
         bootstrap.node_repository(), service.page_limit(ctx.query.get("limit")), ctx.query.get("cursor")
     )
-    return {"items": [node_out(n) for n in found], "next_cursor": cursor}
+    healths = bootstrap.node_health_store().health_of([n.id for n in found]) if found else {}
+    return {"items": [node_out(n, node_health.describe(healths.get(n.id))) for n in found], "next_cursor": cursor}
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "GET", permission=PERMISSION, summary="Get a node", tags=TAGS,
        response_model=NodeOut)  # fmt: skip
 def get_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
-    return node_out(service.get_node(bootstrap.node_repository(), node_id))
+    node = service.get_node(bootstrap.node_repository(), node_id)
+    return node_out(node, node_health.describe(bootstrap.node_health_store().get(node.id)))
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "PATCH", permission=PERMISSION, summary="Change a node", tags=TAGS,

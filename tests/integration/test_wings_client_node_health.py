@@ -83,3 +83,28 @@ def test_schedule_raises_one_node_down_event_when_three_probes_fail(aws, daemon)
     assert events[0].detail["last_seen_at"] == health.last_seen_at
     assert store.health_of([node.id, "nd_unknown"]).keys() == {node.id}
     assert len(daemon.seen) == 4  # probes are not retried
+
+
+def test_admin_node_list_shows_health_when_the_schedule_has_probed(client, daemon):
+    from tests.api.admin_support import callers
+
+    # Given an enrolled node probed once while up, and one never probed
+    who = callers()
+    node, _ = enrol(daemon)
+    daemon.replies.append(Reply(200, {"version": "1.11.11"}))
+    run_schedule()
+    never = client.http.post(
+        "/v1/admin/nodes",
+        body='{"name": "Never", "location": "fra", "fqdn": "never.example.org", "memory_mb": 1024, "disk_mb": 1024}',
+        headers={**who["admin"], "Content-Type": "application/json"},
+    ).json_body
+
+    # When an admin lists nodes and reads one
+    listing = client.http.get("/v1/admin/nodes", headers=who["admin"]).json_body
+    single = client.http.get(f"/v1/admin/nodes/{node.id}", headers=who["admin"]).json_body
+
+    # Then the probed node shows online with its version, the other unknown
+    health = {item["id"]: item["health"] for item in listing["items"]}
+    assert health[node.id]["status"] == "online" and health[node.id]["version"] == "1.11.11"
+    assert health[never["id"]] == {"status": "unknown", "version": None, "last_seen_at": None, "checked_at": None}
+    assert single["health"]["last_seen_at"] == health[node.id]["last_seen_at"]

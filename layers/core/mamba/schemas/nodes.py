@@ -47,6 +47,13 @@ class NodePatch(Schema):
     tags: list[str] | None = Field(default=None, max_length=50)
 
 
+class NodeHealthOut(Schema):
+    status: str = Field(description="online | offline | unauthorized | unknown (from the node_health schedule)")
+    version: str | None = Field(default=None, description="Wings version from the last good probe")
+    last_seen_at: str | None = None
+    checked_at: str | None = None
+
+
 class NodeOut(Schema):
     id: str
     uuid: str
@@ -70,6 +77,7 @@ class NodeOut(Schema):
     connection_address: str
     created_at: str
     updated_at: str
+    health: NodeHealthOut | None = None
 
 
 class NodeList(Schema):

@@ -68,6 +68,18 @@ class NodeSource(Protocol):
     def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Node], str | None]: ...
 
 
+def describe(health: NodeHealth | None) -> dict[str, Any]:
+    """The health fields the admin node API shows next to a node."""
+    if health is None:
+        return {"status": UNKNOWN, "version": None, "last_seen_at": None, "checked_at": None}
+    return {
+        "status": health.status,
+        "version": health.version,
+        "last_seen_at": health.last_seen_at,
+        "checked_at": health.checked_at,
+    }
+
+
 def all_nodes(nodes: NodeSource, page_size: int = 100) -> Iterator[Node]:
     cursor: str | None = None
     while True:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
@@ -90,15 +89,3 @@ class DynamoNodeHealthStore:
             for item in NodeHealthItem.batch_get(wanted[start : start + 100]):
                 found[item.node_id] = _health(item)
         return found
-
-
-def describe(health: NodeHealth | None) -> dict[str, Any]:
-    """The health fields the admin node API shows next to a node."""
-    if health is None:
-        return {"status": "unknown", "version": None, "last_seen_at": None, "checked_at": None}
-    return {
-        "status": health.status,
-        "version": health.version,
-        "last_seen_at": health.last_seen_at,
-        "checked_at": health.checked_at,
-    }
