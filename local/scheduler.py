@@ -30,7 +30,8 @@ class Schedule:
 
 
 SCHEDULES: list[Schedule] = [
-    Schedule("node_health", 60.0, "functions.schedules.node_health:handler"),
+    # Every minute deployed; more often locally so a freshly started stack shows its node online soon.
+    Schedule("node_health", 15.0, "functions.schedules.node_health:handler"),
 ]
 
 
