@@ -1,0 +1,110 @@
+"""API-key creation rules over an in-memory repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from mamba.auth import api_keys as key_format
+from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from mamba.services import api_keys
+from mamba.services.api_keys import ApiKey, KeyPage
+
+NOW = 1_800_000_000.0
+
+
+class MemoryKeys:
+    def __init__(self) -> None:
+        self.keys: dict[str, ApiKey] = {}
+
+    def add(self, key: ApiKey) -> None:
+        if key.id in self.keys:
+            raise ConflictError("exists")
+        self.keys[key.id] = key
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
+        return KeyPage(items=[k for k in self.keys.values() if k.user_id == user_id][:limit])
+
+    def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.")
+        return key
+
+    def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
+        pass
+
+
+def _create(repo: MemoryKeys, **kwargs):
+    kwargs.setdefault("name", "ci")
+    kwargs.setdefault("scopes", ["servers.read"])
+    kwargs.setdefault("is_admin", False)
+    kwargs.setdefault("via", "token")
+    return api_keys.create_key(repo, "usr_1", epoch=lambda: NOW, **kwargs)
+
+
+def test_create_returns_the_plaintext_once_and_stores_its_hash():
+    repo = MemoryKeys()
+
+    created = _create(repo, scopes=["servers.read", "servers.read", "files.read"])
+
+    user_id, key_id, secret = key_format.parse_key(created.plaintext)
+    stored = repo.keys[key_id]
+    assert (user_id, stored.scopes) == ("usr_1", ("files.read", "servers.read"))
+    assert stored.secret_hash == key_format.hash_secret(secret) and stored.hint == secret[-4:]
+    assert secret not in str(stored.to_public())
+
+
+def test_create_normalises_networks_and_servers():
+    created = _create(MemoryKeys(), allowed_ips=["10.0.0.7", "10.0.0.0/8", "2001:db8::/32"], server_ids=[" s1 ", "s1"])
+
+    assert created.key.allowed_ips == ("10.0.0.7/32", "10.0.0.0/8", "2001:db8::/32")
+    assert created.key.server_ids == ("s1",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"scopes": []}, ValidationError),
+        ({"scopes": ["servers.read", "nope"]}, ValidationError),
+        ({"scopes": ["admin.nodes"]}, ForbiddenError),
+        ({"allowed_ips": ["10.0.0.0/40"]}, ValidationError),
+        ({"allowed_ips": [f"10.0.0.{i}" for i in range(21)]}, ValidationError),
+        ({"server_ids": [f"s{i}" for i in range(101)]}, ValidationError),
+        ({"expires_at": int(NOW)}, ValidationError),
+        ({"name": "  "}, ValidationError),
+        ({"name": "tab\there"}, ValidationError),
+        ({"via": "api_key"}, ForbiddenError),
+    ],
+)
+def test_create_refuses_when_a_rule_is_broken(kwargs, error):
+    repo = MemoryKeys()
+
+    with pytest.raises(error):
+        _create(repo, **kwargs)
+
+    assert repo.keys == {}
+
+
+def test_admin_may_create_admin_scoped_keys():
+    created = _create(MemoryKeys(), scopes=["admin.nodes"], is_admin=True)
+
+    assert created.key.scopes == ("admin.nodes",)
+
+
+def test_public_form_shows_times_as_iso_and_never_the_hash():
+    key = _create(MemoryKeys(), expires_at=int(NOW) + 3600).key
+
+    public = key.to_public()
+
+    assert public["expires_at"] == "2027-01-15T09:00:00Z"
+    assert "secret_hash" not in public and key.secret_hash not in str(public)
+
+
+def test_revoke_is_not_found_for_another_users_key():
+    repo = MemoryKeys()
+    key_id = _create(repo).key.id
+
+    with pytest.raises(NotFoundError):
+        api_keys.revoke_key(repo, "usr_2", key_id)
+    assert api_keys.revoke_key(repo, "usr_1", key_id).id == key_id
+    assert [k.id for k in api_keys.list_keys(repo, "usr_1").items] == [key_id]
