@@ -97,6 +97,22 @@ def two_factor_store() -> Any:
 
 
 @functools.cache
+def api_key_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.api_keys import DynamoApiKeyRepository
+
+    return DynamoApiKeyRepository()
+
+
+@functools.cache
+def audit_log() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.audit import DynamoAuditLog
+
+    return DynamoAuditLog()
+
+
+@functools.cache
 def token_cipher() -> Any:
     """KMS encryption of node tokens."""
     from mamba.adapters.kms import KmsTokenCipher
