@@ -148,3 +148,24 @@ def test_lockout_mail_states_the_duration_and_the_source():
     assert "30 minutes" in mail.text
     assert "203.0.113.7" in mail.text
     assert "10 failed" in mail.text
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        mail_templates.verification("http://127.0.0.1:43033", "t" * 32, 86400, "Ada"),
+        mail_templates.email_change("http://127.0.0.1:43033", "t" * 32, 86400, "new@example.org", "Ada"),
+        mail_templates.email_change_notice("new@example.org", "Ada"),
+        mail_templates.password_reset("http://127.0.0.1:43033", "t" * 32, 3600, "Ada"),
+        mail_templates.lockout("http://127.0.0.1:43033", 10, 1800, "203.0.113.7", "Ada"),
+    ],
+    ids=["verification", "email-change", "notice", "reset", "lockout"],
+)
+def test_account_mail_goes_out_as_plain_7bit_text_when_the_url_is_short(mail):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message.set_content(mail.text)
+
+    assert max(len(line) for line in mail.text.splitlines()) <= 78
+    assert message["Content-Transfer-Encoding"] == "7bit"

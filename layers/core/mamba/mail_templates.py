@@ -3,7 +3,8 @@ reset and lockout. One module, so wording, links and lifetimes are reviewed in o
 
 Links point at ``public_url`` (``MAMBA_PUBLIC_URL``) with the token as ``token=<token>``;
 the page there posts it to the API. Each mail also names the API call, so the token works
-without a web front end (``make run``'s mailbox, scripts).
+without a web front end (``make run``'s mailbox, scripts). Lines stay under 78 characters
+where the URL allows, so a mail goes out as plain 7-bit text that reads (and greps) as is.
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ def verification(public_url: str, token: str, lifetime: int, name: str | None = 
         subject=f"Verify your email for {PRODUCT}",
         text=(
             f"{_greeting(name)}\n\n"
-            f"Welcome to {PRODUCT}. Confirm that this address is yours by opening this link:\n\n"
+            f"Welcome to {PRODUCT}. Confirm that this address is yours\n"
+            "by opening this link:\n\n"
             f"{url}\n\n"
-            f"The link works once and expires in {_hours(lifetime)}. Until the address is verified you can\n"
-            "sign in, but not create tenants or servers.\n\n"
-            f'API: POST /v1/auth/verify-email with {{"token": "{token}"}}\n\n'
-            "If you did not create an account, ignore this mail; nothing happens without the link.\n"
+            f"The link works once and expires in {_hours(lifetime)}. Until the address\n"
+            "is verified you can sign in, but not create tenants or servers.\n\n"
+            "API: POST /v1/auth/verify-email with the token\n"
+            f"{token}\n\n"
+            "If you did not create an account, ignore this mail; nothing\n"
+            "happens without the link.\n"
         ),
     )
 
@@ -59,12 +63,13 @@ def email_change(public_url: str, token: str, lifetime: int, new_email: str, nam
         subject=f"Confirm your new email for {PRODUCT}",
         text=(
             f"{_greeting(name)}\n\n"
-            f"You asked to change the email of your {PRODUCT} account to {new_email}.\n"
-            "Confirm it by opening this link:\n\n"
+            f"You asked to change the email of your {PRODUCT} account to\n"
+            f"{new_email}. Confirm it by opening this link:\n\n"
             f"{url}\n\n"
-            f"The link works once and expires in {_hours(lifetime)}. Until then your account keeps its\n"
-            "current address.\n\n"
-            f'API: POST /v1/auth/verify-email with {{"token": "{token}"}}\n\n'
+            f"The link works once and expires in {_hours(lifetime)}. Until then your\n"
+            "account keeps its current address.\n\n"
+            "API: POST /v1/auth/verify-email with the token\n"
+            f"{token}\n\n"
             "If you did not ask for this, ignore this mail.\n"
         ),
     )
@@ -76,9 +81,11 @@ def email_change_notice(new_email: str, name: str | None = None) -> Mail:
         subject=f"Your {PRODUCT} email is being changed",
         text=(
             f"{_greeting(name)}\n\n"
-            f"Someone signed in to your {PRODUCT} account asked to change its email to {new_email}.\n"
-            "The change happens only when the link sent to that address is opened.\n\n"
-            "If this was not you, reset your password now: that signs every session out.\n"
+            f"Someone signed in to your {PRODUCT} account asked to change its\n"
+            f"email to {new_email}. The change happens only when the link\n"
+            "sent to that address is opened.\n\n"
+            "If this was not you, reset your password now: that signs every\n"
+            "session out.\n"
         ),
     )
 
@@ -89,25 +96,30 @@ def password_reset(public_url: str, token: str, lifetime: int, name: str | None 
         subject=f"Reset your {PRODUCT} password",
         text=(
             f"{_greeting(name)}\n\n"
-            "Someone asked to reset the password of your account. To choose a new password, open:\n\n"
+            "Someone asked to reset the password of your account.\n"
+            "To choose a new password, open:\n\n"
             f"{url}\n\n"
-            f"The link works once and expires in {_hours(lifetime)}. Resetting signs you out everywhere.\n\n"
-            f'API: POST /v1/auth/password/reset with {{"token": "{token}", "password": "..."}}\n\n'
-            "If you did not ask for this, ignore this mail; your password stays as it is.\n"
+            f"The link works once and expires in {_hours(lifetime)}. Resetting signs\n"
+            "you out everywhere.\n\n"
+            "API: POST /v1/auth/password/reset with the new password and the token\n"
+            f"{token}\n\n"
+            "If you did not ask for this, ignore this mail; your password stays\n"
+            "as it is.\n"
         ),
     )
 
 
 def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, name: str | None = None) -> Mail:
-    origin = f" The last attempt came from {source_ip}." if source_ip else ""
+    origin = f"\nThe last attempt came from {source_ip}." if source_ip else ""
     return Mail(
         subject=f"Your {PRODUCT} account was locked",
         text=(
             f"{_greeting(name)}\n\n"
-            f"After {failures} failed sign-in attempts in a row, your account is locked for "
-            f"{_hours(lock_seconds)}.{origin}\n\n"
-            "If this was you, wait and try again. If it was not, someone is guessing your password:\n"
-            "choose a new one, which also lifts the lock at once:\n\n"
+            f"After {failures} failed sign-in attempts in a row, your account is\n"
+            f"locked for {_hours(lock_seconds)}.{origin}\n\n"
+            "If this was you, wait and try again. If it was not, someone is\n"
+            "guessing your password: choose a new one, which also lifts the\n"
+            "lock at once:\n\n"
             f"{public_url.rstrip('/')}/forgot-password\n"
         ),
     )

@@ -8,7 +8,7 @@ limits and CAPTCHA they share are in ``mamba.services.abuse``.
 Every flow takes its ports as parameters (``AccountPorts`` bundles them for the API), so the
 same code runs over DynamoDB/SES in production and over ten-line fakes in unit tests.
 
-Mailed tokens (verification, reset) are 256 random bits, mailed once and stored only as
+Mailed tokens (verification, reset) are 192 random bits, mailed once and stored only as
 their SHA-256, with an expiry; using one deletes it in the same conditional write that
 reads it, so it works exactly once.
 """
@@ -368,7 +368,8 @@ def token_digest(token: str) -> str:
 def _issue_token(
     tokens: OneTimeTokenStore, user_id: str, purpose: str, email: str | None, now: int, lifetime: int
 ) -> str:
-    token = secrets.token_urlsafe(32)
+    # 192 bits: unguessable, and short enough that a local link fits on one mail line.
+    token = secrets.token_urlsafe(24)
     tokens.add(
         token_digest(token),
         OneTimeToken(user_id=user_id, purpose=purpose, expires_at=now + lifetime, created_at=now_iso(), email=email),
