@@ -11,7 +11,7 @@ from mamba.auth.credentials import Credential
 from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 NOW = 1_800_000_000.0
-SECRET = api_keys.new_secret()
+SECRET = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5"  # fixed: test ids must not vary between xdist workers
 
 
 def _item(**changes):
@@ -59,6 +59,7 @@ def test_parse_key_recovers_user_key_and_secret_when_formatted_by_format_key():
         f"mhp_.key_1.{SECRET}",
         f"mhp_usr_1.key/1.{SECRET}",
     ],
+    ids=["prefix-only", "no-prefix", "four-parts", "short-secret", "space-in-user", "empty-user", "slash-in-key"],
 )
 def test_parse_key_is_401_invalid_when_the_shape_is_wrong(token):
     with pytest.raises(UnauthorizedError) as exc:
