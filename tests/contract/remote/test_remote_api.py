@@ -413,10 +413,22 @@ def test_activity_is_stored_for_own_servers_and_others_skipped_when_posted(world
                 "ip": "203.0.113.7",
                 "timestamp": "2026-11-25T14:59:00Z",
             },
-            {"user": None, "server": world.server_b.uuid, "event": "server:power.start", "metadata": {},
-             "ip": "1.1.1.1", "timestamp": "2026-11-25T15:00:00Z"},  # fmt: skip
-            {"user": None, "server": mine.uuid, "event": "auth:fail", "metadata": {}, "ip": "1.1.1.1",
-             "timestamp": "2026-11-25T15:00:00Z"},  # fmt: skip
+            {
+                "user": None,
+                "server": world.server_b.uuid,
+                "event": "server:power.start",
+                "metadata": {},
+                "ip": "1.1.1.1",
+                "timestamp": "2026-11-25T15:00:00Z",
+            },
+            {
+                "user": None,
+                "server": mine.uuid,
+                "event": "auth:fail",
+                "metadata": {},
+                "ip": "1.1.1.1",
+                "timestamp": "2026-11-25T15:00:00Z",
+            },
         ]
     }
 
