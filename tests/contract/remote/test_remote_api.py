@@ -458,3 +458,40 @@ def test_remote_routes_are_documented_with_the_node_token_scheme_when_openapi_is
     listing = paths["/api/remote/servers"]["get"]
     assert listing["x-permission"] == "node"
     assert listing["security"] == [{"nodeToken": []}]
+
+
+def _api_key(world: World, who: str, scopes: list[str], server_ids: list[str] | None = None) -> str:
+    from mamba import bootstrap
+    from mamba.services.api_keys import create_key
+
+    created = create_key(
+        bootstrap.api_key_repository(),
+        world.users[who],
+        name=f"sftp-{len(scopes)}",
+        scopes=scopes,
+        is_admin=False,
+        via="token",
+        server_ids=server_ids,
+    )
+    return str(created.plaintext)
+
+
+def test_sftp_login_with_an_api_key_narrows_permissions_to_its_scopes_when_it_is_valid(world):
+    # Given the owner's API key scoped to reading files only
+    key = _api_key(world, "owner", ["files.read"])
+
+    # When it is used as the SFTP password
+    response = sftp(world, "owner", world.servers_a[0], password=key)
+
+    # Then the login succeeds with read permissions only
+    assert response.status_code == 200
+    assert response.json_body["permissions"] == ["file.read", "file.read-content"]
+
+
+def test_sftp_login_with_an_api_key_is_403_when_it_belongs_to_someone_else_or_another_server(world):
+    writer_key = _api_key(world, "writer", ["files.read", "files.write"])
+    other_server_key = _api_key(world, "owner", ["files.read"], [world.servers_a[1].uuid])
+
+    assert sftp(world, "owner", world.servers_a[0], password=writer_key).status_code == 403
+    assert sftp(world, "owner", world.servers_a[0], password=other_server_key).status_code == 403
+    assert sftp(world, "owner", world.servers_a[0], password="mhp_not.a.key").status_code == 403
