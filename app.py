@@ -6,7 +6,23 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from functions.api import admin_blueprints, admin_nodes, api_keys, audit, auth, docs, health, me, operations, two_factor
+from functions.api import (
+    admin_blueprints,
+    admin_nodes,
+    admin_tenants,
+    admin_users,
+    api_keys,
+    audit,
+    auth,
+    docs,
+    health,
+    me,
+    members,
+    operations,
+    roles,
+    tenants,
+    two_factor,
+)
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from mamba import bootstrap, web
@@ -30,6 +46,11 @@ for blueprint in (
     audit.bp,
     auth.bp,
     me.bp,
+    admin_tenants.bp,
+    admin_users.bp,
+    members.bp,
+    roles.bp,
+    tenants.bp,
 ):
     app.register_blueprint(blueprint)
 

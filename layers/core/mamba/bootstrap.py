@@ -294,6 +294,38 @@ def accounts() -> Any:
     )
 
 
+@functools.cache
+def cursor_codec() -> Any:
+    """Signs list cursors (mamba.adapters.dynamo.pagination) with a key derived from JWT_SECRET."""
+    from mamba.adapters.dynamo.pagination import CursorCodec
+
+    return CursorCodec(settings().jwt_secret)
+
+
+@functools.cache
+def tenancy_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+
+    return DynamoTenantRepository(cursor_codec())
+
+
+@functools.cache
+def admin_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.admin import DynamoAdminRepository
+
+    return DynamoAdminRepository(cursor_codec())
+
+
+@functools.cache
+def user_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+
+    return DynamoUserRepository()
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

@@ -92,6 +92,10 @@ class TenantItem(MainItem):
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     require_2fa = BooleanAttribute(default=False)
+    # How many owner memberships the tenant has. Demoting or removing an owner decrements it
+    # on the condition that it stays >= 1, so the last owner cannot go (mamba.adapters.dynamo.tenants).
+    owner_count = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -161,6 +165,11 @@ class RoleItem(MainItem):
     builtin = BooleanAttribute(default=False)
     tenant_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    # Custom roles (TENANT#<tid>/ROLE#<rid>): ``version`` grows on every change and a binding is
+    # written only if it still matches; ``members`` counts the bindings, so a bound role is not deleted.
+    version = NumberAttribute(default=0)
+    members = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class NodeItem(MainItem):
@@ -422,6 +431,8 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     LedgerItem,
     EmailClaimItem,
     RoleItem,
+    InvitationItem,
+    RoleNameItem,
     ApiKeyItem,
     AuditItem,
     NodeBreakerItem,

@@ -205,3 +205,28 @@ def refresh_family(family_id: str) -> tuple[str, str]:
 def refresh_token(family_id: str, token_digest: str) -> tuple[str, str]:
     """A refresh token sits in its family's partition, so family and token are one BatchGetItem."""
     return f"RFAMILY#{family_id}", f"TOKEN#{token_digest}"
+
+
+# --- tenancy: members, invitations, custom roles (issue 3 part 2; see docs/data-model.md) ---
+
+MEMBER_PREFIX = "MEMBER#"  # sk prefix of a tenant's memberships, under tenant_partition()
+INVITATION_PREFIX = "INVITE#"
+
+
+def tenant_partition(tenant_id: str) -> str:
+    """The partition every record of a tenant lives in (profile, members, invitations, roles, ops)."""
+    return f"TENANT#{tenant_id}"
+
+
+def invitation(tenant_id: str, invitation_id: str) -> tuple[str, str]:
+    return tenant_partition(tenant_id), f"{INVITATION_PREFIX}{invitation_id}"
+
+
+def custom_role(tenant_id: str, role_id: str) -> tuple[str, str]:
+    """A tenant's custom role; its sk shares ``ROLE_PREFIX`` with the built-in catalogue."""
+    return tenant_partition(tenant_id), f"{ROLE_PREFIX}{role_id}"
+
+
+def role_name_claim(tenant_id: str, name: str) -> tuple[str, str]:
+    """Makes a custom role's name unique in its tenant (case-insensitive)."""
+    return tenant_partition(tenant_id), f"ROLENAME#{name.strip().lower()}"

@@ -1,0 +1,66 @@
+"""Platform admin: every tenant; suspend (members keep read access) and unsuspend."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut, admin_tenant_out
+from mamba.services import admin
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+TAGS = ("admin",)
+
+
+@route(
+    bp,
+    "/v1/admin/tenants",
+    "GET",
+    permission="admin.tenants",
+    summary="Every tenant, oldest first",
+    tags=TAGS,
+    response_model=AdminTenantList,
+    query=("limit", "cursor"),
+)
+def list_tenants(ctx: Ctx) -> AdminTenantList:
+    page = admin.list_tenants(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
+    return AdminTenantList(items=[admin_tenant_out(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/admin/tenants/{tenant_id}",
+    "GET",
+    permission="admin.tenants",
+    summary="A tenant's profile, status and owner count",
+    tags=TAGS,
+    response_model=AdminTenantOut,
+)
+def get_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
+    return admin_tenant_out(admin.get_tenant(bootstrap.admin_repository(), tenant_id))
+
+
+@route(
+    bp,
+    "/v1/admin/tenants/{tenant_id}/suspend",
+    "POST",
+    permission="admin.tenants",
+    summary="Suspend a tenant: members can still read, every change answers 403 TENANT_SUSPENDED",
+    tags=TAGS,
+    response_model=AdminTenantOut,
+)
+def suspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
+    return admin_tenant_out(admin.suspend_tenant(bootstrap.admin_repository(), tenant_id))
+
+
+@route(
+    bp,
+    "/v1/admin/tenants/{tenant_id}/unsuspend",
+    "POST",
+    permission="admin.tenants",
+    summary="Lift a tenant's suspension",
+    tags=TAGS,
+    response_model=AdminTenantOut,
+)
+def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
+    return admin_tenant_out(admin.unsuspend_tenant(bootstrap.admin_repository(), tenant_id))

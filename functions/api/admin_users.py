@@ -1,0 +1,88 @@
+"""Platform admin: every user; the admin flag; suspend and unsuspend accounts."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.schemas.tenancy import (
+    AdminUserDetail,
+    AdminUserList,
+    AdminUserOut,
+    AdminUserUpdate,
+    admin_user_detail,
+    admin_user_out,
+)
+from mamba.services import admin
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+TAGS = ("admin",)
+
+
+@route(
+    bp,
+    "/v1/admin/users",
+    "GET",
+    permission="admin.users",
+    summary="Every user, oldest first",
+    tags=TAGS,
+    response_model=AdminUserList,
+    query=("limit", "cursor"),
+)
+def list_users(ctx: Ctx) -> AdminUserList:
+    page = admin.list_users(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
+    return AdminUserList(items=[admin_user_out(u) for u in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/admin/users/{user_id}",
+    "GET",
+    permission="admin.users",
+    summary="A user and their tenant memberships",
+    tags=TAGS,
+    response_model=AdminUserDetail,
+)
+def get_user(ctx: Ctx, user_id: str) -> AdminUserDetail:
+    return admin_user_detail(admin.get_user(bootstrap.admin_repository(), user_id))
+
+
+@route(
+    bp,
+    "/v1/admin/users/{user_id}",
+    "PATCH",
+    permission="admin.users",
+    summary="Grant or remove the platform admin flag",
+    tags=TAGS,
+    request_model=AdminUserUpdate,
+    response_model=AdminUserOut,
+)
+def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
+    user = admin.set_admin(bootstrap.admin_repository(), ctx.principal.user_id, user_id, ctx.body.is_admin)
+    return admin_user_out(user)
+
+
+@route(
+    bp,
+    "/v1/admin/users/{user_id}/suspend",
+    "POST",
+    permission="admin.users",
+    summary="Suspend an account: every session and API key stops working at once",
+    tags=TAGS,
+    response_model=AdminUserOut,
+)
+def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
+    return admin_user_out(admin.suspend_user(bootstrap.admin_repository(), ctx.principal.user_id, user_id))
+
+
+@route(
+    bp,
+    "/v1/admin/users/{user_id}/unsuspend",
+    "POST",
+    permission="admin.users",
+    summary="Let a suspended account log in again (old sessions stay revoked)",
+    tags=TAGS,
+    response_model=AdminUserOut,
+)
+def unsuspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
+    return admin_user_out(admin.unsuspend_user(bootstrap.admin_repository(), user_id))

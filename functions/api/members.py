@@ -1,0 +1,153 @@
+"""Members of a tenant: list, change, remove; invitations by email and their acceptance."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.clock import now_epoch
+from mamba.domain.pages import PageRequest
+from mamba.schemas.tenancy import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationList,
+    InvitationOut,
+    MemberList,
+    MemberOut,
+    MemberUpdate,
+    TenantOut,
+    invitation_out,
+    member_out,
+    to_epoch,
+    user_tenant_out,
+)
+from mamba.services import tenancy
+from mamba.web import Ctx, json_response, route
+
+bp = Blueprint(__name__)
+TAGS = ("members",)
+ACCEPT_PATH = "/invitations/accept"  # the page (or client) that POSTs the token to /v1/invitations/accept
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members",
+    "GET",
+    permission="members.read",
+    summary="The tenant's members and what each binding grants",
+    tags=TAGS,
+    response_model=MemberList,
+    query=("limit", "cursor"),
+)
+def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
+    page = tenancy.list_members(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    now = now_epoch()
+    return MemberList(items=[member_out(m, now) for m in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members/{user_id}",
+    "PATCH",
+    permission="members.manage",
+    summary="Change a member's role, server scope or expiry (effective on their next request)",
+    tags=TAGS,
+    request_model=MemberUpdate,
+    response_model=MemberOut,
+)
+def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
+    given = ctx.body.model_fields_set
+    change = tenancy.BindingChange(
+        role=ctx.body.role,
+        server_id=ctx.body.server_id,
+        expires_at=to_epoch(ctx.body.expires_at),
+        set_server_id="server_id" in given,
+        set_expires_at="expires_at" in given,
+    )
+    updated = tenancy.change_member(bootstrap.tenancy_repository(), ctx.tenant, user_id, change)
+    return member_out(updated, now_epoch())
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members/{user_id}",
+    "DELETE",
+    permission="members.manage",
+    summary="Remove a member (never the last owner)",
+    tags=TAGS,
+    status=204,
+)
+def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
+    tenancy.remove_member(bootstrap.tenancy_repository(), ctx.tenant, user_id)
+    return json_response(None, 204)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members/invitations",
+    "POST",
+    permission="members.manage",
+    summary="Invite someone by email; the mail holds a link with the one-time token",
+    tags=TAGS,
+    request_model=InvitationCreate,
+    response_model=InvitationOut,
+    status=201,
+)
+def invite_member(ctx: Ctx, tenant_id: str) -> InvitationOut:
+    body = ctx.body
+    sent = tenancy.invite_member(
+        bootstrap.tenancy_repository(),
+        bootstrap.mailer(),
+        ctx.tenant,
+        ctx.principal.user_id,
+        body.email,
+        body.role,
+        accept_url=bootstrap.settings().public_url + ACCEPT_PATH,
+        server_id=body.server_id,
+        expires_at=to_epoch(body.expires_at),
+    )
+    return invitation_out(sent.invitation)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members/invitations",
+    "GET",
+    permission="members.read",
+    summary="Pending invitations",
+    tags=TAGS,
+    response_model=InvitationList,
+    query=("limit", "cursor"),
+)
+def list_invitations(ctx: Ctx, tenant_id: str) -> InvitationList:
+    page = tenancy.list_invitations(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    return InvitationList(items=[invitation_out(i) for i in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/members/invitations/{invitation_id}",
+    "DELETE",
+    permission="members.manage",
+    summary="Revoke a pending invitation",
+    tags=TAGS,
+    status=204,
+)
+def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
+    tenancy.revoke_invitation(bootstrap.tenancy_repository(), ctx.tenant, invitation_id)
+    return json_response(None, 204)
+
+
+@route(
+    bp,
+    "/v1/invitations/accept",
+    "POST",
+    permission="account.write",
+    summary="Accept an invitation with the token from its mail (the account's verified email must match)",
+    tags=TAGS,
+    request_model=InvitationAccept,
+    response_model=TenantOut,
+)
+def accept_invitation(ctx: Ctx) -> TenantOut:
+    joined = tenancy.accept_invitation(
+        bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.principal.user_id, ctx.body.token
+    )
+    return user_tenant_out(joined)

@@ -1,0 +1,97 @@
+"""Roles of a tenant: the built-in ones (read-only) and custom roles over the tenant permissions."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
+from mamba.services import tenancy
+from mamba.web import Ctx, json_response, route
+
+bp = Blueprint(__name__)
+TAGS = ("roles",)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/roles",
+    "GET",
+    permission="roles.read",
+    summary="Built-in roles (first page) and the tenant's custom roles",
+    tags=TAGS,
+    response_model=RoleList,
+    query=("limit", "cursor"),
+)
+def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
+    page = tenancy.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    return RoleList(items=[role_out(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/roles",
+    "POST",
+    permission="roles.manage",
+    summary="Create a custom role from tenant permissions",
+    tags=TAGS,
+    request_model=RoleCreate,
+    response_model=RoleOut,
+    status=201,
+)
+def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
+    body = ctx.body
+    role = tenancy.create_role(
+        bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description
+    )
+    return role_out(role)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/roles/{role_id}",
+    "GET",
+    permission="roles.read",
+    summary="One role, built-in (by name) or custom (by id)",
+    tags=TAGS,
+    response_model=RoleOut,
+)
+def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
+    return role_out(tenancy.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id))
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/roles/{role_id}",
+    "PATCH",
+    permission="roles.manage",
+    summary="Change a custom role; every member bound to it follows at once",
+    tags=TAGS,
+    request_model=RoleUpdate,
+    response_model=RoleOut,
+)
+def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
+    body = ctx.body
+    role = tenancy.update_role(
+        bootstrap.tenancy_repository(),
+        ctx.tenant,
+        role_id,
+        name=body.name,
+        permissions=body.permissions,
+        description=body.description,
+        set_description="description" in body.model_fields_set,
+    )
+    return role_out(role)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/roles/{role_id}",
+    "DELETE",
+    permission="roles.manage",
+    summary="Delete a custom role that no member is bound to",
+    tags=TAGS,
+    status=204,
+)
+def delete_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
+    tenancy.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
+    return json_response(None, 204)

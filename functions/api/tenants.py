@@ -1,0 +1,82 @@
+"""Tenants: create one (you become its owner), list yours, read and change one."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.schemas.tenancy import TenantCreate, TenantList, TenantOut, TenantUpdate, tenant_out, user_tenant_out
+from mamba.services import tenancy
+from mamba.web import Ctx, route
+
+bp = Blueprint(__name__)
+TAGS = ("tenants",)
+
+
+@route(
+    bp,
+    "/v1/tenants",
+    "POST",
+    permission="account.write",
+    summary="Create a tenant; the caller becomes its owner (needs a verified email)",
+    tags=TAGS,
+    request_model=TenantCreate,
+    response_model=TenantOut,
+    status=201,
+)
+def create_tenant(ctx: Ctx) -> TenantOut:
+    created = tenancy.create_tenant(
+        bootstrap.user_repository(), bootstrap.tenancy_repository(), ctx.principal.user_id, ctx.body.name
+    )
+    return user_tenant_out(created)
+
+
+@route(
+    bp,
+    "/v1/tenants",
+    "GET",
+    permission="account.read",
+    summary="The caller's tenants, with the caller's role in each",
+    tags=TAGS,
+    response_model=TenantList,
+    query=("limit", "cursor"),
+)
+def list_tenants(ctx: Ctx) -> TenantList:
+    page = tenancy.list_my_tenants(
+        bootstrap.tenancy_repository(), ctx.principal.user_id, PageRequest.from_query(ctx.query)
+    )
+    return TenantList(items=[user_tenant_out(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}",
+    "GET",
+    permission="tenant.read",
+    summary="A tenant's profile and settings",
+    tags=TAGS,
+    response_model=TenantOut,
+)
+def get_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
+    info = tenancy.get_tenant(bootstrap.tenancy_repository(), ctx.tenant)
+    return tenant_out(info, role=ctx.tenant.role, server_id=ctx.tenant.server_scope)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}",
+    "PATCH",
+    permission="tenant.update",
+    summary="Rename the tenant or require two-factor authentication of its members",
+    tags=TAGS,
+    request_model=TenantUpdate,
+    response_model=TenantOut,
+)
+def update_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
+    info = tenancy.update_tenant(
+        bootstrap.tenancy_repository(),
+        ctx.tenant,
+        ctx.principal.user_id,
+        name=ctx.body.name,
+        require_2fa=ctx.body.require_2fa,
+    )
+    return tenant_out(info, role=ctx.tenant.role, server_id=ctx.tenant.server_scope)

@@ -1,0 +1,92 @@
+"""Platform-wide listings and account/tenant status for admins.
+
+The listings Query one gsi1 partition each (``USERS``, ``TENANTS``: every user and tenant
+profile carries it from its first write; migration 0004 backfills older items), in
+creation order, one Query per page. Status changes are conditional UpdateItems that never
+create a half-formed item for an unknown id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
+from mamba.adapters.dynamo.pagination import CursorCodec, query_page
+from mamba.adapters.dynamo.tenants import member, tenant_info, update_or_raise
+from mamba.domain.errors import NotFoundError
+from mamba.domain.pages import Page, PageRequest
+from mamba.services.admin import UserSummary
+from mamba.services.tenancy import Member, TenantInfo
+
+
+def user_summary(item: UserItem) -> UserSummary:
+    return UserSummary(
+        id=item.user_id,
+        email=item.email,
+        created_at=item.created_at,
+        name=item.name,
+        is_admin=bool(item.is_admin),
+        email_verified=bool(item.email_verified),
+        status=item.status,
+        totp_enabled=bool(item.totp_enabled),
+    )
+
+
+class DynamoAdminRepository:
+    def __init__(self, cursors: CursorCodec) -> None:
+        self.cursors = cursors
+
+    def list_users(self, page: PageRequest) -> Page[UserSummary]:
+        found, cursor = query_page(self.cursors, UserItem.gsi1.query, keys.ALL_USERS, scope="admin.users", page=page)
+        return Page(items=[user_summary(item) for item in found], next_cursor=cursor)
+
+    def get_user(self, user_id: str) -> UserSummary:
+        try:
+            return user_summary(UserItem.get(*keys.user(user_id), consistent_read=True))
+        except DoesNotExist as exc:
+            raise NotFoundError("User not found.", {"user_id": user_id}) from exc
+
+    def memberships_of_user(self, user_id: str) -> list[Member]:
+        found = MembershipItem.gsi1.query(
+            keys.memberships_of_user(user_id), MembershipItem.gsi1sk.startswith(keys.USER_MEMBERSHIP_PREFIX)
+        )
+        return [member(item) for item in found]  # type: ignore[arg-type]
+
+    def _update_user(self, user_id: str, actions: list[Any]) -> UserSummary:
+        item = UserItem(*keys.user(user_id))
+        update_or_raise(item, actions, UserItem.pk.exists(), NotFoundError("User not found.", {"user_id": user_id}))
+        return self.get_user(user_id)
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
+        return self._update_user(user_id, [UserItem.is_admin.set(is_admin)])
+
+    def set_user_status(self, user_id: str, status: str, sessions_valid_after: int | None, now: str) -> UserSummary:
+        actions: list[Any] = [UserItem.status.set(status)]
+        if sessions_valid_after is not None:
+            actions.append(UserItem.sessions_valid_after.set(sessions_valid_after))
+        return self._update_user(user_id, actions)
+
+    def list_tenants(self, page: PageRequest) -> Page[TenantInfo]:
+        found, cursor = query_page(
+            self.cursors, TenantItem.gsi1.query, keys.ALL_TENANTS, scope="admin.tenants", page=page
+        )
+        return Page(items=[tenant_info(item) for item in found], next_cursor=cursor)
+
+    def get_tenant(self, tenant_id: str) -> TenantInfo:
+        try:
+            return tenant_info(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
+        except DoesNotExist as exc:
+            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
+
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> TenantInfo:
+        item = TenantItem(*keys.tenant(tenant_id))
+        update_or_raise(
+            item,
+            [TenantItem.status.set(status), TenantItem.updated_at.set(now)],
+            TenantItem.pk.exists(),
+            NotFoundError("Tenant not found.", {"tenant_id": tenant_id}),
+        )
+        return self.get_tenant(tenant_id)

@@ -1,0 +1,130 @@
+"""Platform administration of users and tenants (/v1/admin/users, /v1/admin/tenants).
+
+Only platform admins reach these use cases (the guard checks ``admin.*``). The admin flag
+itself is set only here (by another admin) or by ``mamba create-admin``.
+
+* Suspending a user sets ``status = suspended`` and ``sessions_valid_after = now``: the guard
+  answers 401 to every token and key of the account at once, and tokens issued before the
+  suspension stay dead after an unsuspend.
+* Suspending a tenant sets ``status = suspended``: its members can still read, and every
+  write answers 403 ``TENANT_SUSPENDED`` (the guard).
+* An admin cannot suspend themselves or remove their own admin flag, so a slip of the
+  mouse cannot lock the last admin out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mamba.domain.clock import iso, now_epoch, utcnow
+from mamba.domain.errors import ConflictError
+from mamba.domain.pages import Page, PageRequest
+from mamba.services.tenancy import Member, TenantInfo
+
+ACTIVE = "active"
+SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: str
+    email: str
+    created_at: str
+    name: str | None = None
+    is_admin: bool = False
+    email_verified: bool = False
+    status: str = ACTIVE
+    totp_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    user: UserSummary
+    memberships: list[Member]
+
+
+class AdminRepository(Protocol):
+    def list_users(self, page: PageRequest) -> Page[UserSummary]: ...
+
+    def get_user(self, user_id: str) -> UserSummary:
+        """Raises NotFoundError."""
+
+    def memberships_of_user(self, user_id: str) -> list[Member]: ...
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
+        """Raises NotFoundError."""
+
+    def set_user_status(self, user_id: str, status: str, sessions_valid_after: int | None, now: str) -> UserSummary:
+        """Raises NotFoundError. ``sessions_valid_after`` None leaves it as it is."""
+
+    def list_tenants(self, page: PageRequest) -> Page[TenantInfo]: ...
+
+    def get_tenant(self, tenant_id: str) -> TenantInfo:
+        """Raises NotFoundError."""
+
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> TenantInfo:
+        """Raises NotFoundError."""
+
+
+def _now() -> str:
+    return iso(utcnow())
+
+
+def list_users(repo: AdminRepository, page: PageRequest) -> Page[UserSummary]:
+    return repo.list_users(page)
+
+
+def get_user(repo: AdminRepository, user_id: str) -> UserDetail:
+    """Raises NotFoundError."""
+    return UserDetail(user=repo.get_user(user_id), memberships=repo.memberships_of_user(user_id))
+
+
+def set_admin(
+    repo: AdminRepository, actor_id: str, user_id: str, is_admin: bool, *, now: Callable[[], str] = _now
+) -> UserSummary:
+    """Grant or remove the platform admin flag. Raises NotFoundError and ConflictError (an
+    admin removing their own flag)."""
+    if user_id == actor_id and not is_admin:
+        raise ConflictError("You cannot remove your own admin flag; ask another admin.", {"reason": "self"})
+    return repo.set_user_admin(user_id, is_admin, now())
+
+
+def suspend_user(
+    repo: AdminRepository,
+    actor_id: str,
+    user_id: str,
+    *,
+    clock: Callable[[], int] = now_epoch,
+    now: Callable[[], str] = _now,
+) -> UserSummary:
+    """Suspend an account and end all its sessions. Raises NotFoundError and ConflictError
+    (suspending oneself)."""
+    if user_id == actor_id:
+        raise ConflictError("You cannot suspend your own account.", {"reason": "self"})
+    # +1: tokens carry whole seconds; one issued in this very second must die too.
+    return repo.set_user_status(user_id, SUSPENDED, clock() + 1, now())
+
+
+def unsuspend_user(repo: AdminRepository, user_id: str, *, now: Callable[[], str] = _now) -> UserSummary:
+    """Let the account log in again (its old sessions stay revoked). Raises NotFoundError."""
+    return repo.set_user_status(user_id, ACTIVE, None, now())
+
+
+def list_tenants(repo: AdminRepository, page: PageRequest) -> Page[TenantInfo]:
+    return repo.list_tenants(page)
+
+
+def get_tenant(repo: AdminRepository, tenant_id: str) -> TenantInfo:
+    return repo.get_tenant(tenant_id)
+
+
+def suspend_tenant(repo: AdminRepository, tenant_id: str, *, now: Callable[[], str] = _now) -> TenantInfo:
+    """Raises NotFoundError."""
+    return repo.set_tenant_status(tenant_id, SUSPENDED, now())
+
+
+def unsuspend_tenant(repo: AdminRepository, tenant_id: str, *, now: Callable[[], str] = _now) -> TenantInfo:
+    """Raises NotFoundError."""
+    return repo.set_tenant_status(tenant_id, ACTIVE, now())

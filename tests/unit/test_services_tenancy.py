@@ -1,0 +1,152 @@
+"""The tenancy and admin rules that need no table: permissions, grants, bindings, tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from mamba.auth.context import TenantContext
+from mamba.auth.permissions import BUILTIN_ROLES, TENANT_PERMISSIONS
+from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from mamba.domain.pages import Page, PageRequest
+from mamba.services import admin, tenancy
+
+NOW = 1_800_000_000
+
+
+def ctx(role: str = "owner", permissions: frozenset[str] | None = None) -> TenantContext:
+    return TenantContext(tenant_id="tn_a", role=role, permissions=permissions or BUILTIN_ROLES[role])
+
+
+def test_permission_list_is_accepted_when_every_entry_is_a_tenant_permission():
+    assert tenancy.check_permission_list(["servers.read", "servers.read", "files.write"]) == {
+        "servers.read",
+        "files.write",
+    }
+
+
+def test_permission_list_is_refused_naming_every_entry_outside_the_tenant_catalogue():
+    with pytest.raises(ValidationError) as caught:
+        tenancy.check_permission_list(["servers.read", "admin.nodes", "account.read", "nope", "nope"])
+
+    assert caught.value.details == {"field": "permissions", "invalid": ["account.read", "admin.nodes", "nope"]}
+
+
+@pytest.mark.parametrize(
+    ("actor", "granted", "allowed"),
+    [
+        ("owner", BUILTIN_ROLES["owner"], True),
+        ("admin", BUILTIN_ROLES["operator"], True),
+        ("admin", BUILTIN_ROLES["owner"], False),
+        ("operator", frozenset({"servers.read"}), True),
+        ("operator", frozenset({"members.manage"}), False),
+        ("viewer", frozenset(), True),
+    ],
+)
+def test_grant_is_allowed_only_within_the_actors_permissions(actor, granted, allowed):
+    if allowed:
+        tenancy.check_grant(ctx(actor), granted, "do it")
+    else:
+        with pytest.raises(ForbiddenError) as caught:
+            tenancy.check_grant(ctx(actor), granted, "do it")
+        assert caught.value.details["missing"] == sorted(granted - BUILTIN_ROLES[actor])
+
+
+@pytest.mark.parametrize(
+    ("role", "server_id", "expires_at", "field"),
+    [
+        ("viewer", None, None, None),
+        ("viewer", "srv_1", NOW + 60, None),
+        ("owner", None, None, None),
+        ("viewer", "bad/id", None, "server_id"),
+        ("viewer", "", None, "server_id"),
+        ("viewer", None, NOW, "expires_at"),
+        ("owner", "srv_1", None, "server_id"),
+        ("owner", None, NOW + 60, "expires_at"),
+    ],
+)
+def test_binding_rules(role, server_id, expires_at, field):
+    if field is None:
+        tenancy.check_binding(role, server_id, expires_at, NOW)
+    else:
+        with pytest.raises(ValidationError) as caught:
+            tenancy.check_binding(role, server_id, expires_at, NOW)
+        assert caught.value.details["field"] == field
+
+
+def test_invitation_token_locates_the_invitation_and_only_its_hash_is_kept():
+    token, token_hash = tenancy.make_token("tn_a", "inv_123")
+
+    tenant_id, inv_id, secret = tenancy.parse_token(token)
+
+    assert (tenant_id, inv_id) == ("tn_a", "inv_123")
+    assert secret not in token_hash and len(secret) >= 40
+    assert tenancy.make_token("tn_a", "inv_123")[0] != token
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "a.b.c.d", "tn_a..secret", "tn_a.usr_1.secret"])
+def test_malformed_invitation_token_is_not_found(token):
+    with pytest.raises(NotFoundError):
+        tenancy.parse_token(token)
+
+
+def test_invitation_id_is_one_per_tenant_and_address():
+    assert tenancy.invitation_id("tn_a", "x@example.org") == tenancy.invitation_id("tn_a", "x@example.org")
+    assert tenancy.invitation_id("tn_a", "x@example.org") != tenancy.invitation_id("tn_b", "x@example.org")
+
+
+def test_builtin_roles_mirror_the_catalogue_in_code():
+    roles = {r.id: r for r in tenancy.builtin_roles()}
+
+    assert set(roles) == set(BUILTIN_ROLES)
+    assert all(r.builtin and r.permissions == BUILTIN_ROLES[r.id] and r.description for r in roles.values())
+    assert roles["owner"].permissions == frozenset(TENANT_PERMISSIONS)
+
+
+def test_member_effective_permissions_come_from_the_copy_or_the_builtin_role():
+    custom = tenancy.Member("tn_a", "usr_a", "rl_x", "t", permissions=frozenset({"servers.read"}))
+    builtin = tenancy.Member("tn_a", "usr_b", "viewer", "t")
+    unknown = tenancy.Member("tn_a", "usr_c", "gone", "t")
+
+    assert custom.effective_permissions == {"servers.read"}
+    assert builtin.effective_permissions == BUILTIN_ROLES["viewer"]
+    assert unknown.effective_permissions == frozenset()
+    assert tenancy.Member("tn_a", "u", "viewer", "t", expires_at=NOW).expired(NOW)
+    assert not tenancy.Member("tn_a", "u", "viewer", "t", expires_at=NOW + 1).expired(NOW)
+
+
+class FakeAdminRepository:
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> admin.UserSummary:
+        self.calls.append(("admin", user_id, is_admin))
+        return admin.UserSummary(id=user_id, email="x@example.org", created_at=now, is_admin=is_admin)
+
+    def set_user_status(self, user_id: str, status: str, valid_after: int | None, now: str) -> admin.UserSummary:
+        self.calls.append(("status", user_id, status, valid_after))
+        return admin.UserSummary(id=user_id, email="x@example.org", created_at=now, status=status)
+
+    def list_users(self, page: PageRequest) -> Page[admin.UserSummary]:
+        return Page()
+
+
+def test_suspend_revokes_sessions_up_to_the_next_second_and_unsuspend_keeps_them_revoked():
+    repo = FakeAdminRepository()
+
+    admin.suspend_user(repo, "usr_root", "usr_a", clock=lambda: NOW)  # type: ignore[arg-type]
+    admin.unsuspend_user(repo, "usr_a")  # type: ignore[arg-type]
+
+    assert repo.calls == [("status", "usr_a", "suspended", NOW + 1), ("status", "usr_a", "active", None)]
+
+
+def test_admin_cannot_suspend_or_unflag_themselves_but_can_flag_others():
+    repo = FakeAdminRepository()
+
+    with pytest.raises(ConflictError):
+        admin.suspend_user(repo, "usr_root", "usr_root")  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):
+        admin.set_admin(repo, "usr_root", "usr_root", False)  # type: ignore[arg-type]
+    admin.set_admin(repo, "usr_root", "usr_root", True)  # type: ignore[arg-type]
+    admin.set_admin(repo, "usr_root", "usr_b", False)  # type: ignore[arg-type]
+
+    assert repo.calls == [("admin", "usr_root", True), ("admin", "usr_b", False)]
