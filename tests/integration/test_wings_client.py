@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from mamba.adapters.wings.client import NodeEndpoint, Timeouts, WingsHttpNodeAgent
-from mamba.domain.errors import ValidationError, WingsNotFoundError, WingsRejectedError, WingsUnavailableError
+from mamba.adapters.wings.errors import WingsNotFoundError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import ValidationError
 
 SERVER = "d3aac109-e5a0-4331-b03e-3454f7e136dc"
 TOKEN = "t" * 64

@@ -495,3 +495,21 @@ def test_sftp_login_with_an_api_key_is_403_when_it_belongs_to_someone_else_or_an
     assert sftp(world, "owner", world.servers_a[0], password=writer_key).status_code == 403
     assert sftp(world, "owner", world.servers_a[0], password=other_server_key).status_code == 403
     assert sftp(world, "owner", world.servers_a[0], password="mhp_not.a.key").status_code == 403
+
+
+def test_server_repository_lists_a_tenants_servers_and_refuses_duplicates_when_used(world):
+    from mamba import bootstrap
+    from mamba.domain.errors import ConflictError, NotFoundError
+
+    repo = bootstrap.server_repository()
+    tenant_id = world.servers_a[0].tenant_id
+
+    listed = {s.uuid for s in repo.of_tenant(tenant_id)}
+
+    assert {s.uuid for s in world.servers_a} <= listed and world.server_b.uuid in listed
+    with pytest.raises(ConflictError):
+        repo.add(world.servers_a[0])
+    with pytest.raises(NotFoundError):
+        repo.save(make_server(world.a.node, world.blueprint, tenant_id, port=29000))
+    with pytest.raises(NotFoundError):
+        repo.get("00000000-0000-4000-8000-000000000000")
