@@ -1,6 +1,6 @@
 """Members of a tenant: list, change, remove; invitations by email and their acceptance."""
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.clock import now_epoch
@@ -20,7 +20,7 @@ from mamba.schemas.tenancy import (
     user_tenant_out,
 )
 from mamba.services import tenancy
-from mamba.web import Ctx, json_response, route
+from mamba.web import Ctx, route
 
 bp = Blueprint(__name__)
 TAGS = ("members",)
@@ -77,7 +77,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
 )
 def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     tenancy.remove_member(bootstrap.tenancy_repository(), ctx.tenant, user_id)
-    return json_response(None, 204)
+    return Response(body="", status_code=204)
 
 
 @route(
@@ -133,7 +133,7 @@ def list_invitations(ctx: Ctx, tenant_id: str) -> InvitationList:
 )
 def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
     tenancy.revoke_invitation(bootstrap.tenancy_repository(), ctx.tenant, invitation_id)
-    return json_response(None, 204)
+    return Response(body="", status_code=204)
 
 
 @route(

@@ -1,12 +1,12 @@
 """Roles of a tenant: the built-in ones (read-only) and custom roles over the tenant permissions."""
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
 from mamba.services import tenancy
-from mamba.web import Ctx, json_response, route
+from mamba.web import Ctx, route
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)
@@ -94,4 +94,4 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
 )
 def delete_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     tenancy.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
-    return json_response(None, 204)
+    return Response(body="", status_code=204)

@@ -364,6 +364,25 @@ def test_an_owner_can_leave_when_another_owner_remains_but_the_second_cannot(api
     assert roles == {"usr_alice": "viewer", "usr_carol": "owner"}
 
 
+def test_last_owner_rule_holds_when_two_owners_leave_on_the_same_stale_read(api):
+    # Given two owners, both read while both were owners (as two concurrent requests would)
+    from mamba import bootstrap
+    from mamba.domain.errors import ConflictError
+
+    join(api, "tn_a", "usr_alice", "usr_carol", "carol@example.org", "owner")
+    repo = bootstrap.tenancy_repository()
+    alice, carol = repo.get_member("tn_a", "usr_alice"), repo.get_member("tn_a", "usr_carol")
+
+    # When both removals are written
+    repo.remove_member(alice)
+    with pytest.raises(ConflictError) as caught:
+        repo.remove_member(carol)
+
+    # Then the write's condition, not the earlier read, kept the last owner
+    assert caught.value.details["reason"] == "last_owner"
+    assert set(members_of(api, "tn_a", "usr_carol")) == {"usr_carol"}
+
+
 def test_owner_count_follows_promotions_so_a_promoted_owner_can_later_be_the_only_one(api):
     # Given dave joined as viewer and was promoted to owner by alice
     join(api, "tn_a", "usr_alice", "usr_dave", "dave@example.org", "viewer")
@@ -387,7 +406,7 @@ def test_removed_member_is_404_on_the_next_request(api):
 
     response = api.delete("/v1/tenants/tn_a/members/usr_carol", "usr_alice")
 
-    assert response.status_code == 204
+    assert response.status_code == 204 and not response.body
     assert api.get("/v1/tenants/tn_a", "usr_carol").status_code == 404
     assert api.delete("/v1/tenants/tn_a/members/usr_carol", "usr_alice").status_code == 404
 
