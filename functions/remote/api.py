@@ -45,6 +45,10 @@ def _answer(ctx: web.Ctx, handle: Callable[[Any], Any], status: int = 200) -> Re
     """Authenticate the node, run ``handle(node)`` and render its result or error for Wings."""
     try:
         node = remote.authenticate_node(ctx.request.headers.get("authorization"), bootstrap.node_repository())
+    except DomainError as exc:
+        _audit_denial(ctx, exc)
+        return _errors(exc.status, exc.message)
+    try:
         result = handle(node)
     except DomainError as exc:
         return _errors(exc.status, exc.message)
@@ -54,6 +58,26 @@ def _answer(ctx: web.Ctx, handle: Callable[[Any], Any], status: int = 200) -> Re
     if status == 204:
         return Response(body="", status_code=204, headers={"Content-Type": "application/json"})
     return web.json_response(result, status)
+
+
+def _audit_denial(ctx: web.Ctx, error: DomainError) -> None:
+    """A refused node credential goes to the platform audit log (who presented what, from where)."""
+    from mamba.services import audit
+
+    scheme, _, value = (ctx.request.headers.get("authorization") or "").partition(" ")
+    audit.record(
+        bootstrap.audit_log(),
+        action="remote.authenticate",
+        result="denied",
+        target=f"{ctx.request.method} {ctx.request.path}",
+        ip=ctx.source_ip,
+        request_id=ctx.request_id,
+        method=ctx.request.method,
+        status=error.status,
+        error_code=error.code,
+        # the token id only (public, indexed); never the token
+        details={"token_id": value.split(".", 1)[0][:16] if scheme.lower() == "bearer" else None},
+    )
 
 
 def _body(ctx: web.Ctx) -> Any:

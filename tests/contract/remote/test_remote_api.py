@@ -513,3 +513,21 @@ def test_server_repository_lists_a_tenants_servers_and_refuses_duplicates_when_u
         repo.save(make_server(world.a.node, world.blueprint, tenant_id, port=29000))
     with pytest.raises(NotFoundError):
         repo.get("00000000-0000-4000-8000-000000000000")
+
+
+def test_refused_node_credential_is_in_the_platform_audit_log_without_the_token(world):
+    from mamba import bootstrap
+    from mamba.services import audit
+
+    # Given node A's token id with a wrong token
+    wrong = "W" * 64
+    header = {"Authorization": f"Bearer {world.a.node.token_id}.{wrong}"}
+
+    # When Wings calls with it
+    assert get(world, "/api/remote/servers/reset-probe", headers=header).status_code == 403
+
+    # Then a denied remote.authenticate entry names the token id and never the token
+    page = audit.list_platform_entries(bootstrap.audit_log(), audit.make_filter(action="remote.authenticate"))
+    entries = [e for e in page.items if e.details.get("token_id") == world.a.node.token_id]
+    assert entries and entries[0].result == "denied" and entries[0].status == 403
+    assert wrong not in repr(entries[0])
