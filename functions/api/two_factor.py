@@ -61,7 +61,9 @@ def enrol_two_factor(ctx: Ctx) -> dict[str, str]:
     response_model=TwoFactorConfirmOut,
 )
 def confirm_two_factor(ctx: Ctx) -> dict[str, object]:
-    codes = two_factor.confirm(_user_id(ctx), ctx.body.code, bootstrap.two_factor_store())
+    codes = two_factor.confirm(
+        _user_id(ctx), ctx.body.code, bootstrap.two_factor_store(), limiter=bootstrap.rate_limiter()
+    )
     return {"enabled": True, "recovery_codes": codes}
 
 
@@ -86,5 +88,6 @@ def disable_two_factor(ctx: Ctx) -> dict[str, bool]:
         code=body.code,
         recovery_code=body.recovery_code,
         password=body.password,
+        limiter=bootstrap.rate_limiter(),
     )
     return {"enabled": False}

@@ -164,3 +164,17 @@ def test_disable_is_400_when_no_code_is_given(client, world):
 def test_2fa_routes_are_401_without_credentials(client, world):
     assert client.http.post("/v1/me/2fa/enrol", body="{}").status_code == 401
     assert client.http.get("/v1/me/2fa").status_code == 401
+
+
+def test_confirm_answers_429_with_retry_after_after_five_wrong_codes(client, world):
+    secret = _post(client, world, "/enrol").json_body["secret"]
+    wrong = _now_code(secret, steps_ahead=10)
+    statuses = [_post(client, world, "/confirm", {"code": wrong}).status_code for _ in range(5)]
+
+    limited = _post(client, world, "/confirm", {"code": _now_code(secret)})
+
+    assert statuses == [401] * 5
+    assert limited.status_code == 429
+    assert limited.json_body["error"]["code"] == "RATE_LIMITED"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert _status(client, world)["enabled"] is False

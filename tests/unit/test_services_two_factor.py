@@ -201,3 +201,40 @@ def test_disable_refuses_a_recovery_code_given_as_code(store):
 def test_disable_conflicts_when_2fa_is_off(store):
     with pytest.raises(ConflictError):
         two_factor.disable("usr_1", store, Passwords(), code="123456")
+
+
+def test_confirm_is_rate_limited_after_five_wrong_codes_until_the_window_ends(store):
+    from mamba.domain.errors import RateLimitedError
+    from tests.account_fakes import FakeRateLimiter
+
+    limiter = FakeRateLimiter()
+    enrolment = two_factor.enrol("usr_1", store)
+    wrong = totp.code_at(enrolment.secret, totp.counter_for(NOW) + 9)
+    right = totp.code_at(enrolment.secret, totp.counter_for(NOW))
+    for _ in range(two_factor.CODE_FAILURES.max):
+        with pytest.raises(UnauthorizedError):
+            two_factor.confirm("usr_1", wrong, store, limiter=limiter, now=NOW)
+
+    with pytest.raises(RateLimitedError) as limited:
+        two_factor.confirm("usr_1", right, store, limiter=limiter, now=NOW)
+
+    assert 0 < limited.value.retry_after <= two_factor.CODE_FAILURES.window
+    later = NOW + two_factor.CODE_FAILURES.window
+    fresh = totp.code_at(enrolment.secret, totp.counter_for(later))
+    assert len(two_factor.confirm("usr_1", fresh, store, limiter=limiter, now=later)) == 10
+
+
+def test_disable_counts_wrong_passwords_and_codes_towards_the_limit(store):
+    from mamba.domain.errors import RateLimitedError
+    from tests.account_fakes import FakeRateLimiter
+
+    limiter = FakeRateLimiter()
+    _, codes = _enable(store)
+    for attempt in range(two_factor.CODE_FAILURES.max):
+        kwargs = {"recovery_code": codes[0], "password": "wrong"} if attempt % 2 else {"code": "000000"}
+        with pytest.raises(UnauthorizedError):
+            two_factor.disable("usr_1", store, Passwords(), limiter=limiter, now=NOW, **kwargs)
+
+    with pytest.raises(RateLimitedError):
+        two_factor.disable("usr_1", store, Passwords(), recovery_code=codes[0], limiter=limiter, now=NOW)
+    assert two_factor.status("usr_1", store).recovery_codes_left == 10

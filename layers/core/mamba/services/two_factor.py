@@ -9,6 +9,10 @@ happen at most once is a conditional write in the store, not a read-then-write h
 * a recovery code is removed from the stored set in the same write that accepts it
   (``use_recovery_code``), so it works exactly once.
 
+Confirm and disable run with a session already open, so a stolen access token could try
+codes there: after ``CODE_FAILURES.max`` wrong codes (or passwords) in its window they
+answer 429 until the window ends. The login path has its own limits (failed logins).
+
 Recovery codes are 80 random bits (16 base32 characters, shown as ``XXXX-XXXX-XXXX-XXXX``)
 and stored as SHA-256 of ``<user_id>:<code>``: with that much entropy a slow hash adds
 nothing, and the user id as salt keeps equal codes of two users apart.
@@ -26,11 +30,15 @@ from typing import Protocol
 
 from mamba.auth import totp
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import ConflictError, UnauthorizedError, ValidationError
+from mamba.domain.errors import ConflictError, RateLimitedError, UnauthorizedError, ValidationError
+from mamba.domain.ratelimit import Limit
+from mamba.ports import RateLimiter
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_BYTES = 10  # 80 bits → 16 base32 characters
 ISSUER = "Mamba Host Panel"
+
+CODE_FAILURES = Limit("2fa-code", 5, 15 * 60)  # wrong codes per user on confirm/disable
 
 TOTP_REQUIRED = "totp_required"
 TOTP_INVALID = "totp_invalid"
@@ -151,6 +159,24 @@ def _consume(
     return "recovery_code"
 
 
+def _check_throttle(limiter: RateLimiter | None, user_id: str, now: float) -> None:
+    if limiter is None:
+        return
+    moment = int(now)
+    [failures] = limiter.peek([(CODE_FAILURES, user_id)], moment)
+    if CODE_FAILURES.exceeded(failures):
+        raise RateLimitedError(
+            "Too many wrong two-factor codes; try again later.",
+            CODE_FAILURES.retry_after(moment),
+            {"limit": CODE_FAILURES.name},
+        )
+
+
+def _count_failure(limiter: RateLimiter | None, user_id: str, now: float) -> None:
+    if limiter is not None:
+        limiter.add(CODE_FAILURES, user_id, int(now))
+
+
 def enrol(user_id: str, store: TwoFactorStore, *, issuer: str = ISSUER) -> Enrolment:
     """Start enrolment: a fresh secret, pending until ``confirm``. Calling it again replaces
     the pending secret (an abandoned enrolment is harmless).
@@ -170,6 +196,7 @@ def confirm(
     code: str,
     store: TwoFactorStore,
     *,
+    limiter: RateLimiter | None = None,
     now: float | None = None,
     clock: Callable[[], str] = _now,
 ) -> list[str]:
@@ -177,15 +204,18 @@ def confirm(
     10 recovery codes (shown once; only their hashes are stored).
 
     Raises ConflictError (already enabled, or no enrolment pending), UnauthorizedError
-    ``totp_invalid`` (wrong code), NotFoundError.
+    ``totp_invalid`` (wrong code), RateLimitedError (too many wrong codes), NotFoundError.
     """
+    moment = time.time() if now is None else now
     state = store.load(user_id)
     if state.enabled:
         raise ConflictError("Two-factor authentication is already enabled.", {"reason": "already_enabled"})
     if not state.pending_secret:
         raise ConflictError("No enrolment is pending; start with POST /v1/me/2fa/enrol.", {"reason": "not_enrolling"})
-    counter = totp.verify(state.pending_secret, code, now=time.time() if now is None else now)
+    _check_throttle(limiter, user_id, moment)
+    counter = totp.verify(state.pending_secret, code, now=moment)
     if counter is None:
+        _count_failure(limiter, user_id, moment)
         raise _invalid()
     codes = new_recovery_codes()
     hashes = [recovery_code_hash(user_id, c) for c in codes]
@@ -202,26 +232,34 @@ def disable(
     code: str | None = None,
     recovery_code: str | None = None,
     password: str | None = None,
+    limiter: RateLimiter | None = None,
     now: float | None = None,
 ) -> None:
     """Turn 2FA off. Needs a current TOTP code or an unused recovery code (which is
     consumed); when ``password`` is given it must be the account's password too.
 
     Raises ValidationError (neither or both codes given), ConflictError (2FA is not on),
-    UnauthorizedError (``totp_invalid``, or ``{"reason": "password_invalid"}``), NotFoundError.
+    UnauthorizedError (``totp_invalid``, or ``{"reason": "password_invalid"}``),
+    RateLimitedError (too many wrong codes or passwords), NotFoundError.
     """
     if (code is None) == (recovery_code is None):
         raise ValidationError(
             "Give either a code or a recovery_code.", {"fields": [{"field": "code", "message": "exactly one"}]}
         )
+    moment = time.time() if now is None else now
     state = store.load(user_id)
     if not state.enabled or not state.secret:
         raise ConflictError("Two-factor authentication is not enabled.", {"reason": "not_enabled"})
-    if password is not None and not passwords.verify(state.password_hash, password):
-        raise UnauthorizedError("The password is not correct.", {"reason": "password_invalid"})
-    if code is not None and not _looks_like_totp(code):
-        raise _invalid()
-    _consume(state, code, recovery_code, store, now)
+    _check_throttle(limiter, user_id, moment)
+    try:
+        if password is not None and not passwords.verify(state.password_hash, password):
+            raise UnauthorizedError("The password is not correct.", {"reason": "password_invalid"})
+        if code is not None and not _looks_like_totp(code):
+            raise _invalid()
+        _consume(state, code, recovery_code, store, moment)
+    except UnauthorizedError:
+        _count_failure(limiter, user_id, moment)
+        raise
     store.disable(user_id)
 
 
