@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from local.mailbox import list_messages
-from tests.e2e.conftest import START_TIMEOUT_SECONDS, Stack, launcher_environment, stop
+from tests.e2e.conftest import START_TIMEOUT_SECONDS, Stack, free_port, launcher_environment, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -228,6 +228,8 @@ def short_window_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     folder = tmp_path_factory.mktemp("short-window-stack")
     env = launcher_environment(folder)
     env["RATE_LOGIN_WINDOW_SECONDS"] = str(TUNED_LOGIN_WINDOW_SECONDS)
+    # Its Wings simulator must never take the default port (8080) that the session's stack uses.
+    env["LOCAL_WINGS_PORT"] = str(free_port())
     log = folder / "launcher.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -277,8 +279,15 @@ def test_tenth_consecutive_failure_locks_the_account_and_mails_its_owner_when_pa
     # Then the owner is told by mail
     mail = wait_for_mail(stack, email, "account was locked")
     assert "10 failed sign-in attempts" in mail
-    # and the account stays locked for the lockout's 30 minutes, even for the right password
+    # and the account stays locked, even for the right password, once the window's own limit
+    # (checked first, and perhaps still full of the last failures) has passed
     locked = login(http, stack, email)
+    for _wait in range(3):
+        window_limited = locked.status_code == 429 and int(locked.headers["Retry-After"]) <= TUNED_LOGIN_WINDOW_SECONDS
+        if not window_limited:
+            break
+        time.sleep(int(locked.headers["Retry-After"]))
+        locked = login(http, stack, email)
     assert locked.status_code == 429, locked.text
     assert locked.json()["error"]["code"] == "RATE_LIMITED"
-    assert int(locked.headers["Retry-After"]) > TUNED_LOGIN_WINDOW_SECONDS
+    assert int(locked.headers["Retry-After"]) > TUNED_LOGIN_WINDOW_SECONDS  # the lock's 30 minutes, not a window
