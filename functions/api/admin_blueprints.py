@@ -9,10 +9,12 @@ from chalice.app import Response
 
 from mamba import bootstrap
 from mamba.domain.blueprints import blueprint_to_dict
+from mamba.lazy import lazy_import
 from mamba.schemas.blueprints import BlueprintIn, BlueprintList, BlueprintOut, BlueprintPatch, EggIn
-from mamba.services import blueprints as service
-from mamba.services.nodes import page_limit
 from mamba.web import Ctx, route
+
+service = lazy_import("mamba.services.blueprints")
+nodes_service = lazy_import("mamba.services.nodes")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: blueprints",)
@@ -38,7 +40,9 @@ def import_egg(ctx: Ctx) -> dict[str, Any]:
        response_model=BlueprintList, query=("limit", "cursor"))  # fmt: skip
 def list_blueprints(ctx: Ctx) -> dict[str, Any]:
     found, cursor = service.list_blueprints(
-        bootstrap.blueprint_repository(), page_limit(ctx.query.get("limit")), ctx.query.get("cursor")
+        bootstrap.blueprint_repository(),
+        nodes_service.page_limit(ctx.query.get("limit")),
+        ctx.query.get("cursor"),
     )
     return {"items": [blueprint_to_dict(b) for b in found], "next_cursor": cursor}
 

@@ -9,6 +9,7 @@ from chalice.app import Response
 
 from mamba import bootstrap
 from mamba.domain.nodes import Allocation, Node
+from mamba.lazy import lazy_import
 from mamba.schemas.nodes import (
     AllocationList,
     AllocationsCreated,
@@ -18,9 +19,10 @@ from mamba.schemas.nodes import (
     NodeOut,
     NodePatch,
 )
-from mamba.services import node_health
-from mamba.services import nodes as service
 from mamba.web import Ctx, route
+
+node_health = lazy_import("mamba.services.node_health")
+service = lazy_import("mamba.services.nodes")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: nodes",)
@@ -79,7 +81,9 @@ def create_node(ctx: Ctx) -> dict[str, Any]:
        response_model=NodeList, query=("limit", "cursor"))  # fmt: skip
 def list_nodes(ctx: Ctx) -> dict[str, Any]:
     found, cursor = service.list_nodes(
-        bootstrap.node_repository(), service.page_limit(ctx.query.get("limit")), ctx.query.get("cursor")
+        bootstrap.node_repository(),
+        service.page_limit(ctx.query.get("limit")),
+        ctx.query.get("cursor"),
     )
     healths = bootstrap.node_health_store().health_of([n.id for n in found]) if found else {}
     return {"items": [node_out(n, node_health.describe(healths.get(n.id))) for n in found], "next_cursor": cursor}

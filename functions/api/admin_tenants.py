@@ -4,9 +4,11 @@ from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut, admin_tenant_out
-from mamba.services import admin
 from mamba.web import Ctx, route
+
+admin = lazy_import("mamba.services.admin")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)

@@ -4,6 +4,7 @@ from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import (
     AdminUserDetail,
     AdminUserList,
@@ -12,8 +13,9 @@ from mamba.schemas.tenancy import (
     admin_user_detail,
     admin_user_out,
 )
-from mamba.services import admin
 from mamba.web import Ctx, route
+
+admin = lazy_import("mamba.services.admin")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)

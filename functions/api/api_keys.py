@@ -4,9 +4,11 @@ from chalice import Blueprint
 from chalice.app import Response
 
 from mamba import bootstrap
+from mamba.lazy import lazy_import
 from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
-from mamba.services import api_keys
 from mamba.web import Ctx, parse_query, route
+
+api_keys = lazy_import("mamba.services.api_keys")
 
 bp = Blueprint(__name__)
 

@@ -3,10 +3,11 @@
 from chalice import Blueprint
 
 from mamba import bootstrap
+from mamba.lazy import lazy_import
 from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQuery
-from mamba.services import audit
-from mamba.services.audit import AuditPage
 from mamba.web import Ctx, parse_query, route
+
+audit = lazy_import("mamba.services.audit")
 
 bp = Blueprint(__name__)
 
@@ -17,7 +18,7 @@ def _filters(query: AuditQuery) -> audit.AuditFilter:
     )
 
 
-def _page(page: AuditPage) -> dict[str, object]:
+def _page(page: "audit.AuditPage") -> dict[str, object]:
     return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
 
 

@@ -3,9 +3,11 @@
 from chalice import Blueprint
 
 from mamba import bootstrap
+from mamba.lazy import lazy_import
 from mamba.schemas.common import LiveOut, ReadyOut
-from mamba.services.health import readiness
 from mamba.web import PUBLIC, Ctx, json_response, route
+
+health_service = lazy_import("mamba.services.health")
 
 bp = Blueprint(__name__)
 
@@ -25,5 +27,5 @@ def live(ctx: Ctx) -> dict[str, str]:
     response_model=ReadyOut,
 )
 def ready(ctx: Ctx) -> object:
-    ok, checks = readiness(bootstrap.health_probes())
+    ok, checks = health_service.readiness(bootstrap.health_probes())
     return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

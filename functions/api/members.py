@@ -5,6 +5,7 @@ from chalice import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.clock import now_epoch
 from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import (
     InvitationAccept,
     InvitationCreate,
@@ -19,8 +20,9 @@ from mamba.schemas.tenancy import (
     to_epoch,
     user_tenant_out,
 )
-from mamba.services import tenancy
 from mamba.web import Ctx, route
+
+tenancy = lazy_import("mamba.services.tenancy")
 
 bp = Blueprint(__name__)
 TAGS = ("members",)

@@ -3,9 +3,11 @@
 from chalice import Blueprint
 
 from mamba import bootstrap
+from mamba.lazy import lazy_import
 from mamba.schemas.common import OperationOut
-from mamba.services import operations
 from mamba.web import Ctx, route
+
+operations = lazy_import("mamba.services.operations")
 
 bp = Blueprint(__name__)
 

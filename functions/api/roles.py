@@ -4,9 +4,11 @@ from chalice import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
-from mamba.services import tenancy
 from mamba.web import Ctx, route
+
+tenancy = lazy_import("mamba.services.tenancy")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)

@@ -3,6 +3,7 @@
 from chalice import Blueprint
 
 from mamba import bootstrap
+from mamba.lazy import lazy_import
 from mamba.schemas.two_factor import (
     TwoFactorConfirmIn,
     TwoFactorConfirmOut,
@@ -11,8 +12,9 @@ from mamba.schemas.two_factor import (
     TwoFactorEnrolOut,
     TwoFactorStatusOut,
 )
-from mamba.services import two_factor
 from mamba.web import Ctx, route
+
+two_factor = lazy_import("mamba.services.two_factor")
 
 bp = Blueprint(__name__)
 

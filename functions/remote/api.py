@@ -19,8 +19,11 @@ from chalice.app import Response
 from mamba import bootstrap, web
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DomainError
+from mamba.lazy import lazy_import
 from mamba.observability import logger
-from mamba.services import remote
+
+remote = lazy_import("mamba.services.remote")
+
 
 bp = Blueprint(__name__)
 TAGS = ("wings",)

@@ -7,8 +7,10 @@ from typing import Any
 from mamba import bootstrap
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.nodes import Node
+from mamba.lazy import lazy_import
 from mamba.observability import logger
-from mamba.services import node_health
+
+node_health = lazy_import("mamba.services.node_health")
 
 
 def _agent(node: Node) -> Any:

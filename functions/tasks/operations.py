@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from mamba import bootstrap
-from mamba.services import operations
+from mamba.lazy import lazy_import
 from mamba.workflow_errors import readable_error
+
+operations = lazy_import("mamba.services.operations")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

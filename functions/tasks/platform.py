@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from mamba import bootstrap
-from mamba.services.health import probe_one
+from mamba.lazy import lazy_import
+
+health_service = lazy_import("mamba.services.health")
 
 
 def check(event: dict[str, Any], context: Any = None) -> dict[str, str]:
-    return probe_one(bootstrap.health_probes(), str(event["check"]))
+    return health_service.probe_one(bootstrap.health_probes(), str(event["check"]))

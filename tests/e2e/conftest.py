@@ -73,14 +73,16 @@ def free_port() -> int:
 
 def launcher_environment(folder: Path) -> dict[str, str]:
     """The environment of a fresh `make run`: free ports, ``folder`` as the local dir."""
-    api_port, aws_port = free_port(), free_port()
-    while aws_port == api_port:
-        aws_port = free_port()
+    api_port, aws_port, wings_port = free_port(), free_port(), free_port()
+    while len({api_port, aws_port, wings_port}) < 3:
+        aws_port, wings_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(
         {
             "PORT": str(api_port),
             "LOCAL_AWS_PORT": str(aws_port),
+            # Never the default 8080: a developer's `make run` or another stack may hold it.
+            "LOCAL_WINGS_PORT": str(wings_port),
             "MAMBA_LOCAL_DIR": str(folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from local.mailbox import list_messages
-from tests.e2e.conftest import START_TIMEOUT_SECONDS, Stack, free_port, launcher_environment, stop
+from tests.e2e.conftest import START_TIMEOUT_SECONDS, Stack, launcher_environment, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -228,8 +228,6 @@ def short_window_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     folder = tmp_path_factory.mktemp("short-window-stack")
     env = launcher_environment(folder)
     env["RATE_LOGIN_WINDOW_SECONDS"] = str(TUNED_LOGIN_WINDOW_SECONDS)
-    # Its Wings simulator must never take the default port (8080) that the session's stack uses.
-    env["LOCAL_WINGS_PORT"] = str(free_port())
     log = folder / "launcher.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

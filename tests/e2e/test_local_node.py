@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import requests
 import yaml
 
 from tests.e2e.conftest import ROOT, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def _config(stack: Stack) -> dict:

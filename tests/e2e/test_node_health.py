@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def _admin_headers(stack: Stack, http: requests.Session) -> dict[str, str]:

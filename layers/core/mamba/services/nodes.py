@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
-import yaml
-
 from mamba.domain import nodes as domain
 from mamba.domain.clock import iso, new_id, new_uuid, utcnow
 from mamba.domain.errors import ConflictError, ValidationError
@@ -147,6 +145,8 @@ def node_configuration(repo: NodeRepository, node_id: str, remote: str, extra: d
 
 
 def render_yaml(document: dict[str, Any]) -> str:
+    import yaml  # only the configuration route needs it; kept off the cold path
+
     return str(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
 
 
