@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mamba.domain import account_policy
 from mamba.domain.errors import ValidationError
 
 DEFAULT_ADMIN_EMAIL = "admin@mamba.local"
@@ -120,10 +121,10 @@ def seed(
         )
     env = os.environ if environ is None else environ
     folder = local_dir or Path(env.get("MAMBA_LOCAL_DIR") or ".local")
-    email = accounts.normalise_email(admin_email or env.get("MAMBA_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL)
+    email = account_policy.normalise_email(admin_email or env.get("MAMBA_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL)
     password, source, password_file = _password(email, admin_password, env, folder)
     if source in ("argument", "MAMBA_ADMIN_PASSWORD"):
-        accounts.check_password_policy(password, field="MAMBA_ADMIN_PASSWORD")
+        account_policy.check_password_policy(password, field="MAMBA_ADMIN_PASSWORD")
 
     if users is None or tenants is None or hasher is None:
         bootstrap.dynamo_tables()

@@ -1,6 +1,6 @@
 """Request and response models of registration, login, sessions, password reset and /v1/me.
 
-The field rules are the account policy's own functions (``mamba.services.accounts``), so
+The field rules are the account policy's own functions (``mamba.domain.account_policy``), so
 the API and the ops CLI accept exactly the same emails, passwords and names. A failing
 field answers 400 ``VALIDATION_ERROR`` naming it (never echoing the value).
 """
@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from mamba.domain import account_policy as accounts
 from mamba.domain.errors import ValidationError
 from mamba.schemas.common import Schema
-from mamba.services import accounts
 
 
 def _email(value: str) -> str:

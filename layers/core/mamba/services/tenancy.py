@@ -27,6 +27,7 @@ from typing import Protocol
 
 from mamba.auth import permissions as perms
 from mamba.auth.context import TenantContext
+from mamba.domain import account_policy
 from mamba.domain.clock import iso, new_id, now_epoch, utcnow
 from mamba.domain.errors import (
     ConflictError,
@@ -340,7 +341,7 @@ def update_tenant(
     """
     if name is None and require_2fa is None:
         raise ValidationError("Nothing to change: give name and/or require_2fa.", {"field": "body"})
-    clean = accounts.check_tenant_name(name) if name is not None else None
+    clean = account_policy.check_tenant_name(name) if name is not None else None
     return repo.update_tenant(tenant.tenant_id, name=clean, require_2fa=require_2fa, actor_id=actor_id, now=now())
 
 
@@ -447,7 +448,7 @@ def invite_member(
     Raises ValidationError (email, role, scope, expiry), ForbiddenError (the role holds
     permissions the actor lacks) and ConflictError (the address already belongs to a member).
     """
-    address = accounts.normalise_email(email)
+    address = account_policy.normalise_email(email)
     role = resolve_role(repo, tenant.tenant_id, role_id)
     check_grant(tenant, role.permissions, f"invite with the role {role.name!r}")
     epoch = clock()
