@@ -44,7 +44,7 @@ lint: deps
 	$(PY) -m infra.validate
 
 test: lint
-	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-report=xml -q
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-report=xml -q --durations=15
 
 bench: deps
 	$(PY) -m bench.run
