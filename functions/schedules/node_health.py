@@ -6,21 +6,15 @@ from typing import Any
 
 from mamba import bootstrap
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.nodes import Node
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 node_health = lazy_import("mamba.services.node_health")
 
 
-def _agent(node: Node) -> Any:
-    token = bootstrap.node_repository().token(node)
-    return bootstrap.node_agent(node.id, node.connection_address, token)
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     statuses = node_health.probe_all(
-        bootstrap.node_repository(), _agent, bootstrap.node_health_store(), lambda: iso(utcnow())
+        bootstrap.node_repository(), bootstrap.agent_for, bootstrap.node_health_store(), lambda: iso(utcnow())
     )
     logger.info("node health probed", extra={"nodes": len(statuses), "statuses": statuses})
     return {"nodes": statuses}

@@ -161,6 +161,12 @@ def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -
     return WingsHttpNodeAgent(NodeEndpoint(node_id, url, token, verify_tls), breaker=wings_breaker())
 
 
+def agent_for(node: Any) -> Any:
+    """The Wings client of ``node`` (a ``mamba.domain.nodes.Node``), with its decrypted token:
+    the one way services reach a node."""
+    return node_agent(node.id, node.connection_address, node_repository().token(node))
+
+
 @functools.cache
 def server_repository() -> Any:
     dynamo_tables()
