@@ -125,7 +125,7 @@ def node_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoNodeRepository
 
-    return DynamoNodeRepository(token_cipher())
+    return DynamoNodeRepository(token_cipher(), cursor_codec())
 
 
 @functools.cache
@@ -133,7 +133,7 @@ def allocation_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoAllocationRepository
 
-    return DynamoAllocationRepository()
+    return DynamoAllocationRepository(cursor_codec())
 
 
 @functools.cache
@@ -141,7 +141,7 @@ def blueprint_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.blueprints import DynamoBlueprintRepository
 
-    return DynamoBlueprintRepository()
+    return DynamoBlueprintRepository(cursor_codec())
 
 
 @functools.cache
