@@ -30,14 +30,18 @@ def panel_over_http() -> Iterator[str]:
     """The real Chalice app on 127.0.0.1 (chalice local's threaded server, whose
     current_request is thread-local), inside the active moto mock."""
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import LocalChalice, LocalDevServer, create_local_server
 
     import app as app_module
     from local import gateway
 
     gateway.install()
     port = free_port()
-    server = create_local_server(app_module.app, Config.create(chalice_stage="test"), "127.0.0.1", port)
+    config = Config.create(chalice_stage="test")
+    if isinstance(app_module.app, LocalChalice):  # made local by an earlier test of this process
+        server = LocalDevServer(app_module.app, config, "127.0.0.1", port)
+    else:
+        server = create_local_server(app_module.app, config, "127.0.0.1", port)
     thread = threading.Thread(target=server.serve_forever, name="panel-http", daemon=True)
     thread.start()
     try:
@@ -54,6 +58,7 @@ class Fault:
     status: int | None = None  # answer this status without forwarding
     delay: float = 0.0  # forward, then hold the answer this long (the caller times out)
     times: int = 1
+    skip: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -100,6 +105,9 @@ class FaultyProxy:
         for fault in self.faults:
             matches = path.startswith(fault.path[:-1]) if fault.path.endswith("*") else path == fault.path
             if fault.method == method and matches and fault.times > 0:
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.times -= 1
                 return fault
         return None

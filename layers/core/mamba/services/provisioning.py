@@ -208,11 +208,13 @@ def compensate(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
     return error
 
 
-def _close_steps(ports: ProvisionPorts, event: dict[str, Any], reason: str) -> None:
-    """After a compensation: the step that was running failed, the ones done were undone,
-    the ones not reached were skipped."""
+def _close_steps(ports: ProvisionPorts, event: dict[str, Any], reason: str, *, undone: bool = True) -> None:
+    """After a compensation: the step that was running failed, the ones done were undone
+    (unless the compensation could not finish), the ones not reached were skipped."""
     op = ports.operations.find(event["operation_id"])
-    undo = {"running": "failed", "succeeded": "compensated", "pending": "skipped"}
+    undo = {"running": "failed", "pending": "skipped"}
+    if undone:
+        undo["succeeded"] = "compensated"
     for step in op.steps:
         if step.status in undo:
             _step(ports, event, step.name, undo[step.status], reason if step.status == "running" else None)
@@ -224,11 +226,13 @@ def compensation_incomplete(ports: ProvisionPorts, event: dict[str, Any]) -> dic
     from mamba.workflow_errors import readable_error
 
     error = readable_error(event.get("error") or {})
+    cleanup = readable_error(event.get("compensation_error") or {})
     server = ports.servers.get(event["server_uuid"])
     reason = (
-        f"{error['message']} The node could not be reached to remove the server; "
+        f"{error['message']} The node could not be reached to remove the server ({cleanup['message']}); "
         "its port stays reserved until the server is deleted."
     )
     if server.status != srv.FAILED:
         ports.servers.save(srv.transition(server, srv.FAILED, now=ports.now(), reason=reason))
+    _close_steps(ports, event, error["message"], undone=False)
     return error
