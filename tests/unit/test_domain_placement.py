@@ -58,7 +58,7 @@ def test_place_orders_nodes_least_committed_first():
 def test_place_counts_disk_commitment_too():
     loads = [NodeLoad(node("memory-light-disk-full"), disk_mb=90_000), NodeLoad(node("balanced"), memory_mb=2048)]
 
-    assert [n.id for n in place(REQUEST, loads)][0] == "balanced"
+    assert [n.id for n in place(REQUEST, loads)] == ["balanced", "memory-light-disk-full"]
 
 
 def test_place_breaks_ties_by_node_id():
