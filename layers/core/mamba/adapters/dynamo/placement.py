@@ -122,9 +122,10 @@ class DynamoPlacementStore:
             codes = cancellation_codes(exc)
             if CONDITION_FAILED not in codes:
                 raise DependencyUnavailableError("The server could not be reserved; try again.") from exc
-            if codes[0] == CONDITION_FAILED:
-                raise TenantServersChangedError("Another server of this tenant was created meanwhile.") from exc
+            # pynamodb sends puts before updates: the reasons are [server, guard, allocation].
             if codes[1] == CONDITION_FAILED:
+                raise TenantServersChangedError("Another server of this tenant was created meanwhile.") from exc
+            if codes[2] == CONDITION_FAILED:
                 taken = {"allocation": f"{ip}:{port}"}
                 raise AllocationTakenError("The allocation was taken meanwhile.", taken) from exc
             raise ConflictError("A server with this uuid exists.", {"uuid": server.uuid}) from exc
