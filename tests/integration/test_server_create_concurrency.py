@@ -104,6 +104,7 @@ def test_twenty_creates_against_a_quota_of_ten_never_pass_the_quota(panel):
     # Given 20 free ports and a plan of 10 servers
     url, recorder = panel
     add_node("alpha", ports=range(25565, 25585))
+    assert recorder.started == []
     set_plan_quotas("tn_a", {"servers": 10, "memory_mb": -1, "disk_mb": -1})
 
     # When 20 creates race
