@@ -20,6 +20,7 @@ from functions.api import (
     members,
     operations,
     roles,
+    servers,
     tenants,
     two_factor,
 )
@@ -50,6 +51,7 @@ for blueprint in (
     admin_users.bp,
     members.bp,
     roles.bp,
+    servers.bp,
     tenants.bp,
 ):
     app.register_blueprint(blueprint)

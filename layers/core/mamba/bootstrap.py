@@ -172,7 +172,7 @@ def server_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.servers import DynamoServerRepository
 
-    return DynamoServerRepository()
+    return DynamoServerRepository(cursor_codec())
 
 
 @functools.cache
@@ -338,3 +338,12 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(value) and hasattr(value, "cache_clear"):
             value.cache_clear()
+
+
+@functools.cache
+def placement_store() -> Any:
+    """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.placement import DynamoPlacementStore
+
+    return DynamoPlacementStore()
