@@ -20,6 +20,7 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_lifecycle,
     tenants,
     two_factor,
 )
@@ -50,6 +51,7 @@ for blueprint in (
     admin_users.bp,
     members.bp,
     roles.bp,
+    server_lifecycle.bp,
     tenants.bp,
 ):
     app.register_blueprint(blueprint)
@@ -77,5 +79,14 @@ def node_health(event: Any) -> Any:
     """Probe every node's /api/system (functions/schedules/node_health.py); locally run by
     local/scheduler.py, since moto never fires EventBridge."""
     from functions.schedules import node_health as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile_servers")
+def reconcile_servers(event: Any) -> Any:
+    """Read every node's server list and store each server's state and utilization
+    (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
+    from functions.schedules import reconcile as job
 
     return job.handler(event.to_dict(), event.context)
