@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from mamba.domain import servers as srv
-from mamba.domain.errors import ConflictError, QuotaExceededError, ValidationError
+from mamba.domain.errors import QuotaExceededError, ValidationError
 from mamba.domain.servers import Limits, Server
 
 # --- operation types, their workflows and the steps the user sees ---
@@ -210,13 +210,3 @@ def reconciled_status(server: Server, observation: Observation | None) -> str:
     if observation is None:
         return server.status
     return srv.with_wings_state(server, observation.state, now=server.updated_at).status
-
-
-def require_unlocked(holder: tuple[str, str] | None, server_uuid: str) -> None:
-    """ConflictError (409) when another operation holds the server."""
-    if holder is not None:
-        op_id, op_type = holder
-        raise ConflictError(
-            f"Another operation ({op_type}) is running on this server; wait for it to finish.",
-            {"uuid": server_uuid, "operation_id": op_id, "operation_type": op_type},
-        )
