@@ -12,6 +12,7 @@ import pytest
 
 from mamba import bootstrap
 from mamba.domain.servers import OFFLINE, SUSPENDED, Limits, Server
+from mamba.migrations.versions.m0003_seed_blueprints import line_server
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerUpdatedOut
 from tests.api.tenancy_helpers import T0, Api, make_world
 from tests.fakes import FakeWorkflows
@@ -26,13 +27,16 @@ class FakeQuotas:
     backups_per_server: int = 3
 
 
-def add_server(tenant_id: str, *, status: str = OFFLINE, memory_mb: int = 1024, port: int = 25565) -> Server:
+def add_server(
+    tenant_id: str, *, status: str = OFFLINE, memory_mb: int = 1024, port: int = 25565, blueprint_id: str = "bp_api"
+) -> Server:
     server = Server(
         uuid=str(uuid.uuid4()),
         name="survival",
         tenant_id=tenant_id,
         node_id="nd_api",
-        blueprint_id="bp_api",
+        blueprint_id=blueprint_id,
+        environment={"MOTD": "hello", "MAX_PLAYERS": 10},
         allocation=("10.0.0.5", port),
         docker_image="ghcr.io/parkervcp/yolks:python_3.12",
         startup="python3 line_server.py",
@@ -139,6 +143,22 @@ def test_invalid_changes_are_400_naming_the_field(api, workflows, body, field):
 
     assert response.status_code == 400, response.json_body
     assert field in [f["field"] for f in response.json_body["error"]["details"]["fields"]]
+
+
+def test_environment_changes_are_checked_against_the_blueprint_and_start_a_build_update(api, workflows):
+    blueprint = line_server(T0)
+    bootstrap.blueprint_repository().add(blueprint)
+    server = add_server("tn_a", blueprint_id=blueprint.id)
+
+    refused = api.patch(path("tn_a", server.uuid), "usr_alice", {"environment": {"MAX_PLAYERS": 500}})
+    accepted = api.patch(path("tn_a", server.uuid), "usr_alice", {"environment": {"MAX_PLAYERS": 50}})
+
+    assert refused.status_code == 400, refused.json_body
+    assert refused.json_body["error"]["details"]["fields"][0]["field"] == "environment.MAX_PLAYERS"
+    assert accepted.status_code == 202, accepted.json_body
+    [(_, _, payload)] = workflows.started
+    assert payload["environment"] == {"MOTD": "hello", "MAX_PLAYERS": 50}
+    assert payload["previous_environment"] == {"MOTD": "hello", "MAX_PLAYERS": 10}
 
 
 def test_an_empty_patch_is_400(api, workflows):

@@ -185,10 +185,9 @@ def test_changing_the_memory_limit_is_saved_and_synced_to_the_node(world, deploy
     # Given an installed server with 512 MiB
     server = world.create_installed(memory_mb=512)
 
-    # When its owner raises the memory to 1024 MiB and renames it
-    changed, op = lifecycle.update_server(
-        world.deps, world.tenant, server.uuid, {"name": "bigger", "limits": {"memory_mb": 1024}}
-    )
+    # When its owner raises the memory to 1024 MiB, changes the MOTD and renames it
+    changes = {"name": "bigger", "limits": {"memory_mb": 1024}, "environment": {"MOTD": "welcome back"}}
+    changed, op = lifecycle.update_server(world.deps, world.tenant, server.uuid, changes)
     assert op is not None and changed.name == "bigger"
     op, execution = finished(deployed_workflows, "update_server_build", op)
 
@@ -196,8 +195,10 @@ def test_changing_the_memory_limit_is_saved_and_synced_to_the_node(world, deploy
     assert execution["status"] == "SUCCEEDED", execution
     assert steps(op) == [("save_build", "succeeded"), ("sync_node", "succeeded")]
     assert world.server(server.uuid).limits.memory_mb == 1024
+    assert world.server(server.uuid).environment["MOTD"] == "welcome back"
     configuration = world.agent.get_server(server.uuid)["configuration"]
     assert configuration["build"]["memory_limit"] == 1024
+    assert configuration["environment"]["MOTD"] == "welcome back"
     assert configuration["meta"]["name"] == "bigger"
 
 
@@ -205,7 +206,8 @@ def test_a_build_the_node_cannot_sync_is_rolled_back(world, deployed_workflows):
     server = world.create_installed(memory_mb=512)
     world.sim.stop()
 
-    _, op = lifecycle.update_server(world.deps, world.tenant, server.uuid, {"limits": {"memory_mb": 2048}})
+    changes = {"limits": {"memory_mb": 2048}, "environment": {"MAX_PLAYERS": 50}}
+    _, op = lifecycle.update_server(world.deps, world.tenant, server.uuid, changes)
     assert op is not None
     op, execution = finished(deployed_workflows, "update_server_build", op)
 
@@ -213,6 +215,7 @@ def test_a_build_the_node_cannot_sync_is_rolled_back(world, deployed_workflows):
     assert op.error is not None and op.error["code"] == "NODE_UNAVAILABLE"
     assert steps(op) == [("save_build", "compensated"), ("sync_node", "failed")]
     assert world.server(server.uuid).limits.memory_mb == 512
+    assert world.server(server.uuid).environment["MAX_PLAYERS"] == 10
     assert lock_holder(server.uuid) is None
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from mamba.domain import server_lifecycle as life
 from mamba.domain import servers as srv
+from mamba.domain.blueprints import Variable
 from mamba.domain.errors import ConflictError, QuotaExceededError, ValidationError
 from mamba.domain.servers import Limits, Server
 
@@ -166,3 +167,35 @@ def test_the_panels_own_statuses_win_over_what_wings_reports(status, wings, expe
 
 def test_a_server_the_node_does_not_report_keeps_its_status():
     assert life.reconciled_status(server(srv.RUNNING), None) == srv.RUNNING
+
+
+VARIABLES = (
+    Variable(name="MOTD", env_variable="MOTD", default_value="hi", rules="required|string|max:8"),
+    Variable(name="Players", env_variable="MAX_PLAYERS", default_value="10", rules="required|integer|between:1,100"),
+    Variable(name="PvP", env_variable="PVP", default_value="true", rules="required|boolean"),
+    Variable(name="Build", env_variable="BUILD", default_value="1", user_editable=False),
+)
+
+
+def test_environment_changes_pass_the_blueprint_rules():
+    merged = life.merge_environment(
+        VARIABLES, {"MOTD": "hi", "MAX_PLAYERS": 10, "BUILD": "1"}, {"MAX_PLAYERS": 20, "PVP": False, "MOTD": None}
+    )
+    assert merged == {"MOTD": "hi", "MAX_PLAYERS": 20, "PVP": False, "BUILD": "1"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"MAX_PLAYERS": 101}, "environment.MAX_PLAYERS"),
+        ({"MOTD": "far too long"}, "environment.MOTD"),
+        ({"PVP": "perhaps"}, "environment.PVP"),
+        ({"BUILD": "2"}, "environment.BUILD"),
+        ({"PATH": "/tmp"}, "environment.PATH"),
+    ],
+    ids=["out-of-range", "too-long", "not-boolean", "not-editable", "unknown"],
+)
+def test_environment_changes_that_fail_name_the_variable(changes, field):
+    with pytest.raises(ValidationError) as caught:
+        life.merge_environment(VARIABLES, {}, changes)
+    assert [f["field"] for f in caught.value.details["fields"]] == [field]

@@ -192,6 +192,7 @@ def server_lifecycle() -> Any:
         agent_for=agent_for,
         operations=operation_repository(),
         workflows=workflows(),
+        blueprints=blueprint_repository(),
         quotas=tenant_quotas(),
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,

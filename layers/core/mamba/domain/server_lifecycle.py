@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from mamba.domain import servers as srv
+from mamba.domain.blueprints import Variable
 from mamba.domain.errors import QuotaExceededError, ValidationError
+from mamba.domain.rules import check_value, parse_rules
 from mamba.domain.servers import Limits, Server
 
 # --- operation types, their workflows and the steps the user sees ---
@@ -95,6 +97,41 @@ def limits_to_dict(limits: Limits) -> dict[str, Any]:
 
 def limits_from_dict(data: dict[str, Any]) -> Limits:
     return Limits(**{name: data[name] for name in BUILD_FIELDS if name in data})
+
+
+EnvValue = str | int | float | bool
+
+
+def _as_text(value: EnvValue) -> str:
+    """How a rule sees a value (a JSON boolean is ``true``/``false``, as Laravel reads it)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def merge_environment(
+    variables: tuple[Variable, ...], current: dict[str, EnvValue], changes: dict[str, EnvValue | None]
+) -> dict[str, EnvValue]:
+    """The environment after a PATCH. Each key must be one of the blueprint's variables that
+    users may edit, and each value must pass that variable's rules (``null`` clears it back to
+    the blueprint's default). ValidationError names every bad field."""
+    by_name = {v.env_variable: v for v in variables}
+    merged = dict(current)
+    fields: list[dict[str, str]] = []
+    for key, value in changes.items():
+        variable = by_name.get(key)
+        if variable is None or not variable.user_editable:
+            fields.append({"field": f"environment.{key}", "message": "is not a variable you can change"})
+            continue
+        text = (
+            variable.default_value if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        )
+        failures = check_value(text, parse_rules(variable.rules))
+        if failures:
+            fields.append({"field": f"environment.{key}", "message": "; ".join(failures)})
+            continue
+        merged[key] = variable.default_value if value is None else value
+    if fields:
+        raise ValidationError("The environment failed the blueprint's rules.", {"fields": fields})
+    return merged
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ class ServerPatch(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     limits: LimitsPatch | None = None
+    environment: dict[str, str | int | float | bool | None] | None = Field(
+        default=None,
+        max_length=100,
+        description="Blueprint variables to change, checked against their rules; null restores a default",
+    )
 
 
 class AllocationOut(Schema):

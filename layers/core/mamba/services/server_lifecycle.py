@@ -47,7 +47,9 @@ class ServerReader(Protocol):
 
 class LifecycleStore(Protocol):
     def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str) -> None: ...
-    def set_build(self, server_uuid: str, limits: Limits, expected: Any, *, now: str) -> None: ...
+    def set_build(
+        self, server_uuid: str, limits: Limits, expected: Any, *, now: str, environment: dict[str, Any] | None = None
+    ) -> None: ...
     def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None: ...
     def remove(self, server_uuid: str) -> int: ...
     def record_observations(self, rows: list[Any], *, now: str) -> int: ...
@@ -81,6 +83,7 @@ class Lifecycle:
     agent_for: Callable[[Any], Any]
     operations: OperationRepository
     workflows: Workflows
+    blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
     quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
@@ -161,27 +164,32 @@ def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
 def update_server(
     deps: Lifecycle, tenant: TenantContext, server_id: str, changes: dict[str, Any]
 ) -> tuple[Server, Operation | None]:
-    """PATCH: ``name``/``description`` are saved at once; ``limits`` start update_server_build
-    (limits → DB → Wings sync, with the old limits restored if the node cannot be synced)."""
+    """PATCH: ``name``/``description`` are saved at once; ``limits`` and ``environment`` start
+    update_server_build (build → DB → Wings sync, with the old build restored if the node
+    cannot be synced)."""
     server = find_server(deps, tenant.tenant_id, server_id)
     limit_changes = changes.get("limits") or {}
+    env_changes = changes.get("environment") or {}
     name, description = changes.get("name"), changes.get("description")
-    if not limit_changes and name is None and description is None:
-        raise ValidationError("Nothing to change: send name, description or limits.")
+    if not limit_changes and not env_changes and name is None and description is None:
+        raise ValidationError("Nothing to change: send name, description, limits or environment.")
     if server.status == srv.DELETING:
         srv.require_status(server, *sorted(life.ALLOWED[life.UPDATE_BUILD]))
+    limits = life.merge_limits(server.limits, limit_changes) if limit_changes else server.limits
+    environment = server.environment
+    if env_changes:
+        blueprint = deps.blueprints.get(server.blueprint_id)
+        environment = life.merge_environment(tuple(blueprint.variables), server.environment, env_changes)
     op: Operation | None = None
-    if limit_changes:
-        limits = life.merge_limits(server.limits, limit_changes)
-        if limits != server.limits:
-            _check_quota(deps, server, limits)
-            op = _start(
-                deps,
-                tenant,
-                server,
-                life.UPDATE_BUILD,
-                {"limits": life.limits_to_dict(limits), "previous_limits": life.limits_to_dict(server.limits)},
-            )
+    if limits != server.limits or environment != server.environment:
+        _check_quota(deps, server, limits)
+        payload: dict[str, Any] = {
+            "limits": life.limits_to_dict(limits),
+            "previous_limits": life.limits_to_dict(server.limits),
+            "environment": environment if environment != server.environment else None,
+            "previous_environment": server.environment if environment != server.environment else None,
+        }
+        op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
     if name is not None or description is not None:
         deps.store.set_profile(server.uuid, name=name, description=description, now=_now())
     return deps.servers.get(server.uuid), op
@@ -340,7 +348,13 @@ def action_install_timed_out(deps: Lifecycle, event: dict[str, Any]) -> str | No
 
 def action_save_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     limits = life.limits_from_dict(event["limits"])
-    deps.store.set_build(event["server_uuid"], limits, life.ALLOWED[life.UPDATE_BUILD], now=_now())
+    deps.store.set_build(
+        event["server_uuid"],
+        limits,
+        life.ALLOWED[life.UPDATE_BUILD],
+        now=_now(),
+        environment=event.get("environment"),
+    )
     return None
 
 
@@ -348,7 +362,9 @@ def action_restore_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     """Compensation when the node could not be synced: the DB keeps what the node runs."""
     limits = life.limits_from_dict(event["previous_limits"])
     try:
-        deps.store.set_build(event["server_uuid"], limits, srv.STATUSES, now=_now())
+        deps.store.set_build(
+            event["server_uuid"], limits, srv.STATUSES, now=_now(), environment=event.get("previous_environment")
+        )
     except NotFoundError:
         return "the server is gone"
     if event.get("operation_id"):

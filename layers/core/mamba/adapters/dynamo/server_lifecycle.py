@@ -97,14 +97,25 @@ class DynamoServerLifecycleStore:
                 raise _unavailable("status") from exc
             self._explain(server_uuid, expected, exc)
 
-    def set_build(self, server_uuid: str, limits: Limits, expected: Iterable[str], *, now: str) -> None:
-        """Write the limits if the server is in one of the ``expected`` statuses."""
+    def set_build(
+        self,
+        server_uuid: str,
+        limits: Limits,
+        expected: Iterable[str],
+        *,
+        now: str,
+        environment: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the limits (and the environment, when given) if the server is in one of the
+        ``expected`` statuses."""
         expected = list(expected)
         item = ServerItem(*keys.server(server_uuid))
         threads = ServerItem.threads.set(limits.threads) if limits.threads is not None else ServerItem.threads.remove()
+        extra = [] if environment is None else [ServerItem.environment.set(json.dumps(environment))]
         try:
             item.update(
                 actions=[
+                    *extra,
                     ServerItem.memory_mb.set(limits.memory_mb),
                     ServerItem.disk_mb.set(limits.disk_mb),
                     ServerItem.cpu_percent.set(limits.cpu_percent),
