@@ -18,6 +18,7 @@ from mamba import bootstrap
 from mamba.domain.errors import ConflictError, NotFoundError, WingsNotFoundError
 from mamba.domain.operations import Operation
 from mamba.services import server_lifecycle as lifecycle
+from tests.contract.wings.harness import free_port
 from tests.statemachines.conftest import Deployed
 from tests.statemachines.lifecycle_support import LifecycleWorld, SimNode, build_world, sim_node, wait_for
 
@@ -45,6 +46,14 @@ def finished(deployed: Deployed, workflow: str, op: Operation) -> tuple[Operatio
 
 def steps(op: Operation) -> list[tuple[str, str]]:
     return [(s.name, s.status) for s in op.steps]
+
+
+def clear_breaker(node_id: str) -> None:
+    """Forget the node's circuit breaker, as its cool-down passing would."""
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import NodeBreakerItem
+
+    NodeBreakerItem(*keys.node_breaker(node_id)).delete()
 
 
 def lock_holder(server_uuid: str) -> Any:
@@ -115,6 +124,34 @@ def test_delete_with_the_node_down_retries_fails_readably_then_an_admin_forces_i
     assert forced.steps[0].detail is not None and forced.steps[0].detail.startswith("skipped:")
     with pytest.raises(NotFoundError):
         world.server(server.uuid)
+    assert world.allocation_holder(server.allocation[1]) is None
+
+
+def test_a_forced_delete_during_a_partition_leaves_nothing_on_the_node_once_it_is_reachable(world, deployed_workflows):
+    # Given an installed server whose node the panel cannot reach (the node itself still runs)
+    server = world.create_installed()
+    directory = world.sim.base / "data" / server.uuid
+    nodes = bootstrap.node_repository()
+    nodes.update(dataclasses.replace(world.node, daemon_port=free_port()))
+    op = lifecycle.delete_server(world.deps, world.tenant, server.uuid)
+    op, _ = finished(deployed_workflows, "delete_server", op)
+    assert op.status == "failed"
+
+    # When an admin forces the delete, and later the node is reachable again
+    forced, _ = finished(deployed_workflows, "delete_server", lifecycle.force_delete_server(world.deps, server.uuid))
+    assert forced.status == "succeeded"
+    nodes.update(world.node)
+    clear_breaker(world.node.id)
+    assert world.agent.get_server(server.uuid)["state"] == "offline"  # the node still holds it
+
+    # Then the next reconcile run deletes the server the panel no longer knows, files included
+    result = reconcile.handler({}, None)
+
+    ours = next(r for r in result["nodes"] if r["node_id"] == world.node.id)
+    assert ours["removed_strays"] >= 1
+    with pytest.raises(WingsNotFoundError):
+        world.agent.get_server(server.uuid)
+    wait_for(lambda: not directory.exists(), what="stray server directory removed")
     assert world.allocation_holder(server.allocation[1]) is None
 
 

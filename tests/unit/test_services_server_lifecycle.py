@@ -202,3 +202,24 @@ def test_the_public_server_has_the_shape_of_issue_5():
         body
     )
     assert body["id"] == body["uuid"] and body["allocation"] == {"ip": "10.0.0.5", "port": 25565}
+
+
+@dataclass
+class DeletingAgent(FakeAgent):
+    def delete_server(self, uuid: str) -> None:
+        self.calls.append(("delete", uuid))
+
+
+def test_reconcile_deletes_servers_the_panel_has_no_record_of_but_not_ones_on_another_node():
+    mine = "00000000-0000-4000-8000-00000000000a"
+    elsewhere = "00000000-0000-4000-8000-00000000000b"  # recorded on nd_b (the index lags, say)
+    stray = "00000000-0000-4000-8000-00000000000c"
+    agent = DeletingAgent([listing(mine, "offline"), listing(elsewhere, "offline"), listing(stray, "offline")])
+    servers = {mine: make(mine, "nd_a"), elsewhere: make(elsewhere, "nd_b")}
+    d = deps(servers, {"nd_a": agent, "nd_b": DeletingAgent([])}, FakeStore())
+
+    results = {r["node_id"]: r for r in lifecycle.reconcile_all(d)}
+
+    assert results["nd_a"]["removed_strays"] == 1
+    assert agent.calls == [("delete", stray)]
+    assert "removed_strays" not in results["nd_b"]

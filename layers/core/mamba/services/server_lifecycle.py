@@ -475,10 +475,17 @@ def run_action(deps: Lifecycle, event: dict[str, Any]) -> Any:
 
 def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[str, Any]:
     """Read the node's ``GET /api/servers`` once and write every server's state and
-    utilization in one batch. A node that does not answer is reported and skipped."""
+    utilization in one batch. A node that does not answer is reported and skipped.
+
+    A server the node holds but the panel has no record of at all (a delete an admin forced
+    while the node was unreachable, or a provision that was rolled back) is deleted on the
+    node, so that nothing stays orphaned there. The panel commits a server's record before
+    creating it on a node, and the record is read with a consistent GetItem first, so a
+    server being created is never taken for a stray."""
     servers = deps.servers.on_node(node.id)
+    agent = deps.agent_for(node)
     try:
-        listing = deps.agent_for(node).list_servers()
+        listing = agent.list_servers()
     except (WingsUnavailableError, WingsRejectedError) as exc:
         logger.warning("reconcile: node did not list its servers", extra={"node_id": node.id, "error": str(exc)})
         return {"node_id": node.id, "servers": len(servers), "observed": 0, "changed": 0, "error": exc.code}
@@ -500,7 +507,24 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
             )
         )
     written = store.record_observations(rows, now=_now()) if rows else 0
-    return {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
+    known = {server.uuid for server in servers}
+    removed = sum(_remove_stray(deps, agent, node, uuid) for uuid in seen if uuid not in known)
+    result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
+    if removed:
+        result["removed_strays"] = removed
+    return result
+
+
+def _remove_stray(deps: Lifecycle, agent: Any, node: Any, server_uuid: str) -> bool:
+    if _server_or_none(deps, server_uuid) is not None:
+        return False  # the panel knows it (a record the node index has not caught up with)
+    try:
+        agent.delete_server(server_uuid)
+    except (WingsUnavailableError, WingsRejectedError, WingsNotFoundError) as exc:
+        logger.warning("reconcile: stray server not removed", extra={"node_id": node.id, "error": exc.message})
+        return False
+    logger.info("reconcile: removed a server the panel does not know", extra={"node_id": node.id, "uuid": server_uuid})
+    return True
 
 
 RECONCILE_WORKERS = 8  # nodes read at once: a slow node must not use up the Lambda's time
