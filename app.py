@@ -20,6 +20,7 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_lifecycle,
     servers,
     tenants,
     two_factor,
@@ -52,6 +53,7 @@ for blueprint in (
     members.bp,
     roles.bp,
     servers.bp,
+    server_lifecycle.bp,
     tenants.bp,
 ):
     app.register_blueprint(blueprint)
@@ -79,5 +81,14 @@ def node_health(event: Any) -> Any:
     """Probe every node's /api/system (functions/schedules/node_health.py); locally run by
     local/scheduler.py, since moto never fires EventBridge."""
     from functions.schedules import node_health as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile_servers")
+def reconcile_servers(event: Any) -> Any:
+    """Read every node's server list and store each server's state and utilization
+    (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
+    from functions.schedules import reconcile as job
 
     return job.handler(event.to_dict(), event.context)

@@ -32,6 +32,7 @@ class Schedule:
 SCHEDULES: list[Schedule] = [
     # Every minute deployed; more often locally so a freshly started stack shows its node online soon.
     Schedule("node_health", 15.0, "functions.schedules.node_health:handler"),
+    Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
 ]
 
 

@@ -9,6 +9,7 @@ TASKS: dict[str, str] = {
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
     "task_provision": "functions.tasks.provision:handler",
+    "task_servers": "functions.tasks.servers:handler",
 }
 
 

@@ -176,6 +176,30 @@ def server_repository() -> Any:
 
 
 @functools.cache
+def server_lifecycle() -> Any:
+    """The dependencies of mamba.services.server_lifecycle (delete, reinstall, build, suspend, reconcile)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
+    from mamba.services.server_lifecycle import Lifecycle, tenant_quotas
+
+    s = settings()
+    return Lifecycle(
+        servers=server_repository(),
+        store=DynamoServerLifecycleStore(),
+        locks=DynamoServerLocks(),
+        nodes=node_repository(),
+        allocations=allocation_repository(),
+        agent_for=agent_for,
+        operations=operation_repository(),
+        workflows=workflows(),
+        blueprints=blueprint_repository(),
+        quotas=tenant_quotas(),
+        reinstall_poll_seconds=s.reinstall_poll_seconds,
+        reinstall_max_polls=s.reinstall_max_polls,
+    )
+
+
+@functools.cache
 def node_health_store() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore

@@ -85,6 +85,11 @@ class Settings(BaseModel):
 
     billing_enabled: bool = False
 
+    # Reinstall (docs/server-lifecycle.md): how often the workflow reads the server's record
+    # while Wings runs the install script, and how many reads before it gives up.
+    reinstall_poll_seconds: int = Field(default=5, ge=0, le=300)
+    reinstall_max_polls: int = Field(default=120, ge=1, le=10_000)
+
     # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
     # (a unit test keeps them equal); changing one makes every login re-hash its password.
     argon2_time_cost: int = Field(default=2, ge=1, le=20)
@@ -154,6 +159,8 @@ VARIABLES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "kms_key_id": "KMS_KEY_ID",
     "billing_enabled": "BILLING_ENABLED",
+    "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",
+    "reinstall_max_polls": "REINSTALL_MAX_POLLS",
     "argon2_time_cost": "ARGON2_TIME_COST",
     "argon2_memory_kib": "ARGON2_MEMORY_KIB",
     "argon2_parallelism": "ARGON2_PARALLELISM",

@@ -323,6 +323,21 @@ class ServerItem(MainItem):
     status_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Written by the reconcile schedule (services/server_lifecycle.py): Wings' last
+    # utilization object (JSON, wings-contract.md §2.4) and when it was read.
+    utilization = UnicodeAttribute(null=True)
+    observed_at = UnicodeAttribute(null=True)
+
+
+class ServerLockItem(MainItem):
+    """``SERVER#<uuid>/LOCK``: the lifecycle operation running on a server. Taken with a
+    conditional put, released by the workflow's last state; ``ttl`` (epoch seconds) is when
+    a lock whose workflow died may be taken over."""
+
+    server_uuid = UnicodeAttribute()
+    operation_id = UnicodeAttribute()
+    operation_type = UnicodeAttribute()
+    acquired_at = UnicodeAttribute()
 
 
 class ServerGuardItem(MainItem):
@@ -454,6 +469,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     NodeEventItem,
     ServerItem,
     ServerGuardItem,
+    ServerLockItem,
     ServerActivityItem,
     NodeItem,
     NodeTokenItem,

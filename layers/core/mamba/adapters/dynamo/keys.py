@@ -156,6 +156,11 @@ def server_activity(server_uuid: str, timestamp: str, entry_id: str) -> tuple[st
 SERVER_ACTIVITY_PREFIX = "ACTIVITY#"
 
 
+def server_lock(server_uuid: str) -> tuple[str, str]:
+    """The one lifecycle operation running on a server (delete, reinstall, build, suspend)."""
+    return f"SERVER#{server_uuid}", "LOCK"
+
+
 # --- API keys and the audit log (issue 3; see docs/data-model.md) ---
 
 API_KEY_SORT_PREFIX = "APIKEY#"
