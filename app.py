@@ -20,6 +20,8 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_control,
+    server_files,
     tenants,
     two_factor,
 )
@@ -51,6 +53,8 @@ for blueprint in (
     members.bp,
     roles.bp,
     tenants.bp,
+    server_control.bp,
+    server_files.bp,
 ):
     app.register_blueprint(blueprint)
 
