@@ -89,6 +89,11 @@ def get_websocket(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]
     principal = ctx.principal
     assert principal is not None  # a guarded route
     result: dict[str, object] = control.websocket(
-        control.live_ports(), ctx.tenant, principal.user_id, server_id, platform_admin=principal.is_admin
+        control.live_ports(),
+        ctx.tenant,
+        principal.user_id,
+        server_id,
+        permissions=principal.allowed(ctx.tenant.permissions),
+        platform_admin=principal.is_admin and principal.scopes is None,
     )
     return result

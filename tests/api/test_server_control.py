@@ -248,3 +248,24 @@ def test_member_change_that_keeps_the_console_denies_nothing(world):
             headers=world.headers("alice"),
             body=json.dumps({"role": "viewer"}),
         )
+
+
+def test_console_token_of_an_api_key_carries_only_the_keys_scopes(world):
+    # Given alice (owner: power, console, backups) makes a key scoped to the console only
+    made = world.client.http.post(
+        "/v1/me/api-keys",
+        headers=world.headers("alice"),
+        body=json.dumps({"name": "console bot", "scopes": ["servers.console"]}),
+    )
+    assert made.status_code == 201, made.body[:300]
+    key = {"Authorization": f"Bearer {made.json_body['key']}"}
+    # When the key asks for a console token
+    response = world.client.http.get(world.path("game", "/websocket"), headers=key)
+    # Then the token cannot start or stop the server, whatever alice's role allows
+    assert response.status_code == 200, response.body[:300]
+    claims = jwt.decode(response.json_body["token"], world.sim.token, algorithms=["HS256"], audience=world.sim.url)
+    assert claims["permissions"] == ["websocket.connect", "control.console"]
+    # And the key cannot use the power route itself
+    assert (
+        world.client.http.post(world.path("game", "/power"), headers=key, body='{"action":"start"}').status_code == 403
+    )

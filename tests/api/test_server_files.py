@@ -284,3 +284,24 @@ def test_dot_segments_inside_the_root_are_normalised_not_refused(world, node):
     assert written.status_code == 204, written.body[:300]
     assert node.read_file(world.servers["files"], "/a/c.txt") == b"c"
     assert names(world, "/a") == ["c.txt"]
+
+
+def test_wings_own_denylist_refusal_is_the_same_403_file_denied(world):
+    # Given a server whose egg on the node denies a file the panel's blueprint does not list
+    # (the blueprint changed since the node last synced)
+    from tests.api.server_world import TENANT_A, add_server
+
+    sim = world.sim
+    server_uuid = sim.add_server(
+        egg={"id": "7d3c2a10-1b4f-4c1e-9a5e-2f6d8c9b0a11", "file_denylist": ["wings-only.txt"]}
+    )
+    assert sim.http("POST", "/api/servers", json={"uuid": server_uuid, "start_on_completion": False}).status_code == 202
+    sim.panel.wait_for("POST", f"/api/remote/servers/{server_uuid}/install")
+    add_server(server_uuid, TENANT_A)
+    world.servers["wings-denied"] = server_uuid
+    # When the file is written through the panel
+    response = world.post("alice", "wings-denied", "/files/write", {"path": "/wings-only.txt", "content": "x"})
+    # Then the node's refusal is answered as the panel's own
+    assert response.status_code == 403, response.body[:300]
+    assert error(response)["code"] == "FILE_DENIED"
+    assert "denylist" in error(response)["details"]["reason"]

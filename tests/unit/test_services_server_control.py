@@ -225,3 +225,29 @@ def test_denylist_follows_gitignore_semantics_and_refuses_before_the_node(patter
     else:
         files.write_file(world.ports(), TENANT, S1, path, "x")
         assert [name for _, name, _, _ in world.calls] == ["write_file"]
+
+
+def test_a_deleted_blueprint_leaves_the_denylist_to_the_node():
+    world = World({S1: server(S1)}, denylist=("*.jar",))
+    ports = world.ports()
+
+    class Gone:
+        def get(self, blueprint_id):
+            raise NotFoundError("Blueprint not found.")
+
+    from dataclasses import replace
+
+    files.write_file(replace(ports, blueprints=Gone()), TENANT, S1, "/x.jar", "x")
+
+    assert [name for _, name, _, _ in world.calls] == ["write_file"]
+
+
+def test_websocket_permissions_are_narrowed_to_what_the_door_passes():
+    world = World({S1: server(S1)})
+
+    narrowed = control.websocket(world.ports(), TENANT, "u", S1, permissions=frozenset({"servers.console"}))
+    full = control.websocket(world.ports(), TENANT, "u", S1)
+
+    assert narrowed["permissions"] == ["websocket.connect", "control.console"]
+    assert "control.start" in full["permissions"]
+    assert narrowed["socket"] == f"wss://n.example:8080/api/servers/{S1}/ws"

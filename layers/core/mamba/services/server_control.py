@@ -182,29 +182,38 @@ def node_key(ports: Ports, node: Node) -> wings_jwt.NodeKey:
 
 
 def websocket(
-    ports: Ports, tenant: TenantContext, user_id: str, server_id: str, *, platform_admin: bool = False
+    ports: Ports,
+    tenant: TenantContext,
+    user_id: str,
+    server_id: str,
+    *,
+    permissions: frozenset[str] | None = None,
+    platform_admin: bool = False,
 ) -> dict[str, Any]:
     """``{token, socket, expires_at}`` for the server's console on its node (10 minutes).
 
     The caller holds ``servers.console`` (the route's permission, checked by the guard); the
-    token's Wings permissions follow the rest of their role.
+    token's Wings permissions follow the rest of ``permissions`` (the tenant's, narrowed to an
+    API key's scopes by the door; default: the tenant's).
     """
     t = target(ports, tenant, server_id, ON_NODE)
-    permissions = wings_jwt.websocket_permissions(tenant.permissions, platform_admin=platform_admin)
+    granted = wings_jwt.websocket_permissions(
+        tenant.permissions if permissions is None else permissions, platform_admin=platform_admin
+    )
     issued = int(time.time())
     token = wings_jwt.websocket_token(
         node_key(ports, t.node),
         issuer=ports.issuer,
         user_id=user_id,
         server_uuid=t.server.uuid,
-        permissions=permissions,
+        permissions=granted,
         now=issued,
     )
     return {
         "token": token,
         "socket": f"{t.node.websocket_base}/api/servers/{t.server.uuid}/ws",
         "expires_at": issued + wings_jwt.WEBSOCKET_LIFETIME,
-        "permissions": permissions,
+        "permissions": granted,
     }
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -27,7 +29,15 @@ from urllib.parse import urlencode, urlsplit
 from mamba.auth import wings_jwt
 from mamba.auth.context import TenantContext
 from mamba.domain import server_files as paths
-from mamba.domain.errors import ForbiddenError, PayloadTooLargeError, ValidationError, WingsNotFoundError
+from mamba.domain.errors import (
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ValidationError,
+    WingsNotFoundError,
+    WingsRejectedError,
+)
+from mamba.observability import logger
 from mamba.services import server_control as control
 from mamba.services.server_control import Ports, Target
 
@@ -52,7 +62,13 @@ def _target(ports: Ports, tenant: TenantContext, server_id: str) -> Target:
 
 def _denylist(ports: Ports, t: Target) -> Any:
     """The compiled ``file_denylist`` of the server's blueprint, or None when it is empty."""
-    blueprint = ports.blueprints.get(t.server.blueprint_id)
+    try:
+        blueprint = ports.blueprints.get(t.server.blueprint_id)
+    except NotFoundError:
+        # The blueprint was deleted after the server was made: the node still holds the
+        # denylist it last synced, and enforces it (answered as 403 below).
+        logger.warning("server blueprint missing", extra={"server_uuid": t.server.uuid})
+        return None
     patterns = [p for p in blueprint.file_denylist if p.strip()]
     if not patterns:
         return None
@@ -72,6 +88,21 @@ def _check_allowed(spec: Any, *checked: str) -> None:
             raise FileDeniedError(
                 "This file is protected by the server's blueprint and cannot be accessed.", {"path": path}
             )
+
+
+@contextmanager
+def _wings_denylist_is_403() -> Iterator[None]:
+    """Wings' own denylist refusal (its 403 "present in egg denylist", e.g. for a blueprint
+    changed since the node last synced) is the same 403 ``FILE_DENIED`` as the panel's."""
+    try:
+        yield
+    except WingsRejectedError as exc:
+        if exc.details.get("wings_status") == 403 and "denylist" in exc.message:
+            raise FileDeniedError(
+                "This file is protected by the server's blueprint and cannot be accessed.",
+                {"reason": exc.message},
+            ) from exc
+        raise
 
 
 def _batch(files: list[Any], field: str = "files") -> None:
@@ -114,7 +145,8 @@ def read_file(ports: Ports, tenant: TenantContext, server_id: str, path: str) ->
     size = int(stat.get("size") or 0)
     if size > paths.MAX_TEXT_BYTES:
         raise _too_large(path, size, paths.MAX_TEXT_BYTES)
-    raw: bytes = t.agent.read_file(t.server.uuid, path)
+    with _wings_denylist_is_403():
+        raw: bytes = t.agent.read_file(t.server.uuid, path)
     try:
         return FileContent(path=path, size=len(raw), content=raw.decode("utf-8"), encoding="utf-8")
     except UnicodeDecodeError:
@@ -152,7 +184,8 @@ def write_file(
         raise _too_large(path, len(data), paths.MAX_TEXT_BYTES)
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), path)
-    t.agent.write_file(t.server.uuid, path, data)
+    with _wings_denylist_is_403():
+        t.agent.write_file(t.server.uuid, path, data)
 
 
 def rename(ports: Ports, tenant: TenantContext, server_id: str, root: str, moves: list[tuple[str, str]]) -> None:
@@ -162,14 +195,16 @@ def rename(ports: Ports, tenant: TenantContext, server_id: str, root: str, moves
     pairs = [(paths.join(base, src, "from"), paths.join(base, dst, "to")) for src, dst in moves]
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *[p for pair in pairs for p in pair])
-    t.agent.rename(t.server.uuid, "/", [{"from": src, "to": dst} for src, dst in pairs])
+    with _wings_denylist_is_403():
+        t.agent.rename(t.server.uuid, "/", [{"from": src, "to": dst} for src, dst in pairs])
 
 
 def copy(ports: Ports, tenant: TenantContext, server_id: str, location: str) -> None:
     location = paths.normalise(location, "location")
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), location)
-    t.agent.copy(t.server.uuid, location)
+    with _wings_denylist_is_403():
+        t.agent.copy(t.server.uuid, location)
 
 
 def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files: list[str]) -> None:
@@ -178,7 +213,8 @@ def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files
     targets = [paths.join(base, name, "files") for name in files]
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *targets)
-    t.agent.delete_files(t.server.uuid, "/", [paths.relative(p) for p in targets])
+    with _wings_denylist_is_403():
+        t.agent.delete_files(t.server.uuid, "/", [paths.relative(p) for p in targets])
 
 
 def create_folder(ports: Ports, tenant: TenantContext, server_id: str, root: str, name: str) -> str:
@@ -186,7 +222,8 @@ def create_folder(ports: Ports, tenant: TenantContext, server_id: str, root: str
     created = paths.join(base, paths.check_name(name), "name")
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), created)
-    t.agent.create_directory(t.server.uuid, name, base)
+    with _wings_denylist_is_403():
+        t.agent.create_directory(t.server.uuid, name, base)
     return created
 
 
@@ -197,7 +234,8 @@ def compress(ports: Ports, tenant: TenantContext, server_id: str, root: str, fil
     targets = [paths.join(base, name, "files") for name in files]
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *targets)
-    stat: dict[str, Any] = t.agent.compress(t.server.uuid, base, [posixpath.relpath(p, base) for p in targets])
+    with _wings_denylist_is_403():
+        stat: dict[str, Any] = t.agent.compress(t.server.uuid, base, [posixpath.relpath(p, base) for p in targets])
     return stat
 
 
@@ -206,7 +244,8 @@ def decompress(ports: Ports, tenant: TenantContext, server_id: str, root: str, f
     archive = paths.join(base, file, "file")
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), archive)
-    t.agent.decompress(t.server.uuid, base, posixpath.relpath(archive, base))
+    with _wings_denylist_is_403():
+        t.agent.decompress(t.server.uuid, base, posixpath.relpath(archive, base))
 
 
 def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes: list[tuple[str, str]]) -> None:
@@ -215,7 +254,8 @@ def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes:
     checked = [(paths.join(base, name, "files"), paths.check_mode(mode)) for name, mode in modes]
     t = _target(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *[p for p, _ in checked])
-    t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
+    with _wings_denylist_is_403():
+        t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
 
 
 def pull(
@@ -239,7 +279,8 @@ def pull(
     t = _target(ports, tenant, server_id)
     if name:
         _check_allowed(_denylist(ports, t), paths.join(base, name, "file_name"))
-    result: dict[str, Any] = t.agent.pull(t.server.uuid, url, root=base, file_name=name, use_header=use_header)
+    with _wings_denylist_is_403():
+        result: dict[str, Any] = t.agent.pull(t.server.uuid, url, root=base, file_name=name, use_header=use_header)
     return result
 
 
