@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from mamba.auth import wings_jwt
 from mamba.auth.context import TenantContext
 from mamba.domain import servers as srv
-from mamba.domain.errors import DomainError, NotFoundError, ValidationError
+from mamba.domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import Server
@@ -125,6 +125,11 @@ def power(ports: Ports, tenant: TenantContext, server_id: str, action: str) -> d
             {"fields": [{"field": "action", "message": "must be start, stop, restart or kill"}]},
         )
     t = target(ports, tenant, server_id, CONTROLLABLE)
+    if t.server.suspended and action in ("start", "restart"):
+        raise ConflictError(
+            "The server is suspended; it cannot be started until it is unsuspended.",
+            {"uuid": t.server.uuid, "status": t.server.status},
+        )
     t.agent.power(t.server.uuid, action, wait_seconds=POWER_WAIT_SECONDS)
     return {"server_id": t.server.uuid, "action": action, "accepted": True}
 
