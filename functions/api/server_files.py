@@ -16,6 +16,7 @@ from mamba.schemas.server_control import (
     FolderIn,
     FolderOut,
     PullIn,
+    PullList,
     PullOut,
     RenameIn,
     SignedUrlOut,
@@ -210,6 +211,33 @@ def pull_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
         control.live_ports(), ctx.tenant, server_id, body.url, body.root, body.file_name, body.use_header
     )
     return {"identifier": result.get("identifier")}
+
+
+@route(
+    bp,
+    f"{FILES}/pull",
+    "GET",
+    permission="files.read",
+    summary="The node's downloads in progress for this server",
+    tags=TAGS,
+    response_model=PullList,
+)
+def list_pulls(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
+    return {"items": files.list_pulls(control.live_ports(), ctx.tenant, server_id), "next_cursor": None}
+
+
+@route(
+    bp,
+    f"{FILES}/pull/{{download_id}}",
+    "DELETE",
+    permission="files.write",
+    summary="Cancel a download in progress",
+    tags=TAGS,
+    status=204,
+)
+def cancel_pull(ctx: Ctx, tenant_id: str, server_id: str, download_id: str) -> Response:
+    files.cancel_pull(control.live_ports(), ctx.tenant, server_id, download_id)
+    return _no_content()
 
 
 @route(

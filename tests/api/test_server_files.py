@@ -305,3 +305,13 @@ def test_wings_own_denylist_refusal_is_the_same_403_file_denied(world):
     assert response.status_code == 403, response.body[:300]
     assert error(response)["code"] == "FILE_DENIED"
     assert "denylist" in error(response)["details"]["reason"]
+
+
+def test_pull_progress_lists_nothing_and_cancel_is_idempotent_when_no_download_runs(world):
+    listed = world.get("vic", "files", "/files/pull")
+    assert listed.status_code == 200 and listed.json_body == {"items": [], "next_cursor": None}
+    path = world.path("files", "/files/pull/0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d")
+    assert world.client.http.delete(path, headers=world.headers("alice")).status_code == 204
+    assert world.client.http.delete(path, headers=world.headers("vic")).status_code == 403
+    bad = world.client.http.delete(world.path("files", "/files/pull/not-an-id"), headers=world.headers("alice"))
+    assert bad.status_code == 404

@@ -132,6 +132,16 @@ class PullOut(Schema):
     identifier: str | None = None
 
 
+class PullProgress(Schema):
+    identifier: str
+    progress: float
+
+
+class PullList(Schema):
+    items: list[PullProgress]
+    next_cursor: str | None = None
+
+
 class DownloadUrlIn(Schema):
     path: str = Field(min_length=1, max_length=4096)
 

@@ -284,6 +284,28 @@ def pull(
     return result
 
 
+def list_pulls(ports: Ports, tenant: TenantContext, server_id: str) -> list[dict[str, Any]]:
+    """The node's downloads in progress: ``[{"identifier", "progress"}]`` (progress 0..1)."""
+    t = _target(ports, tenant, server_id)
+    found: list[dict[str, Any]] = t.agent.list_pulls(t.server.uuid)
+    return [
+        {"identifier": str(d.get("Identifier") or d.get("identifier") or ""), "progress": float(d.get("Progress") or 0)}
+        for d in found
+    ]
+
+
+def cancel_pull(ports: Ports, tenant: TenantContext, server_id: str, download_id: str) -> None:
+    """Stop a download in progress (an unknown id is not an error, as on Wings)."""
+    import uuid as uuidlib
+
+    try:
+        uuidlib.UUID(download_id)
+    except ValueError as exc:
+        raise NotFoundError("Download not found.", {"download_id": download_id}) from exc
+    t = _target(ports, tenant, server_id)
+    t.agent.cancel_pull(t.server.uuid, download_id)
+
+
 # --- signed URLs -----------------------------------------------------------------------------
 
 
