@@ -269,3 +269,11 @@ def test_console_token_of_an_api_key_carries_only_the_keys_scopes(world):
     assert (
         world.client.http.post(world.path("game", "/power"), headers=key, body='{"action":"start"}').status_code == 403
     )
+
+
+def test_a_suspended_servers_console_can_be_watched_but_not_driven(world):
+    response = world.get("alice", "suspended", "/websocket")
+
+    assert response.status_code == 200, response.body[:300]
+    assert response.json_body["permissions"] == ["websocket.connect", "backup.read"]
+    assert world.post("alice", "suspended", "/commands", {"command": "list"}).status_code == 409

@@ -315,3 +315,15 @@ def test_pull_progress_lists_nothing_and_cancel_is_idempotent_when_no_download_r
     assert world.client.http.delete(path, headers=world.headers("vic")).status_code == 403
     bad = world.client.http.delete(world.path("files", "/files/pull/not-an-id"), headers=world.headers("alice"))
     assert bad.status_code == 404
+
+
+def test_a_suspended_servers_files_cannot_change(world):
+    for tail, body in (
+        ("/files/write", {"path": "/x.txt", "content": "x"}),
+        ("/files/delete", {"files": ["x.txt"]}),
+        ("/files/upload-url", {}),
+        ("/files/pull", {"url": "https://example.org/x.zip"}),
+    ):
+        response = world.post("alice", "suspended", tail, body)
+        assert response.status_code == 409, (tail, response.body[:300])
+        assert error(response)["details"]["status"] == "suspended"

@@ -251,3 +251,13 @@ def test_websocket_permissions_are_narrowed_to_what_the_door_passes():
     assert narrowed["permissions"] == ["websocket.connect", "control.console"]
     assert "control.start" in full["permissions"]
     assert narrowed["socket"] == f"wss://n.example:8080/api/servers/{S1}/ws"
+
+
+def test_a_suspended_server_is_neither_started_nor_written():
+    world = World({S1: server(S1, status="suspended")})
+
+    with pytest.raises(ConflictError):
+        files.write_file(world.ports(), TENANT, S1, "/a.txt", "x")
+    assert world.calls == []
+    with pytest.raises(ConflictError):
+        control.power(world.ports(), TENANT, S1, "start")

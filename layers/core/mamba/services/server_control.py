@@ -113,6 +113,15 @@ def target(ports: Ports, tenant: TenantContext, server_id: str, allowed: tuple[s
     return Target(server=server, node=node, agent=ports.agent_for(node))
 
 
+def require_not_suspended(server: Server) -> None:
+    """409 for a suspended server: it can be read, stopped and killed, not started or changed."""
+    if server.suspended:
+        raise ConflictError(
+            "The server is suspended; this is possible again once it is unsuspended.",
+            {"uuid": server.uuid, "status": server.status},
+        )
+
+
 # --- power, console, logs -------------------------------------------------------------------
 
 
@@ -125,11 +134,8 @@ def power(ports: Ports, tenant: TenantContext, server_id: str, action: str) -> d
             {"fields": [{"field": "action", "message": "must be start, stop, restart or kill"}]},
         )
     t = target(ports, tenant, server_id, CONTROLLABLE)
-    if t.server.suspended and action in ("start", "restart"):
-        raise ConflictError(
-            "The server is suspended; it cannot be started until it is unsuspended.",
-            {"uuid": t.server.uuid, "status": t.server.status},
-        )
+    if action in ("start", "restart"):
+        require_not_suspended(t.server)
     t.agent.power(t.server.uuid, action, wait_seconds=POWER_WAIT_SECONDS)
     return {"server_id": t.server.uuid, "action": action, "accepted": True}
 
@@ -202,9 +208,11 @@ def websocket(
     API key's scopes by the door; default: the tenant's).
     """
     t = target(ports, tenant, server_id, ON_NODE)
-    granted = wings_jwt.websocket_permissions(
-        tenant.permissions if permissions is None else permissions, platform_admin=platform_admin
-    )
+    held = tenant.permissions if permissions is None else permissions
+    if t.server.suspended:
+        # A suspended server's console can be watched, not driven.
+        held = frozenset(held) - {"servers.console", "servers.power"}
+    granted = wings_jwt.websocket_permissions(held, platform_admin=platform_admin)
     issued = int(time.time())
     token = wings_jwt.websocket_token(
         node_key(ports, t.node),

@@ -60,6 +60,14 @@ def _target(ports: Ports, tenant: TenantContext, server_id: str) -> Target:
     return control.target(ports, tenant, server_id, control.ON_NODE)
 
 
+def _writable(ports: Ports, tenant: TenantContext, server_id: str) -> Target:
+    """A server whose files may change: on its node and not suspended (409 otherwise; a
+    suspended server's files can still be listed, read and downloaded)."""
+    t = _target(ports, tenant, server_id)
+    control.require_not_suspended(t.server)
+    return t
+
+
 def _denylist(ports: Ports, t: Target) -> Any:
     """The compiled ``file_denylist`` of the server's blueprint, or None when it is empty."""
     try:
@@ -182,7 +190,7 @@ def write_file(
         data = content.encode("utf-8")
     if len(data) > paths.MAX_TEXT_BYTES:
         raise _too_large(path, len(data), paths.MAX_TEXT_BYTES)
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), path)
     with _wings_denylist_is_403():
         t.agent.write_file(t.server.uuid, path, data)
@@ -193,7 +201,7 @@ def rename(ports: Ports, tenant: TenantContext, server_id: str, root: str, moves
     _batch(moves)
     base = paths.normalise(root, "root")
     pairs = [(paths.join(base, src, "from"), paths.join(base, dst, "to")) for src, dst in moves]
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *[p for pair in pairs for p in pair])
     with _wings_denylist_is_403():
         t.agent.rename(t.server.uuid, "/", [{"from": src, "to": dst} for src, dst in pairs])
@@ -201,7 +209,7 @@ def rename(ports: Ports, tenant: TenantContext, server_id: str, root: str, moves
 
 def copy(ports: Ports, tenant: TenantContext, server_id: str, location: str) -> None:
     location = paths.normalise(location, "location")
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), location)
     with _wings_denylist_is_403():
         t.agent.copy(t.server.uuid, location)
@@ -211,7 +219,7 @@ def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files
     _batch(files)
     base = paths.normalise(root, "root")
     targets = [paths.join(base, name, "files") for name in files]
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *targets)
     with _wings_denylist_is_403():
         t.agent.delete_files(t.server.uuid, "/", [paths.relative(p) for p in targets])
@@ -220,7 +228,7 @@ def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files
 def create_folder(ports: Ports, tenant: TenantContext, server_id: str, root: str, name: str) -> str:
     base = paths.normalise(root, "root")
     created = paths.join(base, paths.check_name(name), "name")
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), created)
     with _wings_denylist_is_403():
         t.agent.create_directory(t.server.uuid, name, base)
@@ -232,7 +240,7 @@ def compress(ports: Ports, tenant: TenantContext, server_id: str, root: str, fil
     _batch(files)
     base = paths.normalise(root, "root")
     targets = [paths.join(base, name, "files") for name in files]
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *targets)
     with _wings_denylist_is_403():
         stat: dict[str, Any] = t.agent.compress(t.server.uuid, base, [posixpath.relpath(p, base) for p in targets])
@@ -242,7 +250,7 @@ def compress(ports: Ports, tenant: TenantContext, server_id: str, root: str, fil
 def decompress(ports: Ports, tenant: TenantContext, server_id: str, root: str, file: str) -> None:
     base = paths.normalise(root, "root")
     archive = paths.join(base, file, "file")
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), archive)
     with _wings_denylist_is_403():
         t.agent.decompress(t.server.uuid, base, posixpath.relpath(archive, base))
@@ -252,7 +260,7 @@ def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes:
     _batch(modes)
     base = paths.normalise(root, "root")
     checked = [(paths.join(base, name, "files"), paths.check_mode(mode)) for name, mode in modes]
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), *[p for p, _ in checked])
     with _wings_denylist_is_403():
         t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
@@ -276,7 +284,7 @@ def pull(
         )
     base = paths.normalise(root, "root")
     name = paths.check_name(file_name, "file_name") if file_name else None
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     if name:
         _check_allowed(_denylist(ports, t), paths.join(base, name, "file_name"))
     with _wings_denylist_is_403():
@@ -330,7 +338,7 @@ def upload_url(
 ) -> dict[str, Any]:
     """A one-shot URL on the node for a multipart upload (field ``files``) into ``directory``."""
     directory = paths.normalise(directory, "directory")
-    t = _target(ports, tenant, server_id)
+    t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), directory)
     token = wings_jwt.upload_token(
         control.node_key(ports, t.node), issuer=ports.issuer, user_id=user_id, server_uuid=t.server.uuid
