@@ -277,3 +277,21 @@ def test_a_suspended_servers_console_can_be_watched_but_not_driven(world):
     assert response.status_code == 200, response.body[:300]
     assert response.json_body["permissions"] == ["websocket.connect", "backup.read"]
     assert world.post("alice", "suspended", "/commands", {"command": "list"}).status_code == 409
+
+
+def test_suspending_an_account_denies_its_console_tokens_on_the_node(world):
+    # Given sam, an operator of tenant A with a working console token
+    from mamba import bootstrap
+    from mamba.auth.tokens import issue_access
+    from tests.api.server_world import _bind, _user
+
+    _user("usr_sam")
+    _bind(TENANT_A, "usr_sam", "operator")
+    world.tokens["sam"] = issue_access("usr_sam", bootstrap.settings().jwt_secret)
+    answer = world.get("sam", "game", "/websocket").json_body
+    # When a platform admin suspends the account
+    suspended = world.client.http.post("/v1/admin/users/usr_sam/suspend", headers=world.headers("root"))
+    assert suspended.status_code == 200, suspended.body[:300]
+    # Then the node refuses the token sam already holds
+    frames = run(_authenticate(world, answer))
+    assert ("jwt error", ["jwt: created too far in past (denylist)"]) in frames

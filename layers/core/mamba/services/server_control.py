@@ -319,3 +319,27 @@ def revoke_console_for_role(
         cursor = page.next_cursor
         if not cursor:
             return told
+
+
+class MembershipsOfUser(Protocol):
+    def tenants_of_user(self, user_id: str, page: PageRequest) -> Page[Any]: ...
+    def get_member(self, tenant_id: str, user_id: str) -> Any: ...
+
+
+def revoke_console_everywhere(ports: Ports, memberships: MembershipsOfUser, user_id: str) -> int:
+    """The account was suspended: revoke the user's console tokens on every server of every
+    tenant where their binding opened the console."""
+    told = 0
+    cursor: str | None = None
+    while True:
+        page = memberships.tenants_of_user(user_id, PageRequest(limit=100, cursor=cursor))
+        for joined in page.items:
+            tenant_id = joined.tenant.id
+            try:
+                member = memberships.get_member(tenant_id, user_id)
+            except NotFoundError:
+                continue
+            told += revoke_console(ports, tenant_id, user_id, access_of(member), None)
+        cursor = page.next_cursor
+        if not cursor:
+            return told
