@@ -253,7 +253,7 @@ TRAVERSAL = [
     ("post", "/files/delete", {"root": "/", "files": ["."]}),
     ("post", "/files/create-folder", {"root": "/", "name": "a/b"}),
     ("post", "/files/create-folder", {"root": "/", "name": ".."}),
-    ("post", "/files/decompress", {"root": "/", "file": "/etc/passwd"}),
+    ("post", "/files/decompress", {"root": "/world", "file": "../../etc/passwd"}),
     ("post", "/files/download-url", {"path": "../../../../etc/shadow"}),
     ("post", "/files/upload-url", {"directory": "/../.."}),
     ("post", "/files/copy", {"location": "/" + "a" * 256}),

@@ -46,7 +46,12 @@ def test_normalise_refuses_a_name_longer_than_255():
 
 @pytest.mark.parametrize(
     ("root", "name", "expected"),
-    [("/", "a.txt", "/a.txt"), ("/world", "region/r.0.0.mca", "/world/region/r.0.0.mca"), ("/w", "x/../y", "/w/y")],
+    [
+        ("/", "a.txt", "/a.txt"),
+        ("/world", "region/r.0.0.mca", "/world/region/r.0.0.mca"),
+        ("/w", "x/../y", "/w/y"),
+        ("/world", "/level.dat", "/world/level.dat"),
+    ],
 )
 def test_join_puts_a_relative_name_under_its_root(root, name, expected):
     assert paths.join(root, name) == expected
@@ -54,7 +59,7 @@ def test_join_puts_a_relative_name_under_its_root(root, name, expected):
 
 @pytest.mark.parametrize(
     ("root", "name"),
-    [("/", "../x"), ("/world", "../other/x"), ("/", "/abs"), ("/", "."), ("/world", "a/.."), ("/..", "x")],
+    [("/", "../x"), ("/world", "../other/x"), ("/world", "/../x"), ("/", "."), ("/world", "a/.."), ("/..", "x")],
 )
 def test_join_refuses_names_that_leave_the_root_or_name_the_root_itself(root, name):
     with pytest.raises(ValidationError):

@@ -74,10 +74,9 @@ def check_name(name: str, field: str = "name") -> str:
 
 def join(root: str, name: str, field: str = "path") -> str:
     """``name`` (which may hold slashes) under ``root``, normalised; it must stay under ``root``
-    as well as under the server root."""
+    as well as under the server root. A leading slash does not leave ``root`` (Wings joins the
+    two the same way: ``/a`` under ``/world`` is ``/world/a``)."""
     base = normalise(root, "root")
-    if name.startswith("/"):
-        raise _bad(field, "must be relative to root", name)
     joined = normalise(f"{base}/{name}", field)
     if base != "/" and not (joined == base or joined.startswith(base + "/")):
         raise _bad(field, "must stay inside root", name)
