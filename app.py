@@ -20,6 +20,8 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_control,
+    server_files,
     server_lifecycle,
     servers,
     tenants,
@@ -55,6 +57,8 @@ for blueprint in (
     servers.bp,
     server_lifecycle.bp,
     tenants.bp,
+    server_control.bp,
+    server_files.bp,
 ):
     app.register_blueprint(blueprint)
 
