@@ -14,6 +14,7 @@ from functions.api import (
     api_keys,
     audit,
     auth,
+    backups,
     docs,
     health,
     me,
@@ -51,6 +52,7 @@ for blueprint in (
     members.bp,
     roles.bp,
     tenants.bp,
+    backups.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -77,5 +79,13 @@ def node_health(event: Any) -> Any:
     """Probe every node's /api/system (functions/schedules/node_health.py); locally run by
     local/scheduler.py, since moto never fires EventBridge."""
     from functions.schedules import node_health as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(6, unit=Rate.HOURS), name="backup_usage")
+def backup_usage(event: Any) -> Any:
+    """Check every tenant's backup storage counter against S3 (functions/schedules/backup_usage.py)."""
+    from functions.schedules import backup_usage as job
 
     return job.handler(event.to_dict(), event.context)

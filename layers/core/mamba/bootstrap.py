@@ -176,6 +176,44 @@ def server_repository() -> Any:
 
 
 @functools.cache
+def backup_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.backups import DynamoBackupRepository
+
+    return DynamoBackupRepository()
+
+
+@functools.cache
+def backup_store() -> Any:
+    """The backup bucket (presigned URLs and metadata calls; never an object body)."""
+    from mamba.adapters.s3_backups import S3BackupStore
+
+    return S3BackupStore(boto_client("s3"), settings().backup_bucket)
+
+
+def backup_ports() -> Any:
+    """Every port of mamba.services.backups, wired for real."""
+    from mamba.domain.clock import iso, utcnow
+    from mamba.services.backups import BackupPolicy, BackupPorts
+    from mamba.services.quotas import effective_quotas
+
+    s = settings()
+    return BackupPorts(
+        backups=backup_repository(),
+        servers=server_repository(),
+        nodes=node_repository(),
+        store=backup_store(),
+        operations=operation_repository(),
+        workflows=workflows(),
+        agent_for=agent_for,
+        quotas=effective_quotas,
+        audit=audit_log(),
+        clock=lambda: iso(utcnow()),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+    )
+
+
+@functools.cache
 def node_health_store() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore

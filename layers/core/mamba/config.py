@@ -85,6 +85,21 @@ class Settings(BaseModel):
 
     billing_enabled: bool = False
 
+    # Free-plan quotas (mamba.services.quotas), used when a tenant has no plan_quotas;
+    # a negative value means unlimited.
+    free_servers: int = 1
+    free_memory_mb: int = 2048
+    free_disk_mb: int = 10240
+    free_backup_bytes: int = 5 * 1024**3
+    free_backups_per_server: int = 3
+
+    # Backups (docs/backups.md): the S3 multipart part size Wings uploads (S3 needs at least
+    # 5 MiB per part but the last), how often the backup workflow looks for Wings' completion
+    # callback, and how long it waits for it before aborting the upload.
+    backup_part_size_bytes: int = Field(default=5 * 1024**3, ge=5 * 1024**2, le=5 * 1024**3)
+    backup_poll_seconds: int = Field(default=10, ge=0, le=300)
+    backup_timeout_seconds: int = Field(default=3 * 3600, ge=1)
+
     # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
     # (a unit test keeps them equal); changing one makes every login re-hash its password.
     argon2_time_cost: int = Field(default=2, ge=1, le=20)
@@ -140,6 +155,14 @@ VARIABLES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "kms_key_id": "KMS_KEY_ID",
     "billing_enabled": "BILLING_ENABLED",
+    "free_servers": "FREE_SERVERS",
+    "free_memory_mb": "FREE_MEMORY_MB",
+    "free_disk_mb": "FREE_DISK_MB",
+    "free_backup_bytes": "FREE_BACKUP_BYTES",
+    "free_backups_per_server": "FREE_BACKUPS_PER_SERVER",
+    "backup_part_size_bytes": "BACKUP_PART_SIZE_BYTES",
+    "backup_poll_seconds": "BACKUP_POLL_SECONDS",
+    "backup_timeout_seconds": "BACKUP_TIMEOUT_SECONDS",
     "argon2_time_cost": "ARGON2_TIME_COST",
     "argon2_memory_kib": "ARGON2_MEMORY_KIB",
     "argon2_parallelism": "ARGON2_PARALLELISM",

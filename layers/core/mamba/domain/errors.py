@@ -132,6 +132,23 @@ class WingsNotFoundError(NotFoundError):
     code = "WINGS_NOT_FOUND"
 
 
+# --- backups (issue 6; raised by the backup workflows' tasks, caught by the ASL by class name) ---
+
+
+class BackupFailedError(DomainError):
+    """Wings reported the backup or restore failed, or the uploaded object is not what it reported."""
+
+    status = 409
+    code = "BACKUP_FAILED"
+
+
+class BackupTimeoutError(DomainError):
+    """Wings did not report the backup or restore within the configured time."""
+
+    status = 504
+    code = "BACKUP_TIMEOUT"
+
+
 # --- accounts (mamba.services.accounts and sessions) ---
 
 
