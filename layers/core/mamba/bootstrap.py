@@ -186,9 +186,28 @@ def backup_repository() -> Any:
 @functools.cache
 def backup_store() -> Any:
     """The backup bucket (presigned URLs and metadata calls; never an object body)."""
+    import boto3
+    from botocore.config import Config
+
     from mamba.adapters.s3_backups import S3BackupStore
 
-    return S3BackupStore(boto_client("s3"), settings().backup_bucket)
+    s = settings()
+    # SigV4 presigned URLs (X-Amz-Expires); path-style against a local endpoint (moto), whose
+    # host name has no bucket subdomains.
+    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
+    client = boto3.client(
+        "s3",
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+    return S3BackupStore(client, s.backup_bucket)
 
 
 def backup_ports() -> Any:
