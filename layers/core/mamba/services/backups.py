@@ -182,9 +182,9 @@ def create_backup(
         ports.backups.delete(backup.uuid)
         ports.backups.release_lock(server.uuid, backup.uuid)
         raise
-    backup = replace(backup, operation_id=op.id)
-    ports.backups.save(backup)
-    return backup, op
+    # Only the operation id: the workflow may already have moved the backup on.
+    ports.backups.set_operation(backup.uuid, op.id)
+    return replace(backup, operation_id=op.id), op
 
 
 def list_backups(ports: BackupPorts, tenant: TenantContext, server_id: str) -> list[Backup]:
@@ -320,7 +320,6 @@ def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: s
     else:
         updated = replace(backup, part_count=parts, updated_at=ports.clock())
         ports.backups.save(updated, expected_status=backup.status)
-    _record(ports, backup.operation_id, "upload", "running", f"{parts} part(s)")
     return {"parts": ports.store.part_urls(backup.s3_key, str(updated.upload_id), parts), "part_size": part_size}
 
 

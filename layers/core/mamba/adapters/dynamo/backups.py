@@ -150,6 +150,16 @@ class DynamoBackupRepository:
                 raise ConflictError("The backup changed meanwhile.", {"uuid": backup.uuid}) from exc
             raise DependencyUnavailableError("The backup could not be saved; try again.") from exc
 
+    def set_operation(self, backup_uuid: str, operation_id: str) -> None:
+        """Record the workflow's operation id, touching nothing else (the workflow may
+        already be moving the backup on)."""
+        try:
+            BackupItem(*keys.backup(backup_uuid)).update(
+                actions=[BackupItem.operation_id.set(operation_id)], condition=BackupItem.pk.exists()
+            )
+        except PynamoDBException as exc:
+            raise DependencyUnavailableError("The backup could not be saved; try again.") from exc
+
     def delete(self, backup_uuid: str) -> None:
         BackupItem(*keys.backup(backup_uuid)).delete()
 
