@@ -9,11 +9,13 @@ from chalice import Chalice, Rate
 from functions.api import (
     admin_blueprints,
     admin_nodes,
+    admin_plans,
     admin_tenants,
     admin_users,
     api_keys,
     audit,
     auth,
+    billing,
     docs,
     health,
     me,
@@ -25,6 +27,7 @@ from functions.api import (
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
+from functions.webhooks import stripe as stripe_webhook
 from mamba import bootstrap, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
@@ -51,6 +54,9 @@ for blueprint in (
     members.bp,
     roles.bp,
     tenants.bp,
+    admin_plans.bp,
+    billing.bp,
+    stripe_webhook.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -79,3 +85,21 @@ def node_health(event: Any) -> Any:
     from functions.schedules import node_health as job
 
     return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="billing_dunning")
+def billing_dunning(event: Any) -> Any:
+    """Mail tenants whose grace period ends soon and suspend those whose grace period is
+    over (functions/schedules/billing_dunning.py)."""
+    from functions.schedules import billing_dunning as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="stripe_events")
+def stripe_events(event: dict[str, Any], context: Any) -> Any:
+    """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event
+    source mapping, with ReportBatchItemFailures, is in infra/template.py."""
+    from functions.queues import stripe_events as job
+
+    return job.handler(event, context)
