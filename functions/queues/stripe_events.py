@@ -18,7 +18,8 @@ from mamba import bootstrap
 from mamba.observability import logger
 from mamba.services import billing_sync
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record (even a whole failed batch) instead of raising: SQS retries just those.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> str:

@@ -273,31 +273,31 @@ def dunning_due_at(state: b.BillingState, grace_days: int) -> int | None:
 
 
 def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingState) -> str:
-    """Save ``state`` and, when suspension changes, start the matching workflow and mail."""
+    """Save ``state`` and, when suspension changes, start the matching workflow and mail.
+
+    The workflow starts before the state is saved: if the start fails nothing is saved and
+    the event is retried; if the save fails after the start, the retry starts it again,
+    which the per-server suspend and unsuspend tolerate (they are idempotent)."""
     now = ports.clock()
     grace = _grace_days(ports, state)
     desired = b.desired_billing_state(state, grace, now)
     state = replace(state, billing_state=desired)
-    ports.repo.save_state(state, dunning_due_at=dunning_due_at(state, grace))
+    change = None
     if desired == b.SUSPENDED and not current.suspended:
+        change = "suspended"
         _start(ports, state.tenant_id, "suspend_tenant", "billing.suspend")
-        _notify(
-            ports,
-            state.tenant_id,
-            f"suspended:{now // 3600}",
-            mail_templates.tenant_suspended(ports.public_url, state.tenant_id),
-        )
-        return "suspended"
-    if desired == b.ACTIVE and current.suspended:
+    elif desired == b.ACTIVE and current.suspended:
+        change = "reactivated"
         _start(ports, state.tenant_id, "reactivate_tenant", "billing.reactivate")
-        _notify(
-            ports,
-            state.tenant_id,
-            f"reactivated:{now // 3600}",
-            mail_templates.tenant_reactivated(ports.public_url, state.tenant_id),
-        )
-        return "reactivated"
-    return f"synced: {state.status}"
+    ports.repo.save_state(state, dunning_due_at=dunning_due_at(state, grace))
+    if change == "suspended":
+        mail = mail_templates.tenant_suspended(ports.public_url, state.tenant_id)
+    elif change == "reactivated":
+        mail = mail_templates.tenant_reactivated(ports.public_url, state.tenant_id)
+    else:
+        return f"synced: {state.status}"
+    _notify(ports, state.tenant_id, f"{change}:{now // 3600}", mail)
+    return change
 
 
 def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str) -> None:
