@@ -6,6 +6,7 @@ A placeholder is the function name in CamelCase plus ``Arn``: ``task_operations`
 """
 
 TASKS: dict[str, str] = {
+    "task_billing": "functions.tasks.billing:handler",
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
 }

@@ -42,7 +42,12 @@ def test_a_price_id_belongs_to_one_plan_only(world):
     again = world.api.post(
         "/v1/admin/plans",
         "usr_root",
-        {"id": "pro2", "name": "Pro 2", "price_id": PRO_PRICE, "quotas": {"servers": 1, "memory_mb": 1, "disk_mb": 1, "backup_bytes": 0, "backups_per_server": 0}},
+        {
+            "id": "pro2",
+            "name": "Pro 2",
+            "price_id": PRO_PRICE,
+            "quotas": {"servers": 1, "memory_mb": 1, "disk_mb": 1, "backup_bytes": 0, "backups_per_server": 0},
+        },
     )
 
     assert again.status_code == 409
@@ -53,7 +58,9 @@ def test_a_duplicate_plan_id_is_409_and_a_paid_plan_needs_a_price(world):
     add_pro_plan(world)
     quotas = {"servers": 1, "memory_mb": 1, "disk_mb": 1, "backup_bytes": 0, "backups_per_server": 0}
 
-    duplicate = world.api.post("/v1/admin/plans", "usr_root", {"id": "pro", "name": "X", "price_id": "price_other", "quotas": quotas})
+    duplicate = world.api.post(
+        "/v1/admin/plans", "usr_root", {"id": "pro", "name": "X", "price_id": "price_other", "quotas": quotas}
+    )
     no_price = world.api.post("/v1/admin/plans", "usr_root", {"id": "basic", "name": "Basic", "quotas": quotas})
 
     assert duplicate.status_code == 409
@@ -223,7 +230,9 @@ def test_invoices_are_listed_from_stripe_and_paginated(world):
         )
     world.stripe.invoices.append({**world.stripe.invoices[0], "id": "in_other", "customer": "cus_b"})
 
-    first = InvoiceList.model_validate(world.api.get("/v1/tenants/tn_a/billing/invoices?limit=2", "usr_alice").json_body)
+    first = InvoiceList.model_validate(
+        world.api.get("/v1/tenants/tn_a/billing/invoices?limit=2", "usr_alice").json_body
+    )
     second = InvoiceList.model_validate(
         world.api.get(f"/v1/tenants/tn_a/billing/invoices?limit=2&cursor={first.next_cursor}", "usr_alice").json_body
     )
