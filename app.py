@@ -96,6 +96,14 @@ def billing_dunning(event: Any) -> Any:
     return job.handler(event.to_dict(), event.context)
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="billing_metering")
+def billing_metering(event: Any) -> Any:
+    """Meter the previous hour's usage and send it to Stripe (functions/schedules/billing_metering.py)."""
+    from functions.schedules import billing_metering as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
 @app.lambda_function(name="stripe_events")
 def stripe_events(event: dict[str, Any], context: Any) -> Any:
     """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event

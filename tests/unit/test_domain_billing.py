@@ -21,7 +21,9 @@ FREE = b.free_plan()
 
 
 def sub(status: str, prices: tuple[str, ...] = ("price_pro", "price_ram")) -> b.SubscriptionFacts:
-    return b.SubscriptionFacts(id="sub_1", customer="cus_1", status=status, price_ids=prices, current_period_end=NOW + 99)
+    return b.SubscriptionFacts(
+        id="sub_1", customer="cus_1", status=status, price_ids=prices, current_period_end=NOW + 99
+    )
 
 
 def test_a_valid_plan_passes_and_its_price_ids_are_listed():

@@ -23,9 +23,12 @@ from pynamodb.transactions import TransactWrite
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import (
     CreditItem,
+    MainItem,
     NoticeItem,
     PlanItem,
     PlanPriceItem,
+    ServerRunItem,
+    ServerRunStateItem,
     StripeCustomerItem,
     StripeEventItem,
     TenantItem,
@@ -232,11 +235,6 @@ class DynamoBillingRepository:
         found = TenantItem.gsi2.query(keys.DUNNING, TenantItem.gsi2sk <= bound)
         return [i.tenant_id for i in found if isinstance(i, TenantItem)]
 
-    def tenants_with_customer(self) -> list[tuple[str, str]]:
-        """(tenant_id, customer_id) of every tenant with a Stripe customer (metering)."""
-        found = StripeCustomerItem.scan(StripeCustomerItem.sk == "TENANT")
-        return [(i.tenant_id, i.customer_id) for i in found if isinstance(i, StripeCustomerItem)]
-
     # --- customers ----------------------------------------------------------------------
 
     def link_customer(self, tenant_id: str, customer_id: str) -> None:
@@ -340,12 +338,13 @@ class DynamoBillingRepository:
         """Write the hour's row unless it exists; return the stored row (a re-run of an hour
         finds the first run's row and never writes a second value)."""
         pk, sk = keys.usage(row.tenant_id, b.hour_label(row.hour), row.subject, row.metric)
+        billable = bool(row.event_name and row.customer_id)  # only these wait to be sent to Stripe
         item = UsageItem(
             pk,
             sk,
             kind="usage",
-            gsi2pk=keys.UNSENT_USAGE,
-            gsi2sk=f"{row.hour:012d}#{row.tenant_id}#{row.subject}#{row.metric}",
+            gsi2pk=keys.UNSENT_USAGE if billable else None,
+            gsi2sk=f"{row.hour:012d}#{row.tenant_id}#{row.subject}#{row.metric}" if billable else None,
             tenant_id=row.tenant_id,
             subject=row.subject,
             metric=row.metric,
@@ -385,6 +384,78 @@ class DynamoBillingRepository:
         high = f"{keys.USAGE_PREFIX}{b.hour_label(end_hour)}"
         found = UsageItem.query(keys.tenant_partition(tenant_id), UsageItem.sk.between(low, high))
         return [_usage(i) for i in found if isinstance(i, UsageItem) and i.hour < end_hour]
+
+    # --- run intervals (metering) ---------------------------------------------------------
+
+    def observe_run(self, server_uuid: str, tenant_id: str, memory_mb: int, running: bool, at: int) -> None:
+        """Open a run interval when a server is seen running, close it when it is seen not
+        running. Idempotent, and safe when two observers race (the loser changes nothing)."""
+        state_pk, state_sk = keys.server_run_state(server_uuid)
+        try:
+            open_start = ServerRunStateItem.get(state_pk, state_sk, consistent_read=True).open_started_at
+        except DoesNotExist:
+            open_start = None
+        try:
+            if running and open_start is None:
+                with TransactWrite(connection=connection()) as tx:
+                    tx.update(
+                        ServerRunStateItem(state_pk, state_sk),
+                        actions=[ServerRunStateItem.open_started_at.set(at), ServerRunStateItem.kind.set("run_state")],
+                        condition=ServerRunStateItem.open_started_at.does_not_exist(),
+                    )
+                    tx.save(
+                        ServerRunItem(
+                            *keys.server_run(server_uuid, at),
+                            kind="server_run",
+                            server_uuid=server_uuid,
+                            tenant_id=tenant_id,
+                            memory_mb=memory_mb,
+                            started_at=at,
+                        ),
+                        condition=ServerRunItem.pk.does_not_exist(),
+                    )
+            elif not running and open_start is not None:
+                with TransactWrite(connection=connection()) as tx:
+                    tx.update(
+                        ServerRunItem(*keys.server_run(server_uuid, int(open_start))),
+                        actions=[ServerRunItem.ended_at.set(max(at, int(open_start)))],
+                        condition=ServerRunItem.pk.exists(),
+                    )
+                    tx.update(
+                        ServerRunStateItem(state_pk, state_sk),
+                        actions=[ServerRunStateItem.open_started_at.remove()],
+                        condition=ServerRunStateItem.open_started_at == int(open_start),
+                    )
+        except TransactWriteError as exc:
+            if CONDITION_FAILED not in cancellation_codes(exc):
+                raise DependencyUnavailableError("The run interval could not be saved.") from exc
+
+    def runs(self, server_uuid: str, start: int, end: int) -> list[tuple[int, int | None]]:
+        """The run intervals of the server that overlap [start, end)."""
+        pk, _ = keys.server_run_state(server_uuid)
+        found = ServerRunItem.query(
+            pk, ServerRunItem.sk.between(keys.RUN_PREFIX, keys.server_run(server_uuid, end)[1]), consistent_read=True
+        )
+        spans: list[tuple[int, int | None]] = []
+        for item in found:
+            if not isinstance(item, ServerRunItem):
+                continue
+            ended = int(item.ended_at) if item.ended_at is not None else None
+            if ended is None or ended > start:
+                spans.append((int(item.started_at), ended))
+        return spans
+
+    def tenant_ids(self) -> list[str]:
+        """Every tenant (the admin listing's index), for the metering run."""
+        found = TenantItem.gsi1.query(keys.ALL_TENANTS)
+        return [i.tenant_id for i in found if isinstance(i, TenantItem)]
+
+    def backup_bytes(self, tenant_id: str) -> int:
+        """The tenant's backup storage (the backups issue's counter); 0 when it has none."""
+        pk, sk = keys.tenant_backup_usage(tenant_id)
+        raw = MainItem._get_connection().get_item(pk, sk, consistent_read=True)
+        value = (raw.get("Item") or {}).get("usage_bytes", {}).get("N")
+        return int(value) if value else 0
 
     # --- credits ------------------------------------------------------------------------
 

@@ -507,7 +507,26 @@ class CreditItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class ServerRunItem(MainItem):
+    """An interval a server ran (``SERVER#<uuid>/RUN#<start>``); ``ended_at`` is null while
+    it runs. Opened and closed from the reconciled status (mamba.services.metering)."""
+
+    server_uuid = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    memory_mb = NumberAttribute()
+    started_at = NumberAttribute()
+    ended_at = NumberAttribute(null=True)
+
+
+class ServerRunStateItem(MainItem):
+    """``SERVER#<uuid>/RUNSTATE``: the start of the open run interval, if any."""
+
+    open_started_at = NumberAttribute(null=True)
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
+    ServerRunItem,
+    ServerRunStateItem,
     PlanItem,
     PlanPriceItem,
     StripeCustomerItem,

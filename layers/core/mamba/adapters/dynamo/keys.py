@@ -283,3 +283,21 @@ CREDIT_PREFIX = "CREDIT#"
 
 def credit(tenant_id: str, at: str, entry_id: str) -> tuple[str, str]:
     return tenant_partition(tenant_id), f"{CREDIT_PREFIX}{at}#{entry_id}"
+
+
+RUN_PREFIX = "RUN#"
+
+
+def server_run(server_uuid: str, started_at: int) -> tuple[str, str]:
+    """One interval a server ran (metering), under the server: start time in the sort key."""
+    return f"SERVER#{server_uuid}", f"{RUN_PREFIX}{started_at:012d}"
+
+
+def server_run_state(server_uuid: str) -> tuple[str, str]:
+    """Which run interval of the server is open (none while it is not running)."""
+    return f"SERVER#{server_uuid}", "RUNSTATE"
+
+
+def tenant_backup_usage(tenant_id: str) -> tuple[str, str]:
+    """The backups issue's storage counter of a tenant (``usage_bytes``), read by metering."""
+    return tenant_partition(tenant_id), "BACKUPS"
