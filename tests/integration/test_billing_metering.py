@@ -115,7 +115,7 @@ def test_three_reruns_of_an_hour_send_one_set_of_meter_events_and_the_ledger_is_
     rows = {r.subject: r for r in ledger("tn_a")}
     assert (rows[short.uuid].seconds, rows[long.uuid].seconds) == (1800, 3600)
     assert sum(r.seconds for r in rows.values()) == 1800 + 3600
-    assert (rows[short.uuid].value, rows[long.uuid].value) == ("1", "1")  # 2 GB × 0.5 h, 1 GB × 1 h
+    assert (rows[short.uuid].value, rows[long.uuid].value) == ("1", "1")  # 2 GB for 0.5 h, 1 GB for 1 h
     assert all(r.sent_at for r in rows.values())
 
 

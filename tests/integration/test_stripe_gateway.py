@@ -144,7 +144,7 @@ def test_dunning_helpers_change_the_status_the_gateway_reads_and_send_signed_inv
     gateway, catalogue, standin
 ):
     customer = gateway.create_customer("tn_dun", "Dunning", None)
-    session_id, url = gateway.create_checkout_session(
+    _, url = gateway.create_checkout_session(
         customer_id=customer,
         tenant_id="tn_dun",
         price_id=catalogue["flat"],
