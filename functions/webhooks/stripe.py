@@ -8,11 +8,8 @@ The signature is checked over the raw bytes (Chalice decodes API Gateway's base6
 from chalice import Blueprint
 
 from mamba import bootstrap
-from mamba.lazy import lazy_import
 from mamba.schemas.billing import WebhookAck
 from mamba.web import PUBLIC, Ctx, route
-
-billing_sync = lazy_import("mamba.services.billing_sync")
 
 bp = Blueprint(__name__)
 
@@ -28,6 +25,11 @@ bp = Blueprint(__name__)
     billing=True,
 )
 def stripe_webhook(ctx: Ctx) -> WebhookAck:
+    # Imported here rather than with lazy_import: Stripe delivers events concurrently, and the
+    # first attribute access of a LazyLoader module is not thread-safe on Python 3.12.1 (a
+    # threaded `chalice local` answered AttributeError). A plain import takes the import lock.
+    from mamba.services import billing_sync
+
     settings = bootstrap.settings()
     raw = ctx.request.raw_body or b""
     if isinstance(raw, str):
