@@ -173,6 +173,7 @@ def start_stripe(port: int, api_port: int, environ: dict[str, str], cleanup: con
         str(free_port()),
         "--webhook",
         f"http://{HOST}:{api_port}/webhooks/stripe",
+        "--exit-with-parent",
     ]
     child = subprocess.Popen(command, cwd=ROOT, env=env, process_group=0)
     cleanup.callback(stop_api, child)

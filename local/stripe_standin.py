@@ -521,7 +521,9 @@ def localstripe_app(webhook_url: str | None, secret: str | None) -> web.Applicat
     return server.app
 
 
-async def serve(port: int, localstripe_port: int, webhook_url: str | None, secret: str | None) -> None:
+async def serve(
+    port: int, localstripe_port: int, webhook_url: str | None, secret: str | None, exit_with_parent: bool = False
+) -> None:
     standin = StandIn(f"http://{HOST}:{localstripe_port}", f"http://{HOST}:{port}", webhook_url, secret)
     runners = []
     for app, bind_port in ((localstripe_app(webhook_url, secret), localstripe_port), (standin.app(), port)):
@@ -530,8 +532,11 @@ async def serve(port: int, localstripe_port: int, webhook_url: str | None, secre
         await web.TCPSite(runner, HOST, bind_port).start()
         runners.append(runner)
     print(f"stripe stand-in on http://{HOST}:{port} (localstripe on {localstripe_port})", flush=True)
+    parent = os.getppid()
     try:
-        await asyncio.Event().wait()
+        # Exit when the launcher is gone (even SIGKILLed): its re-parented child must not linger.
+        while not exit_with_parent or os.getppid() == parent:
+            await asyncio.sleep(0.5)
     finally:
         for runner in runners:
             await runner.cleanup()
@@ -542,8 +547,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--localstripe-port", type=int, required=True)
     parser.add_argument("--webhook", default=None, help="the panel's /webhooks/stripe URL")
+    parser.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process is gone")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.localstripe_port, args.webhook, os.environ.get("STRIPE_WEBHOOK_SECRET")))
+    secret = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    asyncio.run(serve(args.port, args.localstripe_port, args.webhook, secret, args.exit_with_parent))
 
 
 if __name__ == "__main__":
