@@ -198,9 +198,21 @@ class StandIn:
     async def create_session(self, request: web.Request) -> web.Response:
         form = _form(await request.post())
         items = []
+        amount_total = 0
         n = 0
-        while f"line_items[{n}][price]" in form:
-            items.append({"price": form[f"line_items[{n}][price]"], "quantity": form.get(f"line_items[{n}][quantity]")})
+        while f"line_items[{n}][price]" in form or f"line_items[{n}][price_data][unit_amount]" in form:
+            quantity = form.get(f"line_items[{n}][quantity]")
+            if f"line_items[{n}][price]" in form:
+                items.append({"price": form[f"line_items[{n}][price]"], "quantity": quantity})
+            else:  # inline price_data (a one-time payment, e.g. buying credit)
+                unit = int(form[f"line_items[{n}][price_data][unit_amount]"])
+                amount_total += unit * int(quantity or 1)
+                items.append(
+                    {
+                        "price": f"inline {unit} {form.get(f'line_items[{n}][price_data][currency]', 'usd')}",
+                        "quantity": quantity,
+                    }
+                )
             n += 1
         session_id = _id("cs_test")
         session = {
@@ -216,6 +228,8 @@ class StandIn:
             "success_url": form.get("success_url"),
             "cancel_url": form.get("cancel_url"),
             "url": f"{self.public}/checkout/{session_id}",
+            "amount_total": amount_total or None,
+            "currency": form.get("line_items[0][price_data][currency]", "usd"),
             "livemode": False,
             "ui_mode": "hosted_page",
             "_line_items": items,
@@ -260,6 +274,9 @@ class StandIn:
         session = self.sessions.get(request.match_info["id"])
         if session is None:
             raise web.HTTPNotFound(text="no such checkout session")
+        if session["status"] != "complete" and session["mode"] == "payment":
+            session.update(status="complete", payment_status="paid")
+            await self.emit("checkout.session.completed", _public(session))
         if session["status"] != "complete":
             auth = session["_auth"]
             customer = session["customer"]

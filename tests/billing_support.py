@@ -82,6 +82,30 @@ class FakeStripe:
         self.checkout_sessions.append({"id": session_id, **params})
         return session_id, f"https://checkout.example/{session_id}"
 
+    def create_credit_checkout(self, **params: Any) -> tuple[str, str]:
+        self._check()
+        session_id = f"cs_test_{next(_ids):06d}"
+        self.checkout_sessions.append({"id": session_id, "mode": "payment", "payment_status": "unpaid", **params})
+        return session_id, f"https://checkout.example/{session_id}"
+
+    def pay_session(self, session_id: str) -> None:
+        next(s for s in self.checkout_sessions if s["id"] == session_id)["payment_status"] = "paid"
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        self._check()
+        s = next(s for s in self.checkout_sessions if s["id"] == session_id)
+        return {
+            "id": session_id,
+            "mode": s.get("mode", "subscription"),
+            "status": "complete" if s.get("payment_status") == "paid" else "open",
+            "payment_status": s.get("payment_status", "paid"),
+            "amount_total": s.get("amount_cents", 0),
+            "currency": s.get("currency", "usd"),
+            "customer": s["customer_id"],
+            "client_reference_id": s["tenant_id"],
+            "purpose": "credit" if s.get("mode") == "payment" else None,
+        }
+
     def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
         self._check()
         self.portal_sessions.append({"customer": customer_id, "return_url": return_url, "flow": flow})

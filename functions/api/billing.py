@@ -10,6 +10,7 @@ from mamba.schemas.billing import (
     CheckoutIn,
     CheckoutOut,
     CreditList,
+    CreditPurchaseIn,
     InvoiceList,
     PortalIn,
     PortalOut,
@@ -106,3 +107,24 @@ def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
         items=[credit_out(e) for e in found["items"]],
         next_cursor=found["next_cursor"],
     )
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/credits/checkout",
+    "POST",
+    permission="billing.manage",
+    summary="A Stripe Checkout URL to buy credit; the credit is added when Stripe reports it paid",
+    tags=TAGS,
+    request_model=CreditPurchaseIn,
+    response_model=CheckoutOut,
+    status=201,
+    billing=True,
+)
+def buy_credit(ctx: Ctx, tenant_id: str) -> CheckoutOut:
+    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
+    email = bootstrap.user_repository().get(ctx.principal.user_id).email
+    result = billing.buy_credit(
+        bootstrap.billing_ports(), ctx.tenant, ctx.body.amount_cents, ctx.body.currency, tenant.name, email
+    )
+    return CheckoutOut(**result)

@@ -270,3 +270,12 @@ def test_billing_routes_answer_503_while_billing_is_off(client):
     response = api.get("/v1/tenants/tn_a/billing", "usr_alice")
 
     assert response.status_code == 503 and response.json_body["error"]["code"] == "BILLING_DISABLED"
+
+
+def test_buying_credit_returns_a_payment_checkout_and_writes_nothing_yet(world):
+    response = world.api.post("/v1/tenants/tn_a/billing/credits/checkout", "usr_alice", {"amount_cents": 2500})
+
+    assert response.status_code == 201, response.json_body
+    session = world.stripe.checkout_sessions[-1]
+    assert (session["mode"], session["amount_cents"], session["tenant_id"]) == ("payment", 2500, "tn_a")
+    assert bootstrap.billing_repository().credit_balance("tn_a") == 0

@@ -380,3 +380,48 @@ def test_trial_will_end_mails_only_when_still_trialing_without_a_card(world):
     post(world, *signed(sub_event("customer.subscription.trial_will_end", status="trialing")))
     world.drain()
     assert len([m for m in mail_to("alice@example.org") if "trial" in m.subject]) == 1
+
+
+# --- credit purchases -----------------------------------------------------------------------
+
+
+def _credit_session(world: BillingWorld) -> dict:
+    response = world.api.post("/v1/tenants/tn_a/billing/credits/checkout", "usr_alice", {"amount_cents": 2500})
+    assert response.status_code == 201, response.json_body
+    return {
+        "id": response.json_body["session_id"],
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_total": 999999,  # the payload is a hint: the re-fetched session's amount counts
+        "customer": "cus_a",
+        "client_reference_id": "tn_a",
+        "metadata": {"tenant_id": "tn_a", "purpose": "credit"},
+    }
+
+
+def test_a_paid_credit_checkout_adds_the_credit_once_for_the_amount_stripe_collected(world):
+    session = _credit_session(world)
+    world.stripe.pay_session(session["id"])
+
+    for _ in range(2):  # two deliveries under different event ids (a redelivered checkout)
+        post(world, *signed(event("checkout.session.completed", session)))
+        assert world.drain()["batchItemFailures"] == []
+
+    repo = bootstrap.billing_repository()
+    assert repo.credit_balance("tn_a") == 2500
+    from mamba.domain.pages import PageRequest
+
+    entries = repo.list_credits("tn_a", PageRequest()).items
+    assert [(e.source, e.amount_cents) for e in entries] == [("purchase", 2500)]
+    assert [t["amount"] for t in world.stripe.balance_transactions] == [-2500]
+
+
+def test_an_unpaid_credit_checkout_adds_nothing(world):
+    session = _credit_session(world)  # never paid at Stripe, whatever the payload says
+
+    post(world, *signed(event("checkout.session.completed", session)))
+    world.drain()
+
+    assert bootstrap.billing_repository().credit_balance("tn_a") == 0

@@ -187,3 +187,27 @@ def test_portal_invoices_balance_and_meter_events(gateway, catalogue, standin):
 def test_a_missing_subscription_is_not_found(gateway):
     with pytest.raises(NotFoundError):
         gateway.retrieve_subscription("sub_does_not_exist")
+
+
+def test_a_credit_checkout_is_a_one_time_payment_that_reads_back_paid(gateway, standin):
+    customer = gateway.create_customer("tn_credit", "Credit", None)
+    session_id, url = gateway.create_credit_checkout(
+        customer_id=customer,
+        tenant_id="tn_credit",
+        amount_cents=2500,
+        currency="usd",
+        success_url="http://x/ok",
+        cancel_url="http://x/no",
+    )
+    assert gateway.retrieve_checkout_session(session_id)["payment_status"] == "unpaid"
+
+    requests.post(f"{url}/pay", headers={"Accept": "application/json"}, timeout=10).raise_for_status()
+
+    session = gateway.retrieve_checkout_session(session_id)
+    assert (session["mode"], session["payment_status"], session["amount_total"], session["purpose"]) == (
+        "payment",
+        "paid",
+        2500,
+        "credit",
+    )
+    assert (session["customer"], session["client_reference_id"]) == (customer, "tn_credit")

@@ -171,6 +171,51 @@ class StripeGateway:
         )
         return str(session.id), str(session.url)
 
+    def create_credit_checkout(
+        self, *, customer_id: str, tenant_id: str, amount_cents: int, currency: str, success_url: str, cancel_url: str
+    ) -> tuple[str, str]:
+        """A one-time Checkout payment that buys panel credit (``metadata.purpose=credit``)."""
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "customer": customer_id,
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount_cents,
+                        "product_data": {"name": "Panel credit"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "client_reference_id": tenant_id,
+            "metadata": {"tenant_id": tenant_id, "purpose": "credit"},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        session = self._call(
+            "checkout.sessions.create",
+            lambda: self._client.v1.checkout.sessions.create(params=params),  # type: ignore[arg-type]
+        )
+        return str(session.id), str(session.url)
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        session = self._call(
+            "checkout.sessions.retrieve", lambda: self._client.v1.checkout.sessions.retrieve(session_id)
+        )
+        metadata = _get(session, "metadata")
+        return {
+            "id": str(_get(session, "id")),
+            "mode": _get(session, "mode"),
+            "status": _get(session, "status"),
+            "payment_status": _get(session, "payment_status"),
+            "amount_total": int(_get(session, "amount_total") or 0),
+            "currency": str(_get(session, "currency") or "usd"),
+            "customer": _id(_get(session, "customer")),
+            "client_reference_id": _get(session, "client_reference_id"),
+            "purpose": _get(metadata, "purpose") if metadata is not None else None,
+        }
+
     def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
         params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
         if flow:

@@ -143,6 +143,11 @@ class CreditGrantIn(Schema):
     reason: str = Field(default="", max_length=200)
 
 
+class CreditPurchaseIn(Schema):
+    amount_cents: int = Field(ge=100, le=1_000_000)
+    currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
+
+
 class CreditOut(Schema):
     id: str
     amount_cents: int

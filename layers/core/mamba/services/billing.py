@@ -257,6 +257,42 @@ def grant_credit(
     return entry
 
 
+def buy_credit(
+    ports: BillingPorts, tenant: TenantContext, amount_cents: int, currency: str, tenant_name: str, email: str | None
+) -> dict[str, str]:
+    """A Checkout payment for ``amount_cents`` of credit. The credit is written when Stripe
+    reports the session paid (``checkout.session.completed``, re-fetched), never here."""
+    customer = ensure_customer(ports, tenant.tenant_id, tenant_name, email)
+    base = (ports.return_url or ports.public_url).rstrip("/")
+    session_id, url = ports.stripe().create_credit_checkout(
+        customer_id=customer,
+        tenant_id=tenant.tenant_id,
+        amount_cents=amount_cents,
+        currency=currency,
+        success_url=f"{base}/tenants/{tenant.tenant_id}/billing?credit=success&session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{base}/tenants/{tenant.tenant_id}/billing?credit=canceled",
+    )
+    return {"session_id": session_id, "url": url}
+
+
+def credit_purchased(ports: BillingPorts, tenant_id: str, session: dict[str, Any]) -> str:
+    """Write the credit a paid credit Checkout bought, once (the entry id is the session's)."""
+    entry_id = f"cr_{session['id']}"
+    try:
+        grant_credit(
+            ports,
+            tenant_id,
+            int(session["amount_total"]),
+            str(session["currency"]),
+            "Credit purchase",
+            source="purchase",
+            entry_id=entry_id,
+        )
+    except ConflictError:
+        return "credit already recorded"
+    return "credit recorded"
+
+
 def credits(ports: BillingPorts, tenant: TenantContext, page: PageRequest) -> dict[str, Any]:
     found = ports.repo.list_credits(tenant.tenant_id, page)
     return {

@@ -158,6 +158,8 @@ def _tenant_of(ports: BillingPorts, customer_id: str | None, hint: str | None) -
 
 
 def _checkout_completed(ports: BillingPorts, session: dict[str, Any]) -> str:
+    if session.get("mode") == "payment":
+        return _credit_purchase(ports, str(session.get("id")))
     if session.get("mode") != "subscription" or not session.get("subscription"):
         return "ignored"
     if session.get("payment_status") == "unpaid":
@@ -168,6 +170,20 @@ def _checkout_completed(ports: BillingPorts, session: dict[str, Any]) -> str:
         customer_hint=_id(session.get("customer")),
         tenant_hint=session.get("client_reference_id"),
     )
+
+
+def _credit_purchase(ports: BillingPorts, session_id: str) -> str:
+    """A credit Checkout: re-fetch the session; only a paid one, for the customer's own
+    tenant, writes the credit, for the amount Stripe collected."""
+    from mamba.services.billing import credit_purchased
+
+    session = ports.stripe().retrieve_checkout_session(session_id)
+    if session["purpose"] != "credit" or session["payment_status"] != "paid":
+        return "ignored: not a paid credit purchase"
+    tenant_id = _tenant_of(ports, session["customer"], session["client_reference_id"])
+    if tenant_id is None:
+        return "ignored: unknown customer"
+    return credit_purchased(ports, tenant_id, session)
 
 
 def _invoice_subscription(invoice: dict[str, Any]) -> str | None:

@@ -476,8 +476,10 @@ class DynamoBillingRepository:
             stripe_transaction_id=entry.stripe_transaction_id,
             created_at=entry.created_at,
         )
+        claim = NoticeItem(*keys.credit_claim(entry.tenant_id, entry.id), kind="credit_claim", sent_at=entry.created_at)
         try:
             with TransactWrite(connection=connection()) as tx:
+                tx.save(claim, condition=NoticeItem.pk.does_not_exist())
                 tx.save(item, condition=CreditItem.pk.does_not_exist())
                 tx.update(
                     TenantItem(*keys.tenant(entry.tenant_id)),
@@ -486,9 +488,9 @@ class DynamoBillingRepository:
                 )
         except TransactWriteError as exc:
             codes = cancellation_codes(exc)
-            if codes[:1] == [CONDITION_FAILED]:
+            if CONDITION_FAILED in codes[:2]:
                 raise ConflictError("This credit entry exists.", {"entry_id": entry.id}) from exc
-            if codes[1:2] == [CONDITION_FAILED]:
+            if codes[2:3] == [CONDITION_FAILED]:
                 raise NotFoundError("Tenant not found.", {"tenant_id": entry.tenant_id}) from exc
             raise _tx_failed(exc) from exc
 

@@ -285,6 +285,11 @@ def credit(tenant_id: str, at: str, entry_id: str) -> tuple[str, str]:
     return tenant_partition(tenant_id), f"{CREDIT_PREFIX}{at}#{entry_id}"
 
 
+def credit_claim(tenant_id: str, entry_id: str) -> tuple[str, str]:
+    """Makes a credit entry id unique (a redelivered purchase never credits twice)."""
+    return tenant_partition(tenant_id), f"CREDITID#{entry_id}"
+
+
 RUN_PREFIX = "RUN#"
 
 
