@@ -67,3 +67,19 @@ def test_a_tenant_that_paid_before_the_end_of_grace_is_not_suspended(world):
 
 def test_the_schedule_does_nothing_while_billing_is_off(client):
     assert billing_dunning.handler({}, None) == {"skipped": "billing disabled"}
+
+
+def test_the_metering_schedule_meters_the_hour_it_is_given(world):
+    from functions.schedules import billing_metering
+
+    hour = 1_764_590_400  # 2025-12-01T12:00Z
+
+    done = billing_metering.handler({"now": hour + 3900, "hour": hour}, None)
+
+    assert done["hour"] == hour and done["tenants"] >= 2 and done["failed"] == 0
+
+
+def test_the_metering_schedule_does_nothing_while_billing_is_off(client):
+    from functions.schedules import billing_metering
+
+    assert billing_metering.handler({}, None) == {"skipped": "billing disabled"}

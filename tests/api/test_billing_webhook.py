@@ -425,3 +425,19 @@ def test_an_unpaid_credit_checkout_adds_nothing(world):
     world.drain()
 
     assert bootstrap.billing_repository().credit_balance("tn_a") == 0
+
+
+def test_the_local_queue_poller_feeds_the_consumer_and_deletes_what_it_processed(world):
+    # The local stack's stand-in for the SQS event source mapping (local/queue_poller.py)
+    import boto3
+
+    from local.queue_poller import QueuePoller
+
+    world.stripe.set_subscription("sub_a", "cus_a", "active", (PRO_PRICE,))
+    post(world, *signed(sub_event("customer.subscription.created")))
+    poller = QueuePoller(boto3.client("sqs", region_name="us-east-1"), world.queue_url, "us-east-1")
+
+    assert poller.poll_once(wait_seconds=0) == 1
+
+    assert state().plan_id == "pro"
+    assert world.messages() == [] and poller.batches == 1
