@@ -83,3 +83,16 @@ def test_the_metering_schedule_does_nothing_while_billing_is_off(client):
     from functions.schedules import billing_metering
 
     assert billing_metering.handler({}, None) == {"skipped": "billing disabled"}
+
+
+def test_a_canceled_tenants_data_deletion_falls_due_after_the_retention_period(world):
+    world.stripe.update_subscription("sub_a", status="canceled")
+    body, headers = signed(event("customer.subscription.deleted", {"id": "sub_a", "customer": "cus_a"}))
+    world.api.client.http.post("/webhooks/stripe", headers=headers, body=body)
+    world.drain()
+    due = state().deletion_due_at
+    assert due is not None and state().billing_state == "suspended"
+
+    assert billing_dunning.handler({"now": due - 60}, None)["deletion_due"] == 0
+    assert billing_dunning.handler({"now": due + 1}, None)["deletion_due"] == 1
+    assert billing_dunning.handler({"now": due + 2}, None)["checked"] == 0  # recorded once

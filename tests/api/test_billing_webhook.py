@@ -441,3 +441,28 @@ def test_the_local_queue_poller_feeds_the_consumer_and_deletes_what_it_processed
 
     assert state().plan_id == "pro"
     assert world.messages() == [] and poller.batches == 1
+
+
+def test_payment_action_required_mails_the_hosted_invoice_link(world):
+    from tests.api.tenancy_helpers import mail_to
+
+    invoice = invoice_object("in_3ds", "cus_a", "sub_a", hosted_invoice_url="https://invoice.stripe.com/i/in_3ds")
+    post(world, *signed(event("invoice.payment_action_required", invoice)))
+    world.drain()
+
+    mails = [m for m in mail_to("alice@example.org") if "Authenticate" in m.subject]
+    assert len(mails) == 1 and "https://invoice.stripe.com/i/in_3ds" in str(mails[0].body)
+
+
+def test_paused_suspends_and_resumed_reactivates(world):
+    world.stripe.set_subscription("sub_a", "cus_a", "paused", (PRO_PRICE,))
+    post(world, *signed(sub_event("customer.subscription.paused", status="paused")))
+    world.drain()
+    assert state().billing_state == "suspended"
+
+    world.stripe.update_subscription("sub_a", status="active")
+    post(world, *signed(sub_event("customer.subscription.resumed", status="active")))
+    world.drain()
+
+    assert state().billing_state == "active" and state().plan_id == "pro"
+    assert world.started.names() == ["suspend_tenant", "reactivate_tenant"]
