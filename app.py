@@ -22,6 +22,10 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_control,
+    server_files,
+    server_lifecycle,
+    servers,
     tenants,
     two_factor,
 )
@@ -53,10 +57,14 @@ for blueprint in (
     admin_users.bp,
     members.bp,
     roles.bp,
+    servers.bp,
+    server_lifecycle.bp,
     tenants.bp,
     admin_plans.bp,
     billing.bp,
     stripe_webhook.bp,
+    server_control.bp,
+    server_files.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -111,3 +119,12 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     from functions.queues import stripe_events as job
 
     return job.handler(event, context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile_servers")
+def reconcile_servers(event: Any) -> Any:
+    """Read every node's server list and store each server's state and utilization
+    (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
+    from functions.schedules import reconcile as job
+
+    return job.handler(event.to_dict(), event.context)

@@ -35,6 +35,7 @@ SCHEDULES: list[Schedule] = [
     # Billing (skipped while BILLING_ENABLED is off): hourly and every 15 minutes deployed.
     Schedule("billing_dunning", 30.0, "functions.schedules.billing_dunning:handler"),
     Schedule("billing_metering", 300.0, "functions.schedules.billing_metering:handler"),
+    Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
 ]
 
 

@@ -9,6 +9,8 @@ TASKS: dict[str, str] = {
     "task_billing": "functions.tasks.billing:handler",
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
+    "task_provision": "functions.tasks.provision:handler",
+    "task_servers": "functions.tasks.servers:handler",
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from mamba import bootstrap
-from mamba.domain.billing import FREE_QUOTAS, Quotas
+from mamba.domain.billing import Quotas
 from mamba.migrations.runner import MigrationContext
 from mamba.migrations.versions import m0007_seed_free_plan as m0007
 
@@ -24,13 +24,17 @@ def repo(aws):
     return bootstrap.billing_repository()
 
 
-def test_up_seeds_the_free_plan_with_the_default_quotas(repo):
+def test_up_seeds_the_free_plan_with_the_settings_defaults(repo):
+    from mamba.services.quotas import free_plan
+
     log: list[str] = []
 
     m0007.up(context(log))
 
     plan = repo.get_plan("free")
-    assert (plan.quotas, plan.price_id, plan.created_at) == (FREE_QUOTAS, None, T0)
+    defaults = free_plan()
+    assert plan.quotas.servers == defaults.servers and plan.quotas.backup_bytes == defaults.backup_bytes
+    assert (plan.price_id, plan.created_at) == (None, T0)
     assert log == ["  added plan free"]
 
 

@@ -1,14 +1,14 @@
 """suspend_tenant and reactivate_tenant on moto's ASL interpreter with the real billing task.
 
-The per-server action belongs to the servers-lifecycle task ``task_servers``; until it is
-merged, a stand-in with the same interface (``{"action", "server_uuid", "operation_id"}``)
-records the calls and fails for chosen servers. The ASL files wait in
-``statemachines/pending/`` (see its README), so they are deployed here by hand.
+The per-server action is the servers-lifecycle task ``task_servers`` (its own suspend and
+unsuspend are tested in test_server_lifecycle_workflows.py against the Wings simulator).
+Here its Lambda's handler is swapped for a stand-in with the same interface
+(``{"action", "server_uuid", "operation_id"}``) that records the calls and fails for chosen
+servers, to check the Map's fan-out and per-item Catch.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from typing import Any
@@ -16,16 +16,14 @@ from typing import Any
 import boto3
 import pytest
 
-from infra import validate, workflows
 from mamba import bootstrap
 from mamba.domain.errors import ConflictError
 from mamba.domain.servers import Limits, Server
 from mamba.services import billing, billing_sync
-from tests.statemachines.conftest import ACCOUNT_ID, Deployed
+from tests.statemachines.conftest import Deployed
 
 pytestmark = pytest.mark.slow
 
-PENDING = workflows.STATEMACHINES / "pending"
 CALLS: list[tuple[str, str]] = []
 FAIL_FOR: set[str] = set()
 _lock = threading.Lock()
@@ -40,34 +38,13 @@ def servers_stand_in(event: dict[str, Any], context: Any = None) -> dict[str, An
     return {"server_uuid": event["server_uuid"], "status": "suspended"}
 
 
-def _load(name: str) -> dict[str, Any]:
-    return dict(json.loads((PENDING / f"{name}.asl.json").read_text()))
-
-
 @pytest.fixture
 def billing_workflows(deployed_workflows: Deployed) -> Deployed:
-    from mamba.config import get_settings
-    from tests.statemachines.conftest import _code_zip
-
     CALLS.clear()
     FAIL_FOR.clear()
-    settings = get_settings()
-    region = settings.region
-    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mamba-test-workflows"
-    boto3.client("lambda", region_name=region).create_function(
-        FunctionName="task_servers",
-        Runtime="python3.12",
-        Role=role,
-        Handler="tests.statemachines.test_billing_workflows:servers_stand_in",
-        Code={"ZipFile": _code_zip()},
+    boto3.client("lambda", region_name="us-east-1").update_function_configuration(
+        FunctionName="task_servers", Handler="tests.statemachines.test_billing_workflows:servers_stand_in"
     )
-    values = workflows.placeholders_local(region, ACCOUNT_ID, settings.table_main, settings.backup_bucket)
-    values["TaskServersArn"] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:task_servers"
-    for name in ("suspend_tenant", "reactivate_tenant"):
-        definition = workflows.render(_load(name), values)
-        deployed_workflows.sfn.create_state_machine(
-            name=settings.state_machine_arn(name).rsplit(":", 1)[-1], definition=json.dumps(definition), roleArn=role
-        )
     return deployed_workflows
 
 
@@ -107,14 +84,6 @@ def run(deployed: Deployed, workflow: str, tenant_id: str) -> tuple[dict[str, An
     described = deployed.wait(executions[0]["executionArn"])
     op_id = executions[0]["name"]
     return described, bootstrap.operation_repository().find(op_id)
-
-
-def test_the_pending_workflows_pass_statelint_and_asl_validator():
-    dummies = {**validate.dummy_placeholders(), "TaskServersArn": "arn:aws:lambda:us-east-1:123456789012:function:x"}
-    rendered = {name: workflows.render(_load(name), dummies) for name in ("suspend_tenant", "reactivate_tenant")}
-    problems = [p for name, doc in rendered.items() for p in validate.run_statelint(name, _load(name), doc)]
-    problems += validate.run_asl_validator(rendered)
-    assert problems == [], problems
 
 
 def test_suspend_tenant_suspends_every_server_and_one_failure_does_not_block_the_others(billing_workflows):

@@ -172,7 +172,31 @@ def server_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.servers import DynamoServerRepository
 
-    return DynamoServerRepository()
+    return DynamoServerRepository(cursor_codec())
+
+
+@functools.cache
+def server_lifecycle() -> Any:
+    """The dependencies of mamba.services.server_lifecycle (delete, reinstall, build, suspend, reconcile)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
+    from mamba.services.server_lifecycle import Lifecycle, tenant_quotas
+
+    s = settings()
+    return Lifecycle(
+        servers=server_repository(),
+        store=DynamoServerLifecycleStore(),
+        locks=DynamoServerLocks(),
+        nodes=node_repository(),
+        allocations=allocation_repository(),
+        agent_for=agent_for,
+        operations=operation_repository(),
+        workflows=workflows(),
+        blueprints=blueprint_repository(),
+        quotas=tenant_quotas(),
+        reinstall_poll_seconds=s.reinstall_poll_seconds,
+        reinstall_max_polls=s.reinstall_max_polls,
+    )
 
 
 @functools.cache
@@ -411,3 +435,12 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(value) and hasattr(value, "cache_clear"):
             value.cache_clear()
+
+
+@functools.cache
+def placement_store() -> Any:
+    """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.placement import DynamoPlacementStore
+
+    return DynamoPlacementStore()

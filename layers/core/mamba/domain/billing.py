@@ -39,7 +39,9 @@ class Quotas:
         return cls(**{k: int(data.get(k, 0)) for k in QUOTA_KEYS})
 
 
-# What a tenant gets when no plan record says otherwise: enough to try the panel.
+# The last-resort free quotas (the panel uses Settings' FREE_PLAN_* through
+# mamba.services.quotas.free_plan, and the stored ``free`` plan once migration 0007 ran).
+# A negative quota means unlimited.
 FREE_QUOTAS: Final = Quotas(servers=1, memory_mb=1024, disk_mb=5120, backup_bytes=0, backups_per_server=0)
 
 
@@ -71,8 +73,8 @@ class Plan:
         return next((m.event_name for m in self.metered if m.metric == metric), None)
 
 
-def free_plan(now: str = "") -> Plan:
-    return Plan(id=FREE_PLAN_ID, name="Free", quotas=FREE_QUOTAS, grace_days=0, created_at=now, updated_at=now)
+def free_plan(now: str = "", quotas: Quotas = FREE_QUOTAS) -> Plan:
+    return Plan(id=FREE_PLAN_ID, name="Free", quotas=quotas, grace_days=0, created_at=now, updated_at=now)
 
 
 def check_plan(plan: Plan) -> Plan:

@@ -12,11 +12,13 @@ Metric = Literal["ram_gb_hours", "backup_gb_hours"]
 
 
 class QuotasModel(Schema):
-    servers: int = Field(ge=0, le=10_000)
-    memory_mb: int = Field(ge=0, le=100_000_000)
-    disk_mb: int = Field(ge=0, le=1_000_000_000)
-    backup_bytes: int = Field(ge=0, le=10**15)
-    backups_per_server: int = Field(ge=0, le=1000)
+    """A negative value (-1) means unlimited (mamba.domain.quotas)."""
+
+    servers: int = Field(ge=-1, le=10_000)
+    memory_mb: int = Field(ge=-1, le=100_000_000)
+    disk_mb: int = Field(ge=-1, le=1_000_000_000)
+    backup_bytes: int = Field(ge=-1, le=10**15)
+    backups_per_server: int = Field(ge=-1, le=1000)
 
 
 class MeteredPriceModel(Schema):

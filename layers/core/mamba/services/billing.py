@@ -44,12 +44,26 @@ def _now_iso() -> str:
 # --- plans -------------------------------------------------------------------------------
 
 
+def default_free_quotas() -> b.Quotas:
+    """The free plan's quotas from Settings (FREE_PLAN_*), as mamba.services.quotas reads them."""
+    from mamba.services import quotas
+
+    q = quotas.free_plan()
+    return b.Quotas(
+        servers=q.servers,
+        memory_mb=q.memory_mb,
+        disk_mb=q.disk_mb,
+        backup_bytes=q.backup_bytes,
+        backups_per_server=q.backups_per_server,
+    )
+
+
 def free_plan(repo: Any) -> b.Plan:
-    """The stored ``free`` plan (migration 0006), or the built-in default before it ran."""
+    """The stored ``free`` plan (migration 0007), or Settings' free-plan defaults before it ran."""
     try:
         return repo.get_plan(b.FREE_PLAN_ID)  # type: ignore[no-any-return]
     except NotFoundError:
-        return b.free_plan()
+        return b.free_plan(quotas=default_free_quotas())
 
 
 def create_plan(repo: Any, plan: b.Plan, *, now: Callable[[], str] = _now_iso) -> b.Plan:
@@ -179,6 +193,8 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
     totals: dict[str, float] = {}
     for row in repo.usage_between(tenant.tenant_id, start, b.hour_start(now) + b.HOUR):
         totals[row.metric] = totals.get(row.metric, 0.0) + float(row.value)
+    # A tenant never synced has no plan_quotas on its record yet: show the free plan's.
+    quotas = state.quotas if state.status in b.PLAN_STATUSES else free_plan(repo).quotas
     return {
         "plan": {"id": plan.id, "name": plan.name},
         "status": state.status,
@@ -187,7 +203,7 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
         "cancel_at_period_end": state.cancel_at_period_end,
         "past_due_since": state.past_due_since,
         "grace_ends_at": b.grace_ends_at(state, plan.grace_days),
-        "quotas": state.quotas.to_dict(),
+        "quotas": quotas.to_dict(),
         "usage": {
             "since": start,
             "metrics": {m: round(totals.get(m, 0.0), 6) for m in b.METRICS},

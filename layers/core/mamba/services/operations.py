@@ -25,13 +25,15 @@ def start_operation(
     payload: dict[str, Any],
     target: str | None = None,
     correlation_id: str | None = None,
+    op_id: str | None = None,
 ) -> Operation:
     """Create the operation record, then start its workflow named after the operation id.
 
     Raises DependencyUnavailableError when Step Functions refuses; the record is then
-    marked failed so the user never sees a pending operation that will not run.
+    marked failed so the user never sees a pending operation that will not run. ``op_id``
+    lets a caller that must name the operation first (a server lock) choose its id.
     """
-    op = ops.new_operation(new_id("op"), tenant.tenant_id, op_type, steps, _now(), target=target)
+    op = ops.new_operation(op_id or new_id("op"), tenant.tenant_id, op_type, steps, _now(), target=target)
     repo.add(op)
     execution_input = {
         "operation_id": op.id,

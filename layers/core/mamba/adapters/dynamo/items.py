@@ -98,7 +98,8 @@ class TenantItem(MainItem):
     updated_at = UnicodeAttribute(null=True)
     # Billing (issue 7, mamba.adapters.dynamo.billing). ``plan_quotas`` is the JSON object of
     # the effective quotas (servers, memory_mb, disk_mb, backup_bytes, backups_per_server),
-    # written whenever the plan changes; mamba.services.quotas reads it.
+    # written whenever the plan changes; mamba.services.quotas reads it (absent: the
+    # free-plan defaults of Settings).
     plan_quotas = UnicodeAttribute(null=True)
     plan_id = UnicodeAttribute(null=True)
     stripe_customer_id = UnicodeAttribute(null=True)
@@ -331,8 +332,34 @@ class ServerItem(MainItem):
     allocation_limit = NumberAttribute(default=0)
     skip_install_script = BooleanAttribute(default=False)
     installed_at = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Written by the reconcile schedule (services/server_lifecycle.py): Wings' last
+    # utilization object (JSON, wings-contract.md §2.4) and when it was read.
+    utilization = UnicodeAttribute(null=True)
+    observed_at = UnicodeAttribute(null=True)
+
+
+class ServerLockItem(MainItem):
+    """``SERVER#<uuid>/LOCK``: the lifecycle operation running on a server. Taken with a
+    conditional put, released by the workflow's last state; ``ttl`` (epoch seconds) is when
+    a lock whose workflow died may be taken over."""
+
+    server_uuid = UnicodeAttribute()
+    operation_id = UnicodeAttribute()
+    operation_type = UnicodeAttribute()
+    acquired_at = UnicodeAttribute()
+
+
+class ServerGuardItem(MainItem):
+    """The quota guard of a tenant's servers: every create bumps ``version`` on the condition
+    that it is still the value read before the quota check, in the same transaction as the
+    allocation and the server, so two concurrent creates can never both pass a quota that
+    only one fits (mamba.adapters.dynamo.placement)."""
+
+    tenant_id = UnicodeAttribute()
+    version = NumberAttribute(default=0)
 
 
 class ServerActivityItem(MainItem):
@@ -554,6 +581,8 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     NodeHealthItem,
     NodeEventItem,
     ServerItem,
+    ServerGuardItem,
+    ServerLockItem,
     ServerActivityItem,
     NodeItem,
     NodeTokenItem,

@@ -1,0 +1,67 @@
+"""A server's lifecycle: change (PATCH), delete, reinstall; admin suspend, unsuspend and
+force-delete. Each long step runs as a workflow; the answer is 202 with the operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerPatch, ServerUpdatedOut
+from mamba.web import Ctx, json_response, route
+
+lifecycle = lazy_import("mamba.services.server_lifecycle")
+
+bp = Blueprint(__name__)
+TAGS = ("servers",)
+ADMIN_TAGS = ("admin: servers",)
+SERVER = "/v1/tenants/{tenant_id}/servers/{server_id}"
+
+
+def accepted(op: Any) -> dict[str, Any]:
+    return {"operation": op.to_public()}
+
+
+@route(bp, SERVER, "PATCH", permission="servers.update", tags=TAGS, request_model=ServerPatch,
+       response_model=ServerUpdatedOut, status=202,
+       summary="Rename a server or change its limits (limits run update_server_build)")  # fmt: skip
+def update_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
+    changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
+    server, op = lifecycle.update_server(bootstrap.server_lifecycle(), ctx.tenant, server_id, changes)
+    body = {"server": lifecycle.public_server(server), "operation": op.to_public() if op else None}
+    return json_response(body, status=202 if op else 200)
+
+
+@route(bp, SERVER, "DELETE", permission="servers.delete", tags=TAGS, response_model=OperationAcceptedOut,
+       status=202, summary="Delete a server (kill, delete on the node, free its allocations)")  # fmt: skip
+def delete_server(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
+    return accepted(lifecycle.delete_server(bootstrap.server_lifecycle(), ctx.tenant, server_id))
+
+
+@route(bp, SERVER + "/reinstall", "POST", permission="servers.reinstall", tags=TAGS,
+       response_model=OperationAcceptedOut, status=202,
+       summary="Reinstall a server (stop it and run its install script again)")  # fmt: skip
+def reinstall_server(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
+    return accepted(lifecycle.reinstall_server(bootstrap.server_lifecycle(), ctx.tenant, server_id))
+
+
+@route(bp, "/v1/admin/servers/{server_id}/suspend", "POST", permission="admin.servers", tags=ADMIN_TAGS,
+       response_model=OperationAcceptedOut, status=202,
+       summary="Suspend a server (it is killed and cannot start)")  # fmt: skip
+def suspend_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
+    return accepted(lifecycle.suspend_server(bootstrap.server_lifecycle(), server_id))
+
+
+@route(bp, "/v1/admin/servers/{server_id}/unsuspend", "POST", permission="admin.servers", tags=ADMIN_TAGS,
+       response_model=OperationAcceptedOut, status=202, summary="Unsuspend a server")  # fmt: skip
+def unsuspend_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
+    return accepted(lifecycle.unsuspend_server(bootstrap.server_lifecycle(), server_id))
+
+
+@route(bp, "/v1/admin/servers/{server_id}/force-delete", "POST", permission="admin.servers", tags=ADMIN_TAGS,
+       response_model=OperationAcceptedOut, status=202,
+       summary="Finish the delete of a server whose node stayed down (node failures are skipped)")  # fmt: skip
+def force_delete_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
+    return accepted(lifecycle.force_delete_server(bootstrap.server_lifecycle(), server_id))

@@ -1,0 +1,18 @@
+"""The state-reconciliation schedule: read every node's ``GET /api/servers`` and write each
+server's status and last utilization in one batch per node (services/server_lifecycle.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+from mamba.observability import logger
+
+lifecycle = lazy_import("mamba.services.server_lifecycle")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
+    logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
+    return {"nodes": results}

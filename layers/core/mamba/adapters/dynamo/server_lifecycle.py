@@ -1,0 +1,222 @@
+"""The writes of a server's lifecycle operations (see docs/server-lifecycle.md).
+
+* ``SERVER#<uuid>/LOCK``: the one lifecycle operation running on a server, taken with a
+  conditional put and released by the workflow's last state (``DynamoServerLocks``).
+* Status and build changes are conditional UpdateItems on ``SERVER#<uuid>/PROFILE`` (not
+  whole-item replaces), so a concurrent install callback or reconcile run is never undone.
+* The reconcile schedule writes a node's observations in one TransactWriteItems per 100
+  servers; if one server changed under it, the batch falls back to one conditional update
+  per server so that the others are still written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem
+from mamba.adapters.dynamo.users import connection
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.server_lifecycle import ObservedServer
+from mamba.domain.servers import Limits
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_LIMIT = 100
+
+
+def _unavailable(what: str) -> DependencyUnavailableError:
+    return DependencyUnavailableError(f"The server's {what} could not be written; try again.")
+
+
+class DynamoServerLocks:
+    def acquire(
+        self, server_uuid: str, operation_id: str, operation_type: str, *, now: str, now_epoch: int, seconds: int
+    ) -> None:
+        """Take the server's lock; ConflictError (409) naming the holder when it is held."""
+        pk, sk = keys.server_lock(server_uuid)
+        item = ServerLockItem(
+            pk,
+            sk,
+            kind="server_lock",
+            server_uuid=server_uuid,
+            operation_id=operation_id,
+            operation_type=operation_type,
+            acquired_at=now,
+            ttl=now_epoch + seconds,
+        )
+        try:
+            item.save(condition=ServerLockItem.pk.does_not_exist() | (ServerLockItem.ttl < now_epoch))
+        except PutError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("lock") from exc
+            holder = self.holder(server_uuid)
+            raise ConflictError(
+                "Another operation is running on this server; wait for it to finish.",
+                {
+                    "uuid": server_uuid,
+                    "operation_id": holder[0] if holder else None,
+                    "operation_type": holder[1] if holder else None,
+                },
+            ) from exc
+
+    def holder(self, server_uuid: str) -> tuple[str, str] | None:
+        """(operation id, operation type) of the lock, or None."""
+        try:
+            item = ServerLockItem.get(*keys.server_lock(server_uuid), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return item.operation_id, item.operation_type
+
+    def release(self, server_uuid: str, operation_id: str) -> None:
+        """Release the lock if ``operation_id`` holds it (a no-op otherwise, so it can be repeated)."""
+        try:
+            ServerLockItem(*keys.server_lock(server_uuid)).delete(condition=ServerLockItem.operation_id == operation_id)
+        except DeleteError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("lock") from exc
+
+
+class DynamoServerLifecycleStore:
+    def set_status(self, server_uuid: str, status: str, expected: Iterable[str], *, now: str) -> None:
+        """Move the server to ``status`` if it is in one of the ``expected`` statuses.
+        ConflictError when it is not (someone else changed it), NotFoundError when it is gone."""
+        expected = list(expected)
+        item = ServerItem(*keys.server(server_uuid))
+        try:
+            item.update(
+                actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now)],
+                condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("status") from exc
+            self._explain(server_uuid, expected, exc)
+
+    def set_build(
+        self,
+        server_uuid: str,
+        limits: Limits,
+        expected: Iterable[str],
+        *,
+        now: str,
+        environment: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the limits (and the environment, when given) if the server is in one of the
+        ``expected`` statuses."""
+        expected = list(expected)
+        item = ServerItem(*keys.server(server_uuid))
+        threads = ServerItem.threads.set(limits.threads) if limits.threads is not None else ServerItem.threads.remove()
+        extra = [] if environment is None else [ServerItem.environment.set(json.dumps(environment))]
+        try:
+            item.update(
+                actions=[
+                    *extra,
+                    ServerItem.memory_mb.set(limits.memory_mb),
+                    ServerItem.disk_mb.set(limits.disk_mb),
+                    ServerItem.cpu_percent.set(limits.cpu_percent),
+                    ServerItem.swap_mb.set(limits.swap_mb),
+                    ServerItem.io_weight.set(limits.io_weight),
+                    threads,
+                    ServerItem.oom_disabled.set(limits.oom_disabled),
+                    ServerItem.updated_at.set(now),
+                ],
+                condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("limits") from exc
+            self._explain(server_uuid, expected, exc)
+
+    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
+        """Rename or re-describe a server (any status but a deleted one)."""
+        actions: list[Any] = [ServerItem.updated_at.set(now)]
+        if name is not None:
+            actions.append(ServerItem.name.set(name))
+        if description is not None:
+            actions.append(ServerItem.description.set(description))
+        try:
+            ServerItem(*keys.server(server_uuid)).update(actions=actions, condition=ServerItem.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("profile") from exc
+            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
+
+    def _explain(self, server_uuid: str, expected: list[str], exc: Exception) -> None:
+        try:
+            current = ServerItem.get(*keys.server(server_uuid), consistent_read=True)
+        except DoesNotExist:
+            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
+        raise ConflictError(
+            f"The server is {current.status}; this needs it to be {' or '.join(expected)}.",
+            {"uuid": server_uuid, "status": current.status},
+        ) from exc
+
+    def remove(self, server_uuid: str) -> int:
+        """Delete the server's record, its activity log and its lock. Idempotent; returns how
+        many items were deleted."""
+        pk, _ = keys.server(server_uuid)
+        try:
+            activity = list(ServerActivityItem.query(pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX)))
+            with ServerActivityItem.batch_write() as batch:
+                for entry in activity:
+                    batch.delete(entry)
+            ServerLockItem(*keys.server_lock(server_uuid)).delete()
+            ServerItem(*keys.server(server_uuid)).delete()
+        except PynamoDBException as exc:
+            raise _unavailable("records") from exc
+        return len(activity) + 2
+
+    def record_observations(self, rows: list[ObservedServer], *, now: str) -> int:
+        """Write each row's utilization (and new status) under the condition that the status
+        is still the one read. Returns how many servers were written."""
+        written = 0
+        for start in range(0, len(rows), TRANSACTION_LIMIT):
+            chunk = rows[start : start + TRANSACTION_LIMIT]
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    for row in chunk:
+                        tx.update(
+                            ServerItem(*keys.server(row.server_uuid)),
+                            actions=self._observation_actions(row, now),
+                            condition=ServerItem.pk.exists() & (ServerItem.status == row.expected_status),
+                        )
+                written += len(chunk)
+            except TransactWriteError:
+                written += self._record_one_by_one(chunk, now)
+        return written
+
+    def _observation_actions(self, row: ObservedServer, now: str) -> list[Any]:
+        actions: list[Any] = [
+            ServerItem.utilization.set(json.dumps(row.utilization, sort_keys=True)),
+            ServerItem.observed_at.set(now),
+        ]
+        if row.new_status is not None and row.new_status != row.expected_status:
+            actions += [ServerItem.status.set(row.new_status), ServerItem.updated_at.set(now)]
+        return actions
+
+    def _record_one_by_one(self, rows: list[ObservedServer], now: str) -> int:
+        written = 0
+        for row in rows:
+            try:
+                ServerItem(*keys.server(row.server_uuid)).update(
+                    actions=self._observation_actions(row, now),
+                    condition=ServerItem.pk.exists() & (ServerItem.status == row.expected_status),
+                )
+                written += 1
+            except UpdateError as exc:
+                if exc.cause_response_code != CONDITION_FAILED:
+                    raise _unavailable("observation") from exc
+        return written
+
+    def utilization(self, server_uuid: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The last utilization the reconcile schedule stored, and when."""
+        try:
+            item = ServerItem.get(*keys.server(server_uuid), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
+        return (json.loads(item.utilization) if item.utilization else None), item.observed_at

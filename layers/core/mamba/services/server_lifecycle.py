@@ -1,0 +1,565 @@
+"""A server's lifecycle after provisioning: change its build, reinstall, suspend, unsuspend,
+delete; and the reconcile schedule that keeps the list page truthful (docs/server-lifecycle.md).
+
+The API side (``update_server``, ``delete_server``, ``reinstall_server``, ``suspend_server``,
+``unsuspend_server``, ``force_delete_server``) checks the request, takes the server's lock
+and starts a workflow; it returns at once with the operation (202). The workflows call
+``run_action`` through the ``task_servers`` Lambda, one action per step; each action is
+idempotent, so a retried step repeats safely.
+
+Errors: NotFoundError (another tenant's server, or none), ConflictError (the status does not
+allow the operation, or another operation holds the server), ValidationError (limits),
+QuotaExceededError (a bigger build than the plan allows), WingsUnavailableError /
+WingsRejectedError from the node (the workflows retry the first and catch both).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mamba.auth.context import TenantContext
+from mamba.domain import server_lifecycle as life
+from mamba.domain import servers as srv
+from mamba.domain.clock import iso, new_id, now_epoch, utcnow
+from mamba.domain.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    ValidationError,
+    WingsNotFoundError,
+    WingsRejectedError,
+    WingsUnavailableError,
+)
+from mamba.domain.operations import Operation
+from mamba.domain.servers import Limits, Server
+from mamba.observability import logger
+from mamba.ports import OperationRepository, Workflows
+from mamba.services import operations
+
+
+class ServerReader(Protocol):
+    def get(self, server_uuid: str) -> Server: ...
+    def on_node(self, node_id: str) -> list[Server]: ...
+    def of_tenant(self, tenant_id: str) -> list[Server]: ...
+
+
+class LifecycleStore(Protocol):
+    def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str) -> None: ...
+    def set_build(
+        self, server_uuid: str, limits: Limits, expected: Any, *, now: str, environment: dict[str, Any] | None = None
+    ) -> None: ...
+    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None: ...
+    def remove(self, server_uuid: str) -> int: ...
+    def record_observations(self, rows: list[Any], *, now: str) -> int: ...
+
+
+class Locks(Protocol):
+    def acquire(
+        self, server_uuid: str, operation_id: str, operation_type: str, *, now: str, now_epoch: int, seconds: int
+    ) -> None: ...
+    def release(self, server_uuid: str, operation_id: str) -> None: ...
+
+
+class Nodes(Protocol):
+    def get(self, node_id: str) -> Any: ...
+    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Any], str | None]: ...
+
+
+class Allocations(Protocol):
+    def release(self, node_id: str, ip: str, port: int, server_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Everything the lifecycle needs, built by ``bootstrap.server_lifecycle()``."""
+
+    servers: ServerReader
+    store: LifecycleStore
+    locks: Locks
+    nodes: Nodes
+    allocations: Allocations
+    agent_for: Callable[[Any], Any]
+    operations: OperationRepository
+    workflows: Workflows
+    blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
+    quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
+    reinstall_poll_seconds: int = 5
+    reinstall_max_polls: int = 120
+
+
+def _now() -> str:
+    return iso(utcnow())
+
+
+# --- reading a tenant's server ---
+
+
+def find_server(deps: Lifecycle, tenant_id: str, server_id: str) -> Server:
+    """The tenant's server; another tenant's (or a malformed id) is NotFoundError."""
+    if not srv.UUID_V4.match(server_id):
+        raise NotFoundError("Server not found.", {"server_id": server_id})
+    server = deps.servers.get(server_id)
+    if server.tenant_id != tenant_id:
+        raise NotFoundError("Server not found.", {"server_id": server_id})
+    return server
+
+
+def public_server(server: Server) -> dict[str, Any]:
+    """The server JSON of issue 5 (the servers helper's door has the same shape)."""
+    return {
+        "id": server.id,
+        "uuid": server.uuid,
+        "short_id": server.short_id,
+        "name": server.name,
+        "description": server.description,
+        "status": server.status,
+        "node_id": server.node_id,
+        "blueprint_id": server.blueprint_id,
+        "allocation": {"ip": server.allocation[0], "port": server.allocation[1]},
+        "limits": life.limits_to_dict(server.limits),
+        "created_at": server.created_at,
+        "updated_at": server.updated_at,
+    }
+
+
+# --- starting an operation under the server's lock ---
+
+
+def _start(deps: Lifecycle, tenant: TenantContext, server: Server, op_type: str, payload: dict[str, Any]) -> Operation:
+    life.require_allowed(server, op_type)
+    op_id = new_id("op")
+    deps.locks.acquire(server.uuid, op_id, op_type, now=_now(), now_epoch=now_epoch(), seconds=life.LOCK_SECONDS)
+    try:
+        return operations.start_operation(
+            deps.operations,
+            deps.workflows,
+            tenant,
+            op_type=op_type,
+            workflow=op_type,
+            steps=life.STEPS[op_type],
+            payload={"server_uuid": server.uuid, "lock": True, **payload},
+            target=server.uuid,
+            op_id=op_id,
+        )
+    except Exception:
+        deps.locks.release(server.uuid, op_id)
+        raise
+
+
+def _tenant_of(server: Server) -> TenantContext:
+    """The operation of an admin action belongs to the server's tenant, so its members see it."""
+    return TenantContext(tenant_id=server.tenant_id, role="platform", permissions=frozenset())
+
+
+def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
+        return
+    quotas = deps.quotas(server.tenant_id)
+    others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
+    life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+
+
+def update_server(
+    deps: Lifecycle, tenant: TenantContext, server_id: str, changes: dict[str, Any]
+) -> tuple[Server, Operation | None]:
+    """PATCH: ``name``/``description`` are saved at once; ``limits`` and ``environment`` start
+    update_server_build (build → DB → Wings sync, with the old build restored if the node
+    cannot be synced)."""
+    server = find_server(deps, tenant.tenant_id, server_id)
+    limit_changes = changes.get("limits") or {}
+    env_changes = changes.get("environment") or {}
+    name, description = changes.get("name"), changes.get("description")
+    if not limit_changes and not env_changes and name is None and description is None:
+        raise ValidationError("Nothing to change: send name, description, limits or environment.")
+    if server.status == srv.DELETING:
+        srv.require_status(server, *sorted(life.ALLOWED[life.UPDATE_BUILD]))
+    limits = life.merge_limits(server.limits, limit_changes) if limit_changes else server.limits
+    environment = server.environment
+    if env_changes:
+        blueprint = deps.blueprints.get(server.blueprint_id)
+        environment = life.merge_environment(tuple(blueprint.variables), server.environment, env_changes)
+    op: Operation | None = None
+    if limits != server.limits or environment != server.environment:
+        _check_quota(deps, server, limits)
+        payload: dict[str, Any] = {
+            "limits": life.limits_to_dict(limits),
+            "previous_limits": life.limits_to_dict(server.limits),
+            "environment": environment if environment != server.environment else None,
+            "previous_environment": server.environment if environment != server.environment else None,
+        }
+        op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
+    if name is not None or description is not None:
+        deps.store.set_profile(server.uuid, name=name, description=description, now=_now())
+    return deps.servers.get(server.uuid), op
+
+
+def delete_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
+    server = find_server(deps, tenant.tenant_id, server_id)
+    return _start(deps, tenant, server, life.DELETE, {"force": False})
+
+
+def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
+    server = find_server(deps, tenant.tenant_id, server_id)
+    return _start(
+        deps,
+        tenant,
+        server,
+        life.REINSTALL,
+        {
+            "previous_status": server.status,
+            "poll_seconds": deps.reinstall_poll_seconds,
+            "max_polls": deps.reinstall_max_polls,
+            "polls": 0,
+        },
+    )
+
+
+def _admin_server(deps: Lifecycle, server_id: str) -> Server:
+    if not srv.UUID_V4.match(server_id):
+        raise NotFoundError("Server not found.", {"server_id": server_id})
+    return deps.servers.get(server_id)
+
+
+def suspend_server(deps: Lifecycle, server_id: str) -> Operation:
+    server = _admin_server(deps, server_id)
+    return _start(deps, _tenant_of(server), server, life.SUSPEND, {})
+
+
+def unsuspend_server(deps: Lifecycle, server_id: str) -> Operation:
+    server = _admin_server(deps, server_id)
+    return _start(deps, _tenant_of(server), server, life.UNSUSPEND, {})
+
+
+def force_delete_server(deps: Lifecycle, server_id: str) -> Operation:
+    """An admin removes a server whose delete failed because its node stayed down: the node
+    calls are tried once and their failure ignored; allocations and records are removed."""
+    server = _admin_server(deps, server_id)
+    srv.require_status(server, srv.DELETING, srv.FAILED)
+    return _start(deps, _tenant_of(server), server, life.DELETE, {"force": True})
+
+
+# --- workflow actions (functions/tasks/servers.py) ---
+
+
+def _agent(deps: Lifecycle, server: Server) -> Any:
+    return deps.agent_for(deps.nodes.get(server.node_id))
+
+
+def _server_or_none(deps: Lifecycle, server_uuid: str) -> Server | None:
+    try:
+        return deps.servers.get(server_uuid)
+    except NotFoundError:
+        return None
+
+
+def _on_node(call: Callable[[], None], *, force: bool) -> str | None:
+    """Run a node call; a server the node does not know is done already. With ``force`` a
+    node that does not answer is skipped (returned as the step's detail)."""
+    try:
+        call()
+    except WingsNotFoundError:
+        return "the node did not know the server"
+    except WingsUnavailableError as exc:
+        if not force:
+            raise
+        return f"skipped: {exc.message}"
+    return None
+
+
+def action_kill(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    """Mark the server ``deleting`` and kill it on its node."""
+    server = _server_or_none(deps, event["server_uuid"])
+    if server is None:
+        return "the server record is already gone"
+    if server.status != srv.DELETING:
+        deps.store.set_status(server.uuid, srv.DELETING, life.ALLOWED[life.DELETE], now=_now())
+    agent = _agent(deps, server)
+    return _on_node(lambda: agent.power(server.uuid, "kill"), force=bool(event.get("force")))
+
+
+def action_delete_on_node(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = _server_or_none(deps, event["server_uuid"])
+    if server is None:
+        return "the server record is already gone"
+    agent = _agent(deps, server)
+    return _on_node(lambda: agent.delete_server(server.uuid), force=bool(event.get("force")))
+
+
+def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = _server_or_none(deps, event["server_uuid"])
+    if server is None:
+        return "the server record is already gone"
+    for ip, port in server.allocations:
+        deps.allocations.release(server.node_id, ip, port, server.uuid)
+    return f"released {len(server.allocations)}"
+
+
+def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    removed = deps.store.remove(event["server_uuid"])
+    return f"removed {removed} items"
+
+
+def action_mark_installing(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = deps.servers.get(event["server_uuid"])
+    if server.status != srv.INSTALLING:
+        deps.store.set_status(server.uuid, srv.INSTALLING, life.ALLOWED[life.REINSTALL], now=_now())
+    return None
+
+
+def action_reinstall_on_node(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = deps.servers.get(event["server_uuid"])
+    _agent(deps, server).reinstall(server.uuid)
+    return None
+
+
+def action_revert_install(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    """Compensation of a reinstall the node refused or never got: the previous status."""
+    previous = str(event.get("previous_status") or srv.OFFLINE)
+    try:
+        deps.store.set_status(event["server_uuid"], previous, [srv.INSTALLING], now=_now())
+    except (ConflictError, NotFoundError):
+        return "left as it is: the server changed meanwhile"
+    if event.get("operation_id"):
+        operations.record_step(deps.operations, event["operation_id"], "mark_installing", "compensated", previous)
+    return f"back to {previous}"
+
+
+def action_check_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """One poll of the server's own record (the install callback moves it out of installing).
+    Marks the ``wait_for_install`` step running, and succeeded once the install is done."""
+    server = deps.servers.get(event["server_uuid"])
+    progress = life.install_progress(server)
+    op_id = event.get("operation_id")
+    if op_id:
+        state = "succeeded" if progress == life.INSTALLED else "running"
+        operations.record_step(deps.operations, op_id, "wait_for_install", state)
+    return {"progress": progress, "polls": int(event.get("polls") or 0) + 1}
+
+
+def action_install_timed_out(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    try:
+        deps.store.set_status(event["server_uuid"], srv.INSTALL_FAILED, [srv.INSTALLING], now=_now())
+    except ConflictError:
+        return "the install finished meanwhile"
+    return None
+
+
+def action_save_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    limits = life.limits_from_dict(event["limits"])
+    deps.store.set_build(
+        event["server_uuid"],
+        limits,
+        life.ALLOWED[life.UPDATE_BUILD],
+        now=_now(),
+        environment=event.get("environment"),
+    )
+    return None
+
+
+def action_restore_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    """Compensation when the node could not be synced: the DB keeps what the node runs."""
+    limits = life.limits_from_dict(event["previous_limits"])
+    try:
+        deps.store.set_build(
+            event["server_uuid"], limits, srv.STATUSES, now=_now(), environment=event.get("previous_environment")
+        )
+    except NotFoundError:
+        return "the server is gone"
+    if event.get("operation_id"):
+        operations.record_step(deps.operations, event["operation_id"], "save_build", "compensated", "previous limits")
+    return "previous limits restored"
+
+
+def action_sync_node(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = deps.servers.get(event["server_uuid"])
+    return _on_node(lambda: _agent(deps, server).sync(server.uuid), force=False)
+
+
+def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """Set the suspended status, sync the node (Wings then refuses starts) and kill the
+    server if it runs. Idempotent; a missing, provisioning or deleting server is skipped."""
+    server = _server_or_none(deps, event["server_uuid"])
+    if server is None:
+        return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
+    if server.status in (srv.PROVISIONING, srv.DELETING):
+        return {"server_uuid": server.uuid, "skipped": server.status}
+    if server.status != srv.SUSPENDED:
+        deps.store.set_status(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], now=_now())
+    agent = _agent(deps, server)
+    killed = False
+    try:
+        agent.sync(server.uuid)
+        if agent.get_server(server.uuid).get("state") in (srv.STARTING, srv.RUNNING, srv.STOPPING):
+            agent.power(server.uuid, "kill")
+            killed = True
+    except WingsNotFoundError:
+        pass  # the node never got the server (its install had not started): nothing runs
+    return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "killed": killed}
+
+
+def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """Clear the suspended status and sync the node. Idempotent."""
+    server = _server_or_none(deps, event["server_uuid"])
+    if server is None:
+        return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
+    status = server.status
+    if server.status == srv.SUSPENDED:
+        status = life.status_after_unsuspend(server)
+        deps.store.set_status(server.uuid, status, [srv.SUSPENDED], now=_now())
+    try:
+        _agent(deps, server).sync(server.uuid)
+    except WingsNotFoundError:
+        pass
+    return {"server_uuid": server.uuid, "status": status}
+
+
+def action_finish(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """Close the operation (a failed one names the failed step) and release the server's lock."""
+    op_id = event["operation_id"]
+    status = event["status"]
+    error = event.get("error")
+    if status == "failed":
+        op = deps.operations.find(op_id)
+        for step in op.steps:
+            if step.status == "running":
+                operations.record_step(deps.operations, op_id, step.name, "failed", (error or {}).get("message"))
+    op = operations.finish_operation(deps.operations, op_id, status, error)
+    if event.get("lock") and event.get("server_uuid"):
+        deps.locks.release(event["server_uuid"], op_id)
+    return {"operation_id": op.id, "status": op.status}
+
+
+ACTIONS: dict[str, Callable[[Lifecycle, dict[str, Any]], Any]] = {
+    "kill": action_kill,
+    "delete_on_node": action_delete_on_node,
+    "release_allocations": action_release_allocations,
+    "remove_records": action_remove_records,
+    "mark_installing": action_mark_installing,
+    "reinstall_on_node": action_reinstall_on_node,
+    "revert_install": action_revert_install,
+    "check_install": action_check_install,
+    "install_timed_out": action_install_timed_out,
+    "save_build": action_save_build,
+    "restore_build": action_restore_build,
+    "sync_node": action_sync_node,
+    "suspend": action_suspend,
+    "unsuspend": action_unsuspend,
+}
+
+
+def run_action(deps: Lifecycle, event: dict[str, Any]) -> Any:
+    """Run one workflow action. With ``step`` in the event, the operation's step is marked
+    running before and succeeded after (repeating a step is harmless)."""
+    action = event.get("action")
+    if action == "finish":
+        return action_finish(deps, event)
+    handler = ACTIONS.get(str(action))
+    if handler is None:
+        raise ValidationError(f"unknown server action {action!r}")
+    step, op_id = event.get("step"), event.get("operation_id")
+    if step and op_id:
+        operations.record_step(deps.operations, op_id, step, "running")
+    result = handler(deps, event)
+    if step and op_id:
+        detail = result.get("detail") if isinstance(result, dict) else result
+        operations.record_step(deps.operations, op_id, step, "succeeded", detail)
+    return result if isinstance(result, dict) else {"detail": result}
+
+
+# --- the reconcile schedule ---
+
+
+def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[str, Any]:
+    """Read the node's ``GET /api/servers`` once and write every server's state and
+    utilization in one batch. A node that does not answer is reported and skipped.
+
+    A server the node holds but the panel has no record of at all (a delete an admin forced
+    while the node was unreachable, or a provision that was rolled back) is deleted on the
+    node, so that nothing stays orphaned there. The panel commits a server's record before
+    creating it on a node, and the record is read with a consistent GetItem first, so a
+    server being created is never taken for a stray."""
+    servers = deps.servers.on_node(node.id)
+    agent = deps.agent_for(node)
+    try:
+        listing = agent.list_servers()
+    except (WingsUnavailableError, WingsRejectedError) as exc:
+        logger.warning("reconcile: node did not list its servers", extra={"node_id": node.id, "error": str(exc)})
+        return {"node_id": node.id, "servers": len(servers), "observed": 0, "changed": 0, "error": exc.code}
+    seen = life.observations(listing)
+    rows = []
+    changed = 0
+    for server in servers:
+        observation = seen.get(server.uuid)
+        if observation is None:
+            continue
+        status = life.reconciled_status(server, observation)
+        changed += status != server.status
+        rows.append(
+            life.ObservedServer(
+                server.uuid,
+                server.status,
+                status if status != server.status else None,
+                observation.utilization,
+            )
+        )
+    written = store.record_observations(rows, now=_now()) if rows else 0
+    known = {server.uuid for server in servers}
+    removed = sum(_remove_stray(deps, agent, node, uuid) for uuid in seen if uuid not in known)
+    result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
+    if removed:
+        result["removed_strays"] = removed
+    return result
+
+
+def _remove_stray(deps: Lifecycle, agent: Any, node: Any, server_uuid: str) -> bool:
+    if _server_or_none(deps, server_uuid) is not None:
+        return False  # the panel knows it (a record the node index has not caught up with)
+    try:
+        agent.delete_server(server_uuid)
+    except (WingsUnavailableError, WingsRejectedError, WingsNotFoundError) as exc:
+        logger.warning("reconcile: stray server not removed", extra={"node_id": node.id, "error": exc.message})
+        return False
+    logger.info("reconcile: removed a server the panel does not know", extra={"node_id": node.id, "uuid": server_uuid})
+    return True
+
+
+RECONCILE_WORKERS = 8  # nodes read at once: a slow node must not use up the Lambda's time
+
+
+def reconcile_all(deps: Lifecycle) -> list[dict[str, Any]]:
+    """Every node, up to ``RECONCILE_WORKERS`` at a time; one node's failure (the node or its
+    writes) never stops the others and is reported in its row."""
+    nodes: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = deps.nodes.list(limit=100, cursor=cursor)
+        nodes.extend(page)
+        if not cursor:
+            break
+
+    def one(node: Any) -> dict[str, Any]:
+        try:
+            return reconcile_node(deps, node, deps.store)
+        except DomainError as exc:
+            logger.warning("reconcile: node skipped", extra={"node_id": node.id, "error": exc.message})
+            return {"node_id": node.id, "servers": 0, "observed": 0, "changed": 0, "error": exc.code}
+
+    if not nodes:
+        return []
+    with ThreadPoolExecutor(max_workers=min(RECONCILE_WORKERS, len(nodes))) as pool:
+        return list(pool.map(one, nodes))
+
+
+def tenant_quotas() -> Callable[[str], Any] | None:
+    """``mamba.services.quotas.effective_quotas`` (written on the servers branch); None until
+    that module is merged, in which case a bigger build is not checked against the plan."""
+    try:
+        module = importlib.import_module("mamba.services.quotas")
+    except ImportError:
+        return None
+    found: Callable[[str], Any] = module.effective_quotas
+    return found
