@@ -266,6 +266,25 @@ def stripe_queue() -> dict[str, Any]:
     }
 
 
+STRIPE_CONSUMER = "stripe_events"  # app.py's lambda_function that consumes the queue
+
+
+def stripe_consumer() -> dict[str, Any]:
+    """The queue → consumer mapping. ``ReportBatchItemFailures`` makes SQS retry only the
+    records the consumer reports (Powertools batch), not the whole batch."""
+    return {
+        "StripeEventsMapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": _arn(QUEUE),
+                "FunctionName": {"Ref": function_logical_id(STRIPE_CONSUMER)},
+                "BatchSize": 10,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    }
+
+
 def app_secret() -> dict[str, Any]:
     return {
         SECRET: {
@@ -773,6 +792,7 @@ def merge_template() -> dict[str, Any]:
         tables(),
         backup_bucket(),
         stripe_queue(),
+        stripe_consumer(),
         app_secret(),
         alarm_topic(),
         functions_policy(),
