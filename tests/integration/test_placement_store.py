@@ -81,6 +81,28 @@ def test_unreserve_frees_the_port_and_deletes_the_provisioning_server(store):
     assert len(store.free_allocations("nd_alpha")) == 3
 
 
+def test_usage_counts_a_recent_reservation_that_gsi2_does_not_show_yet(store, monkeypatch):
+    # Given a server just reserved, and gsi2 lagging behind (it lists nothing yet)
+    store.reserve(server("1"), 0)
+    from mamba.adapters.dynamo.items import ServerItem
+
+    monkeypatch.setattr(ServerItem.gsi2, "query", lambda *args, **kwargs: iter(()))
+
+    # When usage is read with the guard, and without it
+    with_guard = store.usage("tn_a", store.guard("tn_a"))
+    without = store.usage("tn_a")
+
+    # Then the guard's recent reservation still counts
+    assert (with_guard.servers, with_guard.memory_mb, with_guard.disk_mb) == (1, 512, 1024)
+    assert without.servers == 0
+
+
+def test_a_recent_reservation_that_gsi2_lists_is_counted_once(store):
+    store.reserve(server("1"), 0)
+
+    assert store.usage("tn_a", store.guard("tn_a")).servers == 1
+
+
 def test_usage_and_node_loads_leave_out_what_failed_servers_hold(store):
     store.reserve(server("1"), 0)
     store.reserve(server("2", port=25566), 1)

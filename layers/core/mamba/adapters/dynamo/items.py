@@ -360,6 +360,9 @@ class ServerGuardItem(MainItem):
 
     tenant_id = UnicodeAttribute()
     version = NumberAttribute(default=0)
+    # JSON [[uuid, memory_mb, disk_mb, epoch], ...]: the last minutes' reservations, which
+    # gsi2 (eventually consistent) may not list yet; usage counts them.
+    recent = UnicodeAttribute(null=True)
 
 
 class ServerActivityItem(MainItem):
