@@ -160,3 +160,19 @@ def test_remove_deletes_the_server_its_activity_and_its_lock(store, locks):
     assert store.remove(server.uuid) == 2  # idempotent
     with pytest.raises(NotFoundError):
         store.utilization(server.uuid)
+
+
+def test_the_suspension_records_who_set_it_and_clearing_removes_it(store):
+    server = add()
+    assert store.suspended_by(server.uuid) is None
+
+    store.set_suspension(server.uuid, srv.SUSPENDED, [srv.OFFLINE], by="admin", now="t1")
+    assert store.suspended_by(server.uuid) == "admin"
+    assert bootstrap.server_repository().get(server.uuid).status == srv.SUSPENDED
+
+    with pytest.raises(ConflictError):
+        store.set_suspension(server.uuid, srv.OFFLINE, [srv.RUNNING], by=None, now="t2")
+    store.set_suspension(server.uuid, srv.OFFLINE, [srv.SUSPENDED], by=None, now="t3")
+    assert store.suspended_by(server.uuid) is None
+    with pytest.raises(NotFoundError):
+        store.suspended_by(str(uuid.uuid4()))

@@ -310,6 +310,28 @@ def test_the_billing_map_actions_are_idempotent(world, deployed_workflows):
     assert gone["skipped"] == "not_found"
 
 
+def test_billing_does_not_lift_a_suspension_an_admin_set(world, deployed_workflows):
+    # Given a server the tenant's billing suspended, then an admin suspended too
+    server = world.create_installed()
+    billing = {"action": "suspend", "server_uuid": server.uuid, "operation_id": "op_billing"}
+    server_tasks.handler(dict(billing))
+    _, execution = finished(deployed_workflows, "suspend_server", lifecycle.suspend_server(world.deps, server.uuid))
+    assert execution["status"] == "SUCCEEDED", execution
+
+    # When the tenant pays and billing unsuspends its servers
+    out = server_tasks.handler({**billing, "action": "unsuspend"})
+
+    # Then the admin's suspension holds; only the admin lifts it
+    assert out["skipped"] == "suspended_by_admin"
+    assert world.server(server.uuid).status == "suspended"
+    _op, execution = finished(
+        deployed_workflows, "unsuspend_server", lifecycle.unsuspend_server(world.deps, server.uuid)
+    )
+    assert execution["status"] == "SUCCEEDED", execution
+    assert world.server(server.uuid).status == "offline"
+    assert bootstrap.server_lifecycle().store.suspended_by(server.uuid) is None
+
+
 # --- reconciliation ---
 
 

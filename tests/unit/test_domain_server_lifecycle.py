@@ -199,3 +199,32 @@ def test_environment_changes_that_fail_name_the_variable(changes, field):
     with pytest.raises(ValidationError) as caught:
         life.merge_environment(VARIABLES, {}, changes)
     assert [f["field"] for f in caught.value.details["fields"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("status", "current", "by", "holder"),
+    [
+        (srv.RUNNING, None, life.BY_BILLING, life.BY_BILLING),
+        (srv.RUNNING, None, life.BY_ADMIN, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_BILLING, life.BY_ADMIN, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_ADMIN, life.BY_BILLING, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_BILLING, life.BY_BILLING, life.BY_BILLING),
+        (srv.SUSPENDED, None, life.BY_BILLING, life.BY_BILLING),
+    ],
+)
+def test_an_admins_suspension_is_never_downgraded(status, current, by, holder):
+    assert life.suspender_after_suspend(status, current, by) == holder
+
+
+@pytest.mark.parametrize(
+    ("current", "by", "allowed"),
+    [
+        (life.BY_ADMIN, life.BY_BILLING, False),
+        (life.BY_ADMIN, life.BY_ADMIN, True),
+        (life.BY_BILLING, life.BY_BILLING, True),
+        (life.BY_BILLING, life.BY_ADMIN, True),
+        (None, life.BY_BILLING, True),
+    ],
+)
+def test_billing_lifts_only_its_own_suspension(current, by, allowed):
+    assert life.may_unsuspend(current, by) is allowed

@@ -164,6 +164,27 @@ def check_build_quota(limits: Limits, others: TenantTotals, memory_quota: int, d
 # --- suspension ---
 
 
+BY_ADMIN: Final = "admin"
+BY_BILLING: Final = "billing"
+SUSPENDERS: Final = frozenset({BY_ADMIN, BY_BILLING})
+
+
+def suspender_after_suspend(status: str, current: str | None, by: str) -> str:
+    """Who holds a suspension after ``by`` suspends: an admin's suspension is the stronger
+    one (billing's unsuspend must not lift it), so it is never downgraded."""
+    if status != srv.SUSPENDED:
+        return by
+    if by == BY_ADMIN or current == BY_ADMIN:
+        return BY_ADMIN
+    return current or by
+
+
+def may_unsuspend(current: str | None, by: str) -> bool:
+    """Billing lifts only its own suspension; an admin lifts any. A suspension of unknown
+    origin (before this was recorded) may be lifted by either."""
+    return not (current == BY_ADMIN and by != BY_ADMIN)
+
+
 def suspended(server: Server, *, now: str) -> Server:
     """The server marked suspended (idempotent)."""
     if server.status == srv.SUSPENDED:

@@ -49,6 +49,8 @@ class ServerReader(Protocol):
 
 class LifecycleStore(Protocol):
     def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str) -> None: ...
+    def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None: ...
+    def suspended_by(self, server_uuid: str) -> str | None: ...
     def set_build(
         self, server_uuid: str, limits: Limits, expected: Any, *, now: str, environment: dict[str, Any] | None = None
     ) -> None: ...
@@ -226,12 +228,12 @@ def _admin_server(deps: Lifecycle, server_id: str) -> Server:
 
 def suspend_server(deps: Lifecycle, server_id: str) -> Operation:
     server = _admin_server(deps, server_id)
-    return _start(deps, _tenant_of(server), server, life.SUSPEND, {})
+    return _start(deps, _tenant_of(server), server, life.SUSPEND, {"by": life.BY_ADMIN})
 
 
 def unsuspend_server(deps: Lifecycle, server_id: str) -> Operation:
     server = _admin_server(deps, server_id)
-    return _start(deps, _tenant_of(server), server, life.UNSUSPEND, {})
+    return _start(deps, _tenant_of(server), server, life.UNSUSPEND, {"by": life.BY_ADMIN})
 
 
 def force_delete_server(deps: Lifecycle, server_id: str) -> Operation:
@@ -379,16 +381,27 @@ def action_sync_node(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     return _on_node(lambda: _agent(deps, server).sync(server.uuid), force=False)
 
 
+def _suspender(event: dict[str, Any]) -> str:
+    by = str(event.get("by") or life.BY_BILLING)
+    if by not in life.SUSPENDERS:
+        raise ValidationError(f"by must be one of {sorted(life.SUSPENDERS)}", {"by": by})
+    return by
+
+
 def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Set the suspended status, sync the node (Wings then refuses starts) and kill the
-    server if it runs. Idempotent; a missing, provisioning or deleting server is skipped."""
+    """Set the suspended status (and who set it: ``by``, ``billing`` unless said otherwise),
+    sync the node (Wings then refuses starts) and kill the server if it runs. Idempotent; a
+    missing, provisioning or deleting server is skipped."""
+    by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
         return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
     if server.status in (srv.PROVISIONING, srv.DELETING):
         return {"server_uuid": server.uuid, "skipped": server.status}
-    if server.status != srv.SUSPENDED:
-        deps.store.set_status(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], now=_now())
+    current = deps.store.suspended_by(server.uuid) if server.status == srv.SUSPENDED else None
+    holder = life.suspender_after_suspend(server.status, current, by)
+    if server.status != srv.SUSPENDED or holder != current:
+        deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
     agent = _agent(deps, server)
     killed = False
     try:
@@ -402,14 +415,18 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Clear the suspended status and sync the node. Idempotent."""
+    """Clear the suspended status and sync the node. Idempotent. Billing (the default ``by``)
+    does not lift a suspension an admin set: that answers ``skipped: suspended_by_admin``."""
+    by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
         return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
     status = server.status
     if server.status == srv.SUSPENDED:
+        if not life.may_unsuspend(deps.store.suspended_by(server.uuid), by):
+            return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "suspended_by_admin"}
         status = life.status_after_unsuspend(server)
-        deps.store.set_status(server.uuid, status, [srv.SUSPENDED], now=_now())
+        deps.store.set_suspension(server.uuid, status, [srv.SUSPENDED], by=None, now=_now())
     try:
         _agent(deps, server).sync(server.uuid)
     except WingsNotFoundError:

@@ -323,6 +323,8 @@ class ServerItem(MainItem):
     # utilization object (JSON, wings-contract.md §2.4) and when it was read.
     utilization = UnicodeAttribute(null=True)
     observed_at = UnicodeAttribute(null=True)
+    # Who suspended the server (services/server_lifecycle.py): "admin" or "billing".
+    suspended_by = UnicodeAttribute(null=True)
 
 
 class ServerLockItem(MainItem):

@@ -97,6 +97,31 @@ class DynamoServerLifecycleStore:
                 raise _unavailable("status") from exc
             self._explain(server_uuid, expected, exc)
 
+    def set_suspension(
+        self, server_uuid: str, status: str, expected: Iterable[str], *, by: str | None, now: str
+    ) -> None:
+        """Move the status (as ``set_status``) and record who suspended it (None: clear)."""
+        expected = list(expected)
+        who = ServerItem.suspended_by.set(by) if by is not None else ServerItem.suspended_by.remove()
+        try:
+            ServerItem(*keys.server(server_uuid)).update(
+                actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now), who],
+                condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != CONDITION_FAILED:
+                raise _unavailable("status") from exc
+            self._explain(server_uuid, expected, exc)
+
+    def suspended_by(self, server_uuid: str) -> str | None:
+        try:
+            item = ServerItem.get(
+                *keys.server(server_uuid), consistent_read=True, attributes_to_get=["pk", "sk", "suspended_by"]
+            )
+        except DoesNotExist as exc:
+            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
+        return item.suspended_by
+
     def set_build(
         self,
         server_uuid: str,
