@@ -323,8 +323,6 @@ class ServerItem(MainItem):
     # utilization object (JSON, wings-contract.md §2.4) and when it was read.
     utilization = UnicodeAttribute(null=True)
     observed_at = UnicodeAttribute(null=True)
-    # Who suspended the server (services/server_lifecycle.py): "admin" or "billing".
-    suspended_by = UnicodeAttribute(null=True)
 
 
 class ServerLockItem(MainItem):
@@ -336,6 +334,15 @@ class ServerLockItem(MainItem):
     operation_id = UnicodeAttribute()
     operation_type = UnicodeAttribute()
     acquired_at = UnicodeAttribute()
+
+
+class ServerSuspensionItem(MainItem):
+    """``SERVER#<uuid>/SUSPENSION``: who suspended the server (``admin`` or ``billing``);
+    present only while it is suspended, written in one transaction with the status."""
+
+    server_uuid = UnicodeAttribute()
+    suspended_by = UnicodeAttribute()
+    suspended_at = UnicodeAttribute()
 
 
 class ServerActivityItem(MainItem):
@@ -457,6 +464,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     NodeEventItem,
     ServerItem,
     ServerLockItem,
+    ServerSuspensionItem,
     ServerActivityItem,
     NodeItem,
     NodeTokenItem,
