@@ -20,7 +20,10 @@ from functions.api import (
     members,
     operations,
     roles,
+    server_control,
+    server_files,
     server_lifecycle,
+    servers,
     tenants,
     two_factor,
 )
@@ -51,8 +54,11 @@ for blueprint in (
     admin_users.bp,
     members.bp,
     roles.bp,
+    servers.bp,
     server_lifecycle.bp,
     tenants.bp,
+    server_control.bp,
+    server_files.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -256,23 +256,13 @@ def stripe_queue() -> dict[str, Any]:
                 "RedrivePolicy": {"deadLetterTargetArn": _arn(DLQ), "maxReceiveCount": QUEUE_MAX_RECEIVES},
             },
         },
-        "StripeEventsDLQDepthAlarm": {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": "Stripe events failed processing 5 times and wait in the dead-letter queue.",
-                "Namespace": "AWS/SQS",
-                "MetricName": "ApproximateNumberOfMessagesVisible",
-                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DLQ, "QueueName"]}}],
-                "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [{"Ref": ALARM_TOPIC}],
-                "OKActions": [{"Ref": ALARM_TOPIC}],
-            },
-        },
+        "StripeEventsDLQDepthAlarm": _alarm(
+            "Stripe events failed processing 5 times and wait in the dead-letter queue.",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [DLQ, "QueueName"]}},
+            "Maximum",
+        ),
     }
 
 
@@ -656,15 +646,16 @@ _LOG_DELIVERY_ACTIONS = [
 ]
 
 
-def _execution_alarm(workflow: str, machine: str, metric: str, what: str) -> dict[str, Any]:
+def _alarm(description: str, namespace: str, metric: str, dimension: dict[str, Any], statistic: str) -> dict[str, Any]:
+    """An alarm that fires on one occurrence in 5 minutes and notifies the alarm topic."""
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
-            "AlarmDescription": f"Executions of the {workflow} workflow {what}; the operation records say why.",
-            "Namespace": "AWS/States",
+            "AlarmDescription": description,
+            "Namespace": namespace,
             "MetricName": metric,
-            "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": machine}}],
-            "Statistic": "Sum",
+            "Dimensions": [dimension],
+            "Statistic": statistic,
             "Period": 300,
             "EvaluationPeriods": 1,
             "Threshold": 1,
@@ -674,6 +665,16 @@ def _execution_alarm(workflow: str, machine: str, metric: str, what: str) -> dic
             "OKActions": [{"Ref": ALARM_TOPIC}],
         },
     }
+
+
+def _execution_alarm(workflow: str, machine: str, metric: str, what: str) -> dict[str, Any]:
+    return _alarm(
+        f"Executions of the {workflow} workflow {what}; the operation records say why.",
+        "AWS/States",
+        metric,
+        {"Name": "StateMachineArn", "Value": {"Ref": machine}},
+        "Sum",
+    )
 
 
 def state_machine(workflow: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from mamba.schemas.tenancy import (
 from mamba.web import Ctx, route
 
 admin = lazy_import("mamba.services.admin")
+control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
@@ -74,7 +75,10 @@ def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
     response_model=AdminUserOut,
 )
 def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
-    return admin_user_out(admin.suspend_user(bootstrap.admin_repository(), ctx.principal.user_id, user_id))
+    suspended = admin.suspend_user(bootstrap.admin_repository(), ctx.principal.user_id, user_id)
+    # Console tokens already handed out stop working on the nodes too.
+    control.revoke_console_everywhere(control.live_ports(), bootstrap.tenancy_repository(), user_id)
+    return admin_user_out(suspended)
 
 
 @route(

@@ -1,9 +1,12 @@
 """Members of a tenant: list, change, remove; invitations by email and their acceptance."""
 
+from typing import Any
+
 from chalice import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.clock import now_epoch
+from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import (
@@ -23,10 +26,19 @@ from mamba.schemas.tenancy import (
 from mamba.web import Ctx, route
 
 tenancy = lazy_import("mamba.services.tenancy")
+control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("members",)
 ACCEPT_PATH = "/invitations/accept"  # the page (or client) that POSTs the token to /v1/invitations/accept
+
+
+def _member_or_none(repo: Any, tenant_id: str, user_id: str) -> Any:
+    """The binding before a change (None when absent: the use case answers that itself)."""
+    try:
+        return repo.get_member(tenant_id, user_id)
+    except NotFoundError:
+        return None
 
 
 @route(
@@ -57,6 +69,8 @@ def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
 )
 def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     given = ctx.body.model_fields_set
+    repo = bootstrap.tenancy_repository()
+    before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
     change = tenancy.BindingChange(
         role=ctx.body.role,
         server_id=ctx.body.server_id,
@@ -64,7 +78,9 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
     )
-    updated = tenancy.change_member(bootstrap.tenancy_repository(), ctx.tenant, user_id, change)
+    updated = tenancy.change_member(repo, ctx.tenant, user_id, change)
+    # Console access taken away: Wings refuses the member's open and future console tokens.
+    control.revoke_console_after_change(control.live_ports(), ctx.tenant.tenant_id, user_id, before, updated)
     return member_out(updated, now_epoch())
 
 
@@ -78,7 +94,10 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     status=204,
 )
 def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
-    tenancy.remove_member(bootstrap.tenancy_repository(), ctx.tenant, user_id)
+    repo = bootstrap.tenancy_repository()
+    before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
+    tenancy.remove_member(repo, ctx.tenant, user_id)
+    control.revoke_console_after_change(control.live_ports(), ctx.tenant.tenant_id, user_id, before, None)
     return Response(body="", status_code=204)
 
 

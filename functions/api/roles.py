@@ -9,6 +9,7 @@ from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, rol
 from mamba.web import Ctx, route
 
 tenancy = lazy_import("mamba.services.tenancy")
+control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)
@@ -73,8 +74,10 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
 )
 def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     body = ctx.body
+    repo = bootstrap.tenancy_repository()
+    before = tenancy.get_role(repo, ctx.tenant, role_id)
     role = tenancy.update_role(
-        bootstrap.tenancy_repository(),
+        repo,
         ctx.tenant,
         role_id,
         name=body.name,
@@ -82,6 +85,9 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
         description=body.description,
         set_description="description" in body.model_fields_set,
     )
+    if "servers.console" in before.permissions and "servers.console" not in role.permissions:
+        # Every member bound to the role lost the console: Wings refuses their tokens from now on.
+        control.revoke_console_for_role(control.live_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions)
     return role_out(role)
 
 

@@ -8,6 +8,7 @@ A placeholder is the function name in CamelCase plus ``Arn``: ``task_operations`
 TASKS: dict[str, str] = {
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
+    "task_provision": "functions.tasks.provision:handler",
     "task_servers": "functions.tasks.servers:handler",
 }
 

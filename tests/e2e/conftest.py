@@ -7,6 +7,7 @@ marked ``stops_stack`` interrupt it and therefore run last.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -102,10 +103,9 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
     return process.returncode
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("local-stack")
-    env = launcher_environment(folder)
+@contextlib.contextmanager
+def running_stack(folder: Path, env: dict[str, str]) -> Iterator[Stack]:
+    """Start ``python -m local.launcher`` with ``env``, wait for its stack.json, stop it on exit."""
     api_port, aws_port = int(env["PORT"]), int(env["LOCAL_AWS_PORT"])
     log = folder / "launcher.log"
     with log.open("wb") as out:
@@ -127,6 +127,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    folder = tmp_path_factory.mktemp("local-stack")
+    with running_stack(folder, launcher_environment(folder)) as running:
+        yield running
 
 
 @pytest.fixture

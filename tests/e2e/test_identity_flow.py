@@ -11,10 +11,7 @@ on a second stack whose login window is a few seconds, and waits out each 429 as
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +24,7 @@ import pytest
 import requests
 
 from local.mailbox import list_messages
-from tests.e2e.conftest import START_TIMEOUT_SECONDS, Stack, launcher_environment, stop
+from tests.e2e.conftest import Stack, launcher_environment, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -228,32 +225,8 @@ def short_window_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     folder = tmp_path_factory.mktemp("short-window-stack")
     env = launcher_environment(folder)
     env["RATE_LOGIN_WINDOW_SECONDS"] = str(TUNED_LOGIN_WINDOW_SECONDS)
-    log = folder / "launcher.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.launcher"],
-            cwd=Path(__file__).resolve().parents[2],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    api_port, aws_port = int(env["PORT"]), int(env["LOCAL_AWS_PORT"])
-    running = Stack(
-        process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", api_port, aws_port, folder, log, {}
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        stack_file = folder / "stack.json"
-        while not stack_file.exists():
-            if process.poll() is not None:
-                pytest.fail(f"the launcher exited with {process.returncode}:\n{running.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the stack was not ready in {START_TIMEOUT_SECONDS:.0f} s:\n{running.log_tail()}")
-            time.sleep(0.2)
-        running.info = json.loads(stack_file.read_text())
+    with running_stack(folder, env) as running:
         yield running
-    finally:
-        stop(process)
 
 
 def test_tenth_consecutive_failure_locks_the_account_and_mails_its_owner_when_paced_under_the_limit(

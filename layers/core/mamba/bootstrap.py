@@ -125,7 +125,7 @@ def node_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoNodeRepository
 
-    return DynamoNodeRepository(token_cipher())
+    return DynamoNodeRepository(token_cipher(), cursor_codec())
 
 
 @functools.cache
@@ -133,7 +133,7 @@ def allocation_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoAllocationRepository
 
-    return DynamoAllocationRepository()
+    return DynamoAllocationRepository(cursor_codec())
 
 
 @functools.cache
@@ -141,7 +141,7 @@ def blueprint_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.blueprints import DynamoBlueprintRepository
 
-    return DynamoBlueprintRepository()
+    return DynamoBlueprintRepository(cursor_codec())
 
 
 @functools.cache
@@ -172,7 +172,7 @@ def server_repository() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.servers import DynamoServerRepository
 
-    return DynamoServerRepository()
+    return DynamoServerRepository(cursor_codec())
 
 
 @functools.cache
@@ -362,3 +362,12 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(value) and hasattr(value, "cache_clear"):
             value.cache_clear()
+
+
+@functools.cache
+def placement_store() -> Any:
+    """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.placement import DynamoPlacementStore
+
+    return DynamoPlacementStore()

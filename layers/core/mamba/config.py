@@ -106,6 +106,20 @@ class Settings(BaseModel):
     rate_forgot_email: int = Field(default=5, ge=1)  # per hour, also bounds mail to one inbox
     rate_verify_ip: int = Field(default=30, ge=1)  # per hour
     captcha_provider: Literal["turnstile", "hcaptcha", "disabled"] = "disabled"
+    # Quotas of a tenant without a plan (docs/servers.md); billing writes a plan's own on the tenant.
+    # A negative value means unlimited.
+    free_plan_servers: int = Field(default=2, ge=-1)
+    free_plan_memory_mb: int = Field(default=4096, ge=-1)
+    free_plan_disk_mb: int = Field(default=20480, ge=-1)
+    free_plan_backup_bytes: int = Field(default=5 * 1024**3, ge=-1)
+    free_plan_backups_per_server: int = Field(default=2, ge=-1)
+    # provision_server: how long Wings may take to install, how often the workflow looks
+    # (Wait seconds, an integer as Step Functions requires) and how long one look watches
+    # the panel's record before handing back to the Wait (sub-second reaction to the callback).
+    provision_install_timeout_seconds: int = Field(default=900, ge=1)
+    provision_start_timeout_seconds: int = Field(default=120, ge=1)
+    provision_poll_seconds: int = Field(default=1, ge=0, le=60)
+    provision_watch_seconds: float = Field(default=5.0, ge=0, le=60)
     captcha_verify_url: str | None = Field(default=None, pattern=r"^https?://")
 
     jwt_secret: str = Field(repr=False)
@@ -161,6 +175,15 @@ VARIABLES: dict[str, str] = {
     "rate_forgot_email": "RATE_FORGOT_EMAIL",
     "rate_verify_ip": "RATE_VERIFY_IP",
     "captcha_provider": "CAPTCHA_PROVIDER",
+    "free_plan_servers": "FREE_PLAN_SERVERS",
+    "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",
+    "free_plan_disk_mb": "FREE_PLAN_DISK_MB",
+    "free_plan_backup_bytes": "FREE_PLAN_BACKUP_BYTES",
+    "free_plan_backups_per_server": "FREE_PLAN_BACKUPS_PER_SERVER",
+    "provision_install_timeout_seconds": "PROVISION_INSTALL_TIMEOUT_SECONDS",
+    "provision_start_timeout_seconds": "PROVISION_START_TIMEOUT_SECONDS",
+    "provision_poll_seconds": "PROVISION_POLL_SECONDS",
+    "provision_watch_seconds": "PROVISION_WATCH_SECONDS",
     "captcha_verify_url": "CAPTCHA_VERIFY_URL",
 }
 

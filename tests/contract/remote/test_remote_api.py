@@ -531,3 +531,44 @@ def test_refused_node_credential_is_in_the_platform_audit_log_without_the_token(
     entries = [e for e in page.items if e.details.get("token_id") == world.a.node.token_id]
     assert entries and entries[0].result == "denied" and entries[0].status == 403
     assert wrong not in repr(entries[0])
+
+
+# --- every seeded blueprint (§5.4, §5.5) ---
+
+
+@pytest.mark.parametrize("seeded", ["line_server", "command_runner"])
+def test_seeded_blueprint_serves_complete_configuration_and_install_documents_when_a_server_uses_it(world, seeded):
+    # Given a server made from one of the blueprints `mamba seed` installs
+    from dataclasses import replace
+
+    from mamba import bootstrap
+    from mamba.domain.clock import iso, utcnow
+    from mamba.migrations.versions import m0003_seed_blueprints as seed
+
+    blueprint = getattr(seed, seeded)(iso(utcnow()))
+    blueprint = replace(blueprint, id=f"{blueprint.id}_{seeded}_contract")
+    bootstrap.blueprint_repository().add(blueprint)
+    server = replace(
+        make_server(world.a.node, blueprint, "tn_seeded", port=26000 + len(seeded)),
+        docker_image=blueprint.default_image,
+        startup=blueprint.startup,
+        environment={v.env_variable: v.default_value for v in blueprint.variables},
+    )
+    bootstrap.server_repository().add(server)
+
+    # When Wings fetches its configuration and install documents
+    config = get(world, f"/api/remote/servers/{server.uuid}")
+    install = get(world, f"/api/remote/servers/{server.uuid}/install")
+
+    # Then both are complete, typed as the contract says, and runnable by the simulator
+    assert config.status_code == 200, config.json_body
+    shapes.assert_configuration_document(config.json_body)
+    settings = config.json_body["settings"]
+    assert settings["egg"]["id"] == blueprint.id
+    assert settings["invocation"] == blueprint.startup
+    assert {v.env_variable for v in blueprint.variables} <= set(settings["environment"])
+    assert config.json_body["process_configuration"]["startup"]["done"]
+    assert install.status_code == 200, install.json_body
+    shapes.assert_install_document(install.json_body)
+    assert install.json_body["local_safe"] is True
+    assert "\r" not in install.json_body["script"]

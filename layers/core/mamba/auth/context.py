@@ -22,3 +22,11 @@ class Principal:
     is_admin: bool
     tenant: TenantContext | None = None
     via: str = "token"  # "token" or "api_key"
+    # An API key's scopes (None for a session token): what the key may do, whatever its owner
+    # may do. A use case that hands out further credentials (a Wings console token) narrows
+    # the tenant's permissions to these.
+    scopes: frozenset[str] | None = None
+
+    def allowed(self, permissions: frozenset[str]) -> frozenset[str]:
+        """``permissions`` narrowed to the key's scopes (unchanged for a session token)."""
+        return permissions if self.scopes is None else permissions & self.scopes

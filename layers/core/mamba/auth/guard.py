@@ -89,6 +89,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
             tenant_id=tenant_id, role=membership.role, permissions=granted, server_scope=membership.server_id
         ),
         via=credential.kind,
+        scopes=scopes,
     )
 
 

@@ -132,6 +132,50 @@ class WingsNotFoundError(NotFoundError):
     code = "WINGS_NOT_FOUND"
 
 
+# --- game servers (mamba.services.servers and the provision_server workflow) ---
+
+
+class NoCapacityError(ConflictError):
+    """No node can take the server: none matches the location/tag, allows the tenant, is out of
+    maintenance and has the memory, disk and a free allocation it needs."""
+
+    status = 409
+    code = "NO_CAPACITY"
+
+
+class AllocationTakenError(ConflictError):
+    """The allocation was assigned to another server between reading it and reserving it."""
+
+    code = "ALLOCATION_TAKEN"
+
+
+class TenantServersChangedError(ConflictError):
+    """Another create of the same tenant committed meanwhile: quotas must be checked again."""
+
+    code = "TENANT_BUSY"
+
+
+class InstallFailedError(DomainError):
+    """Wings reported that the blueprint's install script failed."""
+
+    status = 422
+    code = "INSTALL_FAILED"
+
+
+class InstallTimeoutError(DomainError):
+    """Wings did not report the install within the workflow's deadline."""
+
+    status = 504
+    code = "INSTALL_TIMEOUT"
+
+
+class StartTimeoutError(DomainError):
+    """The server did not reach ``running`` within the workflow's deadline."""
+
+    status = 504
+    code = "START_TIMEOUT"
+
+
 # --- accounts (mamba.services.accounts and sessions) ---
 
 

@@ -80,6 +80,7 @@ class Server:
     feature_limits: FeatureLimits = FeatureLimits()
     skip_install_script: bool = False
     installed_at: str | None = None
+    status_reason: str | None = None  # why the server is ``failed`` (or another status needing a word)
 
     @property
     def id(self) -> str:
@@ -112,6 +113,45 @@ class ActivityEntry:
     node_id: str | None = None
     source: str = "wings"
     entry_id: str = ""
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+# Every status a server may move to from each status. Staying in the same status is always
+# allowed (a repeated task or callback is idempotent). ``deleting`` and ``failed`` are reachable
+# from everywhere a delete or a failed workflow can start; ``failed`` leads only to deletion.
+TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    PROVISIONING: frozenset({INSTALLING, FAILED, DELETING}),
+    INSTALLING: frozenset({OFFLINE, INSTALL_FAILED, FAILED, SUSPENDED, DELETING}),
+    INSTALL_FAILED: frozenset({INSTALLING, FAILED, SUSPENDED, DELETING}),
+    OFFLINE: frozenset({STARTING, RUNNING, STOPPING, INSTALLING, SUSPENDED, DELETING, FAILED}),
+    STARTING: frozenset({RUNNING, STOPPING, OFFLINE, SUSPENDED, DELETING}),
+    RUNNING: frozenset({STOPPING, STARTING, OFFLINE, SUSPENDED, DELETING}),
+    STOPPING: frozenset({OFFLINE, RUNNING, STARTING, SUSPENDED, DELETING}),
+    SUSPENDED: frozenset({OFFLINE, DELETING}),
+    DELETING: frozenset({FAILED}),
+    FAILED: frozenset({DELETING}),
+}
+
+
+def can_transition(current: str, target: str) -> bool:
+    """Whether a server in ``current`` may move to ``target`` (pure; see ``TRANSITIONS``)."""
+    if current not in TRANSITIONS or target not in TRANSITIONS:
+        raise ValidationError("Unknown server status.", {"status": current if current not in TRANSITIONS else target})
+    return current == target or target in TRANSITIONS[current]
+
+
+def transition(server: Server, target: str, *, now: str, reason: str | None = None) -> Server:
+    """The server moved to ``target``. Raises ConflictError naming both statuses when the
+    table forbids the move; returns ``server`` itself when it already is in ``target``."""
+    if not can_transition(server.status, target):
+        raise ConflictError(
+            f"A server that is {server.status} cannot become {target}.",
+            {"uuid": server.uuid, "status": server.status, "target": target},
+        )
+    if server.status == target and reason == server.status_reason:
+        return server
+    return replace(server, status=target, status_reason=reason, updated_at=now)
 
 
 def check_uuid(value: str) -> str:

@@ -10,10 +10,12 @@ import json
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from mamba.adapters.dynamo import keys, paging
+from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import BlueprintItem
+from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.domain.blueprints import Blueprint, blueprint_from_dict, blueprint_to_dict
 from mamba.domain.errors import ConflictError, NotFoundError
+from mamba.domain.pages import DEFAULT_LIMIT, PageRequest
 
 
 def _item(blueprint: Blueprint) -> BlueprintItem:
@@ -42,6 +44,9 @@ def _not_found(blueprint_id: str) -> NotFoundError:
 
 
 class DynamoBlueprintRepository:
+    def __init__(self, codec: CursorCodec | None = None) -> None:
+        self._codec = codec  # only listing needs it (the seed migration only adds and deletes)
+
     def add(self, blueprint: Blueprint) -> None:
         """ConflictError if the id exists (seeded ids are fixed, so a re-run seed is refused, not doubled)."""
         try:
@@ -57,16 +62,18 @@ class DynamoBlueprintRepository:
         except DoesNotExist as exc:
             raise _not_found(blueprint_id) from exc
 
-    def list(self, limit: int = paging.DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Blueprint], str | None]:
-        start = None
-        if cursor:
-            sort, blueprint_id = paging.decode(cursor, 2)
-            pk, sk = keys.blueprint(blueprint_id)
-            start = {"pk": {"S": pk}, "sk": {"S": sk}, "gsi1pk": {"S": keys.ALL_BLUEPRINTS}, "gsi1sk": {"S": sort}}
-        found = BlueprintItem.gsi1.query(keys.ALL_BLUEPRINTS, limit=limit, last_evaluated_key=start)
-        items = [_blueprint(item) for item in found]  # type: ignore[arg-type]
-        last = found.last_evaluated_key
-        return items, (paging.encode([last["gsi1sk"]["S"], items[-1].id]) if last and items else None)
+    def list(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Blueprint], str | None]:
+        """Blueprints in creation order, one Query on gsi1 per page (signed cursors)."""
+        if self._codec is None:
+            raise RuntimeError("listing blueprints needs a cursor codec")
+        found, next_cursor = query_page(
+            self._codec,
+            BlueprintItem.gsi1.query,
+            keys.ALL_BLUEPRINTS,
+            scope="admin.blueprints",
+            page=PageRequest(limit, cursor),
+        )
+        return [_blueprint(item) for item in found], next_cursor
 
     def save(self, blueprint: Blueprint) -> None:
         """Replace an existing blueprint. NotFoundError if it is gone."""

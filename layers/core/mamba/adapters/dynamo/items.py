@@ -96,6 +96,9 @@ class TenantItem(MainItem):
     # on the condition that it stays >= 1, so the last owner cannot go (mamba.adapters.dynamo.tenants).
     owner_count = NumberAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
+    # The plan's quotas as a JSON object (servers, memory_mb, disk_mb, backup_bytes,
+    # backups_per_server), written by billing; absent: the free-plan defaults of Settings.
+    plan_quotas = UnicodeAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -317,6 +320,7 @@ class ServerItem(MainItem):
     allocation_limit = NumberAttribute(default=0)
     skip_install_script = BooleanAttribute(default=False)
     installed_at = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     # Written by the reconcile schedule (services/server_lifecycle.py): Wings' last
@@ -343,6 +347,16 @@ class ServerSuspensionItem(MainItem):
     server_uuid = UnicodeAttribute()
     suspended_by = UnicodeAttribute()
     suspended_at = UnicodeAttribute()
+
+
+class ServerGuardItem(MainItem):
+    """The quota guard of a tenant's servers: every create bumps ``version`` on the condition
+    that it is still the value read before the quota check, in the same transaction as the
+    allocation and the server, so two concurrent creates can never both pass a quota that
+    only one fits (mamba.adapters.dynamo.placement)."""
+
+    tenant_id = UnicodeAttribute()
+    version = NumberAttribute(default=0)
 
 
 class ServerActivityItem(MainItem):
@@ -463,6 +477,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     NodeHealthItem,
     NodeEventItem,
     ServerItem,
+    ServerGuardItem,
     ServerLockItem,
     ServerSuspensionItem,
     ServerActivityItem,

@@ -143,6 +143,11 @@ def servers_of_tenant(tenant_id: str) -> str:
     return f"TENANTSERVERS#{tenant_id}"
 
 
+def server_guard(tenant_id: str) -> tuple[str, str]:
+    """The quota guard of a tenant's servers (a version every create bumps conditionally)."""
+    return f"TENANT#{tenant_id}", "SERVERGUARD"
+
+
 def server_activity(server_uuid: str, timestamp: str, entry_id: str) -> tuple[str, str]:
     """One activity-log entry of a server (from Wings' /activity or the panel), in time order."""
     return f"SERVER#{server_uuid}", f"ACTIVITY#{timestamp}#{entry_id}"

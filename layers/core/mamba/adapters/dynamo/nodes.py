@@ -18,11 +18,13 @@ from typing import Protocol
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys, paging
+from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import AllocationItem, NodeItem, NodeTokenItem
+from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.nodes import Allocation, AllocationResult, Node
+from mamba.domain.pages import DEFAULT_LIMIT, PageRequest
 
 TRANSACTION_LIMIT = 100  # DynamoDB's maximum number of items in one transaction
 
@@ -105,7 +107,8 @@ def _not_found(node_id: str) -> NotFoundError:
 
 
 class DynamoNodeRepository:
-    def __init__(self, cipher: TokenCipher) -> None:
+    def __init__(self, cipher: TokenCipher, codec: CursorCodec) -> None:
+        self._codec = codec
         self._cipher = cipher
 
     def add(self, node: Node, token: str) -> None:
@@ -129,23 +132,12 @@ class DynamoNodeRepository:
     def get(self, node_id: str) -> Node:
         return _node(self._item(node_id))
 
-    def list(self, limit: int = paging.DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Node], str | None]:
-        """Nodes in creation order, one Query on gsi1 per page."""
-        start = None
-        if cursor:
-            sort, node_id = paging.decode(cursor, 2)
-            pk, sk = keys.node(node_id)
-            start = {
-                "pk": {"S": pk},
-                "sk": {"S": sk},
-                "gsi1pk": {"S": keys.ALL_NODES},
-                "gsi1sk": {"S": sort},
-            }
-        found = NodeItem.gsi1.query(keys.ALL_NODES, limit=limit, last_evaluated_key=start)
-        nodes = [_node(item) for item in found]  # type: ignore[arg-type]
-        last = found.last_evaluated_key
-        next_cursor = paging.encode([last["gsi1sk"]["S"], nodes[-1].id]) if last and nodes else None
-        return nodes, next_cursor
+    def list(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Node], str | None]:
+        """Nodes in creation order, one Query on gsi1 per page (signed cursors)."""
+        found, next_cursor = query_page(
+            self._codec, NodeItem.gsi1.query, keys.ALL_NODES, scope="admin.nodes", page=PageRequest(limit, cursor)
+        )
+        return [_node(item) for item in found], next_cursor
 
     def update(self, node: Node) -> None:
         """Write every editable field of an existing node (not its token: see ``rotate_token``)."""
@@ -254,6 +246,9 @@ def _allocation_item(allocation: Allocation) -> AllocationItem:
 
 
 class DynamoAllocationRepository:
+    def __init__(self, codec: CursorCodec) -> None:
+        self._codec = codec
+
     def add_many(self, allocations: list[Allocation]) -> AllocationResult:
         """Put each allocation unless its ``ip:port`` exists on the node.
 
@@ -288,22 +283,18 @@ class DynamoAllocationRepository:
             raise NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"}) from exc
 
     def list(
-        self, node_id: str, limit: int = paging.DEFAULT_LIMIT, cursor: str | None = None
+        self, node_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> tuple[list[Allocation], str | None]:
-        """A node's allocations by ip then port: one Query per page."""
-        pk = keys.node(node_id)[0]
-        start = None
-        if cursor:
-            (sort,) = paging.decode(cursor, 1)
-            if not sort.startswith(keys.ALLOCATION_PREFIX):
-                raise paging._bad()
-            start = {"pk": {"S": pk}, "sk": {"S": sort}}
-        found = AllocationItem.query(
-            pk, AllocationItem.sk.startswith(keys.ALLOCATION_PREFIX), limit=limit, last_evaluated_key=start
+        """A node's allocations by ip then port: one Query per page (signed cursors)."""
+        found, next_cursor = query_page(
+            self._codec,
+            AllocationItem.query,
+            keys.node(node_id)[0],
+            AllocationItem.sk.startswith(keys.ALLOCATION_PREFIX),
+            scope=f"allocations:{node_id}",
+            page=PageRequest(limit, cursor),
         )
-        items = [_allocation(item) for item in found]
-        last = found.last_evaluated_key
-        return items, paging.encode([last["sk"]["S"]]) if last else None
+        return [_allocation(item) for item in found], next_cursor
 
     def delete(self, node_id: str, ip: str, port: int) -> None:
         """Delete an unassigned allocation: NotFoundError if absent, ConflictError if a server holds it."""

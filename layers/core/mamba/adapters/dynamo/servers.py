@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem
+from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import ActivityEntry, FeatureLimits, Limits, Server
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -47,6 +50,7 @@ def _server(item: ServerItem) -> Server:
         status=item.status,
         skip_install_script=bool(item.skip_install_script),
         installed_at=item.installed_at,
+        status_reason=item.status_reason,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -87,12 +91,36 @@ def _item(server: Server) -> ServerItem:
         allocation_limit=server.feature_limits.allocations,
         skip_install_script=server.skip_install_script,
         installed_at=server.installed_at,
+        status_reason=server.status_reason,
         created_at=server.created_at,
         updated_at=server.updated_at,
     )
 
 
 class DynamoServerRepository:
+    def __init__(self, cursors: CursorCodec | None = None) -> None:
+        self._cursors = cursors
+
+    def page_of_tenant(self, tenant_id: str, page: PageRequest, status: str | None = None) -> Page[Server]:
+        """One page of a tenant's servers, oldest first: one Query on gsi2 (a status filter is
+        applied by DynamoDB to the items that Query reads, so a filtered page may be short
+        while ``next_cursor`` still leads on)."""
+        if self._cursors is None:
+            raise RuntimeError("built without a cursor codec (use bootstrap.server_repository())")
+        condition = (ServerItem.status == status) if status else None
+        try:
+            found, cursor = query_page(
+                self._cursors,
+                _first_page(ServerItem.gsi2.query),
+                keys.servers_of_tenant(tenant_id),
+                scope=f"servers:{tenant_id}:{status or ''}",
+                page=page,
+                filter_condition=condition,
+            )
+        except QueryError as exc:
+            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
+        return Page(items=[_server(item) for item in found], next_cursor=cursor)
+
     def add(self, server: Server) -> None:
         """Raises ConflictError when a server with this uuid exists."""
         try:
@@ -199,6 +227,40 @@ class DynamoServerRepository:
             )
             for item in items
         ]
+
+
+def _first_page(query: Any) -> Any:
+    """``query`` limited to DynamoDB's first answer when a filter is given: pynamodb would
+    otherwise keep querying until ``limit`` items matched, and a page must cost one Query."""
+
+    def one(*args: Any, **kwargs: Any) -> Any:
+        results = query(*args, **kwargs)
+        if kwargs.get("filter_condition") is None:
+            return results
+        return _OnePage(results, int(kwargs["limit"]))
+
+    return one
+
+
+class _OnePage:
+    """The first page of a ResultIterator, cut at ``limit`` items with the matching cursor key."""
+
+    def __init__(self, results: Any, limit: int) -> None:
+        self._results = results
+        self._limit = limit
+        self.last_evaluated_key: dict[str, Any] | None = None
+
+    def __iter__(self) -> Any:
+        pages = self._results.page_iter
+        raw = next(pages).get("Items") or []
+        taken = raw[: self._limit]
+        if len(raw) > self._limit:
+            self.last_evaluated_key = {key: taken[-1][key] for key in pages.key_names}
+        else:
+            self.last_evaluated_key = pages.last_evaluated_key
+        map_fn = self._results._map_fn
+        for item in taken:
+            yield map_fn(item) if map_fn else item
 
 
 def _content_id(entry: ActivityEntry) -> str:

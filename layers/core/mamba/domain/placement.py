@@ -1,0 +1,90 @@
+"""Placement: which node takes a new server. Pure (standard library only).
+
+``place`` filters the nodes a server may go to and orders them least committed first; the
+service then reserves a free allocation on the first node that still has one (a conditional
+write), trying the next node when a concurrent create took the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mamba.domain.errors import NoCapacityError
+from mamba.domain.nodes import Node
+
+UNLIMITED = -1  # an over-allocation percentage of -1 means "never full" (as in Pterodactyl)
+
+
+@dataclass(frozen=True)
+class NodeLoad:
+    """A node and what its current servers already commit (memory and disk, MiB)."""
+
+    node: Node
+    memory_mb: int = 0
+    disk_mb: int = 0
+
+
+@dataclass(frozen=True)
+class PlacementRequest:
+    tenant_id: str
+    memory_mb: int
+    disk_mb: int
+    location: str | None = None
+    tag: str | None = None
+
+
+def _fits(committed: int, requested: int, total: int, overallocate_percent: int) -> bool:
+    if overallocate_percent == UNLIMITED:
+        return True
+    capacity = total * (100 + max(overallocate_percent, 0)) // 100
+    return committed + requested <= capacity
+
+
+def _commitment(load: NodeLoad, request: PlacementRequest) -> float:
+    """How full the node would be with the new server: the larger of its memory and disk
+    ratios against the physical totals (over-allocation lets a node pass 1.0)."""
+    node = load.node
+    memory = (load.memory_mb + request.memory_mb) / node.memory_mb if node.memory_mb else 0.0
+    disk = (load.disk_mb + request.disk_mb) / node.disk_mb if node.disk_mb else 0.0
+    return max(memory, disk)
+
+
+def why_not(load: NodeLoad, request: PlacementRequest) -> str | None:
+    """The first reason ``load.node`` cannot take the server, or None when it can."""
+    node = load.node
+    if request.location and node.location != request.location:
+        return "location"
+    if request.tag and request.tag not in node.tags:
+        return "tag"
+    if not node.allows_tenant(request.tenant_id):
+        return "tenant_not_allowed"
+    if node.maintenance:
+        return "maintenance"
+    if not _fits(load.memory_mb, request.memory_mb, node.memory_mb, node.memory_overallocate_percent):
+        return "memory"
+    if not _fits(load.disk_mb, request.disk_mb, node.disk_mb, node.disk_overallocate_percent):
+        return "disk"
+    return None
+
+
+def place(request: PlacementRequest, loads: list[NodeLoad]) -> list[Node]:
+    """The nodes that can take the server, least committed first (ties: by node id).
+
+    Raises NoCapacityError when none can; its details count the nodes ruled out per reason,
+    so an operator sees whether memory, maintenance or a location filter is the cause.
+    """
+    fitting: list[NodeLoad] = []
+    reasons: dict[str, int] = {}
+    for load in loads:
+        reason = why_not(load, request)
+        if reason is None:
+            fitting.append(load)
+        else:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if not fitting:
+        raise NoCapacityError(
+            "No node has room for this server right now; try smaller limits, another location, or later.",
+            {"nodes_considered": len(loads), "ruled_out": reasons},
+        )
+    fitting.sort(key=lambda load: (_commitment(load, request), load.node.id))
+    return [load.node for load in fitting]

@@ -1,0 +1,74 @@
+"""Tenant quotas: what a tenant's plan allows. Pure (standard library only).
+
+The billing code writes a tenant's plan quotas as a JSON object on the tenant record
+(``plan_quotas``); a tenant without one gets the free-plan defaults from Settings. A
+negative value means unlimited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+
+from mamba.domain.errors import QuotaExceededError
+
+QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server")
+
+
+@dataclass(frozen=True)
+class Quotas:
+    servers: int
+    memory_mb: int
+    disk_mb: int
+    backup_bytes: int
+    backups_per_server: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a tenant's servers hold now (``failed`` servers hold no memory or disk)."""
+
+    servers: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+
+
+def parse_quotas(raw: str | None, defaults: Quotas) -> Quotas:
+    """The quotas in ``raw`` (a JSON object), each missing or malformed key taken from
+    ``defaults``; None or unreadable JSON gives ``defaults``."""
+    if not raw:
+        return defaults
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return defaults
+    if not isinstance(data, dict):
+        return defaults
+    values: dict[str, int] = {}
+    for f in fields(Quotas):
+        value = data.get(f.name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            values[f.name] = value
+        else:
+            values[f.name] = int(getattr(defaults, f.name))
+    return Quotas(**values)
+
+
+def _over(limit: int, used: int, requested: int) -> bool:
+    return limit >= 0 and used + requested > limit
+
+
+def check_new_server(quotas: Quotas, usage: Usage, memory_mb: int, disk_mb: int) -> None:
+    """Raise QuotaExceededError naming the first limit one more server would pass."""
+    checks = (
+        ("servers", quotas.servers, usage.servers, 1, "servers"),
+        ("memory_mb", quotas.memory_mb, usage.memory_mb, memory_mb, "MiB of memory"),
+        ("disk_mb", quotas.disk_mb, usage.disk_mb, disk_mb, "MiB of disk"),
+    )
+    for name, limit, used, requested, unit in checks:
+        if _over(limit, used, requested):
+            raise QuotaExceededError(
+                f"Your plan allows {limit} {unit}; {used} are in use and this server needs {requested}. "
+                "Delete a server, choose smaller limits or upgrade your plan.",
+                {"limit": name, "quota": limit, "used": used, "requested": requested},
+            )

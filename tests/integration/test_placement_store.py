@@ -1,0 +1,95 @@
+"""DynamoPlacementStore on moto: the reservation transaction names the condition that lost."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from mamba import bootstrap
+from mamba.domain.errors import AllocationTakenError, ConflictError, TenantServersChangedError
+from mamba.domain.servers import FAILED, Limits, Server
+from tests.server_world import add_node
+
+T0 = "2026-11-25T10:00:00Z"
+
+
+def server(uuid_tail: str, port: int = 25565, tenant_id: str = "tn_a") -> Server:
+    return Server(
+        uuid=f"00000000-0000-4000-8000-{uuid_tail:0>12}",
+        name="s",
+        tenant_id=tenant_id,
+        node_id="nd_alpha",
+        blueprint_id="bp",
+        allocation=("10.0.0.1", port),
+        docker_image="img",
+        startup="run",
+        limits=Limits(memory_mb=512, disk_mb=1024),
+        status="provisioning",
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+@pytest.fixture
+def store(aws):
+    bootstrap.dynamo_tables()
+    add_node("alpha", ports=range(25565, 25568))
+    return bootstrap.placement_store()
+
+
+def test_reserve_bumps_the_guard_takes_the_allocation_and_writes_the_server(store):
+    store.reserve(server("1"), 0)
+
+    assert store.guard_version("tn_a") == 1
+    assert bootstrap.allocation_repository().get("nd_alpha", "10.0.0.1", 25565).server_id == server("1").uuid
+    assert bootstrap.server_repository().get(server("1").uuid).status == "provisioning"
+    assert [a.port for a in store.free_allocations("nd_alpha")] == [25566, 25567]
+
+
+def test_a_stale_guard_version_is_tenant_changed_and_writes_nothing(store):
+    store.reserve(server("1"), 0)
+
+    with pytest.raises(TenantServersChangedError):
+        store.reserve(server("2", port=25566), 0)
+
+    assert bootstrap.allocation_repository().get("nd_alpha", "10.0.0.1", 25566).server_id is None
+
+
+def test_a_taken_allocation_is_allocation_taken(store):
+    store.reserve(server("1"), 0)
+
+    with pytest.raises(AllocationTakenError):
+        store.reserve(server("2", port=25565, tenant_id="tn_b"), 0)
+
+
+def test_an_existing_uuid_is_a_conflict(store):
+    store.reserve(server("1"), 0)
+
+    with pytest.raises(ConflictError) as caught:
+        store.reserve(server("1", port=25566), 1)
+
+    assert caught.value.code == "CONFLICT"
+
+
+def test_unreserve_frees_the_port_and_deletes_the_provisioning_server(store):
+    store.reserve(server("1"), 0)
+
+    store.unreserve(server("1"))
+
+    assert store.usage("tn_a").servers == 0
+    assert len(store.free_allocations("nd_alpha")) == 3
+
+
+def test_usage_and_node_loads_leave_out_what_failed_servers_hold(store):
+    store.reserve(server("1"), 0)
+    store.reserve(server("2", port=25566), 1)
+    repo = bootstrap.server_repository()
+    repo.save(replace(repo.get(server("2").uuid), status=FAILED))
+
+    usage = store.usage("tn_a")
+    (load,) = store.node_loads()
+
+    assert (usage.servers, usage.memory_mb, usage.disk_mb) == (2, 512, 1024)
+    assert (load.node.id, load.memory_mb, load.disk_mb) == ("nd_alpha", 512, 1024)
+    assert store.plan_quotas("tn_a") is None
