@@ -105,10 +105,10 @@ def test_build_quota_counts_the_other_servers(used, wanted, quota, over):
         life.check_build_quota(limits, others, quota, -1)
 
 
-def test_totals_leave_out_the_server_itself_and_servers_being_deleted():
+def test_totals_leave_out_the_server_itself_and_failed_servers():
     a = server(uuid="00000000-0000-4000-8000-00000000000a")
     b = server(uuid="00000000-0000-4000-8000-00000000000b")
-    gone = server(srv.DELETING, uuid="00000000-0000-4000-8000-00000000000c")
+    gone = server(srv.FAILED, uuid="00000000-0000-4000-8000-00000000000c")
     assert life.totals_without([a, b, gone], a.uuid) == life.TenantTotals(1024, 2048)
 
 

@@ -143,7 +143,8 @@ class TenantTotals:
 
 
 def totals_without(servers: list[Server], server_uuid: str) -> TenantTotals:
-    others = [s for s in servers if s.uuid != server_uuid and s.status != srv.DELETING]
+    """What the tenant's other servers hold (a ``failed`` server holds nothing, as for a create)."""
+    others = [s for s in servers if s.uuid != server_uuid and s.status != srv.FAILED]
     return TenantTotals(sum(s.limits.memory_mb for s in others), sum(s.limits.disk_mb for s in others))
 
 

@@ -15,7 +15,6 @@ WingsRejectedError from the node (the workflows retry the first and catch both).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -108,24 +107,6 @@ def find_server(deps: Lifecycle, tenant_id: str, server_id: str) -> Server:
     if server.tenant_id != tenant_id:
         raise NotFoundError("Server not found.", {"server_id": server_id})
     return server
-
-
-def public_server(server: Server) -> dict[str, Any]:
-    """The server JSON of issue 5 (the servers helper's door has the same shape)."""
-    return {
-        "id": server.id,
-        "uuid": server.uuid,
-        "short_id": server.short_id,
-        "name": server.name,
-        "description": server.description,
-        "status": server.status,
-        "node_id": server.node_id,
-        "blueprint_id": server.blueprint_id,
-        "allocation": {"ip": server.allocation[0], "port": server.allocation[1]},
-        "limits": life.limits_to_dict(server.limits),
-        "created_at": server.created_at,
-        "updated_at": server.updated_at,
-    }
 
 
 # --- starting an operation under the server's lock ---
@@ -569,14 +550,3 @@ def reconcile_all(deps: Lifecycle) -> list[dict[str, Any]]:
         return []
     with ThreadPoolExecutor(max_workers=min(RECONCILE_WORKERS, len(nodes))) as pool:
         return list(pool.map(one, nodes))
-
-
-def tenant_quotas() -> Callable[[str], Any] | None:
-    """``mamba.services.quotas.effective_quotas`` (written on the servers branch); None until
-    that module is merged, in which case a bigger build is not checked against the plan."""
-    try:
-        module = importlib.import_module("mamba.services.quotas")
-    except ImportError:
-        return None
-    found: Callable[[str], Any] = module.effective_quotas
-    return found
