@@ -35,11 +35,25 @@ def server(status: str = srv.OFFLINE, *, uuid: str = "d3aac109-e5a0-4331-b03e-34
 # Expected: operation → statuses it may start from (the rest are 409).
 TABLE = {
     life.DELETE: set(srv.STATUSES) - {srv.PROVISIONING},
-    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING},
+    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED},
     life.UPDATE_BUILD: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING, srv.SUSPENDED},
-    life.SUSPEND: set(srv.STATUSES) - {srv.PROVISIONING, srv.DELETING},
+    life.SUSPEND: set(srv.STATUSES) - {srv.PROVISIONING, srv.DELETING, srv.FAILED},
     life.UNSUSPEND: {srv.SUSPENDED},
 }
+
+# The status each operation moves a server to, which the transition table must allow.
+TARGET = {
+    life.DELETE: srv.DELETING,
+    life.REINSTALL: srv.INSTALLING,
+    life.SUSPEND: srv.SUSPENDED,
+    life.UNSUSPEND: srv.OFFLINE,
+}
+
+
+@pytest.mark.parametrize("operation", sorted(TARGET))
+def test_every_allowed_start_is_a_move_the_transition_table_allows(operation):
+    for status in TABLE[operation]:
+        assert srv.can_transition(status, TARGET[operation]), (status, TARGET[operation])
 
 
 @pytest.mark.parametrize("operation", sorted(TABLE))
@@ -113,9 +127,9 @@ def test_totals_leave_out_the_server_itself_and_failed_servers():
 
 
 @pytest.mark.parametrize(
-    ("installed_at", "status"), [(T0, srv.OFFLINE), (None, srv.INSTALL_FAILED)], ids=["installed", "never-installed"]
+    ("installed_at", "status"), [(T0, srv.OFFLINE), (None, srv.OFFLINE)], ids=["installed", "never-installed"]
 )
-def test_unsuspend_returns_offline_unless_the_install_never_finished(installed_at, status):
+def test_unsuspend_returns_offline(installed_at, status):
     suspended = life.suspended(server(srv.RUNNING, installed_at=installed_at), now="later")
     assert suspended.status == srv.SUSPENDED and suspended.updated_at == "later"
     assert life.suspended(suspended, now="even later") is suspended

@@ -171,8 +171,8 @@ def test_actions_on_a_server_that_is_already_gone_are_done():
     assert lifecycle.action_unsuspend(d, gone)["skipped"] == "not_found"
 
 
-@pytest.mark.parametrize("status", [srv.PROVISIONING, srv.DELETING])
-def test_suspend_skips_servers_another_workflow_owns(status):
+@pytest.mark.parametrize("status", [srv.PROVISIONING, srv.DELETING, srv.FAILED])
+def test_suspend_skips_servers_it_cannot_suspend(status):
     uuid = "00000000-0000-4000-8000-000000000001"
     d = deps({uuid: make(uuid, "nd_a", status)}, {"nd_a": FakeAgent([])}, FakeStore())
     assert lifecycle.action_suspend(d, {"server_uuid": uuid}) == {"server_uuid": uuid, "skipped": status}

@@ -32,15 +32,22 @@ STEPS: Final[dict[str, list[str]]] = {
     UNSUSPEND: ["unsuspend"],
 }
 
-# The statuses each operation may start from. Provisioning belongs to the provision_server
-# workflow (its own compensation deletes the server); a delete may be retried while
-# ``deleting`` (a node that was down); everything else refuses a server being deleted.
-_ALL: Final = frozenset(srv.STATUSES)
+# The statuses each operation may start from, derived from the transition table of
+# ``mamba.domain.servers`` (``can_transition`` to the status the operation moves to), less
+# ``provisioning``: the provision_server workflow owns a server until it is installed (its
+# own compensation deletes it). A delete may be retried while ``deleting`` (a node that was
+# down). A reinstall needs a stopped server: the table has no running → installing.
+
+
+def _to(target: str) -> frozenset[str]:
+    return frozenset(s for s in srv.STATUSES if srv.can_transition(s, target)) - {srv.PROVISIONING}
+
+
 ALLOWED: Final[dict[str, frozenset[str]]] = {
-    DELETE: _ALL - {srv.PROVISIONING},
-    REINSTALL: frozenset({srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING}),
+    DELETE: _to(srv.DELETING),
+    REINSTALL: _to(srv.INSTALLING) - {srv.INSTALLING},
     UPDATE_BUILD: frozenset({srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING, srv.SUSPENDED}),
-    SUSPEND: _ALL - {srv.PROVISIONING, srv.DELETING},
+    SUSPEND: _to(srv.SUSPENDED),
     UNSUSPEND: frozenset({srv.SUSPENDED}),
 }
 
@@ -194,9 +201,9 @@ def suspended(server: Server, *, now: str) -> Server:
 
 
 def status_after_unsuspend(server: Server) -> str:
-    """A suspended server was killed, so it comes back ``offline``; one whose install never
-    finished comes back ``install_failed`` so that the owner can reinstall it."""
-    return srv.OFFLINE if server.installed_at else srv.INSTALL_FAILED
+    """A suspended server was killed, so it comes back ``offline`` (the only way out of
+    ``suspended`` in the transition table besides a delete)."""
+    return srv.OFFLINE
 
 
 def unsuspended(server: Server, *, now: str) -> Server:

@@ -372,12 +372,13 @@ def _suspender(event: dict[str, Any]) -> str:
 def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     """Set the suspended status (and who set it: ``by``, ``billing`` unless said otherwise),
     sync the node (Wings then refuses starts) and kill the server if it runs. Idempotent; a
-    missing, provisioning or deleting server is skipped."""
+    missing server is skipped, and so is one that cannot be suspended now (provisioning,
+    deleting, failed: its own workflow owns it, or nothing runs)."""
     by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
         return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
-    if server.status in (srv.PROVISIONING, srv.DELETING):
+    if server.status not in life.ALLOWED[life.SUSPEND]:
         return {"server_uuid": server.uuid, "skipped": server.status}
     current = deps.store.suspended_by(server.uuid) if server.status == srv.SUSPENDED else None
     holder = life.suspender_after_suspend(server.status, current, by)
