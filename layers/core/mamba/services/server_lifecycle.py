@@ -38,10 +38,10 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import OperationRepository, Workflows
 from mamba.services import operations
+from mamba.services import servers as servers_service
 
 
-class ServerReader(Protocol):
-    def get(self, server_uuid: str) -> Server: ...
+class ServerReader(servers_service.ServerRepository, Protocol):
     def on_node(self, node_id: str) -> list[Server]: ...
     def of_tenant(self, tenant_id: str) -> list[Server]: ...
 
@@ -99,14 +99,10 @@ def _now() -> str:
 # --- reading a tenant's server ---
 
 
-def find_server(deps: Lifecycle, tenant_id: str, server_id: str) -> Server:
-    """The tenant's server; another tenant's (or a malformed id) is NotFoundError."""
-    if not srv.UUID_V4.match(server_id):
-        raise NotFoundError("Server not found.", {"server_id": server_id})
-    server = deps.servers.get(server_id)
-    if server.tenant_id != tenant_id:
-        raise NotFoundError("Server not found.", {"server_id": server_id})
-    return server
+def find_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Server:
+    """The tenant's server (``mamba.services.servers.get_server``: another tenant's, a
+    malformed id, or one outside a member's server scope is NotFoundError)."""
+    return servers_service.get_server(deps.servers, tenant, server_id)
 
 
 # --- starting an operation under the server's lock ---
@@ -152,7 +148,7 @@ def update_server(
     """PATCH: ``name``/``description`` are saved at once; ``limits`` and ``environment`` start
     update_server_build (build → DB → Wings sync, with the old build restored if the node
     cannot be synced)."""
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     limit_changes = changes.get("limits") or {}
     env_changes = changes.get("environment") or {}
     name, description = changes.get("name"), changes.get("description")
@@ -181,12 +177,12 @@ def update_server(
 
 
 def delete_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     return _start(deps, tenant, server, life.DELETE, {"force": False})
 
 
 def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     return _start(
         deps,
         tenant,
