@@ -14,6 +14,7 @@ from functions.api import (
     api_keys,
     audit,
     auth,
+    backups,
     docs,
     health,
     me,
@@ -59,6 +60,7 @@ for blueprint in (
     tenants.bp,
     server_control.bp,
     server_files.bp,
+    backups.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -94,5 +96,13 @@ def reconcile_servers(event: Any) -> Any:
     """Read every node's server list and store each server's state and utilization
     (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
     from functions.schedules import reconcile as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(6, unit=Rate.HOURS), name="backup_usage")
+def backup_usage(event: Any) -> Any:
+    """Check every tenant's backup storage counter against S3 (functions/schedules/backup_usage.py)."""
+    from functions.schedules import backup_usage as job
 
     return job.handler(event.to_dict(), event.context)

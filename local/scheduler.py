@@ -33,6 +33,8 @@ SCHEDULES: list[Schedule] = [
     # Every minute deployed; more often locally so a freshly started stack shows its node online soon.
     Schedule("node_health", 15.0, "functions.schedules.node_health:handler"),
     Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
+    # Every 6 hours deployed; every 10 minutes locally.
+    Schedule("backup_usage", 600.0, "functions.schedules.backup_usage:handler"),
 ]
 
 

@@ -23,6 +23,7 @@ from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 remote = lazy_import("mamba.services.remote")
+backups = lazy_import("mamba.services.backups")
 
 
 bp = Blueprint(__name__)
@@ -169,3 +170,25 @@ def sftp_auth(ctx: web.Ctx) -> Response:
            tags=TAGS, status=204)  # fmt: skip
 def activity(ctx: web.Ctx) -> Response:
     return _answer(ctx, lambda node: remote.record_activity(node, _body(ctx), bootstrap.server_repository()), 204)
+
+
+# --- backups (§5.9; mamba.services.backups) ---
+
+
+@web.route(bp, "/api/remote/backups/{uuid}", "GET", permission=web.NODE,
+           summary="Wings starts an S3 backup upload: presigned part URLs", tags=TAGS, query=("size",))  # fmt: skip
+def backup_upload_urls(ctx: web.Ctx, uuid: str) -> Response:
+    size = ctx.query.get("size")
+    return _answer(ctx, lambda node: backups.presign_upload(bootstrap.backup_ports(), node, uuid, size))
+
+
+@web.route(bp, "/api/remote/backups/{uuid}", "POST", permission=web.NODE,
+           summary="Wings reports a backup: complete or abort its upload", tags=TAGS, status=204)  # fmt: skip
+def backup_completed(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(ctx, lambda node: backups.report_backup(bootstrap.backup_ports(), node, uuid, _body(ctx)), 204)
+
+
+@web.route(bp, "/api/remote/backups/{uuid}/restore", "POST", permission=web.NODE,
+           summary="Wings reports a restore", tags=TAGS, status=204)  # fmt: skip
+def backup_restored(ctx: web.Ctx, uuid: str) -> Response:
+    return _answer(ctx, lambda node: backups.report_restore(bootstrap.backup_ports(), node, uuid, _body(ctx)), 204)

@@ -1,6 +1,14 @@
-"""Local ("wings" adapter) backups (wings-contract.md §2.6): a real tar.gz of the server directory
-honouring the ignore list, sha1 + size reported to the panel; restore and delete. The S3 adapter is
-left to issue 6: it reports a failed backup to the panel."""
+"""Backups (wings-contract.md §2.6, §5.9): a real tar.gz of the server directory honouring the
+ignore list, its sha1 and size reported to the panel; restore and delete.
+
+* ``wings`` adapter: the archive stays in the node's backup directory.
+* ``s3`` adapter: the panel presigns the multipart upload (``GET /api/remote/backups/{uuid}?size=``);
+  each part is PUT with exactly ``part_size`` bytes (the last one the remainder),
+  ``Content-Type: application/x-gzip`` and an explicit ``Content-Length``; a 5xx is retried for
+  up to a minute; the ETags go back in the completion POST; the local archive is then deleted.
+  A restore GETs the presigned URL before answering, requires a gzip ``Content-Type``, and
+  extracts the download in the background through the same path jail (tarfile's ``data`` filter).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +19,12 @@ import logging
 import os
 import shutil
 import tarfile
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from local.wings_sim import errors
@@ -25,6 +36,13 @@ from local.wings_sim.servers import Server
 
 log = logging.getLogger("wings_sim.backups")
 FAILED = {"checksum": "", "checksum_type": "", "size": 0, "successful": False, "parts": None}
+GZIP_TYPES = ("application/gzip", "application/x-gzip")
+PART_RETRY_SECONDS = 60.0
+CHUNK = 1 << 20
+
+
+class UploadError(Exception):
+    """A part could not be uploaded (a 4xx, or 5xx/network errors for longer than a minute)."""
 
 
 def backup_path(request: web.Request, backup_uuid: str) -> Path:
@@ -73,14 +91,17 @@ async def _run_backup(
     server: Server, panel: PanelClient, adapter: str, backup_uuid: str, target: Path, patterns: list[str]
 ) -> None:
     result: dict[str, Any] = dict(FAILED)
-    if adapter == "wings":
-        try:
-            checksum, size = await asyncio.to_thread(_archive, server, target, patterns)
-            result = {"checksum": checksum, "checksum_type": "sha1", "size": size, "successful": True, "parts": None}
-        except OSError as exc:
-            log.error("backup %s failed: %s", backup_uuid, exc)
-    else:
-        server.daemon_line("S3 backups are not supported by the Wings simulator; reporting the backup as failed.")
+    try:
+        checksum, size = await asyncio.to_thread(_archive, server, target, patterns)
+        result = {"checksum": checksum, "checksum_type": "sha1", "size": size, "successful": True, "parts": None}
+        if adapter == "s3":
+            result["parts"] = await _upload_to_s3(panel, backup_uuid, target, size)
+    except (OSError, RemoteError, UploadError, aiohttp.ClientError, TimeoutError) as exc:
+        log.error("backup %s failed: %s", backup_uuid, exc)
+        result = dict(FAILED)
+    finally:
+        if adapter == "s3":
+            target.unlink(missing_ok=True)  # the S3 adapter keeps no local copy
     try:
         await panel.backup_status(backup_uuid, result)
     except RemoteError as exc:
@@ -98,6 +119,52 @@ async def _run_backup(
     server.publish("backup completed", json.dumps(event))
 
 
+async def _upload_to_s3(panel: PanelClient, backup_uuid: str, archive: Path, size: int) -> list[dict[str, Any]]:
+    """Ask the panel for presigned part URLs and PUT each part as Wings does; the part ETags."""
+    document = await panel.backup_upload_urls(backup_uuid, size)
+    part_size = int(document["part_size"])
+    parts: list[dict[str, Any]] = []
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for number, url in enumerate(document["parts"], start=1):
+            offset = (number - 1) * part_size
+            length = max(0, min(part_size, size - offset))
+            etag = await _put_part(session, str(url), archive, offset, length)
+            parts.append({"etag": etag, "part_number": number})
+    return parts
+
+
+async def _put_part(session: aiohttp.ClientSession, url: str, archive: Path, offset: int, length: int) -> str:
+    deadline = time.monotonic() + PART_RETRY_SECONDS
+    delay = 0.5
+    while True:
+        data = await asyncio.to_thread(_read_range, archive, offset, length)
+        headers = {"Content-Type": "application/x-gzip", "Content-Length": str(length)}
+        try:
+            async with session.put(url, data=data, headers=headers) as resp:
+                text = await resp.text()
+                if resp.status == 200:
+                    etag = resp.headers.get("ETag")
+                    if not etag:
+                        raise UploadError("the part upload answered without an ETag")
+                    return etag
+                error = UploadError(f"part upload answered {resp.status}: {text[:200]}")
+                if resp.status < 500:
+                    raise error
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = UploadError(f"part upload failed: {exc.__class__.__name__}: {exc}")
+        if time.monotonic() + delay > deadline:
+            raise error
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
+
+
+def _read_range(archive: Path, offset: int, length: int) -> bytes:
+    with archive.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read(length)
+
+
 async def restore_backup(request: web.Request) -> web.Response:
     server = server_of(request)
     body = await json_object(request)
@@ -106,9 +173,29 @@ async def restore_backup(request: web.Request) -> web.Response:
     if adapter not in ("wings", "s3"):
         raise abort(400, errors.INVALID)
     if adapter == "s3":
-        if not body.get("download_url"):
+        download_url = body.get("download_url")
+        if not download_url or not isinstance(download_url, str):
             raise abort(400, "The download_url field is required when the backup adapter is set to S3.")
-        raise abort(400, "S3 restores are not supported by the Wings simulator.")
+        if body.get("truncate_directory"):
+            await asyncio.to_thread(_truncate, server.directory)
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300))
+        try:
+            resp = await session.get(download_url)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await session.close()
+            log.error("restore %s: download failed: %s", backup_uuid, exc)
+            raise captured(500) from exc
+        content_type = resp.headers.get("Content-Type", "")
+        if resp.status != 200 or not any(t in content_type for t in GZIP_TYPES):
+            resp.release()
+            await session.close()
+            raise abort(
+                400,
+                f'The provided backup link is not a supported content type. "{content_type}" '
+                "is not application/x-gzip.",
+            )
+        daemon_of(request).spawn(_run_s3_restore(server, daemon_of(request).panel, backup_uuid, session, resp))
+        return web.Response(status=202)
     archive = backup_path(request, backup_uuid)
     if not UUID_V4.match(backup_uuid) or not archive.is_file():
         raise captured(500)
@@ -126,7 +213,31 @@ def _truncate(directory: Path) -> None:
             child.unlink()
 
 
-async def _run_restore(server: Server, panel: PanelClient, backup_uuid: str, archive: Path) -> None:
+async def _run_s3_restore(
+    server: Server, panel: PanelClient, backup_uuid: str, session: aiohttp.ClientSession, resp: aiohttp.ClientResponse
+) -> None:
+    """Stream the download to a temporary file, then restore from it as from a local archive."""
+    fd, name = tempfile.mkstemp(suffix=".tar.gz", prefix=f"restore-{backup_uuid[:8]}-")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                await asyncio.to_thread(fh.write, chunk)
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.error("restore %s: download failed: %s", backup_uuid, exc)
+        temp.write_bytes(b"")  # an empty archive fails extraction and is reported as unsuccessful
+    finally:
+        resp.release()
+        await session.close()
+    try:
+        await _run_restore(server, panel, backup_uuid, temp, source="S3")
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+async def _run_restore(
+    server: Server, panel: PanelClient, backup_uuid: str, archive: Path, source: str = "local"
+) -> None:
     async with server.power_lock:
         await server.stop(timeout=120)
     successful = True
@@ -139,7 +250,7 @@ async def _run_restore(server: Server, panel: PanelClient, backup_uuid: str, arc
         await panel.restore_status(backup_uuid, successful)
     except RemoteError as exc:
         log.error("restore %s status callback failed: %s", backup_uuid, exc)
-    server.publish("daemon message", "Completed server restoration from local backup.")
+    server.publish("daemon message", f"Completed server restoration from {source} backup.")
     server.publish("backup restore completed", "")
 
 

@@ -136,6 +136,15 @@ class PanelClient:
     async def backup_status(self, backup_uuid: str, body: dict[str, Any]) -> None:
         await self.request("POST", f"/backups/{backup_uuid}", body)
 
+    async def backup_upload_urls(self, backup_uuid: str, size: int) -> dict[str, Any]:
+        """``GET /backups/{uuid}?size=`` (§5.9): ``{"parts": [url, ...], "part_size": int}``."""
+        document = await self.request("GET", f"/backups/{backup_uuid}", params={"size": size})
+        if not isinstance(document, dict) or not isinstance(document.get("parts"), list):
+            raise RemoteDecodeError(f"upload document of backup {backup_uuid} has no parts")
+        if not isinstance(document.get("part_size"), int) or document["part_size"] <= 0:
+            raise RemoteDecodeError(f"upload document of backup {backup_uuid} has no positive part_size")
+        return document
+
     async def restore_status(self, backup_uuid: str, successful: bool) -> None:
         await self.request("POST", f"/backups/{backup_uuid}/restore", {"successful": successful})
 

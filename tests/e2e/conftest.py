@@ -87,6 +87,10 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             "MAMBA_LOCAL_DIR": str(folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",
+            # Backups (tests/e2e/test_backups.py): poll Wings' callback every second, and cut a
+            # 50 MiB archive into several parts.
+            "BACKUP_POLL_SECONDS": "1",
+            "BACKUP_PART_SIZE_BYTES": str(16 * 1024 * 1024),
         }
     )
     return env

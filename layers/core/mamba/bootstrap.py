@@ -201,6 +201,63 @@ def server_lifecycle() -> Any:
 
 
 @functools.cache
+def backup_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.backups import DynamoBackupRepository
+
+    return DynamoBackupRepository()
+
+
+@functools.cache
+def backup_store() -> Any:
+    """The backup bucket (presigned URLs and metadata calls; never an object body)."""
+    import boto3
+    from botocore.config import Config
+
+    from mamba.adapters.s3_backups import S3BackupStore
+
+    s = settings()
+    # SigV4 presigned URLs (X-Amz-Expires); path-style against a local endpoint (moto), whose
+    # host name has no bucket subdomains.
+    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
+    client = boto3.client(
+        "s3",
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+    return S3BackupStore(client, s.backup_bucket)
+
+
+def backup_ports() -> Any:
+    """Every port of mamba.services.backups, wired for real."""
+    from mamba.domain.clock import iso, utcnow
+    from mamba.services.backups import BackupPolicy, BackupPorts
+    from mamba.services.quotas import effective_quotas
+
+    s = settings()
+    return BackupPorts(
+        backups=backup_repository(),
+        servers=server_repository(),
+        nodes=node_repository(),
+        store=backup_store(),
+        operations=operation_repository(),
+        workflows=workflows(),
+        agent_for=agent_for,
+        quotas=effective_quotas,
+        audit=audit_log(),
+        clock=lambda: iso(utcnow()),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+    )
+
+
+@functools.cache
 def node_health_store() -> Any:
     dynamo_tables()
     from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore

@@ -89,6 +89,12 @@ class Settings(BaseModel):
     # while Wings runs the install script, and how many reads before it gives up.
     reinstall_poll_seconds: int = Field(default=5, ge=0, le=300)
     reinstall_max_polls: int = Field(default=120, ge=1, le=10_000)
+    # Backups (docs/backups.md): the S3 multipart part size Wings uploads (S3 needs at least
+    # 5 MiB per part but the last), how often the backup workflow looks for Wings' completion
+    # callback, and how long it waits for it before aborting the upload.
+    backup_part_size_bytes: int = Field(default=5 * 1024**3, ge=5 * 1024**2, le=5 * 1024**3)
+    backup_poll_seconds: int = Field(default=10, ge=0, le=300)
+    backup_timeout_seconds: int = Field(default=3 * 3600, ge=1)
 
     # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
     # (a unit test keeps them equal); changing one makes every login re-hash its password.
@@ -161,6 +167,9 @@ VARIABLES: dict[str, str] = {
     "billing_enabled": "BILLING_ENABLED",
     "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",
     "reinstall_max_polls": "REINSTALL_MAX_POLLS",
+    "backup_part_size_bytes": "BACKUP_PART_SIZE_BYTES",
+    "backup_poll_seconds": "BACKUP_POLL_SECONDS",
+    "backup_timeout_seconds": "BACKUP_TIMEOUT_SECONDS",
     "argon2_time_cost": "ARGON2_TIME_COST",
     "argon2_memory_kib": "ARGON2_MEMORY_KIB",
     "argon2_parallelism": "ARGON2_PARALLELISM",

@@ -11,6 +11,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +38,8 @@ class FakePanel:
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     fail_list_times: int = 0
+    # Answers GET /api/remote/backups/{uuid}?size= (§5.9) when set: (backup uuid, size) → document.
+    backup_urls: Callable[[str, int], dict[str, Any]] | None = None
     condition: threading.Condition = field(default_factory=threading.Condition)
     httpd: ThreadingHTTPServer | None = None
 
@@ -117,6 +120,11 @@ class FakePanel:
             if install is None:
                 return self.reply(handler, 404, _errors("NotFoundHttpException", 404, "no such server"))
             return self.reply(handler, 200, install)
+        if method == "GET" and len(segments) == 2 and segments[0] == "backups" and self.backup_urls is not None:
+            size = parse_qs(parts.query).get("size", [""])[0]
+            if not size.isdigit():
+                return self.reply(handler, 400, _errors("BadRequestHttpException", 400, "size is required"))
+            return self.reply(handler, 200, self.backup_urls(segments[1], int(size)))
         if method == "POST":
             return self.reply(handler, 204, None)
         return self.reply(handler, 404, _errors("NotFoundHttpException", 404, "no route"))

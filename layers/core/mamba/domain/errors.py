@@ -176,6 +176,23 @@ class StartTimeoutError(DomainError):
     code = "START_TIMEOUT"
 
 
+# --- backups (issue 6; raised by the backup workflows' tasks, caught by the ASL by class name) ---
+
+
+class BackupFailedError(DomainError):
+    """Wings reported the backup or restore failed, or the uploaded object is not what it reported."""
+
+    status = 409
+    code = "BACKUP_FAILED"
+
+
+class BackupTimeoutError(DomainError):
+    """Wings did not report the backup or restore within the configured time."""
+
+    status = 504
+    code = "BACKUP_TIMEOUT"
+
+
 # --- accounts (mamba.services.accounts and sessions) ---
 
 

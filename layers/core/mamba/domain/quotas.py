@@ -54,8 +54,13 @@ def parse_quotas(raw: str | None, defaults: Quotas) -> Quotas:
     return Quotas(**values)
 
 
+def unlimited(value: int) -> bool:
+    """A negative quota means no limit."""
+    return value < 0
+
+
 def _over(limit: int, used: int, requested: int) -> bool:
-    return limit >= 0 and used + requested > limit
+    return not unlimited(limit) and used + requested > limit
 
 
 def check_new_server(quotas: Quotas, usage: Usage, memory_mb: int, disk_mb: int) -> None:

@@ -456,7 +456,54 @@ class RefreshTokenItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class BackupItem(MainItem):
+    """A server backup (issue 6; mamba.adapters.dynamo.backups). gsi1: the server's backups
+    in creation order; gsi2: the tenant's (usage reconciliation)."""
+
+    backup_uuid = UnicodeAttribute()
+    server_uuid = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    ignored = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()
+    size_bytes = NumberAttribute(default=0)
+    checksum = UnicodeAttribute(null=True)
+    s3_key = UnicodeAttribute()
+    upload_id = UnicodeAttribute(null=True)
+    part_count = NumberAttribute(default=0)
+    locked = BooleanAttribute(default=False)
+    counted = BooleanAttribute(default=False)  # its size is in the tenant's usage counter
+    created_at = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    error = UnicodeAttribute(null=True)
+    operation_id = UnicodeAttribute(null=True)
+    restore_result = UnicodeAttribute(null=True)  # successful | failed, from Wings' restore callback
+    server_status_before = UnicodeAttribute(null=True)
+
+
+class BackupLockItem(MainItem):
+    """Present while a backup of the server runs: one running backup per server."""
+
+    backup_uuid = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class TenantBackupsItem(MainItem):
+    """A tenant's backup storage counter (bytes, grown and shrunk by atomic ADD) and its
+    retention choice. gsi1 ``BACKUPUSAGE`` lists every tenant for the reconciliation job."""
+
+    tenant_id = UnicodeAttribute()
+    usage_bytes = NumberAttribute(default=0)
+    rotate = BooleanAttribute(default=False)
+    reconciled_at = UnicodeAttribute(null=True)
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
+    BackupItem,
+    BackupLockItem,
+    TenantBackupsItem,
     RateCounterItem,
     OneTimeTokenItem,
     RefreshFamilyItem,

@@ -246,3 +246,34 @@ def custom_role(tenant_id: str, role_id: str) -> tuple[str, str]:
 def role_name_claim(tenant_id: str, name: str) -> tuple[str, str]:
     """Makes a custom role's name unique in its tenant (case-insensitive)."""
     return tenant_partition(tenant_id), f"ROLENAME#{name.strip().lower()}"
+
+
+# --- backups (issue 6; see docs/backups.md and docs/data-model.md) ---
+
+
+def backup(backup_uuid: str) -> tuple[str, str]:
+    """A backup, keyed by its uuid (what Wings calls it by in the remote API)."""
+    return f"BACKUP#{backup_uuid}", "PROFILE"
+
+
+def backups_of_server(server_uuid: str) -> str:
+    """gsi1pk of a server's backups; gsi1sk is ``created_sort(created_at, backup_uuid)``."""
+    return f"SERVERBACKUPS#{server_uuid}"
+
+
+def backups_of_tenant(tenant_id: str) -> str:
+    """gsi2pk of a tenant's backups; gsi2sk is ``created_sort(created_at, backup_uuid)``."""
+    return f"TENANTBACKUPS#{tenant_id}"
+
+
+def backup_lock(server_uuid: str) -> tuple[str, str]:
+    """Held while one backup of the server runs (created with attribute_not_exists)."""
+    return f"SERVER#{server_uuid}", "BACKUPLOCK"
+
+
+def tenant_backups(tenant_id: str) -> tuple[str, str]:
+    """A tenant's backup storage counter and retention setting."""
+    return tenant_partition(tenant_id), "BACKUPS"
+
+
+ALL_BACKUP_USAGE = "BACKUPUSAGE"  # gsi1pk of every tenant's backup counter, gsi1sk = tenant id

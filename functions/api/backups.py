@@ -1,0 +1,107 @@
+"""/v1/tenants/{tenant_id}/servers/{server_id}/backups: backups to S3 (docs/backups.md).
+
+The server comes from the ``{server_id}`` path (the guard checks server-scoped memberships
+and API keys against it); another tenant's server or backup answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+from mamba.schemas.backups import (
+    BackupIn,
+    BackupList,
+    BackupOperationOut,
+    BackupOut,
+    BackupSettingsIn,
+    BackupSettingsOut,
+    DownloadOut,
+    RestoreIn,
+)
+from mamba.web import Ctx, route
+
+service = lazy_import("mamba.services.backups")
+
+bp = Blueprint(__name__)
+TAGS = ("backups",)
+BASE = "/v1/tenants/{tenant_id}/servers/{server_id}/backups"
+ONE = BASE + "/{backup_id}"
+
+
+def _with_operation(result: Any) -> dict[str, Any]:
+    backup, op = result
+    return {"backup": backup.to_public(), "operation": op.to_public()}
+
+
+@route(bp, BASE, "POST", permission="backups.create", summary="Back up a server to S3", tags=TAGS,
+       request_model=BackupIn, response_model=BackupOperationOut, status=202)  # fmt: skip
+def create_backup(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
+    body: BackupIn = ctx.body
+    ports = bootstrap.backup_ports()
+    return _with_operation(service.create_backup(ports, ctx.tenant, server_id, body.name, body.ignored))
+
+
+@route(bp, BASE, "GET", permission="backups.read", summary="List a server's backups", tags=TAGS,
+       response_model=BackupList)  # fmt: skip
+def list_backups(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
+    backups = service.list_backups(bootstrap.backup_ports(), ctx.tenant, server_id)
+    return {"data": [b.to_public() for b in backups]}
+
+
+@route(bp, ONE, "GET", permission="backups.read", summary="One backup", tags=TAGS, response_model=BackupOut)
+def get_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    return dict(service.backup_of_server(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id).to_public())
+
+
+@route(bp, ONE, "DELETE", permission="backups.delete", summary="Delete a backup (locked: 409)", tags=TAGS,
+       response_model=BackupOperationOut, status=202)  # fmt: skip
+def delete_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    return _with_operation(service.delete_backup(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id))
+
+
+@route(bp, ONE + "/restore", "POST", permission="backups.restore", summary="Restore a backup into its server",
+       tags=TAGS, request_model=RestoreIn, response_model=BackupOperationOut, status=202)  # fmt: skip
+def restore_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    body: RestoreIn = ctx.body
+    ports = bootstrap.backup_ports()
+    return _with_operation(service.restore_backup(ports, ctx.tenant, server_id, backup_id, body.truncate))
+
+
+@route(bp, ONE + "/download", "GET", permission="backups.download", summary="A download link valid 5 minutes",
+       tags=TAGS, response_model=DownloadOut)  # fmt: skip
+def download_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    from mamba.adapters.s3_backups import DOWNLOAD_URL_SECONDS
+
+    url = service.download_url(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id)
+    return {"url": url, "expires_in": DOWNLOAD_URL_SECONDS}
+
+
+@route(bp, ONE + "/lock", "POST", permission="backups.delete", summary="Lock a backup against deletion and rotation",
+       tags=TAGS, response_model=BackupOut)  # fmt: skip
+def lock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, True).to_public())
+
+
+@route(bp, ONE + "/unlock", "POST", permission="backups.delete", summary="Unlock a backup", tags=TAGS,
+       response_model=BackupOut)  # fmt: skip
+def unlock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
+    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, False).to_public())
+
+
+@route(bp, "/v1/tenants/{tenant_id}/backup-settings", "GET", permission="backups.read",
+       summary="Backup storage used, the plan's limits and the rotation choice", tags=TAGS,
+       response_model=BackupSettingsOut)  # fmt: skip
+def get_settings(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
+    return dict(service.settings_of(bootstrap.backup_ports(), ctx.tenant))
+
+
+@route(bp, "/v1/tenants/{tenant_id}/backup-settings", "PUT", permission="backups.delete",
+       summary="Choose whether the oldest unlocked backup is rotated out at the limit", tags=TAGS,
+       request_model=BackupSettingsIn, response_model=BackupSettingsOut)  # fmt: skip
+def put_settings(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
+    body: BackupSettingsIn = ctx.body
+    return dict(service.set_rotation(bootstrap.backup_ports(), ctx.tenant, body.rotate))

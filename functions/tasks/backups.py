@@ -1,0 +1,52 @@
+"""The backup workflows' task (``backup_server``, ``restore_backup``, ``delete_backup``).
+
+Input: ``{"action", "backup_uuid", "operation_id", ...}``; each action is one function of
+``mamba.services.backups``. Errors keep their class name (``WingsUnavailableError``,
+``BackupFailedError``, ``BackupTimeoutError``...) so the ASL retries or catches them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+from mamba.workflow_errors import readable_error
+
+backups = lazy_import("mamba.services.backups")
+
+
+def _error(event: dict[str, Any]) -> dict[str, str]:
+    return readable_error(event.get("error") or {})
+
+
+ACTIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "request": lambda p, e: backups.task_request_backup(p, e["backup_uuid"], e.get("operation_id")),
+    "poll": lambda p, e: backups.task_poll_backup(
+        p, e["backup_uuid"], int(e.get("attempts") or 0), int(e["max_polls"])
+    ),
+    "verify": lambda p, e: backups.task_verify_backup(p, e["backup_uuid"], e.get("operation_id")),
+    "finalize": lambda p, e: backups.task_finalize_backup(p, e["backup_uuid"], e.get("operation_id")),
+    "fail": lambda p, e: backups.task_fail_backup(p, e["backup_uuid"], e.get("operation_id"), _error(e)),
+    "restore_request": lambda p, e: backups.task_request_restore(
+        p, e["backup_uuid"], bool(e.get("truncate")), e.get("operation_id")
+    ),
+    "restore_poll": lambda p, e: backups.task_poll_restore(
+        p, e["backup_uuid"], int(e.get("attempts") or 0), int(e["max_polls"])
+    ),
+    "restore_finish": lambda p, e: backups.task_finish_restore(p, e["backup_uuid"], e.get("operation_id")),
+    "restore_fail": lambda p, e: backups.task_fail_restore(p, e["backup_uuid"], e.get("operation_id"), _error(e)),
+    "delete_object": lambda p, e: backups.task_delete_object(p, e["backup_uuid"], e.get("operation_id")),
+    "delete_record": lambda p, e: backups.task_delete_record(p, e["backup_uuid"], e.get("operation_id")),
+    "delete_fail": lambda p, e: backups.task_fail_delete(p, e["backup_uuid"], e.get("operation_id"), _error(e)),
+}
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    action = ACTIONS.get(str(event.get("action")))
+    if action is None:
+        from mamba.domain.errors import ValidationError
+
+        raise ValidationError(f"unknown backup action {event.get('action')!r}")
+    return action(bootstrap.backup_ports(), event)

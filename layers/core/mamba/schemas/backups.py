@@ -1,0 +1,58 @@
+"""Request and response models of the backup routes (docs/backups.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mamba.schemas.common import OperationOut, Schema
+
+
+class BackupIn(Schema):
+    name: str | None = Field(default=None, max_length=191)
+    ignored: list[str] = Field(default_factory=list, max_length=200, description="gitignore-style patterns")
+
+
+class RestoreIn(Schema):
+    truncate: bool = Field(default=False, description="Delete the server's files before extracting")
+
+
+class BackupSettingsIn(Schema):
+    rotate: bool = Field(description="At the per-server limit, replace the oldest unlocked backup")
+
+
+class BackupOut(Schema):
+    id: str
+    uuid: str
+    server_id: str
+    name: str
+    status: Literal["pending", "uploading", "completed", "failed", "restoring", "deleting"]
+    size_bytes: int
+    checksum: str | None = None
+    locked: bool
+    ignored: list[str]
+    created_at: str
+    completed_at: str | None = None
+    error: str | None = None
+
+
+class BackupList(Schema):
+    data: list[BackupOut]
+
+
+class BackupOperationOut(Schema):
+    backup: BackupOut
+    operation: OperationOut
+
+
+class DownloadOut(Schema):
+    url: str
+    expires_in: int
+
+
+class BackupSettingsOut(Schema):
+    rotate: bool
+    usage_bytes: int
+    quota_bytes: int = Field(description="-1 = unlimited")
+    backups_per_server: int = Field(description="-1 = unlimited")
