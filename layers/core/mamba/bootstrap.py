@@ -194,6 +194,7 @@ def server_lifecycle() -> Any:
         operations=operation_repository(),
         workflows=workflows(),
         blueprints=blueprint_repository(),
+        backups=backup_ports(),
         quotas=effective_quotas,
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,

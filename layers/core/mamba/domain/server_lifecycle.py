@@ -25,7 +25,7 @@ SUSPEND: Final = "suspend_server"
 UNSUSPEND: Final = "unsuspend_server"
 
 STEPS: Final[dict[str, list[str]]] = {
-    DELETE: ["kill", "delete_on_node", "release_allocations", "remove_records"],
+    DELETE: ["kill", "delete_on_node", "release_allocations", "delete_backups", "remove_records"],
     REINSTALL: ["mark_installing", "reinstall_on_node", "wait_for_install"],
     UPDATE_BUILD: ["save_build", "sync_node"],
     SUSPEND: ["suspend"],

@@ -87,6 +87,7 @@ class Lifecycle:
     operations: OperationRepository
     workflows: Workflows
     blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
+    backups: Any = None  # mamba.services.backups.BackupPorts: a deleted server's backups go too
     quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
@@ -277,6 +278,20 @@ def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | 
     return f"released {len(server.allocations)}"
 
 
+def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    """Delete every backup of the server: its S3 object (and any open upload), its share of
+    the tenant's storage counter, its record (with a ``backup.deleted`` audit event). Locked
+    backups go too: no route could reach them once the server is gone. Idempotent."""
+    from mamba.services import backups as backups_service
+
+    ports = deps.backups
+    found = ports.backups.of_server(event["server_uuid"])
+    for backup in found:
+        backups_service.task_delete_object(ports, backup.uuid, None)
+        backups_service.task_delete_record(ports, backup.uuid, None)
+    return f"deleted {len(found)}"
+
+
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     removed = deps.store.remove(event["server_uuid"])
     return f"removed {removed} items"
@@ -432,6 +447,7 @@ ACTIONS: dict[str, Callable[[Lifecycle, dict[str, Any]], Any]] = {
     "kill": action_kill,
     "delete_on_node": action_delete_on_node,
     "release_allocations": action_release_allocations,
+    "delete_backups": action_delete_backups,
     "remove_records": action_remove_records,
     "mark_installing": action_mark_installing,
     "reinstall_on_node": action_reinstall_on_node,
