@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from functions.api.servers import server_out
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerPatch, ServerUpdatedOut
@@ -30,7 +31,7 @@ def accepted(op: Any) -> dict[str, Any]:
 def update_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     server, op = lifecycle.update_server(bootstrap.server_lifecycle(), ctx.tenant, server_id, changes)
-    body = {"server": lifecycle.public_server(server), "operation": op.to_public() if op else None}
+    body = {"server": server_out(server), "operation": op.to_public() if op else None}
     return json_response(body, status=202 if op else 200)
 
 

@@ -142,21 +142,51 @@ def test_observations_are_one_transaction_when_nothing_changed(store):
     assert {bootstrap.server_repository().get(s.uuid).status for s in servers} == {srv.RUNNING}
 
 
-def test_remove_deletes_the_server_its_activity_and_its_lock(store, locks):
+def test_remove_deletes_the_server_its_activity_suspension_and_lock(store, locks):
     server = add()
     entries = [
         ActivityEntry(server.uuid, "tn_a", "server:power.start", f"2026-12-01T10:00:0{i}Z", {}) for i in range(3)
     ]
     bootstrap.server_repository().add_activity(entries)
     locks.acquire(server.uuid, "op_1", "delete_server", now=T0, now_epoch=1000, seconds=60)
+    store.set_suspension(server.uuid, srv.SUSPENDED, [srv.OFFLINE], by="billing", now="t1")
 
     removed = store.remove(server.uuid)
 
-    assert removed == 5
+    assert removed == 6
     with pytest.raises(NotFoundError):
         bootstrap.server_repository().get(server.uuid)
     assert bootstrap.server_repository().activity(server.uuid) == []
     assert locks.holder(server.uuid) is None
-    assert store.remove(server.uuid) == 2  # idempotent
+    assert store.suspended_by(server.uuid) is None
+    assert store.remove(server.uuid) == 3  # idempotent
     with pytest.raises(NotFoundError):
         store.utilization(server.uuid)
+
+
+def test_the_suspension_records_who_set_it_and_clearing_removes_it(store):
+    server = add()
+    assert store.suspended_by(server.uuid) is None
+
+    store.set_suspension(server.uuid, srv.SUSPENDED, [srv.OFFLINE], by="admin", now="t1")
+    assert store.suspended_by(server.uuid) == "admin"
+    assert bootstrap.server_repository().get(server.uuid).status == srv.SUSPENDED
+
+    with pytest.raises(ConflictError):
+        store.set_suspension(server.uuid, srv.OFFLINE, [srv.RUNNING], by=None, now="t2")
+    store.set_suspension(server.uuid, srv.OFFLINE, [srv.SUSPENDED], by=None, now="t3")
+    assert store.suspended_by(server.uuid) is None
+    assert store.suspended_by(str(uuid.uuid4())) is None
+
+
+def test_a_whole_profile_save_does_not_lose_who_suspended_the_server(store):
+    # Given a server an admin suspended
+    server = add()
+    store.set_suspension(server.uuid, srv.SUSPENDED, [srv.OFFLINE], by="admin", now="t1")
+
+    # When another writer replaces the whole profile (the install callback does)
+    repo = bootstrap.server_repository()
+    repo.save(repo.get(server.uuid))
+
+    # Then who suspended it is still known
+    assert store.suspended_by(server.uuid) == "admin"

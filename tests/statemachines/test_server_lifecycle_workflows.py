@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid as uuid_mod
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,11 +66,50 @@ def lock_holder(server_uuid: str) -> Any:
 # --- delete ---
 
 
+def add_completed_backup(server: Any, *, locked: bool = False, size: int = 1234) -> Any:
+    """A completed backup of ``server`` with its object in the bucket, counted in the tenant's usage."""
+    import boto3
+
+    from mamba.domain.backups import Backup
+
+    backup = Backup(
+        uuid=str(uuid_mod.uuid4()),
+        server_uuid=server.uuid,
+        tenant_id=server.tenant_id,
+        node_id=server.node_id,
+        name="nightly",
+        status="completed",
+        created_at=server.created_at,
+        updated_at=server.created_at,
+        size_bytes=size,
+        locked=locked,
+    )
+    repo = bootstrap.backup_repository()
+    repo.add_running(backup)
+    repo.release_lock(server.uuid, backup.uuid)
+    settings = bootstrap.settings()
+    boto3.client("s3", region_name=settings.region).put_object(
+        Bucket=settings.backup_bucket, Key=backup.s3_key, Body=b"x" * size
+    )
+    assert repo.count(backup, True)
+    return backup
+
+
+def object_exists(key: str) -> bool:
+    import boto3
+
+    settings = bootstrap.settings()
+    listed = boto3.client("s3", region_name=settings.region).list_objects_v2(Bucket=settings.backup_bucket, Prefix=key)
+    return bool(listed.get("Contents"))
+
+
 def test_delete_kills_removes_on_node_frees_allocation_and_leaves_no_record(world, deployed_workflows):
-    # Given an installed server that is running on the node
+    # Given an installed server that is running on the node, with two backups (one locked)
     server = world.create_installed()
     world.start(server.uuid)
     directory = world.sim.base / "data" / server.uuid
+    backups = [add_completed_backup(server), add_completed_backup(server, locked=True, size=766)]
+    assert bootstrap.backup_repository().usage(server.tenant_id) == 2000
 
     # When its owner deletes it
     op = lifecycle.delete_server(world.deps, world.tenant, server.uuid)
@@ -82,10 +122,17 @@ def test_delete_kills_removes_on_node_frees_allocation_and_leaves_no_record(worl
         ("kill", "succeeded"),
         ("delete_on_node", "succeeded"),
         ("release_allocations", "succeeded"),
+        ("delete_backups", "succeeded"),
         ("remove_records", "succeeded"),
     ]
+    assert op.steps[3].detail == "deleted 2"
     with pytest.raises(NotFoundError):
         world.server(server.uuid)
+    for backup in backups:
+        assert not object_exists(backup.s3_key)
+        with pytest.raises(NotFoundError):
+            bootstrap.backup_repository().get(backup.uuid)
+    assert bootstrap.backup_repository().usage(server.tenant_id) == 0
     assert world.allocation_holder(server.allocation[1]) is None
     with pytest.raises(WingsNotFoundError):
         world.agent.get_server(server.uuid)
@@ -308,6 +355,28 @@ def test_the_billing_map_actions_are_idempotent(world, deployed_workflows):
     # A server that is gone is skipped, not an error
     gone = server_tasks.handler({**event, "server_uuid": "00000000-0000-4000-8000-000000000000"})
     assert gone["skipped"] == "not_found"
+
+
+def test_billing_does_not_lift_a_suspension_an_admin_set(world, deployed_workflows):
+    # Given a server the tenant's billing suspended, then an admin suspended too
+    server = world.create_installed()
+    billing = {"action": "suspend", "server_uuid": server.uuid, "operation_id": "op_billing"}
+    server_tasks.handler(dict(billing))
+    _, execution = finished(deployed_workflows, "suspend_server", lifecycle.suspend_server(world.deps, server.uuid))
+    assert execution["status"] == "SUCCEEDED", execution
+
+    # When the tenant pays and billing unsuspends its servers
+    out = server_tasks.handler({**billing, "action": "unsuspend"})
+
+    # Then the admin's suspension holds; only the admin lifts it
+    assert out["skipped"] == "suspended_by_admin"
+    assert world.server(server.uuid).status == "suspended"
+    _op, execution = finished(
+        deployed_workflows, "unsuspend_server", lifecycle.unsuspend_server(world.deps, server.uuid)
+    )
+    assert execution["status"] == "SUCCEEDED", execution
+    assert world.server(server.uuid).status == "offline"
+    assert bootstrap.server_lifecycle().store.suspended_by(server.uuid) is None
 
 
 # --- reconciliation ---

@@ -35,11 +35,25 @@ def server(status: str = srv.OFFLINE, *, uuid: str = "d3aac109-e5a0-4331-b03e-34
 # Expected: operation → statuses it may start from (the rest are 409).
 TABLE = {
     life.DELETE: set(srv.STATUSES) - {srv.PROVISIONING},
-    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING},
+    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED},
     life.UPDATE_BUILD: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING, srv.SUSPENDED},
-    life.SUSPEND: set(srv.STATUSES) - {srv.PROVISIONING, srv.DELETING},
+    life.SUSPEND: set(srv.STATUSES) - {srv.PROVISIONING, srv.DELETING, srv.FAILED},
     life.UNSUSPEND: {srv.SUSPENDED},
 }
+
+# The status each operation moves a server to, which the transition table must allow.
+TARGET = {
+    life.DELETE: srv.DELETING,
+    life.REINSTALL: srv.INSTALLING,
+    life.SUSPEND: srv.SUSPENDED,
+    life.UNSUSPEND: srv.OFFLINE,
+}
+
+
+@pytest.mark.parametrize("operation", sorted(TARGET))
+def test_every_allowed_start_is_a_move_the_transition_table_allows(operation):
+    for status in TABLE[operation]:
+        assert srv.can_transition(status, TARGET[operation]), (status, TARGET[operation])
 
 
 @pytest.mark.parametrize("operation", sorted(TABLE))
@@ -105,17 +119,17 @@ def test_build_quota_counts_the_other_servers(used, wanted, quota, over):
         life.check_build_quota(limits, others, quota, -1)
 
 
-def test_totals_leave_out_the_server_itself_and_servers_being_deleted():
+def test_totals_leave_out_the_server_itself_and_failed_servers():
     a = server(uuid="00000000-0000-4000-8000-00000000000a")
     b = server(uuid="00000000-0000-4000-8000-00000000000b")
-    gone = server(srv.DELETING, uuid="00000000-0000-4000-8000-00000000000c")
+    gone = server(srv.FAILED, uuid="00000000-0000-4000-8000-00000000000c")
     assert life.totals_without([a, b, gone], a.uuid) == life.TenantTotals(1024, 2048)
 
 
 @pytest.mark.parametrize(
-    ("installed_at", "status"), [(T0, srv.OFFLINE), (None, srv.INSTALL_FAILED)], ids=["installed", "never-installed"]
+    ("installed_at", "status"), [(T0, srv.OFFLINE), (None, srv.OFFLINE)], ids=["installed", "never-installed"]
 )
-def test_unsuspend_returns_offline_unless_the_install_never_finished(installed_at, status):
+def test_unsuspend_returns_offline(installed_at, status):
     suspended = life.suspended(server(srv.RUNNING, installed_at=installed_at), now="later")
     assert suspended.status == srv.SUSPENDED and suspended.updated_at == "later"
     assert life.suspended(suspended, now="even later") is suspended
@@ -199,3 +213,32 @@ def test_environment_changes_that_fail_name_the_variable(changes, field):
     with pytest.raises(ValidationError) as caught:
         life.merge_environment(VARIABLES, {}, changes)
     assert [f["field"] for f in caught.value.details["fields"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("status", "current", "by", "holder"),
+    [
+        (srv.RUNNING, None, life.BY_BILLING, life.BY_BILLING),
+        (srv.RUNNING, None, life.BY_ADMIN, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_BILLING, life.BY_ADMIN, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_ADMIN, life.BY_BILLING, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_BILLING, life.BY_BILLING, life.BY_BILLING),
+        (srv.SUSPENDED, None, life.BY_BILLING, life.BY_BILLING),
+    ],
+)
+def test_an_admins_suspension_is_never_downgraded(status, current, by, holder):
+    assert life.suspender_after_suspend(status, current, by) == holder
+
+
+@pytest.mark.parametrize(
+    ("current", "by", "allowed"),
+    [
+        (life.BY_ADMIN, life.BY_BILLING, False),
+        (life.BY_ADMIN, life.BY_ADMIN, True),
+        (life.BY_BILLING, life.BY_BILLING, True),
+        (life.BY_BILLING, life.BY_ADMIN, True),
+        (None, life.BY_BILLING, True),
+    ],
+)
+def test_billing_lifts_only_its_own_suspension(current, by, allowed):
+    assert life.may_unsuspend(current, by) is allowed

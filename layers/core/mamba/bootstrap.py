@@ -180,7 +180,8 @@ def server_lifecycle() -> Any:
     """The dependencies of mamba.services.server_lifecycle (delete, reinstall, build, suspend, reconcile)."""
     dynamo_tables()
     from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
-    from mamba.services.server_lifecycle import Lifecycle, tenant_quotas
+    from mamba.services.quotas import effective_quotas
+    from mamba.services.server_lifecycle import Lifecycle
 
     s = settings()
     return Lifecycle(
@@ -193,7 +194,8 @@ def server_lifecycle() -> Any:
         operations=operation_repository(),
         workflows=workflows(),
         blueprints=blueprint_repository(),
-        quotas=tenant_quotas(),
+        backups=backup_ports(),
+        quotas=effective_quotas,
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,
     )

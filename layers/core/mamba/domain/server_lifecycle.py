@@ -25,22 +25,29 @@ SUSPEND: Final = "suspend_server"
 UNSUSPEND: Final = "unsuspend_server"
 
 STEPS: Final[dict[str, list[str]]] = {
-    DELETE: ["kill", "delete_on_node", "release_allocations", "remove_records"],
+    DELETE: ["kill", "delete_on_node", "release_allocations", "delete_backups", "remove_records"],
     REINSTALL: ["mark_installing", "reinstall_on_node", "wait_for_install"],
     UPDATE_BUILD: ["save_build", "sync_node"],
     SUSPEND: ["suspend"],
     UNSUSPEND: ["unsuspend"],
 }
 
-# The statuses each operation may start from. Provisioning belongs to the provision_server
-# workflow (its own compensation deletes the server); a delete may be retried while
-# ``deleting`` (a node that was down); everything else refuses a server being deleted.
-_ALL: Final = frozenset(srv.STATUSES)
+# The statuses each operation may start from, derived from the transition table of
+# ``mamba.domain.servers`` (``can_transition`` to the status the operation moves to), less
+# ``provisioning``: the provision_server workflow owns a server until it is installed (its
+# own compensation deletes it). A delete may be retried while ``deleting`` (a node that was
+# down). A reinstall needs a stopped server: the table has no running → installing.
+
+
+def _to(target: str) -> frozenset[str]:
+    return frozenset(s for s in srv.STATUSES if srv.can_transition(s, target)) - {srv.PROVISIONING}
+
+
 ALLOWED: Final[dict[str, frozenset[str]]] = {
-    DELETE: _ALL - {srv.PROVISIONING},
-    REINSTALL: frozenset({srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING}),
+    DELETE: _to(srv.DELETING),
+    REINSTALL: _to(srv.INSTALLING) - {srv.INSTALLING},
     UPDATE_BUILD: frozenset({srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING, srv.SUSPENDED}),
-    SUSPEND: _ALL - {srv.PROVISIONING, srv.DELETING},
+    SUSPEND: _to(srv.SUSPENDED),
     UNSUSPEND: frozenset({srv.SUSPENDED}),
 }
 
@@ -143,7 +150,8 @@ class TenantTotals:
 
 
 def totals_without(servers: list[Server], server_uuid: str) -> TenantTotals:
-    others = [s for s in servers if s.uuid != server_uuid and s.status != srv.DELETING]
+    """What the tenant's other servers hold (a ``failed`` server holds nothing, as for a create)."""
+    others = [s for s in servers if s.uuid != server_uuid and s.status != srv.FAILED]
     return TenantTotals(sum(s.limits.memory_mb for s in others), sum(s.limits.disk_mb for s in others))
 
 
@@ -164,6 +172,27 @@ def check_build_quota(limits: Limits, others: TenantTotals, memory_quota: int, d
 # --- suspension ---
 
 
+BY_ADMIN: Final = "admin"
+BY_BILLING: Final = "billing"
+SUSPENDERS: Final = frozenset({BY_ADMIN, BY_BILLING})
+
+
+def suspender_after_suspend(status: str, current: str | None, by: str) -> str:
+    """Who holds a suspension after ``by`` suspends: an admin's suspension is the stronger
+    one (billing's unsuspend must not lift it), so it is never downgraded."""
+    if status != srv.SUSPENDED:
+        return by
+    if by == BY_ADMIN or current == BY_ADMIN:
+        return BY_ADMIN
+    return current or by
+
+
+def may_unsuspend(current: str | None, by: str) -> bool:
+    """Billing lifts only its own suspension; an admin lifts any. A suspension of unknown
+    origin (before this was recorded) may be lifted by either."""
+    return not (current == BY_ADMIN and by != BY_ADMIN)
+
+
 def suspended(server: Server, *, now: str) -> Server:
     """The server marked suspended (idempotent)."""
     if server.status == srv.SUSPENDED:
@@ -172,9 +201,9 @@ def suspended(server: Server, *, now: str) -> Server:
 
 
 def status_after_unsuspend(server: Server) -> str:
-    """A suspended server was killed, so it comes back ``offline``; one whose install never
-    finished comes back ``install_failed`` so that the owner can reinstall it."""
-    return srv.OFFLINE if server.installed_at else srv.INSTALL_FAILED
+    """A suspended server was killed, so it comes back ``offline`` (the only way out of
+    ``suspended`` in the transition table besides a delete)."""
+    return srv.OFFLINE
 
 
 def unsuspended(server: Server, *, now: str) -> Server:

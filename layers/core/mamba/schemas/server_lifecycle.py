@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from mamba.schemas.common import OperationOut, Schema
+from mamba.schemas.servers import ServerOut
 
 
 class LimitsPatch(Schema):
@@ -29,38 +30,8 @@ class ServerPatch(Schema):
     )
 
 
-class AllocationOut(Schema):
-    ip: str
-    port: int
-
-
-class LimitsOut(Schema):
-    memory_mb: int
-    disk_mb: int
-    cpu_percent: int
-    swap_mb: int
-    io_weight: int
-    threads: str | None = None
-    oom_disabled: bool
-
-
-class LifecycleServerOut(Schema):
-    id: str
-    uuid: str
-    short_id: str
-    name: str
-    description: str
-    status: str
-    node_id: str
-    blueprint_id: str
-    allocation: AllocationOut
-    limits: LimitsOut
-    created_at: str
-    updated_at: str
-
-
 class ServerUpdatedOut(Schema):
-    server: LifecycleServerOut
+    server: ServerOut
     operation: OperationOut | None = Field(
         default=None, description="update_server_build when the limits changed, else null"
     )

@@ -15,7 +15,6 @@ WingsRejectedError from the node (the workflows retry the first and catch both).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,16 +38,18 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import OperationRepository, Workflows
 from mamba.services import operations
+from mamba.services import servers as servers_service
 
 
-class ServerReader(Protocol):
-    def get(self, server_uuid: str) -> Server: ...
+class ServerReader(servers_service.ServerRepository, Protocol):
     def on_node(self, node_id: str) -> list[Server]: ...
     def of_tenant(self, tenant_id: str) -> list[Server]: ...
 
 
 class LifecycleStore(Protocol):
     def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str) -> None: ...
+    def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None: ...
+    def suspended_by(self, server_uuid: str) -> str | None: ...
     def set_build(
         self, server_uuid: str, limits: Limits, expected: Any, *, now: str, environment: dict[str, Any] | None = None
     ) -> None: ...
@@ -86,6 +87,7 @@ class Lifecycle:
     operations: OperationRepository
     workflows: Workflows
     blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
+    backups: Any = None  # mamba.services.backups.BackupPorts: a deleted server's backups go too
     quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
@@ -98,32 +100,10 @@ def _now() -> str:
 # --- reading a tenant's server ---
 
 
-def find_server(deps: Lifecycle, tenant_id: str, server_id: str) -> Server:
-    """The tenant's server; another tenant's (or a malformed id) is NotFoundError."""
-    if not srv.UUID_V4.match(server_id):
-        raise NotFoundError("Server not found.", {"server_id": server_id})
-    server = deps.servers.get(server_id)
-    if server.tenant_id != tenant_id:
-        raise NotFoundError("Server not found.", {"server_id": server_id})
-    return server
-
-
-def public_server(server: Server) -> dict[str, Any]:
-    """The server JSON of issue 5 (the servers helper's door has the same shape)."""
-    return {
-        "id": server.id,
-        "uuid": server.uuid,
-        "short_id": server.short_id,
-        "name": server.name,
-        "description": server.description,
-        "status": server.status,
-        "node_id": server.node_id,
-        "blueprint_id": server.blueprint_id,
-        "allocation": {"ip": server.allocation[0], "port": server.allocation[1]},
-        "limits": life.limits_to_dict(server.limits),
-        "created_at": server.created_at,
-        "updated_at": server.updated_at,
-    }
+def find_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Server:
+    """The tenant's server (``mamba.services.servers.get_server``: another tenant's, a
+    malformed id, or one outside a member's server scope is NotFoundError)."""
+    return servers_service.get_server(deps.servers, tenant, server_id)
 
 
 # --- starting an operation under the server's lock ---
@@ -169,7 +149,7 @@ def update_server(
     """PATCH: ``name``/``description`` are saved at once; ``limits`` and ``environment`` start
     update_server_build (build → DB → Wings sync, with the old build restored if the node
     cannot be synced)."""
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     limit_changes = changes.get("limits") or {}
     env_changes = changes.get("environment") or {}
     name, description = changes.get("name"), changes.get("description")
@@ -198,12 +178,12 @@ def update_server(
 
 
 def delete_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     return _start(deps, tenant, server, life.DELETE, {"force": False})
 
 
 def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
-    server = find_server(deps, tenant.tenant_id, server_id)
+    server = find_server(deps, tenant, server_id)
     return _start(
         deps,
         tenant,
@@ -226,12 +206,12 @@ def _admin_server(deps: Lifecycle, server_id: str) -> Server:
 
 def suspend_server(deps: Lifecycle, server_id: str) -> Operation:
     server = _admin_server(deps, server_id)
-    return _start(deps, _tenant_of(server), server, life.SUSPEND, {})
+    return _start(deps, _tenant_of(server), server, life.SUSPEND, {"by": life.BY_ADMIN})
 
 
 def unsuspend_server(deps: Lifecycle, server_id: str) -> Operation:
     server = _admin_server(deps, server_id)
-    return _start(deps, _tenant_of(server), server, life.UNSUSPEND, {})
+    return _start(deps, _tenant_of(server), server, life.UNSUSPEND, {"by": life.BY_ADMIN})
 
 
 def force_delete_server(deps: Lifecycle, server_id: str) -> Operation:
@@ -296,6 +276,20 @@ def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | 
     for ip, port in server.allocations:
         deps.allocations.release(server.node_id, ip, port, server.uuid)
     return f"released {len(server.allocations)}"
+
+
+def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    """Delete every backup of the server: its S3 object (and any open upload), its share of
+    the tenant's storage counter, its record (with a ``backup.deleted`` audit event). Locked
+    backups go too: no route could reach them once the server is gone. Idempotent."""
+    from mamba.services import backups as backups_service
+
+    ports = deps.backups
+    found = ports.backups.of_server(event["server_uuid"])
+    for backup in found:
+        backups_service.task_delete_object(ports, backup.uuid, None)
+        backups_service.task_delete_record(ports, backup.uuid, None)
+    return f"deleted {len(found)}"
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
@@ -379,16 +373,28 @@ def action_sync_node(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     return _on_node(lambda: _agent(deps, server).sync(server.uuid), force=False)
 
 
+def _suspender(event: dict[str, Any]) -> str:
+    by = str(event.get("by") or life.BY_BILLING)
+    if by not in life.SUSPENDERS:
+        raise ValidationError(f"by must be one of {sorted(life.SUSPENDERS)}", {"by": by})
+    return by
+
+
 def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Set the suspended status, sync the node (Wings then refuses starts) and kill the
-    server if it runs. Idempotent; a missing, provisioning or deleting server is skipped."""
+    """Set the suspended status (and who set it: ``by``, ``billing`` unless said otherwise),
+    sync the node (Wings then refuses starts) and kill the server if it runs. Idempotent; a
+    missing server is skipped, and so is one that cannot be suspended now (provisioning,
+    deleting, failed: its own workflow owns it, or nothing runs)."""
+    by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
         return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
-    if server.status in (srv.PROVISIONING, srv.DELETING):
+    if server.status not in life.ALLOWED[life.SUSPEND]:
         return {"server_uuid": server.uuid, "skipped": server.status}
-    if server.status != srv.SUSPENDED:
-        deps.store.set_status(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], now=_now())
+    current = deps.store.suspended_by(server.uuid) if server.status == srv.SUSPENDED else None
+    holder = life.suspender_after_suspend(server.status, current, by)
+    if server.status != srv.SUSPENDED or holder != current:
+        deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
     agent = _agent(deps, server)
     killed = False
     try:
@@ -402,14 +408,18 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Clear the suspended status and sync the node. Idempotent."""
+    """Clear the suspended status and sync the node. Idempotent. Billing (the default ``by``)
+    does not lift a suspension an admin set: that answers ``skipped: suspended_by_admin``."""
+    by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
         return {"server_uuid": event["server_uuid"], "skipped": "not_found"}
     status = server.status
     if server.status == srv.SUSPENDED:
+        if not life.may_unsuspend(deps.store.suspended_by(server.uuid), by):
+            return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "suspended_by_admin"}
         status = life.status_after_unsuspend(server)
-        deps.store.set_status(server.uuid, status, [srv.SUSPENDED], now=_now())
+        deps.store.set_suspension(server.uuid, status, [srv.SUSPENDED], by=None, now=_now())
     try:
         _agent(deps, server).sync(server.uuid)
     except WingsNotFoundError:
@@ -437,6 +447,7 @@ ACTIONS: dict[str, Callable[[Lifecycle, dict[str, Any]], Any]] = {
     "kill": action_kill,
     "delete_on_node": action_delete_on_node,
     "release_allocations": action_release_allocations,
+    "delete_backups": action_delete_backups,
     "remove_records": action_remove_records,
     "mark_installing": action_mark_installing,
     "reinstall_on_node": action_reinstall_on_node,
@@ -552,14 +563,3 @@ def reconcile_all(deps: Lifecycle) -> list[dict[str, Any]]:
         return []
     with ThreadPoolExecutor(max_workers=min(RECONCILE_WORKERS, len(nodes))) as pool:
         return list(pool.map(one, nodes))
-
-
-def tenant_quotas() -> Callable[[str], Any] | None:
-    """``mamba.services.quotas.effective_quotas`` (written on the servers branch); None until
-    that module is merged, in which case a bigger build is not checked against the plan."""
-    try:
-        module = importlib.import_module("mamba.services.quotas")
-    except ImportError:
-        return None
-    found: Callable[[str], Any] = module.effective_quotas
-    return found

@@ -352,6 +352,15 @@ class ServerLockItem(MainItem):
     acquired_at = UnicodeAttribute()
 
 
+class ServerSuspensionItem(MainItem):
+    """``SERVER#<uuid>/SUSPENSION``: who suspended the server (``admin`` or ``billing``);
+    present only while it is suspended, written in one transaction with the status."""
+
+    server_uuid = UnicodeAttribute()
+    suspended_by = UnicodeAttribute()
+    suspended_at = UnicodeAttribute()
+
+
 class ServerGuardItem(MainItem):
     """The quota guard of a tenant's servers: every create bumps ``version`` on the condition
     that it is still the value read before the quota check, in the same transaction as the
@@ -633,6 +642,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     ServerItem,
     ServerGuardItem,
     ServerLockItem,
+    ServerSuspensionItem,
     ServerActivityItem,
     NodeItem,
     NodeTokenItem,

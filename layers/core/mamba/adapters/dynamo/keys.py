@@ -156,6 +156,12 @@ def server_activity(server_uuid: str, timestamp: str, entry_id: str) -> tuple[st
 SERVER_ACTIVITY_PREFIX = "ACTIVITY#"
 
 
+def server_suspension(server_uuid: str) -> tuple[str, str]:
+    """Who suspended a server (admin or billing), kept apart from its profile so that a
+    whole-item save of the profile cannot lose it."""
+    return f"SERVER#{server_uuid}", "SUSPENSION"
+
+
 def server_lock(server_uuid: str) -> tuple[str, str]:
     """The one lifecycle operation running on a server (delete, reinstall, build, suspend)."""
     return f"SERVER#{server_uuid}", "LOCK"

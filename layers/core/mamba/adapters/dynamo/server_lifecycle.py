@@ -19,8 +19,8 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBExc
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem
-from mamba.adapters.dynamo.users import connection
+from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem, ServerSuspensionItem
+from mamba.adapters.dynamo.users import cancellation_codes, connection
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import Limits
@@ -97,6 +97,43 @@ class DynamoServerLifecycleStore:
                 raise _unavailable("status") from exc
             self._explain(server_uuid, expected, exc)
 
+    def set_suspension(
+        self, server_uuid: str, status: str, expected: Iterable[str], *, by: str | None, now: str
+    ) -> None:
+        """Move the status (as ``set_status``) and, in the same transaction, record who
+        suspended the server (``by``) or forget it (None)."""
+        expected = list(expected)
+        pk, sk = keys.server_suspension(server_uuid)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    ServerItem(*keys.server(server_uuid)),
+                    actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now)],
+                    condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
+                )
+                if by is None:
+                    tx.delete(ServerSuspensionItem(pk, sk))
+                else:
+                    tx.save(
+                        ServerSuspensionItem(
+                            pk, sk, kind="server_suspension", server_uuid=server_uuid, suspended_by=by, suspended_at=now
+                        )
+                    )
+        except TransactWriteError as exc:
+            # Only the profile update has a condition (pynamodb orders the items itself).
+            if "ConditionalCheckFailed" not in cancellation_codes(exc):
+                raise _unavailable("status") from exc
+            self._explain(server_uuid, expected, exc)
+
+    def suspended_by(self, server_uuid: str) -> str | None:
+        """``admin`` or ``billing`` while the server is suspended, else None."""
+        try:
+            return str(
+                ServerSuspensionItem.get(*keys.server_suspension(server_uuid), consistent_read=True).suspended_by
+            )
+        except DoesNotExist:
+            return None
+
     def set_build(
         self,
         server_uuid: str,
@@ -157,7 +194,7 @@ class DynamoServerLifecycleStore:
         ) from exc
 
     def remove(self, server_uuid: str) -> int:
-        """Delete the server's record, its activity log and its lock. Idempotent; returns how
+        """Delete the server's record, its activity log, its suspension and its lock. Idempotent; returns how
         many items were deleted."""
         pk, _ = keys.server(server_uuid)
         try:
@@ -166,10 +203,11 @@ class DynamoServerLifecycleStore:
                 for entry in activity:
                     batch.delete(entry)
             ServerLockItem(*keys.server_lock(server_uuid)).delete()
+            ServerSuspensionItem(*keys.server_suspension(server_uuid)).delete()
             ServerItem(*keys.server(server_uuid)).delete()
         except PynamoDBException as exc:
             raise _unavailable("records") from exc
-        return len(activity) + 2
+        return len(activity) + 3
 
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int:
         """Write each row's utilization (and new status) under the condition that the status
