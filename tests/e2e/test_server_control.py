@@ -1,10 +1,8 @@
 """Power, console, websocket and files of a server on the running local stack, end to end.
 
-The server record is written straight into the stack's DynamoDB (creating servers through the
-API is the provisioning workflow's part); everything after that is the real thing: the node
-(`make run`'s Wings simulator) creates the server by fetching its configuration from the
-panel's remote API, installs the seeded line-server blueprint and calls back; the tenant member
-then drives it through the panel's HTTP API only.
+A tenant owner creates a line server through the API (the provision_server workflow places it
+on `make run`'s node, a Wings simulator, which installs it and calls back), then drives it
+through the panel's HTTP API only, and deletes it at the end.
 """
 
 from __future__ import annotations
@@ -12,21 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 import requests
-import yaml
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_identity_flow import bearer, fresh_email, register, session_of, verify_from_mailbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-LOCAL_NODE = "node_local"
 LINE_SERVER = "bp_line_server"
 WAIT = 60.0
 
@@ -41,27 +35,12 @@ def wait_until(check: Any, what: str, timeout: float = WAIT) -> Any:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def stack_servers(stack: Stack) -> Iterator[Any]:
-    """The server repository pointed at the stack's DynamoDB for one test, then put back."""
-    from mamba import bootstrap
-    from mamba.adapters.dynamo import items
-    from mamba.adapters.dynamo.servers import DynamoServerRepository
-
-    saved = (items.MainItem.Meta.table_name, items.MainItem.Meta.region, items.MainItem.Meta.host)
-    items.bind("mamba-main", "us-east-1", stack.aws)
-    try:
-        yield DynamoServerRepository()
-    finally:
-        items.bind(*saved)
-        bootstrap.reset()
+def finished(http: requests.Session, stack: Stack, tenant_id: str, op_id: str, owner: dict[str, str]) -> Any:
+    op = http.get(f"{stack.api}/v1/tenants/{tenant_id}/operations/{op_id}", headers=owner, timeout=30).json()
+    return op if op["status"] in ("succeeded", "failed") else None
 
 
-def test_member_drives_a_server_on_the_local_node_through_the_api(
-    stack: Stack, http: requests.Session, stack_servers: Any
-) -> None:
-    from mamba.domain.servers import Limits, Server
-
+def test_member_drives_a_server_on_the_local_node_through_the_api(stack: Stack, http: requests.Session) -> None:
     # Given a verified user who owns a tenant
     email = fresh_email("control")
     register(http, stack, email, "Control E2E")
@@ -70,35 +49,24 @@ def test_member_drives_a_server_on_the_local_node_through_the_api(
     made = http.post(f"{stack.api}/v1/tenants", json={"name": "Control E2E"}, headers=owner, timeout=30)
     assert made.status_code == 201, made.text
     tenant_id = made.json()["id"]
-    # And a line server of that tenant on the local node, created and installed by the node
-    server_uuid = str(uuid.uuid4())
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    stack_servers.add(
-        Server(
-            uuid=server_uuid,
-            name="control e2e",
-            tenant_id=tenant_id,
-            node_id=LOCAL_NODE,
-            blueprint_id=LINE_SERVER,
-            allocation=("127.0.0.1", 25573),
-            docker_image="ghcr.io/parkervcp/yolks:python_3.12",
-            startup="python3 line_server.py",
-            environment={"MOTD": "control e2e", "MAX_PLAYERS": "5"},
-            limits=Limits(memory_mb=256, disk_mb=1024, cpu_percent=100),
-            status="installing",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    (wings,) = stack.info["wings"]
-    node_token = yaml.safe_load((stack.local_dir / "wings" / "config.yml").read_text())["token"]
-    node = {"Authorization": f"Bearer {node_token}"}
+    # And a line server the API created, installed on the local node
     created = http.post(
-        f"{wings}/api/servers", json={"uuid": server_uuid, "start_on_completion": False}, headers=node, timeout=30
+        f"{stack.api}/v1/tenants/{tenant_id}/servers",
+        json={
+            "name": "control e2e",
+            "blueprint_id": LINE_SERVER,
+            "limits": {"memory_mb": 256, "disk_mb": 1024, "cpu_percent": 100},
+            "environment": {"MOTD": "control e2e"},
+        },
+        headers=owner,
+        timeout=30,
     )
     assert created.status_code == 202, created.text
+    server_uuid = created.json()["server"]["id"]
+    op = wait_until(lambda: finished(http, stack, tenant_id, created.json()["operation"]["id"], owner), "provisioning")
+    assert op["status"] == "succeeded", op
+    (wings,) = stack.info["wings"]
     try:
-        wait_until(lambda: stack_servers.get(server_uuid).status == "offline", "the install callback")
         base = f"{stack.api}/v1/tenants/{tenant_id}/servers/{server_uuid}"
 
         # When the owner starts it, it runs
@@ -153,8 +121,10 @@ def test_member_drives_a_server_on_the_local_node_through_the_api(
             "offline",
         )
     finally:
-        http.delete(f"{wings}/api/servers/{server_uuid}", headers=node, timeout=30)
-        stack_servers.delete(server_uuid)
+        deleted = http.delete(f"{stack.api}/v1/tenants/{tenant_id}/servers/{server_uuid}", headers=owner, timeout=30)
+        assert deleted.status_code == 202, deleted.text
+        done = wait_until(lambda: finished(http, stack, tenant_id, deleted.json()["operation"]["id"], owner), "delete")
+        assert done["status"] == "succeeded", done
 
 
 def _websocket_events(answer: dict[str, Any], origin: str) -> set[str]:
