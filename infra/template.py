@@ -126,6 +126,19 @@ def parameters() -> dict[str, Any]:
             "Default": "INFO",
             "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"],
         },
+        "BackupPartSizeBytes": {
+            "Type": "Number",
+            "Default": "5368709120",
+            "MinValue": 5242880,
+            "MaxValue": 5368709120,
+            "Description": "The S3 multipart part size Wings uploads backups in (5 MiB to 5 GiB).",
+        },
+        "BackupTimeoutSeconds": {
+            "Type": "Number",
+            "Default": "10800",
+            "MinValue": 60,
+            "Description": "How long a backup or restore waits for the node's callback before it is aborted.",
+        },
         "BackupTransitionDays": {
             "Type": "String",
             "Default": "0",
@@ -364,6 +377,8 @@ def function_environment() -> dict[str, Any]:
         "MAMBA_ENV": "deployed",
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
+        "BACKUP_PART_SIZE_BYTES": {"Ref": "BackupPartSizeBytes"},
+        "BACKUP_TIMEOUT_SECONDS": {"Ref": "BackupTimeoutSeconds"},
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},

@@ -77,6 +77,8 @@ def test_every_function_gets_the_settings_environment(merged: dict[str, Any]) ->
         assert env[table.env_var] == {"Ref": table.logical_id}
     assert env["MAMBA_SECRETS_ID"] == {"Ref": cfn.SECRET}
     assert env["BACKUP_BUCKET"] == {"Ref": cfn.BUCKET}
+    assert env["BACKUP_PART_SIZE_BYTES"] == {"Ref": "BackupPartSizeBytes"}
+    assert merged["Parameters"]["BackupPartSizeBytes"]["MinValue"] == 5 * 1024 * 1024
     assert env["STATE_MACHINE_PREFIX"] == cfn.STATE_MACHINE_PREFIX
     # Settings.state_machine_arn(workflow) is prefix + workflow: the machine's name is stack-workflow.
     for workflow in workflows.workflow_names():
