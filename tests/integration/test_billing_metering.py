@@ -175,3 +175,20 @@ def test_observing_twice_opens_one_interval(world):
     set_status(server, "offline", HOUR + 200, ports)
 
     assert bootstrap.billing_repository().runs(server.uuid, HOUR, HOUR + b.HOUR) == [(HOUR + 10, HOUR + 100)]
+
+
+def test_observe_nodes_opens_intervals_of_running_servers_and_survives_a_failing_node(world):
+    ports, _ = world
+    running = add_server("tn_a", 1024, "running")
+    add_server("tn_a", 1024, "offline")
+    repo = bootstrap.server_repository()
+
+    def servers_on_node(node_id: str) -> list[Server]:
+        if node_id == "nd_broken":
+            raise RuntimeError("node listing failed")
+        return repo.on_node(node_id)
+
+    observed = metering.observe_nodes(ports, ["nd_broken", "nd_1"], servers_on_node, HOUR + 5)
+
+    assert observed == 2
+    assert bootstrap.billing_repository().runs(running.uuid, HOUR, HOUR + b.HOUR) == [(HOUR + 5, None)]

@@ -43,6 +43,21 @@ def observe(ports: BillingPorts, servers: Iterable[Any], at: int) -> int:
     return count
 
 
+def observe_nodes(
+    ports: BillingPorts, node_ids: Iterable[str], servers_on_node: Callable[[str], list[Any]], at: int
+) -> int:
+    """``observe`` every server of the reconciled nodes (called by the reconcile schedule right
+    after it wrote the statuses, so run intervals have its minute precision). Never raises:
+    a metering failure must not fail the reconcile; the hourly run observes again."""
+    count = 0
+    for node_id in node_ids:
+        try:
+            count += observe(ports, servers_on_node(node_id), at)
+        except Exception as exc:  # noqa: BLE001 - logged; the hourly metering run observes too
+            logger.warning("run intervals not observed", extra={"node_id": node_id, "error": type(exc).__name__})
+    return count
+
+
 def meter_hour(
     ports: BillingPorts,
     hour: int,
