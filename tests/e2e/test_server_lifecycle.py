@@ -1,9 +1,11 @@
 """A game server's life on the running local stack, as a tenant member, through HTTP only.
 
-Issue 5's scenario, as far as the merged branches provide it: create from the seeded Python
-line-server blueprint and poll the operation to ``succeeded``; see it running; change its
-memory limit; reinstall; delete, after which no allocation, record or directory is left.
-Power, console, websocket and files (the control branch) join this file once merged.
+Issue 5's "done when" scenario in one test, in its order: create from the seeded Python
+line-server blueprint and poll the operation to ``succeeded``; start it and see it running;
+send a command and read it back; open the websocket (auth success, status, stats); write,
+read, rename and delete a file, upload and download one through signed URLs; change the
+memory limit and see it synced; reinstall; stop; delete, after which no allocation, record or
+directory is left. Also: start_on_completion, another tenant's 404, the free-plan quota.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import requests
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_identity_flow import bearer, fresh_email, register, session_of, verify_from_mailbox
+from tests.e2e.test_server_control import _websocket_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -109,17 +112,20 @@ def allocation_of(http: requests.Session, stack: Stack, admin: dict[str, str], n
     return next(a for a in items if a["port"] == port)
 
 
-def test_a_server_lives_from_create_to_delete_and_leaves_nothing(stack: Stack, http: requests.Session) -> None:
+def wait_until(check: Any, what: str) -> Any:
+    deadline = time.monotonic() + OPERATION_WAIT_SECONDS
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return value
+
+
+def test_issue_5_scenario_from_create_to_delete_leaves_nothing(stack: Stack, http: requests.Session) -> None:
     headers, tenant_url = member(http, stack, "lifer")
     admin = admin_headers(http, stack)
 
-    # Given a server created and running (step 1)
-    body = {
-        "name": "Lifer",
-        "blueprint_id": "bp_line_server",
-        "limits": {"memory_mb": 512, "disk_mb": 1024, "cpu_percent": 100},
-        "start_on_completion": True,
-    }
+    # 1. Create a server from the seeded Python game blueprint; the operation succeeds
+    body = {"name": "Lifer", "blueprint_id": "bp_line_server", "limits": {"memory_mb": 512, "disk_mb": 1024}}
     created = http.post(f"{tenant_url}/servers", json=body, headers=headers, timeout=30)
     assert created.status_code == 202, created.text
     server = created.json()["server"]
@@ -128,34 +134,86 @@ def test_a_server_lives_from_create_to_delete_and_leaves_nothing(stack: Stack, h
     server_url = f"{tenant_url}/servers/{server['id']}"
     port = server["allocation"]["port"]
     assert allocation_of(http, stack, admin, server["node_id"], port)["server_id"] == server["id"]
-    # The server's data directory (the simulator's own scratch under .wings-sim is not the server's)
+    # (the server's data directory; the simulator's own scratch under .wings-sim is not the server's)
     volumes = [p for p in Path(stack.local_dir).rglob(server["id"]) if p.is_dir() and ".wings-sim" not in p.parts]
     assert volumes, "the simulator keeps the server's files in a directory named after its uuid"
 
-    # When its memory limit changes (step 6), then the change is saved and synced to the node
+    def node_state() -> Any:
+        return http.get(f"{server_url}/resources", headers=headers, timeout=30).json()
+
+    # 2. Start it and see it running
+    started = http.post(f"{server_url}/power", json={"action": "start"}, headers=headers, timeout=30)
+    assert started.status_code == 202, started.text
+    wait_until(lambda: node_state().get("state") == "running", "running")
+
+    # 3. Send a command and read it back from the console output
+    sent = http.post(f"{server_url}/commands", json={"command": "say hello lifer"}, headers=headers, timeout=30)
+    assert sent.status_code == 204, sent.text
+    wait_until(
+        lambda: "[Server] hello lifer" in http.get(f"{server_url}/logs", headers=headers, timeout=30).json()["lines"],
+        "the command's answer in the console",
+    )
+
+    # 4. Open the websocket with the minted token: auth success, status and stats
+    socket = http.get(f"{server_url}/websocket", headers=headers, timeout=30).json()
+    assert _websocket_events(socket, origin=stack.api) >= {"auth success", "status", "stats"}
+
+    # 5. Write, read, rename and delete a file; upload and download one through signed URLs
+    files = f"{server_url}/files"
+    wrote = http.post(f"{files}/write", json={"path": "/notes/a.txt", "content": "alpha"}, headers=headers, timeout=30)
+    assert wrote.status_code == 204, wrote.text
+    read = http.get(f"{files}/contents", params={"file": "/notes/a.txt"}, headers=headers, timeout=30).json()
+    assert read["content"] == "alpha"
+    renamed = http.post(
+        f"{files}/rename", json={"root": "/notes", "files": [{"from": "a.txt", "to": "b.txt"}]}, headers=headers,
+        timeout=30,
+    )  # fmt: skip
+    assert renamed.status_code == 204, renamed.text
+    upload = http.post(f"{files}/upload-url", json={"directory": "/notes"}, headers=headers, timeout=30).json()
+    assert requests.post(upload["url"], files={"files": ("up.txt", b"uploaded")}, timeout=30).status_code == 200
+    listed = http.get(f"{files}/list", params={"directory": "/notes"}, headers=headers, timeout=30).json()["items"]
+    assert sorted(entry["name"] for entry in listed) == ["b.txt", "up.txt"]
+    download = http.post(f"{files}/download-url", json={"path": "/notes/up.txt"}, headers=headers, timeout=30).json()
+    assert requests.get(download["url"], timeout=30).content == b"uploaded"
+    removed = http.post(f"{files}/delete", json={"root": "/", "files": ["notes"]}, headers=headers, timeout=30)
+    assert removed.status_code == 204, removed.text
+    root = http.get(f"{files}/list", headers=headers, timeout=30).json()["items"]
+    assert "notes" not in [entry["name"] for entry in root]
+
+    # 6. Change the memory limit and see it synced to the node
     patched = http.patch(server_url, json={"limits": {"memory_mb": 768}}, headers=headers, timeout=30)
     assert patched.status_code == 202, patched.text
     synced = wait_operation(http, tenant_url, headers, patched.json()["operation"]["id"])
     assert synced["status"] == "succeeded", synced
     assert http.get(server_url, headers=headers, timeout=30).json()["limits"]["memory_mb"] == 768
+    wait_until(
+        lambda: node_state()["utilization"].get("memory_limit_bytes") == 768 * 1024 * 1024, "the node's memory limit"
+    )
 
-    # When it is reinstalled (step 7), then the operation succeeds
+    # 7. Reinstall
     reinstalled = http.post(f"{server_url}/reinstall", json={}, headers=headers, timeout=30)
     assert reinstalled.status_code == 202, reinstalled.text
     redone = wait_operation(http, tenant_url, headers, reinstalled.json()["operation"]["id"])
     assert redone["status"] == "succeeded", redone
 
-    # When it is deleted (step 9), then no record, allocation or directory is left
+    # 8. Stop (start it again first if the reinstall left it stopped)
+    if node_state().get("state") != "running":
+        assert (
+            http.post(f"{server_url}/power", json={"action": "start"}, headers=headers, timeout=30).status_code == 202
+        )
+        wait_until(lambda: node_state().get("state") == "running", "running again")
+    stopped = http.post(f"{server_url}/power", json={"action": "stop"}, headers=headers, timeout=30)
+    assert stopped.status_code == 202, stopped.text
+    wait_until(lambda: node_state().get("state") == "offline", "offline")
+
+    # 9. Delete: no record, allocation or directory is left
     deleted = http.delete(server_url, headers=headers, timeout=30)
     assert deleted.status_code == 202, deleted.text
     gone = wait_operation(http, tenant_url, headers, deleted.json()["operation"]["id"])
     assert gone["status"] == "succeeded", gone
     assert http.get(server_url, headers=headers, timeout=30).status_code == 404
     assert allocation_of(http, stack, admin, server["node_id"], port)["server_id"] is None
-    deadline = time.monotonic() + OPERATION_WAIT_SECONDS  # Wings removes files in the background
-    while any(v.exists() for v in volumes):
-        assert time.monotonic() < deadline, volumes
-        time.sleep(0.2)
+    wait_until(lambda: not any(v.exists() for v in volumes), "the server's directory to go (Wings removes it later)")
 
 
 def test_the_free_plan_stops_a_third_server_with_quota_exceeded(stack: Stack, http: requests.Session) -> None:
