@@ -26,7 +26,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = int(event.get("now") or time.time())
     hour = int(event["hour"]) if event.get("hour") is not None else None
     done = metering.run(
-        bootstrap.billing_ports(), now, _all_servers, bootstrap.server_repository().of_tenant, hour=hour
+        bootstrap.billing_ports(),
+        now,
+        _all_servers,
+        bootstrap.server_repository().of_tenant,
+        bootstrap.backup_repository().usage,
+        hour=hour,
     )
     logger.info("billing metering run", extra=done)
     return done

@@ -85,7 +85,7 @@ def run(ports: BillingPorts, now: int) -> dict[str, int]:
     def all_servers() -> list[Server]:
         return [s for t in ("tn_a", "tn_b") for s in repo.of_tenant(t)]
 
-    return metering.run(ports, now, all_servers, repo.of_tenant, hour=HOUR)
+    return metering.run(ports, now, all_servers, repo.of_tenant, bootstrap.backup_repository().usage, hour=HOUR)
 
 
 def ledger(tenant_id: str) -> list[b.UsageRow]:
@@ -192,3 +192,24 @@ def test_observe_nodes_opens_intervals_of_running_servers_and_survives_a_failing
 
     assert observed == 2
     assert bootstrap.billing_repository().runs(running.uuid, HOUR, HOUR + b.HOUR) == [(HOUR + 5, None)]
+
+
+def test_a_tenants_backup_storage_is_metered_as_backup_gb_hours(world):
+    ports, fake = world
+    repo = bootstrap.billing_repository()
+    plan = repo.get_plan("pro")
+    repo.save_plan(
+        plan,
+        replace(
+            plan,
+            metered=(*plan.metered, b.MeteredPrice("backup_gb_hours", "price_backup", "gs_backup_gb_hours")),
+            updated_at="2025-12-01T11:00:00Z",
+        ),
+    )
+    bootstrap.backup_repository().set_usage("tn_a", 3 * 1024**3, T0)  # the backups issue's counter
+
+    run(ports, HOUR + b.HOUR + 300)
+
+    rows = [r for r in ledger("tn_a") if r.metric == "backup_gb_hours"]
+    assert [(r.subject, r.value) for r in rows] == [("backups", "3")]
+    assert [e["identifier"] for e in fake.meter_events] == ["tn_a-backups:backup_gb_hours:2025-12-01T12"]

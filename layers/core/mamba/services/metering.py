@@ -62,6 +62,7 @@ def meter_hour(
     ports: BillingPorts,
     hour: int,
     servers_of_tenant: Callable[[str], list[Any]],
+    backup_bytes: Callable[[str], int],
     tenants: Iterable[str] | None = None,
 ) -> dict[str, int]:
     """Write the ledger rows of ``hour`` for every tenant (idempotent)."""
@@ -79,7 +80,7 @@ def meter_hour(
             seconds = b.seconds_in_hour(repo.runs(server.uuid, hour, hour + b.HOUR), hour)
             if seconds:
                 rows.append((server.uuid, RAM, seconds, b.gb_hours(server.limits.memory_mb, seconds)))
-        stored = repo.backup_bytes(tenant_id)
+        stored = backup_bytes(tenant_id)
         if stored:
             rows.append((BACKUP_SUBJECT, BACKUPS, b.HOUR, round(stored / GIB, 6)))
         for subject, metric, seconds, value in rows:
@@ -125,10 +126,12 @@ def run(
     now: int,
     all_servers: Callable[[], list[Any]],
     servers_of_tenant: Callable[[str], list[Any]],
+    backup_bytes: Callable[[str], int],
     hour: int | None = None,
 ) -> dict[str, int]:
-    """The hourly schedule: observe, meter the previous hour, send what is unsent."""
+    """The hourly schedule: observe, meter the previous hour, send what is unsent.
+    ``backup_bytes`` is the backups issue's storage counter of a tenant."""
     observe(ports, all_servers(), now)
     target = hour if hour is not None else b.hour_start(now) - b.HOUR
-    metered = meter_hour(ports, target, servers_of_tenant)
+    metered = meter_hour(ports, target, servers_of_tenant, backup_bytes)
     return {"hour": target, **metered, **flush(ports, now)}

@@ -23,7 +23,6 @@ from pynamodb.transactions import TransactWrite
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import (
     CreditItem,
-    MainItem,
     NoticeItem,
     PlanItem,
     PlanPriceItem,
@@ -449,13 +448,6 @@ class DynamoBillingRepository:
         """Every tenant (the admin listing's index), for the metering run."""
         found = TenantItem.gsi1.query(keys.ALL_TENANTS)
         return [i.tenant_id for i in found if isinstance(i, TenantItem)]
-
-    def backup_bytes(self, tenant_id: str) -> int:
-        """The tenant's backup storage (the backups issue's counter); 0 when it has none."""
-        pk, sk = keys.tenant_backup_usage(tenant_id)
-        raw = MainItem._get_connection().get_item(pk, sk, consistent_read=True)
-        value = (raw.get("Item") or {}).get("usage_bytes", {}).get("N")
-        return int(value) if value else 0
 
     # --- credits ------------------------------------------------------------------------
 

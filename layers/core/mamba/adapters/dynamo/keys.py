@@ -346,8 +346,3 @@ def server_run(server_uuid: str, started_at: int) -> tuple[str, str]:
 def server_run_state(server_uuid: str) -> tuple[str, str]:
     """Which run interval of the server is open (none while it is not running)."""
     return f"SERVER#{server_uuid}", "RUNSTATE"
-
-
-def tenant_backup_usage(tenant_id: str) -> tuple[str, str]:
-    """The backups issue's storage counter of a tenant (``usage_bytes``), read by metering."""
-    return tenant_partition(tenant_id), "BACKUPS"
