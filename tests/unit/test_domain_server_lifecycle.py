@@ -35,7 +35,7 @@ def server(status: str = srv.OFFLINE, *, uuid: str = "d3aac109-e5a0-4331-b03e-34
 # Expected: operation → statuses it may start from (the rest are 409).
 TABLE = {
     life.DELETE: set(srv.STATUSES) - {srv.PROVISIONING},
-    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED},
+    life.REINSTALL: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING},
     life.UPDATE_BUILD: {srv.OFFLINE, srv.INSTALL_FAILED, srv.STARTING, srv.RUNNING, srv.STOPPING, srv.SUSPENDED},
     life.SUSPEND: set(srv.STATUSES) - {srv.PROVISIONING, srv.DELETING, srv.FAILED},
     life.UNSUSPEND: {srv.SUSPENDED},

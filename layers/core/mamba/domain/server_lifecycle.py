@@ -36,7 +36,7 @@ STEPS: Final[dict[str, list[str]]] = {
 # ``mamba.domain.servers`` (``can_transition`` to the status the operation moves to), less
 # ``provisioning``: the provision_server workflow owns a server until it is installed (its
 # own compensation deletes it). A delete may be retried while ``deleting`` (a node that was
-# down). A reinstall needs a stopped server: the table has no running → installing.
+# down). A reinstall may start from a running server: Wings stops it before installing.
 
 
 def _to(target: str) -> frozenset[str]:

@@ -25,6 +25,7 @@ STOPPING: Final = "stopping"
 SUSPENDED: Final = "suspended"
 DELETING: Final = "deleting"
 FAILED: Final = "failed"
+RESTORING: Final = "restoring"  # a backup is being restored (restore_backup, docs/backups.md)
 
 STATUSES: Final = (
     PROVISIONING,
@@ -37,6 +38,7 @@ STATUSES: Final = (
     SUSPENDED,
     DELETING,
     FAILED,
+    RESTORING,
 )
 
 # The states Wings itself reports for a server (GET /api/servers, websocket "status").
@@ -124,10 +126,13 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     PROVISIONING: frozenset({INSTALLING, FAILED, DELETING}),
     INSTALLING: frozenset({OFFLINE, INSTALL_FAILED, FAILED, SUSPENDED, DELETING}),
     INSTALL_FAILED: frozenset({INSTALLING, FAILED, SUSPENDED, DELETING}),
-    OFFLINE: frozenset({STARTING, RUNNING, STOPPING, INSTALLING, SUSPENDED, DELETING, FAILED}),
-    STARTING: frozenset({RUNNING, STOPPING, OFFLINE, SUSPENDED, DELETING}),
-    RUNNING: frozenset({STOPPING, STARTING, OFFLINE, SUSPENDED, DELETING}),
-    STOPPING: frozenset({OFFLINE, RUNNING, STARTING, SUSPENDED, DELETING}),
+    OFFLINE: frozenset({STARTING, RUNNING, STOPPING, INSTALLING, RESTORING, SUSPENDED, DELETING, FAILED}),
+    # A reinstall may start from a running server: Wings stops it first (wings-contract.md §2.2).
+    STARTING: frozenset({RUNNING, STOPPING, OFFLINE, INSTALLING, RESTORING, SUSPENDED, DELETING}),
+    RUNNING: frozenset({STOPPING, STARTING, OFFLINE, INSTALLING, RESTORING, SUSPENDED, DELETING}),
+    STOPPING: frozenset({OFFLINE, RUNNING, STARTING, INSTALLING, RESTORING, SUSPENDED, DELETING}),
+    # Wings stops the server, restores, and the panel puts it back to offline (or it fails).
+    RESTORING: frozenset({OFFLINE, FAILED, SUSPENDED, DELETING}),
     SUSPENDED: frozenset({OFFLINE, DELETING}),
     DELETING: frozenset({FAILED}),
     FAILED: frozenset({DELETING}),
@@ -186,7 +191,7 @@ def with_wings_state(server: Server, state: str, *, now: str) -> Server:
     """Apply a state Wings reported, unless the panel's own status takes precedence."""
     if state not in WINGS_STATES:
         raise ValidationError("Unknown Wings state.", {"state": state})
-    if server.status in (PROVISIONING, INSTALLING, INSTALL_FAILED, SUSPENDED, DELETING, FAILED):
+    if server.status in (PROVISIONING, INSTALLING, INSTALL_FAILED, RESTORING, SUSPENDED, DELETING, FAILED):
         return server
     return replace(server, status=state, updated_at=now)
 
