@@ -86,13 +86,9 @@ class BackupPorts:
 
 def server_of_tenant(ports: BackupPorts, tenant: TenantContext, server_id: str) -> Server:
     """The tenant's server; another tenant's (or an unknown id) is 404."""
-    try:
-        server: Server = ports.servers.get(server_id)
-    except NotFoundError:
-        server = None  # type: ignore[assignment]
-    if server is None or server.tenant_id != tenant.tenant_id:
-        raise NotFoundError("Server not found.", {"server_id": server_id})
-    return server
+    from mamba.services.servers import get_server
+
+    return get_server(ports.servers, tenant, server_id)
 
 
 def backup_of_server(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> Backup:

@@ -92,16 +92,9 @@ class Target:
 
 def tenant_server(ports: Ports, tenant: TenantContext, server_id: str) -> Server:
     """The tenant's server ``server_id``; 404 for an unknown id or another tenant's server."""
-    not_found = NotFoundError("Server not found.", {"server_id": server_id})
-    if not srv.UUID_V4.match(server_id):
-        raise not_found
-    try:
-        server = ports.servers.get(server_id)
-    except NotFoundError as exc:
-        raise not_found from exc
-    if server.tenant_id != tenant.tenant_id:
-        raise not_found
-    return server
+    from mamba.services.servers import get_server
+
+    return get_server(ports.servers, tenant, server_id)
 
 
 def target(ports: Ports, tenant: TenantContext, server_id: str, allowed: tuple[str, ...] = ON_NODE) -> Target:

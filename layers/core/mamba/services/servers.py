@@ -39,8 +39,11 @@ MAX_ATTEMPTS = 40  # concurrent creates of one tenant retry after the one that c
 ALLOCATIONS_PER_NODE = 10  # free allocations tried on a node before moving to the next
 
 
-class ServerRepository(Protocol):
+class ServerGetter(Protocol):
     def get(self, server_uuid: str) -> srv.Server: ...
+
+
+class ServerRepository(ServerGetter, Protocol):
     def page_of_tenant(self, tenant_id: str, page: PageRequest, status: str | None = None) -> Page[srv.Server]: ...
 
 
@@ -102,7 +105,7 @@ class ServerPorts:
     timing: ProvisionTiming = ProvisionTiming()
 
 
-def get_server(repo: ServerRepository, tenant: TenantContext, server_id: str) -> srv.Server:
+def get_server(repo: ServerGetter, tenant: TenantContext, server_id: str) -> srv.Server:
     """The tenant's server (one GetItem). NotFoundError for an unknown id, another tenant's
     server, or (for a member bound to one server) any other server."""
     server_id = server_id.lower()
