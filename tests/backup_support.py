@@ -24,25 +24,11 @@ import requests
 from mamba.domain.errors import WingsUnavailableError
 from mamba.domain.nodes import Node, new_token, new_token_id
 from mamba.domain.servers import OFFLINE, Limits, Server
+from tests.contract.remote.conftest import NodeCreds
 
 NOW = "2026-12-01T10:00:00Z"
 MIB = 1024 * 1024
 PART = 5 * MIB  # S3's smallest part (but the last)
-
-
-@dataclass
-class NodeCreds:
-    node: Node
-    token: str
-
-    @property
-    def header(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.node.token_id}.{self.token}",
-            "Accept": "application/vnd.pterodactyl.v1+json",
-            "Content-Type": "application/json",
-            "User-Agent": f"Pterodactyl Wings/v1.11.11 (id:{self.node.token_id})",
-        }
 
 
 @dataclass

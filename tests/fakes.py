@@ -111,3 +111,31 @@ class FakeTwoFactorStore:
         self.load(user_id)
         self._set(user_id, enabled=False, secret=None, pending_secret=None, last_counter=None)
         self.hashes.pop(user_id, None)
+
+
+def server_entity(
+    uuid: str,
+    node_id: str = "n1",
+    status: str = "offline",
+    *,
+    tenant_id: str = "tn_a",
+    ip: str = "127.0.0.1",
+    created_at: str = "2026-12-01T10:00:00Z",
+) -> Any:
+    """A plain ``mamba.domain.servers.Server`` for service unit tests."""
+    from mamba.domain.servers import Limits, Server
+
+    return Server(
+        uuid=uuid,
+        name=uuid[:8],
+        tenant_id=tenant_id,
+        node_id=node_id,
+        blueprint_id="bp",
+        allocation=(ip, 25565),
+        docker_image="img",
+        startup="run",
+        limits=Limits(memory_mb=512, disk_mb=1024),
+        status=status,
+        created_at=created_at,
+        updated_at=created_at,
+    )

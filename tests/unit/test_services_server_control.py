@@ -14,9 +14,10 @@ from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import ConflictError, NotFoundError, WingsUnavailableError
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page
-from mamba.domain.servers import Limits, Server
+from mamba.domain.servers import Server
 from mamba.services import server_control as control
 from mamba.services import server_files as files
+from tests.fakes import server_entity
 
 T0 = "2026-11-25T10:00:00Z"
 S1, S2, S3 = (
@@ -27,20 +28,7 @@ S1, S2, S3 = (
 
 
 def server(uuid: str, node_id: str = "n1", status: str = "offline", tenant_id: str = "tn_a") -> Server:
-    return Server(
-        uuid=uuid,
-        name=uuid[:8],
-        tenant_id=tenant_id,
-        node_id=node_id,
-        blueprint_id="bp",
-        allocation=("127.0.0.1", 25565),
-        docker_image="img",
-        startup="run",
-        limits=Limits(memory_mb=512, disk_mb=1024),
-        status=status,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return server_entity(uuid, node_id, status, tenant_id=tenant_id, created_at=T0)
 
 
 @dataclass

@@ -11,28 +11,15 @@ import pytest
 
 from mamba.domain import servers as srv
 from mamba.domain.errors import DependencyUnavailableError, ValidationError, WingsNotFoundError, WingsUnavailableError
-from mamba.domain.servers import Limits, Server
+from mamba.domain.servers import Server
 from mamba.services import server_lifecycle as lifecycle
-from tests.fakes import FakeOperationRepository, FakeWorkflows
+from tests.fakes import FakeOperationRepository, FakeWorkflows, server_entity
 
 T0 = "2026-12-01T10:00:00Z"
 
 
 def make(uuid: str, node_id: str, status: str = srv.OFFLINE) -> Server:
-    return Server(
-        uuid=uuid,
-        name="s",
-        tenant_id="tn_a",
-        node_id=node_id,
-        blueprint_id="bp",
-        allocation=("10.0.0.5", 25565),
-        docker_image="img",
-        startup="run",
-        limits=Limits(memory_mb=512, disk_mb=1024),
-        status=status,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return server_entity(uuid, node_id, status, ip="10.0.0.5", created_at=T0)
 
 
 @dataclass
