@@ -9,12 +9,14 @@ from chalice import Chalice, Rate
 from functions.api import (
     admin_blueprints,
     admin_nodes,
+    admin_plans,
     admin_tenants,
     admin_users,
     api_keys,
     audit,
     auth,
     backups,
+    billing,
     docs,
     health,
     me,
@@ -30,6 +32,7 @@ from functions.api import (
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
+from functions.webhooks import stripe as stripe_webhook
 from mamba import bootstrap, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
@@ -58,6 +61,9 @@ for blueprint in (
     servers.bp,
     server_lifecycle.bp,
     tenants.bp,
+    admin_plans.bp,
+    billing.bp,
+    stripe_webhook.bp,
     server_control.bp,
     server_files.bp,
     backups.bp,
@@ -89,6 +95,32 @@ def node_health(event: Any) -> Any:
     from functions.schedules import node_health as job
 
     return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="billing_dunning")
+def billing_dunning(event: Any) -> Any:
+    """Mail tenants whose grace period ends soon and suspend those whose grace period is
+    over (functions/schedules/billing_dunning.py)."""
+    from functions.schedules import billing_dunning as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="billing_metering")
+def billing_metering(event: Any) -> Any:
+    """Meter the previous hour's usage and send it to Stripe (functions/schedules/billing_metering.py)."""
+    from functions.schedules import billing_metering as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="stripe_events")
+def stripe_events(event: dict[str, Any], context: Any) -> Any:
+    """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event
+    source mapping, with ReportBatchItemFailures, is in infra/template.py."""
+    from functions.queues import stripe_events as job
+
+    return job.handler(event, context)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile_servers")

@@ -299,6 +299,11 @@ def verify(template: dict[str, Any]) -> None:
     for name, logical_id in cfn.task_logical_ids().items():
         if logical_id not in functions:
             problems.append(f"task {name!r} was expected as {logical_id!r}; Chalice's functions: {sorted(functions)}")
+    consumer = cfn.function_logical_id(cfn.STRIPE_CONSUMER)
+    if consumer not in functions:
+        problems.append(
+            f"the Stripe events consumer was expected as {consumer!r}; Chalice's functions: {sorted(functions)}"
+        )
     for logical_id, function in functions.items():
         props = function.get("Properties", {})
         if props.get("Role") != {"Fn::GetAtt": [cfn.DEFAULT_ROLE, "Arn"]}:

@@ -126,6 +126,19 @@ def parameters() -> dict[str, Any]:
             "Default": "INFO",
             "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"],
         },
+        "BackupPartSizeBytes": {
+            "Type": "Number",
+            "Default": "5368709120",
+            "MinValue": 5242880,
+            "MaxValue": 5368709120,
+            "Description": "The S3 multipart part size Wings uploads backups in (5 MiB to 5 GiB).",
+        },
+        "BackupTimeoutSeconds": {
+            "Type": "Number",
+            "Default": "10800",
+            "MinValue": 60,
+            "Description": "How long a backup or restore waits for the node's callback before it is aborted.",
+        },
         "BackupTransitionDays": {
             "Type": "String",
             "Default": "0",
@@ -266,6 +279,25 @@ def stripe_queue() -> dict[str, Any]:
     }
 
 
+STRIPE_CONSUMER = "stripe_events"  # app.py's lambda_function that consumes the queue
+
+
+def stripe_consumer() -> dict[str, Any]:
+    """The queue → consumer mapping. ``ReportBatchItemFailures`` makes SQS retry only the
+    records the consumer reports (Powertools batch), not the whole batch."""
+    return {
+        "StripeEventsMapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": _arn(QUEUE),
+                "FunctionName": {"Ref": function_logical_id(STRIPE_CONSUMER)},
+                "BatchSize": 10,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    }
+
+
 def app_secret() -> dict[str, Any]:
     return {
         SECRET: {
@@ -345,6 +377,8 @@ def function_environment() -> dict[str, Any]:
         "MAMBA_ENV": "deployed",
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
+        "BACKUP_PART_SIZE_BYTES": {"Ref": "BackupPartSizeBytes"},
+        "BACKUP_TIMEOUT_SECONDS": {"Ref": "BackupTimeoutSeconds"},
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
@@ -773,6 +807,7 @@ def merge_template() -> dict[str, Any]:
         tables(),
         backup_bucket(),
         stripe_queue(),
+        stripe_consumer(),
         app_secret(),
         alarm_topic(),
         functions_policy(),

@@ -32,6 +32,9 @@ class Schedule:
 SCHEDULES: list[Schedule] = [
     # Every minute deployed; more often locally so a freshly started stack shows its node online soon.
     Schedule("node_health", 15.0, "functions.schedules.node_health:handler"),
+    # Billing (skipped while BILLING_ENABLED is off): hourly and every 15 minutes deployed.
+    Schedule("billing_dunning", 30.0, "functions.schedules.billing_dunning:handler"),
+    Schedule("billing_metering", 300.0, "functions.schedules.billing_metering:handler"),
     Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
     # Every 6 hours deployed; every 10 minutes locally.
     Schedule("backup_usage", 600.0, "functions.schedules.backup_usage:handler"),

@@ -145,7 +145,9 @@ def make_server(node: Node, tenant_id: str, status: str = OFFLINE) -> Server:
     )
 
 
-def add_member(tenant_id: str, user_id: str, role: str, permissions: list[str] | None = None) -> dict[str, str]:
+def add_member(
+    tenant_id: str, user_id: str, role: str, permissions: list[str] | None = None, server_id: str | None = None
+) -> dict[str, str]:
     """A user with a membership in the tenant; returns their Authorization header."""
     from mamba import bootstrap
     from mamba.adapters.dynamo import keys
@@ -165,6 +167,7 @@ def add_member(tenant_id: str, user_id: str, role: str, permissions: list[str] |
         role=role,
         created_at=NOW,
         permissions=permissions,
+        server_id=server_id,
         gsi1pk=keys.memberships_of_user(user_id),
         gsi1sk=keys.user_membership_sort(tenant_id),
     ).save()

@@ -9,6 +9,7 @@ from mamba.schemas.tenancy import TenantCreate, TenantList, TenantOut, TenantUpd
 from mamba.web import Ctx, route
 
 tenancy = lazy_import("mamba.services.tenancy")
+billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("tenants",)
@@ -28,6 +29,14 @@ TAGS = ("tenants",)
 def create_tenant(ctx: Ctx) -> TenantOut:
     created = tenancy.create_tenant(
         bootstrap.user_repository(), bootstrap.tenancy_repository(), ctx.principal.user_id, ctx.body.name
+    )
+    # Its Stripe customer (idempotency key customer:<tenant_id>); never fails the creation.
+    billing.on_tenant_created(
+        bootstrap.billing_ports,
+        bootstrap.settings().billing_enabled,
+        created.tenant.id,
+        created.tenant.name,
+        lambda: bootstrap.user_repository().get(ctx.principal.user_id).email,
     )
     return user_tenant_out(created)
 

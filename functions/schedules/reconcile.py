@@ -10,9 +10,20 @@ from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 lifecycle = lazy_import("mamba.services.server_lifecycle")
+metering = lazy_import("mamba.services.metering")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
+    if bootstrap.settings().billing_enabled:
+        # Billing's run intervals follow the statuses just written (docs/billing.md "Usage metering").
+        import time
+
+        metering.observe_nodes(
+            bootstrap.billing_ports(),
+            [r["node_id"] for r in results if not r.get("error")],
+            bootstrap.server_repository().on_node,
+            int(time.time()),
+        )
     return {"nodes": results}

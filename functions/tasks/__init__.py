@@ -7,6 +7,7 @@ A placeholder is the function name in CamelCase plus ``Arn``: ``task_operations`
 
 TASKS: dict[str, str] = {
     "task_backups": "functions.tasks.backups:handler",
+    "task_billing": "functions.tasks.billing:handler",
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
     "task_provision": "functions.tasks.provision:handler",

@@ -168,3 +168,23 @@ def test_backup_settings_show_usage_limits_and_rotation(world: BackupWorld) -> N
     assert before == {"rotate": False, "usage_bytes": 0, "quota_bytes": s.free_plan_backup_bytes,
                       "backups_per_server": s.free_plan_backups_per_server}  # fmt: skip
     assert put.status_code == 200 and put.json_body["rotate"] is True
+
+
+def test_subuser_scoped_to_a_server_manages_its_backups_only(world: BackupWorld) -> None:
+    sibling = make_server(world.node.node, world.tenant_id)
+    bootstrap.server_repository().add(sibling)
+    backup = stored(world)
+    perms = ["backups.read", "backups.delete"]
+    scoped = add_member(world.tenant_id, f"usr_sub_{uuid.uuid4().hex[:6]}", "custom", perms, world.server.uuid)
+    sibling_base = f"/v1/tenants/{world.tenant_id}/servers/{sibling.uuid}/backups"
+
+    own = world.http.get(world.base, headers=scoped)
+    lock = world.http.post(f"{world.base}/{backup.uuid}/lock", headers=scoped)
+    other = world.http.get(sibling_base, headers=scoped)
+    settings = world.http.put(f"/v1/tenants/{world.tenant_id}/backup-settings", headers=scoped,
+                              body=json.dumps({"rotate": True}))  # fmt: skip
+
+    assert (own.status_code, lock.status_code) == (200, 200)
+    assert other.status_code == 403
+    assert settings.status_code == 403  # a tenant-wide choice is not a server's
+    assert bootstrap.backup_repository().rotation(world.tenant_id) is False

@@ -38,6 +38,11 @@ _NOT_INHERITED = (
     "MAMBA_ADMIN_PASSWORD",
     "AWS_ENDPOINT_URL",
     "MOTO_PORT",
+    "BILLING_ENABLED",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "LOCAL_STRIPE_PORT",
 )
 
 
@@ -74,9 +79,9 @@ def free_port() -> int:
 
 def launcher_environment(folder: Path) -> dict[str, str]:
     """The environment of a fresh `make run`: free ports, ``folder`` as the local dir."""
-    api_port, aws_port, wings_port = free_port(), free_port(), free_port()
-    while len({api_port, aws_port, wings_port}) < 3:
-        aws_port, wings_port = free_port(), free_port()
+    api_port, aws_port, wings_port, stripe_port = free_port(), free_port(), free_port(), free_port()
+    while len({api_port, aws_port, wings_port, stripe_port}) < 4:
+        aws_port, wings_port, stripe_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(
         {
@@ -84,6 +89,8 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             "LOCAL_AWS_PORT": str(aws_port),
             # Never the default 8080: a developer's `make run` or another stack may hold it.
             "LOCAL_WINGS_PORT": str(wings_port),
+            # Never the default 8420 either: parallel stacks would race for it.
+            "LOCAL_STRIPE_PORT": str(stripe_port),
             "MAMBA_LOCAL_DIR": str(folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",

@@ -81,6 +81,28 @@ def test_unreserve_frees_the_port_and_deletes_the_provisioning_server(store):
     assert len(store.free_allocations("nd_alpha")) == 3
 
 
+def test_usage_counts_a_recent_reservation_that_gsi2_does_not_show_yet(store, monkeypatch):
+    # Given a server just reserved, and gsi2 lagging behind (it lists nothing yet)
+    store.reserve(server("1"), 0)
+    from mamba.adapters.dynamo.items import ServerItem
+
+    monkeypatch.setattr(ServerItem.gsi2, "query", lambda *args, **kwargs: iter(()))
+
+    # When usage is read with the guard, and without it
+    with_guard = store.usage("tn_a", store.guard("tn_a"))
+    without = store.usage("tn_a")
+
+    # Then the guard's recent reservation still counts
+    assert (with_guard.servers, with_guard.memory_mb, with_guard.disk_mb) == (1, 512, 1024)
+    assert without.servers == 0
+
+
+def test_a_recent_reservation_that_gsi2_lists_is_counted_once(store):
+    store.reserve(server("1"), 0)
+
+    assert store.usage("tn_a", store.guard("tn_a")).servers == 1
+
+
 def test_usage_and_node_loads_leave_out_what_failed_servers_hold(store):
     store.reserve(server("1"), 0)
     store.reserve(server("2", port=25566), 1)
@@ -93,3 +115,20 @@ def test_usage_and_node_loads_leave_out_what_failed_servers_hold(store):
     assert (usage.servers, usage.memory_mb, usage.disk_mb) == (2, 512, 1024)
     assert (load.node.id, load.memory_mb, load.disk_mb) == ("nd_alpha", 512, 1024)
     assert store.plan_quotas("tn_a") is None
+
+
+def test_effective_quotas_follow_the_stored_free_plan_for_a_tenant_without_a_plan(store):
+    # Given no plan on the tenant's record, and billing's stored free plan edited by an admin
+    from mamba.domain import billing as b
+    from mamba.services.quotas import effective_quotas, free_plan
+
+    before = effective_quotas("tn_a")
+    edited = b.Quotas(servers=7, memory_mb=2048, disk_mb=9000, backup_bytes=1, backups_per_server=1)
+    bootstrap.billing_repository().add_plan(b.free_plan(T0, edited))
+
+    # When the quotas are read
+    after = effective_quotas("tn_a")
+
+    # Then the stored free plan applies (before it existed, Settings' defaults did)
+    assert before == free_plan()
+    assert (after.servers, after.memory_mb, after.disk_mb) == (7, 2048, 9000)

@@ -57,6 +57,13 @@ def test_stripe_queue_has_a_dead_letter_queue_with_a_depth_alarm(merged: dict[st
     assert alarm["AlarmActions"] == [{"Ref": cfn.ALARM_TOPIC}]
 
 
+def test_the_stripe_queue_feeds_its_consumer_with_partial_batch_failures(merged: dict[str, Any]) -> None:
+    mapping = _resources(merged, "AWS::Lambda::EventSourceMapping")["StripeEventsMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [cfn.QUEUE, "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "StripeEvents"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
 def test_secret_is_generated_with_the_keys_config_reads(merged: dict[str, Any]) -> None:
     generated = merged["Resources"][cfn.SECRET]["Properties"]["GenerateSecretString"]
     keys = set(json.loads(generated["SecretStringTemplate"])) | {generated["GenerateStringKey"]}
@@ -70,6 +77,8 @@ def test_every_function_gets_the_settings_environment(merged: dict[str, Any]) ->
         assert env[table.env_var] == {"Ref": table.logical_id}
     assert env["MAMBA_SECRETS_ID"] == {"Ref": cfn.SECRET}
     assert env["BACKUP_BUCKET"] == {"Ref": cfn.BUCKET}
+    assert env["BACKUP_PART_SIZE_BYTES"] == {"Ref": "BackupPartSizeBytes"}
+    assert merged["Parameters"]["BackupPartSizeBytes"]["MinValue"] == 5 * 1024 * 1024
     assert env["STATE_MACHINE_PREFIX"] == cfn.STATE_MACHINE_PREFIX
     # Settings.state_machine_arn(workflow) is prefix + workflow: the machine's name is stack-workflow.
     for workflow in workflows.workflow_names():

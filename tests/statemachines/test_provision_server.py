@@ -222,3 +222,20 @@ def slow_client(monkeypatch: pytest.MonkeyPatch) -> None:
         return WingsHttpNodeAgent(endpoint, breaker=bootstrap.wings_breaker(), timeouts=Timeouts(read=1.0))
 
     monkeypatch.setattr(bootstrap, "node_agent", node_agent)
+
+
+def test_a_start_the_node_refuses_fails_the_operation_but_keeps_the_installed_server(world):
+    # Given a node that installs but answers 500 to every power action
+    world.node.proxy.fail("POST", "/api/servers/*", status=500, times=10)
+
+    # When a server is provisioned with start_on_completion
+    server, op = world.create(start=True)
+    finished, _ = world.finish(op)
+
+    # Then the install stands (server offline on the node, port held) and only the start failed
+    steps = {s.name: s.status for s in finished.steps}
+    assert finished.status == "failed" and finished.error["code"] == "NODE_UNAVAILABLE"
+    assert (steps["install"], steps["start"]) == ("succeeded", "failed")
+    assert bootstrap.server_repository().get(server.uuid).status == "offline"
+    assert server.uuid in world.node.server_uuids()
+    assert allocation_holders(world.node.node.id)[server.allocation[1]] == server.uuid

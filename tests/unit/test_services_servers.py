@@ -50,13 +50,13 @@ class FakePlacement:
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]:
         return [Allocation(node_id=node_id, ip="10.0.0.1", port=p, created_at=T0) for p in self.free[node_id][:limit]]
 
-    def guard_version(self, tenant_id: str) -> int:
+    def guard(self, tenant_id: str) -> int:
         return self.version
 
-    def usage(self, tenant_id: str) -> Usage:
+    def usage(self, tenant_id: str, guard: Any = None) -> Usage:
         return Usage(servers=len(self.reserved))
 
-    def reserve(self, server: Server, guard_version: int) -> None:
+    def reserve(self, server: Server, guard: Any) -> None:
         if self.races:
             raise self.races.pop(0)
         self.reserved.append(server)

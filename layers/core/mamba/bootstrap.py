@@ -415,6 +415,79 @@ def user_repository() -> Any:
     return DynamoUserRepository()
 
 
+@functools.cache
+def billing_repository() -> Any:
+    dynamo_tables()
+    from mamba.adapters.dynamo.billing import DynamoBillingRepository
+
+    return DynamoBillingRepository(cursor_codec())
+
+
+@functools.cache
+def stripe_gateway() -> Any:
+    """The Stripe client (imports ``stripe``: billing modules only). Raises
+    BillingDisabledError when no key is configured."""
+    from mamba.domain.errors import BillingDisabledError
+
+    s = settings()
+    if not s.stripe_secret_key:
+        raise BillingDisabledError("Billing is not enabled on this panel.")
+    from mamba.adapters.stripe_client import StripeGateway
+
+    return StripeGateway(s.stripe_secret_key, s.stripe_api_base)
+
+
+def tenant_owner_emails(tenant_id: str) -> list[str]:
+    """Where billing mail goes: the tenant's owners."""
+    from mamba.domain.errors import NotFoundError
+    from mamba.domain.pages import PageRequest
+
+    emails: list[str] = []
+    page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100))
+    for member in page.items:
+        if member.role == "owner":
+            try:
+                emails.append(user_repository().get(member.user_id).email)
+            except NotFoundError:  # a vanished owner gets no mail
+                pass
+    return emails
+
+
+def stripe_event_queue() -> Any:
+    """Sends a verified event's raw body to the Stripe events queue."""
+    s = settings()
+    if not s.stripe_events_queue_url:
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("The Stripe events queue is not configured.")
+    sqs = boto_client("sqs")
+    url = s.stripe_events_queue_url
+
+    def enqueue(body: str) -> None:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    return enqueue
+
+
+def billing_ports() -> Any:
+    """Every port of the billing services, wired for real (cheap: the parts are cached)."""
+    from mamba.services.billing import BillingPorts
+
+    s = settings()
+    return BillingPorts(
+        repo=billing_repository(),
+        stripe=stripe_gateway,
+        public_url=s.public_url,
+        return_url=s.billing_return_url,
+        workflows=workflows(),
+        operations=operation_repository(),
+        mailer=mailer(),
+        recipients=tenant_owner_emails,
+        retention_days=s.billing_retention_days,
+        livemode=s.stripe_livemode,
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (tests that change the environment). Every builder in
     this module is a ``functools.cache`` function, so new builders are reset too."""

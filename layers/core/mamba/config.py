@@ -84,6 +84,12 @@ class Settings(BaseModel):
     kms_key_id: str = Field(default="alias/mamba-node-tokens", min_length=1)
 
     billing_enabled: bool = False
+    # Billing (docs/billing.md). The Stripe base address is set only locally (localstripe and
+    # the stand-in in local/); production talks to api.stripe.com.
+    stripe_api_base: str | None = Field(default=None, pattern=r"^https?://")
+    stripe_events_queue_url: str | None = None
+    billing_retention_days: int = Field(default=30, ge=1, le=365)
+    billing_return_url: str | None = Field(default=None, pattern=r"^https?://")
 
     # Reinstall (docs/server-lifecycle.md): how often the workflow reads the server's record
     # while Wings runs the install script, and how many reads before it gives up.
@@ -136,6 +142,11 @@ class Settings(BaseModel):
     def state_machine_arn(self, workflow: str) -> str:
         return f"{self.state_machine_prefix}{workflow}"
 
+    @property
+    def stripe_livemode(self) -> bool:
+        """Live keys take live events only; test keys test events only."""
+        return (self.stripe_secret_key or "").startswith(("sk_live_", "rk_live_"))
+
     def secret_values(self) -> tuple[str, ...]:
         """Every secret value, for the log redaction filter."""
         values = [
@@ -165,6 +176,10 @@ VARIABLES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "kms_key_id": "KMS_KEY_ID",
     "billing_enabled": "BILLING_ENABLED",
+    "stripe_api_base": "STRIPE_API_BASE",
+    "stripe_events_queue_url": "STRIPE_EVENTS_QUEUE_URL",
+    "billing_retention_days": "BILLING_RETENTION_DAYS",
+    "billing_return_url": "BILLING_RETURN_URL",
     "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",
     "reinstall_max_polls": "REINSTALL_MAX_POLLS",
     "backup_part_size_bytes": "BACKUP_PART_SIZE_BYTES",

@@ -3,25 +3,39 @@
 Every Lambda imports the whole ``app.py`` graph, and every door module must be imported
 to register its routes. A door's service module (and what it pulls in) is only needed
 when one of its routes is called, so doors bind their services with ``lazy_import``: the
-name is a module object whose code runs on first attribute access (stdlib LazyLoader).
+name is a stand-in module whose first attribute access imports the real one.
+
+The stand-in is not put in ``sys.modules``: the real import goes through
+``importlib.import_module`` and its per-module import lock, so concurrent first requests
+(the threaded local server) all see a fully executed module. The stdlib ``LazyLoader``
+is not safe there on Python 3.12.1: a second thread could read a half-executed module.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Any
+
+
+class _Deferred(ModuleType):
+    """Forwards every attribute it does not hold to the real module, importing it once."""
+
+    def __getattr__(self, attr: str) -> Any:
+        real = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+    def __dir__(self) -> list[str]:
+        return dir(importlib.import_module(self.__name__))
 
 
 def lazy_import(name: str) -> ModuleType:
+    """The module ``name`` if it is already imported, else a stand-in that imports it on
+    first use. ImportError at once when no such module exists (a typo fails at start)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    if importlib.util.find_spec(name) is None:
         raise ImportError(f"no module named {name!r}")
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    return _Deferred(name)

@@ -123,3 +123,82 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
             f"{public_url.rstrip('/')}/forgot-password\n"
         ),
     )
+
+
+# --- billing (mamba.services.billing_sync) ---
+
+
+def _billing_page(public_url: str, tenant_id: str) -> str:
+    return f"{public_url.rstrip('/')}/tenants/{tenant_id}/billing"
+
+
+def payment_failed(hosted_invoice_url: str | None) -> Mail:
+    where = f"Pay the invoice here:\n\n{hosted_invoice_url}\n\n" if hosted_invoice_url else ""
+    return Mail(
+        subject=f"Your {PRODUCT} payment failed",
+        text=(
+            "Hello,\n\n"
+            "We could not collect your subscription payment. Your servers keep\n"
+            "running during a grace period; after it they are suspended.\n\n"
+            f"{where}"
+            "You can also update your card from the billing page of your tenant.\n"
+        ),
+    )
+
+
+def payment_action_required(hosted_invoice_url: str | None) -> Mail:
+    where = f"{hosted_invoice_url}\n\n" if hosted_invoice_url else "the billing page of your tenant.\n\n"
+    return Mail(
+        subject=f"Authenticate your {PRODUCT} payment",
+        text=f"Hello,\n\nYour bank asks you to confirm a payment. Complete it here:\n\n{where}",
+    )
+
+
+def grace_ending(public_url: str, tenant_id: str, ends_at: int) -> Mail:
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Mail(
+        subject=f"Your {PRODUCT} servers will be suspended soon",
+        text=(
+            "Hello,\n\n"
+            f"Your payment is still outstanding. On {when} your servers\n"
+            "will be suspended. Update your payment method on the billing page:\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def tenant_suspended(public_url: str, tenant_id: str) -> Mail:
+    return Mail(
+        subject=f"Your {PRODUCT} servers are suspended",
+        text=(
+            "Hello,\n\n"
+            "Your subscription is not paid, so your servers are suspended. Your\n"
+            "data is kept; pay the open invoice to bring them back:\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def tenant_reactivated(public_url: str, tenant_id: str) -> Mail:
+    return Mail(
+        subject=f"Your {PRODUCT} servers are back",
+        text=(
+            "Hello,\n\n"
+            "Thank you: your payment arrived and your servers are reactivated.\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def trial_ending(public_url: str, tenant_id: str) -> Mail:
+    return Mail(
+        subject=f"Your {PRODUCT} trial ends soon",
+        text=(
+            "Hello,\n\n"
+            "Your trial ends in a few days and no card is on file. Add one from\n"
+            "the billing page so your servers keep running:\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )

@@ -8,7 +8,9 @@ Answers:
 * no, bad, expired or revoked credential, inactive account → 401 ``UNAUTHORIZED``;
 * not a member of the path's tenant, or an expired grant → 404 (another tenant's
   resources do not exist for the caller);
-* member (or API key) without the permission, or outside its server scope → 403 ``FORBIDDEN``.
+* member (or API key) without the permission, or outside its server scope → 403 ``FORBIDDEN``;
+* a change (not GET/HEAD) to a tenant suspended for non-payment, except through a
+  ``billing.*`` route → 402 ``PAYMENT_REQUIRED``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 from mamba.auth import permissions as perms
 from mamba.auth.context import Principal, TenantContext
 from mamba.auth.credentials import Credential, resolve
-from mamba.domain.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from mamba.domain.errors import ForbiddenError, NotFoundError, PaymentRequiredError, UnauthorizedError
 
 if TYPE_CHECKING:
     from chalice.app import Request
@@ -71,6 +73,14 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
     if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
         raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
+    if (
+        tenant.billing_state == "suspended"
+        and request.method not in ("GET", "HEAD")
+        and perms.family(permission) != "billing"  # paying must stay possible
+    ):
+        raise PaymentRequiredError(
+            "This tenant's subscription is unpaid; it can be read, and paid from its billing page.", {}
+        )
     if tenant.require_2fa and not user.totp_enabled:
         raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
     granted = (

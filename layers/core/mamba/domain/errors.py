@@ -193,6 +193,17 @@ class BackupTimeoutError(DomainError):
     code = "BACKUP_TIMEOUT"
 
 
+# --- server files (mamba.services.server_files) ---
+
+
+class FileDeniedError(ForbiddenError):
+    """The path matches the server blueprint's ``file_denylist`` (checked by the panel, or
+    refused by Wings itself)."""
+
+    status = 403
+    code = "FILE_DENIED"
+
+
 # --- accounts (mamba.services.accounts and sessions) ---
 
 

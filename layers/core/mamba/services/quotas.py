@@ -28,11 +28,35 @@ def free_plan() -> Quotas:
     )
 
 
+def stored_free_plan() -> Quotas:
+    """The ``free`` plan as billing stores it (migration 0007; an admin may edit it with
+    ``PATCH /v1/admin/plans/free``), else the Settings defaults (before the migration ran)."""
+    from mamba import bootstrap
+    from mamba.domain.errors import NotFoundError
+
+    try:
+        plan = bootstrap.billing_repository().get_plan("free")
+    except NotFoundError:
+        return free_plan()
+    q = plan.quotas
+    return Quotas(
+        servers=int(q.servers),
+        memory_mb=int(q.memory_mb),
+        disk_mb=int(q.disk_mb),
+        backup_bytes=int(q.backup_bytes),
+        backups_per_server=int(q.backups_per_server),
+    )
+
+
 def effective_quotas(tenant_id: str, source: PlanQuotaSource | None = None, defaults: Quotas | None = None) -> Quotas:
     """The tenant record's ``plan_quotas`` (each missing key from the free plan), else the
-    free plan. Raises DependencyUnavailableError when the tenant cannot be read."""
+    free plan: the stored ``free`` plan billing shows, else the Settings defaults. Raises
+    DependencyUnavailableError when the tenant cannot be read."""
     if source is None:
         from mamba import bootstrap
 
         source = bootstrap.placement_store()
-    return parse_quotas(source.plan_quotas(tenant_id), defaults or free_plan())
+    raw = source.plan_quotas(tenant_id)
+    if defaults is None:
+        defaults = stored_free_plan() if not raw else free_plan()
+    return parse_quotas(raw, defaults)

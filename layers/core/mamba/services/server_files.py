@@ -30,7 +30,7 @@ from mamba.auth import wings_jwt
 from mamba.auth.context import TenantContext
 from mamba.domain import server_files as paths
 from mamba.domain.errors import (
-    ForbiddenError,
+    FileDeniedError,
     NotFoundError,
     PayloadTooLargeError,
     ValidationError,
@@ -42,10 +42,6 @@ from mamba.services import server_control as control
 from mamba.services.server_control import Ports, Target
 
 MAX_BATCH = 100
-
-
-class FileDeniedError(ForbiddenError):
-    code = "FILE_DENIED"
 
 
 @dataclass(frozen=True)
@@ -155,6 +151,8 @@ def read_file(ports: Ports, tenant: TenantContext, server_id: str, path: str) ->
         raise _too_large(path, size, paths.MAX_TEXT_BYTES)
     with _wings_denylist_is_403():
         raw: bytes = t.agent.read_file(t.server.uuid, path)
+    if len(raw) > paths.MAX_TEXT_BYTES:  # it grew since it was measured
+        raise _too_large(path, len(raw), paths.MAX_TEXT_BYTES)
     try:
         return FileContent(path=path, size=len(raw), content=raw.decode("utf-8"), encoding="utf-8")
     except UnicodeDecodeError:

@@ -47,9 +47,9 @@ class ServerRepository(Protocol):
 class PlacementStore(Protocol):
     def node_loads(self) -> list[placement.NodeLoad]: ...
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]: ...
-    def guard_version(self, tenant_id: str) -> int: ...
-    def usage(self, tenant_id: str) -> Usage: ...
-    def reserve(self, server: srv.Server, guard_version: int) -> None: ...
+    def guard(self, tenant_id: str) -> Any: ...
+    def usage(self, tenant_id: str, guard: Any = None) -> Usage: ...
+    def reserve(self, server: srv.Server, guard: Any) -> None: ...
     def unreserve(self, server: srv.Server) -> None: ...
 
 
@@ -177,7 +177,7 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
 def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer) -> srv.Server:
     """Check quotas, place the server and write it with its allocation (one transaction).
 
-    Every attempt re-reads the tenant's guard version, its usage and the node loads; a
+    Every attempt re-reads the tenant's guard (consistently), its usage and the node loads; a
     concurrent create of the same tenant that commits first makes this attempt's transaction
     fail (TenantServersChangedError) and the next attempt sees its server. An allocation taken
     by another tenant meanwhile moves on to the next free allocation.
@@ -192,15 +192,15 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
             ports.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
-        version = ports.placement.guard_version(tenant.tenant_id)
-        check_new_server(quotas, ports.placement.usage(tenant.tenant_id), cmd.memory_mb, cmd.disk_mb)
+        guard = ports.placement.guard(tenant.tenant_id)
+        check_new_server(quotas, ports.placement.usage(tenant.tenant_id, guard), cmd.memory_mb, cmd.disk_mb)
         nodes = placement.place(request, ports.placement.node_loads())
         try:
             for node in nodes:
                 for allocation in ports.placement.free_allocations(node.id, ALLOCATIONS_PER_NODE):
                     server = _new_server(ports, tenant.tenant_id, cmd, blueprint, env, quotas, node.id, allocation)
                     try:
-                        ports.placement.reserve(server, version)
+                        ports.placement.reserve(server, guard)
                     except AllocationTakenError:
                         continue
                     return server

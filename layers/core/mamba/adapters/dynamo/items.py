@@ -96,9 +96,21 @@ class TenantItem(MainItem):
     # on the condition that it stays >= 1, so the last owner cannot go (mamba.adapters.dynamo.tenants).
     owner_count = NumberAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
-    # The plan's quotas as a JSON object (servers, memory_mb, disk_mb, backup_bytes,
-    # backups_per_server), written by billing; absent: the free-plan defaults of Settings.
+    # Billing (issue 7, mamba.adapters.dynamo.billing). ``plan_quotas`` is the JSON object of
+    # the effective quotas (servers, memory_mb, disk_mb, backup_bytes, backups_per_server),
+    # written whenever the plan changes; mamba.services.quotas reads it (absent: the
+    # free-plan defaults of Settings).
     plan_quotas = UnicodeAttribute(null=True)
+    plan_id = UnicodeAttribute(null=True)
+    stripe_customer_id = UnicodeAttribute(null=True)
+    subscription_id = UnicodeAttribute(null=True)
+    subscription_status = UnicodeAttribute(null=True)
+    current_period_end = NumberAttribute(null=True)
+    cancel_at_period_end = BooleanAttribute(null=True)
+    past_due_since = NumberAttribute(null=True)
+    billing_state = UnicodeAttribute(null=True)  # active | suspended (by billing)
+    deletion_due_at = NumberAttribute(null=True)
+    credit_balance_cents = NumberAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -357,6 +369,9 @@ class ServerGuardItem(MainItem):
 
     tenant_id = UnicodeAttribute()
     version = NumberAttribute(default=0)
+    # JSON [[uuid, memory_mb, disk_mb, epoch], ...]: the last minutes' reservations, which
+    # gsi2 (eventually consistent) may not list yet; usage counts them.
+    recent = UnicodeAttribute(null=True)
 
 
 class ServerActivityItem(MainItem):
@@ -500,10 +515,111 @@ class TenantBackupsItem(MainItem):
     reconciled_at = UnicodeAttribute(null=True)
 
 
+class PlanItem(MainItem):
+    """A plan (``PLAN#<id>/PROFILE``); quotas and metered prices are JSON."""
+
+    plan_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    price_id = UnicodeAttribute(null=True)
+    metered = UnicodeAttribute(default="[]")  # JSON [{metric, price_id, event_name}]
+    quotas = UnicodeAttribute()  # JSON object
+    grace_days = NumberAttribute(default=7)
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class PlanPriceItem(MainItem):
+    """``PRICE#<price_id>/PLAN``: which plan a Stripe price belongs to."""
+
+    price_id = UnicodeAttribute()
+    plan_id = UnicodeAttribute()
+
+
+class StripeCustomerItem(MainItem):
+    """``STRIPECUS#<cus>/TENANT``: which tenant a Stripe customer belongs to."""
+
+    customer_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+
+
+class StripeEventItem(MainItem):
+    """The dedupe claim of a Stripe event: put on the condition that it does not exist."""
+
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | processed
+    received_at = UnicodeAttribute()
+
+
+class NoticeItem(MainItem):
+    """A billing email that was sent (its key makes it once-only)."""
+
+    sent_at = UnicodeAttribute()
+
+
+class UsageItem(MainItem):
+    """One hour of one metric of one server (or the tenant's backups). ``value`` is the
+    quantity for that hour; ``sent_at`` is set once Stripe accepted the meter event."""
+
+    tenant_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    metric = UnicodeAttribute()
+    hour = NumberAttribute()
+    value = UnicodeAttribute()  # a decimal string, as sent to Stripe
+    seconds = NumberAttribute(default=0)
+    identifier = UnicodeAttribute()
+    event_name = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+
+
+class CreditItem(MainItem):
+    """One credit-ledger entry (an admin grant or a purchase); amounts in cents, positive = credit."""
+
+    entry_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    source = UnicodeAttribute()  # admin | purchase
+    reason = UnicodeAttribute(default="")
+    actor_id = UnicodeAttribute(null=True)
+    stripe_transaction_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class ServerRunItem(MainItem):
+    """An interval a server ran (``SERVER#<uuid>/RUN#<start>``); ``ended_at`` is null while
+    it runs. Opened and closed from the reconciled status (mamba.services.metering)."""
+
+    server_uuid = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    memory_mb = NumberAttribute()
+    started_at = NumberAttribute()
+    ended_at = NumberAttribute(null=True)
+
+
+class ServerRunStateItem(MainItem):
+    """``SERVER#<uuid>/RUNSTATE``: the start of the open run interval, if any."""
+
+    open_started_at = NumberAttribute(null=True)
+
+
 ITEM_CLASSES: tuple[type[MainItem], ...] = (
     BackupItem,
     BackupLockItem,
     TenantBackupsItem,
+    ServerRunItem,
+    ServerRunStateItem,
+    PlanItem,
+    PlanPriceItem,
+    StripeCustomerItem,
+    StripeEventItem,
+    NoticeItem,
+    UsageItem,
+    CreditItem,
     RateCounterItem,
     OneTimeTokenItem,
     RefreshFamilyItem,

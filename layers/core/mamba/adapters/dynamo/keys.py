@@ -277,3 +277,72 @@ def tenant_backups(tenant_id: str) -> tuple[str, str]:
 
 
 ALL_BACKUP_USAGE = "BACKUPUSAGE"  # gsi1pk of every tenant's backup counter, gsi1sk = tenant id
+# --- billing: plans, Stripe links, webhook claims, usage and credits (issue 7; docs/billing.md) ---
+
+ALL_PLANS = "PLANS"  # gsi1pk of every plan, gsi1sk = created_sort(created_at, plan_id)
+
+
+def plan(plan_id: str) -> tuple[str, str]:
+    return f"PLAN#{plan_id}", "PROFILE"
+
+
+def plan_price(price_id: str) -> tuple[str, str]:
+    """Maps a Stripe price id to its plan; put with the plan, so a price has one plan."""
+    return f"PRICE#{price_id}", "PLAN"
+
+
+def stripe_customer(customer_id: str) -> tuple[str, str]:
+    """Maps a Stripe customer id to its tenant (webhooks name the customer, not the tenant)."""
+    return f"STRIPECUS#{customer_id}", "TENANT"
+
+
+def stripe_event(event_id: str) -> tuple[str, str]:
+    """The dedupe claim of one Stripe event id (TTL'd, at least 30 days)."""
+    return f"STRIPEEVT#{event_id}", "CLAIM"
+
+
+DUNNING = "DUNNING"  # gsi2pk of tenants whose billing needs a scheduled look (past_due, canceled)
+
+
+def dunning_sort(due_at: int, tenant_id: str) -> str:
+    return f"{due_at:012d}#{tenant_id}"
+
+
+def billing_notice(tenant_id: str, notice_key: str) -> tuple[str, str]:
+    """Makes one notification email (per invoice attempt, per trial end...) go out once."""
+    return tenant_partition(tenant_id), f"NOTICE#{notice_key}"
+
+
+USAGE_PREFIX = "USAGE#"
+
+
+def usage(tenant_id: str, hour_label: str, subject: str, metric: str) -> tuple[str, str]:
+    """One hour of one metric of one server (or of the tenant's backups), under the tenant."""
+    return tenant_partition(tenant_id), f"{USAGE_PREFIX}{hour_label}#{subject}#{metric}"
+
+
+UNSENT_USAGE = "USAGE_UNSENT"  # gsi2pk of usage rows not yet accepted by Stripe (sparse)
+
+CREDIT_PREFIX = "CREDIT#"
+
+
+def credit(tenant_id: str, at: str, entry_id: str) -> tuple[str, str]:
+    return tenant_partition(tenant_id), f"{CREDIT_PREFIX}{at}#{entry_id}"
+
+
+def credit_claim(tenant_id: str, entry_id: str) -> tuple[str, str]:
+    """Makes a credit entry id unique (a redelivered purchase never credits twice)."""
+    return tenant_partition(tenant_id), f"CREDITID#{entry_id}"
+
+
+RUN_PREFIX = "RUN#"
+
+
+def server_run(server_uuid: str, started_at: int) -> tuple[str, str]:
+    """One interval a server ran (metering), under the server: start time in the sort key."""
+    return f"SERVER#{server_uuid}", f"{RUN_PREFIX}{started_at:012d}"
+
+
+def server_run_state(server_uuid: str) -> tuple[str, str]:
+    """Which run interval of the server is open (none while it is not running)."""
+    return f"SERVER#{server_uuid}", "RUNSTATE"

@@ -8,9 +8,17 @@
   that its version is the one read before the quota check, (2) assigns the allocation on the
   condition that nobody holds it, (3) puts the server on the condition that its uuid is new.
   Either all three happen or none does, and the cancellation reason says which one lost.
+* Usage is read from gsi2, which DynamoDB updates eventually (usually within a second). So
+  that a server reserved a moment ago still counts, the guard item (read consistently) also
+  keeps the reservations of the last ``RECENT_SECONDS``; usage adds those gsi2 does not list
+  yet. A recent server deleted meanwhile is counted until it ages out: too high, never too low.
 """
 
 from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -31,9 +39,28 @@ from mamba.domain.placement import NodeLoad
 from mamba.domain.quotas import Usage
 from mamba.domain.servers import FAILED, PROVISIONING, Server
 
+RECENT_SECONDS = 300  # far longer than gsi2's replication lag
+RECENT_MAX = 200
+
 
 def _holds_resources(item: ServerItem) -> bool:
     return item.status != FAILED
+
+
+@dataclass(frozen=True)
+class TenantGuard:
+    """The tenant's guard as read before the quota check: its version and the servers it
+    reserved recently, as (uuid, memory_mb, disk_mb, epoch seconds)."""
+
+    version: int = 0
+    recent: tuple[tuple[str, int, int, float], ...] = ()
+
+
+def _recent(raw: str | None) -> tuple[tuple[str, int, int, float], ...]:
+    try:
+        return tuple((str(u), int(m), int(d), float(t)) for u, m, d, t in json.loads(raw or "[]"))
+    except (ValueError, TypeError):
+        return ()
 
 
 class DynamoPlacementStore:
@@ -67,36 +94,56 @@ class DynamoPlacementStore:
         except PynamoDBException as exc:
             raise DependencyUnavailableError("The node's allocations could not be read; try again.") from exc
 
-    def guard_version(self, tenant_id: str) -> int:
+    def guard(self, tenant_id: str) -> TenantGuard:
+        """The tenant's guard (one consistent GetItem); version 0 when none exists yet."""
         try:
-            return int(ServerGuardItem.get(*keys.server_guard(tenant_id), consistent_read=True).version)
+            item = ServerGuardItem.get(*keys.server_guard(tenant_id), consistent_read=True)
         except DoesNotExist:
-            return 0
+            return TenantGuard()
+        except PynamoDBException as exc:
+            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
+        return TenantGuard(version=int(item.version), recent=_recent(item.recent))
 
-    def usage(self, tenant_id: str) -> Usage:
-        """The tenant's server count and the memory and disk its servers hold (one gsi2 Query per MB)."""
+    def guard_version(self, tenant_id: str) -> int:
+        return self.guard(tenant_id).version
+
+    def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage:
+        """The tenant's server count and the memory and disk its servers hold: gsi2 (one Query
+        per MB) plus the guard's recent reservations gsi2 does not show yet."""
         servers = memory = disk = 0
+        seen: set[str] = set()
         try:
             for item in ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id)):
                 if not (isinstance(item, ServerItem) and item.kind == "server"):
                     continue
+                seen.add(item.server_uuid)
                 servers += 1
                 if _holds_resources(item):
                     memory += int(item.memory_mb)
                     disk += int(item.disk_mb)
         except PynamoDBException as exc:
             raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
+        horizon = time.time() - RECENT_SECONDS
+        for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
+            if server_uuid not in seen and at >= horizon:
+                servers, memory, disk = servers + 1, memory + memory_mb, disk + disk_mb
         return Usage(servers=servers, memory_mb=memory, disk_mb=disk)
 
-    def reserve(self, server: Server, guard_version: int) -> None:
+    def reserve(self, server: Server, guard: TenantGuard | int) -> None:
         """Write the server and take its primary allocation, atomically (see the module doc).
 
         Raises TenantServersChangedError when another create of the tenant committed since
         ``guard_version`` was read, AllocationTakenError when the allocation is no longer
         free, ConflictError when the uuid exists, DependencyUnavailableError otherwise.
         """
+        if isinstance(guard, int):
+            guard = TenantGuard(version=guard)
+        guard_version = guard.version
+        now = time.time()
+        recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
+        recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
         ip, port = server.allocation
-        guard = ServerGuardItem(*keys.server_guard(server.tenant_id))
+        guard_item = ServerGuardItem(*keys.server_guard(server.tenant_id))
         allocation = AllocationItem(*keys.allocation(server.node_id, ip, port))
         guard_condition = (
             ServerGuardItem.version.does_not_exist() if guard_version == 0 else ServerGuardItem.version == guard_version
@@ -104,9 +151,10 @@ class DynamoPlacementStore:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
-                    guard,
+                    guard_item,
                     actions=[
                         ServerGuardItem.version.set(guard_version + 1),
+                        ServerGuardItem.recent.set(json.dumps(recent)),
                         ServerGuardItem.tenant_id.set(server.tenant_id),
                         ServerGuardItem.kind.set("server_guard"),
                     ],
@@ -155,4 +203,4 @@ class DynamoPlacementStore:
         return item.plan_quotas
 
 
-__all__ = ["DynamoPlacementStore"]
+__all__ = ["DynamoPlacementStore", "TenantGuard"]

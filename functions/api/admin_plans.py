@@ -1,0 +1,130 @@
+"""Platform admin: plans (quotas, Stripe prices, grace period) and credit grants."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
+from mamba.schemas.billing import (
+    CreditGrantIn,
+    CreditOut,
+    PlanCreate,
+    PlanList,
+    PlanOut,
+    PlanUpdate,
+    credit_out,
+    plan_out,
+)
+from mamba.web import Ctx, route
+
+billing = lazy_import("mamba.services.billing")
+domain = lazy_import("mamba.domain.billing")
+
+bp = Blueprint(__name__)
+TAGS = ("admin", "billing")
+
+
+def _metered(items: list) -> tuple:  # type: ignore[type-arg]
+    return tuple(domain.MeteredPrice(metric=m.metric, price_id=m.price_id, event_name=m.event_name) for m in items)
+
+
+@route(
+    bp,
+    "/v1/admin/plans",
+    "POST",
+    permission="admin.plans",
+    summary="Create a plan: its Stripe prices, quotas and grace period",
+    tags=TAGS,
+    request_model=PlanCreate,
+    response_model=PlanOut,
+    status=201,
+)
+def create_plan(ctx: Ctx) -> PlanOut:
+    body = ctx.body
+    plan = domain.Plan(
+        id=body.id,
+        name=body.name,
+        quotas=domain.Quotas(**body.quotas.model_dump()),
+        grace_days=body.grace_days,
+        price_id=body.price_id,
+        metered=_metered(body.metered),
+        active=body.active,
+    )
+    return plan_out(billing.create_plan(bootstrap.billing_repository(), plan))
+
+
+@route(
+    bp,
+    "/v1/admin/plans",
+    "GET",
+    permission="admin.plans",
+    summary="Every plan, oldest first",
+    tags=TAGS,
+    response_model=PlanList,
+    query=("limit", "cursor"),
+)
+def list_plans(ctx: Ctx) -> PlanList:
+    page = billing.list_plans(bootstrap.billing_repository(), PageRequest.from_query(ctx.query))
+    return PlanList(items=[plan_out(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+@route(
+    bp,
+    "/v1/admin/plans/{plan_id}",
+    "GET",
+    permission="admin.plans",
+    summary="A plan",
+    tags=TAGS,
+    response_model=PlanOut,
+)
+def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
+    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id))
+
+
+@route(
+    bp,
+    "/v1/admin/plans/{plan_id}",
+    "PATCH",
+    permission="admin.plans",
+    summary="Change a plan (tenants on it get the new quotas at their next subscription sync)",
+    tags=TAGS,
+    request_model=PlanUpdate,
+    response_model=PlanOut,
+)
+def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
+    body = ctx.body
+    changes = {
+        "name": body.name,
+        "price_id": body.price_id,
+        "metered": _metered(body.metered) if body.metered is not None else None,
+        "quotas": domain.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
+        "grace_days": body.grace_days,
+        "active": body.active,
+    }
+    return plan_out(billing.update_plan(bootstrap.billing_repository(), plan_id, changes))
+
+
+@route(
+    bp,
+    "/v1/admin/tenants/{tenant_id}/credits",
+    "POST",
+    permission="admin.tenants",
+    summary="Grant a tenant credit (mirrored to its Stripe customer balance)",
+    tags=TAGS,
+    request_model=CreditGrantIn,
+    response_model=CreditOut,
+    status=201,
+    billing=True,
+)
+def grant_credit(ctx: Ctx, tenant_id: str) -> CreditOut:
+    body = ctx.body
+    entry = billing.grant_credit(
+        bootstrap.billing_ports(),
+        tenant_id,
+        body.amount_cents,
+        body.currency,
+        body.reason,
+        source="admin",
+        actor_id=ctx.principal.user_id,
+    )
+    return credit_out(entry)

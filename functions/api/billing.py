@@ -1,0 +1,130 @@
+"""A tenant's billing: the summary, Checkout, the Stripe portal, invoices and credits."""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.domain.pages import PageRequest
+from mamba.lazy import lazy_import
+from mamba.schemas.billing import (
+    BillingOut,
+    CheckoutIn,
+    CheckoutOut,
+    CreditList,
+    CreditPurchaseIn,
+    InvoiceList,
+    PortalIn,
+    PortalOut,
+    credit_out,
+)
+from mamba.web import Ctx, route
+
+billing = lazy_import("mamba.services.billing")
+
+bp = Blueprint(__name__)
+TAGS = ("billing",)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing",
+    "GET",
+    permission="billing.read",
+    summary="Plan, subscription status, period end, grace period, quotas and usage so far",
+    tags=TAGS,
+    response_model=BillingOut,
+    billing=True,
+)
+def get_billing(ctx: Ctx, tenant_id: str) -> BillingOut:
+    return BillingOut(**billing.summary(bootstrap.billing_ports(), ctx.tenant))
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/checkout",
+    "POST",
+    permission="billing.manage",
+    summary="A Stripe Checkout Session URL subscribing the tenant to a plan",
+    tags=TAGS,
+    request_model=CheckoutIn,
+    response_model=CheckoutOut,
+    status=201,
+    billing=True,
+)
+def checkout(ctx: Ctx, tenant_id: str) -> CheckoutOut:
+    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
+    email = bootstrap.user_repository().get(ctx.principal.user_id).email
+    result = billing.checkout(bootstrap.billing_ports(), ctx.tenant, ctx.body.plan_id, tenant.name, email)
+    return CheckoutOut(**result)
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/portal",
+    "POST",
+    permission="billing.manage",
+    summary="A short-lived Stripe customer portal URL (cards, invoices, plan changes)",
+    tags=TAGS,
+    request_model=PortalIn,
+    response_model=PortalOut,
+    status=201,
+    billing=True,
+)
+def portal(ctx: Ctx, tenant_id: str) -> PortalOut:
+    return PortalOut(**billing.portal(bootstrap.billing_ports(), ctx.tenant, ctx.body.flow))
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/invoices",
+    "GET",
+    permission="billing.read",
+    summary="The tenant's invoices from Stripe, newest first, with hosted and PDF links once finalized",
+    tags=TAGS,
+    response_model=InvoiceList,
+    query=("limit", "cursor"),
+    billing=True,
+)
+def list_invoices(ctx: Ctx, tenant_id: str) -> InvoiceList:
+    page = PageRequest.from_query(ctx.query, default=12, maximum=100)
+    return InvoiceList(**billing.invoices(bootstrap.billing_ports(), ctx.tenant, page.limit, page.cursor))
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/credits",
+    "GET",
+    permission="billing.read",
+    summary="The tenant's credit balance and history",
+    tags=TAGS,
+    response_model=CreditList,
+    query=("limit", "cursor"),
+    billing=True,
+)
+def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
+    found = billing.credits(bootstrap.billing_ports(), ctx.tenant, PageRequest.from_query(ctx.query))
+    return CreditList(
+        balance_cents=found["balance_cents"],
+        items=[credit_out(e) for e in found["items"]],
+        next_cursor=found["next_cursor"],
+    )
+
+
+@route(
+    bp,
+    "/v1/tenants/{tenant_id}/billing/credits/checkout",
+    "POST",
+    permission="billing.manage",
+    summary="A Stripe Checkout URL to buy credit; the credit is added when Stripe reports it paid",
+    tags=TAGS,
+    request_model=CreditPurchaseIn,
+    response_model=CheckoutOut,
+    status=201,
+    billing=True,
+)
+def buy_credit(ctx: Ctx, tenant_id: str) -> CheckoutOut:
+    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
+    email = bootstrap.user_repository().get(ctx.principal.user_id).email
+    result = billing.buy_credit(
+        bootstrap.billing_ports(), ctx.tenant, ctx.body.amount_cents, ctx.body.currency, tenant.name, email
+    )
+    return CheckoutOut(**result)

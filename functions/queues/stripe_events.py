@@ -1,0 +1,41 @@
+"""The Stripe events queue consumer: Powertools batch processing with partial failures.
+
+Each record is one verified Stripe event (its raw JSON, as the webhook received it). A
+record that fails releases its dedupe claim (so a redelivery by Stripe is processed) and is
+reported in ``batchItemFailures``: SQS retries only that record, and after 5 receives moves
+it to the dead-letter queue. The event source mapping sets ``ReportBatchItemFailures``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from mamba import bootstrap
+from mamba.observability import logger
+from mamba.services import billing_sync
+
+# Report every failed record (even a whole failed batch) instead of raising: SQS retries just those.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: SQSRecord) -> str:
+    event = json.loads(record.body)
+    event_id = str(event.get("id", ""))
+    ports = bootstrap.billing_ports()
+    try:
+        result = billing_sync.process(ports, event)
+    except Exception:
+        billing_sync.release(ports, event_id)
+        logger.exception("stripe event failed", extra={"event_id": event_id, "type": event.get("type")})
+        raise
+    ports.repo.event_processed(event_id)
+    logger.info("stripe event processed", extra={"event_id": event_id, "type": event.get("type"), "result": result})
+    return result
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,40 @@
+"""Workflow tasks of ``suspend_tenant`` and ``reactivate_tenant`` (docs/billing.md).
+
+Input ``{"action": "list_servers", "tenant_id"}`` → ``{"servers": [{"server_uuid"}]}``: every
+server of the tenant that is not being deleted, for the workflow's Map (each item calls the
+servers lifecycle task ``task_servers`` with ``suspend`` / ``unsuspend``).
+
+Input ``{"action": "finish", "operation_id", "tenant_id", "results": [...]}`` closes the
+operation: succeeded when every server was handled, failed naming how many were not (the
+Map's per-item Catch turns a failed server into ``{"server_uuid", "failed": true}``, so one
+failure never blocks the others).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+
+operations = lazy_import("mamba.services.operations")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    action = event.get("action")
+    if action == "list_servers":
+        servers = bootstrap.server_repository().of_tenant(event["tenant_id"])
+        return {"servers": [{"server_uuid": s.uuid} for s in servers if s.status != "deleting"]}
+    if action == "finish":
+        results = event.get("results") or []
+        failed = [r.get("server_uuid") for r in results if isinstance(r, dict) and r.get("failed")]
+        repo = bootstrap.operation_repository()
+        operations.record_step(repo, event["operation_id"], "servers", "failed" if failed else "succeeded")
+        error = (
+            {"code": "SERVERS_FAILED", "message": f"{len(failed)} of {len(results)} servers were not handled."}
+            if failed
+            else None
+        )
+        op = operations.finish_operation(repo, event["operation_id"], "failed" if failed else "succeeded", error)
+        return {"operation_id": op.id, "status": op.status, "failed": failed}
+    raise ValueError(f"unknown billing task action {action!r}")

@@ -1,0 +1,45 @@
+"""``POST /webhooks/stripe``: Stripe's signed events (public: the signature is the credential).
+
+The signature is checked over the raw bytes (Chalice decodes API Gateway's base64 body in
+``raw_body``; ``json_body`` is never used), then the event is claimed and queued
+(mamba.services.billing_sync.receive). Answers 400 for a bad, stale or missing signature.
+"""
+
+from chalice import Blueprint
+
+from mamba import bootstrap
+from mamba.schemas.billing import WebhookAck
+from mamba.web import PUBLIC, Ctx, route
+
+bp = Blueprint(__name__)
+
+
+@route(
+    bp,
+    "/webhooks/stripe",
+    "POST",
+    permission=PUBLIC,
+    summary="Stripe webhook endpoint (verified by its Stripe-Signature header)",
+    tags=("billing",),
+    response_model=WebhookAck,
+    billing=True,
+)
+def stripe_webhook(ctx: Ctx) -> WebhookAck:
+    # Imported here rather than with lazy_import: Stripe delivers events concurrently, and the
+    # first attribute access of a LazyLoader module is not thread-safe on Python 3.12.1 (a
+    # threaded `chalice local` answered AttributeError). A plain import takes the import lock.
+    from mamba.services import billing_sync
+
+    settings = bootstrap.settings()
+    raw = ctx.request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    result = billing_sync.receive(
+        raw,
+        ctx.request.headers.get("stripe-signature"),
+        secrets=settings.stripe_webhook_secrets,
+        livemode=settings.stripe_livemode,
+        repo=bootstrap.billing_repository(),
+        enqueue=bootstrap.stripe_event_queue(),
+    )
+    return WebhookAck(**result)
