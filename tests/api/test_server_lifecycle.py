@@ -182,13 +182,8 @@ def test_delete_answers_202_and_a_second_delete_is_409_while_the_first_runs(api,
     assert first.status_code == 202, first.json_body
     op = OperationAcceptedOut.model_validate(first.json_body).operation
     assert op.type == "delete_server"
-    assert [s.name for s in op.steps] == [
-        "kill",
-        "delete_on_node",
-        "release_allocations",
-        "delete_backups",
-        "remove_records",
-    ]
+    steps = ["kill", "delete_on_node", "release_allocations", "delete_backups", "remove_records"]
+    assert [s.name for s in op.steps] == steps
     assert second.status_code == 409
     assert second.json_body["error"]["details"]["operation_id"] == op.id
     assert [w for w, _, _ in workflows.started] == ["delete_server"]

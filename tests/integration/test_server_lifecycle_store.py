@@ -190,3 +190,13 @@ def test_a_whole_profile_save_does_not_lose_who_suspended_the_server(store):
 
     # Then who suspended it is still known
     assert store.suspended_by(server.uuid) == "admin"
+
+
+def test_a_status_change_sets_its_reason_or_clears_a_stale_one(store):
+    server = add(srv.INSTALLING)
+
+    store.set_status(server.uuid, srv.INSTALL_FAILED, [srv.INSTALLING], now="t1", reason="too slow")
+    assert bootstrap.server_repository().get(server.uuid).status_reason == "too slow"
+
+    store.set_status(server.uuid, srv.INSTALLING, [srv.INSTALL_FAILED], now="t2")
+    assert bootstrap.server_repository().get(server.uuid).status_reason is None

@@ -247,6 +247,28 @@ def test_reinstall_runs_the_install_script_again_and_ends_offline(world, deploye
     assert lock_holder(server.uuid) is None
 
 
+def test_a_reinstall_that_outlasts_its_polls_fails_with_install_timeout(world, deployed_workflows):
+    # Given an installed server whose blueprint's install script now takes a few seconds
+    server = world.create_installed()
+    blueprints = bootstrap.blueprint_repository()
+    blueprint = blueprints.get(world.blueprint_id)
+    blueprints.save(dataclasses.replace(blueprint, install_script="#!/bin/sh\nsleep 3\n"))
+    deps = dataclasses.replace(world.deps, reinstall_poll_seconds=0, reinstall_max_polls=1)
+
+    # When it is reinstalled with a single poll allowed
+    op = lifecycle.reinstall_server(deps, world.tenant, server.uuid)
+    op, execution = finished(deployed_workflows, "reinstall_server", op)
+
+    # Then the wait gave up: install_failed with a reason, operation INSTALL_TIMEOUT, unlocked
+    assert execution["status"] == "FAILED", execution
+    assert op.error is not None and op.error["code"] == "INSTALL_TIMEOUT"
+    assert dict(steps(op))["wait_for_install"] == "failed"
+    failed = world.server(server.uuid)
+    assert failed.status == "install_failed"
+    assert failed.status_reason is not None and "in time" in failed.status_reason
+    assert lock_holder(server.uuid) is None
+
+
 def test_reinstall_with_the_node_down_restores_the_previous_status(world, deployed_workflows):
     server = world.create_installed()
     world.sim.stop()

@@ -47,7 +47,9 @@ class ServerReader(servers_service.ServerRepository, Protocol):
 
 
 class LifecycleStore(Protocol):
-    def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str) -> None: ...
+    def set_status(
+        self, server_uuid: str, status: str, expected: Any, *, now: str, reason: str | None = None
+    ) -> None: ...
     def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None: ...
     def suspended_by(self, server_uuid: str) -> str | None: ...
     def set_build(
@@ -336,7 +338,13 @@ def action_check_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, An
 
 def action_install_timed_out(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     try:
-        deps.store.set_status(event["server_uuid"], srv.INSTALL_FAILED, [srv.INSTALLING], now=_now())
+        deps.store.set_status(
+            event["server_uuid"],
+            srv.INSTALL_FAILED,
+            [srv.INSTALLING],
+            now=_now(),
+            reason="The node did not report the end of the reinstall in time.",
+        )
     except ConflictError:
         return "the install finished meanwhile"
     return None

@@ -82,14 +82,18 @@ class DynamoServerLocks:
 
 
 class DynamoServerLifecycleStore:
-    def set_status(self, server_uuid: str, status: str, expected: Iterable[str], *, now: str) -> None:
-        """Move the server to ``status`` if it is in one of the ``expected`` statuses.
-        ConflictError when it is not (someone else changed it), NotFoundError when it is gone."""
+    def set_status(
+        self, server_uuid: str, status: str, expected: Iterable[str], *, now: str, reason: str | None = None
+    ) -> None:
+        """Move the server to ``status`` (with ``reason``, or none: a stale one is cleared) if
+        it is in one of the ``expected`` statuses. ConflictError when it is not (someone else
+        changed it), NotFoundError when it is gone."""
         expected = list(expected)
         item = ServerItem(*keys.server(server_uuid))
+        why = ServerItem.status_reason.set(reason) if reason else ServerItem.status_reason.remove()
         try:
             item.update(
-                actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now)],
+                actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now), why],
                 condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
             )
         except UpdateError as exc:
@@ -108,7 +112,11 @@ class DynamoServerLifecycleStore:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
                     ServerItem(*keys.server(server_uuid)),
-                    actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now)],
+                    actions=[
+                        ServerItem.status.set(status),
+                        ServerItem.updated_at.set(now),
+                        ServerItem.status_reason.remove(),
+                    ],
                     condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
                 )
                 if by is None:
