@@ -25,10 +25,7 @@ bp = Blueprint(__name__)
     billing=True,
 )
 def stripe_webhook(ctx: Ctx) -> WebhookAck:
-    # Imported here rather than with lazy_import: Stripe delivers events concurrently, and the
-    # first attribute access of a LazyLoader module is not thread-safe on Python 3.12.1 (a
-    # threaded `chalice local` answered AttributeError). A plain import takes the import lock.
-    from mamba.services import billing_sync
+    from mamba.services import billing_sync  # billing code (and stripe) only on this path
 
     settings = bootstrap.settings()
     raw = ctx.request.raw_body or b""

@@ -441,6 +441,7 @@ class Server:
                 fh.write(line + "\n")
                 self.publish("install output", line)
         code = await proc.wait()
+        await asyncio.to_thread(shutil.rmtree, work, True)  # the script and its TMPDIR go with it
         self._install_line(f"Install script exited with code {code}.")
         return code == 0
 
@@ -452,6 +453,8 @@ class Server:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.to_thread(shutil.rmtree, self.directory, True)
+        await asyncio.to_thread(shutil.rmtree, self.node.state_dir / "install" / self.uuid, True)
+        self._install_log().unlink(missing_ok=True)
 
 
 def _env_str(value: Any) -> str:

@@ -245,6 +245,9 @@ def test_delete_removes_the_directory_and_forgets_the_server_when_running(node):
     wait_until(lambda: not (node.data_dir / server_uuid).exists(), what="directory removal")
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids)
     assert node.http("GET", f"/api/servers/{server_uuid}").status_code == 404
+    # and nothing of it is left in the simulator's bookkeeping (install script, install log)
+    state = node.data_dir / ".wings-sim"
+    wait_until(lambda: not list(state.rglob(f"*{server_uuid}*")), what="bookkeeping removal")
 
 
 def test_the_simulator_writes_only_inside_its_data_directory_when_serving(node):
