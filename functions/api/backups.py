@@ -49,7 +49,8 @@ def create_backup(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
        response_model=BackupList)  # fmt: skip
 def list_backups(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
     backups = service.list_backups(bootstrap.backup_ports(), ctx.tenant, server_id)
-    return {"data": [b.to_public() for b in backups]}
+    # One page: the plan's backups-per-server quota bounds the list, so no cursor is needed.
+    return {"items": [b.to_public() for b in backups], "next_cursor": None}
 
 
 @route(bp, ONE, "GET", permission="backups.read", summary="One backup", tags=TAGS, response_model=BackupOut)

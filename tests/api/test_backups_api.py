@@ -39,7 +39,7 @@ def test_list_and_get_show_the_public_shape(world: BackupWorld) -> None:
     one = world.http.get(f"{world.base}/{backup.uuid}", headers=world.owner_headers)
 
     assert listed.status_code == 200
-    assert [b["id"] for b in listed.json_body["data"]] == [backup.uuid]
+    assert [b["id"] for b in listed.json_body["items"]] == [backup.uuid]
     assert one.json_body["uuid"] == one.json_body["id"] == backup.uuid
     assert (one.json_body["status"], one.json_body["size_bytes"], one.json_body["locked"]) == ("completed", 7, False)
 

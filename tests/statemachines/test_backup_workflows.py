@@ -253,7 +253,7 @@ def test_rotation_replaces_the_oldest_unlocked_backup_at_the_limit(
     third = completed_backup(world, deployed_workflows, archive_bytes(MIB, seed=7))["backup"]["id"]
 
     # Then the oldest unlocked one (the second) was rotated out, with its object and its bytes
-    ids = [b["id"] for b in world.http.get(world.base, headers=world.owner_headers).json_body["data"]]
+    ids = [b["id"] for b in world.http.get(world.base, headers=world.owner_headers).json_body["items"]]
     assert ids == [first, third]
     assert f"{world.server.uuid}/{second}.tar.gz" not in object_keys(bucket())
     assert bootstrap.backup_repository().usage(world.tenant_id) == 2 * MIB

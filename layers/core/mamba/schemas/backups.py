@@ -38,7 +38,8 @@ class BackupOut(Schema):
 
 
 class BackupList(Schema):
-    data: list[BackupOut]
+    items: list[BackupOut]
+    next_cursor: str | None = None
 
 
 class BackupOperationOut(Schema):
