@@ -242,3 +242,18 @@ def test_an_admins_suspension_is_never_downgraded(status, current, by, holder):
 )
 def test_billing_lifts_only_its_own_suspension(current, by, allowed):
     assert life.may_unsuspend(current, by) is allowed
+
+
+@pytest.mark.parametrize(
+    ("previous", "back_to"),
+    [
+        (srv.OFFLINE, srv.OFFLINE),
+        (srv.INSTALL_FAILED, srv.INSTALL_FAILED),
+        (srv.RUNNING, srv.OFFLINE),
+        (srv.STARTING, srv.OFFLINE),
+        (srv.STOPPING, srv.OFFLINE),
+    ],
+)
+def test_a_refused_reinstall_goes_back_only_where_the_transition_table_allows(previous, back_to):
+    assert life.status_after_refused_reinstall(previous) == back_to
+    assert srv.can_transition(srv.INSTALLING, back_to)

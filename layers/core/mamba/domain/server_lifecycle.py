@@ -215,6 +215,14 @@ def unsuspended(server: Server, *, now: str) -> Server:
 
 # --- reinstall ---
 
+
+def status_after_refused_reinstall(previous: str) -> str:
+    """Where a reinstall the node refused (or never got) puts the server back: its previous
+    status when the transition table allows installing → it, else ``offline`` (a server
+    that was running is then shown running again by the next reconcile run)."""
+    return previous if srv.can_transition(srv.INSTALLING, previous) else srv.OFFLINE
+
+
 WAITING: Final = "waiting"
 INSTALLED: Final = "installed"
 INSTALL_FAILED: Final = "failed"

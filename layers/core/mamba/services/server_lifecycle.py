@@ -314,7 +314,7 @@ def action_reinstall_on_node(deps: Lifecycle, event: dict[str, Any]) -> str | No
 
 def action_revert_install(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     """Compensation of a reinstall the node refused or never got: the previous status."""
-    previous = str(event.get("previous_status") or srv.OFFLINE)
+    previous = life.status_after_refused_reinstall(str(event.get("previous_status") or srv.OFFLINE))
     try:
         deps.store.set_status(event["server_uuid"], previous, [srv.INSTALLING], now=_now())
     except (ConflictError, NotFoundError):
