@@ -199,7 +199,7 @@ def test_token_for_another_server_fails_on_use_when_socket_is_for_this_one(node,
     async def scenario():
         async with aiohttp.ClientSession() as session:
             sock = await connect(session, node, server)
-            other = sorted(node.panel.servers)[0]
+            other = next(uuid for uuid in sorted(node.panel.servers) if uuid != server)
             await sock.send("auth", owner_token(node, other))
             await sock.until("auth success")
             await sock.send("send stats")
