@@ -8,13 +8,13 @@ from chalice import Blueprint
 from chalice.app import Response
 
 from mamba import bootstrap
-from mamba.domain.blueprints import blueprint_to_dict
 from mamba.lazy import lazy_import
 from mamba.schemas.blueprints import BlueprintIn, BlueprintList, BlueprintOut, BlueprintPatch, EggIn
 from mamba.web import Ctx, route
 
 service = lazy_import("mamba.services.blueprints")
 nodes_service = lazy_import("mamba.services.nodes")
+domain = lazy_import("mamba.domain.blueprints")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: blueprints",)
@@ -24,7 +24,7 @@ PERMISSION = "admin.blueprints"
 @route(bp, "/v1/admin/blueprints", "POST", permission=PERMISSION, summary="Create a blueprint", tags=TAGS,
        request_model=BlueprintIn, response_model=BlueprintOut, status=201)  # fmt: skip
 def create_blueprint(ctx: Ctx) -> dict[str, Any]:
-    return blueprint_to_dict(service.create_blueprint(bootstrap.blueprint_repository(), ctx.body.model_dump()))
+    return domain.blueprint_to_dict(service.create_blueprint(bootstrap.blueprint_repository(), ctx.body.model_dump()))
 
 
 @route(bp, "/v1/admin/blueprints/import", "POST", permission=PERMISSION, tags=TAGS,
@@ -33,7 +33,7 @@ def create_blueprint(ctx: Ctx) -> dict[str, Any]:
 def import_egg(ctx: Ctx) -> dict[str, Any]:
     local_safe = ctx.query.get("local_safe", "").lower() in ("1", "true", "yes")
     imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump(), local_safe=local_safe)
-    return blueprint_to_dict(imported)
+    return domain.blueprint_to_dict(imported)
 
 
 @route(bp, "/v1/admin/blueprints", "GET", permission=PERMISSION, summary="List blueprints", tags=TAGS,
@@ -44,20 +44,20 @@ def list_blueprints(ctx: Ctx) -> dict[str, Any]:
         nodes_service.page_limit(ctx.query.get("limit")),
         ctx.query.get("cursor"),
     )
-    return {"items": [blueprint_to_dict(b) for b in found], "next_cursor": cursor}
+    return {"items": [domain.blueprint_to_dict(b) for b in found], "next_cursor": cursor}
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "GET", permission=PERMISSION, summary="Get a blueprint",
        tags=TAGS, response_model=BlueprintOut)  # fmt: skip
 def get_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
-    return blueprint_to_dict(service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id))
+    return domain.blueprint_to_dict(service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id))
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "PATCH", permission=PERMISSION, summary="Change a blueprint",
        tags=TAGS, request_model=BlueprintPatch, response_model=BlueprintOut)  # fmt: skip
 def update_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
-    return blueprint_to_dict(service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes))
+    return domain.blueprint_to_dict(service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes))
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "DELETE", permission=PERMISSION, summary="Delete a blueprint",

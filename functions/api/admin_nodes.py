@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from chalice.app import Response
 
 from mamba import bootstrap
-from mamba.domain.nodes import Allocation, Node
 from mamba.lazy import lazy_import
+
+if TYPE_CHECKING:
+    from mamba.domain.nodes import Allocation, Node
 from mamba.schemas.nodes import (
     AllocationList,
     AllocationsCreated,

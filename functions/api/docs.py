@@ -2,10 +2,12 @@
 
 from chalice import Blueprint, Response
 
-from mamba import openapi
 from mamba.docs_page import asset, page
 from mamba.domain.errors import NotFoundError
+from mamba.lazy import lazy_import
 from mamba.web import PUBLIC, Ctx, json_response, route
+
+openapi = lazy_import("mamba.openapi")  # pydantic's JSON-schema machinery, only for /openapi.json
 
 bp = Blueprint(__name__)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
-from mamba.domain.servers import Server
 from mamba.lazy import lazy_import
+
+if TYPE_CHECKING:
+    from mamba.domain.servers import Server
 from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 

@@ -1,7 +1,5 @@
 """Requests and responses of /v1/me/api-keys."""
 
-from __future__ import annotations
-
 from pydantic import AwareDatetime, Field
 
 from mamba.schemas.common import Schema

@@ -1,7 +1,5 @@
 """Responses and query of the audit log (/v1/tenants/{tenant_id}/audit, /v1/admin/audit)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

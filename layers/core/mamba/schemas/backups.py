@@ -1,7 +1,5 @@
 """Request and response models of the backup routes (docs/backups.md)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Request and response models of the billing API (plans, checkout, portal, invoices, credits)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Request and response models of /v1/admin/blueprints."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

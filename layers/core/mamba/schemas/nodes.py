@@ -1,7 +1,5 @@
 """Request and response models of /v1/admin/nodes and their allocations."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

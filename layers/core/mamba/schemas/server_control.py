@@ -1,7 +1,5 @@
 """Request and response models of a server's power, console and files routes."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

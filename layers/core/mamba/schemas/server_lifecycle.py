@@ -1,8 +1,6 @@
 """Request and response models of a server's lifecycle routes (PATCH, DELETE, reinstall,
 admin suspend/unsuspend/force-delete)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from mamba.schemas.common import OperationOut, Schema

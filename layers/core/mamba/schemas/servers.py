@@ -1,7 +1,5 @@
 """Request and response models of /v1/tenants/{tenant_id}/servers (docs/servers.md)."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, Field
 
 from mamba.schemas.common import OperationOut, Schema

@@ -1,7 +1,5 @@
 """Requests and responses of /v1/me/2fa."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from mamba.schemas.common import Schema
