@@ -24,7 +24,7 @@ import requests
 from mamba.domain.errors import WingsUnavailableError
 from mamba.domain.nodes import Node, new_token, new_token_id
 from mamba.domain.servers import OFFLINE, Limits, Server
-from tests.contract.remote.conftest import NodeCreds
+from tests.contract.remote.conftest import NodeCreds, add_membership
 
 NOW = "2026-12-01T10:00:00Z"
 MIB = 1024 * 1024
@@ -136,27 +136,12 @@ def add_member(
 ) -> dict[str, str]:
     """A user with a membership in the tenant; returns their Authorization header."""
     from mamba import bootstrap
-    from mamba.adapters.dynamo import keys
-    from mamba.adapters.dynamo.items import MembershipItem
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
     from mamba.services.accounts import User
 
     DynamoUserRepository().add(User(id=user_id, email=f"{user_id}@example.org", created_at=NOW, email_verified=True))
-    pk, sk = keys.membership(tenant_id, user_id)
-    MembershipItem(
-        pk,
-        sk,
-        kind="membership",
-        tenant_id=tenant_id,
-        user_id=user_id,
-        role=role,
-        created_at=NOW,
-        permissions=permissions,
-        server_id=server_id,
-        gsi1pk=keys.memberships_of_user(user_id),
-        gsi1sk=keys.user_membership_sort(tenant_id),
-    ).save()
+    add_membership(tenant_id, user_id, role, permissions, server_id)
     return {"Authorization": f"Bearer {issue_access(user_id, bootstrap.settings().jwt_secret)}"}
 
 

@@ -90,7 +90,10 @@ def _node(name: str) -> tuple[Node, str]:
     return node, new_token()
 
 
-def _member(tenant_id: str, user_id: str, role: str, permissions: list[str] | None, server_id: str | None) -> None:
+def add_membership(
+    tenant_id: str, user_id: str, role: str, permissions: list[str] | None, server_id: str | None
+) -> None:
+    """A membership item written directly (no invitation flow)."""
     from mamba.adapters.dynamo import keys
     from mamba.adapters.dynamo.items import MembershipItem
 
@@ -181,10 +184,10 @@ def build_world(http: Any) -> World:
     for server in [*world.servers_a, world.suspended, world.server_b]:
         servers.add(server)
 
-    _member(tenant_id, world.users["viewer"], "viewer", None, None)
-    _member(tenant_id, world.users["writer"], "custom", ["files.read", "files.write"], None)
-    _member(tenant_id, world.users["nothing"], "custom", ["servers.read"], None)
-    _member(tenant_id, world.users["scoped"], "custom", ["files.read", "files.write"], world.servers_a[1].uuid)
+    add_membership(tenant_id, world.users["viewer"], "viewer", None, None)
+    add_membership(tenant_id, world.users["writer"], "custom", ["files.read", "files.write"], None)
+    add_membership(tenant_id, world.users["nothing"], "custom", ["servers.read"], None)
+    add_membership(tenant_id, world.users["scoped"], "custom", ["files.read", "files.write"], world.servers_a[1].uuid)
     world.tenant_id = tenant_id  # type: ignore[attr-defined]
     return world
 
