@@ -165,11 +165,7 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        session = self._call(
-            "checkout.sessions.create",
-            lambda: self._client.v1.checkout.sessions.create(params=params),  # type: ignore[arg-type]
-        )
-        return str(session.id), str(session.url)
+        return self._checkout(params)
 
     def create_credit_checkout(
         self, *, customer_id: str, tenant_id: str, amount_cents: int, currency: str, success_url: str, cancel_url: str
@@ -193,6 +189,10 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        return self._checkout(params)
+
+    def _checkout(self, params: dict[str, Any]) -> tuple[str, str]:
+        """Create a Checkout Session; (its id, its URL)."""
         session = self._call(
             "checkout.sessions.create",
             lambda: self._client.v1.checkout.sessions.create(params=params),  # type: ignore[arg-type]
