@@ -38,6 +38,12 @@ def get_billing(ctx: Ctx, tenant_id: str) -> BillingOut:
     return BillingOut(**billing.summary(bootstrap.billing_ports(), ctx.tenant))
 
 
+def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
+    """The tenant's name and the caller's email, which Checkout shows and pre-fills."""
+    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
+    return tenant.name, bootstrap.user_repository().get(ctx.principal.user_id).email
+
+
 @route(
     bp,
     "/v1/tenants/{tenant_id}/billing/checkout",
@@ -51,9 +57,8 @@ def get_billing(ctx: Ctx, tenant_id: str) -> BillingOut:
     billing=True,
 )
 def checkout(ctx: Ctx, tenant_id: str) -> CheckoutOut:
-    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
-    email = bootstrap.user_repository().get(ctx.principal.user_id).email
-    result = billing.checkout(bootstrap.billing_ports(), ctx.tenant, ctx.body.plan_id, tenant.name, email)
+    name, email = _buyer(ctx, tenant_id)
+    result = billing.checkout(bootstrap.billing_ports(), ctx.tenant, ctx.body.plan_id, name, email)
     return CheckoutOut(**result)
 
 
@@ -122,9 +127,8 @@ def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
     billing=True,
 )
 def buy_credit(ctx: Ctx, tenant_id: str) -> CheckoutOut:
-    tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
-    email = bootstrap.user_repository().get(ctx.principal.user_id).email
+    name, email = _buyer(ctx, tenant_id)
     result = billing.buy_credit(
-        bootstrap.billing_ports(), ctx.tenant, ctx.body.amount_cents, ctx.body.currency, tenant.name, email
+        bootstrap.billing_ports(), ctx.tenant, ctx.body.amount_cents, ctx.body.currency, name, email
     )
     return CheckoutOut(**result)
