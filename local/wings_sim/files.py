@@ -23,7 +23,7 @@ from aiohttp import web
 from local.wings_sim import errors
 from local.wings_sim.api import daemon_of, jail_path, json_object, server_of
 from local.wings_sim.errors import abort, captured
-from local.wings_sim.jail import stat_object
+from local.wings_sim.jail import is_denied, stat_object
 from local.wings_sim.servers import Server
 
 MAX_PULLS = 3
@@ -197,13 +197,21 @@ async def decompress(request: web.Request) -> web.Response:
 
 
 def _extract(archive: Path, base: Path, server: Server) -> None:
+    def denied(name: str) -> bool:
+        # Wings skips every entry on the egg's denylist while extracting (extractStream: IsIgnored).
+        rel = os.path.relpath(base / name, server.directory)
+        return bool(server.denylist) and is_denied(rel.replace(os.sep, "/"), server.denylist)
+
     if tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tar:
             # The "data" filter refuses absolute paths, "..", links out of the tree and devices.
-            tar.extractall(base, filter="data")
+            members = [m for m in tar.getmembers() if not denied(m.name)]
+            tar.extractall(base, members=members, filter="data")
     elif zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             for member in zf.infolist():
+                if denied(member.filename):
+                    continue
                 target = jail_path(server, os.path.relpath(base / member.filename, server.directory))
                 if member.is_dir():
                     target.mkdir(parents=True, exist_ok=True)

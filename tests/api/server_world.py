@@ -31,7 +31,8 @@ NODE_ID, DEAD_NODE_ID = "node_sim", "node_dead"
 BLUEPRINT_ID = "bp_game"
 # The simulator's egg denies secret.key itself; the panel's blueprint adds patterns Wings does not
 # know, so a 403 for them proves the panel refused before asking the node.
-DENYLIST = ("secret.key", "*.lock", "/protected/")
+# "config/license.key" names a path under a folder, for the parent-folder checks.
+DENYLIST = ("secret.key", "*.lock", "/protected/", "config/license.key")
 
 
 @dataclass

@@ -39,6 +39,20 @@ def put_on_disk(world, path, data: bytes) -> None:
     target.write_bytes(data)
 
 
+@pytest.fixture
+def sent(monkeypatch):
+    """Every request the Wings client sends from here on (method, path)."""
+    calls = []
+    original = WingsHttpNodeAgent._call
+
+    def recording(self, method, path, **kwargs):
+        calls.append((method, path))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(WingsHttpNodeAgent, "_call", recording)
+    return calls
+
+
 def error(response) -> dict:
     return response.json_body["error"]
 
@@ -184,13 +198,11 @@ def test_another_tenants_server_files_are_404(world):
         assert response.status_code == 404 and error(response)["code"] == "NOT_FOUND"
 
 
-def test_pull_is_refused_for_a_non_http_url_and_wings_refusal_is_passed_on(world):
+def test_pull_is_refused_for_a_non_http_url_before_reaching_the_node(world, sent):
     ftp = world.post("alice", "files", "/files/pull", {"url": "ftp://example.org/pack.zip"})
-    assert ftp.status_code == 400 and error(ftp)["code"] == "VALIDATION_ERROR"
-    # The node refuses private addresses itself (§2.5): its reason reaches the caller
-    private = world.post("alice", "files", "/files/pull", {"url": "http://10.0.0.1/pack.zip"})
-    assert private.status_code in (409, 422), private.body[:300]
-    assert error(private)["code"] == "WINGS_REJECTED"
+    assert ftp.status_code == 400 and error(ftp)["code"] == "PULL_URL_REFUSED"
+    assert error(ftp)["details"]["reason"] == "scheme"
+    assert sent == []
 
 
 # --- the denylist ------------------------------------------------------------------------------
@@ -327,3 +339,258 @@ def test_a_suspended_servers_files_cannot_change(world):
         response = world.post("alice", "suspended", tail, body)
         assert response.status_code == 409, (tail, response.body[:300])
         assert error(response)["details"]["status"] == "suspended"
+
+
+# --- the denylist through a parent folder, a link or a copy (issue 10, finding 8) ---------------
+
+
+def reset_on_disk(world, *paths):
+    import shutil
+
+    for path in paths:
+        target = on_disk(world, path)
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.exists():
+            shutil.rmtree(target)
+
+
+def test_rename_of_a_parent_folder_cannot_expose_a_denied_file(world, sent):
+    # Given the blueprint protects config/license.key, and it exists
+    reset_on_disk(world, "/config", "/cfg2")
+    put_on_disk(world, "/config/license.key", b"the licence")
+    # When its folder is renamed
+    response = world.post("alice", "files", "/files/rename", {"root": "/", "files": [{"from": "config", "to": "cfg2"}]})
+    # Then the panel refuses before asking the node, and the file is where it was
+    assert response.status_code == 403, response.body[:300]
+    assert error(response)["code"] == "FILE_DENIED"
+    assert error(response)["details"]["reason"] == "holds_protected_files"
+    assert ("PUT", f"/api/servers/{world.servers['files']}/files/rename") not in sent
+    assert on_disk(world, "/config/license.key").read_bytes() == b"the licence"
+    assert not on_disk(world, "/cfg2").exists()
+
+
+def test_rename_of_a_folder_into_a_protected_place_cannot_create_a_denied_file(world):
+    # Given no config folder, and a folder holding license.key elsewhere
+    reset_on_disk(world, "/config", "/staging")
+    put_on_disk(world, "/staging/license.key", b"forged")
+    # When it is renamed to config (so config/license.key would be the forged file)
+    response = world.post(
+        "alice", "files", "/files/rename", {"root": "/", "files": [{"from": "staging", "to": "config"}]}
+    )
+    # Then the panel refuses, naming the protected path it would have made
+    assert response.status_code == 403, response.body[:300]
+    assert error(response)["details"] == {"path": "/config/license.key", "reason": "would_create_protected_file"}
+    assert not on_disk(world, "/config").exists()
+    # While a folder without it moves freely
+    reset_on_disk(world, "/staging")
+    put_on_disk(world, "/staging/readme.txt", b"fine")
+    moved = world.post("alice", "files", "/files/rename", {"root": "/", "files": [{"from": "staging", "to": "config"}]})
+    assert moved.status_code == 204, moved.body[:300]
+    reset_on_disk(world, "/config")
+
+
+# Each operation on a folder holding a denied file (*.lock matches at any depth, so the panel
+# lists the folder through the node to find it).
+HOLDING = [
+    ("/files/compress", {"root": "/", "files": ["plugins"]}),
+    ("/files/delete", {"root": "/", "files": ["plugins"]}),
+    ("/files/chmod", {"root": "/", "files": [{"file": "plugins", "mode": "777"}]}),
+    ("/files/rename", {"root": "/", "files": [{"from": "plugins", "to": "plugins-old"}]}),
+    ("/files/copy", {"location": "/plugins"}),
+]
+
+
+@pytest.mark.parametrize(("tail", "body"), HOLDING, ids=[t for t, _ in HOLDING])
+def test_compress_refuses_a_folder_holding_a_denied_file(world, tail, body):
+    # Given a folder whose sub-folder holds a file the blueprint protects
+    reset_on_disk(world, "/plugins", "/plugins-old")
+    put_on_disk(world, "/plugins/db/session.lock", b"do not touch")
+    put_on_disk(world, "/plugins/readme.txt", b"fine")
+    before = set(names(world, "/"))
+    # When the folder is packed, deleted, chmod-ed, renamed or copied
+    response = world.post("alice", "files", tail, body)
+    # Then it is refused, and nothing changed on the node
+    assert response.status_code == 403, response.body[:300]
+    assert error(response)["code"] == "FILE_DENIED"
+    assert on_disk(world, "/plugins/db/session.lock").read_bytes() == b"do not touch"
+    assert set(names(world, "/")) == before
+    assert oct(on_disk(world, "/plugins").stat().st_mode & 0o777) != oct(0o777)
+
+
+def test_a_folder_without_denied_files_is_compressed_after_the_node_lists_it(world, sent):
+    reset_on_disk(world, "/mods")
+    put_on_disk(world, "/mods/a/b.txt", b"b")
+    packed = world.post("alice", "files", "/files/compress", {"root": "/", "files": ["mods"]})
+    assert packed.status_code == 200, packed.body[:300]
+    listed = [p for m, p in sent if m == "GET" and p.endswith("/files/list-directory")]
+    assert len(listed) >= 2  # the folder and its sub-folder were looked at
+    reset_on_disk(world, "/" + packed.json_body["name"], "/mods")
+
+
+def test_decompress_cannot_create_a_denied_file(world):
+    # Given an archive holding a file the node's denylist protects, next to an ordinary one
+    import io
+    import tarfile
+
+    reset_on_disk(world, "/unpack")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("secret.key", b"forged"), ("ok.txt", b"ok")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    put_on_disk(world, "/unpack/pack.tar.gz", buffer.getvalue())
+    # When it is extracted
+    response = world.post("alice", "files", "/files/decompress", {"root": "/unpack", "file": "pack.tar.gz"})
+    # Then the ordinary file is there and the protected name was skipped
+    assert response.status_code == 204, response.body[:300]
+    assert sorted(names(world, "/unpack")) == ["ok.txt", "pack.tar.gz"]
+    # And an archive that is itself protected is not extracted at all
+    put_on_disk(world, "/unpack/old.lock", b"x")
+    refused = world.post("alice", "files", "/files/decompress", {"root": "/unpack", "file": "old.lock"})
+    assert refused.status_code == 403 and error(refused)["code"] == "FILE_DENIED"
+
+
+@pytest.mark.parametrize("path", ["/notes.txt", "/cfglink/license.key"])
+def test_read_through_a_link_to_a_denied_file_is_refused(world, path):
+    # Given links whose real location is the protected file
+    reset_on_disk(world, "/notes.txt", "/cfglink")
+    put_on_disk(world, "/config/license.key", b"the licence")
+    on_disk(world, "/notes.txt").symlink_to(on_disk(world, "/config/license.key"))
+    on_disk(world, "/cfglink").symlink_to(on_disk(world, "/config"))
+    # When it is read or a download URL is asked for
+    read_response = read(world, path)
+    url_response = world.post("alice", "files", "/files/download-url", {"path": path})
+    # Then both are refused
+    for response in (read_response, url_response):
+        assert response.status_code == 403, response.body[:300]
+        assert error(response)["details"]["reason"] == "symlink"
+    reset_on_disk(world, "/notes.txt", "/cfglink")
+
+
+def test_wings_denylist_403_is_a_typed_file_denied_error_in_the_adapter(world, node):
+    from mamba.domain.errors import FileDeniedError
+
+    # The simulator's egg denies secret.key: the client itself turns that 403 into FileDeniedError
+    with pytest.raises(FileDeniedError) as caught:
+        node.write_file(world.servers["files"], "/secret.key", b"x")
+    assert "denylist" in caught.value.details["reason"]
+
+
+# --- pull targets (issue 10, finding 9) ---------------------------------------------------------
+
+
+class FakeResolver:
+    def __init__(self, answers):
+        self.answers = answers
+        self.asked = []
+
+    def resolve(self, host, port):
+        self.asked.append((host, port))
+        return list(self.answers.get(host, []))
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    from mamba import bootstrap
+
+    fake = FakeResolver(
+        {
+            "downloads.example.org": ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
+            "rebind.example.org": ["93.184.216.34", "127.0.0.1"],
+            "internal.example.org": ["10.0.0.5"],
+            "metadata.example.org": ["169.254.169.254"],
+        }
+    )
+    monkeypatch.setattr(bootstrap, "host_resolver", lambda: fake)
+    return fake
+
+
+def pull(world, url):
+    return world.post("alice", "files", "/files/pull", {"url": url})
+
+
+def assert_refused(response, reason, sent):
+    assert response.status_code == 400, response.body[:300]
+    assert error(response)["code"] == "PULL_URL_REFUSED"
+    assert error(response)["details"]["reason"] == reason
+    assert not [p for _, p in sent if p.endswith("/files/pull")], "the node was asked"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://metadata.example.org/latest/",
+    ],
+)
+def test_pull_refuses_cloud_metadata_addresses(world, resolver, sent, url):
+    assert_refused(pull(world, url), "cloud_metadata", sent)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://2130706433/x.zip", "encoded_address"),
+        ("http://0x7f.1/x.zip", "encoded_address"),
+        ("http://0177.0.0.1/x.zip", "encoded_address"),
+        ("http://127.1/x.zip", "encoded_address"),
+        ("http://[::ffff:127.0.0.1]/x.zip", "embedded_loopback"),
+        ("http://127.0.0.1:8080/x.zip", "loopback"),
+        ("http://[::1]/x.zip", "loopback"),
+        ("http://0.0.0.0/x.zip", "unspecified"),
+    ],
+)
+def test_pull_refuses_encoded_loopback(world, resolver, sent, url, reason):
+    assert_refused(pull(world, url), reason, sent)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:secret@downloads.example.org/x.zip", "https://token@downloads.example.org/x.zip"]
+)
+def test_pull_refuses_urls_with_credentials(world, resolver, sent, url):
+    response = pull(world, url)
+    assert_refused(response, "credentials", sent)
+    assert "secret" not in response.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://internal.example.org/x.zip", "private"),
+        ("https://rebind.example.org/x.zip", "loopback"),  # one private answer among public ones
+        ("https://nowhere.example.org/x.zip", "unresolvable"),
+        ("http://10.1.2.3/x.zip", "private"),
+        ("http://[fe80::1]/x.zip", "link_local"),
+        ("http://224.0.0.1/x.zip", "multicast"),
+        ("file:///etc/passwd", "scheme"),
+        ("gopher://downloads.example.org/", "scheme"),
+    ],
+)
+def test_pull_refuses_hosts_that_are_not_public(world, resolver, sent, url, reason):
+    assert_refused(pull(world, url), reason, sent)
+
+
+def test_pull_of_a_public_host_reaches_the_node(world, resolver, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        WingsHttpNodeAgent, "pull", lambda self, uuid, url, **kw: asked.append((uuid, url, kw)) or {"identifier": "i"}
+    )
+    response = pull(world, "https://downloads.example.org/pack.zip")
+    assert response.status_code == 202, response.body[:300]
+    assert resolver.asked == [("downloads.example.org", 443)]
+    assert asked == [
+        (
+            world.servers["files"],
+            "https://downloads.example.org/pack.zip",
+            {"root": "/", "file_name": None, "use_header": False},
+        )
+    ]
+
+
+def test_pull_into_a_denied_name_is_refused(world, resolver, sent):
+    response = pull(world, "https://downloads.example.org/secret.key")
+    assert response.status_code == 403 and error(response)["code"] == "FILE_DENIED"
+    assert not [p for _, p in sent if p.endswith("/files/pull")]

@@ -161,6 +161,14 @@ def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -
     return WingsHttpNodeAgent(NodeEndpoint(node_id, url, token, verify_tls), breaker=wings_breaker())
 
 
+@functools.cache
+def host_resolver() -> Any:
+    """The system resolver (``files/pull`` checks where a URL's host points)."""
+    from mamba.adapters.dns import SocketHostResolver
+
+    return SocketHostResolver()
+
+
 def agent_for(node: Any) -> Any:
     """The Wings client of ``node`` (a ``mamba.domain.nodes.Node``), with its decrypted token:
     the one way services reach a node."""

@@ -219,3 +219,21 @@ class CaptchaFailedError(DomainError):
 
     status = 400
     code = "CAPTCHA_FAILED"
+
+
+# --- security hardening (issue 10) ---
+
+
+class PullUrlRefusedError(DomainError):
+    """``files/pull`` was given a URL the node must not fetch (a non-http(s) scheme,
+    credentials, an encoded or non-public address); ``details.reason`` says which."""
+
+    status = 400
+    code = "PULL_URL_REFUSED"
+
+
+class CurrencyMismatchError(ConflictError):
+    """A credit in a currency the tenant is not billed in; balances never mix currencies."""
+
+    status = 409
+    code = "CURRENCY_MISMATCH"

@@ -9,7 +9,11 @@ Every path a tenant sends is relative to the server root (``/`` = ``/home/contai
 * ``check_name`` is for a single file or folder name (create-folder, a rename target inside a
   root): no slash, not ``.`` or ``..``;
 * ``join`` puts a name under a root and normalises the result;
-* ``check_mode`` accepts an octal mode of 3 or 4 digits (``644``, ``0755``).
+* ``check_mode`` accepts an octal mode of 3 or 4 digits (``644``, ``0755``);
+* ``may_hold_denied`` says, from the blueprint's gitignore-style ``file_denylist`` alone,
+  whether a folder holds (``YES``), cannot hold (``NO``) or may hold (``MAYBE``: the node must
+  list it to know) a denied path, so moving, copying, packing, deleting or chmod-ing the folder
+  cannot expose or replace a protected file through its parent.
 
 Wings jails paths too; checking here means a traversal attempt is refused with a clear 400
 and never becomes a request to the node at all.
@@ -17,8 +21,10 @@ and never becomes a request to the node at all.
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, Literal
 
 from mamba.domain.errors import ValidationError
 
@@ -94,3 +100,55 @@ def check_mode(mode: str, field: str = "mode") -> str:
     if not isinstance(mode, str) or not _MODE.match(mode):
         raise _bad(field, "must be an octal mode such as 644 or 0755", str(mode))
     return mode
+
+
+Holding = Literal["yes", "no", "maybe"]
+YES: Final[Holding] = "yes"
+NO: Final[Holding] = "no"
+MAYBE: Final[Holding] = "maybe"
+_GLOB = re.compile(r"[*?\[]")
+
+
+def may_hold_denied(patterns: Iterable[str], directory: str) -> Holding:
+    """Whether the folder ``directory`` (normalised) holds a path the ``patterns`` deny, judged
+    from the patterns only (gitignore rules; negations are ignored, which only errs towards
+    refusing):
+
+    * a pattern with a slash before its end is anchored at the server root: it names a path
+      under ``directory`` when its leading segments match the folder's. All of its remaining
+      segments literal (``config/license.key`` under ``/config``) is ``YES``; a glob in them
+      (``config/*.key``) is ``MAYBE``;
+    * a pattern without such a slash (``*.key``, ``secret.key``) matches a name at any depth:
+      ``MAYBE`` for every folder;
+    * otherwise ``NO``.
+    """
+    folder = [s for s in directory.split("/") if s]
+    verdict: Holding = NO
+    for raw in patterns:
+        pattern = raw.strip()
+        if not pattern or pattern.startswith(("#", "!")):
+            continue
+        body = pattern.rstrip("/")
+        if "/" not in body:
+            verdict = MAYBE
+            continue
+        found = _under(body.lstrip("/").split("/"), folder)
+        if found == YES:
+            return YES
+        if found == MAYBE:
+            verdict = MAYBE
+    return verdict
+
+
+def _under(pattern: list[str], folder: list[str]) -> Holding:
+    for i, name in enumerate(folder):
+        if i >= len(pattern):
+            return YES  # the pattern names the folder or one of its parents: it is denied itself
+        if pattern[i] == "**":
+            return MAYBE
+        if not fnmatch.fnmatchcase(name, pattern[i]):
+            return NO
+    rest = pattern[len(folder) :]
+    if not rest:
+        return YES  # the folder itself
+    return MAYBE if any(_GLOB.search(segment) for segment in rest) else YES

@@ -68,6 +68,7 @@ class Ports:
     agent_for: Callable[[Node], Any]  # the node's WingsHttpNodeAgent
     blueprints: Any  # .get(blueprint_id) -> Blueprint
     issuer: str  # the panel's public URL: the ``iss`` of every Wings JWT
+    resolver: Any = None  # a HostResolver (files/pull); None refuses every host name
 
 
 def live_ports() -> Ports:
@@ -80,6 +81,7 @@ def live_ports() -> Ports:
         agent_for=bootstrap.agent_for,
         blueprints=bootstrap.blueprint_repository(),
         issuer=bootstrap.settings().public_url,
+        resolver=bootstrap.host_resolver(),
     )
 
 

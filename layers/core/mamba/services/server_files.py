@@ -9,7 +9,13 @@ Rules every use case keeps:
 * **The blueprint's ``file_denylist`` is a 403.** Its gitignore-style patterns (matched with
   ``pathspec``, the gitignore semantics Wings uses) refuse reading, writing, renaming (either
   side), copying, deleting, chmod, (de)compressing and download URLs for a matching path, with
-  ``FORBIDDEN`` and the pattern list's verdict, before Wings is asked. Listing still shows them.
+  ``FILE_DENIED``, before Wings is asked. Listing still shows them.
+* **A folder is judged by what it holds.** Renaming, copying, deleting, packing or chmod-ing a
+  folder that holds a denied path, or moving a folder to where its content would become a
+  denied path, is refused too: a pattern naming a path under the folder refuses it outright;
+  a pattern that may match anywhere (``*.key``) has the node list the folder (at most
+  ``MAX_WALK`` listings, refused beyond). Reading or downloading through a symlink is refused
+  while the blueprint has a denylist: the panel cannot see where a link points.
 * **Large files never pass through Lambda.** Reading is capped (5 MiB of text, 4 MiB of
   binary, which travels base64-encoded) by the size Wings reports before the content is
   fetched; anything larger, and every upload, goes through a signed Wings URL (one-shot JWT,
@@ -20,14 +26,13 @@ from __future__ import annotations
 
 import base64
 import posixpath
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from mamba.auth import wings_jwt
 from mamba.auth.context import TenantContext
+from mamba.domain import pull_targets
 from mamba.domain import server_files as paths
 from mamba.domain.errors import (
     FileDeniedError,
@@ -35,13 +40,18 @@ from mamba.domain.errors import (
     PayloadTooLargeError,
     ValidationError,
     WingsNotFoundError,
-    WingsRejectedError,
 )
 from mamba.observability import logger
 from mamba.services import server_control as control
 from mamba.services.server_control import Ports, Target
 
 MAX_BATCH = 100
+# Directory listings one request may spend to see what folders hold (a denylist pattern that
+# may match at any depth): enough for a plugin or world folder, bounded for the 29 s gateway.
+MAX_WALK = 64
+# How many of Wings' copy names ("x copy.txt", "x copy 2.txt", ...) are checked against the list.
+COPY_NAMES = 50
+PROTECTED = "This file is protected by the server's blueprint and cannot be accessed."
 
 
 @dataclass(frozen=True)
@@ -64,49 +74,114 @@ def _writable(ports: Ports, tenant: TenantContext, server_id: str) -> Target:
     return t
 
 
-def _denylist(ports: Ports, t: Target) -> Any:
-    """The compiled ``file_denylist`` of the server's blueprint, or None when it is empty."""
+@dataclass
+class _Denylist:
+    """The server blueprint's ``file_denylist`` for one request, with the node listings it has
+    read (each directory is listed at most once)."""
+
+    spec: Any  # pathspec.GitIgnoreSpec
+    patterns: tuple[str, ...]
+    t: Target
+    listings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    walked: int = 0
+
+    def denies(self, path: str) -> bool:
+        """A normalised path matches (a directory also as itself, so ``/secret/`` covers ``/secret``)."""
+        rel = paths.relative(path)
+        return bool(rel) and bool(self.spec.match_file(rel) or self.spec.match_file(rel + "/"))
+
+    def check(self, *checked: str) -> None:
+        for path in checked:
+            if self.denies(path):
+                raise FileDeniedError(PROTECTED, {"path": path})
+
+    def listing(self, directory: str) -> list[dict[str, Any]]:
+        if directory not in self.listings:
+            self.walked += 1
+            if self.walked > MAX_WALK:
+                raise FileDeniedError(
+                    "The folder holds too many folders to check against the blueprint's protected files.",
+                    {"path": directory, "reason": "too_many_folders_to_check", "limit": MAX_WALK},
+                )
+            try:
+                self.listings[directory] = list(self.t.agent.list_directory(self.t.server.uuid, directory))
+            except WingsNotFoundError:
+                self.listings[directory] = []
+        return self.listings[directory]
+
+    def entry(self, path: str) -> dict[str, Any] | None:
+        parent, name = posixpath.split(path)
+        return next((e for e in self.listing(parent or "/") if e.get("name") == name), None)
+
+    def check_tree(self, source: str, destination: str | None = None) -> None:
+        """403 when ``source`` is denied or holds a denied path, or when moving it to
+        ``destination`` would make one (``config`` renamed to ``cfg2`` must not turn
+        ``config/license.key`` into ``cfg2/license.key``, nor ``cfg2`` back into ``config``)."""
+        self.check(source, *([destination] if destination else []))
+        held = paths.may_hold_denied(self.patterns, source)
+        if held == paths.YES:
+            raise FileDeniedError(PROTECTED, {"path": source, "reason": "holds_protected_files"})
+        lands = paths.may_hold_denied(self.patterns, destination) if destination else paths.NO
+        if held == paths.NO and lands == paths.NO:
+            return
+        found = self.entry(source)
+        if found is None or not found.get("directory") or found.get("symlink"):
+            return  # a file (checked above), a link (moved as a link), or nothing to move
+        pending = [""]
+        while pending:
+            below = pending.pop()
+            for e in self.listing(source + below):
+                rel = f"{below}/{e.get('name')}"
+                if self.denies(source + rel):
+                    raise FileDeniedError(PROTECTED, {"path": source, "reason": "holds_protected_files"})
+                if destination and self.denies(destination + rel):
+                    raise FileDeniedError(
+                        PROTECTED, {"path": destination + rel, "reason": "would_create_protected_file"}
+                    )
+                if e.get("directory") and not e.get("symlink"):
+                    pending.append(rel)
+
+    def check_real_location(self, path: str) -> None:
+        """403 when ``path`` or a folder on the way to it is a symlink: its real location is
+        unknown to the panel and could be a denied file (a link ``notes -> config/license.key``)."""
+        parts = [p for p in path.split("/") if p]
+        for i in range(1, len(parts) + 1):
+            found = self.entry("/" + "/".join(parts[:i]))
+            if found is None:
+                return  # the node answers 404 for the rest
+            if found.get("symlink"):
+                raise FileDeniedError(
+                    "This path goes through a link; with protected files on this server, links cannot be read.",
+                    {"path": path, "reason": "symlink"},
+                )
+
+
+def _denylist(ports: Ports, t: Target) -> _Denylist | None:
+    """The server's blueprint ``file_denylist`` (None when it is empty)."""
     try:
         blueprint = ports.blueprints.get(t.server.blueprint_id)
     except NotFoundError:
         # The blueprint was deleted after the server was made: the node still holds the
-        # denylist it last synced, and enforces it (answered as 403 below).
+        # denylist it last synced, and enforces it (its 403 is FileDeniedError too).
         logger.warning("server blueprint missing", extra={"server_uuid": t.server.uuid})
         return None
-    patterns = [p for p in blueprint.file_denylist if p.strip()]
+    patterns = tuple(p for p in blueprint.file_denylist if p.strip())
     if not patterns:
         return None
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return _Denylist(pathspec.GitIgnoreSpec.from_lines(patterns), patterns, t)
 
 
-def _check_allowed(spec: Any, *checked: str) -> None:
-    """403 when any of the normalised paths matches the denylist (a directory is matched both
-    as itself and as a directory, so ``/secret/`` patterns cover ``/secret``)."""
-    if spec is None:
-        return
-    for path in checked:
-        rel = paths.relative(path)
-        if rel and (spec.match_file(rel) or spec.match_file(rel + "/")):
-            raise FileDeniedError(
-                "This file is protected by the server's blueprint and cannot be accessed.", {"path": path}
-            )
+def _check_allowed(deny: _Denylist | None, *checked: str) -> None:
+    if deny is not None:
+        deny.check(*checked)
 
 
-@contextmanager
-def _wings_denylist_is_403() -> Iterator[None]:
-    """Wings' own denylist refusal (its 403 "present in egg denylist", e.g. for a blueprint
-    changed since the node last synced) is the same 403 ``FILE_DENIED`` as the panel's."""
-    try:
-        yield
-    except WingsRejectedError as exc:
-        if exc.details.get("wings_status") == 403 and "denylist" in exc.message:
-            raise FileDeniedError(
-                "This file is protected by the server's blueprint and cannot be accessed.",
-                {"reason": exc.message},
-            ) from exc
-        raise
+def _check_trees(deny: _Denylist | None, *pairs: tuple[str, str | None]) -> None:
+    if deny is not None:
+        for source, destination in pairs:
+            deny.check_tree(source, destination)
 
 
 def _batch(files: list[Any], field: str = "files") -> None:
@@ -128,12 +203,15 @@ def list_directory(ports: Ports, tenant: TenantContext, server_id: str, director
     return entries
 
 
-def _stat(t: Target, path: str) -> dict[str, Any]:
-    parent, name = posixpath.split(path)
-    for entry in t.agent.list_directory(t.server.uuid, parent or "/"):
-        if entry.get("name") == name:
-            return dict(entry)
-    raise WingsNotFoundError("The file does not exist on the node.", {"path": path})
+def _stat(t: Target, path: str, deny: _Denylist | None = None) -> dict[str, Any]:
+    if deny is not None:
+        found = deny.entry(path)
+    else:
+        parent, name = posixpath.split(path)
+        found = next((e for e in t.agent.list_directory(t.server.uuid, parent or "/") if e.get("name") == name), None)
+    if found is None:
+        raise WingsNotFoundError("The file does not exist on the node.", {"path": path})
+    return dict(found)
 
 
 def read_file(ports: Ports, tenant: TenantContext, server_id: str, path: str) -> FileContent:
@@ -142,15 +220,17 @@ def read_file(ports: Ports, tenant: TenantContext, server_id: str, path: str) ->
     if path == "/":
         raise ValidationError("path must name a file.", {"fields": [{"field": "path", "message": "is the root"}]})
     t = _target(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), path)
-    stat = _stat(t, path)
+    deny = _denylist(ports, t)
+    _check_allowed(deny, path)
+    if deny is not None:
+        deny.check_real_location(path)
+    stat = _stat(t, path, deny)
     if stat.get("directory"):
         raise ValidationError("path is a directory.", {"fields": [{"field": "path", "message": "is a directory"}]})
     size = int(stat.get("size") or 0)
     if size > paths.MAX_TEXT_BYTES:
         raise _too_large(path, size, paths.MAX_TEXT_BYTES)
-    with _wings_denylist_is_403():
-        raw: bytes = t.agent.read_file(t.server.uuid, path)
+    raw: bytes = t.agent.read_file(t.server.uuid, path)
     if len(raw) > paths.MAX_TEXT_BYTES:  # it grew since it was measured
         raise _too_large(path, len(raw), paths.MAX_TEXT_BYTES)
     try:
@@ -190,27 +270,43 @@ def write_file(
         raise _too_large(path, len(data), paths.MAX_TEXT_BYTES)
     t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), path)
-    with _wings_denylist_is_403():
-        t.agent.write_file(t.server.uuid, path, data)
+    t.agent.write_file(t.server.uuid, path, data)
 
 
 def rename(ports: Ports, tenant: TenantContext, server_id: str, root: str, moves: list[tuple[str, str]]) -> None:
-    """Each ``(from, to)`` is relative to ``root``; both ends are checked."""
+    """Each ``(from, to)`` is relative to ``root``; both ends are checked, and a folder by what
+    it holds and what it would hold at its new place."""
     _batch(moves)
     base = paths.normalise(root, "root")
     pairs = [(paths.join(base, src, "from"), paths.join(base, dst, "to")) for src, dst in moves]
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), *[p for pair in pairs for p in pair])
-    with _wings_denylist_is_403():
-        t.agent.rename(t.server.uuid, "/", [{"from": src, "to": dst} for src, dst in pairs])
+    _check_trees(_denylist(ports, t), *pairs)
+    t.agent.rename(t.server.uuid, "/", [{"from": src, "to": dst} for src, dst in pairs])
+
+
+def _copy_names(location: str) -> list[str]:
+    """The names Wings may give a copy of ``location``: ``x copy.jar``, ``x copy 2.jar``, ..."""
+    parent, name = posixpath.split(location)
+    for double in (".tar.gz", ".tar.bz2", ".tar.xz"):
+        if name.endswith(double):
+            stem, suffix = name[: -len(double)], double
+            break
+    else:
+        stem, dot, ext = name.rpartition(".")
+        stem, suffix = (stem, dot + ext) if stem else (name, "")
+    return [posixpath.join(parent, f"{stem} copy{'' if n == 1 else f' {n}'}{suffix}") for n in range(1, COPY_NAMES + 1)]
 
 
 def copy(ports: Ports, tenant: TenantContext, server_id: str, location: str) -> None:
     location = paths.normalise(location, "location")
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), location)
-    with _wings_denylist_is_403():
-        t.agent.copy(t.server.uuid, location)
+    deny = _denylist(ports, t)
+    _check_trees(deny, (location, None))
+    if deny is not None:
+        for name in _copy_names(location):
+            if deny.denies(name):
+                raise FileDeniedError(PROTECTED, {"path": name, "reason": "would_create_protected_file"})
+    t.agent.copy(t.server.uuid, location)
 
 
 def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files: list[str]) -> None:
@@ -218,9 +314,8 @@ def delete(ports: Ports, tenant: TenantContext, server_id: str, root: str, files
     base = paths.normalise(root, "root")
     targets = [paths.join(base, name, "files") for name in files]
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), *targets)
-    with _wings_denylist_is_403():
-        t.agent.delete_files(t.server.uuid, "/", [paths.relative(p) for p in targets])
+    _check_trees(_denylist(ports, t), *[(p, None) for p in targets])
+    t.agent.delete_files(t.server.uuid, "/", [paths.relative(p) for p in targets])
 
 
 def create_folder(ports: Ports, tenant: TenantContext, server_id: str, root: str, name: str) -> str:
@@ -228,30 +323,38 @@ def create_folder(ports: Ports, tenant: TenantContext, server_id: str, root: str
     created = paths.join(base, paths.check_name(name), "name")
     t = _writable(ports, tenant, server_id)
     _check_allowed(_denylist(ports, t), created)
-    with _wings_denylist_is_403():
-        t.agent.create_directory(t.server.uuid, name, base)
+    t.agent.create_directory(t.server.uuid, name, base)
     return created
 
 
+# Wings names the archive archive-<RFC 3339 without colons>.tar.gz in root; any such name stands
+# for it when the denylist is asked whether the archive would be a protected file.
+_ARCHIVE_NAME = "archive-2026-01-01T000000Z.tar.gz"
+
+
 def compress(ports: Ports, tenant: TenantContext, server_id: str, root: str, files: list[str]) -> dict[str, Any]:
-    """A ``.tar.gz`` of ``files`` in ``root``; returns the archive's stat."""
+    """A ``.tar.gz`` of ``files`` in ``root``; returns the archive's stat. Nothing denied may be
+    packed (an archive would carry a protected file out under another name)."""
     _batch(files)
     base = paths.normalise(root, "root")
     targets = [paths.join(base, name, "files") for name in files]
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), *targets)
-    with _wings_denylist_is_403():
-        stat: dict[str, Any] = t.agent.compress(t.server.uuid, base, [posixpath.relpath(p, base) for p in targets])
+    deny = _denylist(ports, t)
+    _check_allowed(deny, paths.join(base, _ARCHIVE_NAME))
+    _check_trees(deny, *[(p, None) for p in targets])
+    stat: dict[str, Any] = t.agent.compress(t.server.uuid, base, [posixpath.relpath(p, base) for p in targets])
     return stat
 
 
 def decompress(ports: Ports, tenant: TenantContext, server_id: str, root: str, file: str) -> None:
+    """Extract an archive of ``root`` into ``root``. The archive and ``root`` must not be denied;
+    the archive's entries are unknown to the panel, and Wings skips every entry its denylist
+    matches while extracting (pterodactyl/wings ``extractStream``: ``IsIgnored`` per entry)."""
     base = paths.normalise(root, "root")
     archive = paths.join(base, file, "file")
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), archive)
-    with _wings_denylist_is_403():
-        t.agent.decompress(t.server.uuid, base, posixpath.relpath(archive, base))
+    _check_allowed(_denylist(ports, t), archive, base)
+    t.agent.decompress(t.server.uuid, base, posixpath.relpath(archive, base))
 
 
 def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes: list[tuple[str, str]]) -> None:
@@ -259,9 +362,19 @@ def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes:
     base = paths.normalise(root, "root")
     checked = [(paths.join(base, name, "files"), paths.check_mode(mode)) for name, mode in modes]
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), *[p for p, _ in checked])
-    with _wings_denylist_is_403():
-        t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
+    _check_trees(_denylist(ports, t), *[(p, None) for p, _ in checked])
+    t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
+
+
+def _check_public(ports: Ports, target: pull_targets.PullTarget) -> None:
+    """Every address the URL's host stands for is public (PullUrlRefusedError otherwise)."""
+    if target.address is not None:
+        addresses = [str(target.address)]
+    elif ports.resolver is None:
+        raise pull_targets.refused("unresolvable", "The panel cannot resolve host names here.", host=target.host)
+    else:
+        addresses = list(ports.resolver.resolve(target.host, target.port))
+    pull_targets.check_addresses(target.host, addresses)
 
 
 def pull(
@@ -274,19 +387,22 @@ def pull(
     use_header: bool = False,
 ) -> dict[str, Any]:
     """Ask the node to download ``url`` into ``root`` in the background; returns its
-    ``identifier``. The node itself refuses private addresses and redirects (§2.5)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
-        raise ValidationError(
-            "url must be an http(s) URL.", {"fields": [{"field": "url", "message": "must be http(s)"}]}
-        )
+    ``identifier``. The URL must be http(s) without credentials, and its host must be or
+    resolve only to public addresses (``mamba.domain.pull_targets``), checked here before the
+    node is called; the node checks the address it connects to again, and never follows a
+    redirect (pterodactyl/wings downloader). Raises PullUrlRefusedError (400) with the reason."""
+    target = pull_targets.parse(url)
     base = paths.normalise(root, "root")
     name = paths.check_name(file_name, "file_name") if file_name else None
     t = _writable(ports, tenant, server_id)
-    if name:
-        _check_allowed(_denylist(ports, t), paths.join(base, name, "file_name"))
-    with _wings_denylist_is_403():
-        result: dict[str, Any] = t.agent.pull(t.server.uuid, url, root=base, file_name=name, use_header=use_header)
+    deny = _denylist(ports, t)
+    _check_allowed(deny, base)
+    # Without file_name the node names the file after the URL's last segment.
+    implied = name or posixpath.basename(unquote(urlsplit(target.url).path))
+    if implied and implied not in (".", ".."):
+        _check_allowed(deny, paths.join(base, implied, "file_name"))
+    _check_public(ports, target)
+    result: dict[str, Any] = t.agent.pull(t.server.uuid, url, root=base, file_name=name, use_header=use_header)
     return result
 
 
@@ -316,12 +432,16 @@ def cancel_pull(ports: Ports, tenant: TenantContext, server_id: str, download_id
 
 
 def download_url(ports: Ports, tenant: TenantContext, user_id: str, server_id: str, path: str) -> dict[str, Any]:
-    """A one-shot URL on the node that streams the file (15 minutes)."""
+    """A one-shot URL on the node that streams the file (15 minutes). With a denylist, the
+    path must not pass through a symlink (its real location could be denied)."""
     path = paths.normalise(path)
     if path == "/":
         raise ValidationError("path must name a file.", {"fields": [{"field": "path", "message": "is the root"}]})
     t = _target(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), path)
+    deny = _denylist(ports, t)
+    _check_allowed(deny, path)
+    if deny is not None:
+        deny.check_real_location(path)
     token = wings_jwt.download_token(
         control.node_key(ports, t.node), issuer=ports.issuer, user_id=user_id, server_uuid=t.server.uuid, path=path
     )

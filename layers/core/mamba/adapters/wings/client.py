@@ -11,8 +11,9 @@
   retried ``power start`` or ``commands`` would act twice.
 * Outcomes are typed (``mamba.domain.errors``): ``WingsUnavailableError`` (network error,
   timeout, 5xx, open circuit breaker), ``WingsRejectedError`` (4xx with Wings' message;
-  422 stays 422), ``WingsNotFoundError`` (404; and 500 on the file routes, because Wings
-  1.11 answers a missing path with a generic 500, §2.1).
+  422 stays 422), ``FileDeniedError`` (a file route's 403 for the egg's denylist),
+  ``WingsNotFoundError`` (404; and 500 on the file routes, because Wings 1.11 answers a
+  missing path with a generic 500, §2.1).
 * A per-node circuit breaker (``breaker.DynamoCircuitBreaker``) is consulted before each
   call and told its outcome. Only "the node did not answer usefully" counts as a failure;
   a 4xx, a 404 or a file-route 500 is the node working.
@@ -33,7 +34,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from mamba.domain.errors import ValidationError, WingsNotFoundError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import (
+    FileDeniedError,
+    ValidationError,
+    WingsNotFoundError,
+    WingsRejectedError,
+    WingsUnavailableError,
+)
 from mamba.observability import current_request_id, logger
 
 CallClass = Literal["default", "probe", "long"]
@@ -120,6 +127,12 @@ def _wings_message(response: requests.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         return str(body["error"])
     return f"The node answered HTTP {response.status_code}."
+
+
+def _is_denylist_refusal(response: requests.Response) -> bool:
+    """Wings' 403 for a path on the egg's denylist ("This file cannot be modified: present in
+    egg denylist."), as opposed to its 403 for a wrong node token (wings-contract.md §2.1)."""
+    return "denylist" in _wings_message(response).lower()
 
 
 def _has_wings_error_body(response: requests.Response) -> bool:
@@ -254,6 +267,13 @@ class WingsHttpNodeAgent:
             self._failed(ticket)
             raise WingsUnavailableError(f"The node failed to handle the request ({status}). Try again later.", details)
         self._succeeded(ticket)
+        if status == 403 and "/files/" in path and _is_denylist_refusal(response):
+            # The egg's file_denylist (Wings' ErrCodeDenylistFile): the same typed 403 as the
+            # panel's own check, e.g. for a blueprint changed since the node last synced.
+            raise FileDeniedError(
+                "This file is protected by the server's blueprint and cannot be accessed.",
+                {**details, "reason": _wings_message(response)},
+            )
         raise WingsRejectedError(_wings_message(response), details, status=422 if status == 422 else 409)
 
     def _succeeded(self, ticket: Any) -> None:
