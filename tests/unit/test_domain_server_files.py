@@ -86,3 +86,32 @@ def test_check_mode_accepts_octal_modes_only(mode, ok):
 
 def test_relative_strips_the_leading_slash_for_pattern_matching():
     assert paths.relative("/a/b") == "a/b" and paths.relative("/") == ""
+
+
+# --- what a folder may hold (issue 10, finding 8) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("patterns", "folder", "verdict"),
+    [
+        (("config/license.key",), "/config", paths.YES),  # named under it: known without a listing
+        (("/config/license.key",), "/config", paths.YES),
+        (("config/license.key",), "/", paths.YES),
+        (("config/license.key",), "/plugins", paths.NO),
+        (("config/license.key",), "/config/sub", paths.NO),
+        (("*/license.key",), "/config", paths.YES),
+        (("config/*.key",), "/config", paths.MAYBE),  # a glob under it: the node must list it
+        (("logs/**/*.log",), "/logs", paths.MAYBE),
+        (("logs/**/*.log",), "/world", paths.NO),
+        (("*.key",), "/anything", paths.MAYBE),  # matches at any depth
+        (("secret.key",), "/plugins", paths.MAYBE),
+        (("cache/",), "/world", paths.MAYBE),
+        (("/protected/",), "/", paths.YES),
+        (("/protected/",), "/other", paths.NO),
+        (("a/b",), "/a/b/c", paths.YES),  # inside a denied folder
+        (("!config/license.key", "# comment", ""), "/config", paths.NO),
+        ((), "/config", paths.NO),
+    ],
+)
+def test_what_a_folder_may_hold_is_judged_from_the_patterns(patterns, folder, verdict):
+    assert paths.may_hold_denied(patterns, folder) == verdict
