@@ -152,3 +152,22 @@ def test_list_pages_with_a_cursor_when_more_than_the_limit(client, who):
     second = client.http.get(f"/v1/admin/blueprints?limit=2&cursor={first['next_cursor']}", headers=who["admin"])
 
     assert [b["name"] for b in first["items"] + second.json_body["items"]] == ["b0", "b1", "b2"]
+
+
+def test_the_variable_value_cap_is_set_by_the_admin_api_and_the_egg_import(client, who):
+    # The API takes the cap (default 1 KiB), up to 64 KiB and no more
+    default = post(client, "/v1/admin/blueprints", SIMPLE, who["admin"])
+    raised = post(client, "/v1/admin/blueprints", {**SIMPLE, "variable_max_length": 65536}, who["admin"])
+    too_high = post(client, "/v1/admin/blueprints", {**SIMPLE, "variable_max_length": 65537}, who["admin"])
+    assert default.json_body["variable_max_length"] == 1024
+    assert raised.status_code == 201 and raised.json_body["variable_max_length"] == 65536
+    assert too_high.status_code == 400 and too_high.json_body["error"]["code"] == "VALIDATION_ERROR"
+    assert "variable_max_length" in json.dumps(too_high.json_body["error"]["details"])
+    # An egg carries it through export and import
+    bid = raised.json_body["id"]
+    egg = client.http.get(f"/v1/admin/blueprints/{bid}/export", headers=who["admin"]).json_body
+    assert egg["variable_max_length"] == 65536
+    again = post(client, "/v1/admin/blueprints/import", egg, who["admin"])
+    assert again.status_code == 201 and again.json_body["variable_max_length"] == 65536
+    bad = post(client, "/v1/admin/blueprints/import", {**egg, "variable_max_length": 10**6}, who["admin"])
+    assert bad.status_code == 400 and "variable_max_length" in json.dumps(bad.json_body["error"]["details"])

@@ -228,3 +228,35 @@ def test_tenant_id_in_the_body_is_refused(world):
     add_node("alpha")
 
     assert api.post(BASE, "usr_alice", create_body(tenant_id="tn_b")).status_code == 400
+
+
+def test_variable_value_longer_than_the_cap_is_refused(world):
+    # Given a blueprint whose variable has no max rule (so only the cap bounds it)
+    from mamba.domain.blueprints import Variable
+
+    api, recorder = world
+    add_node("alpha")
+    add_blueprint("bp_open", variables=(Variable(name="Notes", env_variable="NOTES", rules="nullable|string"),))
+    # When a value one character over the default 1 KiB cap is sent
+    response = api.post(BASE, "usr_alice", create_body(blueprint_id="bp_open", environment={"NOTES": "x" * 1025}))
+    # Then it is a 400 naming the field, and nothing was reserved or started
+    assert response.status_code == 400, response.json_body
+    error = response.json_body["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["fields"] == [
+        {"field": "environment.NOTES", "message": "Notes may not be longer than 1024 characters"}
+    ]
+    assert recorder.started == []
+    assert allocation_holder("nd_alpha", "10.0.0.1", 25565) is None
+    # While exactly 1 KiB passes, and a blueprint that raised its cap takes more
+    assert (
+        api.post(BASE, "usr_alice", create_body(blueprint_id="bp_open", environment={"NOTES": "x" * 1024})).status_code
+        == 202
+    )
+    add_blueprint(
+        "bp_long",
+        variable_max_length=8192,
+        variables=(Variable(name="Notes", env_variable="NOTES", rules="nullable|string"),),
+    )
+    longer = api.post(BASE, "usr_alice", create_body(blueprint_id="bp_long", environment={"NOTES": "x" * 8000}))
+    assert longer.status_code == 202, longer.json_body

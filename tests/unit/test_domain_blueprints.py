@@ -157,3 +157,17 @@ def test_stored_shape_round_trips_when_converted_both_ways():
     blueprint = bp.parse_egg(load("bungeecord.json"))
 
     assert bp.blueprint_from_dict(json.loads(json.dumps(bp.blueprint_to_dict(blueprint)))) == blueprint
+
+
+@pytest.mark.parametrize(("cap", "ok"), [(1, True), (1024, True), (65536, True), (0, False), (65537, False)])
+def test_the_variable_value_cap_is_bounded_when_checked(cap, ok):
+    from mamba.domain.blueprints import Blueprint, check_blueprint
+    from mamba.domain.errors import DomainError
+
+    blueprint = Blueprint(name="b", startup="run", docker_images={"d": "img"}, variable_max_length=cap)
+    if ok:
+        assert check_blueprint(blueprint) is blueprint
+    else:
+        with pytest.raises(DomainError) as caught:
+            check_blueprint(blueprint)
+        assert "variable_max_length" in str(caught.value.details)

@@ -83,6 +83,8 @@ class Blueprint:
     install_script: str = ""
     file_denylist: tuple[str, ...] = ()
     variables: tuple[Variable, ...] = ()
+    # The longest value any variable may hold (characters); raised per blueprint up to 64 KiB.
+    variable_max_length: int = rule_parser.VALUE_MAX_DEFAULT
     local_safe: bool = False
     update_url: str | None = None
     created_at: str = ""
@@ -121,6 +123,9 @@ def check_blueprint(blueprint: Blueprint) -> Blueprint:
             raise _fail(f"config.files[{i}].file", "is required")
         if config.parser not in PARSERS:
             raise _fail(f"config.files[{i}].parser", f"must be one of {', '.join(PARSERS)}")
+    cap = blueprint.variable_max_length
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= rule_parser.VALUE_MAX_LIMIT:
+        raise _fail("variable_max_length", f"must be a whole number from 1 to {rule_parser.VALUE_MAX_LIMIT}")
     seen: set[str] = set()
     for i, variable in enumerate(blueprint.variables):
         where = f"variables[{i}]"
@@ -133,6 +138,8 @@ def check_blueprint(blueprint: Blueprint) -> Blueprint:
         if variable.env_variable in seen:
             raise _fail(f"{where}.env_variable", f"{variable.env_variable} is defined twice")
         seen.add(variable.env_variable)
+        if len(variable.default_value) > cap:
+            raise _fail(f"{where}.default_value", f"is longer than variable_max_length ({cap})")
         try:
             rule_parser.parse_rules(variable.rules)
         except rule_parser.UnsupportedRuleError as exc:
@@ -344,6 +351,8 @@ def parse_egg(data: Any) -> Blueprint:
         install_script=_text(install, "script", "scripts.installation.script").replace("\r\n", "\n"),
         file_denylist=tuple(denylist),
         variables=_variables(egg.get("variables")),
+        # Not part of PTDL: this panel's own key, so an export re-imports with the same cap.
+        variable_max_length=egg.get("variable_max_length", rule_parser.VALUE_MAX_DEFAULT),
         update_url=update_url if isinstance(update_url, str) else None,
     )
     return check_blueprint(blueprint)
@@ -407,6 +416,11 @@ def to_egg(blueprint: Blueprint, exported_at: str) -> dict[str, Any]:
             }
             for v in blueprint.variables
         ],
+        **(
+            {"variable_max_length": blueprint.variable_max_length}
+            if blueprint.variable_max_length != rule_parser.VALUE_MAX_DEFAULT
+            else {}
+        ),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 from mamba.domain import servers as srv
 from mamba.domain.blueprints import Variable
 from mamba.domain.errors import QuotaExceededError, ValidationError
-from mamba.domain.rules import check_value, parse_rules
+from mamba.domain.rules import VALUE_MAX_DEFAULT, check_value, parse_rules
 from mamba.domain.servers import Limits, Server
 
 # --- operation types, their workflows and the steps the user sees ---
@@ -115,11 +115,15 @@ def _as_text(value: EnvValue) -> str:
 
 
 def merge_environment(
-    variables: tuple[Variable, ...], current: dict[str, EnvValue], changes: dict[str, EnvValue | None]
+    variables: tuple[Variable, ...],
+    current: dict[str, EnvValue],
+    changes: dict[str, EnvValue | None],
+    max_length: int = VALUE_MAX_DEFAULT,
 ) -> dict[str, EnvValue]:
     """The environment after a PATCH. Each key must be one of the blueprint's variables that
-    users may edit, and each value must pass that variable's rules (``null`` clears it back to
-    the blueprint's default). ValidationError names every bad field."""
+    users may edit, and each value must pass that variable's rules and be at most
+    ``max_length`` characters (``null`` clears it back to the blueprint's default).
+    ValidationError names every bad field."""
     by_name = {v.env_variable: v for v in variables}
     merged = dict(current)
     fields: list[dict[str, str]] = []
@@ -131,7 +135,7 @@ def merge_environment(
         text = (
             variable.default_value if value is None else str(value).lower() if isinstance(value, bool) else str(value)
         )
-        failures = check_value(text, parse_rules(variable.rules))
+        failures = check_value(text, parse_rules(variable.rules), max_length)
         if failures:
             fields.append({"field": f"environment.{key}", "message": "; ".join(failures)})
             continue

@@ -50,6 +50,9 @@ class BlueprintIn(Schema):
     install_script: str = ""
     file_denylist: list[str] = Field(default_factory=list)
     variables: list[VariableModel] = Field(default_factory=list)
+    variable_max_length: int = Field(
+        default=1024, ge=1, le=65536, description="The longest value a variable may hold (characters)"
+    )
     local_safe: bool = Field(default=False, description="The Wings simulator may run its install and startup")
 
 
@@ -70,6 +73,7 @@ class BlueprintPatch(Schema):
     install_script: str | None = None
     file_denylist: list[str] | None = None
     variables: list[VariableModel] | None = None
+    variable_max_length: int | None = Field(default=None, ge=1, le=65536)
     local_safe: bool | None = None
 
 

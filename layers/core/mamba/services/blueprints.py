@@ -112,7 +112,9 @@ def validate_environment(
         if given is not None and not as_admin and not variable.user_editable and value != before:
             failures.append({"field": f"environment.{name}", "message": "may not be changed"})
             continue
-        for problem in rules.check_value(value, rules.parse_rules(variable.rules)):
+        for problem in rules.check_value(
+            value, rules.parse_rules(variable.rules), max_length=blueprint.variable_max_length
+        ):
             failures.append({"field": f"environment.{name}", "message": f"{variable.name} {problem}"})
         resolved[name] = value
     if failures:

@@ -163,7 +163,9 @@ def update_server(
     environment = server.environment
     if env_changes:
         blueprint = deps.blueprints.get(server.blueprint_id)
-        environment = life.merge_environment(tuple(blueprint.variables), server.environment, env_changes)
+        environment = life.merge_environment(
+            tuple(blueprint.variables), server.environment, env_changes, blueprint.variable_max_length
+        )
     op: Operation | None = None
     if limits != server.limits or environment != server.environment:
         _check_quota(deps, server, limits)
