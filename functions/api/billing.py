@@ -109,6 +109,8 @@ def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
     found = billing.credits(bootstrap.billing_ports(), ctx.tenant, PageRequest.from_query(ctx.query))
     return CreditList(
         balance_cents=found["balance_cents"],
+        currency=found["currency"],
+        balances=found["balances"],
         items=[credit_out(e) for e in found["items"]],
         next_cursor=found["next_cursor"],
     )

@@ -259,7 +259,7 @@ def test_a_credit_is_not_written_when_stripe_refuses(world):
     world.stripe.down = True
 
     assert world.api.post("/v1/admin/tenants/tn_a/credits", "usr_root", {"amount_cents": 500}).status_code == 503
-    assert bootstrap.billing_repository().credit_balance("tn_a") == 0
+    assert bootstrap.billing_repository().credit_balances("tn_a") == {}
 
 
 def test_billing_routes_answer_503_while_billing_is_off(client):
@@ -278,4 +278,36 @@ def test_buying_credit_returns_a_payment_checkout_and_writes_nothing_yet(world):
     assert response.status_code == 201, response.json_body
     session = world.stripe.checkout_sessions[-1]
     assert (session["mode"], session["amount_cents"], session["tenant_id"]) == ("payment", 2500, "tn_a")
-    assert bootstrap.billing_repository().credit_balance("tn_a") == 0
+    assert bootstrap.billing_repository().credit_balances("tn_a") == {}
+
+
+def test_credits_in_different_currencies_are_never_added(world):
+    # Given a tenant whose first credit was in USD
+    link_customer("tn_a", "cus_a")
+    assert world.api.post("/v1/admin/tenants/tn_a/credits", "usr_root", {"amount_cents": 500}).status_code == 201
+    stripe_calls = len(world.stripe.balance_transactions)
+    # When an admin grants credit in EUR, and the tenant tries to buy EUR credit
+    grant = world.api.post("/v1/admin/tenants/tn_a/credits", "usr_root", {"amount_cents": 300, "currency": "eur"})
+    sessions = len(world.stripe.checkout_sessions)
+    buy = world.api.post(
+        "/v1/tenants/tn_a/billing/credits/checkout", "usr_alice", {"amount_cents": 2500, "currency": "eur"}
+    )
+    # Then both are 409 CURRENCY_MISMATCH, and neither reached Stripe
+    for response in (grant, buy):
+        assert response.status_code == 409, response.json_body
+        assert response.json_body["error"]["code"] == "CURRENCY_MISMATCH"
+        assert response.json_body["error"]["details"] == {"currency": "eur", "credit_currency": "usd"}
+    assert len(world.stripe.balance_transactions) == stripe_calls
+    assert len(world.stripe.checkout_sessions) == sessions
+    # And a purchase Stripe already collected in EUR is kept in its own balance, never summed
+    from mamba.services import billing
+
+    billing.credit_purchased(
+        bootstrap.billing_ports(), "tn_a", {"id": "cs_eur", "amount_total": 700, "currency": "EUR"}
+    )
+    credits = CreditList.model_validate(world.api.get("/v1/tenants/tn_a/billing/credits", "usr_alice").json_body)
+    assert (credits.balance_cents, credits.currency, credits.balances) == (500, "usd", {"eur": 700, "usd": 500})
+    summary = world.api.get("/v1/tenants/tn_a/billing", "usr_alice").json_body
+    assert summary["credit_balance_cents"] == 500
+    assert summary["credit_balances"] == {"eur": 700, "usd": 500}
+    assert bootstrap.billing_repository().credit_balances("tn_a") == {"usd": 500, "eur": 700}

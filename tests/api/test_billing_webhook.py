@@ -410,7 +410,7 @@ def test_a_paid_credit_checkout_adds_the_credit_once_for_the_amount_stripe_colle
         assert world.drain()["batchItemFailures"] == []
 
     repo = bootstrap.billing_repository()
-    assert repo.credit_balance("tn_a") == 2500
+    assert repo.credit_balances("tn_a") == {"usd": 2500}
     from mamba.domain.pages import PageRequest
 
     entries = repo.list_credits("tn_a", PageRequest()).items
@@ -424,7 +424,7 @@ def test_an_unpaid_credit_checkout_adds_nothing(world):
     post(world, *signed(event("checkout.session.completed", session)))
     world.drain()
 
-    assert bootstrap.billing_repository().credit_balance("tn_a") == 0
+    assert bootstrap.billing_repository().credit_balances("tn_a") == {}
 
 
 def test_the_local_queue_poller_feeds_the_consumer_and_deletes_what_it_processed(world):

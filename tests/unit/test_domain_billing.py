@@ -179,3 +179,37 @@ def test_subscription_facts_read_the_basil_shape_and_the_legacy_shape():
         1767225601,
         True,
     )
+
+
+# --- credits per currency (issue 10) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "pinned", "expected"),
+    [("usd", None, "usd"), ("EUR", None, "eur"), (" usd ", "usd", "usd"), ("eur", "usd", "mismatch"),
+     ("us", None, "invalid"), ("u$d", None, "invalid"), ("usdd", "usd", "invalid")],
+)  # fmt: skip
+def test_a_credit_keeps_to_the_tenants_currency(currency, pinned, expected):
+    from mamba.domain import billing as b
+    from mamba.domain.errors import CurrencyMismatchError, ValidationError
+
+    if expected == "mismatch":
+        with pytest.raises(CurrencyMismatchError) as caught:
+            b.credit_currency(currency, pinned)
+        assert (caught.value.status, caught.value.code) == (409, "CURRENCY_MISMATCH")
+        assert caught.value.details == {"currency": currency.strip().lower(), "credit_currency": pinned}
+    elif expected == "invalid":
+        with pytest.raises(ValidationError):
+            b.credit_currency(currency, pinned)
+    else:
+        assert b.credit_currency(currency, pinned) == expected
+
+
+def test_credits_in_different_currencies_are_never_added_in_the_domain():
+    from mamba.domain import billing as b
+
+    balances = b.add_to_balances(b.add_to_balances({}, "usd", 500), "eur", 300)
+
+    assert balances == {"usd": 500, "eur": 300}
+    assert b.add_to_balances(balances, "usd", 1) == {"usd": 501, "eur": 300}
+    assert (b.balance_in(balances, "usd"), b.balance_in(balances, None), b.balance_in(balances, "gbp")) == (500, 0, 0)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from mamba.domain.errors import ValidationError
+from mamba.domain.errors import CurrencyMismatchError, ValidationError
 
 FREE_PLAN_ID: Final = "free"
 PLAN_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
@@ -146,6 +146,7 @@ class BillingState:
     billing_state: str = ACTIVE  # active | suspended (by billing, not by an admin)
     deletion_due_at: int | None = None  # canceled: data is deleted after this (epoch)
     quotas: Quotas = field(default_factory=lambda: FREE_QUOTAS)
+    credit_currency: str | None = None  # set by the tenant's first credit
 
     @property
     def suspended(self) -> bool:
@@ -285,3 +286,32 @@ class CreditEntry:
     created_at: str
     actor_id: str | None = None
     stripe_transaction_id: str | None = None
+
+
+def credit_currency(currency: str, pinned: str | None) -> str:
+    """The credit's currency (ISO 4217, lowercase), which must be the tenant's credit currency
+    once it has one: a balance is kept per currency and amounts in different currencies are
+    never added (Stripe's customer balance is in one currency too). Raises ValidationError for
+    a code that is not three letters and CurrencyMismatchError (409) for another currency."""
+    code = currency.strip().lower()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError(
+            "currency must be a three-letter ISO 4217 code.",
+            {"fields": [{"field": "currency", "message": "must be three letters"}]},
+        )
+    if pinned is not None and code != pinned:
+        raise CurrencyMismatchError(
+            f"This tenant's credit is kept in {pinned.upper()}; a credit in {code.upper()} cannot be added to it.",
+            {"currency": code, "credit_currency": pinned},
+        )
+    return code
+
+
+def add_to_balances(balances: dict[str, int], currency: str, amount_cents: int) -> dict[str, int]:
+    """``balances`` with ``amount_cents`` added to ``currency``'s balance only."""
+    return {**balances, currency: balances.get(currency, 0) + amount_cents}
+
+
+def balance_in(balances: dict[str, int], currency: str | None) -> int:
+    """The balance in ``currency`` (0 without one): never a sum over currencies."""
+    return balances.get(currency, 0) if currency else 0

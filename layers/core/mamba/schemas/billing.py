@@ -115,7 +115,9 @@ class BillingOut(Schema):
     grace_ends_at: int | None
     quotas: QuotasModel
     usage: UsageOut
-    credit_balance_cents: int
+    credit_balance_cents: int = Field(description="The balance in credit_currency (never a sum over currencies)")
+    credit_currency: str | None = None
+    credit_balances: dict[str, int] = Field(default_factory=dict, description="Currency → balance in cents")
 
 
 class InvoiceOut(Schema):
@@ -158,7 +160,9 @@ class CreditOut(Schema):
 
 
 class CreditList(Schema):
-    balance_cents: int
+    balance_cents: int = Field(description="The balance in currency (never a sum over currencies)")
+    currency: str | None = Field(default=None, description="The tenant's credit currency, set by its first credit")
+    balances: dict[str, int] = Field(default_factory=dict, description="Currency → balance in cents")
     items: list[CreditOut]
     next_cursor: str | None = None
 

@@ -209,7 +209,17 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
             "metrics": {m: round(totals.get(m, 0.0), 6) for m in b.METRICS},
             "source": "panel ledger",
         },
-        "credit_balance_cents": repo.credit_balance(tenant.tenant_id),
+        **_credit_view(state.credit_currency, repo.credit_balances(tenant.tenant_id), "credit_"),
+    }
+
+
+def _credit_view(currency: str | None, balances: dict[str, int], prefix: str = "") -> dict[str, Any]:
+    """The balance in the tenant's credit currency, that currency, and every currency's own
+    balance: amounts in different currencies are never added together."""
+    return {
+        f"{prefix}balance_cents": b.balance_in(balances, currency),
+        f"{prefix}currency": currency,
+        f"{prefix}balances": dict(sorted(balances.items())),
     }
 
 
@@ -246,13 +256,19 @@ def grant_credit(
     """Add a credit (an admin grant or a purchase) to the tenant's ledger, mirrored to the
     Stripe customer balance so the next invoice uses it. Stripe first, with an idempotency
     key of the entry id, then the ledger: a failure leaves nothing half-written, and a retry
-    with the same ``entry_id`` does not credit twice at Stripe."""
+    with the same ``entry_id`` does not credit twice at Stripe.
+
+    The balance is kept per currency. An admin grant in a currency other than the tenant's
+    credit currency is refused (CurrencyMismatchError, 409); a purchase Stripe has already
+    collected is recorded in its own currency's balance (``buy_credit`` refuses a mismatch
+    before any payment)."""
     if source not in b.CREDIT_SOURCES:
         raise ValidationError("Credits come from an admin grant or a purchase.", {"source": source})
     if amount_cents <= 0:
         raise ValidationError("A credit is a positive amount.", {"amount_cents": amount_cents})
     entry_id = entry_id or new_id("cr")
     state = ports.repo.get_state(tenant_id)
+    currency = b.credit_currency(currency, None if source == "purchase" else state.credit_currency)
     txn_id = None
     if state.customer_id:
         txn_id = ports.stripe().credit_customer_balance(
@@ -262,7 +278,7 @@ def grant_credit(
         id=entry_id,
         tenant_id=tenant_id,
         amount_cents=amount_cents,
-        currency=currency.lower(),
+        currency=currency,
         source=source,
         reason=reason,
         created_at=_now_iso(),
@@ -277,7 +293,9 @@ def buy_credit(
     ports: BillingPorts, tenant: TenantContext, amount_cents: int, currency: str, tenant_name: str, email: str | None
 ) -> dict[str, str]:
     """A Checkout payment for ``amount_cents`` of credit. The credit is written when Stripe
-    reports the session paid (``checkout.session.completed``, re-fetched), never here."""
+    reports the session paid (``checkout.session.completed``, re-fetched), never here.
+    Raises CurrencyMismatchError (409) for a currency other than the tenant's credit currency."""
+    currency = b.credit_currency(currency, ports.repo.get_state(tenant.tenant_id).credit_currency)
     customer = ensure_customer(ports, tenant.tenant_id, tenant_name, email)
     base = (ports.return_url or ports.public_url).rstrip("/")
     session_id, url = ports.stripe().create_credit_checkout(
@@ -311,8 +329,9 @@ def credit_purchased(ports: BillingPorts, tenant_id: str, session: dict[str, Any
 
 def credits(ports: BillingPorts, tenant: TenantContext, page: PageRequest) -> dict[str, Any]:
     found = ports.repo.list_credits(tenant.tenant_id, page)
+    state = ports.repo.get_state(tenant.tenant_id)
     return {
-        "balance_cents": ports.repo.credit_balance(tenant.tenant_id),
+        **_credit_view(state.credit_currency, ports.repo.credit_balances(tenant.tenant_id)),
         "items": found.items,
         "next_cursor": found.next_cursor,
     }

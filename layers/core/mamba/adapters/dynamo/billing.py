@@ -22,6 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import (
+    CreditBalanceItem,
     CreditItem,
     NoticeItem,
     PlanItem,
@@ -103,6 +104,7 @@ def _state(item: TenantItem) -> b.BillingState:
         billing_state=item.billing_state or b.ACTIVE,
         deletion_due_at=int(item.deletion_due_at) if item.deletion_due_at is not None else None,
         quotas=quotas,
+        credit_currency=item.credit_currency,
     )
 
 
@@ -452,7 +454,9 @@ class DynamoBillingRepository:
     # --- credits ------------------------------------------------------------------------
 
     def add_credit(self, entry: CreditEntry) -> None:
-        """The entry and the tenant's balance change in one transaction."""
+        """The entry and the tenant's balance in the entry's currency change in one
+        transaction (the balance item is created by its first ``ADD``); the tenant's credit
+        currency is set by its first credit and never changed here."""
         pk, sk = keys.credit(entry.tenant_id, entry.created_at, entry.id)
         item = CreditItem(
             pk,
@@ -475,8 +479,17 @@ class DynamoBillingRepository:
                 tx.save(item, condition=CreditItem.pk.does_not_exist())
                 tx.update(
                     TenantItem(*keys.tenant(entry.tenant_id)),
-                    actions=[TenantItem.credit_balance_cents.add(entry.amount_cents)],
+                    actions=[TenantItem.credit_currency.set(TenantItem.credit_currency | entry.currency)],
                     condition=TenantItem.pk.exists(),
+                )
+                tx.update(
+                    CreditBalanceItem(*keys.credit_balance(entry.tenant_id, entry.currency)),
+                    actions=[
+                        CreditBalanceItem.kind.set("credit_balance"),
+                        CreditBalanceItem.tenant_id.set(entry.tenant_id),
+                        CreditBalanceItem.currency.set(entry.currency),
+                        CreditBalanceItem.balance_cents.add(entry.amount_cents),
+                    ],
                 )
         except TransactWriteError as exc:
             codes = cancellation_codes(exc)
@@ -486,8 +499,12 @@ class DynamoBillingRepository:
                 raise NotFoundError("Tenant not found.", {"tenant_id": entry.tenant_id}) from exc
             raise _tx_failed(exc) from exc
 
-    def credit_balance(self, tenant_id: str) -> int:
-        return int(self._tenant(tenant_id).credit_balance_cents or 0)
+    def credit_balances(self, tenant_id: str) -> dict[str, int]:
+        """The tenant's balance per currency (one Query of its partition)."""
+        found = CreditBalanceItem.query(
+            keys.tenant_partition(tenant_id), CreditBalanceItem.sk.startswith(keys.CREDIT_BALANCE_PREFIX)
+        )
+        return {i.currency: int(i.balance_cents or 0) for i in found if isinstance(i, CreditBalanceItem)}
 
     def list_credits(self, tenant_id: str, page: PageRequest) -> Page[CreditEntry]:
         if self._cursors is None:

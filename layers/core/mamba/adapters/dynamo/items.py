@@ -110,7 +110,12 @@ class TenantItem(MainItem):
     past_due_since = NumberAttribute(null=True)
     billing_state = UnicodeAttribute(null=True)  # active | suspended (by billing)
     deletion_due_at = NumberAttribute(null=True)
+    # Before migration 0011 the sum of every credit, whatever its currency; no longer written
+    # (balances are CreditBalanceItem, one per currency).
     credit_balance_cents = NumberAttribute(null=True)
+    # The currency of the tenant's credits (set by its first credit): grants and purchases in
+    # another currency are refused (409 CURRENCY_MISMATCH), as Stripe's customer balance is too.
+    credit_currency = UnicodeAttribute(null=True)
 
 
 class MembershipItem(MainItem):
@@ -590,6 +595,16 @@ class CreditItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class CreditBalanceItem(MainItem):
+    """The tenant's credit balance in one currency (``TENANT#<tid>/CREDITBAL#<currency>``),
+    changed only with ``ADD`` in the transaction that writes the ledger entry, so amounts in
+    different currencies are never added together."""
+
+    tenant_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    balance_cents = NumberAttribute(default=0)
+
+
 class ServerRunItem(MainItem):
     """An interval a server ran (``SERVER#<uuid>/RUN#<start>``); ``ended_at`` is null while
     it runs. Opened and closed from the reconciled status (mamba.services.metering)."""
@@ -620,6 +635,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     NoticeItem,
     UsageItem,
     CreditItem,
+    CreditBalanceItem,
     RateCounterItem,
     OneTimeTokenItem,
     RefreshFamilyItem,

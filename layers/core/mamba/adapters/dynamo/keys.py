@@ -330,6 +330,14 @@ def credit(tenant_id: str, at: str, entry_id: str) -> tuple[str, str]:
     return tenant_partition(tenant_id), f"{CREDIT_PREFIX}{at}#{entry_id}"
 
 
+CREDIT_BALANCE_PREFIX = "CREDITBAL#"
+
+
+def credit_balance(tenant_id: str, currency: str) -> tuple[str, str]:
+    """The tenant's credit balance in one currency (ISO 4217, lowercase)."""
+    return tenant_partition(tenant_id), f"{CREDIT_BALANCE_PREFIX}{currency}"
+
+
 def credit_claim(tenant_id: str, entry_id: str) -> tuple[str, str]:
     """Makes a credit entry id unique (a redelivered purchase never credits twice)."""
     return tenant_partition(tenant_id), f"CREDITID#{entry_id}"
