@@ -41,6 +41,7 @@ lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -r layers functions --severity-level medium
 	$(PY) -m infra.validate
 
 test: lint

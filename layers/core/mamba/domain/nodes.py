@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 from mamba.domain.errors import ValidationError
 
+# Wings listens on every interface of its own host (its config.yml `api.host`); the panel never binds it.
+WINGS_LISTEN_ADDRESS = "0.0.0.0"  # noqa: S104  # nosec B104
+
 TOKEN_ID_LENGTH = 16
 TOKEN_LENGTH = 64
 # Alphanumerics only: Wings presents ``<token_id>.<token>`` and the panel splits on the dot.
@@ -211,7 +214,7 @@ def wings_configuration(node: Node, token: str, remote: str) -> dict[str, object
         "token_id": node.token_id,
         "token": token,
         "api": {
-            "host": "0.0.0.0",  # noqa: S104 - Wings listens on every interface of its own host
+            "host": WINGS_LISTEN_ADDRESS,
             "port": node.daemon_port,
             "ssl": {
                 "enabled": ssl_enabled,
