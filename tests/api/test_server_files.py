@@ -459,13 +459,18 @@ def test_read_through_a_link_to_a_denied_file_is_refused(world, path):
     put_on_disk(world, "/config/license.key", b"the licence")
     on_disk(world, "/notes.txt").symlink_to(on_disk(world, "/config/license.key"))
     on_disk(world, "/cfglink").symlink_to(on_disk(world, "/config"))
-    # When it is read or a download URL is asked for
-    read_response = read(world, path)
-    url_response = world.post("alice", "files", "/files/download-url", {"path": path})
-    # Then both are refused
-    for response in (read_response, url_response):
+    # When it is read, a download URL is asked for, or it is written or copied
+    responses = (
+        read(world, path),
+        world.post("alice", "files", "/files/download-url", {"path": path}),
+        world.post("alice", "files", "/files/write", {"path": path, "content": "forged"}),
+        world.post("alice", "files", "/files/copy", {"location": path}),
+    )
+    # Then each is refused, and the protected file is untouched
+    for response in responses:
         assert response.status_code == 403, response.body[:300]
         assert error(response)["details"]["reason"] == "symlink"
+    assert on_disk(world, "/config/license.key").read_bytes() == b"the licence"
     reset_on_disk(world, "/notes.txt", "/cfglink")
 
 

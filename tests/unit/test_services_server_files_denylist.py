@@ -110,6 +110,7 @@ def op(name: str):
         "chmod": lambda p, a: files.chmod(p, TENANT, S1, "/", [(a, "777")]),
         "read": lambda p, a: files.read_file(p, TENANT, S1, a),
         "download": lambda p, a: files.download_url(p, TENANT, "u", S1, a),
+        "write": lambda p, a: files.write_file(p, TENANT, S1, a, "forged"),
     }
     return table[name]
 
@@ -138,6 +139,10 @@ REFUSED = [
     ("read", "/cfglink/license.key", "symlink"),
     ("read", "/config/license.key", None),
     ("download", "/notes.txt", "symlink"),
+    ("write", "/notes.txt", "symlink"),
+    ("write", "/cfglink/license.key", "symlink"),
+    ("copy", "/notes.txt", "symlink"),
+    ("chmod", "notes.txt", "symlink"),
     ("download", "/cfglink/license.key", "symlink"),
 ]
 
@@ -169,6 +174,10 @@ ALLOWED = [
     ("chmod", "world"),
     ("read", "/world/level.dat"),
     ("download", "/config/server.yml"),
+    ("write", "/config/server.yml"),
+    ("write", "/new/deeper/file.txt"),
+    ("rename", ("notes.txt", "notes2.txt")),  # the link itself moves
+    ("delete", "notes.txt"),
 ]
 
 

@@ -14,8 +14,9 @@ Rules every use case keeps:
   folder that holds a denied path, or moving a folder to where its content would become a
   denied path, is refused too: a pattern naming a path under the folder refuses it outright;
   a pattern that may match anywhere (``*.key``) has the node list the folder (at most
-  ``MAX_WALK`` listings, refused beyond). Reading or downloading through a symlink is refused
-  while the blueprint has a denylist: the panel cannot see where a link points.
+  ``MAX_WALK`` listings, refused beyond). Reading, downloading, writing, copying or chmod-ing
+  through a symlink is refused while the blueprint has a denylist: the panel cannot see where
+  a link points. Renaming or deleting a link acts on the link itself and is allowed.
 * **Large files never pass through Lambda.** Reading is capped (5 MiB of text, 4 MiB of
   binary, which travels base64-encoded) by the size Wings reports before the content is
   fetched; anything larger, and every upload, goes through a signed Wings URL (one-shot JWT,
@@ -269,7 +270,10 @@ def write_file(
     if len(data) > paths.MAX_TEXT_BYTES:
         raise _too_large(path, len(data), paths.MAX_TEXT_BYTES)
     t = _writable(ports, tenant, server_id)
-    _check_allowed(_denylist(ports, t), path)
+    deny = _denylist(ports, t)
+    _check_allowed(deny, path)
+    if deny is not None:
+        deny.check_real_location(path)  # a write follows a link to its target
     t.agent.write_file(t.server.uuid, path, data)
 
 
@@ -303,6 +307,7 @@ def copy(ports: Ports, tenant: TenantContext, server_id: str, location: str) -> 
     deny = _denylist(ports, t)
     _check_trees(deny, (location, None))
     if deny is not None:
+        deny.check_real_location(location)  # a copy of a link is a copy of its target's bytes
         for name in _copy_names(location):
             if deny.denies(name):
                 raise FileDeniedError(PROTECTED, {"path": name, "reason": "would_create_protected_file"})
@@ -362,7 +367,11 @@ def chmod(ports: Ports, tenant: TenantContext, server_id: str, root: str, modes:
     base = paths.normalise(root, "root")
     checked = [(paths.join(base, name, "files"), paths.check_mode(mode)) for name, mode in modes]
     t = _writable(ports, tenant, server_id)
-    _check_trees(_denylist(ports, t), *[(p, None) for p, _ in checked])
+    deny = _denylist(ports, t)
+    _check_trees(deny, *[(p, None) for p, _ in checked])
+    if deny is not None:
+        for p, _ in checked:
+            deny.check_real_location(p)  # chmod follows a link to its target
     t.agent.chmod(t.server.uuid, "/", [{"file": paths.relative(p), "mode": m} for p, m in checked])
 
 
