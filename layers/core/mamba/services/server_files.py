@@ -152,7 +152,7 @@ class _Denylist:
                 return  # the node answers 404 for the rest
             if found.get("symlink"):
                 raise FileDeniedError(
-                    "This path goes through a link; with protected files on this server, links cannot be read.",
+                    "This path goes through a link; on a server with protected files, links are not followed.",
                     {"path": path, "reason": "symlink"},
                 )
 
