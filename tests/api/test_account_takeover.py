@@ -334,3 +334,27 @@ def test_invitation_mails_are_rate_limited_per_account(tenancy, settings_with):
 
     assert codes == [201, 201, 429]
     assert mail_to("y2@example.net") == []
+
+
+def test_key_check_after_a_reset_costs_no_extra_dynamodb_call(client, monkeypatch):
+    # Given an account with a reset on record and a key created after it (its last use recorded)
+    from moto.dynamodb.responses import DynamoHandler
+
+    verified_account(client)
+    assert reset_through_mail(client, EMAIL, NEW_PASSWORD).status_code == 200
+    key = key_headers(new_key(client, session(client, password=NEW_PASSWORD)).json_body["key"])
+    assert me_with(client, key).status_code == 200
+    actions: list[str] = []
+    original = DynamoHandler.call_action
+
+    def counted(handler: Any) -> Any:
+        actions.append(str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1])
+        return original(handler)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", counted)
+
+    # When the key reads one resource (the account)
+    assert me_with(client, key).status_code == 200
+
+    # Then the guard's one BatchGetItem (user and key) and the read itself are all: two calls
+    assert actions == ["BatchGetItem", "GetItem"]
