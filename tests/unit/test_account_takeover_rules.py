@@ -75,7 +75,7 @@ def test_password_change_revokes_api_keys_and_sessions(world):
     user = account(world)
     world.api_keys.live[user.id] = {"key_1"}
 
-    accounts.change_password(world.ports, user.id, PASSWORD, NEW, now=T0)
+    accounts.change_password(world.ports, user.id, PASSWORD, NEW, via="token", now=T0)
 
     stored = world.users.get(user.id)
     assert world.hasher.verify(stored.password_hash, NEW)
@@ -87,10 +87,12 @@ def test_password_change_needs_the_second_factor_when_2fa_is_on(world):
     user = account(world, totp=True)
 
     with pytest.raises(ValidationError) as missing:
-        accounts.change_password(world.ports, user.id, PASSWORD, NEW, now=T0)
+        accounts.change_password(world.ports, user.id, PASSWORD, NEW, via="token", now=T0)
     with pytest.raises(ValidationError) as wrong:
-        accounts.change_password(world.ports, user.id, PASSWORD, NEW, totp_code="000000", now=T0)
-    accounts.change_password(world.ports, user.id, PASSWORD, NEW, totp_code=world.second_factor.code, now=T0)
+        accounts.change_password(world.ports, user.id, PASSWORD, NEW, totp_code="000000", via="token", now=T0)
+    accounts.change_password(
+        world.ports, user.id, PASSWORD, NEW, totp_code=world.second_factor.code, via="token", now=T0
+    )
 
     assert (missing.value.details["field"], missing.value.details["reason"]) == ("totp_code", "totp_required")
     assert wrong.value.details["reason"] == "totp_invalid"
@@ -117,12 +119,24 @@ def test_email_change_requires_current_password_and_the_second_factor(world):
     for password, code in ((None, None), ("wrong password!", None), (PASSWORD, None), (PASSWORD, "000000")):
         with pytest.raises(ValidationError):
             accounts.update_profile(
-                world.ports, user.id, email="new@example.net", current_password=password, totp_code=code, now=T0
+                world.ports,
+                user.id,
+                email="new@example.net",
+                current_password=password,
+                totp_code=code,
+                via="token",
+                now=T0,
             )
     assert world.mailer.to("new@example.net") == []
 
     moved = accounts.update_profile(
-        world.ports, user.id, email="new@example.net", current_password=PASSWORD, totp_code="123456", now=T0
+        world.ports,
+        user.id,
+        email="new@example.net",
+        current_password=PASSWORD,
+        totp_code="123456",
+        via="token",
+        now=T0,
     )
     assert moved.pending_email == "new@example.net"
 
@@ -132,21 +146,25 @@ def test_wrong_current_passwords_are_rate_limited_like_logins(world):
     user = account(world)
     for _ in range(5):
         with pytest.raises(ValidationError):
-            accounts.change_password(world.ports, user.id, "guess guess guess", NEW, now=T0)
+            accounts.change_password(world.ports, user.id, "guess guess guess", NEW, via="token", now=T0)
 
     # When it then tries the right one, Then it is refused until the window ends
     with pytest.raises(RateLimitedError):
-        accounts.change_password(world.ports, user.id, PASSWORD, NEW, now=T0 + 1)
-    accounts.change_password(world.ports, user.id, PASSWORD, NEW, now=T0 + 15 * 60)
+        accounts.change_password(world.ports, user.id, PASSWORD, NEW, via="token", now=T0 + 1)
+    accounts.change_password(world.ports, user.id, PASSWORD, NEW, via="token", now=T0 + 15 * 60)
 
 
 def test_email_change_mails_are_rate_limited(world):
     user = account(world)
     for n in range(5):
-        accounts.update_profile(world.ports, user.id, email=f"n{n}@example.net", current_password=PASSWORD, now=T0)
+        accounts.update_profile(
+            world.ports, user.id, email=f"n{n}@example.net", current_password=PASSWORD, via="token", now=T0
+        )
 
     with pytest.raises(RateLimitedError):
-        accounts.update_profile(world.ports, user.id, email="n5@example.net", current_password=PASSWORD, now=T0)
+        accounts.update_profile(
+            world.ports, user.id, email="n5@example.net", current_password=PASSWORD, via="token", now=T0
+        )
 
     assert world.mailer.to("n5@example.net") == []
     assert world.users.get(user.id).pending_email == "n4@example.net"
@@ -154,9 +172,11 @@ def test_email_change_mails_are_rate_limited(world):
 
 def test_cancelling_a_pending_change_needs_no_password(world):
     user = account(world)
-    accounts.update_profile(world.ports, user.id, email="new@example.net", current_password=PASSWORD, now=T0)
+    accounts.update_profile(
+        world.ports, user.id, email="new@example.net", current_password=PASSWORD, via="token", now=T0
+    )
 
-    kept = accounts.update_profile(world.ports, user.id, email="ada@example.com", now=T0)
+    kept = accounts.update_profile(world.ports, user.id, email="ada@example.com", via="token", now=T0)
 
     assert kept.pending_email is None
 

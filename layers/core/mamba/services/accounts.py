@@ -517,7 +517,7 @@ def update_profile(
     email: str | None = None,
     current_password: str | None = None,
     totp_code: str | None = None,
-    via: str = "token",
+    via: str,
     now: int,
 ) -> User:
     """Change the display name (when ``change_name``; None clears it), and/or start an
@@ -611,7 +611,7 @@ def change_password(
     new_password: str,
     *,
     totp_code: str | None = None,
-    via: str = "token",
+    via: str,
     now: int,
 ) -> User:
     """Change the password from a login session: proves the account (``reauthenticate``),
