@@ -69,14 +69,26 @@ class FakeUserRepository:
             raise ConflictError("The account's email changed meanwhile; try again.", {"field": "email"})
         self._set(user_id, email=new_email, email_verified=True, pending_email=None)
 
-    def reset_password(self, user_id: str, password_hash: str, sessions_valid_after: int) -> None:
+    def reset_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        sessions_valid_after: int,
+        *,
+        credentials_reset_at: str | None = None,
+        take_over: bool = False,
+    ) -> None:
+        user = self.get(user_id)
         self._set(
             user_id,
             password_hash=password_hash,
             sessions_valid_after=sessions_valid_after,
             failed_logins=0,
             locked_until=None,
+            credentials_reset_at=credentials_reset_at or user.credentials_reset_at,
         )
+        if take_over:
+            self._set(user_id, totp_enabled=False, pending_email=None)
 
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         self._set(user_id, sessions_valid_after=valid_after)
@@ -207,6 +219,19 @@ class FakeSecondFactor:
 
 
 @dataclass
+class FakeKeyRevoker:
+    """The ``revoke_all`` half of the API key store: which keys are live, per user."""
+
+    live: dict[str, set[str]] = field(default_factory=dict)
+    revoked: list[tuple[str, str, str]] = field(default_factory=list)  # (user, key, at)
+
+    def revoke_all(self, user_id: str, at: str) -> int:
+        keys = self.live.pop(user_id, set())
+        self.revoked.extend((user_id, key, at) for key in sorted(keys))
+        return len(keys)
+
+
+@dataclass
 class AccountWorld:
     """Every fake, wired into AccountPorts (``world.ports``)."""
 
@@ -221,6 +246,7 @@ class AccountWorld:
     policy: AccountPolicy = field(default_factory=AccountPolicy)
     waited: list[int] = field(default_factory=list)
     mail_failures: list[str] = field(default_factory=list)
+    api_keys: FakeKeyRevoker = field(default_factory=FakeKeyRevoker)
 
     @property
     def ports(self) -> AccountPorts:
@@ -238,4 +264,5 @@ class AccountWorld:
             wait_until=self.waited.append,
             policy=self.policy,
             on_mail_failure=lambda subject, exc: self.mail_failures.append(subject),
+            api_keys=self.api_keys,
         )

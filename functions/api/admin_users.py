@@ -75,7 +75,9 @@ def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
     response_model=AdminUserOut,
 )
 def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
-    suspended = admin.suspend_user(bootstrap.admin_repository(), ctx.principal.user_id, user_id)
+    suspended = admin.suspend_user(
+        bootstrap.admin_repository(), ctx.principal.user_id, user_id, api_keys=bootstrap.api_key_repository()
+    )
     # Console tokens already handed out stop working on the nodes too.
     control.revoke_console_everywhere(control.live_ports(), bootstrap.tenancy_repository(), user_id)
     return admin_user_out(suspended)

@@ -38,6 +38,7 @@ def create_api_key(ctx: Ctx) -> dict[str, object]:
         expires_at=int(body.expires_at.timestamp()) if body.expires_at else None,
         is_admin=principal.is_admin,
         via=principal.via,
+        email_verified=principal.email_verified,
     )
     return {**created.key.to_public(), "key": created.plaintext}
 

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain import clock
-from mamba.schemas.accounts import MeOut, MeUpdate, StatusOut
+from mamba.schemas.accounts import MeOut, MeUpdate, PasswordChangeIn, StatusOut
 from mamba.web import Ctx, route
 
 bp = Blueprint(__name__)
@@ -17,6 +17,11 @@ TAGS = ("account",)
 def _user_id(ctx: Ctx) -> str:
     assert ctx.principal is not None  # set by the guard on every non-public route
     return ctx.principal.user_id
+
+
+def _via(ctx: Ctx) -> str:
+    assert ctx.principal is not None
+    return ctx.principal.via
 
 
 @route(bp, "/v1/me", "GET", permission="account.read", summary="Your account", tags=TAGS, response_model=MeOut)
@@ -46,9 +51,38 @@ def update_me(ctx: Ctx) -> dict[str, object]:
         name=body.name,
         change_name="name" in body.model_fields_set,
         email=body.email,
+        current_password=body.current_password,
+        totp_code=body.totp_code,
+        via=_via(ctx),
         now=clock.now_epoch(),
     )
     return user.to_public()
+
+
+@route(
+    bp,
+    "/v1/me/password",
+    "POST",
+    permission="account.write",
+    summary="Change your password (current password, and a 2FA code if enabled); ends every session and API key",
+    tags=TAGS,
+    request_model=PasswordChangeIn,
+    response_model=StatusOut,
+)
+def change_password(ctx: Ctx) -> dict[str, object]:
+    from mamba.services import accounts
+
+    body: PasswordChangeIn = ctx.body
+    accounts.change_password(
+        bootstrap.accounts(),
+        _user_id(ctx),
+        body.current_password,
+        body.new_password,
+        totp_code=body.totp_code,
+        via=_via(ctx),
+        now=clock.now_epoch(),
+    )
+    return {"status": "password_changed", "message": "Log in with the new password."}
 
 
 @route(

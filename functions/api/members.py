@@ -124,6 +124,8 @@ def invite_member(ctx: Ctx, tenant_id: str) -> InvitationOut:
         accept_url=bootstrap.settings().public_url + ACCEPT_PATH,
         server_id=body.server_id,
         expires_at=to_epoch(body.expires_at),
+        limiter=bootstrap.rate_limiter(),
+        limits=bootstrap.invitation_limits(),
     )
     return invitation_out(sent.invitation)
 

@@ -1,5 +1,7 @@
 """A small world for the API-key, 2FA and audit tests, written straight to moto.
 
+Every account's email is verified (creating API keys needs it).
+
 * ``usr_alice``: owner of ``tn_a`` (has a password, for the 2FA disable tests);
 * ``usr_vic``: viewer of ``tn_a``;
 * ``usr_bob``: owner of ``tn_b``;
@@ -47,10 +49,12 @@ def build_world() -> World:
     from mamba.services.accounts import Membership, Tenant, User
 
     users, tenants = DynamoUserRepository(), DynamoTenantRepository()
-    users.add(User(id="usr_alice", email="alice@example.org", created_at=T0, password_hash=hash_password(PASSWORD)))
-    users.add(User(id="usr_vic", email="vic@example.org", created_at=T0))
-    users.add(User(id="usr_bob", email="bob@example.org", created_at=T0))
-    users.add(User(id="usr_root", email="root@example.org", created_at=T0, is_admin=True))
+    # Verified emails: minting API keys needs one (docs/api-keys-2fa-audit.md).
+    pw = hash_password(PASSWORD)
+    users.add(User(id="usr_alice", email="alice@example.org", created_at=T0, password_hash=pw, email_verified=True))
+    users.add(User(id="usr_vic", email="vic@example.org", created_at=T0, email_verified=True))
+    users.add(User(id="usr_bob", email="bob@example.org", created_at=T0, email_verified=True))
+    users.add(User(id="usr_root", email="root@example.org", created_at=T0, is_admin=True, email_verified=True))
     for owner, tenant_id in (("usr_alice", "tn_a"), ("usr_bob", "tn_b")):
         tenants.add_with_owner(
             Tenant(id=tenant_id, name=tenant_id, created_at=T0),

@@ -323,7 +323,9 @@ def test_patch_me_changes_the_name_and_moves_the_email_after_verification(client
     headers = {**bearer(login(client).json_body["access_token"]), "Content-Type": "application/json"}
 
     renamed = client.http.patch("/v1/me", body=json.dumps({"name": "Ada L."}), headers=headers)
-    moving = client.http.patch("/v1/me", body=json.dumps({"email": "New@Example.org"}), headers=headers)
+    moving = client.http.patch(
+        "/v1/me", body=json.dumps({"email": "New@Example.org", "current_password": PASSWORD}), headers=headers
+    )
 
     assert renamed.json_body["name"] == "Ada L."
     assert (moving.json_body["email"], moving.json_body["pending_email"]) == (EMAIL, "new@example.org")
@@ -344,7 +346,9 @@ def test_patch_me_is_409_when_the_new_email_belongs_to_another_account(client):
     verified_account(client, "bob@example.com")
     headers = {**bearer(login(client).json_body["access_token"]), "Content-Type": "application/json"}
 
-    response = client.http.patch("/v1/me", body=json.dumps({"email": "bob@example.com"}), headers=headers)
+    response = client.http.patch(
+        "/v1/me", body=json.dumps({"email": "bob@example.com", "current_password": PASSWORD}), headers=headers
+    )
 
     assert response.status_code == 409
 

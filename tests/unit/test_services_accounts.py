@@ -153,8 +153,8 @@ def test_resend_verification_mails_a_new_link_and_refuses_when_already_verified(
 def test_update_profile_changes_and_clears_the_name(world):
     user = register(world, name="Ada")
 
-    renamed = accounts.update_profile(world.ports, user.id, name="Ada L.", change_name=True, now=T0)
-    cleared = accounts.update_profile(world.ports, user.id, name=None, change_name=True, now=T0)
+    renamed = accounts.update_profile(world.ports, user.id, name="Ada L.", change_name=True, via="token", now=T0)
+    cleared = accounts.update_profile(world.ports, user.id, name=None, change_name=True, via="token", now=T0)
 
     assert renamed.name == "Ada L."
     assert cleared.name is None
@@ -167,7 +167,9 @@ def test_email_change_takes_effect_only_when_the_new_address_is_verified(world):
     accounts.verify_email(world.ports, token_in(world.mailer.sent[0][2]), source_ip=IP, now=T0)
 
     # When it asks to change its email
-    pending = accounts.update_profile(world.ports, user.id, email="New@Example.org", now=T0)
+    pending = accounts.update_profile(
+        world.ports, user.id, email="New@Example.org", current_password=PASSWORD, via="token", now=T0
+    )
 
     # Then the current address still is the account's, the new one is pending and got a link,
     # and the current one got a notice
@@ -188,12 +190,16 @@ def test_email_change_is_a_conflict_when_another_account_has_the_address(world):
     register(world, "bob@example.com")
 
     with pytest.raises(ConflictError):
-        accounts.update_profile(world.ports, user.id, email="bob@example.com", now=T0)
+        accounts.update_profile(
+            world.ports, user.id, email="bob@example.com", current_password=PASSWORD, via="token", now=T0
+        )
 
 
 def test_email_change_link_fails_when_the_address_was_taken_meanwhile(world):
     user = register(world, "ada@example.com")
-    accounts.update_profile(world.ports, user.id, email="new@example.org", now=T0)
+    accounts.update_profile(
+        world.ports, user.id, email="new@example.org", current_password=PASSWORD, via="token", now=T0
+    )
     link = token_in(world.mailer.to("new@example.org")[0][1])
     register(world, "new@example.org")  # someone else registers it first
 
@@ -204,10 +210,12 @@ def test_email_change_link_fails_when_the_address_was_taken_meanwhile(world):
 
 def test_setting_the_current_email_cancels_a_pending_change(world):
     user = register(world)
-    accounts.update_profile(world.ports, user.id, email="new@example.org", now=T0)
+    accounts.update_profile(
+        world.ports, user.id, email="new@example.org", current_password=PASSWORD, via="token", now=T0
+    )
     link = token_in(world.mailer.to("new@example.org")[0][1])
 
-    kept = accounts.update_profile(world.ports, user.id, email="ada@example.com", now=T0)
+    kept = accounts.update_profile(world.ports, user.id, email="ada@example.com", via="token", now=T0)
 
     assert kept.pending_email is None
     with pytest.raises(ValidationError):  # the old link no longer matches anything

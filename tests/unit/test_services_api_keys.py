@@ -33,12 +33,16 @@ class MemoryKeys:
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         pass
 
+    def revoke_all(self, user_id: str, at: str) -> int:
+        return 0
+
 
 def _create(repo: MemoryKeys, **kwargs):
     kwargs.setdefault("name", "ci")
     kwargs.setdefault("scopes", ["servers.read"])
     kwargs.setdefault("is_admin", False)
     kwargs.setdefault("via", "token")
+    kwargs.setdefault("email_verified", True)
     return api_keys.create_key(repo, "usr_1", epoch=lambda: NOW, **kwargs)
 
 
@@ -74,6 +78,7 @@ def test_create_normalises_networks_and_servers():
         ({"name": "  "}, ValidationError),
         ({"name": "tab\there"}, ValidationError),
         ({"via": "api_key"}, ForbiddenError),
+        ({"email_verified": False}, ForbiddenError),  # 403 EMAIL_NOT_VERIFIED
     ],
 )
 def test_create_refuses_when_a_rule_is_broken(kwargs, error):

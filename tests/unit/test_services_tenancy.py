@@ -117,13 +117,17 @@ def test_member_effective_permissions_come_from_the_copy_or_the_builtin_role():
 class FakeAdminRepository:
     def __init__(self) -> None:
         self.calls: list[tuple[object, ...]] = []
+        self.resets: list[str | None] = []
 
     def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> admin.UserSummary:
         self.calls.append(("admin", user_id, is_admin))
         return admin.UserSummary(id=user_id, email="x@example.org", created_at=now, is_admin=is_admin)
 
-    def set_user_status(self, user_id: str, status: str, valid_after: int | None, now: str) -> admin.UserSummary:
+    def set_user_status(
+        self, user_id: str, status: str, valid_after: int | None, now: str, *, credentials_reset_at: str | None = None
+    ) -> admin.UserSummary:
         self.calls.append(("status", user_id, status, valid_after))
+        self.resets.append(credentials_reset_at)
         return admin.UserSummary(id=user_id, email="x@example.org", created_at=now, status=status)
 
     def list_users(self, page: PageRequest) -> Page[admin.UserSummary]:
@@ -137,6 +141,24 @@ def test_suspend_revokes_sessions_up_to_the_next_second_and_unsuspend_keeps_them
     admin.unsuspend_user(repo, "usr_a")  # type: ignore[arg-type]
 
     assert repo.calls == [("status", "usr_a", "suspended", NOW + 1), ("status", "usr_a", "active", None)]
+
+
+def test_admin_suspension_revokes_api_keys_and_voids_older_ones_for_good():
+    # Given an account with two live API keys
+    from tests.account_fakes import FakeKeyRevoker
+
+    repo, keys = FakeAdminRepository(), FakeKeyRevoker(live={"usr_a": {"key_1", "key_2"}})
+
+    # When an admin suspends it, and later lifts the suspension
+    admin.suspend_user(
+        repo, "usr_root", "usr_a", api_keys=keys, clock=lambda: NOW, now=lambda: "2027-01-15T08:00:00.5Z"
+    )  # type: ignore[arg-type]
+    admin.unsuspend_user(repo, "usr_a")  # type: ignore[arg-type]
+
+    # Then both keys were revoked at the suspension, and the credential reset time stays set
+    # (the guard refuses every key created before it, also after the unsuspend)
+    assert keys.revoked == [("usr_a", "key_1", "2027-01-15T08:00:00.5Z"), ("usr_a", "key_2", "2027-01-15T08:00:00.5Z")]
+    assert repo.resets == ["2027-01-15T08:00:00.5Z", None]
 
 
 def test_admin_cannot_suspend_or_unflag_themselves_but_can_flag_others():

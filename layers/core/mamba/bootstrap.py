@@ -337,9 +337,22 @@ def account_policy() -> Any:
         forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
         forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
         verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
+        email_change_user=Limit(a.EMAIL_CHANGE_USER.name, s.rate_email_change_account, a.EMAIL_CHANGE_USER.window),
         lockout_after=s.lockout_after,
         lockout_seconds=s.lockout_seconds,
         refresh_ttl=s.refresh_ttl_seconds,
+    )
+
+
+def invitation_limits() -> Any:
+    from mamba.domain.ratelimit import Limit
+    from mamba.services.tenancy import InvitationLimits
+
+    s, d = settings(), InvitationLimits()
+    return InvitationLimits(
+        account=Limit(d.account.name, s.rate_invite_account, d.account.window),
+        tenant=Limit(d.tenant.name, s.rate_invite_tenant, d.tenant.window),
+        email=Limit(d.email.name, s.rate_invite_email, d.email.window),
     )
 
 
@@ -388,6 +401,7 @@ def accounts() -> Any:
         wait_until=wait_until,
         policy=account_policy(),
         on_mail_failure=on_mail_failure,
+        api_keys=api_key_repository(),
     )
 
 

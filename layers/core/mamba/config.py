@@ -117,6 +117,11 @@ class Settings(BaseModel):
     rate_forgot_ip: int = Field(default=10, ge=1)  # per hour
     rate_forgot_email: int = Field(default=5, ge=1)  # per hour, also bounds mail to one inbox
     rate_verify_ip: int = Field(default=30, ge=1)  # per hour
+    # Mail a signed-in caller can make the panel send (docs/accounts.md, docs/tenancy.md): per hour.
+    rate_email_change_account: int = Field(default=5, ge=1)  # email-change links per account
+    rate_invite_account: int = Field(default=20, ge=1)  # invitations sent by one account
+    rate_invite_tenant: int = Field(default=50, ge=1)  # invitations sent from one tenant
+    rate_invite_email: int = Field(default=5, ge=1)  # invitations to one address, across tenants
     captcha_provider: Literal["turnstile", "hcaptcha", "disabled"] = "disabled"
     # Quotas of a tenant without a plan (docs/servers.md); billing writes a plan's own on the tenant.
     # A negative value means unlimited.
@@ -198,6 +203,10 @@ VARIABLES: dict[str, str] = {
     "rate_forgot_ip": "RATE_FORGOT_IP",
     "rate_forgot_email": "RATE_FORGOT_EMAIL",
     "rate_verify_ip": "RATE_VERIFY_IP",
+    "rate_email_change_account": "RATE_EMAIL_CHANGE_ACCOUNT",
+    "rate_invite_account": "RATE_INVITE_ACCOUNT",
+    "rate_invite_tenant": "RATE_INVITE_TENANT",
+    "rate_invite_email": "RATE_INVITE_EMAIL",
     "captcha_provider": "CAPTCHA_PROVIDER",
     "free_plan_servers": "FREE_PLAN_SERVERS",
     "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",

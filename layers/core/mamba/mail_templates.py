@@ -109,6 +109,28 @@ def password_reset(public_url: str, token: str, lifetime: int, name: str | None 
     )
 
 
+def address_claim(public_url: str, token: str, lifetime: int) -> Mail:
+    """To an address someone tried to register while an unverified account holds it: the
+    mailbox's owner takes the account over by choosing a password (docs/accounts.md)."""
+    url = link(public_url, "reset-password", token)
+    return Mail(
+        subject=f"Claim your {PRODUCT} account",
+        text=(
+            "Hello,\n\n"
+            "Someone tried to register with this address, but an account that has\n"
+            "never confirmed it already holds it. If the address is yours, take the\n"
+            "account over by choosing a password:\n\n"
+            f"{url}\n\n"
+            f"The link works once and expires in {_hours(lifetime)}. Whoever set up the\n"
+            "account before you loses its password, sessions, API keys and two-factor\n"
+            "settings.\n\n"
+            "API: POST /v1/auth/password/reset with the new password and the token\n"
+            f"{token}\n\n"
+            "If you did not try to register, ignore this mail.\n"
+        ),
+    )
+
+
 def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, name: str | None = None) -> Mail:
     origin = f"\nThe last attempt came from {source_ip}." if source_ip else ""
     return Mail(

@@ -471,6 +471,7 @@ def _api_key(world: World, who: str, scopes: list[str], server_ids: list[str] | 
         scopes=scopes,
         is_admin=False,
         via="token",
+        email_verified=True,
         server_ids=server_ids,
     )
     return str(created.plaintext)

@@ -11,10 +11,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mamba.domain.backups import CONTENT_TYPE
+from mamba.domain.backups import CONTENT_TYPE, PART_URL_MAX_SECONDS, SIGNED_URL_MAX_SECONDS
 from mamba.domain.errors import DependencyUnavailableError
 
-UPLOAD_URL_SECONDS = 60 * 60  # Wings may take a while between parts (wings-contract.md §5.9)
+# Part URLs get their lifetime from mamba.domain.backups.part_url_lifetimes (15 minutes, more
+# only for the later parts of a large backup, never over an hour); this is the default.
+UPLOAD_URL_SECONDS = SIGNED_URL_MAX_SECONDS
 DOWNLOAD_URL_SECONDS = 5 * 60  # a tenant's download link and Wings' restore GET
 
 MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
@@ -41,13 +43,15 @@ class S3BackupStore:
             raise self._fail("start the upload", exc) from exc
         return str(response["UploadId"])
 
-    def part_urls(self, key: str, upload_id: str, parts: int) -> list[str]:
-        """Presigned UploadPart URLs for parts 1..parts (signing is local: no request)."""
+    def part_urls(self, key: str, upload_id: str, parts: int, lifetimes: list[int] | None = None) -> list[str]:
+        """Presigned UploadPart URLs for parts 1..parts (signing is local: no request), part i
+        valid ``lifetimes[i-1]`` seconds (at most an hour; 15 minutes when not given)."""
+        seconds = lifetimes or [UPLOAD_URL_SECONDS] * parts
         return [
             self._s3.generate_presigned_url(
                 "upload_part",
                 Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number},
-                ExpiresIn=UPLOAD_URL_SECONDS,
+                ExpiresIn=min(seconds[number - 1], PART_URL_MAX_SECONDS),
             )
             for number in range(1, parts + 1)
         ]

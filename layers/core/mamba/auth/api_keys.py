@@ -110,11 +110,16 @@ def check_key(
     *,
     now: float | None = None,
     record_use: Callable[[str, int, str], None] | None = None,
+    not_before: str | None = None,
 ) -> KeyGrant:
     """Verify a presented API key against its stored item (``ApiKeyItem`` or None).
 
     The secret is checked before anything that would tell a caller more (revoked,
     expired), so without the secret every refusal looks the same.
+
+    ``not_before`` is the owner's last credential reset (ISO time): a key created before it
+    is ``revoked``, whether or not the reset got round to marking it (password reset or
+    change, suspension; docs/api-keys-2fa-audit.md).
 
     Raises UnauthorizedError (``invalid``, ``revoked``, ``expired``) and ForbiddenError
     (``ip_not_allowed``).
@@ -131,7 +136,7 @@ def check_key(
         or getattr(key_item, "key_id", None) != credential.key_id
     ):
         raise _invalid()
-    if getattr(key_item, "revoked_at", None):
+    if getattr(key_item, "revoked_at", None) or created_before(getattr(key_item, "created_at", None), not_before):
         raise UnauthorizedError("This API key was revoked.", {"reason": "revoked"})
     moment = time.time() if now is None else now
     expires_at = getattr(key_item, "expires_at", None)
@@ -150,6 +155,20 @@ def check_key(
         scopes=frozenset(str(s) for s in (getattr(key_item, "scopes", None) or [])),
         server_ids=frozenset(str(s) for s in (getattr(key_item, "server_ids", None) or [])),
     )
+
+
+def created_before(created_at: str | None, reset_at: str | None) -> bool:
+    """True when a key created at ``created_at`` predates the credential reset at ``reset_at``
+    (both ISO times). Compared as instants, not strings: ``isoformat`` drops a zero
+    microsecond. A key whose creation time cannot be read counts as older (refused)."""
+    if not reset_at:
+        return False
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(created_at)) < datetime.fromisoformat(reset_at)
+    except ValueError:
+        return True
 
 
 def _record_use(key_id: str, epoch: int, source_ip: str) -> None:

@@ -26,6 +26,9 @@ class Principal:
     # may do. A use case that hands out further credentials (a Wings console token) narrows
     # the tenant's permissions to these.
     scopes: frozenset[str] | None = None
+    # Whether the account's email is verified (read with the user by the guard): minting an
+    # API key needs it (mamba.services.api_keys.create_key).
+    email_verified: bool = False
 
     def allowed(self, permissions: frozenset[str]) -> frozenset[str]:
         """``permissions`` narrowed to the key's scopes (unchanged for a session token)."""

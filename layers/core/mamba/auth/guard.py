@@ -54,6 +54,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
     if user is None or user.status != "active":
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
     scopes, key_servers = _check_credential(credential, facts, request)
+    verified = bool(user.email_verified)
     if scopes is not None and permission not in scopes:
         raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
     server_id = path_params.get("server_id")
@@ -63,9 +64,9 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
     if perms.is_admin_permission(permission):
         if not user.is_admin:
             raise ForbiddenError("This needs platform admin rights.", {"permission": permission})
-        return Principal(user_id=user.user_id, is_admin=True, via=credential.kind)
+        return Principal(user_id=user.user_id, is_admin=True, via=credential.kind, email_verified=verified)
     if perms.is_account_permission(permission) or tenant_id is None:
-        return Principal(user_id=user.user_id, is_admin=user.is_admin, via=credential.kind)
+        return Principal(user_id=user.user_id, is_admin=user.is_admin, via=credential.kind, email_verified=verified)
 
     membership, tenant = facts.membership, facts.tenant
     now = int(time.time())
@@ -100,6 +101,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         ),
         via=credential.kind,
         scopes=scopes,
+        email_verified=verified,
     )
 
 
@@ -107,8 +109,10 @@ def _check_credential(
     credential: Credential, facts: AuthFacts, request: Request
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """Token: refuse one issued before the user's sessions were revoked. API key: check the
-    secret, revocation, expiry and allowed IPs. Returns the key's scopes (None for tokens)
-    and the servers it is limited to (empty for all)."""
+    secret, revocation, expiry, allowed IPs, and that the key was created after the account's
+    last credential reset (password reset or change, suspension), which the user item read
+    in the same BatchGetItem carries. Returns the key's scopes (None for tokens) and the
+    servers it is limited to (empty for all)."""
     user = facts.user
     assert user is not None
     if credential.kind == "token":
@@ -118,5 +122,5 @@ def _check_credential(
         return None, frozenset()
     from mamba.auth.api_keys import check_key
 
-    grant = check_key(facts.api_key, credential, _source_ip(request))
+    grant = check_key(facts.api_key, credential, _source_ip(request), not_before=user.credentials_reset_at)
     return grant.scopes, grant.server_ids

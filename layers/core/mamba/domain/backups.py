@@ -179,6 +179,30 @@ def rotation_candidates(backups: list[Backup], keep: int) -> list[Backup]:
 # --- the S3 multipart handshake (wings-contract.md §5.9) ---
 
 
+# No signed URL the panel mints outlives 15 minutes (docs/security.md, "Signed URLs"), with
+# one documented exception: a multipart part URL of a backup too large to upload within 15
+# minutes. Wings asks for every part URL once, before the first PUT, and uploads the parts
+# one after another (§5.9), so part i can only start once parts 1..i-1 are up.
+SIGNED_URL_MAX_SECONDS: Final = 15 * 60
+PART_URL_MAX_SECONDS: Final = 60 * 60  # the reference panel's lifetime for every part URL
+UPLOAD_FLOOR_BYTES_PER_SECOND: Final = 8 * 1024**2  # the slowest node uplink we plan for (64 Mbit/s)
+
+
+PART_URL_MARGIN_SECONDS: Final = 10 * 60  # past a part's planned start: retries, a slower stretch
+
+
+def part_url_lifetimes(parts: int, part_size: int, floor: int = UPLOAD_FLOOR_BYTES_PER_SECOND) -> list[int]:
+    """Seconds each part URL lives: 15 minutes, or longer only for a part that cannot start
+    within 5 minutes (the parts before it take that long at ``floor`` bytes/s): then its
+    planned start plus a 10-minute margin, never more than an hour. Part 1, and every part
+    of a backup of up to about 2.4 GB before its last part, gets exactly 15 minutes."""
+    lifetimes = []
+    for number in range(1, parts + 1):
+        starts_after = math.ceil((number - 1) * part_size / floor)
+        lifetimes.append(min(PART_URL_MAX_SECONDS, max(SIGNED_URL_MAX_SECONDS, starts_after + PART_URL_MARGIN_SECONDS)))
+    return lifetimes
+
+
 def part_count(size: int, part_size: int) -> int:
     """How many parts Wings uploads: ``ceil(size / part_size)``, at least one."""
     if part_size <= 0:

@@ -214,6 +214,14 @@ class EmailNotVerifiedError(ForbiddenError):
     code = "EMAIL_NOT_VERIFIED"
 
 
+class SessionRequiredError(ForbiddenError):
+    """Only a login session may do this (change the email or the password, mint an API key):
+    an API key, even one scoped for the account, never can."""
+
+    status = 403
+    code = "SESSION_REQUIRED"
+
+
 class CaptchaFailedError(DomainError):
     """The CAPTCHA token was missing, invalid, expired or already used."""
 

@@ -110,19 +110,47 @@ class ResetPasswordIn(Schema):
     password: NewPassword
 
 
+CurrentPassword = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=accounts.MAX_PASSWORD_LENGTH,
+        description="The account's current password: required to change the email or the password.",
+    ),
+]
+TotpCode = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=64,
+        description="With 2FA on, required next to current_password: a 6-digit TOTP code or one recovery code.",
+    ),
+]
+
+
 class MeUpdate(Schema):
     name: Name = None
     email: Email | None = Field(
-        default=None, description="Starts an email change: the new address must be verified before it is used."
+        default=None,
+        description="Starts an email change (needs current_password, and totp_code with 2FA): the new "
+        "address must be verified before it is used. Never with an API key.",
     )
+    current_password: CurrentPassword = None
+    totp_code: TotpCode = None
 
     @model_validator(mode="after")
     def _something(self) -> MeUpdate:
-        if not self.model_fields_set:
+        if not self.model_fields_set & {"name", "email"}:
             raise ValueError("give a name or an email to change")
         if "email" in self.model_fields_set and self.email is None:
             raise ValueError("email cannot be removed")
         return self
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
+    new_password: NewPassword
+    totp_code: TotpCode = None
 
 
 class TokenPairOut(Schema):

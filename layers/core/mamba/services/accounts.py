@@ -29,6 +29,7 @@ from mamba.domain.errors import (
     DependencyUnavailableError,
     EmailNotVerifiedError,
     NotFoundError,
+    SessionRequiredError,
     UnauthorizedError,
     ValidationError,
 )
@@ -57,6 +58,9 @@ class User:
     failed_logins: int = 0  # consecutive
     locked_until: int | None = None  # epoch seconds
     pending_email: str | None = None  # waiting for its verification link
+    # ISO time (microseconds) of the last password reset or change or suspension: the guard
+    # refuses every API key created before it (docs/api-keys-2fa-audit.md).
+    credentials_reset_at: str | None = None
 
     def to_public(self) -> dict[str, object]:
         """What the account's owner may see: no hash, no lockout counters."""
@@ -152,8 +156,19 @@ class UserRepository(Protocol):
         transaction. Raises ConflictError when the new email is taken or the account's
         email is no longer ``old_email``, NotFoundError for an unknown user."""
 
-    def reset_password(self, user_id: str, password_hash: str, sessions_valid_after: int) -> None:
-        """Set the hash, void every earlier session and lift any lockout. Raises NotFoundError."""
+    def reset_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        sessions_valid_after: int,
+        *,
+        credentials_reset_at: str | None = None,
+        take_over: bool = False,
+    ) -> None:
+        """Set the hash, void every earlier session and lift any lockout; with
+        ``credentials_reset_at`` also void every API key created before it; with ``take_over``
+        also drop the 2FA enrolment and any pending email change (the mailbox's owner takes
+        an unverified account over). Raises NotFoundError."""
 
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         """Void every access token and session issued before ``valid_after``. Raises NotFoundError."""
@@ -206,6 +221,11 @@ class SessionStore(Protocol):
     def revoke(self, family_id: str, reason: str) -> None: ...
 
 
+class KeyRevoker(Protocol):
+    def revoke_all(self, user_id: str, at: str) -> int:
+        """Mark every unrevoked API key of the user revoked at ``at``; how many."""
+
+
 class AccessTokenIssuer(Protocol):
     def __call__(self, user_id: str, issued_at: int) -> str: ...
 
@@ -229,6 +249,8 @@ FORGOT_IP = Limit("forgot-ip", 10, 3600)
 FORGOT_EMAIL = Limit("forgot-email", 5, 3600)
 VERIFY_IP = Limit("verify-ip", 30, 3600)
 RESEND_USER = Limit("verify-resend", 5, 3600)
+EMAIL_CHANGE_USER = Limit("email-change-account", 5, 3600)  # email-change mails per account
+REAUTH_USER = Limit("reauth-account", 5, 15 * 60)  # wrong current passwords / codes per account
 
 
 @dataclass(frozen=True)
@@ -242,6 +264,8 @@ class AccountPolicy:
     forgot_email: Limit = FORGOT_EMAIL
     verify_ip: Limit = VERIFY_IP
     resend_user: Limit = RESEND_USER
+    email_change_user: Limit = EMAIL_CHANGE_USER
+    reauth_user: Limit = REAUTH_USER
     lockout_after: int = 10
     lockout_seconds: int = 30 * 60
     access_ttl: int = 15 * 60
@@ -273,6 +297,7 @@ class AccountPorts:
     wait_until: WaitUntil = _no_wait
     policy: AccountPolicy = field(default_factory=AccountPolicy)
     on_mail_failure: Callable[[str, Exception], None] | None = None
+    api_keys: KeyRevoker | None = None  # None: no key store wired (the guard still refuses old keys)
 
 
 @dataclass(frozen=True)
@@ -398,9 +423,34 @@ def register(
 
     abuse.count(ports.limiter, ports.policy.register_ip, source_ip, now)
     abuse.check_captcha(ports.captcha, captcha_token, source_ip)
-    user = create_user(ports.users, ports.hasher, email, password, name=name)
+    try:
+        user = create_user(ports.users, ports.hasher, email, password, name=name)
+    except ConflictError as exc:
+        if exc.details.get("field") == "email":
+            _offer_claim(ports, normalise_email(email), now)
+            raise ConflictError(
+                "An account with this email already exists. If the address is yours, reset its password.",
+                {"field": "email"},
+            ) from exc
+        raise
     send_verification(ports, user, now=now)
     return user
+
+
+def _offer_claim(ports: AccountPorts, address: str, now: int) -> None:
+    """Someone registers an address an *unverified* account holds: mail the address a
+    reset link. Neither registrant has proven the mailbox; whoever can read it takes the
+    account over through ``reset_password``, which clears the holder's password,
+    sessions, API keys and 2FA (docs/accounts.md, "Who owns an address"). The per-email
+    forgot limit bounds the mail to one inbox; over it, no mail, the same 409."""
+    holder = ports.users.find_by_email(address)
+    if holder is None or holder.email_verified or holder.status != "active":
+        return
+    if ports.limiter.add(ports.policy.forgot_email, address, now) > ports.policy.forgot_email.max:
+        return
+    lifetime = ports.policy.reset_token_ttl
+    token = _issue_token(ports.tokens, holder.id, RESET_PASSWORD, holder.email, now, lifetime)
+    send_mail(ports, holder.email, mail_templates.address_claim(ports.public_url, token, lifetime))
 
 
 def send_verification(ports: AccountPorts, user: User, *, now: int) -> bool:
@@ -465,19 +515,38 @@ def update_profile(
     name: str | None = None,
     change_name: bool = False,
     email: str | None = None,
+    current_password: str | None = None,
+    totp_code: str | None = None,
+    via: str,
     now: int,
 ) -> User:
     """Change the display name (when ``change_name``; None clears it), and/or start an
     email change.
 
-    A new email takes effect only when the link mailed to it is followed
-    (``verify_email``); until then it is ``pending_email`` and the current address keeps
-    working. The current address is told about the request.
+    An email change needs a login session (never an API key) and proof of the account:
+    the current password, and a TOTP or recovery code when 2FA is on. The new email takes
+    effect only when the link mailed to it is followed (``verify_email``); until then it
+    is ``pending_email`` and the current address keeps working. The current address is
+    told about the request. Email-change mails are limited per account.
 
-    Raises ValidationError, ConflictError (the new email belongs to another account) and
-    NotFoundError.
+    Raises SessionRequiredError (an API key), ValidationError (also a wrong or missing
+    current password or code), RateLimitedError, ConflictError (the new email belongs to
+    another account) and NotFoundError.
     """
+    from mamba.services import abuse
+
+    if email is not None and via != "token":
+        raise SessionRequiredError(
+            "An API key cannot change the account's email; sign in.", {"via": via, "field": "email"}
+        )
     user = ports.users.get(user_id)
+    if email is not None:
+        address = normalise_email(email)
+        if address != user.email:
+            reauthenticate(ports, user, current_password, totp_code, now=now)
+            if ports.users.find_by_email(address) is not None:
+                raise ConflictError("An account with this email already exists.", {"field": "email"})
+            abuse.count(ports.limiter, ports.policy.email_change_user, user.id, now)
     if change_name:
         clean = check_name(name)
         if clean != user.name:
@@ -490,14 +559,84 @@ def update_profile(
                 ports.users.set_pending_email(user.id, None)
                 user = replace(user, pending_email=None)
             return user
-        other = ports.users.find_by_email(address)
-        if other is not None:
-            raise ConflictError("An account with this email already exists.", {"field": "email"})
         ports.users.set_pending_email(user.id, address)
         user = replace(user, pending_email=address)
         _send_email_change(ports, user, address, now)
         send_mail(ports, user.email, mail_templates.email_change_notice(address, user.name))
     return user
+
+
+def reauthenticate(ports: AccountPorts, user: User, password: str | None, totp_code: str | None, *, now: int) -> None:
+    """Proof, inside a session, that the account's owner is at the keyboard (ASVS V3.7.1):
+    the current password, and the second factor when 2FA is on. Wrong answers count per
+    account, so a stolen session cannot guess the password faster than login could.
+
+    Raises RateLimitedError and ValidationError (``current_password`` or ``totp_code``,
+    with details.reason ``invalid_credentials``, ``totp_required`` or ``totp_invalid``).
+    """
+    from mamba.services import abuse
+
+    counters = [(ports.policy.reauth_user, user.id)]
+    abuse.refuse_if_exceeded(ports.limiter, counters, now)
+    if not password or not ports.hasher.verify(user.password_hash, password):
+        if password:
+            abuse.record(ports.limiter, counters, now)
+        message = "The current password is wrong." if password else "Give your current password."
+        raise ValidationError(
+            message,
+            {
+                "fields": [{"field": "current_password", "message": message}],
+                "field": "current_password",
+                "reason": "invalid_credentials",
+            },
+        )
+    if not user.totp_enabled:
+        return
+    try:
+        ports.second_factor(user.id, totp_code)
+    except UnauthorizedError as exc:
+        reason = str(exc.details.get("reason", "totp_invalid"))
+        if reason != "totp_required":
+            abuse.record(ports.limiter, counters, now)
+        raise ValidationError(
+            exc.message,
+            {"fields": [{"field": "totp_code", "message": exc.message}], "field": "totp_code", "reason": reason},
+        ) from exc
+
+
+def change_password(
+    ports: AccountPorts,
+    user_id: str,
+    current_password: str | None,
+    new_password: str,
+    *,
+    totp_code: str | None = None,
+    via: str,
+    now: int,
+) -> User:
+    """Change the password from a login session: proves the account (``reauthenticate``),
+    sets the new hash, and ends every session, access token and API key of the account
+    (the caller logs in again), like a reset.
+
+    Raises SessionRequiredError (an API key), ValidationError (policy, wrong current
+    password or code), RateLimitedError and NotFoundError.
+    """
+    if via != "token":
+        raise SessionRequiredError("An API key cannot change the account's password; sign in.", {"via": via})
+    user = ports.users.get(user_id)
+    reauthenticate(ports, user, current_password, totp_code, now=now)
+    check_password_policy(new_password)
+    valid_after = now + 1  # as in reset_password: a token issued in this second dies too
+    moment = now_iso()
+    ports.users.reset_password(user.id, ports.hasher.hash(new_password), valid_after, credentials_reset_at=moment)
+    revoke_api_keys(ports.api_keys, user.id, moment)
+    return replace(user, sessions_valid_after=valid_after, credentials_reset_at=moment)
+
+
+def revoke_api_keys(keys: KeyRevoker | None, user_id: str, at: str) -> int:
+    """Mark every key of the account revoked, so lists show it. The guard already refuses
+    any key created before the account's ``credentials_reset_at``; this is the record."""
+    return 0 if keys is None else keys.revoke_all(user_id, at)
 
 
 def _send_email_change(ports: AccountPorts, user: User, address: str, now: int) -> bool:
@@ -528,10 +667,14 @@ def forgot_password(ports: AccountPorts, email: str, *, source_ip: str, now: int
 
 
 def reset_password(ports: AccountPorts, token: str, password: str, *, now: int) -> User:
-    """Set a new password from a reset link, sign out every session and lift a lockout.
+    """Set a new password from a reset link, sign out every session, revoke every API key
+    and lift a lockout.
 
     The link proves the mailbox, so a still-unverified email (the one the link went to) is
-    marked verified too. Raises ValidationError (policy; invalid, used or expired token).
+    marked verified too, and the mailbox's owner takes the account over: whatever the
+    unverified holder set up (2FA, a pending email change) goes with the old password
+    (docs/accounts.md, "Who owns an address"). Raises ValidationError (policy; invalid,
+    used or expired token).
     """
     check_password_policy(password)
     found = _redeem(ports.tokens, token, RESET_PASSWORD, now)
@@ -541,11 +684,24 @@ def reset_password(ports: AccountPorts, token: str, password: str, *, now: int) 
         raise _invalid_token() from exc
     # +1: a token issued earlier in this very second has iat == now and must die too.
     valid_after = now + 1
-    ports.users.reset_password(user.id, ports.hasher.hash(password), valid_after)
+    moment = now_iso()
+    take_over = not user.email_verified and found.email == user.email
+    ports.users.reset_password(
+        user.id, ports.hasher.hash(password), valid_after, credentials_reset_at=moment, take_over=take_over
+    )
+    revoke_api_keys(ports.api_keys, user.id, moment)
     verified = user.email_verified
-    if not verified and found.email == user.email:
+    if take_over:
         verified = ports.users.mark_email_verified(user.id, user.email)
-    return replace(user, email_verified=verified, sessions_valid_after=valid_after, failed_logins=0, locked_until=None)
+        user = replace(user, totp_enabled=False, pending_email=None)
+    return replace(
+        user,
+        email_verified=verified,
+        sessions_valid_after=valid_after,
+        credentials_reset_at=moment,
+        failed_logins=0,
+        locked_until=None,
+    )
 
 
 def create_admin(

@@ -3,8 +3,9 @@
 Only platform admins reach these use cases (the guard checks ``admin.*``). The admin flag
 itself is set only here (by another admin) or by ``mamba create-admin``.
 
-* Suspending a user sets ``status = suspended`` and ``sessions_valid_after = now``: the guard
-  answers 401 to every token and key of the account at once, and tokens issued before the
+* Suspending a user sets ``status = suspended``, ``sessions_valid_after = now`` and
+  ``credentials_reset_at = now``, and revokes every API key of the account: the guard answers
+  401 to every token and key of the account at once, and tokens and keys issued before the
   suspension stay dead after an unsuspend.
 * Suspending a tenant sets ``status = suspended``: its members can still read, and every
   write answers 403 ``TENANT_SUSPENDED`` (the guard).
@@ -21,6 +22,7 @@ from typing import Protocol
 from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError
 from mamba.domain.pages import Page, PageRequest
+from mamba.services.accounts import KeyRevoker, revoke_api_keys
 from mamba.services.tenancy import Member, TenantInfo
 
 ACTIVE = "active"
@@ -56,8 +58,17 @@ class AdminRepository(Protocol):
     def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
         """Raises NotFoundError."""
 
-    def set_user_status(self, user_id: str, status: str, sessions_valid_after: int | None, now: str) -> UserSummary:
-        """Raises NotFoundError. ``sessions_valid_after`` None leaves it as it is."""
+    def set_user_status(
+        self,
+        user_id: str,
+        status: str,
+        sessions_valid_after: int | None,
+        now: str,
+        *,
+        credentials_reset_at: str | None = None,
+    ) -> UserSummary:
+        """Raises NotFoundError. ``sessions_valid_after`` and ``credentials_reset_at`` None
+        leave them as they are."""
 
     def list_tenants(self, page: PageRequest) -> Page[TenantInfo]: ...
 
@@ -96,15 +107,19 @@ def suspend_user(
     actor_id: str,
     user_id: str,
     *,
+    api_keys: KeyRevoker | None = None,
     clock: Callable[[], int] = now_epoch,
     now: Callable[[], str] = _now,
 ) -> UserSummary:
-    """Suspend an account and end all its sessions. Raises NotFoundError and ConflictError
-    (suspending oneself)."""
+    """Suspend an account, end all its sessions and revoke all its API keys (they stay dead
+    after an unsuspend). Raises NotFoundError and ConflictError (suspending oneself)."""
     if user_id == actor_id:
         raise ConflictError("You cannot suspend your own account.", {"reason": "self"})
+    moment = now()
     # +1: tokens carry whole seconds; one issued in this very second must die too.
-    return repo.set_user_status(user_id, SUSPENDED, clock() + 1, now())
+    summary = repo.set_user_status(user_id, SUSPENDED, clock() + 1, moment, credentials_reset_at=moment)
+    revoke_api_keys(api_keys, user_id, moment)
+    return summary
 
 
 def unsuspend_user(repo: AdminRepository, user_id: str, *, now: Callable[[], str] = _now) -> UserSummary:

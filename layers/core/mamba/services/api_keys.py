@@ -7,8 +7,11 @@ decides what a key may be created with:
   ones); ``admin.*`` scopes only for platform admins (403);
 * ``allowed_ips`` are CIDRs (or single addresses), IPv4 or IPv6;
 * ``expires_at`` lies in the future;
-* a key cannot mint another key: creating one needs a login session (403 otherwise),
-  so a leaked key can never be widened into a broader one.
+* a key cannot mint another key: creating one needs a login session (403
+  ``SESSION_REQUIRED`` otherwise), so a leaked key can never be widened into a broader one;
+* the account's email must be verified (403 ``EMAIL_NOT_VERIFIED``): an account that has
+  not proven its mailbox may be taken over by the mailbox's owner (docs/accounts.md), and
+  must not leave behind credentials that outlive that.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Protocol
 from mamba.auth import api_keys as key_format
 from mamba.auth.permissions import CATALOGUE, is_admin_permission
 from mamba.domain.clock import iso, new_id, utcnow
-from mamba.domain.errors import ForbiddenError, ValidationError
+from mamba.domain.errors import EmailNotVerifiedError, ForbiddenError, SessionRequiredError, ValidationError
 
 MAX_NAME_LENGTH = 100
 MAX_SCOPES = len(CATALOGUE)
@@ -94,6 +97,9 @@ class ApiKeyRepository(Protocol):
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         """Record a use unless one was recorded less than ``min_interval`` seconds ago."""
 
+    def revoke_all(self, user_id: str, at: str) -> int:
+        """Mark every unrevoked key of the user revoked at ``at``; how many."""
+
 
 def _epoch_iso(epoch: int | None) -> str | None:
     if epoch is None:
@@ -154,6 +160,7 @@ def create_key(
     scopes: list[str],
     is_admin: bool,
     via: str,
+    email_verified: bool,
     server_ids: list[str] | None = None,
     allowed_ips: list[str] | None = None,
     expires_at: int | None = None,
@@ -162,11 +169,16 @@ def create_key(
 ) -> NewKey:
     """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
 
-    Raises ForbiddenError (called with an API key, or admin scopes for a non-admin),
-    ValidationError (name, scopes, networks, servers, expiry in the past) and ConflictError.
+    Raises SessionRequiredError (called with an API key), EmailNotVerifiedError, ForbiddenError
+    (admin scopes for a non-admin), ValidationError (name, scopes, networks, servers, expiry
+    in the past) and ConflictError.
     """
     if via != "token":
-        raise ForbiddenError("API keys are created from a login session, not with another key.", {"via": via})
+        raise SessionRequiredError("API keys are created from a login session, not with another key.", {"via": via})
+    if not email_verified:
+        raise EmailNotVerifiedError(
+            "Verify your email address before creating API keys.", {"reason": "email_not_verified"}
+        )
     servers = tuple(dict.fromkeys(s.strip() for s in (server_ids or []) if s.strip()))
     if len(servers) > MAX_SERVERS:
         raise _field_error("server_ids", f"At most {MAX_SERVERS} servers.")

@@ -44,7 +44,7 @@ class BackupStore(Protocol):
     bucket: str
 
     def create_upload(self, key: str) -> str: ...
-    def part_urls(self, key: str, upload_id: str, parts: int) -> list[str]: ...
+    def part_urls(self, key: str, upload_id: str, parts: int, lifetimes: list[int] | None = None) -> list[str]: ...
     def listed_parts(self, key: str, upload_id: str) -> list[tuple[int, str]]: ...
     def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> bool: ...
     def abort(self, key: str, upload_id: str) -> None: ...
@@ -316,7 +316,9 @@ def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: s
     else:
         updated = replace(backup, part_count=parts, updated_at=ports.clock())
         ports.backups.save(updated, expected_status=backup.status)
-    return {"parts": ports.store.part_urls(backup.s3_key, str(updated.upload_id), parts), "part_size": part_size}
+    lifetimes = bk.part_url_lifetimes(parts, part_size)
+    urls = ports.store.part_urls(backup.s3_key, str(updated.upload_id), parts, lifetimes)
+    return {"parts": urls, "part_size": part_size}
 
 
 def report_backup(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -> Backup:

@@ -495,7 +495,7 @@ class IdentityMemberships:
 
 class IdentityApiKeys:
     """``ApiKeyChecker`` with the guard's key rules (``mamba.auth.api_keys``): secret,
-    revocation, expiry and allowed IPs."""
+    revocation, expiry, allowed IPs and the owner's last credential reset."""
 
     def __init__(self, identity: IdentityLoader) -> None:
         self.identity = identity
@@ -508,7 +508,9 @@ class IdentityApiKeys:
             user_id, key_id, secret = api_keys.parse_key(key)
             loaded = self.identity.load(user_id, None, key_id)
             credential = Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
-            grant = api_keys.check_key(loaded.api_key, credential, source_ip)
+            # Like the guard: a key created before the owner's last credential reset is dead.
+            not_before = getattr(loaded.user, "credentials_reset_at", None)
+            grant = api_keys.check_key(loaded.api_key, credential, source_ip, not_before=not_before)
         except (UnauthorizedError, ForbiddenError):
             return None
         return user_id, grant.scopes, grant.server_ids

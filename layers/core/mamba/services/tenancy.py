@@ -36,11 +36,30 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.pages import Page, PageRequest
-from mamba.ports import Mailer
+from mamba.domain.ratelimit import Limit
+from mamba.ports import Mailer, RateLimiter
 from mamba.services import accounts
 
 OWNER = accounts.OWNER_ROLE
 INVITATION_TTL_SECONDS = 7 * 24 * 3600
+
+
+INVITE_ACCOUNT = Limit("invite-account", 20, 3600)
+INVITE_TENANT = Limit("invite-tenant", 50, 3600)
+INVITE_EMAIL = Limit("invite-email", 5, 3600)
+
+
+@dataclass(frozen=True)
+class InvitationLimits:
+    """Invitation mails per hour: by one inviting account, from one tenant, and to one address
+    across every tenant (so no one can use the panel to flood an inbox). Built from Settings
+    (``RATE_INVITE_*``) by bootstrap."""
+
+    account: Limit = INVITE_ACCOUNT
+    tenant: Limit = INVITE_TENANT
+    email: Limit = INVITE_EMAIL
+
+
 MAX_ROLE_NAME_LENGTH = 50
 MAX_ROLE_DESCRIPTION_LENGTH = 200
 CUSTOM_ROLE_PREFIX = "rl_"
@@ -440,13 +459,16 @@ def invite_member(
     accept_url: str,
     server_id: str | None = None,
     expires_at: int | None = None,
+    limiter: RateLimiter | None = None,
+    limits: InvitationLimits | None = None,
     clock: Callable[[], int] = now_epoch,
     now: Callable[[], str] = _now,
 ) -> SentInvitation:
     """Store an invitation (only a hash of its token) and mail the accept link.
 
     Raises ValidationError (email, role, scope, expiry), ForbiddenError (the role holds
-    permissions the actor lacks) and ConflictError (the address already belongs to a member).
+    permissions the actor lacks), ConflictError (the address already belongs to a member)
+    and RateLimitedError (``limits``: per inviting account, per tenant, per address).
     """
     address = account_policy.normalise_email(email)
     role = resolve_role(repo, tenant.tenant_id, role_id)
@@ -455,6 +477,13 @@ def invite_member(
     check_binding(role.id, server_id, expires_at, epoch)
     if repo.is_member_email(tenant.tenant_id, address):
         raise ConflictError("This address already belongs to a member.", {"field": "email"})
+    if limiter is not None:
+        from mamba.services import abuse
+
+        chosen = limits or InvitationLimits()
+        # Counted before the mail, and only once the invitation is valid: a refused one sends nothing.
+        for limit, subject in ((chosen.account, actor_id), (chosen.tenant, tenant.tenant_id), (chosen.email, address)):
+            abuse.count(limiter, limit, subject, epoch)
     inv_id = invitation_id(tenant.tenant_id, address)
     token, token_hash = make_token(tenant.tenant_id, inv_id)
     invitation = Invitation(

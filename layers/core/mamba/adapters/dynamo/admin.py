@@ -63,10 +63,20 @@ class DynamoAdminRepository:
     def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
         return self._update_user(user_id, [UserItem.is_admin.set(is_admin)])
 
-    def set_user_status(self, user_id: str, status: str, sessions_valid_after: int | None, now: str) -> UserSummary:
+    def set_user_status(
+        self,
+        user_id: str,
+        status: str,
+        sessions_valid_after: int | None,
+        now: str,
+        *,
+        credentials_reset_at: str | None = None,
+    ) -> UserSummary:
         actions: list[Any] = [UserItem.status.set(status)]
         if sessions_valid_after is not None:
             actions.append(UserItem.sessions_valid_after.set(sessions_valid_after))
+        if credentials_reset_at is not None:
+            actions.append(UserItem.credentials_reset_at.set(credentials_reset_at))
         return self._update_user(user_id, actions)
 
     def list_tenants(self, page: PageRequest) -> Page[TenantInfo]:

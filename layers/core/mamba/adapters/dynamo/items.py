@@ -69,6 +69,9 @@ class UserItem(MainItem):
     # Access tokens issued before this epoch second are refused (password reset, "log out
     # everywhere", suspension): the guard reads the user anyway, so revocation costs nothing.
     sessions_valid_after = NumberAttribute(null=True)
+    # API keys created before this ISO time (microseconds) are refused: set by a password reset
+    # or change and by a suspension; the guard compares it with the key's created_at (no extra read).
+    credentials_reset_at = UnicodeAttribute(null=True)
     totp_enabled = BooleanAttribute(default=False)
     # Login lockout (mamba.services.sessions): consecutive failed logins, grown by atomic ADD
     # and cleared by a success; past the threshold ``locked_until`` (epoch seconds) is set.

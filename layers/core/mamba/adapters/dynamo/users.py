@@ -55,6 +55,7 @@ def _to_domain(item: UserItem) -> User:
         failed_logins=int(item.failed_logins or 0),
         locked_until=int(item.locked_until) if item.locked_until is not None else None,
         pending_email=item.pending_email,
+        credentials_reset_at=item.credentials_reset_at,
     )
 
 
@@ -161,16 +162,36 @@ class DynamoUserRepository:
                 raise ConflictError("The account's email changed meanwhile; try again.", {"field": "email"}) from exc
             raise DependencyUnavailableError("The email could not be changed; try again.") from exc
 
-    def reset_password(self, user_id: str, password_hash: str, sessions_valid_after: int) -> None:
-        self._update(
-            user_id,
-            [
-                UserItem.password_hash.set(password_hash),
-                UserItem.sessions_valid_after.set(sessions_valid_after),
-                UserItem.failed_logins.set(0),
-                UserItem.locked_until.remove(),
-            ],
-        )
+    def reset_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        sessions_valid_after: int,
+        *,
+        credentials_reset_at: str | None = None,
+        take_over: bool = False,
+    ) -> None:
+        actions: list[Any] = [
+            UserItem.password_hash.set(password_hash),
+            UserItem.sessions_valid_after.set(sessions_valid_after),
+            UserItem.failed_logins.set(0),
+            UserItem.locked_until.remove(),
+        ]
+        if credentials_reset_at is not None:
+            actions.append(UserItem.credentials_reset_at.set(credentials_reset_at))
+        if take_over:
+            # The unverified holder's 2FA and pending change go in the same write as its
+            # password: the mailbox's owner never finds the account half taken over.
+            actions += [
+                UserItem.totp_enabled.set(False),
+                UserItem.totp_secret.remove(),
+                UserItem.totp_pending_secret.remove(),
+                UserItem.totp_last_counter.remove(),
+                UserItem.totp_enabled_at.remove(),
+                UserItem.recovery_code_hashes.remove(),
+                UserItem.pending_email.remove(),
+            ]
+        self._update(user_id, actions)
 
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         self._update(user_id, [UserItem.sessions_valid_after.set(valid_after)])
