@@ -526,8 +526,10 @@ def test_refused_node_credential_is_in_the_security_log_without_the_token(world)
     # When Wings calls with it
     assert get(world, "/api/remote/servers/reset-probe", headers=header).status_code == 403
 
-    # Then a denied remote.authenticate entry names the token id and never the token
-    page = audit.list_platform_entries(bootstrap.audit_log(), audit.make_filter(action="remote.authenticate"))
+    # Then a denied remote.authenticate entry in the security log names the token id, never the token
+    page = audit.list_platform_entries(
+        bootstrap.audit_log(), audit.make_filter(action="remote.authenticate"), security=True
+    )
     entries = [e for e in page.items if e.details.get("token_id") == world.a.node.token_id]
     assert entries and entries[0].result == "denied" and entries[0].status == 403
     assert wrong not in repr(entries[0])

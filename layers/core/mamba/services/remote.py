@@ -110,12 +110,14 @@ class SftpGrant:
 class SftpRefusedError(ForbiddenError):
     """An SFTP login refused. Wings gets 403 and the one generic message (it shows the user
     nothing more); ``details.reason`` says why, for the audit log only. ``user_id`` is the
-    account when its credential was proven (the entry then goes to the tenant's log)."""
+    account when its credential was proven; ``member`` whether it belongs to the server's
+    tenant. Only a proven member's refusal goes to the tenant's log (as on HTTP routes)."""
 
-    def __init__(self, reason: str, user_id: str | None = None, via: str | None = None) -> None:
+    def __init__(self, reason: str, user_id: str | None = None, via: str | None = None, member: bool = True) -> None:
         super().__init__(SFTP_DENIED, {"reason": reason})
         self.user_id = user_id
         self.via = via
+        self.member = member and user_id is not None
 
 
 class SftpCredentials(Protocol):
@@ -465,9 +467,9 @@ def sftp_auth(
         if not permissions:
             raise SftpRefusedError("no_file_permission", grant.user_id, grant.via)
     except SftpRefusedError as refused:
-        _audit_sftp(audit, node, server, username, ip, refused.user_id, refused.via, refused)
+        _audit_sftp(audit, node, server, username, ip, refused.user_id, refused.via, refused.member, refused)
         raise
-    _audit_sftp(audit, node, server, username, ip, grant.user_id, grant.via, None)
+    _audit_sftp(audit, node, server, username, ip, grant.user_id, grant.via, True, None)
     return {"server": server.uuid, "user": grant.user_id, "permissions": permissions}
 
 
@@ -479,19 +481,21 @@ def _audit_sftp(
     ip: str,
     user_id: str | None,
     via: str | None,
+    member: bool,
     refused: SftpRefusedError | None,
 ) -> None:
     if audit is None:
         return
     from mamba.services import audit as audit_log
 
-    verified = user_id is not None and server is not None
+    # The tenant's log: a proven member of it (or a platform admin it let in). Anyone else's
+    # attempt goes to the security log, with what they typed and the tenant they aimed at.
+    verified = member and server is not None
     details: dict[str, Any] = {"node_id": node.id}
     if refused is not None:
         details["reason"] = refused.details["reason"]
     if not verified:
-        # Only the security log sees what an unproven caller typed (capped: it is free text).
-        details["username"] = username[:200]
+        details["username"] = username[:200]  # capped: it is free text
         if server is not None:
             details["tenant_id"] = server.tenant_id
     audit_log.record(
@@ -500,7 +504,7 @@ def _audit_sftp(
         result=audit_log.SUCCESS if refused is None else audit_log.DENIED,
         tenant_id=server.tenant_id if verified and server is not None else None,
         security=not verified,
-        actor_id=user_id if verified else None,
+        actor_id=user_id,
         via=via,
         target=f"servers/{server.uuid}" if server is not None else None,
         ip=ip or None,
@@ -664,8 +668,6 @@ class PanelSftpCredentials:
         if checked is None or user is None or checked[0] != user.id:
             raise SftpRefusedError("invalid_api_key")
         _, scopes, key_servers = checked
-        if SFTP_KEY_SCOPE not in scopes:
-            raise SftpRefusedError("api_key_without_files_sftp", user.id, "api_key")
         facts = self.memberships.facts(user.id, tenant_id)
         return self._membership_grant(user.id, "api_key", facts, scopes, key_servers)
 
@@ -678,24 +680,26 @@ class PanelSftpCredentials:
         key_servers: frozenset[str],
     ) -> SftpGrant:
         if facts is None or not facts.active:
-            raise SftpRefusedError("inactive", user_id, via)
+            raise SftpRefusedError("inactive", user_id, via, member=False)
         if facts.permissions is None and not facts.is_admin:
             # Not a member: the tenant exists only for its members (the guard's 404).
-            raise SftpRefusedError("not_a_member", user_id, via)
+            raise SftpRefusedError("not_a_member", user_id, via, member=False)
+        if facts.permissions is None and not self.admin_access:
+            raise SftpRefusedError("admin_sftp_disabled", user_id, via, member=False)
+        if scopes is not None and SFTP_KEY_SCOPE not in scopes:
+            raise SftpRefusedError("api_key_without_files_sftp", user_id, via)
         if facts.tenant_suspended:
             raise SftpRefusedError("tenant_suspended", user_id, via)
         if facts.needs_2fa:
             raise SftpRefusedError("two_factor_required", user_id, via)
         if facts.permissions is None:
-            if not self.admin_access:
-                raise SftpRefusedError("admin_sftp_disabled", user_id, via)
             # The key's scopes come before the admin grant, as the guard applies them before
             # admin rights on every HTTP route: an admin's key gets what the key allows.
             admin = frozenset({"*"}) if scopes is None else FILE_PERMISSIONS & scopes
             return SftpGrant(user_id=user_id, permissions=admin, server_scope=key_servers, via=via)
         granted = facts.permissions if scopes is None else facts.permissions & scopes
         if scopes is not None and SFTP_KEY_SCOPE not in granted:
-            # The key carries files.sftp (checked above) but the member's role does not.
+            # The key carries files.sftp but the member's role does not.
             raise SftpRefusedError("role_without_files_sftp", user_id, via)
         scope = set(key_servers)
         if facts.server_scope is not None:
