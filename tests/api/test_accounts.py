@@ -435,8 +435,15 @@ def _parallel_logins(client: Any, count: int, password: str = WRONG) -> Counter[
     return Counter(statuses)
 
 
-def test_parallel_wrong_passwords_cannot_pass_the_account_limit(client, frozen_clock, configure):
-    # Given an account, the default per-account limit (5 failures per window) and a per-IP
+def test_parallel_wrong_passwords_cannot_pass_the_account_limit(client, frozen_clock, configure, monkeypatch):
+    # Given moto's DynamoDB writes atomic per item, as DynamoDB's are (local/dynamo_atomic.py)
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from local import dynamo_atomic
+
+    for name, method in dynamo_atomic.patched().items():
+        monkeypatch.setattr(DynamoDBBackend, name, method)
+    # And an account, the default per-account limit (5 failures per window) and a per-IP
     # limit high enough that only the account's limit binds
     configure(argon2_time_cost=1, argon2_memory_kib=8 * 1024, rate_login_ip=1000)
     verified_account(client)
