@@ -16,7 +16,7 @@ The entry's fields:
 
 * the log: the path's tenant on a tenant route, but only once the guard proved the caller
   and found them a member (the request got past the guard, or the guard refused it with
-  403); a request refused before that (401: no or bad credential; 404: not a member, or no
+  403 or 402); a request refused before that (401: no or bad credential; 404: not a member, or no
   such tenant) goes to the platform **security** log, with the path's tenant in
   ``details.tenant_id``. Anyone can send a request naming any tenant: were its refusal
   filed under that tenant, strangers could write into (and flood) a tenant's audit log
@@ -135,8 +135,9 @@ def _audit_call(
     if error is not None:
         details.update({k: error.details[k] for k in _SAFE_DETAILS if k in error.details})
     identity = (request.context or {}).get("identity") or {}
-    # A member proven by the guard: it passed, or refused a verified member with 403.
-    member = principal is not None or (stage == "guard" and status == 403)
+    # A member proven by the guard: it passed, or refused a verified member (403: role, scope,
+    # suspension, 2FA; 402: unpaid), which it only does after the membership check.
+    member = principal is not None or (stage == "guard" and status in (402, 403))
     audit.record(
         bootstrap.audit_log(),
         action=action,
