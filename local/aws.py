@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.tasks import TASKS
 from infra import workflows
-from local import lambda_dispatch
+from local import dynamo_atomic, lambda_dispatch
 from mamba.adapters.dynamo.tables import TABLES
 
 # moto's default account; role and function ARNs must name it or moto refuses them.
@@ -110,6 +110,7 @@ def start_moto(port: int) -> ThreadedMotoServer:
     back over HTTP on that port.
     """
     lambda_dispatch.install()
+    dynamo_atomic.install()  # DynamoDB's per-item atomicity, which the rate limits rely on
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call drowns the output
     server = _MotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()

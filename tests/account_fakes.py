@@ -175,6 +175,11 @@ class FakeRateLimiter:
     def peek(self, checks: Sequence[tuple[Limit, str]], now: int) -> list[int]:
         return [self.counts.get((limit.name, s.strip().lower(), limit.window_start(now)), 0) for limit, s in checks]
 
+    def release(self, limit: Limit, subject: str, now: int) -> None:
+        key = (limit.name, subject.strip().lower(), limit.window_start(now))
+        if self.counts.get(key, 0) > 0:
+            self.counts[key] -= 1
+
 
 @dataclass
 class FakeMailer:

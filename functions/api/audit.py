@@ -45,14 +45,19 @@ def list_tenant_audit(ctx: Ctx, tenant_id: str) -> dict[str, object]:
     "/v1/admin/audit",
     "GET",
     permission="admin.audit",
-    summary="The platform audit log (account and admin actions), or one tenant's with ?tenant_id=",
+    summary="The platform audit log (account and admin actions), one tenant's (?tenant_id=) or the security log",
     tags=("audit", "admin"),
     response_model=AuditList,
-    query=(*AUDIT_QUERY, "tenant_id"),
+    query=(*AUDIT_QUERY, "tenant_id", "log"),
 )
 def list_platform_audit(ctx: Ctx) -> dict[str, object]:
     query = parse_query(ctx.request, AdminAuditQuery)
     page = audit.list_platform_entries(
-        bootstrap.audit_log(), _filters(query), tenant_id=query.tenant_id, limit=query.limit, cursor=query.cursor
+        bootstrap.audit_log(),
+        _filters(query),
+        tenant_id=query.tenant_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        security=query.log == "security",
     )
     return _page(page)

@@ -65,7 +65,7 @@ def _answer(ctx: web.Ctx, handle: Callable[[Any], Any], status: int = 200) -> Re
 
 
 def _audit_denial(ctx: web.Ctx, error: DomainError) -> None:
-    """A refused node credential goes to the platform audit log (who presented what, from where)."""
+    """A refused node credential goes to the platform security log (who presented what, from where)."""
     from mamba.services import audit
 
     scheme, _, value = (ctx.request.headers.get("authorization") or "").partition(" ")
@@ -81,6 +81,7 @@ def _audit_denial(ctx: web.Ctx, error: DomainError) -> None:
         error_code=error.code,
         # the token id only (public, indexed); never the token
         details={"token_id": value.split(".", 1)[0][:16] if scheme.lower() == "bearer" else None},
+        security=True,
     )
 
 
@@ -162,7 +163,13 @@ def transfer_failure(ctx: web.Ctx, uuid: str) -> Response:
 def sftp_auth(ctx: web.Ctx) -> Response:
     return _answer(
         ctx,
-        lambda node: remote.sftp_auth(node, _body(ctx), bootstrap.server_repository(), bootstrap.sftp_credentials()),
+        lambda node: remote.sftp_auth(
+            node,
+            _body(ctx),
+            bootstrap.server_repository(),
+            bootstrap.sftp_credentials(),
+            remote.SftpAudit(bootstrap.audit_log(), ctx.request_id),
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -402,13 +403,114 @@ def test_tenth_consecutive_failure_locks_the_account_and_mails_the_owner(client,
     assert [subject for subject, _ in mails_to(EMAIL) if "locked" in subject] == [
         "Your Mamba Host Panel account was locked"
     ]
-    # And the right password is refused for 30 minutes, in the next window too
+    # And the right password is refused for 30 minutes, in the next window too, answered as
+    # a wrong password is (no Retry-After that would reveal the lock)
     frozen_clock.now += 900
     locked = login(client)
-    assert locked.status_code == 429
-    assert int(locked.headers["Retry-After"]) == 1800 - 900
+    assert locked.status_code == 401
+    assert "Retry-After" not in locked.headers
     frozen_clock.now += 900
     assert login(client).status_code == 200
+
+
+# Issue 10, finding 3: the attempt is counted before the password is checked, with DynamoDB's
+# atomic ADD, so a burst of parallel guesses cannot all be checked before any of them counts.
+WRONG = "wrong wrong wrong"
+PARALLEL = 200
+
+
+def _parallel_logins(client: Any, count: int, password: str = WRONG) -> Counter[int]:
+    """``count`` logins released together by a barrier; the status codes they got."""
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        barrier.wait()
+        status = login(client, password=password).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(statuses)
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_account_limit(client, frozen_clock, configure, monkeypatch):
+    # Given moto's DynamoDB writes atomic per item, as DynamoDB's are (local/dynamo_atomic.py)
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from local import dynamo_atomic
+
+    for name, method in dynamo_atomic.patched().items():
+        monkeypatch.setattr(DynamoDBBackend, name, method)
+    # And an account, the default per-account limit (5 failures per window) and a per-IP
+    # limit high enough that only the account's limit binds
+    configure(argon2_time_cost=1, argon2_memory_kib=8 * 1024, rate_login_ip=1000)
+    verified_account(client)
+
+    # When 200 wrong passwords arrive at once
+    statuses = _parallel_logins(client, PARALLEL)
+
+    # Then at most 5 were checked (401) and every other one was refused unchecked (429)
+    assert sum(statuses.values()) == PARALLEL
+    assert set(statuses) <= {401, 429}, statuses
+    assert statuses[401] <= 5, statuses
+    print(f"\n200 parallel wrong passwords: {dict(statuses)}")
+
+
+def test_successful_logins_do_not_use_up_the_account_limit(client, frozen_clock):
+    # Given an account
+    verified_account(client)
+    # When its owner signs in more often than the failure limit within one window
+    answers = [login(client).status_code for _ in range(8)]
+    # Then every sign-in succeeds (a proven password gives its counted attempt back)
+    assert answers == [200] * 8
+    # And four failures later the fifth is still checked (401), the sixth is refused (429)
+    assert [login(client, password=WRONG).status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_locked_account_answers_like_a_wrong_password(client, frozen_clock):
+    # Given an account locked by 10 consecutive failures over two windows
+    verified_account(client)
+    for _ in range(5):
+        assert login(client, password=WRONG).status_code == 401
+    frozen_clock.now += 900
+    for _ in range(5):
+        assert login(client, password=WRONG).status_code == 401
+    frozen_clock.now += 900
+    unknown = login(client, email="nobody-here@example.com", password=WRONG)
+
+    # When someone tries it, with a wrong and then with the right password
+    wrong = login(client, password=WRONG)
+    right = login(client)
+
+    # Then both answers are exactly those of an unknown account: 401, same body, no Retry-After
+    for response in (wrong, right):
+        assert response.status_code == 401
+        assert response.json_body["error"] == unknown.json_body["error"]
+        assert "Retry-After" not in response.headers
+    # And once the lock has run out the right password works again
+    frozen_clock.now += 900
+    assert login(client).status_code == 200
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_account_limit_answers_the_same_for_known_and_unknown_emails(client, frozen_clock, known):
+    # Given five failures for an address that does (or does not) belong to an account
+    if known:
+        verified_account(client)
+    email = EMAIL if known else "ghost@example.com"
+    for _ in range(5):
+        assert login(client, email=email, password=WRONG).status_code == 401
+    # When the sixth arrives
+    response = login(client, email=email, password=WRONG)
+    # Then it is 429 with the window's Retry-After, whatever the address
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) == 900 - frozen_clock.now % 900
 
 
 def test_register_is_limited_per_ip(client, frozen_clock, configure):

@@ -77,21 +77,35 @@ def test_denied_write_writes_one_denied_entry(client, world, scratch):
     assert entry["request_id"] == response.headers["X-Request-Id"]
 
 
+def _security(client, world: World, query: str = "") -> list[dict]:
+    return _platform(client, world, f"?log=security{query}")["items"]
+
+
 @pytest.mark.parametrize(
     ("who", "status", "actor"),
     [("bob", 404, "usr_bob"), (None, 401, None)],
     ids=["member-of-another-tenant", "no-credentials"],
 )
-def test_denied_read_writes_one_denied_entry_in_the_paths_tenant(client, world, scratch, who, status, actor):
+def test_anonymous_requests_cannot_write_a_tenant_audit_log(client, world, scratch, who, status, actor):
+    # Given a caller without a credential, or a stranger to tn_a (issue 10, finding 7)
     headers = world.headers(who) if who else {}
 
+    # When they send requests naming tn_a, a read and a write
     response = scratch.http.get(f"{TENANT_A}/servers/srv_1", headers=headers)
+    written = scratch.http.post(f"{TENANT_A}/widgets", headers=headers, body="{}")
 
-    assert response.status_code == status
-    [entry] = _log(client, world)["items"]
-    assert (entry["result"], entry["status"], entry["action"]) == ("denied", status, "read_server")
-    assert entry["actor"]["user_id"] == actor
+    # Then both are refused, and tn_a's log holds nothing they sent
+    assert (response.status_code, written.status_code) == (status, status)
+    assert _log(client, world)["items"] == []
     assert _log(client, world, tenant="tn_b", who="bob")["items"] == []
+    # And the platform security log holds both, naming the tenant the caller typed
+    entries = _security(client, world)
+    assert [(e["action"], e["status"], e["result"]) for e in entries] == [
+        ("create_widget", status, "denied"),
+        ("read_server", status, "denied"),
+    ]
+    assert all(e["tenant_id"] is None and e["details"]["tenant_id"] == "tn_a" for e in entries)
+    assert all(e["actor"]["user_id"] == actor for e in entries)
 
 
 def test_denial_names_the_claimed_actor_as_unverified_when_the_key_is_wrong(client, world, scratch):
@@ -102,9 +116,11 @@ def test_denial_names_the_claimed_actor_as_unverified_when_the_key_is_wrong(clie
         scratch.http.get(f"{TENANT_A}/servers/srv_1", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     )
 
-    [entry] = _log(client, world)["items"]
+    # The forger is not alice: nothing in alice's tenant, the security log names the claim
+    assert _log(client, world)["items"] == []
+    [entry] = _security(client, world)
     assert entry["actor"] == {"user_id": "usr_alice", "via": "api_key"}
-    assert entry["details"] == {"key_id": created["id"], "reason": "invalid", "verified": False}
+    assert entry["details"] == {"key_id": created["id"], "reason": "invalid", "verified": False, "tenant_id": "tn_a"}
 
 
 def test_api_key_actor_is_recorded_with_its_key_id(client, world, scratch):

@@ -241,3 +241,16 @@ class TestRateLimiterContract:
         limiter.add(limit, "Ada@Example.com", T0)
 
         assert limiter.add(limit, "ada@example.com", T0) == 2
+
+    def test_release_gives_back_one_count_and_never_goes_below_zero(self, limiter):
+        limit = Limit("login-account", 5, 900)
+        limiter.add(limit, "ada@example.com", T0)
+        limiter.add(limit, "ada@example.com", T0)
+
+        limiter.release(limit, "ada@example.com", T0 + 1)
+        limiter.release(Limit("login-ip", 5, 900), "203.0.113.7", T0)  # nothing counted: no-op
+
+        assert limiter.peek([(limit, "ada@example.com")], T0) == [1]
+        limiter.release(limit, "ada@example.com", T0)
+        limiter.release(limit, "ada@example.com", T0)
+        assert limiter.add(limit, "ada@example.com", T0) == 1

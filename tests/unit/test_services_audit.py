@@ -26,8 +26,8 @@ class MemoryLog:
             raise ConflictError("exists")
         self.entries[key] = entry
 
-    def list(self, tenant_id, filters, limit, cursor):
-        self.asked = (tenant_id, filters, limit, cursor)
+    def list(self, tenant_id, filters, limit, cursor, security=False):
+        self.asked = (tenant_id, filters, limit, cursor) + ((True,) if security else ())
         return audit.AuditPage()
 
 

@@ -106,10 +106,11 @@ def test_tenth_consecutive_failure_locks_the_account_and_mails_the_owner_once(wo
     [(subject, text)] = world.mailer.to("ada@example.com")
     assert "locked" in subject
     assert IP in text
-    # And even the right password is refused until the lock ends, 30 minutes after the 10th failure
-    with pytest.raises(RateLimitedError) as caught:
+    # And even the right password is refused until the lock ends, 30 minutes after the 10th
+    # failure, with the answer of a wrong password (nothing tells that the account is locked)
+    with pytest.raises(UnauthorizedError) as caught:
         login(world, now=T0 + 1800)
-    assert caught.value.retry_after == (T0 + 904 + 1800) - (T0 + 1800)
+    assert caught.value.details == {"reason": "invalid_credentials"}
     assert login(world, now=T0 + 904 + 1800).access_token
 
 

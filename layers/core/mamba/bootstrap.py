@@ -276,19 +276,26 @@ def node_health_store() -> Any:
 
 @functools.cache
 def sftp_credentials() -> Any:
-    """Panel logins (password or API key) for the nodes' SFTP servers, with the guard's rules."""
+    """Panel logins (password or API key) for the nodes' SFTP servers, with the rules of the
+    HTTP sign-in (windows, lockout) and of the guard."""
     import time
 
     dynamo_tables()
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.auth.passwords import Argon2idPasswords
-    from mamba.services import remote
+    from mamba.domain import clock
+    from mamba.services import remote, sessions
+
+    def password_sign_in(email: str, password: str, source_ip: str, refuse: Any) -> Any:
+        return sessions.check_password(
+            accounts(), email, password, source_ip=source_ip, now=clock.now_epoch(), refuse=refuse
+        )
 
     return remote.PanelSftpCredentials(
         accounts=DynamoUserRepository(),
         memberships=remote.IdentityMemberships(identity_repository(), time.time),
-        passwords=Argon2idPasswords(),
+        password_sign_in=password_sign_in,
         api_keys=remote.IdentityApiKeys(identity_repository()),
+        admin_access=settings().sftp_admin_access,
     )
 
 

@@ -113,6 +113,9 @@ class Settings(BaseModel):
     rate_login_window_seconds: int = Field(default=15 * 60, ge=1)
     lockout_after: int = Field(default=10, ge=1)  # consecutive failures that lock an account
     lockout_seconds: int = Field(default=30 * 60, ge=1)
+    # A platform admin who is not a member of a tenant may sign in to its servers' SFTP
+    # (docs/server-control.md). Off: staff reach a tenant's files only as invited members.
+    sftp_admin_access: bool = False
     rate_register_ip: int = Field(default=20, ge=1)  # per hour
     rate_forgot_ip: int = Field(default=10, ge=1)  # per hour
     rate_forgot_email: int = Field(default=5, ge=1)  # per hour, also bounds mail to one inbox
@@ -199,6 +202,7 @@ VARIABLES: dict[str, str] = {
     "rate_login_window_seconds": "RATE_LOGIN_WINDOW_SECONDS",
     "lockout_after": "LOCKOUT_AFTER",
     "lockout_seconds": "LOCKOUT_SECONDS",
+    "sftp_admin_access": "SFTP_ADMIN_ACCESS",
     "rate_register_ip": "RATE_REGISTER_IP",
     "rate_forgot_ip": "RATE_FORGOT_IP",
     "rate_forgot_email": "RATE_FORGOT_EMAIL",

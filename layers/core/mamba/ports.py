@@ -41,6 +41,9 @@ class RateLimiter(Protocol):
     def peek(self, checks: Sequence[tuple[Limit, str]], now: int) -> list[int]:
         """The current window's count of each (limit, subject), in order, without counting."""
 
+    def release(self, limit: Limit, subject: str, now: int) -> None:
+        """Give back one event counted by ``add`` at the same ``now`` (never below zero)."""
+
 
 class Captcha(Protocol):
     def verify(self, token: str | None, remote_ip: str) -> None:

@@ -14,7 +14,14 @@ there is no caller and nothing happened.
 
 The entry's fields:
 
-* ``tenant_id``: the path's tenant on a tenant route, else the platform log;
+* the log: the path's tenant on a tenant route, but only once the guard proved the caller
+  and found them a member (the request got past the guard, or the guard refused it with
+  403 or 402); a request refused before that (401: no or bad credential; 404: not a member, or no
+  such tenant) goes to the platform **security** log, with the path's tenant in
+  ``details.tenant_id``. Anyone can send a request naming any tenant: were its refusal
+  filed under that tenant, strangers could write into (and flood) a tenant's audit log
+  without signing in (issue 10, finding 7). Other routes use the platform log, their 401s
+  the security log too;
 * ``actor_id``/``actor_via``: the caller; for a denied request, the identity its credential
   names (``details.verified`` is false on a 401, where the guard did not accept the
   credential), or none for a request without a readable credential;
@@ -128,11 +135,15 @@ def _audit_call(
     if error is not None:
         details.update({k: error.details[k] for k in _SAFE_DETAILS if k in error.details})
     identity = (request.context or {}).get("identity") or {}
+    # A member proven by the guard: it passed, or refused a verified member (403: role, scope,
+    # suspension, 2FA; 402: unpaid), which it only does after the membership check.
+    member = principal is not None or (stage == "guard" and status in (402, 403))
     audit.record(
         bootstrap.audit_log(),
         action=action,
         result=verdict,
         tenant_id=path_params.get("tenant_id") if spec.tenant_scoped else None,
+        security=not member and (spec.tenant_scoped or status == 401),
         actor_id=actor_id,
         via=via,
         target=_target(spec, path_params, result if error is None else None),

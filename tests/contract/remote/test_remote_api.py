@@ -323,7 +323,6 @@ def sftp(world: World, who: str, server, password: str = PASSWORD, creds=None):
         ("owner", ["file.read", "file.read-content", "file.create", "file.update", "file.delete"]),
         ("writer", ["file.read", "file.read-content", "file.create", "file.update", "file.delete"]),
         ("viewer", ["file.read", "file.read-content"]),
-        ("admin", ["*"]),
     ],
 )
 def test_sftp_login_maps_rbac_to_wings_permissions_when_the_password_is_right(world, who, expected):
@@ -344,6 +343,7 @@ def test_sftp_login_maps_rbac_to_wings_permissions_when_the_password_is_right(wo
         ("nothing", PASSWORD, 0),  # a member without files.read
         ("scoped", PASSWORD, 0),  # a subuser of another server
         ("owner", PASSWORD, "suspended"),  # suspended servers get nothing
+        ("admin", PASSWORD, 0),  # a platform admin who is not a member (SFTP_ADMIN_ACCESS is off)
     ],
 )
 def test_sftp_login_is_403_when_credentials_or_rights_are_wrong(world, who, password, target):
@@ -479,7 +479,7 @@ def _api_key(world: World, who: str, scopes: list[str], server_ids: list[str] | 
 
 def test_sftp_login_with_an_api_key_narrows_permissions_to_its_scopes_when_it_is_valid(world):
     # Given the owner's API key scoped to reading files only
-    key = _api_key(world, "owner", ["files.read"])
+    key = _api_key(world, "owner", ["files.sftp", "files.read"])
 
     # When it is used as the SFTP password
     response = sftp(world, "owner", world.servers_a[0], password=key)
@@ -490,8 +490,8 @@ def test_sftp_login_with_an_api_key_narrows_permissions_to_its_scopes_when_it_is
 
 
 def test_sftp_login_with_an_api_key_is_403_when_it_belongs_to_someone_else_or_another_server(world):
-    writer_key = _api_key(world, "writer", ["files.read", "files.write"])
-    other_server_key = _api_key(world, "owner", ["files.read"], [world.servers_a[1].uuid])
+    writer_key = _api_key(world, "writer", ["files.sftp", "files.read", "files.write"])
+    other_server_key = _api_key(world, "owner", ["files.sftp", "files.read"], [world.servers_a[1].uuid])
 
     assert sftp(world, "owner", world.servers_a[0], password=writer_key).status_code == 403
     assert sftp(world, "owner", world.servers_a[0], password=other_server_key).status_code == 403
@@ -516,7 +516,7 @@ def test_server_repository_lists_a_tenants_servers_and_refuses_duplicates_when_u
         repo.get("00000000-0000-4000-8000-000000000000")
 
 
-def test_refused_node_credential_is_in_the_platform_audit_log_without_the_token(world):
+def test_refused_node_credential_is_in_the_security_log_without_the_token(world):
     from mamba import bootstrap
     from mamba.services import audit
 
@@ -527,8 +527,10 @@ def test_refused_node_credential_is_in_the_platform_audit_log_without_the_token(
     # When Wings calls with it
     assert get(world, "/api/remote/servers/reset-probe", headers=header).status_code == 403
 
-    # Then a denied remote.authenticate entry names the token id and never the token
-    page = audit.list_platform_entries(bootstrap.audit_log(), audit.make_filter(action="remote.authenticate"))
+    # Then a denied remote.authenticate entry in the security log names the token id, never the token
+    page = audit.list_platform_entries(
+        bootstrap.audit_log(), audit.make_filter(action="remote.authenticate"), security=True
+    )
     entries = [e for e in page.items if e.details.get("token_id") == world.a.node.token_id]
     assert entries and entries[0].result == "denied" and entries[0].status == 403
     assert wrong not in repr(entries[0])

@@ -19,6 +19,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "servers.reinstall": "Reinstall servers",
     "files.read": "List and download files",
     "files.write": "Create, change, upload and delete files",
+    "files.sftp": "Sign in to the servers' SFTP with an API key (what it may do there: files.read, files.write)",
     "backups.read": "List and see backups",
     "backups.create": "Create backups",
     "backups.restore": "Restore backups",
@@ -65,11 +66,12 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "servers.update",
         "servers.reinstall",
         "files.write",
+        "files.sftp",
         "backups.create",
         "backups.restore",
         "backups.download",
     },
-    "viewer": _READ - {"audit.read", "billing.read", "members.read", "roles.read"},
+    "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read"}) | {"files.sftp"},
 }
 
 

@@ -21,6 +21,10 @@ class AuditQuery(Schema):
 
 class AdminAuditQuery(AuditQuery):
     tenant_id: str | None = Field(default=None, max_length=64, description="A tenant's log instead of the platform's")
+    log: Literal["platform", "security"] = Field(
+        default="platform",
+        description="security: requests refused before their caller was proven (bad tokens, SFTP guesses)",
+    )
 
 
 class AuditActor(Schema):

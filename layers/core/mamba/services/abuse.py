@@ -4,10 +4,14 @@ Two ways to use a limit:
 
 * ``count``: every attempt counts, and the one past the limit is refused (register, forgot,
   verify). The counter is bumped first, so concurrent attempts cannot all slip under it.
-* ``refuse_if_exceeded`` + ``record``: only failures count (login). The check reads the
-  counters before the attempt; a failed attempt then records itself. With a limit of 5,
-  five failures get their 401 and the sixth attempt in the window gets 429, whatever its
-  password.
+* ``reserve`` + ``release``: only failures count (login, SFTP passwords). The attempt is
+  counted *before* the password is checked (atomic ADD), and an attempt that proves the
+  password gives its count back. Counting after the check would let a burst of parallel
+  guesses all be checked before any of them was counted (issue 10, finding 3). With a
+  limit of 5, five failures get their 401 and every further attempt in the window gets
+  429 unchecked, whatever its password and however many arrive at once.
+* ``refuse_if_exceeded`` + ``record``: a read of the counters, then a count of a failure
+  (second-factor codes).
 """
 
 from __future__ import annotations
@@ -39,6 +43,19 @@ def refuse_if_exceeded(limiter: RateLimiter, checks: Sequence[tuple[Limit, str]]
     tripped = [limit for (limit, _subject), seen in zip(checks, counts, strict=True) if limit.exceeded(seen)]
     if tripped:
         raise _limited(max(tripped, key=lambda limit: limit.retry_after(now)), now)
+
+
+def reserve(limiter: RateLimiter, checks: Sequence[tuple[Limit, str]], now: int) -> None:
+    """Count this attempt on every counter, in order; raises RateLimitedError at the first
+    counter past its limit (the later ones are not counted: the attempt was never made)."""
+    for limit, subject in checks:
+        count(limiter, limit, subject, now)
+
+
+def release(limiter: RateLimiter, checks: Sequence[tuple[Limit, str]], now: int) -> None:
+    """Give back an attempt ``reserve`` counted at the same ``now`` (it was not a failure)."""
+    for limit, subject in checks:
+        limiter.release(limit, subject, now)
 
 
 def record(limiter: RateLimiter, checks: Sequence[tuple[Limit, str]], now: int) -> None:

@@ -54,9 +54,11 @@ class AuditEntry:
     ip: str | None = None
     request_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    security: bool = False  # True: the platform security log (see ``record``)
 
     def to_public(self) -> dict[str, Any]:
         body = asdict(self)
+        body.pop("security")
         body["actor"] = {"user_id": body.pop("actor_id"), "via": body.pop("actor_via")}
         return body
 
@@ -81,10 +83,13 @@ class AuditLog(Protocol):
         """Write a new entry. Raises ConflictError when an entry with its key exists
         (entries are never overwritten) and DependencyUnavailableError."""
 
-    def list(self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None) -> AuditPage:
-        """One partition's entries, newest first; one Query per page, so a filtered page
-        may hold fewer than ``limit`` entries while ``next_cursor`` is set. Raises
-        ValidationError for a bad cursor."""
+    def list(
+        self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None, security: bool = False
+    ) -> AuditPage:
+        """One partition's entries (a tenant's, the platform's, or with ``security`` the
+        security log's), newest first; one Query per page, so a filtered page may hold fewer
+        than ``limit`` entries while ``next_cursor`` is set. Raises ValidationError for a bad
+        cursor."""
 
 
 def stamp(moment: datetime) -> str:
@@ -112,16 +117,25 @@ def record(
     status: int | None = None,
     error_code: str | None = None,
     details: dict[str, Any] | None = None,
+    security: bool = False,
     now: Callable[[], str] = _now,
 ) -> AuditEntry | None:
     """Append one entry; the entry written, or None when it could not be written.
 
     ``result`` is ``success``, ``denied`` or ``error``; ``tenant_id=None`` files it under
-    the platform log. Never raises for a failed write (see the module docstring); raises
-    ValueError for a ``result`` outside ``RESULTS`` (a programming error).
+    the platform log. ``security=True`` files it under the platform *security* log
+    instead, whatever ``tenant_id``: a request refused before its caller was proven (a bad
+    token, a wrong SFTP password) names a tenant only because the caller typed it, and
+    must not be able to write into that tenant's log (issue 10, finding 7); the named
+    tenant stays in the entry for the admin who reads it. Never raises for a failed write
+    (see the module docstring); raises ValueError for a ``result`` outside ``RESULTS``.
     """
     if result not in RESULTS:
         raise ValueError(f"audit result must be one of {RESULTS}, not {result!r}")
+    details = dict(details or {})
+    if security and tenant_id is not None:
+        details.setdefault("tenant_id", tenant_id)
+        tenant_id = None
     entry = AuditEntry(
         id=new_id("aud"),
         at=now(),
@@ -137,7 +151,8 @@ def record(
         error_code=error_code,
         ip=ip or None,
         request_id=request_id or None,
-        details=dict(details or {}),
+        details=details,
+        security=security,
     )
     try:
         log.append(entry)
@@ -200,6 +215,8 @@ def list_platform_entries(
     tenant_id: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
+    security: bool = False,
 ) -> AuditPage:
-    """For platform admins: the platform log, or any one tenant's. Raises ValidationError (cursor)."""
-    return log.list(tenant_id, filters, _limit(limit), cursor)
+    """For platform admins: the platform log, the security log, or any one tenant's.
+    Raises ValidationError (cursor)."""
+    return log.list(None if security else tenant_id, filters, _limit(limit), cursor, security)

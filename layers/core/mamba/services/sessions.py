@@ -18,14 +18,15 @@ same password-hashing work and the same rate-limit writes.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mamba import mail_templates
 from mamba.domain.clock import new_id
-from mamba.domain.errors import NotFoundError, RateLimitedError, UnauthorizedError
+from mamba.domain.errors import DomainError, NotFoundError, UnauthorizedError
 from mamba.domain.ratelimit import Limit
 from mamba.services import abuse
-from mamba.services.accounts import AccountPorts, RefreshFamily, User, now_iso, send_mail, token_digest
+from mamba.services.accounts import AccountPolicy, AccountPorts, RefreshFamily, User, now_iso, send_mail, token_digest
 
 TOKEN_TYPE = "Bearer"
 TOTP_INVALID = "totp_invalid"
@@ -55,6 +56,14 @@ def _bad_refresh(reason: str) -> UnauthorizedError:
     return UnauthorizedError("The refresh token is not valid; log in again.", {"reason": reason})
 
 
+def login_counters(policy: AccountPolicy, address: str, source_ip: str) -> list[tuple[Limit, str]]:
+    """The windows a password attempt counts in: the IP's first (a burst from one address is
+    refused before it touches the account's window), then the email's. No IP known (an
+    SFTP call without one): the email's only, rather than one window shared by everyone."""
+    counters = [(policy.login_ip, source_ip)] if source_ip else []
+    return [*counters, (policy.login_account, address)]
+
+
 def login(
     ports: AccountPorts,
     email: str,
@@ -67,31 +76,31 @@ def login(
 ) -> TokenPair:
     """Check the credentials (and the second factor) and start a session.
 
-    Raises RateLimitedError (too many failures for this IP or email, or the account is
-    locked), CaptchaFailedError, UnauthorizedError (``invalid_credentials``, ``inactive``,
-    or from the second factor ``totp_required`` / ``totp_invalid``).
+    Raises RateLimitedError (too many failures for this IP or email in the window; the
+    password is then not checked), CaptchaFailedError, UnauthorizedError
+    (``invalid_credentials``: unknown email, wrong password or a locked account, all alike;
+    ``inactive``; or from the second factor ``totp_required`` / ``totp_invalid``).
     """
     policy = ports.policy
     address = email.strip().lower()
-    counters = [(policy.login_ip, source_ip), (policy.login_account, address)]
-    abuse.refuse_if_exceeded(ports.limiter, counters, now)
-    abuse.check_captcha(ports.captcha, captcha_token, source_ip)
-
-    user = ports.users.find_by_email(address)
-    if user is None:
-        ports.hasher.verify(None, password)  # the same hashing work as a wrong password
-        _failed(ports, None, counters, source_ip, now)
-        raise _bad_credentials()
-    if user.locked_until is not None and user.locked_until > now:
-        raise RateLimitedError(
-            "Too many attempts; wait before trying again.", retry_after=user.locked_until - now, details={}
-        )
-    if not ports.hasher.verify(user.password_hash, password):
-        _failed(ports, user, counters, source_ip, now)
-        raise _bad_credentials()
+    counters = login_counters(policy, address, source_ip)
+    abuse.reserve(ports.limiter, counters, now)
+    try:
+        abuse.check_captcha(ports.captcha, captcha_token, source_ip)
+    except DomainError:
+        abuse.release(ports.limiter, counters, now)  # no password was tried
+        raise
+    user = _check_password(ports, address, password, source_ip, now)
     if user.status != "active":
+        abuse.release(ports.limiter, counters, now)
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
-    _check_second_factor(ports, user, totp_code, counters, source_ip, now)
+    try:
+        _check_second_factor(ports, user, totp_code, source_ip, now)
+    except UnauthorizedError as exc:
+        if exc.details.get("reason") != TOTP_INVALID:
+            abuse.release(ports.limiter, counters, now)  # a missing code is not a failure
+        raise
+    abuse.release(ports.limiter, counters, now)  # proven: the attempt was not a failure
 
     if user.failed_logins:
         ports.users.clear_login_failures(user.id)
@@ -101,14 +110,64 @@ def login(
     return start_session(ports, user, now)
 
 
-def _check_second_factor(
+def check_password(
     ports: AccountPorts,
-    user: User,
-    code: str | None,
-    counters: list[tuple[Limit, str]],
+    email: str,
+    password: str,
+    *,
     source_ip: str,
     now: int,
-) -> None:
+    refuse: Callable[[User], bool] | None = None,
+) -> User:
+    """A password sign-in outside ``login`` (the nodes' SFTP), under the same windows and the
+    same lockout: one more way in must not be one more way to guess.
+
+    ``refuse(user)`` True: this account may not sign in this way (2FA on): its password is
+    not checked and the attempt counts as a failure, answered like a wrong password.
+    Raises RateLimitedError (the password is not checked) and UnauthorizedError
+    (``invalid_credentials`` for everything else, ``inactive``).
+    """
+    address = email.strip().lower()
+    counters = login_counters(ports.policy, address, source_ip)
+    abuse.reserve(ports.limiter, counters, now)
+    user = _check_password(ports, address, password, source_ip, now, refuse)
+    abuse.release(ports.limiter, counters, now)
+    if user.status != "active":
+        raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
+    if user.failed_logins:
+        ports.users.clear_login_failures(user.id)
+    return user
+
+
+def _check_password(
+    ports: AccountPorts,
+    address: str,
+    password: str,
+    source_ip: str,
+    now: int,
+    refuse: Callable[[User], bool] | None = None,
+) -> User:
+    """The user whose password this is, else UnauthorizedError ``invalid_credentials``.
+
+    An unknown email, a locked account and a refused one cost the same hashing work as a
+    wrong password and get the same answer. A locked (or refused) account's password is
+    not checked at all: an answer that changed with the right password would let guessing
+    go on through the lock (issue 10: "a locked account answers exactly like a wrong
+    password"); the owner learns of the lock from the lockout mail, and a reset lifts it."""
+    user = ports.users.find_by_email(address)
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    if user is None or locked or (refuse is not None and refuse(user)):
+        ports.hasher.verify(None, password)
+        # Attempts on a locked account do not count towards the next lock (no mail storm).
+        _failed(ports, None if locked else user, source_ip, now)
+        raise _bad_credentials()
+    if not ports.hasher.verify(user.password_hash, password):
+        _failed(ports, user, source_ip, now)
+        raise _bad_credentials()
+    return user
+
+
+def _check_second_factor(ports: AccountPorts, user: User, code: str | None, source_ip: str, now: int) -> None:
     """The one place login asks for the second factor. A wrong code counts as a failed
     login (so codes cannot be guessed faster than passwords); a missing one does not.
     Users without 2FA are not asked (and cost no read of their 2FA state)."""
@@ -118,16 +177,13 @@ def _check_second_factor(
         ports.second_factor(user.id, code)
     except UnauthorizedError as exc:
         if exc.details.get("reason") == TOTP_INVALID:
-            _failed(ports, user, counters, source_ip, now)
+            _failed(ports, user, source_ip, now)
         raise
 
 
-def _failed(
-    ports: AccountPorts, user: User | None, counters: list[tuple[Limit, str]], source_ip: str, now: int
-) -> None:
-    """Record a failed login: the IP and email windows, and the account's consecutive
-    count; the failure that reaches the threshold locks the account and mails its owner."""
-    abuse.record(ports.limiter, counters, now)
+def _failed(ports: AccountPorts, user: User | None, source_ip: str, now: int) -> None:
+    """Record a failed attempt on the account (its windows were counted up front): the
+    consecutive count; the failure that reaches the threshold locks it and mails its owner."""
     if user is None:
         return
     policy = ports.policy

@@ -1,4 +1,4 @@
-"""The audit log in the main table: ``TENANT#<tid>`` or ``PLATFORM`` / ``AUDIT#<at>#<id>``.
+"""The audit log in the main table: ``TENANT#<tid>``, ``PLATFORM`` or ``SECURITY`` / ``AUDIT#<at>#<id>``.
 
 Append-only by construction: ``append`` is a put conditioned on ``attribute_not_exists(pk)``
 and this class has no update or delete. A list is one Query of one partition, newest
@@ -24,6 +24,7 @@ _AFTER_ANY_ID = "#~"
 
 
 def _to_domain(item: AuditItem) -> AuditEntry:
+    security = item.pk == keys.SECURITY_AUDIT
     return AuditEntry(
         id=item.audit_id,
         at=item.at,
@@ -40,12 +41,13 @@ def _to_domain(item: AuditItem) -> AuditEntry:
         ip=item.ip,
         request_id=item.request_id,
         details=json.loads(item.details) if item.details else {},
+        security=security,
     )
 
 
 class DynamoAuditLog:
     def append(self, entry: AuditEntry) -> None:
-        pk, sk = keys.audit_entry(entry.tenant_id, entry.at, entry.id)
+        pk, sk = keys.audit_entry(entry.tenant_id, entry.at, entry.id, entry.security)
         item = AuditItem(
             pk,
             sk,
@@ -76,15 +78,17 @@ class DynamoAuditLog:
         except PynamoDBConnectionError as exc:
             raise DependencyUnavailableError("The audit entry could not be written.") from exc
 
-    def list(self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None) -> AuditPage:
-        pk = keys.audit_partition(tenant_id)
+    def list(
+        self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None, security: bool = False
+    ) -> AuditPage:
+        pk = keys.audit_partition(tenant_id, security)
         lower = keys.audit_sort_bound(filters.since) if filters.since else keys.AUDIT_PREFIX
         upper = keys.audit_sort_bound(filters.until) + _AFTER_ANY_ID if filters.until else keys.AUDIT_PREFIX + "~"
         start = None
         position = positions.decode(cursor, 2)
         if position is not None:
             at, entry_id = position
-            start = {"pk": {"S": pk}, "sk": {"S": keys.audit_entry(tenant_id, at, entry_id)[1]}}
+            start = {"pk": {"S": pk}, "sk": {"S": keys.audit_entry(tenant_id, at, entry_id, security)[1]}}
         conditions: list[Any] = []
         if filters.action:
             conditions.append(AuditItem.action == filters.action)

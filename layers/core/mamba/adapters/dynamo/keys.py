@@ -183,17 +183,21 @@ def user_api_key_sort(created_at: str, key_id: str) -> str:
 
 
 PLATFORM_AUDIT = "PLATFORM"  # the audit partition of account and admin actions
+SECURITY_AUDIT = "SECURITY"  # the audit partition of requests refused before authentication
 AUDIT_PREFIX = "AUDIT#"
 
 
-def audit_partition(tenant_id: str | None) -> str:
-    """``TENANT#<tid>`` for a tenant's entries, ``PLATFORM`` for account and admin ones."""
+def audit_partition(tenant_id: str | None, security: bool = False) -> str:
+    """``TENANT#<tid>`` for a tenant's entries, ``PLATFORM`` for account and admin ones,
+    ``SECURITY`` for requests refused before their caller was proven (issue 10, finding 7)."""
+    if security:
+        return SECURITY_AUDIT
     return f"TENANT#{tenant_id}" if tenant_id else PLATFORM_AUDIT
 
 
-def audit_entry(tenant_id: str | None, at: str, entry_id: str) -> tuple[str, str]:
+def audit_entry(tenant_id: str | None, at: str, entry_id: str, security: bool = False) -> tuple[str, str]:
     """One audit entry; ``at`` is a fixed-width UTC time, so the sort key orders entries by time."""
-    return audit_partition(tenant_id), f"{AUDIT_PREFIX}{at}#{entry_id}"
+    return audit_partition(tenant_id, security), f"{AUDIT_PREFIX}{at}#{entry_id}"
 
 
 def audit_sort_bound(at: str) -> str:

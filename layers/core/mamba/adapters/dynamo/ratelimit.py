@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import RateCounterItem
@@ -61,3 +61,16 @@ class DynamoRateLimiter:
         except PynamoDBException as exc:
             raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
         return [found.get(key, 0) for key in wanted]
+
+    def release(self, limit: Limit, subject: str, now: int) -> None:
+        item = RateCounterItem(*_key(limit, subject, now))
+        try:
+            # hits > 0: a release never creates a counter nor takes one below zero (a window
+            # that expired and was removed in between stays removed).
+            item.update(actions=[RateCounterItem.hits.add(-1)], condition=RateCounterItem.hits > 0)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return
+            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
+        except PynamoDBException as exc:
+            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
