@@ -137,6 +137,7 @@ def api_key(user_id: str, scopes: list[str], *, admin: bool = False, servers: li
         scopes=scopes,
         is_admin=admin,
         via="token",
+        email_verified=True,
         server_ids=servers,
     )
     return str(created.plaintext)
