@@ -117,6 +117,9 @@ class Settings(BaseModel):
     rate_forgot_ip: int = Field(default=10, ge=1)  # per hour
     rate_forgot_email: int = Field(default=5, ge=1)  # per hour, also bounds mail to one inbox
     rate_verify_ip: int = Field(default=30, ge=1)  # per hour
+    # Tenants (docs/tenancy.md): each brings free-plan quotas, so an account's are capped.
+    max_tenants_per_account: int = Field(default=3, ge=1)  # tenants an account may create
+    rate_tenant_create: int = Field(default=10, ge=1)  # POST /v1/tenants per account per hour
     captcha_provider: Literal["turnstile", "hcaptcha", "disabled"] = "disabled"
     # Quotas of a tenant without a plan (docs/servers.md); billing writes a plan's own on the tenant.
     # A negative value means unlimited.
@@ -198,6 +201,8 @@ VARIABLES: dict[str, str] = {
     "rate_forgot_ip": "RATE_FORGOT_IP",
     "rate_forgot_email": "RATE_FORGOT_EMAIL",
     "rate_verify_ip": "RATE_VERIFY_IP",
+    "max_tenants_per_account": "MAX_TENANTS_PER_ACCOUNT",
+    "rate_tenant_create": "RATE_TENANT_CREATE",
     "captcha_provider": "CAPTCHA_PROVIDER",
     "free_plan_servers": "FREE_PLAN_SERVERS",
     "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",
