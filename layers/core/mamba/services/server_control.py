@@ -11,7 +11,11 @@ node failure arrives as the client's typed errors: 503 ``NODE_UNAVAILABLE``, 409
 * a console token is minted only for ``servers.console`` (the route's permission) and its
   Wings permissions are mapped from the caller's role (``wings_jwt.websocket_permissions``);
 * ``revoke_console`` calls Wings' ``ws/deny`` with the member's ``jti`` on every server where
-  a change of their binding took console access away (role change, scope change, removal).
+  a change of their binding took console access away (role change, scope change, removal);
+  ``deauthorize_member`` also closes their open sockets and SFTP sessions there (Wings
+  ``deauthorize-user``), and ``deny_tenant_consoles`` denies every member's tokens when the
+  tenant is suspended;
+* a suspended server or tenant gets a read-only console token (no ``control.*``).
 """
 
 from __future__ import annotations
