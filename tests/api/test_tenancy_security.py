@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mamba.domain.errors import TenantLimitError
 from tests.api.tenancy_helpers import Api, join, make_world
 
 
@@ -58,6 +57,7 @@ def test_parallel_tenant_creates_cannot_pass_the_cap(api: Api, monkeypatch):
     from moto.dynamodb.models import DynamoDBBackend
 
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.domain.errors import TenantLimitError
     from mamba.services import accounts
 
     isolated = threading.Lock()
