@@ -64,8 +64,8 @@ def admin(world, verb: str, tenant_id: str) -> Any:
 
 
 def run_tasks(started: Started, workflow: str) -> list[dict[str, Any]]:
-    """Run the last recorded ``workflow`` the way its ASL does: list the servers, (suspend
-    only) deny the consoles, one ``task_servers`` call per server, then finish."""
+    """Run the last recorded ``workflow`` the way its ASL does: list the servers, one
+    ``task_servers`` call per server, (suspend only) deny the consoles, then finish."""
     from functions.tasks import billing as billing_task
     from functions.tasks import servers as servers_task
 
@@ -73,8 +73,6 @@ def run_tasks(started: Started, workflow: str) -> list[dict[str, Any]]:
     assert name == workflow
     tenant_id, op_id = payload["tenant_id"], payload["operation_id"]
     listed = billing_task.handler({"action": "list_servers", "tenant_id": tenant_id})
-    if workflow == "suspend_tenant":
-        billing_task.handler({"action": "deny_consoles", "tenant_id": tenant_id})
     action = "suspend" if workflow == "suspend_tenant" else "unsuspend"
     results = [
         servers_task.handler(
@@ -82,6 +80,8 @@ def run_tasks(started: Started, workflow: str) -> list[dict[str, Any]]:
         )
         for s in listed["servers"]
     ]
+    if workflow == "suspend_tenant":
+        billing_task.handler({"action": "deny_consoles", "tenant_id": tenant_id})
     billing_task.handler({"action": "finish", "operation_id": op_id, "tenant_id": tenant_id, "results": results})
     return results
 
