@@ -163,10 +163,12 @@ def test_role_revocation_walks_every_page_of_members_bound_to_the_role():
     told = control.revoke_console_for_role(world.ports(), Members(), "tn_a", "rl_x", frozenset({"servers.read"}))
 
     assert told == 2
-    assert [args[1] for _, _, args, _ in world.calls] == [
+    assert [args[1] for _, name, args, _ in world.calls if name == "deny_websocket_tokens"] == [
         [control.wings_jwt.jti_for("u1", S1)],
         [control.wings_jwt.jti_for("u3", S1)],
     ]
+    # and their open sockets and SFTP sessions are closed on the node
+    assert deauthorized(world) == [("n1", "u1", [S1]), ("n1", "u3", [S1])]
 
 
 @pytest.mark.parametrize("status", ["provisioning", "deleting", "failed"])

@@ -396,7 +396,8 @@ class MemberPages(Protocol):
 def revoke_console_for_role(
     ports: Ports, members: MemberPages, tenant_id: str, role_id: str, new_permissions: frozenset[str]
 ) -> int:
-    """A custom role lost ``servers.console``: revoke the console of every member bound to it."""
+    """A custom role lost ``servers.console``: revoke the console of every member bound to it
+    (``ws/deny``) and close their open sockets and SFTP sessions (``deauthorize_member``)."""
     told = 0
     cursor: str | None = None
     while True:
@@ -407,6 +408,7 @@ def revoke_console_for_role(
             before = Access(permissions=frozenset({CONSOLE}), server_scope=member.server_id)
             after = Access(permissions=frozenset(new_permissions), server_scope=member.server_id)
             told += revoke_console(ports, tenant_id, member.user_id, before, after)
+            deauthorize_member(ports, tenant_id, member.user_id, before, after)
         cursor = page.next_cursor
         if not cursor:
             return told
