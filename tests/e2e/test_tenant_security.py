@@ -92,13 +92,24 @@ def test_admin_suspension_stops_every_control_path_on_the_local_node(stack: Stac
 
         # Then the workflow suspends the server on the node and kills it
         wait_until(lambda: on_node()["is_suspended"] and on_node()["state"] == "offline", "suspended", timeout=60)
-        # And the node refuses the token issued before the suspension
-        frames = _auth_frames(before, origin=stack.api)
-        assert ("jwt error", ["jwt: created too far in past (denylist)"]) in frames, frames
-        # And a new token only watches: it connects, with no control permission
-        after = http.get(f"{base}/websocket", headers=owner, timeout=30).json()
-        assert "websocket.connect" in after["permissions"] and not CONTROL & set(after["permissions"])
-        assert "auth success" in [name for name, _ in _auth_frames(after, origin=stack.api)]
+
+        # And the node refuses the token issued before the suspension (the workflow's
+        # DenyConsoles step runs once every server is suspended)
+        def refused() -> bool:
+            frames = _auth_frames(before, origin=stack.api)
+            return ("jwt error", ["jwt: created too far in past (denylist)"]) in frames
+
+        wait_until(refused, "the old token refused", timeout=30)
+
+        # And a new token only watches: it connects, with no control permission (a token
+        # minted in the very second of the deny is refused too, wings-contract.md §3.4, so
+        # the owner may have to ask again)
+        def read_only_token_connects() -> bool:
+            after = http.get(f"{base}/websocket", headers=owner, timeout=30).json()
+            assert "websocket.connect" in after["permissions"] and not CONTROL & set(after["permissions"])
+            return "auth success" in [name for name, _ in _auth_frames(after, origin=stack.api)]
+
+        wait_until(read_only_token_connects, "a read-only token that connects", timeout=15)
         # And power, commands and file writes are refused
         for tail, body in (
             ("/power", {"action": "start"}),
