@@ -183,3 +183,26 @@ def test_member_cannot_change_own_binding(api: Api):
     assert (mine["role"], mine["server_id"], mine["expires_at"]) == ("admin", None, None)
     # And another member who covers her role still can
     assert api.patch("/v1/tenants/tn_a/members/usr_carol", "usr_alice", {"role": "operator"}).status_code == 200
+
+
+def test_temporary_admin_cannot_widen_a_role_that_permanent_members_hold(api: Api):
+    # Given a custom role with one permission, held permanently by dave, and carol, an admin
+    # of tn_a for one more day
+    role = api.post("/v1/tenants/tn_a/roles", "usr_alice", {"name": "Helper", "permissions": ["servers.read"]})
+    assert role.status_code == 201, role.json_body
+    role_id = role.json_body["id"]
+    join(api, "tn_a", "usr_alice", "usr_dave", "dave@example.org", role_id)
+    temporary_admin(api)
+
+    # When carol adds permissions to the role (dave would keep them after her grant ends)
+    widened = api.patch(
+        f"/v1/tenants/tn_a/roles/{role_id}", "usr_carol", {"permissions": ["servers.read", "servers.power"]}
+    )
+
+    # Then it is refused and dave's binding is unchanged
+    assert widened.status_code == 403, widened.json_body
+    assert error(widened)["details"]["field"] == "permissions"
+    assert binding(api, "usr_dave")["permissions"] == ["servers.read"]
+    # And narrowing it is still hers to do
+    narrowed = api.patch(f"/v1/tenants/tn_a/roles/{role_id}", "usr_carol", {"permissions": []})
+    assert narrowed.status_code == 200, narrowed.json_body

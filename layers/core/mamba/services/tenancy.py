@@ -685,7 +685,8 @@ def update_role(
     """Change a custom role; its members' bindings follow before this returns.
 
     Raises NotFoundError, ConflictError (built-in role, name taken, concurrent change),
-    ValidationError and ForbiddenError (the current or new permissions exceed the actor's).
+    ValidationError and ForbiddenError (the current or new permissions exceed the actor's; an
+    actor with a temporary grant adds permissions to a role members hold).
     """
     if name is None and permissions is None and not set_description:
         raise ValidationError("Nothing to change: give name, description and/or permissions.", {"field": "body"})
@@ -693,6 +694,13 @@ def update_role(
     check_grant(tenant, current.permissions, "change this role")
     granted = check_permission_list(permissions) if permissions is not None else current.permissions
     check_grant(tenant, granted, "give this role these permissions")
+    if tenant.expires_at is not None and current.members > 0 and granted - current.permissions:
+        # Widening a bound role widens every binding to it, permanent ones included: a
+        # temporary grant would outlive itself through them.
+        raise ForbiddenError(
+            "Your own access is temporary: you cannot add permissions to a role that members hold.",
+            {"field": "permissions", "members": current.members},
+        )
     updated = replace(
         current,
         name=_check_role_name(name) if name is not None else current.name,
