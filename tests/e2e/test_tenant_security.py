@@ -136,3 +136,94 @@ def test_admin_suspension_stops_every_control_path_on_the_local_node(stack: Stac
         assert deleted.status_code == 202, deleted.text
         done = wait_until(lambda: finished(http, stack, tenant_id, deleted.json()["operation"]["id"], owner), "delete")
         assert done["status"] == "succeeded", done
+
+
+def test_removed_member_loses_console_socket_on_the_local_node(stack: Stack, http: requests.Session) -> None:
+    from tests.e2e.test_identity_flow import link_token, wait_for_mail
+
+    # Given an owner with a line server on the local node, and an operator of the tenant
+    email = fresh_email("remove-owner")
+    register(http, stack, email, "Remove E2E")
+    verify_from_mailbox(http, stack, email)
+    owner = bearer(session_of(http, stack, email)["access_token"])
+    tenant_id = http.post(f"{stack.api}/v1/tenants", json={"name": "Remove E2E"}, headers=owner, timeout=30).json()[
+        "id"
+    ]
+    created = http.post(
+        f"{stack.api}/v1/tenants/{tenant_id}/servers",
+        json={"name": "remove e2e", "blueprint_id": "bp_line_server", "limits": {"memory_mb": 256, "disk_mb": 512}},
+        headers=owner,
+        timeout=30,
+    )
+    assert created.status_code == 202, created.text
+    server_uuid = created.json()["server"]["id"]
+    op = wait_until(lambda: finished(http, stack, tenant_id, created.json()["operation"]["id"], owner), "provisioning")
+    assert op["status"] == "succeeded", op
+    base = f"{stack.api}/v1/tenants/{tenant_id}/servers/{server_uuid}"
+    operator_email = fresh_email("remove-operator")
+    register(http, stack, operator_email, "Operator")
+    verify_from_mailbox(http, stack, operator_email)
+    operator_session = session_of(http, stack, operator_email)
+    operator = bearer(operator_session["access_token"])
+    invited = http.post(
+        f"{stack.api}/v1/tenants/{tenant_id}/members/invitations",
+        json={"email": operator_email, "role": "operator"},
+        headers=owner,
+        timeout=30,
+    )
+    assert invited.status_code == 201, invited.text
+    token = link_token(wait_for_mail(stack, operator_email, "You are invited"))
+    accepted = http.post(f"{stack.api}/v1/invitations/accept", json={"token": token}, headers=operator, timeout=30)
+    assert accepted.status_code == 200, accepted.text
+    me = http.get(f"{stack.api}/v1/me", headers=operator, timeout=30).json()
+    try:
+        # And the operator has the server's console open
+        answer = http.get(f"{base}/websocket", headers=operator, timeout=30).json()
+
+        def remove() -> int:
+            url = f"{stack.api}/v1/tenants/{tenant_id}/members/{me['id']}"
+            return http.delete(url, headers=owner, timeout=30).status_code
+
+        # When the owner removes the operator
+        close_code = _close_code_after(answer, origin=stack.api, act=remove)
+
+        # Then the node closes the open socket at once (deauthorize-user)
+        assert close_code == 4409
+        # And the token the operator holds no longer opens a new one (ws/deny)
+        frames = _auth_frames(answer, origin=stack.api)
+        assert ("jwt error", ["jwt: created too far in past (denylist)"]) in frames, frames
+    finally:
+        deleted = http.delete(base, headers=owner, timeout=30)
+        assert deleted.status_code == 202, deleted.text
+        done = wait_until(lambda: finished(http, stack, tenant_id, deleted.json()["operation"]["id"], owner), "delete")
+        assert done["status"] == "succeeded", done
+
+
+def _close_code_after(answer: dict[str, Any], origin: str, act: Any) -> int | None:
+    """Authenticate on the node's socket, run ``act`` (a blocking API call, in a thread), then
+    read until the node closes the socket: the close code (None if it stayed open 10 s)."""
+
+    async def scenario() -> int | None:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(answer["socket"], origin=origin)
+            await ws.send_str(json.dumps({"event": "auth", "args": [answer["token"]]}))
+            while True:
+                msg = await ws.receive(timeout=30)
+                assert msg.type == aiohttp.WSMsgType.TEXT, msg
+                if json.loads(msg.data)["event"] == "auth success":
+                    break
+            assert await asyncio.to_thread(act) == 204
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 10
+            while loop.time() < end:
+                try:
+                    msg = await ws.receive(timeout=max(0.1, end - loop.time()))
+                except TimeoutError:
+                    return None
+                if msg.type == aiohttp.WSMsgType.CLOSE:
+                    return int(msg.data)
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    return None
+            return None
+
+    return asyncio.run(asyncio.wait_for(scenario(), 60))
