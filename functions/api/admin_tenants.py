@@ -1,4 +1,4 @@
-"""Platform admin: every tenant; suspend (members keep read access) and unsuspend."""
+"""Platform admin: every tenant; suspend (members keep read access, servers are suspended) and unsuspend."""
 
 from chalice import Blueprint
 
@@ -12,6 +12,10 @@ admin = lazy_import("mamba.services.admin")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
+
+
+def _suspension() -> object:
+    return admin.TenantSuspension(operations=bootstrap.operation_repository(), workflows=bootstrap.workflows())
 
 
 @route(
@@ -47,12 +51,12 @@ def get_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
     "/v1/admin/tenants/{tenant_id}/suspend",
     "POST",
     permission="admin.tenants",
-    summary="Suspend a tenant: members can still read, every change answers 403 TENANT_SUSPENDED",
+    summary="Suspend a tenant and its servers: members can still read, changes answer 403 TENANT_SUSPENDED",
     tags=TAGS,
     response_model=AdminTenantOut,
 )
 def suspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
-    return admin_tenant_out(admin.suspend_tenant(bootstrap.admin_repository(), tenant_id))
+    return admin_tenant_out(admin.suspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id))
 
 
 @route(
@@ -60,9 +64,9 @@ def suspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
     "/v1/admin/tenants/{tenant_id}/unsuspend",
     "POST",
     permission="admin.tenants",
-    summary="Lift a tenant's suspension",
+    summary="Lift a tenant's suspension (its servers come back unless billing still holds them)",
     tags=TAGS,
     response_model=AdminTenantOut,
 )
 def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
-    return admin_tenant_out(admin.unsuspend_tenant(bootstrap.admin_repository(), tenant_id))
+    return admin_tenant_out(admin.unsuspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id))

@@ -62,7 +62,7 @@ def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     "/v1/tenants/{tenant_id}/members/{user_id}",
     "PATCH",
     permission="members.manage",
-    summary="Change a member's role, server scope or expiry (effective on their next request)",
+    summary="Change another member's role, server scope or expiry (effective on their next request)",
     tags=TAGS,
     request_model=MemberUpdate,
     response_model=MemberOut,
@@ -78,9 +78,12 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
     )
-    updated = tenancy.change_member(repo, ctx.tenant, user_id, change)
-    # Console access taken away: Wings refuses the member's open and future console tokens.
-    control.revoke_console_after_change(control.live_ports(), ctx.tenant.tenant_id, user_id, before, updated)
+    updated = tenancy.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.principal.user_id)
+    # Committed; now best effort on the nodes: access taken away ends the member's console
+    # tokens (ws/deny), open sockets and SFTP sessions (deauthorize-user) where they lost it.
+    ports = control.live_ports()
+    control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
+    control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     return member_out(updated, now_epoch())
 
 
@@ -97,7 +100,10 @@ def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     repo = bootstrap.tenancy_repository()
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
     tenancy.remove_member(repo, ctx.tenant, user_id)
-    control.revoke_console_after_change(control.live_ports(), ctx.tenant.tenant_id, user_id, before, None)
+    # The removal is the source of truth; the nodes are told after it, best effort (logged).
+    ports = control.live_ports()
+    control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
+    control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
     return Response(body="", status_code=204)
 
 

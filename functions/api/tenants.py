@@ -4,6 +4,7 @@ from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
+from mamba.domain.ratelimit import Limit
 from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import TenantCreate, TenantList, TenantOut, TenantUpdate, tenant_out, user_tenant_out
 from mamba.web import Ctx, route
@@ -20,15 +21,22 @@ TAGS = ("tenants",)
     "/v1/tenants",
     "POST",
     permission="account.write",
-    summary="Create a tenant; the caller becomes its owner (needs a verified email)",
+    summary="Create a tenant; the caller becomes its owner (verified email; at most MAX_TENANTS_PER_ACCOUNT)",
     tags=TAGS,
     request_model=TenantCreate,
     response_model=TenantOut,
     status=201,
 )
 def create_tenant(ctx: Ctx) -> TenantOut:
+    settings = bootstrap.settings()
     created = tenancy.create_tenant(
-        bootstrap.user_repository(), bootstrap.tenancy_repository(), ctx.principal.user_id, ctx.body.name
+        bootstrap.user_repository(),
+        bootstrap.tenancy_repository(),
+        ctx.principal.user_id,
+        ctx.body.name,
+        max_owned=settings.max_tenants_per_account,
+        limiter=bootstrap.rate_limiter(),
+        rate=Limit(tenancy.TENANT_CREATE_LIMIT, settings.rate_tenant_create, 3600),
     )
     # Its Stripe customer (idempotency key customer:<tenant_id>); never fails the creation.
     billing.on_tenant_created(

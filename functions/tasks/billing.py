@@ -4,6 +4,9 @@ Input ``{"action": "list_servers", "tenant_id"}`` → ``{"servers": [{"server_uu
 server of the tenant that is not being deleted, for the workflow's Map (each item calls the
 servers lifecycle task ``task_servers`` with ``suspend`` / ``unsuspend``).
 
+Input ``{"action": "deny_consoles", "tenant_id"}`` → ``{"servers", "failed"}``: the suspension
+denies every member's console tokens on the tenant's servers (``ws/deny``), best effort.
+
 Input ``{"action": "finish", "operation_id", "tenant_id", "results": [...]}`` closes the
 operation: succeeded when every server was handled, failed naming how many were not (the
 Map's per-item Catch turns a failed server into ``{"server_uuid", "failed": true}``, so one
@@ -18,6 +21,7 @@ from mamba import bootstrap
 from mamba.lazy import lazy_import
 
 operations = lazy_import("mamba.services.operations")
+control = lazy_import("mamba.services.server_control")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -25,6 +29,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if action == "list_servers":
         servers = bootstrap.server_repository().of_tenant(event["tenant_id"])
         return {"servers": [{"server_uuid": s.uuid} for s in servers if s.status != "deleting"]}
+    if action == "deny_consoles":
+        return control.deny_tenant_consoles(control.live_ports(), bootstrap.tenancy_repository(), event["tenant_id"])
     if action == "finish":
         results = event.get("results") or []
         failed = [r.get("server_uuid") for r in results if isinstance(r, dict) and r.get("failed")]

@@ -2,8 +2,9 @@
 
 Input: ``{"action": ..., "server_uuid": ..., "operation_id": ..., "step"?: ..., ...}``; the
 actions are ``mamba.services.server_lifecycle.ACTIONS`` plus ``finish``. The billing
-workflow's ``suspend_tenant`` Map calls ``suspend`` / ``unsuspend`` with exactly
-``{"action", "server_uuid", "operation_id"}``: each is idempotent.
+workflows' ``suspend_tenant`` / ``reactivate_tenant`` Map calls ``suspend`` / ``unsuspend`` with
+exactly ``{"action", "server_uuid", "operation_id", "by"}`` (``billing`` or ``tenant_admin``):
+each is idempotent.
 
 Errors are raised as their class (``WingsUnavailableError``, ``ConflictError``, ...) so the
 ASL's Retry and Catch match them by name.

@@ -330,6 +330,23 @@ async def post_ws_deny(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def post_deauthorize_user(request: web.Request) -> web.Response:
+    """``POST /api/deauthorize-user {"user", "servers"}`` (newer Wings and Pelican, §9): close the
+    user's console sockets on those servers (all when the list is empty). The simulator has no
+    SFTP server, so there are no SFTP sessions to end. 204."""
+    from local.wings_sim.websocket import deauthorize
+
+    body = await json_object(request)
+    user = body.get("user")
+    servers = body.get("servers") or []
+    if not isinstance(user, str) or not user or not isinstance(servers, list):
+        raise captured(400)
+    daemon = daemon_of(request)
+    closed = await deauthorize(list(daemon.sockets), user, {s for s in servers if isinstance(s, str)})
+    log.info("deauthorized user %s: %d socket(s) closed", user, closed)
+    return web.Response(status=204)
+
+
 # -- signed URLs (§2.8) ---------------------------------------------------------------------------
 def signed_claims(request: web.Request) -> tuple[dict[str, Any], Server]:
     daemon = daemon_of(request)

@@ -20,6 +20,7 @@ def build_app(daemon: Daemon, token_check_seconds: float = 30.0) -> web.Applicat
         [
             web.get("/api/system", api.get_system),
             web.post("/api/update", api.post_update),
+            web.post("/api/deauthorize-user", api.post_deauthorize_user),
             web.get("/api/servers", api.list_servers),
             web.post("/api/servers", api.create_server),
             web.get(S, api.get_server),

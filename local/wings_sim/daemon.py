@@ -28,6 +28,8 @@ class Daemon:
         self.panel = panel or PanelClient(config)
         self.servers: dict[str, Server] = {}
         self.deny = DenyList()
+        # Open console sockets (websocket.Session), so ``POST /api/deauthorize-user`` can close a user's.
+        self.sockets: set[Any] = set()
         self.unique_ids = UniqueIds()
         self.boot_time = int(time.time())
         self.background: set[asyncio.Task[Any]] = set()

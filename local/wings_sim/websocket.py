@@ -20,6 +20,7 @@ log = logging.getLogger("wings_sim.ws")
 
 STATS_SECONDS = 1.0
 HIDDEN_ERROR = "an unexpected error was encountered while handling this request"
+WS_DEAUTHORIZED = 4409  # close code of a socket ended by deauthorize-user (application range)
 TOKEN_CHECK: web.AppKey[float] = web.AppKey("token_check_seconds", float)
 GATED = {
     "install output": "admin.websocket.install",
@@ -170,6 +171,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     session = Session(request, ws, server)
+    session.daemon.sockets.add(session)
     queue: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
     server.subscribers.add(queue)
     tasks = [
@@ -185,10 +187,24 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if parsed is not None:
                 await session.handle(*parsed)
     finally:
+        session.daemon.sockets.discard(session)
         server.subscribers.discard(queue)
         for task in tasks:
             task.cancel()
     return ws
+
+
+async def deauthorize(sessions: list[Session], user: str, servers: set[str]) -> int:
+    """Close the sockets authenticated as ``user`` on ``servers`` (every server when empty):
+    ``POST /api/deauthorize-user`` (wings-contract.md §9). Returns how many were closed."""
+    closed = 0
+    for session in sessions:
+        claims = session.claims or {}
+        if claims.get("user_uuid") != user or (servers and session.server.uuid not in servers):
+            continue
+        await session.ws.close(code=WS_DEAUTHORIZED, message=b"deauthorized")
+        closed += 1
+    return closed
 
 
 async def _forward(session: Session, queue: asyncio.Queue[tuple[str, list[str]]]) -> None:

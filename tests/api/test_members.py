@@ -339,7 +339,16 @@ def test_patch_member_is_400_when_nothing_is_given(api):
 
 
 def test_last_owner_cannot_be_demoted_or_removed(api):
-    demoted = api.patch("/v1/tenants/tn_a/members/usr_alice", "usr_alice", {"role": "admin"})
+    # Given carol holds every owner permission through a custom role (nobody may change their
+    # own binding, so another member must try the demotion; alice stays the only owner)
+    from mamba.auth.permissions import BUILTIN_ROLES
+
+    everything = sorted(BUILTIN_ROLES["owner"])
+    role = api.post("/v1/tenants/tn_a/roles", "usr_alice", {"name": "All", "permissions": everything})
+    assert role.status_code == 201, role.json_body
+    join(api, "tn_a", "usr_alice", "usr_carol", "carol@example.org", role.json_body["id"])
+
+    demoted = api.patch("/v1/tenants/tn_a/members/usr_alice", "usr_carol", {"role": "admin"})
     removed = api.delete("/v1/tenants/tn_a/members/usr_alice", "usr_alice")
 
     for response in (demoted, removed):

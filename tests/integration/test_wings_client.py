@@ -401,3 +401,24 @@ def test_timeouts_choose_long_read_for_compress_when_asked():
     assert t.of("long") == (5.0, 900.0)
     assert t.of("default") == (5.0, 15.0)
     assert t.of("probe") == (2.0, 3.0)
+
+
+def test_deauthorize_user_posts_the_user_and_servers_when_the_node_knows_the_route(daemon):
+    # Given a node answering 204 (newer Wings, Pelican)
+    # When the panel deauthorizes a user on one server
+    supported = agent_for(daemon.url).deauthorize_user("usr_olga", [SERVER])
+
+    # Then it posts the contract's body to the contract's path (§9)
+    assert supported is True
+    seen = daemon.seen[0]
+    assert (seen.method, seen.path) == ("POST", "/api/deauthorize-user")
+    assert json.loads(seen.body) == {"user": "usr_olga", "servers": [SERVER]}
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_deauthorize_user_is_not_supported_when_an_older_wings_answers_404_or_405(daemon, status):
+    # Given Wings 1.11, which has no such route
+    daemon.replies.append(Reply(status, {"error": "not found"}))
+
+    # When / Then the client says so instead of failing (the caller relies on ws/deny)
+    assert agent_for(daemon.url).deauthorize_user("usr_olga", [SERVER]) is False

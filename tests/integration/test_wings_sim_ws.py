@@ -239,3 +239,38 @@ def test_socket_closes_with_1001_when_the_server_is_deleted(node):
             assert (msg.data, msg.extra) == (1001, "server deleted")
 
     run(scenario())
+
+
+def test_deauthorize_user_closes_only_that_users_sockets_on_the_listed_servers(node, server):
+    other_user = "0b5e3a1c-7d2f-4e8a-9c6b-1f2e3d4c5b6a"
+
+    async def scenario():
+        async with aiohttp.ClientSession() as session:
+            # Given two users with a console open on the server
+            mine = await connect(session, node, server)
+            await mine.send("auth", owner_token(node, server))
+            await mine.until("status")
+            theirs = await connect(session, node, server)
+            await theirs.send("auth", node.mint(server_uuid=server, permissions=["*"], user_uuid=other_user))
+            await theirs.until("status")
+            # When the panel deauthorizes the first user on that server (§9)
+            resp = await asyncio.to_thread(
+                node.http, "POST", "/api/deauthorize-user", json={"user": USER, "servers": [server]}
+            )
+            assert resp.status_code == 204
+            # Then that user's socket is closed at once, and the other user's stays open
+            msg = await mine.ws.receive(timeout=WAIT)
+            while msg.type == aiohttp.WSMsgType.TEXT:  # frames sent before the close (stats)
+                msg = await mine.ws.receive(timeout=WAIT)
+            assert msg.type == aiohttp.WSMsgType.CLOSE
+            assert (msg.data, msg.extra) == (4409, "deauthorized")
+            await theirs.send("send stats")
+            await theirs.until("stats")
+            await theirs.ws.close()
+
+    run(scenario())
+
+
+def test_deauthorize_user_needs_a_user_and_the_node_token(node):
+    assert node.http("POST", "/api/deauthorize-user", json={"servers": []}).status_code == 400
+    assert node.http("POST", "/api/deauthorize-user", token="wrong", json={"user": USER}).status_code == 403

@@ -9,6 +9,7 @@ servers, to check the Map's fan-out and per-item Catch.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from typing import Any
@@ -25,6 +26,7 @@ from tests.statemachines.conftest import Deployed
 pytestmark = pytest.mark.slow
 
 CALLS: list[tuple[str, str]] = []
+HOLDERS: list[str | None] = []  # the ``by`` each per-server call received
 FAIL_FOR: set[str] = set()
 _lock = threading.Lock()
 
@@ -33,6 +35,7 @@ def servers_stand_in(event: dict[str, Any], context: Any = None) -> dict[str, An
     """The interface of functions.tasks.servers for suspend/unsuspend (tests only)."""
     with _lock:
         CALLS.append((event["action"], event["server_uuid"]))
+        HOLDERS.append(event.get("by"))
     if event["server_uuid"] in FAIL_FOR:
         raise ConflictError("The node refused.")
     return {"server_uuid": event["server_uuid"], "status": "suspended"}
@@ -41,6 +44,7 @@ def servers_stand_in(event: dict[str, Any], context: Any = None) -> dict[str, An
 @pytest.fixture
 def billing_workflows(deployed_workflows: Deployed) -> Deployed:
     CALLS.clear()
+    HOLDERS.clear()
     FAIL_FOR.clear()
     boto3.client("lambda", region_name="us-east-1").update_function_configuration(
         FunctionName="task_servers", Handler="tests.statemachines.test_billing_workflows:servers_stand_in"
@@ -117,3 +121,39 @@ def test_a_tenant_without_servers_is_done_at_once(billing_workflows):
 
     assert described["status"] == "SUCCEEDED"
     assert CALLS == [] and op.status == "succeeded"
+
+
+def test_an_admins_suspension_runs_the_same_workflow_with_its_own_holder(billing_workflows):
+    # Given a tenant with two servers
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.services import accounts, admin
+
+    at = "2026-12-01T10:00:00Z"
+    DynamoUserRepository().add(accounts.User(id="usr_o", email="o@example.org", created_at=at, email_verified=True))
+    DynamoTenantRepository().add_with_owner(
+        accounts.Tenant(id="tn_a", name="A", created_at=at),
+        accounts.Membership(tenant_id="tn_a", user_id="usr_o", role="owner", created_at=at),
+    )
+    uuids = add_servers("tn_a", 2)
+
+    # When a platform admin suspends the tenant (mamba.services.admin)
+
+    ports = admin.TenantSuspension(operations=bootstrap.operation_repository(), workflows=bootstrap.workflows())
+    admin.suspend_tenant(bootstrap.admin_repository(), ports, "tn_a")
+    executions = billing_workflows.sfn.list_executions(
+        stateMachineArn=billing_workflows.state_machine_arn("suspend_tenant")
+    )["executions"]
+    described = billing_workflows.wait(executions[0]["executionArn"])
+
+    # Then the console denial step ran and every server was suspended as the admin's
+    assert described["status"] == "SUCCEEDED", described
+    history = billing_workflows.sfn.get_execution_history(executionArn=executions[0]["executionArn"])["events"]
+    exited = {
+        e["stateExitedEventDetails"]["name"]: e["stateExitedEventDetails"]
+        for e in history
+        if "stateExitedEventDetails" in e
+    }
+    assert json.loads(exited["DenyConsoles"]["output"])["denied"] == {"servers": 0, "failed": 2}  # nd_1 is not a node
+    assert sorted(CALLS) == sorted(("suspend", u) for u in uuids)
+    assert HOLDERS == ["tenant_admin", "tenant_admin"]

@@ -245,6 +245,47 @@ def test_billing_lifts_only_its_own_suspension(current, by, allowed):
 
 
 @pytest.mark.parametrize(
+    ("status", "current", "by", "holder"),
+    [
+        (srv.SUSPENDED, life.BY_BILLING, life.BY_TENANT_ADMIN, life.BY_TENANT_ADMIN),
+        (srv.SUSPENDED, life.BY_TENANT_ADMIN, life.BY_BILLING, life.BY_TENANT_ADMIN),
+        (srv.SUSPENDED, life.BY_ADMIN, life.BY_TENANT_ADMIN, life.BY_ADMIN),
+        (srv.SUSPENDED, life.BY_TENANT_ADMIN, life.BY_ADMIN, life.BY_ADMIN),
+    ],
+)
+def test_a_tenant_suspension_by_an_admin_ranks_between_billing_and_a_server_suspension(status, current, by, holder):
+    assert life.suspender_after_suspend(status, current, by) == holder
+
+
+@pytest.mark.parametrize(
+    ("current", "by", "allowed"),
+    [
+        (life.BY_TENANT_ADMIN, life.BY_BILLING, False),
+        (life.BY_TENANT_ADMIN, life.BY_TENANT_ADMIN, True),
+        (life.BY_BILLING, life.BY_TENANT_ADMIN, True),
+        (life.BY_ADMIN, life.BY_TENANT_ADMIN, False),
+        (life.BY_TENANT_ADMIN, life.BY_ADMIN, True),
+    ],
+)
+def test_lifting_a_tenant_suspension_never_lifts_a_stronger_one(current, by, allowed):
+    assert life.may_unsuspend(current, by) is allowed
+
+
+@pytest.mark.parametrize(
+    ("by", "holds", "other"),
+    [
+        (life.BY_TENANT_ADMIN, frozenset({life.BY_BILLING}), life.BY_BILLING),
+        (life.BY_BILLING, frozenset({life.BY_TENANT_ADMIN}), life.BY_TENANT_ADMIN),
+        (life.BY_BILLING, frozenset({life.BY_BILLING}), None),
+        (life.BY_TENANT_ADMIN, frozenset(), None),
+        (life.BY_ADMIN, frozenset({life.BY_BILLING, life.BY_TENANT_ADMIN}), None),
+    ],
+)
+def test_the_tenants_other_suspension_keeps_its_servers_suspended_when_one_is_lifted(by, holds, other):
+    assert life.other_tenant_hold(by, holds) == other
+
+
+@pytest.mark.parametrize(
     ("previous", "back_to"),
     [
         (srv.OFFLINE, srv.OFFLINE),

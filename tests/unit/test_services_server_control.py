@@ -163,10 +163,12 @@ def test_role_revocation_walks_every_page_of_members_bound_to_the_role():
     told = control.revoke_console_for_role(world.ports(), Members(), "tn_a", "rl_x", frozenset({"servers.read"}))
 
     assert told == 2
-    assert [args[1] for _, _, args, _ in world.calls] == [
+    assert [args[1] for _, name, args, _ in world.calls if name == "deny_websocket_tokens"] == [
         [control.wings_jwt.jti_for("u1", S1)],
         [control.wings_jwt.jti_for("u3", S1)],
     ]
+    # and their open sockets and SFTP sessions are closed on the node
+    assert deauthorized(world) == [("n1", "u1", [S1]), ("n1", "u3", [S1])]
 
 
 @pytest.mark.parametrize("status", ["provisioning", "deleting", "failed"])
@@ -250,3 +252,49 @@ def test_a_suspended_server_is_neither_started_nor_written():
     assert world.calls == []
     with pytest.raises(ConflictError):
         control.power(world.ports(), TENANT, S1, "start")
+
+
+def deauthorized(world: World) -> list[tuple[str, str, list[str]]]:
+    return [(node, args[0], args[1]) for node, name, args, _ in world.calls if name == "deauthorize_user"]
+
+
+def test_a_removed_member_is_deauthorized_once_per_node_on_every_server_they_reached():
+    world = World({S1: server(S1, "n1"), S2: server(S2, "n1"), S3: server(S3, "n2")})
+
+    done = control.deauthorize_member(world.ports(), "tn_a", "usr_olga", NO_CONSOLE, None)
+
+    assert done == 2
+    assert sorted(deauthorized(world)) == [("n1", "usr_olga", [S1, S2]), ("n2", "usr_olga", [S3])]
+
+
+def test_a_change_that_keeps_access_deauthorizes_nobody_and_a_lost_scope_only_its_server():
+    world = World({S1: server(S1), S2: server(S2)})
+
+    assert control.deauthorize_member(world.ports(), "tn_a", "u", CONSOLE, CONSOLE) == 0
+    assert world.calls == []
+    before = control.Access(permissions=frozenset({"servers.console"}), server_scope=S1)
+    after = control.Access(permissions=frozenset({"servers.console"}), server_scope=S2)
+    assert control.deauthorize_member(world.ports(), "tn_a", "u", before, after) == 1
+    assert deauthorized(world) == [("n1", "u", [S1])]
+
+
+def test_suspension_denies_every_members_console_on_every_server_and_skips_a_node_that_is_down():
+    world = World({S1: server(S1, "n1"), S2: server(S2, "n2"), S3: server(S3, "n2")}, down={"n1"})
+
+    @dataclass
+    class Member:
+        user_id: str
+
+    class Members:
+        def list_members(self, tenant_id, page):
+            if page.cursor is None:
+                return Page(items=[Member("u1")], next_cursor="c2")
+            return Page(items=[Member("u2")], next_cursor=None)
+
+    done = control.deny_tenant_consoles(world.ports(), Members(), "tn_a")
+
+    assert done == {"servers": 2, "failed": 1}
+    jti = control.wings_jwt.jti_for
+    assert sorted((args[0], tuple(args[1])) for _, name, args, _ in world.calls) == sorted(
+        (s, (jti("u1", s), jti("u2", s))) for s in (S2, S3)
+    )

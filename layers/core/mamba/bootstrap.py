@@ -204,9 +204,25 @@ def server_lifecycle() -> Any:
         blueprints=blueprint_repository(),
         backups=backup_ports(),
         quotas=effective_quotas,
+        tenant_holds=tenant_suspensions,
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,
     )
+
+
+def tenant_suspensions(tenant_id: str) -> frozenset[str]:
+    """The tenant-level suspensions that hold now: ``tenant_admin`` (a platform admin) and
+    ``billing`` (unpaid), read consistently (mamba.services.server_lifecycle.action_unsuspend)."""
+    from mamba.domain.errors import NotFoundError
+
+    try:
+        info = admin_repository().get_tenant(tenant_id)
+    except NotFoundError:
+        return frozenset()
+    holds = {"tenant_admin"} if info.status == "suspended" else set()
+    if billing_repository().get_state(tenant_id).billing_state == "suspended":
+        holds.add("billing")
+    return frozenset(holds)
 
 
 @functools.cache

@@ -125,6 +125,9 @@ class Settings(BaseModel):
     rate_invite_account: int = Field(default=20, ge=1)  # invitations sent by one account
     rate_invite_tenant: int = Field(default=50, ge=1)  # invitations sent from one tenant
     rate_invite_email: int = Field(default=5, ge=1)  # invitations to one address, across tenants
+    # Tenants (docs/tenancy.md): each brings free-plan quotas, so an account's are capped.
+    max_tenants_per_account: int = Field(default=3, ge=1)  # tenants an account may create
+    rate_tenant_create: int = Field(default=10, ge=1)  # POST /v1/tenants per account per hour
     captcha_provider: Literal["turnstile", "hcaptcha", "disabled"] = "disabled"
     # Quotas of a tenant without a plan (docs/servers.md); billing writes a plan's own on the tenant.
     # A negative value means unlimited.
@@ -211,6 +214,8 @@ VARIABLES: dict[str, str] = {
     "rate_invite_account": "RATE_INVITE_ACCOUNT",
     "rate_invite_tenant": "RATE_INVITE_TENANT",
     "rate_invite_email": "RATE_INVITE_EMAIL",
+    "max_tenants_per_account": "MAX_TENANTS_PER_ACCOUNT",
+    "rate_tenant_create": "RATE_TENANT_CREATE",
     "captcha_provider": "CAPTCHA_PROVIDER",
     "free_plan_servers": "FREE_PLAN_SERVERS",
     "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",

@@ -319,7 +319,7 @@ def route(
                 result = view(ctx, **path_params)
             except DomainError as exc:
                 _audit(spec, view.__name__, request, path_params, principal, stage, exc, None)
-                return error_response(exc)
+                return error_response(_for_caller(spec, exc))
             except ChaliceViewError:
                 raise  # Chalice answers these itself; http_middleware reshapes them
             except Exception:  # noqa: BLE001 - the boundary: logged with its traceback, answered as INTERNAL
@@ -337,6 +337,19 @@ def route(
         return view
 
     return decorate
+
+
+def _for_caller(spec: RouteSpec, error: DomainError) -> DomainError:
+    """The error as this route's caller may see it: outside the admin (and Wings) routes, its
+    details lose node ids, names and placement counts (mamba.redaction); the log keeps them."""
+    from mamba import redaction
+
+    if spec.is_node or spec.permission.startswith("admin.") or not redaction.reveals_nodes(error.details):
+        return error
+    logger.info("error details withheld from a tenant caller", extra={"code": error.code, "details": error.details})
+    # In place: the error was audited already and is answered once, by this request only.
+    error.details = redaction.strip(error.details)
+    return error
 
 
 def _audit(

@@ -97,7 +97,12 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         user_id=user.user_id,
         is_admin=user.is_admin,
         tenant=TenantContext(
-            tenant_id=tenant_id, role=membership.role, permissions=granted, server_scope=membership.server_id
+            tenant_id=tenant_id,
+            role=membership.role,
+            permissions=granted,
+            server_scope=membership.server_id,
+            expires_at=int(membership.expires_at) if membership.expires_at is not None else None,
+            suspended=tenant.status == "suspended" or tenant.billing_state == "suspended",
         ),
         via=credential.kind,
         scopes=scopes,

@@ -40,6 +40,12 @@ class ForbiddenError(DomainError):
     code = "FORBIDDEN"
 
 
+class TenantLimitError(ForbiddenError):
+    """The account already owns as many tenants as it may create (``MAX_TENANTS_PER_ACCOUNT``)."""
+
+    code = "TENANT_LIMIT"
+
+
 class QuotaExceededError(DomainError):
     status = 403
     code = "QUOTA_EXCEEDED"

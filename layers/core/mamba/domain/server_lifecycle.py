@@ -176,25 +176,39 @@ def check_build_quota(limits: Limits, others: TenantTotals, memory_quota: int, d
 # --- suspension ---
 
 
-BY_ADMIN: Final = "admin"
-BY_BILLING: Final = "billing"
-SUSPENDERS: Final = frozenset({BY_ADMIN, BY_BILLING})
+BY_ADMIN: Final = "admin"  # a platform admin suspended this one server
+BY_TENANT_ADMIN: Final = "tenant_admin"  # a platform admin suspended the whole tenant
+BY_BILLING: Final = "billing"  # the tenant's subscription is unpaid
+SUSPENDERS: Final = frozenset({BY_ADMIN, BY_TENANT_ADMIN, BY_BILLING})
+# The stronger holder is never downgraded, and only an equal or stronger one lifts it.
+_STRENGTH: Final = {BY_BILLING: 1, BY_TENANT_ADMIN: 2, BY_ADMIN: 3}
+# The tenant-level reasons (``tenant.status`` and ``tenant.billing_state``) are independent:
+# lifting one must leave the servers suspended while the other still holds.
+TENANT_REASONS: Final = frozenset({BY_TENANT_ADMIN, BY_BILLING})
 
 
 def suspender_after_suspend(status: str, current: str | None, by: str) -> str:
-    """Who holds a suspension after ``by`` suspends: an admin's suspension is the stronger
-    one (billing's unsuspend must not lift it), so it is never downgraded."""
-    if status != srv.SUSPENDED:
+    """Who holds a suspension after ``by`` suspends: the stronger holder (an admin's server
+    suspension, then an admin's tenant suspension, then billing's), never downgraded."""
+    if status != srv.SUSPENDED or current is None:
         return by
-    if by == BY_ADMIN or current == BY_ADMIN:
-        return BY_ADMIN
-    return current or by
+    return by if _STRENGTH.get(by, 0) >= _STRENGTH.get(current, 0) else current
 
 
 def may_unsuspend(current: str | None, by: str) -> bool:
-    """Billing lifts only its own suspension; an admin lifts any. A suspension of unknown
-    origin (before this was recorded) may be lifted by either."""
-    return not (current == BY_ADMIN and by != BY_ADMIN)
+    """Billing lifts only its own suspension; an admin's tenant suspension lifts its own and
+    billing's; an admin's server suspension lifts any. A suspension of unknown origin (before
+    this was recorded) may be lifted by any."""
+    return current is None or _STRENGTH.get(by, 0) >= _STRENGTH.get(current, 0)
+
+
+def other_tenant_hold(by: str, holds: frozenset[str]) -> str | None:
+    """The tenant-level suspension that still holds when ``by`` lifts its own (``holds``: the
+    tenant's current reasons), or None. An admin lifting one server's suspension is not held."""
+    if by not in TENANT_REASONS:
+        return None
+    others = sorted(holds - {by})
+    return others[0] if others else None
 
 
 def suspended(server: Server, *, now: str) -> Server:

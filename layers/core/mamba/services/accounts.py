@@ -184,8 +184,10 @@ class UserRepository(Protocol):
 
 
 class TenantRepository(Protocol):
-    def add_with_owner(self, tenant: Tenant, owner: Membership) -> None:
-        """Raises ConflictError when the tenant exists, NotFoundError when the owner does not."""
+    def add_with_owner(self, tenant: Tenant, owner: Membership, *, max_owned: int | None = None) -> None:
+        """Raises ConflictError when the tenant exists, NotFoundError when the owner does not,
+        and TenantLimitError when ``max_owned`` is given and the owner already created that many
+        (the count and the creation are one transaction)."""
 
     def get(self, tenant_id: str) -> Tenant:
         """Raises NotFoundError."""
@@ -737,18 +739,22 @@ def create_tenant(
     owner_id: str,
     *,
     tenant_id: str | None = None,
+    max_owned: int | None = None,
     now: Callable[[], str] = now_iso,
 ) -> Tenant:
-    """Create a tenant and its owner's membership in one transaction.
+    """Create a tenant and its owner's membership in one transaction (which also counts it
+    against ``max_owned``, the tenants an account may create; None: uncounted, for seeds).
 
-    Raises ValidationError (name), ConflictError (the tenant id exists) and NotFoundError
-    (no such owner).
+    Raises ValidationError (name), ConflictError (the tenant id exists), NotFoundError
+    (no such owner) and TenantLimitError (the owner is at ``max_owned``).
     """
     created_at = now()
     tenant = Tenant(id=tenant_id or new_id("tn"), name=check_tenant_name(name), created_at=created_at)
-    tenants.add_with_owner(
-        tenant, Membership(tenant_id=tenant.id, user_id=owner_id, role=OWNER_ROLE, created_at=created_at)
-    )
+    owner = Membership(tenant_id=tenant.id, user_id=owner_id, role=OWNER_ROLE, created_at=created_at)
+    if max_owned is None:
+        tenants.add_with_owner(tenant, owner)
+    else:
+        tenants.add_with_owner(tenant, owner, max_owned=max_owned)
     return tenant
 
 

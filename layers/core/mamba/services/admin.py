@@ -7,8 +7,12 @@ itself is set only here (by another admin) or by ``mamba create-admin``.
   ``credentials_reset_at = now``, and revokes every API key of the account: the guard answers
   401 to every token and key of the account at once, and tokens and keys issued before the
   suspension stay dead after an unsuspend.
-* Suspending a tenant sets ``status = suspended``: its members can still read, and every
-  write answers 403 ``TENANT_SUSPENDED`` (the guard).
+* Suspending a tenant sets ``status = suspended``: its members can still read, every
+  write answers 403 ``TENANT_SUSPENDED`` (the guard), console tokens are read-only, and the
+  ``suspend_tenant`` workflow (the one billing uses) denies issued console tokens and
+  suspends every server on its node. Unsuspending starts ``reactivate_tenant``; the two
+  reasons (admin, billing) are independent: lifting one leaves the servers suspended while
+  the other holds (docs/tenancy.md).
 * An admin cannot suspend themselves or remove their own admin flag, so a slip of the
   mouse cannot lock the last admin out.
 """
@@ -19,9 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from mamba.auth.context import TenantContext
 from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError
 from mamba.domain.pages import Page, PageRequest
+from mamba.domain.server_lifecycle import BY_TENANT_ADMIN
+from mamba.ports import OperationRepository, Workflows
 from mamba.services.accounts import KeyRevoker, revoke_api_keys
 from mamba.services.tenancy import Member, TenantInfo
 
@@ -135,11 +142,66 @@ def get_tenant(repo: AdminRepository, tenant_id: str) -> TenantInfo:
     return repo.get_tenant(tenant_id)
 
 
-def suspend_tenant(repo: AdminRepository, tenant_id: str, *, now: Callable[[], str] = _now) -> TenantInfo:
-    """Raises NotFoundError."""
-    return repo.set_tenant_status(tenant_id, SUSPENDED, now())
+@dataclass(frozen=True)
+class TenantSuspension:
+    """What a tenant's suspension and its lifting need besides the admin repository: the
+    ``suspend_tenant`` / ``reactivate_tenant`` workflows billing uses too."""
+
+    operations: OperationRepository
+    workflows: Workflows
 
 
-def unsuspend_tenant(repo: AdminRepository, tenant_id: str, *, now: Callable[[], str] = _now) -> TenantInfo:
-    """Raises NotFoundError."""
-    return repo.set_tenant_status(tenant_id, ACTIVE, now())
+def _set_and_start(
+    repo: AdminRepository,
+    ports: TenantSuspension,
+    tenant_id: str,
+    status: str,
+    workflow: str,
+    op_type: str,
+    now: Callable[[], str],
+) -> TenantInfo:
+    """Set the tenant's status, then start the workflow that brings its servers along. The
+    status goes first: from that moment the guard refuses changes and new console tokens are
+    read-only, so the workflow's ``ws/deny`` cannot be outrun by a fresh full token. If the
+    workflow cannot start, the status is put back before the error reaches the admin, so a
+    tenant is never marked suspended while its servers run on (and vice versa)."""
+    from mamba.services.operations import start_operation
+
+    before = repo.get_tenant(tenant_id)
+    updated = repo.set_tenant_status(tenant_id, status, now())
+    system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
+    try:
+        start_operation(
+            ports.operations,
+            ports.workflows,
+            system,
+            op_type,
+            workflow,
+            ["servers", "finish"],
+            {"by": BY_TENANT_ADMIN},
+            target=tenant_id,
+        )
+    except Exception:
+        repo.set_tenant_status(tenant_id, before.status, now())
+        raise
+    return updated
+
+
+def suspend_tenant(
+    repo: AdminRepository, ports: TenantSuspension, tenant_id: str, *, now: Callable[[], str] = _now
+) -> TenantInfo:
+    """Suspend the tenant: members can read, every change answers 403 ``TENANT_SUSPENDED``, new
+    console tokens are read-only, and the ``suspend_tenant`` workflow (``by: tenant_admin``)
+    denies the members' issued console tokens and suspends every server on its node. Repeating
+    it is harmless (each step is idempotent), which also retries a run that partly failed.
+    Raises NotFoundError and DependencyUnavailableError (the workflow did not start; nothing changed)."""
+    return _set_and_start(repo, ports, tenant_id, SUSPENDED, "suspend_tenant", "admin.suspend_tenant", now)
+
+
+def unsuspend_tenant(
+    repo: AdminRepository, ports: TenantSuspension, tenant_id: str, *, now: Callable[[], str] = _now
+) -> TenantInfo:
+    """Lift the admin's suspension and start ``reactivate_tenant`` (``by: tenant_admin``): each
+    server comes back unless billing still holds the tenant suspended (or an admin suspended
+    that one server). Raises NotFoundError and DependencyUnavailableError (nothing changed)."""
+    return _set_and_start(repo, ports, tenant_id, ACTIVE, "reactivate_tenant", "admin.unsuspend_tenant", now)

@@ -320,8 +320,16 @@ def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str) -> 
     from mamba.services.operations import start_operation
 
     system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
+    # ``by``: billing's suspension is one of two independent reasons (an admin's is the other).
     start_operation(
-        ports.operations, ports.workflows, system, op_type, workflow, ["servers", "finish"], {}, target=tenant_id
+        ports.operations,
+        ports.workflows,
+        system,
+        op_type,
+        workflow,
+        ["servers", "finish"],
+        {"by": "billing"},
+        target=tenant_id,
     )
 
 

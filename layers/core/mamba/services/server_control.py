@@ -11,7 +11,11 @@ node failure arrives as the client's typed errors: 503 ``NODE_UNAVAILABLE``, 409
 * a console token is minted only for ``servers.console`` (the route's permission) and its
   Wings permissions are mapped from the caller's role (``wings_jwt.websocket_permissions``);
 * ``revoke_console`` calls Wings' ``ws/deny`` with the member's ``jti`` on every server where
-  a change of their binding took console access away (role change, scope change, removal).
+  a change of their binding took console access away (role change, scope change, removal);
+  ``deauthorize_member`` also closes their open sockets and SFTP sessions there (Wings
+  ``deauthorize-user``), and ``deny_tenant_consoles`` denies every member's tokens when the
+  tenant is suspended;
+* a suspended server or tenant gets a read-only console token (no ``control.*``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ POWER_WAIT_SECONDS = 30
 MAX_COMMAND_LENGTH = 2000
 LOG_LINES_DEFAULT = 100
 CONSOLE = "servers.console"
+# What a console token of a suspended server or tenant leaves out: every ``control.*`` grant.
+READ_ONLY_STRIPPED = frozenset({"servers.console", "servers.power"})
 
 # A server Wings knows and that the panel lets a tenant drive.
 CONTROLLABLE = (srv.OFFLINE, srv.STARTING, srv.RUNNING, srv.STOPPING)
@@ -200,13 +206,15 @@ def websocket(
 
     The caller holds ``servers.console`` (the route's permission, checked by the guard); the
     token's Wings permissions follow the rest of ``permissions`` (the tenant's, narrowed to an
-    API key's scopes by the door; default: the tenant's).
+    API key's scopes by the door; default: the tenant's). A suspended server or tenant gets a
+    read-only token (``websocket.connect``, ``backup.read``; never ``control.*``).
     """
     t = target(ports, tenant, server_id, ON_NODE)
     held = tenant.permissions if permissions is None else permissions
-    if t.server.suspended:
-        # A suspended server's console can be watched, not driven.
-        held = frozenset(held) - {"servers.console", "servers.power"}
+    if t.server.suspended or tenant.suspended:
+        # A suspended server's (or a suspended tenant's) console can be watched, not driven:
+        # the token carries no ``control.*`` permission, so Wings refuses commands and power.
+        held = frozenset(held) - READ_ONLY_STRIPPED
     granted = wings_jwt.websocket_permissions(held, platform_admin=platform_admin)
     issued = int(time.time())
     token = wings_jwt.websocket_token(
@@ -271,6 +279,96 @@ def revoke_console(ports: Ports, tenant_id: str, user_id: str, before: Access | 
     return told
 
 
+def _reach(access: Access | None, servers: Iterable[Server]) -> set[str]:
+    """The uuids of ``servers`` a binding reaches at all (its server scope)."""
+    if access is None:
+        return set()
+    return {s.uuid for s in servers if access.server_scope is None or s.uuid == access.server_scope}
+
+
+def deauthorize_member(ports: Ports, tenant_id: str, user_id: str, before: Access | None, after: Access | None) -> int:
+    """Close the member's open console sockets and SFTP sessions (Wings ``deauthorize-user``)
+    on every server of the tenant that ``before`` reached and ``after`` no longer reaches or
+    no longer opens the console of. One call per node. Returns how many nodes did it.
+
+    Best effort, like ``revoke_console``: the binding change is the source of truth and is
+    already committed; a node that is down or too old to know the route (404/405: Wings 1.11)
+    is logged, and ``ws/deny`` (``revoke_console``) still refuses the member's console tokens.
+    """
+    if before is None:
+        return 0
+    servers = [s for s in ports.servers.of_tenant(tenant_id) if s.status in ON_NODE]
+    lost = (_reach(before, servers) - _reach(after, servers)) | (
+        console_servers(before, servers) - console_servers(after, servers)
+    )
+    by_node: dict[str, list[str]] = {}
+    for server in servers:
+        if server.uuid in lost:
+            by_node.setdefault(server.node_id, []).append(server.uuid)
+    done = 0
+    for node_id, uuids in by_node.items():
+        try:
+            supported = ports.agent_for(ports.nodes.get(node_id)).deauthorize_user(user_id, uuids)
+        except DomainError as exc:
+            logger.warning("member deauthorization not delivered", extra={"node_id": node_id, "error": exc.code})
+            continue
+        if supported is False:
+            logger.info("node has no deauthorize-user route; ws/deny only", extra={"node_id": node_id})
+            continue
+        done += 1
+    return done
+
+
+def deauthorize_after_change(
+    ports: Ports, tenant_id: str, user_id: str, before: MemberView | None, after: MemberView | None
+) -> int:
+    """``deauthorize_member`` for a binding that changed from ``before`` to ``after`` (None: removed)."""
+    return deauthorize_member(ports, tenant_id, user_id, access_of(before), access_of(after))
+
+
+def deny_tenant_consoles(ports: Ports, members: MemberPages, tenant_id: str) -> dict[str, int]:
+    """The tenant was suspended: deny every member's console tokens (``ws/deny`` with their
+    ``jti``) on every server of the tenant, so a token minted before the suspension (with
+    ``control.*``) stops working at once; new tokens are read-only (``websocket``).
+
+    One call per server with all members' jtis. Best effort per node: a node that fails is
+    logged and its remaining servers are skipped (its tokens die within
+    ``WEBSOCKET_LIFETIME``, and a restarted Wings refuses every older token)."""
+    user_ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = members.list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+        user_ids.extend(m.user_id for m in page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    servers = [s for s in ports.servers.of_tenant(tenant_id) if s.status in ON_NODE]
+    done = {"servers": 0, "failed": 0}
+    agents: dict[str, Any] = {}
+    down: set[str] = set()
+    for server in servers:
+        if not user_ids:
+            break
+        if server.node_id in down:
+            done["failed"] += 1
+            continue
+        try:
+            if server.node_id not in agents:
+                agents[server.node_id] = ports.agent_for(ports.nodes.get(server.node_id))
+            agents[server.node_id].deny_websocket_tokens(
+                server.uuid, [wings_jwt.jti_for(user_id, server.uuid) for user_id in user_ids]
+            )
+            done["servers"] += 1
+        except DomainError as exc:
+            down.add(server.node_id)
+            done["failed"] += 1
+            logger.warning(
+                "suspension console denial not delivered",
+                extra={"server_uuid": server.uuid, "node_id": server.node_id, "error": exc.code},
+            )
+    return done
+
+
 class MemberView(Protocol):
     """What ``revoke_console`` reads of a membership (``mamba.services.tenancy.Member``)."""
 
@@ -300,7 +398,8 @@ class MemberPages(Protocol):
 def revoke_console_for_role(
     ports: Ports, members: MemberPages, tenant_id: str, role_id: str, new_permissions: frozenset[str]
 ) -> int:
-    """A custom role lost ``servers.console``: revoke the console of every member bound to it."""
+    """A custom role lost ``servers.console``: revoke the console of every member bound to it
+    (``ws/deny``) and close their open sockets and SFTP sessions (``deauthorize_member``)."""
     told = 0
     cursor: str | None = None
     while True:
@@ -311,6 +410,7 @@ def revoke_console_for_role(
             before = Access(permissions=frozenset({CONSOLE}), server_scope=member.server_id)
             after = Access(permissions=frozenset(new_permissions), server_scope=member.server_id)
             told += revoke_console(ports, tenant_id, member.user_id, before, after)
+            deauthorize_member(ports, tenant_id, member.user_id, before, after)
         cursor = page.next_cursor
         if not cursor:
             return told

@@ -91,6 +91,8 @@ class Lifecycle:
     blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
     backups: Any = None  # mamba.services.backups.BackupPorts: a deleted server's backups go too
     quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
+    # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
+    tenant_holds: Callable[[str], frozenset[str]] | None = None
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
 
@@ -419,7 +421,9 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
 
 def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     """Clear the suspended status and sync the node. Idempotent. Billing (the default ``by``)
-    does not lift a suspension an admin set: that answers ``skipped: suspended_by_admin``."""
+    does not lift a suspension an admin set: that answers ``skipped: suspended_by_admin``. A
+    tenant-level lift (billing, or an admin's tenant unsuspend) leaves the server suspended
+    while the tenant's other suspension still holds: ``skipped: tenant_suspended``."""
     by = _suspender(event)
     server = _server_or_none(deps, event["server_uuid"])
     if server is None:
@@ -428,6 +432,12 @@ def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     if server.status == srv.SUSPENDED:
         if not life.may_unsuspend(deps.store.suspended_by(server.uuid), by):
             return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "suspended_by_admin"}
+        holds = deps.tenant_holds(server.tenant_id) if deps.tenant_holds is not None else frozenset()
+        other = life.other_tenant_hold(by, holds)
+        if other is not None:
+            # Keep the stronger reason as the holder, so the other lift finds it.
+            deps.store.set_suspension(server.uuid, srv.SUSPENDED, [srv.SUSPENDED], by=other, now=_now())
+            return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "tenant_suspended"}
         status = life.status_after_unsuspend(server)
         deps.store.set_suspension(server.uuid, status, [srv.SUSPENDED], by=None, now=_now())
     try:

@@ -4,7 +4,8 @@ Rules every use case here keeps:
 
 * **No escalation.** A member can grant only permissions they hold, can change or remove
   only members whose permissions they hold, and can give a custom role only permissions
-  they hold (changing a role changes every member bound to it, the actor included).
+  they hold (changing a role changes every member bound to it, the actor included). Nobody
+  changes their own binding, and nobody grants beyond their own expiry or server scope.
 * **The last owner stays.** An owner binding is tenant-wide and permanent (no server
   scope, no ``expires_at``), and the repository refuses, by a conditional write on the
   tenant's owner count, to demote or remove the last one.
@@ -38,9 +39,10 @@ from mamba.domain.errors import (
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.ports import Mailer, RateLimiter
-from mamba.services import accounts
+from mamba.services import abuse, accounts
 
 OWNER = accounts.OWNER_ROLE
+TENANT_CREATE_LIMIT = "tenant-create"  # the rate-limit counter family of POST /v1/tenants (per account)
 INVITATION_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -260,6 +262,22 @@ def check_grant(actor: TenantContext, granted: frozenset[str], what: str) -> Non
         raise ForbiddenError(f"You cannot {what}: it needs permissions you do not have.", {"missing": missing})
 
 
+def check_within_own_grant(actor: TenantContext, server_id: str | None, expires_at: int | None) -> None:
+    """Nobody hands out access that outlives or outreaches their own: an actor whose grant
+    expires can only write bindings that expire no later (never permanent ones), and an actor
+    scoped to one server can only write bindings scoped to that server. Raises ForbiddenError."""
+    if actor.expires_at is not None and (expires_at is None or expires_at > actor.expires_at):
+        raise ForbiddenError(
+            "Your own access is temporary: a grant you give must end no later than yours.",
+            {"field": "expires_at", "max_expires_at": actor.expires_at},
+        )
+    if actor.server_scope is not None and server_id != actor.server_scope:
+        raise ForbiddenError(
+            "Your access is limited to one server: a grant you give must be limited to it too.",
+            {"field": "server_id"},
+        )
+
+
 def check_binding(role: str, server_id: str | None, expires_at: int | None, now: int) -> None:
     """Raises ValidationError for a bad server id or a past expiry, and for an owner binding
     that is scoped or temporary (it would let the last owner lapse)."""
@@ -316,16 +334,27 @@ def create_tenant(
     user_id: str,
     name: str,
     *,
+    max_owned: int,
+    limiter: RateLimiter | None = None,
+    rate: Limit | None = None,
+    clock: Callable[[], int] = now_epoch,
     now: Callable[[], str] = _now,
 ) -> UserTenant:
     """Create a tenant owned by the caller.
 
-    Raises EmailNotVerifiedError (the caller's email is not verified), ValidationError (name)
-    and NotFoundError (the caller's account is gone).
+    Each tenant brings its own free-plan quotas, so an account may create at most
+    ``max_owned`` (counted in the creating transaction: parallel creates cannot pass it), and
+    creating is rate-limited per account (``rate``; every attempt counts).
+
+    Raises RateLimitedError, EmailNotVerifiedError (the caller's email is not verified),
+    ValidationError (name), TenantLimitError (403 ``TENANT_LIMIT``) and NotFoundError (the
+    caller's account is gone).
     """
+    if limiter is not None and rate is not None:
+        abuse.count(limiter, rate, user_id, clock())
     user = users.get(user_id)
     accounts.require_verified_email(user)
-    tenant = accounts.create_tenant(tenants, name, user_id, now=now)
+    tenant = accounts.create_tenant(tenants, name, user_id, max_owned=max_owned, now=now)
     info = TenantInfo(id=tenant.id, name=tenant.name, created_at=tenant.created_at, status=tenant.status, owner_count=1)
     return UserTenant(tenant=info, role=OWNER)
 
@@ -382,16 +411,26 @@ def change_member(
     user_id: str,
     change: BindingChange,
     *,
+    actor_id: str,
     clock: Callable[[], int] = now_epoch,
 ) -> Member:
-    """Change a member's role, server scope or expiry; effective on the member's next request.
+    """Change another member's role, server scope or expiry; effective on the member's next request.
 
-    Raises NotFoundError (no such member), ForbiddenError (the member or the new role holds
-    permissions the actor lacks), ValidationError (unknown role, bad scope or expiry) and
-    ConflictError (the last owner would be demoted; a concurrent change won).
+    Nobody changes their own binding (a temporary admin would make their grant permanent);
+    the actor's permissions must cover the member's current and new role, and the result must
+    stay within the actor's own grant (``check_within_own_grant``: expiry and server scope).
+
+    Raises NotFoundError (no such member), ForbiddenError (one's own binding; the member or the
+    new role holds permissions the actor lacks; beyond the actor's expiry or scope),
+    ValidationError (unknown role, bad scope or expiry) and ConflictError (the last owner
+    would be demoted; a concurrent change won).
     """
     if change.role is None and not change.set_server_id and not change.set_expires_at:
         raise ValidationError("Nothing to change: give role, server_id and/or expires_at.", {"field": "body"})
+    if user_id == actor_id:
+        raise ForbiddenError(
+            "You cannot change your own role, scope or expiry; ask another member who may.", {"reason": "self"}
+        )
     current = _target(repo, tenant, user_id)
     check_grant(tenant, current.effective_permissions, "change this member")
     role = resolve_role(repo, tenant.tenant_id, change.role or current.role)
@@ -403,6 +442,9 @@ def change_member(
         server_id = None if not change.set_server_id else server_id
         expires_at = None if not change.set_expires_at else expires_at
     check_binding(role.id, server_id, expires_at, clock())
+    if tenant.server_scope is not None and current.server_id != tenant.server_scope:
+        raise ForbiddenError("Your access is limited to one server: you cannot change this member.", {})
+    check_within_own_grant(tenant, server_id, expires_at)
     updated = replace(
         current,
         role=role.id,
@@ -467,14 +509,18 @@ def invite_member(
     """Store an invitation (only a hash of its token) and mail the accept link.
 
     Raises ValidationError (email, role, scope, expiry), ForbiddenError (the role holds
-    permissions the actor lacks), ConflictError (the address already belongs to a member)
-    and RateLimitedError (``limits``: per inviting account, per tenant, per address).
+    permissions the actor lacks; the grant would outlive or outreach the actor's), ConflictError
+    (the address already belongs to a member) and RateLimitedError (``limits``: per inviting
+    account, per tenant, per address).
     """
     address = account_policy.normalise_email(email)
     role = resolve_role(repo, tenant.tenant_id, role_id)
     check_grant(tenant, role.permissions, f"invite with the role {role.name!r}")
     epoch = clock()
     check_binding(role.id, server_id, expires_at, epoch)
+    # An invitation is a grant too: a temporary admin must not mint a permanent one for a
+    # second account of theirs.
+    check_within_own_grant(tenant, server_id, expires_at)
     if repo.is_member_email(tenant.tenant_id, address):
         raise ConflictError("This address already belongs to a member.", {"field": "email"})
     if limiter is not None:
@@ -667,7 +713,8 @@ def update_role(
     """Change a custom role; its members' bindings follow before this returns.
 
     Raises NotFoundError, ConflictError (built-in role, name taken, concurrent change),
-    ValidationError and ForbiddenError (the current or new permissions exceed the actor's).
+    ValidationError and ForbiddenError (the current or new permissions exceed the actor's; an
+    actor with a temporary grant adds permissions to a role members hold).
     """
     if name is None and permissions is None and not set_description:
         raise ValidationError("Nothing to change: give name, description and/or permissions.", {"field": "body"})
@@ -675,6 +722,13 @@ def update_role(
     check_grant(tenant, current.permissions, "change this role")
     granted = check_permission_list(permissions) if permissions is not None else current.permissions
     check_grant(tenant, granted, "give this role these permissions")
+    if tenant.expires_at is not None and current.members > 0 and granted - current.permissions:
+        # Widening a bound role widens every binding to it, permanent ones included: a
+        # temporary grant would outlive itself through them.
+        raise ForbiddenError(
+            "Your own access is temporary: you cannot add permissions to a role that members hold.",
+            {"field": "permissions", "members": current.members},
+        )
     updated = replace(
         current,
         name=_check_role_name(name) if name is not None else current.name,

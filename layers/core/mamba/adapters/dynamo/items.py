@@ -87,6 +87,9 @@ class UserItem(MainItem):
     totp_last_counter = NumberAttribute(null=True)
     totp_enabled_at = UnicodeAttribute(null=True)
     recovery_code_hashes = UnicodeSetAttribute(null=True)
+    # Tenants this account created (POST /v1/tenants): grown by an ADD, conditional on the cap,
+    # in the same transaction that creates the tenant, so parallel creates cannot pass it.
+    owned_tenants = NumberAttribute(null=True)
 
 
 class TenantItem(MainItem):

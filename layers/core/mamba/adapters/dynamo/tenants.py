@@ -37,7 +37,7 @@ from mamba.adapters.dynamo.items import (
 )
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, TenantLimitError
 from mamba.domain.pages import Page, PageRequest
 from mamba.services.accounts import OWNER_ROLE, Membership, Tenant
 from mamba.services.tenancy import CUSTOM_ROLE_PREFIX, Invitation, Member, Role, TenantInfo, UserTenant
@@ -184,6 +184,14 @@ def update_or_raise(item: Any, actions: list[Any], condition: Any, missing: Exce
         raise DependencyUnavailableError("The change could not be saved; try again.") from exc
 
 
+def _user_exists(user_id: str) -> bool:
+    try:
+        UserItem.get(*keys.user(user_id), consistent_read=True, attributes_to_get=["pk"])
+    except DoesNotExist:
+        return False
+    return True
+
+
 class DynamoTenantRepository:
     def __init__(self, cursors: CursorCodec | None = None) -> None:
         self._cursors = cursors
@@ -196,7 +204,10 @@ class DynamoTenantRepository:
 
     # --- tenants ---------------------------------------------------------------------
 
-    def add_with_owner(self, tenant: Tenant, owner: Membership) -> None:
+    def add_with_owner(self, tenant: Tenant, owner: Membership, *, max_owned: int | None = None) -> None:
+        """``max_owned``: count the tenant on the owner's ``owned_tenants`` in the same
+        transaction, on the condition that it stays within the cap (None: neither counted nor
+        capped, for the seed and the CLI)."""
         pk, sk = keys.tenant(tenant.id)
         member_pk, member_sk = keys.membership(tenant.id, owner.user_id)
         profile = TenantItem(
@@ -224,16 +235,31 @@ class DynamoTenantRepository:
         )
         try:
             with TransactWrite(connection=connection()) as tx:
-                tx.condition_check(UserItem, *keys.user(owner.user_id), condition=UserItem.pk.exists())
+                if max_owned is None:
+                    tx.condition_check(UserItem, *keys.user(owner.user_id), condition=UserItem.pk.exists())
                 tx.save(profile, condition=TenantItem.pk.does_not_exist())
                 tx.save(membership, condition=MembershipItem.pk.does_not_exist())
+                if max_owned is not None:
+                    # Counted atomically with the creation: two creates at the cap cannot both pass.
+                    tx.update(
+                        UserItem(*keys.user(owner.user_id)),
+                        actions=[UserItem.owned_tenants.add(1)],
+                        condition=UserItem.pk.exists()
+                        & (UserItem.owned_tenants.does_not_exist() | (UserItem.owned_tenants < max_owned)),
+                    )
         except TransactWriteError as exc:
-            # pynamodb sends condition checks before puts, so the reasons are [owner, tenant, membership].
+            # pynamodb sends condition checks, then puts, then updates: the reasons are
+            # [owner, tenant, membership] without a cap and [tenant, membership, owner] with one.
             codes = cancellation_codes(exc)
-            if codes[:1] == [CONDITION_FAILED]:
-                raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id}) from exc
-            if CONDITION_FAILED in codes[1:3]:
+            owner_at, rows = (2, codes[0:2]) if max_owned is not None else (0, codes[1:3])
+            if CONDITION_FAILED in rows:
                 raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id}) from exc
+            if codes[owner_at : owner_at + 1] == [CONDITION_FAILED]:
+                if max_owned is not None and _user_exists(owner.user_id):
+                    raise TenantLimitError(
+                        f"An account can own at most {max_owned} tenants.", {"limit": max_owned}
+                    ) from exc
+                raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id}) from exc
             raise DependencyUnavailableError("The tenant could not be saved; try again.") from exc
 
     def get(self, tenant_id: str) -> Tenant:

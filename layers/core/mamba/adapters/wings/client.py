@@ -357,6 +357,21 @@ class WingsHttpNodeAgent:
     def deny_websocket_tokens(self, server_uuid: str, jtis: list[str]) -> None:
         self._call("POST", self._server(server_uuid, "/ws/deny"), body={"jtis": jtis}, idempotent=True)
 
+    def deauthorize_user(self, user_uuid: str, server_uuids: list[str]) -> bool:
+        """``POST /api/deauthorize-user`` (newer Wings and Pelican, wings-contract.md §9): close the
+        user's console sockets and SFTP sessions on these servers. False when the node is too old
+        to know the route (404/405 from Wings 1.11): the caller then relies on ``ws/deny``."""
+        body = {"user": user_uuid, "servers": [check_uuid(u) for u in server_uuids]}
+        try:
+            self._call("POST", "/api/deauthorize-user", body=body, idempotent=True)
+        except WingsNotFoundError:
+            return False
+        except WingsRejectedError as exc:
+            if exc.details.get("wings_status") == 405:
+                return False
+            raise
+        return True
+
     # --- transfers (source node) ---
 
     def start_transfer(self, server_uuid: str, *, url: str, token: str, start_on_completion: bool = False) -> None:
