@@ -23,17 +23,18 @@ NODE_DETAILS = frozenset(
         "nodes_considered",
         "ruled_out",
         "assigned",
-        "method",
-        "path",
-        "wings_status",
     }
 )
+# A failed Wings call is described by these together; ``path`` alone is the tenant's own file
+# path (a denied file, a folder too large to check) and stays.
+WINGS_CALL = frozenset({"method", "path", "wings_status"})
 
 
 def strip(details: Any) -> Any:
     """``details`` without node facts, at any depth (lists and nested objects included)."""
     if isinstance(details, dict):
-        return {k: strip(v) for k, v in details.items() if k not in NODE_DETAILS}
+        hidden = NODE_DETAILS | WINGS_CALL if details.keys() & {"method", "wings_status"} else NODE_DETAILS
+        return {k: strip(v) for k, v in details.items() if k not in hidden}
     if isinstance(details, list):
         return [strip(v) for v in details]
     return details

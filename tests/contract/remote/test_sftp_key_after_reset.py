@@ -13,7 +13,7 @@ def test_sftp_refuses_an_api_key_created_before_its_owners_credential_reset(worl
     from mamba.domain.clock import iso, utcnow
 
     # Given the viewer's working key
-    key = _api_key(world, "viewer", ["files.read"])
+    key = _api_key(world, "viewer", ["files.sftp", "files.read"])
     assert sftp(world, "viewer", world.servers_a[0], password=key).status_code == 200
 
     # When the viewer's credentials are reset (and the key item was not marked revoked)
@@ -21,5 +21,5 @@ def test_sftp_refuses_an_api_key_created_before_its_owners_credential_reset(worl
 
     # Then the key no longer signs in to SFTP, and one created after the reset does
     assert sftp(world, "viewer", world.servers_a[0], password=key).status_code == 403
-    fresh = _api_key(world, "viewer", ["files.read"])
+    fresh = _api_key(world, "viewer", ["files.sftp", "files.read"])
     assert sftp(world, "viewer", world.servers_a[0], password=fresh).status_code == 200
