@@ -53,13 +53,23 @@ export function Shell() {
               <li>
                 <NavLink to={`/t/${tenantId}/servers/new`}>{t('common:nav.newServer')}</NavLink>
               </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/members`}>{t('members:nav')}</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/billing`}>{t('billing:nav')}</NavLink>
+              </li>
             </ul>
           </nav>
         )}
         <LanguagePicker />
         {state === 'signed-in' && (
           <>
-            {me.data && <span className="muted">{me.data.name || me.data.email}</span>}
+            {me.data && (
+              <Link to="/account" aria-label={t('account:nav', { who: me.data.name || me.data.email })}>
+                {me.data.name || me.data.email}
+              </Link>
+            )}
             <button
               type="button"
               className="button"

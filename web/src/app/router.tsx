@@ -56,6 +56,24 @@ export const routes: RouteObject[] = [
             path: '/t/:tenantId/servers/:serverId/files/*',
             lazy: page(() => import('@/features/files/routes/FilesPage'), 'FilesPage'),
           },
+          // Backups, server settings, members and access, billing, account (issue 11 item 5, second engineer).
+          {
+            path: '/t/:tenantId/servers/:serverId/backups',
+            lazy: page(() => import('@/features/backups/routes/BackupsPage'), 'BackupsPage'),
+          },
+          {
+            path: '/t/:tenantId/servers/:serverId/settings',
+            lazy: page(() => import('@/features/server-settings/routes/ServerSettingsPage'), 'ServerSettingsPage'),
+          },
+          { path: '/t/:tenantId/members', lazy: page(() => import('@/features/members/routes/MembersPage'), 'MembersPage') },
+          { path: '/t/:tenantId/roles', lazy: page(() => import('@/features/roles/routes/RolesPage'), 'RolesPage') },
+          { path: '/t/:tenantId/audit', lazy: page(() => import('@/features/audit/routes/AuditPage'), 'AuditPage') },
+          { path: '/t/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingPage') },
+          // Stripe's return URL (mamba/services/billing.py) is /tenants/<id>/billing.
+          { path: '/tenants/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingReturn') },
+          { path: '/account', lazy: page(() => import('@/features/account/routes/AccountPage'), 'AccountPage') },
+          { path: '/account/two-factor', lazy: page(() => import('@/features/two-factor/routes/TwoFactorPage'), 'TwoFactorPage') },
+          { path: '/account/api-keys', lazy: page(() => import('@/features/api-keys/routes/ApiKeysPage'), 'ApiKeysPage') },
         ],
       },
       { path: '*', Component: NotFound },
