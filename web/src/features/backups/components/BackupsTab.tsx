@@ -29,8 +29,8 @@ export function BackupsTab({ tenantId, serverId, serverName }: { tenantId: strin
   const [operationId, setOperationId] = useState<string | null>(null);
 
   return (
-    <section aria-labelledby="backups-heading">
-      <h2 id="backups-heading">{t('title')}</h2>
+    <section aria-label={t('title')}>
+      <h2>{t('quota.title')}</h2>
       {settings.isPending ? (
         <Loading label={t('quota.loading')} />
       ) : settings.isError ? (
@@ -42,7 +42,7 @@ export function BackupsTab({ tenantId, serverId, serverName }: { tenantId: strin
       <CreateBackup tenantId={tenantId} serverId={serverId} onStarted={setOperationId} />
       {operationId && <OperationProgress tenantId={tenantId} operationId={operationId} />}
 
-      <h3>{t('list.title', { server: serverName })}</h3>
+      <h2>{t('list.title', { server: serverName })}</h2>
       {backups.isPending ? (
         <Loading label={t('list.loading')} />
       ) : backups.isError ? (
@@ -122,7 +122,7 @@ function CreateBackup({ tenantId, serverId, onStarted }: { tenantId: string; ser
 
   return (
     <form className="card" onSubmit={submit} aria-labelledby={`${ignoredId}-title`} noValidate>
-      <h3 id={`${ignoredId}-title`}>{t('create.title')}</h3>
+      <h2 id={`${ignoredId}-title`}>{t('create.title')}</h2>
       <TextField label={t('create.name')} hint={t('create.nameHint')} value={name} maxLength={191} onChange={(e) => setName(e.target.value)} error={errors.name} />
       <div className="field">
         <label htmlFor={ignoredId}>{t('create.ignored')}</label>
@@ -152,7 +152,9 @@ function OperationProgress({ tenantId, operationId }: { tenantId: string; operat
   const op = useOperation(tenantId, operationId);
   return (
     <div className="card" aria-labelledby={`op-${operationId}`}>
-      <h3 id={`op-${operationId}`}>{t('operation.title')}</h3>
+      <h2 id={`op-${operationId}`}>
+        {op.data ? t(`operation.types.${op.data.type}`, { defaultValue: t('operation.title') }) : t('operation.title')}
+      </h2>
       {op.isPending ? (
         <Loading />
       ) : op.isError ? (

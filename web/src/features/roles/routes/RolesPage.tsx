@@ -51,7 +51,9 @@ export function RolesPage() {
                         <span className="badge">{t('builtinBadge')}</span>
                       </>
                     )}
-                    {r.description && <div className="muted">{r.description}</div>}
+                    {(r.builtin || r.description) && (
+                      <div className="muted">{r.builtin ? t(`builtinDescription.${r.id}`, { defaultValue: r.description ?? '' }) : r.description}</div>
+                    )}
                   </th>
                   <td>{t('permissionCount', { count: r.permissions.length })}</td>
                   <td>{r.builtin ? '–' : (r.members ?? 0)}</td>
