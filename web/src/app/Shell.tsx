@@ -66,9 +66,7 @@ export function Shell() {
         {state === 'signed-in' && (
           <>
             {me.data && (
-              <Link to="/account" aria-label={t('account:nav', { who: me.data.name || me.data.email })}>
-                {me.data.name || me.data.email}
-              </Link>
+              <Link to="/account">{t('account:nav', { who: me.data.name || me.data.email })}</Link>
             )}
             <button
               type="button"
