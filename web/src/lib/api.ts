@@ -9,13 +9,14 @@ import type { paths } from '@/api/schema';
 import { ApiError, NetworkError } from './errors';
 import { clearSession, getAccessToken, isExpiring, setSession } from './session';
 
-/** Asks the API to set and rotate the refresh token as an HttpOnly cookie (docs/web-api.md). */
-export const COOKIE_MODE_HEADER = 'X-Refresh-Mode';
-export const COOKIE_MODE_VALUE = 'cookie';
+/**
+ * Cookie mode (mamba/auth/cookies.py, docs/accounts.md#cookie-mode): with this header on
+ * login, refresh and logout the API keeps the refresh token in the HttpOnly cookie
+ * `mamba_refresh` (Path=/v1/auth) and leaves it out of the JSON, and checks Origin.
+ */
+export const COOKIE_MODE_HEADER = 'X-Mamba-Client';
+export const COOKIE_MODE_VALUE = 'web';
 
-// Before cookie mode exists on a panel the JSON refresh token is kept here, in memory only:
-// a reload then signs out, which is safe, and nothing reaches web storage.
-let memoryRefreshToken: string | null = null;
 let refreshing: Promise<boolean> | null = null;
 
 interface TokenReply {
@@ -24,24 +25,21 @@ interface TokenReply {
   refresh_token?: string | null;
 }
 
-/** Keep the tokens of a login, refresh or accepted sign-up. */
+/** Keep the access token of a login or refresh (the refresh token is the cookie's business). */
 export function adoptTokens(reply: TokenReply): void {
   setSession(reply.access_token, reply.expires_in);
-  memoryRefreshToken = reply.refresh_token || null;
 }
 
 async function doRefresh(): Promise<boolean> {
   try {
-    const body = memoryRefreshToken ? { refresh_token: memoryRefreshToken } : {};
     const res = await fetch('/v1/auth/refresh', {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', [COOKIE_MODE_HEADER]: COOKIE_MODE_VALUE },
-      body: JSON.stringify(body),
+      body: '{}',
     });
     if (!res.ok) {
       clearSession();
-      memoryRefreshToken = null;
       return false;
     }
     adoptTokens((await res.json()) as TokenReply);
@@ -70,10 +68,9 @@ export async function signOut(): Promise<void> {
         [COOKIE_MODE_HEADER]: COOKIE_MODE_VALUE,
         ...(token ? { Authorization: `Bearer ${token}` } : {}),
       },
-      body: JSON.stringify(memoryRefreshToken ? { refresh_token: memoryRefreshToken } : {}),
+      body: '{}',
     });
   } finally {
-    memoryRefreshToken = null;
     clearSession();
   }
 }
