@@ -28,7 +28,7 @@ class RuleOut(Schema):
     carry the PHP pattern with its delimiters and flags (``/^[a-z]+$/i``)."""
 
     name: RuleName
-    args: list[str] = Field(default_factory=list, examples=[["1", "32"]])
+    args: list[str] = Field(examples=[["1", "32"]])
 
 
 class CatalogVariableOut(Schema):
