@@ -1,4 +1,5 @@
 import { useTranslation } from 'react-i18next';
+import './PermissionPicker.css';
 
 
 /** Permissions grouped by family ("servers.read" → "servers"), families and members in order. */

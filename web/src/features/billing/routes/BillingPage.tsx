@@ -18,6 +18,7 @@ import {
   type Billing,
   type PublicPlan,
 } from '../api/billing';
+import '../billing.css';
 
 /** Stripe sends people back to /tenants/<id>/billing (the API's return URL); the app's page is /t/<id>/billing. */
 export function BillingReturn() {
@@ -86,7 +87,7 @@ function Summary({ tenantId, billing }: { tenantId: string; billing: Billing }) 
           {billing.grace_ends_at ? t('pastDue.until', { when: epoch(billing.grace_ends_at) }) : t('pastDue.plain')}
         </Notice>
       )}
-      <dl>
+      <dl className="billing-facts">
         <dt>{t('summary.plan')}</dt>
         <dd data-testid="current-plan">{billing.plan.name}</dd>
         <dt>{t('summary.status')}</dt>
@@ -158,7 +159,7 @@ function Plans({ tenantId, billing }: { tenantId: string; billing: Billing }) {
         <>
           {!plans.data.billing_enabled && <Notice tone="info">{t('plans.disabled')}</Notice>}
           {(checkout.isError || portal.isError) && <ErrorAlert error={checkout.error ?? portal.error} />}
-          <ul className="grid" aria-label={t('plans.title')}>
+          <ul className="grid plan-list" aria-label={t('plans.title')}>
             {plans.data.items.map((plan) => (
               <PlanCard
                 key={plan.id}
