@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { PageTitle } from '@/components/PageTitle';
+import { ServerTabs } from '@/features/servers/components/ServerTabs';
 import { ErrorAlert, Loading } from '@/components/States';
 import { useServer } from '@/features/server-settings/api/settings';
 import { BackupsTab } from '../components/BackupsTab';
@@ -15,6 +16,7 @@ export function BackupsPage() {
   return (
     <>
       <PageTitle>{t('page.title', { server: server.data.name })}</PageTitle>
+      <ServerTabs tenantId={tenantId} serverId={serverId} />
       <BackupsTab tenantId={tenantId} serverId={serverId} serverName={server.data.name} />
     </>
   );

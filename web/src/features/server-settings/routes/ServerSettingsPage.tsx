@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
 import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
+import { ServerTabs } from '@/features/servers/components/ServerTabs';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatMegabytes } from '@/lib/format';
@@ -29,6 +30,7 @@ export function ServerSettingsPage() {
   return (
     <>
       <PageTitle>{t('title', { server: server.data.name })}</PageTitle>
+      <ServerTabs tenantId={tenantId} serverId={serverId} />
       <NameForm tenantId={tenantId} server={server.data} />
       <LimitsForm tenantId={tenantId} server={server.data} />
       <Environment tenantId={tenantId} server={server.data} />
