@@ -18,7 +18,6 @@ API clients (no header) keep the JSON-body mode unchanged.
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -71,6 +70,9 @@ def read_cookie(request: Request) -> str | None:
     raw = request.headers.get("Cookie") or request.headers.get("cookie")
     if not raw:
         return None
+    # Imported here: http.cookies costs every cold start ~10 ms and only refresh and logout need it.
+    from http.cookies import CookieError, SimpleCookie
+
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(str(raw))
