@@ -101,6 +101,17 @@ export function useOperation(tenantId: string, operationId: string) {
   });
 }
 
+/** The power state straight from the node (GET .../resources), polled while `poll` holds. */
+export function useResources(tenantId: string, serverId: string, poll: (state: string | undefined) => boolean, enabled = true) {
+  return useQuery({
+    queryKey: [...serverKey(tenantId, serverId), 'resources'],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/tenants/{tenant_id}/servers/{server_id}/resources', serverPath(tenantId, serverId))),
+    enabled,
+    refetchInterval: (query) => (poll(query.state.data?.state) ? 1500 : false),
+  });
+}
+
 export function usePower(tenantId: string, serverId: string) {
   const client = useQueryClient();
   return useMutation({

@@ -9,7 +9,11 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { installConstructableStyles } from '@/lib/constructable-styles';
 import type { WingsSocket } from '../lib/wings-socket';
+
+// Before any Terminal exists: xterm's <style> elements become CSP-allowed constructable sheets.
+installConstructableStyles();
 
 function readToken(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();

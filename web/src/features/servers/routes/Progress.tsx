@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { PageTitle } from '@/components/PageTitle';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { ApiError, describeError } from '@/lib/errors';
-import { useOperation, useServer } from '../api/servers';
+import { useOperation, useResources, useServer } from '../api/servers';
 import { StatusBadge } from '../components/StatusBadge';
 
 const MARK: Record<string, string> = {
@@ -21,6 +21,9 @@ export function Progress() {
   const { tenantId = '', serverId = '', operationId = '' } = useParams();
   const operation = useOperation(tenantId, operationId);
   const server = useServer(tenantId, serverId);
+  const succeeded = operation.data?.status === 'succeeded';
+  // Started on completion: the node reports running a moment after the last step.
+  const resources = useResources(tenantId, serverId, (state) => state !== 'running' && state !== 'offline', succeeded);
   const stepName = (name: string) => (i18n.exists(`servers:steps.${name}`) ? t(`servers:steps.${name}`) : name);
 
   if (operation.isPending) return <Loading />;
@@ -28,14 +31,16 @@ export function Progress() {
   const op = operation.data;
   const failedStep = op.steps.find((s) => s.status === 'failed');
   const done = op.status === 'succeeded';
-  const running = server.data?.status === 'running';
+  const live = resources.data?.state;
+  const running = live === 'running' || server.data?.status === 'running';
+  const starting = done && !running && live !== 'offline';
 
   return (
     <>
       <PageTitle>{t('servers:Progress.title')}</PageTitle>
       {server.data && (
         <p>
-          {t('servers:progress.server', { name: server.data.name })} <StatusBadge status={server.data.status} />
+          {t('servers:progress.server', { name: server.data.name })} <StatusBadge status={live ?? server.data.status} />
         </p>
       )}
       <ol className="steps" aria-label={t('servers:progress.steps')}>
@@ -61,7 +66,8 @@ export function Progress() {
             <Link to={`/t/${tenantId}/servers/new`}>{t('servers:progress.tryAgain')}</Link>
           </Notice>
         )}
-        {done && (
+        {starting && <Loading label={t('servers:progress.starting')} />}
+        {done && !starting && (
           <Notice tone="success">
             <p>{running ? t('servers:progress.running') : t('servers:progress.done')}</p>
             <Link className="button" to={`/t/${tenantId}/servers/${serverId}`}>
