@@ -20,6 +20,7 @@ test('sign up to a running server: console, editor, upload and download', async 
   await expect(page.getByRole('heading', { level: 1, name: en('servers:CreateServer.title') })).toBeFocused();
   await page.getByLabel(en('servers:create.blueprint')).selectOption({ label: LINE_SERVER });
   await page.getByLabel(en('servers:create.name')).fill('journey server');
+  await page.getByLabel(en('servers:create.memory')).fill('256'); // journeys share the local node
   await page.getByLabel('Max players').fill('500');
   await page.getByRole('button', { name: en('servers:create.submit') }).click();
   await expect(page.getByText(en('servers:rules.between_number', { a: 1, b: 100 }))).toBeVisible();
