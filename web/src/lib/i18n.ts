@@ -28,6 +28,11 @@ declare global {
   }
 }
 
+// Registered before init: the detected language is set during init (screen readers read <html lang>).
+i18n.on('languageChanged', (lng) => {
+  if (typeof document !== 'undefined') document.documentElement.lang = lng.slice(0, 2);
+});
+
 void i18n
   .use(LanguageDetector)
   .use(initReactI18next)
@@ -55,9 +60,5 @@ void i18n
     },
     react: { useSuspense: false },
   });
-
-i18n.on('languageChanged', (lng) => {
-  if (typeof document !== 'undefined') document.documentElement.lang = lng.slice(0, 2);
-});
 
 export default i18n;

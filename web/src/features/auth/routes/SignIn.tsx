@@ -15,8 +15,12 @@ export function SignIn() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
-  const needsCode =
-    (signIn.error instanceof ApiError && signIn.error.code === 'TWO_FACTOR_REQUIRED') || code !== '';
+  // An account with 2FA answers 401 with details.reason totp_required (no code sent) or
+  // totp_invalid (a wrong code): then the code field appears and stays.
+  const reason = signIn.error instanceof ApiError ? signIn.error.details.reason : undefined;
+  const [askCode, setAskCode] = useState(false);
+  if (!askCode && (reason === 'totp_required' || reason === 'totp_invalid')) setAskCode(true);
+  const needsCode = askCode;
   const fields = fieldErrors(signIn.error, t);
 
   const submit = (event: FormEvent) => {
@@ -27,7 +31,8 @@ export function SignIn() {
     );
   };
 
-  const showError = signIn.error && !(signIn.error instanceof ApiError && signIn.error.code === 'TWO_FACTOR_REQUIRED' && !code);
+  // The first totp_required is no failure: the code field with its hint is the answer.
+  const showError = signIn.error && !(reason === 'totp_required' && !code);
   return (
     <AuthLayout title={t('auth:signIn.title')}>
       {showError && <ErrorAlert error={signIn.error} />}
