@@ -100,7 +100,9 @@ async function send(request: Request): Promise<Response> {
   return res;
 }
 
-export const api = createClient<paths>({ baseUrl: '', fetch: send, credentials: 'same-origin' });
+// The page's own origin (the API shares it): absolute, because fetch outside a browser (tests) needs it.
+const origin = typeof window !== 'undefined' ? window.location.origin : '';
+export const api = createClient<paths>({ baseUrl: origin, fetch: send, credentials: 'same-origin' });
 
 /** The data of an openapi-fetch result, or its error as an ApiError. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
