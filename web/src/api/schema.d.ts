@@ -4123,7 +4123,7 @@ export interface components {
              *       "32"
              *     ]
              */
-            args?: string[];
+            args: string[];
             /**
              * Name
              * @enum {string}
