@@ -105,4 +105,16 @@ describe('BackupsTab', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Back up now' }));
     expect(await screen.findByText(/beyond your plan's limits/)).toBeInTheDocument();
   });
+
+  it("disables what the caller's role does not allow, and says why", async () => {
+    answer('GET', '/v1/tenants', { body: { items: [{ id: 't1', name: 'T', status: 'active', require_2fa: false, created_at: 'x', role: 'viewer' }], next_cursor: null } });
+    answer('GET', '/v1/tenants/{tenant_id}/roles', {
+      body: { items: [{ id: 'viewer', name: 'viewer', permissions: ['backups.read', 'servers.read'], builtin: true }], next_cursor: null },
+    });
+    show();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Back up now' })).toBeDisabled());
+    expect(screen.getByText(/Your role does not allow this \(backups\.create\)/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Restore nightly' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Download nightly' })).toBeDisabled();
+  });
 });

@@ -5,6 +5,7 @@ import { TextField } from '@/components/Field';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatBytes, formatDate, formatNumber } from '@/lib/format';
+import { denied, useCan, type Can } from '@/features/roles/api/can';
 import {
   BUSY,
   useBackupRotation,
@@ -27,6 +28,7 @@ export function BackupsTab({ tenantId, serverId, serverName }: { tenantId: strin
   const backups = useBackups(tenantId, serverId);
   const settings = useBackupSettings(tenantId);
   const [operationId, setOperationId] = useState<string | null>(null);
+  const can = useCan(tenantId);
 
   return (
     <section aria-label={t('title')}>
@@ -36,10 +38,10 @@ export function BackupsTab({ tenantId, serverId, serverName }: { tenantId: strin
       ) : settings.isError ? (
         <ErrorAlert error={settings.error} onRetry={() => void settings.refetch()} />
       ) : (
-        <Quota tenantId={tenantId} settings={settings.data} count={backups.data?.items.filter((b) => b.status !== 'failed').length} />
+        <Quota tenantId={tenantId} can={can} settings={settings.data} count={backups.data?.items.filter((b) => b.status !== 'failed').length} />
       )}
 
-      <CreateBackup tenantId={tenantId} serverId={serverId} onStarted={setOperationId} />
+      <CreateBackup tenantId={tenantId} serverId={serverId} can={can} onStarted={setOperationId} />
       {operationId && <OperationProgress tenantId={tenantId} operationId={operationId} />}
 
       <h2>{t('list.title', { server: serverName })}</h2>
@@ -50,13 +52,13 @@ export function BackupsTab({ tenantId, serverId, serverName }: { tenantId: strin
       ) : backups.data.items.length === 0 ? (
         <Empty>{t('list.empty')}</Empty>
       ) : (
-        <BackupTable tenantId={tenantId} serverId={serverId} items={backups.data.items} onOperation={setOperationId} />
+        <BackupTable tenantId={tenantId} serverId={serverId} can={can} items={backups.data.items} onOperation={setOperationId} />
       )}
     </section>
   );
 }
 
-function Quota({ tenantId, settings, count }: { tenantId: string; settings: BackupSettings; count: number | undefined }) {
+function Quota({ tenantId, can, settings, count }: { tenantId: string; can: Can; settings: BackupSettings; count: number | undefined }) {
   const { t } = useTranslation('backups');
   const rotation = useBackupRotation(tenantId);
   const unlimitedBytes = settings.quota_bytes < 0;
@@ -82,7 +84,7 @@ function Quota({ tenantId, settings, count }: { tenantId: string; settings: Back
           <input
             type="checkbox"
             checked={rotation.isPending ? (rotation.variables ?? settings.rotate) : settings.rotate}
-            disabled={rotation.isPending}
+            disabled={rotation.isPending || denied(can, 'backups.delete')}
             onChange={(e) => rotation.mutate(e.target.checked)}
           />{' '}
           {t('rotation.label')}
@@ -94,7 +96,7 @@ function Quota({ tenantId, settings, count }: { tenantId: string; settings: Back
   );
 }
 
-function CreateBackup({ tenantId, serverId, onStarted }: { tenantId: string; serverId: string; onStarted: (op: string) => void }) {
+function CreateBackup({ tenantId, serverId, can, onStarted }: { tenantId: string; serverId: string; can: Can; onStarted: (op: string) => void }) {
   const { t } = useTranslation('backups');
   const create = useCreateBackup(tenantId, serverId);
   const [name, setName] = useState('');
@@ -140,9 +142,10 @@ function CreateBackup({ tenantId, serverId, onStarted }: { tenantId: string; ser
         {errors.ignored && <span className="field-error">{errors.ignored}</span>}
       </div>
       {create.isError && Object.keys(errors).length === 0 && <ErrorAlert error={create.error} />}
-      <button type="submit" className="button" disabled={create.isPending}>
+      <button type="submit" className="button" disabled={create.isPending || denied(can, 'backups.create')}>
         {create.isPending ? t('create.starting') : t('create.submit')}
       </button>
+      {denied(can, 'backups.create') && <p className="hint">{t('permissions:denied', { permission: 'backups.create' })}</p>}
     </form>
   );
 }
@@ -171,11 +174,13 @@ type Pending = { kind: 'restore' | 'delete'; backup: Backup } | null;
 function BackupTable({
   tenantId,
   serverId,
+  can,
   items,
   onOperation,
 }: {
   tenantId: string;
   serverId: string;
+  can: Can;
   items: Backup[];
   onOperation: (op: string) => void;
 }) {
@@ -198,6 +203,13 @@ function BackupTable({
   return (
     <>
       {failure && <ErrorAlert error={failure} />}
+      {(['backups.download', 'backups.restore', 'backups.delete'] as const)
+        .filter((p) => denied(can, p))
+        .map((p) => (
+          <p key={p} className="hint">
+            {t('permissions:denied', { permission: p })}
+          </p>
+        ))}
       {link && (
         <Notice tone="success">
           <a href={link.url} rel="noopener noreferrer">
@@ -245,7 +257,7 @@ function BackupTable({
                       type="button"
                       className="button"
                       data-variant="secondary"
-                      disabled={!done || download.isPending}
+                      disabled={!done || download.isPending || denied(can, 'backups.download')}
                       aria-label={t('actions.downloadNamed', { name: b.name })}
                       onClick={() =>
                         download.mutate(b.id, { onSuccess: (d) => setLink({ name: b.name, url: d.url, seconds: d.expires_in }) })
@@ -257,7 +269,7 @@ function BackupTable({
                       type="button"
                       className="button"
                       data-variant="secondary"
-                      disabled={!done}
+                      disabled={!done || denied(can, 'backups.restore')}
                       aria-label={t('actions.restoreNamed', { name: b.name })}
                       onClick={() => setPending({ kind: 'restore', backup: b })}
                     >
@@ -267,7 +279,7 @@ function BackupTable({
                       type="button"
                       className="button"
                       data-variant="secondary"
-                      disabled={lock.isPending || BUSY.has(b.status)}
+                      disabled={lock.isPending || BUSY.has(b.status) || denied(can, 'backups.delete')}
                       aria-label={t(b.locked ? 'actions.unlockNamed' : 'actions.lockNamed', { name: b.name })}
                       onClick={() => lock.mutate({ backupId: b.id, locked: !b.locked })}
                     >
@@ -277,7 +289,7 @@ function BackupTable({
                       type="button"
                       className="button"
                       data-variant="danger"
-                      disabled={b.locked || BUSY.has(b.status)}
+                      disabled={b.locked || BUSY.has(b.status) || denied(can, 'backups.delete')}
                       title={b.locked ? t('actions.lockedHint') : undefined}
                       aria-label={t('actions.deleteNamed', { name: b.name })}
                       onClick={() => setPending({ kind: 'delete', backup: b })}

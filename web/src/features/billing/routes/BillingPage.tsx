@@ -5,6 +5,7 @@ import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
+import { denied, useCan } from '@/features/roles/api/can';
 import { formatBytes, formatDate, formatMegabytes, formatMoney, formatNumber } from '@/lib/format';
 import {
   SUBSCRIBED,
@@ -146,6 +147,7 @@ function Plans({ tenantId, billing }: { tenantId: string; billing: Billing }) {
   const checkout = useCheckout(tenantId);
   const portal = usePortal(tenantId);
   const subscribed = SUBSCRIBED.has(billing.status);
+  const manage = !denied(useCan(tenantId), 'billing.manage');
   return (
     <section aria-labelledby="plans-heading">
       <h2 id="plans-heading">{t('plans.title')}</h2>
@@ -158,6 +160,7 @@ function Plans({ tenantId, billing }: { tenantId: string; billing: Billing }) {
       ) : (
         <>
           {!plans.data.billing_enabled && <Notice tone="info">{t('plans.disabled')}</Notice>}
+          {!manage && <p className="hint">{t('permissions:denied', { permission: 'billing.manage' })}</p>}
           {(checkout.isError || portal.isError) && <ErrorAlert error={checkout.error ?? portal.error} />}
           <ul className="grid plan-list" aria-label={t('plans.title')}>
             {plans.data.items.map((plan) => (
@@ -167,7 +170,7 @@ function Plans({ tenantId, billing }: { tenantId: string; billing: Billing }) {
                 current={plan.id === billing.plan.id}
                 subscribed={subscribed}
                 busy={checkout.isPending || portal.isPending}
-                enabled={plans.data.billing_enabled}
+                enabled={plans.data.billing_enabled && manage}
                 onChoose={() => (subscribed ? portal.mutate('subscription_update') : checkout.mutate(plan.id))}
               />
             ))}

@@ -8,6 +8,7 @@ import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
+import { denied, useCan } from '@/features/roles/api/can';
 import {
   isoToLocal,
   localToIso,
@@ -48,6 +49,7 @@ function InviteForm({ tenantId }: { tenantId: string }) {
   const [grant, setGrant] = useState<GrantDraft>(emptyGrant);
   const [sentTo, setSentTo] = useState<string | null>(null);
   const errors = fieldErrors(invite.error, t);
+  const can = useCan(tenantId);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -80,9 +82,10 @@ function InviteForm({ tenantId }: { tenantId: string }) {
         <GrantFields tenantId={tenantId} value={grant} onChange={setGrant} errors={errors} />
         {invite.isError && Object.keys(errors).length === 0 && <ErrorAlert error={invite.error} />}
         {sentTo && <Notice tone="success">{t('invite.sent', { email: sentTo })}</Notice>}
-        <button type="submit" className="button" disabled={invite.isPending || !email.trim()}>
+        <button type="submit" className="button" disabled={invite.isPending || !email.trim() || denied(can, 'members.manage')}>
           {invite.isPending ? t('invite.sending') : t('invite.submit')}
         </button>
+        {denied(can, 'members.manage') && <p className="hint">{t('permissions:denied', { permission: 'members.manage' })}</p>}
       </form>
     </section>
   );
@@ -93,6 +96,7 @@ function Invitations({ tenantId }: { tenantId: string }) {
   const list = useInvitations(tenantId);
   const revoke = useRevokeInvitation(tenantId);
   const servers = useServerChoices(tenantId);
+  const can = useCan(tenantId);
   const serverName = (id: string | null | undefined) => servers.data?.find((s) => s.id === id)?.name ?? id;
   return (
     <section aria-labelledby="invitations-heading">
@@ -128,7 +132,7 @@ function Invitations({ tenantId }: { tenantId: string }) {
                       type="button"
                       className="button"
                       data-variant="secondary"
-                      disabled={revoke.isPending}
+                      disabled={revoke.isPending || denied(can, 'members.manage')}
                       aria-label={t('invitations.revokeNamed', { email: inv.email })}
                       onClick={() => revoke.mutate(inv.id)}
                     >
@@ -151,6 +155,8 @@ function MembersList({ tenantId }: { tenantId: string }) {
   const me = useMe();
   const servers = useServerChoices(tenantId);
   const remove = useRemoveMember(tenantId);
+  const can = useCan(tenantId);
+  const manage = !denied(can, 'members.manage');
   const [editing, setEditing] = useState<Member | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
   const serverName = (id: string | null | undefined) => servers.data?.find((s) => s.id === id)?.name ?? id;
@@ -202,6 +208,7 @@ function MembersList({ tenantId }: { tenantId: string }) {
                         className="button"
                         data-variant="secondary"
                         aria-label={t('members.changeNamed', { user: who(m) })}
+                        disabled={!manage}
                         onClick={() => setEditing(m)}
                       >
                         {t('members.change')}
@@ -211,6 +218,7 @@ function MembersList({ tenantId }: { tenantId: string }) {
                         className="button"
                         data-variant="danger"
                         aria-label={t('members.removeNamed', { user: who(m) })}
+                        disabled={!manage}
                         onClick={() => setRemoving(m)}
                       >
                         {t('members.remove')}

@@ -6,6 +6,7 @@ import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
 import { ErrorAlert, Loading } from '@/components/States';
 import { ApiError, fieldErrors } from '@/lib/errors';
+import { denied, useCan } from '../api/can';
 import { catalogueOf, useDeleteRole, useRoles, useSaveRole, type Role } from '../api/roles';
 import { PermissionPicker } from '@/components/PermissionPicker';
 
@@ -15,6 +16,7 @@ export function RolesPage() {
   const { t } = useTranslation('roles');
   const roles = useRoles(tenantId);
   const remove = useDeleteRole(tenantId);
+  const manage = !denied(useCan(tenantId), 'roles.manage');
   const [editing, setEditing] = useState<Role | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Role | null>(null);
 
@@ -60,10 +62,10 @@ export function RolesPage() {
                   <td>
                     {!r.builtin && (
                       <div className="button-row">
-                        <button type="button" className="button" data-variant="secondary" aria-label={t('editNamed', { name: r.name })} onClick={() => setEditing(r)}>
+                        <button type="button" className="button" data-variant="secondary" aria-label={t('editNamed', { name: r.name })} disabled={!manage} onClick={() => setEditing(r)}>
                           {t('edit')}
                         </button>
-                        <button type="button" className="button" data-variant="danger" aria-label={t('deleteNamed', { name: r.name })} onClick={() => setDeleting(r)}>
+                        <button type="button" className="button" data-variant="danger" aria-label={t('deleteNamed', { name: r.name })} disabled={!manage} onClick={() => setDeleting(r)}>
                           {t('delete')}
                         </button>
                       </div>
@@ -74,9 +76,12 @@ export function RolesPage() {
             </tbody>
           </table>
           {editing === null ? (
-            <button type="button" className="button" onClick={() => setEditing('new')}>
-              {t('create')}
-            </button>
+            <>
+              <button type="button" className="button" disabled={!manage} onClick={() => setEditing('new')}>
+                {t('create')}
+              </button>
+              {!manage && <p className="hint">{t('permissions:denied', { permission: 'roles.manage' })}</p>}
+            </>
           ) : (
             <RoleForm
               key={editing === 'new' ? 'new' : editing.id}

@@ -8,6 +8,7 @@ import { ServerTabs } from '@/features/servers/components/ServerTabs';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatMegabytes } from '@/lib/format';
+import { denied, useCan } from '@/features/roles/api/can';
 import {
   maxFor,
   useBlueprint,
@@ -25,21 +26,23 @@ export function ServerSettingsPage() {
   const { tenantId = '', serverId = '' } = useParams();
   const { t } = useTranslation('serverSettings');
   const server = useServer(tenantId, serverId);
+  const locked = denied(useCan(tenantId), 'servers.update');
   if (server.isPending) return <Loading />;
   if (server.isError) return <ErrorAlert error={server.error} onRetry={() => void server.refetch()} />;
   return (
     <>
       <PageTitle>{t('title', { server: server.data.name })}</PageTitle>
       <ServerTabs tenantId={tenantId} serverId={serverId} />
-      <NameForm tenantId={tenantId} server={server.data} />
-      <LimitsForm tenantId={tenantId} server={server.data} />
-      <Environment tenantId={tenantId} server={server.data} />
+      {locked && <Notice tone="info">{t('permissions:denied', { permission: 'servers.update' })}</Notice>}
+      <NameForm tenantId={tenantId} server={server.data} locked={locked} />
+      <LimitsForm tenantId={tenantId} server={server.data} locked={locked} />
+      <Environment tenantId={tenantId} server={server.data} locked={locked} />
       <Danger tenantId={tenantId} server={server.data} />
     </>
   );
 }
 
-function NameForm({ tenantId, server }: { tenantId: string; server: Server }) {
+function NameForm({ tenantId, server, locked }: { tenantId: string; server: Server; locked: boolean }) {
   const { t } = useTranslation('serverSettings');
   const update = useUpdateServer(tenantId, server.id);
   const [name, setName] = useState(server.name);
@@ -56,14 +59,14 @@ function NameForm({ tenantId, server }: { tenantId: string; server: Server }) {
       <TextField label={t('name.description')} maxLength={500} value={description} onChange={(e) => setDescription(e.target.value)} error={errors.description} />
       {update.isError && Object.keys(errors).length === 0 && <ErrorAlert error={update.error} />}
       {update.isSuccess && <Notice tone="success">{t('saved')}</Notice>}
-      <button type="submit" className="button" disabled={update.isPending || !name.trim()}>
+      <button type="submit" className="button" disabled={update.isPending || !name.trim() || locked}>
         {t('name.save')}
       </button>
     </form>
   );
 }
 
-function LimitsForm({ tenantId, server }: { tenantId: string; server: Server }) {
+function LimitsForm({ tenantId, server, locked }: { tenantId: string; server: Server; locked: boolean }) {
   const { t } = useTranslation('serverSettings');
   const update = useUpdateServer(tenantId, server.id);
   const usage = useUsage(tenantId);
@@ -115,14 +118,14 @@ function LimitsForm({ tenantId, server }: { tenantId: string; server: Server }) 
       />
       {update.isError && Object.keys(errors).length === 0 && <ErrorAlert error={update.error} />}
       {update.isSuccess && <Notice tone="success">{update.data.operation ? t('limits.applying') : t('saved')}</Notice>}
-      <button type="submit" className="button" disabled={update.isPending}>
+      <button type="submit" className="button" disabled={update.isPending || locked}>
         {t('limits.save')}
       </button>
     </form>
   );
 }
 
-function Environment({ tenantId, server }: { tenantId: string; server: Server }) {
+function Environment({ tenantId, server, locked }: { tenantId: string; server: Server; locked: boolean }) {
   const { t } = useTranslation('serverSettings');
   const blueprint = useBlueprint(tenantId, server.blueprint_id);
   return (
@@ -135,13 +138,13 @@ function Environment({ tenantId, server }: { tenantId: string; server: Server })
       ) : !blueprint.data || blueprint.data.variables.filter((v) => v.user_viewable).length === 0 ? (
         <p>{t('env.none')}</p>
       ) : (
-        <EnvironmentForm tenantId={tenantId} serverId={server.id} blueprint={blueprint.data} />
+        <EnvironmentForm tenantId={tenantId} serverId={server.id} blueprint={blueprint.data} locked={locked} />
       )}
     </section>
   );
 }
 
-function EnvironmentForm({ tenantId, serverId, blueprint }: { tenantId: string; serverId: string; blueprint: Blueprint }) {
+function EnvironmentForm({ tenantId, serverId, blueprint, locked }: { tenantId: string; serverId: string; blueprint: Blueprint; locked: boolean }) {
   const { t } = useTranslation('serverSettings');
   const update = useUpdateServer(tenantId, serverId);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -174,7 +177,7 @@ function EnvironmentForm({ tenantId, serverId, blueprint }: { tenantId: string; 
       ))}
       {update.isError && Object.keys(errors).length === 0 && <ErrorAlert error={update.error} />}
       {update.isSuccess && <Notice tone="success">{t('env.saved')}</Notice>}
-      <button type="submit" className="button" disabled={update.isPending || Object.keys(changed).length === 0}>
+      <button type="submit" className="button" disabled={update.isPending || Object.keys(changed).length === 0 || locked}>
         {t('env.save')}
       </button>
     </form>
@@ -187,6 +190,7 @@ function Danger({ tenantId, server }: { tenantId: string; server: Server }) {
   const reinstall = useReinstall(tenantId, server.id);
   const remove = useDeleteServer(tenantId, server.id);
   const [asking, setAsking] = useState<'reinstall' | 'delete' | null>(null);
+  const can = useCan(tenantId);
   const [typed, setTyped] = useState('');
   const close = () => {
     setAsking(null);
@@ -204,14 +208,16 @@ function Danger({ tenantId, server }: { tenantId: string; server: Server }) {
       )}
       <h3>{t('reinstall.title')}</h3>
       <p>{t('reinstall.body')}</p>
-      <button type="button" className="button" data-variant="danger" onClick={() => setAsking('reinstall')}>
+      <button type="button" className="button" data-variant="danger" disabled={denied(can, 'servers.reinstall')} onClick={() => setAsking('reinstall')}>
         {t('reinstall.action')}
       </button>
+      {denied(can, 'servers.reinstall') && <p className="hint">{t('permissions:denied', { permission: 'servers.reinstall' })}</p>}
       <h3>{t('delete.title')}</h3>
       <p>{t('delete.body')}</p>
-      <button type="button" className="button" data-variant="danger" onClick={() => setAsking('delete')}>
+      <button type="button" className="button" data-variant="danger" disabled={denied(can, 'servers.delete')} onClick={() => setAsking('delete')}>
         {t('delete.action')}
       </button>
+      {denied(can, 'servers.delete') && <p className="hint">{t('permissions:denied', { permission: 'servers.delete' })}</p>}
 
       <ConfirmDialog
         isOpen={asking === 'reinstall'}
