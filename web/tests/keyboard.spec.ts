@@ -21,6 +21,7 @@ test('create a server and use its console with the keyboard alone', async ({ pag
 
   // The skip link is the first stop and jumps to the main content.
   await page.goto(page.url());
+  await expect(page.getByRole('heading', { level: 1, name: 'Keyboard Games' })).toBeVisible();
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: en('common:nav.skip') });
   await expect(skip).toBeFocused();

@@ -66,7 +66,7 @@ export async function mailLink(to: string, subject: string, path: string): Promi
         }
         return false;
       },
-      { message: `a mail to ${to} about "${subject}" with a ${path} link`, timeout: 30_000 },
+      { message: `a mail to ${to} about "${subject}" with a ${path} link`, timeout: 60_000 },
     )
     .toBe(true);
   // Open the link on the panel the test runs against (the mail names MAMBA_PUBLIC_URL, the same origin).
