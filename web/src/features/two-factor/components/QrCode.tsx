@@ -32,8 +32,9 @@ export function QrCode({ text, label, size = 200 }: { text: string; label: strin
   }
   return (
     <svg role="img" aria-label={label} width={size} height={size} viewBox={`0 0 ${n} ${n}`} shapeRendering="crispEdges">
-      <rect width={n} height={n} fill="#ffffff" />
-      <path d={cells.join('')} fill="#000000" />
+      {/* Black on white whatever the theme: scanners need the contrast, so these are not design tokens. */}
+      <rect width={n} height={n} fill="white" />
+      <path d={cells.join('')} fill="black" />
     </svg>
   );
 }
