@@ -6,6 +6,7 @@ import { CopyButton } from '@/components/CopyButton';
 import { describeError } from '@/lib/errors';
 import { normaliseCode, useConfirm, useDisable, useEnrol, useTwoFactor } from '../api/twoFactor';
 import { QrCode } from './QrCode';
+import '../two-factor.css';
 
 /** Two-factor authentication: enrol with a QR code, confirm, keep the recovery codes, disable. */
 export function TwoFactorSection() {
