@@ -29,7 +29,12 @@ export function VariableField({
 }) {
   const { t } = useTranslation();
   const options = choices(variable.rule_list) ?? (isBoolean(variable.rule_list) ? ['1', '0'] : null);
-  const hint = [variable.description, t('servers:create.variableRules', { rules: variable.rules })].filter(Boolean).join(' ');
+  const hint = (
+    <>
+      {variable.description && <span className="hint-line">{variable.description}</span>}
+      <span className="hint-line">{t('servers:create.variableRules', { rules: variable.rules })}</span>
+    </>
+  );
   const label = variable.required ? variable.name : t('servers:create.optional', { name: variable.name });
   if (!variable.user_editable) {
     return <TextField label={label} hint={hint} value={value} readOnly />;
