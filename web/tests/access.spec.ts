@@ -35,6 +35,9 @@ async function createServer(page: Page, name: string): Promise<void> {
   await page.getByLabel(en('servers:create.blueprint')).selectOption({ label: LINE_SERVER });
   await page.getByLabel(en('servers:create.name')).fill(name);
   await page.getByLabel('Max players').fill('8');
+  // Small, as the other journeys' servers: they all share the local node's capacity.
+  await page.getByLabel(en('servers:create.memory')).fill('256');
+  await page.getByLabel(en('servers:create.disk')).fill('512');
   await page.getByRole('button', { name: en('servers:create.submit') }).click();
   await expect(page.getByText(en('servers:progress.running'))).toBeVisible({ timeout: 90_000 });
   await page.getByRole('link', { name: en('servers:progress.open') }).click();

@@ -57,7 +57,16 @@ export function RolesPage() {
                       <div className="muted">{r.builtin ? t(`builtinDescription.${r.id}`, { defaultValue: r.description ?? '' }) : r.description}</div>
                     )}
                   </th>
-                  <td>{t('permissionCount', { count: r.permissions.length })}</td>
+                  <td>
+                    <details>
+                      <summary>{t('permissionCount', { count: r.permissions.length })}</summary>
+                      <ul>
+                        {r.permissions.map((p) => (
+                          <li key={p}>{t(`permissions:perm.${p}`, { defaultValue: p })}</li>
+                        ))}
+                      </ul>
+                    </details>
+                  </td>
                   <td>{r.builtin ? '–' : (r.members ?? 0)}</td>
                   <td>
                     {!r.builtin && (

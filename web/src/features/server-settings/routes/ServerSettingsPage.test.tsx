@@ -72,6 +72,25 @@ describe('ServerSettingsPage', () => {
     expect(screen.getByText('The MOTD may not be greater than 20 characters.')).toBeInTheDocument();
   });
 
+  it('checks a variable by its rules in the browser before sending', async () => {
+    answer('GET', '/v1/tenants/{tenant_id}/blueprints', {
+      body: {
+        items: [{
+          id: 'bp1', name: 'Runner', description: '', author: 'a', features: [], docker_images: {}, default_docker_image: 'img',
+          variables: [{ name: 'Message', description: 'The motd', env_variable: 'MOTD', default_value: 'hi', user_viewable: true, user_editable: true, required: false, field_type: 'text', rules: 'string|max:20', rule_list: [{ name: 'string', args: [] }, { name: 'max', args: ['20'] }] }],
+        }],
+        next_cursor: null,
+      },
+    });
+    show();
+    const motd = await screen.findByLabelText('Message');
+    await userEvent.type(motd, 'a very long message indeed');
+    expect(motd).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('Use at most 20 characters.')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Save variables' }));
+    expect(calls.some((c) => c.method === 'PATCH')).toBe(false);
+  });
+
   it('deletes only after the server name is typed', async () => {
     answer('DELETE', '/v1/tenants/{tenant_id}/servers/{server_id}', { status: 202, body: { operation: { id: 'op', type: 'delete_server', status: 'running', steps: [], created_at: 'x', updated_at: 'x' } } });
     show();

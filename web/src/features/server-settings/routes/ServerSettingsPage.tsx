@@ -9,6 +9,7 @@ import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatMegabytes } from '@/lib/format';
 import { denied, useCan } from '@/features/roles/api/can';
+import { checkValue } from '@/features/servers/lib/rules';
 import {
   maxFor,
   useBlueprint,
@@ -151,8 +152,16 @@ function EnvironmentForm({ tenantId, serverId, blueprint, locked }: { tenantId: 
   const errors = fieldErrors(update.error, t);
   const variables = blueprint.variables.filter((v) => v.user_viewable);
   const changed = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
+  // The variable's own rules, checked here as the API will (the same parsed rule_list as creating a server).
+  const local: Record<string, string> = {};
+  for (const v of variables) {
+    const value = changed[v.env_variable];
+    const failure = value === undefined ? undefined : checkValue(value, v.rule_list)[0];
+    if (failure) local[v.env_variable] = t(`servers:rules.${failure.key}`, failure.params ?? {});
+  }
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (Object.keys(local).length) return;
     update.mutate({ environment: changed }, { onSuccess: () => setValues({}) });
   };
   return (
@@ -172,7 +181,7 @@ function EnvironmentForm({ tenantId, serverId, blueprint, locked }: { tenantId: 
               {v.user_editable ? t('env.default', { value: v.default_value || '–' }) : t('env.readOnly')}
             </>
           }
-          error={errors[`environment.${v.env_variable}`]}
+          error={local[v.env_variable] ?? errors[`environment.${v.env_variable}`]}
         />
       ))}
       {update.isError && Object.keys(errors).length === 0 && <ErrorAlert error={update.error} />}
