@@ -6,11 +6,15 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 SWAGGER := layers/core/mamba/static/swagger/swagger-ui-bundle.js
+# The web panel (web/, docs/web.md): its own npm project, built to web/dist, which `make run` serves.
+WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json | cksum | cut -d' ' -f1)
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+WEB_DIST := web/dist/index.html
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: run test lint bench package deps assets clean lock
+.PHONY: run test lint bench package deps assets clean lock web web-types web-lint web-test
 
-deps: $(STAMP) $(NODE_STAMP) $(SWAGGER)
+deps: $(STAMP) $(NODE_STAMP) $(SWAGGER) $(WEB_DIST)
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
@@ -30,6 +34,28 @@ $(SWAGGER): $(NODE_STAMP)
 
 assets: $(SWAGGER)
 
+# web/ installs into its own node_modules (the root one is the tools' ASL validator and docs).
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f web/node_modules/.installed-* && touch $@
+
+$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && node_modules/.bin/vite build --logLevel warn
+
+web: $(WEB_DIST)
+
+# Regenerate the app's API types after changing a route or a pydantic model.
+web-types: $(STAMP) $(WEB_STAMP)
+	scripts/gen-openapi-types
+
+web-lint: $(STAMP) $(WEB_STAMP)
+	scripts/gen-openapi-types --check
+	cd web && node_modules/.bin/tsc --noEmit -p tsconfig.json
+
+# Unit tests (Vitest). The browser journeys run inside pytest (tests/e2e/test_web_journeys.py).
+web-test: $(WEB_STAMP)
+	cd web && node_modules/.bin/vitest run
+
 lock:
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.12 -o requirements-dev.lock
 	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.12 -o requirements.lock
@@ -43,8 +69,9 @@ lint: deps
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r layers functions --severity-level medium
 	$(PY) -m infra.validate
+	$(MAKE) --no-print-directory web-lint
 
-test: lint
+test: lint web-test
 	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-report=xml -q --durations=15
 
 bench: deps
@@ -54,4 +81,4 @@ package: deps
 	$(PY) -m infra.build
 
 clean:
-	rm -rf build .local .coverage coverage.xml
+	rm -rf build .local .coverage coverage.xml web/dist

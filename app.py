@@ -17,6 +17,7 @@ from functions.api import (
     auth,
     backups,
     billing,
+    catalog,
     docs,
     health,
     me,
@@ -67,6 +68,7 @@ for blueprint in (
     server_control.bp,
     server_files.bp,
     backups.bp,
+    catalog.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -14,7 +14,10 @@ and ``RestAPI``. Everything else comes from here (``merge_template()``, written 
   least-privilege role, a log group and an alarm on failed and timed-out executions;
 * the functions' environment (SAM ``Globals``) and their policy (``FunctionsPolicy``,
   attached to ``DefaultRole``);
-* API Gateway gateway responses in the panel's error shape.
+* API Gateway gateway responses in the panel's error shape;
+* the web panel: a private bucket behind CloudFront with origin access control, the API
+  paths routed to API Gateway uncached, the SPA rewrite and the security headers
+  (``infra.web_hosting``).
 
 State machines are named ``<stack name>-<workflow>``, so ``STATE_MACHINE_PREFIX`` is an
 ``Fn::Sub`` of pseudo parameters and the functions never reference the machines (which
@@ -31,7 +34,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from functions.tasks import TASKS, placeholder
-from infra import workflows
+from infra import web_hosting, workflows
 from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
@@ -812,6 +815,7 @@ def merge_template() -> dict[str, Any]:
         alarm_topic(),
         functions_policy(),
         node_token_key(),
+        web_hosting.resources(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():
@@ -820,9 +824,9 @@ def merge_template() -> dict[str, Any]:
         "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
     }
     return {
-        "Parameters": parameters(),
-        "Conditions": conditions(),
+        "Parameters": {**parameters(), **web_hosting.parameters()},
+        "Conditions": {**conditions(), **web_hosting.conditions()},
         "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
         "Resources": resources,
-        "Outputs": outputs(),
+        "Outputs": {**outputs(), **web_hosting.outputs()},
     }

@@ -236,6 +236,7 @@ def services(api_port: int, aws_port: int, folder: Path) -> dict[str, Any]:
     """What stack.json says. Later services (stripe, Wings nodes) add their own keys."""
     api = f"http://{HOST}:{api_port}"
     return {
+        "panel": f"{api}/",  # the web app, on the API's port (local.static_site)
         "api": api,
         "aws": f"http://{HOST}:{aws_port}",
         "docs": f"{api}/docs",
@@ -318,7 +319,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str, login: str) -> str:
     lines = [
+        f"Open the panel: {stack['panel']}",
         f"Mamba local stack is ready in {elapsed:.1f} s",
+        f"  Panel      {stack['panel']}  (web/dist; the same origin as the API)",
         f"  API        {stack['api']}",
         f"  Docs       {stack['docs']}",
         f"  AWS (moto) {stack['aws']}",

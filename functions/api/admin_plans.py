@@ -49,6 +49,9 @@ def create_plan(ctx: Ctx) -> PlanOut:
         price_id=body.price_id,
         metered=_metered(body.metered),
         active=body.active,
+        amount_cents=body.amount_cents,
+        currency=body.currency,
+        interval=body.interval,
     )
     return plan_out(billing.create_plan(bootstrap.billing_repository(), plan))
 
@@ -100,6 +103,9 @@ def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
         "quotas": domain.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
         "grace_days": body.grace_days,
         "active": body.active,
+        "amount_cents": body.amount_cents,
+        "currency": body.currency,
+        "interval": body.interval,
     }
     return plan_out(billing.update_plan(bootstrap.billing_repository(), plan_id, changes))
 

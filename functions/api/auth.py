@@ -15,8 +15,9 @@ from typing import Any
 from chalice import Blueprint
 
 from mamba import bootstrap
+from mamba.auth import cookies
 from mamba.domain import clock
-from mamba.domain.errors import DomainError
+from mamba.domain.errors import DomainError, UnauthorizedError, ValidationError
 from mamba.schemas.accounts import (
     EmailVerifiedOut,
     ForgotPasswordIn,
@@ -30,7 +31,7 @@ from mamba.schemas.accounts import (
     TokenPairOut,
     VerifyEmailIn,
 )
-from mamba.web import PUBLIC, Ctx, route
+from mamba.web import PUBLIC, Ctx, error_response, json_response, route
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -72,6 +73,43 @@ def _audited(ctx: Ctx, action: str, status: int = 200, **details: Any) -> Iterat
             error_code=error.code if error is not None else None,
             details=entry.details,
         )
+
+
+# --- cookie mode (mamba.auth.cookies, docs/accounts.md#cookie-mode) ---------------------------
+
+
+def _cookie_mode(ctx: Ctx) -> bool:
+    """True when the client asked for cookie mode; then its Origin must be the panel's (else 403)."""
+    if not cookies.wants_cookie(ctx.request):
+        return False
+    cookies.check_origin(ctx.request, bootstrap.settings().public_url)
+    return True
+
+
+def _refresh_token(ctx: Ctx, cookie_mode: bool) -> str | None:
+    """The token to use: the cookie's in cookie mode, else the body's (required there)."""
+    if cookie_mode:
+        return cookies.read_cookie(ctx.request)
+    if ctx.body.refresh_token is None:
+        raise ValidationError(
+            "The request body failed validation.",
+            {"fields": [{"field": "refresh_token", "message": "Field required", "type": "missing"}]},
+        )
+    return str(ctx.body.refresh_token)
+
+
+def _pair(pair: Any, cookie_mode: bool) -> Any:
+    """The token pair as JSON; in cookie mode the refresh token goes into the cookie instead."""
+    body = pair.to_public()
+    if not cookie_mode:
+        return body
+    token = body.pop("refresh_token")
+    max_age = bootstrap.settings().refresh_ttl_seconds
+    return json_response(body, headers={"Set-Cookie": cookies.set_cookie(token, max_age), "Cache-Control": "no-store"})
+
+
+def _no_cookie() -> UnauthorizedError:
+    return UnauthorizedError("There is no session in this browser; log in again.", {"reason": "no_cookie"})
 
 
 @route(
@@ -134,11 +172,12 @@ def verify_email(ctx: Ctx) -> dict[str, object]:
     request_model=LoginIn,
     response_model=TokenPairOut,
 )
-def login(ctx: Ctx) -> dict[str, object]:
+def login(ctx: Ctx) -> Any:
     from mamba.services import sessions
 
     body: LoginIn = ctx.body
     with _audited(ctx, "login", email=body.email) as entry:
+        cookie_mode = _cookie_mode(ctx)
         pair = sessions.login(
             bootstrap.accounts(),
             body.email,
@@ -149,7 +188,7 @@ def login(ctx: Ctx) -> dict[str, object]:
             now=clock.now_epoch(),
         )
         entry.actor_id = pair.user_id
-    return pair.to_public()
+    return _pair(pair, cookie_mode)
 
 
 @route(
@@ -162,13 +201,23 @@ def login(ctx: Ctx) -> dict[str, object]:
     request_model=RefreshIn,
     response_model=TokenPairOut,
 )
-def refresh(ctx: Ctx) -> dict[str, object]:
+def refresh(ctx: Ctx) -> Any:
     from mamba.services import sessions
 
-    with _audited(ctx, "refresh") as entry:
-        pair = sessions.refresh(bootstrap.accounts(), ctx.body.refresh_token, now=clock.now_epoch())
-        entry.actor_id = pair.user_id
-    return pair.to_public()
+    cookie_mode = False
+    try:
+        with _audited(ctx, "refresh", cookie=cookies.wants_cookie(ctx.request)) as entry:
+            cookie_mode = _cookie_mode(ctx)
+            token = _refresh_token(ctx, cookie_mode)
+            if token is None:
+                raise _no_cookie()
+            pair = sessions.refresh(bootstrap.accounts(), token, now=clock.now_epoch())
+            entry.actor_id = pair.user_id
+    except UnauthorizedError as exc:
+        if cookie_mode:  # a dead cookie is dropped, so the browser stops presenting it
+            return error_response(exc, {"Set-Cookie": cookies.clear_cookie()})
+        raise
+    return _pair(pair, cookie_mode)
 
 
 @route(
@@ -181,14 +230,27 @@ def refresh(ctx: Ctx) -> dict[str, object]:
     request_model=LogoutIn,
     response_model=StatusOut,
 )
-def logout(ctx: Ctx) -> dict[str, object]:
+def logout(ctx: Ctx) -> Any:
     from mamba.services import sessions
 
     body: LogoutIn = ctx.body
-    with _audited(ctx, "logout", everywhere=body.everywhere) as entry:
-        entry.actor_id = sessions.logout(
-            bootstrap.accounts(), body.refresh_token, everywhere=body.everywhere, now=clock.now_epoch()
-        )
+    cookie_mode = False
+    try:
+        with _audited(ctx, "logout", everywhere=body.everywhere, cookie=cookies.wants_cookie(ctx.request)) as entry:
+            cookie_mode = _cookie_mode(ctx)
+            token = _refresh_token(ctx, cookie_mode)
+            if token is None and body.everywhere:
+                raise _no_cookie()
+            if token is not None:  # no cookie and not everywhere: nothing to end (logout is idempotent)
+                entry.actor_id = sessions.logout(
+                    bootstrap.accounts(), token, everywhere=body.everywhere, now=clock.now_epoch()
+                )
+    except UnauthorizedError as exc:
+        if cookie_mode:
+            return error_response(exc, {"Set-Cookie": cookies.clear_cookie()})
+        raise
+    if cookie_mode:
+        return json_response({"status": "logged_out"}, headers={"Set-Cookie": cookies.clear_cookie()})
     return {"status": "logged_out"}
 
 

@@ -43,7 +43,11 @@ def test_docs_page_renders_from_local_assets_only(client):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
     html = response.body.decode()
-    assert "SwaggerUIBundle" in html
+    assert "docs/assets/swagger-ui-bundle.js" in html and "docs/assets/docs-init.js" in html
+    # no inline script: the panel's Content-Security-Policy (script-src 'self') would block it
+    assert re.findall(r"<script\b[^>]*>\s*[^<\s]", html) == [] and all(
+        "src=" in tag for tag in re.findall(r"<script\b[^>]*>", html)
+    )
     for tag in re.findall(r"<(?:script|link)\b[^>]*>", html):
         assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", tag, re.IGNORECASE), tag
     assert "https://" not in html and "http://" not in html
@@ -55,6 +59,7 @@ def test_docs_page_renders_from_local_assets_only(client):
         ("swagger-ui-bundle.js", "application/javascript", "SwaggerUIBundle"),
         ("swagger-ui-standalone-preset.js", "application/javascript", "SwaggerUIStandalonePreset"),
         ("swagger-ui.css", "text/css", ".swagger-ui"),
+        ("docs-init.js", "application/javascript", "SwaggerUIBundle({"),
     ],
 )
 def test_docs_assets_are_served_locally(client, name, content_type, marker):

@@ -50,6 +50,7 @@ PUBLIC_ALLOW_LIST: tuple[tuple[str, str], ...] = (
     ("GET", r"/docs/assets/\{name\}"),
     ("*", r"/v1/auth/.+"),  # register, login, refresh, logout, verify-email, password flows
     ("POST", r"/webhooks/stripe"),  # verified by its Stripe signature
+    ("GET", r"/v1/plans"),  # the pricing page, before sign-up: names, display prices and quotas, no Stripe ids
 )
 REMOTE_PREFIX = "/api/remote/"  # Wings callbacks: node tokens, not user tokens
 

@@ -542,6 +542,15 @@ def reset() -> None:
 
 
 @functools.cache
+def tenant_usage_reader() -> Any:
+    """The quota page's reads: one BatchGetItem and the server-count Query."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.catalog import DynamoTenantUsageReader
+
+    return DynamoTenantUsageReader(placement_store())
+
+
+@functools.cache
 def placement_store() -> Any:
     """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
     dynamo_tables()

@@ -30,14 +30,19 @@ PAGE = """<!doctype html>
   <div id="swagger-ui"></div>
   <script src="docs/assets/swagger-ui-bundle.js"></script>
   <script src="docs/assets/swagger-ui-standalone-preset.js"></script>
-  <script>
-    // validatorUrl: null, or Swagger UI sends the document to validator.swagger.io.
-    window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", validatorUrl: null,
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout"});
-  </script>
+  <script src="docs/assets/docs-init.js"></script>
 </body>
 </html>
 """
+
+
+# A file, not an inline <script>: the panel's Content-Security-Policy (mamba.web_headers)
+# allows no inline script, on the web app and on /docs alike.
+INIT_SCRIPT = """// validatorUrl: null, or Swagger UI sends the document to validator.swagger.io.
+window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout"});
+"""
+INIT_NAME = "docs-init.js"
 
 
 def page() -> str:
@@ -47,10 +52,12 @@ def page() -> str:
 def asset(name: str) -> tuple[str, str] | None:
     """The text of a known asset and its content type; None for any other name.
 
-    Only the three names in ``ASSETS`` are ever joined to a path, so ``../`` and friends
-    cannot escape, and only they are cached (an unbounded cache keyed by what a client sends
-    would be a memory leak).
+    Only the three names in ``ASSETS`` are ever joined to a path (the init script is in
+    memory), so ``../`` and friends cannot escape, and only they are cached (an unbounded
+    cache keyed by what a client sends would be a memory leak).
     """
+    if name == INIT_NAME:
+        return INIT_SCRIPT, "application/javascript; charset=utf-8"
     if name not in ASSETS:
         return None
     return _read(name)

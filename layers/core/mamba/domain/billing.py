@@ -20,6 +20,8 @@ FREE_PLAN_ID: Final = "free"
 PLAN_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 PRICE_ID = re.compile(r"^price_[A-Za-z0-9_]{1,120}$")
 METRICS: Final = ("ram_gb_hours", "backup_gb_hours")
+CURRENCY = re.compile(r"^[a-z]{3}$")
+INTERVALS: Final = ("month", "year")
 QUOTA_KEYS: Final = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server")
 
 
@@ -63,6 +65,12 @@ class Plan:
     price_id: str | None = None  # the flat fee; None for the free plan
     metered: tuple[MeteredPrice, ...] = ()
     active: bool = True
+    # What the pricing page shows (the flat fee in minor units, ISO currency, billing interval).
+    # Stripe charges the price_id; these are its display copy, kept by the admin, so the public
+    # GET /v1/plans never calls Stripe.
+    amount_cents: int = 0
+    currency: str = "usd"
+    interval: str = "month"
     created_at: str = ""
     updated_at: str = ""
 
@@ -101,6 +109,12 @@ def check_plan(plan: Plan) -> Plan:
         raise bad("metered", f"one price per metric at most; metrics are {', '.join(METRICS)}")
     if not 0 <= plan.grace_days <= 60:
         raise bad("grace_days", "grace_days is 0 to 60")
+    if plan.amount_cents < 0:
+        raise bad("amount_cents", "a price is not negative")
+    if not CURRENCY.match(plan.currency):
+        raise bad("currency", "a currency is a three-letter ISO 4217 code in lowercase")
+    if plan.interval not in INTERVALS:
+        raise bad("interval", f"the interval is one of {', '.join(INTERVALS)}")
     return plan
 
 

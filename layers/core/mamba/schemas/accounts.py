@@ -91,11 +91,17 @@ class LoginIn(Schema):
 
 
 class RefreshIn(Schema):
-    refresh_token: OpaqueToken
+    refresh_token: OpaqueToken | None = Field(
+        default=None,
+        description="Required, except in cookie mode (header `X-Mamba-Client: web`), where the cookie carries it.",
+    )
 
 
 class LogoutIn(Schema):
-    refresh_token: OpaqueToken
+    refresh_token: OpaqueToken | None = Field(
+        default=None,
+        description="Required, except in cookie mode (header `X-Mamba-Client: web`), where the cookie carries it.",
+    )
     everywhere: bool = Field(
         default=False, description="Also end every other session and void every access token of the account now."
     )
@@ -155,7 +161,11 @@ class PasswordChangeIn(Schema):
 
 class TokenPairOut(Schema):
     access_token: str
-    refresh_token: str = Field(description="Opaque; single use: each refresh returns the next one.")
+    refresh_token: str | None = Field(
+        default=None,
+        description="Opaque; single use: each refresh returns the next one. Absent in cookie mode "
+        "(header `X-Mamba-Client: web`): the API sets it as the HttpOnly cookie `mamba_refresh` instead.",
+    )
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int = Field(description="Seconds until the access token expires.", examples=[900])
 

@@ -7,6 +7,7 @@ from pydantic import Field
 from mamba.schemas.common import Schema
 
 Metric = Literal["ram_gb_hours", "backup_gb_hours"]
+Interval = Literal["month", "year"]
 
 
 class QuotasModel(Schema):
@@ -33,6 +34,9 @@ class PlanCreate(Schema):
     quotas: QuotasModel
     grace_days: int = Field(default=7, ge=0, le=60)
     active: bool = True
+    amount_cents: int = Field(default=0, ge=0, le=10**9, description="The flat fee as shown, in minor units")
+    currency: str = Field(default="usd", pattern=r"^[a-z]{3}$", description="ISO 4217, lowercase")
+    interval: Interval = "month"
 
 
 class PlanUpdate(Schema):
@@ -42,6 +46,9 @@ class PlanUpdate(Schema):
     quotas: QuotasModel | None = None
     grace_days: int | None = Field(default=None, ge=0, le=60)
     active: bool | None = None
+    amount_cents: int | None = Field(default=None, ge=0, le=10**9)
+    currency: str | None = Field(default=None, pattern=r"^[a-z]{3}$")
+    interval: Interval | None = None
 
 
 class PlanOut(Schema):
@@ -52,6 +59,9 @@ class PlanOut(Schema):
     quotas: QuotasModel
     grace_days: int
     active: bool
+    amount_cents: int
+    currency: str
+    interval: Interval
     created_at: str
     updated_at: str
 
@@ -72,6 +82,9 @@ def plan_out(plan: Any) -> PlanOut:
         quotas=QuotasModel(**plan.quotas.to_dict()),
         grace_days=plan.grace_days,
         active=plan.active,
+        amount_cents=plan.amount_cents,
+        currency=plan.currency,
+        interval=plan.interval,
         created_at=plan.created_at,
         updated_at=plan.updated_at,
     )

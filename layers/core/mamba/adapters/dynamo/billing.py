@@ -59,6 +59,9 @@ def _plan(item: PlanItem) -> b.Plan:
         price_id=item.price_id,
         metered=tuple(b.MeteredPrice(**m) for m in json.loads(item.metered or "[]")),
         active=bool(item.active),
+        amount_cents=int(item.amount_cents or 0),
+        currency=item.currency or "usd",
+        interval=item.interval or "month",
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -81,6 +84,9 @@ def _plan_item(plan: b.Plan) -> PlanItem:
         quotas=json.dumps(plan.quotas.to_dict(), sort_keys=True),
         grace_days=plan.grace_days,
         active=plan.active,
+        amount_cents=plan.amount_cents,
+        currency=plan.currency,
+        interval=plan.interval,
         created_at=plan.created_at,
         updated_at=plan.updated_at,
     )

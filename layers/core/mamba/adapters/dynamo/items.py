@@ -536,6 +536,10 @@ class PlanItem(MainItem):
     quotas = UnicodeAttribute()  # JSON object
     grace_days = NumberAttribute(default=7)
     active = BooleanAttribute(default=True)
+    # The display copy of the flat fee (plans written before it existed read as 0 usd/month).
+    amount_cents = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    interval = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 

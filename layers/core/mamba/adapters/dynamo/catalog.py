@@ -1,0 +1,67 @@
+"""What a tenant's quota page reads, in two DynamoDB calls.
+
+``DynamoTenantUsageReader.read`` gets the tenant profile (``plan_id``, ``plan_quotas``), the
+servers' quota guard (recent reservations gsi2 may not list yet), the backup storage counter
+and the stored ``free`` plan in one consistent BatchGetItem, then counts the servers with one
+gsi2 Query (``DynamoPlacementStore.usage``). With the guard's own BatchGetItem a
+``GET .../usage`` costs three calls: the server count is a Query and cannot join a batch.
+"""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.identity import DynamoIdentityRepository
+from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
+from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
+from mamba.domain.errors import DependencyUnavailableError
+from mamba.domain.quotas import QUOTA_KEYS, Quotas
+from mamba.services.catalog import UsageFacts
+
+
+def _stored_quotas(item: PlanItem) -> Quotas | None:
+    try:
+        data = json.loads(item.quotas)
+        return Quotas(**{k: int(data[k]) for k in QUOTA_KEYS})
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class DynamoTenantUsageReader:
+    def __init__(self, placement: DynamoPlacementStore | None = None) -> None:
+        self._placement = placement or DynamoPlacementStore()
+
+    def read(self, tenant_id: str) -> UsageFacts:
+        """Raises DependencyUnavailableError when DynamoDB does not answer."""
+        wanted = {
+            "tenant": keys.tenant(tenant_id),
+            "guard": keys.server_guard(tenant_id),
+            "backups": keys.tenant_backups(tenant_id),
+            "free": keys.plan("free"),
+        }
+        try:
+            found = DynamoIdentityRepository._batch_get(list(wanted.values()))
+        except (BotoCoreError, ClientError) as exc:
+            raise DependencyUnavailableError("The tenant's usage could not be read; try again.") from exc
+        tenant = TenantItem.from_raw_data(found[wanted["tenant"]]) if wanted["tenant"] in found else None
+        guard = TenantGuard()
+        if wanted["guard"] in found:
+            guard_item = ServerGuardItem.from_raw_data(found[wanted["guard"]])
+            guard = TenantGuard(version=int(guard_item.version or 0), recent=_recent(guard_item.recent))
+        backup_bytes = 0
+        if wanted["backups"] in found:
+            backup_bytes = int(TenantBackupsItem.from_raw_data(found[wanted["backups"]]).usage_bytes or 0)
+        free = _stored_quotas(PlanItem.from_raw_data(found[wanted["free"]])) if wanted["free"] in found else None
+        return UsageFacts(
+            plan_id=(tenant.plan_id if tenant is not None else None) or "free",
+            plan_quotas=tenant.plan_quotas if tenant is not None else None,
+            stored_free_quotas=free,
+            servers=self._placement.usage(tenant_id, guard),
+            backup_bytes=backup_bytes,
+        )
+
+
+__all__ = ["DynamoTenantUsageReader"]

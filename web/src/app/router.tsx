@@ -1,0 +1,84 @@
+/**
+ * Every route of the app. Signed-out pages are in the first chunk (the sign-in page's budget
+ * is 200 KB of gzipped JS); everything behind sign-in is loaded on use with `lazy`.
+ * Add a page: a component in src/features/<feature>/routes/, then one entry here (CONVENTIONS.md).
+ */
+import { createBrowserRouter, type RouteObject } from 'react-router';
+import { AcceptInvitation } from '@/features/auth/routes/AcceptInvitation';
+import { ForgotPassword } from '@/features/auth/routes/ForgotPassword';
+import { ResetPassword } from '@/features/auth/routes/ResetPassword';
+import { SignIn } from '@/features/auth/routes/SignIn';
+import { SignUp } from '@/features/auth/routes/SignUp';
+import { VerifyEmail } from '@/features/auth/routes/VerifyEmail';
+import { NotFound } from './NotFound';
+import { RedirectIfSignedIn, RequireAuth } from './guards';
+import { Shell } from './Shell';
+
+/** A lazily loaded route: `page(() => import('...'), 'Name')`. */
+function page<M>(load: () => Promise<M>, name: keyof M): RouteObject['lazy'] {
+  return async () => ({ Component: (await load())[name] as React.ComponentType });
+}
+
+export const routes: RouteObject[] = [
+  {
+    Component: Shell,
+    children: [
+      {
+        Component: RedirectIfSignedIn,
+        children: [
+          { path: '/sign-in', Component: SignIn },
+          { path: '/sign-up', Component: SignUp },
+        ],
+      },
+      { path: '/verify-email', Component: VerifyEmail },
+      { path: '/forgot-password', Component: ForgotPassword },
+      { path: '/reset-password', Component: ResetPassword },
+      { path: '/invitations/accept', Component: AcceptInvitation },
+      {
+        Component: RequireAuth,
+        children: [
+          { path: '/', lazy: page(() => import('@/features/tenants/routes/Home'), 'Home') },
+          { path: '/tenants/new', lazy: page(() => import('@/features/tenants/routes/CreateTenant'), 'CreateTenant') },
+          { path: '/t/:tenantId', lazy: page(() => import('@/features/dashboard/routes/Dashboard'), 'Dashboard') },
+          {
+            path: '/t/:tenantId/servers/new',
+            lazy: page(() => import('@/features/servers/routes/CreateServer'), 'CreateServer'),
+          },
+          {
+            path: '/t/:tenantId/servers/:serverId/progress/:operationId',
+            lazy: page(() => import('@/features/servers/routes/Progress'), 'Progress'),
+          },
+          {
+            path: '/t/:tenantId/servers/:serverId',
+            lazy: page(() => import('@/features/servers/routes/ServerPage'), 'ServerPage'),
+          },
+          {
+            path: '/t/:tenantId/servers/:serverId/files/*',
+            lazy: page(() => import('@/features/files/routes/FilesPage'), 'FilesPage'),
+          },
+          // Backups, server settings, members and access, billing, account (issue 11 item 5, second engineer).
+          {
+            path: '/t/:tenantId/servers/:serverId/backups',
+            lazy: page(() => import('@/features/backups/routes/BackupsPage'), 'BackupsPage'),
+          },
+          {
+            path: '/t/:tenantId/servers/:serverId/settings',
+            lazy: page(() => import('@/features/server-settings/routes/ServerSettingsPage'), 'ServerSettingsPage'),
+          },
+          { path: '/t/:tenantId/members', lazy: page(() => import('@/features/members/routes/MembersPage'), 'MembersPage') },
+          { path: '/t/:tenantId/roles', lazy: page(() => import('@/features/roles/routes/RolesPage'), 'RolesPage') },
+          { path: '/t/:tenantId/audit', lazy: page(() => import('@/features/audit/routes/AuditPage'), 'AuditPage') },
+          { path: '/t/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingPage') },
+          // Stripe's return URL (mamba/services/billing.py) is /tenants/<id>/billing.
+          { path: '/tenants/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingReturn') },
+          { path: '/account', lazy: page(() => import('@/features/account/routes/AccountPage'), 'AccountPage') },
+          { path: '/account/two-factor', lazy: page(() => import('@/features/two-factor/routes/TwoFactorPage'), 'TwoFactorPage') },
+          { path: '/account/api-keys', lazy: page(() => import('@/features/api-keys/routes/ApiKeysPage'), 'ApiKeysPage') },
+        ],
+      },
+      { path: '*', Component: NotFound },
+    ],
+  },
+];
+
+export const router = createBrowserRouter(routes);

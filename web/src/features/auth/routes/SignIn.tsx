@@ -1,0 +1,88 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { TextField } from '@/components/Field';
+import { ErrorAlert } from '@/components/States';
+import { ApiError, fieldErrors } from '@/lib/errors';
+import { useSignIn } from '../api/auth';
+import { AuthLayout, safeNext } from '../components/AuthLayout';
+
+export function SignIn() {
+  const { t } = useTranslation();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const signIn = useSignIn();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  // An account with 2FA answers 401 with details.reason totp_required (no code sent) or
+  // totp_invalid (a wrong code): then the code field appears and stays.
+  const reason = signIn.error instanceof ApiError ? signIn.error.details.reason : undefined;
+  const [askCode, setAskCode] = useState(false);
+  if (!askCode && (reason === 'totp_required' || reason === 'totp_invalid')) setAskCode(true);
+  const needsCode = askCode;
+  const fields = fieldErrors(signIn.error, t);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    signIn.mutate(
+      { email, password, totp_code: needsCode && code ? code : null },
+      { onSuccess: () => navigate(safeNext(params.get('next')), { replace: true }) },
+    );
+  };
+
+  // The first totp_required is no failure: the code field with its hint is the answer.
+  const showError = signIn.error && !(reason === 'totp_required' && !code);
+  return (
+    <AuthLayout title={t('auth:signIn.title')}>
+      {showError && <ErrorAlert error={signIn.error} />}
+      <form onSubmit={submit} noValidate={false}>
+        <TextField
+          label={t('auth:fields.email')}
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={fields.email}
+        />
+        <TextField
+          label={t('auth:fields.password')}
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={fields.password}
+        />
+        {needsCode && (
+          <TextField
+            label={t('auth:signIn.code')}
+            hint={t('auth:signIn.codeHint')}
+            name="totp"
+            autoComplete="one-time-code"
+            inputMode="numeric"
+            required
+            autoFocus
+            value={code}
+            onChange={(e) => setCode(e.target.value.trim())}
+            error={fields.totp_code}
+          />
+        )}
+        <div className="button-row">
+          <button type="submit" className="button" disabled={signIn.isPending}>
+            {signIn.isPending ? t('auth:signIn.working') : t('auth:signIn.submit')}
+          </button>
+        </div>
+      </form>
+      <p>
+        <Link to="/forgot-password">{t('auth:signIn.forgot')}</Link>
+      </p>
+      <p>
+        {t('auth:signIn.noAccount')} <Link to={`/sign-up${params.get('next') ? `?next=${encodeURIComponent(params.get('next') ?? '')}` : ''}`}>{t('auth:signIn.signUp')}</Link>
+      </p>
+    </AuthLayout>
+  );
+}
