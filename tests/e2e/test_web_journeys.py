@@ -37,6 +37,10 @@ def test_web_journeys_pass_in_chromium(stack: Stack, tmp_path: Path) -> None:
     # Given the built panel on the stack's port and Debian's Chromium
     reason = _missing()
     if reason:
+        # `make test` builds what the journeys need and .ci/run installs Chromium: in CI a missing
+        # piece is a broken set-up, never a reason to switch the journeys off.
+        if os.environ.get("CI"):
+            pytest.fail(reason)
         pytest.skip(reason)
     env = {
         **os.environ,

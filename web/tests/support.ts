@@ -42,8 +42,20 @@ export async function checkA11y(page: Page, where: string): Promise<void> {
 }
 
 function decodeMail(raw: string): string {
-  // Quoted-printable bodies: join soft line breaks, then decode =XX (enough for our ASCII links).
-  return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  // Each MIME part is decoded by its own Content-Transfer-Encoding. A 7bit part stays as it is:
+  // decoding "=XX" everywhere would turn a link's "token=B4…" into "token´…".
+  const split = raw.search(/\r?\n\r?\n/);
+  if (split < 0) return raw;
+  const head = raw.slice(0, split);
+  const body = raw.slice(split);
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(head)?.[1];
+  if (boundary) return head + body.split(`--${boundary}`).map(decodeMail).join('\n');
+  const encoding = /content-transfer-encoding:\s*([\w-]+)/i.exec(head)?.[1]?.toLowerCase();
+  if (encoding === 'quoted-printable') {
+    return head + body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+  if (encoding === 'base64') return `${head}\n\n${Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')}`;
+  return raw;
 }
 
 /** The first link in the newest mail to `to` whose subject contains `subject`, waited for. */

@@ -268,7 +268,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The platform audit log (account and admin actions), or one tenant's with ?tenant_id= */
+        /** The platform audit log (account and admin actions), one tenant's (?tenant_id=) or the security log */
         get: operations["get_v1_admin_audit"];
         put?: never;
         post?: never;
@@ -602,7 +602,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Suspend a tenant: members can still read, every change answers 403 TENANT_SUSPENDED */
+        /** Suspend a tenant and its servers: members can still read, changes answer 403 TENANT_SUSPENDED */
         post: operations["post_v1_admin_tenants_tenant_id_suspend"];
         delete?: never;
         options?: never;
@@ -619,7 +619,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a tenant's suspension */
+        /** Lift a tenant's suspension (its servers come back unless billing still holds them) */
         post: operations["post_v1_admin_tenants_tenant_id_unsuspend"];
         delete?: never;
         options?: never;
@@ -953,6 +953,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your password (current password, and a 2FA code if enabled); ends every session and API key */
+        post: operations["post_v1_me_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/verify-email": {
         parameters: {
             query?: never;
@@ -997,7 +1014,7 @@ export interface paths {
         /** The caller's tenants, with the caller's role in each */
         get: operations["get_v1_tenants"];
         put?: never;
-        /** Create a tenant; the caller becomes its owner (needs a verified email) */
+        /** Create a tenant; the caller becomes its owner (verified email; at most MAX_TENANTS_PER_ACCOUNT) */
         post: operations["post_v1_tenants"];
         delete?: never;
         options?: never;
@@ -1260,7 +1277,7 @@ export interface paths {
         delete: operations["delete_v1_tenants_tenant_id_members_user_id"];
         options?: never;
         head?: never;
-        /** Change a member's role, server scope or expiry (effective on their next request) */
+        /** Change another member's role, server scope or expiry (effective on their next request) */
         patch: operations["patch_v1_tenants_tenant_id_members_user_id"];
         trace?: never;
     };
@@ -2312,8 +2329,23 @@ export interface components {
             billing_state: "active" | "suspended";
             /** Cancel At Period End */
             cancel_at_period_end: boolean;
-            /** Credit Balance Cents */
+            /**
+             * Credit Balance Cents
+             * @description The balance in credit_currency (never a sum over currencies)
+             */
             credit_balance_cents: number;
+            /**
+             * Credit Balances
+             * @description Currency → balance in cents
+             */
+            credit_balances?: {
+                [key: string]: number;
+            };
+            /**
+             * Credit Currency
+             * @default null
+             */
+            credit_currency?: string | null;
             /** Current Period End */
             current_period_end: number | null;
             /** Grace Ends At */
@@ -2399,6 +2431,12 @@ export interface components {
              * @default false
              */
             strip_ansi?: boolean;
+            /**
+             * Variable Max Length
+             * @description The longest value a variable may hold (characters)
+             * @default 1024
+             */
+            variable_max_length?: number;
             /** Variables */
             variables?: components["schemas"]["VariableModel"][];
         };
@@ -2495,6 +2533,12 @@ export interface components {
             update_url?: string | null;
             /** Updated At */
             updated_at: string;
+            /**
+             * Variable Max Length
+             * @description The longest value a variable may hold (characters)
+             * @default 1024
+             */
+            variable_max_length?: number;
             /** Variables */
             variables?: components["schemas"]["VariableModel"][];
         };
@@ -2582,6 +2626,11 @@ export interface components {
              * @default null
              */
             strip_ansi?: boolean | null;
+            /**
+             * Variable Max Length
+             * @default null
+             */
+            variable_max_length?: number | null;
             /**
              * Variables
              * @default null
@@ -2722,8 +2771,24 @@ export interface components {
         };
         /** CreditList */
         CreditList: {
-            /** Balance Cents */
+            /**
+             * Balance Cents
+             * @description The balance in currency (never a sum over currencies)
+             */
             balance_cents: number;
+            /**
+             * Balances
+             * @description Currency → balance in cents
+             */
+            balances?: {
+                [key: string]: number;
+            };
+            /**
+             * Currency
+             * @description The tenant's credit currency, set by its first credit
+             * @default null
+             */
+            currency?: string | null;
             /** Items */
             items: components["schemas"]["CreditOut"][];
             /**
@@ -3242,8 +3307,14 @@ export interface components {
         /** MeUpdate */
         MeUpdate: {
             /**
+             * Current Password
+             * @description The account's current password: required to change the email or the password.
+             * @default null
+             */
+            current_password?: string | null;
+            /**
              * Email
-             * @description Starts an email change: the new address must be verified before it is used.
+             * @description Starts an email change (needs current_password, and totp_code with 2FA): the new address must be verified before it is used. Never with an API key.
              * @default null
              */
             email?: string | null;
@@ -3253,6 +3324,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Totp Code
+             * @description With 2FA on, required next to current_password: a 6-digit TOTP code or one recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
         };
         /** MemberList */
         MemberList: {
@@ -3614,6 +3691,22 @@ export interface components {
             type: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description 12 to 128 characters, not one of the 30,000 most common passwords.
+             */
+            new_password: string;
+            /**
+             * Totp Code
+             * @description With 2FA on, required next to current_password: a 6-digit TOTP code or one recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
         };
         /** PlanCreate */
         PlanCreate: {
@@ -5619,6 +5712,7 @@ export interface operations {
                 from?: string;
                 to?: string;
                 tenant_id?: string;
+                log?: string;
             };
             header?: never;
             path?: never;
@@ -9319,6 +9413,84 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
             };
             /** @description Validation failed (VALIDATION_ERROR) */
             400: {
