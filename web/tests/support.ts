@@ -31,6 +31,9 @@ export function freshEmail(prefix: string): string {
 export async function checkA11y(page: Page, where: string): Promise<void> {
   // evaluate() runs through the DevTools protocol, so the page's CSP (no inline script) allows it.
   await page.evaluate(AXE);
+  // Colours are judged at rest: a button's 150 ms background transition (say, disabled → danger)
+  // caught half-way is no state a person reads, so wait for running transitions to end first.
+  await page.waitForFunction(() => document.getAnimations().every((a) => !('transitionProperty' in a) || a.playState !== 'running'));
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
