@@ -79,7 +79,7 @@ describe('SignIn', () => {
     await user.type(screen.getByLabelText(en.fields.email), 'ada@example.com');
     await user.type(screen.getByLabelText(en.fields.password), 'wrong');
     await user.click(screen.getByRole('button', { name: en.signIn.submit }));
-    expect(await screen.findByRole('alert')).toHaveTextContent((errors.reasons as Record<string, string>).invalid_credentials!);
+    expect(await screen.findByRole('alert')).toHaveTextContent(errors.reasons.invalid_credentials);
     expect(screen.queryByLabelText(en.signIn.code)).toBeNull();
 
     await user.click(screen.getByRole('button', { name: en.signIn.submit }));
