@@ -48,3 +48,19 @@ def app_on_moto() -> Iterator[Any]:
                 yield client
         finally:
             bootstrap.reset()
+
+
+class DynamoCounter:
+    """Records the DynamoDB actions moto serves from now on (to pin a route's read budget)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from moto.dynamodb.responses import DynamoHandler
+
+        self.actions: list[str] = []
+        original = DynamoHandler.call_action
+
+        def counted(handler: Any) -> Any:
+            self.actions.append(str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1])
+            return original(handler)
+
+        monkeypatch.setattr(DynamoHandler, "call_action", counted)

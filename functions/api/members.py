@@ -54,7 +54,7 @@ def _member_or_none(repo: Any, tenant_id: str, user_id: str) -> Any:
 def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     page = tenancy.list_members(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
     now = now_epoch()
-    return MemberList(items=[member_out(m, now) for m in page.items], next_cursor=page.next_cursor)
+    return MemberList(items=[member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor)
 
 
 @route(

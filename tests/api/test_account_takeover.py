@@ -123,6 +123,19 @@ def test_password_change_is_400_when_the_current_password_is_wrong(client):
     assert login(client).status_code == 200
 
 
+def test_password_change_names_the_new_password_when_it_is_common(client):
+    # The web form places the policy's refusal under the new password's input, not the current one's
+    verified_account(client)
+    headers = session(client)
+
+    response = post(client, "/v1/me/password", {"current_password": PASSWORD, "new_password": "password1234"}, headers)
+
+    assert response.status_code == 400
+    details = response.json_body["error"]["details"]
+    assert [f["field"] for f in details["fields"]] == ["new_password"]
+    assert login(client).status_code == 200
+
+
 def test_admin_suspension_revokes_api_keys_for_good(client):
     # Given a verified account with a working API key, and a platform admin
     from mamba.adapters.dynamo.users import DynamoUserRepository

@@ -12,6 +12,7 @@ from mamba.domain.blueprints import Variable
 from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from tests.api.tenancy_helpers import Api, make_world
 from tests.server_world import RecordingWorkflows, add_blueprint, add_node, create_body, set_plan_quotas
+from tests.support import DynamoCounter
 
 
 @pytest.fixture
@@ -19,20 +20,6 @@ def api(client: Any, monkeypatch: pytest.MonkeyPatch) -> Api:
     world = make_world(client)
     monkeypatch.setattr(bootstrap, "workflows", lambda: RecordingWorkflows())
     return world
-
-
-class DynamoCounter:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from moto.dynamodb.responses import DynamoHandler
-
-        self.actions: list[str] = []
-        original = DynamoHandler.call_action
-
-        def counted(handler: Any) -> Any:
-            self.actions.append(str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1])
-            return original(handler)
-
-        monkeypatch.setattr(DynamoHandler, "call_action", counted)
 
 
 # --- blueprints ---------------------------------------------------------------------------------

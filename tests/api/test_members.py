@@ -15,6 +15,7 @@ from mamba import web
 from mamba.auth import guard
 from mamba.schemas.tenancy import InvitationOut, MemberList, MemberOut
 from tests.api.tenancy_helpers import Api, add_user, expire_grant, join, mail_to, make_world, token_in
+from tests.support import DynamoCounter
 
 
 @pytest.fixture
@@ -42,6 +43,39 @@ def test_list_members_shows_each_binding_with_what_it_grants(api):
     assert set(found) == {"usr_alice", "usr_carol"}
     assert found["usr_carol"].role == "viewer"
     assert "servers.read" in found["usr_carol"].permissions and "servers.power" not in found["usr_carol"].permissions
+
+
+def test_list_members_names_each_member_by_email_and_name_in_one_query_and_one_batch_read(api, monkeypatch):
+    # Given carol (who set a name) and dave as members of tn_a
+    join(api, "tn_a", "usr_alice", "usr_carol", "carol@example.org", "viewer")
+    join(api, "tn_a", "usr_alice", "usr_dave", "dave@example.org", "viewer")
+    assert api.patch("/v1/me", "usr_carol", {"name": "Carol C."}).status_code == 200
+    counter = DynamoCounter(monkeypatch)
+
+    # When alice lists the members
+    found = members_of(api, "tn_a", "usr_alice")
+
+    # Then each shows its account's email, and the name where one is set
+    assert {u: (m.email, m.name) for u, m in found.items()} == {
+        "usr_alice": ("alice@example.org", None),
+        "usr_carol": ("carol@example.org", "Carol C."),
+        "usr_dave": ("dave@example.org", None),
+    }
+    # and the page costs the guard's BatchGetItem, one Query and one BatchGetItem of the users
+    assert counter.actions == ["BatchGetItem", "Query", "BatchGetItem"]
+
+
+def test_list_members_shows_a_member_whose_account_is_gone_without_an_email(api):
+    # Given carol's user item deleted while her binding stays (e.g. mid-erasure)
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import UserItem
+
+    join(api, "tn_a", "usr_alice", "usr_carol", "carol@example.org", "viewer")
+    UserItem(*keys.user("usr_carol")).delete()
+
+    found = members_of(api, "tn_a", "usr_alice")
+
+    assert found["usr_carol"].email is None and found["usr_alice"].email == "alice@example.org"
 
 
 def test_list_members_pages_when_there_are_more_than_the_limit(api):

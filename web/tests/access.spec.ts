@@ -214,6 +214,34 @@ test('enrol two-factor authentication, then sign in with a code', async ({ page 
   await expect(page.getByRole('heading', { level: 1, name: 'Secure Games' })).toBeVisible();
 });
 
+test('change the email and the password on the account page, proving the current password', async ({ page }) => {
+  const email = await newcomer(page, 'passwd', 'Careful Games');
+  await page.getByRole('link', { name: /^Account/ }).click();
+  await expect(page.getByRole('heading', { level: 1, name: en('account:title') })).toBeFocused();
+
+  // An email change with a wrong current password: the refusal sits next to that input.
+  const emailForm = page.locator('form', { has: page.getByRole('heading', { name: en('account:email.title') }) });
+  await emailForm.getByLabel(en('account:email.new')).fill(freshEmail('passwd-new'));
+  await emailForm.getByLabel(en('account:email.password')).fill('not the current password');
+  await emailForm.getByRole('button', { name: en('account:email.save') }).click();
+  await expect(emailForm.getByText(en('errors:fieldReasons.current_password.invalid_credentials'))).toBeVisible();
+  await checkA11y(page, 'account with a field error');
+
+  // The password change ends this session too: sign-in says why, and the new password works.
+  const NEW = 'an even longer web journey password 43';
+  const passwordForm = page.locator('form', { has: page.getByRole('heading', { name: en('account:password.title') }) });
+  await passwordForm.getByLabel(en('account:password.current')).fill(PASSWORD);
+  await passwordForm.getByLabel(en('account:password.new'), { exact: true }).fill(NEW);
+  await passwordForm.getByLabel(en('account:password.repeat')).fill(NEW);
+  await passwordForm.getByRole('button', { name: en('account:password.save') }).click();
+  await expect(page.getByText(en('auth:signIn.notice.passwordChanged'))).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: en('auth:signIn.title') })).toBeVisible();
+  await page.getByLabel(en('auth:fields.email')).fill(email);
+  await page.getByLabel(en('auth:fields.password')).fill(NEW);
+  await page.getByRole('button', { name: en('auth:signIn.submit') }).click();
+  await expect(page.getByRole('heading', { level: 1, name: en('account:title') })).toBeVisible();
+});
+
 test('check out the Pro plan on the local Stripe and see the plan change; create an API key', async ({ page }) => {
   await newcomer(page, 'billing', 'Paying Games');
   await tenantPage(page, en('billing:nav'));

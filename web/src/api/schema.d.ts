@@ -3343,6 +3343,12 @@ export interface components {
             /** Created At */
             created_at: string;
             /**
+             * Email
+             * @description The member's account email (None when the account is gone).
+             * @default null
+             */
+            email?: string | null;
+            /**
              * Expired
              * @default false
              */
@@ -3352,6 +3358,12 @@ export interface components {
              * @default null
              */
             expires_at?: string | null;
+            /**
+             * Name
+             * @description The member's display name, when they gave one.
+             * @default null
+             */
+            name?: string | null;
             /**
              * Permissions
              * @description What the binding grants (the role's permissions).

@@ -2,6 +2,7 @@ import i18n from 'i18next';
 import { describe, expect, it } from 'vitest';
 import en from '@/locales/en/errors.json';
 import de from '@/locales/de/errors.json';
+import apiCodes from '@/api/error-codes.json';
 import { ApiError, ERROR_CODES, NetworkError, describeError, fieldErrors, isRetryable } from './errors';
 
 const t = i18n.getFixedT('en');
@@ -21,9 +22,37 @@ describe('describeError', () => {
     expect(german).not.toBe(english);
   });
 
-  it('covers every code the API declares in mamba/domain/errors.py', () => {
-    expect(Object.keys(en.codes).sort()).toEqual([...ERROR_CODES].sort());
-    expect(Object.keys(de.codes).sort()).toEqual([...ERROR_CODES].sort());
+  it('has a sentence for exactly the codes the API answers with (generated: web/src/api/error-codes.json)', () => {
+    // scripts/gen-openapi-types writes the list from the API's DomainError classes, and its
+    // --check (make lint) fails when the list is stale, so a new code without a sentence fails here.
+    expect(apiCodes).toContain('SESSION_REQUIRED');
+    expect(Object.keys(en.codes).sort()).toEqual([...apiCodes].sort());
+    expect(Object.keys(de.codes).sort()).toEqual([...apiCodes].sort());
+    expect(ERROR_CODES).toEqual(apiCodes);
+  });
+
+  // The reasons the files denylist (services/server_files.py) and the pull check
+  // (domain/pull_targets.py) put in details.reason.
+  const REASONS: Record<string, string[]> = {
+    FILE_DENIED: ['holds_protected_files', 'would_create_protected_file', 'symlink', 'too_many_folders_to_check'],
+    PULL_URL_REFUSED: [
+      'invalid', 'scheme', 'credentials', 'encoded_address', 'unresolvable', 'loopback', 'private', 'link_local',
+      'cloud_metadata', 'unspecified', 'multicast', 'shared', 'reserved', 'not_public',
+    ],
+  };
+  it.each(Object.entries(REASONS).flatMap(([code, reasons]) => reasons.map((reason) => [code, reason])))(
+    'gives %s with reason %s its own sentence in both languages',
+    (code, reason) => {
+      const english = describeError(reply(code, { reason }), t);
+      const german = describeError(reply(code, { reason }), tDe);
+      expect(english).toBe((en.reasons as unknown as Record<string, Record<string, string>>)[code][reason]);
+      expect(german).toBe((de.reasons as unknown as Record<string, Record<string, string>>)[code][reason]);
+      expect(english).not.toBe(describeError(reply(code), t));
+    },
+  );
+
+  it('reads a reason under its own code only: another code with the same reason gets its generic sentence', () => {
+    expect(describeError(reply('VALIDATION_ERROR', { reason: 'private' }), t)).toBe(en.codes.VALIDATION_ERROR);
   });
 
   it('prefers the sentence of a known reason over the generic code', () => {
@@ -59,6 +88,24 @@ describe('fieldErrors', () => {
       password: en.fields.string_too_short,
       email: en.fields.missing,
       'limits.memory_mb': 'some new rule',
+    });
+  });
+
+  it('words a reason for the input it belongs to: a wrong current password is not "email or password"', () => {
+    const error = reply('VALIDATION_ERROR', {
+      fields: [{ field: 'current_password', message: 'The current password is wrong.' }],
+      field: 'current_password',
+      reason: 'invalid_credentials',
+    });
+    expect(fieldErrors(error, t)).toEqual({ current_password: en.fieldReasons.current_password.invalid_credentials });
+    expect(fieldErrors(error, tDe)).toEqual({ current_password: de.fieldReasons.current_password.invalid_credentials });
+    const code = reply('VALIDATION_ERROR', { fields: [{ field: 'totp_code', message: 'x' }], field: 'totp_code', reason: 'totp_invalid' });
+    expect(fieldErrors(code, t)).toEqual({ totp_code: en.reasons.totp_invalid });
+  });
+
+  it('puts a pull refusal next to the url input, in the words of its reason', () => {
+    expect(fieldErrors(reply('PULL_URL_REFUSED', { field: 'url', reason: 'loopback' }), t)).toEqual({
+      url: en.reasons.PULL_URL_REFUSED.loopback,
     });
   });
 

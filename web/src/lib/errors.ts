@@ -4,50 +4,17 @@
  * user's language, and `fieldErrors`, which places `details.fields` next to their inputs.
  */
 import i18next, { type TFunction } from 'i18next';
+import errorCodes from '@/api/error-codes.json';
 import type { components } from '@/api/schema';
 
 type ErrorOut = components['schemas']['ErrorOut'];
 
-/** Every `code` the API answers with (mamba/domain/errors.py); each has a sentence in errors.json. */
-export const ERROR_CODES = [
-  'ALLOCATION_TAKEN',
-  'BACKUP_FAILED',
-  'BACKUP_TIMEOUT',
-  'BAD_REQUEST',
-  'BILLING_DISABLED',
-  'CAPTCHA_FAILED',
-  'CONFLICT',
-  'EMAIL_NOT_VERIFIED',
-  'FILE_DENIED',
-  'FORBIDDEN',
-  'INSTALL_FAILED',
-  'INSTALL_TIMEOUT',
-  'INTERNAL',
-  'INVALID_SIGNATURE',
-  'METHOD_NOT_ALLOWED',
-  'MIGRATION_ERROR',
-  'NODE_UNAVAILABLE',
-  'NOT_FOUND',
-  'NO_CAPACITY',
-  'PAYLOAD_TOO_LARGE',
-  'PAYMENT_REQUIRED',
-  'QUOTA_EXCEEDED',
-  'RATE_LIMITED',
-  'SEED_REFUSED',
-  'SERVICE_UNAVAILABLE',
-  'START_TIMEOUT',
-  'TENANT_BUSY',
-  'TENANT_SUSPENDED',
-  'TRANSIENT',
-  'TWO_FACTOR_REQUIRED',
-  'UNAUTHORIZED',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'VALIDATION_ERROR',
-  'WINGS_NOT_FOUND',
-  'WINGS_REJECTED',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/**
+ * Every `code` the API answers with: generated from the API's DomainError classes by
+ * scripts/gen-openapi-types (web/scripts/dump_error_codes.py); each has a sentence in errors.json,
+ * which errors.test.ts checks in every language.
+ */
+export const ERROR_CODES: readonly string[] = errorCodes;
 
 export interface FieldProblem {
   field: string;
@@ -102,11 +69,9 @@ export function isRetryable(error: unknown): boolean {
 export function describeError(error: unknown, t: TFunction): string {
   if (error instanceof NetworkError) return t('errors:network');
   if (error instanceof ApiError) {
-    const reason = typeof error.details.reason === 'string' ? error.details.reason : undefined;
-    if (reason) {
-      if (i18next.exists(`errors:reasons.${reason}`)) return t(`errors:reasons.${reason}`);
-    }
-    if ((ERROR_CODES as readonly string[]).includes(error.code)) return t(`errors:codes.${error.code}`);
+    const key = reasonKey(error);
+    if (key) return t(key);
+    if (ERROR_CODES.includes(error.code)) return t(`errors:codes.${error.code}`);
     return t('errors:unknown', { code: error.code });
   }
   return t('errors:unexpected');
@@ -122,12 +87,31 @@ export function fieldErrors(error: unknown, t: TFunction): Record<string, string
       if (!item || typeof item.field !== 'string') continue;
       // Pydantic locations are dotted ("body.email" or "environment.SERVER_JARFILE"); the last part is the input.
       const name = item.field.replace(/^body\./, '');
-      found[name] = fieldSentence(item, t);
+      found[name] = item.field === error.details.field ? reasonSentence(error, name, t) ?? fieldSentence(item, t) : fieldSentence(item, t);
     }
   } else if (typeof error.details.field === 'string') {
-    found[error.details.field] = describeError(error, t);
+    found[error.details.field] = reasonSentence(error, error.details.field, t) ?? describeError(error, t);
   }
   return found;
+}
+
+/** The sentence key of `details.reason`: the code's own reasons first (PULL_URL_REFUSED's
+ * "private" means nothing to another code), then the shared ones; undefined when none fits. */
+function reasonKey(error: ApiError): string | undefined {
+  const reason = error.details.reason;
+  if (typeof reason !== 'string') return undefined;
+  return [`errors:reasons.${error.code}.${reason}`, `errors:reasons.${reason}`].find((key) => i18next.exists(key));
+}
+
+/** The reason's sentence next to one input: a field's own wording first ("the current password
+ * is wrong" rather than sign-in's "email or password"), then the reason's. */
+function reasonSentence(error: ApiError, field: string, t: TFunction): string | undefined {
+  const reason = error.details.reason;
+  if (typeof reason === 'string' && i18next.exists(`errors:fieldReasons.${field}.${reason}`)) {
+    return t(`errors:fieldReasons.${field}.${reason}`);
+  }
+  const key = reasonKey(error);
+  return key ? t(key) : undefined;
 }
 
 function fieldSentence(item: FieldProblem, t: TFunction): string {

@@ -11,7 +11,7 @@ from mamba.schemas.common import Schema
 
 if TYPE_CHECKING:
     from mamba.services.admin import UserDetail, UserSummary
-    from mamba.services.tenancy import Invitation, Member, Role, TenantInfo, UserTenant
+    from mamba.services.tenancy import Contact, Invitation, Member, Role, TenantInfo, UserTenant
 
 ROLE_ID = r"^(owner|admin|operator|viewer|rl_[A-Za-z0-9_]{1,40})$"
 SERVER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -66,6 +66,8 @@ class TenantList(Schema):
 
 class MemberOut(Schema):
     user_id: str
+    email: str | None = Field(default=None, description="The member's account email (None when the account is gone).")
+    name: str | None = Field(default=None, description="The member's display name, when they gave one.")
     role: str
     permissions: list[str] = Field(description="What the binding grants (the role's permissions).")
     server_id: str | None = None
@@ -219,9 +221,11 @@ def user_tenant_out(entry: UserTenant) -> TenantOut:
     return tenant_out(entry.tenant, role=entry.role, server_id=entry.server_id, expires_at=entry.expires_at)
 
 
-def member_out(member: Member, now: int) -> MemberOut:
+def member_out(member: Member, now: int, contact: Contact | None = None) -> MemberOut:
     return MemberOut(
         user_id=member.user_id,
+        email=contact.email if contact else None,
+        name=contact.name if contact else None,
         role=member.role,
         permissions=sorted(member.effective_permissions),
         server_id=member.server_id,

@@ -113,6 +113,22 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who a member is, for the member list: the account's email and display name."""
+
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedMember:
+    """A binding with its member's contact (None when the account is gone)."""
+
+    member: Member
+    contact: Contact | None
+
+
+@dataclass(frozen=True)
 class UserTenant:
     """A tenant as one of its members sees it in their list."""
 
@@ -192,6 +208,9 @@ class TenancyRepository(Protocol):
         """Raises NotFoundError."""
 
     def list_members(self, tenant_id: str, page: PageRequest) -> Page[Member]: ...
+
+    def contacts(self, user_ids: list[str]) -> dict[str, Contact]:
+        """The email and name of each existing account, in one read (at most 100 ids)."""
 
     def is_member_email(self, tenant_id: str, email: str) -> bool: ...
 
@@ -396,8 +415,12 @@ def update_tenant(
 # --- members -------------------------------------------------------------------------
 
 
-def list_members(repo: TenancyRepository, tenant: TenantContext, page: PageRequest) -> Page[Member]:
-    return repo.list_members(tenant.tenant_id, page)
+def list_members(repo: TenancyRepository, tenant: TenantContext, page: PageRequest) -> Page[ListedMember]:
+    """A page of bindings with each member's email and name: one Query and one batch read
+    of the page's accounts (a page holds at most ``MAX_LIMIT`` = 100, one BatchGetItem)."""
+    found = repo.list_members(tenant.tenant_id, page)
+    contacts = repo.contacts([m.user_id for m in found.items]) if found.items else {}
+    return Page(items=[ListedMember(m, contacts.get(m.user_id)) for m in found.items], next_cursor=found.next_cursor)
 
 
 def _target(repo: TenancyRepository, tenant: TenantContext, user_id: str) -> Member:

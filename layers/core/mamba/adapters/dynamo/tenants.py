@@ -40,7 +40,7 @@ from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, co
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, TenantLimitError
 from mamba.domain.pages import Page, PageRequest
 from mamba.services.accounts import OWNER_ROLE, Membership, Tenant
-from mamba.services.tenancy import CUSTOM_ROLE_PREFIX, Invitation, Member, Role, TenantInfo, UserTenant
+from mamba.services.tenancy import CUSTOM_ROLE_PREFIX, Contact, Invitation, Member, Role, TenantInfo, UserTenant
 
 CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"
 
@@ -368,6 +368,16 @@ class DynamoTenantRepository:
             consistent_read=True,
         )
         return Page(items=[member(item) for item in found], next_cursor=cursor)
+
+    def contacts(self, user_ids: list[str]) -> dict[str, Contact]:
+        wanted = [keys.user(user_id) for user_id in dict.fromkeys(user_ids)]
+        found: dict[str, Contact] = {}
+        # A member page is at most 100 (pages.MAX_LIMIT), so this is one BatchGetItem;
+        # pynamodb retries unprocessed keys itself. Only the contact fields are read.
+        for start in range(0, len(wanted), 100):
+            for item in UserItem.batch_get(wanted[start : start + 100], attributes_to_get=["user_id", "email", "name"]):
+                found[item.user_id] = Contact(email=item.email, name=item.name)
+        return found
 
     def is_member_email(self, tenant_id: str, email: str) -> bool:
         try:

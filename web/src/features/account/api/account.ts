@@ -1,12 +1,17 @@
-/** The signed-in user's own account: name, email change, password reset link, sessions. */
+/** The signed-in user's own account: name, email change, password change, sessions. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { meKey } from '@/features/auth/api/session';
+import type { components } from '@/api/schema';
+import { meKey, setSignInNotice } from '@/features/auth/api/session';
 import { api, signOut, unwrap } from '@/lib/api';
 
+type MeUpdate = components['schemas']['MeUpdate'];
+type PasswordChangeIn = components['schemas']['PasswordChangeIn'];
+
+/** A name change alone, or an email change with the current password (and the 2FA code when on). */
 export function useUpdateMe() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (body: { name?: string | null; email?: string }) => unwrap(await api.PATCH('/v1/me', { body })),
+    mutationFn: async (body: MeUpdate) => unwrap(await api.PATCH('/v1/me', { body })),
     onSuccess: (me) => client.setQueryData(meKey, me),
   });
 }
@@ -15,10 +20,20 @@ export function useResendVerification() {
   return useMutation({ mutationFn: async () => unwrap(await api.POST('/v1/me/verify-email')) });
 }
 
-/** There is no "change password" route: a reset link to the account's own address is the way (docs/accounts.md). */
-export function useSendPasswordLink() {
+/**
+ * POST /v1/me/password ends every session, access token and API key of the account, this
+ * session too (services/accounts.py change_password). So on success the app drops the dead
+ * session and the cached data; the caller sends the user to sign in, where the notice says why.
+ */
+export function useChangePassword() {
+  const client = useQueryClient();
   return useMutation({
-    mutationFn: async (email: string) => unwrap(await api.POST('/v1/auth/password/forgot', { body: { email } })),
+    mutationFn: async (body: PasswordChangeIn) => unwrap(await api.POST('/v1/me/password', { body })),
+    onSuccess: async () => {
+      setSignInNotice('passwordChanged');
+      await signOut();
+      client.clear();
+    },
   });
 }
 

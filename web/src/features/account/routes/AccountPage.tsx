@@ -9,7 +9,7 @@ import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { LANGUAGES } from '@/lib/i18n';
-import { useResendVerification, useSendPasswordLink, useSignOutEverywhere, useUpdateMe } from '../api/account';
+import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
 type Me = NonNullable<ReturnType<typeof useMe>['data']>;
 
@@ -75,10 +75,25 @@ function Email({ me }: { me: Me }) {
   const update = useUpdateMe();
   const resend = useResendVerification();
   const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
   const errors = fieldErrors(update.error, t);
+  const placed = ['email', 'current_password', 'totp_code'].some((f) => errors[f]);
+  const ready = email.trim() !== '' && password !== '' && (!me.totp_enabled || code !== '');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    update.mutate({ email: email.trim() }, { onSuccess: () => setEmail('') });
+    if (!ready) return;
+    // An email change proves the account: the current password, and the 2FA code when it is on.
+    update.mutate(
+      { email: email.trim(), current_password: password, totp_code: me.totp_enabled ? code : null },
+      {
+        onSuccess: () => {
+          setEmail('');
+          setPassword('');
+          setCode('');
+        },
+      },
+    );
   };
   return (
     <form className="card" onSubmit={submit} noValidate aria-labelledby="email-heading">
@@ -106,8 +121,30 @@ function Email({ me }: { me: Me }) {
         hint={t('email.hint')}
         error={errors.email}
       />
-      {update.isError && !errors.email && <ErrorAlert error={update.error} />}
-      <button type="submit" className="button" disabled={update.isPending || !email.trim()}>
+      <TextField
+        label={t('email.password')}
+        type="password"
+        name="current-password-email"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        hint={t('email.passwordHint')}
+        error={errors.current_password}
+      />
+      {me.totp_enabled && (
+        <TextField
+          label={t('email.code')}
+          hint={t('email.codeHint')}
+          autoComplete="one-time-code"
+          required
+          value={code}
+          onChange={(e) => setCode(e.target.value.trim())}
+          error={errors.totp_code}
+        />
+      )}
+      {update.isError && !placed && <ErrorAlert error={update.error} />}
+      <button type="submit" className="button" disabled={update.isPending || !ready}>
         {t('email.save')}
       </button>
     </form>
@@ -116,17 +153,79 @@ function Email({ me }: { me: Me }) {
 
 function Password({ me }: { me: Me }) {
   const { t } = useTranslation('account');
-  const send = useSendPasswordLink();
+  const change = useChangePassword();
+  const navigate = useNavigate();
+  const [current, setCurrent] = useState('');
+  const [fresh, setFresh] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [code, setCode] = useState('');
+  const errors = fieldErrors(change.error, t);
+  const mismatch = repeat !== '' && repeat !== fresh;
+  const placed = ['current_password', 'new_password', 'totp_code'].some((f) => errors[f]);
+  const ready = current !== '' && fresh !== '' && repeat === fresh && (!me.totp_enabled || code !== '');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!ready) return;
+    // Success ends this session too: the hook signs out, and sign-in says why.
+    change.mutate(
+      { current_password: current, new_password: fresh, totp_code: me.totp_enabled ? code : null },
+      { onSuccess: () => navigate(`/sign-in?next=${encodeURIComponent('/account')}`, { replace: true }) },
+    );
+  };
   return (
-    <section className="card" aria-labelledby="password-heading">
+    <form className="card" onSubmit={submit} noValidate aria-labelledby="password-heading">
       <h2 id="password-heading">{t('password.title')}</h2>
-      <p>{t('password.body', { email: me.email })}</p>
-      {send.isError && <ErrorAlert error={send.error} />}
-      {send.isSuccess && <Notice tone="success">{t('password.sent', { email: me.email })}</Notice>}
-      <button type="button" className="button" data-variant="secondary" disabled={send.isPending} onClick={() => send.mutate(me.email)}>
-        {t('password.send')}
+      <p>{t('password.body')}</p>
+      {/* The account's email helps password managers file the new password under it. */}
+      <input type="email" name="username" autoComplete="username" value={me.email} readOnly hidden />
+      <TextField
+        label={t('password.current')}
+        type="password"
+        name="current-password"
+        autoComplete="current-password"
+        required
+        value={current}
+        onChange={(e) => setCurrent(e.target.value)}
+        error={errors.current_password}
+      />
+      <TextField
+        label={t('password.new')}
+        hint={t('password.newHint')}
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={12}
+        maxLength={128}
+        value={fresh}
+        onChange={(e) => setFresh(e.target.value)}
+        error={errors.new_password}
+      />
+      <TextField
+        label={t('password.repeat')}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={repeat}
+        onChange={(e) => setRepeat(e.target.value)}
+        error={mismatch ? t('password.mismatch') : undefined}
+      />
+      {me.totp_enabled && (
+        <TextField
+          label={t('password.code')}
+          hint={t('password.codeHint')}
+          autoComplete="one-time-code"
+          required
+          value={code}
+          onChange={(e) => setCode(e.target.value.trim())}
+          error={errors.totp_code}
+        />
+      )}
+      {change.isError && !placed && <ErrorAlert error={change.error} />}
+      <button type="submit" className="button" disabled={change.isPending || !ready}>
+        {t('password.save')}
       </button>
-    </section>
+      <p className="muted">{t('password.forgot')}</p>
+    </form>
   );
 }
 

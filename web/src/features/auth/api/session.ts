@@ -56,3 +56,18 @@ export function useSignOut() {
     client.clear();
   };
 }
+
+/**
+ * A one-line reason the sign-in page shows after the app ended the session itself (a password
+ * change ends every session). Kept in memory only, until the next successful sign in.
+ */
+export type SignInNotice = 'passwordChanged';
+let signInNotice: SignInNotice | null = null;
+
+export function setSignInNotice(notice: SignInNotice | null): void {
+  signInNotice = notice;
+}
+
+export function getSignInNotice(): SignInNotice | null {
+  return signInNotice;
+}

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import en from '@/locales/en/auth.json';
 import errors from '@/locales/en/errors.json';
 import { clearSession, getAccessToken } from '@/lib/session';
+import { getSignInNotice, setSignInNotice } from '../api/session';
 import { SignIn } from './SignIn';
 
 function reply(status: number, body: unknown) {
@@ -79,10 +80,25 @@ describe('SignIn', () => {
     await user.type(screen.getByLabelText(en.fields.email), 'ada@example.com');
     await user.type(screen.getByLabelText(en.fields.password), 'wrong');
     await user.click(screen.getByRole('button', { name: en.signIn.submit }));
-    expect(await screen.findByRole('alert')).toHaveTextContent((errors.reasons as Record<string, string>).invalid_credentials!);
+    expect(await screen.findByRole('alert')).toHaveTextContent(errors.reasons.invalid_credentials);
     expect(screen.queryByLabelText(en.signIn.code)).toBeNull();
 
     await user.click(screen.getByRole('button', { name: en.signIn.submit }));
     expect(await screen.findByText('home page')).toBeInTheDocument();
+  });
+
+  it('says why after a password change ended the session, until the next sign in', async () => {
+    const user = userEvent.setup();
+    stubFetch(reply(200, { access_token: 'access-3', expires_in: 900, token_type: 'Bearer' }));
+    setSignInNotice('passwordChanged');
+    renderAt('/sign-in?next=/t/tn_1');
+
+    expect(screen.getByText(en.signIn.notice.passwordChanged)).toBeInTheDocument();
+    await user.type(screen.getByLabelText(en.fields.email), 'ada@example.com');
+    await user.type(screen.getByLabelText(en.fields.password), 'the new long password');
+    await user.click(screen.getByRole('button', { name: en.signIn.submit }));
+
+    expect(await screen.findByText('tenant page')).toBeInTheDocument();
+    expect(getSignInNotice()).toBeNull();
   });
 });

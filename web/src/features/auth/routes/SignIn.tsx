@@ -2,9 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { TextField } from '@/components/Field';
-import { ErrorAlert } from '@/components/States';
+import { ErrorAlert, Notice } from '@/components/States';
 import { ApiError, fieldErrors } from '@/lib/errors';
 import { useSignIn } from '../api/auth';
+import { getSignInNotice, setSignInNotice } from '../api/session';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
 
 export function SignIn() {
@@ -15,6 +16,8 @@ export function SignIn() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  // Why the app ended the session itself (a password change), until the next sign in.
+  const [notice] = useState(getSignInNotice);
   // An account with 2FA answers 401 with details.reason totp_required (no code sent) or
   // totp_invalid (a wrong code): then the code field appears and stays.
   const reason = signIn.error instanceof ApiError ? signIn.error.details.reason : undefined;
@@ -27,7 +30,12 @@ export function SignIn() {
     event.preventDefault();
     signIn.mutate(
       { email, password, totp_code: needsCode && code ? code : null },
-      { onSuccess: () => navigate(safeNext(params.get('next')), { replace: true }) },
+      {
+        onSuccess: () => {
+          setSignInNotice(null);
+          navigate(safeNext(params.get('next')), { replace: true });
+        },
+      },
     );
   };
 
@@ -35,6 +43,7 @@ export function SignIn() {
   const showError = signIn.error && !(reason === 'totp_required' && !code);
   return (
     <AuthLayout title={t('auth:signIn.title')}>
+      {notice && <Notice tone="success">{t(`auth:signIn.notice.${notice}`)}</Notice>}
       {showError && <ErrorAlert error={signIn.error} />}
       <form onSubmit={submit} noValidate={false}>
         <TextField

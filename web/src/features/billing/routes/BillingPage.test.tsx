@@ -70,4 +70,25 @@ describe('BillingPage', () => {
     expect(await screen.findByText(/The payment is being confirmed/)).toBeInTheDocument();
     expect(await screen.findByText('Thank you. You are now on the Pro plan.', undefined, { timeout: 5000 })).toBeInTheDocument();
   });
+
+  it('shows the credit of each currency on its own, never summed, and buys in the credit currency', async () => {
+    answer('GET', '/v1/tenants/{tenant_id}/billing', {
+      body: summary({ credit_balance_cents: 1200, credit_currency: 'eur', credit_balances: { usd: 300, eur: 1200 } }),
+    });
+    answer('GET', '/v1/tenants/{tenant_id}/billing/credits', {
+      body: { balance_cents: 1200, currency: 'eur', balances: { usd: 300, eur: 1200 }, items: [], next_cursor: null },
+    });
+    answer('POST', '/v1/tenants/{tenant_id}/billing/credits/checkout', { status: 409, body: { error: { code: 'CONFLICT', message: 'x', details: {} }, request_id: 'r' } });
+    show();
+    expect(await screen.findByTestId('credit-balance')).toHaveTextContent('€12.00, $3.00');
+    expect(await screen.findByText(/Balance: €12.00, \$3.00\./)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Buy credit' }));
+    await waitFor(() => expect(calls.find((c) => c.path.endsWith('/credits/checkout'))?.init.body).toEqual({ amount_cents: 1000, currency: 'eur' }));
+  });
+
+  it('shows a zero balance in US dollars before the first credit', async () => {
+    answer('GET', '/v1/tenants/{tenant_id}/billing', { body: summary() });
+    show();
+    expect(await screen.findByTestId('credit-balance')).toHaveTextContent('$0.00');
+  });
 });

@@ -30,6 +30,18 @@ export function BillingReturn() {
 
 const epoch = (s: number) => formatDate(s * 1000);
 
+/**
+ * Credit is kept per currency (Stripe's customer balance is one currency), so each balance is
+ * shown on its own, never summed: the tenant's credit currency first. Before the first credit
+ * there are none, and the single balance (0) is shown in `currency`, else US dollars.
+ */
+function creditAmounts(balances: Record<string, number> | undefined, currency: string | null | undefined, single: number): string {
+  const entries = Object.entries(balances ?? {});
+  if (entries.length === 0) return formatMoney(single, currency ?? 'usd');
+  entries.sort(([a], [b]) => (a === currency ? -1 : b === currency ? 1 : a.localeCompare(b)));
+  return entries.map(([code, cents]) => formatMoney(cents, code)).join(', ');
+}
+
 /** Plan, status and the way out of a suspension; plans with Checkout; portal, invoices, credits. */
 export function BillingPage() {
   const { tenantId = '' } = useParams();
@@ -100,7 +112,7 @@ function Summary({ tenantId, billing }: { tenantId: string; billing: Billing }) 
           </>
         )}
         <dt>{t('summary.credit')}</dt>
-        <dd>{formatMoney(billing.credit_balance_cents, 'usd')}</dd>
+        <dd data-testid="credit-balance">{creditAmounts(billing.credit_balances, billing.credit_currency, billing.credit_balance_cents)}</dd>
       </dl>
       <h3>{t('summary.quotas')}</h3>
       <QuotaList quotas={billing.quotas} />
@@ -291,7 +303,8 @@ function Credits({ tenantId }: { tenantId: string }) {
   const valid = Number.isFinite(cents) && cents >= 100 && cents <= 1_000_000;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (valid) buy.mutate({ amountCents: cents, currency: 'usd' });
+    // Credit is bought in the tenant's credit currency once it has one (another is 409 CURRENCY_MISMATCH).
+    if (valid) buy.mutate({ amountCents: cents, currency: credits.data?.currency ?? 'usd' });
   };
   return (
     <section aria-labelledby="credits-heading">
@@ -302,7 +315,7 @@ function Credits({ tenantId }: { tenantId: string }) {
         <ErrorAlert error={credits.error} onRetry={() => void credits.refetch()} />
       ) : (
         <>
-          <p>{t('credits.balance', { amount: formatMoney(credits.data.balance_cents, 'usd') })}</p>
+          <p>{t('credits.balance', { amount: creditAmounts(credits.data.balances, credits.data.currency, credits.data.balance_cents) })}</p>
           {credits.data.items.length === 0 ? (
             <Empty>{t('credits.empty')}</Empty>
           ) : (

@@ -160,7 +160,11 @@ function MembersList({ tenantId }: { tenantId: string }) {
   const [editing, setEditing] = useState<Member | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
   const serverName = (id: string | null | undefined) => servers.data?.find((s) => s.id === id)?.name ?? id;
-  const who = (m: Member) => (m.user_id === me.data?.id ? t('members.you', { id: m.user_id }) : m.user_id);
+  // The API names each member by their account's email (and name); the id is the last resort.
+  const who = (m: Member) => {
+    const label = m.email ?? m.user_id;
+    return m.user_id === me.data?.id ? t('members.you', { id: label }) : label;
+  };
 
   return (
     <section aria-labelledby="members-heading">
@@ -187,7 +191,17 @@ function MembersList({ tenantId }: { tenantId: string }) {
             <tbody>
               {list.data.items.map((m) => (
                 <tr key={m.user_id}>
-                  <th scope="row">{who(m)}</th>
+                  <th scope="row">
+                    {m.name ? (
+                      <>
+                        {m.name}
+                        <br />
+                        <span className="muted">{who(m)}</span>
+                      </>
+                    ) : (
+                      who(m)
+                    )}
+                  </th>
                   <td>{t(`roles:builtin.${m.role}`, { defaultValue: m.role })}</td>
                   <td>{m.server_id ? serverName(m.server_id) : t('grant.wholeTenant')}</td>
                   <td>
