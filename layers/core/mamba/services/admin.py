@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mamba.auth.context import TenantContext
 from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError
 from mamba.domain.pages import Page, PageRequest
@@ -165,22 +164,12 @@ def _set_and_start(
     read-only, so the workflow's ``ws/deny`` cannot be outrun by a fresh full token. If the
     workflow cannot start, the status is put back before the error reaches the admin, so a
     tenant is never marked suspended while its servers run on (and vice versa)."""
-    from mamba.services.operations import start_operation
+    from mamba.services.operations import start_tenant_workflow
 
     before = repo.get_tenant(tenant_id)
     updated = repo.set_tenant_status(tenant_id, status, now())
-    system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
     try:
-        start_operation(
-            ports.operations,
-            ports.workflows,
-            system,
-            op_type,
-            workflow,
-            ["servers", "finish"],
-            {"by": BY_TENANT_ADMIN},
-            target=tenant_id,
-        )
+        start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, BY_TENANT_ADMIN)
     except Exception:
         repo.set_tenant_status(tenant_id, before.status, now())
         raise

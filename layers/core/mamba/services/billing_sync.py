@@ -26,7 +26,6 @@ from dataclasses import replace
 from typing import Any
 
 from mamba import mail_templates
-from mamba.auth.context import TenantContext
 from mamba.domain import billing as b
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError, DomainError, NotFoundError
@@ -317,20 +316,9 @@ def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingSt
 
 
 def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str) -> None:
-    from mamba.services.operations import start_operation
+    from mamba.services.operations import start_tenant_workflow
 
-    system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
-    # ``by``: billing's suspension is one of two independent reasons (an admin's is the other).
-    start_operation(
-        ports.operations,
-        ports.workflows,
-        system,
-        op_type,
-        workflow,
-        ["servers", "finish"],
-        {"by": "billing"},
-        target=tenant_id,
-    )
+    start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, "billing")
 
 
 def _notify(ports: BillingPorts, tenant_id: str, key: str, mail: mail_templates.Mail) -> None:

@@ -50,6 +50,18 @@ def start_operation(
     return op
 
 
+def start_tenant_workflow(
+    repo: OperationRepository, workflows: Workflows, tenant_id: str, op_type: str, workflow: str, by: str
+) -> Operation:
+    """Start a workflow over a whole tenant (``suspend_tenant``, ``reactivate_tenant``) on the
+    system's behalf. ``by`` names the suspension reason it applies or lifts (billing's or an
+    admin's), since the two are independent. Raises as ``start_operation``."""
+    system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
+    return start_operation(
+        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id
+    )
+
+
 def get_operation(repo: OperationRepository, tenant: TenantContext, op_id: str) -> Operation:
     """Raises NotFoundError when the operation does not belong to ``tenant``."""
     return repo.get(tenant.tenant_id, op_id)
