@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.services.accounts import (
     AccountPolicy,
     AccountPorts,
+    ClientHints,
     OneTimeToken,
     RefreshFamily,
     RefreshToken,
@@ -149,18 +151,51 @@ class FakeSessionStore:
     def load(self, family_id: str, token_digest: str) -> tuple[RefreshFamily | None, RefreshToken | None]:
         return self.families.get(family_id), self.tokens.get((family_id, token_digest))
 
-    def rotate(self, family: RefreshFamily, old_digest: str, new_digest: str, now: int) -> bool:
+    def rotate(
+        self,
+        family: RefreshFamily,
+        old_digest: str,
+        new_digest: str,
+        now: int,
+        client: ClientHints | None = None,
+    ) -> bool:
         old = self.tokens.get((family.id, old_digest))
         current = self.families.get(family.id)
         if old is None or old.used_at is not None or current is None or current.revoked:
             return False
         self.tokens[(family.id, old_digest)] = replace(old, used_at=now)
         self.tokens[(family.id, new_digest)] = RefreshToken(family.id, family.user_id, family.expires_at)
+        client = client or ClientHints()
+        self.families[family.id] = replace(
+            current,
+            last_used_at=now,
+            ip=client.ip or current.ip,
+            user_agent=client.user_agent or current.user_agent,
+        )
         return True
 
     def revoke(self, family_id: str, reason: str) -> None:
         if family_id in self.families:
             self.families[family_id] = replace(self.families[family_id], revoked=True)
+
+    def list_for_user(self, user_id: str, page: PageRequest) -> Page[RefreshFamily]:
+        # Like the gsi1 listing: unrevoked only, newest first; the cursor is the last id shown.
+        mine = sorted(
+            (f for f in self.families.values() if f.user_id == user_id and not f.revoked),
+            key=lambda f: (f.created_at, f.id),
+            reverse=True,
+        )
+        start = next((i + 1 for i, f in enumerate(mine) if f.id == page.cursor), 0) if page.cursor else 0
+        chunk = mine[start : start + page.limit]
+        more = start + page.limit < len(mine)
+        return Page(items=chunk, next_cursor=chunk[-1].id if more and chunk else None)
+
+    def revoke_for_user(self, user_id: str, family_id: str, reason: str) -> bool:
+        family = self.families.get(family_id)
+        if family is None or family.user_id != user_id:
+            return False
+        self.revoke(family_id, reason)
+        return True
 
 
 class FakeRateLimiter:
@@ -262,7 +297,7 @@ class AccountWorld:
             sessions=self.sessions,
             limiter=self.limiter,
             mailer=self.mailer,
-            issue_access=lambda user_id, issued_at: f"access:{user_id}:{issued_at}",
+            issue_access=lambda user_id, issued_at, family_id=None: f"access:{user_id}:{issued_at}",
             public_url="https://panel.example",
             captcha=self.captcha,
             second_factor=self.second_factor,

@@ -108,6 +108,11 @@ def _pair(pair: Any, cookie_mode: bool) -> Any:
     return json_response(body, headers={"Set-Cookie": cookies.set_cookie(token, max_age), "Cache-Control": "no-store"})
 
 
+def _user_agent(ctx: Ctx) -> str:
+    """The client's User-Agent, for the sessions list (the service cuts it short)."""
+    return str(ctx.request.headers.get("user-agent") or "")
+
+
 def _no_cookie() -> UnauthorizedError:
     return UnauthorizedError("There is no session in this browser; log in again.", {"reason": "no_cookie"})
 
@@ -186,6 +191,7 @@ def login(ctx: Ctx) -> Any:
             captcha_token=body.captcha_token,
             source_ip=ctx.source_ip,
             now=clock.now_epoch(),
+            user_agent=_user_agent(ctx),
         )
         entry.actor_id = pair.user_id
     return _pair(pair, cookie_mode)
@@ -211,7 +217,13 @@ def refresh(ctx: Ctx) -> Any:
             token = _refresh_token(ctx, cookie_mode)
             if token is None:
                 raise _no_cookie()
-            pair = sessions.refresh(bootstrap.accounts(), token, now=clock.now_epoch())
+            pair = sessions.refresh(
+                bootstrap.accounts(),
+                token,
+                now=clock.now_epoch(),
+                source_ip=ctx.source_ip,
+                user_agent=_user_agent(ctx),
+            )
             entry.actor_id = pair.user_id
     except UnauthorizedError as exc:
         if cookie_mode:  # a dead cookie is dropped, so the browser stops presenting it

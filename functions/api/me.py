@@ -1,13 +1,16 @@
-"""The caller's own account: read it, change the name or start an email change, and ask for
-the verification mail again (docs/accounts.md)."""
+"""The caller's own account: read it, change the name or start an email change, ask for
+the verification mail again, and list or end its sign-in sessions (docs/accounts.md)."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+import time
+
+from chalice import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain import clock
-from mamba.schemas.accounts import MeOut, MeUpdate, PasswordChangeIn, StatusOut
+from mamba.domain.pages import PageRequest
+from mamba.schemas.accounts import MeOut, MeUpdate, PasswordChangeIn, SessionList, SessionOut, StatusOut
 from mamba.web import Ctx, route
 
 bp = Blueprint(__name__)
@@ -100,3 +103,61 @@ def resend_verification(ctx: Ctx) -> dict[str, object]:
 
     accounts.resend_verification(bootstrap.accounts(), _user_id(ctx), now=clock.now_epoch())
     return {"status": "accepted", "message": "A new verification link is on its way."}
+
+
+def _epoch_iso(epoch: int | None) -> str | None:
+    return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+@route(
+    bp,
+    "/v1/me/sessions",
+    "GET",
+    permission="account.read",
+    summary="Your signed-in sessions (browsers and apps), newest first; current marks this one",
+    tags=TAGS,
+    response_model=SessionList,
+    query=("limit", "cursor"),
+)
+def list_sessions(ctx: Ctx) -> SessionList:
+    from mamba.services import sessions
+
+    assert ctx.principal is not None
+    page = sessions.list_sessions(
+        bootstrap.accounts(),
+        ctx.principal.user_id,
+        PageRequest.from_query(ctx.query),
+        current_id=ctx.principal.session_id,
+        now=clock.now_epoch(),
+    )
+    return SessionList(
+        items=[
+            SessionOut(
+                id=view.family.id,
+                created_at=view.family.created_at,
+                last_used_at=_epoch_iso(view.family.last_used_at),
+                expires_at=_epoch_iso(view.family.expires_at) or "",
+                ip=view.family.ip,
+                user_agent=view.family.user_agent,
+                current=view.current,
+            )
+            for view in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+@route(
+    bp,
+    "/v1/me/sessions/{session_id}",
+    "DELETE",
+    permission="account.write",
+    summary="Sign out one of your sessions: its refresh token stops working now, its access token at expiry",
+    tags=TAGS,
+    status=204,
+)
+def revoke_session(ctx: Ctx, session_id: str) -> Response:
+    from mamba.services import sessions
+
+    sessions.revoke_session(bootstrap.accounts(), _user_id(ctx), session_id, via=_via(ctx))
+    return Response(body="", status_code=204)

@@ -4,11 +4,14 @@ mailed tokens, refresh-token families and rate-limit counters."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mamba.domain.errors import ConflictError, NotFoundError
+from mamba.domain.pages import PageRequest
 from mamba.domain.ratelimit import Limit
-from mamba.services.accounts import OneTimeToken, RefreshFamily, User
+from mamba.services.accounts import ClientHints, OneTimeToken, RefreshFamily, User
 from tests.account_fakes import FakeRateLimiter, FakeSessionStore, FakeTokenStore, FakeUserRepository
 
 T0 = 1_800_000_000
@@ -30,7 +33,7 @@ def _real(request: pytest.FixtureRequest, builder: str):
         return DynamoOneTimeTokenStore()
     from mamba.adapters.dynamo.sessions import DynamoSessionStore
 
-    return DynamoSessionStore()
+    return DynamoSessionStore(bootstrap.cursor_codec())
 
 
 @pytest.fixture(params=["fake", "dynamo"])
@@ -213,6 +216,37 @@ class TestSessionStoreContract:
         assert sessions.load("rf_1", "a" * 64)[0].revoked is True
         assert sessions.rotate(family, "a" * 64, "b" * 64, T0 + 5) is False
         sessions.revoke("rf_missing", "logout")  # nothing to revoke is not an error
+
+    def test_the_list_holds_the_users_unrevoked_families_newest_first_page_by_page(self, sessions):
+        for n, created in enumerate(("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z", "2026-11-25T12:00:00Z")):
+            sessions.start(replace(self._family(f"rf_{n}"), created_at=created, user_agent=f"agent {n}"), f"{n}" * 64)
+        sessions.start(replace(self._family("rf_bob"), user_id="usr_bob"), "f" * 64)
+        sessions.revoke("rf_1", "logout")
+
+        first = sessions.list_for_user("usr_ada", PageRequest(limit=1))
+        second = sessions.list_for_user("usr_ada", PageRequest(limit=1, cursor=first.next_cursor))
+
+        assert [(f.id, f.user_agent) for f in first.items + second.items] == [("rf_2", "agent 2"), ("rf_0", "agent 0")]
+        assert second.next_cursor is None
+
+    def test_rotation_records_the_last_use_and_the_client(self, sessions):
+        family = self._family()
+        sessions.start(replace(family, ip="203.0.113.7", user_agent="Firefox"), "a" * 64)
+
+        assert sessions.rotate(family, "a" * 64, "b" * 64, T0 + 5, ClientHints(ip="198.51.100.2", user_agent=None))
+
+        stored = sessions.list_for_user("usr_ada", PageRequest()).items[0]
+        assert (stored.last_used_at, stored.ip, stored.user_agent) == (T0 + 5, "198.51.100.2", "Firefox")
+
+    def test_revoke_for_user_only_revokes_the_users_own_family(self, sessions):
+        sessions.start(self._family(), "a" * 64)
+
+        assert sessions.revoke_for_user("usr_bob", "rf_1", "revoked_by_user") is False
+        assert sessions.revoke_for_user("usr_ada", "rf_missing", "revoked_by_user") is False
+        assert sessions.load("rf_1", "a" * 64)[0].revoked is False
+        assert sessions.revoke_for_user("usr_ada", "rf_1", "revoked_by_user") is True
+        assert sessions.load("rf_1", "a" * 64)[0].revoked is True
+        assert sessions.list_for_user("usr_ada", PageRequest()).items == []
 
 
 class TestRateLimiterContract:

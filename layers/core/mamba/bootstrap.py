@@ -395,8 +395,8 @@ def accounts() -> Any:
 
     s = settings()
 
-    def issue_access(user_id: str, issued_at: int) -> str:
-        return tokens.issue_access(user_id, s.jwt_secret, now=issued_at)
+    def issue_access(user_id: str, issued_at: int, family_id: str | None = None) -> str:
+        return tokens.issue_access(user_id, s.jwt_secret, now=issued_at, family_id=family_id)
 
     def second_factor(user_id: str, code: str | None) -> None:
         from mamba.services.two_factor import check_second_factor
@@ -414,7 +414,7 @@ def accounts() -> Any:
         users=DynamoUserRepository(),
         hasher=password_hasher(),
         tokens=DynamoOneTimeTokenStore(),
-        sessions=DynamoSessionStore(),
+        sessions=DynamoSessionStore(cursor_codec()),
         limiter=rate_limiter(),
         mailer=mailer(),
         issue_access=issue_access,

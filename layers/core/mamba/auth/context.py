@@ -35,6 +35,9 @@ class Principal:
     # Whether the account's email is verified (read with the user by the guard): minting an
     # API key needs it (mamba.services.api_keys.create_key).
     email_verified: bool = False
+    # The login session (refresh-token family) of the access token, when it carries one
+    # (tokens issued before the ``fid`` claim do not): GET /v1/me/sessions marks it current.
+    session_id: str | None = None
 
     def allowed(self, permissions: frozenset[str]) -> frozenset[str]:
         """``permissions`` narrowed to the key's scopes (unchanged for a session token)."""

@@ -26,6 +26,7 @@ class Credential:
     issued_at: int | None = None  # tokens: iat
     key_id: str | None = None  # API keys: the stored key's id
     key_secret: str | None = None  # API keys: the presented secret, checked against the hash
+    family_id: str | None = None  # tokens: the login session (refresh family) they belong to, when carried
 
 
 def bearer_token(request: Request) -> str:
@@ -44,4 +45,10 @@ def resolve(request: Request, jwt_secret: str) -> Credential:
         user_id, key_id, secret = parse_key(token)
         return Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
     claims = verify_access(token, jwt_secret)
-    return Credential(user_id=str(claims["sub"]), kind="token", issued_at=int(claims["iat"]))
+    family = claims.get("fid")
+    return Credential(
+        user_id=str(claims["sub"]),
+        kind="token",
+        issued_at=int(claims["iat"]),
+        family_id=family if isinstance(family, str) and family else None,
+    )

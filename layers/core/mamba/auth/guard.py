@@ -64,9 +64,21 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
     if perms.is_admin_permission(permission):
         if not user.is_admin:
             raise ForbiddenError("This needs platform admin rights.", {"permission": permission})
-        return Principal(user_id=user.user_id, is_admin=True, via=credential.kind, email_verified=verified)
+        return Principal(
+            user_id=user.user_id,
+            is_admin=True,
+            via=credential.kind,
+            email_verified=verified,
+            session_id=credential.family_id,
+        )
     if perms.is_account_permission(permission) or tenant_id is None:
-        return Principal(user_id=user.user_id, is_admin=user.is_admin, via=credential.kind, email_verified=verified)
+        return Principal(
+            user_id=user.user_id,
+            is_admin=user.is_admin,
+            via=credential.kind,
+            email_verified=verified,
+            session_id=credential.family_id,
+        )
 
     membership, tenant = facts.membership, facts.tenant
     now = int(time.time())
@@ -107,6 +119,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         via=credential.kind,
         scopes=scopes,
         email_verified=verified,
+        session_id=credential.family_id,
     )
 
 

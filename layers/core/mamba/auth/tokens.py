@@ -1,4 +1,7 @@
-"""Access tokens: HS256 JWTs, 15 minutes, with sub, iat, exp, jti and typ."""
+"""Access tokens: HS256 JWTs, 15 minutes, with sub, iat, exp, jti and typ, and ``fid``: the
+refresh-token family (login session) the token was issued for, so ``GET /v1/me/sessions`` can
+mark the caller's own session. ``fid`` is optional on verification: tokens issued before it
+existed stay valid until they expire."""
 
 from __future__ import annotations
 
@@ -15,9 +18,24 @@ ALGORITHM = "HS256"
 ACCESS_TYP = "access"
 
 
-def issue_access(user_id: str, secret: str, *, now: int | None = None, ttl: int = ACCESS_TTL_SECONDS) -> str:
+def issue_access(
+    user_id: str,
+    secret: str,
+    *,
+    now: int | None = None,
+    ttl: int = ACCESS_TTL_SECONDS,
+    family_id: str | None = None,
+) -> str:
     issued = int(time.time()) if now is None else now
-    claims = {"sub": user_id, "iat": issued, "exp": issued + ttl, "jti": secrets.token_hex(16), "typ": ACCESS_TYP}
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "iat": issued,
+        "exp": issued + ttl,
+        "jti": secrets.token_hex(16),
+        "typ": ACCESS_TYP,
+    }
+    if family_id is not None:
+        claims["fid"] = family_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

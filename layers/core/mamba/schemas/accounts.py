@@ -187,6 +187,21 @@ class EmailVerifiedOut(Schema):
     email_verified: bool
 
 
+class SessionOut(Schema):
+    id: str = Field(description="The session's id (its refresh-token family), for DELETE /v1/me/sessions/{session_id}")
+    created_at: str = Field(description="When the session was signed in")
+    last_used_at: str | None = Field(default=None, description="The last token refresh (null: none since sign-in)")
+    expires_at: str = Field(description="When the session ends at the latest (rotation does not extend it)")
+    ip: str | None = Field(default=None, description="Source IP of the sign-in or the last refresh")
+    user_agent: str | None = Field(default=None, description="User-Agent of the sign-in or the last refresh, cut short")
+    current: bool = Field(description="True for the session of the access token making this request")
+
+
+class SessionList(Schema):
+    items: list[SessionOut]
+    next_cursor: str | None = None
+
+
 class StatusOut(Schema):
     status: str
     message: str | None = None

@@ -33,6 +33,7 @@ from mamba.domain.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.ports import Captcha, Mailer, RateLimiter
 
@@ -114,6 +115,11 @@ class RefreshFamily:
     expires_at: int  # absolute: rotation does not extend it
     created_at: str
     revoked: bool = False
+    # What the owner sees in their sessions list: the last refresh (epoch; None: not yet), and
+    # the source IP and User-Agent of the login or the last refresh, cut short (never a token).
+    last_used_at: int | None = None
+    ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,11 +222,35 @@ class SessionStore(Protocol):
 
     def load(self, family_id: str, token_digest: str) -> tuple[RefreshFamily | None, RefreshToken | None]: ...
 
-    def rotate(self, family: RefreshFamily, old_digest: str, new_digest: str, now: int) -> bool:
+    def rotate(
+        self,
+        family: RefreshFamily,
+        old_digest: str,
+        new_digest: str,
+        now: int,
+        client: ClientHints | None = None,
+    ) -> bool:
         """Mark the old token used and store the new one, atomically, if the old one is
-        unused and the family not revoked; False otherwise (the token was already used)."""
+        unused and the family not revoked; False otherwise (the token was already used).
+        Records ``now`` as the family's last use, with ``client``'s IP and User-Agent."""
 
     def revoke(self, family_id: str, reason: str) -> None: ...
+
+    def list_for_user(self, user_id: str, page: PageRequest) -> Page[RefreshFamily]:
+        """One page of the user's unrevoked families, newest first (one Query). Expired ones
+        may still be in it until the table's TTL removes them."""
+
+    def revoke_for_user(self, user_id: str, family_id: str, reason: str) -> bool:
+        """Revoke the family if it is ``user_id``'s; False when no such family is theirs."""
+
+
+@dataclass(frozen=True)
+class ClientHints:
+    """Where a login or refresh came from, as shown in the sessions list: already cut short
+    by ``client_hints`` (stored, so bounded; the User-Agent is the client's own text)."""
+
+    ip: str | None = None
+    user_agent: str | None = None
 
 
 class KeyRevoker(Protocol):
@@ -229,7 +259,7 @@ class KeyRevoker(Protocol):
 
 
 class AccessTokenIssuer(Protocol):
-    def __call__(self, user_id: str, issued_at: int) -> str: ...
+    def __call__(self, user_id: str, issued_at: int, family_id: str | None = None) -> str: ...
 
 
 class SecondFactor(Protocol):

@@ -7,6 +7,10 @@
   issues the next one, atomically. Presenting a used token means two parties hold the
   same family (one of them stole it), so the whole family is revoked and both must log in
   again. A family lives ``refresh_ttl`` from its login; rotation does not extend it.
+* **The sessions list** (``GET /v1/me/sessions``) shows the user's live families, newest
+  first, with where each was last used (IP and User-Agent, cut short) and which one the
+  calling access token belongs to (its ``fid`` claim). Revoking one (``DELETE``) ends its
+  refresh at once; its access tokens die at their expiry, like after a logout.
 * **Revoking every session** of a user (password reset, logout ``everywhere``) sets the
   user's ``sessions_valid_after``: the guard refuses access tokens issued before it and
   ``refresh`` refuses families started before it, with no per-session writes.
@@ -23,13 +27,37 @@ from dataclasses import dataclass
 
 from mamba import mail_templates
 from mamba.domain.clock import new_id
-from mamba.domain.errors import DomainError, NotFoundError, UnauthorizedError
+from mamba.domain.errors import DomainError, NotFoundError, SessionRequiredError, UnauthorizedError
+from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.services import abuse
-from mamba.services.accounts import AccountPolicy, AccountPorts, RefreshFamily, User, now_iso, send_mail, token_digest
+from mamba.services.accounts import (
+    AccountPolicy,
+    AccountPorts,
+    ClientHints,
+    RefreshFamily,
+    User,
+    now_iso,
+    send_mail,
+    token_digest,
+)
 
 TOKEN_TYPE = "Bearer"
 TOTP_INVALID = "totp_invalid"
+MAX_IP_LENGTH = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
+MAX_USER_AGENT_LENGTH = 200  # enough to tell browsers apart; the rest is noise, and stored
+
+
+def client_hints(source_ip: str, user_agent: str) -> ClientHints:
+    """The request's IP and User-Agent as stored with a session: printable, trimmed, cut
+    short, None when absent. The User-Agent is whatever the client sent, so it is bounded
+    and stripped of control characters before it is kept or shown."""
+
+    def clean(value: str, limit: int) -> str | None:
+        text = "".join(ch for ch in value if ch.isprintable()).strip()[:limit].strip()
+        return text or None
+
+    return ClientHints(ip=clean(source_ip, MAX_IP_LENGTH), user_agent=clean(user_agent, MAX_USER_AGENT_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -73,8 +101,10 @@ def login(
     captcha_token: str | None,
     source_ip: str,
     now: int,
+    user_agent: str = "",
 ) -> TokenPair:
-    """Check the credentials (and the second factor) and start a session.
+    """Check the credentials (and the second factor) and start a session (remembering
+    ``source_ip`` and ``user_agent`` for the sessions list).
 
     Raises RateLimitedError (too many failures for this IP or email in the window; the
     password is then not checked), CaptchaFailedError, UnauthorizedError
@@ -107,7 +137,7 @@ def login(
     if user.password_hash and ports.hasher.needs_rehash(user.password_hash):
         # Rehash-on-login: the only moment the plain password is at hand.
         ports.users.set_password_hash(user.id, ports.hasher.hash(password))
-    return start_session(ports, user, now)
+    return start_session(ports, user, now, client_hints(source_ip, user_agent))
 
 
 def check_password(
@@ -206,20 +236,23 @@ def _issued_at(ports: AccountPorts, user: User, now: int) -> int:
     return now
 
 
-def start_session(ports: AccountPorts, user: User, now: int) -> TokenPair:
+def start_session(ports: AccountPorts, user: User, now: int, client: ClientHints | None = None) -> TokenPair:
     """A new refresh-token family and its first pair of tokens."""
     issued = _issued_at(ports, user, now)
+    client = client or ClientHints()
     family = RefreshFamily(
         id=new_id("rf"),
         user_id=user.id,
         issued_at=issued,
         expires_at=issued + ports.policy.refresh_ttl,
         created_at=now_iso(),
+        ip=client.ip,
+        user_agent=client.user_agent,
     )
     secret = secrets.token_urlsafe(32)
     ports.sessions.start(family, token_digest(secret))
     return TokenPair(
-        access_token=ports.issue_access(user.id, issued),
+        access_token=ports.issue_access(user.id, issued, family.id),
         refresh_token=f"{family.id}.{secret}",
         expires_in=ports.policy.access_ttl,
         user_id=user.id,
@@ -233,8 +266,11 @@ def _parse(refresh_token: str) -> tuple[str, str]:
     return family_id, token_digest(secret)
 
 
-def refresh(ports: AccountPorts, refresh_token: str, *, now: int) -> TokenPair:
-    """Rotate: the presented token is used up, the next one is returned with a new access token.
+def refresh(
+    ports: AccountPorts, refresh_token: str, *, now: int, source_ip: str = "", user_agent: str = ""
+) -> TokenPair:
+    """Rotate: the presented token is used up, the next one is returned with a new access token;
+    the family records this use (time, ``source_ip``, ``user_agent``) for the sessions list.
 
     Raises UnauthorizedError with reason ``invalid`` (unknown or malformed), ``expired``,
     ``revoked`` (logged out, reset, or revoked earlier), ``reused`` (the token was already
@@ -260,13 +296,13 @@ def refresh(ports: AccountPorts, refresh_token: str, *, now: int) -> TokenPair:
     if user.sessions_valid_after is not None and family.issued_at < user.sessions_valid_after:
         raise _bad_refresh("revoked")
     secret = secrets.token_urlsafe(32)
-    if not ports.sessions.rotate(family, digest, token_digest(secret), now):
+    if not ports.sessions.rotate(family, digest, token_digest(secret), now, client_hints(source_ip, user_agent)):
         # Another request used this token between our read and our write: the same reuse.
         ports.sessions.revoke(family.id, "reuse")
         raise _bad_refresh("reused")
     issued = _issued_at(ports, user, now)
     return TokenPair(
-        access_token=ports.issue_access(user.id, issued),
+        access_token=ports.issue_access(user.id, issued, family.id),
         refresh_token=f"{family.id}.{secret}",
         expires_in=ports.policy.access_ttl,
         user_id=user.id,
@@ -300,3 +336,43 @@ def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: in
         # +1: tokens issued earlier in this very second carry iat == now and must die too.
         ports.users.revoke_sessions(family.user_id, now + 1)
     return family.user_id
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One entry of the sessions list: a live family, and whether the caller is using it."""
+
+    family: RefreshFamily
+    current: bool
+
+
+def list_sessions(
+    ports: AccountPorts, user_id: str, page: PageRequest, *, current_id: str | None, now: int
+) -> Page[SessionView]:
+    """The user's live sessions, newest first, one Query per page. A family that can no
+    longer refresh is left out: revoked ones are not in the listing at all, expired ones
+    (until TTL deletes them) and ones started before the user's last "sign out everywhere"
+    or password change are dropped here, so a page may hold fewer than ``limit`` entries."""
+    user = ports.users.get(user_id)
+    valid_after = user.sessions_valid_after or 0
+    found = ports.sessions.list_for_user(user_id, page)
+    items = [
+        SessionView(family=f, current=f.id == current_id)
+        for f in found.items
+        if not f.revoked and f.expires_at > now and f.issued_at >= valid_after
+    ]
+    return Page(items=items, next_cursor=found.next_cursor)
+
+
+def revoke_session(ports: AccountPorts, user_id: str, session_id: str, *, via: str) -> None:
+    """End one of the user's sessions: its refresh token stops working at once (its access
+    tokens at their expiry). Idempotent for the user's own families.
+
+    Raises SessionRequiredError (an API key: ending sign-ins is for a signed-in person, like
+    the other credential changes) and NotFoundError (no such family of this user; another
+    user's family answers exactly the same).
+    """
+    if via != "token":
+        raise SessionRequiredError("An API key cannot end the account's sessions; sign in.", {"via": via})
+    if not session_id.startswith("rf_") or not ports.sessions.revoke_for_user(user_id, session_id, "revoked_by_user"):
+        raise NotFoundError("Session not found.", {"session_id": session_id})

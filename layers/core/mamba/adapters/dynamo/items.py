@@ -469,6 +469,12 @@ class RefreshFamilyItem(MainItem):
     revoked = BooleanAttribute(default=False)
     revoked_reason = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    # For the owner's sessions list (gsi1: ``USER#<uid>`` / ``RFAMILY#<created_at>#<fid>``,
+    # removed on revocation so revoked families drop out of it): the last refresh, and the IP
+    # and User-Agent of the login or the last refresh, cut short.
+    last_used_at = NumberAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
 
 
 class RefreshTokenItem(MainItem):

@@ -222,6 +222,19 @@ def refresh_family(family_id: str) -> tuple[str, str]:
     return f"RFAMILY#{family_id}", "FAMILY"
 
 
+REFRESH_FAMILY_SORT_PREFIX = "RFAMILY#"
+
+
+def refresh_families_of_user(user_id: str) -> str:
+    """gsi1pk of a user's live refresh families (the user's gsi1 partition, next to their keys)."""
+    return f"USER#{user_id}"
+
+
+def user_refresh_family_sort(created_at: str, family_id: str) -> str:
+    """gsi1sk of a refresh family under ``refresh_families_of_user``: in creation order."""
+    return f"{REFRESH_FAMILY_SORT_PREFIX}{created_at}#{family_id}"
+
+
 def refresh_token(family_id: str, token_digest: str) -> tuple[str, str]:
     """A refresh token sits in its family's partition, so family and token are one BatchGetItem."""
     return f"RFAMILY#{family_id}", f"TOKEN#{token_digest}"

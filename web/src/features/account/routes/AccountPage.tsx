@@ -8,6 +8,7 @@ import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
+import { SessionsSection } from '../components/SessionsSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
@@ -40,6 +41,7 @@ export function AccountPage() {
           <Email me={me.data} />
           <Password me={me.data} />
           <Language />
+          <SessionsSection />
           <Sessions />
         </>
       )}
