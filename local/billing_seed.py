@@ -14,6 +14,9 @@ from mamba.domain.errors import ConflictError
 
 PLAN_ID = "pro"
 EVENT_NAME = "gs_ram_gb_hours"
+CURRENCY = "usd"
+MONTHLY_CENTS = 1500
+INTERVAL = "month"
 
 
 def seed() -> dict[str, Any]:
@@ -25,16 +28,16 @@ def seed() -> dict[str, Any]:
     flat = client.v1.prices.create(
         params={
             "product": product.id,
-            "currency": "usd",
-            "unit_amount": 1500,
-            "recurring": {"interval": "month"},
+            "currency": CURRENCY,
+            "unit_amount": MONTHLY_CENTS,
+            "recurring": {"interval": INTERVAL},
             "lookup_key": "pro_monthly",
         }
     )
     ram = client.v1.prices.create(
         params={
             "product": product.id,
-            "currency": "usd",
+            "currency": CURRENCY,
             "unit_amount": 1,
             "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
             "lookup_key": "pro_ram_gb_hours",
@@ -47,6 +50,10 @@ def seed() -> dict[str, Any]:
         quotas=b.Quotas(servers=5, memory_mb=16384, disk_mb=102400, backup_bytes=20 * 1024**3, backups_per_server=5),
         grace_days=3,
         price_id=str(flat.id),
+        # The pricing page shows the same flat fee Stripe charges.
+        amount_cents=MONTHLY_CENTS,
+        currency=CURRENCY,
+        interval=INTERVAL,
         metered=(b.MeteredPrice("ram_gb_hours", str(ram.id), EVENT_NAME),),
         created_at=now,
         updated_at=now,

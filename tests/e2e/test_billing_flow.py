@@ -199,3 +199,16 @@ def test_grace_expiry_suspends_every_server_on_the_simulator_and_invoice_paid_re
     for uuid in uuids:
         eventually(lambda u=uuid: not on_node(u)["is_suspended"], timeout_s=60)
     assert http.patch(tenant, json={"name": "Demo"}, headers=headers, timeout=10).status_code == 200
+
+
+def test_the_pricing_page_shows_the_seeded_plan_at_the_price_stripe_charges(stack: Stack) -> None:
+    # Given the local stack, seeded with the Pro plan on a flat monthly Stripe price
+    from local import billing_seed
+
+    # When anyone reads the public plans (no credentials)
+    plans = requests.get(f"{stack.api}/v1/plans", timeout=10)
+
+    # Then Pro shows the flat fee the local Stripe charges, in its currency and interval
+    assert plans.status_code == 200
+    pro = next(plan for plan in plans.json()["items"] if plan["id"] == billing_seed.PLAN_ID)
+    assert (pro["amount_cents"], pro["currency"], pro["interval"]) == (1500, "usd", "month")
