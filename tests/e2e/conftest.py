@@ -94,6 +94,11 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             "MAMBA_LOCAL_DIR": str(folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",
+            # Every e2e test and browser journey signs up and verifies from 127.0.0.1, together
+            # more than one address may do in an hour (20 sign-ups, 30 verifications); the limits
+            # themselves are tested at the API level (tests/api/test_accounts.py).
+            "RATE_REGISTER_IP": "1000",
+            "RATE_VERIFY_IP": "1000",
             # Backups (tests/e2e/test_backups.py): poll Wings' callback every second, and cut a
             # 50 MiB archive into several parts.
             "BACKUP_POLL_SECONDS": "1",
