@@ -6,21 +6,26 @@ interface Common {
   error?: string | undefined;
 }
 
-/** A labelled input with its hint and its error tied to it (aria-describedby, aria-invalid). */
-export function TextField({ label, hint, error, id, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+interface Described {
+  id: string;
+  'aria-invalid': true | undefined;
+  'aria-describedby': string | undefined;
+}
+
+/** The label, hint and error around one control, tied to it (aria-describedby, aria-invalid). */
+function FieldShell({ label, hint, error, id, control }: Common & { id: string | undefined; control: (a: Described) => ReactNode }) {
   const auto = useId();
-  const inputId = id ?? auto;
-  const hintId = hint ? `${inputId}-hint` : undefined;
-  const errorId = error ? `${inputId}-error` : undefined;
+  const controlId = id ?? auto;
+  const hintId = hint ? `${controlId}-hint` : undefined;
+  const errorId = error ? `${controlId}-error` : undefined;
   return (
     <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <input
-        id={inputId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}
-        {...input}
-      />
+      <label htmlFor={controlId}>{label}</label>
+      {control({
+        id: controlId,
+        'aria-invalid': error ? true : undefined,
+        'aria-describedby': [hintId, errorId].filter(Boolean).join(' ') || undefined,
+      })}
       {hint && (
         <span id={hintId} className="hint">
           {hint}
@@ -35,6 +40,12 @@ export function TextField({ label, hint, error, id, ...input }: Common & InputHT
   );
 }
 
+/** A labelled input with its hint and its error tied to it. */
+export function TextField({ label, hint, error, id, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+  return <FieldShell label={label} hint={hint} error={error} id={id} control={(a) => <input {...a} {...input} />} />;
+}
+
+/** A labelled select with its hint and its error tied to it. */
 export function SelectField({
   label,
   hint,
@@ -43,31 +54,17 @@ export function SelectField({
   children,
   ...select
 }: Common & SelectHTMLAttributes<HTMLSelectElement>) {
-  const auto = useId();
-  const selectId = id ?? auto;
-  const hintId = hint ? `${selectId}-hint` : undefined;
-  const errorId = error ? `${selectId}-error` : undefined;
   return (
-    <div className="field">
-      <label htmlFor={selectId}>{label}</label>
-      <select
-        id={selectId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}
-        {...select}
-      >
-        {children}
-      </select>
-      {hint && (
-        <span id={hintId} className="hint">
-          {hint}
-        </span>
+    <FieldShell
+      label={label}
+      hint={hint}
+      error={error}
+      id={id}
+      control={(a) => (
+        <select {...a} {...select}>
+          {children}
+        </select>
       )}
-      {error && (
-        <span id={errorId} className="field-error">
-          {error}
-        </span>
-      )}
-    </div>
+    />
   );
 }
