@@ -40,31 +40,39 @@ def finished(http: requests.Session, stack: Stack, tenant_id: str, op_id: str, o
     return op if op["status"] in ("succeeded", "failed") else None
 
 
-def test_member_drives_a_server_on_the_local_node_through_the_api(stack: Stack, http: requests.Session) -> None:
-    # Given a verified user who owns a tenant
-    email = fresh_email("control")
-    register(http, stack, email, "Control E2E")
+def owner_with_line_server(
+    http: requests.Session, stack: Stack, label: str, server: dict[str, Any]
+) -> tuple[str, dict[str, str], str, str]:
+    """A verified user who owns a new tenant with a line server provisioned on the local node
+    (``server``: the create body beyond name and blueprint). Returns (email, owner headers,
+    tenant id, server uuid)."""
+    email = fresh_email(label.split()[0].lower())
+    register(http, stack, email, label)
     verify_from_mailbox(http, stack, email)
     owner = bearer(session_of(http, stack, email)["access_token"])
-    made = http.post(f"{stack.api}/v1/tenants", json={"name": "Control E2E"}, headers=owner, timeout=30)
+    made = http.post(f"{stack.api}/v1/tenants", json={"name": label}, headers=owner, timeout=30)
     assert made.status_code == 201, made.text
     tenant_id = made.json()["id"]
-    # And a line server the API created, installed on the local node
     created = http.post(
         f"{stack.api}/v1/tenants/{tenant_id}/servers",
-        json={
-            "name": "control e2e",
-            "blueprint_id": LINE_SERVER,
-            "limits": {"memory_mb": 256, "disk_mb": 1024, "cpu_percent": 100},
-            "environment": {"MOTD": "control e2e"},
-        },
+        json={"name": label.lower(), "blueprint_id": LINE_SERVER, **server},
         headers=owner,
         timeout=30,
     )
     assert created.status_code == 202, created.text
-    server_uuid = created.json()["server"]["id"]
     op = wait_until(lambda: finished(http, stack, tenant_id, created.json()["operation"]["id"], owner), "provisioning")
     assert op["status"] == "succeeded", op
+    return email, owner, tenant_id, created.json()["server"]["id"]
+
+
+def test_member_drives_a_server_on_the_local_node_through_the_api(stack: Stack, http: requests.Session) -> None:
+    # Given a verified user who owns a tenant, and a line server the API created, installed on the local node
+    _, owner, tenant_id, server_uuid = owner_with_line_server(
+        http,
+        stack,
+        "Control E2E",
+        {"limits": {"memory_mb": 256, "disk_mb": 1024, "cpu_percent": 100}, "environment": {"MOTD": "control e2e"}},
+    )
     (wings,) = stack.info["wings"]
     try:
         base = f"{stack.api}/v1/tenants/{tenant_id}/servers/{server_uuid}"

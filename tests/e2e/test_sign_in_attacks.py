@@ -35,7 +35,7 @@ from tests.e2e.test_identity_flow import (
     verify_from_mailbox,
     wait_for_mail,
 )
-from tests.e2e.test_server_control import LINE_SERVER, finished, wait_until
+from tests.e2e.test_server_control import owner_with_line_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -57,29 +57,13 @@ def owned_server(attack_stack: Stack) -> dict[str, Any]:
     """A verified owner, their tenant and a line server provisioned on the seeded node."""
     stack = attack_stack
     with requests.Session() as http:
-        email = fresh_email("sftp-owner")
-        register(http, stack, email, "Sftp Owner")
-        verify_from_mailbox(http, stack, email)
-        owner = bearer(session_of(http, stack, email)["access_token"])
-        made = http.post(f"{stack.api}/v1/tenants", json={"name": "Sftp E2E"}, headers=owner, timeout=30)
-        assert made.status_code == 201, made.text
-        tenant_id = made.json()["id"]
-        created = http.post(
-            f"{stack.api}/v1/tenants/{tenant_id}/servers",
-            json={
-                "name": "sftp e2e",
-                "blueprint_id": LINE_SERVER,
-                "limits": {"memory_mb": 256, "disk_mb": 1024, "cpu_percent": 100},
-                "environment": {"MOTD": "sftp e2e"},
-            },
-            headers=owner,
-            timeout=30,
+        email, owner, tenant_id, server = owner_with_line_server(
+            http,
+            stack,
+            "Sftp E2E",
+            {"limits": {"memory_mb": 256, "disk_mb": 1024, "cpu_percent": 100}, "environment": {"MOTD": "sftp e2e"}},
         )
-        assert created.status_code == 202, created.text
-        op_id = created.json()["operation"]["id"]
-        op = wait_until(lambda: finished(http, stack, tenant_id, op_id, owner), "provisioning")
-        assert op["status"] == "succeeded", op
-        return {"email": email, "owner": owner, "tenant_id": tenant_id, "server": created.json()["server"]["id"]}
+        return {"email": email, "owner": owner, "tenant_id": tenant_id, "server": server}
 
 
 def node_header(stack: Stack) -> dict[str, str]:

@@ -17,7 +17,7 @@ import yaml
 from tests.e2e.conftest import Stack
 from tests.e2e.test_billing_flow import admin_headers
 from tests.e2e.test_identity_flow import bearer, fresh_email, register, session_of, verify_from_mailbox
-from tests.e2e.test_server_control import finished, wait_until
+from tests.e2e.test_server_control import finished, owner_with_line_server, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -45,28 +45,12 @@ def _auth_frames(answer: dict[str, Any], origin: str) -> list[tuple[str, list[st
 
 def test_admin_suspension_stops_every_control_path_on_the_local_node(stack: Stack, http: requests.Session) -> None:
     # Given a verified user who owns a tenant with a running line server on the local node
-    email = fresh_email("suspend")
-    register(http, stack, email, "Suspend E2E")
-    verify_from_mailbox(http, stack, email)
-    owner = bearer(session_of(http, stack, email)["access_token"])
-    made = http.post(f"{stack.api}/v1/tenants", json={"name": "Suspend E2E"}, headers=owner, timeout=30)
-    assert made.status_code == 201, made.text
-    tenant_id = made.json()["id"]
-    created = http.post(
-        f"{stack.api}/v1/tenants/{tenant_id}/servers",
-        json={
-            "name": "suspend e2e",
-            "blueprint_id": "bp_line_server",
-            "limits": {"memory_mb": 256, "disk_mb": 512, "cpu_percent": 100},
-            "start_on_completion": True,
-        },
-        headers=owner,
-        timeout=30,
+    _, owner, tenant_id, server_uuid = owner_with_line_server(
+        http,
+        stack,
+        "Suspend E2E",
+        {"limits": {"memory_mb": 256, "disk_mb": 512, "cpu_percent": 100}, "start_on_completion": True},
     )
-    assert created.status_code == 202, created.text
-    server_uuid = created.json()["server"]["id"]
-    op = wait_until(lambda: finished(http, stack, tenant_id, created.json()["operation"]["id"], owner), "provisioning")
-    assert op["status"] == "succeeded", op
     (wings,) = stack.info["wings"]
     node_token = yaml.safe_load((stack.local_dir / "wings" / "config.yml").read_text())["token"]
 
