@@ -15,6 +15,7 @@ not kept anywhere to restore.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
@@ -32,7 +33,8 @@ RENEW_EVERY = 200
 
 def up(ctx: MigrationContext) -> None:
     cleaned = 0
-    for seen, item in enumerate(BlueprintItem.gsi1.query(keys.ALL_BLUEPRINTS), start=1):
+    for seen, found in enumerate(BlueprintItem.gsi1.query(keys.ALL_BLUEPRINTS), start=1):
+        item = cast(BlueprintItem, found)  # the shared index is typed by the base item
         document = json.loads(item.document)
         document.pop(FLAG, None)
         try:
