@@ -28,7 +28,6 @@ def _item(blueprint: Blueprint) -> BlueprintItem:
         gsi1sk=keys.created_sort(blueprint.created_at, blueprint.id),
         blueprint_id=blueprint.id,
         name=blueprint.name,
-        local_safe=blueprint.local_safe,
         document=json.dumps(blueprint_to_dict(blueprint), separators=(",", ":")),
         created_at=blueprint.created_at,
         updated_at=blueprint.updated_at,
