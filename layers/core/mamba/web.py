@@ -1,9 +1,9 @@
 """The HTTP boundary shared by every door: route declaration, request parsing, the
 one error shape and request ids.
 
-Every panel route is declared with ``route(...)``, which records a ``RouteSpec`` in
-``REGISTRY`` (the source of the OpenAPI document and of the route-walking security
-test) and wraps the view so that, in this order:
+Every panel route is declared with ``route(...)``, which records a ``RouteSpec`` in the
+route registry (``mamba.routes``: the source of the OpenAPI document and of the
+route-walking security test) and wraps the view so that, in this order:
 
 * a billing route answers 503 ``BILLING_DISABLED`` while billing is off;
 * the route's single permission is enforced (or the route is explicitly public);
@@ -21,12 +21,11 @@ its own 500, including debug-mode traceback text) the same error shape.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +48,7 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.observability import current_request_id, logger
+from mamba.routes import NODE, PUBLIC, REGISTRY, RouteSpec, register, registry_scope
 
 if TYPE_CHECKING:
     from chalice.app import Blueprint, Chalice, Request
@@ -76,11 +76,6 @@ __all__ = [
 REQUEST_ID_HEADER = "X-Request-Id"
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
-PUBLIC = "public"
-# The Wings callback API (/api/remote/*): no user credential; the view authenticates the
-# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote).
-NODE = "node"
-
 
 class InternalError(DomainError):
     """Anything unexpected. The body says only this; the log has the traceback."""
@@ -90,51 +85,6 @@ class InternalError(DomainError):
 
     def __init__(self) -> None:
         super().__init__("An internal error occurred.")
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    path: str
-    method: str
-    permission: str  # a catalogue permission, PUBLIC, or NODE
-    summary: str
-    tags: tuple[str, ...] = ()
-    request_model: type[BaseModel] | None = None
-    response_model: type[BaseModel] | None = None
-    status: int = 200
-    query: tuple[str, ...] = ()
-    content_type: str = "application/json"
-    billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
-
-    @property
-    def is_public(self) -> bool:
-        return self.permission == PUBLIC
-
-    @property
-    def is_node(self) -> bool:
-        return self.permission == NODE
-
-    @property
-    def tenant_scoped(self) -> bool:
-        return "{tenant_id}" in self.path
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.method, self.path
-
-
-REGISTRY: list[RouteSpec] = []
-
-
-@contextlib.contextmanager
-def registry_scope() -> Iterator[list[RouteSpec]]:
-    """Routes declared inside the block are forgotten when it ends (tests that build
-    throwaway apps use this, so the product's REGISTRY never sees their routes)."""
-    saved = list(REGISTRY)
-    try:
-        yield REGISTRY
-    finally:
-        REGISTRY[:] = saved
 
 
 @dataclass
@@ -293,9 +243,7 @@ def route(
         content_type=content_type,
         billing=billing,
     )
-    if any(existing.key == spec.key for existing in REGISTRY):
-        raise ValueError(f"{method} {path} is declared twice (a throwaway test app should use registry_scope())")
-    REGISTRY.append(spec)
+    register(spec)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**path_params: str) -> Response:
