@@ -8,6 +8,8 @@ route-walking security test) and wraps the view so that, in this order:
 * a billing route answers 503 ``BILLING_DISABLED`` while billing is off;
 * the route's single permission is enforced (or the route is explicitly public);
 * the JSON body is parsed from the raw bytes and validated by the route's pydantic model;
+* the view's result is sent through the route's response model (``serialise``): only what
+  the OpenAPI document describes leaves, and a result it cannot describe is a 500;
 * any ``DomainError`` becomes ``{"error": {code, message, details}, "request_id"}`` with the
   status its class carries, and any other exception becomes 500 ``INTERNAL`` (logged with
   its traceback, never returned);
@@ -62,6 +64,8 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "Ctx",
     "InternalError",
+    "Reply",
+    "ResponseShapeError",
     "RouteSpec",
     "current_request_id",
     "error_body",
@@ -71,6 +75,8 @@ __all__ = [
     "parse_body",
     "registry_scope",
     "route",
+    "serialise",
+    "with_fields",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -145,6 +151,64 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A view's result when the route's status or headers vary per request: ``body`` still goes
+    through the route's response model (a view of a route with a ``response_model`` never
+    returns a raw ``Response``). ``exclude`` names top-level fields this answer leaves out (a
+    refresh token that went into a cookie instead)."""
+
+    body: Any
+    status: int | None = None
+    headers: Headers | None = None
+    exclude: frozenset[str] = frozenset()
+
+
+class _WithFields:
+    """A record as a response model reads it (by attribute), with a few more attributes."""
+
+    __slots__ = ("_fields", "_record")
+
+    def __init__(self, record: object, fields: dict[str, Any]) -> None:
+        self._record = record
+        self._fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._fields:
+            return self._fields[name]
+        return getattr(self._record, name)
+
+
+def with_fields(record: object, **fields: Any) -> Any:
+    """``record`` plus ``fields``, for an answer that shows next to a record what the record
+    does not hold (a node's health); the route's response model picks what it declares."""
+    return _WithFields(record, fields)
+
+
+class ResponseShapeError(Exception):
+    """A view returned what its route's response model cannot describe: a bug, answered 500."""
+
+
+def serialise(spec: RouteSpec, result: Any, exclude: frozenset[str] = frozenset()) -> Any:
+    """The JSON body of a successful answer.
+
+    With a response model, the result (a domain record, a dict, a model, or a mix) is
+    validated by the model, reading attributes of records (``from_attributes``) and ignoring
+    whatever the model does not declare, then dumped in JSON mode: only what the OpenAPI
+    document describes is sent, and a result the model cannot describe is a
+    ``ResponseShapeError`` (a 500), never a different shape on the wire.
+    """
+    model = spec.response_model
+    if model is None:
+        return _jsonable(result)
+    try:
+        shaped = model.model_validate(result, from_attributes=True, extra="ignore")
+    except PydanticValidationError as exc:
+        fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False, include_input=False)]
+        raise ResponseShapeError(f"{spec.method} {spec.path}: {model.__name__} rejects the result at {fields}") from exc
+    return shaped.model_dump(mode="json", by_alias=True, exclude=set(exclude) or None)
 
 
 def validation_details(exc: PydanticValidationError) -> dict[str, Any]:
@@ -265,6 +329,21 @@ def route(
                 if spec.request_model is not None:
                     ctx.body = parse_body(request, spec.request_model)
                 result = view(ctx, **path_params)
+                if isinstance(result, Response):
+                    # A success on a route with a response model goes through the model (a Reply
+                    # when it needs its own status or headers); a view may still answer an error.
+                    if spec.response_model is not None and result.status_code < 400:
+                        raise ResponseShapeError(
+                            f"{spec.method} {spec.path} has a response model: return a Reply, not a Response"
+                        )
+                elif isinstance(result, Reply):
+                    result = json_response(
+                        serialise(spec, result.body, result.exclude),
+                        status=result.status or spec.status,
+                        headers=result.headers,
+                    )
+                else:
+                    result = serialise(spec, result)
             except DomainError as exc:
                 _audit(spec, view.__name__, request, path_params, principal, stage, exc, None)
                 return error_response(_for_caller(spec, exc))
@@ -274,6 +353,7 @@ def route(
                 logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
                 _audit(spec, view.__name__, request, path_params, principal, stage, InternalError(), None)
                 return error_response(InternalError())
+            # The audit step sees the answer as sent (the serialised body, or the Response).
             _audit(spec, view.__name__, request, path_params, principal, stage, None, result)
             if isinstance(result, Response):
                 return result
