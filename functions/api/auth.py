@@ -127,7 +127,7 @@ def _no_cookie() -> UnauthorizedError:
     response_model=MeOut,
     status=201,
 )
-def register(ctx: Ctx) -> dict[str, object]:
+def register(ctx: Ctx) -> object:
     from mamba.services import accounts
 
     body: RegisterIn = ctx.body
@@ -142,7 +142,7 @@ def register(ctx: Ctx) -> dict[str, object]:
             now=clock.now_epoch(),
         )
         entry.actor_id = user.id
-    return user.to_public()
+    return user
 
 
 @route(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 
-from mamba.schemas.common import Schema
+from mamba.schemas.common import EpochTime, Schema
 
 if TYPE_CHECKING:
     from mamba.services.tenancy import Contact, Member, TenantInfo, UserTenant
@@ -29,12 +29,6 @@ def from_epoch(value: int | None) -> str | None:
     return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _iso_from_epoch(value: Any) -> Any:
-    return from_epoch(value) if isinstance(value, int) else value
-
-
-# A time the records keep as epoch seconds and the API shows as ISO 8601 (``...Z``).
-EpochTime = Annotated[str | None, BeforeValidator(_iso_from_epoch)]
 # A set of permissions, shown sorted.
 SortedPermissions = Annotated[list[str], BeforeValidator(sorted)]
 
