@@ -3,6 +3,7 @@ adapter, so the fakes keep the adapters' behaviour (errors included)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
@@ -139,3 +140,297 @@ def server_entity(
         created_at=created_at,
         updated_at=created_at,
     )
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+def _page(items: list[Any], page: Any, scope: str) -> Any:
+    """One page of ``items`` (already in the adapter's order). The cursor is opaque to callers,
+    as the adapters' signed cursors are; one minted for another listing is refused the same way."""
+    from mamba.domain.errors import ValidationError
+    from mamba.domain.pages import Page
+
+    start = 0
+    if page.cursor:
+        prefix, _, offset = page.cursor.rpartition(":")
+        if prefix != f"fake:{scope}" or not offset.isdigit():
+            raise ValidationError("The cursor is not valid.", {"fields": [{"field": "cursor", "type": "cursor"}]})
+        start = int(offset)
+    chunk = items[start : start + page.limit]
+    more = start + page.limit < len(items)
+    return Page(items=chunk, next_cursor=f"fake:{scope}:{start + page.limit}" if more else None)
+
+
+# --- servers, nodes, allocations, placement ---------------------------------------------------
+
+
+class FakeServerRepository:
+    """``DynamoServerRepository`` in memory: servers by uuid, and each server's activity log."""
+
+    def __init__(self) -> None:
+        self.servers: dict[str, Any] = {}
+        self.activity_log: dict[str, dict[tuple[str, str], Any]] = {}
+
+    def add(self, server: Any) -> None:
+        if server.uuid in self.servers:
+            raise ConflictError("A server with this uuid exists.", {"uuid": server.uuid})
+        self.servers[server.uuid] = server
+
+    def get(self, server_uuid: str) -> Any:
+        if server_uuid not in self.servers:
+            raise NotFoundError("Server not found.", {"uuid": server_uuid})
+        return self.servers[server_uuid]
+
+    def save(self, server: Any) -> None:
+        self.get(server.uuid)
+        self.servers[server.uuid] = server
+
+    def delete(self, server_uuid: str) -> None:
+        self.servers.pop(server_uuid, None)
+
+    def on_node(self, node_id: str) -> list[Any]:
+        return sorted((s for s in self.servers.values() if s.node_id == node_id), key=lambda s: s.uuid)
+
+    def page_on_node(self, node_id: str, page: int, per_page: int) -> tuple[list[Any], int]:
+        servers = self.on_node(node_id)
+        start = (page - 1) * per_page
+        return servers[start : start + per_page], len(servers)
+
+    def of_tenant(self, tenant_id: str) -> list[Any]:
+        mine = (s for s in self.servers.values() if s.tenant_id == tenant_id)
+        return sorted(mine, key=lambda s: (s.created_at, s.uuid))
+
+    def page_of_tenant(self, tenant_id: str, page: Any, status: str | None = None) -> Any:
+        mine = [s for s in self.of_tenant(tenant_id) if status is None or s.status == status]
+        return _page(mine, page, f"servers:{tenant_id}:{status or ''}")
+
+    def add_activity(self, entries: list[Any]) -> int:
+        import json
+        import uuid as uuidlib
+        from dataclasses import replace
+
+        for entry in entries:
+            # The same content id as the adapter's, so a re-sent batch overwrites itself.
+            raw = json.dumps([entry.event, entry.user_id, entry.ip, entry.metadata], sort_keys=True)
+            entry_id = entry.entry_id or str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, raw))
+            log = self.activity_log.setdefault(entry.server_uuid, {})
+            log[(entry.timestamp, entry_id)] = replace(entry, entry_id=entry_id)
+        return len(entries)
+
+    def activity(self, server_uuid: str, limit: int = 100) -> list[Any]:
+        log = self.activity_log.get(server_uuid, {})
+        return [log[key] for key in sorted(log, reverse=True)][:limit]
+
+
+class FakeNodeRepository:
+    """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Any] = {}
+        self.tokens: dict[str, str] = {}
+        self.allocations: FakeAllocationRepository | None = None  # set by FakeAllocationRepository
+
+    def add(self, node: Any, token: str) -> None:
+        if node.id in self.nodes or any(n.token_id == node.token_id for n in self.nodes.values()):
+            raise ConflictError("The node or its token id already exists.", {"node_id": node.id})
+        self.nodes[node.id] = node
+        self.tokens[node.id] = token
+
+    def get(self, node_id: str) -> Any:
+        if node_id not in self.nodes:
+            raise NotFoundError("Node not found.", {"node_id": node_id})
+        return self.nodes[node_id]
+
+    def list(self, limit: int = 50, cursor: str | None = None) -> tuple[list[Any], str | None]:
+        from mamba.domain.pages import PageRequest
+
+        ordered = sorted(self.nodes.values(), key=lambda n: (n.created_at, n.id))
+        found = _page(ordered, PageRequest(limit, cursor), "admin.nodes")
+        return found.items, found.next_cursor
+
+    def update(self, node: Any) -> None:
+        from dataclasses import replace
+
+        current = self.get(node.id)
+        # The token id and creation time are not editable here (see rotate_token).
+        self.nodes[node.id] = replace(node, token_id=current.token_id, created_at=current.created_at)
+
+    def delete(self, node_id: str) -> None:
+        self.get(node_id)
+        mine = [a for a in (self.allocations.rows.values() if self.allocations else ()) if a.node_id == node_id]
+        held = [a for a in mine if a.server_id]
+        if held:
+            raise ConflictError(
+                "The node has allocations assigned to servers.",
+                {"node_id": node_id, "assigned": [f"{a.ip}:{a.port}" for a in held][:20]},
+            )
+        del self.nodes[node_id]
+        self.tokens.pop(node_id, None)
+        for allocation in mine:
+            assert self.allocations is not None
+            del self.allocations.rows[(allocation.node_id, allocation.ip, allocation.port)]
+
+    def find_by_token_id(self, token_id: str) -> Any:
+        if not token_id or "." in token_id:
+            return None
+        return next((n for n in self.nodes.values() if n.token_id == token_id), None)
+
+    def token(self, node: Any) -> str:
+        self.get(node.id)
+        return self.tokens[node.id]
+
+    def rotate_token(self, node_id: str, token_id: str, token: str, now: str) -> Any:
+        from dataclasses import replace
+
+        current = self.get(node_id)
+        if any(n.token_id == token_id for n in self.nodes.values()):
+            raise ConflictError("The node's token changed meanwhile; try again.", {"node_id": node_id})
+        self.nodes[node_id] = replace(current, token_id=token_id, updated_at=now)
+        self.tokens[node_id] = token
+        return self.nodes[node_id]
+
+
+class FakeAllocationRepository:
+    """``DynamoAllocationRepository`` in memory, by (node, ip, port)."""
+
+    def __init__(self, nodes: FakeNodeRepository | None = None) -> None:
+        self.rows: dict[tuple[str, str, int], Any] = {}
+        if nodes is not None:
+            nodes.allocations = self
+
+    def add_many(self, allocations: list[Any]) -> Any:
+        from mamba.domain.nodes import AllocationResult
+
+        result = AllocationResult()
+        for allocation in allocations:
+            key = (allocation.node_id, allocation.ip, allocation.port)
+            if key in self.rows:
+                result.conflicts.append(f"{allocation.ip}:{allocation.port}")
+            else:
+                self.rows[key] = allocation
+                result.created.append(allocation)
+        return result
+
+    def get(self, node_id: str, ip: str, port: int) -> Any:
+        if (node_id, ip, port) not in self.rows:
+            raise NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"})
+        return self.rows[(node_id, ip, port)]
+
+    def _of_node(self, node_id: str) -> list[Any]:
+        # The adapter's sort key is ip then the zero-padded port: string order of the ip.
+        return sorted((a for a in self.rows.values() if a.node_id == node_id), key=lambda a: (a.ip, a.port))
+
+    def list(self, node_id: str, limit: int = 50, cursor: str | None = None) -> tuple[list[Any], str | None]:
+        from mamba.domain.pages import PageRequest
+
+        found = _page(self._of_node(node_id), PageRequest(limit, cursor), f"allocations:{node_id}")
+        return found.items, found.next_cursor
+
+    def delete(self, node_id: str, ip: str, port: int) -> None:
+        current = self.get(node_id, ip, port)
+        if current.server_id:
+            raise ConflictError(
+                "The allocation is assigned to a server.",
+                {"allocation": f"{ip}:{port}", "server_id": current.server_id},
+            )
+        del self.rows[(node_id, ip, port)]
+
+    def assign(self, node_id: str, ip: str, port: int, server_id: str) -> None:
+        from dataclasses import replace
+
+        current = self.get(node_id, ip, port)
+        if current.server_id:
+            raise ConflictError("The allocation is already assigned.", {"allocation": f"{ip}:{port}"})
+        self.rows[(node_id, ip, port)] = replace(current, server_id=server_id)
+
+    def release(self, node_id: str, ip: str, port: int, server_id: str) -> None:
+        from dataclasses import replace
+
+        current = self.rows.get((node_id, ip, port))
+        if current is not None and current.server_id == server_id:
+            self.rows[(node_id, ip, port)] = replace(current, server_id=None)
+
+
+@dataclass(frozen=True)
+class FakeGuard:
+    """What ``FakePlacementStore.guard`` read: the tenant's version before the quota check."""
+
+    version: int = 0
+
+
+class FakePlacementStore:
+    """``DynamoPlacementStore`` over the fake node, allocation and server repositories: the
+    reservation checks the guard version, then the allocation, then the uuid, and writes
+    all three or nothing (as the adapter's transaction)."""
+
+    def __init__(
+        self,
+        nodes: FakeNodeRepository | None = None,
+        allocations: FakeAllocationRepository | None = None,
+        servers: FakeServerRepository | None = None,
+    ) -> None:
+        self.nodes = nodes or FakeNodeRepository()
+        self.allocations = allocations or FakeAllocationRepository(self.nodes)
+        self.servers = servers or FakeServerRepository()
+        self.versions: dict[str, int] = {}
+        self.plans: dict[str, str] = {}  # tenant id -> plan_quotas JSON
+
+    def node_loads(self) -> list[Any]:
+        from mamba.domain.placement import NodeLoad
+
+        loads = []
+        for node in sorted(self.nodes.nodes.values(), key=lambda n: (n.created_at, n.id)):
+            held = [s for s in self.servers.on_node(node.id) if s.status != "failed"]
+            memory = sum(s.limits.memory_mb for s in held)
+            loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=sum(s.limits.disk_mb for s in held)))
+        return loads
+
+    def free_allocations(self, node_id: str, limit: int = 25) -> list[Any]:
+        return [a for a in self.allocations._of_node(node_id) if not a.server_id][:limit]
+
+    def guard(self, tenant_id: str) -> FakeGuard:
+        return FakeGuard(self.versions.get(tenant_id, 0))
+
+    def guard_version(self, tenant_id: str) -> int:
+        return self.guard(tenant_id).version
+
+    def usage(self, tenant_id: str, guard: Any = None) -> Any:
+        from mamba.domain.quotas import Usage
+
+        mine = self.servers.of_tenant(tenant_id)
+        held = [s for s in mine if s.status != "failed"]
+        return Usage(
+            servers=len(mine),
+            memory_mb=sum(s.limits.memory_mb for s in held),
+            disk_mb=sum(s.limits.disk_mb for s in held),
+        )
+
+    def reserve(self, server: Any, guard: Any) -> None:
+        from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
+
+        version = guard if isinstance(guard, int) else guard.version
+        ip, port = server.allocation
+        allocation = self.allocations.rows.get((server.node_id, ip, port))
+        if self.versions.get(server.tenant_id, 0) != version:
+            raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        if allocation is None or allocation.server_id:
+            raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        self.servers.add(server)  # ConflictError for a known uuid, before anything else is written
+        self.versions[server.tenant_id] = version + 1
+        self.allocations.assign(server.node_id, ip, port, server.uuid)
+
+    def unreserve(self, server: Any) -> None:
+        ip, port = server.allocation
+        stored = self.servers.servers.get(server.uuid)
+        allocation = self.allocations.rows.get((server.node_id, ip, port))
+        # Both conditions or nothing, as the adapter's transaction.
+        if stored is None or stored.status != "provisioning" or allocation is None:
+            return
+        if allocation.server_id != server.uuid:
+            return
+        self.servers.delete(server.uuid)
+        self.allocations.release(server.node_id, ip, port, server.uuid)
+
+    def plan_quotas(self, tenant_id: str) -> str | None:
+        return self.plans.get(tenant_id)
