@@ -419,7 +419,8 @@ class PlacementStoreContract:
         added = self._node_with_ports(world, 25565, 25566, 25567)
         tenant = f"tn_{uid()}"
         for port, status, memory in ((25565, "running", 512), (25566, "failed", 1024), (25567, "offline", 256)):
-            placement.reserve(server(tenant, added.id, port=port, status=status, memory=memory), placement.guard(tenant))
+            made = server(tenant, added.id, port=port, status=status, memory=memory)
+            placement.reserve(made, placement.guard(tenant))
 
         load = next(load for load in placement.node_loads() if load.node.id == added.id)
         usage = placement.usage(tenant, placement.guard(tenant))
