@@ -434,3 +434,170 @@ class FakePlacementStore:
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+class FakeBackupRepository:
+    """``DynamoBackupRepository`` in memory: backups, each server's running-backup lock, and
+    each tenant's storage counter and retention choice."""
+
+    def __init__(self) -> None:
+        self.backups: dict[str, Any] = {}
+        self.locks: dict[str, str] = {}  # server uuid -> backup uuid
+        self.usage_bytes: dict[str, int] = {}
+        self.rotate: dict[str, bool] = {}
+
+    def add_running(self, backup: Any) -> None:
+        if backup.server_uuid in self.locks:
+            raise ConflictError("A backup of this server is already running.", {"server_id": backup.server_uuid})
+        if backup.uuid in self.backups:
+            raise ConflictError("A backup with this uuid exists.", {"uuid": backup.uuid})
+        self.backups[backup.uuid] = backup
+        self.locks[backup.server_uuid] = backup.uuid
+
+    def running_lock(self, server_uuid: str) -> str | None:
+        return self.locks.get(server_uuid)
+
+    def release_lock(self, server_uuid: str, backup_uuid: str) -> None:
+        if self.locks.get(server_uuid) == backup_uuid:
+            del self.locks[server_uuid]
+
+    def get(self, backup_uuid: str) -> Any:
+        if backup_uuid not in self.backups:
+            raise NotFoundError("Backup not found.", {"uuid": backup_uuid})
+        return self.backups[backup_uuid]
+
+    def save(self, backup: Any, expected_status: str | None = None) -> None:
+        current = self.backups.get(backup.uuid)
+        if current is None or (expected_status is not None and current.status != expected_status):
+            raise ConflictError("The backup changed meanwhile.", {"uuid": backup.uuid})
+        self.backups[backup.uuid] = backup
+
+    def set_operation(self, backup_uuid: str, operation_id: str) -> None:
+        from dataclasses import replace
+
+        if backup_uuid not in self.backups:
+            raise DependencyUnavailableError("The backup could not be saved; try again.")
+        self.backups[backup_uuid] = replace(self.backups[backup_uuid], operation_id=operation_id)
+
+    def delete(self, backup_uuid: str) -> None:
+        self.backups.pop(backup_uuid, None)
+
+    def of_server(self, server_uuid: str) -> list[Any]:
+        mine = (b for b in self.backups.values() if b.server_uuid == server_uuid)
+        return sorted(mine, key=lambda b: (b.created_at, b.uuid))
+
+    def of_tenant(self, tenant_id: str) -> list[Any]:
+        mine = (b for b in self.backups.values() if b.tenant_id == tenant_id)
+        return sorted(mine, key=lambda b: (b.created_at, b.uuid))
+
+    def usage(self, tenant_id: str) -> int:
+        return self.usage_bytes.get(tenant_id, 0)
+
+    def rotation(self, tenant_id: str) -> bool:
+        return self.rotate.get(tenant_id, False)
+
+    def set_rotation(self, tenant_id: str, rotate: bool) -> None:
+        self.rotate[tenant_id] = rotate
+        self.usage_bytes.setdefault(tenant_id, 0)
+
+    def count(self, backup: Any, counted: bool) -> bool:
+        from dataclasses import replace
+
+        current = self.backups.get(backup.uuid)
+        if current is None or current.counted == counted:
+            return False
+        self.backups[backup.uuid] = replace(current, counted=counted)
+        delta = backup.size_bytes if counted else -backup.size_bytes
+        self.usage_bytes[backup.tenant_id] = self.usage_bytes.get(backup.tenant_id, 0) + delta
+        return True
+
+    def set_usage(self, tenant_id: str, usage_bytes: int, now: str) -> None:
+        self.usage_bytes[tenant_id] = usage_bytes
+
+    def tenants_with_usage(self) -> list[str]:
+        return sorted(self.usage_bytes)
+
+
+class FakeBackupStore:
+    """``S3BackupStore`` in memory: multipart uploads and object sizes. ``put_part`` and
+    ``put_object`` stand in for Wings' PUTs through the presigned URLs."""
+
+    def __init__(self, bucket: str = "fake-backups", fail: bool = False) -> None:
+        self.bucket = bucket
+        self.fail = fail
+        self.uploads: dict[str, tuple[str, dict[int, tuple[str, int]]]] = {}  # id -> (key, {n: (etag, size)})
+        self.objects: dict[str, int] = {}
+        self.deleted: list[str] = []
+
+    def _check(self, what: str) -> None:
+        if self.fail:
+            message = f"The backup storage could not {what}; try again."
+            raise DependencyUnavailableError(message, {"bucket": self.bucket})
+
+    def create_upload(self, key: str) -> str:
+        import secrets
+
+        self._check("start the upload")
+        upload_id = secrets.token_urlsafe(16)
+        self.uploads[upload_id] = (key, {})
+        return upload_id
+
+    def part_urls(self, key: str, upload_id: str, parts: int, lifetimes: list[int] | None = None) -> list[str]:
+        seconds = lifetimes or [900] * parts
+        base = f"https://{self.bucket}.s3.fake/{key}?uploadId={upload_id}"
+        return [f"{base}&partNumber={n}&X-Amz-Expires={min(seconds[n - 1], 3600)}" for n in range(1, parts + 1)]
+
+    def put_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        import hashlib
+
+        etag = f'"{hashlib.md5(body).hexdigest()}"'  # S3's ETag of a single-part upload
+        self.uploads[upload_id][1][number] = (etag, len(body))
+        return etag
+
+    def put_object(self, key: str, size: int) -> None:
+        self.objects[key] = size
+
+    def listed_parts(self, key: str, upload_id: str) -> list[tuple[int, str]]:
+        self._check("list the uploaded parts")
+        if upload_id not in self.uploads:
+            raise DependencyUnavailableError("The backup storage could not list the uploaded parts; try again.")
+        return [(n, etag) for n, (etag, _) in sorted(self.uploads[upload_id][1].items())]
+
+    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> bool:
+        self._check("complete the upload")
+        upload = self.uploads.pop(upload_id, None)
+        if upload is None:
+            return False
+        self.objects[key] = sum(upload[1][n][1] for n, _ in parts)
+        return True
+
+    def abort(self, key: str, upload_id: str) -> None:
+        self._check("abort the upload")
+        self.uploads.pop(upload_id, None)
+
+    def abort_all(self, key: str) -> int:
+        self._check("list open uploads")
+        mine = [upload_id for upload_id, (k, _) in self.uploads.items() if k == key]
+        for upload_id in mine:
+            del self.uploads[upload_id]
+        return len(mine)
+
+    def size(self, key: str) -> int | None:
+        self._check("read the backup's size")
+        return self.objects.get(key)
+
+    def delete(self, key: str) -> None:
+        self._check("delete the backup")
+        self.objects.pop(key, None)
+        self.deleted.append(key)
+
+    def download_url(self, key: str, filename: str | None = None) -> str:
+        disposition = f"&response-content-disposition=attachment%3B+filename%3D{filename}" if filename else ""
+        return f"https://{self.bucket}.s3.fake/{key}?response-content-type=application%2Fx-gzip{disposition}"
+
+    def sizes_under(self, prefix: str) -> dict[str, int]:
+        self._check("list the backups")
+        return {key: size for key, size in sorted(self.objects.items()) if key.startswith(prefix)}
