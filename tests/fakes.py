@@ -601,3 +601,93 @@ class FakeBackupStore:
     def sizes_under(self, prefix: str) -> dict[str, int]:
         self._check("list the backups")
         return {key: size for key, size in sorted(self.objects.items()) if key.startswith(prefix)}
+
+
+# --- API keys and the audit log -----------------------------------------------------------------
+
+
+class FakeApiKeyRepository:
+    """``DynamoApiKeyRepository`` in memory (the guard's read of a key by id is ``keys[id]``)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {}
+
+    def add(self, key: Any) -> None:
+        if key.id in self.keys:
+            raise ConflictError("The API key already exists.", {"key_id": key.id})
+        self.keys[key.id] = key
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Any:
+        from mamba.domain.pages import PageRequest
+        from mamba.services.api_keys import KeyPage
+
+        mine = sorted((k for k in self.keys.values() if k.user_id == user_id), key=lambda k: (k.created_at, k.id))
+        found = _page(mine[::-1], PageRequest(max(1, min(limit, 100)), cursor), f"api_keys:{user_id}")
+        return KeyPage(items=found.items, next_cursor=found.next_cursor)
+
+    def revoke(self, user_id: str, key_id: str, at: str) -> Any:
+        from dataclasses import replace
+
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.", {"key_id": key_id})
+        self.keys[key_id] = replace(key, revoked_at=key.revoked_at or at)  # the first revocation time stays
+        return self.keys[key_id]
+
+    def revoke_all(self, user_id: str, at: str) -> int:
+        live = [k for k in self.keys.values() if k.user_id == user_id and k.revoked_at is None]
+        for key in live:
+            self.revoke(user_id, key.id, at)
+        return len(live)
+
+    def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
+        from dataclasses import replace
+
+        key = self.keys.get(key_id)
+        if key is None or (key.last_used_at is not None and key.last_used_at > epoch - min_interval):
+            return
+        self.keys[key_id] = replace(key, last_used_at=epoch, last_used_ip=source_ip or None)
+
+
+class FakeAuditLog:
+    """``DynamoAuditLog`` in memory: append-only partitions (a tenant's, the platform's, the
+    security log), listed newest first. ``fail`` makes every write fail as DynamoDB would."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.partitions: dict[str, dict[tuple[str, str], Any]] = {}
+
+    @staticmethod
+    def _partition(tenant_id: str | None, security: bool) -> str:
+        return "SECURITY" if security else (f"TENANT#{tenant_id}" if tenant_id else "PLATFORM")
+
+    def append(self, entry: Any) -> None:
+        if self.fail:
+            raise DependencyUnavailableError("The audit entry could not be written.")
+        partition = self.partitions.setdefault(self._partition(entry.tenant_id, entry.security), {})
+        if (entry.at, entry.id) in partition:
+            raise ConflictError("The audit entry already exists.", {"audit_id": entry.id})
+        partition[(entry.at, entry.id)] = entry
+
+    @property
+    def entries(self) -> list[Any]:
+        """Every entry of every partition, oldest first (for assertions)."""
+        return sorted((e for p in self.partitions.values() for e in p.values()), key=lambda e: (e.at, e.id))
+
+    def list(self, tenant_id: str | None, filters: Any, limit: int, cursor: str | None, security: bool = False) -> Any:
+        from mamba.domain.pages import PageRequest
+        from mamba.services.audit import AuditPage
+
+        partition = self.partitions.get(self._partition(tenant_id, security), {})
+        found = [
+            partition[key]
+            for key in sorted(partition, reverse=True)
+            # The adapter's sort-key range: AUDIT#<at>#<id> between AUDIT#<since> and AUDIT#<until>#~
+            if (not filters.since or f"{key[0]}#{key[1]}" >= filters.since)
+            and (not filters.until or f"{key[0]}#{key[1]}" <= f"{filters.until}#~")
+            and (not filters.action or partition[key].action == filters.action)
+            and (not filters.actor_id or partition[key].actor_id == filters.actor_id)
+            and (not filters.result or partition[key].result == filters.result)
+        ]
+        page = _page(found, PageRequest(limit, cursor), f"audit:{tenant_id}:{security}")
+        return AuditPage(items=page.items, next_cursor=page.next_cursor)
