@@ -36,15 +36,29 @@ class FakeOperationRepository:
 
 
 class FakeWorkflows:
-    def __init__(self, fail: bool = False) -> None:
+    """``SfnWorkflows`` without Step Functions: records each start. As on AWS, the execution
+    is named after the operation, so a second start of one operation runs nothing new and
+    answers the same ARN; an unknown workflow (no state machine) or ``fail`` is refused."""
+
+    ARN = "arn:aws:states:us-east-1:123456789012"
+
+    def __init__(self, fail: bool = False, prefix: str = "mamba-") -> None:
+        from infra.workflows import workflow_names
+
         self.fail = fail
+        self.prefix = prefix
+        self.known = set(workflow_names())
         self.started: list[tuple[str, str, dict[str, Any]]] = []
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any]) -> str:
-        if self.fail:
-            raise DependencyUnavailableError("The workflow could not be started.", {"workflow": workflow})
-        self.started.append((workflow, operation_id, payload))
-        return f"arn:aws:states:us-east-1:123456789012:execution:{workflow}:{operation_id}"
+        if self.fail or workflow not in self.known:
+            raise DependencyUnavailableError(
+                "The workflow could not be started; try again shortly.", {"workflow": workflow}
+            )
+        arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{operation_id[:80]}"
+        if not any(w == workflow and o[:80] == operation_id[:80] for w, o, _ in self.started):
+            self.started.append((workflow, operation_id, payload))
+        return arn
 
 
 class FakeHealthProbes:
