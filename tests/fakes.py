@@ -705,3 +705,180 @@ class FakeAuditLog:
         ]
         page = _page(found, PageRequest(limit, cursor), f"audit:{tenant_id}:{security}")
         return AuditPage(items=page.items, next_cursor=page.next_cursor)
+
+
+# --- the Wings node agent ----------------------------------------------------------------------
+
+
+class FakeNodeAgent:
+    """``WingsHttpNodeAgent`` and its node, in memory: servers with a state, files and logs.
+    Installs and power changes finish at once (the simulator's take a moment). ``down``
+    makes every call WingsUnavailableError, as a node that does not answer."""
+
+    POWER = ("start", "stop", "restart", "kill")
+
+    def __init__(self, down: bool = False, node_id: str = "n1") -> None:
+        self.down = down
+        self.node_id = node_id
+        self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
+        self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
+        self.denied_jtis: dict[str, list[str]] = {}
+        self.backups: list[tuple[str, str, str]] = []  # (action, server uuid, backup uuid)
+
+    def _ask(self, method: str, server_uuid: str = "") -> dict[str, Any] | None:
+        from mamba.domain.errors import ValidationError, WingsNotFoundError, WingsUnavailableError
+        from mamba.domain.servers import UUID_V4
+
+        if server_uuid and not UUID_V4.match(server_uuid):
+            raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuid})
+        if self.down:
+            raise WingsUnavailableError(
+                "The node could not be reached. Try again later; an admin may need to check the node.",
+                {"node_id": self.node_id, "reason": "unreachable"},
+            )
+        self.calls.append((method, server_uuid))
+        if not server_uuid:
+            return None
+        if server_uuid not in self.servers:
+            raise WingsNotFoundError("The requested resource does not exist on this instance.", {"uuid": server_uuid})
+        return self.servers[server_uuid]
+
+    def _document(self, server_uuid: str) -> dict[str, Any]:
+        server = self.servers[server_uuid]
+        state = server["state"]
+        return {
+            "state": state,
+            "is_suspended": server["suspended"],
+            "utilization": {"state": state, "memory_bytes": 0, "cpu_absolute": 0.0, "disk_bytes": 0, "uptime": 0},
+            "configuration": {"uuid": server_uuid},
+        }
+
+    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]:
+        self._ask("system")
+        return {"architecture": "amd64", "cpu_count": 2, "kernel_version": "6.1", "os": "linux", "version": "1.11.0"}
+
+    def list_servers(self) -> list[dict[str, Any]]:
+        self._ask("list_servers")
+        return [self._document(u) for u in self.servers]
+
+    def get_server(self, server_uuid: str) -> dict[str, Any]:
+        self._ask("get_server", server_uuid)
+        return self._document(server_uuid)
+
+    def create_server(self, server_uuid: str, *, start_on_completion: bool = False) -> None:
+        from mamba.domain.errors import ValidationError
+        from mamba.domain.servers import UUID_V4
+
+        if not UUID_V4.match(server_uuid):
+            raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuid})
+        self._ask("create_server")
+        state = "running" if start_on_completion else "offline"
+        self.servers[server_uuid] = {"state": state, "suspended": False, "files": {}, "logs": []}
+
+    def delete_server(self, server_uuid: str) -> None:
+        self._ask("delete_server", server_uuid)
+        del self.servers[server_uuid]
+
+    def power(self, server_uuid: str, action: str, *, wait_seconds: int | None = None) -> None:
+        from mamba.domain.errors import ValidationError
+
+        if action not in self.POWER:
+            raise ValidationError("The power action must be start, stop, restart or kill.", {"action": action})
+        server = self._ask("power", server_uuid)
+        assert server is not None
+        server["state"] = "running" if action in ("start", "restart") else "offline"
+
+    def send_commands(self, server_uuid: str, commands: list[str]) -> None:
+        from mamba.domain.errors import WingsRejectedError
+
+        server = self._ask("send_commands", server_uuid)
+        assert server is not None
+        if server["state"] == "offline":
+            raise WingsRejectedError("Cannot send commands to a stopped server instance.", {"uuid": server_uuid})
+        server["logs"].extend(f"> {command}" for command in commands)
+
+    def install(self, server_uuid: str) -> None:
+        self._ask("install", server_uuid)
+
+    def reinstall(self, server_uuid: str) -> None:
+        self._ask("reinstall", server_uuid)
+
+    def sync(self, server_uuid: str) -> None:
+        self._ask("sync", server_uuid)
+
+    def logs(self, server_uuid: str, size: int = 100) -> list[str]:
+        server = self._ask("logs", server_uuid)
+        assert server is not None
+        return [str(line) for line in server["logs"][-min(max(size, 1), 100) :]]
+
+    def deny_websocket_tokens(self, server_uuid: str, jtis: list[str]) -> None:
+        self._ask("deny_websocket_tokens", server_uuid)
+        self.denied_jtis.setdefault(server_uuid, []).extend(jtis)
+
+    def _path(self, path: str) -> str:
+        return "/" + path.strip("/")
+
+    def read_file(self, server_uuid: str, path: str, *, download: bool = False) -> bytes:
+        from mamba.domain.errors import WingsNotFoundError
+
+        server = self._ask("read_file", server_uuid)
+        assert server is not None
+        if self._path(path) not in server["files"]:
+            raise WingsNotFoundError("The file or directory does not exist on the node.", {"path": path})
+        return bytes(server["files"][self._path(path)])
+
+    def list_directory(self, server_uuid: str, directory: str = "/") -> list[dict[str, Any]]:
+        server = self._ask("list_directory", server_uuid)
+        assert server is not None
+        base = self._path(directory).rstrip("/") + "/"
+        names = sorted({p[len(base) :].split("/")[0] for p in server["files"] if p.startswith(base)})
+        entries = []
+        for name in names:
+            full = base + name
+            is_file = full in server["files"]
+            size = len(server["files"][full]) if is_file else 0
+            entries.append({"name": name, "directory": not is_file, "file": is_file, "size": size})
+        return sorted(entries, key=lambda e: (not e["directory"], e["name"]))
+
+    def write_file(self, server_uuid: str, path: str, content: bytes) -> None:
+        server = self._ask("write_file", server_uuid)
+        assert server is not None
+        server["files"][self._path(path)] = bytes(content)
+
+    def delete_files(self, server_uuid: str, root: str, files: list[str]) -> None:
+        server = self._ask("delete_files", server_uuid)
+        assert server is not None
+        for name in files:
+            target = self._path(f"{root.rstrip('/')}/{name}")
+            for path in [p for p in server["files"] if p == target or p.startswith(target + "/")]:
+                del server["files"][path]
+
+    def create_backup(self, server_uuid: str, backup_uuid: str, *, adapter: str = "wings", ignore: str = "") -> None:
+        from mamba.domain.errors import ValidationError
+
+        if adapter not in ("wings", "s3"):
+            raise ValidationError("A backup adapter is wings or s3.", {"adapter": adapter})
+        self._ask("create_backup", server_uuid)
+        self.backups.append(("create", server_uuid, backup_uuid))
+
+    def restore_backup(
+        self,
+        server_uuid: str,
+        backup_uuid: str,
+        *,
+        adapter: str = "wings",
+        truncate_directory: bool = False,
+        download_url: str | None = None,
+    ) -> None:
+        from mamba.domain.errors import ValidationError
+
+        if adapter not in ("wings", "s3"):
+            raise ValidationError("A backup adapter is wings or s3.", {"adapter": adapter})
+        if adapter == "s3" and not download_url:
+            raise ValidationError("Restoring an S3 backup needs its download URL.", {"adapter": adapter})
+        self._ask("restore_backup", server_uuid)
+        self.backups.append(("restore", server_uuid, backup_uuid))
+
+    def delete_backup(self, server_uuid: str, backup_uuid: str) -> None:
+        self._ask("delete_backup", server_uuid)
+        self.backups.append(("delete", server_uuid, backup_uuid))
