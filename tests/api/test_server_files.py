@@ -474,10 +474,10 @@ def test_read_through_a_link_to_a_denied_file_is_refused(world, path):
 
 
 def test_wings_denylist_403_is_a_typed_file_denied_error_in_the_adapter(world, node):
-    from mamba.domain.errors import FileDeniedError
+    from mamba.domain.errors import WingsFileDeniedError
 
-    # The simulator's egg denies secret.key: the client itself turns that 403 into FileDeniedError
-    with pytest.raises(FileDeniedError) as caught:
+    # The simulator's egg denies secret.key: the client itself turns that 403 into WingsFileDeniedError
+    with pytest.raises(WingsFileDeniedError) as caught:
         node.write_file(world.servers["files"], "/secret.key", b"x")
     assert "denylist" in caught.value.details["reason"]
 

@@ -66,7 +66,9 @@ def test_bare_daemon_token_is_refused_when_sent_to_the_panel(world):
     # Given the P→W credential (bare token) mistakenly used W→P (§8.1)
     response = get(world, "/api/remote/servers", headers={"Authorization": f"Bearer {world.a.token}"})
 
-    assert response.status_code in (400, 403)
+    # Then it is not of the form <token_id>.<token>: refused before any node is looked up
+    assert response.status_code == 400
+    shapes.assert_remote_error(response.json_body, 400)
 
 
 # --- boot sequence and pagination (§5.3, §5.11) ---
@@ -384,7 +386,8 @@ def test_sftp_login_is_4xx_never_5xx_when_the_request_is_odd(world, body):
 def test_sftp_login_is_400_when_the_body_is_not_an_object(world):
     response = post(world, "/api/remote/sftp/auth", ["x"])
 
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    shapes.assert_remote_error(response.json_body, 400)
 
 
 # --- activity (§5.10) ---
