@@ -1017,3 +1017,194 @@ class FakeStripe:
             }
         )
         return txn_id
+
+
+# --- billing records -----------------------------------------------------------------------------
+
+
+class FakeBillingRepository:
+    """``DynamoBillingRepository`` in memory: plans and their price mappings, each tenant's
+    billing state (a tenant must exist: ``add_tenant``), customer links, webhook event and
+    notice claims, the usage ledger, run intervals and credits."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, Any] = {}
+        self.prices: dict[str, str] = {}  # price id -> plan id
+        self.states: dict[str, Any] = {}  # tenant id -> BillingState
+        self.dunning: dict[str, int] = {}  # tenant id -> due at
+        self.customers: dict[str, str] = {}  # customer id -> tenant id
+        self.events: dict[str, str] = {}  # event id -> status
+        self.notices: set[tuple[str, str]] = set()
+        self.usage: dict[tuple[str, int, str, str], Any] = {}
+        self.errors: dict[tuple[str, int, str, str], str] = {}
+        self.run_spans: dict[str, list[list[Any]]] = {}  # server uuid -> [[started, ended, tenant, memory]]
+        self.credits: dict[str, list[Any]] = {}
+        self.balances: dict[str, dict[str, int]] = {}
+
+    def add_tenant(self, tenant_id: str) -> None:
+        from mamba.domain.billing import BillingState
+
+        self.states.setdefault(tenant_id, BillingState(tenant_id=tenant_id))
+
+    # --- plans ---
+
+    def add_plan(self, plan: Any) -> None:
+        if plan.id in self.plans:
+            raise ConflictError("A plan with this id exists.", {"plan_id": plan.id})
+        if any(price in self.prices for price in plan.price_ids()):
+            raise ConflictError("A price id already belongs to another plan.", {"plan_id": plan.id})
+        self.plans[plan.id] = plan
+        self.prices.update(dict.fromkeys(plan.price_ids(), plan.id))
+
+    def save_plan(self, current: Any, updated: Any) -> None:
+        stored = self.plans.get(current.id)
+        if stored is None or stored.updated_at != current.updated_at:
+            raise ConflictError("The plan changed meanwhile; read it again.", {"plan_id": current.id})
+        old, new = set(current.price_ids()), set(updated.price_ids())
+        if any(price in self.prices for price in new - old):
+            raise ConflictError("A price id already belongs to another plan.", {"plan_id": current.id})
+        for price in old - new:
+            self.prices.pop(price, None)
+        self.prices.update(dict.fromkeys(new - old, updated.id))
+        self.plans[updated.id] = updated
+
+    def get_plan(self, plan_id: str) -> Any:
+        if plan_id not in self.plans:
+            raise NotFoundError("Plan not found.", {"plan_id": plan_id})
+        return self.plans[plan_id]
+
+    def list_plans(self, page: Any) -> Any:
+        ordered = sorted(self.plans.values(), key=lambda p: (p.created_at, p.id))
+        return _page(ordered, page, "plans")
+
+    def plans_by_price(self, price_ids: tuple[str, ...]) -> dict[str, Any]:
+        return {p: self.plans[self.prices[p]] for p in dict.fromkeys(price_ids) if p in self.prices}
+
+    # --- tenants' billing state ---
+
+    def get_state(self, tenant_id: str) -> Any:
+        if tenant_id not in self.states:
+            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+        return self.states[tenant_id]
+
+    def save_state(self, state: Any, *, dunning_due_at: int | None) -> None:
+        current = self.get_state(state.tenant_id)
+        # The tenant's credit currency is set by its first credit only, never here.
+        self.states[state.tenant_id] = replace(state, credit_currency=current.credit_currency)
+        if dunning_due_at is None:
+            self.dunning.pop(state.tenant_id, None)
+        else:
+            self.dunning[state.tenant_id] = dunning_due_at
+
+    def set_billing_state(self, tenant_id: str, billing_state: str) -> None:
+        self.states[tenant_id] = replace(self.get_state(tenant_id), billing_state=billing_state)
+
+    def dunning_due(self, now: int) -> list[str]:
+        return [t for t, due in sorted(self.dunning.items(), key=lambda kv: (kv[1], kv[0])) if due <= now]
+
+    # --- customers ---
+
+    def link_customer(self, tenant_id: str, customer_id: str) -> None:
+        if self.customers.get(customer_id, tenant_id) != tenant_id:
+            raise ConflictError("This Stripe customer belongs to another tenant.", {})
+        state = self.states.get(tenant_id)
+        if state is None or state.customer_id not in (None, customer_id):
+            raise ConflictError("The tenant has another Stripe customer, or is gone.", {})
+        self.customers[customer_id] = tenant_id
+        self.states[tenant_id] = replace(state, customer_id=customer_id)
+
+    def tenant_of_customer(self, customer_id: str) -> str | None:
+        return self.customers.get(customer_id)
+
+    # --- webhook event claims and notices ---
+
+    def claim_event(self, event_id: str, event_type: str, received_at: str) -> bool:
+        if event_id in self.events:
+            return False
+        self.events[event_id] = "queued"
+        return True
+
+    def event_processed(self, event_id: str) -> None:
+        if event_id in self.events:
+            self.events[event_id] = "processed"
+
+    def release_event(self, event_id: str) -> None:
+        if self.events.get(event_id) not in (None, "processed"):
+            del self.events[event_id]
+
+    def event_status(self, event_id: str) -> str | None:
+        return self.events.get(event_id)
+
+    def claim_notice(self, tenant_id: str, notice_key: str, now_iso: str, ttl_seconds: int = 90 * 86400) -> bool:
+        if (tenant_id, notice_key) in self.notices:
+            return False
+        self.notices.add((tenant_id, notice_key))
+        return True
+
+    def release_notice(self, tenant_id: str, notice_key: str) -> None:
+        self.notices.discard((tenant_id, notice_key))
+
+    # --- usage ledger ---
+
+    @staticmethod
+    def _usage_key(row: Any) -> tuple[str, int, str, str]:
+        return (row.tenant_id, row.hour, row.subject, row.metric)
+
+    def record_usage(self, row: Any) -> Any:
+        return self.usage.setdefault(self._usage_key(row), row)
+
+    def unsent_usage(self, not_before: int, limit: int = 500) -> list[Any]:
+        billable = [r for r in self.usage.values() if r.event_name and r.customer_id]
+        waiting = [r for r in billable if r.sent_at is None and r.hour >= not_before]
+        return sorted(waiting, key=lambda r: (r.hour, r.tenant_id, r.subject, r.metric))[:limit]
+
+    def usage_sent(self, row: Any, sent_at: str) -> None:
+        key = self._usage_key(row)
+        self.usage[key] = replace(self.usage.get(key, row), sent_at=sent_at)
+
+    def usage_failed(self, row: Any, error: str) -> None:
+        key = self._usage_key(row)
+        current = self.usage.get(key, row)
+        self.usage[key] = replace(current, attempts=current.attempts + 1)
+        self.errors[key] = error[:200]
+
+    def usage_between(self, tenant_id: str, start_hour: int, end_hour: int) -> list[Any]:
+        mine = [r for (t, hour, _, _), r in self.usage.items() if t == tenant_id and start_hour <= hour < end_hour]
+        return sorted(mine, key=lambda r: (r.hour, r.subject, r.metric))
+
+    # --- run intervals ---
+
+    def observe_run(self, server_uuid: str, tenant_id: str, memory_mb: int, running: bool, at: int) -> None:
+        spans = self.run_spans.setdefault(server_uuid, [])
+        open_span = next((s for s in spans if s[1] is None), None)
+        if running and open_span is None:
+            spans.append([at, None, tenant_id, memory_mb])
+        elif not running and open_span is not None:
+            open_span[1] = max(at, open_span[0])
+
+    def runs(self, server_uuid: str, start: int, end: int) -> list[tuple[int, int | None]]:
+        spans = sorted(self.run_spans.get(server_uuid, []), key=lambda s: s[0])
+        return [(s[0], s[1]) for s in spans if s[0] <= end and (s[1] is None or s[1] > start)]
+
+    def tenant_ids(self) -> list[str]:
+        return sorted(self.states)
+
+    # --- credits ---
+
+    def add_credit(self, entry: Any) -> None:
+        mine = self.credits.setdefault(entry.tenant_id, [])
+        if any(e.id == entry.id for e in mine):
+            raise ConflictError("This credit entry exists.", {"entry_id": entry.id})
+        state = self.get_state(entry.tenant_id)
+        mine.append(entry)
+        if state.credit_currency is None:
+            self.states[entry.tenant_id] = replace(state, credit_currency=entry.currency)
+        balances = self.balances.setdefault(entry.tenant_id, {})
+        balances[entry.currency] = balances.get(entry.currency, 0) + entry.amount_cents
+
+    def credit_balances(self, tenant_id: str) -> dict[str, int]:
+        return dict(self.balances.get(tenant_id, {}))
+
+    def list_credits(self, tenant_id: str, page: Any) -> Any:
+        newest_first = sorted(self.credits.get(tenant_id, []), key=lambda e: (e.created_at, e.id), reverse=True)
+        return _page(newest_first, page, f"credits:{tenant_id}")
