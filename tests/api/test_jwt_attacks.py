@@ -25,7 +25,7 @@ import pytest
 import app  # noqa: F401  (declares the routes into REGISTRY)
 from mamba import bootstrap
 from mamba.auth.tokens import issue_access
-from mamba.web import REGISTRY
+from mamba.routes import REGISTRY
 
 T0 = "2026-11-25T10:00:00Z"
 ALICE, ROOT, GONE = "usr_jwt_alice", "usr_jwt_root", "usr_jwt_gone"

@@ -1,6 +1,6 @@
 """Every route of the app, walked: declared, guarded and tenant-isolated.
 
-The walk is built from ``app.app.routes`` (what Chalice serves) and ``web.REGISTRY`` (what
+The walk is built from ``app.app.routes`` (what Chalice serves) and ``routes.REGISTRY`` (what
 was declared through ``web.route``), so a route added by any later issue is covered with
 no edit here. Each served (method, path) falls in exactly one class:
 
@@ -35,7 +35,7 @@ from urllib.parse import quote
 import pytest
 
 import app as app_module
-from mamba import bootstrap, web
+from mamba import bootstrap, routes, web
 from mamba.auth import permissions as perms
 from mamba.auth.tokens import issue_access
 
@@ -60,14 +60,14 @@ def served_routes() -> list[tuple[str, str]]:
     return sorted((method, path) for path, entry in app_module.app.routes.items() for method in entry)
 
 
-def declared() -> dict[tuple[str, str], list[web.RouteSpec]]:
-    found: dict[tuple[str, str], list[web.RouteSpec]] = {}
-    for spec in web.REGISTRY:
+def declared() -> dict[tuple[str, str], list[routes.RouteSpec]]:
+    found: dict[tuple[str, str], list[routes.RouteSpec]] = {}
+    for spec in routes.REGISTRY:
         found.setdefault((spec.method, spec.path), []).append(spec)
     return found
 
 
-def spec_of(method: str, path: str) -> web.RouteSpec:
+def spec_of(method: str, path: str) -> routes.RouteSpec:
     return declared()[(method, path)][0]
 
 
@@ -75,7 +75,7 @@ def is_allow_listed_public(method: str, path: str) -> bool:
     return any(m in ("*", method) and re.fullmatch(pattern, path) for m, pattern in PUBLIC_ALLOW_LIST)
 
 
-def route_class(spec: web.RouteSpec) -> str:
+def route_class(spec: routes.RouteSpec) -> str:
     if spec.is_node or spec.path.startswith(REMOTE_PREFIX):
         return "remote"
     if spec.is_public:
@@ -87,20 +87,20 @@ def route_class(spec: web.RouteSpec) -> str:
     return "tenant"
 
 
-def _served_specs() -> list[web.RouteSpec]:
+def _served_specs() -> list[routes.RouteSpec]:
     found = declared()
     return [found[key][0] for key in served_routes() if key in found]
 
 
-def specs_of(*classes: str) -> list[web.RouteSpec]:
+def specs_of(*classes: str) -> list[routes.RouteSpec]:
     return [spec for spec in _served_specs() if route_class(spec) in classes]
 
 
-def _ids(specs: list[web.RouteSpec]) -> list[str]:
+def _ids(specs: list[routes.RouteSpec]) -> list[str]:
     return [f"{spec.method} {spec.path}" for spec in specs]
 
 
-def _params(specs: list[web.RouteSpec]) -> Any:
+def _params(specs: list[routes.RouteSpec]) -> Any:
     # An empty class is a broken walk (a renamed permission, a lost import), never a skip.
     assert specs, "a route class of the walk is empty"
     return [pytest.param(spec, id=name) for spec, name in zip(specs, _ids(specs), strict=True)]
@@ -252,7 +252,7 @@ class Api:
     client: Any
     world: World
 
-    def call(self, spec: web.RouteSpec, headers: dict[str, str] | None = None, path: str | None = None) -> Any:
+    def call(self, spec: routes.RouteSpec, headers: dict[str, str] | None = None, path: str | None = None) -> Any:
         all_headers = dict(headers or {})
         body = b""
         if spec.method not in ("GET", "HEAD", "DELETE"):
@@ -324,7 +324,7 @@ def test_every_declared_route_is_served_once_with_one_catalogue_permission_or_pu
         if key not in served:
             problems.append(f"{key} declared but not served")
         for spec in specs:
-            if spec.permission not in (web.PUBLIC, web.NODE) and spec.permission not in perms.CATALOGUE:
+            if spec.permission not in (routes.PUBLIC, routes.NODE) and spec.permission not in perms.CATALOGUE:
                 problems.append(f"{key} declares {spec.permission!r}, which is not in the catalogue")
     # Then
     assert not problems
@@ -496,7 +496,7 @@ def test_tenant_route_is_404_when_the_members_grant_has_expired(api, billing_on,
 
 def test_every_guard_denial_on_a_tenant_route_leaves_an_audit_entry_when_the_guard_refuses(api, billing_on):
     # Given the tenant's audit log exists, and carol (no permissions) calls every tenant route
-    sent: dict[str, web.RouteSpec] = {}
+    sent: dict[str, routes.RouteSpec] = {}
     for number, spec in enumerate(TENANT):
         request_id = f"walk-denial-{number:04d}"
         response = api.call(spec, {**api.world.bearer("usr_carol"), "X-Request-Id": request_id})
