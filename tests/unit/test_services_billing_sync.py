@@ -14,9 +14,8 @@ from mamba.domain import billing as b
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.services import billing_sync as sync
 from mamba.services.billing import BillingPorts
-from tests.account_fakes import FakeMailer
 from tests.billing_support import WEBHOOK_SECRET, event, invoice_object, signed
-from tests.fakes import FakeBillingRepository, FakeOperationRepository, FakeStripe, FakeWorkflows
+from tests.fakes import FakeBillingRepository, FakeMailer, FakeOperationRepository, FakeStripe, FakeWorkflows
 
 NOW = 1_800_000_000
 DAY = 86400
