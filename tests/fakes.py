@@ -256,10 +256,13 @@ class FakeServerRepository:
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_cap: int | None = None) -> None:
         self.nodes: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.allocations: FakeAllocationRepository | None = None  # set by FakeAllocationRepository
+        # DynamoDB answers at most 1 MB per Query, so a page may hold fewer nodes than asked
+        # for while a cursor leads on; ``page_cap`` makes that happen at a few nodes.
+        self.page_cap = page_cap
 
     def add(self, node: Any, token: str) -> None:
         if node.id in self.nodes or any(n.token_id == node.token_id for n in self.nodes.values()):
@@ -276,7 +279,7 @@ class FakeNodeRepository:
         from mamba.domain.pages import PageRequest
 
         ordered = sorted(self.nodes.values(), key=lambda n: (n.created_at, n.id))
-        found = _page(ordered, PageRequest(limit, cursor), "admin.nodes")
+        found = _page(ordered, PageRequest(min(limit, self.page_cap or limit), cursor), "admin.nodes")
         return found.items, found.next_cursor
 
     def update(self, node: Any) -> None:
@@ -464,6 +467,30 @@ class FakePlacementStore:
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
+
+
+class FakeNodeHealthStore:
+    """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
+
+    def __init__(self) -> None:
+        self.health: dict[str, Any] = {}
+        self.log: list[Any] = []  # every event, in the order added
+
+    def get(self, node_id: str) -> Any:
+        return self.health.get(node_id)
+
+    def save(self, health: Any) -> None:
+        self.health[health.node_id] = health
+
+    def add_event(self, event: Any) -> None:
+        self.log.append(event)
+
+    def events(self, node_id: str, limit: int = 50) -> list[Any]:
+        mine = [e for e in self.log if e.node_id == node_id]
+        return sorted(mine, key=lambda e: e.at, reverse=True)[:limit]
+
+    def health_of(self, node_ids: list[str]) -> dict[str, Any]:
+        return {n: self.health[n] for n in dict.fromkeys(node_ids) if n in self.health}
 
 
 # --- backups ---------------------------------------------------------------------------------
@@ -744,9 +771,18 @@ class FakeNodeAgent:
 
     POWER = ("start", "stop", "restart", "kill")
 
-    def __init__(self, down: bool = False, node_id: str = "n1") -> None:
+    def __init__(self, down: bool = False, node_id: str = "n1", fail_with: Exception | None = None) -> None:
         self.down = down
+        self.fail_with = fail_with  # raised by every call instead (a refusal, an open breaker)
         self.node_id = node_id
+        self.info: dict[str, Any] = {
+            "architecture": "amd64",
+            "cpu_count": 2,
+            "kernel_version": "6.1",
+            "os": "linux",
+            "version": "1.11.0",
+        }
+        self.probes: list[bool] = []  # the ``probe`` flag of each system call
         self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
         self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
         self.denied_jtis: dict[str, list[str]] = {}
@@ -758,6 +794,8 @@ class FakeNodeAgent:
 
         if server_uuid and not UUID_V4.match(server_uuid):
             raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuid})
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.down:
             raise WingsUnavailableError(
                 "The node could not be reached. Try again later; an admin may need to check the node.",
@@ -781,8 +819,9 @@ class FakeNodeAgent:
         }
 
     def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]:
+        self.probes.append(probe)
         self._ask("system")
-        return {"architecture": "amd64", "cpu_count": 2, "kernel_version": "6.1", "os": "linux", "version": "1.11.0"}
+        return dict(self.info)
 
     def list_servers(self) -> list[dict[str, Any]]:
         self._ask("list_servers")
