@@ -224,10 +224,10 @@ def run_migrations() -> tuple[str, str]:
 
     Returns the summary line and the admin login to print.
     """
-    from mamba.migrations import runner
+    from mamba import cli
 
-    applied = runner.migrate_up(log=lambda line: say(f"migrate {line}"))
-    seeded = runner.seed()
+    applied = cli.migrate_up(log=lambda line: say(f"migrate {line}"))
+    seeded = cli.seed()
     say(f"seed: {', '.join(seeded.created) or 'nothing new'} (tenant {seeded.tenant_name} {seeded.tenant_id})")
     return f"{len(applied)} applied", f"{seeded.admin_email} / {seeded.admin_password}"
 

@@ -81,7 +81,7 @@ def list_plans(ctx: Ctx) -> PlanList:
     response_model=PlanOut,
 )
 def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
-    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id))
+    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_plan_quotas()))
 
 
 @route(

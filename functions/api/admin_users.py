@@ -79,7 +79,7 @@ def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
         bootstrap.admin_repository(), ctx.principal.user_id, user_id, api_keys=bootstrap.api_key_repository()
     )
     # Console tokens already handed out stop working on the nodes too.
-    control.revoke_console_everywhere(control.live_ports(), bootstrap.tenancy_repository(), user_id)
+    control.revoke_console_everywhere(bootstrap.server_control_ports(), bootstrap.tenancy_repository(), user_id)
     return admin_user_out(suspended)
 
 

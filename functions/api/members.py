@@ -81,7 +81,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     updated = tenancy.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.principal.user_id)
     # Committed; now best effort on the nodes: access taken away ends the member's console
     # tokens (ws/deny), open sockets and SFTP sessions (deauthorize-user) where they lost it.
-    ports = control.live_ports()
+    ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     return member_out(updated, now_epoch())
@@ -101,7 +101,7 @@ def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
     tenancy.remove_member(repo, ctx.tenant, user_id)
     # The removal is the source of truth; the nodes are told after it, best effort (logged).
-    ports = control.live_ports()
+    ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
     control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
     return Response(body="", status_code=204)

@@ -87,7 +87,9 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     )
     if "servers.console" in before.permissions and "servers.console" not in role.permissions:
         # Every member bound to the role lost the console: Wings refuses their tokens from now on.
-        control.revoke_console_for_role(control.live_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions)
+        control.revoke_console_for_role(
+            bootstrap.server_control_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions
+        )
     return role_out(role)
 
 

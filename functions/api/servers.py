@@ -60,7 +60,6 @@ def server_out(server: Server) -> dict[str, Any]:
 def ports() -> Any:
     from mamba.domain.clock import iso, utcnow
     from mamba.services.blueprints import validate_environment
-    from mamba.services.quotas import effective_quotas
 
     s = bootstrap.settings()
     return service.ServerPorts(
@@ -69,7 +68,7 @@ def ports() -> Any:
         blueprints=bootstrap.blueprint_repository(),
         operations=bootstrap.operation_repository(),
         workflows=bootstrap.workflows(),
-        quotas=effective_quotas,
+        quotas=bootstrap.effective_quotas,
         validate_environment=validate_environment,
         now=lambda: iso(utcnow()),
         timing=service.ProvisionTiming(

@@ -30,7 +30,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         servers = bootstrap.server_repository().of_tenant(event["tenant_id"])
         return {"servers": [{"server_uuid": s.uuid} for s in servers if s.status != "deleting"]}
     if action == "deny_consoles":
-        return control.deny_tenant_consoles(control.live_ports(), bootstrap.tenancy_repository(), event["tenant_id"])
+        return control.deny_tenant_consoles(
+            bootstrap.server_control_ports(), bootstrap.tenancy_repository(), event["tenant_id"]
+        )
     if action == "finish":
         results = event.get("results") or []
         failed = [r.get("server_uuid") for r in results if isinstance(r, dict) and r.get("failed")]

@@ -15,7 +15,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import LedgerItem
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError
-from mamba.migrations.runner import Lease, LedgerState, MigrationConflictError, MigrationLockedError
+from mamba.migrations.model import Lease, LedgerState, MigrationConflictError, MigrationLockedError
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

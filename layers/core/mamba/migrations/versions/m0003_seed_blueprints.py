@@ -19,7 +19,7 @@ from pathlib import Path
 from mamba.adapters.dynamo.blueprints import DynamoBlueprintRepository
 from mamba.domain.blueprints import Blueprint, Variable, check_blueprint, with_identity
 from mamba.domain.errors import ConflictError, NotFoundError
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0003"
 description = "Seed blueprints: the Python line server and the generic command runner (local_safe)"

@@ -23,7 +23,7 @@ from pynamodb.exceptions import UpdateError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0004"
 description = "Admin listing keys on users and tenants; tenants' owner_count"

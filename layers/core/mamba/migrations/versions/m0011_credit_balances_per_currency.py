@@ -23,7 +23,7 @@ from pynamodb.exceptions import UpdateError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import CreditBalanceItem, CreditItem, TenantItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0011"
 description = "Credit balances per currency (never one sum over currencies)"

@@ -19,7 +19,7 @@ from pynamodb.exceptions import UpdateError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import MembershipItem, UserItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 from mamba.services.accounts import OWNER_ROLE
 
 version = "0012"
