@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -23,8 +22,12 @@ from mamba.schemas.nodes import (
 )
 from mamba.web import Ctx, route
 
-node_health = lazy_import("mamba.services.node_health")
-service = lazy_import("mamba.services.nodes")
+if TYPE_CHECKING:
+    from mamba.services import node_health
+    from mamba.services import nodes as service
+else:
+    node_health = lazy_import("mamba.services.node_health")
+    service = lazy_import("mamba.services.nodes")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: nodes",)

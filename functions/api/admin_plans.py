@@ -1,6 +1,8 @@
 """Platform admin: plans (quotas, Stripe prices, grace period) and credit grants."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -17,8 +19,12 @@ from mamba.schemas.billing import (
 )
 from mamba.web import Ctx, route
 
-billing = lazy_import("mamba.services.billing")
-domain = lazy_import("mamba.domain.billing")
+if TYPE_CHECKING:
+    from mamba.domain import billing as domain
+    from mamba.services import billing
+else:
+    billing = lazy_import("mamba.services.billing")
+    domain = lazy_import("mamba.domain.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
@@ -131,6 +137,6 @@ def grant_credit(ctx: Ctx, tenant_id: str) -> CreditOut:
         body.currency,
         body.reason,
         source="admin",
-        actor_id=ctx.principal.user_id,
+        actor_id=ctx.user_id,
     )
     return credit_out(entry)

@@ -1,6 +1,8 @@
 """Platform admin: every user; the admin flag; suspend and unsuspend accounts."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -15,8 +17,12 @@ from mamba.schemas.tenancy import (
 )
 from mamba.web import Ctx, route
 
-admin = lazy_import("mamba.services.admin")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import admin
+    from mamba.services import server_control as control
+else:
+    admin = lazy_import("mamba.services.admin")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
@@ -61,7 +67,7 @@ def get_user(ctx: Ctx, user_id: str) -> AdminUserDetail:
     response_model=AdminUserOut,
 )
 def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
-    user = admin.set_admin(bootstrap.admin_repository(), ctx.principal.user_id, user_id, ctx.body.is_admin)
+    user = admin.set_admin(bootstrap.admin_repository(), ctx.user_id, user_id, ctx.body.is_admin)
     return admin_user_out(user)
 
 
@@ -76,7 +82,7 @@ def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
 )
 def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
     suspended = admin.suspend_user(
-        bootstrap.admin_repository(), ctx.principal.user_id, user_id, api_keys=bootstrap.api_key_repository()
+        bootstrap.admin_repository(), ctx.user_id, user_id, api_keys=bootstrap.api_key_repository()
     )
     # Console tokens already handed out stop working on the nodes too.
     control.revoke_console_everywhere(bootstrap.server_control_ports(), bootstrap.tenancy_repository(), user_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.errors import ValidationError
@@ -13,8 +13,12 @@ from mamba.lazy import lazy_import
 from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from mamba.web import PUBLIC, Ctx, route
 
-service = lazy_import("mamba.services.catalog")
-billing = lazy_import("mamba.services.billing")
+if TYPE_CHECKING:
+    from mamba.services import billing
+    from mamba.services import catalog as service
+else:
+    service = lazy_import("mamba.services.catalog")
+    billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("catalog",)

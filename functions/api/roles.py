@@ -1,6 +1,8 @@
 """Roles of a tenant: the built-in ones (read-only) and custom roles over the tenant permissions."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -8,8 +10,12 @@ from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+    from mamba.services import tenancy
+else:
+    tenancy = lazy_import("mamba.services.tenancy")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)

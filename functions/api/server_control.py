@@ -1,6 +1,8 @@
 """Power, console, logs, live resources and the console websocket of a tenant's server."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.errors import ValidationError
@@ -8,7 +10,10 @@ from mamba.lazy import lazy_import
 from mamba.schemas.server_control import CommandIn, LogsOut, PowerIn, PowerOut, ResourcesOut, WebsocketOut
 from mamba.web import Ctx, route
 
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+else:
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)

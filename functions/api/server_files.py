@@ -1,7 +1,9 @@
 """A server's files: list, read, write, rename, copy, delete, folders, archives, chmod, pull,
 and signed upload/download URLs on the node (large files never pass through the API)."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -26,7 +28,10 @@ from mamba.schemas.server_control import (
 )
 from mamba.web import Ctx, route
 
-files = lazy_import("mamba.services.server_files")
+if TYPE_CHECKING:
+    from mamba.services import server_files as files
+else:
+    files = lazy_import("mamba.services.server_files")
 
 bp = Blueprint(__name__)
 TAGS = ("files",)

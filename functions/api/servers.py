@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.servers")
+if TYPE_CHECKING:
+    from mamba.services import servers as service
+else:
+    service = lazy_import("mamba.services.servers")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)

@@ -1,6 +1,8 @@
 """Two-factor authentication of the calling user: status, enrol, confirm, disable."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -14,7 +16,10 @@ from mamba.schemas.two_factor import (
 )
 from mamba.web import Ctx, route
 
-two_factor = lazy_import("mamba.services.two_factor")
+if TYPE_CHECKING:
+    from mamba.services import two_factor
+else:
+    two_factor = lazy_import("mamba.services.two_factor")
 
 bp = Blueprint(__name__)
 

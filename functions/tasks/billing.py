@@ -15,13 +15,17 @@ failure never blocks the others).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 
-operations = lazy_import("mamba.services.operations")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import operations
+    from mamba.services import server_control as control
+else:
+    operations = lazy_import("mamba.services.operations")
+    control = lazy_import("mamba.services.server_control")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

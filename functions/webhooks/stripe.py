@@ -5,7 +5,7 @@ The signature is checked over the raw bytes (Chalice decodes API Gateway's base6
 (mamba.services.billing_sync.receive). Answers 400 for a bad, stale or missing signature.
 """
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.schemas.billing import WebhookAck

@@ -154,6 +154,13 @@ class Ctx:
         return self.principal.tenant
 
     @property
+    def user_id(self) -> str:
+        """The verified caller of a route the guard authorized (public routes have none)."""
+        if self.principal is None:
+            raise UnauthorizedError("This route needs a signed-in caller.", {})
+        return self.principal.user_id
+
+    @property
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params or {})
 
