@@ -85,13 +85,11 @@ def confirm_two_factor(ctx: Ctx) -> dict[str, object]:
     response_model=TwoFactorDisableOut,
 )
 def disable_two_factor(ctx: Ctx) -> dict[str, bool]:
-    from mamba.auth.passwords import Argon2idPasswords  # argon2 only when a password may be checked
-
     body: TwoFactorDisableIn = ctx.body
     two_factor.disable(
         _user_id(ctx),
         bootstrap.two_factor_store(),
-        Argon2idPasswords(),
+        bootstrap.password_hasher(),  # argon2 is imported only when a password may be checked
         code=body.code,
         recovery_code=body.recovery_code,
         password=body.password,

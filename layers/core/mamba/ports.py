@@ -330,12 +330,19 @@ EventQueue = Callable[[str], None]
 
 
 class AuditLog(Protocol):
-    """``DynamoAuditLog``: append-only audit entries, listed per tenant or platform-wide."""
+    """``DynamoAuditLog``: append-only audit entries (``mamba.services.audit``)."""
 
-    def append(self, entry: AuditEntry) -> None: ...
+    def append(self, entry: AuditEntry) -> None:
+        """Write a new entry. Raises ConflictError when an entry with its key exists
+        (entries are never overwritten) and DependencyUnavailableError."""
+
     def list(
         self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None, security: bool = False
-    ) -> AuditPage: ...
+    ) -> AuditPage:
+        """One partition's entries (a tenant's, the platform's, or with ``security`` the
+        security log's), newest first; one Query per page, so a filtered page may hold fewer
+        than ``limit`` entries while ``next_cursor`` is set. Raises ValidationError for a bad
+        cursor."""
 
 
 class IdentityRepository(Protocol):
