@@ -24,7 +24,7 @@ bp = Blueprint(__name__)
     response_model=WebhookAck,
     billing=True,
 )
-def stripe_webhook(ctx: Ctx) -> WebhookAck:
+def stripe_webhook(ctx: Ctx) -> object:
     from mamba.services import billing_sync  # billing code (and stripe) only on this path
 
     settings = bootstrap.settings()
@@ -38,5 +38,6 @@ def stripe_webhook(ctx: Ctx) -> WebhookAck:
         livemode=settings.stripe_livemode,
         repo=bootstrap.billing_repository(),
         enqueue=bootstrap.stripe_event_queue(),
+        verify=bootstrap.stripe_webhook_verifier(),
     )
-    return WebhookAck(**result)
+    return result

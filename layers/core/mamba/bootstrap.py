@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         RateLimiter,
         ServerRepository,
         TokenCipher,
+        WebhookVerifier,
         Workflows,
     )
     from mamba.services.accounts import AccountPolicy, AccountPorts, PasswordHashing, User, UserRepository
@@ -821,6 +822,14 @@ def stripe_event_queue() -> EventQueue:
         sqs.send_message(QueueUrl=url, MessageBody=body)
 
     return enqueue
+
+
+@built
+def stripe_webhook_verifier() -> WebhookVerifier:
+    """The Stripe webhook signature check (imports ``stripe``: the webhook route only)."""
+    from mamba.adapters.stripe_client import signature_valid
+
+    return signature_valid
 
 
 @built

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mamba.config import Settings
     from mamba.migrations.runner import MigrationRunner
     from mamba.migrations.seed import SeedResult
     from mamba.services.accounts import PasswordHashing
@@ -77,23 +77,22 @@ def seed(
     admin_password: str | None = None,
     *,
     local_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     hasher: PasswordHashing | None = None,
 ) -> SeedResult:
     """The local demo seed (admin and the Demo tenant; ``mamba.migrations.seed.seed``), on the
-    real repositories; refused in deployed mode."""
+    real repositories, with ``settings`` (the process's by default); refused in deployed mode."""
     from mamba import bootstrap
     from mamba.migrations import seed as seeding
 
     return seeding.seed(
         admin_email,
         admin_password,
-        deployed=bootstrap.settings().env == "deployed",
+        settings=settings or bootstrap.settings(),
         users=bootstrap.user_repository(),
         tenants=bootstrap.tenancy_repository(),
         hasher=hasher or bootstrap.password_hasher(),
         local_dir=local_dir,
-        environ=environ,
     )
 
 
@@ -121,7 +120,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    result = seed()
+    from mamba.config import load_settings
+
+    # Parsed for this command (as check-config does): its inputs are the environment as it is now.
+    result = seed(settings=load_settings())
     admin_state = "created" if result.admin_created else "promoted" if result.admin_promoted else "exists"
     _out(f"admin   {result.admin_email} ({admin_state})")
     _out(f"tenant  {result.tenant_name} ({result.tenant_id}, {'created' if result.tenant_created else 'exists'})")
@@ -178,7 +180,9 @@ def _mail_rows(folder: Path) -> list[tuple[str, str, str, Path, Any]]:
 
 
 def cmd_mail(args: argparse.Namespace) -> int:
-    folder = Path(args.dir) if args.dir else Path(os.environ.get("MAMBA_LOCAL_DIR") or ".local") / "mail"
+    from mamba.config import local_dir
+
+    folder = Path(args.dir) if args.dir else local_dir() / "mail"
     rows = _mail_rows(folder) if folder.is_dir() else []
     if not rows:
         _out(f"no mail in {folder}")

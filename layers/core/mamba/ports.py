@@ -329,6 +329,13 @@ class PaymentGateway(Protocol):
 EventQueue = Callable[[str], None]
 
 
+class WebhookVerifier(Protocol):
+    """Checks a Stripe webhook's signature over the raw body (``stripe_client.signature_valid``);
+    several secrets allow rolling one."""
+
+    def __call__(self, payload: bytes, signature: str, secrets: tuple[str, ...], tolerance: int) -> bool: ...
+
+
 class AuditLog(Protocol):
     """``DynamoAuditLog``: append-only audit entries (``mamba.services.audit``)."""
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from mamba.auth.context import Principal
     from mamba.ports import AuditLog
-    from mamba.web import RouteSpec
+    from mamba.routes import RouteSpec
 
 READS = frozenset({"GET", "HEAD"})
 GUARD_DENIALS = frozenset({401, 403, 404})

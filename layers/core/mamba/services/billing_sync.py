@@ -30,6 +30,7 @@ from mamba.domain import billing as b
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError, DomainError, NotFoundError
 from mamba.observability import logger
+from mamba.ports import BillingRepository, EventQueue, WebhookVerifier
 from mamba.services.billing import BillingPorts, free_plan, get_plan
 
 API_VERSION = "2026-10-28.endive"
@@ -67,21 +68,18 @@ def receive(
     *,
     secrets: tuple[str, ...],
     livemode: bool,
-    repo: Any,
-    enqueue: Any,
+    repo: BillingRepository,
+    enqueue: EventQueue,
+    verify: WebhookVerifier,
 ) -> dict[str, Any]:
     """Verify, dedupe and enqueue one webhook delivery. Raises InvalidSignatureError (400)
     and DependencyUnavailableError (503: Stripe retries)."""
-    from mamba.adapters.stripe_client import SignatureVerificationError, verify_event
-
     if not signature:
         raise InvalidSignatureError("The Stripe-Signature header is missing.")
     if not secrets:
         raise DependencyUnavailableError("No webhook secret is configured.")
-    try:
-        verify_event(raw, signature, secrets, TOLERANCE_SECONDS)
-    except (SignatureVerificationError, UnicodeDecodeError) as exc:
-        raise InvalidSignatureError("The Stripe signature does not match the body.") from exc
+    if not verify(raw, signature, secrets, TOLERANCE_SECONDS):
+        raise InvalidSignatureError("The Stripe signature does not match the body.")
     try:
         event = json.loads(raw)
     except ValueError as exc:

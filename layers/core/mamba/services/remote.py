@@ -78,7 +78,6 @@ class BlueprintRuntime:
     install_image: str = "ghcr.io/pterodactyl/installers:debian"
     install_entrypoint: str = "bash"
     install_script: str = ""
-    local_safe: bool = False
 
 
 # --- ports ---
@@ -353,9 +352,6 @@ def install_script(node: Node, server_uuid: str, servers: ServerStore, blueprint
         "container_image": blueprint.install_image,
         "entrypoint": blueprint.install_entrypoint,
         "script": blueprint.install_script.replace("\r\n", "\n"),
-        # Not part of Wings' document (Wings ignores it): tells the local simulator whether
-        # this blueprint's script may run on the developer's machine.
-        "local_safe": blueprint.local_safe,
     }
 
 
@@ -817,7 +813,6 @@ def runtime_of(blueprint: Blueprint) -> BlueprintRuntime:
         install_image=blueprint.install_container,
         install_entrypoint=blueprint.install_entrypoint,
         install_script=blueprint.install_script,
-        local_safe=blueprint.local_safe,
     )
 
 
