@@ -105,6 +105,18 @@ class Overrides(TypedDict, total=False):
     rate_limiter: RateLimiter
     captcha: Captcha | None
     placement_store: PlacementStore
+    user_repository: UserRepository
+    tenancy_repository: DynamoTenantRepository
+    admin_repository: AdminRepository
+    two_factor_store: TwoFactorStore
+    password_hasher: PasswordHashing
+    node_health_store: NodeHealthStore
+    tenant_usage_reader: UsageReader
+    accounts: AccountPorts
+    sftp_credentials: SftpCredentials
+    free_quotas: Quotas
+    effective_quotas: Callable[[str], Quotas]
+    stripe_webhook_verifier: WebhookVerifier
 
 
 @dataclass
