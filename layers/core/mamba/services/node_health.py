@@ -55,7 +55,7 @@ class NodeEvent:
 
 
 class Prober(Protocol):
-    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]: ...
+    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, object]: ...
 
 
 class HealthStore(Protocol):
