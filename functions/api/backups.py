@@ -6,9 +6,9 @@ and API keys against it); another tenant's server or backup answers 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -24,7 +24,10 @@ from mamba.schemas.backups import (
 )
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.services import backups as service
+else:
+    service = lazy_import("mamba.services.backups")
 
 bp = Blueprint(__name__)
 TAGS = ("backups",)
@@ -34,7 +37,7 @@ ONE = BASE + "/{backup_id}"
 
 def _with_operation(result: Any) -> dict[str, Any]:
     backup, op = result
-    return {"backup": backup.to_public(), "operation": op.to_public()}
+    return {"backup": backup, "operation": op}
 
 
 @route(bp, BASE, "POST", permission="backups.create", summary="Back up a server to S3", tags=TAGS,
@@ -50,12 +53,12 @@ def create_backup(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
 def list_backups(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
     backups = service.list_backups(bootstrap.backup_ports(), ctx.tenant, server_id)
     # One page: the plan's backups-per-server quota bounds the list, so no cursor is needed.
-    return {"items": [b.to_public() for b in backups], "next_cursor": None}
+    return {"items": backups, "next_cursor": None}
 
 
 @route(bp, ONE, "GET", permission="backups.read", summary="One backup", tags=TAGS, response_model=BackupOut)
-def get_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.backup_of_server(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id).to_public())
+def get_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.backup_of_server(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id)
 
 
 @route(bp, ONE, "DELETE", permission="backups.delete", summary="Delete a backup (locked: 409)", tags=TAGS,
@@ -83,14 +86,14 @@ def download_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) ->
 
 @route(bp, ONE + "/lock", "POST", permission="backups.delete", summary="Lock a backup against deletion and rotation",
        tags=TAGS, response_model=BackupOut)  # fmt: skip
-def lock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, True).to_public())
+def lock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, True)
 
 
 @route(bp, ONE + "/unlock", "POST", permission="backups.delete", summary="Unlock a backup", tags=TAGS,
        response_model=BackupOut)  # fmt: skip
-def unlock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, False).to_public())
+def unlock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, False)
 
 
 @route(bp, "/v1/tenants/{tenant_id}/backup-settings", "GET", permission="backups.read",

@@ -1,13 +1,18 @@
 """Operations: the live status of a tenant's workflows."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.common import OperationOut
 from mamba.web import Ctx, route
 
-operations = lazy_import("mamba.services.operations")
+if TYPE_CHECKING:
+    from mamba.services import operations
+else:
+    operations = lazy_import("mamba.services.operations")
 
 bp = Blueprint(__name__)
 
@@ -21,6 +26,5 @@ bp = Blueprint(__name__)
     tags=("operations",),
     response_model=OperationOut,
 )
-def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> dict[str, object]:
-    op = operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)
-    return op.to_public()
+def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> object:
+    return operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)

@@ -1,15 +1,21 @@
 """Roles of a tenant: the built-in ones (read-only) and custom roles over the tenant permissions."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
+from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+    from mamba.services import tenancy
+else:
+    tenancy = lazy_import("mamba.services.tenancy")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)
@@ -25,9 +31,8 @@ TAGS = ("roles",)
     response_model=RoleList,
     query=("limit", "cursor"),
 )
-def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
-    page = tenancy.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
-    return RoleList(items=[role_out(r) for r in page.items], next_cursor=page.next_cursor)
+def list_roles(ctx: Ctx, tenant_id: str) -> object:
+    return tenancy.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -41,12 +46,11 @@ def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
     response_model=RoleOut,
     status=201,
 )
-def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
+def create_role(ctx: Ctx, tenant_id: str) -> object:
     body = ctx.body
-    role = tenancy.create_role(
+    return tenancy.create_role(
         bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description
     )
-    return role_out(role)
 
 
 @route(
@@ -58,8 +62,8 @@ def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
     tags=TAGS,
     response_model=RoleOut,
 )
-def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
-    return role_out(tenancy.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id))
+def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
+    return tenancy.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
 
 
 @route(
@@ -72,7 +76,7 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     request_model=RoleUpdate,
     response_model=RoleOut,
 )
-def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
+def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     body = ctx.body
     repo = bootstrap.tenancy_repository()
     before = tenancy.get_role(repo, ctx.tenant, role_id)
@@ -87,8 +91,10 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     )
     if "servers.console" in before.permissions and "servers.console" not in role.permissions:
         # Every member bound to the role lost the console: Wings refuses their tokens from now on.
-        control.revoke_console_for_role(control.live_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions)
-    return role_out(role)
+        control.revoke_console_for_role(
+            bootstrap.server_control_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions
+        )
+    return role
 
 
 @route(
