@@ -81,7 +81,8 @@ def world(deployed_workflows: Deployed, tmp_path, monkeypatch: pytest.MonkeyPatc
     set_plan_quotas(TENANT.tenant_id, {"servers": 10, "memory_mb": -1, "disk_mb": -1})
     line_blueprint("bp_line")
     line_blueprint("bp_broken", install_script="#!/bin/sh\necho 'downloading...'\nexit 3\n")
-    with panel_over_http() as panel_url, simulated_node(tmp_path, panel_url) as node:
+    allowed = ("bp_line", "bp_broken")  # the simulator runs their install scripts
+    with panel_over_http() as panel_url, simulated_node(tmp_path, panel_url, allow_install=allowed) as node:
         yield World(deployed_workflows, node)
 
 
