@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.blueprints import BlueprintIn, BlueprintList, BlueprintOut, BlueprintPatch, EggIn
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.blueprints")
-nodes_service = lazy_import("mamba.services.nodes")
-domain = lazy_import("mamba.domain.blueprints")
+if TYPE_CHECKING:
+    from mamba.domain import blueprints as domain
+    from mamba.services import blueprints as service
+    from mamba.services import nodes as nodes_service
+else:
+    service = lazy_import("mamba.services.blueprints")
+    nodes_service = lazy_import("mamba.services.nodes")
+    domain = lazy_import("mamba.domain.blueprints")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: blueprints",)
@@ -29,10 +33,9 @@ def create_blueprint(ctx: Ctx) -> dict[str, Any]:
 
 @route(bp, "/v1/admin/blueprints/import", "POST", permission=PERMISSION, tags=TAGS,
        summary="Import a Pterodactyl egg (PTDL_v1 or PTDL_v2 JSON)", request_model=EggIn,
-       response_model=BlueprintOut, status=201, query=("local_safe",))  # fmt: skip
+       response_model=BlueprintOut, status=201)  # fmt: skip
 def import_egg(ctx: Ctx) -> dict[str, Any]:
-    local_safe = ctx.query.get("local_safe", "").lower() in ("1", "true", "yes")
-    imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump(), local_safe=local_safe)
+    imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
     return domain.blueprint_to_dict(imported)
 
 

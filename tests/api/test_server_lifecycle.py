@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from local.blueprints.seed import line_server
 from mamba import bootstrap
 from mamba.domain.servers import OFFLINE, SUSPENDED, Limits, Server
-from mamba.migrations.versions.m0003_seed_blueprints import line_server
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerUpdatedOut
 from tests.api.tenancy_helpers import T0, Api, make_world
 from tests.fakes import FakeWorkflows
@@ -56,14 +57,12 @@ def api(client: Any) -> Api:
 
 
 @pytest.fixture
-def workflows(monkeypatch: pytest.MonkeyPatch) -> FakeWorkflows:
+def workflows(client: Any) -> Iterator[FakeWorkflows]:
     fake = FakeWorkflows()
-    monkeypatch.setattr(bootstrap, "workflows", lambda: fake)
-    real = bootstrap.server_lifecycle
-    monkeypatch.setattr(
-        bootstrap, "server_lifecycle", lambda: dataclasses.replace(real(), quotas=lambda t: FakeQuotas())
-    )
-    return fake
+    with bootstrap.override(workflows=fake):
+        lifecycle = dataclasses.replace(bootstrap.server_lifecycle(), quotas=lambda t: FakeQuotas())
+        with bootstrap.override(server_lifecycle=lifecycle):
+            yield fake
 
 
 def path(tenant_id: str, server_id: str, tail: str = "") -> str:

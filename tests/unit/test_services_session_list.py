@@ -12,7 +12,7 @@ from mamba.auth.credentials import resolve
 from mamba.domain.errors import NotFoundError, SessionRequiredError, UnauthorizedError
 from mamba.domain.pages import PageRequest
 from mamba.services import accounts, sessions
-from tests.account_fakes import AccountWorld
+from tests.fakes import AccountWorld
 
 T0 = 1_800_000_000
 PASSWORD = "a sufficiently long passphrase"

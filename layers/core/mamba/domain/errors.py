@@ -131,6 +131,13 @@ class WingsRejectedError(DomainError):
         self.status = status
 
 
+class WingsUnauthorizedError(WingsRejectedError):
+    """The node refused the panel's credentials (its 401 or 403 for a missing or wrong node token,
+    wings-contract.md §2.1): the node answers, but this panel's token is not the one it holds.
+    The caller sees the same 409 ``WINGS_REJECTED``; the node-health probe calls the node
+    ``unauthorized``."""
+
+
 class WingsNotFoundError(NotFoundError):
     """The node does not know the server, file, directory or backup (404, or Wings 1.11's 500 for a missing path)."""
 
@@ -204,10 +211,17 @@ class BackupTimeoutError(DomainError):
 
 class FileDeniedError(ForbiddenError):
     """The path matches the server blueprint's ``file_denylist`` (checked by the panel, or
-    refused by Wings itself)."""
+    refused by Wings itself: then it is the ``WingsFileDeniedError`` subclass)."""
 
     status = 403
     code = "FILE_DENIED"
+
+
+class WingsFileDeniedError(FileDeniedError):
+    """The node itself refused the path: Wings' 403 for its egg's ``file_denylist``
+    (wings-contract.md §2.1), e.g. for a blueprint changed since the node last synced. The
+    caller sees the same 403 ``FILE_DENIED`` as for the panel's own check; the class says who
+    refused."""
 
 
 # --- accounts (mamba.services.accounts and sessions) ---

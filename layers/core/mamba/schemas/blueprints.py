@@ -55,7 +55,6 @@ class BlueprintIn(Schema):
     variable_max_length: int = Field(
         default=1024, ge=1, le=65536, description="The longest value a variable may hold (characters)"
     )
-    local_safe: bool = Field(default=False, description="The Wings simulator may run its install and startup")
 
 
 class BlueprintPatch(Schema):
@@ -76,7 +75,6 @@ class BlueprintPatch(Schema):
     file_denylist: list[str] | None = None
     variables: list[VariableModel] | None = None
     variable_max_length: int | None = Field(default=None, ge=1, le=65536)
-    local_safe: bool | None = None
 
 
 class BlueprintOut(BlueprintIn):

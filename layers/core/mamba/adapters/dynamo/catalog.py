@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
 from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
-from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.quotas import QUOTA_KEYS, Quotas
+from mamba.ports import PlacementStore
 from mamba.services.catalog import UsageFacts
 
 
@@ -31,7 +30,7 @@ def _stored_quotas(item: PlanItem) -> Quotas | None:
 
 
 class DynamoTenantUsageReader:
-    def __init__(self, placement: DynamoPlacementStore | None = None) -> None:
+    def __init__(self, placement: PlacementStore | None = None) -> None:
         self._placement = placement or DynamoPlacementStore()
 
     def read(self, tenant_id: str) -> UsageFacts:
@@ -42,10 +41,8 @@ class DynamoTenantUsageReader:
             "backups": keys.tenant_backups(tenant_id),
             "free": keys.plan("free"),
         }
-        try:
+        with translate(unavailable="The tenant's usage could not be read; try again."):
             found = DynamoIdentityRepository._batch_get(list(wanted.values()))
-        except (BotoCoreError, ClientError) as exc:
-            raise DependencyUnavailableError("The tenant's usage could not be read; try again.") from exc
         tenant = TenantItem.from_raw_data(found[wanted["tenant"]]) if wanted["tenant"] in found else None
         guard = TenantGuard()
         if wanted["guard"] in found:
