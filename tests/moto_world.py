@@ -36,8 +36,10 @@ from typing import Any
 ACCOUNT_ID = "123456789012"  # moto's default account, which role and function ARNs must name
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 
-# Backends whose resources outlive a test (their data is emptied instead).
-KEPT = frozenset({"dynamodb", "kms", "stepfunctions", "lambda", "iam"})
+# Backends whose resources outlive a test (their data is emptied instead); the workflow
+# services only once the workflows are deployed.
+KEPT = frozenset({"dynamodb", "kms"})
+WORKFLOW_SERVICES = frozenset({"stepfunctions", "lambda", "iam"})
 
 _TRUST = {
     "Version": "2012-10-17",
@@ -71,7 +73,7 @@ class MotoWorld:
         self._table_shapes: dict[str, Any] = {}
         self._kms_shape: Any = None
         self._lambda_shape: Any = None
-        self._machines: list[Any] = []  # the deployed state machines, while hidden
+        self._machines: list[list[Any]] = []  # the deployed state machines, per SFN backend
         self.workflows_deployed = False
         self.holders = 0  # open module worlds: the mock stays on between their tests
 
@@ -124,7 +126,6 @@ class MotoWorld:
         BackendDict.reset()
         self._clients.clear()  # their default session was reset with the mock's state
         self.workflows_deployed = False
-        self._machines = []
         self._create_tables()
         self._create_kms_key()
         self._create_shared()
@@ -132,8 +133,9 @@ class MotoWorld:
     def _empty(self) -> None:
         from moto.core.base_backend import BackendDict
 
+        kept = KEPT | WORKFLOW_SERVICES if self.workflows_deployed else KEPT
         for backend_dict in list(BackendDict._instances):
-            if backend_dict.service_name in KEPT:
+            if backend_dict.service_name in kept:
                 continue
             for account_backend in backend_dict.values():
                 account_backend.reset()
@@ -262,30 +264,26 @@ class MotoWorld:
         )
 
     def _hide_workflows(self) -> None:
-        if not self.workflows_deployed or self._machines:
-            return
-        for backend in self._sfn_backends():
-            self._machines.extend(backend.state_machines)
-            backend.state_machines = []
-
-    def _show_workflows(self) -> None:
-        if self.workflows_deployed and self._lambdas() != self._lambda_shape:
-            for service in ("stepfunctions", "lambda", "iam"):
-                self._reset_service(service)
-            self.workflows_deployed = False
-            self._machines = []
-        if not self.workflows_deployed:
+        """No state machine exists (one a previous test made is gone too)."""
+        if self.workflows_deployed:
             for backend in self._sfn_backends():
                 backend.state_machines = []
+
+    def _show_workflows(self) -> None:
+        """Exactly the deployed state machines exist, without executions."""
+        if self.workflows_deployed and self._lambdas() != self._lambda_shape:
+            for service in WORKFLOW_SERVICES:
+                self._reset_service(service)
+            self.workflows_deployed = False
+        if not self.workflows_deployed:
             self._deploy_workflows()
+            self._machines = [list(backend.state_machines) for backend in self._sfn_backends()]
             return
-        backends = self._sfn_backends()
-        machines = self._machines or [m for backend in backends for m in backend.state_machines]
-        self._machines = []
-        for backend in backends:
+        for backend, machines in zip(self._sfn_backends(), self._machines, strict=True):
             backend.state_machines = list(machines)
-        for machine in machines:
-            machine.executions.clear()
+            backend.activities = {}
+            for machine in machines:
+                machine.executions.clear()
 
     def _deploy_workflows(self) -> None:
         """Create the task Lambdas and every state machine on the (mocked) account."""
