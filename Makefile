@@ -72,7 +72,9 @@ lint: deps
 	$(MAKE) --no-print-directory web-lint
 
 test: lint web-test
-	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-report=xml -q --durations=15
+# Work goes out in collection order (tests/conftest.py puts the e2e group first); one moto per
+# worker (tests/moto_world.py); --durations=15 prints the 15 slowest tests.
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --cov --cov-report=term --cov-report=xml -q --durations=15
 
 bench: deps
 	$(PY) -m bench.run

@@ -29,6 +29,21 @@ from collections.abc import Iterator
 import pytest
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order for two xdist workers (``make test`` runs ``--dist loadgroup --no-loadscope-reorder``,
+    so xdist hands out work in this order): the e2e group first (one worker, the local stack and
+    the browser journeys, the longest unit), then the other groups, then the ungrouped tests,
+    one by one, which even out the end. Stable: files keep their order within each part."""
+
+    def rank(item: pytest.Item) -> int:
+        group = item.get_closest_marker("xdist_group")
+        if group is None:
+            return 2
+        return 0 if group.args[:1] == ("e2e",) else 1
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(autouse=True)
 def _moto_only_where_asked(request: pytest.FixtureRequest) -> None:
     """Outside tests that use moto (``aws`` or a module world), the process's mock is paused."""
