@@ -82,6 +82,11 @@ class MotoWorld:
 
     def activate(self) -> None:
         if not self._active:
+            from moto.core.models import reset_responses_mock, responses_mock
+
+            # start() registers moto's URL callbacks again; without this they pile up on every
+            # pause, and each `requests` call (the Wings simulator) scans them all.
+            reset_responses_mock(responses_mock)
             self._mock.start(reset=False)
             self._active = True
 
