@@ -34,7 +34,18 @@ import zipfile
 from typing import Any
 
 ACCOUNT_ID = "123456789012"  # moto's default account, which role and function ARNs must name
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+MOTO_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    # The mock is paused and resumed around tests that do not use it; a new boto3 default session
+    # at every resume would make every boto3 client again (5-100 ms each). One is made fresh when
+    # the world starts instead (MotoWorld.__init__).
+    "core": {
+        "mock_credentials": True,
+        "passthrough": {"urls": [], "services": []},
+        "reset_boto3_session": False,
+        "service_whitelist": None,
+    },
+}
 
 # Backends whose resources outlive a test (their data is emptied instead); the workflow
 # services only once the workflows are deployed.
@@ -65,9 +76,12 @@ class MotoWorld:
     """The process's moto account. Use ``world()``; fixtures call ``fresh()`` / ``pause()``."""
 
     def __init__(self) -> None:
+        import boto3
         from moto import mock_aws
 
         one_table_backup_per_transaction()
+        # A default session made before moto was imported would lack moto's request hook.
+        boto3.DEFAULT_SESSION = None
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._active = False
         self._clients: dict[str, Any] = {}
@@ -130,7 +144,6 @@ class MotoWorld:
         from moto.core.base_backend import BackendDict
 
         BackendDict.reset()
-        self._clients.clear()  # their default session was reset with the mock's state
         self.workflows_deployed = False
         self._create_tables()
         self._create_kms_key()
