@@ -48,14 +48,7 @@ def default_free_quotas() -> b.Quotas:
     """The free plan's quotas from Settings (FREE_PLAN_*), as mamba.services.quotas reads them."""
     from mamba.services import quotas
 
-    q = quotas.free_plan()
-    return b.Quotas(
-        servers=q.servers,
-        memory_mb=q.memory_mb,
-        disk_mb=q.disk_mb,
-        backup_bytes=q.backup_bytes,
-        backups_per_server=q.backups_per_server,
-    )
+    return quotas.free_plan()
 
 
 def free_plan(repo: Any) -> b.Plan:

@@ -38,14 +38,7 @@ def stored_free_plan() -> Quotas:
         plan = bootstrap.billing_repository().get_plan("free")
     except NotFoundError:
         return free_plan()
-    q = plan.quotas
-    return Quotas(
-        servers=int(q.servers),
-        memory_mb=int(q.memory_mb),
-        disk_mb=int(q.disk_mb),
-        backup_bytes=int(q.backup_bytes),
-        backups_per_server=int(q.backups_per_server),
-    )
+    return plan.quotas
 
 
 def effective_quotas(tenant_id: str, source: PlanQuotaSource | None = None, defaults: Quotas | None = None) -> Quotas:
