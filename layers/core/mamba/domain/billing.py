@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from mamba.domain.errors import CurrencyMismatchError, ValidationError
 from mamba.domain.quotas import Quotas
