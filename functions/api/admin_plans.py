@@ -19,6 +19,7 @@ from mamba.web import Ctx, route
 
 billing = lazy_import("mamba.services.billing")
 domain = lazy_import("mamba.domain.billing")
+quotas = lazy_import("mamba.domain.quotas")
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
@@ -44,7 +45,7 @@ def create_plan(ctx: Ctx) -> PlanOut:
     plan = domain.Plan(
         id=body.id,
         name=body.name,
-        quotas=domain.Quotas(**body.quotas.model_dump()),
+        quotas=quotas.Quotas(**body.quotas.model_dump()),
         grace_days=body.grace_days,
         price_id=body.price_id,
         metered=_metered(body.metered),
@@ -100,7 +101,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
         "name": body.name,
         "price_id": body.price_id,
         "metered": _metered(body.metered) if body.metered is not None else None,
-        "quotas": domain.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
+        "quotas": quotas.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
         "grace_days": body.grace_days,
         "active": body.active,
         "amount_cents": body.amount_cents,

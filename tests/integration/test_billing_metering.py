@@ -11,6 +11,7 @@ import pytest
 
 from mamba import bootstrap
 from mamba.domain import billing as b
+from mamba.domain.quotas import Quotas
 from mamba.domain.servers import Limits, Server
 from mamba.services import metering
 from mamba.services.billing import BillingPorts
@@ -40,7 +41,7 @@ def world(aws):
         b.Plan(
             id="pro",
             name="Pro",
-            quotas=b.Quotas(servers=5),
+            quotas=Quotas(servers=5),
             price_id=PRO_PRICE,
             metered=(b.MeteredPrice("ram_gb_hours", RAM_PRICE, "gs_ram_gb_hours"),),
             created_at=T0,

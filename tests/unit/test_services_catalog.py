@@ -40,7 +40,7 @@ class Plans:
 
 
 def _plan(plan_id: str, cents: int, active: bool = True) -> b.Plan:
-    return b.Plan(id=plan_id, name=plan_id, quotas=b.Quotas(servers=1), price_id=f"price_{plan_id}",
+    return b.Plan(id=plan_id, name=plan_id, quotas=Quotas(servers=1), price_id=f"price_{plan_id}",
                   amount_cents=cents, active=active)  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from mamba.domain import billing as b
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError, ValidationError
 from mamba.domain.pages import Page, PageRequest
+from mamba.domain.quotas import Quotas
 from mamba.observability import logger
 
 
@@ -44,7 +45,7 @@ def _now_iso() -> str:
 # --- plans -------------------------------------------------------------------------------
 
 
-def default_free_quotas() -> b.Quotas:
+def default_free_quotas() -> Quotas:
     """The free plan's quotas from Settings (FREE_PLAN_*), as mamba.services.quotas reads them."""
     from mamba.services import quotas
 

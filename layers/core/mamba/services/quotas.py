@@ -38,7 +38,8 @@ def stored_free_plan() -> Quotas:
         plan = bootstrap.billing_repository().get_plan("free")
     except NotFoundError:
         return free_plan()
-    return plan.quotas
+    stored: Quotas = plan.quotas
+    return stored
 
 
 def effective_quotas(tenant_id: str, source: PlanQuotaSource | None = None, defaults: Quotas | None = None) -> Quotas:
