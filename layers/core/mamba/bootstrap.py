@@ -298,19 +298,20 @@ def sftp_credentials() -> Any:
 
     dynamo_tables()
     from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.auth import sftp
     from mamba.domain import clock
-    from mamba.services import remote, sessions
+    from mamba.services import sessions
 
     def password_sign_in(email: str, password: str, source_ip: str, refuse: Any) -> Any:
         return sessions.check_password(
             accounts(), email, password, source_ip=source_ip, now=clock.now_epoch(), refuse=refuse
         )
 
-    return remote.PanelSftpCredentials(
+    return sftp.PanelSftpCredentials(
         accounts=DynamoUserRepository(),
-        memberships=remote.IdentityMemberships(identity_repository(), time.time),
+        memberships=sftp.IdentityMemberships(identity_repository(), time.time),
         password_sign_in=password_sign_in,
-        api_keys=remote.IdentityApiKeys(identity_repository()),
+        api_keys=sftp.IdentityApiKeys(identity_repository()),
         admin_access=settings().sftp_admin_access,
     )
 

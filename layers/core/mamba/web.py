@@ -78,7 +78,7 @@ SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 PUBLIC = "public"
 # The Wings callback API (/api/remote/*): no user credential; the view authenticates the
-# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote).
+# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote_auth).
 NODE = "node"
 
 
