@@ -138,7 +138,7 @@ def add_member(
     from mamba import bootstrap
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     DynamoUserRepository().add(User(id=user_id, email=f"{user_id}@example.org", created_at=NOW, email_verified=True))
     add_membership(tenant_id, user_id, role, permissions, server_id)
@@ -150,7 +150,8 @@ def build_world(http: Any) -> BackupWorld:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
-    from mamba.services.accounts import Membership, Tenant, User
+    from mamba.domain.accounts import User
+    from mamba.domain.tenancy import Membership, Tenant
 
     nodes = bootstrap.node_repository()
     node, token = make_node("alpha")

@@ -58,13 +58,13 @@ class FakeTwoFactorStore:
     """mamba.services.two_factor.TwoFactorStore in memory; conditions as in DynamoTwoFactorStore."""
 
     def __init__(self) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states: dict[str, TwoFactorState] = {}
         self.hashes: dict[str, set[str]] = {}
 
     def add_user(self, user_id: str, email: str, password_hash: str | None = None) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states[user_id] = TwoFactorState(user_id=user_id, email=email, password_hash=password_hash)
 

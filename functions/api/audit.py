@@ -8,11 +8,12 @@ from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQu
 from mamba.web import Ctx, parse_query, route
 
 audit = lazy_import("mamba.services.audit")
+audit_records = lazy_import("mamba.domain.audit")
 
 bp = Blueprint(__name__)
 
 
-def _filters(query: AuditQuery) -> audit.AuditFilter:
+def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     return audit.make_filter(
         action=query.action, actor=query.actor, result=query.result, since=query.from_, until=query.to
     )

@@ -8,7 +8,7 @@ from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
+roles = lazy_import("mamba.services.roles")
 control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
@@ -26,7 +26,7 @@ TAGS = ("roles",)
     query=("limit", "cursor"),
 )
 def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
-    page = tenancy.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    page = roles.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
     return RoleList(items=[role_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -43,9 +43,7 @@ def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
 )
 def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
     body = ctx.body
-    role = tenancy.create_role(
-        bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description
-    )
+    role = roles.create_role(bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description)
     return role_out(role)
 
 
@@ -59,7 +57,7 @@ def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
     response_model=RoleOut,
 )
 def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
-    return role_out(tenancy.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id))
+    return role_out(roles.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id))
 
 
 @route(
@@ -75,8 +73,8 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
 def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     body = ctx.body
     repo = bootstrap.tenancy_repository()
-    before = tenancy.get_role(repo, ctx.tenant, role_id)
-    role = tenancy.update_role(
+    before = roles.get_role(repo, ctx.tenant, role_id)
+    role = roles.update_role(
         repo,
         ctx.tenant,
         role_id,
@@ -101,5 +99,5 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     status=204,
 )
 def delete_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
-    tenancy.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
+    roles.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
     return Response(body="", status_code=204)

@@ -61,7 +61,7 @@ def new_user(world: World, *, role: str | None = "owner", totp: bool = False, ad
     """A fresh account (id, email), a member of the world's tenant with ``role`` (None: not a member)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.passwords import Argon2idPasswords
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     user_id = f"usr_{uuid.uuid4().hex[:10]}"
     email = f"{user_id}@example.org"
@@ -90,7 +90,7 @@ def new_tenant(world: World, owner_id: str, **fields: Any) -> tuple[str, Any]:
     from mamba.adapters.dynamo import keys
     from mamba.adapters.dynamo.items import TenantItem
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     tenant_id = f"tn_{uuid.uuid4().hex[:8]}"
     DynamoTenantRepository().add_with_owner(

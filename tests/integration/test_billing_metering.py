@@ -24,7 +24,7 @@ T0 = "2025-12-01T10:00:00Z"
 @pytest.fixture
 def world(aws):
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
     from tests.api.tenancy_helpers import add_user
 
     bootstrap.dynamo_tables()

@@ -12,8 +12,8 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import LedgerItem, MembershipItem, TenantItem, UserItem
 from mamba.auth.passwords import Argon2idPasswords, Argon2Params
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.migrations import runner as migrations
 from mamba.migrations.registry import load_migrations
 from mamba.migrations.runner import (

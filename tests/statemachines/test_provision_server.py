@@ -69,7 +69,7 @@ def line_blueprint(blueprint_id: str, install_script: str | None = None) -> None
 @pytest.fixture
 def world(deployed_workflows: Deployed, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     bootstrap.dynamo_tables()
     add_user("usr_owner")

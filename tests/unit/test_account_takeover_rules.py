@@ -22,8 +22,10 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.ratelimit import Limit
-from mamba.services import accounts, tenancy
+from mamba.domain.tenancy import Invitation, InvitationLimits, Tenant
+from mamba.services import accounts
 from mamba.services import api_keys as key_service
+from mamba.services.invitations import invite_member
 from tests.account_fakes import AccountWorld, FakeMailer, FakeRateLimiter
 
 T0 = 1_800_000_000
@@ -319,24 +321,24 @@ def test_api_key_cannot_mint_api_keys_even_when_verified():
 
 class InviteRepo:
     def __init__(self) -> None:
-        self.invitations: list[tenancy.Invitation] = []
+        self.invitations: list[Invitation] = []
 
     def is_member_email(self, tenant_id: str, email: str) -> bool:
         return False
 
-    def put_invitation(self, invitation: tenancy.Invitation) -> None:
+    def put_invitation(self, invitation: Invitation) -> None:
         self.invitations.append(invitation)
 
-    def get_tenant(self, tenant_id: str) -> tenancy.TenantInfo:
-        return tenancy.TenantInfo(id=tenant_id, name=tenant_id, created_at="t0")
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        return Tenant(id=tenant_id, name=tenant_id, created_at="t0")
 
 
 def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limits) -> object:
-    from mamba.auth import permissions as perms
     from mamba.auth.context import TenantContext
+    from mamba.domain import permissions as perms
 
     ctx = TenantContext(tenant_id=tenant_id, role="owner", permissions=perms.BUILTIN_ROLES["owner"])
-    return tenancy.invite_member(
+    return invite_member(
         repo, mailer, ctx, actor, address, "viewer", accept_url="https://p/accept", limiter=limiter, limits=limits,
         clock=lambda: T0,
     )  # fmt: skip
@@ -347,19 +349,19 @@ def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limi
     [
         # per inviting account: alice's third invitation, in any tenant
         (
-            tenancy.InvitationLimits(account=Limit("invite-account", 2, 3600)),
+            InvitationLimits(account=Limit("invite-account", 2, 3600)),
             [("tn_a", "alice", "a@x.org"), ("tn_b", "alice", "b@x.org"), ("tn_c", "alice", "c@x.org")],
             2,
         ),
         # per tenant: the tenant's third, whoever sends it
         (
-            tenancy.InvitationLimits(tenant=Limit("invite-tenant", 2, 3600)),
+            InvitationLimits(tenant=Limit("invite-tenant", 2, 3600)),
             [("tn_a", "alice", "a@x.org"), ("tn_a", "carol", "b@x.org"), ("tn_a", "dave", "c@x.org")],
             2,
         ),
         # per address: the third invitation to one inbox, across tenants
         (
-            tenancy.InvitationLimits(email=Limit("invite-email", 2, 3600)),
+            InvitationLimits(email=Limit("invite-email", 2, 3600)),
             [("tn_a", "alice", "v@x.org"), ("tn_b", "bob", "v@x.org"), ("tn_c", "carol", "v@x.org")],
             2,
         ),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mamba.auth import api_keys as key_format
+from mamba.domain.api_keys import ApiKey, KeyPage
 from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from mamba.services import api_keys
-from mamba.services.api_keys import ApiKey, KeyPage
 
 NOW = 1_800_000_000.0
 

@@ -7,22 +7,22 @@ from typing import Any
 import pytest
 
 from mamba.domain.errors import ValidationError, WingsRejectedError, WingsUnavailableError
-from mamba.domain.nodes import Node
+from mamba.domain.nodes import Node, NodeEvent, NodeHealth
 from mamba.services import node_health as nh
 
 
 class FakeStore:
     def __init__(self) -> None:
-        self.health: dict[str, nh.NodeHealth] = {}
-        self.events: list[nh.NodeEvent] = []
+        self.health: dict[str, NodeHealth] = {}
+        self.events: list[NodeEvent] = []
 
-    def get(self, node_id: str) -> nh.NodeHealth | None:
+    def get(self, node_id: str) -> NodeHealth | None:
         return self.health.get(node_id)
 
-    def save(self, health: nh.NodeHealth) -> None:
+    def save(self, health: NodeHealth) -> None:
         self.health[health.node_id] = health
 
-    def add_event(self, event: nh.NodeEvent) -> None:
+    def add_event(self, event: NodeEvent) -> None:
         self.events.append(event)
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import ConflictError, NotFoundError, WingsUnavailableError
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.domain.servers import Server
 from mamba.services import server_control as control
 from mamba.services import server_files as files

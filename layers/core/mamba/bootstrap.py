@@ -370,7 +370,7 @@ def account_policy() -> Any:
 
 def invitation_limits() -> Any:
     from mamba.domain.ratelimit import Limit
-    from mamba.services.tenancy import InvitationLimits
+    from mamba.domain.tenancy import InvitationLimits
 
     s, d = settings(), InvitationLimits()
     return InvitationLimits(

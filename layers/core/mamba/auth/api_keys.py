@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mamba.domain.api_keys import KEY_PREFIX
 from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 if TYPE_CHECKING:
     from mamba.auth.credentials import Credential
 
-KEY_PREFIX = "mhp_"
 SECRET_BYTES = 32
 HINT_CHARS = 4
 # Ids are minted by mamba.domain.clock.new_id (letters, digits and "_"); the secret is
@@ -62,11 +62,6 @@ def hash_secret(secret: str) -> str:
 
 def format_key(user_id: str, key_id: str, secret: str) -> str:
     return f"{KEY_PREFIX}{user_id}.{key_id}.{secret}"
-
-
-def display_prefix(user_id: str, key_id: str) -> str:
-    """The public part of a key, shown in lists so a user can recognise it."""
-    return f"{KEY_PREFIX}{user_id}.{key_id}"
 
 
 def _invalid() -> UnauthorizedError:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from mamba.auth import permissions as perms
 from mamba.auth.context import Principal, TenantContext
 from mamba.auth.credentials import Credential, resolve
+from mamba.domain import permissions as perms
 from mamba.domain.errors import ForbiddenError, NotFoundError, PaymentRequiredError, UnauthorizedError
 
 if TYPE_CHECKING:

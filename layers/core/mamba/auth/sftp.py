@@ -217,7 +217,7 @@ class IdentityMemberships:
         self.now = now
 
     def facts(self, user_id: str, tenant_id: str) -> MembershipFacts | None:
-        from mamba.auth.permissions import BUILTIN_ROLES
+        from mamba.domain.permissions import BUILTIN_ROLES
 
         loaded = self.identity.load(user_id, tenant_id)
         user, membership, tenant = loaded.user, loaded.membership, loaded.tenant

@@ -88,3 +88,14 @@ def check_new_server(quotas: Quotas, usage: Usage, memory_mb: int, disk_mb: int)
                 "Delete a server, choose smaller limits or upgrade your plan.",
                 {"limit": name, "quota": limit, "used": used, "requested": requested},
             )
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    """What the usage reader found for a tenant."""
+
+    plan_id: str
+    plan_quotas: str | None  # the tenant's ``plan_quotas`` JSON (None: on the free plan)
+    stored_free_quotas: Quotas | None  # the stored ``free`` plan's quotas (None before migration 0007)
+    servers: Usage
+    backup_bytes: int

@@ -10,8 +10,8 @@ from pydantic import Field
 from mamba.schemas.common import Schema
 
 if TYPE_CHECKING:
-    from mamba.services.admin import UserDetail, UserSummary
-    from mamba.services.tenancy import Contact, Invitation, Member, Role, TenantInfo, UserTenant
+    from mamba.domain.accounts import UserDetail, UserSummary
+    from mamba.domain.tenancy import Contact, Invitation, Membership, Role, Tenant, UserTenant
 
 ROLE_ID = r"^(owner|admin|operator|viewer|rl_[A-Za-z0-9_]{1,40})$"
 SERVER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -202,7 +202,7 @@ class AdminTenantList(Schema):
 
 
 def tenant_out(
-    tenant: TenantInfo, *, role: str | None = None, server_id: str | None = None, expires_at: int | None = None
+    tenant: Tenant, *, role: str | None = None, server_id: str | None = None, expires_at: int | None = None
 ) -> TenantOut:
     return TenantOut(
         id=tenant.id,
@@ -221,7 +221,7 @@ def user_tenant_out(entry: UserTenant) -> TenantOut:
     return tenant_out(entry.tenant, role=entry.role, server_id=entry.server_id, expires_at=entry.expires_at)
 
 
-def member_out(member: Member, now: int, contact: Contact | None = None) -> MemberOut:
+def member_out(member: Membership, now: int, contact: Contact | None = None) -> MemberOut:
     return MemberOut(
         user_id=member.user_id,
         email=contact.email if contact else None,
@@ -286,7 +286,7 @@ def admin_user_detail(detail: UserDetail) -> AdminUserDetail:
     )
 
 
-def admin_tenant_out(tenant: TenantInfo) -> AdminTenantOut:
+def admin_tenant_out(tenant: Tenant) -> AdminTenantOut:
     return AdminTenantOut(
         id=tenant.id,
         name=tenant.name,

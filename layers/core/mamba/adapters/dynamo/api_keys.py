@@ -13,8 +13,8 @@ from pynamodb.exceptions import PutError, PynamoDBConnectionError, QueryError, U
 
 from mamba.adapters.dynamo import keys, positions
 from mamba.adapters.dynamo.items import ApiKeyItem
+from mamba.domain.api_keys import ApiKey, KeyPage
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-from mamba.services.api_keys import ApiKey, KeyPage
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

@@ -15,8 +15,8 @@ from pynamodb.exceptions import PutError, PynamoDBConnectionError, QueryError
 
 from mamba.adapters.dynamo import keys, positions
 from mamba.adapters.dynamo.items import AuditItem
+from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.errors import ConflictError, DependencyUnavailableError
-from mamba.services.audit import AuditEntry, AuditFilter, AuditPage
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # Sorts after every character of an entry id, so "<to>#~" bounds every entry stamped <to>.

@@ -18,8 +18,7 @@ from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
 from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
 from mamba.domain.errors import DependencyUnavailableError
-from mamba.domain.quotas import QUOTA_KEYS, Quotas
-from mamba.services.catalog import UsageFacts
+from mamba.domain.quotas import QUOTA_KEYS, Quotas, UsageFacts
 
 
 def _stored_quotas(item: PlanItem) -> Quotas | None:

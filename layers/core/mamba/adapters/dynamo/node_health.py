@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import NodeEventItem, NodeHealthItem
 from mamba.domain.errors import DependencyUnavailableError
-from mamba.services.node_health import NodeEvent, NodeHealth
+from mamba.domain.nodes import NodeEvent, NodeHealth
 
 
 def _health(item: NodeHealthItem) -> NodeHealth:

@@ -12,8 +12,8 @@ from pynamodb.exceptions import DeleteError, PutError, PynamoDBConnectionError
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import OneTimeTokenItem
+from mamba.domain.accounts import OneTimeToken
 from mamba.domain.errors import DependencyUnavailableError
-from mamba.services.accounts import OneTimeToken
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

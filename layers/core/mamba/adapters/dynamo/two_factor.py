@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBConnectionError, UpdateErr
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import UserItem
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-from mamba.services.two_factor import TwoFactorState
+from mamba.domain.two_factor import TwoFactorState
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

@@ -16,9 +16,9 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import EmailClaimItem, MainItem, UserItem
+from mamba.domain.accounts import User
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-from mamba.services.accounts import User
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
