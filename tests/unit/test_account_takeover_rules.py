@@ -5,7 +5,7 @@ every signed URL the panel mints."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +13,7 @@ from mamba.auth import api_keys as key_format
 from mamba.auth import wings_jwt
 from mamba.auth.credentials import Credential
 from mamba.domain import backups as bk
+from mamba.domain.api_keys import ApiKey
 from mamba.domain.errors import (
     ConflictError,
     EmailNotVerifiedError,
@@ -241,24 +242,24 @@ def test_claim_links_to_one_inbox_share_the_forgot_limit(world):
 # --- the guard's key check and key creation ----------------------------------------------------
 
 
-@dataclass
-class KeyItem:
-    key_id: str = "key_1"
-    user_id: str = "usr_a"
-    secret_hash: str = key_format.hash_secret("s" * 43)
-    created_at: str = "2027-01-15T08:00:00.250000Z"
-    revoked_at: str | None = None
-    expires_at: int | None = None
-    allowed_ips: list[str] = field(default_factory=list)
-    scopes: list[str] = field(default_factory=lambda: ["servers.read"])
-    server_ids: list[str] = field(default_factory=list)
-    last_used_epoch: int | None = T0
+def KeyItem(created_at: str = "2027-01-15T08:00:00.250000Z") -> ApiKey:
+    """The stored key as the guard reads it."""
+    return ApiKey(
+        id="key_1",
+        user_id="usr_a",
+        name="ci",
+        scopes=("servers.read",),
+        created_at=created_at,
+        secret_hash=key_format.hash_secret("s" * 43),
+        hint="ssss",
+        last_used_at=T0,
+    )
 
 
 CREDENTIAL = Credential(kind="api_key", user_id="usr_a", key_id="key_1", key_secret="s" * 43)
 
 
-def check(item: KeyItem, not_before: str | None):
+def check(item: ApiKey, not_before: str | None):
     return key_format.check_key(item, CREDENTIAL, IP, now=T0, record_use=lambda *a: None, not_before=not_before)
 
 

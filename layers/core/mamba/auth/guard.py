@@ -26,7 +26,7 @@ from mamba.domain.errors import ForbiddenError, NotFoundError, PaymentRequiredEr
 if TYPE_CHECKING:
     from chalice.app import Request
 
-    from mamba.adapters.dynamo.identity import AuthFacts
+    from mamba.domain.accounts import AuthFacts
 
 
 class TenantSuspendedError(ForbiddenError):
@@ -54,7 +54,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
     if user is None or user.status != "active":
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
     scopes, key_servers = _check_credential(credential, facts, request)
-    verified = bool(user.email_verified)
+    verified = user.email_verified
     if scopes is not None and permission not in scopes:
         raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
     server_id = path_params.get("server_id")
@@ -65,7 +65,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         if not user.is_admin:
             raise ForbiddenError("This needs platform admin rights.", {"permission": permission})
         return Principal(
-            user_id=user.user_id,
+            user_id=user.id,
             is_admin=True,
             via=credential.kind,
             email_verified=verified,
@@ -73,7 +73,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         )
     if perms.is_account_permission(permission) or tenant_id is None:
         return Principal(
-            user_id=user.user_id,
+            user_id=user.id,
             is_admin=user.is_admin,
             via=credential.kind,
             email_verified=verified,
@@ -82,7 +82,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
 
     membership, tenant = facts.membership, facts.tenant
     now = int(time.time())
-    if membership is None or tenant is None or (membership.expires_at is not None and membership.expires_at <= now):
+    if membership is None or tenant is None or membership.expired(now):
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
     if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
         raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
@@ -96,25 +96,21 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
         )
     if tenant.require_2fa and not user.totp_enabled:
         raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
-    granted = (
-        frozenset(str(p) for p in membership.permissions)
-        if membership.permissions is not None
-        else perms.BUILTIN_ROLES.get(membership.role, frozenset())
-    )
+    granted = membership.effective_permissions
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})
     if membership.server_id is not None and server_id != membership.server_id:
         raise ForbiddenError("Your access is limited to one server.", {"permission": permission})
     return Principal(
-        user_id=user.user_id,
+        user_id=user.id,
         is_admin=user.is_admin,
         tenant=TenantContext(
             tenant_id=tenant_id,
             role=membership.role,
             permissions=granted,
             server_scope=membership.server_id,
-            expires_at=int(membership.expires_at) if membership.expires_at is not None else None,
-            suspended=tenant.status == "suspended" or tenant.billing_state == "suspended",
+            expires_at=membership.expires_at,
+            suspended=tenant.suspended,
         ),
         via=credential.kind,
         scopes=scopes,

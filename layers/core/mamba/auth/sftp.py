@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mamba.domain.accounts import AuthFacts
 from mamba.domain.errors import ForbiddenError, UnauthorizedError, ValidationError
 from mamba.domain.nodes import Node
 from mamba.domain.servers import Server
@@ -205,7 +206,7 @@ class ApiKeyChecker(Protocol):
 
 
 class IdentityLoader(Protocol):
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any: ...
+    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts: ...
 
 
 class IdentityMemberships:
@@ -217,8 +218,6 @@ class IdentityMemberships:
         self.now = now
 
     def facts(self, user_id: str, tenant_id: str) -> MembershipFacts | None:
-        from mamba.domain.permissions import BUILTIN_ROLES
-
         loaded = self.identity.load(user_id, tenant_id)
         user, membership, tenant = loaded.user, loaded.membership, loaded.tenant
         if user is None:
@@ -226,25 +225,18 @@ class IdentityMemberships:
         permissions: frozenset[str] | None = None
         scope: str | None = None
         if membership is not None and tenant is not None:
-            expired = membership.expires_at is not None and float(membership.expires_at) <= self.now()
-            if not expired:
-                stored = membership.permissions
-                permissions = (
-                    frozenset(str(p) for p in stored)
-                    if stored is not None
-                    else BUILTIN_ROLES.get(str(membership.role), frozenset())
-                )
+            if not membership.expired(self.now()):
+                permissions = membership.effective_permissions
                 scope = membership.server_id
         return MembershipFacts(
             user_id=user_id,
             active=user.status == "active",
-            is_admin=bool(user.is_admin),
+            is_admin=user.is_admin,
             permissions=permissions,
             server_scope=scope,
-            tenant_suspended=tenant is not None
-            and (tenant.status == "suspended" or getattr(tenant, "billing_state", None) == "suspended"),
-            needs_2fa=tenant is not None and bool(tenant.require_2fa) and not bool(user.totp_enabled),
-            tenant_requires_2fa=tenant is not None and bool(tenant.require_2fa),
+            tenant_suspended=tenant is not None and tenant.suspended,
+            needs_2fa=tenant is not None and tenant.require_2fa and not user.totp_enabled,
+            tenant_requires_2fa=tenant is not None and tenant.require_2fa,
         )
 
 
@@ -264,7 +256,7 @@ class IdentityApiKeys:
             loaded = self.identity.load(user_id, None, key_id)
             credential = Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
             # Like the guard: a key created before the owner's last credential reset is dead.
-            not_before = getattr(loaded.user, "credentials_reset_at", None)
+            not_before = loaded.user.credentials_reset_at if loaded.user is not None else None
             grant = api_keys.check_key(loaded.api_key, credential, source_ip, not_before=not_before)
         except (UnauthorizedError, ForbiddenError):
             return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mamba.domain.tenancy import Membership
+from mamba.domain.api_keys import ApiKey
+from mamba.domain.tenancy import Membership, Tenant
 
 TOKEN_TYPE = "Bearer"
 
@@ -140,3 +141,15 @@ class UserSummary:
 class UserDetail:
     user: UserSummary
     memberships: list[Membership]
+
+
+@dataclass(frozen=True)
+class AuthFacts:
+    """What the guard reads for one request, in one round trip: the caller's account, and for
+    a tenant route their membership and the tenant, and for an API key the key (each None
+    when absent)."""
+
+    user: User | None
+    membership: Membership | None = None
+    tenant: Tenant | None = None
+    api_key: ApiKey | None = None

@@ -19,7 +19,7 @@ from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFo
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-def _to_domain(item: ApiKeyItem) -> ApiKey:
+def api_key_record(item: ApiKeyItem) -> ApiKey:
     return ApiKey(
         id=item.key_id,
         user_id=item.user_id,
@@ -89,7 +89,7 @@ class DynamoApiKeyRepository:
             raw, last = positions.first_page(results)
         except (QueryError, PynamoDBConnectionError) as exc:
             raise DependencyUnavailableError("The API keys could not be listed; try again.") from exc
-        items = [_to_domain(ApiKeyItem.from_raw_data(r)) for r in raw]
+        items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
         next_cursor = None
         if last and items:
             next_cursor = positions.encode([items[-1].created_at, items[-1].id])
@@ -107,7 +107,7 @@ class DynamoApiKeyRepository:
             if exc.cause_response_code == CONDITION_FAILED:
                 raise NotFoundError("API key not found.", {"key_id": key_id}) from exc
             raise DependencyUnavailableError("The API key could not be revoked; try again.") from exc
-        return _to_domain(item)
+        return api_key_record(item)
 
     def revoke_all(self, user_id: str, at: str) -> int:
         """Every page of the user's keys, each unrevoked one revoked like ``revoke``. A key

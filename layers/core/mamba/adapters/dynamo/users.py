@@ -40,7 +40,7 @@ def _now_iso() -> str:
     return iso(utcnow())
 
 
-def _to_domain(item: UserItem) -> User:
+def user_record(item: UserItem) -> User:
     return User(
         id=item.user_id,
         email=item.email,
@@ -97,7 +97,7 @@ class DynamoUserRepository:
 
     def get(self, user_id: str) -> User:
         try:
-            return _to_domain(UserItem.get(*keys.user(user_id), consistent_read=True))
+            return user_record(UserItem.get(*keys.user(user_id), consistent_read=True))
         except DoesNotExist as exc:
             raise NotFoundError("User not found.", {"user_id": user_id}) from exc
 
