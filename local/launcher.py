@@ -9,6 +9,8 @@ Environment:
     PORT             the API port (8000)
     LOCAL_AWS_PORT   moto's port (5005)
     LOCAL_WINGS_PORT the seeded node's Wings simulator (8080, or a free port; ``local.node_seed``)
+    LOCAL_WINGS_ALLOW_INSTALL  egg ids (comma-separated) whose install scripts the simulator may
+                     run on this machine, besides the seeded blueprints' (``local.blueprints``)
     LOCAL_STRIPE_PORT the local Stripe (``local.stripe_standin`` in front of localstripe; 8420,
                      or a free port). ``STRIPE_API_BASE`` points the panel at it.
     BILLING_ENABLED  ``true`` unless set otherwise: billing runs against the local Stripe, with
@@ -220,15 +222,19 @@ def check_settings() -> None:
 
 
 def run_migrations() -> tuple[str, str]:
-    """Run every data migration forward, then the local seed (admin and Demo tenant).
+    """Run every data migration forward, then the local seed (admin, Demo tenant, the simulator's blueprints).
 
     Returns the summary line and the admin login to print.
     """
+    from local.blueprints.seed import seed_blueprints
+    from mamba import bootstrap
+    from mamba.domain.clock import iso, utcnow
     from mamba.migrations import runner
 
     applied = runner.migrate_up(log=lambda line: say(f"migrate {line}"))
     seeded = runner.seed()
     say(f"seed: {', '.join(seeded.created) or 'nothing new'} (tenant {seeded.tenant_name} {seeded.tenant_id})")
+    seed_blueprints(bootstrap.blueprint_repository(), iso(utcnow()), log=lambda line: say(f"seed: {line}"))
     return f"{len(applied)} applied", f"{seeded.admin_email} / {seeded.admin_password}"
 
 

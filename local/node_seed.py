@@ -10,7 +10,9 @@
    its own process group, registers its stop with the launcher's cleanup, and waits until
    it serves (it boots by fetching the node's servers from the panel).
 
-Environment: ``LOCAL_WINGS_PORT`` (default 8080, or a free port when 8080 is taken).
+Environment: ``LOCAL_WINGS_PORT`` (default 8080, or a free port when 8080 is taken);
+``LOCAL_WINGS_ALLOW_INSTALL``, comma-separated egg (blueprint) ids whose install scripts the
+simulator may run on this machine besides the local seed's (``--allow-install``).
 """
 
 from __future__ import annotations
@@ -116,13 +118,22 @@ def write_config(folder: Path, public_url: str) -> Path:
     return path
 
 
+def simulator_command(config: Path, environ: dict[str, str]) -> list[str]:
+    """``python -m local.wings_sim`` for the seeded node, with ``LOCAL_WINGS_ALLOW_INSTALL``'s eggs."""
+    command = [sys.executable, "-m", "local.wings_sim", "--config", str(config), "--watch-parent"]
+    for egg_id in (environ.get("LOCAL_WINGS_ALLOW_INSTALL") or "").split(","):
+        if egg_id.strip():
+            command += ["--allow-install", egg_id.strip()]
+    return command
+
+
 def start_simulator(config: Path, environ: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     env = dict(environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])
     log = log_path.open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "local.wings_sim", "--config", str(config), "--watch-parent"],
+            simulator_command(config, environ),
             cwd=ROOT,
             env=env,
             stdout=log,

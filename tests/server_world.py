@@ -63,7 +63,6 @@ def add_blueprint(blueprint_id: str = "bp_line", **extra: Any) -> Blueprint:
                 name="Message of the day", env_variable="MOTD", default_value="hello", rules="required|string|max:40"
             ),
         ),
-        "local_safe": True,
         "created_at": T0,
         "updated_at": T0,
     }

@@ -29,10 +29,9 @@ def create_blueprint(ctx: Ctx) -> dict[str, Any]:
 
 @route(bp, "/v1/admin/blueprints/import", "POST", permission=PERMISSION, tags=TAGS,
        summary="Import a Pterodactyl egg (PTDL_v1 or PTDL_v2 JSON)", request_model=EggIn,
-       response_model=BlueprintOut, status=201, query=("local_safe",))  # fmt: skip
+       response_model=BlueprintOut, status=201)  # fmt: skip
 def import_egg(ctx: Ctx) -> dict[str, Any]:
-    local_safe = ctx.query.get("local_safe", "").lower() in ("1", "true", "yes")
-    imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump(), local_safe=local_safe)
+    imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
     return domain.blueprint_to_dict(imported)
 
 

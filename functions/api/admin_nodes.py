@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Blueprint
 from chalice.app import Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-
-if TYPE_CHECKING:
-    from mamba.domain.nodes import Allocation, Node
 from mamba.schemas.nodes import (
     AllocationList,
     AllocationsCreated,
@@ -21,7 +18,7 @@ from mamba.schemas.nodes import (
     NodeOut,
     NodePatch,
 )
-from mamba.web import Ctx, route
+from mamba.web import Ctx, route, with_fields
 
 node_health = lazy_import("mamba.services.node_health")
 service = lazy_import("mamba.services.nodes")
@@ -32,51 +29,10 @@ PERMISSION = "admin.nodes"
 YAML = "application/x-yaml"
 
 
-def node_out(node: Node, health: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "health": health,
-        "id": node.id,
-        "uuid": node.uuid,
-        "name": node.name,
-        "location": node.location,
-        "fqdn": node.fqdn,
-        "scheme": node.scheme,
-        "behind_proxy": node.behind_proxy,
-        "daemon_port": node.daemon_port,
-        "sftp_port": node.sftp_port,
-        "daemon_base": node.daemon_base,
-        "upload_limit_mb": node.upload_limit_mb,
-        "memory_mb": node.memory_mb,
-        "memory_overallocate_percent": node.memory_overallocate_percent,
-        "disk_mb": node.disk_mb,
-        "disk_overallocate_percent": node.disk_overallocate_percent,
-        "maintenance": node.maintenance,
-        "allowed_tenants": list(node.allowed_tenants),
-        "tags": list(node.tags),
-        "token_id": node.token_id,
-        "connection_address": node.connection_address,
-        "created_at": node.created_at,
-        "updated_at": node.updated_at,
-    }
-
-
-def allocation_out(allocation: Allocation) -> dict[str, Any]:
-    return {
-        "id": allocation.id,
-        "ip": allocation.ip,
-        "port": allocation.port,
-        "alias": allocation.alias,
-        "notes": allocation.notes,
-        "server_id": allocation.server_id,
-        "assigned": allocation.server_id is not None,
-        "created_at": allocation.created_at,
-    }
-
-
 @route(bp, "/v1/admin/nodes", "POST", permission=PERMISSION, summary="Register a node", tags=TAGS,
        request_model=NodeIn, response_model=NodeOut, status=201)  # fmt: skip
-def create_node(ctx: Ctx) -> dict[str, Any]:
-    return node_out(service.create_node(bootstrap.node_repository(), ctx.body.model_dump()))
+def create_node(ctx: Ctx) -> Any:
+    return service.create_node(bootstrap.node_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/nodes", "GET", permission=PERMISSION, summary="List nodes", tags=TAGS,
@@ -88,21 +44,22 @@ def list_nodes(ctx: Ctx) -> dict[str, Any]:
         ctx.query.get("cursor"),
     )
     healths = bootstrap.node_health_store().health_of([n.id for n in found]) if found else {}
-    return {"items": [node_out(n, node_health.describe(healths.get(n.id))) for n in found], "next_cursor": cursor}
+    items = [with_fields(n, health=node_health.describe(healths.get(n.id))) for n in found]
+    return {"items": items, "next_cursor": cursor}
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "GET", permission=PERMISSION, summary="Get a node", tags=TAGS,
        response_model=NodeOut)  # fmt: skip
 def get_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
     node = service.get_node(bootstrap.node_repository(), node_id)
-    return node_out(node, node_health.describe(bootstrap.node_health_store().get(node.id)))
+    return with_fields(node, health=node_health.describe(bootstrap.node_health_store().get(node.id)))
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "PATCH", permission=PERMISSION, summary="Change a node", tags=TAGS,
        request_model=NodePatch, response_model=NodeOut)  # fmt: skip
 def update_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
-    return node_out(service.update_node(bootstrap.node_repository(), node_id, changes))
+    return service.update_node(bootstrap.node_repository(), node_id, changes)
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "DELETE", permission=PERMISSION, summary="Delete a node", tags=TAGS,
@@ -114,8 +71,8 @@ def delete_node(ctx: Ctx, node_id: str) -> Response:
 
 @route(bp, "/v1/admin/nodes/{node_id}/rotate-token", "POST", permission=PERMISSION, tags=TAGS,
        summary="Issue a new node token (the old one stops working at once)", response_model=NodeOut)  # fmt: skip
-def rotate_token(ctx: Ctx, node_id: str) -> dict[str, Any]:
-    return node_out(service.rotate_token(bootstrap.node_repository(), node_id))
+def rotate_token(ctx: Ctx, node_id: str) -> Any:
+    return service.rotate_token(bootstrap.node_repository(), node_id)
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/configuration", "GET", permission=PERMISSION, tags=TAGS,
@@ -139,7 +96,7 @@ def add_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
         alias=body.alias,
         notes=body.notes,
     )
-    return {"items": [allocation_out(a) for a in result.created], "conflicts": result.conflicts}
+    return {"items": result.created, "conflicts": result.conflicts}
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/allocations", "GET", permission=PERMISSION, tags=TAGS,
@@ -152,7 +109,7 @@ def list_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
         service.page_limit(ctx.query.get("limit")),
         ctx.query.get("cursor"),
     )
-    return {"items": [allocation_out(a) for a in found], "next_cursor": cursor}
+    return {"items": found, "next_cursor": cursor}
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/allocations/{allocation_id}", "DELETE", permission=PERMISSION, tags=TAGS,

@@ -12,7 +12,6 @@ from mamba.schemas.billing import (
     PlanList,
     PlanOut,
     PlanUpdate,
-    credit_out,
     plan_out,
 )
 from mamba.web import Ctx, route
@@ -123,7 +122,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
     status=201,
     billing=True,
 )
-def grant_credit(ctx: Ctx, tenant_id: str) -> CreditOut:
+def grant_credit(ctx: Ctx, tenant_id: str) -> object:
     body = ctx.body
     entry = billing.grant_credit(
         bootstrap.billing_ports(),
@@ -134,4 +133,4 @@ def grant_credit(ctx: Ctx, tenant_id: str) -> CreditOut:
         source="admin",
         actor_id=ctx.principal.user_id,
     )
-    return credit_out(entry)
+    return entry

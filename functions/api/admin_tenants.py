@@ -5,7 +5,7 @@ from chalice import Blueprint
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut, admin_tenant_out
+from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut
 from mamba.web import Ctx, route
 
 admin = lazy_import("mamba.services.admin")
@@ -28,9 +28,8 @@ def _suspension() -> object:
     response_model=AdminTenantList,
     query=("limit", "cursor"),
 )
-def list_tenants(ctx: Ctx) -> AdminTenantList:
-    page = admin.list_tenants(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
-    return AdminTenantList(items=[admin_tenant_out(t) for t in page.items], next_cursor=page.next_cursor)
+def list_tenants(ctx: Ctx) -> object:
+    return admin.list_tenants(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -42,8 +41,8 @@ def list_tenants(ctx: Ctx) -> AdminTenantList:
     tags=TAGS,
     response_model=AdminTenantOut,
 )
-def get_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
-    return admin_tenant_out(admin.get_tenant(bootstrap.admin_repository(), tenant_id))
+def get_tenant(ctx: Ctx, tenant_id: str) -> object:
+    return admin.get_tenant(bootstrap.admin_repository(), tenant_id)
 
 
 @route(
@@ -55,8 +54,8 @@ def get_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
     tags=TAGS,
     response_model=AdminTenantOut,
 )
-def suspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
-    return admin_tenant_out(admin.suspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id))
+def suspend_tenant(ctx: Ctx, tenant_id: str) -> object:
+    return admin.suspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id)
 
 
 @route(
@@ -68,5 +67,5 @@ def suspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
     tags=TAGS,
     response_model=AdminTenantOut,
 )
-def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> AdminTenantOut:
-    return admin_tenant_out(admin.unsuspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id))
+def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> object:
+    return admin.unsuspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id)

@@ -10,10 +10,8 @@ from mamba.schemas.tenancy import (
     AdminUserList,
     AdminUserOut,
     AdminUserUpdate,
-    admin_user_detail,
-    admin_user_out,
 )
-from mamba.web import Ctx, route
+from mamba.web import Ctx, route, with_fields
 
 admin = lazy_import("mamba.services.admin")
 control = lazy_import("mamba.services.server_control")
@@ -32,9 +30,8 @@ TAGS = ("admin",)
     response_model=AdminUserList,
     query=("limit", "cursor"),
 )
-def list_users(ctx: Ctx) -> AdminUserList:
-    page = admin.list_users(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
-    return AdminUserList(items=[admin_user_out(u) for u in page.items], next_cursor=page.next_cursor)
+def list_users(ctx: Ctx) -> object:
+    return admin.list_users(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -46,8 +43,9 @@ def list_users(ctx: Ctx) -> AdminUserList:
     tags=TAGS,
     response_model=AdminUserDetail,
 )
-def get_user(ctx: Ctx, user_id: str) -> AdminUserDetail:
-    return admin_user_detail(admin.get_user(bootstrap.admin_repository(), user_id))
+def get_user(ctx: Ctx, user_id: str) -> object:
+    detail = admin.get_user(bootstrap.admin_repository(), user_id)
+    return with_fields(detail.user, memberships=detail.memberships)
 
 
 @route(
@@ -60,9 +58,8 @@ def get_user(ctx: Ctx, user_id: str) -> AdminUserDetail:
     request_model=AdminUserUpdate,
     response_model=AdminUserOut,
 )
-def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
-    user = admin.set_admin(bootstrap.admin_repository(), ctx.principal.user_id, user_id, ctx.body.is_admin)
-    return admin_user_out(user)
+def update_user(ctx: Ctx, user_id: str) -> object:
+    return admin.set_admin(bootstrap.admin_repository(), ctx.principal.user_id, user_id, ctx.body.is_admin)
 
 
 @route(
@@ -74,13 +71,13 @@ def update_user(ctx: Ctx, user_id: str) -> AdminUserOut:
     tags=TAGS,
     response_model=AdminUserOut,
 )
-def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
+def suspend_user(ctx: Ctx, user_id: str) -> object:
     suspended = admin.suspend_user(
         bootstrap.admin_repository(), ctx.principal.user_id, user_id, api_keys=bootstrap.api_key_repository()
     )
     # Console tokens already handed out stop working on the nodes too.
     control.revoke_console_everywhere(control.live_ports(), bootstrap.tenancy_repository(), user_id)
-    return admin_user_out(suspended)
+    return suspended
 
 
 @route(
@@ -92,5 +89,5 @@ def suspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
     tags=TAGS,
     response_model=AdminUserOut,
 )
-def unsuspend_user(ctx: Ctx, user_id: str) -> AdminUserOut:
-    return admin_user_out(admin.unsuspend_user(bootstrap.admin_repository(), user_id))
+def unsuspend_user(ctx: Ctx, user_id: str) -> object:
+    return admin.unsuspend_user(bootstrap.admin_repository(), user_id)

@@ -6,7 +6,7 @@ from chalice.app import Response
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
-from mamba.web import Ctx, parse_query, route
+from mamba.web import Ctx, parse_query, route, with_fields
 
 api_keys = lazy_import("mamba.services.api_keys")
 
@@ -24,7 +24,7 @@ bp = Blueprint(__name__)
     response_model=ApiKeyCreated,
     status=201,
 )
-def create_api_key(ctx: Ctx) -> dict[str, object]:
+def create_api_key(ctx: Ctx) -> object:
     body: ApiKeyCreate = ctx.body
     principal = ctx.principal
     assert principal is not None
@@ -40,7 +40,7 @@ def create_api_key(ctx: Ctx) -> dict[str, object]:
         via=principal.via,
         email_verified=principal.email_verified,
     )
-    return {**created.key.to_public(), "key": created.plaintext}
+    return with_fields(created.key, key=created.plaintext)
 
 
 @route(
@@ -53,13 +53,12 @@ def create_api_key(ctx: Ctx) -> dict[str, object]:
     response_model=ApiKeyList,
     query=("limit", "cursor"),
 )
-def list_api_keys(ctx: Ctx) -> dict[str, object]:
+def list_api_keys(ctx: Ctx) -> object:
     assert ctx.principal is not None
     query = parse_query(ctx.request, ApiKeyQuery)
-    page = api_keys.list_keys(
+    return api_keys.list_keys(
         bootstrap.api_key_repository(), ctx.principal.user_id, limit=query.limit, cursor=query.cursor
     )
-    return {"items": [k.to_public() for k in page.items], "next_cursor": page.next_cursor}
 
 
 @route(

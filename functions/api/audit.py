@@ -19,7 +19,7 @@ def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     )
 
 
-def _page(page: "audit.AuditPage") -> dict[str, object]:
+def _page(page: "audit_records.AuditPage") -> dict[str, object]:
     return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
 
 

@@ -31,7 +31,7 @@ from mamba.schemas.accounts import (
     TokenPairOut,
     VerifyEmailIn,
 )
-from mamba.web import PUBLIC, Ctx, error_response, json_response, route
+from mamba.web import PUBLIC, Ctx, Reply, error_response, route
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -99,13 +99,12 @@ def _refresh_token(ctx: Ctx, cookie_mode: bool) -> str | None:
 
 
 def _pair(pair: Any, cookie_mode: bool) -> Any:
-    """The token pair as JSON; in cookie mode the refresh token goes into the cookie instead."""
-    body = pair.to_public()
+    """The token pair; in cookie mode the refresh token goes into the cookie instead of the body."""
     if not cookie_mode:
-        return body
-    token = body.pop("refresh_token")
+        return pair
     max_age = bootstrap.settings().refresh_ttl_seconds
-    return json_response(body, headers={"Set-Cookie": cookies.set_cookie(token, max_age), "Cache-Control": "no-store"})
+    headers = {"Set-Cookie": cookies.set_cookie(pair.refresh_token, max_age), "Cache-Control": "no-store"}
+    return Reply(pair, headers=headers, exclude=frozenset({"refresh_token"}))
 
 
 def _user_agent(ctx: Ctx) -> str:
@@ -128,7 +127,7 @@ def _no_cookie() -> UnauthorizedError:
     response_model=MeOut,
     status=201,
 )
-def register(ctx: Ctx) -> dict[str, object]:
+def register(ctx: Ctx) -> object:
     from mamba.services import accounts
 
     body: RegisterIn = ctx.body
@@ -143,7 +142,7 @@ def register(ctx: Ctx) -> dict[str, object]:
             now=clock.now_epoch(),
         )
         entry.actor_id = user.id
-    return user.to_public()
+    return user
 
 
 @route(
@@ -262,7 +261,7 @@ def logout(ctx: Ctx) -> Any:
             return error_response(exc, {"Set-Cookie": cookies.clear_cookie()})
         raise
     if cookie_mode:
-        return json_response({"status": "logged_out"}, headers={"Set-Cookie": cookies.clear_cookie()})
+        return Reply({"status": "logged_out"}, headers={"Set-Cookie": cookies.clear_cookie()})
     return {"status": "logged_out"}
 
 

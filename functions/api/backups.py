@@ -34,7 +34,7 @@ ONE = BASE + "/{backup_id}"
 
 def _with_operation(result: Any) -> dict[str, Any]:
     backup, op = result
-    return {"backup": backup.to_public(), "operation": op.to_public()}
+    return {"backup": backup, "operation": op}
 
 
 @route(bp, BASE, "POST", permission="backups.create", summary="Back up a server to S3", tags=TAGS,
@@ -50,12 +50,12 @@ def create_backup(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
 def list_backups(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
     backups = service.list_backups(bootstrap.backup_ports(), ctx.tenant, server_id)
     # One page: the plan's backups-per-server quota bounds the list, so no cursor is needed.
-    return {"items": [b.to_public() for b in backups], "next_cursor": None}
+    return {"items": backups, "next_cursor": None}
 
 
 @route(bp, ONE, "GET", permission="backups.read", summary="One backup", tags=TAGS, response_model=BackupOut)
-def get_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.backup_of_server(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id).to_public())
+def get_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.backup_of_server(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id)
 
 
 @route(bp, ONE, "DELETE", permission="backups.delete", summary="Delete a backup (locked: 409)", tags=TAGS,
@@ -83,14 +83,14 @@ def download_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) ->
 
 @route(bp, ONE + "/lock", "POST", permission="backups.delete", summary="Lock a backup against deletion and rotation",
        tags=TAGS, response_model=BackupOut)  # fmt: skip
-def lock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, True).to_public())
+def lock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, True)
 
 
 @route(bp, ONE + "/unlock", "POST", permission="backups.delete", summary="Unlock a backup", tags=TAGS,
        response_model=BackupOut)  # fmt: skip
-def unlock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> dict[str, Any]:
-    return dict(service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, False).to_public())
+def unlock_backup(ctx: Ctx, tenant_id: str, server_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, server_id, backup_id, False)
 
 
 @route(bp, "/v1/tenants/{tenant_id}/backup-settings", "GET", permission="backups.read",

@@ -14,7 +14,6 @@ from mamba.schemas.billing import (
     InvoiceList,
     PortalIn,
     PortalOut,
-    credit_out,
 )
 from mamba.web import Ctx, route
 
@@ -34,8 +33,8 @@ TAGS = ("billing",)
     response_model=BillingOut,
     billing=True,
 )
-def get_billing(ctx: Ctx, tenant_id: str) -> BillingOut:
-    return BillingOut(**billing.summary(bootstrap.billing_ports(), ctx.tenant))
+def get_billing(ctx: Ctx, tenant_id: str) -> object:
+    return billing.summary(bootstrap.billing_ports(), ctx.tenant)
 
 
 def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
@@ -56,10 +55,9 @@ def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
     status=201,
     billing=True,
 )
-def checkout(ctx: Ctx, tenant_id: str) -> CheckoutOut:
+def checkout(ctx: Ctx, tenant_id: str) -> object:
     name, email = _buyer(ctx, tenant_id)
-    result = billing.checkout(bootstrap.billing_ports(), ctx.tenant, ctx.body.plan_id, name, email)
-    return CheckoutOut(**result)
+    return billing.checkout(bootstrap.billing_ports(), ctx.tenant, ctx.body.plan_id, name, email)
 
 
 @route(
@@ -74,8 +72,8 @@ def checkout(ctx: Ctx, tenant_id: str) -> CheckoutOut:
     status=201,
     billing=True,
 )
-def portal(ctx: Ctx, tenant_id: str) -> PortalOut:
-    return PortalOut(**billing.portal(bootstrap.billing_ports(), ctx.tenant, ctx.body.flow))
+def portal(ctx: Ctx, tenant_id: str) -> object:
+    return billing.portal(bootstrap.billing_ports(), ctx.tenant, ctx.body.flow)
 
 
 @route(
@@ -89,9 +87,9 @@ def portal(ctx: Ctx, tenant_id: str) -> PortalOut:
     query=("limit", "cursor"),
     billing=True,
 )
-def list_invoices(ctx: Ctx, tenant_id: str) -> InvoiceList:
+def list_invoices(ctx: Ctx, tenant_id: str) -> object:
     page = PageRequest.from_query(ctx.query, default=12, maximum=100)
-    return InvoiceList(**billing.invoices(bootstrap.billing_ports(), ctx.tenant, page.limit, page.cursor))
+    return billing.invoices(bootstrap.billing_ports(), ctx.tenant, page.limit, page.cursor)
 
 
 @route(
@@ -105,15 +103,8 @@ def list_invoices(ctx: Ctx, tenant_id: str) -> InvoiceList:
     query=("limit", "cursor"),
     billing=True,
 )
-def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
-    found = billing.credits(bootstrap.billing_ports(), ctx.tenant, PageRequest.from_query(ctx.query))
-    return CreditList(
-        balance_cents=found["balance_cents"],
-        currency=found["currency"],
-        balances=found["balances"],
-        items=[credit_out(e) for e in found["items"]],
-        next_cursor=found["next_cursor"],
-    )
+def list_credits(ctx: Ctx, tenant_id: str) -> object:
+    return billing.credits(bootstrap.billing_ports(), ctx.tenant, PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -128,9 +119,8 @@ def list_credits(ctx: Ctx, tenant_id: str) -> CreditList:
     status=201,
     billing=True,
 )
-def buy_credit(ctx: Ctx, tenant_id: str) -> CheckoutOut:
+def buy_credit(ctx: Ctx, tenant_id: str) -> object:
     name, email = _buyer(ctx, tenant_id)
-    result = billing.buy_credit(
+    return billing.buy_credit(
         bootstrap.billing_ports(), ctx.tenant, ctx.body.amount_cents, ctx.body.currency, name, email
     )
-    return CheckoutOut(**result)

@@ -5,7 +5,7 @@ from chalice import Blueprint
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.common import LiveOut, ReadyOut
-from mamba.web import PUBLIC, Ctx, json_response, route
+from mamba.web import PUBLIC, Ctx, Reply, route
 
 health_service = lazy_import("mamba.services.health")
 
@@ -28,4 +28,4 @@ def live(ctx: Ctx) -> dict[str, str]:
 )
 def ready(ctx: Ctx) -> object:
     ok, checks = health_service.readiness(bootstrap.health_probes())
-    return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+    return Reply({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

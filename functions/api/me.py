@@ -28,10 +28,10 @@ def _via(ctx: Ctx) -> str:
 
 
 @route(bp, "/v1/me", "GET", permission="account.read", summary="Your account", tags=TAGS, response_model=MeOut)
-def get_me(ctx: Ctx) -> dict[str, object]:
+def get_me(ctx: Ctx) -> object:
     from mamba.services import accounts
 
-    return accounts.get_profile(bootstrap.accounts().users, _user_id(ctx)).to_public()
+    return accounts.get_profile(bootstrap.accounts().users, _user_id(ctx))
 
 
 @route(
@@ -44,7 +44,7 @@ def get_me(ctx: Ctx) -> dict[str, object]:
     request_model=MeUpdate,
     response_model=MeOut,
 )
-def update_me(ctx: Ctx) -> dict[str, object]:
+def update_me(ctx: Ctx) -> object:
     from mamba.services import accounts
 
     body: MeUpdate = ctx.body
@@ -59,7 +59,7 @@ def update_me(ctx: Ctx) -> dict[str, object]:
         via=_via(ctx),
         now=clock.now_epoch(),
     )
-    return user.to_public()
+    return user
 
 
 @route(

@@ -21,6 +21,5 @@ bp = Blueprint(__name__)
     tags=("operations",),
     response_model=OperationOut,
 )
-def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> dict[str, object]:
-    op = operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)
-    return op.to_public()
+def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> object:
+    return operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)

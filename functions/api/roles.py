@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate, role_out
+from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate
 from mamba.web import Ctx, route
 
 roles = lazy_import("mamba.services.roles")
@@ -25,9 +25,8 @@ TAGS = ("roles",)
     response_model=RoleList,
     query=("limit", "cursor"),
 )
-def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
-    page = roles.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
-    return RoleList(items=[role_out(r) for r in page.items], next_cursor=page.next_cursor)
+def list_roles(ctx: Ctx, tenant_id: str) -> object:
+    return roles.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -41,10 +40,9 @@ def list_roles(ctx: Ctx, tenant_id: str) -> RoleList:
     response_model=RoleOut,
     status=201,
 )
-def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
+def create_role(ctx: Ctx, tenant_id: str) -> object:
     body = ctx.body
-    role = roles.create_role(bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description)
-    return role_out(role)
+    return roles.create_role(bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description)
 
 
 @route(
@@ -56,8 +54,8 @@ def create_role(ctx: Ctx, tenant_id: str) -> RoleOut:
     tags=TAGS,
     response_model=RoleOut,
 )
-def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
-    return role_out(roles.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id))
+def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
+    return roles.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
 
 
 @route(
@@ -70,7 +68,7 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     request_model=RoleUpdate,
     response_model=RoleOut,
 )
-def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
+def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     body = ctx.body
     repo = bootstrap.tenancy_repository()
     before = roles.get_role(repo, ctx.tenant, role_id)
@@ -86,7 +84,7 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> RoleOut:
     if "servers.console" in before.permissions and "servers.console" not in role.permissions:
         # Every member bound to the role lost the console: Wings refuses their tokens from now on.
         control.revoke_console_for_role(control.live_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions)
-    return role_out(role)
+    return role
 
 
 @route(

@@ -7,11 +7,10 @@ from typing import Any
 
 from chalice import Blueprint
 
-from functions.api.servers import server_out
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerPatch, ServerUpdatedOut
-from mamba.web import Ctx, json_response, route
+from mamba.web import Ctx, Reply, route
 
 lifecycle = lazy_import("mamba.services.server_lifecycle")
 
@@ -22,7 +21,7 @@ SERVER = "/v1/tenants/{tenant_id}/servers/{server_id}"
 
 
 def accepted(op: Any) -> dict[str, Any]:
-    return {"operation": op.to_public()}
+    return {"operation": op}
 
 
 @route(bp, SERVER, "PATCH", permission="servers.update", tags=TAGS, request_model=ServerPatch,
@@ -31,8 +30,7 @@ def accepted(op: Any) -> dict[str, Any]:
 def update_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     server, op = lifecycle.update_server(bootstrap.server_lifecycle(), ctx.tenant, server_id, changes)
-    body = {"server": server_out(server), "operation": op.to_public() if op else None}
-    return json_response(body, status=202 if op else 200)
+    return Reply({"server": server, "operation": op}, status=202 if op else 200)
 
 
 @route(bp, SERVER, "DELETE", permission="servers.delete", tags=TAGS, response_model=OperationAcceptedOut,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-
-if TYPE_CHECKING:
-    from mamba.domain.servers import Server
 from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 
@@ -20,41 +17,6 @@ service = lazy_import("mamba.services.servers")
 bp = Blueprint(__name__)
 TAGS = ("servers",)
 BASE = "/v1/tenants/{tenant_id}/servers"
-
-
-def server_out(server: Server) -> dict[str, Any]:
-    limits = server.limits
-    return {
-        "id": server.id,
-        "uuid": server.uuid,
-        "short_id": server.short_id,
-        "name": server.name,
-        "description": server.description,
-        "status": server.status,
-        "status_reason": server.status_reason,
-        "suspended": server.suspended,
-        "node_id": server.node_id,
-        "blueprint_id": server.blueprint_id,
-        "allocation": {"ip": server.allocation[0], "port": server.allocation[1]},
-        "additional_allocations": [{"ip": ip, "port": port} for ip, port in server.additional_allocations],
-        "limits": {
-            "memory_mb": limits.memory_mb,
-            "disk_mb": limits.disk_mb,
-            "cpu_percent": limits.cpu_percent,
-            "swap_mb": limits.swap_mb,
-            "io_weight": limits.io_weight,
-            "threads": limits.threads,
-            "oom_disabled": limits.oom_disabled,
-        },
-        "feature_limits": {
-            "backups": server.feature_limits.backups,
-            "allocations": server.feature_limits.allocations,
-        },
-        "docker_image": server.docker_image,
-        "created_at": server.created_at,
-        "updated_at": server.updated_at,
-        "installed_at": server.installed_at,
-    }
 
 
 def ports() -> Any:
@@ -104,19 +66,18 @@ def create_server(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
         start_on_completion=body.start_on_completion,
     )
     server, op = service.create_server(ports(), ctx.tenant, cmd, correlation_id=ctx.request_id)
-    return {"server": server_out(server), "operation": op.to_public()}
+    return {"server": server, "operation": op}
 
 
 @route(bp, BASE, "GET", permission="servers.read", summary="List servers (cursor pages, ?status= filter)",
        tags=TAGS, response_model=ServerList, query=("limit", "cursor", "status"))  # fmt: skip
-def list_servers(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
-    page = service.list_servers(
+def list_servers(ctx: Ctx, tenant_id: str) -> Any:
+    return service.list_servers(
         bootstrap.server_repository(), ctx.tenant, PageRequest.from_query(ctx.query), ctx.query.get("status") or None
     )
-    return {"items": [server_out(s) for s in page.items], "next_cursor": page.next_cursor}
 
 
 @route(bp, BASE + "/{server_id}", "GET", permission="servers.read", summary="Get a server", tags=TAGS,
        response_model=ServerOut)  # fmt: skip
-def get_server(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, Any]:
-    return server_out(service.get_server(bootstrap.server_repository(), ctx.tenant, server_id))
+def get_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
+    return service.get_server(bootstrap.server_repository(), ctx.tenant, server_id)

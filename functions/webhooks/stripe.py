@@ -24,7 +24,7 @@ bp = Blueprint(__name__)
     response_model=WebhookAck,
     billing=True,
 )
-def stripe_webhook(ctx: Ctx) -> WebhookAck:
+def stripe_webhook(ctx: Ctx) -> object:
     from mamba.services import billing_sync  # billing code (and stripe) only on this path
 
     settings = bootstrap.settings()
@@ -39,4 +39,4 @@ def stripe_webhook(ctx: Ctx) -> WebhookAck:
         repo=bootstrap.billing_repository(),
         enqueue=bootstrap.stripe_event_queue(),
     )
-    return WebhookAck(**result)
+    return result

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from local.blueprints import SIMULATOR_BLUEPRINT_IDS
 from local.wings_sim.app import build_app
 from local.wings_sim.config import ConfigError, NodeConfig
 from local.wings_sim.daemon import BootError, Daemon
@@ -70,12 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--token-check-seconds", type=float, default=30.0, help=argparse.SUPPRESS)
     parser.add_argument("--watch-parent", action="store_true", help="exit when the parent process dies")
+    parser.add_argument(
+        "--allow-install",
+        action="append",
+        default=[],
+        metavar="EGG_ID",
+        help="also run this egg's install script on this machine (repeatable; the local seed's are always run)",
+    )
     args = parser.parse_args(argv)
     try:
         config = NodeConfig.load(args.config)
     except ConfigError as exc:
         print(f"wings-sim: {exc}", file=sys.stderr)
         return 2
+    config.install_eggs = SIMULATOR_BLUEPRINT_IDS | frozenset(args.allow_install)
     logging.basicConfig(
         level=logging.DEBUG if config.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

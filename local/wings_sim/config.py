@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from local.blueprints import SIMULATOR_BLUEPRINT_IDS
+
 
 class ConfigError(Exception):
     """The config file is missing or lacks a required key."""
@@ -31,6 +33,10 @@ class NodeConfig:
     debug: bool = False
     ignore_panel_config_updates: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Not from config.yml (the panel renders that): the simulator's own choice of which eggs'
+    # install scripts it runs on this machine. The local seed's blueprints, plus any egg id
+    # given with --allow-install. Kept across POST /api/update.
+    install_eggs: frozenset[str] = SIMULATOR_BLUEPRINT_IDS
 
     # Applied live by POST /api/update; the listening port and the data directory need a restart.
     LIVE_FIELDS = (

@@ -51,15 +51,16 @@ class SuspendedError(Exception):
     """Start or restart asked of a suspended server."""
 
 
-def local_safe(settings: dict[str, Any], install: dict[str, Any]) -> bool:
-    """Whether the panel marked the blueprint safe to run on the simulator's host.
+def install_allowed(settings: dict[str, Any], allowed: frozenset[str]) -> bool:
+    """Whether this server's install script may run on the simulator's host.
 
-    The flag is ``local_safe: true`` in the install document (``GET /api/remote/servers/{uuid}/install``)
-    or in ``settings.egg``; real Wings ignores both keys.
+    The simulator decides, not the panel: real Wings runs every script inside a container, the
+    simulator runs it on the developer's machine, so it runs only the scripts of eggs it trusts
+    (``settings.egg.id`` in ``allowed``: the local seed's blueprints and ``--allow-install``).
     """
     egg = settings.get("egg")
-    egg = egg if isinstance(egg, dict) else {}
-    return install.get("local_safe") is True or egg.get("local_safe") is True
+    egg_id = egg.get("id") if isinstance(egg, dict) else None
+    return isinstance(egg_id, str) and egg_id in allowed
 
 
 class Server:
@@ -366,7 +367,7 @@ class Server:
 
     # -- install -------------------------------------------------------------------------------
     async def install(self, reinstall: bool, start_after: bool = False) -> None:
-        """Sync, run the install script if the blueprint is local-safe, report to the panel (§5.6)."""
+        """Sync, run the install script if the simulator trusts the egg, report to the panel (§5.6)."""
         self.installing = True
         self.publish("install started", "")
         successful = False
@@ -378,11 +379,11 @@ class Server:
                 successful = True
             else:
                 document = await self.panel.install_script(self.uuid)
-                if local_safe(self.settings, document):
+                if install_allowed(self.settings, self.node.install_eggs):
                     successful = await self._run_install_script(document)
                 else:
                     self._install_line(
-                        "This blueprint is not marked safe to run locally (local_safe); "
+                        "This egg is not on the simulator's install allowlist (see --allow-install); "
                         "the install script was not run and the install is reported as successful."
                     )
                     successful = True

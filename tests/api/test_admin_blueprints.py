@@ -90,11 +90,11 @@ def test_crud_creates_changes_and_deletes_a_blueprint_when_admin(client, who):
 
     changed = client.http.patch(
         f"/v1/admin/blueprints/{bid}",
-        body=json.dumps({"local_safe": True, "stop_type": "signal", "stop_value": "SIGTERM"}),
+        body=json.dumps({"stop_type": "signal", "stop_value": "SIGTERM"}),
         headers={**who["admin"], "Content-Type": "application/json"},
     )
     assert changed.status_code == 200, changed.json_body
-    assert changed.json_body["local_safe"] is True
+    assert changed.json_body["stop_type"] == "signal"
     assert changed.json_body["name"] == "Echo"
     assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).json_body["stop_value"] == "SIGTERM"
 
@@ -171,3 +171,26 @@ def test_the_variable_value_cap_is_set_by_the_admin_api_and_the_egg_import(clien
     assert again.status_code == 201 and again.json_body["variable_max_length"] == 65536
     bad = post(client, "/v1/admin/blueprints/import", {**egg, "variable_max_length": 10**6}, who["admin"])
     assert bad.status_code == 400 and "variable_max_length" in json.dumps(bad.json_body["error"]["details"])
+
+
+def test_a_blueprint_says_nothing_about_the_simulator_when_created_imported_or_changed(client, who):
+    # Given a created blueprint and an egg imported with the retired ?local_safe=true
+    created = post(client, "/v1/admin/blueprints", SIMPLE, who["admin"])
+    imported = post(client, "/v1/admin/blueprints/import?local_safe=true", EGGS[0].read_text(), who["admin"])
+    assert created.status_code == 201 and imported.status_code == 201, imported.json_body
+
+    # When the flag is sent in a body
+    flagged = post(client, "/v1/admin/blueprints", {**SIMPLE, "local_safe": True}, who["admin"])
+    patched = client.http.patch(
+        f"/v1/admin/blueprints/{created.json_body['id']}",
+        body=json.dumps({"local_safe": True}),
+        headers={**who["admin"], "Content-Type": "application/json"},
+    )
+
+    # Then no reply carries it, and a body naming it is refused as an unknown field
+    for reply in (created, imported):
+        assert "local_safe" not in reply.json_body
+        fetched = client.http.get(f"/v1/admin/blueprints/{reply.json_body['id']}", headers=who["admin"])
+        assert "local_safe" not in fetched.json_body
+    assert (flagged.status_code, flagged.json_body["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert (patched.status_code, patched.json_body["error"]["code"]) == (400, "VALIDATION_ERROR")

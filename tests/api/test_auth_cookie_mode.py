@@ -148,7 +148,8 @@ def test_login_with_a_totp_code_in_cookie_mode_sets_the_cookie_when_2fa_is_on(cl
 
     body = {"email": "alice@example.org", "password": ALICE_PASSWORD}
     without = call(client, "/v1/auth/login", body)
-    assert without.status_code in (401, 403) and "Set-Cookie" not in without.headers
+    assert without.status_code == 401 and "Set-Cookie" not in without.headers
+    assert without.json_body["error"]["details"]["reason"] == "totp_required"
     response = call(client, "/v1/auth/login", {**body, "totp_code": totp.code_at(secret, counter + 1)})
 
     assert response.status_code == 200, response.json_body

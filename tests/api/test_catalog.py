@@ -55,7 +55,7 @@ def test_blueprints_list_user_visible_variables_with_parsed_rules_and_no_admin_f
     assert not by_env["MODE"].user_editable and by_env["MODE"].rule_list[1].args == ["a", "b"]
     assert [(r.name, r.args) for r in by_env["CODE"].rule_list][1] == ("regex", ["/^[a-z|]+$/i"])
     raw = response.json_body["items"][0]
-    assert not {"install_script", "startup", "config_files", "install_container", "local_safe"} & set(raw)
+    assert not {"install_script", "startup", "config_files", "install_container"} & set(raw)
 
 
 def test_blueprints_answer_404_when_the_caller_is_not_a_member_of_the_tenant(api):

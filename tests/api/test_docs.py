@@ -7,7 +7,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from mamba.web import REGISTRY
+from mamba.routes import REGISTRY
 
 
 def test_openapi_json_validates_as_openapi_31(client):

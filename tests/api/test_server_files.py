@@ -12,6 +12,7 @@ import requests
 
 from mamba.adapters.wings.client import NodeEndpoint, WingsHttpNodeAgent
 from tests.api.server_world import server_world
+from tests.contract.wings.fake_panel import GAME_EGG_ID
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server-files")]
 
@@ -304,9 +305,7 @@ def test_wings_own_denylist_refusal_is_the_same_403_file_denied(world):
     from tests.api.server_world import TENANT_A, add_server
 
     sim = world.sim
-    server_uuid = sim.add_server(
-        egg={"id": "7d3c2a10-1b4f-4c1e-9a5e-2f6d8c9b0a11", "file_denylist": ["wings-only.txt"]}
-    )
+    server_uuid = sim.add_server(egg={"id": GAME_EGG_ID, "file_denylist": ["wings-only.txt"]})
     assert sim.http("POST", "/api/servers", json={"uuid": server_uuid, "start_on_completion": False}).status_code == 202
     sim.panel.wait_for("POST", f"/api/remote/servers/{server_uuid}/install")
     add_server(server_uuid, TENANT_A)
@@ -475,10 +474,10 @@ def test_read_through_a_link_to_a_denied_file_is_refused(world, path):
 
 
 def test_wings_denylist_403_is_a_typed_file_denied_error_in_the_adapter(world, node):
-    from mamba.domain.errors import FileDeniedError
+    from mamba.domain.errors import WingsFileDeniedError
 
-    # The simulator's egg denies secret.key: the client itself turns that 403 into FileDeniedError
-    with pytest.raises(FileDeniedError) as caught:
+    # The simulator's egg denies secret.key: the client itself turns that 403 into WingsFileDeniedError
+    with pytest.raises(WingsFileDeniedError) as caught:
         node.write_file(world.servers["files"], "/secret.key", b"x")
     assert "denylist" in caught.value.details["reason"]
 

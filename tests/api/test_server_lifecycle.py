@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from local.blueprints.seed import line_server
 from mamba import bootstrap
 from mamba.domain.servers import OFFLINE, SUSPENDED, Limits, Server
-from mamba.migrations.versions.m0003_seed_blueprints import line_server
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerUpdatedOut
 from tests.api.tenancy_helpers import T0, Api, make_world
 from tests.fakes import FakeWorkflows

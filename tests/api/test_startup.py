@@ -139,7 +139,10 @@ def test_deployed_names_jwt_secret_when_the_ssm_path_is_empty(secret_store):
 
 
 def _import_app(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("JWT_SECRET", "MAMBA_LOCAL_SECRETS_FILE")}
+    # PYDANTIC_DISABLE_PLUGINS too: this process set it when it imported mamba.config, and the
+    # probe checks that importing the app sets it before pydantic builds its first model.
+    dropped = ("JWT_SECRET", "MAMBA_LOCAL_SECRETS_FILE", "PYDANTIC_DISABLE_PLUGINS")
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(
         PYTHONPATH=f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}",
         MAMBA_ENV="deployed",
@@ -149,7 +152,8 @@ def _import_app(**env: str) -> subprocess.CompletedProcess[str]:
     probe = (
         "import sys, app; "
         "print('loaded', 'stripe' in sys.modules, 'aws_xray_sdk' in sys.modules, "
-        "any(m == 'jwt' or m.startswith('pynamodb') for m in sys.modules))"
+        "any(m == 'jwt' or m.startswith('pynamodb') for m in sys.modules), "
+        "__import__('pydantic.plugin._loader', fromlist=['_plugins'])._plugins is None)"
     )
     return subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
@@ -206,5 +210,6 @@ def test_import_app_starts_without_heavy_modules_when_the_deployed_secret_is_str
     result = _import_app(MAMBA_SECRETS_ID="mamba/strong", AWS_ENDPOINT_URL=moto_server)
 
     assert result.returncode == 0, result.stderr
-    # stripe, the X-Ray SDK (Tracer is opt-in), PyJWT and pynamodb stay off the import path
-    assert result.stdout.split() == ["loaded", "False", "False", "False"]
+    # stripe, the X-Ray SDK (Tracer is opt-in), PyJWT and pynamodb stay off the import path,
+    # and pydantic never scanned the installed distributions for plugins (mamba.config said none)
+    assert result.stdout.split() == ["loaded", "False", "False", "False", "True"]

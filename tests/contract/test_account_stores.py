@@ -133,14 +133,14 @@ class TestUserRepositoryContract:
         _user(users)
         _user(users, "usr_bob", "bob@example.com")
 
-        with pytest.raises(ConflictError):
+        with pytest.raises(ConflictError, match="already exists"):
             users.change_email("usr_ada", "ada@example.com", "bob@example.com")
         assert users.get("usr_ada").email == "ada@example.com"
 
     def test_change_email_is_a_conflict_when_the_account_email_changed_meanwhile(self, users):
         _user(users)
 
-        with pytest.raises(ConflictError):
+        with pytest.raises(ConflictError, match="changed meanwhile"):
             users.change_email("usr_ada", "stale@example.com", "new@example.org")
         assert users.find_by_email("new@example.org") is None
 

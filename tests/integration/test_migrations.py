@@ -379,10 +379,17 @@ def test_create_tenant_fails_with_conflict_when_the_id_exists(users, tenants):
 # -- the local seed -------------------------------------------------------------------------
 
 
+def seed_settings(**update):
+    """The test Settings with the seed's inputs as given (none set unless named)."""
+    from mamba import bootstrap
+
+    return bootstrap.settings().model_copy(update={"seed_admin_email": None, "seed_admin_password": None, **update})
+
+
 def test_seed_creates_the_admin_and_demo_tenant_once_when_run_twice(dynamo, users, tenants, tmp_path):
     # When
-    first = migrations.seed(environ={}, local_dir=tmp_path, hasher=FAST)
-    second = migrations.seed(environ={}, local_dir=tmp_path, hasher=FAST)
+    first = migrations.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
+    second = migrations.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
     # Then the first run created both, with a generated password kept in a private file
     assert first.created == ("admin", "tenant")
     assert first.admin_email == "admin@mamba.local" and first.password_source == "generated"
@@ -400,8 +407,8 @@ def test_seed_creates_the_admin_and_demo_tenant_once_when_run_twice(dynamo, user
 
 
 def test_seed_honours_mamba_admin_email_and_password(dynamo, users, tmp_path):
-    environ = {"MAMBA_ADMIN_EMAIL": "Boss@Example.com", "MAMBA_ADMIN_PASSWORD": PASSWORD}
-    result = migrations.seed(environ=environ, local_dir=tmp_path, hasher=FAST)
+    settings = seed_settings(seed_admin_email="Boss@Example.com", seed_admin_password=PASSWORD)
+    result = migrations.seed(settings=settings, local_dir=tmp_path, hasher=FAST)
     assert (result.admin_email, result.password_source) == ("boss@example.com", "MAMBA_ADMIN_PASSWORD")
     assert FAST.verify(users.find_by_email("boss@example.com").password_hash, PASSWORD)
     assert not (tmp_path / "admin.txt").exists()
@@ -409,18 +416,15 @@ def test_seed_honours_mamba_admin_email_and_password(dynamo, users, tmp_path):
 
 def test_seed_refuses_a_weak_admin_password_naming_the_variable(dynamo, users, tmp_path):
     with pytest.raises(ValidationError) as caught:
-        migrations.seed(environ={"MAMBA_ADMIN_PASSWORD": "admin"}, local_dir=tmp_path, hasher=FAST)
+        migrations.seed(settings=seed_settings(seed_admin_password="admin"), local_dir=tmp_path, hasher=FAST)
     assert caught.value.details == {"field": "MAMBA_ADMIN_PASSWORD"}
     assert users.find_by_email("admin@mamba.local") is None
 
 
-def test_seed_refuses_to_run_when_deployed(dynamo, users, monkeypatch, tmp_path):
-    from mamba import bootstrap
+def test_seed_refuses_to_run_when_deployed(dynamo, users, tmp_path):
     from mamba.migrations.seed import SeedRefusedError
 
-    deployed = bootstrap.settings().model_copy(update={"env": "deployed"})
-    monkeypatch.setattr(bootstrap, "settings", lambda: deployed)
     with pytest.raises(SeedRefusedError):
-        migrations.seed(environ={}, local_dir=tmp_path, hasher=FAST)
+        migrations.seed(settings=seed_settings(env="deployed"), local_dir=tmp_path, hasher=FAST)
     assert users.find_by_email("admin@mamba.local") is None
     assert not (tmp_path / "admin.txt").exists()

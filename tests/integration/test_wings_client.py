@@ -279,6 +279,43 @@ def test_rejection_carries_wings_message_when_wings_answers_4xx(daemon):
     assert caught.value.message == "Cannot start or restart a server that is suspended."
 
 
+def test_denylist_403_on_a_file_route_is_a_typed_wings_file_denied_error(daemon):
+    from mamba.domain.errors import FileDeniedError, WingsFileDeniedError
+
+    # Given Wings refusing a write of a file on its egg's denylist (its capturer adds request_id)
+    body = {"error": "This file cannot be modified: present in egg denylist.", "request_id": "r-1"}
+    daemon.replies.append(Reply(403, body))
+
+    # When the file is written
+    with pytest.raises(WingsFileDeniedError) as caught:
+        agent_for(daemon.url).write_file(SERVER, "/secret.key", b"x")
+
+    # Then it is the panel's own 403 FILE_DENIED, saying who refused and why
+    assert isinstance(caught.value, FileDeniedError)
+    assert (caught.value.status, caught.value.code) == (403, "FILE_DENIED")
+    assert caught.value.details["reason"] == body["error"]
+    assert caught.value.details["wings_status"] == 403
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["You are not authorized to access this endpoint.", "Something else mentioning a denylist."],
+)
+def test_other_403s_on_a_file_route_are_rejections_not_file_denied(daemon, message):
+    from mamba.domain.errors import FileDeniedError
+
+    # Given Wings answering a file route with a 403 that is not its denylist refusal (a wrong token)
+    daemon.replies.append(Reply(403, {"error": message}))
+
+    # When the file is written
+    with pytest.raises(WingsRejectedError) as caught:
+        agent_for(daemon.url).write_file(SERVER, "/notes.txt", b"x")
+
+    # Then it is the node's refusal, never mistaken for the denylist
+    assert not isinstance(caught.value, FileDeniedError)
+    assert caught.value.details["wings_status"] == 403
+
+
 def test_rejection_keeps_422_when_wings_says_validation_failed(daemon):
     daemon.replies.append(Reply(422, {"error": "The data provided in the request could not be validated."}))
 

@@ -81,8 +81,8 @@ def test_boot_exits_with_an_error_when_the_panel_refuses_the_credentials(tmp_pat
         panel.stop()
 
 
-def test_create_installs_and_reports_to_the_panel_when_blueprint_is_local_safe(node):
-    # Given a server the panel has committed, with a local-safe install script
+def test_create_installs_and_reports_to_the_panel_when_the_egg_is_on_the_simulators_allowlist(node):
+    # Given a server the panel has committed, of an egg the simulator was told to trust
     server_uuid = node.add_server()
     # When the panel creates it
     resp = node.http("POST", "/api/servers", json={"uuid": server_uuid, "start_on_completion": False})
@@ -97,9 +97,9 @@ def test_create_installs_and_reports_to_the_panel_when_blueprint_is_local_safe(n
     assert "installed" in install_log.read_text()
 
 
-def test_install_runs_nothing_but_reports_success_when_blueprint_is_not_local_safe(node):
-    # Given an imported egg that is not marked safe to run locally
-    server_uuid = node.add_server(local_safe=False)
+def test_install_runs_nothing_but_reports_success_when_the_egg_is_not_on_the_allowlist(node):
+    # Given an imported egg the simulator was not told to trust
+    server_uuid = node.add_server(install_allowed=False)
     # When the panel creates it
     node.http("POST", "/api/servers", json={"uuid": server_uuid, "start_on_completion": False})
     call = node.panel.wait_for("POST", f"/api/remote/servers/{server_uuid}/install")
@@ -107,11 +107,11 @@ def test_install_runs_nothing_but_reports_success_when_blueprint_is_not_local_sa
     assert call.body == {"successful": True, "reinstall": False}
     assert list((node.data_dir / server_uuid).iterdir()) == []
     install_log = node.data_dir / ".wings-sim" / "logs" / "install" / f"{server_uuid}.log"
-    assert "not marked safe to run locally" in install_log.read_text()
+    assert "not on the simulator's install allowlist" in install_log.read_text()
 
 
 def test_install_reports_failure_when_the_script_exits_non_zero(node):
-    # Given a local-safe install script that fails
+    # Given an allowed install script that fails
     server_uuid = node.add_server()
     node.panel.installs[server_uuid]["script"] = "echo broken >&2\nexit 3\n"
     # When the panel creates the server

@@ -1,7 +1,9 @@
-"""The two seeded blueprints (migration 0003) install and run on the Wings simulator.
+"""The local seed's two blueprints (``local.blueprints``) install and run on the Wings simulator.
 
 The configuration and install documents are built from the seeded Blueprint objects the way
 the remote API serves them (§5.4, §5.6), so a change to either blueprint is tried for real here.
+Their egg id is the blueprint's id, as the panel sends it: the simulator runs their install
+scripts because its own allowlist names those ids, not because the panel says anything.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mamba.migrations.versions.m0003_seed_blueprints import command_runner, line_server
+from local.blueprints.seed import command_runner, line_server
 from tests.contract.wings import shapes
 from tests.contract.wings.fake_panel import game_server_document
 from tests.contract.wings.harness import running_node, wait_until
@@ -29,7 +31,13 @@ def node(tmp_path_factory):
 def register(node, blueprint) -> str:
     server_uuid = str(uuid_mod.uuid4())
     environment: dict[str, Any] = {v.env_variable: v.default_value for v in blueprint.variables}
-    document = game_server_document(server_uuid, "unused", environment=environment, invocation=blueprint.startup)
+    document = game_server_document(
+        server_uuid,
+        "unused",
+        environment=environment,
+        invocation=blueprint.startup,
+        egg={"id": blueprint.id, "file_denylist": list(blueprint.file_denylist)},
+    )
     document["process_configuration"] = {
         "startup": {"done": list(blueprint.startup_done), "user_interaction": [], "strip_ansi": blueprint.strip_ansi},
         "stop": {"type": blueprint.stop_type, "value": blueprint.stop_value},
@@ -39,7 +47,6 @@ def register(node, blueprint) -> str:
         "container_image": blueprint.install_container,
         "entrypoint": blueprint.install_entrypoint,
         "script": blueprint.install_script,
-        "local_safe": blueprint.local_safe,
     }
     shapes.assert_configuration_document(document)
     shapes.assert_install_document(install)

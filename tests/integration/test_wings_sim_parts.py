@@ -12,10 +12,12 @@ import jwt
 import pytest
 import yaml
 
+from local.blueprints import SIMULATOR_BLUEPRINT_IDS
+from local.node_seed import simulator_command
 from local.wings_sim.config import ConfigError, NodeConfig
 from local.wings_sim.daemon import BootError, Daemon
 from local.wings_sim.jail import BadPathError, DeniedFileError, is_denied, resolve
-from local.wings_sim.servers import _rewrite
+from local.wings_sim.servers import _rewrite, install_allowed
 from local.wings_sim.tokens import BadSignatureError, DenyList, TokenError, UniqueIds, parse, websocket_problem
 from tests.contract.wings.fake_panel import FakePanel
 from tests.contract.wings.harness import random_token
@@ -136,6 +138,45 @@ def test_config_load_names_missing_keys_when_incomplete(tmp_path):
         NodeConfig.load(path)
     with pytest.raises(ConfigError, match="not found"):
         NodeConfig.load(tmp_path / "missing.yml")
+
+
+@pytest.mark.parametrize(
+    ("egg", "allowed"),
+    [
+        ({"id": "bp_line_server", "file_denylist": []}, True),
+        ({"id": "bp_command_runner"}, True),
+        ({"id": "bp_imported_paper"}, False),  # an imported egg, whatever the panel says about it
+        ({"id": "bp_imported_paper", "local_safe": True}, False),  # the retired flag counts for nothing
+        ({}, False),
+        (None, False),
+        ("bp_line_server", False),
+    ],
+)
+def test_install_runs_only_for_the_simulators_own_eggs_when_nothing_else_is_allowed(egg, allowed):
+    assert install_allowed({"egg": egg}, SIMULATOR_BLUEPRINT_IDS) is allowed
+
+
+def test_install_allowlist_is_the_local_seeds_eggs_plus_the_command_lines_and_survives_a_pushed_update(tmp_path):
+    # Given a node config as the simulator loads it, with one egg allowed on the command line
+    path = tmp_path / "config.yml"
+    path.write_text(
+        yaml.safe_dump({"uuid": "u", "token_id": "i", "token": "t", "remote": "http://p", "system": {"data": "d"}})
+    )
+    config = NodeConfig.load(path)
+    assert config.install_eggs == SIMULATOR_BLUEPRINT_IDS
+    config.install_eggs = SIMULATOR_BLUEPRINT_IDS | {"bp_mine"}
+    # When the panel pushes a configuration (POST /api/update), which knows nothing of the allowlist
+    config.update({"token": "rotated", "install_eggs": ["bp_evil"]})
+    # Then the allowlist is the simulator's as before
+    assert config.token == "rotated"
+    assert config.install_eggs == SIMULATOR_BLUEPRINT_IDS | {"bp_mine"}
+
+
+def test_local_stack_passes_each_egg_in_local_wings_allow_install_to_the_simulator_when_set(tmp_path):
+    config = tmp_path / "config.yml"
+    assert "--allow-install" not in simulator_command(config, {})
+    command = simulator_command(config, {"LOCAL_WINGS_ALLOW_INSTALL": "bp_a, bp_b,,"})
+    assert command[-4:] == ["--allow-install", "bp_a", "--allow-install", "bp_b"]
 
 
 class StringMetaPanel(FakePanel):

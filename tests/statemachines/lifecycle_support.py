@@ -23,11 +23,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from local.blueprints.seed import line_server
 from mamba import bootstrap
 from mamba.auth.context import TenantContext
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.servers import INSTALLING, Limits, Server
-from mamba.migrations.versions.m0003_seed_blueprints import line_server
 from tests.contract.wings.harness import free_port, random_token, spawn, stop, wait_ready, write_config
 
 NOW = "2026-12-01T10:00:00Z"

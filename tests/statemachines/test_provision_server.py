@@ -49,7 +49,7 @@ class World:
 
 
 def line_blueprint(blueprint_id: str, install_script: str | None = None) -> None:
-    from mamba.migrations.versions.m0003_seed_blueprints import line_server
+    from local.blueprints.seed import line_server
 
     seeded = line_server("2026-11-25T10:00:00Z")
     add_blueprint(

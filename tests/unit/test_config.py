@@ -186,14 +186,24 @@ def test_deployed_is_the_default_when_mamba_env_is_unset():
 
 
 def test_secrets_never_appear_in_repr_or_describe():
-    settings = load_settings(_env(BILLING_ENABLED="true", STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK))
+    admin_password = "seeded admin " + RANDOM_HEX
+    settings = load_settings(
+        _env(
+            BILLING_ENABLED="true",
+            STRIPE_SECRET_KEY=STRIPE_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK,
+            MAMBA_ADMIN_PASSWORD=admin_password,
+        )
+    )
 
     printed = repr(settings) + str(settings) + describe(settings)
 
-    for value in (STRONG, STRIPE_KEY, WEBHOOK):
+    for value in (STRONG, STRIPE_KEY, WEBHOOK, admin_password):
         assert value not in printed
+    assert admin_password in settings.secret_values()  # so the log filter redacts it too
     assert '"JWT_SECRET": "set"' in describe(settings)
     assert '"STRIPE_WEBHOOK_SECRET": "1 set"' in describe(settings)
+    assert '"MAMBA_ADMIN_PASSWORD": "set"' in describe(settings)
 
 
 def test_describe_uses_process_settings_when_called_without_arguments():
@@ -206,4 +216,27 @@ def test_describe_uses_process_settings_when_called_without_arguments():
 
 
 def test_every_secret_field_is_hidden_from_repr():
-    assert config.SECRET_FIELDS == {"jwt_secret", "stripe_secret_key", "stripe_webhook_secrets", "captcha_secret_key"}
+    assert config.SECRET_FIELDS == {
+        "jwt_secret",
+        "stripe_secret_key",
+        "stripe_webhook_secrets",
+        "captcha_secret_key",
+        "seed_admin_password",
+    }
+
+
+def test_seed_inputs_and_local_dir_come_from_their_variables_when_set():
+    settings = load_settings(
+        _env(MAMBA_LOCAL_DIR="/tmp/stack", MAMBA_ADMIN_EMAIL="boss@example.org", MAMBA_ADMIN_PASSWORD="p" + RANDOM_HEX)
+    )
+    unset = load_settings(_env())
+
+    assert (settings.local_dir, settings.seed_admin_email) == ("/tmp/stack", "boss@example.org")
+    assert settings.seed_admin_password == "p" + RANDOM_HEX
+    assert (unset.local_dir, unset.seed_admin_email, unset.seed_admin_password) == (".local", None, None)
+
+
+def test_local_dir_is_read_alone_without_any_secret_when_asked():
+    # No JWT_SECRET and MAMBA_ENV unset (deployed): the full Settings would refuse, the folder does not
+    assert str(config.local_dir({"MAMBA_LOCAL_DIR": "/srv/stack"})) == "/srv/stack"
+    assert str(config.local_dir({})) == ".local"

@@ -7,8 +7,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from pydantic import BaseModel, Field
 
-from mamba import openapi, web
-from mamba.web import PUBLIC, RouteSpec
+from mamba import openapi, routes
+from mamba.routes import PUBLIC, RouteSpec
 
 
 class Tag(BaseModel):
@@ -156,14 +156,8 @@ def test_non_json_success_is_documented_as_text(doc):
 def test_document_is_rebuilt_when_the_registry_changes():
     first = openapi.document()
 
-    with web.registry_scope():
-        web.route(
-            type("A", (), {"route": lambda self, p, methods: lambda f: f})(),
-            "/v1/scratch",
-            "GET",
-            permission=PUBLIC,
-            summary="s",
-        )
+    with routes.registry_scope():
+        routes.register(RouteSpec(path="/v1/scratch", method="GET", permission=PUBLIC, summary="s"))
         during = openapi.document()
 
     after = openapi.document()

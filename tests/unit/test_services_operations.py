@@ -19,7 +19,7 @@ def _start(repo, workflows, **kwargs):
         workflows,
         TENANT,
         "server.create",
-        "create_server",
+        "provision_server",
         ["allocate", "install"],
         {"server_id": "srv_1"},
         target="srv_1",
@@ -36,7 +36,7 @@ def test_start_records_pending_operation_and_starts_workflow_named_after_it():
     assert repo.get("t_1", op.id).status == "pending"
     assert op.id.startswith("op_")
     [(workflow, name, payload)] = workflows.started
-    assert (workflow, name) == ("create_server", op.id)
+    assert (workflow, name) == ("provision_server", op.id)
     assert payload == {
         "operation_id": op.id,
         "tenant_id": "t_1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -233,3 +234,105 @@ def test_ctx_exposes_query_and_source_ip():
     ctx = web.Ctx(request=request, request_id="r", principal=None)
 
     assert (ctx.query, ctx.source_ip) == ({"limit": "5"}, "203.0.113.9")
+
+
+# --- serialise: the answer goes through the route's response model ---
+
+
+class _PairOut(BaseModel):
+    ip: str
+    port: int
+
+
+class _ThingOut(BaseModel):
+    id: str
+    name: str
+    note: str | None = None
+    where: _PairOut
+    tags: list[str]
+    health: str | None = None
+
+
+@dataclass(frozen=True)
+class _Where:
+    ip: str
+    port: int
+    secret: str = "node-token"
+
+
+@dataclass(frozen=True)
+class _Thing:
+    uuid: str
+    name: str
+    where: _Where
+    tags: tuple[str, ...]
+    password_hash: str = "argon2id$..."
+
+    @property
+    def id(self) -> str:
+        return self.uuid
+
+
+def _spec(model: type[BaseModel] | None) -> web.RouteSpec:
+    return web.RouteSpec(path="/v1/things", method="GET", permission=web.PUBLIC, summary="", response_model=model)
+
+
+def test_serialise_reads_a_record_by_attribute_and_drops_what_the_model_does_not_declare():
+    thing = _Thing(uuid="t1", name="n", where=_Where("10.0.0.1", 25565), tags=("a",))
+
+    body = web.serialise(_spec(_ThingOut), thing)
+
+    assert body == {
+        "id": "t1",
+        "name": "n",
+        "note": None,
+        "where": {"ip": "10.0.0.1", "port": 25565},
+        "tags": ["a"],
+        "health": None,
+    }
+
+
+def test_serialise_adds_fields_to_a_record_when_given_with_fields():
+    thing = _Thing(uuid="t1", name="n", where=_Where("10.0.0.1", 1), tags=())
+
+    body = web.serialise(_spec(_ThingOut), web.with_fields(thing, health="healthy"))
+
+    assert body["health"] == "healthy" and body["id"] == "t1"
+
+
+def test_serialise_raises_response_shape_error_when_a_required_field_is_missing():
+    with pytest.raises(web.ResponseShapeError, match=r"_ThingOut rejects the result at \['where'\]"):
+        web.serialise(_spec(_ThingOut), {"id": "t1", "name": "n", "tags": []})
+
+
+def test_serialise_leaves_out_the_excluded_fields_only():
+    result = {"id": "t1", "name": "n", "where": {"ip": "h", "port": 1}, "tags": [], "note": "kept"}
+
+    body = web.serialise(_spec(_ThingOut), result, frozenset({"health"}))
+
+    assert "health" not in body and body["note"] == "kept"
+
+
+def test_serialise_passes_the_result_through_when_the_route_has_no_model():
+    assert web.serialise(_spec(None), {"items": [Widget(name="a", size=1)]}) == {
+        "items": [{"name": "a", "size": 1, "password": None}]
+    }
+
+
+def test_route_answers_a_reply_with_its_status_headers_and_model():
+    app = _App()
+    with web.registry_scope():
+
+        @web.route(app, "/v1/things", "POST", permission=web.PUBLIC, summary="x", response_model=_ThingOut, status=201)
+        def make(ctx):
+            thing = _Thing(uuid="t1", name="n", where=_Where("h", 1), tags=())
+            return web.Reply(thing, status=200, headers={"Set-Cookie": "c=1"}, exclude=frozenset({"note"}))
+
+        handler = app.routes[-1][2]
+        app.current_request = _request(b"")
+        with observability.request_context("req-12345678"):
+            response = handler()
+
+    assert response.status_code == 200
+    assert response.headers["Set-Cookie"] == "c=1"
+    assert response.body == {"id": "t1", "name": "n", "where": {"ip": "h", "port": 1}, "tags": [], "health": None}

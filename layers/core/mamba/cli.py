@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -65,9 +64,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    from mamba.config import load_settings
     from mamba.migrations import runner
 
-    result = runner.seed()
+    # Parsed for this command (as check-config does): its inputs are the environment as it is now.
+    result = runner.seed(settings=load_settings())
     admin_state = "created" if result.admin_created else "promoted" if result.admin_promoted else "exists"
     _out(f"admin   {result.admin_email} ({admin_state})")
     _out(f"tenant  {result.tenant_name} ({result.tenant_id}, {'created' if result.tenant_created else 'exists'})")
@@ -128,7 +129,9 @@ def _mail_rows(folder: Path) -> list[tuple[str, str, str, Path, Any]]:
 
 
 def cmd_mail(args: argparse.Namespace) -> int:
-    folder = Path(args.dir) if args.dir else Path(os.environ.get("MAMBA_LOCAL_DIR") or ".local") / "mail"
+    from mamba.config import local_dir
+
+    folder = Path(args.dir) if args.dir else local_dir() / "mail"
     rows = _mail_rows(folder) if folder.is_dir() else []
     if not rows:
         _out(f"no mail in {folder}")

@@ -20,8 +20,16 @@ import functools
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+
+# The panel uses no pydantic plugins. Without this, building the first model (``Settings``
+# below, which every door reaches through bootstrap before any schema) scans every installed
+# distribution's entry points for plugins: about 10 ms of every cold start (docs/performance.md).
+# Set here, before pydantic builds anything, because this is the one module that touches the
+# environment; an operator who does want a plugin sets the variable themselves.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -54,6 +62,10 @@ KNOWN_DEFAULTS = (
 )
 
 SECRET_NAMES = ("JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "CAPTCHA_SECRET_KEY")
+
+# The local stack's folder (secrets, mail, stack.json, the seeded admin's password), relative to
+# the working directory unless MAMBA_LOCAL_DIR says otherwise.
+DEFAULT_LOCAL_DIR = ".local"
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -145,6 +157,12 @@ class Settings(BaseModel):
     provision_watch_seconds: float = Field(default=5.0, ge=0, le=60)
     captcha_verify_url: str | None = Field(default=None, pattern=r"^https?://")
 
+    # Inputs of `mamba seed` (the local demo admin), not configuration of the running panel;
+    # the seed refuses to run deployed. The folder also holds the local stack's mail and secrets.
+    local_dir: str = Field(default=DEFAULT_LOCAL_DIR, min_length=1)
+    seed_admin_email: str | None = None
+    seed_admin_password: str | None = Field(default=None, repr=False)
+
     jwt_secret: str = Field(repr=False)
     stripe_secret_key: str | None = Field(default=None, repr=False)
     stripe_webhook_secrets: tuple[str, ...] = Field(default=(), repr=False)
@@ -165,6 +183,7 @@ class Settings(BaseModel):
             self.stripe_secret_key or "",
             *self.stripe_webhook_secrets,
             self.captcha_secret_key or "",
+            self.seed_admin_password or "",
         ]
         return tuple(v for v in values if v)
 
@@ -227,6 +246,10 @@ VARIABLES: dict[str, str] = {
     "provision_poll_seconds": "PROVISION_POLL_SECONDS",
     "provision_watch_seconds": "PROVISION_WATCH_SECONDS",
     "captcha_verify_url": "CAPTCHA_VERIFY_URL",
+    "local_dir": "MAMBA_LOCAL_DIR",
+    "seed_admin_email": "MAMBA_ADMIN_EMAIL",
+    # Not a panel secret (nothing running reads it), but never shown: ``repr=False`` above.
+    "seed_admin_password": "MAMBA_ADMIN_PASSWORD",
 }
 
 
@@ -365,6 +388,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"{VARIABLES.get(field, field.upper())} is invalid: {first['msg']}") from exc
 
 
+def local_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The local stack's folder, ``MAMBA_LOCAL_DIR`` or ``.local``, read without the rest of the
+    Settings: ``mamba mail`` lists the local mail where no secret is configured."""
+    env_map = os.environ if environ is None else environ
+    return Path(env_map.get(VARIABLES["local_dir"]) or DEFAULT_LOCAL_DIR)
+
+
 @functools.cache
 def get_settings() -> Settings:
     """The process-wide Settings, parsed on first use."""
@@ -380,5 +410,6 @@ def describe(settings: Settings | None = None) -> str:
         "STRIPE_SECRET_KEY": "set" if settings.stripe_secret_key else "unset",
         "STRIPE_WEBHOOK_SECRET": f"{len(settings.stripe_webhook_secrets)} set",
         "CAPTCHA_SECRET_KEY": "set" if settings.captcha_secret_key else "unset",
+        "MAMBA_ADMIN_PASSWORD": "set" if settings.seed_admin_password else "unset",
     }
     return json.dumps(data, indent=2, sort_keys=True)

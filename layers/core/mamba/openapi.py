@@ -17,8 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from mamba.routes import REGISTRY, RouteSpec
 from mamba.schemas.common import ErrorOut
-from mamba.web import REGISTRY, RouteSpec
 
 TITLE = "Mamba Host Panel API"
 VERSION = "0.1.0"

@@ -1,13 +1,15 @@
 """The HTTP boundary shared by every door: route declaration, request parsing, the
 one error shape and request ids.
 
-Every panel route is declared with ``route(...)``, which records a ``RouteSpec`` in
-``REGISTRY`` (the source of the OpenAPI document and of the route-walking security
-test) and wraps the view so that, in this order:
+Every panel route is declared with ``route(...)``, which records a ``RouteSpec`` in the
+route registry (``mamba.routes``: the source of the OpenAPI document and of the
+route-walking security test) and wraps the view so that, in this order:
 
 * a billing route answers 503 ``BILLING_DISABLED`` while billing is off;
 * the route's single permission is enforced (or the route is explicitly public);
 * the JSON body is parsed from the raw bytes and validated by the route's pydantic model;
+* the view's result is sent through the route's response model (``serialise``): only what
+  the OpenAPI document describes leaves, and a result it cannot describe is a 500;
 * any ``DomainError`` becomes ``{"error": {code, message, details}, "request_id"}`` with the
   status its class carries, and any other exception becomes 500 ``INTERNAL`` (logged with
   its traceback, never returned);
@@ -21,12 +23,11 @@ its own 500, including debug-mode traceback text) the same error shape.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.observability import current_request_id, logger
+from mamba.routes import NODE, PUBLIC, REGISTRY, RouteSpec, register, registry_scope
 
 if TYPE_CHECKING:
     from chalice.app import Blueprint, Chalice, Request
@@ -62,6 +64,8 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "Ctx",
     "InternalError",
+    "Reply",
+    "ResponseShapeError",
     "RouteSpec",
     "current_request_id",
     "error_body",
@@ -71,15 +75,12 @@ __all__ = [
     "parse_body",
     "registry_scope",
     "route",
+    "serialise",
+    "with_fields",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-
-PUBLIC = "public"
-# The Wings callback API (/api/remote/*): no user credential; the view authenticates the
-# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote_auth).
-NODE = "node"
 
 
 class InternalError(DomainError):
@@ -90,51 +91,6 @@ class InternalError(DomainError):
 
     def __init__(self) -> None:
         super().__init__("An internal error occurred.")
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    path: str
-    method: str
-    permission: str  # a catalogue permission, PUBLIC, or NODE
-    summary: str
-    tags: tuple[str, ...] = ()
-    request_model: type[BaseModel] | None = None
-    response_model: type[BaseModel] | None = None
-    status: int = 200
-    query: tuple[str, ...] = ()
-    content_type: str = "application/json"
-    billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
-
-    @property
-    def is_public(self) -> bool:
-        return self.permission == PUBLIC
-
-    @property
-    def is_node(self) -> bool:
-        return self.permission == NODE
-
-    @property
-    def tenant_scoped(self) -> bool:
-        return "{tenant_id}" in self.path
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.method, self.path
-
-
-REGISTRY: list[RouteSpec] = []
-
-
-@contextlib.contextmanager
-def registry_scope() -> Iterator[list[RouteSpec]]:
-    """Routes declared inside the block are forgotten when it ends (tests that build
-    throwaway apps use this, so the product's REGISTRY never sees their routes)."""
-    saved = list(REGISTRY)
-    try:
-        yield REGISTRY
-    finally:
-        REGISTRY[:] = saved
 
 
 @dataclass
@@ -195,6 +151,64 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A view's result when the route's status or headers vary per request: ``body`` still goes
+    through the route's response model (a view of a route with a ``response_model`` never
+    returns a raw ``Response``). ``exclude`` names top-level fields this answer leaves out (a
+    refresh token that went into a cookie instead)."""
+
+    body: Any
+    status: int | None = None
+    headers: Headers | None = None
+    exclude: frozenset[str] = frozenset()
+
+
+class _WithFields:
+    """A record as a response model reads it (by attribute), with a few more attributes."""
+
+    __slots__ = ("_fields", "_record")
+
+    def __init__(self, record: object, fields: dict[str, Any]) -> None:
+        self._record = record
+        self._fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._fields:
+            return self._fields[name]
+        return getattr(self._record, name)
+
+
+def with_fields(record: object, **fields: Any) -> Any:
+    """``record`` plus ``fields``, for an answer that shows next to a record what the record
+    does not hold (a node's health); the route's response model picks what it declares."""
+    return _WithFields(record, fields)
+
+
+class ResponseShapeError(Exception):
+    """A view returned what its route's response model cannot describe: a bug, answered 500."""
+
+
+def serialise(spec: RouteSpec, result: Any, exclude: frozenset[str] = frozenset()) -> Any:
+    """The JSON body of a successful answer.
+
+    With a response model, the result (a domain record, a dict, a model, or a mix) is
+    validated by the model, reading attributes of records (``from_attributes``) and ignoring
+    whatever the model does not declare, then dumped in JSON mode: only what the OpenAPI
+    document describes is sent, and a result the model cannot describe is a
+    ``ResponseShapeError`` (a 500), never a different shape on the wire.
+    """
+    model = spec.response_model
+    if model is None:
+        return _jsonable(result)
+    try:
+        shaped = model.model_validate(result, from_attributes=True, extra="ignore")
+    except PydanticValidationError as exc:
+        fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False, include_input=False)]
+        raise ResponseShapeError(f"{spec.method} {spec.path}: {model.__name__} rejects the result at {fields}") from exc
+    return shaped.model_dump(mode="json", by_alias=True, exclude=set(exclude) or None)
 
 
 def validation_details(exc: PydanticValidationError) -> dict[str, Any]:
@@ -293,9 +307,7 @@ def route(
         content_type=content_type,
         billing=billing,
     )
-    if any(existing.key == spec.key for existing in REGISTRY):
-        raise ValueError(f"{method} {path} is declared twice (a throwaway test app should use registry_scope())")
-    REGISTRY.append(spec)
+    register(spec)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**path_params: str) -> Response:
@@ -317,6 +329,21 @@ def route(
                 if spec.request_model is not None:
                     ctx.body = parse_body(request, spec.request_model)
                 result = view(ctx, **path_params)
+                if isinstance(result, Response):
+                    # A success on a route with a response model goes through the model (a Reply
+                    # when it needs its own status or headers); a view may still answer an error.
+                    if spec.response_model is not None and result.status_code < 400:
+                        raise ResponseShapeError(
+                            f"{spec.method} {spec.path} has a response model: return a Reply, not a Response"
+                        )
+                elif isinstance(result, Reply):
+                    result = json_response(
+                        serialise(spec, result.body, result.exclude),
+                        status=result.status or spec.status,
+                        headers=result.headers,
+                    )
+                else:
+                    result = serialise(spec, result)
             except DomainError as exc:
                 _audit(spec, view.__name__, request, path_params, principal, stage, exc, None)
                 return error_response(_for_caller(spec, exc))
@@ -326,6 +353,7 @@ def route(
                 logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
                 _audit(spec, view.__name__, request, path_params, principal, stage, InternalError(), None)
                 return error_response(InternalError())
+            # The audit step sees the answer as sent (the serialised body, or the Response).
             _audit(spec, view.__name__, request, path_params, principal, stage, None, result)
             if isinstance(result, Response):
                 return result

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from chalice.app import Request
 
     from mamba.auth.context import Principal
-    from mamba.web import RouteSpec
+    from mamba.routes import RouteSpec
 
 READS = frozenset({"GET", "HEAD"})
 GUARD_DENIALS = frozenset({401, 403, 404})

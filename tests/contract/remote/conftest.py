@@ -146,7 +146,6 @@ def build_world(http: Any) -> World:
         ),
         install_script="#!/bin/bash\r\ncd /mnt/server\r\necho installed > installed.txt\r\n",
         file_denylist=("*.secret",),
-        local_safe=True,
         created_at=NOW,
         updated_at=NOW,
     )

@@ -66,7 +66,9 @@ def test_bare_daemon_token_is_refused_when_sent_to_the_panel(world):
     # Given the P→W credential (bare token) mistakenly used W→P (§8.1)
     response = get(world, "/api/remote/servers", headers={"Authorization": f"Bearer {world.a.token}"})
 
-    assert response.status_code in (400, 403)
+    # Then it is not of the form <token_id>.<token>: refused before any node is looked up
+    assert response.status_code == 400
+    shapes.assert_remote_error(response.json_body, 400)
 
 
 # --- boot sequence and pagination (§5.3, §5.11) ---
@@ -221,13 +223,13 @@ def test_node_b_sees_its_own_server_when_it_asks(world):
 # --- installation (§5.6) ---
 
 
-def test_install_document_has_lf_script_and_local_safe_flag_when_fetched(world):
+def test_install_document_has_lf_script_and_only_wings_keys_when_fetched(world):
     response = get(world, f"/api/remote/servers/{world.servers_a[0].uuid}/install")
 
     shapes.assert_install_document(response.json_body)
     assert response.json_body["script"] == "#!/bin/bash\ncd /mnt/server\necho installed > installed.txt\n"
     assert response.json_body["entrypoint"] == "bash"
-    assert response.json_body["local_safe"] is True
+    assert set(response.json_body) == {"container_image", "entrypoint", "script"}
 
 
 def _fresh_server(world: World, status: str, port: int):
@@ -384,7 +386,8 @@ def test_sftp_login_is_4xx_never_5xx_when_the_request_is_odd(world, body):
 def test_sftp_login_is_400_when_the_body_is_not_an_object(world):
     response = post(world, "/api/remote/sftp/auth", ["x"])
 
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    shapes.assert_remote_error(response.json_body, 400)
 
 
 # --- activity (§5.10) ---
@@ -541,12 +544,12 @@ def test_refused_node_credential_is_in_the_security_log_without_the_token(world)
 
 @pytest.mark.parametrize("seeded", ["line_server", "command_runner"])
 def test_seeded_blueprint_serves_complete_configuration_and_install_documents_when_a_server_uses_it(world, seeded):
-    # Given a server made from one of the blueprints `mamba seed` installs
+    # Given a server made from one of the blueprints the local seed installs
     from dataclasses import replace
 
+    from local.blueprints import seed
     from mamba import bootstrap
     from mamba.domain.clock import iso, utcnow
-    from mamba.migrations.versions import m0003_seed_blueprints as seed
 
     blueprint = getattr(seed, seeded)(iso(utcnow()))
     blueprint = replace(blueprint, id=f"{blueprint.id}_{seeded}_contract")
@@ -573,5 +576,4 @@ def test_seeded_blueprint_serves_complete_configuration_and_install_documents_wh
     assert config.json_body["process_configuration"]["startup"]["done"]
     assert install.status_code == 200, install.json_body
     shapes.assert_install_document(install.json_body)
-    assert install.json_body["local_safe"] is True
     assert "\r" not in install.json_body["script"]

@@ -160,6 +160,11 @@ def _errors(code: str, status: int, detail: str) -> dict[str, Any]:
     return {"errors": [{"code": code, "status": str(status), "detail": detail}]}
 
 
+# The test game's egg: the harness starts the simulator with ``--allow-install`` for it, so its
+# install script runs; any other egg id is one the simulator does not trust.
+GAME_EGG_ID = "7d3c2a10-1b4f-4c1e-9a5e-2f6d8c9b0a11"
+
+
 def game_server_document(uuid: str, python: str, **settings: Any) -> dict[str, Any]:
     """A complete §5.4 configuration document for the test game server."""
     document: dict[str, Any] = {
@@ -186,7 +191,7 @@ def game_server_document(uuid: str, python: str, **settings: Any) -> dict[str, A
                 "mappings": {"127.0.0.1": [27015]},
             },
             "mounts": [],
-            "egg": {"id": "7d3c2a10-1b4f-4c1e-9a5e-2f6d8c9b0a11", "file_denylist": ["secret.key"]},
+            "egg": {"id": GAME_EGG_ID, "file_denylist": ["secret.key"]},
         },
         "process_configuration": {
             "startup": {"done": ["Server ready!"], "user_interaction": [], "strip_ansi": False},
@@ -204,7 +209,7 @@ def game_server_document(uuid: str, python: str, **settings: Any) -> dict[str, A
     return document
 
 
-def game_install_document(local_safe: bool = True) -> dict[str, Any]:
+def game_install_document() -> dict[str, Any]:
     # CRLF on purpose: Wings turns it into LF before running the script.
     script = (
         f"#!/bin/bash\r\ncd /mnt/server\r\ncat > /mnt/server/game.py <<'PYEOF'\n{GAME_SCRIPT}PYEOF\necho installed\n"
@@ -213,5 +218,4 @@ def game_install_document(local_safe: bool = True) -> dict[str, Any]:
         "container_image": "ghcr.io/pterodactyl/installers:debian",
         "entrypoint": "bash",
         "script": script,
-        "local_safe": local_safe,
     }

@@ -21,7 +21,7 @@ import jwt
 import requests
 import yaml
 
-from tests.contract.wings.fake_panel import FakePanel, game_install_document, game_server_document
+from tests.contract.wings.fake_panel import GAME_EGG_ID, FakePanel, game_install_document, game_server_document
 
 ROOT = Path(__file__).resolve().parents[3]
 ALNUM = string.ascii_letters + string.digits
@@ -82,10 +82,13 @@ class Node:
         payload.update(claims)
         return jwt.encode(payload, self.token, algorithm="HS256")
 
-    def add_server(self, local_safe: bool = True, **settings: Any) -> str:
+    def add_server(self, install_allowed: bool = True, **settings: Any) -> str:
+        """A server of the test game's egg, or (``install_allowed=False``) of an egg the simulator does not trust."""
         server_uuid = str(uuid_mod.uuid4())
+        if not install_allowed:
+            settings.setdefault("egg", {"id": str(uuid_mod.uuid4()), "file_denylist": []})
         self.panel.servers[server_uuid] = game_server_document(server_uuid, sys.executable, **settings)
-        self.panel.installs[server_uuid] = game_install_document(local_safe)
+        self.panel.installs[server_uuid] = game_install_document()
         return server_uuid
 
     def create_installed(self) -> str:
@@ -177,7 +180,7 @@ def running_node(base: Path, servers: int = 0, fail_list_times: int = 0, **confi
         server_uuid = str(uuid_mod.uuid4())
         panel.servers[server_uuid] = game_server_document(server_uuid, sys.executable)
         panel.installs[server_uuid] = game_install_document()
-    process = spawn(config_path, log_path, "--token-check-seconds", "0.2")
+    process = spawn(config_path, log_path, "--token-check-seconds", "0.2", "--allow-install", GAME_EGG_ID)
     node = Node(f"http://127.0.0.1:{port}", panel.token_id, panel.token, panel, data_dir, process, log_path)
     try:
         wait_ready(node.process, node.url, log_path)

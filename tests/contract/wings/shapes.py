@@ -234,10 +234,9 @@ def assert_configuration_document(doc: Any) -> None:
 
 
 def assert_install_document(doc: Any) -> None:
-    """``GET /api/remote/servers/{uuid}/install`` (§5.6); ``local_safe`` is the simulator's opt-in flag."""
-    _keys(doc, {"container_image", "entrypoint", "script"}, "install document", {"local_safe"})
+    """``GET /api/remote/servers/{uuid}/install`` (§5.6): exactly Wings' three keys, nothing for the simulator."""
+    _keys(doc, {"container_image", "entrypoint", "script"}, "install document")
     assert all(isinstance(doc[k], str) for k in ("container_image", "entrypoint", "script"))
-    assert isinstance(doc.get("local_safe", False), bool), "local_safe must be a bool when present"
 
 
 def assert_install_status_body(body: Any) -> None:

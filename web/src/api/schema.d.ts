@@ -2437,12 +2437,6 @@ export interface components {
              * @default
              */
             install_script?: string;
-            /**
-             * Local Safe
-             * @description The Wings simulator may run its install and startup
-             * @default false
-             */
-            local_safe?: boolean;
             /** Name */
             name: string;
             /** Startup */
@@ -2528,12 +2522,6 @@ export interface components {
              * @default
              */
             install_script?: string;
-            /**
-             * Local Safe
-             * @description The Wings simulator may run its install and startup
-             * @default false
-             */
-            local_safe?: boolean;
             /** Logs */
             logs?: {
                 [key: string]: unknown;
@@ -2625,11 +2613,6 @@ export interface components {
              * @default null
              */
             install_script?: string | null;
-            /**
-             * Local Safe
-             * @default null
-             */
-            local_safe?: boolean | null;
             /**
              * Name
              * @default null
@@ -6039,9 +6022,7 @@ export interface operations {
     };
     post_v1_admin_blueprints_import: {
         parameters: {
-            query?: {
-                local_safe?: string;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;

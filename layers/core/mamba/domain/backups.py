@@ -68,6 +68,11 @@ class Backup:
         return self.uuid
 
     @property
+    def server_id(self) -> str:
+        """The panel's id of the server (its uuid), as the API names it."""
+        return self.server_uuid
+
+    @property
     def s3_key(self) -> str:
         return s3_key(self.server_uuid, self.uuid)
 

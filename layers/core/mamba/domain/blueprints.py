@@ -85,7 +85,6 @@ class Blueprint:
     variables: tuple[Variable, ...] = ()
     # The longest value any variable may hold (characters); raised per blueprint up to 64 KiB.
     variable_max_length: int = rule_parser.VALUE_MAX_DEFAULT
-    local_safe: bool = False
     update_url: str | None = None
     created_at: str = ""
     updated_at: str = ""

@@ -204,10 +204,17 @@ class BackupTimeoutError(DomainError):
 
 class FileDeniedError(ForbiddenError):
     """The path matches the server blueprint's ``file_denylist`` (checked by the panel, or
-    refused by Wings itself)."""
+    refused by Wings itself: then it is the ``WingsFileDeniedError`` subclass)."""
 
     status = 403
     code = "FILE_DENIED"
+
+
+class WingsFileDeniedError(FileDeniedError):
+    """The node itself refused the path: Wings' 403 for its egg's ``file_denylist``
+    (wings-contract.md §2.1), e.g. for a blueprint changed since the node last synced. The
+    caller sees the same 403 ``FILE_DENIED`` as for the panel's own check; the class says who
+    refused."""
 
 
 # --- accounts (mamba.services.accounts and sessions) ---

@@ -136,6 +136,10 @@ class Allocation:
     def id(self) -> str:
         return allocation_id(self.ip, self.port)
 
+    @property
+    def assigned(self) -> bool:
+        return self.server_id is not None
+
 
 def allocation_id(ip: str, port: int) -> str:
     """The public id of an allocation: ``<ip>_<port>`` (an IPv6 address has colons, never ``_``)."""

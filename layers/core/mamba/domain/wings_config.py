@@ -47,7 +47,6 @@ class BlueprintRuntime:
     install_image: str = "ghcr.io/pterodactyl/installers:debian"
     install_entrypoint: str = "bash"
     install_script: str = ""
-    local_safe: bool = False
 
 
 def runtime_of(blueprint: Blueprint) -> BlueprintRuntime:
@@ -69,7 +68,6 @@ def runtime_of(blueprint: Blueprint) -> BlueprintRuntime:
         install_image=blueprint.install_container,
         install_entrypoint=blueprint.install_entrypoint,
         install_script=blueprint.install_script,
-        local_safe=blueprint.local_safe,
     )
 
 

@@ -6,24 +6,28 @@ production by accident. It runs only when asked (``mamba seed``, or ``make run``
 from ``mamba create-admin``.
 
 Idempotent: the admin is looked up by email and the Demo tenant has a fixed id, so a
-second run creates nothing. The inputs are ``MAMBA_ADMIN_EMAIL`` and ``MAMBA_ADMIN_PASSWORD``;
-they are read here (and not in ``mamba.config``) because they are inputs of this ops step,
-not configuration of the running panel. With no password given, one is generated once and
-kept in ``<local dir>/admin.txt`` (mode 0600), and later runs reuse it, so the login printed
-by ``make run`` stays the same across restarts of the in-memory stack.
+second run creates nothing. The inputs are ``MAMBA_ADMIN_EMAIL`` and ``MAMBA_ADMIN_PASSWORD``,
+read by ``mamba.config`` like every variable (``Settings.seed_admin_email`` and
+``seed_admin_password``). With no password given, one is generated once and kept in
+``<local dir>/admin.txt`` (mode 0600), and later runs reuse it, so the login printed by
+``make run`` stays the same across restarts of the in-memory stack.
+
+The simulator's blueprints are not seeded here but by the local stack (``local.blueprints``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba.domain import account_policy
 from mamba.domain.errors import ValidationError
+
+if TYPE_CHECKING:
+    from mamba.config import Settings
 
 DEFAULT_ADMIN_EMAIL = "admin@mamba.local"
 DEMO_TENANT_ID = "tn_demo"
@@ -75,11 +79,11 @@ def _write_admin_file(path: Path, email: str, password: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _password(email: str, given: str | None, environ: Mapping[str, str], folder: Path) -> tuple[str, str, Path | None]:
+def _password(email: str, given: str | None, configured: str | None, folder: Path) -> tuple[str, str, Path | None]:
     if given:
         return given, "argument", None
-    if environ.get("MAMBA_ADMIN_PASSWORD"):
-        return environ["MAMBA_ADMIN_PASSWORD"], "MAMBA_ADMIN_PASSWORD", None
+    if configured:
+        return configured, "MAMBA_ADMIN_PASSWORD", None
     path = folder / ADMIN_FILE
     stored = _read_admin_file(path)
     if stored.get("email") == email and stored.get("password"):
@@ -95,15 +99,16 @@ def seed(
     admin_password: str | None = None,
     *,
     local_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     users: Any = None,
     tenants: Any = None,
     hasher: Any = None,
 ) -> SeedResult:
     """Create the local admin and the Demo tenant if they are missing.
 
-    Arguments win over ``MAMBA_ADMIN_EMAIL`` / ``MAMBA_ADMIN_PASSWORD``, which win over the
-    defaults (``admin@mamba.local``, a generated password). An existing admin is kept as it
+    Arguments win over ``MAMBA_ADMIN_EMAIL`` / ``MAMBA_ADMIN_PASSWORD`` (from ``settings``,
+    the process's Settings by default), which win over the defaults (``admin@mamba.local``,
+    a generated password). An existing admin is kept as it
     is (its password is not changed or checked); an existing non-admin account with that
     email is promoted only if the password matches.
 
@@ -113,16 +118,15 @@ def seed(
     from mamba import bootstrap
     from mamba.services import accounts
 
-    settings = bootstrap.settings()
+    settings = settings or bootstrap.settings()
     if settings.env == "deployed":
         raise SeedRefusedError(
             "mamba seed creates local demo data and refuses to run with MAMBA_ENV=deployed; "
             "use `mamba create-admin` in production."
         )
-    env = os.environ if environ is None else environ
-    folder = local_dir or Path(env.get("MAMBA_LOCAL_DIR") or ".local")
-    email = account_policy.normalise_email(admin_email or env.get("MAMBA_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL)
-    password, source, password_file = _password(email, admin_password, env, folder)
+    folder = local_dir or Path(settings.local_dir)
+    email = account_policy.normalise_email(admin_email or settings.seed_admin_email or DEFAULT_ADMIN_EMAIL)
+    password, source, password_file = _password(email, admin_password, settings.seed_admin_password, folder)
     if source in ("argument", "MAMBA_ADMIN_PASSWORD"):
         account_policy.check_password_policy(password, field="MAMBA_ADMIN_PASSWORD")
 

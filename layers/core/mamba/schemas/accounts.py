@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from mamba.domain import account_policy as accounts
 from mamba.domain.errors import ValidationError
@@ -205,3 +205,12 @@ class SessionList(Schema):
 class StatusOut(Schema):
     status: str
     message: str | None = None
+
+    # No return annotation: pydantic would take it as the serialised schema in /openapi.json.
+    @model_serializer(mode="wrap")
+    def _message_only_when_there_is_one(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """An answer without a message (logout) has no ``message`` key at all."""
+        data = handler(self)
+        if data.get("message") is None:
+            data.pop("message", None)
+        return data

@@ -2,7 +2,7 @@
 
 from pydantic import AwareDatetime, Field
 
-from mamba.schemas.common import Schema
+from mamba.schemas.common import EpochTime, Schema
 
 
 class ApiKeyCreate(Schema):
@@ -23,10 +23,10 @@ class ApiKeyOut(Schema):
     scopes: list[str]
     server_ids: list[str]
     allowed_ips: list[str]
-    expires_at: str | None = None
+    expires_at: EpochTime = None
     created_at: str
     revoked_at: str | None = None
-    last_used_at: str | None = None
+    last_used_at: EpochTime = None
     last_used_ip: str | None = None
 
 

@@ -180,17 +180,6 @@ class CreditList(Schema):
     next_cursor: str | None = None
 
 
-def credit_out(entry: Any) -> CreditOut:
-    return CreditOut(
-        id=entry.id,
-        amount_cents=entry.amount_cents,
-        currency=entry.currency,
-        source=entry.source,
-        reason=entry.reason,
-        created_at=entry.created_at,
-    )
-
-
 class WebhookAck(Schema):
     received: bool
     duplicate: bool | None = None

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from mamba.schemas.common import Schema
 
@@ -25,6 +25,15 @@ class ReplacementModel(Schema):
     match: str
     replace_with: str | int | float | bool | None
     if_value: str | None = None
+
+    # No return annotation: pydantic would take it as the serialised schema in /openapi.json.
+    @model_serializer(mode="wrap")
+    def _if_value_only_when_conditional(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """An unconditional replacement has no ``if_value`` key at all (as in the egg's ``find``)."""
+        data = handler(self)
+        if data.get("if_value") is None:
+            data.pop("if_value", None)
+        return data
 
 
 class ConfigFileModel(Schema):
@@ -53,7 +62,6 @@ class BlueprintIn(Schema):
     variable_max_length: int = Field(
         default=1024, ge=1, le=65536, description="The longest value a variable may hold (characters)"
     )
-    local_safe: bool = Field(default=False, description="The Wings simulator may run its install and startup")
 
 
 class BlueprintPatch(Schema):
@@ -74,7 +82,6 @@ class BlueprintPatch(Schema):
     file_denylist: list[str] | None = None
     variables: list[VariableModel] | None = None
     variable_max_length: int | None = Field(default=None, ge=1, le=65536)
-    local_safe: bool | None = None
 
 
 class BlueprintOut(BlueprintIn):

@@ -1,6 +1,7 @@
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class Schema(BaseModel):
@@ -9,6 +10,16 @@ class Schema(BaseModel):
     a request are a 400, not silently dropped."""
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
+
+
+def _iso_from_epoch(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+# A time a record keeps as epoch seconds and the API shows as ISO 8601 (``...Z``).
+EpochTime = Annotated[str | None, BeforeValidator(_iso_from_epoch)]
 
 
 class ErrorDetail(BaseModel):

@@ -1,6 +1,8 @@
 """Request and response models of /v1/tenants/{tenant_id}/servers (docs/servers.md)."""
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
 
 from mamba.schemas.common import OperationOut, Schema
 
@@ -30,6 +32,14 @@ class ServerIn(Schema):
 class AllocationOut(BaseModel):
     ip: str
     port: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: Any) -> Any:
+        """A server record holds each allocation as an ``(ip, port)`` pair."""
+        if isinstance(value, tuple) and len(value) == 2:
+            return {"ip": value[0], "port": value[1]}
+        return value
 
 
 class LimitsOut(BaseModel):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
+from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 
-from mamba.schemas.common import Schema
+from mamba.schemas.common import EpochTime, Schema
 
 if TYPE_CHECKING:
-    from mamba.domain.accounts import UserDetail, UserSummary
-    from mamba.domain.tenancy import Contact, Invitation, Membership, Role, Tenant, UserTenant
+    from mamba.domain.tenancy import Contact, Membership, Tenant, UserTenant
 
 ROLE_ID = r"^(owner|admin|operator|viewer|rl_[A-Za-z0-9_]{1,40})$"
 SERVER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -28,6 +27,10 @@ def from_epoch(value: int | None) -> str | None:
     if value is None:
         return None
     return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+
+
+# A set of permissions, shown sorted.
+SortedPermissions = Annotated[list[str], BeforeValidator(sorted)]
 
 
 # --- tenants ---
@@ -103,10 +106,11 @@ class InvitationOut(Schema):
     email: str
     role: str
     server_id: str | None = None
-    expires_at: str | None = None
+    expires_at: EpochTime = None
     invited_by: str
     created_at: str
-    invitation_expires_at: str | None
+    # The record calls it ``lapses_at``: when the invitation itself stops working.
+    invitation_expires_at: EpochTime = Field(validation_alias=AliasChoices("invitation_expires_at", "lapses_at"))
 
 
 class InvitationList(Schema):
@@ -137,11 +141,18 @@ class RoleOut(Schema):
     id: str
     name: str
     description: str | None = None
-    permissions: list[str]
+    permissions: SortedPermissions
     builtin: bool
     members: int | None = Field(default=None, description="Bindings to a custom role.")
     created_at: str | None = None
     updated_at: str | None = None
+
+    @model_validator(mode="after")
+    def _no_member_count_for_builtin_roles(self) -> RoleOut:
+        """Built-in roles are not counted (their bindings are not tracked per role)."""
+        if self.builtin:
+            self.members = None
+        return self
 
 
 class RoleList(Schema):
@@ -167,7 +178,7 @@ class AdminMembershipOut(Schema):
     tenant_id: str
     role: str
     server_id: str | None = None
-    expires_at: str | None = None
+    expires_at: EpochTime = None
 
 
 class AdminUserDetail(AdminUserOut):
@@ -232,67 +243,4 @@ def member_out(member: Membership, now: int, contact: Contact | None = None) -> 
         expires_at=from_epoch(member.expires_at),
         expired=member.expired(now),
         created_at=member.created_at,
-    )
-
-
-def invitation_out(invitation: Invitation) -> InvitationOut:
-    return InvitationOut(
-        id=invitation.id,
-        email=invitation.email,
-        role=invitation.role,
-        server_id=invitation.server_id,
-        expires_at=from_epoch(invitation.expires_at),
-        invited_by=invitation.invited_by,
-        created_at=invitation.created_at,
-        invitation_expires_at=from_epoch(invitation.lapses_at),
-    )
-
-
-def role_out(role: Role) -> RoleOut:
-    return RoleOut(
-        id=role.id,
-        name=role.name,
-        description=role.description,
-        permissions=sorted(role.permissions),
-        builtin=role.builtin,
-        members=None if role.builtin else role.members,
-        created_at=role.created_at,
-        updated_at=role.updated_at,
-    )
-
-
-def admin_user_out(user: UserSummary) -> AdminUserOut:
-    return AdminUserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        is_admin=user.is_admin,
-        email_verified=user.email_verified,
-        status=user.status,
-        totp_enabled=user.totp_enabled,
-        created_at=user.created_at,
-    )
-
-
-def admin_user_detail(detail: UserDetail) -> AdminUserDetail:
-    return AdminUserDetail(
-        **admin_user_out(detail.user).model_dump(),
-        memberships=[
-            AdminMembershipOut(
-                tenant_id=m.tenant_id, role=m.role, server_id=m.server_id, expires_at=from_epoch(m.expires_at)
-            )
-            for m in detail.memberships
-        ],
-    )
-
-
-def admin_tenant_out(tenant: Tenant) -> AdminTenantOut:
-    return AdminTenantOut(
-        id=tenant.id,
-        name=tenant.name,
-        status=tenant.status,
-        require_2fa=tenant.require_2fa,
-        owner_count=tenant.owner_count,
-        created_at=tenant.created_at,
-        updated_at=tenant.updated_at,
     )

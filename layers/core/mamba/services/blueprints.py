@@ -6,7 +6,6 @@ value is checked against its variable's Laravel-style rules (``mamba.domain.rule
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Protocol
 
 from mamba.domain import blueprints as domain
@@ -40,15 +39,13 @@ def create_blueprint(repo: BlueprintRepository, fields: dict[str, Any], blueprin
     return blueprint
 
 
-def import_egg(
-    repo: BlueprintRepository, egg: Any, *, local_safe: bool = False, blueprint_id: str | None = None
-) -> Blueprint:
+def import_egg(repo: BlueprintRepository, egg: Any, *, blueprint_id: str | None = None) -> Blueprint:
     """Import a Pterodactyl egg (PTDL_v1 or PTDL_v2).
 
     Raises EggFormatError (400) naming the failing field, including a variable rule the panel
     does not understand (``variables[i].rules``), and ConflictError for a taken id.
     """
-    blueprint = dataclasses.replace(_stamp(domain.parse_egg(egg), blueprint_id), local_safe=local_safe)
+    blueprint = _stamp(domain.parse_egg(egg), blueprint_id)
     repo.add(blueprint)
     return blueprint
 

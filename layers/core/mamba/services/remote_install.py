@@ -27,9 +27,6 @@ def install_script(node: Node, server_uuid: str, servers: ServerStore, blueprint
         "container_image": blueprint.install_image,
         "entrypoint": blueprint.install_entrypoint,
         "script": blueprint.install_script.replace("\r\n", "\n"),
-        # Not part of Wings' document (Wings ignores it): tells the local simulator whether
-        # this blueprint's script may run on the developer's machine.
-        "local_safe": blueprint.local_safe,
     }
 
 

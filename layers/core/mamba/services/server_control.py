@@ -370,7 +370,7 @@ def deny_tenant_consoles(ports: Ports, members: MemberPages, tenant_id: str) -> 
 
 
 class MemberView(Protocol):
-    """What ``revoke_console`` reads of a membership (``mamba.services.tenancy.Member``)."""
+    """What ``revoke_console`` reads of a membership (``mamba.domain.tenancy.Membership``)."""
 
     @property
     def effective_permissions(self) -> frozenset[str]: ...

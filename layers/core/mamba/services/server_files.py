@@ -163,7 +163,7 @@ def _denylist(ports: Ports, t: Target) -> _Denylist | None:
         blueprint = ports.blueprints.get(t.server.blueprint_id)
     except NotFoundError:
         # The blueprint was deleted after the server was made: the node still holds the
-        # denylist it last synced, and enforces it (its 403 is FileDeniedError too).
+        # denylist it last synced, and enforces it (its 403 is WingsFileDeniedError, a FileDeniedError).
         logger.warning("server blueprint missing", extra={"server_uuid": t.server.uuid})
         return None
     patterns = tuple(p for p in blueprint.file_denylist if p.strip())

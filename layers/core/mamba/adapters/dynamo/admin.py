@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.tenants import membership_record, tenant_record, update_or_raise
@@ -44,10 +43,8 @@ class DynamoAdminRepository:
         return Page(items=[user_summary(item) for item in found], next_cursor=cursor)
 
     def get_user(self, user_id: str) -> UserSummary:
-        try:
+        with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
             return user_summary(UserItem.get(*keys.user(user_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("User not found.", {"user_id": user_id}) from exc
 
     def memberships_of_user(self, user_id: str) -> list[Membership]:
         found = MembershipItem.gsi1.query(
@@ -86,10 +83,8 @@ class DynamoAdminRepository:
         return Page(items=[tenant_record(item) for item in found], next_cursor=cursor)
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        try:
+        with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
 
     def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Tenant:
         item = TenantItem(*keys.tenant(tenant_id))

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import PutError, PynamoDBConnectionError, QueryError, UpdateError
-
 from mamba.adapters.dynamo import keys, positions
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import ApiKeyItem
 from mamba.domain.api_keys import ApiKey, KeyPage
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
+from mamba.domain.errors import ConflictError, NotFoundError
 
 
 def api_key_record(item: ApiKeyItem) -> ApiKey:
@@ -57,13 +54,12 @@ class DynamoApiKeyRepository:
             expires_at=key.expires_at,
             created_at=key.created_at,
         )
-        try:
+        with translate(
+            on_condition=ConflictError("The API key already exists.", {"key_id": key.id}),
+            unavailable="The API key could not be saved; try again.",
+        ):
             # A key id is minted once; never overwrite another key's hash.
             item.save(condition=ApiKeyItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise ConflictError("The API key already exists.", {"key_id": key.id}) from exc
-            raise DependencyUnavailableError("The API key could not be saved; try again.") from exc
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
         gsi1pk = keys.api_keys_of_user(user_id)
@@ -78,7 +74,7 @@ class DynamoApiKeyRepository:
                 "gsi1pk": {"S": gsi1pk},
                 "gsi1sk": {"S": keys.user_api_key_sort(created_at, key_id)},
             }
-        try:
+        with translate(unavailable="The API keys could not be listed; try again."):
             results = ApiKeyItem.gsi1.query(
                 gsi1pk,
                 ApiKeyItem.gsi1sk.startswith(keys.API_KEY_SORT_PREFIX),
@@ -87,8 +83,6 @@ class DynamoApiKeyRepository:
                 last_evaluated_key=start,
             )
             raw, last = positions.first_page(results)
-        except (QueryError, PynamoDBConnectionError) as exc:
-            raise DependencyUnavailableError("The API keys could not be listed; try again.") from exc
         items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
         next_cursor = None
         if last and items:
@@ -96,17 +90,16 @@ class DynamoApiKeyRepository:
         return KeyPage(items=items, next_cursor=next_cursor)
 
     def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
-        try:
+        item = ApiKeyItem(*keys.api_key(key_id))
+        with translate(
+            on_condition=NotFoundError("API key not found.", {"key_id": key_id}),
+            unavailable="The API key could not be revoked; try again.",
+        ):
             # Only the owner's key; if_not_exists keeps the first revocation time on a repeat.
-            item = ApiKeyItem(*keys.api_key(key_id))
             item.update(
                 actions=[ApiKeyItem.revoked_at.set(ApiKeyItem.revoked_at | at)],
                 condition=ApiKeyItem.pk.exists() & (ApiKeyItem.user_id == user_id),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise NotFoundError("API key not found.", {"key_id": key_id}) from exc
-            raise DependencyUnavailableError("The API key could not be revoked; try again.") from exc
         return api_key_record(item)
 
     def revoke_all(self, user_id: str, at: str) -> int:
@@ -127,7 +120,8 @@ class DynamoApiKeyRepository:
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         actions: list[Any] = [ApiKeyItem.last_used_epoch.set(epoch)]
         actions.append(ApiKeyItem.last_used_ip.set(source_ip) if source_ip else ApiKeyItem.last_used_ip.remove())
-        try:
+        # A failed condition: another request recorded a use within the interval (nothing to do).
+        with translate(on_condition=SKIP, unavailable="The key's last use could not be recorded."):
             # Throttle across containers: only when the recorded use is at least min_interval old,
             # so a busy key costs one write a minute, not one per request.
             ApiKeyItem(*keys.api_key(key_id)).update(
@@ -135,7 +129,3 @@ class DynamoApiKeyRepository:
                 condition=ApiKeyItem.pk.exists()
                 & (ApiKeyItem.last_used_epoch.does_not_exist() | (ApiKeyItem.last_used_epoch <= epoch - min_interval)),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                return  # another request recorded a use within the interval
-            raise DependencyUnavailableError("The key's last use could not be recorded.") from exc

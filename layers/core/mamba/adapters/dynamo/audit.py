@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import PutError, PynamoDBConnectionError, QueryError
-
 from mamba.adapters.dynamo import keys, positions
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import AuditItem
 from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
-from mamba.domain.errors import ConflictError, DependencyUnavailableError
+from mamba.domain.errors import ConflictError
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
 # Sorts after every character of an entry id, so "<to>#~" bounds every entry stamped <to>.
 _AFTER_ANY_ID = "#~"
 
@@ -68,15 +66,12 @@ class DynamoAuditLog:
             request_id=entry.request_id,
             details=json.dumps(entry.details, sort_keys=True, default=str) if entry.details else None,
         )
-        try:
+        with translate(
+            on_condition=ConflictError("The audit entry already exists.", {"audit_id": entry.id}),
+            unavailable="The audit entry could not be written.",
+        ):
             # attribute_not_exists(pk): an entry, once written, is never replaced.
             item.save(condition=AuditItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise ConflictError("The audit entry already exists.", {"audit_id": entry.id}) from exc
-            raise DependencyUnavailableError("The audit entry could not be written.") from exc
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The audit entry could not be written.") from exc
 
     def list(
         self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None, security: bool = False
@@ -99,7 +94,7 @@ class DynamoAuditLog:
         condition = None
         for each in conditions:
             condition = each if condition is None else condition & each
-        try:
+        with translate(unavailable="The audit log could not be read; try again."):
             results = AuditItem.query(
                 pk,
                 AuditItem.sk.between(lower, upper),
@@ -109,8 +104,6 @@ class DynamoAuditLog:
                 last_evaluated_key=start,
             )
             raw, last = positions.first_page(results)
-        except (QueryError, PynamoDBConnectionError) as exc:
-            raise DependencyUnavailableError("The audit log could not be read; try again.") from exc
         items = [_to_domain(AuditItem.from_raw_data(r)) for r in raw]
         next_cursor = None
         if last:

@@ -15,22 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import (
-    DeleteError,
-    DoesNotExist,
-    PutError,
-    PynamoDBException,
-    TransactWriteError,
-)
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import BackupItem, BackupLockItem, TenantBackupsItem
-from mamba.adapters.dynamo.users import cancellation_codes, connection
+from mamba.adapters.dynamo.users import connection
 from mamba.domain.backups import Backup
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-
-CONDITION_FAILED = "ConditionalCheckFailed"
+from mamba.domain.errors import ConflictError, NotFoundError
 
 
 def _backup(item: BackupItem) -> Backup:
@@ -102,40 +94,33 @@ class DynamoBackupRepository:
         lock = BackupLockItem(
             lock_pk, lock_sk, kind="backup_lock", backup_uuid=backup.uuid, created_at=backup.created_at
         )
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            if cancelled.failed(1):
+                return ConflictError("A backup of this server is already running.", {"server_id": backup.server_uuid})
+            if cancelled.failed(0):
+                return ConflictError("A backup with this uuid exists.", {"uuid": backup.uuid})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The backup could not be saved; try again."):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(_item(backup), condition=BackupItem.pk.does_not_exist())
                 tx.save(lock, condition=BackupLockItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if len(codes) > 1 and codes[1] == CONDITION_FAILED:
-                raise ConflictError(
-                    "A backup of this server is already running.", {"server_id": backup.server_uuid}
-                ) from exc
-            if codes[:1] == [CONDITION_FAILED]:
-                raise ConflictError("A backup with this uuid exists.", {"uuid": backup.uuid}) from exc
-            raise DependencyUnavailableError("The backup could not be saved; try again.") from exc
 
     def running_lock(self, server_uuid: str) -> str | None:
         """The uuid of the backup holding the server's lock, or None."""
-        try:
-            return str(BackupLockItem.get(*keys.backup_lock(server_uuid), consistent_read=True).backup_uuid)
-        except DoesNotExist:
-            return None
+        lock = get_or_none(BackupLockItem, *keys.backup_lock(server_uuid), consistent_read=True)
+        return str(lock.backup_uuid) if lock is not None else None
 
     def release_lock(self, server_uuid: str, backup_uuid: str) -> None:
         """Drop the server's lock if this backup holds it (idempotent)."""
-        try:
+        # A failed condition: another backup holds the lock, or nobody does (already released).
+        with translate(on_condition=SKIP, unavailable="The backup lock could not be released; try again."):
             BackupLockItem(*keys.backup_lock(server_uuid)).delete(condition=BackupLockItem.backup_uuid == backup_uuid)
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise DependencyUnavailableError("The backup lock could not be released; try again.") from exc
 
     def get(self, backup_uuid: str) -> Backup:
-        try:
+        with translate(on_missing=NotFoundError("Backup not found.", {"uuid": backup_uuid})):
             return _backup(BackupItem.get(*keys.backup(backup_uuid), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Backup not found.", {"uuid": backup_uuid}) from exc
 
     def save(self, backup: Backup, expected_status: str | None = None) -> None:
         """Replace an existing backup; with ``expected_status`` only if it still has that
@@ -143,48 +128,38 @@ class DynamoBackupRepository:
         condition = BackupItem.pk.exists()
         if expected_status is not None:
             condition = condition & (BackupItem.status == expected_status)
-        try:
+        with translate(
+            on_condition=ConflictError("The backup changed meanwhile.", {"uuid": backup.uuid}),
+            unavailable="The backup could not be saved; try again.",
+        ):
             _item(backup).save(condition=condition)
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise ConflictError("The backup changed meanwhile.", {"uuid": backup.uuid}) from exc
-            raise DependencyUnavailableError("The backup could not be saved; try again.") from exc
 
     def set_operation(self, backup_uuid: str, operation_id: str) -> None:
         """Record the workflow's operation id, touching nothing else (the workflow may
         already be moving the backup on)."""
-        try:
+        with translate(unavailable="The backup could not be saved; try again."):
             BackupItem(*keys.backup(backup_uuid)).update(
                 actions=[BackupItem.operation_id.set(operation_id)], condition=BackupItem.pk.exists()
             )
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The backup could not be saved; try again.") from exc
 
     def delete(self, backup_uuid: str) -> None:
         BackupItem(*keys.backup(backup_uuid)).delete()
 
     def of_server(self, server_uuid: str) -> list[Backup]:
         """A server's backups, oldest first (one Query per 1 MB)."""
-        try:
+        with translate(unavailable="The server's backups could not be read; try again."):
             items = BackupItem.gsi1.query(keys.backups_of_server(server_uuid))
             return [_backup(i) for i in items if isinstance(i, BackupItem) and i.kind == "backup"]
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The server's backups could not be read; try again.") from exc
 
     def of_tenant(self, tenant_id: str) -> list[Backup]:
-        try:
+        with translate(unavailable="The tenant's backups could not be read; try again."):
             items = BackupItem.gsi2.query(keys.backups_of_tenant(tenant_id))
             return [_backup(i) for i in items if isinstance(i, BackupItem) and i.kind == "backup"]
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The tenant's backups could not be read; try again.") from exc
 
     # --- the tenant's storage counter and retention choice ---
 
     def _tenant_item(self, tenant_id: str) -> TenantBackupsItem | None:
-        try:
-            return TenantBackupsItem.get(*keys.tenant_backups(tenant_id), consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(TenantBackupsItem, *keys.tenant_backups(tenant_id), consistent_read=True)
 
     def usage(self, tenant_id: str) -> int:
         item = self._tenant_item(tenant_id)
@@ -214,16 +189,15 @@ class DynamoBackupRepository:
         item = BackupItem(*keys.backup(backup.uuid))
         condition = BackupItem.counted == (not counted)
         tenant = TenantBackupsItem(*keys.tenant_backups(backup.tenant_id))
-        try:
+        # Only the backup's update has a condition: when it fails, the size was moved already.
+        with translate(
+            on_condition=SKIP, unavailable="The backup storage counter could not be updated; try again."
+        ) as write:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(item, actions=[BackupItem.counted.set(counted)], condition=BackupItem.pk.exists() & condition)
                 usage = TenantBackupsItem.usage_bytes.add(delta)
                 tx.update(tenant, actions=[*self._tenant_actions(backup.tenant_id), usage])
-        except TransactWriteError as exc:
-            if cancellation_codes(exc)[:1] == [CONDITION_FAILED]:
-                return False
-            raise DependencyUnavailableError("The backup storage counter could not be updated; try again.") from exc
-        return True
+        return not write.condition_failed
 
     def set_usage(self, tenant_id: str, usage_bytes: int, now: str) -> None:
         """Overwrite the counter with a measured value (the reconciliation job)."""
@@ -237,8 +211,6 @@ class DynamoBackupRepository:
         )
 
     def tenants_with_usage(self) -> list[str]:
-        try:
+        with translate(unavailable="The backup counters could not be read; try again."):
             items = TenantBackupsItem.gsi1.query(keys.ALL_BACKUP_USAGE)
             return [str(i.gsi1sk) for i in items]
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The backup counters could not be read; try again.") from exc

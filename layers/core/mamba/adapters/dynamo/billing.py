@@ -17,10 +17,10 @@ import json
 import time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import (
     CreditBalanceItem,
     CreditItem,
@@ -35,20 +35,15 @@ from mamba.adapters.dynamo.items import (
     UsageItem,
 )
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
+from mamba.adapters.dynamo.users import connection
 from mamba.domain import billing as b
 from mamba.domain.billing import CreditEntry, UsageRow
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import ConflictError, DomainError, NotFoundError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.quotas import Quotas
 
 EVENT_CLAIM_TTL = 35 * 86400  # ≥ 30 days: Stripe retries for 3 days; a manual resend can come later
-CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"
-
-
-def _condition_failed(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == CONDITION_FAILED_EXCEPTION
+TX_FAILED = "The billing record could not be saved; try again."
 
 
 def _plan(item: PlanItem) -> b.Plan:
@@ -115,10 +110,6 @@ def _state(item: TenantItem) -> b.BillingState:
     )
 
 
-def _tx_failed(exc: TransactWriteError) -> DependencyUnavailableError:
-    return DependencyUnavailableError("The billing record could not be saved; try again.")
-
-
 class DynamoBillingRepository:
     def __init__(self, cursors: CursorCodec | None = None) -> None:
         self._cursors = cursors
@@ -126,43 +117,46 @@ class DynamoBillingRepository:
     # --- plans -------------------------------------------------------------------------
 
     def add_plan(self, plan: b.Plan) -> None:
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            if cancelled.failed(0):
+                return ConflictError("A plan with this id exists.", {"plan_id": plan.id})
+            if cancelled.failed_positions - {0}:
+                return ConflictError("A price id already belongs to another plan.", {"plan_id": plan.id})
+            return None
+
+        with translate(on_cancel=refused, unavailable=TX_FAILED):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(_plan_item(plan), condition=PlanItem.pk.does_not_exist())
                 for price in plan.price_ids():
                     tx.save(_price_item(price, plan.id), condition=PlanPriceItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if codes[:1] == [CONDITION_FAILED]:
-                raise ConflictError("A plan with this id exists.", {"plan_id": plan.id}) from exc
-            if CONDITION_FAILED in codes[1:]:
-                raise ConflictError("A price id already belongs to another plan.", {"plan_id": plan.id}) from exc
-            raise _tx_failed(exc) from exc
 
     def save_plan(self, current: b.Plan, updated: b.Plan) -> None:
         """Replace a plan, moving its price mappings, on the condition that it was not
         changed since ``current`` was read."""
         old, new = set(current.price_ids()), set(updated.price_ids())
-        try:
+        # pynamodb sends deletes before puts, so the reasons are [the prices given up..., the
+        # plan, the new prices...], whatever the order of the calls below.
+        plan_at = len(old - new)
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            if cancelled.failed(*range(plan_at + 1)):  # the plan, or a price it gave up, changed
+                return ConflictError("The plan changed meanwhile; read it again.", {"plan_id": current.id})
+            if cancelled.failed():
+                return ConflictError("A price id already belongs to another plan.", {"plan_id": current.id})
+            return None
+
+        with translate(on_cancel=refused, unavailable=TX_FAILED):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(_plan_item(updated), condition=PlanItem.updated_at == current.updated_at)
                 for price in old - new:
                     tx.delete(_price_item(price, current.id), condition=PlanPriceItem.plan_id == current.id)
                 for price in new - old:
                     tx.save(_price_item(price, updated.id), condition=PlanPriceItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if codes[:1] == [CONDITION_FAILED]:
-                raise ConflictError("The plan changed meanwhile; read it again.", {"plan_id": current.id}) from exc
-            if CONDITION_FAILED in codes[1:]:
-                raise ConflictError("A price id already belongs to another plan.", {"plan_id": current.id}) from exc
-            raise _tx_failed(exc) from exc
 
     def get_plan(self, plan_id: str) -> b.Plan:
-        try:
+        with translate(on_missing=NotFoundError("Plan not found.", {"plan_id": plan_id})):
             return _plan(PlanItem.get(*keys.plan(plan_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Plan not found.", {"plan_id": plan_id}) from exc
 
     def list_plans(self, page: PageRequest) -> Page[b.Plan]:
         if self._cursors is None:
@@ -173,9 +167,8 @@ class DynamoBillingRepository:
     def plans_by_price(self, price_ids: tuple[str, ...]) -> dict[str, b.Plan]:
         found: dict[str, b.Plan] = {}
         for price in dict.fromkeys(price_ids):
-            try:
-                mapping = PlanPriceItem.get(*keys.plan_price(price), consistent_read=True)
-            except DoesNotExist:
+            mapping = get_or_none(PlanPriceItem, *keys.plan_price(price), consistent_read=True)
+            if mapping is None:
                 continue
             try:
                 found[price] = self.get_plan(mapping.plan_id)
@@ -186,10 +179,8 @@ class DynamoBillingRepository:
     # --- tenants' billing state ---------------------------------------------------------
 
     def _tenant(self, tenant_id: str) -> TenantItem:
-        try:
+        with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return TenantItem.get(*keys.tenant(tenant_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
 
     def get_state(self, tenant_id: str) -> b.BillingState:
         return _state(self._tenant(tenant_id))
@@ -220,22 +211,20 @@ class DynamoBillingRepository:
             ]
         else:
             actions += [TenantItem.gsi2pk.remove(), TenantItem.gsi2sk.remove()]
-        try:
+        with translate(
+            on_condition=NotFoundError("Tenant not found.", {"tenant_id": state.tenant_id}),
+            unavailable="The billing state could not be saved; try again.",
+        ):
             item.update(actions=actions, condition=TenantItem.pk.exists())
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                raise NotFoundError("Tenant not found.", {"tenant_id": state.tenant_id}) from exc
-            raise DependencyUnavailableError("The billing state could not be saved; try again.") from exc
 
     def set_billing_state(self, tenant_id: str, billing_state: str) -> None:
-        try:
+        with translate(
+            on_condition=NotFoundError("Tenant not found.", {"tenant_id": tenant_id}),
+            unavailable="The billing state could not be saved; try again.",
+        ):
             TenantItem(*keys.tenant(tenant_id)).update(
                 actions=[TenantItem.billing_state.set(billing_state)], condition=TenantItem.pk.exists()
             )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
-            raise DependencyUnavailableError("The billing state could not be saved; try again.") from exc
 
     def dunning_due(self, now: int) -> list[str]:
         """Tenants whose scheduled billing look is due (grace over, or deletion due)."""
@@ -250,7 +239,15 @@ class DynamoBillingRepository:
         claim = StripeCustomerItem(
             *keys.stripe_customer(customer_id), kind="stripe_customer", customer_id=customer_id, tenant_id=tenant_id
         )
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            if cancelled.failed(0):
+                return ConflictError("This Stripe customer belongs to another tenant.", {})
+            if cancelled.failed(1):
+                return ConflictError("The tenant has another Stripe customer, or is gone.", {})
+            return None
+
+        with translate(on_cancel=refused, unavailable=TX_FAILED):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(
                     claim,
@@ -262,19 +259,10 @@ class DynamoBillingRepository:
                     condition=TenantItem.pk.exists()
                     & (TenantItem.stripe_customer_id.does_not_exist() | (TenantItem.stripe_customer_id == customer_id)),
                 )
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if codes[:1] == [CONDITION_FAILED]:
-                raise ConflictError("This Stripe customer belongs to another tenant.", {}) from exc
-            if codes[1:2] == [CONDITION_FAILED]:
-                raise ConflictError("The tenant has another Stripe customer, or is gone.", {}) from exc
-            raise _tx_failed(exc) from exc
 
     def tenant_of_customer(self, customer_id: str) -> str | None:
-        try:
-            return str(StripeCustomerItem.get(*keys.stripe_customer(customer_id), consistent_read=True).tenant_id)
-        except DoesNotExist:
-            return None
+        claim = get_or_none(StripeCustomerItem, *keys.stripe_customer(customer_id), consistent_read=True)
+        return str(claim.tenant_id) if claim is not None else None
 
     # --- webhook event claims -----------------------------------------------------------
 
@@ -289,36 +277,24 @@ class DynamoBillingRepository:
             received_at=received_at,
             ttl=int(time.time()) + EVENT_CLAIM_TTL,
         )
-        try:
+        with translate(on_condition=SKIP, unavailable="The event could not be recorded; Stripe will retry.") as put:
             item.save(condition=StripeEventItem.pk.does_not_exist())
-        except PutError as exc:
-            if _condition_failed(exc):
-                return False
-            raise DependencyUnavailableError("The event could not be recorded; Stripe will retry.") from exc
-        return True
+        return not put.condition_failed
 
     def event_processed(self, event_id: str) -> None:
-        try:
+        with translate(on_condition=SKIP):  # the claim expired meanwhile: nothing to mark
             StripeEventItem(*keys.stripe_event(event_id)).update(
                 actions=[StripeEventItem.status.set("processed")], condition=StripeEventItem.pk.exists()
             )
-        except UpdateError as exc:
-            if not _condition_failed(exc):
-                raise
 
     def release_event(self, event_id: str) -> None:
         """Forget the claim, so a redelivery of the event is processed (never a processed one)."""
-        try:
+        with translate(on_condition=SKIP):  # processed: the claim stays
             StripeEventItem(*keys.stripe_event(event_id)).delete(condition=StripeEventItem.status != "processed")
-        except Exception as exc:
-            if not _condition_failed(exc):
-                raise
 
     def event_status(self, event_id: str) -> str | None:
-        try:
-            return str(StripeEventItem.get(*keys.stripe_event(event_id), consistent_read=True).status)
-        except DoesNotExist:
-            return None
+        claim = get_or_none(StripeEventItem, *keys.stripe_event(event_id), consistent_read=True)
+        return str(claim.status) if claim is not None else None
 
     # --- notices ------------------------------------------------------------------------
 
@@ -329,13 +305,9 @@ class DynamoBillingRepository:
             sent_at=now_iso,
             ttl=int(time.time()) + ttl_seconds,
         )
-        try:
+        with translate(on_condition=SKIP) as put:
             item.save(condition=NoticeItem.pk.does_not_exist())
-        except PutError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return not put.condition_failed
 
     def release_notice(self, tenant_id: str, notice_key: str) -> None:
         NoticeItem(*keys.billing_notice(tenant_id, notice_key)).delete()
@@ -363,11 +335,9 @@ class DynamoBillingRepository:
             event_name=row.event_name,
             customer_id=row.customer_id,
         )
-        try:
+        with translate(on_condition=SKIP, unavailable="The usage row could not be saved.") as put:
             item.save(condition=UsageItem.pk.does_not_exist())
-        except PutError as exc:
-            if not _condition_failed(exc):
-                raise DependencyUnavailableError("The usage row could not be saved.") from exc
+        if put.condition_failed:
             return _usage(UsageItem.get(pk, sk, consistent_read=True))
         return row
 
@@ -399,11 +369,10 @@ class DynamoBillingRepository:
         """Open a run interval when a server is seen running, close it when it is seen not
         running. Idempotent, and safe when two observers race (the loser changes nothing)."""
         state_pk, state_sk = keys.server_run_state(server_uuid)
-        try:
-            open_start = ServerRunStateItem.get(state_pk, state_sk, consistent_read=True).open_started_at
-        except DoesNotExist:
-            open_start = None
-        try:
+        state = get_or_none(ServerRunStateItem, state_pk, state_sk, consistent_read=True)
+        open_start = state.open_started_at if state is not None else None
+        # A failed condition: another observer opened or closed the interval first.
+        with translate(on_condition=SKIP, unavailable="The run interval could not be saved."):
             if running and open_start is None:
                 with TransactWrite(connection=connection()) as tx:
                     tx.update(
@@ -434,9 +403,6 @@ class DynamoBillingRepository:
                         actions=[ServerRunStateItem.open_started_at.remove()],
                         condition=ServerRunStateItem.open_started_at == int(open_start),
                     )
-        except TransactWriteError as exc:
-            if CONDITION_FAILED not in cancellation_codes(exc):
-                raise DependencyUnavailableError("The run interval could not be saved.") from exc
 
     def runs(self, server_uuid: str, start: int, end: int) -> list[tuple[int, int | None]]:
         """The run intervals of the server that overlap [start, end)."""
@@ -480,7 +446,15 @@ class DynamoBillingRepository:
             created_at=entry.created_at,
         )
         claim = NoticeItem(*keys.credit_claim(entry.tenant_id, entry.id), kind="credit_claim", sent_at=entry.created_at)
-        try:
+
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            if cancelled.failed(0, 1):
+                return ConflictError("This credit entry exists.", {"entry_id": entry.id})
+            if cancelled.failed(2):
+                return NotFoundError("Tenant not found.", {"tenant_id": entry.tenant_id})
+            return None
+
+        with translate(on_cancel=refused, unavailable=TX_FAILED):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(claim, condition=NoticeItem.pk.does_not_exist())
                 tx.save(item, condition=CreditItem.pk.does_not_exist())
@@ -498,13 +472,6 @@ class DynamoBillingRepository:
                         CreditBalanceItem.balance_cents.add(entry.amount_cents),
                     ],
                 )
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if CONDITION_FAILED in codes[:2]:
-                raise ConflictError("This credit entry exists.", {"entry_id": entry.id}) from exc
-            if codes[2:3] == [CONDITION_FAILED]:
-                raise NotFoundError("Tenant not found.", {"tenant_id": entry.tenant_id}) from exc
-            raise _tx_failed(exc) from exc
 
     def credit_balances(self, tenant_id: str) -> dict[str, int]:
         """The tenant's balance per currency (one Query of its partition)."""

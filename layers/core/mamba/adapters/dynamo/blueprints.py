@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import BlueprintItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.domain.blueprints import Blueprint, blueprint_from_dict, blueprint_to_dict
@@ -28,7 +27,6 @@ def _item(blueprint: Blueprint) -> BlueprintItem:
         gsi1sk=keys.created_sort(blueprint.created_at, blueprint.id),
         blueprint_id=blueprint.id,
         name=blueprint.name,
-        local_safe=blueprint.local_safe,
         document=json.dumps(blueprint_to_dict(blueprint), separators=(",", ":")),
         created_at=blueprint.created_at,
         updated_at=blueprint.updated_at,
@@ -49,18 +47,12 @@ class DynamoBlueprintRepository:
 
     def add(self, blueprint: Blueprint) -> None:
         """ConflictError if the id exists (seeded ids are fixed, so a re-run seed is refused, not doubled)."""
-        try:
+        with translate(on_condition=ConflictError("The blueprint already exists.", {"blueprint_id": blueprint.id})):
             _item(blueprint).save(condition=BlueprintItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise ConflictError("The blueprint already exists.", {"blueprint_id": blueprint.id}) from exc
-            raise
 
     def get(self, blueprint_id: str) -> Blueprint:
-        try:
+        with translate(on_missing=_not_found(blueprint_id)):
             return _blueprint(BlueprintItem.get(*keys.blueprint(blueprint_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise _not_found(blueprint_id) from exc
 
     def list(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> tuple[list[Blueprint], str | None]:
         """Blueprints in creation order, one Query on gsi1 per page (signed cursors)."""
@@ -77,17 +69,9 @@ class DynamoBlueprintRepository:
 
     def save(self, blueprint: Blueprint) -> None:
         """Replace an existing blueprint. NotFoundError if it is gone."""
-        try:
+        with translate(on_condition=_not_found(blueprint.id)):
             _item(blueprint).save(condition=BlueprintItem.pk.exists())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise _not_found(blueprint.id) from exc
-            raise
 
     def delete(self, blueprint_id: str) -> None:
-        try:
+        with translate(on_condition=_not_found(blueprint_id)):
             BlueprintItem(*keys.blueprint(blueprint_id)).delete(condition=BlueprintItem.pk.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise _not_found(blueprint_id) from exc
-            raise

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
 from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
-from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.quotas import QUOTA_KEYS, Quotas, UsageFacts
 
 
@@ -41,10 +39,8 @@ class DynamoTenantUsageReader:
             "backups": keys.tenant_backups(tenant_id),
             "free": keys.plan("free"),
         }
-        try:
+        with translate(unavailable="The tenant's usage could not be read; try again."):
             found = DynamoIdentityRepository._batch_get(list(wanted.values()))
-        except (BotoCoreError, ClientError) as exc:
-            raise DependencyUnavailableError("The tenant's usage could not be read; try again.") from exc
         tenant = TenantItem.from_raw_data(found[wanted["tenant"]]) if wanted["tenant"] in found else None
         guard = TenantGuard()
         if wanted["guard"] in found:

@@ -250,7 +250,6 @@ class BlueprintItem(MainItem):
 
     blueprint_id = UnicodeAttribute()
     name = UnicodeAttribute()
-    local_safe = BooleanAttribute(default=False)
     document = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import LedgerItem
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import DependencyUnavailableError
 from mamba.migrations.runner import Lease, LedgerState, MigrationConflictError, MigrationLockedError
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _state(item: LedgerItem) -> LedgerState:
@@ -49,10 +45,8 @@ def _clear_lease() -> list[Any]:
 
 class DynamoMigrationLedger:
     def read(self) -> LedgerState:
-        try:
-            return _state(LedgerItem.get(*keys.MIGRATION_LEDGER, consistent_read=True))
-        except DoesNotExist:
-            return LedgerState()
+        item = get_or_none(LedgerItem, *keys.MIGRATION_LEDGER, consistent_read=True)
+        return _state(item) if item is not None else LedgerState()
 
     def claim(self, expected: LedgerState, lease: Lease, now: int) -> None:
         if expected.exists:
@@ -91,30 +85,24 @@ class DynamoMigrationLedger:
         self._update(actions, condition, None, "record the migration")
 
     def release(self, owner: str) -> None:
-        try:
+        # A failed condition: the lease is not (or no longer) this owner's, nothing to release.
+        with translate(on_condition=SKIP, unavailable="The migration lease could not be released."):
             LedgerItem(*keys.MIGRATION_LEDGER).update(actions=_clear_lease(), condition=LedgerItem.lock_owner == owner)
-        except UpdateError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise DependencyUnavailableError("The migration lease could not be released.") from exc
 
     def force_unlock(self) -> Lease | None:
         held = self.read().lease
         if held is not None:
-            try:
+            with translate(on_condition=SKIP, unavailable="The migration lease could not be cleared."):
                 LedgerItem(*keys.MIGRATION_LEDGER).update(
                     actions=_clear_lease(), condition=LedgerItem.lock_owner == held.owner
                 )
-            except UpdateError as exc:
-                if exc.cause_response_code != CONDITION_FAILED:
-                    raise DependencyUnavailableError("The migration lease could not be cleared.") from exc
         return held
 
     def _update(self, actions: list[Any], condition: Any, now: int | None, what: str) -> None:
-        try:
+        with translate(on_condition=SKIP, unavailable=f"Could not {what}; try again.") as update:
             LedgerItem(*keys.MIGRATION_LEDGER).update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise DependencyUnavailableError(f"Could not {what}; try again.") from exc
+        if update.condition_failed:
+            exc = update.error
             current = self.read()
             lease = current.live_lease(now) if now is not None else None
             if lease is not None:

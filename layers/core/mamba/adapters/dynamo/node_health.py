@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import get_or_none, translate
 from mamba.adapters.dynamo.items import NodeEventItem, NodeHealthItem
-from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.nodes import NodeEvent, NodeHealth
 
 
@@ -33,14 +31,12 @@ def _health(item: NodeHealthItem) -> NodeHealth:
 
 class DynamoNodeHealthStore:
     def get(self, node_id: str) -> NodeHealth | None:
-        try:
-            return _health(NodeHealthItem.get(*keys.node_health(node_id), consistent_read=True))
-        except DoesNotExist:
-            return None
+        item = get_or_none(NodeHealthItem, *keys.node_health(node_id), consistent_read=True)
+        return _health(item) if item is not None else None
 
     def save(self, health: NodeHealth) -> None:
         pk, sk = keys.node_health(health.node_id)
-        try:
+        with translate(unavailable="The node's health could not be saved."):
             NodeHealthItem(
                 pk,
                 sk,
@@ -54,8 +50,6 @@ class DynamoNodeHealthStore:
                 last_error=health.last_error,
                 alerted=health.alerted,
             ).save()
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The node's health could not be saved.") from exc
 
     def add_event(self, event: NodeEvent) -> None:
         event_id = uuid.uuid4().hex

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import AllocationItem, NodeItem, NodeTokenItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.adapters.dynamo.users import connection
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.nodes import Allocation, AllocationResult, Node
 from mamba.domain.pages import DEFAULT_LIMIT, PageRequest
 
@@ -114,20 +114,17 @@ class DynamoNodeRepository:
     def add(self, node: Node, token: str) -> None:
         """Store a new node with its token (encrypted). ConflictError if the id or token id exists."""
         item = _node_item(node, self._cipher.encrypt(token, _context(node.id)))
-        try:
+        with translate(
+            on_condition=ConflictError("The node or its token id already exists.", {"node_id": node.id}),
+            unavailable="The node could not be saved; try again.",
+        ):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(item, condition=NodeItem.pk.does_not_exist())
                 tx.save(_claim(node.token_id, node.id, node.created_at), condition=NodeTokenItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            if CONDITION_FAILED in cancellation_codes(exc):
-                raise ConflictError("The node or its token id already exists.", {"node_id": node.id}) from exc
-            raise DependencyUnavailableError("The node could not be saved; try again.") from exc
 
     def _item(self, node_id: str) -> NodeItem:
-        try:
+        with translate(on_missing=_not_found(node_id)):
             return NodeItem.get(*keys.node(node_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise _not_found(node_id) from exc
 
     def get(self, node_id: str) -> Node:
         return _node(self._item(node_id))
@@ -146,12 +143,8 @@ class DynamoNodeRepository:
         fresh.token_id = item.token_id
         fresh.created_at = item.created_at
         fresh.gsi1sk = item.gsi1sk
-        try:
+        with translate(on_condition=ConflictError("The node changed meanwhile; try again.", {"node_id": node.id})):
             fresh.save(condition=NodeItem.pk.exists() & (NodeItem.token_id == item.token_id))
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise ConflictError("The node changed meanwhile; try again.", {"node_id": node.id}) from exc
-            raise
 
     def delete(self, node_id: str) -> None:
         """Delete a node, its token claim and its allocations. ConflictError if a server holds an allocation."""
@@ -178,12 +171,9 @@ class DynamoNodeRepository:
         """The node whose current token id this is, or None (two consistent GetItems)."""
         if not token_id or "." in token_id:
             return None
-        try:
-            claim = NodeTokenItem.get(*keys.node_token(token_id), consistent_read=True)
-            item = NodeItem.get(*keys.node(claim.node_id), consistent_read=True)
-        except DoesNotExist:
-            return None
-        if item.token_id != token_id:  # a claim left behind by an interrupted rotation
+        claim = get_or_none(NodeTokenItem, *keys.node_token(token_id), consistent_read=True)
+        item = get_or_none(NodeItem, *keys.node(claim.node_id), consistent_read=True) if claim is not None else None
+        if item is None or item.token_id != token_id:  # a claim left behind by an interrupted rotation
             return None
         return _node(item)
 
@@ -196,7 +186,10 @@ class DynamoNodeRepository:
         """Replace the node's token id and token; the old pair stops authenticating at once."""
         item = self._item(node_id)
         ciphertext = self._cipher.encrypt(token, _context(node_id))
-        try:
+        with translate(
+            on_condition=ConflictError("The node's token changed meanwhile; try again.", {"node_id": node_id}),
+            unavailable="The token could not be rotated; try again.",
+        ):
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
                     item,
@@ -210,10 +203,6 @@ class DynamoNodeRepository:
                 )
                 tx.delete(NodeTokenItem(*keys.node_token(item.token_id)))
                 tx.save(_claim(token_id, node_id, now), condition=NodeTokenItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            if CONDITION_FAILED in cancellation_codes(exc):
-                raise ConflictError("The node's token changed meanwhile; try again.", {"node_id": node_id}) from exc
-            raise DependencyUnavailableError("The token could not be rotated; try again.") from exc
         return self.get(node_id)
 
 
@@ -260,15 +249,14 @@ class DynamoAllocationRepository:
         for start in range(0, len(allocations), TRANSACTION_LIMIT):
             pending = allocations[start : start + TRANSACTION_LIMIT]
             while pending:
-                try:
+                with translate(
+                    on_condition=SKIP, unavailable="The allocations could not be saved; try again."
+                ) as write:
                     with TransactWrite(connection=connection()) as tx:
                         for allocation in pending:
                             tx.save(_allocation_item(allocation), condition=AllocationItem.pk.does_not_exist())
-                except TransactWriteError as exc:
-                    codes = cancellation_codes(exc)
-                    if CONDITION_FAILED not in codes:
-                        raise DependencyUnavailableError("The allocations could not be saved; try again.") from exc
-                    taken = {i for i, code in enumerate(codes) if code == CONDITION_FAILED}
+                if write.cancellation is not None:
+                    taken = write.cancellation.failed_positions
                     result.conflicts += [f"{a.ip}:{a.port}" for i, a in enumerate(pending) if i in taken]
                     pending = [a for i, a in enumerate(pending) if i not in taken]
                     continue
@@ -277,10 +265,8 @@ class DynamoAllocationRepository:
         return result
 
     def get(self, node_id: str, ip: str, port: int) -> Allocation:
-        try:
+        with translate(on_missing=NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"})):
             return _allocation(AllocationItem.get(*keys.allocation(node_id, ip, port), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"}) from exc
 
     def list(
         self, node_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
@@ -299,40 +285,33 @@ class DynamoAllocationRepository:
     def delete(self, node_id: str, ip: str, port: int) -> None:
         """Delete an unassigned allocation: NotFoundError if absent, ConflictError if a server holds it."""
         item = AllocationItem(*keys.allocation(node_id, ip, port))
-        try:
+        with translate(on_condition=SKIP) as delete:
             # Checked in the write itself: an assignment landing between a read and the delete still wins.
             item.delete(condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist())
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        if delete.condition_failed:
             current = self.get(node_id, ip, port)  # NotFoundError when it was not there
             raise ConflictError(
                 "The allocation is assigned to a server.",
                 {"allocation": f"{ip}:{port}", "server_id": current.server_id},
-            ) from exc
+            ) from delete.error
 
     def assign(self, node_id: str, ip: str, port: int, server_id: str) -> None:
         """Give a free allocation to a server (ConflictError if taken, NotFoundError if absent)."""
         item = AllocationItem(*keys.allocation(node_id, ip, port))
-        try:
+        with translate(on_condition=SKIP) as update:
             item.update(
                 actions=[AllocationItem.server_id.set(server_id)],
                 condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            self.get(node_id, ip, port)
-            raise ConflictError("The allocation is already assigned.", {"allocation": f"{ip}:{port}"}) from exc
+        if update.condition_failed:
+            self.get(node_id, ip, port)  # NotFoundError when it was not there
+            raise ConflictError("The allocation is already assigned.", {"allocation": f"{ip}:{port}"}) from update.error
 
     def release(self, node_id: str, ip: str, port: int, server_id: str) -> None:
         """Free an allocation held by ``server_id`` (a no-op if another server or nobody holds it)."""
         item = AllocationItem(*keys.allocation(node_id, ip, port))
-        try:
+        with translate(on_condition=SKIP):
             item.update(actions=[AllocationItem.server_id.remove()], condition=AllocationItem.server_id == server_id)
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
 
 
 __all__ = ["DynamoAllocationRepository", "DynamoNodeRepository", "TokenCipher"]

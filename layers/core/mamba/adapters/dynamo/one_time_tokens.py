@@ -8,14 +8,10 @@ tokens; the service still compares ``expires_at``, because the TTL deletion runs
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, PutError, PynamoDBConnectionError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import OneTimeTokenItem
 from mamba.domain.accounts import OneTimeToken
-from mamba.domain.errors import DependencyUnavailableError
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class DynamoOneTimeTokenStore:
@@ -30,25 +26,20 @@ class DynamoOneTimeTokenStore:
             expires_at=token.expires_at,
             created_at=token.created_at,
         )
-        try:
+        with translate(unavailable="The link could not be created; try again."):
             # 256 random bits never collide; the condition only makes sure a put never
             # silently replaces another token.
             item.save(condition=OneTimeTokenItem.pk.does_not_exist())
-        except (PutError, PynamoDBConnectionError) as exc:
-            raise DependencyUnavailableError("The link could not be created; try again.") from exc
 
     def consume(self, digest: str) -> OneTimeToken | None:
         pk, sk = keys.one_time_token(digest)
-        try:
+        # A failed condition: the token was never issued, or was consumed already.
+        with translate(on_condition=SKIP, unavailable="The link could not be checked; try again.") as delete:
             answer = OneTimeTokenItem._get_connection().delete_item(
                 pk, sk, condition=OneTimeTokenItem.pk.exists(), return_values="ALL_OLD"
             )
-        except DeleteError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                return None
-            raise DependencyUnavailableError("The link could not be checked; try again.") from exc
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The link could not be checked; try again.") from exc
+        if delete.condition_failed:
+            return None
         item = OneTimeTokenItem.from_raw_data(answer.get("Attributes") or {})
         return OneTimeToken(
             user_id=item.user_id,

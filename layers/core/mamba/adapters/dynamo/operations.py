@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import OperationItem, StepAttribute
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError
@@ -53,20 +52,14 @@ class DynamoOperationRepository:
             created_at=op.created_at,
             updated_at=op.updated_at,
         )
-        try:
+        with translate(on_condition=ConflictError("The operation already exists.", {"operation_id": op.id})):
             # An operation id is minted once; refusing to overwrite keeps a retried start harmless.
             item.save(condition=OperationItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise ConflictError("The operation already exists.", {"operation_id": op.id}) from exc
-            raise
 
     def get(self, tenant_id: str, op_id: str) -> Operation:
         pk, sk = keys.operation(tenant_id, op_id)
-        try:
+        with translate(on_missing=NotFoundError("Operation not found.", {"operation_id": op_id})):
             return _to_domain(OperationItem.get(pk, sk, consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Operation not found.", {"operation_id": op_id}) from exc
 
     def find(self, op_id: str) -> Operation:
         """Look an operation up by id alone (workflow tasks carry only the id)."""
@@ -100,9 +93,5 @@ class DynamoOperationRepository:
                 OperationItem.error_code.set(op.error["code"]),
                 OperationItem.error_message.set(op.error["message"]),
             ]
-        try:
+        with translate(on_condition=NotFoundError("Operation not found.", {"operation_id": op.id})):
             item.update(actions=actions, condition=OperationItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFoundError("Operation not found.", {"operation_id": op.id}) from exc
-            raise

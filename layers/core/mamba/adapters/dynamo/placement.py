@@ -20,18 +20,17 @@ import json
 import time
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import AllocationItem, NodeItem, ServerGuardItem, ServerItem, TenantItem
 from mamba.adapters.dynamo.nodes import _allocation, _node
 from mamba.adapters.dynamo.servers import _item as server_item
-from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
+from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
-    DependencyUnavailableError,
     TenantServersChangedError,
 )
 from mamba.domain.nodes import Allocation
@@ -66,7 +65,7 @@ def _recent(raw: str | None) -> tuple[tuple[str, int, int, float], ...]:
 class DynamoPlacementStore:
     def node_loads(self) -> list[NodeLoad]:
         """Every node with the memory and disk its servers commit."""
-        try:
+        with translate(unavailable="The nodes could not be read; try again."):
             nodes = [_node(item) for item in NodeItem.gsi1.query(keys.ALL_NODES) if isinstance(item, NodeItem)]
             loads = []
             for node in nodes:
@@ -76,13 +75,11 @@ class DynamoPlacementStore:
                         memory += int(item.memory_mb)
                         disk += int(item.disk_mb)
                 loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=disk))
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The nodes could not be read; try again.") from exc
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]:
         """Up to ``limit`` unassigned allocations of the node, by ip then port."""
-        try:
+        with translate(unavailable="The node's allocations could not be read; try again."):
             found = AllocationItem.query(
                 keys.node(node_id)[0],
                 AllocationItem.sk.startswith(keys.ALLOCATION_PREFIX),
@@ -91,17 +88,13 @@ class DynamoPlacementStore:
                 limit=limit,
             )
             return [_allocation(item) for item in found]
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The node's allocations could not be read; try again.") from exc
 
     def guard(self, tenant_id: str) -> TenantGuard:
         """The tenant's guard (one consistent GetItem); version 0 when none exists yet."""
-        try:
-            item = ServerGuardItem.get(*keys.server_guard(tenant_id), consistent_read=True)
-        except DoesNotExist:
+        with translate(unavailable="The tenant's servers could not be read; try again."):
+            item = get_or_none(ServerGuardItem, *keys.server_guard(tenant_id), consistent_read=True)
+        if item is None:
             return TenantGuard()
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
         return TenantGuard(version=int(item.version), recent=_recent(item.recent))
 
     def guard_version(self, tenant_id: str) -> int:
@@ -112,7 +105,7 @@ class DynamoPlacementStore:
         per MB) plus the guard's recent reservations gsi2 does not show yet."""
         servers = memory = disk = 0
         seen: set[str] = set()
-        try:
+        with translate(unavailable="The tenant's servers could not be read; try again."):
             for item in ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id)):
                 if not (isinstance(item, ServerItem) and item.kind == "server"):
                     continue
@@ -121,8 +114,6 @@ class DynamoPlacementStore:
                 if _holds_resources(item):
                     memory += int(item.memory_mb)
                     disk += int(item.disk_mb)
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
         horizon = time.time() - RECENT_SECONDS
         for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
             if server_uuid not in seen and at >= horizon:
@@ -148,7 +139,18 @@ class DynamoPlacementStore:
         guard_condition = (
             ServerGuardItem.version.does_not_exist() if guard_version == 0 else ServerGuardItem.version == guard_version
         )
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            # pynamodb sends puts before updates: the reasons are [server, guard, allocation].
+            if cancelled.failed(1):
+                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+            if cancelled.failed(2):
+                return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+            if cancelled.failed(0):
+                return ConflictError("A server with this uuid exists.", {"uuid": server.uuid})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
                     guard_item,
@@ -166,23 +168,13 @@ class DynamoPlacementStore:
                     condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
                 )
                 tx.save(server_item(server), condition=ServerItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if CONDITION_FAILED not in codes:
-                raise DependencyUnavailableError("The server could not be reserved; try again.") from exc
-            # pynamodb sends puts before updates: the reasons are [server, guard, allocation].
-            if codes[1] == CONDITION_FAILED:
-                raise TenantServersChangedError("Another server of this tenant was created meanwhile.") from exc
-            if codes[2] == CONDITION_FAILED:
-                taken = {"allocation": f"{ip}:{port}"}
-                raise AllocationTakenError("The allocation was taken meanwhile.", taken) from exc
-            raise ConflictError("A server with this uuid exists.", {"uuid": server.uuid}) from exc
 
     def unreserve(self, server: Server) -> None:
         """Undo ``reserve`` when the workflow could not start: delete the still-provisioning
         server and free its allocation in one transaction (a no-op once either is gone)."""
         ip, port = server.allocation
-        try:
+        # A failed condition: the server moved on, or is gone already (undone before).
+        with translate(on_condition=SKIP, unavailable="The reservation could not be undone; try again."):
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(ServerItem(*keys.server(server.uuid)), condition=ServerItem.status == PROVISIONING)
                 tx.update(
@@ -190,17 +182,11 @@ class DynamoPlacementStore:
                     actions=[AllocationItem.server_id.remove()],
                     condition=AllocationItem.server_id == server.uuid,
                 )
-        except TransactWriteError as exc:
-            if CONDITION_FAILED not in cancellation_codes(exc):
-                raise DependencyUnavailableError("The reservation could not be undone; try again.") from exc
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         """The tenant's ``plan_quotas`` JSON (None: no plan, or no such tenant)."""
-        try:
-            item = TenantItem.get(*keys.tenant(tenant_id), attributes_to_get=["plan_quotas"])
-        except DoesNotExist:
-            return None
-        return item.plan_quotas
+        item = get_or_none(TenantItem, *keys.tenant(tenant_id), attributes_to_get=["plan_quotas"])
+        return item.plan_quotas if item is not None else None
 
 
 __all__ = ["DynamoPlacementStore", "TenantGuard"]

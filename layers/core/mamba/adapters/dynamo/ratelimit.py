@@ -15,16 +15,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from pynamodb.exceptions import PynamoDBException, UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import RateCounterItem
-from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.ratelimit import Limit
 
 # Keep a window a minute past its end: a clock a little behind in another container still
 # finds the counter it belongs to.
 TTL_MARGIN_SECONDS = 60
+UNAVAILABLE = "The rate limiter is unavailable; try again."
 
 
 def subject_digest(subject: str) -> str:
@@ -38,7 +37,7 @@ def _key(limit: Limit, subject: str, now: int) -> tuple[str, str]:
 class DynamoRateLimiter:
     def add(self, limit: Limit, subject: str, now: int) -> int:
         item = RateCounterItem(*_key(limit, subject, now))
-        try:
+        with translate(unavailable=UNAVAILABLE):
             # ADD creates the attribute (and the item) at 0 + 1 when absent: no read first.
             item.update(
                 actions=[
@@ -47,30 +46,20 @@ class DynamoRateLimiter:
                     RateCounterItem.kind.set("rate_counter"),
                 ]
             )
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
         return int(item.hits or 0)
 
     def peek(self, checks: Sequence[tuple[Limit, str]], now: int) -> list[int]:
         wanted = [_key(limit, subject, now) for limit, subject in checks]
-        try:
+        with translate(unavailable=UNAVAILABLE):
             found = {
                 (item.pk, item.sk): int(item.hits or 0)
                 for item in RateCounterItem.batch_get(list(set(wanted)), consistent_read=True)
             }
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
         return [found.get(key, 0) for key in wanted]
 
     def release(self, limit: Limit, subject: str, now: int) -> None:
         item = RateCounterItem(*_key(limit, subject, now))
-        try:
+        with translate(on_condition=SKIP, unavailable=UNAVAILABLE):
             # hits > 0: a release never creates a counter nor takes one below zero (a window
             # that expired and was removed in between stays removed).
             item.update(actions=[RateCounterItem.hits.add(-1)], condition=RateCounterItem.hits > 0)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return
-            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The rate limiter is unavailable; try again.") from exc

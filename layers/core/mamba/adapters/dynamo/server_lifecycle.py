@@ -15,22 +15,21 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem, ServerSuspensionItem
-from mamba.adapters.dynamo.users import cancellation_codes, connection
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.adapters.dynamo.users import connection
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import Limits
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
 TRANSACTION_LIMIT = 100
 
 
-def _unavailable(what: str) -> DependencyUnavailableError:
-    return DependencyUnavailableError(f"The server's {what} could not be written; try again.")
+def _unavailable(what: str) -> str:
+    return f"The server's {what} could not be written; try again."
 
 
 class DynamoServerLocks:
@@ -49,11 +48,9 @@ class DynamoServerLocks:
             acquired_at=now,
             ttl=now_epoch + seconds,
         )
-        try:
+        with translate(on_condition=SKIP, unavailable=_unavailable("lock")) as put:
             item.save(condition=ServerLockItem.pk.does_not_exist() | (ServerLockItem.ttl < now_epoch))
-        except PutError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise _unavailable("lock") from exc
+        if put.condition_failed:
             holder = self.holder(server_uuid)
             raise ConflictError(
                 "Another operation is running on this server; wait for it to finish.",
@@ -62,23 +59,17 @@ class DynamoServerLocks:
                     "operation_id": holder[0] if holder else None,
                     "operation_type": holder[1] if holder else None,
                 },
-            ) from exc
+            ) from put.error
 
     def holder(self, server_uuid: str) -> tuple[str, str] | None:
         """(operation id, operation type) of the lock, or None."""
-        try:
-            item = ServerLockItem.get(*keys.server_lock(server_uuid), consistent_read=True)
-        except DoesNotExist:
-            return None
-        return item.operation_id, item.operation_type
+        item = get_or_none(ServerLockItem, *keys.server_lock(server_uuid), consistent_read=True)
+        return (item.operation_id, item.operation_type) if item is not None else None
 
     def release(self, server_uuid: str, operation_id: str) -> None:
         """Release the lock if ``operation_id`` holds it (a no-op otherwise, so it can be repeated)."""
-        try:
+        with translate(on_condition=SKIP, unavailable=_unavailable("lock")):
             ServerLockItem(*keys.server_lock(server_uuid)).delete(condition=ServerLockItem.operation_id == operation_id)
-        except DeleteError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise _unavailable("lock") from exc
 
 
 class DynamoServerLifecycleStore:
@@ -91,15 +82,13 @@ class DynamoServerLifecycleStore:
         expected = list(expected)
         item = ServerItem(*keys.server(server_uuid))
         why = ServerItem.status_reason.set(reason) if reason else ServerItem.status_reason.remove()
-        try:
+        with translate(on_condition=SKIP, unavailable=_unavailable("status")) as update:
             item.update(
                 actions=[ServerItem.status.set(status), ServerItem.updated_at.set(now), why],
                 condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise _unavailable("status") from exc
-            self._explain(server_uuid, expected, exc)
+        if update.condition_failed:
+            self._explain(server_uuid, expected, update.error)
 
     def set_suspension(
         self, server_uuid: str, status: str, expected: Iterable[str], *, by: str | None, now: str
@@ -108,7 +97,8 @@ class DynamoServerLifecycleStore:
         suspended the server (``by``) or forget it (None)."""
         expected = list(expected)
         pk, sk = keys.server_suspension(server_uuid)
-        try:
+        # Only the profile update has a condition (pynamodb orders the items itself).
+        with translate(on_condition=SKIP, unavailable=_unavailable("status")) as write:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
                     ServerItem(*keys.server(server_uuid)),
@@ -127,20 +117,13 @@ class DynamoServerLifecycleStore:
                             pk, sk, kind="server_suspension", server_uuid=server_uuid, suspended_by=by, suspended_at=now
                         )
                     )
-        except TransactWriteError as exc:
-            # Only the profile update has a condition (pynamodb orders the items itself).
-            if "ConditionalCheckFailed" not in cancellation_codes(exc):
-                raise _unavailable("status") from exc
-            self._explain(server_uuid, expected, exc)
+        if write.condition_failed:
+            self._explain(server_uuid, expected, write.error)
 
     def suspended_by(self, server_uuid: str) -> str | None:
         """``admin`` or ``billing`` while the server is suspended, else None."""
-        try:
-            return str(
-                ServerSuspensionItem.get(*keys.server_suspension(server_uuid), consistent_read=True).suspended_by
-            )
-        except DoesNotExist:
-            return None
+        item = get_or_none(ServerSuspensionItem, *keys.server_suspension(server_uuid), consistent_read=True)
+        return str(item.suspended_by) if item is not None else None
 
     def set_build(
         self,
@@ -157,7 +140,7 @@ class DynamoServerLifecycleStore:
         item = ServerItem(*keys.server(server_uuid))
         threads = ServerItem.threads.set(limits.threads) if limits.threads is not None else ServerItem.threads.remove()
         extra = [] if environment is None else [ServerItem.environment.set(json.dumps(environment))]
-        try:
+        with translate(on_condition=SKIP, unavailable=_unavailable("limits")) as update:
             item.update(
                 actions=[
                     *extra,
@@ -172,10 +155,8 @@ class DynamoServerLifecycleStore:
                 ],
                 condition=ServerItem.pk.exists() & ServerItem.status.is_in(*expected),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise _unavailable("limits") from exc
-            self._explain(server_uuid, expected, exc)
+        if update.condition_failed:
+            self._explain(server_uuid, expected, update.error)
 
     def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
         """Rename or re-describe a server (any status but a deleted one)."""
@@ -184,17 +165,14 @@ class DynamoServerLifecycleStore:
             actions.append(ServerItem.name.set(name))
         if description is not None:
             actions.append(ServerItem.description.set(description))
-        try:
+        with translate(
+            on_condition=NotFoundError("Server not found.", {"uuid": server_uuid}), unavailable=_unavailable("profile")
+        ):
             ServerItem(*keys.server(server_uuid)).update(actions=actions, condition=ServerItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code != CONDITION_FAILED:
-                raise _unavailable("profile") from exc
-            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
 
-    def _explain(self, server_uuid: str, expected: list[str], exc: Exception) -> None:
-        try:
-            current = ServerItem.get(*keys.server(server_uuid), consistent_read=True)
-        except DoesNotExist:
+    def _explain(self, server_uuid: str, expected: list[str], exc: Exception | None) -> None:
+        current = get_or_none(ServerItem, *keys.server(server_uuid), consistent_read=True)
+        if current is None:
             raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
         raise ConflictError(
             f"The server is {current.status}; this needs it to be {' or '.join(expected)}.",
@@ -205,7 +183,7 @@ class DynamoServerLifecycleStore:
         """Delete the server's record, its activity log, its suspension and its lock. Idempotent; returns how
         many items were deleted."""
         pk, _ = keys.server(server_uuid)
-        try:
+        with translate(unavailable=_unavailable("records")):
             activity = list(ServerActivityItem.query(pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX)))
             with ServerActivityItem.batch_write() as batch:
                 for entry in activity:
@@ -213,8 +191,6 @@ class DynamoServerLifecycleStore:
             ServerLockItem(*keys.server_lock(server_uuid)).delete()
             ServerSuspensionItem(*keys.server_suspension(server_uuid)).delete()
             ServerItem(*keys.server(server_uuid)).delete()
-        except PynamoDBException as exc:
-            raise _unavailable("records") from exc
         return len(activity) + 3
 
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int:
@@ -223,7 +199,9 @@ class DynamoServerLifecycleStore:
         written = 0
         for start in range(0, len(rows), TRANSACTION_LIMIT):
             chunk = rows[start : start + TRANSACTION_LIMIT]
-            try:
+            # Any cancellation (a server changed under the batch, or a concurrent write) falls back
+            # to one conditional update per server, so that the other servers are still written.
+            with translate(on_cancel=lambda _: SKIP, unavailable=_unavailable("observation")) as write:
                 with TransactWrite(connection=connection()) as tx:
                     for row in chunk:
                         tx.update(
@@ -231,9 +209,7 @@ class DynamoServerLifecycleStore:
                             actions=self._observation_actions(row, now),
                             condition=ServerItem.pk.exists() & (ServerItem.status == row.expected_status),
                         )
-                written += len(chunk)
-            except TransactWriteError:
-                written += self._record_one_by_one(chunk, now)
+            written += self._record_one_by_one(chunk, now) if write.condition_failed else len(chunk)
         return written
 
     def _observation_actions(self, row: ObservedServer, now: str) -> list[Any]:
@@ -248,21 +224,16 @@ class DynamoServerLifecycleStore:
     def _record_one_by_one(self, rows: list[ObservedServer], now: str) -> int:
         written = 0
         for row in rows:
-            try:
+            with translate(on_condition=SKIP, unavailable=_unavailable("observation")) as update:
                 ServerItem(*keys.server(row.server_uuid)).update(
                     actions=self._observation_actions(row, now),
                     condition=ServerItem.pk.exists() & (ServerItem.status == row.expected_status),
                 )
-                written += 1
-            except UpdateError as exc:
-                if exc.cause_response_code != CONDITION_FAILED:
-                    raise _unavailable("observation") from exc
+            written += 0 if update.condition_failed else 1
         return written
 
     def utilization(self, server_uuid: str) -> tuple[dict[str, Any] | None, str | None]:
         """The last utilization the reconcile schedule stored, and when."""
-        try:
+        with translate(on_missing=NotFoundError("Server not found.", {"uuid": server_uuid})):
             item = ServerItem.get(*keys.server(server_uuid), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
         return (json.loads(item.utilization) if item.utilization else None), item.observed_at

@@ -12,16 +12,13 @@ import json
 import uuid as uuidlib
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import ActivityEntry, FeatureLimits, Limits, Server
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _server(item: ServerItem) -> Server:
@@ -108,7 +105,7 @@ class DynamoServerRepository:
         if self._cursors is None:
             raise RuntimeError("built without a cursor codec (use bootstrap.server_repository())")
         condition = (ServerItem.status == status) if status else None
-        try:
+        with translate(unavailable="The tenant's servers could not be read; try again."):
             found, cursor = query_page(
                 self._cursors,
                 _first_page(ServerItem.gsi2.query),
@@ -117,45 +114,37 @@ class DynamoServerRepository:
                 page=page,
                 filter_condition=condition,
             )
-        except QueryError as exc:
-            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
         return Page(items=[_server(item) for item in found], next_cursor=cursor)
 
     def add(self, server: Server) -> None:
         """Raises ConflictError when a server with this uuid exists."""
-        try:
+        with translate(
+            on_condition=ConflictError("A server with this uuid exists.", {"uuid": server.uuid}),
+            unavailable="The server could not be saved; try again.",
+        ):
             _item(server).save(condition=ServerItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise ConflictError("A server with this uuid exists.", {"uuid": server.uuid}) from exc
-            raise DependencyUnavailableError("The server could not be saved; try again.") from exc
 
     def get(self, server_uuid: str) -> Server:
         """One consistent GetItem. Raises NotFoundError."""
-        try:
+        with translate(on_missing=NotFoundError("Server not found.", {"uuid": server_uuid})):
             return _server(ServerItem.get(*keys.server(server_uuid), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Server not found.", {"uuid": server_uuid}) from exc
 
     def save(self, server: Server) -> None:
         """Replace an existing server (its node, tenant and created_at keep the index keys right)."""
-        try:
+        with translate(
+            on_condition=NotFoundError("Server not found.", {"uuid": server.uuid}),
+            unavailable="The server could not be saved; try again.",
+        ):
             _item(server).save(condition=ServerItem.pk.exists())
-        except PutError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise NotFoundError("Server not found.", {"uuid": server.uuid}) from exc
-            raise DependencyUnavailableError("The server could not be saved; try again.") from exc
 
     def delete(self, server_uuid: str) -> None:
         ServerItem(*keys.server(server_uuid)).delete()
 
     def on_node(self, node_id: str) -> list[Server]:
         """Every server assigned to ``node_id``, by uuid (one Query per 1 MB page of gsi1)."""
-        try:
+        with translate(unavailable="The node's servers could not be read; try again."):
             items = ServerItem.gsi1.query(keys.servers_of_node(node_id))
             return [_server(item) for item in items if isinstance(item, ServerItem) and item.kind == "server"]
-        except QueryError as exc:
-            raise DependencyUnavailableError("The node's servers could not be read; try again.") from exc
 
     def page_on_node(self, node_id: str, page: int, per_page: int) -> tuple[list[Server], int]:
         """One page (1-based) of a node's servers in uuid order, and the total.
@@ -168,11 +157,9 @@ class DynamoServerRepository:
         return servers[start : start + per_page], len(servers)
 
     def of_tenant(self, tenant_id: str) -> list[Server]:
-        try:
+        with translate(unavailable="The tenant's servers could not be read; try again."):
             items = ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id))
             return [_server(item) for item in items if isinstance(item, ServerItem) and item.kind == "server"]
-        except QueryError as exc:
-            raise DependencyUnavailableError("The tenant's servers could not be read; try again.") from exc
 
     def add_activity(self, entries: list[ActivityEntry]) -> int:
         """Store activity entries (one BatchWriteItem per 25). Returns how many were written.
@@ -180,7 +167,7 @@ class DynamoServerRepository:
         Wings re-sends a batch the panel answered with an error, so the sort key includes the
         entry's own timestamp and an id derived from its content: a duplicate overwrites itself.
         """
-        try:
+        with translate(unavailable="The activity could not be stored; try again."):
             with ServerActivityItem.batch_write() as batch:
                 for entry in entries:
                     entry_id = entry.entry_id or _content_id(entry)
@@ -202,8 +189,6 @@ class DynamoServerRepository:
                             source=entry.source,
                         )
                     )
-        except PynamoDBException as exc:
-            raise DependencyUnavailableError("The activity could not be stored; try again.") from exc
         return len(entries)
 
     def activity(self, server_uuid: str, limit: int = 100) -> list[ActivityEntry]:

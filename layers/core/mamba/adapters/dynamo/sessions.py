@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, QueryError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem, RefreshFamilyItem, RefreshTokenItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.users import connection
@@ -27,7 +26,7 @@ from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.pages import Page, PageRequest
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
+UNAVAILABLE = "The session store is unavailable; try again."
 
 
 def _revoked(reason: str) -> list[Any]:
@@ -41,7 +40,7 @@ def _revoked(reason: str) -> list[Any]:
 
 
 def _unavailable() -> DependencyUnavailableError:
-    return DependencyUnavailableError("The session store is unavailable; try again.")
+    return DependencyUnavailableError(UNAVAILABLE)
 
 
 def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -52,7 +51,7 @@ def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str,
         table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted], "ConsistentRead": True}
     }
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    try:
+    with translate(unavailable=UNAVAILABLE):
         for _attempt in range(3):
             raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
             for item in raw.get("Responses", {}).get(table, []):
@@ -60,9 +59,7 @@ def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str,
             request = raw.get("UnprocessedKeys") or {}
             if not request:
                 return found
-    except (BotoCoreError, ClientError) as exc:
-        raise _unavailable() from exc
-    raise _unavailable()
+    raise _unavailable()  # keys still unprocessed after three tries: DynamoDB is throttling
 
 
 def _family(item: RefreshFamilyItem) -> RefreshFamily:
@@ -99,12 +96,10 @@ class DynamoSessionStore:
             created_at=family.created_at,
         )
         token_item = self._token_item(family, token_digest, family.expires_at)
-        try:
+        with translate(unavailable=UNAVAILABLE):
             with TransactWrite(connection=connection()) as tx:
                 tx.save(family_item, condition=RefreshFamilyItem.pk.does_not_exist())
                 tx.save(token_item, condition=RefreshTokenItem.pk.does_not_exist())
-        except (TransactWriteError, PynamoDBException) as exc:
-            raise _unavailable() from exc
 
     def load(self, family_id: str, token_digest: str) -> tuple[RefreshFamily | None, RefreshToken | None]:
         family_key = keys.refresh_family(family_id)
@@ -144,7 +139,8 @@ class DynamoSessionStore:
             used.append(RefreshFamilyItem.ip.set(client.ip))
         if client is not None and client.user_agent:
             used.append(RefreshFamilyItem.user_agent.set(client.user_agent))
-        try:
+        # Any failed condition (the token used or gone, the family revoked) is a refused rotation.
+        with translate(on_condition=SKIP, unavailable=UNAVAILABLE) as write:
             with TransactWrite(connection=connection()) as tx:
                 # The old token must exist and be unused: the condition is what makes a
                 # token single-use under concurrency (the service read alone cannot).
@@ -162,48 +158,29 @@ class DynamoSessionStore:
                     actions=used,
                     condition=RefreshFamilyItem.revoked == False,  # noqa: E712
                 )
-        except TransactWriteError as exc:
-            from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes
-
-            if CONDITION_FAILED in cancellation_codes(exc):
-                return False
-            raise _unavailable() from exc
-        except PynamoDBException as exc:
-            raise _unavailable() from exc
-        return True
+        return not write.condition_failed
 
     def revoke(self, family_id: str, reason: str) -> None:
-        try:
+        # A failed condition: gone already (expired and deleted), nothing left to revoke.
+        with translate(on_condition=SKIP, unavailable=UNAVAILABLE):
             RefreshFamilyItem(*keys.refresh_family(family_id)).update(
                 actions=_revoked(reason), condition=RefreshFamilyItem.pk.exists()
             )
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                return  # gone already (expired and deleted): nothing left to revoke
-            raise _unavailable() from exc
-        except PynamoDBException as exc:
-            raise _unavailable() from exc
 
     def revoke_for_user(self, user_id: str, family_id: str, reason: str) -> bool:
-        try:
+        with translate(on_condition=SKIP, unavailable=UNAVAILABLE) as update:
             # The owner check is in the write's condition: another user's family id fails it
             # exactly like an unknown one, so the answer cannot tell them apart.
             RefreshFamilyItem(*keys.refresh_family(family_id)).update(
                 actions=_revoked(reason),
                 condition=RefreshFamilyItem.pk.exists() & (RefreshFamilyItem.user_id == user_id),
             )
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                return False
-            raise _unavailable() from exc
-        except PynamoDBException as exc:
-            raise _unavailable() from exc
-        return True
+        return not update.condition_failed
 
     def list_for_user(self, user_id: str, page: PageRequest) -> Page[RefreshFamily]:
         if self._cursors is None:
             raise RuntimeError("this store was built without a cursor codec (use bootstrap.accounts())")
-        try:
+        with translate(unavailable=UNAVAILABLE):
             found, cursor = query_page(
                 self._cursors,
                 RefreshFamilyItem.gsi1.query,
@@ -213,8 +190,6 @@ class DynamoSessionStore:
                 page=page,
                 scan_index_forward=False,
             )
-        except (QueryError, PynamoDBConnectionError) as exc:
-            raise _unavailable() from exc
         return Page(items=[_family(item) for item in found], next_cursor=cursor)
 
     @staticmethod

@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PynamoDBConnectionError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, Answer, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import (
     EmailClaimItem,
     InvitationItem,
@@ -36,12 +36,10 @@ from mamba.adapters.dynamo.items import (
     UserItem,
 )
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.adapters.dynamo.users import CONDITION_FAILED, cancellation_codes, connection
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, TenantLimitError
+from mamba.adapters.dynamo.users import connection
+from mamba.domain.errors import ConflictError, DomainError, NotFoundError, TenantLimitError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.tenancy import CUSTOM_ROLE_PREFIX, OWNER, Contact, Invitation, Membership, Role, Tenant, UserTenant
-
-CONDITION_FAILED_EXCEPTION = "ConditionalCheckFailedException"
 
 
 def tenant_record(item: TenantItem) -> Tenant:
@@ -144,7 +142,15 @@ class _Tx:
         on the same items) and DependencyUnavailableError."""
         labels = [c[0] for c in self.checks] + [d[0] for d in self.deletes]
         labels += [p[0] for p in self.puts] + [u[0] for u in self.updates]
-        try:
+
+        def refused(cancelled: Cancellation) -> Answer:
+            if cancelled.failed():
+                return SKIP  # the labels of the failed conditions are raised below
+            if any(cancelled.reasons):  # TransactionConflict: another transaction touched these items
+                return ConflictError("The record changed at the same time; try again.", {"reason": "concurrent"})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The change could not be saved; try again.") as write:
             with TransactWrite(connection=connection()) as tx:
                 for _, cls, (pk, sk), condition in self.checks:
                     tx.condition_check(cls, pk, sk, condition=condition)
@@ -154,36 +160,20 @@ class _Tx:
                     tx.save(item, condition=condition)
                 for _, item, actions, condition in self.updates:
                     tx.update(item, actions=actions, condition=condition)
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            failed = {label for label, code in zip(labels, codes, strict=False) if code == CONDITION_FAILED}
-            if failed:
-                raise TxCancelledError(failed) from exc
-            if any(codes):  # TransactionConflict: another transaction touched these items
-                raise ConflictError(
-                    "The record changed at the same time; try again.", {"reason": "concurrent"}
-                ) from exc
-            raise DependencyUnavailableError("The change could not be saved; try again.") from exc
+        if write.cancellation is not None:
+            raise TxCancelledError(
+                {labels[i] for i in write.cancellation.failed_positions if i < len(labels)}
+            ) from write.error
 
 
-def update_or_raise(item: Any, actions: list[Any], condition: Any, missing: Exception) -> None:
+def update_or_raise(item: Any, actions: list[Any], condition: Any, missing: DomainError) -> None:
     """One conditional UpdateItem; ``missing`` is raised when the condition fails."""
-    try:
+    with translate(on_condition=missing, unavailable="The change could not be saved; try again."):
         item.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == CONDITION_FAILED_EXCEPTION:
-            raise missing from exc
-        raise DependencyUnavailableError("The change could not be saved; try again.") from exc
-    except PynamoDBConnectionError as exc:
-        raise DependencyUnavailableError("The change could not be saved; try again.") from exc
 
 
 def _user_exists(user_id: str) -> bool:
-    try:
-        UserItem.get(*keys.user(user_id), consistent_read=True, attributes_to_get=["pk"])
-    except DoesNotExist:
-        return False
-    return True
+    return get_or_none(UserItem, *keys.user(user_id), consistent_read=True, attributes_to_get=["pk"]) is not None
 
 
 class DynamoTenantRepository:
@@ -227,7 +217,20 @@ class DynamoTenantRepository:
             role=owner.role,
             created_at=owner.created_at,
         )
-        try:
+
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            # pynamodb sends condition checks, then puts, then updates: the reasons are
+            # [owner, tenant, membership] without a cap and [tenant, membership, owner] with one.
+            owner_at, rows = (2, (0, 1)) if max_owned is not None else (0, (1, 2))
+            if cancelled.failed(*rows):
+                return ConflictError("The tenant already exists.", {"tenant_id": tenant.id})
+            if cancelled.failed(owner_at):
+                if max_owned is not None and _user_exists(owner.user_id):
+                    return TenantLimitError(f"An account can own at most {max_owned} tenants.", {"limit": max_owned})
+                return NotFoundError("The owner does not exist.", {"user_id": owner.user_id})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The tenant could not be saved; try again."):
             with TransactWrite(connection=connection()) as tx:
                 if max_owned is None:
                     tx.condition_check(UserItem, *keys.user(owner.user_id), condition=UserItem.pk.exists())
@@ -241,32 +244,14 @@ class DynamoTenantRepository:
                         condition=UserItem.pk.exists()
                         & (UserItem.owned_tenants.does_not_exist() | (UserItem.owned_tenants < max_owned)),
                     )
-        except TransactWriteError as exc:
-            # pynamodb sends condition checks, then puts, then updates: the reasons are
-            # [owner, tenant, membership] without a cap and [tenant, membership, owner] with one.
-            codes = cancellation_codes(exc)
-            owner_at, rows = (2, codes[0:2]) if max_owned is not None else (0, codes[1:3])
-            if CONDITION_FAILED in rows:
-                raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id}) from exc
-            if codes[owner_at : owner_at + 1] == [CONDITION_FAILED]:
-                if max_owned is not None and _user_exists(owner.user_id):
-                    raise TenantLimitError(
-                        f"An account can own at most {max_owned} tenants.", {"limit": max_owned}
-                    ) from exc
-                raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id}) from exc
-            raise DependencyUnavailableError("The tenant could not be saved; try again.") from exc
 
     def get(self, tenant_id: str) -> Tenant:
-        try:
+        with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        try:
+        with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id}) from exc
 
     def update_tenant(
         self, tenant_id: str, *, name: str | None, require_2fa: bool | None, actor_id: str, now: str
@@ -325,10 +310,8 @@ class DynamoTenantRepository:
         return Page(items=items, next_cursor=cursor)
 
     def membership(self, tenant_id: str, user_id: str) -> Membership | None:
-        try:
-            return membership_record(MembershipItem.get(*keys.membership(tenant_id, user_id), consistent_read=True))
-        except DoesNotExist:
-            return None
+        item = get_or_none(MembershipItem, *keys.membership(tenant_id, user_id), consistent_read=True)
+        return membership_record(item) if item is not None else None
 
     def memberships_of_user(self, user_id: str) -> list[Membership]:
         """Every tenant the user belongs to: one Query on gsi1 per page (eventually consistent)."""
@@ -346,10 +329,8 @@ class DynamoTenantRepository:
     # --- members ---------------------------------------------------------------------
 
     def get_member(self, tenant_id: str, user_id: str) -> Membership:
-        try:
+        with translate(on_missing=NotFoundError("Member not found.", {"user_id": user_id})):
             return membership_record(MembershipItem.get(*keys.membership(tenant_id, user_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Member not found.", {"user_id": user_id}) from exc
 
     def list_members(self, tenant_id: str, page: PageRequest) -> Page[Membership]:
         found, cursor = query_page(
@@ -374,15 +355,10 @@ class DynamoTenantRepository:
         return found
 
     def is_member_email(self, tenant_id: str, email: str) -> bool:
-        try:
-            claim = EmailClaimItem.get(*keys.email_claim(email), consistent_read=True)
-        except DoesNotExist:
+        claim = get_or_none(EmailClaimItem, *keys.email_claim(email), consistent_read=True)
+        if claim is None:
             return False
-        try:
-            MembershipItem.get(*keys.membership(tenant_id, claim.user_id), consistent_read=True)
-        except DoesNotExist:
-            return False
-        return True
+        return get_or_none(MembershipItem, *keys.membership(tenant_id, claim.user_id), consistent_read=True) is not None
 
     def _count_changes(self, tx: _Tx, tenant_id: str, old_role: str | None, new_role: str | None) -> None:
         """The counter updates of a binding moving from ``old_role`` to ``new_role`` (None: no binding)."""
@@ -476,16 +452,12 @@ class DynamoTenantRepository:
             expires_at=invitation.expires_at,
             created_at=invitation.created_at,
         )
-        try:
+        with translate(unavailable="The invitation could not be saved; try again."):
             item.save()  # an invitation to the same address replaces the pending one (and its token)
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The invitation could not be saved; try again.") from exc
 
     def get_invitation(self, tenant_id: str, invitation_id: str) -> Invitation:
-        try:
+        with translate(on_missing=NotFoundError("Invitation not found.", {"invitation_id": invitation_id})):
             return _invitation(InvitationItem.get(*keys.invitation(tenant_id, invitation_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Invitation not found.", {"invitation_id": invitation_id}) from exc
 
     def list_invitations(self, tenant_id: str, page: PageRequest) -> Page[Invitation]:
         found, cursor = query_page(
@@ -500,12 +472,11 @@ class DynamoTenantRepository:
         return Page(items=[_invitation(item) for item in found], next_cursor=cursor)
 
     def delete_invitation(self, tenant_id: str, invitation_id: str) -> None:
-        try:
+        with translate(
+            on_condition=NotFoundError("Invitation not found.", {"invitation_id": invitation_id}),
+            unavailable="The invitation could not be deleted; try again.",
+        ):
             InvitationItem(*keys.invitation(tenant_id, invitation_id)).delete(condition=InvitationItem.pk.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code == CONDITION_FAILED_EXCEPTION:
-                raise NotFoundError("Invitation not found.", {"invitation_id": invitation_id}) from exc
-            raise DependencyUnavailableError("The invitation could not be deleted; try again.") from exc
 
     def accept_invitation(self, invitation: Invitation, member: Membership, role_version: int | None) -> None:
         pk, sk = keys.membership(member.tenant_id, member.user_id)
@@ -547,10 +518,8 @@ class DynamoTenantRepository:
     # --- custom roles ----------------------------------------------------------------
 
     def get_role(self, tenant_id: str, role_id: str) -> Role:
-        try:
+        with translate(on_missing=NotFoundError("Role not found.", {"role_id": role_id})):
             return _role(RoleItem.get(*keys.custom_role(tenant_id, role_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("Role not found.", {"role_id": role_id}) from exc
 
     def list_roles(self, tenant_id: str, page: PageRequest) -> Page[Role]:
         found, cursor = query_page(
@@ -643,14 +612,14 @@ class DynamoTenantRepository:
         permissions: Any = sorted(role.permissions)
         changed = 0
         for item in bound:
-            try:
+            # A failed condition: the membership moved to another role meanwhile (not ours to touch).
+            with translate(
+                on_condition=SKIP, unavailable="The role's members could not all be updated; retry."
+            ) as update:
                 item.update(
                     actions=[MembershipItem.permissions.set(permissions)], condition=MembershipItem.role == role.id
                 )
-                changed += 1
-            except UpdateError as exc:
-                if exc.cause_response_code != CONDITION_FAILED_EXCEPTION:
-                    raise DependencyUnavailableError("The role's members could not all be updated; retry.") from exc
+            changed += 0 if update.condition_failed else 1
         return changed
 
     def delete_role(self, role: Role) -> None:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBConnectionError, UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import UserItem
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.two_factor import TwoFactorState
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _is_on() -> Any:
@@ -29,12 +26,11 @@ def _is_off() -> Any:
 
 class DynamoTwoFactorStore:
     def load(self, user_id: str) -> TwoFactorState:
-        try:
+        with translate(
+            on_missing=NotFoundError("User not found.", {"user_id": user_id}),
+            unavailable="The account could not be read; try again.",
+        ):
             item = UserItem.get(*keys.user(user_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFoundError("User not found.", {"user_id": user_id}) from exc
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The account could not be read; try again.") from exc
         last = item.totp_last_counter
         return TwoFactorState(
             user_id=item.user_id,
@@ -105,12 +101,6 @@ class DynamoTwoFactorStore:
     @staticmethod
     def _update(user_id: str, actions: list[Any], condition: Any) -> bool:
         """True when the conditional update applied, False when its condition failed."""
-        try:
+        with translate(on_condition=SKIP, unavailable="The account could not be updated; try again.") as update:
             UserItem(*keys.user(user_id)).update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                return False
-            raise DependencyUnavailableError("The account could not be updated; try again.") from exc
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The account could not be updated; try again.") from exc
-        return True
+        return not update.condition_failed

@@ -11,29 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PynamoDBConnectionError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import EmailClaimItem, MainItem, UserItem
 from mamba.domain.accounts import User
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
-
-CONDITION_FAILED = "ConditionalCheckFailed"
+from mamba.domain.errors import ConflictError, NotFoundError
 
 
 def connection() -> Connection:
     """The low-level connection of the bound table (region and endpoint follow ``items.bind``)."""
     return MainItem._get_connection().connection
-
-
-def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
-    """One code per transaction item, in order (``None`` for items that were not the reason)."""
-    try:
-        return [reason.code if reason else None for reason in exc.cancellation_reasons]
-    except AttributeError:  # the cause was not a cancelled transaction (a network error)
-        return []
 
 
 def _now_iso() -> str:
@@ -81,30 +71,29 @@ class DynamoUserRepository:
         claim = EmailClaimItem(
             claim_pk, claim_sk, kind="email_claim", email=user.email, user_id=user.id, created_at=user.created_at
         )
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            # One reason per put, in the order below: [profile, claim].
+            if cancelled.failed(1):
+                return ConflictError("An account with this email already exists.", {"field": "email"})
+            if cancelled.failed(0):
+                return ConflictError("The user already exists.", {"user_id": user.id})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The account could not be saved; try again."):
             with TransactWrite(connection=connection()) as tx:
                 # Neither put may overwrite: the claim is what makes the email unique, and the
                 # profile condition stops a reused id from replacing another account.
                 tx.save(profile, condition=UserItem.pk.does_not_exist())
                 tx.save(claim, condition=EmailClaimItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)  # one per put, in the order above: [profile, claim]
-            if len(codes) == 2 and codes[1] == CONDITION_FAILED:
-                raise ConflictError("An account with this email already exists.", {"field": "email"}) from exc
-            if codes and codes[0] == CONDITION_FAILED:
-                raise ConflictError("The user already exists.", {"user_id": user.id}) from exc
-            raise DependencyUnavailableError("The account could not be saved; try again.") from exc
 
     def get(self, user_id: str) -> User:
-        try:
+        with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
             return user_record(UserItem.get(*keys.user(user_id), consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFoundError("User not found.", {"user_id": user_id}) from exc
 
     def find_by_email(self, email: str) -> User | None:
-        try:
-            claim = EmailClaimItem.get(*keys.email_claim(email), consistent_read=True)
-        except DoesNotExist:
+        claim = get_or_none(EmailClaimItem, *keys.email_claim(email), consistent_read=True)
+        if claim is None:
             return None
         try:
             return self.get(claim.user_id)
@@ -138,11 +127,19 @@ class DynamoUserRepository:
         new_pk, new_sk = keys.email_claim(new_email)
         now = _now_iso()
         claim = EmailClaimItem(new_pk, new_sk, kind="email_claim", email=new_email, user_id=user_id, created_at=now)
-        try:
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            # pynamodb sends deletes, then puts, then updates: [old claim, new claim, profile].
+            if cancelled.failed(1):
+                return ConflictError("An account with this email already exists.", {"field": "email"})
+            if cancelled.failed():
+                return ConflictError("The account's email changed meanwhile; try again.", {"field": "email"})
+            return None
+
+        with translate(on_cancel=refused, unavailable="The email could not be changed; try again."):
             with TransactWrite(connection=connection()) as tx:
-                # In this order (the cancellation codes follow it): claim the new address
-                # unless someone has it; release the old claim only if it is this user's;
-                # move the profile only if its email is still the old one.
+                # Claim the new address unless someone has it; release the old claim only if
+                # it is this user's; move the profile only if its email is still the old one.
                 tx.save(claim, condition=EmailClaimItem.pk.does_not_exist())
                 tx.delete(EmailClaimItem(*keys.email_claim(old_email)), condition=EmailClaimItem.user_id == user_id)
                 tx.update(
@@ -154,13 +151,6 @@ class DynamoUserRepository:
                     ],
                     condition=UserItem.email == old_email,
                 )
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if codes and codes[0] == CONDITION_FAILED:
-                raise ConflictError("An account with this email already exists.", {"field": "email"}) from exc
-            if CONDITION_FAILED in codes:
-                raise ConflictError("The account's email changed meanwhile; try again.", {"field": "email"}) from exc
-            raise DependencyUnavailableError("The email could not be changed; try again.") from exc
 
     def reset_password(
         self,
@@ -221,12 +211,9 @@ class DynamoUserRepository:
         item = UserItem(*keys.user(user_id))
         # pk.exists(): an update must never create a half-formed profile for an unknown id.
         guard = UserItem.pk.exists() if condition is None else UserItem.pk.exists() & condition
-        try:
+        with translate(
+            on_condition=NotFoundError("User not found.", {"user_id": user_id}),
+            unavailable="The account could not be updated; try again.",
+        ):
             item.update(actions=actions, condition=guard)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFoundError("User not found.", {"user_id": user_id}) from exc
-            raise DependencyUnavailableError("The account could not be updated; try again.") from exc
-        except PynamoDBConnectionError as exc:
-            raise DependencyUnavailableError("The account could not be updated; try again.") from exc
         return item

@@ -25,14 +25,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PynamoDBException, UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import NodeBreakerItem
-from mamba.domain.errors import WingsUnavailableError
+from mamba.domain.errors import DependencyUnavailableError, WingsUnavailableError
 from mamba.observability import logger
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
+# The breaker's own store failing is never the node's failure: these writes log and go on.
+STORE_FAILED = "The circuit breaker's store did not answer."
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,12 @@ class DynamoCircuitBreaker:
     def before_call(self, node_id: str) -> Ticket:
         """Allow the call, or raise ``WingsUnavailableError`` while the breaker is open."""
         try:
-            item = NodeBreakerItem.get(*keys.node_breaker(node_id), consistent_read=True)
-        except DoesNotExist:
-            return Ticket(node_id)
-        except PynamoDBException:
+            with translate(unavailable=STORE_FAILED):
+                item = get_or_none(NodeBreakerItem, *keys.node_breaker(node_id), consistent_read=True)
+        except DependencyUnavailableError:
             logger.warning("circuit breaker state unreadable; letting the call through", extra={"node_id": node_id})
+            return Ticket(node_id)
+        if item is None:
             return Ticket(node_id)
         if item.opened_at is None:
             return Ticket(node_id, dirty=True)
@@ -76,52 +77,54 @@ class DynamoCircuitBreaker:
         # Half-open: one container claims the probe. The condition pins the same opening
         # (opened_at unchanged) and a free or lapsed lease, so two containers never both win.
         try:
-            item.update(
-                actions=[NodeBreakerItem.probe_until.set(now + self.policy.probe_seconds)],
-                condition=(NodeBreakerItem.opened_at == item.opened_at)
-                & (NodeBreakerItem.probe_until.does_not_exist() | (NodeBreakerItem.probe_until < now)),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == CONDITION_FAILED:
-                raise self._open(node_id, self.policy.probe_seconds) from exc
+            with translate(on_condition=SKIP, unavailable=STORE_FAILED) as claim:
+                item.update(
+                    actions=[NodeBreakerItem.probe_until.set(now + self.policy.probe_seconds)],
+                    condition=(NodeBreakerItem.opened_at == item.opened_at)
+                    & (NodeBreakerItem.probe_until.does_not_exist() | (NodeBreakerItem.probe_until < now)),
+                )
+        except DependencyUnavailableError:
             logger.warning("circuit breaker probe claim failed; letting the call through", extra={"node_id": node_id})
             return Ticket(node_id, dirty=True)
+        if claim.condition_failed:  # another container is the probe
+            raise self._open(node_id, self.policy.probe_seconds) from claim.error
         return Ticket(node_id, dirty=True, probe=True)
 
     def succeeded(self, ticket: Ticket) -> None:
         if not ticket.dirty:
             return
         try:
-            NodeBreakerItem(*keys.node_breaker(ticket.node_id)).delete()
-        except DeleteError:
+            with translate(unavailable=STORE_FAILED):
+                NodeBreakerItem(*keys.node_breaker(ticket.node_id)).delete()
+        except DependencyUnavailableError:
             logger.warning("circuit breaker could not be closed", extra={"node_id": ticket.node_id})
 
     def failed(self, ticket: Ticket) -> None:
         now = self.clock()
         item = NodeBreakerItem(*keys.node_breaker(ticket.node_id))
         try:
-            item.update(
-                actions=[
-                    NodeBreakerItem.failures.add(1),
-                    NodeBreakerItem.node_id.set(ticket.node_id),
-                    NodeBreakerItem.ttl.set(int(now) + self.policy.ttl_seconds),
-                ]
-            )
-            if ticket.probe or (item.failures >= self.policy.threshold and item.opened_at is None):
+            with translate(unavailable=STORE_FAILED):
                 item.update(
-                    actions=[NodeBreakerItem.opened_at.set(now), NodeBreakerItem.probe_until.remove()],
+                    actions=[
+                        NodeBreakerItem.failures.add(1),
+                        NodeBreakerItem.node_id.set(ticket.node_id),
+                        NodeBreakerItem.ttl.set(int(now) + self.policy.ttl_seconds),
+                    ]
                 )
-                logger.warning("circuit breaker opened", extra={"node_id": ticket.node_id, "failures": item.failures})
-        except UpdateError:
+                if ticket.probe or (item.failures >= self.policy.threshold and item.opened_at is None):
+                    item.update(
+                        actions=[NodeBreakerItem.opened_at.set(now), NodeBreakerItem.probe_until.remove()],
+                    )
+                    logger.warning(
+                        "circuit breaker opened", extra={"node_id": ticket.node_id, "failures": item.failures}
+                    )
+        except DependencyUnavailableError:
             logger.warning("circuit breaker failure not recorded", extra={"node_id": ticket.node_id})
 
     def state(self, node_id: str) -> str:
         """``closed``, ``open`` or ``half_open`` (for the admin node view and tests)."""
-        try:
-            item = NodeBreakerItem.get(*keys.node_breaker(node_id), consistent_read=True)
-        except DoesNotExist:
-            return "closed"
-        if item.opened_at is None:
+        item = get_or_none(NodeBreakerItem, *keys.node_breaker(node_id), consistent_read=True)
+        if item is None or item.opened_at is None:
             return "closed"
         return "open" if self.clock() < item.opened_at + self.policy.cooldown_seconds else "half_open"
 

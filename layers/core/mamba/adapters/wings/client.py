@@ -11,7 +11,8 @@
   retried ``power start`` or ``commands`` would act twice.
 * Outcomes are typed (``mamba.domain.errors``): ``WingsUnavailableError`` (network error,
   timeout, 5xx, open circuit breaker), ``WingsRejectedError`` (4xx with Wings' message;
-  422 stays 422), ``FileDeniedError`` (a file route's 403 for the egg's denylist),
+  422 stays 422), ``WingsFileDeniedError`` (a file route's 403 for the egg's denylist, a
+  ``FileDeniedError``; recognised here, the one place that reads Wings' bodies),
   ``WingsNotFoundError`` (404; and 500 on the file routes, because Wings 1.11 answers a
   missing path with a generic 500, §2.1).
 * A per-node circuit breaker (``breaker.DynamoCircuitBreaker``) is consulted before each
@@ -35,8 +36,8 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from mamba.domain.errors import (
-    FileDeniedError,
     ValidationError,
+    WingsFileDeniedError,
     WingsNotFoundError,
     WingsRejectedError,
     WingsUnavailableError,
@@ -51,6 +52,8 @@ POWER_ACTIONS = frozenset({"start", "stop", "restart", "kill"})
 BACKUP_ADAPTERS = frozenset({"wings", "s3"})
 RETRY_STATUSES = (502, 503, 504)
 USER_AGENT = "Mamba-Panel (wings-client)"
+# Wings' 403 body for a path on the egg's file_denylist (wings-contract.md §2.1).
+DENYLIST_REFUSAL = "This file cannot be modified: present in egg denylist."
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,10 @@ def _wings_message(response: requests.Response) -> str:
 
 
 def _is_denylist_refusal(response: requests.Response) -> bool:
-    """Wings' 403 for a path on the egg's denylist ("This file cannot be modified: present in
-    egg denylist."), as opposed to its 403 for a wrong node token (wings-contract.md §2.1)."""
-    return "denylist" in _wings_message(response).lower()
+    """Wings' 403 for a path on the egg's denylist, as opposed to its 403 for a wrong node token
+    (wings-contract.md §2.1). Wings says which only in the text of its error body (its
+    ``ErrCodeDenylistFile``), so this compares the whole sentence it sends."""
+    return _wings_message(response).strip().rstrip(".").lower() == DENYLIST_REFUSAL.rstrip(".").lower()
 
 
 def _has_wings_error_body(response: requests.Response) -> bool:
@@ -270,7 +274,7 @@ class WingsHttpNodeAgent:
         if status == 403 and "/files/" in path and _is_denylist_refusal(response):
             # The egg's file_denylist (Wings' ErrCodeDenylistFile): the same typed 403 as the
             # panel's own check, e.g. for a blueprint changed since the node last synced.
-            raise FileDeniedError(
+            raise WingsFileDeniedError(
                 "This file is protected by the server's blueprint and cannot be accessed.",
                 {**details, "reason": _wings_message(response)},
             )

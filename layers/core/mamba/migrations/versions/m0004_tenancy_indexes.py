@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
 from mamba.migrations.runner import MigrationContext
 
@@ -32,13 +31,9 @@ RENEW_EVERY = 200
 
 
 def _update(item: UserItem | TenantItem, actions: list[Any]) -> bool:
-    try:
+    with translate(on_condition=SKIP) as update:  # a failed condition: deleted since the scan read it
         item.update(actions=actions, condition=type(item).pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False  # deleted since the scan read it
-        raise
-    return True
+    return not update.condition_failed
 
 
 def _owners(tenant_id: str) -> int:

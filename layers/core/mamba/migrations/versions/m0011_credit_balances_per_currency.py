@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import CreditBalanceItem, CreditItem, TenantItem
 from mamba.migrations.runner import MigrationContext
 
@@ -51,11 +50,8 @@ def _balance_items(tenant_id: str) -> list[CreditBalanceItem]:
 
 
 def _set_tenant(tenant: TenantItem, actions: list[Any]) -> None:
-    try:
+    with translate(on_condition=SKIP):  # a tenant deleted since the scan read it needs nothing
         tenant.update(actions=actions, condition=TenantItem.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise  # a tenant deleted since the scan read it needs nothing
 
 
 def up(ctx: MigrationContext) -> None:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pynamodb.exceptions import UpdateError
-
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, UserItem
 from mamba.domain.tenancy import OWNER
 from mamba.migrations.runner import MigrationContext
@@ -36,17 +35,15 @@ def _owners() -> Counter[str]:
 def up(ctx: MigrationContext) -> None:
     counted = 0
     for seen, (user_id, owned) in enumerate(sorted(_owners().items()), start=1):
-        try:
+        # A failed condition: an account deleted since, or already counted at least this high.
+        with translate(on_condition=SKIP) as update:
             UserItem(*keys.user(user_id)).update(
                 actions=[UserItem.owned_tenants.set(owned)],
                 # Never lower a count: tenants created since (counted live) stay counted.
                 condition=UserItem.pk.exists()
                 & (UserItem.owned_tenants.does_not_exist() | (UserItem.owned_tenants < owned)),
             )
-            counted += 1
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise  # an account deleted since, or already counted at least this high
+        counted += 0 if update.condition_failed else 1
         if seen % RENEW_EVERY == 0:
             ctx.renew_lease()
     ctx.log(f"  counted the owned tenants of {counted} accounts")
@@ -55,14 +52,11 @@ def up(ctx: MigrationContext) -> None:
 def down(ctx: MigrationContext) -> None:
     removed = 0
     for seen, user_id in enumerate(sorted(_owners()), start=1):
-        try:
+        with translate(on_condition=SKIP) as update:  # a failed condition: the account is gone
             UserItem(*keys.user(user_id)).update(
                 actions=[UserItem.owned_tenants.remove()], condition=UserItem.pk.exists()
             )
-            removed += 1
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        removed += 0 if update.condition_failed else 1
         if seen % RENEW_EVERY == 0:
             ctx.renew_lease()
     ctx.log(f"  removed the owned-tenant count of {removed} accounts")

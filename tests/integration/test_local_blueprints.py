@@ -1,29 +1,24 @@
-"""Migration 0003: the two seeded local-safe blueprints, and the line server they install."""
+"""The local seed of the simulator's blueprints (``local.blueprints``), and the line server they install."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from local.blueprints import SIMULATOR_BLUEPRINT_IDS
+from local.blueprints.seed import seed_blueprints
 from mamba import bootstrap
 from mamba.domain.blueprints import install_document, process_configuration
-from mamba.domain.errors import NotFoundError
-from mamba.migrations.registry import load_migrations
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations import runner
 from mamba.services.blueprints import validate_environment
 
-SEED = next(m for m in load_migrations() if m.version == "0003")
-
-
-def context(action: str) -> MigrationContext:
-    lines: list[str] = []
-    return MigrationContext(
-        version="0003", action=action, now="2026-11-25T10:00:00Z", log=lines.append, renew_lease=lambda: None
-    )
+NOW = "2026-11-25T10:00:00Z"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -31,31 +26,42 @@ def repo(aws):
     return bootstrap.blueprint_repository()
 
 
-def test_up_seeds_two_local_safe_blueprints_and_is_idempotent_when_rerun(repo):
-    SEED.up(context("up"))
-    SEED.up(context("up"))
+def test_local_seed_adds_the_two_simulator_blueprints_and_is_idempotent_when_rerun(repo):
+    lines: list[str] = []
+
+    first = seed_blueprints(repo, NOW, log=lines.append)
+    again = seed_blueprints(repo, NOW, log=lines.append)
 
     found, _ = repo.list()
-    assert sorted(b.id for b in found) == ["bp_command_runner", "bp_line_server"]
-    assert all(b.local_safe for b in found)
+    assert sorted(first) == sorted(b.id for b in found) == sorted(SIMULATOR_BLUEPRINT_IDS)
+    assert again == [] and sum("exists" in line for line in lines) == 2
     line = repo.get("bp_line_server")
     assert process_configuration(line)["stop"] == {"type": "command", "value": "stop"}
     assert validate_environment(line, {})["MAX_PLAYERS"] == "10"
 
 
-def test_down_removes_both_when_rolled_back(repo):
-    SEED.up(context("up"))
+def test_local_seed_leaves_a_blueprint_changed_locally_as_it_is_when_rerun(repo):
+    # Given the seeded line server, renamed by an admin
+    seed_blueprints(repo, NOW)
+    repo.save(replace(repo.get("bp_line_server"), name="Renamed"))
+    # When the stack seeds again
+    seed_blueprints(repo, NOW)
+    # Then the change stays
+    assert repo.get("bp_line_server").name == "Renamed"
 
-    SEED.down(context("down"))
-    SEED.down(context("down"))
 
-    with pytest.raises(NotFoundError):
-        repo.get("bp_line_server")
+def test_no_migration_seeds_a_blueprint_when_a_new_deployment_migrates(repo):
+    # When a new deployment runs every migration, and nothing from the local seed
+    applied = runner.migrate_up()
+    # Then 0003 (which once seeded them) ran, and there are no blueprints: the simulator's come only from local/
+    assert "0003" in applied
+    found, _ = repo.list()
+    assert found == []
 
 
 def test_install_script_writes_a_line_server_that_echoes_and_stops_when_run(repo, tmp_path):
     # Given the seeded install script run with /mnt/server mapped to a temporary directory
-    SEED.up(context("up"))
+    seed_blueprints(repo, NOW)
     document = install_document(repo.get("bp_line_server"))
     script = document["script"].replace("/mnt/server", str(tmp_path))
     subprocess.run(["sh", "-c", script], check=True, timeout=30, capture_output=True)
@@ -79,7 +85,4 @@ def test_install_script_writes_a_line_server_that_echoes_and_stops_when_run(repo
     assert "> say hi" in out and "[Server] hi" in out
     assert "[line-server] There are 0 of a max of 7 players online" in out
     assert out[-1] == "[line-server] Stopping the line server"
-    assert (
-        Path(tmp_path, "line_server.py").read_text()
-        == (Path(__file__).resolve().parents[2] / "layers/core/mamba/data/blueprints/line_server.py").read_text()
-    )
+    assert Path(tmp_path, "line_server.py").read_text() == (ROOT / "local/blueprints/line_server.py").read_text()

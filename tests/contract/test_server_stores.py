@@ -1,0 +1,454 @@
+"""Servers, nodes, allocations and placement: each port's behaviour is one base class, run
+by two subclasses, over the fakes of tests/fakes.py and over the DynamoDB adapters on moto.
+
+Every id is unique per test: a worker's moto may hold other tests' items, so listings are
+read for this test's tenant or node only, never assumed empty.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from mamba.domain.errors import AllocationTakenError, ConflictError, NotFoundError, TenantServersChangedError
+from mamba.domain.nodes import Allocation, Node
+from mamba.domain.pages import PageRequest
+from mamba.domain.servers import ActivityEntry, Limits, Server
+from tests.fakes import FakeAllocationRepository, FakeNodeRepository, FakePlacementStore, FakeServerRepository
+
+T0, T1, T2 = "2026-11-25T10:00:00Z", "2026-11-25T10:00:01Z", "2026-11-25T10:00:02Z"
+
+
+def uid() -> str:
+    return secrets.token_hex(4)
+
+
+def server(
+    tenant_id: str, node_id: str, *, port: int = 25565, status: str = "offline", created_at: str = T0, memory: int = 512
+) -> Server:
+    uuid = f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}"
+    return Server(
+        uuid=uuid,
+        name=f"srv {uuid[:8]}",
+        tenant_id=tenant_id,
+        node_id=node_id,
+        blueprint_id="bp_1",
+        allocation=("10.0.0.5", port),
+        docker_image="img:1",
+        startup="run",
+        limits=Limits(memory_mb=memory, disk_mb=1024),
+        status=status,
+        created_at=created_at,
+        updated_at=created_at,
+        environment={"A": "1"},
+    )
+
+
+def node(node_id: str | None = None, created_at: str = T0) -> Node:
+    node_id = node_id or f"nd_{uid()}"
+    return Node(
+        id=node_id,
+        uuid=node_id,
+        name=node_id,
+        fqdn="n1.example.org",
+        token_id=f"tok{secrets.token_hex(8)}"[:16],
+        created_at=created_at,
+        updated_at=created_at,
+        memory_mb=8192,
+        disk_mb=100_000,
+    )
+
+
+def allocation(node_id: str, port: int, ip: str = "10.0.0.5") -> Allocation:
+    return Allocation(node_id=node_id, ip=ip, port=port, created_at=T0)
+
+
+def _dynamo(request: pytest.FixtureRequest) -> Any:
+    request.getfixturevalue("aws")
+    from mamba import bootstrap
+
+    bootstrap.dynamo_tables()
+    return bootstrap
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+class ServerRepositoryContract:
+    @pytest.fixture
+    def repo(self) -> Any:
+        raise NotImplementedError
+
+    def test_get_returns_the_server_when_added(self, repo):
+        added = server(f"tn_{uid()}", "n1")
+
+        repo.add(added)
+
+        assert repo.get(added.uuid) == added
+
+    def test_add_conflicts_when_the_uuid_exists(self, repo):
+        added = server(f"tn_{uid()}", "n1")
+        repo.add(added)
+
+        with pytest.raises(ConflictError):
+            repo.add(replace(added, name="again"))
+        assert repo.get(added.uuid).name == added.name
+
+    def test_get_is_not_found_when_the_uuid_is_unknown(self, repo):
+        with pytest.raises(NotFoundError):
+            repo.get(server("tn_x", "n1").uuid)
+
+    def test_save_replaces_the_server_and_refuses_an_unknown_one(self, repo):
+        added = server(f"tn_{uid()}", "n1")
+        repo.add(added)
+
+        repo.save(replace(added, status="running", status_reason="ok", updated_at=T1))
+
+        assert (repo.get(added.uuid).status, repo.get(added.uuid).status_reason) == ("running", "ok")
+        with pytest.raises(NotFoundError):
+            repo.save(server("tn_x", "n1"))
+
+    def test_delete_forgets_the_server_and_is_quiet_when_it_is_gone(self, repo):
+        added = server(f"tn_{uid()}", "n1")
+        repo.add(added)
+
+        repo.delete(added.uuid)
+        repo.delete(added.uuid)
+
+        with pytest.raises(NotFoundError):
+            repo.get(added.uuid)
+
+    def test_on_node_lists_the_nodes_servers_by_uuid_and_pages_them(self, repo):
+        node_id, tenant = f"nd_{uid()}", f"tn_{uid()}"
+        mine = [server(tenant, node_id) for _ in range(3)]
+        for each in [*mine, server(tenant, f"nd_{uid()}")]:
+            repo.add(each)
+
+        listed = repo.on_node(node_id)
+        first, total = repo.page_on_node(node_id, 1, 2)
+        second, _ = repo.page_on_node(node_id, 2, 2)
+
+        assert [s.uuid for s in listed] == sorted(s.uuid for s in mine)
+        assert total == 3 and first + second == listed
+
+    def test_of_tenant_lists_oldest_first_and_pages_with_a_status_filter(self, repo):
+        tenant = f"tn_{uid()}"
+        old = server(tenant, "n1", created_at=T0, status="running")
+        mid = server(tenant, "n1", created_at=T1)
+        new = server(tenant, "n1", created_at=T2, status="running")
+        for each in (new, old, mid, server(f"tn_{uid()}", "n1")):
+            repo.add(each)
+
+        everything = repo.of_tenant(tenant)
+        first = repo.page_of_tenant(tenant, PageRequest(limit=2))
+        rest = repo.page_of_tenant(tenant, PageRequest(limit=2, cursor=first.next_cursor))
+        running = repo.page_of_tenant(tenant, PageRequest(limit=10), status="running")
+
+        assert [s.uuid for s in everything] == [old.uuid, mid.uuid, new.uuid]
+        assert [s.uuid for s in first.items + rest.items] == [old.uuid, mid.uuid, new.uuid]
+        assert first.next_cursor and rest.next_cursor is None
+        assert [s.uuid for s in running.items] == [old.uuid, new.uuid]
+
+    def test_activity_is_newest_first_and_a_resent_entry_overwrites_itself(self, repo):
+        uuid = server("tn_x", "n1").uuid
+        entries = [
+            ActivityEntry(server_uuid=uuid, tenant_id="tn_x", event=f"server:power.{n}", timestamp=t, metadata={})
+            for n, t in (("start", T0), ("stop", T1), ("kill", T2))
+        ]
+
+        assert repo.add_activity(entries) == 3
+        repo.add_activity(entries[:1])
+
+        got = repo.activity(uuid)
+        assert [e.event for e in got] == ["server:power.kill", "server:power.stop", "server:power.start"]
+        assert all(e.entry_id for e in got)
+        assert [e.event for e in repo.activity(uuid, limit=1)] == ["server:power.kill"]
+
+
+class TestServerRepositoryOnFake(ServerRepositoryContract):
+    @pytest.fixture
+    def repo(self) -> Any:
+        return FakeServerRepository()
+
+
+class TestServerRepositoryOnDynamo(ServerRepositoryContract):
+    @pytest.fixture
+    def repo(self, request: pytest.FixtureRequest) -> Any:
+        return _dynamo(request).server_repository()
+
+
+# --- nodes and allocations ---------------------------------------------------------------------
+
+
+class NodeStoresContract:
+    @pytest.fixture
+    def stores(self) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def test_get_and_token_return_what_was_added(self, stores):
+        nodes, _ = stores
+        added = node()
+
+        nodes.add(added, "secret-token")
+
+        assert nodes.get(added.id) == added
+        assert nodes.token(added) == "secret-token"
+        assert nodes.find_by_token_id(added.token_id) == added
+
+    def test_add_conflicts_when_the_id_or_the_token_id_exists(self, stores):
+        nodes, _ = stores
+        added = node()
+        nodes.add(added, "t")
+
+        with pytest.raises(ConflictError):
+            nodes.add(replace(node(), token_id=added.token_id), "t")
+        with pytest.raises(ConflictError):
+            nodes.add(replace(added, token_id=node().token_id), "t")
+
+    def test_get_is_not_found_and_find_by_token_id_is_none_when_unknown(self, stores):
+        nodes, _ = stores
+        with pytest.raises(NotFoundError):
+            nodes.get(f"nd_{uid()}")
+        assert nodes.find_by_token_id(node().token_id) is None
+        assert nodes.find_by_token_id("") is None
+
+    def test_update_changes_the_fields_but_keeps_the_token_id(self, stores):
+        nodes, _ = stores
+        added = node()
+        nodes.add(added, "t")
+
+        nodes.update(replace(added, name="renamed", maintenance=True, token_id="ignoredtokenid00"))
+
+        got = nodes.get(added.id)
+        assert (got.name, got.maintenance, got.token_id) == ("renamed", True, added.token_id)
+
+    def test_rotate_token_retires_the_old_token_id_at_once(self, stores):
+        nodes, _ = stores
+        added = node()
+        nodes.add(added, "old")
+        fresh = node().token_id
+
+        rotated = nodes.rotate_token(added.id, fresh, "new", T1)
+
+        assert rotated.token_id == fresh and nodes.token(rotated) == "new"
+        assert nodes.find_by_token_id(added.token_id) is None
+        assert nodes.find_by_token_id(fresh).id == added.id
+
+    def test_list_pages_the_nodes_in_creation_order(self, stores):
+        nodes, _ = stores
+        # Given three nodes created in the far future, so they come last in any shared table
+        made = [node(created_at=f"2999-01-01T00:00:0{n}Z") for n in range(3)]
+        for each in made:
+            nodes.add(each, "t")
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page, cursor = nodes.list(limit=2, cursor=cursor)
+            seen += [n.id for n in page]
+            if cursor is None:
+                break
+
+        assert [i for i in seen if i in {n.id for n in made}] == [n.id for n in made]
+
+    def test_allocations_are_added_once_and_listed_by_ip_then_port(self, stores):
+        nodes, allocations = stores
+        added = node()
+        nodes.add(added, "t")
+
+        first = allocations.add_many([allocation(added.id, 25566), allocation(added.id, 25565)])
+        again = allocations.add_many([allocation(added.id, 25565), allocation(added.id, 25567, "10.0.0.4")])
+
+        assert (len(first.created), first.conflicts) == (2, [])
+        assert ([a.port for a in again.created], again.conflicts) == ([25567], ["10.0.0.5:25565"])
+        listed, cursor = allocations.list(added.id, limit=2)
+        rest, last = allocations.list(added.id, limit=2, cursor=cursor)
+        assert [(a.ip, a.port) for a in listed + rest] == [
+            ("10.0.0.4", 25567),
+            ("10.0.0.5", 25565),
+            ("10.0.0.5", 25566),
+        ]
+        assert last is None
+
+    def test_assign_and_release_hold_an_allocation_for_one_server(self, stores):
+        nodes, allocations = stores
+        added = node()
+        nodes.add(added, "t")
+        allocations.add_many([allocation(added.id, 25565)])
+
+        allocations.assign(added.id, "10.0.0.5", 25565, "srv_a")
+        with pytest.raises(ConflictError):
+            allocations.assign(added.id, "10.0.0.5", 25565, "srv_b")
+        allocations.release(added.id, "10.0.0.5", 25565, "srv_b")  # not the holder: a no-op
+        held = allocations.get(added.id, "10.0.0.5", 25565).server_id
+        allocations.release(added.id, "10.0.0.5", 25565, "srv_a")
+
+        assert held == "srv_a"
+        assert allocations.get(added.id, "10.0.0.5", 25565).server_id is None
+        with pytest.raises(NotFoundError):
+            allocations.assign(added.id, "10.0.0.5", 1, "srv_a")
+
+    def test_delete_refuses_a_held_allocation_and_a_node_whose_allocation_is_held(self, stores):
+        nodes, allocations = stores
+        added = node()
+        nodes.add(added, "t")
+        allocations.add_many([allocation(added.id, 25565), allocation(added.id, 25566)])
+        allocations.assign(added.id, "10.0.0.5", 25565, "srv_a")
+
+        with pytest.raises(ConflictError):
+            allocations.delete(added.id, "10.0.0.5", 25565)
+        with pytest.raises(ConflictError):
+            nodes.delete(added.id)
+        allocations.delete(added.id, "10.0.0.5", 25566)
+        with pytest.raises(NotFoundError):
+            allocations.delete(added.id, "10.0.0.5", 25566)
+
+    def test_delete_removes_the_node_its_token_and_its_free_allocations(self, stores):
+        nodes, allocations = stores
+        added = node()
+        nodes.add(added, "t")
+        allocations.add_many([allocation(added.id, 25565)])
+
+        nodes.delete(added.id)
+
+        with pytest.raises(NotFoundError):
+            nodes.get(added.id)
+        assert nodes.find_by_token_id(added.token_id) is None
+        assert allocations.list(added.id) == ([], None)
+
+
+class TestNodeStoresOnFake(NodeStoresContract):
+    @pytest.fixture
+    def stores(self) -> tuple[Any, Any]:
+        nodes = FakeNodeRepository()
+        return nodes, FakeAllocationRepository(nodes)
+
+
+class TestNodeStoresOnDynamo(NodeStoresContract):
+    @pytest.fixture
+    def stores(self, request: pytest.FixtureRequest) -> tuple[Any, Any]:
+        bootstrap = _dynamo(request)
+        return bootstrap.node_repository(), bootstrap.allocation_repository()
+
+
+# --- placement ---------------------------------------------------------------------------------
+
+
+class PlacementStoreContract:
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        """(placement, nodes, allocations)"""
+        raise NotImplementedError
+
+    def _node_with_ports(self, world: Any, *ports: int) -> Node:
+        _, nodes, allocations = world
+        added = node()
+        nodes.add(added, "t")
+        allocations.add_many([allocation(added.id, port) for port in ports])
+        return added
+
+    def test_reserve_writes_the_server_takes_the_allocation_and_bumps_the_guard(self, world):
+        placement, _, allocations = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        guard = placement.guard(tenant)
+
+        placement.reserve(server(tenant, added.id, port=25565), guard)
+
+        assert guard.version == 0 and placement.guard(tenant).version == 1
+        assert [a.port for a in placement.free_allocations(added.id)] == [25566]
+        assert allocations.get(added.id, "10.0.0.5", 25565).server_id
+        assert placement.usage(tenant, placement.guard(tenant)).servers == 1
+
+    def test_reserve_refuses_a_stale_guard_and_writes_nothing(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        stale = placement.guard(tenant)
+        placement.reserve(server(tenant, added.id, port=25565), stale)
+
+        with pytest.raises(TenantServersChangedError):
+            placement.reserve(server(tenant, added.id, port=25566), stale)
+
+        assert [a.port for a in placement.free_allocations(added.id)] == [25566]
+        assert placement.usage(tenant, placement.guard(tenant)).servers == 1
+
+    def test_reserve_refuses_a_taken_or_unknown_allocation(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565)
+        tenant, other = f"tn_{uid()}", f"tn_{uid()}"
+        placement.reserve(server(other, added.id, port=25565), placement.guard(other))
+
+        with pytest.raises(AllocationTakenError):
+            placement.reserve(server(tenant, added.id, port=25565), placement.guard(tenant))
+        with pytest.raises(AllocationTakenError):
+            placement.reserve(server(tenant, added.id, port=1), placement.guard(tenant))
+        assert placement.guard(tenant).version == 0
+
+    def test_reserve_conflicts_when_the_uuid_exists(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        first = server(tenant, added.id, port=25565)
+        placement.reserve(first, placement.guard(tenant))
+
+        with pytest.raises(ConflictError):
+            placement.reserve(replace(first, allocation=("10.0.0.5", 25566)), placement.guard(tenant))
+        assert [a.port for a in placement.free_allocations(added.id)] == [25566]
+
+    def test_unreserve_frees_a_provisioning_server_and_is_a_no_op_otherwise(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        provisioning = server(tenant, added.id, port=25565, status="provisioning")
+        running = server(tenant, added.id, port=25566, status="running")
+        placement.reserve(provisioning, placement.guard(tenant))
+        placement.reserve(running, placement.guard(tenant))
+
+        placement.unreserve(provisioning)
+        placement.unreserve(provisioning)
+        placement.unreserve(running)
+
+        # (usage may count the undone server a while longer: the guard's recent list errs high)
+        assert [a.port for a in placement.free_allocations(added.id)] == [25565]
+
+    def test_node_loads_and_usage_count_what_non_failed_servers_hold(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566, 25567)
+        tenant = f"tn_{uid()}"
+        for port, status, memory in ((25565, "running", 512), (25566, "failed", 1024), (25567, "offline", 256)):
+            made = server(tenant, added.id, port=port, status=status, memory=memory)
+            placement.reserve(made, placement.guard(tenant))
+
+        load = next(load for load in placement.node_loads() if load.node.id == added.id)
+        usage = placement.usage(tenant, placement.guard(tenant))
+
+        assert (load.memory_mb, load.disk_mb) == (768, 2048)
+        assert (usage.servers, usage.memory_mb, usage.disk_mb) == (3, 768, 2048)
+
+    def test_free_allocations_stops_at_the_limit(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566, 25567)
+
+        assert [a.port for a in placement.free_allocations(added.id, limit=2)] == [25565, 25566]
+
+    def test_plan_quotas_is_none_for_a_tenant_without_a_plan(self, world):
+        placement, _, _ = world
+
+        assert placement.plan_quotas(f"tn_{uid()}") is None
+
+
+class TestPlacementStoreOnFake(PlacementStoreContract):
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        placement = FakePlacementStore()
+        return placement, placement.nodes, placement.allocations
+
+
+class TestPlacementStoreOnDynamo(PlacementStoreContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+        bootstrap = _dynamo(request)
+        return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()

@@ -1,0 +1,87 @@
+"""The Workflows port over FakeWorkflows and SfnWorkflows on moto's Step Functions: what a
+start returns, that one operation runs once, and how a missing state machine is refused."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mamba.domain.errors import DependencyUnavailableError
+from tests.fakes import FakeWorkflows
+
+Runs = Callable[[str], list[tuple[str, dict[str, Any]]]]  # workflow -> [(execution name, input)]
+
+
+class WorkflowsContract:
+    @pytest.fixture
+    def engine(self) -> tuple[Any, Runs]:
+        raise NotImplementedError
+
+    def test_start_runs_the_workflow_under_the_operations_name_with_its_payload(self, engine):
+        workflows, runs = engine
+        op_id = f"op_{secrets.token_hex(6)}"
+
+        arn = workflows.start("check_platform", op_id, {"operation_id": op_id, "n": 1})
+
+        assert arn.endswith(f":execution:mamba-check_platform:{op_id}")
+        assert arn.startswith("arn:aws:states:")
+        assert (op_id, {"operation_id": op_id, "n": 1}) in runs("check_platform")
+
+    def test_a_second_start_of_one_operation_runs_nothing_new_and_answers_the_same_arn(self, engine):
+        workflows, runs = engine
+        op_id = f"op_{secrets.token_hex(6)}"
+        first = workflows.start("check_platform", op_id, {"operation_id": op_id})
+
+        again = workflows.start("check_platform", op_id, {"operation_id": op_id, "retry": True})
+
+        assert again == first
+        assert [name for name, _ in runs("check_platform")].count(op_id) == 1
+
+    def test_start_is_dependency_unavailable_when_the_workflow_does_not_exist(self, engine):
+        workflows, _ = engine
+
+        with pytest.raises(DependencyUnavailableError) as raised:
+            workflows.start("no_such_workflow", f"op_{secrets.token_hex(6)}", {})
+        assert raised.value.details == {"workflow": "no_such_workflow"}
+
+
+class TestWorkflowsOnFake(WorkflowsContract):
+    @pytest.fixture
+    def engine(self) -> tuple[Any, Runs]:
+        fake = FakeWorkflows()
+
+        def runs(workflow: str) -> list[tuple[str, dict[str, Any]]]:
+            return [(op_id, payload) for name, op_id, payload in fake.started if name == workflow]
+
+        return fake, runs
+
+
+class TestWorkflowsOnStepFunctions(WorkflowsContract):
+    @pytest.fixture
+    def engine(self, request: pytest.FixtureRequest) -> tuple[Any, Runs]:
+        request.getfixturevalue("aws")
+        import boto3
+
+        from mamba import bootstrap
+
+        settings = bootstrap.settings()
+        sfn = boto3.client("stepfunctions", region_name=settings.region)
+        role = "arn:aws:iam::123456789012:role/mamba-test-contract"
+        # A one-state machine under the production name: the contract is about starting, not the ASL.
+        pass_only = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+        arn = settings.state_machine_arn("check_platform")
+        try:
+            sfn.create_state_machine(name=arn.rsplit(":", 1)[-1], definition=pass_only, roleArn=role)
+        except sfn.exceptions.StateMachineAlreadyExists:
+            pass  # another test of this worker made it
+
+        def runs(workflow: str) -> list[tuple[str, dict[str, Any]]]:
+            listed = sfn.list_executions(stateMachineArn=settings.state_machine_arn(workflow))["executions"]
+            described = [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed]
+            return [(d["name"], json.loads(d["input"])) for d in described]
+
+        return bootstrap.workflows(), runs
