@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from mamba.domain.accounts import ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
+from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
 from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
-from mamba.services.accounts import AccountPolicy, AccountPorts
+from mamba.services.accounts import AccountPorts
 
 
 class FakeUserRepository:

@@ -175,7 +175,7 @@ def build_world(http: Any) -> BackupWorld:
 def use_test_ports(monkeypatch: Any, wings: WingsS3Double, **policy: int) -> None:
     """``bootstrap.backup_ports()`` with the double as every node's Wings and a fast policy."""
     from mamba import bootstrap
-    from mamba.services.backups import BackupPolicy
+    from mamba.domain.backups import BackupPolicy
 
     real = bootstrap.backup_ports
     chosen = BackupPolicy(

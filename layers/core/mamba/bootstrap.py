@@ -262,8 +262,9 @@ def backup_store() -> Any:
 
 def backup_ports() -> Any:
     """Every port of mamba.services.backups, wired for real."""
+    from mamba.domain.backups import BackupPolicy
     from mamba.domain.clock import iso, utcnow
-    from mamba.services.backups import BackupPolicy, BackupPorts
+    from mamba.services.backups import BackupPorts
     from mamba.services.quotas import effective_quotas
 
     s = settings()
@@ -349,19 +350,28 @@ def captcha() -> Any:
 
 @functools.cache
 def account_policy() -> Any:
+    from mamba.domain.accounts import (
+        EMAIL_CHANGE_USER,
+        FORGOT_EMAIL,
+        FORGOT_IP,
+        LOGIN_ACCOUNT,
+        LOGIN_IP,
+        REGISTER_IP,
+        VERIFY_IP,
+        AccountPolicy,
+    )
     from mamba.domain.ratelimit import Limit
-    from mamba.services import accounts as a
 
     s = settings()
     login_window = s.rate_login_window_seconds
-    return a.AccountPolicy(
-        login_account=Limit(a.LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
-        login_ip=Limit(a.LOGIN_IP.name, s.rate_login_ip, login_window),
-        register_ip=Limit(a.REGISTER_IP.name, s.rate_register_ip, a.REGISTER_IP.window),
-        forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
-        forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
-        verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
-        email_change_user=Limit(a.EMAIL_CHANGE_USER.name, s.rate_email_change_account, a.EMAIL_CHANGE_USER.window),
+    return AccountPolicy(
+        login_account=Limit(LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
+        login_ip=Limit(LOGIN_IP.name, s.rate_login_ip, login_window),
+        register_ip=Limit(REGISTER_IP.name, s.rate_register_ip, REGISTER_IP.window),
+        forgot_ip=Limit(FORGOT_IP.name, s.rate_forgot_ip, FORGOT_IP.window),
+        forgot_email=Limit(FORGOT_EMAIL.name, s.rate_forgot_email, FORGOT_EMAIL.window),
+        verify_ip=Limit(VERIFY_IP.name, s.rate_verify_ip, VERIFY_IP.window),
+        email_change_user=Limit(EMAIL_CHANGE_USER.name, s.rate_email_change_account, EMAIL_CHANGE_USER.window),
         lockout_after=s.lockout_after,
         lockout_seconds=s.lockout_seconds,
         refresh_ttl=s.refresh_ttl_seconds,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mamba.domain.api_keys import ApiKey
+from mamba.domain.ratelimit import Limit
 from mamba.domain.tenancy import Membership, Tenant
 
 TOKEN_TYPE = "Bearer"
@@ -153,3 +154,36 @@ class AuthFacts:
     membership: Membership | None = None
     tenant: Tenant | None = None
     api_key: ApiKey | None = None
+
+
+# The default limits; bootstrap builds the configured ones from Settings with the same names.
+LOGIN_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins per email
+LOGIN_IP = Limit("login-ip", 20, 15 * 60)  # failed logins per IP
+REGISTER_IP = Limit("register-ip", 20, 3600)
+FORGOT_IP = Limit("forgot-ip", 10, 3600)
+FORGOT_EMAIL = Limit("forgot-email", 5, 3600)
+VERIFY_IP = Limit("verify-ip", 30, 3600)
+RESEND_USER = Limit("verify-resend", 5, 3600)
+EMAIL_CHANGE_USER = Limit("email-change-account", 5, 3600)  # email-change mails per account
+REAUTH_USER = Limit("reauth-account", 5, 15 * 60)  # wrong current passwords / codes per account
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """Limits and lifetimes of the account flows (built from Settings by bootstrap)."""
+
+    login_account: Limit = LOGIN_ACCOUNT
+    login_ip: Limit = LOGIN_IP
+    register_ip: Limit = REGISTER_IP
+    forgot_ip: Limit = FORGOT_IP
+    forgot_email: Limit = FORGOT_EMAIL
+    verify_ip: Limit = VERIFY_IP
+    resend_user: Limit = RESEND_USER
+    email_change_user: Limit = EMAIL_CHANGE_USER
+    reauth_user: Limit = REAUTH_USER
+    lockout_after: int = 10
+    lockout_seconds: int = 30 * 60
+    access_ttl: int = 15 * 60
+    refresh_ttl: int = 30 * 24 * 3600
+    verify_token_ttl: int = 24 * 3600
+    reset_token_ttl: int = 3600

@@ -304,3 +304,11 @@ def check_description(description: str | None) -> str | None:
             {"field": "description"},
         )
     return value or None
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a membership grants on the tenant's servers: its permissions and server scope."""
+
+    permissions: frozenset[str]
+    server_scope: str | None = None

@@ -23,7 +23,15 @@ from typing import Protocol
 
 from mamba import mail_templates
 from mamba.domain.account_policy import check_name, check_password_policy, check_tenant_name, normalise_email
-from mamba.domain.accounts import AdminResult, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
+from mamba.domain.accounts import (
+    AccountPolicy,
+    AdminResult,
+    ClientHints,
+    OneTimeToken,
+    RefreshFamily,
+    RefreshToken,
+    User,
+)
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import (
     ConflictError,
@@ -35,7 +43,6 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.pages import Page, PageRequest
-from mamba.domain.ratelimit import Limit
 from mamba.domain.tenancy import OWNER, Membership, Tenant
 from mamba.ports import Captcha, Mailer, RateLimiter
 
@@ -176,39 +183,6 @@ class SecondFactor(Protocol):
 class WaitUntil(Protocol):
     def __call__(self, epoch_second: int) -> None:
         """Return once the wall clock has reached ``epoch_second``."""
-
-
-# The default limits; bootstrap builds the configured ones from Settings with the same names.
-LOGIN_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins per email
-LOGIN_IP = Limit("login-ip", 20, 15 * 60)  # failed logins per IP
-REGISTER_IP = Limit("register-ip", 20, 3600)
-FORGOT_IP = Limit("forgot-ip", 10, 3600)
-FORGOT_EMAIL = Limit("forgot-email", 5, 3600)
-VERIFY_IP = Limit("verify-ip", 30, 3600)
-RESEND_USER = Limit("verify-resend", 5, 3600)
-EMAIL_CHANGE_USER = Limit("email-change-account", 5, 3600)  # email-change mails per account
-REAUTH_USER = Limit("reauth-account", 5, 15 * 60)  # wrong current passwords / codes per account
-
-
-@dataclass(frozen=True)
-class AccountPolicy:
-    """Limits and lifetimes of the account flows (built from Settings by bootstrap)."""
-
-    login_account: Limit = LOGIN_ACCOUNT
-    login_ip: Limit = LOGIN_IP
-    register_ip: Limit = REGISTER_IP
-    forgot_ip: Limit = FORGOT_IP
-    forgot_email: Limit = FORGOT_EMAIL
-    verify_ip: Limit = VERIFY_IP
-    resend_user: Limit = RESEND_USER
-    email_change_user: Limit = EMAIL_CHANGE_USER
-    reauth_user: Limit = REAUTH_USER
-    lockout_after: int = 10
-    lockout_seconds: int = 30 * 60
-    access_ttl: int = 15 * 60
-    refresh_ttl: int = 30 * 24 * 3600
-    verify_token_ttl: int = 24 * 3600
-    reset_token_ttl: int = 3600
 
 
 def _no_second_factor(user_id: str, code: str | None) -> None:

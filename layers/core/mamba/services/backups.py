@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from mamba.auth.context import TenantContext
 from mamba.domain import backups as bk
 from mamba.domain import servers as srv
-from mamba.domain.backups import Backup, UsageReport
+from mamba.domain.backups import Backup, BackupPolicy, UsageReport
 from mamba.domain.clock import new_uuid
 from mamba.domain.errors import (
     BackupFailedError,
@@ -53,17 +53,6 @@ class BackupStore(Protocol):
     def delete(self, key: str) -> None: ...
     def download_url(self, key: str, filename: str | None = None) -> str: ...
     def sizes_under(self, prefix: str) -> dict[str, int]: ...
-
-
-@dataclass(frozen=True)
-class BackupPolicy:
-    part_size: int
-    poll_seconds: int
-    timeout_seconds: int
-
-    @property
-    def max_polls(self) -> int:
-        return max(1, self.timeout_seconds // max(self.poll_seconds, 1))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from mamba.domain.errors import ConflictError, DomainError, NotFoundError, Valid
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import Server
+from mamba.domain.tenancy import Access
 from mamba.observability import logger
 
 POWER_ACTIONS = ("start", "stop", "restart", "kill")
@@ -231,14 +232,6 @@ def websocket(
         "expires_at": issued + wings_jwt.WEBSOCKET_LIFETIME,
         "permissions": granted,
     }
-
-
-@dataclass(frozen=True)
-class Access:
-    """What a membership grants on the tenant's servers: its permissions and server scope."""
-
-    permissions: frozenset[str]
-    server_scope: str | None = None
 
 
 def console_servers(access: Access | None, servers: Iterable[Server]) -> set[str]:

@@ -25,13 +25,13 @@ import secrets
 from collections.abc import Callable
 
 from mamba import mail_templates
-from mamba.domain.accounts import ClientHints, RefreshFamily, SessionView, TokenPair, User
+from mamba.domain.accounts import AccountPolicy, ClientHints, RefreshFamily, SessionView, TokenPair, User
 from mamba.domain.clock import new_id
 from mamba.domain.errors import DomainError, NotFoundError, SessionRequiredError, UnauthorizedError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.services import abuse
-from mamba.services.accounts import AccountPolicy, AccountPorts, now_iso, send_mail, token_digest
+from mamba.services.accounts import AccountPorts, now_iso, send_mail, token_digest
 
 TOTP_INVALID = "totp_invalid"
 MAX_IP_LENGTH = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
