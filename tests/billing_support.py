@@ -1,26 +1,32 @@
 """Billing test support: a Stripe stand-in at the gateway's boundary, signed events, and
 billing switched on for the app under test.
 
-``FakeStripe`` has the ``StripeGateway`` methods and keeps Stripe's objects in memory, so a
-test can change a subscription "at Stripe" and check that the panel re-fetches it. The
-gateway itself is tested against localstripe and the local stand-in over HTTP
-(tests/integration/test_stripe_gateway.py).
+``FakeStripe`` (tests/fakes.py) has the ``StripeGateway`` methods and keeps Stripe's objects in
+memory, so a test can change a subscription "at Stripe" and check that the panel re-fetches it.
+tests/contract/test_stripe_gateway.py runs it and the real gateway (against localstripe and the
+local stand-in, ``running_standin``) through one contract.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
-import itertools
 import json
 import secrets
+import threading
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from mamba.domain.billing import SubscriptionFacts
-from mamba.domain.errors import DependencyUnavailableError, NotFoundError
+import requests
+
+from tests.fakes import FakeStripe
+
+__all__ = ["FakeStripe"]
 
 WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
 OLD_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
@@ -28,133 +34,6 @@ STRIPE_KEY = "sk_test_" + secrets.token_urlsafe(32)
 API_VERSION = "2026-10-28.endive"
 PRO_PRICE = "price_pro_monthly"
 RAM_PRICE = "price_ram_gb_hours"
-_ids = itertools.count(1)
-
-
-@dataclass
-class FakeStripe:
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    subscriptions: dict[str, SubscriptionFacts] = field(default_factory=dict)
-    invoices: list[dict[str, Any]] = field(default_factory=list)
-    checkout_sessions: list[dict[str, Any]] = field(default_factory=list)
-    portal_sessions: list[dict[str, Any]] = field(default_factory=list)
-    meter_events: list[dict[str, Any]] = field(default_factory=list)
-    balance_transactions: list[dict[str, Any]] = field(default_factory=list)
-    retrieved: list[str] = field(default_factory=list)
-    down: bool = False
-    payment_methods: set[str] = field(default_factory=set)
-    fail_meter_events: int = 0
-
-    def _check(self) -> None:
-        if self.down:
-            raise DependencyUnavailableError("Billing is unavailable; try again shortly.")
-
-    def create_customer(self, tenant_id: str, name: str, email: str | None) -> str:
-        self._check()
-        for cid, c in self.customers.items():  # Stripe's idempotency key customer:<tenant_id>
-            if c["idempotency_key"] == f"customer:{tenant_id}":
-                return cid
-        cid = f"cus_{next(_ids):06d}"
-        self.customers[cid] = {"name": name, "email": email, "idempotency_key": f"customer:{tenant_id}"}
-        return cid
-
-    def set_subscription(self, sub_id: str, customer: str, status: str, prices: tuple[str, ...], **extra: Any) -> None:
-        self.subscriptions[sub_id] = SubscriptionFacts(
-            id=sub_id, customer=customer, status=status, price_ids=prices, **extra
-        )
-
-    def update_subscription(self, sub_id: str, **changes: Any) -> None:
-        self.subscriptions[sub_id] = replace(self.subscriptions[sub_id], **changes)
-
-    def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts:
-        self._check()
-        self.retrieved.append(subscription_id)
-        if subscription_id not in self.subscriptions:
-            raise NotFoundError("The billing record was not found at Stripe.", {})
-        return self.subscriptions[subscription_id]
-
-    def customer_has_payment_method(self, customer_id: str) -> bool:
-        return customer_id in self.payment_methods
-
-    def create_checkout_session(self, **params: Any) -> tuple[str, str]:
-        self._check()
-        session_id = f"cs_test_{next(_ids):06d}"
-        self.checkout_sessions.append({"id": session_id, **params})
-        return session_id, f"https://checkout.example/{session_id}"
-
-    def create_credit_checkout(self, **params: Any) -> tuple[str, str]:
-        self._check()
-        session_id = f"cs_test_{next(_ids):06d}"
-        self.checkout_sessions.append({"id": session_id, "mode": "payment", "payment_status": "unpaid", **params})
-        return session_id, f"https://checkout.example/{session_id}"
-
-    def pay_session(self, session_id: str) -> None:
-        next(s for s in self.checkout_sessions if s["id"] == session_id)["payment_status"] = "paid"
-
-    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
-        self._check()
-        s = next(s for s in self.checkout_sessions if s["id"] == session_id)
-        return {
-            "id": session_id,
-            "mode": s.get("mode", "subscription"),
-            "status": "complete" if s.get("payment_status") == "paid" else "open",
-            "payment_status": s.get("payment_status", "paid"),
-            "amount_total": s.get("amount_cents", 0),
-            "currency": s.get("currency", "usd"),
-            "customer": s["customer_id"],
-            "client_reference_id": s["tenant_id"],
-            "purpose": "credit" if s.get("mode") == "payment" else None,
-        }
-
-    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
-        self._check()
-        self.portal_sessions.append({"customer": customer_id, "return_url": return_url, "flow": flow})
-        return f"https://portal.example/{customer_id}"
-
-    def list_invoices(
-        self, customer_id: str, limit: int, starting_after: str | None
-    ) -> tuple[list[dict[str, Any]], bool]:
-        mine = [i for i in self.invoices if i["customer"] == customer_id]
-        if starting_after:
-            index = next(n for n, i in enumerate(mine) if i["id"] == starting_after)
-            mine = mine[index + 1 :]
-        rows = [{k: v for k, v in i.items() if k != "customer"} for i in mine[:limit]]
-        return rows, len(mine) > limit
-
-    def send_meter_event(self, event_name: str, customer_id: str, value: str, identifier: str, timestamp: int) -> None:
-        if self.fail_meter_events > 0:
-            self.fail_meter_events -= 1
-            raise DependencyUnavailableError("Billing is unavailable; try again shortly.")
-        if any(e["identifier"] == identifier for e in self.meter_events):
-            return  # Stripe ignores a repeated identifier
-        self.meter_events.append(
-            {
-                "event_name": event_name,
-                "customer": customer_id,
-                "value": value,
-                "identifier": identifier,
-                "timestamp": timestamp,
-            }
-        )
-
-    def credit_customer_balance(
-        self, customer_id: str, amount_cents: int, currency: str, description: str, idempotency_key: str
-    ) -> str:
-        self._check()
-        for txn in self.balance_transactions:
-            if txn["idempotency_key"] == idempotency_key:
-                return str(txn["id"])
-        txn_id = f"cbtxn_{next(_ids):06d}"
-        self.balance_transactions.append(
-            {
-                "id": txn_id,
-                "customer": customer_id,
-                "amount": -amount_cents,
-                "currency": currency,
-                "idempotency_key": idempotency_key,
-            }
-        )
-        return txn_id
 
 
 # --- events --------------------------------------------------------------------------------
@@ -233,3 +112,76 @@ def signed(
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+# --- the local Stripe (localstripe behind the stand-in), no internet ---------------------------
+
+
+@dataclass
+class _LocalStripe:
+    base: str
+    relay_to: list[str]  # where the relay forwards webhooks now ([] drops them)
+    task: Any = None  # the stand-in's serving task (runs until the process exits)
+
+
+_LOCAL_STRIPE: list[_LocalStripe] = []
+
+
+def _start_local_stripe() -> _LocalStripe:
+    """localstripe's aiohttp app is a module global that cannot be served again once cleaned
+    up, so one local Stripe runs per test process. Its webhooks go to a relay that forwards
+    them (raw body and signature) to whichever receiver the current ``running_standin`` names."""
+    import socket
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from local import stripe_standin
+
+    state = _LocalStripe(base="", relay_to=[])
+
+    class Relay(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            for target in list(state.relay_to):
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "stripe-signature")}
+                requests.post(target, data=body, headers=headers, timeout=10)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    relay = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    threading.Thread(target=relay.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{relay.server_address[1]}/webhooks/stripe"
+    port, ls_port = free_port(), free_port()
+    loop = asyncio.new_event_loop()
+    state.task = loop.create_task(stripe_standin.serve(port, ls_port, hook, WEBHOOK_SECRET))
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    state.base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{state.base}/_standin/events", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    return state
+
+
+@contextlib.contextmanager
+def running_standin(webhook_url: str | None = None) -> Iterator[str]:
+    """The local Stripe (started on first use, on free loopback ports, in this process); its
+    signed webhooks go to ``webhook_url`` while the block runs. Yields the API base address."""
+    if not _LOCAL_STRIPE:
+        _LOCAL_STRIPE.append(_start_local_stripe())
+    local = _LOCAL_STRIPE[0]
+    local.relay_to[:] = [webhook_url] if webhook_url else []
+    try:
+        yield local.base
+    finally:
+        local.relay_to.clear()

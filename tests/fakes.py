@@ -1,13 +1,22 @@
-"""Ten-line fakes of the ports. tests/contract runs the same tests over a fake and its real
-adapter, so the fakes keep the adapters' behaviour (errors included)."""
+"""One fake per port, in memory. tests/contract runs each port's contract class over its fake
+and over the real adapter (DynamoDB and S3 on moto, Step Functions on moto, the Wings
+simulator over HTTP, the local Stripe), so the fakes keep the adapters' behaviour, errors
+included, and a service test on the fakes holds for production (docs/testing.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
+from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.operations import Operation
+from mamba.domain.pages import Page, PageRequest
+from mamba.domain.ratelimit import Limit
+from mamba.services.accounts import AccountPorts
 
 
 class FakeOperationRepository:
@@ -240,10 +249,13 @@ class FakeServerRepository:
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_cap: int | None = None) -> None:
         self.nodes: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.allocations: FakeAllocationRepository | None = None  # set by FakeAllocationRepository
+        # DynamoDB answers at most 1 MB per Query, so a page may hold fewer nodes than asked
+        # for while a cursor leads on; ``page_cap`` makes that happen at a few nodes.
+        self.page_cap = page_cap
 
     def add(self, node: Any, token: str) -> None:
         if node.id in self.nodes or any(n.token_id == node.token_id for n in self.nodes.values()):
@@ -260,7 +272,7 @@ class FakeNodeRepository:
         from mamba.domain.pages import PageRequest
 
         ordered = sorted(self.nodes.values(), key=lambda n: (n.created_at, n.id))
-        found = _page(ordered, PageRequest(limit, cursor), "admin.nodes")
+        found = _page(ordered, PageRequest(min(limit, self.page_cap or limit), cursor), "admin.nodes")
         return found.items, found.next_cursor
 
     def update(self, node: Any) -> None:
@@ -448,6 +460,30 @@ class FakePlacementStore:
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
+
+
+class FakeNodeHealthStore:
+    """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
+
+    def __init__(self) -> None:
+        self.health: dict[str, Any] = {}
+        self.log: list[Any] = []  # every event, in the order added
+
+    def get(self, node_id: str) -> Any:
+        return self.health.get(node_id)
+
+    def save(self, health: Any) -> None:
+        self.health[health.node_id] = health
+
+    def add_event(self, event: Any) -> None:
+        self.log.append(event)
+
+    def events(self, node_id: str, limit: int = 50) -> list[Any]:
+        mine = [e for e in self.log if e.node_id == node_id]
+        return sorted(mine, key=lambda e: e.at, reverse=True)[:limit]
+
+    def health_of(self, node_ids: list[str]) -> dict[str, Any]:
+        return {n: self.health[n] for n in dict.fromkeys(node_ids) if n in self.health}
 
 
 # --- backups ---------------------------------------------------------------------------------
@@ -654,6 +690,17 @@ class FakeApiKeyRepository:
             self.revoke(user_id, key.id, at)
         return len(live)
 
+    def give(self, user_id: str, *key_ids: str, created_at: str = "2026-11-25T10:00:00Z") -> None:
+        """Live keys of ``user_id`` (for tests that only need some to exist)."""
+        from mamba.domain.api_keys import ApiKey
+
+        for key_id in key_ids:
+            self.add(ApiKey(key_id, user_id, key_id, ("servers.read",), created_at, "h" * 64, "abcd"))
+
+    def revocations(self) -> list[tuple[str, str, str]]:
+        """(user, key, revoked at) of every revoked key, by key id."""
+        return sorted((k.user_id, k.id, k.revoked_at) for k in self.keys.values() if k.revoked_at is not None)
+
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         from dataclasses import replace
 
@@ -717,9 +764,18 @@ class FakeNodeAgent:
 
     POWER = ("start", "stop", "restart", "kill")
 
-    def __init__(self, down: bool = False, node_id: str = "n1") -> None:
+    def __init__(self, down: bool = False, node_id: str = "n1", fail_with: Exception | None = None) -> None:
         self.down = down
+        self.fail_with = fail_with  # raised by every call instead (a refusal, an open breaker)
         self.node_id = node_id
+        self.info: dict[str, Any] = {
+            "architecture": "amd64",
+            "cpu_count": 2,
+            "kernel_version": "6.1",
+            "os": "linux",
+            "version": "1.11.0",
+        }
+        self.probes: list[bool] = []  # the ``probe`` flag of each system call
         self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
         self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
         self.denied_jtis: dict[str, list[str]] = {}
@@ -731,6 +787,8 @@ class FakeNodeAgent:
 
         if server_uuid and not UUID_V4.match(server_uuid):
             raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuid})
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.down:
             raise WingsUnavailableError(
                 "The node could not be reached. Try again later; an admin may need to check the node.",
@@ -754,8 +812,9 @@ class FakeNodeAgent:
         }
 
     def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]:
+        self.probes.append(probe)
         self._ask("system")
-        return {"architecture": "amd64", "cpu_count": 2, "kernel_version": "6.1", "os": "linux", "version": "1.11.0"}
+        return dict(self.info)
 
     def list_servers(self) -> list[dict[str, Any]]:
         self._ask("list_servers")
@@ -882,3 +941,605 @@ class FakeNodeAgent:
     def delete_backup(self, server_uuid: str, backup_uuid: str) -> None:
         self._ask("delete_backup", server_uuid)
         self.backups.append(("delete", server_uuid, backup_uuid))
+
+
+# --- Stripe ------------------------------------------------------------------------------------
+
+_stripe_ids = itertools.count(1)
+
+
+@dataclass
+class FakeStripe:
+    """``StripeGateway`` with Stripe's objects in memory (tests/contract/test_stripe_gateway.py)."""
+
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionFacts] = field(default_factory=dict)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+    checkout_sessions: list[dict[str, Any]] = field(default_factory=list)
+    portal_sessions: list[dict[str, Any]] = field(default_factory=list)
+    meter_events: list[dict[str, Any]] = field(default_factory=list)
+    balance_transactions: list[dict[str, Any]] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)
+    down: bool = False
+    payment_methods: set[str] = field(default_factory=set)
+    fail_meter_events: int = 0
+
+    def _check(self) -> None:
+        if self.down:
+            raise DependencyUnavailableError("Billing is unavailable; try again shortly.")
+
+    def create_customer(self, tenant_id: str, name: str, email: str | None) -> str:
+        self._check()
+        for cid, c in self.customers.items():  # Stripe's idempotency key customer:<tenant_id>
+            if c["idempotency_key"] == f"customer:{tenant_id}":
+                return cid
+        cid = f"cus_{next(_stripe_ids):06d}"
+        self.customers[cid] = {"name": name, "email": email, "idempotency_key": f"customer:{tenant_id}"}
+        return cid
+
+    def set_subscription(self, sub_id: str, customer: str, status: str, prices: tuple[str, ...], **extra: Any) -> None:
+        self.subscriptions[sub_id] = SubscriptionFacts(
+            id=sub_id, customer=customer, status=status, price_ids=prices, **extra
+        )
+
+    def update_subscription(self, sub_id: str, **changes: Any) -> None:
+        self.subscriptions[sub_id] = replace(self.subscriptions[sub_id], **changes)
+
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts:
+        self._check()
+        self.retrieved.append(subscription_id)
+        if subscription_id not in self.subscriptions:
+            raise NotFoundError("The billing record was not found at Stripe.", {})
+        return self.subscriptions[subscription_id]
+
+    def customer_has_payment_method(self, customer_id: str) -> bool:
+        return customer_id in self.payment_methods
+
+    def create_checkout_session(self, **params: Any) -> tuple[str, str]:
+        self._check()
+        session_id = f"cs_test_{next(_stripe_ids):06d}"
+        self.checkout_sessions.append({"id": session_id, **params})
+        return session_id, f"https://checkout.example/{session_id}"
+
+    def create_credit_checkout(self, **params: Any) -> tuple[str, str]:
+        self._check()
+        session_id = f"cs_test_{next(_stripe_ids):06d}"
+        self.checkout_sessions.append({"id": session_id, "mode": "payment", "payment_status": "unpaid", **params})
+        return session_id, f"https://checkout.example/{session_id}"
+
+    def pay_session(self, session_id: str) -> None:
+        next(s for s in self.checkout_sessions if s["id"] == session_id)["payment_status"] = "paid"
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        self._check()
+        s = next(s for s in self.checkout_sessions if s["id"] == session_id)
+        return {
+            "id": session_id,
+            "mode": s.get("mode", "subscription"),
+            "status": "complete" if s.get("payment_status") == "paid" else "open",
+            "payment_status": s.get("payment_status", "paid"),
+            "amount_total": s.get("amount_cents", 0),
+            "currency": s.get("currency", "usd"),
+            "customer": s["customer_id"],
+            "client_reference_id": s["tenant_id"],
+            "purpose": "credit" if s.get("mode") == "payment" else None,
+        }
+
+    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
+        self._check()
+        self.portal_sessions.append({"customer": customer_id, "return_url": return_url, "flow": flow})
+        return f"https://portal.example/{customer_id}"
+
+    def list_invoices(
+        self, customer_id: str, limit: int, starting_after: str | None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        mine = [i for i in self.invoices if i["customer"] == customer_id]
+        if starting_after:
+            index = next(n for n, i in enumerate(mine) if i["id"] == starting_after)
+            mine = mine[index + 1 :]
+        rows = [{k: v for k, v in i.items() if k != "customer"} for i in mine[:limit]]
+        return rows, len(mine) > limit
+
+    def send_meter_event(self, event_name: str, customer_id: str, value: str, identifier: str, timestamp: int) -> None:
+        if self.fail_meter_events > 0:
+            self.fail_meter_events -= 1
+            raise DependencyUnavailableError("Billing is unavailable; try again shortly.")
+        if any(e["identifier"] == identifier for e in self.meter_events):
+            return  # Stripe ignores a repeated identifier
+        self.meter_events.append(
+            {
+                "event_name": event_name,
+                "customer": customer_id,
+                "value": value,
+                "identifier": identifier,
+                "timestamp": timestamp,
+            }
+        )
+
+    def credit_customer_balance(
+        self, customer_id: str, amount_cents: int, currency: str, description: str, idempotency_key: str
+    ) -> str:
+        self._check()
+        for txn in self.balance_transactions:
+            if txn["idempotency_key"] == idempotency_key:
+                return str(txn["id"])
+        txn_id = f"cbtxn_{next(_stripe_ids):06d}"
+        self.balance_transactions.append(
+            {
+                "id": txn_id,
+                "customer": customer_id,
+                "amount": -amount_cents,
+                "currency": currency,
+                "idempotency_key": idempotency_key,
+            }
+        )
+        return txn_id
+
+
+# --- billing records -----------------------------------------------------------------------------
+
+
+class FakeBillingRepository:
+    """``DynamoBillingRepository`` in memory: plans and their price mappings, each tenant's
+    billing state (a tenant must exist: ``add_tenant``), customer links, webhook event and
+    notice claims, the usage ledger, run intervals and credits."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, Any] = {}
+        self.prices: dict[str, str] = {}  # price id -> plan id
+        self.states: dict[str, Any] = {}  # tenant id -> BillingState
+        self.dunning: dict[str, int] = {}  # tenant id -> due at
+        self.customers: dict[str, str] = {}  # customer id -> tenant id
+        self.events: dict[str, str] = {}  # event id -> status
+        self.notices: set[tuple[str, str]] = set()
+        self.usage: dict[tuple[str, int, str, str], Any] = {}
+        self.errors: dict[tuple[str, int, str, str], str] = {}
+        self.run_spans: dict[str, list[list[Any]]] = {}  # server uuid -> [[started, ended, tenant, memory]]
+        self.credits: dict[str, list[Any]] = {}
+        self.balances: dict[str, dict[str, int]] = {}
+
+    def add_tenant(self, tenant_id: str) -> None:
+        from mamba.domain.billing import BillingState
+
+        self.states.setdefault(tenant_id, BillingState(tenant_id=tenant_id))
+
+    # --- plans ---
+
+    def add_plan(self, plan: Any) -> None:
+        if plan.id in self.plans:
+            raise ConflictError("A plan with this id exists.", {"plan_id": plan.id})
+        if any(price in self.prices for price in plan.price_ids()):
+            raise ConflictError("A price id already belongs to another plan.", {"plan_id": plan.id})
+        self.plans[plan.id] = plan
+        self.prices.update(dict.fromkeys(plan.price_ids(), plan.id))
+
+    def save_plan(self, current: Any, updated: Any) -> None:
+        stored = self.plans.get(current.id)
+        if stored is None or stored.updated_at != current.updated_at:
+            raise ConflictError("The plan changed meanwhile; read it again.", {"plan_id": current.id})
+        old, new = set(current.price_ids()), set(updated.price_ids())
+        if any(price in self.prices for price in new - old):
+            raise ConflictError("A price id already belongs to another plan.", {"plan_id": current.id})
+        for price in old - new:
+            self.prices.pop(price, None)
+        self.prices.update(dict.fromkeys(new - old, updated.id))
+        self.plans[updated.id] = updated
+
+    def get_plan(self, plan_id: str) -> Any:
+        if plan_id not in self.plans:
+            raise NotFoundError("Plan not found.", {"plan_id": plan_id})
+        return self.plans[plan_id]
+
+    def list_plans(self, page: Any) -> Any:
+        ordered = sorted(self.plans.values(), key=lambda p: (p.created_at, p.id))
+        return _page(ordered, page, "plans")
+
+    def plans_by_price(self, price_ids: tuple[str, ...]) -> dict[str, Any]:
+        return {p: self.plans[self.prices[p]] for p in dict.fromkeys(price_ids) if p in self.prices}
+
+    # --- tenants' billing state ---
+
+    def get_state(self, tenant_id: str) -> Any:
+        if tenant_id not in self.states:
+            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+        return self.states[tenant_id]
+
+    def save_state(self, state: Any, *, dunning_due_at: int | None) -> None:
+        current = self.get_state(state.tenant_id)
+        # The tenant's credit currency is set by its first credit only, never here.
+        self.states[state.tenant_id] = replace(state, credit_currency=current.credit_currency)
+        if dunning_due_at is None:
+            self.dunning.pop(state.tenant_id, None)
+        else:
+            self.dunning[state.tenant_id] = dunning_due_at
+
+    def set_billing_state(self, tenant_id: str, billing_state: str) -> None:
+        self.states[tenant_id] = replace(self.get_state(tenant_id), billing_state=billing_state)
+
+    def dunning_due(self, now: int) -> list[str]:
+        return [t for t, due in sorted(self.dunning.items(), key=lambda kv: (kv[1], kv[0])) if due <= now]
+
+    # --- customers ---
+
+    def link_customer(self, tenant_id: str, customer_id: str) -> None:
+        if self.customers.get(customer_id, tenant_id) != tenant_id:
+            raise ConflictError("This Stripe customer belongs to another tenant.", {})
+        state = self.states.get(tenant_id)
+        if state is None or state.customer_id not in (None, customer_id):
+            raise ConflictError("The tenant has another Stripe customer, or is gone.", {})
+        self.customers[customer_id] = tenant_id
+        self.states[tenant_id] = replace(state, customer_id=customer_id)
+
+    def tenant_of_customer(self, customer_id: str) -> str | None:
+        return self.customers.get(customer_id)
+
+    # --- webhook event claims and notices ---
+
+    def claim_event(self, event_id: str, event_type: str, received_at: str) -> bool:
+        if event_id in self.events:
+            return False
+        self.events[event_id] = "queued"
+        return True
+
+    def event_processed(self, event_id: str) -> None:
+        if event_id in self.events:
+            self.events[event_id] = "processed"
+
+    def release_event(self, event_id: str) -> None:
+        if self.events.get(event_id) not in (None, "processed"):
+            del self.events[event_id]
+
+    def event_status(self, event_id: str) -> str | None:
+        return self.events.get(event_id)
+
+    def claim_notice(self, tenant_id: str, notice_key: str, now_iso: str, ttl_seconds: int = 90 * 86400) -> bool:
+        if (tenant_id, notice_key) in self.notices:
+            return False
+        self.notices.add((tenant_id, notice_key))
+        return True
+
+    def release_notice(self, tenant_id: str, notice_key: str) -> None:
+        self.notices.discard((tenant_id, notice_key))
+
+    # --- usage ledger ---
+
+    @staticmethod
+    def _usage_key(row: Any) -> tuple[str, int, str, str]:
+        return (row.tenant_id, row.hour, row.subject, row.metric)
+
+    def record_usage(self, row: Any) -> Any:
+        return self.usage.setdefault(self._usage_key(row), row)
+
+    def unsent_usage(self, not_before: int, limit: int = 500) -> list[Any]:
+        billable = [r for r in self.usage.values() if r.event_name and r.customer_id]
+        waiting = [r for r in billable if r.sent_at is None and r.hour >= not_before]
+        return sorted(waiting, key=lambda r: (r.hour, r.tenant_id, r.subject, r.metric))[:limit]
+
+    def usage_sent(self, row: Any, sent_at: str) -> None:
+        key = self._usage_key(row)
+        self.usage[key] = replace(self.usage.get(key, row), sent_at=sent_at)
+
+    def usage_failed(self, row: Any, error: str) -> None:
+        key = self._usage_key(row)
+        current = self.usage.get(key, row)
+        self.usage[key] = replace(current, attempts=current.attempts + 1)
+        self.errors[key] = error[:200]
+
+    def usage_between(self, tenant_id: str, start_hour: int, end_hour: int) -> list[Any]:
+        mine = [r for (t, hour, _, _), r in self.usage.items() if t == tenant_id and start_hour <= hour < end_hour]
+        return sorted(mine, key=lambda r: (r.hour, r.subject, r.metric))
+
+    # --- run intervals ---
+
+    def observe_run(self, server_uuid: str, tenant_id: str, memory_mb: int, running: bool, at: int) -> None:
+        spans = self.run_spans.setdefault(server_uuid, [])
+        open_span = next((s for s in spans if s[1] is None), None)
+        if running and open_span is None:
+            spans.append([at, None, tenant_id, memory_mb])
+        elif not running and open_span is not None:
+            open_span[1] = max(at, open_span[0])
+
+    def runs(self, server_uuid: str, start: int, end: int) -> list[tuple[int, int | None]]:
+        spans = sorted(self.run_spans.get(server_uuid, []), key=lambda s: s[0])
+        return [(s[0], s[1]) for s in spans if s[0] <= end and (s[1] is None or s[1] > start)]
+
+    def tenant_ids(self) -> list[str]:
+        return sorted(self.states)
+
+    # --- credits ---
+
+    def add_credit(self, entry: Any) -> None:
+        mine = self.credits.setdefault(entry.tenant_id, [])
+        if any(e.id == entry.id for e in mine):
+            raise ConflictError("This credit entry exists.", {"entry_id": entry.id})
+        state = self.get_state(entry.tenant_id)
+        mine.append(entry)
+        if state.credit_currency is None:
+            self.states[entry.tenant_id] = replace(state, credit_currency=entry.currency)
+        balances = self.balances.setdefault(entry.tenant_id, {})
+        balances[entry.currency] = balances.get(entry.currency, 0) + entry.amount_cents
+
+    def credit_balances(self, tenant_id: str) -> dict[str, int]:
+        return dict(self.balances.get(tenant_id, {}))
+
+    def list_credits(self, tenant_id: str, page: Any) -> Any:
+        newest_first = sorted(self.credits.get(tenant_id, []), key=lambda e: (e.created_at, e.id), reverse=True)
+        return _page(newest_first, page, f"credits:{tenant_id}")
+
+
+# --- accounts: users, hashing, mailed tokens, sessions, rate limits, mail, CAPTCHA, 2FA -----------
+# (held to the DynamoDB adapters by tests/contract/test_account_stores.py)
+
+
+class FakeUserRepository:
+    def __init__(self) -> None:
+        self.users: dict[str, User] = {}
+
+    def add(self, user: User) -> None:
+        if user.id in self.users:
+            raise ConflictError("The user already exists.", {"user_id": user.id})
+        if self.find_by_email(user.email) is not None:
+            raise ConflictError("An account with this email already exists.", {"field": "email"})
+        self.users[user.id] = user
+
+    def get(self, user_id: str) -> User:
+        if user_id not in self.users:
+            raise NotFoundError("User not found.", {"user_id": user_id})
+        return self.users[user_id]
+
+    def find_by_email(self, email: str) -> User | None:
+        return next((u for u in self.users.values() if u.email == email.lower()), None)
+
+    def _set(self, user_id: str, **changes: object) -> User:
+        self.users[user_id] = replace(self.get(user_id), **changes)  # type: ignore[arg-type]
+        return self.users[user_id]
+
+    def set_admin(self, user_id: str, is_admin: bool) -> None:
+        self._set(user_id, is_admin=is_admin)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self._set(user_id, password_hash=password_hash)
+
+    def set_name(self, user_id: str, name: str | None) -> None:
+        self._set(user_id, name=name)
+
+    def set_pending_email(self, user_id: str, email: str | None) -> None:
+        self._set(user_id, pending_email=email)
+
+    def mark_email_verified(self, user_id: str, email: str) -> bool:
+        if user_id not in self.users or self.users[user_id].email != email:
+            return False
+        self._set(user_id, email_verified=True)
+        return True
+
+    def change_email(self, user_id: str, old_email: str, new_email: str) -> None:
+        user = self.get(user_id)
+        other = self.find_by_email(new_email)
+        if other is not None:
+            raise ConflictError("An account with this email already exists.", {"field": "email"})
+        if user.email != old_email:
+            raise ConflictError("The account's email changed meanwhile; try again.", {"field": "email"})
+        self._set(user_id, email=new_email, email_verified=True, pending_email=None)
+
+    def reset_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        sessions_valid_after: int,
+        *,
+        credentials_reset_at: str | None = None,
+        take_over: bool = False,
+    ) -> None:
+        user = self.get(user_id)
+        self._set(
+            user_id,
+            password_hash=password_hash,
+            sessions_valid_after=sessions_valid_after,
+            failed_logins=0,
+            locked_until=None,
+            credentials_reset_at=credentials_reset_at or user.credentials_reset_at,
+        )
+        if take_over:
+            self._set(user_id, totp_enabled=False, pending_email=None)
+
+    def revoke_sessions(self, user_id: str, valid_after: int) -> None:
+        self._set(user_id, sessions_valid_after=valid_after)
+
+    def record_login_failure(self, user_id: str) -> int:
+        return self._set(user_id, failed_logins=self.get(user_id).failed_logins + 1).failed_logins
+
+    def lock(self, user_id: str, until: int, threshold: int) -> bool:
+        if user_id not in self.users or self.users[user_id].failed_logins < threshold:
+            return False
+        self._set(user_id, locked_until=until, failed_logins=0)
+        return True
+
+    def clear_login_failures(self, user_id: str) -> None:
+        self._set(user_id, failed_logins=0, locked_until=None)
+
+
+class FakeHasher:
+    """Not a hash: readable, instant, and it counts verifications (the timing equaliser)."""
+
+    def __init__(self, version: str = "v1") -> None:
+        self.version = version
+        self.verified: list[str | None] = []
+
+    def hash(self, password: str) -> str:
+        return f"fake-{self.version}${password}"
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        self.verified.append(password_hash)
+        return password_hash is not None and password_hash.split("$", 1)[1] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake-{self.version}$")
+
+
+class FakeTokenStore:
+    def __init__(self) -> None:
+        self.tokens: dict[str, OneTimeToken] = {}
+
+    def add(self, digest: str, token: OneTimeToken) -> None:
+        if digest in self.tokens:
+            raise ConflictError("token exists")
+        self.tokens[digest] = token
+
+    def consume(self, digest: str) -> OneTimeToken | None:
+        return self.tokens.pop(digest, None)
+
+
+class FakeSessionStore:
+    def __init__(self) -> None:
+        self.families: dict[str, RefreshFamily] = {}
+        self.tokens: dict[tuple[str, str], RefreshToken] = {}
+
+    def start(self, family: RefreshFamily, token_digest: str) -> None:
+        self.families[family.id] = family
+        self.tokens[(family.id, token_digest)] = RefreshToken(family.id, family.user_id, family.expires_at)
+
+    def load(self, family_id: str, token_digest: str) -> tuple[RefreshFamily | None, RefreshToken | None]:
+        return self.families.get(family_id), self.tokens.get((family_id, token_digest))
+
+    def rotate(
+        self,
+        family: RefreshFamily,
+        old_digest: str,
+        new_digest: str,
+        now: int,
+        client: ClientHints | None = None,
+    ) -> bool:
+        old = self.tokens.get((family.id, old_digest))
+        current = self.families.get(family.id)
+        if old is None or old.used_at is not None or current is None or current.revoked:
+            return False
+        self.tokens[(family.id, old_digest)] = replace(old, used_at=now)
+        self.tokens[(family.id, new_digest)] = RefreshToken(family.id, family.user_id, family.expires_at)
+        client = client or ClientHints()
+        self.families[family.id] = replace(
+            current,
+            last_used_at=now,
+            ip=client.ip or current.ip,
+            user_agent=client.user_agent or current.user_agent,
+        )
+        return True
+
+    def revoke(self, family_id: str, reason: str) -> None:
+        if family_id in self.families:
+            self.families[family_id] = replace(self.families[family_id], revoked=True)
+
+    def list_for_user(self, user_id: str, page: PageRequest) -> Page[RefreshFamily]:
+        # Like the gsi1 listing: unrevoked only, newest first; the cursor is the last id shown.
+        mine = sorted(
+            (f for f in self.families.values() if f.user_id == user_id and not f.revoked),
+            key=lambda f: (f.created_at, f.id),
+            reverse=True,
+        )
+        start = next((i + 1 for i, f in enumerate(mine) if f.id == page.cursor), 0) if page.cursor else 0
+        chunk = mine[start : start + page.limit]
+        more = start + page.limit < len(mine)
+        return Page(items=chunk, next_cursor=chunk[-1].id if more and chunk else None)
+
+    def revoke_for_user(self, user_id: str, family_id: str, reason: str) -> bool:
+        family = self.families.get(family_id)
+        if family is None or family.user_id != user_id:
+            return False
+        self.revoke(family_id, reason)
+        return True
+
+
+class FakeRateLimiter:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+
+    def add(self, limit: Limit, subject: str, now: int) -> int:
+        key = (limit.name, subject.strip().lower(), limit.window_start(now))
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+    def peek(self, checks: Sequence[tuple[Limit, str]], now: int) -> list[int]:
+        return [self.counts.get((limit.name, s.strip().lower(), limit.window_start(now)), 0) for limit, s in checks]
+
+    def release(self, limit: Limit, subject: str, now: int) -> None:
+        key = (limit.name, subject.strip().lower(), limit.window_start(now))
+        if self.counts.get(key, 0) > 0:
+            self.counts[key] -= 1
+
+
+@dataclass
+class FakeMailer:
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+        if self.fail:
+            raise DependencyUnavailableError("Mail could not be sent; try again shortly.")
+        self.sent.append((to, subject, text))
+
+    def to(self, address: str) -> list[tuple[str, str]]:
+        return [(subject, text) for to, subject, text in self.sent if to == address]
+
+
+class FakeCaptcha:
+    def __init__(self, accept: str = "good-token") -> None:
+        self.accept = accept
+        self.seen: list[tuple[str | None, str]] = []
+
+    def verify(self, token: str | None, remote_ip: str) -> None:
+        self.seen.append((token, remote_ip))
+        if token != self.accept:
+            raise CaptchaFailedError("The CAPTCHA was not solved; try again.", {"field": "captcha_token"})
+
+
+@dataclass
+class FakeSecondFactor:
+    """Accepts ``code`` for users listed in ``enabled``; raises like mamba.services.two_factor."""
+
+    code: str = "123456"
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def __call__(self, user_id: str, code: str | None) -> None:
+        from mamba.domain.errors import UnauthorizedError
+
+        self.calls.append((user_id, code))
+        if code is None:
+            raise UnauthorizedError("A two-factor code is required.", {"reason": "totp_required"})
+        if code != self.code:
+            raise UnauthorizedError("The two-factor code is not valid.", {"reason": "totp_invalid"})
+
+
+@dataclass
+class AccountWorld:
+    """Every fake, wired into AccountPorts (``world.ports``)."""
+
+    users: FakeUserRepository = field(default_factory=FakeUserRepository)
+    hasher: FakeHasher = field(default_factory=FakeHasher)
+    tokens: FakeTokenStore = field(default_factory=FakeTokenStore)
+    sessions: FakeSessionStore = field(default_factory=FakeSessionStore)
+    limiter: FakeRateLimiter = field(default_factory=FakeRateLimiter)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    second_factor: FakeSecondFactor = field(default_factory=FakeSecondFactor)
+    captcha: FakeCaptcha | None = None
+    policy: AccountPolicy = field(default_factory=AccountPolicy)
+    waited: list[int] = field(default_factory=list)
+    mail_failures: list[str] = field(default_factory=list)
+    api_keys: FakeApiKeyRepository = field(default_factory=lambda: FakeApiKeyRepository())
+
+    @property
+    def ports(self) -> AccountPorts:
+        return AccountPorts(
+            users=self.users,
+            hasher=self.hasher,
+            tokens=self.tokens,
+            sessions=self.sessions,
+            limiter=self.limiter,
+            mailer=self.mailer,
+            issue_access=lambda user_id, issued_at, family_id=None: f"access:{user_id}:{issued_at}",
+            public_url="https://panel.example",
+            captcha=self.captcha,
+            second_factor=self.second_factor,
+            wait_until=self.waited.append,
+            policy=self.policy,
+            on_mail_failure=lambda subject, exc: self.mail_failures.append(subject),
+            api_keys=self.api_keys,
+        )

@@ -1,14 +1,20 @@
 """The audit log: a tenant's (audit.read) and the platform's (admin.audit)."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQuery
 from mamba.web import Ctx, parse_query, route
 
-audit = lazy_import("mamba.services.audit")
-audit_records = lazy_import("mamba.domain.audit")
+if TYPE_CHECKING:
+    from mamba.domain import audit as audit_records
+    from mamba.services import audit
+else:
+    audit = lazy_import("mamba.services.audit")
+    audit_records = lazy_import("mamba.domain.audit")
 
 bp = Blueprint(__name__)
 
@@ -19,7 +25,7 @@ def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     )
 
 
-def _page(page: "audit_records.AuditPage") -> dict[str, object]:
+def _page(page: audit_records.AuditPage) -> dict[str, object]:
     return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
 
 

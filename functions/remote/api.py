@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap, web
 from mamba.domain.clock import iso, utcnow
@@ -22,12 +21,16 @@ from mamba.domain.errors import DomainError, ValidationError
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
-remote_auth = lazy_import("mamba.services.remote_auth")
-remote_servers = lazy_import("mamba.services.remote_servers")
-remote_install = lazy_import("mamba.services.remote_install")
-remote_activity = lazy_import("mamba.services.remote_activity")
-sftp = lazy_import("mamba.auth.sftp")
-backups = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.auth import sftp
+    from mamba.services import backups, remote_activity, remote_auth, remote_install, remote_servers
+else:
+    remote_auth = lazy_import("mamba.services.remote_auth")
+    remote_servers = lazy_import("mamba.services.remote_servers")
+    remote_install = lazy_import("mamba.services.remote_install")
+    remote_activity = lazy_import("mamba.services.remote_activity")
+    sftp = lazy_import("mamba.auth.sftp")
+    backups = lazy_import("mamba.services.backups")
 
 
 bp = Blueprint(__name__)

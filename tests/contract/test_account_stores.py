@@ -12,7 +12,7 @@ from mamba.domain.accounts import ClientHints, OneTimeToken, RefreshFamily, User
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.domain.ratelimit import Limit
-from tests.account_fakes import FakeRateLimiter, FakeSessionStore, FakeTokenStore, FakeUserRepository
+from tests.fakes import FakeRateLimiter, FakeSessionStore, FakeTokenStore, FakeUserRepository
 
 T0 = 1_800_000_000
 CREATED = "2026-11-25T10:00:00Z"

@@ -452,3 +452,51 @@ class TestPlacementStoreOnDynamo(PlacementStoreContract):
     def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()
+
+
+# --- node health ---------------------------------------------------------------------------------
+
+
+class NodeHealthStoreContract:
+    @pytest.fixture
+    def store(self) -> Any:
+        raise NotImplementedError
+
+    def test_health_is_none_until_saved_and_then_replaced(self, store):
+        from mamba.domain.nodes import NodeHealth
+
+        node_id = f"nd_{uid()}"
+        before = store.get(node_id)
+        store.save(NodeHealth(node_id, "offline", T0, consecutive_failures=1, last_error="down"))
+        store.save(NodeHealth(node_id, "online", T1, version="1.11.11", last_seen_at=T1))
+
+        assert before is None
+        assert store.get(node_id) == NodeHealth(node_id, "online", T1, version="1.11.11", last_seen_at=T1)
+        assert store.health_of([node_id, f"nd_{uid()}", node_id]) == {node_id: store.get(node_id)}
+
+    def test_events_are_listed_newest_first_per_node(self, store):
+        from mamba.domain.nodes import NodeEvent
+
+        node_id = f"nd_{uid()}"
+        down = NodeEvent(node_id, "node.down", T0, {"last_seen_at": None})
+        back = NodeEvent(node_id, "node.recovered", T1, {})
+        store.add_event(down)
+        store.add_event(back)
+        store.add_event(NodeEvent(f"nd_{uid()}", "node.down", T2, {}))
+
+        assert store.events(node_id) == [back, down]
+        assert store.events(node_id, limit=1) == [back]
+
+
+class TestNodeHealthStoreOnFake(NodeHealthStoreContract):
+    @pytest.fixture
+    def store(self) -> Any:
+        from tests.fakes import FakeNodeHealthStore
+
+        return FakeNodeHealthStore()
+
+
+class TestNodeHealthStoreOnDynamo(NodeHealthStoreContract):
+    @pytest.fixture
+    def store(self, request: pytest.FixtureRequest) -> Any:
+        return _dynamo(request).node_health_store()

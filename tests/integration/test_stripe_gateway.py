@@ -5,7 +5,6 @@ with the webhook secret through the panel's own verification."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
@@ -17,10 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from local import stripe_standin
 from mamba.adapters.stripe_client import StripeGateway, verify_event
 from mamba.domain.errors import NotFoundError
-from tests.billing_support import STRIPE_KEY, WEBHOOK_SECRET
+from tests.billing_support import STRIPE_KEY, WEBHOOK_SECRET, running_standin
 
 pytestmark = pytest.mark.slow
 
@@ -48,27 +46,11 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[str]:
-    hook_port, port, ls_port = free_port(), free_port(), free_port()
+    hook_port = free_port()
     hook = HTTPServer(("127.0.0.1", hook_port), Receiver)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(
-        stripe_standin.serve(port, ls_port, f"http://127.0.0.1:{hook_port}/webhooks/stripe", WEBHOOK_SECRET)
-    )
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/_standin/events", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    yield base
-    loop.call_soon_threadsafe(task.cancel)
-    time.sleep(0.2)
-    loop.call_soon_threadsafe(loop.stop)
+    with running_standin(f"http://127.0.0.1:{hook_port}/webhooks/stripe") as base:
+        yield base
     hook.shutdown()
 
 

@@ -13,7 +13,7 @@ from mamba.config import ConfigError, describe, load_settings
 from mamba.domain.errors import RateLimitedError
 from mamba.domain.ratelimit import Limit
 from mamba.services import abuse
-from tests.account_fakes import FakeRateLimiter
+from tests.fakes import FakeRateLimiter
 
 STRONG = secrets.token_urlsafe(48)
 T0 = 1_800_000_000  # a multiple of 900 and 3600

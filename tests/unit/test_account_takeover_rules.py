@@ -27,7 +27,7 @@ from mamba.domain.tenancy import Invitation, InvitationLimits, Tenant
 from mamba.services import accounts
 from mamba.services import api_keys as key_service
 from mamba.services.invitations import invite_member
-from tests.account_fakes import AccountWorld, FakeMailer, FakeRateLimiter
+from tests.fakes import AccountWorld, FakeMailer, FakeRateLimiter
 
 T0 = 1_800_000_000
 PASSWORD = "a sufficiently long passphrase"
@@ -64,26 +64,26 @@ def reset_link(world: AccountWorld, address: str = "ada@example.com") -> str:
 
 def test_password_reset_revokes_api_keys(world):
     user = account(world)
-    world.api_keys.live[user.id] = {"key_1", "key_2"}
+    world.api_keys.give(user.id, "key_1", "key_2")
 
     done = accounts.reset_password(world.ports, reset_link(world), NEW, now=T0)
 
-    assert sorted(k for _, k, _ in world.api_keys.revoked) == ["key_1", "key_2"]
+    assert sorted(k for _, k, _ in world.api_keys.revocations()) == ["key_1", "key_2"]
     stored = world.users.get(user.id)
     assert stored.credentials_reset_at is not None and stored.credentials_reset_at == done.credentials_reset_at
-    assert {at for _, _, at in world.api_keys.revoked} == {stored.credentials_reset_at}
+    assert {at for _, _, at in world.api_keys.revocations()} == {stored.credentials_reset_at}
 
 
 def test_password_change_revokes_api_keys_and_sessions(world):
     user = account(world)
-    world.api_keys.live[user.id] = {"key_1"}
+    world.api_keys.give(user.id, "key_1")
 
     accounts.change_password(world.ports, user.id, PASSWORD, NEW, via="token", now=T0)
 
     stored = world.users.get(user.id)
     assert world.hasher.verify(stored.password_hash, NEW)
     assert stored.sessions_valid_after == T0 + 1 and stored.credentials_reset_at is not None
-    assert [k for _, k, _ in world.api_keys.revoked] == ["key_1"]
+    assert [k for _, k, _ in world.api_keys.revocations()] == ["key_1"]
 
 
 def test_password_change_needs_the_second_factor_when_2fa_is_on(world):
@@ -191,7 +191,7 @@ def test_first_unverified_registrant_loses_the_address_to_its_owner(world):
     # Given a squatter registered the address, enrolled 2FA and started moving the account away
     squatter = account(world, verified=False, totp=True, password=SQUATTER)
     world.users.set_pending_email(squatter.id, "squatter@example.net")
-    world.api_keys.live[squatter.id] = {"key_old"}
+    world.api_keys.give(squatter.id, "key_old")
 
     # When the owner registers the address
     with pytest.raises(ConflictError):
@@ -208,7 +208,7 @@ def test_first_unverified_registrant_loses_the_address_to_its_owner(world):
         stored.password_hash, SQUATTER
     )
     assert stored.sessions_valid_after == T0 + 1
-    assert [k for _, k, _ in world.api_keys.revoked] == ["key_old"]
+    assert [k for _, k, _ in world.api_keys.revocations()] == ["key_old"]
 
 
 def test_reset_of_a_verified_account_keeps_its_2fa(world):

@@ -17,7 +17,7 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.services import accounts
-from tests.account_fakes import AccountWorld, FakeCaptcha
+from tests.fakes import AccountWorld, FakeCaptcha
 
 T0 = 1_800_000_000  # a multiple of 900 and 3600: window arithmetic stays readable
 PASSWORD = "a sufficiently long passphrase"

@@ -5,39 +5,14 @@ from __future__ import annotations
 import pytest
 
 from mamba.auth import api_keys as key_format
-from mamba.domain.api_keys import ApiKey, KeyPage
-from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from mamba.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from mamba.services import api_keys
+from tests.fakes import FakeApiKeyRepository
 
 NOW = 1_800_000_000.0
 
 
-class MemoryKeys:
-    def __init__(self) -> None:
-        self.keys: dict[str, ApiKey] = {}
-
-    def add(self, key: ApiKey) -> None:
-        if key.id in self.keys:
-            raise ConflictError("exists")
-        self.keys[key.id] = key
-
-    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
-        return KeyPage(items=[k for k in self.keys.values() if k.user_id == user_id][:limit])
-
-    def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
-        key = self.keys.get(key_id)
-        if key is None or key.user_id != user_id:
-            raise NotFoundError("API key not found.")
-        return key
-
-    def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
-        pass
-
-    def revoke_all(self, user_id: str, at: str) -> int:
-        return 0
-
-
-def _create(repo: MemoryKeys, **kwargs):
+def _create(repo: FakeApiKeyRepository, **kwargs):
     kwargs.setdefault("name", "ci")
     kwargs.setdefault("scopes", ["servers.read"])
     kwargs.setdefault("is_admin", False)
@@ -47,7 +22,7 @@ def _create(repo: MemoryKeys, **kwargs):
 
 
 def test_create_returns_the_plaintext_once_and_stores_its_hash():
-    repo = MemoryKeys()
+    repo = FakeApiKeyRepository()
 
     created = _create(repo, scopes=["servers.read", "servers.read", "files.read"])
 
@@ -59,7 +34,9 @@ def test_create_returns_the_plaintext_once_and_stores_its_hash():
 
 
 def test_create_normalises_networks_and_servers():
-    created = _create(MemoryKeys(), allowed_ips=["10.0.0.7", "10.0.0.0/8", "2001:db8::/32"], server_ids=[" s1 ", "s1"])
+    created = _create(
+        FakeApiKeyRepository(), allowed_ips=["10.0.0.7", "10.0.0.0/8", "2001:db8::/32"], server_ids=[" s1 ", "s1"]
+    )
 
     assert created.key.allowed_ips == ("10.0.0.7/32", "10.0.0.0/8", "2001:db8::/32")
     assert created.key.server_ids == ("s1",)
@@ -82,7 +59,7 @@ def test_create_normalises_networks_and_servers():
     ],
 )
 def test_create_refuses_when_a_rule_is_broken(kwargs, error):
-    repo = MemoryKeys()
+    repo = FakeApiKeyRepository()
 
     with pytest.raises(error):
         _create(repo, **kwargs)
@@ -91,13 +68,13 @@ def test_create_refuses_when_a_rule_is_broken(kwargs, error):
 
 
 def test_admin_may_create_admin_scoped_keys():
-    created = _create(MemoryKeys(), scopes=["admin.nodes"], is_admin=True)
+    created = _create(FakeApiKeyRepository(), scopes=["admin.nodes"], is_admin=True)
 
     assert created.key.scopes == ("admin.nodes",)
 
 
 def test_public_form_shows_times_as_iso_and_never_the_hash():
-    key = _create(MemoryKeys(), expires_at=int(NOW) + 3600).key
+    key = _create(FakeApiKeyRepository(), expires_at=int(NOW) + 3600).key
 
     public = key.to_public()
 
@@ -106,7 +83,7 @@ def test_public_form_shows_times_as_iso_and_never_the_hash():
 
 
 def test_revoke_is_not_found_for_another_users_key():
-    repo = MemoryKeys()
+    repo = FakeApiKeyRepository()
     key_id = _create(repo).key.id
 
     with pytest.raises(NotFoundError):

@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
 
-from mamba.domain.errors import ValidationError, WingsRejectedError, WingsUnavailableError
-from mamba.domain.nodes import Node, NodeEvent, NodeHealth
+from mamba.domain.errors import ValidationError, WingsRejectedError, WingsUnauthorizedError, WingsUnavailableError
+from mamba.domain.nodes import Node
 from mamba.services import node_health as nh
-
-
-class FakeStore:
-    def __init__(self) -> None:
-        self.health: dict[str, NodeHealth] = {}
-        self.events: list[NodeEvent] = []
-
-    def get(self, node_id: str) -> NodeHealth | None:
-        return self.health.get(node_id)
-
-    def save(self, health: NodeHealth) -> None:
-        self.health[health.node_id] = health
-
-    def add_event(self, event: NodeEvent) -> None:
-        self.events.append(event)
-
-
-class FakeNodes:
-    def __init__(self, nodes: list[Node], page: int = 1) -> None:
-        self.nodes, self.page = nodes, page
-
-    def list(self, limit: int = 100, cursor: str | None = None) -> tuple[list[Node], str | None]:
-        start = int(cursor or 0)
-        chunk = self.nodes[start : start + self.page]
-        more = start + self.page < len(self.nodes)
-        return chunk, str(start + self.page) if more else None
-
-
-class Agent:
-    def __init__(self, outcome: Any) -> None:
-        self.outcome = outcome
-        self.calls: list[bool] = []
-
-    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]:
-        self.calls.append(probe)
-        if isinstance(self.outcome, Exception):
-            raise self.outcome
-        return dict(self.outcome)
+from tests.fakes import FakeNodeAgent, FakeNodeHealthStore, FakeNodeRepository
 
 
 def node(node_id: str) -> Node:
@@ -70,36 +33,37 @@ def test_online_probe_records_version_and_last_seen_when_the_node_answers():
 
 def test_alert_is_raised_once_when_the_third_consecutive_probe_fails():
     # Given a node that was seen, then fails three and four times
-    store = FakeStore()
-    agent = Agent({"version": "1.11.11"})
+    store = FakeNodeHealthStore()
+    agent = FakeNodeAgent()
+    agent.info["version"] = "1.11.11"
     nh.probe_node(node("n1"), agent, store, "T0")
-    agent.outcome = DOWN
+    agent.fail_with = DOWN
     for t in ("T1", "T2"):
         nh.probe_node(node("n1"), agent, store, t)
-    assert store.events == []
+    assert store.log == []
 
     # When the third and a fourth probe fail
     nh.probe_node(node("n1"), agent, store, "T3")
     nh.probe_node(node("n1"), agent, store, "T4")
 
     # Then exactly one node.down event, carrying the last-seen time, and the node is offline
-    assert [e.type for e in store.events] == ["node.down"]
-    assert store.events[0].detail["last_seen_at"] == "T0"
+    assert [e.type for e in store.log] == ["node.down"]
+    assert store.log[0].detail["last_seen_at"] == "T0"
     assert store.health["n1"].status == "offline"
     assert store.health["n1"].consecutive_failures == 4
-    assert agent.calls == [True] * 5  # always the short probe timeouts
+    assert agent.probes == [True] * 5  # always the short probe timeouts
 
 
 def test_recovery_event_is_raised_when_an_alerted_node_answers_again():
-    store = FakeStore()
-    agent = Agent(DOWN)
+    store = FakeNodeHealthStore()
+    agent = FakeNodeAgent(fail_with=DOWN)
     for t in ("T1", "T2", "T3"):
         nh.probe_node(node("n1"), agent, store, t)
 
-    agent.outcome = {"version": "1.11.12"}
+    agent.fail_with, agent.info["version"] = None, "1.11.12"
     nh.probe_node(node("n1"), agent, store, "T4")
 
-    assert [e.type for e in store.events] == ["node.down", "node.recovered"]
+    assert [e.type for e in store.log] == ["node.down", "node.recovered"]
     assert (store.health["n1"].status, store.health["n1"].alerted, store.health["n1"].version) == (
         "online",
         False,
@@ -108,24 +72,25 @@ def test_recovery_event_is_raised_when_an_alerted_node_answers_again():
 
 
 def test_success_resets_the_count_when_failures_were_not_consecutive():
-    store = FakeStore()
-    agent = Agent(DOWN)
+    store = FakeNodeHealthStore()
+    agent = FakeNodeAgent(fail_with=DOWN)
     nh.probe_node(node("n1"), agent, store, "T1")
     nh.probe_node(node("n1"), agent, store, "T2")
-    agent.outcome = {"version": "1"}
+    agent.fail_with = None
     nh.probe_node(node("n1"), agent, store, "T3")
-    agent.outcome = DOWN
+    agent.fail_with = DOWN
     nh.probe_node(node("n1"), agent, store, "T4")
     nh.probe_node(node("n1"), agent, store, "T5")
 
-    assert store.events == []
+    assert store.log == []
 
 
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        (WingsRejectedError("no", {"wings_status": 403}), "unauthorized"),
-        (WingsRejectedError("no", {"wings_status": 401}), "unauthorized"),
+        (WingsUnauthorizedError("no", {"wings_status": 403}), "unauthorized"),
+        (WingsUnauthorizedError("no", {"wings_status": 401}), "unauthorized"),
+        (WingsRejectedError("no", {"wings_status": 409}), "offline"),
         (WingsUnavailableError("open", {"reason": "circuit_open"}), "offline"),
         (ValidationError("odd"), "offline"),
     ],
@@ -139,13 +104,15 @@ def test_failure_status_names_the_cause_when_a_probe_fails(error, status):
 
 def test_probe_all_walks_every_page_and_survives_a_node_whose_agent_cannot_be_built():
     # Given three nodes over three pages; n2's token cannot be decrypted
-    store = FakeStore()
-    nodes = FakeNodes([node("n1"), node("n2"), node("n3")], page=1)
+    store = FakeNodeHealthStore()
+    nodes = FakeNodeRepository(page_cap=1)
+    for n in ("n1", "n2", "n3"):
+        nodes.add(replace(node(n), token_id=f"tok_{n}".ljust(16, "0")), "token")
 
-    def agent_for(n: Node) -> Agent:
+    def agent_for(n: Node) -> FakeNodeAgent:
         if n.id == "n2":
             raise WingsUnavailableError("no token", {})
-        return Agent({"version": "1"})
+        return FakeNodeAgent()
 
     # When the schedule runs
     statuses = nh.probe_all(nodes, agent_for, store, lambda: "T1")

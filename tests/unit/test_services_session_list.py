@@ -13,7 +13,7 @@ from mamba.domain.accounts import ClientHints, TokenPair, User
 from mamba.domain.errors import NotFoundError, SessionRequiredError, UnauthorizedError
 from mamba.domain.pages import PageRequest
 from mamba.services import accounts, sessions
-from tests.account_fakes import AccountWorld
+from tests.fakes import AccountWorld
 
 T0 = 1_800_000_000
 PASSWORD = "a sufficiently long passphrase"

@@ -9,7 +9,7 @@ import pytest
 from mamba.domain.accounts import TokenPair, User
 from mamba.domain.errors import CaptchaFailedError, RateLimitedError, UnauthorizedError
 from mamba.services import accounts, sessions
-from tests.account_fakes import AccountWorld, FakeCaptcha, FakeHasher
+from tests.fakes import AccountWorld, FakeCaptcha, FakeHasher
 
 T0 = 1_800_000_000  # a multiple of 900
 PASSWORD = "a sufficiently long passphrase"

@@ -156,9 +156,10 @@ def test_suspend_revokes_sessions_up_to_the_next_second_and_unsuspend_keeps_them
 
 def test_admin_suspension_revokes_api_keys_and_voids_older_ones_for_good():
     # Given an account with two live API keys
-    from tests.account_fakes import FakeKeyRevoker
+    from tests.fakes import FakeApiKeyRepository
 
-    repo, keys = FakeAdminRepository(), FakeKeyRevoker(live={"usr_a": {"key_1", "key_2"}})
+    repo, keys = FakeAdminRepository(), FakeApiKeyRepository()
+    keys.give("usr_a", "key_1", "key_2")
 
     # When an admin suspends it, and later lifts the suspension
     admin.suspend_user(
@@ -168,7 +169,10 @@ def test_admin_suspension_revokes_api_keys_and_voids_older_ones_for_good():
 
     # Then both keys were revoked at the suspension, and the credential reset time stays set
     # (the guard refuses every key created before it, also after the unsuspend)
-    assert keys.revoked == [("usr_a", "key_1", "2027-01-15T08:00:00.5Z"), ("usr_a", "key_2", "2027-01-15T08:00:00.5Z")]
+    assert keys.revocations() == [
+        ("usr_a", "key_1", "2027-01-15T08:00:00.5Z"),
+        ("usr_a", "key_2", "2027-01-15T08:00:00.5Z"),
+    ]
     assert repo.resets == ["2027-01-15T08:00:00.5Z", None]
 
 

@@ -204,7 +204,7 @@ def test_disable_conflicts_when_2fa_is_off(store):
 
 def test_confirm_is_rate_limited_after_five_wrong_codes_until_the_window_ends(store):
     from mamba.domain.errors import RateLimitedError
-    from tests.account_fakes import FakeRateLimiter
+    from tests.fakes import FakeRateLimiter
 
     limiter = FakeRateLimiter()
     enrolment = two_factor.enrol("usr_1", store)
@@ -225,7 +225,7 @@ def test_confirm_is_rate_limited_after_five_wrong_codes_until_the_window_ends(st
 
 def test_disable_counts_wrong_passwords_and_codes_towards_the_limit(store):
     from mamba.domain.errors import RateLimitedError
-    from tests.account_fakes import FakeRateLimiter
+    from tests.fakes import FakeRateLimiter
 
     limiter = FakeRateLimiter()
     _, codes = _enable(store)

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mamba.domain.accounts import AuthFacts
+from mamba.domain.accounts import User
 from mamba.domain.errors import ForbiddenError, UnauthorizedError, ValidationError
 from mamba.domain.nodes import Node
 from mamba.domain.servers import Server
+from mamba.ports import IdentityRepository
 from mamba.services.audit import AuditLog
 from mamba.services.remote_auth import ServerStore
 
@@ -194,7 +195,7 @@ class MembershipFacts:
 
 
 class AccountLookup(Protocol):
-    def find_by_email(self, email: str) -> Any: ...
+    def find_by_email(self, email: str) -> User | None: ...
 
 
 class MembershipLookup(Protocol):
@@ -205,8 +206,7 @@ class ApiKeyChecker(Protocol):
     def check(self, key: str, source_ip: str) -> tuple[str, frozenset[str], frozenset[str]] | None: ...
 
 
-class IdentityLoader(Protocol):
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts: ...
+IdentityLoader = IdentityRepository
 
 
 class IdentityMemberships:
@@ -244,8 +244,9 @@ class IdentityApiKeys:
     """``ApiKeyChecker`` with the guard's key rules (``mamba.auth.api_keys``): secret,
     revocation, expiry, allowed IPs and the owner's last credential reset."""
 
-    def __init__(self, identity: IdentityLoader) -> None:
+    def __init__(self, identity: IdentityLoader, record_use: Callable[[str, int, str], None]) -> None:
         self.identity = identity
+        self.record_use = record_use  # mamba.auth.api_keys.recorder: the key's last use
 
     def check(self, key: str, source_ip: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
         from mamba.auth import api_keys
@@ -257,14 +258,16 @@ class IdentityApiKeys:
             credential = Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
             # Like the guard: a key created before the owner's last credential reset is dead.
             not_before = loaded.user.credentials_reset_at if loaded.user is not None else None
-            grant = api_keys.check_key(loaded.api_key, credential, source_ip, not_before=not_before)
+            grant = api_keys.check_key(
+                loaded.api_key, credential, source_ip, record_use=self.record_use, not_before=not_before
+            )
         except (UnauthorizedError, ForbiddenError):
             return None
         return user_id, grant.scopes, grant.server_ids
 
 
 class PasswordSignIn(Protocol):
-    def __call__(self, email: str, password: str, source_ip: str, refuse: Callable[[Any], bool]) -> Any:
+    def __call__(self, email: str, password: str, source_ip: str, refuse: Callable[[User], bool]) -> User:
         """``mamba.services.sessions.check_password`` bound to the account ports: the user, or
         RateLimitedError / UnauthorizedError."""
 

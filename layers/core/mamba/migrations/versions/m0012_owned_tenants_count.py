@@ -19,7 +19,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, UserItem
 from mamba.domain.tenancy import OWNER
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0012"
 description = "Count the tenants each account owns (the per-account tenant cap)"

@@ -1,0 +1,137 @@
+"""The Stripe gateway port over FakeStripe and StripeGateway against the local Stripe
+(localstripe behind local/stripe_standin.py, in this process, on loopback: no internet).
+
+Tenants are unique per test; the local Stripe lives for the module. Stripe's idempotency keys
+(one customer per tenant, one balance credit per key) are not in this contract: localstripe
+ignores the Idempotency-Key header, so only FakeStripe models them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from mamba.domain.errors import DependencyUnavailableError, NotFoundError
+from tests.billing_support import STRIPE_KEY, running_standin
+from tests.fakes import FakeStripe
+
+
+def tenant() -> str:
+    return f"tn_{secrets.token_hex(4)}"
+
+
+@dataclass
+class Stripe:
+    gateway: Any
+    down: Any  # a gateway whose Stripe does not answer
+    meter: str = "gs_ram_gb_hours"  # an active meter's event name
+
+
+class StripeGatewayContract:
+    @pytest.fixture
+    def stripe(self) -> Stripe:
+        raise NotImplementedError
+
+    def test_create_customer_returns_a_customer_per_tenant(self, stripe):
+        first = stripe.gateway.create_customer(tenant(), "Games Ltd", "owner@example.org")
+        other = stripe.gateway.create_customer(tenant(), "Other Ltd", None)
+
+        assert first.startswith("cus_") and other.startswith("cus_")
+        assert other != first
+        assert stripe.gateway.list_invoices(first, 10, None) == ([], False)
+
+    def test_retrieve_subscription_is_not_found_when_stripe_has_none(self, stripe):
+        with pytest.raises(NotFoundError):
+            stripe.gateway.retrieve_subscription(f"sub_{secrets.token_hex(8)}")
+
+    def test_a_balance_credit_is_a_customer_balance_transaction(self, stripe):
+        customer = stripe.gateway.create_customer(tenant(), "Games Ltd", None)
+
+        first = stripe.gateway.credit_customer_balance(customer, 500, "usd", "Goodwill", f"credit:{tenant()}")
+        second = stripe.gateway.credit_customer_balance(customer, 300, "usd", "Goodwill", f"credit:{tenant()}")
+
+        assert first.startswith("cbtxn_") and second.startswith("cbtxn_") and second != first
+
+    def test_a_credit_checkout_is_an_open_unpaid_payment_for_the_tenant(self, stripe):
+        tenant_id = tenant()
+        customer = stripe.gateway.create_customer(tenant_id, "Games Ltd", None)
+
+        session_id, url = stripe.gateway.create_credit_checkout(
+            customer_id=customer,
+            tenant_id=tenant_id,
+            amount_cents=2500,
+            currency="usd",
+            success_url="http://127.0.0.1:8000/ok",
+            cancel_url="http://127.0.0.1:8000/cancel",
+        )
+        session = stripe.gateway.retrieve_checkout_session(session_id)
+
+        assert session_id.startswith("cs_") and url.startswith("http")
+        assert (session["mode"], session["status"], session["payment_status"]) == ("payment", "open", "unpaid")
+        assert (session["customer"], session["client_reference_id"], session["purpose"]) == (
+            customer,
+            tenant_id,
+            "credit",
+        )
+        assert (session["amount_total"], session["currency"]) == (2500, "usd")
+
+    def test_a_portal_session_is_a_url(self, stripe):
+        customer = stripe.gateway.create_customer(tenant(), "Games Ltd", None)
+
+        url = stripe.gateway.create_portal_session(customer, "http://127.0.0.1:8000/billing")
+
+        assert url.startswith("http")
+
+    def test_a_meter_event_sent_twice_with_one_identifier_is_accepted(self, stripe):
+        customer = stripe.gateway.create_customer(tenant(), "Games Ltd", None)
+        identifier = f"usage:{secrets.token_hex(6)}"
+
+        stripe.gateway.send_meter_event(stripe.meter, customer, "3", identifier, 1_800_000_000)
+        stripe.gateway.send_meter_event(stripe.meter, customer, "3", identifier, 1_800_000_000)
+
+    def test_every_call_is_dependency_unavailable_when_stripe_does_not_answer(self, stripe):
+        with pytest.raises(DependencyUnavailableError):
+            stripe.down.create_customer(tenant(), "Games Ltd", None)
+        with pytest.raises(DependencyUnavailableError):
+            stripe.down.retrieve_subscription("sub_1")
+
+
+class TestStripeGatewayOnFake(StripeGatewayContract):
+    @pytest.fixture
+    def stripe(self) -> Stripe:
+        return Stripe(FakeStripe(), FakeStripe(down=True))
+
+
+@pytest.fixture(scope="module")
+def local_stripe() -> Iterator[tuple[str, str]]:
+    """(the API base, the event name of a meter made for this module: the local Stripe is
+    shared by the test process, and a meter's event name is unique in it)."""
+    from mamba.adapters.stripe_client import StripeGateway
+
+    meter = f"contract_{secrets.token_hex(4)}"
+    with running_standin() as base:
+        StripeGateway(STRIPE_KEY, base, max_network_retries=0).client.v1.billing.meters.create(
+            params={"display_name": "Contract", "event_name": meter, "default_aggregation": {"formula": "sum"}}
+        )
+        yield base, meter
+
+
+class TestStripeGatewayOnLocalStripe(StripeGatewayContract):
+    @pytest.fixture
+    def stripe(self, local_stripe: tuple[str, str]) -> Stripe:
+        from mamba.adapters.stripe_client import StripeGateway
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        base, meter = local_stripe
+        return Stripe(
+            StripeGateway(STRIPE_KEY, base, max_network_retries=0),
+            StripeGateway(STRIPE_KEY, closed, max_network_retries=0),
+            meter,
+        )
