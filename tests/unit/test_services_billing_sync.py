@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mamba.adapters.stripe_client import signature_valid
 from mamba.domain import billing as b
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.services import billing_sync as sync
@@ -34,6 +35,7 @@ class World:
             repo=self.repo,
             stripe=lambda: self.stripe,
             public_url="https://panel.example",
+            free_quotas=b.FREE_QUOTAS,
             workflows=self.workflows,
             operations=self.operations,
             mailer=self.mailer,
@@ -68,6 +70,7 @@ def _receive(world: World, body: str, headers: dict[str, str], queue: list[str] 
         livemode=kw.get("livemode", False),
         repo=world.repo,
         enqueue=kw.get("enqueue", queued.append),
+        verify=signature_valid,
     )
 
 
