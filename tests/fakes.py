@@ -10,20 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
 from mamba.domain.billing import SubscriptionFacts
 from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
-from mamba.services.accounts import (
-    AccountPolicy,
-    AccountPorts,
-    ClientHints,
-    OneTimeToken,
-    RefreshFamily,
-    RefreshToken,
-    User,
-)
+from mamba.services.accounts import AccountPorts
 
 
 class FakeOperationRepository:
@@ -89,13 +82,13 @@ class FakeTwoFactorStore:
     """mamba.services.two_factor.TwoFactorStore in memory; conditions as in DynamoTwoFactorStore."""
 
     def __init__(self) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states: dict[str, TwoFactorState] = {}
         self.hashes: dict[str, set[str]] = {}
 
     def add_user(self, user_id: str, email: str, password_hash: str | None = None) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states[user_id] = TwoFactorState(user_id=user_id, email=email, password_hash=password_hash)
 
@@ -675,8 +668,8 @@ class FakeApiKeyRepository:
         self.keys[key.id] = key
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Any:
+        from mamba.domain.api_keys import KeyPage
         from mamba.domain.pages import PageRequest
-        from mamba.services.api_keys import KeyPage
 
         mine = sorted((k for k in self.keys.values() if k.user_id == user_id), key=lambda k: (k.created_at, k.id))
         found = _page(mine[::-1], PageRequest(max(1, min(limit, 100)), cursor), f"api_keys:{user_id}")
@@ -699,7 +692,7 @@ class FakeApiKeyRepository:
 
     def give(self, user_id: str, *key_ids: str, created_at: str = "2026-11-25T10:00:00Z") -> None:
         """Live keys of ``user_id`` (for tests that only need some to exist)."""
-        from mamba.services.api_keys import ApiKey
+        from mamba.domain.api_keys import ApiKey
 
         for key_id in key_ids:
             self.add(ApiKey(key_id, user_id, key_id, ("servers.read",), created_at, "h" * 64, "abcd"))
@@ -743,8 +736,8 @@ class FakeAuditLog:
         return sorted((e for p in self.partitions.values() for e in p.values()), key=lambda e: (e.at, e.id))
 
     def list(self, tenant_id: str | None, filters: Any, limit: int, cursor: str | None, security: bool = False) -> Any:
+        from mamba.domain.audit import AuditPage
         from mamba.domain.pages import PageRequest
-        from mamba.services.audit import AuditPage
 
         partition = self.partitions.get(self._partition(tenant_id, security), {})
         found = [

@@ -19,10 +19,12 @@ from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.domain import billing as domain
+    from mamba.domain import quotas
     from mamba.services import billing
 else:
     billing = lazy_import("mamba.services.billing")
     domain = lazy_import("mamba.domain.billing")
+    quotas = lazy_import("mamba.domain.quotas")
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
@@ -48,7 +50,7 @@ def create_plan(ctx: Ctx) -> object:
     plan = domain.Plan(
         id=body.id,
         name=body.name,
-        quotas=domain.Quotas(**body.quotas.model_dump()),
+        quotas=quotas.Quotas(**body.quotas.model_dump()),
         grace_days=body.grace_days,
         price_id=body.price_id,
         metered=_metered(body.metered),
@@ -84,7 +86,7 @@ def list_plans(ctx: Ctx) -> object:
     response_model=PlanOut,
 )
 def get_plan(ctx: Ctx, plan_id: str) -> object:
-    return billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_plan_quotas())
+    return billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_quotas())
 
 
 @route(
@@ -103,7 +105,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> object:
         "name": body.name,
         "price_id": body.price_id,
         "metered": _metered(body.metered) if body.metered is not None else None,
-        "quotas": domain.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
+        "quotas": quotas.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
         "grace_days": body.grace_days,
         "active": body.active,
         "amount_cents": body.amount_cents,

@@ -10,14 +10,16 @@ from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQu
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
+    from mamba.domain import audit as audit_records
     from mamba.services import audit
 else:
     audit = lazy_import("mamba.services.audit")
+    audit_records = lazy_import("mamba.domain.audit")
 
 bp = Blueprint(__name__)
 
 
-def _filters(query: AuditQuery) -> audit.AuditFilter:
+def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     return audit.make_filter(
         action=query.action, actor=query.actor, result=query.result, since=query.from_, until=query.to
     )
@@ -33,7 +35,7 @@ def _filters(query: AuditQuery) -> audit.AuditFilter:
     response_model=AuditList,
     query=AUDIT_QUERY,
 )
-def list_tenant_audit(ctx: Ctx, tenant_id: str) -> "audit.AuditPage":
+def list_tenant_audit(ctx: Ctx, tenant_id: str) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AuditQuery)
     return audit.list_tenant_entries(
         bootstrap.audit_log(), ctx.tenant, _filters(query), limit=query.limit, cursor=query.cursor
@@ -50,7 +52,7 @@ def list_tenant_audit(ctx: Ctx, tenant_id: str) -> "audit.AuditPage":
     response_model=AuditList,
     query=(*AUDIT_QUERY, "tenant_id", "log"),
 )
-def list_platform_audit(ctx: Ctx) -> "audit.AuditPage":
+def list_platform_audit(ctx: Ctx) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AdminAuditQuery)
     return audit.list_platform_entries(
         bootstrap.audit_log(),

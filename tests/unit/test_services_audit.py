@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from mamba import web
+from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
 from mamba.services import audit
 from mamba.web_audit import _outcome
@@ -16,9 +17,9 @@ from mamba.web_audit import _outcome
 class MemoryLog:
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
-        self.entries: dict[tuple[str | None, str, str], audit.AuditEntry] = {}
+        self.entries: dict[tuple[str | None, str, str], AuditEntry] = {}
 
-    def append(self, entry: audit.AuditEntry) -> None:
+    def append(self, entry: AuditEntry) -> None:
         if self.fail:
             raise ConnectionError("unreachable")
         key = (entry.tenant_id, entry.at, entry.id)
@@ -28,7 +29,7 @@ class MemoryLog:
 
     def list(self, tenant_id, filters, limit, cursor, security=False):
         self.asked = (tenant_id, filters, limit, cursor) + ((True,) if security else ())
-        return audit.AuditPage()
+        return AuditPage()
 
 
 def test_record_appends_an_entry_with_its_fields():
@@ -105,9 +106,9 @@ def test_listing_clamps_the_limit_and_scopes_to_the_verified_tenant():
     log = MemoryLog()
     tenant = TenantContext(tenant_id="tn_a", role="owner", permissions=frozenset())
 
-    audit.list_tenant_entries(log, tenant, audit.AuditFilter(), limit=1000)
+    audit.list_tenant_entries(log, tenant, AuditFilter(), limit=1000)
     assert log.asked[0] == "tn_a" and log.asked[2] == audit.MAX_LIMIT
-    audit.list_platform_entries(log, audit.AuditFilter(), limit=0)
+    audit.list_platform_entries(log, AuditFilter(), limit=0)
     assert log.asked[0] is None and log.asked[2] == audit.DEFAULT_LIMIT
 
 

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import ConflictError, NotFoundError, WingsUnavailableError
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.domain.servers import Server
+from mamba.domain.tenancy import Access
 from mamba.services import server_control as control
 from mamba.services import server_files as files
 from tests.fakes import server_entity
@@ -94,8 +95,8 @@ class World:
 
 
 TENANT = TenantContext(tenant_id="tn_a", role="owner", permissions=BUILTIN_ROLES["owner"])
-CONSOLE = control.Access(permissions=frozenset({"servers.console"}))
-NO_CONSOLE = control.Access(permissions=frozenset({"servers.read"}))
+CONSOLE = Access(permissions=frozenset({"servers.console"}))
+NO_CONSOLE = Access(permissions=frozenset({"servers.read"}))
 
 
 def denied(world: World) -> list[tuple[str, str]]:
@@ -124,8 +125,8 @@ def test_keeping_the_console_or_never_having_it_tells_no_node():
 
 def test_a_scope_change_revokes_only_the_server_left_behind():
     world = World({S1: server(S1), S2: server(S2)})
-    before = control.Access(permissions=frozenset({"servers.console"}), server_scope=S1)
-    after = control.Access(permissions=frozenset({"servers.console"}), server_scope=S2)
+    before = Access(permissions=frozenset({"servers.console"}), server_scope=S1)
+    after = Access(permissions=frozenset({"servers.console"}), server_scope=S2)
 
     assert control.revoke_console(world.ports(), "tn_a", "u", before, after) == 1
     assert denied(world) == [("n1", S1)]
@@ -272,8 +273,8 @@ def test_a_change_that_keeps_access_deauthorizes_nobody_and_a_lost_scope_only_it
 
     assert control.deauthorize_member(world.ports(), "tn_a", "u", CONSOLE, CONSOLE) == 0
     assert world.calls == []
-    before = control.Access(permissions=frozenset({"servers.console"}), server_scope=S1)
-    after = control.Access(permissions=frozenset({"servers.console"}), server_scope=S2)
+    before = Access(permissions=frozenset({"servers.console"}), server_scope=S1)
+    after = Access(permissions=frozenset({"servers.console"}), server_scope=S2)
     assert control.deauthorize_member(world.ports(), "tn_a", "u", before, after) == 1
     assert deauthorized(world) == [("n1", "u", [S1])]
 

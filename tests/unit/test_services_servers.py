@@ -22,7 +22,7 @@ from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad
 from mamba.domain.quotas import Quotas, Usage
-from mamba.domain.servers import Server
+from mamba.domain.servers import CreateServer, Server
 from mamba.services import servers as service
 
 T0 = "2026-11-25T10:00:00Z"
@@ -131,7 +131,7 @@ def ports(placement: FakePlacement, quotas: Quotas | None = None, workflows: Wor
     )
 
 
-CMD = service.CreateServer(name="s", blueprint_id="bp_1", memory_mb=512, disk_mb=1024)
+CMD = CreateServer(name="s", blueprint_id="bp_1", memory_mb=512, disk_mb=1024)
 
 
 def test_reserve_takes_the_first_free_allocation_of_the_least_committed_node():
