@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 else:
     service = lazy_import("mamba.services.blueprints")
     nodes_service = lazy_import("mamba.services.nodes")
-    domain = lazy_import("mamba.domain.blueprints")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: blueprints",)
@@ -27,16 +26,15 @@ PERMISSION = "admin.blueprints"
 
 @route(bp, "/v1/admin/blueprints", "POST", permission=PERMISSION, summary="Create a blueprint", tags=TAGS,
        request_model=BlueprintIn, response_model=BlueprintOut, status=201)  # fmt: skip
-def create_blueprint(ctx: Ctx) -> dict[str, Any]:
-    return domain.blueprint_to_dict(service.create_blueprint(bootstrap.blueprint_repository(), ctx.body.model_dump()))
+def create_blueprint(ctx: Ctx) -> domain.Blueprint:
+    return service.create_blueprint(bootstrap.blueprint_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/blueprints/import", "POST", permission=PERMISSION, tags=TAGS,
        summary="Import a Pterodactyl egg (PTDL_v1 or PTDL_v2 JSON)", request_model=EggIn,
        response_model=BlueprintOut, status=201)  # fmt: skip
-def import_egg(ctx: Ctx) -> dict[str, Any]:
-    imported = service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
-    return domain.blueprint_to_dict(imported)
+def import_egg(ctx: Ctx) -> domain.Blueprint:
+    return service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/blueprints", "GET", permission=PERMISSION, summary="List blueprints", tags=TAGS,
@@ -47,20 +45,20 @@ def list_blueprints(ctx: Ctx) -> dict[str, Any]:
         nodes_service.page_limit(ctx.query.get("limit")),
         ctx.query.get("cursor"),
     )
-    return {"items": [domain.blueprint_to_dict(b) for b in found], "next_cursor": cursor}
+    return {"items": found, "next_cursor": cursor}
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "GET", permission=PERMISSION, summary="Get a blueprint",
        tags=TAGS, response_model=BlueprintOut)  # fmt: skip
-def get_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
-    return domain.blueprint_to_dict(service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id))
+def get_blueprint(ctx: Ctx, blueprint_id: str) -> domain.Blueprint:
+    return service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id)
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "PATCH", permission=PERMISSION, summary="Change a blueprint",
        tags=TAGS, request_model=BlueprintPatch, response_model=BlueprintOut)  # fmt: skip
-def update_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
+def update_blueprint(ctx: Ctx, blueprint_id: str) -> domain.Blueprint:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
-    return domain.blueprint_to_dict(service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes))
+    return service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes)
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "DELETE", permission=PERMISSION, summary="Delete a blueprint",

@@ -14,7 +14,6 @@ from mamba.schemas.billing import (
     PlanList,
     PlanOut,
     PlanUpdate,
-    plan_out,
 )
 from mamba.web import Ctx, route
 
@@ -46,7 +45,7 @@ def _metered(items: list) -> tuple:  # type: ignore[type-arg]
     response_model=PlanOut,
     status=201,
 )
-def create_plan(ctx: Ctx) -> PlanOut:
+def create_plan(ctx: Ctx) -> object:
     body = ctx.body
     plan = domain.Plan(
         id=body.id,
@@ -60,7 +59,7 @@ def create_plan(ctx: Ctx) -> PlanOut:
         currency=body.currency,
         interval=body.interval,
     )
-    return plan_out(billing.create_plan(bootstrap.billing_repository(), plan))
+    return billing.create_plan(bootstrap.billing_repository(), plan)
 
 
 @route(
@@ -73,9 +72,8 @@ def create_plan(ctx: Ctx) -> PlanOut:
     response_model=PlanList,
     query=("limit", "cursor"),
 )
-def list_plans(ctx: Ctx) -> PlanList:
-    page = billing.list_plans(bootstrap.billing_repository(), PageRequest.from_query(ctx.query))
-    return PlanList(items=[plan_out(p) for p in page.items], next_cursor=page.next_cursor)
+def list_plans(ctx: Ctx) -> object:
+    return billing.list_plans(bootstrap.billing_repository(), PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -87,8 +85,8 @@ def list_plans(ctx: Ctx) -> PlanList:
     tags=TAGS,
     response_model=PlanOut,
 )
-def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
-    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_quotas()))
+def get_plan(ctx: Ctx, plan_id: str) -> object:
+    return billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_quotas())
 
 
 @route(
@@ -101,7 +99,7 @@ def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
     request_model=PlanUpdate,
     response_model=PlanOut,
 )
-def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
+def update_plan(ctx: Ctx, plan_id: str) -> object:
     body = ctx.body
     changes = {
         "name": body.name,
@@ -114,7 +112,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
         "currency": body.currency,
         "interval": body.interval,
     }
-    return plan_out(billing.update_plan(bootstrap.billing_repository(), plan_id, changes))
+    return billing.update_plan(bootstrap.billing_repository(), plan_id, changes)
 
 
 @route(

@@ -25,10 +25,6 @@ def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     )
 
 
-def _page(page: audit_records.AuditPage) -> dict[str, object]:
-    return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
-
-
 @route(
     bp,
     "/v1/tenants/{tenant_id}/audit",
@@ -39,12 +35,11 @@ def _page(page: audit_records.AuditPage) -> dict[str, object]:
     response_model=AuditList,
     query=AUDIT_QUERY,
 )
-def list_tenant_audit(ctx: Ctx, tenant_id: str) -> dict[str, object]:
+def list_tenant_audit(ctx: Ctx, tenant_id: str) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AuditQuery)
-    page = audit.list_tenant_entries(
+    return audit.list_tenant_entries(
         bootstrap.audit_log(), ctx.tenant, _filters(query), limit=query.limit, cursor=query.cursor
     )
-    return _page(page)
 
 
 @route(
@@ -57,9 +52,9 @@ def list_tenant_audit(ctx: Ctx, tenant_id: str) -> dict[str, object]:
     response_model=AuditList,
     query=(*AUDIT_QUERY, "tenant_id", "log"),
 )
-def list_platform_audit(ctx: Ctx) -> dict[str, object]:
+def list_platform_audit(ctx: Ctx) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AdminAuditQuery)
-    page = audit.list_platform_entries(
+    return audit.list_platform_entries(
         bootstrap.audit_log(),
         _filters(query),
         tenant_id=query.tenant_id,
@@ -67,4 +62,3 @@ def list_platform_audit(ctx: Ctx) -> dict[str, object]:
         cursor=query.cursor,
         security=query.log == "security",
     )
-    return _page(page)

@@ -1,8 +1,9 @@
 """Responses and query of the audit log (/v1/tenants/{tenant_id}/audit, /v1/admin/audit)."""
 
+import dataclasses
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mamba.schemas.common import Schema
 
@@ -47,6 +48,16 @@ class AuditEntryOut(Schema):
     ip: str | None = None
     request_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _actor_of_the_record(cls, value: Any) -> Any:
+        """An audit record keeps its actor flat (``actor_id``, ``actor_via``); the API nests it."""
+        if dataclasses.is_dataclass(value) and not isinstance(value, type) and not hasattr(value, "actor"):
+            data = dataclasses.asdict(value)
+            data["actor"] = {"user_id": data.pop("actor_id", None), "via": data.pop("actor_via", None)}
+            return data
+        return value
 
 
 class AuditList(Schema):

@@ -1,6 +1,6 @@
 """Request and response models of the billing API (plans, checkout, portal, invoices, credits)."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -69,25 +69,6 @@ class PlanOut(Schema):
 class PlanList(Schema):
     items: list[PlanOut]
     next_cursor: str | None = None
-
-
-def plan_out(plan: Any) -> PlanOut:
-    return PlanOut(
-        id=plan.id,
-        name=plan.name,
-        price_id=plan.price_id,
-        metered=[
-            MeteredPriceModel(metric=m.metric, price_id=m.price_id, event_name=m.event_name) for m in plan.metered
-        ],
-        quotas=QuotasModel(**plan.quotas.to_dict()),
-        grace_days=plan.grace_days,
-        active=plan.active,
-        amount_cents=plan.amount_cents,
-        currency=plan.currency,
-        interval=plan.interval,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-    )
 
 
 class CheckoutIn(Schema):
