@@ -408,6 +408,9 @@ class FakePlacementStore:
         self.servers = servers or FakeServerRepository()
         self.versions: dict[str, int] = {}
         self.plans: dict[str, str] = {}  # tenant id -> plan_quotas JSON
+        # Raised by the next ``reserve`` calls, in order: another request winning a race
+        # (TenantServersChangedError, AllocationTakenError) between the read and the write.
+        self.races: list[Exception] = []
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -442,6 +445,8 @@ class FakePlacementStore:
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
 
+        if self.races:
+            raise self.races.pop(0)
         version = guard if isinstance(guard, int) else guard.version
         ip, port = server.allocation
         allocation = self.allocations.rows.get((server.node_id, ip, port))
@@ -491,6 +496,36 @@ class FakeNodeHealthStore:
 
     def health_of(self, node_ids: list[str]) -> dict[str, Any]:
         return {n: self.health[n] for n in dict.fromkeys(node_ids) if n in self.health}
+
+
+class FakeBlueprintRepository:
+    """``DynamoBlueprintRepository`` in memory."""
+
+    def __init__(self, *blueprints: Any) -> None:
+        self.blueprints: dict[str, Any] = {b.id: b for b in blueprints}
+
+    def add(self, blueprint: Any) -> None:
+        if blueprint.id in self.blueprints:
+            raise ConflictError("The blueprint already exists.", {"blueprint_id": blueprint.id})
+        self.blueprints[blueprint.id] = blueprint
+
+    def get(self, blueprint_id: str) -> Any:
+        if blueprint_id not in self.blueprints:
+            raise NotFoundError("Blueprint not found.", {"blueprint_id": blueprint_id})
+        return self.blueprints[blueprint_id]
+
+    def list(self, limit: int = 50, cursor: str | None = None) -> tuple[list[Any], str | None]:
+        ordered = sorted(self.blueprints.values(), key=lambda b: (b.created_at, b.id))
+        found = _page(ordered, PageRequest(limit, cursor), "admin.blueprints")
+        return found.items, found.next_cursor
+
+    def save(self, blueprint: Any) -> None:
+        self.get(blueprint.id)
+        self.blueprints[blueprint.id] = blueprint
+
+    def delete(self, blueprint_id: str) -> None:
+        self.get(blueprint_id)
+        del self.blueprints[blueprint_id]
 
 
 # --- backups ---------------------------------------------------------------------------------

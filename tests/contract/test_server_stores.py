@@ -500,3 +500,76 @@ class TestNodeHealthStoreOnDynamo(NodeHealthStoreContract):
     @pytest.fixture
     def store(self, request: pytest.FixtureRequest) -> Any:
         return _dynamo(request).node_health_store()
+
+
+# --- blueprints ------------------------------------------------------------------------------------
+
+
+def blueprint(created_at: str = T0) -> Any:
+    from mamba.domain.blueprints import Blueprint
+
+    return Blueprint(
+        name="Line server",
+        startup="run {{PORT}}",
+        docker_images={"Python": "img:1"},
+        id=f"bp_{uid()}",
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+class BlueprintRepositoryContract:
+    @pytest.fixture
+    def repo(self) -> Any:
+        raise NotImplementedError
+
+    def test_a_blueprint_round_trips_and_its_id_is_taken_once(self, repo):
+        made = blueprint()
+        repo.add(made)
+
+        with pytest.raises(ConflictError):
+            repo.add(made)
+        assert repo.get(made.id) == made
+
+    def test_save_replaces_and_delete_removes_and_both_need_the_blueprint(self, repo):
+        made = blueprint()
+        repo.add(made)
+
+        repo.save(replace(made, name="Renamed"))
+        renamed = repo.get(made.id).name
+        repo.delete(made.id)
+
+        assert renamed == "Renamed"
+        with pytest.raises(NotFoundError):
+            repo.get(made.id)
+        with pytest.raises(NotFoundError):
+            repo.save(made)
+        with pytest.raises(NotFoundError):
+            repo.delete(made.id)
+
+    def test_list_pages_in_creation_order(self, repo):
+        made = [blueprint(created_at=f"2999-01-01T00:00:0{n}Z") for n in range(3)]
+        for each in made:
+            repo.add(each)
+        seen, cursor = [], None
+        while True:
+            page, cursor = repo.list(limit=2, cursor=cursor)
+            seen += [b.id for b in page]
+            if cursor is None:
+                break
+
+        assert [i for i in seen if i in {b.id for b in made}] == [b.id for b in made]
+
+
+class TestBlueprintRepositoryOnFake(BlueprintRepositoryContract):
+    @pytest.fixture
+    def repo(self) -> Any:
+        from tests.fakes import FakeBlueprintRepository
+
+        return FakeBlueprintRepository()
+
+
+class TestBlueprintRepositoryOnDynamo(BlueprintRepositoryContract):
+    @pytest.fixture
+    def repo(self, request: pytest.FixtureRequest) -> Any:
+        return _dynamo(request).blueprint_repository()
