@@ -498,6 +498,117 @@ class FakeNodeHealthStore:
         return {n: self.health[n] for n in dict.fromkeys(node_ids) if n in self.health}
 
 
+class FakeServerLocks:
+    """``DynamoServerLocks`` in memory: one lifecycle operation per server, until it expires."""
+
+    def __init__(self) -> None:
+        self.locks: dict[str, tuple[str, str, int]] = {}  # uuid -> (operation id, type, expires at)
+
+    def acquire(
+        self, server_uuid: str, operation_id: str, operation_type: str, *, now: str, now_epoch: int, seconds: int
+    ) -> None:
+        held = self.locks.get(server_uuid)
+        if held is not None and held[2] >= now_epoch:
+            raise ConflictError(
+                "Another operation is running on this server; wait for it to finish.",
+                {"uuid": server_uuid, "operation_id": held[0], "operation_type": held[1]},
+            )
+        self.locks[server_uuid] = (operation_id, operation_type, now_epoch + seconds)
+
+    def holder(self, server_uuid: str) -> tuple[str, str] | None:
+        held = self.locks.get(server_uuid)
+        return (held[0], held[1]) if held is not None else None
+
+    def release(self, server_uuid: str, operation_id: str) -> None:
+        if self.holder(server_uuid) is not None and self.locks[server_uuid][0] == operation_id:
+            del self.locks[server_uuid]
+
+
+class FakeServerLifecycleStore:
+    """``DynamoServerLifecycleStore`` over a FakeServerRepository: conditional status, build and
+    profile writes, who suspended a server, and the reconcile schedule's observations.
+    ``unavailable`` names servers whose observation write fails as DynamoDB would."""
+
+    def __init__(self, servers: FakeServerRepository | None = None, locks: FakeServerLocks | None = None) -> None:
+        self.servers = servers or FakeServerRepository()
+        self.locks = locks or FakeServerLocks()
+        self.suspensions: dict[str, str] = {}
+        self.observed: dict[str, tuple[dict[str, Any], str]] = {}
+        self.rows: list[Any] = []  # every observation written, in order
+        self.unavailable: set[str] = set()
+
+    def _expect(self, server_uuid: str, expected: Any) -> Any:
+        expected = list(expected)
+        current = self.servers.get(server_uuid)  # NotFoundError when it is gone
+        if current.status not in expected:
+            raise ConflictError(
+                f"The server is {current.status}; this needs it to be {' or '.join(expected)}.",
+                {"uuid": server_uuid, "status": current.status},
+            )
+        return current
+
+    def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str, reason: str | None = None) -> None:
+        current = self._expect(server_uuid, expected)
+        self.servers.save(replace(current, status=status, updated_at=now, status_reason=reason or None))
+
+    def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None:
+        current = self._expect(server_uuid, expected)
+        self.servers.save(replace(current, status=status, updated_at=now, status_reason=None))
+        if by is None:
+            self.suspensions.pop(server_uuid, None)
+        else:
+            self.suspensions[server_uuid] = by
+
+    def suspended_by(self, server_uuid: str) -> str | None:
+        return self.suspensions.get(server_uuid)
+
+    def set_build(
+        self, server_uuid: str, limits: Any, expected: Any, *, now: str, environment: dict[str, Any] | None = None
+    ) -> None:
+        current = self._expect(server_uuid, expected)
+        changes: dict[str, Any] = {"limits": limits, "updated_at": now}
+        if environment is not None:
+            changes["environment"] = environment
+        self.servers.save(replace(current, **changes))
+
+    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
+        current = self.servers.get(server_uuid)
+        changes: dict[str, Any] = {"updated_at": now}
+        if name is not None:
+            changes["name"] = name
+        if description is not None:
+            changes["description"] = description
+        self.servers.save(replace(current, **changes))
+
+    def remove(self, server_uuid: str) -> int:
+        activity = len(self.servers.activity_log.pop(server_uuid, {}))
+        self.locks.locks.pop(server_uuid, None)
+        self.suspensions.pop(server_uuid, None)
+        self.observed.pop(server_uuid, None)
+        self.servers.delete(server_uuid)
+        return activity + 3
+
+    def record_observations(self, rows: list[Any], *, now: str) -> int:
+        if any(row.server_uuid in self.unavailable for row in rows):
+            raise DependencyUnavailableError("The server's observation could not be written; try again.")
+        written = 0
+        for row in rows:
+            current = self.servers.servers.get(row.server_uuid)
+            if current is None or current.status != row.expected_status:
+                continue  # changed (or gone) under the batch: this one is not written
+            if row.new_status is not None and row.new_status != row.expected_status:
+                self.servers.save(replace(current, status=row.new_status, updated_at=now))
+            self.observed[row.server_uuid] = (dict(row.utilization), now)
+            self.rows.append(row)
+            written += 1
+        return written
+
+    def utilization(self, server_uuid: str) -> tuple[dict[str, Any] | None, str | None]:
+        self.servers.get(server_uuid)
+        found = self.observed.get(server_uuid)
+        return (dict(found[0]), found[1]) if found else (None, None)
+
+
 class FakeBlueprintRepository:
     """``DynamoBlueprintRepository`` in memory."""
 

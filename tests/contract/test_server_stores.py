@@ -573,3 +573,141 @@ class TestBlueprintRepositoryOnDynamo(BlueprintRepositoryContract):
     @pytest.fixture
     def repo(self, request: pytest.FixtureRequest) -> Any:
         return _dynamo(request).blueprint_repository()
+
+
+# --- a server's lifecycle writes and lock ----------------------------------------------------------
+
+
+class ServerLifecycleStoreContract:
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        """(lifecycle store, server repository, locks)"""
+        raise NotImplementedError
+
+    def _server(self, world: Any, status: str = "offline") -> Server:
+        _, servers, _ = world
+        made = server(f"tn_{uid()}", "n1", status=status)
+        servers.add(made)
+        return made
+
+    def test_set_status_moves_from_an_expected_status_with_its_reason(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+
+        store.set_status(made.uuid, "failed", ["offline", "running"], now=T1, reason="the node is gone")
+        failed = servers.get(made.uuid)
+        store.set_status(made.uuid, "offline", ["failed"], now=T2)
+
+        assert (failed.status, failed.status_reason, failed.updated_at) == ("failed", "the node is gone", T1)
+        assert (servers.get(made.uuid).status, servers.get(made.uuid).status_reason) == ("offline", None)
+
+    def test_set_status_conflicts_naming_the_status_and_is_not_found_when_gone(self, world):
+        store, servers, _ = world
+        made = self._server(world, status="deleting")
+
+        with pytest.raises(ConflictError) as refused:
+            store.set_status(made.uuid, "offline", ["running"], now=T1)
+        with pytest.raises(NotFoundError):
+            store.set_status(server("tn_x", "n1").uuid, "offline", ["running"], now=T1)
+        assert refused.value.details == {"uuid": made.uuid, "status": "deleting"}
+        assert servers.get(made.uuid).status == "deleting"
+
+    def test_set_suspension_records_and_forgets_who_suspended(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+
+        store.set_suspension(made.uuid, "suspended", ["offline"], by="billing", now=T1)
+        by = store.suspended_by(made.uuid)
+        store.set_suspension(made.uuid, "offline", ["suspended"], by=None, now=T2)
+
+        assert by == "billing"
+        assert (store.suspended_by(made.uuid), servers.get(made.uuid).status) == (None, "offline")
+        with pytest.raises(ConflictError):
+            store.set_suspension(made.uuid, "offline", ["suspended"], by=None, now=T2)
+
+    def test_set_build_writes_limits_and_environment_in_an_expected_status(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+        bigger = Limits(memory_mb=2048, disk_mb=4096, cpu_percent=150, threads="0-1")
+
+        store.set_build(made.uuid, bigger, ["offline"], now=T1, environment={"A": "2"})
+        store.set_build(made.uuid, replace(bigger, memory_mb=1024), ["offline"], now=T2)
+
+        got = servers.get(made.uuid)
+        assert (got.limits, got.environment) == (replace(bigger, memory_mb=1024), {"A": "2"})
+        with pytest.raises(ConflictError):
+            store.set_build(made.uuid, bigger, ["running"], now=T2)
+
+    def test_set_profile_renames_any_status_but_a_gone_server(self, world):
+        store, servers, _ = world
+        made = self._server(world, status="suspended")
+
+        store.set_profile(made.uuid, name="renamed", description=None, now=T1)
+
+        assert (servers.get(made.uuid).name, servers.get(made.uuid).description) == ("renamed", made.description)
+        with pytest.raises(NotFoundError):
+            store.set_profile(server("tn_x", "n1").uuid, name="x", description=None, now=T1)
+
+    def test_observations_write_utilization_and_status_only_where_the_status_held(self, world):
+        from mamba.domain.server_lifecycle import ObservedServer
+
+        store, servers, _ = world
+        held, moved = self._server(world), self._server(world, status="deleting")
+        rows = [
+            ObservedServer(held.uuid, "offline", "running", {"state": "running", "memory_bytes": 1}),
+            ObservedServer(moved.uuid, "offline", "running", {"state": "running"}),
+        ]
+
+        written = store.record_observations(rows, now=T1)
+
+        assert written == 1
+        assert servers.get(held.uuid).status == "running" and servers.get(moved.uuid).status == "deleting"
+        assert store.utilization(held.uuid) == ({"state": "running", "memory_bytes": 1}, T1)
+        assert store.utilization(moved.uuid) == (None, None)
+
+    def test_remove_deletes_the_record_its_lock_and_suspension(self, world):
+        store, servers, locks = world
+        made = self._server(world)
+        locks.acquire(made.uuid, "op_1", "server.delete", now=T0, now_epoch=1000, seconds=60)
+        store.set_suspension(made.uuid, "suspended", ["offline"], by="admin", now=T1)
+
+        store.remove(made.uuid)
+        store.remove(made.uuid)
+
+        with pytest.raises(NotFoundError):
+            servers.get(made.uuid)
+        assert (locks.holder(made.uuid), store.suspended_by(made.uuid)) == (None, None)
+
+    def test_a_lock_is_held_by_one_operation_until_released_or_expired(self, world):
+        _, _, locks = world
+        uuid = server("tn_x", "n1").uuid
+
+        locks.acquire(uuid, "op_1", "server.reinstall", now=T0, now_epoch=1000, seconds=60)
+        with pytest.raises(ConflictError) as refused:
+            locks.acquire(uuid, "op_2", "server.delete", now=T0, now_epoch=1030, seconds=60)
+        locks.release(uuid, "op_2")  # not the holder: nothing happens
+        held = locks.holder(uuid)
+        locks.acquire(uuid, "op_3", "server.delete", now=T0, now_epoch=1061, seconds=60)  # op_1's ran out
+
+        assert refused.value.details == {"uuid": uuid, "operation_id": "op_1", "operation_type": "server.reinstall"}
+        assert held == ("op_1", "server.reinstall")
+        locks.release(uuid, "op_3")
+        assert locks.holder(uuid) is None
+
+
+class TestServerLifecycleStoreOnFake(ServerLifecycleStoreContract):
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        from tests.fakes import FakeServerLifecycleStore
+
+        store = FakeServerLifecycleStore()
+        return store, store.servers, store.locks
+
+
+class TestServerLifecycleStoreOnDynamo(ServerLifecycleStoreContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+        from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
+
+        bootstrap = _dynamo(request)
+        return DynamoServerLifecycleStore(), bootstrap.server_repository(), DynamoServerLocks()
