@@ -103,7 +103,10 @@ def main(runs: int) -> dict[str, Any]:
         line_blueprint("bp_line")
         counter.install()
         seconds: list[float] = []
-        with panel_over_http() as panel_url, simulated_node(Path(tmp), panel_url, ports=range(30000, 30000 + runs)):
+        with (
+            panel_over_http() as panel_url,
+            simulated_node(Path(tmp), panel_url, ports=range(30000, 30000 + runs), allow_install=("bp_line",)),
+        ):
             from functions.api.servers import ports
 
             repo = bootstrap.server_repository()

@@ -227,12 +227,11 @@ def run_migrations() -> tuple[str, str]:
     Returns the summary line and the admin login to print.
     """
     from local.blueprints.seed import seed_blueprints
-    from mamba import bootstrap
+    from mamba import bootstrap, cli
     from mamba.domain.clock import iso, utcnow
-    from mamba.migrations import runner
 
-    applied = runner.migrate_up(log=lambda line: say(f"migrate {line}"))
-    seeded = runner.seed()
+    applied = cli.migrate_up(log=lambda line: say(f"migrate {line}"))
+    seeded = cli.seed()
     say(f"seed: {', '.join(seeded.created) or 'nothing new'} (tenant {seeded.tenant_name} {seeded.tenant_id})")
     seed_blueprints(bootstrap.blueprint_repository(), iso(utcnow()), log=lambda line: say(f"seed: {line}"))
     return f"{len(applied)} applied", f"{seeded.admin_email} / {seeded.admin_password}"

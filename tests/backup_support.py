@@ -11,11 +11,13 @@ exactly when and how Wings fails.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -171,18 +173,21 @@ def build_world(http: Any) -> BackupWorld:
                        WingsS3Double())  # fmt: skip
 
 
-def use_test_ports(monkeypatch: Any, wings: WingsS3Double, **policy: int) -> None:
-    """``bootstrap.backup_ports()`` with the double as every node's Wings and a fast policy."""
+@contextlib.contextmanager
+def use_test_ports(wings: WingsS3Double, **policy: int) -> Iterator[None]:
+    """While the block runs, ``bootstrap.backup_ports()`` has the double as every node's Wings
+    and a fast policy (``bootstrap.override``)."""
     from mamba import bootstrap
     from mamba.services.backups import BackupPolicy
 
-    real = bootstrap.backup_ports
     chosen = BackupPolicy(
         part_size=policy.get("part_size", PART),
         poll_seconds=policy.get("poll_seconds", 1),
         timeout_seconds=policy.get("timeout_seconds", 60),
     )
-    monkeypatch.setattr(bootstrap, "backup_ports", lambda: replace(real(), agent_for=lambda node: wings, policy=chosen))
+    ports = replace(bootstrap.backup_ports(), agent_for=lambda node: wings, policy=chosen)
+    with bootstrap.override(backup_ports=ports):
+        yield
 
 
 def set_plan(tenant_id: str, **quotas: int) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.blueprints import BlueprintIn, BlueprintList, BlueprintOut, BlueprintPatch, EggIn
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.blueprints")
-nodes_service = lazy_import("mamba.services.nodes")
-domain = lazy_import("mamba.domain.blueprints")
+if TYPE_CHECKING:
+    from mamba.domain import blueprints as domain
+    from mamba.services import blueprints as service
+    from mamba.services import nodes as nodes_service
+else:
+    service = lazy_import("mamba.services.blueprints")
+    nodes_service = lazy_import("mamba.services.nodes")
+    domain = lazy_import("mamba.domain.blueprints")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: blueprints",)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -20,8 +19,12 @@ from mamba.schemas.nodes import (
 )
 from mamba.web import Ctx, route, with_fields
 
-node_health = lazy_import("mamba.services.node_health")
-service = lazy_import("mamba.services.nodes")
+if TYPE_CHECKING:
+    from mamba.services import node_health
+    from mamba.services import nodes as service
+else:
+    node_health = lazy_import("mamba.services.node_health")
+    service = lazy_import("mamba.services.nodes")
 
 bp = Blueprint(__name__)
 TAGS = ("admin: nodes",)
@@ -50,14 +53,14 @@ def list_nodes(ctx: Ctx) -> dict[str, Any]:
 
 @route(bp, "/v1/admin/nodes/{node_id}", "GET", permission=PERMISSION, summary="Get a node", tags=TAGS,
        response_model=NodeOut)  # fmt: skip
-def get_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
+def get_node(ctx: Ctx, node_id: str) -> object:
     node = service.get_node(bootstrap.node_repository(), node_id)
     return with_fields(node, health=node_health.describe(bootstrap.node_health_store().get(node.id)))
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "PATCH", permission=PERMISSION, summary="Change a node", tags=TAGS,
        request_model=NodePatch, response_model=NodeOut)  # fmt: skip
-def update_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
+def update_node(ctx: Ctx, node_id: str) -> object:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     return service.update_node(bootstrap.node_repository(), node_id, changes)
 

@@ -1,6 +1,8 @@
 """Platform admin: plans (quotas, Stripe prices, grace period) and credit grants."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -16,8 +18,12 @@ from mamba.schemas.billing import (
 )
 from mamba.web import Ctx, route
 
-billing = lazy_import("mamba.services.billing")
-domain = lazy_import("mamba.domain.billing")
+if TYPE_CHECKING:
+    from mamba.domain import billing as domain
+    from mamba.services import billing
+else:
+    billing = lazy_import("mamba.services.billing")
+    domain = lazy_import("mamba.domain.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
@@ -80,7 +86,7 @@ def list_plans(ctx: Ctx) -> PlanList:
     response_model=PlanOut,
 )
 def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
-    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id))
+    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_plan_quotas()))
 
 
 @route(
@@ -130,6 +136,6 @@ def grant_credit(ctx: Ctx, tenant_id: str) -> object:
         body.currency,
         body.reason,
         source="admin",
-        actor_id=ctx.principal.user_id,
+        actor_id=ctx.user_id,
     )
     return entry

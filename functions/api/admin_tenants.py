@@ -1,6 +1,8 @@
 """Platform admin: every tenant; suspend (members keep read access, servers are suspended) and unsuspend."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -8,13 +10,16 @@ from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut
 from mamba.web import Ctx, route
 
-admin = lazy_import("mamba.services.admin")
+if TYPE_CHECKING:
+    from mamba.services import admin
+else:
+    admin = lazy_import("mamba.services.admin")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
 
 
-def _suspension() -> object:
+def _suspension() -> admin.TenantSuspension:
     return admin.TenantSuspension(operations=bootstrap.operation_repository(), workflows=bootstrap.workflows())
 
 

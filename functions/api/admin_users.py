@@ -1,6 +1,8 @@
 """Platform admin: every user; the admin flag; suspend and unsuspend accounts."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -13,8 +15,12 @@ from mamba.schemas.tenancy import (
 )
 from mamba.web import Ctx, route, with_fields
 
-admin = lazy_import("mamba.services.admin")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import admin
+    from mamba.services import server_control as control
+else:
+    admin = lazy_import("mamba.services.admin")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
@@ -59,7 +65,7 @@ def get_user(ctx: Ctx, user_id: str) -> object:
     response_model=AdminUserOut,
 )
 def update_user(ctx: Ctx, user_id: str) -> object:
-    return admin.set_admin(bootstrap.admin_repository(), ctx.principal.user_id, user_id, ctx.body.is_admin)
+    return admin.set_admin(bootstrap.admin_repository(), ctx.user_id, user_id, ctx.body.is_admin)
 
 
 @route(
@@ -73,10 +79,10 @@ def update_user(ctx: Ctx, user_id: str) -> object:
 )
 def suspend_user(ctx: Ctx, user_id: str) -> object:
     suspended = admin.suspend_user(
-        bootstrap.admin_repository(), ctx.principal.user_id, user_id, api_keys=bootstrap.api_key_repository()
+        bootstrap.admin_repository(), ctx.user_id, user_id, api_keys=bootstrap.api_key_repository()
     )
     # Console tokens already handed out stop working on the nodes too.
-    control.revoke_console_everywhere(control.live_ports(), bootstrap.tenancy_repository(), user_id)
+    control.revoke_console_everywhere(bootstrap.server_control_ports(), bootstrap.tenancy_repository(), user_id)
     return suspended
 
 

@@ -1,14 +1,18 @@
 """API keys of the calling user: create (shown once), list, revoke."""
 
-from chalice import Blueprint
-from chalice.app import Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
 from mamba.web import Ctx, parse_query, route, with_fields
 
-api_keys = lazy_import("mamba.services.api_keys")
+if TYPE_CHECKING:
+    from mamba.services import api_keys
+else:
+    api_keys = lazy_import("mamba.services.api_keys")
 
 bp = Blueprint(__name__)
 

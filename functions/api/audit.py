@@ -1,13 +1,18 @@
 """The audit log: a tenant's (audit.read) and the platform's (admin.audit)."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQuery
 from mamba.web import Ctx, parse_query, route
 
-audit = lazy_import("mamba.services.audit")
+if TYPE_CHECKING:
+    from mamba.services import audit
+else:
+    audit = lazy_import("mamba.services.audit")
 
 bp = Blueprint(__name__)
 

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.auth import cookies
@@ -103,7 +103,10 @@ def _pair(pair: Any, cookie_mode: bool) -> Any:
     if not cookie_mode:
         return pair
     max_age = bootstrap.settings().refresh_ttl_seconds
-    headers = {"Set-Cookie": cookies.set_cookie(pair.refresh_token, max_age), "Cache-Control": "no-store"}
+    headers: dict[str, str | list[str]] = {
+        "Set-Cookie": cookies.set_cookie(pair.refresh_token, max_age),
+        "Cache-Control": "no-store",
+    }
     return Reply(pair, headers=headers, exclude=frozenset({"refresh_token"}))
 
 

@@ -6,9 +6,9 @@ and API keys against it); another tenant's server or backup answers 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -24,7 +24,10 @@ from mamba.schemas.backups import (
 )
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.services import backups as service
+else:
+    service = lazy_import("mamba.services.backups")
 
 bp = Blueprint(__name__)
 TAGS = ("backups",)

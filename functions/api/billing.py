@@ -1,6 +1,8 @@
 """A tenant's billing: the summary, Checkout, the Stripe portal, invoices and credits."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -17,7 +19,10 @@ from mamba.schemas.billing import (
 )
 from mamba.web import Ctx, route
 
-billing = lazy_import("mamba.services.billing")
+if TYPE_CHECKING:
+    from mamba.services import billing
+else:
+    billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("billing",)
@@ -40,7 +45,7 @@ def get_billing(ctx: Ctx, tenant_id: str) -> object:
 def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
     """The tenant's name and the caller's email, which Checkout shows and pre-fills."""
     tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
-    return tenant.name, bootstrap.user_repository().get(ctx.principal.user_id).email
+    return tenant.name, bootstrap.user_repository().get(ctx.user_id).email
 
 
 @route(

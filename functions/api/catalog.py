@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.errors import ValidationError
@@ -13,9 +13,12 @@ from mamba.lazy import lazy_import
 from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from mamba.web import PUBLIC, Ctx, route
 
-service = lazy_import("mamba.services.catalog")
-billing = lazy_import("mamba.services.billing")
-quotas = lazy_import("mamba.services.quotas")
+if TYPE_CHECKING:
+    from mamba.services import billing
+    from mamba.services import catalog as service
+else:
+    service = lazy_import("mamba.services.catalog")
+    billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("catalog",)
@@ -34,7 +37,7 @@ def list_blueprints(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
        response_model=PublicPlanList)  # fmt: skip
 def list_plans(ctx: Ctx) -> dict[str, Any]:
     repo = bootstrap.billing_repository()
-    plans = service.public_plans(repo, billing.free_plan(repo))
+    plans = service.public_plans(repo, billing.free_plan(repo, bootstrap.free_plan_quotas()))
     return {
         "items": [
             {
@@ -76,4 +79,4 @@ def list_locations(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
        summary="Quota use against the plan's limits (servers, memory, disk, backup storage)",
        response_model=TenantUsageOut)  # fmt: skip
 def get_usage(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
-    return service.tenant_usage(bootstrap.tenant_usage_reader(), ctx.tenant.tenant_id, quotas.free_plan())
+    return service.tenant_usage(bootstrap.tenant_usage_reader(), ctx.tenant.tenant_id, bootstrap.free_quotas())

@@ -1,13 +1,18 @@
 """The OpenAPI document and the page that renders it (assets served locally, no CDN)."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba.docs_page import asset, page
 from mamba.domain.errors import NotFoundError
 from mamba.lazy import lazy_import
 from mamba.web import PUBLIC, Ctx, json_response, route
 
-openapi = lazy_import("mamba.openapi")  # pydantic's JSON-schema machinery, only for /openapi.json
+if TYPE_CHECKING:
+    from mamba import openapi
+else:
+    openapi = lazy_import("mamba.openapi")  # pydantic's JSON-schema machinery, only for /openapi.json
 
 bp = Blueprint(__name__)
 

@@ -1,13 +1,18 @@
 """Liveness and readiness."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.common import LiveOut, ReadyOut
 from mamba.web import PUBLIC, Ctx, Reply, route
 
-health_service = lazy_import("mamba.services.health")
+if TYPE_CHECKING:
+    from mamba.services import health as health_service
+else:
+    health_service = lazy_import("mamba.services.health")
 
 bp = Blueprint(__name__)
 

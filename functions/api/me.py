@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain import clock

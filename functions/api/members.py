@@ -1,8 +1,8 @@
 """Members of a tenant: list, change, remove; invitations by email and their acceptance."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.clock import now_epoch
@@ -24,8 +24,12 @@ from mamba.schemas.tenancy import (
 )
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+    from mamba.services import tenancy
+else:
+    tenancy = lazy_import("mamba.services.tenancy")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("members",)
@@ -77,10 +81,10 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
     )
-    updated = tenancy.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.principal.user_id)
+    updated = tenancy.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.user_id)
     # Committed; now best effort on the nodes: access taken away ends the member's console
     # tokens (ws/deny), open sockets and SFTP sessions (deauthorize-user) where they lost it.
-    ports = control.live_ports()
+    ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     return member_out(updated, now_epoch())
@@ -100,7 +104,7 @@ def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
     tenancy.remove_member(repo, ctx.tenant, user_id)
     # The removal is the source of truth; the nodes are told after it, best effort (logged).
-    ports = control.live_ports()
+    ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
     control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
     return Response(body="", status_code=204)
@@ -123,7 +127,7 @@ def invite_member(ctx: Ctx, tenant_id: str) -> object:
         bootstrap.tenancy_repository(),
         bootstrap.mailer(),
         ctx.tenant,
-        ctx.principal.user_id,
+        ctx.user_id,
         body.email,
         body.role,
         accept_url=bootstrap.settings().public_url + ACCEPT_PATH,
@@ -175,6 +179,6 @@ def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
 )
 def accept_invitation(ctx: Ctx) -> TenantOut:
     joined = tenancy.accept_invitation(
-        bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.principal.user_id, ctx.body.token
+        bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.user_id, ctx.body.token
     )
     return user_tenant_out(joined)

@@ -1,13 +1,18 @@
 """Operations: the live status of a tenant's workflows."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.common import OperationOut
 from mamba.web import Ctx, route
 
-operations = lazy_import("mamba.services.operations")
+if TYPE_CHECKING:
+    from mamba.services import operations
+else:
+    operations = lazy_import("mamba.services.operations")
 
 bp = Blueprint(__name__)
 

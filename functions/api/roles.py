@@ -1,6 +1,8 @@
 """Roles of a tenant: the built-in ones (read-only) and custom roles over the tenant permissions."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -8,8 +10,12 @@ from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+    from mamba.services import tenancy
+else:
+    tenancy = lazy_import("mamba.services.tenancy")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)
@@ -85,7 +91,9 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     )
     if "servers.console" in before.permissions and "servers.console" not in role.permissions:
         # Every member bound to the role lost the console: Wings refuses their tokens from now on.
-        control.revoke_console_for_role(control.live_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions)
+        control.revoke_console_for_role(
+            bootstrap.server_control_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions
+        )
     return role
 
 

@@ -1,13 +1,19 @@
 """Power, console, logs, live resources and the console websocket of a tenant's server."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
 
+from chalice.app import Blueprint, Response
+
+from mamba import bootstrap
 from mamba.domain.errors import ValidationError
 from mamba.lazy import lazy_import
 from mamba.schemas.server_control import CommandIn, LogsOut, PowerIn, PowerOut, ResourcesOut, WebsocketOut
 from mamba.web import Ctx, route
 
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import server_control as control
+else:
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)
@@ -26,7 +32,7 @@ SERVER = "/v1/tenants/{tenant_id}/servers/{server_id}"
     status=202,
 )
 def power(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
-    result: dict[str, object] = control.power(control.live_ports(), ctx.tenant, server_id, ctx.body.action)
+    result: dict[str, object] = control.power(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.action)
     return result
 
 
@@ -41,7 +47,7 @@ def power(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     status=204,
 )
 def send_command(ctx: Ctx, tenant_id: str, server_id: str) -> object:
-    control.send_command(control.live_ports(), ctx.tenant, server_id, ctx.body.command)
+    control.send_command(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.command)
     return Response(body="", status_code=204)
 
 
@@ -59,7 +65,7 @@ def get_logs(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     raw = ctx.query.get("size", str(control.LOG_LINES_DEFAULT))
     if not raw.isdigit():
         raise ValidationError("size must be a number.", {"fields": [{"field": "size", "message": "not a number"}]})
-    return {"lines": control.logs(control.live_ports(), ctx.tenant, server_id, int(raw))}
+    return {"lines": control.logs(bootstrap.server_control_ports(), ctx.tenant, server_id, int(raw))}
 
 
 @route(
@@ -72,7 +78,7 @@ def get_logs(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     response_model=ResourcesOut,
 )
 def get_resources(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
-    result: dict[str, object] = control.resources(control.live_ports(), ctx.tenant, server_id)
+    result: dict[str, object] = control.resources(bootstrap.server_control_ports(), ctx.tenant, server_id)
     return result
 
 
@@ -89,7 +95,7 @@ def get_websocket(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]
     principal = ctx.principal
     assert principal is not None  # a guarded route
     result: dict[str, object] = control.websocket(
-        control.live_ports(),
+        bootstrap.server_control_ports(),
         ctx.tenant,
         principal.user_id,
         server_id,

@@ -1,8 +1,11 @@
 """A server's files: list, read, write, rename, copy, delete, folders, archives, chmod, pull,
 and signed upload/download URLs on the node (large files never pass through the API)."""
 
-from chalice import Blueprint, Response
+from typing import TYPE_CHECKING
 
+from chalice.app import Blueprint, Response
+
+from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.server_control import (
     ChmodIn,
@@ -25,8 +28,10 @@ from mamba.schemas.server_control import (
 )
 from mamba.web import Ctx, route
 
-control = lazy_import("mamba.services.server_control")
-files = lazy_import("mamba.services.server_files")
+if TYPE_CHECKING:
+    from mamba.services import server_files as files
+else:
+    files = lazy_import("mamba.services.server_files")
 
 bp = Blueprint(__name__)
 TAGS = ("files",)
@@ -49,7 +54,7 @@ def _no_content() -> Response:
 )
 def list_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     directory = ctx.query.get("directory", "/")
-    entries = files.list_directory(control.live_ports(), ctx.tenant, server_id, directory)
+    entries = files.list_directory(bootstrap.server_control_ports(), ctx.tenant, server_id, directory)
     return {"items": entries, "next_cursor": None}
 
 
@@ -64,7 +69,7 @@ def list_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     query=("file",),
 )
 def read_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
-    found = files.read_file(control.live_ports(), ctx.tenant, server_id, ctx.query.get("file", ""))
+    found = files.read_file(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.query.get("file", ""))
     return {"path": found.path, "size": found.size, "content": found.content, "encoding": found.encoding}
 
 
@@ -80,7 +85,7 @@ def read_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
 )
 def write_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     body = ctx.body
-    files.write_file(control.live_ports(), ctx.tenant, server_id, body.path, body.content, body.encoding)
+    files.write_file(bootstrap.server_control_ports(), ctx.tenant, server_id, body.path, body.content, body.encoding)
     return _no_content()
 
 
@@ -96,7 +101,7 @@ def write_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
 )
 def rename_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     moves = [(m.from_, m.to) for m in ctx.body.files]
-    files.rename(control.live_ports(), ctx.tenant, server_id, ctx.body.root, moves)
+    files.rename(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, moves)
     return _no_content()
 
 
@@ -111,7 +116,7 @@ def rename_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     status=204,
 )
 def copy_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
-    files.copy(control.live_ports(), ctx.tenant, server_id, ctx.body.location)
+    files.copy(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.location)
     return _no_content()
 
 
@@ -126,7 +131,7 @@ def copy_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     status=204,
 )
 def delete_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
-    files.delete(control.live_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.files)
+    files.delete(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.files)
     return _no_content()
 
 
@@ -142,7 +147,7 @@ def delete_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     status=201,
 )
 def create_folder(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
-    created = files.create_folder(control.live_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.name)
+    created = files.create_folder(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.name)
     return {"path": created}
 
 
@@ -158,7 +163,7 @@ def create_folder(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]
 )
 def compress_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     result: dict[str, object] = files.compress(
-        control.live_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.files
+        bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.files
     )
     return result
 
@@ -174,7 +179,7 @@ def compress_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object
     status=204,
 )
 def decompress_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
-    files.decompress(control.live_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.file)
+    files.decompress(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, ctx.body.file)
     return _no_content()
 
 
@@ -190,7 +195,7 @@ def decompress_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
 )
 def chmod_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     modes = [(entry.file, entry.mode) for entry in ctx.body.files]
-    files.chmod(control.live_ports(), ctx.tenant, server_id, ctx.body.root, modes)
+    files.chmod(bootstrap.server_control_ports(), ctx.tenant, server_id, ctx.body.root, modes)
     return _no_content()
 
 
@@ -208,7 +213,7 @@ def chmod_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
 def pull_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     body = ctx.body
     result: dict[str, object] = files.pull(
-        control.live_ports(), ctx.tenant, server_id, body.url, body.root, body.file_name, body.use_header
+        bootstrap.server_control_ports(), ctx.tenant, server_id, body.url, body.root, body.file_name, body.use_header
     )
     return {"identifier": result.get("identifier")}
 
@@ -223,7 +228,7 @@ def pull_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     response_model=PullList,
 )
 def list_pulls(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
-    return {"items": files.list_pulls(control.live_ports(), ctx.tenant, server_id), "next_cursor": None}
+    return {"items": files.list_pulls(bootstrap.server_control_ports(), ctx.tenant, server_id), "next_cursor": None}
 
 
 @route(
@@ -236,7 +241,7 @@ def list_pulls(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     status=204,
 )
 def cancel_pull(ctx: Ctx, tenant_id: str, server_id: str, download_id: str) -> Response:
-    files.cancel_pull(control.live_ports(), ctx.tenant, server_id, download_id)
+    files.cancel_pull(bootstrap.server_control_ports(), ctx.tenant, server_id, download_id)
     return _no_content()
 
 
@@ -254,7 +259,7 @@ def download_url(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     principal = ctx.principal
     assert principal is not None
     result: dict[str, object] = files.download_url(
-        control.live_ports(), ctx.tenant, principal.user_id, server_id, ctx.body.path
+        bootstrap.server_control_ports(), ctx.tenant, principal.user_id, server_id, ctx.body.path
     )
     return result
 
@@ -273,6 +278,6 @@ def upload_url(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     principal = ctx.principal
     assert principal is not None
     result: dict[str, object] = files.upload_url(
-        control.live_ports(), ctx.tenant, principal.user_id, server_id, ctx.body.directory
+        bootstrap.server_control_ports(), ctx.tenant, principal.user_id, server_id, ctx.body.directory
     )
     return result

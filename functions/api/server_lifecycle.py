@@ -3,16 +3,19 @@ force-delete. Each long step runs as a workflow; the answer is 202 with the oper
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerPatch, ServerUpdatedOut
 from mamba.web import Ctx, Reply, route
 
-lifecycle = lazy_import("mamba.services.server_lifecycle")
+if TYPE_CHECKING:
+    from mamba.services import server_lifecycle as lifecycle
+else:
+    lifecycle = lazy_import("mamba.services.server_lifecycle")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)

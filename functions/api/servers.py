@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -12,7 +12,10 @@ from mamba.lazy import lazy_import
 from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 
-service = lazy_import("mamba.services.servers")
+if TYPE_CHECKING:
+    from mamba.services import servers as service
+else:
+    service = lazy_import("mamba.services.servers")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)
@@ -22,7 +25,6 @@ BASE = "/v1/tenants/{tenant_id}/servers"
 def ports() -> Any:
     from mamba.domain.clock import iso, utcnow
     from mamba.services.blueprints import validate_environment
-    from mamba.services.quotas import effective_quotas
 
     s = bootstrap.settings()
     return service.ServerPorts(
@@ -31,7 +33,7 @@ def ports() -> Any:
         blueprints=bootstrap.blueprint_repository(),
         operations=bootstrap.operation_repository(),
         workflows=bootstrap.workflows(),
-        quotas=effective_quotas,
+        quotas=bootstrap.effective_quotas,
         validate_environment=validate_environment,
         now=lambda: iso(utcnow()),
         timing=service.ProvisionTiming(

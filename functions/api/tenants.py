@@ -1,6 +1,8 @@
 """Tenants: create one (you become its owner), list yours, read and change one."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
@@ -9,8 +11,11 @@ from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import TenantCreate, TenantList, TenantOut, TenantUpdate, tenant_out, user_tenant_out
 from mamba.web import Ctx, route
 
-tenancy = lazy_import("mamba.services.tenancy")
-billing = lazy_import("mamba.services.billing")
+if TYPE_CHECKING:
+    from mamba.services import billing, tenancy
+else:
+    tenancy = lazy_import("mamba.services.tenancy")
+    billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
 TAGS = ("tenants",)
@@ -32,7 +37,7 @@ def create_tenant(ctx: Ctx) -> TenantOut:
     created = tenancy.create_tenant(
         bootstrap.user_repository(),
         bootstrap.tenancy_repository(),
-        ctx.principal.user_id,
+        ctx.user_id,
         ctx.body.name,
         max_owned=settings.max_tenants_per_account,
         limiter=bootstrap.rate_limiter(),
@@ -44,7 +49,7 @@ def create_tenant(ctx: Ctx) -> TenantOut:
         bootstrap.settings().billing_enabled,
         created.tenant.id,
         created.tenant.name,
-        lambda: bootstrap.user_repository().get(ctx.principal.user_id).email,
+        lambda: bootstrap.user_repository().get(ctx.user_id).email,
     )
     return user_tenant_out(created)
 
@@ -60,9 +65,7 @@ def create_tenant(ctx: Ctx) -> TenantOut:
     query=("limit", "cursor"),
 )
 def list_tenants(ctx: Ctx) -> TenantList:
-    page = tenancy.list_my_tenants(
-        bootstrap.tenancy_repository(), ctx.principal.user_id, PageRequest.from_query(ctx.query)
-    )
+    page = tenancy.list_my_tenants(bootstrap.tenancy_repository(), ctx.user_id, PageRequest.from_query(ctx.query))
     return TenantList(items=[user_tenant_out(t) for t in page.items], next_cursor=page.next_cursor)
 
 
@@ -94,7 +97,7 @@ def update_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
     info = tenancy.update_tenant(
         bootstrap.tenancy_repository(),
         ctx.tenant,
-        ctx.principal.user_id,
+        ctx.user_id,
         name=ctx.body.name,
         require_2fa=ctx.body.require_2fa,
     )

@@ -1,6 +1,8 @@
 """Two-factor authentication of the calling user: status, enrol, confirm, disable."""
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -14,7 +16,10 @@ from mamba.schemas.two_factor import (
 )
 from mamba.web import Ctx, route
 
-two_factor = lazy_import("mamba.services.two_factor")
+if TYPE_CHECKING:
+    from mamba.services import two_factor
+else:
+    two_factor = lazy_import("mamba.services.two_factor")
 
 bp = Blueprint(__name__)
 
@@ -80,13 +85,11 @@ def confirm_two_factor(ctx: Ctx) -> dict[str, object]:
     response_model=TwoFactorDisableOut,
 )
 def disable_two_factor(ctx: Ctx) -> dict[str, bool]:
-    from mamba.auth.passwords import Argon2idPasswords  # argon2 only when a password may be checked
-
     body: TwoFactorDisableIn = ctx.body
     two_factor.disable(
         _user_id(ctx),
         bootstrap.two_factor_store(),
-        Argon2idPasswords(),
+        bootstrap.password_hasher(),  # argon2 is imported only when a password may be checked
         code=body.code,
         recovery_code=body.recovery_code,
         password=body.password,

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-from chalice.app import Response
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap, web
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import DomainError
+from mamba.domain.errors import DomainError, ValidationError
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
-remote = lazy_import("mamba.services.remote")
-backups = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.services import backups, remote
+else:
+    remote = lazy_import("mamba.services.remote")
+    backups = lazy_import("mamba.services.backups")
 
 
 bp = Blueprint(__name__)
@@ -92,7 +94,7 @@ def _body(ctx: web.Ctx) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise remote.ValidationError("The request body is not valid JSON.") from exc
+        raise ValidationError("The request body is not valid JSON.") from exc
 
 
 def _now() -> str:

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
-backups = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.services import backups
+else:
+    backups = lazy_import("mamba.services.backups")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.domain.clock import iso, utcnow
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
-node_health = lazy_import("mamba.services.node_health")
+if TYPE_CHECKING:
+    from mamba.services import node_health
+else:
+    node_health = lazy_import("mamba.services.node_health")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -3,14 +3,18 @@ server's status and last utilization in one batch per node (services/server_life
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
-lifecycle = lazy_import("mamba.services.server_lifecycle")
-metering = lazy_import("mamba.services.metering")
+if TYPE_CHECKING:
+    from mamba.services import metering
+    from mamba.services import server_lifecycle as lifecycle
+else:
+    lifecycle = lazy_import("mamba.services.server_lifecycle")
+    metering = lazy_import("mamba.services.metering")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -8,13 +8,16 @@ Input: ``{"action", "backup_uuid", "operation_id", ...}``; each action is one fu
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.workflow_errors import readable_error
 
-backups = lazy_import("mamba.services.backups")
+if TYPE_CHECKING:
+    from mamba.services import backups
+else:
+    backups = lazy_import("mamba.services.backups")
 
 
 def _error(event: dict[str, Any]) -> dict[str, str]:

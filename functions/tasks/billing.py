@@ -15,13 +15,17 @@ failure never blocks the others).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 
-operations = lazy_import("mamba.services.operations")
-control = lazy_import("mamba.services.server_control")
+if TYPE_CHECKING:
+    from mamba.services import operations
+    from mamba.services import server_control as control
+else:
+    operations = lazy_import("mamba.services.operations")
+    control = lazy_import("mamba.services.server_control")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -30,7 +34,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         servers = bootstrap.server_repository().of_tenant(event["tenant_id"])
         return {"servers": [{"server_uuid": s.uuid} for s in servers if s.status != "deleting"]}
     if action == "deny_consoles":
-        return control.deny_tenant_consoles(control.live_ports(), bootstrap.tenancy_repository(), event["tenant_id"])
+        return control.deny_tenant_consoles(
+            bootstrap.server_control_ports(), bootstrap.tenancy_repository(), event["tenant_id"]
+        )
     if action == "finish":
         results = event.get("results") or []
         failed = [r.get("server_uuid") for r in results if isinstance(r, dict) and r.get("failed")]

@@ -6,13 +6,16 @@ A Catch hands its ``{"Error", "Cause"}`` object as ``error``; it becomes a reada
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.workflow_errors import readable_error
 
-operations = lazy_import("mamba.services.operations")
+if TYPE_CHECKING:
+    from mamba.services import operations
+else:
+    operations = lazy_import("mamba.services.operations")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

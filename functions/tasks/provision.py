@@ -7,12 +7,15 @@ Actions (mamba.services.provisioning): ``verify``, ``create_on_wings``, ``await_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 
-provisioning = lazy_import("mamba.services.provisioning")
+if TYPE_CHECKING:
+    from mamba.services import provisioning
+else:
+    provisioning = lazy_import("mamba.services.provisioning")
 
 ACTIONS = (
     "verify",

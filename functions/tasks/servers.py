@@ -12,13 +12,16 @@ ASL's Retry and Catch match them by name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.workflow_errors import readable_error
 
-lifecycle = lazy_import("mamba.services.server_lifecycle")
+if TYPE_CHECKING:
+    from mamba.services import server_lifecycle as lifecycle
+else:
+    lifecycle = lazy_import("mamba.services.server_lifecycle")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

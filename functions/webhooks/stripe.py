@@ -5,7 +5,7 @@ The signature is checked over the raw bytes (Chalice decodes API Gateway's base6
 (mamba.services.billing_sync.receive). Answers 400 for a bad, stale or missing signature.
 """
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.schemas.billing import WebhookAck
@@ -38,5 +38,6 @@ def stripe_webhook(ctx: Ctx) -> object:
         livemode=settings.stripe_livemode,
         repo=bootstrap.billing_repository(),
         enqueue=bootstrap.stripe_event_queue(),
+        verify=bootstrap.stripe_webhook_verifier(),
     )
     return result

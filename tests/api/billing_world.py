@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import pytest
 
 from mamba import bootstrap
 from tests.api.tenancy_helpers import Api, make_world
@@ -72,7 +73,10 @@ class BillingWorld:
         return answer
 
 
-def billing_world(client: Any, monkeypatch: pytest.MonkeyPatch) -> BillingWorld:
+@contextlib.contextmanager
+def billing_world(client: Any) -> Iterator[BillingWorld]:
+    """The app with billing on: Settings with Stripe keys and the events queue, the fake
+    Stripe and a recording of started workflows (bootstrap overrides, for the block)."""
     settings = bootstrap.settings()
     queue_url = boto3.client("sqs", region_name=settings.region).create_queue(QueueName="mamba-stripe-events")[
         "QueueUrl"
@@ -87,10 +91,8 @@ def billing_world(client: Any, monkeypatch: pytest.MonkeyPatch) -> BillingWorld:
     )
     fake = FakeStripe()
     started = Started()
-    monkeypatch.setattr(bootstrap, "settings", lambda: on)
-    monkeypatch.setattr(bootstrap, "stripe_gateway", lambda: fake)
-    monkeypatch.setattr(bootstrap, "workflows", lambda: started)
-    return BillingWorld(api=make_world(client), stripe=fake, queue_url=queue_url, started=started)
+    with bootstrap.override(settings=on, stripe_gateway=fake, workflows=started):
+        yield BillingWorld(api=make_world(client), stripe=fake, queue_url=queue_url, started=started)
 
 
 def add_pro_plan(world: BillingWorld, **changes: Any) -> dict[str, Any]:

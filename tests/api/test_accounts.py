@@ -3,6 +3,7 @@ forgot/reset, /v1/me, rate limits, lockout, CAPTCHA and rehash-on-login."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -75,25 +76,17 @@ def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "request_id"}
 
 
-CACHED = ("password_hasher", "account_policy", "captcha", "accounts")
-
-
 @pytest.fixture
-def configure(client, monkeypatch) -> Iterator[Any]:
-    """Run the app with some Settings changed (the adapters built from them are rebuilt)."""
+def configure(client) -> Iterator[Any]:
+    """Run the app with some Settings changed (bootstrap.override: the adapters built from
+    them are rebuilt, and forgotten after the test)."""
     original = bootstrap.settings()
+    with contextlib.ExitStack() as overrides:
 
-    def apply(**changes: Any) -> None:
-        changed = original.model_copy(update=changes)
-        monkeypatch.setattr(bootstrap, "settings", lambda: changed)
-        for name in CACHED:
-            getattr(bootstrap, name).cache_clear()
+        def apply(**changes: Any) -> None:
+            overrides.enter_context(bootstrap.override(settings=original.model_copy(update=changes)))
 
-    try:
         yield apply
-    finally:
-        for name in CACHED:
-            getattr(bootstrap, name).cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -21,14 +21,14 @@ ADMIN_ROUTES = [
 
 
 @pytest.fixture
-def api(client, monkeypatch):
+def api(client):
     # A tenant's suspension starts the suspend_tenant workflow (exercised in tests/statemachines
     # and tests/api/test_tenant_suspension.py); here it is recorded, not run.
     from mamba import bootstrap
     from tests.api.billing_world import Started
 
-    monkeypatch.setattr(bootstrap, "workflows", lambda: Started())
-    return make_world(client)
+    with bootstrap.override(workflows=Started()):
+        yield make_world(client)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p, _ in ADMIN_ROUTES])

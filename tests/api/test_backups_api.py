@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,10 +16,10 @@ from tests.backup_support import BackupWorld, add_member, build_world, make_serv
 
 
 @pytest.fixture
-def world(client: Any, monkeypatch: pytest.MonkeyPatch) -> BackupWorld:
+def world(client: Any) -> Iterator[BackupWorld]:
     w = build_world(client.http)
-    use_test_ports(monkeypatch, w.wings)
-    return w
+    with use_test_ports(w.wings):
+        yield w
 
 
 def stored(world: BackupWorld, status: str = bk.COMPLETED, server_uuid: str | None = None) -> bk.Backup:

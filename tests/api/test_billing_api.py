@@ -3,6 +3,8 @@ app, guard and moto; Stripe is the ``FakeStripe`` gateway."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from mamba import bootstrap
@@ -12,8 +14,9 @@ from tests.billing_support import PRO_PRICE, RAM_PRICE
 
 
 @pytest.fixture
-def world(client, monkeypatch) -> BillingWorld:
-    return billing_world(client, monkeypatch)
+def world(client) -> Iterator[BillingWorld]:
+    with billing_world(client) as w:
+        yield w
 
 
 # --- plans ----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ when the grace period is over; a tenant that paid meanwhile is left running."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from functions.schedules import billing_dunning
@@ -15,16 +17,16 @@ DAY = 86400
 
 
 @pytest.fixture
-def world(client, monkeypatch) -> BillingWorld:
-    w = billing_world(client, monkeypatch)
-    add_pro_plan(w)  # grace_days = 3
-    link_customer("tn_a", "cus_a")
-    w.stripe.set_subscription("sub_a", "cus_a", "past_due", (PRO_PRICE,))
-    failed = event("invoice.payment_failed", invoice_object("in_1", "cus_a", "sub_a"))
-    body, headers = signed(failed)
-    assert w.api.client.http.post("/webhooks/stripe", headers=headers, body=body).status_code == 200
-    w.drain()
-    return w
+def world(client) -> Iterator[BillingWorld]:
+    with billing_world(client) as w:
+        add_pro_plan(w)  # grace_days = 3
+        link_customer("tn_a", "cus_a")
+        w.stripe.set_subscription("sub_a", "cus_a", "past_due", (PRO_PRICE,))
+        failed = event("invoice.payment_failed", invoice_object("in_1", "cus_a", "sub_a"))
+        body, headers = signed(failed)
+        assert w.api.client.http.post("/webhooks/stripe", headers=headers, body=body).status_code == 200
+        w.drain()
+        yield w
 
 
 def state():

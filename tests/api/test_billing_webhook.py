@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,11 +25,11 @@ from tests.billing_support import (
 
 
 @pytest.fixture
-def world(client, monkeypatch) -> BillingWorld:
-    w = billing_world(client, monkeypatch)
-    add_pro_plan(w)
-    link_customer("tn_a", "cus_a")
-    return w
+def world(client) -> Iterator[BillingWorld]:
+    with billing_world(client) as w:
+        add_pro_plan(w)
+        link_customer("tn_a", "cus_a")
+        yield w
 
 
 def post(world: BillingWorld, body: str, headers: dict[str, str]):
@@ -298,15 +299,15 @@ def test_a_processing_failure_is_reported_for_retry_and_releases_the_claim(world
     assert post(world, body, headers).json_body["duplicate"] is None
 
 
-def test_a_queue_failure_releases_the_claim_and_answers_503_so_stripe_retries(world, monkeypatch):
+def test_a_queue_failure_releases_the_claim_and_answers_503_so_stripe_retries(world):
     def refuse(body: str) -> None:
         raise RuntimeError("sqs down")
 
-    monkeypatch.setattr(bootstrap, "stripe_event_queue", lambda: refuse)
     evt = sub_event("customer.subscription.created")
     body, headers = signed(evt)
 
-    response = post(world, body, headers)
+    with bootstrap.override(stripe_event_queue=refuse):
+        response = post(world, body, headers)
 
     assert response.status_code == 503
     assert bootstrap.billing_repository().event_status(evt["id"]) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,10 +17,10 @@ from tests.support import DynamoCounter
 
 
 @pytest.fixture
-def api(client: Any, monkeypatch: pytest.MonkeyPatch) -> Api:
+def api(client: Any) -> Iterator[Api]:
     world = make_world(client)
-    monkeypatch.setattr(bootstrap, "workflows", lambda: RecordingWorkflows())
-    return world
+    with bootstrap.override(workflows=RecordingWorkflows()):
+        yield world
 
 
 # --- blueprints ---------------------------------------------------------------------------------

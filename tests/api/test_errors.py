@@ -133,11 +133,11 @@ def test_billing_route_is_503_billing_disabled_before_auth_and_parsing_when_bill
     assert "Billing" in body["error"]["message"]
 
 
-def test_billing_route_goes_on_to_auth_when_billing_is_on(scratch, monkeypatch):
+def test_billing_route_goes_on_to_auth_when_billing_is_on(scratch):
     enabled = bootstrap.settings().model_copy(update={"billing_enabled": True})
-    monkeypatch.setattr(bootstrap, "settings", lambda: enabled)
 
-    response = scratch.http.post("/tenants/t_1/billing", headers=JSON, body=b"{}")
+    with bootstrap.override(settings=enabled):
+        response = scratch.http.post("/tenants/t_1/billing", headers=JSON, body=b"{}")
 
     _assert_error_shape(response, 401, "UNAUTHORIZED")
 

@@ -8,13 +8,13 @@ from mamba import bootstrap
 from tests.fakes import FakeHealthProbes
 
 
-def test_live_answers_ok_without_touching_aws(client, monkeypatch):
-    def no_probes():
-        raise AssertionError("liveness must not probe AWS")
+def test_live_answers_ok_without_touching_aws(client):
+    class NoProbes:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError("liveness must not probe AWS")
 
-    monkeypatch.setattr(bootstrap, "health_probes", no_probes)
-
-    response = client.http.get("/health/live")
+    with bootstrap.override(health_probes=NoProbes()):
+        response = client.http.get("/health/live")
 
     assert (response.status_code, response.json_body) == (200, {"status": "ok"})
 
@@ -40,11 +40,11 @@ def test_ready_is_503_naming_s3_when_the_bucket_is_gone(client):
     assert body["checks"]["dynamodb"] == "ok"
 
 
-def test_ready_answers_ok_with_every_check_when_all_answer(client, monkeypatch):
+def test_ready_answers_ok_with_every_check_when_all_answer(client):
     probes = FakeHealthProbes(dynamodb="ok", s3="ok", stepfunctions="ok")
-    monkeypatch.setattr(bootstrap, "health_probes", lambda: probes)
 
-    response = client.http.get("/health/ready")
+    with bootstrap.override(health_probes=probes):
+        response = client.http.get("/health/ready")
 
     assert response.status_code == 200
     assert response.json_body == {"status": "ok", "checks": {"dynamodb": "ok", "s3": "ok", "stepfunctions": "ok"}}

@@ -496,7 +496,7 @@ class FakeResolver:
 
 
 @pytest.fixture
-def resolver(monkeypatch):
+def resolver():
     from mamba import bootstrap
 
     fake = FakeResolver(
@@ -507,9 +507,8 @@ def resolver(monkeypatch):
             "metadata.example.org": ["169.254.169.254"],
         }
     )
-    # raising=False: the port is new, and on a panel without it these tests must fail, not error
-    monkeypatch.setattr(bootstrap, "host_resolver", lambda: fake, raising=False)
-    return fake
+    with bootstrap.override(host_resolver=fake):
+        yield fake
 
 
 def pull(world, url):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,14 +57,12 @@ def api(client: Any) -> Api:
 
 
 @pytest.fixture
-def workflows(monkeypatch: pytest.MonkeyPatch) -> FakeWorkflows:
+def workflows(client: Any) -> Iterator[FakeWorkflows]:
     fake = FakeWorkflows()
-    monkeypatch.setattr(bootstrap, "workflows", lambda: fake)
-    real = bootstrap.server_lifecycle
-    monkeypatch.setattr(
-        bootstrap, "server_lifecycle", lambda: dataclasses.replace(real(), quotas=lambda t: FakeQuotas())
-    )
-    return fake
+    with bootstrap.override(workflows=fake):
+        lifecycle = dataclasses.replace(bootstrap.server_lifecycle(), quotas=lambda t: FakeQuotas())
+        with bootstrap.override(server_lifecycle=lifecycle):
+            yield fake
 
 
 def path(tenant_id: str, server_id: str, tail: str = "") -> str:

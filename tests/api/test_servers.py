@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +16,13 @@ BASE = "/v1/tenants/tn_a/servers"
 
 
 @pytest.fixture
-def world(client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Api, RecordingWorkflows]:
+def world(client: Any) -> Iterator[tuple[Api, RecordingWorkflows]]:
     api = make_world(client)
     add_blueprint()
     recorder = RecordingWorkflows()
-    monkeypatch.setattr(bootstrap, "workflows", lambda: recorder)
     set_plan_quotas("tn_a", {"servers": 10, "memory_mb": 8192, "disk_mb": 50_000})
-    return api, recorder
+    with bootstrap.override(workflows=recorder):
+        yield api, recorder
 
 
 def allocation_holder(node_id: str, ip: str, port: int) -> str | None:

@@ -7,6 +7,7 @@ makes its own accounts, so rate-limit windows and lockouts never leak between te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -30,20 +31,16 @@ def world() -> Iterator[World]:
 
 
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Change Settings for one test; the cached SFTP and account ports are rebuilt from them."""
+def settings() -> Iterator[Any]:
+    """Change Settings for one test (bootstrap.override: the SFTP and account ports are
+    rebuilt from them, and forgotten after the test)."""
     original = bootstrap.settings()
-    cached = (bootstrap.sftp_credentials, bootstrap.accounts, bootstrap.account_policy)
+    with contextlib.ExitStack() as overrides:
 
-    def apply(**changes: Any) -> None:
-        changed = original.model_copy(update=changes)
-        monkeypatch.setattr(bootstrap, "settings", lambda: changed)
-        for each in cached:
-            each.cache_clear()
+        def apply(**changes: Any) -> None:
+            overrides.enter_context(bootstrap.override(settings=original.model_copy(update=changes)))
 
-    yield apply
-    for each in cached:
-        each.cache_clear()
+        yield apply
 
 
 @pytest.fixture

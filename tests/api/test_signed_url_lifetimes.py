@@ -53,33 +53,33 @@ def presign(world: BackupWorld, backup_uuid: str, size: int) -> list[str]:
 
 
 def test_no_signed_url_outlives_15_minutes(world: BackupWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_test_ports(monkeypatch, world.wings)
-    # Given a finished backup and one Wings is about to upload (three small parts)
-    done = backup(world, bk.COMPLETED)
-    running = backup(world, bk.PENDING)
+    with use_test_ports(world.wings):
+        # Given a finished backup and one Wings is about to upload (three small parts)
+        done = backup(world, bk.COMPLETED)
+        running = backup(world, bk.PENDING)
 
-    # When the tenant asks for a download link and Wings for its part URLs
-    download = world.http.get(f"{world.base}/{done.uuid}/download", headers=world.owner_headers)
-    parts = presign(world, running.uuid, 3 * 5 * 1024 * 1024)
+        # When the tenant asks for a download link and Wings for its part URLs
+        download = world.http.get(f"{world.base}/{done.uuid}/download", headers=world.owner_headers)
+        parts = presign(world, running.uuid, 3 * 5 * 1024 * 1024)
 
-    # Then every URL, and the lifetime the panel states, is at most 15 minutes
-    assert download.status_code == 200, download.json_body
-    assert download.json_body["expires_in"] <= FIFTEEN_MINUTES
-    assert lifetime(download.json_body["url"]) <= FIFTEEN_MINUTES
-    assert len(parts) == 3
-    assert [lifetime(url) for url in parts] == [FIFTEEN_MINUTES] * 3
+        # Then every URL, and the lifetime the panel states, is at most 15 minutes
+        assert download.status_code == 200, download.json_body
+        assert download.json_body["expires_in"] <= FIFTEEN_MINUTES
+        assert lifetime(download.json_body["url"]) <= FIFTEEN_MINUTES
+        assert len(parts) == 3
+        assert [lifetime(url) for url in parts] == [FIFTEEN_MINUTES] * 3
 
 
 def test_part_urls_of_a_large_backup_outlive_15_minutes_only_after_the_first_and_never_an_hour(
     world: BackupWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given 5 GiB parts (the default) and a 40 GiB backup: eight parts uploaded one after another
-    use_test_ports(monkeypatch, world.wings, part_size=5 * GIB)
-    running = backup(world, bk.PENDING)
+    with use_test_ports(world.wings, part_size=5 * GIB):
+        running = backup(world, bk.PENDING)
 
-    lifetimes = [lifetime(url) for url in presign(world, running.uuid, 40 * GIB)]
+        lifetimes = [lifetime(url) for url in presign(world, running.uuid, 40 * GIB)]
 
-    # Then the first part gets 15 minutes, later ones until their turn, none over an hour
-    assert len(lifetimes) == 8
-    assert lifetimes[0] == FIFTEEN_MINUTES
-    assert lifetimes == sorted(lifetimes) and max(lifetimes) <= bk.PART_URL_MAX_SECONDS
+        # Then the first part gets 15 minutes, later ones until their turn, none over an hour
+        assert len(lifetimes) == 8
+        assert lifetimes[0] == FIFTEEN_MINUTES
+        assert lifetimes == sorted(lifetimes) and max(lifetimes) <= bk.PART_URL_MAX_SECONDS

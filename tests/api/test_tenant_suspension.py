@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid as uuid_mod
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -35,10 +36,10 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def started(monkeypatch) -> Started:
+def started() -> Iterator[Started]:
     recorder = Started()
-    monkeypatch.setattr(bootstrap, "workflows", lambda: recorder)
-    return recorder
+    with bootstrap.override(workflows=recorder):
+        yield recorder
 
 
 def fresh_tenant(world) -> tuple[str, str]:
@@ -261,7 +262,7 @@ def test_suspension_denies_issued_console_tokens(world, started):
         assert ("jwt error", ["jwt: created too far in past (denylist)"]) in frames
 
 
-def test_admin_suspension_changes_nothing_when_its_workflow_cannot_start(world, monkeypatch):
+def test_admin_suspension_changes_nothing_when_its_workflow_cannot_start(world):
     # Given Step Functions refuses to start the workflow
     from mamba.domain.errors import DependencyUnavailableError
 
@@ -269,11 +270,11 @@ def test_admin_suspension_changes_nothing_when_its_workflow_cannot_start(world, 
         def start(self, *args: Any, **kwargs: Any) -> str:
             raise DependencyUnavailableError("Step Functions is unavailable.")
 
-    monkeypatch.setattr(bootstrap, "workflows", lambda: Refusing())
-    tenant_id, _ = fresh_tenant(world)
+    with bootstrap.override(workflows=Refusing()):
+        tenant_id, _ = fresh_tenant(world)
 
-    # When a platform admin suspends the tenant
-    response = admin(world, "suspend", tenant_id)
+        # When a platform admin suspends the tenant
+        response = admin(world, "suspend", tenant_id)
 
     # Then the admin is told to retry and the tenant is not left half-suspended
     assert response.status_code == 503, response.body[:300]

@@ -3,6 +3,8 @@ the exact paths and query parameters, pinned, so the API and the app's router ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from mamba import bootstrap
@@ -10,8 +12,9 @@ from tests.api.billing_world import BillingWorld, add_pro_plan, billing_world, l
 
 
 @pytest.fixture
-def world(client, monkeypatch) -> BillingWorld:
-    return billing_world(client, monkeypatch)
+def world(client) -> Iterator[BillingWorld]:
+    with billing_world(client) as w:
+        yield w
 
 
 def test_checkout_and_portal_return_to_the_tenants_billing_page_of_the_web_app(world):

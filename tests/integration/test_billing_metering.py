@@ -50,7 +50,9 @@ def world(aws):
     repo.link_customer("tn_a", "cus_a")
     repo.save_state(replace(repo.get_state("tn_a"), plan_id="pro", status="active"), dunning_due_at=None)
     fake = FakeStripe()
-    ports = BillingPorts(repo=repo, stripe=lambda: fake, public_url="http://127.0.0.1:8000")
+    ports = BillingPorts(
+        repo=repo, stripe=lambda: fake, public_url="http://127.0.0.1:8000", free_quotas=bootstrap.free_plan_quotas()
+    )
     return ports, fake
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -88,3 +89,21 @@ def test_down_changes_nothing_when_rolled_back(repo):
     m0013.down(context([], "down"))
 
     assert raw("bp_game") == before
+
+
+def test_up_leaves_a_blueprint_saved_since_it_was_read_to_that_save(repo, monkeypatch):
+    # Given a flagged blueprint read by the migration, then renamed by an admin before its update
+    repo.add(blueprint("bp_busy"))
+    flag_as_stored_before("bp_busy", True)
+    stale = list(BlueprintItem.gsi1.query(keys.ALL_BLUEPRINTS))
+    repo.save(replace(repo.get("bp_busy"), name="Renamed meanwhile"))
+    monkeypatch.setattr(BlueprintItem.gsi1, "query", lambda *_args, **_kwargs: iter(stale))
+    log: list[str] = []
+
+    # When the migration updates over what it read
+    m0013.up(context(log))
+
+    # Then the admin's save stands (written by this code, it carries no flag) and nothing is counted
+    assert repo.get("bp_busy").name == "Renamed meanwhile"
+    assert "local_safe" not in raw("bp_busy")
+    assert log == ["  removed local_safe from 0 blueprints"]

@@ -8,14 +8,22 @@ import pytest
 
 from mamba import bootstrap
 from mamba.domain.billing import Quotas
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 from mamba.migrations.versions import m0007_seed_free_plan as m0007
 
 T0 = "2026-12-01T10:00:00Z"
 
 
 def context(log: list[str], action: str = "up") -> MigrationContext:
-    return MigrationContext(version="0007", action=action, now=T0, log=log.append, renew_lease=lambda: None)
+    # As the CLI's runner builds it: with Settings' free-plan defaults (mamba.cli.migration_runner).
+    return MigrationContext(
+        version="0007",
+        action=action,
+        now=T0,
+        log=log.append,
+        renew_lease=lambda: None,
+        free_quotas=bootstrap.free_quotas(),
+    )
 
 
 @pytest.fixture
@@ -25,14 +33,15 @@ def repo(aws):
 
 
 def test_up_seeds_the_free_plan_with_the_settings_defaults(repo):
-    from mamba.services.quotas import free_plan
+    from mamba import cli
 
     log: list[str] = []
 
     m0007.up(context(log))
 
     plan = repo.get_plan("free")
-    defaults = free_plan()
+    defaults = bootstrap.free_quotas()
+    assert cli.migration_runner().free_quotas == defaults
     assert plan.quotas.servers == defaults.servers and plan.quotas.backup_bytes == defaults.backup_bytes
     assert (plan.price_id, plan.created_at) == (None, T0)
     assert log == ["  added plan free"]

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mamba import cli
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import LedgerItem, MembershipItem, TenantItem, UserItem
 from mamba.auth.passwords import Argon2idPasswords, Argon2Params
 from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
-from mamba.migrations import runner as migrations
 from mamba.migrations.registry import load_migrations
 from mamba.migrations.runner import (
     Lease,
@@ -98,7 +98,7 @@ def test_registry_finds_every_version_module_in_order_when_loaded():
 
 def test_migrate_up_applies_0001_and_records_it_when_the_table_is_new(dynamo, tenants):
     # When
-    applied = migrations.migrate_up()
+    applied = cli.migrate_up()
     # Then the ledger records it, with a time and no lease left behind
     assert applied == [m.version for m in load_migrations()]
     item = stored_ledger()
@@ -111,10 +111,10 @@ def test_migrate_up_applies_0001_and_records_it_when_the_table_is_new(dynamo, te
 
 def test_migrate_up_is_a_no_op_when_run_again(dynamo):
     # Given everything applied
-    migrations.migrate_up()
+    cli.migrate_up()
     before = stored_ledger().serialize()
     # When it runs again
-    again = migrations.migrate_up()
+    again = cli.migrate_up()
     # Then nothing runs and the ledger is untouched
     assert again == []
     assert stored_ledger().serialize() == before
@@ -122,22 +122,22 @@ def test_migrate_up_is_a_no_op_when_run_again(dynamo):
 
 def test_migrate_down_removes_the_roles_and_up_restores_them_when_rolled_back_and_forward(dynamo, tenants):
     # Given everything applied
-    every = migrations.migrate_up()
+    every = cli.migrate_up()
     # When all of it is rolled back
-    rolled = migrations.migrate_down(len(every))
+    rolled = cli.migrate_down(len(every))
     # Then newest first, the catalogue is gone and the ledger is empty
     assert rolled == list(reversed(every))
     assert tenants.builtin_roles() == {}
     assert list(stored_ledger().applied) == []
     # And forward again over the existing, empty ledger
-    assert migrations.migrate_up() == every
+    assert cli.migrate_up() == every
     assert tenants.builtin_roles() == dict(BUILTIN_ROLES)
 
 
 def test_status_lists_each_migration_as_applied_or_pending(dynamo):
-    assert all(not row.applied for row in migrations.migration_status())
-    migrations.migrate_up()
-    rows = migrations.migration_status()
+    assert all(not row.applied for row in cli.migration_runner().status())
+    cli.migrate_up()
+    rows = cli.migration_runner().status()
     assert rows and all(row.applied and row.applied_at for row in rows)
 
 
@@ -387,8 +387,8 @@ def seed_settings(**update):
 
 def test_seed_creates_the_admin_and_demo_tenant_once_when_run_twice(dynamo, users, tenants, tmp_path):
     # When
-    first = migrations.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
-    second = migrations.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
+    first = cli.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
+    second = cli.seed(settings=seed_settings(), local_dir=tmp_path, hasher=FAST)
     # Then the first run created both, with a generated password kept in a private file
     assert first.created == ("admin", "tenant")
     assert first.admin_email == "admin@mamba.local" and first.password_source == "generated"
@@ -407,7 +407,7 @@ def test_seed_creates_the_admin_and_demo_tenant_once_when_run_twice(dynamo, user
 
 def test_seed_honours_mamba_admin_email_and_password(dynamo, users, tmp_path):
     settings = seed_settings(seed_admin_email="Boss@Example.com", seed_admin_password=PASSWORD)
-    result = migrations.seed(settings=settings, local_dir=tmp_path, hasher=FAST)
+    result = cli.seed(settings=settings, local_dir=tmp_path, hasher=FAST)
     assert (result.admin_email, result.password_source) == ("boss@example.com", "MAMBA_ADMIN_PASSWORD")
     assert FAST.verify(users.find_by_email("boss@example.com").password_hash, PASSWORD)
     assert not (tmp_path / "admin.txt").exists()
@@ -415,7 +415,7 @@ def test_seed_honours_mamba_admin_email_and_password(dynamo, users, tmp_path):
 
 def test_seed_refuses_a_weak_admin_password_naming_the_variable(dynamo, users, tmp_path):
     with pytest.raises(ValidationError) as caught:
-        migrations.seed(settings=seed_settings(seed_admin_password="admin"), local_dir=tmp_path, hasher=FAST)
+        cli.seed(settings=seed_settings(seed_admin_password="admin"), local_dir=tmp_path, hasher=FAST)
     assert caught.value.details == {"field": "MAMBA_ADMIN_PASSWORD"}
     assert users.find_by_email("admin@mamba.local") is None
 
@@ -424,6 +424,6 @@ def test_seed_refuses_to_run_when_deployed(dynamo, users, tmp_path):
     from mamba.migrations.seed import SeedRefusedError
 
     with pytest.raises(SeedRefusedError):
-        migrations.seed(settings=seed_settings(env="deployed"), local_dir=tmp_path, hasher=FAST)
+        cli.seed(settings=seed_settings(env="deployed"), local_dir=tmp_path, hasher=FAST)
     assert users.find_by_email("admin@mamba.local") is None
     assert not (tmp_path / "admin.txt").exists()

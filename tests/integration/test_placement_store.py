@@ -119,9 +119,10 @@ def test_usage_and_node_loads_leave_out_what_failed_servers_hold(store):
 
 def test_effective_quotas_follow_the_stored_free_plan_for_a_tenant_without_a_plan(store):
     # Given no plan on the tenant's record, and billing's stored free plan edited by an admin
+    # (bootstrap.effective_quotas: the service with its real sources, the services' quotas port)
     from mamba.domain import billing as b
-    from mamba.services.quotas import effective_quotas, free_plan
 
+    effective_quotas = bootstrap.effective_quotas
     before = effective_quotas("tn_a")
     edited = b.Quotas(servers=7, memory_mb=2048, disk_mb=9000, backup_bytes=1, backups_per_server=1)
     bootstrap.billing_repository().add_plan(b.free_plan(T0, edited))
@@ -130,5 +131,5 @@ def test_effective_quotas_follow_the_stored_free_plan_for_a_tenant_without_a_pla
     after = effective_quotas("tn_a")
 
     # Then the stored free plan applies (before it existed, Settings' defaults did)
-    assert before == free_plan()
+    assert before == bootstrap.free_quotas()
     assert (after.servers, after.memory_mb, after.disk_mb) == (7, 2048, 9000)

@@ -51,9 +51,8 @@ def panel(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, R
             return original_start(workflow, operation_id, payload)
 
     monkeypatch.setattr(recorder, "start", start)
-    monkeypatch.setattr(bootstrap, "workflows", lambda: recorder)
     warm_lazy_modules()
-    with panel_over_http() as url:
+    with bootstrap.override(workflows=recorder), panel_over_http() as url:
         yield url, recorder
 
 

@@ -301,19 +301,34 @@ def test_denylist_403_on_a_file_route_is_a_typed_wings_file_denied_error(daemon)
     "message",
     ["You are not authorized to access this endpoint.", "Something else mentioning a denylist."],
 )
-def test_other_403s_on_a_file_route_are_rejections_not_file_denied(daemon, message):
-    from mamba.domain.errors import FileDeniedError
+def test_other_403s_on_a_file_route_are_the_nodes_token_refusal_not_file_denied(daemon, message):
+    from mamba.domain.errors import FileDeniedError, WingsUnauthorizedError
 
     # Given Wings answering a file route with a 403 that is not its denylist refusal (a wrong token)
     daemon.replies.append(Reply(403, {"error": message}))
 
     # When the file is written
-    with pytest.raises(WingsRejectedError) as caught:
+    with pytest.raises(WingsUnauthorizedError) as caught:
         agent_for(daemon.url).write_file(SERVER, "/notes.txt", b"x")
 
-    # Then it is the node's refusal, never mistaken for the denylist
+    # Then it is the node refusing the panel (409 WINGS_REJECTED), never mistaken for the denylist
     assert not isinstance(caught.value, FileDeniedError)
+    assert (caught.value.status, caught.value.code) == (409, "WINGS_REJECTED")
     assert caught.value.details["wings_status"] == 403
+
+
+def test_a_401_is_the_nodes_token_refusal_and_other_4xx_are_plain_rejections(daemon):
+    from mamba.domain.errors import WingsUnauthorizedError
+
+    daemon.replies.append(Reply(401, {"error": "The required authorization heads were not present in the request."}))
+    daemon.replies.append(Reply(400, {"error": "Cannot start or restart a server that is suspended."}))
+    agent = agent_for(daemon.url)
+
+    with pytest.raises(WingsUnauthorizedError):
+        agent.system()
+    with pytest.raises(WingsRejectedError) as caught:
+        agent.power(SERVER, "start")
+    assert not isinstance(caught.value, WingsUnauthorizedError)
 
 
 def test_rejection_keeps_422_when_wings_says_validation_failed(daemon):

@@ -166,9 +166,14 @@ class SimNode:
 
 @contextlib.contextmanager
 def simulated_node(
-    base: Path, panel_url: str, name: str = "sim", ports: range = range(30000, 30004)
+    base: Path,
+    panel_url: str,
+    name: str = "sim",
+    ports: range = range(30000, 30004),
+    allow_install: tuple[str, ...] = (),
 ) -> Iterator[SimNode]:
-    """A node record whose daemon address is a FaultyProxy in front of a fresh simulator."""
+    """A node record whose daemon address is a FaultyProxy in front of a fresh simulator, which
+    runs the install scripts of ``allow_install``'s blueprints besides the local seed's."""
     sim_port = free_port()
     proxy = FaultyProxy(f"http://127.0.0.1:{sim_port}").start()
     node, token = add_node(name, ports=ports, ip="127.0.0.1", fqdn="127.0.0.1", daemon_port=proxy.port, scheme="http")
@@ -186,7 +191,7 @@ def simulated_node(
     }
     config_path, log_path = base / "config.yml", base / "wings-sim.log"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    process = spawn(config_path, log_path)
+    process = spawn(config_path, log_path, *(arg for egg in allow_install for arg in ("--allow-install", egg)))
     try:
         wait_ready(process, f"http://127.0.0.1:{sim_port}", log_path)
         yield SimNode(node, token, f"http://127.0.0.1:{sim_port}", proxy, process, log_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -32,10 +33,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def world(client: Any, deployed_workflows: Deployed, monkeypatch: pytest.MonkeyPatch) -> BackupWorld:
+def world(client: Any, deployed_workflows: Deployed) -> Iterator[BackupWorld]:
     w = build_world(client.http)
-    use_test_ports(monkeypatch, w.wings)
-    return w
+    with use_test_ports(w.wings):
+        yield w
 
 
 def bucket() -> str:
@@ -160,28 +161,28 @@ def test_upload_failing_halfway_leaves_no_parts_and_marks_the_backup_failed(
 def test_node_going_down_mid_backup_times_out_fails_and_leaves_nothing_in_s3(
     world: BackupWorld, deployed_workflows: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_test_ports(monkeypatch, world.wings, poll_seconds=1, timeout_seconds=3)
-    # Given Wings uploads one part and then the node dies (no completion ever comes)
-    started = start_backup(world)
-    backup_id = started["backup"]["id"]
-    world.wings.wait_backup()
-    upload_like_wings(world, backup_id, archive_bytes(11 * MIB), fail_after_parts=1, report=False)
-    assert len(open_uploads(bucket())) == 1
+    with use_test_ports(world.wings, poll_seconds=1, timeout_seconds=3):
+        # Given Wings uploads one part and then the node dies (no completion ever comes)
+        started = start_backup(world)
+        backup_id = started["backup"]["id"]
+        world.wings.wait_backup()
+        upload_like_wings(world, backup_id, archive_bytes(11 * MIB), fail_after_parts=1, report=False)
+        assert len(open_uploads(bucket())) == 1
 
-    # Then the wait times out, the upload is aborted and the backup is failed with a reason
-    execution = finish(deployed_workflows, "backup_server", started["operation"]["id"])
-    assert execution["status"] == "FAILED"
-    assert open_uploads(bucket()) == []
-    assert object_keys(bucket()) == []
-    backup = backup_of(world, backup_id)
-    assert backup.status == "failed"
-    assert "did not finish" in (backup.error or "")
-    op = bootstrap.operation_repository().get(world.tenant_id, started["operation"]["id"])
-    assert op.error["code"] == "BACKUP_TIMEOUT"
-    # and a late completion is refused (Wings then deletes its archive)
-    late = report_completion(world, backup_id, {"checksum": "a" * 40, "checksum_type": "sha1", "size": 1,
-                                                "successful": True, "parts": None})  # fmt: skip
-    assert late.status_code == 409
+        # Then the wait times out, the upload is aborted and the backup is failed with a reason
+        execution = finish(deployed_workflows, "backup_server", started["operation"]["id"])
+        assert execution["status"] == "FAILED"
+        assert open_uploads(bucket()) == []
+        assert object_keys(bucket()) == []
+        backup = backup_of(world, backup_id)
+        assert backup.status == "failed"
+        assert "did not finish" in (backup.error or "")
+        op = bootstrap.operation_repository().get(world.tenant_id, started["operation"]["id"])
+        assert op.error["code"] == "BACKUP_TIMEOUT"
+        # and a late completion is refused (Wings then deletes its archive)
+        late = report_completion(world, backup_id, {"checksum": "a" * 40, "checksum_type": "sha1", "size": 1,
+                                                    "successful": True, "parts": None})  # fmt: skip
+        assert late.status_code == 409
 
 
 def test_node_unreachable_when_asked_fails_the_backup_after_retries(

@@ -80,6 +80,7 @@ def run(deployed: Deployed, workflow: str, tenant_id: str) -> tuple[dict[str, An
         repo=bootstrap.billing_repository(),
         stripe=lambda: None,
         public_url="http://127.0.0.1:8000",
+        free_quotas=bootstrap.free_plan_quotas(),
         workflows=bootstrap.workflows(),
         operations=bootstrap.operation_repository(),
     )

@@ -7,8 +7,10 @@ are what tells us a moto upgrade broke them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,13 +48,16 @@ class FlakyProbes:
 
 
 @pytest.fixture
-def flaky(monkeypatch: pytest.MonkeyPatch) -> Any:
-    def install(failures: int) -> FlakyProbes:
-        probes = FlakyProbes(bootstrap.health_probes(), failures)
-        monkeypatch.setattr(bootstrap, "health_probes", lambda: probes)
-        return probes
+def flaky() -> Iterator[Any]:
+    """Installs flaky probes around the real ones (bootstrap.override) until the test ends."""
+    with contextlib.ExitStack() as overrides:
 
-    return install
+        def install(failures: int) -> FlakyProbes:
+            probes = FlakyProbes(bootstrap.health_probes(), failures)
+            overrides.enter_context(bootstrap.override(health_probes=probes))
+            return probes
+
+        yield install
 
 
 def start_check(deployed: Deployed, checks: list[str]) -> tuple[Operation, dict[str, Any]]:

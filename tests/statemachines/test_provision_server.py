@@ -4,6 +4,7 @@ nothing orphaned: allocations free, no server on the node, the operation failed 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,8 @@ def world(deployed_workflows: Deployed, tmp_path, monkeypatch: pytest.MonkeyPatc
     set_plan_quotas(TENANT.tenant_id, {"servers": 10, "memory_mb": -1, "disk_mb": -1})
     line_blueprint("bp_line")
     line_blueprint("bp_broken", install_script="#!/bin/sh\necho 'downloading...'\nexit 3\n")
-    with panel_over_http() as panel_url, simulated_node(tmp_path, panel_url) as node:
+    allowed = ("bp_line", "bp_broken")  # the simulator runs their install scripts
+    with panel_over_http() as panel_url, simulated_node(tmp_path, panel_url, allow_install=allowed) as node:
         yield World(deployed_workflows, node)
 
 
@@ -152,35 +154,35 @@ def test_create_500_once_is_retried_and_the_server_is_provisioned(world):
     assert world.node.server_uuids().count(server.uuid) == 1
 
 
-def test_create_timeout_whose_answer_was_lost_is_not_created_twice(world, monkeypatch):
+def test_create_timeout_whose_answer_was_lost_is_not_created_twice(world):
     # Given a node that creates the server but whose answer arrives after the client gave up
-    slow_client(monkeypatch)
-    world.node.proxy.fail("POST", "/api/servers", delay=2.5, times=1)
+    with slow_client():
+        world.node.proxy.fail("POST", "/api/servers", delay=2.5, times=1)
 
-    # When the server is provisioned
-    server, op = world.create()
-    finished, _ = world.finish(op)
+        # When the server is provisioned
+        server, op = world.create()
+        finished, _ = world.finish(op)
 
-    # Then the retry found the server on the node instead of creating it again
-    assert finished.status == "succeeded"
-    assert [s[:2] for s in world.node.proxy.seen].count(("POST", "/api/servers")) == 1
-    assert world.node.server_uuids().count(server.uuid) == 1
+        # Then the retry found the server on the node instead of creating it again
+        assert finished.status == "succeeded"
+        assert [s[:2] for s in world.node.proxy.seen].count(("POST", "/api/servers")) == 1
+        assert world.node.server_uuids().count(server.uuid) == 1
 
 
-def test_create_timeout_then_a_failing_node_is_compensated_by_deleting_on_the_node(world, monkeypatch):
+def test_create_timeout_then_a_failing_node_is_compensated_by_deleting_on_the_node(world):
     # Given a create that times out (the node did create it) and a node that then answers 500
-    slow_client(monkeypatch)
-    world.node.proxy.fail("POST", "/api/servers", delay=2.5, times=1)
-    world.node.proxy.fail("GET", "/api/servers/*", status=500, times=3, skip=1)  # after the first attempt's look
+    with slow_client():
+        world.node.proxy.fail("POST", "/api/servers", delay=2.5, times=1)
+        world.node.proxy.fail("GET", "/api/servers/*", status=500, times=3, skip=1)  # after the first attempt's look
 
-    # When the server is provisioned
-    server, op = world.create()
-    finished, _ = world.finish(op)
+        # When the server is provisioned
+        server, op = world.create()
+        finished, _ = world.finish(op)
 
-    # Then the compensation deleted what the node had created and freed the port
-    assert finished.status == "failed" and finished.error["code"] == "NODE_UNAVAILABLE"
-    assert ("DELETE", f"/api/servers/{server.uuid}", 204) in world.node.proxy.seen
-    assert_nothing_orphaned(world, server)
+        # Then the compensation deleted what the node had created and freed the port
+        assert finished.status == "failed" and finished.error["code"] == "NODE_UNAVAILABLE"
+        assert ("DELETE", f"/api/servers/{server.uuid}", 204) in world.node.proxy.seen
+        assert_nothing_orphaned(world, server)
 
 
 def test_install_failure_callback_is_compensated_with_a_readable_reason(world):
@@ -213,15 +215,18 @@ def test_node_down_during_compensation_keeps_the_port_and_says_so(world):
     assert allocation_holders(world.node.node.id)[server.allocation[1]] == server.uuid
 
 
-def slow_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The panel's Wings client with a 1 s read timeout (the production default is 15 s)."""
+@contextlib.contextmanager
+def slow_client() -> Iterator[None]:
+    """While the block runs, the panel's Wings client has a 1 s read timeout (the production
+    default is 15 s; bootstrap.override)."""
     from mamba.adapters.wings.client import NodeEndpoint, Timeouts, WingsHttpNodeAgent
 
     def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -> WingsHttpNodeAgent:
         endpoint = NodeEndpoint(node_id, url, token, verify_tls)
         return WingsHttpNodeAgent(endpoint, breaker=bootstrap.wings_breaker(), timeouts=Timeouts(read=1.0))
 
-    monkeypatch.setattr(bootstrap, "node_agent", node_agent)
+    with bootstrap.override(node_agent=node_agent):
+        yield
 
 
 def test_a_start_the_node_refuses_fails_the_operation_but_keeps_the_installed_server(world):

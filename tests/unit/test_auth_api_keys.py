@@ -117,7 +117,9 @@ def test_check_key_is_401_when_the_key_does_not_hold(item, credential, reason):
 
 def test_check_key_hides_revocation_when_the_secret_is_wrong():
     with pytest.raises(UnauthorizedError) as exc:
-        api_keys.check_key(_item(revoked_at="x"), _credential(secret=api_keys.new_secret()), "", now=NOW)
+        api_keys.check_key(
+            _item(revoked_at="x"), _credential(secret=api_keys.new_secret()), "", now=NOW, record_use=Uses()
+        )
 
     assert exc.value.details["reason"] == "invalid"
 
@@ -144,15 +146,18 @@ def test_check_key_follows_the_allowed_networks(ip, allowed):
         assert exc.value.details["reason"] == "ip_not_allowed"
 
 
-def test_record_use_failure_is_swallowed(monkeypatch):
-    from mamba import bootstrap
-
+def test_record_use_failure_is_swallowed():
     class Broken:
+        def __init__(self) -> None:
+            self.touched = 0
+
         def touch(self, *args):
+            self.touched += 1
             raise RuntimeError("down")
 
-    monkeypatch.setattr(bootstrap, "api_key_repository", lambda: Broken())
+    broken = Broken()
 
-    grant = api_keys.check_key(_item(), _credential(), "10.0.0.1", now=NOW)
+    grant = api_keys.check_key(_item(), _credential(), "10.0.0.1", now=NOW, record_use=api_keys.recorder(broken))
 
+    assert broken.touched == 1
     assert grant.key_id == "key_1"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from mamba.domain.errors import ValidationError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import ValidationError, WingsRejectedError, WingsUnauthorizedError, WingsUnavailableError
 from mamba.domain.nodes import Node
 from mamba.services import node_health as nh
 from tests.fakes import FakeNodeAgent, FakeNodeHealthStore, FakeNodeRepository
@@ -88,8 +88,9 @@ def test_success_resets_the_count_when_failures_were_not_consecutive():
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        (WingsRejectedError("no", {"wings_status": 403}), "unauthorized"),
-        (WingsRejectedError("no", {"wings_status": 401}), "unauthorized"),
+        (WingsUnauthorizedError("no", {"wings_status": 403}), "unauthorized"),
+        (WingsUnauthorizedError("no", {"wings_status": 401}), "unauthorized"),
+        (WingsRejectedError("no", {"wings_status": 409}), "offline"),
         (WingsUnavailableError("open", {"reason": "circuit_open"}), "offline"),
         (ValidationError("odd"), "offline"),
     ],

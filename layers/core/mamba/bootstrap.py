@@ -1,25 +1,241 @@
 """Composition root: builds the real adapters on first use, cached per container.
 
-Nothing here runs at import time; every builder is called by a door when it needs it.
+Nothing here runs at import time; every builder is called by a door (``functions/``, ``app.py``,
+the HTTP boundary in ``mamba.web``, the CLI) when it needs it. Services, auth, adapters and
+migrations never import this module: they receive what they need as parameters.
+
+Tests replace a builder with :func:`override` (typed by :class:`Overrides`), never by patching
+this module's attributes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, Unpack, cast
 
 from mamba.config import Settings, get_settings
 from mamba.observability import configure
 
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
-@functools.cache
+    from mamba.adapters.dynamo.pagination import CursorCodec
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.adapters.wings.breaker import DynamoCircuitBreaker
+    from mamba.auth.guard import GuardPorts
+    from mamba.domain.billing import Quotas as PlanQuotas
+    from mamba.domain.nodes import Node
+    from mamba.domain.quotas import Quotas
+    from mamba.migrations.model import MigrationLedger
+    from mamba.ports import (
+        AllocationRepository,
+        AuditLog,
+        BackupRepository,
+        BackupStore,
+        BillingRepository,
+        BlueprintRepository,
+        Captcha,
+        EventQueue,
+        HealthProbes,
+        HostResolver,
+        IdentityRepository,
+        Mailer,
+        NodeAgent,
+        NodeAgentFactory,
+        NodeHealthStore,
+        NodeRepository,
+        OperationRepository,
+        PaymentGateway,
+        PlacementStore,
+        RateLimiter,
+        ServerRepository,
+        TokenCipher,
+        WebhookVerifier,
+        Workflows,
+    )
+    from mamba.services.accounts import AccountPolicy, AccountPorts, PasswordHashing, User, UserRepository
+    from mamba.services.admin import AdminRepository
+    from mamba.services.api_keys import ApiKeyRepository
+    from mamba.services.backups import BackupPorts
+    from mamba.services.billing import BillingPorts
+    from mamba.services.catalog import UsageReader
+    from mamba.services.remote import SftpCredentials
+    from mamba.services.server_control import Ports as ServerControlPorts
+    from mamba.services.server_lifecycle import Lifecycle
+    from mamba.services.tenancy import InvitationLimits
+    from mamba.services.two_factor import TwoFactorStore
+
+
+# --- the override facility -------------------------------------------------------------------
+
+
+class Overrides(TypedDict, total=False):
+    """What a test may replace, by builder name. A builder without parameters is replaced by
+    the value it would return; one with parameters (``node_agent``, ``agent_for``) by a
+    function with the same parameters."""
+
+    settings: Settings
+    workflows: Workflows
+    health_probes: HealthProbes
+    mailer: Mailer
+    audit_log: AuditLog
+    api_key_repository: ApiKeyRepository
+    identity_repository: IdentityRepository
+    operation_repository: OperationRepository
+    node_repository: NodeRepository
+    allocation_repository: AllocationRepository
+    blueprint_repository: BlueprintRepository
+    server_repository: ServerRepository
+    backup_repository: BackupRepository
+    backup_store: BackupStore
+    backup_ports: BackupPorts
+    billing_repository: BillingRepository
+    billing_ports: BillingPorts
+    stripe_gateway: PaymentGateway
+    stripe_event_queue: EventQueue
+    server_lifecycle: Lifecycle
+    server_control_ports: ServerControlPorts
+    host_resolver: HostResolver
+    node_agent: NodeAgentFactory
+    agent_for: Callable[[Node], NodeAgent]
+    rate_limiter: RateLimiter
+    captcha: Captcha | None
+    placement_store: PlacementStore
+    user_repository: UserRepository
+    tenancy_repository: DynamoTenantRepository
+    admin_repository: AdminRepository
+    two_factor_store: TwoFactorStore
+    password_hasher: PasswordHashing
+    node_health_store: NodeHealthStore
+    tenant_usage_reader: UsageReader
+    accounts: AccountPorts
+    sftp_credentials: SftpCredentials
+    free_quotas: Quotas
+    effective_quotas: Callable[[str], Quotas]
+    stripe_webhook_verifier: WebhookVerifier
+
+
+@dataclass
+class _Entry:
+    value: object
+    deps: frozenset[str]
+
+
+class _Scope:
+    """One layer of overrides with its own cache. A cached value is inherited from the layer
+    below only when nothing it was built from is overridden here, so no value built with a
+    fake outlives the override, and no value built without one is used while it holds."""
+
+    def __init__(self, overrides: dict[str, object], parent: _Scope | None) -> None:
+        self.overrides: dict[str, object] = {**(parent.overrides if parent else {}), **overrides}
+        self.cache: dict[tuple[str, tuple[object, ...]], _Entry] = {}
+        if parent is not None:
+            replaced = set(overrides)
+            self.cache = {key: e for key, e in parent.cache.items() if not ({key[0], *e.deps} & replaced)}
+
+
+_SCOPES: list[_Scope] = [_Scope({}, None)]
+_BUILDING = threading.local()  # the dependency sets of the builders being built, per thread
+
+
+def _frames() -> list[set[str]]:
+    frames: list[set[str]] | None = getattr(_BUILDING, "frames", None)
+    if frames is None:
+        frames = _BUILDING.frames = []
+    return frames
+
+
+class Builder[**P, R]:
+    """A builder of this module: consults the active overrides, then the cache (``cached``),
+    and records which builders each value was built from."""
+
+    def __init__(self, fn: Callable[P, R], *, cached: bool) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.cached = cached
+        self.takes_parameters = fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount > 0
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        frames = _frames()
+        for frame in frames:
+            frame.add(self.name)
+        scope = _SCOPES[-1]
+        if self.name in scope.overrides:
+            replacement = scope.overrides[self.name]
+            if self.takes_parameters:
+                return cast(Callable[P, R], replacement)(*args, **kwargs)
+            return cast(R, replacement)
+        key = (self.name, (*args, *sorted(kwargs.items())))
+        if self.cached and key in scope.cache:
+            entry = scope.cache[key]
+            for frame in frames:
+                frame.update(entry.deps)
+            return cast(R, entry.value)
+        deps: set[str] = set()
+        frames.append(deps)
+        try:
+            value = self.fn(*args, **kwargs)
+        finally:
+            frames.pop()
+        for frame in frames:
+            frame.update(deps)
+        if self.cached:
+            scope.cache[key] = _Entry(value, frozenset(deps))
+        return value
+
+    def cache_clear(self) -> None:
+        for scope in _SCOPES:
+            for key in [k for k in scope.cache if k[0] == self.name]:
+                del scope.cache[key]
+
+
+def cached[**P, R](fn: Callable[P, R]) -> Builder[P, R]:
+    """Built once per container (per override scope)."""
+    return Builder(fn, cached=True)
+
+
+def built[**P, R](fn: Callable[P, R]) -> Builder[P, R]:
+    """Built on every call, from cached parts."""
+    return Builder(fn, cached=False)
+
+
+@contextlib.contextmanager
+def override(**fakes: Unpack[Overrides]) -> Iterator[None]:
+    """Replace builders while the block runs (tests). Everything built from a replaced builder
+    is rebuilt inside the block and forgotten after it; overrides nest."""
+    unknown = set(fakes) - set(Overrides.__annotations__)
+    if unknown:
+        raise TypeError(f"bootstrap.override: no builder named {sorted(unknown)}")
+    scope = _Scope(dict(fakes), _SCOPES[-1])
+    _SCOPES.append(scope)
+    try:
+        yield
+    finally:
+        _SCOPES.remove(scope)
+
+
+def reset() -> None:
+    """Forget every cached adapter (tests that change the environment)."""
+    for scope in _SCOPES:
+        scope.cache.clear()
+
+
+# --- settings and clients ----------------------------------------------------------------------
+
+
+@cached
 def settings() -> Settings:
     loaded = get_settings()
     configure(loaded)
     return loaded
 
 
-@functools.cache
+@cached
 def dynamo_tables() -> None:
     """Point the pynamodb items at the configured table (pynamodb is imported only here)."""
     s = settings()
@@ -28,46 +244,273 @@ def dynamo_tables() -> None:
     items.bind(s.table_main, s.region, s.aws_endpoint_url)
 
 
-@functools.cache
-def boto_client(service: str) -> Any:
+@cached
+def boto_client(service: str) -> BaseClient:
     """One boto3 client per service and container (they are thread-safe)."""
     import boto3
     from botocore.config import Config
 
     s = settings()
-    return boto3.client(
+    client: BaseClient = boto3.client(
         service,
         region_name=s.region,
         endpoint_url=s.aws_endpoint_url,
         config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
     )
+    return client
 
 
-@functools.cache
-def identity_repository() -> Any:
+@cached
+def cursor_codec() -> CursorCodec:
+    """Signs list cursors (mamba.adapters.dynamo.pagination) with a key derived from JWT_SECRET."""
+    from mamba.adapters.dynamo.pagination import CursorCodec
+
+    return CursorCodec(settings().jwt_secret)
+
+
+@cached
+def migration_ledger() -> MigrationLedger:
+    """The migrations' ledger item (``META#MIGRATIONS/LEDGER``)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.migrations import DynamoMigrationLedger
+
+    return DynamoMigrationLedger()
+
+
+# --- identity and accounts ---------------------------------------------------------------------
+
+
+@cached
+def identity_repository() -> IdentityRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 
     return DynamoIdentityRepository()
 
 
-@functools.cache
-def operation_repository() -> Any:
+@cached
+def api_key_repository() -> ApiKeyRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.api_keys import DynamoApiKeyRepository
+
+    return DynamoApiKeyRepository()
+
+
+@built
+def guard_ports() -> GuardPorts:
+    """What the guard needs on every request (mamba.auth.guard.authorize, called by mamba.web)."""
+    from mamba.auth.guard import GuardPorts
+
+    return GuardPorts(jwt_secret=settings().jwt_secret, identity=identity_repository(), key_uses=api_key_repository())
+
+
+@cached
+def two_factor_store() -> TwoFactorStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.two_factor import DynamoTwoFactorStore
+
+    return DynamoTwoFactorStore()
+
+
+@cached
+def user_repository() -> UserRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+
+    return DynamoUserRepository()
+
+
+@cached
+def password_hasher() -> PasswordHashing:
+    """argon2id with the cost stated in Settings (stored hashes with another cost are
+    re-hashed at their next login)."""
+    from mamba.auth.passwords import Argon2idPasswords, Argon2Params
+
+    s = settings()
+    return Argon2idPasswords(
+        Argon2Params(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
+    )
+
+
+@cached
+def rate_limiter() -> RateLimiter:
+    dynamo_tables()
+    from mamba.adapters.dynamo.ratelimit import DynamoRateLimiter
+
+    return DynamoRateLimiter()
+
+
+@cached
+def captcha() -> Captcha | None:
+    """The CAPTCHA verifier, or None when CAPTCHA_PROVIDER is ``disabled``."""
+    s = settings()
+    if s.captcha_provider == "disabled" or s.captcha_secret_key is None:
+        return None
+    from mamba.adapters.captcha import SiteverifyCaptcha
+
+    return SiteverifyCaptcha(s.captcha_provider, s.captcha_secret_key, s.captcha_verify_url)
+
+
+@cached
+def account_policy() -> AccountPolicy:
+    from mamba.domain.ratelimit import Limit
+    from mamba.services import accounts as a
+
+    s = settings()
+    login_window = s.rate_login_window_seconds
+    return a.AccountPolicy(
+        login_account=Limit(a.LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
+        login_ip=Limit(a.LOGIN_IP.name, s.rate_login_ip, login_window),
+        register_ip=Limit(a.REGISTER_IP.name, s.rate_register_ip, a.REGISTER_IP.window),
+        forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
+        forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
+        verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
+        email_change_user=Limit(a.EMAIL_CHANGE_USER.name, s.rate_email_change_account, a.EMAIL_CHANGE_USER.window),
+        lockout_after=s.lockout_after,
+        lockout_seconds=s.lockout_seconds,
+        refresh_ttl=s.refresh_ttl_seconds,
+    )
+
+
+@built
+def invitation_limits() -> InvitationLimits:
+    from mamba.domain.ratelimit import Limit
+    from mamba.services.tenancy import InvitationLimits
+
+    s, d = settings(), InvitationLimits()
+    return InvitationLimits(
+        account=Limit(d.account.name, s.rate_invite_account, d.account.window),
+        tenant=Limit(d.tenant.name, s.rate_invite_tenant, d.tenant.window),
+        email=Limit(d.email.name, s.rate_invite_email, d.email.window),
+    )
+
+
+@cached
+def accounts() -> AccountPorts:
+    """Every port of the account flows (mamba.services.accounts / sessions), wired for real."""
+    import time
+
+    from mamba.auth import tokens
+    from mamba.observability import logger
+    from mamba.services.accounts import AccountPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.one_time_tokens import DynamoOneTimeTokenStore
+    from mamba.adapters.dynamo.sessions import DynamoSessionStore
+
+    s = settings()
+
+    def issue_access(user_id: str, issued_at: int, family_id: str | None = None) -> str:
+        return tokens.issue_access(user_id, s.jwt_secret, now=issued_at, family_id=family_id)
+
+    def second_factor(user_id: str, code: str | None) -> None:
+        from mamba.services.two_factor import check_second_factor
+
+        check_second_factor(user_id, code, two_factor_store())
+
+    def wait_until(epoch_second: int) -> None:
+        while (left := epoch_second - time.time()) > 0:
+            time.sleep(min(left, 0.05))
+
+    def on_mail_failure(subject: str, exc: Exception) -> None:
+        logger.warning("account mail not sent", extra={"subject": subject, "error": type(exc).__name__})
+
+    return AccountPorts(
+        users=user_repository(),
+        hasher=password_hasher(),
+        tokens=DynamoOneTimeTokenStore(),
+        sessions=DynamoSessionStore(cursor_codec()),
+        limiter=rate_limiter(),
+        mailer=mailer(),
+        issue_access=issue_access,
+        public_url=s.public_url,
+        captcha=captcha(),
+        second_factor=second_factor,
+        wait_until=wait_until,
+        policy=account_policy(),
+        on_mail_failure=on_mail_failure,
+        api_keys=api_key_repository(),
+    )
+
+
+@cached
+def sftp_credentials() -> SftpCredentials:
+    """Panel logins (password or API key) for the nodes' SFTP servers, with the rules of the
+    HTTP sign-in (windows, lockout) and of the guard."""
+    import time
+
+    from mamba.auth.api_keys import recorder
+    from mamba.domain import clock
+    from mamba.services import remote, sessions
+
+    def password_sign_in(email: str, password: str, source_ip: str, refuse: Callable[[User], bool]) -> User:
+        return sessions.check_password(
+            accounts(), email, password, source_ip=source_ip, now=clock.now_epoch(), refuse=refuse
+        )
+
+    return remote.PanelSftpCredentials(
+        accounts=user_repository(),
+        memberships=remote.IdentityMemberships(identity_repository(), time.time),
+        password_sign_in=password_sign_in,
+        api_keys=remote.IdentityApiKeys(identity_repository(), recorder(api_key_repository())),
+        admin_access=settings().sftp_admin_access,
+    )
+
+
+# --- tenants, audit, mail ------------------------------------------------------------------
+
+
+@cached
+def tenancy_repository() -> DynamoTenantRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+
+    return DynamoTenantRepository(cursor_codec())
+
+
+@cached
+def admin_repository() -> AdminRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.admin import DynamoAdminRepository
+
+    return DynamoAdminRepository(cursor_codec())
+
+
+@cached
+def audit_log() -> AuditLog:
+    dynamo_tables()
+    from mamba.adapters.dynamo.audit import DynamoAuditLog
+
+    return DynamoAuditLog()
+
+
+@cached
+def mailer() -> Mailer:
+    from mamba.adapters.ses import SesMailer
+
+    return SesMailer(boto_client("sesv2"), settings().mail_from)
+
+
+# --- operations and workflows ----------------------------------------------------------------
+
+
+@cached
+def operation_repository() -> OperationRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.operations import DynamoOperationRepository
 
     return DynamoOperationRepository()
 
 
-@functools.cache
-def workflows() -> Any:
+@cached
+def workflows() -> Workflows:
     from mamba.adapters.sfn import SfnWorkflows
 
     return SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn)
 
 
-@functools.cache
-def health_probes() -> Any:
+@cached
+def health_probes() -> HealthProbes:
     from mamba.adapters.health import AwsHealthProbes
 
     s = settings()
@@ -81,71 +524,43 @@ def health_probes() -> Any:
     )
 
 
-@functools.cache
-def mailer() -> Any:
-    from mamba.adapters.ses import SesMailer
-
-    return SesMailer(boto_client("sesv2"), settings().mail_from)
+# --- nodes and Wings ---------------------------------------------------------------------------
 
 
-@functools.cache
-def two_factor_store() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.two_factor import DynamoTwoFactorStore
-
-    return DynamoTwoFactorStore()
-
-
-@functools.cache
-def api_key_repository() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.api_keys import DynamoApiKeyRepository
-
-    return DynamoApiKeyRepository()
-
-
-@functools.cache
-def audit_log() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.audit import DynamoAuditLog
-
-    return DynamoAuditLog()
-
-
-@functools.cache
-def token_cipher() -> Any:
+@cached
+def token_cipher() -> TokenCipher:
     """KMS encryption of node tokens."""
     from mamba.adapters.kms import KmsTokenCipher
 
     return KmsTokenCipher(boto_client("kms"), settings().kms_key_id)
 
 
-@functools.cache
-def node_repository() -> Any:
+@cached
+def node_repository() -> NodeRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoNodeRepository
 
     return DynamoNodeRepository(token_cipher(), cursor_codec())
 
 
-@functools.cache
-def allocation_repository() -> Any:
+@cached
+def allocation_repository() -> AllocationRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.nodes import DynamoAllocationRepository
 
     return DynamoAllocationRepository(cursor_codec())
 
 
-@functools.cache
-def blueprint_repository() -> Any:
+@cached
+def blueprint_repository() -> BlueprintRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.blueprints import DynamoBlueprintRepository
 
     return DynamoBlueprintRepository(cursor_codec())
 
 
-@functools.cache
-def wings_breaker() -> Any:
+@cached
+def wings_breaker() -> DynamoCircuitBreaker:
     """The per-node circuit breaker, its state shared by every container through DynamoDB."""
     dynamo_tables()
     from mamba.adapters.wings.breaker import DynamoCircuitBreaker
@@ -153,7 +568,8 @@ def wings_breaker() -> Any:
     return DynamoCircuitBreaker()
 
 
-def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -> Any:
+@built
+def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -> NodeAgent:
     """The Wings client of one node (not cached: a rotated token applies at once; the HTTP
     sessions underneath are pooled per container)."""
     from mamba.adapters.wings.client import NodeEndpoint, WingsHttpNodeAgent
@@ -161,34 +577,109 @@ def node_agent(node_id: str, url: str, token: str, *, verify_tls: bool = True) -
     return WingsHttpNodeAgent(NodeEndpoint(node_id, url, token, verify_tls), breaker=wings_breaker())
 
 
-@functools.cache
-def host_resolver() -> Any:
+@built
+def agent_for(node: Node) -> NodeAgent:
+    """The Wings client of ``node``, with its decrypted token: the one way services reach a node."""
+    return node_agent(node.id, node.connection_address, node_repository().token(node))
+
+
+@cached
+def host_resolver() -> HostResolver:
     """The system resolver (``files/pull`` checks where a URL's host points)."""
     from mamba.adapters.dns import SocketHostResolver
 
     return SocketHostResolver()
 
 
-def agent_for(node: Any) -> Any:
-    """The Wings client of ``node`` (a ``mamba.domain.nodes.Node``), with its decrypted token:
-    the one way services reach a node."""
-    return node_agent(node.id, node.connection_address, node_repository().token(node))
+@cached
+def node_health_store() -> NodeHealthStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore
+
+    return DynamoNodeHealthStore()
 
 
-@functools.cache
-def server_repository() -> Any:
+# --- servers -----------------------------------------------------------------------------------
+
+
+@cached
+def server_repository() -> ServerRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.servers import DynamoServerRepository
 
     return DynamoServerRepository(cursor_codec())
 
 
-@functools.cache
-def server_lifecycle() -> Any:
+@cached
+def placement_store() -> PlacementStore:
+    """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.placement import DynamoPlacementStore
+
+    return DynamoPlacementStore()
+
+
+@cached
+def tenant_usage_reader() -> UsageReader:
+    """The quota page's reads: one BatchGetItem and the server-count Query."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.catalog import DynamoTenantUsageReader
+
+    return DynamoTenantUsageReader(placement_store())
+
+
+@built
+def free_quotas() -> Quotas:
+    """The free plan's defaults from Settings (FREE_PLAN_*)."""
+    from mamba.domain.quotas import Quotas
+
+    s = settings()
+    return Quotas(
+        servers=s.free_plan_servers,
+        memory_mb=s.free_plan_memory_mb,
+        disk_mb=s.free_plan_disk_mb,
+        backup_bytes=s.free_plan_backup_bytes,
+        backups_per_server=s.free_plan_backups_per_server,
+    )
+
+
+@built
+def free_plan_quotas() -> PlanQuotas:
+    """Settings' free-plan defaults as a plan's quotas (mamba.services.billing.free_plan)."""
+    from mamba.services.billing import plan_quotas
+
+    return plan_quotas(free_quotas())
+
+
+@built
+def effective_quotas(tenant_id: str) -> Quotas:
+    """``mamba.services.quotas.effective_quotas`` with its sources: the tenant record, billing's
+    stored free plan and Settings' free-plan defaults."""
+    from mamba.services import quotas
+
+    return quotas.effective_quotas(tenant_id, placement_store(), free_quotas(), billing_repository())
+
+
+@built
+def server_control_ports() -> ServerControlPorts:
+    """The ports of mamba.services.server_control and server_files: repositories and Wings clients."""
+    from mamba.services.server_control import Ports
+
+    return Ports(
+        servers=server_repository(),
+        nodes=node_repository(),
+        agent_for=agent_for,
+        blueprints=blueprint_repository(),
+        issuer=settings().public_url,
+        resolver=host_resolver(),
+    )
+
+
+@cached
+def server_lifecycle() -> Lifecycle:
     """The dependencies of mamba.services.server_lifecycle (delete, reinstall, build, suspend, reconcile)."""
     dynamo_tables()
     from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
-    from mamba.services.quotas import effective_quotas
     from mamba.services.server_lifecycle import Lifecycle
 
     s = settings()
@@ -210,6 +701,7 @@ def server_lifecycle() -> Any:
     )
 
 
+@built
 def tenant_suspensions(tenant_id: str) -> frozenset[str]:
     """The tenant-level suspensions that hold now: ``tenant_admin`` (a platform admin) and
     ``billing`` (unpaid), read consistently (mamba.services.server_lifecycle.action_unsuspend)."""
@@ -225,16 +717,19 @@ def tenant_suspensions(tenant_id: str) -> frozenset[str]:
     return frozenset(holds)
 
 
-@functools.cache
-def backup_repository() -> Any:
+# --- backups -----------------------------------------------------------------------------------
+
+
+@cached
+def backup_repository() -> BackupRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.backups import DynamoBackupRepository
 
     return DynamoBackupRepository()
 
 
-@functools.cache
-def backup_store() -> Any:
+@cached
+def backup_store() -> BackupStore:
     """The backup bucket (presigned URLs and metadata calls; never an object body)."""
     import boto3
     from botocore.config import Config
@@ -260,11 +755,11 @@ def backup_store() -> Any:
     return S3BackupStore(client, s.backup_bucket)
 
 
-def backup_ports() -> Any:
+@built
+def backup_ports() -> BackupPorts:
     """Every port of mamba.services.backups, wired for real."""
     from mamba.domain.clock import iso, utcnow
     from mamba.services.backups import BackupPolicy, BackupPorts
-    from mamba.services.quotas import effective_quotas
 
     s = settings()
     return BackupPorts(
@@ -282,194 +777,19 @@ def backup_ports() -> Any:
     )
 
 
-@functools.cache
-def node_health_store() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.node_health import DynamoNodeHealthStore
-
-    return DynamoNodeHealthStore()
+# --- billing -----------------------------------------------------------------------------------
 
 
-@functools.cache
-def sftp_credentials() -> Any:
-    """Panel logins (password or API key) for the nodes' SFTP servers, with the rules of the
-    HTTP sign-in (windows, lockout) and of the guard."""
-    import time
-
-    dynamo_tables()
-    from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.domain import clock
-    from mamba.services import remote, sessions
-
-    def password_sign_in(email: str, password: str, source_ip: str, refuse: Any) -> Any:
-        return sessions.check_password(
-            accounts(), email, password, source_ip=source_ip, now=clock.now_epoch(), refuse=refuse
-        )
-
-    return remote.PanelSftpCredentials(
-        accounts=DynamoUserRepository(),
-        memberships=remote.IdentityMemberships(identity_repository(), time.time),
-        password_sign_in=password_sign_in,
-        api_keys=remote.IdentityApiKeys(identity_repository()),
-        admin_access=settings().sftp_admin_access,
-    )
-
-
-@functools.cache
-def password_hasher() -> Any:
-    """argon2id with the cost stated in Settings (stored hashes with another cost are
-    re-hashed at their next login)."""
-    from mamba.auth.passwords import Argon2idPasswords, Argon2Params
-
-    s = settings()
-    return Argon2idPasswords(
-        Argon2Params(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
-    )
-
-
-@functools.cache
-def rate_limiter() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.ratelimit import DynamoRateLimiter
-
-    return DynamoRateLimiter()
-
-
-@functools.cache
-def captcha() -> Any:
-    """The CAPTCHA verifier, or None when CAPTCHA_PROVIDER is ``disabled``."""
-    s = settings()
-    if s.captcha_provider == "disabled" or s.captcha_secret_key is None:
-        return None
-    from mamba.adapters.captcha import SiteverifyCaptcha
-
-    return SiteverifyCaptcha(s.captcha_provider, s.captcha_secret_key, s.captcha_verify_url)
-
-
-@functools.cache
-def account_policy() -> Any:
-    from mamba.domain.ratelimit import Limit
-    from mamba.services import accounts as a
-
-    s = settings()
-    login_window = s.rate_login_window_seconds
-    return a.AccountPolicy(
-        login_account=Limit(a.LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
-        login_ip=Limit(a.LOGIN_IP.name, s.rate_login_ip, login_window),
-        register_ip=Limit(a.REGISTER_IP.name, s.rate_register_ip, a.REGISTER_IP.window),
-        forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
-        forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
-        verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
-        email_change_user=Limit(a.EMAIL_CHANGE_USER.name, s.rate_email_change_account, a.EMAIL_CHANGE_USER.window),
-        lockout_after=s.lockout_after,
-        lockout_seconds=s.lockout_seconds,
-        refresh_ttl=s.refresh_ttl_seconds,
-    )
-
-
-def invitation_limits() -> Any:
-    from mamba.domain.ratelimit import Limit
-    from mamba.services.tenancy import InvitationLimits
-
-    s, d = settings(), InvitationLimits()
-    return InvitationLimits(
-        account=Limit(d.account.name, s.rate_invite_account, d.account.window),
-        tenant=Limit(d.tenant.name, s.rate_invite_tenant, d.tenant.window),
-        email=Limit(d.email.name, s.rate_invite_email, d.email.window),
-    )
-
-
-@functools.cache
-def accounts() -> Any:
-    """Every port of the account flows (mamba.services.accounts / sessions), wired for real."""
-    import time
-
-    from mamba.auth import tokens
-    from mamba.observability import logger
-    from mamba.services.accounts import AccountPorts
-
-    dynamo_tables()
-    from mamba.adapters.dynamo.one_time_tokens import DynamoOneTimeTokenStore
-    from mamba.adapters.dynamo.sessions import DynamoSessionStore
-    from mamba.adapters.dynamo.users import DynamoUserRepository
-
-    s = settings()
-
-    def issue_access(user_id: str, issued_at: int, family_id: str | None = None) -> str:
-        return tokens.issue_access(user_id, s.jwt_secret, now=issued_at, family_id=family_id)
-
-    def second_factor(user_id: str, code: str | None) -> None:
-        from mamba.services.two_factor import check_second_factor
-
-        check_second_factor(user_id, code, two_factor_store())
-
-    def wait_until(epoch_second: int) -> None:
-        while (left := epoch_second - time.time()) > 0:
-            time.sleep(min(left, 0.05))
-
-    def on_mail_failure(subject: str, exc: Exception) -> None:
-        logger.warning("account mail not sent", extra={"subject": subject, "error": type(exc).__name__})
-
-    return AccountPorts(
-        users=DynamoUserRepository(),
-        hasher=password_hasher(),
-        tokens=DynamoOneTimeTokenStore(),
-        sessions=DynamoSessionStore(cursor_codec()),
-        limiter=rate_limiter(),
-        mailer=mailer(),
-        issue_access=issue_access,
-        public_url=s.public_url,
-        captcha=captcha(),
-        second_factor=second_factor,
-        wait_until=wait_until,
-        policy=account_policy(),
-        on_mail_failure=on_mail_failure,
-        api_keys=api_key_repository(),
-    )
-
-
-@functools.cache
-def cursor_codec() -> Any:
-    """Signs list cursors (mamba.adapters.dynamo.pagination) with a key derived from JWT_SECRET."""
-    from mamba.adapters.dynamo.pagination import CursorCodec
-
-    return CursorCodec(settings().jwt_secret)
-
-
-@functools.cache
-def tenancy_repository() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-
-    return DynamoTenantRepository(cursor_codec())
-
-
-@functools.cache
-def admin_repository() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.admin import DynamoAdminRepository
-
-    return DynamoAdminRepository(cursor_codec())
-
-
-@functools.cache
-def user_repository() -> Any:
-    dynamo_tables()
-    from mamba.adapters.dynamo.users import DynamoUserRepository
-
-    return DynamoUserRepository()
-
-
-@functools.cache
-def billing_repository() -> Any:
+@cached
+def billing_repository() -> BillingRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.billing import DynamoBillingRepository
 
     return DynamoBillingRepository(cursor_codec())
 
 
-@functools.cache
-def stripe_gateway() -> Any:
+@cached
+def stripe_gateway() -> PaymentGateway:
     """The Stripe client (imports ``stripe``: billing modules only). Raises
     BillingDisabledError when no key is configured."""
     from mamba.domain.errors import BillingDisabledError
@@ -482,6 +802,7 @@ def stripe_gateway() -> Any:
     return StripeGateway(s.stripe_secret_key, s.stripe_api_base)
 
 
+@built
 def tenant_owner_emails(tenant_id: str) -> list[str]:
     """Where billing mail goes: the tenant's owners."""
     from mamba.domain.errors import NotFoundError
@@ -498,7 +819,8 @@ def tenant_owner_emails(tenant_id: str) -> list[str]:
     return emails
 
 
-def stripe_event_queue() -> Any:
+@built
+def stripe_event_queue() -> EventQueue:
     """Sends a verified event's raw body to the Stripe events queue."""
     s = settings()
     if not s.stripe_events_queue_url:
@@ -514,7 +836,16 @@ def stripe_event_queue() -> Any:
     return enqueue
 
 
-def billing_ports() -> Any:
+@built
+def stripe_webhook_verifier() -> WebhookVerifier:
+    """The Stripe webhook signature check (imports ``stripe``: the webhook route only)."""
+    from mamba.adapters.stripe_client import signature_valid
+
+    return signature_valid
+
+
+@built
+def billing_ports() -> BillingPorts:
     """Every port of the billing services, wired for real (cheap: the parts are cached)."""
     from mamba.services.billing import BillingPorts
 
@@ -530,30 +861,5 @@ def billing_ports() -> Any:
         recipients=tenant_owner_emails,
         retention_days=s.billing_retention_days,
         livemode=s.stripe_livemode,
+        free_quotas=free_plan_quotas(),
     )
-
-
-def reset() -> None:
-    """Forget every cached adapter (tests that change the environment). Every builder in
-    this module is a ``functools.cache`` function, so new builders are reset too."""
-    for value in list(globals().values()):
-        if callable(value) and hasattr(value, "cache_clear"):
-            value.cache_clear()
-
-
-@functools.cache
-def tenant_usage_reader() -> Any:
-    """The quota page's reads: one BatchGetItem and the server-count Query."""
-    dynamo_tables()
-    from mamba.adapters.dynamo.catalog import DynamoTenantUsageReader
-
-    return DynamoTenantUsageReader(placement_store())
-
-
-@functools.cache
-def placement_store() -> Any:
-    """Node loads, free allocations, tenant usage and plan quotas, and the create transaction."""
-    dynamo_tables()
-    from mamba.adapters.dynamo.placement import DynamoPlacementStore
-
-    return DynamoPlacementStore()

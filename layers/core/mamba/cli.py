@@ -23,7 +23,13 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mamba.config import Settings
+    from mamba.migrations.runner import MigrationRunner
+    from mamba.migrations.seed import SeedResult
+    from mamba.services.accounts import PasswordHashing
 
 OK, FAILED, USAGE = 0, 1, 2
 PLATFORM_TENANT = "platform"
@@ -38,37 +44,86 @@ def _out(line: str = "") -> None:
     print(line, flush=True)
 
 
+def _quiet(_line: str) -> None:
+    return None
+
+
+# -- the migrations and the seed, wired (the launcher calls these too) ------------------------
+
+
+def migration_runner(log: Callable[[str], None] = _quiet) -> MigrationRunner:
+    """The runner over the real ledger and every migration of this code."""
+    from mamba import bootstrap
+    from mamba.migrations.registry import load_migrations
+    from mamba.migrations.runner import MigrationRunner
+
+    return MigrationRunner(
+        bootstrap.migration_ledger(), load_migrations(), log=log, free_quotas=bootstrap.free_quotas()
+    )
+
+
+def migrate_up(log: Callable[[str], None] = _quiet) -> list[str]:
+    """Apply every pending migration (``mamba migrate`` and the launcher)."""
+    return migration_runner(log).up()
+
+
+def migrate_down(count: int, log: Callable[[str], None] = _quiet) -> list[str]:
+    """Roll back the last ``count`` migrations (``mamba migrate --down N``)."""
+    return migration_runner(log).down(count)
+
+
+def seed(
+    admin_email: str | None = None,
+    admin_password: str | None = None,
+    *,
+    local_dir: Path | None = None,
+    settings: Settings | None = None,
+    hasher: PasswordHashing | None = None,
+) -> SeedResult:
+    """The local demo seed (admin and the Demo tenant; ``mamba.migrations.seed.seed``), on the
+    real repositories, with ``settings`` (the process's by default); refused in deployed mode."""
+    from mamba import bootstrap
+    from mamba.migrations import seed as seeding
+
+    return seeding.seed(
+        admin_email,
+        admin_password,
+        settings=settings or bootstrap.settings(),
+        users=bootstrap.user_repository(),
+        tenants=bootstrap.tenancy_repository(),
+        hasher=hasher or bootstrap.password_hasher(),
+        local_dir=local_dir,
+    )
+
+
 # -- commands --------------------------------------------------------------------------------
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from mamba.migrations import runner
-
     if args.status:
-        for row in runner.migration_status():
+        for row in migration_runner().status():
             mark = "applied" if row.applied else "pending"
             when = f"  {row.applied_at}" if row.applied_at else ""
             _out(f"{row.version}  {mark:<7}  {row.description}{when}")
         return OK
     if args.unlock:
-        lease = runner.unlock()
+        lease = migration_runner().unlock()
         _out(f"cleared the lease of {lease.owner} on {lease.version}" if lease else "no lease was held")
         return OK
     if args.down is not None:
-        done = runner.migrate_down(args.down, log=_out)
+        done = migrate_down(args.down, log=_out)
         _out(f"rolled back {len(done)}: {', '.join(done)}" if done else "nothing to roll back")
         return OK
-    done = runner.migrate_up(log=_out)
+    done = migrate_up(log=_out)
     _out(f"applied {len(done)}: {', '.join(done)}" if done else "up to date: nothing to apply")
     return OK
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from mamba.config import load_settings
-    from mamba.migrations import runner
 
     # Parsed for this command (as check-config does): its inputs are the environment as it is now.
-    result = runner.seed(settings=load_settings())
+    result = seed(settings=load_settings())
     admin_state = "created" if result.admin_created else "promoted" if result.admin_promoted else "exists"
     _out(f"admin   {result.admin_email} ({admin_state})")
     _out(f"tenant  {result.tenant_name} ({result.tenant_id}, {'created' if result.tenant_created else 'exists'})")
@@ -89,13 +144,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         raise CommandError("a password is required (--password or --password-stdin)")
 
     from mamba import bootstrap
-    from mamba.auth.passwords import Argon2idPasswords
     from mamba.services import accounts
 
-    bootstrap.dynamo_tables()
-    from mamba.adapters.dynamo.users import DynamoUserRepository
-
-    result = accounts.create_admin(DynamoUserRepository(), Argon2idPasswords(), args.email, password)
+    result = accounts.create_admin(bootstrap.user_repository(), bootstrap.password_hasher(), args.email, password)
     if result.created:
         _out(f"created platform admin {result.user.email} ({result.user.id})")
     elif result.promoted:

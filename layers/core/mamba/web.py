@@ -110,6 +110,13 @@ class Ctx:
         return self.principal.tenant
 
     @property
+    def user_id(self) -> str:
+        """The verified caller of a route the guard authorized (public routes have none)."""
+        if self.principal is None:
+            raise UnauthorizedError("This route needs a signed-in caller.", {})
+        return self.principal.user_id
+
+    @property
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params or {})
 
@@ -321,9 +328,10 @@ def route(
                     _check_billing_enabled()
                 stage = "guard"
                 if not spec.is_public and not spec.is_node:
+                    from mamba import bootstrap
                     from mamba.auth.guard import authorize
 
-                    principal = authorize(request, spec.permission, path_params)
+                    principal = authorize(request, spec.permission, path_params, bootstrap.guard_ports())
                 stage = "view"
                 ctx = Ctx(request=request, request_id=current_request_id(), principal=principal)
                 if spec.request_model is not None:
@@ -399,9 +407,11 @@ def _audit(
         return
     if error is None and spec.method in ("GET", "HEAD"):
         return
-    from mamba.web_audit import audit_call
+    from mamba import bootstrap
+    from mamba.web_audit import AuditSink, audit_call
 
-    audit_call(spec, action, request, path_params, principal, stage, error, result)
+    sink = AuditSink(log=bootstrap.audit_log, jwt_secret=lambda: bootstrap.settings().jwt_secret)
+    audit_call(spec, action, request, path_params, principal, stage, error, result, sink)
 
 
 # Chalice answers some requests itself, with a body shaped {"Code", "Message"}: a wrong

@@ -32,6 +32,8 @@ The entry's fields:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mamba.domain.errors import DomainError
@@ -41,11 +43,22 @@ if TYPE_CHECKING:
     from chalice.app import Request
 
     from mamba.auth.context import Principal
+    from mamba.ports import AuditLog
     from mamba.routes import RouteSpec
 
 READS = frozenset({"GET", "HEAD"})
 GUARD_DENIALS = frozenset({401, 403, 404})
 _SAFE_DETAILS = ("reason", "permission")
+
+
+@dataclass(frozen=True)
+class AuditSink:
+    """Where entries go and the key that reads a refused request's credential, given by the
+    HTTP boundary (``mamba.web``) from the composition root. Both are asked for only when an
+    entry is written, inside the never-raising step, so a successful read costs nothing."""
+
+    log: Callable[[], AuditLog]
+    jwt_secret: Callable[[], str]
 
 
 def audit_call(
@@ -57,10 +70,11 @@ def audit_call(
     stage: str,
     error: DomainError | None,
     result: Any,
+    sink: AuditSink,
 ) -> None:
     """Record the finished request if it is a mutation or a denial. Never raises."""
     try:
-        _audit_call(spec, action, request, path_params, principal, stage, error, result)
+        _audit_call(spec, action, request, path_params, principal, stage, error, result, sink)
     except Exception:  # noqa: BLE001 - building an entry must never break the answer
         logger.exception("audit entry could not be built", extra={"audit_write_failed": True})
 
@@ -79,13 +93,12 @@ def _outcome(spec: RouteSpec, stage: str, error: DomainError | None, result: Any
     return ("denied" if error.status in (401, 403) else "error"), error.status
 
 
-def _claimed_actor(request: Request) -> tuple[str | None, str | None, str | None]:
+def _claimed_actor(request: Request, jwt_secret: str) -> tuple[str | None, str | None, str | None]:
     """(user_id, via, key_id) the credential names, without I/O; Nones if it names no one."""
-    from mamba import bootstrap
     from mamba.auth.credentials import resolve
 
     try:
-        credential = resolve(request, bootstrap.settings().jwt_secret)
+        credential = resolve(request, jwt_secret)
     except DomainError:
         return None, None, None
     return credential.user_id, credential.kind, credential.key_id
@@ -110,15 +123,15 @@ def _audit_call(
     stage: str,
     error: DomainError | None,
     result: Any,
+    sink: AuditSink,
 ) -> None:
     outcome = _outcome(spec, stage, error, result)
     if outcome is None:
         return
     verdict, status = outcome
-    from mamba import bootstrap
     from mamba.services import audit
 
-    claimed_id, claimed_via, key_id = _claimed_actor(request)
+    claimed_id, claimed_via, key_id = _claimed_actor(request, sink.jwt_secret())
     details: dict[str, Any] = {}
     actor_id: str | None
     via: str | None
@@ -139,7 +152,7 @@ def _audit_call(
     # suspension, 2FA; 402: unpaid), which it only does after the membership check.
     member = principal is not None or (stage == "guard" and status in (402, 403))
     audit.record(
-        bootstrap.audit_log(),
+        sink.log(),
         action=action,
         result=verdict,
         tenant_id=path_params.get("tenant_id") if spec.tenant_scoped else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -17,10 +18,10 @@ from tests.backup_support import MIB, PART, BackupWorld, build_world, open_uploa
 
 
 @pytest.fixture
-def world(client: Any, monkeypatch: pytest.MonkeyPatch) -> BackupWorld:
+def world(client: Any) -> Iterator[BackupWorld]:
     w = build_world(client.http)
-    use_test_ports(monkeypatch, w.wings)
-    return w
+    with use_test_ports(w.wings):
+        yield w
 
 
 def new_backup(world: BackupWorld, status: str = bk.PENDING) -> bk.Backup:

@@ -287,3 +287,13 @@ def verify_event(payload: bytes, signature: str, secrets: tuple[str, ...], toler
 
 
 SignatureVerificationError = stripe.SignatureVerificationError
+
+
+def signature_valid(payload: bytes, signature: str, secrets: tuple[str, ...], tolerance: int = 300) -> bool:
+    """``verify_event`` as a yes or no (``mamba.ports.WebhookVerifier``): False for a bad,
+    stale or foreign signature, or a body that is not UTF-8."""
+    try:
+        verify_event(payload, signature, secrets, tolerance)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        return False
+    return True

@@ -32,6 +32,10 @@ from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 if TYPE_CHECKING:
     from mamba.auth.credentials import Credential
+    from mamba.ports import KeyUseRecorder
+
+# Records a key's use: (key id, epoch second, source IP).
+RecordUse = Callable[[str, int, str], None]
 
 KEY_PREFIX = "mhp_"
 SECRET_BYTES = 32
@@ -108,14 +112,17 @@ def check_key(
     credential: Credential,
     source_ip: str,
     *,
+    record_use: RecordUse,
     now: float | None = None,
-    record_use: Callable[[str, int, str], None] | None = None,
     not_before: str | None = None,
 ) -> KeyGrant:
     """Verify a presented API key against its stored item (``ApiKeyItem`` or None).
 
     The secret is checked before anything that would tell a caller more (revoked,
     expired), so without the secret every refusal looks the same.
+
+    ``record_use`` writes the key's last use (at most once per ``LAST_USED_INTERVAL``;
+    ``recorder`` makes one from the key repository).
 
     ``not_before`` is the owner's last credential reset (ISO time): a key created before it
     is ``revoked``, whether or not the reset got round to marking it (password reset or
@@ -149,7 +156,7 @@ def check_key(
         )
     last_used = getattr(key_item, "last_used_epoch", None)
     if last_used is None or moment - float(last_used) >= LAST_USED_INTERVAL:
-        (record_use or _record_use)(str(key_item.key_id), int(moment), source_ip)
+        record_use(str(key_item.key_id), int(moment), source_ip)
     return KeyGrant(
         key_id=str(key_item.key_id),
         scopes=frozenset(str(s) for s in (getattr(key_item, "scopes", None) or [])),
@@ -171,12 +178,15 @@ def created_before(created_at: str | None, reset_at: str | None) -> bool:
         return True
 
 
-def _record_use(key_id: str, epoch: int, source_ip: str) -> None:
-    """Best effort: a failed last-used write is logged, never answered as an error."""
-    from mamba import bootstrap
+def recorder(keys: KeyUseRecorder) -> RecordUse:
+    """``record_use`` for ``check_key``: writes through ``keys``, best effort (a failed
+    last-used write is logged, never answered as an error)."""
     from mamba.observability import logger
 
-    try:
-        bootstrap.api_key_repository().touch(key_id, epoch, source_ip, LAST_USED_INTERVAL)
-    except Exception:  # noqa: BLE001 - bookkeeping must not fail an authorized request
-        logger.warning("api key last-used write failed", extra={"key_id": key_id}, exc_info=True)
+    def record_use(key_id: str, epoch: int, source_ip: str) -> None:
+        try:
+            keys.touch(key_id, epoch, source_ip, LAST_USED_INTERVAL)
+        except Exception:  # noqa: BLE001 - bookkeeping must not fail an authorized request
+            logger.warning("api key last-used write failed", extra={"key_id": key_id}, exc_info=True)
+
+    return record_use

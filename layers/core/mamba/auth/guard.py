@@ -16,6 +16,7 @@ Answers:
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mamba.auth import permissions as perms
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from chalice.app import Request
 
     from mamba.adapters.dynamo.identity import AuthFacts
+    from mamba.ports import IdentityRepository, KeyUseRecorder
 
 
 class TenantSuspendedError(ForbiddenError):
@@ -42,18 +44,25 @@ def _source_ip(request: Request) -> str:
     return str(identity.get("sourceIp") or "")
 
 
-def authorize(request: Request, permission: str, path_params: dict[str, str]) -> Principal:
-    from mamba import bootstrap
+@dataclass(frozen=True)
+class GuardPorts:
+    """What the guard reads: the token key, the identity store, and where API key uses go
+    (built by ``mamba.bootstrap.guard_ports``, passed by the HTTP boundary, ``mamba.web``)."""
 
-    settings = bootstrap.settings()
-    credential = resolve(request, settings.jwt_secret)
+    jwt_secret: str
+    identity: IdentityRepository
+    key_uses: KeyUseRecorder
+
+
+def authorize(request: Request, permission: str, path_params: dict[str, str], ports: GuardPorts) -> Principal:
+    credential = resolve(request, ports.jwt_secret)
     tenant_id = path_params.get("tenant_id")
-    facts: AuthFacts = bootstrap.identity_repository().load(credential.user_id, tenant_id, credential.key_id)
+    facts: AuthFacts = ports.identity.load(credential.user_id, tenant_id, credential.key_id)
 
     user = facts.user
     if user is None or user.status != "active":
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
-    scopes, key_servers = _check_credential(credential, facts, request)
+    scopes, key_servers = _check_credential(credential, facts, request, ports)
     verified = bool(user.email_verified)
     if scopes is not None and permission not in scopes:
         raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
@@ -124,7 +133,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str]) ->
 
 
 def _check_credential(
-    credential: Credential, facts: AuthFacts, request: Request
+    credential: Credential, facts: AuthFacts, request: Request, ports: GuardPorts
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """Token: refuse one issued before the user's sessions were revoked. API key: check the
     secret, revocation, expiry, allowed IPs, and that the key was created after the account's
@@ -138,7 +147,13 @@ def _check_credential(
         if valid_after is not None and (credential.issued_at or 0) < valid_after:
             raise UnauthorizedError("This session was revoked; log in again.", {"reason": "revoked"})
         return None, frozenset()
-    from mamba.auth.api_keys import check_key
+    from mamba.auth.api_keys import check_key, recorder
 
-    grant = check_key(facts.api_key, credential, _source_ip(request), not_before=user.credentials_reset_at)
+    grant = check_key(
+        facts.api_key,
+        credential,
+        _source_ip(request),
+        record_use=recorder(ports.key_uses),
+        not_before=user.credentials_reset_at,
+    )
     return grant.scopes, grant.server_ids

@@ -131,6 +131,13 @@ class WingsRejectedError(DomainError):
         self.status = status
 
 
+class WingsUnauthorizedError(WingsRejectedError):
+    """The node refused the panel's credentials (its 401 or 403 for a missing or wrong node token,
+    wings-contract.md §2.1): the node answers, but this panel's token is not the one it holds.
+    The caller sees the same 409 ``WINGS_REJECTED``; the node-health probe calls the node
+    ``unauthorized``."""
+
+
 class WingsNotFoundError(NotFoundError):
     """The node does not know the server, file, directory or backup (404, or Wings 1.11's 500 for a missing path)."""
 

@@ -8,7 +8,7 @@ import re
 from typing import cast
 
 from mamba.migrations import versions
-from mamba.migrations.runner import Migration, MigrationError
+from mamba.migrations.model import Migration, MigrationError
 
 MODULE_NAME = re.compile(r"^m(\d{4})_[a-z0-9_]+$")
 

@@ -14,8 +14,8 @@ A runner that dies between 1 and 3 leaves its lease; it expires after ``LEASE_SE
 (``mamba migrate --unlock`` clears it at once). Its migration then runs again, which is
 why every ``up`` and ``down`` must be idempotent (puts, deletes, conditional updates).
 
-The module-level functions (``migrate_up``, ``migrate_down``, ``seed``, ...) build the real
-ledger through the composition root; ``MigrationRunner`` takes any ledger (tests).
+The types (migration, context, ledger protocol, errors) are in ``mamba.migrations.model``;
+``MigrationRunner`` takes any ledger. The CLI (``mamba.cli``) wires the real one.
 """
 
 from __future__ import annotations
@@ -24,100 +24,38 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.domain.clock import iso
-from mamba.domain.errors import ConflictError, DomainError
+from mamba.domain.quotas import Quotas
+from mamba.migrations.model import (
+    LEASE_SECONDS,
+    Lease,
+    LedgerState,
+    Log,
+    Migration,
+    MigrationConflictError,
+    MigrationContext,
+    MigrationError,
+    MigrationLedger,
+    MigrationLockedError,
+    MigrationStatus,
+)
 
-if TYPE_CHECKING:
-    from mamba.migrations.seed import SeedResult
-
-LEASE_SECONDS = 15 * 60
-
-Log = Callable[[str], None]
-
-
-class MigrationError(DomainError):
-    """The migrations cannot run as asked (unknown or out-of-order versions, bad count)."""
-
-    status = 409
-    code = "MIGRATION_ERROR"
-
-
-class MigrationConflictError(ConflictError):
-    """The ledger changed under this runner (another runner applied or rolled back meanwhile)."""
-
-
-class MigrationLockedError(ConflictError):
-    """Another runner holds the ledger's lease."""
-
-
-@dataclass(frozen=True)
-class Lease:
-    owner: str
-    version: str
-    action: str
-    expires_at: int
-
-
-@dataclass(frozen=True)
-class LedgerState:
-    exists: bool = False
-    applied: tuple[str, ...] = ()
-    applied_at: dict[str, str] = field(default_factory=dict)
-    lease: Lease | None = None
-
-    def live_lease(self, now: int) -> Lease | None:
-        return self.lease if self.lease is not None and self.lease.expires_at > now else None
-
-
-class MigrationLedger(Protocol):
-    def read(self) -> LedgerState: ...
-
-    def claim(self, expected: LedgerState, lease: Lease, now: int) -> None:
-        """Raises MigrationConflictError / MigrationLockedError when ``expected`` is stale or leased."""
-
-    def renew(self, owner: str, expires_at: int) -> None:
-        """Raises MigrationConflictError when ``owner`` no longer holds the lease."""
-
-    def record(self, expected: LedgerState, owner: str, applied: tuple[str, ...], applied_at: dict[str, str]) -> None:
-        """Raises MigrationConflictError when ``owner`` lost the lease or ``applied`` moved."""
-
-    def release(self, owner: str) -> None:
-        """Drop the lease if ``owner`` holds it; never raises for a lease already gone."""
-
-    def force_unlock(self) -> Lease | None: ...
-
-
-@dataclass(frozen=True)
-class MigrationContext:
-    """What a migration's ``up``/``down`` receives."""
-
-    version: str
-    action: str  # "up" or "down"
-    now: str  # ISO time of this run, for created_at fields
-    log: Log
-    renew_lease: Callable[[], None]  # call between batches of a long migration
-
-
-class Migration(Protocol):
-    """A module (or object) in ``mamba.migrations.versions``."""
-
-    version: str  # four digits, the same as the file's ``m0001_`` prefix
-    description: str
-
-    def up(self, ctx: MigrationContext) -> None: ...
-    def down(self, ctx: MigrationContext) -> None: ...
-
-
-@dataclass(frozen=True)
-class MigrationStatus:
-    version: str
-    description: str
-    applied: bool
-    applied_at: str | None
+__all__ = [
+    "LEASE_SECONDS",
+    "Lease",
+    "LedgerState",
+    "Log",
+    "Migration",
+    "MigrationConflictError",
+    "MigrationContext",
+    "MigrationError",
+    "MigrationLedger",
+    "MigrationLockedError",
+    "MigrationRunner",
+    "MigrationStatus",
+]
 
 
 def _utcnow() -> datetime:
@@ -143,6 +81,7 @@ class MigrationRunner:
         clock: Callable[[], datetime] = _utcnow,
         owner: str | None = None,
         lease_seconds: int = LEASE_SECONDS,
+        free_quotas: Quotas | None = None,
     ) -> None:
         versions = [m.version for m in migrations]
         if versions != sorted(versions) or len(set(versions)) != len(versions):
@@ -154,6 +93,7 @@ class MigrationRunner:
         self.clock = clock
         self.owner = owner or runner_id()
         self.lease_seconds = lease_seconds
+        self.free_quotas = free_quotas
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -248,6 +188,7 @@ class MigrationRunner:
             now=stamp,
             log=self.log,
             renew_lease=lambda: self.ledger.renew(self.owner, self._now()[1] + self.lease_seconds),
+            free_quotas=self.free_quotas,
         )
         self.log(f"{action} {migration.version}: {migration.description}")
         try:
@@ -261,41 +202,3 @@ class MigrationRunner:
             applied_at[migration.version] = stamp
         self.ledger.record(state, self.owner, after, applied_at)
         return LedgerState(exists=True, applied=after, applied_at=applied_at, lease=None)
-
-
-# -- the real thing, wired through the composition root ------------------------------------
-
-
-def default_runner(log: Log = _quiet, migrations: Sequence[Migration] | None = None) -> MigrationRunner:
-    from mamba import bootstrap
-    from mamba.migrations.registry import load_migrations
-
-    bootstrap.dynamo_tables()
-    from mamba.adapters.dynamo.migrations import DynamoMigrationLedger
-
-    return MigrationRunner(DynamoMigrationLedger(), load_migrations() if migrations is None else migrations, log=log)
-
-
-def migrate_up(log: Log = _quiet) -> list[str]:
-    """Apply every pending migration (the launcher and ``mamba migrate`` call this)."""
-    return default_runner(log).up()
-
-
-def migrate_down(count: int, log: Log = _quiet) -> list[str]:
-    """Roll back the last ``count`` migrations (``mamba migrate --down N``)."""
-    return default_runner(log).down(count)
-
-
-def migration_status() -> list[MigrationStatus]:
-    return default_runner().status()
-
-
-def unlock() -> Lease | None:
-    return default_runner().unlock()
-
-
-def seed(**kwargs: Any) -> SeedResult:
-    """The local demo seed (admin and the Demo tenant); see ``mamba.migrations.seed.seed``."""
-    from mamba.migrations.seed import seed as run_seed
-
-    return run_seed(**kwargs)

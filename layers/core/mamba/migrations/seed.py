@@ -2,7 +2,7 @@
 
 This is not a migration: a migration runs everywhere, and this data must never reach
 production by accident. It runs only when asked (``mamba seed``, or ``make run`` through
-``runner.seed()``) and refuses when ``MAMBA_ENV`` is ``deployed``; production admins come
+``mamba.cli.seed()``) and refuses when ``MAMBA_ENV`` is ``deployed``; production admins come
 from ``mamba create-admin``.
 
 Idempotent: the admin is looked up by email and the Demo tenant has a fixed id, so a
@@ -21,13 +21,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mamba.domain import account_policy
 from mamba.domain.errors import ValidationError
 
 if TYPE_CHECKING:
     from mamba.config import Settings
+    from mamba.services.accounts import PasswordHashing, TenantRepository, UserRepository
 
 DEFAULT_ADMIN_EMAIL = "admin@mamba.local"
 DEMO_TENANT_ID = "tn_demo"
@@ -98,27 +99,26 @@ def seed(
     admin_email: str | None = None,
     admin_password: str | None = None,
     *,
+    settings: Settings,
+    users: UserRepository,
+    tenants: TenantRepository,
+    hasher: PasswordHashing,
     local_dir: Path | None = None,
-    settings: Settings | None = None,
-    users: Any = None,
-    tenants: Any = None,
-    hasher: Any = None,
 ) -> SeedResult:
     """Create the local admin and the Demo tenant if they are missing.
 
-    Arguments win over ``MAMBA_ADMIN_EMAIL`` / ``MAMBA_ADMIN_PASSWORD`` (from ``settings``,
-    the process's Settings by default), which win over the defaults (``admin@mamba.local``,
+    Arguments win over ``MAMBA_ADMIN_EMAIL`` / ``MAMBA_ADMIN_PASSWORD`` (from ``settings``),
+    which win over the defaults (``admin@mamba.local``,
     a generated password). An existing admin is kept as it
     is (its password is not changed or checked); an existing non-admin account with that
     email is promoted only if the password matches.
 
     Raises SeedRefusedError in deployed mode, ValidationError for a weak password or bad
     email, UnauthorizedError when an existing non-admin account's password differs.
+    The CLI wires ``settings`` and the repositories (``mamba.cli.seed``).
     """
-    from mamba import bootstrap
     from mamba.services import accounts
 
-    settings = settings or bootstrap.settings()
     if settings.env == "deployed":
         raise SeedRefusedError(
             "mamba seed creates local demo data and refuses to run with MAMBA_ENV=deployed; "
@@ -129,16 +129,6 @@ def seed(
     password, source, password_file = _password(email, admin_password, settings.seed_admin_password, folder)
     if source in ("argument", "MAMBA_ADMIN_PASSWORD"):
         account_policy.check_password_policy(password, field="MAMBA_ADMIN_PASSWORD")
-
-    if users is None or tenants is None or hasher is None:
-        bootstrap.dynamo_tables()
-        from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-        from mamba.adapters.dynamo.users import DynamoUserRepository
-        from mamba.auth.passwords import Argon2idPasswords
-
-        users = users or DynamoUserRepository()
-        tenants = tenants or DynamoTenantRepository()
-        hasher = hasher or Argon2idPasswords()
 
     existing = users.find_by_email(email)
     if existing is not None and existing.is_admin:

@@ -22,12 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from mamba.auth.context import TenantContext
 from mamba.domain.clock import new_id, utcnow
 from mamba.domain.errors import ValidationError
 from mamba.observability import logger
+from mamba.ports import AuditLog
+
+__all__ = ["AuditEntry", "AuditFilter", "AuditLog", "AuditPage"]
 
 SUCCESS = "success"
 DENIED = "denied"
@@ -76,20 +79,6 @@ class AuditFilter:
 class AuditPage:
     items: list[AuditEntry] = field(default_factory=list)
     next_cursor: str | None = None
-
-
-class AuditLog(Protocol):
-    def append(self, entry: AuditEntry) -> None:
-        """Write a new entry. Raises ConflictError when an entry with its key exists
-        (entries are never overwritten) and DependencyUnavailableError."""
-
-    def list(
-        self, tenant_id: str | None, filters: AuditFilter, limit: int, cursor: str | None, security: bool = False
-    ) -> AuditPage:
-        """One partition's entries (a tenant's, the platform's, or with ``security`` the
-        security log's), newest first; one Query per page, so a filtered page may hold fewer
-        than ``limit`` entries while ``next_cursor`` is set. Raises ValidationError for a bad
-        cursor."""
 
 
 def stamp(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from mamba.auth.context import TenantContext
 from mamba.domain import backups as bk
@@ -26,9 +26,19 @@ from mamba.domain.errors import (
 )
 from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
-from mamba.domain.quotas import Quotas
 from mamba.domain.servers import Server
 from mamba.observability import logger
+from mamba.ports import (
+    AgentFor,
+    AuditLog,
+    BackupRepository,
+    BackupStore,
+    NodeRepository,
+    OperationRepository,
+    QuotasOf,
+    ServerRepository,
+    Workflows,
+)
 
 # Server statuses a backup or restore may start from (Wings stops a running server itself
 # before it restores).
@@ -38,21 +48,6 @@ RESTORE_FROM = (srv.OFFLINE, srv.RUNNING, srv.STARTING, srv.STOPPING)
 BACKUP_STEPS = ["request_backup", "upload", "verify", "retention"]
 RESTORE_STEPS = ["request_restore", "restore"]
 DELETE_STEPS = ["delete_object", "delete_record"]
-
-
-class BackupStore(Protocol):
-    bucket: str
-
-    def create_upload(self, key: str) -> str: ...
-    def part_urls(self, key: str, upload_id: str, parts: int, lifetimes: list[int] | None = None) -> list[str]: ...
-    def listed_parts(self, key: str, upload_id: str) -> list[tuple[int, str]]: ...
-    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> bool: ...
-    def abort(self, key: str, upload_id: str) -> None: ...
-    def abort_all(self, key: str) -> int: ...
-    def size(self, key: str) -> int | None: ...
-    def delete(self, key: str) -> None: ...
-    def download_url(self, key: str, filename: str | None = None) -> str: ...
-    def sizes_under(self, prefix: str) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -68,15 +63,15 @@ class BackupPolicy:
 
 @dataclass(frozen=True)
 class BackupPorts:
-    backups: Any  # DynamoBackupRepository
-    servers: Any  # DynamoServerRepository
-    nodes: Any  # DynamoNodeRepository
+    backups: BackupRepository
+    servers: ServerRepository
+    nodes: NodeRepository
     store: BackupStore
-    operations: Any  # OperationRepository
-    workflows: Any  # Workflows
-    agent_for: Callable[[Node], Any]
-    quotas: Callable[[str], Quotas]
-    audit: Any  # AuditLog
+    operations: OperationRepository
+    workflows: Workflows
+    agent_for: AgentFor
+    quotas: QuotasOf
+    audit: AuditLog
     clock: Callable[[], str]
     policy: BackupPolicy
 

@@ -19,18 +19,21 @@ from mamba.domain import billing as b
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError, ValidationError
 from mamba.domain.pages import Page, PageRequest
+from mamba.domain.quotas import Quotas
 from mamba.observability import logger
+from mamba.ports import BillingRepository, Mailer, OperationRepository, PaymentGateway, Workflows
 
 
 @dataclass
 class BillingPorts:
-    repo: Any  # mamba.adapters.dynamo.billing.DynamoBillingRepository
-    stripe: Callable[[], Any]  # builds the StripeGateway on first use
+    repo: BillingRepository
+    stripe: Callable[[], PaymentGateway]  # builds the Stripe gateway on first use
     public_url: str
+    free_quotas: b.Quotas  # the free plan's quotas from Settings (FREE_PLAN_*), until migration 0007 stored it
     return_url: str | None = None
-    workflows: Any = None
-    operations: Any = None
-    mailer: Any = None
+    workflows: Workflows | None = None
+    operations: OperationRepository | None = None
+    mailer: Mailer | None = None
     recipients: Callable[[str], list[str]] = lambda tenant_id: []
     retention_days: int = 30
     livemode: bool = False
@@ -44,11 +47,8 @@ def _now_iso() -> str:
 # --- plans -------------------------------------------------------------------------------
 
 
-def default_free_quotas() -> b.Quotas:
-    """The free plan's quotas from Settings (FREE_PLAN_*), as mamba.services.quotas reads them."""
-    from mamba.services import quotas
-
-    q = quotas.free_plan()
+def plan_quotas(q: Quotas) -> b.Quotas:
+    """Tenant quotas (``mamba.domain.quotas``) as a plan's."""
     return b.Quotas(
         servers=q.servers,
         memory_mb=q.memory_mb,
@@ -58,22 +58,25 @@ def default_free_quotas() -> b.Quotas:
     )
 
 
-def free_plan(repo: Any) -> b.Plan:
-    """The stored ``free`` plan (migration 0007), or Settings' free-plan defaults before it ran."""
+def free_plan(repo: BillingRepository, defaults: b.Quotas) -> b.Plan:
+    """The stored ``free`` plan (migration 0007), or ``defaults`` (Settings' free-plan quotas)
+    before it ran."""
     try:
-        return repo.get_plan(b.FREE_PLAN_ID)  # type: ignore[no-any-return]
+        return repo.get_plan(b.FREE_PLAN_ID)
     except NotFoundError:
-        return b.free_plan(quotas=default_free_quotas())
+        return b.free_plan(quotas=defaults)
 
 
-def create_plan(repo: Any, plan: b.Plan, *, now: Callable[[], str] = _now_iso) -> b.Plan:
+def create_plan(repo: BillingRepository, plan: b.Plan, *, now: Callable[[], str] = _now_iso) -> b.Plan:
     stamp = now()
     created = b.check_plan(replace(plan, created_at=stamp, updated_at=stamp))
     repo.add_plan(created)
     return created
 
 
-def update_plan(repo: Any, plan_id: str, changes: dict[str, Any], *, now: Callable[[], str] = _now_iso) -> b.Plan:
+def update_plan(
+    repo: BillingRepository, plan_id: str, changes: dict[str, Any], *, now: Callable[[], str] = _now_iso
+) -> b.Plan:
     """Change a plan's fields. Quotas apply to tenants on the plan at their next sync."""
     current = repo.get_plan(plan_id)
     fields = {k: v for k, v in changes.items() if v is not None}
@@ -82,14 +85,14 @@ def update_plan(repo: Any, plan_id: str, changes: dict[str, Any], *, now: Callab
     return updated
 
 
-def get_plan(repo: Any, plan_id: str) -> b.Plan:
+def get_plan(repo: BillingRepository, plan_id: str, free_defaults: b.Quotas) -> b.Plan:
     if plan_id == b.FREE_PLAN_ID:
-        return free_plan(repo)
-    return repo.get_plan(plan_id)  # type: ignore[no-any-return]
+        return free_plan(repo, free_defaults)
+    return repo.get_plan(plan_id)
 
 
-def list_plans(repo: Any, page: PageRequest) -> Page[b.Plan]:
-    return repo.list_plans(page)  # type: ignore[no-any-return]
+def list_plans(repo: BillingRepository, page: PageRequest) -> Page[b.Plan]:
+    return repo.list_plans(page)
 
 
 # --- the customer --------------------------------------------------------------------------
@@ -134,7 +137,7 @@ def checkout(
     """A Checkout Session for ``plan_id``'s prices (allow-listed server-side: the client names
     only the plan). Raises NotFoundError (no such plan), ValidationError (free or retired
     plan) and ConflictError (the tenant already has a subscription: change it in the portal)."""
-    plan = get_plan(ports.repo, plan_id)
+    plan = get_plan(ports.repo, plan_id, ports.free_quotas)
     if plan.id == b.FREE_PLAN_ID or not plan.price_id:
         raise ValidationError("The free plan needs no checkout.", {"plan_id": plan_id})
     if not plan.active:
@@ -187,14 +190,14 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
     the panel's own ledger: Stripe's meter summaries lag)."""
     repo = ports.repo
     state = repo.get_state(tenant.tenant_id)
-    plan = get_plan(repo, state.plan_id) if state.plan_id else free_plan(repo)
+    plan = get_plan(repo, state.plan_id, ports.free_quotas) if state.plan_id else free_plan(repo, ports.free_quotas)
     now = ports.clock()
     start = period_start_hour(now)
     totals: dict[str, float] = {}
     for row in repo.usage_between(tenant.tenant_id, start, b.hour_start(now) + b.HOUR):
         totals[row.metric] = totals.get(row.metric, 0.0) + float(row.value)
     # A tenant never synced has no plan_quotas on its record yet: show the free plan's.
-    quotas = state.quotas if state.status in b.PLAN_STATUSES else free_plan(repo).quotas
+    quotas = state.quotas if state.status in b.PLAN_STATUSES else free_plan(repo, ports.free_quotas).quotas
     return {
         "plan": {"id": plan.id, "name": plan.name},
         "status": state.status,

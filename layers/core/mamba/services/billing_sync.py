@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from mamba import mail_templates
 from mamba.domain import billing as b
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError, DomainError, NotFoundError
 from mamba.observability import logger
+from mamba.ports import BillingRepository, EventQueue, WebhookVerifier
 from mamba.services.billing import BillingPorts, free_plan, get_plan
 
 API_VERSION = "2026-10-28.endive"
@@ -67,21 +68,18 @@ def receive(
     *,
     secrets: tuple[str, ...],
     livemode: bool,
-    repo: Any,
-    enqueue: Any,
+    repo: BillingRepository,
+    enqueue: EventQueue,
+    verify: WebhookVerifier,
 ) -> dict[str, Any]:
     """Verify, dedupe and enqueue one webhook delivery. Raises InvalidSignatureError (400)
     and DependencyUnavailableError (503: Stripe retries)."""
-    from mamba.adapters.stripe_client import SignatureVerificationError, verify_event
-
     if not signature:
         raise InvalidSignatureError("The Stripe-Signature header is missing.")
     if not secrets:
         raise DependencyUnavailableError("No webhook secret is configured.")
-    try:
-        verify_event(raw, signature, secrets, TOLERANCE_SECONDS)
-    except (SignatureVerificationError, UnicodeDecodeError) as exc:
-        raise InvalidSignatureError("The Stripe signature does not match the body.") from exc
+    if not verify(raw, signature, secrets, TOLERANCE_SECONDS):
+        raise InvalidSignatureError("The Stripe signature does not match the body.")
     try:
         event = json.loads(raw)
     except ValueError as exc:
@@ -179,7 +177,10 @@ def _credit_purchase(ports: BillingPorts, session_id: str) -> str:
     session = ports.stripe().retrieve_checkout_session(session_id)
     if session["purpose"] != "credit" or session["payment_status"] != "paid":
         return "ignored: not a paid credit purchase"
-    tenant_id = _tenant_of(ports, session["customer"], session["client_reference_id"])
+    # The gateway flattens the session to string fields (mamba.adapters.stripe_client).
+    tenant_id = _tenant_of(
+        ports, cast("str | None", session["customer"]), cast("str | None", session["client_reference_id"])
+    )
     if tenant_id is None:
         return "ignored: unknown customer"
     return credit_purchased(ports, tenant_id, session)
@@ -262,7 +263,7 @@ def sync_subscription(
             "subscription has no known plan price", extra={"subscription": sub.id, "prices": list(sub.price_ids)}
         )
     now = ports.clock()
-    state = b.synced_state(current, sub, plan, free_plan(ports.repo), now, ports.retention_days)
+    state = b.synced_state(current, sub, plan, free_plan(ports.repo, ports.free_quotas), now, ports.retention_days)
     if failed and sub.status in b.GRACE_STATUSES | b.RUNNING_STATUSES and state.past_due_since is None:
         state = replace(state, past_due_since=now)
     if paid and sub.status in b.RUNNING_STATUSES:
@@ -272,9 +273,9 @@ def sync_subscription(
 
 def _grace_days(ports: BillingPorts, state: b.BillingState) -> int:
     try:
-        return get_plan(ports.repo, state.plan_id).grace_days
+        return get_plan(ports.repo, state.plan_id, ports.free_quotas).grace_days
     except NotFoundError:
-        return free_plan(ports.repo).grace_days
+        return free_plan(ports.repo, ports.free_quotas).grace_days
 
 
 def dunning_due_at(state: b.BillingState, grace_days: int) -> int | None:
@@ -318,6 +319,8 @@ def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingSt
 def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str) -> None:
     from mamba.services.operations import start_tenant_workflow
 
+    if ports.operations is None or ports.workflows is None:
+        raise RuntimeError("these billing ports were built without workflows")
     start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, "billing")
 
 
@@ -356,7 +359,9 @@ def dunning_check(ports: BillingPorts) -> dict[str, int]:
             if current.subscription_id:
                 sub = ports.stripe().retrieve_subscription(current.subscription_id)
                 plan = b.plan_for(sub.price_ids, ports.repo.plans_by_price(sub.price_ids))
-                state = b.synced_state(current, sub, plan, free_plan(ports.repo), now, ports.retention_days)
+                state = b.synced_state(
+                    current, sub, plan, free_plan(ports.repo, ports.free_quotas), now, ports.retention_days
+                )
             grace = _grace_days(ports, state)
             ends = b.grace_ends_at(state, grace)
             if ends is not None and now < ends:

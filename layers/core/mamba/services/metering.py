@@ -72,9 +72,9 @@ def meter_hour(
         written["tenants"] += 1
         state = repo.get_state(tenant_id)
         try:
-            plan = get_plan(repo, state.plan_id)
+            plan = get_plan(repo, state.plan_id, ports.free_quotas)
         except NotFoundError:
-            plan = free_plan(repo)
+            plan = free_plan(repo, ports.free_quotas)
         rows: list[tuple[str, str, int, float]] = []
         for server in servers_of_tenant(tenant_id):
             seconds = b.seconds_in_hour(repo.runs(server.uuid, hour, hour + b.HOUR), hour)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from mamba.domain.errors import DomainError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import DomainError, WingsRejectedError, WingsUnauthorizedError, WingsUnavailableError
 from mamba.domain.nodes import Node
 
 ALERT_AFTER_FAILURES = 3
@@ -55,7 +55,7 @@ class NodeEvent:
 
 
 class Prober(Protocol):
-    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, Any]: ...
+    def system(self, *, probe: bool = False, extended: bool = False) -> dict[str, object]: ...
 
 
 class HealthStore(Protocol):
@@ -109,7 +109,7 @@ def judge(
         event = NodeEvent(node_id, NODE_RECOVERED, now, {"version": health.version}) if before.alerted else None
         return health, event
     status = OFFLINE
-    if isinstance(outcome, WingsRejectedError) and outcome.details.get("wings_status") in (401, 403):
+    if isinstance(outcome, WingsUnauthorizedError):
         status = UNAUTHORIZED
     failures = before.consecutive_failures + 1
     alert = failures >= ALERT_AFTER_FAILURES and not before.alerted

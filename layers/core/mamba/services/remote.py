@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.domain import servers as srv
 from mamba.domain.blueprints import Blueprint
@@ -32,7 +32,11 @@ from mamba.domain.errors import (
 )
 from mamba.domain.nodes import Node
 from mamba.domain.servers import Server
+from mamba.ports import IdentityRepository
 from mamba.services.audit import AuditLog
+
+if TYPE_CHECKING:
+    from mamba.services.accounts import User
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -525,7 +529,7 @@ class MembershipFacts:
 
 
 class AccountLookup(Protocol):
-    def find_by_email(self, email: str) -> Any: ...
+    def find_by_email(self, email: str) -> User | None: ...
 
 
 class MembershipLookup(Protocol):
@@ -536,8 +540,7 @@ class ApiKeyChecker(Protocol):
     def check(self, key: str, source_ip: str) -> tuple[str, frozenset[str], frozenset[str]] | None: ...
 
 
-class IdentityLoader(Protocol):
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any: ...
+IdentityLoader = IdentityRepository
 
 
 class IdentityMemberships:
@@ -584,8 +587,9 @@ class IdentityApiKeys:
     """``ApiKeyChecker`` with the guard's key rules (``mamba.auth.api_keys``): secret,
     revocation, expiry, allowed IPs and the owner's last credential reset."""
 
-    def __init__(self, identity: IdentityLoader) -> None:
+    def __init__(self, identity: IdentityLoader, record_use: Callable[[str, int, str], None]) -> None:
         self.identity = identity
+        self.record_use = record_use  # mamba.auth.api_keys.recorder: the key's last use
 
     def check(self, key: str, source_ip: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
         from mamba.auth import api_keys
@@ -597,14 +601,16 @@ class IdentityApiKeys:
             credential = Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
             # Like the guard: a key created before the owner's last credential reset is dead.
             not_before = getattr(loaded.user, "credentials_reset_at", None)
-            grant = api_keys.check_key(loaded.api_key, credential, source_ip, not_before=not_before)
+            grant = api_keys.check_key(
+                loaded.api_key, credential, source_ip, record_use=self.record_use, not_before=not_before
+            )
         except (UnauthorizedError, ForbiddenError):
             return None
         return user_id, grant.scopes, grant.server_ids
 
 
 class PasswordSignIn(Protocol):
-    def __call__(self, email: str, password: str, source_ip: str, refuse: Callable[[Any], bool]) -> Any:
+    def __call__(self, email: str, password: str, source_ip: str, refuse: Callable[[User], bool]) -> User:
         """``mamba.services.sessions.check_password`` bound to the account ports: the user, or
         RateLimitedError / UnauthorizedError."""
 

@@ -21,18 +21,23 @@ node failure arrives as the client's typed errors: 503 ``NODE_UNAVAILABLE``, 409
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from mamba.auth import wings_jwt
 from mamba.auth.context import TenantContext
 from mamba.domain import servers as srv
+from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import Server
 from mamba.observability import logger
+from mamba.ports import AgentFor, HostResolver, NodeAgent
+
+if TYPE_CHECKING:
+    from mamba.services.tenancy import Member, UserTenant
 
 POWER_ACTIONS = ("start", "stop", "restart", "kill")
 # How long Wings waits for the per-server power lock before reporting the action failed (0..300).
@@ -67,35 +72,25 @@ class NodeReader(Protocol):
     def token(self, node: Node) -> str: ...
 
 
+class BlueprintSource(Protocol):
+    def get(self, blueprint_id: str) -> Blueprint: ...
+
+
 @dataclass(frozen=True)
 class Ports:
     servers: ServerReader
     nodes: NodeReader
-    agent_for: Callable[[Node], Any]  # the node's WingsHttpNodeAgent
-    blueprints: Any  # .get(blueprint_id) -> Blueprint
+    agent_for: AgentFor
+    blueprints: BlueprintSource
     issuer: str  # the panel's public URL: the ``iss`` of every Wings JWT
-    resolver: Any = None  # a HostResolver (files/pull); None refuses every host name
-
-
-def live_ports() -> Ports:
-    """The real repositories and Wings clients (mamba.bootstrap)."""
-    from mamba import bootstrap
-
-    return Ports(
-        servers=bootstrap.server_repository(),
-        nodes=bootstrap.node_repository(),
-        agent_for=bootstrap.agent_for,
-        blueprints=bootstrap.blueprint_repository(),
-        issuer=bootstrap.settings().public_url,
-        resolver=bootstrap.host_resolver(),
-    )
+    resolver: HostResolver | None = None  # files/pull; None refuses every host name
 
 
 @dataclass(frozen=True)
 class Target:
     server: Server
     node: Node
-    agent: Any
+    agent: NodeAgent
 
 
 def tenant_server(ports: Ports, tenant: TenantContext, server_id: str) -> Server:
@@ -182,7 +177,7 @@ def resources(ports: Ports, tenant: TenantContext, server_id: str) -> dict[str, 
         "status": t.server.status,
         "state": str(live.get("state") or "offline"),
         "is_suspended": bool(live.get("is_suspended")),
-        "utilization": dict(live.get("utilization") or {}),
+        "utilization": dict(cast("dict[str, object]", live.get("utilization") or {})),
     }
 
 
@@ -392,7 +387,7 @@ def revoke_console_after_change(
 
 
 class MemberPages(Protocol):
-    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Any]: ...
+    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Member]: ...
 
 
 def revoke_console_for_role(
@@ -417,8 +412,8 @@ def revoke_console_for_role(
 
 
 class MembershipsOfUser(Protocol):
-    def tenants_of_user(self, user_id: str, page: PageRequest) -> Page[Any]: ...
-    def get_member(self, tenant_id: str, user_id: str) -> Any: ...
+    def tenants_of_user(self, user_id: str, page: PageRequest) -> Page[UserTenant]: ...
+    def get_member(self, tenant_id: str, user_id: str) -> Member: ...
 
 
 def revoke_console_everywhere(ports: Ports, memberships: MembershipsOfUser, user_id: str) -> int:

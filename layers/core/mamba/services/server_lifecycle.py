@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import server_lifecycle as life
 from mamba.domain import servers as srv
+from mamba.domain.blueprints import Blueprint
 from mamba.domain.clock import iso, new_id, now_epoch, utcnow
 from mamba.domain.errors import (
     ConflictError,
@@ -33,12 +34,20 @@ from mamba.domain.errors import (
     WingsRejectedError,
     WingsUnavailableError,
 )
+from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
 from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
-from mamba.ports import OperationRepository, Workflows
+from mamba.ports import AgentFor, OperationRepository, QuotasOf, ServerLifecycleStore, ServerLocks, Workflows
 from mamba.services import operations
 from mamba.services import servers as servers_service
+
+if TYPE_CHECKING:
+    from mamba.services.backups import BackupPorts
+
+
+class BlueprintSource(Protocol):
+    def get(self, blueprint_id: str) -> Blueprint: ...
 
 
 class ServerReader(servers_service.ServerRepository, Protocol):
@@ -46,30 +55,13 @@ class ServerReader(servers_service.ServerRepository, Protocol):
     def of_tenant(self, tenant_id: str) -> list[Server]: ...
 
 
-class LifecycleStore(Protocol):
-    def set_status(
-        self, server_uuid: str, status: str, expected: Any, *, now: str, reason: str | None = None
-    ) -> None: ...
-    def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None: ...
-    def suspended_by(self, server_uuid: str) -> str | None: ...
-    def set_build(
-        self, server_uuid: str, limits: Limits, expected: Any, *, now: str, environment: dict[str, Any] | None = None
-    ) -> None: ...
-    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None: ...
-    def remove(self, server_uuid: str) -> int: ...
-    def record_observations(self, rows: list[Any], *, now: str) -> int: ...
-
-
-class Locks(Protocol):
-    def acquire(
-        self, server_uuid: str, operation_id: str, operation_type: str, *, now: str, now_epoch: int, seconds: int
-    ) -> None: ...
-    def release(self, server_uuid: str, operation_id: str) -> None: ...
+# The lifecycle's store and locks are ports (mamba.ports.ServerLifecycleStore, ServerLocks).
+LifecycleStore = ServerLifecycleStore
 
 
 class Nodes(Protocol):
-    def get(self, node_id: str) -> Any: ...
-    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Any], str | None]: ...
+    def get(self, node_id: str) -> Node: ...
+    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Node], str | None]: ...
 
 
 class Allocations(Protocol):
@@ -81,16 +73,16 @@ class Lifecycle:
     """Everything the lifecycle needs, built by ``bootstrap.server_lifecycle()``."""
 
     servers: ServerReader
-    store: LifecycleStore
-    locks: Locks
+    store: ServerLifecycleStore
+    locks: ServerLocks
     nodes: Nodes
     allocations: Allocations
-    agent_for: Callable[[Any], Any]
+    agent_for: AgentFor
     operations: OperationRepository
     workflows: Workflows
-    blueprints: Any = None  # get(blueprint_id) → Blueprint, for the environment's rules
-    backups: Any = None  # mamba.services.backups.BackupPorts: a deleted server's backups go too
-    quotas: Callable[[str], Any] | None = None  # tenant id → mamba.domain.quotas.Quotas
+    blueprints: BlueprintSource | None = None  # for the environment's rules
+    backups: BackupPorts | None = None  # a deleted server's backups go too
+    quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
     reinstall_poll_seconds: int = 5
@@ -99,6 +91,13 @@ class Lifecycle:
 
 def _now() -> str:
     return iso(utcnow())
+
+
+def _wired[T](port: T | None, name: str) -> T:
+    """An optional port an action needs (a unit test may leave out what it does not use)."""
+    if port is None:
+        raise RuntimeError(f"this Lifecycle was built without {name}")
+    return port
 
 
 # --- reading a tenant's server ---
@@ -164,7 +163,7 @@ def update_server(
     limits = life.merge_limits(server.limits, limit_changes) if limit_changes else server.limits
     environment = server.environment
     if env_changes:
-        blueprint = deps.blueprints.get(server.blueprint_id)
+        blueprint = _wired(deps.blueprints, "blueprints").get(server.blueprint_id)
         environment = life.merge_environment(
             tuple(blueprint.variables), server.environment, env_changes, blueprint.variable_max_length
         )
@@ -290,7 +289,7 @@ def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     backups go too: no route could reach them once the server is gone. Idempotent."""
     from mamba.services import backups as backups_service
 
-    ports = deps.backups
+    ports = _wired(deps.backups, "backups")
     found = ports.backups.of_server(event["server_uuid"])
     for backup in found:
         backups_service.task_delete_object(ports, backup.uuid, None)

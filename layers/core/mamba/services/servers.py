@@ -30,8 +30,8 @@ from mamba.domain.errors import (
 from mamba.domain.nodes import Allocation
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
-from mamba.domain.quotas import Quotas, Usage, check_new_server
-from mamba.ports import OperationRepository, Workflows
+from mamba.domain.quotas import Quotas, check_new_server
+from mamba.ports import OperationRepository, PlacementStore, Workflows
 
 PROVISION_WORKFLOW = "provision_server"
 PROVISION_STEPS = ["reserve", "persist", "create_on_wings", "install", "start"]
@@ -45,15 +45,6 @@ class ServerGetter(Protocol):
 
 class ServerRepository(ServerGetter, Protocol):
     def page_of_tenant(self, tenant_id: str, page: PageRequest, status: str | None = None) -> Page[srv.Server]: ...
-
-
-class PlacementStore(Protocol):
-    def node_loads(self) -> list[placement.NodeLoad]: ...
-    def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]: ...
-    def guard(self, tenant_id: str) -> Any: ...
-    def usage(self, tenant_id: str, guard: Any = None) -> Usage: ...
-    def reserve(self, server: srv.Server, guard: Any) -> None: ...
-    def unreserve(self, server: srv.Server) -> None: ...
 
 
 class BlueprintSource(Protocol):
@@ -97,7 +88,7 @@ class ServerPorts:
     operations: OperationRepository
     workflows: Workflows
     quotas: Callable[[str], Quotas]
-    validate_environment: Callable[[Blueprint, dict[str, Any]], dict[str, str]]
+    validate_environment: Callable[[Blueprint, dict[str, object]], dict[str, str]]
     now: Callable[[], str]
     epoch: Callable[[], float] = time.time
     new_uuid: Callable[[], str] = lambda: str(uuidlib.uuid4())

@@ -17,6 +17,7 @@ from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
 from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
 from mamba.domain.quotas import QUOTA_KEYS, Quotas
+from mamba.ports import PlacementStore
 from mamba.services.catalog import UsageFacts
 
 
@@ -29,7 +30,7 @@ def _stored_quotas(item: PlanItem) -> Quotas | None:
 
 
 class DynamoTenantUsageReader:
-    def __init__(self, placement: DynamoPlacementStore | None = None) -> None:
+    def __init__(self, placement: PlacementStore | None = None) -> None:
         self._placement = placement or DynamoPlacementStore()
 
     def read(self, tenant_id: str) -> UsageFacts:

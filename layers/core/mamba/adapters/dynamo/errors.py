@@ -1,7 +1,8 @@
 """Errors at the DynamoDB boundary: the one place that reads botocore's and pynamodb's exceptions.
 
-Every DynamoDB call in ``mamba.adapters.dynamo`` (and the Wings circuit breaker's store) runs
-inside ``translate``, which turns what went wrong into the domain error the call site names:
+Every DynamoDB call in ``mamba.adapters.dynamo`` (and in the Wings circuit breaker's store and the
+migrations) whose failure means something runs inside ``translate``, which turns what went wrong
+into the domain error the call site names:
 
 * a failed condition of a single write (``PutError``/``UpdateError``/``DeleteError`` whose
   cause is ``ConditionalCheckFailedException``) → ``on_condition``;

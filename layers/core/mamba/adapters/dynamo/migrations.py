@@ -13,7 +13,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import LedgerItem
 from mamba.domain.clock import iso, utcnow
-from mamba.migrations.runner import Lease, LedgerState, MigrationConflictError, MigrationLockedError
+from mamba.migrations.model import Lease, LedgerState, MigrationConflictError, MigrationLockedError
 
 
 def _state(item: LedgerItem) -> LedgerState:

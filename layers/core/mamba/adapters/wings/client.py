@@ -13,6 +13,7 @@
   timeout, 5xx, open circuit breaker), ``WingsRejectedError`` (4xx with Wings' message;
   422 stays 422), ``WingsFileDeniedError`` (a file route's 403 for the egg's denylist, a
   ``FileDeniedError``; recognised here, the one place that reads Wings' bodies),
+  ``WingsUnauthorizedError`` (any other 401/403: the node holds another token),
   ``WingsNotFoundError`` (404; and 500 on the file routes, because Wings 1.11 answers a
   missing path with a generic 500, §2.1).
 * A per-node circuit breaker (``breaker.DynamoCircuitBreaker``) is consulted before each
@@ -40,6 +41,7 @@ from mamba.domain.errors import (
     WingsFileDeniedError,
     WingsNotFoundError,
     WingsRejectedError,
+    WingsUnauthorizedError,
     WingsUnavailableError,
 )
 from mamba.observability import current_request_id, logger
@@ -278,6 +280,9 @@ class WingsHttpNodeAgent:
                 "This file is protected by the server's blueprint and cannot be accessed.",
                 {**details, "reason": _wings_message(response)},
             )
+        if status in (401, 403):
+            # Any other 401/403 is the auth middleware's: the node holds another token (§2.1).
+            raise WingsUnauthorizedError(_wings_message(response), details)
         raise WingsRejectedError(_wings_message(response), details, status=422 if status == 422 else 409)
 
     def _succeeded(self, ticket: Any) -> None:

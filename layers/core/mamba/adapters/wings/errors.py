@@ -4,6 +4,18 @@ for callers of the client."""
 
 from __future__ import annotations
 
-from mamba.domain.errors import WingsFileDeniedError, WingsNotFoundError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import (
+    WingsFileDeniedError,
+    WingsNotFoundError,
+    WingsRejectedError,
+    WingsUnauthorizedError,
+    WingsUnavailableError,
+)
 
-__all__ = ["WingsFileDeniedError", "WingsNotFoundError", "WingsRejectedError", "WingsUnavailableError"]
+__all__ = [
+    "WingsFileDeniedError",
+    "WingsNotFoundError",
+    "WingsRejectedError",
+    "WingsUnauthorizedError",
+    "WingsUnavailableError",
+]

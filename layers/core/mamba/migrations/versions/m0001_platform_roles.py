@@ -15,7 +15,7 @@ from __future__ import annotations
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import RoleItem
 from mamba.auth.permissions import BUILTIN_ROLES
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0001"
 description = "Built-in role catalogue (owner, admin, operator, viewer) for listing"

@@ -11,7 +11,7 @@ Up and down change nothing: in a deployment that applied the old 0003 the two bl
 
 from __future__ import annotations
 
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0003"
 description = "(retired) the simulator's blueprints are seeded by the local stack"

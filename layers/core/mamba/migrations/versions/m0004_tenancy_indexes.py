@@ -22,7 +22,7 @@ from typing import Any
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0004"
 description = "Admin listing keys on users and tenants; tenants' owner_count"

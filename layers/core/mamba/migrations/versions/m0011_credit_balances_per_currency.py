@@ -22,7 +22,7 @@ from typing import Any
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import CreditBalanceItem, CreditItem, TenantItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0011"
 description = "Credit balances per currency (never one sum over currencies)"

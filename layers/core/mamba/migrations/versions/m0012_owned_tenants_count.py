@@ -18,7 +18,7 @@ from collections import Counter
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, UserItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 from mamba.services.accounts import OWNER_ROLE
 
 version = "0012"

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
 
 from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import BlueprintItem
 from mamba.migrations.runner import MigrationContext
 
@@ -37,16 +37,14 @@ def up(ctx: MigrationContext) -> None:
         item = cast(BlueprintItem, found)  # the shared index is typed by the base item
         document = json.loads(item.document)
         document.pop(FLAG, None)
-        try:
+        # A failed condition: the blueprint was saved (or deleted) since it was read; that write stands.
+        with translate(on_condition=SKIP) as update:
             item.update(
                 actions=[Path(FLAG).remove(), BlueprintItem.document.set(json.dumps(document, separators=(",", ":")))],
                 # Only over the document read here: a blueprint saved since keeps that save.
                 condition=BlueprintItem.document == item.document,
             )
-            cleaned += 1
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        cleaned += 0 if update.condition_failed else 1
         if seen % RENEW_EVERY == 0:
             ctx.renew_lease()
     ctx.log(f"  removed {FLAG} from {cleaned} blueprints")
