@@ -1229,6 +1229,36 @@ class FakeStripe:
         return txn_id
 
 
+class FakeWebhookVerifier:
+    """``stripe_client.signature_valid`` without stripe: Stripe's ``t=<ts>,v1=<hmac>`` scheme
+    checked with the standard library (so a unit test does not import stripe)."""
+
+    def __init__(self, now: Any = None) -> None:
+        import time
+
+        self.now = now or time.time
+
+    def __call__(self, payload: bytes, signature: str, secrets: tuple[str, ...], tolerance: int) -> bool:
+        import hashlib
+        import hmac
+
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        parts = [p.split("=", 1) for p in signature.split(",") if "=" in p]
+        stamps = [v for k, v in parts if k == "t"]
+        macs = [v for k, v in parts if k == "v1"]
+        if len(stamps) != 1 or not stamps[0].isdigit() or abs(self.now() - int(stamps[0])) > tolerance:
+            return False
+        signed = f"{stamps[0]}.{text}".encode()
+        for secret in secrets:
+            expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+            if any(hmac.compare_digest(expected, mac) for mac in macs):
+                return True
+        return False
+
+
 # --- billing records -----------------------------------------------------------------------------
 
 

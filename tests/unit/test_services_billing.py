@@ -36,7 +36,11 @@ def world() -> tuple[billing.BillingPorts, FakeBillingRepository, FakeStripe]:
     repo, stripe = FakeBillingRepository(), FakeStripe()
     repo.add_tenant("tn_a")
     ports = billing.BillingPorts(
-        repo=repo, stripe=lambda: stripe, public_url="https://panel.example/", clock=lambda: NOW
+        repo=repo,
+        stripe=lambda: stripe,
+        public_url="https://panel.example/",
+        free_quotas=b.FREE_QUOTAS,
+        clock=lambda: NOW,
     )
     return ports, repo, stripe
 
@@ -52,7 +56,7 @@ def test_create_plan_stamps_and_stores_it_and_update_plan_changes_it(world):
 
     assert created.created_at == "2026-11-25T10:00:00Z"
     assert (updated.name, updated.grace_days, updated.updated_at) == ("Pro+", PRO.grace_days, "2026-11-26T10:00:00Z")
-    assert billing.get_plan(repo, "pro") == updated
+    assert billing.get_plan(repo, "pro", b.FREE_QUOTAS) == updated
 
 
 def test_create_plan_is_refused_for_a_bad_price_id(world):
@@ -66,13 +70,13 @@ def test_create_plan_is_refused_for_a_bad_price_id(world):
 def test_the_free_plan_comes_from_settings_until_one_is_stored(world):
     _, repo, _ = world
 
-    default = billing.get_plan(repo, b.FREE_PLAN_ID)
+    default = billing.get_plan(repo, b.FREE_PLAN_ID, b.FREE_QUOTAS)
     repo.add_plan(b.free_plan(quotas=b.Quotas(servers=9)))
 
     assert default.id == b.FREE_PLAN_ID and default.price_id is None
-    assert billing.get_plan(repo, b.FREE_PLAN_ID).quotas.servers == 9
+    assert billing.get_plan(repo, b.FREE_PLAN_ID, b.FREE_QUOTAS).quotas.servers == 9
     with pytest.raises(NotFoundError):
-        billing.get_plan(repo, "gold")
+        billing.get_plan(repo, "gold", b.FREE_QUOTAS)
 
 
 # --- the customer, Checkout and the portal ---
@@ -191,7 +195,7 @@ def test_summary_of_a_never_synced_tenant_shows_the_free_plans_quotas(world):
     view = billing.summary(ports, TENANT)
 
     assert view["plan"]["id"] == "free" and view["status"] == "none"
-    assert view["quotas"] == billing.free_plan(ports.repo).quotas.to_dict()
+    assert view["quotas"] == billing.free_plan(ports.repo, b.FREE_QUOTAS).quotas.to_dict()
     assert (view["credit_balance_cents"], view["credit_currency"]) == (0, None)
 
 

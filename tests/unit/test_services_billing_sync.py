@@ -15,7 +15,14 @@ from mamba.domain.errors import DependencyUnavailableError
 from mamba.services import billing_sync as sync
 from mamba.services.billing import BillingPorts
 from tests.billing_support import WEBHOOK_SECRET, event, invoice_object, signed
-from tests.fakes import FakeBillingRepository, FakeMailer, FakeOperationRepository, FakeStripe, FakeWorkflows
+from tests.fakes import (
+    FakeBillingRepository,
+    FakeMailer,
+    FakeOperationRepository,
+    FakeStripe,
+    FakeWebhookVerifier,
+    FakeWorkflows,
+)
 
 NOW = 1_800_000_000
 DAY = 86400
@@ -34,6 +41,7 @@ class World:
             repo=self.repo,
             stripe=lambda: self.stripe,
             public_url="https://panel.example",
+            free_quotas=b.FREE_QUOTAS,
             workflows=self.workflows,
             operations=self.operations,
             mailer=self.mailer,
@@ -68,6 +76,7 @@ def _receive(world: World, body: str, headers: dict[str, str], queue: list[str] 
         livemode=kw.get("livemode", False),
         repo=world.repo,
         enqueue=kw.get("enqueue", queued.append),
+        verify=FakeWebhookVerifier(),
     )
 
 
