@@ -1726,3 +1726,247 @@ class AccountWorld:
             on_mail_failure=lambda subject, exc: self.mail_failures.append(subject),
             api_keys=self.api_keys,
         )
+
+
+# --- tenancy: tenants, members, invitations, custom roles ------------------------------------------
+
+
+class FakeTenancyRepository:
+    """``DynamoTenantRepository`` in memory, over a FakeUserRepository (owners must exist;
+    contacts and 2FA are read from it). Keeps the adapter's counters and conditions: the
+    owner count (a tenant keeps one owner), custom roles' member counts and versions, an
+    invitation consumed once by its token hash."""
+
+    def __init__(self, users: FakeUserRepository | None = None) -> None:
+        self.users = users or FakeUserRepository()
+        self.tenants: dict[str, Any] = {}  # id -> TenantInfo
+        self.members: dict[tuple[str, str], Any] = {}  # (tenant, user) -> Member
+        self.invitations: dict[tuple[str, str], Any] = {}
+        self.roles: dict[tuple[str, str], Any] = {}  # (tenant, role id) -> Role
+        self.owned: dict[str, int] = {}  # user -> tenants counted against the per-account cap
+
+    @staticmethod
+    def _custom(role: str) -> bool:
+        return role.startswith("rl_")
+
+    def _owners(self, tenant_id: str) -> int:
+        return sum(1 for (t, _), m in self.members.items() if t == tenant_id and m.role == "owner")
+
+    def _info(self, tenant_id: str) -> Any:
+        return replace(self.tenants[tenant_id], owner_count=self._owners(tenant_id))
+
+    # --- tenants ---
+
+    def add_with_owner(self, tenant: Any, owner: Any, *, max_owned: int | None = None) -> None:
+        from mamba.domain.errors import TenantLimitError
+        from mamba.services.tenancy import Member, TenantInfo
+
+        if tenant.id in self.tenants:
+            raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id})
+        if owner.user_id not in self.users.users:
+            raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id})
+        if max_owned is not None:
+            if self.owned.get(owner.user_id, 0) >= max_owned:
+                raise TenantLimitError(f"An account can own at most {max_owned} tenants.", {"limit": max_owned})
+            self.owned[owner.user_id] = self.owned.get(owner.user_id, 0) + 1
+        self.tenants[tenant.id] = TenantInfo(tenant.id, tenant.name, tenant.created_at, tenant.status)
+        self.members[(tenant.id, owner.user_id)] = Member(tenant.id, owner.user_id, owner.role, owner.created_at)
+
+    def get(self, tenant_id: str) -> Any:
+        from mamba.services.accounts import Tenant
+
+        info = self.get_tenant(tenant_id)
+        return Tenant(id=info.id, name=info.name, created_at=info.created_at, status=info.status)
+
+    def get_tenant(self, tenant_id: str) -> Any:
+        if tenant_id not in self.tenants:
+            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+        return self._info(tenant_id)
+
+    def update_tenant(
+        self, tenant_id: str, *, name: str | None, require_2fa: bool | None, actor_id: str, now: str
+    ) -> Any:
+        current = self.get_tenant(tenant_id)
+        if require_2fa:
+            actor = self.users.users.get(actor_id)
+            if actor is None or not actor.totp_enabled:
+                raise ConflictError(
+                    "Turn on two-factor authentication for your own account before requiring it of members.",
+                    {"field": "require_2fa", "reason": "actor_without_2fa"},
+                )
+        changes: dict[str, Any] = {"updated_at": now}
+        if name is not None:
+            changes["name"] = name
+        if require_2fa is not None:
+            changes["require_2fa"] = require_2fa
+        self.tenants[tenant_id] = replace(current, **changes)
+        return self.get_tenant(tenant_id)
+
+    def tenants_of_user(self, user_id: str, page: Any) -> Any:
+        from mamba.services.tenancy import UserTenant
+
+        mine = sorted((m for (_, u), m in self.members.items() if u == user_id), key=lambda m: m.tenant_id)
+        found = _page(mine, page, f"tenants-of:{user_id}")
+        items = [
+            UserTenant(self._info(m.tenant_id), m.role, m.server_id, m.expires_at)
+            for m in found.items
+            if m.tenant_id in self.tenants
+        ]
+        return Page(items=items, next_cursor=found.next_cursor)
+
+    def membership(self, tenant_id: str, user_id: str) -> Any:
+        from mamba.services.accounts import Membership
+
+        found = self.members.get((tenant_id, user_id))
+        return Membership(tenant_id, user_id, found.role, found.created_at) if found else None
+
+    def memberships_of_user(self, user_id: str) -> list[Any]:
+        mine = sorted(t for (t, u) in self.members if u == user_id)
+        return [self.membership(t, user_id) for t in mine]
+
+    # --- members ---
+
+    def get_member(self, tenant_id: str, user_id: str) -> Any:
+        if (tenant_id, user_id) not in self.members:
+            raise NotFoundError("Member not found.", {"user_id": user_id})
+        return self.members[(tenant_id, user_id)]
+
+    def list_members(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((m for (t, _), m in self.members.items() if t == tenant_id), key=lambda m: m.user_id)
+        return _page(mine, page, f"members:{tenant_id}")
+
+    def contacts(self, user_ids: list[str]) -> dict[str, Any]:
+        from mamba.services.tenancy import Contact
+
+        return {
+            u: Contact(email=self.users.users[u].email, name=self.users.users[u].name)
+            for u in dict.fromkeys(user_ids)
+            if u in self.users.users
+        }
+
+    def is_member_email(self, tenant_id: str, email: str) -> bool:
+        user = self.users.find_by_email(email)
+        return user is not None and (tenant_id, user.id) in self.members
+
+    def _role_moves(self, tenant_id: str, old: str | None, new: str | None, version: int | None) -> None:
+        """Check the counters' conditions of a binding moving from ``old`` to ``new`` (None:
+        no binding), then apply them; nothing is changed when a condition fails."""
+        if old == "owner" and new != "owner" and self._owners(tenant_id) <= 1:
+            raise ConflictError("A tenant must keep at least one owner.", {"reason": "last_owner"})
+        if new is not None and self._custom(new):
+            role = self.roles.get((tenant_id, new))
+            if role is None or role.version != (version or 0):
+                raise ConflictError("The role changed or was deleted meanwhile; try again.", {"reason": "role_changed"})
+        if old == new:
+            return
+        if old is not None and self._custom(old) and (tenant_id, old) in self.roles:
+            role = self.roles[(tenant_id, old)]
+            self.roles[(tenant_id, old)] = replace(role, members=role.members - 1)
+        if new is not None and self._custom(new):
+            role = self.roles[(tenant_id, new)]
+            self.roles[(tenant_id, new)] = replace(role, members=role.members + 1)
+
+    def change_binding(self, current: Any, updated: Any, role_version: int | None) -> None:
+        stored = self.members.get((current.tenant_id, current.user_id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError(
+                "The member changed meanwhile; try again.", {"user_id": current.user_id, "reason": "concurrent"}
+            )
+        self._role_moves(current.tenant_id, current.role, updated.role, role_version)
+        self.members[(current.tenant_id, current.user_id)] = replace(
+            stored,
+            role=updated.role,
+            permissions=updated.permissions,
+            server_id=updated.server_id,
+            expires_at=updated.expires_at,
+        )
+
+    def remove_member(self, current: Any) -> None:
+        stored = self.members.get((current.tenant_id, current.user_id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError(
+                "The member changed meanwhile; try again.", {"user_id": current.user_id, "reason": "concurrent"}
+            )
+        self._role_moves(current.tenant_id, current.role, None, None)
+        del self.members[(current.tenant_id, current.user_id)]
+
+    # --- invitations ---
+
+    def put_invitation(self, invitation: Any) -> None:
+        self.invitations[(invitation.tenant_id, invitation.id)] = invitation
+
+    def get_invitation(self, tenant_id: str, invitation_id: str) -> Any:
+        if (tenant_id, invitation_id) not in self.invitations:
+            raise NotFoundError("Invitation not found.", {"invitation_id": invitation_id})
+        return self.invitations[(tenant_id, invitation_id)]
+
+    def list_invitations(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((i for (t, _), i in self.invitations.items() if t == tenant_id), key=lambda i: i.id)
+        return _page(mine, page, f"invitations:{tenant_id}")
+
+    def delete_invitation(self, tenant_id: str, invitation_id: str) -> None:
+        self.get_invitation(tenant_id, invitation_id)
+        del self.invitations[(tenant_id, invitation_id)]
+
+    def accept_invitation(self, invitation: Any, member: Any, role_version: int | None) -> None:
+        stored = self.invitations.get((invitation.tenant_id, invitation.id))
+        if stored is None or stored.token_hash != invitation.token_hash:
+            raise NotFoundError("The invitation does not exist or has expired.", {"field": "token"})
+        if (member.tenant_id, member.user_id) in self.members:
+            raise ConflictError("You are already a member of this tenant.", {"reason": "already_member"})
+        self._role_moves(member.tenant_id, None, member.role, role_version)
+        del self.invitations[(invitation.tenant_id, invitation.id)]
+        self.members[(member.tenant_id, member.user_id)] = member
+
+    # --- custom roles ---
+
+    def get_role(self, tenant_id: str, role_id: str) -> Any:
+        if (tenant_id, role_id) not in self.roles:
+            raise NotFoundError("Role not found.", {"role_id": role_id})
+        return self.roles[(tenant_id, role_id)]
+
+    def list_roles(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((r for (t, _), r in self.roles.items() if t == tenant_id), key=lambda r: r.id)
+        return _page(mine, page, f"roles:{tenant_id}")
+
+    def _name_taken(self, tenant_id: str, name: str, but: str | None = None) -> bool:
+        wanted = name.strip().lower()
+        return any(
+            t == tenant_id and r.name.strip().lower() == wanted and r.id != but for (t, _), r in self.roles.items()
+        )
+
+    def add_role(self, role: Any) -> None:
+        if self._name_taken(role.tenant_id, role.name):
+            raise ConflictError("A role with this name exists.", {"field": "name"})
+        if (role.tenant_id, role.id) in self.roles:
+            raise ConflictError("The role already exists.", {"role_id": role.id})
+        self.roles[(role.tenant_id, role.id)] = replace(role, members=0)
+
+    def update_role(self, current: Any, updated: Any) -> None:
+        stored = self.roles.get((current.tenant_id, current.id))
+        if self._name_taken(current.tenant_id, updated.name, but=current.id):
+            raise ConflictError("A role with this name exists.", {"field": "name"})
+        if stored is None or stored.version != current.version:
+            raise ConflictError("The role changed meanwhile; try again.", {"role_id": current.id})
+        self.roles[(current.tenant_id, current.id)] = replace(
+            stored,
+            name=updated.name,
+            permissions=updated.permissions,
+            updated_at=updated.updated_at or "",
+            version=updated.version,
+            description=updated.description,
+        )
+
+    def sync_role_bindings(self, role: Any) -> int:
+        bound = [k for k, m in self.members.items() if k[0] == role.tenant_id and m.role == role.id]
+        for key in bound:
+            self.members[key] = replace(self.members[key], permissions=frozenset(role.permissions))
+        return len(bound)
+
+    def delete_role(self, role: Any) -> None:
+        stored = self.roles.get((role.tenant_id, role.id))
+        if stored is None:
+            raise ConflictError("The role changed meanwhile; try again.", {"role_id": role.id})
+        if stored.members:
+            raise ConflictError("The role is still bound to members; change their role first.", {"role_id": role.id})
+        del self.roles[(role.tenant_id, role.id)]
