@@ -198,7 +198,6 @@ class TenancyContract:
     # --- custom roles ---
 
     def test_a_role_name_is_unique_in_its_tenant_whatever_the_case(self, world):
-        repo, _ = world
         tenant_id, _ = self._tenant(world)
         self._role(world, tenant_id, "Mods")
 
