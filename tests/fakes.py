@@ -474,6 +474,24 @@ class FakePlacementStore:
         return self.plans.get(tenant_id)
 
 
+class FakeHostResolver:
+    """``SocketHostResolver`` from a table: each name's addresses (an address literal
+    resolves to itself, an unknown name to nothing), and every question asked."""
+
+    def __init__(self, answers: dict[str, list[str]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[tuple[str, int]] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        import ipaddress
+
+        self.asked.append((host, port))
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return sorted(set(self.answers.get(host, [])))
+
+
 class FakeNodeHealthStore:
     """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
 

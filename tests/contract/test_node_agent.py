@@ -164,3 +164,39 @@ class TestNodeAgentOnWingsSimulator(NodeAgentContract):
 
         closed = f"http://127.0.0.1:{free_port()}"
         return Daemon(agent, new_server, WingsHttpNodeAgent(NodeEndpoint("nd_gone", closed, "t", False), retries=0))
+
+
+# --- the host resolver of files/pull --------------------------------------------------------------
+
+
+class HostResolverContract:
+    """Only what needs no DNS server: address literals and names that cannot exist."""
+
+    @pytest.fixture
+    def resolver(self) -> Any:
+        raise NotImplementedError
+
+    def test_an_address_literal_resolves_to_itself(self, resolver):
+        assert resolver.resolve("127.0.0.1", 443) == ["127.0.0.1"]
+        assert resolver.resolve("::1", 443) == ["::1"]
+
+    def test_a_name_that_cannot_exist_resolves_to_nothing(self, resolver):
+        # RFC 6761: .invalid never resolves; a label IDNA cannot encode neither.
+        assert resolver.resolve("no-such-host.invalid", 443) == []
+        assert resolver.resolve("a" * 64 + ".example", 443) == []
+
+
+class TestHostResolverOnFake(HostResolverContract):
+    @pytest.fixture
+    def resolver(self) -> Any:
+        from tests.fakes import FakeHostResolver
+
+        return FakeHostResolver()
+
+
+class TestHostResolverOnSocket(HostResolverContract):
+    @pytest.fixture
+    def resolver(self) -> Any:
+        from mamba.adapters.dns import SocketHostResolver
+
+        return SocketHostResolver()

@@ -17,7 +17,7 @@ from mamba.domain.errors import FileDeniedError, NotFoundError, PullUrlRefusedEr
 from mamba.domain.nodes import Node
 from mamba.services import server_control as control
 from mamba.services import server_files as files
-from tests.fakes import server_entity
+from tests.fakes import FakeHostResolver, server_entity
 
 T0 = "2026-11-25T10:00:00Z"
 S1 = "11111111-1111-4111-8111-111111111111"
@@ -213,17 +213,11 @@ def test_a_folder_too_large_to_check_is_refused():
 # --- pull --------------------------------------------------------------------------------------
 
 
-class Resolver:
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-
-    def resolve(self, host: str, port: int) -> list[str]:
-        return self.answers.get(host, [])
-
-
 def test_pull_resolves_through_the_port_and_refuses_before_the_node():
     disk = Disk(set())
-    p = ports(disk, (), Resolver({"ok.example": ["93.184.216.34"], "bad.example": ["93.184.216.34", "10.0.0.1"]}))
+    p = ports(
+        disk, (), FakeHostResolver({"ok.example": ["93.184.216.34"], "bad.example": ["93.184.216.34", "10.0.0.1"]})
+    )
 
     files.pull(p, TENANT, S1, "https://ok.example/a.zip")
     with pytest.raises(PullUrlRefusedError) as caught:
