@@ -1988,3 +1988,72 @@ class FakeTenancyRepository:
         if stored.members:
             raise ConflictError("The role is still bound to members; change their role first.", {"role_id": role.id})
         del self.roles[(role.tenant_id, role.id)]
+
+
+class FakeAdminRepository:
+    """``DynamoAdminRepository`` over the tenancy fake (and its users): platform-wide listings
+    in creation order, and account and tenant status that never create an unknown id."""
+
+    def __init__(self, tenancy: FakeTenancyRepository | None = None) -> None:
+        self.tenancy = tenancy or FakeTenancyRepository()
+        self.users = self.tenancy.users
+
+    @staticmethod
+    def _summary(user: Any) -> Any:
+        from mamba.services.admin import UserSummary
+
+        return UserSummary(
+            id=user.id,
+            email=user.email,
+            created_at=user.created_at,
+            name=user.name,
+            is_admin=user.is_admin,
+            email_verified=user.email_verified,
+            status=user.status,
+            totp_enabled=user.totp_enabled,
+        )
+
+    def list_users(self, page: Any) -> Any:
+        ordered = sorted(self.users.users.values(), key=lambda u: (u.created_at, u.id))
+        found = _page(ordered, page, "admin.users")
+        return Page(items=[self._summary(u) for u in found.items], next_cursor=found.next_cursor)
+
+    def get_user(self, user_id: str) -> Any:
+        return self._summary(self.users.get(user_id))
+
+    def memberships_of_user(self, user_id: str) -> list[Any]:
+        return [m for (_, u), m in sorted(self.tenancy.members.items()) if u == user_id]
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> Any:
+        self.users._set(user_id, is_admin=is_admin)
+        return self.get_user(user_id)
+
+    def set_user_status(
+        self,
+        user_id: str,
+        status: str,
+        sessions_valid_after: int | None,
+        now: str,
+        *,
+        credentials_reset_at: str | None = None,
+    ) -> Any:
+        changes: dict[str, Any] = {"status": status}
+        if sessions_valid_after is not None:
+            changes["sessions_valid_after"] = sessions_valid_after
+        if credentials_reset_at is not None:
+            changes["credentials_reset_at"] = credentials_reset_at
+        self.users._set(user_id, **changes)
+        return self.get_user(user_id)
+
+    def list_tenants(self, page: Any) -> Any:
+        ordered = sorted(self.tenancy.tenants, key=lambda t: (self.tenancy.tenants[t].created_at, t))
+        found = _page(ordered, page, "admin.tenants")
+        return Page(items=[self.tenancy._info(t) for t in found.items], next_cursor=found.next_cursor)
+
+    def get_tenant(self, tenant_id: str) -> Any:
+        return self.tenancy.get_tenant(tenant_id)
+
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Any:
+        current = self.tenancy.get_tenant(tenant_id)
+        self.tenancy.tenants[tenant_id] = replace(current, status=status, updated_at=now)
+        return self.get_tenant(tenant_id)

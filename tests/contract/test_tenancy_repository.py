@@ -269,3 +269,102 @@ class TestTenancyOnDynamo(TenancyContract):
 
         bootstrap.dynamo_tables()
         return bootstrap.tenancy_repository(), DynamoUserRepository()
+
+
+# --- the platform admin's view -----------------------------------------------------------------
+
+
+class AdminRepositoryContract:
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        """(admin repository, tenancy repository, user repository)"""
+        raise NotImplementedError
+
+    def _user(self, world: Any, created_at: str = T0) -> str:
+        _, _, users = world
+        user_id = f"usr_{uid()}"
+        users.add(User(id=user_id, email=f"{user_id}@example.org", created_at=created_at))
+        return user_id
+
+    def test_a_user_is_flagged_suspended_and_let_back_without_reviving_old_sessions(self, world):
+        admin, _, users = world
+        user_id = self._user(world)
+
+        flagged = admin.set_user_admin(user_id, True, T1)
+        suspended = admin.set_user_status(user_id, "suspended", 1_800_000_001, T1, credentials_reset_at=T1)
+        back = admin.set_user_status(user_id, "active", None, T1)
+
+        assert flagged.is_admin and suspended.status == "suspended" and back.status == "active"
+        stored = users.get(user_id)
+        assert (stored.sessions_valid_after, stored.credentials_reset_at) == (1_800_000_001, T1)
+
+    def test_status_changes_never_create_an_unknown_user_or_tenant(self, world):
+        admin, _, _ = world
+
+        with pytest.raises(NotFoundError):
+            admin.set_user_status(f"usr_{uid()}", "suspended", None, T1)
+        with pytest.raises(NotFoundError):
+            admin.set_user_admin(f"usr_{uid()}", True, T1)
+        with pytest.raises(NotFoundError):
+            admin.set_tenant_status(f"tn_{uid()}", "suspended", T1)
+        with pytest.raises(NotFoundError):
+            admin.get_user(f"usr_{uid()}")
+
+    def test_a_tenant_is_suspended_and_its_owner_shows_its_membership(self, world):
+        admin, tenancy, _ = world
+        owner, tenant_id = self._user(world), f"tn_{uid()}"
+        tenancy.add_with_owner(Tenant(tenant_id, "Games", T0), Membership(tenant_id, owner, "owner", T0))
+
+        suspended = admin.set_tenant_status(tenant_id, "suspended", T1)
+
+        assert (suspended.status, suspended.updated_at, admin.get_tenant(tenant_id).status) == (
+            "suspended",
+            T1,
+            "suspended",
+        )
+        assert [(m.tenant_id, m.role) for m in admin.memberships_of_user(owner)] == [(tenant_id, "owner")]
+
+    def test_users_and_tenants_are_listed_in_creation_order(self, world):
+        admin, tenancy, _ = world
+        made = [self._user(world, created_at=f"2999-01-01T00:00:0{n}Z") for n in range(3)]
+        seen, cursor = [], None
+        while True:
+            page = admin.list_users(PageRequest(limit=2, cursor=cursor))
+            seen += [u.id for u in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        tenant_id = f"tn_{uid()}"
+        tenancy.add_with_owner(
+            Tenant(tenant_id, "Last", "2999-01-01T00:00:09Z"), Membership(tenant_id, made[0], "owner", T0)
+        )
+        tenants, cursor = [], None
+        while True:
+            listed = admin.list_tenants(PageRequest(limit=50, cursor=cursor))
+            tenants += [t.id for t in listed.items]
+            cursor = listed.next_cursor
+            if cursor is None:
+                break
+
+        assert [i for i in seen if i in made] == made
+        assert tenants[-1] == tenant_id
+
+
+class TestAdminRepositoryOnFake(AdminRepositoryContract):
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        from tests.fakes import FakeAdminRepository
+
+        admin = FakeAdminRepository()
+        return admin, admin.tenancy, admin.users
+
+
+class TestAdminRepositoryOnDynamo(AdminRepositoryContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+        request.getfixturevalue("aws")
+        from mamba import bootstrap
+        from mamba.adapters.dynamo.users import DynamoUserRepository
+
+        bootstrap.dynamo_tables()
+        return bootstrap.admin_repository(), bootstrap.tenancy_repository(), DynamoUserRepository()
