@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import get_args
 
 from mamba.domain import billing as b
 from mamba.domain import rules
 from mamba.domain.nodes import Node
-from mamba.domain.pages import Page
-from mamba.domain.placement import NodeLoad
 from mamba.domain.quotas import Quotas, Usage
+from mamba.domain.servers import Limits
 from mamba.schemas.catalog import RuleName
 from mamba.services import catalog
+from tests.fakes import FakeBillingRepository, FakePlacementStore, server_entity
 
 
 def test_the_schema_names_every_rule_the_api_enforces():
@@ -28,44 +29,40 @@ def test_rule_list_parses_rules_and_keeps_the_regex_whole():
     assert catalog.rule_list("frobnicate:3") == []  # stored before the parser knew better: no crash
 
 
-class Plans:
-    def __init__(self, plans: list[b.Plan]) -> None:
-        self.plans = plans
-
-    def list_plans(self, page):  # one page of two, then the rest
-        start = int(page.cursor or 0)
-        chunk = self.plans[start : start + 2]
-        more = start + 2 < len(self.plans)
-        return Page(items=chunk, next_cursor=str(start + 2) if more else None)
-
-
 def _plan(plan_id: str, cents: int, active: bool = True) -> b.Plan:
     return b.Plan(id=plan_id, name=plan_id, quotas=b.Quotas(servers=1), price_id=f"price_{plan_id}",
-                  amount_cents=cents, active=active)  # fmt: skip
+                  amount_cents=cents, active=active, created_at=f"2026-11-25T10:00:0{cents % 7}Z")  # fmt: skip
 
 
 def test_public_plans_read_every_page_drop_inactive_ones_and_put_free_first():
     free = b.free_plan()
-    repo = Plans([_plan("max", 9000), free, _plan("old", 1, active=False), _plan("pro", 1500), _plan("mid", 1500)])
+    repo = FakeBillingRepository()
+    for plan in (_plan("max", 9000), free, _plan("old", 1, active=False), _plan("pro", 1500), _plan("mid", 1500)):
+        repo.add_plan(plan)
     assert [p.id for p in catalog.public_plans(repo, free)] == ["free", "mid", "pro", "max"]
 
 
-class Loads:
-    def __init__(self, loads: list[NodeLoad]) -> None:
-        self.loads = loads
-
-    def node_loads(self) -> list[NodeLoad]:
-        return self.loads
-
-
-def _load(name: str, location: str, used_mb: int = 0, **extra) -> NodeLoad:
-    node = Node(id=f"nd_{name}", uuid=name, name=name, fqdn=f"{name}.example", token_id="x" * 16,
+def _load(name: str, location: str, used_mb: int = 0, **extra) -> tuple[Node, int]:
+    node = Node(id=f"nd_{name}", uuid=name, name=name, fqdn=f"{name}.example", token_id=name.ljust(16, "x"),
                 created_at="", updated_at="", location=location, memory_mb=1000, disk_mb=1000, **extra)  # fmt: skip
-    return NodeLoad(node=node, memory_mb=used_mb, disk_mb=0)
+    return node, used_mb
+
+
+def placement_of(loads: list[tuple[Node, int]]) -> FakePlacementStore:
+    """A placement store whose nodes hold one running server of ``used_mb`` each."""
+    store = FakePlacementStore()
+    for n, (node, used_mb) in enumerate(loads):
+        store.nodes.add(node, "token")
+        if used_mb:
+            held = server_entity(f"00000000-0000-4000-8000-{n:012d}", node.id, "running")
+            store.servers.add(replace(held, limits=Limits(memory_mb=used_mb, disk_mb=0)))
+    return store
 
 
 def test_a_location_is_available_when_any_of_its_nodes_has_room_for_the_size():
-    store = Loads([_load("a", "fra", used_mb=900), _load("b", "fra"), _load("c", "ams", used_mb=900), _load("d", "")])
+    store = placement_of(
+        [_load("a", "fra", used_mb=900), _load("b", "fra"), _load("c", "ams", used_mb=900), _load("d", "")]
+    )
     assert catalog.locations(store, "tn_a", memory_mb=500) == [
         {"id": "ams", "available": False},
         {"id": "fra", "available": True},
