@@ -950,7 +950,11 @@ class FakeNodeAgent:
         self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
         self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
         self.denied_jtis: dict[str, list[str]] = {}
+        self.deauthorized: list[tuple[str, list[str]]] = []  # (user uuid, server uuids)
         self.backups: list[tuple[str, str, str]] = []  # (action, server uuid, backup uuid)
+        self.configuration: dict[str, Any] | None = None  # the last config document pushed
+        self.transfers: dict[str, dict[str, Any]] = {}
+        self.pulls: dict[str, list[dict[str, Any]]] = {}
 
     def _ask(self, method: str, server_uuid: str = "") -> dict[str, Any] | None:
         from mamba.domain.errors import ValidationError, WingsNotFoundError, WingsUnavailableError
@@ -1045,8 +1049,99 @@ class FakeNodeAgent:
         self._ask("deny_websocket_tokens", server_uuid)
         self.denied_jtis.setdefault(server_uuid, []).extend(jtis)
 
+    def update_configuration(self, configuration: dict[str, Any]) -> bool:
+        self._ask("update_configuration")
+        self.configuration = dict(configuration)
+        return True
+
+    def deauthorize_user(self, user_uuid: str, server_uuids: list[str]) -> bool:
+        from mamba.domain.errors import ValidationError
+        from mamba.domain.servers import UUID_V4
+
+        if not all(UUID_V4.match(u) for u in server_uuids):
+            raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuids})
+        self._ask("deauthorize_user")
+        self.deauthorized.append((user_uuid, list(server_uuids)))
+        return True
+
+    def start_transfer(self, server_uuid: str, *, url: str, token: str, start_on_completion: bool = False) -> None:
+        self._ask("start_transfer", server_uuid)
+        self.transfers[server_uuid] = {"url": url, "start_on_completion": start_on_completion}
+
+    def cancel_transfer(self, server_uuid: str) -> None:
+        self._ask("cancel_transfer", server_uuid)
+        self.transfers.pop(server_uuid, None)
+
     def _path(self, path: str) -> str:
         return "/" + path.strip("/")
+
+    def _files(self, server_uuid: str, method: str) -> dict[str, bytes]:
+        server = self._ask(method, server_uuid)
+        assert server is not None
+        files: dict[str, bytes] = server["files"]
+        return files
+
+    def rename(self, server_uuid: str, root: str, files: list[dict[str, str]]) -> None:
+        stored = self._files(server_uuid, "rename")
+        for move in files:
+            source = self._path(f"{root.rstrip('/')}/{move['from']}")
+            target = self._path(f"{root.rstrip('/')}/{move['to']}")
+            for path in [p for p in stored if p == source or p.startswith(source + "/")]:
+                stored[target + path[len(source) :]] = stored.pop(path)
+
+    def copy(self, server_uuid: str, location: str) -> None:
+        from mamba.domain.errors import WingsNotFoundError
+
+        stored = self._files(server_uuid, "copy")
+        source = self._path(location)
+        if source not in stored:
+            raise WingsNotFoundError("The file or directory does not exist on the node.", {"path": location})
+        stem, dot, ext = source.rpartition(".")
+        stored[f"{stem} copy{dot}{ext}" if dot and stem else f"{source} copy"] = stored[source]
+
+    def create_directory(self, server_uuid: str, name: str, path: str = "/") -> None:
+        self._files(server_uuid, "create_directory")
+
+    def compress(self, server_uuid: str, root: str, files: list[str]) -> dict[str, Any]:
+        stored = self._files(server_uuid, "compress")
+        name = self._path(f"{root.rstrip('/')}/archive.tar.gz")
+        stored[name] = b"archive"
+        return {"name": name.rsplit("/", 1)[-1], "size": len(stored[name]), "directory": False, "file": True}
+
+    def decompress(self, server_uuid: str, root: str, file: str) -> None:
+        from mamba.domain.errors import WingsNotFoundError
+
+        stored = self._files(server_uuid, "decompress")
+        if self._path(f"{root.rstrip('/')}/{file}") not in stored:
+            raise WingsNotFoundError("The file or directory does not exist on the node.", {"path": file})
+
+    def chmod(self, server_uuid: str, root: str, files: list[dict[str, str]]) -> None:
+        self._files(server_uuid, "chmod")
+
+    def list_pulls(self, server_uuid: str) -> list[dict[str, Any]]:
+        self._ask("list_pulls", server_uuid)
+        return list(self.pulls.get(server_uuid, []))
+
+    def pull(
+        self,
+        server_uuid: str,
+        url: str,
+        *,
+        root: str = "/",
+        file_name: str | None = None,
+        use_header: bool = False,
+        foreground: bool = False,
+    ) -> dict[str, Any]:
+        import secrets
+
+        self._ask("pull", server_uuid)
+        download = {"identifier": secrets.token_hex(8), "url": url, "root": root, "file_name": file_name}
+        self.pulls.setdefault(server_uuid, []).append(download)
+        return {"identifier": download["identifier"]}
+
+    def cancel_pull(self, server_uuid: str, download_id: str) -> None:
+        self._ask("cancel_pull", server_uuid)
+        self.pulls[server_uuid] = [d for d in self.pulls.get(server_uuid, []) if d["identifier"] != download_id]
 
     def read_file(self, server_uuid: str, path: str, *, download: bool = False) -> bytes:
         from mamba.domain.errors import WingsNotFoundError

@@ -99,6 +99,24 @@ class NodeAgentContract:
         with pytest.raises(WingsNotFoundError):
             daemon.agent.read_file(server_uuid, "/notes.txt")
 
+    def test_a_renamed_file_moves_and_the_old_name_is_gone(self, daemon):
+        server_uuid = daemon.new_server()
+        daemon.agent.write_file(server_uuid, "/old.txt", b"hello")
+
+        daemon.agent.rename(server_uuid, "/", [{"from": "old.txt", "to": "new.txt"}])
+
+        assert daemon.agent.read_file(server_uuid, "/new.txt") == b"hello"
+        with pytest.raises(WingsNotFoundError):
+            daemon.agent.read_file(server_uuid, "/old.txt")
+
+    def test_console_tokens_are_denied_and_users_deauthorized_without_error(self, daemon):
+        server_uuid = daemon.new_server()
+
+        daemon.agent.deny_websocket_tokens(server_uuid, ["jti-1", "jti-2"])
+        answered = daemon.agent.deauthorize_user(str(uuid_mod.uuid4()), [server_uuid])
+
+        assert isinstance(answered, bool)
+
     def test_a_deleted_server_is_gone(self, daemon):
         server_uuid = daemon.new_server()
 
