@@ -1850,8 +1850,10 @@ class FakeTenancyRepository:
     owner count (a tenant keeps one owner), custom roles' member counts and versions, an
     invitation consumed once by its token hash."""
 
-    def __init__(self, users: FakeUserRepository | None = None) -> None:
+    def __init__(self, users: FakeUserRepository | None = None, page_cap: int | None = None) -> None:
         self.users = users or FakeUserRepository()
+        # A Query answers at most 1 MB: ``page_cap`` cuts member pages short, as a big tenant's are.
+        self.page_cap = page_cap
         self.tenants: dict[str, Any] = {}  # id -> TenantInfo
         self.members: dict[tuple[str, str], Any] = {}  # (tenant, user) -> Member
         self.invitations: dict[tuple[str, str], Any] = {}
@@ -1946,6 +1948,8 @@ class FakeTenancyRepository:
 
     def list_members(self, tenant_id: str, page: Any) -> Any:
         mine = sorted((m for (t, _), m in self.members.items() if t == tenant_id), key=lambda m: m.user_id)
+        if self.page_cap is not None:
+            page = PageRequest(min(page.limit, self.page_cap), page.cursor)
         return _page(mine, page, f"members:{tenant_id}")
 
     def contacts(self, user_ids: list[str]) -> dict[str, Any]:
