@@ -13,11 +13,17 @@ import pytest
 from mamba.auth.context import TenantContext
 from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.blueprints import Blueprint
-from mamba.domain.errors import FileDeniedError, NotFoundError, PullUrlRefusedError
+from mamba.domain.errors import FileDeniedError, PullUrlRefusedError
 from mamba.domain.nodes import Node
 from mamba.services import server_control as control
 from mamba.services import server_files as files
-from tests.fakes import FakeHostResolver, server_entity
+from tests.fakes import (
+    FakeBlueprintRepository,
+    FakeHostResolver,
+    FakeNodeRepository,
+    FakeServerRepository,
+    server_entity,
+)
 
 T0 = "2026-11-25T10:00:00Z"
 S1 = "11111111-1111-4111-8111-111111111111"
@@ -27,7 +33,8 @@ PATTERNS = ("config/license.key", "*.lock", "secret.key", "/protected/")
 
 @dataclass
 class Disk:
-    """Paths on the node: a trailing "/" marks a folder, "@" a symlink."""
+    """A node's files with folders and symlinks (a trailing "/" marks a folder, "@" a symlink),
+    which FakeNodeAgent does not model; every other call is recorded and succeeds."""
 
     entries: set[str]
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -53,30 +60,17 @@ class Disk:
 
 
 def ports(disk: Disk, patterns: tuple[str, ...] = PATTERNS, resolver: Any = None) -> control.Ports:
-    class Servers:
-        def get(self, uuid: str) -> Any:
-            if uuid != S1:
-                raise NotFoundError("Server not found.")
-            return server_entity(S1, "n1", "offline", tenant_id="tn_a", created_at=T0)
-
-    class Nodes:
-        def get(self, node_id: str) -> Node:
-            return Node(
-                id=node_id, uuid="u", name=node_id, fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0
-            )
-
-        def token(self, node: Node) -> str:
-            return "k" * 64
-
-    class Blueprints:
-        def get(self, blueprint_id: str) -> Blueprint:
-            return Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=patterns)
-
+    servers, nodes = FakeServerRepository(), FakeNodeRepository()
+    servers.add(server_entity(S1, "n1", "offline", tenant_id="tn_a", created_at=T0))
+    nodes.add(
+        Node(id="n1", uuid="u", name="n1", fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0), "k"
+    )
+    blueprint = Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=patterns, id="bp")
     return control.Ports(
-        servers=Servers(),
-        nodes=Nodes(),
+        servers=servers,
+        nodes=nodes,
         agent_for=lambda node: disk,
-        blueprints=Blueprints(),
+        blueprints=FakeBlueprintRepository(blueprint),
         issuer="https://panel.example",
         resolver=resolver,
     )
