@@ -63,7 +63,7 @@ def ports(disk: Disk, patterns: tuple[str, ...] = PATTERNS, resolver: Any = None
     servers, nodes = FakeServerRepository(), FakeNodeRepository()
     servers.add(server_entity(S1, "n1", "offline", tenant_id="tn_a", created_at=T0))
     nodes.add(
-        Node(id="n1", uuid="u", name="n1", fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0), "k"
+        Node(id="n1", uuid="u", name="n1", fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0), "k" * 64
     )
     blueprint = Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=patterns, id="bp")
     return control.Ports(
