@@ -76,6 +76,14 @@ class FakeWorkflows:
             self.started.append((workflow, operation_id, payload))
         return arn
 
+    @property
+    def runs(self) -> list[tuple[str, dict[str, Any]]]:
+        """(workflow, payload) of every execution started, in order."""
+        return [(workflow, payload) for workflow, _, payload in self.started]
+
+    def names(self) -> list[str]:
+        return [workflow for workflow, _, _ in self.started]
+
 
 class FakeHealthProbes:
     def __init__(self, **checks: str) -> None:
