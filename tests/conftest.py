@@ -16,6 +16,10 @@ os.environ.update(
         "MAMBA_LOCAL_SECRETS_FILE": "/nonexistent",
         "POWERTOOLS_METRICS_NAMESPACE": "MambaTest",
         "POWERTOOLS_DEV": "false",
+        # argon2id at the cheapest cost Settings accepts (8 MiB, one pass): about 15x cheaper
+        # than production's 64 MiB and two passes, which tests/unit/test_password_cost.py pins.
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -25,20 +29,24 @@ from collections.abc import Iterator
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _moto_only_where_asked(request: pytest.FixtureRequest) -> None:
+    """Outside tests that use moto (``aws`` or a module world), the process's mock is paused."""
+    if "aws" not in request.fixturenames:
+        from tests import moto_world
+
+        if not moto_world.holders():
+            moto_world.pause_if_started()
+
+
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """moto for every AWS call, with the panel's tables and bucket created from the shared definitions."""
-    from moto import mock_aws
+def aws(request: pytest.FixtureRequest) -> None:
+    """moto for every AWS call, with the panel's tables, bucket, KMS key and SES sender and no
+    data: the process's one moto world, emptied for this test (tests/moto_world.py). The
+    Step Functions workflows exist only for tests that ask for ``deployed_workflows``."""
+    from tests.moto_world import world
 
-    from mamba import bootstrap
-
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        bootstrap.reset()
-        from tests.support import create_resources
-
-        create_resources()
-        yield
-        bootstrap.reset()
+    world().fresh(workflows="deployed_workflows" in request.fixturenames)
 
 
 @pytest.fixture

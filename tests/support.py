@@ -13,7 +13,8 @@ from mamba.config import get_settings
 
 
 def create_resources() -> None:
-    """Create the tables and bucket the settings name, from the one table source."""
+    """Create the tables and bucket the settings name, from the one table source (for a moto
+    of the test's own; the ``aws`` fixture and ``app_on_moto`` have them already)."""
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     names = {"MainTable": settings.table_main, "IdempotencyTable": settings.table_idempotency}
@@ -31,23 +32,26 @@ def create_resources() -> None:
 @contextlib.contextmanager
 def app_on_moto() -> Iterator[Any]:
     """The real app on moto with the panel's resources, as a ``chalice.test.Client``: the
-    ``client`` fixture for a module-scoped fixture (a world shared by many read-only calls)."""
+    ``client`` fixture for a module-scoped fixture (a world shared by many read-only calls).
+    It is the process's moto world (tests/moto_world.py), emptied when the module world
+    opens; the tests of the module share what they write, as before."""
     from chalice.test import Client
-    from moto import mock_aws
 
     import app as app_module
     from local import gateway
     from mamba import bootstrap
+    from tests.moto_world import world
 
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    moto = world()
+    moto.fresh()
+    moto.holders += 1
+    gateway.install()
+    try:
+        with Client(app_module.app, stage_name="test") as client:
+            yield client
+    finally:
+        moto.holders -= 1
         bootstrap.reset()
-        create_resources()
-        gateway.install()
-        try:
-            with Client(app_module.app, stage_name="test") as client:
-                yield client
-        finally:
-            bootstrap.reset()
 
 
 class DynamoCounter:

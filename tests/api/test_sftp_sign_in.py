@@ -57,7 +57,6 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Any:
 def new_user(world: World, *, role: str | None = "owner", totp: bool = False, admin: bool = False) -> tuple[str, str]:
     """A fresh account (id, email), a member of the world's tenant with ``role`` (None: not a member)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.auth.passwords import Argon2idPasswords
     from mamba.services.accounts import User
 
     user_id = f"usr_{uuid.uuid4().hex[:10]}"
@@ -67,7 +66,7 @@ def new_user(world: World, *, role: str | None = "owner", totp: bool = False, ad
             id=user_id,
             email=email,
             created_at=NOW,
-            password_hash=Argon2idPasswords().hash(PASSWORD),
+            password_hash=bootstrap.password_hasher().hash(PASSWORD),  # the session's cost (Settings)
             is_admin=admin,
             email_verified=True,
         )

@@ -99,6 +99,10 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             # themselves are tested at the API level (tests/api/test_accounts.py).
             "RATE_REGISTER_IP": "1000",
             "RATE_VERIFY_IP": "1000",
+            # Every journey signs in several times: argon2id at the test session's cost (tests/conftest.py);
+            # production's cost is pinned by tests/unit/test_password_cost.py.
+            "ARGON2_TIME_COST": os.environ["ARGON2_TIME_COST"],
+            "ARGON2_MEMORY_KIB": os.environ["ARGON2_MEMORY_KIB"],
             # Backups (tests/e2e/test_backups.py): poll Wings' callback every second, and cut a
             # 50 MiB archive into several parts.
             "BACKUP_POLL_SECONDS": "1",

@@ -12,9 +12,8 @@ import pytest
 
 from local.blueprints import SIMULATOR_BLUEPRINT_IDS
 from local.blueprints.seed import seed_blueprints
-from mamba import bootstrap
+from mamba import bootstrap, cli
 from mamba.domain.blueprints import install_document, process_configuration
-from mamba.migrations import runner
 from mamba.services.blueprints import validate_environment
 
 NOW = "2026-11-25T10:00:00Z"
@@ -52,7 +51,7 @@ def test_local_seed_leaves_a_blueprint_changed_locally_as_it_is_when_rerun(repo)
 
 def test_no_migration_seeds_a_blueprint_when_a_new_deployment_migrates(repo):
     # When a new deployment runs every migration, and nothing from the local seed
-    applied = runner.migrate_up()
+    applied = cli.migrate_up()
     # Then 0003 (which once seeded them) ran, and there are no blueprints: the simulator's come only from local/
     assert "0003" in applied
     found, _ = repo.list()

@@ -1,42 +1,26 @@
 """Step Functions on moto, executing the real ASL with the real task handlers in-process.
 
-``deployed_workflows`` builds on the ``aws`` fixture (tables and bucket): it creates one
-moto Lambda per ``TASKS`` entry (dispatched in-process by ``local.lambda_dispatch``) and
-every state machine rendered with ``placeholders_local``, named so that
-``Settings.state_machine_arn(workflow)`` is its ARN. Retry backoff does not really sleep:
-the intervals the retrier asked for are recorded in ``Deployed.sleeps``.
+``deployed_workflows`` builds on the ``aws`` fixture (tables and bucket): one moto Lambda
+per ``TASKS`` entry (dispatched in-process by ``local.lambda_dispatch``) and every state
+machine rendered with ``placeholders_local``, named so that
+``Settings.state_machine_arn(workflow)`` is its ARN. They are deployed once per process
+(tests/moto_world.py) and start every test without executions. Retry backoff does not
+really sleep: the intervals the retrier asked for are recorded in ``Deployed.sleeps``.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import time
 import types
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 
-from functions.tasks import TASKS
-from infra import workflows
 from local import lambda_dispatch
 from mamba.config import get_settings
-
-ACCOUNT_ID = "123456789012"  # moto's default account, which role and function ARNs must name
-_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+from tests.moto_world import world
 
 
 @dataclass
@@ -68,40 +52,11 @@ class Deployed:
         return events
 
 
-def _code_zip() -> bytes:
-    """moto wants code bytes; the handlers run in-process from this checkout."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "tests: handlers run in-process\n")
-    return buffer.getvalue()
-
-
-def deploy_workflows(region: str) -> Any:
-    """Create the task Lambdas and every state machine on the (mocked) account; return the SFN client."""
-    settings = get_settings()
-    role = boto3.client("iam", region_name=region).create_role(
-        RoleName="mamba-test-workflows", AssumeRolePolicyDocument=json.dumps(_TRUST)
-    )["Role"]["Arn"]
-    lambda_client = boto3.client("lambda", region_name=region)
-    code = _code_zip()
-    for function_name, target in TASKS.items():
-        lambda_client.create_function(
-            FunctionName=function_name, Runtime="python3.12", Role=role, Handler=target, Code={"ZipFile": code}
-        )
-    sfn = boto3.client("stepfunctions", region_name=region)
-    values = workflows.placeholders_local(region, ACCOUNT_ID, settings.table_main, settings.backup_bucket)
-    for workflow in workflows.workflow_names():
-        name = settings.state_machine_arn(workflow).rsplit(":", 1)[-1]
-        definition = workflows.render(workflows.load(workflow), values)
-        sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)
-    return sfn
-
-
 @pytest.fixture
 def deployed_workflows(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-    lambda_dispatch.install()
-    deployed = Deployed(sfn=deploy_workflows(get_settings().region))
+    lambda_dispatch.install()  # once per process (the patch of moto's Lambda invoke stays)
+    deployed = Deployed(sfn=world().client("stepfunctions"))
     monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=deployed.sleeps.append))
     yield deployed

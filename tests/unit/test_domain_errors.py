@@ -89,7 +89,7 @@ def test_the_error_classes_defined_outside_domain_errors_are_seen():
     assert {
         "mamba.auth.guard.TenantSuspendedError",
         "mamba.services.billing_sync.InvalidSignatureError",
-        "mamba.migrations.runner.MigrationError",
+        "mamba.migrations.model.MigrationError",
         "mamba.migrations.seed.SeedRefusedError",
         "mamba.web.InternalError",
         "mamba.domain.errors.WingsFileDeniedError",

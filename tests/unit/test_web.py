@@ -336,3 +336,12 @@ def test_route_answers_a_reply_with_its_status_headers_and_model():
     assert response.status_code == 200
     assert response.headers["Set-Cookie"] == "c=1"
     assert response.body == {"id": "t1", "name": "n", "where": {"ip": "h", "port": 1}, "tags": [], "health": None}
+
+
+def test_serialise_leaves_out_an_empty_field_when_the_model_omits_it_when_none():
+    from mamba.schemas.accounts import StatusOut
+
+    spec = web.RouteSpec(path="/v1/x", method="POST", permission=web.PUBLIC, summary="", response_model=StatusOut)
+
+    assert web.serialise(spec, {"status": "logged_out"}) == {"status": "logged_out"}
+    assert web.serialise(spec, {"status": "accepted", "message": "m"}) == {"status": "accepted", "message": "m"}

@@ -115,7 +115,6 @@ def add_membership(
 
 def build_world(http: Any) -> World:
     from mamba import bootstrap
-    from mamba.auth.passwords import Argon2idPasswords
     from mamba.services.accounts import Membership, Tenant, User
 
     nodes = bootstrap.node_repository()
@@ -150,7 +149,7 @@ def build_world(http: Any) -> World:
     )
     bootstrap.blueprint_repository().add(blueprint)
 
-    hasher = Argon2idPasswords()
+    hasher = bootstrap.password_hasher()  # the cost Settings state (cheap in tests)
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from mamba.domain import account_policy as accounts
 from mamba.domain.errors import ValidationError
-from mamba.schemas.common import Schema
+from mamba.schemas.common import OmitWhenNone, Schema
 
 
 def _email(value: str) -> str:
@@ -202,15 +202,8 @@ class SessionList(Schema):
     next_cursor: str | None = None
 
 
-class StatusOut(Schema):
+class StatusOut(Schema, OmitWhenNone):
+    omit_when_none = frozenset({"message"})  # an answer without a message (logout) has no such key
+
     status: str
     message: str | None = None
-
-    # No return annotation: pydantic would take it as the serialised schema in /openapi.json.
-    @model_serializer(mode="wrap")
-    def _message_only_when_there_is_one(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
-        """An answer without a message (logout) has no ``message`` key at all."""
-        data = handler(self)
-        if data.get("message") is None:
-            data.pop("message", None)
-        return data

@@ -2,9 +2,9 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
-from mamba.schemas.common import Schema
+from mamba.schemas.common import OmitWhenNone, Schema
 
 Parser = Literal["file", "yaml", "properties", "ini", "json", "xml"]
 StopType = Literal["command", "signal", "stop"]
@@ -21,19 +21,12 @@ class VariableModel(Schema):
     field_type: str = "text"
 
 
-class ReplacementModel(Schema):
+class ReplacementModel(Schema, OmitWhenNone):
+    omit_when_none = frozenset({"if_value"})  # an unconditional replacement has no such key (as in the egg)
+
     match: str
     replace_with: str | int | float | bool | None
     if_value: str | None = None
-
-    # No return annotation: pydantic would take it as the serialised schema in /openapi.json.
-    @model_serializer(mode="wrap")
-    def _if_value_only_when_conditional(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
-        """An unconditional replacement has no ``if_value`` key at all (as in the egg's ``find``)."""
-        data = handler(self)
-        if data.get("if_value") is None:
-            data.pop("if_value", None)
-        return data
 
 
 class ConfigFileModel(Schema):

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Schema(BaseModel):
@@ -10,6 +10,22 @@ class Schema(BaseModel):
     a request are a 400, not silently dropped."""
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
+
+
+class OmitWhenNone(BaseModel):
+    """A response model whose fields named in ``omit_when_none`` are left out of the answer,
+    not sent as null, when they have no value: the shape those answers always had."""
+
+    omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    # No return annotation: pydantic would publish it as the serialised schema in /openapi.json.
+    @model_serializer(mode="wrap")
+    def _leave_out_empty(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        for name in self.omit_when_none:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 def _iso_from_epoch(value: Any) -> Any:

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from mamba.schemas.common import Schema
+from mamba.schemas.common import OmitWhenNone, Schema
 
 
 class PowerIn(Schema):
@@ -148,7 +148,9 @@ class UploadUrlIn(Schema):
     directory: str = Field(default="/", max_length=4096)
 
 
-class SignedUrlOut(Schema):
+class SignedUrlOut(Schema, OmitWhenNone):
+    omit_when_none = frozenset({"max_file_bytes"})  # only an upload URL has a size limit
+
     url: str
     expires_in: int
     max_file_bytes: int | None = None
