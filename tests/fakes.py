@@ -836,10 +836,13 @@ class FakeBackupStore:
 
 
 class FakeApiKeyRepository:
-    """``DynamoApiKeyRepository`` in memory (the guard's read of a key by id is ``keys[id]``)."""
+    """``DynamoApiKeyRepository`` in memory (the guard's read of a key by id is ``keys[id]``).
+    ``down`` makes recording a key's use fail as DynamoDB would; ``touches`` counts the tries."""
 
-    def __init__(self) -> None:
+    def __init__(self, down: bool = False) -> None:
         self.keys: dict[str, Any] = {}
+        self.down = down
+        self.touches = 0
 
     def add(self, key: Any) -> None:
         if key.id in self.keys:
@@ -883,6 +886,9 @@ class FakeApiKeyRepository:
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         from dataclasses import replace
 
+        self.touches += 1
+        if self.down:
+            raise DependencyUnavailableError("The API key's use could not be recorded; try again.")
         key = self.keys.get(key_id)
         if key is None or (key.last_used_at is not None and key.last_used_at > epoch - min_interval):
             return
