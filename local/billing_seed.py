@@ -11,6 +11,7 @@ from mamba import bootstrap
 from mamba.domain import billing as b
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError
+from mamba.domain.quotas import Quotas
 
 PLAN_ID = "pro"
 EVENT_NAME = "gs_ram_gb_hours"
@@ -47,7 +48,7 @@ def seed() -> dict[str, Any]:
     plan = b.Plan(
         id=PLAN_ID,
         name="Pro",
-        quotas=b.Quotas(servers=5, memory_mb=16384, disk_mb=102400, backup_bytes=20 * 1024**3, backups_per_server=5),
+        quotas=Quotas(servers=5, memory_mb=16384, disk_mb=102400, backup_bytes=20 * 1024**3, backups_per_server=5),
         grace_days=3,
         price_id=str(flat.id),
         # The pricing page shows the same flat fee Stripe charges.

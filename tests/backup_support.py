@@ -140,7 +140,7 @@ def add_member(
     from mamba import bootstrap
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     DynamoUserRepository().add(User(id=user_id, email=f"{user_id}@example.org", created_at=NOW, email_verified=True))
     add_membership(tenant_id, user_id, role, permissions, server_id)
@@ -152,7 +152,8 @@ def build_world(http: Any) -> BackupWorld:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
-    from mamba.services.accounts import Membership, Tenant, User
+    from mamba.domain.accounts import User
+    from mamba.domain.tenancy import Membership, Tenant
 
     nodes = bootstrap.node_repository()
     node, token = make_node("alpha")
@@ -178,7 +179,7 @@ def use_test_ports(wings: WingsS3Double, **policy: int) -> Iterator[None]:
     """While the block runs, ``bootstrap.backup_ports()`` has the double as every node's Wings
     and a fast policy (``bootstrap.override``)."""
     from mamba import bootstrap
-    from mamba.services.backups import BackupPolicy
+    from mamba.domain.backups import BackupPolicy
 
     chosen = BackupPolicy(
         part_size=policy.get("part_size", PART),

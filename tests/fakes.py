@@ -10,20 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
 from mamba.domain.billing import SubscriptionFacts
 from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
-from mamba.services.accounts import (
-    AccountPolicy,
-    AccountPorts,
-    ClientHints,
-    OneTimeToken,
-    RefreshFamily,
-    RefreshToken,
-    User,
-)
+from mamba.services.accounts import AccountPorts
 
 
 class FakeOperationRepository:
@@ -97,13 +90,13 @@ class FakeTwoFactorStore:
     """mamba.services.two_factor.TwoFactorStore in memory; conditions as in DynamoTwoFactorStore."""
 
     def __init__(self) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states: dict[str, TwoFactorState] = {}
         self.hashes: dict[str, set[str]] = {}
 
     def add_user(self, user_id: str, email: str, password_hash: str | None = None) -> None:
-        from mamba.services.two_factor import TwoFactorState
+        from mamba.domain.two_factor import TwoFactorState
 
         self.states[user_id] = TwoFactorState(user_id=user_id, email=email, password_hash=password_hash)
 
@@ -850,8 +843,8 @@ class FakeApiKeyRepository:
         self.keys[key.id] = key
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Any:
+        from mamba.domain.api_keys import KeyPage
         from mamba.domain.pages import PageRequest
-        from mamba.services.api_keys import KeyPage
 
         mine = sorted((k for k in self.keys.values() if k.user_id == user_id), key=lambda k: (k.created_at, k.id))
         found = _page(mine[::-1], PageRequest(max(1, min(limit, 100)), cursor), f"api_keys:{user_id}")
@@ -874,7 +867,7 @@ class FakeApiKeyRepository:
 
     def give(self, user_id: str, *key_ids: str, created_at: str = "2026-11-25T10:00:00Z") -> None:
         """Live keys of ``user_id`` (for tests that only need some to exist)."""
-        from mamba.services.api_keys import ApiKey
+        from mamba.domain.api_keys import ApiKey
 
         for key_id in key_ids:
             self.add(ApiKey(key_id, user_id, key_id, ("servers.read",), created_at, "h" * 64, "abcd"))
@@ -921,8 +914,8 @@ class FakeAuditLog:
         return sorted((e for p in self.partitions.values() for e in p.values()), key=lambda e: (e.at, e.id))
 
     def list(self, tenant_id: str | None, filters: Any, limit: int, cursor: str | None, security: bool = False) -> Any:
+        from mamba.domain.audit import AuditPage
         from mamba.domain.pages import PageRequest
-        from mamba.services.audit import AuditPage
 
         partition = self.partitions.get(self._partition(tenant_id, security), {})
         found = [
@@ -1888,7 +1881,6 @@ class FakeTenancyRepository:
 
     def add_with_owner(self, tenant: Any, owner: Any, *, max_owned: int | None = None) -> None:
         from mamba.domain.errors import TenantLimitError
-        from mamba.services.tenancy import Member, TenantInfo
 
         if tenant.id in self.tenants:
             raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id})
@@ -1898,14 +1890,11 @@ class FakeTenancyRepository:
             if self.owned.get(owner.user_id, 0) >= max_owned:
                 raise TenantLimitError(f"An account can own at most {max_owned} tenants.", {"limit": max_owned})
             self.owned[owner.user_id] = self.owned.get(owner.user_id, 0) + 1
-        self.tenants[tenant.id] = TenantInfo(tenant.id, tenant.name, tenant.created_at, tenant.status)
-        self.members[(tenant.id, owner.user_id)] = Member(tenant.id, owner.user_id, owner.role, owner.created_at)
+        self.tenants[tenant.id] = replace(tenant, owner_count=None)
+        self.members[(tenant.id, owner.user_id)] = owner
 
     def get(self, tenant_id: str) -> Any:
-        from mamba.services.accounts import Tenant
-
-        info = self.get_tenant(tenant_id)
-        return Tenant(id=info.id, name=info.name, created_at=info.created_at, status=info.status)
+        return self.get_tenant(tenant_id)
 
     def get_tenant(self, tenant_id: str) -> Any:
         if tenant_id not in self.tenants:
@@ -1932,7 +1921,7 @@ class FakeTenancyRepository:
         return self.get_tenant(tenant_id)
 
     def tenants_of_user(self, user_id: str, page: Any) -> Any:
-        from mamba.services.tenancy import UserTenant
+        from mamba.domain.tenancy import UserTenant
 
         mine = sorted((m for (_, u), m in self.members.items() if u == user_id), key=lambda m: m.tenant_id)
         found = _page(mine, page, f"tenants-of:{user_id}")
@@ -1944,10 +1933,7 @@ class FakeTenancyRepository:
         return Page(items=items, next_cursor=found.next_cursor)
 
     def membership(self, tenant_id: str, user_id: str) -> Any:
-        from mamba.services.accounts import Membership
-
-        found = self.members.get((tenant_id, user_id))
-        return Membership(tenant_id, user_id, found.role, found.created_at) if found else None
+        return self.members.get((tenant_id, user_id))
 
     def memberships_of_user(self, user_id: str) -> list[Any]:
         mine = sorted(t for (t, u) in self.members if u == user_id)
@@ -1967,7 +1953,7 @@ class FakeTenancyRepository:
         return _page(mine, page, f"members:{tenant_id}")
 
     def contacts(self, user_ids: list[str]) -> dict[str, Any]:
-        from mamba.services.tenancy import Contact
+        from mamba.domain.tenancy import Contact
 
         return {
             u: Contact(email=self.users.users[u].email, name=self.users.users[u].name)
@@ -2113,7 +2099,7 @@ class FakeAdminRepository:
 
     @staticmethod
     def _summary(user: Any) -> Any:
-        from mamba.services.admin import UserSummary
+        from mamba.domain.accounts import UserSummary
 
         return UserSummary(
             id=user.id,

@@ -36,8 +36,10 @@ from typing import Any
 ACCOUNT_ID = "123456789012"  # moto's default account, which role and function ARNs must name
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 
-# Backends whose resources outlive a test (their data is emptied instead).
-KEPT = frozenset({"dynamodb", "kms", "stepfunctions", "lambda", "iam"})
+# Backends whose resources outlive a test (their data is emptied instead); the workflow
+# services only once the workflows are deployed.
+KEPT = frozenset({"dynamodb", "kms"})
+WORKFLOW_SERVICES = frozenset({"stepfunctions", "lambda", "iam"})
 
 _TRUST = {
     "Version": "2012-10-17",
@@ -65,13 +67,14 @@ class MotoWorld:
     def __init__(self) -> None:
         from moto import mock_aws
 
+        one_table_backup_per_transaction()
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._active = False
         self._clients: dict[str, Any] = {}
         self._table_shapes: dict[str, Any] = {}
         self._kms_shape: Any = None
         self._lambda_shape: Any = None
-        self._machines: list[Any] = []  # the deployed state machines, while hidden
+        self._machines: list[list[Any]] = []  # the deployed state machines, per SFN backend
         self.workflows_deployed = False
         self.holders = 0  # open module worlds: the mock stays on between their tests
 
@@ -124,7 +127,6 @@ class MotoWorld:
         BackendDict.reset()
         self._clients.clear()  # their default session was reset with the mock's state
         self.workflows_deployed = False
-        self._machines = []
         self._create_tables()
         self._create_kms_key()
         self._create_shared()
@@ -132,8 +134,9 @@ class MotoWorld:
     def _empty(self) -> None:
         from moto.core.base_backend import BackendDict
 
+        kept = KEPT | WORKFLOW_SERVICES if self.workflows_deployed else KEPT
         for backend_dict in list(BackendDict._instances):
-            if backend_dict.service_name in KEPT:
+            if backend_dict.service_name in kept:
                 continue
             for account_backend in backend_dict.values():
                 account_backend.reset()
@@ -262,30 +265,26 @@ class MotoWorld:
         )
 
     def _hide_workflows(self) -> None:
-        if not self.workflows_deployed or self._machines:
-            return
-        for backend in self._sfn_backends():
-            self._machines.extend(backend.state_machines)
-            backend.state_machines = []
-
-    def _show_workflows(self) -> None:
-        if self.workflows_deployed and self._lambdas() != self._lambda_shape:
-            for service in ("stepfunctions", "lambda", "iam"):
-                self._reset_service(service)
-            self.workflows_deployed = False
-            self._machines = []
-        if not self.workflows_deployed:
+        """No state machine exists (one a previous test made is gone too)."""
+        if self.workflows_deployed:
             for backend in self._sfn_backends():
                 backend.state_machines = []
+
+    def _show_workflows(self) -> None:
+        """Exactly the deployed state machines exist, without executions."""
+        if self.workflows_deployed and self._lambdas() != self._lambda_shape:
+            for service in WORKFLOW_SERVICES:
+                self._reset_service(service)
+            self.workflows_deployed = False
+        if not self.workflows_deployed:
             self._deploy_workflows()
+            self._machines = [list(backend.state_machines) for backend in self._sfn_backends()]
             return
-        backends = self._sfn_backends()
-        machines = self._machines or [m for backend in backends for m in backend.state_machines]
-        self._machines = []
-        for backend in backends:
+        for backend, machines in zip(self._sfn_backends(), self._machines, strict=True):
             backend.state_machines = list(machines)
-        for machine in machines:
-            machine.executions.clear()
+            backend.activities = {}
+            for machine in machines:
+                machine.executions.clear()
 
     def _deploy_workflows(self) -> None:
         """Create the task Lambdas and every state machine on the (mocked) account."""
@@ -311,6 +310,46 @@ class MotoWorld:
             )
         self.workflows_deployed = True
         self._lambda_shape = self._lambdas()
+
+
+def one_table_backup_per_transaction() -> None:
+    """moto 5.2.5's TransactWriteItems deep-copies the whole table once per *item* of the
+    transaction, as its rollback backup: 100 allocations on a node of 1,000 ports cost 100
+    copies of the table. The copies are all taken before the first write, so they are equal:
+    this takes one per table and transaction and hands it out again. The rollback is the same;
+    the cost is one copy instead of one per item (the thousand-ports test: 38 s -> 2 s).
+    Thread-local, as the concurrency tests run transactions from many threads."""
+    import copy
+    import threading
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "one_backup_per_table", False):
+        return
+    local = threading.local()
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        backups = getattr(local, "backups", None)
+        if backups is None or not isinstance(value, Table):
+            return copy.deepcopy(value, memo)
+        if id(value) not in backups:
+            backups[id(value)] = copy.deepcopy(value)
+        return backups[id(value)]
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        local.backups = {}
+        try:
+            original(self, transact_items)
+        finally:
+            local.backups = None
+
+    transact_write_items.one_backup_per_table = True  # type: ignore[attr-defined]
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[assignment]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 _WORLD: list[MotoWorld] = []

@@ -20,10 +20,12 @@ from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.domain import billing as domain
+    from mamba.domain import quotas
     from mamba.services import billing
 else:
     billing = lazy_import("mamba.services.billing")
     domain = lazy_import("mamba.domain.billing")
+    quotas = lazy_import("mamba.domain.quotas")
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
@@ -49,7 +51,7 @@ def create_plan(ctx: Ctx) -> PlanOut:
     plan = domain.Plan(
         id=body.id,
         name=body.name,
-        quotas=domain.Quotas(**body.quotas.model_dump()),
+        quotas=quotas.Quotas(**body.quotas.model_dump()),
         grace_days=body.grace_days,
         price_id=body.price_id,
         metered=_metered(body.metered),
@@ -86,7 +88,7 @@ def list_plans(ctx: Ctx) -> PlanList:
     response_model=PlanOut,
 )
 def get_plan(ctx: Ctx, plan_id: str) -> PlanOut:
-    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_plan_quotas()))
+    return plan_out(billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_quotas()))
 
 
 @route(
@@ -105,7 +107,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> PlanOut:
         "name": body.name,
         "price_id": body.price_id,
         "metered": _metered(body.metered) if body.metered is not None else None,
-        "quotas": domain.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
+        "quotas": quotas.Quotas(**body.quotas.model_dump()) if body.quotas is not None else None,
         "grace_days": body.grace_days,
         "active": body.active,
         "amount_cents": body.amount_cents,

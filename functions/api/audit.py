@@ -10,20 +10,22 @@ from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQu
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
+    from mamba.domain import audit as audit_records
     from mamba.services import audit
 else:
     audit = lazy_import("mamba.services.audit")
+    audit_records = lazy_import("mamba.domain.audit")
 
 bp = Blueprint(__name__)
 
 
-def _filters(query: AuditQuery) -> audit.AuditFilter:
+def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     return audit.make_filter(
         action=query.action, actor=query.actor, result=query.result, since=query.from_, until=query.to
     )
 
 
-def _page(page: "audit.AuditPage") -> dict[str, object]:
+def _page(page: audit_records.AuditPage) -> dict[str, object]:
     return {"items": [e.to_public() for e in page.items], "next_cursor": page.next_cursor}
 
 

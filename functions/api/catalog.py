@@ -37,7 +37,7 @@ def list_blueprints(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
        response_model=PublicPlanList)  # fmt: skip
 def list_plans(ctx: Ctx) -> dict[str, Any]:
     repo = bootstrap.billing_repository()
-    plans = service.public_plans(repo, billing.free_plan(repo, bootstrap.free_plan_quotas()))
+    plans = service.public_plans(repo, billing.free_plan(repo, bootstrap.free_quotas()))
     return {
         "items": [
             {

@@ -25,10 +25,13 @@ from mamba.schemas.tenancy import (
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.domain import tenancy
+    from mamba.services import invitations, members
     from mamba.services import server_control as control
-    from mamba.services import tenancy
 else:
-    tenancy = lazy_import("mamba.services.tenancy")
+    tenancy = lazy_import("mamba.domain.tenancy")
+    members = lazy_import("mamba.services.members")
+    invitations = lazy_import("mamba.services.invitations")
     control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
@@ -55,7 +58,7 @@ def _member_or_none(repo: Any, tenant_id: str, user_id: str) -> Any:
     query=("limit", "cursor"),
 )
 def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
-    page = tenancy.list_members(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    page = members.list_members(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
     now = now_epoch()
     return MemberList(items=[member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor)
 
@@ -81,7 +84,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
     )
-    updated = tenancy.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.user_id)
+    updated = members.change_member(repo, ctx.tenant, user_id, change, actor_id=ctx.user_id)
     # Committed; now best effort on the nodes: access taken away ends the member's console
     # tokens (ws/deny), open sockets and SFTP sessions (deauthorize-user) where they lost it.
     ports = bootstrap.server_control_ports()
@@ -102,7 +105,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
 def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     repo = bootstrap.tenancy_repository()
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
-    tenancy.remove_member(repo, ctx.tenant, user_id)
+    members.remove_member(repo, ctx.tenant, user_id)
     # The removal is the source of truth; the nodes are told after it, best effort (logged).
     ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
@@ -123,7 +126,7 @@ def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
 )
 def invite_member(ctx: Ctx, tenant_id: str) -> object:
     body = ctx.body
-    sent = tenancy.invite_member(
+    sent = invitations.invite_member(
         bootstrap.tenancy_repository(),
         bootstrap.mailer(),
         ctx.tenant,
@@ -150,7 +153,7 @@ def invite_member(ctx: Ctx, tenant_id: str) -> object:
     query=("limit", "cursor"),
 )
 def list_invitations(ctx: Ctx, tenant_id: str) -> object:
-    return tenancy.list_invitations(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    return invitations.list_invitations(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -163,7 +166,7 @@ def list_invitations(ctx: Ctx, tenant_id: str) -> object:
     status=204,
 )
 def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
-    tenancy.revoke_invitation(bootstrap.tenancy_repository(), ctx.tenant, invitation_id)
+    invitations.revoke_invitation(bootstrap.tenancy_repository(), ctx.tenant, invitation_id)
     return Response(body="", status_code=204)
 
 
@@ -178,7 +181,7 @@ def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
     response_model=TenantOut,
 )
 def accept_invitation(ctx: Ctx) -> TenantOut:
-    joined = tenancy.accept_invitation(
+    joined = invitations.accept_invitation(
         bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.user_id, ctx.body.token
     )
     return user_tenant_out(joined)

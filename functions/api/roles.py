@@ -11,10 +11,10 @@ from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.services import roles
     from mamba.services import server_control as control
-    from mamba.services import tenancy
 else:
-    tenancy = lazy_import("mamba.services.tenancy")
+    roles = lazy_import("mamba.services.roles")
     control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
@@ -32,7 +32,7 @@ TAGS = ("roles",)
     query=("limit", "cursor"),
 )
 def list_roles(ctx: Ctx, tenant_id: str) -> object:
-    return tenancy.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
+    return roles.list_roles(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
 
 
 @route(
@@ -48,9 +48,7 @@ def list_roles(ctx: Ctx, tenant_id: str) -> object:
 )
 def create_role(ctx: Ctx, tenant_id: str) -> object:
     body = ctx.body
-    return tenancy.create_role(
-        bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description
-    )
+    return roles.create_role(bootstrap.tenancy_repository(), ctx.tenant, body.name, body.permissions, body.description)
 
 
 @route(
@@ -63,7 +61,7 @@ def create_role(ctx: Ctx, tenant_id: str) -> object:
     response_model=RoleOut,
 )
 def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
-    return tenancy.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
+    return roles.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
 
 
 @route(
@@ -79,8 +77,8 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
 def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     body = ctx.body
     repo = bootstrap.tenancy_repository()
-    before = tenancy.get_role(repo, ctx.tenant, role_id)
-    role = tenancy.update_role(
+    before = roles.get_role(repo, ctx.tenant, role_id)
+    role = roles.update_role(
         repo,
         ctx.tenant,
         role_id,
@@ -107,5 +105,5 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     status=204,
 )
 def delete_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
-    tenancy.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
+    roles.delete_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
     return Response(body="", status_code=204)

@@ -13,9 +13,11 @@ from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.domain import servers as server_records
     from mamba.services import servers as service
 else:
     service = lazy_import("mamba.services.servers")
+    server_records = lazy_import("mamba.domain.servers")
 
 bp = Blueprint(__name__)
 TAGS = ("servers",)
@@ -36,7 +38,7 @@ def ports() -> Any:
         quotas=bootstrap.effective_quotas,
         validate_environment=validate_environment,
         now=lambda: iso(utcnow()),
-        timing=service.ProvisionTiming(
+        timing=server_records.ProvisionTiming(
             install_timeout_seconds=s.provision_install_timeout_seconds,
             start_timeout_seconds=s.provision_start_timeout_seconds,
             poll_seconds=s.provision_poll_seconds,
@@ -50,7 +52,7 @@ def ports() -> Any:
 def create_server(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     body: ServerIn = ctx.body
     limits = body.limits
-    cmd = service.CreateServer(
+    cmd = server_records.CreateServer(
         name=body.name,
         description=body.description,
         blueprint_id=body.blueprint_id,

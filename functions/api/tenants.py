@@ -12,9 +12,9 @@ from mamba.schemas.tenancy import TenantCreate, TenantList, TenantOut, TenantUpd
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
-    from mamba.services import billing, tenancy
+    from mamba.services import billing, tenants
 else:
-    tenancy = lazy_import("mamba.services.tenancy")
+    tenants = lazy_import("mamba.services.tenants")
     billing = lazy_import("mamba.services.billing")
 
 bp = Blueprint(__name__)
@@ -34,14 +34,14 @@ TAGS = ("tenants",)
 )
 def create_tenant(ctx: Ctx) -> TenantOut:
     settings = bootstrap.settings()
-    created = tenancy.create_tenant(
+    created = tenants.create_tenant(
         bootstrap.user_repository(),
         bootstrap.tenancy_repository(),
         ctx.user_id,
         ctx.body.name,
         max_owned=settings.max_tenants_per_account,
         limiter=bootstrap.rate_limiter(),
-        rate=Limit(tenancy.TENANT_CREATE_LIMIT, settings.rate_tenant_create, 3600),
+        rate=Limit(tenants.TENANT_CREATE_LIMIT, settings.rate_tenant_create, 3600),
     )
     # Its Stripe customer (idempotency key customer:<tenant_id>); never fails the creation.
     billing.on_tenant_created(
@@ -65,7 +65,7 @@ def create_tenant(ctx: Ctx) -> TenantOut:
     query=("limit", "cursor"),
 )
 def list_tenants(ctx: Ctx) -> TenantList:
-    page = tenancy.list_my_tenants(bootstrap.tenancy_repository(), ctx.user_id, PageRequest.from_query(ctx.query))
+    page = tenants.list_my_tenants(bootstrap.tenancy_repository(), ctx.user_id, PageRequest.from_query(ctx.query))
     return TenantList(items=[user_tenant_out(t) for t in page.items], next_cursor=page.next_cursor)
 
 
@@ -79,7 +79,7 @@ def list_tenants(ctx: Ctx) -> TenantList:
     response_model=TenantOut,
 )
 def get_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
-    info = tenancy.get_tenant(bootstrap.tenancy_repository(), ctx.tenant)
+    info = tenants.get_tenant(bootstrap.tenancy_repository(), ctx.tenant)
     return tenant_out(info, role=ctx.tenant.role, server_id=ctx.tenant.server_scope)
 
 
@@ -94,7 +94,7 @@ def get_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
     response_model=TenantOut,
 )
 def update_tenant(ctx: Ctx, tenant_id: str) -> TenantOut:
-    info = tenancy.update_tenant(
+    info = tenants.update_tenant(
         bootstrap.tenancy_repository(),
         ctx.tenant,
         ctx.user_id,

@@ -22,9 +22,14 @@ from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 if TYPE_CHECKING:
-    from mamba.services import backups, remote
+    from mamba.auth import sftp
+    from mamba.services import backups, remote_activity, remote_auth, remote_install, remote_servers
 else:
-    remote = lazy_import("mamba.services.remote")
+    remote_auth = lazy_import("mamba.services.remote_auth")
+    remote_servers = lazy_import("mamba.services.remote_servers")
+    remote_install = lazy_import("mamba.services.remote_install")
+    remote_activity = lazy_import("mamba.services.remote_activity")
+    sftp = lazy_import("mamba.auth.sftp")
     backups = lazy_import("mamba.services.backups")
 
 
@@ -50,7 +55,7 @@ def _errors(status: int, detail: str) -> Response:
 def _answer(ctx: web.Ctx, handle: Callable[[Any], Any], status: int = 200) -> Response:
     """Authenticate the node, run ``handle(node)`` and render its result or error for Wings."""
     try:
-        node = remote.authenticate_node(ctx.request.headers.get("authorization"), bootstrap.node_repository())
+        node = remote_auth.authenticate_node(ctx.request.headers.get("authorization"), bootstrap.node_repository())
     except DomainError as exc:
         _audit_denial(ctx, exc)
         return _errors(exc.status, exc.message)
@@ -101,8 +106,8 @@ def _now() -> str:
     return iso(utcnow())
 
 
-def _blueprints() -> remote.RepositoryBlueprints:
-    return remote.RepositoryBlueprints(bootstrap.blueprint_repository())
+def _blueprints() -> remote_servers.RepositoryBlueprints:
+    return remote_servers.RepositoryBlueprints(bootstrap.blueprint_repository())
 
 
 @web.route(bp, "/api/remote/servers", "GET", permission=web.NODE, summary="Wings boot: the node's servers, paginated",
@@ -111,7 +116,7 @@ def list_servers(ctx: web.Ctx) -> Response:
     q = ctx.query
     return _answer(
         ctx,
-        lambda node: remote.list_servers(
+        lambda node: remote_servers.list_servers(
             node, q.get("page"), q.get("per_page"), bootstrap.server_repository(), _blueprints()
         ),
     )
@@ -120,33 +125,37 @@ def list_servers(ctx: web.Ctx) -> Response:
 @web.route(bp, "/api/remote/servers/reset", "POST", permission=web.NODE, summary="Wings booted: reset its servers",
            tags=TAGS, status=204)  # fmt: skip
 def reset_servers(ctx: web.Ctx) -> Response:
-    return _answer(ctx, lambda node: remote.reset(node, bootstrap.server_repository(), _now), 204)
+    return _answer(ctx, lambda node: remote_install.reset(node, bootstrap.server_repository(), _now), 204)
 
 
 @web.route(bp, "/api/remote/servers/{uuid}", "GET", permission=web.NODE, summary="A server's configuration document",
            tags=TAGS)  # fmt: skip
 def server_configuration(ctx: web.Ctx, uuid: str) -> Response:
     return _answer(
-        ctx, lambda node: remote.server_configuration(node, uuid, bootstrap.server_repository(), _blueprints())
+        ctx, lambda node: remote_servers.server_configuration(node, uuid, bootstrap.server_repository(), _blueprints())
     )
 
 
 @web.route(bp, "/api/remote/servers/{uuid}/install", "GET", permission=web.NODE, summary="A server's install script",
            tags=TAGS)  # fmt: skip
 def install_script(ctx: web.Ctx, uuid: str) -> Response:
-    return _answer(ctx, lambda node: remote.install_script(node, uuid, bootstrap.server_repository(), _blueprints()))
+    return _answer(
+        ctx, lambda node: remote_install.install_script(node, uuid, bootstrap.server_repository(), _blueprints())
+    )
 
 
 @web.route(bp, "/api/remote/servers/{uuid}/install", "POST", permission=web.NODE, summary="Wings reports an install",
            tags=TAGS, status=204)  # fmt: skip
 def report_install(ctx: web.Ctx, uuid: str) -> Response:
     return _answer(
-        ctx, lambda node: remote.report_install(node, uuid, _body(ctx), bootstrap.server_repository(), _now), 204
+        ctx,
+        lambda node: remote_install.report_install(node, uuid, _body(ctx), bootstrap.server_repository(), _now),
+        204,
     )
 
 
 def _transfer(ctx: web.Ctx, uuid: str) -> Response:
-    return _answer(ctx, lambda node: remote.transfer_result(node, uuid, bootstrap.server_repository()), 204)
+    return _answer(ctx, lambda node: remote_install.transfer_result(node, uuid, bootstrap.server_repository()), 204)
 
 
 @web.route(bp, "/api/remote/servers/{uuid}/transfer/success", "POST", permission=web.NODE,
@@ -165,12 +174,12 @@ def transfer_failure(ctx: web.Ctx, uuid: str) -> Response:
 def sftp_auth(ctx: web.Ctx) -> Response:
     return _answer(
         ctx,
-        lambda node: remote.sftp_auth(
+        lambda node: sftp.sftp_auth(
             node,
             _body(ctx),
             bootstrap.server_repository(),
             bootstrap.sftp_credentials(),
-            remote.SftpAudit(bootstrap.audit_log(), ctx.request_id),
+            sftp.SftpAudit(bootstrap.audit_log(), ctx.request_id),
         ),
     )
 
@@ -178,7 +187,9 @@ def sftp_auth(ctx: web.Ctx) -> Response:
 @web.route(bp, "/api/remote/activity", "POST", permission=web.NODE, summary="Wings posts activity entries",
            tags=TAGS, status=204)  # fmt: skip
 def activity(ctx: web.Ctx) -> Response:
-    return _answer(ctx, lambda node: remote.record_activity(node, _body(ctx), bootstrap.server_repository()), 204)
+    return _answer(
+        ctx, lambda node: remote_activity.record_activity(node, _body(ctx), bootstrap.server_repository()), 204
+    )
 
 
 # --- backups (§5.9; mamba.services.backups) ---

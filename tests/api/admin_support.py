@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mamba import bootstrap
 from mamba.auth.tokens import issue_access
-from mamba.services.accounts import User
+from mamba.domain.accounts import User
 
 T0 = "2026-11-25T10:00:00Z"
 

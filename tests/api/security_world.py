@@ -46,7 +46,8 @@ def build_world() -> World:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.passwords import hash_password
-    from mamba.services.accounts import Membership, Tenant, User
+    from mamba.domain.accounts import User
+    from mamba.domain.tenancy import Membership, Tenant
 
     users, tenants = DynamoUserRepository(), DynamoTenantRepository()
     # Verified emails: minting API keys needs one (docs/api-keys-2fa-audit.md).

@@ -57,7 +57,7 @@ class ServerWorld:
 
 def _user(user_id: str, *, is_admin: bool = False) -> None:
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     DynamoUserRepository().add(
         User(id=user_id, email=f"{user_id}@example.org", created_at=T0, is_admin=is_admin, email_verified=True)
@@ -105,7 +105,7 @@ def build(client: Any, sim: SimNode) -> ServerWorld:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.domain.blueprints import Blueprint
     from mamba.domain.nodes import Node
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     bootstrap.dynamo_tables()
     for user_id in ("usr_alice", "usr_vic", "usr_olga", "usr_bob"):

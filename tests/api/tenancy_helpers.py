@@ -18,7 +18,7 @@ def add_user(user_id: str, *, verified: bool = True, is_admin: bool = False, tot
     from mamba.adapters.dynamo import keys
     from mamba.adapters.dynamo.items import UserItem
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     email = f"{user_id.removeprefix('usr_')}@example.org"
     DynamoUserRepository().add(User(id=user_id, email=email, created_at=T0, is_admin=is_admin, email_verified=verified))
@@ -89,7 +89,7 @@ def make_world(client: Any) -> Api:
     """alice owns tn_a; bob owns tn_b; carol and dave are verified users without tenants;
     mallory is unverified; root is a platform admin. Mail can be sent."""
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     bootstrap.dynamo_tables()
     verify_sender()

@@ -140,7 +140,7 @@ def test_admin_suspension_revokes_api_keys_for_good(client):
     # Given a verified account with a working API key, and a platform admin
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.auth.tokens import issue_access
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     user_id = verified_account(client)["id"]
     created = new_key(client, session(client))

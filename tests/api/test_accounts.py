@@ -611,7 +611,7 @@ def test_captcha_is_not_asked_when_disabled(client):
 
 
 def test_login_success_and_failure_are_in_the_platform_audit_log(client):
-    from mamba.services.audit import AuditFilter
+    from mamba.domain.audit import AuditFilter
 
     # Given an account, a failed and a successful login
     user = verified_account(client)

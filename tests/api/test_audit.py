@@ -12,6 +12,7 @@ from chalice.test import Client
 
 from local import gateway
 from mamba import bootstrap, web
+from mamba.domain.audit import AuditEntry
 from mamba.domain.errors import ConflictError
 from mamba.services import audit
 from tests.api.security_world import SCRATCH, World, build_world, create_key
@@ -190,7 +191,7 @@ def test_audit_write_failure_never_fails_the_mutation(client, world, scratch, lo
     assert lines[0]["audit_entry"]["action"] == "create_widget"
 
 
-def _seed(log, tenant_id: str = "tn_a") -> list[audit.AuditEntry]:
+def _seed(log, tenant_id: str = "tn_a") -> list[AuditEntry]:
     """Five entries, one a minute from 10:00, across actions, actors and results."""
     rows = [
         ("create_widget", "usr_alice", "success"),

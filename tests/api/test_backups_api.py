@@ -49,7 +49,7 @@ def test_another_tenants_server_and_backup_are_404(world: BackupWorld) -> None:
     backup = stored(world)
     other_tenant = f"tn_{uuid.uuid4().hex[:8]}"
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     intruder = f"usr_{uuid.uuid4().hex[:6]}"
     headers = add_member(world.tenant_id + "x", intruder, "owner")  # a membership elsewhere only

@@ -10,6 +10,7 @@ import pytest
 from mamba import bootstrap
 from mamba.domain import billing as b
 from mamba.domain.blueprints import Variable
+from mamba.domain.quotas import Quotas
 from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from tests.api.tenancy_helpers import Api, make_world
 from tests.fakes import FakeWorkflows
@@ -70,7 +71,7 @@ def test_blueprints_answer_404_when_the_caller_is_not_a_member_of_the_tenant(api
 def test_plans_are_public_and_list_active_plans_with_prices_and_no_stripe_ids_when_anyone_asks(api):
     # Given an active paid plan, an inactive one, and the free plan of Settings
     repo = bootstrap.billing_repository()
-    quotas = b.Quotas(servers=3, memory_mb=8192, disk_mb=40960, backup_bytes=10**10, backups_per_server=3)
+    quotas = Quotas(servers=3, memory_mb=8192, disk_mb=40960, backup_bytes=10**10, backups_per_server=3)
     repo.add_plan(
         b.Plan(id="pro", name="Pro", quotas=quotas, price_id="price_pro", amount_cents=1500, currency="eur",
                interval="month", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")

@@ -158,7 +158,7 @@ PASSWORD = "walk-the-jwt-gauntlet-7"
 
 
 def _add_user(users: Any, user_id: str, *, is_admin: bool = False, password_hash: str | None = None) -> None:
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     users.add(
         User(
@@ -203,7 +203,7 @@ def api() -> Iterator[Api]:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.domain import operations as ops
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
     from tests.support import app_on_moto
 
     with app_on_moto() as client:

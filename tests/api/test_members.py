@@ -254,13 +254,13 @@ def test_accept_is_409_when_the_invitee_is_already_a_member(api):
     invite(api, "carol@example.org")
     old = token_in(mail_to("carol@example.org")[-1])
     api.post("/v1/invitations/accept", "usr_carol", {"token": old})
-    from mamba.services import tenancy
+    from mamba.domain.tenancy import Invitation, make_token
 
     # ... and a stale invitation for her address exists (written as an admin tool would)
     repo = __import__("mamba.bootstrap", fromlist=["x"]).tenancy_repository()
-    token, token_hash = tenancy.make_token("tn_a", "inv_stale")
+    token, token_hash = make_token("tn_a", "inv_stale")
     repo.put_invitation(
-        tenancy.Invitation(
+        Invitation(
             id="inv_stale",
             tenant_id="tn_a",
             email="carol@example.org",
@@ -375,7 +375,7 @@ def test_patch_member_is_400_when_nothing_is_given(api):
 def test_last_owner_cannot_be_demoted_or_removed(api):
     # Given carol holds every owner permission through a custom role (nobody may change their
     # own binding, so another member must try the demotion; alice stays the only owner)
-    from mamba.auth.permissions import BUILTIN_ROLES
+    from mamba.domain.permissions import BUILTIN_ROLES
 
     everything = sorted(BUILTIN_ROLES["owner"])
     role = api.post("/v1/tenants/tn_a/roles", "usr_alice", {"name": "All", "permissions": everything})

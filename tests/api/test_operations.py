@@ -7,8 +7,9 @@ import pytest
 from mamba import bootstrap
 from mamba.auth.tokens import issue_access
 from mamba.domain import operations as ops
+from mamba.domain.accounts import User
+from mamba.domain.tenancy import Membership, Tenant
 from mamba.schemas.common import OperationOut
-from mamba.services.accounts import Membership, Tenant, User
 
 T0 = "2026-11-25T10:00:00Z"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mamba.auth.permissions import BUILTIN_ROLES
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.schemas.tenancy import RoleList, RoleOut
 from tests.api.tenancy_helpers import Api, join, make_world
 
@@ -216,7 +216,7 @@ def test_removing_a_member_unbinds_their_custom_role(api):
 def test_binding_from_an_old_role_version_is_409(api):
     # Given a role read at version 0, then changed to version 1
     from mamba import bootstrap
-    from mamba.services import tenancy
+    from mamba.services.roles import get_role
 
     role_id = create(api, "Helper", ["tenant.read"]).json_body["id"]
     repo = bootstrap.tenancy_repository()
@@ -236,7 +236,7 @@ def test_binding_from_an_old_role_version_is_409(api):
     # Then it is refused, and carol keeps her role
     assert caught.value.details["reason"] == "role_changed"
     assert repo.get_member("tn_a", "usr_carol").role == "viewer"
-    assert tenancy.get_role(repo, _ctx(), role_id).members == 0
+    assert get_role(repo, _ctx(), role_id).members == 0
 
 
 def _ctx():

@@ -36,8 +36,8 @@ import pytest
 
 import app as app_module
 from mamba import bootstrap, routes, web
-from mamba.auth import permissions as perms
 from mamba.auth.tokens import issue_access
+from mamba.domain import permissions as perms
 
 # --- the route classes -----------------------------------------------------------------
 
@@ -141,7 +141,7 @@ class World:
 
 def _add_user(user_id: str, *, is_admin: bool = False) -> None:
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     DynamoUserRepository().add(
         User(id=user_id, email=f"{user_id}@example.org", created_at=T0, is_admin=is_admin, email_verified=True)
@@ -185,7 +185,7 @@ def build_world(client: Any) -> World:
     API keys each for alice and the admin."""
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.domain import operations as ops
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     bootstrap.dynamo_tables()
     for user_id in ("usr_alice", "usr_bob", "usr_carol", "usr_dave", "usr_erin"):

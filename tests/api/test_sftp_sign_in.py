@@ -57,7 +57,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Any:
 def new_user(world: World, *, role: str | None = "owner", totp: bool = False, admin: bool = False) -> tuple[str, str]:
     """A fresh account (id, email), a member of the world's tenant with ``role`` (None: not a member)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     user_id = f"usr_{uuid.uuid4().hex[:10]}"
     email = f"{user_id}@example.org"
@@ -86,7 +86,7 @@ def new_tenant(world: World, owner_id: str, **fields: Any) -> tuple[str, Any]:
     from mamba.adapters.dynamo import keys
     from mamba.adapters.dynamo.items import TenantItem
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     tenant_id = f"tn_{uuid.uuid4().hex[:8]}"
     DynamoTenantRepository().add_with_owner(

@@ -46,7 +46,7 @@ def fresh_tenant(world) -> tuple[str, str]:
     """A tenant of its own (alice owner, olga operator) with one installed server on the
     simulator; (tenant id, server label)."""
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     tenant_id = f"tn_{uuid_mod.uuid4().hex[:10]}"
     DynamoTenantRepository().add_with_owner(

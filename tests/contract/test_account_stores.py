@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from mamba.domain.accounts import ClientHints, OneTimeToken, RefreshFamily, User
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.domain.ratelimit import Limit
-from mamba.services.accounts import ClientHints, OneTimeToken, RefreshFamily, User
 from tests.fakes import FakeRateLimiter, FakeSessionStore, FakeTokenStore, FakeUserRepository
 
 T0 = 1_800_000_000

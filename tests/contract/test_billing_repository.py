@@ -298,7 +298,8 @@ class TestBillingRepositoryOnDynamo(BillingRepositoryContract):
         from mamba import bootstrap
         from mamba.adapters.dynamo.tenants import DynamoTenantRepository
         from mamba.adapters.dynamo.users import DynamoUserRepository
-        from mamba.services.accounts import Membership, Tenant, User
+        from mamba.domain.accounts import User
+        from mamba.domain.tenancy import Membership, Tenant
 
         bootstrap.dynamo_tables()
 

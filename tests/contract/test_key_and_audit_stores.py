@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from mamba.domain.api_keys import ApiKey
+from mamba.domain.audit import AuditEntry, AuditFilter
 from mamba.domain.errors import ConflictError, NotFoundError
-from mamba.services.api_keys import ApiKey
-from mamba.services.audit import AuditEntry, AuditFilter
 from tests.fakes import FakeApiKeyRepository, FakeAuditLog
 
 

@@ -463,7 +463,7 @@ class NodeHealthStoreContract:
         raise NotImplementedError
 
     def test_health_is_none_until_saved_and_then_replaced(self, store):
-        from mamba.services.node_health import NodeHealth
+        from mamba.domain.nodes import NodeHealth
 
         node_id = f"nd_{uid()}"
         before = store.get(node_id)
@@ -475,7 +475,7 @@ class NodeHealthStoreContract:
         assert store.health_of([node_id, f"nd_{uid()}", node_id]) == {node_id: store.get(node_id)}
 
     def test_events_are_listed_newest_first_per_node(self, store):
-        from mamba.services.node_health import NodeEvent
+        from mamba.domain.nodes import NodeEvent
 
         node_id = f"nd_{uid()}"
         down = NodeEvent(node_id, "node.down", T0, {"last_seen_at": None})

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from mamba.domain.accounts import User
 from mamba.domain.errors import ConflictError, NotFoundError, TenantLimitError
 from mamba.domain.pages import PageRequest
-from mamba.services.accounts import Membership, Tenant, User
-from mamba.services.tenancy import Invitation, Member, Role
+from mamba.domain.tenancy import Invitation, Membership, Role, Tenant
 from tests.fakes import FakeTenancyRepository
 
 T0, T1 = "2026-11-25T10:00:00Z", "2026-11-25T10:00:01Z"
@@ -52,12 +52,12 @@ class TenancyContract:
         repo.add_role(role)
         return repo.get_role(tenant_id, role.id)
 
-    def _join(self, world: Any, tenant_id: str, role: str = "viewer", version: int | None = None) -> Member:
+    def _join(self, world: Any, tenant_id: str, role: str = "viewer", version: int | None = None) -> Membership:
         repo, _ = world
         user_id = self._user(world)
         invitation = Invitation(f"inv_{uid()}", tenant_id, f"{user_id}@example.org", role, "hash", "x", T0, 2**31)
         repo.put_invitation(invitation)
-        member = Member(tenant_id, user_id, role, T0)
+        member = Membership(tenant_id, user_id, role, T0)
         repo.accept_invitation(invitation, member, version)
         return member
 
@@ -165,9 +165,9 @@ class TenancyContract:
 
         with pytest.raises(NotFoundError):
             repo.accept_invitation(
-                replace(invitation, token_hash="hash-2"), Member(tenant_id, user_id, "viewer", T0), None
+                replace(invitation, token_hash="hash-2"), Membership(tenant_id, user_id, "viewer", T0), None
             )
-        repo.accept_invitation(invitation, Member(tenant_id, user_id, "viewer", T0), None)
+        repo.accept_invitation(invitation, Membership(tenant_id, user_id, "viewer", T0), None)
 
         assert listed == [invitation]
         assert repo.get_member(tenant_id, user_id).role == "viewer"
@@ -181,7 +181,7 @@ class TenancyContract:
         repo.put_invitation(invitation)
 
         with pytest.raises(ConflictError):
-            repo.accept_invitation(invitation, Member(tenant_id, owner, "viewer", T0), None)
+            repo.accept_invitation(invitation, Membership(tenant_id, owner, "viewer", T0), None)
         assert repo.get_invitation(tenant_id, invitation.id) == invitation
 
     def test_delete_invitation_is_not_found_the_second_time(self, world):

@@ -20,7 +20,7 @@ def store(request):
     request.getfixturevalue("aws")
     from mamba import bootstrap
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services.accounts import User
+    from mamba.domain.accounts import User
 
     bootstrap.dynamo_tables()
     DynamoUserRepository().add(User(id="usr_1", email="one@example.org", created_at=T0, password_hash="hash"))

@@ -11,6 +11,7 @@ import pytest
 
 from mamba import bootstrap
 from mamba.domain import billing as b
+from mamba.domain.quotas import Quotas
 from mamba.domain.servers import Limits, Server
 from mamba.services import metering
 from mamba.services.billing import BillingPorts
@@ -23,7 +24,7 @@ T0 = "2025-12-01T10:00:00Z"
 @pytest.fixture
 def world(aws):
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
     from tests.api.tenancy_helpers import add_user
 
     bootstrap.dynamo_tables()
@@ -40,7 +41,7 @@ def world(aws):
         b.Plan(
             id="pro",
             name="Pro",
-            quotas=b.Quotas(servers=5),
+            quotas=Quotas(servers=5),
             price_id=PRO_PRICE,
             metered=(b.MeteredPrice("ram_gb_hours", RAM_PRICE, "gs_ram_gb_hours"),),
             created_at=T0,
@@ -51,7 +52,7 @@ def world(aws):
     repo.save_state(replace(repo.get_state("tn_a"), plan_id="pro", status="active"), dunning_due_at=None)
     fake = FakeStripe()
     ports = BillingPorts(
-        repo=repo, stripe=lambda: fake, public_url="http://127.0.0.1:8000", free_quotas=bootstrap.free_plan_quotas()
+        repo=repo, stripe=lambda: fake, public_url="http://127.0.0.1:8000", free_quotas=bootstrap.free_quotas()
     )
     return ports, fake
 

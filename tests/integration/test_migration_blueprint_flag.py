@@ -11,7 +11,7 @@ from mamba import bootstrap
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import BlueprintItem
 from mamba.domain.blueprints import Blueprint
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 from mamba.migrations.versions import m0013_drop_blueprint_local_safe as m0013
 
 T0 = "2026-12-01T10:00:00Z"

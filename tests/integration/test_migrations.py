@@ -13,8 +13,8 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import LedgerItem, MembershipItem, TenantItem, UserItem
 from mamba.auth.passwords import Argon2idPasswords, Argon2Params
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.migrations.registry import load_migrations
 from mamba.migrations.runner import (
     Lease,
@@ -351,8 +351,9 @@ def test_create_tenant_writes_the_tenant_and_the_owner_membership_together(users
     tenant = accounts.create_tenant(tenants, "Acme", owner.id)
     # The guard's read sees the owner
     facts = DynamoIdentityRepository().load(owner.id, tenant.id)
-    user_item, member = facts.user, facts.membership
-    assert user_item.status == "active" and member.role == "owner"
+    user, member = facts.user, facts.membership
+    assert user is not None and user.status == "active"
+    assert member is not None and member.role == "owner"
     # The user's tenants are listed from gsi1
     assert [(m.tenant_id, m.role) for m in tenants.memberships_of_user(owner.id)] == [(tenant.id, "owner")]
     stored = MembershipItem.get(*keys.membership(tenant.id, owner.id))

@@ -121,10 +121,11 @@ def test_effective_quotas_follow_the_stored_free_plan_for_a_tenant_without_a_pla
     # Given no plan on the tenant's record, and billing's stored free plan edited by an admin
     # (bootstrap.effective_quotas: the service with its real sources, the services' quotas port)
     from mamba.domain import billing as b
+    from mamba.domain.quotas import Quotas
 
     effective_quotas = bootstrap.effective_quotas
     before = effective_quotas("tn_a")
-    edited = b.Quotas(servers=7, memory_mb=2048, disk_mb=9000, backup_bytes=1, backups_per_server=1)
+    edited = Quotas(servers=7, memory_mb=2048, disk_mb=9000, backup_bytes=1, backups_per_server=1)
     bootstrap.billing_repository().add_plan(b.free_plan(T0, edited))
 
     # When the quotas are read

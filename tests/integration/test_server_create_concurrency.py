@@ -64,7 +64,7 @@ def warm_lazy_modules() -> None:
     from functions.api import servers as door
     from mamba.services import blueprints, operations, quotas
 
-    assert door.service.CreateServer and blueprints.validate_environment
+    assert door.service.create_server and door.server_records.CreateServer and blueprints.validate_environment
     assert operations.start_operation and quotas.effective_quotas
 
 

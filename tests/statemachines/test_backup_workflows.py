@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from mamba import bootstrap
-from mamba.services.audit import AuditFilter
+from mamba.domain.audit import AuditFilter
 from tests.backup_support import (
     MIB,
     BackupWorld,

@@ -80,7 +80,7 @@ def run(deployed: Deployed, workflow: str, tenant_id: str) -> tuple[dict[str, An
         repo=bootstrap.billing_repository(),
         stripe=lambda: None,
         public_url="http://127.0.0.1:8000",
-        free_quotas=bootstrap.free_plan_quotas(),
+        free_quotas=bootstrap.free_quotas(),
         workflows=bootstrap.workflows(),
         operations=bootstrap.operation_repository(),
     )
@@ -128,13 +128,15 @@ def test_an_admins_suspension_runs_the_same_workflow_with_its_own_holder(billing
     # Given a tenant with two servers
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.services import accounts, admin
+    from mamba.domain.accounts import User
+    from mamba.domain.tenancy import Membership, Tenant
+    from mamba.services import admin
 
     at = "2026-12-01T10:00:00Z"
-    DynamoUserRepository().add(accounts.User(id="usr_o", email="o@example.org", created_at=at, email_verified=True))
+    DynamoUserRepository().add(User(id="usr_o", email="o@example.org", created_at=at, email_verified=True))
     DynamoTenantRepository().add_with_owner(
-        accounts.Tenant(id="tn_a", name="A", created_at=at),
-        accounts.Membership(tenant_id="tn_a", user_id="usr_o", role="owner", created_at=at),
+        Tenant(id="tn_a", name="A", created_at=at),
+        Membership(tenant_id="tn_a", user_id="usr_o", role="owner", created_at=at),
     )
     uuids = add_servers("tn_a", 2)
 

@@ -14,7 +14,7 @@ import pytest
 from mamba import bootstrap
 from mamba.auth.context import TenantContext
 from mamba.domain.operations import Operation
-from mamba.domain.servers import Server
+from mamba.domain.servers import CreateServer, ProvisionTiming, Server
 from mamba.services import servers as service
 from tests.api.tenancy_helpers import add_user
 from tests.server_world import add_blueprint, set_plan_quotas
@@ -35,11 +35,11 @@ class World:
         from functions.api.servers import ports
 
         p = ports()
-        p.timing = service.ProvisionTiming(
+        p.timing = ProvisionTiming(
             install_timeout_seconds=timing.get("install_timeout", 60), start_timeout_seconds=30, poll_seconds=0,
             watch_seconds=1.0,
         )  # fmt: skip
-        cmd = service.CreateServer(
+        cmd = CreateServer(
             name="game", blueprint_id=blueprint_id, memory_mb=256, disk_mb=512, start_on_completion=start
         )
         return service.create_server(p, TENANT, cmd)
@@ -70,7 +70,7 @@ def line_blueprint(blueprint_id: str, install_script: str | None = None) -> None
 @pytest.fixture
 def world(deployed_workflows: Deployed, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
-    from mamba.services.accounts import Membership, Tenant
+    from mamba.domain.tenancy import Membership, Tenant
 
     bootstrap.dynamo_tables()
     add_user("usr_owner")

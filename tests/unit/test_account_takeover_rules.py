@@ -5,7 +5,7 @@ every signed URL the panel mints."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +13,7 @@ from mamba.auth import api_keys as key_format
 from mamba.auth import wings_jwt
 from mamba.auth.credentials import Credential
 from mamba.domain import backups as bk
+from mamba.domain.api_keys import ApiKey
 from mamba.domain.errors import (
     ConflictError,
     EmailNotVerifiedError,
@@ -22,8 +23,10 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.ratelimit import Limit
-from mamba.services import accounts, tenancy
+from mamba.domain.tenancy import InvitationLimits, Tenant
+from mamba.services import accounts
 from mamba.services import api_keys as key_service
+from mamba.services.invitations import invite_member
 from tests.fakes import AccountWorld, FakeApiKeyRepository, FakeMailer, FakeRateLimiter, FakeTenancyRepository
 
 T0 = 1_800_000_000
@@ -239,24 +242,24 @@ def test_claim_links_to_one_inbox_share_the_forgot_limit(world):
 # --- the guard's key check and key creation ----------------------------------------------------
 
 
-@dataclass
-class KeyItem:
-    key_id: str = "key_1"
-    user_id: str = "usr_a"
-    secret_hash: str = key_format.hash_secret("s" * 43)
-    created_at: str = "2027-01-15T08:00:00.250000Z"
-    revoked_at: str | None = None
-    expires_at: int | None = None
-    allowed_ips: list[str] = field(default_factory=list)
-    scopes: list[str] = field(default_factory=lambda: ["servers.read"])
-    server_ids: list[str] = field(default_factory=list)
-    last_used_epoch: int | None = T0
+def KeyItem(created_at: str = "2027-01-15T08:00:00.250000Z") -> ApiKey:
+    """The stored key as the guard reads it."""
+    return ApiKey(
+        id="key_1",
+        user_id="usr_a",
+        name="ci",
+        scopes=("servers.read",),
+        created_at=created_at,
+        secret_hash=key_format.hash_secret("s" * 43),
+        hint="ssss",
+        last_used_at=T0,
+    )
 
 
 CREDENTIAL = Credential(kind="api_key", user_id="usr_a", key_id="key_1", key_secret="s" * 43)
 
 
-def check(item: KeyItem, not_before: str | None):
+def check(item: ApiKey, not_before: str | None):
     return key_format.check_key(item, CREDENTIAL, IP, now=T0, record_use=lambda *a: None, not_before=not_before)
 
 
@@ -318,20 +321,18 @@ def test_api_key_cannot_mint_api_keys_even_when_verified():
 
 def invite_repo() -> FakeTenancyRepository:
     """Three tenants with no members (no invited address belongs to one)."""
-    from mamba.services.tenancy import TenantInfo
-
     repo = FakeTenancyRepository()
     for tenant_id in ("tn_a", "tn_b", "tn_c"):
-        repo.tenants[tenant_id] = TenantInfo(id=tenant_id, name=tenant_id, created_at="t0")
+        repo.tenants[tenant_id] = Tenant(id=tenant_id, name=tenant_id, created_at="t0")
     return repo
 
 
 def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limits) -> object:
-    from mamba.auth import permissions as perms
     from mamba.auth.context import TenantContext
+    from mamba.domain import permissions as perms
 
     ctx = TenantContext(tenant_id=tenant_id, role="owner", permissions=perms.BUILTIN_ROLES["owner"])
-    return tenancy.invite_member(
+    return invite_member(
         repo, mailer, ctx, actor, address, "viewer", accept_url="https://p/accept", limiter=limiter, limits=limits,
         clock=lambda: T0,
     )  # fmt: skip
@@ -342,19 +343,19 @@ def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limi
     [
         # per inviting account: alice's third invitation, in any tenant
         (
-            tenancy.InvitationLimits(account=Limit("invite-account", 2, 3600)),
+            InvitationLimits(account=Limit("invite-account", 2, 3600)),
             [("tn_a", "alice", "a@x.org"), ("tn_b", "alice", "b@x.org"), ("tn_c", "alice", "c@x.org")],
             2,
         ),
         # per tenant: the tenant's third, whoever sends it
         (
-            tenancy.InvitationLimits(tenant=Limit("invite-tenant", 2, 3600)),
+            InvitationLimits(tenant=Limit("invite-tenant", 2, 3600)),
             [("tn_a", "alice", "a@x.org"), ("tn_a", "carol", "b@x.org"), ("tn_a", "dave", "c@x.org")],
             2,
         ),
         # per address: the third invitation to one inbox, across tenants
         (
-            tenancy.InvitationLimits(email=Limit("invite-email", 2, 3600)),
+            InvitationLimits(email=Limit("invite-email", 2, 3600)),
             [("tn_a", "alice", "v@x.org"), ("tn_b", "bob", "v@x.org"), ("tn_c", "carol", "v@x.org")],
             2,
         ),

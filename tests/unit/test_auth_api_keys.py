@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from mamba.auth import api_keys
 from mamba.auth.credentials import Credential
+from mamba.domain.api_keys import ApiKey
 from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 NOW = 1_800_000_000.0
@@ -15,18 +14,23 @@ SECRET = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5"  # fixed: test ids must 
 
 
 def _item(**changes):
+    """The stored key as the guard reads it (a domain ``ApiKey``)."""
     fields = {
-        "key_id": "key_1",
+        "id": "key_1",
         "user_id": "usr_1",
+        "name": "ci",
+        "created_at": "2026-11-25T09:00:00.000000Z",
         "secret_hash": api_keys.hash_secret(SECRET),
-        "scopes": ["servers.read"],
-        "server_ids": None,
-        "allowed_ips": None,
+        "hint": SECRET[-4:],
+        "scopes": ("servers.read",),
+        "server_ids": (),
+        "allowed_ips": (),
         "expires_at": None,
         "revoked_at": None,
-        "last_used_epoch": None,
+        "last_used_at": None,
     }
-    return SimpleNamespace(**{**fields, **changes})
+    changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+    return ApiKey(**{**fields, **changes})
 
 
 def _credential(secret: str = SECRET, user_id: str = "usr_1", key_id: str = "key_1") -> Credential:
@@ -86,8 +90,8 @@ def test_check_key_grants_scopes_and_servers_and_records_the_use():
 def test_check_key_skips_the_last_used_write_within_a_minute():
     uses = Uses()
 
-    api_keys.check_key(_item(last_used_epoch=NOW - 59), _credential(), "10.0.0.1", now=NOW, record_use=uses)
-    api_keys.check_key(_item(last_used_epoch=NOW - 60), _credential(), "10.0.0.1", now=NOW, record_use=uses)
+    api_keys.check_key(_item(last_used_at=NOW - 59), _credential(), "10.0.0.1", now=NOW, record_use=uses)
+    api_keys.check_key(_item(last_used_at=NOW - 60), _credential(), "10.0.0.1", now=NOW, record_use=uses)
 
     assert len(uses.calls) == 1
 

@@ -7,12 +7,13 @@ import pytest
 
 from mamba.domain import billing as b
 from mamba.domain.errors import ValidationError
+from mamba.domain.quotas import Quotas
 
 NOW = 1_764_590_400  # 2025-12-01T12:00:00Z
 PRO = b.Plan(
     id="pro",
     name="Pro",
-    quotas=b.Quotas(servers=5, memory_mb=8192),
+    quotas=Quotas(servers=5, memory_mb=8192),
     grace_days=3,
     price_id="price_pro",
     metered=(b.MeteredPrice("ram_gb_hours", "price_ram", "gs_ram_gb_hours"),),

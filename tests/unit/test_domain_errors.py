@@ -84,16 +84,19 @@ def test_error_class_carries_status_and_code(cls, status, code):
 
 
 def test_the_error_classes_defined_outside_domain_errors_are_seen():
-    names = {f"{cls.__module__}.{cls.__qualname__}" for cls in _domain_error_classes()}
+    classes = _domain_error_classes()
 
+    # By name, wherever they live today (the guard's, the webhook's, the migrations', web.py's):
+    # modules move in refactors, the classes stay.
     assert {
-        "mamba.auth.guard.TenantSuspendedError",
-        "mamba.services.billing_sync.InvalidSignatureError",
-        "mamba.migrations.model.MigrationError",
-        "mamba.migrations.seed.SeedRefusedError",
-        "mamba.web.InternalError",
-        "mamba.domain.errors.WingsFileDeniedError",
-    } <= names
+        "TenantSuspendedError",
+        "InvalidSignatureError",
+        "MigrationError",
+        "SeedRefusedError",
+        "InternalError",
+        "WingsFileDeniedError",
+    } <= {cls.__qualname__ for cls in classes}
+    assert {cls.__module__ for cls in classes} - {"mamba.domain.errors"}
 
 
 def test_every_error_class_has_a_unique_code_and_an_http_status():

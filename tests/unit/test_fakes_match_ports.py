@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import accounts, admin, api_keys, tenancy, two_factor
+from mamba.services import accounts, admin, api_keys, tenants, two_factor
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -44,7 +44,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (accounts.KeyRevoker, fakes.FakeApiKeyRepository),
     (two_factor.TwoFactorStore, fakes.FakeTwoFactorStore),
     (api_keys.ApiKeyRepository, fakes.FakeApiKeyRepository),
-    (tenancy.TenancyRepository, fakes.FakeTenancyRepository),
+    (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
 ]
 

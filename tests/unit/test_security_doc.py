@@ -1,6 +1,6 @@
 """docs/security.md lists every permission of the catalogue, with the built-in roles that hold it.
 
-The permission tables in the doc are generated from ``mamba.auth.permissions``. After a
+The permission tables in the doc are generated from ``mamba.domain.permissions``. After a
 change to the catalogue or the built-in roles, regenerate them with::
 
     PYTHONPATH=layers/core:. .venv/bin/python -m tests.unit.test_security_doc --write
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from mamba.auth.permissions import (
+from mamba.domain.permissions import (
     ACCOUNT_PERMISSIONS,
     ADMIN_PERMISSIONS,
     BUILTIN_ROLES,

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from mamba.domain import account_policy
+from mamba.domain.accounts import User
 from mamba.domain.errors import (
     CaptchaFailedError,
     ConflictError,
@@ -29,7 +30,7 @@ def token_in(text: str) -> str:
     return found.group(1)
 
 
-def register(world: AccountWorld, email: str = "Ada@Example.com", **kwargs: object) -> accounts.User:
+def register(world: AccountWorld, email: str = "Ada@Example.com", **kwargs: object) -> User:
     args: dict[str, object] = {"name": None, "captcha_token": None, "source_ip": IP, "now": T0}
     args.update(kwargs)
     return accounts.register(world.ports, email, PASSWORD, **args)  # type: ignore[arg-type]

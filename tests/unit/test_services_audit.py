@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from mamba import web
+from mamba.domain.audit import AuditEntry, AuditFilter
 from mamba.domain.errors import ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
 from mamba.services import audit
 from mamba.web_audit import _outcome
@@ -91,10 +92,10 @@ def test_listing_clamps_the_limit_and_scopes_to_the_verified_tenant():
     for n in range(audit.MAX_LIMIT + 1):
         at = f"2026-11-25T10:00:00.{n:06d}Z"
         for tenant_id in ("tn_a", "tn_b", None):
-            log.append(audit.AuditEntry(id=f"au_{n}", at=at, action="x", result="success", tenant_id=tenant_id))
+            log.append(AuditEntry(id=f"au_{n}", at=at, action="x", result="success", tenant_id=tenant_id))
 
-    tenant_page = audit.list_tenant_entries(log, tenant, audit.AuditFilter(), limit=1000)
-    platform_page = audit.list_platform_entries(log, audit.AuditFilter(), limit=0)
+    tenant_page = audit.list_tenant_entries(log, tenant, AuditFilter(), limit=1000)
+    platform_page = audit.list_platform_entries(log, AuditFilter(), limit=0)
 
     assert len(tenant_page.items) == audit.MAX_LIMIT and tenant_page.next_cursor
     assert {e.tenant_id for e in tenant_page.items} == {"tn_a"}

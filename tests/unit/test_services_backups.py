@@ -11,6 +11,7 @@ import pytest
 
 from mamba.auth.context import TenantContext
 from mamba.domain import backups as bk
+from mamba.domain.backups import BackupPolicy
 from mamba.domain.errors import (
     BackupFailedError,
     BackupTimeoutError,
@@ -66,7 +67,7 @@ class World:
             quotas=lambda tenant_id: quotas or Quotas(10, -1, -1, 10 * MIB, 3),
             audit=self.audit,
             clock=self.clock,
-            policy=service.BackupPolicy(part_size=5 * MIB, poll_seconds=5, timeout_seconds=60),
+            policy=BackupPolicy(part_size=5 * MIB, poll_seconds=5, timeout_seconds=60),
         )
 
     def clock(self) -> str:

@@ -8,7 +8,7 @@ from typing import get_args
 from mamba.domain import billing as b
 from mamba.domain import rules
 from mamba.domain.nodes import Node
-from mamba.domain.quotas import Quotas, Usage
+from mamba.domain.quotas import Quotas, Usage, UsageFacts
 from mamba.domain.servers import Limits
 from mamba.schemas.catalog import RuleName
 from mamba.services import catalog
@@ -30,7 +30,7 @@ def test_rule_list_parses_rules_and_keeps_the_regex_whole():
 
 
 def _plan(plan_id: str, cents: int, active: bool = True) -> b.Plan:
-    return b.Plan(id=plan_id, name=plan_id, quotas=b.Quotas(servers=1), price_id=f"price_{plan_id}",
+    return b.Plan(id=plan_id, name=plan_id, quotas=Quotas(servers=1), price_id=f"price_{plan_id}",
                   amount_cents=cents, active=active, created_at=f"2026-11-25T10:00:0{cents % 7}Z")  # fmt: skip
 
 
@@ -70,10 +70,10 @@ def test_a_location_is_available_when_any_of_its_nodes_has_room_for_the_size():
 
 
 class Reader:
-    def __init__(self, facts: catalog.UsageFacts) -> None:
+    def __init__(self, facts: UsageFacts) -> None:
         self.facts = facts
 
-    def read(self, tenant_id: str) -> catalog.UsageFacts:
+    def read(self, tenant_id: str) -> UsageFacts:
         return self.facts
 
 
@@ -81,12 +81,12 @@ SETTINGS_FREE = Quotas(servers=1, memory_mb=1024, disk_mb=5120, backup_bytes=0, 
 
 
 def test_usage_takes_missing_plan_keys_from_settings_and_a_planless_tenant_gets_the_stored_free_plan():
-    with_plan = catalog.UsageFacts("pro", '{"servers": 3}', None, Usage(servers=2, memory_mb=10, disk_mb=20), 7)
+    with_plan = UsageFacts("pro", '{"servers": 3}', None, Usage(servers=2, memory_mb=10, disk_mb=20), 7)
     usage = catalog.tenant_usage(Reader(with_plan), "tn_a", SETTINGS_FREE)
     assert usage["servers"] == {"used": 2, "limit": 3, "unlimited": False}
     assert usage["memory_mb"]["limit"] == 1024 and usage["backup_bytes"]["used"] == 7
 
     stored = Quotas(servers=2, memory_mb=-1, disk_mb=1, backup_bytes=1, backups_per_server=1)
-    planless = catalog.UsageFacts("free", None, stored, Usage(), 0)
+    planless = UsageFacts("free", None, stored, Usage(), 0)
     usage = catalog.tenant_usage(Reader(planless), "tn_a", SETTINGS_FREE)
     assert usage["servers"]["limit"] == 2 and usage["memory_mb"]["unlimited"] is True

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.nodes import Node
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.domain.servers import Server
+from mamba.domain.tenancy import Access
+from mamba.domain.tenancy import Membership as Member
 from mamba.services import server_control as control
 from mamba.services import server_files as files
-from mamba.services.tenancy import Member
 from tests.fakes import (
     FakeBlueprintRepository,
     FakeNodeAgent,
@@ -95,8 +96,8 @@ def members_of(tenant_id: str, *bindings: tuple[str, str], page_cap: int = 2) ->
 
 
 TENANT = TenantContext(tenant_id="tn_a", role="owner", permissions=BUILTIN_ROLES["owner"])
-CONSOLE = control.Access(permissions=frozenset({"servers.console"}))
-NO_CONSOLE = control.Access(permissions=frozenset({"servers.read"}))
+CONSOLE = Access(permissions=frozenset({"servers.console"}))
+NO_CONSOLE = Access(permissions=frozenset({"servers.read"}))
 
 
 def denied(world: World) -> list[tuple[str, str]]:
@@ -128,8 +129,8 @@ def test_keeping_the_console_or_never_having_it_tells_no_node():
 
 def test_a_scope_change_revokes_only_the_server_left_behind():
     world = World({S1: server(S1), S2: server(S2)})
-    before = control.Access(permissions=frozenset({"servers.console"}), server_scope=S1)
-    after = control.Access(permissions=frozenset({"servers.console"}), server_scope=S2)
+    before = Access(permissions=frozenset({"servers.console"}), server_scope=S1)
+    after = Access(permissions=frozenset({"servers.console"}), server_scope=S2)
 
     assert control.revoke_console(world.ports(), "tn_a", "u", before, after) == 1
     assert denied(world) == [("n1", S1)]
@@ -256,8 +257,8 @@ def test_a_change_that_keeps_access_deauthorizes_nobody_and_a_lost_scope_only_it
 
     assert control.deauthorize_member(world.ports(), "tn_a", "u", CONSOLE, CONSOLE) == 0
     assert world.calls == []
-    before = control.Access(permissions=frozenset({"servers.console"}), server_scope=S1)
-    after = control.Access(permissions=frozenset({"servers.console"}), server_scope=S2)
+    before = Access(permissions=frozenset({"servers.console"}), server_scope=S1)
+    after = Access(permissions=frozenset({"servers.console"}), server_scope=S2)
     assert control.deauthorize_member(world.ports(), "tn_a", "u", before, after) == 1
     assert deauthorized(world) == [("n1", "u", [S1])]
 

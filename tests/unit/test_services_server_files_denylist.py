@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.auth.permissions import BUILTIN_ROLES
 from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import FileDeniedError, PullUrlRefusedError
 from mamba.domain.nodes import Node
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.services import server_control as control
 from mamba.services import server_files as files
 from tests.fakes import (

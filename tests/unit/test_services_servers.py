@@ -21,6 +21,7 @@ from mamba.domain.errors import (
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pages import PageRequest
 from mamba.domain.quotas import Quotas
+from mamba.domain.servers import CreateServer
 from mamba.services import servers as service
 from tests.fakes import FakeBlueprintRepository, FakeOperationRepository, FakePlacementStore, FakeWorkflows
 
@@ -62,7 +63,7 @@ def ports(placement: FakePlacementStore, quotas: Quotas | None = None, workflows
     )
 
 
-CMD = service.CreateServer(name="s", blueprint_id="bp_1", memory_mb=512, disk_mb=1024)
+CMD = CreateServer(name="s", blueprint_id="bp_1", memory_mb=512, disk_mb=1024)
 
 
 def test_reserve_takes_the_first_free_allocation_of_the_least_committed_node():

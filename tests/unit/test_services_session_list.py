@@ -9,6 +9,7 @@ import pytest
 
 from mamba.auth import tokens
 from mamba.auth.credentials import resolve
+from mamba.domain.accounts import ClientHints, TokenPair, User
 from mamba.domain.errors import NotFoundError, SessionRequiredError, UnauthorizedError
 from mamba.domain.pages import PageRequest
 from mamba.services import accounts, sessions
@@ -25,11 +26,11 @@ def world() -> AccountWorld:
 
 
 @pytest.fixture
-def user(world: AccountWorld) -> accounts.User:
+def user(world: AccountWorld) -> User:
     return accounts.create_user(world.users, world.hasher, "ada@example.com", PASSWORD)
 
 
-def login(world: AccountWorld, user_agent: str = "Firefox", now: int = T0) -> sessions.TokenPair:
+def login(world: AccountWorld, user_agent: str = "Firefox", now: int = T0) -> TokenPair:
     return sessions.login(
         world.ports,
         "ada@example.com",
@@ -42,11 +43,11 @@ def login(world: AccountWorld, user_agent: str = "Firefox", now: int = T0) -> se
     )
 
 
-def fid(pair: sessions.TokenPair) -> str:
+def fid(pair: TokenPair) -> str:
     return pair.refresh_token.partition(".")[0]
 
 
-def listed(world: AccountWorld, user: accounts.User, current: str | None = None, now: int = T0 + 1) -> list[str]:
+def listed(world: AccountWorld, user: User, current: str | None = None, now: int = T0 + 1) -> list[str]:
     page = sessions.list_sessions(world.ports, user.id, PageRequest(), current_id=current, now=now)
     return [f"{v.family.id}{'*' if v.current else ''}" for v in page.items]
 
@@ -115,7 +116,7 @@ def test_client_hints_are_printable_trimmed_and_short():
     assert hints.ip == "2001:db8::1"
     assert hints.user_agent is not None and hints.user_agent.startswith("Agent")
     assert "\x00" not in hints.user_agent and len(hints.user_agent) == sessions.MAX_USER_AGENT_LENGTH
-    assert sessions.client_hints("", "  ") == accounts.ClientHints(ip=None, user_agent=None)
+    assert sessions.client_hints("", "  ") == ClientHints(ip=None, user_agent=None)
 
 
 class _Request:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from mamba.domain.accounts import TokenPair, User
 from mamba.domain.errors import CaptchaFailedError, RateLimitedError, UnauthorizedError
 from mamba.services import accounts, sessions
 from tests.fakes import AccountWorld, FakeCaptcha, FakeHasher
@@ -21,11 +22,11 @@ def world() -> AccountWorld:
 
 
 @pytest.fixture
-def user(world: AccountWorld) -> accounts.User:
+def user(world: AccountWorld) -> User:
     return accounts.create_user(world.users, world.hasher, "ada@example.com", PASSWORD)
 
 
-def login(world: AccountWorld, password: str = PASSWORD, **kwargs: object) -> sessions.TokenPair:
+def login(world: AccountWorld, password: str = PASSWORD, **kwargs: object) -> TokenPair:
     args: dict[str, object] = {"totp_code": None, "captcha_token": None, "source_ip": IP, "now": T0}
     args.update(kwargs)
     email = str(args.pop("email", "ada@example.com"))

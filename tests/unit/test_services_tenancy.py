@@ -5,10 +5,20 @@ from __future__ import annotations
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.auth.permissions import BUILTIN_ROLES, TENANT_PERMISSIONS
+from mamba.domain.accounts import User
 from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from mamba.services import admin, tenancy
-from mamba.services.accounts import User
+from mamba.domain.permissions import BUILTIN_ROLES, TENANT_PERMISSIONS
+from mamba.domain.tenancy import (
+    Membership,
+    builtin_roles,
+    check_binding,
+    check_grant,
+    check_permission_list,
+    invitation_id,
+    make_token,
+    parse_token,
+)
+from mamba.services import admin
 from tests.fakes import FakeAdminRepository
 
 NOW = 1_800_000_000
@@ -19,7 +29,7 @@ def ctx(role: str = "owner", permissions: frozenset[str] | None = None) -> Tenan
 
 
 def test_permission_list_is_accepted_when_every_entry_is_a_tenant_permission():
-    assert tenancy.check_permission_list(["servers.read", "servers.read", "files.write"]) == {
+    assert check_permission_list(["servers.read", "servers.read", "files.write"]) == {
         "servers.read",
         "files.write",
     }
@@ -27,7 +37,7 @@ def test_permission_list_is_accepted_when_every_entry_is_a_tenant_permission():
 
 def test_permission_list_is_refused_naming_every_entry_outside_the_tenant_catalogue():
     with pytest.raises(ValidationError) as caught:
-        tenancy.check_permission_list(["servers.read", "admin.nodes", "account.read", "nope", "nope"])
+        check_permission_list(["servers.read", "admin.nodes", "account.read", "nope", "nope"])
 
     assert caught.value.details == {"field": "permissions", "invalid": ["account.read", "admin.nodes", "nope"]}
 
@@ -45,10 +55,10 @@ def test_permission_list_is_refused_naming_every_entry_outside_the_tenant_catalo
 )
 def test_grant_is_allowed_only_within_the_actors_permissions(actor, granted, allowed):
     if allowed:
-        tenancy.check_grant(ctx(actor), granted, "do it")
+        check_grant(ctx(actor), granted, "do it")
     else:
         with pytest.raises(ForbiddenError) as caught:
-            tenancy.check_grant(ctx(actor), granted, "do it")
+            check_grant(ctx(actor), granted, "do it")
         assert caught.value.details["missing"] == sorted(granted - BUILTIN_ROLES[actor])
 
 
@@ -67,36 +77,36 @@ def test_grant_is_allowed_only_within_the_actors_permissions(actor, granted, all
 )
 def test_binding_rules(role, server_id, expires_at, field):
     if field is None:
-        tenancy.check_binding(role, server_id, expires_at, NOW)
+        check_binding(role, server_id, expires_at, NOW)
     else:
         with pytest.raises(ValidationError) as caught:
-            tenancy.check_binding(role, server_id, expires_at, NOW)
+            check_binding(role, server_id, expires_at, NOW)
         assert caught.value.details["field"] == field
 
 
 def test_invitation_token_locates_the_invitation_and_only_its_hash_is_kept():
-    token, token_hash = tenancy.make_token("tn_a", "inv_123")
+    token, token_hash = make_token("tn_a", "inv_123")
 
-    tenant_id, inv_id, secret = tenancy.parse_token(token)
+    tenant_id, inv_id, secret = parse_token(token)
 
     assert (tenant_id, inv_id) == ("tn_a", "inv_123")
     assert secret not in token_hash and len(secret) >= 40
-    assert tenancy.make_token("tn_a", "inv_123")[0] != token
+    assert make_token("tn_a", "inv_123")[0] != token
 
 
 @pytest.mark.parametrize("token", ["", "a.b", "a.b.c.d", "tn_a..secret", "tn_a.usr_1.secret"])
 def test_malformed_invitation_token_is_not_found(token):
     with pytest.raises(NotFoundError):
-        tenancy.parse_token(token)
+        parse_token(token)
 
 
 def test_invitation_id_is_one_per_tenant_and_address():
-    assert tenancy.invitation_id("tn_a", "x@example.org") == tenancy.invitation_id("tn_a", "x@example.org")
-    assert tenancy.invitation_id("tn_a", "x@example.org") != tenancy.invitation_id("tn_b", "x@example.org")
+    assert invitation_id("tn_a", "x@example.org") == invitation_id("tn_a", "x@example.org")
+    assert invitation_id("tn_a", "x@example.org") != invitation_id("tn_b", "x@example.org")
 
 
 def test_builtin_roles_mirror_the_catalogue_in_code():
-    roles = {r.id: r for r in tenancy.builtin_roles()}
+    roles = {r.id: r for r in builtin_roles()}
 
     assert set(roles) == set(BUILTIN_ROLES)
     assert all(r.builtin and r.permissions == BUILTIN_ROLES[r.id] and r.description for r in roles.values())
@@ -104,15 +114,15 @@ def test_builtin_roles_mirror_the_catalogue_in_code():
 
 
 def test_member_effective_permissions_come_from_the_copy_or_the_builtin_role():
-    custom = tenancy.Member("tn_a", "usr_a", "rl_x", "t", permissions=frozenset({"servers.read"}))
-    builtin = tenancy.Member("tn_a", "usr_b", "viewer", "t")
-    unknown = tenancy.Member("tn_a", "usr_c", "gone", "t")
+    custom = Membership("tn_a", "usr_a", "rl_x", "t", permissions=frozenset({"servers.read"}))
+    builtin = Membership("tn_a", "usr_b", "viewer", "t")
+    unknown = Membership("tn_a", "usr_c", "gone", "t")
 
     assert custom.effective_permissions == {"servers.read"}
     assert builtin.effective_permissions == BUILTIN_ROLES["viewer"]
     assert unknown.effective_permissions == frozenset()
-    assert tenancy.Member("tn_a", "u", "viewer", "t", expires_at=NOW).expired(NOW)
-    assert not tenancy.Member("tn_a", "u", "viewer", "t", expires_at=NOW + 1).expired(NOW)
+    assert Membership("tn_a", "u", "viewer", "t", expires_at=NOW).expired(NOW)
+    assert not Membership("tn_a", "u", "viewer", "t", expires_at=NOW + 1).expired(NOW)
 
 
 def admin_world(*user_ids: str) -> FakeAdminRepository:

@@ -6,6 +6,7 @@ import pytest
 
 from mamba.auth import totp
 from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
+from mamba.domain.two_factor import TwoFactorStatus
 from mamba.services import two_factor
 from tests.fakes import FakeHasher, FakeTwoFactorStore
 
@@ -36,9 +37,7 @@ def test_enrol_returns_a_secret_and_its_otpauth_uri_while_pending(store):
     assert enrolment.otpauth_uri.startswith("otpauth://totp/")
     assert f"secret={enrolment.secret}" in enrolment.otpauth_uri
     assert "one%40example.org" in enrolment.otpauth_uri
-    assert two_factor.status("usr_1", store) == two_factor.TwoFactorStatus(
-        enabled=False, pending=True, recovery_codes_left=0
-    )
+    assert two_factor.status("usr_1", store) == TwoFactorStatus(enabled=False, pending=True, recovery_codes_left=0)
 
 
 def test_confirm_enables_and_returns_ten_distinct_recovery_codes_when_the_code_is_right(store):
@@ -147,7 +146,7 @@ def test_disable_with_a_current_code_turns_2fa_off(store):
 
     two_factor.disable("usr_1", store, FakeHasher(), code=totp.code_at(secret, totp.counter_for(later)), now=later)
 
-    assert two_factor.status("usr_1", store) == two_factor.TwoFactorStatus(False, False, 0)
+    assert two_factor.status("usr_1", store) == TwoFactorStatus(False, False, 0)
     assert two_factor.check_second_factor("usr_1", None, store) is None
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from mamba.auth.sftp import MembershipFacts, PanelSftpCredentials, SftpGrant, SftpRefusedError, client_ip
 from mamba.domain.errors import RateLimitedError, UnauthorizedError
-from mamba.services.remote import MembershipFacts, PanelSftpCredentials, SftpGrant, SftpRefusedError, client_ip
 
 TENANT = "tn_1"
 

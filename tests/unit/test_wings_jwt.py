@@ -9,8 +9,8 @@ import json
 import jwt
 import pytest
 
-from mamba.auth import permissions as perms
 from mamba.auth import wings_jwt
+from mamba.domain import permissions as perms
 
 NODE = wings_jwt.NodeKey(token="T" * 32 + "k" * 32, address="https://node1.example.com:8080")
 ISSUER = "https://panel.example.com"

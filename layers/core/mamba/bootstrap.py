@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from mamba.adapters.dynamo.tenants import DynamoTenantRepository
     from mamba.adapters.wings.breaker import DynamoCircuitBreaker
     from mamba.auth.guard import GuardPorts
-    from mamba.domain.billing import Quotas as PlanQuotas
+    from mamba.auth.sftp import SftpCredentials
+    from mamba.domain.accounts import AccountPolicy, User
     from mamba.domain.nodes import Node
     from mamba.domain.quotas import Quotas
+    from mamba.domain.tenancy import InvitationLimits
     from mamba.migrations.model import MigrationLedger
     from mamba.ports import (
         AllocationRepository,
@@ -57,16 +59,14 @@ if TYPE_CHECKING:
         WebhookVerifier,
         Workflows,
     )
-    from mamba.services.accounts import AccountPolicy, AccountPorts, PasswordHashing, User, UserRepository
+    from mamba.services.accounts import AccountPorts, PasswordHashing, UserRepository
     from mamba.services.admin import AdminRepository
     from mamba.services.api_keys import ApiKeyRepository
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
-    from mamba.services.remote import SftpCredentials
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
-    from mamba.services.tenancy import InvitationLimits
     from mamba.services.two_factor import TwoFactorStore
 
 
@@ -353,19 +353,28 @@ def captcha() -> Captcha | None:
 
 @cached
 def account_policy() -> AccountPolicy:
+    from mamba.domain.accounts import (
+        EMAIL_CHANGE_USER,
+        FORGOT_EMAIL,
+        FORGOT_IP,
+        LOGIN_ACCOUNT,
+        LOGIN_IP,
+        REGISTER_IP,
+        VERIFY_IP,
+        AccountPolicy,
+    )
     from mamba.domain.ratelimit import Limit
-    from mamba.services import accounts as a
 
     s = settings()
     login_window = s.rate_login_window_seconds
-    return a.AccountPolicy(
-        login_account=Limit(a.LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
-        login_ip=Limit(a.LOGIN_IP.name, s.rate_login_ip, login_window),
-        register_ip=Limit(a.REGISTER_IP.name, s.rate_register_ip, a.REGISTER_IP.window),
-        forgot_ip=Limit(a.FORGOT_IP.name, s.rate_forgot_ip, a.FORGOT_IP.window),
-        forgot_email=Limit(a.FORGOT_EMAIL.name, s.rate_forgot_email, a.FORGOT_EMAIL.window),
-        verify_ip=Limit(a.VERIFY_IP.name, s.rate_verify_ip, a.VERIFY_IP.window),
-        email_change_user=Limit(a.EMAIL_CHANGE_USER.name, s.rate_email_change_account, a.EMAIL_CHANGE_USER.window),
+    return AccountPolicy(
+        login_account=Limit(LOGIN_ACCOUNT.name, s.rate_login_account, login_window),
+        login_ip=Limit(LOGIN_IP.name, s.rate_login_ip, login_window),
+        register_ip=Limit(REGISTER_IP.name, s.rate_register_ip, REGISTER_IP.window),
+        forgot_ip=Limit(FORGOT_IP.name, s.rate_forgot_ip, FORGOT_IP.window),
+        forgot_email=Limit(FORGOT_EMAIL.name, s.rate_forgot_email, FORGOT_EMAIL.window),
+        verify_ip=Limit(VERIFY_IP.name, s.rate_verify_ip, VERIFY_IP.window),
+        email_change_user=Limit(EMAIL_CHANGE_USER.name, s.rate_email_change_account, EMAIL_CHANGE_USER.window),
         lockout_after=s.lockout_after,
         lockout_seconds=s.lockout_seconds,
         refresh_ttl=s.refresh_ttl_seconds,
@@ -375,7 +384,7 @@ def account_policy() -> AccountPolicy:
 @built
 def invitation_limits() -> InvitationLimits:
     from mamba.domain.ratelimit import Limit
-    from mamba.services.tenancy import InvitationLimits
+    from mamba.domain.tenancy import InvitationLimits
 
     s, d = settings(), InvitationLimits()
     return InvitationLimits(
@@ -439,20 +448,21 @@ def sftp_credentials() -> SftpCredentials:
     HTTP sign-in (windows, lockout) and of the guard."""
     import time
 
+    from mamba.auth import sftp
     from mamba.auth.api_keys import recorder
     from mamba.domain import clock
-    from mamba.services import remote, sessions
+    from mamba.services import sessions
 
     def password_sign_in(email: str, password: str, source_ip: str, refuse: Callable[[User], bool]) -> User:
         return sessions.check_password(
             accounts(), email, password, source_ip=source_ip, now=clock.now_epoch(), refuse=refuse
         )
 
-    return remote.PanelSftpCredentials(
+    return sftp.PanelSftpCredentials(
         accounts=user_repository(),
-        memberships=remote.IdentityMemberships(identity_repository(), time.time),
+        memberships=sftp.IdentityMemberships(identity_repository(), time.time),
         password_sign_in=password_sign_in,
-        api_keys=remote.IdentityApiKeys(identity_repository(), recorder(api_key_repository())),
+        api_keys=sftp.IdentityApiKeys(identity_repository(), recorder(api_key_repository())),
         admin_access=settings().sftp_admin_access,
     )
 
@@ -644,14 +654,6 @@ def free_quotas() -> Quotas:
 
 
 @built
-def free_plan_quotas() -> PlanQuotas:
-    """Settings' free-plan defaults as a plan's quotas (mamba.services.billing.free_plan)."""
-    from mamba.services.billing import plan_quotas
-
-    return plan_quotas(free_quotas())
-
-
-@built
 def effective_quotas(tenant_id: str) -> Quotas:
     """``mamba.services.quotas.effective_quotas`` with its sources: the tenant record, billing's
     stored free plan and Settings' free-plan defaults."""
@@ -758,8 +760,9 @@ def backup_store() -> BackupStore:
 @built
 def backup_ports() -> BackupPorts:
     """Every port of mamba.services.backups, wired for real."""
+    from mamba.domain.backups import BackupPolicy
     from mamba.domain.clock import iso, utcnow
-    from mamba.services.backups import BackupPolicy, BackupPorts
+    from mamba.services.backups import BackupPorts
 
     s = settings()
     return BackupPorts(
@@ -861,5 +864,5 @@ def billing_ports() -> BillingPorts:
         recipients=tenant_owner_emails,
         retention_days=s.billing_retention_days,
         livemode=s.stripe_livemode,
-        free_quotas=free_plan_quotas(),
+        free_quotas=free_quotas(),
     )

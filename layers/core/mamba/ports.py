@@ -10,25 +10,21 @@ checks what it finds. A port used by one use case only may live next to it (for 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from mamba.domain.accounts import AuthFacts
+from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.backups import Backup
 from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
 from mamba.domain.blueprints import Blueprint
-from mamba.domain.nodes import Allocation, AllocationResult, Node
+from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
-from mamba.domain.placement import NodeLoad
+from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage
 from mamba.domain.ratelimit import Limit
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import ActivityEntry, Limits, Server
-
-if TYPE_CHECKING:  # records not yet in the domain (see issue 15, item 1)
-    from mamba.adapters.dynamo.identity import AuthFacts
-    from mamba.adapters.dynamo.placement import TenantGuard
-    from mamba.services.audit import AuditEntry, AuditFilter, AuditPage
-    from mamba.services.node_health import NodeEvent, NodeHealth
 
 # A JSON document as an external system sends it (Wings, Stripe, Step Functions).
 Document = dict[str, object]

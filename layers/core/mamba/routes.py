@@ -21,7 +21,7 @@ __all__ = ["NODE", "PUBLIC", "REGISTRY", "RouteSpec", "register", "registry_scop
 
 PUBLIC = "public"
 # The Wings callback API (/api/remote/*): no user credential; the view authenticates the
-# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote).
+# calling node by its ``Bearer <token_id>.<token>`` itself (mamba.services.remote_auth).
 NODE = "node"
 
 

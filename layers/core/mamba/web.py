@@ -297,7 +297,7 @@ def route(
     if not permission:
         raise ValueError(f"{method} {path} declares no permission")
     if permission not in (PUBLIC, NODE):
-        from mamba.auth.permissions import CATALOGUE
+        from mamba.domain.permissions import CATALOGUE
 
         if permission not in CATALOGUE:
             raise ValueError(f"{method} {path} declares unknown permission {permission!r}")
@@ -401,7 +401,7 @@ def _audit(
     """Every mutation and every denial of a route the guard authorizes leaves an audit entry
     (``mamba.web_audit``). Public and Wings (node) routes record their own events. A
     successful read returns here without importing anything."""
-    from mamba.auth.permissions import CATALOGUE
+    from mamba.domain.permissions import CATALOGUE
 
     if spec.permission not in CATALOGUE or request is None or stage == "start":
         return

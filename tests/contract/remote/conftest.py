@@ -115,7 +115,8 @@ def add_membership(
 
 def build_world(http: Any) -> World:
     from mamba import bootstrap
-    from mamba.services.accounts import Membership, Tenant, User
+    from mamba.domain.accounts import User
+    from mamba.domain.tenancy import Membership, Tenant
 
     nodes = bootstrap.node_repository()
     node_a, token_a = _node("alpha")

@@ -26,8 +26,9 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mamba.domain.api_keys import KEY_PREFIX, ApiKey
 from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 # Records a key's use: (key id, epoch second, source IP).
 RecordUse = Callable[[str, int, str], None]
 
-KEY_PREFIX = "mhp_"
 SECRET_BYTES = 32
 HINT_CHARS = 4
 # Ids are minted by mamba.domain.clock.new_id (letters, digits and "_"); the secret is
@@ -66,11 +66,6 @@ def hash_secret(secret: str) -> str:
 
 def format_key(user_id: str, key_id: str, secret: str) -> str:
     return f"{KEY_PREFIX}{user_id}.{key_id}.{secret}"
-
-
-def display_prefix(user_id: str, key_id: str) -> str:
-    """The public part of a key, shown in lists so a user can recognise it."""
-    return f"{KEY_PREFIX}{user_id}.{key_id}"
 
 
 def _invalid() -> UnauthorizedError:
@@ -108,7 +103,7 @@ def ip_allowed(source_ip: str, allowed: Iterable[str]) -> bool:
 
 
 def check_key(
-    key_item: Any,
+    key_item: ApiKey | None,
     credential: Credential,
     source_ip: str,
     *,
@@ -116,7 +111,7 @@ def check_key(
     now: float | None = None,
     not_before: str | None = None,
 ) -> KeyGrant:
-    """Verify a presented API key against its stored item (``ApiKeyItem`` or None).
+    """Verify a presented API key against its stored record (None: no such key).
 
     The secret is checked before anything that would tell a caller more (revoked,
     expired), so without the secret every refusal looks the same.
@@ -132,36 +127,32 @@ def check_key(
     (``ip_not_allowed``).
     """
     presented = hash_secret(credential.key_secret or "")
-    stored = str(getattr(key_item, "secret_hash", "") or "") if key_item is not None else ""
+    stored = key_item.secret_hash if key_item is not None else ""
     # compare_digest runs even for a missing key, so a missing key and a wrong secret cost the same.
     same = hmac.compare_digest(presented, stored or "0" * len(presented))
     if (
         key_item is None
         or not stored
         or not same
-        or getattr(key_item, "user_id", None) != credential.user_id
-        or getattr(key_item, "key_id", None) != credential.key_id
+        or key_item.user_id != credential.user_id
+        or key_item.id != credential.key_id
     ):
         raise _invalid()
-    if getattr(key_item, "revoked_at", None) or created_before(getattr(key_item, "created_at", None), not_before):
+    if key_item.revoked_at or created_before(key_item.created_at, not_before):
         raise UnauthorizedError("This API key was revoked.", {"reason": "revoked"})
     moment = time.time() if now is None else now
-    expires_at = getattr(key_item, "expires_at", None)
-    if expires_at is not None and float(expires_at) <= moment:
+    expires_at = key_item.expires_at
+    if expires_at is not None and expires_at <= moment:
         raise UnauthorizedError("This API key has expired.", {"reason": "expired"})
-    allowed = list(getattr(key_item, "allowed_ips", None) or [])
+    allowed = list(key_item.allowed_ips)
     if allowed and not ip_allowed(source_ip, allowed):
         raise ForbiddenError(
             "This API key may not be used from this address.", {"reason": "ip_not_allowed", "ip": source_ip}
         )
-    last_used = getattr(key_item, "last_used_epoch", None)
-    if last_used is None or moment - float(last_used) >= LAST_USED_INTERVAL:
-        record_use(str(key_item.key_id), int(moment), source_ip)
-    return KeyGrant(
-        key_id=str(key_item.key_id),
-        scopes=frozenset(str(s) for s in (getattr(key_item, "scopes", None) or [])),
-        server_ids=frozenset(str(s) for s in (getattr(key_item, "server_ids", None) or [])),
-    )
+    last_used = key_item.last_used_at
+    if last_used is None or moment - last_used >= LAST_USED_INTERVAL:
+        record_use(key_item.id, int(moment), source_ip)
+    return KeyGrant(key_id=key_item.id, scopes=frozenset(key_item.scopes), server_ids=frozenset(key_item.server_ids))
 
 
 def created_before(created_at: str | None, reset_at: str | None) -> bool:

@@ -15,7 +15,7 @@ class TenantContext:
     permissions: frozenset[str]
     server_scope: str | None = None  # a subuser binding limited to one server
     # When the caller's own grant ends (epoch seconds; None: permanent). Nobody hands out
-    # access that outlives their own (mamba.services.tenancy).
+    # access that outlives their own (mamba.domain.tenancy).
     expires_at: int | None = None
     # The tenant is suspended (by a platform admin or for non-payment): the guard already
     # refuses changes; use cases that hand out credentials (a console token) give read-only ones.

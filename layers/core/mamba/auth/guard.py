@@ -19,15 +19,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mamba.auth import permissions as perms
 from mamba.auth.context import Principal, TenantContext
 from mamba.auth.credentials import Credential, resolve
+from mamba.domain import permissions as perms
 from mamba.domain.errors import ForbiddenError, NotFoundError, PaymentRequiredError, UnauthorizedError
 
 if TYPE_CHECKING:
     from chalice.app import Request
 
-    from mamba.adapters.dynamo.identity import AuthFacts
+    from mamba.domain.accounts import AuthFacts
     from mamba.ports import IdentityRepository, KeyUseRecorder
 
 
@@ -74,7 +74,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         if not user.is_admin:
             raise ForbiddenError("This needs platform admin rights.", {"permission": permission})
         return Principal(
-            user_id=user.user_id,
+            user_id=user.id,
             is_admin=True,
             via=credential.kind,
             email_verified=verified,
@@ -82,7 +82,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         )
     if perms.is_account_permission(permission) or tenant_id is None:
         return Principal(
-            user_id=user.user_id,
+            user_id=user.id,
             is_admin=user.is_admin,
             via=credential.kind,
             email_verified=verified,
@@ -91,7 +91,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
 
     membership, tenant = facts.membership, facts.tenant
     now = int(time.time())
-    if membership is None or tenant is None or (membership.expires_at is not None and membership.expires_at <= now):
+    if membership is None or tenant is None or membership.expired(now):
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
     if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
         raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
@@ -105,25 +105,21 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         )
     if tenant.require_2fa and not user.totp_enabled:
         raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
-    granted = (
-        frozenset(str(p) for p in membership.permissions)
-        if membership.permissions is not None
-        else perms.BUILTIN_ROLES.get(membership.role, frozenset())
-    )
+    granted = membership.effective_permissions
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})
     if membership.server_id is not None and server_id != membership.server_id:
         raise ForbiddenError("Your access is limited to one server.", {"permission": permission})
     return Principal(
-        user_id=user.user_id,
+        user_id=user.id,
         is_admin=user.is_admin,
         tenant=TenantContext(
             tenant_id=tenant_id,
             role=membership.role,
             permissions=granted,
             server_scope=membership.server_id,
-            expires_at=int(membership.expires_at) if membership.expires_at is not None else None,
-            suspended=tenant.status == "suspended" or tenant.billing_state == "suspended",
+            expires_at=membership.expires_at,
+            suspended=tenant.suspended,
         ),
         via=credential.kind,
         scopes=scopes,

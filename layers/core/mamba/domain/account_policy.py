@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mamba.auth.common_passwords import is_common
+from mamba.domain.common_passwords import is_common
 from mamba.domain.errors import ValidationError
 
 MAX_EMAIL_LENGTH = 254

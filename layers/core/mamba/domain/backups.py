@@ -330,3 +330,14 @@ class UsageReport:
     @property
     def drift(self) -> int:
         return self.actual_bytes - self.counted_bytes
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    part_size: int
+    poll_seconds: int
+    timeout_seconds: int
+
+    @property
+    def max_polls(self) -> int:
+        return max(1, self.timeout_seconds // max(self.poll_seconds, 1))

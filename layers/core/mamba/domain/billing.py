@@ -10,11 +10,12 @@ never from metadata.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from mamba.domain.errors import CurrencyMismatchError, ValidationError
+from mamba.domain.quotas import Quotas
 
 FREE_PLAN_ID: Final = "free"
 PLAN_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
@@ -22,24 +23,6 @@ PRICE_ID = re.compile(r"^price_[A-Za-z0-9_]{1,120}$")
 METRICS: Final = ("ram_gb_hours", "backup_gb_hours")
 CURRENCY = re.compile(r"^[a-z]{3}$")
 INTERVALS: Final = ("month", "year")
-QUOTA_KEYS: Final = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server")
-
-
-@dataclass(frozen=True)
-class Quotas:
-    servers: int = 0
-    memory_mb: int = 0
-    disk_mb: int = 0
-    backup_bytes: int = 0
-    backups_per_server: int = 0
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Quotas:
-        return cls(**{k: int(data.get(k, 0)) for k in QUOTA_KEYS})
-
 
 # The last-resort free quotas (the panel uses Settings' FREE_PLAN_* through
 # mamba.services.quotas.free_plan, and the stored ``free`` plan once migration 0007 ran).

@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field
+from typing import Any
 
 from mamba.domain.errors import ValidationError
 
@@ -234,3 +235,23 @@ def wings_configuration(node: Node, token: str, remote: str) -> dict[str, object
         "allowed_mounts": [],
         "remote": remote.rstrip("/"),
     }
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    node_id: str
+    status: str
+    checked_at: str
+    version: str | None = None
+    last_seen_at: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    alerted: bool = False
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    node_id: str
+    type: str
+    at: str
+    detail: dict[str, Any]

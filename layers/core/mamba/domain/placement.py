@@ -88,3 +88,12 @@ def place(request: PlacementRequest, loads: list[NodeLoad]) -> list[Node]:
         )
     fitting.sort(key=lambda load: (_commitment(load, request), load.node.id))
     return [load.node for load in fitting]
+
+
+@dataclass(frozen=True)
+class TenantGuard:
+    """The tenant's guard as read before the quota check: its version and the servers it
+    reserved recently, as (uuid, memory_mb, disk_mb, epoch seconds)."""
+
+    version: int = 0
+    recent: tuple[tuple[str, int, int, float], ...] = ()

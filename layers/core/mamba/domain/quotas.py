@@ -8,7 +8,8 @@ negative value means unlimited.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from mamba.domain.errors import QuotaExceededError
 
@@ -17,11 +18,21 @@ QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_se
 
 @dataclass(frozen=True)
 class Quotas:
-    servers: int
-    memory_mb: int
-    disk_mb: int
-    backup_bytes: int
-    backups_per_server: int
+    """The one quotas value: a plan's (billing) and a tenant's effective ones (servers, backups)."""
+
+    servers: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+    backup_bytes: int = 0
+    backups_per_server: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Quotas:
+        """Every key of ``QUOTA_KEYS``; a missing one is 0."""
+        return cls(**{k: int(data.get(k, 0)) for k in QUOTA_KEYS})
 
 
 @dataclass(frozen=True)
@@ -77,3 +88,14 @@ def check_new_server(quotas: Quotas, usage: Usage, memory_mb: int, disk_mb: int)
                 "Delete a server, choose smaller limits or upgrade your plan.",
                 {"limit": name, "quota": limit, "used": used, "requested": requested},
             )
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    """What the usage reader found for a tenant."""
+
+    plan_id: str
+    plan_quotas: str | None  # the tenant's ``plan_quotas`` JSON (None: on the free plan)
+    stored_free_quotas: Quotas | None  # the stored ``free`` plan's quotas (None before migration 0007)
+    servers: Usage
+    backup_bytes: int

@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from mamba.domain.errors import ValidationError
@@ -152,3 +153,11 @@ def _under(pattern: list[str], folder: list[str]) -> Holding:
     if not rest:
         return YES  # the folder itself
     return MAYBE if any(_GLOB.search(segment) for segment in rest) else YES
+
+
+@dataclass(frozen=True)
+class FileContent:
+    path: str
+    size: int
+    content: str
+    encoding: str  # "utf-8" or "base64"

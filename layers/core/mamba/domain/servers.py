@@ -202,3 +202,32 @@ def require_status(server: Server, *allowed: str) -> None:
             f"The server is {server.status}; this needs it to be {' or '.join(allowed)}.",
             {"uuid": server.uuid, "status": server.status},
         )
+
+
+@dataclass(frozen=True)
+class ProvisionTiming:
+    """Workflow input that drives its waits (Settings PROVISION_*)."""
+
+    install_timeout_seconds: int = 900
+    start_timeout_seconds: int = 120
+    poll_seconds: int = 1
+    watch_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class CreateServer:
+    name: str
+    blueprint_id: str
+    memory_mb: int
+    disk_mb: int
+    cpu_percent: int = 0
+    swap_mb: int = 0
+    io_weight: int = 500
+    threads: str | None = None
+    oom_disabled: bool = True
+    description: str = ""
+    environment: dict[str, Any] = field(default_factory=dict)
+    docker_image: str | None = None
+    location: str | None = None
+    tag: str | None = None
+    start_on_completion: bool = False

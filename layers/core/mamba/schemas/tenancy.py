@@ -10,7 +10,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 from mamba.schemas.common import EpochTime, Schema
 
 if TYPE_CHECKING:
-    from mamba.services.tenancy import Contact, Member, TenantInfo, UserTenant
+    from mamba.domain.tenancy import Contact, Membership, Tenant, UserTenant
 
 ROLE_ID = r"^(owner|admin|operator|viewer|rl_[A-Za-z0-9_]{1,40})$"
 SERVER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -213,7 +213,7 @@ class AdminTenantList(Schema):
 
 
 def tenant_out(
-    tenant: TenantInfo, *, role: str | None = None, server_id: str | None = None, expires_at: int | None = None
+    tenant: Tenant, *, role: str | None = None, server_id: str | None = None, expires_at: int | None = None
 ) -> TenantOut:
     return TenantOut(
         id=tenant.id,
@@ -232,7 +232,7 @@ def user_tenant_out(entry: UserTenant) -> TenantOut:
     return tenant_out(entry.tenant, role=entry.role, server_id=entry.server_id, expires_at=entry.expires_at)
 
 
-def member_out(member: Member, now: int, contact: Contact | None = None) -> MemberOut:
+def member_out(member: Membership, now: int, contact: Contact | None = None) -> MemberOut:
     return MemberOut(
         user_id=member.user_id,
         email=contact.email if contact else None,

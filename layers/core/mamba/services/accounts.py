@@ -23,6 +23,15 @@ from typing import Protocol
 
 from mamba import mail_templates
 from mamba.domain.account_policy import check_name, check_password_policy, check_tenant_name, normalise_email
+from mamba.domain.accounts import (
+    AccountPolicy,
+    AdminResult,
+    ClientHints,
+    OneTimeToken,
+    RefreshFamily,
+    RefreshToken,
+    User,
+)
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import (
     ConflictError,
@@ -34,100 +43,12 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.pages import Page, PageRequest
-from mamba.domain.ratelimit import Limit
+from mamba.domain.tenancy import OWNER, Membership, Tenant
 from mamba.ports import Captcha, Mailer, RateLimiter
-
-OWNER_ROLE = "owner"
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"
 INVALID_TOKEN = "invalid_token"
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    email: str
-    created_at: str
-    name: str | None = None
-    password_hash: str | None = None
-    is_admin: bool = False
-    email_verified: bool = False
-    status: str = "active"
-    sessions_valid_after: int | None = None  # access tokens and sessions issued earlier are void
-    totp_enabled: bool = False
-    failed_logins: int = 0  # consecutive
-    locked_until: int | None = None  # epoch seconds
-    pending_email: str | None = None  # waiting for its verification link
-    # ISO time (microseconds) of the last password reset or change or suspension: the guard
-    # refuses every API key created before it (docs/api-keys-2fa-audit.md).
-    credentials_reset_at: str | None = None
-
-    def to_public(self) -> dict[str, object]:
-        """What the account's owner may see: no hash, no lockout counters."""
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "email_verified": self.email_verified,
-            "pending_email": self.pending_email,
-            "is_admin": self.is_admin,
-            "totp_enabled": self.totp_enabled,
-            "status": self.status,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass(frozen=True)
-class Tenant:
-    id: str
-    name: str
-    created_at: str
-    status: str = "active"
-
-
-@dataclass(frozen=True)
-class Membership:
-    tenant_id: str
-    user_id: str
-    role: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class OneTimeToken:
-    """A mailed token as stored (the token itself is never stored, only its digest)."""
-
-    user_id: str
-    purpose: str  # VERIFY_EMAIL or RESET_PASSWORD
-    expires_at: int
-    created_at: str
-    email: str | None = None  # the address this token verifies (the new one, for a change)
-
-
-@dataclass(frozen=True)
-class RefreshFamily:
-    """One login session: every refresh token rotated from one login."""
-
-    id: str
-    user_id: str
-    issued_at: int  # epoch; refused once the user's sessions_valid_after is later
-    expires_at: int  # absolute: rotation does not extend it
-    created_at: str
-    revoked: bool = False
-    # What the owner sees in their sessions list: the last refresh (epoch; None: not yet), and
-    # the source IP and User-Agent of the login or the last refresh, cut short (never a token).
-    last_used_at: int | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class RefreshToken:
-    family_id: str
-    user_id: str
-    expires_at: int
-    used_at: int | None = None
 
 
 # --- ports ---------------------------------------------------------------------------
@@ -244,15 +165,6 @@ class SessionStore(Protocol):
         """Revoke the family if it is ``user_id``'s; False when no such family is theirs."""
 
 
-@dataclass(frozen=True)
-class ClientHints:
-    """Where a login or refresh came from, as shown in the sessions list: already cut short
-    by ``client_hints`` (stored, so bounded; the User-Agent is the client's own text)."""
-
-    ip: str | None = None
-    user_agent: str | None = None
-
-
 class KeyRevoker(Protocol):
     def revoke_all(self, user_id: str, at: str) -> int:
         """Mark every unrevoked API key of the user revoked at ``at``; how many."""
@@ -271,39 +183,6 @@ class SecondFactor(Protocol):
 class WaitUntil(Protocol):
     def __call__(self, epoch_second: int) -> None:
         """Return once the wall clock has reached ``epoch_second``."""
-
-
-# The default limits; bootstrap builds the configured ones from Settings with the same names.
-LOGIN_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins per email
-LOGIN_IP = Limit("login-ip", 20, 15 * 60)  # failed logins per IP
-REGISTER_IP = Limit("register-ip", 20, 3600)
-FORGOT_IP = Limit("forgot-ip", 10, 3600)
-FORGOT_EMAIL = Limit("forgot-email", 5, 3600)
-VERIFY_IP = Limit("verify-ip", 30, 3600)
-RESEND_USER = Limit("verify-resend", 5, 3600)
-EMAIL_CHANGE_USER = Limit("email-change-account", 5, 3600)  # email-change mails per account
-REAUTH_USER = Limit("reauth-account", 5, 15 * 60)  # wrong current passwords / codes per account
-
-
-@dataclass(frozen=True)
-class AccountPolicy:
-    """Limits and lifetimes of the account flows (built from Settings by bootstrap)."""
-
-    login_account: Limit = LOGIN_ACCOUNT
-    login_ip: Limit = LOGIN_IP
-    register_ip: Limit = REGISTER_IP
-    forgot_ip: Limit = FORGOT_IP
-    forgot_email: Limit = FORGOT_EMAIL
-    verify_ip: Limit = VERIFY_IP
-    resend_user: Limit = RESEND_USER
-    email_change_user: Limit = EMAIL_CHANGE_USER
-    reauth_user: Limit = REAUTH_USER
-    lockout_after: int = 10
-    lockout_seconds: int = 30 * 60
-    access_ttl: int = 15 * 60
-    refresh_ttl: int = 30 * 24 * 3600
-    verify_token_ttl: int = 24 * 3600
-    reset_token_ttl: int = 3600
 
 
 def _no_second_factor(user_id: str, code: str | None) -> None:
@@ -330,13 +209,6 @@ class AccountPorts:
     policy: AccountPolicy = field(default_factory=AccountPolicy)
     on_mail_failure: Callable[[str, Exception], None] | None = None
     api_keys: KeyRevoker | None = None  # None: no key store wired (the guard still refuses old keys)
-
-
-@dataclass(frozen=True)
-class AdminResult:
-    user: User
-    created: bool
-    promoted: bool
 
 
 def now_iso() -> str:
@@ -780,7 +652,7 @@ def create_tenant(
     """
     created_at = now()
     tenant = Tenant(id=tenant_id or new_id("tn"), name=check_tenant_name(name), created_at=created_at)
-    owner = Membership(tenant_id=tenant.id, user_id=owner_id, role=OWNER_ROLE, created_at=created_at)
+    owner = Membership(tenant_id=tenant.id, user_id=owner_id, role=OWNER, created_at=created_at)
     if max_owned is None:
         tenants.add_with_owner(tenant, owner)
     else:

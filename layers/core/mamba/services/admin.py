@@ -23,34 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from mamba.domain.accounts import UserDetail, UserSummary
 from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.server_lifecycle import BY_TENANT_ADMIN
+from mamba.domain.tenancy import Membership, Tenant
 from mamba.ports import OperationRepository, Workflows
 from mamba.services.accounts import KeyRevoker, revoke_api_keys
-from mamba.services.tenancy import Member, TenantInfo
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    id: str
-    email: str
-    created_at: str
-    name: str | None = None
-    is_admin: bool = False
-    email_verified: bool = False
-    status: str = ACTIVE
-    totp_enabled: bool = False
-
-
-@dataclass(frozen=True)
-class UserDetail:
-    user: UserSummary
-    memberships: list[Member]
 
 
 class AdminRepository(Protocol):
@@ -59,7 +42,7 @@ class AdminRepository(Protocol):
     def get_user(self, user_id: str) -> UserSummary:
         """Raises NotFoundError."""
 
-    def memberships_of_user(self, user_id: str) -> list[Member]: ...
+    def memberships_of_user(self, user_id: str) -> list[Membership]: ...
 
     def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
         """Raises NotFoundError."""
@@ -76,12 +59,12 @@ class AdminRepository(Protocol):
         """Raises NotFoundError. ``sessions_valid_after`` and ``credentials_reset_at`` None
         leave them as they are."""
 
-    def list_tenants(self, page: PageRequest) -> Page[TenantInfo]: ...
+    def list_tenants(self, page: PageRequest) -> Page[Tenant]: ...
 
-    def get_tenant(self, tenant_id: str) -> TenantInfo:
+    def get_tenant(self, tenant_id: str) -> Tenant:
         """Raises NotFoundError."""
 
-    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> TenantInfo:
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Tenant:
         """Raises NotFoundError."""
 
 
@@ -133,11 +116,11 @@ def unsuspend_user(repo: AdminRepository, user_id: str, *, now: Callable[[], str
     return repo.set_user_status(user_id, ACTIVE, None, now())
 
 
-def list_tenants(repo: AdminRepository, page: PageRequest) -> Page[TenantInfo]:
+def list_tenants(repo: AdminRepository, page: PageRequest) -> Page[Tenant]:
     return repo.list_tenants(page)
 
 
-def get_tenant(repo: AdminRepository, tenant_id: str) -> TenantInfo:
+def get_tenant(repo: AdminRepository, tenant_id: str) -> Tenant:
     return repo.get_tenant(tenant_id)
 
 
@@ -158,7 +141,7 @@ def _set_and_start(
     workflow: str,
     op_type: str,
     now: Callable[[], str],
-) -> TenantInfo:
+) -> Tenant:
     """Set the tenant's status, then start the workflow that brings its servers along. The
     status goes first: from that moment the guard refuses changes and new console tokens are
     read-only, so the workflow's ``ws/deny`` cannot be outrun by a fresh full token. If the
@@ -178,7 +161,7 @@ def _set_and_start(
 
 def suspend_tenant(
     repo: AdminRepository, ports: TenantSuspension, tenant_id: str, *, now: Callable[[], str] = _now
-) -> TenantInfo:
+) -> Tenant:
     """Suspend the tenant: members can read, every change answers 403 ``TENANT_SUSPENDED``, new
     console tokens are read-only, and the ``suspend_tenant`` workflow (``by: tenant_admin``)
     denies the members' issued console tokens and suspends every server on its node. Repeating
@@ -189,7 +172,7 @@ def suspend_tenant(
 
 def unsuspend_tenant(
     repo: AdminRepository, ports: TenantSuspension, tenant_id: str, *, now: Callable[[], str] = _now
-) -> TenantInfo:
+) -> Tenant:
     """Lift the admin's suspension and start ``reactivate_tenant`` (``by: tenant_admin``): each
     server comes back unless billing still holds the tenant suspended (or an admin suspended
     that one server). Raises NotFoundError and DependencyUnavailableError (nothing changed)."""

@@ -19,68 +19,18 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from mamba.auth import api_keys as key_format
-from mamba.auth.permissions import CATALOGUE, is_admin_permission
+from mamba.domain.api_keys import ApiKey, KeyPage, NewKey
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import EmailNotVerifiedError, ForbiddenError, SessionRequiredError, ValidationError
+from mamba.domain.permissions import CATALOGUE, is_admin_permission
 
 MAX_NAME_LENGTH = 100
 MAX_SCOPES = len(CATALOGUE)
 MAX_SERVERS = 100
 MAX_CIDRS = 20
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: str
-    user_id: str
-    name: str
-    scopes: tuple[str, ...]
-    created_at: str
-    secret_hash: str
-    hint: str
-    server_ids: tuple[str, ...] = ()
-    allowed_ips: tuple[str, ...] = ()
-    expires_at: int | None = None
-    revoked_at: str | None = None
-    last_used_at: int | None = None
-    last_used_ip: str | None = None
-
-    @property
-    def prefix(self) -> str:
-        return key_format.display_prefix(self.user_id, self.id)
-
-    def to_public(self) -> dict[str, object]:
-        """Everything but the secret's hash."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "prefix": self.prefix,
-            "hint": self.hint,
-            "scopes": list(self.scopes),
-            "server_ids": list(self.server_ids),
-            "allowed_ips": list(self.allowed_ips),
-            "expires_at": _epoch_iso(self.expires_at),
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-            "last_used_at": _epoch_iso(self.last_used_at),
-            "last_used_ip": self.last_used_ip,
-        }
-
-
-@dataclass(frozen=True)
-class NewKey:
-    key: ApiKey
-    plaintext: str  # shown once, in the 201; never stored
-
-
-@dataclass(frozen=True)
-class KeyPage:
-    items: list[ApiKey] = field(default_factory=list)
-    next_cursor: str | None = None
 
 
 class ApiKeyRepository(Protocol):
@@ -99,12 +49,6 @@ class ApiKeyRepository(Protocol):
 
     def revoke_all(self, user_id: str, at: str) -> int:
         """Mark every unrevoked key of the user revoked at ``at``; how many."""
-
-
-def _epoch_iso(epoch: int | None) -> str | None:
-    if epoch is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _now() -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from mamba.auth.context import TenantContext
 from mamba.domain import backups as bk
 from mamba.domain import servers as srv
-from mamba.domain.backups import Backup, UsageReport
+from mamba.domain.backups import Backup, BackupPolicy, UsageReport
 from mamba.domain.clock import new_uuid
 from mamba.domain.errors import (
     BackupFailedError,
@@ -48,17 +48,6 @@ RESTORE_FROM = (srv.OFFLINE, srv.RUNNING, srv.STARTING, srv.STOPPING)
 BACKUP_STEPS = ["request_backup", "upload", "verify", "retention"]
 RESTORE_STEPS = ["request_restore", "restore"]
 DELETE_STEPS = ["delete_object", "delete_record"]
-
-
-@dataclass(frozen=True)
-class BackupPolicy:
-    part_size: int
-    poll_seconds: int
-    timeout_seconds: int
-
-    @property
-    def max_polls(self) -> int:
-        return max(1, self.timeout_seconds // max(self.poll_seconds, 1))
 
 
 @dataclass(frozen=True)

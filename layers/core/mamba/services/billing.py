@@ -29,7 +29,7 @@ class BillingPorts:
     repo: BillingRepository
     stripe: Callable[[], PaymentGateway]  # builds the Stripe gateway on first use
     public_url: str
-    free_quotas: b.Quotas  # the free plan's quotas from Settings (FREE_PLAN_*), until migration 0007 stored it
+    free_quotas: Quotas  # the free plan's quotas from Settings (FREE_PLAN_*), until migration 0007 stored it
     return_url: str | None = None
     workflows: Workflows | None = None
     operations: OperationRepository | None = None
@@ -47,18 +47,7 @@ def _now_iso() -> str:
 # --- plans -------------------------------------------------------------------------------
 
 
-def plan_quotas(q: Quotas) -> b.Quotas:
-    """Tenant quotas (``mamba.domain.quotas``) as a plan's."""
-    return b.Quotas(
-        servers=q.servers,
-        memory_mb=q.memory_mb,
-        disk_mb=q.disk_mb,
-        backup_bytes=q.backup_bytes,
-        backups_per_server=q.backups_per_server,
-    )
-
-
-def free_plan(repo: BillingRepository, defaults: b.Quotas) -> b.Plan:
+def free_plan(repo: BillingRepository, defaults: Quotas) -> b.Plan:
     """The stored ``free`` plan (migration 0007), or ``defaults`` (Settings' free-plan quotas)
     before it ran."""
     try:
@@ -85,7 +74,7 @@ def update_plan(
     return updated
 
 
-def get_plan(repo: BillingRepository, plan_id: str, free_defaults: b.Quotas) -> b.Plan:
+def get_plan(repo: BillingRepository, plan_id: str, free_defaults: Quotas) -> b.Plan:
     if plan_id == b.FREE_PLAN_ID:
         return free_plan(repo, free_defaults)
     return repo.get_plan(plan_id)

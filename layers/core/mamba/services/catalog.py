@@ -17,7 +17,6 @@ DependencyUnavailableError from the adapters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mamba.domain import billing as b
@@ -25,7 +24,7 @@ from mamba.domain import rules as rule_parser
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, PlacementRequest, why_not
-from mamba.domain.quotas import Quotas, Usage, parse_quotas, unlimited
+from mamba.domain.quotas import Quotas, UsageFacts, parse_quotas, unlimited
 
 # Reasons a node is out for everyone's request, not for this request's size.
 _CLOSED = {"tenant_not_allowed", "maintenance"}
@@ -41,17 +40,6 @@ class PlanLister(Protocol):
 
 class NodeLoads(Protocol):
     def node_loads(self) -> list[NodeLoad]: ...
-
-
-@dataclass(frozen=True)
-class UsageFacts:
-    """What the usage reader found for a tenant."""
-
-    plan_id: str
-    plan_quotas: str | None  # the tenant's ``plan_quotas`` JSON (None: on the free plan)
-    stored_free_quotas: Quotas | None  # the stored ``free`` plan's quotas (None before migration 0007)
-    servers: Usage
-    backup_bytes: int
 
 
 class UsageReader(Protocol):
@@ -177,7 +165,6 @@ def tenant_usage(reader: UsageReader, tenant_id: str, settings_free: Quotas) -> 
 
 
 __all__ = [
-    "UsageFacts",
     "blueprint_view",
     "locations",
     "public_plans",

@@ -19,11 +19,11 @@ others); the health store's ``DependencyUnavailableError`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from mamba.domain.errors import DomainError, WingsRejectedError, WingsUnauthorizedError, WingsUnavailableError
-from mamba.domain.nodes import Node
+from mamba.domain.nodes import Node, NodeEvent, NodeHealth
 
 ALERT_AFTER_FAILURES = 3
 ONLINE = "online"
@@ -32,26 +32,6 @@ UNAUTHORIZED = "unauthorized"
 UNKNOWN = "unknown"
 NODE_DOWN = "node.down"
 NODE_RECOVERED = "node.recovered"
-
-
-@dataclass(frozen=True)
-class NodeHealth:
-    node_id: str
-    status: str
-    checked_at: str
-    version: str | None = None
-    last_seen_at: str | None = None
-    consecutive_failures: int = 0
-    last_error: str | None = None
-    alerted: bool = False
-
-
-@dataclass(frozen=True)
-class NodeEvent:
-    node_id: str
-    type: str
-    at: str
-    detail: dict[str, Any]
 
 
 class Prober(Protocol):

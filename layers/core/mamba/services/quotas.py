@@ -30,14 +30,7 @@ def stored_free_plan(plans: FreePlanSource, defaults: Quotas) -> Quotas:
         plan = plans.get_plan(b.FREE_PLAN_ID)
     except NotFoundError:
         return defaults
-    q = plan.quotas
-    return Quotas(
-        servers=int(q.servers),
-        memory_mb=int(q.memory_mb),
-        disk_mb=int(q.disk_mb),
-        backup_bytes=int(q.backup_bytes),
-        backups_per_server=int(q.backups_per_server),
-    )
+    return plan.quotas
 
 
 def effective_quotas(

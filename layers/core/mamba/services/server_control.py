@@ -33,11 +33,12 @@ from mamba.domain.errors import ConflictError, DomainError, NotFoundError, Valid
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.servers import Server
+from mamba.domain.tenancy import Access
 from mamba.observability import logger
 from mamba.ports import AgentFor, HostResolver, NodeAgent
 
 if TYPE_CHECKING:
-    from mamba.services.tenancy import Member, UserTenant
+    from mamba.domain.tenancy import Membership, UserTenant
 
 POWER_ACTIONS = ("start", "stop", "restart", "kill")
 # How long Wings waits for the per-server power lock before reporting the action failed (0..300).
@@ -228,14 +229,6 @@ def websocket(
     }
 
 
-@dataclass(frozen=True)
-class Access:
-    """What a membership grants on the tenant's servers: its permissions and server scope."""
-
-    permissions: frozenset[str]
-    server_scope: str | None = None
-
-
 def console_servers(access: Access | None, servers: Iterable[Server]) -> set[str]:
     """The uuids of ``servers`` whose console ``access`` opens."""
     if access is None or CONSOLE not in access.permissions:
@@ -365,7 +358,7 @@ def deny_tenant_consoles(ports: Ports, members: MemberPages, tenant_id: str) -> 
 
 
 class MemberView(Protocol):
-    """What ``revoke_console`` reads of a membership (``mamba.services.tenancy.Member``)."""
+    """What ``revoke_console`` reads of a membership (``mamba.domain.tenancy.Membership``)."""
 
     @property
     def effective_permissions(self) -> frozenset[str]: ...
@@ -387,7 +380,7 @@ def revoke_console_after_change(
 
 
 class MemberPages(Protocol):
-    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Member]: ...
+    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Membership]: ...
 
 
 def revoke_console_for_role(
@@ -413,7 +406,7 @@ def revoke_console_for_role(
 
 class MembershipsOfUser(Protocol):
     def tenants_of_user(self, user_id: str, page: PageRequest) -> Page[UserTenant]: ...
-    def get_member(self, tenant_id: str, user_id: str) -> Member: ...
+    def get_member(self, tenant_id: str, user_id: str) -> Membership: ...
 
 
 def revoke_console_everywhere(ports: Ports, memberships: MembershipsOfUser, user_id: str) -> int:

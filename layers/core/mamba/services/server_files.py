@@ -42,6 +42,7 @@ from mamba.domain.errors import (
     ValidationError,
     WingsNotFoundError,
 )
+from mamba.domain.server_files import FileContent
 from mamba.observability import logger
 from mamba.services import server_control as control
 from mamba.services.server_control import Ports, Target
@@ -53,14 +54,6 @@ MAX_WALK = 64
 # How many of Wings' copy names ("x copy.txt", "x copy 2.txt", ...) are checked against the list.
 COPY_NAMES = 50
 PROTECTED = "This file is protected by the server's blueprint and cannot be accessed."
-
-
-@dataclass(frozen=True)
-class FileContent:
-    path: str
-    size: int
-    content: str
-    encoding: str  # "utf-8" or "base64"
 
 
 def _target(ports: Ports, tenant: TenantContext, server_id: str) -> Target:

@@ -13,7 +13,7 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import placement
@@ -31,6 +31,7 @@ from mamba.domain.nodes import Allocation
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.quotas import Quotas, check_new_server
+from mamba.domain.servers import CreateServer, ProvisionTiming
 from mamba.ports import OperationRepository, PlacementStore, Workflows
 
 PROVISION_WORKFLOW = "provision_server"
@@ -51,35 +52,6 @@ class BlueprintSource(Protocol):
     def get(self, blueprint_id: str) -> Blueprint: ...
 
 
-@dataclass(frozen=True)
-class ProvisionTiming:
-    """Workflow input that drives its waits (Settings PROVISION_*)."""
-
-    install_timeout_seconds: int = 900
-    start_timeout_seconds: int = 120
-    poll_seconds: int = 1
-    watch_seconds: float = 5.0
-
-
-@dataclass(frozen=True)
-class CreateServer:
-    name: str
-    blueprint_id: str
-    memory_mb: int
-    disk_mb: int
-    cpu_percent: int = 0
-    swap_mb: int = 0
-    io_weight: int = 500
-    threads: str | None = None
-    oom_disabled: bool = True
-    description: str = ""
-    environment: dict[str, Any] = field(default_factory=dict)
-    docker_image: str | None = None
-    location: str | None = None
-    tag: str | None = None
-    start_on_completion: bool = False
-
-
 @dataclass
 class ServerPorts:
     servers: ServerRepository
@@ -93,7 +65,7 @@ class ServerPorts:
     epoch: Callable[[], float] = time.time
     new_uuid: Callable[[], str] = lambda: str(uuidlib.uuid4())
     pause: Callable[[float], None] = time.sleep
-    timing: ProvisionTiming = ProvisionTiming()
+    timing: ProvisionTiming = field(default_factory=ProvisionTiming)
 
 
 def get_server(repo: ServerGetter, tenant: TenantContext, server_id: str) -> srv.Server:

@@ -23,26 +23,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mamba import mail_templates
+from mamba.domain.accounts import AccountPolicy, ClientHints, RefreshFamily, SessionView, TokenPair, User
 from mamba.domain.clock import new_id
 from mamba.domain.errors import DomainError, NotFoundError, SessionRequiredError, UnauthorizedError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
 from mamba.services import abuse
-from mamba.services.accounts import (
-    AccountPolicy,
-    AccountPorts,
-    ClientHints,
-    RefreshFamily,
-    User,
-    now_iso,
-    send_mail,
-    token_digest,
-)
+from mamba.services.accounts import AccountPorts, now_iso, send_mail, token_digest
 
-TOKEN_TYPE = "Bearer"
 TOTP_INVALID = "totp_invalid"
 MAX_IP_LENGTH = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
 MAX_USER_AGENT_LENGTH = 200  # enough to tell browsers apart; the rest is noise, and stored
@@ -58,22 +48,6 @@ def client_hints(source_ip: str, user_agent: str) -> ClientHints:
         return text or None
 
     return ClientHints(ip=clean(source_ip, MAX_IP_LENGTH), user_agent=clean(user_agent, MAX_USER_AGENT_LENGTH))
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    user_id: str  # whose session this is (for the audit entry; not part of the answer)
-
-    def to_public(self) -> dict[str, object]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "token_type": TOKEN_TYPE,
-            "expires_in": self.expires_in,
-        }
 
 
 def _bad_credentials() -> UnauthorizedError:
@@ -336,14 +310,6 @@ def logout(ports: AccountPorts, refresh_token: str, *, everywhere: bool, now: in
         # +1: tokens issued earlier in this very second carry iat == now and must die too.
         ports.users.revoke_sessions(family.user_id, now + 1)
     return family.user_id
-
-
-@dataclass(frozen=True)
-class SessionView:
-    """One entry of the sessions list: a live family, and whether the caller is using it."""
-
-    family: RefreshFamily
-    current: bool
 
 
 def list_sessions(

@@ -25,13 +25,13 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from mamba.auth import totp
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, RateLimitedError, UnauthorizedError, ValidationError
 from mamba.domain.ratelimit import Limit
+from mamba.domain.two_factor import Enrolment, TwoFactorState, TwoFactorStatus
 from mamba.ports import RateLimiter
 
 RECOVERY_CODE_COUNT = 10
@@ -42,18 +42,6 @@ CODE_FAILURES = Limit("2fa-code", 5, 15 * 60)  # wrong codes per user on confirm
 
 TOTP_REQUIRED = "totp_required"
 TOTP_INVALID = "totp_invalid"
-
-
-@dataclass(frozen=True)
-class TwoFactorState:
-    user_id: str
-    email: str
-    enabled: bool = False
-    secret: str | None = None
-    pending_secret: str | None = None
-    last_counter: int | None = None
-    recovery_codes_left: int = 0
-    password_hash: str | None = None
 
 
 class TwoFactorStore(Protocol):
@@ -81,12 +69,6 @@ class TwoFactorStore(Protocol):
 
 class PasswordCheck(Protocol):
     def verify(self, password_hash: str | None, password: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    secret: str
-    otpauth_uri: str
 
 
 def _now() -> str:
@@ -261,13 +243,6 @@ def disable(
         _count_failure(limiter, user_id, moment)
         raise
     store.disable(user_id)
-
-
-@dataclass(frozen=True)
-class TwoFactorStatus:
-    enabled: bool
-    pending: bool
-    recovery_codes_left: int
 
 
 def status(user_id: str, store: TwoFactorStore) -> TwoFactorStatus:

@@ -14,11 +14,11 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.adapters.dynamo.tenants import member, tenant_info, update_or_raise
+from mamba.adapters.dynamo.tenants import membership_record, tenant_record, update_or_raise
+from mamba.domain.accounts import UserSummary
 from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import Page, PageRequest
-from mamba.services.admin import UserSummary
-from mamba.services.tenancy import Member, TenantInfo
+from mamba.domain.tenancy import Membership, Tenant
 
 
 def user_summary(item: UserItem) -> UserSummary:
@@ -46,11 +46,11 @@ class DynamoAdminRepository:
         with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
             return user_summary(UserItem.get(*keys.user(user_id), consistent_read=True))
 
-    def memberships_of_user(self, user_id: str) -> list[Member]:
+    def memberships_of_user(self, user_id: str) -> list[Membership]:
         found = MembershipItem.gsi1.query(
             keys.memberships_of_user(user_id), MembershipItem.gsi1sk.startswith(keys.USER_MEMBERSHIP_PREFIX)
         )
-        return [member(item) for item in found]  # type: ignore[arg-type]
+        return [membership_record(item) for item in found]  # type: ignore[arg-type]
 
     def _update_user(self, user_id: str, actions: list[Any]) -> UserSummary:
         item = UserItem(*keys.user(user_id))
@@ -76,17 +76,17 @@ class DynamoAdminRepository:
             actions.append(UserItem.credentials_reset_at.set(credentials_reset_at))
         return self._update_user(user_id, actions)
 
-    def list_tenants(self, page: PageRequest) -> Page[TenantInfo]:
+    def list_tenants(self, page: PageRequest) -> Page[Tenant]:
         found, cursor = query_page(
             self.cursors, TenantItem.gsi1.query, keys.ALL_TENANTS, scope="admin.tenants", page=page
         )
-        return Page(items=[tenant_info(item) for item in found], next_cursor=cursor)
+        return Page(items=[tenant_record(item) for item in found], next_cursor=cursor)
 
-    def get_tenant(self, tenant_id: str) -> TenantInfo:
+    def get_tenant(self, tenant_id: str) -> Tenant:
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
-            return tenant_info(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
+            return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 
-    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> TenantInfo:
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Tenant:
         item = TenantItem(*keys.tenant(tenant_id))
         update_or_raise(
             item,

@@ -12,11 +12,11 @@ from typing import Any
 from mamba.adapters.dynamo import keys, positions
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import ApiKeyItem
+from mamba.domain.api_keys import ApiKey, KeyPage
 from mamba.domain.errors import ConflictError, NotFoundError
-from mamba.services.api_keys import ApiKey, KeyPage
 
 
-def _to_domain(item: ApiKeyItem) -> ApiKey:
+def api_key_record(item: ApiKeyItem) -> ApiKey:
     return ApiKey(
         id=item.key_id,
         user_id=item.user_id,
@@ -83,7 +83,7 @@ class DynamoApiKeyRepository:
                 last_evaluated_key=start,
             )
             raw, last = positions.first_page(results)
-        items = [_to_domain(ApiKeyItem.from_raw_data(r)) for r in raw]
+        items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
         next_cursor = None
         if last and items:
             next_cursor = positions.encode([items[-1].created_at, items[-1].id])
@@ -100,7 +100,7 @@ class DynamoApiKeyRepository:
                 actions=[ApiKeyItem.revoked_at.set(ApiKeyItem.revoked_at | at)],
                 condition=ApiKeyItem.pk.exists() & (ApiKeyItem.user_id == user_id),
             )
-        return _to_domain(item)
+        return api_key_record(item)
 
     def revoke_all(self, user_id: str, at: str) -> int:
         """Every page of the user's keys, each unrevoked one revoked like ``revoke``. A key

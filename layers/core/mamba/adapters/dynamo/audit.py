@@ -14,8 +14,8 @@ from typing import Any
 from mamba.adapters.dynamo import keys, positions
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import AuditItem
+from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.errors import ConflictError
-from mamba.services.audit import AuditEntry, AuditFilter, AuditPage
 
 # Sorts after every character of an entry id, so "<to>#~" bounds every entry stamped <to>.
 _AFTER_ANY_ID = "#~"

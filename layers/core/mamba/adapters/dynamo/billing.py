@@ -40,6 +40,7 @@ from mamba.domain import billing as b
 from mamba.domain.billing import CreditEntry, UsageRow
 from mamba.domain.errors import ConflictError, DomainError, NotFoundError
 from mamba.domain.pages import Page, PageRequest
+from mamba.domain.quotas import Quotas
 
 EVENT_CLAIM_TTL = 35 * 86400  # ≥ 30 days: Stripe retries for 3 days; a manual resend can come later
 TX_FAILED = "The billing record could not be saved; try again."
@@ -49,7 +50,7 @@ def _plan(item: PlanItem) -> b.Plan:
     return b.Plan(
         id=item.plan_id,
         name=item.name,
-        quotas=b.Quotas.from_dict(json.loads(item.quotas)),
+        quotas=Quotas.from_dict(json.loads(item.quotas)),
         grace_days=int(item.grace_days),
         price_id=item.price_id,
         metered=tuple(b.MeteredPrice(**m) for m in json.loads(item.metered or "[]")),
@@ -92,7 +93,7 @@ def _price_item(price_id: str, plan_id: str) -> PlanPriceItem:
 
 
 def _state(item: TenantItem) -> b.BillingState:
-    quotas = b.Quotas.from_dict(json.loads(item.plan_quotas)) if item.plan_quotas else b.FREE_QUOTAS
+    quotas = Quotas.from_dict(json.loads(item.plan_quotas)) if item.plan_quotas else b.FREE_QUOTAS
     return b.BillingState(
         tenant_id=item.tenant_id,
         customer_id=item.stripe_customer_id,

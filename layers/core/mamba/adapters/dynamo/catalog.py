@@ -15,10 +15,10 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
-from mamba.adapters.dynamo.placement import DynamoPlacementStore, TenantGuard, _recent
-from mamba.domain.quotas import QUOTA_KEYS, Quotas
+from mamba.adapters.dynamo.placement import DynamoPlacementStore, _recent
+from mamba.domain.placement import TenantGuard
+from mamba.domain.quotas import QUOTA_KEYS, Quotas, UsageFacts
 from mamba.ports import PlacementStore
-from mamba.services.catalog import UsageFacts
 
 
 def _stored_quotas(item: PlanItem) -> Quotas | None:

@@ -1,20 +1,15 @@
-"""Identity reads the guard needs on every request, in one BatchGetItem."""
+"""Identity reads the guard needs on every request, in one BatchGetItem, as domain records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.items import MainItem, MembershipItem, TenantItem, UserItem
-
-
-@dataclass(frozen=True)
-class AuthFacts:
-    user: UserItem | None
-    membership: MembershipItem | None = None
-    tenant: TenantItem | None = None
-    api_key: Any = None  # the API key item (mamba.adapters.dynamo.items.ApiKeyItem) or None
+from mamba.adapters.dynamo.api_keys import api_key_record
+from mamba.adapters.dynamo.items import ApiKeyItem, MainItem, MembershipItem, TenantItem, UserItem
+from mamba.adapters.dynamo.tenants import membership_record, tenant_record
+from mamba.adapters.dynamo.users import user_record
+from mamba.domain.accounts import AuthFacts
 
 
 class DynamoIdentityRepository:
@@ -26,18 +21,18 @@ class DynamoIdentityRepository:
         if key_id is not None:
             wanted["api_key"] = keys.api_key(key_id)
         found = self._batch_get(list(wanted.values()))
-        from mamba.adapters.dynamo import items
 
-        classes: dict[str, Any] = {
-            "user": UserItem,
-            "membership": MembershipItem,
-            "tenant": TenantItem,
-            "api_key": getattr(items, "ApiKeyItem", MainItem),
-        }
-        loaded = {
-            name: classes[name].from_raw_data(found[key]) if key in found else None for name, key in wanted.items()
-        }
-        return AuthFacts(**loaded)
+        def raw(name: str) -> dict[str, Any] | None:
+            key = wanted.get(name)
+            return found.get(key) if key is not None else None
+
+        user, membership, tenant, api_key = raw("user"), raw("membership"), raw("tenant"), raw("api_key")
+        return AuthFacts(
+            user=user_record(UserItem.from_raw_data(user)) if user is not None else None,
+            membership=membership_record(MembershipItem.from_raw_data(membership)) if membership is not None else None,
+            tenant=tenant_record(TenantItem.from_raw_data(tenant)) if tenant is not None else None,
+            api_key=api_key_record(ApiKeyItem.from_raw_data(api_key)) if api_key is not None else None,
+        )
 
     @staticmethod
     def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -13,7 +13,7 @@ import uuid
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import get_or_none, translate
 from mamba.adapters.dynamo.items import NodeEventItem, NodeHealthItem
-from mamba.services.node_health import NodeEvent, NodeHealth
+from mamba.domain.nodes import NodeEvent, NodeHealth
 
 
 def _health(item: NodeHealthItem) -> NodeHealth:

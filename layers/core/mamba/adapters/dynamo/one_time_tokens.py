@@ -11,7 +11,7 @@ from __future__ import annotations
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import OneTimeTokenItem
-from mamba.services.accounts import OneTimeToken
+from mamba.domain.accounts import OneTimeToken
 
 
 class DynamoOneTimeTokenStore:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from pynamodb.transactions import TransactWrite
 
@@ -34,7 +33,7 @@ from mamba.domain.errors import (
     TenantServersChangedError,
 )
 from mamba.domain.nodes import Allocation
-from mamba.domain.placement import NodeLoad
+from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Usage
 from mamba.domain.servers import FAILED, PROVISIONING, Server
 
@@ -44,15 +43,6 @@ RECENT_MAX = 200
 
 def _holds_resources(item: ServerItem) -> bool:
     return item.status != FAILED
-
-
-@dataclass(frozen=True)
-class TenantGuard:
-    """The tenant's guard as read before the quota check: its version and the servers it
-    reserved recently, as (uuid, memory_mb, disk_mb, epoch seconds)."""
-
-    version: int = 0
-    recent: tuple[tuple[str, int, int, float], ...] = ()
 
 
 def _recent(raw: str | None) -> tuple[tuple[str, int, int, float], ...]:
@@ -189,4 +179,4 @@ class DynamoPlacementStore:
         return item.plan_quotas if item is not None else None
 
 
-__all__ = ["DynamoPlacementStore", "TenantGuard"]
+__all__ = ["DynamoPlacementStore"]

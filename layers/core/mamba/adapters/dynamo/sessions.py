@@ -21,10 +21,10 @@ from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem, RefreshFamilyItem, RefreshTokenItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.users import connection
+from mamba.domain.accounts import ClientHints, RefreshFamily, RefreshToken
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.pages import Page, PageRequest
-from mamba.services.accounts import ClientHints, RefreshFamily, RefreshToken
 
 UNAVAILABLE = "The session store is unavailable; try again."
 

@@ -39,16 +39,12 @@ from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import ConflictError, DomainError, NotFoundError, TenantLimitError
 from mamba.domain.pages import Page, PageRequest
-from mamba.services.accounts import OWNER_ROLE, Membership, Tenant
-from mamba.services.tenancy import CUSTOM_ROLE_PREFIX, Contact, Invitation, Member, Role, TenantInfo, UserTenant
+from mamba.domain.tenancy import CUSTOM_ROLE_PREFIX, OWNER, Contact, Invitation, Membership, Role, Tenant, UserTenant
 
 
-def _tenant(item: TenantItem) -> Tenant:
-    return Tenant(id=item.tenant_id, name=item.name, created_at=item.created_at, status=item.status)
-
-
-def tenant_info(item: TenantItem) -> TenantInfo:
-    return TenantInfo(
+def tenant_record(item: TenantItem) -> Tenant:
+    """The tenant item as the domain's one tenant record (what the guard and the API read)."""
+    return Tenant(
         id=item.tenant_id,
         name=item.name,
         created_at=item.created_at,
@@ -56,15 +52,13 @@ def tenant_info(item: TenantItem) -> TenantInfo:
         require_2fa=bool(item.require_2fa),
         owner_count=int(item.owner_count) if item.owner_count is not None else None,
         updated_at=item.updated_at,
+        billing_state=item.billing_state,
     )
 
 
-def _membership(item: MembershipItem) -> Membership:
-    return Membership(tenant_id=item.tenant_id, user_id=item.user_id, role=item.role, created_at=item.created_at)
-
-
-def member(item: MembershipItem) -> Member:
-    return Member(
+def membership_record(item: MembershipItem) -> Membership:
+    """The membership item as the domain's one role-binding record."""
+    return Membership(
         tenant_id=item.tenant_id,
         user_id=item.user_id,
         role=item.role,
@@ -210,7 +204,7 @@ class DynamoTenantRepository:
             name=tenant.name,
             status=tenant.status,
             created_at=tenant.created_at,
-            owner_count=1 if owner.role == OWNER_ROLE else 0,
+            owner_count=1 if owner.role == OWNER else 0,
         )
         membership = MembershipItem(
             member_pk,
@@ -253,15 +247,15 @@ class DynamoTenantRepository:
 
     def get(self, tenant_id: str) -> Tenant:
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
-            return _tenant(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
+            return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 
-    def get_tenant(self, tenant_id: str) -> TenantInfo:
+    def get_tenant(self, tenant_id: str) -> Tenant:
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
-            return tenant_info(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
+            return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 
     def update_tenant(
         self, tenant_id: str, *, name: str | None, require_2fa: bool | None, actor_id: str, now: str
-    ) -> TenantInfo:
+    ) -> Tenant:
         actions: list[Any] = [TenantItem.updated_at.set(now)]
         if name is not None:
             actions.append(TenantItem.name.set(name))
@@ -300,7 +294,7 @@ class DynamoTenantRepository:
         )
         bindings: list[MembershipItem] = found
         profiles = {
-            item.tenant_id: tenant_info(item)
+            item.tenant_id: tenant_record(item)
             for item in TenantItem.batch_get([keys.tenant(b.tenant_id) for b in bindings])
         }
         items = [
@@ -317,7 +311,7 @@ class DynamoTenantRepository:
 
     def membership(self, tenant_id: str, user_id: str) -> Membership | None:
         item = get_or_none(MembershipItem, *keys.membership(tenant_id, user_id), consistent_read=True)
-        return _membership(item) if item is not None else None
+        return membership_record(item) if item is not None else None
 
     def memberships_of_user(self, user_id: str) -> list[Membership]:
         """Every tenant the user belongs to: one Query on gsi1 per page (eventually consistent)."""
@@ -325,7 +319,7 @@ class DynamoTenantRepository:
             keys.memberships_of_user(user_id),
             MembershipItem.gsi1sk.startswith(keys.USER_MEMBERSHIP_PREFIX),
         )
-        return [_membership(item) for item in found]  # type: ignore[arg-type]
+        return [membership_record(item) for item in found]  # type: ignore[arg-type]
 
     def builtin_roles(self) -> dict[str, frozenset[str]]:
         """The built-in role catalogue as migration 0001 wrote it: name → permissions."""
@@ -334,11 +328,11 @@ class DynamoTenantRepository:
 
     # --- members ---------------------------------------------------------------------
 
-    def get_member(self, tenant_id: str, user_id: str) -> Member:
+    def get_member(self, tenant_id: str, user_id: str) -> Membership:
         with translate(on_missing=NotFoundError("Member not found.", {"user_id": user_id})):
-            return member(MembershipItem.get(*keys.membership(tenant_id, user_id), consistent_read=True))
+            return membership_record(MembershipItem.get(*keys.membership(tenant_id, user_id), consistent_read=True))
 
-    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Member]:
+    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Membership]:
         found, cursor = query_page(
             self.cursors,
             MembershipItem.query,
@@ -348,7 +342,7 @@ class DynamoTenantRepository:
             page=page,
             consistent_read=True,
         )
-        return Page(items=[member(item) for item in found], next_cursor=cursor)
+        return Page(items=[membership_record(item) for item in found], next_cursor=cursor)
 
     def contacts(self, user_ids: list[str]) -> dict[str, Contact]:
         wanted = [keys.user(user_id) for user_id in dict.fromkeys(user_ids)]
@@ -377,7 +371,7 @@ class DynamoTenantRepository:
                 [RoleItem.members.add(-1)],
                 RoleItem.pk.exists(),
             )
-        if old_role == OWNER_ROLE:
+        if old_role == OWNER:
             # The last-owner rule: the decrement happens only while another owner remains.
             tx.update(
                 "owners",
@@ -385,7 +379,7 @@ class DynamoTenantRepository:
                 [TenantItem.owner_count.add(-1)],
                 TenantItem.owner_count > 1,
             )
-        if new_role == OWNER_ROLE:
+        if new_role == OWNER:
             tx.update(
                 "owners", TenantItem(*keys.tenant(tenant_id)), [TenantItem.owner_count.add(1)], TenantItem.pk.exists()
             )
@@ -401,7 +395,7 @@ class DynamoTenantRepository:
         else:
             tx.update("new_role", RoleItem(*key), [RoleItem.members.add(1)], RoleItem.version == (version or 0))
 
-    def change_binding(self, current: Member, updated: Member, role_version: int | None) -> None:
+    def change_binding(self, current: Membership, updated: Membership, role_version: int | None) -> None:
         pk, sk = keys.membership(current.tenant_id, current.user_id)
         actions: list[Any] = [MembershipItem.role.set(updated.role)]
         optional: list[tuple[Any, Any]] = [
@@ -421,7 +415,7 @@ class DynamoTenantRepository:
         except TxCancelledError as exc:
             raise self._binding_error(exc, current.user_id) from exc
 
-    def remove_member(self, current: Member) -> None:
+    def remove_member(self, current: Membership) -> None:
         pk, sk = keys.membership(current.tenant_id, current.user_id)
         tx = _Tx()
         tx.delete("member", MembershipItem(pk, sk), MembershipItem.role == current.role)
@@ -484,7 +478,7 @@ class DynamoTenantRepository:
         ):
             InvitationItem(*keys.invitation(tenant_id, invitation_id)).delete(condition=InvitationItem.pk.exists())
 
-    def accept_invitation(self, invitation: Invitation, member: Member, role_version: int | None) -> None:
+    def accept_invitation(self, invitation: Invitation, member: Membership, role_version: int | None) -> None:
         pk, sk = keys.membership(member.tenant_id, member.user_id)
         binding = MembershipItem(
             pk,

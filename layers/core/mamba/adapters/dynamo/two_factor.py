@@ -13,7 +13,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import UserItem
 from mamba.domain.errors import ConflictError, NotFoundError
-from mamba.services.two_factor import TwoFactorState
+from mamba.domain.two_factor import TwoFactorState
 
 
 def _is_on() -> Any:

@@ -16,9 +16,9 @@ from pynamodb.transactions import TransactWrite
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import EmailClaimItem, MainItem, UserItem
+from mamba.domain.accounts import User
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError
-from mamba.services.accounts import User
 
 
 def connection() -> Connection:
@@ -30,7 +30,7 @@ def _now_iso() -> str:
     return iso(utcnow())
 
 
-def _to_domain(item: UserItem) -> User:
+def user_record(item: UserItem) -> User:
     return User(
         id=item.user_id,
         email=item.email,
@@ -89,7 +89,7 @@ class DynamoUserRepository:
 
     def get(self, user_id: str) -> User:
         with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
-            return _to_domain(UserItem.get(*keys.user(user_id), consistent_read=True))
+            return user_record(UserItem.get(*keys.user(user_id), consistent_read=True))
 
     def find_by_email(self, email: str) -> User | None:
         claim = get_or_none(EmailClaimItem, *keys.email_claim(email), consistent_read=True)

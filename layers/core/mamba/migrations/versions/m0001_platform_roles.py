@@ -3,7 +3,7 @@
 Why: tenants pick a member's role from this catalogue, and the roles API lists it next to
 the tenant's custom roles (``DynamoTenantRepository.builtin_roles``, one Query on
 ``ROLES#BUILTIN``). The guard does not read these items: it authorizes from
-``mamba.auth.permissions.BUILTIN_ROLES`` in code, so a request never pays for them.
+``mamba.domain.permissions.BUILTIN_ROLES`` in code, so a request never pays for them.
 
 Up puts one ``RoleItem`` per built-in role (overwriting is harmless, so re-running is safe).
 Down deletes every item under ``ROLES#BUILTIN``. When ``BUILTIN_ROLES`` changes, add a
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import RoleItem
-from mamba.auth.permissions import BUILTIN_ROLES
+from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.migrations.model import MigrationContext
 
 version = "0001"

@@ -15,7 +15,6 @@ from mamba.adapters.dynamo.items import PlanItem
 from mamba.domain.billing import FREE_PLAN_ID, free_plan
 from mamba.domain.errors import ConflictError
 from mamba.migrations.model import MigrationContext, MigrationError
-from mamba.services.billing import plan_quotas
 
 version = "0007"
 description = "Seed the free plan (the quotas of tenants without a subscription)"
@@ -25,7 +24,7 @@ def up(ctx: MigrationContext) -> None:
     if ctx.free_quotas is None:
         raise MigrationError("0007 needs Settings' free-plan defaults (MigrationContext.free_quotas).")
     try:
-        DynamoBillingRepository().add_plan(free_plan(ctx.now, plan_quotas(ctx.free_quotas)))
+        DynamoBillingRepository().add_plan(free_plan(ctx.now, ctx.free_quotas))
         ctx.log(f"  added plan {FREE_PLAN_ID}")
     except ConflictError:
         ctx.log(f"  plan {FREE_PLAN_ID} exists; left as it is")

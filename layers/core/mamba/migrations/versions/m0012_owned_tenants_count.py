@@ -18,8 +18,8 @@ from collections import Counter
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MembershipItem, UserItem
+from mamba.domain.tenancy import OWNER
 from mamba.migrations.model import MigrationContext
-from mamba.services.accounts import OWNER_ROLE
 
 version = "0012"
 description = "Count the tenants each account owns (the per-account tenant cap)"
@@ -28,7 +28,7 @@ RENEW_EVERY = 200
 
 
 def _owners() -> Counter[str]:
-    bindings = MembershipItem.scan((MembershipItem.kind == "membership") & (MembershipItem.role == OWNER_ROLE))
+    bindings = MembershipItem.scan((MembershipItem.kind == "membership") & (MembershipItem.role == OWNER))
     return Counter(binding.user_id for binding in bindings)
 
 

@@ -22,7 +22,7 @@ from pynamodb.expressions.operand import Path
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import BlueprintItem
-from mamba.migrations.runner import MigrationContext
+from mamba.migrations.model import MigrationContext
 
 version = "0013"
 description = "Blueprints lose the simulator's local_safe flag (the simulator keeps its own allowlist)"

@@ -1,0 +1,71 @@
+"""API keys: the stored key (only the SHA-256 of its secret) and what its owner sees.
+Standard library only; the key format and the guard's checks are ``mamba.auth.api_keys``,
+the use cases ``mamba.services.api_keys``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+KEY_PREFIX = "mhp_"
+
+
+def display_prefix(user_id: str, key_id: str) -> str:
+    """The public part of a key, shown in lists so a user can recognise it."""
+    return f"{KEY_PREFIX}{user_id}.{key_id}"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    user_id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: str
+    secret_hash: str
+    hint: str
+    server_ids: tuple[str, ...] = ()
+    allowed_ips: tuple[str, ...] = ()
+    expires_at: int | None = None
+    revoked_at: str | None = None
+    last_used_at: int | None = None
+    last_used_ip: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return display_prefix(self.user_id, self.id)
+
+    def to_public(self) -> dict[str, object]:
+        """Everything but the secret's hash."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "hint": self.hint,
+            "scopes": list(self.scopes),
+            "server_ids": list(self.server_ids),
+            "allowed_ips": list(self.allowed_ips),
+            "expires_at": _epoch_iso(self.expires_at),
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+            "last_used_at": _epoch_iso(self.last_used_at),
+            "last_used_ip": self.last_used_ip,
+        }
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    plaintext: str  # shown once, in the 201; never stored
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    items: list[ApiKey] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def _epoch_iso(epoch: int | None) -> str | None:
+    if epoch is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
