@@ -342,6 +342,11 @@ class PlacementStoreContract:
         """(placement, nodes, allocations)"""
         raise NotImplementedError
 
+    @pytest.fixture
+    def write_plan_quotas(self) -> Any:
+        """What billing writes on the tenant record: (tenant id, quotas) -> None."""
+        raise NotImplementedError
+
     def _node_with_ports(self, world: Any, *ports: int) -> Node:
         _, nodes, allocations = world
         added = node()
@@ -439,6 +444,15 @@ class PlacementStoreContract:
 
         assert placement.plan_quotas(f"tn_{uid()}") is None
 
+    def test_plan_quotas_is_the_json_billing_wrote_on_the_tenant(self, world, write_plan_quotas):
+        import json
+
+        placement, _, _ = world
+        tenant = f"tn_{uid()}"
+        write_plan_quotas(tenant, {"servers": 3, "memory_mb": 4096})
+
+        assert json.loads(placement.plan_quotas(tenant)) == {"servers": 3, "memory_mb": 4096}
+
 
 class TestPlacementStoreOnFake(PlacementStoreContract):
     @pytest.fixture
@@ -446,12 +460,27 @@ class TestPlacementStoreOnFake(PlacementStoreContract):
         placement = FakePlacementStore()
         return placement, placement.nodes, placement.allocations
 
+    @pytest.fixture
+    def write_plan_quotas(self, world: tuple[Any, Any, Any]) -> Any:
+        import json
+
+        def write(tenant_id: str, quotas: dict[str, int]) -> None:
+            world[0].plans[tenant_id] = json.dumps(quotas)
+
+        return write
+
 
 class TestPlacementStoreOnDynamo(PlacementStoreContract):
     @pytest.fixture
     def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()
+
+    @pytest.fixture
+    def write_plan_quotas(self) -> Any:
+        from tests.server_world import set_plan_quotas
+
+        return set_plan_quotas
 
 
 # --- node health ---------------------------------------------------------------------------------
