@@ -2156,3 +2156,29 @@ class FakeAdminRepository:
         current = self.tenancy.get_tenant(tenant_id)
         self.tenancy.tenants[tenant_id] = replace(current, status=status, updated_at=now)
         return self.get_tenant(tenant_id)
+
+
+class FakeIdentityRepository:
+    """``DynamoIdentityRepository``: the guard's one read, over the user, tenancy and key fakes."""
+
+    def __init__(
+        self,
+        tenancy: FakeTenancyRepository | None = None,
+        keys: FakeApiKeyRepository | None = None,
+    ) -> None:
+        self.tenancy = tenancy or FakeTenancyRepository()
+        self.users = self.tenancy.users
+        self.keys = keys or FakeApiKeyRepository()
+
+    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any:
+        from mamba.domain.accounts import AuthFacts
+
+        tenant = None
+        if tenant_id is not None and tenant_id in self.tenancy.tenants:
+            tenant = self.tenancy._info(tenant_id)
+        return AuthFacts(
+            user=self.users.users.get(user_id),
+            membership=self.tenancy.members.get((tenant_id, user_id)) if tenant_id is not None else None,
+            tenant=tenant,
+            api_key=self.keys.keys.get(key_id) if key_id is not None else None,
+        )

@@ -368,3 +368,69 @@ class TestAdminRepositoryOnDynamo(AdminRepositoryContract):
 
         bootstrap.dynamo_tables()
         return bootstrap.admin_repository(), bootstrap.tenancy_repository(), DynamoUserRepository()
+
+
+# --- the guard's one read ------------------------------------------------------------------------
+
+
+class IdentityRepositoryContract:
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any, Any]:
+        """(identity repository, tenancy repository, user repository, API key repository)"""
+        raise NotImplementedError
+
+    def test_load_reads_the_user_membership_tenant_and_key_of_one_request(self, world):
+        from mamba.domain.api_keys import ApiKey
+
+        identity, tenancy, users, keys = world
+        owner, tenant_id, key_id = f"usr_{uid()}", f"tn_{uid()}", f"key{uid()}"
+        users.add(User(id=owner, email=f"{owner}@example.org", created_at=T0))
+        tenancy.add_with_owner(Tenant(tenant_id, "Games", T0), Membership(tenant_id, owner, "owner", T0))
+        key = ApiKey(key_id, owner, "ci", ("servers.read",), T0, "h" * 64, "abcd")
+        keys.add(key)
+
+        facts = identity.load(owner, tenant_id, key_id)
+
+        assert facts.user == users.get(owner)
+        assert (facts.membership.role, facts.membership.tenant_id) == ("owner", tenant_id)
+        assert (facts.tenant.id, facts.tenant.status, facts.tenant.owner_count) == (tenant_id, "active", 1)
+        assert facts.api_key == key
+
+    def test_what_does_not_exist_is_none(self, world):
+        identity, _, users, _ = world
+        user_id = f"usr_{uid()}"
+        users.add(User(id=user_id, email=f"{user_id}@example.org", created_at=T0))
+
+        alone = identity.load(user_id, None)
+        elsewhere = identity.load(user_id, f"tn_{uid()}", f"key{uid()}")
+        nobody = identity.load(f"usr_{uid()}", None)
+
+        assert (alone.membership, alone.tenant, alone.api_key) == (None, None, None)
+        assert (elsewhere.membership, elsewhere.tenant, elsewhere.api_key) == (None, None, None)
+        assert nobody.user is None
+
+
+class TestIdentityRepositoryOnFake(IdentityRepositoryContract):
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any, Any]:
+        from tests.fakes import FakeIdentityRepository
+
+        identity = FakeIdentityRepository()
+        return identity, identity.tenancy, identity.users, identity.keys
+
+
+class TestIdentityRepositoryOnDynamo(IdentityRepositoryContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any, Any]:
+        request.getfixturevalue("aws")
+        from mamba import bootstrap
+        from mamba.adapters.dynamo.identity import DynamoIdentityRepository
+        from mamba.adapters.dynamo.users import DynamoUserRepository
+
+        bootstrap.dynamo_tables()
+        return (
+            DynamoIdentityRepository(),
+            bootstrap.tenancy_repository(),
+            DynamoUserRepository(),
+            bootstrap.api_key_repository(),
+        )

@@ -32,6 +32,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.PaymentGateway, fakes.FakeStripe),
     (ports.WebhookVerifier, fakes.FakeWebhookVerifier),
     (ports.AuditLog, fakes.FakeAuditLog),
+    (ports.IdentityRepository, fakes.FakeIdentityRepository),
     (ports.KeyUseRecorder, fakes.FakeApiKeyRepository),
     (ports.ServerLocks, fakes.FakeServerLocks),
     (ports.ServerLifecycleStore, fakes.FakeServerLifecycleStore),
