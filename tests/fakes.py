@@ -2182,3 +2182,32 @@ class FakeIdentityRepository:
             tenant=tenant,
             api_key=self.keys.keys.get(key_id) if key_id is not None else None,
         )
+
+
+class FakeTenantUsageReader:
+    """``DynamoTenantUsageReader`` over the billing, placement and backup fakes: the tenant's
+    plan and ``plan_quotas`` (what billing wrote, as the placement store reads it), the stored
+    free plan's quotas, the servers' usage and the backup storage counter."""
+
+    def __init__(
+        self,
+        billing: FakeBillingRepository | None = None,
+        placement: FakePlacementStore | None = None,
+        backups: FakeBackupRepository | None = None,
+    ) -> None:
+        self.billing = billing or FakeBillingRepository()
+        self.placement = placement or FakePlacementStore()
+        self.backups = backups or FakeBackupRepository()
+
+    def read(self, tenant_id: str) -> Any:
+        from mamba.domain.quotas import UsageFacts
+
+        state = self.billing.states.get(tenant_id)
+        free = self.billing.plans.get("free")
+        return UsageFacts(
+            plan_id=(state.plan_id if state is not None else None) or "free",
+            plan_quotas=self.placement.plan_quotas(tenant_id),
+            stored_free_quotas=free.quotas if free is not None else None,
+            servers=self.placement.usage(tenant_id, self.placement.guard(tenant_id)),
+            backup_bytes=self.backups.usage(tenant_id),
+        )

@@ -740,3 +740,85 @@ class TestServerLifecycleStoreOnDynamo(ServerLifecycleStoreContract):
 
         bootstrap = _dynamo(request)
         return DynamoServerLifecycleStore(), bootstrap.server_repository(), DynamoServerLocks()
+
+
+# --- the quota page's reads --------------------------------------------------------------------------
+
+
+class TenantUsageReaderContract:
+    @pytest.fixture
+    def world(self) -> dict[str, Any]:
+        """reader, placement, nodes, allocations, backups, billing, write_plan_quotas"""
+        raise NotImplementedError
+
+    def test_a_tenant_without_a_plan_reads_free_with_no_usage(self, world):
+        facts = world["reader"].read(f"tn_{uid()}")
+
+        assert (facts.plan_id, facts.plan_quotas, facts.backup_bytes) == ("free", None, 0)
+        assert (facts.servers.servers, facts.servers.memory_mb) == (0, 0)
+
+    def test_usage_counts_the_servers_reserved_and_the_backup_counter(self, world):
+        tenant = f"tn_{uid()}"
+        added = node()
+        world["nodes"].add(added, "t")
+        world["allocations"].add_many([allocation(added.id, 25565), allocation(added.id, 25566)])
+        placement = world["placement"]
+        for port in (25565, 25566):
+            placement.reserve(server(tenant, added.id, port=port, memory=256), placement.guard(tenant))
+        world["backups"].set_usage(tenant, 4096, T1)
+        world["write_plan_quotas"](tenant, {"servers": 5})
+
+        facts = world["reader"].read(tenant)
+
+        assert (facts.servers.servers, facts.servers.memory_mb, facts.backup_bytes) == (2, 512, 4096)
+        assert facts.plan_quotas is not None and '"servers": 5' in facts.plan_quotas
+
+    def test_the_stored_free_plan_is_read_when_there_is_one(self, world):
+        from mamba.domain import billing as b
+
+        billing = world["billing"]
+        try:
+            billing.add_plan(b.free_plan(quotas=b.Quotas(servers=2, memory_mb=2048, disk_mb=1, backup_bytes=0)))
+        except ConflictError:
+            pass  # a migration or another test of this worker stored it
+
+        facts = world["reader"].read(f"tn_{uid()}")
+
+        assert facts.stored_free_quotas == billing.get_plan("free").quotas
+
+
+class TestTenantUsageReaderOnFake(TenantUsageReaderContract):
+    @pytest.fixture
+    def world(self) -> dict[str, Any]:
+        import json
+
+        from tests.fakes import FakeTenantUsageReader
+
+        reader = FakeTenantUsageReader()
+        placement = reader.placement
+        return {
+            "reader": reader,
+            "placement": placement,
+            "nodes": placement.nodes,
+            "allocations": placement.allocations,
+            "backups": reader.backups,
+            "billing": reader.billing,
+            "write_plan_quotas": lambda t, q: placement.plans.__setitem__(t, json.dumps(q)),
+        }
+
+
+class TestTenantUsageReaderOnDynamo(TenantUsageReaderContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> dict[str, Any]:
+        from tests.server_world import set_plan_quotas
+
+        bootstrap = _dynamo(request)
+        return {
+            "reader": bootstrap.tenant_usage_reader(),
+            "placement": bootstrap.placement_store(),
+            "nodes": bootstrap.node_repository(),
+            "allocations": bootstrap.allocation_repository(),
+            "backups": bootstrap.backup_repository(),
+            "billing": bootstrap.billing_repository(),
+            "write_plan_quotas": set_plan_quotas,
+        }

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import accounts, admin, api_keys, tenants, two_factor
+from mamba.services import accounts, admin, api_keys, catalog, tenants, two_factor
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -47,6 +47,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (api_keys.ApiKeyRepository, fakes.FakeApiKeyRepository),
     (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
+    (catalog.UsageReader, fakes.FakeTenantUsageReader),
 ]
 
 

@@ -8,11 +8,11 @@ from typing import get_args
 from mamba.domain import billing as b
 from mamba.domain import rules
 from mamba.domain.nodes import Node
-from mamba.domain.quotas import Quotas, Usage, UsageFacts
+from mamba.domain.quotas import Quotas, Usage
 from mamba.domain.servers import Limits
 from mamba.schemas.catalog import RuleName
 from mamba.services import catalog
-from tests.fakes import FakeBillingRepository, FakePlacementStore, server_entity
+from tests.fakes import FakeBillingRepository, FakePlacementStore, FakeTenantUsageReader, server_entity
 
 
 def test_the_schema_names_every_rule_the_api_enforces():
@@ -69,24 +69,35 @@ def test_a_location_is_available_when_any_of_its_nodes_has_room_for_the_size():
     ]
 
 
-class Reader:
-    def __init__(self, facts: UsageFacts) -> None:
-        self.facts = facts
-
-    def read(self, tenant_id: str) -> UsageFacts:
-        return self.facts
+def reader(
+    plan_id: str, plan_quotas: str | None, free: Quotas | None, used: Usage, backup_bytes: int
+) -> FakeTenantUsageReader:
+    """tn_a on ``plan_id`` with these quotas and this usage, in the fakes the reader reads."""
+    found = FakeTenantUsageReader()
+    found.billing.add_tenant("tn_a")
+    found.billing.states["tn_a"] = replace(found.billing.states["tn_a"], plan_id=plan_id)
+    if plan_quotas is not None:
+        found.placement.plans["tn_a"] = plan_quotas
+    if free is not None:
+        found.billing.add_plan(b.free_plan(quotas=free))
+    for n in range(used.servers):
+        held = server_entity(f"00000000-0000-4000-8000-{n:012d}", "n1", "running", tenant_id="tn_a")
+        each = Limits(memory_mb=used.memory_mb // used.servers, disk_mb=used.disk_mb // used.servers)
+        found.placement.servers.add(replace(held, limits=each))
+    found.backups.set_usage("tn_a", backup_bytes, "2027-01-01T00:00:00Z")
+    return found
 
 
 SETTINGS_FREE = Quotas(servers=1, memory_mb=1024, disk_mb=5120, backup_bytes=0, backups_per_server=0)
 
 
 def test_usage_takes_missing_plan_keys_from_settings_and_a_planless_tenant_gets_the_stored_free_plan():
-    with_plan = UsageFacts("pro", '{"servers": 3}', None, Usage(servers=2, memory_mb=10, disk_mb=20), 7)
-    usage = catalog.tenant_usage(Reader(with_plan), "tn_a", SETTINGS_FREE)
+    with_plan = reader("pro", '{"servers": 3}', None, Usage(servers=2, memory_mb=10, disk_mb=20), 7)
+    usage = catalog.tenant_usage(with_plan, "tn_a", SETTINGS_FREE)
     assert usage["servers"] == {"used": 2, "limit": 3, "unlimited": False}
     assert usage["memory_mb"]["limit"] == 1024 and usage["backup_bytes"]["used"] == 7
 
     stored = Quotas(servers=2, memory_mb=-1, disk_mb=1, backup_bytes=1, backups_per_server=1)
-    planless = UsageFacts("free", None, stored, Usage(), 0)
-    usage = catalog.tenant_usage(Reader(planless), "tn_a", SETTINGS_FREE)
+    planless = reader("free", None, stored, Usage(), 0)
+    usage = catalog.tenant_usage(planless, "tn_a", SETTINGS_FREE)
     assert usage["servers"]["limit"] == 2 and usage["memory_mb"]["unlimited"] is True
