@@ -69,6 +69,14 @@ class FakeWorkflows:
             self.started.append((workflow, operation_id, payload))
         return arn
 
+    @property
+    def runs(self) -> list[tuple[str, dict[str, Any]]]:
+        """(workflow, payload) of every execution started, in order."""
+        return [(workflow, payload) for workflow, _, payload in self.started]
+
+    def names(self) -> list[str]:
+        return [workflow for workflow, _, _ in self.started]
+
 
 class FakeHealthProbes:
     def __init__(self, **checks: str) -> None:
@@ -401,6 +409,9 @@ class FakePlacementStore:
         self.servers = servers or FakeServerRepository()
         self.versions: dict[str, int] = {}
         self.plans: dict[str, str] = {}  # tenant id -> plan_quotas JSON
+        # Raised by the next ``reserve`` calls, in order: another request winning a race
+        # (TenantServersChangedError, AllocationTakenError) between the read and the write.
+        self.races: list[Exception] = []
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -435,6 +446,8 @@ class FakePlacementStore:
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
 
+        if self.races:
+            raise self.races.pop(0)
         version = guard if isinstance(guard, int) else guard.version
         ip, port = server.allocation
         allocation = self.allocations.rows.get((server.node_id, ip, port))
@@ -462,6 +475,24 @@ class FakePlacementStore:
         return self.plans.get(tenant_id)
 
 
+class FakeHostResolver:
+    """``SocketHostResolver`` from a table: each name's addresses (an address literal
+    resolves to itself, an unknown name to nothing), and every question asked."""
+
+    def __init__(self, answers: dict[str, list[str]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[tuple[str, int]] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        import ipaddress
+
+        self.asked.append((host, port))
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return sorted(set(self.answers.get(host, [])))
+
+
 class FakeNodeHealthStore:
     """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
 
@@ -484,6 +515,147 @@ class FakeNodeHealthStore:
 
     def health_of(self, node_ids: list[str]) -> dict[str, Any]:
         return {n: self.health[n] for n in dict.fromkeys(node_ids) if n in self.health}
+
+
+class FakeServerLocks:
+    """``DynamoServerLocks`` in memory: one lifecycle operation per server, until it expires."""
+
+    def __init__(self) -> None:
+        self.locks: dict[str, tuple[str, str, int]] = {}  # uuid -> (operation id, type, expires at)
+
+    def acquire(
+        self, server_uuid: str, operation_id: str, operation_type: str, *, now: str, now_epoch: int, seconds: int
+    ) -> None:
+        held = self.locks.get(server_uuid)
+        if held is not None and held[2] >= now_epoch:
+            raise ConflictError(
+                "Another operation is running on this server; wait for it to finish.",
+                {"uuid": server_uuid, "operation_id": held[0], "operation_type": held[1]},
+            )
+        self.locks[server_uuid] = (operation_id, operation_type, now_epoch + seconds)
+
+    def holder(self, server_uuid: str) -> tuple[str, str] | None:
+        held = self.locks.get(server_uuid)
+        return (held[0], held[1]) if held is not None else None
+
+    def release(self, server_uuid: str, operation_id: str) -> None:
+        if self.holder(server_uuid) is not None and self.locks[server_uuid][0] == operation_id:
+            del self.locks[server_uuid]
+
+
+class FakeServerLifecycleStore:
+    """``DynamoServerLifecycleStore`` over a FakeServerRepository: conditional status, build and
+    profile writes, who suspended a server, and the reconcile schedule's observations.
+    ``unavailable`` names servers whose observation write fails as DynamoDB would."""
+
+    def __init__(self, servers: FakeServerRepository | None = None, locks: FakeServerLocks | None = None) -> None:
+        self.servers = servers or FakeServerRepository()
+        self.locks = locks or FakeServerLocks()
+        self.suspensions: dict[str, str] = {}
+        self.observed: dict[str, tuple[dict[str, Any], str]] = {}
+        self.rows: list[Any] = []  # every observation written, in order
+        self.unavailable: set[str] = set()
+
+    def _expect(self, server_uuid: str, expected: Any) -> Any:
+        expected = list(expected)
+        current = self.servers.get(server_uuid)  # NotFoundError when it is gone
+        if current.status not in expected:
+            raise ConflictError(
+                f"The server is {current.status}; this needs it to be {' or '.join(expected)}.",
+                {"uuid": server_uuid, "status": current.status},
+            )
+        return current
+
+    def set_status(self, server_uuid: str, status: str, expected: Any, *, now: str, reason: str | None = None) -> None:
+        current = self._expect(server_uuid, expected)
+        self.servers.save(replace(current, status=status, updated_at=now, status_reason=reason or None))
+
+    def set_suspension(self, server_uuid: str, status: str, expected: Any, *, by: str | None, now: str) -> None:
+        current = self._expect(server_uuid, expected)
+        self.servers.save(replace(current, status=status, updated_at=now, status_reason=None))
+        if by is None:
+            self.suspensions.pop(server_uuid, None)
+        else:
+            self.suspensions[server_uuid] = by
+
+    def suspended_by(self, server_uuid: str) -> str | None:
+        return self.suspensions.get(server_uuid)
+
+    def set_build(
+        self, server_uuid: str, limits: Any, expected: Any, *, now: str, environment: dict[str, Any] | None = None
+    ) -> None:
+        current = self._expect(server_uuid, expected)
+        changes: dict[str, Any] = {"limits": limits, "updated_at": now}
+        if environment is not None:
+            changes["environment"] = environment
+        self.servers.save(replace(current, **changes))
+
+    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
+        current = self.servers.get(server_uuid)
+        changes: dict[str, Any] = {"updated_at": now}
+        if name is not None:
+            changes["name"] = name
+        if description is not None:
+            changes["description"] = description
+        self.servers.save(replace(current, **changes))
+
+    def remove(self, server_uuid: str) -> int:
+        activity = len(self.servers.activity_log.pop(server_uuid, {}))
+        self.locks.locks.pop(server_uuid, None)
+        self.suspensions.pop(server_uuid, None)
+        self.observed.pop(server_uuid, None)
+        self.servers.delete(server_uuid)
+        return activity + 3
+
+    def record_observations(self, rows: list[Any], *, now: str) -> int:
+        if any(row.server_uuid in self.unavailable for row in rows):
+            raise DependencyUnavailableError("The server's observation could not be written; try again.")
+        written = 0
+        for row in rows:
+            current = self.servers.servers.get(row.server_uuid)
+            if current is None or current.status != row.expected_status:
+                continue  # changed (or gone) under the batch: this one is not written
+            if row.new_status is not None and row.new_status != row.expected_status:
+                self.servers.save(replace(current, status=row.new_status, updated_at=now))
+            self.observed[row.server_uuid] = (dict(row.utilization), now)
+            self.rows.append(row)
+            written += 1
+        return written
+
+    def utilization(self, server_uuid: str) -> tuple[dict[str, Any] | None, str | None]:
+        self.servers.get(server_uuid)
+        found = self.observed.get(server_uuid)
+        return (dict(found[0]), found[1]) if found else (None, None)
+
+
+class FakeBlueprintRepository:
+    """``DynamoBlueprintRepository`` in memory."""
+
+    def __init__(self, *blueprints: Any) -> None:
+        self.blueprints: dict[str, Any] = {b.id: b for b in blueprints}
+
+    def add(self, blueprint: Any) -> None:
+        if blueprint.id in self.blueprints:
+            raise ConflictError("The blueprint already exists.", {"blueprint_id": blueprint.id})
+        self.blueprints[blueprint.id] = blueprint
+
+    def get(self, blueprint_id: str) -> Any:
+        if blueprint_id not in self.blueprints:
+            raise NotFoundError("Blueprint not found.", {"blueprint_id": blueprint_id})
+        return self.blueprints[blueprint_id]
+
+    def list(self, limit: int = 50, cursor: str | None = None) -> tuple[list[Any], str | None]:
+        ordered = sorted(self.blueprints.values(), key=lambda b: (b.created_at, b.id))
+        found = _page(ordered, PageRequest(limit, cursor), "admin.blueprints")
+        return found.items, found.next_cursor
+
+    def save(self, blueprint: Any) -> None:
+        self.get(blueprint.id)
+        self.blueprints[blueprint.id] = blueprint
+
+    def delete(self, blueprint_id: str) -> None:
+        self.get(blueprint_id)
+        del self.blueprints[blueprint_id]
 
 
 # --- backups ---------------------------------------------------------------------------------
@@ -657,10 +829,13 @@ class FakeBackupStore:
 
 
 class FakeApiKeyRepository:
-    """``DynamoApiKeyRepository`` in memory (the guard's read of a key by id is ``keys[id]``)."""
+    """``DynamoApiKeyRepository`` in memory (the guard's read of a key by id is ``keys[id]``).
+    ``down`` makes recording a key's use fail as DynamoDB would; ``touches`` counts the tries."""
 
-    def __init__(self) -> None:
+    def __init__(self, down: bool = False) -> None:
         self.keys: dict[str, Any] = {}
+        self.down = down
+        self.touches = 0
 
     def add(self, key: Any) -> None:
         if key.id in self.keys:
@@ -704,6 +879,9 @@ class FakeApiKeyRepository:
     def touch(self, key_id: str, epoch: int, source_ip: str, min_interval: int) -> None:
         from dataclasses import replace
 
+        self.touches += 1
+        if self.down:
+            raise DependencyUnavailableError("The API key's use could not be recorded; try again.")
         key = self.keys.get(key_id)
         if key is None or (key.last_used_at is not None and key.last_used_at > epoch - min_interval):
             return
@@ -779,7 +957,11 @@ class FakeNodeAgent:
         self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
         self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
         self.denied_jtis: dict[str, list[str]] = {}
+        self.deauthorized: list[tuple[str, list[str]]] = []  # (user uuid, server uuids)
         self.backups: list[tuple[str, str, str]] = []  # (action, server uuid, backup uuid)
+        self.configuration: dict[str, Any] | None = None  # the last config document pushed
+        self.transfers: dict[str, dict[str, Any]] = {}
+        self.pulls: dict[str, list[dict[str, Any]]] = {}
 
     def _ask(self, method: str, server_uuid: str = "") -> dict[str, Any] | None:
         from mamba.domain.errors import ValidationError, WingsNotFoundError, WingsUnavailableError
@@ -874,8 +1056,99 @@ class FakeNodeAgent:
         self._ask("deny_websocket_tokens", server_uuid)
         self.denied_jtis.setdefault(server_uuid, []).extend(jtis)
 
+    def update_configuration(self, configuration: dict[str, Any]) -> bool:
+        self._ask("update_configuration")
+        self.configuration = dict(configuration)
+        return True
+
+    def deauthorize_user(self, user_uuid: str, server_uuids: list[str]) -> bool:
+        from mamba.domain.errors import ValidationError
+        from mamba.domain.servers import UUID_V4
+
+        if not all(UUID_V4.match(u) for u in server_uuids):
+            raise ValidationError("A server uuid must be a lowercase UUID v4.", {"uuid": server_uuids})
+        self._ask("deauthorize_user")
+        self.deauthorized.append((user_uuid, list(server_uuids)))
+        return True
+
+    def start_transfer(self, server_uuid: str, *, url: str, token: str, start_on_completion: bool = False) -> None:
+        self._ask("start_transfer", server_uuid)
+        self.transfers[server_uuid] = {"url": url, "start_on_completion": start_on_completion}
+
+    def cancel_transfer(self, server_uuid: str) -> None:
+        self._ask("cancel_transfer", server_uuid)
+        self.transfers.pop(server_uuid, None)
+
     def _path(self, path: str) -> str:
         return "/" + path.strip("/")
+
+    def _files(self, server_uuid: str, method: str) -> dict[str, bytes]:
+        server = self._ask(method, server_uuid)
+        assert server is not None
+        files: dict[str, bytes] = server["files"]
+        return files
+
+    def rename(self, server_uuid: str, root: str, files: list[dict[str, str]]) -> None:
+        stored = self._files(server_uuid, "rename")
+        for move in files:
+            source = self._path(f"{root.rstrip('/')}/{move['from']}")
+            target = self._path(f"{root.rstrip('/')}/{move['to']}")
+            for path in [p for p in stored if p == source or p.startswith(source + "/")]:
+                stored[target + path[len(source) :]] = stored.pop(path)
+
+    def copy(self, server_uuid: str, location: str) -> None:
+        from mamba.domain.errors import WingsNotFoundError
+
+        stored = self._files(server_uuid, "copy")
+        source = self._path(location)
+        if source not in stored:
+            raise WingsNotFoundError("The file or directory does not exist on the node.", {"path": location})
+        stem, dot, ext = source.rpartition(".")
+        stored[f"{stem} copy{dot}{ext}" if dot and stem else f"{source} copy"] = stored[source]
+
+    def create_directory(self, server_uuid: str, name: str, path: str = "/") -> None:
+        self._files(server_uuid, "create_directory")
+
+    def compress(self, server_uuid: str, root: str, files: list[str]) -> dict[str, Any]:
+        stored = self._files(server_uuid, "compress")
+        name = self._path(f"{root.rstrip('/')}/archive.tar.gz")
+        stored[name] = b"archive"
+        return {"name": name.rsplit("/", 1)[-1], "size": len(stored[name]), "directory": False, "file": True}
+
+    def decompress(self, server_uuid: str, root: str, file: str) -> None:
+        from mamba.domain.errors import WingsNotFoundError
+
+        stored = self._files(server_uuid, "decompress")
+        if self._path(f"{root.rstrip('/')}/{file}") not in stored:
+            raise WingsNotFoundError("The file or directory does not exist on the node.", {"path": file})
+
+    def chmod(self, server_uuid: str, root: str, files: list[dict[str, str]]) -> None:
+        self._files(server_uuid, "chmod")
+
+    def list_pulls(self, server_uuid: str) -> list[dict[str, Any]]:
+        self._ask("list_pulls", server_uuid)
+        return list(self.pulls.get(server_uuid, []))
+
+    def pull(
+        self,
+        server_uuid: str,
+        url: str,
+        *,
+        root: str = "/",
+        file_name: str | None = None,
+        use_header: bool = False,
+        foreground: bool = False,
+    ) -> dict[str, Any]:
+        import secrets
+
+        self._ask("pull", server_uuid)
+        download = {"identifier": secrets.token_hex(8), "url": url, "root": root, "file_name": file_name}
+        self.pulls.setdefault(server_uuid, []).append(download)
+        return {"identifier": download["identifier"]}
+
+    def cancel_pull(self, server_uuid: str, download_id: str) -> None:
+        self._ask("cancel_pull", server_uuid)
+        self.pulls[server_uuid] = [d for d in self.pulls.get(server_uuid, []) if d["identifier"] != download_id]
 
     def read_file(self, server_uuid: str, path: str, *, download: bool = False) -> bytes:
         from mamba.domain.errors import WingsNotFoundError
@@ -1074,6 +1347,36 @@ class FakeStripe:
             }
         )
         return txn_id
+
+
+class FakeWebhookVerifier:
+    """``stripe_client.signature_valid`` without stripe: Stripe's ``t=<ts>,v1=<hmac>`` scheme
+    checked with the standard library (so a unit test does not import stripe)."""
+
+    def __init__(self, now: Any = None) -> None:
+        import time
+
+        self.now = now or time.time
+
+    def __call__(self, payload: bytes, signature: str, secrets: tuple[str, ...], tolerance: int) -> bool:
+        import hashlib
+        import hmac
+
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        parts = [p.split("=", 1) for p in signature.split(",") if "=" in p]
+        stamps = [v for k, v in parts if k == "t"]
+        macs = [v for k, v in parts if k == "v1"]
+        if len(stamps) != 1 or not stamps[0].isdigit() or abs(self.now() - int(stamps[0])) > tolerance:
+            return False
+        signed = f"{stamps[0]}.{text}".encode()
+        for secret in secrets:
+            expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+            if any(hmac.compare_digest(expected, mac) for mac in macs):
+                return True
+        return False
 
 
 # --- billing records -----------------------------------------------------------------------------
@@ -1542,4 +1845,369 @@ class AccountWorld:
             policy=self.policy,
             on_mail_failure=lambda subject, exc: self.mail_failures.append(subject),
             api_keys=self.api_keys,
+        )
+
+
+# --- tenancy: tenants, members, invitations, custom roles ------------------------------------------
+
+
+class FakeTenancyRepository:
+    """``DynamoTenantRepository`` in memory, over a FakeUserRepository (owners must exist;
+    contacts and 2FA are read from it). Keeps the adapter's counters and conditions: the
+    owner count (a tenant keeps one owner), custom roles' member counts and versions, an
+    invitation consumed once by its token hash."""
+
+    def __init__(self, users: FakeUserRepository | None = None, page_cap: int | None = None) -> None:
+        self.users = users or FakeUserRepository()
+        # A Query answers at most 1 MB: ``page_cap`` cuts member pages short, as a big tenant's are.
+        self.page_cap = page_cap
+        self.tenants: dict[str, Any] = {}  # id -> TenantInfo
+        self.members: dict[tuple[str, str], Any] = {}  # (tenant, user) -> Member
+        self.invitations: dict[tuple[str, str], Any] = {}
+        self.roles: dict[tuple[str, str], Any] = {}  # (tenant, role id) -> Role
+        self.owned: dict[str, int] = {}  # user -> tenants counted against the per-account cap
+
+    @staticmethod
+    def _custom(role: str) -> bool:
+        return role.startswith("rl_")
+
+    def _owners(self, tenant_id: str) -> int:
+        return sum(1 for (t, _), m in self.members.items() if t == tenant_id and m.role == "owner")
+
+    def _info(self, tenant_id: str) -> Any:
+        return replace(self.tenants[tenant_id], owner_count=self._owners(tenant_id))
+
+    # --- tenants ---
+
+    def add_with_owner(self, tenant: Any, owner: Any, *, max_owned: int | None = None) -> None:
+        from mamba.domain.errors import TenantLimitError
+
+        if tenant.id in self.tenants:
+            raise ConflictError("The tenant already exists.", {"tenant_id": tenant.id})
+        if owner.user_id not in self.users.users:
+            raise NotFoundError("The owner does not exist.", {"user_id": owner.user_id})
+        if max_owned is not None:
+            if self.owned.get(owner.user_id, 0) >= max_owned:
+                raise TenantLimitError(f"An account can own at most {max_owned} tenants.", {"limit": max_owned})
+            self.owned[owner.user_id] = self.owned.get(owner.user_id, 0) + 1
+        self.tenants[tenant.id] = replace(tenant, owner_count=None)
+        self.members[(tenant.id, owner.user_id)] = owner
+
+    def get(self, tenant_id: str) -> Any:
+        return self.get_tenant(tenant_id)
+
+    def get_tenant(self, tenant_id: str) -> Any:
+        if tenant_id not in self.tenants:
+            raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+        return self._info(tenant_id)
+
+    def update_tenant(
+        self, tenant_id: str, *, name: str | None, require_2fa: bool | None, actor_id: str, now: str
+    ) -> Any:
+        current = self.get_tenant(tenant_id)
+        if require_2fa:
+            actor = self.users.users.get(actor_id)
+            if actor is None or not actor.totp_enabled:
+                raise ConflictError(
+                    "Turn on two-factor authentication for your own account before requiring it of members.",
+                    {"field": "require_2fa", "reason": "actor_without_2fa"},
+                )
+        changes: dict[str, Any] = {"updated_at": now}
+        if name is not None:
+            changes["name"] = name
+        if require_2fa is not None:
+            changes["require_2fa"] = require_2fa
+        self.tenants[tenant_id] = replace(current, **changes)
+        return self.get_tenant(tenant_id)
+
+    def tenants_of_user(self, user_id: str, page: Any) -> Any:
+        from mamba.domain.tenancy import UserTenant
+
+        mine = sorted((m for (_, u), m in self.members.items() if u == user_id), key=lambda m: m.tenant_id)
+        found = _page(mine, page, f"tenants-of:{user_id}")
+        items = [
+            UserTenant(self._info(m.tenant_id), m.role, m.server_id, m.expires_at)
+            for m in found.items
+            if m.tenant_id in self.tenants
+        ]
+        return Page(items=items, next_cursor=found.next_cursor)
+
+    def membership(self, tenant_id: str, user_id: str) -> Any:
+        return self.members.get((tenant_id, user_id))
+
+    def memberships_of_user(self, user_id: str) -> list[Any]:
+        mine = sorted(t for (t, u) in self.members if u == user_id)
+        return [self.membership(t, user_id) for t in mine]
+
+    # --- members ---
+
+    def get_member(self, tenant_id: str, user_id: str) -> Any:
+        if (tenant_id, user_id) not in self.members:
+            raise NotFoundError("Member not found.", {"user_id": user_id})
+        return self.members[(tenant_id, user_id)]
+
+    def list_members(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((m for (t, _), m in self.members.items() if t == tenant_id), key=lambda m: m.user_id)
+        if self.page_cap is not None:
+            page = PageRequest(min(page.limit, self.page_cap), page.cursor)
+        return _page(mine, page, f"members:{tenant_id}")
+
+    def contacts(self, user_ids: list[str]) -> dict[str, Any]:
+        from mamba.domain.tenancy import Contact
+
+        return {
+            u: Contact(email=self.users.users[u].email, name=self.users.users[u].name)
+            for u in dict.fromkeys(user_ids)
+            if u in self.users.users
+        }
+
+    def is_member_email(self, tenant_id: str, email: str) -> bool:
+        user = self.users.find_by_email(email)
+        return user is not None and (tenant_id, user.id) in self.members
+
+    def _role_moves(self, tenant_id: str, old: str | None, new: str | None, version: int | None) -> None:
+        """Check the counters' conditions of a binding moving from ``old`` to ``new`` (None:
+        no binding), then apply them; nothing is changed when a condition fails."""
+        if old == "owner" and new != "owner" and self._owners(tenant_id) <= 1:
+            raise ConflictError("A tenant must keep at least one owner.", {"reason": "last_owner"})
+        if new is not None and self._custom(new):
+            role = self.roles.get((tenant_id, new))
+            if role is None or role.version != (version or 0):
+                raise ConflictError("The role changed or was deleted meanwhile; try again.", {"reason": "role_changed"})
+        if old == new:
+            return
+        if old is not None and self._custom(old) and (tenant_id, old) in self.roles:
+            role = self.roles[(tenant_id, old)]
+            self.roles[(tenant_id, old)] = replace(role, members=role.members - 1)
+        if new is not None and self._custom(new):
+            role = self.roles[(tenant_id, new)]
+            self.roles[(tenant_id, new)] = replace(role, members=role.members + 1)
+
+    def change_binding(self, current: Any, updated: Any, role_version: int | None) -> None:
+        stored = self.members.get((current.tenant_id, current.user_id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError(
+                "The member changed meanwhile; try again.", {"user_id": current.user_id, "reason": "concurrent"}
+            )
+        self._role_moves(current.tenant_id, current.role, updated.role, role_version)
+        self.members[(current.tenant_id, current.user_id)] = replace(
+            stored,
+            role=updated.role,
+            permissions=updated.permissions,
+            server_id=updated.server_id,
+            expires_at=updated.expires_at,
+        )
+
+    def remove_member(self, current: Any) -> None:
+        stored = self.members.get((current.tenant_id, current.user_id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError(
+                "The member changed meanwhile; try again.", {"user_id": current.user_id, "reason": "concurrent"}
+            )
+        self._role_moves(current.tenant_id, current.role, None, None)
+        del self.members[(current.tenant_id, current.user_id)]
+
+    # --- invitations ---
+
+    def put_invitation(self, invitation: Any) -> None:
+        self.invitations[(invitation.tenant_id, invitation.id)] = invitation
+
+    def get_invitation(self, tenant_id: str, invitation_id: str) -> Any:
+        if (tenant_id, invitation_id) not in self.invitations:
+            raise NotFoundError("Invitation not found.", {"invitation_id": invitation_id})
+        return self.invitations[(tenant_id, invitation_id)]
+
+    def list_invitations(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((i for (t, _), i in self.invitations.items() if t == tenant_id), key=lambda i: i.id)
+        return _page(mine, page, f"invitations:{tenant_id}")
+
+    def delete_invitation(self, tenant_id: str, invitation_id: str) -> None:
+        self.get_invitation(tenant_id, invitation_id)
+        del self.invitations[(tenant_id, invitation_id)]
+
+    def accept_invitation(self, invitation: Any, member: Any, role_version: int | None) -> None:
+        stored = self.invitations.get((invitation.tenant_id, invitation.id))
+        if stored is None or stored.token_hash != invitation.token_hash:
+            raise NotFoundError("The invitation does not exist or has expired.", {"field": "token"})
+        if (member.tenant_id, member.user_id) in self.members:
+            raise ConflictError("You are already a member of this tenant.", {"reason": "already_member"})
+        self._role_moves(member.tenant_id, None, member.role, role_version)
+        del self.invitations[(invitation.tenant_id, invitation.id)]
+        self.members[(member.tenant_id, member.user_id)] = member
+
+    # --- custom roles ---
+
+    def get_role(self, tenant_id: str, role_id: str) -> Any:
+        if (tenant_id, role_id) not in self.roles:
+            raise NotFoundError("Role not found.", {"role_id": role_id})
+        return self.roles[(tenant_id, role_id)]
+
+    def list_roles(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((r for (t, _), r in self.roles.items() if t == tenant_id), key=lambda r: r.id)
+        return _page(mine, page, f"roles:{tenant_id}")
+
+    def _name_taken(self, tenant_id: str, name: str, but: str | None = None) -> bool:
+        wanted = name.strip().lower()
+        return any(
+            t == tenant_id and r.name.strip().lower() == wanted and r.id != but for (t, _), r in self.roles.items()
+        )
+
+    def add_role(self, role: Any) -> None:
+        if self._name_taken(role.tenant_id, role.name):
+            raise ConflictError("A role with this name exists.", {"field": "name"})
+        if (role.tenant_id, role.id) in self.roles:
+            raise ConflictError("The role already exists.", {"role_id": role.id})
+        self.roles[(role.tenant_id, role.id)] = replace(role, members=0)
+
+    def update_role(self, current: Any, updated: Any) -> None:
+        stored = self.roles.get((current.tenant_id, current.id))
+        if self._name_taken(current.tenant_id, updated.name, but=current.id):
+            raise ConflictError("A role with this name exists.", {"field": "name"})
+        if stored is None or stored.version != current.version:
+            raise ConflictError("The role changed meanwhile; try again.", {"role_id": current.id})
+        self.roles[(current.tenant_id, current.id)] = replace(
+            stored,
+            name=updated.name,
+            permissions=updated.permissions,
+            updated_at=updated.updated_at or "",
+            version=updated.version,
+            description=updated.description,
+        )
+
+    def sync_role_bindings(self, role: Any) -> int:
+        bound = [k for k, m in self.members.items() if k[0] == role.tenant_id and m.role == role.id]
+        for key in bound:
+            self.members[key] = replace(self.members[key], permissions=frozenset(role.permissions))
+        return len(bound)
+
+    def delete_role(self, role: Any) -> None:
+        stored = self.roles.get((role.tenant_id, role.id))
+        if stored is None:
+            raise ConflictError("The role changed meanwhile; try again.", {"role_id": role.id})
+        if stored.members:
+            raise ConflictError("The role is still bound to members; change their role first.", {"role_id": role.id})
+        del self.roles[(role.tenant_id, role.id)]
+
+
+class FakeAdminRepository:
+    """``DynamoAdminRepository`` over the tenancy fake (and its users): platform-wide listings
+    in creation order, and account and tenant status that never create an unknown id."""
+
+    def __init__(self, tenancy: FakeTenancyRepository | None = None) -> None:
+        self.tenancy = tenancy or FakeTenancyRepository()
+        self.users = self.tenancy.users
+
+    @staticmethod
+    def _summary(user: Any) -> Any:
+        from mamba.domain.accounts import UserSummary
+
+        return UserSummary(
+            id=user.id,
+            email=user.email,
+            created_at=user.created_at,
+            name=user.name,
+            is_admin=user.is_admin,
+            email_verified=user.email_verified,
+            status=user.status,
+            totp_enabled=user.totp_enabled,
+        )
+
+    def list_users(self, page: Any) -> Any:
+        ordered = sorted(self.users.users.values(), key=lambda u: (u.created_at, u.id))
+        found = _page(ordered, page, "admin.users")
+        return Page(items=[self._summary(u) for u in found.items], next_cursor=found.next_cursor)
+
+    def get_user(self, user_id: str) -> Any:
+        return self._summary(self.users.get(user_id))
+
+    def memberships_of_user(self, user_id: str) -> list[Any]:
+        return [m for (_, u), m in sorted(self.tenancy.members.items()) if u == user_id]
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> Any:
+        self.users._set(user_id, is_admin=is_admin)
+        return self.get_user(user_id)
+
+    def set_user_status(
+        self,
+        user_id: str,
+        status: str,
+        sessions_valid_after: int | None,
+        now: str,
+        *,
+        credentials_reset_at: str | None = None,
+    ) -> Any:
+        changes: dict[str, Any] = {"status": status}
+        if sessions_valid_after is not None:
+            changes["sessions_valid_after"] = sessions_valid_after
+        if credentials_reset_at is not None:
+            changes["credentials_reset_at"] = credentials_reset_at
+        self.users._set(user_id, **changes)
+        return self.get_user(user_id)
+
+    def list_tenants(self, page: Any) -> Any:
+        ordered = sorted(self.tenancy.tenants, key=lambda t: (self.tenancy.tenants[t].created_at, t))
+        found = _page(ordered, page, "admin.tenants")
+        return Page(items=[self.tenancy._info(t) for t in found.items], next_cursor=found.next_cursor)
+
+    def get_tenant(self, tenant_id: str) -> Any:
+        return self.tenancy.get_tenant(tenant_id)
+
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Any:
+        current = self.tenancy.get_tenant(tenant_id)
+        self.tenancy.tenants[tenant_id] = replace(current, status=status, updated_at=now)
+        return self.get_tenant(tenant_id)
+
+
+class FakeIdentityRepository:
+    """``DynamoIdentityRepository``: the guard's one read, over the user, tenancy and key fakes."""
+
+    def __init__(
+        self,
+        tenancy: FakeTenancyRepository | None = None,
+        keys: FakeApiKeyRepository | None = None,
+    ) -> None:
+        self.tenancy = tenancy or FakeTenancyRepository()
+        self.users = self.tenancy.users
+        self.keys = keys or FakeApiKeyRepository()
+
+    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any:
+        from mamba.domain.accounts import AuthFacts
+
+        tenant = None
+        if tenant_id is not None and tenant_id in self.tenancy.tenants:
+            tenant = self.tenancy._info(tenant_id)
+        return AuthFacts(
+            user=self.users.users.get(user_id),
+            membership=self.tenancy.members.get((tenant_id, user_id)) if tenant_id is not None else None,
+            tenant=tenant,
+            api_key=self.keys.keys.get(key_id) if key_id is not None else None,
+        )
+
+
+class FakeTenantUsageReader:
+    """``DynamoTenantUsageReader`` over the billing, placement and backup fakes: the tenant's
+    plan and ``plan_quotas`` (what billing wrote, as the placement store reads it), the stored
+    free plan's quotas, the servers' usage and the backup storage counter."""
+
+    def __init__(
+        self,
+        billing: FakeBillingRepository | None = None,
+        placement: FakePlacementStore | None = None,
+        backups: FakeBackupRepository | None = None,
+    ) -> None:
+        self.billing = billing or FakeBillingRepository()
+        self.placement = placement or FakePlacementStore()
+        self.backups = backups or FakeBackupRepository()
+
+    def read(self, tenant_id: str) -> Any:
+        from mamba.domain.quotas import UsageFacts
+
+        state = self.billing.states.get(tenant_id)
+        free = self.billing.plans.get("free")
+        return UsageFacts(
+            plan_id=(state.plan_id if state is not None else None) or "free",
+            plan_quotas=self.placement.plan_quotas(tenant_id),
+            stored_free_quotas=free.quotas if free is not None else None,
+            servers=self.placement.usage(tenant_id, self.placement.guard(tenant_id)),
+            backup_bytes=self.backups.usage(tenant_id),
         )

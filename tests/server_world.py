@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from mamba import bootstrap
@@ -80,22 +79,6 @@ def set_plan_quotas(tenant_id: str, quotas: dict[str, int]) -> None:
     from mamba.adapters.dynamo.items import TenantItem
 
     TenantItem(*keys.tenant(tenant_id)).update(actions=[TenantItem.plan_quotas.set(json.dumps(quotas))])
-
-
-@dataclass
-class RecordingWorkflows:
-    """Step Functions stand-in for API tests: records every start, or refuses them."""
-
-    refuse: bool = False
-    started: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def start(self, workflow: str, operation_id: str, payload: dict[str, Any]) -> str:
-        from mamba.domain.errors import DependencyUnavailableError
-
-        if self.refuse:
-            raise DependencyUnavailableError("The workflow could not be started; try again shortly.")
-        self.started.append((workflow, operation_id, payload))
-        return f"arn:execution:{operation_id}"
 
 
 def create_body(**overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -13,20 +13,7 @@ import boto3
 from mamba import bootstrap
 from tests.api.tenancy_helpers import Api, make_world
 from tests.billing_support import OLD_WEBHOOK_SECRET, STRIPE_KEY, WEBHOOK_SECRET, FakeStripe
-
-
-@dataclass
-class Started:
-    """Workflows started by billing (the state machines are exercised in tests/statemachines)."""
-
-    runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def start(self, workflow: str, operation_id: str, payload: dict[str, Any]) -> str:
-        self.runs.append((workflow, payload))
-        return f"arn:aws:states:us-east-1:123456789012:execution:mamba-{workflow}:{operation_id}"
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.runs]
+from tests.fakes import FakeWorkflows
 
 
 @dataclass
@@ -34,7 +21,7 @@ class BillingWorld:
     api: Api
     stripe: FakeStripe
     queue_url: str
-    started: Started
+    started: FakeWorkflows
 
     def messages(self) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -90,7 +77,7 @@ def billing_world(client: Any) -> Iterator[BillingWorld]:
         }
     )
     fake = FakeStripe()
-    started = Started()
+    started = FakeWorkflows()
     with bootstrap.override(settings=on, stripe_gateway=fake, workflows=started):
         yield BillingWorld(api=make_world(client), stripe=fake, queue_url=queue_url, started=started)
 

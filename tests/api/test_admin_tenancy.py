@@ -25,9 +25,9 @@ def api(client):
     # A tenant's suspension starts the suspend_tenant workflow (exercised in tests/statemachines
     # and tests/api/test_tenant_suspension.py); here it is recorded, not run.
     from mamba import bootstrap
-    from tests.api.billing_world import Started
+    from tests.fakes import FakeWorkflows
 
-    with bootstrap.override(workflows=Started()):
+    with bootstrap.override(workflows=FakeWorkflows()):
         yield make_world(client)
 
 

@@ -13,14 +13,15 @@ from mamba.domain.blueprints import Variable
 from mamba.domain.quotas import Quotas
 from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from tests.api.tenancy_helpers import Api, make_world
-from tests.server_world import RecordingWorkflows, add_blueprint, add_node, create_body, set_plan_quotas
+from tests.fakes import FakeWorkflows
+from tests.server_world import add_blueprint, add_node, create_body, set_plan_quotas
 from tests.support import DynamoCounter
 
 
 @pytest.fixture
 def api(client: Any) -> Iterator[Api]:
     world = make_world(client)
-    with bootstrap.override(workflows=RecordingWorkflows()):
+    with bootstrap.override(workflows=FakeWorkflows()):
         yield world
 
 

@@ -13,6 +13,7 @@ import requests
 from mamba.adapters.wings.client import NodeEndpoint, WingsHttpNodeAgent
 from tests.api.server_world import server_world
 from tests.contract.wings.fake_panel import GAME_EGG_ID
+from tests.fakes import FakeHostResolver
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server-files")]
 
@@ -485,21 +486,11 @@ def test_wings_denylist_403_is_a_typed_file_denied_error_in_the_adapter(world, n
 # --- pull targets (issue 10, finding 9) ---------------------------------------------------------
 
 
-class FakeResolver:
-    def __init__(self, answers):
-        self.answers = answers
-        self.asked = []
-
-    def resolve(self, host, port):
-        self.asked.append((host, port))
-        return list(self.answers.get(host, []))
-
-
 @pytest.fixture
 def resolver():
     from mamba import bootstrap
 
-    fake = FakeResolver(
+    fake = FakeHostResolver(
         {
             "downloads.example.org": ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
             "rebind.example.org": ["93.184.216.34", "127.0.0.1"],

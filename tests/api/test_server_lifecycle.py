@@ -13,19 +13,11 @@ import pytest
 
 from local.blueprints.seed import line_server
 from mamba import bootstrap
+from mamba.domain.quotas import Quotas
 from mamba.domain.servers import OFFLINE, SUSPENDED, Limits, Server
 from mamba.schemas.server_lifecycle import OperationAcceptedOut, ServerUpdatedOut
 from tests.api.tenancy_helpers import T0, Api, make_world
 from tests.fakes import FakeWorkflows
-
-
-@dataclasses.dataclass(frozen=True)
-class FakeQuotas:
-    servers: int = 5
-    memory_mb: int = 4096
-    disk_mb: int = 20480
-    backup_bytes: int = -1
-    backups_per_server: int = 3
 
 
 def add_server(
@@ -60,7 +52,10 @@ def api(client: Any) -> Api:
 def workflows(client: Any) -> Iterator[FakeWorkflows]:
     fake = FakeWorkflows()
     with bootstrap.override(workflows=fake):
-        lifecycle = dataclasses.replace(bootstrap.server_lifecycle(), quotas=lambda t: FakeQuotas())
+        lifecycle = dataclasses.replace(
+            bootstrap.server_lifecycle(),
+            quotas=lambda t: Quotas(servers=5, memory_mb=4096, disk_mb=20480, backup_bytes=-1, backups_per_server=3),
+        )
         with bootstrap.override(server_lifecycle=lifecycle):
             yield fake
 

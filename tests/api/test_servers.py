@@ -10,16 +10,17 @@ import pytest
 from mamba import bootstrap
 from mamba.schemas.servers import ServerCreated, ServerList, ServerOut
 from tests.api.tenancy_helpers import Api, join, make_world
-from tests.server_world import RecordingWorkflows, add_blueprint, add_node, create_body, set_plan_quotas
+from tests.fakes import FakeWorkflows
+from tests.server_world import add_blueprint, add_node, create_body, set_plan_quotas
 
 BASE = "/v1/tenants/tn_a/servers"
 
 
 @pytest.fixture
-def world(client: Any) -> Iterator[tuple[Api, RecordingWorkflows]]:
+def world(client: Any) -> Iterator[tuple[Api, FakeWorkflows]]:
     api = make_world(client)
     add_blueprint()
-    recorder = RecordingWorkflows()
+    recorder = FakeWorkflows()
     set_plan_quotas("tn_a", {"servers": 10, "memory_mb": 8192, "disk_mb": 50_000})
     with bootstrap.override(workflows=recorder):
         yield api, recorder
@@ -207,7 +208,7 @@ def test_unknown_blueprint_is_404(world):
 def test_the_reservation_is_undone_when_the_workflow_cannot_start(world):
     api, recorder = world
     add_node("alpha")
-    recorder.refuse = True
+    recorder.fail = True
 
     response = api.post(BASE, "usr_alice", create_body())
 

@@ -21,8 +21,8 @@ import jwt
 import pytest
 
 from mamba import bootstrap
-from tests.api.billing_world import Started
 from tests.api.server_world import T0, _bind, add_server, server_world
+from tests.fakes import FakeWorkflows
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tenant-suspension")]
 
@@ -36,8 +36,8 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def started() -> Iterator[Started]:
-    recorder = Started()
+def started() -> Iterator[FakeWorkflows]:
+    recorder = FakeWorkflows()
     with bootstrap.override(workflows=recorder):
         yield recorder
 
@@ -64,7 +64,7 @@ def admin(world, verb: str, tenant_id: str) -> Any:
     return world.client.http.post(f"/v1/admin/tenants/{tenant_id}/{verb}", headers=world.headers("root"))
 
 
-def run_tasks(started: Started, workflow: str) -> list[dict[str, Any]]:
+def run_tasks(started: FakeWorkflows, workflow: str) -> list[dict[str, Any]]:
     """Run the last recorded ``workflow`` the way its ASL does: list the servers, one
     ``task_servers`` call per server, (suspend only) deny the consoles, then finish."""
     from functions.tasks import billing as billing_task

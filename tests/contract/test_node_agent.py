@@ -99,6 +99,24 @@ class NodeAgentContract:
         with pytest.raises(WingsNotFoundError):
             daemon.agent.read_file(server_uuid, "/notes.txt")
 
+    def test_a_renamed_file_moves_and_the_old_name_is_gone(self, daemon):
+        server_uuid = daemon.new_server()
+        daemon.agent.write_file(server_uuid, "/old.txt", b"hello")
+
+        daemon.agent.rename(server_uuid, "/", [{"from": "old.txt", "to": "new.txt"}])
+
+        assert daemon.agent.read_file(server_uuid, "/new.txt") == b"hello"
+        with pytest.raises(WingsNotFoundError):
+            daemon.agent.read_file(server_uuid, "/old.txt")
+
+    def test_console_tokens_are_denied_and_users_deauthorized_without_error(self, daemon):
+        server_uuid = daemon.new_server()
+
+        daemon.agent.deny_websocket_tokens(server_uuid, ["jti-1", "jti-2"])
+        answered = daemon.agent.deauthorize_user(str(uuid_mod.uuid4()), [server_uuid])
+
+        assert isinstance(answered, bool)
+
     def test_a_deleted_server_is_gone(self, daemon):
         server_uuid = daemon.new_server()
 
@@ -164,3 +182,39 @@ class TestNodeAgentOnWingsSimulator(NodeAgentContract):
 
         closed = f"http://127.0.0.1:{free_port()}"
         return Daemon(agent, new_server, WingsHttpNodeAgent(NodeEndpoint("nd_gone", closed, "t", False), retries=0))
+
+
+# --- the host resolver of files/pull --------------------------------------------------------------
+
+
+class HostResolverContract:
+    """Only what needs no DNS server: address literals and names that cannot exist."""
+
+    @pytest.fixture
+    def resolver(self) -> Any:
+        raise NotImplementedError
+
+    def test_an_address_literal_resolves_to_itself(self, resolver):
+        assert resolver.resolve("127.0.0.1", 443) == ["127.0.0.1"]
+        assert resolver.resolve("::1", 443) == ["::1"]
+
+    def test_a_name_that_cannot_exist_resolves_to_nothing(self, resolver):
+        # RFC 6761: .invalid never resolves; a label IDNA cannot encode neither.
+        assert resolver.resolve("no-such-host.invalid", 443) == []
+        assert resolver.resolve("a" * 64 + ".example", 443) == []
+
+
+class TestHostResolverOnFake(HostResolverContract):
+    @pytest.fixture
+    def resolver(self) -> Any:
+        from tests.fakes import FakeHostResolver
+
+        return FakeHostResolver()
+
+
+class TestHostResolverOnSocket(HostResolverContract):
+    @pytest.fixture
+    def resolver(self) -> Any:
+        from mamba.adapters.dns import SocketHostResolver
+
+        return SocketHostResolver()

@@ -342,6 +342,11 @@ class PlacementStoreContract:
         """(placement, nodes, allocations)"""
         raise NotImplementedError
 
+    @pytest.fixture
+    def write_plan_quotas(self) -> Any:
+        """What billing writes on the tenant record: (tenant id, quotas) -> None."""
+        raise NotImplementedError
+
     def _node_with_ports(self, world: Any, *ports: int) -> Node:
         _, nodes, allocations = world
         added = node()
@@ -439,6 +444,15 @@ class PlacementStoreContract:
 
         assert placement.plan_quotas(f"tn_{uid()}") is None
 
+    def test_plan_quotas_is_the_json_billing_wrote_on_the_tenant(self, world, write_plan_quotas):
+        import json
+
+        placement, _, _ = world
+        tenant = f"tn_{uid()}"
+        write_plan_quotas(tenant, {"servers": 3, "memory_mb": 4096})
+
+        assert json.loads(placement.plan_quotas(tenant)) == {"servers": 3, "memory_mb": 4096}
+
 
 class TestPlacementStoreOnFake(PlacementStoreContract):
     @pytest.fixture
@@ -446,12 +460,27 @@ class TestPlacementStoreOnFake(PlacementStoreContract):
         placement = FakePlacementStore()
         return placement, placement.nodes, placement.allocations
 
+    @pytest.fixture
+    def write_plan_quotas(self, world: tuple[Any, Any, Any]) -> Any:
+        import json
+
+        def write(tenant_id: str, quotas: dict[str, int]) -> None:
+            world[0].plans[tenant_id] = json.dumps(quotas)
+
+        return write
+
 
 class TestPlacementStoreOnDynamo(PlacementStoreContract):
     @pytest.fixture
     def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()
+
+    @pytest.fixture
+    def write_plan_quotas(self) -> Any:
+        from tests.server_world import set_plan_quotas
+
+        return set_plan_quotas
 
 
 # --- node health ---------------------------------------------------------------------------------
@@ -500,3 +529,296 @@ class TestNodeHealthStoreOnDynamo(NodeHealthStoreContract):
     @pytest.fixture
     def store(self, request: pytest.FixtureRequest) -> Any:
         return _dynamo(request).node_health_store()
+
+
+# --- blueprints ------------------------------------------------------------------------------------
+
+
+def blueprint(created_at: str = T0) -> Any:
+    from mamba.domain.blueprints import Blueprint
+
+    return Blueprint(
+        name="Line server",
+        startup="run {{PORT}}",
+        docker_images={"Python": "img:1"},
+        id=f"bp_{uid()}",
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+class BlueprintRepositoryContract:
+    @pytest.fixture
+    def repo(self) -> Any:
+        raise NotImplementedError
+
+    def test_a_blueprint_round_trips_and_its_id_is_taken_once(self, repo):
+        made = blueprint()
+        repo.add(made)
+
+        with pytest.raises(ConflictError):
+            repo.add(made)
+        assert repo.get(made.id) == made
+
+    def test_save_replaces_and_delete_removes_and_both_need_the_blueprint(self, repo):
+        made = blueprint()
+        repo.add(made)
+
+        repo.save(replace(made, name="Renamed"))
+        renamed = repo.get(made.id).name
+        repo.delete(made.id)
+
+        assert renamed == "Renamed"
+        with pytest.raises(NotFoundError):
+            repo.get(made.id)
+        with pytest.raises(NotFoundError):
+            repo.save(made)
+        with pytest.raises(NotFoundError):
+            repo.delete(made.id)
+
+    def test_list_pages_in_creation_order(self, repo):
+        made = [blueprint(created_at=f"2999-01-01T00:00:0{n}Z") for n in range(3)]
+        for each in made:
+            repo.add(each)
+        seen, cursor = [], None
+        while True:
+            page, cursor = repo.list(limit=2, cursor=cursor)
+            seen += [b.id for b in page]
+            if cursor is None:
+                break
+
+        assert [i for i in seen if i in {b.id for b in made}] == [b.id for b in made]
+
+
+class TestBlueprintRepositoryOnFake(BlueprintRepositoryContract):
+    @pytest.fixture
+    def repo(self) -> Any:
+        from tests.fakes import FakeBlueprintRepository
+
+        return FakeBlueprintRepository()
+
+
+class TestBlueprintRepositoryOnDynamo(BlueprintRepositoryContract):
+    @pytest.fixture
+    def repo(self, request: pytest.FixtureRequest) -> Any:
+        return _dynamo(request).blueprint_repository()
+
+
+# --- a server's lifecycle writes and lock ----------------------------------------------------------
+
+
+class ServerLifecycleStoreContract:
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        """(lifecycle store, server repository, locks)"""
+        raise NotImplementedError
+
+    def _server(self, world: Any, status: str = "offline") -> Server:
+        _, servers, _ = world
+        made = server(f"tn_{uid()}", "n1", status=status)
+        servers.add(made)
+        return made
+
+    def test_set_status_moves_from_an_expected_status_with_its_reason(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+
+        store.set_status(made.uuid, "failed", ["offline", "running"], now=T1, reason="the node is gone")
+        failed = servers.get(made.uuid)
+        store.set_status(made.uuid, "offline", ["failed"], now=T2)
+
+        assert (failed.status, failed.status_reason, failed.updated_at) == ("failed", "the node is gone", T1)
+        assert (servers.get(made.uuid).status, servers.get(made.uuid).status_reason) == ("offline", None)
+
+    def test_set_status_conflicts_naming_the_status_and_is_not_found_when_gone(self, world):
+        store, servers, _ = world
+        made = self._server(world, status="deleting")
+
+        with pytest.raises(ConflictError) as refused:
+            store.set_status(made.uuid, "offline", ["running"], now=T1)
+        with pytest.raises(NotFoundError):
+            store.set_status(server("tn_x", "n1").uuid, "offline", ["running"], now=T1)
+        assert refused.value.details == {"uuid": made.uuid, "status": "deleting"}
+        assert servers.get(made.uuid).status == "deleting"
+
+    def test_set_suspension_records_and_forgets_who_suspended(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+
+        store.set_suspension(made.uuid, "suspended", ["offline"], by="billing", now=T1)
+        by = store.suspended_by(made.uuid)
+        store.set_suspension(made.uuid, "offline", ["suspended"], by=None, now=T2)
+
+        assert by == "billing"
+        assert (store.suspended_by(made.uuid), servers.get(made.uuid).status) == (None, "offline")
+        with pytest.raises(ConflictError):
+            store.set_suspension(made.uuid, "offline", ["suspended"], by=None, now=T2)
+
+    def test_set_build_writes_limits_and_environment_in_an_expected_status(self, world):
+        store, servers, _ = world
+        made = self._server(world)
+        bigger = Limits(memory_mb=2048, disk_mb=4096, cpu_percent=150, threads="0-1")
+
+        store.set_build(made.uuid, bigger, ["offline"], now=T1, environment={"A": "2"})
+        store.set_build(made.uuid, replace(bigger, memory_mb=1024), ["offline"], now=T2)
+
+        got = servers.get(made.uuid)
+        assert (got.limits, got.environment) == (replace(bigger, memory_mb=1024), {"A": "2"})
+        with pytest.raises(ConflictError):
+            store.set_build(made.uuid, bigger, ["running"], now=T2)
+
+    def test_set_profile_renames_any_status_but_a_gone_server(self, world):
+        store, servers, _ = world
+        made = self._server(world, status="suspended")
+
+        store.set_profile(made.uuid, name="renamed", description=None, now=T1)
+
+        assert (servers.get(made.uuid).name, servers.get(made.uuid).description) == ("renamed", made.description)
+        with pytest.raises(NotFoundError):
+            store.set_profile(server("tn_x", "n1").uuid, name="x", description=None, now=T1)
+
+    def test_observations_write_utilization_and_status_only_where_the_status_held(self, world):
+        from mamba.domain.server_lifecycle import ObservedServer
+
+        store, servers, _ = world
+        held, moved = self._server(world), self._server(world, status="deleting")
+        rows = [
+            ObservedServer(held.uuid, "offline", "running", {"state": "running", "memory_bytes": 1}),
+            ObservedServer(moved.uuid, "offline", "running", {"state": "running"}),
+        ]
+
+        written = store.record_observations(rows, now=T1)
+
+        assert written == 1
+        assert servers.get(held.uuid).status == "running" and servers.get(moved.uuid).status == "deleting"
+        assert store.utilization(held.uuid) == ({"state": "running", "memory_bytes": 1}, T1)
+        assert store.utilization(moved.uuid) == (None, None)
+
+    def test_remove_deletes_the_record_its_lock_and_suspension(self, world):
+        store, servers, locks = world
+        made = self._server(world)
+        locks.acquire(made.uuid, "op_1", "server.delete", now=T0, now_epoch=1000, seconds=60)
+        store.set_suspension(made.uuid, "suspended", ["offline"], by="admin", now=T1)
+
+        store.remove(made.uuid)
+        store.remove(made.uuid)
+
+        with pytest.raises(NotFoundError):
+            servers.get(made.uuid)
+        assert (locks.holder(made.uuid), store.suspended_by(made.uuid)) == (None, None)
+
+    def test_a_lock_is_held_by_one_operation_until_released_or_expired(self, world):
+        _, _, locks = world
+        uuid = server("tn_x", "n1").uuid
+
+        locks.acquire(uuid, "op_1", "server.reinstall", now=T0, now_epoch=1000, seconds=60)
+        with pytest.raises(ConflictError) as refused:
+            locks.acquire(uuid, "op_2", "server.delete", now=T0, now_epoch=1030, seconds=60)
+        locks.release(uuid, "op_2")  # not the holder: nothing happens
+        held = locks.holder(uuid)
+        locks.acquire(uuid, "op_3", "server.delete", now=T0, now_epoch=1061, seconds=60)  # op_1's ran out
+
+        assert refused.value.details == {"uuid": uuid, "operation_id": "op_1", "operation_type": "server.reinstall"}
+        assert held == ("op_1", "server.reinstall")
+        locks.release(uuid, "op_3")
+        assert locks.holder(uuid) is None
+
+
+class TestServerLifecycleStoreOnFake(ServerLifecycleStoreContract):
+    @pytest.fixture
+    def world(self) -> tuple[Any, Any, Any]:
+        from tests.fakes import FakeServerLifecycleStore
+
+        store = FakeServerLifecycleStore()
+        return store, store.servers, store.locks
+
+
+class TestServerLifecycleStoreOnDynamo(ServerLifecycleStoreContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+        from mamba.adapters.dynamo.server_lifecycle import DynamoServerLifecycleStore, DynamoServerLocks
+
+        bootstrap = _dynamo(request)
+        return DynamoServerLifecycleStore(), bootstrap.server_repository(), DynamoServerLocks()
+
+
+# --- the quota page's reads --------------------------------------------------------------------------
+
+
+class TenantUsageReaderContract:
+    @pytest.fixture
+    def world(self) -> dict[str, Any]:
+        """reader, placement, nodes, allocations, backups, billing, write_plan_quotas"""
+        raise NotImplementedError
+
+    def test_a_tenant_without_a_plan_reads_free_with_no_usage(self, world):
+        facts = world["reader"].read(f"tn_{uid()}")
+
+        assert (facts.plan_id, facts.plan_quotas, facts.backup_bytes) == ("free", None, 0)
+        assert (facts.servers.servers, facts.servers.memory_mb) == (0, 0)
+
+    def test_usage_counts_the_servers_reserved_and_the_backup_counter(self, world):
+        tenant = f"tn_{uid()}"
+        added = node()
+        world["nodes"].add(added, "t")
+        world["allocations"].add_many([allocation(added.id, 25565), allocation(added.id, 25566)])
+        placement = world["placement"]
+        for port in (25565, 25566):
+            placement.reserve(server(tenant, added.id, port=port, memory=256), placement.guard(tenant))
+        world["backups"].set_usage(tenant, 4096, T1)
+        world["write_plan_quotas"](tenant, {"servers": 5})
+
+        facts = world["reader"].read(tenant)
+
+        assert (facts.servers.servers, facts.servers.memory_mb, facts.backup_bytes) == (2, 512, 4096)
+        assert facts.plan_quotas is not None and '"servers": 5' in facts.plan_quotas
+
+    def test_the_stored_free_plan_is_read_when_there_is_one(self, world):
+        from mamba.domain import billing as b
+
+        billing = world["billing"]
+        try:
+            billing.add_plan(b.free_plan(quotas=b.Quotas(servers=2, memory_mb=2048, disk_mb=1, backup_bytes=0)))
+        except ConflictError:
+            pass  # a migration or another test of this worker stored it
+
+        facts = world["reader"].read(f"tn_{uid()}")
+
+        assert facts.stored_free_quotas == billing.get_plan("free").quotas
+
+
+class TestTenantUsageReaderOnFake(TenantUsageReaderContract):
+    @pytest.fixture
+    def world(self) -> dict[str, Any]:
+        import json
+
+        from tests.fakes import FakeTenantUsageReader
+
+        reader = FakeTenantUsageReader()
+        placement = reader.placement
+        return {
+            "reader": reader,
+            "placement": placement,
+            "nodes": placement.nodes,
+            "allocations": placement.allocations,
+            "backups": reader.backups,
+            "billing": reader.billing,
+            "write_plan_quotas": lambda t, q: placement.plans.__setitem__(t, json.dumps(q)),
+        }
+
+
+class TestTenantUsageReaderOnDynamo(TenantUsageReaderContract):
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest) -> dict[str, Any]:
+        from tests.server_world import set_plan_quotas
+
+        bootstrap = _dynamo(request)
+        return {
+            "reader": bootstrap.tenant_usage_reader(),
+            "placement": bootstrap.placement_store(),
+            "nodes": bootstrap.node_repository(),
+            "allocations": bootstrap.allocation_repository(),
+            "backups": bootstrap.backup_repository(),
+            "billing": bootstrap.billing_repository(),
+            "write_plan_quotas": set_plan_quotas,
+        }

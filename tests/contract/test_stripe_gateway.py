@@ -135,3 +135,54 @@ class TestStripeGatewayOnLocalStripe(StripeGatewayContract):
             StripeGateway(STRIPE_KEY, closed, max_network_retries=0),
             meter,
         )
+
+
+# --- the webhook signature check ---------------------------------------------------------------
+
+
+class WebhookVerifierContract:
+    @pytest.fixture
+    def verify(self) -> Any:
+        raise NotImplementedError
+
+    def test_a_body_signed_with_a_configured_secret_is_valid(self, verify):
+        from tests.billing_support import WEBHOOK_SECRET, sign
+
+        body = '{"id": "evt_1", "object": "event"}'
+
+        assert verify(body.encode(), sign(body), (WEBHOOK_SECRET,), 300) is True
+        assert verify(body.encode(), sign(body), ("whsec_old", WEBHOOK_SECRET), 300) is True  # rolling secrets
+
+    def test_another_secret_a_changed_body_or_a_stale_stamp_is_invalid(self, verify):
+        import time
+
+        from tests.billing_support import WEBHOOK_SECRET, sign
+
+        body = '{"id": "evt_1", "object": "event"}'
+
+        assert verify(body.encode(), sign(body, "whsec_other"), (WEBHOOK_SECRET,), 300) is False
+        assert verify(body.replace("1", "2").encode(), sign(body), (WEBHOOK_SECRET,), 300) is False
+        stale = sign(body, timestamp=int(time.time()) - 301)
+        assert verify(body.encode(), stale, (WEBHOOK_SECRET,), 300) is False
+        assert verify(body.encode(), "t=1,v1=00", (WEBHOOK_SECRET,), 300) is False
+
+    def test_a_body_that_is_not_utf8_is_invalid(self, verify):
+        from tests.billing_support import WEBHOOK_SECRET
+
+        assert verify(b"\xff\xfe", "t=1,v1=00", (WEBHOOK_SECRET,), 300) is False
+
+
+class TestWebhookVerifierOnFake(WebhookVerifierContract):
+    @pytest.fixture
+    def verify(self) -> Any:
+        from tests.fakes import FakeWebhookVerifier
+
+        return FakeWebhookVerifier()
+
+
+class TestWebhookVerifierOnStripe(WebhookVerifierContract):
+    @pytest.fixture
+    def verify(self) -> Any:
+        from mamba.adapters.stripe_client import signature_valid
+
+        return signature_valid

@@ -20,7 +20,8 @@ import requests
 
 from mamba import bootstrap
 from tests.api.tenancy_helpers import bearer, make_world
-from tests.server_world import RecordingWorkflows, add_blueprint, add_node, create_body, set_plan_quotas
+from tests.fakes import FakeWorkflows
+from tests.server_world import add_blueprint, add_node, create_body, set_plan_quotas
 from tests.statemachines.provision_support import allocation_holders, panel_over_http
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,7 @@ CREATES = 20
 
 
 @pytest.fixture
-def panel(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, RecordingWorkflows]]:
+def panel(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, FakeWorkflows]]:
     from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.Lock()
@@ -42,7 +43,7 @@ def panel(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, R
     monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
     make_world(client)
     add_blueprint()
-    recorder = RecordingWorkflows()
+    recorder = FakeWorkflows()
     lock_started = threading.Lock()
     original_start = recorder.start
 

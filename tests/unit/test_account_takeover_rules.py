@@ -23,11 +23,11 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.ratelimit import Limit
-from mamba.domain.tenancy import Invitation, InvitationLimits, Tenant
+from mamba.domain.tenancy import InvitationLimits, Tenant
 from mamba.services import accounts
 from mamba.services import api_keys as key_service
 from mamba.services.invitations import invite_member
-from tests.fakes import AccountWorld, FakeMailer, FakeRateLimiter
+from tests.fakes import AccountWorld, FakeApiKeyRepository, FakeMailer, FakeRateLimiter, FakeTenancyRepository
 
 T0 = 1_800_000_000
 PASSWORD = "a sufficiently long passphrase"
@@ -286,15 +286,11 @@ def test_api_key_with_an_unreadable_creation_time_is_refused_after_a_reset():
         check(KeyItem(created_at="yesterday"), "2027-01-15T08:00:00Z")
 
 
-class NoKeys:
-    def add(self, key: object) -> None:
-        raise AssertionError("no key may be stored")
-
-
 def test_unverified_account_cannot_mint_api_keys():
+    keys = FakeApiKeyRepository()
     with pytest.raises(EmailNotVerifiedError):
         key_service.create_key(
-            NoKeys(),  # type: ignore[arg-type]
+            keys,
             "usr_a",
             name="k",
             scopes=["servers.read"],
@@ -302,12 +298,14 @@ def test_unverified_account_cannot_mint_api_keys():
             via="token",
             email_verified=False,
         )
+    assert keys.keys == {}
 
 
 def test_api_key_cannot_mint_api_keys_even_when_verified():
+    keys = FakeApiKeyRepository()
     with pytest.raises(SessionRequiredError):
         key_service.create_key(
-            NoKeys(),  # type: ignore[arg-type]
+            keys,
             "usr_a",
             name="k",
             scopes=["servers.read"],
@@ -315,23 +313,18 @@ def test_api_key_cannot_mint_api_keys_even_when_verified():
             via="api_key",
             email_verified=True,
         )
+    assert keys.keys == {}
 
 
 # --- invitation mails --------------------------------------------------------------------------
 
 
-class InviteRepo:
-    def __init__(self) -> None:
-        self.invitations: list[Invitation] = []
-
-    def is_member_email(self, tenant_id: str, email: str) -> bool:
-        return False
-
-    def put_invitation(self, invitation: Invitation) -> None:
-        self.invitations.append(invitation)
-
-    def get_tenant(self, tenant_id: str) -> Tenant:
-        return Tenant(id=tenant_id, name=tenant_id, created_at="t0")
+def invite_repo() -> FakeTenancyRepository:
+    """Three tenants with no members (no invited address belongs to one)."""
+    repo = FakeTenancyRepository()
+    for tenant_id in ("tn_a", "tn_b", "tn_c"):
+        repo.tenants[tenant_id] = Tenant(id=tenant_id, name=tenant_id, created_at="t0")
+    return repo
 
 
 def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limits) -> object:
@@ -370,7 +363,7 @@ def invite(repo, mailer, limiter, tenant_id: str, actor: str, address: str, limi
     ids=["account", "tenant", "address"],
 )
 def test_invitation_mails_are_rate_limited_per_account_tenant_and_address(limits, calls, refused_call):
-    repo, mailer, limiter = InviteRepo(), FakeMailer(), FakeRateLimiter()
+    repo, mailer, limiter = invite_repo(), FakeMailer(), FakeRateLimiter()
     for index, (tenant_id, actor, address) in enumerate(calls):
         if index == refused_call:
             with pytest.raises(RateLimitedError):

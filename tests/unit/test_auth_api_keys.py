@@ -151,17 +151,11 @@ def test_check_key_follows_the_allowed_networks(ip, allowed):
 
 
 def test_record_use_failure_is_swallowed():
-    class Broken:
-        def __init__(self) -> None:
-            self.touched = 0
+    from tests.fakes import FakeApiKeyRepository
 
-        def touch(self, *args):
-            self.touched += 1
-            raise RuntimeError("down")
-
-    broken = Broken()
+    broken = FakeApiKeyRepository(down=True)
 
     grant = api_keys.check_key(_item(), _credential(), "10.0.0.1", now=NOW, record_use=api_keys.recorder(broken))
 
-    assert broken.touched == 1
+    assert broken.touches == 1
     assert grant.key_id == "key_1"

@@ -7,6 +7,7 @@ import pytest
 from mamba.domain.errors import QuotaExceededError
 from mamba.domain.quotas import Quotas, Usage, check_new_server, parse_quotas
 from mamba.services.quotas import effective_quotas
+from tests.fakes import FakePlacementStore
 
 FREE = Quotas(servers=2, memory_mb=4096, disk_mb=20480, backup_bytes=5, backups_per_server=2)
 
@@ -50,14 +51,14 @@ def test_exactly_at_the_limit_passes_and_negative_means_unlimited():
     check_new_server(Quotas(-1, -1, -1, -1, -1), Usage(servers=10**6, memory_mb=10**9), 10**6, 10**6)
 
 
-class Source:
-    def __init__(self, raw: str | None) -> None:
-        self.raw = raw
-
-    def plan_quotas(self, tenant_id: str) -> str | None:
-        return self.raw
+def source(raw: str | None) -> FakePlacementStore:
+    """The placement store, holding ``raw`` as tn_a's plan quotas (None: no plan)."""
+    store = FakePlacementStore()
+    if raw is not None:
+        store.plans["tn_a"] = raw
+    return store
 
 
 def test_effective_quotas_reads_the_plan_else_the_free_plan():
-    assert effective_quotas("tn_a", Source('{"servers": 9}'), FREE).servers == 9
-    assert effective_quotas("tn_a", Source(None), FREE) == FREE
+    assert effective_quotas("tn_a", source('{"servers": 9}'), FREE).servers == 9
+    assert effective_quotas("tn_a", source(None), FREE) == FREE

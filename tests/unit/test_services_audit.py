@@ -8,32 +8,15 @@ from types import SimpleNamespace
 import pytest
 
 from mamba import web
-from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
-from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
+from mamba.domain.audit import AuditEntry, AuditFilter
+from mamba.domain.errors import ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
 from mamba.services import audit
 from mamba.web_audit import _outcome
-
-
-class MemoryLog:
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.entries: dict[tuple[str | None, str, str], AuditEntry] = {}
-
-    def append(self, entry: AuditEntry) -> None:
-        if self.fail:
-            raise ConnectionError("unreachable")
-        key = (entry.tenant_id, entry.at, entry.id)
-        if key in self.entries:
-            raise ConflictError("exists")
-        self.entries[key] = entry
-
-    def list(self, tenant_id, filters, limit, cursor, security=False):
-        self.asked = (tenant_id, filters, limit, cursor) + ((True,) if security else ())
-        return AuditPage()
+from tests.fakes import FakeAuditLog
 
 
 def test_record_appends_an_entry_with_its_fields():
-    log = MemoryLog()
+    log = FakeAuditLog()
 
     entry = audit.record(
         log,
@@ -46,7 +29,7 @@ def test_record_appends_an_entry_with_its_fields():
         now=lambda: "2026-11-25T10:00:00.000000Z",
     )
 
-    assert entry is not None and list(log.entries.values()) == [entry]
+    assert entry is not None and log.entries == [entry]
     assert (entry.tenant_id, entry.ip, entry.details) == (None, None, {"reason": "bad_password"})
     assert entry.to_public()["actor"] == {"user_id": "usr_1", "via": "token"}
 
@@ -60,7 +43,7 @@ def test_record_returns_none_and_logs_the_whole_entry_when_the_write_fails():
     buffer = io.StringIO()
     logger.registered_handler.redirect = buffer
     try:
-        entry = audit.record(MemoryLog(fail=True), action="login", result="success", actor_id="usr_1")
+        entry = audit.record(FakeAuditLog(fail=True), action="login", result="success", actor_id="usr_1")
     finally:
         logger.registered_handler.redirect = None
 
@@ -72,7 +55,7 @@ def test_record_returns_none_and_logs_the_whole_entry_when_the_write_fails():
 
 def test_record_refuses_an_unknown_result():
     with pytest.raises(ValueError):
-        audit.record(MemoryLog(), action="x", result="maybe")
+        audit.record(FakeAuditLog(), action="x", result="maybe")
 
 
 def test_stamp_is_fixed_width_so_keys_sort_by_time():
@@ -103,13 +86,21 @@ def test_make_filter_validates(kwargs, ok):
 def test_listing_clamps_the_limit_and_scopes_to_the_verified_tenant():
     from mamba.auth.context import TenantContext
 
-    log = MemoryLog()
+    log = FakeAuditLog()
     tenant = TenantContext(tenant_id="tn_a", role="owner", permissions=frozenset())
 
-    audit.list_tenant_entries(log, tenant, AuditFilter(), limit=1000)
-    assert log.asked[0] == "tn_a" and log.asked[2] == audit.MAX_LIMIT
-    audit.list_platform_entries(log, AuditFilter(), limit=0)
-    assert log.asked[0] is None and log.asked[2] == audit.DEFAULT_LIMIT
+    for n in range(audit.MAX_LIMIT + 1):
+        at = f"2026-11-25T10:00:00.{n:06d}Z"
+        for tenant_id in ("tn_a", "tn_b", None):
+            log.append(AuditEntry(id=f"au_{n}", at=at, action="x", result="success", tenant_id=tenant_id))
+
+    tenant_page = audit.list_tenant_entries(log, tenant, AuditFilter(), limit=1000)
+    platform_page = audit.list_platform_entries(log, AuditFilter(), limit=0)
+
+    assert len(tenant_page.items) == audit.MAX_LIMIT and tenant_page.next_cursor
+    assert {e.tenant_id for e in tenant_page.items} == {"tn_a"}
+    assert len(platform_page.items) == audit.DEFAULT_LIMIT
+    assert {e.tenant_id for e in platform_page.items} == {None}
 
 
 def _spec(method: str) -> web.RouteSpec:

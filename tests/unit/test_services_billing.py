@@ -31,16 +31,16 @@ PRO = b.Plan(
 )
 
 
-# Settings' FREE_PLAN_* defaults, as bootstrap wires them (BillingPorts.free_quotas).
-FREE = b.Quotas(servers=2, memory_mb=4096, disk_mb=20480, backup_bytes=5 * 1024**3, backups_per_server=2)
-
-
 @pytest.fixture
 def world() -> tuple[billing.BillingPorts, FakeBillingRepository, FakeStripe]:
     repo, stripe = FakeBillingRepository(), FakeStripe()
     repo.add_tenant("tn_a")
     ports = billing.BillingPorts(
-        repo=repo, stripe=lambda: stripe, public_url="https://panel.example/", free_quotas=FREE, clock=lambda: NOW
+        repo=repo,
+        stripe=lambda: stripe,
+        public_url="https://panel.example/",
+        free_quotas=b.FREE_QUOTAS,
+        clock=lambda: NOW,
     )
     return ports, repo, stripe
 
@@ -56,7 +56,7 @@ def test_create_plan_stamps_and_stores_it_and_update_plan_changes_it(world):
 
     assert created.created_at == "2026-11-25T10:00:00Z"
     assert (updated.name, updated.grace_days, updated.updated_at) == ("Pro+", PRO.grace_days, "2026-11-26T10:00:00Z")
-    assert billing.get_plan(repo, "pro", FREE) == updated
+    assert billing.get_plan(repo, "pro", b.FREE_QUOTAS) == updated
 
 
 def test_create_plan_is_refused_for_a_bad_price_id(world):
@@ -70,13 +70,13 @@ def test_create_plan_is_refused_for_a_bad_price_id(world):
 def test_the_free_plan_comes_from_settings_until_one_is_stored(world):
     _, repo, _ = world
 
-    default = billing.get_plan(repo, b.FREE_PLAN_ID, FREE)
+    default = billing.get_plan(repo, b.FREE_PLAN_ID, b.FREE_QUOTAS)
     repo.add_plan(b.free_plan(quotas=b.Quotas(servers=9)))
 
-    assert default.id == b.FREE_PLAN_ID and default.price_id is None and default.quotas == FREE
-    assert billing.get_plan(repo, b.FREE_PLAN_ID, FREE).quotas.servers == 9
+    assert default.id == b.FREE_PLAN_ID and default.price_id is None
+    assert billing.get_plan(repo, b.FREE_PLAN_ID, b.FREE_QUOTAS).quotas.servers == 9
     with pytest.raises(NotFoundError):
-        billing.get_plan(repo, "gold", FREE)
+        billing.get_plan(repo, "gold", b.FREE_QUOTAS)
 
 
 # --- the customer, Checkout and the portal ---
@@ -195,7 +195,7 @@ def test_summary_of_a_never_synced_tenant_shows_the_free_plans_quotas(world):
     view = billing.summary(ports, TENANT)
 
     assert view["plan"]["id"] == "free" and view["status"] == "none"
-    assert view["quotas"] == FREE.to_dict()
+    assert view["quotas"] == billing.free_plan(ports.repo, b.FREE_QUOTAS).quotas.to_dict()
     assert (view["credit_balance_cents"], view["credit_currency"]) == (0, None)
 
 

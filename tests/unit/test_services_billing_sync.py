@@ -10,13 +10,19 @@ from typing import Any
 
 import pytest
 
-from mamba.adapters.stripe_client import signature_valid
 from mamba.domain import billing as b
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.services import billing_sync as sync
 from mamba.services.billing import BillingPorts
 from tests.billing_support import WEBHOOK_SECRET, event, invoice_object, signed
-from tests.fakes import FakeBillingRepository, FakeMailer, FakeOperationRepository, FakeStripe, FakeWorkflows
+from tests.fakes import (
+    FakeBillingRepository,
+    FakeMailer,
+    FakeOperationRepository,
+    FakeStripe,
+    FakeWebhookVerifier,
+    FakeWorkflows,
+)
 
 NOW = 1_800_000_000
 DAY = 86400
@@ -70,7 +76,7 @@ def _receive(world: World, body: str, headers: dict[str, str], queue: list[str] 
         livemode=kw.get("livemode", False),
         repo=world.repo,
         enqueue=kw.get("enqueue", queued.append),
-        verify=signature_valid,
+        verify=FakeWebhookVerifier(),
     )
 
 

@@ -33,10 +33,11 @@ def world() -> tuple[BillingPorts, FakeBillingRepository, FakeStripe]:
     repo.add_tenant("tn_pro")
     repo.save_state(replace(repo.get_state("tn_pro"), plan_id="pro", customer_id="cus_pro"), dunning_due_at=None)
     repo.add_tenant("tn_free")
-    ports = BillingPorts(
-        repo=repo, stripe=lambda: stripe, public_url="https://panel.example", free_quotas=b.FREE_QUOTAS
+    return (
+        BillingPorts(repo=repo, stripe=lambda: stripe, public_url="https://panel.example", free_quotas=b.FREE_QUOTAS),
+        repo,
+        stripe,
     )
-    return ports, repo, stripe
 
 
 def servers(status: str = "running") -> dict[str, list[object]]:

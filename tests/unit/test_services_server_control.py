@@ -3,22 +3,26 @@ who is told on a console revocation, and what never reaches the node."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 
 from mamba.auth.context import TenantContext
 from mamba.domain.blueprints import Blueprint
-from mamba.domain.errors import ConflictError, NotFoundError, WingsUnavailableError
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.nodes import Node
-from mamba.domain.pages import Page
 from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.domain.servers import Server
 from mamba.domain.tenancy import Access
+from mamba.domain.tenancy import Membership as Member
 from mamba.services import server_control as control
 from mamba.services import server_files as files
-from tests.fakes import server_entity
+from tests.fakes import (
+    FakeBlueprintRepository,
+    FakeNodeAgent,
+    FakeNodeRepository,
+    FakeServerRepository,
+    FakeTenancyRepository,
+    server_entity,
+)
 
 T0 = "2026-11-25T10:00:00Z"
 S1, S2, S3 = (
@@ -32,66 +36,63 @@ def server(uuid: str, node_id: str = "n1", status: str = "offline", tenant_id: s
     return server_entity(uuid, node_id, status, tenant_id=tenant_id, created_at=T0)
 
 
-@dataclass
-class Agent:
-    node_id: str
-    calls: list[tuple[Any, ...]]
-    down: bool = False
-
-    def __getattr__(self, name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if self.down:
-                raise WingsUnavailableError("The node could not be reached.", {"node_id": self.node_id})
-            self.calls.append((self.node_id, name, args, kwargs))
-            return [] if name == "list_directory" else None
-
-        return call
-
-
-@dataclass
 class World:
-    servers: dict[str, Server]
-    down: set[str] = field(default_factory=set)
-    denylist: tuple[str, ...] = ()
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    """The tenant's servers on fake nodes (n1, n2, n3), each node's daemon a FakeNodeAgent
+    that knows the servers placed on it; ``down`` nodes do not answer."""
 
-    def get(self, uuid: str) -> Server:
-        if uuid not in self.servers:
-            raise NotFoundError("Server not found.")
-        return self.servers[uuid]
-
-    def of_tenant(self, tenant_id: str) -> list[Server]:
-        return [s for s in self.servers.values() if s.tenant_id == tenant_id]
-
-    def ports(self) -> control.Ports:
-        world = self
-
-        class Nodes:
-            def get(self, node_id: str) -> Node:
-                return Node(
+    def __init__(self, servers: dict[str, Server], down: set[str] | None = None, denylist: tuple[str, ...] = ()):
+        self.servers = FakeServerRepository()
+        self.nodes = FakeNodeRepository()
+        self.agents: dict[str, FakeNodeAgent] = {}
+        for node_id in ("n1", "n2", "n3"):
+            self.nodes.add(
+                Node(
                     id=node_id,
                     uuid="u",
                     name=node_id,
                     fqdn="n.example",
-                    token_id="t" * 16,
+                    token_id=node_id.ljust(16, "t"),
                     created_at=T0,
                     updated_at=T0,
-                )
+                ),
+                "k" * 64,
+            )
+            self.agents[node_id] = FakeNodeAgent(node_id=node_id, down=node_id in (down or set()))
+        for uuid, placed in servers.items():
+            self.servers.add(placed)
+            self.agents[placed.node_id].servers[uuid] = {
+                "state": "offline",
+                "suspended": False,
+                "files": {},
+                "logs": [],
+            }
+        self.blueprints = FakeBlueprintRepository(
+            Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=denylist, id="bp")
+        )
 
-            def token(self, node: Node) -> str:
-                return "k" * 64
+    @property
+    def calls(self) -> list[tuple[str, str, str]]:
+        """(node, method, server uuid) of every request a node answered, node by node."""
+        return [
+            (node_id, method, uuid) for node_id, agent in sorted(self.agents.items()) for method, uuid in agent.calls
+        ]
 
-        class Blueprints:
-            def get(self, blueprint_id: str) -> Blueprint:
-                return Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=world.denylist)
-
+    def ports(self) -> control.Ports:
         return control.Ports(
-            servers=self,
-            nodes=Nodes(),
-            agent_for=lambda node: Agent(node.id, world.calls, down=node.id in world.down),
-            blueprints=Blueprints(),
+            servers=self.servers,
+            nodes=self.nodes,
+            agent_for=lambda node: self.agents[node.id],
+            blueprints=self.blueprints,
             issuer="https://panel.example",
         )
+
+
+def members_of(tenant_id: str, *bindings: tuple[str, str], page_cap: int = 2) -> FakeTenancyRepository:
+    """A tenant's members as (user, role), listed ``page_cap`` per page (so every page is read)."""
+    repo = FakeTenancyRepository(page_cap=page_cap)
+    for user_id, role in bindings:
+        repo.members[(tenant_id, user_id)] = Member(tenant_id, user_id, role, T0)
+    return repo
 
 
 TENANT = TenantContext(tenant_id="tn_a", role="owner", permissions=BUILTIN_ROLES["owner"])
@@ -100,7 +101,11 @@ NO_CONSOLE = Access(permissions=frozenset({"servers.read"}))
 
 
 def denied(world: World) -> list[tuple[str, str]]:
-    return [(node, args[0]) for node, name, args, _ in world.calls if name == "deny_websocket_tokens"]
+    return [(node_id, uuid) for node_id, agent in sorted(world.agents.items()) for uuid in agent.denied_jtis]
+
+
+def jtis(world: World) -> list[list[str]]:
+    return [jti for _, agent in sorted(world.agents.items()) for jti in agent.denied_jtis.values()]
 
 
 def test_losing_the_console_denies_the_jti_on_every_server_of_the_tenant():
@@ -110,8 +115,7 @@ def test_losing_the_console_denies_the_jti_on_every_server_of_the_tenant():
 
     assert told == 2
     assert sorted(denied(world)) == [("n1", S1), ("n2", S2)]
-    jtis = [args[1] for _, name, args, _ in world.calls]
-    assert jtis == [[control.wings_jwt.jti_for("usr_olga", s)] for s in (S1, S2)]
+    assert jtis(world) == [[control.wings_jwt.jti_for("usr_olga", s)] for s in (S1, S2)]
 
 
 def test_keeping_the_console_or_never_having_it_tells_no_node():
@@ -145,29 +149,12 @@ def test_servers_not_on_a_node_are_skipped_and_a_node_down_does_not_stop_the_oth
 
 def test_role_revocation_walks_every_page_of_members_bound_to_the_role():
     world = World({S1: server(S1)})
+    members = members_of("tn_a", ("u1", "rl_x"), ("u2", "viewer"), ("u3", "rl_x"))
 
-    @dataclass
-    class Member:
-        user_id: str
-        role: str
-        server_id: str | None = None
-
-    pages = {
-        None: Page(items=[Member("u1", "rl_x"), Member("u2", "viewer")], next_cursor="c2"),
-        "c2": Page(items=[Member("u3", "rl_x")], next_cursor=None),
-    }
-
-    class Members:
-        def list_members(self, tenant_id, page):
-            return pages[page.cursor]
-
-    told = control.revoke_console_for_role(world.ports(), Members(), "tn_a", "rl_x", frozenset({"servers.read"}))
+    told = control.revoke_console_for_role(world.ports(), members, "tn_a", "rl_x", frozenset({"servers.read"}))
 
     assert told == 2
-    assert [args[1] for _, name, args, _ in world.calls if name == "deny_websocket_tokens"] == [
-        [control.wings_jwt.jti_for("u1", S1)],
-        [control.wings_jwt.jti_for("u3", S1)],
-    ]
+    assert jtis(world) == [[control.wings_jwt.jti_for("u1", S1), control.wings_jwt.jti_for("u3", S1)]]
     # and their open sockets and SFTP sessions are closed on the node
     assert deauthorized(world) == [("n1", "u1", [S1]), ("n1", "u3", [S1])]
 
@@ -216,22 +203,16 @@ def test_denylist_follows_gitignore_semantics_and_refuses_before_the_node(patter
     else:
         files.write_file(world.ports(), TENANT, S1, path, "x")
         # (the node is listed first: a write through a link is refused, see test_services_server_files_denylist)
-        assert [name for _, name, _, _ in world.calls if name != "list_directory"] == ["write_file"]
+        assert [name for _, name, _ in world.calls if name != "list_directory"] == ["write_file"]
 
 
 def test_a_deleted_blueprint_leaves_the_denylist_to_the_node():
     world = World({S1: server(S1)}, denylist=("*.jar",))
-    ports = world.ports()
+    world.blueprints.delete("bp")
 
-    class Gone:
-        def get(self, blueprint_id):
-            raise NotFoundError("Blueprint not found.")
+    files.write_file(world.ports(), TENANT, S1, "/x.jar", "x")
 
-    from dataclasses import replace
-
-    files.write_file(replace(ports, blueprints=Gone()), TENANT, S1, "/x.jar", "x")
-
-    assert [name for _, name, _, _ in world.calls] == ["write_file"]
+    assert [name for _, name, _ in world.calls] == ["write_file"]
 
 
 def test_websocket_permissions_are_narrowed_to_what_the_door_passes():
@@ -256,7 +237,10 @@ def test_a_suspended_server_is_neither_started_nor_written():
 
 
 def deauthorized(world: World) -> list[tuple[str, str, list[str]]]:
-    return [(node, args[0], args[1]) for node, name, args, _ in world.calls if name == "deauthorize_user"]
+    found = [
+        (node_id, user, servers) for node_id, a in sorted(world.agents.items()) for user, servers in a.deauthorized
+    ]
+    return found
 
 
 def test_a_removed_member_is_deauthorized_once_per_node_on_every_server_they_reached():
@@ -281,21 +265,13 @@ def test_a_change_that_keeps_access_deauthorizes_nobody_and_a_lost_scope_only_it
 
 def test_suspension_denies_every_members_console_on_every_server_and_skips_a_node_that_is_down():
     world = World({S1: server(S1, "n1"), S2: server(S2, "n2"), S3: server(S3, "n2")}, down={"n1"})
+    members = members_of("tn_a", ("u1", "viewer"), ("u2", "owner"), page_cap=1)
 
-    @dataclass
-    class Member:
-        user_id: str
-
-    class Members:
-        def list_members(self, tenant_id, page):
-            if page.cursor is None:
-                return Page(items=[Member("u1")], next_cursor="c2")
-            return Page(items=[Member("u2")], next_cursor=None)
-
-    done = control.deny_tenant_consoles(world.ports(), Members(), "tn_a")
+    done = control.deny_tenant_consoles(world.ports(), members, "tn_a")
 
     assert done == {"servers": 2, "failed": 1}
     jti = control.wings_jwt.jti_for
-    assert sorted((args[0], tuple(args[1])) for _, name, args, _ in world.calls) == sorted(
-        (s, (jti("u1", s), jti("u2", s))) for s in (S2, S3)
+    told = world.agents["n2"].denied_jtis
+    assert sorted((uuid, tuple(sorted(found))) for uuid, found in told.items()) == sorted(
+        (s, tuple(sorted((jti("u1", s), jti("u2", s))))) for s in (S2, S3)
     )

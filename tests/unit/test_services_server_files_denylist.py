@@ -12,12 +12,18 @@ import pytest
 
 from mamba.auth.context import TenantContext
 from mamba.domain.blueprints import Blueprint
-from mamba.domain.errors import FileDeniedError, NotFoundError, PullUrlRefusedError
+from mamba.domain.errors import FileDeniedError, PullUrlRefusedError
 from mamba.domain.nodes import Node
 from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.services import server_control as control
 from mamba.services import server_files as files
-from tests.fakes import server_entity
+from tests.fakes import (
+    FakeBlueprintRepository,
+    FakeHostResolver,
+    FakeNodeRepository,
+    FakeServerRepository,
+    server_entity,
+)
 
 T0 = "2026-11-25T10:00:00Z"
 S1 = "11111111-1111-4111-8111-111111111111"
@@ -27,7 +33,8 @@ PATTERNS = ("config/license.key", "*.lock", "secret.key", "/protected/")
 
 @dataclass
 class Disk:
-    """Paths on the node: a trailing "/" marks a folder, "@" a symlink."""
+    """A node's files with folders and symlinks (a trailing "/" marks a folder, "@" a symlink),
+    which FakeNodeAgent does not model; every other call is recorded and succeeds."""
 
     entries: set[str]
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -53,30 +60,17 @@ class Disk:
 
 
 def ports(disk: Disk, patterns: tuple[str, ...] = PATTERNS, resolver: Any = None) -> control.Ports:
-    class Servers:
-        def get(self, uuid: str) -> Any:
-            if uuid != S1:
-                raise NotFoundError("Server not found.")
-            return server_entity(S1, "n1", "offline", tenant_id="tn_a", created_at=T0)
-
-    class Nodes:
-        def get(self, node_id: str) -> Node:
-            return Node(
-                id=node_id, uuid="u", name=node_id, fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0
-            )
-
-        def token(self, node: Node) -> str:
-            return "k" * 64
-
-    class Blueprints:
-        def get(self, blueprint_id: str) -> Blueprint:
-            return Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=patterns)
-
+    servers, nodes = FakeServerRepository(), FakeNodeRepository()
+    servers.add(server_entity(S1, "n1", "offline", tenant_id="tn_a", created_at=T0))
+    nodes.add(
+        Node(id="n1", uuid="u", name="n1", fqdn="n.example", token_id="t" * 16, created_at=T0, updated_at=T0), "k" * 64
+    )
+    blueprint = Blueprint(name="b", startup="run", docker_images={"d": "img"}, file_denylist=patterns, id="bp")
     return control.Ports(
-        servers=Servers(),
-        nodes=Nodes(),
+        servers=servers,
+        nodes=nodes,
         agent_for=lambda node: disk,
-        blueprints=Blueprints(),
+        blueprints=FakeBlueprintRepository(blueprint),
         issuer="https://panel.example",
         resolver=resolver,
     )
@@ -213,17 +207,11 @@ def test_a_folder_too_large_to_check_is_refused():
 # --- pull --------------------------------------------------------------------------------------
 
 
-class Resolver:
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-
-    def resolve(self, host: str, port: int) -> list[str]:
-        return self.answers.get(host, [])
-
-
 def test_pull_resolves_through_the_port_and_refuses_before_the_node():
     disk = Disk(set())
-    p = ports(disk, (), Resolver({"ok.example": ["93.184.216.34"], "bad.example": ["93.184.216.34", "10.0.0.1"]}))
+    p = ports(
+        disk, (), FakeHostResolver({"ok.example": ["93.184.216.34"], "bad.example": ["93.184.216.34", "10.0.0.1"]})
+    )
 
     files.pull(p, TENANT, S1, "https://ok.example/a.zip")
     with pytest.raises(PullUrlRefusedError) as caught:

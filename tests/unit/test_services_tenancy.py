@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mamba.auth.context import TenantContext
-from mamba.domain.accounts import UserSummary
+from mamba.domain.accounts import User
 from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from mamba.domain.pages import Page, PageRequest
 from mamba.domain.permissions import BUILTIN_ROLES, TENANT_PERMISSIONS
 from mamba.domain.tenancy import (
     Membership,
@@ -20,6 +19,7 @@ from mamba.domain.tenancy import (
     parse_token,
 )
 from mamba.services import admin
+from tests.fakes import FakeAdminRepository
 
 NOW = 1_800_000_000
 
@@ -125,47 +125,35 @@ def test_member_effective_permissions_come_from_the_copy_or_the_builtin_role():
     assert not Membership("tn_a", "u", "viewer", "t", expires_at=NOW + 1).expired(NOW)
 
 
-class FakeAdminRepository:
-    def __init__(self) -> None:
-        self.calls: list[tuple[object, ...]] = []
-        self.resets: list[str | None] = []
-
-    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
-        self.calls.append(("admin", user_id, is_admin))
-        return UserSummary(id=user_id, email="x@example.org", created_at=now, is_admin=is_admin)
-
-    def set_user_status(
-        self, user_id: str, status: str, valid_after: int | None, now: str, *, credentials_reset_at: str | None = None
-    ) -> UserSummary:
-        self.calls.append(("status", user_id, status, valid_after))
-        self.resets.append(credentials_reset_at)
-        return UserSummary(id=user_id, email="x@example.org", created_at=now, status=status)
-
-    def list_users(self, page: PageRequest) -> Page[UserSummary]:
-        return Page()
+def admin_world(*user_ids: str) -> FakeAdminRepository:
+    repo = FakeAdminRepository()
+    for user_id in user_ids:
+        repo.users.add(User(id=user_id, email=f"{user_id}@example.org", created_at="2027-01-01T00:00:00Z"))
+    return repo
 
 
 def test_suspend_revokes_sessions_up_to_the_next_second_and_unsuspend_keeps_them_revoked():
-    repo = FakeAdminRepository()
+    repo = admin_world("usr_root", "usr_a")
 
-    admin.suspend_user(repo, "usr_root", "usr_a", clock=lambda: NOW)  # type: ignore[arg-type]
-    admin.unsuspend_user(repo, "usr_a")  # type: ignore[arg-type]
+    suspended = admin.suspend_user(repo, "usr_root", "usr_a", clock=lambda: NOW)
+    back = admin.unsuspend_user(repo, "usr_a")
 
-    assert repo.calls == [("status", "usr_a", "suspended", NOW + 1), ("status", "usr_a", "active", None)]
+    assert (suspended.status, back.status) == ("suspended", "active")
+    assert repo.users.get("usr_a").sessions_valid_after == NOW + 1
 
 
 def test_admin_suspension_revokes_api_keys_and_voids_older_ones_for_good():
     # Given an account with two live API keys
     from tests.fakes import FakeApiKeyRepository
 
-    repo, keys = FakeAdminRepository(), FakeApiKeyRepository()
+    repo, keys = admin_world("usr_root", "usr_a"), FakeApiKeyRepository()
     keys.give("usr_a", "key_1", "key_2")
 
     # When an admin suspends it, and later lifts the suspension
     admin.suspend_user(
         repo, "usr_root", "usr_a", api_keys=keys, clock=lambda: NOW, now=lambda: "2027-01-15T08:00:00.5Z"
-    )  # type: ignore[arg-type]
-    admin.unsuspend_user(repo, "usr_a")  # type: ignore[arg-type]
+    )
+    admin.unsuspend_user(repo, "usr_a")
 
     # Then both keys were revoked at the suspension, and the credential reset time stays set
     # (the guard refuses every key created before it, also after the unsuspend)
@@ -173,17 +161,19 @@ def test_admin_suspension_revokes_api_keys_and_voids_older_ones_for_good():
         ("usr_a", "key_1", "2027-01-15T08:00:00.5Z"),
         ("usr_a", "key_2", "2027-01-15T08:00:00.5Z"),
     ]
-    assert repo.resets == ["2027-01-15T08:00:00.5Z", None]
+    assert repo.users.get("usr_a").credentials_reset_at == "2027-01-15T08:00:00.5Z"
 
 
 def test_admin_cannot_suspend_or_unflag_themselves_but_can_flag_others():
-    repo = FakeAdminRepository()
+    repo = admin_world("usr_root", "usr_b")
+    repo.users.set_admin("usr_b", True)
 
     with pytest.raises(ConflictError):
-        admin.suspend_user(repo, "usr_root", "usr_root")  # type: ignore[arg-type]
+        admin.suspend_user(repo, "usr_root", "usr_root")
     with pytest.raises(ConflictError):
-        admin.set_admin(repo, "usr_root", "usr_root", False)  # type: ignore[arg-type]
-    admin.set_admin(repo, "usr_root", "usr_root", True)  # type: ignore[arg-type]
-    admin.set_admin(repo, "usr_root", "usr_b", False)  # type: ignore[arg-type]
+        admin.set_admin(repo, "usr_root", "usr_root", False)
+    admin.set_admin(repo, "usr_root", "usr_root", True)
+    admin.set_admin(repo, "usr_root", "usr_b", False)
 
-    assert repo.calls == [("admin", "usr_root", True), ("admin", "usr_b", False)]
+    assert (repo.users.get("usr_root").is_admin, repo.users.get("usr_b").is_admin) == (True, False)
+    assert repo.users.get("usr_root").status == "active"

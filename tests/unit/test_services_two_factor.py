@@ -8,21 +8,16 @@ from mamba.auth import totp
 from mamba.domain.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
 from mamba.domain.two_factor import TwoFactorStatus
 from mamba.services import two_factor
-from tests.fakes import FakeTwoFactorStore
+from tests.fakes import FakeHasher, FakeTwoFactorStore
 
 NOW = 1_800_000_000.0
 STEP = totp.STEP_SECONDS
 
 
-class Passwords:
-    def verify(self, password_hash: str | None, password: str) -> bool:
-        return password_hash == f"hash:{password}"
-
-
 @pytest.fixture
 def store() -> FakeTwoFactorStore:
     fake = FakeTwoFactorStore()
-    fake.add_user("usr_1", "one@example.org", "hash:correct horse battery")
+    fake.add_user("usr_1", "one@example.org", FakeHasher().hash("correct horse battery"))
     return fake
 
 
@@ -149,7 +144,7 @@ def test_disable_with_a_current_code_turns_2fa_off(store):
     secret, _ = _enable(store)
     later = NOW + STEP
 
-    two_factor.disable("usr_1", store, Passwords(), code=totp.code_at(secret, totp.counter_for(later)), now=later)
+    two_factor.disable("usr_1", store, FakeHasher(), code=totp.code_at(secret, totp.counter_for(later)), now=later)
 
     assert two_factor.status("usr_1", store) == TwoFactorStatus(False, False, 0)
     assert two_factor.check_second_factor("usr_1", None, store) is None
@@ -158,7 +153,7 @@ def test_disable_with_a_current_code_turns_2fa_off(store):
 def test_disable_with_a_recovery_code_and_password_turns_2fa_off(store):
     _, codes = _enable(store)
 
-    two_factor.disable("usr_1", store, Passwords(), recovery_code=codes[0], password="correct horse battery")
+    two_factor.disable("usr_1", store, FakeHasher(), recovery_code=codes[0], password="correct horse battery")
 
     assert not two_factor.status("usr_1", store).enabled
 
@@ -167,7 +162,7 @@ def test_disable_refuses_when_the_password_is_wrong(store):
     _, codes = _enable(store)
 
     with pytest.raises(UnauthorizedError) as exc:
-        two_factor.disable("usr_1", store, Passwords(), recovery_code=codes[0], password="wrong")
+        two_factor.disable("usr_1", store, FakeHasher(), recovery_code=codes[0], password="wrong")
 
     assert _reason(exc) == "password_invalid"
     assert two_factor.status("usr_1", store).enabled
@@ -178,14 +173,14 @@ def test_disable_needs_exactly_one_code(store, kwargs):
     _enable(store)
 
     with pytest.raises(ValidationError):
-        two_factor.disable("usr_1", store, Passwords(), **kwargs)
+        two_factor.disable("usr_1", store, FakeHasher(), **kwargs)
 
 
 def test_disable_refuses_a_replayed_code(store):
     secret, _ = _enable(store)
 
     with pytest.raises(UnauthorizedError):
-        two_factor.disable("usr_1", store, Passwords(), code=totp.code_at(secret, totp.counter_for(NOW)), now=NOW)
+        two_factor.disable("usr_1", store, FakeHasher(), code=totp.code_at(secret, totp.counter_for(NOW)), now=NOW)
     assert two_factor.status("usr_1", store).enabled
 
 
@@ -193,13 +188,13 @@ def test_disable_refuses_a_recovery_code_given_as_code(store):
     _, codes = _enable(store)
 
     with pytest.raises(UnauthorizedError):
-        two_factor.disable("usr_1", store, Passwords(), code=codes[0])
+        two_factor.disable("usr_1", store, FakeHasher(), code=codes[0])
     assert two_factor.status("usr_1", store).recovery_codes_left == 10
 
 
 def test_disable_conflicts_when_2fa_is_off(store):
     with pytest.raises(ConflictError):
-        two_factor.disable("usr_1", store, Passwords(), code="123456")
+        two_factor.disable("usr_1", store, FakeHasher(), code="123456")
 
 
 def test_confirm_is_rate_limited_after_five_wrong_codes_until_the_window_ends(store):
@@ -232,8 +227,8 @@ def test_disable_counts_wrong_passwords_and_codes_towards_the_limit(store):
     for attempt in range(two_factor.CODE_FAILURES.max):
         kwargs = {"recovery_code": codes[0], "password": "wrong"} if attempt % 2 else {"code": "000000"}
         with pytest.raises(UnauthorizedError):
-            two_factor.disable("usr_1", store, Passwords(), limiter=limiter, now=NOW, **kwargs)
+            two_factor.disable("usr_1", store, FakeHasher(), limiter=limiter, now=NOW, **kwargs)
 
     with pytest.raises(RateLimitedError):
-        two_factor.disable("usr_1", store, Passwords(), recovery_code=codes[0], limiter=limiter, now=NOW)
+        two_factor.disable("usr_1", store, FakeHasher(), recovery_code=codes[0], limiter=limiter, now=NOW)
     assert two_factor.status("usr_1", store).recovery_codes_left == 10

@@ -8,23 +8,28 @@ from typing import Any
 import pytest
 
 from mamba.auth.sftp import MembershipFacts, PanelSftpCredentials, SftpGrant, SftpRefusedError, client_ip
+from mamba.domain.accounts import User
 from mamba.domain.errors import RateLimitedError, UnauthorizedError
+from tests.fakes import FakeUserRepository
 
 TENANT = "tn_1"
 
 
 @dataclass
 class Account:
+    """An account to put in the user fake under a login name."""
+
     id: str
     totp_enabled: bool = False
 
 
-@dataclass
-class Accounts:
-    users: dict[str, Account] = field(default_factory=dict)
-
-    def find_by_email(self, email: str) -> Account | None:
-        return self.users.get(email)
+def accounts_of(users: dict[str, Account]) -> FakeUserRepository:
+    found = FakeUserRepository()
+    for login, account in users.items():
+        found.add(
+            User(id=account.id, email=login, created_at="2027-01-01T00:00:00Z", totp_enabled=account.totp_enabled)
+        )
+    return found
 
 
 @dataclass
@@ -39,11 +44,11 @@ class Memberships:
 class PasswordSignIn:
     """Stands in for sessions.check_password: the right password is "pw"; records each call."""
 
-    accounts: Accounts
+    accounts: FakeUserRepository
     limited: bool = False
     checked: list[str] = field(default_factory=list)
 
-    def __call__(self, email: str, password: str, source_ip: str, refuse: Any) -> Account:
+    def __call__(self, email: str, password: str, source_ip: str, refuse: Any) -> User:
         if self.limited:
             raise RateLimitedError("Too many attempts", retry_after=1, details={})
         user = self.accounts.find_by_email(email)
@@ -81,7 +86,7 @@ def credentials(
     keys: dict[str, tuple[str, frozenset[str], frozenset[str]]] | None = None,
     **options: Any,
 ) -> tuple[PanelSftpCredentials, PasswordSignIn]:
-    accounts = Accounts(users)
+    accounts = accounts_of(users)
     sign_in = PasswordSignIn(accounts, limited=options.pop("limited", False))
     made = PanelSftpCredentials(accounts, Memberships(facts), sign_in, Keys(keys or {}), **options)
     return made, sign_in
