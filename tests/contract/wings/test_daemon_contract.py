@@ -51,7 +51,7 @@ def test_requests_without_bearer_get_401_with_www_authenticate_when_header_missi
 
 def test_requests_get_403_when_bearer_is_not_the_node_token(node):
     # Given the remote-style credential token_id.token, which is wrong for P→W (§8.1)
-    for token in (f"{node.token_id}.{node.token}", node.token[:-1] + "x"):
+    for token in (f"{node.token_id}.{node.token}", node.token[:-1] + ("y" if node.token.endswith("x") else "x")):
         # When it calls the daemon
         resp = node.http("GET", "/api/system", token=token)
         # Then 403 with the exact body
