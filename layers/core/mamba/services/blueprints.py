@@ -6,21 +6,14 @@ value is checked against its variable's Laravel-style rules (``mamba.domain.rule
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from mamba.domain import blueprints as domain
 from mamba.domain import rules
 from mamba.domain.blueprints import Blueprint
 from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import ValidationError
-
-
-class BlueprintRepository(Protocol):
-    def add(self, blueprint: Blueprint) -> None: ...
-    def get(self, blueprint_id: str) -> Blueprint: ...
-    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Blueprint], str | None]: ...
-    def save(self, blueprint: Blueprint) -> None: ...
-    def delete(self, blueprint_id: str) -> None: ...
+from mamba.ports import BlueprintRepository
 
 
 def _stamp(blueprint: Blueprint, blueprint_id: str | None) -> Blueprint:

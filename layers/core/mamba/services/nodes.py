@@ -1,39 +1,19 @@
 """Node registry and allocations: the admin use cases behind /v1/admin/nodes.
 
-Each function takes its repositories as parameters (ports below); the Dynamo adapters in
+Each function takes its repositories as parameters (``mamba.ports``); the Dynamo adapters in
 ``mamba.adapters.dynamo.nodes`` implement them and ``mamba.bootstrap`` builds them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol
+from typing import Any
 
 from mamba.domain import nodes as domain
 from mamba.domain.clock import iso, new_id, new_uuid, utcnow
 from mamba.domain.errors import ConflictError, ValidationError
 from mamba.domain.nodes import Allocation, AllocationResult, Node
-
-
-class NodeRepository(Protocol):
-    def add(self, node: Node, token: str) -> None: ...
-    def get(self, node_id: str) -> Node: ...
-    def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Node], str | None]: ...
-    def update(self, node: Node) -> None: ...
-    def delete(self, node_id: str) -> None: ...
-    def find_by_token_id(self, token_id: str) -> Node | None: ...
-    def token(self, node: Node) -> str: ...
-    def rotate_token(self, node_id: str, token_id: str, token: str, now: str) -> Node: ...
-
-
-class AllocationRepository(Protocol):
-    def add_many(self, allocations: list[Allocation]) -> AllocationResult: ...
-    def get(self, node_id: str, ip: str, port: int) -> Allocation: ...
-    def list(
-        self, node_id: str, limit: int = ..., cursor: str | None = None
-    ) -> tuple[list[Allocation], str | None]: ...
-    def delete(self, node_id: str, ip: str, port: int) -> None: ...
-
+from mamba.ports import AllocationRepository, NodeRepository
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
