@@ -6,6 +6,7 @@ import pytest
 
 from mamba.domain import operations as ops
 from mamba.domain.errors import ConflictError, ValidationError
+from mamba.schemas.common import OperationOut
 
 T0, T1, T2 = "2026-11-25T10:00:00Z", "2026-11-25T10:00:01Z", "2026-11-25T10:00:02Z"
 
@@ -131,12 +132,12 @@ def test_finish_rejects_status_when_not_final(status):
         ops.finish(_op(), status, T1)
 
 
-def test_to_public_exposes_steps_and_error_but_not_tenant():
+def test_the_wire_form_exposes_steps_and_error_but_not_tenant():
     op = ops.finish(
         ops.record_step(_op(), "create", "failed", T1, "disk full"), "failed", T2, {"code": "X", "message": "m"}
     )
 
-    public = op.to_public()
+    public = OperationOut.model_validate(op, from_attributes=True, extra="ignore").model_dump(mode="json")
 
     assert "tenant_id" not in public
     assert public["steps"] == [

@@ -6,8 +6,15 @@ import pytest
 
 from mamba.auth import api_keys as key_format
 from mamba.domain.errors import ForbiddenError, NotFoundError, ValidationError
+from mamba.schemas.api_keys import ApiKeyOut
 from mamba.services import api_keys
 from tests.fakes import FakeApiKeyRepository
+
+
+def _wire(key: object) -> dict[str, object]:
+    """What the API sends for a key: the route's response model over the record."""
+    return ApiKeyOut.model_validate(key, from_attributes=True, extra="ignore").model_dump(mode="json")
+
 
 NOW = 1_800_000_000.0
 
@@ -30,7 +37,7 @@ def test_create_returns_the_plaintext_once_and_stores_its_hash():
     stored = repo.keys[key_id]
     assert (user_id, stored.scopes) == ("usr_1", ("files.read", "servers.read"))
     assert stored.secret_hash == key_format.hash_secret(secret) and stored.hint == secret[-4:]
-    assert secret not in str(stored.to_public())
+    assert secret not in str(_wire(stored))
 
 
 def test_create_normalises_networks_and_servers():
@@ -76,7 +83,7 @@ def test_admin_may_create_admin_scoped_keys():
 def test_public_form_shows_times_as_iso_and_never_the_hash():
     key = _create(FakeApiKeyRepository(), expires_at=int(NOW) + 3600).key
 
-    public = key.to_public()
+    public = _wire(key)
 
     assert public["expires_at"] == "2027-01-15T09:00:00Z"
     assert "secret_hash" not in public and key.secret_hash not in str(public)

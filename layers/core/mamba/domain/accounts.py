@@ -13,8 +13,6 @@ from mamba.domain.api_keys import ApiKey
 from mamba.domain.ratelimit import Limit
 from mamba.domain.tenancy import Membership, Tenant
 
-TOKEN_TYPE = "Bearer"
-
 
 @dataclass(frozen=True)
 class User:
@@ -34,20 +32,6 @@ class User:
     # ISO time (microseconds) of the last password reset or change or suspension: the guard
     # refuses every API key created before it (docs/api-keys-2fa-audit.md).
     credentials_reset_at: str | None = None
-
-    def to_public(self) -> dict[str, object]:
-        """What the account's owner may see: no hash, no lockout counters."""
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "email_verified": self.email_verified,
-            "pending_email": self.pending_email,
-            "is_admin": self.is_admin,
-            "totp_enabled": self.totp_enabled,
-            "status": self.status,
-            "created_at": self.created_at,
-        }
 
 
 @dataclass(frozen=True)
@@ -108,14 +92,6 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     user_id: str  # whose session this is (for the audit entry; not part of the answer)
-
-    def to_public(self) -> dict[str, object]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "token_type": TOKEN_TYPE,
-            "expires_in": self.expires_in,
-        }
 
 
 @dataclass(frozen=True)

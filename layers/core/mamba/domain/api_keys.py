@@ -4,7 +4,6 @@ the use cases ``mamba.services.api_keys``."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 KEY_PREFIX = "mhp_"
@@ -35,23 +34,6 @@ class ApiKey:
     def prefix(self) -> str:
         return display_prefix(self.user_id, self.id)
 
-    def to_public(self) -> dict[str, object]:
-        """Everything but the secret's hash."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "prefix": self.prefix,
-            "hint": self.hint,
-            "scopes": list(self.scopes),
-            "server_ids": list(self.server_ids),
-            "allowed_ips": list(self.allowed_ips),
-            "expires_at": _epoch_iso(self.expires_at),
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-            "last_used_at": _epoch_iso(self.last_used_at),
-            "last_used_ip": self.last_used_ip,
-        }
-
 
 @dataclass(frozen=True)
 class NewKey:
@@ -63,9 +45,3 @@ class NewKey:
 class KeyPage:
     items: list[ApiKey] = field(default_factory=list)
     next_cursor: str | None = None
-
-
-def _epoch_iso(epoch: int | None) -> str | None:
-    if epoch is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

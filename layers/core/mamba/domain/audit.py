@@ -3,7 +3,7 @@ writing and reading them is ``mamba.services.audit``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -25,12 +25,6 @@ class AuditEntry:
     request_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     security: bool = False  # True: the platform security log (see ``record``)
-
-    def to_public(self) -> dict[str, Any]:
-        body = asdict(self)
-        body.pop("security")
-        body["actor"] = {"user_id": body.pop("actor_id"), "via": body.pop("actor_via")}
-        return body
 
 
 @dataclass(frozen=True)

@@ -76,22 +76,6 @@ class Backup:
     def s3_key(self) -> str:
         return s3_key(self.server_uuid, self.uuid)
 
-    def to_public(self) -> dict[str, Any]:
-        return {
-            "id": self.uuid,
-            "uuid": self.uuid,
-            "server_id": self.server_uuid,
-            "name": self.name,
-            "status": self.status,
-            "size_bytes": self.size_bytes,
-            "checksum": self.checksum,
-            "locked": self.locked,
-            "ignored": list(self.ignored),
-            "created_at": self.created_at,
-            "completed_at": self.completed_at,
-            "error": self.error,
-        }
-
 
 def s3_key(server_uuid: str, backup_uuid: str) -> str:
     return f"{server_uuid}/{backup_uuid}.tar.gz"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from mamba.domain.errors import ConflictError, ValidationError
 
@@ -32,27 +31,6 @@ class Operation:
     target: str | None = None
     steps: list[Step] = field(default_factory=list)
     error: dict[str, str] | None = None
-
-    def to_public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "status": self.status,
-            "target": self.target,
-            "steps": [
-                {
-                    "name": s.name,
-                    "status": s.status,
-                    "started_at": s.started_at,
-                    "finished_at": s.finished_at,
-                    "detail": s.detail,
-                }
-                for s in self.steps
-            ],
-            "error": self.error,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
 
 
 def new_operation(
