@@ -114,3 +114,23 @@ def test_saving_a_plan_with_another_plans_price_says_the_price_is_taken(tables):
     # Then the conflict names the price, and nothing changed
     assert caught.value.message == "A price id already belongs to another plan."
     assert repo.get_plan("pro") == pro
+
+
+def test_a_throttled_identity_read_is_unavailable_not_a_500(tables, monkeypatch):
+    # Given DynamoDB throttles the guard's BatchGetItem
+    from botocore.exceptions import ClientError
+
+    from mamba.adapters.dynamo.identity import DynamoIdentityRepository
+    from mamba.adapters.dynamo.items import MainItem
+    from mamba.domain.errors import DependencyUnavailableError
+
+    client = MainItem._get_connection().connection.client
+
+    def throttled(**_: object) -> None:
+        error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+        raise ClientError(error, "BatchGetItem")
+
+    monkeypatch.setattr(client, "batch_get_item", throttled)
+    # When the guard loads an identity, Then it is a 503 (DependencyUnavailableError), never a 500
+    with pytest.raises(DependencyUnavailableError):
+        DynamoIdentityRepository().load("usr_throttled", "tn_throttled")

@@ -6,10 +6,12 @@ from typing import Any
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.api_keys import api_key_record
+from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import ApiKeyItem, MainItem, MembershipItem, TenantItem, UserItem
 from mamba.adapters.dynamo.tenants import membership_record, tenant_record
 from mamba.adapters.dynamo.users import user_record
 from mamba.domain.accounts import AuthFacts
+from mamba.domain.errors import DependencyUnavailableError
 
 
 class DynamoIdentityRepository:
@@ -44,12 +46,12 @@ class DynamoIdentityRepository:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         # Unprocessed keys are retried; a throttled read must never look like "not a member".
         for _attempt in range(3):
-            raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
+            # Throttling or an unreachable table is a 503, never a 500 or an empty identity.
+            with translate():
+                raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
             for item in raw.get("Responses", {}).get(table, []):
                 found[(item["pk"]["S"], item["sk"]["S"])] = item
             request = raw.get("UnprocessedKeys") or {}
             if not request:
                 return found
-        from mamba.domain.errors import DependencyUnavailableError
-
         raise DependencyUnavailableError("The identity store is busy; try again.")
