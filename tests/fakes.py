@@ -998,7 +998,8 @@ class FakeNodeAgent:
         self._ask("system")
         return dict(self.info)
 
-    def list_servers(self) -> list[dict[str, Any]]:
+    def list_servers(self, *, probe: bool = False) -> list[dict[str, Any]]:
+        self.probes.append(probe)
         self._ask("list_servers")
         return [self._document(u) for u in self.servers]
 

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.fleet import FleetReader
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.two_factor import TwoFactorStore
@@ -90,6 +91,7 @@ class Overrides(TypedDict, total=False):
     allocation_repository: AllocationRepository
     blueprint_repository: BlueprintRepository
     server_repository: ServerRepository
+    fleet_reader: FleetReader
     backup_repository: BackupRepository
     backup_store: BackupStore
     backup_ports: BackupPorts
@@ -618,6 +620,15 @@ def server_repository() -> ServerRepository:
     from mamba.adapters.dynamo.servers import DynamoServerRepository
 
     return DynamoServerRepository(cursor_codec())
+
+
+@cached
+def fleet_reader() -> FleetReader:
+    """Servers across tenants for the platform admin (Queries on gsi1/gsi2/gsi3, never a Scan)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.fleet import DynamoFleetReader
+
+    return DynamoFleetReader(cursor_codec())
 
 
 @cached

@@ -138,6 +138,9 @@ def servers_of_node(node_id: str) -> str:
     return f"NODESERVERS#{node_id}"
 
 
+ALL_SERVERS = "SERVERS"  # gsi3pk of every server, gsi3sk = created_sort(created_at, uuid) (admin listing)
+
+
 def servers_of_tenant(tenant_id: str) -> str:
     """gsi2pk of every server of a tenant; gsi2sk is ``created_sort(created_at, uuid)``."""
     return f"TENANTSERVERS#{tenant_id}"

@@ -63,6 +63,8 @@ def _item(server: Server) -> ServerItem:
         gsi1sk=server.uuid,
         gsi2pk=keys.servers_of_tenant(server.tenant_id),
         gsi2sk=keys.created_sort(server.created_at, server.uuid),
+        gsi3pk=keys.ALL_SERVERS,
+        gsi3sk=keys.created_sort(server.created_at, server.uuid),
         server_uuid=server.uuid,
         short_id=server.short_id,
         name=server.name,

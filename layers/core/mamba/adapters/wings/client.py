@@ -319,8 +319,11 @@ class WingsHttpNodeAgent:
 
     # --- servers ---
 
-    def list_servers(self) -> list[dict[str, Any]]:
-        result = self._call("GET", "/api/servers", idempotent=True, expect="json")
+    def list_servers(self, *, probe: bool = False) -> list[dict[str, Any]]:
+        """``GET /api/servers``; ``probe`` (an operator's live view) uses the short timeouts and no retries."""
+        result = self._call(
+            "GET", "/api/servers", idempotent=not probe, call="probe" if probe else "default", expect="json"
+        )
         return list(result or [])
 
     def get_server(self, server_uuid: str) -> dict[str, Any]:
