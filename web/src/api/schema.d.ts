@@ -438,6 +438,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/nodes/{node_id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drain a node: maintenance on, so no new server is placed on it */
+        post: operations["post_v1_admin_nodes_node_id_drain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/nodes/{node_id}/rotate-token": {
         parameters: {
             query?: never;
@@ -449,6 +466,23 @@ export interface paths {
         put?: never;
         /** Issue a new node token (the old one stops working at once) */
         post: operations["post_v1_admin_nodes_node_id_rotate_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/nodes/{node_id}/servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A node's servers with their live state (live is null when the node does not answer) */
+        get: operations["get_v1_admin_nodes_node_id_servers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -489,6 +523,23 @@ export interface paths {
         head?: never;
         /** Change a plan (tenants on it get the new quotas at their next subscription sync) */
         patch: operations["patch_v1_admin_plans_plan_id"];
+        trace?: never;
+    };
+    "/v1/admin/servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Servers across tenants, with their tenant and node */
+        get: operations["get_v1_admin_servers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/servers/{server_id}/force-delete": {
@@ -1906,6 +1957,44 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
         };
+        /** AdminServerList */
+        AdminServerList: {
+            /** Items */
+            items: components["schemas"]["AdminServerOut"][];
+            /**
+             * Next Cursor
+             * @description Pages read a bounded number of servers: a filtered page may be short, even empty
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** AdminServerOut */
+        AdminServerOut: {
+            /**
+             * Allocation
+             * @description ip:port of the primary allocation
+             */
+            allocation: string;
+            /** Created At */
+            created_at: string;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            node: components["schemas"]["NamedRef"];
+            /**
+             * Status
+             * @description The stored lifecycle status (provisioning, installing, offline, suspended, ...)
+             */
+            status: string;
+            tenant: components["schemas"]["NamedRef"];
+            /** Updated At */
+            updated_at: string;
+            /** Uuid */
+            uuid: string;
+        };
         /** AdminTenantList */
         AdminTenantList: {
             /** Items */
@@ -2861,6 +2950,15 @@ export interface components {
             /** Path */
             path: string;
         };
+        /** DrainOut */
+        DrainOut: {
+            node: components["schemas"]["NodeOut"];
+            /**
+             * Servers Left
+             * @description Servers still on the node (counted up to 100)
+             */
+            servers_left: number;
+        };
         /**
          * EggIn
          * @description A Pterodactyl egg export (PTDL_v1 or PTDL_v2), taken as it is and checked by the importer.
@@ -3231,6 +3329,16 @@ export interface components {
              */
             status: "ok";
         };
+        /** LiveStateOut */
+        LiveStateOut: {
+            /** Is Suspended */
+            is_suspended: boolean;
+            /**
+             * State
+             * @description running | starting | stopping | offline, as the node's Wings says now
+             */
+            state: string;
+        };
         /** LocationList */
         LocationList: {
             /** Items */
@@ -3438,6 +3546,16 @@ export interface components {
             from: string;
             /** To */
             to: string;
+        };
+        /** NamedRef */
+        NamedRef: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @description None when the record is gone
+             */
+            name: string | null;
         };
         /** NodeHealthOut */
         NodeHealthOut: {
@@ -3684,6 +3802,50 @@ export interface components {
              * @default null
              */
             upload_limit_mb?: number | null;
+        };
+        /** NodeServerList */
+        NodeServerList: {
+            /** Items */
+            items: components["schemas"]["NodeServerOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+            /**
+             * Node Reachable
+             * @description False: the node did not answer (live is null everywhere)
+             */
+            node_reachable: boolean;
+        };
+        /** NodeServerOut */
+        NodeServerOut: {
+            /**
+             * Allocation
+             * @description ip:port of the primary allocation
+             */
+            allocation: string;
+            /** Created At */
+            created_at: string;
+            /** Disk Mb */
+            disk_mb: number;
+            /** @description None: the node did not answer or does not know the server */
+            live: components["schemas"]["LiveStateOut"] | null;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            node: components["schemas"]["NamedRef"];
+            /**
+             * Status
+             * @description The stored lifecycle status (provisioning, installing, offline, suspended, ...)
+             */
+            status: string;
+            tenant: components["schemas"]["NamedRef"];
+            /** Updated At */
+            updated_at: string;
+            /** Uuid */
+            uuid: string;
         };
         /** OperationAcceptedOut */
         OperationAcceptedOut: {
@@ -7097,6 +7259,82 @@ export interface operations {
             };
         };
     };
+    post_v1_admin_nodes_node_id_drain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrainOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     post_v1_admin_nodes_node_id_rotate_token: {
         parameters: {
             query?: never;
@@ -7115,6 +7353,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_nodes_node_id_servers: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeServerList"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */
@@ -7426,6 +7743,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_servers: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                status?: string;
+                node_id?: string;
+                tenant_id?: string;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminServerList"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

@@ -42,8 +42,8 @@ ACCOUNT_PERMISSIONS: dict[str, str] = {
 }
 
 ADMIN_PERMISSIONS: dict[str, str] = {
-    "admin.nodes": "Manage nodes and allocations",
-    "admin.servers": "Suspend, unsuspend and force-delete any server",
+    "admin.nodes": "Manage nodes and allocations, drain a node, see its servers' live state",
+    "admin.servers": "List servers across tenants; suspend, unsuspend and force-delete any server",
     "admin.blueprints": "Manage blueprints (eggs)",
     "admin.plans": "Manage plans",
     "admin.tenants": "List, suspend and unsuspend tenants",
