@@ -953,7 +953,7 @@ class FakeNodeAgent:
             "os": "linux",
             "version": "1.11.0",
         }
-        self.probes: list[bool] = []  # the ``probe`` flag of each system call
+        self.probes: list[bool] = []  # the ``probe`` flag of each system and list_servers call
         self.servers: dict[str, dict[str, Any]] = {}  # uuid -> {"state", "suspended", "files", "logs"}
         self.calls: list[tuple[str, str]] = []  # (method, server uuid or "")
         self.denied_jtis: dict[str, list[str]] = {}
