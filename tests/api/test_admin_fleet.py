@@ -178,3 +178,11 @@ def test_drain_turns_maintenance_on_and_counts_the_servers_left(world):
     assert (
         world.client.http.post("/v1/admin/nodes/node_nowhere/drain", headers=world.headers("root")).status_code == 404
     )
+
+
+@pytest.mark.parametrize("node_id", [NODE_ID, DEAD_NODE_ID])
+def test_node_servers_run_no_scan(world, monkeypatch, node_id):
+    counter = DynamoCounter(monkeypatch)
+    assert get(world, f"/v1/admin/nodes/{node_id}/servers").status_code == 200
+    assert "Scan" not in counter.actions
+    assert counter.actions.count("Query") == 1, counter.actions
