@@ -428,6 +428,22 @@ def test_timeout_is_unavailable_and_power_is_not_retried_when_the_node_hangs(dae
     assert len(daemon.seen) == 1
 
 
+def test_list_servers_as_a_probe_uses_the_probe_timeout_and_is_not_retried(daemon):
+    # Given a node slower than the probe's read timeout, though within the default one
+    daemon.default = Reply(200, [], delay=0.6)
+    agent = agent_for(daemon.url, timeouts=Timeouts(connect=1, read=5, probe_connect=1, probe_read=0.2))
+
+    # When an operator's live view asks for the node's servers
+    with pytest.raises(WingsUnavailableError) as caught:
+        agent.list_servers(probe=True)
+
+    # Then it gave up after the probe timeout, with one request
+    assert caught.value.details["reason"] == "timeout"
+    assert len(daemon.seen) == 1
+    # And without probe the same node answers (the default read timeout)
+    assert agent.list_servers() == []
+
+
 def test_bad_power_action_and_backup_adapter_are_refused_when_given(daemon):
     agent = agent_for(daemon.url)
 
