@@ -254,6 +254,36 @@ class FakeServerRepository:
         return [log[key] for key in sorted(log, reverse=True)][:limit]
 
 
+class FakeFleetReader:
+    """``DynamoFleetReader`` in memory over a FakeServerRepository: the node's servers in uuid
+    order, a tenant's or everyone's in creation order, names from the node repository and
+    ``tenant_names``. It filters before paging (the adapter pages, then filters), so its pages
+    are full where the adapter's may be short; walking every page gives the same servers."""
+
+    def __init__(self, servers: Any, nodes: Any, tenant_names: dict[str, str] | None = None) -> None:
+        self.servers_repo = servers
+        self.nodes = nodes
+        self.tenant_names = tenant_names if tenant_names is not None else {}
+
+    def servers(self, wanted: Any, page: Any) -> Any:
+        from mamba.domain.fleet import FleetServer
+        from mamba.domain.pages import Page
+
+        every = list(self.servers_repo.servers.values())
+        if wanted.node_id:
+            ordered = sorted(every, key=lambda s: s.uuid)
+        else:
+            ordered = sorted(every, key=lambda s: (s.created_at, s.uuid))
+        scope = f"admin.servers:{wanted.node_id or ''}:{wanted.tenant_id or ''}:{wanted.status or ''}:{wanted.q or ''}"
+        found = _page([s for s in ordered if wanted.matches(s)], page, scope)
+        names = {n.id: n.name for n in self.nodes.nodes.values()}
+        items = [
+            FleetServer(server=s, tenant_name=self.tenant_names.get(s.tenant_id), node_name=names.get(s.node_id))
+            for s in found.items
+        ]
+        return Page(items=items, next_cursor=found.next_cursor)
+
+
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
 

@@ -13,11 +13,24 @@ from typing import Any
 
 import pytest
 
-from mamba.domain.errors import AllocationTakenError, ConflictError, NotFoundError, TenantServersChangedError
+from mamba.domain.errors import (
+    AllocationTakenError,
+    ConflictError,
+    NotFoundError,
+    TenantServersChangedError,
+    ValidationError,
+)
+from mamba.domain.fleet import ServerFilter
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pages import PageRequest
 from mamba.domain.servers import ActivityEntry, Limits, Server
-from tests.fakes import FakeAllocationRepository, FakeNodeRepository, FakePlacementStore, FakeServerRepository
+from tests.fakes import (
+    FakeAllocationRepository,
+    FakeFleetReader,
+    FakeNodeRepository,
+    FakePlacementStore,
+    FakeServerRepository,
+)
 
 T0, T1, T2 = "2026-11-25T10:00:00Z", "2026-11-25T10:00:01Z", "2026-11-25T10:00:02Z"
 
@@ -331,6 +344,105 @@ class TestNodeStoresOnDynamo(NodeStoresContract):
     def stores(self, request: pytest.FixtureRequest) -> tuple[Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.node_repository(), bootstrap.allocation_repository()
+
+
+# --- the admin's fleet listing -----------------------------------------------------------------
+
+
+class FleetReaderContract:
+    """(server repository, node repository, fleet reader) over the same storage."""
+
+    @pytest.fixture
+    def fleet(self) -> tuple[Any, Any, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def walk(reader: Any, wanted: ServerFilter, limit: int = 2) -> list[Any]:
+        entries: list[Any] = []
+        cursor = None
+        for _ in range(50):
+            found = reader.servers(wanted, PageRequest(limit=limit, cursor=cursor))
+            assert len(found.items) <= limit
+            entries += found.items
+            cursor = found.next_cursor
+            if cursor is None:
+                return entries
+        raise AssertionError("the cursor never ended")
+
+    def test_a_node_or_tenant_filter_with_the_others_selects_exactly_its_servers(self, fleet):
+        servers, nodes, reader = fleet
+        here, there = node(), node()
+        nodes.add(here, "token-here")
+        nodes.add(there, "token-there")
+        tenant, other = f"tn_{uid()}", f"tn_{uid()}"
+        mine = [server(tenant, here.id, created_at=at) for at in (T0, T1, T2)]
+        suspended = server(tenant, here.id, status="suspended")
+        elsewhere = server(tenant, there.id)
+        theirs = server(other, here.id)
+        for each in [*mine, suspended, elsewhere, theirs]:
+            servers.add(each)
+
+        on_node = self.walk(reader, ServerFilter(node_id=here.id))
+        assert sorted(e.server.uuid for e in on_node) == sorted(s.uuid for s in [*mine, suspended, theirs])
+        assert {e.node_name for e in on_node} == {here.name}
+        assert {e.tenant_name for e in on_node} == {None}  # no tenant record stored
+        of_tenant = self.walk(reader, ServerFilter(tenant_id=tenant, status="offline"))
+        assert [e.server.uuid for e in of_tenant] == [s.uuid for s in sorted([*mine, elsewhere], key=_created)]
+        both = self.walk(reader, ServerFilter(tenant_id=tenant, node_id=here.id, status="suspended"))
+        assert [e.server.uuid for e in both] == [suspended.uuid]
+
+    def test_q_is_a_case_insensitive_prefix_of_name_or_uuid(self, fleet):
+        servers, _, reader = fleet
+        tenant = f"tn_{uid()}"
+        first, second = server(tenant, "n1"), server(tenant, "n1")
+        servers.add(first)
+        servers.add(second)
+
+        by_uuid = self.walk(reader, ServerFilter(tenant_id=tenant, q=first.uuid[:6]))
+        by_name = self.walk(reader, ServerFilter(tenant_id=tenant, q=second.name.lower()))
+        nothing = self.walk(reader, ServerFilter(tenant_id=tenant, q="zz"))
+
+        assert [e.server.uuid for e in by_uuid] == [first.uuid]
+        assert [e.server.uuid for e in by_name] == [second.uuid]
+        assert nothing == []
+
+    def test_every_server_is_listed_without_filters(self, fleet):
+        servers, _, reader = fleet
+        added = server(f"tn_{uid()}", "n1")
+        servers.add(added)
+
+        found = self.walk(reader, ServerFilter(q=added.uuid), limit=100)
+
+        assert [e.server.uuid for e in found] == [added.uuid]
+
+    def test_a_cursor_of_another_filter_is_refused(self, fleet):
+        servers, _, reader = fleet
+        tenant = f"tn_{uid()}"
+        for _ in range(3):
+            servers.add(server(tenant, "n1"))
+        cursor = reader.servers(ServerFilter(tenant_id=tenant), PageRequest(limit=1)).next_cursor
+        assert cursor
+
+        with pytest.raises(ValidationError):
+            reader.servers(ServerFilter(tenant_id=tenant, status="offline"), PageRequest(limit=1, cursor=cursor))
+
+
+def _created(s: Server) -> tuple[str, str]:
+    return (s.created_at, s.uuid)
+
+
+class TestFleetReaderOnFake(FleetReaderContract):
+    @pytest.fixture
+    def fleet(self) -> tuple[Any, Any, Any]:
+        servers, nodes = FakeServerRepository(), FakeNodeRepository()
+        return servers, nodes, FakeFleetReader(servers, nodes)
+
+
+class TestFleetReaderOnDynamo(FleetReaderContract):
+    @pytest.fixture
+    def fleet(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+        bootstrap = _dynamo(request)
+        return bootstrap.server_repository(), bootstrap.node_repository(), bootstrap.fleet_reader()
 
 
 # --- placement ---------------------------------------------------------------------------------

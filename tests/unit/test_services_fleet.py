@@ -11,12 +11,12 @@ from mamba.domain.errors import (
     WingsUnauthorizedError,
     WingsUnavailableError,
 )
-from mamba.domain.fleet import FleetServer, ServerFilter, live_states
+from mamba.domain.fleet import ServerFilter, live_states
 from mamba.domain.nodes import Node
-from mamba.domain.pages import Page, PageRequest
+from mamba.domain.pages import PageRequest
 from mamba.domain.servers import Limits, Server
 from mamba.services import fleet
-from tests.fakes import FakeNodeAgent, FakeNodeRepository
+from tests.fakes import FakeFleetReader, FakeNodeAgent, FakeNodeRepository, FakeServerRepository
 
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
@@ -34,17 +34,11 @@ def server(uuid: str, name: str = "Alpha", status: str = "offline", tenant: str 
     )  # fmt: skip
 
 
-class Reader:
-    """A FleetReader over a list: applies the filter, records what it was asked."""
-
-    def __init__(self, servers: list[Server]) -> None:
-        self.servers_list = servers
-        self.asked: list[ServerFilter] = []
-
-    def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
-        self.asked.append(wanted)
-        found = [s for s in self.servers_list if wanted.matches(s)][: page.limit]
-        return Page(items=[FleetServer(server=s, tenant_name="A", node_name="n1") for s in found])
+def reader_of(servers: list[Server], nodes: FakeNodeRepository) -> FakeFleetReader:
+    repo = FakeServerRepository()
+    for each in servers:
+        repo.add(each)
+    return FakeFleetReader(repo, nodes, {"tn_a": "Team A"})
 
 
 def test_filter_from_query_lowercases_q_and_refuses_blank_or_long_values():
@@ -87,7 +81,7 @@ def test_node_servers_join_the_live_state_and_ask_with_the_probe_timeouts():
     nodes.add(node(), "token")
     agent = FakeNodeAgent()
     agent.servers[U1] = {"state": "running", "suspended": False}
-    reader = Reader([server(U1), server(U2)])
+    reader = reader_of([server(U1), server(U2)], nodes)
 
     found = fleet.node_servers(nodes, reader, lambda n: agent, "n1", PageRequest())
 
@@ -96,7 +90,7 @@ def test_node_servers_join_the_live_state_and_ask_with_the_probe_timeouts():
     assert live[U1] is not None and live[U1].state == "running"
     assert live[U2] is None  # the node does not know it
     assert agent.probes == [True]
-    assert reader.asked == [ServerFilter(node_id="n1")]
+    assert {n.entry.tenant_name for n in found.page.items} == {"Team A"}
 
 
 @pytest.mark.parametrize(
@@ -110,7 +104,7 @@ def test_node_servers_join_the_live_state_and_ask_with_the_probe_timeouts():
 def test_node_servers_give_the_stored_state_when_the_node_fails(failure):
     nodes = FakeNodeRepository()
     nodes.add(node(), "token")
-    reader = Reader([server(U1, status="suspended")])
+    reader = reader_of([server(U1, status="suspended")], nodes)
 
     found = fleet.node_servers(nodes, reader, lambda n: FakeNodeAgent(fail_with=failure), "n1", PageRequest())
 
@@ -121,13 +115,15 @@ def test_node_servers_give_the_stored_state_when_the_node_fails(failure):
 
 def test_node_servers_of_an_unknown_node_is_not_found():
     with pytest.raises(NotFoundError):
-        fleet.node_servers(FakeNodeRepository(), Reader([]), lambda n: FakeNodeAgent(), "nx", PageRequest())
+        fleet.node_servers(
+            FakeNodeRepository(), reader_of([], FakeNodeRepository()), lambda n: FakeNodeAgent(), "nx", PageRequest()
+        )
 
 
 def test_drain_turns_maintenance_on_once_and_counts_the_servers_left():
     nodes = FakeNodeRepository()
     nodes.add(node(), "token")
-    reader = Reader([server(U1), server(U2)])
+    reader = reader_of([server(U1), server(U2)], nodes)
 
     drained = fleet.drain(nodes, reader, "n1")
     again = fleet.drain(nodes, reader, "n1")
