@@ -9,6 +9,7 @@ from chalice import Chalice, Rate
 from functions.api import (
     admin_blueprints,
     admin_nodes,
+    admin_operations,
     admin_plans,
     admin_tenants,
     admin_users,
@@ -56,6 +57,7 @@ for blueprint in (
     auth.bp,
     me.bp,
     admin_tenants.bp,
+    admin_operations.bp,
     admin_users.bp,
     members.bp,
     roles.bp,

@@ -38,6 +38,15 @@ class Gsi2(GlobalSecondaryIndex["MainItem"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex["MainItem"]):
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class MainItem(Model):
     class Meta:
         table_name = MAIN.default_name
@@ -50,11 +59,14 @@ class MainItem(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     ttl = NumberAttribute(null=True)
     kind = UnicodeAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+    gsi3 = Gsi3()
 
 
 class UserItem(MainItem):
@@ -157,6 +169,11 @@ class OperationItem(MainItem):
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
+    # The workflow and its input as started (JSON), and the attempt: an admin retry runs the
+    # same input again as attempt n+1 (gsi3: ``OPS#<status>`` / ``<created_at>#<op_id>``).
+    workflow = UnicodeAttribute(null=True)
+    workflow_input = UnicodeAttribute(null=True)
+    attempt = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=0)

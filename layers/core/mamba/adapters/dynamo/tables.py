@@ -82,7 +82,11 @@ MAIN = TableDef(
     default_name="mamba-main",
     hash_key="pk",
     range_key="sk",
-    indexes=(Index("gsi1", "gsi1pk", "gsi1sk"), Index("gsi2", "gsi2pk", "gsi2sk")),
+    indexes=(
+        Index("gsi1", "gsi1pk", "gsi1sk"),
+        Index("gsi2", "gsi2pk", "gsi2sk"),
+        Index("gsi3", "gsi3pk", "gsi3sk"),
+    ),
     ttl_attribute="ttl",
 )
 
