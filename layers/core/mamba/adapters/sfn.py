@@ -78,6 +78,8 @@ def _failure_of(described: dict[str, Any], events: list[dict[str, Any]]) -> dict
     """The failed state is the newest task that failed (the Fail state the workflow then
     enters says only that it failed); without one, the newest state entered."""
     by_id = {event.get("id"): event for event in events}
+    # Newest first whatever order the page came in (reverseOrder asked for it; emulators ignore it).
+    events = sorted(events, key=lambda event: int(event.get("id") or 0), reverse=True)
     state, error, cause = "", str(described.get("error") or ""), str(described.get("cause") or "")
     for event in events:  # newest first
         kind = str(event.get("type", ""))
