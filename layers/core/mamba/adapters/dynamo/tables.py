@@ -85,6 +85,8 @@ MAIN = TableDef(
     indexes=(
         Index("gsi1", "gsi1pk", "gsi1sk"),
         Index("gsi2", "gsi2pk", "gsi2sk"),
+        # gsi3: the admin listings that need a third key on items whose gsi1 and gsi2 are taken
+        # (every server under ``SERVERS``: /v1/admin/servers).
         Index("gsi3", "gsi3pk", "gsi3sk"),
     ),
     ttl_attribute="ttl",
