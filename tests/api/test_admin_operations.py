@@ -15,7 +15,7 @@ from tests.api.tenancy_helpers import Api, make_world
 from tests.fakes import FakeWorkflows
 from tests.support import DynamoCounter
 
-INPUT = {"operation_id": "", "tenant_id": "", "correlation_id": None, "server_uuid": "srv-1"}
+INPUT = {"operation_id": "", "tenant_id": "", "correlation_id": None}
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def add(op_id: str, tenant_id: str, op_type: str, created: str, status: str = "r
 )
 def test_admin_operation_routes_are_401_anonymous_and_403_for_a_tenant_owner(world, method, path):
     api, _ = world
-    add("op_x", "tn_a", "provision_server", "2026-11-25T10:00:00Z", "failed")
+    add("op_x", "tn_a", "check_platform", "2026-11-25T10:00:00Z", "failed")
 
     assert api.call(method, path, None).status_code == 401
     refused = api.call(method, path, "usr_alice")  # alice owns tn_a, the operation's tenant
@@ -60,10 +60,10 @@ def test_admin_operation_routes_are_401_anonymous_and_403_for_a_tenant_owner(wor
 
 def test_admin_lists_every_tenants_operations_newest_first_by_status_without_a_scan(world, monkeypatch):
     api, _ = world
-    add("op_1", "tn_a", "provision_server", "2026-11-25T10:00:00Z", "failed")
+    add("op_1", "tn_a", "check_platform", "2026-11-25T10:00:00Z", "failed")
     add("op_2", "tn_b", "backup_server", "2026-11-25T11:00:00Z", "failed")
-    add("op_3", "tn_a", "provision_server", "2026-11-25T12:00:00Z", "succeeded")
-    add("op_4", "tn_b", "provision_server", "2026-11-25T13:00:00Z", "failed")
+    add("op_3", "tn_a", "check_platform", "2026-11-25T12:00:00Z", "succeeded")
+    add("op_4", "tn_b", "check_platform", "2026-11-25T13:00:00Z", "failed")
     add("op_5", "tn_b", "delete_backup", "2026-11-25T14:00:00Z", "running")
     counter = DynamoCounter(monkeypatch)
 
@@ -91,11 +91,11 @@ def test_admin_lists_every_tenants_operations_newest_first_by_status_without_a_s
 
 def test_admin_filters_operations_by_type_and_since(world):
     api, _ = world
-    add("op_1", "tn_a", "provision_server", "2026-11-25T10:00:00Z", "failed")
+    add("op_1", "tn_a", "check_platform", "2026-11-25T10:00:00Z", "failed")
     add("op_2", "tn_b", "backup_server", "2026-11-25T11:00:00Z", "failed")
-    add("op_4", "tn_b", "provision_server", "2026-11-25T13:00:00Z", "failed")
+    add("op_4", "tn_b", "check_platform", "2026-11-25T13:00:00Z", "failed")
 
-    by_type = api.get("/v1/admin/operations?status=failed&type=provision_server", "usr_root").json_body
+    by_type = api.get("/v1/admin/operations?status=failed&type=check_platform", "usr_root").json_body
     since = api.get("/v1/admin/operations?since=2026-11-25T10:30:00Z", "usr_root").json_body
     bad = api.get("/v1/admin/operations?status=exploded", "usr_root")
 
@@ -106,8 +106,8 @@ def test_admin_filters_operations_by_type_and_since(world):
 
 def test_admin_reads_a_failed_operation_with_its_executions_failed_state_and_cause(world):
     api, workflows = world
-    add("op_1", "tn_a", "provision_server", "2026-11-25T10:00:00Z", "failed")
-    workflows.fail_execution("provision_server", "op_1", "CreateOnWings", "WingsUnavailableError", "node down")
+    add("op_1", "tn_a", "check_platform", "2026-11-25T10:00:00Z", "failed")
+    workflows.fail_execution("check_platform", "op_1", "CreateOnWings", "WingsUnavailableError", "node down")
 
     response = api.get("/v1/admin/operations/op_1", "usr_root")
     missing = api.get("/v1/admin/operations/op_nope", "usr_root")
@@ -124,9 +124,9 @@ def test_admin_reads_a_failed_operation_with_its_executions_failed_state_and_cau
     assert missing.status_code == 404
 
 
-def test_retry_starts_a_failed_provisioning_exactly_once_from_its_recorded_input(world):
+def test_retry_starts_a_failed_platform_check_exactly_once_from_its_recorded_input(world):
     api, workflows = world
-    add("op_1", "tn_a", "provision_server", "2026-11-25T10:00:00Z", "failed")
+    add("op_1", "tn_a", "check_platform", "2026-11-25T10:00:00Z", "failed")
 
     first = api.post("/v1/admin/operations/op_1/retry", "usr_root")
     second = api.post("/v1/admin/operations/op_1/retry", "usr_root")
@@ -136,9 +136,7 @@ def test_retry_starts_a_failed_provisioning_exactly_once_from_its_recorded_input
     assert (retried.status, retried.attempt, retried.error) == ("pending", 2, None)
     assert [s.status for s in retried.steps] == ["pending"]
     assert second.status_code == 409
-    assert workflows.started == [
-        ("provision_server", "op_1-a2", {**INPUT, "operation_id": "op_1", "tenant_id": "tn_a"})
-    ]
+    assert workflows.started == [("check_platform", "op_1-a2", {**INPUT, "operation_id": "op_1", "tenant_id": "tn_a"})]
     stored = bootstrap.operation_repository().find("op_1")
     assert (stored.status, stored.attempt) == ("pending", 2)
     pending = api.get("/v1/admin/operations?status=pending", "usr_root").json_body
@@ -151,8 +149,10 @@ def test_retry_starts_a_failed_provisioning_exactly_once_from_its_recorded_input
     [
         ("reinstall_server", "failed", "wipes"),
         ("backup_server", "failed", "backup lock"),
-        ("provision_server", "running", "only a failed operation"),
-        ("provision_server", "succeeded", "only a failed operation"),
+        ("provision_server", "failed", "stops at Verify"),
+        ("delete_backup", "failed", "locked since"),
+        ("check_platform", "running", "only a failed operation"),
+        ("check_platform", "succeeded", "only a failed operation"),
     ],
 )
 def test_retry_is_409_with_the_reason_for_an_unsafe_type_or_an_operation_that_did_not_fail(

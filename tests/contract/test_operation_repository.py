@@ -123,7 +123,7 @@ class TestOperationRepositoryContract:
         assert [o.id for o in repo.list_all(PageRequest(limit=10), status="running").items] == ["op_2"]
 
     def test_begin_retry_lets_exactly_one_retry_of_a_failed_attempt_through(self, repo):
-        op = ops.new_operation("op_r", "t_1", "provision_server", ["a"], T0, workflow="provision_server", input={})
+        op = ops.new_operation("op_r", "t_1", "check_platform", ["a"], T0, workflow="check_platform", input={})
         repo.add(op)
         failed = ops.finish(op, "failed", T1, {"code": "X", "message": "broke"})
         repo.save(failed)

@@ -102,7 +102,7 @@ def test_record_step_is_not_found_when_operation_is_unknown():
 
 def _failed_provisioning(repo, workflows):
     op = operations.start_operation(
-        repo, workflows, TENANT, "provision_server", "provision_server", ["verify"], {"server_uuid": "s1"}
+        repo, workflows, TENANT, "check_platform", "check_platform", ["probe"], {"server_uuid": "s1"}
     )
     operations.finish_operation(repo, op.id, "failed", {"code": "X", "message": "broke"})
     return op
@@ -114,7 +114,7 @@ def test_start_records_the_workflow_and_its_input_for_a_retry():
     op = _failed_provisioning(repo, workflows)
 
     stored = repo.find(op.id)
-    assert stored.workflow == "provision_server"
+    assert stored.workflow == "check_platform"
     assert stored.input == workflows.started[0][2] and stored.input["server_uuid"] == "s1"
 
 

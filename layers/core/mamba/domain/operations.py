@@ -102,13 +102,14 @@ def finish(op: Operation, status: str, now: str, error: dict[str, str] | None = 
 # A retry re-runs the whole workflow from its recorded input under a new execution name, so it
 # is only safe where every step is idempotent or the failed run compensated what it did.
 RETRYABLE: dict[str, str] = {
-    "provision_server": (
-        "Verify refuses unless the server still holds its reserved allocation, and CreateOnWings"
-        " asks Wings before creating, so a retry either finishes the install or stops before any write"
-    ),
-    "delete_backup": "deleting a missing archive is a no-op and the record is removed conditionally",
+    "check_platform": "it only probes the backing services and records the result on the operation",
 }
 NOT_RETRYABLE: dict[str, str] = {
+    "provision_server": (
+        "its compensation released the allocation and marked the server failed, so a rerun stops at Verify;"
+        " delete the server and create it again"
+    ),
+    "delete_backup": "the failed run put the backup back and it may have been locked since; delete it again",
     "backup_server": "the backup lock and the quota check are taken by the API; start a new backup",
     "restore_backup": "a restore overwrites the server's files; run it again deliberately from the backup",
     "reinstall_server": "a reinstall wipes the server; the customer must ask for it again",
