@@ -92,4 +92,16 @@ def _failure_of(described: dict[str, Any], events: list[dict[str, Any]]) -> dict
             error, cause = error or str(details.get("error", "")), cause or str(details.get("cause", ""))
         elif kind.endswith("StateEntered") and not state:
             state = str(details.get("name", ""))
-    return {"state": state, "error": error or str(described.get("status", "")), "cause": cause}
+    return {"state": state, "error": error or str(described.get("status", "")), "cause": _readable(cause)}
+
+
+def _readable(cause: str) -> str:
+    """A Lambda task's cause is its error as JSON, stack trace included: keep only the message
+    (the trace names the function's files and is in the task's log anyway)."""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return cause
