@@ -457,7 +457,8 @@ def functions_policy() -> dict[str, Any]:
         {
             "Sid": "WatchWorkflows",
             "Effect": "Allow",
-            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            # GetExecutionHistory: the admin operation detail reads a failed execution's failed state and cause.
+            "Action": ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"],
             "Resource": [
                 _sub(
                     "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-"

@@ -43,6 +43,32 @@ class FakeOperationRepository:
         self.find(op.id)
         self.ops[op.id] = op
 
+    def list_all(
+        self, page: PageRequest, status: str | None = None, op_type: str | None = None, since: str | None = None
+    ) -> Page[Operation]:
+        """Newest first; the cursor is the sort key of the last item returned."""
+        ordered = sorted(self.ops.values(), key=lambda o: f"{o.created_at}#{o.id}", reverse=True)
+        if page.cursor:
+            ordered = [o for o in ordered if f"{o.created_at}#{o.id}" < page.cursor]
+        matching = [
+            o
+            for o in ordered
+            if (status is None or o.status == status)
+            and (op_type is None or o.type == op_type)
+            and (since is None or f"{o.created_at}#{o.id}" >= since)
+        ]
+        items = matching[: page.limit]
+        more = len(matching) > page.limit
+        return Page(items=items, next_cursor=f"{items[-1].created_at}#{items[-1].id}" if more else None)
+
+    def begin_retry(self, retried: Operation) -> None:
+        current = self.find(retried.id)
+        if current.status != "failed" or current.attempt != retried.attempt - 1:
+            raise ConflictError(
+                "The operation is already being retried.", {"operation_id": retried.id, "reason": "already_retried"}
+            )
+        self.ops[retried.id] = retried
+
 
 class FakeWorkflows:
     """``SfnWorkflows`` without Step Functions: records each start. As on AWS, the execution
@@ -57,17 +83,40 @@ class FakeWorkflows:
         self.fail = fail
         self.prefix = prefix
         self.known = set(workflow_names())
+        # (workflow, execution name, payload): the name is the operation id on a first attempt
         self.started: list[tuple[str, str, dict[str, Any]]] = []
+        self.failures: dict[tuple[str, str], dict[str, str]] = {}
 
-    def start(self, workflow: str, operation_id: str, payload: dict[str, Any]) -> str:
+    def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
+        from mamba.adapters.sfn import execution_name
+
         if self.fail or workflow not in self.known:
             raise DependencyUnavailableError(
                 "The workflow could not be started; try again shortly.", {"workflow": workflow}
             )
-        arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{operation_id[:80]}"
-        if not any(w == workflow and o[:80] == operation_id[:80] for w, o, _ in self.started):
-            self.started.append((workflow, operation_id, payload))
+        name = execution_name(operation_id, attempt)
+        arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{name}"
+        if not any(w == workflow and o == name for w, o, _ in self.started):
+            self.started.append((workflow, name, payload))
         return arn
+
+    def fail_execution(
+        self, workflow: str, operation_id: str, state: str, error: str, cause: str, attempt: int = 1
+    ) -> None:
+        """Test helper: the started execution of (operation, attempt) ended failed in ``state``."""
+        from mamba.adapters.sfn import execution_name
+
+        self.failures[(workflow, execution_name(operation_id, attempt))] = {
+            "state": state,
+            "error": error,
+            "cause": cause,
+        }
+
+    def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
+        from mamba.adapters.sfn import execution_name
+
+        found = self.failures.get((workflow, execution_name(operation_id, attempt)))
+        return dict(found) if found else None
 
     @property
     def runs(self) -> list[tuple[str, dict[str, Any]]]:

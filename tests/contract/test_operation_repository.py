@@ -91,3 +91,47 @@ class TestOperationRepositoryContract:
     def test_save_is_not_found_when_the_operation_was_never_added(self, repo):
         with pytest.raises(NotFoundError):
             repo.save(_new("op_never_added"))
+
+    def test_the_recorded_workflow_input_and_attempt_round_trip(self, repo):
+        op = ops.new_operation(
+            "op_in", "t_1", "provision_server", ["verify"], T0, workflow="provision_server", input={"a": [1, "x"]}
+        )
+
+        repo.add(op)
+
+        found = repo.find("op_in")
+        assert (found.workflow, found.input, found.attempt) == ("provision_server", {"a": [1, "x"]}, 1)
+
+    def test_list_all_pages_one_status_newest_first_across_tenants(self, repo):
+        from mamba.domain.pages import PageRequest
+
+        for n, (tenant_id, status) in enumerate([("t_1", "failed"), ("t_2", "failed"), ("t_1", "running")]):
+            op = ops.new_operation(f"op_{n}", tenant_id, "server.create", ["a"], f"2026-11-25T10:00:0{n}Z")
+            repo.add(op)
+            op = ops.record_step(op, "a", "running", T0)
+            repo.save(ops.finish(op, "failed", T0) if status == "failed" else op)
+
+        first = repo.list_all(PageRequest(limit=1), status="failed")
+        second = repo.list_all(PageRequest(limit=1, cursor=first.next_cursor), status="failed")
+        everything = repo.list_all(PageRequest(limit=10))
+        since = repo.list_all(PageRequest(limit=10), since="2026-11-25T10:00:01Z")
+
+        assert [o.id for o in first.items] == ["op_1"] and first.next_cursor
+        assert [o.id for o in second.items] == ["op_0"] and second.next_cursor is None
+        assert [o.id for o in everything.items] == ["op_2", "op_1", "op_0"]
+        assert [o.id for o in since.items] == ["op_2", "op_1"]
+        assert [o.id for o in repo.list_all(PageRequest(limit=10), status="running").items] == ["op_2"]
+
+    def test_begin_retry_lets_exactly_one_retry_of_a_failed_attempt_through(self, repo):
+        op = ops.new_operation("op_r", "t_1", "check_platform", ["a"], T0, workflow="check_platform", input={})
+        repo.add(op)
+        failed = ops.finish(op, "failed", T1, {"code": "X", "message": "broke"})
+        repo.save(failed)
+        retried = ops.begin_retry(failed, T2)
+
+        repo.begin_retry(retried)
+        with pytest.raises(ConflictError):
+            repo.begin_retry(retried)
+
+        found = repo.find("op_r")
+        assert (found.status, found.attempt, found.error) == ("pending", 2, None)

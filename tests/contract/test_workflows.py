@@ -21,6 +21,45 @@ class WorkflowsContract:
     def engine(self) -> tuple[Any, Runs]:
         raise NotImplementedError
 
+    @pytest.fixture
+    def failing(self, engine: tuple[Any, Runs], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+        """Makes executions of ``delete_backup`` fail in state "Boom" with error "AnError" and
+        cause "An error occurred!" (waits until the started one of ``op_id`` has)."""
+        raise NotImplementedError
+
+    def test_a_retry_attempt_runs_under_a_name_of_its_own_and_once(self, engine):
+        workflows, runs = engine
+        op_id = f"op_{secrets.token_hex(6)}"
+        workflows.start("check_platform", op_id, {"operation_id": op_id})
+
+        second = workflows.start("check_platform", op_id, {"operation_id": op_id}, attempt=2)
+        again = workflows.start("check_platform", op_id, {"operation_id": op_id}, attempt=2)
+
+        assert second == again and second.endswith(f":execution:mamba-check_platform:{op_id}-a2")
+        names = [name for name, _ in runs("check_platform")]
+        assert names.count(op_id) == 1 and names.count(f"{op_id}-a2") == 1
+
+    def test_failure_is_none_for_a_running_or_never_started_execution(self, engine):
+        workflows, _ = engine
+        op_id = f"op_{secrets.token_hex(6)}"
+        workflows.start("check_platform", op_id, {"operation_id": op_id})
+
+        assert workflows.failure("check_platform", op_id) is None
+        assert workflows.failure("check_platform", op_id, attempt=2) is None
+        assert workflows.failure("check_platform", f"op_{secrets.token_hex(6)}") is None
+
+    def test_failure_names_the_failed_state_error_and_cause(self, engine, failing):
+        workflows, _ = engine
+        op_id = f"op_{secrets.token_hex(6)}"
+        workflows.start("delete_backup", op_id, {"operation_id": op_id})
+        failing(op_id)
+
+        assert workflows.failure("delete_backup", op_id) == {
+            "state": "Boom",
+            "error": "AnError",
+            "cause": "An error occurred!",
+        }
+
     def test_start_runs_the_workflow_under_the_operations_name_with_its_payload(self, engine):
         workflows, runs = engine
         op_id = f"op_{secrets.token_hex(6)}"
@@ -59,6 +98,11 @@ class TestWorkflowsOnFake(WorkflowsContract):
 
         return fake, runs
 
+    @pytest.fixture
+    def failing(self, engine: tuple[Any, Runs], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+        fake = engine[0]
+        return lambda op_id: fake.fail_execution("delete_backup", op_id, "Boom", "AnError", "An error occurred!")
+
 
 class TestWorkflowsOnStepFunctions(WorkflowsContract):
     @pytest.fixture
@@ -85,3 +129,35 @@ class TestWorkflowsOnStepFunctions(WorkflowsContract):
             return [(d["name"], json.loads(d["input"])) for d in described]
 
         return bootstrap.workflows(), runs
+
+    @pytest.fixture
+    def failing(self, engine: tuple[Any, Runs], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+        import time
+
+        import boto3
+
+        from mamba import bootstrap
+        from mamba.adapters.sfn import execution_name
+
+        settings = bootstrap.settings()
+        sfn = boto3.client("stepfunctions", region_name=settings.region)
+        arn = settings.state_machine_arn("delete_backup")
+        boom = json.dumps(
+            {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "AnError", "Cause": "An error occurred!"}}}
+        )
+        try:
+            sfn.create_state_machine(
+                name=arn.rsplit(":", 1)[-1], definition=boom, roleArn="arn:aws:iam::123456789012:role/mamba-test"
+            )
+        except sfn.exceptions.StateMachineAlreadyExists:
+            sfn.update_state_machine(stateMachineArn=arn, definition=boom)
+
+        def wait_failed(op_id: str) -> None:
+            # moto runs the machine on a thread of its own: wait for it to end
+            execution = f"{arn.replace(':stateMachine:', ':execution:')}:{execution_name(op_id)}"
+            for _ in range(100):
+                if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
+                    return
+                time.sleep(0.05)
+
+        return wait_failed

@@ -145,3 +145,21 @@ def test_the_wire_form_exposes_steps_and_error_but_not_tenant():
     ]
     assert public["error"] == {"code": "X", "message": "m"}
     assert public["status"] == "failed" and public["target"] == "srv_1"
+
+
+def test_begin_retry_is_the_next_attempt_with_steps_reset_and_no_error():
+    op = ops.new_operation("op_1", "t_1", "check_platform", ["probe"], "T0", workflow="check_platform", input={})
+    op = ops.finish(ops.record_step(op, "probe", "failed", "T1"), "failed", "T1")
+
+    retried = ops.begin_retry(op, "T2")
+
+    assert (retried.status, retried.attempt, retried.error, retried.updated_at) == ("pending", 2, None, "T2")
+    assert [(s.name, s.status, s.started_at) for s in retried.steps] == [("probe", "pending", None)]
+
+
+def test_an_operation_recorded_without_its_input_is_not_retried():
+    op = ops.finish(ops.new_operation("op_1", "t_1", "check_platform", [], "T0"), "failed", "T1")
+
+    assert "predates recorded workflow input" in (ops.retry_refusal(op) or "")
+    with pytest.raises(ConflictError):
+        ops.begin_retry(op, "T2")

@@ -98,3 +98,46 @@ def test_finish_operation_conflicts_when_finished_the_other_way():
 def test_record_step_is_not_found_when_operation_is_unknown():
     with pytest.raises(NotFoundError):
         operations.record_step(FakeOperationRepository(), "op_missing", "x", "running")
+
+
+def _failed_provisioning(repo, workflows):
+    op = operations.start_operation(
+        repo, workflows, TENANT, "check_platform", "check_platform", ["probe"], {"server_uuid": "s1"}
+    )
+    operations.finish_operation(repo, op.id, "failed", {"code": "X", "message": "broke"})
+    return op
+
+
+def test_start_records_the_workflow_and_its_input_for_a_retry():
+    repo, workflows = FakeOperationRepository(), FakeWorkflows()
+
+    op = _failed_provisioning(repo, workflows)
+
+    stored = repo.find(op.id)
+    assert stored.workflow == "check_platform"
+    assert stored.input == workflows.started[0][2] and stored.input["server_uuid"] == "s1"
+
+
+def test_a_retry_refused_by_step_functions_leaves_the_operation_failed_for_the_next_attempt():
+    repo, workflows = FakeOperationRepository(), FakeWorkflows()
+    op = _failed_provisioning(repo, workflows)
+    workflows.fail = True
+
+    with pytest.raises(DependencyUnavailableError):
+        operations.retry_operation(repo, workflows, op.id)
+    assert (repo.find(op.id).status, repo.find(op.id).attempt) == ("failed", 2)
+
+    workflows.fail = False
+    retried = operations.retry_operation(repo, workflows, op.id)
+
+    assert retried.attempt == 3
+    assert [name for _, name, _ in workflows.started] == [op.id, f"{op.id}-a3"]
+
+
+def test_admin_list_rejects_a_since_that_is_not_a_time():
+    from mamba.domain.errors import ValidationError
+    from mamba.domain.pages import PageRequest
+
+    with pytest.raises(ValidationError) as raised:
+        operations.list_all_operations(FakeOperationRepository(), PageRequest(), since="yesterday")
+    assert raised.value.details["fields"][0]["field"] == "since"

@@ -511,7 +511,7 @@ def operation_repository() -> OperationRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.operations import DynamoOperationRepository
 
-    return DynamoOperationRepository()
+    return DynamoOperationRepository(cursor_codec())
 
 
 @cached

@@ -489,6 +489,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant's operations, newest first, by status, type and creation time */
+        get: operations["get_v1_admin_operations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{op_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An operation with its steps, and its execution's failed state and cause when it failed */
+        get: operations["get_v1_admin_operations_op_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{op_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a failed operation again from its recorded input (only the types safe to rerun; else 409) */
+        post: operations["post_v1_admin_operations_op_id_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/plans": {
         parameters: {
             query?: never;
@@ -1957,6 +2008,101 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
         };
+        /** AdminOperationDetailOut */
+        AdminOperationDetailOut: {
+            /** Attempt */
+            attempt: number;
+            /** Created At */
+            created_at: string;
+            /** @default null */
+            error?: components["schemas"]["OperationError"] | null;
+            /**
+             * @description The Step Functions execution's failed state and cause, when it failed
+             * @default null
+             */
+            failure?: components["schemas"]["ExecutionFailureOut"] | null;
+            /** Id */
+            id: string;
+            /**
+             * Retry Refusal
+             * @description Why a retry would answer 409
+             * @default null
+             */
+            retry_refusal?: string | null;
+            /**
+             * Retryable
+             * @description Whether POST .../retry would start it again now
+             */
+            retryable: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "succeeded" | "failed";
+            /** Steps */
+            steps: components["schemas"]["StepOut"][];
+            /**
+             * Target
+             * @default null
+             */
+            target?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** AdminOperationList */
+        AdminOperationList: {
+            /** Items */
+            items: components["schemas"]["AdminOperationOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * AdminOperationOut
+         * @description An operation as the platform admin sees it: whose it is and which attempt this is.
+         */
+        AdminOperationOut: {
+            /** Attempt */
+            attempt: number;
+            /** Created At */
+            created_at: string;
+            /** @default null */
+            error?: components["schemas"]["OperationError"] | null;
+            /** Id */
+            id: string;
+            /**
+             * Retry Refusal
+             * @description Why a retry would answer 409
+             * @default null
+             */
+            retry_refusal?: string | null;
+            /**
+             * Retryable
+             * @description Whether POST .../retry would start it again now
+             */
+            retryable: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "succeeded" | "failed";
+            /** Steps */
+            steps: components["schemas"]["StepOut"][];
+            /**
+             * Target
+             * @default null
+             */
+            target?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at: string;
+        };
         /** AdminServerList */
         AdminServerList: {
             /** Items */
@@ -2992,6 +3138,18 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
             /** Request Id */
             request_id: string;
+        };
+        /** ExecutionFailureOut */
+        ExecutionFailureOut: {
+            /** Cause */
+            cause: string;
+            /** Error */
+            error: string;
+            /**
+             * State
+             * @description The state whose task failed (or the last state entered)
+             */
+            state: string;
         };
         /** FeatureLimitsOut */
         FeatureLimitsOut: {
@@ -7432,6 +7590,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeServerList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_operations: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+                status?: string;
+                type?: string;
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOperationList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_operations_op_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                op_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOperationDetailOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_operations_op_id_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                op_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOperationOut"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

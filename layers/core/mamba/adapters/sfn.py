@@ -10,11 +10,16 @@ from botocore.exceptions import ClientError
 
 from mamba.domain.errors import DependencyUnavailableError
 
+# How many history events ``failure`` reads at most (newest first): the failure is among the last ones.
+HISTORY_EVENTS = 100
 
-def execution_name(operation_id: str) -> str:
+
+def execution_name(operation_id: str, attempt: int = 1) -> str:
     """Names are unique per state machine for 90 days, so a second start of the same
-    operation is refused by AWS instead of running the workflow twice."""
-    return operation_id[:80]
+    operation (and attempt) is refused by AWS instead of running the workflow twice. A retry
+    is attempt n+1 and so gets a name of its own."""
+    suffix = "" if attempt <= 1 else f"-a{attempt}"
+    return operation_id[: 80 - len(suffix)] + suffix
 
 
 class SfnWorkflows:
@@ -22,16 +27,15 @@ class SfnWorkflows:
         self._client = client
         self._arn_for = arn_for
 
-    def start(self, workflow: str, operation_id: str, payload: dict[str, Any]) -> str:
+    def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         arn = self._arn_for(workflow)
+        name = execution_name(operation_id, attempt)
         try:
-            response = self._client.start_execution(
-                stateMachineArn=arn, name=execution_name(operation_id), input=json.dumps(payload)
-            )
+            response = self._client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ExecutionAlreadyExists":
-                return f"{arn.replace(':stateMachine:', ':execution:')}:{execution_name(operation_id)}"
+                return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
             raise DependencyUnavailableError(
                 "The workflow could not be started; try again shortly.", {"workflow": workflow}
             ) from exc
@@ -39,3 +43,65 @@ class SfnWorkflows:
 
     def describe(self, execution_arn: str) -> dict[str, Any]:
         return dict(self._client.describe_execution(executionArn=execution_arn))
+
+    def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
+        """DescribeExecution, then (only when it failed) one page of its history newest first:
+        the ExecutionFailed event's error and cause, and the state whose task failed."""
+        arn = (
+            self._arn_for(workflow).replace(":stateMachine:", ":execution:")
+            + ":"
+            + execution_name(operation_id, attempt)
+        )
+        try:
+            described = self._client.describe_execution(executionArn=arn)
+            if described.get("status") not in ("FAILED", "TIMED_OUT", "ABORTED"):
+                return None
+            history = self._client.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=HISTORY_EVENTS)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") == "ExecutionDoesNotExist":
+                return None
+            raise DependencyUnavailableError(
+                "The workflow's execution could not be read; try again shortly.", {"workflow": workflow}
+            ) from exc
+        return _failure_of(described, history.get("events", []))
+
+
+def _entered_state(by_id: dict[Any, dict[str, Any]], event: dict[str, Any]) -> str:
+    """The state an event belongs to: walk back along previousEventId to its StateEntered."""
+    previous = by_id.get(event.get("previousEventId"))
+    while previous is not None and not str(previous.get("type", "")).endswith("StateEntered"):
+        previous = by_id.get(previous.get("previousEventId"))
+    return str((previous or {}).get("stateEnteredEventDetails", {}).get("name", ""))
+
+
+def _failure_of(described: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, str]:
+    """The failed state is the newest task that failed (the Fail state the workflow then
+    enters says only that it failed); without one, the newest state entered."""
+    by_id = {event.get("id"): event for event in events}
+    # Newest first whatever order the page came in (reverseOrder asked for it; emulators ignore it).
+    events = sorted(events, key=lambda event: int(event.get("id") or 0), reverse=True)
+    state, error, cause = "", str(described.get("error") or ""), str(described.get("cause") or "")
+    for event in events:  # newest first
+        kind = str(event.get("type", ""))
+        details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+        if kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut"):
+            state = _entered_state(by_id, event) or state
+            error, cause = str(details.get("error") or error), str(details.get("cause") or cause)
+            break
+        if kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            error, cause = error or str(details.get("error", "")), cause or str(details.get("cause", ""))
+        elif kind.endswith("StateEntered") and not state:
+            state = str(details.get("name", ""))
+    return {"state": state, "error": error or str(described.get("status", "")), "cause": _readable(cause)}
+
+
+def _readable(cause: str) -> str:
+    """A Lambda task's cause is its error as JSON, stack trace included: keep only the message
+    (the trace names the function's files and is in the task's log anyway)."""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return cause

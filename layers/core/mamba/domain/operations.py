@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mamba.domain.errors import ConflictError, ValidationError
 
@@ -31,12 +32,26 @@ class Operation:
     target: str | None = None
     steps: list[Step] = field(default_factory=list)
     error: dict[str, str] | None = None
+    # What started it, recorded so an admin can run the same workflow again (None on
+    # operations recorded before retries existed: those cannot be retried).
+    workflow: str | None = None
+    input: dict[str, Any] | None = None
+    attempt: int = 1
 
 
 def new_operation(
-    op_id: str, tenant_id: str, op_type: str, steps: list[str], now: str, target: str | None = None
+    op_id: str,
+    tenant_id: str,
+    op_type: str,
+    steps: list[str],
+    now: str,
+    target: str | None = None,
+    workflow: str | None = None,
+    input: dict[str, Any] | None = None,
 ) -> Operation:
     return Operation(
+        workflow=workflow,
+        input=input,
         id=op_id,
         tenant_id=tenant_id,
         type=op_type,
@@ -81,3 +96,54 @@ def finish(op: Operation, status: str, now: str, error: dict[str, str] | None = 
     if status == "failed" and not error:
         error = {"code": "FAILED", "message": "The operation failed."}
     return replace(op, status=status, error=error if status == "failed" else None, updated_at=now)
+
+
+# Which operation types an admin may start again after a failure, and why the others may not.
+# A retry re-runs the whole workflow from its recorded input under a new execution name, so it
+# is only safe where every step is idempotent or the failed run compensated what it did.
+RETRYABLE: dict[str, str] = {
+    "check_platform": "it only probes the backing services and records the result on the operation",
+}
+NOT_RETRYABLE: dict[str, str] = {
+    "provision_server": (
+        "its compensation released the allocation and marked the server failed, so a rerun stops at Verify;"
+        " delete the server and create it again"
+    ),
+    "delete_backup": "the failed run put the backup back and it may have been locked since; delete it again",
+    "backup_server": "the backup lock and the quota check are taken by the API; start a new backup",
+    "restore_backup": "a restore overwrites the server's files; run it again deliberately from the backup",
+    "reinstall_server": "a reinstall wipes the server; the customer must ask for it again",
+    "update_server_build": "the build may have changed since; the customer resubmits the change",
+    "delete_server": "it runs under the server's lock, which the failed run released; delete the server again",
+    "suspend_server": "it runs under the server's lock; suspend the server again through its API",
+    "unsuspend_server": "it runs under the server's lock; unsuspend the server again through its API",
+    "suspend_tenant": "a retry could reapply a suspension lifted since; suspend the tenant again",
+    "reactivate_tenant": "a retry could lift a suspension applied since; unsuspend the tenant again",
+}
+
+
+def retry_refusal(op: Operation) -> str | None:
+    """Why ``op`` cannot be retried, or None when it can."""
+    if op.status != "failed":
+        return f"only a failed operation can be retried; this one is {op.status}"
+    if op.type not in RETRYABLE:
+        return NOT_RETRYABLE.get(op.type, f"operations of type {op.type} are not retried automatically")
+    if not op.workflow or op.input is None:
+        return "the operation predates recorded workflow input; start it again through its own API"
+    return None
+
+
+def begin_retry(op: Operation, now: str) -> Operation:
+    """The failed ``op`` back to pending as its next attempt, steps reset and error cleared.
+    Raises ConflictError (with the reason) when it may not be retried."""
+    reason = retry_refusal(op)
+    if reason:
+        raise ConflictError(f"The operation cannot be retried: {reason}.", {"operation_id": op.id, "reason": reason})
+    return replace(
+        op,
+        status="pending",
+        error=None,
+        attempt=op.attempt + 1,
+        steps=[Step(name=s.name) for s in op.steps],
+        updated_at=now,
+    )

@@ -48,7 +48,7 @@ ADMIN_PERMISSIONS: dict[str, str] = {
     "admin.plans": "Manage plans",
     "admin.tenants": "List, suspend and unsuspend tenants",
     "admin.users": "List, suspend and unsuspend users",
-    "admin.operations": "See every operation",
+    "admin.operations": "See every operation and retry a failed one",
     "admin.audit": "Read the platform audit log",
 }
 

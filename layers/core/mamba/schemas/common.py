@@ -80,3 +80,29 @@ class OperationOut(BaseModel):
     error: OperationError | None = None
     created_at: str
     updated_at: str
+
+
+class ExecutionFailureOut(BaseModel):
+    state: str = Field(description="The state whose task failed (or the last state entered)")
+    error: str
+    cause: str
+
+
+class AdminOperationOut(OperationOut):
+    """An operation as the platform admin sees it: whose it is and which attempt this is."""
+
+    tenant_id: str
+    attempt: int
+    retryable: bool = Field(description="Whether POST .../retry would start it again now")
+    retry_refusal: str | None = Field(default=None, description="Why a retry would answer 409")
+
+
+class AdminOperationDetailOut(AdminOperationOut):
+    failure: ExecutionFailureOut | None = Field(
+        default=None, description="The Step Functions execution's failed state and cause, when it failed"
+    )
+
+
+class AdminOperationList(BaseModel):
+    items: list[AdminOperationOut]
+    next_cursor: str | None

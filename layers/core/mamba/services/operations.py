@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from mamba.auth.context import TenantContext
 from mamba.domain import operations as ops
 from mamba.domain.clock import iso, new_id, utcnow
+from mamba.domain.errors import ValidationError
 from mamba.domain.operations import Operation
+from mamba.domain.pages import Page, PageRequest
 from mamba.ports import OperationRepository, Workflows
 
 
@@ -33,14 +37,18 @@ def start_operation(
     marked failed so the user never sees a pending operation that will not run. ``op_id``
     lets a caller that must name the operation first (a server lock) choose its id.
     """
-    op = ops.new_operation(op_id or new_id("op"), tenant.tenant_id, op_type, steps, _now(), target=target)
-    repo.add(op)
+    op_id = op_id or new_id("op")
     execution_input = {
-        "operation_id": op.id,
+        "operation_id": op_id,
         "tenant_id": tenant.tenant_id,
         "correlation_id": correlation_id,
         **payload,
     }
+    # The input is recorded with the operation so an admin can run the same workflow again.
+    op = ops.new_operation(
+        op_id, tenant.tenant_id, op_type, steps, _now(), target=target, workflow=workflow, input=execution_input
+    )
+    repo.add(op)
     try:
         workflows.start(workflow, op.id, execution_input)
     except Exception as exc:
@@ -84,3 +92,71 @@ def finish_operation(
     if updated is not op:
         repo.save(updated)
     return updated
+
+
+# --- platform admin: every tenant's operations ---
+
+ADMIN_STATUSES = ("pending", "running", "succeeded", "failed")
+
+
+@dataclass(frozen=True)
+class OperationDetail:
+    operation: Operation
+    failure: dict[str, str] | None = None
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field} {message}.", {"fields": [{"field": field, "message": message, "type": field}]})
+
+
+def list_all_operations(
+    repo: OperationRepository,
+    page: PageRequest,
+    status: str | None = None,
+    op_type: str | None = None,
+    since: str | None = None,
+) -> Page[Operation]:
+    """Newest first, filtered by status, type and creation time (ISO 8601, UTC).
+    Raises ValidationError naming the bad filter."""
+    if status and status not in ADMIN_STATUSES:
+        raise _invalid("status", f"must be one of {', '.join(ADMIN_STATUSES)}")
+    if op_type and (len(op_type) > 64 or not op_type.replace("_", "").replace(".", "").isalnum()):
+        raise _invalid("type", "is not an operation type")
+    if since:
+        try:
+            parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            since = iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+        except ValueError as exc:
+            raise _invalid("since", "must be an ISO 8601 time") from exc
+    return repo.list_all(page, status=status or None, op_type=op_type or None, since=since or None)
+
+
+def admin_operation(repo: OperationRepository, workflows: Workflows, op_id: str) -> OperationDetail:
+    """Any tenant's operation; when it failed, also its execution's failed state and cause.
+    Raises NotFoundError."""
+    op = repo.find(op_id)
+    failure = None
+    if op.status == "failed" and op.workflow:
+        failure = workflows.failure(op.workflow, op.id, op.attempt)
+    return OperationDetail(operation=op, failure=failure)
+
+
+def retry_operation(repo: OperationRepository, workflows: Workflows, op_id: str) -> Operation:
+    """Start a failed operation's workflow again from its recorded input, as its next attempt.
+
+    Raises ConflictError (with ``reason``) when it is not failed, its type is not safe to run
+    again (``mamba.domain.operations.RETRYABLE``), or another retry already moved it on: the
+    conditional write lets exactly one retry of a failed run through, and the execution name
+    carries the attempt, so even a repeated start of that attempt runs once."""
+    op = repo.find(op_id)
+    retried = ops.begin_retry(op, _now())
+    repo.begin_retry(retried)
+    try:
+        # begin_retry refused an operation without a recorded workflow and input
+        workflows.start(str(retried.workflow), retried.id, dict(retried.input or {}), attempt=retried.attempt)
+    except Exception:
+        repo.save(
+            ops.finish(retried, "failed", _now(), {"code": "NOT_STARTED", "message": "The retry could not start."})
+        )
+        raise
+    return retried

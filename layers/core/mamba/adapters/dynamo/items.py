@@ -169,6 +169,11 @@ class OperationItem(MainItem):
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
+    # The workflow and its input as started (JSON), and the attempt: an admin retry runs the
+    # same input again as attempt n+1 (gsi3: ``OPS#<status>`` / ``<created_at>#<op_id>``).
+    workflow = UnicodeAttribute(null=True)
+    workflow_input = UnicodeAttribute(null=True)
+    attempt = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=0)

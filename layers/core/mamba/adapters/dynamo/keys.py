@@ -33,6 +33,12 @@ def operation_by_id(op_id: str) -> str:
 
 ALL_OPERATIONS = "OPS"
 
+
+def operations_by_status(status: str) -> str:
+    """gsi3 partition of the operations in one status (sort key ``<created_at>#<op_id>``)."""
+    return f"OPS#{status}"
+
+
 MIGRATION_LEDGER = ("META#MIGRATIONS", "LEDGER")
 
 

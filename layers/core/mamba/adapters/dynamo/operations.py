@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import OperationItem, StepAttribute
+from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.operations import Operation, Step
+from mamba.domain.pages import Page, PageRequest
 
 
 def _to_domain(item: OperationItem) -> Operation:
@@ -29,10 +32,23 @@ def _to_domain(item: OperationItem) -> Operation:
         error=error,
         created_at=item.created_at,
         updated_at=item.updated_at,
+        workflow=item.workflow,
+        input=json.loads(item.workflow_input) if item.workflow_input else None,
+        attempt=int(item.attempt or 1),
     )
 
 
+def _steps(op: Operation) -> list[StepAttribute]:
+    return [
+        StepAttribute(name=s.name, status=s.status, started_at=s.started_at, finished_at=s.finished_at, detail=s.detail)
+        for s in op.steps
+    ]
+
+
 class DynamoOperationRepository:
+    def __init__(self, cursors: CursorCodec | None = None) -> None:
+        self.cursors = cursors
+
     def add(self, op: Operation) -> None:
         pk, sk = keys.operation(op.tenant_id, op.id)
         item = OperationItem(
@@ -43,6 +59,11 @@ class DynamoOperationRepository:
             gsi1sk=f"{op.created_at}#{op.id}",
             gsi2pk=keys.operation_by_id(op.id),
             gsi2sk=keys.operation_by_id(op.id),
+            gsi3pk=keys.operations_by_status(op.status),
+            gsi3sk=f"{op.created_at}#{op.id}",
+            workflow=op.workflow,
+            workflow_input=json.dumps(op.input, separators=(",", ":")) if op.input is not None else None,
+            attempt=op.attempt,
             operation_id=op.id,
             tenant_id=op.tenant_id,
             type=op.type,
@@ -73,18 +94,9 @@ class DynamoOperationRepository:
         item = OperationItem(pk, sk)
         actions: list[Any] = [
             OperationItem.status.set(op.status),
-            OperationItem.steps.set(
-                [
-                    StepAttribute(
-                        name=s.name,
-                        status=s.status,
-                        started_at=s.started_at,
-                        finished_at=s.finished_at,
-                        detail=s.detail,
-                    )
-                    for s in op.steps
-                ]
-            ),
+            OperationItem.gsi3pk.set(keys.operations_by_status(op.status)),
+            OperationItem.gsi3sk.set(f"{op.created_at}#{op.id}"),
+            OperationItem.steps.set(_steps(op)),
             OperationItem.updated_at.set(iso(utcnow())),
             OperationItem.version.add(1),
         ]
@@ -95,3 +107,52 @@ class DynamoOperationRepository:
             ]
         with translate(on_condition=NotFoundError("Operation not found.", {"operation_id": op.id})):
             item.update(actions=actions, condition=OperationItem.pk.exists())
+
+    def list_all(
+        self, page: PageRequest, status: str | None = None, op_type: str | None = None, since: str | None = None
+    ) -> Page[Operation]:
+        """Every tenant's operations, newest first, one Query per page: gsi3 (``OPS#<status>``)
+        with a status, gsi1 (``OPS``) without. ``since`` bounds the sort key; ``op_type`` is a
+        filter inside the page (a page may then hold fewer than ``limit`` items)."""
+        if self.cursors is None:
+            raise RuntimeError("DynamoOperationRepository was built without a cursor codec")
+        index: Any
+        if status:
+            index, pk, sort_key = OperationItem.gsi3, keys.operations_by_status(status), OperationItem.gsi3sk
+        else:
+            index, pk, sort_key = OperationItem.gsi1, keys.ALL_OPERATIONS, OperationItem.gsi1sk
+        kwargs: dict[str, Any] = {"scan_index_forward": False}
+        if since:
+            kwargs["range_key_condition"] = sort_key >= since
+        if op_type:
+            kwargs["filter_condition"] = OperationItem.type == op_type
+        scope = f"admin.operations:{status or ''}:{op_type or ''}:{since or ''}"
+        found, cursor = query_page(self.cursors, index.query, pk, scope=scope, page=page, **kwargs)
+        return Page(items=[_to_domain(item) for item in found], next_cursor=cursor)
+
+    def begin_retry(self, retried: Operation) -> None:
+        """Move a failed operation to ``retried`` (pending, next attempt) only if it is still
+        failed at the attempt before: of two concurrent retries exactly one wins, the other is
+        ConflictError and starts nothing."""
+        pk, sk = keys.operation(retried.tenant_id, retried.id)
+        actions: list[Any] = [
+            OperationItem.status.set(retried.status),
+            OperationItem.gsi3pk.set(keys.operations_by_status(retried.status)),
+            OperationItem.steps.set(_steps(retried)),
+            OperationItem.attempt.set(retried.attempt),
+            OperationItem.error_code.remove(),
+            OperationItem.error_message.remove(),
+            OperationItem.updated_at.set(retried.updated_at),
+            OperationItem.version.add(1),
+        ]
+        previous = retried.attempt - 1
+        attempt_matches = OperationItem.attempt == previous
+        if previous == 1:  # operations written before attempts were counted carry none
+            attempt_matches = attempt_matches | OperationItem.attempt.does_not_exist()
+        condition = OperationItem.pk.exists() & (OperationItem.status == "failed") & attempt_matches
+        with translate(
+            on_condition=ConflictError(
+                "The operation is already being retried.", {"operation_id": retried.id, "reason": "already_retried"}
+            )
+        ):
+            OperationItem(pk, sk).update(actions=actions, condition=condition)
