@@ -15,6 +15,7 @@ from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (ports.FleetReader, fakes.FakeFleetReader),
     (ports.Workflows, fakes.FakeWorkflows),
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),

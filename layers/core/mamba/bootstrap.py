@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         BlueprintRepository,
         Captcha,
         EventQueue,
+        FleetReader,
         HealthProbes,
         HostResolver,
         IdentityRepository,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
-    from mamba.services.fleet import FleetReader
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.two_factor import TwoFactorStore

@@ -17,6 +17,7 @@ from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.backups import Backup
 from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
 from mamba.domain.blueprints import Blueprint
+from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
@@ -427,3 +428,10 @@ class NodeHealthStore(Protocol):
     def add_event(self, event: NodeEvent) -> None: ...
     def events(self, node_id: str, limit: int = 50) -> list[NodeEvent]: ...
     def health_of(self, node_ids: list[str]) -> dict[str, NodeHealth]: ...
+
+
+class FleetReader(Protocol):
+    """``DynamoFleetReader``: servers across tenants for the platform admin."""
+
+    def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
+        """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""

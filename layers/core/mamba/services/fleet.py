@@ -16,19 +16,13 @@ and draining a node.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from mamba.domain.errors import WingsNotFoundError, WingsRejectedError, WingsUnavailableError
 from mamba.domain.fleet import FleetServer, LiveState, ServerFilter, live_states
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
-from mamba.ports import AgentFor, NodeRepository
+from mamba.ports import AgentFor, FleetReader, NodeRepository
 from mamba.services import nodes as node_service
-
-
-class FleetReader(Protocol):
-    def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
-        """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""
 
 
 @dataclass(frozen=True)
