@@ -41,7 +41,9 @@ if TYPE_CHECKING:
         BillingRepository,
         BlueprintRepository,
         Captcha,
+        DeadLetterQueue,
         EventQueue,
+        FleetStats,
         HealthProbes,
         HostResolver,
         IdentityRepository,
@@ -117,6 +119,8 @@ class Overrides(TypedDict, total=False):
     free_quotas: Quotas
     effective_quotas: Callable[[str], Quotas]
     stripe_webhook_verifier: WebhookVerifier
+    fleet_stats: FleetStats
+    dead_letter_queue: DeadLetterQueue
 
 
 @dataclass
@@ -866,3 +870,27 @@ def billing_ports() -> BillingPorts:
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
     )
+
+
+# --- fleet overview and dead letters (issue 12) ------------------------------------------------
+
+
+@cached
+def fleet_stats() -> FleetStats:
+    dynamo_tables()
+    from mamba.adapters.dynamo.fleet import DynamoFleetStats
+
+    return DynamoFleetStats(boto_client("dynamodb"))
+
+
+@cached
+def dead_letter_queue() -> DeadLetterQueue:
+    """The Stripe events dead-letter queue (both queue URLs are set by infra and local/)."""
+    s = settings()
+    if not (s.stripe_events_queue_url and s.stripe_events_dlq_url):
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("The Stripe events dead-letter queue is not configured.")
+    from mamba.adapters.sqs_dead_letters import SqsDeadLetterQueue
+
+    return SqsDeadLetterQueue(boto_client("sqs"), s.stripe_events_dlq_url, s.stripe_events_queue_url)

@@ -17,6 +17,7 @@ from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.backups import Backup
 from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
 from mamba.domain.blueprints import Blueprint
+from mamba.domain.fleet import DeadLetterMessage, FleetCounts
 from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
@@ -418,3 +419,23 @@ class NodeHealthStore(Protocol):
     def add_event(self, event: NodeEvent) -> None: ...
     def events(self, node_id: str, limit: int = 50) -> list[NodeEvent]: ...
     def health_of(self, node_ids: list[str]) -> dict[str, NodeHealth]: ...
+
+
+class DeadLetterQueue(Protocol):
+    """The Stripe events dead-letter queue (``SqsDeadLetterQueue``).
+
+    ``peek`` reads without consuming (the messages stay visible); ``redrive`` moves every
+    message back to the source queue, each sent before it is deleted (a crash in between
+    leaves a duplicate, which the consumer's per-event claim absorbs)."""
+
+    def depth(self) -> int: ...
+    def peek(self, limit: int) -> list[DeadLetterMessage]: ...
+    def redrive(self, limit: int) -> int: ...
+
+
+class FleetStats(Protocol):
+    """``DynamoFleetStats``: the overview's reads (≤ 3 DynamoDB calls) and its counters."""
+
+    def read(self, since: str) -> FleetCounts: ...
+    def refresh(self, now: str) -> None: ...
+    def record_reconcile(self, summary: dict[str, object]) -> None: ...

@@ -1,0 +1,34 @@
+"""0014: compute the fleet overview's counters once for existing data (issue 12).
+
+``GET /v1/admin/overview`` reads tenants and servers by status, and what each node's servers
+commit, from the ``STATS`` items (docs/data-model.md F2), never from a Scan. The reconcile
+schedule recomputes them after every run; this migration computes them right away, so the
+overview is complete from the deploy on rather than from the first reconcile run. Up reads
+the tenants' and nodes' indexes and each node's servers (Queries, no Scan) and writes the
+three items; re-running recomputes the same figures. Down deletes them (nothing before this
+migration reads them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mamba import bootstrap
+from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo.fleet import STATS_KINDS
+from mamba.adapters.dynamo.items import MainItem
+from mamba.migrations.model import MigrationContext
+
+version = "0014"
+description = "Compute the fleet overview's tenant, server and node-load counters"
+
+
+def up(ctx: MigrationContext) -> None:
+    bootstrap.fleet_stats().refresh(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    ctx.log("  counted tenants and servers by status and each node's committed resources")
+
+
+def down(ctx: MigrationContext) -> None:
+    for kind in STATS_KINDS:
+        MainItem(*keys.stats(kind)).delete()
+    ctx.log("  removed the fleet counters")
