@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mamba import bootstrap
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.fleet import STATS_KINDS
+from mamba.adapters.dynamo.fleet import STATS_KINDS, DynamoFleetStats
 from mamba.adapters.dynamo.items import MainItem
 from mamba.migrations.model import MigrationContext
 
@@ -24,7 +23,11 @@ description = "Compute the fleet overview's tenant, server and node-load counter
 
 
 def up(ctx: MigrationContext) -> None:
-    bootstrap.fleet_stats().refresh(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    import boto3
+
+    # The client of the table the items are bound to (the ops CLI binds them before it runs us).
+    dynamodb = boto3.client("dynamodb", region_name=MainItem.Meta.region, endpoint_url=MainItem.Meta.host)
+    DynamoFleetStats(dynamodb).refresh(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     ctx.log("  counted tenants and servers by status and each node's committed resources")
 
 
