@@ -43,7 +43,7 @@ def get_overview(ctx: Ctx) -> object:
     response_model=DeadLetterList,
 )
 def list_dead_letters(ctx: Ctx) -> object:
-    return {"items": fleet.list_dead_letters(bootstrap.dead_letter_queue())}
+    return {"items": fleet.list_dead_letters(bootstrap.dead_letter_queue(), bootstrap.dead_letter_errors())}
 
 
 @route(

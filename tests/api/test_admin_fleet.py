@@ -203,3 +203,39 @@ def test_migration_0014_counts_existing_tenants_and_servers_before_any_reconcile
     assert (after.tenants, after.servers) == ({"active": 2}, {"running": 1})
     assert after.nodes.committed_memory_mb == 1024 and after.counted_at is not None
     assert after.last_reconcile is None and logged
+
+
+def test_dead_letters_show_the_first_error_each_event_met(world):
+    from mamba.domain.errors import DependencyUnavailableError
+    from mamba.services import fleet
+
+    errors = bootstrap.dead_letter_errors()
+    now = datetime.now(UTC)
+    fleet.record_failure(errors, "evt_1", DependencyUnavailableError("Stripe did not answer."), now)
+    fleet.record_failure(errors, "evt_1", KeyError("later"), now + timedelta(minutes=1))  # not the first
+    _dead_letter(world, "evt_1")
+    _dead_letter(world, "evt_2")  # failed before errors were recorded: none
+
+    listed = DeadLetterList.model_validate(world.get("/v1/admin/dead-letters", "usr_root").json_body)
+
+    by_event = {d.event_id: d.first_error for d in listed.items}
+    assert by_event == {"evt_1": "SERVICE_UNAVAILABLE: Stripe did not answer.", "evt_2": None}
+
+
+def test_the_consumer_records_an_events_first_error_when_processing_fails(client):
+    from tests.api.billing_world import add_pro_plan, billing_world, link_customer
+    from tests.api.test_billing_webhook import post, sub_event
+    from tests.billing_support import PRO_PRICE, signed
+
+    with billing_world(client) as w:
+        add_pro_plan(w)
+        link_customer("tn_a", "cus_a")
+        w.stripe.set_subscription("sub_a", "cus_a", "active", (PRO_PRICE,))
+        evt = sub_event("customer.subscription.created")
+        post(w, *signed(evt))
+        w.stripe.down = True  # the consumer's re-fetch fails
+
+        assert len(w.drain()["batchItemFailures"]) == 1
+
+    first = bootstrap.dead_letter_errors().first_errors([evt["id"]])
+    assert first[evt["id"]]  # the error's code or class, never the event's content

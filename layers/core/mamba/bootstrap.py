@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         BillingRepository,
         BlueprintRepository,
         Captcha,
+        DeadLetterErrors,
         DeadLetterQueue,
         EventQueue,
         FleetStats,
@@ -121,6 +122,7 @@ class Overrides(TypedDict, total=False):
     stripe_webhook_verifier: WebhookVerifier
     fleet_stats: FleetStats
     dead_letter_queue: DeadLetterQueue
+    dead_letter_errors: DeadLetterErrors
 
 
 @dataclass
@@ -894,3 +896,11 @@ def dead_letter_queue() -> DeadLetterQueue:
     from mamba.adapters.sqs_dead_letters import SqsDeadLetterQueue
 
     return SqsDeadLetterQueue(boto_client("sqs"), s.stripe_events_dlq_url, s.stripe_events_queue_url)
+
+
+@cached
+def dead_letter_errors() -> DeadLetterErrors:
+    dynamo_tables()
+    from mamba.adapters.dynamo.fleet import DynamoDeadLetterErrors
+
+    return DynamoDeadLetterErrors(boto_client("dynamodb"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from mamba.domain.errors import DomainError
 from mamba.domain.fleet import DeadLetter, FleetCounts, read_dead_letter
-from mamba.ports import DeadLetterQueue, FleetStats
+from mamba.ports import DeadLetterErrors, DeadLetterQueue, FleetStats
 
 PEEK_LIMIT = 100  # the most dead letters one listing reads
 REDRIVE_LIMIT = 1000  # the most one redrive moves (the rest wait for the next call)
@@ -28,9 +29,27 @@ def overview(stats: FleetStats, dead_letters: DeadLetterQueue, now: datetime) ->
     return Overview(counts=counts, dead_letters=dead_letters.depth())
 
 
-def list_dead_letters(dead_letters: DeadLetterQueue, limit: int = PEEK_LIMIT) -> list[DeadLetter]:
-    """The waiting dead letters, read without consuming them."""
-    return [read_dead_letter(m) for m in dead_letters.peek(max(1, min(limit, PEEK_LIMIT)))]
+def list_dead_letters(
+    dead_letters: DeadLetterQueue, errors: DeadLetterErrors, limit: int = PEEK_LIMIT
+) -> list[DeadLetter]:
+    """The waiting dead letters, read without consuming them, each with its first error."""
+    letters = [read_dead_letter(m) for m in dead_letters.peek(max(1, min(limit, PEEK_LIMIT)))]
+    first = errors.first_errors([d.event_id for d in letters if d.event_id])
+    return [replace(d, first_error=first.get(d.event_id or "")) for d in letters]
+
+
+def record_failure(errors: DeadLetterErrors, event_id: str, exc: BaseException, now: datetime) -> None:
+    """Keep the first error a Stripe event met, for the dead-letter listing. Only the error's
+    class and, for a domain error, its code and message (written for users: no secrets)."""
+    if not event_id:
+        return
+    text = f"{exc.code}: {exc.message}" if isinstance(exc, DomainError) else type(exc).__name__
+    try:
+        errors.record_first(event_id, text[:500], _iso(now), int(now.timestamp()))
+    except DomainError:
+        # Best effort: the event's own failure is what SQS must see (it retries the record);
+        # a listing without the error is the only cost.
+        return
 
 
 def redrive(dead_letters: DeadLetterQueue) -> int:

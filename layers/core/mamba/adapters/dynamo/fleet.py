@@ -23,7 +23,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.errors import translate
+from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem
 from mamba.domain.fleet import FleetCounts, NodeFigure
 
@@ -170,3 +170,42 @@ def _counts(item: dict[str, Any] | None) -> dict[str, int]:
     if not item:
         return {}
     return {name[len(COUNT) :]: int(_plain.deserialize(v)) for name, v in item.items() if name.startswith(COUNT)}
+
+
+FIRST_ERROR_TTL = 15 * 86400  # the dead-letter queue keeps a message 14 days
+
+
+class DynamoDeadLetterErrors:
+    """The first error of each failed Stripe event (``STRIPEEVT#<id>/FIRSTERROR``, F5): put
+    once (``attribute_not_exists``), so later failures never overwrite it; TTL'd."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._db = dynamodb
+
+    def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None:
+        pk, sk = keys.stripe_event_first_error(event_id)
+        with translate(on_condition=SKIP, unavailable=UNAVAILABLE):
+            self._db.put_item(
+                TableName=str(MainItem.Meta.table_name),
+                Item={
+                    "pk": {"S": pk},
+                    "sk": {"S": sk},
+                    "kind": {"S": "stripe_event_error"},
+                    "error": {"S": error},
+                    "at": {"S": at},
+                    "ttl": {"N": str(now_epoch + FIRST_ERROR_TTL)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+    def first_errors(self, event_ids: list[str]) -> dict[str, str]:
+        wanted = [keys.stripe_event_first_error(e) for e in dict.fromkeys(event_ids)]
+        table = str(MainItem.Meta.table_name)
+        found: dict[str, str] = {}
+        with translate(unavailable=UNAVAILABLE):
+            for start in range(0, len(wanted), BATCH_KEYS):
+                keys_ = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted[start : start + BATCH_KEYS]]
+                answer = self._db.batch_get_item(RequestItems={table: {"Keys": keys_}})
+                for item in answer.get("Responses", {}).get(table, []):
+                    found[str(_value(item, "pk")).removeprefix("STRIPEEVT#")] = str(_value(item, "error"))
+        return found

@@ -385,3 +385,8 @@ def stats(kind: str) -> tuple[str, str]:
 
 
 LAST_RECONCILE = ("META#RECONCILE", "LAST")
+
+
+def stripe_event_first_error(event_id: str) -> tuple[str, str]:
+    """The first error processing a Stripe event met (kept while its dead letter may wait)."""
+    return f"STRIPEEVT#{event_id}", "FIRSTERROR"
