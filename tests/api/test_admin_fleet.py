@@ -199,7 +199,8 @@ def test_migration_0014_counts_existing_tenants_and_servers_before_any_reconcile
     m0014.up(Ctx())  # type: ignore[arg-type]
     after = FleetOverview.model_validate(world.get("/v1/admin/overview", "usr_root").json_body)
 
-    assert (before.tenants, before.servers, before.counted_at) == ({}, {}, None)
+    # tenants are counted live on creation; servers and node loads wait for a count
+    assert (before.tenants, before.servers, before.counted_at) == ({"active": 2}, {}, None)
     assert (after.tenants, after.servers) == ({"active": 2}, {"running": 1})
     assert after.nodes.committed_memory_mb == 1024 and after.counted_at is not None
     assert after.last_reconcile is None and logged
@@ -239,3 +240,17 @@ def test_the_consumer_records_an_events_first_error_when_processing_fails(client
 
     first = bootstrap.dead_letter_errors().first_errors([evt["id"]])
     assert first[evt["id"]]  # the error's code or class, never the event's content
+
+
+def test_tenant_counts_follow_creation_and_suspension_without_a_recount(world):
+    created = world.post("/v1/tenants", "usr_carol", {"name": "Carol's games"})
+    assert created.status_code == 201, created.json_body
+    world.post("/v1/admin/tenants/tn_a/suspend", "usr_root", {})
+    world.post("/v1/admin/tenants/tn_a/suspend", "usr_root", {})  # again: counted once
+    world.post("/v1/admin/tenants/tn_b/suspend", "usr_root", {})
+    world.post("/v1/admin/tenants/tn_b/unsuspend", "usr_root", {})
+
+    view = FleetOverview.model_validate(world.get("/v1/admin/overview", "usr_root").json_body)
+
+    assert view.tenants == {"active": 2, "suspended": 1}
+    assert world.get("/v1/admin/tenants/tn_a", "usr_root").json_body["status"] == "suspended"

@@ -169,7 +169,10 @@ class DynamoFleetStats:
 def _counts(item: dict[str, Any] | None) -> dict[str, int]:
     if not item:
         return {}
-    return {name[len(COUNT) :]: int(_plain.deserialize(v)) for name, v in item.items() if name.startswith(COUNT)}
+    counts = {name[len(COUNT) :]: int(_plain.deserialize(v)) for name, v in item.items() if name.startswith(COUNT)}
+    # A status that emptied reads as absent; a count below zero (a status change counted
+    # before the first refresh of data older than the counters) as absent until the next one.
+    return {name: n for name, n in counts.items() if n > 0}
 
 
 FIRST_ERROR_TTL = 15 * 86400  # the dead-letter queue keeps a message 14 days
