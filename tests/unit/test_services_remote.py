@@ -1,4 +1,4 @@
-"""The Wings callback use cases (mamba.services.remote) over the fakes: node authentication,
+"""The Wings callback use cases (mamba.services.remote_*) over the fakes: node authentication,
 the boot listing and configuration, install and reset reports, transfers and activity. The
 same routes run over HTTP against the simulator in tests/contract/remote."""
 
