@@ -78,3 +78,13 @@ class TestDeadLetterQueueContract:
     def test_depth_is_zero_when_the_queue_is_empty(self, world):
         assert world.queue.depth() == 0
         assert world.queue.peek(10) == []
+
+    def test_redrive_moves_more_than_one_batch_and_stops_at_the_limit(self, world):
+        for n in range(25):
+            world.add(_event(n))
+
+        first = world.queue.redrive(12)
+        rest = world.queue.redrive(1000)
+
+        assert (first, rest) == (12, 13)
+        assert world.queue.depth() == 0

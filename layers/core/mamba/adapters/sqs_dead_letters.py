@@ -73,11 +73,25 @@ class SqsDeadLetterQueue:
             batch = self._receive(limit - moved, visibility=60)
             if not batch:
                 break
-            for raw in batch:
-                with translate_client_error("The Stripe events queue refused the message; try again."):
-                    self._sqs.send_message(QueueUrl=self._source, MessageBody=raw["Body"])
-                    self._sqs.delete_message(QueueUrl=self._dlq, ReceiptHandle=raw["ReceiptHandle"])
-                moved += 1
+            with translate_client_error("The Stripe events queue refused the messages; try again."):
+                # Ten at a time (three calls per ten messages keeps a large redrive well inside
+                # the API's time limit); only what the events queue accepted leaves the DLQ.
+                sent = self._sqs.send_message_batch(
+                    QueueUrl=self._source,
+                    Entries=[{"Id": str(i), "MessageBody": raw["Body"]} for i, raw in enumerate(batch)],
+                )
+                accepted = [batch[int(entry["Id"])] for entry in sent.get("Successful", [])]
+                if accepted:
+                    self._sqs.delete_message_batch(
+                        QueueUrl=self._dlq,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": raw["ReceiptHandle"]} for i, raw in enumerate(accepted)
+                        ],
+                    )
+            moved += len(accepted)
+            if len(accepted) < len(batch):
+                # The rest stay in the DLQ (visible again in a minute): report what moved.
+                break
         return moved
 
 
