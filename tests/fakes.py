@@ -2239,3 +2239,21 @@ class FakeDeadLetterQueue:
         moved, self.messages = self.messages[:limit], self.messages[limit:]
         self.redriven += [m.body for m in moved]
         return len(moved)
+
+
+class FakeDeadLetterErrors:
+    """The first error of each failed Stripe event, in memory (``DynamoDeadLetterErrors``)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.down = False
+
+    def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None:
+        if self.down:
+            from mamba.domain.errors import DependencyUnavailableError
+
+            raise DependencyUnavailableError("The fleet figures could not be read; try again.")
+        self.errors.setdefault(event_id, error)
+
+    def first_errors(self, event_ids: list[str]) -> dict[str, str]:
+        return {e: self.errors[e] for e in event_ids if e in self.errors}
