@@ -8,8 +8,8 @@ from chalice import Chalice, Rate
 
 from functions.api import (
     admin_blueprints,
-    admin_fleet,
     admin_nodes,
+    admin_overview,
     admin_plans,
     admin_tenants,
     admin_users,
@@ -47,7 +47,7 @@ app.register_middleware(web.http_middleware, "http")
 for blueprint in (
     remote_api.bp,
     admin_blueprints.bp,
-    admin_fleet.bp,
+    admin_overview.bp,
     admin_nodes.bp,
     health.bp,
     docs.bp,

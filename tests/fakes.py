@@ -2218,7 +2218,7 @@ class FakeDeadLetterQueue:
     back to the events queue (in order). Behaves like ``SqsDeadLetterQueue`` (contract tests)."""
 
     def __init__(self) -> None:
-        from mamba.domain.fleet import DeadLetterMessage
+        from mamba.domain.overview import DeadLetterMessage
 
         self._message = DeadLetterMessage
         self.messages: list[Any] = []

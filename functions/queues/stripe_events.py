@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from mamba import bootstrap
 from mamba.observability import logger
-from mamba.services import billing_sync, fleet
+from mamba.services import billing_sync, overview
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -36,7 +36,7 @@ def record_handler(record: SQSRecord) -> str:
         billing_sync.release(ports, event_id)
         logger.exception("stripe event failed", extra={"event_id": event_id, "type": event.get("type")})
         # Its first error, for the admin's dead-letter listing (docs/operations.md).
-        fleet.record_failure(bootstrap.dead_letter_errors(), event_id, exc, datetime.now(UTC))
+        overview.record_failure(bootstrap.dead_letter_errors(), event_id, exc, datetime.now(UTC))
         raise
     ports.repo.event_processed(event_id)
     logger.info("stripe event processed", extra={"event_id": event_id, "type": event.get("type"), "result": result})

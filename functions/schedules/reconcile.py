@@ -11,11 +11,11 @@ from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 if TYPE_CHECKING:
-    from mamba.services import fleet, metering
+    from mamba.services import metering, overview
     from mamba.services import server_lifecycle as lifecycle
 else:
     lifecycle = lazy_import("mamba.services.server_lifecycle")
-    fleet = lazy_import("mamba.services.fleet")
+    overview = lazy_import("mamba.services.overview")
     metering = lazy_import("mamba.services.metering")
 
 
@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.
-    fleet.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
+    overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
     if bootstrap.settings().billing_enabled:
         # Billing's run intervals follow the statuses just written (docs/billing.md "Usage metering").
         import time

@@ -880,7 +880,7 @@ def billing_ports() -> BillingPorts:
 @cached
 def fleet_stats() -> FleetStats:
     dynamo_tables()
-    from mamba.adapters.dynamo.fleet import DynamoFleetStats
+    from mamba.adapters.dynamo.overview import DynamoFleetStats
 
     return DynamoFleetStats(boto_client("dynamodb"))
 
@@ -901,6 +901,6 @@ def dead_letter_queue() -> DeadLetterQueue:
 @cached
 def dead_letter_errors() -> DeadLetterErrors:
     dynamo_tables()
-    from mamba.adapters.dynamo.fleet import DynamoDeadLetterErrors
+    from mamba.adapters.dynamo.overview import DynamoDeadLetterErrors
 
     return DynamoDeadLetterErrors(boto_client("dynamodb"))

@@ -17,9 +17,9 @@ from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.backups import Backup
 from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
 from mamba.domain.blueprints import Blueprint
-from mamba.domain.fleet import DeadLetterMessage, FleetCounts
 from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
 from mamba.domain.operations import Operation
+from mamba.domain.overview import DeadLetterMessage, FleetCounts
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mamba.domain.errors import DependencyUnavailableError
-from mamba.domain.fleet import DeadLetterMessage
+from mamba.domain.overview import DeadLetterMessage
 
 BATCH = 10  # SQS's largest receive
 

@@ -573,7 +573,7 @@ class StripeEventItem(MainItem):
 
 
 class TenantStatsItem(MainItem):
-    """``STATS/TENANTS``: tenants by status for the fleet overview (``adapters/dynamo/fleet.py``
+    """``STATS/TENANTS``: tenants by status for the fleet overview (``adapters/dynamo/overview.py``
     recomputes the whole item; tenant creation and status changes ADD to it in their transaction)."""
 
     c_active = NumberAttribute(null=True)

@@ -1,4 +1,4 @@
-"""0014: compute the fleet overview's counters once for existing data (issue 12).
+"""0016: compute the fleet overview's counters once for existing data (issue 12).
 
 ``GET /v1/admin/overview`` reads tenants and servers by status, and what each node's servers
 commit, from the ``STATS`` items (docs/data-model.md F2), never from a Scan. The reconcile
@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.fleet import STATS_KINDS, DynamoFleetStats
 from mamba.adapters.dynamo.items import MainItem
+from mamba.adapters.dynamo.overview import STATS_KINDS, DynamoFleetStats
 from mamba.migrations.model import MigrationContext
 
-version = "0014"
+version = "0016"
 description = "Compute the fleet overview's tenant, server and node-load counters"
 
 

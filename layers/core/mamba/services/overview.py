@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from mamba.domain.errors import DomainError
-from mamba.domain.fleet import DeadLetter, FleetCounts, read_dead_letter
+from mamba.domain.overview import DeadLetter, FleetCounts, read_dead_letter
 from mamba.ports import DeadLetterErrors, DeadLetterQueue, FleetStats
 
 PEEK_LIMIT = 100  # the most dead letters one listing reads

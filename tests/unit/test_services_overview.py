@@ -1,4 +1,4 @@
-"""services.fleet on fakes: dead letters with their first error, and what a failure records."""
+"""services.overview on fakes: dead letters with their first error, and what a failure records."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from mamba.domain.errors import ValidationError
-from mamba.services import fleet
+from mamba.services import overview as fleet
 from tests.fakes import FakeDeadLetterErrors, FakeDeadLetterQueue
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

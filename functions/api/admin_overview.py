@@ -7,13 +7,13 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.fleet import DeadLetterList, FleetOverview, RedriveOut, overview_out
+from mamba.schemas.overview import DeadLetterList, FleetOverview, RedriveOut, overview_out
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.services import fleet
 else:
-    fleet = lazy_import("mamba.services.fleet")
+    fleet = lazy_import("mamba.services.overview")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mamba.schemas.common import Schema
 
 if TYPE_CHECKING:
-    from mamba.services.fleet import Overview
+    from mamba.services.overview import Overview
 
 
 class NodeOverview(Schema):

@@ -10,7 +10,7 @@
 The counters are whole-fleet sums, so ``refresh`` recomputes them from the records (the
 tenants' and the nodes' indexes, then each node's servers) and writes them with one PutItem
 each. It runs where reading widely is allowed: the reconcile schedule after each run, and
-migration 0014 once for existing data. Reading a request's worth of the source records
+migration 0016 once for existing data. Reading a request's worth of the source records
 would cost one Query per node; the counters cost one BatchGetItem for the whole fleet.
 """
 
@@ -25,7 +25,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem
-from mamba.domain.fleet import FleetCounts, NodeFigure
+from mamba.domain.overview import FleetCounts, NodeFigure
 
 BATCH_KEYS = 100  # BatchGetItem's limit
 STATS_KINDS = ("TENANTS", "SERVERS", "NODELOAD")

@@ -12,7 +12,7 @@ from mamba import bootstrap
 from mamba.domain.nodes import NodeHealth
 from mamba.domain.operations import Operation
 from mamba.domain.servers import Limits, Server
-from mamba.schemas.fleet import DeadLetterList, FleetOverview
+from mamba.schemas.overview import DeadLetterList, FleetOverview
 from tests.api.tenancy_helpers import make_world
 from tests.fakes import FakeWorkflows
 from tests.support import DynamoCounter
@@ -95,7 +95,7 @@ def test_fleet_routes_are_401_anonymous_403_for_a_tenant_owner_and_200_for_an_ad
 
 
 def test_overview_counts_the_fleet_in_three_dynamodb_calls_and_no_scan(world, monkeypatch):
-    from mamba.services import fleet
+    from mamba.services import overview as fleet
 
     big = _node(world, "big", 8192, 100000)
     small = _node(world, "small", 4096, 50000)
@@ -184,8 +184,8 @@ def test_dead_letters_are_503_when_the_queue_is_not_configured(world):
     assert response.status_code == 503
 
 
-def test_migration_0014_counts_existing_tenants_and_servers_before_any_reconcile_run(world):
-    from mamba.migrations.versions import m0014_fleet_counters as m0014
+def test_migration_0016_counts_existing_tenants_and_servers_before_any_reconcile_run(world):
+    from mamba.migrations.versions import m0016_fleet_counters as m0016
 
     node = _node(world, "big", 8192, 100000)
     _server("aaaaaaaa-0000-4000-8000-000000000001", "tn_a", node, "running", 1024, 5000)
@@ -196,7 +196,7 @@ def test_migration_0014_counts_existing_tenants_and_servers_before_any_reconcile
         def log(self, line: str) -> None:
             logged.append(line)
 
-    m0014.up(Ctx())  # type: ignore[arg-type]
+    m0016.up(Ctx())  # type: ignore[arg-type]
     after = FleetOverview.model_validate(world.get("/v1/admin/overview", "usr_root").json_body)
 
     # tenants are counted live on creation; servers and node loads wait for a count
@@ -208,7 +208,7 @@ def test_migration_0014_counts_existing_tenants_and_servers_before_any_reconcile
 
 def test_dead_letters_show_the_first_error_each_event_met(world):
     from mamba.domain.errors import DependencyUnavailableError
-    from mamba.services import fleet
+    from mamba.services import overview as fleet
 
     errors = bootstrap.dead_letter_errors()
     now = datetime.now(UTC)
