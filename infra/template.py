@@ -384,6 +384,7 @@ def function_environment() -> dict[str, Any]:
         "BACKUP_TIMEOUT_SECONDS": {"Ref": "BackupTimeoutSeconds"},
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
+        "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
         "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
@@ -493,6 +494,14 @@ def functions_policy() -> dict[str, Any]:
                 "sqs:SendMessage",
             ],
             "Resource": _arn(QUEUE),
+        },
+        {
+            # The admin's dead-letter listing (receive, never delete) and redrive (receive,
+            # send to the events queue, delete): GET/POST /v1/admin/dead-letters.
+            "Sid": "StripeEventsDeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            "Resource": _arn(DLQ),
         },
         {
             "Sid": "SendMail",

@@ -380,6 +380,7 @@ def main() -> int:
         say("created " + ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in created.items()))
         queue_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().stripe_events_queue}"
         os.environ["STRIPE_EVENTS_QUEUE_URL"] = environ["STRIPE_EVENTS_QUEUE_URL"] = queue_url
+        os.environ["STRIPE_EVENTS_DLQ_URL"] = environ["STRIPE_EVENTS_DLQ_URL"] = f"{queue_url}-dlq"
         migrations, login = run_migrations()
 
         spool = mailbox.MailSpool(folder / "mail")

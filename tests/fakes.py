@@ -2291,3 +2291,49 @@ class FakeTenantUsageReader:
             servers=self.placement.usage(tenant_id, self.placement.guard(tenant_id)),
             backup_bytes=self.backups.usage(tenant_id),
         )
+
+
+class FakeDeadLetterQueue:
+    """The Stripe events dead-letter queue in memory: ``messages`` wait, ``redriven`` got sent
+    back to the events queue (in order). Behaves like ``SqsDeadLetterQueue`` (contract tests)."""
+
+    def __init__(self) -> None:
+        from mamba.domain.overview import DeadLetterMessage
+
+        self._message = DeadLetterMessage
+        self.messages: list[Any] = []
+        self.redriven: list[str] = []
+
+    def add(self, body: str, receive_count: int = 5) -> None:
+        self.messages.append(
+            self._message(f"msg-{len(self.messages) + len(self.redriven)}", body, receive_count, "2026-11-25T10:00:00Z")
+        )
+
+    def depth(self) -> int:
+        return len(self.messages)
+
+    def peek(self, limit: int) -> list[Any]:
+        return list(self.messages[:limit])
+
+    def redrive(self, limit: int) -> int:
+        moved, self.messages = self.messages[:limit], self.messages[limit:]
+        self.redriven += [m.body for m in moved]
+        return len(moved)
+
+
+class FakeDeadLetterErrors:
+    """The first error of each failed Stripe event, in memory (``DynamoDeadLetterErrors``)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.down = False
+
+    def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None:
+        if self.down:
+            from mamba.domain.errors import DependencyUnavailableError
+
+            raise DependencyUnavailableError("The fleet figures could not be read; try again.")
+        self.errors.setdefault(event_id, error)
+
+    def first_errors(self, event_ids: list[str]) -> dict[str, str]:
+        return {e: self.errors[e] for e in event_ids if e in self.errors}

@@ -9,6 +9,7 @@ it to the dead-letter queue. The event source mapping sets ``ReportBatchItemFail
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from mamba import bootstrap
 from mamba.observability import logger
-from mamba.services import billing_sync
+from mamba.services import billing_sync, overview
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -31,9 +32,11 @@ def record_handler(record: SQSRecord) -> str:
     ports = bootstrap.billing_ports()
     try:
         result = billing_sync.process(ports, event)
-    except Exception:
+    except Exception as exc:
         billing_sync.release(ports, event_id)
         logger.exception("stripe event failed", extra={"event_id": event_id, "type": event.get("type")})
+        # Its first error, for the admin's dead-letter listing (docs/operations.md).
+        overview.record_failure(bootstrap.dead_letter_errors(), event_id, exc, datetime.now(UTC))
         raise
     ports.repo.event_processed(event_id)
     logger.info("stripe event processed", extra={"event_id": event_id, "type": event.get("type"), "result": result})

@@ -3,6 +3,7 @@ server's status and last utilization in one batch per node (services/server_life
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mamba import bootstrap
@@ -10,16 +11,19 @@ from mamba.lazy import lazy_import
 from mamba.observability import logger
 
 if TYPE_CHECKING:
-    from mamba.services import metering
+    from mamba.services import metering, overview
     from mamba.services import server_lifecycle as lifecycle
 else:
     lifecycle = lazy_import("mamba.services.server_lifecycle")
+    overview = lazy_import("mamba.services.overview")
     metering = lazy_import("mamba.services.metering")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
+    # The overview's last run and its counters, recomputed from the statuses just written.
+    overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
     if bootstrap.settings().billing_enabled:
         # Billing's run intervals follow the statuses just written (docs/billing.md "Usage metering").
         import time

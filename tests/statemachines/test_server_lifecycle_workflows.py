@@ -424,6 +424,10 @@ def test_reconcile_writes_the_node_view_of_status_and_utilization(world, deploye
     assert utilization is not None and utilization["state"] == "running" and utilization["memory_bytes"] >= 0
     assert observed_at is not None
     assert world.server(quiet.uuid).status == "suspended"
+    # and the fleet overview's counters and last run follow (docs/operations.md)
+    fleet = bootstrap.fleet_stats().read(since="2000-01-01T00:00:00Z")
+    assert fleet.servers_by_status == {"running": 1, "suspended": 1}
+    assert fleet.last_reconcile is not None and fleet.last_reconcile["changed"] == 1
 
 
 def test_reconcile_skips_a_node_that_is_down(world, deployed_workflows):

@@ -41,8 +41,11 @@ if TYPE_CHECKING:
         BillingRepository,
         BlueprintRepository,
         Captcha,
+        DeadLetterErrors,
+        DeadLetterQueue,
         EventQueue,
         FleetReader,
+        FleetStats,
         HealthProbes,
         HostResolver,
         IdentityRepository,
@@ -119,6 +122,9 @@ class Overrides(TypedDict, total=False):
     free_quotas: Quotas
     effective_quotas: Callable[[str], Quotas]
     stripe_webhook_verifier: WebhookVerifier
+    fleet_stats: FleetStats
+    dead_letter_queue: DeadLetterQueue
+    dead_letter_errors: DeadLetterErrors
 
 
 @dataclass
@@ -877,3 +883,35 @@ def billing_ports() -> BillingPorts:
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
     )
+
+
+# --- fleet overview and dead letters (issue 12) ------------------------------------------------
+
+
+@cached
+def fleet_stats() -> FleetStats:
+    dynamo_tables()
+    from mamba.adapters.dynamo.overview import DynamoFleetStats
+
+    return DynamoFleetStats(boto_client("dynamodb"))
+
+
+@cached
+def dead_letter_queue() -> DeadLetterQueue:
+    """The Stripe events dead-letter queue (both queue URLs are set by infra and local/)."""
+    s = settings()
+    if not (s.stripe_events_queue_url and s.stripe_events_dlq_url):
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("The Stripe events dead-letter queue is not configured.")
+    from mamba.adapters.sqs_dead_letters import SqsDeadLetterQueue
+
+    return SqsDeadLetterQueue(boto_client("sqs"), s.stripe_events_dlq_url, s.stripe_events_queue_url)
+
+
+@cached
+def dead_letter_errors() -> DeadLetterErrors:
+    dynamo_tables()
+    from mamba.adapters.dynamo.overview import DynamoDeadLetterErrors
+
+    return DynamoDeadLetterErrors(boto_client("dynamodb"))

@@ -100,6 +100,8 @@ class Settings(BaseModel):
     # the stand-in in local/); production talks to api.stripe.com.
     stripe_api_base: str | None = Field(default=None, pattern=r"^https?://")
     stripe_events_queue_url: str | None = None
+    # Its dead-letter queue: the admin lists and redrives it (docs/operations.md).
+    stripe_events_dlq_url: str | None = None
     billing_retention_days: int = Field(default=30, ge=1, le=365)
     billing_return_url: str | None = Field(default=None, pattern=r"^https?://")
 
@@ -208,6 +210,7 @@ VARIABLES: dict[str, str] = {
     "billing_enabled": "BILLING_ENABLED",
     "stripe_api_base": "STRIPE_API_BASE",
     "stripe_events_queue_url": "STRIPE_EVENTS_QUEUE_URL",
+    "stripe_events_dlq_url": "STRIPE_EVENTS_DLQ_URL",
     "billing_retention_days": "BILLING_RETENTION_DAYS",
     "billing_return_url": "BILLING_RETURN_URL",
     "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",

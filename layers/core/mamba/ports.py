@@ -20,6 +20,7 @@ from mamba.domain.blueprints import Blueprint
 from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
 from mamba.domain.operations import Operation
+from mamba.domain.overview import DeadLetterMessage, FleetCounts
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage
@@ -435,3 +436,30 @@ class FleetReader(Protocol):
 
     def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
         """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""
+
+
+class DeadLetterQueue(Protocol):
+    """The Stripe events dead-letter queue (``SqsDeadLetterQueue``).
+
+    ``peek`` reads without consuming (the messages stay visible); ``redrive`` moves every
+    message back to the source queue, each sent before it is deleted (a crash in between
+    leaves a duplicate, which the consumer's per-event claim absorbs)."""
+
+    def depth(self) -> int: ...
+    def peek(self, limit: int) -> list[DeadLetterMessage]: ...
+    def redrive(self, limit: int) -> int: ...
+
+
+class FleetStats(Protocol):
+    """``DynamoFleetStats``: the overview's reads (≤ 3 DynamoDB calls) and its counters."""
+
+    def read(self, since: str) -> FleetCounts: ...
+    def refresh(self, now: str) -> None: ...
+    def record_reconcile(self, summary: dict[str, object]) -> None: ...
+
+
+class DeadLetterErrors(Protocol):
+    """``DynamoDeadLetterErrors``: the first error each failed Stripe event met."""
+
+    def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None: ...
+    def first_errors(self, event_ids: list[str]) -> dict[str, str]: ...

@@ -349,6 +349,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Stripe events waiting in the dead-letter queue (read, not consumed) */
+        get: operations["get_v1_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the dead letters back to the Stripe events queue (safe to repeat) */
+        post: operations["post_v1_admin_dead_letters_redrive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/nodes": {
         parameters: {
             query?: never;
@@ -534,6 +568,23 @@ export interface paths {
         put?: never;
         /** Start a failed operation again from its recorded input (only the types safe to rerun; else 409) */
         post: operations["post_v1_admin_operations_op_id_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tenants and servers by status, nodes by health with committed capacity, failures, dead letters */
+        get: operations["get_v1_admin_overview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3074,6 +3125,26 @@ export interface components {
              */
             currency?: string;
         };
+        /** DeadLetterList */
+        DeadLetterList: {
+            /** Items */
+            items: components["schemas"]["DeadLetterOut"][];
+        };
+        /** DeadLetterOut */
+        DeadLetterOut: {
+            /** Event Id */
+            event_id: string | null;
+            /** First Error */
+            first_error: string | null;
+            /** First Received At */
+            first_received_at: string | null;
+            /** Message Id */
+            message_id: string;
+            /** Receive Count */
+            receive_count: number;
+            /** Type */
+            type: string | null;
+        };
         /** DecompressIn */
         DecompressIn: {
             /** File */
@@ -3243,6 +3314,25 @@ export interface components {
              * @default /
              */
             root?: string;
+        };
+        /** FleetOverview */
+        FleetOverview: {
+            /** Counted At */
+            counted_at: string | null;
+            /** Dead Letters */
+            dead_letters: number;
+            /** Failed Operations 24H */
+            failed_operations_24h: number;
+            last_reconcile: components["schemas"]["ReconcileRun"] | null;
+            nodes: components["schemas"]["NodesOverview"];
+            /** Servers */
+            servers: {
+                [key: string]: number;
+            };
+            /** Tenants */
+            tenants: {
+                [key: string]: number;
+            };
         };
         /** FolderIn */
         FolderIn: {
@@ -3878,6 +3968,23 @@ export interface components {
             /** Uuid */
             uuid: string;
         };
+        /** NodeOverview */
+        NodeOverview: {
+            /** Committed Disk Mb */
+            committed_disk_mb: number;
+            /** Committed Memory Mb */
+            committed_memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Id */
+            id: string;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+        };
         /** NodePatch */
         NodePatch: {
             /**
@@ -4004,6 +4111,27 @@ export interface components {
             updated_at: string;
             /** Uuid */
             uuid: string;
+        };
+        /** NodesOverview */
+        NodesOverview: {
+            /** Committed Disk Mb */
+            committed_disk_mb: number;
+            /** Committed Memory Mb */
+            committed_memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Items */
+            items: components["schemas"]["NodeOverview"][];
+            /** Memory Mb */
+            memory_mb: number;
+            /** Offline */
+            offline: number;
+            /** Online */
+            online: number;
+            /** Unauthorized */
+            unauthorized: number;
+            /** Unknown */
+            unknown: number;
         };
         /** OperationAcceptedOut */
         OperationAcceptedOut: {
@@ -4371,6 +4499,22 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        /** ReconcileRun */
+        ReconcileRun: {
+            /** At */
+            at: string;
+            /** Changed */
+            changed: number;
+            /** Failed Nodes */
+            failed_nodes: number;
+            /** Nodes */
+            nodes: number;
+        };
+        /** RedriveOut */
+        RedriveOut: {
+            /** Moved */
+            moved: number;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -6722,6 +6866,154 @@ export interface operations {
             };
         };
     };
+    get_v1_admin_dead_letters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_dead_letters_redrive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_v1_admin_nodes: {
         parameters: {
             query?: {
@@ -7822,6 +8114,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminOperationOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOverview"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.transactions import TransactWrite
+
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.errors import translate
-from mamba.adapters.dynamo.items import MembershipItem, TenantItem, UserItem
+from mamba.adapters.dynamo.errors import SKIP, translate
+from mamba.adapters.dynamo.items import MembershipItem, TenantItem, TenantStatsItem, UserItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.adapters.dynamo.tenants import membership_record, tenant_record, update_or_raise
+from mamba.adapters.dynamo.tenants import membership_record, tenant_record, tenant_stat, update_or_raise
+from mamba.adapters.dynamo.users import connection
 from mamba.domain.accounts import UserSummary
 from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import Page, PageRequest
@@ -87,11 +90,22 @@ class DynamoAdminRepository:
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 
     def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Tenant:
-        item = TenantItem(*keys.tenant(tenant_id))
-        update_or_raise(
-            item,
-            [TenantItem.status.set(status), TenantItem.updated_at.set(now)],
-            TenantItem.pk.exists(),
-            NotFoundError("Tenant not found.", {"tenant_id": tenant_id}),
-        )
+        """Move the tenant to ``status`` and the fleet overview's ``STATS/TENANTS`` count with it,
+        in one transaction; the move is made only from another status, so a repeated call
+        changes nothing (and counts nothing)."""
+        old = "active" if status == "suspended" else "suspended"
+        with translate(on_condition=SKIP, unavailable="The tenant could not be saved; try again.") as moved:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    TenantItem(*keys.tenant(tenant_id)),
+                    actions=[TenantItem.status.set(status), TenantItem.updated_at.set(now)],
+                    condition=TenantItem.pk.exists() & (TenantItem.status != status),
+                )
+                tx.update(
+                    TenantStatsItem(*keys.stats("TENANTS")),
+                    actions=[tenant_stat(status).add(1), tenant_stat(old).add(-1)],
+                )
+        # A failed condition: unknown (the read answers 404) or already in that status
+        # (nothing written, nothing counted).
+        del moved
         return self.get_tenant(tenant_id)

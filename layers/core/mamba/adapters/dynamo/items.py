@@ -589,6 +589,14 @@ class StripeEventItem(MainItem):
     received_at = UnicodeAttribute()
 
 
+class TenantStatsItem(MainItem):
+    """``STATS/TENANTS``: tenants by status for the fleet overview (``adapters/dynamo/overview.py``
+    recomputes the whole item; tenant creation and status changes ADD to it in their transaction)."""
+
+    c_active = NumberAttribute(null=True)
+    c_suspended = NumberAttribute(null=True)
+
+
 class NoticeItem(MainItem):
     """A billing email that was sent (its key makes it once-only)."""
 

@@ -380,3 +380,22 @@ def server_run(server_uuid: str, started_at: int) -> tuple[str, str]:
 def server_run_state(server_uuid: str) -> tuple[str, str]:
     """Which run interval of the server is open (none while it is not running)."""
     return f"SERVER#{server_uuid}", "RUNSTATE"
+
+
+# --- fleet overview (issue 12; see docs/data-model.md F1-F4) ---
+
+STATS_PK = "STATS"
+
+
+def stats(kind: str) -> tuple[str, str]:
+    """One counter item per kind (``TENANTS``, ``SERVERS``, ``NODELOAD``): a number per status
+    (or per node and resource), refreshed from the source records; read by the overview."""
+    return STATS_PK, kind
+
+
+LAST_RECONCILE = ("META#RECONCILE", "LAST")
+
+
+def stripe_event_first_error(event_id: str) -> tuple[str, str]:
+    """The first error processing a Stripe event met (kept while its dead letter may wait)."""
+    return f"STRIPEEVT#{event_id}", "FIRSTERROR"

@@ -33,6 +33,7 @@ from mamba.adapters.dynamo.items import (
     RoleItem,
     RoleNameItem,
     TenantItem,
+    TenantStatsItem,
     UserItem,
 )
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
@@ -244,6 +245,9 @@ class DynamoTenantRepository:
                         condition=UserItem.pk.exists()
                         & (UserItem.owned_tenants.does_not_exist() | (UserItem.owned_tenants < max_owned)),
                     )
+                # The fleet overview's count, in the same transaction (last: no condition, so the
+                # reasons above keep their places).
+                tx.update(TenantStatsItem(*keys.stats("TENANTS")), actions=[tenant_stat(tenant.status).add(1)])
 
     def get(self, tenant_id: str) -> Tenant:
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
@@ -637,3 +641,8 @@ class DynamoTenantRepository:
                     "The role is still bound to members; change their role first.", {"role_id": role.id}
                 ) from exc
             raise ConflictError("The role changed meanwhile; try again.", {"role_id": role.id}) from exc
+
+
+def tenant_stat(status: str) -> Any:
+    """The ``STATS/TENANTS`` attribute that counts ``status`` (active unless suspended)."""
+    return TenantStatsItem.c_suspended if status == "suspended" else TenantStatsItem.c_active
