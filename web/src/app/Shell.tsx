@@ -62,6 +62,11 @@ export function Shell() {
             </ul>
           </nav>
         )}
+        {state === 'signed-in' && me.data?.is_admin && (
+          <NavLink to="/admin" className="admin-link">
+            {t('admin:nav.link')}
+          </NavLink>
+        )}
         <LanguagePicker />
         {state === 'signed-in' && (
           <>

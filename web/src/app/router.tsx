@@ -13,6 +13,7 @@ import { VerifyEmail } from '@/features/auth/routes/VerifyEmail';
 import { NotFound } from './NotFound';
 import { RedirectIfSignedIn, RequireAuth } from './guards';
 import { Shell } from './Shell';
+import { AdminLayout } from './AdminLayout';
 
 /** A lazily loaded route: `page(() => import('...'), 'Name')`. */
 function page<M>(load: () => Promise<M>, name: keyof M): RouteObject['lazy'] {
@@ -74,6 +75,29 @@ export const routes: RouteObject[] = [
           { path: '/account', lazy: page(() => import('@/features/account/routes/AccountPage'), 'AccountPage') },
           { path: '/account/two-factor', lazy: page(() => import('@/features/two-factor/routes/TwoFactorPage'), 'TwoFactorPage') },
           { path: '/account/api-keys', lazy: page(() => import('@/features/api-keys/routes/ApiKeysPage'), 'ApiKeysPage') },
+          // The admin console (issue 12): platform admins only (AdminLayout), one feature folder per section.
+          {
+            path: '/admin',
+            Component: AdminLayout,
+            children: [
+              { index: true, lazy: page(() => import('@/features/admin-overview/routes/OverviewPage'), 'OverviewPage') },
+              { path: 'nodes', lazy: page(() => import('@/features/admin-nodes/routes/NodesPage'), 'NodesPage') },
+              { path: 'nodes/:nodeId', lazy: page(() => import('@/features/admin-nodes/routes/NodePage'), 'NodePage') },
+              { path: 'blueprints', lazy: page(() => import('@/features/admin-blueprints/routes/BlueprintsPage'), 'BlueprintsPage') },
+              { path: 'blueprints/:blueprintId', lazy: page(() => import('@/features/admin-blueprints/routes/BlueprintPage'), 'BlueprintPage') },
+              { path: 'plans', lazy: page(() => import('@/features/admin-plans/routes/PlansPage'), 'PlansPage') },
+              { path: 'tenants', lazy: page(() => import('@/features/admin-tenants/routes/TenantsPage'), 'TenantsPage') },
+              { path: 'tenants/:tenantId', lazy: page(() => import('@/features/admin-tenants/routes/TenantPage'), 'TenantPage') },
+              { path: 'users', lazy: page(() => import('@/features/admin-users/routes/UsersPage'), 'UsersPage') },
+              { path: 'users/:userId', lazy: page(() => import('@/features/admin-users/routes/UserPage'), 'UserPage') },
+              { path: 'servers', lazy: page(() => import('@/features/admin-servers/routes/ServersPage'), 'ServersPage') },
+              { path: 'servers/:serverId', lazy: page(() => import('@/features/admin-servers/routes/ServerPage'), 'ServerPage') },
+              { path: 'operations', lazy: page(() => import('@/features/admin-operations/routes/OperationsPage'), 'OperationsPage') },
+              { path: 'operations/:operationId', lazy: page(() => import('@/features/admin-operations/routes/OperationPage'), 'OperationPage') },
+              { path: 'dead-letters', lazy: page(() => import('@/features/admin-operations/routes/DeadLettersPage'), 'DeadLettersPage') },
+              { path: 'audit', lazy: page(() => import('@/features/admin-audit/routes/AuditPage'), 'AuditPage') },
+            ],
+          },
         ],
       },
       { path: '*', Component: NotFound },
