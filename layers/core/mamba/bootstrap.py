@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         PlacementStore,
         RateLimiter,
         ServerRepository,
+        TenantDataStore,
         TokenCipher,
         WebhookVerifier,
         Workflows,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.two_factor import TwoFactorStore
@@ -103,6 +105,7 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     server_lifecycle: Lifecycle
+    tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
     host_resolver: HostResolver
     node_agent: NodeAgentFactory
@@ -880,9 +883,36 @@ def billing_ports() -> BillingPorts:
         mailer=mailer(),
         recipients=tenant_owner_emails,
         retention_days=s.billing_retention_days,
+        delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
     )
+
+
+# --- a tenant's data deletion (issue 12: the retention job, account deletion) ------------------
+
+
+@cached
+def tenant_data_store() -> TenantDataStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.retention import DynamoTenantData
+
+    return DynamoTenantData(boto_client("dynamodb"))
+
+
+@built
+def retention_ports() -> RetentionPorts:
+    from mamba.services.retention import RetentionPorts
+
+    return RetentionPorts(lifecycle=server_lifecycle(), data=tenant_data_store(), audit=audit_log())
+
+
+@built
+def delete_tenant_data(tenant_id: str) -> bool:
+    """One step of a canceled tenant's data deletion (billing's retention job); True when done."""
+    from mamba.services.retention import delete_tenant_data as step
+
+    return step(retention_ports(), tenant_id).done
 
 
 # --- fleet overview and dead letters (issue 12) ------------------------------------------------

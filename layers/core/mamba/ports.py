@@ -463,3 +463,16 @@ class DeadLetterErrors(Protocol):
 
     def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None: ...
     def first_errors(self, event_ids: list[str]) -> dict[str, str]: ...
+
+
+class TenantDataStore(Protocol):
+    """``DynamoTenantData``: a tenant's own records, for the retention job and account deletion
+    (``mamba.services.retention``; docs/tenancy.md "Deleting a tenant's data")."""
+
+    def open_operations(self, tenant_id: str) -> int:
+        """How many of the tenant's operations are pending or running (one Query)."""
+
+    def purge(self, tenant_id: str, deleted_at: str) -> dict[str, int]:
+        """Delete every record of the tenant but the kept ones (audit log, credit ledger), then
+        its profile, with a tombstone and the fleet count in one transaction; how many records
+        of each kind went. Idempotent: a run that stopped half-way is finished by the next one."""

@@ -36,6 +36,10 @@ class BillingPorts:
     mailer: Mailer | None = None
     recipients: Callable[[str], list[str]] = lambda tenant_id: []
     retention_days: int = 30
+    # One step of deleting a canceled tenant's data once its retention period is over
+    # (``mamba.services.retention.delete_tenant_data``); True once only the kept records remain.
+    # None: the deletion is only logged (a unit test of the schedule's other paths).
+    delete_tenant_data: Callable[[str], bool] | None = None
     livemode: bool = False
     clock: Callable[[], int] = lambda: int(time.time())
 

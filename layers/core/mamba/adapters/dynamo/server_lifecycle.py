@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
-from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem, ServerSuspensionItem
+from mamba.adapters.dynamo.items import MainItem, ServerItem, ServerLockItem, ServerSuspensionItem
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.server_lifecycle import ObservedServer
@@ -180,18 +180,18 @@ class DynamoServerLifecycleStore:
         ) from exc
 
     def remove(self, server_uuid: str) -> int:
-        """Delete the server's record, its activity log, its suspension and its lock. Idempotent; returns how
-        many items were deleted."""
+        """Delete every record of the server: its activity log, run intervals and run state
+        (metering), suspension, backup and operation locks, then its profile last (so a retried
+        step that stopped half-way still finds the server and finishes). Idempotent; returns
+        how many items were deleted."""
         pk, _ = keys.server(server_uuid)
         with translate(unavailable=_unavailable("records")):
-            activity = list(ServerActivityItem.query(pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX)))
-            with ServerActivityItem.batch_write() as batch:
-                for entry in activity:
-                    batch.delete(entry)
-            ServerLockItem(*keys.server_lock(server_uuid)).delete()
-            ServerSuspensionItem(*keys.server_suspension(server_uuid)).delete()
+            records = [item for item in MainItem.query(pk, consistent_read=True) if item.sk != "PROFILE"]
+            with MainItem.batch_write() as batch:
+                for record in records:
+                    batch.delete(record)
             ServerItem(*keys.server(server_uuid)).delete()
-        return len(activity) + 3
+        return len(records) + 1
 
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int:
         """Write each row's utilization (and new status) under the condition that the status
