@@ -227,7 +227,8 @@ def trial_ending(public_url: str, tenant_id: str) -> Mail:
 
 
 def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: int) -> Mail:
-    """The retention job's warnings, ``days`` (7, then 1) before a canceled tenant's data goes."""
+    """The retention job's warnings (7 days, then 1 day before a canceled tenant's data goes);
+    ``days`` is the time really left, in whole days."""
     from datetime import UTC, datetime
 
     when = datetime.fromtimestamp(due_at, UTC).strftime("%Y-%m-%d %H:%M UTC")

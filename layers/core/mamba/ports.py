@@ -469,8 +469,9 @@ class TenantDataStore(Protocol):
     """``DynamoTenantData``: a tenant's own records, for the retention job and account deletion
     (``mamba.services.retention``; docs/tenancy.md "Deleting a tenant's data")."""
 
-    def open_operations(self, tenant_id: str) -> int:
-        """How many of the tenant's operations are pending or running (one Query)."""
+    def open_operations(self, tenant_id: str, since: str) -> int:
+        """How many of the tenant's operations created at or after ``since`` (ISO time) are
+        pending or running (one Query)."""
 
     def purge(self, tenant_id: str, deleted_at: str) -> dict[str, int]:
         """Delete every record of the tenant but the kept ones (audit log, credit ledger), then

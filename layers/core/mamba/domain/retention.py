@@ -18,14 +18,20 @@ RECHECK_SECONDS: Final = 300  # while servers are being deleted, the job looks a
 
 def warning_owed(due_at: int, now: int) -> int | None:
     """Which warning (days before) is owed at ``now``: the latest threshold already passed, or
-    None before the first one and once the deletion is due. With a retention shorter than
-    7 days only the 1-day warning goes out (the 7-day one would announce a wrong date)."""
+    None before the first one and once the deletion is due. A run that comes late (or a
+    retention shorter than 7 days) still sends it; the mail says the time really left
+    (``days_left``)."""
     if now >= due_at:
         return None
     for days in sorted(WARNING_DAYS):
         if now >= due_at - days * DAY:
             return days
     return None
+
+
+def days_left(due_at: int, now: int) -> int:
+    """Whole days until the deletion, rounded up (at least 1): what a warning mail announces."""
+    return max(1, -(-(due_at - now) // DAY))
 
 
 def first_look(due_at: int) -> int:

@@ -351,7 +351,8 @@ def _retention(ports: BillingPorts, current: b.BillingState, now: int) -> str | 
     if now < due:
         days = retention.warning_owed(due, now)
         if days is not None:
-            mail = mail_templates.data_deletion_warning(ports.public_url, tenant_id, due, days)
+            left = retention.days_left(due, now)
+            mail = mail_templates.data_deletion_warning(ports.public_url, tenant_id, due, left)
             _notify(ports, tenant_id, retention.warning_key(days, due), mail)
         ports.repo.save_state(current, dunning_due_at=retention.next_look(due, now))
         return "warned" if days is not None else None

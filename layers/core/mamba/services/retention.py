@@ -12,8 +12,10 @@ what it can and never waits:
    down) is force-deleted: the node calls are tried once, and the reconcile schedule removes
    what the node still holds once it is back. A server another operation holds is left for
    the next call.
-2. Once no server is left and none of the tenant's operations is pending or running (the
-   delete workflows write their steps into the tenant's operations), any **backup** left
+2. Once no server is left and none of the tenant's operations of the last ``OPEN_WINDOW``
+   seconds is pending or running (the delete workflows write their last step into the
+   tenant's operations after the server's records are gone; an older one that never finished
+   is a workflow that died, and must not hold the deletion forever), any **backup** left
    (a server deleted before this code existed) is deleted with its object.
 3. Then the tenant's **records** (``TenantDataStore.purge``): members, invitations, roles,
    operations, usage, notices and counters, and last the profile, with a tombstone. The audit
@@ -25,16 +27,20 @@ Errors: DependencyUnavailableError from the stores (the next run tries again).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from mamba.auth.context import TenantContext
 from mamba.domain import servers as srv
-from mamba.domain.clock import iso, utcnow
+from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError
+from mamba.domain.server_lifecycle import LOCK_SECONDS
 from mamba.observability import logger
 from mamba.ports import AuditLog, TenantDataStore
 from mamba.services import audit as audit_service
 from mamba.services import backups as backups_service
 from mamba.services import server_lifecycle as lifecycle
+
+OPEN_WINDOW = LOCK_SECONDS  # a server's lifecycle operation that ran longer than its lock is dead
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,8 @@ def delete_tenant_data(ports: RetentionPorts, tenant_id: str, *, actor_id: str |
     if servers:
         started = sum(_delete_server(deps, server) for server in servers)
         return Progress(done=False, servers=len(servers), started=started)
-    if ports.data.open_operations(tenant_id):
+    since = iso(datetime.fromtimestamp(now_epoch() - OPEN_WINDOW, UTC))
+    if ports.data.open_operations(tenant_id, since):
         return Progress(done=False)
     backups = deps.backups
     if backups is not None:

@@ -54,18 +54,19 @@ class DynamoTenantData:
     def _table(self) -> str:
         return str(MainItem.Meta.table_name)
 
-    def open_operations(self, tenant_id: str) -> int:
+    def open_operations(self, tenant_id: str, since: str) -> int:
         with translate(unavailable=UNAVAILABLE):
             answer = self._db.query(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :op)",
-                FilterExpression="#s IN (:pending, :running)",
+                FilterExpression="#s IN (:pending, :running) AND created_at >= :since",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":pk": {"S": keys.tenant_partition(tenant_id)},
                     ":op": {"S": "OP#"},
                     ":pending": {"S": OPEN_STATUSES[0]},
                     ":running": {"S": OPEN_STATUSES[1]},
+                    ":since": {"S": since},
                 },
                 Select="COUNT",
                 ConsistentRead=True,
