@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         WebhookVerifier,
         Workflows,
     )
+    from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.accounts import AccountPorts, PasswordHashing, UserRepository
     from mamba.services.admin import AdminRepository
     from mamba.services.api_keys import ApiKeyRepository
@@ -913,6 +914,35 @@ def delete_tenant_data(tenant_id: str) -> bool:
     from mamba.services.retention import delete_tenant_data as step
 
     return step(retention_ports(), tenant_id).done
+
+
+@built
+def account_deletion_ports() -> AccountDeletionPorts:
+    """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.domain.billing import PLAN_STATUSES
+    from mamba.domain.pages import PageRequest
+    from mamba.services.account_deletion import AccountDeletionPorts
+    from mamba.services.retention import delete_tenant_data as step
+
+    def servers_of(tenant_id: str) -> int:
+        return len(server_repository().page_of_tenant(tenant_id, PageRequest(limit=1)).items)
+
+    def live_subscription(tenant_id: str) -> bool:
+        return billing_repository().get_state(tenant_id).status in PLAN_STATUSES
+
+    def delete_data(tenant_id: str, actor_id: str) -> bool:
+        return step(retention_ports(), tenant_id, actor_id=actor_id).done
+
+    return AccountDeletionPorts(
+        accounts=accounts(),
+        tenancy=tenancy_repository(),
+        remover=DynamoUserRepository(),
+        servers_of=servers_of,
+        live_subscription=live_subscription,
+        delete_tenant_data=delete_data,
+        audit=audit_log(),
+    )
 
 
 # --- fleet overview and dead letters (issue 12) ------------------------------------------------
