@@ -8,9 +8,9 @@ import time
 from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
+from mamba.auth import cookies
 from mamba.domain import clock
 from mamba.domain.pages import PageRequest
-from mamba.auth import cookies
 from mamba.schemas.accounts import (
     AccountDeletedOut,
     AccountDeleteIn,
@@ -122,8 +122,9 @@ def delete_me(ctx: Ctx) -> object:
         now=clock.now_epoch(),
     )
     # A browser's refresh cookie is useless now; clear it as logout does.
-    headers = {"Set-Cookie": cookies.clear_cookie()} if cookies.wants_cookie(ctx.request) else None
-    return Reply(done, headers=headers)
+    if cookies.wants_cookie(ctx.request):
+        return Reply(done, headers={"Set-Cookie": cookies.clear_cookie()})
+    return done
 
 
 @route(

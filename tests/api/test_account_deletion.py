@@ -134,7 +134,8 @@ def test_the_last_owner_of_a_tenant_with_a_live_subscription_is_refused(api):
     from dataclasses import replace
 
     billing = bootstrap.billing_repository()
-    billing.save_state(replace(billing.get_state("tn_b"), status="active", subscription_id="sub_b"), dunning_due_at=None)
+    live = replace(billing.get_state("tn_b"), status="active", subscription_id="sub_b")
+    billing.save_state(live, dunning_due_at=None)
 
     refused = delete_me(api, "usr_bob")
 

@@ -62,8 +62,7 @@ class AccountDeletionPorts:
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
     what = "servers" if reason == "last_owner_with_servers" else "a subscription"
     return ConflictError(
-        f"You are the last owner of a tenant that still has {what}: make another member an owner,"
-        " or end them, first.",
+        f"You are the last owner of a tenant that still has {what}: make another member an owner, or end them, first.",
         {"reason": reason, "tenants": [{"id": t.id, "name": t.name} for t in tenants]},
     )
 
