@@ -2045,7 +2045,7 @@ export interface components {
     schemas: {
         /**
          * AccountDeleteIn
-         * @description ``DELETE /v1/me``: the same proof as a password change (docs/accounts.md).
+         * @description What deleting your account asks for: the same proof as a password change.
          */
         AccountDeleteIn: {
             /** Current Password */

@@ -160,7 +160,7 @@ class PasswordChangeIn(Schema):
 
 
 class AccountDeleteIn(Schema):
-    """``DELETE /v1/me``: the same proof as a password change (docs/accounts.md)."""
+    """What deleting your account asks for: the same proof as a password change."""
 
     current_password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
     totp_code: TotpCode = None
