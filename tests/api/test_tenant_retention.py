@@ -81,6 +81,20 @@ def add_backup(tenant_id: str, server_uuid: str, node_id: str, *, locked: bool) 
     return done
 
 
+def add_key(user_id: str, key_id: str, server_ids: tuple[str, ...]) -> None:
+    from mamba.domain.api_keys import ApiKey
+
+    bootstrap.api_key_repository().add(
+        ApiKey(id=key_id, user_id=user_id, name=key_id, scopes=("servers.read",), created_at=T0,
+               secret_hash="0" * 64, hint="0000", server_ids=server_ids)
+    )  # fmt: skip
+
+
+def revoked_keys(user_id: str) -> set[str]:
+    page = bootstrap.api_key_repository().list_for_user(user_id, 100, None)
+    return {key.id for key in page.items if key.revoked_at is not None}
+
+
 def partition(tenant_id: str) -> list[str]:
     table = boto3.client("dynamodb", region_name="us-east-1")
     found = table.query(
@@ -113,6 +127,9 @@ def world(client: Any) -> Iterator[tuple[BillingWorld, dict[str, Any]]]:
         stray = add_backup("tn_a", str(uuid.uuid4()), node.id, locked=False)
         server_b = add_server("tn_b", node.id, 25566)
         kept_b = add_backup("tn_b", server_b, node.id, locked=False)
+        add_key("usr_carol", "key_only_a", (server_a,))  # reaches tn_a's server only: revoked
+        add_key("usr_carol", "key_mixed", (server_a, server_b))  # reaches tn_b too: kept
+        add_key("usr_carol", "key_any", ())  # not limited to servers: kept
         bootstrap.billing_repository().add_credit(
             CreditEntry("cr_1", "tn_a", 500, "eur", "admin", "goodwill", "2026-11-26T00:00:00.000000Z", "usr_root")
         )
@@ -192,6 +209,7 @@ def test_after_the_retention_period_the_tenants_data_is_deleted_but_the_kept_rec
     deletes = [(name, payload) for wf, name, payload in w.started.started if wf == "delete_server"]
     assert [p["server_uuid"] for _, p in deletes] == [made["server_a"]]
     assert "PROFILE" in partition("tn_a")
+    assert revoked_keys("usr_carol") == {"key_only_a"}  # the key whose whole reach goes
 
     # While the workflow runs, the next looks start nothing twice
     assert billing_dunning.handler({"now": at + 2}, None)["checked"] == 0  # next look in 5 minutes

@@ -903,9 +903,26 @@ def tenant_data_store() -> TenantDataStore:
 
 @built
 def retention_ports() -> RetentionPorts:
+    from mamba.domain.pages import PageRequest
     from mamba.services.retention import RetentionPorts
 
-    return RetentionPorts(lifecycle=server_lifecycle(), data=tenant_data_store(), audit=audit_log())
+    def members(tenant_id: str) -> list[str]:
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+            found.extend(member.user_id for member in page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+
+    return RetentionPorts(
+        lifecycle=server_lifecycle(),
+        data=tenant_data_store(),
+        audit=audit_log(),
+        keys=api_key_repository(),
+        members=members,
+    )
 
 
 @built
