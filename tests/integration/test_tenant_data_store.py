@@ -54,9 +54,20 @@ def store(aws: None) -> DynamoTenantData:
         tenants.add_with_owner(Tenant(id=tenant_id, name=f"Tenant {tenant_id}", created_at=T0),
                                Membership(tenant_id=tenant_id, user_id=owner, role="owner", created_at=T0))  # fmt: skip
     bootstrap.billing_repository().link_customer("tn_a", "cus_a")
-    for sk in ("OP#op_1", "INVITE#inv_1", "ROLE#rl_1", "ROLENAME#helpers", "USAGE#2026-12-01T10#s#ram",
-               "NOTICE#deletion:7d:1", "SERVERGUARD", "BACKUPS",
-               "AUDIT#2026-12-01T10:00:00.000000Z#aud_1", "CREDIT#2026-12-01#cr_1", "CREDITBAL#eur", "CREDITID#cr_1"):
+    for sk in (
+        "OP#op_1",
+        "INVITE#inv_1",
+        "ROLE#rl_1",
+        "ROLENAME#helpers",
+        "USAGE#2026-12-01T10#s#ram",
+        "NOTICE#deletion:7d:1",
+        "SERVERGUARD",
+        "BACKUPS",
+        "AUDIT#2026-12-01T10:00:00.000000Z#aud_1",
+        "CREDIT#2026-12-01#cr_1",
+        "CREDITBAL#eur",
+        "CREDITID#cr_1",
+    ):
         put(keys.tenant_partition("tn_a"), sk, kind="test")  # fmt: skip
     put(keys.tenant_partition("tn_b"), "OP#op_2", kind="test")
     return DynamoTenantData(table())
