@@ -76,11 +76,12 @@ def store(aws: None) -> DynamoTenantData:
 def test_purge_keeps_the_audit_log_and_credit_ledger_and_ends_the_tenant(store):
     assert stats()["c_active"]["N"] == "2"
 
-    removed = store.purge("tn_a", "2026-12-31T00:00:00Z")
+    purged = store.purge("tn_a", "2026-12-31T00:00:00Z", 5000)
 
     kept = {"AUDIT#2026-12-01T10:00:00.000000Z#aud_1", "CREDIT#2026-12-01#cr_1", "CREDITBAL#eur", "CREDITID#cr_1"}
     assert partition("tn_a") == kept | {"DELETED"}
-    assert removed == {"op": 1, "invite": 1, "role": 1, "rolename": 1, "usage": 1, "notice": 1, "serverguard": 1,
+    assert purged.finished
+    assert purged.removed == {"op": 1, "invite": 1, "role": 1, "rolename": 1, "usage": 1, "notice": 1, "serverguard": 1,
                        "backups": 1, "member": 1, "profile": 1}  # fmt: skip
     assert stats()["c_active"]["N"] == "1"
     assert bootstrap.billing_repository().tenant_of_customer("cus_a") is None
@@ -104,14 +105,26 @@ def test_a_run_cut_short_is_finished_by_the_next_and_purge_again_changes_nothing
     with monkeypatch.context() as patch:
         patch.setattr(DynamoTenantData, "_remove_profile", busy)
         with pytest.raises(DependencyUnavailableError):
-            store.purge("tn_a", "2026-12-31T00:00:00Z")
+            store.purge("tn_a", "2026-12-31T00:00:00Z", 5000)
     assert "PROFILE" in partition("tn_a") and "OP#op_1" not in partition("tn_a")
 
     # When the job runs again: it finishes; a third run changes nothing and counts nothing twice
-    assert store.purge("tn_a", "2026-12-31T00:05:00Z") == {"profile": 1}
-    assert store.purge("tn_a", "2026-12-31T00:10:00Z") == {}
+    assert store.purge("tn_a", "2026-12-31T00:05:00Z", 5000).removed == {"profile": 1}
+    assert store.purge("tn_a", "2026-12-31T00:10:00Z", 5000).removed == {}
     assert "PROFILE" not in partition("tn_a")
     assert stats()["c_active"]["N"] == "1"
+
+
+def test_a_purge_stops_at_its_budget_and_the_next_call_goes_on(store, monkeypatch):
+    from mamba.adapters.dynamo import retention
+
+    monkeypatch.setattr(retention, "BATCH", 2)
+    first = store.purge("tn_a", "2026-12-31T00:00:00Z", 3)
+
+    assert not first.finished and sum(first.removed.values()) >= 3
+    assert "PROFILE" in partition("tn_a")
+    rest = store.purge("tn_a", "2026-12-31T00:05:00Z", 5000)
+    assert rest.finished and sum(first.removed.values()) + sum(rest.removed.values()) == 10
 
 
 def test_open_operations_counts_recent_pending_and_running_ones_only(store):

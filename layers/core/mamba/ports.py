@@ -25,6 +25,7 @@ from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage
 from mamba.domain.ratelimit import Limit
+from mamba.domain.retention import Purged
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import ActivityEntry, Limits, Server
 
@@ -473,7 +474,8 @@ class TenantDataStore(Protocol):
         """How many of the tenant's operations created at or after ``since`` (ISO time) are
         pending or running (one Query)."""
 
-    def purge(self, tenant_id: str, deleted_at: str) -> dict[str, int]:
-        """Delete every record of the tenant but the kept ones (audit log, credit ledger), then
-        its profile, with a tombstone and the fleet count in one transaction; how many records
-        of each kind went. Idempotent: a run that stopped half-way is finished by the next one."""
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Purged:
+        """Delete every record of the tenant but the kept ones (audit log, credit ledger), at
+        most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
+        transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
+        is continued by the next one."""

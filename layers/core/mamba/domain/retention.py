@@ -9,11 +9,21 @@ Standard library only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Final
 
 DAY: Final = 86400
 WARNING_DAYS: Final = (7, 1)  # the owner's mails, days before the deletion, earliest first
 RECHECK_SECONDS: Final = 300  # while servers are being deleted, the job looks again this often
+PURGE_BUDGET: Final = 5000  # records deleted per call at most: a large tenant takes several runs
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What one purge call deleted, by kind; ``finished`` once only the kept records remain."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    finished: bool = False
 
 
 def warning_owed(due_at: int, now: int) -> int | None:

@@ -38,6 +38,7 @@ from mamba.domain import servers as srv
 from mamba.domain.api_keys import ApiKey, KeyPage
 from mamba.domain.clock import iso, now_epoch, utcnow
 from mamba.domain.errors import ConflictError, NotFoundError
+from mamba.domain.retention import PURGE_BUDGET
 from mamba.domain.server_lifecycle import LOCK_SECONDS
 from mamba.observability import logger
 from mamba.ports import AuditLog, TenantDataStore
@@ -132,7 +133,10 @@ def delete_tenant_data(ports: RetentionPorts, tenant_id: str, *, actor_id: str |
         for backup in backups.backups.of_tenant(tenant_id):
             backups_service.task_delete_object(backups, backup.uuid, None)
             backups_service.task_delete_record(backups, backup.uuid, None)
-    removed = ports.data.purge(tenant_id, iso(utcnow()))
+    purged = ports.data.purge(tenant_id, iso(utcnow()), PURGE_BUDGET)
+    if not purged.finished:
+        return Progress(done=False, removed=purged.removed)
+    removed = purged.removed
     if ports.audit is not None:
         audit_service.record(
             ports.audit,

@@ -8,7 +8,8 @@ removes those first (``mamba.services.retention``).
 
 ``purge`` deletes in two steps, so a run cut short is finished by the next one:
 
-1. every record but the kept ones and the profile, in BatchWriteItem calls of 25;
+1. every record but the kept ones and the profile, in BatchWriteItem calls of 25, a Query page
+   at a time, up to a budget per call (a tenant with years of hourly usage rows takes a few);
 2. one transaction: delete the profile (on ``attribute_exists``), put the tombstone, take the
    tenant off the fleet overview's ``STATS/TENANTS`` count, and delete the Stripe customer's
    link to the tenant (a late webhook for that customer is then "a customer of no tenant").
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -28,6 +30,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem
+from mamba.domain.retention import Purged
 
 BATCH = 25  # BatchWriteItem's limit
 UNAVAILABLE = "The tenant's records could not be deleted; the job tries again."
@@ -73,9 +76,8 @@ class DynamoTenantData:
             )
         return int(answer.get("Count", 0))
 
-    def _partition(self, tenant_id: str) -> list[dict[str, Any]]:
-        """Every record of the tenant: keys and what the last step needs (one Query per 1 MB)."""
-        found: list[dict[str, Any]] = []
+    def _pages(self, tenant_id: str) -> Iterator[list[dict[str, Any]]]:
+        """The tenant's records, a Query page (1 MB) at a time: keys and what the last step needs."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -84,13 +86,13 @@ class DynamoTenantData:
             "ExpressionAttributeNames": {"#s": "status", "#n": "name"},
             "ConsistentRead": True,
         }
-        with translate(unavailable=UNAVAILABLE):
-            while True:
+        while True:
+            with translate(unavailable=UNAVAILABLE):
                 page = self._db.query(**request)
-                found.extend(page.get("Items", []))
-                if not page.get("LastEvaluatedKey"):
-                    return found
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            yield list(page.get("Items", []))
+            if not page.get("LastEvaluatedKey"):
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _delete_batch(self, batch: list[dict[str, Any]]) -> None:
         """Delete up to 25 records; what DynamoDB leaves unprocessed (throttling) is sent again."""
@@ -106,20 +108,25 @@ class DynamoTenantData:
 
         raise DependencyUnavailableError(UNAVAILABLE, {"unprocessed": len(requests)})
 
-    def purge(self, tenant_id: str, deleted_at: str) -> dict[str, int]:
-        items = self._partition(tenant_id)
-        profile = next((i for i in items if _text(i, "sk") == "PROFILE"), None)
-        doomed = [
-            i
-            for i in items
-            if _text(i, "sk") != "PROFILE" and not str(_text(i, "sk")).startswith(keys.KEPT_TENANT_PREFIXES)
-        ]
-        for start in range(0, len(doomed), BATCH):
-            self._delete_batch(doomed[start : start + BATCH])
-        removed = Counter(_kind(str(_text(i, "sk"))) for i in doomed)
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Purged:
+        removed: Counter[str] = Counter()
+        profile: dict[str, Any] | None = None
+        for page in self._pages(tenant_id):
+            doomed: list[dict[str, Any]] = []
+            for item in page:
+                sk = str(_text(item, "sk"))
+                if sk == "PROFILE":
+                    profile = item
+                elif not sk.startswith(keys.KEPT_TENANT_PREFIXES):
+                    doomed.append(item)
+            for start in range(0, len(doomed), BATCH):
+                self._delete_batch(doomed[start : start + BATCH])
+            removed.update(_kind(str(_text(i, "sk"))) for i in doomed)
+            if sum(removed.values()) >= budget:
+                return Purged(dict(removed), finished=False)  # the next call goes on from here
         if profile is not None and self._remove_profile(tenant_id, profile, deleted_at):
             removed["profile"] += 1
-        return dict(removed)
+        return Purged(dict(removed), finished=True)
 
     def _remove_profile(self, tenant_id: str, profile: dict[str, Any], deleted_at: str) -> bool:
         status = _text(profile, "status") or "active"
