@@ -39,6 +39,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.ServerLifecycleStore, fakes.FakeServerLifecycleStore),
     (ports.PlacementStore, fakes.FakePlacementStore),
     (ports.NodeHealthStore, fakes.FakeNodeHealthStore),
+    (ports.TenantDataStore, fakes.FakeTenantData),
     (accounts.UserRepository, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
     (accounts.OneTimeTokenStore, fakes.FakeTokenStore),
