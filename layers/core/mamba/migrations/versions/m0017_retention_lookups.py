@@ -18,7 +18,9 @@ look as it reads its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
@@ -39,7 +41,10 @@ def _epoch(iso_time: str) -> int:
 def up(ctx: MigrationContext) -> None:
     earliest = _epoch(ctx.now) + max(retention.WARNING_DAYS) * retention.DAY
     moved = 0
-    canceled = TenantItem.gsi1.query(keys.ALL_TENANTS, filter_condition=TenantItem.subscription_status == "canceled")
+    canceled = cast(
+        "Iterable[TenantItem]",
+        TenantItem.gsi1.query(keys.ALL_TENANTS, filter_condition=TenantItem.subscription_status == "canceled"),
+    )
     for seen, item in enumerate(canceled, start=1):
         if seen % RENEW_EVERY == 0:
             ctx.renew_lease()
