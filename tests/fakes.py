@@ -1728,6 +1728,13 @@ class FakeUserRepository:
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         self._set(user_id, sessions_valid_after=valid_after)
 
+    def delete(self, user_id: str, email: str) -> None:
+        """The account and its address go together (account deletion); gone already is fine."""
+        user = self.users.get(user_id)
+        if user is not None and user.email != email:
+            raise ConflictError("The account changed meanwhile; try again.", {"reason": "concurrent"})
+        self.users.pop(user_id, None)
+
     def record_login_failure(self, user_id: str) -> int:
         return self._set(user_id, failed_logins=self.get(user_id).failed_logins + 1).failed_logins
 

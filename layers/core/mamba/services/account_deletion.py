@@ -105,10 +105,21 @@ def delete_account(
 
     doomed = {t.id for t in sole}
     left: list[str] = []
-    for membership in memberships:
+    # Owner bindings first: they are the ones that can be refused (another owner left meanwhile),
+    # and a refusal should leave as little as possible changed.
+    for membership in sorted(memberships, key=lambda m: m.role != OWNER):
         if membership.tenant_id in doomed:
             continue
-        ports.tenancy.remove_member(membership)  # ConflictError(last_owner) if the others left meanwhile
+        try:
+            ports.tenancy.remove_member(membership)
+        except ConflictError as exc:
+            if exc.details.get("reason") != "last_owner":
+                raise
+            tenant = ports.tenancy.get(membership.tenant_id)
+            raise ConflictError(
+                "Another owner left this tenant meanwhile: you are its last owner now.",
+                {"reason": "last_owner", "tenants": [{"id": tenant.id, "name": tenant.name}]},
+            ) from exc
         left.append(membership.tenant_id)
         if ports.audit is not None:
             audit_service.record(
