@@ -267,6 +267,15 @@ def test_a_server_whose_delete_failed_is_deleted_by_force_on_the_next_look(world
     assert [p["force"] for p in deletes] == [False, True]
 
 
+def test_the_billing_summary_says_when_the_data_goes(world):
+    w, _ = world
+
+    summary = w.api.get("/v1/tenants/tn_a/billing", "usr_alice")
+
+    assert summary.status_code == 200, summary.json_body
+    assert summary.json_body["status"] == "canceled" and summary.json_body["deletion_due_at"] == due()
+
+
 def test_a_tenant_that_subscribes_again_before_the_end_keeps_its_data(world):
     w, _ = world
     at = due()
@@ -279,3 +288,4 @@ def test_a_tenant_that_subscribes_again_before_the_end_keeps_its_data(world):
     assert billing_dunning.handler({"now": at + 1}, None)["checked"] == 0
     assert "PROFILE" in partition("tn_a")
     assert w.api.get("/v1/tenants/tn_a", "usr_alice").status_code == 200
+    assert w.api.get("/v1/tenants/tn_a/billing", "usr_alice").json_body["deletion_due_at"] is None

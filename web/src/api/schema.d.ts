@@ -2702,6 +2702,12 @@ export interface components {
             credit_currency?: string | null;
             /** Current Period End */
             current_period_end: number | null;
+            /**
+             * Deletion Due At
+             * @description Canceled: when the tenant's data is deleted unless it subscribes again (epoch)
+             * @default null
+             */
+            deletion_due_at?: number | null;
             /** Grace Ends At */
             grace_ends_at: number | null;
             /** Past Due Since */

@@ -199,6 +199,7 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
         "cancel_at_period_end": state.cancel_at_period_end,
         "past_due_since": state.past_due_since,
         "grace_ends_at": b.grace_ends_at(state, plan.grace_days),
+        "deletion_due_at": state.deletion_due_at if state.status == "canceled" else None,
         "quotas": quotas.to_dict(),
         "usage": {
             "since": start,
