@@ -12,7 +12,13 @@ from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
 from mamba.domain.billing import SubscriptionFacts
-from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import (
+    BlueprintInUseError,
+    CaptchaFailedError,
+    ConflictError,
+    DependencyUnavailableError,
+    NotFoundError,
+)
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
@@ -482,10 +488,14 @@ class FakePlacementStore:
         nodes: FakeNodeRepository | None = None,
         allocations: FakeAllocationRepository | None = None,
         servers: FakeServerRepository | None = None,
+        blueprints: FakeBlueprintRepository | None = None,
     ) -> None:
         self.nodes = nodes or FakeNodeRepository()
         self.allocations = allocations or FakeAllocationRepository(self.nodes)
         self.servers = servers or FakeServerRepository()
+        # With blueprints, a reservation checks the blueprint exists and counts the server in its
+        # usage, as the adapter's transaction does (without, blueprints are not looked at).
+        self.blueprints = blueprints
         self.versions: dict[str, int] = {}
         self.plans: dict[str, str] = {}  # tenant id -> plan_quotas JSON
         # Raised by the next ``reserve`` calls, in order: another request winning a race
@@ -534,9 +544,14 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
         if allocation is None or allocation.server_id:
             raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        if self.blueprints is not None:
+            self.blueprints.get(server.blueprint_id)  # NotFoundError, before anything is written
         self.servers.add(server)  # ConflictError for a known uuid, before anything else is written
         self.versions[server.tenant_id] = version + 1
         self.allocations.assign(server.node_id, ip, port, server.uuid)
+        if self.blueprints is not None:
+            counts = self.blueprints.servers
+            counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) + 1
 
     def unreserve(self, server: Any) -> None:
         ip, port = server.allocation
@@ -549,6 +564,9 @@ class FakePlacementStore:
             return
         self.servers.delete(server.uuid)
         self.allocations.release(server.node_id, ip, port, server.uuid)
+        if self.blueprints is not None:
+            counts = self.blueprints.servers
+            counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) - 1
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
@@ -712,6 +730,7 @@ class FakeBlueprintRepository:
 
     def __init__(self, *blueprints: Any) -> None:
         self.blueprints: dict[str, Any] = {b.id: b for b in blueprints}
+        self.servers: dict[str, int] = {}  # blueprint id -> servers using it (the reservation's counter)
 
     def add(self, blueprint: Any) -> None:
         if blueprint.id in self.blueprints:
@@ -732,8 +751,17 @@ class FakeBlueprintRepository:
         self.get(blueprint.id)
         self.blueprints[blueprint.id] = blueprint
 
+    def usage(self, blueprint_ids: Any) -> dict[str, int]:
+        return {b: self.servers.get(b, 0) for b in blueprint_ids}
+
     def delete(self, blueprint_id: str) -> None:
         self.get(blueprint_id)
+        if self.servers.get(blueprint_id, 0) > 0:
+            servers = self.servers[blueprint_id]
+            raise BlueprintInUseError(
+                f"{servers} server(s) use this blueprint; delete them first.",
+                {"blueprint_id": blueprint_id, "servers": servers},
+            )
         del self.blueprints[blueprint_id]
 
 

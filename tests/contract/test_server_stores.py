@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
@@ -26,6 +27,7 @@ from mamba.domain.pages import PageRequest
 from mamba.domain.servers import ActivityEntry, Limits, Server
 from tests.fakes import (
     FakeAllocationRepository,
+    FakeBlueprintRepository,
     FakeFleetReader,
     FakeNodeRepository,
     FakePlacementStore,
@@ -531,6 +533,31 @@ class PlacementStoreContract:
         # (usage may count the undone server a while longer: the guard's recent list errs high)
         assert [a.port for a in placement.free_allocations(added.id)] == [25565]
 
+    def test_reserve_counts_the_server_in_its_blueprints_usage_and_unreserve_takes_it_back(self, world, blueprints):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        first = server(tenant, added.id, port=25565, status="provisioning")
+        placement.reserve(first, placement.guard(tenant))
+        placement.reserve(server(tenant, added.id, port=25566), placement.guard(tenant))
+        assert blueprints.usage(["bp_1"]) == {"bp_1": 2}
+
+        placement.unreserve(first)
+        placement.unreserve(first)
+
+        assert blueprints.usage(["bp_1"]) == {"bp_1": 1}
+
+    def test_reserve_refuses_an_unknown_blueprint_and_writes_nothing(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565)
+        tenant = f"tn_{uid()}"
+
+        with pytest.raises(NotFoundError):
+            placement.reserve(replace(server(tenant, added.id), blueprint_id="bp_gone"), placement.guard(tenant))
+
+        assert [a.port for a in placement.free_allocations(added.id)] == [25565]
+        assert placement.guard(tenant).version == 0
+
     def test_node_loads_and_usage_count_what_non_failed_servers_hold(self, world):
         placement, _, _ = world
         added = self._node_with_ports(world, 25565, 25566, 25567)
@@ -568,8 +595,12 @@ class PlacementStoreContract:
 
 class TestPlacementStoreOnFake(PlacementStoreContract):
     @pytest.fixture
-    def world(self) -> tuple[Any, Any, Any]:
-        placement = FakePlacementStore()
+    def blueprints(self) -> FakeBlueprintRepository:
+        return FakeBlueprintRepository(Blueprint(id="bp_1", name="b", startup="run", docker_images={"a": "img:1"}))
+
+    @pytest.fixture
+    def world(self, blueprints: FakeBlueprintRepository) -> tuple[Any, Any, Any]:
+        placement = FakePlacementStore(blueprints=blueprints)
         return placement, placement.nodes, placement.allocations
 
     @pytest.fixture
@@ -584,7 +615,15 @@ class TestPlacementStoreOnFake(PlacementStoreContract):
 
 class TestPlacementStoreOnDynamo(PlacementStoreContract):
     @pytest.fixture
-    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+    def blueprints(self, request: pytest.FixtureRequest) -> Any:
+        from tests.server_world import add_blueprint
+
+        bootstrap = _dynamo(request)
+        add_blueprint("bp_1")
+        return bootstrap.blueprint_repository()
+
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest, blueprints: Any) -> tuple[Any, Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()
 
@@ -922,9 +961,10 @@ class TestTenantUsageReaderOnFake(TenantUsageReaderContract):
 class TestTenantUsageReaderOnDynamo(TenantUsageReaderContract):
     @pytest.fixture
     def world(self, request: pytest.FixtureRequest) -> dict[str, Any]:
-        from tests.server_world import set_plan_quotas
+        from tests.server_world import add_blueprint, set_plan_quotas
 
         bootstrap = _dynamo(request)
+        add_blueprint("bp_1")  # the reservation checks that the servers' blueprint exists
         return {
             "reader": bootstrap.tenant_usage_reader(),
             "placement": bootstrap.placement_store(),

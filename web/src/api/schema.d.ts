@@ -313,6 +313,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/blueprints/import/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a Pterodactyl egg and show what the import would store, without storing it */
+        post: operations["post_v1_admin_blueprints_import_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/blueprints/{blueprint_id}": {
         parameters: {
             query?: never;
@@ -324,7 +341,7 @@ export interface paths {
         get: operations["get_v1_admin_blueprints_blueprint_id"];
         put?: never;
         post?: never;
-        /** Delete a blueprint */
+        /** Delete a blueprint (409 BLUEPRINT_IN_USE while servers use it) */
         delete: operations["delete_v1_admin_blueprints_blueprint_id"];
         options?: never;
         head?: never;
@@ -2814,6 +2831,12 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Servers
+             * @description How many servers use the blueprint; delete needs 0
+             * @default 0
+             */
+            servers?: number;
             /** Startup */
             startup: string;
             /** Startup Done */
@@ -2939,6 +2962,89 @@ export interface components {
              * @default null
              */
             variables?: components["schemas"]["VariableModel"][] | null;
+        };
+        /**
+         * BlueprintPreview
+         * @description An egg as the import would store it, not stored (``POST /v1/admin/blueprints/import/preview``).
+         */
+        BlueprintPreview: {
+            /**
+             * Author
+             * @default
+             */
+            author?: string;
+            /** Config Files */
+            config_files?: components["schemas"]["ConfigFileModel"][];
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Docker Images
+             * @description Label → image; the first is the default
+             */
+            docker_images: {
+                [key: string]: string;
+            };
+            /** Features */
+            features?: string[];
+            /** File Denylist */
+            file_denylist?: string[];
+            /**
+             * Install Container
+             * @default ghcr.io/pterodactyl/installers:debian
+             */
+            install_container?: string;
+            /**
+             * Install Entrypoint
+             * @default bash
+             */
+            install_entrypoint?: string;
+            /**
+             * Install Script
+             * @default
+             */
+            install_script?: string;
+            /** Logs */
+            logs?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Startup */
+            startup: string;
+            /** Startup Done */
+            startup_done?: string[];
+            /**
+             * Stop Type
+             * @default command
+             * @enum {string}
+             */
+            stop_type?: "command" | "signal" | "stop";
+            /**
+             * Stop Value
+             * @default stop
+             */
+            stop_value?: string;
+            /**
+             * Strip Ansi
+             * @default false
+             */
+            strip_ansi?: boolean;
+            /**
+             * Update Url
+             * @default null
+             */
+            update_url?: string | null;
+            /**
+             * Variable Max Length
+             * @description The longest value a variable may hold (characters)
+             * @default 1024
+             */
+            variable_max_length?: number;
+            /** Variables */
+            variables?: components["schemas"]["VariableModel"][];
         };
         /** CatalogBlueprintList */
         CatalogBlueprintList: {
@@ -6504,6 +6610,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BlueprintOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_blueprints_import_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintPreview"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

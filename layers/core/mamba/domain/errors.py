@@ -162,6 +162,12 @@ class AllocationTakenError(ConflictError):
     code = "ALLOCATION_TAKEN"
 
 
+class BlueprintInUseError(ConflictError):
+    """A blueprint that servers still use cannot be deleted; ``details.servers`` says how many."""
+
+    code = "BLUEPRINT_IN_USE"
+
+
 class TenantServersChangedError(ConflictError):
     """Another create of the same tenant committed meanwhile: quotas must be checked again."""
 

@@ -6,7 +6,9 @@
   ``server_id`` being absent.
 * The reservation: one transaction that (1) bumps the tenant's quota guard on the condition
   that its version is the one read before the quota check, (2) assigns the allocation on the
-  condition that nobody holds it, (3) puts the server on the condition that its uuid is new.
+  condition that nobody holds it, (3) puts the server on the condition that its uuid is new,
+  (4) checks that the blueprint still exists and counts the server in its usage (so a blueprint
+  in use is never deleted, see ``DynamoBlueprintRepository.delete``).
   Either all three happen or none does, and the cancellation reason says which one lost.
 * Usage is read from gsi2, which DynamoDB updates eventually (usually within a second). So
   that a server reserved a moment ago still counts, the guard item (read consistently) also
@@ -23,13 +25,23 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
-from mamba.adapters.dynamo.items import AllocationItem, NodeItem, ServerGuardItem, ServerItem, TenantItem
+from mamba.adapters.dynamo.items import (
+    AllocationItem,
+    BlueprintItem,
+    BlueprintUsageItem,
+    NodeItem,
+    ServerGuardItem,
+    ServerItem,
+    TenantItem,
+)
 from mamba.adapters.dynamo.nodes import _allocation, _node
 from mamba.adapters.dynamo.servers import _item as server_item
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
+    DomainError,
+    NotFoundError,
     TenantServersChangedError,
 )
 from mamba.domain.nodes import Allocation
@@ -130,14 +142,17 @@ class DynamoPlacementStore:
             ServerGuardItem.version.does_not_exist() if guard_version == 0 else ServerGuardItem.version == guard_version
         )
 
-        def refused(cancelled: Cancellation) -> ConflictError | None:
-            # pynamodb sends puts before updates: the reasons are [server, guard, allocation].
-            if cancelled.failed(1):
-                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            # pynamodb sends condition checks, then puts, then updates: the reasons are
+            # [blueprint, server, guard, allocation, blueprint usage].
             if cancelled.failed(2):
+                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+            if cancelled.failed(3):
                 return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
-            if cancelled.failed(0):
+            if cancelled.failed(1):
                 return ConflictError("A server with this uuid exists.", {"uuid": server.uuid})
+            if cancelled.failed(0):
+                return NotFoundError("Blueprint not found.", {"blueprint_id": server.blueprint_id})
             return None
 
         with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
@@ -158,6 +173,15 @@ class DynamoPlacementStore:
                     condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
                 )
                 tx.save(server_item(server), condition=ServerItem.pk.does_not_exist())
+                # The blueprint must still exist, and its usage counter takes the server, in the same
+                # transaction as the blueprint's delete checks that counter: neither can slip past the other.
+                tx.condition_check(
+                    BlueprintItem, *keys.blueprint(server.blueprint_id), condition=BlueprintItem.pk.exists()
+                )
+                tx.update(
+                    BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
+                    actions=[BlueprintUsageItem.servers.add(1), BlueprintUsageItem.kind.set("blueprint_usage")],
+                )
 
     def unreserve(self, server: Server) -> None:
         """Undo ``reserve`` when the workflow could not start: delete the still-provisioning
@@ -171,6 +195,10 @@ class DynamoPlacementStore:
                     AllocationItem(*keys.allocation(server.node_id, ip, port)),
                     actions=[AllocationItem.server_id.remove()],
                     condition=AllocationItem.server_id == server.uuid,
+                )
+                tx.update(
+                    BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
+                    actions=[BlueprintUsageItem.servers.add(-1)],
                 )
 
     def plan_quotas(self, tenant_id: str) -> str | None:
