@@ -80,8 +80,9 @@ export async function fetchEgg(id: string): Promise<Record<string, unknown>> {
 /** A file name for an exported egg: `egg-<name>.json`, lower case, safe characters only. */
 export function eggFilename(name: string): string {
   const slug = name
-    .toLowerCase()
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // the accents NFKD split off
+    .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
   return `egg-${slug || 'blueprint'}.json`;
