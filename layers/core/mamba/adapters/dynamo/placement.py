@@ -9,7 +9,7 @@
   condition that nobody holds it, (3) puts the server on the condition that its uuid is new,
   (4) checks that the blueprint still exists and counts the server in its usage (so a blueprint
   in use is never deleted, see ``DynamoBlueprintRepository.delete``).
-  Either all three happen or none does, and the cancellation reason says which one lost.
+  Either all of it happens or none does, and the cancellation reason says which part lost.
 * Usage is read from gsi2, which DynamoDB updates eventually (usually within a second). So
   that a server reserved a moment ago still counts, the guard item (read consistently) also
   keeps the reservations of the last ``RECENT_SECONDS``; usage adds those gsi2 does not list
