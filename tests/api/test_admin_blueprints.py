@@ -233,6 +233,7 @@ def test_delete_is_409_blueprint_in_use_naming_the_count_while_a_server_uses_it(
     # When it is read, listed and deleted
     counter = DynamoCounter(monkeypatch)
     fetched = client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"])
+    read = counter.actions[1:]  # after the guard's BatchGetItem of the caller
     listed = client.http.get("/v1/admin/blueprints", headers=who["admin"])
     refused = client.http.delete(f"/v1/admin/blueprints/{bid}", headers=who["admin"])
 
@@ -243,6 +244,7 @@ def test_delete_is_409_blueprint_in_use_naming_the_count_while_a_server_uses_it(
     assert refused.json_body["error"]["code"] == "BLUEPRINT_IN_USE"
     assert refused.json_body["error"]["details"] == {"blueprint_id": bid, "servers": 1}
     assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).status_code == 200
+    assert read == ["GetItem", "BatchGetItem"]  # the blueprint and its usage: 2 calls for one resource
     assert "Scan" not in counter.actions
 
 
