@@ -70,6 +70,8 @@ function Actions({ user }: { user: AdminUserDetail }) {
   const { t } = useTranslation('adminUsers');
   const me = useMe();
   const self = me.data?.id === user.id;
+  // Until the caller is known nothing is offered: an admin never acts on their own account here.
+  const unknown = !me.data;
   const suspend = useSetUserSuspended(user.id);
   const flag = useSetUserAdmin(user.id);
   const [asking, setAsking] = useState<Asking>(null);
@@ -84,7 +86,7 @@ function Actions({ user }: { user: AdminUserDetail }) {
           type="button"
           className="button"
           data-variant={suspended ? undefined : 'danger'}
-          disabled={self || suspend.isPending}
+          disabled={unknown || self || suspend.isPending}
           onClick={() => setAsking('suspend')}
         >
           {suspended ? t('detail.unsuspend') : t('detail.suspend')}
@@ -93,7 +95,7 @@ function Actions({ user }: { user: AdminUserDetail }) {
           type="button"
           className="button"
           data-variant="secondary"
-          disabled={(self && user.is_admin) || flag.isPending}
+          disabled={unknown || (self && user.is_admin) || flag.isPending}
           onClick={() => setAsking('admin')}
         >
           {user.is_admin ? t('detail.revokeAdmin') : t('detail.makeAdmin')}
@@ -102,7 +104,7 @@ function Actions({ user }: { user: AdminUserDetail }) {
           type="button"
           className="button"
           data-variant="secondary"
-          disabled={self || !user.totp_enabled}
+          disabled={unknown || self || !user.totp_enabled}
           onClick={() => setResetting(true)}
         >
           {t('reset.open')}
