@@ -46,6 +46,11 @@ describe('UserPage', () => {
     const sent = calls.filter((c) => c.method === 'POST');
     expect(sent[0]!.init.body).toEqual({ current_password: 'not it', totp_code: '123456' });
     expect(sent[0]!.init.params).toEqual({ path: { user_id: 'usr_carol' } });
+
+    fireEvent.change(within(dialog).getByLabelText('Your password'), { target: { value: 'the right one' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reset 2FA' }));
+    expect(await screen.findByText(/Two-factor authentication is off for this account/)).toBeInTheDocument();
+    expect(screen.queryByRole('dialog')).toBeNull();
   });
 
   it('keeps the admin from revoking or suspending themselves, with the reason shown', async () => {

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -76,6 +76,12 @@ function Actions({ user }: { user: AdminUserDetail }) {
   const flag = useSetUserAdmin(user.id);
   const [asking, setAsking] = useState<Asking>(null);
   const [resetting, setResetting] = useState(false);
+  const [resetDone, setResetDone] = useState(false);
+  const doneRef = useRef<HTMLDivElement>(null);
+  // The reset button is disabled once 2FA is off: focus goes to the outcome, not to the page's top.
+  useEffect(() => {
+    if (resetDone) doneRef.current?.focus();
+  }, [resetDone]);
   const suspended = user.status === 'suspended';
   const done = suspend.isSuccess || flag.isSuccess;
   return (
@@ -115,6 +121,11 @@ function Actions({ user }: { user: AdminUserDetail }) {
       {suspend.isError && <ErrorAlert error={suspend.error} />}
       {flag.isError && <ErrorAlert error={flag.error} />}
       {done && <Notice tone="success">{t('detail.saved')}</Notice>}
+      {resetDone && (
+        <div ref={doneRef} tabIndex={-1}>
+          <Notice tone="success">{t('reset.done')}</Notice>
+        </div>
+      )}
       <ConfirmDialog
         isOpen={asking === 'suspend'}
         title={suspended ? t('detail.unsuspendTitle', { email: user.email }) : t('detail.suspendTitle', { email: user.email })}
@@ -137,13 +148,31 @@ function Actions({ user }: { user: AdminUserDetail }) {
       >
         <p>{user.is_admin ? t('detail.revokeText') : t('detail.makeText')}</p>
       </ConfirmDialog>
-      <ResetTwoFactor user={user} isOpen={resetting} onClose={() => setResetting(false)} askCode={Boolean(me.data?.totp_enabled)} />
+      <ResetTwoFactor
+        user={user}
+        isOpen={resetting}
+        onClose={() => setResetting(false)}
+        onDone={() => setResetDone(true)}
+        askCode={Boolean(me.data?.totp_enabled)}
+      />
     </section>
   );
 }
 
 /** The 2FA reset, behind the admin's own identity check (their password, and their code when they use 2FA). */
-function ResetTwoFactor({ user, isOpen, onClose, askCode }: { user: AdminUserDetail; isOpen: boolean; onClose: () => void; askCode: boolean }) {
+function ResetTwoFactor({
+  user,
+  isOpen,
+  onClose,
+  onDone,
+  askCode,
+}: {
+  user: AdminUserDetail;
+  isOpen: boolean;
+  onClose: () => void;
+  onDone: () => void;
+  askCode: boolean;
+}) {
   const { t } = useTranslation('adminUsers');
   const reset = useResetTwoFactor(user.id);
   const [password, setPassword] = useState('');
@@ -157,7 +186,15 @@ function ResetTwoFactor({ user, isOpen, onClose, askCode }: { user: AdminUserDet
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    reset.mutate({ current_password: password, totp_code: code.trim() || null }, { onSuccess: close });
+    reset.mutate(
+      { current_password: password, totp_code: code.trim() || null },
+      {
+        onSuccess: () => {
+          close();
+          onDone();
+        },
+      },
+    );
   };
   return (
     <ModalOverlay className="modal-overlay" isOpen={isOpen} onOpenChange={(open) => !open && close()} isDismissable>
@@ -170,6 +207,8 @@ function ResetTwoFactor({ user, isOpen, onClose, askCode }: { user: AdminUserDet
               label={t('reset.password')}
               type="password"
               autoComplete="current-password"
+              // The dialog opens to fill this in: the keyboard starts here, not on the dialog's frame.
+              autoFocus
               required
               value={password}
               onChange={(e) => setPassword(e.target.value)}
