@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { checkA11y, en, expect, test, tr } from './support';
+import { checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
 
 const de = (key: string, vars?: Record<string, string | number>) => tr('de', key, vars);
 
@@ -25,7 +25,16 @@ function adminLogin(): { email: string; password: string } {
 
 type Json = Record<string, unknown>;
 
-/** The API as the admin (JSON token mode): what the journey sets up is not the subject here. */
+/** A fresh customer account, verified through its mail (the API; sign-up is other journeys' subject). */
+async function freshCustomer(request: APIRequestContext, email: string): Promise<void> {
+  const registered = await request.post('/v1/auth/register', { data: { email, password: PASSWORD, name: 'Suspended Customer' } });
+  expect(registered.status(), await registered.text()).toBe(201);
+  const link = new URL(await mailLink(email, 'Verify', '/verify-email'), 'http://panel');
+  const verified = await request.post('/v1/auth/verify-email', { data: { token: link.searchParams.get('token') } });
+  expect(verified.status(), await verified.text()).toBe(200);
+}
+
+/** The API as one account (JSON token mode): what the journey sets up is not the subject here. */
 async function apiAs(request: APIRequestContext, email: string, password: string) {
   const login = await request.post('/v1/auth/login', { data: { email, password } });
   expect(login.status(), await login.text()).toBe(200);
@@ -47,9 +56,12 @@ async function signInAsAdmin(page: Page, email: string, password: string): Promi
 
 test('an operator suspends a tenant and its server stops on the node; users are found and shown', async ({ page }) => {
   const { email, password } = adminLogin();
-  const api = await apiAs(page.request, email, password);
+  const admin = await apiAs(page.request, email, password);
+  const customerEmail = freshEmail('suspended-customer');
+  await freshCustomer(page.request, customerEmail);
+  const api = await apiAs(page.request, customerEmail, PASSWORD);
 
-  // Given a tenant with a running server on the simulator
+  // Given a customer's tenant with a running server on the simulator
   const tenantName = `Suspend journey ${Date.now()}`;
   const tenant = await api('POST', '/v1/tenants', { name: tenantName });
   expect(tenant.status, JSON.stringify(tenant.body)).toBe(201);
@@ -64,7 +76,7 @@ test('an operator suspends a tenant and its server stops on the node; users are 
   const serverId = server.id as string;
   const nodeId = server.node_id as string;
   const liveState = async () => {
-    const listed = await api('GET', `/v1/admin/nodes/${nodeId}/servers?limit=100`);
+    const listed = await admin('GET', `/v1/admin/nodes/${nodeId}/servers?limit=100`);
     const mine = (listed.body.items as Json[] | undefined)?.find((s) => s.uuid === serverId);
     return (mine?.live as Json | null | undefined) ?? null;
   };
@@ -98,7 +110,7 @@ test('an operator suspends a tenant and its server stops on the node; users are 
 
   // Then the server stops and is suspended on the node (the simulator), and the page shows it
   await expect.poll(async () => liveState(), { timeout: 60_000 }).toMatchObject({ state: 'offline', is_suspended: true });
-  await expect(servers.getByText('suspended', { exact: true })).toBeVisible();
+  await expect(servers.getByText(en('servers:status.suspended'), { exact: true })).toBeVisible();
 
   // The export answers a download link of the tenant's records
   await page.getByRole('button', { name: en('adminTenants:export.start') }).click();
@@ -111,18 +123,24 @@ test('an operator suspends a tenant and its server stops on the node; users are 
   await expect.poll(async () => (await liveState())?.is_suspended, { timeout: 60_000 }).toBe(false);
   await api('DELETE', `/v1/tenants/${tenantId}/servers/${serverId}`);
 
-  // Users: search the tenant's owner (the admin), open the account, see the self-protection
+  // Users: find the tenant's owner and open the account; then the admin's own, protected from themselves
   await page.getByRole('navigation', { name: en('admin:nav.label') }).getByRole('link', { name: en('admin:nav.users') }).click();
   await expect(page.getByRole('heading', { level: 1, name: en('adminUsers:list.title') })).toBeFocused();
   await checkA11y(page, 'admin users');
-  await page.getByLabel(en('adminUsers:list.search')).fill(email);
+  await page.getByLabel(en('adminUsers:list.search')).fill(customerEmail.toUpperCase());
   await page.getByRole('button', { name: en('adminUsers:list.searchSubmit') }).click();
-  await page.getByRole('table').getByRole('link', { name: email, exact: true }).click();
-  await expect(page.getByRole('heading', { level: 1, name: email })).toBeFocused();
+  await expect(page.getByRole('table').getByRole('link')).toHaveCount(1);
+  await page.getByRole('table').getByRole('link', { name: customerEmail, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: customerEmail })).toBeFocused();
   await expect(page.getByRole('link', { name: tenantId })).toBeVisible();
+  await expect(page.getByRole('button', { name: en('adminUsers:detail.makeAdmin') })).toBeEnabled();
+  await expect(page.getByRole('button', { name: en('adminUsers:reset.open') })).toBeDisabled();
+  await expect(page.getByText(en('adminUsers:reset.noTwoFactor'))).toBeVisible();
+  await checkA11y(page, 'admin user detail');
+  await page.getByRole('link', { name: en('adminUsers:detail.back') }).click();
+  await page.getByRole('table').getByRole('link', { name: email, exact: true }).click();
   await expect(page.getByRole('button', { name: en('adminUsers:detail.revokeAdmin') })).toBeDisabled();
   await expect(page.getByText(en('adminUsers:detail.selfHint'))).toBeVisible();
-  await checkA11y(page, 'admin user detail');
 
   // The same pages in German, with no missing key and no axe finding
   await page.evaluate(() => localStorage.setItem('mamba.language', 'de'));

@@ -194,7 +194,7 @@ function Servers({ tenantId }: { tenantId: string }) {
                 </th>
                 <td>
                   <span className="badge" data-status={s.status}>
-                    {s.status}
+                    {t(`servers:status.${s.status}`, { defaultValue: s.status })}
                   </span>
                 </td>
                 <td>{s.node.name ?? s.node.id}</td>
@@ -225,9 +225,9 @@ function BillingSection({ tenantId }: { tenantId: string }) {
             <dt>{t('billing.plan')}</dt>
             <dd>{billing.data.plan.name}</dd>
             <dt>{t('billing.status')}</dt>
-            <dd>{billing.data.status}</dd>
+            <dd>{t(`billing:status.${billing.data.status}`, { defaultValue: billing.data.status })}</dd>
             <dt>{t('billing.state')}</dt>
-            <dd>{billing.data.billing_state}</dd>
+            <dd>{t(`status.${billing.data.billing_state}`)}</dd>
             {billing.data.current_period_end != null && (
               <>
                 <dt>{t('billing.periodEnd')}</dt>
