@@ -131,3 +131,34 @@ export function useExportTenant(tenantId: string) {
       unwrap(await api.POST('/v1/admin/tenants/{tenant_id}/export', { params: { path: { tenant_id: tenantId } } })),
   });
 }
+
+/** Pages of a tenant's sub-lists, for their CSV exports (the same routes the sections read). */
+export async function fetchMembersPage(tenantId: string, cursor: string | undefined) {
+  return unwrap(
+    await api.GET('/v1/admin/tenants/{tenant_id}/members', {
+      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+    }),
+  );
+}
+
+export async function fetchServersPage(tenantId: string, cursor: string | undefined) {
+  return unwrap(
+    await api.GET('/v1/admin/servers', { params: { query: { tenant_id: tenantId, limit: '100', ...(cursor ? { cursor } : {}) } } }),
+  );
+}
+
+export async function fetchCreditsPage(tenantId: string, cursor: string | undefined) {
+  return unwrap(
+    await api.GET('/v1/admin/tenants/{tenant_id}/credits', {
+      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+    }),
+  );
+}
+
+export async function fetchInvoicesPage(tenantId: string, cursor: string | undefined) {
+  return unwrap(
+    await api.GET('/v1/admin/tenants/{tenant_id}/invoices', {
+      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+    }),
+  );
+}

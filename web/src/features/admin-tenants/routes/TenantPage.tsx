@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
+import { ExportCsvButton } from '@/components/ExportCsvButton';
 import '../admin-tenants.css';
 import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
@@ -9,6 +10,10 @@ import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatBytes, formatDate, formatMegabytes, formatMoney, formatNumber } from '@/lib/format';
 import {
+  fetchCreditsPage,
+  fetchInvoicesPage,
+  fetchMembersPage,
+  fetchServersPage,
   useAdminTenant,
   useExportTenant,
   useGrantCredit,
@@ -129,6 +134,17 @@ function Members({ tenantId }: { tenantId: string }) {
   return (
     <section aria-labelledby="members-heading">
       <h2 id="members-heading">{t('members.title')}</h2>
+      <ExportCsvButton
+        filename={`tenant-${tenantId}-members`}
+        fetchPage={(cursor) => fetchMembersPage(tenantId, cursor)}
+        columns={[
+          { header: t('members.email'), value: (m) => m.email },
+          { header: t('members.name'), value: (m) => m.name },
+          { header: t('members.role'), value: (m) => m.role },
+          { header: t('members.scope'), value: (m) => m.server_id },
+          { header: 'user_id', value: (m) => m.user_id },
+        ]}
+      />
       {members.isPending ? (
         <Loading />
       ) : members.isError ? (
@@ -169,6 +185,18 @@ function Servers({ tenantId }: { tenantId: string }) {
   return (
     <section aria-labelledby="servers-heading">
       <h2 id="servers-heading">{t('servers.title')}</h2>
+      <ExportCsvButton
+        filename={`tenant-${tenantId}-servers`}
+        fetchPage={(cursor) => fetchServersPage(tenantId, cursor)}
+        columns={[
+          { header: 'uuid', value: (s) => s.uuid },
+          { header: t('servers.name'), value: (s) => s.name },
+          { header: t('servers.status'), value: (s) => s.status },
+          { header: t('servers.node'), value: (s) => s.node.name ?? s.node.id },
+          { header: t('servers.memory'), value: (s) => s.memory_mb },
+          { header: t('servers.disk'), value: (s) => s.disk_mb },
+        ]}
+      />
       {servers.isPending ? (
         <Loading />
       ) : servers.isError ? (
@@ -321,6 +349,17 @@ function Credits({ tenantId }: { tenantId: string }) {
               {t('credits.submit')}
             </button>
           </form>
+          <ExportCsvButton
+            filename={`tenant-${tenantId}-credits`}
+            fetchPage={(cursor) => fetchCreditsPage(tenantId, cursor)}
+            columns={[
+              { header: t('credits.when'), value: (c) => c.created_at },
+              { header: 'amount_cents', value: (c) => c.amount_cents },
+              { header: t('credits.currency'), value: (c) => c.currency },
+              { header: t('credits.source'), value: (c) => c.source },
+              { header: t('credits.reason'), value: (c) => c.reason },
+            ]}
+          />
           {credits.data.items.length === 0 ? (
             <p className="muted">{t('credits.empty')}</p>
           ) : (
@@ -358,6 +397,18 @@ function Invoices({ tenantId }: { tenantId: string }) {
   return (
     <section aria-labelledby="invoices-heading">
       <h2 id="invoices-heading">{t('invoices.title')}</h2>
+      <ExportCsvButton
+        filename={`tenant-${tenantId}-invoices`}
+        fetchPage={(cursor) => fetchInvoicesPage(tenantId, cursor)}
+        columns={[
+          { header: t('invoices.number'), value: (i) => i.number ?? i.id },
+          { header: t('invoices.date'), value: (i) => new Date(i.created * 1000).toISOString() },
+          { header: t('invoices.status'), value: (i) => i.status },
+          { header: 'amount_due_cents', value: (i) => i.amount_due },
+          { header: 'currency', value: (i) => i.currency },
+          { header: t('invoices.link'), value: (i) => i.hosted_invoice_url },
+        ]}
+      />
       {invoices.isPending ? (
         <Loading />
       ) : invoices.isError ? (

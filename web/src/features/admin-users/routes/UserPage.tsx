@@ -3,6 +3,7 @@ import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
+import { ExportCsvButton } from '@/components/ExportCsvButton';
 import '../admin-users.css';
 import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
@@ -245,6 +246,16 @@ function Memberships({ user }: { user: AdminUserDetail }) {
   return (
     <section aria-labelledby="memberships-heading">
       <h2 id="memberships-heading">{t('memberships.title')}</h2>
+      <ExportCsvButton
+        filename={`user-${user.id}-tenants`}
+        fetchPage={async () => ({ items: user.memberships, next_cursor: null })}
+        columns={[
+          { header: t('memberships.tenant'), value: (m) => m.tenant_id },
+          { header: t('memberships.role'), value: (m) => m.role },
+          { header: t('memberships.scope'), value: (m) => m.server_id },
+          { header: t('memberships.expires'), value: (m) => m.expires_at },
+        ]}
+      />
       {user.memberships.length === 0 ? (
         <Empty>{t('memberships.empty')}</Empty>
       ) : (
