@@ -124,8 +124,8 @@ def get_user(repo: AdminRepository, user_id: str) -> UserDetail:
 def set_admin(
     repo: AdminRepository, actor_id: str, user_id: str, is_admin: bool, *, now: Callable[[], str] = _now
 ) -> UserSummary:
-    """Grant or remove the platform admin flag. Raises NotFoundError and ConflictError (an
-    admin removing their own flag)."""
+    """Grant or remove the platform admin flag. Raises NotFoundError, ConflictError (an admin
+    removing their own flag) and LastAdminError (the actor lost their own admin rights meanwhile)."""
     if user_id == actor_id and not is_admin:
         raise ConflictError("You cannot remove your own admin flag; ask another admin.", {"reason": "self"})
     return repo.set_user_admin(user_id, is_admin, now(), actor_id=actor_id)
@@ -141,7 +141,8 @@ def suspend_user(
     now: Callable[[], str] = _now,
 ) -> UserSummary:
     """Suspend an account, end all its sessions and revoke all its API keys (they stay dead
-    after an unsuspend). Raises NotFoundError and ConflictError (suspending oneself)."""
+    after an unsuspend). Raises NotFoundError, ConflictError (suspending oneself) and
+    LastAdminError (the actor lost their own admin rights meanwhile)."""
     if user_id == actor_id:
         raise ConflictError("You cannot suspend your own account.", {"reason": "self"})
     moment = now()
