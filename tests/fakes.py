@@ -2231,7 +2231,19 @@ class FakeAdminRepository:
     def memberships_of_user(self, user_id: str) -> list[Any]:
         return [m for (_, u), m in sorted(self.tenancy.members.items()) if u == user_id]
 
-    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> Any:
+    def _check_actor(self, actor_id: str | None) -> None:
+        """The Dynamo transaction's condition check: the actor is still an active admin."""
+        if actor_id is None:
+            return
+        from mamba.domain.errors import LastAdminError
+
+        actor = self.users.users.get(actor_id)
+        if actor is None or not actor.is_admin or actor.status != "active":
+            raise LastAdminError("You are no longer an active admin.", {"reason": "last_admin"})
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str, *, actor_id: str | None = None) -> Any:
+        self.get_user(user_id)
+        self._check_actor(actor_id)
         self.users._set(user_id, is_admin=is_admin)
         return self.get_user(user_id)
 
@@ -2243,7 +2255,10 @@ class FakeAdminRepository:
         now: str,
         *,
         credentials_reset_at: str | None = None,
+        actor_id: str | None = None,
     ) -> Any:
+        self.get_user(user_id)
+        self._check_actor(actor_id)
         changes: dict[str, Any] = {"status": status}
         if sessions_valid_after is not None:
             changes["sessions_valid_after"] = sessions_valid_after

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from mamba.services.catalog import UsageReader
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
+    from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
 
@@ -125,6 +126,8 @@ class Overrides(TypedDict, total=False):
     fleet_stats: FleetStats
     dead_letter_queue: DeadLetterQueue
     dead_letter_errors: DeadLetterErrors
+    tenant_records: TenantRecords
+    export_store: ExportStore
 
 
 @dataclass
@@ -745,6 +748,40 @@ def backup_repository() -> BackupRepository:
     from mamba.adapters.dynamo.backups import DynamoBackupRepository
 
     return DynamoBackupRepository()
+
+
+@cached
+def tenant_records() -> TenantRecords:
+    """Every record of a tenant, for its export (three Queries, no Scan)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.tenant_export import DynamoTenantRecords
+
+    return DynamoTenantRecords()
+
+
+@cached
+def export_store() -> ExportStore:
+    """The export bucket (tenant archives the panel writes, downloaded by presigned GET)."""
+    import boto3
+    from botocore.config import Config
+
+    from mamba.adapters.s3_exports import S3ExportStore
+
+    s = settings()
+    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
+    client = boto3.client(
+        "s3",
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=30,
+        ),
+    )
+    return S3ExportStore(client, s.export_bucket)
 
 
 @cached

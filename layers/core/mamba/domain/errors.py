@@ -271,3 +271,14 @@ class CurrencyMismatchError(ConflictError):
 
     status = 409
     code = "CURRENCY_MISMATCH"
+
+
+# --- admin console (issue 12) ---
+
+
+class LastAdminError(ConflictError):
+    """The acting admin is no longer an active admin at the moment of the write (another admin
+    revoked or suspended them meanwhile): the change would leave the platform without an admin."""
+
+    status = 409
+    code = "LAST_ADMIN"
