@@ -6,6 +6,7 @@ import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatMegabytes } from '@/lib/format';
 import { fetchServersPage, useNodeServers, type NodeServer } from '../api/nodes';
+import { Pager } from './Pager';
 import { useStatusWord } from './statusWord';
 
 /** The node's servers with the state its Wings reports now (re-read every 15 s). */
@@ -83,33 +84,5 @@ export function NodeServersSection({ nodeId }: { nodeId: string }) {
         </>
       )}
     </section>
-  );
-}
-
-/** Previous/next over cursor pages (the cursor of each page is kept, so "previous" is exact). */
-export function Pager({
-  cursors,
-  next,
-  onChange,
-}: {
-  cursors: (string | undefined)[];
-  next: string | null | undefined;
-  onChange: (cursors: (string | undefined)[]) => void;
-}) {
-  const { t } = useTranslation('adminNodes');
-  if (cursors.length === 1 && !next) return null;
-  return (
-    <div className="button-row">
-      {cursors.length > 1 && (
-        <button type="button" className="button" data-variant="secondary" onClick={() => onChange(cursors.slice(0, -1))}>
-          {t('list.previous')}
-        </button>
-      )}
-      {next && (
-        <button type="button" className="button" data-variant="secondary" onClick={() => onChange([...cursors, next])}>
-          {t('list.next')}
-        </button>
-      )}
-    </div>
   );
 }

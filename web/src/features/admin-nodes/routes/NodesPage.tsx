@@ -9,6 +9,7 @@ import { useOverview, type NodeFigures } from '@/features/admin-overview/api/ove
 import type { CsvColumn } from '@/lib/csv';
 import { capacity, fetchNodesPage, useNodes, type Node } from '../api/nodes';
 import { MaintenanceBadge, NodeHealth } from '../components/NodeHealth';
+import { Pager } from '../components/Pager';
 import '../nodes.css';
 
 /** Every node with its health, Wings version and committed memory and disk. */
@@ -83,23 +84,7 @@ export function NodesPage() {
             </table>
           </div>
           {overview.data?.counted_at && <p className="muted hint-line">{t('list.committedNote')}</p>}
-          <div className="button-row">
-            {cursors.length > 1 && (
-              <button type="button" className="button" data-variant="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
-                {t('list.previous')}
-              </button>
-            )}
-            {list.data.next_cursor && (
-              <button
-                type="button"
-                className="button"
-                data-variant="secondary"
-                onClick={() => setCursors([...cursors, list.data.next_cursor ?? undefined])}
-              >
-                {t('list.next')}
-              </button>
-            )}
-          </div>
+          <Pager cursors={cursors} next={list.data.next_cursor} onChange={setCursors} />
         </>
       )}
     </>
@@ -113,7 +98,7 @@ function NodeRow({ node, figures }: { node: Node; figures: NodeFigures | undefin
       <th scope="row">
         <Link to={`/admin/nodes/${encodeURIComponent(node.id)}`}>{node.name}</Link>
         <br />
-        <span className="muted">
+        <span className="muted node-address">
           {node.connection_address}
           {node.location ? ` · ${node.location}` : ''}
         </span>
