@@ -127,7 +127,7 @@ function Figures({ data }: { data: FleetOverview }) {
 
       <section aria-labelledby="nodes-heading">
         <h2 id="nodes-heading">
-          <Link to="/admin/nodes">{t('nodes.title', { count: nodes.items.length })}</Link>
+          <Link to="/admin/nodes">{t('nodes.title', { count: nodes.online + nodes.offline + nodes.unauthorized + nodes.unknown })}</Link>
         </h2>
         <dl className="stats">
           {(['online', 'offline', 'unauthorized', 'unknown'] as const).map((status) => (
