@@ -168,7 +168,7 @@ export function NodeForm({
       </fieldset>
       <fieldset>
         <legend>{t('form.resources')}</legend>
-        <div className="form-grid">
+        <div className="form-grid" data-pairs>
           <TextField label={t('form.memory')} inputMode="numeric" required {...text('memory_mb')} />
           <TextField
             label={t('form.memoryOver')}
