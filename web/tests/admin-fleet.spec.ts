@@ -141,8 +141,17 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await expect(page.getByText(en('adminNodes:health.online'), { exact: true })).toBeVisible({ timeout: 90_000 });
     await expect(page.getByText(en('adminNodes:servers.empty'))).toBeVisible();
 
+    // The keyboard: Enter opens the drain confirmation, Escape closes it and focus comes back
+    const drainButton = page.getByRole('button', { name: en('adminNodes:actions.drain'), exact: true });
+    await drainButton.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('alertdialog')).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('alertdialog')).toHaveCount(0);
+    await expect(drainButton).toBeFocused();
+
     // When they drain it (no placements while the journey adds ports), add a range and delete one port
-    await page.getByRole('button', { name: en('adminNodes:actions.drain'), exact: true }).click();
+    await drainButton.click();
     const drain = page.getByRole('alertdialog');
     await checkA11y(page, 'drain dialog');
     await drain.getByRole('button', { name: en('adminNodes:actions.drain') }).click();

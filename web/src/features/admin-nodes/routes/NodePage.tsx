@@ -45,7 +45,8 @@ export function NodePage() {
         <NodeHealth node={data} detail /> <MaintenanceBadge node={data} />
       </p>
       <NodeFacts node={data} />
-      <SetupSection node={data} />
+      {/* Keyed by the token id: after a rotation a command shown for the old token disappears. */}
+      <SetupSection key={data.token_id} node={data} />
       <Load node={data} />
       <Actions node={data} />
       <NodeServersSection nodeId={data.id} />
@@ -124,6 +125,13 @@ function Actions({ node }: { node: Node }) {
   const [saved, setSaved] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const error = [update, drain, rotate, remove].find((m) => m.isError)?.error;
+  // Each action starts from a clean slate: an earlier action's error or result is not this one's.
+  const start = (next: Pending) => {
+    [update, drain, rotate, remove].forEach((m) => m.reset());
+    setMessage(null);
+    setSaved(false);
+    setAsking(next);
+  };
 
   return (
     <section aria-labelledby="actions-heading">
@@ -136,7 +144,7 @@ function Actions({ node }: { node: Node }) {
           data-variant="secondary"
           disabled={update.isPending}
           onClick={() => {
-            setMessage(null);
+            start(null);
             update.mutate(
               { maintenance: !node.maintenance },
               { onSuccess: () => setMessage(node.maintenance ? t('maintenance.turnedOff') : t('maintenance.turnedOn')) },
@@ -145,7 +153,7 @@ function Actions({ node }: { node: Node }) {
         >
           {node.maintenance ? t('maintenance.off') : t('maintenance.on')}
         </button>
-        <button type="button" className="button" data-variant="secondary" onClick={() => setAsking('drain')}>
+        <button type="button" className="button" data-variant="secondary" onClick={() => start('drain')}>
           {t('actions.drain')}
         </button>
         <button
@@ -154,16 +162,16 @@ function Actions({ node }: { node: Node }) {
           data-variant="secondary"
           aria-expanded={editing}
           onClick={() => {
-            setSaved(false);
+            start(null);
             setEditing(!editing);
           }}
         >
           {t('actions.edit')}
         </button>
-        <button type="button" className="button" data-variant="secondary" onClick={() => setAsking('rotate')}>
+        <button type="button" className="button" data-variant="secondary" onClick={() => start('rotate')}>
           {t('actions.rotate')}
         </button>
-        <button type="button" className="button" data-variant="danger" onClick={() => setAsking('delete')}>
+        <button type="button" className="button" data-variant="danger" onClick={() => start('delete')}>
           {t('actions.delete')}
         </button>
       </div>
