@@ -104,7 +104,7 @@ function NodeRow({ node, figures }: { node: Node; figures: NodeFigures | undefin
         </span>
       </th>
       <td>
-        <NodeHealth node={node} /> <MaintenanceBadge node={node} />
+        <NodeHealth node={node} detail={node.health?.status !== 'online'} /> <MaintenanceBadge node={node} />
       </td>
       <td>{node.health?.version ?? t('list.noVersion')}</td>
       <td>
