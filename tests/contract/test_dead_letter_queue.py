@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import FakeDeadLetterQueue
+from tests.fakes import FakeDeadLetterErrors, FakeDeadLetterQueue
 
 
 class _Sqs:
@@ -88,3 +88,38 @@ class TestDeadLetterQueueContract:
 
         assert (first, rest) == (12, 13)
         assert world.queue.depth() == 0
+
+
+# --- the first error of each dead letter ---------------------------------------------------------
+
+
+class DeadLetterErrorsContract:
+    @pytest.fixture
+    def errors(self) -> Any:
+        raise NotImplementedError
+
+    def test_the_first_error_of_an_event_is_kept_and_a_later_one_never_replaces_it(self, errors):
+        errors.record_first("evt_a", "ValidationError: Bad plan.", "2026-12-05T00:00:00Z", 1_780_000_000)
+        errors.record_first("evt_a", "RuntimeError", "2026-12-05T00:01:00Z", 1_780_000_060)
+        errors.record_first("evt_b", "KeyError", "2026-12-05T00:02:00Z", 1_780_000_120)
+        assert errors.first_errors(["evt_a", "evt_b"]) == {"evt_a": "ValidationError: Bad plan.", "evt_b": "KeyError"}
+
+    def test_events_without_a_recorded_error_are_left_out(self, errors):
+        errors.record_first("evt_c", "KeyError", "2026-12-05T00:00:00Z", 1_780_000_000)
+        assert errors.first_errors(["evt_c", "evt_never", "evt_c"]) == {"evt_c": "KeyError"}
+        assert errors.first_errors([]) == {}
+
+
+class TestDeadLetterErrorsOnFake(DeadLetterErrorsContract):
+    @pytest.fixture
+    def errors(self) -> Any:
+        return FakeDeadLetterErrors()
+
+
+class TestDeadLetterErrorsOnDynamo(DeadLetterErrorsContract):
+    @pytest.fixture
+    def errors(self, request: pytest.FixtureRequest) -> Any:
+        request.getfixturevalue("aws")
+        from mamba import bootstrap
+
+        return bootstrap.dead_letter_errors()

@@ -16,6 +16,8 @@ from tests import fakes
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
     (ports.FleetReader, fakes.FakeFleetReader),
+    (ports.DeadLetterQueue, fakes.FakeDeadLetterQueue),
+    (ports.DeadLetterErrors, fakes.FakeDeadLetterErrors),
     (ports.Workflows, fakes.FakeWorkflows),
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
