@@ -72,13 +72,17 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
   const nodeName = `Journey node ${Date.now()}`;
   const data = mkdtempSync(join(tmpdir(), 'admin-fleet-'));
   let wings: ChildProcess | undefined;
+  let wingsLog = '';
   try {
     // Given the platform admin signed in
     await page.goto('/sign-in?lng=en');
     await page.getByLabel(en('auth:fields.email')).fill(admin.email);
     await page.getByLabel(en('auth:fields.password')).fill(admin.password);
     await page.getByRole('button', { name: en('auth:signIn.submit') }).click();
-    await page.getByRole('link', { name: en('admin:nav.link'), exact: true }).click();
+    // Signed in once the header offers "Admin"; then straight to the console (a fresh load: the
+    // home page's own redirect to a tenant cannot race the click).
+    await expect(page.getByRole('link', { name: en('admin:nav.link'), exact: true })).toBeVisible();
+    await page.goto('/admin');
 
     // The overview: every figure, when it was read, and its links
     await expect(page.getByRole('heading', { level: 1, name: en('adminOverview:title') })).toBeVisible();
@@ -131,10 +135,13 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await page.getByRole('button', { name: en('adminNodes:setup.showCommand') }).click();
     await expect(page.getByText(/base64 -d \| sudo tee \/etc\/pterodactyl\/config.yml/)).toBeVisible();
     await shot(page, 'node-new');
-    wings = spawn(join(ROOT, '.venv/bin/python'), ['-m', 'local.wings_sim', '--config', config, '--watch-parent'], {
+    wings = spawn(process.env.PYTHON ?? join(ROOT, '.venv/bin/python'), ['-m', 'local.wings_sim', '--config', config, '--watch-parent'], {
       cwd: ROOT,
       env: { ...process.env, PYTHONPATH: `${join(ROOT, 'layers/core')}:${ROOT}` },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    wings.stderr?.on('data', (chunk: Buffer) => {
+      wingsLog += chunk.toString();
     });
 
     // Then the node comes online once the health schedule has reached it, with the simulator's version
@@ -191,6 +198,10 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await page.getByRole('alertdialog').getByRole('button', { name: en('adminNodes:actions.delete') }).click();
     await expect(page.getByRole('heading', { level: 1, name: en('adminNodes:list.title') })).toBeVisible();
     await expect(page.getByRole('link', { name: nodeName })).toHaveCount(0);
+  } catch (error) {
+    // The simulator's own account of a failed boot (a refused token, a port in use) goes with the report.
+    if (wingsLog) await test.info().attach('wings-sim stderr', { body: wingsLog });
+    throw error;
   } finally {
     wings?.kill('SIGTERM');
     rmSync(data, { recursive: true, force: true });
