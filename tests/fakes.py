@@ -538,6 +538,32 @@ class FakePlacementStore:
         self.versions[server.tenant_id] = version + 1
         self.allocations.assign(server.node_id, ip, port, server.uuid)
 
+    def rearm(self, server: Any, previous: Any, guard: Any) -> None:
+        """As the adapter's transaction: the guard version, the allocation (free or the server's
+        own), the server still failed; then the ports of ``previous`` it no longer uses are freed."""
+        from dataclasses import replace
+
+        from mamba.domain.errors import AllocationTakenError, ConflictError, TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        ip, port = server.allocation
+        allocation = self.allocations.rows.get((server.node_id, ip, port))
+        stored = self.servers.servers.get(server.uuid)
+        if stored is None or stored.status != "failed":
+            raise ConflictError("The server is no longer failed.", {"server_id": server.uuid})
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        if allocation is None or allocation.server_id not in (None, server.uuid):
+            raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        self.versions[server.tenant_id] = guard.version + 1
+        for old_ip, old_port in previous.allocations:
+            old = self.allocations.rows.get((previous.node_id, old_ip, old_port))
+            if (old_ip, old_port) not in server.allocations and old is not None and old.server_id == previous.uuid:
+                self.allocations.rows[(previous.node_id, old_ip, old_port)] = replace(old, server_id=None)
+        self.allocations.rows[(server.node_id, ip, port)] = replace(allocation, server_id=server.uuid)
+        self.servers.servers[server.uuid] = server
+
     def unreserve(self, server: Any) -> None:
         ip, port = server.allocation
         stored = self.servers.servers.get(server.uuid)
