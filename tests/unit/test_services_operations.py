@@ -162,7 +162,9 @@ class Preparer:
 
 
 def _failed(repo, workflows, op_type="check_platform"):
-    op = operations.start_operation(repo, workflows, TENANT, op_type, "check_platform", ["probe"], {"install_deadline": 1})
+    op = operations.start_operation(
+        repo, workflows, TENANT, op_type, "check_platform", ["probe"], {"install_deadline": 1}
+    )
     operations.finish_operation(repo, op.id, "failed", {"code": "X", "message": "broke"})
     return op
 

@@ -59,7 +59,8 @@ def _bump_guard(tx: TransactWrite, server: Server, guard: TenantGuard) -> None:
     now = time.time()
     recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
     recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
-    condition = ServerGuardItem.version.does_not_exist() if guard.version == 0 else ServerGuardItem.version == guard.version
+    version = ServerGuardItem.version
+    condition = version.does_not_exist() if guard.version == 0 else version == guard.version
     tx.update(
         ServerGuardItem(*keys.server_guard(server.tenant_id)),
         actions=[
