@@ -332,6 +332,15 @@ class FakeFleetReader:
         ]
         return Page(items=items, next_cursor=found.next_cursor)
 
+    def server(self, server_uuid: str) -> Any:
+        from mamba.domain.fleet import FleetServer
+
+        s = self.servers_repo.get(server_uuid)  # NotFoundError
+        node = self.nodes.nodes.get(s.node_id)
+        return FleetServer(
+            server=s, tenant_name=self.tenant_names.get(s.tenant_id), node_name=node.name if node else None
+        )
+
 
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""

@@ -406,6 +406,19 @@ class FleetReaderContract:
         assert [e.server.uuid for e in by_name] == [second.uuid]
         assert nothing == []
 
+    def test_server_is_one_server_with_its_node_name_or_not_found(self, fleet):
+        servers, nodes, reader = fleet
+        here = node()
+        nodes.add(here, "token-here")
+        added = server(f"tn_{uid()}", here.id)
+        servers.add(added)
+
+        found = reader.server(added.uuid)
+
+        assert (found.server, found.node_name, found.tenant_name) == (added, here.name, None)
+        with pytest.raises(NotFoundError):
+            reader.server(server(f"tn_{uid()}", here.id).uuid)
+
     def test_every_server_is_listed_without_filters(self, fleet):
         servers, _, reader = fleet
         added = server(f"tn_{uid()}", "n1")

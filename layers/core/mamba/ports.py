@@ -442,6 +442,10 @@ class FleetReader(Protocol):
     def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
         """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""
 
+    def server(self, server_uuid: str) -> FleetServer:
+        """One server with its tenant's and node's names (a GetItem and a BatchGetItem).
+        Raises NotFoundError."""
+
 
 class DeadLetterQueue(Protocol):
     """The Stripe events dead-letter queue (``SqsDeadLetterQueue``).
