@@ -86,6 +86,9 @@ export function OperationsPage() {
           >
             {t('filters.clear')}
           </button>
+          <button type="button" className="button" data-variant="secondary" disabled={operations.isFetching} onClick={() => void operations.refetch()}>
+            {t('list.refresh')}
+          </button>
           <ExportCsvButton filename="operations" columns={columns} fetchPage={(cursor) => fetchOperationsPage(filters, cursor)} />
         </div>
       </form>
