@@ -5,6 +5,7 @@ import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { formatDate } from '@/lib/format';
 import { useAdminOperation, useRetryOperation, type AdminOperationDetail } from '../api/operations';
 import { useOperationNames } from '../components/names';
+import '../admin-operations.css';
 
 const SERVER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -35,7 +36,7 @@ export function OperationPage() {
       </p>
       <section className="card" aria-labelledby="operation-summary">
         <h2 id="operation-summary">{t('detail.summary')}</h2>
-        <dl className="stats">
+        <dl className="stats admin-record">
           <div>
             <dt>{t('columns.status')}</dt>
             <dd>
@@ -100,16 +101,21 @@ function Steps({ op }: { op: AdminOperationDetail }) {
 
 function Failure({ op }: { op: AdminOperationDetail }) {
   const { t } = useTranslation('adminOperations');
+  const names = useOperationNames();
   return (
     <section className="card" aria-labelledby="operation-failure">
       <h2 id="operation-failure">{t('detail.failure')}</h2>
       {op.error && (
-        <p>
-          <code>{op.error.code}</code> {op.error.message}
-        </p>
+        <>
+          <p>{names.error(op.error)}</p>
+          <p className="muted">
+            <code>{op.error.code}</code> {op.error.message}
+          </p>
+        </>
       )}
       {op.failure ? (
-        <dl className="stats">
+        <>
+        <dl className="stats admin-record">
           <div>
             <dt>{t('detail.failedState')}</dt>
             <dd>
@@ -122,11 +128,10 @@ function Failure({ op }: { op: AdminOperationDetail }) {
               <code>{op.failure.error}</code>
             </dd>
           </div>
-          <div>
-            <dt>{t('detail.failedCause')}</dt>
-            <dd>{op.failure.cause}</dd>
-          </div>
         </dl>
+        <h3>{t('detail.failedCause')}</h3>
+        <p>{op.failure.cause}</p>
+        </>
       ) : (
         <p className="muted">{t('detail.noExecution')}</p>
       )}

@@ -129,7 +129,7 @@ export function OperationsPage() {
                   </td>
                   <td>{o.tenant_id === 'platform' ? t('list.platform') : <Link to={`/admin/tenants/${o.tenant_id}`}>{o.tenant_id}</Link>}</td>
                   <td>{names.step(currentStep(o) ?? '–')}</td>
-                  <td>{o.error ? o.error.message : '–'}</td>
+                  <td>{o.error ? names.error(o.error) : '–'}</td>
                   <td>{formatDate(o.created_at)}</td>
                 </tr>
               ))}

@@ -7,6 +7,7 @@ import { PageTitle } from '@/components/PageTitle';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { formatDate, formatMegabytes } from '@/lib/format';
 import { useAdminServer, useServerAction, type AdminServerDetail, type ServerAction } from '../api/servers';
+import '../admin-servers.css';
 
 /** One server of any tenant: its record, and suspend, unsuspend or force-delete. */
 export function ServerPage() {
@@ -33,7 +34,7 @@ export function ServerPage() {
       </p>
       <section className="card" aria-labelledby="server-record">
         <h2 id="server-record">{t('detail.record')}</h2>
-        <dl className="stats">
+        <dl className="stats admin-record">
           <div>
             <dt>{t('columns.status')}</dt>
             <dd>
