@@ -9,6 +9,7 @@ import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
 import { localToIso } from '@/features/members/api/members';
 import { fetchAuditPage, NO_AUDIT_FILTERS, usePlatformAudit, type AuditEntry, type PlatformAuditFilters } from '../api/audit';
+import '../admin-audit.css';
 
 type Draft = PlatformAuditFilters & { fromLocal: string; toLocal: string };
 const EMPTY_DRAFT: Draft = { ...NO_AUDIT_FILTERS, fromLocal: '', toLocal: '' };
@@ -99,7 +100,7 @@ export function AuditPage() {
         <Empty>{t('empty')}</Empty>
       ) : (
         <>
-          <table>
+          <table className="admin-audit-table">
             <caption className="visually-hidden">{t('caption')}</caption>
             <thead>
               <tr>
