@@ -338,6 +338,15 @@ class FakeFleetReader:
         ]
         return Page(items=items, next_cursor=found.next_cursor)
 
+    def server(self, server_uuid: str) -> Any:
+        from mamba.domain.fleet import FleetServer
+
+        s = self.servers_repo.get(server_uuid)  # NotFoundError
+        node = self.nodes.nodes.get(s.node_id)
+        return FleetServer(
+            server=s, tenant_name=self.tenant_names.get(s.tenant_id), node_name=node.name if node else None
+        )
+
 
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
@@ -552,6 +561,32 @@ class FakePlacementStore:
         if self.blueprints is not None:
             counts = self.blueprints.servers
             counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) + 1
+
+    def rearm(self, server: Any, previous: Any, guard: Any) -> None:
+        """As the adapter's transaction: the guard version, the allocation (free or the server's
+        own), the server still failed; then the ports of ``previous`` it no longer uses are freed."""
+        from dataclasses import replace
+
+        from mamba.domain.errors import AllocationTakenError, ConflictError, TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        ip, port = server.allocation
+        allocation = self.allocations.rows.get((server.node_id, ip, port))
+        stored = self.servers.servers.get(server.uuid)
+        if stored is None or stored.status != "failed":
+            raise ConflictError("The server is no longer failed.", {"server_id": server.uuid})
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        if allocation is None or allocation.server_id not in (None, server.uuid):
+            raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        self.versions[server.tenant_id] = guard.version + 1
+        for old_ip, old_port in previous.allocations:
+            old = self.allocations.rows.get((previous.node_id, old_ip, old_port))
+            if (old_ip, old_port) not in server.allocations and old is not None and old.server_id == previous.uuid:
+                self.allocations.rows[(previous.node_id, old_ip, old_port)] = replace(old, server_id=None)
+        self.allocations.rows[(server.node_id, ip, port)] = replace(allocation, server_id=server.uuid)
+        self.servers.servers[server.uuid] = server
 
     def unreserve(self, server: Any) -> None:
         ip, port = server.allocation

@@ -408,6 +408,19 @@ class FleetReaderContract:
         assert [e.server.uuid for e in by_name] == [second.uuid]
         assert nothing == []
 
+    def test_server_is_one_server_with_its_node_name_or_not_found(self, fleet):
+        servers, nodes, reader = fleet
+        here = node()
+        nodes.add(here, "token-here")
+        added = server(f"tn_{uid()}", here.id)
+        servers.add(added)
+
+        found = reader.server(added.uuid)
+
+        assert (found.server, found.node_name, found.tenant_name) == (added, here.name, None)
+        with pytest.raises(NotFoundError):
+            reader.server(server(f"tn_{uid()}", here.id).uuid)
+
     def test_every_server_is_listed_without_filters(self, fleet):
         servers, _, reader = fleet
         added = server(f"tn_{uid()}", "n1")
@@ -591,6 +604,54 @@ class PlacementStoreContract:
         write_plan_quotas(tenant, {"servers": 3, "memory_mb": 4096})
 
         assert json.loads(placement.plan_quotas(tenant)) == {"servers": 3, "memory_mb": 4096}
+
+    def _failed(self, world: Any, *ports: int, hold: bool = False) -> tuple[Node, Server, str]:
+        """A ``failed`` server on the first of ``ports``; it still holds its port when ``hold``."""
+        placement, _, allocations = world
+        added = self._node_with_ports(world, *ports)
+        tenant = f"tn_{uid()}"
+        failed = server(tenant, added.id, port=ports[0], status="failed")
+        placement.reserve(failed, placement.guard(tenant))
+        if not hold:
+            allocations.release(added.id, "10.0.0.5", ports[0], failed.uuid)
+        return added, failed, tenant
+
+    def test_rearm_puts_a_failed_server_back_on_its_own_held_port(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, hold=True)
+
+        placement.rearm(replace(failed, status="provisioning"), failed, placement.guard(tenant))
+
+        assert allocations.get(added.id, "10.0.0.5", 25565).server_id == failed.uuid
+        assert placement.guard(tenant).version == 2
+        assert placement.usage(tenant, placement.guard(tenant)).memory_mb == failed.limits.memory_mb
+
+    def test_rearm_on_another_port_frees_the_port_the_failed_server_held(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, 25566, hold=True)
+
+        moved = replace(failed, status="provisioning", allocation=("10.0.0.5", 25566))
+        placement.rearm(moved, failed, placement.guard(tenant))
+
+        assert allocations.get(added.id, "10.0.0.5", 25566).server_id == failed.uuid
+        assert [a.port for a in placement.free_allocations(added.id)] == [25565]
+
+    def test_rearm_refuses_a_taken_port_a_stale_guard_and_a_server_no_longer_failed(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, 25566)
+        other = f"tn_{uid()}"
+        placement.reserve(server(other, added.id, port=25566), placement.guard(other))
+        stale = placement.guard(tenant)
+        rearmed = replace(failed, status="provisioning")
+
+        with pytest.raises(AllocationTakenError):
+            placement.rearm(replace(rearmed, allocation=("10.0.0.5", 25566)), failed, stale)
+        placement.reserve(server(tenant, added.id, port=25565, status="failed"), stale)  # another create wins
+        with pytest.raises(TenantServersChangedError):
+            placement.rearm(replace(rearmed, allocation=("10.0.0.5", 25565)), failed, stale)
+        with pytest.raises(ConflictError):
+            placement.rearm(replace(rearmed, uuid=server(tenant, added.id).uuid), failed, placement.guard(tenant))
+        assert allocations.get(added.id, "10.0.0.5", 25566).server_id != failed.uuid
 
 
 class TestPlacementStoreOnFake(PlacementStoreContract):

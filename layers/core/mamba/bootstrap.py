@@ -69,8 +69,10 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.operations import RetryPreparer
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
+    from mamba.services.servers import ServerPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
@@ -680,6 +682,41 @@ def effective_quotas(tenant_id: str) -> Quotas:
     from mamba.services import quotas
 
     return quotas.effective_quotas(tenant_id, placement_store(), free_quotas(), billing_repository())
+
+
+@built
+def server_ports() -> ServerPorts:
+    """The ports of mamba.services.servers: create a server, and retry a failed provisioning."""
+    from mamba.domain.clock import iso, utcnow
+    from mamba.domain.servers import ProvisionTiming
+    from mamba.services.blueprints import validate_environment
+    from mamba.services.servers import ServerPorts
+
+    s = settings()
+    return ServerPorts(
+        servers=server_repository(),
+        placement=placement_store(),
+        blueprints=blueprint_repository(),
+        operations=operation_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        validate_environment=validate_environment,
+        now=lambda: iso(utcnow()),
+        timing=ProvisionTiming(
+            install_timeout_seconds=s.provision_install_timeout_seconds,
+            start_timeout_seconds=s.provision_start_timeout_seconds,
+            poll_seconds=s.provision_poll_seconds,
+            watch_seconds=s.provision_watch_seconds,
+        ),
+    )
+
+
+@built
+def retry_preparers() -> dict[str, RetryPreparer]:
+    """What an operation type needs before an admin's retry runs it again (see RETRYABLE)."""
+    from mamba.services.servers import ProvisioningRetry
+
+    return {"provision_server": ProvisioningRetry(server_ports())}
 
 
 @built

@@ -661,6 +661,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/servers/{server_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any tenant's server, with its tenant and node and why it failed */
+        get: operations["get_v1_admin_servers_server_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/servers/{server_id}/force-delete": {
         parameters: {
             query?: never;
@@ -2256,6 +2273,53 @@ export interface components {
             type: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** AdminServerDetailOut */
+        AdminServerDetailOut: {
+            /**
+             * Allocation
+             * @description ip:port of the primary allocation
+             */
+            allocation: string;
+            /**
+             * Allocations
+             * @description ip:port of every allocation, the primary first
+             */
+            allocations: string[];
+            /** Blueprint Id */
+            blueprint_id: string;
+            /** Cpu Percent */
+            cpu_percent: number;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Docker Image */
+            docker_image: string;
+            /** Installed At */
+            installed_at: string | null;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            node: components["schemas"]["NamedRef"];
+            /**
+             * Status
+             * @description The stored lifecycle status (provisioning, installing, offline, suspended, ...)
+             */
+            status: string;
+            /**
+             * Status Reason
+             * @description Why the server is failed (or another status needing a word)
+             */
+            status_reason: string | null;
+            tenant: components["schemas"]["NamedRef"];
+            /** Updated At */
+            updated_at: string;
+            /** Uuid */
+            uuid: string;
         };
         /** AdminServerList */
         AdminServerList: {
@@ -8888,6 +8952,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminServerList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_servers_server_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminServerDetailOut"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

@@ -64,6 +64,27 @@ def _recent(raw: str | None) -> tuple[tuple[str, int, int, float], ...]:
         return ()
 
 
+def _bump_guard(tx: TransactWrite, server: Server, guard: TenantGuard) -> None:
+    """The guard's part of a reservation: its version moves on only from the one read before the
+    quota check (a concurrent create of the tenant cancels the transaction), and it remembers the
+    reservation for ``usage`` while gsi2 lags."""
+    now = time.time()
+    recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
+    recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
+    version = ServerGuardItem.version
+    condition = version.does_not_exist() if guard.version == 0 else version == guard.version
+    tx.update(
+        ServerGuardItem(*keys.server_guard(server.tenant_id)),
+        actions=[
+            ServerGuardItem.version.set(guard.version + 1),
+            ServerGuardItem.recent.set(json.dumps(recent)),
+            ServerGuardItem.tenant_id.set(server.tenant_id),
+            ServerGuardItem.kind.set("server_guard"),
+        ],
+        condition=condition,
+    )
+
+
 class DynamoPlacementStore:
     def node_loads(self) -> list[NodeLoad]:
         """Every node with the memory and disk its servers commit."""
@@ -131,16 +152,8 @@ class DynamoPlacementStore:
         """
         if isinstance(guard, int):
             guard = TenantGuard(version=guard)
-        guard_version = guard.version
-        now = time.time()
-        recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
-        recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
         ip, port = server.allocation
-        guard_item = ServerGuardItem(*keys.server_guard(server.tenant_id))
         allocation = AllocationItem(*keys.allocation(server.node_id, ip, port))
-        guard_condition = (
-            ServerGuardItem.version.does_not_exist() if guard_version == 0 else ServerGuardItem.version == guard_version
-        )
 
         def refused(cancelled: Cancellation) -> DomainError | None:
             # pynamodb sends condition checks, then puts, then updates: the reasons are
@@ -157,16 +170,7 @@ class DynamoPlacementStore:
 
         with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
             with TransactWrite(connection=connection()) as tx:
-                tx.update(
-                    guard_item,
-                    actions=[
-                        ServerGuardItem.version.set(guard_version + 1),
-                        ServerGuardItem.recent.set(json.dumps(recent)),
-                        ServerGuardItem.tenant_id.set(server.tenant_id),
-                        ServerGuardItem.kind.set("server_guard"),
-                    ],
-                    condition=guard_condition,
-                )
+                _bump_guard(tx, server, guard)
                 tx.update(
                     allocation,
                     actions=[AllocationItem.server_id.set(server.uuid)],
@@ -182,6 +186,52 @@ class DynamoPlacementStore:
                     BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
                     actions=[BlueprintUsageItem.servers.add(1), BlueprintUsageItem.kind.set("blueprint_usage")],
                 )
+
+    def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
+        """An admin's retry of a failed provisioning: ``previous`` (``failed``) becomes ``server``
+        (``provisioning``) on its primary allocation, in one transaction with the tenant's guard
+        (as ``reserve``), the allocation (free, or still held by this server: a compensation that
+        could not reach the node keeps it) and the release of the ports of ``previous`` the server
+        no longer uses. Raises TenantServersChangedError, AllocationTakenError, ConflictError
+        (the server is no longer failed), DependencyUnavailableError."""
+        ip, port = server.allocation
+        kept = set(server.allocations)
+        with translate(unavailable="The server's ports could not be read; try again."):
+            # Only ports the server still holds are released (a completed compensation freed them).
+            releases = [
+                (node_ip, node_port)
+                for node_ip, node_port in previous.allocations
+                if (node_ip, node_port) not in kept
+                and (held := get_or_none(AllocationItem, *keys.allocation(previous.node_id, node_ip, node_port)))
+                and held.server_id == previous.uuid
+            ]
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            # Puts before updates: [server, guard, allocation, releases...].
+            if cancelled.failed(0):
+                return ConflictError("The server is no longer failed.", {"server_id": server.uuid})
+            if cancelled.failed(1):
+                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+            if cancelled.failed(2):
+                return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+            return AllocationTakenError("A port of the server changed meanwhile.", {"server_id": server.uuid})
+
+        with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
+            with TransactWrite(connection=connection()) as tx:
+                _bump_guard(tx, server, guard)
+                tx.update(
+                    AllocationItem(*keys.allocation(server.node_id, ip, port)),
+                    actions=[AllocationItem.server_id.set(server.uuid)],
+                    condition=AllocationItem.pk.exists()
+                    & (AllocationItem.server_id.does_not_exist() | (AllocationItem.server_id == server.uuid)),
+                )
+                for node_ip, node_port in releases:
+                    tx.update(
+                        AllocationItem(*keys.allocation(previous.node_id, node_ip, node_port)),
+                        actions=[AllocationItem.server_id.remove()],
+                        condition=AllocationItem.server_id == previous.uuid,
+                    )
+                tx.save(server_item(server), condition=ServerItem.status == FAILED)
 
     def unreserve(self, server: Server) -> None:
         """Undo ``reserve`` when the workflow could not start: delete the still-provisioning
