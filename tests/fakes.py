@@ -1791,6 +1791,13 @@ class FakeUserRepository:
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         self._set(user_id, sessions_valid_after=valid_after)
 
+    def delete(self, user_id: str, email: str) -> None:
+        """The account and its address go together (account deletion); gone already is fine."""
+        user = self.users.get(user_id)
+        if user is not None and user.email != email:
+            raise ConflictError("The account changed meanwhile; try again.", {"reason": "concurrent"})
+        self.users.pop(user_id, None)
+
     def record_login_failure(self, user_id: str) -> int:
         return self._set(user_id, failed_logins=self.get(user_id).failed_logins + 1).failed_logins
 
@@ -2415,3 +2422,39 @@ class FakeDeadLetterErrors:
 
     def first_errors(self, event_ids: list[str]) -> dict[str, str]:
         return {e: self.errors[e] for e in event_ids if e in self.errors}
+
+
+class FakeTenantData:
+    """``DynamoTenantData`` in memory: a tenant's records as sort keys (``records[tid]``) and its
+    operations' (status, created_at); the kept prefixes survive a purge, as in the adapter."""
+
+    KEPT = ("AUDIT#", "CREDIT#", "CREDITBAL#", "CREDITID#", "DELETED")
+
+    def __init__(self) -> None:
+        self.records: dict[str, set[str]] = {}
+        self.operations: dict[str, list[tuple[str, str]]] = {}
+        self.purges: list[str] = []
+
+    def open_operations(self, tenant_id: str, since: str) -> int:
+        return sum(
+            1 for status, at in self.operations.get(tenant_id, []) if status in ("pending", "running") and at >= since
+        )
+
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Any:
+        from mamba.domain.retention import Purged
+
+        self.purges.append(tenant_id)
+        records = self.records.get(tenant_id, set())
+        doomed = sorted(sk for sk in records if sk != "PROFILE" and not sk.startswith(self.KEPT))[:budget]
+        removed: dict[str, int] = {}
+        for sk in doomed:
+            records.discard(sk)
+            kind = sk.split("#", 1)[0].lower()
+            removed[kind] = removed.get(kind, 0) + 1
+        if len(doomed) >= budget:  # as the adapter: a call that used its budget leaves the rest for the next
+            return Purged(removed, finished=False)
+        if "PROFILE" in records:
+            records.discard("PROFILE")
+            records.add("DELETED")
+            removed["profile"] = 1
+        return Purged(removed, finished=True)

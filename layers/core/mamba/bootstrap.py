@@ -59,10 +59,12 @@ if TYPE_CHECKING:
         PlacementStore,
         RateLimiter,
         ServerRepository,
+        TenantDataStore,
         TokenCipher,
         WebhookVerifier,
         Workflows,
     )
+    from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.accounts import AccountPorts, PasswordHashing, UserRepository
     from mamba.services.admin import AdminRepository
     from mamba.services.api_keys import ApiKeyRepository
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
     from mamba.services.operations import RetryPreparer
+    from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
@@ -106,6 +109,7 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     server_lifecycle: Lifecycle
+    tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
     host_resolver: HostResolver
     node_agent: NodeAgentFactory
@@ -954,8 +958,81 @@ def billing_ports() -> BillingPorts:
         mailer=mailer(),
         recipients=tenant_owner_emails,
         retention_days=s.billing_retention_days,
+        delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+    )
+
+
+# --- a tenant's data deletion (issue 12: the retention job, account deletion) ------------------
+
+
+@cached
+def tenant_data_store() -> TenantDataStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.retention import DynamoTenantData
+
+    return DynamoTenantData(boto_client("dynamodb"))
+
+
+@built
+def retention_ports() -> RetentionPorts:
+    from mamba.domain.pages import PageRequest
+    from mamba.services.retention import RetentionPorts
+
+    def members(tenant_id: str) -> list[str]:
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+            found.extend(member.user_id for member in page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+
+    return RetentionPorts(
+        lifecycle=server_lifecycle(),
+        data=tenant_data_store(),
+        audit=audit_log(),
+        keys=api_key_repository(),
+        members=members,
+    )
+
+
+@built
+def delete_tenant_data(tenant_id: str) -> bool:
+    """One step of a canceled tenant's data deletion (billing's retention job); True when done."""
+    from mamba.services.retention import delete_tenant_data as step
+
+    return step(retention_ports(), tenant_id).done
+
+
+@built
+def account_deletion_ports() -> AccountDeletionPorts:
+    """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.domain.billing import PLAN_STATUSES
+    from mamba.domain.pages import PageRequest
+    from mamba.services.account_deletion import AccountDeletionPorts
+    from mamba.services.retention import delete_tenant_data as step
+
+    def servers_of(tenant_id: str) -> int:
+        return len(server_repository().page_of_tenant(tenant_id, PageRequest(limit=1)).items)
+
+    def live_subscription(tenant_id: str) -> bool:
+        return billing_repository().get_state(tenant_id).status in PLAN_STATUSES
+
+    def delete_data(tenant_id: str, actor_id: str) -> bool:
+        return step(retention_ports(), tenant_id, actor_id=actor_id).done
+
+    return AccountDeletionPorts(
+        accounts=accounts(),
+        tenancy=tenancy_repository(),
+        remover=DynamoUserRepository(),
+        servers_of=servers_of,
+        live_subscription=live_subscription,
+        delete_tenant_data=delete_data,
+        audit=audit_log(),
     )
 
 

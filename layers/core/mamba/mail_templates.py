@@ -239,3 +239,24 @@ def trial_ending(public_url: str, tenant_id: str) -> Mail:
             f"{_billing_page(public_url, tenant_id)}\n"
         ),
     )
+
+
+def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: int) -> Mail:
+    """The retention job's warnings (7 days, then 1 day before a canceled tenant's data goes);
+    ``days`` is the time really left, in whole days."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(due_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = "tomorrow" if days == 1 else f"in {days} days"
+    return Mail(
+        subject=f"Your {PRODUCT} data will be deleted {left}",
+        text=(
+            "Hello,\n\n"
+            f"Your subscription was canceled. On {when} your servers, their backups\n"
+            "and your tenant's members, roles, invitations, operations and usage\n"
+            "records will be deleted for good. The audit log and the billing records the law requires\n"
+            "are kept.\n\n"
+            "To keep your data, subscribe again on the billing page before then:\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )

@@ -25,6 +25,7 @@ from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage
 from mamba.domain.ratelimit import Limit
+from mamba.domain.retention import Purged
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import ActivityEntry, Limits, Server
 
@@ -473,3 +474,18 @@ class DeadLetterErrors(Protocol):
 
     def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None: ...
     def first_errors(self, event_ids: list[str]) -> dict[str, str]: ...
+
+
+class TenantDataStore(Protocol):
+    """``DynamoTenantData``: a tenant's own records, for the retention job and account deletion
+    (``mamba.services.retention``; docs/tenancy.md "Deleting a tenant's data")."""
+
+    def open_operations(self, tenant_id: str, since: str) -> int:
+        """How many of the tenant's operations created at or after ``since`` (ISO time) are
+        pending or running (one Query)."""
+
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Purged:
+        """Delete every record of the tenant but the kept ones (audit log, credit ledger), at
+        most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
+        transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
+        is continued by the next one."""

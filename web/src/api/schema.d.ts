@@ -1116,7 +1116,8 @@ export interface paths {
         get: operations["get_v1_me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete your account (current password, and a 2FA code if enabled); refused while you are the last owner of a tenant with servers or a subscription */
+        delete: operations["delete_v1_me"];
         options?: never;
         head?: never;
         /** Change your name, or your email (after verifying the new address) */
@@ -2162,6 +2163,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountDeleteIn
+         * @description What deleting your account asks for: the same proof as a password change.
+         */
+        AccountDeleteIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * Totp Code
+             * @description With 2FA on, required next to current_password: a 6-digit TOTP code or one recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
+        /** AccountDeletedOut */
+        AccountDeletedOut: {
+            /**
+             * Deleted
+             * @description Tenants it was the only owner of, without servers or subscription: deleted with it (their audit log and credit ledger are kept).
+             */
+            deleted: string[];
+            /**
+             * Left
+             * @description The tenants the account was a member of and left.
+             */
+            left: string[];
+            /**
+             * Status
+             * @default account_deleted
+             * @constant
+             */
+            status?: "account_deleted";
+        };
         /** AdminMembershipOut */
         AdminMembershipOut: {
             /**
@@ -2848,6 +2882,12 @@ export interface components {
             credit_currency?: string | null;
             /** Current Period End */
             current_period_end: number | null;
+            /**
+             * Deletion Due At
+             * @description Canceled: when the tenant's data is deleted unless it subscribes again (epoch)
+             * @default null
+             */
+            deletion_due_at?: number | null;
             /** Grace Ends At */
             grace_ends_at: number | null;
             /** Past Due Since */
@@ -10979,6 +11019,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeleteIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeletedOut"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

@@ -406,3 +406,18 @@ LAST_RECONCILE = ("META#RECONCILE", "LAST")
 def stripe_event_first_error(event_id: str) -> tuple[str, str]:
     """The first error processing a Stripe event met (kept while its dead letter may wait)."""
     return f"STRIPEEVT#{event_id}", "FIRSTERROR"
+
+
+# --- a tenant's data deletion (issue 12: the retention job, account deletion) ---
+
+TENANT_TOMBSTONE_SK = "DELETED"
+
+
+def tenant_tombstone(tenant_id: str) -> tuple[str, str]:
+    """What is left to say a tenant's data was deleted (when, its name, its Stripe customer)."""
+    return tenant_partition(tenant_id), TENANT_TOMBSTONE_SK
+
+
+# Sort-key prefixes of the records a tenant's data deletion keeps (docs/tenancy.md): the audit
+# log, and the credit ledger with its balances and entry claims (booking records).
+KEPT_TENANT_PREFIXES = (AUDIT_PREFIX, CREDIT_PREFIX, CREDIT_BALANCE_PREFIX, "CREDITID#", TENANT_TOMBSTONE_SK)

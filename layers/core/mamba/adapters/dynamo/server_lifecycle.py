@@ -21,7 +21,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import (
     BlueprintUsageItem,
-    ServerActivityItem,
+    MainItem,
     ServerItem,
     ServerLockItem,
     ServerSuspensionItem,
@@ -186,18 +186,18 @@ class DynamoServerLifecycleStore:
         ) from exc
 
     def remove(self, server_uuid: str) -> int:
-        """Delete the server's record, its activity log, its suspension and its lock. Idempotent; returns how
-        many items were deleted."""
+        """Delete every record of the server: its activity log, run intervals and run state
+        (metering), suspension, backup and operation locks, then its profile last (so a retried
+        step that stopped half-way still finds the server and finishes). Idempotent; returns
+        how many items were deleted."""
         pk, _ = keys.server(server_uuid)
         with translate(unavailable=_unavailable("records")):
-            activity = list(ServerActivityItem.query(pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX)))
-            with ServerActivityItem.batch_write() as batch:
-                for entry in activity:
-                    batch.delete(entry)
-            ServerLockItem(*keys.server_lock(server_uuid)).delete()
-            ServerSuspensionItem(*keys.server_suspension(server_uuid)).delete()
+            records = [item for item in MainItem.query(pk, consistent_read=True) if item.sk != "PROFILE"]
+            with MainItem.batch_write() as batch:
+                for record in records:
+                    batch.delete(record)
             self._remove_profile(server_uuid)
-        return len(activity) + 3
+        return len(records) + 1
 
     def _remove_profile(self, server_uuid: str) -> None:
         """Delete the profile and take the server out of its blueprint's usage in one transaction,
