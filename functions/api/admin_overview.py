@@ -11,7 +11,7 @@ from mamba.schemas.overview import DeadLetterList, FleetOverview, RedriveOut, ov
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
-    from mamba.services import fleet
+    from mamba.services import overview as fleet
 else:
     fleet = lazy_import("mamba.services.overview")
 

@@ -206,6 +206,24 @@ def test_migration_0016_counts_existing_tenants_and_servers_before_any_reconcile
     assert after.last_reconcile is None and logged
 
 
+def test_a_failed_server_is_counted_by_status_but_commits_nothing_on_its_node_when_recounted(world):
+    from mamba.services import overview as fleet
+
+    # Given a node with a running server and one whose provisioning failed
+    node = _node(world, "big", 8192, 100000)
+    _server("aaaaaaaa-0000-4000-8000-000000000001", "tn_a", node, "running", 1024, 5000)
+    _server("aaaaaaaa-0000-4000-8000-000000000002", "tn_a", node, "failed", 2048, 10000)
+
+    # When the counters are recounted (the reconcile schedule's hook)
+    fleet.refresh_counters(bootstrap.fleet_stats(), datetime.now(UTC))
+    view = FleetOverview.model_validate(world.get("/v1/admin/overview", "usr_root").json_body)
+
+    # Then both count by status, and only the running one fills the node, as placement sees it
+    assert view.servers == {"running": 1, "failed": 1}
+    figures = {n.id: n for n in view.nodes.items}[node]
+    assert (figures.committed_memory_mb, figures.committed_disk_mb) == (1024, 5000)
+
+
 def test_dead_letters_show_the_first_error_each_event_met(world):
     from mamba.domain.errors import DependencyUnavailableError
     from mamba.services import overview as fleet

@@ -1,4 +1,4 @@
-"""Migration 0017 on moto: canceled tenants from before the retention job are put on its schedule
+"""Migration 0018 on moto: canceled tenants from before the retention job are put on its schedule
 at their first warning, never losing their data sooner than 7 days after the migration."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.items import TenantItem
 from mamba.domain import retention
 from mamba.migrations.runner import MigrationContext
-from mamba.migrations.versions import m0017_retention_lookups as m0017
+from mamba.migrations.versions import m0018_retention_lookups as m0018
 
 T0 = "2026-12-01T10:00:00Z"
 NOW = 1_796_119_200  # T0 as epoch seconds
@@ -18,7 +18,7 @@ DAY = 86400
 
 
 def context(log: list[str]) -> MigrationContext:
-    return MigrationContext(version="0017", action="up", now=T0, log=log.append, renew_lease=lambda: None)
+    return MigrationContext(version="0018", action="up", now=T0, log=log.append, renew_lease=lambda: None)
 
 
 def tenant(tenant_id: str, status: str, due: int | None, look: int | None) -> None:
@@ -56,7 +56,7 @@ def test_old_canceled_tenants_get_their_warnings_first(tables):
     tenant("tn_active", "active", None, None)
     log: list[str] = []
 
-    m0017.up(context(log))
+    m0018.up(context(log))
 
     assert state("tn_far") == (far, keys.dunning_sort(far - 7 * DAY, "tn_far"))
     dropped_due = NOW + 7 * DAY
@@ -67,6 +67,6 @@ def test_old_canceled_tenants_get_their_warnings_first(tables):
 
     # A re-run moves nothing more
     again: list[str] = []
-    m0017.up(context(again))
+    m0018.up(context(again))
     assert again == ["  put 0 canceled tenants on the retention schedule"]
     assert state("tn_dropped") == (dropped_due, keys.dunning_sort(NOW, "tn_dropped"))

@@ -71,9 +71,12 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
+    from mamba.services.servers import ServerPorts
+    from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
 
@@ -129,6 +132,8 @@ class Overrides(TypedDict, total=False):
     fleet_stats: FleetStats
     dead_letter_queue: DeadLetterQueue
     dead_letter_errors: DeadLetterErrors
+    tenant_records: TenantRecords
+    export_store: ExportStore
 
 
 @dataclass
@@ -684,6 +689,41 @@ def effective_quotas(tenant_id: str) -> Quotas:
 
 
 @built
+def server_ports() -> ServerPorts:
+    """The ports of mamba.services.servers: create a server, and retry a failed provisioning."""
+    from mamba.domain.clock import iso, utcnow
+    from mamba.domain.servers import ProvisionTiming
+    from mamba.services.blueprints import validate_environment
+    from mamba.services.servers import ServerPorts
+
+    s = settings()
+    return ServerPorts(
+        servers=server_repository(),
+        placement=placement_store(),
+        blueprints=blueprint_repository(),
+        operations=operation_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        validate_environment=validate_environment,
+        now=lambda: iso(utcnow()),
+        timing=ProvisionTiming(
+            install_timeout_seconds=s.provision_install_timeout_seconds,
+            start_timeout_seconds=s.provision_start_timeout_seconds,
+            poll_seconds=s.provision_poll_seconds,
+            watch_seconds=s.provision_watch_seconds,
+        ),
+    )
+
+
+@built
+def retry_preparers() -> dict[str, RetryPreparer]:
+    """What an operation type needs before an admin's retry runs it again (see RETRYABLE)."""
+    from mamba.services.servers import ProvisioningRetry
+
+    return {"provision_server": ProvisioningRetry(server_ports())}
+
+
+@built
 def server_control_ports() -> ServerControlPorts:
     """The ports of mamba.services.server_control and server_files: repositories and Wings clients."""
     from mamba.services.server_control import Ports
@@ -749,6 +789,40 @@ def backup_repository() -> BackupRepository:
     from mamba.adapters.dynamo.backups import DynamoBackupRepository
 
     return DynamoBackupRepository()
+
+
+@cached
+def tenant_records() -> TenantRecords:
+    """Every record of a tenant, for its export (three Queries, no Scan)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.tenant_export import DynamoTenantRecords
+
+    return DynamoTenantRecords()
+
+
+@cached
+def export_store() -> ExportStore:
+    """The export bucket (tenant archives the panel writes, downloaded by presigned GET)."""
+    import boto3
+    from botocore.config import Config
+
+    from mamba.adapters.s3_exports import S3ExportStore
+
+    s = settings()
+    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
+    client = boto3.client(
+        "s3",
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=30,
+        ),
+    )
+    return S3ExportStore(client, s.export_bucket)
 
 
 @cached

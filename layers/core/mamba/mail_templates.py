@@ -90,6 +90,21 @@ def email_change_notice(new_email: str, name: str | None = None) -> Mail:
     )
 
 
+def two_factor_reset(name: str | None = None) -> Mail:
+    """Sent when a platform admin turned the account's 2FA off (a lost authenticator), so the
+    owner learns of it whoever asked for it."""
+    return Mail(
+        subject=f"Two-factor authentication was turned off on your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"A {PRODUCT} administrator turned off two-factor authentication on your\n"
+            "account, as asked for when an authenticator is lost. Sign in with your\n"
+            "password and turn it on again in your account settings.\n\n"
+            "If you did not ask for this, reset your password now and contact support.\n"
+        ),
+    )
+
+
 def password_reset(public_url: str, token: str, lifetime: int, name: str | None = None) -> Mail:
     url = link(public_url, "reset-password", token)
     return Mail(

@@ -219,6 +219,7 @@ class BlueprintRepository(Protocol):
     def get(self, blueprint_id: str) -> Blueprint: ...
     def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Blueprint], str | None]: ...
     def save(self, blueprint: Blueprint) -> None: ...
+    def usage(self, blueprint_ids: Sequence[str]) -> dict[str, int]: ...
     def delete(self, blueprint_id: str) -> None: ...
 
 
@@ -419,6 +420,11 @@ class PlacementStore(Protocol):
     def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage: ...
     def reserve(self, server: Server, guard: TenantGuard | int) -> None: ...
     def unreserve(self, server: Server) -> None: ...
+    def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
+        """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
+        allocation, freeing the ports of ``previous`` it no longer uses; all or nothing. Raises
+        AllocationTakenError, TenantServersChangedError, ConflictError (no longer failed)."""
+
     def plan_quotas(self, tenant_id: str) -> str | None: ...
 
 
@@ -437,6 +443,10 @@ class FleetReader(Protocol):
 
     def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
         """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""
+
+    def server(self, server_uuid: str) -> FleetServer:
+        """One server with its tenant's and node's names (a GetItem and a BatchGetItem).
+        Raises NotFoundError."""
 
 
 class DeadLetterQueue(Protocol):

@@ -82,6 +82,7 @@ export const routes: RouteObject[] = [
             children: [
               { index: true, lazy: page(() => import('@/features/admin-overview/routes/OverviewPage'), 'OverviewPage') },
               { path: 'nodes', lazy: page(() => import('@/features/admin-nodes/routes/NodesPage'), 'NodesPage') },
+              { path: 'nodes/new', lazy: page(() => import('@/features/admin-nodes/routes/NewNodePage'), 'NewNodePage') },
               { path: 'nodes/:nodeId', lazy: page(() => import('@/features/admin-nodes/routes/NodePage'), 'NodePage') },
               { path: 'blueprints', lazy: page(() => import('@/features/admin-blueprints/routes/BlueprintsPage'), 'BlueprintsPage') },
               { path: 'blueprints/:blueprintId', lazy: page(() => import('@/features/admin-blueprints/routes/BlueprintPage'), 'BlueprintPage') },

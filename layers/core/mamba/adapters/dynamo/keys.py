@@ -110,6 +110,13 @@ def blueprint(blueprint_id: str) -> tuple[str, str]:
     return f"BLUEPRINT#{blueprint_id}", "PROFILE"
 
 
+def blueprint_usage(blueprint_id: str) -> tuple[str, str]:
+    """How many servers use a blueprint (``servers``): ADDed by the reservation, taken back when a server's
+    records are removed; a blueprint is deleted only while it is 0 (a separate item, so the counter never
+    rewrites the egg document and a reservation never recreates a deleted blueprint's profile)."""
+    return f"BLUEPRINT#{blueprint_id}", "USAGE"
+
+
 # --- Wings nodes: circuit breaker; game servers (issue 4; see docs/data-model.md) ---
 
 

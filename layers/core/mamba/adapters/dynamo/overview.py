@@ -26,6 +26,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import MainItem
 from mamba.domain.overview import FleetCounts, NodeFigure
+from mamba.domain.servers import FAILED
 
 BATCH_KEYS = 100  # BatchGetItem's limit
 STATS_KINDS = ("TENANTS", "SERVERS", "NODELOAD")
@@ -116,7 +117,12 @@ class DynamoFleetStats:
         for node in self._query_all("gsi1", keys.ALL_NODES):
             nid = str(_value(node, "node_id"))
             for server in self._query_all("gsi1", keys.servers_of_node(nid)):
-                servers[str(_value(server, "status"))] += 1
+                status = str(_value(server, "status"))
+                servers[status] += 1
+                if status == FAILED:
+                    # As placement counts it (adapters/dynamo/placement.py): a server whose
+                    # provisioning failed holds no memory or disk, so its node is not fuller.
+                    continue
                 load[f"{nid}#memory_mb"] += int(_value(server, "memory_mb") or 0)
                 load[f"{nid}#disk_mb"] += int(_value(server, "disk_mb") or 0)
         with translate(unavailable=UNAVAILABLE):

@@ -1,8 +1,176 @@
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { PageTitle } from '@/components/PageTitle';
+import { ErrorAlert, Loading } from '@/components/States';
+import { formatDate, formatNumber } from '@/lib/format';
+import { useOverview, type FleetOverview } from '../api/overview';
+import { CapacityBar } from '@/components/CapacityBar';
+import { statusLabel } from '../components/statusLabel';
+import '../overview.css';
 
-/** Placeholder: the page is being built (issue 12). */
+/**
+ * The fleet at a glance (GET /v1/admin/overview). Every figure links to the list it counts; the
+ * page re-reads the figures every 30 s in place and says when it last did.
+ */
 export function OverviewPage() {
-  const { t } = useTranslation('admin');
-  return <PageTitle>{t('nav.overview')}</PageTitle>;
+  const { t } = useTranslation('adminOverview');
+  const overview = useOverview();
+  return (
+    <>
+      <PageTitle>{t('title')}</PageTitle>
+      {overview.isPending ? (
+        <Loading />
+      ) : overview.isError && !overview.data ? (
+        <ErrorAlert error={overview.error} onRetry={() => void overview.refetch()} />
+      ) : (
+        <>
+          <p className="overview-updated">
+            {/* Announced politely, so a screen reader hears that the figures changed, not every figure. */}
+            <span role="status">{t('updatedAt', { at: formatDate(overview.dataUpdatedAt) })}</span>{' '}
+            <span className="muted">{t('refreshHint')}</span>{' '}
+            <button
+              type="button"
+              className="button"
+              data-variant="secondary"
+              disabled={overview.isFetching}
+              onClick={() => void overview.refetch()}
+            >
+              {overview.isFetching ? t('refreshing') : t('refresh')}
+            </button>
+          </p>
+          {overview.isError && <ErrorAlert error={overview.error} />}
+          <Figures data={overview.data} />
+        </>
+      )}
+    </>
+  );
+}
+
+function Figures({ data }: { data: FleetOverview }) {
+  const { t, i18n } = useTranslation('adminOverview');
+  const tenants = Object.entries(data.tenants).sort(([a], [b]) => a.localeCompare(b));
+  const servers = Object.entries(data.servers).sort(([a], [b]) => a.localeCompare(b));
+  const total = (counts: [string, number][]) => counts.reduce((sum, [, n]) => sum + n, 0);
+  const nodes = data.nodes;
+  return (
+    <>
+      <section aria-labelledby="attention-heading">
+        <h2 id="attention-heading">{t('attention.title')}</h2>
+        <dl className="stats">
+          <div>
+            <dt>{t('attention.failedOperations')}</dt>
+            <dd>
+              <Link to="/admin/operations?status=failed" data-alert={data.failed_operations_24h > 0 || undefined}>
+                {formatNumber(data.failed_operations_24h)}
+              </Link>
+            </dd>
+          </div>
+          <div>
+            <dt>{t('attention.deadLetters')}</dt>
+            <dd>
+              <Link to="/admin/dead-letters" data-alert={data.dead_letters > 0 || undefined}>
+                {formatNumber(data.dead_letters)}
+              </Link>
+            </dd>
+          </div>
+          <div>
+            <dt>{t('attention.nodesDown')}</dt>
+            <dd>
+              <Link to="/admin/nodes" data-alert={nodes.offline + nodes.unauthorized > 0 || undefined}>
+                {formatNumber(nodes.offline + nodes.unauthorized)}
+              </Link>
+            </dd>
+          </div>
+          <div>
+            <dt>{t('attention.lastReconcile')}</dt>
+            <dd className="overview-small">
+              {data.last_reconcile
+                ? t('attention.reconcileRun', {
+                    at: formatDate(data.last_reconcile.at),
+                    nodes: data.last_reconcile.nodes,
+                    failed: data.last_reconcile.failed_nodes,
+                    changed: data.last_reconcile.changed,
+                  })
+                : t('attention.noReconcile')}
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <div className="overview-columns">
+        <section aria-labelledby="tenants-heading">
+          <h2 id="tenants-heading">
+            <Link to="/admin/tenants">{t('tenants.title', { count: total(tenants) })}</Link>
+          </h2>
+          <CountList
+            label={t('tenants.title', { count: total(tenants) })}
+            counts={tenants}
+            href={(status) => `/admin/tenants?status=${encodeURIComponent(status)}`}
+            name={(status) => statusLabel(i18n, 'adminOverview:tenantStatus', status)}
+            empty={t('tenants.empty')}
+          />
+        </section>
+        <section aria-labelledby="servers-heading">
+          <h2 id="servers-heading">
+            <Link to="/admin/servers">{t('servers.title', { count: total(servers) })}</Link>
+          </h2>
+          <CountList
+            label={t('servers.title', { count: total(servers) })}
+            counts={servers}
+            href={(status) => `/admin/servers?status=${encodeURIComponent(status)}`}
+            name={(status) => statusLabel(i18n, 'servers:status', status)}
+            empty={t('servers.empty')}
+          />
+          {data.counted_at && <p className="muted overview-small">{t('servers.countedAt', { at: formatDate(data.counted_at) })}</p>}
+        </section>
+      </div>
+
+      <section aria-labelledby="nodes-heading">
+        <h2 id="nodes-heading">
+          <Link to="/admin/nodes">{t('nodes.title', { count: nodes.online + nodes.offline + nodes.unauthorized + nodes.unknown })}</Link>
+        </h2>
+        <dl className="stats">
+          {(['online', 'offline', 'unauthorized', 'unknown'] as const).map((status) => (
+            <div key={status}>
+              <dt>{t(`nodeStatus.${status}`)}</dt>
+              <dd>
+                <Link to="/admin/nodes">{formatNumber(nodes[status])}</Link>
+              </dd>
+            </div>
+          ))}
+        </dl>
+        <div className="overview-columns">
+          <CapacityBar label={t('nodes.memory')} committedMb={nodes.committed_memory_mb} totalMb={nodes.memory_mb} />
+          <CapacityBar label={t('nodes.disk')} committedMb={nodes.committed_disk_mb} totalMb={nodes.disk_mb} />
+        </div>
+      </section>
+    </>
+  );
+}
+
+function CountList({
+  label,
+  counts,
+  href,
+  name,
+  empty,
+}: {
+  label: string;
+  counts: [string, number][];
+  href: (status: string) => string;
+  name: (status: string) => string;
+  empty: string;
+}) {
+  if (counts.length === 0) return <p className="muted">{empty}</p>;
+  return (
+    <ul className="count-list" aria-label={label}>
+      {counts.map(([status, n]) => (
+        <li key={status}>
+          <Link to={href(status)}>
+            <span>{name(status)}</span> <strong>{formatNumber(n)}</strong>
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
 }

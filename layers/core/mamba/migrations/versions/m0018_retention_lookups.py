@@ -1,4 +1,4 @@
-"""0017: canceled tenants from before the retention job get its warnings (issue 12).
+"""0018: canceled tenants from before the retention job get its warnings (issue 12).
 
 Before this release a canceled tenant's scheduled look was its ``deletion_due_at`` itself, and
 the dunning schedule only logged a due deletion, then took the tenant off the ``DUNNING`` index.
@@ -28,7 +28,7 @@ from mamba.adapters.dynamo.items import TenantItem
 from mamba.domain import retention
 from mamba.migrations.model import MigrationContext
 
-version = "0017"
+version = "0018"
 description = "Canceled tenants get the retention job's warnings before their data is deleted"
 
 RENEW_EVERY = 200
@@ -70,4 +70,4 @@ def up(ctx: MigrationContext) -> None:
 
 
 def down(ctx: MigrationContext) -> None:
-    ctx.log("  nothing to undo: the code before 0017 reads the moved dates as its own")
+    ctx.log("  nothing to undo: the code before 0018 reads the moved dates as its own")
