@@ -996,6 +996,7 @@ def retention_ports() -> RetentionPorts:
         audit=audit_log(),
         keys=api_key_repository(),
         members=members,
+        exports=lambda tenant_id: export_store().delete_tenant(tenant_id),
     )
 
 
