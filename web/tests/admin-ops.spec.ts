@@ -119,7 +119,8 @@ test('a failed provisioning is found under Operations, retried after the fix, an
     await expect(page.getByRole('heading', { level: 1, name: en('adminServers:detail.title', { name: 'retry-me' }) })).toBeFocused();
     await expect(page.getByText(en('adminServers:status.running'), { exact: true })).toBeVisible();
     await checkA11y(page, 'server');
-    const live = await api.call<{ items: { uuid: string; live: { state: string } | null }[] }>('GET', '/v1/admin/nodes/node_local/servers?limit=100');
+    const placed = await api.call<{ node: { id: string } }>('GET', `/v1/admin/servers/${created.server.uuid}`);
+    const live = await api.call<{ items: { uuid: string; live: { state: string } | null }[] }>('GET', `/v1/admin/nodes/${placed.node.id}/servers?limit=100`);
     expect(live.items.find((s) => s.uuid === created.server.uuid)?.live?.state).toBe('running');
 
     // The force delete asks for the server's name before it can run
