@@ -11,7 +11,9 @@ import type { APIRequestContext, Page } from '@playwright/test';
 import { checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
 
 const LINE_SERVER = 'bp_line_server'; // local/blueprints: its install script runs on the simulator
-const BROKEN = '#!/bin/sh\necho "broken on purpose by the admin-ops journey"\nexit 3\n';
+// The break is a prefix, so the healthy script is always known, even after a run that was cut short.
+const BREAK = '#!/bin/sh\necho "broken on purpose by the admin-ops journey"\nexit 3\n';
+const healthy = (script: string) => (script.startsWith(BREAK) ? script.slice(BREAK.length) : script);
 
 /** The seeded admin: `<local dir>/admin.txt`, next to the stack's mail spool (or ADMIN_EMAIL/ADMIN_PASSWORD). */
 function adminLogin(): { email: string; password: string } {
@@ -62,16 +64,28 @@ async function axeInGerman(page: Page, path: string, heading: string, ready: str
   await checkA11y(page, `${where} (de)`);
 }
 
+let restore: (() => Promise<void>) | null = null;
+
+// Runs even when the test times out: the seeded blueprint must not stay broken for later journeys.
+test.afterEach(async () => {
+  await restore?.();
+  restore = null;
+});
+
 test('a failed provisioning is found under Operations, retried after the fix, and the server comes up', async ({ page }) => {
   const login = adminLogin();
   const api = await apiAs(page.request, login);
-  const original = await api.call<{ install_script: string }>('GET', `/v1/admin/blueprints/${LINE_SERVER}`);
+  const current = await api.call<{ install_script: string }>('GET', `/v1/admin/blueprints/${LINE_SERVER}`);
+  const good = healthy(current.install_script);
+  restore = async () => {
+    await api.call('PATCH', `/v1/admin/blueprints/${LINE_SERVER}`, { install_script: good });
+  };
   const owner = await customer(page.request);
   const tenant = { id: owner.tenantId };
 
-  try {
+  {
     // Given a blueprint whose install script fails, and a server created from it
-    await api.call('PATCH', `/v1/admin/blueprints/${LINE_SERVER}`, { install_script: BROKEN });
+    await api.call('PATCH', `/v1/admin/blueprints/${LINE_SERVER}`, { install_script: BREAK + good });
     const created = await owner.api.call<{ server: { uuid: string; name: string }; operation: { id: string } }>('POST', `/v1/tenants/${tenant.id}/servers`, {
       name: 'retry-me',
       blueprint_id: LINE_SERVER,
@@ -85,7 +99,10 @@ test('a failed provisioning is found under Operations, retried after the fix, an
     await page.getByLabel(en('auth:fields.email')).fill(login.email);
     await page.getByLabel(en('auth:fields.password')).fill(login.password);
     await page.getByRole('button', { name: en('auth:signIn.submit') }).click();
-    await page.getByRole('link', { name: en('admin:nav.link'), exact: true }).click();
+    // Signed in, the home page moves on to a tenant by itself: open the console with a fresh load
+    // rather than racing that redirect with a click.
+    await expect(page.getByRole('link', { name: en('admin:nav.link'), exact: true })).toBeVisible();
+    await page.goto('/admin');
     await page.getByRole('navigation', { name: en('admin:nav.label'), exact: true }).getByRole('link', { name: en('admin:nav.operations') }).click();
     await expect(page.getByRole('heading', { level: 1, name: en('adminOperations:list.title') })).toBeFocused();
     await page.getByLabel(en('adminOperations:filters.status')).selectOption('failed');
@@ -108,7 +125,7 @@ test('a failed provisioning is found under Operations, retried after the fix, an
     await checkA11y(page, 'operation, failed');
 
     // When the cause is fixed and the admin retries
-    await api.call('PATCH', `/v1/admin/blueprints/${LINE_SERVER}`, { install_script: original.install_script });
+    await restore();
     await page.getByRole('button', { name: en('adminOperations:retry.action') }).click();
 
     // Then the same operation runs again as attempt 2 and succeeds; the server runs on the simulator
@@ -163,7 +180,5 @@ test('a failed provisioning is found under Operations, retried after the fix, an
     await axeInGerman(page, `/admin/servers/${created.server.uuid}`, de('adminServers:detail.title', { name: 'retry-me' }), de('adminServers:actions.forceDelete'), 'server');
     await axeInGerman(page, '/admin/dead-letters', de('adminOperations:deadLetters.title'), de('adminOperations:deadLetters.intro'), 'dead letters');
     await axeInGerman(page, '/admin/audit', de('adminAudit:title'), de('adminAudit:shown.platform'), 'audit');
-  } finally {
-    await api.call('PATCH', `/v1/admin/blueprints/${LINE_SERVER}`, { install_script: original.install_script });
   }
 });
