@@ -580,6 +580,16 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
         if allocation is None or allocation.server_id not in (None, server.uuid):
             raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        held = [
+            (old_ip, old_port)
+            for old_ip, old_port in previous.allocations
+            if (row := self.allocations.rows.get((previous.node_id, old_ip, old_port)))
+            and row.server_id == previous.uuid
+        ]
+        if previous.node_id != server.node_id and held:
+            from mamba.domain.placement import held_elsewhere
+
+            raise held_elsewhere(previous.uuid, previous.node_id)
         self.versions[server.tenant_id] = guard.version + 1
         for old_ip, old_port in previous.allocations:
             old = self.allocations.rows.get((previous.node_id, old_ip, old_port))

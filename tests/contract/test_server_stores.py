@@ -636,6 +636,19 @@ class PlacementStoreContract:
         assert allocations.get(added.id, "10.0.0.5", 25566).server_id == failed.uuid
         assert [a.port for a in placement.free_allocations(added.id)] == [25565]
 
+    def test_rearm_refuses_to_move_a_server_holding_a_port_on_another_node(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, hold=True)
+        other = self._node_with_ports(world, 25570)
+
+        moved = replace(failed, status="provisioning", node_id=other.id, allocation=("10.0.0.5", 25570))
+        with pytest.raises(ConflictError) as refused:
+            placement.rearm(moved, failed, placement.guard(tenant))
+
+        assert refused.value.details["reason"] == "held_on_node"
+        assert allocations.get(other.id, "10.0.0.5", 25570).server_id is None
+        assert allocations.get(added.id, "10.0.0.5", 25565).server_id == failed.uuid
+
     def test_rearm_refuses_a_taken_port_a_stale_guard_and_a_server_no_longer_failed(self, world):
         placement, _, allocations = world
         added, failed, tenant = self._failed(world, 25565, 25566)

@@ -205,3 +205,14 @@ def test_a_retry_whose_workflow_cannot_start_abandons_what_its_preparer_reserved
 
     assert preparer.abandoned == ["The retry could not start."]
     assert repo.find(op.id).status == "failed"
+
+
+def test_a_retry_whose_preparer_breaks_unexpectedly_is_not_left_pending():
+    repo, workflows = FakeOperationRepository(), FakeWorkflows()
+    op = _failed(repo, workflows)
+
+    with pytest.raises(RuntimeError):
+        operations.retry_operation(repo, workflows, op.id, {"check_platform": Preparer(refuse=RuntimeError("boom"))})
+
+    stored = repo.find(op.id)
+    assert (stored.status, stored.attempt, stored.error["code"]) == ("failed", 2, "NOT_STARTED")

@@ -185,16 +185,18 @@ def test_rearm_keeps_the_port_the_server_still_holds_on_its_node():
     assert placement.allocations.rows[("a", "10.0.0.1", 25566)].server_id is None
 
 
-def test_rearm_frees_the_held_port_when_the_server_moves_to_another_node():
+def test_rearm_does_not_move_a_server_that_may_still_be_on_its_node_elsewhere():
     placement = placement_with({"a": [25565], "b": [25570]})
     p, server, op = failed_provisioning(placement)
-    placement.allocations.assign("a", "10.0.0.1", 25565, server.uuid)
+    placement.allocations.assign("a", "10.0.0.1", 25565, server.uuid)  # the compensation could not reach node a
     placement.nodes.nodes["a"] = replace(placement.nodes.nodes["a"], maintenance=True)
 
-    service.rearm_provisioning(p, op)
+    with pytest.raises(ConflictError) as refused:
+        service.rearm_provisioning(p, op)
 
-    assert placement.servers.get(server.uuid).node_id == "b"
-    assert placement.allocations.rows[("a", "10.0.0.1", 25565)].server_id is None
+    assert refused.value.details["reason"] == "held_on_node"
+    assert placement.servers.get(server.uuid).status == "failed"
+    assert placement.allocations.rows[("b", "10.0.0.1", 25570)].server_id is None
 
 
 def test_rearm_refuses_with_no_capacity_while_no_node_can_take_it_and_the_server_stays_failed():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mamba.domain.errors import NoCapacityError
+from mamba.domain.errors import ConflictError, NoCapacityError
 from mamba.domain.nodes import Node
 
 UNLIMITED = -1  # an over-allocation percentage of -1 means "never full" (as in Pterodactyl)
@@ -97,3 +97,14 @@ class TenantGuard:
 
     version: int = 0
     recent: tuple[tuple[str, int, int, float], ...] = ()
+
+
+def held_elsewhere(server_uuid: str, node_id: str) -> ConflictError:
+    """Why a failed server that still holds a port on ``node_id`` is not placed on another node:
+    its failed run could not reach that node to remove it, so it may still be there, and moving
+    it would leave that copy behind (an admin's retry, ``DynamoPlacementStore.rearm``)."""
+    return ConflictError(
+        f"The server may still be on node {node_id}: its failed run could not reach the node to remove it. "
+        "Bring the node back (or end its maintenance) and retry, or delete the server.",
+        {"server_id": server_uuid, "node_id": node_id, "reason": "held_on_node"},
+    )

@@ -142,6 +142,9 @@ def admin_operation(repo: OperationRepository, workflows: Workflows, op_id: str)
     return OperationDetail(operation=op, failure=failure)
 
 
+_NOT_STARTED = {"code": "NOT_STARTED", "message": "The retry could not start."}
+
+
 class RetryPreparer(Protocol):
     """What a type needs before its workflow runs again (``provision_server``: placement)."""
 
@@ -174,18 +177,19 @@ def retry_operation(
     if preparer is not None:
         try:
             retried = replace(retried, input=preparer.prepare(retried))
-        except DomainError as exc:
-            repo.save(ops.finish(retried, "failed", _now(), {"code": exc.code, "message": exc.message}))
+        except Exception as exc:
+            # Whatever stopped it, the attempt is over: never leave the operation pending.
+            error = {"code": exc.code, "message": exc.message} if isinstance(exc, DomainError) else None
+            repo.save(ops.finish(retried, "failed", _now(), error or dict(_NOT_STARTED)))
             raise
-        repo.save(retried)  # the attempt's input, so the next retry starts from what this one ran
     try:
+        if preparer is not None:
+            repo.save(retried)  # the attempt's input, so the next retry starts from what this one ran
         # begin_retry refused an operation without a recorded workflow and input
         workflows.start(str(retried.workflow), retried.id, dict(retried.input or {}), attempt=retried.attempt)
     except Exception:
+        repo.save(ops.finish(retried, "failed", _now(), dict(_NOT_STARTED)))
         if preparer is not None:
-            preparer.abandon(retried, "The retry could not start.")
-        repo.save(
-            ops.finish(retried, "failed", _now(), {"code": "NOT_STARTED", "message": "The retry could not start."})
-        )
+            preparer.abandon(retried, _NOT_STARTED["message"])
         raise
     return retried

@@ -45,7 +45,7 @@ from mamba.domain.errors import (
     TenantServersChangedError,
 )
 from mamba.domain.nodes import Allocation
-from mamba.domain.placement import NodeLoad, TenantGuard
+from mamba.domain.placement import NodeLoad, TenantGuard, held_elsewhere
 from mamba.domain.quotas import Usage
 from mamba.domain.servers import FAILED, PROVISIONING, Server
 
@@ -193,7 +193,8 @@ class DynamoPlacementStore:
         (as ``reserve``), the allocation (free, or still held by this server: a compensation that
         could not reach the node keeps it) and the release of the ports of ``previous`` the server
         no longer uses. Raises TenantServersChangedError, AllocationTakenError, ConflictError
-        (the server is no longer failed), DependencyUnavailableError."""
+        (the server is no longer failed, or it still holds a port on another node: reason
+        ``held_on_node``), DependencyUnavailableError."""
         ip, port = server.allocation
         kept = set(server.allocations)
         with translate(unavailable="The server's ports could not be read; try again."):
@@ -205,6 +206,8 @@ class DynamoPlacementStore:
                 and (held := get_or_none(AllocationItem, *keys.allocation(previous.node_id, node_ip, node_port)))
                 and held.server_id == previous.uuid
             ]
+        if releases and previous.node_id != server.node_id:
+            raise held_elsewhere(previous.uuid, previous.node_id)
 
         def refused(cancelled: Cancellation) -> ConflictError | None:
             # Puts before updates: [server, guard, allocation, releases...].

@@ -1,24 +1,49 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
-import { localToIso } from '@/features/members/api/members';
+import { isoToLocal, localToIso } from '@/features/members/api/members';
 import { fetchAuditPage, NO_AUDIT_FILTERS, usePlatformAudit, type AuditEntry, type PlatformAuditFilters } from '../api/audit';
 import '../admin-audit.css';
 
 type Draft = PlatformAuditFilters & { fromLocal: string; toLocal: string };
 const EMPTY_DRAFT: Draft = { ...NO_AUDIT_FILTERS, fromLocal: '', toLocal: '' };
 
+const RESULTS = ['success', 'denied', 'error'] as const;
+
+function toFilters(params: URLSearchParams): PlatformAuditFilters {
+  const result = params.get('result') ?? '';
+  return {
+    log: params.get('log') === 'security' ? 'security' : 'platform',
+    tenant_id: params.get('tenant_id') ?? '',
+    action: params.get('action') ?? '',
+    actor: params.get('actor') ?? '',
+    result: (RESULTS as readonly string[]).includes(result) ? (result as PlatformAuditFilters['result']) : '',
+    from: params.get('from') ?? '',
+    to: params.get('to') ?? '',
+  };
+}
+
+function toDraft(filters: PlatformAuditFilters): Draft {
+  return { ...filters, fromLocal: isoToLocal(filters.from), toLocal: isoToLocal(filters.to) };
+}
+
 /** The platform's audit log (accounts, admin actions), the security log, or one tenant's log. */
 export function AuditPage() {
   const { t, i18n } = useTranslation('adminAudit');
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
-  const [filters, setFilters] = useState<PlatformAuditFilters>(NO_AUDIT_FILTERS);
+  // The filters live in the address (?tenant_id=&log=&action=...): a tenant's page links to its log.
+  const [params, setParams] = useSearchParams();
+  const filters = toFilters(params);
+  const shownParams = params.toString();
+  const [draft, setDraft] = useState<Draft>(toDraft(filters));
+  useEffect(() => setDraft(toDraft(toFilters(new URLSearchParams(shownParams)))), [shownParams]);
+  const setFilters = (next: PlatformAuditFilters) =>
+    setParams(Object.fromEntries(Object.entries(next).filter(([key, v]) => v && !(key === 'log' && v === 'platform'))));
   const audit = usePlatformAudit(filters);
   const entries = audit.data?.pages.flatMap((p) => p.items) ?? [];
 

@@ -48,4 +48,15 @@ describe('OperationPage', () => {
     expect(await screen.findByText('This operation cannot be retried: a reinstall wipes the server; the customer must ask for it again')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Retry operation' })).not.toBeInTheDocument();
   });
+
+  it('says why a retry was refused when the server may still be on its node', async () => {
+    answer('GET', '/v1/admin/operations/{op_id}', { body: failed });
+    answer('POST', '/v1/admin/operations/{op_id}/retry', {
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: 'x', details: { reason: 'held_on_node', node_id: 'nd_1' } }, request_id: 'r' },
+    });
+    show();
+    await userEvent.click(await screen.findByRole('button', { name: 'Retry operation' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The server may still be on its node');
+  });
 });

@@ -1,13 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
-import { localToIso } from '@/features/members/api/members';
+import { isoToLocal, localToIso } from '@/features/members/api/members';
 import {
   fetchOperationsPage,
   NO_OPERATION_FILTERS,
@@ -24,12 +24,30 @@ export function currentStep(op: AdminOperation): string | null {
   return step ? step.name : null;
 }
 
+function toFilters(params: URLSearchParams): OperationFilters {
+  const status = params.get('status') ?? '';
+  return {
+    status: (OPERATION_STATUSES as readonly string[]).includes(status) ? (status as OperationFilters['status']) : '',
+    type: params.get('type') ?? '',
+    since: params.get('since') ?? '',
+  };
+}
+
+function toDraft(filters: OperationFilters) {
+  return { status: filters.status, type: filters.type, sinceLocal: isoToLocal(filters.since) };
+}
+
 /** Every tenant's workflows, newest first: running and failed ones with their steps; export as CSV. */
 export function OperationsPage() {
   const { t } = useTranslation('adminOperations');
   const names = useOperationNames();
-  const [draft, setDraft] = useState({ status: '' as OperationFilters['status'], type: '', sinceLocal: '' });
-  const [filters, setFilters] = useState<OperationFilters>(NO_OPERATION_FILTERS);
+  // The filters live in the address (?status=&type=&since=): the overview links to the failed ones.
+  const [params, setParams] = useSearchParams();
+  const filters = toFilters(params);
+  const shown = params.toString();
+  const [draft, setDraft] = useState(toDraft(filters));
+  useEffect(() => setDraft(toDraft(toFilters(new URLSearchParams(shown)))), [shown]);
+  const setFilters = (next: OperationFilters) => setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)));
   const operations = useAdminOperations(filters);
   const rows = operations.data?.pages.flatMap((p) => p.items) ?? [];
 

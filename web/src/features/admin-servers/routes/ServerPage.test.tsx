@@ -36,4 +36,19 @@ describe('ServerPage', () => {
     await waitFor(() => expect(calls.some((c) => c.path === '/v1/admin/servers/{server_id}/force-delete')).toBe(true));
     expect(await screen.findByRole('link', { name: 'Follow the operation' })).toHaveAttribute('href', '/admin/operations/op_9');
   });
+
+  it('suspends a running server after a confirmation naming it and its tenant', async () => {
+    answer('GET', '/v1/admin/servers/{server_id}', { body: { ...server, status: 'running', status_reason: null } });
+    answer('POST', '/v1/admin/servers/{server_id}/suspend', {
+      status: 202,
+      body: { operation: { id: 'op_5', tenant_id: 'tn_a', type: 'suspend_server', status: 'pending', steps: [], created_at: 'x', updated_at: 'x' } },
+    });
+    renderWithApp(<ServerPage />, { path: '/admin/servers/:serverId', route: `/admin/servers/${server.uuid}` });
+    await userEvent.click(await screen.findByRole('button', { name: 'Suspend server' }));
+    const dialog = await screen.findByRole('alertdialog', { name: 'Suspend survival?' });
+    expect(within(dialog).getByText('survival of Acme is killed now and stays off until you unsuspend it.')).toBeInTheDocument();
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Suspend server' }));
+    await waitFor(() => expect(calls.some((c) => c.path === '/v1/admin/servers/{server_id}/suspend')).toBe(true));
+    expect(await screen.findByRole('link', { name: 'Follow the operation' })).toHaveAttribute('href', '/admin/operations/op_5');
+  });
 });

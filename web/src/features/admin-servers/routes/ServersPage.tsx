@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
@@ -16,11 +16,25 @@ import {
   type ServerFilters,
 } from '../api/servers';
 
+function toFilters(params: URLSearchParams): ServerFilters {
+  return {
+    status: params.get('status') ?? '',
+    node_id: params.get('node_id') ?? '',
+    tenant_id: params.get('tenant_id') ?? '',
+    q: params.get('q') ?? '',
+  };
+}
+
 /** Servers across tenants: filter by status, node, tenant or a name/uuid prefix; export as CSV. */
 export function ServersPage() {
   const { t } = useTranslation('adminServers');
-  const [draft, setDraft] = useState<ServerFilters>(NO_SERVER_FILTERS);
-  const [filters, setFilters] = useState<ServerFilters>(NO_SERVER_FILTERS);
+  // The filters live in the address (?status=&node_id=&tenant_id=&q=): other pages link to a filtered list.
+  const [params, setParams] = useSearchParams();
+  const filters = toFilters(params);
+  const [draft, setDraft] = useState<ServerFilters>(filters);
+  const shown = params.toString();
+  useEffect(() => setDraft(toFilters(new URLSearchParams(shown))), [shown]);
+  const setFilters = (next: ServerFilters) => setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)));
   const servers = useAdminServers(filters);
   const rows = servers.data?.pages.flatMap((p) => p.items) ?? [];
 
