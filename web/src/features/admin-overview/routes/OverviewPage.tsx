@@ -143,6 +143,39 @@ function Figures({ data }: { data: FleetOverview }) {
           <CapacityBar label={t('nodes.memory')} committedMb={nodes.committed_memory_mb} totalMb={nodes.memory_mb} />
           <CapacityBar label={t('nodes.disk')} committedMb={nodes.committed_disk_mb} totalMb={nodes.disk_mb} />
         </div>
+        {nodes.items.length > 0 && (
+          <table>
+            <caption className="visually-hidden">{t('nodes.perNode')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('nodes.node')}</th>
+                <th scope="col">{t('nodes.status')}</th>
+                <th scope="col">{t('nodes.memoryColumn')}</th>
+                <th scope="col">{t('nodes.diskColumn')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {nodes.items.map((n) => (
+                <tr key={n.id}>
+                  <th scope="row">
+                    <Link to={`/admin/nodes/${encodeURIComponent(n.id)}`}>{n.name}</Link>
+                  </th>
+                  <td>
+                    <span className="badge" data-status={n.status === 'online' ? 'running' : n.status === 'unknown' ? undefined : 'failed'}>
+                      {statusLabel(i18n, 'adminOverview:nodeStatus', n.status)}
+                    </span>
+                  </td>
+                  <td>
+                    <CapacityBar label={t('nodes.memoryOf', { name: n.name })} committedMb={n.committed_memory_mb} totalMb={n.memory_mb} hideLabel />
+                  </td>
+                  <td>
+                    <CapacityBar label={t('nodes.diskOf', { name: n.name })} committedMb={n.committed_disk_mb} totalMb={n.disk_mb} hideLabel />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
     </>
   );
