@@ -143,6 +143,7 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     expect(readFileSync(config, 'utf8')).toContain(`port: ${port}`);
     await page.getByRole('button', { name: en('adminNodes:setup.showCommand') }).click();
     await expect(page.getByText(/base64 -d \| sudo tee \/etc\/pterodactyl\/config.yml/)).toBeVisible();
+    await checkA11y(page, 'node with its setup command');
     await shot(page, 'node-new');
     wings = spawn(process.env.PYTHON ?? join(ROOT, '.venv/bin/python'), ['-m', 'local.wings_sim', '--config', config, '--watch-parent'], {
       cwd: ROOT,
