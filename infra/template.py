@@ -43,6 +43,8 @@ DEFAULT_ROLE = "DefaultRole"
 REST_API = "RestAPI"
 
 BUCKET = "BackupBucket"
+EXPORT_BUCKET = "ExportBucket"
+EXPORT_DAYS = 7  # a tenant export holds personal data: it is a download, not an archive to keep
 QUEUE = "StripeEventsQueue"
 DLQ = "StripeEventsDLQ"
 SECRET = "AppSecrets"
@@ -252,6 +254,52 @@ def backup_bucket() -> dict[str, Any]:
     }
 
 
+def export_bucket() -> dict[str, Any]:
+    """Tenant export archives (``POST /v1/admin/tenants/{id}/export``): private, encrypted,
+    reached only through a presigned GET, and deleted after ``EXPORT_DAYS``."""
+    bucket_arn = _arn(EXPORT_BUCKET)
+    objects_arn = _sub("${ExportBucket.Arn}/*")
+    return {
+        EXPORT_BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {
+                    "Rules": [{"Id": "expire-exports", "Status": "Enabled", "ExpirationInDays": EXPORT_DAYS}]
+                },
+            },
+        },
+        "ExportBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": EXPORT_BUCKET},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket_arn, objects_arn],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
 def stripe_queue() -> dict[str, Any]:
     return {
         DLQ: {
@@ -380,6 +428,7 @@ def function_environment() -> dict[str, Any]:
         "MAMBA_ENV": "deployed",
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
+        "EXPORT_BUCKET": {"Ref": EXPORT_BUCKET},
         "BACKUP_PART_SIZE_BYTES": {"Ref": "BackupPartSizeBytes"},
         "BACKUP_TIMEOUT_SECONDS": {"Ref": "BackupTimeoutSeconds"},
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
@@ -448,6 +497,12 @@ def functions_policy() -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],  # ListBucket also allows HeadBucket
             "Resource": _arn(BUCKET),
+        },
+        {
+            "Sid": "ExportObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": _sub("${ExportBucket.Arn}/*"),
         },
         {
             "Sid": "StartWorkflows",
@@ -803,6 +858,7 @@ def state_machine(workflow: str) -> dict[str, Any]:
 def outputs() -> dict[str, Any]:
     values: dict[str, Any] = {
         "BackupBucketName": {"Ref": BUCKET},
+        "ExportBucketName": {"Ref": EXPORT_BUCKET},
         "SecretsArn": {"Ref": SECRET},
         "StripeEventsQueueUrl": {"Ref": QUEUE},
         "StripeEventsDLQUrl": {"Ref": DLQ},
@@ -819,6 +875,7 @@ def merge_template() -> dict[str, Any]:
     for part in (
         tables(),
         backup_bucket(),
+        export_bucket(),
         stripe_queue(),
         stripe_consumer(),
         app_secret(),

@@ -56,6 +56,7 @@ class LocalNames:
     table_main: str = "mamba-main"
     table_idempotency: str = "mamba-idempotency"
     backup_bucket: str = "mamba-backups"
+    export_bucket: str = "mamba-exports"
     stripe_events_queue: str = QUEUE_STRIPE_EVENTS
     mail_from: str = "no-reply@mamba.local"
     kms_key_alias: str = "alias/mamba-node-tokens"
@@ -74,6 +75,7 @@ class LocalNames:
             "TABLE_MAIN": self.table_main,
             "TABLE_IDEMPOTENCY": self.table_idempotency,
             "BACKUP_BUCKET": self.backup_bucket,
+            "EXPORT_BUCKET": self.export_bucket,
             "STATE_MACHINE_PREFIX": self.state_machine_prefix,
             "MAIL_FROM": self.mail_from,
             "KMS_KEY_ID": self.kms_key_alias,
@@ -173,7 +175,8 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
         created["tables"].append(name)
 
     _client("s3", endpoint, region).create_bucket(Bucket=names.backup_bucket)
-    created["buckets"] = [names.backup_bucket]
+    _client("s3", endpoint, region).create_bucket(Bucket=names.export_bucket)
+    created["buckets"] = [names.backup_bucket, names.export_bucket]
 
     sqs = _client("sqs", endpoint, region)
     dlq_url = sqs.create_queue(QueueName=f"{names.stripe_events_queue}-dlq")["QueueUrl"]

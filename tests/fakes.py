@@ -12,7 +12,13 @@ from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
 from mamba.domain.billing import SubscriptionFacts
-from mamba.domain.errors import CaptchaFailedError, ConflictError, DependencyUnavailableError, NotFoundError
+from mamba.domain.errors import (
+    BlueprintInUseError,
+    CaptchaFailedError,
+    ConflictError,
+    DependencyUnavailableError,
+    NotFoundError,
+)
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.ratelimit import Limit
@@ -332,6 +338,15 @@ class FakeFleetReader:
         ]
         return Page(items=items, next_cursor=found.next_cursor)
 
+    def server(self, server_uuid: str) -> Any:
+        from mamba.domain.fleet import FleetServer
+
+        s = self.servers_repo.get(server_uuid)  # NotFoundError
+        node = self.nodes.nodes.get(s.node_id)
+        return FleetServer(
+            server=s, tenant_name=self.tenant_names.get(s.tenant_id), node_name=node.name if node else None
+        )
+
 
 class FakeNodeRepository:
     """``DynamoNodeRepository`` in memory; tokens are kept in clear (the adapter encrypts them)."""
@@ -482,10 +497,14 @@ class FakePlacementStore:
         nodes: FakeNodeRepository | None = None,
         allocations: FakeAllocationRepository | None = None,
         servers: FakeServerRepository | None = None,
+        blueprints: FakeBlueprintRepository | None = None,
     ) -> None:
         self.nodes = nodes or FakeNodeRepository()
         self.allocations = allocations or FakeAllocationRepository(self.nodes)
         self.servers = servers or FakeServerRepository()
+        # With blueprints, a reservation checks the blueprint exists and counts the server in its
+        # usage, as the adapter's transaction does (without, blueprints are not looked at).
+        self.blueprints = blueprints
         self.versions: dict[str, int] = {}
         self.plans: dict[str, str] = {}  # tenant id -> plan_quotas JSON
         # Raised by the next ``reserve`` calls, in order: another request winning a race
@@ -534,9 +553,40 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
         if allocation is None or allocation.server_id:
             raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        if self.blueprints is not None:
+            self.blueprints.get(server.blueprint_id)  # NotFoundError, before anything is written
         self.servers.add(server)  # ConflictError for a known uuid, before anything else is written
         self.versions[server.tenant_id] = version + 1
         self.allocations.assign(server.node_id, ip, port, server.uuid)
+        if self.blueprints is not None:
+            counts = self.blueprints.servers
+            counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) + 1
+
+    def rearm(self, server: Any, previous: Any, guard: Any) -> None:
+        """As the adapter's transaction: the guard version, the allocation (free or the server's
+        own), the server still failed; then the ports of ``previous`` it no longer uses are freed."""
+        from dataclasses import replace
+
+        from mamba.domain.errors import AllocationTakenError, ConflictError, TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        ip, port = server.allocation
+        allocation = self.allocations.rows.get((server.node_id, ip, port))
+        stored = self.servers.servers.get(server.uuid)
+        if stored is None or stored.status != "failed":
+            raise ConflictError("The server is no longer failed.", {"server_id": server.uuid})
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        if allocation is None or allocation.server_id not in (None, server.uuid):
+            raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        self.versions[server.tenant_id] = guard.version + 1
+        for old_ip, old_port in previous.allocations:
+            old = self.allocations.rows.get((previous.node_id, old_ip, old_port))
+            if (old_ip, old_port) not in server.allocations and old is not None and old.server_id == previous.uuid:
+                self.allocations.rows[(previous.node_id, old_ip, old_port)] = replace(old, server_id=None)
+        self.allocations.rows[(server.node_id, ip, port)] = replace(allocation, server_id=server.uuid)
+        self.servers.servers[server.uuid] = server
 
     def unreserve(self, server: Any) -> None:
         ip, port = server.allocation
@@ -549,6 +599,9 @@ class FakePlacementStore:
             return
         self.servers.delete(server.uuid)
         self.allocations.release(server.node_id, ip, port, server.uuid)
+        if self.blueprints is not None:
+            counts = self.blueprints.servers
+            counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) - 1
 
     def plan_quotas(self, tenant_id: str) -> str | None:
         return self.plans.get(tenant_id)
@@ -712,6 +765,7 @@ class FakeBlueprintRepository:
 
     def __init__(self, *blueprints: Any) -> None:
         self.blueprints: dict[str, Any] = {b.id: b for b in blueprints}
+        self.servers: dict[str, int] = {}  # blueprint id -> servers using it (the reservation's counter)
 
     def add(self, blueprint: Any) -> None:
         if blueprint.id in self.blueprints:
@@ -732,8 +786,17 @@ class FakeBlueprintRepository:
         self.get(blueprint.id)
         self.blueprints[blueprint.id] = blueprint
 
+    def usage(self, blueprint_ids: Any) -> dict[str, int]:
+        return {b: self.servers.get(b, 0) for b in blueprint_ids}
+
     def delete(self, blueprint_id: str) -> None:
         self.get(blueprint_id)
+        if self.servers.get(blueprint_id, 0) > 0:
+            servers = self.servers[blueprint_id]
+            raise BlueprintInUseError(
+                f"{servers} server(s) use this blueprint; delete them first.",
+                {"blueprint_id": blueprint_id, "servers": servers},
+            )
         del self.blueprints[blueprint_id]
 
 
@@ -1728,6 +1791,13 @@ class FakeUserRepository:
     def revoke_sessions(self, user_id: str, valid_after: int) -> None:
         self._set(user_id, sessions_valid_after=valid_after)
 
+    def delete(self, user_id: str, email: str) -> None:
+        """The account and its address go together (account deletion); gone already is fine."""
+        user = self.users.get(user_id)
+        if user is not None and user.email != email:
+            raise ConflictError("The account changed meanwhile; try again.", {"reason": "concurrent"})
+        self.users.pop(user_id, None)
+
     def record_login_failure(self, user_id: str) -> int:
         return self._set(user_id, failed_logins=self.get(user_id).failed_logins + 1).failed_logins
 
@@ -2203,7 +2273,19 @@ class FakeAdminRepository:
     def memberships_of_user(self, user_id: str) -> list[Any]:
         return [m for (_, u), m in sorted(self.tenancy.members.items()) if u == user_id]
 
-    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> Any:
+    def _check_actor(self, actor_id: str | None) -> None:
+        """The Dynamo transaction's condition check: the actor is still an active admin."""
+        if actor_id is None:
+            return
+        from mamba.domain.errors import LastAdminError
+
+        actor = self.users.users.get(actor_id)
+        if actor is None or not actor.is_admin or actor.status != "active":
+            raise LastAdminError("You are no longer an active admin.", {"reason": "last_admin"})
+
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str, *, actor_id: str | None = None) -> Any:
+        self.get_user(user_id)
+        self._check_actor(actor_id)
         self.users._set(user_id, is_admin=is_admin)
         return self.get_user(user_id)
 
@@ -2215,7 +2297,10 @@ class FakeAdminRepository:
         now: str,
         *,
         credentials_reset_at: str | None = None,
+        actor_id: str | None = None,
     ) -> Any:
+        self.get_user(user_id)
+        self._check_actor(actor_id)
         changes: dict[str, Any] = {"status": status}
         if sessions_valid_after is not None:
             changes["sessions_valid_after"] = sessions_valid_after
@@ -2337,3 +2422,39 @@ class FakeDeadLetterErrors:
 
     def first_errors(self, event_ids: list[str]) -> dict[str, str]:
         return {e: self.errors[e] for e in event_ids if e in self.errors}
+
+
+class FakeTenantData:
+    """``DynamoTenantData`` in memory: a tenant's records as sort keys (``records[tid]``) and its
+    operations' (status, created_at); the kept prefixes survive a purge, as in the adapter."""
+
+    KEPT = ("AUDIT#", "CREDIT#", "CREDITBAL#", "CREDITID#", "DELETED")
+
+    def __init__(self) -> None:
+        self.records: dict[str, set[str]] = {}
+        self.operations: dict[str, list[tuple[str, str]]] = {}
+        self.purges: list[str] = []
+
+    def open_operations(self, tenant_id: str, since: str) -> int:
+        return sum(
+            1 for status, at in self.operations.get(tenant_id, []) if status in ("pending", "running") and at >= since
+        )
+
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Any:
+        from mamba.domain.retention import Purged
+
+        self.purges.append(tenant_id)
+        records = self.records.get(tenant_id, set())
+        doomed = sorted(sk for sk in records if sk != "PROFILE" and not sk.startswith(self.KEPT))[:budget]
+        removed: dict[str, int] = {}
+        for sk in doomed:
+            records.discard(sk)
+            kind = sk.split("#", 1)[0].lower()
+            removed[kind] = removed.get(kind, 0) + 1
+        if len(doomed) >= budget:  # as the adapter: a call that used its budget leaves the rest for the next
+            return Purged(removed, finished=False)
+        if "PROFILE" in records:
+            records.discard("PROFILE")
+            records.add("DELETED")
+            removed["profile"] = 1
+        return Purged(removed, finished=True)

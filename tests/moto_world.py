@@ -256,6 +256,7 @@ class MotoWorld:
 
         settings = get_settings()
         self.client("s3").create_bucket(Bucket=settings.backup_bucket)
+        self.client("s3").create_bucket(Bucket=settings.export_bucket)
         # moto's SES refuses mail from an unverified sender, as SES does (account mail, invitations).
         self.client("ses").verify_email_identity(EmailAddress=settings.mail_from)
 

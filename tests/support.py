@@ -21,6 +21,7 @@ def create_resources() -> None:
     for table in TABLES:
         dynamodb.create_table(**table.create_table_kwargs(names[table.logical_id]))
     boto3.client("s3", region_name=settings.region).create_bucket(Bucket=settings.backup_bucket)
+    boto3.client("s3", region_name=settings.region).create_bucket(Bucket=settings.export_bucket)
     # The node-token key, under the alias Settings names (KMS_KEY_ID).
     kms = boto3.client("kms", region_name=settings.region)
     key_id = kms.create_key(Description="mamba node tokens (test)")["KeyMetadata"]["KeyId"]

@@ -8,7 +8,14 @@ from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.blueprints import BlueprintIn, BlueprintList, BlueprintOut, BlueprintPatch, EggIn
+from mamba.schemas.blueprints import (
+    BlueprintIn,
+    BlueprintList,
+    BlueprintOut,
+    BlueprintPatch,
+    BlueprintPreview,
+    EggIn,
+)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -37,6 +44,13 @@ def import_egg(ctx: Ctx) -> domain.Blueprint:
     return service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
 
 
+@route(bp, "/v1/admin/blueprints/import/preview", "POST", permission=PERMISSION, tags=TAGS,
+       summary="Check a Pterodactyl egg and show what the import would store, without storing it",
+       request_model=EggIn, response_model=BlueprintPreview)  # fmt: skip
+def preview_egg(ctx: Ctx) -> domain.Blueprint:
+    return service.preview_egg(ctx.body.model_dump())
+
+
 @route(bp, "/v1/admin/blueprints", "GET", permission=PERMISSION, summary="List blueprints", tags=TAGS,
        response_model=BlueprintList, query=("limit", "cursor"))  # fmt: skip
 def list_blueprints(ctx: Ctx) -> dict[str, Any]:
@@ -50,19 +64,19 @@ def list_blueprints(ctx: Ctx) -> dict[str, Any]:
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "GET", permission=PERMISSION, summary="Get a blueprint",
        tags=TAGS, response_model=BlueprintOut)  # fmt: skip
-def get_blueprint(ctx: Ctx, blueprint_id: str) -> domain.Blueprint:
+def get_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
     return service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id)
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "PATCH", permission=PERMISSION, summary="Change a blueprint",
        tags=TAGS, request_model=BlueprintPatch, response_model=BlueprintOut)  # fmt: skip
-def update_blueprint(ctx: Ctx, blueprint_id: str) -> domain.Blueprint:
+def update_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     return service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes)
 
 
-@route(bp, "/v1/admin/blueprints/{blueprint_id}", "DELETE", permission=PERMISSION, summary="Delete a blueprint",
-       tags=TAGS, status=204)  # fmt: skip
+@route(bp, "/v1/admin/blueprints/{blueprint_id}", "DELETE", permission=PERMISSION, tags=TAGS, status=204,
+       summary="Delete a blueprint (409 BLUEPRINT_IN_USE while servers use it)")  # fmt: skip
 def delete_blueprint(ctx: Ctx, blueprint_id: str) -> Response:
     service.delete_blueprint(bootstrap.blueprint_repository(), blueprint_id)
     return Response(body="", status_code=204)

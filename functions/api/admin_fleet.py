@@ -11,7 +11,7 @@ from mamba import bootstrap
 from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.fleet import AdminServerList, DrainOut, NodeServerList
+from mamba.schemas.fleet import AdminServerDetailOut, AdminServerList, DrainOut, NodeServerList
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -46,6 +46,24 @@ def list_servers(ctx: Ctx) -> dict[str, Any]:
         bootstrap.fleet_reader(), ServerFilter.from_query(ctx.query), PageRequest.from_query(ctx.query)
     )
     return {"items": [_server(e) for e in found.items], "next_cursor": found.next_cursor}
+
+
+@route(bp, "/v1/admin/servers/{server_id}", "GET", permission="admin.servers", tags=("admin: servers",),
+       summary="Any tenant's server, with its tenant and node and why it failed",
+       response_model=AdminServerDetailOut)  # fmt: skip
+def get_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
+    entry = fleet.server_detail(bootstrap.fleet_reader(), server_id)
+    s = entry.server
+    return {
+        **_server(entry),
+        "description": s.description,
+        "status_reason": s.status_reason,
+        "blueprint_id": s.blueprint_id,
+        "docker_image": s.docker_image,
+        "cpu_percent": s.limits.cpu_percent,
+        "allocations": [f"{ip}:{port}" for ip, port in s.allocations],
+        "installed_at": s.installed_at,
+    }
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/servers", "GET", permission="admin.nodes", tags=("admin: nodes",),

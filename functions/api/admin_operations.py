@@ -71,4 +71,7 @@ def get_operation(ctx: Ctx, op_id: str) -> object:
     status=202,
 )
 def retry_operation(ctx: Ctx, op_id: str) -> object:
-    return _admin_view(operations.retry_operation(bootstrap.operation_repository(), bootstrap.workflows(), op_id))
+    retried = operations.retry_operation(
+        bootstrap.operation_repository(), bootstrap.workflows(), op_id, bootstrap.retry_preparers()
+    )
+    return _admin_view(retried)

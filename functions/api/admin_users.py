@@ -1,13 +1,16 @@
-"""Platform admin: every user; the admin flag; suspend and unsuspend accounts."""
+"""Platform admin: every user (with search); the admin flag; suspend and unsuspend accounts;
+reset an account's 2FA after the admin's own identity check."""
 
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
 from mamba import bootstrap
+from mamba.domain import clock
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
 from mamba.schemas.tenancy import (
+    AdminTwoFactorResetIn,
     AdminUserDetail,
     AdminUserList,
     AdminUserOut,
@@ -31,13 +34,13 @@ TAGS = ("admin",)
     "/v1/admin/users",
     "GET",
     permission="admin.users",
-    summary="Every user, oldest first",
+    summary="Every user, oldest first; q narrows each page to an email, name or id containing it",
     tags=TAGS,
     response_model=AdminUserList,
-    query=("limit", "cursor"),
+    query=("limit", "cursor", "q"),
 )
 def list_users(ctx: Ctx) -> object:
-    return admin.list_users(bootstrap.admin_repository(), PageRequest.from_query(ctx.query))
+    return admin.list_users(bootstrap.admin_repository(), PageRequest.from_query(ctx.query), ctx.query.get("q"))
 
 
 @route(
@@ -97,3 +100,27 @@ def suspend_user(ctx: Ctx, user_id: str) -> object:
 )
 def unsuspend_user(ctx: Ctx, user_id: str) -> object:
     return admin.unsuspend_user(bootstrap.admin_repository(), user_id)
+
+
+@route(
+    bp,
+    "/v1/admin/users/{user_id}/2fa/reset",
+    "POST",
+    permission="admin.users",
+    summary="Turn another account's 2FA off (lost authenticator) after re-entering your own password and 2FA code",
+    tags=TAGS,
+    request_model=AdminTwoFactorResetIn,
+    response_model=AdminUserOut,
+)
+def reset_two_factor(ctx: Ctx, user_id: str) -> object:
+    body: AdminTwoFactorResetIn = ctx.body
+    return admin.reset_two_factor(
+        bootstrap.accounts(),
+        bootstrap.two_factor_store(),
+        ctx.user_id,
+        user_id,
+        current_password=body.current_password,
+        totp_code=body.totp_code,
+        via=ctx.principal.via if ctx.principal else "token",
+        now=clock.now_epoch(),
+    )

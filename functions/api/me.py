@@ -8,10 +8,20 @@ import time
 from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
+from mamba.auth import cookies
 from mamba.domain import clock
 from mamba.domain.pages import PageRequest
-from mamba.schemas.accounts import MeOut, MeUpdate, PasswordChangeIn, SessionList, SessionOut, StatusOut
-from mamba.web import Ctx, route
+from mamba.schemas.accounts import (
+    AccountDeletedOut,
+    AccountDeleteIn,
+    MeOut,
+    MeUpdate,
+    PasswordChangeIn,
+    SessionList,
+    SessionOut,
+    StatusOut,
+)
+from mamba.web import Ctx, Reply, route
 
 bp = Blueprint(__name__)
 TAGS = ("account",)
@@ -86,6 +96,35 @@ def change_password(ctx: Ctx) -> dict[str, object]:
         now=clock.now_epoch(),
     )
     return {"status": "password_changed", "message": "Log in with the new password."}
+
+
+@route(
+    bp,
+    "/v1/me",
+    "DELETE",
+    permission="account.write",
+    summary="Delete your account (current password, and a 2FA code if enabled); refused while you are the last "
+    "owner of a tenant with servers or a subscription",
+    tags=TAGS,
+    request_model=AccountDeleteIn,
+    response_model=AccountDeletedOut,
+)
+def delete_me(ctx: Ctx) -> object:
+    from mamba.services import account_deletion
+
+    body: AccountDeleteIn = ctx.body
+    done = account_deletion.delete_account(
+        bootstrap.account_deletion_ports(),
+        _user_id(ctx),
+        body.current_password,
+        body.totp_code,
+        via=_via(ctx),
+        now=clock.now_epoch(),
+    )
+    # A browser's refresh cookie is useless now; clear it as logout does.
+    if cookies.wants_cookie(ctx.request):
+        return Reply(done, headers={"Set-Cookie": cookies.clear_cookie()})
+    return done
 
 
 @route(

@@ -25,26 +25,7 @@ BASE = "/v1/tenants/{tenant_id}/servers"
 
 
 def ports() -> Any:
-    from mamba.domain.clock import iso, utcnow
-    from mamba.services.blueprints import validate_environment
-
-    s = bootstrap.settings()
-    return service.ServerPorts(
-        servers=bootstrap.server_repository(),
-        placement=bootstrap.placement_store(),
-        blueprints=bootstrap.blueprint_repository(),
-        operations=bootstrap.operation_repository(),
-        workflows=bootstrap.workflows(),
-        quotas=bootstrap.effective_quotas,
-        validate_environment=validate_environment,
-        now=lambda: iso(utcnow()),
-        timing=server_records.ProvisionTiming(
-            install_timeout_seconds=s.provision_install_timeout_seconds,
-            start_timeout_seconds=s.provision_start_timeout_seconds,
-            poll_seconds=s.provision_poll_seconds,
-            watch_seconds=s.provision_watch_seconds,
-        ),
-    )
+    return bootstrap.server_ports()
 
 
 @route(bp, BASE, "POST", permission="servers.create", summary="Create a server (placement, quotas, provisioning)",

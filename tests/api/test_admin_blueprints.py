@@ -194,3 +194,86 @@ def test_a_blueprint_says_nothing_about_the_simulator_when_created_imported_or_c
         assert "local_safe" not in fetched.json_body
     assert (flagged.status_code, flagged.json_body["error"]["code"]) == (400, "VALIDATION_ERROR")
     assert (patched.status_code, patched.json_body["error"]["code"]) == (400, "VALIDATION_ERROR")
+
+
+def _reserve_server_on(blueprint_id: str) -> None:
+    """A server of a tenant on the blueprint, reserved as server creation does (it counts in the usage)."""
+    from mamba import bootstrap
+    from mamba.domain.servers import Limits, Server
+    from tests.server_world import add_node
+
+    node, _ = add_node("usage", ports=[25565])
+    placement = bootstrap.placement_store()
+    placement.reserve(
+        Server(
+            uuid="00000000-0000-4000-8000-0000000000aa",
+            name="uses it",
+            tenant_id="tn_a",
+            node_id=node.id,
+            blueprint_id=blueprint_id,
+            allocation=("10.0.0.1", 25565),
+            docker_image="img",
+            startup="run",
+            limits=Limits(memory_mb=256, disk_mb=512),
+            status="offline",
+            created_at="2026-12-01T10:00:00Z",
+            updated_at="2026-12-01T10:00:00Z",
+        ),
+        placement.guard("tn_a"),
+    )
+
+
+def test_delete_is_409_blueprint_in_use_naming_the_count_while_a_server_uses_it(client, who, monkeypatch):
+    from tests.support import DynamoCounter
+
+    # Given a blueprint a server uses
+    bid = post(client, "/v1/admin/blueprints", SIMPLE, who["admin"]).json_body["id"]
+    _reserve_server_on(bid)
+
+    # When it is read, listed and deleted
+    counter = DynamoCounter(monkeypatch)
+    fetched = client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"])
+    read = counter.actions[1:]  # after the guard's BatchGetItem of the caller
+    listed = client.http.get("/v1/admin/blueprints", headers=who["admin"])
+    refused = client.http.delete(f"/v1/admin/blueprints/{bid}", headers=who["admin"])
+
+    # Then the usage shows, the delete is refused with the count, and it stays; no Scan ran
+    assert fetched.json_body["servers"] == 1
+    assert [b["servers"] for b in listed.json_body["items"]] == [1]
+    assert refused.status_code == 409
+    assert refused.json_body["error"]["code"] == "BLUEPRINT_IN_USE"
+    assert refused.json_body["error"]["details"] == {"blueprint_id": bid, "servers": 1}
+    assert client.http.get(f"/v1/admin/blueprints/{bid}", headers=who["admin"]).status_code == 200
+    assert read == ["GetItem", "BatchGetItem"]  # the blueprint and its usage: 2 calls for one resource
+    assert "Scan" not in counter.actions
+
+
+def test_preview_shows_the_eggs_variables_and_stores_nothing(client, who):
+    # When an egg is previewed
+    egg = json.loads(next(p for p in EGGS if p.name == "minecraft-paper.json").read_text())
+    preview = post(client, "/v1/admin/blueprints/import/preview", egg, who["admin"])
+
+    # Then the reply is what the import would store (its variables and rules), and nothing is stored
+    assert preview.status_code == 200, preview.json_body
+    assert preview.json_body["name"] == egg["name"]
+    assert [v["env_variable"] for v in preview.json_body["variables"]] == [v["env_variable"] for v in egg["variables"]]
+    assert all("rules" in v for v in preview.json_body["variables"])
+    assert "id" not in preview.json_body
+    assert client.http.get("/v1/admin/blueprints", headers=who["admin"]).json_body["items"] == []
+
+
+def test_preview_is_400_naming_the_field_like_the_import(client, who):
+    egg = json.loads(EGGS[0].read_text())
+    egg["variables"][0]["rules"] = "required|nope"
+
+    response = post(client, "/v1/admin/blueprints/import/preview", egg, who["admin"])
+
+    assert response.status_code == 400
+    assert response.json_body["error"]["details"]["fields"][0]["field"] == "variables[0].rules"
+
+
+def test_preview_needs_an_admin(client, who):
+    egg = EGGS[0].read_text()
+    assert post(client, "/v1/admin/blueprints/import/preview", egg, {}).status_code == 401
+    assert post(client, "/v1/admin/blueprints/import/preview", egg, who["user"]).status_code == 403
+    assert post(client, "/v1/admin/blueprints/import/preview", egg, who["admin"]).status_code == 200

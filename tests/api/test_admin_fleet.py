@@ -186,3 +186,27 @@ def test_node_servers_run_no_scan(world, monkeypatch, node_id):
     assert get(world, f"/v1/admin/nodes/{node_id}/servers").status_code == 200
     assert "Scan" not in counter.actions
     assert counter.actions.count("Query") == 1, counter.actions
+
+
+def test_server_detail_needs_the_admin_permission_and_shows_any_tenants_server(world):
+    theirs = world.servers["theirs"]
+    assert get(world, f"/v1/admin/servers/{theirs}", who=None).status_code == 401
+    assert get(world, f"/v1/admin/servers/{theirs}", who="alice").status_code == 403
+
+    response = get(world, f"/v1/admin/servers/{theirs.upper()}")
+
+    assert response.status_code == 200, response.json_body
+    body = response.json_body
+    assert (body["uuid"], body["tenant"], body["node"]["id"]) == (theirs, {"id": TENANT_B, "name": TENANT_B}, NODE_ID)
+    assert body["allocations"][0] == body["allocation"]
+    assert "status_reason" in body and body["blueprint_id"]
+
+
+def test_server_detail_is_404_for_an_unknown_or_malformed_id_and_costs_no_query(world, monkeypatch):
+    counter = DynamoCounter(monkeypatch)
+    assert get(world, f"/v1/admin/servers/{world.servers['game']}").status_code == 200
+    assert "Scan" not in counter.actions and "Query" not in counter.actions
+    assert counter.actions[-2:] == ["GetItem", "BatchGetItem"], counter.actions  # after the caller's own read
+
+    assert get(world, "/v1/admin/servers/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert get(world, "/v1/admin/servers/not-a-uuid").status_code == 404

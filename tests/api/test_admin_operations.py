@@ -149,7 +149,7 @@ def test_retry_starts_a_failed_platform_check_exactly_once_from_its_recorded_inp
     [
         ("reinstall_server", "failed", "wipes"),
         ("backup_server", "failed", "backup lock"),
-        ("provision_server", "failed", "stops at Verify"),
+        ("update_server_build", "failed", "resubmits"),
         ("delete_backup", "failed", "locked since"),
         ("check_platform", "running", "only a failed operation"),
         ("check_platform", "succeeded", "only a failed operation"),

@@ -81,6 +81,26 @@ def test_plans_are_for_platform_admins_only(world):
     assert world.api.get("/v1/admin/plans", "usr_alice").status_code == 403
 
 
+def test_an_archived_plan_leaves_the_pricing_page_and_checkout_until_it_is_offered_again(world):
+    # Given the pro plan, offered
+    add_pro_plan(world)
+    assert "pro" in [p["id"] for p in world.api.get("/v1/plans", None).json_body["items"]]
+
+    # When the admin console archives it (PATCH active=false)
+    archived = world.api.patch("/v1/admin/plans/pro", "usr_root", {"active": False})
+
+    # Then it is kept for the admin, but no longer offered or sold
+    assert archived.status_code == 200 and archived.json_body["active"] is False
+    assert world.api.get("/v1/admin/plans/pro", "usr_root").json_body["quotas"]["servers"] == 5
+    assert "pro" not in [p["id"] for p in world.api.get("/v1/plans", None).json_body["items"]]
+    refused = world.api.post("/v1/tenants/tn_a/billing/checkout", "usr_alice", {"plan_id": "pro"})
+    assert refused.status_code == 400
+
+    # And offering it again brings it back
+    assert world.api.patch("/v1/admin/plans/pro", "usr_root", {"active": True}).json_body["active"] is True
+    assert "pro" in [p["id"] for p in world.api.get("/v1/plans", None).json_body["items"]]
+
+
 # --- customer on tenant creation ------------------------------------------------------------
 
 

@@ -97,4 +97,4 @@ def test_a_canceled_tenants_data_deletion_falls_due_after_the_retention_period(w
 
     assert billing_dunning.handler({"now": due - 60}, None)["deletion_due"] == 0
     assert billing_dunning.handler({"now": due + 1}, None)["deletion_due"] == 1
-    assert billing_dunning.handler({"now": due + 2}, None)["checked"] == 0  # recorded once
+    assert billing_dunning.handler({"now": due + 2}, None)["checked"] == 0  # next look in 5 minutes

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
@@ -26,6 +27,7 @@ from mamba.domain.pages import PageRequest
 from mamba.domain.servers import ActivityEntry, Limits, Server
 from tests.fakes import (
     FakeAllocationRepository,
+    FakeBlueprintRepository,
     FakeFleetReader,
     FakeNodeRepository,
     FakePlacementStore,
@@ -406,6 +408,19 @@ class FleetReaderContract:
         assert [e.server.uuid for e in by_name] == [second.uuid]
         assert nothing == []
 
+    def test_server_is_one_server_with_its_node_name_or_not_found(self, fleet):
+        servers, nodes, reader = fleet
+        here = node()
+        nodes.add(here, "token-here")
+        added = server(f"tn_{uid()}", here.id)
+        servers.add(added)
+
+        found = reader.server(added.uuid)
+
+        assert (found.server, found.node_name, found.tenant_name) == (added, here.name, None)
+        with pytest.raises(NotFoundError):
+            reader.server(server(f"tn_{uid()}", here.id).uuid)
+
     def test_every_server_is_listed_without_filters(self, fleet):
         servers, _, reader = fleet
         added = server(f"tn_{uid()}", "n1")
@@ -531,6 +546,31 @@ class PlacementStoreContract:
         # (usage may count the undone server a while longer: the guard's recent list errs high)
         assert [a.port for a in placement.free_allocations(added.id)] == [25565]
 
+    def test_reserve_counts_the_server_in_its_blueprints_usage_and_unreserve_takes_it_back(self, world, blueprints):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565, 25566)
+        tenant = f"tn_{uid()}"
+        first = server(tenant, added.id, port=25565, status="provisioning")
+        placement.reserve(first, placement.guard(tenant))
+        placement.reserve(server(tenant, added.id, port=25566), placement.guard(tenant))
+        assert blueprints.usage(["bp_1"]) == {"bp_1": 2}
+
+        placement.unreserve(first)
+        placement.unreserve(first)
+
+        assert blueprints.usage(["bp_1"]) == {"bp_1": 1}
+
+    def test_reserve_refuses_an_unknown_blueprint_and_writes_nothing(self, world):
+        placement, _, _ = world
+        added = self._node_with_ports(world, 25565)
+        tenant = f"tn_{uid()}"
+
+        with pytest.raises(NotFoundError):
+            placement.reserve(replace(server(tenant, added.id), blueprint_id="bp_gone"), placement.guard(tenant))
+
+        assert [a.port for a in placement.free_allocations(added.id)] == [25565]
+        assert placement.guard(tenant).version == 0
+
     def test_node_loads_and_usage_count_what_non_failed_servers_hold(self, world):
         placement, _, _ = world
         added = self._node_with_ports(world, 25565, 25566, 25567)
@@ -565,11 +605,63 @@ class PlacementStoreContract:
 
         assert json.loads(placement.plan_quotas(tenant)) == {"servers": 3, "memory_mb": 4096}
 
+    def _failed(self, world: Any, *ports: int, hold: bool = False) -> tuple[Node, Server, str]:
+        """A ``failed`` server on the first of ``ports``; it still holds its port when ``hold``."""
+        placement, _, allocations = world
+        added = self._node_with_ports(world, *ports)
+        tenant = f"tn_{uid()}"
+        failed = server(tenant, added.id, port=ports[0], status="failed")
+        placement.reserve(failed, placement.guard(tenant))
+        if not hold:
+            allocations.release(added.id, "10.0.0.5", ports[0], failed.uuid)
+        return added, failed, tenant
+
+    def test_rearm_puts_a_failed_server_back_on_its_own_held_port(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, hold=True)
+
+        placement.rearm(replace(failed, status="provisioning"), failed, placement.guard(tenant))
+
+        assert allocations.get(added.id, "10.0.0.5", 25565).server_id == failed.uuid
+        assert placement.guard(tenant).version == 2
+        assert placement.usage(tenant, placement.guard(tenant)).memory_mb == failed.limits.memory_mb
+
+    def test_rearm_on_another_port_frees_the_port_the_failed_server_held(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, 25566, hold=True)
+
+        moved = replace(failed, status="provisioning", allocation=("10.0.0.5", 25566))
+        placement.rearm(moved, failed, placement.guard(tenant))
+
+        assert allocations.get(added.id, "10.0.0.5", 25566).server_id == failed.uuid
+        assert [a.port for a in placement.free_allocations(added.id)] == [25565]
+
+    def test_rearm_refuses_a_taken_port_a_stale_guard_and_a_server_no_longer_failed(self, world):
+        placement, _, allocations = world
+        added, failed, tenant = self._failed(world, 25565, 25566)
+        other = f"tn_{uid()}"
+        placement.reserve(server(other, added.id, port=25566), placement.guard(other))
+        stale = placement.guard(tenant)
+        rearmed = replace(failed, status="provisioning")
+
+        with pytest.raises(AllocationTakenError):
+            placement.rearm(replace(rearmed, allocation=("10.0.0.5", 25566)), failed, stale)
+        placement.reserve(server(tenant, added.id, port=25565, status="failed"), stale)  # another create wins
+        with pytest.raises(TenantServersChangedError):
+            placement.rearm(replace(rearmed, allocation=("10.0.0.5", 25565)), failed, stale)
+        with pytest.raises(ConflictError):
+            placement.rearm(replace(rearmed, uuid=server(tenant, added.id).uuid), failed, placement.guard(tenant))
+        assert allocations.get(added.id, "10.0.0.5", 25566).server_id != failed.uuid
+
 
 class TestPlacementStoreOnFake(PlacementStoreContract):
     @pytest.fixture
-    def world(self) -> tuple[Any, Any, Any]:
-        placement = FakePlacementStore()
+    def blueprints(self) -> FakeBlueprintRepository:
+        return FakeBlueprintRepository(Blueprint(id="bp_1", name="b", startup="run", docker_images={"a": "img:1"}))
+
+    @pytest.fixture
+    def world(self, blueprints: FakeBlueprintRepository) -> tuple[Any, Any, Any]:
+        placement = FakePlacementStore(blueprints=blueprints)
         return placement, placement.nodes, placement.allocations
 
     @pytest.fixture
@@ -584,7 +676,15 @@ class TestPlacementStoreOnFake(PlacementStoreContract):
 
 class TestPlacementStoreOnDynamo(PlacementStoreContract):
     @pytest.fixture
-    def world(self, request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+    def blueprints(self, request: pytest.FixtureRequest) -> Any:
+        from tests.server_world import add_blueprint
+
+        bootstrap = _dynamo(request)
+        add_blueprint("bp_1")
+        return bootstrap.blueprint_repository()
+
+    @pytest.fixture
+    def world(self, request: pytest.FixtureRequest, blueprints: Any) -> tuple[Any, Any, Any]:
         bootstrap = _dynamo(request)
         return bootstrap.placement_store(), bootstrap.node_repository(), bootstrap.allocation_repository()
 
@@ -922,9 +1022,10 @@ class TestTenantUsageReaderOnFake(TenantUsageReaderContract):
 class TestTenantUsageReaderOnDynamo(TenantUsageReaderContract):
     @pytest.fixture
     def world(self, request: pytest.FixtureRequest) -> dict[str, Any]:
-        from tests.server_world import set_plan_quotas
+        from tests.server_world import add_blueprint, set_plan_quotas
 
         bootstrap = _dynamo(request)
+        add_blueprint("bp_1")  # the reservation checks that the servers' blueprint exists
         return {
             "reader": bootstrap.tenant_usage_reader(),
             "placement": bootstrap.placement_store(),

@@ -298,6 +298,25 @@ class AdminRepositoryContract:
         stored = users.get(user_id)
         assert (stored.sessions_valid_after, stored.credentials_reset_at) == (1_800_000_001, T1)
 
+    def test_a_change_made_by_an_admin_needs_them_still_an_active_admin(self, world):
+        from mamba.domain.errors import LastAdminError
+
+        admin, _, _ = world
+        actor, target = self._user(world), self._user(world)
+        admin.set_user_admin(actor, True, T1)
+
+        granted = admin.set_user_admin(target, True, T1, actor_id=actor)
+        admin.set_user_admin(actor, False, T1, actor_id=target)
+
+        assert granted.is_admin
+        with pytest.raises(LastAdminError):
+            admin.set_user_admin(target, False, T1, actor_id=actor)
+        with pytest.raises(LastAdminError):
+            admin.set_user_status(target, "suspended", None, T1, actor_id=actor)
+        with pytest.raises(NotFoundError):
+            admin.set_user_admin(f"usr_{uid()}", True, T1, actor_id=target)
+        assert admin.get_user(target).is_admin and admin.get_user(target).status == "active"
+
     def test_status_changes_never_create_an_unknown_user_or_tenant(self, world):
         admin, _, _ = world
 

@@ -9,7 +9,7 @@ import pytest
 from mamba import bootstrap
 from mamba.domain.errors import AllocationTakenError, ConflictError, TenantServersChangedError
 from mamba.domain.servers import FAILED, Limits, Server
-from tests.server_world import add_node
+from tests.server_world import add_blueprint, add_node
 
 T0 = "2026-11-25T10:00:00Z"
 
@@ -35,6 +35,7 @@ def server(uuid_tail: str, port: int = 25565, tenant_id: str = "tn_a") -> Server
 def store(aws):
     bootstrap.dynamo_tables()
     add_node("alpha", ports=range(25565, 25568))
+    add_blueprint("bp")
     return bootstrap.placement_store()
 
 

@@ -142,8 +142,9 @@ def test_observations_are_one_transaction_when_nothing_changed(store):
     assert {bootstrap.server_repository().get(s.uuid).status for s in servers} == {srv.RUNNING}
 
 
-def test_remove_deletes_the_server_its_activity_suspension_and_lock(store, locks):
+def test_remove_deletes_the_server_its_activity_suspension_lock_and_run_records(store, locks):
     server = add()
+    bootstrap.billing_repository().observe_run(server.uuid, "tn_a", 1024, True, 1000)  # RUNSTATE + RUN#
     entries = [
         ActivityEntry(server.uuid, "tn_a", "server:power.start", f"2026-12-01T10:00:0{i}Z", {}) for i in range(3)
     ]
@@ -153,13 +154,14 @@ def test_remove_deletes_the_server_its_activity_suspension_and_lock(store, locks
 
     removed = store.remove(server.uuid)
 
-    assert removed == 6
+    assert removed == 8
     with pytest.raises(NotFoundError):
         bootstrap.server_repository().get(server.uuid)
     assert bootstrap.server_repository().activity(server.uuid) == []
     assert locks.holder(server.uuid) is None
     assert store.suspended_by(server.uuid) is None
-    assert store.remove(server.uuid) == 3  # idempotent
+    assert bootstrap.billing_repository().runs(server.uuid, 0, 10**10) == []
+    assert store.remove(server.uuid) == 1  # idempotent: only the profile's (no-op) delete
     with pytest.raises(NotFoundError):
         store.utilization(server.uuid)
 

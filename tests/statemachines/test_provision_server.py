@@ -5,8 +5,8 @@ nothing orphaned: allocations free, no server on the node, the operation failed 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from tests.api.tenancy_helpers import add_user
 from tests.server_world import add_blueprint, set_plan_quotas
 from tests.statemachines.conftest import Deployed
 from tests.statemachines.provision_support import SimNode, allocation_holders, panel_over_http, simulated_node
+from tests.statemachines.test_server_lifecycle_workflows import clear_breaker
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("provision-sim")]
 
@@ -244,3 +245,87 @@ def test_a_start_the_node_refuses_fails_the_operation_but_keeps_the_installed_se
     assert bootstrap.server_repository().get(server.uuid).status == "offline"
     assert server.uuid in world.node.server_uuids()
     assert allocation_holders(world.node.node.id)[server.allocation[1]] == server.uuid
+
+
+# --- an admin's retry of a failed provisioning (POST /v1/admin/operations/{id}/retry) ---
+
+
+@pytest.fixture
+def retry_as_admin(client: Any) -> Callable[[Operation], Any]:
+    """POST the retry as a platform admin."""
+    from tests.api.admin_support import callers
+
+    headers = callers()["admin"]
+    return lambda op: client.http.post(f"/v1/admin/operations/{op.id}/retry", headers=headers)
+
+
+def test_a_provisioning_failed_while_the_node_was_down_is_retried_once_the_node_is_back(world, retry_as_admin):
+    # Given a provisioning that failed and was compensated while the node answered 500
+    world.node.proxy.fail("POST", "/api/servers", status=500, times=3)
+    server, op = world.create(start=True)
+    failed, _ = world.finish(op)
+    assert failed.status == "failed" and bootstrap.server_repository().get(server.uuid).status == "failed"
+    assert set(allocation_holders(world.node.node.id).values()) == {None}
+
+    # When the node is back (the faults are used up) and the admin retries it, twice
+    retried = retry_as_admin(op)
+    again = retry_as_admin(op)
+    described = world.deployed.wait(world.deployed.execution_arn("provision_server", f"{op.id}-a2"), timeout_s=60)
+
+    # Then one retry ran: placement was reserved again and the server runs on the node
+    assert retried.status_code == 202, retried.json_body
+    assert again.status_code == 409
+    assert described["status"] == "SUCCEEDED", world.deployed.history(described["executionArn"])[-3:]
+    finished = bootstrap.operation_repository().find(op.id)
+    assert (finished.status, finished.attempt, finished.error) == ("succeeded", 2, None)
+    stored = bootstrap.server_repository().get(server.uuid)
+    assert (stored.status, stored.status_reason) == ("running", None)
+    assert allocation_holders(world.node.node.id)[stored.allocation[1]] == server.uuid
+    assert world.node.http("GET", f"/api/servers/{server.uuid}").json()["state"] == "running"
+
+
+def test_a_retry_replaces_what_the_node_kept_and_reuses_the_port_the_server_still_holds(world, retry_as_admin):
+    # Given an install that failed on a node that was gone for the compensation (port kept,
+    # the server left on the node)
+    world.node.proxy.fail("DELETE", "/api/servers/*", status=503, times=20)
+    server, op = world.create(blueprint_id="bp_broken")
+    world.finish(op)
+    assert server.uuid in world.node.server_uuids()
+
+    # When the causes are fixed (the node answers, the install script works) and the admin retries
+    world.node.proxy.faults.clear()
+    clear_breaker(world.node.node.id)  # the breaker the failing deletes opened has cooled down
+    fixed = bootstrap.blueprint_repository().get("bp_broken")
+    bootstrap.blueprint_repository().save(
+        replace(fixed, install_script=bootstrap.blueprint_repository().get("bp_line").install_script)
+    )
+    retried = retry_as_admin(op)
+    described = world.deployed.wait(world.deployed.execution_arn("provision_server", f"{op.id}-a2"), timeout_s=60)
+
+    # Then the leftover was deleted and created again on the same port, and installed
+    assert retried.status_code == 202, retried.json_body
+    assert described["status"] == "SUCCEEDED", world.deployed.history(described["executionArn"])[-3:]
+    assert ("DELETE", f"/api/servers/{server.uuid}", 204) in world.node.proxy.seen
+    stored = bootstrap.server_repository().get(server.uuid)
+    assert (stored.status, stored.allocation) == ("offline", server.allocation)
+    assert world.node.server_uuids().count(server.uuid) == 1
+
+
+def test_a_retry_while_no_node_can_take_the_server_is_409_and_the_operation_stays_failed(world, retry_as_admin):
+    # Given a failed provisioning whose node is now in maintenance
+    world.node.proxy.fail("POST", "/api/servers", status=500, times=3)
+    server, op = world.create()
+    world.finish(op)
+    node = bootstrap.node_repository().get(world.node.node.id)
+    bootstrap.node_repository().update(replace(node, maintenance=True))
+
+    # When the admin retries it
+    refused = retry_as_admin(op)
+
+    # Then the answer says why, nothing started, and the next attempt may be retried later
+    assert refused.status_code == 409
+    assert refused.json_body["error"]["code"] == "NO_CAPACITY"
+    stored = bootstrap.operation_repository().find(op.id)
+    assert (stored.status, stored.attempt, stored.error["code"]) == ("failed", 2, "NO_CAPACITY")
+    assert bootstrap.server_repository().get(server.uuid).status == "failed"
+    assert retry_as_admin(op).json_body["error"]["code"] == "NO_CAPACITY"  # still refused, attempt 3

@@ -27,6 +27,11 @@ BODY_CALLS = frozenset(
 )
 
 
+# The one place the panel writes a body: a tenant export, a JSON document the panel built itself,
+# into the export bucket (never the backup bucket), mamba.services.tenant_export.
+EXPORT_WRITER = "layers/core/mamba/adapters/s3_exports.py"
+
+
 def product_files() -> list[Path]:
     return sorted([*ROOT.joinpath("layers").rglob("*.py"), *ROOT.joinpath("functions").rglob("*.py"), ROOT / "app.py"])
 
@@ -50,7 +55,8 @@ def test_no_product_code_calls_an_s3_body_operation() -> None:
 
     found = [call for path in files for call in body_calls(path)]
 
-    assert found == []
+    assert [c for c in found if not c.startswith(f"{EXPORT_WRITER}:")] == []
+    assert [c.rsplit(" ", 1)[1] for c in found] == ["put_object"]  # the export writer only puts
 
 
 def test_the_scan_finds_a_body_call_when_there_is_one(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ ALLOWED = {
     ("suspended", "deleting"),
     ("deleting", "failed"),
     ("failed", "deleting"),
+    ("failed", "provisioning"),  # an admin's retry of the failed provisioning
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import accounts, admin, api_keys, catalog, tenants, two_factor
+from mamba.services import account_deletion, accounts, admin, api_keys, catalog, tenants, two_factor
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -41,7 +41,9 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.ServerLifecycleStore, fakes.FakeServerLifecycleStore),
     (ports.PlacementStore, fakes.FakePlacementStore),
     (ports.NodeHealthStore, fakes.FakeNodeHealthStore),
+    (ports.TenantDataStore, fakes.FakeTenantData),
     (accounts.UserRepository, fakes.FakeUserRepository),
+    (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
     (accounts.OneTimeTokenStore, fakes.FakeTokenStore),
     (accounts.SessionStore, fakes.FakeSessionStore),

@@ -263,6 +263,48 @@ def test_dunning_check_records_a_due_deletion_and_stops_looking(world):
     assert "tn_a" not in world.repo.dunning
 
 
+def _canceled(world: World) -> int:
+    world.subscribe("canceled")
+    sync.process(world.ports, event("customer.subscription.deleted", {"id": "sub_1", "customer": "cus_a"}))
+    due = world.state().deletion_due_at
+    assert due is not None
+    return due
+
+
+def test_a_canceled_tenant_is_first_looked_at_for_the_7_day_warning(world):
+    due = _canceled(world)
+
+    assert world.repo.dunning["tn_a"] == due - 7 * DAY
+
+
+def test_the_deletion_warnings_go_once_each_then_the_deletion_steps_until_done(world):
+    due = _canceled(world)
+    steps: list[str] = []
+    answers = iter([False, True])
+    world.ports.delete_tenant_data = lambda tenant_id: steps.append(tenant_id) or next(answers)
+    mails_before = len(world.mailer.sent)
+
+    # 7 days before, then the same day again, then 1 day before, twice
+    for at in (due - 7 * DAY + 1, due - 7 * DAY + 2, due - DAY + 1, due - DAY + 2):
+        world.now = at
+        world.repo.dunning["tn_a"] = at  # the job looks, whatever the look it stored
+        sync.dunning_check(world.ports)
+    subjects = [m[1] for m in world.mailer.sent[mails_before:]]
+    assert subjects == [
+        "Your Mamba Host Panel data will be deleted in 7 days",
+        "Your Mamba Host Panel data will be deleted tomorrow",
+    ]
+    assert steps == [] and world.repo.dunning["tn_a"] == due
+
+    # When due: one step (servers still going), a look 5 minutes later, then done
+    world.now = due
+    assert sync.dunning_check(world.ports)["deletion_due"] == 1
+    assert world.repo.dunning["tn_a"] == due + 300
+    world.now = due + 300
+    assert sync.dunning_check(world.ports)["deleted"] == 1
+    assert steps == ["tn_a", "tn_a"]
+
+
 def test_dunning_check_keeps_going_when_stripe_fails_for_one_tenant(world):
     world.subscribe("past_due")
     sync.process(world.ports, event("invoice.payment_failed", invoice_object("in_1", "cus_a", "sub_1")))
@@ -271,7 +313,7 @@ def test_dunning_check_keeps_going_when_stripe_fails_for_one_tenant(world):
 
     done = sync.dunning_check(world.ports)
 
-    assert done == {"checked": 1, "suspended": 0, "warned": 0, "deletion_due": 0}
+    assert done == {"checked": 1, "suspended": 0, "warned": 0, "deletion_due": 0, "deleted": 0}
     assert world.state().billing_state == b.ACTIVE
 
 

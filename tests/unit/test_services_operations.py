@@ -141,3 +141,67 @@ def test_admin_list_rejects_a_since_that_is_not_a_time():
     with pytest.raises(ValidationError) as raised:
         operations.list_all_operations(FakeOperationRepository(), PageRequest(), since="yesterday")
     assert raised.value.details["fields"][0]["field"] == "since"
+
+
+class Preparer:
+    """A RetryPreparer that records its calls and refuses with ``refuse`` when set."""
+
+    def __init__(self, refuse: Exception | None = None) -> None:
+        self.refuse = refuse
+        self.prepared: list[tuple[str, int]] = []
+        self.abandoned: list[str] = []
+
+    def prepare(self, op):
+        if self.refuse:
+            raise self.refuse
+        self.prepared.append((op.id, op.attempt))
+        return {**op.input, "install_deadline": 99}
+
+    def abandon(self, op, reason):
+        self.abandoned.append(reason)
+
+
+def _failed(repo, workflows, op_type="check_platform"):
+    op = operations.start_operation(
+        repo, workflows, TENANT, op_type, "check_platform", ["probe"], {"install_deadline": 1}
+    )
+    operations.finish_operation(repo, op.id, "failed", {"code": "X", "message": "broke"})
+    return op
+
+
+def test_a_retry_runs_the_input_its_preparer_answers_and_records_it_for_the_next_attempt():
+    repo, workflows, preparer = FakeOperationRepository(), FakeWorkflows(), Preparer()
+    op = _failed(repo, workflows)
+
+    operations.retry_operation(repo, workflows, op.id, {"check_platform": preparer})
+
+    assert preparer.prepared == [(op.id, 2)]
+    assert workflows.started[-1][2]["install_deadline"] == 99
+    assert repo.find(op.id).input["install_deadline"] == 99
+
+
+def test_a_retry_its_preparer_refuses_is_failed_again_with_the_reason_and_starts_nothing():
+    from mamba.domain.errors import NoCapacityError
+
+    repo, workflows = FakeOperationRepository(), FakeWorkflows()
+    op = _failed(repo, workflows)
+    preparer = Preparer(refuse=NoCapacityError("No node has a free port."))
+
+    with pytest.raises(NoCapacityError):
+        operations.retry_operation(repo, workflows, op.id, {"check_platform": preparer})
+
+    stored = repo.find(op.id)
+    assert (stored.status, stored.attempt, stored.error["code"]) == ("failed", 2, "NO_CAPACITY")
+    assert len(workflows.started) == 1  # the first run only
+
+
+def test_a_retry_whose_workflow_cannot_start_abandons_what_its_preparer_reserved():
+    repo, workflows, preparer = FakeOperationRepository(), FakeWorkflows(), Preparer()
+    op = _failed(repo, workflows)
+    workflows.fail = True
+
+    with pytest.raises(DependencyUnavailableError):
+        operations.retry_operation(repo, workflows, op.id, {"check_platform": preparer})
+
+    assert preparer.abandoned == ["The retry could not start."]
+    assert repo.find(op.id).status == "failed"

@@ -256,3 +256,14 @@ def test_skip_start_records_the_step_skipped():
 
     assert world.steps()["start"] == "skipped"
     assert world.status() == srv.OFFLINE and world.agent.calls == []
+
+
+def test_create_on_wings_replaces_what_the_node_kept_from_an_earlier_failed_run():
+    world = World()
+    world.agent.servers[UUID] = {"state": "offline", "suspended": False, "files": {}, "logs": []}
+
+    tasks.create_on_wings(world.ports, world.event())
+
+    calls = [c[0] for c in world.agent.calls if c[0] in ("delete_server", "create_server")]
+    assert calls == ["delete_server", "create_server"]
+    assert world.status() == srv.INSTALLING

@@ -138,3 +138,118 @@ def test_a_member_bound_to_one_server_lists_and_gets_only_that_server():
     with pytest.raises(NotFoundError):
         service.get_server(repo, scoped, other.uuid)
     assert service.get_server(repo, TENANT, other.uuid.upper()) == other
+
+
+# --- an admin's retry of a failed provisioning: placement reserved again ---
+
+
+def failed_provisioning(placement: FakePlacementStore, workflows: FakeWorkflows | None = None,
+                        quotas: Quotas | None = None) -> tuple[Any, Any, Any]:  # fmt: skip
+    """A server created on node ``a``, then left ``failed`` by its workflow (port released, as
+    after a completed compensation), and its operation failed."""
+    from mamba.services import operations
+
+    p = ports(placement, quotas=quotas, workflows=workflows)
+    server, op = service.create_server(p, TENANT, CMD)
+    placement.servers.save(replace(server, status="failed", status_reason="node down"))
+    placement.allocations.release(server.node_id, *server.allocation, server.uuid)
+    operations.finish_operation(p.operations, op.id, "failed", {"code": "X", "message": "node down"})
+    return p, server, p.operations.find(op.id)
+
+
+def test_rearm_places_the_failed_server_again_and_answers_fresh_input():
+    placement = placement_with({"a": [25565], "b": [25570]})
+    p, server, op = failed_provisioning(placement)
+    placement.nodes.nodes["a"] = replace(placement.nodes.nodes["a"], maintenance=True)  # the cause, not fixed
+
+    payload = service.rearm_provisioning(p, op)
+
+    again = placement.servers.get(server.uuid)
+    assert (again.status, again.node_id, again.allocation, again.status_reason) == (
+        "provisioning", "b", ("10.0.0.1", 25570), None
+    )  # fmt: skip
+    assert placement.allocations.rows[("b", "10.0.0.1", 25570)].server_id == server.uuid
+    assert payload["node_id"] == "b" and payload["server_uuid"] == server.uuid
+    assert payload["install_deadline"] >= op.input["install_deadline"]
+
+
+def test_rearm_keeps_the_port_the_server_still_holds_on_its_node():
+    placement = placement_with({"a": [25565, 25566]})
+    p, server, op = failed_provisioning(placement)
+    placement.allocations.assign("a", "10.0.0.1", 25565, server.uuid)  # the compensation could not reach the node
+
+    service.rearm_provisioning(p, op)
+
+    again = placement.servers.get(server.uuid)
+    assert (again.status, again.node_id, again.allocation) == ("provisioning", "a", ("10.0.0.1", 25565))
+    assert placement.allocations.rows[("a", "10.0.0.1", 25566)].server_id is None
+
+
+def test_rearm_frees_the_held_port_when_the_server_moves_to_another_node():
+    placement = placement_with({"a": [25565], "b": [25570]})
+    p, server, op = failed_provisioning(placement)
+    placement.allocations.assign("a", "10.0.0.1", 25565, server.uuid)
+    placement.nodes.nodes["a"] = replace(placement.nodes.nodes["a"], maintenance=True)
+
+    service.rearm_provisioning(p, op)
+
+    assert placement.servers.get(server.uuid).node_id == "b"
+    assert placement.allocations.rows[("a", "10.0.0.1", 25565)].server_id is None
+
+
+def test_rearm_refuses_with_no_capacity_while_no_node_can_take_it_and_the_server_stays_failed():
+    placement = placement_with({"a": [25565]})
+    p, server, op = failed_provisioning(placement)
+    placement.nodes.nodes["a"] = replace(placement.nodes.nodes["a"], maintenance=True)
+
+    with pytest.raises(NoCapacityError) as refused:
+        service.rearm_provisioning(p, op)
+
+    assert refused.value.details["ruled_out"] == {"maintenance": 1}
+    assert placement.servers.get(server.uuid).status == "failed"
+
+
+def test_rearm_counts_the_failed_server_once_against_the_server_quota():
+    placement = placement_with({"a": [25565, 25566]})
+    p, server, op = failed_provisioning(placement, quotas=Quotas(1, -1, -1, -1, 3))
+
+    service.rearm_provisioning(p, op)
+
+    assert placement.servers.get(server.uuid).status == "provisioning"
+
+
+def test_rearm_refuses_a_server_that_is_no_longer_failed_or_was_deleted():
+    placement = placement_with({"a": [25565, 25566]})
+    p, server, op = failed_provisioning(placement)
+    service.rearm_provisioning(p, op)
+
+    with pytest.raises(ConflictError) as again:
+        service.rearm_provisioning(p, op)
+    placement.servers.delete(server.uuid)
+    with pytest.raises(ConflictError) as deleted:
+        service.rearm_provisioning(p, op)
+
+    assert again.value.details["reason"] == "server_not_failed"
+    assert deleted.value.details["reason"] == "server_deleted"
+
+
+def test_rearm_retries_after_a_concurrent_create_of_the_tenant_and_a_taken_port():
+    placement = placement_with({"a": [25565, 25566]})
+    p, server, op = failed_provisioning(placement)
+    placement.races = [TenantServersChangedError("raced"), AllocationTakenError("taken")]
+
+    service.rearm_provisioning(p, op)
+
+    assert placement.servers.get(server.uuid).allocation == ("10.0.0.1", 25566)
+
+
+def test_abandon_puts_the_rearmed_server_back_to_failed_keeping_its_port():
+    placement = placement_with({"a": [25565]})
+    p, server, op = failed_provisioning(placement)
+    service.rearm_provisioning(p, op)
+
+    service.abandon_provisioning(p, op, "The retry could not start.")
+
+    again = placement.servers.get(server.uuid)
+    assert (again.status, again.status_reason) == ("failed", "The retry could not start.")
+    assert placement.allocations.rows[("a", "10.0.0.1", 25565)].server_id == server.uuid

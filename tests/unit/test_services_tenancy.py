@@ -7,6 +7,7 @@ import pytest
 from mamba.auth.context import TenantContext
 from mamba.domain.accounts import User
 from mamba.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from mamba.domain.pages import PageRequest
 from mamba.domain.permissions import BUILTIN_ROLES, TENANT_PERMISSIONS
 from mamba.domain.tenancy import (
     Membership,
@@ -126,9 +127,17 @@ def test_member_effective_permissions_come_from_the_copy_or_the_builtin_role():
 
 
 def admin_world(*user_ids: str) -> FakeAdminRepository:
+    """The users; ``usr_root`` is the acting platform admin (a change needs the actor still an admin)."""
     repo = FakeAdminRepository()
     for user_id in user_ids:
-        repo.users.add(User(id=user_id, email=f"{user_id}@example.org", created_at="2027-01-01T00:00:00Z"))
+        repo.users.add(
+            User(
+                id=user_id,
+                email=f"{user_id}@example.org",
+                created_at="2027-01-01T00:00:00Z",
+                is_admin=user_id == "usr_root",
+            )
+        )
     return repo
 
 
@@ -177,3 +186,20 @@ def test_admin_cannot_suspend_or_unflag_themselves_but_can_flag_others():
 
     assert (repo.users.get("usr_root").is_admin, repo.users.get("usr_b").is_admin) == (True, False)
     assert repo.users.get("usr_root").status == "active"
+
+
+def test_user_search_narrows_the_page_read_case_insensitively_and_keeps_the_cursor():
+    repo = admin_world("usr_root", "usr_carol", "usr_dave")
+
+    first = admin.list_users(repo, PageRequest(limit=2), "ROOT@EXAMPLE")
+    rest = admin.list_users(repo, PageRequest(limit=2, cursor=first.next_cursor), "ROOT@EXAMPLE")
+
+    # the first page read carol and dave: no match, but the cursor leads on to root
+    assert (first.items, first.next_cursor is not None) == ([], True)
+    assert ([u.id for u in rest.items], rest.next_cursor) == (["usr_root"], None)
+
+
+def test_a_search_over_64_characters_is_refused():
+    with pytest.raises(ValidationError):
+        admin.list_tenants(admin_world(), PageRequest(limit=10), "x" * 65)
+    assert admin.search_text("  MiXed ") == "mixed" and admin.search_text("   ") is None

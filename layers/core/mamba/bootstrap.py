@@ -59,18 +59,24 @@ if TYPE_CHECKING:
         PlacementStore,
         RateLimiter,
         ServerRepository,
+        TenantDataStore,
         TokenCipher,
         WebhookVerifier,
         Workflows,
     )
+    from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.accounts import AccountPorts, PasswordHashing, UserRepository
     from mamba.services.admin import AdminRepository
     from mamba.services.api_keys import ApiKeyRepository
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.operations import RetryPreparer
+    from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
+    from mamba.services.servers import ServerPorts
+    from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
 
@@ -103,6 +109,7 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     server_lifecycle: Lifecycle
+    tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
     host_resolver: HostResolver
     node_agent: NodeAgentFactory
@@ -125,6 +132,8 @@ class Overrides(TypedDict, total=False):
     fleet_stats: FleetStats
     dead_letter_queue: DeadLetterQueue
     dead_letter_errors: DeadLetterErrors
+    tenant_records: TenantRecords
+    export_store: ExportStore
 
 
 @dataclass
@@ -680,6 +689,41 @@ def effective_quotas(tenant_id: str) -> Quotas:
 
 
 @built
+def server_ports() -> ServerPorts:
+    """The ports of mamba.services.servers: create a server, and retry a failed provisioning."""
+    from mamba.domain.clock import iso, utcnow
+    from mamba.domain.servers import ProvisionTiming
+    from mamba.services.blueprints import validate_environment
+    from mamba.services.servers import ServerPorts
+
+    s = settings()
+    return ServerPorts(
+        servers=server_repository(),
+        placement=placement_store(),
+        blueprints=blueprint_repository(),
+        operations=operation_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        validate_environment=validate_environment,
+        now=lambda: iso(utcnow()),
+        timing=ProvisionTiming(
+            install_timeout_seconds=s.provision_install_timeout_seconds,
+            start_timeout_seconds=s.provision_start_timeout_seconds,
+            poll_seconds=s.provision_poll_seconds,
+            watch_seconds=s.provision_watch_seconds,
+        ),
+    )
+
+
+@built
+def retry_preparers() -> dict[str, RetryPreparer]:
+    """What an operation type needs before an admin's retry runs it again (see RETRYABLE)."""
+    from mamba.services.servers import ProvisioningRetry
+
+    return {"provision_server": ProvisioningRetry(server_ports())}
+
+
+@built
 def server_control_ports() -> ServerControlPorts:
     """The ports of mamba.services.server_control and server_files: repositories and Wings clients."""
     from mamba.services.server_control import Ports
@@ -745,6 +789,40 @@ def backup_repository() -> BackupRepository:
     from mamba.adapters.dynamo.backups import DynamoBackupRepository
 
     return DynamoBackupRepository()
+
+
+@cached
+def tenant_records() -> TenantRecords:
+    """Every record of a tenant, for its export (three Queries, no Scan)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.tenant_export import DynamoTenantRecords
+
+    return DynamoTenantRecords()
+
+
+@cached
+def export_store() -> ExportStore:
+    """The export bucket (tenant archives the panel writes, downloaded by presigned GET)."""
+    import boto3
+    from botocore.config import Config
+
+    from mamba.adapters.s3_exports import S3ExportStore
+
+    s = settings()
+    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
+    client = boto3.client(
+        "s3",
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=30,
+        ),
+    )
+    return S3ExportStore(client, s.export_bucket)
 
 
 @cached
@@ -880,8 +958,81 @@ def billing_ports() -> BillingPorts:
         mailer=mailer(),
         recipients=tenant_owner_emails,
         retention_days=s.billing_retention_days,
+        delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+    )
+
+
+# --- a tenant's data deletion (issue 12: the retention job, account deletion) ------------------
+
+
+@cached
+def tenant_data_store() -> TenantDataStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.retention import DynamoTenantData
+
+    return DynamoTenantData(boto_client("dynamodb"))
+
+
+@built
+def retention_ports() -> RetentionPorts:
+    from mamba.domain.pages import PageRequest
+    from mamba.services.retention import RetentionPorts
+
+    def members(tenant_id: str) -> list[str]:
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+            found.extend(member.user_id for member in page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+
+    return RetentionPorts(
+        lifecycle=server_lifecycle(),
+        data=tenant_data_store(),
+        audit=audit_log(),
+        keys=api_key_repository(),
+        members=members,
+    )
+
+
+@built
+def delete_tenant_data(tenant_id: str) -> bool:
+    """One step of a canceled tenant's data deletion (billing's retention job); True when done."""
+    from mamba.services.retention import delete_tenant_data as step
+
+    return step(retention_ports(), tenant_id).done
+
+
+@built
+def account_deletion_ports() -> AccountDeletionPorts:
+    """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.domain.billing import PLAN_STATUSES
+    from mamba.domain.pages import PageRequest
+    from mamba.services.account_deletion import AccountDeletionPorts
+    from mamba.services.retention import delete_tenant_data as step
+
+    def servers_of(tenant_id: str) -> int:
+        return len(server_repository().page_of_tenant(tenant_id, PageRequest(limit=1)).items)
+
+    def live_subscription(tenant_id: str) -> bool:
+        return billing_repository().get_state(tenant_id).status in PLAN_STATUSES
+
+    def delete_data(tenant_id: str, actor_id: str) -> bool:
+        return step(retention_ports(), tenant_id, actor_id=actor_id).done
+
+    return AccountDeletionPorts(
+        accounts=accounts(),
+        tenancy=tenancy_repository(),
+        remover=DynamoUserRepository(),
+        servers_of=servers_of,
+        live_subscription=live_subscription,
+        delete_tenant_data=delete_data,
+        audit=audit_log(),
     )
 
 

@@ -88,6 +88,9 @@ class Settings(BaseModel):
     table_main: str = Field(default="mamba-main", min_length=3)
     table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
     backup_bucket: str = Field(default="mamba-backups", min_length=3)
+    # Tenant export archives (POST /v1/admin/tenants/{id}/export): their own bucket, whose
+    # objects expire after 7 days, apart from the backup bucket (which never holds a body the panel wrote).
+    export_bucket: str = Field(default="mamba-exports", min_length=3)
     state_machine_prefix: str = Field(
         default="arn:aws:states:us-east-1:123456789012:stateMachine:mamba-", pattern=r"^arn:aws[\w-]*:states:"
     )
@@ -204,6 +207,7 @@ VARIABLES: dict[str, str] = {
     "table_main": "TABLE_MAIN",
     "table_idempotency": "TABLE_IDEMPOTENCY",
     "backup_bucket": "BACKUP_BUCKET",
+    "export_bucket": "EXPORT_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",
     "mail_from": "MAIL_FROM",
     "kms_key_id": "KMS_KEY_ID",

@@ -90,6 +90,21 @@ def email_change_notice(new_email: str, name: str | None = None) -> Mail:
     )
 
 
+def two_factor_reset(name: str | None = None) -> Mail:
+    """Sent when a platform admin turned the account's 2FA off (a lost authenticator), so the
+    owner learns of it whoever asked for it."""
+    return Mail(
+        subject=f"Two-factor authentication was turned off on your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"A {PRODUCT} administrator turned off two-factor authentication on your\n"
+            "account, as asked for when an authenticator is lost. Sign in with your\n"
+            "password and turn it on again in your account settings.\n\n"
+            "If you did not ask for this, reset your password now and contact support.\n"
+        ),
+    )
+
+
 def password_reset(public_url: str, token: str, lifetime: int, name: str | None = None) -> Mail:
     url = link(public_url, "reset-password", token)
     return Mail(
@@ -221,6 +236,27 @@ def trial_ending(public_url: str, tenant_id: str) -> Mail:
             "Hello,\n\n"
             "Your trial ends in a few days and no card is on file. Add one from\n"
             "the billing page so your servers keep running:\n\n"
+            f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: int) -> Mail:
+    """The retention job's warnings (7 days, then 1 day before a canceled tenant's data goes);
+    ``days`` is the time really left, in whole days."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(due_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = "tomorrow" if days == 1 else f"in {days} days"
+    return Mail(
+        subject=f"Your {PRODUCT} data will be deleted {left}",
+        text=(
+            "Hello,\n\n"
+            f"Your subscription was canceled. On {when} your servers, their backups\n"
+            "and your tenant's members, roles, invitations, operations and usage\n"
+            "records will be deleted for good. The audit log and the billing records the law requires\n"
+            "are kept.\n\n"
+            "To keep your data, subscribe again on the billing page before then:\n\n"
             f"{_billing_page(public_url, tenant_id)}\n"
         ),
     )

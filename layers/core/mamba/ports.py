@@ -25,6 +25,7 @@ from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, TenantGuard
 from mamba.domain.quotas import Quotas, Usage
 from mamba.domain.ratelimit import Limit
+from mamba.domain.retention import Purged
 from mamba.domain.server_lifecycle import ObservedServer
 from mamba.domain.servers import ActivityEntry, Limits, Server
 
@@ -218,6 +219,7 @@ class BlueprintRepository(Protocol):
     def get(self, blueprint_id: str) -> Blueprint: ...
     def list(self, limit: int = ..., cursor: str | None = None) -> tuple[list[Blueprint], str | None]: ...
     def save(self, blueprint: Blueprint) -> None: ...
+    def usage(self, blueprint_ids: Sequence[str]) -> dict[str, int]: ...
     def delete(self, blueprint_id: str) -> None: ...
 
 
@@ -418,6 +420,11 @@ class PlacementStore(Protocol):
     def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage: ...
     def reserve(self, server: Server, guard: TenantGuard | int) -> None: ...
     def unreserve(self, server: Server) -> None: ...
+    def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
+        """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
+        allocation, freeing the ports of ``previous`` it no longer uses; all or nothing. Raises
+        AllocationTakenError, TenantServersChangedError, ConflictError (no longer failed)."""
+
     def plan_quotas(self, tenant_id: str) -> str | None: ...
 
 
@@ -436,6 +443,10 @@ class FleetReader(Protocol):
 
     def servers(self, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
         """One page (bounded read, possibly short while ``next_cursor`` leads on); never a Scan."""
+
+    def server(self, server_uuid: str) -> FleetServer:
+        """One server with its tenant's and node's names (a GetItem and a BatchGetItem).
+        Raises NotFoundError."""
 
 
 class DeadLetterQueue(Protocol):
@@ -463,3 +474,18 @@ class DeadLetterErrors(Protocol):
 
     def record_first(self, event_id: str, error: str, at: str, now_epoch: int) -> None: ...
     def first_errors(self, event_ids: list[str]) -> dict[str, str]: ...
+
+
+class TenantDataStore(Protocol):
+    """``DynamoTenantData``: a tenant's own records, for the retention job and account deletion
+    (``mamba.services.retention``; docs/tenancy.md "Deleting a tenant's data")."""
+
+    def open_operations(self, tenant_id: str, since: str) -> int:
+        """How many of the tenant's operations created at or after ``since`` (ISO time) are
+        pending or running (one Query)."""
+
+    def purge(self, tenant_id: str, deleted_at: str, budget: int) -> Purged:
+        """Delete every record of the tenant but the kept ones (audit log, credit ledger), at
+        most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
+        transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
+        is continued by the next one."""

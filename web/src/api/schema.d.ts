@@ -313,6 +313,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/blueprints/import/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a Pterodactyl egg and show what the import would store, without storing it */
+        post: operations["post_v1_admin_blueprints_import_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/blueprints/{blueprint_id}": {
         parameters: {
             query?: never;
@@ -324,7 +341,7 @@ export interface paths {
         get: operations["get_v1_admin_blueprints_blueprint_id"];
         put?: never;
         post?: never;
-        /** Delete a blueprint */
+        /** Delete a blueprint (409 BLUEPRINT_IN_USE while servers use it) */
         delete: operations["delete_v1_admin_blueprints_blueprint_id"];
         options?: never;
         head?: never;
@@ -644,6 +661,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/servers/{server_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any tenant's server, with its tenant and node and why it failed */
+        get: operations["get_v1_admin_servers_server_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/servers/{server_id}/force-delete": {
         parameters: {
             query?: never;
@@ -702,7 +736,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant, oldest first */
+        /** Every tenant, oldest first; q narrows each page to a name or id containing it */
         get: operations["get_v1_admin_tenants"];
         put?: never;
         post?: never;
@@ -729,7 +763,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/tenants/{tenant_id}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's plan, subscription status, quotas, usage so far and credit balance */
+        get: operations["get_v1_admin_tenants_tenant_id_billing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/tenants/{tenant_id}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's credit balance and history */
+        get: operations["get_v1_admin_tenants_tenant_id_credits"];
+        put?: never;
+        /** Grant a tenant credit (mirrored to its Stripe customer balance) */
+        post: operations["post_v1_admin_tenants_tenant_id_credits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{tenant_id}/export": {
         parameters: {
             query?: never;
             header?: never;
@@ -738,8 +807,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grant a tenant credit (mirrored to its Stripe customer balance) */
-        post: operations["post_v1_admin_tenants_tenant_id_credits"];
+        /** Export a tenant's records as a JSON archive; answers a download link valid 15 minutes */
+        post: operations["post_v1_admin_tenants_tenant_id_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{tenant_id}/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's invoices from Stripe, newest first, with hosted and PDF links once finalized */
+        get: operations["get_v1_admin_tenants_tenant_id_invoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{tenant_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's members and what each binding grants */
+        get: operations["get_v1_admin_tenants_tenant_id_members"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -787,7 +890,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every user, oldest first */
+        /** Every user, oldest first; q narrows each page to an email, name or id containing it */
         get: operations["get_v1_admin_users"];
         put?: never;
         post?: never;
@@ -813,6 +916,23 @@ export interface paths {
         head?: never;
         /** Grant or remove the platform admin flag */
         patch: operations["patch_v1_admin_users_user_id"];
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/2fa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn another account's 2FA off (lost authenticator) after re-entering your own password and 2FA code */
+        post: operations["post_v1_admin_users_user_id_2fa_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/users/{user_id}/suspend": {
@@ -996,7 +1116,8 @@ export interface paths {
         get: operations["get_v1_me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete your account (current password, and a 2FA code if enabled); refused while you are the last owner of a tenant with servers or a subscription */
+        delete: operations["delete_v1_me"];
         options?: never;
         head?: never;
         /** Change your name, or your email (after verifying the new address) */
@@ -2042,6 +2163,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountDeleteIn
+         * @description What deleting your account asks for: the same proof as a password change.
+         */
+        AccountDeleteIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * Totp Code
+             * @description With 2FA on, required next to current_password: a 6-digit TOTP code or one recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
+        /** AccountDeletedOut */
+        AccountDeletedOut: {
+            /**
+             * Deleted
+             * @description Tenants it was the only owner of, without servers or subscription: deleted with it (their audit log and credit ledger are kept).
+             */
+            deleted: string[];
+            /**
+             * Left
+             * @description The tenants the account was a member of and left.
+             */
+            left: string[];
+            /**
+             * Status
+             * @default account_deleted
+             * @constant
+             */
+            status?: "account_deleted";
+        };
         /** AdminMembershipOut */
         AdminMembershipOut: {
             /**
@@ -2154,6 +2308,53 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
+        /** AdminServerDetailOut */
+        AdminServerDetailOut: {
+            /**
+             * Allocation
+             * @description ip:port of the primary allocation
+             */
+            allocation: string;
+            /**
+             * Allocations
+             * @description ip:port of every allocation, the primary first
+             */
+            allocations: string[];
+            /** Blueprint Id */
+            blueprint_id: string;
+            /** Cpu Percent */
+            cpu_percent: number;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Docker Image */
+            docker_image: string;
+            /** Installed At */
+            installed_at: string | null;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Name */
+            name: string;
+            node: components["schemas"]["NamedRef"];
+            /**
+             * Status
+             * @description The stored lifecycle status (provisioning, installing, offline, suspended, ...)
+             */
+            status: string;
+            /**
+             * Status Reason
+             * @description Why the server is failed (or another status needing a word)
+             */
+            status_reason: string | null;
+            tenant: components["schemas"]["NamedRef"];
+            /** Updated At */
+            updated_at: string;
+            /** Uuid */
+            uuid: string;
+        };
         /** AdminServerList */
         AdminServerList: {
             /** Items */
@@ -2221,6 +2422,19 @@ export interface components {
              * @default null
              */
             updated_at?: string | null;
+        };
+        /**
+         * AdminTwoFactorResetIn
+         * @description The acting admin's own identity check (their password, and their TOTP code when they use 2FA).
+         */
+        AdminTwoFactorResetIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * Totp Code
+             * @default null
+             */
+            totp_code?: string | null;
         };
         /** AdminUserDetail */
         AdminUserDetail: {
@@ -2668,6 +2882,12 @@ export interface components {
             credit_currency?: string | null;
             /** Current Period End */
             current_period_end: number | null;
+            /**
+             * Deletion Due At
+             * @description Canceled: when the tenant's data is deleted unless it subscribes again (epoch)
+             * @default null
+             */
+            deletion_due_at?: number | null;
             /** Grace Ends At */
             grace_ends_at: number | null;
             /** Past Due Since */
@@ -2814,6 +3034,12 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Servers
+             * @description How many servers use the blueprint; delete needs 0
+             * @default 0
+             */
+            servers?: number;
             /** Startup */
             startup: string;
             /** Startup Done */
@@ -2939,6 +3165,89 @@ export interface components {
              * @default null
              */
             variables?: components["schemas"]["VariableModel"][] | null;
+        };
+        /**
+         * BlueprintPreview
+         * @description An egg as the import would store it, not stored (``POST /v1/admin/blueprints/import/preview``).
+         */
+        BlueprintPreview: {
+            /**
+             * Author
+             * @default
+             */
+            author?: string;
+            /** Config Files */
+            config_files?: components["schemas"]["ConfigFileModel"][];
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Docker Images
+             * @description Label → image; the first is the default
+             */
+            docker_images: {
+                [key: string]: string;
+            };
+            /** Features */
+            features?: string[];
+            /** File Denylist */
+            file_denylist?: string[];
+            /**
+             * Install Container
+             * @default ghcr.io/pterodactyl/installers:debian
+             */
+            install_container?: string;
+            /**
+             * Install Entrypoint
+             * @default bash
+             */
+            install_entrypoint?: string;
+            /**
+             * Install Script
+             * @default
+             */
+            install_script?: string;
+            /** Logs */
+            logs?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Startup */
+            startup: string;
+            /** Startup Done */
+            startup_done?: string[];
+            /**
+             * Stop Type
+             * @default command
+             * @enum {string}
+             */
+            stop_type?: "command" | "signal" | "stop";
+            /**
+             * Stop Value
+             * @default stop
+             */
+            stop_value?: string;
+            /**
+             * Strip Ansi
+             * @default false
+             */
+            strip_ansi?: boolean;
+            /**
+             * Update Url
+             * @default null
+             */
+            update_url?: string | null;
+            /**
+             * Variable Max Length
+             * @description The longest value a variable may hold (characters)
+             * @default 1024
+             */
+            variable_max_length?: number;
+            /** Variables */
+            variables?: components["schemas"]["VariableModel"][];
         };
         /** CatalogBlueprintList */
         CatalogBlueprintList: {
@@ -4958,6 +5267,31 @@ export interface components {
              */
             name: string;
         };
+        /** TenantExportOut */
+        TenantExportOut: {
+            /**
+             * Counts
+             * @description Records in the archive, by kind
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Created At */
+            created_at: string;
+            /** Expires In */
+            expires_in: number;
+            /** Export Id */
+            export_id: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Url
+             * @description A presigned GET of the archive, valid expires_in seconds
+             */
+            url: string;
+        };
         /** TenantList */
         TenantList: {
             /** Items */
@@ -6504,6 +6838,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BlueprintOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_blueprints_import_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintPreview"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */
@@ -8638,6 +9050,82 @@ export interface operations {
             };
         };
     };
+    get_v1_admin_servers_server_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminServerDetailOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     post_v1_admin_servers_server_id_force_delete: {
         parameters: {
             query?: never;
@@ -8871,6 +9359,7 @@ export interface operations {
             query?: {
                 limit?: string;
                 cursor?: string;
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -9019,6 +9508,179 @@ export interface operations {
             };
         };
     };
+    get_v1_admin_tenants_tenant_id_billing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_tenants_tenant_id_credits: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     post_v1_admin_tenants_tenant_id_credits: {
         parameters: {
             query?: never;
@@ -9099,6 +9761,249 @@ export interface operations {
             };
             /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_tenants_tenant_id_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantExportOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_tenants_tenant_id_invoices: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_tenants_tenant_id_members: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9265,6 +10170,7 @@ export interface operations {
             query?: {
                 limit?: string;
                 cursor?: string;
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -9425,6 +10331,86 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AdminUserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_users_user_id_2fa_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminTwoFactorResetIn"];
             };
         };
         responses: {
@@ -10033,6 +11019,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Validation failed (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeleteIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeletedOut"];
                 };
             };
             /** @description Validation failed (VALIDATION_ERROR) */

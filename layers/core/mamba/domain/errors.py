@@ -162,6 +162,12 @@ class AllocationTakenError(ConflictError):
     code = "ALLOCATION_TAKEN"
 
 
+class BlueprintInUseError(ConflictError):
+    """A blueprint that servers still use cannot be deleted; ``details.servers`` says how many."""
+
+    code = "BLUEPRINT_IN_USE"
+
+
 class TenantServersChangedError(ConflictError):
     """Another create of the same tenant committed meanwhile: quotas must be checked again."""
 
@@ -265,3 +271,14 @@ class CurrencyMismatchError(ConflictError):
 
     status = 409
     code = "CURRENCY_MISMATCH"
+
+
+# --- admin console (issue 12) ---
+
+
+class LastAdminError(ConflictError):
+    """The acting admin is no longer an active admin at the moment of the write (another admin
+    revoked or suspended them meanwhile): the change would leave the platform without an admin."""
+
+    status = 409
+    code = "LAST_ADMIN"

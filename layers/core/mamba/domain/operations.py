@@ -103,12 +103,12 @@ def finish(op: Operation, status: str, now: str, error: dict[str, str] | None = 
 # is only safe where every step is idempotent or the failed run compensated what it did.
 RETRYABLE: dict[str, str] = {
     "check_platform": "it only probes the backing services and records the result on the operation",
+    "provision_server": (
+        "the retry reserves placement again (memory, disk and a port, within the tenant's quotas) for the server"
+        " the failed run left failed, then runs the workflow with fresh deadlines; a leftover on the node is replaced"
+    ),
 }
 NOT_RETRYABLE: dict[str, str] = {
-    "provision_server": (
-        "its compensation released the allocation and marked the server failed, so a rerun stops at Verify;"
-        " delete the server and create it again"
-    ),
     "delete_backup": "the failed run put the backup back and it may have been locked since; delete it again",
     "backup_server": "the backup lock and the quota check are taken by the API; start a new backup",
     "restore_backup": "a restore overwrites the server's files; run it again deliberately from the backup",

@@ -46,8 +46,8 @@ ADMIN_PERMISSIONS: dict[str, str] = {
     "admin.servers": "List servers across tenants; suspend, unsuspend and force-delete any server",
     "admin.blueprints": "Manage blueprints (eggs)",
     "admin.plans": "Manage plans",
-    "admin.tenants": "List, suspend and unsuspend tenants",
-    "admin.users": "List, suspend and unsuspend users",
+    "admin.tenants": "List and search tenants; see their members and billing; suspend, unsuspend, grant credit, export",
+    "admin.users": "List and search users; suspend and unsuspend; grant or revoke admin; reset 2FA",
     "admin.operations": "See every operation and retry a failed one",
     "admin.audit": "Read the platform audit log",
 }

@@ -121,7 +121,8 @@ class ActivityEntry:
 
 # Every status a server may move to from each status. Staying in the same status is always
 # allowed (a repeated task or callback is idempotent). ``deleting`` and ``failed`` are reachable
-# from everywhere a delete or a failed workflow can start; ``failed`` leads only to deletion.
+# from everywhere a delete or a failed workflow can start; ``failed`` leads to deletion, or back to
+# ``provisioning`` when an admin retries its failed provisioning (placement reserved again).
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     PROVISIONING: frozenset({INSTALLING, FAILED, DELETING}),
     INSTALLING: frozenset({OFFLINE, INSTALL_FAILED, FAILED, SUSPENDED, DELETING}),
@@ -135,7 +136,7 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     RESTORING: frozenset({OFFLINE, FAILED, SUSPENDED, DELETING}),
     SUSPENDED: frozenset({OFFLINE, DELETING}),
     DELETING: frozenset({FAILED}),
-    FAILED: frozenset({DELETING}),
+    FAILED: frozenset({DELETING, PROVISIONING}),
 }
 
 

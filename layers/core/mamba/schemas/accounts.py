@@ -159,6 +159,22 @@ class PasswordChangeIn(Schema):
     totp_code: TotpCode = None
 
 
+class AccountDeleteIn(Schema):
+    """What deleting your account asks for: the same proof as a password change."""
+
+    current_password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
+    totp_code: TotpCode = None
+
+
+class AccountDeletedOut(Schema):
+    status: Literal["account_deleted"] = "account_deleted"
+    left: list[str] = Field(description="The tenants the account was a member of and left.")
+    deleted: list[str] = Field(
+        description="Tenants it was the only owner of, without servers or subscription: deleted with it "
+        "(their audit log and credit ledger are kept)."
+    )
+
+
 class TokenPairOut(Schema):
     access_token: str
     refresh_token: str | None = Field(

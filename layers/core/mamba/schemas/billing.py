@@ -107,6 +107,9 @@ class BillingOut(Schema):
     cancel_at_period_end: bool
     past_due_since: int | None
     grace_ends_at: int | None
+    deletion_due_at: int | None = Field(
+        default=None, description="Canceled: when the tenant's data is deleted unless it subscribes again (epoch)"
+    )
     quotas: QuotasModel
     usage: UsageOut
     credit_balance_cents: int = Field(description="The balance in credit_currency (never a sum over currencies)")

@@ -77,10 +77,18 @@ class BlueprintPatch(Schema):
     variable_max_length: int | None = Field(default=None, ge=1, le=65536)
 
 
+class BlueprintPreview(BlueprintIn):
+    """An egg as the import would store it, not stored (``POST /v1/admin/blueprints/import/preview``)."""
+
+    logs: dict[str, Any] = Field(default_factory=dict)
+    update_url: str | None = None
+
+
 class BlueprintOut(BlueprintIn):
     id: str
     logs: dict[str, Any] = Field(default_factory=dict)
     update_url: str | None = None
+    servers: int = Field(default=0, ge=0, description="How many servers use the blueprint; delete needs 0")
     created_at: str
     updated_at: str
 

@@ -24,6 +24,16 @@ class AdminServerOut(Schema):
     updated_at: str
 
 
+class AdminServerDetailOut(AdminServerOut):
+    description: str
+    status_reason: str | None = Field(description="Why the server is failed (or another status needing a word)")
+    blueprint_id: str
+    docker_image: str
+    cpu_percent: int
+    allocations: list[str] = Field(description="ip:port of every allocation, the primary first")
+    installed_at: str | None
+
+
 class AdminServerList(Schema):
     items: list[AdminServerOut]
     next_cursor: str | None = Field(

@@ -194,6 +194,13 @@ class AdminUserUpdate(Schema):
     is_admin: bool
 
 
+class AdminTwoFactorResetIn(Schema):
+    """The acting admin's own identity check (their password, and their TOTP code when they use 2FA)."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    totp_code: str | None = Field(default=None, max_length=64)
+
+
 class AdminTenantOut(Schema):
     id: str
     name: str
@@ -202,6 +209,16 @@ class AdminTenantOut(Schema):
     owner_count: int | None = None
     created_at: str
     updated_at: str | None = None
+
+
+class TenantExportOut(Schema):
+    export_id: str
+    tenant_id: str
+    url: str = Field(description="A presigned GET of the archive, valid expires_in seconds")
+    expires_in: int
+    created_at: str
+    counts: dict[str, int] = Field(description="Records in the archive, by kind")
+    size_bytes: int
 
 
 class AdminTenantList(Schema):

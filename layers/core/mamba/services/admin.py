@@ -14,7 +14,15 @@ itself is set only here (by another admin) or by ``mamba create-admin``.
   reasons (admin, billing) are independent: lifting one leaves the servers suspended while
   the other holds (docs/tenancy.md).
 * An admin cannot suspend themselves or remove their own admin flag, so a slip of the
-  mouse cannot lock the last admin out.
+  mouse cannot lock the last admin out; and the change is written only while the acting admin
+  is still an active admin (a condition in the same transaction), so two admins revoking or
+  suspending each other at once cannot both succeed: the platform always keeps an admin.
+* Search (``q``) narrows the page the listing read (case-insensitive substring of the email,
+  name or id): a page costs one Query however rare the matches, so a searched page may be
+  short, even empty, while ``next_cursor`` leads on (as ``/v1/admin/servers`` does).
+* Resetting another account's 2FA needs the acting admin to prove themselves again (their own
+  password, and their TOTP code when they have 2FA on): a stolen admin session alone cannot
+  strip an account's second factor.
 """
 
 from __future__ import annotations
@@ -23,14 +31,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from mamba.auth.context import TenantContext
 from mamba.domain.accounts import UserDetail, UserSummary
 from mamba.domain.clock import iso, now_epoch, utcnow
-from mamba.domain.errors import ConflictError
+from mamba.domain.errors import ConflictError, SessionRequiredError, ValidationError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.server_lifecycle import BY_TENANT_ADMIN
 from mamba.domain.tenancy import Membership, Tenant
 from mamba.ports import OperationRepository, Workflows
-from mamba.services.accounts import KeyRevoker, revoke_api_keys
+from mamba.services.accounts import AccountPorts, KeyRevoker, revoke_api_keys
+from mamba.services.two_factor import TwoFactorStore
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -44,8 +54,9 @@ class AdminRepository(Protocol):
 
     def memberships_of_user(self, user_id: str) -> list[Membership]: ...
 
-    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
-        """Raises NotFoundError."""
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str, *, actor_id: str | None = None) -> UserSummary:
+        """Raises NotFoundError, and LastAdminError when ``actor_id`` is given and is no longer an
+        active admin at the moment of the write (checked in the same transaction)."""
 
     def set_user_status(
         self,
@@ -55,9 +66,11 @@ class AdminRepository(Protocol):
         now: str,
         *,
         credentials_reset_at: str | None = None,
+        actor_id: str | None = None,
     ) -> UserSummary:
         """Raises NotFoundError. ``sessions_valid_after`` and ``credentials_reset_at`` None
-        leave them as they are."""
+        leave them as they are. With ``actor_id`` the write happens only while that account is
+        an active admin (else LastAdminError), in the same transaction."""
 
     def list_tenants(self, page: PageRequest) -> Page[Tenant]: ...
 
@@ -72,8 +85,35 @@ def _now() -> str:
     return iso(utcnow())
 
 
-def list_users(repo: AdminRepository, page: PageRequest) -> Page[UserSummary]:
-    return repo.list_users(page)
+MAX_QUERY = 64
+
+
+def search_text(q: str | None) -> str | None:
+    """The normalised search text (lowercase, trimmed; None for none). Raises ValidationError
+    over ``MAX_QUERY`` characters."""
+    text = (q or "").strip().lower()
+    if len(text) > MAX_QUERY:
+        raise ValidationError(
+            "The search is too long.", {"fields": [{"field": "q", "message": f"at most {MAX_QUERY} characters"}]}
+        )
+    return text or None
+
+
+def user_matches(user: UserSummary, text: str) -> bool:
+    return any(text in (value or "").lower() for value in (user.email, user.name, user.id))
+
+
+def tenant_matches(tenant: Tenant, text: str) -> bool:
+    return any(text in value.lower() for value in (tenant.name, tenant.id))
+
+
+def list_users(repo: AdminRepository, page: PageRequest, q: str | None = None) -> Page[UserSummary]:
+    """One page of every user, narrowed to ``q`` (see the module docstring). Raises ValidationError."""
+    text = search_text(q)
+    found = repo.list_users(page)
+    if text is None:
+        return found
+    return Page(items=[u for u in found.items if user_matches(u, text)], next_cursor=found.next_cursor)
 
 
 def get_user(repo: AdminRepository, user_id: str) -> UserDetail:
@@ -84,11 +124,11 @@ def get_user(repo: AdminRepository, user_id: str) -> UserDetail:
 def set_admin(
     repo: AdminRepository, actor_id: str, user_id: str, is_admin: bool, *, now: Callable[[], str] = _now
 ) -> UserSummary:
-    """Grant or remove the platform admin flag. Raises NotFoundError and ConflictError (an
-    admin removing their own flag)."""
+    """Grant or remove the platform admin flag. Raises NotFoundError, ConflictError (an admin
+    removing their own flag) and LastAdminError (the actor lost their own admin rights meanwhile)."""
     if user_id == actor_id and not is_admin:
         raise ConflictError("You cannot remove your own admin flag; ask another admin.", {"reason": "self"})
-    return repo.set_user_admin(user_id, is_admin, now())
+    return repo.set_user_admin(user_id, is_admin, now(), actor_id=actor_id)
 
 
 def suspend_user(
@@ -101,12 +141,15 @@ def suspend_user(
     now: Callable[[], str] = _now,
 ) -> UserSummary:
     """Suspend an account, end all its sessions and revoke all its API keys (they stay dead
-    after an unsuspend). Raises NotFoundError and ConflictError (suspending oneself)."""
+    after an unsuspend). Raises NotFoundError, ConflictError (suspending oneself) and
+    LastAdminError (the actor lost their own admin rights meanwhile)."""
     if user_id == actor_id:
         raise ConflictError("You cannot suspend your own account.", {"reason": "self"})
     moment = now()
     # +1: tokens carry whole seconds; one issued in this very second must die too.
-    summary = repo.set_user_status(user_id, SUSPENDED, clock() + 1, moment, credentials_reset_at=moment)
+    summary = repo.set_user_status(
+        user_id, SUSPENDED, clock() + 1, moment, credentials_reset_at=moment, actor_id=actor_id
+    )
     revoke_api_keys(api_keys, user_id, moment)
     return summary
 
@@ -116,8 +159,13 @@ def unsuspend_user(repo: AdminRepository, user_id: str, *, now: Callable[[], str
     return repo.set_user_status(user_id, ACTIVE, None, now())
 
 
-def list_tenants(repo: AdminRepository, page: PageRequest) -> Page[Tenant]:
-    return repo.list_tenants(page)
+def list_tenants(repo: AdminRepository, page: PageRequest, q: str | None = None) -> Page[Tenant]:
+    """One page of every tenant, narrowed to ``q`` (see the module docstring). Raises ValidationError."""
+    text = search_text(q)
+    found = repo.list_tenants(page)
+    if text is None:
+        return found
+    return Page(items=[t for t in found.items if tenant_matches(t, text)], next_cursor=found.next_cursor)
 
 
 def get_tenant(repo: AdminRepository, tenant_id: str) -> Tenant:
@@ -177,3 +225,64 @@ def unsuspend_tenant(
     server comes back unless billing still holds the tenant suspended (or an admin suspended
     that one server). Raises NotFoundError and DependencyUnavailableError (nothing changed)."""
     return _set_and_start(repo, ports, tenant_id, ACTIVE, "reactivate_tenant", "admin.unsuspend_tenant", now)
+
+
+def reset_two_factor(
+    accounts: AccountPorts,
+    store: TwoFactorStore,
+    actor_id: str,
+    user_id: str,
+    *,
+    current_password: str | None,
+    totp_code: str | None,
+    via: str,
+    now: int,
+) -> UserSummary:
+    """Turn another account's 2FA off (its owner lost the authenticator), after the acting
+    admin re-entered their own password (and TOTP code when they use 2FA); the owner is told
+    by mail. Their sessions stay: the password still guards the account.
+
+    Raises SessionRequiredError (an API key), ConflictError (oneself: use /v1/me/2fa; or 2FA
+    is not on, ``not_enabled``), ValidationError and RateLimitedError (the identity check),
+    NotFoundError."""
+    from mamba import mail_templates
+    from mamba.services.accounts import reauthenticate, send_mail
+
+    if via != "token":
+        raise SessionRequiredError("Only a signed-in admin can reset 2FA, not an API key.", {"via": via})
+    if user_id == actor_id:
+        raise ConflictError("Turn your own 2FA off in your account settings.", {"reason": "self"})
+    reauthenticate(accounts, accounts.users.get(actor_id), current_password, totp_code, now=now)
+    state = store.load(user_id)
+    if not state.enabled:
+        raise ConflictError("Two-factor authentication is not enabled for this account.", {"reason": "not_enabled"})
+    store.disable(user_id)
+    target = accounts.users.get(user_id)
+    send_mail(accounts, target.email, mail_templates.two_factor_reset(target.name))
+    return UserSummary(
+        id=target.id,
+        email=target.email,
+        created_at=target.created_at,
+        name=target.name,
+        is_admin=target.is_admin,
+        email_verified=target.email_verified,
+        status=target.status,
+        totp_enabled=False,
+    )
+
+
+# The platform admin's read-only view of one tenant (its members, billing, credits, invoices):
+# the admin is no member, so the tenant comes from the path, checked to exist, and the view
+# carries only read permissions; the tenant's own use cases then run unchanged.
+ADMIN_VIEW_PERMISSIONS = frozenset({"members.read", "billing.read", "servers.read", "audit.read"})
+
+
+def tenant_view(repo: AdminRepository, tenant_id: str) -> TenantContext:
+    """Raises NotFoundError (no such tenant)."""
+    tenant = repo.get_tenant(tenant_id)
+    return TenantContext(
+        tenant_id=tenant.id,
+        role="platform_admin",
+        permissions=ADMIN_VIEW_PERMISSIONS,
+        suspended=tenant.status == SUSPENDED,
+    )

@@ -36,6 +36,10 @@ class BillingPorts:
     mailer: Mailer | None = None
     recipients: Callable[[str], list[str]] = lambda tenant_id: []
     retention_days: int = 30
+    # One step of deleting a canceled tenant's data once its retention period is over
+    # (``mamba.services.retention.delete_tenant_data``); True once only the kept records remain.
+    # None: the deletion is only logged (a unit test of the schedule's other paths).
+    delete_tenant_data: Callable[[str], bool] | None = None
     livemode: bool = False
     clock: Callable[[], int] = lambda: int(time.time())
 
@@ -195,6 +199,7 @@ def summary(ports: BillingPorts, tenant: TenantContext) -> dict[str, Any]:
         "cancel_at_period_end": state.cancel_at_period_end,
         "past_due_since": state.past_due_since,
         "grace_ends_at": b.grace_ends_at(state, plan.grace_days),
+        "deletion_due_at": state.deletion_due_at if state.status == "canceled" else None,
         "quotas": quotas.to_dict(),
         "usage": {
             "since": start,

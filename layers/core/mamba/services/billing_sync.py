@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from mamba import mail_templates
 from mamba.domain import billing as b
+from mamba.domain import retention
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import DependencyUnavailableError, DomainError, NotFoundError
 from mamba.observability import logger
@@ -284,7 +285,7 @@ def dunning_due_at(state: b.BillingState, grace_days: int) -> int | None:
         grace_end = state.past_due_since + grace_days * 86400
         return max(state.past_due_since, grace_end - 86400)  # a day before: the "grace ending" mail
     if state.status == "canceled" and state.deletion_due_at is not None:
-        return state.deletion_due_at
+        return retention.first_look(state.deletion_due_at)  # the first warning mail
     return None
 
 
@@ -340,20 +341,45 @@ def _notify(ports: BillingPorts, tenant_id: str, key: str, mail: mail_templates.
 # --- the scheduled check ------------------------------------------------------------------
 
 
+def _retention(ports: BillingPorts, current: b.BillingState, now: int) -> str | None:
+    """A canceled tenant: the owners' warnings 7 days and 1 day before its data goes (each
+    once: the notice key names the warning and the due date), then its deletion, one step per
+    run until only the kept records remain (``mamba.services.retention``). The next look is
+    the next warning, the due date, or, while servers are being deleted, a few minutes."""
+    due = int(current.deletion_due_at or 0)
+    tenant_id = current.tenant_id
+    if now < due:
+        days = retention.warning_owed(due, now)
+        if days is not None:
+            left = retention.days_left(due, now)
+            mail = mail_templates.data_deletion_warning(ports.public_url, tenant_id, due, left)
+            _notify(ports, tenant_id, retention.warning_key(days, due), mail)
+        ports.repo.save_state(current, dunning_due_at=retention.next_look(due, now))
+        return "warned" if days is not None else None
+    if ports.delete_tenant_data is None:
+        logger.warning("tenant data deletion due", extra={"tenant_id": tenant_id})
+        ports.repo.save_state(current, dunning_due_at=None)
+        return "deletion_due"
+    if ports.delete_tenant_data(tenant_id):
+        return "deleted"  # the profile, and with it the DUNNING index entry, is gone
+    ports.repo.save_state(current, dunning_due_at=now + retention.RECHECK_SECONDS)
+    return "deletion_due"
+
+
 def dunning_check(ports: BillingPorts) -> dict[str, int]:
     """Every tenant whose look is due: re-fetch the subscription and re-apply. A past_due
-    tenant a day before its grace ends gets the "grace ending" mail; after it, suspension."""
+    tenant a day before its grace ends gets the "grace ending" mail; after it, suspension.
+    A canceled tenant gets its data-deletion warnings, then its data deleted (``_retention``)."""
     now = ports.clock()
-    done = {"checked": 0, "suspended": 0, "warned": 0, "deletion_due": 0}
+    done = {"checked": 0, "suspended": 0, "warned": 0, "deletion_due": 0, "deleted": 0}
     for tenant_id in ports.repo.dunning_due(now):
         done["checked"] += 1
         try:
             current = ports.repo.get_state(tenant_id)
-            if current.status == "canceled" and current.deletion_due_at and current.deletion_due_at <= now:
-                # Data deletion belongs to the servers lifecycle; record it for the operator.
-                logger.warning("tenant data deletion due", extra={"tenant_id": tenant_id})
-                ports.repo.save_state(current, dunning_due_at=None)
-                done["deletion_due"] += 1
+            if current.status == "canceled" and current.deletion_due_at:
+                outcome = _retention(ports, current, now)
+                if outcome:
+                    done[outcome] += 1
                 continue
             state = current
             if current.subscription_id:

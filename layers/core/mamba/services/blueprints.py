@@ -43,21 +43,40 @@ def import_egg(repo: BlueprintRepository, egg: Any, *, blueprint_id: str | None 
     return blueprint
 
 
+def preview_egg(egg: Any) -> Blueprint:
+    """What ``import_egg`` would store, without storing it (the console shows its variables before saving).
+
+    Raises EggFormatError (400) naming the failing field, like the import."""
+    return domain.parse_egg(egg)
+
+
 def export_egg(repo: BlueprintRepository, blueprint_id: str) -> dict[str, Any]:
     """The blueprint as a PTDL_v2 egg. Raises NotFoundError."""
     return domain.to_egg(repo.get(blueprint_id), iso(utcnow()))
 
 
-def get_blueprint(repo: BlueprintRepository, blueprint_id: str) -> Blueprint:
-    return repo.get(blueprint_id)
+def with_usage(blueprint: Blueprint, servers: int) -> dict[str, Any]:
+    """The blueprint's public shape plus ``servers``: how many servers use it (delete waits for 0)."""
+    return {**domain.blueprint_to_dict(blueprint), "servers": servers}
 
 
-def list_blueprints(repo: BlueprintRepository, limit: int, cursor: str | None) -> tuple[list[Blueprint], str | None]:
-    return repo.list(limit, cursor)
+def get_blueprint(repo: BlueprintRepository, blueprint_id: str) -> dict[str, Any]:
+    """The blueprint with its usage. Raises NotFoundError."""
+    blueprint = repo.get(blueprint_id)
+    return with_usage(blueprint, repo.usage([blueprint_id])[blueprint_id])
 
 
-def update_blueprint(repo: BlueprintRepository, blueprint_id: str, changes: dict[str, Any]) -> Blueprint:
-    """Apply the given top-level fields. Raises NotFoundError, EggFormatError."""
+def list_blueprints(
+    repo: BlueprintRepository, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of blueprints with their usage: one Query and one BatchGetItem."""
+    found, next_cursor = repo.list(limit, cursor)
+    usage = repo.usage([b.id for b in found])
+    return [with_usage(b, usage[b.id]) for b in found], next_cursor
+
+
+def update_blueprint(repo: BlueprintRepository, blueprint_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply the given top-level fields; the result carries the usage. Raises NotFoundError, EggFormatError."""
     current = domain.blueprint_to_dict(repo.get(blueprint_id))
     merged = {**current, **{k: v for k, v in changes.items() if k not in ("id", "created_at", "updated_at")}}
     try:
@@ -66,10 +85,11 @@ def update_blueprint(repo: BlueprintRepository, blueprint_id: str, changes: dict
         raise ValidationError("The blueprint body is malformed.", {"fields": [{"field": str(exc)}]}) from exc
     domain.check_blueprint(blueprint)
     repo.save(blueprint)
-    return blueprint
+    return with_usage(blueprint, repo.usage([blueprint_id])[blueprint_id])
 
 
 def delete_blueprint(repo: BlueprintRepository, blueprint_id: str) -> None:
+    """Delete a blueprint no server uses. Raises NotFoundError, BlueprintInUseError (409, ``details.servers``)."""
     repo.delete(blueprint_id)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mamba.domain.errors import WingsNotFoundError, WingsRejectedError, WingsUnavailableError
+from mamba.domain.errors import NotFoundError, WingsNotFoundError, WingsRejectedError, WingsUnavailableError
 from mamba.domain.fleet import FleetServer, LiveState, ServerFilter, live_states
 from mamba.domain.nodes import Node
 from mamba.domain.pages import Page, PageRequest
+from mamba.domain.servers import UUID_V4
 from mamba.ports import AgentFor, FleetReader, NodeRepository
 from mamba.services import nodes as node_service
 
@@ -49,6 +50,15 @@ DRAIN_COUNT_LIMIT = 100
 
 def list_servers(reader: FleetReader, wanted: ServerFilter, page: PageRequest) -> Page[FleetServer]:
     return reader.servers(wanted, page)
+
+
+def server_detail(reader: FleetReader, server_id: str) -> FleetServer:
+    """Any tenant's server with its tenant's and node's names. Raises NotFoundError (also for
+    an id that is not a server uuid, without reading)."""
+    server_id = server_id.lower()
+    if not UUID_V4.match(server_id):
+        raise NotFoundError("Server not found.", {"server_id": server_id})
+    return reader.server(server_id)
 
 
 def node_servers(

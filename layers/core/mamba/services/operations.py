@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import operations as ops
 from mamba.domain.clock import iso, new_id, utcnow
-from mamba.domain.errors import ValidationError
+from mamba.domain.errors import DomainError, ValidationError
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
 from mamba.ports import OperationRepository, Workflows
@@ -141,20 +142,48 @@ def admin_operation(repo: OperationRepository, workflows: Workflows, op_id: str)
     return OperationDetail(operation=op, failure=failure)
 
 
-def retry_operation(repo: OperationRepository, workflows: Workflows, op_id: str) -> Operation:
+class RetryPreparer(Protocol):
+    """What a type needs before its workflow runs again (``provision_server``: placement)."""
+
+    def prepare(self, op: Operation) -> dict[str, Any]:
+        """The next attempt's workflow input. Raises a DomainError when the retry cannot run."""
+
+    def abandon(self, op: Operation, reason: str) -> None:
+        """Undo ``prepare`` when the workflow could not start."""
+
+
+def retry_operation(
+    repo: OperationRepository,
+    workflows: Workflows,
+    op_id: str,
+    preparers: Mapping[str, RetryPreparer] | None = None,
+) -> Operation:
     """Start a failed operation's workflow again from its recorded input, as its next attempt.
 
     Raises ConflictError (with ``reason``) when it is not failed, its type is not safe to run
     again (``mamba.domain.operations.RETRYABLE``), or another retry already moved it on: the
     conditional write lets exactly one retry of a failed run through, and the execution name
-    carries the attempt, so even a repeated start of that attempt runs once."""
+    carries the attempt, so even a repeated start of that attempt runs once. A type with a
+    preparer gets its input from it after that write (so only the winning retry prepares); when
+    the preparer refuses (its DomainError is raised, e.g. NoCapacityError), the operation is
+    failed again with that reason, as the attempt that could not run."""
     op = repo.find(op_id)
     retried = ops.begin_retry(op, _now())
     repo.begin_retry(retried)
+    preparer = (preparers or {}).get(retried.type)
+    if preparer is not None:
+        try:
+            retried = replace(retried, input=preparer.prepare(retried))
+        except DomainError as exc:
+            repo.save(ops.finish(retried, "failed", _now(), {"code": exc.code, "message": exc.message}))
+            raise
+        repo.save(retried)  # the attempt's input, so the next retry starts from what this one ran
     try:
         # begin_retry refused an operation without a recorded workflow and input
         workflows.start(str(retried.workflow), retried.id, dict(retried.input or {}), attempt=retried.attempt)
     except Exception:
+        if preparer is not None:
+            preparer.abandon(retried, "The retry could not start.")
         repo.save(
             ops.finish(retried, "failed", _now(), {"code": "NOT_STARTED", "message": "The retry could not start."})
         )

@@ -86,16 +86,25 @@ def create_on_wings(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, A
     wings-contract.md §2.4) and register it on the node, unless a previous attempt did."""
     _step(ports, event, "create_on_wings", "running")
     server = ports.servers.get(event["server_uuid"])
+    agent = _agent(ports, server)
     if server.status == srv.PROVISIONING:
-        server = srv.transition(server, srv.INSTALLING, now=ports.now())
-        ports.servers.save(server)
+        # The first call of this run: whatever the node knows by this uuid is left over from an
+        # earlier, failed run that an admin retried (its compensation could not reach the node),
+        # so it goes before the fresh create. A later call of the same run sees ``installing``.
+        try:
+            agent.get_server(server.uuid)
+            agent.delete_server(server.uuid)
+        except WingsNotFoundError:
+            pass
+        ports.servers.save(srv.transition(server, srv.INSTALLING, now=ports.now()))
+        agent.create_server(server.uuid, start_on_completion=False)
     elif server.status not in (srv.INSTALLING, srv.OFFLINE, srv.INSTALL_FAILED):
         raise ConflictError(f"The server is {server.status}; provisioning stops.", {"status": server.status})
-    agent = _agent(ports, server)
-    try:
-        agent.get_server(server.uuid)  # an attempt whose answer was lost may have created it
-    except WingsNotFoundError:
-        agent.create_server(server.uuid, start_on_completion=False)
+    else:
+        try:
+            agent.get_server(server.uuid)  # an attempt whose answer was lost may have created it
+        except WingsNotFoundError:
+            agent.create_server(server.uuid, start_on_completion=False)
     _step(ports, event, "create_on_wings", "succeeded")
     _step(ports, event, "install", "running")
     return {"created": True}

@@ -12,8 +12,8 @@ import random
 import time
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import placement
@@ -46,6 +46,7 @@ class ServerGetter(Protocol):
 
 class ServerRepository(ServerGetter, Protocol):
     def page_of_tenant(self, tenant_id: str, page: PageRequest, status: str | None = None) -> Page[srv.Server]: ...
+    def save(self, server: srv.Server) -> None: ...
 
 
 class BlueprintSource(Protocol):
@@ -213,3 +214,119 @@ def create_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer,
         ports.placement.unreserve(server)
         raise
     return server, op
+
+
+# --- an admin's retry of a failed provisioning (mamba.services.operations.retry_operation) ---
+
+
+def _retry_candidates(
+    ports: ServerPorts, server: srv.Server, request: placement.PlacementRequest
+) -> list[tuple[str, tuple[str, int]]]:
+    """Where the retried server may go, best first: its own node and port when the node can
+    still take it (the failed run may have kept the port because it could not reach the node),
+    then the free ports of the nodes placement orders, as for a new server."""
+    loads = ports.placement.node_loads()
+    own = next((load for load in loads if load.node.id == server.node_id), None)
+    candidates: list[tuple[str, tuple[str, int]]] = []
+    if own is not None and placement.why_not(own, request) is None:
+        candidates.append((server.node_id, server.allocation))
+    try:
+        nodes = placement.place(request, loads)
+    except NoCapacityError:
+        if candidates:
+            return candidates
+        raise
+    for node in nodes:
+        for allocation in ports.placement.free_allocations(node.id, ALLOCATIONS_PER_NODE):
+            spot = (node.id, (allocation.ip, allocation.port))
+            if spot not in candidates:
+                candidates.append(spot)
+    return candidates
+
+
+def rearm_provisioning(ports: ServerPorts, op: Operation) -> dict[str, Any]:
+    """Reserve placement again for the server a failed ``provision_server`` left ``failed``, and
+    answer the workflow input of the next attempt (fresh install deadline, the node it now has).
+
+    The server is placed as a new one would be (node filters, memory and disk within the
+    tenant's quotas, a free port), preferring its own node and port; it moves from ``failed``
+    back to ``provisioning`` in one transaction with the port (and the tenant's guard), so two
+    retries cannot both reserve. Raises ConflictError (the server was deleted or is no longer
+    failed), QuotaExceededError, NoCapacityError, DependencyUnavailableError.
+    """
+    server_uuid = str((op.input or {}).get("server_uuid") or op.target or "")
+    try:
+        server = ports.servers.get(server_uuid)
+    except NotFoundError as exc:
+        raise ConflictError(
+            "The server of this provisioning was deleted; create it again.",
+            {"server_id": server_uuid, "reason": "server_deleted"},
+        ) from exc
+    if server.status != srv.FAILED or server.tenant_id != op.tenant_id:
+        raise ConflictError(
+            f"The server is {server.status}, not failed; only a failed server's provisioning is retried.",
+            {"server_id": server.uuid, "status": server.status, "reason": "server_not_failed"},
+        )
+    quotas = ports.quotas(server.tenant_id)
+    request = placement.PlacementRequest(
+        tenant_id=server.tenant_id, memory_mb=server.limits.memory_mb, disk_mb=server.limits.disk_mb
+    )
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            ports.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
+        guard = ports.placement.guard(server.tenant_id)
+        usage = ports.placement.usage(server.tenant_id, guard)
+        # The failed server already counts as one of the tenant's servers, but holds no memory or disk.
+        check_new_server(
+            quotas, replace(usage, servers=max(usage.servers - 1, 0)), server.limits.memory_mb, server.limits.disk_mb
+        )
+        try:
+            for node_id, allocation in _retry_candidates(ports, server, request):
+                moved = (node_id, allocation) != (server.node_id, server.allocation)
+                rearmed = replace(
+                    server,
+                    node_id=node_id,
+                    allocation=allocation,
+                    additional_allocations=() if moved else server.additional_allocations,
+                    status=srv.PROVISIONING,
+                    status_reason=None,
+                    updated_at=ports.now(),
+                )
+                try:
+                    ports.placement.rearm(rearmed, server, guard)
+                except AllocationTakenError:
+                    continue
+                return {
+                    **(op.input or {}),
+                    "node_id": node_id,
+                    "install_deadline": int(ports.epoch()) + ports.timing.install_timeout_seconds,
+                }
+        except TenantServersChangedError:
+            continue
+        raise NoCapacityError(
+            "No node has a free port for this server right now; add allocations or end a maintenance, then retry.",
+            {"server_id": server.uuid},
+        )
+    raise ConflictError("Too many servers are being created at once for this tenant; try again.")
+
+
+def abandon_provisioning(ports: ServerPorts, op: Operation, reason: str) -> None:
+    """The retry's workflow could not start: the server goes back to ``failed`` with the reason.
+    It keeps the port it was given (as after a compensation that could not finish), so the next
+    retry takes the same one, and deleting the server frees it."""
+    server = ports.servers.get(str((op.input or {}).get("server_uuid") or op.target))
+    if server.status == srv.PROVISIONING:
+        ports.servers.save(srv.transition(server, srv.FAILED, now=ports.now(), reason=reason))
+
+
+@dataclass
+class ProvisioningRetry:
+    """The ``provision_server`` preparer of mamba.services.operations.retry_operation."""
+
+    ports: ServerPorts
+
+    def prepare(self, op: Operation) -> dict[str, Any]:
+        return rearm_provisioning(self.ports, op)
+
+    def abandon(self, op: Operation, reason: str) -> None:
+        abandon_provisioning(self.ports, op, reason)

@@ -13,13 +13,13 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.errors import SKIP, translate
+from mamba.adapters.dynamo.errors import SKIP, Cancellation, translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, TenantStatsItem, UserItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
 from mamba.adapters.dynamo.tenants import membership_record, tenant_record, tenant_stat, update_or_raise
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.accounts import UserSummary
-from mamba.domain.errors import NotFoundError
+from mamba.domain.errors import LastAdminError, NotFoundError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.tenancy import Membership, Tenant
 
@@ -55,13 +55,37 @@ class DynamoAdminRepository:
         )
         return [membership_record(item) for item in found]  # type: ignore[arg-type]
 
-    def _update_user(self, user_id: str, actions: list[Any]) -> UserSummary:
+    def _update_user(self, user_id: str, actions: list[Any], actor_id: str | None = None) -> UserSummary:
         item = UserItem(*keys.user(user_id))
-        update_or_raise(item, actions, UserItem.pk.exists(), NotFoundError("User not found.", {"user_id": user_id}))
+        missing = NotFoundError("User not found.", {"user_id": user_id})
+        if actor_id is None:
+            update_or_raise(item, actions, UserItem.pk.exists(), missing)
+            return self.get_user(user_id)
+
+        def refused(cancel: Cancellation) -> NotFoundError | LastAdminError:
+            # pynamodb sends the condition check (the actor) first, then the update (the target).
+            if cancel.failed(1):
+                return missing
+            return LastAdminError(
+                "You are no longer an active admin, so this change could leave the platform without one.",
+                {"reason": "last_admin"},
+            )
+
+        # The actor must still be an active admin when the change commits: two admins revoking
+        # (or suspending) each other at the same moment cannot both succeed, so one admin stays.
+        with translate(on_cancel=refused, unavailable="The change could not be saved; try again."):
+            with TransactWrite(connection=connection()) as tx:
+                tx.condition_check(
+                    UserItem,
+                    keys.user(actor_id)[0],
+                    keys.user(actor_id)[1],
+                    condition=(UserItem.is_admin == True) & (UserItem.status == "active"),  # noqa: E712
+                )
+                tx.update(item, actions=actions, condition=UserItem.pk.exists())
         return self.get_user(user_id)
 
-    def set_user_admin(self, user_id: str, is_admin: bool, now: str) -> UserSummary:
-        return self._update_user(user_id, [UserItem.is_admin.set(is_admin)])
+    def set_user_admin(self, user_id: str, is_admin: bool, now: str, *, actor_id: str | None = None) -> UserSummary:
+        return self._update_user(user_id, [UserItem.is_admin.set(is_admin)], actor_id)
 
     def set_user_status(
         self,
@@ -71,13 +95,14 @@ class DynamoAdminRepository:
         now: str,
         *,
         credentials_reset_at: str | None = None,
+        actor_id: str | None = None,
     ) -> UserSummary:
         actions: list[Any] = [UserItem.status.set(status)]
         if sessions_valid_after is not None:
             actions.append(UserItem.sessions_valid_after.set(sessions_valid_after))
         if credentials_reset_at is not None:
             actions.append(UserItem.credentials_reset_at.set(credentials_reset_at))
-        return self._update_user(user_id, actions)
+        return self._update_user(user_id, actions, actor_id)
 
     def list_tenants(self, page: PageRequest) -> Page[Tenant]:
         found, cursor = query_page(

@@ -1,4 +1,5 @@
-"""Blueprints: ``BLUEPRINT#<id>/PROFILE``, listed through gsi1 ``BLUEPRINTS`` in creation order.
+"""Blueprints: ``BLUEPRINT#<id>/PROFILE``, listed through gsi1 ``BLUEPRINTS`` in creation order, and
+``BLUEPRINT#<id>/USAGE``, how many servers use it (kept by the server reservation and removal).
 
 The whole blueprint is one JSON document on the item, so building a server's Wings
 configuration costs one GetItem.
@@ -7,13 +8,17 @@ configuration costs one GetItem.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+
+from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
-from mamba.adapters.dynamo.errors import translate
-from mamba.adapters.dynamo.items import BlueprintItem
+from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
+from mamba.adapters.dynamo.items import BlueprintItem, BlueprintUsageItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
+from mamba.adapters.dynamo.users import connection
 from mamba.domain.blueprints import Blueprint, blueprint_from_dict, blueprint_to_dict
-from mamba.domain.errors import ConflictError, NotFoundError
+from mamba.domain.errors import BlueprintInUseError, ConflictError, NotFoundError
 from mamba.domain.pages import DEFAULT_LIMIT, PageRequest
 
 
@@ -72,6 +77,36 @@ class DynamoBlueprintRepository:
         with translate(on_condition=_not_found(blueprint.id)):
             _item(blueprint).save(condition=BlueprintItem.pk.exists())
 
+    def usage(self, blueprint_ids: Sequence[str]) -> dict[str, int]:
+        """How many servers use each blueprint (N11): one BatchGetItem per 100 ids; absent counts are 0."""
+        counts = dict.fromkeys(blueprint_ids, 0)
+        if not counts:
+            return counts
+        with translate(unavailable="The blueprints' usage could not be read; try again."):
+            for item in BlueprintUsageItem.batch_get([keys.blueprint_usage(b) for b in counts]):
+                counts[item.pk.removeprefix("BLUEPRINT#")] = max(0, int(item.servers or 0))
+        return counts
+
     def delete(self, blueprint_id: str) -> None:
-        with translate(on_condition=_not_found(blueprint_id)):
-            BlueprintItem(*keys.blueprint(blueprint_id)).delete(condition=BlueprintItem.pk.exists())
+        """Delete the blueprint, its usage counter with it, only while no server uses it: the counter's
+        condition is checked in the same transaction that the reservation of a server updates it in
+        (N11), so a server created meanwhile either lands first (refused) or finds no blueprint.
+
+        Raises NotFoundError, BlueprintInUseError (409, ``details.servers``)."""
+        usage = BlueprintUsageItem(*keys.blueprint_usage(blueprint_id))
+        with translate(on_condition=SKIP) as outcome:
+            with TransactWrite(connection=connection()) as tx:
+                tx.delete(BlueprintItem(*keys.blueprint(blueprint_id)), condition=BlueprintItem.pk.exists())
+                tx.delete(
+                    usage,
+                    condition=BlueprintUsageItem.servers.does_not_exist() | (BlueprintUsageItem.servers <= 0),
+                )
+        if not outcome.condition_failed:
+            return
+        if get_or_none(BlueprintItem, *keys.blueprint(blueprint_id), consistent_read=True) is None:
+            raise _not_found(blueprint_id)
+        servers = self.usage([blueprint_id])[blueprint_id]
+        raise BlueprintInUseError(
+            f"{servers} server(s) use this blueprint; delete them first.",
+            {"blueprint_id": blueprint_id, "servers": servers},
+        )

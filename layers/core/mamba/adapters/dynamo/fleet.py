@@ -25,6 +25,7 @@ from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import NodeItem, ServerItem, TenantItem
 from mamba.adapters.dynamo.pagination import CursorCodec
 from mamba.adapters.dynamo.servers import _OnePage, _server
+from mamba.domain.errors import NotFoundError
 from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.pages import Page, PageRequest
 
@@ -75,6 +76,18 @@ class DynamoFleetReader:
             for s in matching
         ]
         return Page(items=items, next_cursor=cursor)
+
+    def server(self, server_uuid: str) -> FleetServer:
+        """One server (a consistent GetItem) and its names (one BatchGetItem). Raises NotFoundError."""
+        with translate(
+            on_missing=NotFoundError("Server not found.", {"server_id": server_uuid}),
+            unavailable="The server could not be read; try again.",
+        ):
+            s = _server(ServerItem.get(*keys.server(server_uuid), consistent_read=True))
+            names = self._names({s.tenant_id}, {s.node_id})
+        return FleetServer(
+            server=s, tenant_name=names.get(keys.tenant(s.tenant_id)), node_name=names.get(keys.node(s.node_id))
+        )
 
     def servers_on_node(self, node_id: str, page: PageRequest) -> Page[FleetServer]:
         return self.servers(ServerFilter(node_id=node_id), page)

@@ -272,6 +272,12 @@ class BlueprintItem(MainItem):
     updated_at = UnicodeAttribute()
 
 
+class BlueprintUsageItem(MainItem):
+    """``BLUEPRINT#<id>/USAGE``: how many servers (any status) use the blueprint (docs/data-model.md N11)."""
+
+    servers = NumberAttribute(null=True)
+
+
 class InvitationItem(MainItem):
     """A pending invitation to a tenant (TENANT#<tid>/INVITE#<iid>). Only the SHA-256 of the
     token's secret is stored; ``ttl`` is when the invitation lapses (readers compare it, since

@@ -110,6 +110,13 @@ def blueprint(blueprint_id: str) -> tuple[str, str]:
     return f"BLUEPRINT#{blueprint_id}", "PROFILE"
 
 
+def blueprint_usage(blueprint_id: str) -> tuple[str, str]:
+    """How many servers use a blueprint (``servers``): ADDed by the reservation, taken back when a server's
+    records are removed; a blueprint is deleted only while it is 0 (a separate item, so the counter never
+    rewrites the egg document and a reservation never recreates a deleted blueprint's profile)."""
+    return f"BLUEPRINT#{blueprint_id}", "USAGE"
+
+
 # --- Wings nodes: circuit breaker; game servers (issue 4; see docs/data-model.md) ---
 
 
@@ -399,3 +406,18 @@ LAST_RECONCILE = ("META#RECONCILE", "LAST")
 def stripe_event_first_error(event_id: str) -> tuple[str, str]:
     """The first error processing a Stripe event met (kept while its dead letter may wait)."""
     return f"STRIPEEVT#{event_id}", "FIRSTERROR"
+
+
+# --- a tenant's data deletion (issue 12: the retention job, account deletion) ---
+
+TENANT_TOMBSTONE_SK = "DELETED"
+
+
+def tenant_tombstone(tenant_id: str) -> tuple[str, str]:
+    """What is left to say a tenant's data was deleted (when, its name, its Stripe customer)."""
+    return tenant_partition(tenant_id), TENANT_TOMBSTONE_SK
+
+
+# Sort-key prefixes of the records a tenant's data deletion keeps (docs/tenancy.md): the audit
+# log, and the credit ledger with its balances and entry claims (booking records).
+KEPT_TENANT_PREFIXES = (AUDIT_PREFIX, CREDIT_PREFIX, CREDIT_BALANCE_PREFIX, "CREDITID#", TENANT_TOMBSTONE_SK)

@@ -89,7 +89,8 @@ class DynamoOperationRepository:
         raise NotFoundError("Operation not found.", {"operation_id": op_id})
 
     def save(self, op: Operation) -> None:
-        """Write the mutable part of an operation (status, steps, error)."""
+        """Write the mutable part of an operation (status, steps, error, and the input a retry
+        prepared for its attempt)."""
         pk, sk = keys.operation(op.tenant_id, op.id)
         item = OperationItem(pk, sk)
         actions: list[Any] = [
@@ -100,6 +101,8 @@ class DynamoOperationRepository:
             OperationItem.updated_at.set(iso(utcnow())),
             OperationItem.version.add(1),
         ]
+        if op.input is not None:
+            actions.append(OperationItem.workflow_input.set(json.dumps(op.input, separators=(",", ":"))))
         if op.error:
             actions += [
                 OperationItem.error_code.set(op.error["code"]),

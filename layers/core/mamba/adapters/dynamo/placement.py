@@ -6,8 +6,10 @@
   ``server_id`` being absent.
 * The reservation: one transaction that (1) bumps the tenant's quota guard on the condition
   that its version is the one read before the quota check, (2) assigns the allocation on the
-  condition that nobody holds it, (3) puts the server on the condition that its uuid is new.
-  Either all three happen or none does, and the cancellation reason says which one lost.
+  condition that nobody holds it, (3) puts the server on the condition that its uuid is new,
+  (4) checks that the blueprint still exists and counts the server in its usage (so a blueprint
+  in use is never deleted, see ``DynamoBlueprintRepository.delete``).
+  Either all of it happens or none does, and the cancellation reason says which part lost.
 * Usage is read from gsi2, which DynamoDB updates eventually (usually within a second). So
   that a server reserved a moment ago still counts, the guard item (read consistently) also
   keeps the reservations of the last ``RECENT_SECONDS``; usage adds those gsi2 does not list
@@ -23,13 +25,23 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
-from mamba.adapters.dynamo.items import AllocationItem, NodeItem, ServerGuardItem, ServerItem, TenantItem
+from mamba.adapters.dynamo.items import (
+    AllocationItem,
+    BlueprintItem,
+    BlueprintUsageItem,
+    NodeItem,
+    ServerGuardItem,
+    ServerItem,
+    TenantItem,
+)
 from mamba.adapters.dynamo.nodes import _allocation, _node
 from mamba.adapters.dynamo.servers import _item as server_item
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
+    DomainError,
+    NotFoundError,
     TenantServersChangedError,
 )
 from mamba.domain.nodes import Allocation
@@ -50,6 +62,27 @@ def _recent(raw: str | None) -> tuple[tuple[str, int, int, float], ...]:
         return tuple((str(u), int(m), int(d), float(t)) for u, m, d, t in json.loads(raw or "[]"))
     except (ValueError, TypeError):
         return ()
+
+
+def _bump_guard(tx: TransactWrite, server: Server, guard: TenantGuard) -> None:
+    """The guard's part of a reservation: its version moves on only from the one read before the
+    quota check (a concurrent create of the tenant cancels the transaction), and it remembers the
+    reservation for ``usage`` while gsi2 lags."""
+    now = time.time()
+    recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
+    recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
+    version = ServerGuardItem.version
+    condition = version.does_not_exist() if guard.version == 0 else version == guard.version
+    tx.update(
+        ServerGuardItem(*keys.server_guard(server.tenant_id)),
+        actions=[
+            ServerGuardItem.version.set(guard.version + 1),
+            ServerGuardItem.recent.set(json.dumps(recent)),
+            ServerGuardItem.tenant_id.set(server.tenant_id),
+            ServerGuardItem.kind.set("server_guard"),
+        ],
+        condition=condition,
+    )
 
 
 class DynamoPlacementStore:
@@ -119,45 +152,86 @@ class DynamoPlacementStore:
         """
         if isinstance(guard, int):
             guard = TenantGuard(version=guard)
-        guard_version = guard.version
-        now = time.time()
-        recent = [r for r in guard.recent if r[3] >= now - RECENT_SECONDS][-(RECENT_MAX - 1) :]
-        recent.append((server.uuid, server.limits.memory_mb, server.limits.disk_mb, now))
         ip, port = server.allocation
-        guard_item = ServerGuardItem(*keys.server_guard(server.tenant_id))
         allocation = AllocationItem(*keys.allocation(server.node_id, ip, port))
-        guard_condition = (
-            ServerGuardItem.version.does_not_exist() if guard_version == 0 else ServerGuardItem.version == guard_version
-        )
 
-        def refused(cancelled: Cancellation) -> ConflictError | None:
-            # pynamodb sends puts before updates: the reasons are [server, guard, allocation].
-            if cancelled.failed(1):
-                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            # pynamodb sends condition checks, then puts, then updates: the reasons are
+            # [blueprint, server, guard, allocation, blueprint usage].
             if cancelled.failed(2):
+                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+            if cancelled.failed(3):
                 return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
-            if cancelled.failed(0):
+            if cancelled.failed(1):
                 return ConflictError("A server with this uuid exists.", {"uuid": server.uuid})
+            if cancelled.failed(0):
+                return NotFoundError("Blueprint not found.", {"blueprint_id": server.blueprint_id})
             return None
 
         with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
             with TransactWrite(connection=connection()) as tx:
-                tx.update(
-                    guard_item,
-                    actions=[
-                        ServerGuardItem.version.set(guard_version + 1),
-                        ServerGuardItem.recent.set(json.dumps(recent)),
-                        ServerGuardItem.tenant_id.set(server.tenant_id),
-                        ServerGuardItem.kind.set("server_guard"),
-                    ],
-                    condition=guard_condition,
-                )
+                _bump_guard(tx, server, guard)
                 tx.update(
                     allocation,
                     actions=[AllocationItem.server_id.set(server.uuid)],
                     condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
                 )
                 tx.save(server_item(server), condition=ServerItem.pk.does_not_exist())
+                # The blueprint must still exist, and its usage counter takes the server, in the same
+                # transaction as the blueprint's delete checks that counter: neither can slip past the other.
+                tx.condition_check(
+                    BlueprintItem, *keys.blueprint(server.blueprint_id), condition=BlueprintItem.pk.exists()
+                )
+                tx.update(
+                    BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
+                    actions=[BlueprintUsageItem.servers.add(1), BlueprintUsageItem.kind.set("blueprint_usage")],
+                )
+
+    def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
+        """An admin's retry of a failed provisioning: ``previous`` (``failed``) becomes ``server``
+        (``provisioning``) on its primary allocation, in one transaction with the tenant's guard
+        (as ``reserve``), the allocation (free, or still held by this server: a compensation that
+        could not reach the node keeps it) and the release of the ports of ``previous`` the server
+        no longer uses. Raises TenantServersChangedError, AllocationTakenError, ConflictError
+        (the server is no longer failed), DependencyUnavailableError."""
+        ip, port = server.allocation
+        kept = set(server.allocations)
+        with translate(unavailable="The server's ports could not be read; try again."):
+            # Only ports the server still holds are released (a completed compensation freed them).
+            releases = [
+                (node_ip, node_port)
+                for node_ip, node_port in previous.allocations
+                if (node_ip, node_port) not in kept
+                and (held := get_or_none(AllocationItem, *keys.allocation(previous.node_id, node_ip, node_port)))
+                and held.server_id == previous.uuid
+            ]
+
+        def refused(cancelled: Cancellation) -> ConflictError | None:
+            # Puts before updates: [server, guard, allocation, releases...].
+            if cancelled.failed(0):
+                return ConflictError("The server is no longer failed.", {"server_id": server.uuid})
+            if cancelled.failed(1):
+                return TenantServersChangedError("Another server of this tenant was created meanwhile.")
+            if cancelled.failed(2):
+                return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+            return AllocationTakenError("A port of the server changed meanwhile.", {"server_id": server.uuid})
+
+        with translate(on_cancel=refused, unavailable="The server could not be reserved; try again."):
+            with TransactWrite(connection=connection()) as tx:
+                _bump_guard(tx, server, guard)
+                tx.update(
+                    AllocationItem(*keys.allocation(server.node_id, ip, port)),
+                    actions=[AllocationItem.server_id.set(server.uuid)],
+                    condition=AllocationItem.pk.exists()
+                    & (AllocationItem.server_id.does_not_exist() | (AllocationItem.server_id == server.uuid)),
+                )
+                for node_ip, node_port in releases:
+                    tx.update(
+                        AllocationItem(*keys.allocation(previous.node_id, node_ip, node_port)),
+                        actions=[AllocationItem.server_id.remove()],
+                        condition=AllocationItem.server_id == previous.uuid,
+                    )
+                tx.save(server_item(server), condition=ServerItem.status == FAILED)
 
     def unreserve(self, server: Server) -> None:
         """Undo ``reserve`` when the workflow could not start: delete the still-provisioning
@@ -171,6 +245,10 @@ class DynamoPlacementStore:
                     AllocationItem(*keys.allocation(server.node_id, ip, port)),
                     actions=[AllocationItem.server_id.remove()],
                     condition=AllocationItem.server_id == server.uuid,
+                )
+                tx.update(
+                    BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
+                    actions=[BlueprintUsageItem.servers.add(-1)],
                 )
 
     def plan_quotas(self, tenant_id: str) -> str | None:

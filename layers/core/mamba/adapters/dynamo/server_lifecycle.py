@@ -19,7 +19,13 @@ from pynamodb.transactions import TransactWrite
 
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
-from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem, ServerLockItem, ServerSuspensionItem
+from mamba.adapters.dynamo.items import (
+    BlueprintUsageItem,
+    MainItem,
+    ServerItem,
+    ServerLockItem,
+    ServerSuspensionItem,
+)
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.server_lifecycle import ObservedServer
@@ -180,18 +186,32 @@ class DynamoServerLifecycleStore:
         ) from exc
 
     def remove(self, server_uuid: str) -> int:
-        """Delete the server's record, its activity log, its suspension and its lock. Idempotent; returns how
-        many items were deleted."""
+        """Delete every record of the server: its activity log, run intervals and run state
+        (metering), suspension, backup and operation locks, then its profile last (so a retried
+        step that stopped half-way still finds the server and finishes). Idempotent; returns
+        how many items were deleted."""
         pk, _ = keys.server(server_uuid)
         with translate(unavailable=_unavailable("records")):
-            activity = list(ServerActivityItem.query(pk, ServerActivityItem.sk.startswith(keys.SERVER_ACTIVITY_PREFIX)))
-            with ServerActivityItem.batch_write() as batch:
-                for entry in activity:
-                    batch.delete(entry)
-            ServerLockItem(*keys.server_lock(server_uuid)).delete()
-            ServerSuspensionItem(*keys.server_suspension(server_uuid)).delete()
-            ServerItem(*keys.server(server_uuid)).delete()
-        return len(activity) + 3
+            records = [item for item in MainItem.query(pk, consistent_read=True) if item.sk != "PROFILE"]
+            with MainItem.batch_write() as batch:
+                for record in records:
+                    batch.delete(record)
+            self._remove_profile(server_uuid)
+        return len(records) + 1
+
+    def _remove_profile(self, server_uuid: str) -> None:
+        """Delete the profile and take the server out of its blueprint's usage in one transaction,
+        so that a retried removal never counts a server twice (the delete's condition fails then)."""
+        profile = get_or_none(ServerItem, *keys.server(server_uuid), consistent_read=True)
+        if profile is None:
+            return
+        with translate(on_condition=SKIP):
+            with TransactWrite(connection=connection()) as tx:
+                tx.delete(ServerItem(*keys.server(server_uuid)), condition=ServerItem.pk.exists())
+                tx.update(
+                    BlueprintUsageItem(*keys.blueprint_usage(profile.blueprint_id)),
+                    actions=[BlueprintUsageItem.servers.add(-1)],
+                )
 
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int:
         """Write each row's utilization (and new status) under the condition that the status

@@ -152,6 +152,23 @@ class DynamoUserRepository:
                     condition=UserItem.email == old_email,
                 )
 
+    def delete(self, user_id: str, email: str) -> None:
+        """Delete the account and free its email, in one transaction: the profile (on
+        ``email`` = the one read, so an email change meanwhile fails and is retried) and the
+        email claim (only if it is this user's). Raises ConflictError when the account changed
+        meanwhile; deleting an account that is gone already is not an error."""
+        pk, sk = keys.user(user_id)
+        with translate(
+            on_condition=ConflictError("The account changed meanwhile; try again.", {"reason": "concurrent"}),
+            unavailable="The account could not be deleted; try again.",
+        ):
+            with TransactWrite(connection=connection()) as tx:
+                tx.delete(
+                    EmailClaimItem(*keys.email_claim(email)),
+                    condition=EmailClaimItem.pk.does_not_exist() | (EmailClaimItem.user_id == user_id),
+                )
+                tx.delete(UserItem(pk, sk), condition=UserItem.pk.does_not_exist() | (UserItem.email == email))
+
     def reset_password(
         self,
         user_id: str,

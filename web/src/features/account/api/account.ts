@@ -1,8 +1,9 @@
-/** The signed-in user's own account: name, email change, password change, sessions. */
+/** The signed-in user's own account: name, email change, password change, sessions, deletion. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import { meKey, setSignInNotice } from '@/features/auth/api/session';
-import { api, signOut, unwrap } from '@/lib/api';
+import { COOKIE_MODE_HEADER, COOKIE_MODE_VALUE, api, signOut, unwrap } from '@/lib/api';
+import { clearSession } from '@/lib/session';
 
 type MeUpdate = components['schemas']['MeUpdate'];
 type PasswordChangeIn = components['schemas']['PasswordChangeIn'];
@@ -44,6 +45,29 @@ export function useSignOutEverywhere() {
     mutationFn: async () => unwrap(await api.POST('/v1/auth/logout', { body: { everywhere: true } })),
     onSuccess: async () => {
       await signOut();
+      client.clear();
+    },
+  });
+}
+
+type AccountDeleteIn = components['schemas']['AccountDeleteIn'];
+
+/**
+ * DELETE /v1/me deletes the account after the same proof as a password change
+ * (services/account_deletion.py). The session dies with it: on success `onDeleted` runs first
+ * (the page moves to sign in, where the notice says what happened), then the app forgets its
+ * access token and the cached data (the API clears the refresh cookie, asked in cookie mode).
+ * In that order, since forgetting the session unmounts the page that asked.
+ */
+export function useDeleteAccount(onDeleted: () => void) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: AccountDeleteIn) =>
+      unwrap(await api.DELETE('/v1/me', { body, headers: { [COOKIE_MODE_HEADER]: COOKIE_MODE_VALUE } })),
+    onSuccess: () => {
+      setSignInNotice('accountDeleted');
+      onDeleted();
+      clearSession();
       client.clear();
     },
   });

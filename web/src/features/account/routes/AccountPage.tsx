@@ -8,13 +8,14 @@ import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
+import { DeleteAccountSection } from '../components/DeleteAccountSection';
 import { SessionsSection } from '../components/SessionsSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
 type Me = NonNullable<ReturnType<typeof useMe>['data']>;
 
-/** Your account: name, email, password, sessions, language; links to 2FA and API keys. */
+/** Your account: name, email, password, sessions, language, deletion; links to 2FA and API keys. */
 export function AccountPage() {
   const { t } = useTranslation('account');
   const me = useMe();
@@ -43,6 +44,7 @@ export function AccountPage() {
           <Language />
           <SessionsSection />
           <Sessions />
+          <DeleteAccountSection email={me.data.email} totpEnabled={me.data.totp_enabled} />
         </>
       )}
     </>

@@ -1,8 +1,154 @@
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { ExportCsvButton } from '@/components/ExportCsvButton';
+import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
+import { Empty, ErrorAlert, Loading } from '@/components/States';
+import type { CsvColumn } from '@/lib/csv';
+import { formatDate } from '@/lib/format';
+import { localToIso } from '@/features/members/api/members';
+import { fetchAuditPage, NO_AUDIT_FILTERS, usePlatformAudit, type AuditEntry, type PlatformAuditFilters } from '../api/audit';
+import '../admin-audit.css';
 
-/** Placeholder: the page is being built (issue 12). */
+type Draft = PlatformAuditFilters & { fromLocal: string; toLocal: string };
+const EMPTY_DRAFT: Draft = { ...NO_AUDIT_FILTERS, fromLocal: '', toLocal: '' };
+
+/** The platform's audit log (accounts, admin actions), the security log, or one tenant's log. */
 export function AuditPage() {
-  const { t } = useTranslation('admin');
-  return <PageTitle>{t('nav.audit')}</PageTitle>;
+  const { t, i18n } = useTranslation('adminAudit');
+  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  const [filters, setFilters] = useState<PlatformAuditFilters>(NO_AUDIT_FILTERS);
+  const audit = usePlatformAudit(filters);
+  const entries = audit.data?.pages.flatMap((p) => p.items) ?? [];
+
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters({
+      log: draft.log,
+      tenant_id: draft.tenant_id.trim(),
+      action: draft.action.trim(),
+      actor: draft.actor.trim(),
+      result: draft.result,
+      from: localToIso(draft.fromLocal) ?? '',
+      to: localToIso(draft.toLocal) ?? '',
+    });
+  };
+  const columns: CsvColumn<AuditEntry>[] = [
+    { header: t('columns.at'), value: (e) => e.at },
+    { header: t('columns.action'), value: (e) => e.action },
+    { header: t('columns.actor'), value: (e) => e.actor.user_id },
+    { header: t('columns.via'), value: (e) => e.actor.via },
+    { header: t('columns.tenant'), value: (e) => e.tenant_id },
+    { header: t('columns.result'), value: (e) => e.result },
+    { header: t('columns.status'), value: (e) => e.status },
+    { header: t('columns.errorCode'), value: (e) => e.error_code },
+    { header: t('columns.target'), value: (e) => e.target },
+    { header: t('columns.ip'), value: (e) => e.ip },
+    { header: t('columns.requestId'), value: (e) => e.request_id },
+  ];
+  const shown = filters.tenant_id ? t('shown.tenant', { tenant: filters.tenant_id }) : t(`shown.${filters.log}`);
+
+  return (
+    <>
+      <PageTitle>{t('title')}</PageTitle>
+      <p>{t('intro')}</p>
+      <form className="card" onSubmit={apply} aria-label={t('filters.title')} noValidate>
+        <h2>{t('filters.title')}</h2>
+        <div className="grid">
+          <SelectField label={t('filters.log')} hint={t('filters.logHint')} value={draft.log} disabled={Boolean(draft.tenant_id.trim())} onChange={(e) => setDraft({ ...draft, log: e.target.value as Draft['log'] })}>
+            <option value="platform">{t('log.platform')}</option>
+            <option value="security">{t('log.security')}</option>
+          </SelectField>
+          <TextField label={t('filters.tenant')} hint={t('filters.tenantHint')} value={draft.tenant_id} onChange={(e) => setDraft({ ...draft, tenant_id: e.target.value })} />
+          <TextField label={t('filters.action')} hint={t('filters.actionHint')} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} />
+          <TextField label={t('filters.actor')} hint={t('filters.actorHint')} value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} />
+          <SelectField label={t('filters.result')} value={draft.result} onChange={(e) => setDraft({ ...draft, result: e.target.value as Draft['result'] })}>
+            <option value="">{t('filters.any')}</option>
+            <option value="success">{t('result.success')}</option>
+            <option value="denied">{t('result.denied')}</option>
+            <option value="error">{t('result.error')}</option>
+          </SelectField>
+          <TextField label={t('filters.from')} type="datetime-local" value={draft.fromLocal} onChange={(e) => setDraft({ ...draft, fromLocal: e.target.value })} />
+          <TextField label={t('filters.to')} type="datetime-local" value={draft.toLocal} onChange={(e) => setDraft({ ...draft, toLocal: e.target.value })} />
+        </div>
+        <div className="button-row">
+          <button type="submit" className="button">
+            {t('filters.apply')}
+          </button>
+          <button
+            type="button"
+            className="button"
+            data-variant="secondary"
+            onClick={() => {
+              setDraft(EMPTY_DRAFT);
+              setFilters(NO_AUDIT_FILTERS);
+            }}
+          >
+            {t('filters.clear')}
+          </button>
+          <ExportCsvButton filename="audit" columns={columns} fetchPage={(cursor) => fetchAuditPage(filters, cursor)} />
+        </div>
+      </form>
+
+      <h2>{shown}</h2>
+      {audit.isPending ? (
+        <Loading label={t('loading')} />
+      ) : audit.isError ? (
+        <ErrorAlert error={audit.error} onRetry={() => void audit.refetch()} />
+      ) : entries.length === 0 && !audit.hasNextPage ? (
+        <Empty>{t('empty')}</Empty>
+      ) : (
+        <>
+          <table className="admin-audit-table">
+            <caption className="visually-hidden">{t('caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('columns.at')}</th>
+                <th scope="col">{t('columns.action')}</th>
+                <th scope="col">{t('columns.actor')}</th>
+                <th scope="col">{t('columns.tenant')}</th>
+                <th scope="col">{t('columns.result')}</th>
+                <th scope="col">{t('columns.target')}</th>
+                <th scope="col">{t('columns.ip')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id}>
+                  <td>{formatDate(e.at)}</td>
+                  <th scope="row">
+                    <code>{e.action}</code>
+                  </th>
+                  <td>
+                    {e.actor.user_id ? <Link to={`/admin/users/${e.actor.user_id}`}>{e.actor.user_id}</Link> : t('system')}
+                    {e.actor.via && <span className="muted"> ({i18n.exists(`adminAudit:via.${e.actor.via}`) ? t(`via.${e.actor.via}`) : e.actor.via})</span>}
+                  </td>
+                  <td>{e.tenant_id ? <Link to={`/admin/tenants/${e.tenant_id}`}>{e.tenant_id}</Link> : '–'}</td>
+                  <td>
+                    <span className="badge" data-status={e.result === 'success' ? 'running' : 'failed'}>
+                      {t(`result.${e.result}`)}
+                    </span>
+                    {e.status ? <span className="muted"> {e.status}</span> : null}
+                    {e.error_code ? <span className="muted"> {e.error_code}</span> : null}
+                  </td>
+                  <td>
+                    <code>{e.target ?? '–'}</code>
+                  </td>
+                  <td>{e.ip ?? '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {entries.length === 0 && <p className="muted">{t('emptyPage')}</p>}
+          {audit.isFetchingNextPage && <Loading />}
+          {audit.hasNextPage && (
+            <button type="button" className="button" data-variant="secondary" disabled={audit.isFetchingNextPage} onClick={() => void audit.fetchNextPage()}>
+              {t('more')}
+            </button>
+          )}
+        </>
+      )}
+    </>
+  );
 }

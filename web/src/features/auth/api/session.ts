@@ -59,9 +59,9 @@ export function useSignOut() {
 
 /**
  * A one-line reason the sign-in page shows after the app ended the session itself (a password
- * change ends every session). Kept in memory only, until the next successful sign in.
+ * change ends every session; a deleted account has none). Kept in memory only, until the next successful sign in.
  */
-export type SignInNotice = 'passwordChanged';
+export type SignInNotice = 'passwordChanged' | 'accountDeleted';
 let signInNotice: SignInNotice | null = null;
 
 export function setSignInNotice(notice: SignInNotice | null): void {

@@ -43,6 +43,15 @@ describe('BillingPage', () => {
     await waitFor(() => expect(calls.find((c) => c.path.endsWith('/portal'))?.init.body).toEqual({ flow: 'payment_method_update' }));
   });
 
+  it('says when the data of a canceled tenant is deleted', async () => {
+    answer('GET', '/v1/tenants/{tenant_id}/billing', {
+      body: summary({ status: 'canceled', billing_state: 'suspended', deletion_due_at: 1_800_000_000 }),
+    });
+    show();
+    expect(await screen.findByText(/are deleted for good, unless you subscribe again/)).toBeInTheDocument();
+    expect(screen.getByText(/2027/)).toBeInTheDocument();
+  });
+
   it('warns before the grace period ends', async () => {
     answer('GET', '/v1/tenants/{tenant_id}/billing', { body: summary({ status: 'past_due', past_due_since: 1_800_000_000, grace_ends_at: 1_800_604_800 }) });
     show();

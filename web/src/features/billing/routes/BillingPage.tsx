@@ -90,6 +90,7 @@ function Summary({ tenantId, billing }: { tenantId: string; billing: Billing }) 
           <h3>{t('suspended.title')}</h3>
           <p>{t('suspended.body')}</p>
           <p>{t('suspended.wayOut')}</p>
+          {billing.deletion_due_at && <p>{t('suspended.deletion', { when: epoch(billing.deletion_due_at) })}</p>}
           <button type="button" className="button" disabled={portal.isPending} onClick={() => portal.mutate('payment_method_update')}>
             {t('suspended.action')}
           </button>
