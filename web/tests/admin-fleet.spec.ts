@@ -100,6 +100,12 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await expect(page.getByRole('link', { name: /nodes?$/ })).toHaveAttribute('href', '/admin/nodes');
     await checkA11y(page, 'overview');
     await shot(page, 'overview');
+    // A figure opens its list already filtered (here the operations page, with "failed" chosen)
+    await page.getByRole('link', { name: new RegExp(`^${en('adminOverview:attention.failedOperations').replace(/[()]/g, '\\$&')}: `) }).click();
+    await expect(page).toHaveURL(/\/admin\/operations\?status=failed$/);
+    await expect(page.getByLabel(en('adminOperations:filters.status'), { exact: true })).toHaveValue('failed');
+    await page.goBack();
+    await expect(page.getByRole('heading', { level: 1, name: en('adminOverview:title') })).toBeVisible();
 
     // When they add a node through the form (the simulator's scheme is http, its files in a temp dir)
     const port = await freePort();

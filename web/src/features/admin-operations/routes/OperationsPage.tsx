@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
@@ -28,8 +28,11 @@ export function currentStep(op: AdminOperation): string | null {
 export function OperationsPage() {
   const { t } = useTranslation('adminOperations');
   const names = useOperationNames();
-  const [draft, setDraft] = useState({ status: '' as OperationFilters['status'], type: '', sinceLocal: '' });
-  const [filters, setFilters] = useState<OperationFilters>(NO_OPERATION_FILTERS);
+  // The overview links here with ?status=failed (a figure opens its list already filtered).
+  const [params] = useSearchParams();
+  const linked = (OPERATION_STATUSES as readonly string[]).find((s) => s === params.get('status')) as OperationFilters['status'] | undefined;
+  const [draft, setDraft] = useState({ status: linked ?? ('' as OperationFilters['status']), type: '', sinceLocal: '' });
+  const [filters, setFilters] = useState<OperationFilters>({ ...NO_OPERATION_FILTERS, status: linked ?? '' });
   const operations = useAdminOperations(filters);
   const rows = operations.data?.pages.flatMap((p) => p.items) ?? [];
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
@@ -19,8 +19,11 @@ import {
 /** Servers across tenants: filter by status, node, tenant or a name/uuid prefix; export as CSV. */
 export function ServersPage() {
   const { t } = useTranslation('adminServers');
-  const [draft, setDraft] = useState<ServerFilters>(NO_SERVER_FILTERS);
-  const [filters, setFilters] = useState<ServerFilters>(NO_SERVER_FILTERS);
+  // The overview links here with ?status= (a figure opens its list already filtered).
+  const [params] = useSearchParams();
+  const linked: ServerFilters = { ...NO_SERVER_FILTERS, status: params.get('status') ?? '' };
+  const [draft, setDraft] = useState<ServerFilters>(linked);
+  const [filters, setFilters] = useState<ServerFilters>(linked);
   const servers = useAdminServers(filters);
   const rows = servers.data?.pages.flatMap((p) => p.items) ?? [];
 
