@@ -15,8 +15,9 @@ import { checkA11y, en, expect, test, tr } from './support';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = process.env.SCREENSHOT_DIR; // set by hand to look at every page (docs/web.md)
 
-/** The local admin `make run` seeds (its admin.txt sits next to the mail spool). */
+/** The local admin `make run` seeds: ADMIN_EMAIL/ADMIN_PASSWORD, else its admin.txt beside the mail spool. */
 function adminLogin(): { email: string; password: string } {
+  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
   const file = process.env.ADMIN_FILE ?? join(dirname(process.env.MAIL_DIR ?? '.'), 'admin.txt');
   const pairs = Object.fromEntries(
     readFileSync(file, 'utf8')
