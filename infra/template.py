@@ -501,8 +501,15 @@ def functions_policy() -> dict[str, Any]:
         {
             "Sid": "ExportObjects",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
+            # DeleteObject: a tenant's data deletion removes its archives (mamba.services.retention).
+            "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             "Resource": _sub("${ExportBucket.Arn}/*"),
+        },
+        {
+            "Sid": "ExportListing",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",  # to find a deleted tenant's archives (prefix tenants/<tid>/)
+            "Resource": _arn(EXPORT_BUCKET),
         },
         {
             "Sid": "StartWorkflows",

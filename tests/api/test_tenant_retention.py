@@ -105,6 +105,11 @@ def partition(tenant_id: str) -> list[str]:
     return [item["sk"]["S"] for item in found]
 
 
+def exports(tenant_id: str) -> list[str]:
+    found = s3().list_objects_v2(Bucket=bootstrap.settings().export_bucket, Prefix=f"tenants/{tenant_id}/")
+    return [o["Key"] for o in found.get("Contents", [])]
+
+
 def objects() -> list[str]:
     return [o["Key"] for o in s3().list_objects_v2(Bucket=bucket()).get("Contents", [])]
 
@@ -202,6 +207,9 @@ def test_the_owner_is_warned_7_days_and_1_day_before_each_once(world):
 def test_after_the_retention_period_the_tenants_data_is_deleted_but_the_kept_records(world, monkeypatch):
     w, made = world
     at = due()
+    exported = w.api.post("/v1/admin/tenants/tn_a/export", "usr_root")
+    assert exported.status_code in (200, 201), exported.json_body
+    assert exports("tn_a")
     counter = DynamoCounter(monkeypatch)
 
     # When the deletion is due: the server's delete_server workflow starts; nothing else goes yet
@@ -229,6 +237,7 @@ def test_after_the_retention_period_the_tenants_data_is_deleted_but_the_kept_rec
     with pytest.raises(NotFoundError):
         bootstrap.server_repository().get(made["server_a"])
     assert objects() == [made["backup_b"].s3_key]
+    assert exports("tn_a") == []  # an admin's export archive of the tenant went too
     assert bootstrap.backup_repository().of_tenant("tn_a") == []
     assert bootstrap.server_repository().get(made["server_b"]).tenant_id == "tn_b"
     assert "PROFILE" in partition("tn_b")

@@ -996,6 +996,7 @@ def retention_ports() -> RetentionPorts:
         audit=audit_log(),
         keys=api_key_repository(),
         members=members,
+        exports=lambda tenant_id: export_store().delete_tenant(tenant_id),
     )
 
 
@@ -1011,7 +1012,6 @@ def delete_tenant_data(tenant_id: str) -> bool:
 def account_deletion_ports() -> AccountDeletionPorts:
     """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
-    from mamba.domain.billing import PLAN_STATUSES
     from mamba.domain.pages import PageRequest
     from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.retention import delete_tenant_data as step
@@ -1020,7 +1020,9 @@ def account_deletion_ports() -> AccountDeletionPorts:
         return len(server_repository().page_of_tenant(tenant_id, PageRequest(limit=1)).items)
 
     def live_subscription(tenant_id: str) -> bool:
-        return billing_repository().get_state(tenant_id).status in PLAN_STATUSES
+        # Any subscription Stripe may still invoice (unpaid and paused ones too): only none,
+        # canceled and an abandoned first payment leave nothing to pay for.
+        return billing_repository().get_state(tenant_id).status not in ("none", "canceled", "incomplete_expired")
 
     def delete_data(tenant_id: str, actor_id: str) -> bool:
         return step(retention_ports(), tenant_id, actor_id=actor_id).done

@@ -41,3 +41,20 @@ class S3ExportStore:
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
         }
         return str(self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds))
+
+    def delete_tenant(self, tenant_id: str) -> int:
+        """Delete every archive of the tenant (``tenants/<tid>/``): its data deletion leaves no
+        copy behind (mamba.services.retention). Idempotent; how many objects went."""
+        prefix = f"tenants/{tenant_id}/"
+        deleted = 0
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                found = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if found:
+                    self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": found, "Quiet": True})
+                    deleted += len(found)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailableError(
+                "The tenant's exports could not be deleted; try again.", {"bucket": self.bucket}
+            ) from exc
+        return deleted

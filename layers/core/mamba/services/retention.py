@@ -18,7 +18,8 @@ what it can and never waits:
    seconds is pending or running (the delete workflows write their last step into the
    tenant's operations after the server's records are gone; an older one that never finished
    is a workflow that died, and must not hold the deletion forever), any **backup** left
-   (a server deleted before this code existed) is deleted with its object.
+   (a server deleted before this code existed) is deleted with its object, and so are an
+   admin's **export archives** of the tenant (the export bucket, ``tenants/<tid>/``).
 3. Then the tenant's **records** (``TenantDataStore.purge``): members, invitations, roles,
    operations, usage, notices and counters, and last the profile, with a tombstone. The audit
    log and the credit ledger are kept (``mamba.domain.retention.KEPT``).
@@ -63,6 +64,7 @@ class RetentionPorts:
     audit: AuditLog | None = None
     keys: KeyStore | None = None
     members: Callable[[str], list[str]] | None = None  # tenant id -> its members' user ids
+    exports: Callable[[str], int] | None = None  # tenant id -> its admin export archives deleted
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def delete_tenant_data(ports: RetentionPorts, tenant_id: str, *, actor_id: str |
         for backup in backups.backups.of_tenant(tenant_id):
             backups_service.task_delete_object(backups, backup.uuid, None)
             backups_service.task_delete_record(backups, backup.uuid, None)
+    if ports.exports is not None:
+        ports.exports(tenant_id)  # an admin's export archives: no copy of the data stays behind
     purged = ports.data.purge(tenant_id, iso(utcnow()), PURGE_BUDGET)
     if not purged.finished:
         return Progress(done=False, removed=purged.removed)

@@ -34,6 +34,9 @@ class ExportStore(Protocol):
 
     def download_url(self, key: str, filename: str, seconds: int) -> str: ...
 
+    def delete_tenant(self, tenant_id: str) -> int:
+        """Delete every archive of the tenant (its data deletion, mamba.services.retention)."""
+
 
 @dataclass(frozen=True)
 class TenantExport:
