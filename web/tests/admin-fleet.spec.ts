@@ -15,8 +15,9 @@ import { checkA11y, en, expect, test, tr } from './support';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = process.env.SCREENSHOT_DIR; // set by hand to look at every page (docs/web.md)
 
-/** The local admin `make run` seeds (its admin.txt sits next to the mail spool). */
+/** The local admin `make run` seeds: ADMIN_EMAIL/ADMIN_PASSWORD, else its admin.txt beside the mail spool. */
 function adminLogin(): { email: string; password: string } {
+  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
   const file = process.env.ADMIN_FILE ?? join(dirname(process.env.MAIL_DIR ?? '.'), 'admin.txt');
   const pairs = Object.fromEntries(
     readFileSync(file, 'utf8')
@@ -36,6 +37,13 @@ function freePort(): Promise<number> {
       probe.close(() => done(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** The API's way, for the clean-up after a failure only (the journey itself deletes through the console). */
+async function deleteNode(page: Page, admin: { email: string; password: string }, nodeId: string): Promise<void> {
+  const login = await page.request.post('/v1/auth/login', { data: admin });
+  const token = ((await login.json()) as { access_token: string }).access_token;
+  await page.request.delete(`/v1/admin/nodes/${encodeURIComponent(nodeId)}`, { headers: { Authorization: `Bearer ${token}` } });
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -73,6 +81,7 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
   const data = mkdtempSync(join(tmpdir(), 'admin-fleet-'));
   let wings: ChildProcess | undefined;
   let wingsLog = '';
+  let enrolled: string | null = null; // the journey's node until the console has deleted it
   try {
     // Given the platform admin signed in
     await page.goto('/sign-in?lng=en');
@@ -92,6 +101,12 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await expect(page.getByRole('link', { name: /nodes?$/ })).toHaveAttribute('href', '/admin/nodes');
     await checkA11y(page, 'overview');
     await shot(page, 'overview');
+    // A figure opens its list already filtered (here the operations page, with "failed" chosen)
+    await page.getByRole('link', { name: new RegExp(`^${en('adminOverview:attention.failedOperations').replace(/[()]/g, '\\$&')}: `) }).click();
+    await expect(page).toHaveURL(/\/admin\/operations\?status=failed$/);
+    await expect(page.getByLabel(en('adminOperations:filters.status'), { exact: true })).toHaveValue('failed');
+    await page.goBack();
+    await expect(page.getByRole('heading', { level: 1, name: en('adminOverview:title') })).toBeVisible();
 
     // When they add a node through the form (the simulator's scheme is http, its files in a temp dir)
     const port = await freePort();
@@ -122,6 +137,7 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await expect(page.getByText(en('adminNodes:create.done', { name: nodeName }))).toBeVisible();
     await checkA11y(page, 'new node');
     const nodePath = new URL(page.url()).pathname;
+    enrolled = decodeURIComponent(nodePath.split('/').pop() ?? '');
 
     // When they download its config.yml and start Wings (the simulator) with it
     const [download] = await Promise.all([
@@ -134,6 +150,7 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     expect(readFileSync(config, 'utf8')).toContain(`port: ${port}`);
     await page.getByRole('button', { name: en('adminNodes:setup.showCommand') }).click();
     await expect(page.getByText(/base64 -d \| sudo tee \/etc\/pterodactyl\/config.yml/)).toBeVisible();
+    await checkA11y(page, 'node with its setup command');
     await shot(page, 'node-new');
     wings = spawn(process.env.PYTHON ?? join(ROOT, '.venv/bin/python'), ['-m', 'local.wings_sim', '--config', config, '--watch-parent'], {
       cwd: ROOT,
@@ -198,12 +215,15 @@ test('an admin enrols a node in the console and sees it come online on a Wings s
     await page.getByRole('alertdialog').getByRole('button', { name: en('adminNodes:actions.delete') }).click();
     await expect(page.getByRole('heading', { level: 1, name: en('adminNodes:list.title') })).toBeVisible();
     await expect(page.getByRole('link', { name: nodeName })).toHaveCount(0);
+    enrolled = null;
   } catch (error) {
     // The simulator's own account of a failed boot (a refused token, a port in use) goes with the report.
     if (wingsLog) await test.info().attach('wings-sim stderr', { body: wingsLog });
     throw error;
   } finally {
     wings?.kill('SIGTERM');
+    // A journey that failed half-way leaves no node behind for the next ones (placement would use it).
+    if (enrolled) await deleteNode(page, admin, enrolled).catch(() => undefined);
     rmSync(data, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bodyOf, draftOf, NEW_NODE } from '../components/NodeForm';
-import { capacity, parseList, parsePorts, setupCommand, type Node } from './nodes';
+import { parseList, parsePorts, setupCommand, type Node } from './nodes';
 
 describe('parsePorts', () => {
   it('keeps single ports as numbers and ranges as text, whatever the separators', () => {
@@ -20,14 +20,6 @@ describe('setupCommand', () => {
     // Nothing of the file reaches the shell unencoded: the only quotes are the echo's own.
     expect(command).not.toContain('$(');
     expect(command).toMatch(/tee \/etc\/pterodactyl\/config.yml >\/dev\/null && sudo chmod 600 \/etc\/pterodactyl\/config.yml && sudo systemctl enable --now wings$/);
-  });
-});
-
-describe('capacity', () => {
-  it('adds over-allocation and never shrinks for -1 (no limit)', () => {
-    expect(capacity(1000, 0)).toBe(1000);
-    expect(capacity(1000, 10)).toBe(1100);
-    expect(capacity(1000, -1)).toBe(1000);
   });
 });
 

@@ -195,8 +195,3 @@ export function setupCommand(configYml: string): string {
     ` && sudo chmod 600 /etc/pterodactyl/config.yml && sudo systemctl enable --now wings`
   );
 }
-
-/** Memory or disk the node may hand out (its total with over-allocation; -1 means no limit, shown as the total). */
-export function capacity(totalMb: number, overallocatePercent: number): number {
-  return Math.floor((totalMb * (100 + Math.max(overallocatePercent, 0))) / 100);
-}

@@ -6,8 +6,8 @@ import { ConfirmDialog } from '@/components/ConfirmDialog';
 import { PageTitle } from '@/components/PageTitle';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { useOverview } from '@/features/admin-overview/api/overview';
-import { formatDate } from '@/lib/format';
-import { capacity, useDeleteNode, useDrainNode, useNode, useRotateToken, useUpdateNode, type Node } from '../api/nodes';
+import { formatDate, formatMegabytes, formatPercent } from '@/lib/format';
+import { useDeleteNode, useDrainNode, useNode, useRotateToken, useUpdateNode, type Node } from '../api/nodes';
 import { AllocationsSection } from '../components/AllocationsSection';
 import { NodeForm, bodyOf, draftOf } from '../components/NodeForm';
 import { MaintenanceBadge, NodeHealth } from '../components/NodeHealth';
@@ -58,6 +58,8 @@ export function NodePage() {
 function NodeFacts({ node }: { node: Node }) {
   const { t } = useTranslation('adminNodes');
   const none = t('detail.none');
+  const over = (percent: number) =>
+    percent < 0 ? t('detail.overNoLimit') : percent === 0 ? t('detail.overNone') : t('detail.overUpTo', { percent: formatPercent(100 + percent) });
   return (
     <dl className="node-facts">
       <dt>{t('detail.address')}</dt>
@@ -68,6 +70,10 @@ function NodeFacts({ node }: { node: Node }) {
       <dd>{node.health?.checked_at ? formatDate(node.health.checked_at) : t('health.unknown')}</dd>
       <dt>{t('detail.location')}</dt>
       <dd>{node.location || none}</dd>
+      <dt>{t('columns.memory')}</dt>
+      <dd>{t('detail.total', { total: formatMegabytes(node.memory_mb), over: over(node.memory_overallocate_percent) })}</dd>
+      <dt>{t('columns.disk')}</dt>
+      <dd>{t('detail.total', { total: formatMegabytes(node.disk_mb), over: over(node.disk_overallocate_percent) })}</dd>
       <dt>{t('form.sftpPort')}</dt>
       <dd>{node.sftp_port}</dd>
       <dt>{t('form.daemonBase')}</dt>
@@ -96,12 +102,12 @@ function Load({ node }: { node: Node }) {
         <CapacityBar
           label={t('columns.memory')}
           committedMb={figures?.committed_memory_mb ?? 0}
-          totalMb={capacity(node.memory_mb, node.memory_overallocate_percent)}
+          totalMb={node.memory_mb}
         />
         <CapacityBar
           label={t('columns.disk')}
           committedMb={figures?.committed_disk_mb ?? 0}
-          totalMb={capacity(node.disk_mb, node.disk_overallocate_percent)}
+          totalMb={node.disk_mb}
         />
       </div>
       <p className="muted hint-line">

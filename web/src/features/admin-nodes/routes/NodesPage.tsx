@@ -7,7 +7,7 @@ import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import { useOverview, type NodeFigures } from '@/features/admin-overview/api/overview';
 import type { CsvColumn } from '@/lib/csv';
-import { capacity, fetchNodesPage, useNodes, type Node } from '../api/nodes';
+import { fetchNodesPage, useNodes, type Node } from '../api/nodes';
 import { MaintenanceBadge, NodeHealth } from '../components/NodeHealth';
 import { Pager } from '../components/Pager';
 import '../nodes.css';
@@ -111,7 +111,7 @@ function NodeRow({ node, figures }: { node: Node; figures: NodeFigures | undefin
         <CapacityBar
           label={t('columns.memoryOf', { name: node.name })}
           committedMb={figures?.committed_memory_mb ?? 0}
-          totalMb={capacity(node.memory_mb, node.memory_overallocate_percent)}
+          totalMb={node.memory_mb}
           hideLabel
         />
       </td>
@@ -119,7 +119,7 @@ function NodeRow({ node, figures }: { node: Node; figures: NodeFigures | undefin
         <CapacityBar
           label={t('columns.diskOf', { name: node.name })}
           committedMb={figures?.committed_disk_mb ?? 0}
-          totalMb={capacity(node.disk_mb, node.disk_overallocate_percent)}
+          totalMb={node.disk_mb}
           hideLabel
         />
       </td>

@@ -31,10 +31,10 @@ describe('OverviewPage', () => {
     answer('GET', '/v1/admin/overview', { body: figures(41) });
     renderWithApp(<OverviewPage />, { path: '/admin', route: '/admin' });
 
-    expect(await screen.findByRole('link', { name: '41' })).toHaveAttribute('href', '/admin/operations?status=failed');
-    expect(screen.getByRole('link', { name: '9' })).toHaveAttribute('href', '/admin/dead-letters');
+    expect(await screen.findByRole('link', { name: 'Failed operations (last 24 hours): 41' })).toHaveAttribute('href', '/admin/operations?status=failed');
+    expect(screen.getByRole('link', { name: 'Stripe events in the dead-letter queue: 9' })).toHaveAttribute('href', '/admin/dead-letters');
     const tenants = screen.getByRole('list', { name: '4 tenants' });
-    expect(within(tenants).getByRole('link', { name: 'Suspended 1' })).toHaveAttribute('href', '/admin/tenants?status=suspended');
+    expect(within(tenants).getByRole('link', { name: 'Suspended 1' })).toHaveAttribute('href', '/admin/tenants');
     const servers = screen.getByRole('list', { name: '8 servers' });
     expect(within(servers).getByRole('link', { name: 'Running 5' })).toHaveAttribute('href', '/admin/servers?status=running');
     // A status the app has no word for is shown as the API spells it, not as a missing key
@@ -48,18 +48,18 @@ describe('OverviewPage', () => {
     let failed = 11;
     answer('GET', '/v1/admin/overview', () => ({ body: figures(failed) }));
     renderWithApp(<OverviewPage />, { path: '/admin', route: '/admin' });
-    expect(await screen.findByRole('link', { name: '11' })).toBeInTheDocument();
+    expect(await screen.findByRole('link', { name: 'Failed operations (last 24 hours): 11' })).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/^Updated at /);
 
     failed = 77;
     await act(async () => {
       await vi.advanceTimersByTimeAsync(29_000);
     });
-    expect(screen.queryByRole('link', { name: '77' })).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Failed operations (last 24 hours): 77' })).toBeNull();
     await act(async () => {
       await vi.advanceTimersByTimeAsync(2_000);
     });
-    expect(await screen.findByRole('link', { name: '77' })).toHaveAttribute('href', '/admin/operations?status=failed');
+    expect(await screen.findByRole('link', { name: 'Failed operations (last 24 hours): 77' })).toHaveAttribute('href', '/admin/operations?status=failed');
     expect(calls.filter((c) => c.path === '/v1/admin/overview')).toHaveLength(2);
   });
 });

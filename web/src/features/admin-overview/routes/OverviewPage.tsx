@@ -57,30 +57,9 @@ function Figures({ data }: { data: FleetOverview }) {
       <section aria-labelledby="attention-heading">
         <h2 id="attention-heading">{t('attention.title')}</h2>
         <dl className="stats">
-          <div>
-            <dt>{t('attention.failedOperations')}</dt>
-            <dd>
-              <Link to="/admin/operations?status=failed" data-alert={data.failed_operations_24h > 0 || undefined}>
-                {formatNumber(data.failed_operations_24h)}
-              </Link>
-            </dd>
-          </div>
-          <div>
-            <dt>{t('attention.deadLetters')}</dt>
-            <dd>
-              <Link to="/admin/dead-letters" data-alert={data.dead_letters > 0 || undefined}>
-                {formatNumber(data.dead_letters)}
-              </Link>
-            </dd>
-          </div>
-          <div>
-            <dt>{t('attention.nodesDown')}</dt>
-            <dd>
-              <Link to="/admin/nodes" data-alert={nodes.offline + nodes.unauthorized > 0 || undefined}>
-                {formatNumber(nodes.offline + nodes.unauthorized)}
-              </Link>
-            </dd>
-          </div>
+          <Figure label={t('attention.failedOperations')} value={data.failed_operations_24h} to="/admin/operations?status=failed" alert />
+          <Figure label={t('attention.deadLetters')} value={data.dead_letters} to="/admin/dead-letters" alert />
+          <Figure label={t('attention.nodesDown')} value={nodes.offline + nodes.unauthorized} to="/admin/nodes" alert />
           <div>
             <dt>{t('attention.lastReconcile')}</dt>
             <dd className="overview-small">
@@ -105,7 +84,8 @@ function Figures({ data }: { data: FleetOverview }) {
           <CountList
             label={t('tenants.title', { count: total(tenants) })}
             counts={tenants}
-            href={(status) => `/admin/tenants?status=${encodeURIComponent(status)}`}
+            // The tenants list searches by name, not by status: each count opens the whole list.
+            href={() => '/admin/tenants'}
             name={(status) => statusLabel(i18n, 'adminOverview:tenantStatus', status)}
             empty={t('tenants.empty')}
           />
@@ -131,20 +111,67 @@ function Figures({ data }: { data: FleetOverview }) {
         </h2>
         <dl className="stats">
           {(['online', 'offline', 'unauthorized', 'unknown'] as const).map((status) => (
-            <div key={status}>
-              <dt>{t(`nodeStatus.${status}`)}</dt>
-              <dd>
-                <Link to="/admin/nodes">{formatNumber(nodes[status])}</Link>
-              </dd>
-            </div>
+            <Figure key={status} label={t(`nodeStatus.${status}`)} value={nodes[status]} to="/admin/nodes" />
           ))}
         </dl>
         <div className="overview-columns">
           <CapacityBar label={t('nodes.memory')} committedMb={nodes.committed_memory_mb} totalMb={nodes.memory_mb} />
           <CapacityBar label={t('nodes.disk')} committedMb={nodes.committed_disk_mb} totalMb={nodes.disk_mb} />
         </div>
+        {nodes.items.length > 0 && (
+          <table>
+            <caption className="visually-hidden">{t('nodes.perNode')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('nodes.node')}</th>
+                <th scope="col">{t('nodes.status')}</th>
+                <th scope="col">{t('nodes.memoryColumn')}</th>
+                <th scope="col">{t('nodes.diskColumn')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {nodes.items.map((n) => (
+                <tr key={n.id}>
+                  <th scope="row">
+                    <Link to={`/admin/nodes/${encodeURIComponent(n.id)}`}>{n.name}</Link>
+                  </th>
+                  <td>
+                    <span className="badge" data-status={n.status === 'online' ? 'running' : n.status === 'unknown' ? undefined : 'failed'}>
+                      {statusLabel(i18n, 'adminOverview:nodeStatus', n.status)}
+                    </span>
+                  </td>
+                  <td>
+                    <CapacityBar label={t('nodes.memoryOf', { name: n.name })} committedMb={n.committed_memory_mb} totalMb={n.memory_mb} hideLabel />
+                  </td>
+                  <td>
+                    <CapacityBar label={t('nodes.diskOf', { name: n.name })} committedMb={n.committed_disk_mb} totalMb={n.disk_mb} hideLabel />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
     </>
+  );
+}
+
+/**
+ * One figure of a `<dl className="stats">`: its label, and its number as a link to the list it
+ * counts. The link's name says both ("Dead letters: 2"), since "2" alone names nothing; with
+ * `alert`, a figure above zero is shown in the danger colour.
+ */
+function Figure({ label, value, to, alert = false }: { label: string; value: number; to: string; alert?: boolean }) {
+  const { t } = useTranslation('adminOverview');
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>
+        <Link to={to} aria-label={t('figureLink', { label, value: formatNumber(value) })} data-alert={(alert && value > 0) || undefined}>
+          {formatNumber(value)}
+        </Link>
+      </dd>
+    </div>
   );
 }
 
