@@ -4,26 +4,8 @@
  * a server from the imported blueprint on the Wings simulator, and the blueprint can no longer be
  * deleted (the reason is shown). axe-core checks every catalog page in English and German.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test, tr } from './support';
-
-/** The seeded admin: ADMIN_EMAIL/ADMIN_PASSWORD, else the stack's admin.txt beside its mail spool. */
-function adminLogin(): { email: string; password: string } {
-  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) {
-    return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
-  }
-  const dir = process.env.MAIL_DIR;
-  if (!dir) throw new Error('set ADMIN_EMAIL and ADMIN_PASSWORD, or MAIL_DIR (the stack keeps admin.txt beside it)');
-  const values = Object.fromEntries(
-    readFileSync(join(dir, '..', 'admin.txt'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('=') && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
-  );
-  return { email: values.email ?? '', password: values.password ?? '' };
-}
+import { adminLogin, checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test, tr } from './support';
 
 async function signInAsAdmin(page: Page): Promise<void> {
   const { email, password } = adminLogin();

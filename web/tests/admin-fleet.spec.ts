@@ -8,25 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
-import { checkA11y, en, expect, test, tr } from './support';
+import { adminLogin, checkA11y, en, expect, test, tr } from './support';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = process.env.SCREENSHOT_DIR; // set by hand to look at every page (docs/web.md)
-
-/** The local admin `make run` seeds: ADMIN_EMAIL/ADMIN_PASSWORD, else its admin.txt beside the mail spool. */
-function adminLogin(): { email: string; password: string } {
-  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
-  const file = process.env.ADMIN_FILE ?? join(dirname(process.env.MAIL_DIR ?? '.'), 'admin.txt');
-  const pairs = Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
-  );
-  return { email: String(pairs.email), password: String(pairs.password) };
-}
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {

@@ -6,28 +6,13 @@
  * German. One signed-in page for the whole spec; the admin login is the local stack's seeded one.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
+import { adminLogin, checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
 
 const LINE_SERVER = 'bp_line_server'; // local/blueprints: its install script runs on the simulator
 // The break is a prefix, so the healthy script is always known, even after a run that was cut short.
 const BREAK = '#!/bin/sh\necho "broken on purpose by the admin-ops journey"\nexit 3\n';
 const healthy = (script: string) => (script.startsWith(BREAK) ? script.slice(BREAK.length) : script);
-
-/** The seeded admin: `<local dir>/admin.txt`, next to the stack's mail spool (or ADMIN_EMAIL/ADMIN_PASSWORD). */
-function adminLogin(): { email: string; password: string } {
-  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
-  const mailDir = process.env.MAIL_DIR;
-  if (!mailDir) throw new Error('MAIL_DIR is not set (the local stack’s stack.json mail_dir)');
-  const values = Object.fromEntries(
-    readFileSync(join(mailDir, '..', 'admin.txt'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('=') && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
-  );
-  return { email: values.email ?? '', password: values.password ?? '' };
-}
 
 type Api = { call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, data?: unknown): Promise<T> };
 

@@ -3,25 +3,10 @@
  * sees its server stop on the Wings simulator, lifts the suspension, and looks a user up. Every
  * page passes axe in English and in German. One signed-in page for the whole spec (journeys are lean).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
+import { adminLogin, checkA11y, en, expect, freshEmail, mailLink, PASSWORD, test, tr } from './support';
 
 const de = (key: string, vars?: Record<string, string | number>) => tr('de', key, vars);
-
-/** The seeded admin's login, which the launcher keeps next to the mail spool (`<local dir>/admin.txt`). */
-function adminLogin(): { email: string; password: string } {
-  const dir = process.env.MAIL_DIR;
-  if (!dir) throw new Error('MAIL_DIR is not set (the local stack’s stack.json mail_dir)');
-  const values = Object.fromEntries(
-    readFileSync(join(dirname(dir), 'admin.txt'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('=') && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
-  );
-  return { email: values.email!, password: values.password! };
-}
 
 type Json = Record<string, unknown>;
 

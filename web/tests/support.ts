@@ -135,6 +135,23 @@ export async function signUpAndVerify(page: Page, email: string, name = 'Web Jou
   await signIn(page, email);
 }
 
+/**
+ * The local stack's seeded platform admin: ADMIN_EMAIL/ADMIN_PASSWORD, else ADMIN_FILE, else the
+ * `admin.txt` the launcher keeps beside its mail spool (`<local dir>/admin.txt`, `key=value` lines).
+ */
+export function adminLogin(): { email: string; password: string } {
+  if (process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD) return { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
+  const mailDir = process.env.MAIL_DIR;
+  if (!mailDir && !process.env.ADMIN_FILE) throw new Error('set ADMIN_EMAIL and ADMIN_PASSWORD, or MAIL_DIR (the stack keeps admin.txt beside it)');
+  const values = Object.fromEntries(
+    readFileSync(process.env.ADMIN_FILE ?? join(mailDir ?? '.', '..', 'admin.txt'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('=') && !line.startsWith('#'))
+      .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
+  );
+  return { email: values.email ?? '', password: values.password ?? '' };
+}
+
 export async function signIn(page: Page, email: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: en('auth:signIn.title') })).toBeVisible();
   await checkA11y(page, 'sign in');
