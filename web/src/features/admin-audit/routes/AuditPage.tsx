@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
+import { FilterActions } from '@/components/FilterActions';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
@@ -97,23 +98,15 @@ export function AuditPage() {
           <TextField label={t('filters.from')} type="datetime-local" value={draft.fromLocal} onChange={(e) => setDraft({ ...draft, fromLocal: e.target.value })} />
           <TextField label={t('filters.to')} type="datetime-local" value={draft.toLocal} onChange={(e) => setDraft({ ...draft, toLocal: e.target.value })} />
         </div>
-        <div className="button-row">
-          <button type="submit" className="button">
-            {t('filters.apply')}
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-variant="secondary"
-            onClick={() => {
-              setDraft(EMPTY_DRAFT);
-              setFilters(NO_AUDIT_FILTERS);
-            }}
-          >
-            {t('filters.clear')}
-          </button>
+        <FilterActions
+          applyLabel={t('filters.apply')}
+          clearLabel={t('filters.clear')}
+          onClear={() => {
+            setDraft(EMPTY_DRAFT); setFilters(NO_AUDIT_FILTERS);
+          }}
+        >
           <ExportCsvButton filename="audit" columns={columns} fetchPage={(cursor) => fetchAuditPage(filters, cursor)} />
-        </div>
+        </FilterActions>
       </form>
 
       <h2>{shown}</h2>

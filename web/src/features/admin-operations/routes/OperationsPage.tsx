@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
+import { FilterActions } from '@/components/FilterActions';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
@@ -89,26 +90,18 @@ export function OperationsPage() {
           <TextField label={t('filters.type')} hint={t('filters.typeHint')} value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
           <TextField label={t('filters.since')} type="datetime-local" value={draft.sinceLocal} onChange={(e) => setDraft({ ...draft, sinceLocal: e.target.value })} />
         </div>
-        <div className="button-row">
-          <button type="submit" className="button">
-            {t('filters.apply')}
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-variant="secondary"
-            onClick={() => {
-              setDraft({ status: '', type: '', sinceLocal: '' });
-              setFilters(NO_OPERATION_FILTERS);
-            }}
-          >
-            {t('filters.clear')}
-          </button>
+        <FilterActions
+          applyLabel={t('filters.apply')}
+          clearLabel={t('filters.clear')}
+          onClear={() => {
+            setDraft({ status: '', type: '', sinceLocal: '' }); setFilters(NO_OPERATION_FILTERS);
+          }}
+        >
           <button type="button" className="button" data-variant="secondary" disabled={operations.isFetching} onClick={() => void operations.refetch()}>
             {t('list.refresh')}
           </button>
           <ExportCsvButton filename="operations" columns={columns} fetchPage={(cursor) => fetchOperationsPage(filters, cursor)} />
-        </div>
+        </FilterActions>
       </form>
 
       {operations.isPending ? (

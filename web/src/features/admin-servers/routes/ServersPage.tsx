@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
+import { FilterActions } from '@/components/FilterActions';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
@@ -80,23 +81,15 @@ export function ServersPage() {
           <TextField label={t('filters.tenant')} hint={t('filters.tenantHint')} value={draft.tenant_id} onChange={(e) => setDraft({ ...draft, tenant_id: e.target.value })} />
           <TextField label={t('filters.node')} hint={t('filters.nodeHint')} value={draft.node_id} onChange={(e) => setDraft({ ...draft, node_id: e.target.value })} />
         </div>
-        <div className="button-row">
-          <button type="submit" className="button">
-            {t('filters.apply')}
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-variant="secondary"
-            onClick={() => {
-              setDraft(NO_SERVER_FILTERS);
-              setFilters(NO_SERVER_FILTERS);
-            }}
-          >
-            {t('filters.clear')}
-          </button>
+        <FilterActions
+          applyLabel={t('filters.apply')}
+          clearLabel={t('filters.clear')}
+          onClear={() => {
+            setDraft(NO_SERVER_FILTERS); setFilters(NO_SERVER_FILTERS);
+          }}
+        >
           <ExportCsvButton filename="servers" columns={columns} fetchPage={(cursor) => fetchServersPage(filters, cursor)} />
-        </div>
+        </FilterActions>
       </form>
 
       {servers.isPending ? (

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { SelectField, TextField } from '@/components/Field';
+import { FilterActions } from '@/components/FilterActions';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import { formatDate } from '@/lib/format';
@@ -50,22 +51,13 @@ export function AuditPage() {
           <TextField label={t('filters.from')} type="datetime-local" value={draft.fromLocal} onChange={(e) => setDraft({ ...draft, fromLocal: e.target.value })} />
           <TextField label={t('filters.to')} type="datetime-local" value={draft.toLocal} onChange={(e) => setDraft({ ...draft, toLocal: e.target.value })} />
         </div>
-        <div className="button-row">
-          <button type="submit" className="button">
-            {t('filters.apply')}
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-variant="secondary"
-            onClick={() => {
-              setDraft({ ...none, fromLocal: '', toLocal: '' });
-              setFilters(none);
-            }}
-          >
-            {t('filters.clear')}
-          </button>
-        </div>
+        <FilterActions
+          applyLabel={t('filters.apply')}
+          clearLabel={t('filters.clear')}
+          onClear={() => {
+            setDraft({ ...none, fromLocal: '', toLocal: '' }); setFilters(none);
+          }}
+        />
       </form>
 
       {audit.isPending ? (
