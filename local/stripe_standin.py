@@ -1075,7 +1075,6 @@ class StandIn:
                 raise StripeError(400, f"Invalid flow_data[type]: {kind}", param="flow_data[type]")
             flow = {
                 "after_completion": {"hosted_confirmation": None, "redirect": None, "type": "portal_homepage"},
-                "coupon_offer": None,
                 "subscription_cancel": None,
                 "subscription_update": None,
                 "subscription_update_confirm": None,
