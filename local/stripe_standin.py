@@ -140,8 +140,9 @@ def _list(data: list[dict[str, Any]], url: str, has_more: bool = False) -> dict[
 
 
 def _page(rows: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
-    """A Stripe list page: newest first, ``limit`` (default 10), ``starting_after``."""
-    rows = sorted(rows, key=lambda r: r.get("created", 0), reverse=True)
+    """A Stripe list page: newest first (``rows`` come oldest first, in creation order: ``created``
+    has one-second resolution), ``limit`` (default 10), ``starting_after``."""
+    rows = rows[::-1]
     after = params.get("starting_after")
     if after:
         ids = [r["id"] for r in rows]

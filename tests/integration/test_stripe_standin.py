@@ -275,3 +275,32 @@ def test_the_local_pages_still_pay_and_cancel(gateway, catalogue, local):
 
     assert gateway.retrieve_subscription(session["subscription"]).status == "canceled"
     assert requests.get(f"{base}/invoices/missing", timeout=5).status_code == 404
+
+
+def test_every_resource_reads_back_and_updates_as_at_stripe(gateway, catalogue, local):
+    standin, _ = local
+    client = gateway.client
+    customer, session = subscribe(gateway, catalogue, "tn_reads")
+    sub_id = session["subscription"]
+
+    found = client.v1.customers.retrieve(customer)
+    pm = client.v1.payment_methods.retrieve(found.invoice_settings.default_payment_method)
+    assert (pm.type, pm.customer, pm.card.last4) == ("card", customer, "4242")
+    assert [p.id for p in client.v1.customers.payment_methods.list(customer).data] == [pm.id]
+    invoice = client.v1.invoices.retrieve(session["invoice"])
+    assert invoice.parent.subscription_details.subscription == sub_id
+    assert client.v1.prices.retrieve(catalogue["flat"]).unit_amount == 1500
+    assert client.v1.billing.meters.retrieve(catalogue["meter"]).event_name == "ram"
+    client.v1.customers.balance_transactions.create(customer, params={"amount": -200, "currency": "usd"})
+    assert [t.ending_balance for t in client.v1.customers.balance_transactions.list(customer).data] == [-200]
+
+    updated = client.v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
+    assert updated.cancel_at_period_end and updated.cancel_at == updated["items"].data[0].current_period_end
+    changed = next(e for e in reversed(standin.sent_events) if e["type"] == "customer.subscription.updated")
+    assert changed["data"]["previous_attributes"]["cancel_at_period_end"] is False
+    assert client.v1.subscriptions.cancel(sub_id).status == "canceled"
+    assert [s.id for s in client.v1.subscriptions.list(params={"customer": customer}).data] == []
+    assert client.v1.events.list(params={"type": "customer.subscription.deleted"}).data[0].data.object.id == sub_id
+    with pytest.raises(stripe.InvalidRequestError) as gone:
+        client.v1.invoices.retrieve("in_missing")
+    assert (gone.value.http_status, gone.value.code) == (404, "resource_missing")
