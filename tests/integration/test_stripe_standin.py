@@ -344,3 +344,12 @@ def test_a_key_still_in_use_by_a_running_request_is_a_conflict():
     assert busy.status_code == 409 and busy.json()["error"]["type"] == "idempotency_error"
     assert done.status_code == 200 and len(standin.customers) == 1
     assert post().json()["id"] == done.json()["id"]
+
+
+def test_another_api_version_is_refused_rather_than_answered_in_the_wrong_shape(local):
+    _, base = local
+    pinned = requests.get(f"{base}/v1/customers", headers={**AUTH, "Stripe-Version": API_VERSION}, timeout=5)
+    old = requests.get(f"{base}/v1/customers", headers={**AUTH, "Stripe-Version": "2017-08-15"}, timeout=5)
+
+    assert pinned.status_code == 200 and pinned.headers["Stripe-Version"] == API_VERSION
+    assert old.status_code == 400 and API_VERSION in old.json()["error"]["message"]
