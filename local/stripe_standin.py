@@ -180,7 +180,8 @@ class StandIn:
     # --- plumbing ------------------------------------------------------------------------
 
     def record(self, source: str, method: str, path: str, body: dict[str, Any]) -> None:
-        entry = {"source": source, "method": method, "path": path, "body": body}
+        # a snapshot: the resource dicts change later (a subscription's status), a record must not
+        entry = {"source": source, "method": method, "path": path, "body": json.loads(json.dumps(body))}
         self.records.append(entry)
         if self.record_file:
             with open(self.record_file, "a", encoding="utf-8") as out:
@@ -261,13 +262,17 @@ class StandIn:
             status, body = 200, await handler(request)
         except StripeError as exc:
             status, body = exc.status, exc.body
+        except BaseException:
+            if slot is not None:  # a crash saves nothing: the key may be used again
+                del self.idempotent[slot]
+            raise
         finally:
             _REQUEST.reset(token)
         if slot is not None:
             if status == 400 or status == 404:  # a request that failed validation is not saved
                 del self.idempotent[slot]
-            else:
-                self.idempotent[slot].update(status=status, body=body)
+            else:  # the first answer as it was then, not the resource as it is at the replay
+                self.idempotent[slot].update(status=status, body=json.loads(json.dumps(body)))
         self._record_response(request, status, body)
         response = _json(status, body, request_id)
         if key:

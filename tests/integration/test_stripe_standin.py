@@ -353,3 +353,16 @@ def test_another_api_version_is_refused_rather_than_answered_in_the_wrong_shape(
 
     assert pinned.status_code == 200 and pinned.headers["Stripe-Version"] == API_VERSION
     assert old.status_code == 400 and API_VERSION in old.json()["error"]["message"]
+
+
+def test_a_replay_answers_the_first_response_as_it_was_and_records_are_snapshots(local, gateway):
+    standin, base = local
+    headers = {**AUTH, "Idempotency-Key": "customer:tn_snapshot"}
+    first = requests.post(f"{base}/v1/customers", data={"name": "Before"}, headers=headers, timeout=5).json()
+    recorded = next(r for r in reversed(standin.records) if r["source"] == "response")
+    gateway.client.v1.customers.update(first["id"], params={"name": "After"})
+
+    again = requests.post(f"{base}/v1/customers", data={"name": "Before"}, headers=headers, timeout=5).json()
+
+    assert again["name"] == recorded["body"]["name"] == "Before"
+    assert gateway.client.v1.customers.retrieve(first["id"]).name == "After"
