@@ -290,3 +290,27 @@ def _unwrap(tp: Any) -> Any:
         if len(models) == 1:
             return models[0]
     return tp
+
+
+def example(cls: type) -> dict[str, Any]:
+    """The smallest object of ``cls`` the pinned version allows: every required field, with the
+    first enum value or a zero value (a check of the checker, and a starting point for fakes)."""
+    return {name: _example(f.type) for name, f in fields(cls).items() if f.required}
+
+
+def _example(tp: Any) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    enum = _enum(tp)
+    if enum is not None:
+        return enum[0]
+    if origin is Union:
+        return "id_example" if str in args else _example(args[0])
+    if (isinstance(origin, type) and issubclass(origin, ListObject)) or tp is ListObject:
+        return {"object": "list", "data": [], "has_more": False, "url": "/v1/example"}
+    if (isinstance(origin, type) and issubclass(origin, UntypedStripeObject)) or tp is Any:
+        return {}
+    if origin in (list, typing.List):  # noqa: UP006
+        return []
+    if _is_model(tp):
+        return example(tp)
+    return {bool: False, int: 0, float: 0.0, str: "example", dict: {}}.get(tp, {})
