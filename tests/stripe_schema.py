@@ -98,7 +98,7 @@ def _resolved(annotation: Any, owner: type) -> Any:
     resolved = tuple(_resolved(arg, owner) for arg in args)
     if origin in (Union, types.UnionType):
         return Union[resolved]  # noqa: UP007 - rebuilt from parts
-    return origin[resolved] if origin is not list else list[resolved[0]]  # type: ignore[index]
+    return typing.cast(Any, origin)[resolved]
 
 
 @functools.cache
@@ -127,7 +127,7 @@ def _is_model(tp: Any) -> bool:
 def _describe(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if _is_model(tp):
-        return tp.__qualname__
+        return str(tp.__qualname__)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if isinstance(tp, type):
@@ -213,7 +213,7 @@ def check_object(body: dict[str, Any], cls: type, path: str, item: Any = None) -
             continue
         tp = field.type
         if cls is ListObject and name == "data":
-            tp = list[item if item is not None else Any]  # type: ignore[valid-type]
+            tp = types.GenericAlias(list, item if item is not None else Any)
         found += check(value, tp, where)
     for name in body:
         if name not in spec and not (cls is ListObject and name == "object"):
@@ -260,7 +260,7 @@ def field_at(root: str, dotted: str) -> Field:
         if (isinstance(origin, type) and issubclass(origin, ListObject)) or tp is ListObject:
             spec = fields(ListObject)
             if name == "data":
-                field = Field("data", True, list[args[0]] if args else list)  # type: ignore[valid-type]
+                field = Field("data", True, types.GenericAlias(list, args[0] if args else Any))
                 tp = field.type
                 walked += f".{segment}"
                 tp = typing.get_args(tp)[0] if many else tp
