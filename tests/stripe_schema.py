@@ -20,6 +20,7 @@ body (a response or an event) against it and returns what is wrong, first wrong 
 from __future__ import annotations
 
 import ast
+import decimal
 import functools
 import importlib
 import inspect
@@ -173,6 +174,12 @@ def check(value: Any, tp: Any, path: str) -> list[str]:
         return [] if ok else [f"{path}: {value!r} is not a number"]
     if tp is str:
         return [] if isinstance(value, str) else [f"{path}: {value!r} is not a str"]
+    if tp is decimal.Decimal:  # Stripe's decimal_string: a number written as a string
+        try:
+            ok = isinstance(value, str) and decimal.Decimal(value).is_finite()
+        except decimal.InvalidOperation:
+            ok = False
+        return [] if ok else [f"{path}: {value!r} is not a decimal string"]
     if origin in (list, typing.List):  # noqa: UP006 - the SDK's spelling
         if not isinstance(value, list):
             return [f"{path}: {type(value).__name__} is not a list"]
@@ -313,4 +320,4 @@ def _example(tp: Any) -> Any:
         return []
     if _is_model(tp):
         return example(tp)
-    return {bool: False, int: 0, float: 0.0, str: "example", dict: {}}.get(tp, {})
+    return {bool: False, int: 0, float: 0.0, str: "example", decimal.Decimal: "0", dict: {}}.get(tp, {})
