@@ -207,10 +207,14 @@ def check_object(body: dict[str, Any], cls: type, path: str, item: Any = None) -
     field the pinned version does not have (a removed field means an old shape)."""
     spec = fields(cls)
     found: list[str] = []
+    # stripe-python's ListObject is written by hand (data, has_more, url); Stripe's list
+    # envelope also always carries ``object: "list"`` (and no ``total_count`` any more).
+    if cls is ListObject and body.get("object") != "list":
+        found.append(f"{path}.object: {body.get('object')!r}, not 'list'")
     for name, field in spec.items():
         where = f"{path}.{name}"
         if name not in body:
-            if field.required and not (cls is ListObject and name == "object"):
+            if field.required:
                 found.append(f"{where}: missing (required: {_describe(field.type)})")
             continue
         value = body[name]

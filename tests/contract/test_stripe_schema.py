@@ -143,10 +143,11 @@ def test_types_expandable_fields_metadata_and_removed_invoice_fields_are_checked
 
 
 def test_a_list_is_checked_row_by_row_and_an_unknown_object_is_named() -> None:
-    listed = {"object": "list", "data": [{"object": "customer", "id": "cus_1"}], "has_more": False}
+    listed = {"object": "list", "data": [{"object": "customer", "id": "cus_1"}], "has_more": False, "total_count": 1}
 
     assert stripe_schema.problems(listed) == [
         "list.url: missing (required: str)",
+        "list.total_count: not a field of ListObject in 2026-10-28.endive",
         "list.data[0].created: missing (required: int)",
         "list.data[0].livemode: missing (required: bool)",
     ]
