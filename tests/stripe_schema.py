@@ -325,3 +325,24 @@ def _example(tp: Any) -> Any:
     if _is_model(tp):
         return example(tp)
     return {bool: False, int: 0, float: 0.0, str: "example", decimal.Decimal: "0", dict: {}}.get(tp, {})
+
+
+def recorded_problems(lines: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(where, its problems) for each wrong body in the local Stripe's recording
+    (``STRIPE_STANDIN_RECORD``: ``{"source", "method", "path", "body"}`` a line). The stand-in's
+    own pages and test helpers (paths outside ``/v1/``) are no Stripe API and are skipped."""
+    wrong = []
+    for line in lines:
+        if line["source"] == "response" and not str(line["path"]).startswith("/v1/"):
+            continue
+        found = problems(line["body"])
+        if found:
+            wrong.append((f"{line['source']} {line['method']} {line['path']}", found))
+    return wrong
+
+
+def first_wrong(wrong: list[tuple[str, list[str]]], total: int) -> str:
+    """A failure message: the first wrong field, then the first of each other wrong body."""
+    where, found = wrong[0]
+    others = "\n".join(f"  {w}: {f[0]} (+{len(f) - 1})" for w, f in wrong[1:8])
+    return f"{where}: {found[0]}\n{len(wrong)} of {total} bodies are wrong; the first of each:\n{others}"

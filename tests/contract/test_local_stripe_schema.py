@@ -226,11 +226,7 @@ def test_every_response_and_event_of_the_local_stripe_matches_the_pinned_api(loc
 
     # Then none has a missing, null-but-required, mistyped, unknown-enum or removed field
     if wrong:
-        where, found = wrong[0]
-        others = "\n".join(f"  {w}: {f[0]} (+{len(f) - 1})" for w, f in wrong[1:8])
-        pytest.fail(
-            f"{where}: {found[0]}\n{len(wrong)} of {len(bodies)} bodies are wrong; the first of each:\n{others}"
-        )
+        pytest.fail(stripe_schema.first_wrong(wrong, len(bodies)))
 
 
 def test_the_recording_covers_every_object_and_event_the_product_uses(local_stripe: Recorded) -> None:
