@@ -32,6 +32,7 @@ from tests import stripe_schema
 from tests.billing_support import STRIPE_KEY, WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # a local Stripe process: about two seconds
 
 # Every resource the product creates, reads or receives from Stripe (stripe-events.md, the adapter).
 PRODUCT_OBJECTS = {
@@ -68,19 +69,6 @@ class Recorded:
         return [json.loads(line) for line in self.record_file.read_text().splitlines() if line.strip()]
 
 
-def _options() -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "local.stripe_standin", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])},
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def local_stripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     """The local Stripe in its own process (a fresh one: nothing recorded before this module),
@@ -102,8 +90,6 @@ def local_stripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]
     port = free_port()
     args = [sys.executable, "-m", "local.stripe_standin", "--port", str(port)]
     args += ["--webhook", f"http://127.0.0.1:{hook.server_address[1]}/webhooks/stripe"]
-    if "--localstripe-port" in _options():  # while localstripe still serves part of the API
-        args += ["--localstripe-port", str(free_port())]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
