@@ -65,6 +65,7 @@ CHECKOUT_TTL = 24 * 3600  # Stripe's default Checkout Session expiry
 TEST_CARD = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034, "funding": "credit"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PARAMS = web.RequestKey("params", dict[str, Any])  # the decoded form and query of an API request
 _REQUEST: contextvars.ContextVar[dict[str, str | None]] = contextvars.ContextVar("stripe_request")
 
 
@@ -139,8 +140,9 @@ def _list(data: list[dict[str, Any]], url: str, has_more: bool = False) -> dict[
 
 
 def _page(rows: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
-    """A Stripe list page: newest first, ``limit`` (default 10), ``starting_after``."""
-    rows = sorted(rows, key=lambda r: r.get("created", 0), reverse=True)
+    """A Stripe list page: newest first (``rows`` come oldest first, in creation order: ``created``
+    has one-second resolution), ``limit`` (default 10), ``starting_after``."""
+    rows = rows[::-1]
     after = params.get("starting_after")
     if after:
         ids = [r["id"] for r in rows]
@@ -191,7 +193,7 @@ class StandIn:
         data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
         if previous is not None:
             data["previous_attributes"] = previous
-        event = {
+        event: dict[str, Any] = {
             "id": _id("evt"),
             "object": "event",
             "api_version": API_VERSION,
@@ -230,7 +232,7 @@ class StandIn:
             )
         pairs = [(k, v) for k, v in (await request.post()).items() if isinstance(v, str)]
         pairs += [(k, v) for k, v in request.query.items()]
-        request["params"] = decode_form(pairs)
+        request[PARAMS] = decode_form(pairs)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         slot = (auth, key) if key else None
         fingerprint = json.dumps([request.method, request.path, sorted(pairs)])
@@ -248,6 +250,7 @@ class StandIn:
         if slot is not None:
             self.idempotent[slot] = {"fingerprint": fingerprint, "request_id": request_id}
         token = _REQUEST.set({"id": request_id, "idempotency_key": key})
+        body: Any
         try:
             status, body = 200, await handler(request)
         except StripeError as exc:
@@ -397,7 +400,7 @@ class StandIn:
         }
 
     def new_payment_method(self, customer_id: str) -> dict[str, Any]:
-        pm = {
+        pm: dict[str, Any] = {
             "id": _id("pm"),
             "object": "payment_method",
             "allow_redisplay": "unspecified",
@@ -435,7 +438,7 @@ class StandIn:
         items = []
         for price, quantity in prices:
             recurring = price["recurring"]
-            item = {
+            item: dict[str, Any] = {
                 "id": _id("si"),
                 "object": "subscription_item",
                 "billing_thresholds": None,
@@ -680,10 +683,10 @@ class StandIn:
     # --- customers ------------------------------------------------------------------------
 
     async def create_customer(self, request: web.Request) -> dict[str, Any]:
-        return await self.new_customer(request["params"])
+        return await self.new_customer(request[PARAMS])
 
     async def new_customer(self, params: dict[str, Any]) -> dict[str, Any]:
-        customer = {
+        customer: dict[str, Any] = {
             "id": _id("cus"),
             "object": "customer",
             "address": None,
@@ -721,7 +724,7 @@ class StandIn:
 
     async def update_customer(self, request: web.Request) -> dict[str, Any]:
         customer = self.customer(request.match_info["id"], "id")
-        params = request["params"]
+        params = request[PARAMS]
         previous: dict[str, Any] = {}
         for field in ("name", "email", "description", "phone"):
             if field in params:
@@ -747,13 +750,13 @@ class StandIn:
 
     async def list_customers(self, request: web.Request) -> dict[str, Any]:
         rows = [c for c in self.customers.values() if not c.get("deleted")]
-        if request["params"].get("email"):
-            rows = [c for c in rows if c["email"] == request["params"]["email"]]
-        return _page(rows, request["params"], "/v1/customers")
+        if request[PARAMS].get("email"):
+            rows = [c for c in rows if c["email"] == request[PARAMS]["email"]]
+        return _page(rows, request[PARAMS], "/v1/customers")
 
     async def create_balance_transaction(self, request: web.Request) -> dict[str, Any]:
         customer = self.customer(request.match_info["id"], "id")
-        params = request["params"]
+        params = request[PARAMS]
         amount = int(required(params, "amount"))
         currency = str(required(params, "currency")).lower()
         if customer["currency"] not in (None, currency):
@@ -782,12 +785,12 @@ class StandIn:
     async def list_balance_transactions(self, request: web.Request) -> dict[str, Any]:
         customer = self.customer(request.match_info["id"], "id")
         rows = [t for t in self.balance_transactions if t["customer"] == customer["id"]]
-        return _page(rows, request["params"], f"/v1/customers/{customer['id']}/balance_transactions")
+        return _page(rows, request[PARAMS], f"/v1/customers/{customer['id']}/balance_transactions")
 
     async def list_customer_payment_methods(self, request: web.Request) -> dict[str, Any]:
         customer = self.customer(request.match_info["id"], "id")
         rows = [p for p in self.payment_methods.values() if p["customer"] == customer["id"]]
-        return _page(rows, request["params"], f"/v1/customers/{customer['id']}/payment_methods")
+        return _page(rows, request[PARAMS], f"/v1/customers/{customer['id']}/payment_methods")
 
     async def get_payment_method(self, request: web.Request) -> dict[str, Any]:
         pm = self.payment_methods.get(request.match_info["id"])
@@ -798,7 +801,7 @@ class StandIn:
     # --- products, prices, meters --------------------------------------------------------
 
     async def create_product(self, request: web.Request) -> dict[str, Any]:
-        product = self.new_product(request["params"])
+        product = self.new_product(request[PARAMS])
         await self.emit("product.created", product)
         return product
 
@@ -809,7 +812,7 @@ class StandIn:
         return product
 
     async def create_price(self, request: web.Request) -> dict[str, Any]:
-        price = self.new_price(request["params"])
+        price = self.new_price(request[PARAMS])
         await self.emit("price.created", price)
         return price
 
@@ -818,13 +821,13 @@ class StandIn:
 
     async def list_prices(self, request: web.Request) -> dict[str, Any]:
         rows = list(self.prices.values())
-        lookup = request["params"].get("lookup_keys")
+        lookup = request[PARAMS].get("lookup_keys")
         if lookup:
             rows = [p for p in rows if p["lookup_key"] in lookup]
-        return _page(rows, request["params"], "/v1/prices")
+        return _page(rows, request[PARAMS], "/v1/prices")
 
     async def create_meter(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         event_name = required(params, "event_name")
         if any(m["event_name"] == event_name for m in self.meters.values()):
             raise StripeError(400, "A meter with this event_name exists.", param="event_name")
@@ -860,10 +863,10 @@ class StandIn:
         return meter
 
     async def list_meters(self, request: web.Request) -> dict[str, Any]:
-        return _page(list(self.meters.values()), request["params"], "/v1/billing/meters")
+        return _page(list(self.meters.values()), request[PARAMS], "/v1/billing/meters")
 
     async def create_meter_event(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         now = _now()
         event = {
             "object": "billing.meter_event",
@@ -887,7 +890,7 @@ class StandIn:
     # --- Checkout -------------------------------------------------------------------------
 
     async def create_session(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         mode = required(params, "mode")
         if mode not in ("payment", "setup", "subscription"):
             raise StripeError(400, f"Invalid mode: {mode}", param="mode")
@@ -1057,7 +1060,7 @@ class StandIn:
     # --- portal ---------------------------------------------------------------------------
 
     async def create_portal(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         customer = self.customer(required(params, "customer"))
         flow = None
         flow_data = params.get("flow_data")
@@ -1073,7 +1076,6 @@ class StandIn:
                 raise StripeError(400, f"Invalid flow_data[type]: {kind}", param="flow_data[type]")
             flow = {
                 "after_completion": {"hosted_confirmation": None, "redirect": None, "type": "portal_homepage"},
-                "coupon_offer": None,
                 "subscription_cancel": None,
                 "subscription_update": None,
                 "subscription_update_confirm": None,
@@ -1145,7 +1147,7 @@ class StandIn:
         return self.subscription(request.match_info["id"])
 
     async def list_subscriptions(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         rows = list(self.subscriptions.values())
         if params.get("customer"):
             rows = [s for s in rows if s["customer"] == params["customer"]]
@@ -1156,7 +1158,7 @@ class StandIn:
 
     async def update_subscription(self, request: web.Request) -> dict[str, Any]:
         sub = self.subscription(request.match_info["id"])
-        params = request["params"]
+        params = request[PARAMS]
         if sub["status"] == "canceled":
             raise StripeError(400, "A canceled subscription can only update its metadata.")
         previous: dict[str, Any] = {}
@@ -1186,7 +1188,7 @@ class StandIn:
         return sub
 
     async def list_invoices(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         rows = list(self.invoices.values())
         for field in ("customer", "status"):
             if params.get(field):
@@ -1276,7 +1278,7 @@ class StandIn:
         return web.json_response({"data": self.meter_events})
 
     async def list_events(self, request: web.Request) -> dict[str, Any]:
-        params = request["params"]
+        params = request[PARAMS]
         rows = self.sent_events
         if params.get("type"):
             rows = [e for e in rows if e["type"] == params["type"]]
