@@ -1451,9 +1451,13 @@ class FakeStripe:
             "purpose": "credit" if s.get("mode") == "payment" else None,
         }
 
-    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
+    def create_portal_session(
+        self, customer_id: str, return_url: str, flow: str | None = None, subscription_id: str | None = None
+    ) -> str:
         self._check()
-        self.portal_sessions.append({"customer": customer_id, "return_url": return_url, "flow": flow})
+        self.portal_sessions.append(
+            {"customer": customer_id, "return_url": return_url, "flow": flow, "subscription": subscription_id}
+        )
         return f"https://portal.example/{customer_id}"
 
     def list_invoices(

@@ -16,10 +16,12 @@ from typing import Any, TypeVar
 import stripe
 
 from mamba.domain.billing import SubscriptionFacts
-from mamba.domain.errors import DependencyUnavailableError, NotFoundError, ValidationError
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, ValidationError
 from mamba.observability import logger
 
 API_VERSION = "2026-10-28.endive"
+# Portal flows that act on one subscription: Stripe requires ``flow_data.<flow>.subscription``.
+SUBSCRIPTION_FLOWS = frozenset({"subscription_cancel", "subscription_update"})
 T = TypeVar("T")
 
 
@@ -75,7 +77,14 @@ def subscription_facts(sub: Any) -> SubscriptionFacts:
 class StripeGateway:
     """The panel's Stripe operations."""
 
-    def __init__(self, secret_key: str, api_base: str | None = None, *, max_network_retries: int = 2) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        *,
+        max_network_retries: int = 2,
+        http_client: stripe.HTTPClient | None = None,
+    ) -> None:
         base_addresses: dict[str, str] = {}
         if api_base:
             base_addresses = {"api": api_base, "meter_events": api_base}
@@ -84,6 +93,7 @@ class StripeGateway:
             base_addresses=base_addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
             stripe_version=API_VERSION,
+            http_client=http_client,  # tests and the smoke check's unit tests pass a fake transport
         )
 
     @property
@@ -216,10 +226,19 @@ class StripeGateway:
             "purpose": _get(metadata, "purpose") if metadata is not None else None,
         }
 
-    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
+    def create_portal_session(
+        self, customer_id: str, return_url: str, flow: str | None = None, subscription_id: str | None = None
+    ) -> str:
+        """A portal session; ``flow`` deep-links into one of its pages. Stripe requires the
+        cancel and update flows to name the subscription they act on (``flow_data.<flow>.subscription``)."""
         params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
         if flow:
-            params["flow_data"] = {"type": flow}
+            flow_data: dict[str, Any] = {"type": flow}
+            if flow in SUBSCRIPTION_FLOWS:
+                if not subscription_id:
+                    raise ConflictError("This portal flow needs the tenant's subscription.", {"flow": flow})
+                flow_data[flow] = {"subscription": subscription_id}
+            params["flow_data"] = flow_data
         session = self._call(
             "billing_portal.sessions.create",
             lambda: self._client.v1.billing_portal.sessions.create(params=params),  # type: ignore[arg-type]
