@@ -108,12 +108,14 @@ def test_a_customer_is_created_and_checkout_subscribes_it_on_the_local_pay_page(
 
     assert paid["status"] == "complete" and paid["subscription"].startswith("sub_")
     sub = gateway.retrieve_subscription(paid["subscription"])
+    # Current shape: the flat and the metered item, each with its own period (no legacy fallback).
     assert (sub.customer, sub.status, sub.price_ids, sub.tenant_hint) == (
         customer,
         "active",
-        (catalogue["flat"],),
+        (catalogue["flat"], catalogue["ram"]),
         "tn_gw",
     )
+    assert sub.current_period_end is not None
     # the completed session went to the webhook, signed with the secret
     events = [json.loads(body) for body, _ in Receiver.received]
     completed = [e for e in events if e["type"] == "checkout.session.completed"]

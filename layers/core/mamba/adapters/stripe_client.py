@@ -46,20 +46,22 @@ def _id(value: Any) -> str | None:
 
 
 def subscription_facts(sub: Any) -> SubscriptionFacts:
-    """The fields the panel uses, from a subscription object (basil+ shape: periods on the
-    items; the legacy shape localstripe returns, with ``plan`` and a top-level period, too)."""
+    """The fields the panel uses, from a subscription in the pinned version's shape (basil and
+    later): each item names its ``price`` and carries its own period. Items without a period
+    (none in this version) are skipped; the period end is the latest of the items'. The
+    pre-basil fields (item ``plan``, top-level ``current_period_end``) are not read: every
+    subscription comes from ``retrieve_subscription``, which pins ``2026-10-28.endive``."""
     items = _get(sub, "items", "data") or []
     prices: list[str] = []
     period_ends: list[int] = []
     for item in items:
-        price = _id(_get(item, "price")) or _id(_get(item, "plan"))
+        price = _id(_get(item, "price"))
         if price:
             prices.append(price)
         end = _get(item, "current_period_end")
         if end:
             period_ends.append(int(end))
-    top_end = _get(sub, "current_period_end")
-    period_end = max(period_ends) if period_ends else (int(top_end) if top_end else None)
+    period_end = max(period_ends) if period_ends else None
     metadata = _get(sub, "metadata") or {}
     hint = _get(metadata, "tenant_id")
     return SubscriptionFacts(
