@@ -76,6 +76,18 @@ def subscription_facts(sub: Any) -> SubscriptionFacts:
     )
 
 
+def meter_event_params(
+    event_name: str, customer_id: str, value: str, identifier: str, timestamp: int
+) -> dict[str, Any]:
+    """A v1 meter event: ``identifier`` makes a replay a no-op at Stripe; the payload is strings."""
+    return {
+        "event_name": event_name,
+        "identifier": identifier,
+        "timestamp": timestamp,
+        "payload": {"stripe_customer_id": customer_id, "value": value},
+    }
+
+
 class StripeGateway:
     """The panel's Stripe operations."""
 
@@ -281,12 +293,7 @@ class StripeGateway:
     # --- meters -------------------------------------------------------------------------
 
     def send_meter_event(self, event_name: str, customer_id: str, value: str, identifier: str, timestamp: int) -> None:
-        params = {
-            "event_name": event_name,
-            "identifier": identifier,
-            "timestamp": timestamp,
-            "payload": {"stripe_customer_id": customer_id, "value": value},
-        }
+        params = meter_event_params(event_name, customer_id, value, identifier, timestamp)
         self._call(
             "billing.meter_events.create",
             lambda: self._client.v1.billing.meter_events.create(params=params),  # type: ignore[arg-type]
