@@ -1,5 +1,5 @@
-"""The real StripeGateway (stripe-python 16, StripeClient) over HTTP against localstripe and
-the local stand-in (local/stripe_standin.py): customers, prices, Checkout with the local Pay,
+"""The real StripeGateway (stripe-python 16, StripeClient) over HTTP against the local Stripe
+(local/stripe_standin.py): customers, prices, Checkout with the local Pay,
 subscription re-fetch, portal, invoices, meters, balance; and the stand-in's events verify
 with the webhook secret through the panel's own verification."""
 
@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 class Receiver(BaseHTTPRequestHandler):
-    """Records what the stand-in and localstripe POST to the webhook (raw bytes, header)."""
+    """Records what the local Stripe POSTs to the webhook (raw bytes, header)."""
 
     received: list[tuple[bytes, str]] = []
 
@@ -108,14 +108,14 @@ def test_a_customer_is_created_and_checkout_subscribes_it_on_the_local_pay_page(
 
     assert paid["status"] == "complete" and paid["subscription"].startswith("sub_")
     sub = gateway.retrieve_subscription(paid["subscription"])
-    # Current shape: the flat and the metered item, each with its own period (no legacy fallback).
+    # both items, flat and metered, each with its price (Stripe's current shape)
     assert (sub.customer, sub.status, sub.price_ids, sub.tenant_hint) == (
         customer,
         "active",
         (catalogue["flat"], catalogue["ram"]),
         "tn_gw",
     )
-    assert sub.current_period_end is not None
+    assert sub.current_period_end is not None and sub.has_payment_method
     # the completed session went to the webhook, signed with the secret
     events = [json.loads(body) for body, _ in Receiver.received]
     completed = [e for e in events if e["type"] == "checkout.session.completed"]
