@@ -231,16 +231,18 @@ def test_cleanup_that_fails_is_named(monkeypatch):
 
 
 def test_the_command_refuses_a_live_key_and_a_missing_key(monkeypatch, capsys):
+    import io
+
     from mamba.cli import main
 
-    monkeypatch.setenv("STRIPE_SMOKE_KEY", "sk_live_secretvalue")
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk_live_secretvalue\n"))
     assert main(["stripe", "smoke"]) == 1
     err = capsys.readouterr().err
     assert "refusing sk_live_ key" in err and "secretvalue" not in err
 
-    monkeypatch.delenv("STRIPE_SMOKE_KEY")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["stripe", "smoke"]) == 1
-    assert "no key" in capsys.readouterr().err
+    assert "no key on stdin" in capsys.readouterr().err
 
 
 def test_the_command_reads_the_key_from_stdin_and_reports(monkeypatch, capsys):
@@ -259,6 +261,26 @@ def test_the_command_reads_the_key_from_stdin_and_reports(monkeypatch, capsys):
     monkeypatch.setattr(stripe_smoke, "run_smoke", fake_run)
     monkeypatch.setattr("sys.stdin", io.StringIO("sk_test_from_stdin\n"))
 
-    assert main(["stripe", "smoke", "--key-stdin"]) == 0
+    assert main(["stripe", "smoke"]) == 0
     assert seen == ["sk_test_from_stdin"]
     assert capsys.readouterr().out.splitlines()[-1] == "stripe smoke passed: 1 checks"
+
+
+def test_the_command_fails_when_a_check_fails(monkeypatch, capsys):
+    import io
+
+    from mamba.adapters import stripe_smoke
+    from mamba.cli import main
+
+    def failing_run(key: str, *, log: Callable[[str], None]) -> stripe_smoke.SmokeResult:
+        return stripe_smoke.SmokeResult(
+            passed=["catalogue"], failed="customer: two customers", left_behind=["delete cus_1"]
+        )
+
+    monkeypatch.setattr(stripe_smoke, "run_smoke", failing_run)
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk_test_x\n"))
+
+    assert main(["stripe", "smoke"]) == 1
+    captured = capsys.readouterr()
+    assert "left behind (remove by hand in the Stripe dashboard): delete cus_1" in captured.out
+    assert captured.err.strip() == "mamba stripe: error: customer: two customers"

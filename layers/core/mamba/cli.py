@@ -7,7 +7,7 @@
     mamba mail [--dir DIR] [--show]
     mamba check-platform [--wait SECONDS]
     mamba node config NODE
-    mamba stripe smoke [--key-stdin]   (a real Stripe test account; by hand only, never in CI)
+    mamba stripe smoke   (a real Stripe test account, key on stdin; by hand only, never in CI)
 
 Exit codes: 0 done, 1 failed (one line on stderr), 2 usage. Only the standard library is
 imported here; each command imports what it needs when it runs.
@@ -271,14 +271,18 @@ def cmd_node_config(args: argparse.Namespace) -> int:
 
 def cmd_stripe_smoke(args: argparse.Namespace) -> int:
     """Run the panel's Stripe calls against a real test account (docs/billing.md). The key comes
-    from stdin or ``STRIPE_SMOKE_KEY``, never from the command line (it would show in ``ps``)."""
-    import os
+    from stdin (a prompt without echo on a terminal), never from the command line or the
+    environment: it would show in ``ps`` or leak into the shell's history."""
+    import getpass
 
     from mamba.adapters.stripe_smoke import SmokeRefused, run_smoke
 
-    key = sys.stdin.readline().strip() if args.key_stdin else os.environ.get("STRIPE_SMOKE_KEY", "").strip()
+    if sys.stdin.isatty():
+        key = getpass.getpass("Stripe test key (sk_test_...): ").strip()
+    else:
+        key = sys.stdin.readline().strip()
     if not key:
-        raise CommandError("no key: set STRIPE_SMOKE_KEY or pass --key-stdin (an sk_test_ key)")
+        raise CommandError("no key on stdin: pipe in an sk_test_ key or type it at the prompt")
     try:
         result = run_smoke(key, log=_out)
     except SmokeRefused as exc:
@@ -333,9 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     stripe = sub.add_parser("stripe", help="Stripe tools: `mamba stripe smoke` checks a real test account")
     stripe_sub = stripe.add_subparsers(dest="stripe_command", metavar="ACTION", required=True)
     smoke = stripe_sub.add_parser(
-        "smoke", help="run the panel's Stripe calls against a test account (key: STRIPE_SMOKE_KEY or stdin)"
+        "smoke", help="run the panel's Stripe calls against a test account (the sk_test_ key on stdin)"
     )
-    smoke.add_argument("--key-stdin", action="store_true", help="read the sk_test_ key from the first line of stdin")
     smoke.set_defaults(run=cmd_stripe_smoke)
     return parser
 
