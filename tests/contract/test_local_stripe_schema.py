@@ -166,6 +166,8 @@ def _drive(base: str) -> None:
     gateway.customer_has_payment_method(customer)
     # the portal, usage, credit, invoices
     gateway.create_portal_session(customer, "http://127.0.0.1:8000/billing")
+    for flow in ("payment_method_update", "subscription_cancel", "subscription_update"):  # the shortcuts
+        gateway.create_portal_session(customer, "http://127.0.0.1:8000/billing", flow, sub_id)
     gateway.send_meter_event(event_name, customer, "3", f"usage:{secrets.token_hex(4)}", int(time.time()) - 60)
     gateway.credit_customer_balance(customer, 500, "usd", "Goodwill", f"credit:{secrets.token_hex(4)}")
     credit_id, credit_url = gateway.create_credit_checkout(
