@@ -1,7 +1,7 @@
 """The pinned API's schema (tests/stripe_schema.py) and the fields the product reads from Stripe.
 
-The second half reads the product's Stripe code (the adapter, the webhook processing and the
-event queue consumer) with ``ast``: every field it reads from a Stripe object (``_get(sub,
+The second half reads the product's Stripe code (the adapter, the webhook processing, the
+event queue consumer and ``mamba stripe smoke``) with ``ast``: every field it reads from a Stripe object (``_get(sub,
 "items", "data")``, ``invoice.get("parent")``, ``session.url``, ``event["id"]``...) must exist in
 the pinned version, so the product cannot depend on a removed shape. Each variable that holds a
 Stripe object is named below with the resource (and path) it holds; a read through a variable
@@ -54,6 +54,23 @@ HOLDERS: dict[str, dict[str, dict[str, tuple[str, str] | None]]] = {
         "dunning_check": {"done": None},
     },
     "functions/queues/stripe_events.py": {"record_handler": {"event": ("event", "")}},
+    # `mamba stripe smoke` checks real Stripe's answers: what it reads must exist too.
+    "layers/core/mamba/adapters/stripe_smoke.py": {
+        "catalogue": {
+            "meter": ("billing.meter", ""),
+            "product": ("product", ""),
+            "flat": ("price", ""),
+            "metered": ("price", ""),
+            "recurring": ("price", "recurring"),
+        },
+        "customer": {"state": None},
+        "checkout_subscription": {"state": None, "read": None},  # read: the gateway's flat dict
+        "checkout_payment": {"state": None, "read": None},
+        "subscription": {"state": None, "sub": ("subscription", "")},
+        "portal": {"state": None},
+        "meter_event": {"state": None, "params": None, "answer": ("billing.meter_event", "")},
+        "balance_credit": {"state": None, "txn": ("customer_balance_transaction", "")},
+    },
 }
 
 
