@@ -18,6 +18,7 @@ As Stripe does:
 * events carry ``api_version``, ``pending_webhooks`` and ``request`` and are signed with the
   webhook secret (``Stripe-Signature: t=<ts>,v1=<hmac-sha256>``), one POST each;
 * a request without a ``Bearer sk_...`` key is 401; an unknown object is 404 ``resource_missing``;
+  a ``Stripe-Version`` other than the pinned one is 400 (the stand-in has no other shapes);
   a portal ``subscription_cancel``/``subscription_update`` flow must name the customer's
   subscription.
 
@@ -179,7 +180,8 @@ class StandIn:
     # --- plumbing ------------------------------------------------------------------------
 
     def record(self, source: str, method: str, path: str, body: dict[str, Any]) -> None:
-        entry = {"source": source, "method": method, "path": path, "body": body}
+        # a snapshot: the resource dicts change later (a subscription's status), a record must not
+        entry = {"source": source, "method": method, "path": path, "body": json.loads(json.dumps(body))}
         self.records.append(entry)
         if self.record_file:
             with open(self.record_file, "a", encoding="utf-8") as out:
@@ -230,6 +232,11 @@ class StandIn:
             return _json(
                 401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}, request_id
             )
+        version = request.headers.get("Stripe-Version")
+        if version and version != API_VERSION:
+            # Stripe would answer in the asked version's shapes; this one knows only the pinned one.
+            message = f"The local Stripe speaks only {API_VERSION}, not {version}."
+            return _json(400, {"error": {"type": "invalid_request_error", "message": message}}, request_id)
         pairs = [(k, v) for k, v in (await request.post()).items() if isinstance(v, str)]
         pairs += [(k, v) for k, v in request.query.items()]
         request[PARAMS] = decode_form(pairs)
@@ -255,13 +262,17 @@ class StandIn:
             status, body = 200, await handler(request)
         except StripeError as exc:
             status, body = exc.status, exc.body
+        except BaseException:
+            if slot is not None:  # a crash saves nothing: the key may be used again
+                del self.idempotent[slot]
+            raise
         finally:
             _REQUEST.reset(token)
         if slot is not None:
             if status == 400 or status == 404:  # a request that failed validation is not saved
                 del self.idempotent[slot]
-            else:
-                self.idempotent[slot].update(status=status, body=body)
+            else:  # the first answer as it was then, not the resource as it is at the replay
+                self.idempotent[slot].update(status=status, body=json.loads(json.dumps(body)))
         self._record_response(request, status, body)
         response = _json(status, body, request_id)
         if key:
@@ -1051,8 +1062,10 @@ class StandIn:
             await self.emit("invoice.created", invoice)
             await self.emit("invoice.finalized", invoice)
             await self.emit("invoice.paid", invoice)
-        else:
+        elif session["mode"] == "payment":
             session.update(status="complete", payment_status="paid", payment_intent=_id("pi"))
+        else:  # setup: the card is saved, nothing is paid
+            session.update(status="complete", setup_intent=_id("seti"))
         await self.emit("checkout.session.completed", session)
 
     # --- portal ---------------------------------------------------------------------------

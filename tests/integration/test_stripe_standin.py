@@ -9,6 +9,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -304,3 +305,64 @@ def test_every_resource_reads_back_and_updates_as_at_stripe(gateway, catalogue, 
     with pytest.raises(stripe.InvalidRequestError) as gone:
         client.v1.invoices.retrieve("in_missing")
     assert (gone.value.http_status, gone.value.code) == (404, "resource_missing")
+
+
+def test_a_key_still_in_use_by_a_running_request_is_a_conflict():
+    from concurrent.futures import ThreadPoolExecutor
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+
+    class SlowHook(BaseHTTPRequestHandler):  # holds the first request inside its customer.created
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            release.wait(10)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), SlowHook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{hook.server_address[1]}/hook"
+    standin, base = start(lambda b: stripe_standin.StandIn(b, url, "whsec_test"))
+    headers = {**AUTH, "Idempotency-Key": "customer:tn_busy"}
+
+    def post() -> requests.Response:
+        return requests.post(f"{base}/v1/customers", data={"name": "A"}, headers=headers, timeout=15)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(post)
+        while not standin.sent_events:  # the first is inside its handler, delivering its event
+            time.sleep(0.01)
+        busy = post()
+        release.set()
+        done = first.result()
+    hook.shutdown()
+
+    assert busy.status_code == 409 and busy.json()["error"]["type"] == "idempotency_error"
+    assert done.status_code == 200 and len(standin.customers) == 1
+    assert post().json()["id"] == done.json()["id"]
+
+
+def test_another_api_version_is_refused_rather_than_answered_in_the_wrong_shape(local):
+    _, base = local
+    pinned = requests.get(f"{base}/v1/customers", headers={**AUTH, "Stripe-Version": API_VERSION}, timeout=5)
+    old = requests.get(f"{base}/v1/customers", headers={**AUTH, "Stripe-Version": "2017-08-15"}, timeout=5)
+
+    assert pinned.status_code == 200 and pinned.headers["Stripe-Version"] == API_VERSION
+    assert old.status_code == 400 and API_VERSION in old.json()["error"]["message"]
+
+
+def test_a_replay_answers_the_first_response_as_it_was_and_records_are_snapshots(local, gateway):
+    standin, base = local
+    headers = {**AUTH, "Idempotency-Key": "customer:tn_snapshot"}
+    first = requests.post(f"{base}/v1/customers", data={"name": "Before"}, headers=headers, timeout=5).json()
+    recorded = next(r for r in reversed(standin.records) if r["source"] == "response")
+    gateway.client.v1.customers.update(first["id"], params={"name": "After"})
+
+    again = requests.post(f"{base}/v1/customers", data={"name": "Before"}, headers=headers, timeout=5).json()
+
+    assert again["name"] == recorded["body"]["name"] == "Before"
+    assert gateway.client.v1.customers.retrieve(first["id"]).name == "After"
