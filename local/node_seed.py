@@ -3,7 +3,7 @@
 ``start_local_node`` (called by ``local.launcher`` once the API answers):
 
 1. registers the node ``node_local`` (``http://127.0.0.1:<port>``) through the panel's own
-   service, with allocations ``127.0.0.1:25565-25574``, unless it exists;
+   service, with allocations ``127.0.0.1:25565-25594``, unless it exists;
 2. writes its ``config.yml`` with the panel's renderer (``mamba node config`` prints the same
    document), with ``system.data`` inside the local directory;
 3. starts ``python -m local.wings_sim --config <local dir>/wings/config.yml`` as a child in
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 LOCAL_NODE_ID = "node_local"
 DEFAULT_WINGS_PORT = 8080
-LOCAL_PORTS = ["25565-25574"]
+LOCAL_PORTS = ["25565-25594"]
 READY_SECONDS = 30.0
 STOP_GRACE_SECONDS = 5.0
 
@@ -87,7 +87,7 @@ def seed_node(port: int) -> Any:
                 "scheme": "http",
                 "daemon_port": port,
                 "sftp_port": 2022,
-                "memory_mb": 8192,
+                "memory_mb": 16384,
                 "disk_mb": 51200,
                 "tags": ["local", "simulator"],
             },

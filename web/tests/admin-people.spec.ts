@@ -73,7 +73,11 @@ test('an operator suspends a tenant and its server stops on the node; users are 
 
   // When the operator finds the tenant in the console and suspends it
   await signInAsAdmin(page, email, password);
-  await page.getByRole('link', { name: en('admin:nav.link'), exact: true }).click();
+  // The header's Admin link, as a person uses it (a click while the home page still loads must win).
+  await expect(async () => {
+    await page.getByRole('link', { name: en('admin:nav.link'), exact: true }).click();
+    await expect(page).toHaveURL(/\/admin$/, { timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
   await page.getByRole('navigation', { name: en('admin:nav.label') }).getByRole('link', { name: en('admin:nav.tenants') }).click();
   await expect(page.getByRole('heading', { level: 1, name: en('adminTenants:list.title') })).toBeFocused();
   await checkA11y(page, 'admin tenants');

@@ -20,7 +20,8 @@ export function formatBytes(bytes: number): string {
   return new Intl.NumberFormat(lang(), {
     style: 'unit',
     unit: UNITS[unit],
-    unitDisplay: 'short',
+    // Intl's short byte unit is "byte" even for many ("0 byte"); the long one says "0 bytes".
+    unitDisplay: unit === 0 ? 'long' : 'short',
     maximumFractionDigits: unit === 0 ? 0 : 1,
   }).format(value);
 }

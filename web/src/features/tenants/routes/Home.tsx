@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { Link, Navigate } from 'react-router';
+import { Link, Navigate, useNavigation } from 'react-router';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import { useTenants } from '../api/tenants';
@@ -8,10 +8,13 @@ import { useTenants } from '../api/tenants';
 export function Home() {
   const { t } = useTranslation();
   const tenants = useTenants();
+  // A click made while the tenants load (say, on Admin in the header) is already on its way:
+  // redirecting now would take the person somewhere they did not ask for.
+  const leaving = useNavigation().state !== 'idle';
   if (tenants.isPending) return <Loading />;
   if (tenants.isError) return <ErrorAlert error={tenants.error} onRetry={() => tenants.refetch()} />;
   const items = tenants.data.items;
-  if (items.length === 1 && items[0]) return <Navigate to={`/t/${items[0].id}`} replace />;
+  if (items.length === 1 && items[0] && !leaving) return <Navigate to={`/t/${items[0].id}`} replace />;
   return (
     <>
       <PageTitle>{t('tenants:home.title')}</PageTitle>
