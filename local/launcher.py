@@ -11,7 +11,7 @@ Environment:
     LOCAL_WINGS_PORT the seeded node's Wings simulator (8080, or a free port; ``local.node_seed``)
     LOCAL_WINGS_ALLOW_INSTALL  egg ids (comma-separated) whose install scripts the simulator may
                      run on this machine, besides the seeded blueprints' (``local.blueprints``)
-    LOCAL_STRIPE_PORT the local Stripe (``local.stripe_standin`` in front of localstripe; 8420,
+    LOCAL_STRIPE_PORT the local Stripe (``local.stripe_standin``; 8420,
                      or a free port). ``STRIPE_API_BASE`` points the panel at it.
     BILLING_ENABLED  ``true`` unless set otherwise: billing runs against the local Stripe, with
                      STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET generated into secrets.env
@@ -159,8 +159,8 @@ def free_port() -> int:
 
 
 def start_stripe(port: int, api_port: int, environ: dict[str, str], cleanup: contextlib.ExitStack) -> str:
-    """The local Stripe (``local.stripe_standin``: the stand-in and localstripe, in its own
-    process group); returns its base address once it answers."""
+    """The local Stripe (``local.stripe_standin``, in its own process group); returns its
+    base address once it answers."""
     env = dict(environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])
     secrets_file = Path(environ["MAMBA_LOCAL_SECRETS_FILE"])
@@ -171,8 +171,6 @@ def start_stripe(port: int, api_port: int, environ: dict[str, str], cleanup: con
         "local.stripe_standin",
         "--port",
         str(port),
-        "--localstripe-port",
-        str(free_port()),
         "--webhook",
         f"http://{HOST}:{api_port}/webhooks/stripe",
         "--exit-with-parent",
@@ -331,7 +329,7 @@ def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str,
         f"  Docs       {stack['docs']}",
         f"  AWS (moto) {stack['aws']}",
         f"  Wings      {', '.join(stack.get('wings') or ['none'])}  (config: {folder / 'wings' / 'config.yml'})",
-        f"  Stripe     {stack.get('stripe') or 'billing off'}  (local stand-in + localstripe, test mode)",
+        f"  Stripe     {stack.get('stripe') or 'billing off'}  (local stand-in, test mode)",
         f"  Admin      {login}",
         f"  Mail       {stack['mail_dir']}/*.eml  (list with `mamba mail`)",
         f"  Stack      {folder / 'stack.json'}",

@@ -87,7 +87,7 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-# --- the local Stripe (localstripe behind the stand-in), no internet ---------------------------
+# --- the local Stripe (local/stripe_standin.py), no internet -----------------------------------
 
 
 @dataclass
@@ -95,15 +95,16 @@ class _LocalStripe:
     base: str
     relay_to: list[str]  # where the relay forwards webhooks now ([] drops them)
     task: Any = None  # the stand-in's serving task (runs until the process exits)
+    standin: Any = None  # the StandIn itself (its ``records``, for the contract test)
 
 
 _LOCAL_STRIPE: list[_LocalStripe] = []
 
 
 def _start_local_stripe() -> _LocalStripe:
-    """localstripe's aiohttp app is a module global that cannot be served again once cleaned
-    up, so one local Stripe runs per test process. Its webhooks go to a relay that forwards
-    them (raw body and signature) to whichever receiver the current ``running_standin`` names."""
+    """One local Stripe runs per test process (starting one per test would cost time for
+    nothing). Its webhooks go to a relay that forwards them (raw body and signature) to
+    whichever receiver the current ``running_standin`` names."""
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -131,11 +132,12 @@ def _start_local_stripe() -> _LocalStripe:
     relay = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
     threading.Thread(target=relay.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{relay.server_address[1]}/webhooks/stripe"
-    port, ls_port = free_port(), free_port()
-    loop = asyncio.new_event_loop()
-    state.task = loop.create_task(stripe_standin.serve(port, ls_port, hook, WEBHOOK_SECRET))
-    threading.Thread(target=loop.run_forever, daemon=True).start()
+    port = free_port()
     state.base = f"http://127.0.0.1:{port}"
+    state.standin = stripe_standin.StandIn(state.base, hook, WEBHOOK_SECRET)
+    loop = asyncio.new_event_loop()
+    state.task = loop.create_task(stripe_standin.start(state.standin, port))
+    threading.Thread(target=loop.run_forever, daemon=True).start()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:

@@ -1,9 +1,8 @@
 """The Stripe gateway port over FakeStripe and StripeGateway against the local Stripe
-(localstripe behind local/stripe_standin.py, in this process, on loopback: no internet).
+(local/stripe_standin.py, in this process, on loopback: no internet).
 
-Tenants are unique per test; the local Stripe lives for the module. Stripe's idempotency keys
-(one customer per tenant, one balance credit per key) are not in this contract: localstripe
-ignores the Idempotency-Key header, so only FakeStripe models them.
+Tenants are unique per test; the local Stripe lives for the module. Both sides honour Stripe's
+idempotency keys: one customer per tenant, one balance credit per key.
 """
 
 from __future__ import annotations
@@ -44,6 +43,23 @@ class StripeGatewayContract:
         assert first.startswith("cus_") and other.startswith("cus_")
         assert other != first
         assert stripe.gateway.list_invoices(first, 10, None) == ([], False)
+
+    def test_a_customer_created_twice_for_one_tenant_is_one_customer(self, stripe):
+        tenant_id = tenant()
+
+        first = stripe.gateway.create_customer(tenant_id, "Games Ltd", "owner@example.org")
+        again = stripe.gateway.create_customer(tenant_id, "Games Ltd", "owner@example.org")
+
+        assert again == first
+
+    def test_a_balance_credit_sent_twice_with_one_key_is_one_credit(self, stripe):
+        customer = stripe.gateway.create_customer(tenant(), "Games Ltd", None)
+        key = f"credit:{tenant()}"
+
+        first = stripe.gateway.credit_customer_balance(customer, 500, "usd", "Goodwill", key)
+        again = stripe.gateway.credit_customer_balance(customer, 500, "usd", "Goodwill", key)
+
+        assert again == first
 
     def test_retrieve_subscription_is_not_found_when_stripe_has_none(self, stripe):
         with pytest.raises(NotFoundError):
