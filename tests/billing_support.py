@@ -24,9 +24,10 @@ from typing import Any
 
 import requests
 
+from tests import stripe_objects
 from tests.fakes import FakeStripe
 
-__all__ = ["FakeStripe"]
+__all__ = ["FakeStripe", "invoice_object", "subscription_object"]
 
 WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
 OLD_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
@@ -57,43 +58,15 @@ def event(
 
 
 def subscription_object(
-    sub_id: str, customer: str, status: str, price: str, tenant_id: str | None = None
+    sub_id: str, customer: str, status: str, price: str, tenant_id: str | None = None, **fields: Any
 ) -> dict[str, Any]:
-    return {
-        "id": sub_id,
-        "object": "subscription",
-        "customer": customer,
-        "status": status,
-        "cancel_at_period_end": False,
-        "metadata": {"tenant_id": tenant_id} if tenant_id else {},
-        "items": {
-            "object": "list",
-            "data": [
-                {
-                    "id": "si_1",
-                    "object": "subscription_item",
-                    "price": {"id": price, "object": "price"},
-                    "current_period_start": 1764547200,
-                    "current_period_end": 1767225600,
-                    "quantity": 1,
-                }
-            ],
-        },
-    }
+    """A current-shape subscription (tests/stripe_objects.py): the flat ``price`` and the
+    metered RAM price as two items, each with its own period."""
+    fields.setdefault("metered", (RAM_PRICE,))
+    return stripe_objects.subscription_object(sub_id, customer, status, price, tenant_id, **fields)
 
 
-def invoice_object(invoice_id: str, customer: str, sub_id: str, status: str = "open", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": invoice_id,
-        "object": "invoice",
-        "customer": customer,
-        "status": status,
-        "billing_reason": extra.pop("billing_reason", "subscription_cycle"),
-        "attempt_count": extra.pop("attempt_count", 1),
-        "hosted_invoice_url": f"https://invoice.stripe.com/i/{invoice_id}",
-        "parent": {"type": "subscription_details", "subscription_details": {"subscription": sub_id, "metadata": {}}},
-        **extra,
-    }
+invoice_object = stripe_objects.invoice_object
 
 
 def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -1386,6 +1386,7 @@ class FakeStripe:
     meter_events: list[dict[str, Any]] = field(default_factory=list)
     balance_transactions: list[dict[str, Any]] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
+    _metered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     down: bool = False
     payment_methods: set[str] = field(default_factory=set)
     fail_meter_events: int = 0
@@ -1404,19 +1405,44 @@ class FakeStripe:
         return cid
 
     def set_subscription(self, sub_id: str, customer: str, status: str, prices: tuple[str, ...], **extra: Any) -> None:
+        """``extra`` names SubscriptionFacts fields; ``metered`` the prices among ``prices``
+        whose items are metered."""
+        metered = tuple(extra.pop("metered", ()))
         self.subscriptions[sub_id] = SubscriptionFacts(
             id=sub_id, customer=customer, status=status, price_ids=prices, **extra
         )
+        self._metered[sub_id] = metered
 
     def update_subscription(self, sub_id: str, **changes: Any) -> None:
         self.subscriptions[sub_id] = replace(self.subscriptions[sub_id], **changes)
 
+    def subscription_object(self, subscription_id: str) -> dict[str, Any]:
+        """The subscription as the pinned API version returns it (tests/stripe_objects.py)."""
+        from tests.stripe_objects import subscription_object
+
+        facts = self.subscriptions[subscription_id]
+        metered = self._metered.get(subscription_id, ())
+        return subscription_object(
+            facts.id,
+            facts.customer,
+            facts.status,
+            tuple(p for p in facts.price_ids if p not in metered),
+            facts.tenant_hint,
+            metered=tuple(p for p in facts.price_ids if p in metered),
+            current_period_end=facts.current_period_end,
+            cancel_at_period_end=facts.cancel_at_period_end,
+            default_payment_method="pm_card_visa" if facts.has_payment_method else None,
+        )
+
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts:
+        """Parsed by the product's own reader from the current-shape object, as StripeGateway does."""
+        from mamba.adapters.stripe_client import subscription_facts
+
         self._check()
         self.retrieved.append(subscription_id)
         if subscription_id not in self.subscriptions:
             raise NotFoundError("The billing record was not found at Stripe.", {})
-        return self.subscriptions[subscription_id]
+        return subscription_facts(self.subscription_object(subscription_id))
 
     def customer_has_payment_method(self, customer_id: str) -> bool:
         return customer_id in self.payment_methods
@@ -1451,9 +1477,13 @@ class FakeStripe:
             "purpose": "credit" if s.get("mode") == "payment" else None,
         }
 
-    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
+    def create_portal_session(
+        self, customer_id: str, return_url: str, flow: str | None = None, subscription_id: str | None = None
+    ) -> str:
         self._check()
-        self.portal_sessions.append({"customer": customer_id, "return_url": return_url, "flow": flow})
+        self.portal_sessions.append(
+            {"customer": customer_id, "return_url": return_url, "flow": flow, "subscription": subscription_id}
+        )
         return f"https://portal.example/{customer_id}"
 
     def list_invoices(

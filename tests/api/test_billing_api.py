@@ -193,7 +193,27 @@ def test_portal_returns_a_url_and_needs_a_customer(world):
         "customer": "cus_a",
         "return_url": "http://127.0.0.1:8000/tenants/tn_a/billing",
         "flow": "payment_method_update",
+        "subscription": None,
     }
+
+
+def test_the_cancel_shortcut_names_the_subscription_and_is_409_without_one(world):
+    from dataclasses import replace
+
+    link_customer("tn_a", "cus_a")
+    refused = world.api.post("/v1/tenants/tn_a/billing/portal", "usr_alice", {"flow": "subscription_cancel"})
+
+    assert refused.status_code == 409
+    assert refused.json_body["error"]["code"] == "CONFLICT"
+    assert refused.json_body["error"]["details"] == {"flow": "subscription_cancel", "status": "none"}
+    assert world.stripe.portal_sessions == []
+
+    repo = bootstrap.billing_repository()
+    repo.save_state(replace(repo.get_state("tn_a"), subscription_id="sub_a", status="active"), dunning_due_at=None)
+    response = world.api.post("/v1/tenants/tn_a/billing/portal", "usr_alice", {"flow": "subscription_update"})
+
+    assert response.status_code == 201
+    assert world.stripe.portal_sessions[-1]["subscription"] == "sub_a"
 
 
 # --- the summary, invoices, credits ------------------------------------------------------------

@@ -15,6 +15,7 @@ from tests.api.billing_world import BillingWorld, add_pro_plan, billing_world, l
 from tests.billing_support import (
     OLD_WEBHOOK_SECRET,
     PRO_PRICE,
+    RAM_PRICE,
     b64,
     event,
     invoice_object,
@@ -48,8 +49,10 @@ def sub_event(event_type: str, status: str = "active", **extra):
 
 
 def test_a_correctly_signed_event_is_queued_and_its_processing_gives_the_tenant_the_plans_quotas(world):
-    # Given the subscription is active at Stripe
-    world.stripe.set_subscription("sub_a", "cus_a", "active", (PRO_PRICE,), tenant_hint="tn_a")
+    # Given the subscription is active at Stripe (the plan's flat price and its metered RAM price)
+    world.stripe.set_subscription(
+        "sub_a", "cus_a", "active", (PRO_PRICE, RAM_PRICE), tenant_hint="tn_a", metered=(RAM_PRICE,)
+    )
     body, headers = signed(sub_event("customer.subscription.created"))
 
     # When Stripe delivers the event

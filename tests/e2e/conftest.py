@@ -91,6 +91,8 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             "LOCAL_WINGS_PORT": str(wings_port),
             # Never the default 8420 either: parallel stacks would race for it.
             "LOCAL_STRIPE_PORT": str(stripe_port),
+            # Every body the local Stripe serves or sends, for the pinned-shape check (test_billing_flow.py).
+            "STRIPE_STANDIN_RECORD": str(folder / "stripe-records.jsonl"),
             "MAMBA_LOCAL_DIR": str(folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",

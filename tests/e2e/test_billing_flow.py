@@ -21,6 +21,7 @@ import pytest
 import requests
 import yaml
 
+from tests import stripe_schema
 from tests.e2e.conftest import ROOT, Stack
 
 DAY = 86400
@@ -199,6 +200,12 @@ def test_grace_expiry_suspends_every_server_on_the_simulator_and_invoice_paid_re
     for uuid in uuids:
         eventually(lambda u=uuid: not on_node(u)["is_suspended"], timeout_s=60)
     assert http.patch(tenant, json={"name": "Demo"}, headers=headers, timeout=10).status_code == 200
+
+    # And every body the local Stripe served or sent on the way has the pinned API's shape
+    records = [json.loads(line) for line in (stack.local_dir / "stripe-records.jsonl").read_text().splitlines()]
+    wrong = stripe_schema.recorded_problems(records)
+    assert {r["body"]["type"] for r in records if r["source"] == "event"} >= {"invoice.paid", "invoice.payment_failed"}
+    assert not wrong, stripe_schema.first_wrong(wrong, len(records))
 
 
 def test_the_pricing_page_shows_the_seeded_plan_at_the_price_stripe_charges(stack: Stack) -> None:

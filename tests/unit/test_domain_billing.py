@@ -141,45 +141,45 @@ def test_meter_identifiers_are_deterministic_and_short():
 # --- reading Stripe's subscription objects ---------------------------------------------------
 
 
-def test_subscription_facts_read_the_basil_shape_and_the_legacy_shape():
+def test_subscription_facts_read_the_current_shape_with_flat_and_metered_items():
     import stripe
 
     from mamba.adapters.stripe_client import subscription_facts
+    from tests.stripe_objects import subscription_object
 
-    basil = stripe.StripeObject.construct_from(
-        {
-            "id": "sub_1",
-            "customer": "cus_1",
-            "status": "active",
-            "cancel_at_period_end": True,
-            "metadata": {"tenant_id": "tn_1"},
-            "items": {"data": [{"price": {"id": "price_pro"}, "current_period_end": 1767225600}]},
-        },
-        "sk_test",
+    shape = subscription_object(
+        "sub_1", "cus_1", "active", "price_pro", "tn_1", metered=("price_ram",), cancel_at_period_end=True
     )
-    legacy = {
-        "id": "sub_2",
-        "customer": {"id": "cus_2"},
-        "status": "past_due",
-        "current_period_end": 1767225601,
-        "items": {"data": [{"plan": {"id": "price_pro"}}]},
-        "default_payment_method": "pm_1",
-    }
+    shape["items"]["data"][1]["current_period_end"] = 1767225700  # the metered item's period ends later
+    current = stripe.StripeObject.construct_from(shape, "sk_test")
+    expanded = {**shape, "customer": {"id": "cus_2"}, "default_payment_method": "pm_1"}
 
-    a, c = subscription_facts(basil), subscription_facts(legacy)
+    a, c = subscription_facts(current), subscription_facts(expanded)
 
-    assert (a.price_ids, a.current_period_end, a.cancel_at_period_end, a.tenant_hint) == (
-        ("price_pro",),
-        1767225600,
+    assert (a.price_ids, a.current_period_end, a.cancel_at_period_end, a.tenant_hint, a.has_payment_method) == (
+        ("price_pro", "price_ram"),
+        1767225700,
         True,
         "tn_1",
+        False,
     )
-    assert (c.customer, c.price_ids, c.current_period_end, c.has_payment_method) == (
-        "cus_2",
-        ("price_pro",),
-        1767225601,
-        True,
-    )
+    assert (c.customer, c.has_payment_method) == ("cus_2", True)
+
+
+def test_subscription_facts_do_not_read_the_removed_pre_basil_fields():
+    from mamba.adapters.stripe_client import subscription_facts
+
+    legacy = {  # the 2017 shape: item plan, period at the top level (gone since 2025-03-31.basil)
+        "id": "sub_2",
+        "customer": "cus_2",
+        "status": "active",
+        "current_period_end": 1767225601,
+        "items": {"data": [{"plan": {"id": "price_pro"}}]},
+    }
+
+    facts = subscription_facts(legacy)
+
+    assert (facts.price_ids, facts.current_period_end) == ((), None)
 
 
 # --- credits per currency (issue 10) -----------------------------------------------------------

@@ -163,8 +163,28 @@ def test_portal_needs_a_customer_and_a_known_flow(world):
             "customer": "cus_a",
             "return_url": "https://panel.example/tenants/tn_a/billing",
             "flow": "payment_method_update",
+            "subscription": None,
         }
     ]
+
+
+@pytest.mark.parametrize("flow", ["subscription_cancel", "subscription_update"])
+def test_the_subscription_shortcuts_name_the_tenants_subscription_or_conflict(world, flow):
+    ports, repo, stripe = world
+    repo.link_customer("tn_a", "cus_a")
+
+    with pytest.raises(ConflictError) as caught:
+        billing.portal(ports, TENANT, flow)
+    assert caught.value.details == {"flow": flow, "status": "none"}
+    assert stripe.portal_sessions == []
+
+    repo.save_state(replace(repo.get_state("tn_a"), subscription_id="sub_a", status="past_due"), dunning_due_at=None)
+    billing.portal(ports, TENANT, flow)
+    assert stripe.portal_sessions[-1]["flow"] == flow and stripe.portal_sessions[-1]["subscription"] == "sub_a"
+
+    repo.save_state(replace(repo.get_state("tn_a"), status="canceled"), dunning_due_at=None)
+    with pytest.raises(ConflictError):
+        billing.portal(ports, TENANT, flow)
 
 
 # --- the billing page ---

@@ -50,7 +50,9 @@ class World:
         )
 
     def subscribe(self, status: str, sub_id: str = "sub_1", **extra: Any) -> None:
-        self.stripe.set_subscription(sub_id, "cus_a", status, ("price_pro",), **extra)
+        # Current shape: the flat plan price and a metered price, each its own item.
+        extra.setdefault("metered", ("price_ram",))
+        self.stripe.set_subscription(sub_id, "cus_a", status, ("price_pro", "price_ram"), **extra)
 
     def state(self) -> b.BillingState:
         return self.repo.get_state("tn_a")
@@ -169,6 +171,30 @@ def test_a_paid_invoice_reactivates_a_suspended_tenant(world):
     assert result == "reactivated"
     assert (world.state().billing_state, world.state().past_due_since) == (b.ACTIVE, None)
     assert world.started() == ["suspend_tenant", "reactivate_tenant"]
+
+
+def test_the_plan_comes_from_the_flat_item_beside_the_metered_one(world):
+    world.subscribe("active", current_period_end=NOW + 30 * DAY)
+    shape = world.stripe.subscription_object("sub_1")
+
+    sync.process(world.ports, event("customer.subscription.updated", {"id": "sub_1", "customer": "cus_a"}))
+
+    assert [item["price"]["recurring"]["usage_type"] for item in shape["items"]["data"]] == ["licensed", "metered"]
+    assert "current_period_end" not in shape and all("plan" not in item for item in shape["items"]["data"])
+    assert (world.state().plan_id, world.state().current_period_end) == ("pro", NOW + 30 * DAY)
+
+
+def test_an_invoice_names_its_subscription_through_its_parent_only(world):
+    world.subscribe("unpaid")
+    sync.process(world.ports, event("customer.subscription.updated", {"id": "sub_1", "customer": "cus_a"}))
+    world.stripe.update_subscription("sub_1", status="active")
+    legacy = invoice_object("in_1", "cus_a", "sub_1", "paid", parent=None, subscription="sub_1")
+
+    ignored = sync.process(world.ports, event("invoice.paid", legacy))  # pre-basil shape: no resync
+    synced = sync.process(world.ports, event("invoice.paid", invoice_object("in_2", "cus_a", "sub_1", "paid")))
+
+    assert (ignored, synced) == ("ok", "reactivated")
+    assert world.stripe.retrieved.count("sub_1") == 2  # the first sync and the parent's, not the legacy one
 
 
 def test_a_failed_payment_starts_the_grace_period_and_schedules_the_look(world):

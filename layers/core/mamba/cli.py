@@ -7,6 +7,7 @@
     mamba mail [--dir DIR] [--show]
     mamba check-platform [--wait SECONDS]
     mamba node config NODE
+    mamba stripe smoke   (a real Stripe test account, key on stdin; by hand only, never in CI)
 
 Exit codes: 0 done, 1 failed (one line on stderr), 2 usage. Only the standard library is
 imported here; each command imports what it needs when it runs.
@@ -268,6 +269,32 @@ def cmd_node_config(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_stripe_smoke(args: argparse.Namespace) -> int:
+    """Run the panel's Stripe calls against a real test account (docs/billing.md). The key comes
+    from stdin (a prompt without echo on a terminal), never from the command line or the
+    environment: it would show in ``ps`` or leak into the shell's history."""
+    import getpass
+
+    from mamba.adapters.stripe_smoke import SmokeRefused, run_smoke
+
+    if sys.stdin.isatty():
+        key = getpass.getpass("Stripe test key (sk_test_...): ").strip()
+    else:
+        key = sys.stdin.readline().strip()
+    if not key:
+        raise CommandError("no key on stdin: pipe in an sk_test_ key or type it at the prompt")
+    try:
+        result = run_smoke(key, log=_out)
+    except SmokeRefused as exc:
+        raise CommandError(str(exc)) from None
+    if result.left_behind:
+        _out(f"left behind (remove by hand in the Stripe dashboard): {', '.join(result.left_behind)}")
+    if not result.ok:
+        raise CommandError(result.failed or f"cleanup incomplete: {', '.join(result.left_behind)}")
+    _out(f"stripe smoke passed: {len(result.passed)} checks")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamba", description="Mamba Host Panel operations.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -306,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     node_config = node_sub.add_parser("config", help="print the node's /etc/pterodactyl/config.yml")
     node_config.add_argument("node", metavar="NODE", help="the node id (see GET /v1/admin/nodes)")
     node_config.set_defaults(run=cmd_node_config)
+
+    stripe = sub.add_parser("stripe", help="Stripe tools: `mamba stripe smoke` checks a real test account")
+    stripe_sub = stripe.add_subparsers(dest="stripe_command", metavar="ACTION", required=True)
+    smoke = stripe_sub.add_parser(
+        "smoke", help="run the panel's Stripe calls against a test account (the sk_test_ key on stdin)"
+    )
+    smoke.set_defaults(run=cmd_stripe_smoke)
     return parser
 
 

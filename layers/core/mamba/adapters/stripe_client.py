@@ -16,10 +16,12 @@ from typing import Any, TypeVar
 import stripe
 
 from mamba.domain.billing import SubscriptionFacts
-from mamba.domain.errors import DependencyUnavailableError, NotFoundError, ValidationError
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, ValidationError
 from mamba.observability import logger
 
 API_VERSION = "2026-10-28.endive"
+# Portal flows that act on one subscription: Stripe requires ``flow_data.<flow>.subscription``.
+SUBSCRIPTION_FLOWS = frozenset({"subscription_cancel", "subscription_update"})
 T = TypeVar("T")
 
 
@@ -44,20 +46,22 @@ def _id(value: Any) -> str | None:
 
 
 def subscription_facts(sub: Any) -> SubscriptionFacts:
-    """The fields the panel uses, from a subscription object (basil+ shape: periods on the
-    items; the legacy shape localstripe returns, with ``plan`` and a top-level period, too)."""
+    """The fields the panel uses, from a subscription in the pinned version's shape (basil and
+    later): each item names its ``price`` and carries its own period. Items without a period
+    (none in this version) are skipped; the period end is the latest of the items'. The
+    pre-basil fields (item ``plan``, top-level ``current_period_end``) are not read: every
+    subscription comes from ``retrieve_subscription``, which pins ``2026-10-28.endive``."""
     items = _get(sub, "items", "data") or []
     prices: list[str] = []
     period_ends: list[int] = []
     for item in items:
-        price = _id(_get(item, "price")) or _id(_get(item, "plan"))
+        price = _id(_get(item, "price"))
         if price:
             prices.append(price)
         end = _get(item, "current_period_end")
         if end:
             period_ends.append(int(end))
-    top_end = _get(sub, "current_period_end")
-    period_end = max(period_ends) if period_ends else (int(top_end) if top_end else None)
+    period_end = max(period_ends) if period_ends else None
     metadata = _get(sub, "metadata") or {}
     hint = _get(metadata, "tenant_id")
     return SubscriptionFacts(
@@ -72,10 +76,29 @@ def subscription_facts(sub: Any) -> SubscriptionFacts:
     )
 
 
+def meter_event_params(
+    event_name: str, customer_id: str, value: str, identifier: str, timestamp: int
+) -> dict[str, Any]:
+    """A v1 meter event: ``identifier`` makes a replay a no-op at Stripe; the payload is strings."""
+    return {
+        "event_name": event_name,
+        "identifier": identifier,
+        "timestamp": timestamp,
+        "payload": {"stripe_customer_id": customer_id, "value": value},
+    }
+
+
 class StripeGateway:
     """The panel's Stripe operations."""
 
-    def __init__(self, secret_key: str, api_base: str | None = None, *, max_network_retries: int = 2) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        *,
+        max_network_retries: int = 2,
+        http_client: stripe.HTTPClient | None = None,
+    ) -> None:
         base_addresses: dict[str, str] = {}
         if api_base:
             base_addresses = {"api": api_base, "meter_events": api_base}
@@ -84,6 +107,7 @@ class StripeGateway:
             base_addresses=base_addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
             stripe_version=API_VERSION,
+            http_client=http_client,  # tests and the smoke check's unit tests pass a fake transport
         )
 
     @property
@@ -216,10 +240,19 @@ class StripeGateway:
             "purpose": _get(metadata, "purpose") if metadata is not None else None,
         }
 
-    def create_portal_session(self, customer_id: str, return_url: str, flow: str | None = None) -> str:
+    def create_portal_session(
+        self, customer_id: str, return_url: str, flow: str | None = None, subscription_id: str | None = None
+    ) -> str:
+        """A portal session; ``flow`` deep-links into one of its pages. Stripe requires the
+        cancel and update flows to name the subscription they act on (``flow_data.<flow>.subscription``)."""
         params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
         if flow:
-            params["flow_data"] = {"type": flow}
+            flow_data: dict[str, Any] = {"type": flow}
+            if flow in SUBSCRIPTION_FLOWS:
+                if not subscription_id:
+                    raise ConflictError("This portal flow needs the tenant's subscription.", {"flow": flow})
+                flow_data[flow] = {"subscription": subscription_id}
+            params["flow_data"] = flow_data
         session = self._call(
             "billing_portal.sessions.create",
             lambda: self._client.v1.billing_portal.sessions.create(params=params),  # type: ignore[arg-type]
@@ -260,12 +293,7 @@ class StripeGateway:
     # --- meters -------------------------------------------------------------------------
 
     def send_meter_event(self, event_name: str, customer_id: str, value: str, identifier: str, timestamp: int) -> None:
-        params = {
-            "event_name": event_name,
-            "identifier": identifier,
-            "timestamp": timestamp,
-            "payload": {"stripe_customer_id": customer_id, "value": value},
-        }
+        params = meter_event_params(event_name, customer_id, value, identifier, timestamp)
         self._call(
             "billing.meter_events.create",
             lambda: self._client.v1.billing.meter_events.create(params=params),  # type: ignore[arg-type]

@@ -155,17 +155,30 @@ def checkout(
 
 
 PORTAL_FLOWS = ("payment_method_update", "subscription_cancel", "subscription_update")
+# Stripe requires ``flow_data.<flow>.subscription`` for these deep links: they act on one subscription.
+SUBSCRIPTION_FLOWS = frozenset({"subscription_cancel", "subscription_update"})
 
 
 def portal(ports: BillingPorts, tenant: TenantContext, flow: str | None) -> dict[str, str]:
-    """A short-lived portal session URL (never logged, never mailed)."""
+    """A short-lived portal session URL (never logged, never mailed). The cancel and update
+    shortcuts name the tenant's subscription; a tenant without one gets a ConflictError."""
     if flow is not None and flow not in PORTAL_FLOWS:
         raise ValidationError("Unknown portal flow.", {"flow": flow})
     state = ports.repo.get_state(tenant.tenant_id)
     if not state.customer_id:
         raise NotFoundError("The tenant has no billing account yet; check out a plan first.", {})
+    subscription_id = None
+    if flow in SUBSCRIPTION_FLOWS:
+        if not state.subscription_id or state.status not in ONE_SUBSCRIPTION:
+            raise ConflictError(
+                "The tenant has no subscription to cancel or change; check out a plan first.",
+                {"flow": flow, "status": state.status},
+            )
+        subscription_id = state.subscription_id
     base = (ports.return_url or ports.public_url).rstrip("/")
-    url = ports.stripe().create_portal_session(state.customer_id, f"{base}/tenants/{tenant.tenant_id}/billing", flow)
+    url = ports.stripe().create_portal_session(
+        state.customer_id, f"{base}/tenants/{tenant.tenant_id}/billing", flow, subscription_id
+    )
     return {"url": url}
 
 

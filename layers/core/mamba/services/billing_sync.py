@@ -188,9 +188,13 @@ def _credit_purchase(ports: BillingPorts, session_id: str) -> str:
 
 
 def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
+    """The invoice's subscription, through ``parent.subscription_details`` (2025-03-31.basil
+    and later, so the pinned 2026-10-28.endive). The webhook endpoint is created on the pinned
+    version (docs/billing.md), so its invoices never carry the removed top-level ``subscription``;
+    an invoice without a subscription parent (a one-off invoice) has none."""
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return _id(details.get("subscription")) or _id(invoice.get("subscription"))
+    return _id(details.get("subscription"))
 
 
 def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any]) -> str:
