@@ -800,17 +800,15 @@ def tenant_records() -> TenantRecords:
     return DynamoTenantRecords()
 
 
-@cached
-def export_store() -> ExportStore:
-    """The export bucket (tenant archives the panel writes, downloaded by presigned GET)."""
+def _s3_client(read_timeout: int) -> BaseClient:
+    """An S3 client for presigned URLs: SigV4 (X-Amz-Expires), and path-style against a local
+    endpoint (moto), whose host name has no bucket subdomains."""
     import boto3
     from botocore.config import Config
 
-    from mamba.adapters.s3_exports import S3ExportStore
-
     s = settings()
     addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
-    client = boto3.client(
+    return boto3.client(
         "s3",
         region_name=s.region,
         endpoint_url=s.aws_endpoint_url,
@@ -819,37 +817,25 @@ def export_store() -> ExportStore:
             s3=addressing,
             retries={"mode": "standard", "max_attempts": 3},
             connect_timeout=3,
-            read_timeout=30,
+            read_timeout=read_timeout,
         ),
     )
-    return S3ExportStore(client, s.export_bucket)
+
+
+@cached
+def export_store() -> ExportStore:
+    """The export bucket (tenant archives the panel writes, downloaded by presigned GET)."""
+    from mamba.adapters.s3_exports import S3ExportStore
+
+    return S3ExportStore(_s3_client(read_timeout=30), settings().export_bucket)
 
 
 @cached
 def backup_store() -> BackupStore:
     """The backup bucket (presigned URLs and metadata calls; never an object body)."""
-    import boto3
-    from botocore.config import Config
-
     from mamba.adapters.s3_backups import S3BackupStore
 
-    s = settings()
-    # SigV4 presigned URLs (X-Amz-Expires); path-style against a local endpoint (moto), whose
-    # host name has no bucket subdomains.
-    addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
-    client = boto3.client(
-        "s3",
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(
-            signature_version="s3v4",
-            s3=addressing,
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=3,
-            read_timeout=10,
-        ),
-    )
-    return S3BackupStore(client, s.backup_bucket)
+    return S3BackupStore(_s3_client(read_timeout=10), settings().backup_bucket)
 
 
 @built

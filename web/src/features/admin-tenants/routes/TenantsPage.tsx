@@ -1,9 +1,8 @@
-import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
-import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
+import { SearchForm, useSearchQuery } from '@/components/SearchForm';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
@@ -12,16 +11,10 @@ import { fetchTenantsPage, useAdminTenants, type AdminTenant } from '../api/tena
 /** Every tenant, searchable by name or id, each linking to its detail; CSV export of the search. */
 export function TenantsPage() {
   const { t } = useTranslation('adminTenants');
-  const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
-  const [draft, setDraft] = useState(q);
+  const [q, search] = useSearchQuery();
   const list = useAdminTenants(q);
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setParams(draft.trim() ? { q: draft.trim() } : {});
-  };
   const columns: CsvColumn<AdminTenant>[] = [
     { header: t('columns.id'), value: (r) => r.id },
     { header: t('columns.name'), value: (r) => r.name },
@@ -33,20 +26,16 @@ export function TenantsPage() {
   return (
     <>
       <PageTitle>{t('list.title')}</PageTitle>
-      <form className="button-row" role="search" aria-label={t('list.searchLabel')} onSubmit={submit}>
-        <TextField
-          label={t('list.search')}
-          hint={t('list.searchHint')}
-          type="search"
-          value={draft}
-          maxLength={64}
-          onChange={(e) => setDraft(e.target.value)}
-        />
-        <button type="submit" className="button">
-          {t('list.searchSubmit')}
-        </button>
+      <SearchForm
+        query={q}
+        onSearch={search}
+        label={t('list.search')}
+        hint={t('list.searchHint')}
+        formLabel={t('list.searchLabel')}
+        submitLabel={t('list.searchSubmit')}
+      >
         <ExportCsvButton filename="tenants" columns={columns} fetchPage={(cursor) => fetchTenantsPage(q, cursor)} />
-      </form>
+      </SearchForm>
       {list.isPending ? (
         <Loading />
       ) : list.isError ? (

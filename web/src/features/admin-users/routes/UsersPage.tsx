@@ -1,9 +1,8 @@
-import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
-import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
+import { SearchForm, useSearchQuery } from '@/components/SearchForm';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
@@ -12,16 +11,10 @@ import { fetchUsersPage, useAdminUsers, type AdminUser } from '../api/users';
 /** Every account, searchable by email, name or id, each linking to its detail; CSV export of the search. */
 export function UsersPage() {
   const { t } = useTranslation('adminUsers');
-  const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
-  const [draft, setDraft] = useState(q);
+  const [q, search] = useSearchQuery();
   const list = useAdminUsers(q);
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setParams(draft.trim() ? { q: draft.trim() } : {});
-  };
   const yesNo = (value: boolean) => (value ? t('yes') : t('no'));
   const columns: CsvColumn<AdminUser>[] = [
     { header: t('columns.id'), value: (r) => r.id },
@@ -37,20 +30,16 @@ export function UsersPage() {
   return (
     <>
       <PageTitle>{t('list.title')}</PageTitle>
-      <form className="button-row" role="search" aria-label={t('list.searchLabel')} onSubmit={submit}>
-        <TextField
-          label={t('list.search')}
-          hint={t('list.searchHint')}
-          type="search"
-          value={draft}
-          maxLength={64}
-          onChange={(e) => setDraft(e.target.value)}
-        />
-        <button type="submit" className="button">
-          {t('list.searchSubmit')}
-        </button>
+      <SearchForm
+        query={q}
+        onSearch={search}
+        label={t('list.search')}
+        hint={t('list.searchHint')}
+        formLabel={t('list.searchLabel')}
+        submitLabel={t('list.searchSubmit')}
+      >
         <ExportCsvButton filename="users" columns={columns} fetchPage={(cursor) => fetchUsersPage(q, cursor)} />
-      </form>
+      </SearchForm>
       {list.isPending ? (
         <Loading />
       ) : list.isError ? (
