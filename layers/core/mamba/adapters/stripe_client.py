@@ -3,9 +3,10 @@
 Imported only by billing code (``mamba.bootstrap.stripe_gateway``), never on the API's cold
 path: ``make bench`` checks that ``stripe`` is absent after ``import app``.
 
-Every call goes to the real Stripe API; locally ``STRIPE_API_BASE`` points the client at
-localstripe and the stand-in in ``local/stripe_standin.py`` (only the base address and the
-keys differ). Stripe's error bodies are logged, never returned to callers.
+Every call goes to the real Stripe API; locally ``STRIPE_API_BASE`` points the client at the
+local Stripe in ``local/stripe_standin.py`` (only the base address and the keys differ).
+Stripe's error bodies are logged, never returned to callers. ``mamba stripe smoke``
+(``stripe_smoke.py``) runs these calls against a real test account.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ HANDLED = frozenset(
         "customer.subscription.resumed",
         "customer.subscription.trial_will_end",
         "invoice.paid",
-        "invoice.payment_succeeded",  # localstripe emits this instead of invoice.paid
+        "invoice.payment_succeeded",  # Stripe sends it beside invoice.paid; handled alike (re-fetch)
         "invoice.payment_failed",
         "invoice.payment_action_required",
     }
