@@ -3,7 +3,7 @@ billing switched on for the app under test.
 
 ``FakeStripe`` (tests/fakes.py) has the ``StripeGateway`` methods and keeps Stripe's objects in
 memory, so a test can change a subscription "at Stripe" and check that the panel re-fetches it.
-tests/contract/test_stripe_gateway.py runs it and the real gateway (against localstripe and the
+tests/contract/test_stripe_gateway.py runs it and the real gateway (against the
 local stand-in, ``running_standin``) through one contract.
 """
 

@@ -99,8 +99,8 @@ class Settings(BaseModel):
     kms_key_id: str = Field(default="alias/mamba-node-tokens", min_length=1)
 
     billing_enabled: bool = False
-    # Billing (docs/billing.md). The Stripe base address is set only locally (localstripe and
-    # the stand-in in local/); production talks to api.stripe.com.
+    # Billing (docs/billing.md). The Stripe base address is set only locally (the local Stripe in
+    # local/stripe_standin.py); production talks to api.stripe.com.
     stripe_api_base: str | None = Field(default=None, pattern=r"^https?://")
     stripe_events_queue_url: str | None = None
     # Its dead-letter queue: the admin lists and redrives it (docs/operations.md).
