@@ -346,3 +346,19 @@ def first_wrong(wrong: list[tuple[str, list[str]]], total: int) -> str:
     where, found = wrong[0]
     others = "\n".join(f"  {w}: {f[0]} (+{len(f) - 1})" for w, f in wrong[1:8])
     return f"{where}: {found[0]}\n{len(wrong)} of {total} bodies are wrong; the first of each:\n{others}"
+
+
+# Every resource the product creates, reads or receives from Stripe (stripe-events.md, the adapter).
+PRODUCT_OBJECTS = {
+    "customer",
+    "product",
+    "price",
+    "billing.meter",
+    "billing.meter_event",
+    "checkout.session",
+    "billing_portal.session",
+    "subscription",
+    "invoice",
+    "customer_balance_transaction",
+    "event",
+}

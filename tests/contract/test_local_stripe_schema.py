@@ -34,20 +34,7 @@ from tests.billing_support import STRIPE_KEY, WEBHOOK_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # a local Stripe process: about two seconds
 
-# Every resource the product creates, reads or receives from Stripe (stripe-events.md, the adapter).
-PRODUCT_OBJECTS = {
-    "customer",
-    "product",
-    "price",
-    "billing.meter",
-    "billing.meter_event",
-    "checkout.session",
-    "billing_portal.session",
-    "subscription",
-    "invoice",
-    "customer_balance_transaction",
-    "event",
-}
+PRODUCT_OBJECTS = stripe_schema.PRODUCT_OBJECTS
 PRODUCT_EVENTS = {"checkout.session.completed", "invoice.payment_failed", "invoice.paid"}
 
 
