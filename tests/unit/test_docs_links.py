@@ -27,7 +27,7 @@ INLINE_CODE = re.compile(r"(`+)(.+?)\1")
 # A markdown file named in the text: `wings-contract.md`, docs/deploy.md, ../shared/STYLE.md.
 MD_MENTION = re.compile(r"(?<![\w./-])((?:\.{1,2}/|/)?(?:[\w.-]+/)*[\w-]+\.md)\b")
 # Paths that leave the repository whatever they name.
-OUTSIDE = re.compile(r"(?<![\w.])(?:\.\./shared/|/work/|~/)")
+OUTSIDE = re.compile(r"(?<![\w.])(?:\.\./shared/|/work/)")
 EXTERNAL_SCHEMES = ("http://", "https://", "mailto:")
 
 
