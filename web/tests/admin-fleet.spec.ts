@@ -55,7 +55,7 @@ async function germanPass(page: Page, nodePath: string): Promise<void> {
   await shot(page, 'node-new-de');
   await page.goto(`${nodePath}?lng=de`);
   await expect(page.getByRole('heading', { level: 2, name: de('adminNodes:allocations.title') })).toBeVisible();
-  await expect(page.getByText(de('adminNodes:servers.title'))).toBeVisible();
+  await expect(page.getByRole('heading', { level: 2, name: de('adminNodes:servers.title'), exact: true })).toBeVisible();
   await checkA11y(page, 'node (de)');
   await shot(page, 'node-de');
   await page.goto('/admin?lng=en');
