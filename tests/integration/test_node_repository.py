@@ -104,8 +104,15 @@ def test_add_is_refused_when_the_node_id_exists(repos):
         nodes.add(make_node(), n.new_token())
 
 
-def test_concurrent_duplicate_allocation_has_exactly_one_winner_when_raced(repos):
-    # Given a node and eight threads adding the same ip:port at once
+def test_concurrent_duplicate_allocation_has_exactly_one_winner_when_raced(repos, monkeypatch):
+    # Given DynamoDB's per-item atomic writes (moto's in-process writes are not: local/dynamo_atomic.py)
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from local import dynamo_atomic
+
+    for name, method in dynamo_atomic.patched().items():
+        monkeypatch.setattr(DynamoDBBackend, name, method)
+    # and a node and eight threads adding the same ip:port at once
     nodes, allocations = repos
     nodes.add(make_node(), n.new_token())
     results = []
