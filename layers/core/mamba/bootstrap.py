@@ -15,7 +15,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from mamba.config import Settings, get_settings
 from mamba.observability import configure
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -134,6 +135,9 @@ class Overrides(TypedDict, total=False):
     dead_letter_errors: DeadLetterErrors
     tenant_records: TenantRecords
     export_store: ExportStore
+    metrics_store: MetricsStore
+    server_events: EventStore
+    metrics_ports: MetricsPorts
 
 
 @dataclass
@@ -735,6 +739,7 @@ def server_control_ports() -> ServerControlPorts:
         blueprints=blueprint_repository(),
         issuer=settings().public_url,
         resolver=host_resolver(),
+        power_marks=server_events(),
     )
 
 
@@ -761,7 +766,16 @@ def server_lifecycle() -> Lifecycle:
         tenant_holds=tenant_suspensions,
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,
+        observed=_record_metrics,
     )
+
+
+def _record_metrics(node_id: str, servers: list[Any], seen: dict[str, Any]) -> dict[str, int]:
+    """The reconcile's observations into the metrics history (ports built per call, so a
+    test's overrides hold)."""
+    from mamba.services import metrics
+
+    return metrics.record_node(metrics_ports(), node_id, servers, seen)
 
 
 @built
@@ -1054,3 +1068,42 @@ def dead_letter_errors() -> DeadLetterErrors:
     from mamba.adapters.dynamo.overview import DynamoDeadLetterErrors
 
     return DynamoDeadLetterErrors(boto_client("dynamodb"))
+
+
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+@cached
+def metrics_store() -> MetricsStore:
+    """The metrics table (node minutes, hour rollups): plain DynamoDB calls, no pynamodb model."""
+    from mamba.adapters.dynamo.metrics import DynamoMetricsStore
+
+    return DynamoMetricsStore(boto_client("dynamodb"), settings().table_metrics)
+
+
+@cached
+def server_events() -> EventStore:
+    """A server's event history and last power request, under the server in the main table."""
+    from mamba.adapters.dynamo.metrics import DynamoServerEvents
+
+    return DynamoServerEvents(boto_client("dynamodb"), settings().table_main, cursor_codec())
+
+
+@built
+def metrics_ports() -> MetricsPorts:
+    import time
+    import uuid
+
+    from mamba.adapters.dynamo import keys
+    from mamba.services.metrics import MetricsPorts
+
+    return MetricsPorts(
+        store=metrics_store(),
+        events=server_events(),
+        servers=server_repository(),
+        nodes=node_repository(),
+        clock=lambda: int(time.time()),
+        new_id=lambda: f"ev_{uuid.uuid4().hex[:20]}",
+        server_partition=keys.metrics_server,
+        node_partition=keys.metrics_node,
+    )

@@ -87,6 +87,7 @@ class Settings(BaseModel):
 
     table_main: str = Field(default="mamba-main", min_length=3)
     table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
+    table_metrics: str = Field(default="mamba-metrics", min_length=3)
     backup_bucket: str = Field(default="mamba-backups", min_length=3)
     # Tenant export archives (POST /v1/admin/tenants/{id}/export): their own bucket, whose
     # objects expire after 7 days, apart from the backup bucket (which never holds a body the panel wrote).
@@ -206,6 +207,7 @@ VARIABLES: dict[str, str] = {
     "tracing_enabled": "MAMBA_TRACING",
     "table_main": "TABLE_MAIN",
     "table_idempotency": "TABLE_IDEMPOTENCY",
+    "table_metrics": "TABLE_METRICS",
     "backup_bucket": "BACKUP_BUCKET",
     "export_bucket": "EXPORT_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",

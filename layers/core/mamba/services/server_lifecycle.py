@@ -87,6 +87,10 @@ class Lifecycle:
     tenant_holds: Callable[[str], frozenset[str]] | None = None
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
+    # What the reconcile read, handed on as (node id, the node's servers, Wings' observations)
+    # to the metrics history and crash detection (services/metrics.py); its counts join the
+    # node's row. None: not recorded.
+    observed: Callable[[str, list[Any], dict[str, life.Observation]], dict[str, int]] | None = None
 
 
 def _now() -> str:
@@ -542,6 +546,13 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
     result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
     if removed:
         result["removed_strays"] = removed
+    if deps.observed is not None:
+        try:
+            result.update(deps.observed(node.id, servers, seen))
+        except DomainError as exc:
+            # The history is worth less than the statuses just written: log and go on.
+            logger.warning("reconcile: metrics not recorded", extra={"node_id": node.id, "error": exc.message})
+            result["metrics_error"] = exc.code
     return result
 
 
