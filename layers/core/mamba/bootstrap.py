@@ -1103,7 +1103,8 @@ def metrics_ports() -> MetricsPorts:
         servers=server_repository(),
         nodes=node_repository(),
         clock=lambda: int(time.time()),
-        new_id=lambda: f"ev_{uuid.uuid4().hex[:20]}",
+        # Time first (fixed-width hex nanoseconds): the events of one run sort in the order raised.
+        new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
         server_partition=keys.metrics_server,
         node_partition=keys.metrics_node,
     )
