@@ -138,8 +138,9 @@ class DynamoMetricsStore:
     # --- reads -------------------------------------------------------------------------
 
     def _query(self, partition: str, low: str, high: str, max_pages: int) -> list[dict[str, Any]]:
-        """Up to ``max_pages`` Query pages (the query's share of the budget). A range that
-        needs more is cut at its newest end and logged: the budget holds whatever the data."""
+        """Up to ``max_pages`` Query pages (the query's share of the budget), oldest first. The
+        pages are read newest first, so a range that needs more is cut at its *oldest* end (a
+        chart keeps its latest points) and logged: the budget holds whatever the data."""
         items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         with translate(unavailable=UNAVAILABLE):
@@ -148,6 +149,7 @@ class DynamoMetricsStore:
                     TableName=self._table,
                     KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
                     ExpressionAttributeValues={":p": {"S": partition}, ":a": {"S": low}, ":b": {"S": high}},
+                    ScanIndexForward=False,
                     **({"ExclusiveStartKey": start} if start else {}),
                 )
                 self.counter.pages += 1
@@ -159,6 +161,7 @@ class DynamoMetricsStore:
                 logger.warning(
                     "metrics query cut at its page budget", extra={"partition": partition, "pages": max_pages}
                 )
+        items.reverse()
         return items
 
     def minutes(
