@@ -2498,3 +2498,87 @@ class FakeTenantData:
             records.add("DELETED")
             removed["profile"] = 1
         return Purged(removed, finished=True)
+
+
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+class FakeMetricsStore:
+    """``DynamoMetricsStore`` in memory: node minutes, hour rollups (five-minute points, the
+    hour's point, and the day's hourly points on a day's last hour) and the rollup markers.
+    ``writes`` counts the write calls as the adapter makes them (one per minute, one batch
+    call per 25 rollups, one per marker)."""
+
+    def __init__(self) -> None:
+        self.minute_items: dict[tuple[str, int], dict[str, Any]] = {}
+        self.rollup_items: dict[tuple[str, int], tuple[list[Any], Any, list[Any] | None]] = {}
+        self.markers: dict[str, int] = {}
+        self.writes: list[str] = []
+
+    def put_minute(self, node_id: str, t: int, samples: dict[str, Any]) -> None:
+        self.writes.append("minute")
+        self.minute_items[(node_id, t)] = dict(samples)
+
+    def put_rollups(self, rows: Any) -> int:
+        rows = list(rows)
+        for start in range(0, len(rows), 25):
+            self.writes.append("rollups")
+            for partition, hour, five, hourly, day in rows[start : start + 25]:
+                self.rollup_items[(partition, hour)] = (list(five), hourly, list(day) if day is not None else None)
+        return len(rows)
+
+    def rolled_until(self, node_id: str) -> int | None:
+        return self.markers.get(node_id)
+
+    def set_rolled(self, node_id: str, hour: int) -> None:
+        self.writes.append("marker")
+        self.markers[node_id] = hour
+
+    def minutes(self, node_id: str, start: int, end: int, *, max_pages: int = 3) -> list[tuple[int, dict[str, Any]]]:
+        found = [(t, s) for (n, t), s in self.minute_items.items() if n == node_id and start <= t < end]
+        return sorted(found, key=lambda pair: pair[0])
+
+    def last_minute(self, node_id: str, before: int) -> tuple[int, dict[str, Any]] | None:
+        found = [(t, s) for (n, t), s in self.minute_items.items() if n == node_id and t < before]
+        return max(found, key=lambda pair: pair[0]) if found else None
+
+    def rollups(self, partition: str, start: int, end: int, *, max_pages: int = 3) -> tuple[list[Any], list[Any]]:
+        first = start - start % 3600
+        five: list[Any] = []
+        hourly: dict[int, Any] = {}
+        for (p, hour), (points, hour_point, day) in sorted(self.rollup_items.items()):
+            if p != partition or not first <= hour <= end - 1:
+                continue
+            five += points
+            for point in day or []:
+                hourly[point.t] = point
+            if hour_point is not None:
+                hourly[hour_point.t] = hour_point
+        return five, [hourly[t] for t in sorted(hourly)]
+
+
+class FakeServerEvents:
+    """``DynamoServerEvents`` in memory: each server's events and last power request."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[tuple[int, str], Any]] = {}
+        self.power: dict[str, tuple[str, int]] = {}
+        self.tenants: dict[str, str] = {}
+
+    def add(self, event: Any, tenant_id: str) -> None:
+        self.events.setdefault(event.server_uuid, {})[(event.at, event.id)] = event
+        self.tenants[event.id] = tenant_id
+
+    def since(self, server_uuid: str, since: int) -> list[Any]:
+        log = self.events.get(server_uuid, {})
+        return [log[key] for key in sorted(log) if key[0] >= since]
+
+    def page(self, server_uuid: str, page: PageRequest) -> Page[Any]:
+        log = self.events.get(server_uuid, {})
+        return _page([log[key] for key in sorted(log, reverse=True)], page, f"events:{server_uuid}")  # type: ignore[no-any-return]
+
+    def mark_power(self, server_uuid: str, action: str, at: int) -> None:
+        self.power[server_uuid] = (action, at)
+
+    def last_power(self, server_uuid: str) -> tuple[str, int] | None:
+        return self.power.get(server_uuid)
