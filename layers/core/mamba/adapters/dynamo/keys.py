@@ -421,3 +421,11 @@ def tenant_tombstone(tenant_id: str) -> tuple[str, str]:
 # Sort-key prefixes of the records a tenant's data deletion keeps (docs/tenancy.md): the audit
 # log, and the credit ledger with its balances and entry claims (booking records).
 KEPT_TENANT_PREFIXES = (AUDIT_PREFIX, CREDIT_PREFIX, CREDIT_BALANCE_PREFIX, "CREDITID#", TENANT_TOMBSTONE_SK)
+
+
+# --- workflows waiting on a node's callback (issue 13: task tokens) ---
+
+
+def task_wait(subject: str) -> tuple[str, str]:
+    """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
+    return f"WAIT#{subject}", "TOKEN"
