@@ -70,7 +70,7 @@ class World:
             quotas=lambda tenant_id: quotas or Quotas(10, -1, -1, 10 * MIB, 3),
             audit=self.audit,
             clock=self.clock,
-            policy=BackupPolicy(part_size=5 * MIB, poll_seconds=5, timeout_seconds=60),
+            policy=BackupPolicy(part_size=5 * MIB, timeout_seconds=60),
             waits=WaitPorts(self.tokens, self.callbacks, epoch=lambda: 1_000_000),
         )
 

@@ -777,8 +777,8 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
-        reinstall_poll_seconds=s.reinstall_poll_seconds,
-        reinstall_max_polls=s.reinstall_max_polls,
+        reinstall_timeout_seconds=s.reinstall_timeout_seconds,
+        waits=task_waits(),
     )
 
 
@@ -875,7 +875,7 @@ def backup_ports() -> BackupPorts:
         quotas=effective_quotas,
         audit=audit_log(),
         clock=lambda: iso(utcnow()),
-        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
     )
 
