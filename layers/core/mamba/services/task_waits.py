@@ -1,4 +1,4 @@
-"""Workflows that wait on a node's callback with a task token (issue 13 item 5; docs/workflows.md).
+"""Workflows that wait on a node's callback with a task token (issue 13 item 5; docs/architecture.md "Workflows").
 
 ``provision_server`` and ``reinstall_server`` wait for the install callback, ``backup_server``
 for the backup completion and ``restore_backup`` for the restore callback. Each waits in one
