@@ -2498,3 +2498,46 @@ class FakeTenantData:
             records.add("DELETED")
             removed["profile"] = 1
         return Purged(removed, finished=True)
+
+
+class FakeTaskTokens:
+    """``DynamoTaskTokenStore`` in memory: one parked token per subject."""
+
+    def __init__(self) -> None:
+        self.parked: dict[str, tuple[str, int]] = {}  # subject -> (token, expires_at)
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None:
+        self.parked[subject] = (token, expires_at)
+
+    def token(self, subject: str) -> str | None:
+        found = self.parked.get(subject)
+        return found[0] if found else None
+
+    def forget(self, subject: str, token: str) -> None:
+        if self.token(subject) == token:
+            del self.parked[subject]
+
+
+class FakeTaskCallbacks:
+    """``SfnWorkflows``' SendTaskSuccess/Failure: records each delivery. A token is resumed at
+    most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
+    ``down`` makes every call DependencyUnavailableError."""
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
+        self.gone: set[str] = set()
+        self.down = False
+
+    def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
+        if self.down:
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
+        if token in self.delivered or token in self.gone:
+            return False
+        self.delivered[token] = outcome
+        return True
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        return self._record(token, ("success", output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        return self._record(token, ("failure", (error, cause)))

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
@@ -541,6 +542,23 @@ def workflows() -> Workflows:
 
 
 @cached
+def task_waits() -> WaitPorts:
+    """Workflows waiting on a node's callback: the parked task tokens and SFN to resume them."""
+    dynamo_tables()
+    import time
+
+    from mamba.adapters.dynamo.task_waits import DynamoTaskTokenStore
+    from mamba.adapters.sfn import SfnWorkflows
+    from mamba.services.task_waits import WaitPorts
+
+    return WaitPorts(
+        tokens=DynamoTaskTokenStore(),
+        callbacks=SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn),
+        epoch=time.time,
+    )
+
+
+@cached
 def health_probes() -> HealthProbes:
     from mamba.adapters.health import AwsHealthProbes
 
@@ -764,8 +782,8 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
-        reinstall_poll_seconds=s.reinstall_poll_seconds,
-        reinstall_max_polls=s.reinstall_max_polls,
+        reinstall_timeout_seconds=s.reinstall_timeout_seconds,
+        waits=task_waits(),
         observed=_record_metrics,
     )
 
@@ -871,7 +889,8 @@ def backup_ports() -> BackupPorts:
         quotas=effective_quotas,
         audit=audit_log(),
         clock=lambda: iso(utcnow()),
-        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
+        waits=task_waits(),
     )
 
 

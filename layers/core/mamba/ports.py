@@ -491,3 +491,20 @@ class TenantDataStore(Protocol):
         most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
         transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
         is continued by the next one."""
+
+
+class TaskTokenStore(Protocol):
+    """``DynamoTaskTokenStore``: the task token of the workflow waiting on ``subject``."""
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None: ...
+    def token(self, subject: str) -> str | None: ...
+    def forget(self, subject: str, token: str) -> None:
+        """Delete the parked token if it is still ``token``."""
+
+
+class TaskCallbacks(Protocol):
+    """``SfnWorkflows``: resume a task waiting with ``.waitForTaskToken``. Each answers False when
+    the task no longer waits (timed out, resumed already); DependencyUnavailableError otherwise."""
+
+    def succeed_task(self, token: str, output: dict[str, object]) -> bool: ...
+    def fail_task(self, token: str, error: str, cause: str) -> bool: ...

@@ -480,6 +480,15 @@ class OneTimeTokenItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class TaskWaitItem(MainItem):
+    """The Step Functions task token of a workflow waiting on a node's callback (an install,
+    a backup, a restore), keyed by what it waits for (``mamba.services.task_waits``). ``ttl``
+    lets DynamoDB drop the token of a wait that timed out."""
+
+    task_token = UnicodeAttribute()
+    parked_at = NumberAttribute()
+
+
 class RefreshFamilyItem(MainItem):
     """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
     compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
@@ -684,6 +693,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     CreditBalanceItem,
     RateCounterItem,
     OneTimeTokenItem,
+    TaskWaitItem,
     RefreshFamilyItem,
     RefreshTokenItem,
     MainItem,
