@@ -510,6 +510,7 @@ class FakePlacementStore:
         # Raised by the next ``reserve`` calls, in order: another request winning a race
         # (TenantServersChangedError, AllocationTakenError) between the read and the write.
         self.races: list[Exception] = []
+        self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -518,7 +519,14 @@ class FakePlacementStore:
         for node in sorted(self.nodes.nodes.values(), key=lambda n: (n.created_at, n.id)):
             held = [s for s in self.servers.on_node(node.id) if s.status != "failed"]
             memory = sum(s.limits.memory_mb for s in held)
-            loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=sum(s.limits.disk_mb for s in held)))
+            loads.append(
+                NodeLoad(
+                    node=node,
+                    memory_mb=memory,
+                    disk_mb=sum(s.limits.disk_mb for s in held),
+                    unavailable=self.unreachable.get(node.id),
+                )
+            )
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from pynamodb.transactions import TransactWrite
 
@@ -29,6 +30,8 @@ from mamba.adapters.dynamo.items import (
     AllocationItem,
     BlueprintItem,
     BlueprintUsageItem,
+    NodeBreakerItem,
+    NodeHealthItem,
     NodeItem,
     ServerGuardItem,
     ServerItem,
@@ -51,6 +54,9 @@ from mamba.domain.servers import FAILED, PROVISIONING, Server
 
 RECENT_SECONDS = 300  # far longer than gsi2's replication lag
 RECENT_MAX = 200
+# A node whose health probe failed is skipped by placement; a breaker counts as open until its
+# cool-down has passed (then the next call is its half-open probe, which a create may be).
+UNHEALTHY = frozenset({"offline", "unauthorized"})
 
 
 def _holds_resources(item: ServerItem) -> bool:
@@ -86,10 +92,34 @@ def _bump_guard(tx: TransactWrite, server: Server, guard: TenantGuard) -> None:
 
 
 class DynamoPlacementStore:
+    def __init__(self, breaker_cooldown_seconds: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        if breaker_cooldown_seconds is None:
+            from mamba.adapters.wings.breaker import BreakerPolicy
+
+            breaker_cooldown_seconds = BreakerPolicy().cooldown_seconds
+        self.breaker_cooldown_seconds = breaker_cooldown_seconds
+        self.clock = clock
+
+    def _unavailable(self, node_ids: list[str]) -> dict[str, str]:
+        """Why each unreachable node is: its last health probe (``offline``/``unauthorized``) or
+        its open circuit breaker. One BatchGetItem per kind of item and 100 nodes."""
+        found: dict[str, str] = {}
+        now = self.clock()
+        for start in range(0, len(node_ids), 100):
+            chunk = node_ids[start : start + 100]
+            for breaker in NodeBreakerItem.batch_get([keys.node_breaker(n) for n in chunk]):
+                if breaker.opened_at is not None and breaker.opened_at + self.breaker_cooldown_seconds > now:
+                    found[breaker.node_id] = "circuit_open"
+            for health in NodeHealthItem.batch_get([keys.node_health(n) for n in chunk]):
+                if health.status in UNHEALTHY:
+                    found.setdefault(health.node_id, str(health.status))
+        return found
+
     def node_loads(self) -> list[NodeLoad]:
-        """Every node with the memory and disk its servers commit."""
+        """Every node with the memory and disk its servers commit, and whether it is reachable."""
         with translate(unavailable="The nodes could not be read; try again."):
             nodes = [_node(item) for item in NodeItem.gsi1.query(keys.ALL_NODES) if isinstance(item, NodeItem)]
+            unavailable = self._unavailable([node.id for node in nodes])
             loads = []
             for node in nodes:
                 memory = disk = 0
@@ -97,7 +127,9 @@ class DynamoPlacementStore:
                     if isinstance(item, ServerItem) and item.kind == "server" and _holds_resources(item):
                         memory += int(item.memory_mb)
                         disk += int(item.disk_mb)
-                loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=disk))
+                loads.append(
+                    NodeLoad(node=node, memory_mb=memory, disk_mb=disk, unavailable=unavailable.get(node.id))
+                )
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]:
