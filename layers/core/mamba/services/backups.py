@@ -351,7 +351,8 @@ def _save_transition(ports: BackupPorts, updated: Backup, expected: str) -> Back
 
 def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -> Backup:
     """``POST /api/remote/backups/{uuid}/restore {"successful": bool}``: the backup is
-    ``completed`` again, the server back to ``offline``. Idempotent."""
+    ``completed`` again, the server ``offline`` (restored) or back to the status it had before
+    (failed). Idempotent."""
     from mamba.domain.errors import ValidationError
 
     if not isinstance(body, dict) or not isinstance(body.get("successful"), bool):
@@ -360,18 +361,27 @@ def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) 
     if backup.status != bk.RESTORING:
         return backup
     now = ports.clock()
-    updated = _save_transition(ports, bk.restored(backup, bool(body["successful"]), now), bk.RESTORING)
-    _server_back(ports, backup.server_uuid, now)
+    successful = bool(body["successful"])
+    updated = _save_transition(ports, bk.restored(backup, successful, now), bk.RESTORING)
+    _server_back(ports, backup, now, restored=successful)
     return updated
 
 
-def _server_back(ports: BackupPorts, server_uuid: str, now: str) -> None:
+def _server_back(ports: BackupPorts, backup: Backup, now: str, *, restored: bool) -> None:
+    """The server leaves ``restoring``: ``offline`` after a restore (Wings stops the server to
+    restore it and does not start it again), the status it had before after a failed one, so a
+    restore the node refused does not leave a running server shown as ``offline`` (the
+    reconcile schedule then follows Wings' own view of a stopped one)."""
     try:
-        server: Server = ports.servers.get(server_uuid)
+        server: Server = ports.servers.get(backup.server_uuid)
     except NotFoundError:
         return
-    if server.status == bk.SERVER_RESTORING:
-        ports.servers.save(replace(server, status=srv.OFFLINE, updated_at=now))
+    if server.status != bk.SERVER_RESTORING:
+        return
+    status = srv.OFFLINE
+    if not restored and backup.server_status_before in RESTORE_FROM:
+        status = str(backup.server_status_before)
+    ports.servers.save(replace(server, status=status, updated_at=now))
 
 
 # --- workflow tasks (functions/tasks/backups.py) ---
@@ -522,12 +532,12 @@ def task_finish_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None)
 
 
 def task_fail_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None, error: dict[str, str]) -> dict[str, Any]:
-    """The backup is ``completed`` again and the server back to ``offline``."""
+    """The backup is ``completed`` again and the server back to the status it had before."""
     backup: Backup = ports.backups.get(backup_uuid)
     now = ports.clock()
     if backup.status == bk.RESTORING:
         ports.backups.save(bk.restored(backup, False, now))
-    _server_back(ports, backup.server_uuid, now)
+    _server_back(ports, backup, now, restored=False)
     reason = error.get("message") or "The restore failed."
     _record(ports, op_id, "backup.restore_failed", "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, "backup.restore_failed", "error", error_code=error.get("code"), reason=reason)
