@@ -86,6 +86,60 @@ def backup_of_server(ports: BackupPorts, tenant: TenantContext, server_id: str, 
     return backup
 
 
+def backup_of_tenant(ports: BackupPorts, tenant: TenantContext, backup_id: str) -> Backup:
+    """Any backup of the tenant by id, including one whose server was deleted (orphaned). A
+    member bound to one server sees only that server's backups; anything else is 404."""
+    try:
+        backup: Backup = ports.backups.get(backup_id)
+    except NotFoundError:
+        backup = None  # type: ignore[assignment]
+    if (
+        backup is None
+        or backup.tenant_id != tenant.tenant_id
+        or (tenant.server_scope and tenant.server_scope != backup.server_uuid)
+    ):
+        raise NotFoundError("Backup not found.", {"backup_id": backup_id})
+    return backup
+
+
+def find_backup(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> Backup:
+    """The backup under its server's path, or (``server_id`` None) under the tenant's."""
+    if server_id is None:
+        return backup_of_tenant(ports, tenant, backup_id)
+    return backup_of_server(ports, tenant, server_id, backup_id)
+
+
+def list_tenant_backups(ports: BackupPorts, tenant: TenantContext, orphaned: bool | None = None) -> list[Backup]:
+    """The tenant's backups oldest first (one gsi2 Query per MB); ``orphaned`` True keeps only
+    those whose server was deleted, False only those whose server exists. A member bound to one
+    server sees only that server's backups (so never an orphaned one)."""
+    found = [b for b in ports.backups.of_tenant(tenant.tenant_id) if b.tenant_id == tenant.tenant_id]
+    if tenant.server_scope:
+        found = [b for b in found if b.server_uuid == tenant.server_scope]
+    if orphaned is not None:
+        found = [b for b in found if (b.orphaned_at is not None) == orphaned]
+    return found
+
+
+def keep_or_delete_with_server(ports: BackupPorts, server_uuid: str) -> tuple[int, int]:
+    """A deleted server's backups (the ``delete_server`` workflow): a locked, completed one
+    stays, marked orphaned (its object, its share of the storage counter and its record are
+    kept: the tenant locked it to keep it); every other one is deleted with its object, any
+    open upload and its share of the counter. Idempotent. Returns (kept, deleted)."""
+    kept = deleted = 0
+    for backup in ports.backups.of_server(server_uuid):
+        if bk.outlives_server(backup):
+            if backup.orphaned_at is None:
+                orphan = replace(backup, orphaned_at=ports.clock(), updated_at=ports.clock())
+                ports.backups.save(orphan, expected_status=backup.status)
+            kept += 1
+            continue
+        task_delete_object(ports, backup.uuid, None)
+        task_delete_record(ports, backup.uuid, None)
+        deleted += 1
+    return kept, deleted
+
+
 def _event(ports: BackupPorts, backup: Backup, action: str, result: str, **details: Any) -> None:
     """A backup event in the tenant's audit log (notifications and webhooks read them)."""
     from mamba.services import audit
@@ -172,8 +226,8 @@ def list_backups(ports: BackupPorts, tenant: TenantContext, server_id: str) -> l
     return [b for b in ports.backups.of_server(server.uuid) if b.tenant_id == tenant.tenant_id]
 
 
-def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str, locked: bool) -> Backup:
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str, locked: bool) -> Backup:
+    backup = find_backup(ports, tenant, server_id, backup_id)
     if backup.locked == locked:
         return backup
     updated = bk.with_lock(backup, locked, ports.clock())
@@ -181,20 +235,21 @@ def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_i
     return updated
 
 
-def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> str:
+def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> str:
     """A presigned GET valid 5 minutes (the caller's permission was checked by the guard)."""
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     bk.require(backup, bk.COMPLETED, bk.RESTORING)
     return ports.store.download_url(backup.s3_key, f"{backup.uuid}.tar.gz")
 
 
 def delete_backup(
-    ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str
+    ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str
 ) -> tuple[Backup, Operation]:
-    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow."""
+    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow (which needs
+    nothing of the server, so an orphaned backup is deleted the same way)."""
     from mamba.services import operations
 
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     updated = bk.deleting(backup, ports.clock())
     ports.backups.save(updated, expected_status=backup.status)
     try:

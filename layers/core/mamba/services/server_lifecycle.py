@@ -284,17 +284,15 @@ def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | 
 
 
 def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
-    """Delete every backup of the server: its S3 object (and any open upload), its share of
-    the tenant's storage counter, its record (with a ``backup.deleted`` audit event). Locked
-    backups go too: no route could reach them once the server is gone. Idempotent."""
+    """Delete the server's backups: S3 object (and any open upload), share of the tenant's
+    storage counter, record (with a ``backup.deleted`` audit event). Locked, completed backups
+    outlive the server: they stay, marked orphaned, listed under the tenant
+    (``GET /v1/tenants/{tid}/backups?orphaned=true``), until unlocked and deleted or the tenant
+    is deleted (``mamba.services.backups.keep_or_delete_with_server``). Idempotent."""
     from mamba.services import backups as backups_service
 
-    ports = _wired(deps.backups, "backups")
-    found = ports.backups.of_server(event["server_uuid"])
-    for backup in found:
-        backups_service.task_delete_object(ports, backup.uuid, None)
-        backups_service.task_delete_record(ports, backup.uuid, None)
-    return f"deleted {len(found)}"
+    kept, deleted = backups_service.keep_or_delete_with_server(_wired(deps.backups, "backups"), event["server_uuid"])
+    return f"deleted {deleted}, kept {kept} locked"
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:

@@ -127,9 +127,7 @@ class DynamoPlacementStore:
                     if isinstance(item, ServerItem) and item.kind == "server" and _holds_resources(item):
                         memory += int(item.memory_mb)
                         disk += int(item.disk_mb)
-                loads.append(
-                    NodeLoad(node=node, memory_mb=memory, disk_mb=disk, unavailable=unavailable.get(node.id))
-                )
+                loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=disk, unavailable=unavailable.get(node.id)))
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]:
