@@ -759,6 +759,7 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
+        placement=placement_store(),
         reinstall_poll_seconds=s.reinstall_poll_seconds,
         reinstall_max_polls=s.reinstall_max_polls,
     )

@@ -15,9 +15,11 @@ WingsRejectedError from the node (the workflows retry the first and catch both).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
@@ -29,6 +31,7 @@ from mamba.domain.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
+    TenantServersChangedError,
     ValidationError,
     WingsNotFoundError,
     WingsRejectedError,
@@ -38,7 +41,15 @@ from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
 from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
-from mamba.ports import AgentFor, OperationRepository, QuotasOf, ServerLifecycleStore, ServerLocks, Workflows
+from mamba.ports import (
+    AgentFor,
+    OperationRepository,
+    PlacementStore,
+    QuotasOf,
+    ServerLifecycleStore,
+    ServerLocks,
+    Workflows,
+)
 from mamba.services import operations
 from mamba.services import servers as servers_service
 
@@ -85,6 +96,9 @@ class Lifecycle:
     quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
+    # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
+    placement: PlacementStore | None = None
+    pause: Callable[[float], None] = time.sleep
     reinstall_poll_seconds: int = 5
     reinstall_max_polls: int = 120
 
@@ -139,11 +153,32 @@ def _tenant_of(server: Server) -> TenantContext:
 
 
 def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    """A bigger build is checked against the plan under the tenant's quota guard, the same one
+    a create takes (``PlacementStore.reserve_build``): read the guard, check the other servers'
+    usage plus the new limits, move the guard on from the version read. A create or another
+    build change of the tenant that committed meanwhile makes the write fail and the check runs
+    again on fresh usage, so racing requests never pass the quota together. Raises
+    QuotaExceededError, ConflictError (the tenant's changes kept colliding)."""
     if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
         return
     quotas = deps.quotas(server.tenant_id)
-    others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
-    life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+    if deps.placement is None:  # without the guard (unit tests of other actions): the plain check
+        others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        return
+    for attempt in range(servers_service.MAX_ATTEMPTS):
+        if attempt:
+            deps.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
+        guard = deps.placement.guard(server.tenant_id)
+        usage = deps.placement.usage(server.tenant_id, guard, exclude=server.uuid)
+        others = life.TenantTotals(usage.memory_mb, usage.disk_mb)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        try:
+            deps.placement.reserve_build(replace(server, limits=limits), guard)
+        except TenantServersChangedError:
+            continue
+        return
+    raise ConflictError("Too many servers of this tenant are changing at once; try again.")
 
 
 def update_server(

@@ -153,25 +153,45 @@ class DynamoPlacementStore:
     def guard_version(self, tenant_id: str) -> int:
         return self.guard(tenant_id).version
 
-    def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage:
+    def usage(self, tenant_id: str, guard: TenantGuard | None = None, exclude: str | None = None) -> Usage:
         """The tenant's server count and the memory and disk its servers hold: gsi2 (one Query
-        per MB) plus the guard's recent reservations gsi2 does not show yet."""
+        per MB) plus the guard's recent reservations gsi2 does not show yet. A recent
+        reservation of a server gsi2 lists (a build change, ``reserve_build``) counts with the
+        larger of the two, since gsi2 may still show the old limits. ``exclude`` leaves one
+        server out (a build change checks the others plus its new limits)."""
+        horizon = time.time() - RECENT_SECONDS
+        recent: dict[str, tuple[int, int]] = {}
+        for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
+            if at >= horizon and server_uuid != exclude:
+                held = recent.get(server_uuid, (0, 0))
+                recent[server_uuid] = (max(held[0], memory_mb), max(held[1], disk_mb))
         servers = memory = disk = 0
-        seen: set[str] = set()
         with translate(unavailable="The tenant's servers could not be read; try again."):
             for item in ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id)):
-                if not (isinstance(item, ServerItem) and item.kind == "server"):
+                if not (isinstance(item, ServerItem) and item.kind == "server") or item.server_uuid == exclude:
                     continue
-                seen.add(item.server_uuid)
+                reserved = recent.pop(item.server_uuid, (0, 0))
                 servers += 1
                 if _holds_resources(item):
-                    memory += int(item.memory_mb)
-                    disk += int(item.disk_mb)
-        horizon = time.time() - RECENT_SECONDS
-        for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
-            if server_uuid not in seen and at >= horizon:
-                servers, memory, disk = servers + 1, memory + memory_mb, disk + disk_mb
+                    memory += max(int(item.memory_mb), reserved[0])
+                    disk += max(int(item.disk_mb), reserved[1])
+        for memory_mb, disk_mb in recent.values():  # reserved, not yet in gsi2
+            servers, memory, disk = servers + 1, memory + memory_mb, disk + disk_mb
         return Usage(servers=servers, memory_mb=memory, disk_mb=disk)
+
+    def reserve_build(self, server: Server, guard: TenantGuard) -> None:
+        """A build change takes the same quota guard as a create: the guard's version moves on
+        only from the one read before the quota check, and the guard remembers the server's new
+        limits until gsi2 shows them. A concurrent create or build change of the tenant that
+        committed first makes this TenantServersChangedError (the caller reads and checks again),
+        so racing requests never pass the quota together."""
+
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            return TenantServersChangedError("Another server of this tenant changed meanwhile.")
+
+        with translate(on_cancel=refused, unavailable="The server's new limits could not be reserved; try again."):
+            with TransactWrite(connection=connection()) as tx:
+                _bump_guard(tx, server, guard)
 
     def reserve(self, server: Server, guard: TenantGuard | int) -> None:
         """Write the server and take its primary allocation, atomically (see the module doc).
