@@ -13,6 +13,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+
 import pytest
 import requests
 

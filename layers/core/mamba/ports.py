@@ -424,6 +424,7 @@ class PlacementStore(Protocol):
     def reserve_build(self, server: Server, guard: TenantGuard) -> None:
         """Take the tenant's guard for ``server``'s new limits (a build change); raises
         TenantServersChangedError when another create or build change committed first."""
+
     def unreserve(self, server: Server) -> None: ...
     def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
         """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
