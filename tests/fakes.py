@@ -510,6 +510,8 @@ class FakePlacementStore:
         # Raised by the next ``reserve`` calls, in order: another request winning a race
         # (TenantServersChangedError, AllocationTakenError) between the read and the write.
         self.races: list[Exception] = []
+        self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
+        self.builds: dict[str, Any] = {}  # server uuid -> limits a build change reserved
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -518,7 +520,14 @@ class FakePlacementStore:
         for node in sorted(self.nodes.nodes.values(), key=lambda n: (n.created_at, n.id)):
             held = [s for s in self.servers.on_node(node.id) if s.status != "failed"]
             memory = sum(s.limits.memory_mb for s in held)
-            loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=sum(s.limits.disk_mb for s in held)))
+            loads.append(
+                NodeLoad(
+                    node=node,
+                    memory_mb=memory,
+                    disk_mb=sum(s.limits.disk_mb for s in held),
+                    unavailable=self.unreachable.get(node.id),
+                )
+            )
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Any]:
@@ -530,16 +539,27 @@ class FakePlacementStore:
     def guard_version(self, tenant_id: str) -> int:
         return self.guard(tenant_id).version
 
-    def usage(self, tenant_id: str, guard: Any = None) -> Any:
+    def usage(self, tenant_id: str, guard: Any = None, exclude: str | None = None) -> Any:
         from mamba.domain.quotas import Usage
 
-        mine = self.servers.of_tenant(tenant_id)
+        mine = [s for s in self.servers.of_tenant(tenant_id) if s.uuid != exclude]
         held = [s for s in mine if s.status != "failed"]
+        builds = [self.builds.get(s.uuid, s.limits) for s in held]
         return Usage(
             servers=len(mine),
-            memory_mb=sum(s.limits.memory_mb for s in held),
-            disk_mb=sum(s.limits.disk_mb for s in held),
+            memory_mb=sum(max(b.memory_mb, s.limits.memory_mb) for b, s in zip(builds, held, strict=True)),
+            disk_mb=sum(max(b.disk_mb, s.limits.disk_mb) for b, s in zip(builds, held, strict=True)),
         )
+
+    def reserve_build(self, server: Any, guard: Any) -> None:
+        from mamba.domain.errors import TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant changed meanwhile.")
+        self.versions[server.tenant_id] = guard.version + 1
+        self.builds[server.uuid] = server.limits  # counted until the server's record shows them
 
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError

@@ -785,6 +785,7 @@ def server_lifecycle() -> Lifecycle:
         reinstall_timeout_seconds=s.reinstall_timeout_seconds,
         waits=task_waits(),
         observed=_record_metrics,
+        placement=placement_store(),
     )
 
 

@@ -544,6 +544,7 @@ class BackupItem(MainItem):
     operation_id = UnicodeAttribute(null=True)
     restore_result = UnicodeAttribute(null=True)  # successful | failed, from Wings' restore callback
     server_status_before = UnicodeAttribute(null=True)
+    orphaned_at = UnicodeAttribute(null=True)  # its server was deleted; the locked backup stayed
 
 
 class BackupLockItem(MainItem):
