@@ -337,10 +337,13 @@ def _backup_of_node(ports: BackupPorts, node: Node, backup_uuid: str) -> Backup:
 
 def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: str | None) -> dict[str, Any]:
     """``GET /api/remote/backups/{uuid}?size=``: start (or, for Wings' retry, reuse) the
-    multipart upload and sign one UploadPart URL per ``part_size`` bytes."""
-    backup = _backup_of_node(ports, node, backup_uuid)
+    multipart upload and sign one UploadPart URL per ``part_size`` bytes.
+
+    The size is checked before the backup is looked up, as Pterodactyl's panel validates the
+    request first (wings-contract.md §5.9): an empty ``size`` is 400 whatever the uuid names."""
     part_size = ports.policy.part_size
     size = bk.parse_size(size_raw, part_size)
+    backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status == bk.COMPLETED:
         raise ConflictError("This backup is already completed.", {"uuid": backup_uuid})
     bk.require(backup, bk.PENDING, bk.UPLOADING)
