@@ -263,23 +263,18 @@ def dynamo_tables() -> None:
     s = settings()
     from mamba.adapters.dynamo import items
 
+    # Every item class shares the one DynamoDB client of mamba.adapters.aws_clients (boto_client's too).
     items.bind(s.table_main, s.region, s.aws_endpoint_url)
 
 
 @cached
 def boto_client(service: str) -> BaseClient:
-    """One boto3 client per service and container (they are thread-safe)."""
-    import boto3
-    from botocore.config import Config
+    """One client per service and container (thread-safe), from the process's one botocore session
+    (mamba.adapters.aws_clients): the DynamoDB client is the very one pynamodb's items use."""
+    from mamba.adapters import aws_clients
 
     s = settings()
-    client: BaseClient = boto3.client(
-        service,
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
-    )
-    return client
+    return aws_clients.client(service, s.region, s.aws_endpoint_url)
 
 
 @cached
@@ -836,22 +831,12 @@ def tenant_records() -> TenantRecords:
 def _s3_client(read_timeout: int) -> BaseClient:
     """An S3 client for presigned URLs: SigV4 (X-Amz-Expires), and path-style against a local
     endpoint (moto), whose host name has no bucket subdomains."""
-    import boto3
-    from botocore.config import Config
+    from mamba.adapters import aws_clients
 
     s = settings()
     addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
-    return boto3.client(
-        "s3",
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(
-            signature_version="s3v4",
-            s3=addressing,
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=3,
-            read_timeout=read_timeout,
-        ),
+    return aws_clients.client(
+        "s3", s.region, s.aws_endpoint_url, read_timeout=read_timeout, signature_version="s3v4", s3=addressing
     )
 
 

@@ -10,24 +10,26 @@ checks what it finds. A port used by one use case only may live next to it (for 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from mamba.domain.accounts import AuthFacts
-from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
-from mamba.domain.backups import Backup
-from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
-from mamba.domain.blueprints import Blueprint
-from mamba.domain.fleet import FleetServer, ServerFilter
-from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
-from mamba.domain.operations import Operation
-from mamba.domain.overview import DeadLetterMessage, FleetCounts
-from mamba.domain.pages import Page, PageRequest
-from mamba.domain.placement import NodeLoad, TenantGuard
-from mamba.domain.quotas import Quotas, Usage
-from mamba.domain.ratelimit import Limit
-from mamba.domain.retention import Purged
-from mamba.domain.server_lifecycle import ObservedServer
-from mamba.domain.servers import ActivityEntry, Limits, Server
+if TYPE_CHECKING:
+    # Annotations only: the ports cost nothing at import (a request imports only the domain it uses).
+    from mamba.domain.accounts import AuthFacts
+    from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
+    from mamba.domain.backups import Backup
+    from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
+    from mamba.domain.blueprints import Blueprint
+    from mamba.domain.fleet import FleetServer, ServerFilter
+    from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
+    from mamba.domain.operations import Operation
+    from mamba.domain.overview import DeadLetterMessage, FleetCounts
+    from mamba.domain.pages import Page, PageRequest
+    from mamba.domain.placement import NodeLoad, TenantGuard
+    from mamba.domain.quotas import Quotas, Usage
+    from mamba.domain.ratelimit import Limit
+    from mamba.domain.retention import Purged
+    from mamba.domain.server_lifecycle import ObservedServer
+    from mamba.domain.servers import ActivityEntry, Limits, Server
 
 # A JSON document as an external system sends it (Wings, Stripe, Step Functions).
 Document = dict[str, object]
@@ -152,9 +154,9 @@ class NodeAgentFactory(Protocol):
 
 
 # The Wings client of a node, with its decrypted token: the one way services reach a node.
-AgentFor = Callable[[Node], NodeAgent]
+AgentFor = Callable[["Node"], "NodeAgent"]
 # A tenant's effective quotas (``mamba.services.quotas.effective_quotas`` with its sources bound).
-QuotasOf = Callable[[str], Quotas]
+QuotasOf = Callable[[str], "Quotas"]
 
 
 class HostResolver(Protocol):
