@@ -4141,6 +4141,11 @@ export interface components {
         /** NodeIn */
         NodeIn: {
             /**
+             * Allowed Origins
+             * @description Browser origins Wings accepts (console, file transfers), scheme://host[:port]; empty: the panel's own origin
+             */
+            allowed_origins?: string[];
+            /**
              * Allowed Tenants
              * @description Empty: every tenant
              */
@@ -4230,6 +4235,11 @@ export interface components {
         };
         /** NodeOut */
         NodeOut: {
+            /**
+             * Allowed Origins
+             * @description As set; empty means the panel's own origin
+             */
+            allowed_origins: string[];
             /** Allowed Tenants */
             allowed_tenants: string[];
             /** Behind Proxy */
@@ -4296,6 +4306,11 @@ export interface components {
         };
         /** NodePatch */
         NodePatch: {
+            /**
+             * Allowed Origins
+             * @default null
+             */
+            allowed_origins?: string[] | null;
             /**
              * Allowed Tenants
              * @default null
