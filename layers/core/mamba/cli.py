@@ -405,22 +405,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _use_stack(stack: str, region: str | None) -> dict[str, str]:
-    """Put the stack's deployed-mode settings into this process's environment, where
-    ``mamba.config`` reads them, replacing any local or deployed values already set."""
-    import os
-
+    """Make the stack's deployed-mode settings this process's configuration (``mamba.config``
+    reads them), replacing any local or deployed values already set. AWS_ENDPOINT_URL is kept:
+    it is where the stack itself was read."""
     from mamba import stack as stacks
+    from mamba.config import use_environment
 
     try:
         environment = stacks.stack_environment(stack, region)
     except stacks.StackError as exc:
         raise CommandError(str(exc)) from None
-    # Where secrets come from must be the stack's alone, whatever a local shell exported.
-    # AWS_ENDPOINT_URL is kept: it is where the stack itself was read.
-    for name in ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH", "MAMBA_PUBLIC_URL_PARAMETER"):
-        if name not in environment:
-            os.environ.pop(name, None)
-    os.environ.update(environment)
+    use_environment(environment)
     return environment
 
 

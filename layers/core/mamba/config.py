@@ -412,6 +412,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"{VARIABLES.get(field, field.upper())} is invalid: {first['msg']}") from exc
 
 
+# Where secrets and the URL come from locally; a stack's settings must not mix with them.
+_SOURCE_VARIABLES = ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH", "MAMBA_PUBLIC_URL_PARAMETER")
+
+
+def use_environment(values: Mapping[str, str]) -> None:
+    """Make ``values`` (a deployed stack's settings: ``mamba --stack``) this process's
+    configuration: they replace what the shell exported, and the secret sources the stack does
+    not name are dropped. The Settings are parsed again on next use."""
+    for name in _SOURCE_VARIABLES:
+        if name not in values:
+            os.environ.pop(name, None)
+    os.environ.update(values)
+    get_settings.cache_clear()
+
+
 def local_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The local stack's folder, ``MAMBA_LOCAL_DIR`` or ``.local``, read without the rest of the
     Settings: ``mamba mail`` lists the local mail where no secret is configured."""
