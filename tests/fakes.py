@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
-from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.billing import PriceFacts, SubscriptionFacts
 from mamba.domain.errors import (
     BlueprintInUseError,
     CaptchaFailedError,
@@ -1410,6 +1410,25 @@ class FakeStripe:
     down: bool = False
     payment_methods: set[str] = field(default_factory=set)
     fail_meter_events: int = 0
+    prices: dict[str, PriceFacts] = field(default_factory=dict)
+
+    def add_price(
+        self,
+        price_id: str,
+        *,
+        currency: str = "usd",
+        interval: str | None = "month",
+        metered: bool = False,
+        active: bool = True,
+    ) -> None:
+        usage = None if interval is None else "metered" if metered else "licensed"
+        self.prices[price_id] = PriceFacts(price_id, active, currency, interval, usage)
+
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        self._check()
+        if price_id not in self.prices:
+            raise NotFoundError("The billing record was not found at Stripe.", {"call": "prices.retrieve"})
+        return self.prices[price_id]
 
     def _check(self) -> None:
         if self.down:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mamba.domain.accounts import AuthFacts
     from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
     from mamba.domain.backups import Backup
-    from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
+    from mamba.domain.billing import BillingState, CreditEntry, Plan, PriceFacts, SubscriptionFacts, UsageRow
     from mamba.domain.blueprints import Blueprint
     from mamba.domain.fleet import FleetServer, ServerFilter
     from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
@@ -305,6 +305,10 @@ class PaymentGateway(Protocol):
         self, customer_id: str, amount_cents: int, currency: str, description: str, idempotency_key: str
     ) -> str: ...
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts: ...
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        """The price as Stripe holds it. Raises NotFoundError when the account has no such price."""
+        ...
+
     def customer_has_payment_method(self, customer_id: str) -> bool: ...
     def create_checkout_session(
         self,

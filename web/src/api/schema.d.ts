@@ -4337,6 +4337,11 @@ export interface components {
         /** NodeIn */
         NodeIn: {
             /**
+             * Allowed Origins
+             * @description Browser origins Wings accepts (console, file transfers), scheme://host[:port]; empty: the panel's own origin
+             */
+            allowed_origins?: string[];
+            /**
              * Allowed Tenants
              * @description Empty: every tenant
              */
@@ -4426,6 +4431,11 @@ export interface components {
         };
         /** NodeOut */
         NodeOut: {
+            /**
+             * Allowed Origins
+             * @description As set; empty means the panel's own origin
+             */
+            allowed_origins: string[];
             /** Allowed Tenants */
             allowed_tenants: string[];
             /** Behind Proxy */
@@ -4492,6 +4502,11 @@ export interface components {
         };
         /** NodePatch */
         NodePatch: {
+            /**
+             * Allowed Origins
+             * @default null
+             */
+            allowed_origins?: string[] | null;
             /**
              * Allowed Tenants
              * @default null

@@ -270,6 +270,7 @@ class NodeItem(MainItem):
     maintenance = BooleanAttribute(default=False)
     allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
+    allowed_origins = ListAttribute(of=UnicodeAttribute, null=True)
     token_id = UnicodeAttribute()
     token_ciphertext = UnicodeAttribute()
     created_at = UnicodeAttribute()
