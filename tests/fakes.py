@@ -94,13 +94,14 @@ class FakeWorkflows:
         self.failures: dict[tuple[str, str], dict[str, str]] = {}
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
-        from mamba.adapters.sfn import execution_name
+        from mamba.adapters.sfn import execution_name, with_correlation_id
 
         if self.fail or workflow not in self.known:
             raise DependencyUnavailableError(
                 "The workflow could not be started; try again shortly.", {"workflow": workflow}
             )
         name = execution_name(operation_id, attempt)
+        payload = with_correlation_id(payload, operation_id)
         arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{name}"
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
