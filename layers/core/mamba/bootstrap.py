@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
@@ -262,23 +263,18 @@ def dynamo_tables() -> None:
     s = settings()
     from mamba.adapters.dynamo import items
 
+    # Every item class shares the one DynamoDB client of mamba.adapters.aws_clients (boto_client's too).
     items.bind(s.table_main, s.region, s.aws_endpoint_url)
 
 
 @cached
 def boto_client(service: str) -> BaseClient:
-    """One boto3 client per service and container (they are thread-safe)."""
-    import boto3
-    from botocore.config import Config
+    """One client per service and container (thread-safe), from the process's one botocore session
+    (mamba.adapters.aws_clients): the DynamoDB client is the very one pynamodb's items use."""
+    from mamba.adapters import aws_clients
 
     s = settings()
-    client: BaseClient = boto3.client(
-        service,
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
-    )
-    return client
+    return aws_clients.client(service, s.region, s.aws_endpoint_url)
 
 
 @cached
@@ -541,6 +537,23 @@ def workflows() -> Workflows:
 
 
 @cached
+def task_waits() -> WaitPorts:
+    """Workflows waiting on a node's callback: the parked task tokens and SFN to resume them."""
+    dynamo_tables()
+    import time
+
+    from mamba.adapters.dynamo.task_waits import DynamoTaskTokenStore
+    from mamba.adapters.sfn import SfnWorkflows
+    from mamba.services.task_waits import WaitPorts
+
+    return WaitPorts(
+        tokens=DynamoTaskTokenStore(),
+        callbacks=SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn),
+        epoch=time.time,
+    )
+
+
+@cached
 def health_probes() -> HealthProbes:
     from mamba.adapters.health import AwsHealthProbes
 
@@ -764,9 +777,10 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
-        reinstall_poll_seconds=s.reinstall_poll_seconds,
-        reinstall_max_polls=s.reinstall_max_polls,
+        reinstall_timeout_seconds=s.reinstall_timeout_seconds,
+        waits=task_waits(),
         observed=_record_metrics,
+        placement=placement_store(),
     )
 
 
@@ -817,22 +831,12 @@ def tenant_records() -> TenantRecords:
 def _s3_client(read_timeout: int) -> BaseClient:
     """An S3 client for presigned URLs: SigV4 (X-Amz-Expires), and path-style against a local
     endpoint (moto), whose host name has no bucket subdomains."""
-    import boto3
-    from botocore.config import Config
+    from mamba.adapters import aws_clients
 
     s = settings()
     addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
-    return boto3.client(
-        "s3",
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(
-            signature_version="s3v4",
-            s3=addressing,
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=3,
-            read_timeout=read_timeout,
-        ),
+    return aws_clients.client(
+        "s3", s.region, s.aws_endpoint_url, read_timeout=read_timeout, signature_version="s3v4", s3=addressing
     )
 
 
@@ -871,7 +875,8 @@ def backup_ports() -> BackupPorts:
         quotas=effective_quotas,
         audit=audit_log(),
         clock=lambda: iso(utcnow()),
-        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
+        waits=task_waits(),
     )
 
 

@@ -456,3 +456,11 @@ SERVER_POWER = "POWER"
 
 def server_event(at: int, event_id: str) -> str:
     return f"{SERVER_EVENT_PREFIX}{at:010d}#{event_id}"
+
+
+# --- workflows waiting on a node's callback (issue 13: task tokens) ---
+
+
+def task_wait(subject: str) -> tuple[str, str]:
+    """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
+    return f"WAIT#{subject}", "TOKEN"
