@@ -23,6 +23,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with observability.timed("ReconcileDuration"):
         results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
     observability.emit_metric("ReconcileNodeErrors", sum(1 for r in results if r.get("error")))
+    # The metrics history (services/metrics.py): samples stored in this run's minute items, and crash events.
+    observability.emit_metric(
+        "MetricSamplesWritten", sum(r.get("samples", 0) for r in results if r.get("minute_writes"))
+    )
+    observability.emit_metric("ServerCrashEvents", sum(r.get("events", 0) for r in results))
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.
     overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
