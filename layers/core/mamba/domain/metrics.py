@@ -292,6 +292,8 @@ def window(start: int | None, end: int | None, requested: str, *, now: int) -> W
     if end - start > RETENTION["1h"]:
         raise _field("from", "must be at most 13 months before to")
     resolution = choose_resolution(start, end, requested)
+    # From the start of the interval ``from`` falls in: its point is whole, not cut.
+    start -= start % RESOLUTIONS[resolution]
     if requested != "auto" and points_in(start, end, RESOLUTIONS[resolution]) > MAX_POINTS[resolution]:
         raise _field(
             "resolution",
