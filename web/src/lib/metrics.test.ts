@@ -16,28 +16,21 @@ describe('periodWindow', () => {
 });
 
 describe('withRates', () => {
-  it('turns the network counters into bytes per second between points', () => {
-    const rows = withRates([
-      { t: 0, rx_bytes: 1_000, tx_bytes: 500 },
-      { t: 60, rx_bytes: 7_000, tx_bytes: 3_500 },
-    ]);
-    expect(rows.map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
-      [null, null],
+  it("turns each interval's bytes into bytes per second at its resolution", () => {
+    const points = [
+      { t: 0, rx_bytes: 6_000, tx_bytes: 3_000 },
+      { t: 60, rx_bytes: 0, tx_bytes: 600 },
+    ];
+    expect(withRates(points, '1m').map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
       [100, 50],
+      [0, 10],
     ]);
+    expect(withRates(points, '5m').map((r) => r.rx_per_second)).toEqual([20, 0]);
   });
 
-  it('gives no rate where a counter went down (the container restarted) or a value is missing', () => {
-    const rows = withRates([
-      { t: 0, rx_bytes: 9_000, tx_bytes: 100 },
-      { t: 60, rx_bytes: 300, tx_bytes: null },
-      { t: 120, rx_bytes: 900, tx_bytes: 200 },
-    ]);
-    expect(rows.map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
-      [null, null],
-      [null, null],
-      [10, null],
-    ]);
+  it('gives no rate where a value is missing', () => {
+    const rows = withRates([{ t: 0, rx_bytes: null, tx_bytes: 120 }], '1m');
+    expect(rows.map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([[null, 2]]);
   });
 });
 
