@@ -200,3 +200,19 @@ def test_a_failing_power_mark_never_refuses_the_power_action() -> None:
             raise DependencyUnavailableError("down")
 
     service.mark_power(Broken(), UUIDS[0], "stop", DAY0)  # no exception
+
+
+def test_a_node_with_no_servers_shows_zeros_not_a_gap() -> None:
+    # Given a node that answered for three minutes with no server on it
+    ports, store, _, clock = world(DAY0)
+    for i in range(3):
+        clock.now = DAY0 + 60 * i + 3
+        service.record_node(ports, NODE, [], {})
+    clock.now = DAY0 + 3 * 60
+
+    # Then its series has three zero points, online
+    series = service.node_metrics(ports, NODE, start=DAY0, end=clock.now)
+    assert [(p.t, p.cpu_percent, p.memory_bytes, p.state) for p in series.points] == [
+        (DAY0 + 60 * i, 0.0, 0, "online") for i in range(3)
+    ]
+    assert store.writes.count("minute") == 3

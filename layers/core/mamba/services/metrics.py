@@ -188,8 +188,9 @@ def roll_up(ports: MetricsPorts, node_id: str, now: int) -> int:
                 continue
             per_server.append(points)
             rows.append(_rollup_row(ports, ports.server_partition(uuid), hour, points, closes_day))
-        if per_server:
-            rows.append(_rollup_row(ports, ports.node_partition(node_id), hour, m.totals(per_server), closes_day))
+        node_points = _node_points(minutes, per_server, hour, hour + m.HOUR)
+        if node_points:
+            rows.append(_rollup_row(ports, ports.node_partition(node_id), hour, node_points, closes_day))
         ports.store.put_rollups(rows)
         ports.store.set_rolled(node_id, hour)
         hours += 1
@@ -226,7 +227,17 @@ def _minute_series(
     if subject is not None:
         return _points_of(minutes, subject, start, end)
     uuids = sorted({uuid for _, by_server in minutes for uuid in by_server})
-    return m.totals(_points_of(minutes, uuid, start, end) for uuid in uuids)
+    return _node_points(minutes, [_points_of(minutes, uuid, start, end) for uuid in uuids], start, end)
+
+
+def _node_points(
+    minutes: list[tuple[int, dict[str, Sample]]], per_server: list[list[Point]], start: int, end: int
+) -> list[Point]:
+    """The node's totals at each stored minute in ``[start, end)``: the sums of its servers'
+    points, and zeros for a minute the node answered with no server (an empty node is idle,
+    not missing)."""
+    answered = [m.Point(t, 0.0, 0, 0, 0, 0, 0, m.NODE_ONLINE) for t, _ in minutes if start <= t < end]
+    return m.merge(m.totals(per_server), answered)
 
 
 def _series(ports: MetricsPorts, w: Window, node_id: str, subject: str | None, partition: str, now: int) -> Series:
