@@ -216,3 +216,26 @@ def test_a_node_with_no_servers_shows_zeros_not_a_gap() -> None:
         (DAY0 + 60 * i, 0.0, 0, "online") for i in range(3)
     ]
     assert store.writes.count("minute") == 3
+
+
+@pytest.mark.parametrize(("event", "ago", "crash"), [("server:power.stop", 10, False), ("server:power.stop", 90, True),
+                                                      ("server:power.start", 10, True)])  # fmt: skip
+def test_a_stop_from_the_console_reported_in_wings_activity_is_no_crash(event: str, ago: int, crash: bool) -> None:
+    from datetime import UTC, datetime
+
+    from mamba.domain.servers import ActivityEntry
+
+    # Given a server seen running, then Wings' activity log reporting a power action from the console
+    ports, _, events, clock = world(DAY0)
+    run(ports, clock, range(1), DAY0)
+    clock.now = DAY0 + 63
+    at = datetime.fromtimestamp(clock.now - ago, UTC).isoformat().replace("+00:00", ".123456789Z")
+    ports.servers.add_activity([ActivityEntry(UUIDS[0], "tn_a", event, at, {})])  # type: ignore[attr-defined]
+
+    # When the next run sees it offline
+    observed = seen(1)
+    observed[UUIDS[0]] = Observation(UUIDS[0], "offline", util(1))
+    service.record_node(ports, NODE, [server(u) for u in UUIDS], observed)
+
+    # Then it is a crash only when the console's action does not explain the exit
+    assert [e.type for e in events.since(UUIDS[0], 0)] == ([m.CRASHED] if crash else [])

@@ -392,6 +392,32 @@ def asked_by_panel(seen: Seen, now: int) -> bool:
     )
 
 
+def power_from_activity(entries: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
+    """The newest power action in Wings' activity log (``server:power.<action>`` with its
+    RFC 3339 time, nanoseconds allowed), as (action, epoch seconds), or None."""
+    found: tuple[str, int] | None = None
+    for event, timestamp in entries:
+        if not event.startswith("server:power."):
+            continue
+        at = _rfc3339(timestamp)
+        if at is not None and (found is None or at > found[1]):
+            found = (event.removeprefix("server:power."), at)
+    return found
+
+
+def _rfc3339(text: str) -> int | None:
+    import re
+    from datetime import UTC, datetime
+
+    # Python reads at most microseconds: cut Wings' nanoseconds.
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(trimmed)
+    except ValueError:
+        return None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+
+
 def crashed(seen: Seen, now: int) -> bool:
     """An unexpected exit with no stop, restart or kill asked by the panel in the last 60 s."""
     return unexpected_exit(seen) and not asked_by_panel(seen, now)

@@ -60,6 +60,7 @@ class EventStore(Protocol):
 
 class ServerGetter(Protocol):
     def get(self, server_uuid: str) -> Server: ...
+    def activity(self, server_uuid: str, limit: int = 100) -> list[Any]: ...
 
 
 class NodeGetter(Protocol):
@@ -135,6 +136,12 @@ def _detect(
     power = ports.events.last_power(server.uuid)
     if power is not None:
         seen = m.Seen(server.status, previous, current, power_asked_at=power[1], power_action=power[0])
+    if not m.asked_by_panel(seen, now):
+        # A power action from the panel's console reaches Wings directly; Wings reports it in
+        # its activity log (every 60 s), which may already be here.
+        console = m.power_from_activity((e.event, e.timestamp) for e in ports.servers.activity(server.uuid, 20))
+        if console is not None:
+            seen = m.Seen(server.status, previous, current, power_asked_at=console[1], power_action=console[0])
     recent = ports.events.since(server.uuid, now - m.CRASH_LOOP_WINDOW)
     if previous is not None and any(e.type == m.CRASHED and e.at >= previous_t for e in recent):
         return 0  # already reported against this same last sample (the schedule ran again within the minute)
