@@ -252,7 +252,7 @@ def _series(ports: MetricsPorts, w: Window, node_id: str, subject: str | None, p
         return Series("1m", w.clip(_minute_series(ports, node_id, subject, w.start, w.end, max_pages=3)))
     five, hourly = ports.store.rollups(partition, w.start, w.end, max_pages=2)
     stored = five if w.resolution == "5m" else hourly
-    tail_start = max(_hour(now) - m.HOUR, _hour(w.start))
+    tail_start = max(_hour(now) + m.HOUR - TAIL_SECONDS, _hour(w.start))
     tail: list[Point] = []
     if tail_start < w.end:
         tail = m.aggregate(_minute_series(ports, node_id, subject, tail_start, w.end, max_pages=1), w.step)
