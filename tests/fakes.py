@@ -2551,12 +2551,17 @@ class FakeMetricsStore:
 
     def __init__(self) -> None:
         self.minute_items: dict[tuple[str, int], dict[str, Any]] = {}
+        self._times: dict[str, list[int]] = {}  # each node's minutes, sorted
         self.rollup_items: dict[tuple[str, int], tuple[list[Any], Any, list[Any] | None]] = {}
         self.markers: dict[str, int] = {}
         self.writes: list[str] = []
 
     def put_minute(self, node_id: str, t: int, samples: dict[str, Any]) -> None:
+        import bisect
+
         self.writes.append("minute")
+        if (node_id, t) not in self.minute_items:
+            bisect.insort(self._times.setdefault(node_id, []), t)
         self.minute_items[(node_id, t)] = dict(samples)
 
     def put_rollups(self, rows: Any) -> int:
@@ -2575,12 +2580,18 @@ class FakeMetricsStore:
         self.markers[node_id] = hour
 
     def minutes(self, node_id: str, start: int, end: int, *, max_pages: int = 3) -> list[tuple[int, dict[str, Any]]]:
-        found = [(t, s) for (n, t), s in self.minute_items.items() if n == node_id and start <= t < end]
-        return sorted(found, key=lambda pair: pair[0])
+        import bisect
+
+        times = self._times.get(node_id, [])
+        chosen = times[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+        return [(t, self.minute_items[(node_id, t)]) for t in chosen]
 
     def last_minute(self, node_id: str, before: int) -> tuple[int, dict[str, Any]] | None:
-        found = [(t, s) for (n, t), s in self.minute_items.items() if n == node_id and t < before]
-        return max(found, key=lambda pair: pair[0]) if found else None
+        import bisect
+
+        times = self._times.get(node_id, [])
+        at = bisect.bisect_left(times, before)
+        return (times[at - 1], self.minute_items[(node_id, times[at - 1])]) if at else None
 
     def rollups(self, partition: str, start: int, end: int, *, max_pages: int = 3) -> tuple[list[Any], list[Any]]:
         first = start - start % 3600
