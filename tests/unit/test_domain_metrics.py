@@ -259,3 +259,11 @@ def test_power_from_activity_reads_wings_power_events(
     entries: list[tuple[str, str]], expected: tuple[str, int] | None
 ) -> None:
     assert m.power_from_activity(entries) == expected
+
+
+@pytest.mark.parametrize(("seconds", "resolution"), [(500 * 60, "1m"), (30 * 86400, "5m"), (397 * 86400, "1h")])
+def test_an_explicit_resolution_reaches_its_whole_allowance_from_any_start(seconds: int, resolution: str) -> None:
+    for offset in (0, 1, 59, 299, 3599):
+        end = NOW + offset
+        w = m.window(end - seconds, end, resolution, now=NOW + 3600)
+        assert w.resolution == resolution and w.points() <= m.MAX_POINTS[resolution]

@@ -1,7 +1,7 @@
 """Metrics history and crash detection: the rules, with no storage (docs/metrics.md).
 
 * A **sample** is what Wings' ``GET /api/servers`` says about one server at one minute
-  (wings-contract.md §2.4 ``utilization``). The reconcile schedule stores every server of a
+  (its ``utilization``, docs/wings.md). The reconcile schedule stores every server of a
   node in one item per minute; network counters are stored as Wings reports them
   (cumulative since the container started).
 * A **point** is one interval of a series as the API answers it: means of CPU and memory,
@@ -37,8 +37,12 @@ AUTO_POINTS: Final = 500
 # The most points one request may ask for at each resolution. A 1-minute point is read from
 # the node's minute items, which hold every server of the node, so the page budget (≤ 3 Query
 # pages of 1 MB) bounds it; 5-minute and hourly points are per-server items and reach their
-# whole retention.
-MAX_POINTS: Final[dict[str, int]] = {"1m": 500, "5m": RETENTION["5m"] // 300, "1h": RETENTION["1h"] // HOUR}
+# whole retention. (+1: a range that does not start on an interval's start touches one more.)
+MAX_POINTS: Final[dict[str, int]] = {
+    "1m": AUTO_POINTS + 1,
+    "5m": RETENTION["5m"] // 300 + 1,
+    "1h": RETENTION["1h"] // HOUR + 1,
+}
 DEFAULT_RANGE: Final = HOUR
 
 # The API's states besides Wings' four: a node's own series is "online" while it answers.
