@@ -18,6 +18,8 @@ import traceback
 import uuid
 from typing import Any
 
+from mamba import observability
+
 _PATCHED = False
 
 
@@ -47,8 +49,12 @@ def invoke(handler: str, event: Any, function_name: str = "local", timeout_s: in
     """Call ``handler`` with ``event``; return moto's ``(payload, errored, logs)`` triple."""
     if isinstance(event, str | bytes):
         event = json.loads(event or "{}")
+    context = LocalContext(function_name, timeout_s)
     try:
-        result = resolve(handler)(event, LocalContext(function_name, timeout_s))
+        # The log context a deployed function gets from app.py's Chalice middleware
+        # (observability.lambda_middleware): the workflow's correlation id on every line.
+        with observability.invocation(event, context):
+            result = resolve(handler)(event, context)
     except Exception as exc:  # noqa: BLE001 - every failure becomes the Lambda error payload
         payload = {
             "errorType": type(exc).__name__,

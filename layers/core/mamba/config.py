@@ -87,6 +87,7 @@ class Settings(BaseModel):
 
     table_main: str = Field(default="mamba-main", min_length=3)
     table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
+    table_metrics: str = Field(default="mamba-metrics", min_length=3)
     backup_bucket: str = Field(default="mamba-backups", min_length=3)
     # Tenant export archives (POST /v1/admin/tenants/{id}/export): their own bucket, whose
     # objects expire after 7 days, apart from the backup bucket (which never holds a body the panel wrote).
@@ -204,6 +205,7 @@ VARIABLES: dict[str, str] = {
     "tracing_enabled": "MAMBA_TRACING",
     "table_main": "TABLE_MAIN",
     "table_idempotency": "TABLE_IDEMPOTENCY",
+    "table_metrics": "TABLE_METRICS",
     "backup_bucket": "BACKUP_BUCKET",
     "export_bucket": "EXPORT_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",
@@ -322,6 +324,21 @@ def _deployed_secrets(environ: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _deployed_public_url(environ: dict[str, str]) -> str | None:
+    """The panel's URL from the SSM parameter named by ``MAMBA_PUBLIC_URL_PARAMETER``: the stack
+    sets it instead of ``MAMBA_PUBLIC_URL`` when only CloudFront knows the URL (docs/deploy.md)."""
+    name = environ.get("MAMBA_PUBLIC_URL_PARAMETER")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        return str(parameters.get_parameter(name, force_fetch=True))
+    except GetParameterError as exc:
+        raise ConfigError(f"MAMBA_PUBLIC_URL_PARAMETER: the parameter {name!r} could not be read") from exc
+
+
 def _captcha(mode: str, provider: str, secrets: dict[str, str]) -> tuple[str, str | None]:
     """The CAPTCHA provider and its secret. Deployed, the provider must be chosen explicitly
     (``disabled`` included), so a panel never runs without CAPTCHA by omission; local and
@@ -346,6 +363,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     if mode == "deployed":
         secrets = _deployed_secrets(env_map)
+        if not env_map.get("MAMBA_PUBLIC_URL"):
+            env_map["MAMBA_PUBLIC_URL"] = _deployed_public_url(env_map) or ""
     else:
         secrets = _read_env_file(Path(env_map.get("MAMBA_LOCAL_SECRETS_FILE", ".local/secrets.env")))
         secrets.update({k: env_map[k] for k in SECRET_NAMES if env_map.get(k)})
@@ -391,6 +410,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"{VARIABLES.get(field, field.upper())} is invalid: {first['msg']}") from exc
 
 
+# Where secrets and the URL come from locally; a stack's settings must not mix with them.
+_SOURCE_VARIABLES = ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH", "MAMBA_PUBLIC_URL_PARAMETER")
+
+
+def use_environment(values: Mapping[str, str]) -> None:
+    """Make ``values`` (a deployed stack's settings: ``mamba --stack``) this process's
+    configuration: they replace what the shell exported, and the secret sources the stack does
+    not name are dropped. The Settings are parsed again on next use."""
+    for name in _SOURCE_VARIABLES:
+        if name not in values:
+            os.environ.pop(name, None)
+    os.environ.update(values)
+    get_settings.cache_clear()
+
+
 def local_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The local stack's folder, ``MAMBA_LOCAL_DIR`` or ``.local``, read without the rest of the
     Settings: ``mamba mail`` lists the local mail where no secret is configured."""
@@ -402,6 +436,25 @@ def local_dir(environ: Mapping[str, str] | None = None) -> Path:
 def get_settings() -> Settings:
     """The process-wide Settings, parsed on first use."""
     return load_settings()
+
+
+def warnings(settings: Settings) -> list[str]:
+    """What a deployed panel runs with but should not for long: printed by ``mamba check-config``
+    and ``mamba check-platform`` (docs/deploy.md's checklist clears each one)."""
+    if settings.env != "deployed":
+        return []
+    found: list[str] = []
+    if settings.captcha_provider == "disabled":
+        found.append(
+            "CAPTCHA is disabled (CaptchaProvider=disabled): registration and login are open to bots; "
+            "put CAPTCHA_SECRET_KEY in the secret and deploy with CaptchaProvider=turnstile or hcaptcha"
+        )
+    if not settings.public_url.startswith("https://"):
+        found.append(
+            f"MAMBA_PUBLIC_URL is {settings.public_url}: mail links and the Wings remote need the panel's "
+            "https URL (PublicUrl, or WebDomainName with its certificate)"
+        )
+    return found
 
 
 def describe(settings: Settings | None = None) -> str:

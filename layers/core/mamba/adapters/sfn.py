@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mamba.domain.errors import DependencyUnavailableError
+from mamba.observability import current_request_id
 
 # How many history events ``failure`` reads at most (newest first): the failure is among the last ones.
 HISTORY_EVENTS = 100
@@ -22,6 +23,14 @@ def execution_name(operation_id: str, attempt: int = 1) -> str:
     return operation_id[: 80 - len(suffix)] + suffix
 
 
+def with_correlation_id(payload: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    """``payload`` with a ``correlation_id`` when it has none: the current request's (or
+    invocation's) id, else the operation's own. A payload that names one keeps it."""
+    if payload.get("correlation_id"):
+        return payload
+    return {**payload, "correlation_id": current_request_id() or operation_id}
+
+
 class SfnWorkflows:
     def __init__(self, client: Any, arn_for: Callable[[str], str]) -> None:
         self._client = client
@@ -30,6 +39,9 @@ class SfnWorkflows:
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         arn = self._arn_for(workflow)
         name = execution_name(operation_id, attempt)
+        # Every execution input has a correlation id, since infra/workflows.py hands
+        # ``$$.Execution.Input.correlation_id`` to each task (a missing key fails the state).
+        payload = with_correlation_id(payload, operation_id)
         try:
             response = self._client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
         except ClientError as exc:

@@ -62,6 +62,9 @@ class Backup:
     operation_id: str | None = None
     restore_result: str | None = None
     server_status_before: str | None = None
+    # When its server was deleted while the backup was locked: the backup outlives the server
+    # (listed under the tenant, downloadable, deletable once unlocked) until the tenant goes.
+    orphaned_at: str | None = None
 
     @property
     def id(self) -> str:
@@ -293,6 +296,12 @@ def restoring(backup: Backup, server_status: str, now: str) -> Backup:
 
 def restored(backup: Backup, successful: bool, now: str) -> Backup:
     return replace(backup, status=COMPLETED, restore_result="successful" if successful else "failed", updated_at=now)
+
+
+def outlives_server(backup: Backup) -> bool:
+    """A locked, completed backup is kept when its server is deleted (the tenant locked it to
+    keep it); anything else of the server goes with it."""
+    return backup.locked and backup.status == COMPLETED
 
 
 def deleting(backup: Backup, now: str) -> Backup:

@@ -89,6 +89,60 @@ def backup_of_server(ports: BackupPorts, tenant: TenantContext, server_id: str, 
     return backup
 
 
+def backup_of_tenant(ports: BackupPorts, tenant: TenantContext, backup_id: str) -> Backup:
+    """Any backup of the tenant by id, including one whose server was deleted (orphaned). A
+    member bound to one server sees only that server's backups; anything else is 404."""
+    try:
+        backup: Backup = ports.backups.get(backup_id)
+    except NotFoundError:
+        backup = None  # type: ignore[assignment]
+    if (
+        backup is None
+        or backup.tenant_id != tenant.tenant_id
+        or (tenant.server_scope and tenant.server_scope != backup.server_uuid)
+    ):
+        raise NotFoundError("Backup not found.", {"backup_id": backup_id})
+    return backup
+
+
+def find_backup(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> Backup:
+    """The backup under its server's path, or (``server_id`` None) under the tenant's."""
+    if server_id is None:
+        return backup_of_tenant(ports, tenant, backup_id)
+    return backup_of_server(ports, tenant, server_id, backup_id)
+
+
+def list_tenant_backups(ports: BackupPorts, tenant: TenantContext, orphaned: bool | None = None) -> list[Backup]:
+    """The tenant's backups oldest first (one gsi2 Query per MB); ``orphaned`` True keeps only
+    those whose server was deleted, False only those whose server exists. A member bound to one
+    server sees only that server's backups (so never an orphaned one)."""
+    found = [b for b in ports.backups.of_tenant(tenant.tenant_id) if b.tenant_id == tenant.tenant_id]
+    if tenant.server_scope:
+        found = [b for b in found if b.server_uuid == tenant.server_scope]
+    if orphaned is not None:
+        found = [b for b in found if (b.orphaned_at is not None) == orphaned]
+    return found
+
+
+def keep_or_delete_with_server(ports: BackupPorts, server_uuid: str) -> tuple[int, int]:
+    """A deleted server's backups (the ``delete_server`` workflow): a locked, completed one
+    stays, marked orphaned (its object, its share of the storage counter and its record are
+    kept: the tenant locked it to keep it); every other one is deleted with its object, any
+    open upload and its share of the counter. Idempotent. Returns (kept, deleted)."""
+    kept = deleted = 0
+    for backup in ports.backups.of_server(server_uuid):
+        if bk.outlives_server(backup):
+            if backup.orphaned_at is None:
+                orphan = replace(backup, orphaned_at=ports.clock(), updated_at=ports.clock())
+                ports.backups.save(orphan, expected_status=backup.status)
+            kept += 1
+            continue
+        task_delete_object(ports, backup.uuid, None)
+        task_delete_record(ports, backup.uuid, None)
+        deleted += 1
+    return kept, deleted
+
+
 def _event(ports: BackupPorts, backup: Backup, action: str, result: str, **details: Any) -> None:
     """A backup event in the tenant's audit log (notifications and webhooks read them)."""
     from mamba.services import audit
@@ -174,8 +228,8 @@ def list_backups(ports: BackupPorts, tenant: TenantContext, server_id: str) -> l
     return [b for b in ports.backups.of_server(server.uuid) if b.tenant_id == tenant.tenant_id]
 
 
-def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str, locked: bool) -> Backup:
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str, locked: bool) -> Backup:
+    backup = find_backup(ports, tenant, server_id, backup_id)
     if backup.locked == locked:
         return backup
     updated = bk.with_lock(backup, locked, ports.clock())
@@ -183,20 +237,21 @@ def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_i
     return updated
 
 
-def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> str:
+def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> str:
     """A presigned GET valid 5 minutes (the caller's permission was checked by the guard)."""
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     bk.require(backup, bk.COMPLETED, bk.RESTORING)
     return ports.store.download_url(backup.s3_key, f"{backup.uuid}.tar.gz")
 
 
 def delete_backup(
-    ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str
+    ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str
 ) -> tuple[Backup, Operation]:
-    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow."""
+    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow (which needs
+    nothing of the server, so an orphaned backup is deleted the same way)."""
     from mamba.services import operations
 
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     updated = bk.deleting(backup, ports.clock())
     ports.backups.save(updated, expected_status=backup.status)
     try:
@@ -282,10 +337,13 @@ def _backup_of_node(ports: BackupPorts, node: Node, backup_uuid: str) -> Backup:
 
 def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: str | None) -> dict[str, Any]:
     """``GET /api/remote/backups/{uuid}?size=``: start (or, for Wings' retry, reuse) the
-    multipart upload and sign one UploadPart URL per ``part_size`` bytes."""
-    backup = _backup_of_node(ports, node, backup_uuid)
+    multipart upload and sign one UploadPart URL per ``part_size`` bytes.
+
+    The size is checked before the backup is looked up, as Pterodactyl's panel validates the
+    request first (wings-contract.md §5.9): an empty ``size`` is 400 whatever the uuid names."""
     part_size = ports.policy.part_size
     size = bk.parse_size(size_raw, part_size)
+    backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status == bk.COMPLETED:
         raise ConflictError("This backup is already completed.", {"uuid": backup_uuid})
     bk.require(backup, bk.PENDING, bk.UPLOADING)
@@ -377,7 +435,8 @@ def _save_transition(ports: BackupPorts, updated: Backup, expected: str) -> Back
 
 def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -> Backup:
     """``POST /api/remote/backups/{uuid}/restore {"successful": bool}``: the backup is
-    ``completed`` again, the server back to ``offline``. Idempotent."""
+    ``completed`` again, the server ``offline`` (restored) or back to the status it had before
+    (failed). Idempotent."""
     from mamba.domain.errors import ValidationError
 
     if not isinstance(body, dict) or not isinstance(body.get("successful"), bool):
@@ -387,8 +446,9 @@ def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) 
         _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(backup))
         return backup
     now = ports.clock()
-    updated = _save_transition(ports, bk.restored(backup, bool(body["successful"]), now), bk.RESTORING)
-    _server_back(ports, backup.server_uuid, now)
+    successful = bool(body["successful"])
+    updated = _save_transition(ports, bk.restored(backup, successful, now), bk.RESTORING)
+    _server_back(ports, backup, now, restored=successful)
     _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(updated))
     return updated
 
@@ -402,13 +462,21 @@ def restore_outcome(backup: Backup) -> Outcome | None:
     return Outcome(output={"state": "restored"})
 
 
-def _server_back(ports: BackupPorts, server_uuid: str, now: str) -> None:
+def _server_back(ports: BackupPorts, backup: Backup, now: str, *, restored: bool) -> None:
+    """The server leaves ``restoring``: ``offline`` after a restore (Wings stops the server to
+    restore it and does not start it again), the status it had before after a failed one, so a
+    restore the node refused does not leave a running server shown as ``offline`` (the
+    reconcile schedule then follows Wings' own view of a stopped one)."""
     try:
-        server: Server = ports.servers.get(server_uuid)
+        server: Server = ports.servers.get(backup.server_uuid)
     except NotFoundError:
         return
-    if server.status == bk.SERVER_RESTORING:
-        ports.servers.save(replace(server, status=srv.OFFLINE, updated_at=now))
+    if server.status != bk.SERVER_RESTORING:
+        return
+    status = srv.OFFLINE
+    if not restored and backup.server_status_before in RESTORE_FROM:
+        status = str(backup.server_status_before)
+    ports.servers.save(replace(server, status=status, updated_at=now))
 
 
 # --- workflow tasks (functions/tasks/backups.py) ---
@@ -565,12 +633,12 @@ def task_finish_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None)
 
 
 def task_fail_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None, error: dict[str, str]) -> dict[str, Any]:
-    """The backup is ``completed`` again and the server back to ``offline``."""
+    """The backup is ``completed`` again and the server back to the status it had before."""
     backup: Backup = ports.backups.get(backup_uuid)
     now = ports.clock()
     if backup.status == bk.RESTORING:
         ports.backups.save(bk.restored(backup, False, now))
-    _server_back(ports, backup.server_uuid, now)
+    _server_back(ports, backup, now, restored=False)
     reason = error.get("message") or "The restore failed."
     _record(ports, op_id, "backup.restore_failed", "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, "backup.restore_failed", "error", error_code=error.get("code"), reason=reason)

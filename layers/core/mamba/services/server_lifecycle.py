@@ -15,9 +15,11 @@ WingsRejectedError from the node (the workflows retry the first and catch both).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
@@ -29,6 +31,7 @@ from mamba.domain.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
+    TenantServersChangedError,
     ValidationError,
     WingsNotFoundError,
     WingsRejectedError,
@@ -38,7 +41,15 @@ from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
 from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
-from mamba.ports import AgentFor, OperationRepository, QuotasOf, ServerLifecycleStore, ServerLocks, Workflows
+from mamba.ports import (
+    AgentFor,
+    OperationRepository,
+    PlacementStore,
+    QuotasOf,
+    ServerLifecycleStore,
+    ServerLocks,
+    Workflows,
+)
 from mamba.services import operations
 from mamba.services import servers as servers_service
 
@@ -88,6 +99,13 @@ class Lifecycle:
     tenant_holds: Callable[[str], frozenset[str]] | None = None
     reinstall_timeout_seconds: int = 600  # how long a reinstall waits for the install callback
     waits: WaitPorts | None = None  # the install's task token (mamba.services.task_waits)
+    # What the reconcile read, handed on as (node id, the node's servers, Wings' observations)
+    # to the metrics history and crash detection (services/metrics.py); its counts join the
+    # node's row. None: not recorded.
+    observed: Callable[[str, list[Any], dict[str, life.Observation]], dict[str, int]] | None = None
+    # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
+    placement: PlacementStore | None = None
+    pause: Callable[[float], None] = time.sleep
 
 
 def _now() -> str:
@@ -140,11 +158,32 @@ def _tenant_of(server: Server) -> TenantContext:
 
 
 def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    """A bigger build is checked against the plan under the tenant's quota guard, the same one
+    a create takes (``PlacementStore.reserve_build``): read the guard, check the other servers'
+    usage plus the new limits, move the guard on from the version read. A create or another
+    build change of the tenant that committed meanwhile makes the write fail and the check runs
+    again on fresh usage, so racing requests never pass the quota together. Raises
+    QuotaExceededError, ConflictError (the tenant's changes kept colliding)."""
     if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
         return
     quotas = deps.quotas(server.tenant_id)
-    others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
-    life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+    if deps.placement is None:  # without the guard (unit tests of other actions): the plain check
+        others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        return
+    for attempt in range(servers_service.MAX_ATTEMPTS):
+        if attempt:
+            deps.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
+        guard = deps.placement.guard(server.tenant_id)
+        usage = deps.placement.usage(server.tenant_id, guard, exclude=server.uuid)
+        others = life.TenantTotals(usage.memory_mb, usage.disk_mb)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        try:
+            deps.placement.reserve_build(replace(server, limits=limits), guard)
+        except TenantServersChangedError:
+            continue
+        return
+    raise ConflictError("Too many servers of this tenant are changing at once; try again.")
 
 
 def update_server(
@@ -283,17 +322,15 @@ def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | 
 
 
 def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
-    """Delete every backup of the server: its S3 object (and any open upload), its share of
-    the tenant's storage counter, its record (with a ``backup.deleted`` audit event). Locked
-    backups go too: no route could reach them once the server is gone. Idempotent."""
+    """Delete the server's backups: S3 object (and any open upload), share of the tenant's
+    storage counter, record (with a ``backup.deleted`` audit event). Locked, completed backups
+    outlive the server: they stay, marked orphaned, listed under the tenant
+    (``GET /v1/tenants/{tid}/backups?orphaned=true``), until unlocked and deleted or the tenant
+    is deleted (``mamba.services.backups.keep_or_delete_with_server``). Idempotent."""
     from mamba.services import backups as backups_service
 
-    ports = _wired(deps.backups, "backups")
-    found = ports.backups.of_server(event["server_uuid"])
-    for backup in found:
-        backups_service.task_delete_object(ports, backup.uuid, None)
-        backups_service.task_delete_record(ports, backup.uuid, None)
-    return f"deleted {len(found)}"
+    kept, deleted = backups_service.keep_or_delete_with_server(_wired(deps.backups, "backups"), event["server_uuid"])
+    return f"deleted {deleted}, kept {kept} locked"
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
@@ -548,6 +585,13 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
     result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
     if removed:
         result["removed_strays"] = removed
+    if deps.observed is not None:
+        try:
+            result.update(deps.observed(node.id, servers, seen))
+        except DomainError as exc:
+            # The history is worth less than the statuses just written: log and go on.
+            logger.warning("reconcile: metrics not recorded", extra={"node_id": node.id, "error": exc.message})
+            result["metrics_error"] = exc.code
     return result
 
 
