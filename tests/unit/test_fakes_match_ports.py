@@ -43,6 +43,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.NodeHealthStore, fakes.FakeNodeHealthStore),
     (ports.TenantDataStore, fakes.FakeTenantData),
     (ports.TaskTokenStore, fakes.FakeTaskTokens),
+    (ports.TaskCallbacks, fakes.FakeTaskCallbacks),
     (accounts.UserRepository, fakes.FakeUserRepository),
     (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
