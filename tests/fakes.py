@@ -2658,15 +2658,16 @@ class FakeTaskCallbacks:
     most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
     ``down`` makes every call DependencyUnavailableError."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: set[str] | None = None) -> None:
         self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
         self.gone: set[str] = set()
         self.down = False
+        self.waiting = waiting  # the tokens of tasks that wait; None: any token not yet resumed
 
     def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
         if self.down:
             raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
-        if token in self.delivered or token in self.gone:
+        if token in self.delivered or token in self.gone or (self.waiting is not None and token not in self.waiting):
             return False
         self.delivered[token] = outcome
         return True

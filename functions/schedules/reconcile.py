@@ -1,5 +1,6 @@
 """The state-reconciliation schedule: read every node's ``GET /api/servers`` and write each
-server's status and last utilization in one batch per node (services/server_lifecycle.py)."""
+server status the node's state changes in one batch per node, and every reading in the
+node's metrics minute (services/server_lifecycle.py, services/metrics.py)."""
 
 from __future__ import annotations
 
