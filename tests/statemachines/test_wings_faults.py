@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from functions.schedules import sweep
 from mamba import bootstrap
 from mamba.domain.backups import BackupPolicy
 from mamba.domain.operations import Operation
@@ -136,7 +137,7 @@ def test_wings_fault_when_creating_the_server_on_the_node_leaves_nothing_orphane
 def test_wings_fault_when_checking_the_node_before_the_create_leaves_nothing_orphaned(world: World, kind: str) -> None:
     # Given a node whose server lookups fail (create_on_wings looks before it creates)
     with node_fault(world, kind, "GET", "/api/servers/*"):
-        server, op = world.create()
+        _, op = world.create()
         done = finished(world, "provision_server", op)
 
     assert_settled(world, done)
@@ -147,7 +148,7 @@ def test_wings_fault_when_checking_the_node_before_the_create_leaves_nothing_orp
 def test_wings_fault_when_starting_the_new_server_keeps_it_installed_and_says_why(world: World, kind: str) -> None:
     # Given a node that installs, but whose power route fails
     with node_fault(world, kind, "POST", "/api/servers/*"):
-        server, op = world.create(start=True)
+        _, op = world.create(start=True)
         done = finished(world, "provision_server", op)
 
     # Then the install stands (a server the tenant can start later) or it runs; nothing is orphaned
@@ -161,7 +162,7 @@ def test_wings_fault_when_starting_the_new_server_keeps_it_installed_and_says_wh
 def test_wings_fault_while_waiting_for_the_new_server_to_run_leaves_nothing_orphaned(world: World, kind: str) -> None:
     # Given a node whose server state reads fail once the create has been checked
     with node_fault(world, kind, "GET", "/api/servers/*", skip=1):
-        server, op = world.create(start=True)
+        _, op = world.create(start=True)
         done = finished(world, "provision_server", op)
 
     assert_settled(world, done)
@@ -175,13 +176,15 @@ def delete_and_sweep(world: World, server: Server, kind: str, method: str, path:
     deps = bootstrap.server_lifecycle()
     with node_fault(world, kind, method, path):
         op = finished(world, "delete_server", lifecycle.delete_server(deps, TENANT, server.uuid))
-    later = replace(__import__("functions.schedules.sweep", fromlist=["ports"]).ports())
+    later = sweep.ports()
     later.epoch = lambda: time.time() + sweeper.RETRY_SECONDS + 60
     report = sweeper.sweep(later)
     if op.status == "failed":
         assert report.retried_deletes == [server.uuid]
     retried = [
-        o for o in bootstrap.operation_repository().list_all(_page()).items if o.type == "delete_server" and o.id != op.id
+        o
+        for o in bootstrap.operation_repository().list_all(_page()).items
+        if o.type == "delete_server" and o.id != op.id
     ]
     return op, finished(world, "delete_server", retried[0]) if retried else op
 
@@ -245,9 +248,7 @@ def test_wings_fault_when_asking_the_node_for_a_backup_leaves_no_upload_and_free
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_wings_fault_when_asking_the_node_to_restore_returns_the_server_and_the_backup(
-    world: World, kind: str
-) -> None:
+def test_wings_fault_when_asking_the_node_to_restore_returns_the_server_and_the_backup(world: World, kind: str) -> None:
     # Given an installed server with a completed backup, and a node whose restore route fails
     server = installed(world)
     backup = add_completed_backup(server)
