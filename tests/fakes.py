@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
-from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.billing import PriceFacts, SubscriptionFacts
 from mamba.domain.errors import (
     BlueprintInUseError,
     CaptchaFailedError,
@@ -95,13 +95,14 @@ class FakeWorkflows:
         self.statuses: dict[tuple[str, str], str] = {}  # (workflow, execution name) -> a status to report
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
-        from mamba.adapters.sfn import execution_name
+        from mamba.adapters.sfn import execution_name, with_correlation_id
 
         if self.fail or workflow not in self.known:
             raise DependencyUnavailableError(
                 "The workflow could not be started; try again shortly.", {"workflow": workflow}
             )
         name = execution_name(operation_id, attempt)
+        payload = with_correlation_id(payload, operation_id)
         arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{name}"
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
@@ -1422,6 +1423,25 @@ class FakeStripe:
     down: bool = False
     payment_methods: set[str] = field(default_factory=set)
     fail_meter_events: int = 0
+    prices: dict[str, PriceFacts] = field(default_factory=dict)
+
+    def add_price(
+        self,
+        price_id: str,
+        *,
+        currency: str = "usd",
+        interval: str | None = "month",
+        metered: bool = False,
+        active: bool = True,
+    ) -> None:
+        usage = None if interval is None else "metered" if metered else "licensed"
+        self.prices[price_id] = PriceFacts(price_id, active, currency, interval, usage)
+
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        self._check()
+        if price_id not in self.prices:
+            raise NotFoundError("The billing record was not found at Stripe.", {"call": "prices.retrieve"})
+        return self.prices[price_id]
 
     def _check(self) -> None:
         if self.down:
@@ -2530,3 +2550,46 @@ class FakeTenantData:
             records.add("DELETED")
             removed["profile"] = 1
         return Purged(removed, finished=True)
+
+
+class FakeTaskTokens:
+    """``DynamoTaskTokenStore`` in memory: one parked token per subject."""
+
+    def __init__(self) -> None:
+        self.parked: dict[str, tuple[str, int]] = {}  # subject -> (token, expires_at)
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None:
+        self.parked[subject] = (token, expires_at)
+
+    def token(self, subject: str) -> str | None:
+        found = self.parked.get(subject)
+        return found[0] if found else None
+
+    def forget(self, subject: str, token: str) -> None:
+        if self.token(subject) == token:
+            del self.parked[subject]
+
+
+class FakeTaskCallbacks:
+    """``SfnWorkflows``' SendTaskSuccess/Failure: records each delivery. A token is resumed at
+    most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
+    ``down`` makes every call DependencyUnavailableError."""
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
+        self.gone: set[str] = set()
+        self.down = False
+
+    def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
+        if self.down:
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
+        if token in self.delivered or token in self.gone:
+            return False
+        self.delivered[token] = outcome
+        return True
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        return self._record(token, ("success", output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        return self._record(token, ("failure", (error, cause)))

@@ -231,10 +231,9 @@ def test_reinstall_runs_the_install_script_again_and_ends_offline(world, deploye
     # Given an installed server whose installed file was deleted
     server = world.create_installed()
     world.agent.delete_files(server.uuid, "/", ["line_server.py"])
-    deps = dataclasses.replace(world.deps, reinstall_poll_seconds=1)
 
     # When it is reinstalled
-    op = lifecycle.reinstall_server(deps, world.tenant, server.uuid)
+    op = lifecycle.reinstall_server(world.deps, world.tenant, server.uuid)
     op, execution = finished(deployed_workflows, "reinstall_server", op)
 
     # Then the install ran again (the file is back), the callback moved it to offline
@@ -250,15 +249,15 @@ def test_reinstall_runs_the_install_script_again_and_ends_offline(world, deploye
     assert lock_holder(server.uuid) is None
 
 
-def test_a_reinstall_that_outlasts_its_polls_fails_with_install_timeout(world, deployed_workflows):
-    # Given an installed server whose blueprint's install script now takes a few seconds
+def test_a_reinstall_the_node_never_reports_fails_at_the_timeout_with_install_timeout(world, deployed_workflows):
+    # Given an installed server whose blueprint's install script now outlasts the wait
     server = world.create_installed()
     blueprints = bootstrap.blueprint_repository()
     blueprint = blueprints.get(world.blueprint_id)
-    blueprints.save(dataclasses.replace(blueprint, install_script="#!/bin/sh\nsleep 3\n"))
-    deps = dataclasses.replace(world.deps, reinstall_poll_seconds=0, reinstall_max_polls=1)
+    blueprints.save(dataclasses.replace(blueprint, install_script="#!/bin/sh\nsleep 4\n"))
+    deps = dataclasses.replace(world.deps, reinstall_timeout_seconds=1)
 
-    # When it is reinstalled with a single poll allowed
+    # When it is reinstalled with a one-second wait for the install callback
     op = lifecycle.reinstall_server(deps, world.tenant, server.uuid)
     op, execution = finished(deployed_workflows, "reinstall_server", op)
 

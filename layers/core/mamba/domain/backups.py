@@ -328,9 +328,4 @@ class UsageReport:
 @dataclass(frozen=True)
 class BackupPolicy:
     part_size: int
-    poll_seconds: int
-    timeout_seconds: int
-
-    @property
-    def max_polls(self) -> int:
-        return max(1, self.timeout_seconds // max(self.poll_seconds, 1))
+    timeout_seconds: int  # how long a backup or restore waits for the node's callback

@@ -19,7 +19,6 @@ from mamba.domain.backups import Backup, BackupPolicy, UsageReport
 from mamba.domain.clock import new_uuid
 from mamba.domain.errors import (
     BackupFailedError,
-    BackupTimeoutError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -39,6 +38,8 @@ from mamba.ports import (
     ServerRepository,
     Workflows,
 )
+from mamba.services import task_waits
+from mamba.services.task_waits import Outcome, WaitPorts
 
 # Server statuses a backup or restore may start from (Wings stops a running server itself
 # before it restores).
@@ -63,6 +64,8 @@ class BackupPorts:
     audit: AuditLog
     clock: Callable[[], str]
     policy: BackupPolicy
+    # Resumes the workflow waiting on a callback (a unit test of the tenant use cases may leave it out).
+    waits: WaitPorts | None = None
 
 
 # --- lookups ---
@@ -205,8 +208,7 @@ def create_backup(
             payload={
                 "backup_uuid": backup.uuid,
                 "server_uuid": server.uuid,
-                "poll_seconds": ports.policy.poll_seconds,
-                "max_polls": ports.policy.max_polls,
+                "timeout_seconds": ports.policy.timeout_seconds,
                 "rotate": decision.rotate,
             },
             target=f"backup:{backup.uuid}",
@@ -294,8 +296,7 @@ def restore_backup(
                 "backup_uuid": backup.uuid,
                 "server_uuid": server.uuid,
                 "truncate": truncate,
-                "poll_seconds": ports.policy.poll_seconds,
-                "max_polls": ports.policy.max_polls,
+                "timeout_seconds": ports.policy.timeout_seconds,
             },
             target=f"backup:{backup.uuid}",
         )
@@ -336,10 +337,13 @@ def _backup_of_node(ports: BackupPorts, node: Node, backup_uuid: str) -> Backup:
 
 def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: str | None) -> dict[str, Any]:
     """``GET /api/remote/backups/{uuid}?size=``: start (or, for Wings' retry, reuse) the
-    multipart upload and sign one UploadPart URL per ``part_size`` bytes."""
-    backup = _backup_of_node(ports, node, backup_uuid)
+    multipart upload and sign one UploadPart URL per ``part_size`` bytes.
+
+    The size is checked before the backup is looked up, as Pterodactyl's panel validates the
+    request first (wings-contract.md §5.9): an empty ``size`` is 400 whatever the uuid names."""
     part_size = ports.policy.part_size
     size = bk.parse_size(size_raw, part_size)
+    backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status == bk.COMPLETED:
         raise ConflictError("This backup is already completed.", {"uuid": backup_uuid})
     bk.require(backup, bk.PENDING, bk.UPLOADING)
@@ -368,11 +372,36 @@ def report_backup(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -
     backup = _backup_of_node(ports, node, backup_uuid)
     now = ports.clock()
     if backup.status == bk.COMPLETED or (backup.status in (bk.RESTORING, bk.DELETING) and backup.completed_at):
-        return backup  # a retry: applied once already
+        # A retry: applied once already. Its resume is repeated (the first one may have found
+        # Step Functions unreachable); a task that no longer waits ignores it.
+        _resume(ports, task_waits.backup_subject(backup.uuid), backup_outcome(backup))
+        return backup
     if backup.status == bk.FAILED:
         if not completion.successful:
             return backup
         raise ConflictError("This backup already failed; its upload was aborted.", {"uuid": backup_uuid})
+    updated = _apply_report(ports, backup, completion, now)
+    _resume(ports, task_waits.backup_subject(backup.uuid), backup_outcome(updated))
+    return updated
+
+
+def _resume(ports: BackupPorts, subject: str, outcome: Outcome | None) -> None:
+    if ports.waits is not None and outcome is not None:
+        task_waits.deliver(ports.waits, subject, outcome)
+
+
+def backup_outcome(backup: Backup) -> Outcome | None:
+    """How ``backup_server``'s wait for the completion ends, once Wings reported it (else None)."""
+    if backup.status == bk.FAILED:
+        return Outcome.failed("BackupFailedError", backup.error or "The backup failed.")
+    if backup.completed_at and backup.status in (bk.COMPLETED, bk.RESTORING, bk.DELETING):
+        return Outcome(output={"state": bk.COMPLETED})
+    return None
+
+
+def _apply_report(ports: BackupPorts, backup: Backup, completion: bk.Completion, now: str) -> Backup:
+    """Complete (or abort) the upload of a backup still pending or uploading."""
+    backup_uuid = backup.uuid
     bk.require(backup, bk.PENDING, bk.UPLOADING)
     if not completion.successful:
         if backup.upload_id:
@@ -414,12 +443,23 @@ def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) 
         raise ValidationError("The body must be {successful: bool}.")
     backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status != bk.RESTORING:
+        _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(backup))
         return backup
     now = ports.clock()
     successful = bool(body["successful"])
     updated = _save_transition(ports, bk.restored(backup, successful, now), bk.RESTORING)
     _server_back(ports, backup, now, restored=successful)
+    _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(updated))
     return updated
+
+
+def restore_outcome(backup: Backup) -> Outcome | None:
+    """How ``restore_backup``'s wait ends, once Wings reported the restore (else None)."""
+    if backup.status == bk.RESTORING:
+        return None
+    if backup.restore_result == "failed":
+        return Outcome.failed("BackupFailedError", "The node reported that the restore failed.")
+    return Outcome(output={"state": "restored"})
 
 
 def _server_back(ports: BackupPorts, backup: Backup, now: str, *, restored: bool) -> None:
@@ -461,17 +501,23 @@ def task_request_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None)
     return {"state": backup.status, "attempts": 0}
 
 
-def task_poll_backup(ports: BackupPorts, backup_uuid: str, attempts: int, max_polls: int) -> dict[str, Any]:
-    """Has Wings' completion callback arrived? ``completed`` → go on; ``failed`` → raise
-    BackupFailedError; still running after ``max_polls`` → BackupTimeoutError."""
-    backup: Backup = ports.backups.get(backup_uuid)
-    if backup.status == bk.COMPLETED:
-        return {"state": bk.COMPLETED, "attempts": attempts + 1}
-    if backup.status == bk.FAILED:
-        raise BackupFailedError(backup.error or "The backup failed.")
-    if attempts + 1 >= max_polls:
-        raise BackupTimeoutError("The node did not finish the backup in time; the upload was aborted.")
-    return {"state": backup.status, "attempts": attempts + 1}
+def task_await_backup(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task: park the token until Wings' completion callback resumes
+    the workflow (``{"state": "completed"}``, or BackupFailedError with Wings' reason)."""
+    waits = _waits(ports)
+    return task_waits.park(
+        waits,
+        task_waits.backup_subject(backup_uuid),
+        token,
+        timeout_seconds,
+        lambda: backup_outcome(ports.backups.get(backup_uuid)),
+    )
+
+
+def _waits(ports: BackupPorts) -> WaitPorts:
+    if ports.waits is None:
+        raise RuntimeError("these BackupPorts were built without waits")
+    return ports.waits
 
 
 def task_verify_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None) -> dict[str, Any]:
@@ -570,15 +616,15 @@ def task_request_restore(ports: BackupPorts, backup_uuid: str, truncate: bool, o
     return {"state": bk.RESTORING, "attempts": 0}
 
 
-def task_poll_restore(ports: BackupPorts, backup_uuid: str, attempts: int, max_polls: int) -> dict[str, Any]:
-    backup: Backup = ports.backups.get(backup_uuid)
-    if backup.status != bk.RESTORING:
-        if backup.restore_result == "failed":
-            raise BackupFailedError("The node reported that the restore failed.")
-        return {"state": "restored", "attempts": attempts + 1}
-    if attempts + 1 >= max_polls:
-        raise BackupTimeoutError("The node did not finish the restore in time.")
-    return {"state": bk.RESTORING, "attempts": attempts + 1}
+def task_await_restore(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task of ``restore_backup``: Wings' restore callback resumes it."""
+    return task_waits.park(
+        _waits(ports),
+        task_waits.restore_subject(backup_uuid),
+        token,
+        timeout_seconds,
+        lambda: restore_outcome(ports.backups.get(backup_uuid)),
+    )
 
 
 def task_finish_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
+    from mamba.services.task_waits import WaitPorts
 
 
 class BlueprintSource(Protocol):
@@ -96,11 +97,15 @@ class Lifecycle:
     quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
+    reinstall_timeout_seconds: int = 600  # how long a reinstall waits for the install callback
+    waits: WaitPorts | None = None  # the install's task token (mamba.services.task_waits)
+    # What the reconcile read, handed on as (node id, the node's servers, Wings' observations)
+    # to the metrics history and crash detection (services/metrics.py); its counts join the
+    # node's row. None: not recorded.
+    observed: Callable[[str, list[Any], dict[str, life.Observation]], dict[str, int]] | None = None
     # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
     placement: PlacementStore | None = None
     pause: Callable[[float], None] = time.sleep
-    reinstall_poll_seconds: int = 5
-    reinstall_max_polls: int = 120
 
 
 def _now() -> str:
@@ -231,9 +236,7 @@ def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> 
         life.REINSTALL,
         {
             "previous_status": server.status,
-            "poll_seconds": deps.reinstall_poll_seconds,
-            "max_polls": deps.reinstall_max_polls,
-            "polls": 0,
+            "install_timeout_seconds": deps.reinstall_timeout_seconds,
         },
     )
 
@@ -360,16 +363,21 @@ def action_revert_install(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     return f"back to {previous}"
 
 
-def action_check_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """One poll of the server's own record (the install callback moves it out of installing).
-    Marks the ``wait_for_install`` step running, and succeeded once the install is done."""
-    server = deps.servers.get(event["server_uuid"])
-    progress = life.install_progress(server)
+def action_await_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task: mark ``wait_for_install`` running and park the task token
+    until Wings' install callback resumes the workflow (mamba.services.remote_install)."""
+    from mamba.services.remote_install import await_install
+
     op_id = event.get("operation_id")
     if op_id:
-        state = "succeeded" if progress == life.INSTALLED else "running"
-        operations.record_step(deps.operations, op_id, "wait_for_install", state)
-    return {"progress": progress, "polls": int(event.get("polls") or 0) + 1}
+        operations.record_step(deps.operations, op_id, "wait_for_install", "running")
+    return await_install(
+        _wired(deps.waits, "waits"),
+        deps.servers.get,
+        event["server_uuid"],
+        str(event.get("task_token") or ""),
+        int(event["install_timeout_seconds"]),
+    )
 
 
 def action_install_timed_out(deps: Lifecycle, event: dict[str, Any]) -> str | None:
@@ -480,15 +488,17 @@ def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_finish(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Close the operation (a failed one names the failed step) and release the server's lock."""
+    """Close the operation (a failed one names the failed step) and release the server's lock.
+    A step still running ends with the operation: a wait a callback resumed (``wait_for_install``)
+    succeeded with it, or failed with it."""
     op_id = event["operation_id"]
     status = event["status"]
     error = event.get("error")
-    if status == "failed":
-        op = deps.operations.find(op_id)
-        for step in op.steps:
-            if step.status == "running":
-                operations.record_step(deps.operations, op_id, step.name, "failed", (error or {}).get("message"))
+    op = deps.operations.find(op_id)
+    for step in op.steps:
+        if step.status == "running":
+            detail = (error or {}).get("message") if status == "failed" else None
+            operations.record_step(deps.operations, op_id, step.name, status, detail)
     op = operations.finish_operation(deps.operations, op_id, status, error)
     if event.get("lock") and event.get("server_uuid"):
         deps.locks.release(event["server_uuid"], op_id)
@@ -504,7 +514,7 @@ ACTIONS: dict[str, Callable[[Lifecycle, dict[str, Any]], Any]] = {
     "mark_installing": action_mark_installing,
     "reinstall_on_node": action_reinstall_on_node,
     "revert_install": action_revert_install,
-    "check_install": action_check_install,
+    "await_install": action_await_install,
     "install_timed_out": action_install_timed_out,
     "save_build": action_save_build,
     "restore_build": action_restore_build,
@@ -575,6 +585,13 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
     result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
     if removed:
         result["removed_strays"] = removed
+    if deps.observed is not None:
+        try:
+            result.update(deps.observed(node.id, servers, seen))
+        except DomainError as exc:
+            # The history is worth less than the statuses just written: log and go on.
+            logger.warning("reconcile: metrics not recorded", extra={"node_id": node.id, "error": exc.message})
+            result["metrics_error"] = exc.code
     return result
 
 
