@@ -8,8 +8,8 @@ that is just starting is never raced):
 1. **An operation that never started** (``pending``, no execution: the API died between
    writing the operation and starting its workflow): its workflow is started now with the
    recorded input (the execution is named after the operation, so a start that did happen
-   meanwhile is not doubled). A provisioning's install deadline is moved forward by the time
-   it waited.
+   meanwhile is not doubled). Its waits are relative (timeouts in seconds), so a late start
+   gets its full time.
 2. **An operation whose execution ended without closing it** (``pending``/``running``, the
    execution SUCCEEDED/FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its
    timeout): it is closed ``failed`` with a readable reason and the workflow's own
@@ -127,16 +127,6 @@ def _server_of(op: Operation) -> str | None:
     return target if srv.UUID_V4.match(target) else None
 
 
-def _restart_input(ports: SweepPorts, op: Operation) -> dict[str, Any]:
-    """The recorded input, with a provisioning's absolute install deadline moved forward by the
-    time the operation waited (it never ran)."""
-    payload = dict(op.input or {})
-    if "install_deadline" in payload:
-        waited = max(0.0, ports.epoch() - _epoch_of(op.created_at))
-        payload["install_deadline"] = int(float(payload["install_deadline"]) + waited)
-    return payload
-
-
 def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
     """Close an operation whose execution ended without its last state: failed, compensated."""
     from mamba.services import operations as operations_service
@@ -199,7 +189,7 @@ def _sweep_operations(ports: SweepPorts, report: SweepReport) -> set[str]:
                     live.add(server)
                 continue
             if state is None and op.status == "pending":
-                ports.workflows.start(op.workflow, op.id, _restart_input(ports, op), op.attempt)
+                ports.workflows.start(op.workflow, op.id, dict(op.input or {}), op.attempt)
                 report.restarted.append(op.id)
                 if server:
                     live.add(server)
