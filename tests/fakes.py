@@ -92,6 +92,7 @@ class FakeWorkflows:
         # (workflow, execution name, payload): the name is the operation id on a first attempt
         self.started: list[tuple[str, str, dict[str, Any]]] = []
         self.failures: dict[tuple[str, str], dict[str, str]] = {}
+        self.statuses: dict[tuple[str, str], str] = {}  # (workflow, execution name) -> a status to report
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         from mamba.adapters.sfn import execution_name, with_correlation_id
@@ -106,6 +107,17 @@ class FakeWorkflows:
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
         return arn
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """RUNNING once started (or what ``statuses`` says), FAILED once ``fail_execution``, else None."""
+        from mamba.adapters.sfn import execution_name
+
+        name = execution_name(operation_id, attempt)
+        if (workflow, name) in self.statuses:
+            return self.statuses[(workflow, name)]
+        if (workflow, name) in self.failures:
+            return "FAILED"
+        return "RUNNING" if any(w == workflow and o == name for w, o, _ in self.started) else None
 
     def fail_execution(
         self, workflow: str, operation_id: str, state: str, error: str, cause: str, attempt: int = 1

@@ -42,4 +42,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             bootstrap.server_repository().on_node,
             int(time.time()),
         )
-    return {"nodes": results}
+    from functions.schedules import sweep  # stranded provisioning/deleting records (issue 18)
+
+    return {"nodes": results, "sweep": sweep.run()}

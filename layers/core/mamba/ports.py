@@ -58,6 +58,11 @@ class Workflows(Protocol):
         (or never started)."""
         ...
 
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or None when
+        it was never started (the sweeper, mamba.services.sweeper)."""
+        ...
+
 
 class HealthProbes(Protocol):
     def check(self) -> dict[str, str]: ...
