@@ -40,6 +40,11 @@ class RouteSpec:
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
     billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
+    # Error statuses (in the error shape) this route answers beyond those its kind always may
+    # (mamba.openapi.error_statuses): a public sign-in's 401, a sign-up's 409.
+    errors: tuple[int, ...] = ()
+    # Other statuses answered with the response model itself (/health/ready's 503).
+    also: tuple[int, ...] = ()
 
     @property
     def is_public(self) -> bool:

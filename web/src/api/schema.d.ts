@@ -4860,6 +4860,30 @@ export interface components {
              */
             password: string;
         };
+        /** RemoteErrorItem */
+        RemoteErrorItem: {
+            /**
+             * Code
+             * @example NotFoundHttpException
+             */
+            code: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Status
+             * @description the HTTP status as a string, as Pterodactyl's panel sends it
+             * @example 404
+             */
+            status: string;
+        };
+        /**
+         * RemoteErrorOut
+         * @description The error shape of the Wings callback API (/api/remote/*): Pterodactyl's, which Wings reads.
+         */
+        RemoteErrorOut: {
+            /** Errors */
+            errors: components["schemas"]["RemoteErrorItem"][];
+        };
         /** RenameIn */
         RenameIn: {
             /** Files */
@@ -5628,49 +5652,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -5695,49 +5737,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -5760,49 +5820,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -5825,49 +5903,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -5891,49 +5987,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -5954,49 +6068,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6019,49 +6151,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6084,49 +6234,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6149,49 +6317,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6214,49 +6400,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6279,49 +6483,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6342,49 +6564,67 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description Malformed credential, query or body (BadRequestHttpException) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            /** @description No node credential (UnauthorizedHttpException) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Not this node's credential or resource (AccessDeniedHttpException) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            /** @description No such resource on this node (NotFoundHttpException) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
-            /** @description Unexpected error (INTERNAL) */
+            /** @description Conflicts with the resource's state (ConflictHttpException) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description Unexpected error; Wings retries (HttpException) */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["RemoteErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable; Wings retries (HttpException) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoteErrorOut"];
                 };
             };
         };
@@ -6407,7 +6647,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6447,8 +6687,17 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6485,7 +6734,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6523,7 +6772,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6539,6 +6788,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Answered with the same shape */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyOut"];
                 };
             };
         };
@@ -6559,7 +6817,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6607,7 +6865,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6625,7 +6883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6643,7 +6901,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6654,6 +6912,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6684,7 +6951,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6702,7 +6969,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6720,7 +6987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6731,6 +6998,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6762,7 +7038,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6780,7 +7056,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6798,7 +7074,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6809,6 +7103,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6840,7 +7143,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6858,7 +7161,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6876,7 +7179,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6887,6 +7208,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6918,7 +7248,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintPreview"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6936,7 +7266,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6954,7 +7284,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6965,6 +7313,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6994,7 +7351,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7012,7 +7369,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7030,7 +7387,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7041,6 +7398,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7068,7 +7434,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7086,7 +7452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7104,7 +7470,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7115,6 +7490,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7148,7 +7532,7 @@ export interface operations {
                     "application/json": components["schemas"]["BlueprintOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7166,7 +7550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7184,7 +7568,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7195,6 +7597,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7222,7 +7633,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7240,7 +7651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7258,7 +7669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7269,6 +7680,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7296,7 +7716,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetterList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7314,7 +7734,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7332,7 +7752,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7343,6 +7763,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7370,7 +7799,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7388,7 +7817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7406,7 +7835,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7417,6 +7855,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7447,7 +7894,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7465,7 +7912,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7483,7 +7930,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7494,6 +7941,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7525,7 +7981,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7543,7 +7999,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7561,7 +8017,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7572,6 +8046,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7601,7 +8084,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7619,7 +8102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7637,7 +8120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7648,6 +8131,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7675,7 +8167,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7693,7 +8185,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7711,7 +8203,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7722,6 +8223,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7755,7 +8265,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7773,7 +8283,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7791,7 +8301,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7802,6 +8330,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7834,7 +8371,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7852,7 +8389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7870,7 +8407,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7881,6 +8418,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7914,7 +8460,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationsCreated"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7932,7 +8478,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7950,7 +8496,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7961,6 +8525,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7989,7 +8562,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8007,7 +8580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8025,7 +8598,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8036,6 +8618,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8062,10 +8653,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-yaml": string;
+                    "application/x-yaml": Record<string, never>;
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8083,7 +8674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8101,7 +8692,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8112,6 +8703,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8141,7 +8741,7 @@ export interface operations {
                     "application/json": components["schemas"]["DrainOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8159,7 +8759,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8177,7 +8777,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8188,6 +8797,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8217,7 +8835,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8235,7 +8853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8253,7 +8871,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8264,6 +8891,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8296,7 +8932,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeServerList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8314,7 +8950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8332,7 +8968,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8343,6 +8979,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8376,7 +9021,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOperationList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8394,7 +9039,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8412,7 +9057,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8423,6 +9068,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8452,7 +9106,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOperationDetailOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8470,7 +9124,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8488,7 +9142,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8499,6 +9153,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8528,7 +9191,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOperationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8546,7 +9209,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8564,7 +9227,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8575,6 +9247,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8602,7 +9283,7 @@ export interface operations {
                     "application/json": components["schemas"]["FleetOverview"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8620,7 +9301,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8638,7 +9319,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8649,6 +9330,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8679,7 +9369,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8697,7 +9387,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8715,7 +9405,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8726,6 +9416,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8757,7 +9456,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8775,7 +9474,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8793,7 +9492,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8804,6 +9521,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8833,7 +9559,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8851,7 +9577,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8869,7 +9595,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8880,6 +9606,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8913,7 +9648,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8931,7 +9666,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8949,7 +9684,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8960,6 +9713,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8994,7 +9756,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminServerList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9012,7 +9774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9030,7 +9792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9041,6 +9803,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9070,7 +9841,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminServerDetailOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9088,7 +9859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9106,7 +9877,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9117,6 +9888,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9146,7 +9926,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationAcceptedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9164,7 +9944,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9182,7 +9962,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9193,6 +9982,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9222,7 +10020,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationAcceptedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9240,7 +10038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9258,7 +10056,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9269,6 +10076,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9298,7 +10114,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationAcceptedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9316,7 +10132,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9334,7 +10150,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9345,6 +10170,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9376,7 +10210,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminTenantList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9394,7 +10228,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9412,7 +10246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9423,6 +10257,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9452,7 +10295,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminTenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9470,7 +10313,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9488,7 +10331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9499,6 +10342,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9528,7 +10380,7 @@ export interface operations {
                     "application/json": components["schemas"]["BillingOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9546,7 +10398,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9564,7 +10416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9582,7 +10434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9616,7 +10468,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9634,7 +10486,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9652,7 +10504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9670,7 +10522,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9705,7 +10557,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9723,7 +10575,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9741,7 +10602,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9759,7 +10638,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9790,7 +10669,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantExportOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9808,7 +10687,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9826,7 +10714,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9837,6 +10734,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9869,7 +10775,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoiceList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9887,7 +10793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9905,7 +10811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9923,7 +10829,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9957,7 +10863,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9975,7 +10881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9993,7 +10899,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10004,6 +10910,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10033,7 +10948,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminTenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10051,7 +10966,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10069,7 +10993,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10080,6 +11013,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10109,7 +11051,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminTenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10127,7 +11069,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10145,7 +11096,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10156,6 +11116,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10187,7 +11156,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10205,7 +11174,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10223,7 +11192,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10234,6 +11203,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10263,7 +11241,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserDetail"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10281,7 +11259,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10299,7 +11277,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10310,6 +11288,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10343,7 +11330,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10361,7 +11348,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10379,7 +11366,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10390,6 +11395,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10423,7 +11437,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10441,7 +11455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10459,7 +11473,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10470,6 +11502,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10499,7 +11540,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10517,7 +11558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10535,7 +11576,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10546,6 +11596,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10575,7 +11634,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10593,7 +11652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10611,7 +11670,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10622,6 +11690,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10653,8 +11730,53 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10664,6 +11786,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10695,8 +11826,35 @@ export interface operations {
                     "application/json": components["schemas"]["StatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10706,6 +11864,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10737,8 +11904,35 @@ export interface operations {
                     "application/json": components["schemas"]["StatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10748,6 +11942,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10779,8 +11982,44 @@ export interface operations {
                     "application/json": components["schemas"]["StatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10790,6 +12029,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10821,8 +12069,53 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10832,6 +12125,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10863,8 +12165,35 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10874,6 +12203,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10905,8 +12243,44 @@ export interface operations {
                     "application/json": components["schemas"]["EmailVerifiedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10916,6 +12290,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10947,7 +12330,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10965,7 +12348,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10983,7 +12366,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10994,6 +12395,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11021,7 +12431,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11039,7 +12449,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11057,7 +12467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11068,6 +12478,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11099,7 +12518,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountDeletedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11117,7 +12536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11135,7 +12554,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11146,6 +12583,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11177,7 +12623,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11195,7 +12641,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11213,7 +12659,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11224,6 +12688,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11251,7 +12724,7 @@ export interface operations {
                     "application/json": components["schemas"]["TwoFactorStatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11269,7 +12742,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11287,7 +12760,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11298,6 +12771,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11329,7 +12811,7 @@ export interface operations {
                     "application/json": components["schemas"]["TwoFactorConfirmOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11347,7 +12829,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11365,7 +12847,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11376,6 +12876,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11407,7 +12916,7 @@ export interface operations {
                     "application/json": components["schemas"]["TwoFactorDisableOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11425,7 +12934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11443,7 +12952,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11454,6 +12981,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11481,7 +13017,7 @@ export interface operations {
                     "application/json": components["schemas"]["TwoFactorEnrolOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11499,7 +13035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11517,7 +13053,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11528,6 +13073,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11558,7 +13112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11576,7 +13130,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11594,7 +13148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11605,6 +13159,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11636,7 +13199,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11654,7 +13217,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11672,7 +13235,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11683,6 +13264,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11710,7 +13300,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11728,7 +13318,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11746,7 +13336,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11757,6 +13356,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11788,7 +13396,7 @@ export interface operations {
                     "application/json": components["schemas"]["StatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11806,7 +13414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11824,7 +13432,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11835,6 +13461,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11865,7 +13500,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11883,7 +13518,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11901,7 +13536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11912,6 +13547,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11939,7 +13583,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11957,7 +13601,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11975,7 +13619,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11986,6 +13639,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12013,7 +13675,7 @@ export interface operations {
                     "application/json": components["schemas"]["StatusOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12031,7 +13693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12049,7 +13711,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12060,6 +13731,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12087,7 +13767,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublicPlanList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12098,6 +13778,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12128,7 +13817,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12146,7 +13835,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12164,7 +13853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12175,6 +13864,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12206,7 +13904,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12224,7 +13922,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12242,7 +13940,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12253,6 +13969,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12282,7 +14007,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12300,7 +14025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12318,7 +14043,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12329,6 +14054,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12362,7 +14096,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12380,7 +14114,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12398,7 +14141,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12409,6 +14170,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12446,7 +14216,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12464,7 +14234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12482,7 +14252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12493,6 +14263,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12522,7 +14301,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupSettingsOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12540,7 +14319,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12558,7 +14337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12569,6 +14348,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12602,7 +14390,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupSettingsOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12620,7 +14408,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12638,7 +14435,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12649,6 +14464,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12678,7 +14502,7 @@ export interface operations {
                     "application/json": components["schemas"]["BillingOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12696,7 +14520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12714,7 +14538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12732,7 +14556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12767,7 +14591,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12785,7 +14609,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12803,7 +14636,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12821,7 +14672,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12855,7 +14706,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreditList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12873,7 +14724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12891,7 +14742,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12909,7 +14760,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12944,7 +14795,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12962,7 +14813,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12980,7 +14840,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12998,7 +14876,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13032,7 +14910,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoiceList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13050,7 +14928,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13068,7 +14946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13086,7 +14964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13121,7 +14999,7 @@ export interface operations {
                     "application/json": components["schemas"]["PortalOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13139,7 +15017,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13157,7 +15044,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13175,7 +15080,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13209,7 +15114,7 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogBlueprintList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13227,7 +15132,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13245,7 +15150,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13256,6 +15161,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13288,7 +15202,7 @@ export interface operations {
                     "application/json": components["schemas"]["LocationList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13306,7 +15220,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13324,7 +15238,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13335,6 +15249,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13367,7 +15290,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13385,7 +15308,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13403,7 +15326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13414,6 +15337,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13446,7 +15378,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13464,7 +15396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13482,7 +15414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13493,6 +15425,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13526,7 +15467,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13544,7 +15485,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13562,7 +15512,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13573,6 +15541,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13601,7 +15578,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13619,7 +15596,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13637,7 +15623,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13648,6 +15643,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13676,7 +15680,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13694,7 +15698,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13712,7 +15725,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13723,6 +15745,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13757,7 +15788,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13775,7 +15806,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13793,7 +15833,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13804,6 +15862,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13834,7 +15901,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13852,7 +15919,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13870,7 +15937,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13881,6 +15948,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13913,7 +15989,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13931,7 +16007,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13949,7 +16025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -13960,6 +16036,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13993,7 +16078,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14011,7 +16096,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14029,7 +16123,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14040,6 +16152,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14070,7 +16191,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14088,7 +16209,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14106,7 +16227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14117,6 +16238,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14145,7 +16275,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14163,7 +16293,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14181,7 +16320,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14192,6 +16340,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14226,7 +16383,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14244,7 +16401,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14262,7 +16428,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14273,6 +16457,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14306,7 +16499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServerList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14324,7 +16517,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14342,7 +16535,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14353,6 +16546,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14386,7 +16588,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServerCreated"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14404,7 +16606,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14422,7 +16633,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14433,6 +16662,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14463,7 +16701,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServerOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14481,7 +16719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14499,7 +16737,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14510,6 +16748,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14540,7 +16787,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationAcceptedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14558,7 +16805,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14576,7 +16832,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14587,6 +16852,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14621,7 +16895,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServerUpdatedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14639,7 +16913,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14657,7 +16940,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14668,6 +16969,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14698,7 +17008,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14716,7 +17026,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14734,7 +17044,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14745,6 +17055,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14779,7 +17098,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOperationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14797,7 +17116,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14815,7 +17143,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14826,6 +17172,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14857,7 +17212,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14875,7 +17230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14893,7 +17248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14904,6 +17259,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14935,7 +17299,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOperationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14953,7 +17317,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14971,7 +17344,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -14982,6 +17364,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15013,7 +17404,7 @@ export interface operations {
                     "application/json": components["schemas"]["DownloadOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15031,7 +17422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15049,7 +17440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15060,6 +17451,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15091,7 +17491,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15109,7 +17509,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15127,7 +17536,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15138,6 +17556,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15173,7 +17600,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOperationOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15191,7 +17618,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15209,7 +17645,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15220,6 +17674,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15251,7 +17714,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15269,7 +17732,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15287,7 +17759,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15298,6 +17779,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15330,7 +17820,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15348,7 +17838,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15366,7 +17865,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15377,6 +17894,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15409,7 +17935,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15427,7 +17953,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15445,7 +17980,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15456,6 +18009,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15490,7 +18052,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileStat"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15508,7 +18070,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15526,7 +18097,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15537,6 +18126,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15569,7 +18167,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileContentOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15587,7 +18185,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15605,7 +18203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15616,6 +18214,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15648,7 +18255,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15666,7 +18273,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15684,7 +18300,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15695,6 +18329,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15729,7 +18372,7 @@ export interface operations {
                     "application/json": components["schemas"]["FolderOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15747,7 +18390,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15765,7 +18417,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15776,6 +18446,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15808,7 +18487,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15826,7 +18505,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15844,7 +18532,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15855,6 +18561,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15887,7 +18602,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15905,7 +18620,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15923,7 +18647,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -15934,6 +18676,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15968,7 +18719,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignedUrlOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15986,7 +18737,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16004,7 +18764,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16015,6 +18793,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16047,7 +18834,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16065,7 +18852,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16083,7 +18870,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16094,6 +18881,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16124,7 +18920,7 @@ export interface operations {
                     "application/json": components["schemas"]["PullList"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16142,7 +18938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16160,7 +18956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16171,6 +18967,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16205,7 +19010,7 @@ export interface operations {
                     "application/json": components["schemas"]["PullOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16223,7 +19028,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16241,7 +19055,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16252,6 +19084,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16281,7 +19122,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16299,7 +19140,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16317,7 +19167,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16328,6 +19187,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16360,7 +19228,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16378,7 +19246,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16396,7 +19273,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16407,6 +19302,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16441,7 +19345,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignedUrlOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16459,7 +19363,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16477,7 +19390,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16488,6 +19419,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16520,7 +19460,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16538,7 +19478,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16556,7 +19505,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16567,6 +19534,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16599,7 +19575,7 @@ export interface operations {
                     "application/json": components["schemas"]["LogsOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16617,7 +19593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16635,7 +19611,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16646,6 +19622,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16680,7 +19665,7 @@ export interface operations {
                     "application/json": components["schemas"]["PowerOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16698,7 +19683,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16716,7 +19710,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16727,6 +19739,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16757,7 +19778,7 @@ export interface operations {
                     "application/json": components["schemas"]["OperationAcceptedOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16775,7 +19796,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16793,7 +19823,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16804,6 +19843,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16834,7 +19882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResourcesOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16852,7 +19900,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16870,7 +19918,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16881,6 +19929,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16911,7 +19968,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebsocketOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16929,7 +19986,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16947,7 +20004,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -16958,6 +20015,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16987,7 +20053,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantUsageOut"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17005,7 +20071,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Authenticated but not allowed (FORBIDDEN) */
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17023,7 +20089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too many requests (RATE_LIMITED) */
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -17034,6 +20100,15 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17061,8 +20136,17 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Validation failed (VALIDATION_ERROR) */
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17079,7 +20163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Billing is not enabled on this panel (BILLING_DISABLED) */
+            /** @description Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
