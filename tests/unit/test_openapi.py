@@ -143,16 +143,16 @@ def test_protected_routes_declare_auth_and_error_responses(doc):
 
 
 def test_billing_routes_document_503_billing_disabled(doc):
-    assert "BILLING_DISABLED" in doc["paths"]["/v1/tenants/{tenant_id}/billing"]["get"]["responses"]["503"]["description"]
-    assert "BILLING_DISABLED" not in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["responses"]["503"][
-        "description"
-    ]
+    billing = doc["paths"]["/v1/tenants/{tenant_id}/billing"]["get"]["responses"]
+    servers = doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["responses"]
+    assert "BILLING_DISABLED" in billing["503"]["description"]
+    assert "BILLING_DISABLED" not in servers["503"]["description"]
 
 
 def test_a_route_that_reads_a_dependency_documents_503_and_a_self_contained_one_does_not(doc):
-    assert "NODE_UNAVAILABLE" in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["post"]["responses"]["503"][
-        "description"
-    ]
+    assert (
+        "NODE_UNAVAILABLE" in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["post"]["responses"]["503"]["description"]
+    )
     assert "503" not in doc["paths"]["/health/live"]["get"]["responses"]
 
 

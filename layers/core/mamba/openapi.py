@@ -128,7 +128,9 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
         ok["content"] = content
     responses: dict[str, Any] = {str(spec.status): ok}
     for status in spec.also:
-        responses[str(status)] = {"description": "Answered with the same shape", **({"content": content} if content else {})}
+        responses[str(status)] = {"description": "Answered with the same shape"}
+        if content:
+            responses[str(status)]["content"] = content
     if spec.is_node:
         error_content = {"application/json": {"schema": refs[(RemoteErrorOut, "serialization")]}}
         descriptions = _REMOTE_ERRORS
