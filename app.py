@@ -38,10 +38,13 @@ from functions.api import (
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from functions.webhooks import stripe as stripe_webhook
-from mamba import bootstrap, observability, web
+from mamba import bootstrap, observability, snapstart, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
 bootstrap.settings()
+
+# On Lambda with SnapStart: prime the hot path before the snapshot, renew clients after each restore.
+snapstart.register()
 
 app = Chalice(app_name="mamba")
 app.api.binary_types = ["application/octet-stream", "application/gzip"]

@@ -930,6 +930,51 @@ def state_machine(workflow: str) -> dict[str, Any]:
     }
 
 
+# --- SnapStart on the API function (issue 18; docs/performance.md) -----------------------
+
+API_ALIAS = "live"  # SAM's AutoPublishAlias: a version is published on every deploy that changes the code
+API_PERMISSION = "APIHandlerInvokePermission"  # Chalice's grant to API Gateway
+_API_INTEGRATION = "${APIHandler.Arn}/invocations"
+# SAM names the alias it generates <function><"Alias"><alias name>; its Ref is the alias ARN.
+# (``${APIHandler.Alias}`` would not do: SAM resolves that form in Ref, not inside Fn::Sub.)
+API_ALIAS_RESOURCE = f"{API_HANDLER}Alias{API_ALIAS}"
+_ALIAS_INTEGRATION = "${" + API_ALIAS_RESOURCE + "}/invocations"
+
+
+def snapstart() -> dict[str, Any]:
+    """Merged into Chalice's resources: SnapStart on the API function's published versions.
+
+    SnapStart applies only to a published version, so SAM publishes one on every deploy and
+    points the alias ``live`` at it; API Gateway must invoke the alias (``api_through_alias``
+    rewrites Chalice's integration URIs after packaging) and may only invoke the alias.
+    Task, schedule and queue functions stay on ``$LATEST`` without SnapStart: Step Functions,
+    EventBridge and SQS invoke them, no user waits on their cold start, and Python snapshots are
+    billed (cache and restore) per published version.
+    """
+    return {
+        API_HANDLER: {"Properties": {"AutoPublishAlias": API_ALIAS, "SnapStart": {"ApplyOn": "PublishedVersions"}}},
+        API_PERMISSION: {"Properties": {"FunctionName": {"Ref": API_ALIAS_RESOURCE}}},
+    }
+
+
+def api_through_alias(template: dict[str, Any]) -> int:
+    """Point every API Gateway integration of Chalice's ``RestAPI`` at the API function's alias
+    (run on the packaged template, whose paths Chalice writes). Returns how many were changed;
+    raises TemplateError when there are none (Chalice changed how it writes them)."""
+    body = template.get("Resources", {}).get(REST_API, {}).get("Properties", {}).get("DefinitionBody", {})
+    changed = 0
+    for operations in body.get("paths", {}).values():
+        for operation in operations.values():
+            uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+            text = uri.get("Fn::Sub") if isinstance(uri, dict) else None
+            if isinstance(text, str) and _API_INTEGRATION in text:
+                uri["Fn::Sub"] = text.replace(_API_INTEGRATION, _ALIAS_INTEGRATION)
+                changed += 1
+    if not changed:
+        raise TemplateError(f"no integration of {REST_API} invokes {_API_INTEGRATION}; Chalice changed its template")
+    return changed
+
+
 # --- the whole merge template ----------------------------------------------------------
 
 
@@ -1007,6 +1052,7 @@ def merge_template() -> dict[str, Any]:
     resources[REST_API] = {
         "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
     }
+    resources.update(snapstart())
     return {
         "Parameters": {**parameters(), **web_hosting.parameters()},
         "Conditions": {**conditions(), **web_hosting.conditions()},

@@ -2427,7 +2427,9 @@ class FakeIdentityRepository:
         self.users = self.tenancy.users
         self.keys = keys or FakeApiKeyRepository()
 
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any:
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
         tenant = None

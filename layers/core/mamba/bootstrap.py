@@ -241,10 +241,12 @@ def override(**fakes: Unpack[Overrides]) -> Iterator[None]:
         _SCOPES.remove(scope)
 
 
-def reset() -> None:
-    """Forget every cached adapter (tests that change the environment)."""
+def reset(*, keep: tuple[str, ...] = ()) -> None:
+    """Forget every cached adapter (tests that change the environment), except the builders named
+    in ``keep`` (SnapStart's after-restore hook keeps the parsed settings)."""
     for scope in _SCOPES:
-        scope.cache.clear()
+        for key in [k for k in scope.cache if k[0] not in keep]:
+            del scope.cache[key]
 
 
 # --- settings and clients ----------------------------------------------------------------------
