@@ -481,6 +481,9 @@ def function_environment() -> dict[str, Any]:
     """What ``mamba.config`` reads, for every function (SAM ``Globals``)."""
     env: dict[str, Any] = {
         "MAMBA_ENV": "deployed",
+        # The stack's name is the stage's (mamba-staging, mamba-prod): Chalice's packaging stage is
+        # always "dev", whatever the stack is called.
+        "MAMBA_STAGE": {"Ref": "AWS::StackName"},
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
         "EXPORT_BUCKET": {"Ref": EXPORT_BUCKET},

@@ -27,6 +27,6 @@ def test_packaged_defaults_load_in_deployed_mode_when_nothing_is_set(aws: None, 
     settings = deployed_settings(packaged)
     # Then they load, as a deployed function, at the distribution's URL
     assert settings.env == "deployed"
-    assert settings.stage == "dev"
+    assert settings.stage == "mamba-test"  # the stack's name, not Chalice's packaging stage
     assert settings.public_url == f"https://{DISTRIBUTION_DOMAIN}"
     assert settings.captcha_provider == "disabled"
