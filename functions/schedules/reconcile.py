@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mamba import bootstrap
+from mamba import bootstrap, observability
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
@@ -20,7 +20,9 @@ else:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
+    with observability.timed("ReconcileDuration"):
+        results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
+    observability.emit_metric("ReconcileNodeErrors", sum(1 for r in results if r.get("error")))
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.
     overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))

@@ -42,6 +42,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.PlacementStore, fakes.FakePlacementStore),
     (ports.NodeHealthStore, fakes.FakeNodeHealthStore),
     (ports.TenantDataStore, fakes.FakeTenantData),
+    (ports.TaskTokenStore, fakes.FakeTaskTokens),
     (accounts.UserRepository, fakes.FakeUserRepository),
     (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),

@@ -87,6 +87,7 @@ class Settings(BaseModel):
 
     table_main: str = Field(default="mamba-main", min_length=3)
     table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
+    table_metrics: str = Field(default="mamba-metrics", min_length=3)
     backup_bucket: str = Field(default="mamba-backups", min_length=3)
     # Tenant export archives (POST /v1/admin/tenants/{id}/export): their own bucket, whose
     # objects expire after 7 days, apart from the backup bucket (which never holds a body the panel wrote).
@@ -108,15 +109,13 @@ class Settings(BaseModel):
     billing_retention_days: int = Field(default=30, ge=1, le=365)
     billing_return_url: str | None = Field(default=None, pattern=r"^https?://")
 
-    # Reinstall (docs/server-lifecycle.md): how often the workflow reads the server's record
-    # while Wings runs the install script, and how many reads before it gives up.
-    reinstall_poll_seconds: int = Field(default=5, ge=0, le=300)
-    reinstall_max_polls: int = Field(default=120, ge=1, le=10_000)
+    # Reinstall (docs/server-lifecycle.md): how long the workflow waits for Wings' install
+    # callback (a task token: no polling) before it gives up with INSTALL_TIMEOUT.
+    reinstall_timeout_seconds: int = Field(default=600, ge=1)
     # Backups (docs/backups.md): the S3 multipart part size Wings uploads (S3 needs at least
-    # 5 MiB per part but the last), how often the backup workflow looks for Wings' completion
-    # callback, and how long it waits for it before aborting the upload.
+    # 5 MiB per part but the last), and how long the backup workflow waits for Wings' completion
+    # callback (a task token: no polling) before aborting the upload.
     backup_part_size_bytes: int = Field(default=5 * 1024**3, ge=5 * 1024**2, le=5 * 1024**3)
-    backup_poll_seconds: int = Field(default=10, ge=0, le=300)
     backup_timeout_seconds: int = Field(default=3 * 3600, ge=1)
 
     # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
@@ -206,6 +205,7 @@ VARIABLES: dict[str, str] = {
     "tracing_enabled": "MAMBA_TRACING",
     "table_main": "TABLE_MAIN",
     "table_idempotency": "TABLE_IDEMPOTENCY",
+    "table_metrics": "TABLE_METRICS",
     "backup_bucket": "BACKUP_BUCKET",
     "export_bucket": "EXPORT_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",
@@ -217,10 +217,8 @@ VARIABLES: dict[str, str] = {
     "stripe_events_dlq_url": "STRIPE_EVENTS_DLQ_URL",
     "billing_retention_days": "BILLING_RETENTION_DAYS",
     "billing_return_url": "BILLING_RETURN_URL",
-    "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",
-    "reinstall_max_polls": "REINSTALL_MAX_POLLS",
+    "reinstall_timeout_seconds": "REINSTALL_TIMEOUT_SECONDS",
     "backup_part_size_bytes": "BACKUP_PART_SIZE_BYTES",
-    "backup_poll_seconds": "BACKUP_POLL_SECONDS",
     "backup_timeout_seconds": "BACKUP_TIMEOUT_SECONDS",
     "argon2_time_cost": "ARGON2_TIME_COST",
     "argon2_memory_kib": "ARGON2_MEMORY_KIB",
