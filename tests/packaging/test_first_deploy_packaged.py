@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from infra.build import BuildResult
+from tests.integration.test_cli_stack import STACK, deployed_stack  # noqa: F401 (a fixture, used by name)
 from tests.packaging.conftest import Unpacked
 from tests.packaging.test_first_deploy import DISTRIBUTION_DOMAIN, deployed_settings
 
@@ -48,3 +49,24 @@ def test_the_migrations_function_is_packaged_with_time_to_run_and_imports_from_t
     # and its handler imports from the unpacked zips alone
     report = _probe(unpacked.task_root, unpacked.layer_root, str(function["Handler"]))
     assert report["imported"] and report["resolved"], report.get("error")
+
+
+@pytest.fixture
+def stack_source(packaged: dict[str, Any]) -> dict[str, Any]:
+    return packaged
+
+
+def test_check_config_runs_from_a_stack_with_the_packaged_templates_outputs(  # noqa: F811 (the imported fixture)
+    deployed_stack, capsys
+) -> None:
+    from mamba.cli import main
+
+    # Given a stack on moto whose outputs are the packaged template's (deployed_stack, stack_source)
+    # When the operator runs check-config by the stack's name
+    code = main(["--stack", STACK, "check-config"])
+    out, err = capsys.readouterr()
+    # Then the settings load in deployed mode from those outputs alone
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["env"], shown["stage"], shown["table_main"]) == ("deployed", STACK, deployed_stack["MainTableName"])
+    assert shown["secrets"]["JWT_SECRET"] == "set"
