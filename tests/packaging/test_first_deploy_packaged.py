@@ -56,8 +56,9 @@ def stack_source(packaged: dict[str, Any]) -> dict[str, Any]:
     return packaged
 
 
-def test_check_config_runs_from_a_stack_with_the_packaged_templates_outputs(  # noqa: F811 (the imported fixture)
-    deployed_stack, capsys
+def test_check_config_runs_from_a_stack_with_the_packaged_templates_outputs(
+    deployed_stack,  # noqa: F811 (the fixture imported above, by name)
+    capsys,
 ) -> None:
     from mamba.cli import main
 
