@@ -966,6 +966,12 @@ def migrations_resource() -> dict[str, Any]:
                 "ServiceTimeout": MIGRATIONS_SERVICE_TIMEOUT,
                 "Mode": {"Ref": "MigrationsOnDeploy"},
                 "Versions": ",".join(m.version for m in load_migrations()),
+                # The function loads the settings at init, which read the panel's URL from this
+                # parameter when only CloudFront knows it: referencing it makes CloudFormation
+                # create it first (a DependsOn cannot name a resource that may not exist).
+                "PublicUrlParameter": {
+                    "Fn::If": ["UsesDistributionUrl", {"Ref": PUBLIC_URL_PARAMETER}, {"Ref": "AWS::NoValue"}]
+                },
             },
         }
     }
