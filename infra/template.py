@@ -34,7 +34,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from functions.tasks import TASKS, placeholder
-from infra import web_hosting, workflows
+from infra import observability, web_hosting, workflows
 from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
@@ -443,6 +443,7 @@ def function_environment() -> dict[str, Any]:
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
+        "MAMBA_TRACING": {"Ref": "Tracing"},  # infra.observability: the opt-in Tracer
         "POWERTOOLS_SERVICE_NAME": SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
     }
@@ -578,6 +579,7 @@ def functions_policy() -> dict[str, Any]:
             "Resource": _arn(NODE_TOKEN_KEY),
         },
     ]
+    statements.append(observability.tracing_statement())
     return {
         FUNCTIONS_POLICY: {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -805,6 +807,7 @@ def state_machine(workflow: str) -> dict[str, Any]:
             },
         }
     ]
+    policies.append(observability.state_machine_tracing_policy())
     statements = state_machine_statements(workflow, definition)
     if statements:
         policies.insert(
@@ -817,6 +820,8 @@ def state_machine(workflow: str) -> dict[str, Any]:
             "StateMachineType": "STANDARD",
             "RoleArn": _arn(role),
             "Definition": definition,
+            # X-Ray on every workflow (infra.observability): a trace joins the execution to its tasks.
+            "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ERROR",
                 # Execution input may hold tenant data; the operation record has the story.
@@ -890,6 +895,7 @@ def merge_template() -> dict[str, Any]:
         functions_policy(),
         node_token_key(),
         web_hosting.resources(),
+        observability.resources(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():
@@ -898,9 +904,14 @@ def merge_template() -> dict[str, Any]:
         "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
     }
     return {
-        "Parameters": {**parameters(), **web_hosting.parameters()},
-        "Conditions": {**conditions(), **web_hosting.conditions()},
-        "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
+        "Parameters": {**parameters(), **web_hosting.parameters(), **observability.parameters()},
+        "Conditions": {**conditions(), **web_hosting.conditions(), **observability.conditions()},
+        "Globals": {
+            "Function": {
+                "Environment": {"Variables": function_environment()},
+                "Tracing": observability.function_tracing(),
+            }
+        },
         "Resources": resources,
-        "Outputs": {**outputs(), **web_hosting.outputs()},
+        "Outputs": {**outputs(), **web_hosting.outputs(), **observability.outputs()},
     }
