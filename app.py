@@ -25,6 +25,7 @@ from functions.api import (
     health,
     me,
     members,
+    metrics,
     operations,
     roles,
     server_control,
@@ -80,6 +81,7 @@ for blueprint in (
     server_files.bp,
     backups.bp,
     catalog.bp,
+    metrics.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -75,4 +75,21 @@ def install() -> None:
         return invoke(self.handler, event if event is not None else {}, self.function_name, int(self.timeout or 60))
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    _keep_task_failure_cause()
     _PATCHED = True
+
+
+def _keep_task_failure_cause() -> None:
+    """moto 5.2.5's SendTaskFailure drops ``cause`` (its response handler passes only ``error``),
+    so a task failed by a node's callback would lose the reason the user reads. Pass it on, as
+    AWS does; the parser backend behind it already takes ``cause``."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]

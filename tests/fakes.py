@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
-from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.billing import PriceFacts, SubscriptionFacts
 from mamba.domain.errors import (
     BlueprintInUseError,
     CaptchaFailedError,
@@ -511,6 +511,8 @@ class FakePlacementStore:
         # Raised by the next ``reserve`` calls, in order: another request winning a race
         # (TenantServersChangedError, AllocationTakenError) between the read and the write.
         self.races: list[Exception] = []
+        self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
+        self.builds: dict[str, Any] = {}  # server uuid -> limits a build change reserved
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -519,7 +521,14 @@ class FakePlacementStore:
         for node in sorted(self.nodes.nodes.values(), key=lambda n: (n.created_at, n.id)):
             held = [s for s in self.servers.on_node(node.id) if s.status != "failed"]
             memory = sum(s.limits.memory_mb for s in held)
-            loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=sum(s.limits.disk_mb for s in held)))
+            loads.append(
+                NodeLoad(
+                    node=node,
+                    memory_mb=memory,
+                    disk_mb=sum(s.limits.disk_mb for s in held),
+                    unavailable=self.unreachable.get(node.id),
+                )
+            )
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Any]:
@@ -531,16 +540,27 @@ class FakePlacementStore:
     def guard_version(self, tenant_id: str) -> int:
         return self.guard(tenant_id).version
 
-    def usage(self, tenant_id: str, guard: Any = None) -> Any:
+    def usage(self, tenant_id: str, guard: Any = None, exclude: str | None = None) -> Any:
         from mamba.domain.quotas import Usage
 
-        mine = self.servers.of_tenant(tenant_id)
+        mine = [s for s in self.servers.of_tenant(tenant_id) if s.uuid != exclude]
         held = [s for s in mine if s.status != "failed"]
+        builds = [self.builds.get(s.uuid, s.limits) for s in held]
         return Usage(
             servers=len(mine),
-            memory_mb=sum(s.limits.memory_mb for s in held),
-            disk_mb=sum(s.limits.disk_mb for s in held),
+            memory_mb=sum(max(b.memory_mb, s.limits.memory_mb) for b, s in zip(builds, held, strict=True)),
+            disk_mb=sum(max(b.disk_mb, s.limits.disk_mb) for b, s in zip(builds, held, strict=True)),
         )
+
+    def reserve_build(self, server: Any, guard: Any) -> None:
+        from mamba.domain.errors import TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant changed meanwhile.")
+        self.versions[server.tenant_id] = guard.version + 1
+        self.builds[server.uuid] = server.limits  # counted until the server's record shows them
 
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
@@ -1391,6 +1411,25 @@ class FakeStripe:
     down: bool = False
     payment_methods: set[str] = field(default_factory=set)
     fail_meter_events: int = 0
+    prices: dict[str, PriceFacts] = field(default_factory=dict)
+
+    def add_price(
+        self,
+        price_id: str,
+        *,
+        currency: str = "usd",
+        interval: str | None = "month",
+        metered: bool = False,
+        active: bool = True,
+    ) -> None:
+        usage = None if interval is None else "metered" if metered else "licensed"
+        self.prices[price_id] = PriceFacts(price_id, active, currency, interval, usage)
+
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        self._check()
+        if price_id not in self.prices:
+            raise NotFoundError("The billing record was not found at Stripe.", {"call": "prices.retrieve"})
+        return self.prices[price_id]
 
     def _check(self) -> None:
         if self.down:
@@ -2499,3 +2538,46 @@ class FakeTenantData:
             records.add("DELETED")
             removed["profile"] = 1
         return Purged(removed, finished=True)
+
+
+class FakeTaskTokens:
+    """``DynamoTaskTokenStore`` in memory: one parked token per subject."""
+
+    def __init__(self) -> None:
+        self.parked: dict[str, tuple[str, int]] = {}  # subject -> (token, expires_at)
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None:
+        self.parked[subject] = (token, expires_at)
+
+    def token(self, subject: str) -> str | None:
+        found = self.parked.get(subject)
+        return found[0] if found else None
+
+    def forget(self, subject: str, token: str) -> None:
+        if self.token(subject) == token:
+            del self.parked[subject]
+
+
+class FakeTaskCallbacks:
+    """``SfnWorkflows``' SendTaskSuccess/Failure: records each delivery. A token is resumed at
+    most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
+    ``down`` makes every call DependencyUnavailableError."""
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
+        self.gone: set[str] = set()
+        self.down = False
+
+    def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
+        if self.down:
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
+        if token in self.delivered or token in self.gone:
+            return False
+        self.delivered[token] = outcome
+        return True
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        return self._record(token, ("success", output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        return self._record(token, ("failure", (error, cause)))

@@ -77,6 +77,29 @@ class SfnWorkflows:
             ) from exc
         return _failure_of(described, history.get("events", []))
 
+    # --- resuming a task that waits with .waitForTaskToken (mamba.services.task_waits) ---
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        """SendTaskSuccess; False when the task no longer waits (it timed out or was resumed)."""
+        return self._send("send_task_success", taskToken=token, output=json.dumps(output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        """SendTaskFailure with the error name the ASL catches and a cause a user can read."""
+        return self._send("send_task_failure", taskToken=token, error=error[:256], cause=cause[:32768])
+
+    def _send(self, method: str, **params: Any) -> bool:
+        try:
+            getattr(self._client, method)(**params)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") in _TASK_GONE:
+                return False
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.") from exc
+        return True
+
+
+# The token's task is over: it timed out, was resumed already, or its execution ended.
+_TASK_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
 
 def _entered_state(by_id: dict[Any, dict[str, Any]], event: dict[str, Any]) -> str:
     """The state an event belongs to: walk back along previousEventId to its StateEntered."""

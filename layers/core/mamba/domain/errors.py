@@ -266,6 +266,15 @@ class PullUrlRefusedError(DomainError):
     code = "PULL_URL_REFUSED"
 
 
+class PlanPriceInvalidError(DomainError):
+    """A plan names a Stripe price that Checkout could not sell as the plan says: missing, archived,
+    one-time, in another currency or interval, or metered where a flat fee belongs (or the
+    reverse). ``details.reason`` says which and ``details.fields`` names the plan's field."""
+
+    status = 422
+    code = "PLAN_PRICE_INVALID"
+
+
 class CurrencyMismatchError(ConflictError):
     """A credit in a currency the tenant is not billed in; balances never mix currencies."""
 
