@@ -72,8 +72,8 @@ export function MetricsPanel({
   const [showTable, setShowTable] = useState(false);
   const [csv, setCsv] = useState<{ busy: boolean; message: string }>({ busy: false, message: '' });
 
-  const rows = useMemo(() => withRates(query.data?.points ?? []), [query.data]);
   const resolution = query.data?.resolution ?? '1m';
+  const rows = useMemo(() => withRates(query.data?.points ?? [], resolution), [query.data, resolution]);
   // Rebuilt when the language changes, so the axes speak it too.
   const formatTime = useMemo(() => timeFormatter(period), [period, i18next.resolvedLanguage]);
   const charts: ChartSpec[] = useMemo(
