@@ -238,6 +238,12 @@ def alarms() -> dict[str, Any]:
             EvaluationPeriods=3,
             TreatMissingData="breaching",
         ),
+        "MetricWriteErrorsAlarm": _alarm(
+            "The metrics history could not be written for a node 3 times in 5 minutes (the charts have gaps).",
+            **_mamba("MetricWriteErrors"),
+            Statistic="Sum",
+            Threshold=3,
+        ),
         "StripeWebhookLagAlarm": _alarm(
             f"A Stripe event waited {STRIPE_LAG_MAX_S} s or more before it was applied.",
             **_mamba("StripeWebhookLag"),
@@ -342,9 +348,10 @@ def dashboard_body() -> dict[str, Any]:
             "Wings call latency per node (p90, ms)", _search("WingsCallLatency", "service,node", "p90", "p90"), y=24
         ),
         _widget(
-            "Metric samples written and reconcile duration (p90, ms)",
+            "Metric samples written, write errors and reconcile duration (p90, ms)",
             [
                 [NAMESPACE, "MetricSamplesWritten", "service", SERVICE],
+                [NAMESPACE, "MetricWriteErrors", "service", SERVICE],
                 [NAMESPACE, "ReconcileDuration", "service", SERVICE, {"stat": "p90", "yAxis": "right"}],
             ],
             x=12,

@@ -89,6 +89,7 @@ def test_every_alarm_notifies_the_existing_topic(merged):
         ("dead-letter depth", "StripeEventsDLQDepthAlarm"),
         ("node health", "NodesUnhealthyAlarm"),
         ("metric writes", "MetricWritesStoppedAlarm"),
+        ("metric write errors", "MetricWriteErrorsAlarm"),
         ("reconcile", "ReconcileSlowAlarm"),
         ("Stripe webhook lag", "StripeWebhookLagAlarm"),
     ],

@@ -32,10 +32,15 @@ def test_node_health_publishes_how_many_nodes_are_down_or_refuse_the_panel(monke
     assert published(capsys.readouterr().out, "NodesUnhealthy") == [2]
 
 
-def test_the_reconcile_publishes_its_duration_and_the_nodes_it_could_not_read(monkeypatch, capsys):
+def test_the_reconcile_publishes_its_duration_the_nodes_it_could_not_read_and_the_samples_it_wrote(monkeypatch, capsys):
     def slow_reconcile(_: Any) -> list[dict[str, Any]]:
         time.sleep(0.02)
-        return [{"node_id": "n1"}, {"node_id": "n2", "error": "WingsUnavailableError"}]
+        return [
+            {"node_id": "n1", "samples": 4, "minute_writes": 1},
+            {"node_id": "n2", "error": "WingsUnavailableError"},
+            {"node_id": "n3", "samples": 7, "minute_writes": 0},  # this minute was written by an earlier run
+            {"node_id": "n4", "samples": 2, "minute_writes": 0, "metrics_error": "DEPENDENCY_UNAVAILABLE"},
+        ]
 
     monkeypatch.setattr(reconcile_door.lifecycle, "reconcile_all", slow_reconcile)
     monkeypatch.setattr(reconcile_door.overview, "record_reconcile", lambda *a: None)
@@ -49,6 +54,8 @@ def test_the_reconcile_publishes_its_duration_and_the_nodes_it_could_not_read(mo
     [took] = published(out, "ReconcileDuration")
     assert took >= 20
     assert published(out, "ReconcileNodeErrors") == [1]
+    assert published(out, "MetricSamplesWritten") == [4]
+    assert published(out, "MetricWriteErrors") == [1]
 
 
 def test_a_stripe_event_publishes_how_long_it_waited_since_stripe_made_it(monkeypatch, capsys):
