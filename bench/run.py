@@ -31,6 +31,7 @@ SECTION_MODULES = (
     "bench.web_sizes",
     "bench.coldstart",
     "bench.metrics",
+    "bench.cost",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -92,6 +92,7 @@ class FakeWorkflows:
         # (workflow, execution name, payload): the name is the operation id on a first attempt
         self.started: list[tuple[str, str, dict[str, Any]]] = []
         self.failures: dict[tuple[str, str], dict[str, str]] = {}
+        self.statuses: dict[tuple[str, str], str] = {}  # (workflow, execution name) -> a status to report
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         from mamba.adapters.sfn import execution_name, with_correlation_id
@@ -106,6 +107,17 @@ class FakeWorkflows:
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
         return arn
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """RUNNING once started (or what ``statuses`` says), FAILED once ``fail_execution``, else None."""
+        from mamba.adapters.sfn import execution_name
+
+        name = execution_name(operation_id, attempt)
+        if (workflow, name) in self.statuses:
+            return self.statuses[(workflow, name)]
+        if (workflow, name) in self.failures:
+            return "FAILED"
+        return "RUNNING" if any(w == workflow and o == name for w, o, _ in self.started) else None
 
     def fail_execution(
         self, workflow: str, operation_id: str, state: str, error: str, cause: str, attempt: int = 1
@@ -2415,7 +2427,9 @@ class FakeIdentityRepository:
         self.users = self.tenancy.users
         self.keys = keys or FakeApiKeyRepository()
 
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any:
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
         tenant = None
@@ -2658,15 +2672,16 @@ class FakeTaskCallbacks:
     most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
     ``down`` makes every call DependencyUnavailableError."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: set[str] | None = None) -> None:
         self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
         self.gone: set[str] = set()
         self.down = False
+        self.waiting = waiting  # the tokens of tasks that wait; None: any token not yet resumed
 
     def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
         if self.down:
             raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
-        if token in self.delivered or token in self.gone:
+        if token in self.delivered or token in self.gone or (self.waiting is not None and token not in self.waiting):
             return False
         self.delivered[token] = outcome
         return True
