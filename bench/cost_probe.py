@@ -19,8 +19,10 @@ What is counted, for each operation, from the moment it is asked until its workf
 * S3 requests moto handles, by price tier (PUT/POST/LIST, GET/HEAD; DELETE is free);
 * Step Functions state transitions: the StateEntered events of the operation's execution.
 
-Wall time in this process overstates Lambda time (moto answers in-process on a shared CPU),
-so GB-seconds are an upper bound. Prints one JSON object on stdout (``{"cost_probe": ...}``).
+An invocation's time is its wall time less what its thread waited for a CPU (this machine is
+shared; Lambda gives each invocation its own), so GB-seconds do not grow with the machine's
+load; moto answering in-process stands in for DynamoDB's and S3's network round trips.
+Prints one JSON object on stdout (``{"cost_probe": ...}``).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from bench.cost_model import METRIC_MINUTE, Counts
 T0 = "2026-11-25T10:00:00Z"
 TENANT = "tn_cost"
 OWNER = "usr_cost"
-SERVERS = 4  # on the one simulated node
+SERVERS = 20  # on the one simulated node: the reference fleet's 100 servers on 5 nodes
 IDLE_TENANTS = 200  # enough that what each adds to a read shows across 4 KB read units
 MEMORY_GB = 0.5  # .chalice/config.json lambda_memory_size
 READ_UNIT, WRITE_UNIT = 4096, 1024
@@ -160,12 +162,11 @@ class Meter:
         meter = self
 
         def counted(gateway: Any, method: str, path: str, headers: Any, body: Any) -> Any:
-            started = time.perf_counter()
+            started = _clock()
             try:
                 return original(gateway, method, path, headers, body)
             finally:
-                seconds = time.perf_counter() - started
-                meter.add(api_requests=1, lambda_invocations=1, lambda_gb_seconds=_billed(seconds))
+                meter.add(api_requests=1, lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
                 meter.call(f"api:{method}")
 
         LocalGateway.handle_request = counted  # type: ignore[method-assign]
@@ -177,22 +178,43 @@ class Meter:
         meter = self
 
         def counted(handler: str, event: Any, function_name: str = "local", timeout_s: int = 60) -> Any:
-            started = time.perf_counter()
+            started = _clock()
             try:
                 return original(handler, event, function_name, timeout_s)
             finally:
-                meter.add(lambda_invocations=1, lambda_gb_seconds=_billed(time.perf_counter() - started))
+                meter.add(lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
                 meter.call(f"task:{function_name}")
 
         lambda_dispatch.invoke = counted
 
     def schedule(self, run: Callable[[], Any]) -> None:
         """One schedule run: one invocation, timed."""
-        started = time.perf_counter()
+        started = _clock()
         try:
             run()
         finally:
-            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(time.perf_counter() - started))
+            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
+
+
+def _clock() -> tuple[float, float]:
+    """Now, and how long this thread has waited for a CPU so far (Linux schedstat; 0 elsewhere)."""
+    return time.perf_counter(), _runqueue_wait()
+
+
+def _runqueue_wait() -> float:
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _elapsed(started: tuple[float, float]) -> float:
+    """The wall time since ``started`` less what this thread spent waiting for a CPU: the time
+    the invocation would take on a Lambda of its own, not on this shared machine (its waits on
+    the network, to Wings or the simulated AWS, count as on Lambda)."""
+    wall, waited = started
+    return max(time.perf_counter() - wall - (_runqueue_wait() - waited), 0.0)
 
 
 def _billed(seconds: float) -> float:
@@ -466,6 +488,76 @@ def page_views(world: World, server_id: str) -> dict[str, Counts]:
     return views
 
 
+_MINUTE_OFFSET = [0]
+
+
+def _next_minute_each_run(run: Callable[[], Any]) -> Callable[[], Any]:
+    """Each run of the reconcile a minute later than the last, as the schedule runs: the metrics
+    history writes a node's minute once per minute, so two runs within one minute would not."""
+    from dataclasses import replace
+
+    from mamba import bootstrap
+
+    original = bootstrap.metrics_ports
+
+    def later() -> Any:
+        return replace(original(), clock=lambda: int(time.time()) + _MINUTE_OFFSET[0])
+
+    def run_a_minute_later() -> Any:
+        _MINUTE_OFFSET[0] += 60
+        bootstrap.metrics_ports = later  # type: ignore[assignment]
+        try:
+            return run()
+        finally:
+            bootstrap.metrics_ports = original
+
+    return run_a_minute_later
+
+
+def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts]:
+    """One run of ``reconcile_servers`` over the node, and the part of it that is once per run
+    whatever the nodes: the fleet counters (``services.overview.record_reconcile``)."""
+    from mamba.services import overview
+
+    original = overview.record_reconcile
+    part: list[Counts] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with meter.window() as counts:
+            result = original(*args, **kwargs)
+        part.append(counts)
+        return result
+
+    overview.record_reconcile = counted  # type: ignore[assignment]
+    try:
+        with meter.window() as run:
+            meter.schedule(reconcile)
+    finally:
+        overview.record_reconcile = original  # type: ignore[assignment]
+    return run, part[-1]
+
+
+def rollup_hour(meter: Meter, node_id: str) -> Counts:
+    """The rollup the first reconcile run of an hour writes for the node, over a full hour of
+    minute items: 60 minutes are recorded first as the reconcile would (a clock set to each
+    minute of the next hour, not counted), then the rollup runs an hour later (counted)."""
+    from dataclasses import replace
+
+    from mamba import bootstrap
+    from mamba.domain import server_lifecycle as life
+    from mamba.services import metrics
+
+    ports = bootstrap.metrics_ports()
+    servers = bootstrap.server_repository().on_node(node_id)
+    seen = life.observations(bootstrap.agent_for(bootstrap.node_repository().get(node_id)).list_servers())
+    hour = (int(time.time()) // 3600 + 1) * 3600
+    for minute in range(60):  # outside the window below: these are the hour's metric minutes
+        metrics.record_node(replace(ports, clock=lambda t=hour + 60 * minute + 5: t), node_id, servers, seen)
+    with meter.window() as counts:
+        metrics.roll_up(replace(ports, clock=lambda: hour + 3600 + 5), node_id, hour + 3600 + 5)
+    return counts
+
+
 def schedules() -> dict[str, tuple[Callable[[], Any], float]]:
     """Every schedule app.py registers: name → (one run, every how many seconds)."""
     from chalice.app import Rate, ScheduledEventConfig
@@ -567,10 +659,8 @@ def main() -> dict[str, Any]:
             world = World(meter, panel_url, node, sfn)
             created = [create(world) for _ in range(SERVERS + 1)]
             server_id = created[0][0]
-            reconcile = schedules()[METRIC_MINUTE][0]
+            reconcile = _next_minute_each_run(schedules()[METRIC_MINUTE][0])
             meter.schedule(reconcile)  # the first run records what it sees the first time
-            with meter.window() as one_more_server:
-                meter.schedule(reconcile)
             operations = {"create": created[0][1]}
             operations["start"] = power(world, server_id, "start")
             operations["stop"] = power(world, server_id, "stop")
@@ -578,6 +668,8 @@ def main() -> dict[str, Any]:
             operations["delete"] = delete(world, created[-1][0])  # SERVERS servers stay on the node
             meter.schedule(reconcile)
             views = page_views(world, server_id)
+            one_node, fleet_part = metric_minute(meter, reconcile)
+            rollup = rollup_hour(meter, node.node.id)
             before = run_schedules(meter)
             add_idle_tenants(IDLE_TENANTS)
             after = run_schedules(meter)
@@ -590,8 +682,11 @@ def main() -> dict[str, Any]:
             "page_views": {name: _dump(c) for name, c in views.items()},
             "schedules": before,
             "schedules_with_idle_tenants": after,
-            # the metric minute with one server more on the node: what each server adds to it
-            "metric_minute_one_more_server": _dump(one_more_server),
+            # one reconcile run over the node's SERVERS servers, and within it the fleet counters'
+            # part, which is once per run whatever the nodes
+            "metric_minute": {"one_node": _dump(one_node), "per_run": _dump(fleet_part)},
+            # one hour of the node's SERVERS servers rolled up (the first reconcile run of an hour)
+            "rollup_hour": _dump(rollup),
         }
     }
 
