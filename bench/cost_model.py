@@ -234,6 +234,13 @@ def metric_minute(minute: Mapping[str, Mapping[str, object]], n: float, fleet: F
     run = Counts(**{name: getattr(run_part, name) for name in _WORK})
     run.lambda_invocations = one.lambda_invocations
     run.lambda_gb_seconds = one.lambda_gb_seconds
+    if "recount" in minute:
+        # The fleet counters' recount (every tenant and server read), every few minutes, its
+        # work scaled from the probe's servers to the fleet's.
+        every = float(minute["recount_every_minutes"])  # type: ignore[arg-type]
+        recount = work_scaled(Counts.from_dict(minute["recount"]), fleet.servers / n)
+        for name in (*_WORK, "lambda_gb_seconds"):
+            setattr(run, name, getattr(run, name) + getattr(recount, name) / every)
     return node, run
 
 

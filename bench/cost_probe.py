@@ -514,17 +514,23 @@ def _next_minute_each_run(run: Callable[[], Any]) -> Callable[[], Any]:
     return run_a_minute_later
 
 
-def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts]:
-    """One run of ``reconcile_servers`` over the node, and the part of it that is once per run
-    whatever the nodes: the fleet counters (``services.overview.record_reconcile``)."""
+def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts, Counts]:
+    """One run of ``reconcile_servers`` over the node in a minute without the fleet counters'
+    recount, the part of it that is once per run whatever the nodes (the run's record,
+    ``services.overview.record_reconcile``), and the recount alone (every few minutes)."""
+    from datetime import UTC, datetime
+
+    from mamba import bootstrap
     from mamba.services import overview
 
     original = overview.record_reconcile
     part: list[Counts] = []
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
+    def counted(stats: Any, results: Any, now: Any) -> Any:
+        if now.minute % overview.RECOUNT_EVERY_MINUTES == 0:
+            now = now.replace(minute=now.minute + 1)  # this minute's recount is counted apart
         with meter.window() as counts:
-            result = original(*args, **kwargs)
+            result = original(stats, results, now)
         part.append(counts)
         return result
 
@@ -534,7 +540,16 @@ def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, C
             meter.schedule(reconcile)
     finally:
         overview.record_reconcile = original  # type: ignore[assignment]
-    return run, part[-1]
+    with meter.window() as recount:
+        meter.schedule(lambda: bootstrap.fleet_stats().refresh(datetime.now(UTC).isoformat()))
+    recount.lambda_invocations = 0  # it runs inside the reconcile's invocation
+    return run, part[-1], recount
+
+
+def _recount_every() -> int:
+    from mamba.services import overview
+
+    return int(overview.RECOUNT_EVERY_MINUTES)
 
 
 def rollup_hour(meter: Meter, node_id: str) -> Counts:
@@ -668,7 +683,7 @@ def main() -> dict[str, Any]:
             operations["delete"] = delete(world, created[-1][0])  # SERVERS servers stay on the node
             meter.schedule(reconcile)
             views = page_views(world, server_id)
-            one_node, fleet_part = metric_minute(meter, reconcile)
+            one_node, fleet_part, recount = metric_minute(meter, reconcile)
             rollup = rollup_hour(meter, node.node.id)
             before = run_schedules(meter)
             add_idle_tenants(IDLE_TENANTS)
@@ -684,7 +699,12 @@ def main() -> dict[str, Any]:
             "schedules_with_idle_tenants": after,
             # one reconcile run over the node's SERVERS servers, and within it the fleet counters'
             # part, which is once per run whatever the nodes
-            "metric_minute": {"one_node": _dump(one_node), "per_run": _dump(fleet_part)},
+            "metric_minute": {
+                "one_node": _dump(one_node),
+                "per_run": _dump(fleet_part),
+                "recount": _dump(recount),
+                "recount_every_minutes": _recount_every(),
+            },
             # one hour of the node's SERVERS servers rolled up (the first reconcile run of an hour)
             "rollup_hour": _dump(rollup),
         }

@@ -201,3 +201,17 @@ def test_the_probe_shape_is_not_changed_by_pricing_it() -> None:
     model.month_of(measured)
 
     assert measured == before
+
+
+def test_the_fleet_counters_recount_is_paid_once_every_few_minutes_for_the_fleets_servers() -> None:
+    # Given a recount that read 8 RRU and wrote 3 WRU over the probe's 4 servers, every 5 minutes
+    measured = probe()
+    measured["metric_minute"]["recount"] = counts(lambda_gb_seconds=0.05, dynamodb_rru=8, dynamodb_wru=3)
+    measured["metric_minute"]["recount_every_minutes"] = 5
+
+    run = {line.name: line for line in model.month_of(measured)}["metric_minute_per_run"].per_run
+
+    # Then each minute's run carries a fifth of it, its work scaled to 100 servers (x25)
+    assert run.dynamodb_rru == pytest.approx(1 + 8 * 25 / 5)
+    assert run.dynamodb_wru == pytest.approx(4 + 3 * 25 / 5)
+    assert run.lambda_gb_seconds == pytest.approx(0.1 + 0.05 * 25 / 5)
