@@ -30,6 +30,7 @@ SECTION_MODULES = (
     "bench.backups",
     "bench.web_sizes",
     "bench.coldstart",
+    "bench.metrics",
     "bench.cost",
 )
 
