@@ -235,10 +235,12 @@ def metric_minute(minute: Mapping[str, Mapping[str, object]], n: float, fleet: F
     run.lambda_invocations = one.lambda_invocations
     run.lambda_gb_seconds = one.lambda_gb_seconds
     if "recount" in minute:
-        # The fleet counters' recount (every tenant and server read), every few minutes, its
-        # work scaled from the probe's servers to the fleet's.
+        # The fleet counters' recount (every tenant and server read), every few minutes.
+        # Its reads grow with the servers; its writes are the three counter items whatever the fleet.
         every = float(minute["recount_every_minutes"])  # type: ignore[arg-type]
-        recount = work_scaled(Counts.from_dict(minute["recount"]), fleet.servers / n)
+        measured = Counts.from_dict(minute["recount"])
+        recount = work_scaled(measured, fleet.servers / n)
+        recount.dynamodb_wru = measured.dynamodb_wru
         for name in (*_WORK, "lambda_gb_seconds"):
             setattr(run, name, getattr(run, name) + getattr(recount, name) / every)
     return node, run

@@ -66,6 +66,8 @@ SERVERS = 20  # on the one simulated node: the reference fleet's 100 servers on 
 IDLE_TENANTS = 200  # enough that what each adds to a read shows across 4 KB read units
 MEMORY_GB = 0.5  # .chalice/config.json lambda_memory_size
 READ_UNIT, WRITE_UNIT = 4096, 1024
+AWS_CALL_SECONDS = 0.005  # a DynamoDB or S3 request's round trip, allowed per request in a schedule's time
+WINGS_CALL_SECONDS = 0.05  # a call to a node's Wings (it answers from memory) over the network, allowed
 
 _READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
@@ -80,11 +82,20 @@ class Meter:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.totals = Counts()
+        self.stand_in = 0.0  # CPU seconds moto (and this meter) spent answering AWS requests
 
     def add(self, **units: float) -> None:
         with self.lock:
             for name, value in units.items():
                 setattr(self.totals, name, getattr(self.totals, name) + value)
+
+    def served(self, cpu_seconds: float) -> None:
+        """An AWS request answered in this process: its CPU is the stand-in's, not the caller's
+        (AWS answers on its own machines); the caller is allowed ``AWS_CALL_SECONDS`` instead."""
+        with self.lock:
+            self.stand_in += cpu_seconds
+        _THREAD.stand_in = getattr(_THREAD, "stand_in", 0.0) + cpu_seconds
+        _THREAD.aws_calls = getattr(_THREAD, "aws_calls", 0) + 1
 
     def call(self, name: str) -> None:
         with self.lock:
@@ -111,6 +122,20 @@ class Meter:
         self._s3()
         self._api()
         self._tasks()
+        self._wings_calls()
+
+    def _wings_calls(self) -> None:
+        """Counts the panel's calls to a node (the schedules' time allows each one)."""
+        from mamba.adapters.wings.client import WingsHttpNodeAgent
+
+        original = WingsHttpNodeAgent._call
+        meter = self
+
+        def counted(agent: Any, *args: Any, **kwargs: Any) -> Any:
+            meter.call("wings")
+            return original(agent, *args, **kwargs)
+
+        WingsHttpNodeAgent._call = counted  # type: ignore[method-assign]
 
     def _dynamodb(self) -> None:
         from moto.dynamodb.responses import DynamoHandler
@@ -119,6 +144,7 @@ class Meter:
         meter = self
 
         def counted(handler: Any) -> Any:
+            cpu = time.thread_time()
             action = str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
             body = _request_body(handler)
             before = _write_sizes(handler, action, body)
@@ -129,6 +155,7 @@ class Meter:
                 rru, wru = (1.0, 0.0) if action in _READS else (0.0, 1.0)
             meter.add(dynamodb_rru=rru, dynamodb_wru=wru)
             meter.call(f"dynamodb:{action}")
+            meter.served(time.thread_time() - cpu)
             return response
 
         DynamoHandler.call_action = counted  # type: ignore[method-assign]
@@ -142,13 +169,17 @@ class Meter:
             original = getattr(S3Response, name)
 
             def counted(response_self: Any, request: Any, full_url: str, headers: Any) -> Any:
+                cpu = time.thread_time()
                 method = str(request.method).upper()
                 if method in ("PUT", "POST") or (method == "GET" and not is_key):
                     meter.add(s3_tier1=1)
                 elif method in ("GET", "HEAD"):
                     meter.add(s3_tier2=1)
                 meter.call(f"s3:{method}:{'object' if is_key else 'bucket'}")
-                return original(response_self, request, full_url, headers)
+                try:
+                    return original(response_self, request, full_url, headers)
+                finally:
+                    meter.served(time.thread_time() - cpu)
 
             setattr(S3Response, name, counted)
 
@@ -188,17 +219,34 @@ class Meter:
         lambda_dispatch.invoke = counted
 
     def schedule(self, run: Callable[[], Any]) -> None:
-        """One schedule run: one invocation, timed."""
-        started = _clock()
+        """One schedule run: one invocation. A schedule reads its nodes on threads of its own,
+        whose waits for this shared CPU its own thread cannot tell apart, so its time is the
+        process's CPU time (moto's work for it included) plus ``AWS_CALL_SECONDS`` for each
+        DynamoDB or S3 request and ``WINGS_CALL_SECONDS`` for each call to a node, the round
+        trips the in-process stand-ins do not take."""
+        cpu, calls, stand_in = time.process_time(), self._remote_calls(), self.stand_in
         try:
             run()
         finally:
-            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
+            aws, wings = (after - before for after, before in zip(self._remote_calls(), calls, strict=True))
+            own = time.process_time() - cpu - (self.stand_in - stand_in)
+            seconds = max(own, 0.0) + aws * AWS_CALL_SECONDS + wings * WINGS_CALL_SECONDS
+            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(seconds))
+
+    def _remote_calls(self) -> tuple[int, int]:
+        with self.lock:
+            calls = dict(self.totals.calls)
+        aws = sum(n for name, n in calls.items() if name.startswith(("dynamodb:", "s3:")))
+        return aws, calls.get("wings", 0)
 
 
-def _clock() -> tuple[float, float]:
-    """Now, and how long this thread has waited for a CPU so far (Linux schedstat; 0 elsewhere)."""
-    return time.perf_counter(), _runqueue_wait()
+_THREAD = threading.local()  # per thread: the stand-in's CPU and the AWS requests it answered
+
+
+def _clock() -> tuple[float, float, float, int]:
+    """Now, how long this thread has waited for a CPU so far (Linux schedstat; 0 elsewhere), and
+    the stand-in's CPU and AWS requests on this thread so far."""
+    return time.perf_counter(), _runqueue_wait(), getattr(_THREAD, "stand_in", 0.0), getattr(_THREAD, "aws_calls", 0)
 
 
 def _runqueue_wait() -> float:
@@ -209,12 +257,15 @@ def _runqueue_wait() -> float:
         return 0.0
 
 
-def _elapsed(started: tuple[float, float]) -> float:
-    """The wall time since ``started`` less what this thread spent waiting for a CPU: the time
-    the invocation would take on a Lambda of its own, not on this shared machine (its waits on
-    the network, to Wings or the simulated AWS, count as on Lambda)."""
-    wall, waited = started
-    return max(time.perf_counter() - wall - (_runqueue_wait() - waited), 0.0)
+def _elapsed(started: tuple[float, float, float, int]) -> float:
+    """The wall time since ``started`` less what this thread spent waiting for a CPU (this
+    machine is shared; a Lambda runs alone) and less the in-process stand-in's CPU for its AWS
+    requests, plus ``AWS_CALL_SECONDS`` for each of them (their round trip on AWS). Waits on
+    the network, to Wings, count as they are."""
+    wall, waited, stand_in, calls = started
+    now = _clock()
+    own = now[0] - wall - (now[1] - waited) - (now[2] - stand_in)
+    return max(own, 0.0) + (now[3] - calls) * AWS_CALL_SECONDS
 
 
 def _billed(seconds: float) -> float:
