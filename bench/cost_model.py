@@ -234,15 +234,18 @@ def metric_minute(minute: Mapping[str, Mapping[str, object]], n: float, fleet: F
     run = Counts(**{name: getattr(run_part, name) for name in _WORK})
     run.lambda_invocations = one.lambda_invocations
     run.lambda_gb_seconds = one.lambda_gb_seconds
-    if "recount" in minute:
-        # The fleet counters' recount (every tenant and server read), every few minutes.
-        # Its reads grow with the servers; its writes are the three counter items whatever the fleet.
-        every = float(minute["recount_every_minutes"])  # type: ignore[arg-type]
-        measured = Counts.from_dict(minute["recount"])
-        recount = work_scaled(measured, fleet.servers / n)
-        recount.dynamodb_wru = measured.dynamodb_wru
+    for part in ("recount", "server_sweep"):
+        if part not in minute:
+            continue
+        # Every few minutes: the fleet counters' recount and the sweeper's look at every
+        # server. Their reads grow with the servers (they read them all); their writes (the
+        # counter items) do not.
+        every = float(minute[f"{part}_every_minutes"])  # type: ignore[arg-type]
+        measured = Counts.from_dict(minute[part])
+        scaled = work_scaled(measured, fleet.servers / n)
+        scaled.dynamodb_wru = measured.dynamodb_wru
         for name in (*_WORK, "lambda_gb_seconds"):
-            setattr(run, name, getattr(run, name) + getattr(recount, name) / every)
+            setattr(run, name, getattr(run, name) + getattr(scaled, name) / every)
     return node, run
 
 

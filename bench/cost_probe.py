@@ -565,10 +565,11 @@ def _next_minute_each_run(run: Callable[[], Any]) -> Callable[[], Any]:
     return run_a_minute_later
 
 
-def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts, Counts]:
+def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts, Counts, Counts]:
     """One run of ``reconcile_servers`` over the node in a minute without the fleet counters'
     recount, the part of it that is once per run whatever the nodes (the run's record,
-    ``services.overview.record_reconcile``), and the recount alone (every few minutes)."""
+    ``services.overview.record_reconcile``), the counters' recount and the sweeper's look at
+    every server, each counted alone (they run every few minutes)."""
     from datetime import UTC, datetime
 
     from mamba import bootstrap
@@ -585,16 +586,37 @@ def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, C
         part.append(counts)
         return result
 
+    # A run first to take in what the operations before changed (the stopped server's new
+    # status, its crash check): the minute measured is a quiet one, as nearly every minute is.
+    meter.schedule(reconcile)
+    from functions.schedules import sweep
+
+    sweep_run = sweep.run
     overview.record_reconcile = counted  # type: ignore[assignment]
+    sweep.run = lambda **_: sweep_run(servers_too=False)  # this minute's server sweep is counted apart
     try:
         with meter.window() as run:
             meter.schedule(reconcile)
     finally:
         overview.record_reconcile = original  # type: ignore[assignment]
+        sweep.run = sweep_run
+    with meter.window() as operations_only:
+        sweep_run(servers_too=False)
+    with meter.window() as with_servers:
+        sweep_run(servers_too=True)
+    server_sweep = Counts(
+        **{k: max(v - operations_only.billable()[k], 0.0) for k, v in with_servers.billable().items()}
+    )
     with meter.window() as recount:
         meter.schedule(lambda: bootstrap.fleet_stats().refresh(datetime.now(UTC).isoformat()))
     recount.lambda_invocations = 0  # it runs inside the reconcile's invocation
-    return run, part[-1], recount
+    return run, part[-1], recount, server_sweep
+
+
+def _server_sweep_every() -> int:
+    from functions.schedules import reconcile
+
+    return int(reconcile.SWEEP_SERVERS_EVERY_MINUTES)
 
 
 def _recount_every() -> int:
@@ -734,7 +756,7 @@ def main() -> dict[str, Any]:
             operations["delete"] = delete(world, created[-1][0])  # SERVERS servers stay on the node
             meter.schedule(reconcile)
             views = page_views(world, server_id)
-            one_node, fleet_part, recount = metric_minute(meter, reconcile)
+            one_node, fleet_part, recount, server_sweep = metric_minute(meter, reconcile)
             rollup = rollup_hour(meter, node.node.id)
             before = run_schedules(meter)
             add_idle_tenants(IDLE_TENANTS)
@@ -755,6 +777,8 @@ def main() -> dict[str, Any]:
                 "per_run": _dump(fleet_part),
                 "recount": _dump(recount),
                 "recount_every_minutes": _recount_every(),
+                "server_sweep": _dump(server_sweep),
+                "server_sweep_every_minutes": _server_sweep_every(),
             },
             # one hour of the node's SERVERS servers rolled up (the first reconcile run of an hour)
             "rollup_hour": _dump(rollup),
