@@ -33,10 +33,10 @@ def ports() -> Any:
     )
 
 
-def run() -> dict[str, Any]:
+def run(*, servers_too: bool = True) -> dict[str, Any]:
     """One sweep; its failure is logged and reported, never the reconcile's failure."""
     try:
-        return dict(sweeper.sweep(ports()).as_dict())
+        return dict(sweeper.sweep(ports(), servers_too=servers_too).as_dict())
     except Exception as exc:  # noqa: BLE001 - the schedule goes on; the next run sweeps again
         logger.exception("sweep failed")
         return {"error": type(exc).__name__}
