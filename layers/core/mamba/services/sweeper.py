@@ -183,8 +183,9 @@ def _sweep_operations(ports: SweepPorts, report: SweepReport) -> set[str]:
         server = _server_of(op)
         try:
             young = _epoch_of(op.updated_at) > cutoff
-            state = None if op.workflow is None else ports.workflows.status(op.workflow, op.id, op.attempt)
-            if op.workflow is None or state == "RUNNING" or young:
+            # One DescribeExecution per open operation past the grace period, none for younger ones.
+            state = None if op.workflow is None or young else ports.workflows.status(op.workflow, op.id, op.attempt)
+            if op.workflow is None or young or state == "RUNNING":
                 if server:
                     live.add(server)
                 continue
