@@ -109,13 +109,15 @@ class DynamoPlacementStore:
         found: dict[str, str] = {}
         now = self.clock()
         for start in range(0, len(node_ids), 50):
-            wanted = [key for n in node_ids[start : start + 50] for key in (keys.node_breaker(n), keys.node_health(n))]
+            chunk = node_ids[start : start + 50]
+            by_pk = {keys.node_health(n)[0]: n for n in chunk}  # both items live in the node's partition
+            wanted = [key for n in chunk for key in (keys.node_breaker(n), keys.node_health(n))]
             request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted]}}
             for _attempt in range(3):
                 raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
                 for item in raw.get("Responses", {}).get(table, []):
                     pk, sk = item["pk"]["S"], item["sk"]["S"]
-                    node_id = next(n for n in node_ids if keys.node_health(n)[0] == pk)
+                    node_id = by_pk.get(pk, "")
                     if sk == keys.node_breaker(node_id)[1] and "N" in item.get("opened_at", {}):
                         if float(item["opened_at"]["N"]) + self.breaker_cooldown_seconds > now:
                             found[node_id] = "circuit_open"
