@@ -16,28 +16,17 @@ describe('periodWindow', () => {
 });
 
 describe('withRates', () => {
-  it('turns the network counters into bytes per second between points', () => {
-    const rows = withRates([
-      { t: 0, rx_bytes: 1_000, tx_bytes: 500 },
-      { t: 60, rx_bytes: 7_000, tx_bytes: 3_500 },
-    ]);
-    expect(rows.map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
-      [null, null],
+  it('turns the bytes of each interval into bytes per second at the resolution', () => {
+    const points = [
+      { t: 0, rx_bytes: 6_000, tx_bytes: 3_000 },
+      { t: 60, rx_bytes: 0, tx_bytes: null },
+    ];
+    expect(withRates(points, '1m').map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
       [100, 50],
+      [0, null],
     ]);
-  });
-
-  it('gives no rate where a counter went down (the container restarted) or a value is missing', () => {
-    const rows = withRates([
-      { t: 0, rx_bytes: 9_000, tx_bytes: 100 },
-      { t: 60, rx_bytes: 300, tx_bytes: null },
-      { t: 120, rx_bytes: 900, tx_bytes: 200 },
-    ]);
-    expect(rows.map((r) => [r.rx_per_second, r.tx_per_second])).toEqual([
-      [null, null],
-      [null, null],
-      [10, null],
-    ]);
+    expect(withRates([{ t: 0, rx_bytes: 30_000 }], '5m')[0]!.rx_per_second).toBe(100);
+    expect(withRates([{ t: 0, rx_bytes: 360_000 }], '1h')[0]!.rx_per_second).toBe(100);
   });
 });
 
@@ -46,7 +35,7 @@ describe('columns', () => {
     const rows = withRates([
       { t: 60, cpu_percent: 5, memory_bytes: 10 },
       { t: 120, cpu_percent: null, memory_bytes: 20 },
-    ]);
+    ], '1m');
     expect(columns(rows, ['cpu_percent', 'memory_bytes'], '1m')).toEqual([
       [60, 120],
       [5, null],
@@ -60,7 +49,7 @@ describe('columns', () => {
       { t: 300, cpu_percent: 2 },
       { t: 600, cpu_percent: 3 },
       { t: 2_400, cpu_percent: 4 },
-    ]);
+    ], '1m');
     expect(columns(rows, ['cpu_percent'], '5m')).toEqual([
       [0, 300, 600, 900, 2_400],
       [1, 2, 3, null, 4],
@@ -75,7 +64,7 @@ describe('summary', () => {
       { t: 60, cpu_percent: 90 },
       { t: 120, cpu_percent: 12 },
       { t: 180, cpu_percent: null },
-    ]);
+    ], '1m');
     expect(summary(rows, 'cpu_percent')).toEqual({ latest: 12, peak: 90 });
     expect(summary(rows, 'disk_bytes')).toEqual({ latest: null, peak: null });
   });

@@ -37,22 +37,14 @@ export interface Row extends MetricPoint {
 }
 
 /**
- * Wings reports network bytes as counters since the container started, so the traffic at a
- * point is the difference to the previous point over the time between them. A counter that
- * went down (the container restarted) or a missing neighbour gives no rate rather than a
- * negative or invented one.
+ * The API gives the bytes received and sent **during** each point's interval (it has already
+ * turned Wings' counters into increases, restarts included), so the traffic at a point is
+ * those bytes over the interval's length: the same unit, bytes per second, at every resolution.
  */
-export function withRates(points: readonly MetricPoint[]): Row[] {
-  return points.map((p, i) => {
-    const prev = i > 0 ? points[i - 1] : undefined;
-    const rate = (now: number | null | undefined, before: number | null | undefined): number | null => {
-      if (!prev || now == null || before == null) return null;
-      const seconds = p.t - prev.t;
-      if (seconds <= 0 || now < before) return null;
-      return (now - before) / seconds;
-    };
-    return { ...p, rx_per_second: rate(p.rx_bytes, prev?.rx_bytes), tx_per_second: rate(p.tx_bytes, prev?.tx_bytes) };
-  });
+export function withRates(points: readonly MetricPoint[], resolution: string): Row[] {
+  const step = RESOLUTION_SECONDS[resolution] ?? 60;
+  const rate = (bytes: number | null | undefined) => (typeof bytes === 'number' ? bytes / step : null);
+  return points.map((p) => ({ ...p, rx_per_second: rate(p.rx_bytes), tx_per_second: rate(p.tx_bytes) }));
 }
 
 /** uPlot's columnar data: `[times, ...series]`. */
