@@ -142,3 +142,17 @@ def test_one_records_failure_is_counted_and_the_others_are_still_swept() -> None
 
     assert report.errors == 1 and report.failed_servers == [fine]
     assert life.servers.get(broken).status == srv.PROVISIONING  # left for the next run
+
+
+def test_an_ended_reinstall_puts_the_server_back_to_the_status_it_had() -> None:
+    ports, life = world(make(SRV, "nd_a", srv.INSTALLING))
+    life.operations.add(operation("op_again", "reinstall_server", "running", OLD, lock=True, previous_status="running"))
+    life.locks.acquire(SRV, "op_again", "reinstall_server", now=OLD, now_epoch=0, seconds=10**10)
+    ports.workflows.statuses[("reinstall_server", "op_again")] = "ABORTED"
+
+    report = sweeper.sweep(ports)
+
+    assert report.closed == ["op_again"]
+    assert life.servers.get(SRV).status not in (srv.INSTALLING, srv.PROVISIONING)
+    assert life.locks.holder(SRV) is None
+    assert life.operations.find("op_again").status == "failed"

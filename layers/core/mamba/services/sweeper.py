@@ -14,7 +14,8 @@ that is just starting is never raced):
    execution SUCCEEDED/FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its
    timeout): it is closed ``failed`` with a readable reason and the workflow's own
    compensation runs (a provisioning is undone on the node and its ports freed, a lifecycle
-   workflow releases the server's lock, a backup workflow its backup).
+   workflow releases the server's lock and a reinstall puts the server back to its status, a
+   backup workflow fails its backup or restore).
 3. **A server in ``provisioning`` that no live operation targets** (the API died between
    reserving the allocation and writing the operation, or the compensation's own write was
    lost): the node was never asked to create it (``create_on_wings`` moves it to
@@ -153,6 +154,8 @@ def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
     elif op.workflow in LIFECYCLE and _server_of(op):
         from mamba.services import server_lifecycle
 
+        if op.workflow == "reinstall_server":  # not left ``installing``: back to the status it had
+            server_lifecycle.action_revert_install(ports.lifecycle, {**payload, "operation_id": op.id})
         server_lifecycle.action_finish(
             ports.lifecycle,
             {"operation_id": op.id, "status": "failed", "error": error, "lock": True, "server_uuid": _server_of(op)},
