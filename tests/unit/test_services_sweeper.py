@@ -156,3 +156,17 @@ def test_an_ended_reinstall_puts_the_server_back_to_the_status_it_had() -> None:
     assert life.servers.get(SRV).status not in (srv.INSTALLING, srv.PROVISIONING)
     assert life.locks.holder(SRV) is None
     assert life.operations.find("op_again").status == "failed"
+
+
+def test_a_stuck_delete_is_not_retried_while_its_node_is_offline() -> None:
+    ports, life = world(replace(make(SRV, "nd_a", srv.DELETING), updated_at="2027-01-14T00:00:00Z"))
+    ports.unreachable = lambda node_ids: {"nd_a"}
+
+    report = sweeper.sweep(ports)
+
+    assert report.retried_deletes == [] and ports.workflows.started == []
+    assert life.servers.get(SRV).status == srv.DELETING
+
+    ports.unreachable = lambda node_ids: set()
+    assert sweeper.sweep(ports).retried_deletes == [SRV]
+    assert [w for w, _, _ in ports.workflows.started] == ["delete_server"]

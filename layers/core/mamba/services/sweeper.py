@@ -22,7 +22,8 @@ that is just starting is never raced):
    ``installing`` first), so its ports are freed and it becomes ``failed`` with the reason.
    It still counts as one server of the tenant until deleted, and holds no memory or disk.
 4. **A server in ``deleting`` that no live operation targets** (a delete whose node stayed
-   down): the delete is started again, at most once every ``RETRY_SECONDS``.
+   down): the delete is started again, at most once every ``RETRY_SECONDS``, once the node's
+   health probe no longer finds it offline.
 
 Errors: one record's failure is logged and counted (``errors``); the others go on. A
 DependencyUnavailableError reading the operations or nodes escapes (the next run tries again).
@@ -83,6 +84,9 @@ class SweepPorts:
     backups: BackupPorts | None
     epoch: Callable[[], float]
     now: Callable[[], str]
+    # node ids -> those whose last health probe failed: a delete is not retried there (it would
+    # fail again every RETRY_SECONDS; an admin's forced delete is the way while a node is gone)
+    unreachable: Callable[[list[str]], set[str]] = lambda node_ids: set()
 
 
 @dataclass
@@ -235,7 +239,9 @@ def _retry_delete(ports: SweepPorts, server: srv.Server) -> None:
 
 def _sweep_servers(ports: SweepPorts, live: set[str], report: SweepReport) -> None:
     now = ports.epoch()
-    for node in _nodes(ports):
+    nodes = list(_nodes(ports))
+    down = ports.unreachable([node.id for node in nodes]) if nodes else set()
+    for node in nodes:
         for server in ports.servers.on_node(node.id):
             if server.status not in (srv.PROVISIONING, srv.DELETING) or server.uuid in live:
                 continue
@@ -244,7 +250,7 @@ def _sweep_servers(ports: SweepPorts, live: set[str], report: SweepReport) -> No
                 if server.status == srv.PROVISIONING and age > GRACE_SECONDS:
                     _fail_unstarted(ports, server)
                     report.failed_servers.append(server.uuid)
-                elif server.status == srv.DELETING and age > RETRY_SECONDS:
+                elif server.status == srv.DELETING and age > RETRY_SECONDS and node.id not in down:
                     _retry_delete(ports, server)
                     report.retried_deletes.append(server.uuid)
             except DomainError as exc:
