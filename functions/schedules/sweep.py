@@ -47,7 +47,3 @@ def run() -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - the schedule goes on; the next run sweeps again
         logger.exception("sweep failed")
         return {"error": type(exc).__name__}
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"sweep": run()}
