@@ -170,3 +170,17 @@ def test_a_stuck_delete_is_not_retried_while_its_node_is_offline() -> None:
     ports.unreachable = lambda node_ids: set()
     assert sweeper.sweep(ports).retried_deletes == [SRV]
     assert [w for w, _, _ in ports.workflows.started] == ["delete_server"]
+
+
+def test_a_succeeded_execution_whose_closing_write_was_lost_is_closed_succeeded_not_undone() -> None:
+    ports, life = world(make(SRV, "nd_a", srv.OFFLINE))
+    life.operations.add(operation("op_done", "update_server_build", "running", OLD, lock=True))
+    life.locks.acquire(SRV, "op_done", "update_server_build", now=OLD, now_epoch=0, seconds=10**10)
+    ports.workflows.statuses[("update_server_build", "op_done")] = "SUCCEEDED"
+
+    report = sweeper.sweep(ports)
+
+    assert report.closed == ["op_done"]
+    done = life.operations.find("op_done")
+    assert done.status == "succeeded" and done.error is None
+    assert life.locks.holder(SRV) is None and life.servers.get(SRV).status == srv.OFFLINE

@@ -11,11 +11,12 @@ that is just starting is never raced):
    meanwhile is not doubled). Its waits are relative (timeouts in seconds), so a late start
    gets its full time.
 2. **An operation whose execution ended without closing it** (``pending``/``running``, the
-   execution SUCCEEDED/FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its
-   timeout): it is closed ``failed`` with a readable reason and the workflow's own
-   compensation runs (a provisioning is undone on the node and its ports freed, a lifecycle
-   workflow releases the server's lock and a reinstall puts the server back to its status, a
-   backup workflow fails its backup or restore).
+   execution FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its timeout): it is
+   closed ``failed`` with a readable reason and the workflow's own compensation runs (a
+   provisioning is undone on the node and its ports freed, a lifecycle workflow releases the
+   server's lock and a reinstall puts the server back to its status, a backup workflow fails
+   its backup or restore). An execution that SUCCEEDED but whose closing
+   write was lost only has its operation closed ``succeeded`` (and its lock released).
 3. **A server in ``provisioning`` that no live operation targets** (the API died between
    reserving the allocation and writing the operation, or the compensation's own write was
    lost): the node was never asked to create it (``create_on_wings`` moves it to
@@ -133,9 +134,21 @@ def _server_of(op: Operation) -> str | None:
 
 
 def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
-    """Close an operation whose execution ended without its last state: failed, compensated."""
+    """Close an operation whose execution ended without its last state: succeeded when the
+    execution did (only its closing write was lost), else failed and compensated."""
     from mamba.services import operations as operations_service
 
+    if execution == "SUCCEEDED":
+        if op.workflow in LIFECYCLE and _server_of(op):
+            from mamba.services import server_lifecycle
+
+            server_lifecycle.action_finish(
+                ports.lifecycle,
+                {"operation_id": op.id, "status": "succeeded", "lock": True, "server_uuid": _server_of(op)},
+            )
+        else:
+            operations_service.finish_operation(ports.operations, op.id, "succeeded")
+        return
     error = {
         "code": INTERRUPTED,
         "message": f"The workflow stopped ({execution.lower()}) before it finished; what it had done was undone.",
