@@ -133,7 +133,15 @@ def keep_or_delete_with_server(ports: BackupPorts, server_uuid: str) -> tuple[in
     for backup in ports.backups.of_server(server_uuid):
         if bk.outlives_server(backup):
             if backup.orphaned_at is None:
-                orphan = replace(backup, orphaned_at=ports.clock(), updated_at=ports.clock())
+                # A restore into the deleted server cannot finish: the backup is completed again.
+                restore_result = "failed" if backup.status == bk.RESTORING else backup.restore_result
+                orphan = replace(
+                    backup,
+                    status=bk.COMPLETED,
+                    restore_result=restore_result,
+                    orphaned_at=ports.clock(),
+                    updated_at=ports.clock(),
+                )
                 ports.backups.save(orphan, expected_status=backup.status)
             kept += 1
             continue
