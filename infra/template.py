@@ -34,7 +34,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from functions.tasks import TASKS, placeholder
-from infra import web_hosting, workflows
+from infra import observability, web_hosting, workflows
 from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
@@ -100,6 +100,21 @@ def state_machine_arn(workflow: str) -> dict[str, str]:
 
 # --- parameters and conditions -------------------------------------------------------
 
+# The keys a parameter value needs in the generated secret (AppSecrets) before the functions
+# can start; docs/deploy.md's checklist fills them. tests/packaging/test_first_deploy.py renders
+# every allowed value with exactly these keys added into the deployed-mode Settings.
+SECRET_KEYS_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
+    "BillingEnabled": {"true": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")},
+    "CaptchaProvider": {"turnstile": ("CAPTCHA_SECRET_KEY",), "hcaptcha": ("CAPTCHA_SECRET_KEY",)},
+}
+
+# The SSM parameter that carries the panel's URL to the functions when only CloudFront knows it
+# (no PublicUrl, no WebDomainName): the functions cannot name the distribution in their
+# environment, because the distribution's API origin depends on the API, which depends on
+# the functions. A name built from the stack name alone breaks that cycle.
+PUBLIC_URL_PARAMETER = "PublicUrlParameter"
+PUBLIC_URL_PARAMETER_NAME = "/${AWS::StackName}/public-url"
+
 
 def parameters() -> dict[str, Any]:
     return {
@@ -107,7 +122,8 @@ def parameters() -> dict[str, Any]:
             "Type": "String",
             "Default": "",
             "AllowedPattern": "^(https://[^/\\s]+(/\\S*)?)?$",
-            "Description": "The panel's public https URL (links in mail, the Wings remote). Empty until you know it.",
+            "Description": "The panel's public https URL (links in mail, the Wings remote, the browser origin). "
+            "Empty: https://<WebDomainName>, or the CloudFront name without a domain.",
         },
         "MailFrom": {
             "Type": "String",
@@ -122,8 +138,11 @@ def parameters() -> dict[str, Any]:
         },
         "CaptchaProvider": {
             "Type": "String",
-            "Default": "turnstile",
-            "AllowedValues": ["turnstile", "hcaptcha", "disabled"],
+            # disabled by default: the first deploy cannot hold a CAPTCHA key (the provider issues
+            # it), and a default that needs one would leave functions that refuse to start.
+            # check-config and check-platform warn while it is off (docs/deploy.md).
+            "Default": "disabled",
+            "AllowedValues": ["disabled", "turnstile", "hcaptcha"],
             "Description": "CAPTCHA on register and login; turnstile/hcaptcha need CAPTCHA_SECRET_KEY in the secret.",
         },
         "LogLevel": {
@@ -162,6 +181,13 @@ def parameters() -> dict[str, Any]:
             "Default": "",
             "Description": "An address subscribed to the alarm topic (confirm the mail SNS sends); empty for none.",
         },
+        "MigrationsOnDeploy": {
+            "Type": "String",
+            "Default": "apply",
+            "AllowedValues": ["apply", "dry-run", "off"],
+            "Description": "The data migrations during the deploy: apply them, only list them (dry-run), or "
+            "leave them to `mamba --stack <stack> migrate` (off).",
+        },
     }
 
 
@@ -174,6 +200,42 @@ def conditions() -> dict[str, Any]:
         "HasMailFrom": not_empty("MailFrom"),
         "HasAlarmEmail": not_empty("AlarmEmail"),
         "HasBackupTransition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackupTransitionDays"}, "0"]}]},
+        # Neither PublicUrl nor a custom domain: the URL is the distribution's, read from SSM.
+        "UsesDistributionUrl": {
+            "Fn::And": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}, {"Fn::Not": [{"Condition": "HasWebDomain"}]}]
+        },
+    }
+
+
+def public_url_value() -> dict[str, Any]:
+    """The panel's URL: PublicUrl, else the custom domain, else the distribution's name."""
+    return {
+        "Fn::If": [
+            "HasPublicUrl",
+            {"Ref": "PublicUrl"},
+            {
+                "Fn::If": [
+                    "HasWebDomain",
+                    _sub("https://${WebDomainName}"),
+                    _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
+                ]
+            },
+        ]
+    }
+
+
+def public_url_parameter() -> dict[str, Any]:
+    return {
+        PUBLIC_URL_PARAMETER: {
+            "Type": "AWS::SSM::Parameter",
+            "Condition": "UsesDistributionUrl",
+            "Properties": {
+                "Name": _sub(PUBLIC_URL_PARAMETER_NAME),
+                "Type": "String",
+                "Value": _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
+                "Description": "The panel's public URL (MAMBA_PUBLIC_URL_PARAMETER), the CloudFront name",
+            },
+        }
     }
 
 
@@ -426,6 +488,9 @@ def function_environment() -> dict[str, Any]:
     """What ``mamba.config`` reads, for every function (SAM ``Globals``)."""
     env: dict[str, Any] = {
         "MAMBA_ENV": "deployed",
+        # The stack's name is the stage's (mamba-staging, mamba-prod): Chalice's packaging stage is
+        # always "dev", whatever the stack is called.
+        "MAMBA_STAGE": {"Ref": "AWS::StackName"},
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
         "EXPORT_BUCKET": {"Ref": EXPORT_BUCKET},
@@ -435,7 +500,15 @@ def function_environment() -> dict[str, Any]:
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
-        "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
+        # Known before the functions exist (a parameter or the custom domain) or read from SSM.
+        "MAMBA_PUBLIC_URL": {
+            "Fn::If": [
+                "HasPublicUrl",
+                {"Ref": "PublicUrl"},
+                _if("HasWebDomain", _sub("https://${WebDomainName}")),
+            ]
+        },
+        "MAMBA_PUBLIC_URL_PARAMETER": _if("UsesDistributionUrl", _sub(PUBLIC_URL_PARAMETER_NAME)),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
@@ -443,6 +516,7 @@ def function_environment() -> dict[str, Any]:
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
+        "MAMBA_TRACING": {"Ref": "Tracing"},  # infra.observability: the opt-in Tracer
         "POWERTOOLS_SERVICE_NAME": SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
     }
@@ -577,7 +651,16 @@ def functions_policy() -> dict[str, Any]:
             "Action": ["kms:Decrypt", "kms:Encrypt"],
             "Resource": _arn(NODE_TOKEN_KEY),
         },
+        {
+            "Sid": "PublicUrl",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _sub(
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + PUBLIC_URL_PARAMETER_NAME
+            ),
+        },
     ]
+    statements.append(observability.tracing_statement())
     return {
         FUNCTIONS_POLICY: {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -805,6 +888,7 @@ def state_machine(workflow: str) -> dict[str, Any]:
             },
         }
     ]
+    policies.append(observability.state_machine_tracing_policy())
     statements = state_machine_statements(workflow, definition)
     if statements:
         policies.insert(
@@ -817,6 +901,8 @@ def state_machine(workflow: str) -> dict[str, Any]:
             "StateMachineType": "STANDARD",
             "RoleArn": _arn(role),
             "Definition": definition,
+            # X-Ray on every workflow (infra.observability): a trace joins the execution to its tasks.
+            "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ERROR",
                 # Execution input may hold tenant data; the operation record has the story.
@@ -859,6 +945,88 @@ def state_machine(workflow: str) -> dict[str, Any]:
     }
 
 
+# --- SnapStart on the API function (issue 18; docs/performance.md) -----------------------
+
+API_ALIAS = "live"  # SAM's AutoPublishAlias: a version is published on every deploy that changes the code
+API_PERMISSION = "APIHandlerInvokePermission"  # Chalice's grant to API Gateway
+_API_INTEGRATION = "${APIHandler.Arn}/invocations"
+# SAM names the alias it generates <function><"Alias"><alias name>; its Ref is the alias ARN.
+# (``${APIHandler.Alias}`` would not do: SAM resolves that form in Ref, not inside Fn::Sub.)
+API_ALIAS_RESOURCE = f"{API_HANDLER}Alias{API_ALIAS}"
+_ALIAS_INTEGRATION = "${" + API_ALIAS_RESOURCE + "}/invocations"
+
+
+def snapstart() -> dict[str, Any]:
+    """Merged into Chalice's resources: SnapStart on the API function's published versions.
+
+    SnapStart applies only to a published version, so SAM publishes one on every deploy and
+    points the alias ``live`` at it; API Gateway must invoke the alias (``api_through_alias``
+    rewrites Chalice's integration URIs after packaging) and may only invoke the alias.
+    Task, schedule and queue functions stay on ``$LATEST`` without SnapStart: Step Functions,
+    EventBridge and SQS invoke them, no user waits on their cold start, and Python snapshots are
+    billed (cache and restore) per published version.
+    """
+    return {
+        API_HANDLER: {"Properties": {"AutoPublishAlias": API_ALIAS, "SnapStart": {"ApplyOn": "PublishedVersions"}}},
+        API_PERMISSION: {"Properties": {"FunctionName": {"Ref": API_ALIAS_RESOURCE}}},
+    }
+
+
+def api_through_alias(template: dict[str, Any]) -> int:
+    """Point every API Gateway integration of Chalice's ``RestAPI`` at the API function's alias
+    (run on the packaged template, whose paths Chalice writes). Returns how many were changed;
+    raises TemplateError when there are none (Chalice changed how it writes them)."""
+    body = template.get("Resources", {}).get(REST_API, {}).get("Properties", {}).get("DefinitionBody", {})
+    changed = 0
+    for operations in body.get("paths", {}).values():
+        for operation in operations.values():
+            uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+            text = uri.get("Fn::Sub") if isinstance(uri, dict) else None
+            if isinstance(text, str) and _API_INTEGRATION in text:
+                uri["Fn::Sub"] = text.replace(_API_INTEGRATION, _ALIAS_INTEGRATION)
+                changed += 1
+    if not changed:
+        raise TemplateError(f"no integration of {REST_API} invokes {_API_INTEGRATION}; Chalice changed its template")
+    return changed
+
+
+# --- migrations during the deploy ------------------------------------------------------
+
+MIGRATIONS = "Migrations"
+MIGRATIONS_FUNCTION = "migrate_on_deploy"  # app.py's lambda_function
+# Lambda's longest run (the function's lambda_timeout in .chalice/config.json) plus the time to
+# answer: CloudFormation fails the resource after this instead of waiting an hour.
+MIGRATIONS_SERVICE_TIMEOUT = 960
+
+
+def migrations_resource() -> dict[str, Any]:
+    """The custom resource that runs the data migrations in the deploy
+    (``mamba.services.deploy_migrations``). ``Versions`` lists this code's migrations, so a
+    release that brings one updates the resource, and CloudFormation calls the function; a
+    release without one leaves it alone. It runs after the tables and the functions' policy
+    exist (DependsOn), with the new release's code."""
+    from mamba.migrations.registry import load_migrations
+
+    return {
+        MIGRATIONS: {
+            "Type": "Custom::Migrations",
+            "DependsOn": [*(t.logical_id for t in TABLES), FUNCTIONS_POLICY],
+            "Properties": {
+                "ServiceToken": _arn(function_logical_id(MIGRATIONS_FUNCTION)),
+                "ServiceTimeout": MIGRATIONS_SERVICE_TIMEOUT,
+                "Mode": {"Ref": "MigrationsOnDeploy"},
+                "Versions": ",".join(m.version for m in load_migrations()),
+                # The function loads the settings at init, which read the panel's URL from this
+                # parameter when only CloudFront knows it: referencing it makes CloudFormation
+                # create it first (a DependsOn cannot name a resource that may not exist).
+                "PublicUrlParameter": {
+                    "Fn::If": ["UsesDistributionUrl", {"Ref": PUBLIC_URL_PARAMETER}, {"Ref": "AWS::NoValue"}]
+                },
+            },
+        }
+    }
+
+
 # --- the whole merge template ----------------------------------------------------------
 
 
@@ -874,7 +1042,45 @@ def outputs() -> dict[str, Any]:
     }
     values.update({f"{table.logical_id}Name": {"Ref": table.logical_id} for table in TABLES})
     values.update({f"{workflow_logical_id(w)}Arn": {"Ref": workflow_logical_id(w)} for w in workflows.workflow_names()})
-    return {name: {"Value": value} for name, value in values.items()}
+    values["NodeTokenKeyId"] = {"Ref": NODE_TOKEN_KEY}
+    values["PublicUrl"] = public_url_value()
+    found = {name: {"Value": value} for name, value in values.items()}
+    found.update(environment_outputs())
+    return found
+
+
+# Function variables the CLI does not take from the stack: constants and what only the
+# functions use (the CLI gets the resolved URL from EnvMambaPublicUrl instead of SSM).
+CLI_SKIPS = frozenset({"MAMBA_CONFIG_REVISION", "MAMBA_PUBLIC_URL_PARAMETER"})
+
+
+def _empty_for_no_value(value: Any) -> Any:
+    """An output cannot be AWS::NoValue: an unset optional variable becomes ''."""
+    if value == {"Ref": "AWS::NoValue"}:
+        return ""
+    if isinstance(value, dict):
+        return {k: _empty_for_no_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_empty_for_no_value(v) for v in value]
+    return value
+
+
+def environment_outputs() -> dict[str, Any]:
+    """One ``Env<Variable>`` output per variable of the functions' environment, which
+    ``mamba --stack`` reads back (``mamba.stack``): the CLI runs with exactly what the
+    functions run with, and a variable added to the functions reaches the CLI by itself."""
+    from mamba.stack import output_name
+
+    found: dict[str, Any] = {}
+    for variable, value in function_environment().items():
+        if variable in CLI_SKIPS:
+            continue
+        resolved = public_url_value() if variable == "MAMBA_PUBLIC_URL" else value
+        found[output_name(variable)] = {
+            "Value": _empty_for_no_value(resolved),
+            "Description": f"{variable} for the mamba CLI (mamba --stack)",
+        }
+    return found
 
 
 def merge_template() -> dict[str, Any]:
@@ -889,7 +1095,10 @@ def merge_template() -> dict[str, Any]:
         alarm_topic(),
         functions_policy(),
         node_token_key(),
+        public_url_parameter(),
+        migrations_resource(),
         web_hosting.resources(),
+        observability.resources(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():
@@ -897,10 +1106,16 @@ def merge_template() -> dict[str, Any]:
     resources[REST_API] = {
         "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
     }
+    resources.update(snapstart())
     return {
-        "Parameters": {**parameters(), **web_hosting.parameters()},
-        "Conditions": {**conditions(), **web_hosting.conditions()},
-        "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
+        "Parameters": {**parameters(), **web_hosting.parameters(), **observability.parameters()},
+        "Conditions": {**conditions(), **web_hosting.conditions(), **observability.conditions()},
+        "Globals": {
+            "Function": {
+                "Environment": {"Variables": function_environment()},
+                "Tracing": observability.function_tracing(),
+            }
+        },
         "Resources": resources,
-        "Outputs": {**outputs(), **web_hosting.outputs()},
+        "Outputs": {**outputs(), **web_hosting.outputs(), **observability.outputs()},
     }

@@ -2,6 +2,8 @@
 through the tenant's own use cases; suspend (members keep read access, servers are suspended)
 and unsuspend; export (a JSON archive in the export bucket, answered with a presigned link)."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint

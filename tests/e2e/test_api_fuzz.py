@@ -14,8 +14,8 @@ stack's other tests must not see). Every answer must:
 
 The run is bounded and repeatable: a fixed seed (``derandomize``) and ``MAMBA_FUZZ_EXAMPLES``
 generated cases per operation besides the documented examples (1 in ``make test``, about a
-minute with the stack's start on a quiet machine; ``make fuzz`` runs 25). A method the document does not list on a path (TRACE,
-PROPFIND, ...) answers 405 in the error shape, as the local server now does like the deployed API.
+minute with the stack's start on a quiet machine; ``make fuzz`` runs 25). A method the
+document does not list on a path (TRACE, PROPFIND, ...) answers 405 in the error shape.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from mamba.config import Settings, get_settings
 from mamba.observability import configure
@@ -71,11 +71,13 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
@@ -134,6 +136,9 @@ class Overrides(TypedDict, total=False):
     dead_letter_errors: DeadLetterErrors
     tenant_records: TenantRecords
     export_store: ExportStore
+    metrics_store: MetricsStore
+    server_events: EventStore
+    metrics_ports: MetricsPorts
 
 
 @dataclass
@@ -236,10 +241,12 @@ def override(**fakes: Unpack[Overrides]) -> Iterator[None]:
         _SCOPES.remove(scope)
 
 
-def reset() -> None:
-    """Forget every cached adapter (tests that change the environment)."""
+def reset(*, keep: tuple[str, ...] = ()) -> None:
+    """Forget every cached adapter (tests that change the environment), except the builders named
+    in ``keep`` (SnapStart's after-restore hook keeps the parsed settings)."""
     for scope in _SCOPES:
-        scope.cache.clear()
+        for key in [k for k in scope.cache if k[0] not in keep]:
+            del scope.cache[key]
 
 
 # --- settings and clients ----------------------------------------------------------------------
@@ -258,23 +265,18 @@ def dynamo_tables() -> None:
     s = settings()
     from mamba.adapters.dynamo import items
 
+    # Every item class shares the one DynamoDB client of mamba.adapters.aws_clients (boto_client's too).
     items.bind(s.table_main, s.region, s.aws_endpoint_url)
 
 
 @cached
 def boto_client(service: str) -> BaseClient:
-    """One boto3 client per service and container (they are thread-safe)."""
-    import boto3
-    from botocore.config import Config
+    """One client per service and container (thread-safe), from the process's one botocore session
+    (mamba.adapters.aws_clients): the DynamoDB client is the very one pynamodb's items use."""
+    from mamba.adapters import aws_clients
 
     s = settings()
-    client: BaseClient = boto3.client(
-        service,
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10),
-    )
-    return client
+    return aws_clients.client(service, s.region, s.aws_endpoint_url)
 
 
 @cached
@@ -292,6 +294,13 @@ def migration_ledger() -> MigrationLedger:
     from mamba.adapters.dynamo.migrations import DynamoMigrationLedger
 
     return DynamoMigrationLedger()
+
+
+def stack_responder() -> Callable[[str, dict[str, object]], None]:
+    """Answers CloudFormation's custom resource requests (the deploy's migrations)."""
+    from mamba.adapters.cfn_response import send
+
+    return send
 
 
 # --- identity and accounts ---------------------------------------------------------------------
@@ -537,6 +546,23 @@ def workflows() -> Workflows:
 
 
 @cached
+def task_waits() -> WaitPorts:
+    """Workflows waiting on a node's callback: the parked task tokens and SFN to resume them."""
+    dynamo_tables()
+    import time
+
+    from mamba.adapters.dynamo.task_waits import DynamoTaskTokenStore
+    from mamba.adapters.sfn import SfnWorkflows
+    from mamba.services.task_waits import WaitPorts
+
+    return WaitPorts(
+        tokens=DynamoTaskTokenStore(),
+        callbacks=SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn),
+        epoch=time.time,
+    )
+
+
+@cached
 def health_probes() -> HealthProbes:
     from mamba.adapters.health import AwsHealthProbes
 
@@ -735,6 +761,7 @@ def server_control_ports() -> ServerControlPorts:
         blueprints=blueprint_repository(),
         issuer=settings().public_url,
         resolver=host_resolver(),
+        power_marks=server_events(),
     )
 
 
@@ -759,9 +786,19 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
-        reinstall_poll_seconds=s.reinstall_poll_seconds,
-        reinstall_max_polls=s.reinstall_max_polls,
+        reinstall_timeout_seconds=s.reinstall_timeout_seconds,
+        waits=task_waits(),
+        observed=_record_metrics,
+        placement=placement_store(),
     )
+
+
+def _record_metrics(node_id: str, servers: list[Any], seen: dict[str, Any]) -> dict[str, int]:
+    """The reconcile's observations into the metrics history (ports built per call, so a
+    test's overrides hold)."""
+    from mamba.services import metrics
+
+    return metrics.record_node(metrics_ports(), node_id, servers, seen)
 
 
 @built
@@ -803,22 +840,12 @@ def tenant_records() -> TenantRecords:
 def _s3_client(read_timeout: int) -> BaseClient:
     """An S3 client for presigned URLs: SigV4 (X-Amz-Expires), and path-style against a local
     endpoint (moto), whose host name has no bucket subdomains."""
-    import boto3
-    from botocore.config import Config
+    from mamba.adapters import aws_clients
 
     s = settings()
     addressing = {"addressing_style": "path"} if s.aws_endpoint_url else {}
-    return boto3.client(
-        "s3",
-        region_name=s.region,
-        endpoint_url=s.aws_endpoint_url,
-        config=Config(
-            signature_version="s3v4",
-            s3=addressing,
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=3,
-            read_timeout=read_timeout,
-        ),
+    return aws_clients.client(
+        "s3", s.region, s.aws_endpoint_url, read_timeout=read_timeout, signature_version="s3v4", s3=addressing
     )
 
 
@@ -857,7 +884,8 @@ def backup_ports() -> BackupPorts:
         quotas=effective_quotas,
         audit=audit_log(),
         clock=lambda: iso(utcnow()),
-        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
+        waits=task_waits(),
     )
 
 
@@ -1054,3 +1082,43 @@ def dead_letter_errors() -> DeadLetterErrors:
     from mamba.adapters.dynamo.overview import DynamoDeadLetterErrors
 
     return DynamoDeadLetterErrors(boto_client("dynamodb"))
+
+
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+@cached
+def metrics_store() -> MetricsStore:
+    """The metrics table (node minutes, hour rollups): plain DynamoDB calls, no pynamodb model."""
+    from mamba.adapters.dynamo.metrics import DynamoMetricsStore
+
+    return DynamoMetricsStore(boto_client("dynamodb"), settings().table_metrics)
+
+
+@cached
+def server_events() -> EventStore:
+    """A server's event history and last power request, under the server in the main table."""
+    from mamba.adapters.dynamo.metrics import DynamoServerEvents
+
+    return DynamoServerEvents(boto_client("dynamodb"), settings().table_main, cursor_codec())
+
+
+@built
+def metrics_ports() -> MetricsPorts:
+    import time
+    import uuid
+
+    from mamba.adapters.dynamo import keys
+    from mamba.services.metrics import MetricsPorts
+
+    return MetricsPorts(
+        store=metrics_store(),
+        events=server_events(),
+        servers=server_repository(),
+        nodes=node_repository(),
+        clock=lambda: int(time.time()),
+        # Time first (fixed-width hex nanoseconds): the events of one run sort in the order raised.
+        new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
+        server_partition=keys.metrics_server,
+        node_partition=keys.metrics_node,
+    )

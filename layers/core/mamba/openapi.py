@@ -92,7 +92,7 @@ def error_statuses(spec: RouteSpec) -> list[int]:
     return sorted(statuses - set(spec.also) - {spec.status})
 
 
-def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
+def _model_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
     if spec.response_model is not None:
         return {spec.content_type: {"schema": refs[(spec.response_model, "serialization")]}}
     if "yaml" in spec.content_type:
@@ -101,6 +101,14 @@ def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], d
     if spec.content_type != "application/json":
         return {spec.content_type: {"schema": {"type": "string"}}}
     return {}
+
+
+def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
+    content = _model_content(spec, refs)
+    # Other media types the route may answer with instead of its model (a ``?format=csv``).
+    for media in spec.alternate_types:
+        content[media] = {"schema": {"type": "string"}}
+    return content
 
 
 def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:

@@ -10,24 +10,26 @@ checks what it finds. A port used by one use case only may live next to it (for 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from mamba.domain.accounts import AuthFacts
-from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
-from mamba.domain.backups import Backup
-from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
-from mamba.domain.blueprints import Blueprint
-from mamba.domain.fleet import FleetServer, ServerFilter
-from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
-from mamba.domain.operations import Operation
-from mamba.domain.overview import DeadLetterMessage, FleetCounts
-from mamba.domain.pages import Page, PageRequest
-from mamba.domain.placement import NodeLoad, TenantGuard
-from mamba.domain.quotas import Quotas, Usage
-from mamba.domain.ratelimit import Limit
-from mamba.domain.retention import Purged
-from mamba.domain.server_lifecycle import ObservedServer
-from mamba.domain.servers import ActivityEntry, Limits, Server
+if TYPE_CHECKING:
+    # Annotations only: the ports cost nothing at import (a request imports only the domain it uses).
+    from mamba.domain.accounts import AuthFacts
+    from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
+    from mamba.domain.backups import Backup
+    from mamba.domain.billing import BillingState, CreditEntry, Plan, PriceFacts, SubscriptionFacts, UsageRow
+    from mamba.domain.blueprints import Blueprint
+    from mamba.domain.fleet import FleetServer, ServerFilter
+    from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
+    from mamba.domain.operations import Operation
+    from mamba.domain.overview import DeadLetterMessage, FleetCounts
+    from mamba.domain.pages import Page, PageRequest
+    from mamba.domain.placement import NodeLoad, TenantGuard
+    from mamba.domain.quotas import Quotas, Usage
+    from mamba.domain.ratelimit import Limit
+    from mamba.domain.retention import Purged
+    from mamba.domain.server_lifecycle import ObservedServer
+    from mamba.domain.servers import ActivityEntry, Limits, Server
 
 # A JSON document as an external system sends it (Wings, Stripe, Step Functions).
 Document = dict[str, object]
@@ -54,6 +56,11 @@ class Workflows(Protocol):
     def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
         """The failed execution's ``{"state", "error", "cause"}``, or None while it has not failed
         (or never started)."""
+        ...
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or None when
+        it was never started (the sweeper, mamba.services.sweeper)."""
         ...
 
 
@@ -152,9 +159,9 @@ class NodeAgentFactory(Protocol):
 
 
 # The Wings client of a node, with its decrypted token: the one way services reach a node.
-AgentFor = Callable[[Node], NodeAgent]
+AgentFor = Callable[["Node"], "NodeAgent"]
 # A tenant's effective quotas (``mamba.services.quotas.effective_quotas`` with its sources bound).
-QuotasOf = Callable[[str], Quotas]
+QuotasOf = Callable[[str], "Quotas"]
 
 
 class HostResolver(Protocol):
@@ -303,6 +310,10 @@ class PaymentGateway(Protocol):
         self, customer_id: str, amount_cents: int, currency: str, description: str, idempotency_key: str
     ) -> str: ...
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts: ...
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        """The price as Stripe holds it. Raises NotFoundError when the account has no such price."""
+        ...
+
     def customer_has_payment_method(self, customer_id: str) -> bool: ...
     def create_checkout_session(
         self,
@@ -365,9 +376,12 @@ class AuditLog(Protocol):
 
 class IdentityRepository(Protocol):
     """The guard's one read per request (``DynamoIdentityRepository``): the user, and for tenant
-    routes the membership and the tenant, and for API keys the key, in one BatchGetItem."""
+    routes the membership and the tenant, and for API keys the key, in one BatchGetItem; for a read
+    of one server's resource (``server_id``) the server too, kept for the repository's next get."""
 
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts: ...
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> AuthFacts: ...
 
 
 class KeyUseRecorder(Protocol):
@@ -419,8 +433,12 @@ class PlacementStore(Protocol):
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]: ...
     def guard(self, tenant_id: str) -> TenantGuard: ...
     def guard_version(self, tenant_id: str) -> int: ...
-    def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage: ...
+    def usage(self, tenant_id: str, guard: TenantGuard | None = None, exclude: str | None = None) -> Usage: ...
     def reserve(self, server: Server, guard: TenantGuard | int) -> None: ...
+    def reserve_build(self, server: Server, guard: TenantGuard) -> None:
+        """Take the tenant's guard for ``server``'s new limits (a build change); raises
+        TenantServersChangedError when another create or build change committed first."""
+
     def unreserve(self, server: Server) -> None: ...
     def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
         """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
@@ -491,3 +509,20 @@ class TenantDataStore(Protocol):
         most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
         transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
         is continued by the next one."""
+
+
+class TaskTokenStore(Protocol):
+    """``DynamoTaskTokenStore``: the task token of the workflow waiting on ``subject``."""
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None: ...
+    def token(self, subject: str) -> str | None: ...
+    def forget(self, subject: str, token: str) -> None:
+        """Delete the parked token if it is still ``token``."""
+
+
+class TaskCallbacks(Protocol):
+    """``SfnWorkflows``: resume a task waiting with ``.waitForTaskToken``. Each answers False when
+    the task no longer waits (timed out, resumed already); DependencyUnavailableError otherwise."""
+
+    def succeed_task(self, token: str, output: dict[str, object]) -> bool: ...
+    def fail_task(self, token: str, error: str, cause: str) -> bool: ...

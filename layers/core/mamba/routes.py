@@ -40,6 +40,9 @@ class RouteSpec:
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
     billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
+    # Other media types the route may answer with instead of its model (a ``?format=csv``);
+    # the view returns a ``Response`` of one of them, published as a string in OpenAPI.
+    alternate_types: tuple[str, ...] = ()
     # Error statuses (in the error shape) this route answers beyond those its kind always may
     # (mamba.openapi.error_statuses): a public sign-in's 401, a sign-up's 409.
     errors: tuple[int, ...] = ()

@@ -9,8 +9,7 @@ import secrets
 import time
 from typing import Any
 
-import jwt
-
+from mamba.auth.hmac_jwt import jwt
 from mamba.domain.errors import UnauthorizedError
 
 ACCESS_TTL_SECONDS = 15 * 60

@@ -92,7 +92,7 @@ def _mint(
     extra: dict[str, Any],
     now: int | None,
 ) -> str:
-    import jwt
+    from mamba.auth.hmac_jwt import jwt
 
     issued = int(time.time()) if now is None else int(now)
     jti = jti_for(user_id, server_uuid)

@@ -6,6 +6,8 @@ before first use, so importing this module needs no configuration.
 
 from __future__ import annotations
 
+import threading
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -14,10 +16,42 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.connection.table import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from mamba.adapters import aws_clients
 from mamba.adapters.dynamo.tables import MAIN
+
+_CONNECTIONS: dict[tuple[str, str | None, str | None], TableConnection] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+class SharedClientModel(Model):
+    """A pynamodb model whose classes share one connection per table, on the process's one
+    DynamoDB client (``mamba.adapters.aws_clients``).
+
+    pynamodb gives every model class a connection of its own, each with its own botocore session
+    and client: the DynamoDB model was loaded once per item class a request touched, and once more
+    for boto3 (docs/performance.md). Every class of a table has the same key schema and indexes
+    (they are declared on the table's base class), so one ``TableConnection`` serves them all.
+    Base a model of another table on this class too.
+    """
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        key = (cls.Meta.table_name, cls.Meta.region, cls.Meta.host)
+        found = _CONNECTIONS.get(key)
+        if found is not None:
+            return found
+        with _CONNECTIONS_LOCK:
+            found = _CONNECTIONS.get(key)
+            if found is None:
+                found = super()._get_connection()
+                # pynamodb makes a client on first use only, so none is made here: it gets ours.
+                found.connection._client = aws_clients.client("dynamodb", cls.Meta.region, cls.Meta.host)
+                _CONNECTIONS[key] = found
+            return found
 
 
 class Gsi1(GlobalSecondaryIndex["MainItem"]):
@@ -47,7 +81,7 @@ class Gsi3(GlobalSecondaryIndex["MainItem"]):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
-class MainItem(Model):
+class MainItem(SharedClientModel):
     class Meta:
         table_name = MAIN.default_name
         region = "us-east-1"
@@ -236,6 +270,7 @@ class NodeItem(MainItem):
     maintenance = BooleanAttribute(default=False)
     allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
+    allowed_origins = ListAttribute(of=UnicodeAttribute, null=True)
     token_id = UnicodeAttribute()
     token_ciphertext = UnicodeAttribute()
     created_at = UnicodeAttribute()
@@ -480,6 +515,15 @@ class OneTimeTokenItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class TaskWaitItem(MainItem):
+    """The Step Functions task token of a workflow waiting on a node's callback (an install,
+    a backup, a restore), keyed by what it waits for (``mamba.services.task_waits``). ``ttl``
+    lets DynamoDB drop the token of a wait that timed out."""
+
+    task_token = UnicodeAttribute()
+    parked_at = NumberAttribute()
+
+
 class RefreshFamilyItem(MainItem):
     """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
     compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
@@ -535,6 +579,7 @@ class BackupItem(MainItem):
     operation_id = UnicodeAttribute(null=True)
     restore_result = UnicodeAttribute(null=True)  # successful | failed, from Wings' restore callback
     server_status_before = UnicodeAttribute(null=True)
+    orphaned_at = UnicodeAttribute(null=True)  # its server was deleted; the locked backup stayed
 
 
 class BackupLockItem(MainItem):
@@ -684,6 +729,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     CreditBalanceItem,
     RateCounterItem,
     OneTimeTokenItem,
+    TaskWaitItem,
     RefreshFamilyItem,
     RefreshTokenItem,
     MainItem,
@@ -716,9 +762,8 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
 def bind(table_name: str, region: str, host: str | None) -> None:
     """Point every item class at the configured table. Called once by bootstrap.
 
-    Binding again to the same table keeps the connections: each item class's connection is a
-    botocore session and client of its own (about 50 ms to make), and tests rebind after
-    every ``bootstrap.reset()``."""
+    Every class shares one connection on the process's DynamoDB client (``SharedClientModel``);
+    binding again to the same table keeps it (tests rebind after every ``bootstrap.reset()``)."""
     if (MainItem.Meta.table_name, MainItem.Meta.region, MainItem.Meta.host) == (table_name, region, host):
         return
     MainItem.Meta.table_name = table_name
@@ -726,3 +771,11 @@ def bind(table_name: str, region: str, host: str | None) -> None:
     MainItem.Meta.host = host
     for cls in ITEM_CLASSES:
         cls._connection = None  # drop a connection made for another table (tests rebind)
+
+
+def forget_connections() -> None:
+    """Drop the shared connections (they hold the client): the SnapStart after-restore hook."""
+    with _CONNECTIONS_LOCK:
+        _CONNECTIONS.clear()
+        for cls in ITEM_CLASSES:
+            cls._connection = None

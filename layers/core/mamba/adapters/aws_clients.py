@@ -1,0 +1,99 @@
+"""The process's botocore session and its clients: one session, one client per service and endpoint.
+
+Each botocore session has its own loader and its own credential chain, so every new session reads
+the service's model files again (DynamoDB's is the largest the panel loads) and resolves the
+credentials again. pynamodb, left alone, makes a session and a client per item class; boto3 makes
+its own default session. The first request then built two DynamoDB clients and loaded the model
+twice (docs/performance.md). Here every adapter, pynamodb's items included
+(``mamba.adapters.dynamo.items``), gets its client from one session, and one DynamoDB client serves
+both pynamodb and the boto3-style callers.
+
+Clients are thread-safe once made; making them is not (botocore's loader and credential
+resolution), hence the lock. The clients outlive ``bootstrap.reset()`` on purpose: they hold no
+configuration beyond their key (service, region, endpoint, options), and making one costs tens of
+milliseconds. ``forget()`` drops them all, with their pooled connections and the resolved
+credentials: the SnapStart after-restore hook calls it, because a restored copy must not reuse
+the snapshot's sockets or credentials (``mamba.snapstart``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from botocore.session import Session
+
+# Generous for the threaded local server (issue 18's load scenario); a Lambda serves one request
+# at a time and opens one connection.
+MAX_POOL_CONNECTIONS = 32
+CONNECT_TIMEOUT_S = 3
+
+_LOCK = threading.RLock()
+_SESSION: Session | None = None
+_CLIENTS: dict[tuple[object, ...], BaseClient] = {}
+
+
+def session() -> Session:
+    """The process's one botocore session (credentials resolved once, model files read once)."""
+    global _SESSION
+    with _LOCK:
+        if _SESSION is None:
+            from botocore.session import get_session
+
+            _SESSION = get_session()
+        return _SESSION
+
+
+def client(
+    service: str,
+    region: str | None,
+    endpoint_url: str | None,
+    *,
+    read_timeout: int = 10,
+    **options: Any,
+) -> BaseClient:
+    """The client of ``service`` for this region and endpoint, made once per process.
+
+    ``options`` go to botocore's ``Config`` (``signature_version``, ``s3``...) and are part of
+    the key, so two callers asking for different options get different clients.
+    """
+    key = (service, region, endpoint_url, read_timeout, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    found = _CLIENTS.get(key)
+    if found is not None:
+        return found
+    with _LOCK:
+        found = _CLIENTS.get(key)
+        if found is None:
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3},
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=read_timeout,
+                max_pool_connections=MAX_POOL_CONNECTIONS,
+                **options,
+            )
+            found = session().create_client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+            _CLIENTS[key] = found
+        return found
+
+
+def forget() -> None:
+    """Drop every client (closing its pooled connections) and the session with the credentials it
+    resolved. The model files it read are kept for the next session: they are the same files."""
+    global _SESSION
+    with _LOCK:
+        for made in _CLIENTS.values():
+            try:
+                made.close()
+            except Exception:  # noqa: BLE001, S110 - a socket that is already gone is what we want anyway
+                pass
+        _CLIENTS.clear()
+        if _SESSION is not None:
+            from botocore.session import get_session
+
+            fresh = get_session()
+            fresh.register_component("data_loader", _SESSION.get_component("data_loader"))
+            _SESSION = fresh
