@@ -17788,6 +17788,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Answered with the same shape */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerUpdatedOut"];
+                };
+            };
             /** @description Success */
             202: {
                 headers: {
