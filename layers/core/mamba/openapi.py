@@ -10,6 +10,7 @@ component per mode when the two differ, and shared sub-models are emitted once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from mamba.domain.pages import MAX_CURSOR_LENGTH, MAX_LIMIT
 from mamba.routes import REGISTRY, RouteSpec
 from mamba.schemas.common import ErrorOut, RemoteErrorOut
 
@@ -103,6 +105,36 @@ def _model_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dic
     return {}
 
 
+# The query parameters every list shares, with the constraints PageRequest.from_query enforces
+# (a route with a smaller maximum says so in its own checks; none has a larger one).
+_QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "cursor": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+}
+
+
+def _query_schema(name: str) -> dict[str, Any]:
+    return dict(_QUERY_SCHEMAS.get(name, {"type": "string"}))
+
+
+def _model_query_schemas(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """Each field of a query model as a parameter schema (by its alias). A field whose schema
+    refers to another definition is left to the plain-string fallback: parameters stay inline."""
+    schema = model.model_json_schema(by_alias=True)
+    found: dict[str, dict[str, Any]] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if "$ref" in json.dumps(prop):
+            continue
+        options = prop.get("anyOf")
+        if options:  # `X | None`: a parameter that is absent, never a JSON null
+            concrete = [o for o in options if o.get("type") != "null"]
+            if len(concrete) != 1:
+                continue
+            prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **concrete[0]}
+        found[name] = {k: v for k, v in prop.items() if k != "title" and not (k == "default" and v is None)}
+    return found
+
+
 def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
     content = _model_content(spec, refs)
     # Other media types the route may answer with instead of its model (a ``?format=csv``).
@@ -122,7 +154,10 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PARAM.findall(spec.path)
     ]
-    params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in spec.query]
+    modelled = _model_query_schemas(spec.query_model) if spec.query_model is not None else {}
+    params += [
+        {"name": q, "in": "query", "required": False, "schema": modelled.get(q) or _query_schema(q)} for q in spec.query
+    ]
     if params:
         op["parameters"] = params
     if spec.request_model is not None:

@@ -7080,15 +7080,15 @@ export interface operations {
     get_v1_admin_audit: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 action?: string;
                 actor?: string;
-                result?: string;
+                result?: "success" | "denied" | "error";
                 from?: string;
                 to?: string;
                 tenant_id?: string;
-                log?: string;
+                log?: "platform" | "security";
             };
             header?: never;
             path?: never;
@@ -7173,7 +7173,7 @@ export interface operations {
     get_v1_admin_blueprints: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -8116,7 +8116,7 @@ export interface operations {
     get_v1_admin_nodes: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -8591,7 +8591,7 @@ export interface operations {
     get_v1_admin_nodes_node_id_allocations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -9060,8 +9060,8 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
-                resolution?: string;
-                format?: string;
+                resolution?: "auto" | "1m" | "5m" | "1h";
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -9243,7 +9243,7 @@ export interface operations {
     get_v1_admin_nodes_node_id_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -9331,7 +9331,7 @@ export interface operations {
     get_v1_admin_operations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
                 type?: string;
@@ -9682,7 +9682,7 @@ export interface operations {
     get_v1_admin_plans: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -10065,7 +10065,7 @@ export interface operations {
     get_v1_admin_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
                 node_id?: string;
@@ -10522,7 +10522,7 @@ export interface operations {
     get_v1_admin_tenants: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 q?: string;
             };
@@ -10779,7 +10779,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_credits: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11086,7 +11086,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_invoices: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11174,7 +11174,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_members: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11468,7 +11468,7 @@ export interface operations {
     get_v1_admin_users: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 q?: string;
             };
@@ -13425,7 +13425,7 @@ export interface operations {
     get_v1_me_api_keys: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -13813,7 +13813,7 @@ export interface operations {
     get_v1_me_sessions: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -14130,7 +14130,7 @@ export interface operations {
     get_v1_tenants: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -14522,11 +14522,11 @@ export interface operations {
     get_v1_tenants_tenant_id_audit: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 action?: string;
                 actor?: string;
-                result?: string;
+                result?: "success" | "denied" | "error";
                 from?: string;
                 to?: string;
             };
@@ -14816,7 +14816,7 @@ export interface operations {
     get_v1_tenants_tenant_id_backups: {
         parameters: {
             query?: {
-                orphaned?: string;
+                orphaned?: boolean;
             };
             header?: never;
             path: {
@@ -15588,7 +15588,7 @@ export interface operations {
     get_v1_tenants_tenant_id_billing_credits: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -15792,7 +15792,7 @@ export interface operations {
     get_v1_tenants_tenant_id_billing_invoices: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -15996,7 +15996,7 @@ export interface operations {
     get_v1_tenants_tenant_id_blueprints: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16172,7 +16172,7 @@ export interface operations {
     get_v1_tenants_tenant_id_members: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16260,7 +16260,7 @@ export interface operations {
     get_v1_tenants_tenant_id_members_invitations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16871,7 +16871,7 @@ export interface operations {
     get_v1_tenants_tenant_id_roles: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -17380,7 +17380,7 @@ export interface operations {
     get_v1_tenants_tenant_id_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
             };
@@ -18826,7 +18826,7 @@ export interface operations {
     get_v1_tenants_tenant_id_servers_server_id_events: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -20645,8 +20645,8 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
-                resolution?: string;
-                format?: string;
+                resolution?: "auto" | "1m" | "5m" | "1h";
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
