@@ -238,3 +238,21 @@ def test_a_query_model_gives_each_parameter_its_type_and_constraints():
     assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}
     assert params["kind"] == {"type": "string", "enum": ["a", "b"]}
     assert params["from"] == {"type": "string", "maxLength": 40}
+
+
+def test_a_change_the_node_makes_at_once_documents_wings_422_and_a_read_does_not():
+    specs = [
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/files/write", "POST", "files.write", "w"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/power", "POST", "servers.power", "p"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/files/list", "GET", "files.read", "l"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/backups", "POST", "backups.create", "b"),
+    ]
+    doc = openapi.build(specs)
+
+    def statuses(path: str, method: str) -> set[str]:
+        return set(doc["paths"][path][method]["responses"])
+
+    assert "422" in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/files/write", "post")
+    assert "422" in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/power", "post")
+    assert "422" not in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/files/list", "get")
+    assert "422" not in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/backups", "post")

@@ -37,7 +37,8 @@ _ERRORS = {
     409: "Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...)",
     413: "The request body is too large (PAYLOAD_TOO_LARGE)",
     415: "The request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
-    422: "The request is well-formed but cannot be applied",
+    422: "Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's "
+    "price (PLAN_PRICE_INVALID)",
     429: "Too many requests (RATE_LIMITED); Retry-After says when to try again",
     500: "Unexpected error (INTERNAL)",
     503: "A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); "
@@ -56,6 +57,8 @@ _REMOTE_ERRORS = {
 # Routes that read nothing outside the process: no dependency can make them answer 503.
 _SELF_CONTAINED = frozenset({"/health/live", "/openapi.json", "/docs", "/docs/assets/{name}"})
 _MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Routes whose change is made by the server's node during the request (Wings may answer 422).
+_NODE_CALL = re.compile(r"/servers/\{server_id\}/(files/|power$|commands$)")
 
 Mode = Literal["validation", "serialization"]
 
@@ -74,6 +77,8 @@ def error_statuses(spec: RouteSpec) -> list[int]:
     * a change (POST/PUT/PATCH/DELETE): 409 (a conditional write that lost to the current state
       or a concurrent change); on a tenant's path also 402 (suspended for non-payment);
     * a route with a JSON body: 415 (Chalice refuses another content type);
+    * a change that a server's node carries out at once (its files, power, commands): 422 when
+      Wings refuses the data as invalid (``WINGS_REJECTED``);
     * a Wings callback (/api/remote/*): 400, 401, 403, 404, 409, 500 and 503, in Pterodactyl's shape.
     """
     if spec.is_node:
@@ -91,6 +96,8 @@ def error_statuses(spec: RouteSpec) -> list[int]:
             statuses.add(402)
     if spec.request_model is not None:
         statuses.add(415)
+    if spec.method in _MUTATIONS and _NODE_CALL.search(spec.path):
+        statuses.add(422)
     return sorted(statuses - set(spec.also) - {spec.status})
 
 

@@ -9841,6 +9841,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -10026,6 +10035,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18794,6 +18812,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -18998,6 +19025,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19108,6 +19144,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19318,6 +19363,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19428,6 +19482,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19550,6 +19613,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19658,6 +19730,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19775,6 +19856,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20073,6 +20163,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -20169,6 +20268,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20284,6 +20392,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20408,6 +20525,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -20516,6 +20642,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20813,6 +20948,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
