@@ -81,7 +81,7 @@ bench: deps
 
 # The OpenAPI fuzzer of `make test` (tests/e2e/test_api_fuzz.py), longer: 25 cases per operation.
 fuzz: deps
-	MAMBA_FUZZ_EXAMPLES=$${MAMBA_FUZZ_EXAMPLES:-25} $(BIN)/pytest -p no:randomly -q tests/e2e/test_api_fuzz.py
+	MAMBA_FUZZ_COVERAGE=1 MAMBA_FUZZ_EXAMPLES=$${MAMBA_FUZZ_EXAMPLES:-25} $(BIN)/pytest -p no:randomly -q tests/e2e/test_api_fuzz.py
 
 # Only the load scenario of `make bench` (200 users, 60 s); `LOAD_USERS=20 LOAD_SECONDS=10 make load` for a short one.
 load: deps

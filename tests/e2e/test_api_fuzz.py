@@ -14,7 +14,8 @@ stack's other tests must not see). Every answer must:
 
 The run is bounded and repeatable: a fixed seed (``derandomize``) and ``MAMBA_FUZZ_EXAMPLES``
 generated cases per operation besides the documented examples (1 in ``make test``, about a
-minute with the stack's start on a quiet machine; ``make fuzz`` runs 25). A method the
+minute with the stack's start on a quiet machine; ``make fuzz`` runs 25 and schemathesis'
+coverage phase, every boundary value of every parameter, with ``MAMBA_FUZZ_COVERAGE=1``). A method the
 document does not list on a path (TRACE, PROPFIND, ...) answers 405 in the error shape.
 """
 
@@ -41,6 +42,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e"), pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("MAMBA_FUZZ_EXAMPLES", "1"))
+COVERAGE = os.environ.get("MAMBA_FUZZ_COVERAGE", "") == "1"
 REQUEST_TIMEOUT_SECONDS = 30
 # The codes a documented 503 may carry (mamba.openapi's descriptions): a dependency, or billing off.
 DEPENDENCY_CODES = {"NODE_UNAVAILABLE", "SERVICE_UNAVAILABLE", "TRANSIENT", "BILLING_DISABLED"}
@@ -76,7 +78,14 @@ def document(fuzz_stack: Stack) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def api_schema(document: dict[str, Any]) -> Any:
-    return schemathesis.openapi.from_dict(document)
+    from schemathesis.config import SchemathesisConfig
+
+    # The coverage phase (every boundary value of every parameter) takes many minutes here:
+    # `make fuzz` runs it, `make test` does not.
+    config = SchemathesisConfig.from_dict(
+        {"phases": {"coverage": {"enabled": COVERAGE}, "stateful": {"enabled": False}}}
+    )
+    return schemathesis.openapi.from_dict(document, config=config)
 
 
 def server_error_is_a_documented_503(document: dict[str, Any], case: Any, response: Any) -> None:
