@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.ht
 WEB_DIST := web/dist/index.html
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: run test lint bench package deps assets clean lock web web-types web-lint web-test
+.PHONY: run test lint bench package deps assets clean lock web web-types web-lint web-test fuzz load
 
 deps: $(STAMP) $(NODE_STAMP) $(SWAGGER) $(WEB_DIST)
 
@@ -78,6 +78,14 @@ test: lint web-test
 
 bench: deps
 	$(PY) -m bench.run
+
+# The OpenAPI fuzzer of `make test` (tests/e2e/test_api_fuzz.py), longer: 25 cases per operation.
+fuzz: deps
+	MAMBA_FUZZ_COVERAGE=1 MAMBA_FUZZ_EXAMPLES=$${MAMBA_FUZZ_EXAMPLES:-25} $(BIN)/pytest -p no:randomly -q tests/e2e/test_api_fuzz.py
+
+# Only the load scenario of `make bench` (200 users, 60 s); `LOAD_USERS=20 LOAD_SECONDS=10 make load` for a short one.
+load: deps
+	$(PY) -m bench.load --users $${LOAD_USERS:-200} --seconds $${LOAD_SECONDS:-60}
 
 package: deps
 	$(PY) -m infra.build

@@ -32,6 +32,7 @@ SECTION_MODULES = (
     "bench.coldstart",
     "bench.metrics",
     "bench.cost",
+    "bench.load",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

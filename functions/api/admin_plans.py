@@ -49,6 +49,7 @@ def _metered(items: list) -> tuple:  # type: ignore[type-arg]
     permission="admin.plans",
     summary="Create a plan: its Stripe prices, quotas and grace period",
     tags=TAGS,
+    errors=(422,),  # PLAN_PRICE_INVALID: Stripe cannot sell the named price as the plan says
     request_model=PlanCreate,
     response_model=PlanOut,
     status=201,
@@ -104,6 +105,7 @@ def get_plan(ctx: Ctx, plan_id: str) -> object:
     permission="admin.plans",
     summary="Change a plan (tenants on it get the new quotas at their next subscription sync)",
     tags=TAGS,
+    errors=(422,),  # PLAN_PRICE_INVALID: Stripe cannot sell the named price as the plan says
     request_model=PlanUpdate,
     response_model=PlanOut,
 )

@@ -55,7 +55,7 @@ def create_api_key(ctx: Ctx) -> object:
     summary="List your API keys (never their secrets), newest first",
     tags=("api-keys",),
     response_model=ApiKeyList,
-    query=("limit", "cursor"),
+    query=ApiKeyQuery,
 )
 def list_api_keys(ctx: Ctx) -> object:
     assert ctx.principal is not None

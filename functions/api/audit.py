@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.audit import AUDIT_QUERY, AdminAuditQuery, AuditList, AuditQuery
+from mamba.schemas.audit import AdminAuditQuery, AuditList, AuditQuery
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _filters(query: AuditQuery) -> audit_records.AuditFilter:
     summary="The tenant's audit log, newest first, with filters",
     tags=("audit",),
     response_model=AuditList,
-    query=AUDIT_QUERY,
+    query=AuditQuery,
 )
 def list_tenant_audit(ctx: Ctx, tenant_id: str) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AuditQuery)
@@ -50,7 +50,7 @@ def list_tenant_audit(ctx: Ctx, tenant_id: str) -> audit_records.AuditPage:
     summary="The platform audit log (account and admin actions), one tenant's (?tenant_id=) or the security log",
     tags=("audit", "admin"),
     response_model=AuditList,
-    query=(*AUDIT_QUERY, "tenant_id", "log"),
+    query=AdminAuditQuery,
 )
 def list_platform_audit(ctx: Ctx) -> audit_records.AuditPage:
     query = parse_query(ctx.request, AdminAuditQuery)

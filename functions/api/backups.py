@@ -120,7 +120,7 @@ def put_settings(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
 
 @route(bp, TENANT_BASE, "GET", permission="backups.read",
        summary="List the tenant's backups (?orphaned=true: those whose server was deleted)", tags=TAGS,
-       response_model=BackupList, query=("orphaned",))  # fmt: skip
+       response_model=BackupList, query=TenantBackupQuery)  # fmt: skip
 def list_tenant_backups(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     query = parse_query(ctx.request, TenantBackupQuery)
     backups = service.list_tenant_backups(bootstrap.backup_ports(), ctx.tenant, query.orphaned)

@@ -7,7 +7,7 @@ from chalice.app import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.metrics import EVENTS_QUERY, METRICS_QUERY, MetricsOut, MetricsQuery, ServerEventList
+from mamba.schemas.metrics import EVENTS_QUERY, MetricsOut, MetricsQuery, ServerEventList
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _answer(query: MetricsQuery, series: "metrics.Series", name: str) -> object:
     summary="The server's CPU, memory, network and disk history (?format=csv for CSV)",
     tags=("servers",),
     response_model=MetricsOut,
-    query=METRICS_QUERY,
+    query=MetricsQuery,
     alternate_types=(CSV,),
 )
 def get_server_metrics(ctx: Ctx, tenant_id: str, server_id: str) -> object:
@@ -67,7 +67,7 @@ def get_server_metrics(ctx: Ctx, tenant_id: str, server_id: str) -> object:
     summary="The node's totals over its servers: CPU, memory, network and disk history (?format=csv for CSV)",
     tags=("admin: nodes",),
     response_model=MetricsOut,
-    query=METRICS_QUERY,
+    query=MetricsQuery,
     alternate_types=(CSV,),
 )
 def get_node_metrics(ctx: Ctx, node_id: str) -> object:

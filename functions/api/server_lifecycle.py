@@ -28,7 +28,7 @@ def accepted(op: Any) -> dict[str, Any]:
 
 
 @route(bp, SERVER, "PATCH", permission="servers.update", tags=TAGS, request_model=ServerPatch,
-       response_model=ServerUpdatedOut, status=202,
+       response_model=ServerUpdatedOut, status=202, also=(200,),
        summary="Rename a server or change its limits (limits run update_server_build)")  # fmt: skip
 def update_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)

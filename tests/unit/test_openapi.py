@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
@@ -205,3 +207,52 @@ def test_document_is_rebuilt_when_the_registry_changes():
     assert "/v1/scratch" in during["paths"]
     assert "/v1/scratch" not in first["paths"] and "/v1/scratch" not in after["paths"]
     assert openapi.document() is after, "unchanged registry: the cached document is reused"
+
+
+def test_list_parameters_state_the_limits_the_api_enforces(doc):
+    listing = {p["name"]: p["schema"] for p in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["parameters"]}
+
+    assert listing["limit"] == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert listing["cursor"]["maxLength"] == 2048
+
+
+class WindowQuery(BaseModel):
+    limit: int = Field(default=20, ge=1, le=50)
+    kind: Literal["a", "b"] | None = None
+    from_: str | None = Field(default=None, alias="from", max_length=40)
+
+
+def test_a_query_model_gives_each_parameter_its_type_and_constraints():
+    from chalice import Chalice
+
+    from mamba import web
+
+    with routes.registry_scope():
+        app = Chalice(app_name="q")
+        web.route(app, "/v1/window", "GET", permission=PUBLIC, summary="w", query=WindowQuery)(lambda ctx: {})
+        spec = next(s for s in routes.REGISTRY if s.path == "/v1/window")
+        doc = openapi.build([spec])
+
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/v1/window"]["get"]["parameters"]}
+    assert spec.query == ("limit", "kind", "from")
+    assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}
+    assert params["kind"] == {"type": "string", "enum": ["a", "b"]}
+    assert params["from"] == {"type": "string", "maxLength": 40}
+
+
+def test_a_change_the_node_makes_at_once_documents_wings_422_and_a_read_does_not():
+    specs = [
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/files/write", "POST", "files.write", "w"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/power", "POST", "servers.power", "p"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/files/list", "GET", "files.read", "l"),
+        RouteSpec("/v1/tenants/{tenant_id}/servers/{server_id}/backups", "POST", "backups.create", "b"),
+    ]
+    doc = openapi.build(specs)
+
+    def statuses(path: str, method: str) -> set[str]:
+        return set(doc["paths"][path][method]["responses"])
+
+    assert "422" in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/files/write", "post")
+    assert "422" in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/power", "post")
+    assert "422" not in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/files/list", "get")
+    assert "422" not in statuses("/v1/tenants/{tenant_id}/servers/{server_id}/backups", "post")

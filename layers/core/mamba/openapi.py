@@ -10,6 +10,7 @@ component per mode when the two differ, and shared sub-models are emitted once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from mamba.domain.pages import MAX_CURSOR_LENGTH, MAX_LIMIT
 from mamba.routes import REGISTRY, RouteSpec
 from mamba.schemas.common import ErrorOut, RemoteErrorOut
 
@@ -35,7 +37,8 @@ _ERRORS = {
     409: "Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...)",
     413: "The request body is too large (PAYLOAD_TOO_LARGE)",
     415: "The request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
-    422: "The request is well-formed but cannot be applied",
+    422: "Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's "
+    "price (PLAN_PRICE_INVALID)",
     429: "Too many requests (RATE_LIMITED); Retry-After says when to try again",
     500: "Unexpected error (INTERNAL)",
     503: "A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); "
@@ -54,6 +57,8 @@ _REMOTE_ERRORS = {
 # Routes that read nothing outside the process: no dependency can make them answer 503.
 _SELF_CONTAINED = frozenset({"/health/live", "/openapi.json", "/docs", "/docs/assets/{name}"})
 _MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Routes whose change is made by the server's node during the request (Wings may answer 422).
+_NODE_CALL = re.compile(r"/servers/\{server_id\}/(files/|power$|commands$)")
 
 Mode = Literal["validation", "serialization"]
 
@@ -72,6 +77,8 @@ def error_statuses(spec: RouteSpec) -> list[int]:
     * a change (POST/PUT/PATCH/DELETE): 409 (a conditional write that lost to the current state
       or a concurrent change); on a tenant's path also 402 (suspended for non-payment);
     * a route with a JSON body: 415 (Chalice refuses another content type);
+    * a change that a server's node carries out at once (its files, power, commands): 422 when
+      Wings refuses the data as invalid (``WINGS_REJECTED``);
     * a Wings callback (/api/remote/*): 400, 401, 403, 404, 409, 500 and 503, in Pterodactyl's shape.
     """
     if spec.is_node:
@@ -89,6 +96,8 @@ def error_statuses(spec: RouteSpec) -> list[int]:
             statuses.add(402)
     if spec.request_model is not None:
         statuses.add(415)
+    if spec.method in _MUTATIONS and _NODE_CALL.search(spec.path):
+        statuses.add(422)
     return sorted(statuses - set(spec.also) - {spec.status})
 
 
@@ -101,6 +110,36 @@ def _model_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dic
     if spec.content_type != "application/json":
         return {spec.content_type: {"schema": {"type": "string"}}}
     return {}
+
+
+# The query parameters every list shares, with the constraints PageRequest.from_query enforces
+# (a route with a smaller maximum says so in its own checks; none has a larger one).
+_QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "cursor": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+}
+
+
+def _query_schema(name: str) -> dict[str, Any]:
+    return dict(_QUERY_SCHEMAS.get(name, {"type": "string"}))
+
+
+def _model_query_schemas(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """Each field of a query model as a parameter schema (by its alias). A field whose schema
+    refers to another definition is left to the plain-string fallback: parameters stay inline."""
+    schema = model.model_json_schema(by_alias=True)
+    found: dict[str, dict[str, Any]] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if "$ref" in json.dumps(prop):
+            continue
+        options = prop.get("anyOf")
+        if options:  # `X | None`: a parameter that is absent, never a JSON null
+            concrete = [o for o in options if o.get("type") != "null"]
+            if len(concrete) != 1:
+                continue
+            prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **concrete[0]}
+        found[name] = {k: v for k, v in prop.items() if k != "title" and not (k == "default" and v is None)}
+    return found
 
 
 def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
@@ -122,7 +161,10 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PARAM.findall(spec.path)
     ]
-    params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in spec.query]
+    modelled = _model_query_schemas(spec.query_model) if spec.query_model is not None else {}
+    params += [
+        {"name": q, "in": "query", "required": False, "schema": modelled.get(q) or _query_schema(q)} for q in spec.query
+    ]
     if params:
         op["parameters"] = params
     if spec.request_model is not None:

@@ -38,6 +38,9 @@ class RouteSpec:
     response_model: type[BaseModel] | None = None
     status: int = 200
     query: tuple[str, ...] = ()
+    # The model the view parses the query string with (web.parse_query), when it has one: the
+    # OpenAPI document then states each parameter's type and constraints from it.
+    query_model: type[BaseModel] | None = None
     content_type: str = "application/json"
     billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
     # Other media types the route may answer with instead of its model (a ``?format=csv``);

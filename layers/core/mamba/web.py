@@ -283,7 +283,7 @@ def route(
     request_model: type[BaseModel] | None = None,
     response_model: type[BaseModel] | None = None,
     status: int = 200,
-    query: tuple[str, ...] = (),
+    query: tuple[str, ...] | type[BaseModel] = (),
     content_type: str = "application/json",
     billing: bool = False,
     alternate_types: tuple[str, ...] = (),
@@ -295,7 +295,9 @@ def route(
     ``billing=True`` marks a billing route: while ``BILLING_ENABLED`` is off it answers 503
     ``BILLING_DISABLED`` before authentication or parsing. ``errors`` names the error statuses
     the route answers beyond those of its kind (``mamba.openapi.error_statuses``), ``also`` the
-    statuses answered with the response model besides ``status``. Raises ValueError for a missing
+    statuses answered with the response model besides ``status``. ``query`` names the query
+    parameters, or is the model the view parses them with (``parse_query``), which the OpenAPI
+    document then describes with its types and constraints. Raises ValueError for a missing
     or unknown permission, or a (method, path) that is already registered.
     """
     method = method.upper()
@@ -306,6 +308,10 @@ def route(
 
         if permission not in CATALOGUE:
             raise ValueError(f"{method} {path} declares unknown permission {permission!r}")
+    query_model: type[BaseModel] | None = None
+    if isinstance(query, type):  # the view's query model: its fields are the parameters
+        query_model = query
+        query = tuple(field.alias or name for name, field in query.model_fields.items())
     spec = RouteSpec(
         path=path,
         method=method,
@@ -316,6 +322,7 @@ def route(
         response_model=response_model,
         status=status,
         query=query,
+        query_model=query_model,
         content_type=content_type,
         billing=billing,
         alternate_types=alternate_types,

@@ -7080,15 +7080,15 @@ export interface operations {
     get_v1_admin_audit: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 action?: string;
                 actor?: string;
-                result?: string;
+                result?: "success" | "denied" | "error";
                 from?: string;
                 to?: string;
                 tenant_id?: string;
-                log?: string;
+                log?: "platform" | "security";
             };
             header?: never;
             path?: never;
@@ -7173,7 +7173,7 @@ export interface operations {
     get_v1_admin_blueprints: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -8116,7 +8116,7 @@ export interface operations {
     get_v1_admin_nodes: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -8591,7 +8591,7 @@ export interface operations {
     get_v1_admin_nodes_node_id_allocations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -9060,8 +9060,8 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
-                resolution?: string;
-                format?: string;
+                resolution?: "auto" | "1m" | "5m" | "1h";
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -9243,7 +9243,7 @@ export interface operations {
     get_v1_admin_nodes_node_id_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -9331,7 +9331,7 @@ export interface operations {
     get_v1_admin_operations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
                 type?: string;
@@ -9682,7 +9682,7 @@ export interface operations {
     get_v1_admin_plans: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -9834,6 +9834,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10033,6 +10042,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -10065,7 +10083,7 @@ export interface operations {
     get_v1_admin_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
                 node_id?: string;
@@ -10522,7 +10540,7 @@ export interface operations {
     get_v1_admin_tenants: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 q?: string;
             };
@@ -10779,7 +10797,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_credits: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11086,7 +11104,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_invoices: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11174,7 +11192,7 @@ export interface operations {
     get_v1_admin_tenants_tenant_id_members: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -11468,7 +11486,7 @@ export interface operations {
     get_v1_admin_users: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 q?: string;
             };
@@ -13425,7 +13443,7 @@ export interface operations {
     get_v1_me_api_keys: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -13813,7 +13831,7 @@ export interface operations {
     get_v1_me_sessions: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -14130,7 +14148,7 @@ export interface operations {
     get_v1_tenants: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -14522,11 +14540,11 @@ export interface operations {
     get_v1_tenants_tenant_id_audit: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 action?: string;
                 actor?: string;
-                result?: string;
+                result?: "success" | "denied" | "error";
                 from?: string;
                 to?: string;
             };
@@ -14816,7 +14834,7 @@ export interface operations {
     get_v1_tenants_tenant_id_backups: {
         parameters: {
             query?: {
-                orphaned?: string;
+                orphaned?: boolean;
             };
             header?: never;
             path: {
@@ -15588,7 +15606,7 @@ export interface operations {
     get_v1_tenants_tenant_id_billing_credits: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -15792,7 +15810,7 @@ export interface operations {
     get_v1_tenants_tenant_id_billing_invoices: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -15996,7 +16014,7 @@ export interface operations {
     get_v1_tenants_tenant_id_blueprints: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16172,7 +16190,7 @@ export interface operations {
     get_v1_tenants_tenant_id_members: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16260,7 +16278,7 @@ export interface operations {
     get_v1_tenants_tenant_id_members_invitations: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -16871,7 +16889,7 @@ export interface operations {
     get_v1_tenants_tenant_id_roles: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -17380,7 +17398,7 @@ export interface operations {
     get_v1_tenants_tenant_id_servers: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
                 status?: string;
             };
@@ -17788,6 +17806,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Answered with the same shape */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerUpdatedOut"];
+                };
+            };
             /** @description Success */
             202: {
                 headers: {
@@ -18785,6 +18812,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -18817,7 +18853,7 @@ export interface operations {
     get_v1_tenants_tenant_id_servers_server_id_events: {
         parameters: {
             query?: {
-                limit?: string;
+                limit?: number;
                 cursor?: string;
             };
             header?: never;
@@ -18989,6 +19025,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19099,6 +19144,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19309,6 +19363,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19419,6 +19482,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19541,6 +19613,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -19649,6 +19730,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19766,6 +19856,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20064,6 +20163,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -20160,6 +20268,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20275,6 +20392,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20399,6 +20525,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -20507,6 +20642,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20636,8 +20780,8 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
-                resolution?: string;
-                format?: string;
+                resolution?: "auto" | "1m" | "5m" | "1h";
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -20804,6 +20948,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Well-formed but refused: the node found the data invalid (WINGS_REJECTED), Stripe cannot sell a plan's price (PLAN_PRICE_INVALID) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

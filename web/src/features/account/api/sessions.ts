@@ -13,7 +13,7 @@ export function useSessions() {
     queryKey: sessionsKey,
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) =>
-      unwrap(await api.GET('/v1/me/sessions', { params: { query: { limit: '50', cursor: pageParam ?? undefined } } })),
+      unwrap(await api.GET('/v1/me/sessions', { params: { query: { limit: 50, cursor: pageParam ?? undefined } } })),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }

@@ -25,7 +25,7 @@ export const NO_AUDIT_FILTERS: PlatformAuditFilters = {
   to: '',
 };
 
-export async function fetchAuditPage(filters: PlatformAuditFilters, cursor: string | undefined, limit = '100') {
+export async function fetchAuditPage(filters: PlatformAuditFilters, cursor: string | undefined, limit = 100) {
   return unwrap(
     await api.GET('/v1/admin/audit', {
       params: {
@@ -50,7 +50,7 @@ export function usePlatformAudit(filters: PlatformAuditFilters) {
   return useInfiniteQuery({
     queryKey: ['admin', 'audit', filters],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => fetchAuditPage(filters, pageParam ?? undefined, '50'),
+    queryFn: ({ pageParam }) => fetchAuditPage(filters, pageParam ?? undefined, 50),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }

@@ -14,7 +14,7 @@ export const blueprintsKey = ['admin', 'blueprints'] as const;
 export const blueprintKey = (id: string) => ['admin', 'blueprints', id] as const;
 
 export async function fetchBlueprintsPage(cursor: string | undefined) {
-  return unwrap(await api.GET('/v1/admin/blueprints', { params: { query: { limit: '100', ...(cursor ? { cursor } : {}) } } }));
+  return unwrap(await api.GET('/v1/admin/blueprints', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
 }
 
 export function useBlueprints(cursor: string | undefined) {

@@ -18,7 +18,7 @@ const serversKey = (nodeId: string) => ['admin', 'nodes', nodeId, 'servers'] as 
 export const LIVE_REFRESH_MS = 15_000;
 
 export async function fetchNodesPage(cursor: string | undefined, limit = 100) {
-  return unwrap(await api.GET('/v1/admin/nodes', { params: { query: { limit: String(limit), ...(cursor ? { cursor } : {}) } } }));
+  return unwrap(await api.GET('/v1/admin/nodes', { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }));
 }
 
 /** One page of nodes (a fleet is small: 100 per page; "Load more" follows the cursor). */
@@ -101,7 +101,7 @@ export async function fetchConfiguration(nodeId: string): Promise<string> {
 export async function fetchServersPage(nodeId: string, cursor: string | undefined) {
   return unwrap(
     await api.GET('/v1/admin/nodes/{node_id}/servers', {
-      params: { path: { node_id: nodeId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      params: { path: { node_id: nodeId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
     }),
   );
 }
@@ -119,7 +119,7 @@ export function useNodeServers(nodeId: string, cursor: string | undefined) {
 export async function fetchAllocationsPage(nodeId: string, cursor: string | undefined) {
   return unwrap(
     await api.GET('/v1/admin/nodes/{node_id}/allocations', {
-      params: { path: { node_id: nodeId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      params: { path: { node_id: nodeId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
     }),
   );
 }

@@ -21,7 +21,7 @@ export const NO_OPERATION_FILTERS: OperationFilters = { status: '', type: '', si
 const operationsKey = ['admin', 'operations'] as const;
 const deadLettersKey = ['admin', 'dead-letters'] as const;
 
-export async function fetchOperationsPage(filters: OperationFilters, cursor: string | undefined, limit = '100') {
+export async function fetchOperationsPage(filters: OperationFilters, cursor: string | undefined, limit = 100) {
   return unwrap(
     await api.GET('/v1/admin/operations', {
       params: {
@@ -44,7 +44,7 @@ export function useAdminOperations(filters: OperationFilters) {
   return useInfiniteQuery({
     queryKey: [...operationsKey, 'list', filters],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => fetchOperationsPage(filters, pageParam ?? undefined, '50'),
+    queryFn: ({ pageParam }) => fetchOperationsPage(filters, pageParam ?? undefined, 50),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     refetchInterval: (query) =>
       query.state.data?.pages.some((p) => p.items.some((o) => UNFINISHED.has(o.status))) ? 3000 : false,

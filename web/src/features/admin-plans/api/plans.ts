@@ -12,7 +12,7 @@ export type MeteredPrice = components['schemas']['MeteredPriceModel'];
 export const plansKey = ['admin', 'plans'] as const;
 
 export async function fetchPlansPage(cursor: string | undefined) {
-  return unwrap(await api.GET('/v1/admin/plans', { params: { query: { limit: '100', ...(cursor ? { cursor } : {}) } } }));
+  return unwrap(await api.GET('/v1/admin/plans', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }));
 }
 
 export function usePlans(cursor: string | undefined) {

@@ -33,7 +33,7 @@ export const SERVER_STATUSES = [
 const serversKey = ['admin', 'servers'] as const;
 
 /** One page with these filters; the export reads them all through it. */
-export async function fetchServersPage(filters: ServerFilters, cursor: string | undefined, limit = '100') {
+export async function fetchServersPage(filters: ServerFilters, cursor: string | undefined, limit = 100) {
   return unwrap(
     await api.GET('/v1/admin/servers', {
       params: {
@@ -55,7 +55,7 @@ export function useAdminServers(filters: ServerFilters) {
   return useInfiniteQuery({
     queryKey: [...serversKey, 'list', filters],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => fetchServersPage(filters, pageParam ?? undefined, '50'),
+    queryFn: ({ pageParam }) => fetchServersPage(filters, pageParam ?? undefined, 50),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }

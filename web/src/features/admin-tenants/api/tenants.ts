@@ -16,7 +16,7 @@ export const adminTenantsKey = ['admin', 'tenants'] as const;
 export const adminTenantKey = (tenantId: string) => ['admin', 'tenants', tenantId] as const;
 
 /** One page of the tenant listing with the search (`q`); what the CSV export reads too. */
-export async function fetchTenantsPage(q: string, cursor: string | undefined, limit = '100') {
+export async function fetchTenantsPage(q: string, cursor: string | undefined, limit = 100) {
   return unwrap(
     await api.GET('/v1/admin/tenants', { params: { query: { limit, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) } } }),
   );
@@ -44,7 +44,7 @@ export function useTenantMembers(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/admin/tenants/{tenant_id}/members', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '100' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 100 } },
         }),
       ),
   });
@@ -54,7 +54,7 @@ export function useTenantServers(tenantId: string) {
   return useQuery({
     queryKey: [...adminTenantKey(tenantId), 'servers'],
     queryFn: async () =>
-      unwrap(await api.GET('/v1/admin/servers', { params: { query: { tenant_id: tenantId, limit: '100' } } })),
+      unwrap(await api.GET('/v1/admin/servers', { params: { query: { tenant_id: tenantId, limit: 100 } } })),
     // A suspension stops the servers in a workflow: follow it while the page is open.
     refetchInterval: 5_000,
   });
@@ -75,7 +75,7 @@ export function useTenantCredits(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/admin/tenants/{tenant_id}/credits', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '20' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 20 } },
         }),
       ),
     retry: false,
@@ -88,7 +88,7 @@ export function useTenantInvoices(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/admin/tenants/{tenant_id}/invoices', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '12' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 12 } },
         }),
       ),
     retry: false,
@@ -136,21 +136,21 @@ export function useExportTenant(tenantId: string) {
 export async function fetchMembersPage(tenantId: string, cursor: string | undefined) {
   return unwrap(
     await api.GET('/v1/admin/tenants/{tenant_id}/members', {
-      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      params: { path: { tenant_id: tenantId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
     }),
   );
 }
 
 export async function fetchServersPage(tenantId: string, cursor: string | undefined) {
   return unwrap(
-    await api.GET('/v1/admin/servers', { params: { query: { tenant_id: tenantId, limit: '100', ...(cursor ? { cursor } : {}) } } }),
+    await api.GET('/v1/admin/servers', { params: { query: { tenant_id: tenantId, limit: 100, ...(cursor ? { cursor } : {}) } } }),
   );
 }
 
 export async function fetchCreditsPage(tenantId: string, cursor: string | undefined) {
   return unwrap(
     await api.GET('/v1/admin/tenants/{tenant_id}/credits', {
-      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      params: { path: { tenant_id: tenantId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
     }),
   );
 }
@@ -158,7 +158,7 @@ export async function fetchCreditsPage(tenantId: string, cursor: string | undefi
 export async function fetchInvoicesPage(tenantId: string, cursor: string | undefined) {
   return unwrap(
     await api.GET('/v1/admin/tenants/{tenant_id}/invoices', {
-      params: { path: { tenant_id: tenantId }, query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      params: { path: { tenant_id: tenantId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
     }),
   );
 }

@@ -11,7 +11,7 @@ export const adminUsersKey = ['admin', 'users'] as const;
 export const adminUserKey = (userId: string) => ['admin', 'users', userId] as const;
 
 /** One page of the user listing with the search (`q`); what the CSV export reads too. */
-export async function fetchUsersPage(q: string, cursor: string | undefined, limit = '100') {
+export async function fetchUsersPage(q: string, cursor: string | undefined, limit = 100) {
   return unwrap(
     await api.GET('/v1/admin/users', { params: { query: { limit, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) } } }),
   );

@@ -11,7 +11,7 @@ export const apiKeysKey = ['me', 'api-keys'] as const;
 export function useApiKeys() {
   return useQuery({
     queryKey: apiKeysKey,
-    queryFn: async () => unwrap(await api.GET('/v1/me/api-keys', { params: { query: { limit: '100' } } })),
+    queryFn: async () => unwrap(await api.GET('/v1/me/api-keys', { params: { query: { limit: 100 } } })),
   });
 }
 

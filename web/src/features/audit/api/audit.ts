@@ -27,7 +27,7 @@ export function useAudit(tenantId: string, filters: AuditFilters) {
           params: {
             path: { tenant_id: tenantId },
             query: {
-              limit: '50',
+              limit: 50,
               cursor: pageParam ?? undefined,
               action: filters.action || undefined,
               actor: filters.actor || undefined,

@@ -34,7 +34,7 @@ export function useInvoices(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/billing/invoices', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '24' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 24 } },
         }),
       ),
   });
@@ -46,7 +46,7 @@ export function useCredits(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/billing/credits', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '50' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 50 } },
         }),
       ),
   });

@@ -15,7 +15,7 @@ export function useMembers(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/members', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '100' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 100 } },
         }),
       ),
   });
@@ -27,7 +27,7 @@ export function useInvitations(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/members/invitations', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '100' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 100 } },
         }),
       ),
   });
@@ -40,7 +40,7 @@ export function useServerChoices(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/servers', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '100' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 100 } },
         }),
       ).items.map((s) => ({ id: s.id, name: s.name })),
   });

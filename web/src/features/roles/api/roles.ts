@@ -11,7 +11,7 @@ export function useRoles(tenantId: string) {
   return useQuery({
     queryKey: rolesKey(tenantId),
     queryFn: async () =>
-      unwrap(await api.GET('/v1/tenants/{tenant_id}/roles', { params: { path: { tenant_id: tenantId }, query: { limit: '100' } } })),
+      unwrap(await api.GET('/v1/tenants/{tenant_id}/roles', { params: { path: { tenant_id: tenantId }, query: { limit: 100 } } })),
   });
 }
 

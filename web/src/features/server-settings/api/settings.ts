@@ -28,7 +28,7 @@ export function useBlueprint(tenantId: string, blueprintId: string | undefined) 
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/blueprints', {
-          params: { path: { tenant_id: tenantId }, query: { limit: '100' } },
+          params: { path: { tenant_id: tenantId }, query: { limit: 100 } },
         }),
       ),
     enabled: blueprintId !== undefined,

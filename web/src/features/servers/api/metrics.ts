@@ -48,7 +48,7 @@ export function useServerEvents(tenantId: string, serverId: string) {
     queryFn: async ({ pageParam }) =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/servers/{server_id}/events', {
-          params: { path: serverPath(tenantId, serverId), query: { limit: '20', cursor: pageParam ?? undefined } },
+          params: { path: serverPath(tenantId, serverId), query: { limit: 20, cursor: pageParam ?? undefined } },
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? null,

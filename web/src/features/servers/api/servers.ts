@@ -24,7 +24,7 @@ export function useServers(tenantId: string) {
   return useQuery({
     queryKey: serversKey(tenantId),
     queryFn: async () =>
-      unwrap(await api.GET('/v1/tenants/{tenant_id}/servers', { params: { path: { tenant_id: tenantId }, query: { limit: '100' } } })),
+      unwrap(await api.GET('/v1/tenants/{tenant_id}/servers', { params: { path: { tenant_id: tenantId }, query: { limit: 100 } } })),
     refetchInterval: (query) => (query.state.data?.items.some((s) => SETTLING.has(s.status)) ? 3000 : 15000),
   });
 }
@@ -41,7 +41,7 @@ export function useBlueprints(tenantId: string) {
   return useQuery({
     queryKey: ['tenants', tenantId, 'blueprints'],
     queryFn: async () =>
-      unwrap(await api.GET('/v1/tenants/{tenant_id}/blueprints', { params: { path: { tenant_id: tenantId }, query: { limit: '100' } } })),
+      unwrap(await api.GET('/v1/tenants/{tenant_id}/blueprints', { params: { path: { tenant_id: tenantId }, query: { limit: 100 } } })),
     staleTime: 5 * 60_000,
   });
 }

@@ -6,7 +6,7 @@ export const tenantsKey = ['tenants'] as const;
 export function useTenants() {
   return useQuery({
     queryKey: tenantsKey,
-    queryFn: async () => unwrap(await api.GET('/v1/tenants', { params: { query: { limit: '100' } } })),
+    queryFn: async () => unwrap(await api.GET('/v1/tenants', { params: { query: { limit: 100 } } })),
   });
 }
 
