@@ -25,6 +25,7 @@ from functions.api import (
     health,
     me,
     members,
+    metrics,
     operations,
     roles,
     server_control,
@@ -37,7 +38,7 @@ from functions.api import (
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from functions.webhooks import stripe as stripe_webhook
-from mamba import bootstrap, snapstart, web
+from mamba import bootstrap, observability, snapstart, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
 bootstrap.settings()
@@ -48,6 +49,11 @@ snapstart.register()
 app = Chalice(app_name="mamba")
 app.api.binary_types = ["application/octet-stream", "application/gzip"]
 app.register_middleware(web.http_middleware, "http")
+# Tasks, schedules and the queue consumer log under the workflow's correlation id (or their own
+# request id), and every function is traced when MAMBA_TRACING is on (mamba/observability.py).
+app.register_middleware(observability.http_tracing_middleware, "http")
+app.register_middleware(observability.lambda_middleware, "pure_lambda")
+app.register_middleware(observability.lambda_middleware, "scheduled")
 
 for blueprint in (
     remote_api.bp,
@@ -78,6 +84,7 @@ for blueprint in (
     server_files.bp,
     backups.bp,
     catalog.bp,
+    metrics.bp,
 ):
     app.register_blueprint(blueprint)
 

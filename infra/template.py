@@ -100,6 +100,21 @@ def state_machine_arn(workflow: str) -> dict[str, str]:
 
 # --- parameters and conditions -------------------------------------------------------
 
+# The keys a parameter value needs in the generated secret (AppSecrets) before the functions
+# can start; docs/deploy.md's checklist fills them. tests/packaging/test_first_deploy.py renders
+# every allowed value with exactly these keys added into the deployed-mode Settings.
+SECRET_KEYS_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
+    "BillingEnabled": {"true": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")},
+    "CaptchaProvider": {"turnstile": ("CAPTCHA_SECRET_KEY",), "hcaptcha": ("CAPTCHA_SECRET_KEY",)},
+}
+
+# The SSM parameter that carries the panel's URL to the functions when only CloudFront knows it
+# (no PublicUrl, no WebDomainName): the functions cannot name the distribution in their
+# environment, because the distribution's API origin depends on the API, which depends on
+# the functions. A name built from the stack name alone breaks that cycle.
+PUBLIC_URL_PARAMETER = "PublicUrlParameter"
+PUBLIC_URL_PARAMETER_NAME = "/${AWS::StackName}/public-url"
+
 
 def parameters() -> dict[str, Any]:
     return {
@@ -107,7 +122,8 @@ def parameters() -> dict[str, Any]:
             "Type": "String",
             "Default": "",
             "AllowedPattern": "^(https://[^/\\s]+(/\\S*)?)?$",
-            "Description": "The panel's public https URL (links in mail, the Wings remote). Empty until you know it.",
+            "Description": "The panel's public https URL (links in mail, the Wings remote, the browser origin). "
+            "Empty: https://<WebDomainName>, or the CloudFront name without a domain.",
         },
         "MailFrom": {
             "Type": "String",
@@ -122,8 +138,11 @@ def parameters() -> dict[str, Any]:
         },
         "CaptchaProvider": {
             "Type": "String",
-            "Default": "turnstile",
-            "AllowedValues": ["turnstile", "hcaptcha", "disabled"],
+            # disabled by default: the first deploy cannot hold a CAPTCHA key (the provider issues
+            # it), and a default that needs one would leave functions that refuse to start.
+            # check-config and check-platform warn while it is off (docs/deploy.md).
+            "Default": "disabled",
+            "AllowedValues": ["disabled", "turnstile", "hcaptcha"],
             "Description": "CAPTCHA on register and login; turnstile/hcaptcha need CAPTCHA_SECRET_KEY in the secret.",
         },
         "LogLevel": {
@@ -174,6 +193,42 @@ def conditions() -> dict[str, Any]:
         "HasMailFrom": not_empty("MailFrom"),
         "HasAlarmEmail": not_empty("AlarmEmail"),
         "HasBackupTransition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackupTransitionDays"}, "0"]}]},
+        # Neither PublicUrl nor a custom domain: the URL is the distribution's, read from SSM.
+        "UsesDistributionUrl": {
+            "Fn::And": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}, {"Fn::Not": [{"Condition": "HasWebDomain"}]}]
+        },
+    }
+
+
+def public_url_value() -> dict[str, Any]:
+    """The panel's URL: PublicUrl, else the custom domain, else the distribution's name."""
+    return {
+        "Fn::If": [
+            "HasPublicUrl",
+            {"Ref": "PublicUrl"},
+            {
+                "Fn::If": [
+                    "HasWebDomain",
+                    _sub("https://${WebDomainName}"),
+                    _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
+                ]
+            },
+        ]
+    }
+
+
+def public_url_parameter() -> dict[str, Any]:
+    return {
+        PUBLIC_URL_PARAMETER: {
+            "Type": "AWS::SSM::Parameter",
+            "Condition": "UsesDistributionUrl",
+            "Properties": {
+                "Name": _sub(PUBLIC_URL_PARAMETER_NAME),
+                "Type": "String",
+                "Value": _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
+                "Description": "The panel's public URL (MAMBA_PUBLIC_URL_PARAMETER), the CloudFront name",
+            },
+        }
     }
 
 
@@ -435,7 +490,15 @@ def function_environment() -> dict[str, Any]:
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
-        "MAMBA_PUBLIC_URL": _if("HasPublicUrl", {"Ref": "PublicUrl"}),
+        # Known before the functions exist (a parameter or the custom domain) or read from SSM.
+        "MAMBA_PUBLIC_URL": {
+            "Fn::If": [
+                "HasPublicUrl",
+                {"Ref": "PublicUrl"},
+                _if("HasWebDomain", _sub("https://${WebDomainName}")),
+            ]
+        },
+        "MAMBA_PUBLIC_URL_PARAMETER": _if("UsesDistributionUrl", _sub(PUBLIC_URL_PARAMETER_NAME)),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
@@ -576,6 +639,14 @@ def functions_policy() -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:Encrypt"],
             "Resource": _arn(NODE_TOKEN_KEY),
+        },
+        {
+            "Sid": "PublicUrl",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _sub(
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + PUBLIC_URL_PARAMETER_NAME
+            ),
         },
     ]
     return {
@@ -919,7 +990,45 @@ def outputs() -> dict[str, Any]:
     }
     values.update({f"{table.logical_id}Name": {"Ref": table.logical_id} for table in TABLES})
     values.update({f"{workflow_logical_id(w)}Arn": {"Ref": workflow_logical_id(w)} for w in workflows.workflow_names()})
-    return {name: {"Value": value} for name, value in values.items()}
+    values["NodeTokenKeyId"] = {"Ref": NODE_TOKEN_KEY}
+    values["PublicUrl"] = public_url_value()
+    found = {name: {"Value": value} for name, value in values.items()}
+    found.update(environment_outputs())
+    return found
+
+
+# Function variables the CLI does not take from the stack: constants and what only the
+# functions use (the CLI gets the resolved URL from EnvMambaPublicUrl instead of SSM).
+CLI_SKIPS = frozenset({"MAMBA_CONFIG_REVISION", "MAMBA_PUBLIC_URL_PARAMETER"})
+
+
+def _empty_for_no_value(value: Any) -> Any:
+    """An output cannot be AWS::NoValue: an unset optional variable becomes ''."""
+    if value == {"Ref": "AWS::NoValue"}:
+        return ""
+    if isinstance(value, dict):
+        return {k: _empty_for_no_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_empty_for_no_value(v) for v in value]
+    return value
+
+
+def environment_outputs() -> dict[str, Any]:
+    """One ``Env<Variable>`` output per variable of the functions' environment, which
+    ``mamba --stack`` reads back (``mamba.stack``): the CLI runs with exactly what the
+    functions run with, and a variable added to the functions reaches the CLI by itself."""
+    from mamba.stack import output_name
+
+    found: dict[str, Any] = {}
+    for variable, value in function_environment().items():
+        if variable in CLI_SKIPS:
+            continue
+        resolved = public_url_value() if variable == "MAMBA_PUBLIC_URL" else value
+        found[output_name(variable)] = {
+            "Value": _empty_for_no_value(resolved),
+            "Description": f"{variable} for the mamba CLI (mamba --stack)",
+        }
+    return found
 
 
 def merge_template() -> dict[str, Any]:
@@ -934,6 +1043,7 @@ def merge_template() -> dict[str, Any]:
         alarm_topic(),
         functions_policy(),
         node_token_key(),
+        public_url_parameter(),
         web_hosting.resources(),
     ):
         resources.update(part)

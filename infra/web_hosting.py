@@ -35,6 +35,9 @@ WEB_OAC = "WebOriginAccessControl"
 WEB_DISTRIBUTION = "WebDistribution"
 WEB_FUNCTION = "WebSpaRewrite"
 WEB_HEADERS = "WebSecurityHeaders"
+WEB_DNS = "WebDnsRecords"
+# The hosted zone id every CloudFront distribution has as an alias target (AWS's constant).
+CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"
 API_STAGE = "api"  # Chalice's api_gateway_stage (.chalice/config.json)
 
 # AWS managed policies (the same ids in every account).
@@ -87,6 +90,14 @@ def parameters() -> dict[str, Any]:
             "ConstraintDescription": "an ACM certificate ARN in us-east-1 (CloudFront's region), or empty",
             "Description": "The ACM certificate (in us-east-1) for WebDomainName; both or neither are used.",
         },
+        "WebHostedZoneId": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(Z[A-Z0-9]{1,31})?$",
+            "ConstraintDescription": "a Route 53 hosted zone id (Z...), or empty",
+            "Description": "The Route 53 hosted zone of WebDomainName: the stack then creates its A and AAAA "
+            "alias records to the distribution. Empty: point DNS at the distribution yourself.",
+        },
     }
 
 
@@ -98,6 +109,26 @@ def conditions() -> dict[str, Any]:
                 {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebDomainName"}, ""]}]},
                 {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebCertificateArn"}, ""]}]},
             ]
+        },
+        "HasWebDns": {
+            "Fn::And": [{"Condition": "HasWebDomain"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebHostedZoneId"}, ""]}]}]
+        },
+    }
+
+
+def dns_records() -> dict[str, Any]:
+    """The domain's alias records (IPv4 and IPv6: the distribution has both) in its hosted zone."""
+    alias = {"DNSName": {"Fn::GetAtt": [WEB_DISTRIBUTION, "DomainName"]}, "HostedZoneId": CLOUDFRONT_HOSTED_ZONE}
+    return {
+        WEB_DNS: {
+            "Type": "AWS::Route53::RecordSetGroup",
+            "Condition": "HasWebDns",
+            "Properties": {
+                "HostedZoneId": {"Ref": "WebHostedZoneId"},
+                "RecordSets": [
+                    {"Name": {"Ref": "WebDomainName"}, "Type": kind, "AliasTarget": alias} for kind in ("A", "AAAA")
+                ],
+            },
         }
     }
 
@@ -273,6 +304,7 @@ def resources() -> dict[str, Any]:
                 }
             },
         },
+        **dns_records(),
     }
 
 

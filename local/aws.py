@@ -55,6 +55,7 @@ class LocalNames:
     region: str = "us-east-1"
     table_main: str = "mamba-main"
     table_idempotency: str = "mamba-idempotency"
+    table_metrics: str = "mamba-metrics"
     backup_bucket: str = "mamba-backups"
     export_bucket: str = "mamba-exports"
     stripe_events_queue: str = QUEUE_STRIPE_EVENTS
@@ -66,7 +67,11 @@ class LocalNames:
         return f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:{STATE_MACHINE_NAME_PREFIX}"
 
     def table_name(self, env_var: str) -> str:
-        return {"TABLE_MAIN": self.table_main, "TABLE_IDEMPOTENCY": self.table_idempotency}[env_var]
+        return {
+            "TABLE_MAIN": self.table_main,
+            "TABLE_IDEMPOTENCY": self.table_idempotency,
+            "TABLE_METRICS": self.table_metrics,
+        }[env_var]
 
     def environment(self) -> dict[str, str]:
         return {
@@ -74,6 +79,7 @@ class LocalNames:
             "AWS_DEFAULT_REGION": self.region,
             "TABLE_MAIN": self.table_main,
             "TABLE_IDEMPOTENCY": self.table_idempotency,
+            "TABLE_METRICS": self.table_metrics,
             "BACKUP_BUCKET": self.backup_bucket,
             "EXPORT_BUCKET": self.export_bucket,
             "STATE_MACHINE_PREFIX": self.state_machine_prefix,

@@ -18,6 +18,8 @@ import traceback
 import uuid
 from typing import Any
 
+from mamba import observability
+
 _PATCHED = False
 
 
@@ -47,8 +49,12 @@ def invoke(handler: str, event: Any, function_name: str = "local", timeout_s: in
     """Call ``handler`` with ``event``; return moto's ``(payload, errored, logs)`` triple."""
     if isinstance(event, str | bytes):
         event = json.loads(event or "{}")
+    context = LocalContext(function_name, timeout_s)
     try:
-        result = resolve(handler)(event, LocalContext(function_name, timeout_s))
+        # The log context a deployed function gets from app.py's Chalice middleware
+        # (observability.lambda_middleware): the workflow's correlation id on every line.
+        with observability.invocation(event, context):
+            result = resolve(handler)(event, context)
     except Exception as exc:  # noqa: BLE001 - every failure becomes the Lambda error payload
         payload = {
             "errorType": type(exc).__name__,
@@ -69,4 +75,21 @@ def install() -> None:
         return invoke(self.handler, event if event is not None else {}, self.function_name, int(self.timeout or 60))
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    _keep_task_failure_cause()
     _PATCHED = True
+
+
+def _keep_task_failure_cause() -> None:
+    """moto 5.2.5's SendTaskFailure drops ``cause`` (its response handler passes only ``error``),
+    so a task failed by a node's callback would lose the reason the user reads. Pass it on, as
+    AWS does; the parser backend behind it already takes ``cause``."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]

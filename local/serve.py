@@ -1,7 +1,9 @@
 """The API process of the local stack: ``chalice local`` with the deployed 404 behaviour.
 
 ``python -m local.serve --host H --port P`` installs ``local.gateway`` (an unknown route
-answers 404 NOT_FOUND, as API Gateway does once infra configures it) and ``local.static_site``
+answers 404 NOT_FOUND, as API Gateway does once infra configures it), ``local.concurrency``
+(concurrent clients are served safely; TRACE and other unknown methods answer in the error
+shape) and ``local.static_site``
 (every non-API path serves the web app from ``web/dist``, with the security headers), then runs
 Chalice's own CLI in this process:
 ``chalice local --no-autoreload --stage local --host H --port P``.
@@ -21,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from local import gateway, static_site
+from local import concurrency, gateway, static_site
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHDOG_SECONDS = 1.0
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True).start()
     gateway.install()
+    # Many clients at once, as deployed: per-thread current request, a real listen backlog,
+    # every HTTP method answered in the panel's error shape (local.concurrency).
+    concurrency.install()
     # The web app on the API's port, with the panel's security headers (local.static_site).
     static_site.install(static_site.StaticSite(connect_src=static_site.NodeOrigins(static_site.stored_nodes)))
     from chalice.cli import main as chalice_main

@@ -828,6 +828,20 @@ class StandIn:
     async def get_price(self, request: web.Request) -> dict[str, Any]:
         return self.price(request.match_info["id"], "id")
 
+    async def update_price(self, request: web.Request) -> dict[str, Any]:
+        """Stripe lets a price's ``active``, ``nickname`` and ``metadata`` change; never its amount,
+        currency or interval (a new price is made instead)."""
+        price = self.price(request.match_info["id"], "id")
+        params = request[PARAMS]
+        if "active" in params:
+            price["active"] = str(params["active"]).lower() == "true"
+        if "nickname" in params:
+            price["nickname"] = params["nickname"] or None
+        if isinstance(params.get("metadata"), dict):
+            price["metadata"] = {**price["metadata"], **params["metadata"]}
+        await self.emit("price.updated", price)
+        return price
+
     async def list_prices(self, request: web.Request) -> dict[str, Any]:
         rows = list(self.prices.values())
         lookup = request[PARAMS].get("lookup_keys")
@@ -1325,6 +1339,7 @@ class StandIn:
             ("POST", "/v1/prices", self.create_price),
             ("GET", "/v1/prices", self.list_prices),
             ("GET", "/v1/prices/{id}", self.get_price),
+            ("POST", "/v1/prices/{id}", self.update_price),
             ("POST", "/v1/billing/meters", self.create_meter),
             ("GET", "/v1/billing/meters", self.list_meters),
             ("GET", "/v1/billing/meters/{id}", self.get_meter),

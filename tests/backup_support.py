@@ -183,7 +183,6 @@ def use_test_ports(wings: WingsS3Double, **policy: int) -> Iterator[None]:
 
     chosen = BackupPolicy(
         part_size=policy.get("part_size", PART),
-        poll_seconds=policy.get("poll_seconds", 1),
         timeout_seconds=policy.get("timeout_seconds", 60),
     )
     ports = replace(bootstrap.backup_ports(), agent_for=lambda node: wings, policy=chosen)

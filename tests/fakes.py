@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mamba.domain.accounts import AccountPolicy, ClientHints, OneTimeToken, RefreshFamily, RefreshToken, User
-from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.billing import PriceFacts, SubscriptionFacts
 from mamba.domain.errors import (
     BlueprintInUseError,
     CaptchaFailedError,
@@ -92,19 +92,32 @@ class FakeWorkflows:
         # (workflow, execution name, payload): the name is the operation id on a first attempt
         self.started: list[tuple[str, str, dict[str, Any]]] = []
         self.failures: dict[tuple[str, str], dict[str, str]] = {}
+        self.statuses: dict[tuple[str, str], str] = {}  # (workflow, execution name) -> a status to report
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
-        from mamba.adapters.sfn import execution_name
+        from mamba.adapters.sfn import execution_name, with_correlation_id
 
         if self.fail or workflow not in self.known:
             raise DependencyUnavailableError(
                 "The workflow could not be started; try again shortly.", {"workflow": workflow}
             )
         name = execution_name(operation_id, attempt)
+        payload = with_correlation_id(payload, operation_id)
         arn = f"{self.ARN}:execution:{self.prefix}{workflow}:{name}"
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
         return arn
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """RUNNING once started (or what ``statuses`` says), FAILED once ``fail_execution``, else None."""
+        from mamba.adapters.sfn import execution_name
+
+        name = execution_name(operation_id, attempt)
+        if (workflow, name) in self.statuses:
+            return self.statuses[(workflow, name)]
+        if (workflow, name) in self.failures:
+            return "FAILED"
+        return "RUNNING" if any(w == workflow and o == name for w, o, _ in self.started) else None
 
     def fail_execution(
         self, workflow: str, operation_id: str, state: str, error: str, cause: str, attempt: int = 1
@@ -510,6 +523,8 @@ class FakePlacementStore:
         # Raised by the next ``reserve`` calls, in order: another request winning a race
         # (TenantServersChangedError, AllocationTakenError) between the read and the write.
         self.races: list[Exception] = []
+        self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
+        self.builds: dict[str, Any] = {}  # server uuid -> limits a build change reserved
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -518,7 +533,14 @@ class FakePlacementStore:
         for node in sorted(self.nodes.nodes.values(), key=lambda n: (n.created_at, n.id)):
             held = [s for s in self.servers.on_node(node.id) if s.status != "failed"]
             memory = sum(s.limits.memory_mb for s in held)
-            loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=sum(s.limits.disk_mb for s in held)))
+            loads.append(
+                NodeLoad(
+                    node=node,
+                    memory_mb=memory,
+                    disk_mb=sum(s.limits.disk_mb for s in held),
+                    unavailable=self.unreachable.get(node.id),
+                )
+            )
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Any]:
@@ -530,16 +552,27 @@ class FakePlacementStore:
     def guard_version(self, tenant_id: str) -> int:
         return self.guard(tenant_id).version
 
-    def usage(self, tenant_id: str, guard: Any = None) -> Any:
+    def usage(self, tenant_id: str, guard: Any = None, exclude: str | None = None) -> Any:
         from mamba.domain.quotas import Usage
 
-        mine = self.servers.of_tenant(tenant_id)
+        mine = [s for s in self.servers.of_tenant(tenant_id) if s.uuid != exclude]
         held = [s for s in mine if s.status != "failed"]
+        builds = [self.builds.get(s.uuid, s.limits) for s in held]
         return Usage(
             servers=len(mine),
-            memory_mb=sum(s.limits.memory_mb for s in held),
-            disk_mb=sum(s.limits.disk_mb for s in held),
+            memory_mb=sum(max(b.memory_mb, s.limits.memory_mb) for b, s in zip(builds, held, strict=True)),
+            disk_mb=sum(max(b.disk_mb, s.limits.disk_mb) for b, s in zip(builds, held, strict=True)),
         )
+
+    def reserve_build(self, server: Any, guard: Any) -> None:
+        from mamba.domain.errors import TenantServersChangedError
+
+        if self.races:
+            raise self.races.pop(0)
+        if self.versions.get(server.tenant_id, 0) != guard.version:
+            raise TenantServersChangedError("Another server of this tenant changed meanwhile.")
+        self.versions[server.tenant_id] = guard.version + 1
+        self.builds[server.uuid] = server.limits  # counted until the server's record shows them
 
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
@@ -1390,6 +1423,25 @@ class FakeStripe:
     down: bool = False
     payment_methods: set[str] = field(default_factory=set)
     fail_meter_events: int = 0
+    prices: dict[str, PriceFacts] = field(default_factory=dict)
+
+    def add_price(
+        self,
+        price_id: str,
+        *,
+        currency: str = "usd",
+        interval: str | None = "month",
+        metered: bool = False,
+        active: bool = True,
+    ) -> None:
+        usage = None if interval is None else "metered" if metered else "licensed"
+        self.prices[price_id] = PriceFacts(price_id, active, currency, interval, usage)
+
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        self._check()
+        if price_id not in self.prices:
+            raise NotFoundError("The billing record was not found at Stripe.", {"call": "prices.retrieve"})
+        return self.prices[price_id]
 
     def _check(self) -> None:
         if self.down:
@@ -2500,3 +2552,142 @@ class FakeTenantData:
             records.add("DELETED")
             removed["profile"] = 1
         return Purged(removed, finished=True)
+
+
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+class FakeMetricsStore:
+    """``DynamoMetricsStore`` in memory: node minutes, hour rollups (five-minute points, the
+    hour's point, and the day's hourly points on a day's last hour) and the rollup markers.
+    ``writes`` counts the write calls as the adapter makes them (one per minute, one batch
+    call per 25 rollups, one per marker)."""
+
+    def __init__(self) -> None:
+        self.minute_items: dict[tuple[str, int], dict[str, Any]] = {}
+        self._times: dict[str, list[int]] = {}  # each node's minutes, sorted
+        self.rollup_items: dict[tuple[str, int], tuple[list[Any], Any, list[Any] | None]] = {}
+        self.markers: dict[str, int] = {}
+        self.writes: list[str] = []
+
+    def put_minute(self, node_id: str, t: int, samples: dict[str, Any]) -> None:
+        import bisect
+
+        self.writes.append("minute")
+        if (node_id, t) not in self.minute_items:
+            bisect.insort(self._times.setdefault(node_id, []), t)
+        self.minute_items[(node_id, t)] = dict(samples)
+
+    def put_rollups(self, rows: Any) -> int:
+        rows = list(rows)
+        for start in range(0, len(rows), 25):
+            self.writes.append("rollups")
+            for partition, hour, five, hourly, day in rows[start : start + 25]:
+                self.rollup_items[(partition, hour)] = (list(five), hourly, list(day) if day is not None else None)
+        return len(rows)
+
+    def rolled_until(self, node_id: str) -> int | None:
+        return self.markers.get(node_id)
+
+    def set_rolled(self, node_id: str, hour: int) -> None:
+        self.writes.append("marker")
+        self.markers[node_id] = hour
+
+    def minutes(self, node_id: str, start: int, end: int, *, max_pages: int = 3) -> list[tuple[int, dict[str, Any]]]:
+        import bisect
+
+        times = self._times.get(node_id, [])
+        chosen = times[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+        return [(t, self.minute_items[(node_id, t)]) for t in chosen]
+
+    def last_minute(self, node_id: str, before: int) -> tuple[int, dict[str, Any]] | None:
+        import bisect
+
+        times = self._times.get(node_id, [])
+        at = bisect.bisect_left(times, before)
+        return (times[at - 1], self.minute_items[(node_id, times[at - 1])]) if at else None
+
+    def rollups(self, partition: str, start: int, end: int, *, max_pages: int = 3) -> tuple[list[Any], list[Any]]:
+        first = start - start % 3600
+        five: list[Any] = []
+        hourly: dict[int, Any] = {}
+        for (p, hour), (points, hour_point, day) in sorted(self.rollup_items.items()):
+            if p != partition or not first <= hour <= end - 1:
+                continue
+            five += points
+            for point in day or []:
+                hourly[point.t] = point
+            if hour_point is not None:
+                hourly[hour_point.t] = hour_point
+        return five, [hourly[t] for t in sorted(hourly)]
+
+
+class FakeServerEvents:
+    """``DynamoServerEvents`` in memory: each server's events and last power request."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[tuple[int, str], Any]] = {}
+        self.power: dict[str, tuple[str, int]] = {}
+        self.tenants: dict[str, str] = {}
+
+    def add(self, event: Any, tenant_id: str) -> None:
+        self.events.setdefault(event.server_uuid, {})[(event.at, event.id)] = event
+        self.tenants[event.id] = tenant_id
+
+    def since(self, server_uuid: str, since: int) -> list[Any]:
+        log = self.events.get(server_uuid, {})
+        return [log[key] for key in sorted(log) if key[0] >= since]
+
+    def page(self, server_uuid: str, page: PageRequest) -> Page[Any]:
+        log = self.events.get(server_uuid, {})
+        return _page([log[key] for key in sorted(log, reverse=True)], page, f"events:{server_uuid}")  # type: ignore[no-any-return]
+
+    def mark_power(self, server_uuid: str, action: str, at: int) -> None:
+        self.power[server_uuid] = (action, at)
+
+    def last_power(self, server_uuid: str) -> tuple[str, int] | None:
+        return self.power.get(server_uuid)
+
+
+class FakeTaskTokens:
+    """``DynamoTaskTokenStore`` in memory: one parked token per subject."""
+
+    def __init__(self) -> None:
+        self.parked: dict[str, tuple[str, int]] = {}  # subject -> (token, expires_at)
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None:
+        self.parked[subject] = (token, expires_at)
+
+    def token(self, subject: str) -> str | None:
+        found = self.parked.get(subject)
+        return found[0] if found else None
+
+    def forget(self, subject: str, token: str) -> None:
+        if self.token(subject) == token:
+            del self.parked[subject]
+
+
+class FakeTaskCallbacks:
+    """``SfnWorkflows``' SendTaskSuccess/Failure: records each delivery. A token is resumed at
+    most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
+    ``down`` makes every call DependencyUnavailableError."""
+
+    def __init__(self, waiting: set[str] | None = None) -> None:
+        self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
+        self.gone: set[str] = set()
+        self.down = False
+        self.waiting = waiting  # the tokens of tasks that wait; None: any token not yet resumed
+
+    def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
+        if self.down:
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
+        if token in self.delivered or token in self.gone or (self.waiting is not None and token not in self.waiting):
+            return False
+        self.delivered[token] = outcome
+        return True
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        return self._record(token, ("success", output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        return self._record(token, ("failure", (error, cause)))

@@ -198,7 +198,11 @@ class MotoWorld:
         from mamba.config import get_settings
 
         settings = get_settings()
-        return {"MainTable": settings.table_main, "IdempotencyTable": settings.table_idempotency}
+        return {
+            "MainTable": settings.table_main,
+            "IdempotencyTable": settings.table_idempotency,
+            "MetricsTable": settings.table_metrics,
+        }
 
     def _tables_intact(self) -> bool:
         tables = self._dynamodb().tables

@@ -17,7 +17,11 @@ def create_resources() -> None:
     of the test's own; the ``aws`` fixture and ``app_on_moto`` have them already)."""
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
-    names = {"MainTable": settings.table_main, "IdempotencyTable": settings.table_idempotency}
+    names = {
+        "MainTable": settings.table_main,
+        "IdempotencyTable": settings.table_idempotency,
+        "MetricsTable": settings.table_metrics,
+    }
     for table in TABLES:
         dynamodb.create_table(**table.create_table_kwargs(names[table.logical_id]))
     boto3.client("s3", region_name=settings.region).create_bucket(Bucket=settings.backup_bucket)

@@ -1,5 +1,6 @@
 """Platform admin: plans (quotas, Stripe prices, grace period) and credit grants."""
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
@@ -20,6 +21,7 @@ from mamba.web import Ctx, route
 if TYPE_CHECKING:
     from mamba.domain import billing as domain
     from mamba.domain import quotas
+    from mamba.ports import PaymentGateway
     from mamba.services import billing
 else:
     billing = lazy_import("mamba.services.billing")
@@ -28,6 +30,12 @@ else:
 
 bp = Blueprint(__name__)
 TAGS = ("admin", "billing")
+
+
+def _stripe() -> "Callable[[], PaymentGateway] | None":
+    """The Stripe gateway that checks a plan's prices; None while billing is off (no key to ask
+    with: the prices are checked when the plan is next changed with billing on)."""
+    return bootstrap.stripe_gateway if bootstrap.settings().billing_enabled else None
 
 
 def _metered(items: list) -> tuple:  # type: ignore[type-arg]
@@ -59,7 +67,7 @@ def create_plan(ctx: Ctx) -> object:
         currency=body.currency,
         interval=body.interval,
     )
-    return billing.create_plan(bootstrap.billing_repository(), plan)
+    return billing.create_plan(bootstrap.billing_repository(), plan, stripe=_stripe())
 
 
 @route(
@@ -112,7 +120,7 @@ def update_plan(ctx: Ctx, plan_id: str) -> object:
         "currency": body.currency,
         "interval": body.interval,
     }
-    return billing.update_plan(bootstrap.billing_repository(), plan_id, changes)
+    return billing.update_plan(bootstrap.billing_repository(), plan_id, changes, stripe=_stripe())
 
 
 @route(

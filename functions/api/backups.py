@@ -21,8 +21,9 @@ from mamba.schemas.backups import (
     BackupSettingsOut,
     DownloadOut,
     RestoreIn,
+    TenantBackupQuery,
 )
-from mamba.web import Ctx, route
+from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
     from mamba.services import backups as service
@@ -33,6 +34,9 @@ bp = Blueprint(__name__)
 TAGS = ("backups",)
 BASE = "/v1/tenants/{tenant_id}/servers/{server_id}/backups"
 ONE = BASE + "/{backup_id}"
+# The tenant's backups whatever their server, so a locked backup outlives a deleted server.
+TENANT_BASE = "/v1/tenants/{tenant_id}/backups"
+TENANT_ONE = TENANT_BASE + "/{backup_id}"
 
 
 def _with_operation(result: Any) -> dict[str, Any]:
@@ -109,3 +113,50 @@ def get_settings(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
 def put_settings(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     body: BackupSettingsIn = ctx.body
     return dict(service.set_rotation(bootstrap.backup_ports(), ctx.tenant, body.rotate))
+
+
+# --- the tenant's backups, including those whose server was deleted (orphaned) ---
+
+
+@route(bp, TENANT_BASE, "GET", permission="backups.read",
+       summary="List the tenant's backups (?orphaned=true: those whose server was deleted)", tags=TAGS,
+       response_model=BackupList, query=("orphaned",))  # fmt: skip
+def list_tenant_backups(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
+    query = parse_query(ctx.request, TenantBackupQuery)
+    backups = service.list_tenant_backups(bootstrap.backup_ports(), ctx.tenant, query.orphaned)
+    # One page: backups per server are bounded by the plan, orphaned ones by the tenant's storage quota.
+    return {"items": backups, "next_cursor": None}
+
+
+@route(bp, TENANT_ONE, "GET", permission="backups.read", summary="One backup of the tenant", tags=TAGS,
+       response_model=BackupOut)  # fmt: skip
+def get_tenant_backup(ctx: Ctx, tenant_id: str, backup_id: str) -> Any:
+    return service.backup_of_tenant(bootstrap.backup_ports(), ctx.tenant, backup_id)
+
+
+@route(bp, TENANT_ONE, "DELETE", permission="backups.delete", summary="Delete a backup of the tenant (locked: 409)",
+       tags=TAGS, response_model=BackupOperationOut, status=202)  # fmt: skip
+def delete_tenant_backup(ctx: Ctx, tenant_id: str, backup_id: str) -> dict[str, Any]:
+    return _with_operation(service.delete_backup(bootstrap.backup_ports(), ctx.tenant, None, backup_id))
+
+
+@route(bp, TENANT_ONE + "/download", "GET", permission="backups.download",
+       summary="A download link valid 5 minutes, for any backup of the tenant", tags=TAGS,
+       response_model=DownloadOut)  # fmt: skip
+def download_tenant_backup(ctx: Ctx, tenant_id: str, backup_id: str) -> dict[str, Any]:
+    from mamba.adapters.s3_backups import DOWNLOAD_URL_SECONDS
+
+    url = service.download_url(bootstrap.backup_ports(), ctx.tenant, None, backup_id)
+    return {"url": url, "expires_in": DOWNLOAD_URL_SECONDS}
+
+
+@route(bp, TENANT_ONE + "/lock", "POST", permission="backups.delete", summary="Lock a backup of the tenant",
+       tags=TAGS, response_model=BackupOut)  # fmt: skip
+def lock_tenant_backup(ctx: Ctx, tenant_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, None, backup_id, True)
+
+
+@route(bp, TENANT_ONE + "/unlock", "POST", permission="backups.delete", summary="Unlock a backup of the tenant",
+       tags=TAGS, response_model=BackupOut)  # fmt: skip
+def unlock_tenant_backup(ctx: Ctx, tenant_id: str, backup_id: str) -> Any:
+    return service.set_lock(bootstrap.backup_ports(), ctx.tenant, None, backup_id, False)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from mamba import bootstrap
-from mamba.observability import logger
+from mamba.observability import emit_metric, logger
 from mamba.services import billing_sync, overview
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def record_handler(record: SQSRecord) -> str:
     event = json.loads(record.body)
     event_id = str(event.get("id", ""))
+    if isinstance(event.get("created"), int):
+        # Stripe's event time to our processing: the webhook, the queue and any retries (docs/observability.md).
+        emit_metric("StripeWebhookLag", max(0.0, datetime.now(UTC).timestamp() - event["created"]), "Seconds")
     ports = bootstrap.billing_ports()
     try:
         result = billing_sync.process(ports, event)

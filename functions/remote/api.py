@@ -149,7 +149,9 @@ def install_script(ctx: web.Ctx, uuid: str) -> Response:
 def report_install(ctx: web.Ctx, uuid: str) -> Response:
     return _answer(
         ctx,
-        lambda node: remote_install.report_install(node, uuid, _body(ctx), bootstrap.server_repository(), _now),
+        lambda node: remote_install.report_install(
+            node, uuid, _body(ctx), bootstrap.server_repository(), _now, bootstrap.task_waits()
+        ),
         204,
     )
 

@@ -1,12 +1,13 @@
 """The state-reconciliation schedule: read every node's ``GET /api/servers`` and write each
-server's status and last utilization in one batch per node (services/server_lifecycle.py)."""
+server status the node's state changes in one batch per node, and every reading in the
+node's metrics minute (services/server_lifecycle.py, services/metrics.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mamba import bootstrap
+from mamba import bootstrap, observability
 from mamba.lazy import lazy_import
 from mamba.observability import logger
 
@@ -20,7 +21,14 @@ else:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
+    with observability.timed("ReconcileDuration"):
+        results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
+    observability.emit_metric("ReconcileNodeErrors", sum(1 for r in results if r.get("error")))
+    # The metrics history (services/metrics.py): samples stored in this run's minute items, and crash events.
+    observability.emit_metric(
+        "MetricSamplesWritten", sum(r.get("samples", 0) for r in results if r.get("minute_writes"))
+    )
+    observability.emit_metric("ServerCrashEvents", sum(r.get("events", 0) for r in results))
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.
     overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
@@ -34,4 +42,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             bootstrap.server_repository().on_node,
             int(time.time()),
         )
-    return {"nodes": results}
+    from functions.schedules import sweep  # stranded provisioning/deleting records (issue 18)
+
+    return {"nodes": results, "sweep": sweep.run()}

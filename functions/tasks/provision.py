@@ -40,6 +40,7 @@ def ports() -> Any:
         agent_for=bootstrap.agent_for,
         operations=bootstrap.operation_repository(),
         now=lambda: iso(utcnow()),
+        waits=bootstrap.task_waits(),
     )
 
 

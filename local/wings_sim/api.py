@@ -73,6 +73,9 @@ def _is_bearer_route(request: web.Request) -> bool:
 async def wings_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     request_id = str(uuid_mod.uuid4())
     request["request_id"] = request_id
+    # Wings answers with an id of its own; the panel's id (its correlation id, sent as
+    # X-Request-Id) is logged so one request can be followed from the API into the node.
+    log.info("%s %s panel_request_id=%s", request.method, request.path, request.headers.get("X-Request-Id", "-"))
     response: web.StreamResponse
     try:
         if request.method == "OPTIONS":

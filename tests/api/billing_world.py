@@ -77,6 +77,12 @@ def billing_world(client: Any) -> Iterator[BillingWorld]:
         }
     )
     fake = FakeStripe()
+    # The account's prices, as the Stripe setup in docs/billing.md creates them: plans are
+    # checked against them when written (PLAN_PRICE_INVALID otherwise).
+    from tests.billing_support import PRO_PRICE, RAM_PRICE
+
+    fake.add_price(PRO_PRICE)
+    fake.add_price(RAM_PRICE, metered=True)
     started = FakeWorkflows()
     with bootstrap.override(settings=on, stripe_gateway=fake, workflows=started):
         yield BillingWorld(api=make_world(client), stripe=fake, queue_url=queue_url, started=started)

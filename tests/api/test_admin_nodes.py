@@ -140,6 +140,34 @@ def test_configuration_is_the_wings_config_yml_when_fetched(client, who, node):
     assert not config["remote"].endswith("/")
 
 
+def test_configuration_allows_the_panels_origin_when_the_node_lists_none(client, who, node):
+    # Given a node registered without allowed_origins
+    assert node["allowed_origins"] == []
+    # When its configuration is fetched
+    config = yaml.safe_load(client.http.get(f"/v1/admin/nodes/{node['id']}/configuration", headers=who["admin"]).body)
+    # Then Wings accepts the browser from the panel's origin (console, uploads), explicitly
+    assert config["allowed_origins"] == ["http://127.0.0.1:8000"]
+
+
+def test_configuration_carries_the_nodes_allowed_origins_when_set(client, who, node):
+    # Given an admin lists the origins of two front ends (a trailing slash is dropped)
+    origins = ["https://panel.example.com/", "https://staff.example.com:8443"]
+    response = patch(client, f"/v1/admin/nodes/{node['id']}", {"allowed_origins": origins}, who["admin"])
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["allowed_origins"] == ["https://panel.example.com", "https://staff.example.com:8443"]
+    # When the configuration is fetched
+    config = yaml.safe_load(client.http.get(f"/v1/admin/nodes/{node['id']}/configuration", headers=who["admin"]).body)
+    # Then those are the origins Wings accepts
+    assert config["allowed_origins"] == ["https://panel.example.com", "https://staff.example.com:8443"]
+
+
+@pytest.mark.parametrize("origin", ["https://panel.example.com/api", "panel.example.com", "ftp://panel.example.com"])
+def test_an_allowed_origin_with_a_path_or_no_scheme_is_refused_naming_the_field(client, who, node, origin):
+    response = patch(client, f"/v1/admin/nodes/{node['id']}", {"allowed_origins": [origin]}, who["admin"])
+    assert response.status_code in (400, 422)
+    assert response.json_body["error"]["details"]["fields"][0]["field"] == "allowed_origins"
+
+
 def test_configuration_disables_ssl_when_the_node_is_behind_a_proxy(client, who, node):
     patch(client, f"/v1/admin/nodes/{node['id']}", {"behind_proxy": True}, who["admin"])
 

@@ -59,6 +59,7 @@ def test_a_price_id_belongs_to_one_plan_only(world):
 
 def test_a_duplicate_plan_id_is_409_and_a_paid_plan_needs_a_price(world):
     add_pro_plan(world)
+    world.stripe.add_price("price_other")
     quotas = {"servers": 1, "memory_mb": 1, "disk_mb": 1, "backup_bytes": 0, "backups_per_server": 0}
 
     duplicate = world.api.post(

@@ -187,7 +187,7 @@ def test_delete_answers_202_and_a_second_delete_is_409_while_the_first_runs(api,
     assert followed.status_code == 200 and followed.json_body["target"] == server.uuid
 
 
-def test_reinstall_answers_202_with_its_polling_input(api, workflows):
+def test_reinstall_answers_202_with_its_install_timeout_input(api, workflows):
     server = add_server("tn_a")
 
     response = api.post(path("tn_a", server.uuid, "/reinstall"), "usr_alice")
@@ -196,11 +196,8 @@ def test_reinstall_answers_202_with_its_polling_input(api, workflows):
     [(workflow, _, payload)] = workflows.started
     assert workflow == "reinstall_server"
     assert payload["previous_status"] == OFFLINE
-    settings = bootstrap.settings()
-    assert (payload["poll_seconds"], payload["max_polls"]) == (
-        settings.reinstall_poll_seconds,
-        settings.reinstall_max_polls,
-    )
+    assert payload["install_timeout_seconds"] == bootstrap.settings().reinstall_timeout_seconds
+    assert "poll_seconds" not in payload  # the install callback resumes it (a task token)
 
 
 def test_reinstalling_a_suspended_server_is_a_conflict_naming_its_status(api, workflows):

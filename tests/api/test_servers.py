@@ -50,7 +50,7 @@ def test_create_answers_202_with_server_and_operation_when_a_node_has_room(world
     ((workflow, op_id, payload),) = recorder.started
     assert (workflow, op_id) == ("provision_server", created.operation.id)
     assert payload["server_uuid"] == server.uuid and payload["start_on_completion"] is True
-    assert payload["install_deadline"] > 0 and payload["poll_seconds"] >= 0
+    assert payload["install_timeout_seconds"] > 0 and payload["poll_seconds"] >= 0
     stored = bootstrap.server_repository().get(server.uuid)
     assert stored.environment == {"MOTD": "welcome"} and stored.tenant_id == "tn_a"
 

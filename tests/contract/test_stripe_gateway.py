@@ -29,6 +29,8 @@ class Stripe:
     gateway: Any
     down: Any  # a gateway whose Stripe does not answer
     meter: str = "gs_ram_gb_hours"  # an active meter's event name
+    # Makes a price in the account: (currency, interval or None for one-time, metered) -> its id.
+    make_price: Any = None
 
 
 class StripeGatewayContract:
@@ -110,6 +112,32 @@ class StripeGatewayContract:
         stripe.gateway.send_meter_event(stripe.meter, customer, "3", identifier, 1_800_000_000)
         stripe.gateway.send_meter_event(stripe.meter, customer, "3", identifier, 1_800_000_000)
 
+    @pytest.mark.parametrize(
+        ("currency", "interval", "metered", "usage"),
+        [("usd", "month", False, "licensed"), ("eur", "year", False, "licensed"), ("usd", "month", True, "metered")],
+    )
+    def test_retrieve_price_tells_currency_interval_and_usage(self, stripe, currency, interval, metered, usage):
+        price_id = stripe.make_price(currency, interval, metered)
+
+        found = stripe.gateway.retrieve_price(price_id)
+
+        assert (found.id, found.active, found.currency, found.interval, found.usage_type) == (
+            price_id,
+            True,
+            currency,
+            interval,
+            usage,
+        )
+
+    def test_a_one_time_price_has_no_interval(self, stripe):
+        found = stripe.gateway.retrieve_price(stripe.make_price("usd", None, False))
+
+        assert found.interval is None and found.usage_type is None
+
+    def test_retrieve_price_is_not_found_when_stripe_has_none(self, stripe):
+        with pytest.raises(NotFoundError):
+            stripe.gateway.retrieve_price(f"price_{secrets.token_hex(8)}")
+
     def test_every_call_is_dependency_unavailable_when_stripe_does_not_answer(self, stripe):
         with pytest.raises(DependencyUnavailableError):
             stripe.down.create_customer(tenant(), "Games Ltd", None)
@@ -120,21 +148,28 @@ class StripeGatewayContract:
 class TestStripeGatewayOnFake(StripeGatewayContract):
     @pytest.fixture
     def stripe(self) -> Stripe:
-        return Stripe(FakeStripe(), FakeStripe(down=True))
+        fake = FakeStripe()
+
+        def make_price(currency: str, interval: str | None, metered: bool) -> str:
+            price_id = f"price_{secrets.token_hex(6)}"
+            fake.add_price(price_id, currency=currency, interval=interval, metered=metered)
+            return price_id
+
+        return Stripe(fake, FakeStripe(down=True), make_price=make_price)
 
 
 @pytest.fixture(scope="module")
-def local_stripe() -> Iterator[tuple[str, str]]:
+def local_stripe() -> Iterator[tuple[str, str, str]]:
     """(the API base, the event name of a meter made for this module: the local Stripe is
-    shared by the test process, and a meter's event name is unique in it)."""
+    shared by the test process, and a meter's event name is unique in it, and the meter's id)."""
     from mamba.adapters.stripe_client import StripeGateway
 
     meter = f"contract_{secrets.token_hex(4)}"
     with running_standin() as base:
-        StripeGateway(STRIPE_KEY, base, max_network_retries=0).client.v1.billing.meters.create(
+        made = StripeGateway(STRIPE_KEY, base, max_network_retries=0).client.v1.billing.meters.create(
             params={"display_name": "Contract", "event_name": meter, "default_aggregation": {"formula": "sum"}}
         )
-        yield base, meter
+        yield base, meter, str(made.id)
 
 
 class TestStripeGatewayOnLocalStripe(StripeGatewayContract):
@@ -145,12 +180,18 @@ class TestStripeGatewayOnLocalStripe(StripeGatewayContract):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        base, meter = local_stripe
-        return Stripe(
-            StripeGateway(STRIPE_KEY, base, max_network_retries=0),
-            StripeGateway(STRIPE_KEY, closed, max_network_retries=0),
-            meter,
-        )
+        base, meter, meter_id = local_stripe
+        gateway = StripeGateway(STRIPE_KEY, base, max_network_retries=0)
+
+        def make_price(currency: str, interval: str | None, metered: bool) -> str:
+            params: dict[str, Any] = {"currency": currency, "unit_amount": 900, "product_data": {"name": "Contract"}}
+            if interval is not None:
+                params["recurring"] = {"interval": interval}
+                if metered:
+                    params["recurring"].update(usage_type="metered", meter=meter_id)
+            return str(gateway.client.v1.prices.create(params=params).id)
+
+        return Stripe(gateway, StripeGateway(STRIPE_KEY, closed, max_network_retries=0), meter, make_price)
 
 
 # --- the webhook signature check ---------------------------------------------------------------

@@ -31,6 +31,7 @@ HOLDERS: dict[str, dict[str, dict[str, tuple[str, str] | None]]] = {
         "create_customer": {"customer": ("customer", "")},
         "credit_customer_balance": {"txn": ("customer_balance_transaction", "")},
         "customer_has_payment_method": {"customer": ("customer", "")},
+        "retrieve_price": {"price": ("price", ""), "recurring": ("price", "recurring")},
         "_checkout": {"session": ("checkout.session", "")},
         "retrieve_checkout_session": {
             "session": ("checkout.session", ""),

@@ -64,11 +64,24 @@ class WorkflowsContract:
         workflows, runs = engine
         op_id = f"op_{secrets.token_hex(6)}"
 
-        arn = workflows.start("check_platform", op_id, {"operation_id": op_id, "n": 1})
+        arn = workflows.start("check_platform", op_id, {"operation_id": op_id, "n": 1, "correlation_id": "req-1"})
 
         assert arn.endswith(f":execution:mamba-check_platform:{op_id}")
         assert arn.startswith("arn:aws:states:")
-        assert (op_id, {"operation_id": op_id, "n": 1}) in runs("check_platform")
+        assert (op_id, {"operation_id": op_id, "n": 1, "correlation_id": "req-1"}) in runs("check_platform")
+
+    def test_an_input_without_a_correlation_id_gets_the_requests_or_else_the_operations(self, engine):
+        from mamba import observability
+
+        workflows, runs = engine
+        in_request, outside = f"op_{secrets.token_hex(6)}", f"op_{secrets.token_hex(6)}"
+
+        with observability.request_context("req-abc"):
+            workflows.start("check_platform", in_request, {"operation_id": in_request})
+        workflows.start("check_platform", outside, {"operation_id": outside})
+
+        assert (in_request, {"operation_id": in_request, "correlation_id": "req-abc"}) in runs("check_platform")
+        assert (outside, {"operation_id": outside, "correlation_id": outside}) in runs("check_platform")
 
     def test_a_second_start_of_one_operation_runs_nothing_new_and_answers_the_same_arn(self, engine):
         workflows, runs = engine

@@ -105,9 +105,7 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             # production's cost is pinned by tests/unit/test_password_cost.py.
             "ARGON2_TIME_COST": os.environ["ARGON2_TIME_COST"],
             "ARGON2_MEMORY_KIB": os.environ["ARGON2_MEMORY_KIB"],
-            # Backups (tests/e2e/test_backups.py): poll Wings' callback every second, and cut a
-            # 50 MiB archive into several parts.
-            "BACKUP_POLL_SECONDS": "1",
+            # Backups (tests/e2e/test_backups.py): cut a 50 MiB archive into several parts.
             "BACKUP_PART_SIZE_BYTES": str(16 * 1024 * 1024),
         }
     )

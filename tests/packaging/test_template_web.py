@@ -103,3 +103,29 @@ def test_every_behaviour_carries_the_security_headers_with_the_wings_origins_in_
 def test_outputs_name_the_bucket_the_distribution_and_the_panel_url(merged):
     assert {"WebBucketName", "WebDistributionId", "PanelUrl"} <= set(merged["Outputs"])
     assert {"WingsOrigins", "WebDomainName", "WebCertificateArn"} <= set(merged["Parameters"])
+
+
+@pytest.mark.parametrize(
+    ("domain", "zone", "records"),
+    [("panel.example.com", "Z0123456789ABC", True), ("panel.example.com", "", False), ("", "Z0123456789ABC", False)],
+)
+def test_the_domains_alias_records_exist_only_with_the_domain_and_its_hosted_zone(merged, domain, zone, records):
+    from tests.cfn_render import Renderer, parameter_values
+
+    # Given the domain, its certificate and (or not) its hosted zone
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc" if domain else ""
+    values = parameter_values(
+        merged, {"WebDomainName": domain, "WebCertificateArn": certificate, "WebHostedZoneId": zone}
+    )
+    renderer = Renderer(merged, values, attributes={f"{web.WEB_DISTRIBUTION}.DomainName": "d1.cloudfront.net"})
+    # Then A and AAAA alias the distribution in that zone, only when both are given
+    assert renderer.exists(web.WEB_DNS) is records
+    if records:
+        props = renderer.value(merged["Resources"][web.WEB_DNS]["Properties"])
+        assert props["HostedZoneId"] == zone
+        assert [(r["Name"], r["Type"]) for r in props["RecordSets"]] == [(domain, "A"), (domain, "AAAA")]
+        assert {r["AliasTarget"]["DNSName"] for r in props["RecordSets"]} == {"d1.cloudfront.net"}
+        assert {r["AliasTarget"]["HostedZoneId"] for r in props["RecordSets"]} == {web.CLOUDFRONT_HOSTED_ZONE}
+    # and the panel's URL (the functions' and the CLI's) is the domain at base path / whenever it is set
+    public = renderer.value(cfn.public_url_value())
+    assert public == (f"https://{domain}" if domain else "https://d1.cloudfront.net")

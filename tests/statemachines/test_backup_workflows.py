@@ -161,7 +161,7 @@ def test_upload_failing_halfway_leaves_no_parts_and_marks_the_backup_failed(
 def test_node_going_down_mid_backup_times_out_fails_and_leaves_nothing_in_s3(
     world: BackupWorld, deployed_workflows: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with use_test_ports(world.wings, poll_seconds=1, timeout_seconds=3):
+    with use_test_ports(world.wings, timeout_seconds=3):
         # Given Wings uploads one part and then the node dies (no completion ever comes)
         started = start_backup(world)
         backup_id = started["backup"]["id"]

@@ -82,7 +82,8 @@ def world(deployed_workflows: Deployed, tmp_path, monkeypatch: pytest.MonkeyPatc
     set_plan_quotas(TENANT.tenant_id, {"servers": 10, "memory_mb": -1, "disk_mb": -1})
     line_blueprint("bp_line")
     line_blueprint("bp_broken", install_script="#!/bin/sh\necho 'downloading...'\nexit 3\n")
-    allowed = ("bp_line", "bp_broken")  # the simulator runs their install scripts
+    line_blueprint("bp_slow", install_script="#!/bin/sh\nsleep 30\n")
+    allowed = ("bp_line", "bp_broken", "bp_slow")  # the simulator runs their install scripts
     with panel_over_http() as panel_url, simulated_node(tmp_path, panel_url, allow_install=allowed) as node:
         yield World(deployed_workflows, node)
 
@@ -197,6 +198,25 @@ def test_install_failure_callback_is_compensated_with_a_readable_reason(world):
     assert "install script failed" in finished.error["message"]
     assert {s.name: s.status for s in finished.steps}["install"] == "failed"
     assert {s.name: s.status for s in finished.steps}["create_on_wings"] == "compensated"
+    assert_nothing_orphaned(world, server)
+
+
+def test_a_node_that_never_reports_the_install_fails_the_step_at_the_timeout_and_compensates(world):
+    # Given a blueprint whose install outlasts the wait (the node never calls back in time)
+    # When a server of it is provisioned with a two-second wait for the install callback
+    server, op = world.create(blueprint_id="bp_slow", install_timeout=2)
+    finished, described = world.finish(op)
+
+    # Then the wait step failed at its timeout with a readable reason, and nothing is orphaned
+    assert described["status"] == "FAILED"
+    assert finished.status == "failed" and finished.error["code"] == "INSTALL_TIMEOUT"
+    assert "did not report the install in time" in finished.error["message"]
+    history = world.deployed.history(described["executionArn"])
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
+    assert entered[:5] == ["Verify", "CreateOnWings", "AwaitInstall", "InstallTimedOut", "Compensate"]
+    assert entered.count("AwaitInstall") == 1  # one wait, no polling loop
+    assert {s.name: s.status for s in finished.steps}["install"] == "failed"
+    assert ("DELETE", f"/api/servers/{server.uuid}", 204) in world.node.proxy.seen
     assert_nothing_orphaned(world, server)
 
 

@@ -23,7 +23,13 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 DOCS = [*sorted((ROOT / "docs").glob("*.md")), README]
 
 # Read outside VARIABLES, by load_settings itself (where the secrets come from) or as secrets.
-EXTRA_VARIABLES = ("MAMBA_SECRETS_ID", "MAMBA_SSM_PATH", "MAMBA_LOCAL_SECRETS_FILE", *config.SECRET_NAMES)
+EXTRA_VARIABLES = (
+    "MAMBA_SECRETS_ID",
+    "MAMBA_SSM_PATH",
+    "MAMBA_PUBLIC_URL_PARAMETER",
+    "MAMBA_LOCAL_SECRETS_FILE",
+    *config.SECRET_NAMES,
+)
 
 METHODS = "GET|POST|PUT|PATCH|DELETE"
 # A panel route named in prose or a table: the method, one space, then the path up to the first

@@ -214,3 +214,57 @@ def test_credits_in_different_currencies_are_never_added_in_the_domain():
     assert balances == {"usd": 500, "eur": 300}
     assert b.add_to_balances(balances, "usd", 1) == {"usd": 501, "eur": 300}
     assert (b.balance_in(balances, "usd"), b.balance_in(balances, None), b.balance_in(balances, "gbp")) == (500, 0, 0)
+
+
+# --- a plan's prices as Stripe holds them (issue 19, item 6) ---
+
+_PLAN = b.Plan(
+    id="pro",
+    name="Pro",
+    quotas=Quotas(servers=1, memory_mb=1, disk_mb=1, backup_bytes=0, backups_per_server=0),
+    price_id="price_flat",
+    metered=(b.MeteredPrice("ram_gb_hours", "price_ram", "gs_ram_gb_hours"),),
+    currency="eur",
+    interval="month",
+)
+_GOOD = {
+    "price_flat": b.PriceFacts("price_flat", True, "eur", "month", "licensed"),
+    "price_ram": b.PriceFacts("price_ram", True, "eur", "month", "metered"),
+}
+
+
+def test_a_plan_whose_prices_stripe_holds_as_it_says_passes():
+    b.check_plan_prices(_PLAN, dict(_GOOD))
+
+
+@pytest.mark.parametrize(
+    ("price_id", "facts", "field", "reason"),
+    [
+        ("price_flat", None, "price_id", "missing"),
+        ("price_flat", b.PriceFacts("price_flat", False, "eur", "month", "licensed"), "price_id", "inactive"),
+        ("price_flat", b.PriceFacts("price_flat", True, "eur", None, None), "price_id", "not_recurring"),
+        ("price_flat", b.PriceFacts("price_flat", True, "usd", "month", "licensed"), "price_id", "currency"),
+        ("price_flat", b.PriceFacts("price_flat", True, "EUR", "year", "licensed"), "price_id", "interval"),
+        ("price_flat", b.PriceFacts("price_flat", True, "eur", "month", "metered"), "price_id", "metered"),
+        ("price_ram", None, "metered.ram_gb_hours", "missing"),
+        (
+            "price_ram",
+            b.PriceFacts("price_ram", True, "eur", "month", "licensed"),
+            "metered.ram_gb_hours",
+            "not_metered",
+        ),
+        ("price_ram", b.PriceFacts("price_ram", True, "gbp", "month", "metered"), "metered.ram_gb_hours", "currency"),
+    ],
+)
+def test_a_price_checkout_could_not_sell_as_the_plan_says_is_refused_naming_field_and_reason(
+    price_id, facts, field, reason
+):
+    from mamba.domain.errors import PlanPriceInvalidError
+
+    with pytest.raises(PlanPriceInvalidError) as refused:
+        b.check_plan_prices(_PLAN, {**_GOOD, price_id: facts})
+
+    assert refused.value.status == 422
+    assert refused.value.details["reason"] == reason
+    assert refused.value.details["price_id"] == price_id
+    assert refused.value.details["fields"][0]["field"] == field

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mamba.domain.errors import NoCapacityError
+from mamba.domain.errors import NoCapacityError, WingsUnavailableError
 from mamba.domain.nodes import Node
 from mamba.domain.placement import NodeLoad, PlacementRequest, place, why_not
 
@@ -39,6 +39,11 @@ REQUEST = PlacementRequest(tenant_id="tn_a", memory_mb=1024, disk_mb=2048)
         (NodeLoad(node("a", memory_overallocate_percent=-1), memory_mb=10**6), REQUEST, None),
         (NodeLoad(node("a"), disk_mb=99_000), REQUEST, "disk"),
         (NodeLoad(node("a", disk_overallocate_percent=-1), disk_mb=10**7), REQUEST, None),
+        (NodeLoad(node("a"), unavailable="offline"), REQUEST, "offline"),
+        (NodeLoad(node("a"), unavailable="circuit_open"), REQUEST, "circuit_open"),
+        # a node that would not fit anyway says so first: its health does not turn a 409 into a 503
+        (NodeLoad(node("a", maintenance=True), unavailable="offline"), REQUEST, "maintenance"),
+        (NodeLoad(node("a"), memory_mb=7200, unavailable="offline"), REQUEST, "memory"),
     ],
 )
 def test_why_not_names_the_first_reason_a_node_cannot_take_the_server(load, request_, reason):
@@ -82,3 +87,30 @@ def test_no_fitting_node_raises_no_capacity_with_reasons_counted():
 def test_no_node_at_all_raises_no_capacity():
     with pytest.raises(NoCapacityError):
         place(REQUEST, [])
+
+
+def test_place_skips_an_offline_or_circuit_open_node_when_another_node_is_healthy():
+    loads = [
+        NodeLoad(node("down"), unavailable="offline"),
+        NodeLoad(node("tripped"), unavailable="circuit_open"),
+        NodeLoad(node("healthy"), memory_mb=6000),
+    ]
+
+    assert [n.id for n in place(REQUEST, loads)] == ["healthy"]
+
+
+def test_place_is_node_unavailable_when_every_node_that_would_fit_is_unreachable():
+    loads = [NodeLoad(node("down"), unavailable="offline"), NodeLoad(node("full"), memory_mb=8000)]
+
+    with pytest.raises(WingsUnavailableError) as raised:
+        place(REQUEST, loads)
+
+    assert raised.value.status == 503 and raised.value.code == "NODE_UNAVAILABLE"
+    assert raised.value.details == {"nodes_considered": 2, "ruled_out": {"offline": 1, "memory": 1}}
+
+
+def test_place_is_no_capacity_when_no_node_would_fit_even_if_one_is_also_offline():
+    loads = [NodeLoad(node("full-and-down"), memory_mb=8000, unavailable="offline")]
+
+    with pytest.raises(NoCapacityError):
+        place(REQUEST, loads)

@@ -138,14 +138,6 @@ def test_unsuspend_returns_offline(installed_at, status):
     assert life.unsuspended(running, now="now") is running
 
 
-@pytest.mark.parametrize(
-    ("status", "progress"),
-    [(srv.INSTALLING, life.WAITING), (srv.INSTALL_FAILED, life.INSTALL_FAILED), (srv.OFFLINE, life.INSTALLED)],
-)
-def test_install_progress_follows_the_record(status, progress):
-    assert life.install_progress(server(status)) == progress
-
-
 def test_observations_parse_the_node_list_and_skip_unusable_entries():
     listing = [
         {"state": "running", "configuration": {"uuid": "a"}, "utilization": {"memory_bytes": 5}},

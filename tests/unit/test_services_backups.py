@@ -14,7 +14,6 @@ from mamba.domain import backups as bk
 from mamba.domain.backups import BackupPolicy
 from mamba.domain.errors import (
     BackupFailedError,
-    BackupTimeoutError,
     ConflictError,
     DependencyUnavailableError,
     ForbiddenError,
@@ -24,6 +23,7 @@ from mamba.domain.errors import (
 from mamba.domain.nodes import Node
 from mamba.domain.quotas import Quotas
 from mamba.services import backups as service
+from mamba.services.task_waits import WaitPorts
 from tests.fakes import (
     FakeAuditLog,
     FakeBackupRepository,
@@ -32,6 +32,8 @@ from tests.fakes import (
     FakeNodeRepository,
     FakeOperationRepository,
     FakeServerRepository,
+    FakeTaskCallbacks,
+    FakeTaskTokens,
     FakeWorkflows,
     server_entity,
 )
@@ -56,6 +58,7 @@ class World:
         self.servers.add(server_entity(SERVER, "n1", "offline", tenant_id="tn_a"))
         self.servers.add(server_entity(OTHER_TENANTS_SERVER, "n1", "offline", tenant_id="tn_b"))
         self.agent.create_server(SERVER)
+        self.tokens, self.callbacks = FakeTaskTokens(), FakeTaskCallbacks()
         self.ports = service.BackupPorts(
             backups=self.backups,
             servers=self.servers,
@@ -67,7 +70,8 @@ class World:
             quotas=lambda tenant_id: quotas or Quotas(10, -1, -1, 10 * MIB, 3),
             audit=self.audit,
             clock=self.clock,
-            policy=BackupPolicy(part_size=5 * MIB, poll_seconds=5, timeout_seconds=60),
+            policy=BackupPolicy(part_size=5 * MIB, timeout_seconds=60),
+            waits=WaitPorts(self.tokens, self.callbacks, epoch=lambda: 1_000_000),
         )
 
     def clock(self) -> str:
@@ -107,7 +111,8 @@ def test_create_backup_takes_the_lock_and_starts_the_workflow():
     assert world.backups.running_lock(SERVER) == backup.uuid
     assert world.backups.get(backup.uuid).operation_id == op.id == backup.operation_id
     [(workflow, op_id, payload)] = world.workflows.started
-    assert (workflow, op_id, payload["backup_uuid"], payload["max_polls"]) == ("backup_server", op.id, backup.uuid, 12)
+    assert (workflow, op_id, payload["backup_uuid"]) == ("backup_server", op.id, backup.uuid)
+    assert payload["timeout_seconds"] == 60
     assert backup.ignored == ("*.log",)
 
 
@@ -217,36 +222,71 @@ def test_a_failed_report_aborts_the_upload_and_fails_the_backup():
 # --- the backup workflow's tasks ---
 
 
-def test_the_backup_tasks_ask_wings_poll_verify_and_finalize():
+def test_the_backup_tasks_ask_wings_wait_for_the_callback_verify_and_finalize():
     world = World()
     backup, op = world.create()
 
     service.task_request_backup(world.ports, backup.uuid, op.id)
-    pending = service.task_poll_backup(world.ports, backup.uuid, 0, 12)
+    parked = service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
     service.presign_upload(world.ports, world.node, backup.uuid, "1000")
     upload_id = str(world.backups.get(backup.uuid).upload_id)
     world.store.put_part(backup.s3_key, upload_id, 1, b"y" * 1000)
+    assert world.callbacks.delivered == {}  # nothing resumes the workflow before Wings reports
     service.report_backup(world.ports, world.node, backup.uuid, {"successful": True, "checksum": SHA1, "size": 1000})
-    done = service.task_poll_backup(world.ports, backup.uuid, 1, 12)
     verified = service.task_verify_backup(world.ports, backup.uuid, op.id)
     service.task_finalize_backup(world.ports, backup.uuid, op.id)
 
     assert ("create", SERVER, backup.uuid) in world.agent.backups
-    assert (pending["state"], done["state"], verified) == (bk.PENDING, bk.COMPLETED, {"size_bytes": 1000})
+    assert parked == {"waiting": f"backup:{backup.uuid}"}
+    assert world.callbacks.delivered == {"tok-1": ("success", {"state": bk.COMPLETED})}
+    assert world.tokens.parked == {}
+    assert verified == {"size_bytes": 1000}
     assert world.backups.usage("tn_a") == 1000 and world.backups.running_lock(SERVER) is None
     assert world.operations.find(op.id).status == "succeeded"
     assert bk.EVENT_COMPLETED in world.actions()
 
 
-def test_poll_raises_when_wings_failed_or_took_too_long():
+def test_a_failed_backup_report_fails_the_waiting_task_with_the_reason():
     world = World()
     backup, _ = world.create()
+    service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
 
-    with pytest.raises(BackupTimeoutError):
-        service.task_poll_backup(world.ports, backup.uuid, 11, 12)
     service.report_backup(world.ports, world.node, backup.uuid, {"successful": False})
-    with pytest.raises(BackupFailedError):
-        service.task_poll_backup(world.ports, backup.uuid, 0, 12)
+
+    assert world.callbacks.delivered == {
+        "tok-1": ("failure", ("BackupFailedError", "Wings reported that the backup failed."))
+    }
+
+
+def test_a_completion_that_came_before_the_wait_is_delivered_by_the_waiting_task():
+    world = World()
+    backup = world.uploaded(size=10)  # Wings reported before the workflow parked its token
+
+    result = service.task_await_backup(world.ports, backup.uuid, "tok-late", 60)
+
+    assert result == {"waiting": f"backup:{backup.uuid}", "delivered": True}
+    assert world.callbacks.delivered == {"tok-late": ("success", {"state": bk.COMPLETED})}
+    assert world.tokens.parked == {}
+
+
+def test_a_completion_that_cannot_resume_the_workflow_is_still_acknowledged_and_its_retry_resumes_it():
+    world = World()
+    backup, _ = world.create()
+    service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
+    service.presign_upload(world.ports, world.node, backup.uuid, "10")
+    upload_id = str(world.backups.get(backup.uuid).upload_id)
+    world.store.put_part(backup.s3_key, upload_id, 1, b"y" * 10)
+    body = {"successful": True, "checksum": SHA1, "size": 10}
+
+    # When Step Functions is unreachable at the callback, the report is saved and answered
+    world.callbacks.down = True
+    assert service.report_backup(world.ports, world.node, backup.uuid, body).status == bk.COMPLETED
+    assert world.tokens.token(f"backup:{backup.uuid}") == "tok-1"  # kept for the retry
+
+    # Then Wings' retry of the same report resumes the workflow
+    world.callbacks.down = False
+    service.report_backup(world.ports, world.node, backup.uuid, body)
+    assert world.callbacks.delivered == {"tok-1": ("success", {"state": bk.COMPLETED})}
 
 
 def test_verify_fails_when_the_stored_size_differs_from_the_report():
@@ -296,14 +336,27 @@ def test_restore_asks_wings_with_a_download_url_and_the_report_brings_the_server
 
     restoring, op = service.restore_backup(world.ports, TENANT, SERVER, backup.uuid, truncate=True)
     service.task_request_restore(world.ports, backup.uuid, True, op.id)
+    service.task_await_restore(world.ports, backup.uuid, "tok-r", 60)
     service.report_restore(world.ports, world.node, backup.uuid, {"successful": True})
-    polled = service.task_poll_restore(world.ports, backup.uuid, 0, 12)
 
     assert restoring.status == bk.RESTORING
     assert ("restore", SERVER, backup.uuid) in world.agent.backups
-    assert polled["state"] == "restored"
+    assert world.callbacks.delivered == {"tok-r": ("success", {"state": "restored"})}
     assert world.backups.get(backup.uuid).status == bk.COMPLETED
     assert world.servers.get(SERVER).status == "offline"
+
+
+def test_a_restore_reported_failed_fails_the_waiting_task():
+    world = World()
+    backup = world.completed()
+    service.restore_backup(world.ports, TENANT, SERVER, backup.uuid, truncate=False)
+    service.task_await_restore(world.ports, backup.uuid, "tok-r", 60)
+
+    service.report_restore(world.ports, world.node, backup.uuid, {"successful": False})
+
+    assert world.callbacks.delivered == {
+        "tok-r": ("failure", ("BackupFailedError", "The node reported that the restore failed."))
+    }
 
 
 def test_a_failed_restore_task_puts_backup_and_server_back():

@@ -182,3 +182,13 @@ def test_list_nodes_pages_in_creation_order(repos):
 
     assert len(first) == 2
     assert {n.id for n in first + rest} == {n.id for n in made} and last is None
+
+
+def test_allowed_origins_default_to_the_panels_origin_without_its_path():
+    from mamba.domain.nodes import Node, allowed_origins
+
+    node = Node(id="n", uuid="u", name="n", fqdn="node1.example.com", token_id="t" * 16, created_at="", updated_at="")
+    # A PublicUrl with a path still serves the app at its origin, which is what the browser sends.
+    assert allowed_origins(node, "https://panel.example.com/app") == ["https://panel.example.com"]
+    listed = Node(**{**node.__dict__, "allowed_origins": ("https://a.example.com", "http://[::1]:8000")})
+    assert allowed_origins(listed, "https://panel.example.com") == ["https://a.example.com", "http://[::1]:8000"]

@@ -12,20 +12,21 @@ from mamba.domain import operations as ops
 from mamba.domain import servers as srv
 from mamba.domain.errors import (
     ConflictError,
-    InstallFailedError,
-    InstallTimeoutError,
     StartTimeoutError,
     WingsUnavailableError,
 )
 from mamba.domain.nodes import Allocation, Node
 from mamba.services import provisioning as tasks
 from mamba.services.servers import PROVISION_STEPS
+from mamba.services.task_waits import WaitPorts
 from tests.fakes import (
     FakeAllocationRepository,
     FakeNodeAgent,
     FakeNodeRepository,
     FakeOperationRepository,
     FakeServerRepository,
+    FakeTaskCallbacks,
+    FakeTaskTokens,
     server_entity,
 )
 
@@ -56,6 +57,8 @@ class World:
         self.operations = FakeOperationRepository()
         self.agent = FakeNodeAgent()
         self.clock = Clock()
+        self.tokens, self.callbacks = FakeTaskTokens(), FakeTaskCallbacks()
+        self.waits = WaitPorts(self.tokens, self.callbacks, epoch=self.clock.epoch)
         self.nodes.add(
             Node(id="n1", uuid="n1", name="n1", fqdn="n1.example.org", token_id="t" * 16, created_at=T0, updated_at=T0),
             "token",
@@ -73,6 +76,7 @@ class World:
             now=lambda: T0,
             epoch=self.clock.epoch,
             sleep=self.clock.sleep,
+            waits=self.waits,
         )
 
     def event(self, **extra: Any) -> dict[str, Any]:
@@ -129,39 +133,59 @@ def test_create_on_wings_raises_wings_unavailable_when_the_node_does_not_answer(
         tasks.create_on_wings(world.ports, world.event())
 
 
-def test_await_install_succeeds_once_the_callback_moved_the_server_on():
-    world = World(status=srv.OFFLINE)
+@pytest.mark.parametrize(
+    ("status", "delivered"),
+    [
+        (srv.INSTALLING, None),  # the node is installing: the token waits for the callback
+        (srv.OFFLINE, ("success", {"state": "succeeded"})),  # the callback came before the wait
+        (srv.INSTALL_FAILED, ("failure", "InstallFailedError")),
+        (srv.DELETING, ("failure", "ConflictError")),  # taken elsewhere meanwhile
+    ],
+)
+def test_await_install_parks_the_token_or_delivers_what_the_record_already_says(status, delivered):
+    world = World(status=status)
 
-    assert tasks.await_install(world.ports, world.event(install_deadline=world.clock.now + 60)) == {
-        "state": "succeeded"
-    }
-    assert world.steps()["install"] == "succeeded"
+    result = tasks.await_install(world.ports, world.event(task_token="tok-1", install_timeout_seconds=900))
+
+    got = world.callbacks.delivered.get("tok-1")
+    if delivered is None:
+        assert got is None and result == {"waiting": f"install:{UUID}"}
+        assert world.tokens.parked[f"install:{UUID}"] == ("tok-1", int(world.clock.now) + 900 + 24 * 3600)
+    else:
+        assert got is not None and got[0] == delivered[0]
+        assert (got[1] if got[0] == "success" else got[1][0]) == delivered[1]
+        assert world.tokens.parked == {}
 
 
-def test_await_install_is_pending_after_watching_and_times_out_past_the_deadline():
+def test_the_install_callback_resumes_the_waiting_provisioning_and_the_start_records_the_install():
+    from mamba.services import remote_install
+
     world = World(status=srv.INSTALLING)
-    deadline = world.clock.now + 1
+    tasks.await_install(world.ports, world.event(task_token="tok-1", install_timeout_seconds=900))
 
-    pending = tasks.await_install(world.ports, world.event(install_deadline=deadline, watch_seconds=0.5))
-    world.clock.now = deadline + 1
+    remote_install.report_install(
+        world.nodes.get("n1"), UUID, {"successful": True, "reinstall": False}, world.servers, lambda: T0, world.waits
+    )
+    tasks.skip_start(world.ports, world.event())
 
-    assert pending == {"state": "pending"} and world.clock.slept
-    with pytest.raises(InstallTimeoutError):
-        tasks.await_install(world.ports, world.event(install_deadline=deadline))
-
-
-def test_await_install_fails_when_wings_reported_a_failed_install():
-    world = World(status=srv.INSTALL_FAILED)
-
-    with pytest.raises(InstallFailedError):
-        tasks.await_install(world.ports, world.event(install_deadline=world.clock.now + 60))
+    assert world.callbacks.delivered == {"tok-1": ("success", {"state": "succeeded"})}
+    assert world.status() == srv.OFFLINE
+    assert (world.steps()["install"], world.steps()["start"]) == ("succeeded", "skipped")
 
 
-def test_await_install_conflicts_when_the_server_was_deleted_meanwhile():
-    world = World(status=srv.DELETING)
+def test_a_failed_install_callback_fails_the_waiting_task_with_a_readable_reason():
+    from mamba.services import remote_install
 
-    with pytest.raises(ConflictError):
-        tasks.await_install(world.ports, world.event(install_deadline=world.clock.now + 60))
+    world = World(status=srv.INSTALLING)
+    tasks.await_install(world.ports, world.event(task_token="tok-1", install_timeout_seconds=900))
+
+    remote_install.report_install(
+        world.nodes.get("n1"), UUID, {"successful": False}, world.servers, lambda: T0, world.waits
+    )
+
+    kind, (error, cause) = world.callbacks.delivered["tok-1"]
+    assert (kind, error) == ("failure", "InstallFailedError")
+    assert "install script failed" in cause
 
 
 def test_start_powers_the_server_on_and_await_running_records_it():

@@ -15,7 +15,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from mamba.config import Settings, get_settings
 from mamba.observability import configure
@@ -71,11 +71,13 @@ if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
+    from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
 
@@ -134,6 +136,9 @@ class Overrides(TypedDict, total=False):
     dead_letter_errors: DeadLetterErrors
     tenant_records: TenantRecords
     export_store: ExportStore
+    metrics_store: MetricsStore
+    server_events: EventStore
+    metrics_ports: MetricsPorts
 
 
 @dataclass
@@ -534,6 +539,23 @@ def workflows() -> Workflows:
 
 
 @cached
+def task_waits() -> WaitPorts:
+    """Workflows waiting on a node's callback: the parked task tokens and SFN to resume them."""
+    dynamo_tables()
+    import time
+
+    from mamba.adapters.dynamo.task_waits import DynamoTaskTokenStore
+    from mamba.adapters.sfn import SfnWorkflows
+    from mamba.services.task_waits import WaitPorts
+
+    return WaitPorts(
+        tokens=DynamoTaskTokenStore(),
+        callbacks=SfnWorkflows(boto_client("stepfunctions"), settings().state_machine_arn),
+        epoch=time.time,
+    )
+
+
+@cached
 def health_probes() -> HealthProbes:
     from mamba.adapters.health import AwsHealthProbes
 
@@ -732,6 +754,7 @@ def server_control_ports() -> ServerControlPorts:
         blueprints=blueprint_repository(),
         issuer=settings().public_url,
         resolver=host_resolver(),
+        power_marks=server_events(),
     )
 
 
@@ -756,9 +779,19 @@ def server_lifecycle() -> Lifecycle:
         backups=backup_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
-        reinstall_poll_seconds=s.reinstall_poll_seconds,
-        reinstall_max_polls=s.reinstall_max_polls,
+        reinstall_timeout_seconds=s.reinstall_timeout_seconds,
+        waits=task_waits(),
+        observed=_record_metrics,
+        placement=placement_store(),
     )
+
+
+def _record_metrics(node_id: str, servers: list[Any], seen: dict[str, Any]) -> dict[str, int]:
+    """The reconcile's observations into the metrics history (ports built per call, so a
+    test's overrides hold)."""
+    from mamba.services import metrics
+
+    return metrics.record_node(metrics_ports(), node_id, servers, seen)
 
 
 @built
@@ -844,7 +877,8 @@ def backup_ports() -> BackupPorts:
         quotas=effective_quotas,
         audit=audit_log(),
         clock=lambda: iso(utcnow()),
-        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_poll_seconds, s.backup_timeout_seconds),
+        policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
+        waits=task_waits(),
     )
 
 
@@ -1041,3 +1075,43 @@ def dead_letter_errors() -> DeadLetterErrors:
     from mamba.adapters.dynamo.overview import DynamoDeadLetterErrors
 
     return DynamoDeadLetterErrors(boto_client("dynamodb"))
+
+
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+@cached
+def metrics_store() -> MetricsStore:
+    """The metrics table (node minutes, hour rollups): plain DynamoDB calls, no pynamodb model."""
+    from mamba.adapters.dynamo.metrics import DynamoMetricsStore
+
+    return DynamoMetricsStore(boto_client("dynamodb"), settings().table_metrics)
+
+
+@cached
+def server_events() -> EventStore:
+    """A server's event history and last power request, under the server in the main table."""
+    from mamba.adapters.dynamo.metrics import DynamoServerEvents
+
+    return DynamoServerEvents(boto_client("dynamodb"), settings().table_main, cursor_codec())
+
+
+@built
+def metrics_ports() -> MetricsPorts:
+    import time
+    import uuid
+
+    from mamba.adapters.dynamo import keys
+    from mamba.services.metrics import MetricsPorts
+
+    return MetricsPorts(
+        store=metrics_store(),
+        events=server_events(),
+        servers=server_repository(),
+        nodes=node_repository(),
+        clock=lambda: int(time.time()),
+        # Time first (fixed-width hex nanoseconds): the events of one run sort in the order raised.
+        new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
+        server_partition=keys.metrics_server,
+        node_partition=keys.metrics_node,
+    )

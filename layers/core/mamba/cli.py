@@ -1,6 +1,8 @@
 """``mamba``: the ops command line (see docs/operations.md).
 
-    mamba migrate [--down N | --status | --unlock]
+    mamba [--stack NAME [--region REGION]] COMMAND ...   (NAME: the deployed stack; see mamba.stack)
+    mamba env                     (with --stack: print the stack's settings as shell exports)
+    mamba migrate [--down N | --status | --unlock] [--dry-run]
     mamba seed
     mamba create-admin --email EMAIL (--password PASSWORD | --password-stdin)
     mamba check-config
@@ -100,7 +102,33 @@ def seed(
 # -- commands --------------------------------------------------------------------------------
 
 
+def _dry_run(args: argparse.Namespace) -> int:
+    """What ``migrate`` (or ``migrate --down N``) would run, in order, without running it: the
+    pipeline prints it before the real run, and a refusal (ledger ahead of the code, a
+    migration numbered below the latest applied) shows here first."""
+    runner = migration_runner()
+    state = runner.ledger.read()
+    if args.down is not None:
+        if args.down > len(state.applied):
+            raise CommandError(f"only {len(state.applied)} migrations are applied; cannot roll back {args.down}")
+        targets = list(reversed(state.applied[len(state.applied) - args.down :])) if args.down else []
+        for version in targets:
+            migration = runner.by_version.get(version)
+            _out(f"would roll back {version}: {migration.description if migration else '(not in this code)'}")
+        _out(f"dry run: {len(targets)} to roll back" if targets else "dry run: nothing to roll back")
+        return OK
+    todo = runner.pending(state)
+    for migration in todo:
+        _out(f"would apply {migration.version}: {migration.description}")
+    _out(f"dry run: {len(todo)} pending" if todo else "dry run: up to date, nothing to apply")
+    return OK
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        if args.status or args.unlock:
+            raise CommandError("--dry-run goes with migrate or migrate --down N")
+        return _dry_run(args)
     if args.status:
         for row in migration_runner().status():
             mark = "applied" if row.applied else "pending"
@@ -157,10 +185,28 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_check_config(args: argparse.Namespace) -> int:
-    from mamba.config import describe, load_settings
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr, flush=True)
 
-    _out(describe(load_settings()))
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from mamba.config import describe, load_settings, warnings
+
+    settings = load_settings()
+    _out(describe(settings))
+    _warn(warnings(settings))
+    return OK
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print the stack's settings as ``export`` lines (``eval "$(mamba --stack S env)"``)."""
+    import shlex
+
+    if not args.stack:
+        raise CommandError("env needs --stack NAME (mamba --stack NAME env)")
+    for name, value in sorted(args.stack_environment.items()):
+        _out(f"export {name}={shlex.quote(value)}")
     return OK
 
 
@@ -203,9 +249,12 @@ def cmd_mail(args: argparse.Namespace) -> int:
 def cmd_check_platform(args: argparse.Namespace) -> int:
     from mamba import bootstrap
     from mamba.auth.context import TenantContext
+    from mamba.config import warnings
     from mamba.domain.operations import FINAL
     from mamba.services.operations import start_operation
 
+    # Warnings first: the self-check passing does not make an open registration safe.
+    _warn(warnings(bootstrap.settings()))
     repo = bootstrap.operation_repository()
     # The platform's own operations live under the reserved tenant id "platform" (tenant ids
     # are minted as "tn_..."), where /v1/admin/operations finds them.
@@ -297,13 +346,25 @@ def cmd_stripe_smoke(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamba", description="Mamba Host Panel operations.")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="run against this deployed CloudFormation stack: its outputs give every setting (deployed mode)",
+    )
+    parser.add_argument("--region", metavar="REGION", help="the stack's region (default: the AWS CLI's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    env = sub.add_parser("env", help="with --stack: print the stack's settings as shell export lines")
+    env.set_defaults(run=cmd_env)
 
     migrate = sub.add_parser("migrate", help="apply pending data migrations (or roll back with --down N)")
     mode = migrate.add_mutually_exclusive_group()
     mode.add_argument("--down", type=_non_negative, metavar="N", help="roll back the last N migrations")
     mode.add_argument("--status", action="store_true", help="list migrations, applied or pending")
     mode.add_argument("--unlock", action="store_true", help="clear the lease of a runner that died")
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="print what would be applied (or rolled back), run nothing"
+    )
     migrate.set_defaults(run=cmd_migrate)
 
     seed = sub.add_parser("seed", help="local only: create the admin and the Demo tenant if missing")
@@ -343,6 +404,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_stack(stack: str, region: str | None) -> dict[str, str]:
+    """Make the stack's deployed-mode settings this process's configuration (``mamba.config``
+    reads them), replacing any local or deployed values already set. AWS_ENDPOINT_URL is kept:
+    it is where the stack itself was read."""
+    from mamba import stack as stacks
+    from mamba.config import use_environment
+
+    try:
+        environment = stacks.stack_environment(stack, region)
+    except stacks.StackError as exc:
+        raise CommandError(str(exc)) from None
+    use_environment(environment)
+    return environment
+
+
 def _failure(exc: BaseException) -> str:
     message = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     details = getattr(exc, "details", None)
@@ -360,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else USAGE
     run: Callable[[argparse.Namespace], int] = args.run
     try:
+        args.stack_environment = _use_stack(args.stack, args.region) if args.stack else {}
         return run(args)
     except KeyboardInterrupt:
         print("mamba: interrupted", file=sys.stderr)

@@ -87,6 +87,7 @@ class Settings(BaseModel):
 
     table_main: str = Field(default="mamba-main", min_length=3)
     table_idempotency: str = Field(default="mamba-idempotency", min_length=3)
+    table_metrics: str = Field(default="mamba-metrics", min_length=3)
     backup_bucket: str = Field(default="mamba-backups", min_length=3)
     # Tenant export archives (POST /v1/admin/tenants/{id}/export): their own bucket, whose
     # objects expire after 7 days, apart from the backup bucket (which never holds a body the panel wrote).
@@ -108,15 +109,13 @@ class Settings(BaseModel):
     billing_retention_days: int = Field(default=30, ge=1, le=365)
     billing_return_url: str | None = Field(default=None, pattern=r"^https?://")
 
-    # Reinstall (docs/server-lifecycle.md): how often the workflow reads the server's record
-    # while Wings runs the install script, and how many reads before it gives up.
-    reinstall_poll_seconds: int = Field(default=5, ge=0, le=300)
-    reinstall_max_polls: int = Field(default=120, ge=1, le=10_000)
+    # Reinstall (docs/server-lifecycle.md): how long the workflow waits for Wings' install
+    # callback (a task token: no polling) before it gives up with INSTALL_TIMEOUT.
+    reinstall_timeout_seconds: int = Field(default=600, ge=1)
     # Backups (docs/backups.md): the S3 multipart part size Wings uploads (S3 needs at least
-    # 5 MiB per part but the last), how often the backup workflow looks for Wings' completion
-    # callback, and how long it waits for it before aborting the upload.
+    # 5 MiB per part but the last), and how long the backup workflow waits for Wings' completion
+    # callback (a task token: no polling) before aborting the upload.
     backup_part_size_bytes: int = Field(default=5 * 1024**3, ge=5 * 1024**2, le=5 * 1024**3)
-    backup_poll_seconds: int = Field(default=10, ge=0, le=300)
     backup_timeout_seconds: int = Field(default=3 * 3600, ge=1)
 
     # Accounts (docs/accounts.md). The argon2id defaults equal mamba.auth.passwords.PARAMS
@@ -206,6 +205,7 @@ VARIABLES: dict[str, str] = {
     "tracing_enabled": "MAMBA_TRACING",
     "table_main": "TABLE_MAIN",
     "table_idempotency": "TABLE_IDEMPOTENCY",
+    "table_metrics": "TABLE_METRICS",
     "backup_bucket": "BACKUP_BUCKET",
     "export_bucket": "EXPORT_BUCKET",
     "state_machine_prefix": "STATE_MACHINE_PREFIX",
@@ -217,10 +217,8 @@ VARIABLES: dict[str, str] = {
     "stripe_events_dlq_url": "STRIPE_EVENTS_DLQ_URL",
     "billing_retention_days": "BILLING_RETENTION_DAYS",
     "billing_return_url": "BILLING_RETURN_URL",
-    "reinstall_poll_seconds": "REINSTALL_POLL_SECONDS",
-    "reinstall_max_polls": "REINSTALL_MAX_POLLS",
+    "reinstall_timeout_seconds": "REINSTALL_TIMEOUT_SECONDS",
     "backup_part_size_bytes": "BACKUP_PART_SIZE_BYTES",
-    "backup_poll_seconds": "BACKUP_POLL_SECONDS",
     "backup_timeout_seconds": "BACKUP_TIMEOUT_SECONDS",
     "argon2_time_cost": "ARGON2_TIME_COST",
     "argon2_memory_kib": "ARGON2_MEMORY_KIB",
@@ -326,6 +324,21 @@ def _deployed_secrets(environ: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _deployed_public_url(environ: dict[str, str]) -> str | None:
+    """The panel's URL from the SSM parameter named by ``MAMBA_PUBLIC_URL_PARAMETER``: the stack
+    sets it instead of ``MAMBA_PUBLIC_URL`` when only CloudFront knows the URL (docs/deploy.md)."""
+    name = environ.get("MAMBA_PUBLIC_URL_PARAMETER")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        return str(parameters.get_parameter(name, force_fetch=True))
+    except GetParameterError as exc:
+        raise ConfigError(f"MAMBA_PUBLIC_URL_PARAMETER: the parameter {name!r} could not be read") from exc
+
+
 def _captcha(mode: str, provider: str, secrets: dict[str, str]) -> tuple[str, str | None]:
     """The CAPTCHA provider and its secret. Deployed, the provider must be chosen explicitly
     (``disabled`` included), so a panel never runs without CAPTCHA by omission; local and
@@ -350,6 +363,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     if mode == "deployed":
         secrets = _deployed_secrets(env_map)
+        if not env_map.get("MAMBA_PUBLIC_URL"):
+            env_map["MAMBA_PUBLIC_URL"] = _deployed_public_url(env_map) or ""
     else:
         secrets = _read_env_file(Path(env_map.get("MAMBA_LOCAL_SECRETS_FILE", ".local/secrets.env")))
         secrets.update({k: env_map[k] for k in SECRET_NAMES if env_map.get(k)})
@@ -395,6 +410,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"{VARIABLES.get(field, field.upper())} is invalid: {first['msg']}") from exc
 
 
+# Where secrets and the URL come from locally; a stack's settings must not mix with them.
+_SOURCE_VARIABLES = ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH", "MAMBA_PUBLIC_URL_PARAMETER")
+
+
+def use_environment(values: Mapping[str, str]) -> None:
+    """Make ``values`` (a deployed stack's settings: ``mamba --stack``) this process's
+    configuration: they replace what the shell exported, and the secret sources the stack does
+    not name are dropped. The Settings are parsed again on next use."""
+    for name in _SOURCE_VARIABLES:
+        if name not in values:
+            os.environ.pop(name, None)
+    os.environ.update(values)
+    get_settings.cache_clear()
+
+
 def local_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The local stack's folder, ``MAMBA_LOCAL_DIR`` or ``.local``, read without the rest of the
     Settings: ``mamba mail`` lists the local mail where no secret is configured."""
@@ -406,6 +436,25 @@ def local_dir(environ: Mapping[str, str] | None = None) -> Path:
 def get_settings() -> Settings:
     """The process-wide Settings, parsed on first use."""
     return load_settings()
+
+
+def warnings(settings: Settings) -> list[str]:
+    """What a deployed panel runs with but should not for long: printed by ``mamba check-config``
+    and ``mamba check-platform`` (docs/deploy.md's checklist clears each one)."""
+    if settings.env != "deployed":
+        return []
+    found: list[str] = []
+    if settings.captcha_provider == "disabled":
+        found.append(
+            "CAPTCHA is disabled (CaptchaProvider=disabled): registration and login are open to bots; "
+            "put CAPTCHA_SECRET_KEY in the secret and deploy with CaptchaProvider=turnstile or hcaptcha"
+        )
+    if not settings.public_url.startswith("https://"):
+        found.append(
+            f"MAMBA_PUBLIC_URL is {settings.public_url}: mail links and the Wings remote need the panel's "
+            "https URL (PublicUrl, or WebDomainName with its certificate)"
+        )
+    return found
 
 
 def describe(settings: Settings | None = None) -> str:

@@ -76,6 +76,8 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
         ok["content"] = {spec.content_type: {"schema": refs[(spec.response_model, "serialization")]}}
     elif spec.content_type != "application/json":
         ok["content"] = {spec.content_type: {"schema": {"type": "string"}}}
+    for media in spec.alternate_types:
+        ok.setdefault("content", {})[media] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(spec.status): ok}
     error_content = {"application/json": {"schema": refs[(ErrorOut, "serialization")]}}
     for status in _error_statuses(spec):

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mamba.domain.accounts import AuthFacts
     from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
     from mamba.domain.backups import Backup
-    from mamba.domain.billing import BillingState, CreditEntry, Plan, SubscriptionFacts, UsageRow
+    from mamba.domain.billing import BillingState, CreditEntry, Plan, PriceFacts, SubscriptionFacts, UsageRow
     from mamba.domain.blueprints import Blueprint
     from mamba.domain.fleet import FleetServer, ServerFilter
     from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
@@ -56,6 +56,11 @@ class Workflows(Protocol):
     def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
         """The failed execution's ``{"state", "error", "cause"}``, or None while it has not failed
         (or never started)."""
+        ...
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or None when
+        it was never started (the sweeper, mamba.services.sweeper)."""
         ...
 
 
@@ -305,6 +310,10 @@ class PaymentGateway(Protocol):
         self, customer_id: str, amount_cents: int, currency: str, description: str, idempotency_key: str
     ) -> str: ...
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts: ...
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        """The price as Stripe holds it. Raises NotFoundError when the account has no such price."""
+        ...
+
     def customer_has_payment_method(self, customer_id: str) -> bool: ...
     def create_checkout_session(
         self,
@@ -424,8 +433,12 @@ class PlacementStore(Protocol):
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]: ...
     def guard(self, tenant_id: str) -> TenantGuard: ...
     def guard_version(self, tenant_id: str) -> int: ...
-    def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage: ...
+    def usage(self, tenant_id: str, guard: TenantGuard | None = None, exclude: str | None = None) -> Usage: ...
     def reserve(self, server: Server, guard: TenantGuard | int) -> None: ...
+    def reserve_build(self, server: Server, guard: TenantGuard) -> None:
+        """Take the tenant's guard for ``server``'s new limits (a build change); raises
+        TenantServersChangedError when another create or build change committed first."""
+
     def unreserve(self, server: Server) -> None: ...
     def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
         """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
@@ -496,3 +509,20 @@ class TenantDataStore(Protocol):
         most ``budget`` per call, then its profile, with a tombstone and the fleet count in one
         transaction (``finished``). Idempotent: a call that stopped half-way (or at its budget)
         is continued by the next one."""
+
+
+class TaskTokenStore(Protocol):
+    """``DynamoTaskTokenStore``: the task token of the workflow waiting on ``subject``."""
+
+    def park(self, subject: str, token: str, now: int, expires_at: int) -> None: ...
+    def token(self, subject: str) -> str | None: ...
+    def forget(self, subject: str, token: str) -> None:
+        """Delete the parked token if it is still ``token``."""
+
+
+class TaskCallbacks(Protocol):
+    """``SfnWorkflows``: resume a task waiting with ``.waitForTaskToken``. Each answers False when
+    the task no longer waits (timed out, resumed already); DependencyUnavailableError otherwise."""
+
+    def succeed_task(self, token: str, output: dict[str, object]) -> bool: ...
+    def fail_task(self, token: str, error: str, cause: str) -> bool: ...

@@ -40,6 +40,9 @@ class RouteSpec:
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
     billing: bool = False  # answers 503 BILLING_DISABLED while billing is off
+    # Other media types the route may answer with instead of its model (a ``?format=csv``);
+    # the view returns a ``Response`` of one of them, published as a string in OpenAPI.
+    alternate_types: tuple[str, ...] = ()
 
     @property
     def is_public(self) -> bool:

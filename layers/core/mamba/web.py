@@ -286,6 +286,7 @@ def route(
     query: tuple[str, ...] = (),
     content_type: str = "application/json",
     billing: bool = False,
+    alternate_types: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route with exactly one permission (or ``PUBLIC``) and register it.
 
@@ -313,6 +314,7 @@ def route(
         query=query,
         content_type=content_type,
         billing=billing,
+        alternate_types=alternate_types,
     )
     register(spec)
 
@@ -340,7 +342,7 @@ def route(
                 if isinstance(result, Response):
                     # A success on a route with a response model goes through the model (a Reply
                     # when it needs its own status or headers); a view may still answer an error.
-                    if spec.response_model is not None and result.status_code < 400:
+                    if spec.response_model is not None and result.status_code < 400 and not _is_alternate(spec, result):
                         raise ResponseShapeError(
                             f"{spec.method} {spec.path} has a response model: return a Reply, not a Response"
                         )
@@ -373,6 +375,12 @@ def route(
         return view
 
     return decorate
+
+
+def _is_alternate(spec: RouteSpec, response: Response) -> bool:
+    """A success in one of the route's declared other media types (a CSV of the same data)."""
+    media = str((response.headers or {}).get("Content-Type", "")).split(";")[0].strip()
+    return media in spec.alternate_types
 
 
 def _for_caller(spec: RouteSpec, error: DomainError) -> DomainError:

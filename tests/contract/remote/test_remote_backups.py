@@ -82,6 +82,22 @@ def test_presign_without_a_usable_size_is_400(world: BackupWorld, query: str) ->
     assert wings_error(response)["code"] == "BadRequestHttpException"
 
 
+@pytest.mark.parametrize("query", ["", "?size="])
+def test_presign_without_a_size_is_400_before_the_backup_is_looked_up_when_the_uuid_is_unknown(
+    world: BackupWorld, query: str
+) -> None:
+    # Given a uuid that names no backup (and another node's backup)
+    unknown, foreign = str(uuid.uuid4()), new_backup(world).uuid
+
+    # When Wings asks for part URLs without a size
+    missing = presign(world, unknown, query)
+    other = presign(world, foreign, query, world.other_node.header)
+
+    # Then the size is refused first (400), as Pterodactyl's panel does, not 404 or 403
+    assert (missing.status_code, other.status_code) == (400, 400)
+    assert wings_error(missing)["code"] == "BadRequestHttpException"
+
+
 def test_presign_of_a_completed_backup_is_409(world: BackupWorld) -> None:
     response = presign(world, new_backup(world, bk.COMPLETED).uuid, "?size=10")
 

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mamba.domain.errors import DependencyUnavailableError
+from mamba.observability import current_request_id
 
 # How many history events ``failure`` reads at most (newest first): the failure is among the last ones.
 HISTORY_EVENTS = 100
@@ -22,6 +23,14 @@ def execution_name(operation_id: str, attempt: int = 1) -> str:
     return operation_id[: 80 - len(suffix)] + suffix
 
 
+def with_correlation_id(payload: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    """``payload`` with a ``correlation_id`` when it has none: the current request's (or
+    invocation's) id, else the operation's own. A payload that names one keeps it."""
+    if payload.get("correlation_id"):
+        return payload
+    return {**payload, "correlation_id": current_request_id() or operation_id}
+
+
 class SfnWorkflows:
     def __init__(self, client: Any, arn_for: Callable[[str], str]) -> None:
         self._client = client
@@ -30,6 +39,9 @@ class SfnWorkflows:
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         arn = self._arn_for(workflow)
         name = execution_name(operation_id, attempt)
+        # Every execution input has a correlation id, since infra/workflows.py hands
+        # ``$$.Execution.Input.correlation_id`` to each task (a missing key fails the state).
+        payload = with_correlation_id(payload, operation_id)
         try:
             response = self._client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
         except ClientError as exc:
@@ -43,6 +55,23 @@ class SfnWorkflows:
 
     def describe(self, execution_arn: str) -> dict[str, Any]:
         return dict(self._client.describe_execution(executionArn=execution_arn))
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """DescribeExecution's status; None when no execution of that name exists."""
+        arn = (
+            self._arn_for(workflow).replace(":stateMachine:", ":execution:")
+            + ":"
+            + execution_name(operation_id, attempt)
+        )
+        try:
+            described = self._client.describe_execution(executionArn=arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") == "ExecutionDoesNotExist":
+                return None
+            raise DependencyUnavailableError(
+                "The workflow's execution could not be read; try again shortly.", {"workflow": workflow}
+            ) from exc
+        return str(described.get("status") or "") or None
 
     def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
         """DescribeExecution, then (only when it failed) one page of its history newest first:
@@ -64,6 +93,29 @@ class SfnWorkflows:
                 "The workflow's execution could not be read; try again shortly.", {"workflow": workflow}
             ) from exc
         return _failure_of(described, history.get("events", []))
+
+    # --- resuming a task that waits with .waitForTaskToken (mamba.services.task_waits) ---
+
+    def succeed_task(self, token: str, output: dict[str, Any]) -> bool:
+        """SendTaskSuccess; False when the task no longer waits (it timed out or was resumed)."""
+        return self._send("send_task_success", taskToken=token, output=json.dumps(output))
+
+    def fail_task(self, token: str, error: str, cause: str) -> bool:
+        """SendTaskFailure with the error name the ASL catches and a cause a user can read."""
+        return self._send("send_task_failure", taskToken=token, error=error[:256], cause=cause[:32768])
+
+    def _send(self, method: str, **params: Any) -> bool:
+        try:
+            getattr(self._client, method)(**params)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") in _TASK_GONE:
+                return False
+            raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.") from exc
+        return True
+
+
+# The token's task is over: it timed out, was resumed already, or its execution ended.
+_TASK_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 
 
 def _entered_state(by_id: dict[Any, dict[str, Any]], event: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import stripe
 
-from mamba.domain.billing import SubscriptionFacts
+from mamba.domain.billing import PriceFacts, SubscriptionFacts
 from mamba.domain.errors import ConflictError, DependencyUnavailableError, NotFoundError, ValidationError
 from mamba.observability import logger
 
@@ -162,6 +162,17 @@ class StripeGateway:
     def retrieve_subscription(self, subscription_id: str) -> SubscriptionFacts:
         sub = self._call("subscriptions.retrieve", lambda: self._client.v1.subscriptions.retrieve(subscription_id))
         return subscription_facts(sub)
+
+    def retrieve_price(self, price_id: str) -> PriceFacts:
+        price = self._call("prices.retrieve", lambda: self._client.v1.prices.retrieve(price_id))
+        recurring = _get(price, "recurring")
+        return PriceFacts(
+            id=str(_get(price, "id")),
+            active=bool(_get(price, "active")),
+            currency=str(_get(price, "currency") or ""),
+            interval=str(_get(recurring, "interval")) if recurring else None,
+            usage_type=str(_get(recurring, "usage_type") or "licensed") if recurring else None,
+        )
 
     def customer_has_payment_method(self, customer_id: str) -> bool:
         customer = self._call("customers.retrieve", lambda: self._client.v1.customers.retrieve(customer_id))

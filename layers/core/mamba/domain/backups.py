@@ -62,6 +62,9 @@ class Backup:
     operation_id: str | None = None
     restore_result: str | None = None
     server_status_before: str | None = None
+    # When its server was deleted while the backup was locked: the backup outlives the server
+    # (listed under the tenant, downloadable, deletable once unlocked) until the tenant goes.
+    orphaned_at: str | None = None
 
     @property
     def id(self) -> str:
@@ -295,6 +298,12 @@ def restored(backup: Backup, successful: bool, now: str) -> Backup:
     return replace(backup, status=COMPLETED, restore_result="successful" if successful else "failed", updated_at=now)
 
 
+def outlives_server(backup: Backup) -> bool:
+    """A locked, completed backup is kept when its server is deleted (the tenant locked it to
+    keep it); anything else of the server goes with it."""
+    return backup.locked and backup.status == COMPLETED
+
+
 def deleting(backup: Backup, now: str) -> Backup:
     if backup.locked:
         raise ConflictError("The backup is locked; unlock it before deleting it.", {"uuid": backup.uuid})
@@ -319,9 +328,4 @@ class UsageReport:
 @dataclass(frozen=True)
 class BackupPolicy:
     part_size: int
-    poll_seconds: int
-    timeout_seconds: int
-
-    @property
-    def max_polls(self) -> int:
-        return max(1, self.timeout_seconds // max(self.poll_seconds, 1))
+    timeout_seconds: int  # how long a backup or restore waits for the node's callback

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final
 
-from mamba.domain.errors import CurrencyMismatchError, ValidationError
+from mamba.domain.errors import CurrencyMismatchError, PlanPriceInvalidError, ValidationError
 from mamba.domain.quotas import Quotas
 
 FREE_PLAN_ID: Final = "free"
@@ -99,6 +99,65 @@ def check_plan(plan: Plan) -> Plan:
     if plan.interval not in INTERVALS:
         raise bad("interval", f"the interval is one of {', '.join(INTERVALS)}")
     return plan
+
+
+@dataclass(frozen=True)
+class PriceFacts:
+    """What the panel needs to know of a Stripe price to sell it in a plan."""
+
+    id: str
+    active: bool
+    currency: str
+    interval: str | None  # None: a one-time price
+    usage_type: str | None = None  # "licensed" or "metered" (recurring prices only)
+
+
+def check_plan_prices(plan: Plan, prices: dict[str, PriceFacts | None]) -> None:
+    """Raise PlanPriceInvalidError for the first price of ``plan`` that Checkout could not sell
+    as the plan says. ``prices`` maps each price id to what Stripe holds (None: no such price).
+
+    The flat fee must be an active, recurring, licensed price in the plan's currency and
+    interval; each metered price must be an active, recurring, metered price in the plan's
+    currency (Stripe refuses a subscription mixing currencies or intervals)."""
+
+    def refuse(field: str, price_id: str, reason: str, message: str) -> PlanPriceInvalidError:
+        return PlanPriceInvalidError(
+            message,
+            {
+                "reason": reason,
+                "price_id": price_id,
+                "fields": [{"field": field, "message": message, "type": reason}],
+            },
+        )
+
+    wanted = [("price_id", plan.price_id, False)] if plan.price_id else []
+    wanted += [(f"metered.{m.metric}", m.price_id, True) for m in plan.metered]
+    for field_name, price_id, metered in wanted:
+        found = prices.get(price_id)
+        if found is None:
+            raise refuse(field_name, price_id, "missing", f"Stripe has no price {price_id} in this account and mode.")
+        if not found.active:
+            raise refuse(field_name, price_id, "inactive", f"The price {price_id} is archived at Stripe.")
+        if found.interval is None:
+            raise refuse(field_name, price_id, "not_recurring", f"The price {price_id} is one-time, not recurring.")
+        if found.currency.lower() != plan.currency:
+            raise refuse(
+                field_name,
+                price_id,
+                "currency",
+                f"The price {price_id} is in {found.currency.upper()}, the plan in {plan.currency.upper()}.",
+            )
+        if found.interval != plan.interval:
+            raise refuse(
+                field_name,
+                price_id,
+                "interval",
+                f"The price {price_id} bills every {found.interval}, the plan every {plan.interval}.",
+            )
+        if metered and found.usage_type != "metered":
+            raise refuse(field_name, price_id, "not_metered", f"The price {price_id} is not a metered price.")
+        if not metered and found.usage_type == "metered":
+            raise refuse(field_name, price_id, "metered", f"The price {price_id} is metered; the flat fee is not.")
 
 
 # --- subscription state ----------------------------------------------------------------

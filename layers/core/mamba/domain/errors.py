@@ -195,6 +195,14 @@ class StartTimeoutError(DomainError):
     code = "START_TIMEOUT"
 
 
+class WorkflowInterruptedError(DomainError):
+    """A workflow stopped (aborted, timed out, or the panel died before starting it) without
+    finishing; the sweeper (mamba.services.sweeper) closed its operation and undid its work."""
+
+    status = 503
+    code = "WORKFLOW_INTERRUPTED"
+
+
 # --- backups (issue 6; raised by the backup workflows' tasks, caught by the ASL by class name) ---
 
 
@@ -264,6 +272,15 @@ class PullUrlRefusedError(DomainError):
 
     status = 400
     code = "PULL_URL_REFUSED"
+
+
+class PlanPriceInvalidError(DomainError):
+    """A plan names a Stripe price that Checkout could not sell as the plan says: missing, archived,
+    one-time, in another currency or interval, or metered where a flat fee belongs (or the
+    reverse). ``details.reason`` says which and ``details.fields`` names the plan's field."""
+
+    status = 422
+    code = "PLAN_PRICE_INVALID"
 
 
 class CurrencyMismatchError(ConflictError):

@@ -64,6 +64,10 @@ class Node:
     maintenance: bool = False
     allowed_tenants: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # Browser origins Wings accepts for the console websocket and file transfers (its
+    # ``allowed_origins``). Empty: the panel's own origin, which is what a one-origin
+    # deployment needs (docs/nodes.md); list more only for another front end.
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def connection_address(self) -> str:
@@ -104,8 +108,26 @@ def check_node(node: Node) -> None:
     for name in ("memory_overallocate_percent", "disk_overallocate_percent"):
         if getattr(node, name) < -1:
             raise _bad(name, "must be -1 (no limit) or more")
+    for origin in node.allowed_origins:
+        if not _ORIGIN.match(origin):
+            raise _bad("allowed_origins", f"{origin!r} is not an origin: scheme://host[:port], no path")
     if "." in node.token_id or len(node.token_id) != TOKEN_ID_LENGTH:
         raise _bad("token_id", f"must be {TOKEN_ID_LENGTH} characters without a dot")
+
+
+# What a browser sends as ``Origin`` (Wings compares it exactly): no path, no trailing slash.
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
+def panel_origin(public_url: str) -> str:
+    """The origin of the panel's URL (a PublicUrl with a path still serves the app at its origin)."""
+    scheme, _, rest = public_url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def allowed_origins(node: Node, public_url: str) -> list[str]:
+    """The node's ``allowed_origins``: its own list, or the panel's origin."""
+    return list(node.allowed_origins) or [panel_origin(public_url)]
 
 
 def _is_ip(value: str) -> bool:
@@ -234,6 +256,7 @@ def wings_configuration(node: Node, token: str, remote: str) -> dict[str, object
         },
         "allowed_mounts": [],
         "remote": remote.rstrip("/"),
+        "allowed_origins": allowed_origins(node, remote),
     }
 
 

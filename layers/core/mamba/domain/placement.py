@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mamba.domain.errors import ConflictError, NoCapacityError
+from mamba.domain.errors import ConflictError, NoCapacityError, WingsUnavailableError
 from mamba.domain.nodes import Node
 
 UNLIMITED = -1  # an over-allocation percentage of -1 means "never full" (as in Pterodactyl)
+
+# Why a node that would fit cannot be reached right now (``NodeLoad.unavailable``): the
+# node-health schedule's last probe failed (``offline``) or the node refused the panel's token
+# (``unauthorized``), or its circuit breaker is open. A create sent there would answer 202 and
+# fail in the workflow while holding a port; skipping it costs nothing.
+UNAVAILABLE_REASONS = frozenset({"offline", "unauthorized", "circuit_open"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class NodeLoad:
     node: Node
     memory_mb: int = 0
     disk_mb: int = 0
+    unavailable: str | None = None  # one of UNAVAILABLE_REASONS, or None when reachable (or unknown)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,10 @@ def why_not(load: NodeLoad, request: PlacementRequest) -> str | None:
         return "memory"
     if not _fits(load.disk_mb, request.disk_mb, node.disk_mb, node.disk_overallocate_percent):
         return "disk"
+    # Last: a node ruled out only for being unreachable is one that would take the server once
+    # it is back, which decides between 409 NO_CAPACITY and 503 NODE_UNAVAILABLE in ``place``.
+    if load.unavailable:
+        return load.unavailable
     return None
 
 
@@ -71,7 +82,9 @@ def place(request: PlacementRequest, loads: list[NodeLoad]) -> list[Node]:
     """The nodes that can take the server, least committed first (ties: by node id).
 
     Raises NoCapacityError when none can; its details count the nodes ruled out per reason,
-    so an operator sees whether memory, maintenance or a location filter is the cause.
+    so an operator sees whether memory, maintenance or a location filter is the cause. When
+    some node would take the server but is unreachable (offline, circuit breaker open), it
+    raises WingsUnavailableError (503 NODE_UNAVAILABLE) instead: retrying later may work.
     """
     fitting: list[NodeLoad] = []
     reasons: dict[str, int] = {}
@@ -81,6 +94,12 @@ def place(request: PlacementRequest, loads: list[NodeLoad]) -> list[Node]:
             fitting.append(load)
         else:
             reasons[reason] = reasons.get(reason, 0) + 1
+    if not fitting and UNAVAILABLE_REASONS & reasons.keys():
+        raise WingsUnavailableError(
+            "No node that could take this server is reachable right now; nothing was created. "
+            "Try again in a few minutes.",
+            {"nodes_considered": len(loads), "ruled_out": reasons},
+        )
     if not fitting:
         raise NoCapacityError(
             "No node has room for this server right now; try smaller limits, another location, or later.",

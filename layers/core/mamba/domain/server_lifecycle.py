@@ -241,20 +241,6 @@ def status_after_refused_reinstall(previous: str) -> str:
     return previous if srv.can_transition(srv.INSTALLING, previous) else srv.OFFLINE
 
 
-WAITING: Final = "waiting"
-INSTALLED: Final = "installed"
-INSTALL_FAILED: Final = "failed"
-
-
-def install_progress(server: Server) -> str:
-    """Where a reinstall stands, from the record the install callback updates."""
-    if server.status == srv.INSTALLING:
-        return WAITING
-    if server.status == srv.INSTALL_FAILED:
-        return INSTALL_FAILED
-    return INSTALLED
-
-
 # --- reconciliation ---
 
 

@@ -33,6 +33,19 @@ class BackupOut(Schema):
     created_at: str
     completed_at: str | None = None
     error: str | None = None
+    orphaned_at: str | None = Field(
+        default=None,
+        description="When its server was deleted: a locked backup outlives its server until it is unlocked and "
+        "deleted, or the tenant is deleted",
+    )
+
+
+class TenantBackupQuery(Schema):
+    orphaned: bool | None = Field(
+        default=None,
+        description="true: only backups whose server was deleted (kept because they are locked); "
+        "false: only backups of existing servers; absent: all",
+    )
 
 
 class BackupList(Schema):

@@ -24,6 +24,12 @@ class NodeIn(Schema):
     maintenance: bool = False
     allowed_tenants: list[str] = Field(default_factory=list, max_length=1000, description="Empty: every tenant")
     tags: list[str] = Field(default_factory=list, max_length=50)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Browser origins Wings accepts (console, file transfers), scheme://host[:port]; "
+        "empty: the panel's own origin",
+    )
 
 
 class NodePatch(Schema):
@@ -43,6 +49,7 @@ class NodePatch(Schema):
     maintenance: bool | None = None
     allowed_tenants: list[str] | None = Field(default=None, max_length=1000)
     tags: list[str] | None = Field(default=None, max_length=50)
+    allowed_origins: list[str] | None = Field(default=None, max_length=20)
 
 
 class NodeHealthOut(Schema):
@@ -71,6 +78,7 @@ class NodeOut(Schema):
     maintenance: bool
     allowed_tenants: list[str]
     tags: list[str]
+    allowed_origins: list[str] = Field(description="As set; empty means the panel's own origin")
     token_id: str
     connection_address: str
     created_at: str

@@ -19,7 +19,6 @@ from mamba.domain.backups import Backup, BackupPolicy, UsageReport
 from mamba.domain.clock import new_uuid
 from mamba.domain.errors import (
     BackupFailedError,
-    BackupTimeoutError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -39,6 +38,8 @@ from mamba.ports import (
     ServerRepository,
     Workflows,
 )
+from mamba.services import task_waits
+from mamba.services.task_waits import Outcome, WaitPorts
 
 # Server statuses a backup or restore may start from (Wings stops a running server itself
 # before it restores).
@@ -63,6 +64,8 @@ class BackupPorts:
     audit: AuditLog
     clock: Callable[[], str]
     policy: BackupPolicy
+    # Resumes the workflow waiting on a callback (a unit test of the tenant use cases may leave it out).
+    waits: WaitPorts | None = None
 
 
 # --- lookups ---
@@ -84,6 +87,60 @@ def backup_of_server(ports: BackupPorts, tenant: TenantContext, server_id: str, 
     if backup is None or backup.server_uuid != server_id or backup.tenant_id != tenant.tenant_id:
         raise NotFoundError("Backup not found.", {"backup_id": backup_id})
     return backup
+
+
+def backup_of_tenant(ports: BackupPorts, tenant: TenantContext, backup_id: str) -> Backup:
+    """Any backup of the tenant by id, including one whose server was deleted (orphaned). A
+    member bound to one server sees only that server's backups; anything else is 404."""
+    try:
+        backup: Backup = ports.backups.get(backup_id)
+    except NotFoundError:
+        backup = None  # type: ignore[assignment]
+    if (
+        backup is None
+        or backup.tenant_id != tenant.tenant_id
+        or (tenant.server_scope and tenant.server_scope != backup.server_uuid)
+    ):
+        raise NotFoundError("Backup not found.", {"backup_id": backup_id})
+    return backup
+
+
+def find_backup(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> Backup:
+    """The backup under its server's path, or (``server_id`` None) under the tenant's."""
+    if server_id is None:
+        return backup_of_tenant(ports, tenant, backup_id)
+    return backup_of_server(ports, tenant, server_id, backup_id)
+
+
+def list_tenant_backups(ports: BackupPorts, tenant: TenantContext, orphaned: bool | None = None) -> list[Backup]:
+    """The tenant's backups oldest first (one gsi2 Query per MB); ``orphaned`` True keeps only
+    those whose server was deleted, False only those whose server exists. A member bound to one
+    server sees only that server's backups (so never an orphaned one)."""
+    found = [b for b in ports.backups.of_tenant(tenant.tenant_id) if b.tenant_id == tenant.tenant_id]
+    if tenant.server_scope:
+        found = [b for b in found if b.server_uuid == tenant.server_scope]
+    if orphaned is not None:
+        found = [b for b in found if (b.orphaned_at is not None) == orphaned]
+    return found
+
+
+def keep_or_delete_with_server(ports: BackupPorts, server_uuid: str) -> tuple[int, int]:
+    """A deleted server's backups (the ``delete_server`` workflow): a locked, completed one
+    stays, marked orphaned (its object, its share of the storage counter and its record are
+    kept: the tenant locked it to keep it); every other one is deleted with its object, any
+    open upload and its share of the counter. Idempotent. Returns (kept, deleted)."""
+    kept = deleted = 0
+    for backup in ports.backups.of_server(server_uuid):
+        if bk.outlives_server(backup):
+            if backup.orphaned_at is None:
+                orphan = replace(backup, orphaned_at=ports.clock(), updated_at=ports.clock())
+                ports.backups.save(orphan, expected_status=backup.status)
+            kept += 1
+            continue
+        task_delete_object(ports, backup.uuid, None)
+        task_delete_record(ports, backup.uuid, None)
+        deleted += 1
+    return kept, deleted
 
 
 def _event(ports: BackupPorts, backup: Backup, action: str, result: str, **details: Any) -> None:
@@ -151,8 +208,7 @@ def create_backup(
             payload={
                 "backup_uuid": backup.uuid,
                 "server_uuid": server.uuid,
-                "poll_seconds": ports.policy.poll_seconds,
-                "max_polls": ports.policy.max_polls,
+                "timeout_seconds": ports.policy.timeout_seconds,
                 "rotate": decision.rotate,
             },
             target=f"backup:{backup.uuid}",
@@ -172,8 +228,8 @@ def list_backups(ports: BackupPorts, tenant: TenantContext, server_id: str) -> l
     return [b for b in ports.backups.of_server(server.uuid) if b.tenant_id == tenant.tenant_id]
 
 
-def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str, locked: bool) -> Backup:
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str, locked: bool) -> Backup:
+    backup = find_backup(ports, tenant, server_id, backup_id)
     if backup.locked == locked:
         return backup
     updated = bk.with_lock(backup, locked, ports.clock())
@@ -181,20 +237,21 @@ def set_lock(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_i
     return updated
 
 
-def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> str:
+def download_url(ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str) -> str:
     """A presigned GET valid 5 minutes (the caller's permission was checked by the guard)."""
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     bk.require(backup, bk.COMPLETED, bk.RESTORING)
     return ports.store.download_url(backup.s3_key, f"{backup.uuid}.tar.gz")
 
 
 def delete_backup(
-    ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str
+    ports: BackupPorts, tenant: TenantContext, server_id: str | None, backup_id: str
 ) -> tuple[Backup, Operation]:
-    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow."""
+    """Locked → 409; otherwise ``deleting`` and the ``delete_backup`` workflow (which needs
+    nothing of the server, so an orphaned backup is deleted the same way)."""
     from mamba.services import operations
 
-    backup = backup_of_server(ports, tenant, server_id, backup_id)
+    backup = find_backup(ports, tenant, server_id, backup_id)
     updated = bk.deleting(backup, ports.clock())
     ports.backups.save(updated, expected_status=backup.status)
     try:
@@ -239,8 +296,7 @@ def restore_backup(
                 "backup_uuid": backup.uuid,
                 "server_uuid": server.uuid,
                 "truncate": truncate,
-                "poll_seconds": ports.policy.poll_seconds,
-                "max_polls": ports.policy.max_polls,
+                "timeout_seconds": ports.policy.timeout_seconds,
             },
             target=f"backup:{backup.uuid}",
         )
@@ -281,10 +337,13 @@ def _backup_of_node(ports: BackupPorts, node: Node, backup_uuid: str) -> Backup:
 
 def presign_upload(ports: BackupPorts, node: Node, backup_uuid: str, size_raw: str | None) -> dict[str, Any]:
     """``GET /api/remote/backups/{uuid}?size=``: start (or, for Wings' retry, reuse) the
-    multipart upload and sign one UploadPart URL per ``part_size`` bytes."""
-    backup = _backup_of_node(ports, node, backup_uuid)
+    multipart upload and sign one UploadPart URL per ``part_size`` bytes.
+
+    The size is checked before the backup is looked up, as Pterodactyl's panel validates the
+    request first (wings-contract.md §5.9): an empty ``size`` is 400 whatever the uuid names."""
     part_size = ports.policy.part_size
     size = bk.parse_size(size_raw, part_size)
+    backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status == bk.COMPLETED:
         raise ConflictError("This backup is already completed.", {"uuid": backup_uuid})
     bk.require(backup, bk.PENDING, bk.UPLOADING)
@@ -313,11 +372,36 @@ def report_backup(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -
     backup = _backup_of_node(ports, node, backup_uuid)
     now = ports.clock()
     if backup.status == bk.COMPLETED or (backup.status in (bk.RESTORING, bk.DELETING) and backup.completed_at):
-        return backup  # a retry: applied once already
+        # A retry: applied once already. Its resume is repeated (the first one may have found
+        # Step Functions unreachable); a task that no longer waits ignores it.
+        _resume(ports, task_waits.backup_subject(backup.uuid), backup_outcome(backup))
+        return backup
     if backup.status == bk.FAILED:
         if not completion.successful:
             return backup
         raise ConflictError("This backup already failed; its upload was aborted.", {"uuid": backup_uuid})
+    updated = _apply_report(ports, backup, completion, now)
+    _resume(ports, task_waits.backup_subject(backup.uuid), backup_outcome(updated))
+    return updated
+
+
+def _resume(ports: BackupPorts, subject: str, outcome: Outcome | None) -> None:
+    if ports.waits is not None and outcome is not None:
+        task_waits.deliver(ports.waits, subject, outcome)
+
+
+def backup_outcome(backup: Backup) -> Outcome | None:
+    """How ``backup_server``'s wait for the completion ends, once Wings reported it (else None)."""
+    if backup.status == bk.FAILED:
+        return Outcome.failed("BackupFailedError", backup.error or "The backup failed.")
+    if backup.completed_at and backup.status in (bk.COMPLETED, bk.RESTORING, bk.DELETING):
+        return Outcome(output={"state": bk.COMPLETED})
+    return None
+
+
+def _apply_report(ports: BackupPorts, backup: Backup, completion: bk.Completion, now: str) -> Backup:
+    """Complete (or abort) the upload of a backup still pending or uploading."""
+    backup_uuid = backup.uuid
     bk.require(backup, bk.PENDING, bk.UPLOADING)
     if not completion.successful:
         if backup.upload_id:
@@ -351,27 +435,48 @@ def _save_transition(ports: BackupPorts, updated: Backup, expected: str) -> Back
 
 def report_restore(ports: BackupPorts, node: Node, backup_uuid: str, body: Any) -> Backup:
     """``POST /api/remote/backups/{uuid}/restore {"successful": bool}``: the backup is
-    ``completed`` again, the server back to ``offline``. Idempotent."""
+    ``completed`` again, the server ``offline`` (restored) or back to the status it had before
+    (failed). Idempotent."""
     from mamba.domain.errors import ValidationError
 
     if not isinstance(body, dict) or not isinstance(body.get("successful"), bool):
         raise ValidationError("The body must be {successful: bool}.")
     backup = _backup_of_node(ports, node, backup_uuid)
     if backup.status != bk.RESTORING:
+        _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(backup))
         return backup
     now = ports.clock()
-    updated = _save_transition(ports, bk.restored(backup, bool(body["successful"]), now), bk.RESTORING)
-    _server_back(ports, backup.server_uuid, now)
+    successful = bool(body["successful"])
+    updated = _save_transition(ports, bk.restored(backup, successful, now), bk.RESTORING)
+    _server_back(ports, backup, now, restored=successful)
+    _resume(ports, task_waits.restore_subject(backup.uuid), restore_outcome(updated))
     return updated
 
 
-def _server_back(ports: BackupPorts, server_uuid: str, now: str) -> None:
+def restore_outcome(backup: Backup) -> Outcome | None:
+    """How ``restore_backup``'s wait ends, once Wings reported the restore (else None)."""
+    if backup.status == bk.RESTORING:
+        return None
+    if backup.restore_result == "failed":
+        return Outcome.failed("BackupFailedError", "The node reported that the restore failed.")
+    return Outcome(output={"state": "restored"})
+
+
+def _server_back(ports: BackupPorts, backup: Backup, now: str, *, restored: bool) -> None:
+    """The server leaves ``restoring``: ``offline`` after a restore (Wings stops the server to
+    restore it and does not start it again), the status it had before after a failed one, so a
+    restore the node refused does not leave a running server shown as ``offline`` (the
+    reconcile schedule then follows Wings' own view of a stopped one)."""
     try:
-        server: Server = ports.servers.get(server_uuid)
+        server: Server = ports.servers.get(backup.server_uuid)
     except NotFoundError:
         return
-    if server.status == bk.SERVER_RESTORING:
-        ports.servers.save(replace(server, status=srv.OFFLINE, updated_at=now))
+    if server.status != bk.SERVER_RESTORING:
+        return
+    status = srv.OFFLINE
+    if not restored and backup.server_status_before in RESTORE_FROM:
+        status = str(backup.server_status_before)
+    ports.servers.save(replace(server, status=status, updated_at=now))
 
 
 # --- workflow tasks (functions/tasks/backups.py) ---
@@ -396,17 +501,23 @@ def task_request_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None)
     return {"state": backup.status, "attempts": 0}
 
 
-def task_poll_backup(ports: BackupPorts, backup_uuid: str, attempts: int, max_polls: int) -> dict[str, Any]:
-    """Has Wings' completion callback arrived? ``completed`` → go on; ``failed`` → raise
-    BackupFailedError; still running after ``max_polls`` → BackupTimeoutError."""
-    backup: Backup = ports.backups.get(backup_uuid)
-    if backup.status == bk.COMPLETED:
-        return {"state": bk.COMPLETED, "attempts": attempts + 1}
-    if backup.status == bk.FAILED:
-        raise BackupFailedError(backup.error or "The backup failed.")
-    if attempts + 1 >= max_polls:
-        raise BackupTimeoutError("The node did not finish the backup in time; the upload was aborted.")
-    return {"state": backup.status, "attempts": attempts + 1}
+def task_await_backup(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task: park the token until Wings' completion callback resumes
+    the workflow (``{"state": "completed"}``, or BackupFailedError with Wings' reason)."""
+    waits = _waits(ports)
+    return task_waits.park(
+        waits,
+        task_waits.backup_subject(backup_uuid),
+        token,
+        timeout_seconds,
+        lambda: backup_outcome(ports.backups.get(backup_uuid)),
+    )
+
+
+def _waits(ports: BackupPorts) -> WaitPorts:
+    if ports.waits is None:
+        raise RuntimeError("these BackupPorts were built without waits")
+    return ports.waits
 
 
 def task_verify_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None) -> dict[str, Any]:
@@ -479,6 +590,10 @@ def task_fail_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None, er
     reason = error.get("message") or "The backup failed."
     updated = bk.failed(backup, reason, ports.clock())
     ports.backups.save(updated)
+    # Again now that the backup is ``failed``: a presign of a node that was still working (a
+    # request that timed out reached it) may have opened an upload after the first abort; from
+    # here on presign refuses a failed backup, so nothing can open another one.
+    ports.store.abort_all(backup.s3_key)
     ports.backups.release_lock(backup.server_uuid, backup.uuid)
     _record(ports, op_id, bk.EVENT_FAILED, "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, bk.EVENT_FAILED, "error", error_code=error.get("code"), reason=reason, operation_id=op_id)
@@ -501,15 +616,15 @@ def task_request_restore(ports: BackupPorts, backup_uuid: str, truncate: bool, o
     return {"state": bk.RESTORING, "attempts": 0}
 
 
-def task_poll_restore(ports: BackupPorts, backup_uuid: str, attempts: int, max_polls: int) -> dict[str, Any]:
-    backup: Backup = ports.backups.get(backup_uuid)
-    if backup.status != bk.RESTORING:
-        if backup.restore_result == "failed":
-            raise BackupFailedError("The node reported that the restore failed.")
-        return {"state": "restored", "attempts": attempts + 1}
-    if attempts + 1 >= max_polls:
-        raise BackupTimeoutError("The node did not finish the restore in time.")
-    return {"state": bk.RESTORING, "attempts": attempts + 1}
+def task_await_restore(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task of ``restore_backup``: Wings' restore callback resumes it."""
+    return task_waits.park(
+        _waits(ports),
+        task_waits.restore_subject(backup_uuid),
+        token,
+        timeout_seconds,
+        lambda: restore_outcome(ports.backups.get(backup_uuid)),
+    )
 
 
 def task_finish_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None) -> dict[str, Any]:
@@ -522,12 +637,12 @@ def task_finish_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None)
 
 
 def task_fail_restore(ports: BackupPorts, backup_uuid: str, op_id: str | None, error: dict[str, str]) -> dict[str, Any]:
-    """The backup is ``completed`` again and the server back to ``offline``."""
+    """The backup is ``completed`` again and the server back to the status it had before."""
     backup: Backup = ports.backups.get(backup_uuid)
     now = ports.clock()
     if backup.status == bk.RESTORING:
         ports.backups.save(bk.restored(backup, False, now))
-    _server_back(ports, backup.server_uuid, now)
+    _server_back(ports, backup, now, restored=False)
     reason = error.get("message") or "The restore failed."
     _record(ports, op_id, "backup.restore_failed", "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, "backup.restore_failed", "error", error_code=error.get("code"), reason=reason)

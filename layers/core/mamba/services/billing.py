@@ -60,20 +60,60 @@ def free_plan(repo: BillingRepository, defaults: Quotas) -> b.Plan:
         return b.free_plan(quotas=defaults)
 
 
-def create_plan(repo: BillingRepository, plan: b.Plan, *, now: Callable[[], str] = _now_iso) -> b.Plan:
+# The plan fields whose change makes its prices worth checking again.
+PRICE_FIELDS = frozenset({"price_id", "metered", "currency", "interval", "active"})
+
+
+def check_prices(stripe: PaymentGateway, plan: b.Plan) -> None:
+    """Fetch each of the plan's prices from Stripe and check them (``b.check_plan_prices``): a
+    plan Checkout cannot sell is refused when it is written, not when a customer pays.
+
+    Raises PlanPriceInvalidError, DependencyUnavailableError (Stripe unreachable)."""
+    found: dict[str, b.PriceFacts | None] = {}
+    for price_id in plan.price_ids():
+        try:
+            found[price_id] = stripe.retrieve_price(price_id)
+        except NotFoundError:
+            found[price_id] = None
+    b.check_plan_prices(plan, found)
+
+
+def create_plan(
+    repo: BillingRepository,
+    plan: b.Plan,
+    *,
+    now: Callable[[], str] = _now_iso,
+    stripe: Callable[[], PaymentGateway] | None = None,
+) -> b.Plan:
+    """Store a new plan. With ``stripe`` (billing enabled) its prices are checked at Stripe first.
+
+    Raises ValidationError, PlanPriceInvalidError, ConflictError, DependencyUnavailableError."""
     stamp = now()
     created = b.check_plan(replace(plan, created_at=stamp, updated_at=stamp))
+    if stripe is not None and created.active:
+        check_prices(stripe(), created)
     repo.add_plan(created)
     return created
 
 
 def update_plan(
-    repo: BillingRepository, plan_id: str, changes: dict[str, Any], *, now: Callable[[], str] = _now_iso
+    repo: BillingRepository,
+    plan_id: str,
+    changes: dict[str, Any],
+    *,
+    now: Callable[[], str] = _now_iso,
+    stripe: Callable[[], PaymentGateway] | None = None,
 ) -> b.Plan:
-    """Change a plan's fields. Quotas apply to tenants on the plan at their next sync."""
+    """Change a plan's fields. Quotas apply to tenants on the plan at their next sync. With
+    ``stripe``, a change of its prices, currency or interval (or reactivating it) is checked
+    at Stripe; an archived plan is not, since nobody can buy it.
+
+    Raises NotFoundError, ValidationError, PlanPriceInvalidError, ConflictError."""
     current = repo.get_plan(plan_id)
     fields = {k: v for k, v in changes.items() if v is not None}
     updated = b.check_plan(replace(current, **fields, updated_at=now()))
+    if stripe is not None and updated.active and PRICE_FIELDS & set(fields) and updated.price_ids():
+        check_prices(stripe(), updated)
     repo.save_plan(current, updated)
     return updated
 

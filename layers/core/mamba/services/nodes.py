@@ -48,12 +48,16 @@ EDITABLE = (
     "maintenance",
     "allowed_tenants",
     "tags",
+    "allowed_origins",
 )
 
 
 def _editable(fields: dict[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in fields.items() if k in EDITABLE}
-    for name in ("allowed_tenants", "tags"):
+    if values.get("allowed_origins") is not None:
+        # Wings compares the browser's Origin exactly, and an origin never ends in a slash.
+        values["allowed_origins"] = [str(o).rstrip("/") for o in values["allowed_origins"]]
+    for name in ("allowed_tenants", "tags", "allowed_origins"):
         if name in values and values[name] is not None:
             values[name] = tuple(dict.fromkeys(values[name]))  # de-duplicated, order kept
     return values

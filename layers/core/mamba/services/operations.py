@@ -13,6 +13,7 @@ from mamba.domain.clock import iso, new_id, utcnow
 from mamba.domain.errors import DomainError, ValidationError
 from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
+from mamba.observability import current_request_id, emit_metric
 from mamba.ports import OperationRepository, Workflows
 
 
@@ -42,7 +43,9 @@ def start_operation(
     execution_input = {
         "operation_id": op_id,
         "tenant_id": tenant.tenant_id,
-        "correlation_id": correlation_id,
+        # The id every task logs under and sends to Wings as X-Request-Id: the API request's,
+        # or the invocation's that started this (a schedule, a queue batch), else the operation's.
+        "correlation_id": correlation_id or current_request_id() or op_id,
         **payload,
     }
     # The input is recorded with the operation so an admin can run the same workflow again.
@@ -60,14 +63,21 @@ def start_operation(
 
 
 def start_tenant_workflow(
-    repo: OperationRepository, workflows: Workflows, tenant_id: str, op_type: str, workflow: str, by: str
+    repo: OperationRepository,
+    workflows: Workflows,
+    tenant_id: str,
+    op_type: str,
+    workflow: str,
+    by: str,
+    op_id: str | None = None,
 ) -> Operation:
     """Start a workflow over a whole tenant (``suspend_tenant``, ``reactivate_tenant``) on the
     system's behalf. ``by`` names the suspension reason it applies or lifts (billing's or an
-    admin's), since the two are independent. Raises as ``start_operation``."""
+    admin's), since the two are independent. Raises as ``start_operation`` (a given ``op_id``
+    that exists already: ConflictError, nothing started)."""
     system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
     return start_operation(
-        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id
+        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id, op_id=op_id
     )
 
 
@@ -92,7 +102,25 @@ def finish_operation(
     updated = ops.finish(op, status, _now(), error)
     if updated is not op:
         repo.save(updated)
+        _publish_outcome(updated)
     return updated
+
+
+def _publish_outcome(op: Operation) -> None:
+    """Operator metrics for a finished workflow (docs/observability.md): its outcome and how
+    long it took from the request, by workflow; a failure also by its error code. Published
+    once, by the call that closed the operation (a repeated finish changes nothing)."""
+    workflow = str(op.workflow or op.type)
+    dims = {"workflow": workflow, "outcome": op.status}
+    emit_metric("OperationsFinished", 1, "Count", **dims)
+    try:
+        took = (datetime.fromisoformat(str(op.updated_at)) - datetime.fromisoformat(op.created_at)).total_seconds()
+    except (TypeError, ValueError):
+        took = None
+    if took is not None and took >= 0:
+        emit_metric("OperationDuration", took, "Seconds", **dims)
+    if op.status == "failed":
+        emit_metric("WorkflowFailures", 1, workflow=workflow, error=str((op.error or {}).get("code") or "FAILED"))
 
 
 # --- platform admin: every tenant's operations ---

@@ -4,9 +4,14 @@ The API has already reserved the allocation and written the server (``provisioni
 task is idempotent (Step Functions retries them) and raises a typed error the ASL retries
 (WingsUnavailableError, DependencyUnavailableError, TransientError) or catches into the
 compensation, which removes the server from Wings, frees its allocations and marks it
-``failed`` with the reason. Waits are driven by the workflow input: a task watches the
-panel's own record (or the node) for at most ``watch_seconds``, the ASL Waits
-``poll_seconds`` between looks, and ``install_deadline`` / the start deadline end the wait.
+``failed`` with the reason.
+
+The install is awaited with a task token (``await_install``, mamba.services.task_waits):
+Wings' install callback resumes the workflow, and the Task's ``TimeoutSecondsPath``
+(``install_timeout_seconds``) fails it into the compensation when no callback comes. Wings
+sends no callback when a server reaches ``running``, so that wait still polls the node:
+``await_running`` watches for at most ``watch_seconds``, the ASL Waits ``poll_seconds``
+between looks, and the deadline ``start`` returned ends it.
 """
 
 from __future__ import annotations
@@ -19,14 +24,13 @@ from typing import Any, Protocol
 from mamba.domain import servers as srv
 from mamba.domain.errors import (
     ConflictError,
-    InstallFailedError,
-    InstallTimeoutError,
     NotFoundError,
     StartTimeoutError,
     WingsNotFoundError,
 )
 from mamba.domain.nodes import Allocation, Node
 from mamba.ports import NodeAgent, OperationRepository
+from mamba.services.task_waits import WaitPorts
 
 LOOK_INTERVAL = 0.1  # seconds between two looks at the record within one watch
 POWER_LOCK_WAIT = 30  # wait_seconds: a busy server reports its failure instead of Wings dropping the start
@@ -56,6 +60,7 @@ class ProvisionPorts:
     now: Callable[[], str]
     epoch: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    waits: WaitPorts | None = None  # the install's task token (a unit test of other steps may leave it out)
 
 
 def _step(ports: ProvisionPorts, event: dict[str, Any], step: str, status: str, detail: str | None = None) -> None:
@@ -111,38 +116,30 @@ def create_on_wings(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, A
 
 
 def await_install(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
-    """Watch the panel's record, which Wings' install callback updates, for ``watch_seconds``.
+    """The ``.waitForTaskToken`` task: park ``task_token`` until Wings' install callback resumes
+    the workflow with ``{"state": "succeeded"}`` or fails it (InstallFailedError, or
+    ConflictError when the server was taken elsewhere); the Task's timeout ends a silent node."""
+    from mamba.services.remote_install import await_install as park_for_install
 
-    Returns ``{"state": "succeeded"}`` or ``{"state": "pending"}`` (the ASL waits and asks
-    again); raises InstallFailedError when Wings reported a failed install and
-    InstallTimeoutError once ``install_deadline`` (epoch seconds) has passed.
-    """
-    watch_until = ports.epoch() + float(event.get("watch_seconds", 0))
-    while True:
-        server = ports.servers.get(event["server_uuid"])
-        if server.status == srv.INSTALL_FAILED:
-            raise InstallFailedError(
-                "The blueprint's install script failed on the node; check the blueprint or its variables, "
-                "then create the server again.",
-                {"server_id": server.uuid},
-            )
-        if server.status != srv.INSTALLING:
-            if server.status in (srv.SUSPENDED, srv.DELETING, srv.FAILED, srv.PROVISIONING):
-                raise ConflictError(f"The server became {server.status} while installing.", {"status": server.status})
-            _step(ports, event, "install", "succeeded")
-            return {"state": "succeeded"}
-        if ports.epoch() > float(event["install_deadline"]):
-            raise InstallTimeoutError(
-                "The node did not report the install in time; it may be overloaded. Try again later.",
-                {"server_id": server.uuid},
-            )
-        if ports.epoch() >= watch_until:
-            return {"state": "pending"}
-        ports.sleep(LOOK_INTERVAL)
+    if ports.waits is None:
+        raise RuntimeError("these ProvisionPorts were built without waits")
+    return park_for_install(
+        ports.waits,
+        ports.servers.get,
+        event["server_uuid"],
+        str(event.get("task_token") or ""),
+        int(event["install_timeout_seconds"]),
+    )
+
+
+def _installed(ports: ProvisionPorts, event: dict[str, Any]) -> None:
+    """The install callback resumed the workflow: the install step is done (repeating it is harmless)."""
+    _step(ports, event, "install", "succeeded")
 
 
 def start(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
     """Send ``start`` with ``wait_seconds`` and mark the server ``starting``; returns the deadline."""
+    _installed(ports, event)
     _step(ports, event, "start", "running")
     server = ports.servers.get(event["server_uuid"])
     _agent(ports, server).power(server.uuid, "start", wait_seconds=POWER_LOCK_WAIT)
@@ -177,6 +174,7 @@ def await_running(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any
 
 
 def skip_start(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
+    _installed(ports, event)
     _step(ports, event, "start", "skipped")
     return {}
 

@@ -14,8 +14,10 @@ from mamba.domain import servers as srv
 from mamba.domain.errors import ConflictError, ValidationError
 from mamba.domain.nodes import Node
 from mamba.domain.servers import Server
+from mamba.services import task_waits
 from mamba.services.remote_auth import ServerStore, server_of_node
 from mamba.services.remote_servers import BlueprintSource
+from mamba.services.task_waits import Outcome, WaitPorts
 
 Clock = Callable[[], str]
 
@@ -37,8 +39,12 @@ def _flag(body: Mapping[str, Any], name: str) -> bool:
     return value
 
 
-def report_install(node: Node, server_uuid: str, body: Any, servers: ServerStore, clock: Clock) -> Server:
-    """Wings finished an install or reinstall: ``{"successful": bool, "reinstall": bool}``."""
+def report_install(
+    node: Node, server_uuid: str, body: Any, servers: ServerStore, clock: Clock, waits: WaitPorts | None = None
+) -> Server:
+    """Wings finished an install or reinstall: ``{"successful": bool, "reinstall": bool}``.
+    The record is saved first, then the workflow waiting on the install (``provision_server``
+    or ``reinstall_server``) is resumed with the outcome (mamba.services.task_waits)."""
     if not isinstance(body, dict) or "successful" not in body:
         raise ValidationError("The body must be {successful, reinstall}.")
     successful = _flag(body, "successful")
@@ -46,7 +52,44 @@ def report_install(node: Node, server_uuid: str, body: Any, servers: ServerStore
     server = server_of_node(node, server_uuid, servers)
     updated = srv.after_install(server, successful=successful, now=clock())
     servers.save(updated)
+    outcome = install_outcome(updated)
+    if waits is not None and outcome is not None:
+        task_waits.deliver(waits, task_waits.install_subject(server.uuid), outcome)
     return updated
+
+
+# Statuses the install wait stops at without an install result: the server was taken elsewhere.
+_TAKEN = (srv.SUSPENDED, srv.DELETING, srv.FAILED, srv.PROVISIONING)
+
+
+def install_outcome(server: Server) -> Outcome | None:
+    """How a workflow's wait for the install ends, read from the record the install callback
+    updates: None while the node installs (``installing``)."""
+    if server.status == srv.INSTALLING:
+        return None
+    if server.status == srv.INSTALL_FAILED:
+        return Outcome.failed(
+            "InstallFailedError",
+            "The blueprint's install script failed on the node; check the blueprint or the server's variables, "
+            "then try again.",
+        )
+    if server.status in _TAKEN:
+        return Outcome.failed("ConflictError", f"The server became {server.status} while installing.")
+    return Outcome(output={"state": "succeeded"})
+
+
+def await_install(
+    waits: WaitPorts, read_server: Callable[[str], Server], server_uuid: str, token: str, timeout_seconds: int
+) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task of ``provision_server`` and ``reinstall_server``: park the
+    token until the install callback resumes the workflow (delivered at once if it came first)."""
+    return task_waits.park(
+        waits,
+        task_waits.install_subject(server_uuid),
+        token,
+        timeout_seconds,
+        lambda: install_outcome(read_server(server_uuid)),
+    )
 
 
 def reset(node: Node, servers: ServerStore, clock: Clock) -> int:

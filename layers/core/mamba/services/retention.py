@@ -6,8 +6,8 @@ server (``accounts.delete_account``). docs/tenancy.md "Deleting a tenant's data"
 what it can and never waits:
 
 1. **Servers** go through the ``delete_server`` workflow, one per server, which kills the
-   server, deletes it on its node, releases its allocations and deletes its backups (locked
-   ones included: the retention period is over) with their S3 objects. A server whose delete
+   server, deletes it on its node, releases its allocations and deletes its backups with their
+   S3 objects, except locked ones, which outlive their server (step 2 removes them). A server whose delete
    failed before (``deleting`` or ``failed`` without a running operation, e.g. its node stayed
    down) is force-deleted: the node calls are tried once, and the reconcile schedule removes
    what the node still holds once it is back. A server another operation holds is left for
@@ -18,7 +18,8 @@ what it can and never waits:
    seconds is pending or running (the delete workflows write their last step into the
    tenant's operations after the server's records are gone; an older one that never finished
    is a workflow that died, and must not hold the deletion forever), any **backup** left
-   (a server deleted before this code existed) is deleted with its object, and so are an
+   (a locked one kept when its server was deleted, locked or not: the retention period is over)
+   is deleted with its object, and so are an
    admin's **export archives** of the tenant (the export bucket, ``tenants/<tid>/``).
 3. Then the tenant's **records** (``TenantDataStore.purge``): members, invitations, roles,
    operations, usage, notices and counters, and last the profile, with a tombstone. The audit

@@ -39,6 +39,7 @@ from mamba.ports import AgentFor, HostResolver, NodeAgent
 
 if TYPE_CHECKING:
     from mamba.domain.tenancy import Membership, UserTenant
+    from mamba.services.metrics import EventStore
 
 POWER_ACTIONS = ("start", "stop", "restart", "kill")
 # How long Wings waits for the per-server power lock before reporting the action failed (0..300).
@@ -85,6 +86,9 @@ class Ports:
     blueprints: BlueprintSource
     issuer: str  # the panel's public URL: the ``iss`` of every Wings JWT
     resolver: HostResolver | None = None  # files/pull; None refuses every host name
+    # Where a power request is remembered, so the exit it causes is not taken for a crash
+    # (services/metrics.py); None: not remembered.
+    power_marks: EventStore | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,11 @@ def power(ports: Ports, tenant: TenantContext, server_id: str, action: str) -> d
     t = target(ports, tenant, server_id, CONTROLLABLE)
     if action in ("start", "restart"):
         require_not_suspended(t.server)
+    if ports.power_marks is not None:
+        # Before the call: the exit it causes may be seen by a reconcile run before this returns.
+        from mamba.services.metrics import mark_power
+
+        mark_power(ports.power_marks, t.server.uuid, action, int(time.time()))
     t.agent.power(t.server.uuid, action, wait_seconds=POWER_WAIT_SECONDS)
     return {"server_id": t.server.uuid, "action": action, "accepted": True}
 

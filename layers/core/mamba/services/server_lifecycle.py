@@ -15,9 +15,11 @@ WingsRejectedError from the node (the workflows retry the first and catch both).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
@@ -29,6 +31,7 @@ from mamba.domain.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
+    TenantServersChangedError,
     ValidationError,
     WingsNotFoundError,
     WingsRejectedError,
@@ -38,12 +41,21 @@ from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
 from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
-from mamba.ports import AgentFor, OperationRepository, QuotasOf, ServerLifecycleStore, ServerLocks, Workflows
+from mamba.ports import (
+    AgentFor,
+    OperationRepository,
+    PlacementStore,
+    QuotasOf,
+    ServerLifecycleStore,
+    ServerLocks,
+    Workflows,
+)
 from mamba.services import operations
 from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
+    from mamba.services.task_waits import WaitPorts
 
 
 class BlueprintSource(Protocol):
@@ -85,8 +97,15 @@ class Lifecycle:
     quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
-    reinstall_poll_seconds: int = 5
-    reinstall_max_polls: int = 120
+    reinstall_timeout_seconds: int = 600  # how long a reinstall waits for the install callback
+    waits: WaitPorts | None = None  # the install's task token (mamba.services.task_waits)
+    # What the reconcile read, handed on as (node id, the node's servers, Wings' observations)
+    # to the metrics history and crash detection (services/metrics.py); its counts join the
+    # node's row. None: not recorded.
+    observed: Callable[[str, list[Any], dict[str, life.Observation]], dict[str, int]] | None = None
+    # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
+    placement: PlacementStore | None = None
+    pause: Callable[[float], None] = time.sleep
 
 
 def _now() -> str:
@@ -139,11 +158,32 @@ def _tenant_of(server: Server) -> TenantContext:
 
 
 def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    """A bigger build is checked against the plan under the tenant's quota guard, the same one
+    a create takes (``PlacementStore.reserve_build``): read the guard, check the other servers'
+    usage plus the new limits, move the guard on from the version read. A create or another
+    build change of the tenant that committed meanwhile makes the write fail and the check runs
+    again on fresh usage, so racing requests never pass the quota together. Raises
+    QuotaExceededError, ConflictError (the tenant's changes kept colliding)."""
     if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
         return
     quotas = deps.quotas(server.tenant_id)
-    others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
-    life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+    if deps.placement is None:  # without the guard (unit tests of other actions): the plain check
+        others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        return
+    for attempt in range(servers_service.MAX_ATTEMPTS):
+        if attempt:
+            deps.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
+        guard = deps.placement.guard(server.tenant_id)
+        usage = deps.placement.usage(server.tenant_id, guard, exclude=server.uuid)
+        others = life.TenantTotals(usage.memory_mb, usage.disk_mb)
+        life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
+        try:
+            deps.placement.reserve_build(replace(server, limits=limits), guard)
+        except TenantServersChangedError:
+            continue
+        return
+    raise ConflictError("Too many servers of this tenant are changing at once; try again.")
 
 
 def update_server(
@@ -196,9 +236,7 @@ def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> 
         life.REINSTALL,
         {
             "previous_status": server.status,
-            "poll_seconds": deps.reinstall_poll_seconds,
-            "max_polls": deps.reinstall_max_polls,
-            "polls": 0,
+            "install_timeout_seconds": deps.reinstall_timeout_seconds,
         },
     )
 
@@ -284,17 +322,15 @@ def action_release_allocations(deps: Lifecycle, event: dict[str, Any]) -> str | 
 
 
 def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
-    """Delete every backup of the server: its S3 object (and any open upload), its share of
-    the tenant's storage counter, its record (with a ``backup.deleted`` audit event). Locked
-    backups go too: no route could reach them once the server is gone. Idempotent."""
+    """Delete the server's backups: S3 object (and any open upload), share of the tenant's
+    storage counter, record (with a ``backup.deleted`` audit event). Locked, completed backups
+    outlive the server: they stay, marked orphaned, listed under the tenant
+    (``GET /v1/tenants/{tid}/backups?orphaned=true``), until unlocked and deleted or the tenant
+    is deleted (``mamba.services.backups.keep_or_delete_with_server``). Idempotent."""
     from mamba.services import backups as backups_service
 
-    ports = _wired(deps.backups, "backups")
-    found = ports.backups.of_server(event["server_uuid"])
-    for backup in found:
-        backups_service.task_delete_object(ports, backup.uuid, None)
-        backups_service.task_delete_record(ports, backup.uuid, None)
-    return f"deleted {len(found)}"
+    kept, deleted = backups_service.keep_or_delete_with_server(_wired(deps.backups, "backups"), event["server_uuid"])
+    return f"deleted {deleted}, kept {kept} locked"
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
@@ -327,16 +363,21 @@ def action_revert_install(deps: Lifecycle, event: dict[str, Any]) -> str | None:
     return f"back to {previous}"
 
 
-def action_check_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """One poll of the server's own record (the install callback moves it out of installing).
-    Marks the ``wait_for_install`` step running, and succeeded once the install is done."""
-    server = deps.servers.get(event["server_uuid"])
-    progress = life.install_progress(server)
+def action_await_install(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task: mark ``wait_for_install`` running and park the task token
+    until Wings' install callback resumes the workflow (mamba.services.remote_install)."""
+    from mamba.services.remote_install import await_install
+
     op_id = event.get("operation_id")
     if op_id:
-        state = "succeeded" if progress == life.INSTALLED else "running"
-        operations.record_step(deps.operations, op_id, "wait_for_install", state)
-    return {"progress": progress, "polls": int(event.get("polls") or 0) + 1}
+        operations.record_step(deps.operations, op_id, "wait_for_install", "running")
+    return await_install(
+        _wired(deps.waits, "waits"),
+        deps.servers.get,
+        event["server_uuid"],
+        str(event.get("task_token") or ""),
+        int(event["install_timeout_seconds"]),
+    )
 
 
 def action_install_timed_out(deps: Lifecycle, event: dict[str, Any]) -> str | None:
@@ -447,15 +488,17 @@ def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_finish(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
-    """Close the operation (a failed one names the failed step) and release the server's lock."""
+    """Close the operation (a failed one names the failed step) and release the server's lock.
+    A step still running ends with the operation: a wait a callback resumed (``wait_for_install``)
+    succeeded with it, or failed with it."""
     op_id = event["operation_id"]
     status = event["status"]
     error = event.get("error")
-    if status == "failed":
-        op = deps.operations.find(op_id)
-        for step in op.steps:
-            if step.status == "running":
-                operations.record_step(deps.operations, op_id, step.name, "failed", (error or {}).get("message"))
+    op = deps.operations.find(op_id)
+    for step in op.steps:
+        if step.status == "running":
+            detail = (error or {}).get("message") if status == "failed" else None
+            operations.record_step(deps.operations, op_id, step.name, status, detail)
     op = operations.finish_operation(deps.operations, op_id, status, error)
     if event.get("lock") and event.get("server_uuid"):
         deps.locks.release(event["server_uuid"], op_id)
@@ -471,7 +514,7 @@ ACTIONS: dict[str, Callable[[Lifecycle, dict[str, Any]], Any]] = {
     "mark_installing": action_mark_installing,
     "reinstall_on_node": action_reinstall_on_node,
     "revert_install": action_revert_install,
-    "check_install": action_check_install,
+    "await_install": action_await_install,
     "install_timed_out": action_install_timed_out,
     "save_build": action_save_build,
     "restore_build": action_restore_build,
@@ -521,27 +564,32 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
         return {"node_id": node.id, "servers": len(servers), "observed": 0, "changed": 0, "error": exc.code}
     seen = life.observations(listing)
     rows = []
-    changed = 0
+    observed = 0
     for server in servers:
         observation = seen.get(server.uuid)
         if observation is None:
             continue
+        observed += 1
         status = life.reconciled_status(server, observation)
-        changed += status != server.status
-        rows.append(
-            life.ObservedServer(
-                server.uuid,
-                server.status,
-                status if status != server.status else None,
-                observation.utilization,
-            )
-        )
-    written = store.record_observations(rows, now=_now()) if rows else 0
+        # Only a server whose status changed is written (with its utilization then): every
+        # server's readings are stored once a minute per node by the metrics history below,
+        # and a write per server per minute would cost about $0.60 a server a month (docs/cost.md).
+        if status != server.status:
+            rows.append(life.ObservedServer(server.uuid, server.status, status, observation.utilization))
+    if rows:
+        store.record_observations(rows, now=_now())
     known = {server.uuid for server in servers}
     removed = sum(_remove_stray(deps, agent, node, uuid) for uuid in seen if uuid not in known)
-    result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
+    result = {"node_id": node.id, "servers": len(servers), "observed": observed, "changed": len(rows)}
     if removed:
         result["removed_strays"] = removed
+    if deps.observed is not None:
+        try:
+            result.update(deps.observed(node.id, servers, seen))
+        except DomainError as exc:
+            # The history is worth less than the statuses just written: log and go on.
+            logger.warning("reconcile: metrics not recorded", extra={"node_id": node.id, "error": exc.message})
+            result["metrics_error"] = exc.code
     return result
 
 

@@ -195,7 +195,7 @@ def create_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer,
         "start_on_completion": cmd.start_on_completion,
         "poll_seconds": timing.poll_seconds,
         "watch_seconds": timing.watch_seconds,
-        "install_deadline": int(ports.epoch()) + timing.install_timeout_seconds,
+        "install_timeout_seconds": timing.install_timeout_seconds,
         "start_timeout_seconds": timing.start_timeout_seconds,
     }
     try:
@@ -246,7 +246,7 @@ def _retry_candidates(
 
 def rearm_provisioning(ports: ServerPorts, op: Operation) -> dict[str, Any]:
     """Reserve placement again for the server a failed ``provision_server`` left ``failed``, and
-    answer the workflow input of the next attempt (fresh install deadline, the node it now has).
+    answer the workflow input of the next attempt (the install timeout, the node it now has).
 
     The server is placed as a new one would be (node filters, memory and disk within the
     tenant's quotas, a free port), preferring its own node and port; it moves from ``failed``
@@ -299,7 +299,7 @@ def rearm_provisioning(ports: ServerPorts, op: Operation) -> dict[str, Any]:
                 return {
                     **(op.input or {}),
                     "node_id": node_id,
-                    "install_deadline": int(ports.epoch()) + ports.timing.install_timeout_seconds,
+                    "install_timeout_seconds": ports.timing.install_timeout_seconds,
                 }
         except TenantServersChangedError:
             continue

@@ -47,6 +47,7 @@ def _backup(item: BackupItem) -> Backup:
         operation_id=item.operation_id,
         restore_result=item.restore_result,
         server_status_before=item.server_status_before,
+        orphaned_at=item.orphaned_at,
     )
 
 
@@ -82,6 +83,7 @@ def _item(backup: Backup) -> BackupItem:
         operation_id=backup.operation_id,
         restore_result=backup.restore_result,
         server_status_before=backup.server_status_before,
+        orphaned_at=backup.orphaned_at,
     )
 
 

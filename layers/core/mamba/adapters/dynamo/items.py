@@ -270,6 +270,7 @@ class NodeItem(MainItem):
     maintenance = BooleanAttribute(default=False)
     allowed_tenants = ListAttribute(of=UnicodeAttribute, null=True)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
+    allowed_origins = ListAttribute(of=UnicodeAttribute, null=True)
     token_id = UnicodeAttribute()
     token_ciphertext = UnicodeAttribute()
     created_at = UnicodeAttribute()
@@ -514,6 +515,15 @@ class OneTimeTokenItem(MainItem):
     created_at = UnicodeAttribute()
 
 
+class TaskWaitItem(MainItem):
+    """The Step Functions task token of a workflow waiting on a node's callback (an install,
+    a backup, a restore), keyed by what it waits for (``mamba.services.task_waits``). ``ttl``
+    lets DynamoDB drop the token of a wait that timed out."""
+
+    task_token = UnicodeAttribute()
+    parked_at = NumberAttribute()
+
+
 class RefreshFamilyItem(MainItem):
     """A login session: every refresh token rotated from one login. ``issued_at`` (epoch) is
     compared with the user's ``sessions_valid_after``; ``revoked`` ends the whole family."""
@@ -569,6 +579,7 @@ class BackupItem(MainItem):
     operation_id = UnicodeAttribute(null=True)
     restore_result = UnicodeAttribute(null=True)  # successful | failed, from Wings' restore callback
     server_status_before = UnicodeAttribute(null=True)
+    orphaned_at = UnicodeAttribute(null=True)  # its server was deleted; the locked backup stayed
 
 
 class BackupLockItem(MainItem):
@@ -718,6 +729,7 @@ ITEM_CLASSES: tuple[type[MainItem], ...] = (
     CreditBalanceItem,
     RateCounterItem,
     OneTimeTokenItem,
+    TaskWaitItem,
     RefreshFamilyItem,
     RefreshTokenItem,
     MainItem,

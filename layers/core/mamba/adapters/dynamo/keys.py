@@ -421,3 +421,46 @@ def tenant_tombstone(tenant_id: str) -> tuple[str, str]:
 # Sort-key prefixes of the records a tenant's data deletion keeps (docs/tenancy.md): the audit
 # log, and the credit ledger with its balances and entry claims (booking records).
 KEPT_TENANT_PREFIXES = (AUDIT_PREFIX, CREDIT_PREFIX, CREDIT_BALANCE_PREFIX, "CREDITID#", TENANT_TOMBSTONE_SK)
+
+
+# --- metrics history (issue 13; the metrics table, docs/data-model.md M1-M5) ---
+
+METRICS_ROLLED = "rolled"  # sk of a node's "last hour rolled up" marker
+
+
+def metrics_node(node_id: str) -> str:
+    """Partition of a node's minute items, its totals' rollups and its rollup marker."""
+    return f"NODE#{node_id}"
+
+
+def metrics_server(server_uuid: str) -> str:
+    """Partition of a server's hour rollups."""
+    return f"SERVER#{server_uuid}"
+
+
+def metrics_minute(t: int) -> str:
+    """Sort key of a node's minute item (zero-padded epoch seconds, so strings sort as times)."""
+    return f"m#{t:010d}"
+
+
+def metrics_rollup(hour: int) -> str:
+    return f"r#{hour:010d}"
+
+
+# --- a server's event history and last power request (main table, under the server) ---
+
+SERVER_EVENT_PREFIX = "EVENT#"
+SERVER_EVENTS_END = "EVENT#~"  # after every event sort key ("~" sorts after digits)
+SERVER_POWER = "POWER"
+
+
+def server_event(at: int, event_id: str) -> str:
+    return f"{SERVER_EVENT_PREFIX}{at:010d}#{event_id}"
+
+
+# --- workflows waiting on a node's callback (issue 13: task tokens) ---
+
+
+def task_wait(subject: str) -> tuple[str, str]:
+    """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
+    return f"WAIT#{subject}", "TOKEN"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from pynamodb.transactions import TransactWrite
 
@@ -29,6 +30,8 @@ from mamba.adapters.dynamo.items import (
     AllocationItem,
     BlueprintItem,
     BlueprintUsageItem,
+    NodeBreakerItem,
+    NodeHealthItem,
     NodeItem,
     ServerGuardItem,
     ServerItem,
@@ -51,6 +54,9 @@ from mamba.domain.servers import FAILED, PROVISIONING, Server
 
 RECENT_SECONDS = 300  # far longer than gsi2's replication lag
 RECENT_MAX = 200
+# A node whose health probe failed is skipped by placement; a breaker counts as open until its
+# cool-down has passed (then the next call is its half-open probe, which a create may be).
+UNHEALTHY = frozenset({"offline", "unauthorized"})
 
 
 def _holds_resources(item: ServerItem) -> bool:
@@ -86,10 +92,34 @@ def _bump_guard(tx: TransactWrite, server: Server, guard: TenantGuard) -> None:
 
 
 class DynamoPlacementStore:
+    def __init__(self, breaker_cooldown_seconds: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        if breaker_cooldown_seconds is None:
+            from mamba.adapters.wings.breaker import BreakerPolicy
+
+            breaker_cooldown_seconds = BreakerPolicy().cooldown_seconds
+        self.breaker_cooldown_seconds = breaker_cooldown_seconds
+        self.clock = clock
+
+    def _unavailable(self, node_ids: list[str]) -> dict[str, str]:
+        """Why each unreachable node is: its last health probe (``offline``/``unauthorized``) or
+        its open circuit breaker. One BatchGetItem per kind of item and 100 nodes."""
+        found: dict[str, str] = {}
+        now = self.clock()
+        for start in range(0, len(node_ids), 100):
+            chunk = node_ids[start : start + 100]
+            for breaker in NodeBreakerItem.batch_get([keys.node_breaker(n) for n in chunk]):
+                if breaker.opened_at is not None and breaker.opened_at + self.breaker_cooldown_seconds > now:
+                    found[breaker.node_id] = "circuit_open"
+            for health in NodeHealthItem.batch_get([keys.node_health(n) for n in chunk]):
+                if health.status in UNHEALTHY:
+                    found.setdefault(health.node_id, str(health.status))
+        return found
+
     def node_loads(self) -> list[NodeLoad]:
-        """Every node with the memory and disk its servers commit."""
+        """Every node with the memory and disk its servers commit, and whether it is reachable."""
         with translate(unavailable="The nodes could not be read; try again."):
             nodes = [_node(item) for item in NodeItem.gsi1.query(keys.ALL_NODES) if isinstance(item, NodeItem)]
+            unavailable = self._unavailable([node.id for node in nodes])
             loads = []
             for node in nodes:
                 memory = disk = 0
@@ -97,7 +127,7 @@ class DynamoPlacementStore:
                     if isinstance(item, ServerItem) and item.kind == "server" and _holds_resources(item):
                         memory += int(item.memory_mb)
                         disk += int(item.disk_mb)
-                loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=disk))
+                loads.append(NodeLoad(node=node, memory_mb=memory, disk_mb=disk, unavailable=unavailable.get(node.id)))
         return loads
 
     def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]:
@@ -123,25 +153,45 @@ class DynamoPlacementStore:
     def guard_version(self, tenant_id: str) -> int:
         return self.guard(tenant_id).version
 
-    def usage(self, tenant_id: str, guard: TenantGuard | None = None) -> Usage:
+    def usage(self, tenant_id: str, guard: TenantGuard | None = None, exclude: str | None = None) -> Usage:
         """The tenant's server count and the memory and disk its servers hold: gsi2 (one Query
-        per MB) plus the guard's recent reservations gsi2 does not show yet."""
+        per MB) plus the guard's recent reservations gsi2 does not show yet. A recent
+        reservation of a server gsi2 lists (a build change, ``reserve_build``) counts with the
+        larger of the two, since gsi2 may still show the old limits. ``exclude`` leaves one
+        server out (a build change checks the others plus its new limits)."""
+        horizon = time.time() - RECENT_SECONDS
+        recent: dict[str, tuple[int, int]] = {}
+        for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
+            if at >= horizon and server_uuid != exclude:
+                held = recent.get(server_uuid, (0, 0))
+                recent[server_uuid] = (max(held[0], memory_mb), max(held[1], disk_mb))
         servers = memory = disk = 0
-        seen: set[str] = set()
         with translate(unavailable="The tenant's servers could not be read; try again."):
             for item in ServerItem.gsi2.query(keys.servers_of_tenant(tenant_id)):
-                if not (isinstance(item, ServerItem) and item.kind == "server"):
+                if not (isinstance(item, ServerItem) and item.kind == "server") or item.server_uuid == exclude:
                     continue
-                seen.add(item.server_uuid)
+                reserved = recent.pop(item.server_uuid, (0, 0))
                 servers += 1
                 if _holds_resources(item):
-                    memory += int(item.memory_mb)
-                    disk += int(item.disk_mb)
-        horizon = time.time() - RECENT_SECONDS
-        for server_uuid, memory_mb, disk_mb, at in guard.recent if guard else ():
-            if server_uuid not in seen and at >= horizon:
-                servers, memory, disk = servers + 1, memory + memory_mb, disk + disk_mb
+                    memory += max(int(item.memory_mb), reserved[0])
+                    disk += max(int(item.disk_mb), reserved[1])
+        for memory_mb, disk_mb in recent.values():  # reserved, not yet in gsi2
+            servers, memory, disk = servers + 1, memory + memory_mb, disk + disk_mb
         return Usage(servers=servers, memory_mb=memory, disk_mb=disk)
+
+    def reserve_build(self, server: Server, guard: TenantGuard) -> None:
+        """A build change takes the same quota guard as a create: the guard's version moves on
+        only from the one read before the quota check, and the guard remembers the server's new
+        limits until gsi2 shows them. A concurrent create or build change of the tenant that
+        committed first makes this TenantServersChangedError (the caller reads and checks again),
+        so racing requests never pass the quota together."""
+
+        def refused(cancelled: Cancellation) -> DomainError | None:
+            return TenantServersChangedError("Another server of this tenant changed meanwhile.")
+
+        with translate(on_cancel=refused, unavailable="The server's new limits could not be reserved; try again."):
+            with TransactWrite(connection=connection()) as tx:
+                _bump_guard(tx, server, guard)
 
     def reserve(self, server: Server, guard: TenantGuard | int) -> None:
         """Write the server and take its primary allocation, atomically (see the module doc).

@@ -26,6 +26,9 @@ class TableDef:
     range_key: str | None = None
     indexes: tuple[Index, ...] = field(default_factory=tuple)
     ttl_attribute: str | None = None
+    # Point-in-time recovery: on for records; off for the metrics history, which is
+    # recomputed from nothing and would double its storage cost to keep.
+    point_in_time_recovery: bool = True
 
     def attribute_names(self) -> list[str]:
         names = [self.hash_key] + ([self.range_key] if self.range_key else [])
@@ -64,7 +67,7 @@ class TableDef:
     def cfn_resource(self) -> dict[str, Any]:
         """The CloudFormation resource: on-demand, PITR, SSE with KMS, TTL where used."""
         props = {k: v for k, v in self.create_table_kwargs("").items() if k != "TableName"}
-        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": self.point_in_time_recovery}
         props["SSESpecification"] = {"SSEEnabled": True}
         if self.ttl_attribute:
             props["TimeToLiveSpecification"] = {"AttributeName": self.ttl_attribute, "Enabled": True}
@@ -101,4 +104,17 @@ IDEMPOTENCY = TableDef(
     ttl_attribute="expiration",
 )
 
-TABLES: tuple[TableDef, ...] = (MAIN, IDEMPOTENCY)
+# The metrics history (issue 13): node minute items and hourly rollups, each expiring by TTL
+# (docs/metrics.md). A table of its own: its items are write-heavy, short-lived and binary,
+# and need no index or backup.
+METRICS = TableDef(
+    logical_id="MetricsTable",
+    env_var="TABLE_METRICS",
+    default_name="mamba-metrics",
+    hash_key="pk",
+    range_key="sk",
+    ttl_attribute="ttl",
+    point_in_time_recovery=False,
+)
+
+TABLES: tuple[TableDef, ...] = (MAIN, IDEMPOTENCY, METRICS)

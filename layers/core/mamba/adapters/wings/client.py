@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -44,7 +45,7 @@ from mamba.domain.errors import (
     WingsUnauthorizedError,
     WingsUnavailableError,
 )
-from mamba.observability import current_request_id, logger
+from mamba.observability import current_request_id, emit_metric, logger
 
 CallClass = Literal["default", "probe", "long"]
 Expect = Literal["json", "none", "bytes"]
@@ -221,6 +222,7 @@ class WingsHttpNodeAgent:
             payload = json.dumps(body).encode()
         url = f"{self.node.url.rstrip('/')}{path}"
         where = {"node_id": self.node.node_id, "method": method, "path": path}
+        started = time.monotonic()
         try:
             response = _session(idempotent, self.retries, self.backoff).request(
                 method,
@@ -233,7 +235,8 @@ class WingsHttpNodeAgent:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            self._failed(ticket)
+            self._latency(started)
+            self._failed(ticket, "timeout" if _is_timeout(exc) else "unreachable")
             if _is_timeout(exc):
                 raise WingsUnavailableError(
                     "The node did not answer in time. Try again; if it persists the node may be overloaded or down.",
@@ -247,6 +250,7 @@ class WingsHttpNodeAgent:
 
         status = response.status_code
         details = {**where, "wings_status": status}
+        self._latency(started)
         if status < 400:
             self._succeeded(ticket)
             if expect == "json":
@@ -270,7 +274,7 @@ class WingsHttpNodeAgent:
             self._succeeded(ticket)
             raise WingsRejectedError(_wings_message(response), details)
         if status >= 500:
-            self._failed(ticket)
+            self._failed(ticket, "5xx")
             raise WingsUnavailableError(f"The node failed to handle the request ({status}). Try again later.", details)
         self._succeeded(ticket)
         if status == 403 and "/files/" in path and _is_denylist_refusal(response):
@@ -285,14 +289,23 @@ class WingsHttpNodeAgent:
             raise WingsUnauthorizedError(_wings_message(response), details)
         raise WingsRejectedError(_wings_message(response), details, status=422 if status == 422 else 409)
 
+    def _latency(self, started: float) -> None:
+        """Operator metric per node (docs/observability.md): how long every call took."""
+        took = round((time.monotonic() - started) * 1000, 3)
+        emit_metric("WingsCallLatency", took, "Milliseconds", node=self.node.node_id)
+
     def _succeeded(self, ticket: Any) -> None:
         if self.breaker is not None:
             self.breaker.succeeded(ticket)
 
-    def _failed(self, ticket: Any) -> None:
+    def _failed(self, ticket: Any, reason: str) -> None:
+        """The node failed the call (``timeout``, ``unreachable`` or its own ``5xx``): the breaker
+        counts it and so does the operator metric. A 4xx, or Wings' 502 refusal, is the node
+        answering, not failing."""
         if self.breaker is not None:
             self.breaker.failed(ticket)
-        logger.warning("wings call failed", extra={"node_id": self.node.node_id})
+        emit_metric("WingsCallErrors", 1, node=self.node.node_id, reason=reason)
+        logger.warning("wings call failed", extra={"node_id": self.node.node_id, "reason": reason})
 
     def _server(self, server_uuid: str, tail: str = "") -> str:
         return f"/api/servers/{_seg(check_uuid(server_uuid))}{tail}"

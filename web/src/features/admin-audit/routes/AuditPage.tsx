@@ -5,6 +5,7 @@ import { ExportCsvButton } from '@/components/ExportCsvButton';
 import { SelectField, TextField } from '@/components/Field';
 import { FilterActions } from '@/components/FilterActions';
 import { PageTitle } from '@/components/PageTitle';
+import { AuditFilterFields, AuditMore } from '@/features/audit/components/AuditParts';
 import { Empty, ErrorAlert, Loading } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatDate } from '@/lib/format';
@@ -87,16 +88,7 @@ export function AuditPage() {
             <option value="security">{t('log.security')}</option>
           </SelectField>
           <TextField label={t('filters.tenant')} hint={t('filters.tenantHint')} value={draft.tenant_id} onChange={(e) => setDraft({ ...draft, tenant_id: e.target.value })} />
-          <TextField label={t('filters.action')} hint={t('filters.actionHint')} value={draft.action} onChange={(e) => setDraft({ ...draft, action: e.target.value })} />
-          <TextField label={t('filters.actor')} hint={t('filters.actorHint')} value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} />
-          <SelectField label={t('filters.result')} value={draft.result} onChange={(e) => setDraft({ ...draft, result: e.target.value as Draft['result'] })}>
-            <option value="">{t('filters.any')}</option>
-            <option value="success">{t('result.success')}</option>
-            <option value="denied">{t('result.denied')}</option>
-            <option value="error">{t('result.error')}</option>
-          </SelectField>
-          <TextField label={t('filters.from')} type="datetime-local" value={draft.fromLocal} onChange={(e) => setDraft({ ...draft, fromLocal: e.target.value })} />
-          <TextField label={t('filters.to')} type="datetime-local" value={draft.toLocal} onChange={(e) => setDraft({ ...draft, toLocal: e.target.value })} />
+          <AuditFilterFields ns="adminAudit" draft={draft} onChange={setDraft} />
         </div>
         <FilterActions
           applyLabel={t('filters.apply')}
@@ -158,13 +150,13 @@ export function AuditPage() {
               ))}
             </tbody>
           </table>
-          {entries.length === 0 && <p className="muted">{t('emptyPage')}</p>}
-          {audit.isFetchingNextPage && <Loading />}
-          {audit.hasNextPage && (
-            <button type="button" className="button" data-variant="secondary" disabled={audit.isFetchingNextPage} onClick={() => void audit.fetchNextPage()}>
-              {t('more')}
-            </button>
-          )}
+          <AuditMore
+            ns="adminAudit"
+            emptyPage={entries.length === 0}
+            fetching={audit.isFetchingNextPage}
+            hasNext={audit.hasNextPage}
+            onMore={() => void audit.fetchNextPage()}
+          />
         </>
       )}
     </>

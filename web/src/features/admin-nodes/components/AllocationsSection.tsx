@@ -16,7 +16,7 @@ import {
   useNodeServers,
   type Allocation,
 } from '../api/nodes';
-import { Pager } from './Pager';
+import { Pager } from '@/components/Pager';
 
 /** The node's ip:port allocations: add ranges, see which server holds each, delete free ones. */
 export function AllocationsSection({ nodeId, defaultIp }: { nodeId: string; defaultIp: string }) {

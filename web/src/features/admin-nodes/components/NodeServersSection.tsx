@@ -6,7 +6,7 @@ import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
 import { formatMegabytes } from '@/lib/format';
 import { fetchServersPage, useNodeServers, type NodeServer } from '../api/nodes';
-import { Pager } from './Pager';
+import { Pager } from '@/components/Pager';
 import { useStatusWord } from './statusWord';
 
 /** The node's servers with the state its Wings reports now (re-read every 15 s). */

@@ -9,7 +9,7 @@ import { useOverview, type NodeFigures } from '@/features/admin-overview/api/ove
 import type { CsvColumn } from '@/lib/csv';
 import { fetchNodesPage, useNodes, type Node } from '../api/nodes';
 import { MaintenanceBadge, NodeHealth } from '../components/NodeHealth';
-import { Pager } from '../components/Pager';
+import { Pager } from '@/components/Pager';
 import '../nodes.css';
 
 /** Every node with its health, Wings version and committed memory and disk. */

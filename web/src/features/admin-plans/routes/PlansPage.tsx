@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
 import { ExportCsvButton } from '@/components/ExportCsvButton';
+import { Pager } from '@/components/Pager';
 import { PageTitle } from '@/components/PageTitle';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import type { CsvColumn } from '@/lib/csv';
@@ -173,23 +174,7 @@ export function PlansPage() {
               </tbody>
             </table>
           </div>
-          <div className="button-row">
-            {cursors.length > 1 && (
-              <button type="button" className="button" data-variant="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
-                {t('list.previous')}
-              </button>
-            )}
-            {list.data.next_cursor && (
-              <button
-                type="button"
-                className="button"
-                data-variant="secondary"
-                onClick={() => setCursors([...cursors, list.data.next_cursor ?? undefined])}
-              >
-                {t('list.next')}
-              </button>
-            )}
-          </div>
+          <Pager cursors={cursors} next={list.data.next_cursor} onChange={setCursors} />
         </>
       )}
       <ConfirmDialog

@@ -6,6 +6,8 @@ import { ExportCsvButton } from '@/components/ExportCsvButton';
 import '../admin-tenants.css';
 import { TextField } from '@/components/Field';
 import { PageTitle } from '@/components/PageTitle';
+import { CreditTable } from '@/features/billing/components/CreditTable';
+import { InvoiceTable } from '@/features/billing/components/InvoiceTable';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { formatBytes, formatDate, formatMegabytes, formatMoney, formatNumber } from '@/lib/format';
@@ -363,27 +365,7 @@ function Credits({ tenantId }: { tenantId: string }) {
           {credits.data.items.length === 0 ? (
             <p className="muted">{t('credits.empty')}</p>
           ) : (
-            <table>
-              <caption className="visually-hidden">{t('credits.history')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('credits.when')}</th>
-                  <th scope="col">{t('credits.amount')}</th>
-                  <th scope="col">{t('credits.source')}</th>
-                  <th scope="col">{t('credits.reason')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {credits.data.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>{formatDate(c.created_at)}</td>
-                    <td>{formatMoney(c.amount_cents, c.currency)}</td>
-                    <td>{c.source}</td>
-                    <td>{c.reason || '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <CreditTable items={credits.data.items} caption={t('credits.history')} />
           )}
         </>
       )}
@@ -416,36 +398,7 @@ function Invoices({ tenantId }: { tenantId: string }) {
       ) : invoices.data.items.length === 0 ? (
         <Empty>{t('invoices.empty')}</Empty>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('invoices.number')}</th>
-              <th scope="col">{t('invoices.date')}</th>
-              <th scope="col">{t('invoices.status')}</th>
-              <th scope="col">{t('invoices.amount')}</th>
-              <th scope="col">{t('invoices.link')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {invoices.data.items.map((inv) => (
-              <tr key={inv.id}>
-                <th scope="row">{inv.number ?? inv.id}</th>
-                <td>{formatDate(inv.created * 1000)}</td>
-                <td>{inv.status ?? '–'}</td>
-                <td>{formatMoney(inv.amount_due, inv.currency)}</td>
-                <td>
-                  {inv.hosted_invoice_url ? (
-                    <a href={inv.hosted_invoice_url} target="_blank" rel="noreferrer noopener">
-                      {t('invoices.open', { number: inv.number ?? inv.id })}
-                    </a>
-                  ) : (
-                    '–'
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <InvoiceTable items={invoices.data.items} />
       )}
     </section>
   );

@@ -20,6 +20,8 @@ import {
   type PublicPlan,
 } from '../api/billing';
 import '../billing.css';
+import { CreditTable } from '../components/CreditTable';
+import { InvoiceTable } from '../components/InvoiceTable';
 
 /** Stripe sends people back to /tenants/<id>/billing (the API's return URL); the app's page is /t/<id>/billing. */
 export function BillingReturn() {
@@ -256,39 +258,7 @@ function Invoices({ tenantId }: { tenantId: string }) {
       ) : invoices.data.items.length === 0 ? (
         <Empty>{t('invoices.empty')}</Empty>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('invoices.number')}</th>
-              <th scope="col">{t('invoices.date')}</th>
-              <th scope="col">{t('invoices.amount')}</th>
-              <th scope="col">{t('invoices.status')}</th>
-              <th scope="col">{t('invoices.links')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {invoices.data.items.map((inv) => (
-              <tr key={inv.id}>
-                <th scope="row">{inv.number ?? inv.id}</th>
-                <td>{epoch(inv.created)}</td>
-                <td>{formatMoney(inv.amount_due, inv.currency)}</td>
-                <td>{inv.status ? t(`invoiceStatus.${inv.status}`, { defaultValue: inv.status }) : '–'}</td>
-                <td>
-                  {inv.hosted_invoice_url && (
-                    <a href={inv.hosted_invoice_url} rel="noopener noreferrer" target="_blank">
-                      {t('invoices.view', { number: inv.number ?? inv.id })}
-                    </a>
-                  )}{' '}
-                  {inv.invoice_pdf && (
-                    <a href={inv.invoice_pdf} rel="noopener noreferrer" target="_blank">
-                      {t('invoices.pdf', { number: inv.number ?? inv.id })}
-                    </a>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <InvoiceTable items={invoices.data.items} />
       )}
     </section>
   );
@@ -320,26 +290,7 @@ function Credits({ tenantId }: { tenantId: string }) {
           {credits.data.items.length === 0 ? (
             <Empty>{t('credits.empty')}</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('credits.date')}</th>
-                  <th scope="col">{t('credits.amount')}</th>
-                  <th scope="col">{t('credits.source')}</th>
-                  <th scope="col">{t('credits.reason')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {credits.data.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>{formatDate(c.created_at)}</td>
-                    <td>{formatMoney(c.amount_cents, c.currency)}</td>
-                    <td>{t(`creditSource.${c.source}`, { defaultValue: c.source })}</td>
-                    <td>{c.reason || '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <CreditTable items={credits.data.items} />
           )}
         </>
       )}

@@ -10,18 +10,18 @@ export function Pager({
   next: string | null | undefined;
   onChange: (cursors: (string | undefined)[]) => void;
 }) {
-  const { t } = useTranslation('adminNodes');
+  const { t } = useTranslation('common');
   if (cursors.length === 1 && !next) return null;
   return (
     <div className="button-row">
       {cursors.length > 1 && (
         <button type="button" className="button" data-variant="secondary" onClick={() => onChange(cursors.slice(0, -1))}>
-          {t('list.previous')}
+          {t('pager.previous')}
         </button>
       )}
       {next && (
         <button type="button" className="button" data-variant="secondary" onClick={() => onChange([...cursors, next])}>
-          {t('list.next')}
+          {t('pager.next')}
         </button>
       )}
     </div>

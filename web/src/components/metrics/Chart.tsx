@@ -1,0 +1,88 @@
+/**
+ * One uPlot chart, in its own chunk: the metrics panel loads it with `lazy()` when a chart is
+ * shown, so uPlot (about 20 KB gzipped) is never part of a page that draws none.
+ *
+ * The canvas is a picture for sighted people; the panel wraps it in `role="img"` with a text
+ * summary and offers the same numbers as a table. Colours come from the design tokens (CSS
+ * custom properties read at draw time), axis labels from Intl in the page's language, and
+ * uPlot's inline sizes are set through the CSSOM, which the Content-Security-Policy allows.
+ */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Columns } from '@/lib/metrics';
+
+export interface ChartSeries {
+  label: string;
+  /** A design token, e.g. `--color-primary`. */
+  color: string;
+  dashed?: boolean;
+}
+
+export interface ChartProps {
+  data: Columns;
+  series: readonly ChartSeries[];
+  /** Formats a value on the y axis (a percentage, a size, a rate). */
+  formatValue: (value: number) => string;
+  /** Formats a time on the x axis (epoch seconds). */
+  formatTime: (seconds: number) => string;
+  /** The y scale starts at zero and reaches at least this (100 for a percentage). */
+  minMax?: number;
+  height?: number;
+}
+
+function token(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#000000';
+}
+
+export default function Chart({ data, series, formatValue, formatTime, minMax = 0, height = 200 }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const target = box.current;
+    if (!target) return;
+    const ink = token('--color-text-muted');
+    const grid = token('--color-border');
+    const axis = (values: (u: uPlot, splits: number[]) => string[], size?: number): uPlot.Axis => ({
+      stroke: ink,
+      grid: { stroke: grid, width: 0.5 },
+      ticks: { stroke: grid, width: 0.5 },
+      values,
+      ...(size ? { size } : {}),
+    });
+    const plot = new uPlot(
+      {
+        width: Math.max(target.clientWidth, 240),
+        height,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, minMax) * 1.05 || 1] } },
+        axes: [
+          axis((_u, splits) => splits.map((s) => formatTime(s))),
+          axis((_u, splits) => splits.map((s) => formatValue(s)), 80),
+        ],
+        series: [
+          {},
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: token(s.color),
+            width: 2,
+            ...(s.dashed ? { dash: [6, 4] } : {}),
+            points: { show: false },
+          })),
+        ],
+      },
+      data as uPlot.AlignedData,
+      target,
+    );
+    // Follow the container's width (the page's layout, a rotated phone, a zoomed browser).
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(target.clientWidth, 240), height }));
+    resize.observe(target);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [data, series, formatValue, formatTime, minMax, height]);
+
+  return <div ref={box} className="metrics-chart-canvas" />;
+}
