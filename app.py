@@ -141,6 +141,15 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     return job.handler(event, context)
 
 
+@app.lambda_function(name="migrate_on_deploy")
+def migrate_on_deploy(event: dict[str, Any], context: Any) -> Any:
+    """The data migrations as part of the deploy: the stack's ``Migrations`` custom resource
+    (functions/deploy/migrations.py, infra/template.py)."""
+    from functions.deploy import migrations as job
+
+    return job.handler(event, context)
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="reconcile_servers")
 def reconcile_servers(event: Any) -> Any:
     """Read every node's server list and store each server's state and utilization

@@ -34,7 +34,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from functions.tasks import TASKS, placeholder
-from infra import web_hosting, workflows
+from infra import observability, web_hosting, workflows
 from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
@@ -180,6 +180,13 @@ def parameters() -> dict[str, Any]:
             "Type": "String",
             "Default": "",
             "Description": "An address subscribed to the alarm topic (confirm the mail SNS sends); empty for none.",
+        },
+        "MigrationsOnDeploy": {
+            "Type": "String",
+            "Default": "apply",
+            "AllowedValues": ["apply", "dry-run", "off"],
+            "Description": "The data migrations during the deploy: apply them, only list them (dry-run), or "
+            "leave them to `mamba --stack <stack> migrate` (off).",
         },
     }
 
@@ -481,6 +488,9 @@ def function_environment() -> dict[str, Any]:
     """What ``mamba.config`` reads, for every function (SAM ``Globals``)."""
     env: dict[str, Any] = {
         "MAMBA_ENV": "deployed",
+        # The stack's name is the stage's (mamba-staging, mamba-prod): Chalice's packaging stage is
+        # always "dev", whatever the stack is called.
+        "MAMBA_STAGE": {"Ref": "AWS::StackName"},
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
         "EXPORT_BUCKET": {"Ref": EXPORT_BUCKET},
@@ -506,6 +516,7 @@ def function_environment() -> dict[str, Any]:
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
+        "MAMBA_TRACING": {"Ref": "Tracing"},  # infra.observability: the opt-in Tracer
         "POWERTOOLS_SERVICE_NAME": SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
     }
@@ -649,6 +660,7 @@ def functions_policy() -> dict[str, Any]:
             ),
         },
     ]
+    statements.append(observability.tracing_statement())
     return {
         FUNCTIONS_POLICY: {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -876,6 +888,7 @@ def state_machine(workflow: str) -> dict[str, Any]:
             },
         }
     ]
+    policies.append(observability.state_machine_tracing_policy())
     statements = state_machine_statements(workflow, definition)
     if statements:
         policies.insert(
@@ -888,6 +901,8 @@ def state_machine(workflow: str) -> dict[str, Any]:
             "StateMachineType": "STANDARD",
             "RoleArn": _arn(role),
             "Definition": definition,
+            # X-Ray on every workflow (infra.observability): a trace joins the execution to its tasks.
+            "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ERROR",
                 # Execution input may hold tenant data; the operation record has the story.
@@ -975,6 +990,43 @@ def api_through_alias(template: dict[str, Any]) -> int:
     return changed
 
 
+# --- migrations during the deploy ------------------------------------------------------
+
+MIGRATIONS = "Migrations"
+MIGRATIONS_FUNCTION = "migrate_on_deploy"  # app.py's lambda_function
+# Lambda's longest run (the function's lambda_timeout in .chalice/config.json) plus the time to
+# answer: CloudFormation fails the resource after this instead of waiting an hour.
+MIGRATIONS_SERVICE_TIMEOUT = 960
+
+
+def migrations_resource() -> dict[str, Any]:
+    """The custom resource that runs the data migrations in the deploy
+    (``mamba.services.deploy_migrations``). ``Versions`` lists this code's migrations, so a
+    release that brings one updates the resource, and CloudFormation calls the function; a
+    release without one leaves it alone. It runs after the tables and the functions' policy
+    exist (DependsOn), with the new release's code."""
+    from mamba.migrations.registry import load_migrations
+
+    return {
+        MIGRATIONS: {
+            "Type": "Custom::Migrations",
+            "DependsOn": [*(t.logical_id for t in TABLES), FUNCTIONS_POLICY],
+            "Properties": {
+                "ServiceToken": _arn(function_logical_id(MIGRATIONS_FUNCTION)),
+                "ServiceTimeout": MIGRATIONS_SERVICE_TIMEOUT,
+                "Mode": {"Ref": "MigrationsOnDeploy"},
+                "Versions": ",".join(m.version for m in load_migrations()),
+                # The function loads the settings at init, which read the panel's URL from this
+                # parameter when only CloudFront knows it: referencing it makes CloudFormation
+                # create it first (a DependsOn cannot name a resource that may not exist).
+                "PublicUrlParameter": {
+                    "Fn::If": ["UsesDistributionUrl", {"Ref": PUBLIC_URL_PARAMETER}, {"Ref": "AWS::NoValue"}]
+                },
+            },
+        }
+    }
+
+
 # --- the whole merge template ----------------------------------------------------------
 
 
@@ -1044,7 +1096,9 @@ def merge_template() -> dict[str, Any]:
         functions_policy(),
         node_token_key(),
         public_url_parameter(),
+        migrations_resource(),
         web_hosting.resources(),
+        observability.resources(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():
@@ -1054,9 +1108,14 @@ def merge_template() -> dict[str, Any]:
     }
     resources.update(snapstart())
     return {
-        "Parameters": {**parameters(), **web_hosting.parameters()},
-        "Conditions": {**conditions(), **web_hosting.conditions()},
-        "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
+        "Parameters": {**parameters(), **web_hosting.parameters(), **observability.parameters()},
+        "Conditions": {**conditions(), **web_hosting.conditions(), **observability.conditions()},
+        "Globals": {
+            "Function": {
+                "Environment": {"Variables": function_environment()},
+                "Tracing": observability.function_tracing(),
+            }
+        },
         "Resources": resources,
-        "Outputs": {**outputs(), **web_hosting.outputs()},
+        "Outputs": {**outputs(), **web_hosting.outputs(), **observability.outputs()},
     }

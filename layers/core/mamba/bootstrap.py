@@ -296,6 +296,13 @@ def migration_ledger() -> MigrationLedger:
     return DynamoMigrationLedger()
 
 
+def stack_responder() -> Callable[[str, dict[str, object]], None]:
+    """Answers CloudFormation's custom resource requests (the deploy's migrations)."""
+    from mamba.adapters.cfn_response import send
+
+    return send
+
+
 # --- identity and accounts ---------------------------------------------------------------------
 
 
