@@ -59,6 +59,7 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
         "the guard, the nodes, one BatchGetItem of their health and breakers (a location whose nodes are all "
         "unreachable is not available: placement skips them) and one Query per node",
     ),
+    ("GET", "/v1/admin/nodes/{node_id}/metrics"): (3, "the guard, the node (with its breaker) and the history Query"),
     ("GET", "/v1/tenants/{tenant_id}/members"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/servers/{server_id}/files/contents"): (
         4,
