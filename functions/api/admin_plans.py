@@ -52,6 +52,7 @@ def _metered(items: list) -> tuple:  # type: ignore[type-arg]
     request_model=PlanCreate,
     response_model=PlanOut,
     status=201,
+    errors=(422,),  # PLAN_PRICE_INVALID: a price Stripe holds otherwise than the plan says
 )
 def create_plan(ctx: Ctx) -> object:
     body = ctx.body
@@ -106,6 +107,7 @@ def get_plan(ctx: Ctx, plan_id: str) -> object:
     tags=TAGS,
     request_model=PlanUpdate,
     response_model=PlanOut,
+    errors=(422,),  # PLAN_PRICE_INVALID
 )
 def update_plan(ctx: Ctx, plan_id: str) -> object:
     body = ctx.body

@@ -9841,6 +9841,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The request is well-formed but cannot be applied */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
                 headers: {
@@ -10026,6 +10035,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is well-formed but cannot be applied */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
