@@ -54,10 +54,7 @@ def stack_template(merged: dict[str, Any]) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     for name, output in merged["Outputs"].items():
         value = output["Value"]
-        if name == output_name("MAMBA_PUBLIC_URL"):
-            # Fn::If over the domain's branch only; the CloudFront branch is not taken here.
-            outputs[name] = output
-        elif not _mentions(value, missing):
+        if not _mentions(value, missing):
             outputs[name] = output
     text = json.dumps({"Resources": resources, "Outputs": outputs}).replace(
         json.dumps({"Ref": cfn.SECRET}), json.dumps({"Ref": "AppSecretsArn"})
@@ -122,7 +119,7 @@ def test_the_template_publishes_every_function_variable_as_an_output_the_cli_rea
         assert variable_name(output_name(variable)) == variable
         assert output_name(variable) in outputs, variable
     # and the resource outputs an operator reads by name are there too
-    assert {"SecretsArn", "NodeTokenKeyId", "PublicUrl", "MainTableName", "StateMachinePrefix"} <= set(outputs)
+    assert {"SecretsArn", "NodeTokenKeyId", "PanelUrl", "MainTableName", "StateMachinePrefix"} <= set(outputs)
 
 
 def test_outputs_with_an_empty_value_leave_the_setting_at_its_default() -> None:
