@@ -34,7 +34,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from functions.tasks import TASKS, placeholder
-from infra import web_hosting, workflows
+from infra import observability, web_hosting, workflows
 from mamba.adapters.dynamo.tables import TABLES
 
 # Resources that Chalice generates (checked after packaging by infra.build).
@@ -483,6 +483,7 @@ def function_environment() -> dict[str, Any]:
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
+        "MAMBA_TRACING": {"Ref": "Tracing"},  # infra.observability: the opt-in Tracer
         "POWERTOOLS_SERVICE_NAME": SERVICE,
         "POWERTOOLS_METRICS_NAMESPACE": "Mamba",
     }
@@ -618,6 +619,7 @@ def functions_policy() -> dict[str, Any]:
             "Resource": _arn(NODE_TOKEN_KEY),
         },
     ]
+    statements.append(observability.tracing_statement())
     return {
         FUNCTIONS_POLICY: {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -845,6 +847,7 @@ def state_machine(workflow: str) -> dict[str, Any]:
             },
         }
     ]
+    policies.append(observability.state_machine_tracing_policy())
     statements = state_machine_statements(workflow, definition)
     if statements:
         policies.insert(
@@ -857,6 +860,8 @@ def state_machine(workflow: str) -> dict[str, Any]:
             "StateMachineType": "STANDARD",
             "RoleArn": _arn(role),
             "Definition": definition,
+            # X-Ray on every workflow (infra.observability): a trace joins the execution to its tasks.
+            "TracingConfiguration": {"Enabled": True},
             "LoggingConfiguration": {
                 "Level": "ERROR",
                 # Execution input may hold tenant data; the operation record has the story.
@@ -1042,6 +1047,7 @@ def merge_template() -> dict[str, Any]:
         node_token_key(),
         migrations_resource(),
         web_hosting.resources(),
+        observability.resources(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():
@@ -1051,9 +1057,14 @@ def merge_template() -> dict[str, Any]:
     }
     resources.update(snapstart())
     return {
-        "Parameters": {**parameters(), **web_hosting.parameters()},
-        "Conditions": {**conditions(), **web_hosting.conditions()},
-        "Globals": {"Function": {"Environment": {"Variables": function_environment()}}},
+        "Parameters": {**parameters(), **web_hosting.parameters(), **observability.parameters()},
+        "Conditions": {**conditions(), **web_hosting.conditions(), **observability.conditions()},
+        "Globals": {
+            "Function": {
+                "Environment": {"Variables": function_environment()},
+                "Tracing": observability.function_tracing(),
+            }
+        },
         "Resources": resources,
-        "Outputs": {**outputs(), **web_hosting.outputs()},
+        "Outputs": {**outputs(), **web_hosting.outputs(), **observability.outputs()},
     }

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from mamba import bootstrap
 from mamba.domain.clock import iso, utcnow
 from mamba.lazy import lazy_import
-from mamba.observability import logger
+from mamba.observability import emit_metric, logger
 
 if TYPE_CHECKING:
     from mamba.services import node_health
@@ -20,4 +20,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         bootstrap.node_repository(), bootstrap.agent_for, bootstrap.node_health_store(), lambda: iso(utcnow())
     )
     logger.info("node health probed", extra={"nodes": len(statuses), "statuses": statuses})
+    # One figure for the fleet, not one per node (the alarm and the dashboard read it; the
+    # admin's node page says which node and why).
+    unhealthy = sum(1 for status in statuses.values() if status in (node_health.OFFLINE, node_health.UNAUTHORIZED))
+    emit_metric("NodesUnhealthy", unhealthy)
     return {"nodes": statuses}

@@ -24,10 +24,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with observability.timed("ReconcileDuration"):
         results = lifecycle.reconcile_all(bootstrap.server_lifecycle())
     observability.emit_metric("ReconcileNodeErrors", sum(1 for r in results if r.get("error")))
-    # The metrics history (services/metrics.py): samples stored in this run's minute items, and crash events.
-    observability.emit_metric(
-        "MetricSamplesWritten", sum(r.get("samples", 0) for r in results if r.get("minute_writes"))
-    )
+    # The metrics history's writes (services/metrics.record_node): the samples of the minutes
+    # written in this run (a run within an already written minute writes none), and the nodes
+    # whose history could not be written (docs/observability.md).
+    written = sum(int(r.get("samples") or 0) for r in results if r.get("minute_writes"))
+    observability.emit_metric("MetricSamplesWritten", written)
+    observability.emit_metric("MetricWriteErrors", sum(1 for r in results if r.get("metrics_error")))
     observability.emit_metric("ServerCrashEvents", sum(r.get("events", 0) for r in results))
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.

@@ -136,7 +136,10 @@ def test_retry_starts_a_failed_platform_check_exactly_once_from_its_recorded_inp
     assert (retried.status, retried.attempt, retried.error) == ("pending", 2, None)
     assert [s.status for s in retried.steps] == ["pending"]
     assert second.status_code == 409
-    assert workflows.started == [("check_platform", "op_1-a2", {**INPUT, "operation_id": "op_1", "tenant_id": "tn_a"})]
+    # A recorded input without a correlation id runs under the retrying request's id
+    # (mamba.adapters.sfn.with_correlation_id), so its tasks' logs lead back to the admin's request.
+    rerun = {**INPUT, "operation_id": "op_1", "tenant_id": "tn_a", "correlation_id": first.headers["X-Request-Id"]}
+    assert workflows.started == [("check_platform", "op_1-a2", rerun)]
     stored = bootstrap.operation_repository().find("op_1")
     assert (stored.status, stored.attempt) == ("pending", 2)
     pending = api.get("/v1/admin/operations?status=pending", "usr_root").json_body

@@ -57,6 +57,10 @@ export const routes: RouteObject[] = [
             path: '/t/:tenantId/servers/:serverId/files/*',
             lazy: page(() => import('@/features/files/routes/FilesPage'), 'FilesPage'),
           },
+          {
+            path: '/t/:tenantId/servers/:serverId/metrics',
+            lazy: page(() => import('@/features/servers/routes/MetricsPage'), 'MetricsPage'),
+          },
           // Backups, server settings, members and access, billing, account (issue 11 item 5, second engineer).
           {
             path: '/t/:tenantId/servers/:serverId/backups',

@@ -37,14 +37,13 @@ export interface Row extends MetricPoint {
 }
 
 /**
- * The API answers the bytes received and sent *during* each point's interval (it turns Wings'
- * cumulative counters into increases, restarts included), so the traffic at a point is its
- * bytes over the interval's length at that resolution. A missing value gives no rate rather
- * than an invented one.
+ * The API gives the bytes received and sent **during** each point's interval (it has already
+ * turned Wings' counters into increases, restarts included), so the traffic at a point is
+ * those bytes over the interval's length: the same unit, bytes per second, at every resolution.
  */
-export function withRates(points: readonly MetricPoint[], resolution: string = '1m'): Row[] {
-  const seconds = RESOLUTION_SECONDS[resolution] ?? 60;
-  const rate = (bytes: number | null | undefined): number | null => (bytes == null ? null : bytes / seconds);
+export function withRates(points: readonly MetricPoint[], resolution: string): Row[] {
+  const step = RESOLUTION_SECONDS[resolution] ?? 60;
+  const rate = (bytes: number | null | undefined) => (typeof bytes === 'number' ? bytes / step : null);
   return points.map((p) => ({ ...p, rx_per_second: rate(p.rx_bytes), tx_per_second: rate(p.tx_bytes) }));
 }
 

@@ -28,14 +28,26 @@ export interface ChartProps {
   formatTime: (seconds: number) => string;
   /** The y scale starts at zero and reaches at least this (100 for a percentage). */
   minMax?: number;
+  /** Binary steps for the y axis (sizes: 256 MB, 512 MB, 1 GB), else uPlot's decimal ones. */
+  binary?: boolean;
+  /** The x axis shows the whole period, from and to in epoch seconds, however few points there are. */
+  from: number;
+  to: number;
   height?: number;
 }
+
+// Powers of two (…, 256 KB, 512 KB, 1 MB, 2 MB, …): ticks fall on sizes people read.
+const BINARY_STEPS = Array.from({ length: 41 }, (_, i) => 2 ** i);
+
+// Axis labels are drawn at 12 px; this is enough room for the widest one, which uPlot cannot measure before drawing.
+const labelWidth = (_u: uPlot, values: string[] | null) =>
+  values && values.length ? Math.max(...values.map((v) => v.length)) * 7 + 18 : 50;
 
 function token(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#000000';
 }
 
-export default function Chart({ data, series, formatValue, formatTime, minMax = 0, height = 200 }: ChartProps) {
+export default function Chart({ data, series, formatValue, formatTime, minMax = 0, binary = false, from, to, height = 200 }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -43,12 +55,12 @@ export default function Chart({ data, series, formatValue, formatTime, minMax = 
     if (!target) return;
     const ink = token('--color-text-muted');
     const grid = token('--color-border');
-    const axis = (values: (u: uPlot, splits: number[]) => string[], size?: number): uPlot.Axis => ({
+    const axis = (values: (u: uPlot, splits: number[]) => string[], extra: Partial<uPlot.Axis> = {}): uPlot.Axis => ({
       stroke: ink,
       grid: { stroke: grid, width: 0.5 },
       ticks: { stroke: grid, width: 0.5 },
       values,
-      ...(size ? { size } : {}),
+      ...extra,
     });
     const plot = new uPlot(
       {
@@ -56,10 +68,13 @@ export default function Chart({ data, series, formatValue, formatTime, minMax = 
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, minMax) * 1.05 || 1] } },
+        scales: {
+          x: { time: true, range: () => [from, to] },
+          y: { range: (_u, _min, max) => [0, Math.max(max, minMax) * 1.05 || 1] },
+        },
         axes: [
-          axis((_u, splits) => splits.map((s) => formatTime(s))),
-          axis((_u, splits) => splits.map((s) => formatValue(s)), 80),
+          axis((_u, splits) => splits.map((s) => formatTime(s)), { space: 80 }),
+          axis((_u, splits) => splits.map((s) => formatValue(s)), { size: labelWidth, ...(binary ? { incrs: BINARY_STEPS } : {}) }),
         ],
         series: [
           {},
@@ -68,7 +83,8 @@ export default function Chart({ data, series, formatValue, formatTime, minMax = 
             stroke: token(s.color),
             width: 2,
             ...(s.dashed ? { dash: [6, 4] } : {}),
-            points: { show: false },
+            // uPlot draws the points where they are sparse (a fresh server's first minutes), lines only where dense.
+            points: { size: 6 },
           })),
         ],
       },
@@ -82,7 +98,7 @@ export default function Chart({ data, series, formatValue, formatTime, minMax = 
       resize.disconnect();
       plot.destroy();
     };
-  }, [data, series, formatValue, formatTime, minMax, height]);
+  }, [data, series, formatValue, formatTime, minMax, binary, from, to, height]);
 
   return <div ref={box} className="metrics-chart-canvas" />;
 }

@@ -13,7 +13,7 @@ import { downloadText } from '@/lib/csv';
 import { describeError } from '@/lib/errors';
 import { formatBytes, formatDate, formatPercent } from '@/lib/format';
 import i18n from '@/lib/i18n';
-import { columns, PERIODS, summary, withRates, type MetricPoint, type Period, type Row } from '@/lib/metrics';
+import { columns, PERIODS, periodWindow, summary, withRates, type MetricPoint, type Period, type Row } from '@/lib/metrics';
 import type { ChartSeries } from './Chart';
 import './Metrics.css';
 
@@ -47,6 +47,7 @@ interface ChartSpec {
   series: ChartSeries[];
   format: (value: number) => string;
   minMax?: number;
+  binary?: boolean;
 }
 
 export function MetricsPanel({
@@ -76,6 +77,8 @@ export function MetricsPanel({
   const rows = useMemo(() => withRates(query.data?.points ?? [], resolution), [query.data, resolution]);
   // Rebuilt when the language changes, so the axes speak it too.
   const formatTime = useMemo(() => timeFormatter(period), [period, i18next.resolvedLanguage]);
+  // The whole period on the x axis, as the query asked for it (recomputed when new data arrives).
+  const span = useMemo(() => periodWindow(period), [period, query.data]);
   const charts: ChartSpec[] = useMemo(
     () => [
       {
@@ -93,6 +96,7 @@ export function MetricsPanel({
           { label: t('series.memoryLimit'), color: '--color-danger', dashed: true },
         ],
         format: formatBytes,
+        binary: true,
       },
       {
         key: 'network',
@@ -102,12 +106,24 @@ export function MetricsPanel({
           { label: t('series.sent'), color: '--color-success' },
         ],
         format: formatRate,
+        minMax: 1024, // an idle server's traffic still reads as a rate, on a 1 KB/s scale
+        binary: true,
       },
-      { key: 'disk', fields: ['disk_bytes'], series: [{ label: t('series.disk'), color: '--color-warning' }], format: formatBytes },
+      {
+        key: 'disk',
+        fields: ['disk_bytes'],
+        series: [{ label: t('series.disk'), color: '--color-warning' }],
+        format: formatBytes,
+        minMax: 1024 * 1024,
+        binary: true,
+      },
     ],
     // eslint-style note: `t` changes with the language, which is what should rebuild the labels.
     [t],
   );
+
+  // Built once per answer: a new array would make each chart redraw from scratch on every render.
+  const chartData = useMemo(() => charts.map((c) => columns(rows, c.fields, resolution)), [charts, rows, resolution]);
 
   const download = async () => {
     setCsv({ busy: true, message: t('csv.working') });
@@ -128,17 +144,20 @@ export function MetricsPanel({
       <>
         <p className="muted">{t('resolution', { step: t(`step.${resolution}`, { defaultValue: resolution }), count: rows.length })}</p>
         <div className="metrics-grid">
-          {charts.map((chart) => (
+          {charts.map((chart, i) => (
             <figure key={chart.key} className="metrics-chart">
               <figcaption>{t(`chart.${chart.key}`)}</figcaption>
               <div role="img" aria-label={describe(chart, rows, t)}>
                 <Suspense fallback={<Loading label={t('drawing')} />}>
                   <Chart
-                    data={columns(rows, chart.fields, resolution)}
+                    data={chartData[i]!}
                     series={chart.series}
                     formatValue={chart.format}
                     formatTime={formatTime}
                     minMax={chart.minMax}
+                    binary={chart.binary}
+                    from={span.from}
+                    to={span.to}
                   />
                 </Suspense>
               </div>

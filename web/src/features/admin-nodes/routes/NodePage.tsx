@@ -11,6 +11,7 @@ import { useDeleteNode, useDrainNode, useNode, useRotateToken, useUpdateNode, ty
 import { AllocationsSection } from '../components/AllocationsSection';
 import { NodeForm, bodyOf, draftOf } from '../components/NodeForm';
 import { MaintenanceBadge, NodeHealth } from '../components/NodeHealth';
+import { NodeMetricsSection } from '../components/NodeMetricsSection';
 import { NodeServersSection } from '../components/NodeServersSection';
 import { SetupSection } from '../components/SetupSection';
 import '../nodes.css';
@@ -48,6 +49,7 @@ export function NodePage() {
       {/* Keyed by the token id: after a rotation a command shown for the old token disappears. */}
       <SetupSection key={data.token_id} node={data} />
       <Load node={data} />
+      <NodeMetricsSection nodeId={data.id} nodeName={data.name} />
       <Actions node={data} />
       <NodeServersSection nodeId={data.id} />
       <AllocationsSection nodeId={data.id} defaultIp={data.fqdn} />

@@ -11,6 +11,7 @@ export function ServerTabs({ tenantId, serverId }: { tenantId: string; serverId:
   const tabs = [
     { to: base, label: t('servers:tabs.console'), end: true },
     { to: `${base}/files`, label: t('servers:tabs.files'), end: false },
+    { to: `${base}/metrics`, label: t('metrics:tab'), end: false },
     { to: `${base}/backups`, label: t('backups:tab'), end: false },
     { to: `${base}/settings`, label: t('serverSettings:tab'), end: false },
   ];
