@@ -171,6 +171,16 @@ def test_migrate_runs_on_the_stacks_table_with_a_dry_run_first(deployed_stack, c
     assert "Item" in ledger
     assert main(["--stack", STACK, "migrate", "--dry-run"]) == 0
     assert "dry run: up to date" in capsys.readouterr().out
+    # and a dry run of a roll back names the newest first, undoing nothing
+    assert main(["--stack", STACK, "migrate", "--down", "2", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[3].rstrip(":") for line in lines[:2]] == versions[::-1][:2]
+    assert lines[-1] == "dry run: 2 to roll back"
+    assert "Item" in boto3.resource("dynamodb").Table(deployed_stack["MainTableName"]).get_item(
+        Key={"pk": "META#MIGRATIONS", "sk": "LEDGER"}
+    )
+    assert main(["--stack", STACK, "migrate", "--status"]) == 0
+    assert "pending" not in capsys.readouterr().out
 
 
 def test_env_prints_the_stacks_settings_as_exports(deployed_stack, capsys) -> None:
