@@ -192,6 +192,11 @@ def test_env_prints_the_stacks_settings_as_exports(deployed_stack, capsys) -> No
     assert not any(line.startswith("export MAIL_FROM=''") for line in lines)
 
 
+def test_region_without_a_stack_is_a_usage_error(capsys) -> None:
+    assert main(["--region", "eu-west-1", "check-config"]) == 2
+    assert "--region goes with --stack" in capsys.readouterr().err
+
+
 def test_a_missing_stack_fails_in_one_line_naming_it(aws: None, capsys) -> None:
     assert main(["--stack", "no-such-stack", "check-config"]) == 1
     err = capsys.readouterr().err
