@@ -16,8 +16,12 @@ and ``RestAPI``. Everything else comes from here (``merge_template()``, written 
   attached to ``DefaultRole``);
 * API Gateway gateway responses in the panel's error shape;
 * the web panel: a private bucket behind CloudFront with origin access control, the API
-  paths routed to API Gateway uncached, the SPA rewrite and the security headers
-  (``infra.web_hosting``).
+  paths routed to API Gateway uncached, the SPA rewrite and the security headers, and the
+  domain's alias records (``infra.web_hosting``);
+* ``Migrations``, the custom resource that runs the data migrations during the deploy
+  (``migrations_resource``);
+* the outputs, among them one ``Env<Variable>`` per variable of the functions' environment,
+  which ``mamba --stack`` reads back (``environment_outputs``, ``mamba.stack``).
 
 State machines are named ``<stack name>-<workflow>``, so ``STATE_MACHINE_PREFIX`` is an
 ``Fn::Sub`` of pseudo parameters and the functions never reference the machines (which
