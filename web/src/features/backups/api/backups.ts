@@ -151,7 +151,7 @@ export function useKeptBackups(tenantId: string) {
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/tenants/{tenant_id}/backups', {
-          params: { path: { tenant_id: tenantId }, query: { orphaned: 'true' } },
+          params: { path: { tenant_id: tenantId }, query: { orphaned: true } },
         }),
       ),
     refetchInterval: (query) => (query.state.data?.items.some((b) => BUSY.has(b.status)) ? 2000 : false),
