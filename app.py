@@ -38,10 +38,13 @@ from functions.api import (
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
 from functions.webhooks import stripe as stripe_webhook
-from mamba import bootstrap, observability, web
+from mamba import bootstrap, observability, snapstart, web
 
 # Refuse to start on a missing or weak secret: a failed init is better than serving.
 bootstrap.settings()
+
+# On Lambda with SnapStart: prime the hot path before the snapshot, renew clients after each restore.
+snapstart.register()
 
 app = Chalice(app_name="mamba")
 app.api.binary_types = ["application/octet-stream", "application/gzip"]
@@ -134,6 +137,15 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event
     source mapping, with ReportBatchItemFailures, is in infra/template.py."""
     from functions.queues import stripe_events as job
+
+    return job.handler(event, context)
+
+
+@app.lambda_function(name="migrate_on_deploy")
+def migrate_on_deploy(event: dict[str, Any], context: Any) -> Any:
+    """The data migrations as part of the deploy: the stack's ``Migrations`` custom resource
+    (functions/deploy/migrations.py, infra/template.py)."""
+    from functions.deploy import migrations as job
 
     return job.handler(event, context)
 

@@ -81,7 +81,7 @@ def list_servers(tenant_id):
 
 # Runs in the fresh interpreter. Everything but ``import app`` and the calls happens before the
 # clock starts: reading the event, building the context object.
-_CHILD = """\
+_PREAMBLE = """\
 import json, sys, time, uuid
 with open(sys.argv[2]) as _f:
     _event = json.load(_f)
@@ -111,6 +111,11 @@ def _call(handler):
     return len(body["items"])
 
 
+"""
+
+_CHILD = (
+    _PREAMBLE
+    + """\
 _c0, _t0 = time.process_time(), time.perf_counter()
 import app
 _c1, _t1 = time.process_time(), time.perf_counter()
@@ -140,6 +145,36 @@ with open(sys.argv[1], "w") as _out:
         _out,
     )
 """
+)
+
+
+# SnapStart, emulated (information, not a budget): Lambda snapshots the memory of a function whose
+# init (and before-snapshot hook) ran, and starts each new environment from a copy of it. fork() of
+# a primed process is that copy; the child then runs the after-restore hook and the first request.
+_SNAP_CHILD = (
+    _PREAMBLE
+    + """\
+import os
+import app
+from mamba import snapstart
+snapstart.before_snapshot()
+_r, _w = os.pipe()
+_pid = os.fork()
+if _pid == 0:
+    os.close(_r)
+    _c0, _t0 = time.process_time(), time.perf_counter()
+    snapstart.after_restore()
+    _items = _call(app.app)
+    _c1, _t1 = time.process_time(), time.perf_counter()
+    os.write(_w, json.dumps({"restored_ms": (_t1 - _t0) * 1000.0, "restored_cpu_ms": (_c1 - _c0) * 1000.0,
+                             "items": _items}).encode())
+    os._exit(0)
+os.close(_w)
+os.waitpid(_pid, 0)
+with os.fdopen(_r) as _pipe, open(sys.argv[1], "w") as _out:
+    _out.write(_pipe.read())
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +189,7 @@ class ColdMeasurement:
     app: list[dict[str, Any]]
     bare: list[dict[str, Any]]
     servers: int
+    restored: list[dict[str, Any]]
 
 
 def _free_port() -> int:
@@ -225,10 +261,12 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], what: str) -> subproce
     return done
 
 
-def _sample(ctx: BenchContext, target: Target, env: dict[str, str], event_file: Path, extra: int) -> dict[str, Any]:
+def _sample(
+    ctx: BenchContext, target: Target, env: dict[str, str], event_file: Path, extra: int, code: str = _CHILD
+) -> dict[str, Any]:
     out = ctx.workdir / f"cold-{target.label}.json"
     out.unlink(missing_ok=True)
-    argv = [ctx.python, "-c", _CHILD, str(out), str(event_file), str(extra)]
+    argv = [ctx.python, "-c", code, str(out), str(event_file), str(extra)]
     _run(argv, target.cwd, env, f"the cold request of {target.label}")
     sample: dict[str, Any] = json.loads(out.read_text())
     return sample
@@ -265,17 +303,21 @@ def measure(ctx: BenchContext) -> ColdMeasurement:
         runs = max(MIN_RUNS, ctx.runs)
         app_samples: list[dict[str, Any]] = []
         bare_samples: list[dict[str, Any]] = []
+        restored: list[dict[str, Any]] = []
         for i in range(runs):
             order = ((app, app_samples), (bare, bare_samples))
             for target, samples in order if i % 2 == 0 else reversed(order):
                 samples.append(_sample(ctx, target, envs[target.label], event_file, WARM_EXTRA))
+            restored.append(_sample(ctx, app, envs["app"], event_file, 0, code=_SNAP_CHILD))
     finally:
         moto.stop()
     for label, samples in (("app", app_samples), ("bare", bare_samples)):
         wrong = [s["items"] for s in samples if s["items"] != [seeded["servers"]] * 2]
         if wrong:
             raise MeasurementError(f"{label} returned {wrong[0]} items, not {seeded['servers']}")
-    return ColdMeasurement(app=app_samples, bare=bare_samples, servers=int(seeded["servers"]))
+    if any(r["items"] != seeded["servers"] for r in restored):
+        raise MeasurementError("a restored copy returned the wrong page")
+    return ColdMeasurement(app=app_samples, bare=bare_samples, servers=int(seeded["servers"]), restored=restored)
 
 
 def measured(ctx: BenchContext) -> ColdMeasurement:
@@ -309,6 +351,8 @@ def coldstart(ctx: BenchContext) -> list[Row]:
         more = [statistics.median(s["more_warm_ms"]) for s in samples if s["more_warm_ms"]]
         if more:
             rows.append({"what": f"{label}: requests 3-{2 + WARM_EXTRA} (warm)", **summarize(more), "runs": len(more)})
+    rows.append(_row("app.py with SnapStart (emulated): after-restore + first request", m.restored, "restored_ms"))
+    rows.append(_row("app.py with SnapStart (emulated): the same, CPU time", m.restored, "restored_cpu_ms"))
     return rows
 
 
@@ -342,6 +386,14 @@ def coldstart_budgets(ctx: BenchContext) -> list[Row]:
             "value": warm,
             "app_median_ms": round(app_warm, 1),
             "bare_median_ms": round(bare_warm, 1),
+        },
+        {
+            # Information: what SnapStart leaves of the cold start (a fork of a primed process).
+            "budget": "information: SnapStart restore + first request / bare cold (medians)",
+            "measured": f"{ratio(_median(m.restored, 'restored_ms'), bare_cold):.2f}",
+            "target": f"goal {COLD_GOAL}",
+            "status": "info",
+            "value": ratio(_median(m.restored, "restored_ms"), bare_cold),
         },
         {
             # Information: the process's own CPU time, which a busy shared machine disturbs less.

@@ -24,7 +24,15 @@ from bench.registry import FAIL, SECTIONS, BenchContext, MeasurementError, Row, 
 from bench.report import format_table
 
 # Modules that register sections, in the order their tables are printed. Add new ones here.
-SECTION_MODULES = ("bench.imports", "bench.servers", "bench.backups", "bench.web_sizes", "bench.coldstart")
+SECTION_MODULES = (
+    "bench.imports",
+    "bench.servers",
+    "bench.backups",
+    "bench.web_sizes",
+    "bench.coldstart",
+    "bench.metrics",
+    "bench.cost",
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

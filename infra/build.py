@@ -373,7 +373,13 @@ def build(out: Path = BUILD, region: str = DEFAULT_REGION, lint: bool = True) ->
         step("compile", started)
 
     template_path = package / "sam.json"
-    verify(json.loads(template_path.read_text()))
+    packaged = json.loads(template_path.read_text())
+    try:
+        cfn.api_through_alias(packaged)  # API Gateway invokes the SnapStart alias, not $LATEST
+    except cfn.TemplateError as exc:
+        raise BuildError(str(exc)) from exc
+    template_path.write_text(json.dumps(packaged, indent=2) + "\n")
+    verify(packaged)
     result = BuildResult(out, template_path, deployment_zip, layer_zip, timings=timings)
     if lint:
         started = time.monotonic()

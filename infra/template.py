@@ -181,6 +181,13 @@ def parameters() -> dict[str, Any]:
             "Default": "",
             "Description": "An address subscribed to the alarm topic (confirm the mail SNS sends); empty for none.",
         },
+        "MigrationsOnDeploy": {
+            "Type": "String",
+            "Default": "apply",
+            "AllowedValues": ["apply", "dry-run", "off"],
+            "Description": "The data migrations during the deploy: apply them, only list them (dry-run), or "
+            "leave them to `mamba --stack <stack> migrate` (off).",
+        },
     }
 
 
@@ -481,6 +488,9 @@ def function_environment() -> dict[str, Any]:
     """What ``mamba.config`` reads, for every function (SAM ``Globals``)."""
     env: dict[str, Any] = {
         "MAMBA_ENV": "deployed",
+        # The stack's name is the stage's (mamba-staging, mamba-prod): Chalice's packaging stage is
+        # always "dev", whatever the stack is called.
+        "MAMBA_STAGE": {"Ref": "AWS::StackName"},
         "MAMBA_SECRETS_ID": {"Ref": SECRET},
         "BACKUP_BUCKET": {"Ref": BUCKET},
         "EXPORT_BUCKET": {"Ref": EXPORT_BUCKET},
@@ -935,6 +945,88 @@ def state_machine(workflow: str) -> dict[str, Any]:
     }
 
 
+# --- SnapStart on the API function (issue 18; docs/performance.md) -----------------------
+
+API_ALIAS = "live"  # SAM's AutoPublishAlias: a version is published on every deploy that changes the code
+API_PERMISSION = "APIHandlerInvokePermission"  # Chalice's grant to API Gateway
+_API_INTEGRATION = "${APIHandler.Arn}/invocations"
+# SAM names the alias it generates <function><"Alias"><alias name>; its Ref is the alias ARN.
+# (``${APIHandler.Alias}`` would not do: SAM resolves that form in Ref, not inside Fn::Sub.)
+API_ALIAS_RESOURCE = f"{API_HANDLER}Alias{API_ALIAS}"
+_ALIAS_INTEGRATION = "${" + API_ALIAS_RESOURCE + "}/invocations"
+
+
+def snapstart() -> dict[str, Any]:
+    """Merged into Chalice's resources: SnapStart on the API function's published versions.
+
+    SnapStart applies only to a published version, so SAM publishes one on every deploy and
+    points the alias ``live`` at it; API Gateway must invoke the alias (``api_through_alias``
+    rewrites Chalice's integration URIs after packaging) and may only invoke the alias.
+    Task, schedule and queue functions stay on ``$LATEST`` without SnapStart: Step Functions,
+    EventBridge and SQS invoke them, no user waits on their cold start, and Python snapshots are
+    billed (cache and restore) per published version.
+    """
+    return {
+        API_HANDLER: {"Properties": {"AutoPublishAlias": API_ALIAS, "SnapStart": {"ApplyOn": "PublishedVersions"}}},
+        API_PERMISSION: {"Properties": {"FunctionName": {"Ref": API_ALIAS_RESOURCE}}},
+    }
+
+
+def api_through_alias(template: dict[str, Any]) -> int:
+    """Point every API Gateway integration of Chalice's ``RestAPI`` at the API function's alias
+    (run on the packaged template, whose paths Chalice writes). Returns how many were changed;
+    raises TemplateError when there are none (Chalice changed how it writes them)."""
+    body = template.get("Resources", {}).get(REST_API, {}).get("Properties", {}).get("DefinitionBody", {})
+    changed = 0
+    for operations in body.get("paths", {}).values():
+        for operation in operations.values():
+            uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+            text = uri.get("Fn::Sub") if isinstance(uri, dict) else None
+            if isinstance(text, str) and _API_INTEGRATION in text:
+                uri["Fn::Sub"] = text.replace(_API_INTEGRATION, _ALIAS_INTEGRATION)
+                changed += 1
+    if not changed:
+        raise TemplateError(f"no integration of {REST_API} invokes {_API_INTEGRATION}; Chalice changed its template")
+    return changed
+
+
+# --- migrations during the deploy ------------------------------------------------------
+
+MIGRATIONS = "Migrations"
+MIGRATIONS_FUNCTION = "migrate_on_deploy"  # app.py's lambda_function
+# Lambda's longest run (the function's lambda_timeout in .chalice/config.json) plus the time to
+# answer: CloudFormation fails the resource after this instead of waiting an hour.
+MIGRATIONS_SERVICE_TIMEOUT = 960
+
+
+def migrations_resource() -> dict[str, Any]:
+    """The custom resource that runs the data migrations in the deploy
+    (``mamba.services.deploy_migrations``). ``Versions`` lists this code's migrations, so a
+    release that brings one updates the resource, and CloudFormation calls the function; a
+    release without one leaves it alone. It runs after the tables and the functions' policy
+    exist (DependsOn), with the new release's code."""
+    from mamba.migrations.registry import load_migrations
+
+    return {
+        MIGRATIONS: {
+            "Type": "Custom::Migrations",
+            "DependsOn": [*(t.logical_id for t in TABLES), FUNCTIONS_POLICY],
+            "Properties": {
+                "ServiceToken": _arn(function_logical_id(MIGRATIONS_FUNCTION)),
+                "ServiceTimeout": MIGRATIONS_SERVICE_TIMEOUT,
+                "Mode": {"Ref": "MigrationsOnDeploy"},
+                "Versions": ",".join(m.version for m in load_migrations()),
+                # The function loads the settings at init, which read the panel's URL from this
+                # parameter when only CloudFront knows it: referencing it makes CloudFormation
+                # create it first (a DependsOn cannot name a resource that may not exist).
+                "PublicUrlParameter": {
+                    "Fn::If": ["UsesDistributionUrl", {"Ref": PUBLIC_URL_PARAMETER}, {"Ref": "AWS::NoValue"}]
+                },
+            },
+        }
+    }
+
+
 # --- the whole merge template ----------------------------------------------------------
 
 
@@ -1004,6 +1096,7 @@ def merge_template() -> dict[str, Any]:
         functions_policy(),
         node_token_key(),
         public_url_parameter(),
+        migrations_resource(),
         web_hosting.resources(),
         observability.resources(),
     ):
@@ -1013,6 +1106,7 @@ def merge_template() -> dict[str, Any]:
     resources[REST_API] = {
         "Properties": {"DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}
     }
+    resources.update(snapstart())
     return {
         "Parameters": {**parameters(), **web_hosting.parameters(), **observability.parameters()},
         "Conditions": {**conditions(), **web_hosting.conditions(), **observability.conditions()},

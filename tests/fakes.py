@@ -92,6 +92,7 @@ class FakeWorkflows:
         # (workflow, execution name, payload): the name is the operation id on a first attempt
         self.started: list[tuple[str, str, dict[str, Any]]] = []
         self.failures: dict[tuple[str, str], dict[str, str]] = {}
+        self.statuses: dict[tuple[str, str], str] = {}  # (workflow, execution name) -> a status to report
 
     def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
         from mamba.adapters.sfn import execution_name, with_correlation_id
@@ -106,6 +107,17 @@ class FakeWorkflows:
         if not any(w == workflow and o == name for w, o, _ in self.started):
             self.started.append((workflow, name, payload))
         return arn
+
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """RUNNING once started (or what ``statuses`` says), FAILED once ``fail_execution``, else None."""
+        from mamba.adapters.sfn import execution_name
+
+        name = execution_name(operation_id, attempt)
+        if (workflow, name) in self.statuses:
+            return self.statuses[(workflow, name)]
+        if (workflow, name) in self.failures:
+            return "FAILED"
+        return "RUNNING" if any(w == workflow and o == name for w, o, _ in self.started) else None
 
     def fail_execution(
         self, workflow: str, operation_id: str, state: str, error: str, cause: str, attempt: int = 1
@@ -2415,7 +2427,9 @@ class FakeIdentityRepository:
         self.users = self.tenancy.users
         self.keys = keys or FakeApiKeyRepository()
 
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> Any:
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
         tenant = None
@@ -2540,6 +2554,101 @@ class FakeTenantData:
         return Purged(removed, finished=True)
 
 
+# --- metrics history and server events (issue 13) ---------------------------------------------
+
+
+class FakeMetricsStore:
+    """``DynamoMetricsStore`` in memory: node minutes, hour rollups (five-minute points, the
+    hour's point, and the day's hourly points on a day's last hour) and the rollup markers.
+    ``writes`` counts the write calls as the adapter makes them (one per minute, one batch
+    call per 25 rollups, one per marker)."""
+
+    def __init__(self) -> None:
+        self.minute_items: dict[tuple[str, int], dict[str, Any]] = {}
+        self._times: dict[str, list[int]] = {}  # each node's minutes, sorted
+        self.rollup_items: dict[tuple[str, int], tuple[list[Any], Any, list[Any] | None]] = {}
+        self.markers: dict[str, int] = {}
+        self.writes: list[str] = []
+
+    def put_minute(self, node_id: str, t: int, samples: dict[str, Any]) -> None:
+        import bisect
+
+        self.writes.append("minute")
+        if (node_id, t) not in self.minute_items:
+            bisect.insort(self._times.setdefault(node_id, []), t)
+        self.minute_items[(node_id, t)] = dict(samples)
+
+    def put_rollups(self, rows: Any) -> int:
+        rows = list(rows)
+        for start in range(0, len(rows), 25):
+            self.writes.append("rollups")
+            for partition, hour, five, hourly, day in rows[start : start + 25]:
+                self.rollup_items[(partition, hour)] = (list(five), hourly, list(day) if day is not None else None)
+        return len(rows)
+
+    def rolled_until(self, node_id: str) -> int | None:
+        return self.markers.get(node_id)
+
+    def set_rolled(self, node_id: str, hour: int) -> None:
+        self.writes.append("marker")
+        self.markers[node_id] = hour
+
+    def minutes(self, node_id: str, start: int, end: int, *, max_pages: int = 3) -> list[tuple[int, dict[str, Any]]]:
+        import bisect
+
+        times = self._times.get(node_id, [])
+        chosen = times[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+        return [(t, self.minute_items[(node_id, t)]) for t in chosen]
+
+    def last_minute(self, node_id: str, before: int) -> tuple[int, dict[str, Any]] | None:
+        import bisect
+
+        times = self._times.get(node_id, [])
+        at = bisect.bisect_left(times, before)
+        return (times[at - 1], self.minute_items[(node_id, times[at - 1])]) if at else None
+
+    def rollups(self, partition: str, start: int, end: int, *, max_pages: int = 3) -> tuple[list[Any], list[Any]]:
+        first = start - start % 3600
+        five: list[Any] = []
+        hourly: dict[int, Any] = {}
+        for (p, hour), (points, hour_point, day) in sorted(self.rollup_items.items()):
+            if p != partition or not first <= hour <= end - 1:
+                continue
+            five += points
+            for point in day or []:
+                hourly[point.t] = point
+            if hour_point is not None:
+                hourly[hour_point.t] = hour_point
+        return five, [hourly[t] for t in sorted(hourly)]
+
+
+class FakeServerEvents:
+    """``DynamoServerEvents`` in memory: each server's events and last power request."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[tuple[int, str], Any]] = {}
+        self.power: dict[str, tuple[str, int]] = {}
+        self.tenants: dict[str, str] = {}
+
+    def add(self, event: Any, tenant_id: str) -> None:
+        self.events.setdefault(event.server_uuid, {})[(event.at, event.id)] = event
+        self.tenants[event.id] = tenant_id
+
+    def since(self, server_uuid: str, since: int) -> list[Any]:
+        log = self.events.get(server_uuid, {})
+        return [log[key] for key in sorted(log) if key[0] >= since]
+
+    def page(self, server_uuid: str, page: PageRequest) -> Page[Any]:
+        log = self.events.get(server_uuid, {})
+        return _page([log[key] for key in sorted(log, reverse=True)], page, f"events:{server_uuid}")  # type: ignore[no-any-return]
+
+    def mark_power(self, server_uuid: str, action: str, at: int) -> None:
+        self.power[server_uuid] = (action, at)
+
+    def last_power(self, server_uuid: str) -> tuple[str, int] | None:
+        return self.power.get(server_uuid)
+
+
 class FakeTaskTokens:
     """``DynamoTaskTokenStore`` in memory: one parked token per subject."""
 
@@ -2563,15 +2672,16 @@ class FakeTaskCallbacks:
     most once, as on AWS (a second delivery, or one to a token in ``gone``, answers False);
     ``down`` makes every call DependencyUnavailableError."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: set[str] | None = None) -> None:
         self.delivered: dict[str, tuple[str, Any]] = {}  # token -> ("success", output) | ("failure", (error, cause))
         self.gone: set[str] = set()
         self.down = False
+        self.waiting = waiting  # the tokens of tasks that wait; None: any token not yet resumed
 
     def _record(self, token: str, outcome: tuple[str, Any]) -> bool:
         if self.down:
             raise DependencyUnavailableError("The waiting workflow could not be resumed; try again shortly.")
-        if token in self.delivered or token in self.gone:
+        if token in self.delivered or token in self.gone or (self.waiting is not None and token not in self.waiting):
             return False
         self.delivered[token] = outcome
         return True

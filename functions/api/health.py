@@ -30,6 +30,7 @@ def live(ctx: Ctx) -> dict[str, str]:
     summary="DynamoDB, S3 and Step Functions answer (503 names the failing check)",
     tags=("ops",),
     response_model=ReadyOut,
+    also=(503,),
 )
 def ready(ctx: Ctx) -> object:
     ok, checks = health_service.readiness(bootstrap.health_probes())

@@ -1,5 +1,6 @@
 """The state-reconciliation schedule: read every node's ``GET /api/servers`` and write each
-server's status and last utilization in one batch per node (services/server_lifecycle.py)."""
+server status the node's state changes in one batch per node, and every reading in the
+node's metrics minute (services/server_lifecycle.py, services/metrics.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     written = sum(int(r.get("samples") or 0) for r in results if r.get("minute_writes"))
     observability.emit_metric("MetricSamplesWritten", written)
     observability.emit_metric("MetricWriteErrors", sum(1 for r in results if r.get("metrics_error")))
+    observability.emit_metric("ServerCrashEvents", sum(r.get("events", 0) for r in results))
     logger.info("servers reconciled", extra={"nodes": len(results), "results": results})
     # The overview's last run and its counters, recomputed from the statuses just written.
     overview.record_reconcile(bootstrap.fleet_stats(), results, datetime.now(UTC))
@@ -42,4 +44,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             bootstrap.server_repository().on_node,
             int(time.time()),
         )
-    return {"nodes": results}
+    from functions.schedules import sweep  # stranded provisioning/deleting records (issue 18)
+
+    return {"nodes": results, "sweep": sweep.run()}

@@ -240,6 +240,29 @@ def test_admin_cannot_revoke_themselves(api):
     assert refused.status_code == 409 and refused.json_body["error"]["details"]["reason"] == "self"
 
 
+def test_an_admin_confirming_their_own_admin_flag_is_200_when_they_are_the_target(api):
+    # (DynamoDB refuses a transaction that checks and updates one item: found by the fuzzer as a 503)
+    confirmed = api.patch("/v1/admin/users/usr_root", "usr_root", {"is_admin": True})
+
+    assert confirmed.status_code == 200, confirmed.json_body
+    assert confirmed.json_body["is_admin"] is True
+
+
+def test_an_admins_change_to_their_own_account_is_refused_when_they_lost_admin_in_between(api):
+    from mamba.domain.errors import LastAdminError
+    from mamba.services import admin
+
+    # Given root was revoked after the guard let them in
+    repo = bootstrap.admin_repository()
+    repo.set_user_admin("usr_carol", True, "t")
+    repo.set_user_admin("usr_root", False, "t", actor_id="usr_carol")
+
+    # When root's own write commits, Then the actor's condition (on the same item) refuses it
+    with pytest.raises(LastAdminError):
+        admin.set_admin(repo, "usr_root", "usr_root", True)
+    assert repo.get_user("usr_root").is_admin is False
+
+
 # --- 2FA reset ------------------------------------------------------------------------------------------
 
 

@@ -281,3 +281,35 @@ def test_events_are_listed_newest_first_with_a_cursor(world: World) -> None:
     # A cursor of one server's history is no good for another's
     other = world.get("alice", world.server_path("one", f"?limit=2&cursor={cursor}", tail="/events"))
     assert other.status_code == 400
+
+
+def test_a_node_too_big_for_the_page_budget_keeps_its_latest_minutes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    # Given a node of 250 servers (minute items of ~15 KB: 500 of them are ~7 MB) and one of them ours
+    rng = random.Random(13)
+    ours = str(uuid_mod.uuid4())
+    add_server(ours, TENANT_A, status="running", node_id="node_big")
+    others = [str(uuid_mod.uuid4()) for _ in range(249)]
+    end = world.clock.now - world.clock.now % 60
+    for i in range(500):
+        t = end - 60 * (500 - i)
+        samples = {
+            u: m.Sample(rng.uniform(0, 400), rng.randrange(10**9), 2**33, rng.randrange(10**11), 0, 7, 0, "running")
+            for u in [ours, *others]
+        }
+        world.ports.store.put_minute("node_big", t, samples)
+    counter = DynamoCounter(monkeypatch)
+
+    # When its owner asks for the 500 minutes at 1m
+    response = world.get("alice", f"/v1/tenants/{TENANT_A}/servers/{ours}/metrics?from={end - 30000}&to={end}")
+
+    # Then at most 3 Query pages were read, and the points kept are the latest ones, contiguous
+    assert counter.actions.count("Query") <= 3, counter.actions
+    got = points(response)
+    assert response.json_body["resolution"] == "1m"
+    assert got[-1].t == end - 60
+    assert [p.t for p in got] == list(range(got[0].t, end, 60))
+    assert 100 < len(got) < 500  # cut at its oldest end, not empty

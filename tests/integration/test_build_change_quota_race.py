@@ -19,10 +19,12 @@ import requests
 
 from mamba import bootstrap
 from tests.api.tenancy_helpers import bearer
-from tests.integration.test_server_create_concurrency import panel  # noqa: F401 - the fixture
+from tests.integration import test_server_create_concurrency as concurrency
 from tests.server_world import add_node, create_body, set_plan_quotas
 
 pytestmark = pytest.mark.slow
+
+panel = concurrency.panel  # the fixture: the real API over HTTP, one DynamoDB request at a time
 
 QUOTA_MB = 2048
 BASE = "/v1/tenants/tn_a/servers"
@@ -63,7 +65,7 @@ def race(url: str, headers: dict[str, str], ids: list[str]) -> dict[str, request
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_two_build_changes_and_a_create_never_pass_the_memory_quota_together(panel, round_: int) -> None:  # noqa: F811
+def test_two_build_changes_and_a_create_never_pass_the_memory_quota_together(panel, round_: int) -> None:
     # Given a plan of 2048 MiB with 1024 MiB left, and a node with room and ports
     url, recorder = panel
     add_node("alpha", ports=range(25565, 25575), memory_mb=65536)
@@ -88,7 +90,7 @@ def test_two_build_changes_and_a_create_never_pass_the_memory_quota_together(pan
     assert len(builds) == (0 if "create" in accepted else 1)
 
 
-def test_a_build_change_reserved_under_the_guard_is_counted_by_a_later_create(panel) -> None:  # noqa: F811
+def test_a_build_change_reserved_under_the_guard_is_counted_by_a_later_create(panel) -> None:
     # Given a build change accepted for 512 → 1536 MiB whose workflow has not saved it yet
     url, _ = panel
     add_node("alpha", ports=range(25565, 25575), memory_mb=65536)

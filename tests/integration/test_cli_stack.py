@@ -46,8 +46,9 @@ def _mentions(node: Any, names: set[str]) -> bool:
     return any(f'"{n}"' in text or "${" + n in text for n in names)
 
 
-def stack_template() -> dict[str, Any]:
-    merged = cfn.merge_template()
+def stack_template(merged: dict[str, Any]) -> dict[str, Any]:
+    """The test stack: ``merged``'s parameters, conditions and outputs, with the resources moto
+    can create that the outputs name."""
     resources = {k: v for k, v in merged["Resources"].items() if k in KEPT}
     missing = set(merged["Resources"]) - KEPT - {cfn.SECRET}
     outputs: dict[str, Any] = {}
@@ -71,16 +72,24 @@ def stack_template() -> dict[str, Any]:
 
 
 @pytest.fixture
-def deployed_stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def stack_source() -> dict[str, Any]:
+    """The template whose outputs the test stack has (the packaged one in the packaging group)."""
+    return cfn.merge_template()
+
+
+@pytest.fixture
+def deployed_stack(
+    aws: None, monkeypatch: pytest.MonkeyPatch, stack_source: dict[str, Any]
+) -> Iterator[dict[str, str]]:
     """The stack, created on moto, and its outputs; the process's settings restored afterwards."""
-    merged = cfn.merge_template()
+    merged = stack_source
     secret_arn = boto3.client("secretsmanager").create_secret(
         Name=f"{STACK}-AppSecrets", SecretString=json.dumps(generated_secret(merged))
     )["ARN"]
     client = boto3.client("cloudformation", region_name="us-east-1")
     client.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(stack_template()),
+        TemplateBody=json.dumps(stack_template(merged)),
         Parameters=[
             {"ParameterKey": "AppSecretsArn", "ParameterValue": secret_arn},
             {"ParameterKey": "WebDomainName", "ParameterValue": DOMAIN},
@@ -189,3 +198,26 @@ def test_a_stack_that_is_not_a_panel_is_refused(aws: None, capsys) -> None:
     )
     assert main(["--stack", "other", "check-config"]) == 1
     assert "no Env* outputs" in capsys.readouterr().err
+
+
+def test_check_platform_runs_on_the_stacks_workflow_and_warns_while_captcha_is_off(deployed_stack, capsys) -> None:
+    # Given the stack's check_platform state machine (a stand-in that succeeds at once)
+    prefix = f"arn:aws:states:us-east-1:123456789012:stateMachine:{STACK}-"
+    boto3.client("stepfunctions", region_name="us-east-1").create_state_machine(
+        name=f"{STACK}-check_platform",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )
+    # When the operator runs the self-check against the stack by name
+    code = main(["--stack", STACK, "check-platform"])
+    out, err = capsys.readouterr()
+    # Then it starts the stack's workflow, records the operation in the stack's table, and warns
+    assert code == 0, err
+    op_id = out.strip()
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=prefix + "check_platform"
+    )["executions"]
+    assert [e["name"] for e in executions] == [op_id]
+    item = boto3.resource("dynamodb").Table(deployed_stack["MainTableName"]).scan()["Items"]
+    assert any(op_id in str(i.get("sk", "")) or op_id in str(i.get("pk", "")) for i in item)
+    assert "warning: CAPTCHA is disabled" in err

@@ -172,3 +172,28 @@ def test_a_stop_the_panel_asked_for_is_no_crash(world: World) -> None:
     assert row["events"] == 0
     assert world.events(server.uuid) == []
     assert world.life.server(server.uuid).status == "offline"
+
+
+def test_the_hour_rolled_up_on_the_simulator_matches_its_minutes(world: World) -> None:
+    # Given a server running on the node, and the schedule ten minutes before an hour ends
+    server = world.life.create_installed()
+    world.life.start(server.uuid)
+    hour = world.clock.now - world.clock.now % 3600 - 3600
+    world.clock.now = hour + 50 * 60 + 5
+
+    # When the schedule runs once a minute across the hour's end
+    rolled = []
+    for _ in range(12):
+        rolled.append(world.reconcile()["rolled_hours"])
+        world.clock.tick()
+
+    # Then the hour was rolled up once, by the first run after it (the node's first run rolled up
+    # the hour before, with nothing in it), and its 5-minute and hourly points are its minutes rolled up
+    assert rolled == [1] + [0] * 9 + [1, 0]
+    minutes = service.server_metrics(
+        world.ports, world.life.tenant, server.uuid, start=hour, end=hour + 3600, resolution="1m"
+    ).points
+    assert [p.t for p in minutes] == [hour + 60 * i for i in range(50, 60)]
+    five, hourly = world.ports.store.rollups(world.ports.server_partition(server.uuid), hour, hour + 3600)
+    assert five == m.aggregate(minutes, 300) and len(five) == 2
+    assert hourly == m.aggregate(minutes, 3600)

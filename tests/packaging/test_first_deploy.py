@@ -91,6 +91,7 @@ def test_defaults_and_the_generated_secret_load_in_deployed_mode_when_nothing_is
     # Then they load: no CAPTCHA (the documented first-deploy default, warned about), and the
     # panel's URL is the distribution's (through the SSM parameter), not a loopback address
     assert settings.env == "deployed"
+    assert settings.stage == "mamba-test"  # the stack's name
     assert settings.captcha_provider == "disabled"
     assert settings.public_url == f"https://{DISTRIBUTION_DOMAIN}"
     assert settings.billing_enabled is False

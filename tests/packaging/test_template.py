@@ -26,7 +26,9 @@ def test_tables_have_pitr_sse_and_ttl(merged: dict[str, Any]) -> None:
     assert set(tables) == {t.logical_id for t in TABLES}
     for table in TABLES:
         props = tables[table.logical_id]["Properties"]
-        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        # Records are recoverable; the metrics history (expiring, recomputable) is not worth PITR's cost.
+        pitr = table.logical_id != "MetricsTable"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": pitr}
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert props["TimeToLiveSpecification"]["AttributeName"] == table.ttl_attribute
 

@@ -8,6 +8,7 @@ The node record points at the proxy; the simulator's config.yml points at the pa
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +58,7 @@ class Fault:
     path: str
     status: int | None = None  # answer this status without forwarding
     delay: float = 0.0  # forward, then hold the answer this long (the caller times out)
+    drop: bool = False  # forward, then close the connection without an answer (a dropped connection)
     times: int = 1
     skip: int = 0  # let this many matching requests through first
 
@@ -129,6 +131,13 @@ class FaultyProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         answer = requests.request(request.command, self.target + request.path, headers=headers, data=body, timeout=30)
         self.seen.append((request.command, path, answer.status_code))
+        if fault is not None and fault.drop:
+            # The node did the work; its answer is lost with the connection (the caller sees a
+            # reset or an empty reply, never a status).
+            request.close_connection = True
+            with contextlib.suppress(OSError):
+                request.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         try:

@@ -240,3 +240,31 @@ def test_local_dir_is_read_alone_without_any_secret_when_asked():
     # No JWT_SECRET and MAMBA_ENV unset (deployed): the full Settings would refuse, the folder does not
     assert str(config.local_dir({"MAMBA_LOCAL_DIR": "/srv/stack"})) == "/srv/stack"
     assert str(config.local_dir({})) == ".local"
+
+
+def test_a_deployed_panel_is_warned_about_captcha_off_and_a_url_that_is_not_https():
+    from mamba.config import Settings, warnings
+
+    # Given deployed settings with CAPTCHA off and the loopback default URL
+    risky = Settings(env="deployed", jwt_secret=STRONG, captcha_provider="disabled")
+    # Then both are warned about, each naming what to set
+    found = warnings(risky)
+    assert len(found) == 2
+    assert "CaptchaProvider" in found[0] and "CAPTCHA_SECRET_KEY" in found[0]
+    assert "MAMBA_PUBLIC_URL" in found[1]
+    # and a deployed panel with CAPTCHA and its https URL, or any local one, has none
+    safe = Settings(
+        env="deployed", jwt_secret=STRONG, captcha_provider="turnstile", public_url="https://panel.example.com"
+    )
+    assert warnings(safe) == []
+    assert warnings(Settings(env="local", jwt_secret=STRONG)) == []
+
+
+def test_use_environment_replaces_the_secret_sources_a_shell_exported(monkeypatch):
+    import os
+
+    from mamba.config import use_environment
+
+    monkeypatch.setattr(os, "environ", {"MAMBA_LOCAL_SECRETS_FILE": ".local/secrets.env", "TABLE_MAIN": "local"})
+    use_environment({"MAMBA_ENV": "deployed", "MAMBA_SECRETS_ID": "arn:secret", "TABLE_MAIN": "stack-main"})
+    assert os.environ == {"MAMBA_ENV": "deployed", "MAMBA_SECRETS_ID": "arn:secret", "TABLE_MAIN": "stack-main"}

@@ -240,3 +240,30 @@ def _crash(at: int, kind: str = m.CRASHED) -> ServerEvent:
 def test_three_crashes_within_ten_minutes_are_one_crash_loop(name: str, recent: list[ServerEvent], loop: bool) -> None:
     events = [kind for kind, _ in m.crash_events(Seen("running", RUNNING_BEFORE, sample("offline")), NOW, recent)]
     assert (m.CRASH_LOOP in events) is loop, name
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([], None),
+        ([("server:console.command", "2025-11-24T16:00:00Z")], None),
+        ([("server:power.stop", "2025-11-24T16:00:00.123456789Z")], ("stop", 1764000000)),
+        (
+            [("server:power.kill", "2025-11-24T15:59:00Z"), ("server:power.restart", "2025-11-24T16:00:01+00:00")],
+            ("restart", 1764000001),
+        ),
+        ([("server:power.stop", "not a time")], None),
+    ],
+)
+def test_power_from_activity_reads_wings_power_events(
+    entries: list[tuple[str, str]], expected: tuple[str, int] | None
+) -> None:
+    assert m.power_from_activity(entries) == expected
+
+
+@pytest.mark.parametrize(("seconds", "resolution"), [(500 * 60, "1m"), (30 * 86400, "5m"), (397 * 86400, "1h")])
+def test_an_explicit_resolution_reaches_its_whole_allowance_from_any_start(seconds: int, resolution: str) -> None:
+    for offset in (0, 1, 59, 299, 3599):
+        end = NOW + offset
+        w = m.window(end - seconds, end, resolution, now=NOW + 3600)
+        assert w.resolution == resolution and w.points() <= m.MAX_POINTS[resolution]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, tenants, two_factor
+from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -42,6 +42,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.PlacementStore, fakes.FakePlacementStore),
     (ports.NodeHealthStore, fakes.FakeNodeHealthStore),
     (ports.TenantDataStore, fakes.FakeTenantData),
+    (ports.TaskTokenStore, fakes.FakeTaskTokens),
+    (ports.TaskCallbacks, fakes.FakeTaskCallbacks),
     (accounts.UserRepository, fakes.FakeUserRepository),
     (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
@@ -53,6 +55,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
     (catalog.UsageReader, fakes.FakeTenantUsageReader),
+    (metrics.MetricsStore, fakes.FakeMetricsStore),
+    (metrics.EventStore, fakes.FakeServerEvents),
 ]
 
 

@@ -143,8 +143,49 @@ def test_protected_routes_declare_auth_and_error_responses(doc):
 
 
 def test_billing_routes_document_503_billing_disabled(doc):
-    assert "503" in doc["paths"]["/v1/tenants/{tenant_id}/billing"]["get"]["responses"]
-    assert "503" not in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["responses"]
+    billing = doc["paths"]["/v1/tenants/{tenant_id}/billing"]["get"]["responses"]
+    servers = doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["responses"]
+    assert "BILLING_DISABLED" in billing["503"]["description"]
+    assert "BILLING_DISABLED" not in servers["503"]["description"]
+
+
+def test_a_route_that_reads_a_dependency_documents_503_and_a_self_contained_one_does_not(doc):
+    assert (
+        "NODE_UNAVAILABLE" in doc["paths"]["/v1/tenants/{tenant_id}/servers"]["post"]["responses"]["503"]["description"]
+    )
+    assert "503" not in doc["paths"]["/health/live"]["get"]["responses"]
+
+
+def test_a_change_documents_409_and_on_a_tenant_402_and_a_json_body_415(doc):
+    create = doc["paths"]["/v1/tenants/{tenant_id}/servers"]["post"]["responses"]
+    listing = doc["paths"]["/v1/tenants/{tenant_id}/servers"]["get"]["responses"]
+    echo = doc["paths"]["/v1/echo"]["post"]["responses"]
+
+    assert {"402", "409", "415"} <= set(create)
+    assert not {"402", "409", "415"} & set(listing)
+    assert {"409", "415"} <= set(echo) and "402" not in echo
+
+
+def test_a_route_lists_its_own_extra_errors_and_statuses_answered_with_its_model():
+    specs = [
+        RouteSpec("/v1/auth/login", "POST", PUBLIC, "Log in", request_model=Echo, errors=(401, 429)),
+        RouteSpec("/health/ready", "GET", PUBLIC, "Ready", response_model=Echo, also=(503,)),
+    ]
+    doc = openapi.build(specs)
+
+    login = doc["paths"]["/v1/auth/login"]["post"]["responses"]
+    ready = doc["paths"]["/health/ready"]["get"]["responses"]
+    assert {"401", "429"} <= set(login)
+    assert ready["503"]["content"] == ready["200"]["content"]
+
+
+def test_wings_callbacks_document_pterodactyls_error_shape():
+    doc = openapi.build([RouteSpec("/api/remote/servers/{uuid}", "GET", routes.NODE, "Wings")])
+
+    responses = doc["paths"]["/api/remote/servers/{uuid}"]["get"]["responses"]
+    assert set(responses) == {"200", "400", "401", "403", "404", "409", "500", "503"}
+    assert responses["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/RemoteErrorOut"}
+    assert doc["components"]["schemas"]["RemoteErrorOut"]["required"] == ["errors"]
 
 
 def test_non_json_success_is_documented_as_text(doc):

@@ -79,10 +79,15 @@ def test_verify_refuses_token_when_it_is_not_a_valid_access_token(name, token_fa
 
 
 def test_verify_refuses_rs256_token_when_signed_with_a_real_rsa_key():
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+    # Signed with cryptography itself: the PyJWT the panel loads has its HMAC algorithms only.
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode(_claims(), key, algorithm="RS256")
+    header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    body = _b64(json.dumps(_claims()).encode())
+    signature = key.sign(f"{header}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    token = f"{header}.{body}.{_b64(signature)}"
 
     with pytest.raises(UnauthorizedError):
         tokens.verify_access(token, SECRET)

@@ -241,10 +241,12 @@ def override(**fakes: Unpack[Overrides]) -> Iterator[None]:
         _SCOPES.remove(scope)
 
 
-def reset() -> None:
-    """Forget every cached adapter (tests that change the environment)."""
+def reset(*, keep: tuple[str, ...] = ()) -> None:
+    """Forget every cached adapter (tests that change the environment), except the builders named
+    in ``keep`` (SnapStart's after-restore hook keeps the parsed settings)."""
     for scope in _SCOPES:
-        scope.cache.clear()
+        for key in [k for k in scope.cache if k[0] not in keep]:
+            del scope.cache[key]
 
 
 # --- settings and clients ----------------------------------------------------------------------
@@ -292,6 +294,13 @@ def migration_ledger() -> MigrationLedger:
     from mamba.adapters.dynamo.migrations import DynamoMigrationLedger
 
     return DynamoMigrationLedger()
+
+
+def stack_responder() -> Callable[[str, dict[str, object]], None]:
+    """Answers CloudFormation's custom resource requests (the deploy's migrations)."""
+    from mamba.adapters.cfn_response import send
+
+    return send
 
 
 # --- identity and accounts ---------------------------------------------------------------------

@@ -446,8 +446,9 @@ def warnings(settings: Settings) -> list[str]:
     found: list[str] = []
     if settings.captcha_provider == "disabled":
         found.append(
-            "CAPTCHA is disabled (CaptchaProvider=disabled): registration and login are open to bots; "
-            "put CAPTCHA_SECRET_KEY in the secret and deploy with CaptchaProvider=turnstile or hcaptcha"
+            "CAPTCHA is disabled (CaptchaProvider=disabled): registration and login are open to bots beyond "
+            "the rate limits; CaptchaProvider=turnstile or hcaptcha needs CAPTCHA_SECRET_KEY in the secret "
+            "(docs/deploy.md#parameters)"
         )
     if not settings.public_url.startswith("https://"):
         found.append(

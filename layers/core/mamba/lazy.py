@@ -19,6 +19,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
+# Every module a door bound lazily, in order: SnapStart's before-snapshot hook imports them all
+# (``import_deferred``), so a restored copy finds them in memory (mamba.snapstart).
+DEFERRED: list[str] = []
+
 
 class _Deferred(ModuleType):
     """Forwards every attribute it does not hold to the real module, importing it once."""
@@ -38,4 +42,14 @@ def lazy_import(name: str) -> ModuleType:
         return sys.modules[name]
     if importlib.util.find_spec(name) is None:
         raise ImportError(f"no module named {name!r}")
+    if name not in DEFERRED:
+        DEFERRED.append(name)
     return _Deferred(name)
+
+
+def import_deferred() -> list[str]:
+    """Import every module bound with ``lazy_import`` so far; returns their names."""
+    names = list(DEFERRED)
+    for name in names:
+        importlib.import_module(name)
+    return names

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from mamba.routes import REGISTRY, RouteSpec
-from mamba.schemas.common import ErrorOut
+from mamba.schemas.common import ErrorOut, RemoteErrorOut
 
 TITLE = "Mamba Host Panel API"
 VERSION = "0.1.0"
@@ -26,15 +26,34 @@ VERSION = "0.1.0"
 _PARAM = re.compile(r"{([^}]+)}")
 _REF_TEMPLATE = "#/components/schemas/{model}"
 _ERRORS = {
-    400: "Validation failed (VALIDATION_ERROR)",
+    400: "The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...)",
     401: "Missing or invalid credentials (UNAUTHORIZED)",
-    403: "Authenticated but not allowed (FORBIDDEN)",
+    402: "The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED)",
+    403: "Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...)",
     404: "Not found, or another tenant's resource (NOT_FOUND)",
     405: "Method not allowed on this path (METHOD_NOT_ALLOWED)",
-    429: "Too many requests (RATE_LIMITED)",
+    409: "Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...)",
+    413: "The request body is too large (PAYLOAD_TOO_LARGE)",
+    415: "The request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
+    422: "The request is well-formed but cannot be applied",
+    429: "Too many requests (RATE_LIMITED); Retry-After says when to try again",
     500: "Unexpected error (INTERNAL)",
-    503: "Billing is not enabled on this panel (BILLING_DISABLED)",
+    503: "A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); "
+    "try again",
 }
+_BILLING_503 = "Billing is not enabled on this panel (BILLING_DISABLED), or a dependency is unavailable"
+_REMOTE_ERRORS = {
+    400: "Malformed credential, query or body (BadRequestHttpException)",
+    401: "No node credential (UnauthorizedHttpException)",
+    403: "Not this node's credential or resource (AccessDeniedHttpException)",
+    404: "No such resource on this node (NotFoundHttpException)",
+    409: "Conflicts with the resource's state (ConflictHttpException)",
+    500: "Unexpected error; Wings retries (HttpException)",
+    503: "A dependency is unavailable; Wings retries (HttpException)",
+}
+# Routes that read nothing outside the process: no dependency can make them answer 503.
+_SELF_CONTAINED = frozenset({"/health/live", "/openapi.json", "/docs", "/docs/assets/{name}"})
+_MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Mode = Literal["validation", "serialization"]
 
@@ -43,13 +62,53 @@ def _operation_id(spec: RouteSpec) -> str:
     return f"{spec.method.lower()}_{re.sub(r'[^a-zA-Z0-9]+', '_', spec.path).strip('_')}"
 
 
-def _error_statuses(spec: RouteSpec) -> list[int]:
+def error_statuses(spec: RouteSpec) -> list[int]:
+    """Every error status ``spec`` can answer, from what kind of route it is plus its own ``errors``:
+
+    * every route: 400 (validation) and 500; 503 unless it reads nothing outside the process
+      (DynamoDB throttled, a node down, billing off);
+    * a route with a path parameter: 404 (no such resource, or another tenant's);
+    * an authenticated route: 401, 403, 404 and 429 (API keys and sessions are rate limited);
+    * a change (POST/PUT/PATCH/DELETE): 409 (a conditional write that lost to the current state
+      or a concurrent change); on a tenant's path also 402 (suspended for non-payment);
+    * a route with a JSON body: 415 (Chalice refuses another content type);
+    * a Wings callback (/api/remote/*): 400, 401, 403, 404, 409, 500 and 503, in Pterodactyl's shape.
+    """
     if spec.is_node:
-        return [400, 401, 403, 404, 500]
-    statuses = [400, 500] if spec.is_public else [400, 401, 403, 404, 429, 500]
-    if spec.billing:
-        statuses.append(503)
-    return statuses
+        return sorted({400, 401, 403, 404, 409, 500, 503, *spec.errors} - set(spec.also) - {spec.status})
+    statuses = {400, 500, *spec.errors}
+    if spec.path not in _SELF_CONTAINED or spec.billing:
+        statuses.add(503)
+    if "{" in spec.path:
+        statuses.add(404)
+    if not spec.is_public:
+        statuses |= {401, 403, 404, 429}
+    if spec.method in _MUTATIONS:
+        statuses.add(409)
+        if spec.tenant_scoped and not spec.is_public:
+            statuses.add(402)
+    if spec.request_model is not None:
+        statuses.add(415)
+    return sorted(statuses - set(spec.also) - {spec.status})
+
+
+def _model_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
+    if spec.response_model is not None:
+        return {spec.content_type: {"schema": refs[(spec.response_model, "serialization")]}}
+    if "yaml" in spec.content_type:
+        # A YAML document (a node's config.yml) is a mapping once parsed, which is how clients read it.
+        return {spec.content_type: {"schema": {"type": "object"}}}
+    if spec.content_type != "application/json":
+        return {spec.content_type: {"schema": {"type": "string"}}}
+    return {}
+
+
+def _success_content(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
+    content = _model_content(spec, refs)
+    # Other media types the route may answer with instead of its model (a ``?format=csv``).
+    for media in spec.alternate_types:
+        content[media] = {"schema": {"type": "string"}}
+    return content
 
 
 def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[str, Any]]) -> dict[str, Any]:
@@ -72,16 +131,22 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
             "content": {"application/json": {"schema": refs[(spec.request_model, "validation")]}},
         }
     ok: dict[str, Any] = {"description": "Success"}
-    if spec.response_model is not None:
-        ok["content"] = {spec.content_type: {"schema": refs[(spec.response_model, "serialization")]}}
-    elif spec.content_type != "application/json":
-        ok["content"] = {spec.content_type: {"schema": {"type": "string"}}}
-    for media in spec.alternate_types:
-        ok.setdefault("content", {})[media] = {"schema": {"type": "string"}}
+    content = _success_content(spec, refs)
+    if content:
+        ok["content"] = content
     responses: dict[str, Any] = {str(spec.status): ok}
-    error_content = {"application/json": {"schema": refs[(ErrorOut, "serialization")]}}
-    for status in _error_statuses(spec):
-        responses[str(status)] = {"description": _ERRORS[status], "content": error_content}
+    for status in spec.also:
+        responses[str(status)] = {"description": "Answered with the same shape"}
+        if content:
+            responses[str(status)]["content"] = content
+    if spec.is_node:
+        error_content = {"application/json": {"schema": refs[(RemoteErrorOut, "serialization")]}}
+        descriptions = _REMOTE_ERRORS
+    else:
+        error_content = {"application/json": {"schema": refs[(ErrorOut, "serialization")]}}
+        descriptions = {**_ERRORS, 503: _BILLING_503} if spec.billing else _ERRORS
+    for status in error_statuses(spec):
+        responses[str(status)] = {"description": descriptions.get(status, "Error"), "content": error_content}
     op["responses"] = responses
     if spec.is_node:
         op["security"] = [{"nodeToken": []}]
@@ -93,7 +158,10 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
 def build(specs: Iterable[RouteSpec], version: str = VERSION) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``specs``."""
     ordered = sorted(specs, key=lambda s: (s.path, s.method))
-    wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorOut, "serialization"): None}
+    wanted: dict[tuple[type[BaseModel], Mode], None] = {
+        (ErrorOut, "serialization"): None,
+        (RemoteErrorOut, "serialization"): None,
+    }
     for spec in ordered:
         if spec.request_model is not None:
             wanted[(spec.request_model, "validation")] = None

@@ -58,6 +58,11 @@ class Workflows(Protocol):
         (or never started)."""
         ...
 
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or None when
+        it was never started (the sweeper, mamba.services.sweeper)."""
+        ...
+
 
 class HealthProbes(Protocol):
     def check(self) -> dict[str, str]: ...
@@ -371,9 +376,12 @@ class AuditLog(Protocol):
 
 class IdentityRepository(Protocol):
     """The guard's one read per request (``DynamoIdentityRepository``): the user, and for tenant
-    routes the membership and the tenant, and for API keys the key, in one BatchGetItem."""
+    routes the membership and the tenant, and for API keys the key, in one BatchGetItem; for a read
+    of one server's resource (``server_id``) the server too, kept for the repository's next get."""
 
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts: ...
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> AuthFacts: ...
 
 
 class KeyUseRecorder(Protocol):

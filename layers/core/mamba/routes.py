@@ -43,6 +43,11 @@ class RouteSpec:
     # Other media types the route may answer with instead of its model (a ``?format=csv``);
     # the view returns a ``Response`` of one of them, published as a string in OpenAPI.
     alternate_types: tuple[str, ...] = ()
+    # Error statuses (in the error shape) this route answers beyond those its kind always may
+    # (mamba.openapi.error_statuses): a public sign-in's 401, a sign-up's 409.
+    errors: tuple[int, ...] = ()
+    # Other statuses answered with the response model itself (/health/ready's 503).
+    also: tuple[int, ...] = ()
 
     @property
     def is_public(self) -> bool:

@@ -287,11 +287,15 @@ def route(
     content_type: str = "application/json",
     billing: bool = False,
     alternate_types: tuple[str, ...] = (),
+    errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route with exactly one permission (or ``PUBLIC``) and register it.
 
     ``billing=True`` marks a billing route: while ``BILLING_ENABLED`` is off it answers 503
-    ``BILLING_DISABLED`` before authentication or parsing. Raises ValueError for a missing
+    ``BILLING_DISABLED`` before authentication or parsing. ``errors`` names the error statuses
+    the route answers beyond those of its kind (``mamba.openapi.error_statuses``), ``also`` the
+    statuses answered with the response model besides ``status``. Raises ValueError for a missing
     or unknown permission, or a (method, path) that is already registered.
     """
     method = method.upper()
@@ -315,6 +319,8 @@ def route(
         content_type=content_type,
         billing=billing,
         alternate_types=alternate_types,
+        errors=errors,
+        also=also,
     )
     register(spec)
 

@@ -81,7 +81,8 @@ def client(
 
 
 def forget() -> None:
-    """Drop every client (closing its pooled connections) and the session with its credentials."""
+    """Drop every client (closing its pooled connections) and the session with the credentials it
+    resolved. The model files it read are kept for the next session: they are the same files."""
     global _SESSION
     with _LOCK:
         for made in _CLIENTS.values():
@@ -90,4 +91,9 @@ def forget() -> None:
             except Exception:  # noqa: BLE001, S110 - a socket that is already gone is what we want anyway
                 pass
         _CLIENTS.clear()
-        _SESSION = None
+        if _SESSION is not None:
+            from botocore.session import get_session
+
+            fresh = get_session()
+            fresh.register_component("data_loader", _SESSION.get_component("data_loader"))
+            _SESSION = fresh

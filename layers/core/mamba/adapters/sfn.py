@@ -56,6 +56,23 @@ class SfnWorkflows:
     def describe(self, execution_arn: str) -> dict[str, Any]:
         return dict(self._client.describe_execution(executionArn=execution_arn))
 
+    def status(self, workflow: str, operation_id: str, attempt: int = 1) -> str | None:
+        """DescribeExecution's status; None when no execution of that name exists."""
+        arn = (
+            self._arn_for(workflow).replace(":stateMachine:", ":execution:")
+            + ":"
+            + execution_name(operation_id, attempt)
+        )
+        try:
+            described = self._client.describe_execution(executionArn=arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") == "ExecutionDoesNotExist":
+                return None
+            raise DependencyUnavailableError(
+                "The workflow's execution could not be read; try again shortly.", {"workflow": workflow}
+            ) from exc
+        return str(described.get("status") or "") or None
+
     def failure(self, workflow: str, operation_id: str, attempt: int = 1) -> dict[str, str] | None:
         """DescribeExecution, then (only when it failed) one page of its history newest first:
         the ExecutionFailed event's error and cause, and the state whose task failed."""

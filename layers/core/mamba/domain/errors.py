@@ -195,6 +195,14 @@ class StartTimeoutError(DomainError):
     code = "START_TIMEOUT"
 
 
+class WorkflowInterruptedError(DomainError):
+    """A workflow stopped (aborted, timed out, or the panel died before starting it) without
+    finishing; the sweeper (mamba.services.sweeper) closed its operation and undid its work."""
+
+    status = 503
+    code = "WORKFLOW_INTERRUPTED"
+
+
 # --- backups (issue 6; raised by the backup workflows' tasks, caught by the ASL by class name) ---
 
 

@@ -1,7 +1,7 @@
 """Metrics history and crash detection: the rules, with no storage (docs/metrics.md).
 
 * A **sample** is what Wings' ``GET /api/servers`` says about one server at one minute
-  (wings-contract.md §2.4 ``utilization``). The reconcile schedule stores every server of a
+  (its ``utilization``, docs/wings.md). The reconcile schedule stores every server of a
   node in one item per minute; network counters are stored as Wings reports them
   (cumulative since the container started).
 * A **point** is one interval of a series as the API answers it: means of CPU and memory,
@@ -37,8 +37,12 @@ AUTO_POINTS: Final = 500
 # The most points one request may ask for at each resolution. A 1-minute point is read from
 # the node's minute items, which hold every server of the node, so the page budget (≤ 3 Query
 # pages of 1 MB) bounds it; 5-minute and hourly points are per-server items and reach their
-# whole retention.
-MAX_POINTS: Final[dict[str, int]] = {"1m": 500, "5m": RETENTION["5m"] // 300, "1h": RETENTION["1h"] // HOUR}
+# whole retention. (+1: a range that does not start on an interval's start touches one more.)
+MAX_POINTS: Final[dict[str, int]] = {
+    "1m": AUTO_POINTS + 1,
+    "5m": RETENTION["5m"] // 300 + 1,
+    "1h": RETENTION["1h"] // HOUR + 1,
+}
 DEFAULT_RANGE: Final = HOUR
 
 # The API's states besides Wings' four: a node's own series is "online" while it answers.
@@ -292,6 +296,8 @@ def window(start: int | None, end: int | None, requested: str, *, now: int) -> W
     if end - start > RETENTION["1h"]:
         raise _field("from", "must be at most 13 months before to")
     resolution = choose_resolution(start, end, requested)
+    # From the start of the interval ``from`` falls in: its point is whole, not cut.
+    start -= start % RESOLUTIONS[resolution]
     if requested != "auto" and points_in(start, end, RESOLUTIONS[resolution]) > MAX_POINTS[resolution]:
         raise _field(
             "resolution",
@@ -388,6 +394,32 @@ def asked_by_panel(seen: Seen, now: int) -> bool:
         and seen.power_action in EXPECTED_EXIT_ACTIONS
         and now - seen.power_asked_at <= POWER_GRACE_SECONDS
     )
+
+
+def power_from_activity(entries: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
+    """The newest power action in Wings' activity log (``server:power.<action>`` with its
+    RFC 3339 time, nanoseconds allowed), as (action, epoch seconds), or None."""
+    found: tuple[str, int] | None = None
+    for event, timestamp in entries:
+        if not event.startswith("server:power."):
+            continue
+        at = _rfc3339(timestamp)
+        if at is not None and (found is None or at > found[1]):
+            found = (event.removeprefix("server:power."), at)
+    return found
+
+
+def _rfc3339(text: str) -> int | None:
+    import re
+    from datetime import UTC, datetime
+
+    # Python reads at most microseconds: cut Wings' nanoseconds.
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(trimmed)
+    except ValueError:
+        return None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
 
 
 def crashed(seen: Seen, now: int) -> bool:

@@ -131,12 +131,17 @@ class MigrationRunner:
 
     # -- running ---------------------------------------------------------------------------
 
-    def up(self) -> list[str]:
-        """Apply every pending migration in order; the versions applied (empty: nothing to do)."""
+    def up(self, should_stop: Callable[[], bool] | None = None) -> list[str]:
+        """Apply every pending migration in order; the versions applied (empty: nothing to do).
+
+        ``should_stop`` is asked before each migration (the deploy's custom resource stops while
+        its Lambda still has time to answer CloudFormation); the rest stays pending."""
         state = self.ledger.read()
         self._refuse_if_leased(state)
         done: list[str] = []
         for migration in self.pending(state):
+            if should_stop is not None and should_stop():
+                break
             state = self._run(migration, "up", state, (*state.applied, migration.version))
             done.append(migration.version)
         return done

@@ -49,6 +49,18 @@ class ErrorOut(BaseModel):
     request_id: str
 
 
+class RemoteErrorItem(BaseModel):
+    code: str = Field(examples=["NotFoundHttpException"])
+    status: str = Field(examples=["404"], description="the HTTP status as a string, as Pterodactyl's panel sends it")
+    detail: str
+
+
+class RemoteErrorOut(BaseModel):
+    """The error shape of the Wings callback API (/api/remote/*): Pterodactyl's, which Wings reads."""
+
+    errors: list[RemoteErrorItem] = Field(min_length=1)
+
+
 class LiveOut(BaseModel):
     status: Literal["ok"]
 

@@ -590,6 +590,10 @@ def task_fail_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None, er
     reason = error.get("message") or "The backup failed."
     updated = bk.failed(backup, reason, ports.clock())
     ports.backups.save(updated)
+    # Again now that the backup is ``failed``: a presign of a node that was still working (a
+    # request that timed out reached it) may have opened an upload after the first abort; from
+    # here on presign refuses a failed backup, so nothing can open another one.
+    ports.store.abort_all(backup.s3_key)
     ports.backups.release_lock(backup.server_uuid, backup.uuid)
     _record(ports, op_id, bk.EVENT_FAILED, "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, bk.EVENT_FAILED, "error", error_code=error.get("code"), reason=reason, operation_id=op_id)

@@ -21,6 +21,7 @@ back and starts ``reactivate_tenant``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from typing import Any, cast
@@ -29,7 +30,7 @@ from mamba import mail_templates
 from mamba.domain import billing as b
 from mamba.domain import retention
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import DependencyUnavailableError, DomainError, NotFoundError
+from mamba.domain.errors import ConflictError, DependencyUnavailableError, DomainError, NotFoundError
 from mamba.observability import logger
 from mamba.ports import BillingRepository, EventQueue, WebhookVerifier
 from mamba.services.billing import BillingPorts, free_plan, get_plan
@@ -116,15 +117,16 @@ def process(ports: BillingPorts, event: dict[str, Any]) -> str:
     the claim (``release``) and SQS redelivers."""
     event_type = str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object") or {}
+    event_id = str(event.get("id") or "") or None
     if event_type.startswith("checkout.session."):
-        return _checkout_completed(ports, obj)
+        return _checkout_completed(ports, obj, event_id)
     if event_type.startswith("customer.subscription."):
-        result = sync_subscription(ports, str(obj.get("id")), customer_hint=_id(obj.get("customer")))
+        result = sync_subscription(ports, str(obj.get("id")), customer_hint=_id(obj.get("customer")), event_id=event_id)
         if event_type == "customer.subscription.trial_will_end":
             _trial_will_end(ports, str(obj.get("id")))
         return result
     if event_type.startswith("invoice."):
-        return _invoice(ports, event_type, obj)
+        return _invoice(ports, event_type, obj, event_id)
     return "ignored"
 
 
@@ -155,7 +157,7 @@ def _tenant_of(ports: BillingPorts, customer_id: str | None, hint: str | None) -
     return str(tenant_id)
 
 
-def _checkout_completed(ports: BillingPorts, session: dict[str, Any]) -> str:
+def _checkout_completed(ports: BillingPorts, session: dict[str, Any], event_id: str | None = None) -> str:
     if session.get("mode") == "payment":
         return _credit_purchase(ports, str(session.get("id")))
     if session.get("mode") != "subscription" or not session.get("subscription"):
@@ -167,6 +169,7 @@ def _checkout_completed(ports: BillingPorts, session: dict[str, Any]) -> str:
         str(_id(session.get("subscription"))),
         customer_hint=_id(session.get("customer")),
         tenant_hint=session.get("client_reference_id"),
+        event_id=event_id,
     )
 
 
@@ -197,20 +200,22 @@ def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
     return _id(details.get("subscription"))
 
 
-def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any]) -> str:
+def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any], event_id: str | None = None) -> str:
     sub_id = _invoice_subscription(invoice)
     tenant_id = _tenant_of(ports, _id(invoice.get("customer")), None)
     if tenant_id is None:
         return "ignored: unknown customer"
     if event_type in ("invoice.paid", "invoice.payment_succeeded"):
         return (
-            sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), paid=True) if sub_id else "ok"
+            sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), paid=True, event_id=event_id)
+            if sub_id
+            else "ok"
         )
     invoice_id = str(invoice.get("id"))
     url = invoice.get("hosted_invoice_url")
     if event_type == "invoice.payment_failed":
         result = (
-            sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), failed=True)
+            sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), failed=True, event_id=event_id)
             if sub_id
             else "ok"
         )
@@ -246,8 +251,10 @@ def sync_subscription(
     tenant_hint: str | None = None,
     paid: bool = False,
     failed: bool = False,
+    event_id: str | None = None,
 ) -> str:
-    """Re-fetch the subscription and make the tenant's state follow it (idempotent)."""
+    """Re-fetch the subscription and make the tenant's state follow it (idempotent; ``event_id``
+    names the Stripe event, see ``apply_state``)."""
     if not subscription_id:
         return "ignored"
     sub = ports.stripe().retrieve_subscription(subscription_id)
@@ -273,7 +280,7 @@ def sync_subscription(
         state = replace(state, past_due_since=now)
     if paid and sub.status in b.RUNNING_STATUSES:
         state = replace(state, past_due_since=None)
-    return apply_state(ports, current, state)
+    return apply_state(ports, current, state, event_id=event_id)
 
 
 def _grace_days(ports: BillingPorts, state: b.BillingState) -> int:
@@ -293,12 +300,21 @@ def dunning_due_at(state: b.BillingState, grace_days: int) -> int | None:
     return None
 
 
-def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingState) -> str:
+def apply_state(
+    ports: BillingPorts, current: b.BillingState, state: b.BillingState, *, event_id: str | None = None
+) -> str:
     """Save ``state`` and, when suspension changes, start the matching workflow and mail.
 
     The workflow starts before the state is saved: if the start fails nothing is saved and
     the event is retried; if the save fails after the start, the retry starts it again,
-    which the per-server suspend and unsuspend tolerate (they are idempotent)."""
+    which the per-server suspend and unsuspend tolerate (they are idempotent).
+
+    With ``event_id`` (a Stripe event), the operation's id is derived from the event and the
+    workflow: SQS may hand the same event to several consumers at once, and each then reads the
+    state before the others save it. The first to write the operation starts the workflow; the
+    others find the operation written and start nothing, so one event suspends (or reactivates)
+    once. Should the first die between writing the operation and starting it, the sweeper on
+    the reconcile schedule starts it (mamba.services.sweeper)."""
     now = ports.clock()
     grace = _grace_days(ports, state)
     desired = b.desired_billing_state(state, grace, now)
@@ -306,10 +322,10 @@ def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingSt
     change = None
     if desired == b.SUSPENDED and not current.suspended:
         change = "suspended"
-        _start(ports, state.tenant_id, "suspend_tenant", "billing.suspend")
+        _start(ports, state.tenant_id, "suspend_tenant", "billing.suspend", event_id)
     elif desired == b.ACTIVE and current.suspended:
         change = "reactivated"
-        _start(ports, state.tenant_id, "reactivate_tenant", "billing.reactivate")
+        _start(ports, state.tenant_id, "reactivate_tenant", "billing.reactivate", event_id)
     ports.repo.save_state(state, dunning_due_at=dunning_due_at(state, grace))
     if change == "suspended":
         mail = mail_templates.tenant_suspended(ports.public_url, state.tenant_id)
@@ -321,12 +337,25 @@ def apply_state(ports: BillingPorts, current: b.BillingState, state: b.BillingSt
     return change
 
 
-def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str) -> None:
+def event_operation_id(workflow: str, event_id: str) -> str:
+    """The one operation a Stripe event may start for ``workflow`` (same shape as ``new_id``)."""
+    digest = hashlib.sha256(f"{workflow}:{event_id}".encode()).hexdigest()[:20]
+    return f"op_{digest}"
+
+
+def _start(ports: BillingPorts, tenant_id: str, workflow: str, op_type: str, event_id: str | None = None) -> None:
     from mamba.services.operations import start_tenant_workflow
 
     if ports.operations is None or ports.workflows is None:
         raise RuntimeError("these billing ports were built without workflows")
-    start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, "billing")
+    op_id = event_operation_id(workflow, event_id) if event_id else None
+    try:
+        start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, "billing", op_id=op_id)
+    except ConflictError:
+        if op_id is None:
+            raise
+        # Another consumer of the same event wrote this operation first: it starts the workflow.
+        logger.info("billing workflow already started for this event", extra={"operation_id": op_id})
 
 
 def _notify(ports: BillingPorts, tenant_id: str, key: str, mail: mail_templates.Mail) -> None:

@@ -60,6 +60,7 @@ class EventStore(Protocol):
 
 class ServerGetter(Protocol):
     def get(self, server_uuid: str) -> Server: ...
+    def activity(self, server_uuid: str, limit: int = 100) -> list[Any]: ...
 
 
 class NodeGetter(Protocol):
@@ -135,6 +136,12 @@ def _detect(
     power = ports.events.last_power(server.uuid)
     if power is not None:
         seen = m.Seen(server.status, previous, current, power_asked_at=power[1], power_action=power[0])
+    if not m.asked_by_panel(seen, now):
+        # A power action from the panel's console reaches Wings directly; Wings reports it in
+        # its activity log (every 60 s), which may already be here.
+        console = m.power_from_activity((e.event, e.timestamp) for e in ports.servers.activity(server.uuid, 20))
+        if console is not None:
+            seen = m.Seen(server.status, previous, current, power_asked_at=console[1], power_action=console[0])
     recent = ports.events.since(server.uuid, now - m.CRASH_LOOP_WINDOW)
     if previous is not None and any(e.type == m.CRASHED and e.at >= previous_t for e in recent):
         return 0  # already reported against this same last sample (the schedule ran again within the minute)
@@ -188,8 +195,9 @@ def roll_up(ports: MetricsPorts, node_id: str, now: int) -> int:
                 continue
             per_server.append(points)
             rows.append(_rollup_row(ports, ports.server_partition(uuid), hour, points, closes_day))
-        if per_server:
-            rows.append(_rollup_row(ports, ports.node_partition(node_id), hour, m.totals(per_server), closes_day))
+        node_points = _node_points(minutes, per_server, hour, hour + m.HOUR)
+        if node_points:
+            rows.append(_rollup_row(ports, ports.node_partition(node_id), hour, node_points, closes_day))
         ports.store.put_rollups(rows)
         ports.store.set_rolled(node_id, hour)
         hours += 1
@@ -226,7 +234,17 @@ def _minute_series(
     if subject is not None:
         return _points_of(minutes, subject, start, end)
     uuids = sorted({uuid for _, by_server in minutes for uuid in by_server})
-    return m.totals(_points_of(minutes, uuid, start, end) for uuid in uuids)
+    return _node_points(minutes, [_points_of(minutes, uuid, start, end) for uuid in uuids], start, end)
+
+
+def _node_points(
+    minutes: list[tuple[int, dict[str, Sample]]], per_server: list[list[Point]], start: int, end: int
+) -> list[Point]:
+    """The node's totals at each stored minute in ``[start, end)``: the sums of its servers'
+    points, and zeros for a minute the node answered with no server (an empty node is idle,
+    not missing)."""
+    answered = [m.Point(t, 0.0, 0, 0, 0, 0, 0, m.NODE_ONLINE) for t, _ in minutes if start <= t < end]
+    return m.merge(m.totals(per_server), answered)
 
 
 def _series(ports: MetricsPorts, w: Window, node_id: str, subject: str | None, partition: str, now: int) -> Series:
@@ -234,7 +252,7 @@ def _series(ports: MetricsPorts, w: Window, node_id: str, subject: str | None, p
         return Series("1m", w.clip(_minute_series(ports, node_id, subject, w.start, w.end, max_pages=3)))
     five, hourly = ports.store.rollups(partition, w.start, w.end, max_pages=2)
     stored = five if w.resolution == "5m" else hourly
-    tail_start = max(_hour(now) - m.HOUR, _hour(w.start))
+    tail_start = max(_hour(now) + m.HOUR - TAIL_SECONDS, _hour(w.start))
     tail: list[Point] = []
     if tail_start < w.end:
         tail = m.aggregate(_minute_series(ports, node_id, subject, tail_start, w.end, max_pages=1), w.step)

@@ -63,14 +63,21 @@ def start_operation(
 
 
 def start_tenant_workflow(
-    repo: OperationRepository, workflows: Workflows, tenant_id: str, op_type: str, workflow: str, by: str
+    repo: OperationRepository,
+    workflows: Workflows,
+    tenant_id: str,
+    op_type: str,
+    workflow: str,
+    by: str,
+    op_id: str | None = None,
 ) -> Operation:
     """Start a workflow over a whole tenant (``suspend_tenant``, ``reactivate_tenant``) on the
     system's behalf. ``by`` names the suspension reason it applies or lifts (billing's or an
-    admin's), since the two are independent. Raises as ``start_operation``."""
+    admin's), since the two are independent. Raises as ``start_operation`` (a given ``op_id``
+    that exists already: ConflictError, nothing started)."""
     system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
     return start_operation(
-        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id
+        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id, op_id=op_id
     )
 
 

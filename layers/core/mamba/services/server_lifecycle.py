@@ -564,25 +564,23 @@ def reconcile_node(deps: Lifecycle, node: Any, store: LifecycleStore) -> dict[st
         return {"node_id": node.id, "servers": len(servers), "observed": 0, "changed": 0, "error": exc.code}
     seen = life.observations(listing)
     rows = []
-    changed = 0
+    observed = 0
     for server in servers:
         observation = seen.get(server.uuid)
         if observation is None:
             continue
+        observed += 1
         status = life.reconciled_status(server, observation)
-        changed += status != server.status
-        rows.append(
-            life.ObservedServer(
-                server.uuid,
-                server.status,
-                status if status != server.status else None,
-                observation.utilization,
-            )
-        )
-    written = store.record_observations(rows, now=_now()) if rows else 0
+        # Only a server whose status changed is written (with its utilization then): every
+        # server's readings are stored once a minute per node by the metrics history below,
+        # and a write per server per minute would cost about $0.60 a server a month (docs/cost.md).
+        if status != server.status:
+            rows.append(life.ObservedServer(server.uuid, server.status, status, observation.utilization))
+    if rows:
+        store.record_observations(rows, now=_now())
     known = {server.uuid for server in servers}
     removed = sum(_remove_stray(deps, agent, node, uuid) for uuid in seen if uuid not in known)
-    result = {"node_id": node.id, "servers": len(servers), "observed": written, "changed": changed}
+    result = {"node_id": node.id, "servers": len(servers), "observed": observed, "changed": len(rows)}
     if removed:
         result["removed_strays"] = removed
     if deps.observed is not None:

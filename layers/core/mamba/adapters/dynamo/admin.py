@@ -62,14 +62,24 @@ class DynamoAdminRepository:
             update_or_raise(item, actions, UserItem.pk.exists(), missing)
             return self.get_user(user_id)
 
+        lost = LastAdminError(
+            "You are no longer an active admin, so this change could leave the platform without one.",
+            {"reason": "last_admin"},
+        )
+
         def refused(cancel: Cancellation) -> NotFoundError | LastAdminError:
             # pynamodb sends the condition check (the actor) first, then the update (the target).
             if cancel.failed(1):
                 return missing
-            return LastAdminError(
-                "You are no longer an active admin, so this change could leave the platform without one.",
-                {"reason": "last_admin"},
-            )
+            return lost
+
+        still_admin = (UserItem.is_admin == True) & (UserItem.status == "active")  # noqa: E712
+        if actor_id == user_id:
+            # DynamoDB refuses a transaction with two operations on one item, so a change to the
+            # admin's own account carries the actor's condition on the update itself (the account
+            # exists: its owner was just authenticated).
+            update_or_raise(item, actions, UserItem.pk.exists() & still_admin, lost)
+            return self.get_user(user_id)
 
         # The actor must still be an active admin when the change commits: two admins revoking
         # (or suspending) each other at the same moment cannot both succeed, so one admin stays.
@@ -79,7 +89,7 @@ class DynamoAdminRepository:
                     UserItem,
                     keys.user(actor_id)[0],
                     keys.user(actor_id)[1],
-                    condition=(UserItem.is_admin == True) & (UserItem.status == "active"),  # noqa: E712
+                    condition=still_admin,
                 )
                 tx.update(item, actions=actions, condition=UserItem.pk.exists())
         return self.get_user(user_id)

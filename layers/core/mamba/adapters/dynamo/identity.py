@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.api_keys import api_key_record
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import ApiKeyItem, MainItem, MembershipItem, TenantItem, UserItem
@@ -15,14 +15,22 @@ from mamba.domain.errors import DependencyUnavailableError
 
 
 class DynamoIdentityRepository:
-    def load(self, user_id: str, tenant_id: str | None, key_id: str | None = None) -> AuthFacts:
+    def load(
+        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+    ) -> AuthFacts:
+        """``server_id``: a read of one server's resource; its item joins the batch and is kept for
+        ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch)."""
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
         if tenant_id is not None:
             wanted["membership"] = keys.membership(tenant_id, user_id)
             wanted["tenant"] = keys.tenant(tenant_id)
         if key_id is not None:
             wanted["api_key"] = keys.api_key(key_id)
+        if server_id is not None:
+            wanted["server"] = keys.server(server_id)
         found = self._batch_get(list(wanted.values()))
+        if server_id is not None:
+            prefetch.keep({wanted["server"]: found.get(wanted["server"])})
 
         def raw(name: str) -> dict[str, Any] | None:
             key = wanted.get(name)
@@ -38,20 +46,25 @@ class DynamoIdentityRepository:
 
     @staticmethod
     def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        table = MainItem.Meta.table_name
-        client = MainItem._get_connection().connection.client
-        request: dict[str, Any] = {
-            table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted], "ConsistentRead": True}
-        }
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        # Unprocessed keys are retried; a throttled read must never look like "not a member".
-        for _attempt in range(3):
-            # Throttling or an unreachable table is a 503, never a 500 or an empty identity.
-            with translate():
-                raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
-            for item in raw.get("Responses", {}).get(table, []):
-                found[(item["pk"]["S"], item["sk"]["S"])] = item
-            request = raw.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-        raise DependencyUnavailableError("The identity store is busy; try again.")
+        return batch_get(wanted)
+
+
+def batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Consistent BatchGetItem of main-table keys: the raw items found, by key."""
+    table = MainItem.Meta.table_name
+    client = MainItem._get_connection().connection.client
+    request: dict[str, Any] = {
+        table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted], "ConsistentRead": True}
+    }
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    # Unprocessed keys are retried; a throttled read must never look like "not a member".
+    for _attempt in range(3):
+        # Throttling or an unreachable table is a 503, never a 500 or an empty identity.
+        with translate():
+            raw: dict[str, Any] = client.batch_get_item(RequestItems=request)
+        for item in raw.get("Responses", {}).get(table, []):
+            found[(item["pk"]["S"], item["sk"]["S"])] = item
+        request = raw.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+    raise DependencyUnavailableError("The identity store is busy; try again.")

@@ -25,6 +25,7 @@ The main table holds what belongs to the server's record and goes with it on del
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -32,11 +33,13 @@ from typing import Any
 from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.pagination import CursorCodec
+from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.metrics import DAY, HOUR, RETENTION, Point, Sample, ServerEvent
 from mamba.domain.pages import Page, PageRequest
 from mamba.observability import logger
 
 BATCH_WRITE = 25  # BatchWriteItem's limit
+UNPROCESSED_TRIES = 5
 MAX_PAGES = 3  # the page budget of one metrics query (issue 13)
 EVENT_TTL = 90 * DAY
 UNAVAILABLE = "The metrics could not be read or written; try again."
@@ -107,12 +110,17 @@ class DynamoMetricsStore:
         with translate(unavailable=UNAVAILABLE):
             for start in range(0, len(requests), BATCH_WRITE):
                 pending: list[dict[str, Any]] = requests[start : start + BATCH_WRITE]
-                for _attempt in range(5):
+                for attempt in range(UNPROCESSED_TRIES):
+                    if attempt:
+                        time.sleep(0.05 * 2**attempt)  # throttled: back off before the rest
                     answer = self._db.batch_write_item(RequestItems={self._table: pending})
                     pending = (answer.get("UnprocessedItems") or {}).get(self._table) or []
                     if not pending:
                         break
-                written += min(BATCH_WRITE, len(requests) - start) - len(pending)
+                if pending:
+                    # Not written: the caller must not mark the hour done, so the next run redoes it.
+                    raise DependencyUnavailableError(UNAVAILABLE, {"unprocessed": len(pending)})
+                written += min(BATCH_WRITE, len(requests) - start)
         return written
 
     def rolled_until(self, node_id: str) -> int | None:
@@ -138,8 +146,9 @@ class DynamoMetricsStore:
     # --- reads -------------------------------------------------------------------------
 
     def _query(self, partition: str, low: str, high: str, max_pages: int) -> list[dict[str, Any]]:
-        """Up to ``max_pages`` Query pages (the query's share of the budget). A range that
-        needs more is cut at its newest end and logged: the budget holds whatever the data."""
+        """Up to ``max_pages`` Query pages (the query's share of the budget), oldest first. The
+        pages are read newest first, so a range that needs more is cut at its *oldest* end (a
+        chart keeps its latest points) and logged: the budget holds whatever the data."""
         items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         with translate(unavailable=UNAVAILABLE):
@@ -148,6 +157,7 @@ class DynamoMetricsStore:
                     TableName=self._table,
                     KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
                     ExpressionAttributeValues={":p": {"S": partition}, ":a": {"S": low}, ":b": {"S": high}},
+                    ScanIndexForward=False,
                     **({"ExclusiveStartKey": start} if start else {}),
                 )
                 self.counter.pages += 1
@@ -159,6 +169,7 @@ class DynamoMetricsStore:
                 logger.warning(
                     "metrics query cut at its page budget", extra={"partition": partition, "pages": max_pages}
                 )
+        items.reverse()
         return items
 
     def minutes(

@@ -12,7 +12,7 @@ import json
 import uuid as uuidlib
 from typing import Any
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import translate
 from mamba.adapters.dynamo.items import ServerActivityItem, ServerItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
@@ -127,7 +127,13 @@ class DynamoServerRepository:
             _item(server).save(condition=ServerItem.pk.does_not_exist())
 
     def get(self, server_uuid: str) -> Server:
-        """One consistent GetItem. Raises NotFoundError."""
+        """One consistent GetItem, or none when the guard's batch of this request read it already
+        (mamba.adapters.dynamo.prefetch). Raises NotFoundError."""
+        kept = prefetch.take(keys.server(server_uuid))
+        if kept is not None:
+            if kept.item is None:
+                raise NotFoundError("Server not found.", {"uuid": server_uuid})
+            return _server(ServerItem.from_raw_data(kept.item))
         with translate(on_missing=NotFoundError("Server not found.", {"uuid": server_uuid})):
             return _server(ServerItem.get(*keys.server(server_uuid), consistent_read=True))
 

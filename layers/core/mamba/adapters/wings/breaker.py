@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import NodeBreakerItem
 from mamba.domain.errors import DependencyUnavailableError, WingsUnavailableError
@@ -61,8 +61,12 @@ class DynamoCircuitBreaker:
     def before_call(self, node_id: str) -> Ticket:
         """Allow the call, or raise ``WingsUnavailableError`` while the breaker is open."""
         try:
-            with translate(unavailable=STORE_FAILED):
-                item = get_or_none(NodeBreakerItem, *keys.node_breaker(node_id), consistent_read=True)
+            kept = prefetch.take(keys.node_breaker(node_id))  # read with the node in this request
+            if kept is not None:
+                item = NodeBreakerItem.from_raw_data(kept.item) if kept.item is not None else None
+            else:
+                with translate(unavailable=STORE_FAILED):
+                    item = get_or_none(NodeBreakerItem, *keys.node_breaker(node_id), consistent_read=True)
         except DependencyUnavailableError:
             logger.warning("circuit breaker state unreadable; letting the call through", extra={"node_id": node_id})
             return Ticket(node_id)

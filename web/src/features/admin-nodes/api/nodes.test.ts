@@ -25,8 +25,8 @@ describe('setupCommand', () => {
 
 describe('node form body', () => {
   it('sends numbers as numbers, lists split on commas, and text trimmed', () => {
-    const body = bodyOf({ ...NEW_NODE, name: ' Frankfurt 1 ', fqdn: 'node1.example.com', memory_mb: '4096', disk_mb: '10240', tags: 'ssd, eu,', allowed_tenants: '' });
-    expect(body).toMatchObject({ name: 'Frankfurt 1', memory_mb: 4096, disk_mb: 10240, daemon_port: 8080, tags: ['ssd', 'eu'], allowed_tenants: [] });
+    const body = bodyOf({ ...NEW_NODE, name: ' Frankfurt 1 ', fqdn: 'node1.example.com', memory_mb: '4096', disk_mb: '10240', tags: 'ssd, eu,', allowed_tenants: '', allowed_origins: 'https://panel.example.com, https://staff.example.com:8443' });
+    expect(body).toMatchObject({ name: 'Frankfurt 1', memory_mb: 4096, disk_mb: 10240, daemon_port: 8080, tags: ['ssd', 'eu'], allowed_tenants: [], allowed_origins: ['https://panel.example.com', 'https://staff.example.com:8443'] });
   });
   it('sends a number field that is not a whole number as typed, for the API to refuse at its input', () => {
     expect(bodyOf({ ...NEW_NODE, memory_mb: '' }).memory_mb).toBe('');
@@ -36,7 +36,7 @@ describe('node form body', () => {
     const node = {
       id: 'n1', uuid: 'u', name: 'A', location: 'fra', fqdn: 'a.example.com', scheme: 'http', behind_proxy: true, daemon_port: 8443,
       sftp_port: 2222, daemon_base: '/srv', upload_limit_mb: 50, memory_mb: 2048, memory_overallocate_percent: -1, disk_mb: 4096,
-      disk_overallocate_percent: 10, maintenance: false, allowed_tenants: ['t1', 't2'], tags: ['ssd'], token_id: 'x',
+      disk_overallocate_percent: 10, maintenance: false, allowed_tenants: ['t1', 't2'], allowed_origins: ['https://panel.example.com'], tags: ['ssd'], token_id: 'x',
       connection_address: 'http://a.example.com:8443', created_at: '', updated_at: '',
     } as Node;
     const { id: _, uuid: __, maintenance: ___, token_id: ____, connection_address: _____, created_at: ______, updated_at: _______, ...fields } = node;

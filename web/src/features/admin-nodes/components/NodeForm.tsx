@@ -22,6 +22,7 @@ export interface NodeDraft {
   disk_overallocate_percent: string;
   tags: string;
   allowed_tenants: string;
+  allowed_origins: string;
 }
 
 export const NEW_NODE: NodeDraft = {
@@ -40,6 +41,7 @@ export const NEW_NODE: NodeDraft = {
   disk_overallocate_percent: '0',
   tags: '',
   allowed_tenants: '',
+  allowed_origins: '',
 };
 
 export function draftOf(node: Node): NodeDraft {
@@ -59,6 +61,7 @@ export function draftOf(node: Node): NodeDraft {
     disk_overallocate_percent: String(node.disk_overallocate_percent),
     tags: node.tags.join(', '),
     allowed_tenants: node.allowed_tenants.join(', '),
+    allowed_origins: (node.allowed_origins ?? []).join(', '),
   };
 }
 
@@ -87,6 +90,7 @@ export function bodyOf(draft: NodeDraft): NodeInput {
     daemon_base: draft.daemon_base.trim(),
     tags: parseList(draft.tags),
     allowed_tenants: parseList(draft.allowed_tenants),
+    allowed_origins: parseList(draft.allowed_origins),
   };
   for (const key of NUMBERS) body[key] = num(draft[key]);
   return body as unknown as NodeInput;
@@ -185,6 +189,7 @@ export function NodeForm({
         <div className="form-grid">
           <TextField label={t('form.tags')} hint={t('form.listHint')} autoComplete="off" {...text('tags')} />
           <TextField label={t('form.allowedTenants')} hint={t('form.allowedTenantsHint')} autoComplete="off" {...text('allowed_tenants')} />
+          <TextField label={t('form.allowedOrigins')} hint={t('form.allowedOriginsHint')} autoComplete="off" {...text('allowed_origins')} />
         </div>
       </fieldset>
       {error !== null && error !== undefined && Object.keys(errors).length === 0 && <ErrorAlert error={error} />}

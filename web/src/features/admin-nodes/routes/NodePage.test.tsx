@@ -10,7 +10,7 @@ vi.mock('@/lib/api', async () => (await import('@/test/apiStub')).apiStubModule(
 const node = {
   id: 'node_a', uuid: 'u', name: 'Frankfurt 1', location: 'fra', fqdn: '203.0.113.10', scheme: 'https', behind_proxy: false,
   daemon_port: 8080, sftp_port: 2022, daemon_base: '/var/lib/pterodactyl/volumes', upload_limit_mb: 100, memory_mb: 8192,
-  memory_overallocate_percent: 0, disk_mb: 51200, disk_overallocate_percent: 0, maintenance: false, allowed_tenants: [], tags: [],
+  memory_overallocate_percent: 0, disk_mb: 51200, disk_overallocate_percent: 0, maintenance: false, allowed_tenants: [], allowed_origins: [], tags: [],
   token_id: 'tok', connection_address: 'https://203.0.113.10:8080', created_at: '', updated_at: '',
   health: { status: 'online', version: '1.11.11', last_seen_at: '2026-12-05T03:00:00Z', checked_at: '2026-12-05T03:00:00Z' },
 };

@@ -88,6 +88,8 @@ function NodeFacts({ node }: { node: Node }) {
       <dd>{node.tags.length ? node.tags.join(', ') : none}</dd>
       <dt>{t('form.allowedTenants')}</dt>
       <dd>{node.allowed_tenants.length ? node.allowed_tenants.join(', ') : t('detail.everyTenant')}</dd>
+      <dt>{t('form.allowedOrigins')}</dt>
+      <dd>{node.allowed_origins?.length ? node.allowed_origins.join(', ') : t('detail.panelOrigin')}</dd>
     </dl>
   );
 }

@@ -9,7 +9,7 @@ vi.mock('@/lib/api', async () => (await import('@/test/apiStub')).apiStubModule(
 const node = (id: string, name: string, over: Record<string, unknown>) => ({
   id, uuid: id, name, location: '', fqdn: `${id}.example.com`, scheme: 'https', behind_proxy: false, daemon_port: 8080, sftp_port: 2022,
   daemon_base: '/var/lib/pterodactyl/volumes', upload_limit_mb: 100, memory_mb: 8192, memory_overallocate_percent: 0, disk_mb: 10240,
-  disk_overallocate_percent: 0, maintenance: false, allowed_tenants: [], tags: [], token_id: 't', connection_address: `https://${id}.example.com:8080`,
+  disk_overallocate_percent: 0, maintenance: false, allowed_tenants: [], allowed_origins: [], tags: [], token_id: 't', connection_address: `https://${id}.example.com:8080`,
   created_at: '', updated_at: '', health: null, ...over,
 });
 

@@ -1,0 +1,1 @@
+"""Doors that CloudFormation calls during a deploy (custom resources)."""

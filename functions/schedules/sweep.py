@@ -1,0 +1,46 @@
+"""The sweeper, run on the reconcile schedule: finish or compensate records whose workflow is
+not running (mamba.services.sweeper; docs/server-lifecycle.md "Stranded records")."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from mamba import bootstrap
+from mamba.lazy import lazy_import
+from mamba.observability import logger
+
+if TYPE_CHECKING:
+    from mamba.services import sweeper
+else:
+    sweeper = lazy_import("mamba.services.sweeper")
+
+
+def ports() -> Any:
+    from functions.tasks import provision
+    from mamba.domain.clock import iso, utcnow
+
+    return sweeper.SweepPorts(
+        operations=bootstrap.operation_repository(),
+        workflows=bootstrap.workflows(),
+        nodes=bootstrap.node_repository(),
+        servers=bootstrap.server_repository(),
+        provisioning=provision.ports(),
+        lifecycle=bootstrap.server_lifecycle(),
+        backups=bootstrap.backup_ports(),
+        epoch=time.time,
+        now=lambda: iso(utcnow()),
+    )
+
+
+def run() -> dict[str, Any]:
+    """One sweep; its failure is logged and reported, never the reconcile's failure."""
+    try:
+        return dict(sweeper.sweep(ports()).as_dict())
+    except Exception as exc:  # noqa: BLE001 - the schedule goes on; the next run sweeps again
+        logger.exception("sweep failed")
+        return {"error": type(exc).__name__}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"sweep": run()}
