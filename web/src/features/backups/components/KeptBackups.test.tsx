@@ -28,7 +28,7 @@ describe('KeptBackups', () => {
     expect(within(row).getByText('5 MB')).toBeInTheDocument();
     expect(within(row).getByText('Locked')).toBeInTheDocument();
     const listed = calls.find((c) => c.method === 'GET' && c.path === LIST);
-    expect(listed?.init.params).toMatchObject({ query: { orphaned: 'true' } });
+    expect(listed?.init.params).toMatchObject({ query: { orphaned: true } });
   });
 
   it('keeps a locked one from deletion until it is unlocked', async () => {
