@@ -90,6 +90,10 @@ def first_request(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "AWS_SECRET_ACCESS_KEY": "cold",
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "LOG_LEVEL": "WARNING",
+        # The moto server runs in this worker's process and shares its in-memory backend with
+        # the other tests there: tables of their own names keep the seed from meeting theirs.
+        "TABLE_MAIN": f"cold-{secrets.token_hex(4)}-main",
+        "TABLE_IDEMPOTENCY": f"cold-{secrets.token_hex(4)}-idempotency",
     }
     try:
         seeded = subprocess.run(

@@ -54,7 +54,10 @@ HOLDERS: dict[str, dict[str, dict[str, tuple[str, str] | None]]] = {
         "_invoice": {"invoice": ("invoice", "")},
         "dunning_check": {"done": None},
     },
-    "functions/queues/stripe_events.py": {"record_handler": {"event": ("event", "")}},
+    "functions/queues/stripe_events.py": {
+        "record_handler": {"carried": None},  # an SQS message attribute, not Stripe's
+        "_apply": {"event": ("event", "")},
+    },
     # `mamba stripe smoke` checks real Stripe's answers: what it reads must exist too.
     "layers/core/mamba/adapters/stripe_smoke.py": {
         "catalogue": {
