@@ -7,7 +7,7 @@ pays. So each measured interpreter does what a fresh API function does for its f
 2. calls Chalice's Lambda entry point (``app.app(event, context)``, the handler string Chalice
    deploys) with an API Gateway REST proxy event for an authenticated
    ``GET /v1/tenants/{tid}/servers``;
-3. calls it a second time in the same process (the warm request).
+3. calls it a second time in the same process (the warm request), then five more times.
 
 Both apps read the same moto tables, served over HTTP by a ``ThreadedMotoServer`` in this (the
 bench's) process. The panel verifies the seeded user's token, reads the user, membership and tenant
@@ -16,9 +16,11 @@ the same table. Nothing is shared across interpreters: every run is a new proces
 bytecode on disk (written once beforehand, as the build precompiles the layer).
 
 The time of the cold figure is ``time.perf_counter()`` from just before ``import app`` until the
-first answer is back (interpreter start-up, the same for both, is left out); the warm figure is the
-second call alone. Runs alternate between the two apps, at least ``MIN_RUNS`` each; the ratios are
-median ÷ median.
+first answer is back (interpreter start-up, the same for both, is left out); the warm figure is, per
+process, the median of the warm calls (the second to the seventh), then the median over the
+processes: one warm call of a few milliseconds against moto over HTTP is mostly the machine's
+noise. Runs alternate between the two apps, at least ``MIN_RUNS`` each; the ratios are median ÷
+median.
 """
 
 from __future__ import annotations
@@ -329,6 +331,12 @@ def _median(samples: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(s[key]) for s in samples)
 
 
+def _warm(samples: list[dict[str, Any]]) -> float:
+    """Per process the median of its warm requests (the second and the further ones), then the
+    median over the processes."""
+    return statistics.median(statistics.median([float(s["warm_ms"]), *s["more_warm_ms"]]) for s in samples)
+
+
 def _row(what: str, samples: list[dict[str, Any]], key: str) -> Row:
     times = [float(s[key]) for s in samples]
     return {"what": what, **summarize(times), "runs": len(times), "samples_ms": [round(t, 2) for t in times]}
@@ -364,7 +372,7 @@ def coldstart(ctx: BenchContext) -> list[Row]:
 def coldstart_budgets(ctx: BenchContext) -> list[Row]:
     m = measured(ctx)
     app_cold, bare_cold = _median(m.app, "cold_ms"), _median(m.bare, "cold_ms")
-    app_warm, bare_warm = _median(m.app, "warm_ms"), _median(m.bare, "warm_ms")
+    app_warm, bare_warm = _warm(m.app), _warm(m.bare)
     cold, warm = ratio(app_cold, bare_cold), ratio(app_warm, bare_warm)
     cold_cpu = ratio(_median(m.app, "cold_cpu_ms"), _median(m.bare, "cold_cpu_ms"))
     return [
@@ -379,7 +387,7 @@ def coldstart_budgets(ctx: BenchContext) -> list[Row]:
             "goal_met": cold <= COLD_GOAL,
         },
         {
-            "budget": "warm (second) request ratio app / bare (medians)",
+            "budget": "warm request ratio app / bare (requests 2-7 of each process, medians)",
             "measured": f"{warm:.2f} ({app_warm:.1f} / {bare_warm:.1f} ms)",
             "target": f"<= {WARM_BUDGET}",
             "status": PASS if warm <= WARM_BUDGET else FAIL,

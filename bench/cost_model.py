@@ -113,6 +113,8 @@ def monthly_times(fleet: Fleet) -> dict[str, float]:
         "restore": fleet.servers * fleet.restores_per_server,
         "delete": fleet.servers * fleet.deletes_per_server,
         "metric_minute_per_node": fleet.nodes * fleet.minutes,
+        "metric_minute_per_run": fleet.minutes,
+        "rollup_hour_per_node": fleet.nodes * fleet.hours,
         "api_request": fleet.servers * fleet.api_requests_per_server,
     }
 
@@ -166,7 +168,9 @@ def month_of(probe: Mapping[str, object], fleet: Fleet = Fleet()) -> list[Line]:
 
     * each operation, times how often the fleet does it (``monthly_times``);
     * the API requests at the page views' average request;
-    * the metric minute (``metric_minute``), once per node and minute;
+    * the metric minute (``metric_minute``): its per-node part once per node and minute, its
+      per-run part once a minute; the hourly rollup once per node and hour, its work scaled
+      from the probe's servers to the fleet's;
     * every other schedule (the metrics rollup among them) at its rate: per-node ones with
       their work times the nodes, the rest with their work scaled from the probe's servers to
       the fleet's (an upper bound: they read per tenant or per server, never more).
@@ -193,17 +197,21 @@ def month_of(probe: Mapping[str, object], fleet: Fleet = Fleet()) -> list[Line]:
         counts, every = Counts.from_dict(measured["counts"]), float(measured["every_seconds"])
         runs = runs_per_month(every, fleet)
         if name == METRIC_MINUTE:
-            per_node = metric_minute(counts, Counts.from_dict(probe["metric_minute_one_more_server"]),  # type: ignore[arg-type]
-                                     servers_on_node, fleet)  # fmt: skip
-            lines.append(
-                Line(
-                    "metric_minute_per_node",
-                    per_node,
-                    times["metric_minute_per_node"],
-                    note=f"{name} on one node of {fleet.servers // fleet.nodes} servers, from runs with "
-                    f"{servers_on_node:g} and {servers_on_node + 1:g}",
-                )
-            )
+            minute = probe["metric_minute"]
+            assert isinstance(minute, Mapping)
+            node, run = metric_minute(minute, servers_on_node, fleet)
+            per_node_servers = fleet.servers // fleet.nodes
+            hour = probe["rollup_hour"]
+            assert isinstance(hour, Mapping)
+            rollup = work_scaled(Counts.from_dict(hour), per_node_servers / servers_on_node)
+            lines += [
+                Line("metric_minute_per_node", node, times["metric_minute_per_node"],
+                     note=f"{name}: one node of {per_node_servers} servers"),
+                Line("metric_minute_per_run", run, times["metric_minute_per_run"],
+                     note=f"{name}: the run itself (fleet counters, the invocation)"),
+                Line("rollup_hour_per_node", rollup, times["rollup_hour_per_node"],
+                     note=f"an hour of {per_node_servers} servers rolled up, in the hour's first run"),
+            ]  # fmt: skip
         elif name in PER_NODE_SCHEDULES:
             lines.append(Line(f"schedule:{name}", work_scaled(counts, fleet.nodes), runs, note=f"work x{fleet.nodes}"))
         else:
@@ -213,19 +221,32 @@ def month_of(probe: Mapping[str, object], fleet: Fleet = Fleet()) -> list[Line]:
     return lines
 
 
-def metric_minute(at_n: Counts, at_n_plus_one: Counts, n: float, fleet: Fleet) -> Counts:
-    """One node's minute of ``reconcile_servers`` (reading the node, writing its metrics) with the
-    fleet's servers on it: the run measured with ``n`` servers plus, for each further server,
-    what one more server added (never less than nothing). Everything the run does besides the
-    servers counts as per node, an upper bound; its time is not scaled (one listing per node
-    whatever it holds), and one invocation a minute reads every node."""
-    extra = fleet.servers / fleet.nodes - n
-    per_server = {name: max(getattr(at_n_plus_one, name) - getattr(at_n, name), 0.0) for name in _WORK}
-    minute = at_n.scaled(1)
-    for name in _WORK:
-        setattr(minute, name, getattr(at_n, name) + extra * per_server[name])
-    minute.lambda_invocations = at_n.lambda_invocations / fleet.nodes
-    return minute
+def metric_minute(minute: Mapping[str, Mapping[str, object]], n: float, fleet: Fleet) -> tuple[Counts, Counts]:
+    """``reconcile_servers``' minute split into what it costs per node (reading the node's
+    servers and Wings' list, writing the node's metric minute and any changed status) and once
+    per run (the fleet counters, the one invocation and its time), from one run over a node of
+    ``n`` servers and the counters' part of it. The per-node part is scaled to the fleet's
+    servers per node; the nodes are read concurrently, so their time is the run's."""
+    one = Counts.from_dict(minute["one_node"])
+    run_part = Counts.from_dict(minute["per_run"])
+    node = Counts(**{name: max(getattr(one, name) - getattr(run_part, name), 0.0) for name in _WORK})
+    node = work_scaled(node, fleet.servers / fleet.nodes / n, time_too=False)
+    run = Counts(**{name: getattr(run_part, name) for name in _WORK})
+    run.lambda_invocations = one.lambda_invocations
+    run.lambda_gb_seconds = one.lambda_gb_seconds
+    for part in ("recount", "server_sweep"):
+        if part not in minute:
+            continue
+        # Every few minutes: the fleet counters' recount and the sweeper's look at every
+        # server. Their reads grow with the servers (they read them all); their writes (the
+        # counter items) do not.
+        every = float(minute[f"{part}_every_minutes"])  # type: ignore[arg-type]
+        measured = Counts.from_dict(minute[part])
+        scaled = work_scaled(measured, fleet.servers / n)
+        scaled.dynamodb_wru = measured.dynamodb_wru
+        for name in (*_WORK, "lambda_gb_seconds"):
+            setattr(run, name, getattr(run, name) + getattr(scaled, name) / every)
+    return node, run
 
 
 _WORK = ("dynamodb_rru", "dynamodb_wru", "s3_tier1", "s3_tier2")

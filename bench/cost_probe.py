@@ -19,8 +19,10 @@ What is counted, for each operation, from the moment it is asked until its workf
 * S3 requests moto handles, by price tier (PUT/POST/LIST, GET/HEAD; DELETE is free);
 * Step Functions state transitions: the StateEntered events of the operation's execution.
 
-Wall time in this process overstates Lambda time (moto answers in-process on a shared CPU),
-so GB-seconds are an upper bound. Prints one JSON object on stdout (``{"cost_probe": ...}``).
+An invocation's time is its wall time less what its thread waited for a CPU (this machine is
+shared; Lambda gives each invocation its own), so GB-seconds do not grow with the machine's
+load; moto answering in-process stands in for DynamoDB's and S3's network round trips.
+Prints one JSON object on stdout (``{"cost_probe": ...}``).
 """
 
 from __future__ import annotations
@@ -60,10 +62,12 @@ from bench.cost_model import METRIC_MINUTE, Counts
 T0 = "2026-11-25T10:00:00Z"
 TENANT = "tn_cost"
 OWNER = "usr_cost"
-SERVERS = 4  # on the one simulated node
+SERVERS = 20  # on the one simulated node: the reference fleet's 100 servers on 5 nodes
 IDLE_TENANTS = 200  # enough that what each adds to a read shows across 4 KB read units
 MEMORY_GB = 0.5  # .chalice/config.json lambda_memory_size
 READ_UNIT, WRITE_UNIT = 4096, 1024
+AWS_CALL_SECONDS = 0.005  # a DynamoDB or S3 request's round trip, allowed per request in a schedule's time
+WINGS_CALL_SECONDS = 0.05  # a call to a node's Wings (it answers from memory) over the network, allowed
 
 _READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
@@ -78,11 +82,20 @@ class Meter:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.totals = Counts()
+        self.stand_in = 0.0  # CPU seconds moto (and this meter) spent answering AWS requests
 
     def add(self, **units: float) -> None:
         with self.lock:
             for name, value in units.items():
                 setattr(self.totals, name, getattr(self.totals, name) + value)
+
+    def served(self, cpu_seconds: float) -> None:
+        """An AWS request answered in this process: its CPU is the stand-in's, not the caller's
+        (AWS answers on its own machines); the caller is allowed ``AWS_CALL_SECONDS`` instead."""
+        with self.lock:
+            self.stand_in += cpu_seconds
+        _THREAD.stand_in = getattr(_THREAD, "stand_in", 0.0) + cpu_seconds
+        _THREAD.aws_calls = getattr(_THREAD, "aws_calls", 0) + 1
 
     def call(self, name: str) -> None:
         with self.lock:
@@ -109,6 +122,20 @@ class Meter:
         self._s3()
         self._api()
         self._tasks()
+        self._wings_calls()
+
+    def _wings_calls(self) -> None:
+        """Counts the panel's calls to a node (the schedules' time allows each one)."""
+        from mamba.adapters.wings.client import WingsHttpNodeAgent
+
+        original = WingsHttpNodeAgent._call
+        meter = self
+
+        def counted(agent: Any, *args: Any, **kwargs: Any) -> Any:
+            meter.call("wings")
+            return original(agent, *args, **kwargs)
+
+        WingsHttpNodeAgent._call = counted  # type: ignore[method-assign]
 
     def _dynamodb(self) -> None:
         from moto.dynamodb.responses import DynamoHandler
@@ -117,6 +144,7 @@ class Meter:
         meter = self
 
         def counted(handler: Any) -> Any:
+            cpu = time.thread_time()
             action = str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
             body = _request_body(handler)
             before = _write_sizes(handler, action, body)
@@ -127,6 +155,7 @@ class Meter:
                 rru, wru = (1.0, 0.0) if action in _READS else (0.0, 1.0)
             meter.add(dynamodb_rru=rru, dynamodb_wru=wru)
             meter.call(f"dynamodb:{action}")
+            meter.served(time.thread_time() - cpu)
             return response
 
         DynamoHandler.call_action = counted  # type: ignore[method-assign]
@@ -140,13 +169,17 @@ class Meter:
             original = getattr(S3Response, name)
 
             def counted(response_self: Any, request: Any, full_url: str, headers: Any) -> Any:
+                cpu = time.thread_time()
                 method = str(request.method).upper()
                 if method in ("PUT", "POST") or (method == "GET" and not is_key):
                     meter.add(s3_tier1=1)
                 elif method in ("GET", "HEAD"):
                     meter.add(s3_tier2=1)
                 meter.call(f"s3:{method}:{'object' if is_key else 'bucket'}")
-                return original(response_self, request, full_url, headers)
+                try:
+                    return original(response_self, request, full_url, headers)
+                finally:
+                    meter.served(time.thread_time() - cpu)
 
             setattr(S3Response, name, counted)
 
@@ -160,12 +193,11 @@ class Meter:
         meter = self
 
         def counted(gateway: Any, method: str, path: str, headers: Any, body: Any) -> Any:
-            started = time.perf_counter()
+            started = _clock()
             try:
                 return original(gateway, method, path, headers, body)
             finally:
-                seconds = time.perf_counter() - started
-                meter.add(api_requests=1, lambda_invocations=1, lambda_gb_seconds=_billed(seconds))
+                meter.add(api_requests=1, lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
                 meter.call(f"api:{method}")
 
         LocalGateway.handle_request = counted  # type: ignore[method-assign]
@@ -177,22 +209,63 @@ class Meter:
         meter = self
 
         def counted(handler: str, event: Any, function_name: str = "local", timeout_s: int = 60) -> Any:
-            started = time.perf_counter()
+            started = _clock()
             try:
                 return original(handler, event, function_name, timeout_s)
             finally:
-                meter.add(lambda_invocations=1, lambda_gb_seconds=_billed(time.perf_counter() - started))
+                meter.add(lambda_invocations=1, lambda_gb_seconds=_billed(_elapsed(started)))
                 meter.call(f"task:{function_name}")
 
         lambda_dispatch.invoke = counted
 
     def schedule(self, run: Callable[[], Any]) -> None:
-        """One schedule run: one invocation, timed."""
-        started = time.perf_counter()
+        """One schedule run: one invocation. A schedule reads its nodes on threads of its own,
+        whose waits for this shared CPU its own thread cannot tell apart, so its time is the
+        process's CPU time (moto's work for it included) plus ``AWS_CALL_SECONDS`` for each
+        DynamoDB or S3 request and ``WINGS_CALL_SECONDS`` for each call to a node, the round
+        trips the in-process stand-ins do not take."""
+        cpu, calls, stand_in = time.process_time(), self._remote_calls(), self.stand_in
         try:
             run()
         finally:
-            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(time.perf_counter() - started))
+            aws, wings = (after - before for after, before in zip(self._remote_calls(), calls, strict=True))
+            own = time.process_time() - cpu - (self.stand_in - stand_in)
+            seconds = max(own, 0.0) + aws * AWS_CALL_SECONDS + wings * WINGS_CALL_SECONDS
+            self.add(lambda_invocations=1, lambda_gb_seconds=_billed(seconds))
+
+    def _remote_calls(self) -> tuple[int, int]:
+        with self.lock:
+            calls = dict(self.totals.calls)
+        aws = sum(n for name, n in calls.items() if name.startswith(("dynamodb:", "s3:")))
+        return aws, calls.get("wings", 0)
+
+
+_THREAD = threading.local()  # per thread: the stand-in's CPU and the AWS requests it answered
+
+
+def _clock() -> tuple[float, float, float, int]:
+    """Now, how long this thread has waited for a CPU so far (Linux schedstat; 0 elsewhere), and
+    the stand-in's CPU and AWS requests on this thread so far."""
+    return time.perf_counter(), _runqueue_wait(), getattr(_THREAD, "stand_in", 0.0), getattr(_THREAD, "aws_calls", 0)
+
+
+def _runqueue_wait() -> float:
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _elapsed(started: tuple[float, float, float, int]) -> float:
+    """The wall time since ``started`` less what this thread spent waiting for a CPU (this
+    machine is shared; a Lambda runs alone) and less the in-process stand-in's CPU for its AWS
+    requests, plus ``AWS_CALL_SECONDS`` for each of them (their round trip on AWS). Waits on
+    the network, to Wings, count as they are."""
+    wall, waited, stand_in, calls = started
+    now = _clock()
+    own = now[0] - wall - (now[1] - waited) - (now[2] - stand_in)
+    return max(own, 0.0) + (now[3] - calls) * AWS_CALL_SECONDS
 
 
 def _billed(seconds: float) -> float:
@@ -466,6 +539,113 @@ def page_views(world: World, server_id: str) -> dict[str, Counts]:
     return views
 
 
+_MINUTE_OFFSET = [0]
+
+
+def _next_minute_each_run(run: Callable[[], Any]) -> Callable[[], Any]:
+    """Each run of the reconcile a minute later than the last, as the schedule runs: the metrics
+    history writes a node's minute once per minute, so two runs within one minute would not."""
+    from dataclasses import replace
+
+    from mamba import bootstrap
+
+    original = bootstrap.metrics_ports
+
+    def later() -> Any:
+        return replace(original(), clock=lambda: int(time.time()) + _MINUTE_OFFSET[0])
+
+    def run_a_minute_later() -> Any:
+        _MINUTE_OFFSET[0] += 60
+        bootstrap.metrics_ports = later  # type: ignore[assignment]
+        try:
+            return run()
+        finally:
+            bootstrap.metrics_ports = original
+
+    return run_a_minute_later
+
+
+def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts, Counts, Counts]:
+    """One run of ``reconcile_servers`` over the node in a minute without the fleet counters'
+    recount, the part of it that is once per run whatever the nodes (the run's record,
+    ``services.overview.record_reconcile``), the counters' recount and the sweeper's look at
+    every server, each counted alone (they run every few minutes)."""
+    from datetime import UTC, datetime
+
+    from mamba import bootstrap
+    from mamba.services import overview
+
+    original = overview.record_reconcile
+    part: list[Counts] = []
+
+    def counted(stats: Any, results: Any, now: Any) -> Any:
+        if now.minute % overview.RECOUNT_EVERY_MINUTES == 0:
+            now = now.replace(minute=now.minute + 1)  # this minute's recount is counted apart
+        with meter.window() as counts:
+            result = original(stats, results, now)
+        part.append(counts)
+        return result
+
+    # A run first to take in what the operations before changed (the stopped server's new
+    # status, its crash check): the minute measured is a quiet one, as nearly every minute is.
+    meter.schedule(reconcile)
+    from functions.schedules import sweep
+
+    sweep_run = sweep.run
+    overview.record_reconcile = counted  # type: ignore[assignment]
+    sweep.run = lambda **_: sweep_run(servers_too=False)  # this minute's server sweep is counted apart
+    try:
+        with meter.window() as run:
+            meter.schedule(reconcile)
+    finally:
+        overview.record_reconcile = original  # type: ignore[assignment]
+        sweep.run = sweep_run
+    with meter.window() as operations_only:
+        sweep_run(servers_too=False)
+    with meter.window() as with_servers:
+        sweep_run(servers_too=True)
+    server_sweep = Counts(
+        **{k: max(v - operations_only.billable()[k], 0.0) for k, v in with_servers.billable().items()}
+    )
+    with meter.window() as recount:
+        meter.schedule(lambda: bootstrap.fleet_stats().refresh(datetime.now(UTC).isoformat()))
+    recount.lambda_invocations = 0  # it runs inside the reconcile's invocation
+    return run, part[-1], recount, server_sweep
+
+
+def _server_sweep_every() -> int:
+    from functions.schedules import reconcile
+
+    return int(reconcile.SWEEP_SERVERS_EVERY_MINUTES)
+
+
+def _recount_every() -> int:
+    from mamba.services import overview
+
+    return int(overview.RECOUNT_EVERY_MINUTES)
+
+
+def rollup_hour(meter: Meter, node_id: str) -> Counts:
+    """The rollup the first reconcile run of an hour writes for the node, over a full hour of
+    minute items: 60 minutes are recorded first as the reconcile would (a clock set to each
+    minute of the next hour, not counted), then the rollup runs an hour later (counted)."""
+    from dataclasses import replace
+
+    from mamba import bootstrap
+    from mamba.domain import server_lifecycle as life
+    from mamba.services import metrics
+
+    ports = bootstrap.metrics_ports()
+    servers = bootstrap.server_repository().on_node(node_id)
+    seen = life.observations(bootstrap.agent_for(bootstrap.node_repository().get(node_id)).list_servers())
+    hour = (int(time.time()) // 3600 + 1) * 3600
+    for minute in range(60):  # outside the window below: these are the hour's metric minutes
+        metrics.record_node(replace(ports, clock=lambda t=hour + 60 * minute + 5: t), node_id, servers, seen)
+    with meter.window() as counts:
+        metrics.roll_up(replace(ports, clock=lambda: hour + 3600 + 5), node_id, hour + 3600 + 5)
+    return counts
+
+
 def schedules() -> dict[str, tuple[Callable[[], Any], float]]:
     """Every schedule app.py registers: name → (one run, every how many seconds)."""
     from chalice.app import Rate, ScheduledEventConfig
@@ -567,10 +747,8 @@ def main() -> dict[str, Any]:
             world = World(meter, panel_url, node, sfn)
             created = [create(world) for _ in range(SERVERS + 1)]
             server_id = created[0][0]
-            reconcile = schedules()[METRIC_MINUTE][0]
+            reconcile = _next_minute_each_run(schedules()[METRIC_MINUTE][0])
             meter.schedule(reconcile)  # the first run records what it sees the first time
-            with meter.window() as one_more_server:
-                meter.schedule(reconcile)
             operations = {"create": created[0][1]}
             operations["start"] = power(world, server_id, "start")
             operations["stop"] = power(world, server_id, "stop")
@@ -578,6 +756,8 @@ def main() -> dict[str, Any]:
             operations["delete"] = delete(world, created[-1][0])  # SERVERS servers stay on the node
             meter.schedule(reconcile)
             views = page_views(world, server_id)
+            one_node, fleet_part, recount, server_sweep = metric_minute(meter, reconcile)
+            rollup = rollup_hour(meter, node.node.id)
             before = run_schedules(meter)
             add_idle_tenants(IDLE_TENANTS)
             after = run_schedules(meter)
@@ -590,8 +770,18 @@ def main() -> dict[str, Any]:
             "page_views": {name: _dump(c) for name, c in views.items()},
             "schedules": before,
             "schedules_with_idle_tenants": after,
-            # the metric minute with one server more on the node: what each server adds to it
-            "metric_minute_one_more_server": _dump(one_more_server),
+            # one reconcile run over the node's SERVERS servers, and within it the fleet counters'
+            # part, which is once per run whatever the nodes
+            "metric_minute": {
+                "one_node": _dump(one_node),
+                "per_run": _dump(fleet_part),
+                "recount": _dump(recount),
+                "recount_every_minutes": _recount_every(),
+                "server_sweep": _dump(server_sweep),
+                "server_sweep_every_minutes": _server_sweep_every(),
+            },
+            # one hour of the node's SERVERS servers rolled up (the first reconcile run of an hour)
+            "rollup_hour": _dump(rollup),
         }
     }
 

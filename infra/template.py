@@ -16,8 +16,12 @@ and ``RestAPI``. Everything else comes from here (``merge_template()``, written 
   attached to ``DefaultRole``);
 * API Gateway gateway responses in the panel's error shape;
 * the web panel: a private bucket behind CloudFront with origin access control, the API
-  paths routed to API Gateway uncached, the SPA rewrite and the security headers
-  (``infra.web_hosting``).
+  paths routed to API Gateway uncached, the SPA rewrite and the security headers, and the
+  domain's alias records (``infra.web_hosting``);
+* ``Migrations``, the custom resource that runs the data migrations during the deploy
+  (``migrations_resource``);
+* the outputs, among them one ``Env<Variable>`` per variable of the functions' environment,
+  which ``mamba --stack`` reads back (``environment_outputs``, ``mamba.stack``).
 
 State machines are named ``<stack name>-<workflow>``, so ``STATE_MACHINE_PREFIX`` is an
 ``Fn::Sub`` of pseudo parameters and the functions never reference the machines (which
@@ -108,12 +112,11 @@ SECRET_KEYS_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     "CaptchaProvider": {"turnstile": ("CAPTCHA_SECRET_KEY",), "hcaptcha": ("CAPTCHA_SECRET_KEY",)},
 }
 
-# The SSM parameter that carries the panel's URL to the functions when only CloudFront knows it
-# (no PublicUrl, no WebDomainName): the functions cannot name the distribution in their
-# environment, because the distribution's API origin depends on the API, which depends on
-# the functions. A name built from the stack name alone breaks that cycle.
-PUBLIC_URL_PARAMETER = "PublicUrlParameter"
-PUBLIC_URL_PARAMETER_NAME = "/${AWS::StackName}/public-url"
+# Without PublicUrl or a domain the functions cannot be told the panel's URL: only CloudFront
+# knows its name, and the distribution's API origin depends on the API, which depends on the
+# functions (and SnapStart loads the settings when the API's version is published, before the
+# distribution exists). Such a stack (a test stack) is deployed a second time with PublicUrl set
+# to its PanelUrl output (docs/deploy.md); check-config warns until then.
 
 
 def parameters() -> dict[str, Any]:
@@ -200,47 +203,23 @@ def conditions() -> dict[str, Any]:
         "HasMailFrom": not_empty("MailFrom"),
         "HasAlarmEmail": not_empty("AlarmEmail"),
         "HasBackupTransition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackupTransitionDays"}, "0"]}]},
-        # Neither PublicUrl nor a custom domain: the URL is the distribution's, read from SSM.
-        "UsesDistributionUrl": {
-            "Fn::And": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}, {"Fn::Not": [{"Condition": "HasWebDomain"}]}]
-        },
-    }
-
-
-def public_url_value() -> dict[str, Any]:
-    """The panel's URL: PublicUrl, else the custom domain, else the distribution's name."""
-    return {
-        "Fn::If": [
-            "HasPublicUrl",
-            {"Ref": "PublicUrl"},
-            {
-                "Fn::If": [
-                    "HasWebDomain",
-                    _sub("https://${WebDomainName}"),
-                    _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
-                ]
-            },
-        ]
-    }
-
-
-def public_url_parameter() -> dict[str, Any]:
-    return {
-        PUBLIC_URL_PARAMETER: {
-            "Type": "AWS::SSM::Parameter",
-            "Condition": "UsesDistributionUrl",
-            "Properties": {
-                "Name": _sub(PUBLIC_URL_PARAMETER_NAME),
-                "Type": "String",
-                "Value": _sub("https://${" + web_hosting.WEB_DISTRIBUTION + ".DomainName}"),
-                "Description": "The panel's public URL (MAMBA_PUBLIC_URL_PARAMETER), the CloudFront name",
-            },
-        }
     }
 
 
 def _if(condition: str, value: Any) -> dict[str, Any]:
     return {"Fn::If": [condition, value, {"Ref": "AWS::NoValue"}]}
+
+
+def public_url_value() -> dict[str, Any]:
+    """The panel's URL as the functions get it (``MAMBA_PUBLIC_URL``): PublicUrl, else the custom
+    domain at base path /, else nothing (the Settings default, which check-config warns about)."""
+    return {
+        "Fn::If": [
+            "HasPublicUrl",
+            {"Ref": "PublicUrl"},
+            _if("HasWebDomain", _sub("https://${WebDomainName}")),
+        ]
+    }
 
 
 # --- data and storage -----------------------------------------------------------------
@@ -500,15 +479,7 @@ def function_environment() -> dict[str, Any]:
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
-        # Known before the functions exist (a parameter or the custom domain) or read from SSM.
-        "MAMBA_PUBLIC_URL": {
-            "Fn::If": [
-                "HasPublicUrl",
-                {"Ref": "PublicUrl"},
-                _if("HasWebDomain", _sub("https://${WebDomainName}")),
-            ]
-        },
-        "MAMBA_PUBLIC_URL_PARAMETER": _if("UsesDistributionUrl", _sub(PUBLIC_URL_PARAMETER_NAME)),
+        "MAMBA_PUBLIC_URL": public_url_value(),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
@@ -650,14 +621,6 @@ def functions_policy() -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:Encrypt"],
             "Resource": _arn(NODE_TOKEN_KEY),
-        },
-        {
-            "Sid": "PublicUrl",
-            "Effect": "Allow",
-            "Action": "ssm:GetParameter",
-            "Resource": _sub(
-                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + PUBLIC_URL_PARAMETER_NAME
-            ),
         },
     ]
     statements.append(observability.tracing_statement())
@@ -1016,12 +979,6 @@ def migrations_resource() -> dict[str, Any]:
                 "ServiceTimeout": MIGRATIONS_SERVICE_TIMEOUT,
                 "Mode": {"Ref": "MigrationsOnDeploy"},
                 "Versions": ",".join(m.version for m in load_migrations()),
-                # The function loads the settings at init, which read the panel's URL from this
-                # parameter when only CloudFront knows it: referencing it makes CloudFormation
-                # create it first (a DependsOn cannot name a resource that may not exist).
-                "PublicUrlParameter": {
-                    "Fn::If": ["UsesDistributionUrl", {"Ref": PUBLIC_URL_PARAMETER}, {"Ref": "AWS::NoValue"}]
-                },
             },
         }
     }
@@ -1043,15 +1000,13 @@ def outputs() -> dict[str, Any]:
     values.update({f"{table.logical_id}Name": {"Ref": table.logical_id} for table in TABLES})
     values.update({f"{workflow_logical_id(w)}Arn": {"Ref": workflow_logical_id(w)} for w in workflows.workflow_names()})
     values["NodeTokenKeyId"] = {"Ref": NODE_TOKEN_KEY}
-    values["PublicUrl"] = public_url_value()
     found = {name: {"Value": value} for name, value in values.items()}
     found.update(environment_outputs())
     return found
 
 
-# Function variables the CLI does not take from the stack: constants and what only the
-# functions use (the CLI gets the resolved URL from EnvMambaPublicUrl instead of SSM).
-CLI_SKIPS = frozenset({"MAMBA_CONFIG_REVISION", "MAMBA_PUBLIC_URL_PARAMETER"})
+# Function variables the CLI does not take from the stack: what only restarts the functions.
+CLI_SKIPS = frozenset({"MAMBA_CONFIG_REVISION"})
 
 
 def _empty_for_no_value(value: Any) -> Any:
@@ -1075,9 +1030,8 @@ def environment_outputs() -> dict[str, Any]:
     for variable, value in function_environment().items():
         if variable in CLI_SKIPS:
             continue
-        resolved = public_url_value() if variable == "MAMBA_PUBLIC_URL" else value
         found[output_name(variable)] = {
-            "Value": _empty_for_no_value(resolved),
+            "Value": _empty_for_no_value(value),
             "Description": f"{variable} for the mamba CLI (mamba --stack)",
         }
     return found
@@ -1095,7 +1049,6 @@ def merge_template() -> dict[str, Any]:
         alarm_topic(),
         functions_policy(),
         node_token_key(),
-        public_url_parameter(),
         migrations_resource(),
         web_hosting.resources(),
         observability.resources(),

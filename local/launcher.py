@@ -135,6 +135,9 @@ def configure_environment(api_port: int, aws_port: int, folder: Path, stripe_por
             "MOTO_PORT": str(aws_port),  # moto's ASL interpreter calls Lambda back on this port
             "BILLING_ENABLED": os.environ.get("BILLING_ENABLED") or "true",
             "STRIPE_API_BASE": f"http://{HOST}:{stripe_port}",
+            # The operator metrics (EMF lines, docs/observability.md) feed CloudWatch; locally
+            # nothing reads them, so they stay out of the console unless asked for.
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED") or "true",
             **LocalNames().environment(),
         }
     )

@@ -25,7 +25,11 @@ def lambda_event(messages: list[dict[str, Any]], queue_arn: str, region: str) ->
                 "receiptHandle": m["ReceiptHandle"],
                 "body": m["Body"],
                 "attributes": dict(m.get("Attributes") or {}),
-                "messageAttributes": {},
+                # Lambda's shape of SQS message attributes (the webhook's correlation id).
+                "messageAttributes": {
+                    name: {"stringValue": value.get("StringValue"), "dataType": value.get("DataType", "String")}
+                    for name, value in (m.get("MessageAttributes") or {}).items()
+                },
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
@@ -54,6 +58,7 @@ class QueuePoller(threading.Thread):
             WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=self.visibility_timeout,
             AttributeNames=["All"],
+            MessageAttributeNames=["All"],
         )
         messages = list(found.get("Messages", []))
         if not messages:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from mamba import bootstrap
+from mamba import bootstrap, observability
 from mamba.observability import emit_metric, logger
 from mamba.services import billing_sync, overview
 
@@ -27,6 +27,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> str:
+    # Each event logs under the id of the webhook request that queued it (else its message id).
+    carried = (record.raw_event.get("messageAttributes") or {}).get("correlation_id") or {}
+    correlation = carried.get("stringValue")
+    with observability.request_context(correlation or record.message_id):
+        return _apply(record)
+
+
+def _apply(record: SQSRecord) -> str:
     event = json.loads(record.body)
     event_id = str(event.get("id", ""))
     if isinstance(event.get("created"), int):

@@ -30,17 +30,20 @@ def ports() -> Any:
         backups=bootstrap.backup_ports(),
         epoch=time.time,
         now=lambda: iso(utcnow()),
+        unreachable=_unreachable,
     )
 
 
-def run() -> dict[str, Any]:
+def _unreachable(node_ids: list[str]) -> set[str]:
+    """The nodes whose last health probe failed (one BatchGetItem per 100 nodes)."""
+    health = bootstrap.node_health_store().health_of(node_ids)
+    return {node_id for node_id, h in health.items() if h.status in ("offline", "unauthorized")}
+
+
+def run(*, servers_too: bool = True) -> dict[str, Any]:
     """One sweep; its failure is logged and reported, never the reconcile's failure."""
     try:
-        return dict(sweeper.sweep(ports()).as_dict())
+        return dict(sweeper.sweep(ports(), servers_too=servers_too).as_dict())
     except Exception as exc:  # noqa: BLE001 - the schedule goes on; the next run sweeps again
         logger.exception("sweep failed")
         return {"error": type(exc).__name__}
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"sweep": run()}

@@ -25,17 +25,14 @@ def _error(event: dict[str, Any]) -> dict[str, str]:
 
 
 ACTIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
-    "request": lambda p, e: backups.task_request_backup(p, e["backup_uuid"], e.get("operation_id")),
-    # .waitForTaskToken tasks: they park ``task_token`` for Wings' callback to resume.
-    "await": lambda p, e: backups.task_await_backup(p, e["backup_uuid"], e["task_token"], int(e["timeout_seconds"])),
-    "verify": lambda p, e: backups.task_verify_backup(p, e["backup_uuid"], e.get("operation_id")),
-    "finalize": lambda p, e: backups.task_finalize_backup(p, e["backup_uuid"], e.get("operation_id")),
-    "fail": lambda p, e: backups.task_fail_backup(p, e["backup_uuid"], e.get("operation_id"), _error(e)),
-    "restore_request": lambda p, e: backups.task_request_restore(
-        p, e["backup_uuid"], bool(e.get("truncate")), e.get("operation_id")
+    # .waitForTaskToken tasks: they park ``task_token`` for Wings' callback to resume, then ask Wings.
+    "request_and_await": lambda p, e: backups.task_request_and_await_backup(
+        p, e["backup_uuid"], e.get("operation_id"), e["task_token"], int(e["timeout_seconds"])
     ),
-    "restore_await": lambda p, e: backups.task_await_restore(
-        p, e["backup_uuid"], e["task_token"], int(e["timeout_seconds"])
+    "complete": lambda p, e: backups.task_complete_backup(p, e["backup_uuid"], e.get("operation_id")),
+    "fail": lambda p, e: backups.task_fail_backup(p, e["backup_uuid"], e.get("operation_id"), _error(e)),
+    "restore_request_and_await": lambda p, e: backups.task_request_and_await_restore(
+        p, e["backup_uuid"], bool(e.get("truncate")), e.get("operation_id"), e["task_token"], int(e["timeout_seconds"])
     ),
     "restore_finish": lambda p, e: backups.task_finish_restore(p, e["backup_uuid"], e.get("operation_id")),
     "restore_fail": lambda p, e: backups.task_fail_restore(p, e["backup_uuid"], e.get("operation_id"), _error(e)),

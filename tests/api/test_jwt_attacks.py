@@ -82,6 +82,17 @@ def _rsa_key() -> Any:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def _rs256(claims: dict[str, Any]) -> str:
+    """An RS256 token signed with a fresh RSA key through cryptography itself: the panel's PyJWT
+    is loaded with its HMAC algorithms only (mamba.auth.hmac_jwt), so it cannot sign one."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signing_input = f"{_b64(json.dumps({'alg': 'RS256', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}"
+    signature = _rsa_key().sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
+
+
 def _public_pem(key: Any) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
@@ -112,7 +123,7 @@ ATTACKS: list[Attack] = [
     ("HS384 with our secret", lambda u, s: jwt.encode(_claims(u), s, algorithm="HS384"), "invalid"),
     # Algorithm confusion: an RS256 header over an HMAC keyed with the secret, as if it were a public key.
     ("RS256 header over our HMAC", lambda u, s: _forge({"alg": "RS256"}, _claims(u), s.encode()), "invalid"),
-    ("RS256 signed with an attacker's RSA key", lambda u, s: jwt.encode(_claims(u), _rsa_key(), "RS256"), "invalid"),
+    ("RS256 signed with an attacker's RSA key", lambda u, s: _rs256(_claims(u)), "invalid"),
     (
         "HS256 keyed with an attacker's public key, jwk in the header",
         lambda u, s: _forge({"alg": "HS256", "jwk": {"kty": "oct", "k": _b64(b"k" * 32)}}, _claims(u), b"k" * 32),

@@ -222,6 +222,8 @@ def test_another_tenants_server_answers_404(world: World) -> None:
         ("?from=yesterday", "from"),
         (f"?from={H0}&to={H0 - 60}", "from"),
         ("?format=xml", "format"),
+        ("?to=0", "from"),  # the hour before 1970
+        ("?from=1960-01-01T00:00:00Z&to=1960-01-02T00:00:00Z", "from"),
     ],
 )
 def test_a_bad_query_is_a_400_naming_the_parameter(world: World, query: str, field: str) -> None:

@@ -54,7 +54,12 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/v1/me/sessions"): (3, "the guard, the user and the sessions Query"),
     ("GET", "/v1/tenants"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/backup-settings"): (5, "the guard and four separate GetItems of settings"),
-    ("GET", "/v1/tenants/{tenant_id}/locations"): (4, "the guard and one Query per node group"),
+    ("GET", "/v1/tenants/{tenant_id}/locations"): (
+        5,
+        "the guard, the nodes, one BatchGetItem of their health and breakers (a location whose nodes are all "
+        "unreachable is not available: placement skips them) and one Query per node",
+    ),
+    ("GET", "/v1/admin/nodes/{node_id}/metrics"): (3, "the guard, the node (with its breaker) and the history Query"),
     ("GET", "/v1/tenants/{tenant_id}/members"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/servers/{server_id}/files/contents"): (
         4,

@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 WEB = ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-JOURNEYS_TIMEOUT_SECONDS = 900
+# metrics.spec.ts waits up to about a minute for the reconcile's first sample of a new server.
+JOURNEYS_TIMEOUT_SECONDS = 1200
 
 
 def _missing() -> str | None:

@@ -54,10 +54,7 @@ def stack_template(merged: dict[str, Any]) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     for name, output in merged["Outputs"].items():
         value = output["Value"]
-        if name == output_name("MAMBA_PUBLIC_URL"):
-            # Fn::If over the domain's branch only; the CloudFront branch is not taken here.
-            outputs[name] = output
-        elif not _mentions(value, missing):
+        if not _mentions(value, missing):
             outputs[name] = output
     text = json.dumps({"Resources": resources, "Outputs": outputs}).replace(
         json.dumps({"Ref": cfn.SECRET}), json.dumps({"Ref": "AppSecretsArn"})
@@ -122,7 +119,7 @@ def test_the_template_publishes_every_function_variable_as_an_output_the_cli_rea
         assert variable_name(output_name(variable)) == variable
         assert output_name(variable) in outputs, variable
     # and the resource outputs an operator reads by name are there too
-    assert {"SecretsArn", "NodeTokenKeyId", "PublicUrl", "MainTableName", "StateMachinePrefix"} <= set(outputs)
+    assert {"SecretsArn", "NodeTokenKeyId", "PanelUrl", "MainTableName", "StateMachinePrefix"} <= set(outputs)
 
 
 def test_outputs_with_an_empty_value_leave_the_setting_at_its_default() -> None:
@@ -174,6 +171,16 @@ def test_migrate_runs_on_the_stacks_table_with_a_dry_run_first(deployed_stack, c
     assert "Item" in ledger
     assert main(["--stack", STACK, "migrate", "--dry-run"]) == 0
     assert "dry run: up to date" in capsys.readouterr().out
+    # and a dry run of a roll back names the newest first, undoing nothing
+    assert main(["--stack", STACK, "migrate", "--down", "2", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[3].rstrip(":") for line in lines[:2]] == versions[::-1][:2]
+    assert lines[-1] == "dry run: 2 to roll back"
+    assert "Item" in boto3.resource("dynamodb").Table(deployed_stack["MainTableName"]).get_item(
+        Key={"pk": "META#MIGRATIONS", "sk": "LEDGER"}
+    )
+    assert main(["--stack", STACK, "migrate", "--status"]) == 0
+    assert "pending" not in capsys.readouterr().out
 
 
 def test_env_prints_the_stacks_settings_as_exports(deployed_stack, capsys) -> None:
@@ -183,6 +190,11 @@ def test_env_prints_the_stacks_settings_as_exports(deployed_stack, capsys) -> No
     assert "export MAMBA_ENV=deployed" in lines
     assert "export AWS_REGION=us-east-1" in lines
     assert not any(line.startswith("export MAIL_FROM=''") for line in lines)
+
+
+def test_region_without_a_stack_is_a_usage_error(capsys) -> None:
+    assert main(["--region", "eu-west-1", "check-config"]) == 2
+    assert "--region goes with --stack" in capsys.readouterr().err
 
 
 def test_a_missing_stack_fails_in_one_line_naming_it(aws: None, capsys) -> None:

@@ -205,19 +205,3 @@ def test_the_template_runs_the_function_with_this_codes_versions_after_the_table
     assert resource["Properties"]["Mode"] == {"Ref": "MigrationsOnDeploy"}
     assert {t.logical_id for t in cfn.TABLES} <= set(resource["DependsOn"])
     assert resource["Properties"]["ServiceTimeout"] > 900  # the function's longest run, plus the answer
-
-
-@pytest.mark.parametrize(("domain", "waits"), [("", True), ("panel.example.com", False)])
-def test_the_migrations_wait_for_the_url_parameter_the_settings_read_when_there_is_one(domain, waits) -> None:
-    from tests.cfn_render import Renderer, parameter_values
-
-    # Given a stack without a domain (the functions read their URL from SSM) or with one
-    merged = cfn.merge_template()
-    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc" if domain else ""
-    renderer = Renderer(merged, parameter_values(merged, {"WebDomainName": domain, "WebCertificateArn": certificate}))
-    reference = merged["Resources"][cfn.MIGRATIONS]["Properties"]["PublicUrlParameter"]
-    props = renderer.value({"PublicUrlParameter": reference})
-    # Then the resource references the parameter exactly when it exists: CloudFormation creates
-    # it before calling the function, whose init would otherwise fail to load the settings
-    assert renderer.exists(cfn.PUBLIC_URL_PARAMETER) is waits
-    assert ("PublicUrlParameter" in props) is waits

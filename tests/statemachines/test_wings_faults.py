@@ -62,8 +62,8 @@ def node_fault(world: World, kind: str, method: str, path: str, skip: int = 0) -
 
 @contextlib.contextmanager
 def fast_backups() -> Iterator[None]:
-    """Backup workflows that look for Wings' callback every second, for at most 20 s."""
-    policy = BackupPolicy(part_size=PART, poll_seconds=1, timeout_seconds=20)
+    """Backup workflows that wait at most 20 s for Wings' callback."""
+    policy = BackupPolicy(part_size=PART, timeout_seconds=20)
     with bootstrap.override(backup_ports=replace(bootstrap.backup_ports(), policy=policy)):
         yield
 

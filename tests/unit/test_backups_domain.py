@@ -112,3 +112,21 @@ def test_ignore_patterns_are_one_line_each_and_blank_ones_dropped() -> None:
     assert bk.clean_ignored([" cache/ ", "", "*.log"]) == ("cache/", "*.log")
     with pytest.raises(ValidationError):
         bk.clean_ignored(["a\nb"])
+
+
+@pytest.mark.parametrize(
+    ("locked", "status", "kept"),
+    [
+        (True, "completed", True),
+        (True, "restoring", True),  # a restore into the deleted server ends; the locked backup stays
+        (True, "failed", False),
+        (True, "uploading", False),
+        (False, "completed", False),
+    ],
+)
+def test_only_a_locked_usable_backup_outlives_its_server(locked: bool, status: str, kept: bool) -> None:
+    from mamba.domain.backups import Backup, outlives_server
+
+    backup = Backup(uuid="b", server_uuid="s", tenant_id="t", node_id="n", name="x", status=status,
+                    created_at="2026-12-01T00:00:00Z", updated_at="2026-12-01T00:00:00Z", locked=locked)  # fmt: skip
+    assert outlives_server(backup) is kept

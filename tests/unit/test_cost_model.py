@@ -37,12 +37,12 @@ def probe() -> dict[str, Any]:
                 lambda_invocations=1, lambda_gb_seconds=0.05, api_requests=1, dynamodb_rru=7, dynamodb_wru=1
             ),
             "backup": counts(
-                lambda_invocations=7,
+                lambda_invocations=5,
                 lambda_gb_seconds=0.7,
                 api_requests=3,
                 dynamodb_rru=30,
                 dynamodb_wru=30,
-                state_transitions=4,
+                state_transitions=2,
                 s3_tier1=3,
                 s3_tier2=1,
             ),
@@ -74,18 +74,21 @@ def probe() -> dict[str, Any]:
                 "every_seconds": 60,
             },
             "reconcile_servers": {
-                "counts": counts(lambda_invocations=1, lambda_gb_seconds=0.1, dynamodb_rru=1, dynamodb_wru=1),
+                "counts": counts(lambda_invocations=1, lambda_gb_seconds=0.1, dynamodb_rru=3, dynamodb_wru=5),
                 "every_seconds": 60,
             },
-            "metrics_rollup": {
-                "counts": counts(lambda_invocations=1, lambda_gb_seconds=0.2, dynamodb_rru=4, dynamodb_wru=1),
-                "every_seconds": 3600,
+            "backup_usage": {
+                "counts": counts(lambda_invocations=1, dynamodb_rru=2, s3_tier1=1),
+                "every_seconds": 21_600,
             },
         },
         "schedules_with_idle_tenants": {},
-        "metric_minute_one_more_server": counts(
-            lambda_invocations=1, lambda_gb_seconds=0.1, dynamodb_rru=1, dynamodb_wru=1
-        ),
+        # a node of 4 servers: 1.5 RRU + 4.5 WRU a minute, of which the fleet counters 1 RRU + 4 WRU
+        "metric_minute": {
+            "one_node": counts(lambda_invocations=1, lambda_gb_seconds=0.1, dynamodb_rru=1.5, dynamodb_wru=4.5),
+            "per_run": counts(dynamodb_rru=1, dynamodb_wru=4),
+        },
+        "rollup_hour": counts(dynamodb_rru=2, dynamodb_wru=5),
     }
 
 
@@ -115,8 +118,8 @@ def test_the_month_counts_each_operation_as_often_as_the_fleet_does_it() -> None
     assert lines["api_request"].times == 100_000
     assert lines["metric_minute_per_node"].times == 5 * 30 * 24 * 60
     assert lines["schedule:node_health"].times == 30 * 24 * 60
-    assert lines["rollup:metrics_rollup"].times == 30 * 24
-    assert lines["backup"].monthly.state_transitions == 4 * 3000
+    assert lines["schedule:backup_usage"].times == 30 * 4
+    assert lines["backup"].monthly.state_transitions == 2 * 3000
 
 
 def test_an_api_request_costs_the_page_views_average_request() -> None:
@@ -127,18 +130,21 @@ def test_an_api_request_costs_the_page_views_average_request() -> None:
     assert average.lambda_gb_seconds == pytest.approx(0.04)
 
 
-def test_the_metric_minute_grows_by_what_one_more_server_adds() -> None:
-    # Given a node-minute of 1 RRU + 1 WRU with 4 servers, and 2 + 2 with a fifth
-    measured = probe()
-    measured["metric_minute_one_more_server"] = counts(lambda_invocations=1, lambda_gb_seconds=0.1, dynamodb_rru=2,
-                                                       dynamodb_wru=2)  # fmt: skip
+def test_the_metric_minute_splits_into_each_nodes_part_and_the_runs_part() -> None:
+    lines = {line.name: line for line in model.month_of(probe())}
+    node, run = lines["metric_minute_per_node"], lines["metric_minute_per_run"]
 
-    minute = {line.name: line for line in model.month_of(measured)}["metric_minute_per_node"].per_run
-
-    # Then 20 servers a node cost 1 + 16 x 1 of each; one invocation a minute reads all 5 nodes
-    assert (minute.dynamodb_rru, minute.dynamodb_wru) == (17, 17)
-    assert minute.lambda_invocations == pytest.approx(0.2)
-    assert minute.lambda_gb_seconds == pytest.approx(0.1)
+    # Each node: what the run did beyond the fleet counters (0.5 RRU + 0.5 WRU for 4 servers),
+    # for the 20 servers a node of the fleet holds; once per node and minute
+    assert (node.per_run.dynamodb_rru, node.per_run.dynamodb_wru) == (2.5, 2.5)
+    assert node.per_run.lambda_invocations == 0 and node.times == 5 * 43_200
+    # The run: the counters, the one invocation and its time; once a minute
+    assert (run.per_run.dynamodb_rru, run.per_run.dynamodb_wru) == (1, 4)
+    assert (run.per_run.lambda_invocations, run.per_run.lambda_gb_seconds) == (1, 0.1)
+    assert run.times == 43_200
+    # and the hour's rollup, per node and hour, for 20 servers
+    rollup = lines["rollup_hour_per_node"]
+    assert (rollup.per_run.dynamodb_rru, rollup.per_run.dynamodb_wru, rollup.times) == (10, 25, 5 * 720)
 
 
 def test_the_reference_month_of_the_hand_written_probe_is_within_budget() -> None:
@@ -162,13 +168,14 @@ def test_a_backup_that_polls_every_ten_seconds_breaks_the_budget() -> None:
     assert {line.name: line for line in lines}["backup"].cost > model.BUDGET_PER_100_SERVERS
 
 
-def test_a_fleet_twice_as_large_costs_the_same_per_100_servers_for_what_scales_with_servers() -> None:
+def test_a_fleet_twice_as_large_costs_no_more_per_100_servers() -> None:
+    # What is paid once a minute whatever the fleet (the reconcile run, the fleet counters) is
+    # shared by more servers; everything else grows with the servers or the nodes
     small = model.month_of(probe())
     large = model.month_of(probe(), Fleet(servers=200, nodes=10))
 
-    assert model.per_100_servers(large, Fleet(servers=200, nodes=10)) == pytest.approx(
-        model.per_100_servers(small), rel=0.05
-    )
+    assert model.per_100_servers(large, Fleet(servers=200, nodes=10)) < model.per_100_servers(small)
+    assert model.total(large) == pytest.approx(2 * model.total(small), rel=0.15)
 
 
 def test_an_idle_tenant_costs_nothing_when_no_schedule_reads_more_for_it() -> None:
@@ -194,3 +201,18 @@ def test_the_probe_shape_is_not_changed_by_pricing_it() -> None:
     model.month_of(measured)
 
     assert measured == before
+
+
+def test_the_fleet_counters_recount_is_paid_once_every_few_minutes_for_the_fleets_servers() -> None:
+    # Given a recount that read 8 RRU and wrote 3 WRU over the probe's 4 servers, every 5 minutes
+    measured = probe()
+    measured["metric_minute"]["recount"] = counts(lambda_gb_seconds=0.05, dynamodb_rru=8, dynamodb_wru=3)
+    measured["metric_minute"]["recount_every_minutes"] = 5
+
+    run = {line.name: line for line in model.month_of(measured)}["metric_minute_per_run"].per_run
+
+    # Then each minute's run carries a fifth of it, its reads scaled to 100 servers (x25), its
+    # writes (the counter items) as they were
+    assert run.dynamodb_rru == pytest.approx(1 + 8 * 25 / 5)
+    assert run.dynamodb_wru == pytest.approx(4 + 3 / 5)
+    assert run.lambda_gb_seconds == pytest.approx(0.1 + 0.05 * 25 / 5)

@@ -26,7 +26,6 @@ DOCS = [*sorted((ROOT / "docs").glob("*.md")), README]
 EXTRA_VARIABLES = (
     "MAMBA_SECRETS_ID",
     "MAMBA_SSM_PATH",
-    "MAMBA_PUBLIC_URL_PARAMETER",
     "MAMBA_LOCAL_SECRETS_FILE",
     *config.SECRET_NAMES,
 )

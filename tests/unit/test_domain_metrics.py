@@ -48,9 +48,13 @@ def test_choose_resolution_picks_the_finest_within_500_points(seconds: int, requ
         (NOW - 400 * 86400, NOW, "auto", "from"),  # beyond 13 months
         (NOW - 48 * 3600, NOW, "1m", "resolution"),  # 2880 minute points
         (NOW - 3600, NOW, "10s", "resolution"),  # unknown
+        (None, 0, "auto", "from"),  # an hour before 1970
+        (-86400, 0, "auto", "from"),
     ],
 )
-def test_window_refuses_a_bad_query_naming_the_parameter(start: int, end: int, resolution: str, field: str) -> None:
+def test_window_refuses_a_bad_query_naming_the_parameter(
+    start: int | None, end: int, resolution: str, field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         m.window(start, end, resolution, now=NOW)
     assert caught.value.details["fields"][0]["field"] == field

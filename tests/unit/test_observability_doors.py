@@ -71,3 +71,19 @@ def test_a_stripe_event_publishes_how_long_it_waited_since_stripe_made_it(monkey
 
     [lag] = published(capsys.readouterr().out, "StripeWebhookLag")
     assert 89 <= lag <= 120
+
+
+def test_a_stripe_event_logs_under_the_webhook_requests_id_it_carries(monkeypatch, capsys):
+    from mamba.observability import current_request_id
+
+    seen: list[str] = []
+    monkeypatch.setattr(stripe_events.billing_sync, "process", lambda ports, event: seen.append(current_request_id()))
+    ports = types.SimpleNamespace(repo=types.SimpleNamespace(event_processed=lambda event_id: None))
+    monkeypatch.setattr(bootstrap, "billing_ports", lambda: ports)
+    body = json.dumps({"id": "evt_2", "type": "invoice.paid"})
+    carried = {"correlation_id": {"stringValue": "req-webhook-1", "dataType": "String"}}
+
+    stripe_events.record_handler(SQSRecord({"messageId": "m2", "body": body, "messageAttributes": carried}))
+    stripe_events.record_handler(SQSRecord({"messageId": "m3", "body": body, "messageAttributes": {}}))
+
+    assert seen == ["req-webhook-1", "m3"]

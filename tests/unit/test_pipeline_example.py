@@ -85,3 +85,35 @@ def test_every_mamba_command_line_parses_with_the_cli(where: str, command: str) 
         parser.parse_args(words)
     except SystemExit as exc:
         pytest.fail(f"{where}: `mamba {command}` does not parse (exit {exc.code})")
+
+
+# --- the stack's parameters, as the docs and the pipeline name them ---------------------------
+
+
+def _template_parameters() -> set[str]:
+    from infra import template as cfn
+
+    return set(cfn.merge_template()["Parameters"])
+
+
+def _overrides(text: str) -> set[str]:
+    """``Name=value`` words after ``--parameter-overrides`` (to the end of that command)."""
+    found: set[str] = set()
+    for block in re.findall(r"--parameter-overrides(.*?)(?:\n\s*\n|\n```|\n\s*-\s|$)", text, flags=re.S):
+        found.update(re.findall(r"(?:^|[\s\"])([A-Z][A-Za-z0-9]+)=", block))
+    return found
+
+
+@pytest.mark.parametrize("path", ["docs/deploy.md", "README.md", ".github/workflows/deploy.yml"])
+def test_every_parameter_the_docs_and_the_pipeline_pass_exists_in_the_template(path: str) -> None:
+    named = _overrides((ROOT / path).read_text())
+    assert named, f"{path} passes no --parameter-overrides"
+    assert named - _template_parameters() == set()
+
+
+def test_deploy_md_documents_every_parameter_of_the_template() -> None:
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    section = text.split("\n## Parameters\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Za-z0-9]+)`(?:, `([A-Za-z0-9]+)`)?", section, flags=re.M))
+    names = {name for pair in documented for name in pair if name}
+    assert _template_parameters() - names == set()

@@ -226,21 +226,19 @@ def test_the_backup_tasks_ask_wings_wait_for_the_callback_verify_and_finalize():
     world = World()
     backup, op = world.create()
 
-    service.task_request_backup(world.ports, backup.uuid, op.id)
-    parked = service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
+    parked = service.task_request_and_await_backup(world.ports, backup.uuid, op.id, "tok-1", 60)
     service.presign_upload(world.ports, world.node, backup.uuid, "1000")
     upload_id = str(world.backups.get(backup.uuid).upload_id)
     world.store.put_part(backup.s3_key, upload_id, 1, b"y" * 1000)
     assert world.callbacks.delivered == {}  # nothing resumes the workflow before Wings reports
     service.report_backup(world.ports, world.node, backup.uuid, {"successful": True, "checksum": SHA1, "size": 1000})
-    verified = service.task_verify_backup(world.ports, backup.uuid, op.id)
-    service.task_finalize_backup(world.ports, backup.uuid, op.id)
+    completed = service.task_complete_backup(world.ports, backup.uuid, op.id)
 
     assert ("create", SERVER, backup.uuid) in world.agent.backups
     assert parked == {"waiting": f"backup:{backup.uuid}"}
     assert world.callbacks.delivered == {"tok-1": ("success", {"state": bk.COMPLETED})}
     assert world.tokens.parked == {}
-    assert verified == {"size_bytes": 1000}
+    assert completed == {"size_bytes": 1000, "rotated": []}
     assert world.backups.usage("tn_a") == 1000 and world.backups.running_lock(SERVER) is None
     assert world.operations.find(op.id).status == "succeeded"
     assert bk.EVENT_COMPLETED in world.actions()
@@ -249,7 +247,7 @@ def test_the_backup_tasks_ask_wings_wait_for_the_callback_verify_and_finalize():
 def test_a_failed_backup_report_fails_the_waiting_task_with_the_reason():
     world = World()
     backup, _ = world.create()
-    service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
+    service.task_request_and_await_backup(world.ports, backup.uuid, None, "tok-1", 60)
 
     service.report_backup(world.ports, world.node, backup.uuid, {"successful": False})
 
@@ -262,9 +260,10 @@ def test_a_completion_that_came_before_the_wait_is_delivered_by_the_waiting_task
     world = World()
     backup = world.uploaded(size=10)  # Wings reported before the workflow parked its token
 
-    result = service.task_await_backup(world.ports, backup.uuid, "tok-late", 60)
+    result = service.task_request_and_await_backup(world.ports, backup.uuid, None, "tok-late", 60)
 
     assert result == {"waiting": f"backup:{backup.uuid}", "delivered": True}
+    assert world.agent.backups == []  # a backup already uploaded is not asked for again
     assert world.callbacks.delivered == {"tok-late": ("success", {"state": bk.COMPLETED})}
     assert world.tokens.parked == {}
 
@@ -272,7 +271,7 @@ def test_a_completion_that_came_before_the_wait_is_delivered_by_the_waiting_task
 def test_a_completion_that_cannot_resume_the_workflow_is_still_acknowledged_and_its_retry_resumes_it():
     world = World()
     backup, _ = world.create()
-    service.task_await_backup(world.ports, backup.uuid, "tok-1", 60)
+    service.task_request_and_await_backup(world.ports, backup.uuid, None, "tok-1", 60)
     service.presign_upload(world.ports, world.node, backup.uuid, "10")
     upload_id = str(world.backups.get(backup.uuid).upload_id)
     world.store.put_part(backup.s3_key, upload_id, 1, b"y" * 10)
@@ -335,8 +334,7 @@ def test_restore_asks_wings_with_a_download_url_and_the_report_brings_the_server
     backup = world.completed()
 
     restoring, op = service.restore_backup(world.ports, TENANT, SERVER, backup.uuid, truncate=True)
-    service.task_request_restore(world.ports, backup.uuid, True, op.id)
-    service.task_await_restore(world.ports, backup.uuid, "tok-r", 60)
+    service.task_request_and_await_restore(world.ports, backup.uuid, True, op.id, "tok-r", 60)
     service.report_restore(world.ports, world.node, backup.uuid, {"successful": True})
 
     assert restoring.status == bk.RESTORING
@@ -350,7 +348,7 @@ def test_a_restore_reported_failed_fails_the_waiting_task():
     world = World()
     backup = world.completed()
     service.restore_backup(world.ports, TENANT, SERVER, backup.uuid, truncate=False)
-    service.task_await_restore(world.ports, backup.uuid, "tok-r", 60)
+    service.task_request_and_await_restore(world.ports, backup.uuid, False, None, "tok-r", 60)
 
     service.report_restore(world.ports, world.node, backup.uuid, {"successful": False})
 

@@ -239,3 +239,17 @@ def test_a_stop_from_the_console_reported_in_wings_activity_is_no_crash(event: s
 
     # Then it is a crash only when the console's action does not explain the exit
     assert [e.type for e in events.since(UUIDS[0], 0)] == ([m.CRASHED] if crash else [])
+
+
+def test_a_day_whose_last_hour_the_node_missed_keeps_its_hourly_points() -> None:
+    # Given a day of minutes but for its last hour (the node did not answer from 23:00)
+    ports, store, _, clock = world(DAY0)
+    run(ports, clock, range(23 * 60), DAY0)
+
+    # When the node answers again the next morning
+    run(ports, clock, range(24 * 60 + 5, 24 * 60 + 6), DAY0)
+
+    # Then the day's last hour carries the 23 hours it had, for each server and the node
+    _, _, day = store.rollup_items[(f"SERVER#{UUIDS[0]}", DAY0 + 23 * 3600)]
+    assert day is not None and [p.t for p in day] == [DAY0 + 3600 * h for h in range(23)]
+    assert store.rollup_items[(f"NODE#{NODE}", DAY0 + 23 * 3600)][2] is not None

@@ -118,6 +118,8 @@ class FakeTestAccount:
             if req.method == "DELETE":
                 return 200, {"id": match[1], "object": "customer", "deleted": True}
             return (200, self.objects[match[1]]) if match[1] in self.objects else refused("No such object", "id")
+        if req.method == "GET" and (match := re.fullmatch(r"/v1/prices/(\w+)", path)):
+            return (200, self.objects[match[1]]) if match[1] in self.objects else refused("No such price", "id")
         if re.fullmatch(
             r"/v1/(prices|products)/\w+|/v1/checkout/sessions/\w+/expire|/v1/billing/meters/\w+/deactivate", path
         ):
@@ -181,6 +183,7 @@ def test_a_full_run_checks_every_answer_and_cleans_up():
     assert sum(o.get("object") == "customer" for o in account.objects.values()) == 1
     assert sum(o.get("object") == "customer_balance_transaction" for o in account.objects.values()) == 1
     assert len(calls(http, r"POST /v1/billing/meter_events")) == 1
+    assert len(calls(http, r"GET /v1/prices/\w+")) == 2  # both prices read as the plan check reads them
     # cleanup: both sessions expired, the customer deleted, prices and product archived, meter off
     assert len(calls(http, r"POST /v1/checkout/sessions/\w+/expire")) == 2
     assert len(calls(http, r"DELETE /v1/customers/\w+")) == 1

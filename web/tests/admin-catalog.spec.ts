@@ -4,7 +4,9 @@
  * a server from the imported blueprint on the Wings simulator, and the blueprint can no longer be
  * deleted (the reason is shown). axe-core checks every catalog page in English and German.
  */
-import type { Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { adminLogin, checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test, tr } from './support';
 
 async function signInAsAdmin(page: Page): Promise<void> {
@@ -19,6 +21,22 @@ async function signInAsAdmin(page: Page): Promise<void> {
 async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: en('common:nav.signOut') }).click();
   await expect(page.getByRole('heading', { level: 1, name: en('auth:signIn.title') })).toBeVisible();
+}
+
+/**
+ * A monthly USD price in the local Stripe, named price_<lookupKey> by it: with billing on, the panel
+ * checks a plan's prices at Stripe and refuses one it does not hold (422 PLAN_PRICE_INVALID), so
+ * the journey makes its plan's price first, as an operator does in the Stripe dashboard.
+ */
+async function localStripePrice(request: APIRequestContext, lookupKey: string): Promise<string> {
+  const stack = JSON.parse(readFileSync(join(process.env.MAIL_DIR ?? '.', '..', 'stack.json'), 'utf8')) as { stripe?: string };
+  if (!stack.stripe) throw new Error('the local stack runs without billing (stack.json has no "stripe")');
+  const made = await request.post(`${stack.stripe}/v1/prices`, {
+    headers: { Authorization: 'Bearer sk_test_journey' },
+    form: { currency: 'usd', unit_amount: '450', 'recurring[interval]': 'month', 'product_data[name]': 'Journey plan', lookup_key: lookupKey },
+  });
+  expect(made.ok()).toBeTruthy();
+  return ((await made.json()) as { id: string }).id;
 }
 
 /** A small egg the simulator runs without an install script: it greets, says ready and echoes. */
@@ -51,7 +69,7 @@ function egg(name: string): Buffer {
   );
 }
 
-test('import an egg, a customer runs a server from it, plans are created and archived', async ({ page }) => {
+test('import an egg, a customer runs a server from it, plans are created and archived', async ({ page, request }) => {
   const name = `Echo egg ${Date.now()}`;
   await signInAsAdmin(page);
 
@@ -80,6 +98,7 @@ test('import an egg, a customer runs a server from it, plans are created and arc
 
   // Plans: create one, then archive it after confirming.
   const planId = `journey${Date.now()}`;
+  const priceId = await localStripePrice(request, planId);
   await page.getByRole('navigation', { name: en('admin:nav.label') }).getByRole('link', { name: en('admin:nav.plans') }).click();
   await expect(page.getByRole('heading', { level: 1, name: en('adminPlans:title') })).toBeFocused();
   await checkA11y(page, 'plans');
@@ -88,7 +107,7 @@ test('import an egg, a customer runs a server from it, plans are created and arc
   await page.getByLabel(en('adminPlans:form.id'), { exact: true }).fill(planId);
   await page.getByLabel(en('adminPlans:form.name'), { exact: true }).fill('Journey plan');
   await page.getByLabel(en('adminPlans:form.amount'), { exact: true }).fill('4.50');
-  await page.getByLabel(en('adminPlans:form.priceId'), { exact: true }).fill(`price_${planId}`);
+  await page.getByLabel(en('adminPlans:form.priceId'), { exact: true }).fill(priceId);
   await page.getByLabel(en('adminPlans:quotas.servers'), { exact: true }).fill('3');
   await checkA11y(page, 'plans with the create form');
   await page.getByRole('button', { name: en('adminPlans:form.create') }).click();

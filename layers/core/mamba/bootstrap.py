@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from mamba.config import Settings, get_settings
-from mamba.observability import configure
+from mamba.observability import configure, current_request_id
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -943,7 +943,11 @@ def stripe_event_queue() -> EventQueue:
     url = s.stripe_events_queue_url
 
     def enqueue(body: str) -> None:
-        sqs.send_message(QueueUrl=url, MessageBody=body)
+        # The webhook request's id travels with the event, so the consumer logs under it
+        # (functions/queues/stripe_events.py, docs/observability.md).
+        correlation = current_request_id()
+        attributes = {"correlation_id": {"DataType": "String", "StringValue": correlation}} if correlation else {}
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
 
     return enqueue
 

@@ -435,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: 2 on a usage error, 0 for --help
         return exc.code if isinstance(exc.code, int) else USAGE
     run: Callable[[argparse.Namespace], int] = args.run
+    if args.region and not args.stack:
+        parser.print_usage(sys.stderr)
+        print("mamba: error: --region goes with --stack NAME", file=sys.stderr)
+        return USAGE
     try:
         args.stack_environment = _use_stack(args.stack, args.region) if args.stack else {}
         return run(args)

@@ -324,21 +324,6 @@ def _deployed_secrets(environ: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _deployed_public_url(environ: dict[str, str]) -> str | None:
-    """The panel's URL from the SSM parameter named by ``MAMBA_PUBLIC_URL_PARAMETER``: the stack
-    sets it instead of ``MAMBA_PUBLIC_URL`` when only CloudFront knows the URL (docs/deploy.md)."""
-    name = environ.get("MAMBA_PUBLIC_URL_PARAMETER")
-    if not name:
-        return None
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-    try:
-        return str(parameters.get_parameter(name, force_fetch=True))
-    except GetParameterError as exc:
-        raise ConfigError(f"MAMBA_PUBLIC_URL_PARAMETER: the parameter {name!r} could not be read") from exc
-
-
 def _captcha(mode: str, provider: str, secrets: dict[str, str]) -> tuple[str, str | None]:
     """The CAPTCHA provider and its secret. Deployed, the provider must be chosen explicitly
     (``disabled`` included), so a panel never runs without CAPTCHA by omission; local and
@@ -363,8 +348,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     if mode == "deployed":
         secrets = _deployed_secrets(env_map)
-        if not env_map.get("MAMBA_PUBLIC_URL"):
-            env_map["MAMBA_PUBLIC_URL"] = _deployed_public_url(env_map) or ""
     else:
         secrets = _read_env_file(Path(env_map.get("MAMBA_LOCAL_SECRETS_FILE", ".local/secrets.env")))
         secrets.update({k: env_map[k] for k in SECRET_NAMES if env_map.get(k)})
@@ -411,7 +394,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 
 # Where secrets and the URL come from locally; a stack's settings must not mix with them.
-_SOURCE_VARIABLES = ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH", "MAMBA_PUBLIC_URL_PARAMETER")
+_SOURCE_VARIABLES = ("MAMBA_LOCAL_SECRETS_FILE", "MAMBA_SSM_PATH")
 
 
 def use_environment(values: Mapping[str, str]) -> None:
@@ -452,8 +435,9 @@ def warnings(settings: Settings) -> list[str]:
         )
     if not settings.public_url.startswith("https://"):
         found.append(
-            f"MAMBA_PUBLIC_URL is {settings.public_url}: mail links and the Wings remote need the panel's "
-            "https URL (PublicUrl, or WebDomainName with its certificate)"
+            f"MAMBA_PUBLIC_URL is {settings.public_url}: mail links, the Wings remote and the browser origin "
+            "need the panel's https URL (WebDomainName with its certificate, or PublicUrl set to the "
+            "stack's PanelUrl output)"
         )
     return found
 

@@ -66,6 +66,8 @@ export const routes: RouteObject[] = [
             path: '/t/:tenantId/servers/:serverId/backups',
             lazy: page(() => import('@/features/backups/routes/BackupsPage'), 'BackupsPage'),
           },
+          // Backups whose server was deleted (locked ones outlive it, issue 18 item 7).
+          { path: '/t/:tenantId/backups', lazy: page(() => import('@/features/backups/routes/KeptBackupsPage'), 'KeptBackupsPage') },
           {
             path: '/t/:tenantId/servers/:serverId/settings',
             lazy: page(() => import('@/features/server-settings/routes/ServerSettingsPage'), 'ServerSettingsPage'),

@@ -152,6 +152,13 @@ def _checks(
             recurring is not None and recurring.usage_type == "metered" and recurring.meter == meter.id,
             "the metered price names the meter",
         )
+        # What the plan check reads of a price (POST /v1/admin/plans refuses a plan otherwise).
+        for price_id, usage in ((flat.id, "licensed"), (metered.id, "metered")):
+            facts = gateway.retrieve_price(price_id)
+            expect(
+                facts.active and facts.currency == "usd" and facts.interval == "month" and facts.usage_type == usage,
+                f"the panel reads {price_id} as an active monthly {usage} USD price",
+            )
         state.update(flat=flat.id, metered=metered.id)
         return f"meter {meter.id}, prices {flat.id} and {metered.id}"
 

@@ -300,8 +300,8 @@ def restored(backup: Backup, successful: bool, now: str) -> Backup:
 
 def outlives_server(backup: Backup) -> bool:
     """A locked, completed backup is kept when its server is deleted (the tenant locked it to
-    keep it); anything else of the server goes with it."""
-    return backup.locked and backup.status == COMPLETED
+    keep it), also one that was being restored into the server; anything else goes with it."""
+    return backup.locked and backup.status in (COMPLETED, RESTORING)
 
 
 def deleting(backup: Backup, now: str) -> Backup:

@@ -291,6 +291,8 @@ def window(start: int | None, end: int | None, requested: str, *, now: int) -> W
     start = end - DEFAULT_RANGE if start is None else start
     if end > now + MINUTE:
         raise _field("to", "must not be in the future")
+    if start < 0:  # before 1970: nothing was stored then, and keys are non-negative
+        raise _field("from", "must not be before 1970")
     if start >= end:
         raise _field("from", "must be before to")
     if end - start > RETENTION["1h"]:

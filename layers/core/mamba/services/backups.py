@@ -133,7 +133,15 @@ def keep_or_delete_with_server(ports: BackupPorts, server_uuid: str) -> tuple[in
     for backup in ports.backups.of_server(server_uuid):
         if bk.outlives_server(backup):
             if backup.orphaned_at is None:
-                orphan = replace(backup, orphaned_at=ports.clock(), updated_at=ports.clock())
+                # A restore into the deleted server cannot finish: the backup is completed again.
+                restore_result = "failed" if backup.status == bk.RESTORING else backup.restore_result
+                orphan = replace(
+                    backup,
+                    status=bk.COMPLETED,
+                    restore_result=restore_result,
+                    orphaned_at=ports.clock(),
+                    updated_at=ports.clock(),
+                )
                 ports.backups.save(orphan, expected_status=backup.status)
             kept += 1
             continue
@@ -501,17 +509,30 @@ def task_request_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None)
     return {"state": backup.status, "attempts": 0}
 
 
-def task_await_backup(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
-    """The ``.waitForTaskToken`` task: park the token until Wings' completion callback resumes
-    the workflow (``{"state": "completed"}``, or BackupFailedError with Wings' reason)."""
-    waits = _waits(ports)
+def task_request_and_await_backup(
+    ports: BackupPorts, backup_uuid: str, op_id: str | None, token: str, timeout_seconds: int
+) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task of ``backup_server``, one state for the request and the
+    whole wait (each state is a billed transition, docs/cost.md): park the token, ask Wings for
+    the backup unless an earlier attempt's request got through (the backup is no longer
+    ``pending``), and leave the workflow to Wings' completion callback, which resumes it with
+    ``{"state": "completed"}`` or fails it with BackupFailedError. A completion that came first
+    is delivered here. WingsUnavailableError is retried by the ASL, with a fresh token."""
+
+    def request_then_read() -> Outcome | None:
+        if ports.backups.get(backup_uuid).status == bk.PENDING:
+            task_request_backup(ports, backup_uuid, op_id)
+        return backup_outcome(ports.backups.get(backup_uuid))
+
     return task_waits.park(
-        waits,
-        task_waits.backup_subject(backup_uuid),
-        token,
-        timeout_seconds,
-        lambda: backup_outcome(ports.backups.get(backup_uuid)),
+        _waits(ports), task_waits.backup_subject(backup_uuid), token, timeout_seconds, request_then_read
     )
+
+
+def task_complete_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None) -> dict[str, Any]:
+    """After the completion: verify the object, then count, rotate and emit (one state)."""
+    verified = task_verify_backup(ports, backup_uuid, op_id)
+    return {**verified, **task_finalize_backup(ports, backup_uuid, op_id)}
 
 
 def _waits(ports: BackupPorts) -> WaitPorts:
@@ -616,14 +637,21 @@ def task_request_restore(ports: BackupPorts, backup_uuid: str, truncate: bool, o
     return {"state": bk.RESTORING, "attempts": 0}
 
 
-def task_await_restore(ports: BackupPorts, backup_uuid: str, token: str, timeout_seconds: int) -> dict[str, Any]:
-    """The ``.waitForTaskToken`` task of ``restore_backup``: Wings' restore callback resumes it."""
+def task_request_and_await_restore(
+    ports: BackupPorts, backup_uuid: str, truncate: bool, op_id: str | None, token: str, timeout_seconds: int
+) -> dict[str, Any]:
+    """The ``.waitForTaskToken`` task of ``restore_backup``, one state for the request and the
+    wait: park the token, ask Wings to restore while the backup is still ``restoring`` (a
+    report that came first is delivered here instead), and leave the rest to Wings' restore
+    callback. WingsUnavailableError is retried by the ASL, with a fresh token."""
+
+    def request_then_read() -> Outcome | None:
+        if ports.backups.get(backup_uuid).status == bk.RESTORING:
+            task_request_restore(ports, backup_uuid, truncate, op_id)
+        return restore_outcome(ports.backups.get(backup_uuid))
+
     return task_waits.park(
-        _waits(ports),
-        task_waits.restore_subject(backup_uuid),
-        token,
-        timeout_seconds,
-        lambda: restore_outcome(ports.backups.get(backup_uuid)),
+        _waits(ports), task_waits.restore_subject(backup_uuid), token, timeout_seconds, request_then_read
     )
 
 

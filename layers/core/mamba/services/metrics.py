@@ -121,7 +121,7 @@ def record_node(
     for server in servers:
         if server.uuid in samples:
             events += _detect(ports, server, previous.get(server.uuid), previous_t, samples[server.uuid], now)
-    rolled = roll_up(ports, node_id, now)
+    rolled = roll_up(ports, node_id, now, known=[server.uuid for server in servers])
     return {"samples": len(samples), "minute_writes": written, "events": events, "rolled_hours": rolled}
 
 
@@ -175,9 +175,11 @@ def _points_of(minutes: list[tuple[int, dict[str, Sample]]], uuid: str, start: i
     return m.minute_points(samples, before)
 
 
-def roll_up(ports: MetricsPorts, node_id: str, now: int) -> int:
+def roll_up(ports: MetricsPorts, node_id: str, now: int, known: Iterable[str] = ()) -> int:
     """Write the rollups of every hour of the node that ended since the last one rolled up
-    (at most the minute items' 48 h); returns how many hours were rolled up."""
+    (at most the minute items' 48 h); returns how many hours were rolled up. ``known``: the
+    node's servers, whose day of hourly points is kept even when the day's last hour has no
+    minute of theirs (the node did not answer then)."""
     last_complete = _hour(now) - m.HOUR
     rolled = ports.store.rolled_until(node_id)
     first = last_complete if rolled is None else rolled + m.HOUR
@@ -185,19 +187,20 @@ def roll_up(ports: MetricsPorts, node_id: str, now: int) -> int:
     hours = 0
     for hour in range(first, last_complete + 1, m.HOUR):
         minutes = ports.store.minutes(node_id, hour - m.MINUTE, hour + m.HOUR)
-        subjects = sorted({uuid for _, by_server in minutes for uuid in by_server})
         closes_day = (hour + m.HOUR) % m.DAY == 0
+        subjects = {uuid for _, by_server in minutes for uuid in by_server} | (set(known) if closes_day else set())
         rows = []
         per_server = []
-        for uuid in subjects:
+        for uuid in sorted(subjects):
             points = _points_of(minutes, uuid, hour, hour + m.HOUR)
-            if not points:
-                continue
             per_server.append(points)
-            rows.append(_rollup_row(ports, ports.server_partition(uuid), hour, points, closes_day))
+            row = _rollup_row(ports, ports.server_partition(uuid), hour, points, closes_day)
+            if row is not None:
+                rows.append(row)
         node_points = _node_points(minutes, per_server, hour, hour + m.HOUR)
-        if node_points:
-            rows.append(_rollup_row(ports, ports.node_partition(node_id), hour, node_points, closes_day))
+        node_row = _rollup_row(ports, ports.node_partition(node_id), hour, node_points, closes_day)
+        if node_row is not None:
+            rows.append(node_row)
         ports.store.put_rollups(rows)
         ports.store.set_rolled(node_id, hour)
         hours += 1
@@ -206,7 +209,8 @@ def roll_up(ports: MetricsPorts, node_id: str, now: int) -> int:
 
 def _rollup_row(
     ports: MetricsPorts, partition: str, hour: int, minute_points: list[Point], closes_day: bool
-) -> tuple[str, int, list[Point], Point | None, list[Point] | None]:
+) -> tuple[str, int, list[Point], Point | None, list[Point] | None] | None:
+    """The hour's rollup of one subject, or None when there is nothing to keep."""
     five = m.aggregate(minute_points, m.RESOLUTIONS["5m"])
     hourly = m.aggregate(minute_points, m.HOUR)
     this_hour = hourly[0] if hourly else None
@@ -216,6 +220,8 @@ def _rollup_row(
         day_start = hour + m.HOUR - m.DAY
         _, earlier = ports.store.rollups(partition, day_start, hour, max_pages=1)
         day = [p for p in earlier if day_start <= p.t < hour] + hourly
+    if not five and not day:
+        return None
     return partition, hour, five, this_hour, day
 
 

@@ -13,12 +13,10 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
-from mamba.domain import placement
 from mamba.domain import servers as srv
-from mamba.domain.blueprints import Blueprint
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
@@ -27,12 +25,22 @@ from mamba.domain.errors import (
     TenantServersChangedError,
     ValidationError,
 )
-from mamba.domain.nodes import Allocation
-from mamba.domain.operations import Operation
 from mamba.domain.pages import Page, PageRequest
-from mamba.domain.quotas import Quotas, check_new_server
 from mamba.domain.servers import CreateServer, ProvisionTiming
-from mamba.ports import OperationRepository, PlacementStore, Workflows
+from mamba.lazy import lazy_import
+
+if TYPE_CHECKING:
+    from mamba.domain import placement
+    from mamba.domain import quotas as quota_rules
+    from mamba.domain.blueprints import Blueprint
+    from mamba.domain.nodes import Allocation
+    from mamba.domain.operations import Operation
+    from mamba.domain.quotas import Quotas
+    from mamba.ports import OperationRepository, PlacementStore, Workflows
+else:
+    # Placement and quotas serve creates only: a read of a server or a page never loads them.
+    placement = lazy_import("mamba.domain.placement")
+    quota_rules = lazy_import("mamba.domain.quotas")
 
 PROVISION_WORKFLOW = "provision_server"
 PROVISION_STEPS = ["reserve", "persist", "create_on_wings", "install", "start"]
@@ -160,7 +168,7 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
         if attempt:
             ports.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
         guard = ports.placement.guard(tenant.tenant_id)
-        check_new_server(quotas, ports.placement.usage(tenant.tenant_id, guard), cmd.memory_mb, cmd.disk_mb)
+        quota_rules.check_new_server(quotas, ports.placement.usage(tenant.tenant_id, guard), cmd.memory_mb, cmd.disk_mb)
         nodes = placement.place(request, ports.placement.node_loads())
         try:
             for node in nodes:
@@ -277,7 +285,7 @@ def rearm_provisioning(ports: ServerPorts, op: Operation) -> dict[str, Any]:
         guard = ports.placement.guard(server.tenant_id)
         usage = ports.placement.usage(server.tenant_id, guard)
         # The failed server already counts as one of the tenant's servers, but holds no memory or disk.
-        check_new_server(
+        quota_rules.check_new_server(
             quotas, replace(usage, servers=max(usage.servers - 1, 0)), server.limits.memory_mb, server.limits.disk_mb
         )
         try:

@@ -11,17 +11,20 @@ that is just starting is never raced):
    meanwhile is not doubled). Its waits are relative (timeouts in seconds), so a late start
    gets its full time.
 2. **An operation whose execution ended without closing it** (``pending``/``running``, the
-   execution SUCCEEDED/FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its
-   timeout): it is closed ``failed`` with a readable reason and the workflow's own
-   compensation runs (a provisioning is undone on the node and its ports freed, a lifecycle
-   workflow releases the server's lock, a backup workflow its backup).
+   execution FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its timeout): it is
+   closed ``failed`` with a readable reason and the workflow's own compensation runs (a
+   provisioning is undone on the node and its ports freed, a lifecycle workflow releases the
+   server's lock and a reinstall puts the server back to its status, a backup workflow fails
+   its backup or restore). An execution that SUCCEEDED but whose closing
+   write was lost only has its operation closed ``succeeded`` (and its lock released).
 3. **A server in ``provisioning`` that no live operation targets** (the API died between
    reserving the allocation and writing the operation, or the compensation's own write was
    lost): the node was never asked to create it (``create_on_wings`` moves it to
    ``installing`` first), so its ports are freed and it becomes ``failed`` with the reason.
    It still counts as one server of the tenant until deleted, and holds no memory or disk.
 4. **A server in ``deleting`` that no live operation targets** (a delete whose node stayed
-   down): the delete is started again, at most once every ``RETRY_SECONDS``.
+   down): the delete is started again, at most once every ``RETRY_SECONDS``, once the node's
+   health probe no longer finds it offline.
 
 Errors: one record's failure is logged and counted (``errors``); the others go on. A
 DependencyUnavailableError reading the operations or nodes escapes (the next run tries again).
@@ -82,6 +85,9 @@ class SweepPorts:
     backups: BackupPorts | None
     epoch: Callable[[], float]
     now: Callable[[], str]
+    # node ids -> those whose last health probe failed: a delete is not retried there (it would
+    # fail again every RETRY_SECONDS; an admin's forced delete is the way while a node is gone)
+    unreachable: Callable[[list[str]], set[str]] = lambda node_ids: set()
 
 
 @dataclass
@@ -128,9 +134,21 @@ def _server_of(op: Operation) -> str | None:
 
 
 def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
-    """Close an operation whose execution ended without its last state: failed, compensated."""
+    """Close an operation whose execution ended without its last state: succeeded when the
+    execution did (only its closing write was lost), else failed and compensated."""
     from mamba.services import operations as operations_service
 
+    if execution == "SUCCEEDED":
+        if op.workflow in LIFECYCLE and _server_of(op):
+            from mamba.services import server_lifecycle
+
+            server_lifecycle.action_finish(
+                ports.lifecycle,
+                {"operation_id": op.id, "status": "succeeded", "lock": True, "server_uuid": _server_of(op)},
+            )
+        else:
+            operations_service.finish_operation(ports.operations, op.id, "succeeded")
+        return
     error = {
         "code": INTERRUPTED,
         "message": f"The workflow stopped ({execution.lower()}) before it finished; what it had done was undone.",
@@ -153,6 +171,8 @@ def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
     elif op.workflow in LIFECYCLE and _server_of(op):
         from mamba.services import server_lifecycle
 
+        if op.workflow == "reinstall_server":  # not left ``installing``: back to the status it had
+            server_lifecycle.action_revert_install(ports.lifecycle, {**payload, "operation_id": op.id})
         server_lifecycle.action_finish(
             ports.lifecycle,
             {"operation_id": op.id, "status": "failed", "error": error, "lock": True, "server_uuid": _server_of(op)},
@@ -183,8 +203,9 @@ def _sweep_operations(ports: SweepPorts, report: SweepReport) -> set[str]:
         server = _server_of(op)
         try:
             young = _epoch_of(op.updated_at) > cutoff
-            state = None if op.workflow is None else ports.workflows.status(op.workflow, op.id, op.attempt)
-            if op.workflow is None or state == "RUNNING" or young:
+            # One DescribeExecution per open operation past the grace period, none for younger ones.
+            state = None if op.workflow is None or young else ports.workflows.status(op.workflow, op.id, op.attempt)
+            if op.workflow is None or young or state == "RUNNING":
                 if server:
                     live.add(server)
                 continue
@@ -231,7 +252,9 @@ def _retry_delete(ports: SweepPorts, server: srv.Server) -> None:
 
 def _sweep_servers(ports: SweepPorts, live: set[str], report: SweepReport) -> None:
     now = ports.epoch()
-    for node in _nodes(ports):
+    nodes = list(_nodes(ports))
+    down = ports.unreachable([node.id for node in nodes]) if nodes else set()
+    for node in nodes:
         for server in ports.servers.on_node(node.id):
             if server.status not in (srv.PROVISIONING, srv.DELETING) or server.uuid in live:
                 continue
@@ -240,7 +263,7 @@ def _sweep_servers(ports: SweepPorts, live: set[str], report: SweepReport) -> No
                 if server.status == srv.PROVISIONING and age > GRACE_SECONDS:
                     _fail_unstarted(ports, server)
                     report.failed_servers.append(server.uuid)
-                elif server.status == srv.DELETING and age > RETRY_SECONDS:
+                elif server.status == srv.DELETING and age > RETRY_SECONDS and node.id not in down:
                     _retry_delete(ports, server)
                     report.retried_deletes.append(server.uuid)
             except DomainError as exc:
@@ -248,12 +271,14 @@ def _sweep_servers(ports: SweepPorts, live: set[str], report: SweepReport) -> No
                 logger.warning("sweep: server not handled", extra={"server_id": server.uuid, "error": str(exc)})
 
 
-def sweep(ports: SweepPorts) -> SweepReport:
+def sweep(ports: SweepPorts, *, servers_too: bool = True) -> SweepReport:
     """One pass (see the module doc): operations first, so a server whose operation was just
-    started again or closed is judged on what that did."""
+    started again or closed is judged on what that did. Without ``servers_too`` the servers
+    (3 and 4) wait for a later pass: finding them reads every server of every node."""
     report = SweepReport()
     live = _sweep_operations(ports, report)
-    _sweep_servers(ports, live, report)
+    if servers_too:
+        _sweep_servers(ports, live, report)
     if report.restarted or report.closed or report.failed_servers or report.retried_deletes or report.errors:
         logger.warning("sweep: stranded records found", extra=report.as_dict())
     return report

@@ -67,6 +67,8 @@ export default function Chart({ data, series, formatValue, formatTime, minMax = 
         width: Math.max(target.clientWidth, 240),
         height,
         legend: { show: false },
+        // Room on the right for the last time label, which is centred on the period's end.
+        padding: [12, 32, 0, 0],
         cursor: { drag: { x: false, y: false } },
         scales: {
           x: { time: true, range: () => [from, to] },

@@ -140,3 +140,67 @@ export function useOperation(tenantId: string, operationId: string | null) {
     },
   });
 }
+
+// --- backups kept after their server was deleted (locked ones outlive it; docs/backups.md) ---
+
+export const keptBackupsKey = (tenantId: string) => ['tenants', tenantId, 'backups', 'orphaned'] as const;
+
+export function useKeptBackups(tenantId: string) {
+  return useQuery({
+    queryKey: keptBackupsKey(tenantId),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/tenants/{tenant_id}/backups', {
+          params: { path: { tenant_id: tenantId }, query: { orphaned: true } },
+        }),
+      ),
+    refetchInterval: (query) => (query.state.data?.items.some((b) => BUSY.has(b.status)) ? 2000 : false),
+  });
+}
+
+function useInvalidateKept(tenantId: string) {
+  const client = useQueryClient();
+  return () =>
+    Promise.all([
+      client.invalidateQueries({ queryKey: keptBackupsKey(tenantId) }),
+      client.invalidateQueries({ queryKey: backupSettingsKey(tenantId) }),
+    ]);
+}
+
+export function useUnlockKeptBackup(tenantId: string) {
+  const invalidate = useInvalidateKept(tenantId);
+  return useMutation({
+    mutationFn: async (backupId: string) =>
+      unwrap(
+        await api.POST('/v1/tenants/{tenant_id}/backups/{backup_id}/unlock', {
+          params: { path: { tenant_id: tenantId, backup_id: backupId } },
+        }),
+      ),
+    onSettled: invalidate,
+  });
+}
+
+export function useDeleteKeptBackup(tenantId: string) {
+  const invalidate = useInvalidateKept(tenantId);
+  return useMutation({
+    mutationFn: async (backupId: string) =>
+      unwrap(
+        await api.DELETE('/v1/tenants/{tenant_id}/backups/{backup_id}', {
+          params: { path: { tenant_id: tenantId, backup_id: backupId } },
+        }),
+      ),
+    onSettled: invalidate,
+  });
+}
+
+/** The 5-minute link is signed on click, never kept: it is a bearer URL. */
+export function useDownloadKeptBackup(tenantId: string) {
+  return useMutation({
+    mutationFn: async (backupId: string) =>
+      unwrap(
+        await api.GET('/v1/tenants/{tenant_id}/backups/{backup_id}/download', {
+          params: { path: { tenant_id: tenantId, backup_id: backupId } },
+        }),
+      ),
+  });
+}

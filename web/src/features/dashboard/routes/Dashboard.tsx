@@ -6,6 +6,7 @@ import { formatBytes, formatMegabytes, formatMoney, formatNumber } from '@/lib/f
 import { usePlans, useServers, useUsage } from '@/features/servers/api/servers';
 import { StatusBadge } from '@/features/servers/components/StatusBadge';
 import { useTenant } from '@/features/tenants/api/tenants';
+import { KeptBackupsNotice } from '@/features/backups/components/KeptBackupsNotice';
 
 type Use = { used: number; limit: number; unlimited: boolean };
 
@@ -49,6 +50,7 @@ export function Dashboard() {
       {problems.length > 0 && (
         <Notice tone="warning">{t('dashboard:problems', { count: problems.length, names: problems.map((s) => s.name).join(', ') })}</Notice>
       )}
+      <KeptBackupsNotice tenantId={tenantId} />
       <section aria-labelledby="servers-heading">
         <div className="button-row">
           <h2 id="servers-heading">{t('dashboard:servers.title')}</h2>

@@ -6,6 +6,7 @@ import { ErrorAlert, Loading, Notice } from '@/components/States';
 import { formatBytes, formatPercent } from '@/lib/format';
 import { usePower, useServer, type PowerAction } from '../api/servers';
 import { useWingsSocket } from '../api/useWingsSocket';
+import { LatestEventNotice } from '../components/LatestEventNotice';
 import { ServerTabs } from '../components/ServerTabs';
 import { StatusBadge } from '../components/StatusBadge';
 import type { SocketStatus } from '../lib/wings-socket';
@@ -59,6 +60,7 @@ export function ServerPage() {
         </span>
       </p>
       {s.status_reason && <Notice tone="warning">{s.status_reason}</Notice>}
+      <LatestEventNotice tenantId={tenantId} serverId={serverId} />
       <ServerTabs tenantId={tenantId} serverId={serverId} />
       <div className="button-row" role="group" aria-label={t('servers:power.label')}>
         {POWER.map(({ action, permission, when }) => {
