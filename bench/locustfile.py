@@ -51,8 +51,16 @@ def _check(response: Any, expected: tuple[int, ...]) -> bool:
     elif status >= 500:
         response.failure(f"server error {status}")
     else:
-        response.failure(f"unexpected {status}")
+        response.failure(f"unexpected {status} {_code(response)}")
     return False
+
+
+def _code(response: Any) -> str:
+    """The error code of a panel error body, to tell a 403 QUOTA_EXCEEDED from a FORBIDDEN."""
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 class _Member(HttpUser):

@@ -46,6 +46,7 @@ COVERAGE = os.environ.get("MAMBA_FUZZ_COVERAGE", "") == "1"
 REQUEST_TIMEOUT_SECONDS = 30
 # The codes a documented 503 may carry (mamba.openapi's descriptions): a dependency, or billing off.
 DEPENDENCY_CODES = {"NODE_UNAVAILABLE", "SERVICE_UNAVAILABLE", "TRANSIENT", "BILLING_DISABLED"}
+SENT: dict[tuple[str, str], list[int]] = {}  # (method, path) -> the statuses answered, for the coverage check
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,7 @@ def test_every_answer_is_documented_when_the_api_is_fuzzed(
     case: Any, fuzz_stack: Stack, admin_headers: dict[str, str], document: dict[str, Any]
 ) -> None:
     response = case.call(base_url=fuzz_stack.api, headers=admin_headers, timeout=REQUEST_TIMEOUT_SECONDS)
+    SENT.setdefault((case.method.upper(), case.path), []).append(response.status_code)
 
     server_error_is_a_documented_503(document, case, response)
     case.validate_response(
@@ -152,3 +154,14 @@ def test_a_method_no_path_declares_answers_405_in_the_error_shape(
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
         assert response.headers["Allow"]
+
+
+def test_the_fuzzer_reached_every_operation_and_not_only_with_refusals(document: dict[str, Any]) -> None:
+    # (runs after the fuzz test, in file order): every operation got at least one case, and the
+    # admin's cases were not all turned away at the door
+    operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    missing = operations - set(SENT)
+    assert not missing, sorted(missing)
+    statuses = [status for answered in SENT.values() for status in answered]
+    assert sum(200 <= s < 300 for s in statuses) >= 20, sorted(set(statuses))
+    assert statuses.count(401) < len(statuses) // 2
