@@ -46,6 +46,7 @@ COLD_GOAL = 1.2  # issue 18's goal, printed next to the budget
 WARM_BUDGET = 1.3  # ARCHITECTURE.md §9
 MIN_RUNS = 9
 CHILD_TIMEOUT_S = 120
+_RUN_ID = secrets.token_hex(4)
 WARM_EXTRA = 5  # further warm requests per process, for information
 
 # The reference. It stays as it is: a typical Chalice app importing boto3 at module level,
@@ -244,8 +245,9 @@ def _env(ctx: BenchContext, target: Target, endpoint: str, jwt_secret: str) -> d
         {
             "JWT_SECRET": jwt_secret,
             "AWS_ENDPOINT_URL": endpoint,
-            "TABLE_MAIN": "mamba-main",
-            "TABLE_IDEMPOTENCY": "mamba-idempotency",
+            # A ThreadedMotoServer shares the bench process's moto backends with the other sections'.
+            "TABLE_MAIN": f"bench-cold-main-{_RUN_ID}",
+            "TABLE_IDEMPOTENCY": f"bench-cold-idempotency-{_RUN_ID}",
             "LOG_LEVEL": "WARNING",  # the same for both; a request log line per call is not the subject
         }
     )

@@ -90,10 +90,9 @@ def first_request(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "AWS_SECRET_ACCESS_KEY": "cold",
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "LOG_LEVEL": "WARNING",
-        # The moto server runs in this worker's process and shares its in-memory backend with
-        # the other tests there: tables of their own names keep the seed from meeting theirs.
-        "TABLE_MAIN": f"cold-{secrets.token_hex(4)}-main",
-        "TABLE_IDEMPOTENCY": f"cold-{secrets.token_hex(4)}-idempotency",
+        # A ThreadedMotoServer shares this process's moto backends: tables of our own, whatever ran before.
+        "TABLE_MAIN": f"cold-main-{secrets.token_hex(4)}",
+        "TABLE_IDEMPOTENCY": f"cold-idem-{secrets.token_hex(4)}",
     }
     try:
         seeded = subprocess.run(
