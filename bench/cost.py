@@ -5,32 +5,21 @@ against the budget of $2 per 100 servers and $0 for an idle tenant."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from bench import cost_model as model
-from bench.registry import FAIL, PASS, BenchContext, MeasurementError, Row, section
+from bench import registry
+from bench.registry import FAIL, PASS, BenchContext, Row, section
 
 PROBE_TIMEOUT_S = 900
 
 
 def run_probe(root: Path, python: str) -> dict[str, Any]:
     """One ``bench.cost_probe`` run in a fresh interpreter (moto, the simulator): its counts."""
-    done = subprocess.run(
-        [python, "-m", "bench.cost_probe"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{root / 'layers' / 'core'}:{root}"},
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith('{"cost_probe"')]
-    if done.returncode != 0 or not lines:
-        raise MeasurementError(f"bench.cost_probe failed ({done.returncode}): {done.stderr[-2000:]}")
-    probe: dict[str, Any] = json.loads(lines[-1])["cost_probe"]
+    probe: dict[str, Any] = registry.run_probe(root, python, "bench.cost_probe", "cost_probe", timeout=PROBE_TIMEOUT_S)[
+        "cost_probe"
+    ]
     return probe
 
 

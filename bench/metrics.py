@@ -4,10 +4,7 @@ minute, the hour rollup, and the Query pages of the charts' ranges. One child pr
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-from bench.registry import FAIL, PASS, BenchContext, MeasurementError, Row, section
+from bench.registry import FAIL, PASS, BenchContext, Row, run_probe, section
 
 INGESTION_BUDGET = 20_000  # samples per second per worker (docs/performance.md)
 PAGE_BUDGET = 3
@@ -15,20 +12,7 @@ PROBE_TIMEOUT_S = 300
 
 
 def _probe(ctx: BenchContext) -> dict[str, object]:
-    done = subprocess.run(
-        [ctx.python, "-m", "bench.metrics_probe"],
-        cwd=ctx.root,
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ctx.root / 'layers' / 'core'}:{ctx.root}"},
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith('{"samples_per_second"')]
-    if done.returncode != 0 or not lines:
-        raise MeasurementError(f"bench.metrics_probe failed ({done.returncode}): {done.stderr[-1500:]}")
-    result: dict[str, object] = json.loads(lines[-1])
-    return result
+    return run_probe(ctx.root, ctx.python, "bench.metrics_probe", "samples_per_second", timeout=PROBE_TIMEOUT_S)
 
 
 @section(

@@ -12,6 +12,8 @@ measurement compute it once through ``ctx.memo``.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,3 +84,26 @@ def section(name: str, *, title: str, columns: tuple[Column, ...]) -> Callable[[
 def checks(rows: list[Row]) -> list[Row]:
     """The rows that are budget checks (status PASS or FAIL)."""
     return [row for row in rows if row.get("status") in (PASS, FAIL)]
+
+
+def run_probe(root: Path, python: str, module: str, marker: str, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """Run ``python -m <module> <args>`` in a fresh interpreter with only the project on its path
+    and return the last JSON line of its output that starts with ``{"<marker>"``.
+
+    Probes print their figures as one JSON line; anything else they print (moto, the
+    simulator) is ignored. A failed run or a missing line is a MeasurementError with the
+    end of its stderr."""
+    done = subprocess.run(
+        [python, "-m", module, *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{root / 'layers' / 'core'}:{root}"},
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith('{"' + marker + '"')]
+    if done.returncode != 0 or not lines:
+        raise MeasurementError(f"{module} failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result

@@ -4,11 +4,9 @@ measuring on moto with the real workflow; see its docstring."""
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 
-from bench.registry import FAIL, PASS, BenchContext, MeasurementError, Row, section
+from bench.registry import FAIL, PASS, BenchContext, Row, run_probe, section
 
 PROVISION_BUDGET_S = 3.0
 GET_BUDGET = 2
@@ -17,20 +15,9 @@ PROBE_TIMEOUT_S = 600
 
 def _probe(ctx: BenchContext) -> dict[str, object]:
     runs = max(3, min(ctx.runs, 7))
-    done = subprocess.run(
-        [ctx.python, "-m", "bench.servers_probe", str(runs)],
-        cwd=ctx.root,
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ctx.root / 'layers' / 'core'}:{ctx.root}"},
+    return run_probe(
+        ctx.root, ctx.python, "bench.servers_probe", "provision_seconds", str(runs), timeout=PROBE_TIMEOUT_S
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith('{"provision_seconds"')]
-    if done.returncode != 0 or not lines:
-        raise MeasurementError(f"bench.servers_probe failed ({done.returncode}): {done.stderr[-1500:]}")
-    result: dict[str, object] = json.loads(lines[-1])
-    return result
 
 
 @section(
