@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
+import { DeleteBackupButton } from './DeleteBackupButton';
 import { TextField } from '@/components/Field';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
@@ -285,17 +286,7 @@ function BackupTable({
                     >
                       {t(b.locked ? 'actions.unlock' : 'actions.lock')}
                     </button>
-                    <button
-                      type="button"
-                      className="button"
-                      data-variant="danger"
-                      disabled={b.locked || BUSY.has(b.status) || denied(can, 'backups.delete')}
-                      title={b.locked ? t('actions.lockedHint') : undefined}
-                      aria-label={t('actions.deleteNamed', { name: b.name })}
-                      onClick={() => setPending({ kind: 'delete', backup: b })}
-                    >
-                      {t('actions.delete')}
-                    </button>
+                    <DeleteBackupButton backup={b} can={can} onClick={() => setPending({ kind: 'delete', backup: b })} />
                   </div>
                 </td>
               </tr>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
+import { DeleteBackupButton } from './DeleteBackupButton';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { formatBytes, formatDate } from '@/lib/format';
 import { denied, useCan } from '@/features/roles/api/can';
@@ -99,17 +100,7 @@ export function KeptBackups({ tenantId }: { tenantId: string }) {
                         {t('actions.unlock')}
                       </button>
                     )}
-                    <button
-                      type="button"
-                      className="button"
-                      data-variant="danger"
-                      disabled={b.locked || BUSY.has(b.status) || denied(can, 'backups.delete')}
-                      title={b.locked ? t('actions.lockedHint') : undefined}
-                      aria-label={t('actions.deleteNamed', { name: b.name })}
-                      onClick={() => setDeleting(b)}
-                    >
-                      {t('actions.delete')}
-                    </button>
+                    <DeleteBackupButton backup={b} can={can} onClick={() => setDeleting(b)} />
                   </div>
                 </td>
               </tr>
