@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,27 +22,11 @@ from typing import Any
 import pytest
 import requests
 
+from bench.stack import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 20.0
-
-# Variables of the test session (or the developer's shell) that must not reach the stack:
-# it generates its secrets and admin password as a fresh `make run` does.
-_NOT_INHERITED = (
-    "MAMBA_ENV",
-    "JWT_SECRET",
-    "MAMBA_LOCAL_SECRETS_FILE",
-    "MAMBA_LOCAL_DIR",
-    "MAMBA_ADMIN_EMAIL",
-    "MAMBA_ADMIN_PASSWORD",
-    "AWS_ENDPOINT_URL",
-    "MOTO_PORT",
-    "BILLING_ENABLED",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE",
-    "LOCAL_STRIPE_PORT",
-)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,31 +54,15 @@ class Stack:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def launcher_environment(folder: Path) -> dict[str, str]:
-    """The environment of a fresh `make run`: free ports, ``folder`` as the local dir."""
-    api_port, aws_port, wings_port, stripe_port = free_port(), free_port(), free_port(), free_port()
-    while len({api_port, aws_port, wings_port, stripe_port}) < 4:
-        aws_port, wings_port, stripe_port = free_port(), free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-    env.update(
+    """The environment of a fresh `make run` (bench.stack.environment: free ports, never the
+    default 8080 or 8420 that a developer's stack may hold, ``folder`` as the local dir, nothing
+    of the session's secrets) plus what the e2e tests need of it."""
+    return environment(
+        folder,
         {
-            "PORT": str(api_port),
-            "LOCAL_AWS_PORT": str(aws_port),
-            # Never the default 8080: a developer's `make run` or another stack may hold it.
-            "LOCAL_WINGS_PORT": str(wings_port),
-            # Never the default 8420 either: parallel stacks would race for it.
-            "LOCAL_STRIPE_PORT": str(stripe_port),
             # Every body the local Stripe serves or sends, for the pinned-shape check (test_billing_flow.py).
             "STRIPE_STANDIN_RECORD": str(folder / "stripe-records.jsonl"),
-            "MAMBA_LOCAL_DIR": str(folder),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-            "PYTHONUNBUFFERED": "1",
             # Every e2e test and browser journey signs up and verifies from 127.0.0.1, together
             # more than one address may do in an hour (20 sign-ups, 30 verifications); the limits
             # themselves are tested at the API level (tests/api/test_accounts.py).
@@ -107,9 +74,8 @@ def launcher_environment(folder: Path) -> dict[str, str]:
             "ARGON2_MEMORY_KIB": os.environ["ARGON2_MEMORY_KIB"],
             # Backups (tests/e2e/test_backups.py): cut a 50 MiB archive into several parts.
             "BACKUP_PART_SIZE_BYTES": str(16 * 1024 * 1024),
-        }
+        },
     )
-    return env
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
