@@ -16,8 +16,6 @@ Prints one JSON object on stdout.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import sys
 import tempfile
 import threading
@@ -25,20 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.update(
-    {
-        "MAMBA_ENV": "test",
-        "JWT_SECRET": secrets.token_hex(32),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "MAMBA_LOCAL_SECRETS_FILE": "/nonexistent",
-        "POWERTOOLS_METRICS_NAMESPACE": "MambaBench",
-        "LOG_LEVEL": "ERROR",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.probe_env import isolate
+
+isolate()
 T0 = "2026-11-25T10:00:00Z"
 
 
