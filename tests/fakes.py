@@ -2025,6 +2025,22 @@ class FakeMailer:
         return [(subject, text) for to, subject, text in self.sent if to == address]
 
 
+@dataclass
+class FakeEventPublisher:
+    """Records what was published; ``fail`` makes publishing raise like a refused SQS send."""
+
+    published: list[Any] = field(default_factory=list)
+    fail: bool = False
+
+    def publish(self, events: Sequence[Any]) -> None:
+        if self.fail:
+            raise DependencyUnavailableError("Events could not be queued; try again shortly.")
+        self.published.extend(events)
+
+    def of_type(self, event_type: str) -> list[Any]:
+        return [e for e in self.published if e.type == event_type]
+
+
 class FakeCaptcha:
     def __init__(self, accept: str = "good-token") -> None:
         self.accept = accept

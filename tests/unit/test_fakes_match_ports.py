@@ -21,6 +21,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.Workflows, fakes.FakeWorkflows),
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
+    (ports.EventPublisher, fakes.FakeEventPublisher),
     (ports.RateLimiter, fakes.FakeRateLimiter),
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Captcha,
         DeadLetterErrors,
         DeadLetterQueue,
+        EventPublisher,
         EventQueue,
         FleetReader,
         FleetStats,
@@ -110,6 +111,7 @@ class Overrides(TypedDict, total=False):
     billing_ports: BillingPorts
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
+    event_publisher: EventPublisher
     server_lifecycle: Lifecycle
     tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
@@ -950,6 +952,19 @@ def stripe_event_queue() -> EventQueue:
         sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
 
     return enqueue
+
+
+@built
+def event_publisher() -> EventPublisher:
+    """Queues notification events (docs/notifications.md) for the events consumer."""
+    s = settings()
+    if not s.events_queue_url:
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("The events queue is not configured.")
+    from mamba.adapters.sqs_events import SqsEventPublisher
+
+    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
 
 
 @built

@@ -104,6 +104,9 @@ class Settings(BaseModel):
     # local/stripe_standin.py); production talks to api.stripe.com.
     stripe_api_base: str | None = Field(default=None, pattern=r"^https?://")
     stripe_events_queue_url: str | None = None
+    # Notification events (docs/notifications.md): emitted by the services, fanned out to
+    # in-app, email and webhooks by the queue's consumer.
+    events_queue_url: str | None = None
     # Its dead-letter queue: the admin lists and redrives it (docs/operations.md).
     stripe_events_dlq_url: str | None = None
     billing_retention_days: int = Field(default=30, ge=1, le=365)
@@ -214,6 +217,7 @@ VARIABLES: dict[str, str] = {
     "billing_enabled": "BILLING_ENABLED",
     "stripe_api_base": "STRIPE_API_BASE",
     "stripe_events_queue_url": "STRIPE_EVENTS_QUEUE_URL",
+    "events_queue_url": "EVENTS_QUEUE_URL",
     "stripe_events_dlq_url": "STRIPE_EVENTS_DLQ_URL",
     "billing_retention_days": "BILLING_RETENTION_DAYS",
     "billing_return_url": "BILLING_RETURN_URL",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mamba.domain.backups import Backup
     from mamba.domain.billing import BillingState, CreditEntry, Plan, PriceFacts, SubscriptionFacts, UsageRow
     from mamba.domain.blueprints import Blueprint
+    from mamba.domain.events import Event
     from mamba.domain.fleet import FleetServer, ServerFilter
     from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
     from mamba.domain.operations import Operation
@@ -467,6 +468,14 @@ class FleetReader(Protocol):
     def server(self, server_uuid: str) -> FleetServer:
         """One server with its tenant's and node's names (a GetItem and a BatchGetItem).
         Raises NotFoundError."""
+
+
+class EventPublisher(Protocol):
+    """Publishes notification events (``mamba.domain.events``) to the events queue
+    (``SqsEventPublisher``). It only queues: no delivery ever runs on the caller's path. A
+    repeated event (same id) is published again and dropped by the consumer's dedupe."""
+
+    def publish(self, events: Sequence[Event]) -> None: ...
 
 
 class DeadLetterQueue(Protocol):
