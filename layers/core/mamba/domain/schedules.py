@@ -381,7 +381,7 @@ def outcome_status(run: Run) -> str:
 
 
 def check_tasks(tasks: list[Task]) -> tuple[Task, ...]:
-    """At most ``MAX_TASKS``; each action known, its payload valid, its offset within 0–900 s."""
+    """At most ``MAX_TASKS``; each action known, its payload valid, its offset within 0-900 s."""
 
     def bad(index: int, name: str, message: str) -> ValidationError:
         return ValidationError(

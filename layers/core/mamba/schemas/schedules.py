@@ -29,7 +29,8 @@ class TaskModel(Schema):
     payload: str = Field(
         default="",
         max_length=1024,
-        description="command: the console line; power: start, stop, restart or kill; backup: the backup's name (optional)",
+        description="command: the console line; power: start, stop, restart or kill; "
+        "backup: the backup's name (optional)",
         examples=["say hi"],
     )
     time_offset_seconds: int = Field(default=0, ge=0, le=900, description="Wait this long before the task runs")

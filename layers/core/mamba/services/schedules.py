@@ -172,9 +172,7 @@ def _validated(ports: SchedulePorts, body: ScheduleInput) -> tuple[sch.Cron, tup
     return cron, sch.check_tasks(body.tasks)
 
 
-def create_schedule(
-    ports: SchedulePorts, tenant: TenantContext, server_id: str, body: ScheduleInput
-) -> ScheduleView:
+def create_schedule(ports: SchedulePorts, tenant: TenantContext, server_id: str, body: ScheduleInput) -> ScheduleView:
     """Validate, store within the plan's schedules per server, then register it with the scheduler.
 
     Raises NotFoundError (server), ValidationError (cron, time zone, tasks), ForbiddenError (a

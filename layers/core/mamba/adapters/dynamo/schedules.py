@@ -275,4 +275,3 @@ class DynamoScheduleRepository:
         items = [_run(ScheduleRunItem.from_raw_data(r)) for r in raw]
         next_cursor = positions.encode([items[-1].started_at, items[-1].id]) if last and items else None
         return sch.RunPage(items=items, next_cursor=next_cursor)
-
