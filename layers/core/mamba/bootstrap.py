@@ -791,6 +791,7 @@ def server_lifecycle() -> Lifecycle:
         workflows=workflows(),
         blueprints=blueprint_repository(),
         backups=backup_ports(),
+        schedules=schedule_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
         reinstall_timeout_seconds=s.reinstall_timeout_seconds,
