@@ -122,8 +122,12 @@ def test_patch_changes_the_eventbridge_schedule_and_disabling_empties_the_next_r
     changed = world.http.patch(
         path,
         headers={**world.owner_headers, "Content-Type": "application/json"},
-        body=json.dumps({"cron": {"minute": "30", "hour": "5", "day_of_month": "1", "month": "*",
-                                  "day_of_week": "MON"}, "timezone": "UTC"}),  # fmt: skip
+        body=json.dumps(
+            {
+                "cron": {"minute": "30", "hour": "5", "day_of_month": "1", "month": "*", "day_of_week": "MON"},
+                "timezone": "UTC",
+            }
+        ),
     )
     assert changed.status_code == 200, changed.json_body
     held = eventbridge_schedules()
@@ -175,8 +179,14 @@ def test_run_now_answers_202_with_the_run_and_the_history_pages_newest_first(wor
     assert page.status_code == 200
     assert len(page.json_body["items"]) == 2 and page.json_body["next_cursor"]
     assert page.json_body["items"][0]["tasks"] == [
-        {"action": "command", "status": "pending", "error": None, "started_at": None, "finished_at": None,
-         "backup_id": None}  # fmt: skip
+        {
+            "action": "command",
+            "status": "pending",
+            "error": None,
+            "started_at": None,
+            "finished_at": None,
+            "backup_id": None,
+        }
     ]
     rest = world.http.get(
         f"{base(world)}/{created['id']}/runs?limit=2&cursor={page.json_body['next_cursor']}",
