@@ -272,7 +272,10 @@ def list_runs(
     ports: SchedulePorts, tenant: TenantContext, server_id: str, schedule_id: str, limit: int, cursor: str | None
 ) -> sch.RunPage:
     schedule = _find(ports, tenant, server_id, schedule_id)
-    return ports.schedules.runs(schedule.id, limit, cursor)
+    page = ports.schedules.runs(schedule.id, limit, cursor)
+    # DynamoDB deletes expired items late (up to days): a run past its 90 days is not shown.
+    now = _epoch(ports)
+    return replace(page, items=[r for r in page.items if not r.expires_at or r.expires_at > now])
 
 
 # --- starting a run --------------------------------------------------------------------------
