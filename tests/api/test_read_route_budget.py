@@ -133,6 +133,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         Plan(id="plan_budget", name="Budget", quotas=Quotas(servers=3, memory_mb=4096, disk_mb=20480))
     )
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
+    schedule_id = _schedule_with_a_run(server_id)
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -148,7 +149,31 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "user_id": "usr_alice",
         "role_id": json.loads(roles.body)["items"][0]["id"],
         "name": "swagger-ui.css",
+        "schedule_id": schedule_id,
     }
+
+
+def _schedule_with_a_run(server_id: str) -> str:
+    """A schedule of the server, with one run in its history (docs/schedules.md)."""
+    from mamba.domain import schedules as sch
+
+    schedule = sch.Schedule(
+        id="sch_budget",
+        tenant_id=TENANT_A,
+        server_id=server_id,
+        name="Nightly",
+        cron=sch.parse_cron("0", "4", "*", "*", "*"),
+        timezone="UTC",
+        enabled=True,
+        only_when_online=False,
+        tasks=(sch.Task("command", "say hi"),),
+        created_at=T0,
+        updated_at=T0,
+    )
+    repo = bootstrap.schedule_repository()
+    repo.add(schedule, -1)
+    repo.add_run(sch.new_run("run_budget", schedule, "manual", T0, 2**31))
+    return schedule.id
 
 
 def _request(world: ServerWorld, spec: RouteSpec, values: dict[str, str]) -> tuple[str, dict[str, str]]:

@@ -66,6 +66,10 @@ export const routes: RouteObject[] = [
             path: '/t/:tenantId/servers/:serverId/backups',
             lazy: page(() => import('@/features/backups/routes/BackupsPage'), 'BackupsPage'),
           },
+          {
+            path: '/t/:tenantId/servers/:serverId/schedules',
+            lazy: page(() => import('@/features/schedules/routes/SchedulesPage'), 'SchedulesPage'),
+          },
           // Backups whose server was deleted (locked ones outlive it, issue 18 item 7).
           { path: '/t/:tenantId/backups', lazy: page(() => import('@/features/backups/routes/KeptBackupsPage'), 'KeptBackupsPage') },
           {
