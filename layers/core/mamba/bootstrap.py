@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         NodeAgentFactory,
         NodeHealthStore,
         NodeRepository,
+        NotificationStore,
         OperationRepository,
         PaymentGateway,
         PlacementStore,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
+    from mamba.services.notifications import NotifyPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -112,6 +114,8 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     event_publisher: EventPublisher
+    notification_store: NotificationStore
+    notify_ports: NotifyPorts
     server_lifecycle: Lifecycle
     tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
@@ -965,6 +969,38 @@ def event_publisher() -> EventPublisher:
     from mamba.adapters.sqs_events import SqsEventPublisher
 
     return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+
+
+@built
+def events_or_none() -> EventPublisher | None:
+    """The events publisher for the services' port bundles; None only where no events queue is
+    configured (a bare test environment): the deployed stack and the local stack always have one."""
+    if not settings().events_queue_url:
+        return None
+    return event_publisher()
+
+
+@cached
+def notification_store() -> NotificationStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.notifications import DynamoNotificationStore
+
+    return DynamoNotificationStore(cursor_codec())
+
+
+@built
+def notify_ports() -> NotifyPorts:
+    """The events consumer's in-app and email delivery (mamba.services.notifications)."""
+    from mamba.domain.clock import iso, now_epoch, utcnow
+    from mamba.services.notifications import NotifyPorts
+
+    return NotifyPorts(
+        store=notification_store(),
+        mailer=mailer(),
+        now=now_epoch,
+        iso_now=lambda: iso(utcnow()),
+        public_url=settings().public_url,
+    )
 
 
 @built
