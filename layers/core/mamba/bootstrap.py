@@ -744,6 +744,7 @@ def server_ports() -> ServerPorts:
             poll_seconds=s.provision_poll_seconds,
             watch_seconds=s.provision_watch_seconds,
         ),
+        events=events_or_none(),
     )
 
 
@@ -796,6 +797,7 @@ def server_lifecycle() -> Lifecycle:
         waits=task_waits(),
         observed=_record_metrics,
         placement=placement_store(),
+        events=events_or_none(),
     )
 
 
@@ -892,6 +894,7 @@ def backup_ports() -> BackupPorts:
         clock=lambda: iso(utcnow()),
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
+        events=events_or_none(),
     )
 
 
@@ -968,7 +971,7 @@ def event_publisher() -> EventPublisher:
         raise DependencyUnavailableError("The events queue is not configured.")
     from mamba.adapters.sqs_events import SqsEventPublisher
 
-    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
 
 
 @built
@@ -1030,6 +1033,7 @@ def billing_ports() -> BillingPorts:
         delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+        events=events_or_none(),
     )
 
 
@@ -1176,4 +1180,5 @@ def metrics_ports() -> MetricsPorts:
         new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
         server_partition=keys.metrics_server,
         node_partition=keys.metrics_node,
+        publisher=events_or_none(),
     )

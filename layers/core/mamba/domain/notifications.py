@@ -34,9 +34,15 @@ MAIL_CLAIM_SECONDS: Final = 15 * 86400
 MAX_READ_IDS: Final = 100
 
 
+# Types the panel already mails on their own path, with what only that mail has (the invoice's
+# payment link goes to the owners in billing's dunning mail): mailing them again by default
+# would send the owners two mails. Anyone may still turn email on for them.
+MAILED_ELSEWHERE: Final = frozenset({"payment.failed"})
+
+
 def default_channels(kind: EventType) -> frozenset[str]:
     """Failures and security events by email and in-app; routine successes in-app only."""
-    if kind.severity in ("warning", "error"):
+    if kind.severity in ("warning", "error") and kind.name not in MAILED_ELSEWHERE:
         return frozenset(CHANNELS)
     return frozenset({IN_APP})
 

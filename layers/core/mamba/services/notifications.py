@@ -27,7 +27,7 @@ from mamba.domain.notifications import (
     receives,
 )
 from mamba.domain.pages import Page, PageRequest
-from mamba.ports import EventPublisher, Mailer, NotificationStore
+from mamba.ports import Mailer, NotificationStore
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,6 @@ class Delivery:
     recipients: int = 0
     in_app: int = 0
     mailed: int = 0
-
-
-def emit(publisher: EventPublisher | None, *events: Event) -> None:
-    """Queues events from the service where they happened (the publisher only queues).
-
-    ``None`` is a port bundle built without the events queue (unit tests of unrelated
-    behaviour); bootstrap always wires the real one. A refused send raises
-    DependencyUnavailableError: the emitting step fails, and its retry publishes the same ids."""
-    if publisher is not None and events:
-        publisher.publish(list(events))
 
 
 def recipients_of(store: NotificationStore, event: Event, now: int) -> list[Recipient]:

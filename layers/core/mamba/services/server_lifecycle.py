@@ -43,6 +43,7 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import (
     AgentFor,
+    EventPublisher,
     OperationRepository,
     PlacementStore,
     QuotasOf,
@@ -50,7 +51,7 @@ from mamba.ports import (
     ServerLocks,
     Workflows,
 )
-from mamba.services import operations
+from mamba.services import emit, operations
 from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class Lifecycle:
     # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
     placement: PlacementStore | None = None
     pause: Callable[[float], None] = time.sleep
+    events: EventPublisher | None = None  # server.deleted, server.suspended (docs/notifications.md)
 
 
 def _now() -> str:
@@ -334,7 +336,17 @@ def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    server = _server_or_none(deps, event["server_uuid"])
     removed = deps.store.remove(event["server_uuid"])
+    if server is not None:
+        # A retried step finds no server and publishes nothing more; the first one's event stands.
+        emit.server_event(
+            deps.events,
+            "server.deleted",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid}:deleted",
+            occurred_at=_now(),
+        )
     return f"removed {removed} items"
 
 
@@ -447,6 +459,15 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     holder = life.suspender_after_suspend(server.status, current, by)
     if server.status != srv.SUSPENDED or holder != current:
         deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
+    if server.status != srv.SUSPENDED:
+        emit.server_event(
+            deps.events,
+            "server.suspended",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid + ':' + server.updated_at}:suspended",
+            occurred_at=_now(),
+            reason=by,
+        )
     agent = _agent(deps, server)
     killed = False
     try:
