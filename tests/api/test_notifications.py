@@ -54,7 +54,7 @@ def test_a_failure_reaches_the_member_in_app_and_by_mail_when_delivered(api):
     assert unread(api, "usr_alice") == 1
     mails = mail_to("alice@example.org")
     assert len(mails) == 1 and "Backup nightly failed" in mails[0].subject
-    assert "/tenants/tn_a/servers/srv_1" in str(mails[0].body)
+    assert "/t/tn_a/servers/srv_1" in str(mails[0].body)
     assert notifications(api, "usr_bob") == [] and mail_to("bob@example.org") == []
 
 
@@ -120,8 +120,9 @@ def test_members_without_the_event_permission_get_nothing_when_billing_fails(api
     )
     deliver_queued()
 
-    assert [n["type"] for n in notifications(api, "usr_alice")] == ["payment.failed"]
-    assert notifications(api, "usr_dave") == []  # a viewer has no billing.read
+    # (alice also heard that dave joined: member.added, emitted by the invitation's acceptance)
+    assert sorted(n["type"] for n in notifications(api, "usr_alice")) == ["member.added", "payment.failed"]
+    assert notifications(api, "usr_dave") == []  # a viewer has no billing.read (nor members.read)
 
 
 def test_platform_events_reach_platform_admins_only_when_a_node_goes_down(api):
@@ -232,3 +233,43 @@ def test_preferences_refuse_an_unknown_event_type_when_patched(api):
 
     assert answer.status_code == 400
     assert answer.json_body["error"]["code"] == "VALIDATION_ERROR"
+
+
+# --- emitted by the services where it happens, through the API ---
+
+
+def test_a_new_api_key_is_announced_in_the_owners_tenant_when_created(api):
+    created = api.post("/v1/me/api-keys", "usr_alice", {"name": "deploy bot", "scopes": ["servers.read"]})
+    assert created.status_code == 201, created.json_body
+
+    deliver_queued()
+
+    (note,) = notifications(api, "usr_alice")
+    assert note["type"] == "api_key.created" and note["tenant_id"] == "tn_a"
+    assert note["payload"] == {"key_name": "deploy bot", "owner_email": "alice@example.org"}
+    assert any("deploy bot" in m.subject for m in mail_to("alice@example.org"))  # a security event is mailed
+
+
+def test_joining_and_removal_reach_the_members_who_read_members_when_they_happen(api):
+    join(api, "tn_a", "usr_alice", "usr_carol", "carol@example.org", "viewer")
+    assert api.delete("/v1/tenants/tn_a/members/usr_carol", "usr_alice").status_code == 204
+
+    deliver_queued()
+
+    found = {n["type"]: n["payload"] for n in notifications(api, "usr_alice")}
+    assert found == {
+        "member.added": {"email": "carol@example.org", "role": "viewer"},
+        "member.removed": {"email": "carol@example.org"},
+    }
+    assert notifications(api, "usr_carol") == []  # removed before delivery, and a viewer reads no members
+
+
+def test_the_request_still_succeeds_when_the_events_queue_refuses(api, monkeypatch):
+    # Given a queue that refuses every send (the change is committed first; the event is logged as lost)
+    from mamba import bootstrap
+    from tests.fakes import FakeEventPublisher
+
+    with bootstrap.override(event_publisher=FakeEventPublisher(fail=True)):
+        created = api.post("/v1/me/api-keys", "usr_alice", {"name": "ci", "scopes": ["servers.read"]})
+
+    assert created.status_code == 201

@@ -124,7 +124,7 @@ def test_the_mail_names_the_server_links_to_it_and_falls_back_to_english():
     unknown = render(event, "fr", "https://panel.example/")
 
     assert english.subject.startswith("Server Survival crashed") and english.text.startswith("Hello Ada,")
-    assert "https://panel.example/tenants/tn_a/servers/srv_1" in english.text
+    assert "https://panel.example/t/tn_a/servers/srv_1" in english.text
     assert german.subject.startswith("Server Survival ist abgestürzt") and german.text.startswith("Hallo,")
     assert unknown.subject == english.subject
 

@@ -146,9 +146,9 @@ class _Defaulting(dict[str, object]):
 def panel_link(public_url: str, event: Event) -> str:
     base = public_url.rstrip("/")
     if event.tenant_id and event.server_id:
-        return f"{base}/tenants/{event.tenant_id}/servers/{event.server_id}"
+        return f"{base}/t/{event.tenant_id}/servers/{event.server_id}"
     if event.tenant_id:
-        return f"{base}/tenants/{event.tenant_id}"
+        return f"{base}/t/{event.tenant_id}"
     node_id = event.payload.get("node_id")
     return f"{base}/admin/nodes/{node_id}" if node_id else f"{base}/admin"
 
