@@ -26,6 +26,7 @@ from functions.api import (
     me,
     members,
     metrics,
+    notifications,
     operations,
     roles,
     schedules,
@@ -87,6 +88,7 @@ for blueprint in (
     catalog.bp,
     metrics.bp,
     schedules.bp,
+    notifications.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -139,6 +141,16 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event
     source mapping, with ReportBatchItemFailures, is in infra/template.py."""
     from functions.queues import stripe_events as job
+
+    return job.handler(event, context)
+
+
+@app.lambda_function(name="notification_events")
+def notification_events(event: dict[str, Any], context: Any) -> Any:
+    """The notification events queue consumer (functions/queues/events.py): in-app, email and
+    the tenant's webhooks; its SQS event source mapping, with ReportBatchItemFailures, is in
+    infra/template.py."""
+    from functions.queues import events as job
 
     return job.handler(event, context)
 

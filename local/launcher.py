@@ -211,6 +211,22 @@ def start_billing(api_port: int, port: int, environ: dict[str, str], cleanup: co
     return base
 
 
+def start_events_consumer(environ: dict[str, str], cleanup: contextlib.ExitStack) -> None:
+    """The notification events queue's consumer (docs/notifications.md): in-app, mail, webhooks."""
+    from local import queue_poller
+    from mamba import bootstrap
+
+    poller = queue_poller.QueuePoller(
+        bootstrap.boto_client("sqs"),
+        environ["EVENTS_QUEUE_URL"],
+        environ["AWS_REGION"],
+        handler=queue_poller.EVENTS_HANDLER,
+        function="notification_events",
+    )
+    poller.start()
+    cleanup.callback(poller.stop)
+
+
 def check_settings() -> None:
     """Refuse to start on a missing or weak secret, naming it, before anything runs."""
     from mamba.config import load_settings
@@ -382,6 +398,8 @@ def main() -> int:
         queue_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().stripe_events_queue}"
         os.environ["STRIPE_EVENTS_QUEUE_URL"] = environ["STRIPE_EVENTS_QUEUE_URL"] = queue_url
         os.environ["STRIPE_EVENTS_DLQ_URL"] = environ["STRIPE_EVENTS_DLQ_URL"] = f"{queue_url}-dlq"
+        events_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().events_queue}"
+        os.environ["EVENTS_QUEUE_URL"] = environ["EVENTS_QUEUE_URL"] = events_url
         migrations, login = run_migrations()
 
         spool = mailbox.MailSpool(folder / "mail")
@@ -390,6 +408,7 @@ def main() -> int:
         timer = scheduler.Timer(scheduler.SCHEDULES, environ["AWS_REGION"])
         timer.start()
         cleanup.callback(timer.stop)
+        start_events_consumer(environ, cleanup)
 
         say(f"starting the API on {HOST}:{api_port}")
         api = start_api(api_port, environ)

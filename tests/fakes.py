@@ -2707,3 +2707,78 @@ class FakeTaskCallbacks:
 
     def fail_task(self, token: str, error: str, cause: str) -> bool:
         return self._record(token, ("failure", (error, cause)))
+
+
+class FakeNotificationStore:
+    """In-memory ``NotificationStore``: notifications per user, the unread count, preferences,
+    mail claims; ``fail_add`` makes storing refuse like DynamoDB when busy."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, list[Any]] = {}  # tenant id → Binding
+        self.people: dict[str, Any] = {}  # user id → Recipient
+        self.admins: list[Any] = []
+        self.prefs: dict[str, Any] = {}
+        self.items: dict[str, dict[str, Any]] = {}  # user id → event id → Notification
+        self.unread: dict[str, int] = {}
+        self.claims: set[tuple[str, str]] = set()
+        self.fail_add = False
+
+    def bindings(self, tenant_id: str) -> list[Any]:
+        return list(self.members.get(tenant_id, []))
+
+    def recipients(self, user_ids: Sequence[str]) -> dict[str, Any]:
+        return {u: self.people[u] for u in user_ids if u in self.people}
+
+    def platform_admins(self) -> list[Any]:
+        return list(self.admins)
+
+    def preferences(self, user_id: str) -> Any:
+        from mamba.domain.notifications import Preferences
+
+        return self.prefs.get(user_id, Preferences())
+
+    def save_preferences(self, user_id: str, preferences: Any, at: str) -> None:
+        self.prefs[user_id] = preferences
+
+    def add(self, user_id: str, notification: Any, expires_at: int) -> bool:
+        if self.fail_add:
+            raise DependencyUnavailableError("The notification could not be saved; try again.")
+        mine = self.items.setdefault(user_id, {})
+        if notification.id in mine:
+            return False
+        mine[notification.id] = notification
+        self.unread[user_id] = self.unread.get(user_id, 0) + 1
+        return True
+
+    def listing(self, user_id: str, page: Any, *, unread_only: bool) -> Any:
+        from mamba.domain.pages import Page
+
+        found = sorted(self.items.get(user_id, {}).values(), key=lambda n: (n.occurred_at, n.id), reverse=True)
+        if unread_only:
+            found = [n for n in found if n.read_at is None]
+        return Page(items=found[: page.limit], next_cursor=None)
+
+    def mark_read(self, user_id: str, ids: Sequence[str], at: str) -> int:
+        from dataclasses import replace as _replace
+
+        changed = 0
+        mine = self.items.get(user_id, {})
+        for event_id in ids:
+            n = mine.get(event_id)
+            if n is not None and n.read_at is None:
+                mine[event_id] = _replace(n, read_at=at)
+                self.unread[user_id] -= 1
+                changed += 1
+        return changed
+
+    def mark_all_read(self, user_id: str, at: str) -> int:
+        return self.mark_read(user_id, list(self.items.get(user_id, {})), at)
+
+    def claim_mail(self, event_id: str, user_id: str, expires_at: int) -> bool:
+        if (event_id, user_id) in self.claims:
+            return False
+        self.claims.add((event_id, user_id))
+        return True
+
+    def release_mail(self, event_id: str, user_id: str) -> None:
+        self.claims.discard((event_id, user_id))

@@ -47,6 +47,8 @@ def create_api_key(ctx: Ctx) -> object:
         is_admin=principal.is_admin,
         via=principal.via,
         email_verified=principal.email_verified,
+        events=bootstrap.events_or_none(),
+        directory=bootstrap.tenancy_repository(),
     )
     return with_fields(created.key, key=created.plaintext)
 

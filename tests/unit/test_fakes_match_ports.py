@@ -35,6 +35,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
     (ports.EventPublisher, fakes.FakeEventPublisher),
+    (ports.NotificationStore, fakes.FakeNotificationStore),
     (ports.RateLimiter, fakes.FakeRateLimiter),
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),

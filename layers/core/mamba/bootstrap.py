@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         NodeAgentFactory,
         NodeHealthStore,
         NodeRepository,
+        NotificationStore,
         OperationRepository,
         PaymentGateway,
         PlacementStore,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
+    from mamba.services.notifications import NotifyPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
@@ -113,6 +115,8 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     event_publisher: EventPublisher
+    notification_store: NotificationStore
+    notify_ports: NotifyPorts
     server_lifecycle: Lifecycle
     tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
@@ -745,6 +749,7 @@ def server_ports() -> ServerPorts:
             poll_seconds=s.provision_poll_seconds,
             watch_seconds=s.provision_watch_seconds,
         ),
+        events=events_or_none(),
     )
 
 
@@ -798,6 +803,7 @@ def server_lifecycle() -> Lifecycle:
         waits=task_waits(),
         observed=_record_metrics,
         placement=placement_store(),
+        events=events_or_none(),
     )
 
 
@@ -894,6 +900,7 @@ def backup_ports() -> BackupPorts:
         clock=lambda: iso(utcnow()),
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
+        events=events_or_none(),
     )
 
 
@@ -1033,7 +1040,39 @@ def event_publisher() -> EventPublisher:
         raise DependencyUnavailableError("The events queue is not configured.")
     from mamba.adapters.sqs_events import SqsEventPublisher
 
-    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
+
+
+@built
+def events_or_none() -> EventPublisher | None:
+    """The events publisher for the services' port bundles; None only where no events queue is
+    configured (a bare test environment): the deployed stack and the local stack always have one."""
+    if not settings().events_queue_url:
+        return None
+    return event_publisher()
+
+
+@cached
+def notification_store() -> NotificationStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.notifications import DynamoNotificationStore
+
+    return DynamoNotificationStore(cursor_codec())
+
+
+@built
+def notify_ports() -> NotifyPorts:
+    """The events consumer's in-app and email delivery (mamba.services.notifications)."""
+    from mamba.domain.clock import iso, now_epoch, utcnow
+    from mamba.services.notifications import NotifyPorts
+
+    return NotifyPorts(
+        store=notification_store(),
+        mailer=mailer(),
+        now=now_epoch,
+        iso_now=lambda: iso(utcnow()),
+        public_url=settings().public_url,
+    )
 
 
 @built
@@ -1063,6 +1102,7 @@ def billing_ports() -> BillingPorts:
         delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+        events=events_or_none(),
     )
 
 
@@ -1209,4 +1249,5 @@ def metrics_ports() -> MetricsPorts:
         new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
         server_partition=keys.metrics_server,
         node_partition=keys.metrics_node,
+        publisher=events_or_none(),
     )

@@ -85,6 +85,11 @@ export const routes: RouteObject[] = [
           { path: '/account', lazy: page(() => import('@/features/account/routes/AccountPage'), 'AccountPage') },
           { path: '/account/two-factor', lazy: page(() => import('@/features/two-factor/routes/TwoFactorPage'), 'TwoFactorPage') },
           { path: '/account/api-keys', lazy: page(() => import('@/features/api-keys/routes/ApiKeysPage'), 'ApiKeysPage') },
+          {
+            path: '/account/notifications',
+            lazy: page(() => import('@/features/notifications/routes/NotificationPreferencesPage'), 'NotificationPreferencesPage'),
+          },
+          { path: '/notifications', lazy: page(() => import('@/features/notifications/routes/NotificationsPage'), 'NotificationsPage') },
           // The admin console (issue 12): platform admins only (AdminLayout), one feature folder per section.
           {
             path: '/admin',

@@ -32,6 +32,7 @@ class User:
     # ISO time (microseconds) of the last password reset or change or suspension: the guard
     # refuses every API key created before it (docs/api-keys-2fa-audit.md).
     credentials_reset_at: str | None = None
+    unread_notifications: int = 0  # in-app notifications not yet read (docs/notifications.md)
 
 
 @dataclass(frozen=True)

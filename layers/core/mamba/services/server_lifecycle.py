@@ -43,6 +43,7 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import (
     AgentFor,
+    EventPublisher,
     OperationRepository,
     PlacementStore,
     QuotasOf,
@@ -50,7 +51,7 @@ from mamba.ports import (
     ServerLocks,
     Workflows,
 )
-from mamba.services import operations
+from mamba.services import emit, operations
 from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class Lifecycle:
     # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
     placement: PlacementStore | None = None
     pause: Callable[[float], None] = time.sleep
+    events: EventPublisher | None = None  # server.deleted, server.suspended (docs/notifications.md)
 
 
 def _now() -> str:
@@ -342,7 +344,17 @@ def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
 
         # Their EventBridge schedules first, so no run starts for a server that is gone.
         schedules.delete_with_server(deps.schedules, event["server_uuid"])
+    server = _server_or_none(deps, event["server_uuid"])
     removed = deps.store.remove(event["server_uuid"])
+    if server is not None:
+        # A retried step finds no server and publishes nothing more; the first one's event stands.
+        emit.server_event(
+            deps.events,
+            "server.deleted",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid}:deleted",
+            occurred_at=_now(),
+        )
     return f"removed {removed} items"
 
 
@@ -464,6 +476,15 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     if server.status != srv.SUSPENDED or holder != current:
         deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
     _pause_schedules(deps, server.uuid, True)
+    if server.status != srv.SUSPENDED:
+        emit.server_event(
+            deps.events,
+            "server.suspended",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid + ':' + server.updated_at}:suspended",
+            occurred_at=_now(),
+            reason=by,
+        )
     agent = _agent(deps, server)
     killed = False
     try:

@@ -464,3 +464,36 @@ def server_event(at: int, event_id: str) -> str:
 def task_wait(subject: str) -> tuple[str, str]:
     """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
     return f"WAIT#{subject}", "TOKEN"
+
+
+# --- notifications (issue 14: docs/notifications.md) ---
+
+NOTIFICATION_PREFIX = "NOTIF#"
+
+
+def notification(user_id: str, event_id: str) -> tuple[str, str]:
+    """One in-app notification, under its user (the event id makes a repeat the same item)."""
+    return f"USER#{user_id}", f"{NOTIFICATION_PREFIX}{event_id}"
+
+
+def notifications_of_user(user_id: str) -> str:
+    """gsi1pk of a user's notifications, gsi1sk = notification_sort(occurred_at, event_id)."""
+    return f"NOTIFS#{user_id}"
+
+
+def unread_notifications_of_user(user_id: str) -> str:
+    """gsi2pk of a user's unread notifications (sparse: removed when read), same sort key."""
+    return f"UNREAD#{user_id}"
+
+
+def notification_sort(occurred_at: str, event_id: str) -> str:
+    return f"{occurred_at}#{event_id}"
+
+
+def notification_preferences(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "NOTIFPREFS"
+
+
+def event_mail_claim(event_id: str, user_id: str) -> tuple[str, str]:
+    """ "This user was mailed this event" (TTL): the mail channel's dedupe."""
+    return f"NOTIFYEVENT#{event_id}", f"MAILED#{user_id}"

@@ -30,6 +30,9 @@ export function AccountPage() {
           <li>
             <Link to="/account/api-keys">{t('links.apiKeys')}</Link>
           </li>
+          <li>
+            <Link to="/account/notifications">{t('notifications:account.link')}</Link>
+          </li>
         </ul>
       </nav>
       {me.isPending ? (
