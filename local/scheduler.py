@@ -38,6 +38,8 @@ SCHEDULES: list[Schedule] = [
     Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
     # Every 6 hours deployed; every 10 minutes locally.
     Schedule("backup_usage", 600.0, "functions.schedules.backup_usage:handler"),
+    # Every minute deployed; every 2 seconds locally, so a webhook test arrives at once.
+    Schedule("webhook_deliveries", 2.0, "functions.schedules.webhook_deliveries:handler"),
 ]
 
 

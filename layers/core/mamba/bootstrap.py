@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
+    from mamba.services.webhooks import WebhookPorts, WebhookRepository, WebhookSender
 
 
 # --- the override facility -------------------------------------------------------------------
@@ -141,6 +142,9 @@ class Overrides(TypedDict, total=False):
     metrics_store: MetricsStore
     server_events: EventStore
     metrics_ports: MetricsPorts
+    webhook_repository: WebhookRepository
+    webhook_sender: WebhookSender
+    webhook_ports: WebhookPorts
 
 
 @dataclass
@@ -965,6 +969,41 @@ def event_publisher() -> EventPublisher:
     from mamba.adapters.sqs_events import SqsEventPublisher
 
     return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+
+
+@cached
+def webhook_repository() -> WebhookRepository:
+    """Tenants' outgoing webhooks, their due deliveries and attempt log (docs/webhooks.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
+
+    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+
+
+@cached
+def webhook_sender() -> WebhookSender:
+    from mamba.adapters.webhook_http import HttpWebhookSender
+
+    return HttpWebhookSender()
+
+
+@built
+def webhook_ports() -> WebhookPorts:
+    """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
+    schedule take it too. Local mode allows http URLs and a receiver on loopback."""
+    from mamba.services.webhooks import WebhookPorts
+
+    s = settings()
+    return WebhookPorts(
+        repo=webhook_repository(),
+        sender=webhook_sender(),
+        resolver=host_resolver(),
+        mailer=mailer(),
+        owner_emails=tenant_owner_emails,
+        public_url=s.public_url,
+        allow_http=s.env == "local",
+        allow_loopback=s.env == "local",
+    )
 
 
 @built
