@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
+from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor, webhooks
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -26,6 +26,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),
