@@ -133,6 +133,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         Plan(id="plan_budget", name="Budget", quotas=Quotas(servers=3, memory_mb=4096, disk_mb=20480))
     )
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
+    webhook_id = _webhook_with_an_attempt()
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -148,7 +149,22 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "user_id": "usr_alice",
         "role_id": json.loads(roles.body)["items"][0]["id"],
         "name": "swagger-ui.css",
+        "webhook_id": webhook_id,
     }
+
+
+def _webhook_with_an_attempt() -> str:
+    """A webhook of tenant A with one attempt in its delivery log (an empty log costs one more read: is
+    there such a webhook?)."""
+    from mamba.domain.webhooks import Attempt, Webhook
+
+    repo = bootstrap.webhook_repository()
+    webhook = Webhook("wh_budget", TENANT_A, "https://93.184.215.14/hook", ("backup.failed",), True, T0, T0)
+    repo.add(webhook, "whsec_" + "b" * 43, 10)
+    repo.add_attempt(
+        Attempt("whd_1", webhook.id, TENANT_A, "evt_1", "backup.failed", 1, 1_800_000_000_000, "succeeded")
+    )
+    return webhook.id
 
 
 def _request(world: ServerWorld, spec: RouteSpec, values: dict[str, str]) -> tuple[str, dict[str, str]]:
