@@ -75,7 +75,7 @@ def running_receiver(folder: Path, host: str = "hooks.example.test") -> Iterator
     receiver = Receiver(port=0, ca_path=str(cert_path), host=host)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.time()))
@@ -87,7 +87,7 @@ def running_receiver(folder: Path, host: str = "hooks.example.test") -> Iterator
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

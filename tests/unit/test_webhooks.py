@@ -3,6 +3,7 @@ disabling after 3 days, Discord's format (mamba.domain.webhooks, mamba.services.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import dataclass, field
@@ -182,7 +183,7 @@ def test_local_mode_allows_http_and_a_receiver_on_loopback_but_not_private_addre
 def test_an_address_that_turned_private_is_refused_at_send_time_without_a_connection() -> None:
     # Given a webhook created while its host was public
     world = World()
-    webhook, _ = world.create()
+    _webhook, _ = world.create()
     # When the host now resolves to a private address and an event is delivered
     world.resolver.answers["hooks.example.com"] = ["192.168.1.10"]
     webhooks.fan_out(world.ports, backup_failed())  # type: ignore[arg-type]
@@ -296,7 +297,7 @@ def test_500_500_200_makes_three_attempts_with_growing_delays() -> None:
         world.run_at(due[0])
     # Then three attempts were made, each waiting longer than the one before
     assert len(world.sender.requests) == 3
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 2 and 0 < gaps[0] < gaps[1], gaps
     outcomes = [(a.attempt, a.outcome, a.status_code) for a in world.repo.log]
     assert outcomes == [(1, "retrying", 500), (2, "retrying", 500), (3, "succeeded", 200)]
