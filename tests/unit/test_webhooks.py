@@ -413,7 +413,7 @@ def test_a_discord_webhook_gets_an_embed_coloured_by_severity_with_a_panel_link(
     [embed] = json.loads(request.body)["embeds"]
     assert embed["title"] == "A backup failed: Survival"
     assert embed["color"] == rules.COLOURS["error"]
-    assert embed["url"] == "https://panel.example.com/tenants/tn_a/servers/srv_1"
+    assert embed["url"] == "https://panel.example.com/t/tn_a/servers/srv_1"
     assert {"name": "reason", "value": "disk full", "inline": True} in embed["fields"]
     assert embed["timestamp"] == "2027-01-15T08:00:00Z"
     assert "Mamba-Event-Id" in request.headers

@@ -176,7 +176,7 @@ def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
             f"{url}\n\n"
             "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
             "send a test, then enable the webhook again:\n\n"
-            f"{public_url.rstrip('/')}/tenants/{tenant_id}/webhooks\n"
+            f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks\n"
         ),
     )
 

@@ -298,9 +298,9 @@ def request_for(webhook: Webhook, secret: str, event: Event, now: int, public_ur
 def panel_link(public_url: str, event: Event) -> str:
     base = public_url.rstrip("/")
     if event.tenant_id and event.server_id:
-        return f"{base}/tenants/{event.tenant_id}/servers/{event.server_id}"
+        return f"{base}/t/{event.tenant_id}/servers/{event.server_id}"
     if event.tenant_id:
-        return f"{base}/tenants/{event.tenant_id}"
+        return f"{base}/t/{event.tenant_id}"
     return base
 
 
