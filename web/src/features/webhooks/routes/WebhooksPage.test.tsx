@@ -67,7 +67,7 @@ describe('WebhooksPage', () => {
     answer('POST', `${BASE}/{webhook_id}/test`, { status: 202, body: { delivery: { id: 'whd_1', event_id: 'evt_test_1', status: 'pending' } } });
     renderWithApp(<WebhooksPage />, { path: '/t/:tenantId/webhooks', route: '/t/tn_a/webhooks' });
     expect(await screen.findByText(webhooks.discord)).toBeInTheDocument();
-    await userEvent.click(screen.getByRole('button', { name: /Send a test to/ }));
+    await userEvent.click(screen.getByRole('button', { name: /Send test to/ }));
     expect(await screen.findByText(webhooks.test.queued)).toBeInTheDocument();
   });
 });
