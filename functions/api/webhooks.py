@@ -9,20 +9,12 @@ from chalice.app import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.webhooks import (
-    DeliveryList,
-    WebhookCreate,
-    WebhookCreated,
-    WebhookList,
-    WebhookOut,
-    WebhookTestQueued,
-    WebhookUpdate,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.domain import webhooks as rules
     from mamba.domain.webhooks import Attempt, Webhook
+    from mamba.schemas.webhooks import WebhookCreate, WebhookUpdate
     from mamba.services import webhooks
 else:
     webhooks = lazy_import("mamba.services.webhooks")
@@ -73,8 +65,8 @@ def _attempt(attempt: "Attempt") -> dict[str, Any]:
     permission="webhooks.manage",
     summary="Create a webhook; its signing secret is in this response only",
     tags=TAGS,
-    request_model=WebhookCreate,
-    response_model=WebhookCreated,
+    request_model="webhooks:WebhookCreate",
+    response_model="webhooks:WebhookCreated",
     status=201,
 )
 def create_webhook(ctx: Ctx, tenant_id: str) -> object:
@@ -98,7 +90,7 @@ def create_webhook(ctx: Ctx, tenant_id: str) -> object:
     permission="webhooks.read",
     summary="The tenant's webhooks, with the event types they can subscribe to",
     tags=TAGS,
-    response_model=WebhookList,
+    response_model="webhooks:WebhookList",
 )
 def list_webhooks(ctx: Ctx, tenant_id: str) -> object:
     found = webhooks.list_webhooks(bootstrap.webhook_ports(), ctx.tenant)
@@ -119,7 +111,7 @@ def list_webhooks(ctx: Ctx, tenant_id: str) -> object:
     permission="webhooks.read",
     summary="One webhook",
     tags=TAGS,
-    response_model=WebhookOut,
+    response_model="webhooks:WebhookOut",
 )
 def get_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     return _out(webhooks.get_webhook(bootstrap.webhook_ports(), ctx.tenant, webhook_id))
@@ -132,8 +124,8 @@ def get_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     permission="webhooks.manage",
     summary="Change a webhook's URL, events, description or enabled state",
     tags=TAGS,
-    request_model=WebhookUpdate,
-    response_model=WebhookOut,
+    request_model="webhooks:WebhookUpdate",
+    response_model="webhooks:WebhookOut",
 )
 def update_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     body: WebhookUpdate = ctx.body
@@ -170,7 +162,7 @@ def delete_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> Response:
     permission="webhooks.manage",
     summary="Replace the signing secret; the new one is in this response only",
     tags=TAGS,
-    response_model=WebhookCreated,
+    response_model="webhooks:WebhookCreated",
 )
 def rotate_webhook_secret(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     webhook, secret = webhooks.rotate_secret(bootstrap.webhook_ports(), ctx.tenant, webhook_id)
@@ -184,7 +176,7 @@ def rotate_webhook_secret(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     permission="webhooks.manage",
     summary="Queue a webhook.test delivery; it is sent within a minute and shows in the delivery log",
     tags=TAGS,
-    response_model=WebhookTestQueued,
+    response_model="webhooks:WebhookTestQueued",
     status=202,
 )
 def test_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
@@ -199,7 +191,7 @@ def test_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     permission="webhooks.read",
     summary="The webhook's delivery attempts, newest first (kept 30 days)",
     tags=TAGS,
-    response_model=DeliveryList,
+    response_model="webhooks:DeliveryList",
     query=("limit", "cursor"),
 )
 def list_webhook_deliveries(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
