@@ -36,6 +36,7 @@ from functions.api import (
     servers,
     tenants,
     two_factor,
+    webhooks,
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
@@ -89,6 +90,7 @@ for blueprint in (
     metrics.bp,
     schedules.bp,
     notifications.bp,
+    webhooks.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -169,6 +171,15 @@ def reconcile_servers(event: Any) -> Any:
     """Read every node's server list and store each server's state and utilization
     (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
     from functions.schedules import reconcile as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_deliveries")
+def webhook_deliveries(event: Any) -> Any:
+    """POST the due webhook deliveries and retry the failed ones (functions/schedules/webhook_deliveries.py);
+    locally run by local/scheduler.py."""
+    from functions.schedules import webhook_deliveries as job
 
     return job.handler(event.to_dict(), event.context)
 

@@ -134,6 +134,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
     )
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
     schedule_id = _schedule_with_a_run(server_id)
+    webhook_id = _webhook_with_an_attempt()
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -150,6 +151,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "role_id": json.loads(roles.body)["items"][0]["id"],
         "name": "swagger-ui.css",
         "schedule_id": schedule_id,
+        "webhook_id": webhook_id,
     }
 
 
@@ -174,6 +176,20 @@ def _schedule_with_a_run(server_id: str) -> str:
     repo.add(schedule, -1)
     repo.add_run(sch.new_run("run_budget", schedule, "manual", T0, 2**31))
     return schedule.id
+
+
+def _webhook_with_an_attempt() -> str:
+    """A webhook of tenant A with one attempt in its delivery log (an empty log costs one more read: is
+    there such a webhook?)."""
+    from mamba.domain.webhooks import Attempt, Webhook
+
+    repo = bootstrap.webhook_repository()
+    webhook = Webhook("wh_budget", TENANT_A, "https://93.184.215.14/hook", ("backup.failed",), True, T0, T0)
+    repo.add(webhook, "whsec_" + "b" * 43, 10)
+    repo.add_attempt(
+        Attempt("whd_1", webhook.id, TENANT_A, "evt_1", "backup.failed", 1, 1_800_000_000_000, "succeeded")
+    )
+    return webhook.id
 
 
 def _request(world: ServerWorld, spec: RouteSpec, values: dict[str, str]) -> tuple[str, dict[str, str]]:

@@ -20,6 +20,7 @@ from mamba.services import (
     schedules,
     tenants,
     two_factor,
+    webhooks,
 )
 from tests import fakes, fakes_schedules
 
@@ -40,6 +41,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),

@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
+    from mamba.services.webhooks import WebhookPorts, WebhookRepository, WebhookSender
 
 
 # --- the override facility -------------------------------------------------------------------
@@ -149,6 +150,9 @@ class Overrides(TypedDict, total=False):
     schedule_repository: ScheduleRepository
     schedule_trigger: ScheduleTrigger
     schedule_ports: SchedulePorts
+    webhook_repository: WebhookRepository
+    webhook_sender: WebhookSender
+    webhook_ports: WebhookPorts
 
 
 @dataclass
@@ -1072,6 +1076,41 @@ def notify_ports() -> NotifyPorts:
         now=now_epoch,
         iso_now=lambda: iso(utcnow()),
         public_url=settings().public_url,
+    )
+
+
+@cached
+def webhook_repository() -> WebhookRepository:
+    """Tenants' outgoing webhooks, their due deliveries and attempt log (docs/webhooks.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
+
+    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+
+
+@cached
+def webhook_sender() -> WebhookSender:
+    from mamba.adapters.webhook_http import HttpWebhookSender
+
+    return HttpWebhookSender()
+
+
+@built
+def webhook_ports() -> WebhookPorts:
+    """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
+    schedule take it too. Local mode allows http URLs and a receiver on loopback."""
+    from mamba.services.webhooks import WebhookPorts
+
+    s = settings()
+    return WebhookPorts(
+        repo=webhook_repository(),
+        sender=webhook_sender(),
+        resolver=host_resolver(),
+        mailer=mailer(),
+        owner_emails=tenant_owner_emails,
+        public_url=s.public_url,
+        allow_http=s.env == "local",
+        allow_loopback=s.env == "local",
     )
 
 
