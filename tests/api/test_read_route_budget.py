@@ -80,7 +80,7 @@ QUERIES: dict[str, str] = {
 ACCEPTED: dict[str, tuple[int, str]] = {
     "/health/ready": (503, "the API world deploys no state machines, so readiness answers 503"),
     # Browser navigations of the provider sign-in (docs/oauth.md): they answer redirects; their
-    # flow's DynamoDB calls are counted in tests/api/test_oauth_sign_in.py.
+    # whole flow is exercised in tests/api/test_oauth_sign_in.py.
     "/v1/auth/oauth/{provider}/start": (302, "a redirect to the provider (or, none configured here, to the page)"),
     "/v1/auth/oauth/{provider}/callback": (302, "a redirect to the panel's completion page"),
 }
