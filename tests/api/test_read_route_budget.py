@@ -79,6 +79,10 @@ QUERIES: dict[str, str] = {
 # Reads this world cannot make succeed, and why; they are still counted (the path up to the answer).
 ACCEPTED: dict[str, tuple[int, str]] = {
     "/health/ready": (503, "the API world deploys no state machines, so readiness answers 503"),
+    # Browser navigations of the provider sign-in (docs/oauth.md): they answer redirects; their
+    # whole flow is exercised in tests/api/test_oauth_sign_in.py.
+    "/v1/auth/oauth/{provider}/start": (302, "a redirect to the provider (or, none configured here, to the page)"),
+    "/v1/auth/oauth/{provider}/callback": (302, "a redirect to the panel's completion page"),
 }
 # Billing reads answer 503 BILLING_DISABLED here (the world runs without Stripe); their reads are
 # counted by the billing world instead (tests/api/test_billing_api.py), so they are skipped here.
@@ -152,6 +156,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "name": "swagger-ui.css",
         "schedule_id": schedule_id,
         "webhook_id": webhook_id,
+        "provider": "google",
     }
 
 

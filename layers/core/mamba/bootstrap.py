@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
     from mamba.services.notifications import NotifyPorts
+    from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
@@ -153,6 +154,8 @@ class Overrides(TypedDict, total=False):
     webhook_repository: WebhookRepository
     webhook_sender: WebhookSender
     webhook_ports: WebhookPorts
+    identity_providers: dict[str, IdentityProvider]
+    oauth_ports: OAuthPorts
 
 
 @dataclass
@@ -480,6 +483,40 @@ def accounts() -> AccountPorts:
         on_mail_failure=on_mail_failure,
         api_keys=api_key_repository(),
     )
+
+
+@cached
+def identity_providers() -> dict[str, IdentityProvider]:
+    """The sign-in providers this deployment offers (a client id and secret each, docs/oauth.md).
+    Cached per container: each keeps its discovery document and JWKS between requests."""
+    s = settings()
+    clients = s.oauth_clients()
+    if not clients:
+        return {}
+    from mamba.adapters import oauth_providers as op
+
+    found: dict[str, IdentityProvider] = {}
+    for provider, (client_id, secret) in clients.items():
+        config = op.ClientConfig(provider, client_id, secret)
+        if provider == "google":
+            found[provider] = op.OidcProvider(config, s.oauth_google_discovery_url)
+        elif provider == "microsoft":
+            found[provider] = op.MicrosoftProvider(config, s.oauth_microsoft_discovery_url)
+        elif provider == "github":
+            found[provider] = op.GitHubProvider(config, s.oauth_github_url, s.oauth_github_api_url)
+        elif provider == "discord":
+            found[provider] = op.DiscordProvider(config, s.oauth_discord_url, s.oauth_discord_api_url)
+    return found
+
+
+@built
+def oauth_ports() -> OAuthPorts:
+    from mamba.services.oauth import OAuthPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.oauth import DynamoOAuthStore
+
+    return OAuthPorts(accounts=accounts(), store=DynamoOAuthStore(), providers=identity_providers())
 
 
 @cached

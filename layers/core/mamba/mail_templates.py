@@ -181,6 +181,21 @@ def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
     )
 
 
+def oauth_link(public_url: str, token: str, lifetime: int, provider: str, name: str | None = None) -> Mail:
+    """The proof that the account's owner wants a provider's sign-in linked (docs/oauth.md)."""
+    return Mail(
+        subject=f"Link {provider} sign-in to your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"Someone signed in with {provider} using this email address and asked to\n"
+            f"link that sign-in to your {PRODUCT} account. If it was you, open this\n"
+            f"link within {_hours(lifetime)}:\n\n"
+            f"{link(public_url, 'oauth/link', token)}\n\n"
+            "If it was not you, ignore this mail: nothing is linked without it.\n"
+        ),
+    )
+
+
 # --- billing (mamba.services.billing_sync) ---
 
 

@@ -185,6 +185,12 @@ def _check_second_factor(ports: AccountPorts, user: User, code: str | None, sour
         raise
 
 
+def check_second_factor(ports: AccountPorts, user: User, code: str | None, source_ip: str, now: int) -> None:
+    """The second factor of a sign-in whose first factor was proven another way (a provider's
+    sign-in, docs/oauth.md): the same check, counted the same way, as a password login's."""
+    _check_second_factor(ports, user, code, source_ip, now)
+
+
 def _failed(ports: AccountPorts, user: User | None, source_ip: str, now: int) -> None:
     """Record a failed attempt on the account (its windows were counted up front): the
     consecutive count; the failure that reaches the threshold locks it and mails its owner."""

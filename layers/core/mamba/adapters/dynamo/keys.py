@@ -536,3 +536,26 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
 def event_mail_claim(event_id: str, user_id: str) -> tuple[str, str]:
     """ "This user was mailed this event" (TTL): the mail channel's dedupe."""
     return f"NOTIFYEVENT#{event_id}", f"MAILED#{user_id}"
+# --- sign-in with an identity provider (issue 17: OAuth / OpenID Connect, docs/oauth.md) ---
+
+IDENTITY_PREFIX = "IDENTITY#"
+
+
+def oauth_state(digest: str) -> tuple[str, str]:
+    """A started flow, under the SHA-256 of its ``state`` (single use, TTL)."""
+    return f"OAUTH#STATE#{digest}", "STATE"
+
+
+def oauth_ticket(digest: str) -> tuple[str, str]:
+    """A callback's result waiting for the panel's page (or a mailed link), under its digest."""
+    return f"OAUTH#TICKET#{digest}", "TICKET"
+
+
+def identity(user_id: str, provider: str, subject: str) -> tuple[str, str]:
+    """A linked provider account, under its user (listed by one Query)."""
+    return f"USER#{user_id}", f"{IDENTITY_PREFIX}{provider}#{subject}"
+
+
+def identity_claim(provider: str, subject: str) -> tuple[str, str]:
+    """The item whose conditional put makes a provider account linked to one user only."""
+    return f"{IDENTITY_PREFIX}{provider}#{subject}", "CLAIM"

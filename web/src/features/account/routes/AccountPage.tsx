@@ -9,6 +9,7 @@ import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { DeleteAccountSection } from '../components/DeleteAccountSection';
+import { IdentitiesSection } from '../components/IdentitiesSection';
 import { SessionsSection } from '../components/SessionsSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
@@ -44,6 +45,7 @@ export function AccountPage() {
           <Profile me={me.data} />
           <Email me={me.data} />
           <Password me={me.data} />
+          <IdentitiesSection />
           <Language />
           <SessionsSection />
           <Sessions />

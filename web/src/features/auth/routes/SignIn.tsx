@@ -7,6 +7,7 @@ import { ApiError, fieldErrors } from '@/lib/errors';
 import { useSignIn } from '../api/auth';
 import { getSignInNotice, setSignInNotice } from '../api/session';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
+import { ProviderButtons } from '../components/ProviderButtons';
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -86,6 +87,7 @@ export function SignIn() {
           </button>
         </div>
       </form>
+      <ProviderButtons returnTo={safeNext(params.get('next'))} />
       <p>
         <Link to="/forgot-password">{t('auth:signIn.forgot')}</Link>
       </p>
