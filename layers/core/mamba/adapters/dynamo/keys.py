@@ -464,3 +464,18 @@ def server_event(at: int, event_id: str) -> str:
 def task_wait(subject: str) -> tuple[str, str]:
     """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
     return f"WAIT#{subject}", "TOKEN"
+
+
+# --- passkeys (issue 17: WebAuthn) ---
+
+PASSKEY_PREFIX = "PASSKEY#"
+
+
+def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
+    """One passkey of a user, beside the profile: the user's passkeys are one Query."""
+    return f"USER#{user_id}", f"{PASSKEY_PREFIX}{passkey_id}"
+
+
+def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
+    """A ceremony's one-time challenge (expires by TTL when never answered)."""
+    return f"WEBAUTHN#{challenge_id}", "CHALLENGE"

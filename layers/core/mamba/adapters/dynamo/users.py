@@ -46,6 +46,7 @@ def user_record(item: UserItem) -> User:
         locked_until=int(item.locked_until) if item.locked_until is not None else None,
         pending_email=item.pending_email,
         credentials_reset_at=item.credentials_reset_at,
+        passkeys=int(item.passkey_count or 0),
     )
 
 
