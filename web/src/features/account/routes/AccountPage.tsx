@@ -10,6 +10,7 @@ import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { DeleteAccountSection } from '../components/DeleteAccountSection';
 import { SessionsSection } from '../components/SessionsSection';
+import { PasskeysSection } from '@/features/passkeys/components/PasskeysSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
@@ -41,6 +42,7 @@ export function AccountPage() {
           <Profile me={me.data} />
           <Email me={me.data} />
           <Password me={me.data} />
+          <PasskeysSection />
           <Language />
           <SessionsSection />
           <Sessions />
