@@ -314,3 +314,38 @@ def test_rename_and_delete_only_touch_ones_own_passkeys(client, world, device):
     # And a deleted passkey no longer signs in
     assert _sign_in(client, device).status_code == 401
     assert client.http.delete(path, headers=world.headers("alice")).status_code == 404
+
+
+def test_an_admins_2fa_reset_removes_a_lost_passkey(client, world, device):
+    # Given alice's only second factor is a passkey on a phone she lost
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import UserItem
+    from mamba.auth.passwords import hash_password
+
+    _register(client, world, device)
+    UserItem(*keys.user("usr_root")).update(actions=[UserItem.password_hash.set(hash_password(PASSWORD))])
+
+    # When a platform admin resets her 2FA, proving it is them
+    done = client.http.post(
+        "/v1/admin/users/usr_alice/2fa/reset",
+        headers=world.headers("root"),
+        body=json.dumps({"current_password": PASSWORD}),
+    )
+
+    # Then her passkeys are gone, and her password alone signs her in again
+    assert done.status_code == 200, done.json_body
+    assert _passkeys(client, world) == []
+    assert not bootstrap.user_repository().get("usr_alice").has_second_factor
+    assert _login(client).status_code == 200
+
+
+def test_deleting_the_account_deletes_its_passkeys(client, world, device):
+    made = _register(client, world, device)
+
+    deleted = client.http.delete(
+        "/v1/me", headers=world.headers("alice"), body=json.dumps({"current_password": PASSWORD})
+    )
+
+    assert deleted.status_code == 200, deleted.json_body
+    assert bootstrap.passkey_ports().store.get("usr_alice", made["id"]) is None
+    assert _sign_in(client, device).status_code == 401

@@ -1091,6 +1091,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
         live_subscription=live_subscription,
         delete_tenant_data=delete_data,
         audit=audit_log(),
+        passkeys=passkey_ports().store,
     )
 
 
