@@ -29,6 +29,7 @@ from functions.api import (
     operations,
     passkeys,
     roles,
+    schedules,
     server_control,
     server_files,
     server_lifecycle,
@@ -87,6 +88,7 @@ for blueprint in (
     backups.bp,
     catalog.bp,
     metrics.bp,
+    schedules.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -167,3 +169,12 @@ def backup_usage(event: Any) -> Any:
     from functions.schedules import backup_usage as job
 
     return job.handler(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="schedule_trigger")
+def schedule_trigger(event: dict[str, Any], context: Any) -> Any:
+    """The target of every schedule's EventBridge Scheduler schedule: start the run
+    (functions/schedules/schedule_trigger.py); locally invoked by local/scheduler.py's timer."""
+    from functions.schedules import schedule_trigger as job
+
+    return job.handler(event, context)

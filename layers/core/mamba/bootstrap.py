@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
     from mamba.services.retention import RetentionPorts
+    from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
@@ -142,6 +143,9 @@ class Overrides(TypedDict, total=False):
     metrics_store: MetricsStore
     server_events: EventStore
     metrics_ports: MetricsPorts
+    schedule_repository: ScheduleRepository
+    schedule_trigger: ScheduleTrigger
+    schedule_ports: SchedulePorts
 
 
 @dataclass
@@ -727,6 +731,7 @@ def free_quotas() -> Quotas:
         disk_mb=s.free_plan_disk_mb,
         backup_bytes=s.free_plan_backup_bytes,
         backups_per_server=s.free_plan_backups_per_server,
+        schedules_per_server=s.free_plan_schedules_per_server,
     )
 
 
@@ -809,6 +814,7 @@ def server_lifecycle() -> Lifecycle:
         workflows=workflows(),
         blueprints=blueprint_repository(),
         backups=backup_ports(),
+        schedules=schedule_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
         reinstall_timeout_seconds=s.reinstall_timeout_seconds,
@@ -911,6 +917,69 @@ def backup_ports() -> BackupPorts:
         clock=lambda: iso(utcnow()),
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
+    )
+
+
+# --- schedules (issue 14; docs/schedules.md) ------------------------------------------------------
+
+
+@cached
+def schedule_repository() -> ScheduleRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.schedules import DynamoScheduleRepository
+
+    return DynamoScheduleRepository()
+
+
+@cached
+def schedule_trigger() -> ScheduleTrigger:
+    """EventBridge Scheduler (moto locally, where the launcher's timer fires what it holds)."""
+    s = settings()
+    if not (s.schedule_group and s.schedule_target_arn and s.scheduler_role_arn):
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("Schedules are not configured on this panel (SCHEDULE_GROUP).")
+    from mamba.adapters.eventbridge_scheduler import EventBridgeScheduleTrigger
+
+    return EventBridgeScheduleTrigger(
+        boto_client("scheduler"), s.schedule_group, s.schedule_target_arn, s.scheduler_role_arn
+    )
+
+
+class _LazyTrigger:
+    """The trigger built on first use, so reading schedules works without the scheduler's settings."""
+
+    def put(self, schedule: Any) -> None:
+        schedule_trigger().put(schedule)
+
+    def delete(self, schedule_id: str) -> None:
+        schedule_trigger().delete(schedule_id)
+
+
+class _LazyEvents:
+    """The events publisher built on first use (only a failed task publishes)."""
+
+    def publish(self, events: Any) -> None:
+        event_publisher().publish(events)
+
+
+@built
+def schedule_ports() -> SchedulePorts:
+    """Every port of mamba.services.schedules, wired for real; the task runner goes through the
+    API's own power, console and backup use cases."""
+    from mamba.domain.clock import utcnow
+    from mamba.services.schedules import SchedulePorts, ServiceTaskRunner
+
+    return SchedulePorts(
+        schedules=schedule_repository(),
+        trigger=_LazyTrigger(),
+        servers=server_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        events=_LazyEvents(),
+        now=utcnow,
+        runner=ServiceTaskRunner(control=server_control_ports(), backups=backup_ports()),
+        backup_poll_seconds=settings().schedule_backup_poll_seconds,
     )
 
 

@@ -25,6 +25,8 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "backups.restore": "Restore backups",
     "backups.delete": "Delete, lock and unlock backups",
     "backups.download": "Download backups",
+    "schedules.read": "List schedules, their next runs and their run history",
+    "schedules.write": "Create, change, delete and run schedules (each task also needs its own permission)",
     "billing.read": "See the subscription, usage, invoices and credits",
     "billing.manage": "Check out, open the billing portal",
     "members.read": "List members and invitations",
@@ -70,6 +72,7 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "backups.create",
         "backups.restore",
         "backups.download",
+        "schedules.write",
     },
     "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read"}) | {"files.sftp"},
 }
