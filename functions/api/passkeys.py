@@ -5,6 +5,8 @@ The sign-in routes are public, so like the other auth routes they record their o
 entry (``functions.api.auth._audited``).
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
@@ -13,18 +15,10 @@ from functions.api.auth import _audited, _cookie_mode, _pair, _user_agent
 from mamba import bootstrap
 from mamba.domain import clock
 from mamba.lazy import lazy_import
-from mamba.schemas.accounts import TokenPairOut
-from mamba.schemas.passkeys import (
-    CeremonyOut,
-    PasskeyAnswerIn,
-    PasskeyList,
-    PasskeyOut,
-    PasskeyRegisterIn,
-    PasskeyRenameIn,
-)
 from mamba.web import PUBLIC, Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.schemas.passkeys import PasskeyAnswerIn, PasskeyRegisterIn
     from mamba.services import passkeys
 else:
     passkeys = lazy_import("mamba.services.passkeys")
@@ -45,7 +39,7 @@ def _user(ctx: Ctx) -> tuple[str, str]:
     permission="account.read",
     summary="Your passkeys, oldest first, with their names and last use",
     tags=TAGS,
-    response_model=PasskeyList,
+    response_model="passkeys:PasskeyList",
 )
 def list_passkeys(ctx: Ctx) -> object:
     user_id, _ = _user(ctx)
@@ -60,7 +54,7 @@ def list_passkeys(ctx: Ctx) -> object:
     errors=(403, 409, 429),
     summary="Start registering a passkey: the options for navigator.credentials.create",
     tags=TAGS,
-    response_model=CeremonyOut,
+    response_model="passkeys:CeremonyOut",
 )
 def begin_passkey_registration(ctx: Ctx) -> object:
     user_id, via = _user(ctx)
@@ -75,8 +69,8 @@ def begin_passkey_registration(ctx: Ctx) -> object:
     errors=(403, 409),
     summary="Finish registering a passkey with the authenticator's answer",
     tags=TAGS,
-    request_model=PasskeyRegisterIn,
-    response_model=PasskeyOut,
+    request_model="passkeys:PasskeyRegisterIn",
+    response_model="passkeys:PasskeyOut",
     status=201,
 )
 def register_passkey(ctx: Ctx) -> object:
@@ -100,8 +94,8 @@ def register_passkey(ctx: Ctx) -> object:
     permission="account.write",
     summary="Rename one of your passkeys",
     tags=TAGS,
-    request_model=PasskeyRenameIn,
-    response_model=PasskeyOut,
+    request_model="passkeys:PasskeyRenameIn",
+    response_model="passkeys:PasskeyOut",
 )
 def rename_passkey(ctx: Ctx, passkey_id: str) -> object:
     user_id, _ = _user(ctx)
@@ -131,7 +125,7 @@ def delete_passkey(ctx: Ctx, passkey_id: str) -> None:
     errors=(429,),
     summary="Start a passkey sign-in (alone, or as the second factor of POST /v1/auth/login)",
     tags=("auth", *TAGS),
-    response_model=CeremonyOut,
+    response_model="passkeys:CeremonyOut",
 )
 def begin_passkey_sign_in(ctx: Ctx) -> object:
     return passkeys.begin_authentication(bootstrap.passkey_ports(), source_ip=ctx.source_ip, now=clock.now_epoch())
@@ -145,8 +139,8 @@ def begin_passkey_sign_in(ctx: Ctx) -> object:
     errors=(401, 403, 429),
     summary="Sign in with a passkey: the same tokens (or cookie) as a password login",
     tags=("auth", *TAGS),
-    request_model=PasskeyAnswerIn,
-    response_model=TokenPairOut,
+    request_model="passkeys:PasskeyAnswerIn",
+    response_model="accounts:TokenPairOut",
 )
 def passkey_login(ctx: Ctx) -> Any:
     body: PasskeyAnswerIn = ctx.body
