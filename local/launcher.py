@@ -19,6 +19,11 @@ Environment:
     BILLING_ENABLED  ``true`` unless set otherwise: billing runs against the local Stripe, with
                      STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET generated into secrets.env
     MAMBA_LOCAL_DIR  where secrets, mail and stack.json live (``.local`` in the checkout)
+    LOCAL_PANEL_HOST the host name the browser opens the panel on (``127.0.0.1``; set
+                     ``localhost`` to try passkeys): it becomes MAMBA_PUBLIC_URL's host, so mail links, the
+                     cookie Origin check and the passkeys' relying party id follow it. Browsers
+                     refuse passkeys on an IP address (docs/passkeys.md); every server still
+                     listens on 127.0.0.1 only.
     JWT_SECRET       used as given; otherwise generated once into ``<local dir>/secrets.env``
     MAMBA_ADMIN_EMAIL, MAMBA_ADMIN_PASSWORD   the seeded admin (``mamba.migrations.seed``
                      generates a password once into ``<local dir>/admin.txt`` when unset)
@@ -44,6 +49,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+def panel_host() -> str:
+    """The browser's name for the panel (LOCAL_PANEL_HOST): 127.0.0.1 or a loopback name."""
+    host = os.environ.get("LOCAL_PANEL_HOST") or HOST
+    if host not in (HOST, "localhost") and not host.endswith(".localhost"):
+        raise LaunchError(f"LOCAL_PANEL_HOST={host}: use 127.0.0.1, localhost or a *.localhost name")
+    return host
+
+
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5005
 DEFAULT_STRIPE_PORT = 8420
@@ -132,7 +147,7 @@ def configure_environment(api_port: int, aws_port: int, folder: Path, stripe_por
             "MAMBA_STAGE": "local",
             "MAMBA_LOCAL_DIR": str(folder),
             "MAMBA_LOCAL_SECRETS_FILE": str(secrets_file),
-            "MAMBA_PUBLIC_URL": f"http://{HOST}:{api_port}",
+            "MAMBA_PUBLIC_URL": f"http://{panel_host()}:{api_port}",
             "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -280,7 +295,8 @@ def services(api_port: int, aws_port: int, folder: Path) -> dict[str, Any]:
     """What stack.json says. Later services (stripe, Wings nodes) add their own keys."""
     api = f"http://{HOST}:{api_port}"
     return {
-        "panel": f"{api}/",  # the web app, on the API's port (local.static_site)
+        # The web app, on the API's port (local.static_site), under the browser's name for it.
+        "panel": f"http://{panel_host()}:{api_port}/",
         "api": api,
         "aws": f"http://{HOST}:{aws_port}",
         "docs": f"{api}/docs",

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from mamba.services.notifications import NotifyPorts
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
+    from mamba.services.passkeys import PasskeyPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -356,6 +357,22 @@ def two_factor_store() -> TwoFactorStore:
 
 
 @cached
+def passkey_ports() -> PasskeyPorts:
+    """Passkeys (mamba.services.passkeys): the store, the panel as relying party, the limiter."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.passkeys import DynamoPasskeyStore
+    from mamba.auth.webauthn import RelyingParty
+    from mamba.services.passkeys import PasskeyPorts
+
+    return PasskeyPorts(
+        store=DynamoPasskeyStore(),
+        relying_party=RelyingParty.of(settings().public_url),
+        limiter=rate_limiter(),
+        users=user_repository(),
+    )
+
+
+@cached
 def user_repository() -> UserRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.users import DynamoUserRepository
@@ -460,6 +477,11 @@ def accounts() -> AccountPorts:
 
         check_second_factor(user_id, code, two_factor_store())
 
+    def passkey_factor(user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+        from mamba.services.passkeys import verify_assertion
+
+        verify_assertion(passkey_ports(), challenge_id, credential, now=int(time.time()), user_id=user_id)
+
     def wait_until(epoch_second: int) -> None:
         while (left := epoch_second - time.time()) > 0:
             time.sleep(min(left, 0.05))
@@ -478,6 +500,7 @@ def accounts() -> AccountPorts:
         public_url=s.public_url,
         captcha=captcha(),
         second_factor=second_factor,
+        passkey_factor=passkey_factor,
         wait_until=wait_until,
         policy=account_policy(),
         on_mail_failure=on_mail_failure,
@@ -1253,6 +1276,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
         live_subscription=live_subscription,
         delete_tenant_data=delete_data,
         audit=audit_log(),
+        passkeys=passkey_ports().store,
     )
 
 

@@ -106,8 +106,10 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         raise PaymentRequiredError(
             "This tenant's subscription is unpaid; it can be read, and paid from its billing page.", {}
         )
-    if tenant.require_2fa and not user.totp_enabled:
-        raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
+    if tenant.require_2fa and not user.has_second_factor:  # TOTP or a passkey (docs/passkeys.md)
+        raise TwoFactorRequiredError(
+            "This tenant requires two-factor authentication; enrol under /v1/me/2fa or add a passkey.", {}
+        )
     granted = membership.effective_permissions
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})

@@ -559,3 +559,16 @@ def identity(user_id: str, provider: str, subject: str) -> tuple[str, str]:
 def identity_claim(provider: str, subject: str) -> tuple[str, str]:
     """The item whose conditional put makes a provider account linked to one user only."""
     return f"{IDENTITY_PREFIX}{provider}#{subject}", "CLAIM"
+# --- passkeys (issue 17: WebAuthn) ---
+
+PASSKEY_PREFIX = "PASSKEY#"
+
+
+def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
+    """One passkey of a user, beside the profile: the user's passkeys are one Query."""
+    return f"USER#{user_id}", f"{PASSKEY_PREFIX}{passkey_id}"
+
+
+def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
+    """A ceremony's one-time challenge (expires by TTL when never answered)."""
+    return f"WEBAUTHN#{challenge_id}", "CHALLENGE"

@@ -48,6 +48,7 @@ def user_record(item: UserItem) -> User:
         credentials_reset_at=item.credentials_reset_at,
         # Never below zero: a notification that expired unread leaves the count high, not low.
         unread_notifications=max(0, int(item.unread_notifications or 0)),
+        passkeys=int(item.passkey_count or 0),
     )
 
 

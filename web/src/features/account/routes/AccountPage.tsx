@@ -11,6 +11,7 @@ import { formatDate } from '@/lib/format';
 import { DeleteAccountSection } from '../components/DeleteAccountSection';
 import { IdentitiesSection } from '../components/IdentitiesSection';
 import { SessionsSection } from '../components/SessionsSection';
+import { PasskeysSection } from '@/features/passkeys/components/PasskeysSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
@@ -46,6 +47,7 @@ export function AccountPage() {
           <Email me={me.data} />
           <Password me={me.data} />
           <IdentitiesSection />
+          <PasskeysSection />
           <Language />
           <SessionsSection />
           <Sessions />
