@@ -32,6 +32,7 @@ from functions.api import (
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
 )
@@ -85,6 +86,7 @@ for blueprint in (
     backups.bp,
     catalog.bp,
     metrics.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -1072,6 +1072,27 @@ class FakeApiKeyRepository:
             return
         self.keys[key_id] = replace(key, last_used_at=epoch, last_used_ip=source_ip or None)
 
+    def get(self, user_id: str, key_id: str) -> Any:
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.", {"key_id": key_id})
+        return key
+
+    def rotate(self, old: Any, new: Any, old_expires_at: int) -> None:
+        from dataclasses import replace
+
+        stored = self.keys.get(old.id)
+        if (
+            stored is None
+            or stored.user_id != old.user_id
+            or stored.revoked_at is not None
+            or stored.replaced_by is not None
+            or stored.expires_at != old.expires_at
+        ):
+            raise ConflictError("The key was revoked, rotated or changed meanwhile.", {"key_id": old.id})
+        self.add(new)
+        self.keys[old.id] = replace(stored, expires_at=old_expires_at, replaced_by=new.id)
+
 
 class FakeAuditLog:
     """``DynamoAuditLog`` in memory: append-only partitions (a tenant's, the platform's, the
