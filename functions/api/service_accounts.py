@@ -27,14 +27,24 @@ from mamba.web import Ctx, parse_query, route, with_fields
 
 if TYPE_CHECKING:
     from mamba.domain.service_accounts import ServiceAccount
+    from mamba.services import server_control as control
     from mamba.services import service_accounts
 else:
     service_accounts = lazy_import("mamba.services.service_accounts")
+    control = lazy_import("mamba.services.server_control")
 
 bp = Blueprint(__name__)
 TAGS = ("service-accounts",)
 BASE = "/v1/tenants/{tenant_id}/service-accounts"
 ONE = BASE + "/{service_account_id}"
+
+
+def _tell_nodes(tenant_id: str, before: "ServiceAccount", after: "ServiceAccount | None") -> None:
+    """Committed; now best effort on the nodes, as for a member: access taken away ends the
+    account's console tokens and open sockets where it lost them."""
+    ports = bootstrap.server_control_ports()
+    control.revoke_console_after_change(ports, tenant_id, before.id, before, after)
+    control.deauthorize_after_change(ports, tenant_id, before.id, before, after)
 
 
 def _out(account: "ServiceAccount") -> object:
@@ -113,6 +123,8 @@ def update_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) ->
     body: ServiceAccountUpdate = ctx.body
     given = body.model_fields_set
     assert ctx.principal is not None
+    ports = bootstrap.service_account_ports()
+    before = service_accounts.get_service_account(ports, ctx.tenant, service_account_id)
     change = service_accounts.AccountChange(
         name=body.name,
         role=body.role,
@@ -124,8 +136,9 @@ def update_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) ->
         set_description="description" in given,
     )
     updated = service_accounts.update_service_account(
-        bootstrap.service_account_ports(), ctx.tenant, service_account_id, change, via=ctx.principal.via
+        ports, ctx.tenant, service_account_id, change, via=ctx.principal.via
     )
+    _tell_nodes(ctx.tenant.tenant_id, before, updated)
     return _out(updated)
 
 
@@ -140,9 +153,10 @@ def update_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) ->
 )
 def delete_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) -> Response:
     assert ctx.principal is not None
-    service_accounts.delete_service_account(
-        bootstrap.service_account_ports(), ctx.tenant, service_account_id, via=ctx.principal.via
-    )
+    ports = bootstrap.service_account_ports()
+    before = service_accounts.get_service_account(ports, ctx.tenant, service_account_id)
+    service_accounts.delete_service_account(ports, ctx.tenant, service_account_id, via=ctx.principal.via)
+    _tell_nodes(ctx.tenant.tenant_id, before, None)
     return Response(body="", status_code=204)
 
 
