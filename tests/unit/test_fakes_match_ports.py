@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
+from mamba.services import (
+    account_deletion,
+    accounts,
+    admin,
+    api_keys,
+    catalog,
+    metrics,
+    service_accounts,
+    tenants,
+    two_factor,
+)
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -53,6 +63,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (accounts.KeyRevoker, fakes.FakeApiKeyRepository),
     (two_factor.TwoFactorStore, fakes.FakeTwoFactorStore),
     (api_keys.ApiKeyRepository, fakes.FakeApiKeyRepository),
+    (service_accounts.ServiceAccountRepository, fakes.FakeServiceAccountRepository),
     (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
     (catalog.UsageReader, fakes.FakeTenantUsageReader),
