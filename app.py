@@ -36,6 +36,7 @@ from functions.api import (
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
     webhooks,
@@ -95,6 +96,7 @@ for blueprint in (
     schedules.bp,
     notifications.bp,
     webhooks.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -1189,6 +1189,27 @@ class FakeApiKeyRepository:
             return
         self.keys[key_id] = replace(key, last_used_at=epoch, last_used_ip=source_ip or None)
 
+    def get(self, user_id: str, key_id: str) -> Any:
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.", {"key_id": key_id})
+        return key
+
+    def rotate(self, old: Any, new: Any, old_expires_at: int) -> None:
+        from dataclasses import replace
+
+        stored = self.keys.get(old.id)
+        if (
+            stored is None
+            or stored.user_id != old.user_id
+            or stored.revoked_at is not None
+            or stored.replaced_by is not None
+            or stored.expires_at != old.expires_at
+        ):
+            raise ConflictError("The key was revoked, rotated or changed meanwhile.", {"key_id": old.id})
+        self.add(new)
+        self.keys[old.id] = replace(stored, expires_at=old_expires_at, replaced_by=new.id)
+
 
 class FakeAuditLog:
     """``DynamoAuditLog`` in memory: append-only partitions (a tenant's, the platform's, the
@@ -2899,3 +2920,77 @@ class FakeNotificationStore:
 
     def release_mail(self, event_id: str, user_id: str) -> None:
         self.claims.discard((event_id, user_id))
+class FakeServiceAccountRepository:
+    """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
+    account's keys are API keys it owns). Keeps the adapter's conditions: a binding changed or
+    deleted only from the role read, a key added only from the ``keys_version`` read, one
+    expiry notice per key. ``expiry_days`` holds (tenant, account name) of each key with an expiry."""
+
+    def __init__(self, keys: FakeApiKeyRepository | None = None) -> None:
+        self.keys = keys or FakeApiKeyRepository()
+        self.accounts: dict[tuple[str, str], Any] = {}
+        self.owners: dict[str, tuple[str, str]] = {}  # key id -> (tenant, account name)
+        self.notified: dict[str, str] = {}
+
+    def add(self, account: Any, role_version: int | None) -> None:
+        key = (account.tenant_id, account.id)
+        if key in self.accounts:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[key] = account
+
+    def get(self, tenant_id: str, service_account_id: str) -> Any:
+        found = self.accounts.get((tenant_id, service_account_id))
+        if found is None:
+            raise NotFoundError("Service account not found.", {"service_account_id": service_account_id})
+        return found
+
+    def list_accounts(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((a for (t, _), a in self.accounts.items() if t == tenant_id), key=lambda a: a.id)
+        return _page(mine, page, f"service-accounts:{tenant_id}")
+
+    def update(self, current: Any, updated: Any, role_version: int | None) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[(current.tenant_id, current.id)] = replace(updated, keys_version=stored.keys_version)
+
+    def delete(self, current: Any) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        del self.accounts[(current.tenant_id, current.id)]
+
+    def all_keys(self, service_account_id: str) -> list[Any]:
+        mine = [k for k in self.keys.keys.values() if k.user_id == service_account_id]
+        return sorted(mine, key=lambda k: (k.created_at, k.id), reverse=True)
+
+    def add_key(self, account: Any, key: Any) -> None:
+        stored = self.accounts.get((account.tenant_id, account.id))
+        if stored is None or stored.keys_version != account.keys_version:
+            raise ConflictError("Another key was created for this service account at the same time; try again.", {})
+        self.keys.add(key)
+        self.accounts[(account.tenant_id, account.id)] = replace(stored, keys_version=stored.keys_version + 1)
+        self.owners[key.id] = (account.tenant_id, account.name)
+
+    def expiring_keys(self, days: list[str]) -> list[Any]:
+        from datetime import UTC, datetime
+
+        from mamba.domain.service_accounts import ExpiringKey
+
+        found = []
+        for key_id, (tenant_id, name) in self.owners.items():
+            key = self.keys.keys[key_id]
+            if key.expires_at is None or key.revoked_at is not None or key_id in self.notified:
+                continue
+            if datetime.fromtimestamp(key.expires_at, UTC).date().isoformat() in days:
+                found.append(ExpiringKey(key, tenant_id, key.user_id, name))
+        return found
+
+    def claim_expiry_notice(self, key_id: str, at: str) -> bool:
+        if key_id in self.notified:
+            return False
+        self.notified[key_id] = at
+        return True
+
+    def release_expiry_notice(self, key_id: str) -> None:
+        self.notified.pop(key_id, None)

@@ -83,6 +83,8 @@ if TYPE_CHECKING:
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.service_accounts import Ports as ServiceAccountPorts
+    from mamba.services.service_accounts import ServiceAccountRepository
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
@@ -103,6 +105,7 @@ class Overrides(TypedDict, total=False):
     mailer: Mailer
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
+    service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
     node_repository: NodeRepository
@@ -338,6 +341,22 @@ def api_key_repository() -> ApiKeyRepository:
     from mamba.adapters.dynamo.api_keys import DynamoApiKeyRepository
 
     return DynamoApiKeyRepository()
+
+
+@cached
+def service_account_repository() -> ServiceAccountRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.service_accounts import DynamoServiceAccountRepository
+
+    return DynamoServiceAccountRepository(cursor_codec())
+
+
+@built
+def service_account_ports() -> ServiceAccountPorts:
+    """What the service-account use cases take (mamba.services.service_accounts)."""
+    from mamba.services.service_accounts import Ports
+
+    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
 
 
 @built

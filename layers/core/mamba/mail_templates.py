@@ -294,3 +294,25 @@ def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: in
             f"{_billing_page(public_url, tenant_id)}\n"
         ),
     )
+
+
+def service_key_expiring(
+    public_url: str, tenant_id: str, account_name: str, key_name: str, prefix: str, expires_at: int
+) -> Mail:
+    """To a tenant's owners, 7 days before a service account's key expires (once per key)."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"{public_url.rstrip('/')}/t/{tenant_id}/members#service-accounts"
+    return Mail(
+        subject=f"A {PRODUCT} service account key expires on {when[:10]}",
+        text=(
+            "Hello,\n\n"
+            f"The key {key_name!r} of the service account {account_name!r}\n"
+            f"({prefix}) stops working on {when}.\n\n"
+            "To keep the automation that uses it running, create a second key,\n"
+            "put it in place, then revoke the old one (a service account can hold\n"
+            "two active keys for exactly this):\n\n"
+            f"{page}\n"
+        ),
+    )

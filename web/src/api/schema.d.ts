@@ -1397,6 +1397,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/api-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a key with a new secret; the old one keeps working for the grace period (at most 24 h) */
+        post: operations["post_v1_me_api_keys_key_id_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/identities": {
         parameters: {
             query?: never;
@@ -2626,6 +2643,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's service accounts and what each binding grants */
+        get: operations["get_v1_tenants_tenant_id_service_accounts"];
+        put?: never;
+        /** Create a service account: a role binding for automation, used through its keys */
+        post: operations["post_v1_tenants_tenant_id_service_accounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service account */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        put?: never;
+        post?: never;
+        /** Delete a service account; its keys stop working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        options?: never;
+        head?: never;
+        /** Rename a service account or change its role, server scope or expiry (effective on its next request) */
+        patch: operations["patch_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service account's keys (never their secrets), newest first */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        put?: never;
+        /** Create a key for a service account (at most two active); the key is in this response only */
+        post: operations["post_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a service account's key; it stops working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/usage": {
         parameters: {
             query?: never;
@@ -3204,6 +3293,12 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
              * Revoked At
              * @default null
              */
@@ -3259,6 +3354,87 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ApiKeyRotate */
+        ApiKeyRotate: {
+            /**
+             * Grace Seconds
+             * @description How long the old key keeps working (0 to 24 hours)
+             * @example 3600
+             */
+            grace_seconds: number;
+        };
+        /** ApiKeyRotated */
+        ApiKeyRotated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The new key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Previous Expires At
+             * @description When the rotated-out key stops working
+             */
+            previous_expires_at: string | null;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Replaces
+             * @description The id of the key rotated out
+             */
+            replaces: string;
+            /**
              * Revoked At
              * @default null
              */
@@ -3277,7 +3453,7 @@ export interface components {
             user_id?: string | null;
             /**
              * Via
-             * @description token or api_key
+             * @description token, api_key or service_account
              * @default null
              */
             via?: string | null;
@@ -6553,6 +6729,224 @@ export interface components {
              */
             operation?: components["schemas"]["OperationOut"] | null;
             server: components["schemas"]["ServerOut"];
+        };
+        /** ServiceAccountCreate */
+        ServiceAccountCreate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description When the binding ends; null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example deploy pipeline
+             */
+            name: string;
+            /**
+             * Role
+             * @description A built-in or custom role; never owner
+             * @example operator
+             */
+            role: string;
+            /**
+             * Server Id
+             * @description Limit the binding to one server
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceAccountList */
+        ServiceAccountList: {
+            /** Items */
+            items: components["schemas"]["ServiceAccountOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** ServiceAccountOut */
+        ServiceAccountOut: {
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expired
+             * @default false
+             */
+            expired?: boolean;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Permissions
+             * @description What the binding grants (the role's permissions)
+             */
+            permissions: string[];
+            /** Role */
+            role: string;
+            /**
+             * Server Id
+             * @default null
+             */
+            server_id?: string | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at?: string | null;
+        };
+        /** ServiceAccountUpdate */
+        ServiceAccountUpdate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Role
+             * @default null
+             */
+            role?: string | null;
+            /**
+             * Server Id
+             * @description null: the whole tenant
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceKeyCreate */
+        ServiceKeyCreate: {
+            /**
+             * Allowed Ips
+             * @description CIDRs the key may be used from
+             * @default null
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowed_ips?: string[] | null;
+            /**
+             * Expires At
+             * @description When the key stops working
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example ci 2026-12
+             */
+            name: string;
+            /**
+             * Scopes
+             * @description Tenant permissions
+             * @example [
+             *       "servers.read",
+             *       "servers.power"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * Server Ids
+             * @description Limit the key to these servers
+             * @default null
+             */
+            server_ids?: string[] | null;
+        };
+        /** ServiceKeyCreated */
+        ServiceKeyCreated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The whole key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ServiceKeyList */
+        ServiceKeyList: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
         };
         /** SessionList */
         SessionList: {
@@ -15723,6 +16117,113 @@ export interface operations {
             };
             /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_api_keys_key_id_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRotate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRotated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -25114,6 +25615,824 @@ export interface operations {
             };
             /** @description Not found, or another tenant's resource (NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

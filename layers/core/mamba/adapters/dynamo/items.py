@@ -480,6 +480,7 @@ class ApiKeyItem(MainItem):
     revoked_at = UnicodeAttribute(null=True)
     last_used_epoch = NumberAttribute(null=True)
     last_used_ip = UnicodeAttribute(null=True)
+    replaced_by = UnicodeAttribute(null=True)  # the key that rotated this one out
 
 
 class AuditItem(MainItem):

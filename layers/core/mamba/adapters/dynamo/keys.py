@@ -572,3 +572,22 @@ def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
 def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
     """A ceremony's one-time challenge (expires by TTL when never answered)."""
     return f"WEBAUTHN#{challenge_id}", "CHALLENGE"
+# --- service accounts (issue 17 item 3; see docs/service-accounts.md and docs/data-model.md) ---
+
+SERVICE_ACCOUNT_PREFIX = "SVCACCT#"  # sk prefix of a tenant's service accounts, under tenant_partition()
+
+
+def service_account(tenant_id: str, service_account_id: str) -> tuple[str, str]:
+    """A service account with its role binding, in its tenant's partition: the guard reads it
+    in place of a membership, so a key of another tenant's service account finds nothing (404)."""
+    return tenant_partition(tenant_id), f"{SERVICE_ACCOUNT_PREFIX}{service_account_id}"
+
+
+def key_expiry_day(day: str) -> str:
+    """gsi3 partition of the service-account keys that expire on ``day`` (``YYYY-MM-DD``, UTC);
+    gsi3sk is ``<expires_at, zero-padded>#<key_id>``. The expiry notice reads eight days of it."""
+    return f"KEYEXPIRY#{day}"
+
+
+def key_expiry_sort(expires_at: int, key_id: str) -> str:
+    return f"{expires_at:012d}#{key_id}"
