@@ -1,5 +1,8 @@
 """The Chalice app object. Registration only; logic lives in functions/ and layers/core/mamba."""
 
+# First: on Lambda the cyclic GC waits until the first invocation has been answered (mamba/init_gc.py).
+from mamba import init_gc  # noqa: I001
+
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -60,6 +63,7 @@ app.register_middleware(web.http_middleware, "http")
 app.register_middleware(observability.http_tracing_middleware, "http")
 app.register_middleware(observability.lambda_middleware, "pure_lambda")
 app.register_middleware(observability.lambda_middleware, "scheduled")
+app.register_middleware(init_gc.middleware, "all")
 
 for blueprint in (
     remote_api.bp,

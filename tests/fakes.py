@@ -525,6 +525,7 @@ class FakePlacementStore:
         self.races: list[Exception] = []
         self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
         self.builds: dict[str, Any] = {}  # server uuid -> limits a build change reserved
+        self.released_builds: list[str] = []  # servers whose build reservation was undone
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -573,6 +574,11 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant changed meanwhile.")
         self.versions[server.tenant_id] = guard.version + 1
         self.builds[server.uuid] = server.limits  # counted until the server's record shows them
+
+    def release_build(self, server: Any) -> None:
+        if self.builds.get(server.uuid) == server.limits:
+            del self.builds[server.uuid]
+            self.released_builds.append(server.uuid)
 
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError

@@ -442,6 +442,10 @@ class PlacementStore(Protocol):
         """Take the tenant's guard for ``server``'s new limits (a build change); raises
         TenantServersChangedError when another create or build change committed first."""
 
+    def release_build(self, server: Server) -> None:
+        """Undo ``reserve_build(server, ...)``: the guard forgets that reservation of ``server``'s
+        (new) limits, so a build change that never applied stops counting. Idempotent."""
+
     def unreserve(self, server: Server) -> None: ...
     def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
         """Put the ``failed`` ``previous`` back as ``server`` (provisioning) on its primary
