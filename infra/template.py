@@ -7,7 +7,8 @@ and ``RestAPI``. Everything else comes from here (``merge_template()``, written 
 * the DynamoDB tables from ``TABLES`` (``TableDef.cfn_resource()``: PITR, SSE, TTL);
 * the backup bucket: public access blocked, SSE, TLS only, no versioning, incomplete
   multipart uploads aborted after a day and an optional move to STANDARD_IA;
-* the Stripe events queue with its dead-letter queue;
+* the Stripe events queue with its dead-letter queue, and the notification events queue
+  (``EventsQueue``, its ``EventsDLQ`` and the consumer's mapping: docs/notifications.md);
 * ``AppSecrets``, the Secrets Manager secret every function reads (``MAMBA_SECRETS_ID``);
 * one state machine per ``statemachines/*.asl.json``, the ASL embedded as a ``Definition``
   object with ``DefinitionSubstitutions`` from ``placeholders_cfn``, each with its own
@@ -373,6 +374,58 @@ def stripe_queue() -> dict[str, Any]:
 
 STRIPE_CONSUMER = "stripe_events"  # app.py's lambda_function that consumes the queue
 
+# The notification events queue (docs/notifications.md): the services publish, the consumer
+# delivers in-app, email and webhooks. Its own queue: a slow mail or webhook never holds up billing.
+EVENTS_QUEUE = "EventsQueue"
+EVENTS_DLQ = "EventsDLQ"
+EVENTS_CONSUMER = "notification_events"  # app.py's lambda_function that consumes it
+
+
+def events_queue() -> dict[str, Any]:
+    return {
+        EVENTS_DLQ: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-events-dlq"),
+                "MessageRetentionPeriod": 1209600,  # 14 days, the maximum: time to investigate
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        EVENTS_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-events"),
+                # Six times the consumer's timeout, as AWS advises for a Lambda event source.
+                "VisibilityTimeout": QUEUE_VISIBILITY_TIMEOUT,
+                "MessageRetentionPeriod": 345600,  # 4 days (the mail claims are kept 15)
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": _arn(EVENTS_DLQ), "maxReceiveCount": QUEUE_MAX_RECEIVES},
+            },
+        },
+        "EventsDLQDepthAlarm": _alarm(
+            "Notification events failed delivery 5 times and wait in the dead-letter queue.",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [EVENTS_DLQ, "QueueName"]}},
+            "Maximum",
+        ),
+    }
+
+
+def events_consumer() -> dict[str, Any]:
+    """The events queue → consumer mapping, retrying only the records the consumer reports."""
+    return {
+        "EventsMapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": _arn(EVENTS_QUEUE),
+                "FunctionName": {"Ref": function_logical_id(EVENTS_CONSUMER)},
+                "BatchSize": 10,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    }
+
 
 def stripe_consumer() -> dict[str, Any]:
     """The queue → consumer mapping. ``ReportBatchItemFailures`` makes SQS retry only the
@@ -478,6 +531,7 @@ def function_environment() -> dict[str, Any]:
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
+        "EVENTS_QUEUE_URL": {"Ref": EVENTS_QUEUE},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
         "MAMBA_PUBLIC_URL": public_url_value(),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
@@ -610,6 +664,19 @@ def functions_policy() -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
             "Resource": _arn(DLQ),
+        },
+        {
+            # Every service publishes notification events; the consumer receives and deletes them.
+            "Sid": "NotificationEvents",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            "Resource": _arn(EVENTS_QUEUE),
         },
         {
             "Sid": "SendMail",
@@ -1099,6 +1166,8 @@ def outputs() -> dict[str, Any]:
         "SecretsArn": {"Ref": SECRET},
         "StripeEventsQueueUrl": {"Ref": QUEUE},
         "StripeEventsDLQUrl": {"Ref": DLQ},
+        "EventsQueueUrl": {"Ref": EVENTS_QUEUE},
+        "EventsDLQUrl": {"Ref": EVENTS_DLQ},
         "AlarmTopicArn": {"Ref": ALARM_TOPIC},
         "StateMachinePrefix": STATE_MACHINE_PREFIX,
     }
@@ -1150,6 +1219,8 @@ def merge_template() -> dict[str, Any]:
         export_bucket(),
         stripe_queue(),
         stripe_consumer(),
+        events_queue(),
+        events_consumer(),
         app_secret(),
         alarm_topic(),
         functions_policy(),

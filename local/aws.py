@@ -33,6 +33,7 @@ ACCOUNT_ID = "123456789012"
 HOST = "127.0.0.1"
 STATE_MACHINE_NAME_PREFIX = "mamba-"
 QUEUE_STRIPE_EVENTS = "mamba-stripe-events"
+QUEUE_EVENTS = "mamba-events"  # the notification events (docs/notifications.md)
 
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -64,6 +65,7 @@ class LocalNames:
     backup_bucket: str = "mamba-backups"
     export_bucket: str = "mamba-exports"
     stripe_events_queue: str = QUEUE_STRIPE_EVENTS
+    events_queue: str = QUEUE_EVENTS
     mail_from: str = "no-reply@mamba.local"
     kms_key_alias: str = "alias/mamba-node-tokens"
     # EventBridge Scheduler (docs/schedules.md): moto holds the schedules, local/scheduler.py fires them.
@@ -197,13 +199,15 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
     created["buckets"] = [names.backup_bucket, names.export_bucket]
 
     sqs = _client("sqs", endpoint, region)
-    dlq_url = sqs.create_queue(QueueName=f"{names.stripe_events_queue}-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(
-        QueueName=names.stripe_events_queue,
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
-    )
-    created["queues"] = [names.stripe_events_queue, f"{names.stripe_events_queue}-dlq"]
+    created["queues"] = []
+    for queue in (names.stripe_events_queue, names.events_queue):
+        dlq_url = sqs.create_queue(QueueName=f"{queue}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(
+            QueueName=queue,
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+        )
+        created["queues"] += [queue, f"{queue}-dlq"]
 
     iam = _client("iam", endpoint, region)
     lambda_role = _role(iam, "mamba-local-lambda", _LAMBDA_TRUST)

@@ -41,6 +41,8 @@ SCHEDULES: list[Schedule] = [
     # EventBridge Scheduler's part: fire the panel schedules' EventBridge schedules moto holds
     # (docs/schedules.md). Every 5 s, so a run starts within seconds of its minute.
     Schedule("eventbridge_scheduler", 5.0, "local.eventbridge_scheduler:fire_due"),
+    # Every minute deployed; every 2 seconds locally, so a webhook test arrives at once.
+    Schedule("webhook_deliveries", 2.0, "functions.schedules.webhook_deliveries:handler"),
 ]
 
 
