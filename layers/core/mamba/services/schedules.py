@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import schedules as sch
@@ -33,6 +33,10 @@ from mamba.domain.events import make_event
 from mamba.domain.servers import Server
 from mamba.observability import logger
 from mamba.ports import EventPublisher, QuotasOf, ServerRepository, Workflows
+
+if TYPE_CHECKING:
+    from mamba.services.backups import BackupPorts
+    from mamba.services.server_control import Ports as ControlPorts
 
 WORKFLOW = "run_schedule"
 # The permission each task's action needs, checked when a schedule is written: holding
@@ -557,8 +561,8 @@ class ServiceTaskRunner:
     (``backups.create_backup``, so a scheduled backup counts against the same quota and lock,
     and runs the same ``backup_server`` workflow with its compensation)."""
 
-    control: Any  # mamba.services.server_control.Ports
-    backups: Any  # mamba.services.backups.BackupPorts
+    control: ControlPorts
+    backups: BackupPorts
 
     def command(self, tenant: TenantContext, server_id: str, command: str) -> None:
         from mamba.services import server_control
@@ -591,8 +595,6 @@ class ServiceTaskRunner:
         try:
             backup = self.backups.backups.get(backup_id)
         except NotFoundError:
-            return "failed", "The backup was deleted before it completed."
-        if backup is None:
             return "failed", "The backup was deleted before it completed."
         if backup.status == bk.COMPLETED:
             return "completed", None
