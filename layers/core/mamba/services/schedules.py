@@ -369,7 +369,12 @@ def start_scheduled_run(
     if schedule is None or schedule.tenant_id != tenant_id or not schedule.active:
         logger.info("scheduled run not started", extra={"schedule_id": schedule_id, "found": schedule is not None})
         return None
-    return start_run(ports, schedule, sch.scheduled_run_id(schedule_id, scheduled_time), "schedule")
+    try:
+        return start_run(ports, schedule, sch.scheduled_run_id(schedule_id, scheduled_time), "schedule")
+    except NotFoundError:
+        # The server is gone and its schedules with it (delete_server): nothing to retry.
+        logger.info("scheduled run not started: the server is gone", extra={"schedule_id": schedule_id})
+        return None
 
 
 # --- the run_schedule workflow's steps -------------------------------------------------------
