@@ -369,4 +369,4 @@ def test_scheduled_delivery_starts_nothing_when_the_server_is_gone(world: World)
     created = world.create()
     world.servers.delete(world.server.uuid)
     assert svc.start_scheduled_run(world.ports, "tn_a", world.server.uuid, created.schedule.id, "t") is None
-    assert world.workflows.started == []
+    assert world.workflows.started == [] and world.repo.run_records == {}

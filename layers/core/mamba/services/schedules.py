@@ -325,10 +325,11 @@ def start_run(ports: SchedulePorts, schedule: sch.Schedule, run_id: str, trigger
     existing = ports.schedules.get_run(run_id)
     if existing is not None:
         return existing
+    # The server first: a run is recorded only for a server that exists.
+    server = ports.servers.get(schedule.server_id)
     run = sch.new_run(run_id, schedule, trigger, _now(ports), _epoch(ports))
     if not ports.schedules.add_run(run):
         return ports.schedules.get_run(run_id) or run
-    server = ports.servers.get(schedule.server_id)
     if server.suspended:
         return _end(ports, run, sch.SKIPPED, "The server is suspended.")
     if trigger == "schedule" and _busy(ports, schedule):
