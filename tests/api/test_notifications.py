@@ -273,3 +273,32 @@ def test_the_request_still_succeeds_when_the_events_queue_refuses(api, monkeypat
         created = api.post("/v1/me/api-keys", "usr_alice", {"name": "ci", "scopes": ["servers.read"]})
 
     assert created.status_code == 201
+
+
+def test_deleting_the_account_deletes_its_notifications_and_preferences(api):
+    # Given bob (tn_b's owner, a password set) with a notification and changed preferences
+    import json as _json
+
+    from mamba import bootstrap
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.domain.pages import PageRequest
+
+    DynamoUserRepository().set_password_hash("usr_bob", bootstrap.password_hasher().hash("a long enough password 1"))
+    publish(backup_failed(tenant_id="tn_b"))
+    deliver_queued()
+    assert api.patch("/v1/me/notification-preferences", "usr_bob", {"language": "de"}).status_code == 200
+    store = bootstrap.notification_store()
+    assert len(store.listing("usr_bob", PageRequest(), unread_only=False).items) == 1
+
+    # When bob deletes his account
+    gone = api.client.http.request(
+        "DELETE",
+        "/v1/me",
+        headers=api.as_("usr_bob"),
+        body=_json.dumps({"current_password": "a long enough password 1"}),
+    )
+
+    # Then nothing of his notifications is left
+    assert gone.status_code == 200, gone.json_body
+    assert store.listing("usr_bob", PageRequest(), unread_only=False).items == []
+    assert store.preferences("usr_bob").language == "en"

@@ -1108,6 +1108,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
         live_subscription=live_subscription,
         delete_tenant_data=delete_data,
         audit=audit_log(),
+        forget_notifications=notification_store().forget,
     )
 
 

@@ -57,6 +57,8 @@ class AccountDeletionPorts:
     live_subscription: Callable[[str], bool]  # tenant id -> a subscription that bills it
     delete_tenant_data: Callable[[str, str], bool]  # (tenant id, actor) -> done
     audit: AuditLog | None = None
+    # The account's notifications and notification preferences (docs/notifications.md) go too.
+    forget_notifications: Callable[[str], int] | None = None
 
 
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
@@ -140,5 +142,7 @@ def delete_account(
     moment = now_iso()
     revoke_api_keys(accounts.api_keys, user.id, moment)
     accounts.users.revoke_sessions(user.id, now + 1)  # a token issued in this second dies too
+    if ports.forget_notifications is not None:
+        ports.forget_notifications(user.id)
     ports.remover.delete(user.id, user.email)
     return {"left": left, "deleted": sorted(doomed)}

@@ -247,6 +247,22 @@ class DynamoNotificationStore:
                 condition=UserItem.pk.exists(),
             )
 
+    def forget(self, user_id: str) -> int:
+        pk = keys.notification_preferences(user_id)[0]
+        removed = 0
+        with translate(unavailable="The notifications could not be deleted; try again."):
+            found = list(
+                NotificationItem.query(
+                    pk, NotificationItem.sk.startswith(keys.NOTIFICATION_PREFIX), attributes_to_get=["pk", "sk"]
+                )
+            )
+            with NotificationItem.batch_write() as batch:
+                for item in found:
+                    batch.delete(item)
+                    removed += 1
+                batch.delete(NotificationPrefsItem(*keys.notification_preferences(user_id)))
+        return removed
+
     # --- the mail channel's dedupe ---------------------------------------------------
 
     def claim_mail(self, event_id: str, user_id: str, expires_at: int) -> bool:
