@@ -29,12 +29,14 @@ from functions.api import (
     notifications,
     operations,
     roles,
+    schedules,
     server_control,
     server_files,
     server_lifecycle,
     servers,
     tenants,
     two_factor,
+    webhooks,
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
@@ -86,7 +88,9 @@ for blueprint in (
     backups.bp,
     catalog.bp,
     metrics.bp,
+    schedules.bp,
     notifications.bp,
+    webhooks.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -171,9 +175,27 @@ def reconcile_servers(event: Any) -> Any:
     return job.handler(event.to_dict(), event.context)
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_deliveries")
+def webhook_deliveries(event: Any) -> Any:
+    """POST the due webhook deliveries and retry the failed ones (functions/schedules/webhook_deliveries.py);
+    locally run by local/scheduler.py."""
+    from functions.schedules import webhook_deliveries as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
 @app.schedule(Rate(6, unit=Rate.HOURS), name="backup_usage")
 def backup_usage(event: Any) -> Any:
     """Check every tenant's backup storage counter against S3 (functions/schedules/backup_usage.py)."""
     from functions.schedules import backup_usage as job
 
     return job.handler(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="schedule_trigger")
+def schedule_trigger(event: dict[str, Any], context: Any) -> Any:
+    """The target of every schedule's EventBridge Scheduler schedule: start the run
+    (functions/schedules/schedule_trigger.py); locally invoked by local/scheduler.py's timer."""
+    from functions.schedules import schedule_trigger as job
+
+    return job.handler(event, context)

@@ -538,6 +538,7 @@ def function_environment() -> dict[str, Any]:
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
         "CAPTCHA_PROVIDER": {"Ref": "CaptchaProvider"},
+        **schedule_environment(),
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
@@ -689,6 +690,7 @@ def functions_policy() -> dict[str, Any]:
             "Action": ["kms:Decrypt", "kms:Encrypt"],
             "Resource": _arn(NODE_TOKEN_KEY),
         },
+        *schedule_statements(),
     ]
     statements.append(observability.tracing_statement())
     return {
@@ -702,6 +704,109 @@ def functions_policy() -> dict[str, Any]:
         # Attached on the role itself (a merged list key), so the role has its permissions
         # before any function that uses it is created.
         DEFAULT_ROLE: {"Properties": {"ManagedPolicyArns": [{"Ref": FUNCTIONS_POLICY}]}},
+    }
+
+
+# --- schedules: EventBridge Scheduler (issue 14; docs/schedules.md) ------------------------
+
+SCHEDULE_GROUP = "ScheduleGroup"
+SCHEDULER_ROLE = "SchedulerRole"
+SCHEDULE_TRIGGER = "schedule_trigger"  # app.py's lambda_function that every schedule invokes
+# The trigger's name is set (Chalice gives none), so its ARN can be spelt without a reference:
+# every function's environment names it, the trigger's own included, and a reference would be a cycle.
+SCHEDULE_TRIGGER_NAME = "${AWS::StackName}-schedule-trigger"
+SCHEDULE_TRIGGER_ARN = _sub(
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + SCHEDULE_TRIGGER_NAME
+)
+
+
+def schedule_environment() -> dict[str, Any]:
+    """What ``bootstrap.schedule_trigger`` needs: the group, the target and the role it passes."""
+    return {
+        "SCHEDULE_GROUP": {"Ref": SCHEDULE_GROUP},
+        "SCHEDULE_TARGET_ARN": SCHEDULE_TRIGGER_ARN,
+        "SCHEDULER_ROLE_ARN": _arn(SCHEDULER_ROLE),
+    }
+
+
+def schedule_statements() -> list[dict[str, Any]]:
+    """The panel writes its schedules' EventBridge schedules in its own group only, and may hand
+    the scheduler role to EventBridge Scheduler and to nothing else."""
+    return [
+        {
+            "Sid": "Schedules",
+            "Effect": "Allow",
+            "Action": [
+                "scheduler:CreateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+                "scheduler:UpdateSchedule",
+            ],
+            "Resource": _sub(
+                "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${" + SCHEDULE_GROUP + "}/*"
+            ),
+        },
+        {
+            "Sid": "PassSchedulerRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": _arn(SCHEDULER_ROLE),
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+        },
+    ]
+
+
+def schedules() -> dict[str, Any]:
+    """The group the panel's schedules live in, the role EventBridge Scheduler invokes the
+    trigger with (that function only, for this account's schedules only), the trigger's name,
+    and an alarm on invocations the scheduler dropped (a run that never started)."""
+    return {
+        SCHEDULE_GROUP: {
+            "Type": "AWS::Scheduler::ScheduleGroup",
+            "Properties": {"Name": _sub("${AWS::StackName}-schedules")},
+        },
+        SCHEDULER_ROLE: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": "EventBridge Scheduler starts the panel's schedule runs with this role.",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Only this account's schedules may use it (the confused-deputy guard).
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "invoke-trigger",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "InvokeTrigger",
+                                    "Effect": "Allow",
+                                    "Action": "lambda:InvokeFunction",
+                                    "Resource": SCHEDULE_TRIGGER_ARN,
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        function_logical_id(SCHEDULE_TRIGGER): {"Properties": {"FunctionName": _sub(SCHEDULE_TRIGGER_NAME)}},
+        "ScheduleInvocationsDroppedAlarm": _alarm(
+            "EventBridge Scheduler dropped a schedule's invocation after its retries: a run did not start.",
+            "AWS/Scheduler",
+            "InvocationDroppedCount",
+            {"Name": "ScheduleGroup", "Value": {"Ref": SCHEDULE_GROUP}},
+            "Sum",
+        ),
     }
 
 
@@ -1123,6 +1228,7 @@ def merge_template() -> dict[str, Any]:
         migrations_resource(),
         web_hosting.resources(),
         observability.resources(),
+        schedules(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():

@@ -44,6 +44,11 @@ _STATES_TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 
+_SCHEDULER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
 
 class LocalAwsError(RuntimeError):
     """The local AWS could not start (a port in use, a resource refused)."""
@@ -63,6 +68,10 @@ class LocalNames:
     events_queue: str = QUEUE_EVENTS
     mail_from: str = "no-reply@mamba.local"
     kms_key_alias: str = "alias/mamba-node-tokens"
+    # EventBridge Scheduler (docs/schedules.md): moto holds the schedules, local/scheduler.py fires them.
+    schedule_group: str = "mamba-schedules"
+    schedule_trigger: str = "schedule_trigger"
+    scheduler_role: str = "mamba-local-scheduler"
 
     @property
     def state_machine_prefix(self) -> str:
@@ -87,6 +96,9 @@ class LocalNames:
             "STATE_MACHINE_PREFIX": self.state_machine_prefix,
             "MAIL_FROM": self.mail_from,
             "KMS_KEY_ID": self.kms_key_alias,
+            "SCHEDULE_GROUP": self.schedule_group,
+            "SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.schedule_trigger}",
+            "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/{self.scheduler_role}",
         }
 
 
@@ -230,6 +242,10 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
     key_id = kms.create_key(Description="mamba node tokens (local)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=names.kms_key_alias, TargetKeyId=key_id)
     created["kms_keys"] = [names.kms_key_alias]
+
+    _role(iam, names.scheduler_role, _SCHEDULER_TRUST)
+    _client("scheduler", endpoint, region).create_schedule_group(Name=names.schedule_group)
+    created["schedule_groups"] = [names.schedule_group]
 
     _client("ses", endpoint, region).verify_email_identity(EmailAddress=names.mail_from)
     created["ses_identities"] = [names.mail_from]

@@ -668,6 +668,123 @@ class FakeHostResolver:
             return sorted(set(self.answers.get(host, [])))
 
 
+class FakeWebhookRepository:
+    """``DynamoWebhookRepository`` in memory: webhooks per tenant (limit kept), secrets in the
+    clear, deliveries with their due time, and the attempt log newest first."""
+
+    def __init__(self) -> None:
+        from mamba.domain.webhooks import Attempt, Delivery, Webhook
+
+        self.webhooks: dict[tuple[str, str], Webhook] = {}
+        self.secrets: dict[str, str] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.log: list[Attempt] = []
+
+    def _missing(self, webhook_id: str) -> NotFoundError:
+        return NotFoundError("Webhook not found.", {"webhook_id": webhook_id})
+
+    def of_tenant(self, tenant_id: str) -> list[Any]:
+        return sorted((w for (t, _), w in self.webhooks.items() if t == tenant_id), key=lambda w: (w.created_at, w.id))
+
+    def get(self, tenant_id: str, webhook_id: str) -> Any:
+        found = self.webhooks.get((tenant_id, webhook_id))
+        if found is None:
+            raise self._missing(webhook_id)
+        return found
+
+    def secret(self, webhook: Any) -> str:
+        self.get(webhook.tenant_id, webhook.id)
+        return self.secrets[webhook.id]
+
+    def add(self, webhook: Any, secret: str, limit: int) -> None:
+        from mamba.domain.errors import WebhookLimitError
+
+        if len(self.of_tenant(webhook.tenant_id)) >= limit:
+            raise WebhookLimitError(f"A tenant can have at most {limit} webhooks; delete one first.", {"limit": limit})
+        self.webhooks[(webhook.tenant_id, webhook.id)] = webhook
+        self.secrets[webhook.id] = secret
+
+    def save(self, webhook: Any) -> None:
+        current = self.get(webhook.tenant_id, webhook.id)
+        self.webhooks[(webhook.tenant_id, webhook.id)] = replace(webhook, secret_hint=current.secret_hint)
+
+    def set_secret(self, webhook: Any, secret: str) -> None:
+        current = self.get(webhook.tenant_id, webhook.id)
+        self.webhooks[(webhook.tenant_id, webhook.id)] = replace(
+            current, secret_hint=webhook.secret_hint, updated_at=webhook.updated_at
+        )
+        self.secrets[webhook.id] = secret
+
+    def delete(self, tenant_id: str, webhook_id: str) -> None:
+        if self.webhooks.pop((tenant_id, webhook_id), None) is None:
+            raise self._missing(webhook_id)
+
+    def mark_failing(self, webhook: Any, since: int | None) -> None:
+        key = (webhook.tenant_id, webhook.id)
+        if key in self.webhooks:
+            self.webhooks[key] = replace(self.webhooks[key], failing_since=since)
+
+    def disable(self, webhook: Any, reason: str, now: str) -> bool:
+        key = (webhook.tenant_id, webhook.id)
+        current = self.webhooks.get(key)
+        if current is None or not current.enabled:
+            return False
+        self.webhooks[key] = replace(
+            current, enabled=False, disabled_reason=reason, updated_at=now, failing_since=webhook.failing_since
+        )
+        return True
+
+    def add_delivery(self, delivery: Any) -> bool:
+        if delivery.id in self.deliveries:
+            return False
+        due = delivery.next_attempt_at if delivery.next_attempt_at is not None else delivery.created_at
+        self.deliveries[delivery.id] = replace(delivery, next_attempt_at=due)
+        return True
+
+    def due(self, now: int, limit: int) -> list[Any]:
+        found = [d for d in self.deliveries.values() if d.status == "pending" and d.next_attempt_at is not None]
+        found = [d for d in found if d.next_attempt_at <= now]
+        return sorted(found, key=lambda d: (d.next_attempt_at, d.id))[:limit]
+
+    def claim(self, delivery: Any, lease_until: int) -> bool:
+        current = self.deliveries.get(delivery.id)
+        if current is None or current.status != "pending" or current.attempts != delivery.attempts:
+            return False
+        self.deliveries[delivery.id] = replace(current, attempts=delivery.attempts + 1, next_attempt_at=lease_until)
+        return True
+
+    def finish(self, delivery: Any) -> None:
+        if delivery.id in self.deliveries:
+            keep = delivery.next_attempt_at if delivery.status == "pending" else None
+            self.deliveries[delivery.id] = replace(delivery, next_attempt_at=keep)
+
+    def add_attempt(self, attempt: Any) -> None:
+        self.log.append(attempt)
+
+    def attempts(self, tenant_id: str, webhook_id: str, page: PageRequest) -> Page[Any]:
+        mine = [a for a in self.log if a.tenant_id == tenant_id and a.webhook_id == webhook_id]
+        mine.sort(key=lambda a: (a.at, a.delivery_id, a.attempt), reverse=True)
+        start = int(page.cursor or 0)
+        chunk = mine[start : start + page.limit]
+        more = start + page.limit < len(mine)
+        return Page(items=chunk, next_cursor=str(start + page.limit) if more else None)
+
+
+class FakeWebhookSender:
+    """``HttpWebhookSender`` from a script: each POST gets the next scripted answer (the last
+    one repeats), and every request is kept with the addresses it was sent to."""
+
+    def __init__(self, answers: list[Any] | None = None) -> None:
+        from mamba.domain.webhooks import Response
+
+        self.answers = list(answers or [Response(status=200, duration_ms=5)])
+        self.requests: list[tuple[Any, list[str]]] = []
+
+    def post(self, request: Any, addresses: list[str]) -> Any:
+        self.requests.append((request, list(addresses)))
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
 class FakeNodeHealthStore:
     """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
 

@@ -8,7 +8,6 @@ from mamba import bootstrap
 from mamba.domain.operations import Operation, retry_refusal
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.common import AdminOperationDetailOut, AdminOperationList, AdminOperationOut
 from mamba.web import Ctx, route, with_fields
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def _admin_view(op: Operation, **more: Any) -> Any:
     permission="admin.operations",
     summary="Every tenant's operations, newest first, by status, type and creation time",
     tags=TAGS,
-    response_model=AdminOperationList,
+    response_model="common:AdminOperationList",
     query=("limit", "cursor", "status", "type", "since"),
 )
 def list_operations(ctx: Ctx) -> object:
@@ -53,7 +52,7 @@ def list_operations(ctx: Ctx) -> object:
     permission="admin.operations",
     summary="An operation with its steps, and its execution's failed state and cause when it failed",
     tags=TAGS,
-    response_model=AdminOperationDetailOut,
+    response_model="common:AdminOperationDetailOut",
 )
 def get_operation(ctx: Ctx, op_id: str) -> object:
     detail = operations.admin_operation(bootstrap.operation_repository(), bootstrap.workflows(), op_id)
@@ -67,7 +66,7 @@ def get_operation(ctx: Ctx, op_id: str) -> object:
     permission="admin.operations",
     summary="Start a failed operation again from its recorded input (only the types safe to rerun; else 409)",
     tags=TAGS,
-    response_model=AdminOperationOut,
+    response_model="common:AdminOperationOut",
     status=202,
 )
 def retry_operation(ctx: Ctx, op_id: str) -> object:

@@ -1,18 +1,22 @@
 """API keys of the calling user: create (shown once), list, revoke."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
 from mamba.web import Ctx, parse_query, route, with_fields
 
 if TYPE_CHECKING:
+    from mamba.schemas import api_keys as schemas
+    from mamba.schemas.api_keys import ApiKeyCreate
     from mamba.services import api_keys
 else:
     api_keys = lazy_import("mamba.services.api_keys")
+    schemas = lazy_import("mamba.schemas.api_keys")
 
 bp = Blueprint(__name__)
 
@@ -24,8 +28,8 @@ bp = Blueprint(__name__)
     permission="api_keys.manage",
     summary="Create an API key; the key is in this response only",
     tags=("api-keys",),
-    request_model=ApiKeyCreate,
-    response_model=ApiKeyCreated,
+    request_model="api_keys:ApiKeyCreate",
+    response_model="api_keys:ApiKeyCreated",
     status=201,
 )
 def create_api_key(ctx: Ctx) -> object:
@@ -56,12 +60,12 @@ def create_api_key(ctx: Ctx) -> object:
     permission="api_keys.manage",
     summary="List your API keys (never their secrets), newest first",
     tags=("api-keys",),
-    response_model=ApiKeyList,
-    query=ApiKeyQuery,
+    response_model="api_keys:ApiKeyList",
+    query="api_keys:ApiKeyQuery",
 )
 def list_api_keys(ctx: Ctx) -> object:
     assert ctx.principal is not None
-    query = parse_query(ctx.request, ApiKeyQuery)
+    query = parse_query(ctx.request, schemas.ApiKeyQuery)
     return api_keys.list_keys(
         bootstrap.api_key_repository(), ctx.principal.user_id, limit=query.limit, cursor=query.cursor
     )

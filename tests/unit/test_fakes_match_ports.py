@@ -10,11 +10,25 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
-from tests import fakes
+from mamba.services import (
+    account_deletion,
+    accounts,
+    admin,
+    api_keys,
+    catalog,
+    metrics,
+    schedules,
+    tenants,
+    two_factor,
+    webhooks,
+)
+from tests import fakes, fakes_schedules
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (schedules.ScheduleRepository, fakes_schedules.FakeScheduleRepository),
+    (schedules.ScheduleTrigger, fakes_schedules.FakeScheduleTrigger),
+    (schedules.TaskRunner, fakes_schedules.FakeTaskRunner),
     (ports.FleetReader, fakes.FakeFleetReader),
     (ports.DeadLetterQueue, fakes.FakeDeadLetterQueue),
     (ports.DeadLetterErrors, fakes.FakeDeadLetterErrors),
@@ -27,6 +41,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),

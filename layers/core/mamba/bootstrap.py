@@ -77,12 +77,14 @@ if TYPE_CHECKING:
     from mamba.services.notifications import NotifyPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.retention import RetentionPorts
+    from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
+    from mamba.services.webhooks import WebhookPorts, WebhookRepository, WebhookSender
 
 
 # --- the override facility -------------------------------------------------------------------
@@ -145,6 +147,12 @@ class Overrides(TypedDict, total=False):
     metrics_store: MetricsStore
     server_events: EventStore
     metrics_ports: MetricsPorts
+    schedule_repository: ScheduleRepository
+    schedule_trigger: ScheduleTrigger
+    schedule_ports: SchedulePorts
+    webhook_repository: WebhookRepository
+    webhook_sender: WebhookSender
+    webhook_ports: WebhookPorts
 
 
 @dataclass
@@ -708,6 +716,7 @@ def free_quotas() -> Quotas:
         disk_mb=s.free_plan_disk_mb,
         backup_bytes=s.free_plan_backup_bytes,
         backups_per_server=s.free_plan_backups_per_server,
+        schedules_per_server=s.free_plan_schedules_per_server,
     )
 
 
@@ -791,6 +800,7 @@ def server_lifecycle() -> Lifecycle:
         workflows=workflows(),
         blueprints=blueprint_repository(),
         backups=backup_ports(),
+        schedules=schedule_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
         reinstall_timeout_seconds=s.reinstall_timeout_seconds,
@@ -895,6 +905,69 @@ def backup_ports() -> BackupPorts:
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
         events=events_or_none(),
+    )
+
+
+# --- schedules (issue 14; docs/schedules.md) ------------------------------------------------------
+
+
+@cached
+def schedule_repository() -> ScheduleRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.schedules import DynamoScheduleRepository
+
+    return DynamoScheduleRepository()
+
+
+@cached
+def schedule_trigger() -> ScheduleTrigger:
+    """EventBridge Scheduler (moto locally, where the launcher's timer fires what it holds)."""
+    s = settings()
+    if not (s.schedule_group and s.schedule_target_arn and s.scheduler_role_arn):
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("Schedules are not configured on this panel (SCHEDULE_GROUP).")
+    from mamba.adapters.eventbridge_scheduler import EventBridgeScheduleTrigger
+
+    return EventBridgeScheduleTrigger(
+        boto_client("scheduler"), s.schedule_group, s.schedule_target_arn, s.scheduler_role_arn
+    )
+
+
+class _LazyTrigger:
+    """The trigger built on first use, so reading schedules works without the scheduler's settings."""
+
+    def put(self, schedule: Any) -> None:
+        schedule_trigger().put(schedule)
+
+    def delete(self, schedule_id: str) -> None:
+        schedule_trigger().delete(schedule_id)
+
+
+class _LazyEvents:
+    """The events publisher built on first use (only a failed task publishes)."""
+
+    def publish(self, events: Any) -> None:
+        event_publisher().publish(events)
+
+
+@built
+def schedule_ports() -> SchedulePorts:
+    """Every port of mamba.services.schedules, wired for real; the task runner goes through the
+    API's own power, console and backup use cases."""
+    from mamba.domain.clock import utcnow
+    from mamba.services.schedules import SchedulePorts, ServiceTaskRunner
+
+    return SchedulePorts(
+        schedules=schedule_repository(),
+        trigger=_LazyTrigger(),
+        servers=server_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        events=_LazyEvents(),
+        now=utcnow,
+        runner=ServiceTaskRunner(control=server_control_ports(), backups=backup_ports()),
+        backup_poll_seconds=settings().schedule_backup_poll_seconds,
     )
 
 
@@ -1003,6 +1076,41 @@ def notify_ports() -> NotifyPorts:
         now=now_epoch,
         iso_now=lambda: iso(utcnow()),
         public_url=settings().public_url,
+    )
+
+
+@cached
+def webhook_repository() -> WebhookRepository:
+    """Tenants' outgoing webhooks, their due deliveries and attempt log (docs/webhooks.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
+
+    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+
+
+@cached
+def webhook_sender() -> WebhookSender:
+    from mamba.adapters.webhook_http import HttpWebhookSender
+
+    return HttpWebhookSender()
+
+
+@built
+def webhook_ports() -> WebhookPorts:
+    """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
+    schedule take it too. Local mode allows http URLs and a receiver on loopback."""
+    from mamba.services.webhooks import WebhookPorts
+
+    s = settings()
+    return WebhookPorts(
+        repo=webhook_repository(),
+        sender=webhook_sender(),
+        resolver=host_resolver(),
+        mailer=mailer(),
+        owner_emails=tenant_owner_emails,
+        public_url=s.public_url,
+        allow_http=s.env == "local",
+        allow_loopback=s.env == "local",
     )
 
 

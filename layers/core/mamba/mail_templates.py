@@ -162,6 +162,25 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
     )
 
 
+# --- outgoing webhooks (mamba.services.webhooks) ---
+
+
+def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
+    """To the tenant's owners when the panel disabled a webhook that failed for 3 days."""
+    return Mail(
+        subject=f"A {PRODUCT} webhook was disabled",
+        text=(
+            "Hello,\n\n"
+            "Deliveries to this webhook have failed for 3 days, so it is now\n"
+            "disabled and gets no more events:\n\n"
+            f"{url}\n\n"
+            "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
+            "send a test, then enable the webhook again:\n\n"
+            f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks\n"
+        ),
+    )
+
+
 # --- billing (mamba.services.billing_sync) ---
 
 

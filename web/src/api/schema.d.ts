@@ -2297,6 +2297,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a server's schedules with their next run */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules"];
+        put?: never;
+        /** Create a schedule (returns its next 5 runs) */
+        post: operations["post_v1_tenants_tenant_id_servers_server_id_schedules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One schedule */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule */
+        delete: operations["delete_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        options?: never;
+        head?: never;
+        /** Change a schedule (only the fields sent) */
+        patch: operations["patch_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a schedule now */
+        post: operations["post_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule's runs, newest first (90 days) */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/servers/{server_id}/websocket": {
         parameters: {
             query?: never;
@@ -2325,6 +2396,94 @@ export interface paths {
         get: operations["get_v1_tenants_tenant_id_usage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's webhooks, with the event types they can subscribe to */
+        get: operations["get_v1_tenants_tenant_id_webhooks"];
+        put?: never;
+        /** Create a webhook; its signing secret is in this response only */
+        post: operations["post_v1_tenants_tenant_id_webhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: operations["get_v1_tenants_tenant_id_webhooks_webhook_id"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook; its pending deliveries are dropped */
+        delete: operations["delete_v1_tenants_tenant_id_webhooks_webhook_id"];
+        options?: never;
+        head?: never;
+        /** Change a webhook's URL, events, description or enabled state */
+        patch: operations["patch_v1_tenants_tenant_id_webhooks_webhook_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's delivery attempts, newest first (kept 30 days) */
+        get: operations["get_v1_tenants_tenant_id_webhooks_webhook_id_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the new one is in this response only */
+        post: operations["post_v1_tenants_tenant_id_webhooks_webhook_id_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a webhook.test delivery; it is sent within a minute and shows in the delivery log */
+        post: operations["post_v1_tenants_tenant_id_webhooks_webhook_id_test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3649,6 +3808,38 @@ export interface components {
              */
             currency?: string;
         };
+        /**
+         * CronModel
+         * @description Five cron fields as Pterodactyl has them (each ``*``, ``5``, ``1-5``, ``*\/15``, ``1-30/2``
+         *     or a comma list; month and weekday names allowed). Checked field by field on write.
+         */
+        CronModel: {
+            /**
+             * Day Of Month
+             * @example *
+             */
+            day_of_month: string;
+            /**
+             * Day Of Week
+             * @example *
+             */
+            day_of_week: string;
+            /**
+             * Hour
+             * @example 4
+             */
+            hour: string;
+            /**
+             * Minute
+             * @example 0
+             */
+            minute: string;
+            /**
+             * Month
+             * @example *
+             */
+            month: string;
+        };
         /** DeadLetterList */
         DeadLetterList: {
             /** Items */
@@ -3678,6 +3869,65 @@ export interface components {
              * @default /
              */
             root?: string;
+        };
+        /** DeliveryAttemptOut */
+        DeliveryAttemptOut: {
+            /**
+             * At
+             * @description When the attempt was made
+             */
+            at: string;
+            /**
+             * Attempt
+             * @description 1 for the first attempt of this delivery
+             */
+            attempt: number;
+            /** Delivery Id */
+            delivery_id: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Error
+             * @description timeout, connection, tls or refused:<reason> (the address was not public)
+             * @default null
+             */
+            error?: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Next Attempt At
+             * @description When it is tried again (retrying only)
+             * @default null
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "succeeded" | "retrying" | "failed";
+            /**
+             * Response Excerpt
+             * @description The start of the receiver's answer (500 characters at most)
+             */
+            response_excerpt: string;
+            /**
+             * Status Code
+             * @description The receiver's status; null without an answer
+             * @default null
+             */
+            status_code?: number | null;
+        };
+        /** DeliveryList */
+        DeliveryList: {
+            /** Items */
+            items: components["schemas"]["DeliveryAttemptOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
         };
         /** DownloadOut */
         DownloadOut: {
@@ -4002,6 +4252,23 @@ export interface components {
             period_start?: number | null;
             /** Status */
             status: string | null;
+        };
+        /** LastRunOut */
+        LastRunOut: {
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /** Started At */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
         };
         /** LimitsIn */
         LimitsIn: {
@@ -5209,6 +5476,11 @@ export interface components {
             disk_mb: number;
             /** Memory Mb */
             memory_mb: number;
+            /**
+             * Schedules Per Server
+             * @default 10
+             */
+            schedules_per_server?: number;
             /** Servers */
             servers: number;
         };
@@ -5463,6 +5735,157 @@ export interface components {
              * @enum {string}
              */
             name: "required" | "nullable" | "sometimes" | "present" | "filled" | "string" | "integer" | "numeric" | "boolean" | "accepted" | "declined" | "alpha" | "alpha_num" | "alpha_dash" | "ascii" | "lowercase" | "uppercase" | "url" | "active_url" | "email" | "ip" | "ipv4" | "ipv6" | "uuid" | "json" | "timezone" | "hex_color" | "mac_address" | "min" | "max" | "size" | "between" | "gt" | "gte" | "lt" | "lte" | "digits" | "digits_between" | "min_digits" | "max_digits" | "in" | "not_in" | "starts_with" | "ends_with" | "doesnt_start_with" | "doesnt_end_with" | "regex" | "not_regex" | "bail";
+        };
+        /** RunList */
+        RunList: {
+            /** Items */
+            items: components["schemas"]["RunOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** RunOut */
+        RunOut: {
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Reason
+             * @description Why the run was skipped or could not run
+             * @default null
+             */
+            reason?: string | null;
+            /** Schedule Id */
+            schedule_id: string;
+            /** Started At */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
+            /** Tasks */
+            tasks: components["schemas"]["TaskOutcomeOut"][];
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "schedule" | "manual";
+        };
+        /** RunStartedOut */
+        RunStartedOut: {
+            run: components["schemas"]["RunOut"];
+        };
+        /** ScheduleIn */
+        ScheduleIn: {
+            cron: components["schemas"]["CronModel"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Name
+             * @example Nightly restart
+             */
+            name: string;
+            /**
+             * Only When Online
+             * @default false
+             */
+            only_when_online?: boolean;
+            /** Tasks */
+            tasks: components["schemas"]["TaskModel"][];
+            /**
+             * Timezone
+             * @example Europe/Berlin
+             */
+            timezone: string;
+        };
+        /** ScheduleList */
+        ScheduleList: {
+            /** Items */
+            items: components["schemas"]["ScheduleOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            /** Created At */
+            created_at: string;
+            cron: components["schemas"]["CronModel"];
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** @default null */
+            last_run?: components["schemas"]["LastRunOut"] | null;
+            /** Name */
+            name: string;
+            /** Next Run At */
+            next_run_at: string | null;
+            /**
+             * Next Runs
+             * @description The next 5 run times (ISO 8601, UTC); empty while disabled or paused
+             */
+            next_runs: string[];
+            /** Only When Online */
+            only_when_online: boolean;
+            /**
+             * Paused
+             * @description Paused with its suspended server; runs resume when it is unsuspended
+             */
+            paused: boolean;
+            /** Server Id */
+            server_id: string;
+            /** Tasks */
+            tasks: components["schemas"]["TaskModel"][];
+            /** Timezone */
+            timezone: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * SchedulePatch
+         * @description Only the fields sent change.
+         */
+        SchedulePatch: {
+            /** @default null */
+            cron?: components["schemas"]["CronModel"] | null;
+            /**
+             * Enabled
+             * @default null
+             */
+            enabled?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Only When Online
+             * @default null
+             */
+            only_when_online?: boolean | null;
+            /**
+             * Tasks
+             * @default null
+             */
+            tasks?: components["schemas"]["TaskModel"][] | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone?: string | null;
         };
         /** ServerCreated */
         ServerCreated: {
@@ -5726,6 +6149,65 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "compensated";
+        };
+        /** TaskModel */
+        TaskModel: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "command" | "power" | "backup";
+            /**
+             * Continue On Failure
+             * @default false
+             */
+            continue_on_failure?: boolean;
+            /**
+             * Payload
+             * @description command: the console line; power: start, stop, restart or kill; backup: the backup's name (optional)
+             * @default
+             * @example say hi
+             */
+            payload?: string;
+            /**
+             * Time Offset Seconds
+             * @description Wait this long before the task runs
+             * @default 0
+             */
+            time_offset_seconds?: number;
+        };
+        /** TaskOutcomeOut */
+        TaskOutcomeOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "command" | "power" | "backup";
+            /**
+             * Backup Id
+             * @default null
+             */
+            backup_id?: string | null;
+            /**
+             * Error
+             * @default null
+             */
+            error?: string | null;
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /**
+             * Started At
+             * @default null
+             */
+            started_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
         };
         /** TenantCreate */
         TenantCreate: {
@@ -6002,6 +6484,184 @@ export interface components {
             ignored?: string | null;
             /** Received */
             received: boolean;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Events
+             * @example [
+             *       "backup.completed",
+             *       "backup.failed"
+             *     ]
+             */
+            events: string[];
+            /**
+             * Url
+             * @description https only (http in local mode); its host must resolve to public addresses only
+             * @example https://hooks.example.com/mamba
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Disabled Reason
+             * @description failing: the panel disabled it after 3 days of failed deliveries
+             * @default null
+             */
+            disabled_reason?: "failing" | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /**
+             * Failing Since
+             * @description Since when its deliveries fail (null when healthy)
+             * @default null
+             */
+            failing_since?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description discord: the events are sent as Discord embeds
+             * @enum {string}
+             */
+            kind: "json" | "discord";
+            /**
+             * Secret
+             * @description The signing secret. Shown once, in this response; store it now.
+             */
+            secret: string;
+            /**
+             * Secret Hint
+             * @description The last characters of the signing secret
+             */
+            secret_hint: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Url
+             * @description The URL; a Discord webhook's token is shown by its last characters only
+             */
+            url: string;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /**
+             * Event Types
+             * @description Every event type a webhook can subscribe to
+             */
+            event_types: string[];
+            /** Items */
+            items: components["schemas"]["WebhookOut"][];
+            /**
+             * Limit
+             * @description How many webhooks the tenant may have
+             */
+            limit: number;
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Disabled Reason
+             * @description failing: the panel disabled it after 3 days of failed deliveries
+             * @default null
+             */
+            disabled_reason?: "failing" | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /**
+             * Failing Since
+             * @description Since when its deliveries fail (null when healthy)
+             * @default null
+             */
+            failing_since?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description discord: the events are sent as Discord embeds
+             * @enum {string}
+             */
+            kind: "json" | "discord";
+            /**
+             * Secret Hint
+             * @description The last characters of the signing secret
+             */
+            secret_hint: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Url
+             * @description The URL; a Discord webhook's token is shown by its last characters only
+             */
+            url: string;
+        };
+        /** WebhookTestDelivery */
+        WebhookTestDelivery: {
+            /** Event Id */
+            event_id: string;
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
+        };
+        /** WebhookTestQueued */
+        WebhookTestQueued: {
+            delivery: components["schemas"]["WebhookTestDelivery"];
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description Enabling a webhook the panel disabled resets its failures
+             * @default null
+             */
+            enabled?: boolean | null;
+            /**
+             * Events
+             * @default null
+             */
+            events?: string[] | null;
+            /**
+             * Url
+             * @default null
+             */
+            url?: string | null;
         };
         /** WebsocketOut */
         WebsocketOut: {
@@ -21767,6 +22427,712 @@ export interface operations {
             };
         };
     };
+    get_v1_tenants_tenant_id_servers_server_id_schedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_servers_server_id_schedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStartedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_v1_tenants_tenant_id_servers_server_id_websocket: {
         parameters: {
             query?: never;
@@ -21902,6 +23268,809 @@ export interface operations {
             };
             /** @description Not found, or another tenant's resource (NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks_webhook_id_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks_webhook_id_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks_webhook_id_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,6 +60,9 @@ export function Shell() {
               <li>
                 <NavLink to={`/t/${tenantId}/billing`}>{t('billing:nav')}</NavLink>
               </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/webhooks`}>{t('webhooks:nav')}</NavLink>
+              </li>
             </ul>
           </nav>
         )}

@@ -13,7 +13,9 @@ from typing import Any
 
 from mamba.domain.errors import QuotaExceededError
 
-QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server")
+QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server", "schedules_per_server")
+# A plan stored before a quota existed gets this default for it (not 0, which would forbid it).
+DEFAULT_SCHEDULES_PER_SERVER = 10
 
 
 @dataclass(frozen=True)
@@ -25,14 +27,18 @@ class Quotas:
     disk_mb: int = 0
     backup_bytes: int = 0
     backups_per_server: int = 0
+    schedules_per_server: int = DEFAULT_SCHEDULES_PER_SERVER
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Quotas:
-        """Every key of ``QUOTA_KEYS``; a missing one is 0."""
-        return cls(**{k: int(data.get(k, 0)) for k in QUOTA_KEYS})
+        """Every key of ``QUOTA_KEYS``; a missing one is 0 (schedules: the default)."""
+        return cls(**{k: int(data.get(k, _MISSING.get(k, 0))) for k in QUOTA_KEYS})
+
+
+_MISSING = {"schedules_per_server": DEFAULT_SCHEDULES_PER_SERVER}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,45 @@ def operations_by_status(status: str) -> str:
 MIGRATION_LEDGER = ("META#MIGRATIONS", "LEDGER")
 
 
+# --- outgoing webhooks (mamba.adapters.dynamo.webhooks, docs/webhooks.md) ---
+
+WEBHOOK_PREFIX = "WEBHOOK#"
+# Deliveries waiting for an attempt are spread over a few gsi1 partitions (the due-list).
+WEBHOOK_DUE_SHARDS = 4
+
+
+def webhook(tenant_id: str, webhook_id: str) -> tuple[str, str]:
+    return f"TENANT#{tenant_id}", f"{WEBHOOK_PREFIX}{webhook_id}"
+
+
+def webhook_count(tenant_id: str) -> tuple[str, str]:
+    """The tenant's webhook counter (its limit is kept by transactions with it)."""
+    return f"TENANT#{tenant_id}", "WEBHOOKS"
+
+
+def webhook_delivery(webhook_id: str, delivery_id: str) -> tuple[str, str]:
+    return f"WEBHOOK#{webhook_id}", f"DELIVERY#{delivery_id}"
+
+
+def webhook_due(delivery_id: str, due_at: int) -> tuple[str, str]:
+    """gsi1 key of a delivery waiting for its attempt at ``due_at`` (epoch seconds)."""
+    shard = sum(delivery_id.encode()) % WEBHOOK_DUE_SHARDS
+    return f"WEBHOOKS_DUE#{shard}", f"{due_at:012d}#{delivery_id}"
+
+
+def webhook_due_partition(shard: int) -> str:
+    return f"WEBHOOKS_DUE#{shard}"
+
+
+def webhook_log(tenant_id: str, webhook_id: str) -> str:
+    """The partition of a webhook's attempts (its tenant in the key: another tenant reads nothing)."""
+    return f"WEBHOOKLOG#{tenant_id}#{webhook_id}"
+
+
+def webhook_attempt(tenant_id: str, webhook_id: str, at_ms: int, delivery_id: str, attempt: int) -> tuple[str, str]:
+    return webhook_log(tenant_id, webhook_id), f"{at_ms:015d}#{delivery_id}#{attempt:03d}"
+
+
 # --- accounts: users, email uniqueness, tenants, memberships (see docs/data-model.md) ---
 
 
