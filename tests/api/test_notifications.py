@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mamba.domain.events import make_event
-from tests.api.notification_support import deliver_queued, publish
+from tests.api.notification_support import deliver_queued, drain, publish, run_consumer
 from tests.api.tenancy_helpers import Api, join, mail_to, make_world
 
 T = "2026-12-05T09:00:00Z"
@@ -302,3 +302,48 @@ def test_deleting_the_account_deletes_its_notifications_and_preferences(api):
     assert gone.status_code == 200, gone.json_body
     assert store.listing("usr_bob", PageRequest(), unread_only=False).items == []
     assert store.preferences("usr_bob").language == "en"
+
+
+def test_the_consumer_hands_tenant_events_to_the_webhooks_fan_out_and_platform_events_not(api, monkeypatch):
+    from mamba.services import webhooks
+
+    handed: list[str] = []
+    monkeypatch.setattr(webhooks, "fan_out", lambda ports, event: handed.append(event.type) or 1)
+    publish(
+        backup_failed(),
+        make_event(
+            "node.down", dedupe_key="n1", occurred_at=T, tenant_id=None, payload={"node_id": "n1", "node_name": "a"}
+        ),
+    )
+
+    assert deliver_queued() == {"batchItemFailures": []}
+
+    assert handed == ["backup.failed"]
+
+
+def test_a_record_that_fails_is_reported_alone_and_its_retry_completes_it(api, monkeypatch):
+    # Given SES refusing the first send (the in-app notification is stored, the mail claim given back)
+    from mamba.adapters.ses import SesMailer
+
+    real_send = SesMailer.send
+    calls: list[str] = []
+
+    def send_failing_once(self, to, subject, text, html=None):
+        calls.append(to)
+        if len(calls) == 1:
+            from mamba.domain.errors import DependencyUnavailableError
+
+            raise DependencyUnavailableError("SES is busy")
+        return real_send(self, to, subject, text, html)
+
+    monkeypatch.setattr(SesMailer, "send", send_failing_once)
+    publish(backup_failed())
+
+    # When the consumer runs: the record fails alone; SQS redelivers it and the retry succeeds
+    messages = drain()
+    assert run_consumer(messages) == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    assert run_consumer(messages) == {"batchItemFailures": []}
+
+    # Then, in the end, one notification and one mail
+    assert len(notifications(api, "usr_alice")) == 1 and unread(api, "usr_alice") == 1
+    assert len(mail_to("alice@example.org")) == 1
