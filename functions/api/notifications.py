@@ -55,6 +55,8 @@ def _preferences(prefs: Preferences, *, platform: bool) -> PreferencesOut:
 
     return schemas.PreferencesOut(
         language=prefs.language,  # type: ignore[arg-type]
+        language_chosen=prefs.chosen_language is not None,
+        panel_language=prefs.panel_language,  # type: ignore[arg-type]
         events=[
             schemas.EventPreferenceOut(
                 type=name,
@@ -149,6 +151,7 @@ def update_preferences(ctx: Ctx) -> object:
         _user_id(ctx),
         language=body.language,
         channels=channels,
+        panel_language=body.panel_language,
         at=clock.iso(clock.utcnow()),
     )
     return _preferences(prefs, platform=ctx.principal.is_admin)

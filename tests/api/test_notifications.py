@@ -228,6 +228,23 @@ def test_the_mail_is_in_the_users_language_when_they_chose_german(api):
     assert "Hallo" in str(mail.body)
 
 
+def test_the_mail_follows_the_panels_language_until_the_user_chooses_one(api):
+    # Given alice's panel runs in German (the web app reports it) and she never chose
+    answer = api.patch("/v1/me/notification-preferences", "usr_alice", {"panel_language": "de"})
+    assert answer.json_body["language"] == "de" and answer.json_body["language_chosen"] is False
+
+    publish(backup_failed(key="op_de"))
+    deliver_queued()
+
+    # Then her mail is German
+    (mail,) = mail_to("alice@example.org")
+    assert "fehlgeschlagen" in mail.subject
+
+    # And once she chooses English, the panel's German no longer decides
+    chosen = api.patch("/v1/me/notification-preferences", "usr_alice", {"language": "en", "panel_language": "de"})
+    assert (chosen.json_body["language"], chosen.json_body["language_chosen"]) == ("en", True)
+
+
 def test_preferences_refuse_an_unknown_event_type_when_patched(api):
     answer = api.patch("/v1/me/notification-preferences", "usr_alice", {"channels": {"nope.nothing": {"email": True}}})
 

@@ -314,3 +314,12 @@ def test_a_crash_is_also_a_notification_with_the_same_id_when_the_schedule_runs_
     first = next(e for e in published if e.server_id == UUIDS[0] and e.type == "server.crashed")
     assert first.tenant_id == "tn_a" and first.payload == {"server_name": "s"}
     assert len({e.id for e in published}) == len(published)  # one per server and type
+
+
+def test_the_mail_language_is_the_choice_then_the_panels_then_english():
+    assert Preferences().language == "en"
+    panel = change_preferences(Preferences(), panel_language="de")
+    assert panel.language == "de" and panel.chosen_language is None
+    chosen = change_preferences(panel, language="en")
+    assert chosen.language == "en"
+    assert change_preferences(chosen, panel_language="de").language == "en"  # the choice wins

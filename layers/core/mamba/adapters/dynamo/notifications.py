@@ -50,7 +50,8 @@ class NotificationItem(MainItem):
 
 
 class NotificationPrefsItem(MainItem):
-    language = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # the user's choice
+    panel_language = UnicodeAttribute(null=True)  # the language the panel last ran in
     channels = UnicodeAttribute(null=True)  # JSON: {event type: [channel, ...]}
     updated_at = UnicodeAttribute(null=True)
 
@@ -120,7 +121,8 @@ class DynamoNotificationStore:
             return Preferences()
         raw = json.loads(item.channels) if item.channels else {}
         return Preferences(
-            language=item.language or Preferences().language,
+            chosen_language=item.language,
+            panel_language=item.panel_language,
             channels={str(k): frozenset(str(c) for c in v) for k, v in raw.items() if isinstance(v, list)},
         )
 
@@ -128,7 +130,8 @@ class DynamoNotificationStore:
         item = NotificationPrefsItem(
             *keys.notification_preferences(user_id),
             kind="notification_preferences",
-            language=preferences.language,
+            language=preferences.chosen_language,
+            panel_language=preferences.panel_language,
             channels=json.dumps({k: sorted(v) for k, v in sorted(preferences.channels.items())}),
             updated_at=at,
         )

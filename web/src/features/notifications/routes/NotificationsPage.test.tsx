@@ -33,6 +33,16 @@ describe('NotificationBell', () => {
   });
 });
 
+describe('the panel language', () => {
+  it('is reported once when the API does not know it yet', async () => {
+    answer('GET', '/v1/me', { body: { unread_notifications: 0 } });
+    answer('GET', '/v1/me/notification-preferences', { body: { language: 'en', language_chosen: false, panel_language: null, events: [] } });
+    answer('PATCH', '/v1/me/notification-preferences', { body: { language: 'en', language_chosen: false, panel_language: 'en', events: [] } });
+    renderWithApp(<NotificationBell />);
+    await waitFor(() => expect(calls.filter((c) => c.method === 'PATCH').map((c) => c.init.body)).toEqual([{ panel_language: 'en' }]));
+  });
+});
+
 describe('NotificationsPage', () => {
   it('shows each notification in words with its link, and marks one read', async () => {
     answer('GET', '/v1/me/notifications', { body: { items: [note()], next_cursor: null } });
@@ -55,7 +65,7 @@ describe('NotificationsPage', () => {
 });
 
 describe('NotificationPreferencesPage', () => {
-  it('sends the switched channel with the others and the mail language', async () => {
+  it('sends the switched channels, and no language the user did not choose', async () => {
     answer('GET', '/v1/me/notification-preferences', {
       body: {
         language: 'en',
@@ -74,7 +84,6 @@ describe('NotificationPreferencesPage', () => {
 
     await waitFor(() =>
       expect(calls.find((c) => c.method === 'PATCH')?.init.body).toEqual({
-        language: 'en',
         channels: { 'backup.failed': { in_app: true, email: false } },
       }),
     );
