@@ -2927,6 +2927,10 @@ class FakeNotificationStore:
     def release_mail(self, event_id: str, user_id: str) -> None:
         self.claims.discard((event_id, user_id))
 
+    def forget(self, user_id: str) -> int:
+        self.prefs.pop(user_id, None)
+        self.unread.pop(user_id, None)
+        return len(self.items.pop(user_id, {}))
 
 class FakeServiceAccountRepository:
     """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service

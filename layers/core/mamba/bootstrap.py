@@ -1296,6 +1296,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
         delete_tenant_data=delete_data,
         audit=audit_log(),
         passkeys=passkey_ports().store,
+        forget_notifications=notification_store().forget,
     )
 
 

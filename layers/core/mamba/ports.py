@@ -520,6 +520,9 @@ class NotificationStore(Protocol):
     def release_mail(self, event_id: str, user_id: str) -> None:
         """Gives a claim back after a failed send, so the retry mails."""
 
+    def forget(self, user_id: str) -> int:
+        """Deletes the user's notifications and preferences (account deletion); how many items."""
+
 
 class DeadLetterQueue(Protocol):
     """The Stripe events dead-letter queue (``SqsDeadLetterQueue``).
