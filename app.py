@@ -1,5 +1,8 @@
 """The Chalice app object. Registration only; logic lives in functions/ and layers/core/mamba."""
 
+# First: on Lambda the cyclic GC waits until the first invocation has been answered (mamba/init_gc.py).
+from mamba import init_gc  # noqa: I001
+
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -26,13 +29,17 @@ from functions.api import (
     me,
     members,
     metrics,
+    notifications,
+    oauth,
     operations,
+    passkeys,
     roles,
     schedules,
     server_control,
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
     webhooks,
@@ -56,6 +63,7 @@ app.register_middleware(web.http_middleware, "http")
 app.register_middleware(observability.http_tracing_middleware, "http")
 app.register_middleware(observability.lambda_middleware, "pure_lambda")
 app.register_middleware(observability.lambda_middleware, "scheduled")
+app.register_middleware(init_gc.middleware, "all")
 
 for blueprint in (
     remote_api.bp,
@@ -68,8 +76,10 @@ for blueprint in (
     operations.bp,
     api_keys.bp,
     two_factor.bp,
+    passkeys.bp,
     audit.bp,
     auth.bp,
+    oauth.bp,
     me.bp,
     admin_tenants.bp,
     admin_operations.bp,
@@ -88,7 +98,9 @@ for blueprint in (
     catalog.bp,
     metrics.bp,
     schedules.bp,
+    notifications.bp,
     webhooks.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -141,6 +153,16 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     """The Stripe events queue consumer (functions/queues/stripe_events.py); its SQS event
     source mapping, with ReportBatchItemFailures, is in infra/template.py."""
     from functions.queues import stripe_events as job
+
+    return job.handler(event, context)
+
+
+@app.lambda_function(name="notification_events")
+def notification_events(event: dict[str, Any], context: Any) -> Any:
+    """The notification events queue consumer (functions/queues/events.py): in-app, email and
+    the tenant's webhooks; its SQS event source mapping, with ReportBatchItemFailures, is in
+    infra/template.py."""
+    from functions.queues import events as job
 
     return job.handler(event, context)
 
