@@ -2926,6 +2926,8 @@ class FakeNotificationStore:
 
     def release_mail(self, event_id: str, user_id: str) -> None:
         self.claims.discard((event_id, user_id))
+
+
 class FakeServiceAccountRepository:
     """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
     account's keys are API keys it owns). Keeps the adapter's conditions: a binding changed or

@@ -536,6 +536,8 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
 def event_mail_claim(event_id: str, user_id: str) -> tuple[str, str]:
     """ "This user was mailed this event" (TTL): the mail channel's dedupe."""
     return f"NOTIFYEVENT#{event_id}", f"MAILED#{user_id}"
+
+
 # --- sign-in with an identity provider (issue 17: OAuth / OpenID Connect, docs/oauth.md) ---
 
 IDENTITY_PREFIX = "IDENTITY#"
@@ -559,6 +561,8 @@ def identity(user_id: str, provider: str, subject: str) -> tuple[str, str]:
 def identity_claim(provider: str, subject: str) -> tuple[str, str]:
     """The item whose conditional put makes a provider account linked to one user only."""
     return f"{IDENTITY_PREFIX}{provider}#{subject}", "CLAIM"
+
+
 # --- passkeys (issue 17: WebAuthn) ---
 
 PASSKEY_PREFIX = "PASSKEY#"
@@ -572,6 +576,8 @@ def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
 def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
     """A ceremony's one-time challenge (expires by TTL when never answered)."""
     return f"WEBAUTHN#{challenge_id}", "CHALLENGE"
+
+
 # --- service accounts (issue 17 item 3; see docs/service-accounts.md and docs/data-model.md) ---
 
 SERVICE_ACCOUNT_PREFIX = "SVCACCT#"  # sk prefix of a tenant's service accounts, under tenant_partition()
