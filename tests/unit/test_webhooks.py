@@ -50,7 +50,10 @@ class World:
             sender=self.sender,
             resolver=self.resolver,
             mailer=self.mailer,
-            owner_emails=lambda tenant_id: [f"owner@{tenant_id}.example.org"],
+            owners=lambda tenant_id: [
+                (f"owner@{tenant_id}.example.org", "en"),
+                (f"inhaber@{tenant_id}.example.org", "de"),
+            ],
             public_url="https://panel.example.com",
             now=lambda: self.clock[0],
             rand=random.Random(7),
@@ -342,6 +345,10 @@ def test_three_days_of_failures_disable_the_webhook_and_mail_the_owner_once() ->
     assert (stored.enabled, stored.disabled_reason) == (False, "failing")
     mails = world.mailer.to("owner@tn_a.example.org")
     assert len(mails) == 1 and "disabled" in mails[0][0]
+    assert "https://panel.example.com/t/tn_a/webhooks" in mails[0][1]
+    # each owner in their mail language
+    [(subject, _)] = world.mailer.to("inhaber@tn_a.example.org")
+    assert "deaktiviert" in subject
     # And new events reach it no more
     assert webhooks.fan_out(world.ports, backup_failed("op_later")) == 0  # type: ignore[arg-type]
     # And enabling it again starts afresh

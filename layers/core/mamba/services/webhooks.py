@@ -68,7 +68,8 @@ class WebhookPorts:
     sender: WebhookSender
     resolver: HostResolver | None
     mailer: Mailer
-    owner_emails: Callable[[str], list[str]]
+    # The tenant's owners to mail: (email, mail language).
+    owners: Callable[[str], list[tuple[str, str]]]
     public_url: str
     # Local mode only: http URLs, and a receiver on this machine (loopback), are allowed.
     allow_http: bool = False
@@ -390,12 +391,15 @@ def _count_failure(ports: WebhookPorts, webhook: Webhook, now: int, summary: Run
 
 
 def _mail_owners(ports: WebhookPorts, webhook: Webhook) -> None:
-    """Tell the tenant's owners (once: only the run that disabled it mails). A mail that
-    cannot be sent is logged, not retried: the webhook page shows the webhook disabled."""
+    """Tell the tenant's owners, each in their mail language (once: only the run that disabled
+    it mails). A mail that cannot be sent is logged, not retried: the webhook page shows the
+    webhook disabled."""
     from mamba import mail_templates
 
-    mail = mail_templates.webhook_disabled(ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url))
-    for address in ports.owner_emails(webhook.tenant_id):
+    for address, language in ports.owners(webhook.tenant_id):
+        mail = mail_templates.webhook_disabled(
+            ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url), language
+        )
         try:
             ports.mailer.send(address, mail.subject, mail.text)
         except DomainError:
