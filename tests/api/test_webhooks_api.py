@@ -235,3 +235,11 @@ def test_an_event_through_the_events_queue_reaches_the_webhook_once_even_when_re
     [got] = api.receiver.received
     assert got.headers["Mamba-Event-Id"] == event.id
     assert rules.verify(made["secret"], got.headers["Mamba-Signature"], got.body, now=int(got.at))
+
+
+def test_the_owners_are_mailed_in_the_language_they_chose(api: Api) -> None:
+    # Given the owner chose German for notification mail
+    chosen = api.call("PATCH", "/v1/me/notification-preferences", body={"language": "de"})
+    assert chosen.status_code == 200, chosen.body
+    # Then the disabled-webhook mail goes to them in German (and nobody else of the tenant is an owner)
+    assert bootstrap.tenant_owner_contacts("tn_a") == [("alice@example.org", "de")]
