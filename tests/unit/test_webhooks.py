@@ -15,6 +15,7 @@ from mamba.domain import webhooks as rules
 from mamba.domain.errors import (
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     ValidationError,
     WebhookLimitError,
     WebhookUrlRefusedError,
@@ -23,7 +24,7 @@ from mamba.domain.events import make_event
 from mamba.domain.pages import PageRequest
 from mamba.domain.webhooks import Response
 from mamba.services import webhooks
-from tests.fakes import FakeHostResolver, FakeMailer, FakeWebhookRepository, FakeWebhookSender
+from tests.fakes import FakeHostResolver, FakeMailer, FakeRateLimiter, FakeWebhookRepository, FakeWebhookSender
 
 T0 = 1_800_000_000
 PUBLIC = "93.184.215.14"
@@ -41,6 +42,7 @@ class World:
         )
     )
     mailer: FakeMailer = field(default_factory=FakeMailer)
+    limiter: FakeRateLimiter = field(default_factory=FakeRateLimiter)
     clock: list[int] = field(default_factory=lambda: [T0])
 
     @property
@@ -57,6 +59,7 @@ class World:
             public_url="https://panel.example.com",
             now=lambda: self.clock[0],
             rand=random.Random(7),
+            limiter=self.limiter,
         )
 
     def create(self, url: str = "https://hooks.example.com/in", events: tuple[str, ...] = ("backup.failed",)):
@@ -437,3 +440,14 @@ def test_a_discord_webhook_gets_an_embed_coloured_by_severity_with_a_panel_link(
 )
 def test_only_discords_webhook_urls_get_the_embed_format(url: str, discord: bool) -> None:
     assert rules.is_discord(url) is discord
+
+
+def test_send_test_is_limited_per_tenant_and_hour() -> None:
+    world = World()
+    webhook, _ = world.create()
+    for _ in range(rules.TESTS_PER_HOUR):
+        webhooks.send_test(world.ports, TENANT, webhook.id)
+    with pytest.raises(RateLimitedError):
+        webhooks.send_test(world.ports, TENANT, webhook.id)
+    world.clock[0] += 3600  # the next hour
+    webhooks.send_test(world.ports, TENANT, webhook.id)

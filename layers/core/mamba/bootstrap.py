@@ -1210,6 +1210,7 @@ def webhook_ports() -> WebhookPorts:
         public_url=s.public_url,
         allow_http=s.env == "local",
         allow_loopback=s.env == "local",
+        limiter=rate_limiter(),
     )
 
 

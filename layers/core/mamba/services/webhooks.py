@@ -31,7 +31,7 @@ from mamba.domain.events import Event
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.webhooks import Attempt, Delivery, Response, Webhook
 from mamba.observability import logger
-from mamba.ports import HostResolver, Mailer
+from mamba.ports import HostResolver, Mailer, RateLimiter
 
 
 class WebhookRepository(Protocol):
@@ -76,6 +76,8 @@ class WebhookPorts:
     allow_loopback: bool = False
     now: Callable[[], int] = lambda: int(time.time())
     rand: random.Random | None = None
+    # Counts "send test" per tenant (rules.TESTS_PER_HOUR); None: not limited.
+    limiter: RateLimiter | None = None
 
 
 def _manageable(tenant: TenantContext) -> None:
@@ -203,10 +205,16 @@ def delete_webhook(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) 
 
 def send_test(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) -> Delivery:
     """Queue a ``webhook.test`` delivery (sent by the next delivery run, within a minute; a
-    disabled webhook is tested too, so a fixed endpoint can be checked before enabling it)."""
+    disabled webhook is tested too, so a fixed endpoint can be checked before enabling it).
+    Raises RateLimitedError after ``TESTS_PER_HOUR`` tests of the tenant in an hour."""
     _manageable(tenant)
     webhook = ports.repo.get(tenant.tenant_id, webhook_id)
     now = ports.now()
+    if ports.limiter is not None:
+        from mamba.domain.ratelimit import Limit
+        from mamba.services import abuse
+
+        abuse.count(ports.limiter, Limit("webhook-test", rules.TESTS_PER_HOUR, 3600), tenant.tenant_id, now)
     event = Event(
         id=f"evt_test_{uuid.uuid4().hex}",
         type=rules.TEST_EVENT,
