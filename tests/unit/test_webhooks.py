@@ -451,3 +451,32 @@ def test_send_test_is_limited_per_tenant_and_hour() -> None:
         webhooks.send_test(world.ports, TENANT, webhook.id)
     world.clock[0] += 3600  # the next hour
     webhooks.send_test(world.ports, TENANT, webhook.id)
+
+
+def test_a_busy_store_defers_one_delivery_without_stopping_the_others() -> None:
+    from mamba.domain.errors import DependencyUnavailableError
+
+    # Given two due deliveries, the secret of the first webhook unreadable for now (KMS busy)
+    world = World()
+    first, _ = world.create("https://hooks.example.com/a")
+    world.create("https://hooks.example.com/b")
+    webhooks.fan_out(world.ports, backup_failed())  # type: ignore[arg-type]
+    real_secret = world.repo.secret
+
+    def secret(webhook: rules.Webhook) -> str:
+        if webhook.id == first.id:
+            raise DependencyUnavailableError("KMS is busy.")
+        return real_secret(webhook)
+
+    world.repo.secret = secret  # type: ignore[method-assign]
+    # When the sender runs
+    summary = world.run_at(T0)
+    # Then the other one was delivered, and the first is tried again once its lease ends
+    assert [r.url for r, _ in world.sender.requests] == ["https://hooks.example.com/b"]
+    assert summary.succeeded == 1
+    world.repo.secret = real_secret  # type: ignore[method-assign]
+    world.run_at(T0 + rules.LEASE_SECONDS)
+    assert sorted(r.url for r, _ in world.sender.requests) == [
+        "https://hooks.example.com/a",
+        "https://hooks.example.com/b",
+    ]

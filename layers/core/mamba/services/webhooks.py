@@ -293,8 +293,19 @@ def deliver_due(ports: WebhookPorts, *, limit: int = 100, budget_seconds: float 
 
     def one(delivery: Delivery) -> RunSummary:
         part = RunSummary()
-        if time.monotonic() - started <= budget_seconds and deliver(ports, delivery, part) is not None:
-            part.attempted += 1
+        if time.monotonic() - started > budget_seconds:
+            return part
+        try:
+            if deliver(ports, delivery, part) is not None:
+                part.attempted += 1
+        except DomainError:
+            # DynamoDB, KMS or SES busy: its claim's lease ends and a later run tries again.
+            logger.warning("webhook delivery deferred", extra={"delivery_id": delivery.id}, exc_info=True)
+        except Exception:  # noqa: BLE001 - logged with its trace; one bad delivery must not stop the run
+            # A bug: end this delivery rather than retry it every lease, and go on with the others.
+            logger.exception("webhook delivery failed unexpectedly", extra={"delivery_id": delivery.id})
+            ports.repo.finish(replace(delivery, status="failed", next_attempt_at=None))
+            part.failed += 1
         return part
 
     summary = RunSummary()
