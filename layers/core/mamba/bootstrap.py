@@ -1175,6 +1175,26 @@ def webhook_sender() -> WebhookSender:
 
 
 @built
+def tenant_owner_contacts(tenant_id: str) -> list[tuple[str, str]]:
+    """The tenant's owners as (email, mail language): the language each chose for notification
+    mail (docs/notifications.md), English by default."""
+    from mamba.domain.errors import NotFoundError
+    from mamba.domain.pages import PageRequest
+
+    found: list[tuple[str, str]] = []
+    page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100))
+    for member in page.items:
+        if member.role != "owner":
+            continue
+        try:
+            email = user_repository().get(member.user_id).email
+        except NotFoundError:  # a vanished owner gets no mail
+            continue
+        found.append((email, notification_store().preferences(member.user_id).language))
+    return found
+
+
+@built
 def webhook_ports() -> WebhookPorts:
     """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
     schedule take it too. Local mode allows http URLs and a receiver on loopback."""
@@ -1186,10 +1206,11 @@ def webhook_ports() -> WebhookPorts:
         sender=webhook_sender(),
         resolver=host_resolver(),
         mailer=mailer(),
-        owner_emails=tenant_owner_emails,
+        owners=tenant_owner_contacts,
         public_url=s.public_url,
         allow_http=s.env == "local",
         allow_loopback=s.env == "local",
+        limiter=rate_limiter(),
     )
 
 
