@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
+from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, oauth, tenants, two_factor
 from tests import fakes
 
 PAIRS: list[tuple[Any, Any]] = [
@@ -46,6 +46,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.TaskTokenStore, fakes.FakeTaskTokens),
     (ports.TaskCallbacks, fakes.FakeTaskCallbacks),
     (accounts.UserRepository, fakes.FakeUserRepository),
+    (oauth.OAuthStore, fakes.FakeOAuthStore),
+    (oauth.IdentityProvider, fakes.FakeIdentityProvider),
     (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
     (accounts.OneTimeTokenStore, fakes.FakeTokenStore),
