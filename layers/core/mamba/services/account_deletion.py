@@ -57,6 +57,8 @@ class AccountDeletionPorts:
     live_subscription: Callable[[str], bool]  # tenant id -> a subscription that bills it
     delete_tenant_data: Callable[[str, str], bool]  # (tenant id, actor) -> done
     audit: AuditLog | None = None
+    # Unlinks the account's provider sign-ins (docs/oauth.md); None where none are wired.
+    forget_identities: Callable[[str], None] | None = None
 
 
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
@@ -140,5 +142,9 @@ def delete_account(
     moment = now_iso()
     revoke_api_keys(accounts.api_keys, user.id, moment)
     accounts.users.revoke_sessions(user.id, now + 1)  # a token issued in this second dies too
+    if ports.forget_identities is not None:
+        # Before the account: a provider account must not keep pointing at a deleted one (and
+        # its email is personal data the account's deletion takes with it).
+        ports.forget_identities(user.id)
     ports.remover.delete(user.id, user.email)
     return {"left": left, "deleted": sorted(doomed)}

@@ -497,3 +497,9 @@ def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> No
             {"reason": "last_sign_in_method"},
         )
     ports.store.unlink(target)
+
+
+def forget_identities(store: OAuthStore, user_id: str) -> None:
+    """Unlink every provider of an account being deleted (``mamba.services.account_deletion``)."""
+    for identity in store.list_for_user(user_id):
+        store.unlink(identity)
