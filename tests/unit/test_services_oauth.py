@@ -267,7 +267,8 @@ def test_signing_in_with_a_linked_provider_proves_the_pending_link(world):
 
 
 def test_the_mailed_link_links_and_hands_a_sign_in_ticket(world):
-    owner = world.account(email_verified=False)
+    # Given an account whose holder registered the address without ever proving it
+    owner = world.account(email_verified=False, password_hash=world.accounts.hasher.hash("the holder's password"))
     called = world.callback()
     assert oauth.send_link_mail(world.ports, called.ticket, now=NOW) == owner.email
     to, subject, text = world.accounts.mailer.sent[-1]
@@ -275,7 +276,11 @@ def test_the_mailed_link_links_and_hands_a_sign_in_ticket(world):
     token = text.split("token=")[1].split()[0]
     ticket, provider = oauth.confirm_link(world.ports, token, now=NOW)
     assert provider == "google" and world.store.find("google", "sub-1").user_id == owner.id
-    assert world.accounts.users.get(owner.id).email_verified  # the mailbox is proven
+    taken_over = world.accounts.users.get(owner.id)
+    assert taken_over.email_verified  # the mailbox is proven
+    # and, as a reset link would, the unproven holder's password and sessions are gone
+    assert not world.accounts.hasher.verify(taken_over.password_hash, "the holder's password")
+    assert taken_over.sessions_valid_after == NOW + 1
     assert world.store.tickets[token_digest(ticket)].kind == "sign_in"
     with pytest.raises(OAuthRefusedError):
         oauth.confirm_link(world.ports, token, now=NOW)
@@ -298,3 +303,12 @@ def test_the_last_way_to_sign_in_cannot_be_removed(world):
         oauth.unlink(world.ports, user_id, only.id, via="token")
     with pytest.raises(SessionRequiredError):
         oauth.unlink(world.ports, user_id, "idn_x", via="api_key")
+
+
+def test_the_mailed_link_keeps_a_verified_accounts_password(world):
+    owner = world.account(email_verified=True, password_hash=world.accounts.hasher.hash("the owner's password"))
+    called = world.callback()
+    oauth.send_link_mail(world.ports, called.ticket, now=NOW)
+    token = world.accounts.mailer.sent[-1][2].split("token=")[1].split()[0]
+    oauth.confirm_link(world.ports, token, now=NOW)
+    assert world.accounts.hasher.verify(world.accounts.users.get(owner.id).password_hash, "the owner's password")

@@ -47,7 +47,7 @@ from mamba.domain.oauth import (
     safe_return_to,
 )
 from mamba.services import abuse, sessions
-from mamba.services.accounts import AccountPorts, now_iso, send_mail, token_digest
+from mamba.services.accounts import AccountPorts, now_iso, revoke_api_keys, send_mail, token_digest
 
 # --- ports -----------------------------------------------------------------------------------
 
@@ -459,16 +459,29 @@ def send_link_mail(ports: OAuthPorts, ticket_token: str | None, *, now: int) -> 
 
 def confirm_link(ports: OAuthPorts, mail_token: str, *, now: int) -> tuple[str, str]:
     """Redeem the mailed link: the identity is linked (the mailbox is proven, so an unverified
-    address becomes verified) and a sign-in ticket is issued for this browser, which
-    ``complete`` redeems (with the second factor when enabled). Returns (ticket, provider).
-    Raises OAuthRefusedError (``ticket_invalid``)."""
+    account is taken over as a reset link would, and its address becomes verified) and a
+    sign-in ticket is issued for this browser, which ``complete`` redeems (with the second
+    factor when enabled). Returns (ticket, provider). Raises OAuthRefusedError (``ticket_invalid``)."""
     taken = ports.store.take_ticket(token_digest(mail_token)) if mail_token else None
     if taken is None or taken.kind != "mail_link" or taken.expires_at <= now or taken.profile is None:
         raise _bad_ticket()
-    owner = ports.accounts.users.get(taken.user_id)
-    _link_quietly(ports, owner.id, taken.profile)
+    accounts = ports.accounts
+    owner = accounts.users.get(taken.user_id)
     if not owner.email_verified:
-        ports.accounts.users.mark_email_verified(owner.id, owner.email)
+        # The mailbox's owner proved it: on an unverified account that is a takeover, exactly as a
+        # reset link's (docs/accounts.md, "Who owns an address"): whoever registered the address
+        # without proving it loses the password, sessions, API keys, 2FA and pending change.
+        moment = ports.now_iso()
+        accounts.users.reset_password(
+            owner.id,
+            accounts.hasher.hash(secrets.token_urlsafe(32)),
+            now + 1,
+            credentials_reset_at=moment,
+            take_over=True,
+        )
+        revoke_api_keys(accounts.api_keys, owner.id, moment)
+        accounts.users.mark_email_verified(owner.id, owner.email)
+    _link_quietly(ports, owner.id, taken.profile)
     ticket = Ticket("sign_in", owner.id, taken.provider, taken.return_to, now + TICKET_TTL_SECONDS)
     return _issue(ports, ticket), taken.provider
 
