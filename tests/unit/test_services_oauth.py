@@ -312,3 +312,14 @@ def test_the_mailed_link_keeps_a_verified_accounts_password(world):
     token = world.accounts.mailer.sent[-1][2].split("token=")[1].split()[0]
     oauth.confirm_link(world.ports, token, now=NOW)
     assert world.accounts.hasher.verify(world.accounts.users.get(owner.id).password_hash, "the owner's password")
+
+
+def test_starts_are_limited_per_ip(world):
+    from mamba.domain.errors import RateLimitedError
+    from mamba.domain.oauth import START_LIMIT
+
+    for _ in range(START_LIMIT.max):
+        oauth.start(world.ports, "google", return_to="/", now=NOW, source_ip="203.0.113.9")
+    with pytest.raises(RateLimitedError):
+        oauth.start(world.ports, "google", return_to="/", now=NOW, source_ip="203.0.113.9")
+    oauth.start(world.ports, "google", return_to="/", now=NOW, source_ip="203.0.113.10")  # another address

@@ -35,6 +35,7 @@ from mamba.domain.errors import ConflictError, NotFoundError, SessionRequiredErr
 from mamba.domain.oauth import (
     LINK_MAIL_TTL_SECONDS,
     PROVIDERS,
+    START_LIMIT,
     STATE_TTL_SECONDS,
     TICKET_TTL_SECONDS,
     ExternalProfile,
@@ -166,8 +167,11 @@ def _begin(
     now: int,
     user_id: str | None = None,
     pending_ticket: str | None = None,
+    source_ip: str = "",
 ) -> Started:
     client = _provider(ports, provider)
+    if source_ip:
+        abuse.count(ports.accounts.limiter, START_LIMIT, source_ip, now)
     state, nonce, binding = (secrets.token_urlsafe(32) for _ in range(3))
     url, verifier = client.authorize(redirect_uri=ports.redirect_uri(provider), state=state, nonce=nonce)
     ports.store.put_state(
@@ -188,12 +192,18 @@ def _begin(
 
 
 def start(
-    ports: OAuthPorts, provider: str, *, return_to: str | None, now: int, pending_ticket: str | None = None
+    ports: OAuthPorts,
+    provider: str,
+    *,
+    return_to: str | None,
+    now: int,
+    pending_ticket: str | None = None,
+    source_ip: str = "",
 ) -> Started:
     """Begin a sign-in. ``pending_ticket``: the browser holds a "prove" ticket, so signing in
     with an identity already linked to that account proves it (and links the pending one).
-    Raises NotFoundError (provider not offered)."""
-    return _begin(ports, provider, return_to=return_to, now=now, pending_ticket=pending_ticket)
+    Raises NotFoundError (provider not offered) and RateLimitedError (``START_LIMIT`` per IP)."""
+    return _begin(ports, provider, return_to=return_to, now=now, pending_ticket=pending_ticket, source_ip=source_ip)
 
 
 def start_link(ports: OAuthPorts, user_id: str, provider: str, *, via: str, return_to: str | None, now: int) -> Started:
