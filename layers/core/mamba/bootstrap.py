@@ -1294,6 +1294,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
     """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.domain.pages import PageRequest
+    from mamba.services import oauth as oauth_service
     from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.retention import delete_tenant_data as step
 
@@ -1318,6 +1319,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
         audit=audit_log(),
         passkeys=passkey_ports().store,
         forget_notifications=notification_store().forget,
+        forget_identities=lambda user_id: oauth_service.forget_identities(oauth_ports().store, user_id),
     )
 
 

@@ -60,6 +60,8 @@ class AccountDeletionPorts:
     passkeys: PasskeyStore | None = None  # None: no passkey store wired
     # The account's notifications and notification preferences (docs/notifications.md) go too.
     forget_notifications: Callable[[str], int] | None = None
+    # Unlinks the account's provider sign-ins (docs/oauth.md); None where none are wired.
+    forget_identities: Callable[[str], None] | None = None
 
 
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
@@ -149,5 +151,9 @@ def delete_account(
         ports.passkeys.delete_all(user.id)
     if ports.forget_notifications is not None:
         ports.forget_notifications(user.id)
+    if ports.forget_identities is not None:
+        # Before the account: a provider account must not keep pointing at a deleted one (and
+        # its email is personal data the account's deletion takes with it).
+        ports.forget_identities(user.id)
     ports.remover.delete(user.id, user.email)
     return {"left": left, "deleted": sorted(doomed)}
