@@ -349,3 +349,41 @@ def test_deleting_the_account_deletes_its_passkeys(client, world, device):
     assert deleted.status_code == 200, deleted.json_body
     assert bootstrap.passkey_ports().store.get("usr_alice", made["id"]) is None
     assert _sign_in(client, device).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {},
+        {"rawId": 7, "response": "nope"},
+        {"id": "x", "rawId": "!!not base64!!", "type": "public-key", "response": {"userHandle": 5}},
+        {
+            "id": "AA",
+            "rawId": "AA",
+            "type": "public-key",
+            "response": {"clientDataJSON": "e30", "userHandle": "dXNyX2FsaWNl"},
+        },
+    ],
+)
+def test_a_malformed_answer_is_a_401_never_a_500(client, world, device, garbage):
+    _register(client, world, device)
+    ceremony = _options(client)
+
+    response = _post(
+        client, "/v1/auth/passkeys/login", {"challenge_id": ceremony["challenge_id"], "credential": garbage}
+    )
+
+    assert response.status_code == 401, response.json_body
+    assert response.json_body["error"]["details"]["reason"] == "passkey_invalid"
+
+
+@pytest.mark.parametrize("garbage", [{}, {"id": "x", "response": []}, {"response": {"transports": "usb"}}])
+def test_a_malformed_registration_is_a_400_never_a_500(client, world, garbage):
+    begun = _post(client, "/v1/me/passkeys/registration", headers=world.headers("alice")).json_body
+    response = _post(
+        client,
+        "/v1/me/passkeys",
+        {"challenge_id": begun["challenge_id"], "credential": garbage},
+        world.headers("alice"),
+    )
+    assert response.status_code == 400 and response.json_body["error"]["code"] == "PASSKEY_REJECTED"
