@@ -387,3 +387,40 @@ def test_a_malformed_registration_is_a_400_never_a_500(client, world, garbage):
         world.headers("alice"),
     )
     assert response.status_code == 400 and response.json_body["error"]["code"] == "PASSKEY_REJECTED"
+
+
+def test_import_app_loads_no_webauthn_library():
+    # py_webauthn brings cryptography, cbor2 and pyOpenSSL (~130 ms of CPU): only a passkey
+    # request may pay for it, never every function's cold start (docs/dependencies.md).
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root / 'layers' / 'core'}{os.pathsep}{root}"}
+    probe = (
+        "import sys, app; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'webauthn', 'cbor2', 'OpenSSL', 'cryptography'}), "
+        "'mamba.services.passkeys' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "False"]
+
+
+def test_starting_ceremonies_is_rate_limited(client, world, monkeypatch):
+    from mamba.domain.ratelimit import Limit
+    from mamba.services import passkeys
+
+    monkeypatch.setattr(passkeys, "CEREMONIES", Limit("passkey-ceremony", 2, 15 * 60))
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.9"}
+
+    answers = [_post(client, "/v1/auth/passkeys/options", headers=headers).status_code for _ in range(3)]
+    registrations = [
+        _post(client, "/v1/me/passkeys/registration", headers=world.headers("alice")).status_code for _ in range(3)
+    ]
+
+    assert answers == [200, 200, 429]
+    assert registrations == [200, 200, 429]

@@ -44,8 +44,9 @@ from mamba.domain.ratelimit import Limit
 from mamba.ports import PasskeyStore, RateLimiter
 from mamba.services.accounts import AccountPorts, UserRepository
 
-# Sign-in ceremonies started per IP: each one stores a challenge, so a flood is bounded.
-CEREMONIES_PER_IP = Limit("passkey-ceremony", 60, 15 * 60)
+# Ceremonies started per IP (sign-in) or per account (registration): each stores a challenge,
+# so a flood is bounded.
+CEREMONIES = Limit("passkey-ceremony", 60, 15 * 60)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def begin_registration(ports: PasskeyPorts, user_id: str, *, via: str, now: int)
 
     Raises SessionRequiredError (an API key: a new way in is for a signed-in person),
     EmailNotVerifiedError (an unverified account can be taken over by the mailbox's owner, and
-    must not leave a credential behind that survives it), PasskeyLimitError.
+    must not leave a credential behind that survives it), PasskeyLimitError, RateLimitedError.
     """
     _session_only(via, "register a passkey")
     user = ports.users.get(user_id)
@@ -104,6 +105,9 @@ def begin_registration(ports: PasskeyPorts, user_id: str, *, via: str, now: int)
         raise EmailNotVerifiedError(
             "Verify your email address first; the link is in the mail we sent you.", {"reason": "email_not_verified"}
         )
+    from mamba.services import abuse
+
+    abuse.reserve(ports.limiter, [(CEREMONIES, f"user:{user.id}")], now)
     existing = ports.store.list(user.id)
     if len(existing) >= MAX_PASSKEYS:
         raise PasskeyLimitError(f"An account can have at most {MAX_PASSKEYS} passkeys.", {"limit": MAX_PASSKEYS})
@@ -193,7 +197,7 @@ def begin_authentication(ports: PasskeyPorts, *, source_ip: str, now: int) -> Ce
     from mamba.services import abuse
 
     if source_ip:
-        abuse.reserve(ports.limiter, [(CEREMONIES_PER_IP, source_ip)], now)
+        abuse.reserve(ports.limiter, [(CEREMONIES, source_ip)], now)
     challenge, raw = _new_challenge(ports, AUTHENTICATE, now)
     return Ceremony(
         challenge_id=challenge.id,
