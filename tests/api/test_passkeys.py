@@ -325,6 +325,10 @@ def test_an_admins_2fa_reset_removes_a_lost_passkey(client, world, device):
     _register(client, world, device)
     UserItem(*keys.user("usr_root")).update(actions=[UserItem.password_hash.set(hash_password(PASSWORD))])
 
+    # And the admin sees it on her account
+    shown = client.http.get("/v1/admin/users/usr_alice", headers=world.headers("root")).json_body
+    assert (shown["totp_enabled"], shown["passkeys"]) == (False, 1)
+
     # When a platform admin resets her 2FA, proving it is them
     done = client.http.post(
         "/v1/admin/users/usr_alice/2fa/reset",
@@ -334,6 +338,7 @@ def test_an_admins_2fa_reset_removes_a_lost_passkey(client, world, device):
 
     # Then her passkeys are gone, and her password alone signs her in again
     assert done.status_code == 200, done.json_body
+    assert done.json_body["passkeys"] == 0
     assert _passkeys(client, world) == []
     assert not bootstrap.user_repository().get("usr_alice").has_second_factor
     assert _login(client).status_code == 200

@@ -2750,6 +2750,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -2779,6 +2785,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
