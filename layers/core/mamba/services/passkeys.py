@@ -26,7 +26,13 @@ from typing import Any
 from mamba.auth import webauthn
 from mamba.domain.accounts import TokenPair
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import EmailNotVerifiedError, NotFoundError, SessionRequiredError, UnauthorizedError
+from mamba.domain.errors import (
+    EmailNotVerifiedError,
+    NotFoundError,
+    SessionRequiredError,
+    UnauthorizedError,
+    ValidationError,
+)
 from mamba.domain.passkeys import (
     AUTHENTICATE,
     CHALLENGE_TTL_SECONDS,
@@ -42,7 +48,9 @@ from mamba.domain.passkeys import (
 )
 from mamba.domain.ratelimit import Limit
 from mamba.ports import PasskeyStore, RateLimiter
+from mamba.services import abuse
 from mamba.services.accounts import AccountPorts, UserRepository
+from mamba.services.sessions import client_hints, start_session
 
 # Ceremonies started per IP (sign-in) or per account (registration): each stores a challenge,
 # so a flood is bounded.
@@ -105,8 +113,6 @@ def begin_registration(ports: PasskeyPorts, user_id: str, *, via: str, now: int)
         raise EmailNotVerifiedError(
             "Verify your email address first; the link is in the mail we sent you.", {"reason": "email_not_verified"}
         )
-    from mamba.services import abuse
-
     abuse.reserve(ports.limiter, [(CEREMONIES, f"user:{user.id}")], now)
     existing = ports.store.list(user.id)
     if len(existing) >= MAX_PASSKEYS:
@@ -172,8 +178,6 @@ def rename_passkey(ports: PasskeyPorts, user_id: str, passkey_id_: str, name: st
     """Raises NotFoundError (another account's passkey answers the same)."""
     label = clean_name(name)
     if not label:
-        from mamba.domain.errors import ValidationError
-
         raise ValidationError("Give the passkey a name.", {"fields": [{"field": "name", "message": "empty"}]})
     return ports.store.rename(user_id, passkey_id_, label)
 
@@ -194,8 +198,6 @@ def begin_authentication(ports: PasskeyPorts, *, source_ip: str, now: int) -> Ce
 
     Raises RateLimitedError (too many ceremonies from this IP in the window).
     """
-    from mamba.services import abuse
-
     if source_ip:
         abuse.reserve(ports.limiter, [(CEREMONIES, source_ip)], now)
     challenge, raw = _new_challenge(ports, AUTHENTICATE, now)
@@ -261,9 +263,6 @@ def sign_in(
 
     Raises RateLimitedError, UnauthorizedError (``passkey_invalid``, ``inactive``).
     """
-    from mamba.services import abuse
-    from mamba.services.sessions import client_hints, start_session
-
     counters = [(accounts.policy.login_ip, source_ip)] if source_ip else []
     abuse.reserve(accounts.limiter, counters, now)
     passkey = verify_assertion(ports, challenge_id, credential, now=now)
