@@ -1,5 +1,8 @@
 """The Chalice app object. Registration only; logic lives in functions/ and layers/core/mamba."""
 
+# First: on Lambda the cyclic GC waits until the first invocation has been answered (mamba/init_gc.py).
+from mamba import init_gc  # noqa: I001
+
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +29,8 @@ from functions.api import (
     me,
     members,
     metrics,
+    notifications,
+    oauth,
     operations,
     passkeys,
     roles,
@@ -34,8 +39,10 @@ from functions.api import (
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
+    webhooks,
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
@@ -56,6 +63,7 @@ app.register_middleware(web.http_middleware, "http")
 app.register_middleware(observability.http_tracing_middleware, "http")
 app.register_middleware(observability.lambda_middleware, "pure_lambda")
 app.register_middleware(observability.lambda_middleware, "scheduled")
+app.register_middleware(init_gc.middleware, "all")
 
 for blueprint in (
     remote_api.bp,
@@ -71,6 +79,7 @@ for blueprint in (
     passkeys.bp,
     audit.bp,
     auth.bp,
+    oauth.bp,
     me.bp,
     admin_tenants.bp,
     admin_operations.bp,
@@ -89,6 +98,9 @@ for blueprint in (
     catalog.bp,
     metrics.bp,
     schedules.bp,
+    notifications.bp,
+    webhooks.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -145,6 +157,16 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     return job.handler(event, context)
 
 
+@app.lambda_function(name="notification_events")
+def notification_events(event: dict[str, Any], context: Any) -> Any:
+    """The notification events queue consumer (functions/queues/events.py): in-app, email and
+    the tenant's webhooks; its SQS event source mapping, with ReportBatchItemFailures, is in
+    infra/template.py."""
+    from functions.queues import events as job
+
+    return job.handler(event, context)
+
+
 @app.lambda_function(name="migrate_on_deploy")
 def migrate_on_deploy(event: dict[str, Any], context: Any) -> Any:
     """The data migrations as part of the deploy: the stack's ``Migrations`` custom resource
@@ -159,6 +181,15 @@ def reconcile_servers(event: Any) -> Any:
     """Read every node's server list and store each server's state and utilization
     (functions/schedules/reconcile.py); locally run by local/scheduler.py."""
     from functions.schedules import reconcile as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_deliveries")
+def webhook_deliveries(event: Any) -> Any:
+    """POST the due webhook deliveries and retry the failed ones (functions/schedules/webhook_deliveries.py);
+    locally run by local/scheduler.py."""
+    from functions.schedules import webhook_deliveries as job
 
     return job.handler(event.to_dict(), event.context)
 

@@ -18,8 +18,10 @@ from mamba.services import (
     catalog,
     metrics,
     schedules,
+    service_accounts,
     tenants,
     two_factor,
+    webhooks,
 )
 from tests import fakes, fakes_schedules
 
@@ -35,10 +37,13 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
     (ports.EventPublisher, fakes.FakeEventPublisher),
+    (ports.NotificationStore, fakes.FakeNotificationStore),
     (ports.RateLimiter, fakes.FakeRateLimiter),
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),
@@ -66,6 +71,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (accounts.KeyRevoker, fakes.FakeApiKeyRepository),
     (two_factor.TwoFactorStore, fakes.FakeTwoFactorStore),
     (api_keys.ApiKeyRepository, fakes.FakeApiKeyRepository),
+    (service_accounts.ServiceAccountRepository, fakes.FakeServiceAccountRepository),
     (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
     (catalog.UsageReader, fakes.FakeTenantUsageReader),

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         NodeAgentFactory,
         NodeHealthStore,
         NodeRepository,
+        NotificationStore,
         OperationRepository,
         PaymentGateway,
         PlacementStore,
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
+    from mamba.services.notifications import NotifyPorts
+    from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
     from mamba.services.retention import RetentionPorts
@@ -80,9 +83,12 @@ if TYPE_CHECKING:
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.service_accounts import Ports as ServiceAccountPorts
+    from mamba.services.service_accounts import ServiceAccountRepository
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
+    from mamba.services.webhooks import WebhookPorts, WebhookRepository, WebhookSender
 
 
 # --- the override facility -------------------------------------------------------------------
@@ -99,6 +105,7 @@ class Overrides(TypedDict, total=False):
     mailer: Mailer
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
+    service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
     node_repository: NodeRepository
@@ -114,6 +121,8 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     event_publisher: EventPublisher
+    notification_store: NotificationStore
+    notify_ports: NotifyPorts
     server_lifecycle: Lifecycle
     tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
@@ -146,6 +155,11 @@ class Overrides(TypedDict, total=False):
     schedule_repository: ScheduleRepository
     schedule_trigger: ScheduleTrigger
     schedule_ports: SchedulePorts
+    webhook_repository: WebhookRepository
+    webhook_sender: WebhookSender
+    webhook_ports: WebhookPorts
+    identity_providers: dict[str, IdentityProvider]
+    oauth_ports: OAuthPorts
 
 
 @dataclass
@@ -329,6 +343,22 @@ def api_key_repository() -> ApiKeyRepository:
     return DynamoApiKeyRepository()
 
 
+@cached
+def service_account_repository() -> ServiceAccountRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.service_accounts import DynamoServiceAccountRepository
+
+    return DynamoServiceAccountRepository(cursor_codec())
+
+
+@built
+def service_account_ports() -> ServiceAccountPorts:
+    """What the service-account use cases take (mamba.services.service_accounts)."""
+    from mamba.services.service_accounts import Ports
+
+    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
+
+
 @built
 def guard_ports() -> GuardPorts:
     """What the guard needs on every request (mamba.auth.guard.authorize, called by mamba.web)."""
@@ -495,6 +525,40 @@ def accounts() -> AccountPorts:
         on_mail_failure=on_mail_failure,
         api_keys=api_key_repository(),
     )
+
+
+@cached
+def identity_providers() -> dict[str, IdentityProvider]:
+    """The sign-in providers this deployment offers (a client id and secret each, docs/oauth.md).
+    Cached per container: each keeps its discovery document and JWKS between requests."""
+    s = settings()
+    clients = s.oauth_clients()
+    if not clients:
+        return {}
+    from mamba.adapters import oauth_providers as op
+
+    found: dict[str, IdentityProvider] = {}
+    for provider, (client_id, secret) in clients.items():
+        config = op.ClientConfig(provider, client_id, secret)
+        if provider == "google":
+            found[provider] = op.OidcProvider(config, s.oauth_google_discovery_url)
+        elif provider == "microsoft":
+            found[provider] = op.MicrosoftProvider(config, s.oauth_microsoft_discovery_url)
+        elif provider == "github":
+            found[provider] = op.GitHubProvider(config, s.oauth_github_url, s.oauth_github_api_url)
+        elif provider == "discord":
+            found[provider] = op.DiscordProvider(config, s.oauth_discord_url, s.oauth_discord_api_url)
+    return found
+
+
+@built
+def oauth_ports() -> OAuthPorts:
+    from mamba.services.oauth import OAuthPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.oauth import DynamoOAuthStore
+
+    return OAuthPorts(accounts=accounts(), store=DynamoOAuthStore(), providers=identity_providers())
 
 
 @cached
@@ -768,6 +832,7 @@ def server_ports() -> ServerPorts:
             poll_seconds=s.provision_poll_seconds,
             watch_seconds=s.provision_watch_seconds,
         ),
+        events=events_or_none(),
     )
 
 
@@ -821,6 +886,7 @@ def server_lifecycle() -> Lifecycle:
         waits=task_waits(),
         observed=_record_metrics,
         placement=placement_store(),
+        events=events_or_none(),
     )
 
 
@@ -917,6 +983,7 @@ def backup_ports() -> BackupPorts:
         clock=lambda: iso(utcnow()),
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
+        events=events_or_none(),
     )
 
 
@@ -1056,7 +1123,74 @@ def event_publisher() -> EventPublisher:
         raise DependencyUnavailableError("The events queue is not configured.")
     from mamba.adapters.sqs_events import SqsEventPublisher
 
-    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
+
+
+@built
+def events_or_none() -> EventPublisher | None:
+    """The events publisher for the services' port bundles; None only where no events queue is
+    configured (a bare test environment): the deployed stack and the local stack always have one."""
+    if not settings().events_queue_url:
+        return None
+    return event_publisher()
+
+
+@cached
+def notification_store() -> NotificationStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.notifications import DynamoNotificationStore
+
+    return DynamoNotificationStore(cursor_codec())
+
+
+@built
+def notify_ports() -> NotifyPorts:
+    """The events consumer's in-app and email delivery (mamba.services.notifications)."""
+    from mamba.domain.clock import iso, now_epoch, utcnow
+    from mamba.services.notifications import NotifyPorts
+
+    return NotifyPorts(
+        store=notification_store(),
+        mailer=mailer(),
+        now=now_epoch,
+        iso_now=lambda: iso(utcnow()),
+        public_url=settings().public_url,
+    )
+
+
+@cached
+def webhook_repository() -> WebhookRepository:
+    """Tenants' outgoing webhooks, their due deliveries and attempt log (docs/webhooks.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
+
+    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+
+
+@cached
+def webhook_sender() -> WebhookSender:
+    from mamba.adapters.webhook_http import HttpWebhookSender
+
+    return HttpWebhookSender()
+
+
+@built
+def webhook_ports() -> WebhookPorts:
+    """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
+    schedule take it too. Local mode allows http URLs and a receiver on loopback."""
+    from mamba.services.webhooks import WebhookPorts
+
+    s = settings()
+    return WebhookPorts(
+        repo=webhook_repository(),
+        sender=webhook_sender(),
+        resolver=host_resolver(),
+        mailer=mailer(),
+        owner_emails=tenant_owner_emails,
+        public_url=s.public_url,
+        allow_http=s.env == "local",
+        allow_loopback=s.env == "local",
+    )
 
 
 @built
@@ -1086,6 +1220,7 @@ def billing_ports() -> BillingPorts:
         delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+        events=events_or_none(),
     )
 
 
@@ -1233,4 +1368,5 @@ def metrics_ports() -> MetricsPorts:
         new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
         server_partition=keys.metrics_server,
         node_partition=keys.metrics_node,
+        publisher=events_or_none(),
     )

@@ -35,6 +35,8 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "roles.manage": "Create, change and delete custom roles",
     "audit.read": "Read the audit log",
     "operations.read": "Follow long-running operations",
+    "webhooks.read": "List the tenant's outgoing webhooks and their delivery log",
+    "webhooks.manage": "Create, change, test and delete outgoing webhooks (they receive every subscribed event)",
 }
 
 ACCOUNT_PERMISSIONS: dict[str, str] = {
@@ -74,7 +76,8 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "backups.download",
         "schedules.write",
     },
-    "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read"}) | {"files.sftp"},
+    # A webhook's URL can carry a credential (a Discord webhook's token): not for viewers.
+    "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read", "webhooks.read"}) | {"files.sftp"},
 }
 
 

@@ -105,3 +105,15 @@ class UsageFacts:
     stored_free_quotas: Quotas | None  # the stored ``free`` plan's quotas (None before migration 0007)
     servers: Usage
     backup_bytes: int
+
+
+WARNING_RATIO = 0.8  # quota.warning (docs/notifications.md): 80 % of any quota
+
+
+def crossed_warning(limit: int, before: int, after: int) -> bool:
+    """Whether usage going from ``before`` to ``after`` crosses 80 % of ``limit`` upward (once per
+    crossing: a tenant staying above it is not warned again until it drops below and returns)."""
+    if unlimited(limit) or limit == 0:
+        return False
+    threshold = WARNING_RATIO * limit
+    return before < threshold <= after

@@ -202,6 +202,7 @@ class MeOut(Schema):
     totp_enabled: bool
     status: str
     created_at: str
+    unread_notifications: int = Field(default=0, description="Your unread in-app notifications (the bell's count).")
 
 
 class EmailVerifiedOut(Schema):

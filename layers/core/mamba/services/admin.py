@@ -200,7 +200,15 @@ def _set_and_start(
     before = repo.get_tenant(tenant_id)
     updated = repo.set_tenant_status(tenant_id, status, now())
     try:
-        start_tenant_workflow(ports.operations, ports.workflows, tenant_id, op_type, workflow, BY_TENANT_ADMIN)
+        start_tenant_workflow(
+            ports.operations,
+            ports.workflows,
+            tenant_id,
+            op_type,
+            workflow,
+            BY_TENANT_ADMIN,
+            previous_status=before.status,
+        )
     except Exception:
         repo.set_tenant_status(tenant_id, before.status, now())
         raise

@@ -271,8 +271,24 @@ def run_now(ports: SchedulePorts, tenant: TenantContext, server_id: str, schedul
 def list_runs(
     ports: SchedulePorts, tenant: TenantContext, server_id: str, schedule_id: str, limit: int, cursor: str | None
 ) -> sch.RunPage:
-    schedule = _find(ports, tenant, server_id, schedule_id)
-    return ports.schedules.runs(schedule.id, limit, cursor)
+    """One page of the schedule's runs, newest first. The schedule itself is read only when the
+    page shows nothing of this server's (to answer 404 for a schedule that is not there): a
+    history page costs the guard (which brings the server) and the Query."""
+    server = _server(ports, tenant, server_id)
+    page = ports.schedules.runs(schedule_id, limit, cursor) if schedule_id.startswith("sch_") else sch.RunPage([], None)
+    now = _epoch(ports)
+    items = [
+        r
+        for r in page.items
+        if r.server_id == server.uuid
+        and r.tenant_id == tenant.tenant_id
+        # DynamoDB deletes expired items late (up to days): a run past its 90 days is not shown.
+        and (not r.expires_at or r.expires_at > now)
+    ]
+    if not items:
+        _find(ports, tenant, server_id, schedule_id)
+        return sch.RunPage(items=[], next_cursor=page.next_cursor if page.items else None)
+    return sch.RunPage(items=items, next_cursor=page.next_cursor)
 
 
 # --- starting a run --------------------------------------------------------------------------

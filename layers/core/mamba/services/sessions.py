@@ -215,6 +215,20 @@ def _check_second_factor(
         raise
 
 
+def check_second_factor(
+    ports: AccountPorts,
+    user: User,
+    code: str | None,
+    source_ip: str,
+    now: int,
+    passkey: PasskeyAnswer | None = None,
+) -> None:
+    """The second factor of a sign-in whose first factor was proven another way (a provider's
+    sign-in, docs/oauth.md): the same check, counted the same way, as a password login's
+    (a TOTP or recovery code, or one of the account's passkeys)."""
+    _check_second_factor(ports, user, code, passkey, source_ip, now)
+
+
 def _failed(ports: AccountPorts, user: User | None, source_ip: str, now: int) -> None:
     """Record a failed attempt on the account (its windows were counted up front): the
     consecutive count; the failure that reaches the threshold locks it and mails its owner."""

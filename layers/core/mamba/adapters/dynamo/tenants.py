@@ -626,7 +626,9 @@ class DynamoTenantRepository:
                     actions=[MembershipItem.permissions.set(permissions)], condition=MembershipItem.role == role.id
                 )
             changed += 0 if update.condition_failed else 1
-        return changed
+        from mamba.adapters.dynamo.service_accounts import sync_service_accounts
+
+        return changed + sync_service_accounts(role.tenant_id, role.id, permissions)
 
     def delete_role(self, role: Role) -> None:
         assert role.tenant_id is not None

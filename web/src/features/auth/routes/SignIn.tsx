@@ -9,6 +9,7 @@ import { PasskeySignIn } from '@/features/passkeys/components/PasskeySignIn';
 import { useSignIn } from '../api/auth';
 import { getSignInNotice, setSignInNotice } from '../api/session';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
+import { ProviderButtons } from '../components/ProviderButtons';
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -94,6 +95,7 @@ export function SignIn() {
           </div>
         )}
       </form>
+      <ProviderButtons returnTo={safeNext(params.get('next'))} />
       {!askCode && <PasskeySignIn onSignedIn={signedIn} />}
       <p>
         <Link to="/forgot-password">{t('auth:signIn.forgot')}</Link>
