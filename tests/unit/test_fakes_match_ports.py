@@ -17,14 +17,19 @@ from mamba.services import (
     api_keys,
     catalog,
     metrics,
+    schedules,
     service_accounts,
     tenants,
     two_factor,
+    webhooks,
 )
-from tests import fakes
+from tests import fakes, fakes_schedules
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (schedules.ScheduleRepository, fakes_schedules.FakeScheduleRepository),
+    (schedules.ScheduleTrigger, fakes_schedules.FakeScheduleTrigger),
+    (schedules.TaskRunner, fakes_schedules.FakeTaskRunner),
     (ports.FleetReader, fakes.FakeFleetReader),
     (ports.DeadLetterQueue, fakes.FakeDeadLetterQueue),
     (ports.DeadLetterErrors, fakes.FakeDeadLetterErrors),
@@ -32,10 +37,13 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
     (ports.EventPublisher, fakes.FakeEventPublisher),
+    (ports.NotificationStore, fakes.FakeNotificationStore),
     (ports.RateLimiter, fakes.FakeRateLimiter),
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),

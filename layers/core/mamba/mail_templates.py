@@ -162,6 +162,40 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
     )
 
 
+# --- outgoing webhooks (mamba.services.webhooks) ---
+
+
+def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
+    """To the tenant's owners when the panel disabled a webhook that failed for 3 days."""
+    return Mail(
+        subject=f"A {PRODUCT} webhook was disabled",
+        text=(
+            "Hello,\n\n"
+            "Deliveries to this webhook have failed for 3 days, so it is now\n"
+            "disabled and gets no more events:\n\n"
+            f"{url}\n\n"
+            "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
+            "send a test, then enable the webhook again:\n\n"
+            f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks\n"
+        ),
+    )
+
+
+def oauth_link(public_url: str, token: str, lifetime: int, provider: str, name: str | None = None) -> Mail:
+    """The proof that the account's owner wants a provider's sign-in linked (docs/oauth.md)."""
+    return Mail(
+        subject=f"Link {provider} sign-in to your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"Someone signed in with {provider} using this email address and asked to\n"
+            f"link that sign-in to your {PRODUCT} account. If it was you, open this\n"
+            f"link within {_hours(lifetime)}:\n\n"
+            f"{link(public_url, 'oauth/link', token)}\n\n"
+            "If it was not you, ignore this mail: nothing is linked without it.\n"
+        ),
+    )
+
+
 # --- billing (mamba.services.billing_sync) ---
 
 

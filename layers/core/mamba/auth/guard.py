@@ -101,8 +101,10 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     if membership is None or tenant is None or membership.expired(now):
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
     _check_tenant_state(tenant, permission, request)
-    if tenant.require_2fa and not user.totp_enabled:
-        raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
+    if tenant.require_2fa and not user.has_second_factor:  # TOTP or a passkey (docs/passkeys.md)
+        raise TwoFactorRequiredError(
+            "This tenant requires two-factor authentication; enrol under /v1/me/2fa or add a passkey.", {}
+        )
     granted = membership.effective_permissions
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})

@@ -33,6 +33,14 @@ class User:
     # ISO time (microseconds) of the last password reset or change or suspension: the guard
     # refuses every API key created before it (docs/api-keys-2fa-audit.md).
     credentials_reset_at: str | None = None
+    unread_notifications: int = 0  # in-app notifications not yet read (docs/notifications.md)
+    passkeys: int = 0  # registered passkeys (docs/passkeys.md); each is a second factor too
+
+    @property
+    def has_second_factor(self) -> bool:
+        """TOTP or a passkey: a password alone does not sign this account in, and a tenant
+        that requires 2FA admits it."""
+        return self.totp_enabled or self.passkeys > 0
 
 
 @dataclass(frozen=True)

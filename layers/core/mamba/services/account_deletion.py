@@ -30,7 +30,7 @@ from typing import Protocol
 
 from mamba.domain.errors import ConflictError, SessionRequiredError
 from mamba.domain.tenancy import OWNER, Membership, Tenant
-from mamba.ports import AuditLog
+from mamba.ports import AuditLog, PasskeyStore
 from mamba.services import audit as audit_service
 from mamba.services.accounts import AccountPorts, now_iso, reauthenticate, revoke_api_keys
 
@@ -57,6 +57,7 @@ class AccountDeletionPorts:
     live_subscription: Callable[[str], bool]  # tenant id -> a subscription that bills it
     delete_tenant_data: Callable[[str, str], bool]  # (tenant id, actor) -> done
     audit: AuditLog | None = None
+    passkeys: PasskeyStore | None = None  # None: no passkey store wired
 
 
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
@@ -140,5 +141,9 @@ def delete_account(
     moment = now_iso()
     revoke_api_keys(accounts.api_keys, user.id, moment)
     accounts.users.revoke_sessions(user.id, now + 1)  # a token issued in this second dies too
+    if ports.passkeys is not None:
+        # Before the profile: each delete uncounts on it (docs/passkeys.md). A passkey left by a
+        # failure here signs nobody in, since its account is looked up too.
+        ports.passkeys.delete_all(user.id)
     ports.remover.delete(user.id, user.email)
     return {"left": left, "deleted": sorted(doomed)}

@@ -20,7 +20,7 @@ import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.domain.api_keys import ApiKey, KeyPage, NewKey
@@ -33,6 +33,10 @@ from mamba.domain.errors import (
     ValidationError,
 )
 from mamba.domain.permissions import CATALOGUE, is_admin_permission
+
+if TYPE_CHECKING:
+    from mamba.ports import EventPublisher
+    from mamba.services.emit import KeyDirectory
 
 MAX_NAME_LENGTH = 100
 MAX_SCOPES = len(CATALOGUE)
@@ -125,6 +129,8 @@ def create_key(
     expires_at: int | None = None,
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
+    events: EventPublisher | None = None,
+    directory: KeyDirectory | None = None,
 ) -> NewKey:
     """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
 
@@ -157,6 +163,10 @@ def create_key(
         expires_at=expires_at,
     )
     repo.add(key)
+    if events is not None and directory is not None:
+        from mamba.services.emit import api_key_created
+
+        api_key_created(events, directory, key)
     return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret))
 
 

@@ -25,6 +25,7 @@ export const KEY_SCOPES = [
   'members.read', 'members.manage',
   'roles.read', 'roles.manage',
   'audit.read', 'operations.read',
+  'webhooks.read', 'webhooks.manage',
 ];
 
 export function ApiKeysSection() {
