@@ -53,7 +53,6 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/v1/admin/users/{user_id}"): (3, "the guard, the user and the memberships Query"),
     ("GET", "/v1/me/sessions"): (3, "the guard, the user and the sessions Query"),
     ("GET", "/v1/tenants"): (3, JOINED),
-    ("GET", "/v1/tenants/{tenant_id}/backup-settings"): (5, "the guard and four separate GetItems of settings"),
     ("GET", "/v1/tenants/{tenant_id}/locations"): (
         5,
         "the guard, the nodes, one BatchGetItem of their health and breakers (a location whose nodes are all "
