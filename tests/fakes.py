@@ -2450,7 +2450,13 @@ class FakeIdentityRepository:
         self.keys = keys or FakeApiKeyRepository()
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
