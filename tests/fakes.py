@@ -2457,6 +2457,7 @@ class FakeIdentityRepository:
         *,
         server_id: str | None = None,
         node_id: str | None = None,
+        keep_user: bool = False,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 

@@ -388,6 +388,7 @@ class IdentityRepository(Protocol):
         *,
         server_id: str | None = None,
         node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts: ...
 
 

@@ -65,7 +65,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     # A read of one node's resource (the admin's node routes): the node joins it the same way.
     node_read = path_params.get("node_id") if reading else None
     facts: AuthFacts = ports.identity.load(
-        credential.user_id, tenant_id, credential.key_id, server_id=server_read, node_id=node_read
+        credential.user_id, tenant_id, credential.key_id, server_id=server_read, node_id=node_read, keep_user=reading
     )
 
     user = facts.user

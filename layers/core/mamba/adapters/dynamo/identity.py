@@ -23,11 +23,14 @@ class DynamoIdentityRepository:
         *,
         server_id: str | None = None,
         node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts:
         """``server_id``: a read of one server's resource; its item joins the batch and is kept for
         ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch). ``node_id``: a read of one
         node's resource; the node, its breaker and its health item join it, kept for
-        ``DynamoNodeRepository.get``, the Wings client's breaker and ``DynamoNodeHealthStore``."""
+        ``DynamoNodeRepository.get``, the Wings client's breaker and ``DynamoNodeHealthStore``.
+        ``keep_user``: a read; the caller's user item is kept for ``DynamoUserRepository.get``
+        (a page of the caller's own sessions reads it again otherwise)."""
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
         if tenant_id is not None:
             wanted["membership"] = keys.membership(tenant_id, user_id)
@@ -40,6 +43,8 @@ class DynamoIdentityRepository:
             wanted.update(node=keys.node(node_id), breaker=keys.node_breaker(node_id), health=keys.node_health(node_id))
         found = self._batch_get(list(wanted.values()))
         ahead = [wanted[name] for name in ("server", "node", "breaker", "health") if name in wanted]
+        if keep_user:
+            ahead.append(wanted["user"])
         if ahead:
             prefetch.keep({key: found.get(key) for key in ahead})
 
