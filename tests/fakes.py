@@ -2588,7 +2588,14 @@ class FakeIdentityRepository:
         self.keys = keys or FakeApiKeyRepository()
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
@@ -2932,6 +2939,7 @@ class FakeNotificationStore:
         self.unread.pop(user_id, None)
         return len(self.items.pop(user_id, {}))
 
+
 class FakeServiceAccountRepository:
     """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
     account's keys are API keys it owns). Keeps the adapter's conditions: a binding changed or
@@ -3006,6 +3014,8 @@ class FakeServiceAccountRepository:
 
     def release_expiry_notice(self, key_id: str) -> None:
         self.notified.pop(key_id, None)
+
+
 # --- sign-in with an identity provider (issue 17, docs/oauth.md) ------------------------------------
 
 
