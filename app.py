@@ -1,5 +1,8 @@
 """The Chalice app object. Registration only; logic lives in functions/ and layers/core/mamba."""
 
+# First: on Lambda the cyclic GC waits until the first invocation has been answered (mamba/init_gc.py).
+from mamba import init_gc  # noqa: I001
+
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -27,13 +30,16 @@ from functions.api import (
     members,
     metrics,
     notifications,
+    oauth,
     operations,
+    passkeys,
     roles,
     schedules,
     server_control,
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
     webhooks,
@@ -57,6 +63,7 @@ app.register_middleware(web.http_middleware, "http")
 app.register_middleware(observability.http_tracing_middleware, "http")
 app.register_middleware(observability.lambda_middleware, "pure_lambda")
 app.register_middleware(observability.lambda_middleware, "scheduled")
+app.register_middleware(init_gc.middleware, "all")
 
 for blueprint in (
     remote_api.bp,
@@ -69,8 +76,10 @@ for blueprint in (
     operations.bp,
     api_keys.bp,
     two_factor.bp,
+    passkeys.bp,
     audit.bp,
     auth.bp,
+    oauth.bp,
     me.bp,
     admin_tenants.bp,
     admin_operations.bp,
@@ -91,6 +100,7 @@ for blueprint in (
     schedules.bp,
     notifications.bp,
     webhooks.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -525,6 +525,7 @@ class FakePlacementStore:
         self.races: list[Exception] = []
         self.unreachable: dict[str, str] = {}  # node id -> why (offline, circuit_open), as the adapter reads it
         self.builds: dict[str, Any] = {}  # server uuid -> limits a build change reserved
+        self.released_builds: list[str] = []  # servers whose build reservation was undone
 
     def node_loads(self) -> list[Any]:
         from mamba.domain.placement import NodeLoad
@@ -573,6 +574,11 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant changed meanwhile.")
         self.versions[server.tenant_id] = guard.version + 1
         self.builds[server.uuid] = server.limits  # counted until the server's record shows them
+
+    def release_build(self, server: Any) -> None:
+        if self.builds.get(server.uuid) == server.limits:
+            del self.builds[server.uuid]
+            self.released_builds.append(server.uuid)
 
     def reserve(self, server: Any, guard: Any) -> None:
         from mamba.domain.errors import AllocationTakenError, TenantServersChangedError
@@ -1188,6 +1194,27 @@ class FakeApiKeyRepository:
         if key is None or (key.last_used_at is not None and key.last_used_at > epoch - min_interval):
             return
         self.keys[key_id] = replace(key, last_used_at=epoch, last_used_ip=source_ip or None)
+
+    def get(self, user_id: str, key_id: str) -> Any:
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.", {"key_id": key_id})
+        return key
+
+    def rotate(self, old: Any, new: Any, old_expires_at: int) -> None:
+        from dataclasses import replace
+
+        stored = self.keys.get(old.id)
+        if (
+            stored is None
+            or stored.user_id != old.user_id
+            or stored.revoked_at is not None
+            or stored.replaced_by is not None
+            or stored.expires_at != old.expires_at
+        ):
+            raise ConflictError("The key was revoked, rotated or changed meanwhile.", {"key_id": old.id})
+        self.add(new)
+        self.keys[old.id] = replace(stored, expires_at=old_expires_at, replaced_by=new.id)
 
 
 class FakeAuditLog:
@@ -2561,7 +2588,14 @@ class FakeIdentityRepository:
         self.keys = keys or FakeApiKeyRepository()
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
@@ -2904,3 +2938,168 @@ class FakeNotificationStore:
         self.prefs.pop(user_id, None)
         self.unread.pop(user_id, None)
         return len(self.items.pop(user_id, {}))
+
+
+class FakeServiceAccountRepository:
+    """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
+    account's keys are API keys it owns). Keeps the adapter's conditions: a binding changed or
+    deleted only from the role read, a key added only from the ``keys_version`` read, one
+    expiry notice per key. ``expiry_days`` holds (tenant, account name) of each key with an expiry."""
+
+    def __init__(self, keys: FakeApiKeyRepository | None = None) -> None:
+        self.keys = keys or FakeApiKeyRepository()
+        self.accounts: dict[tuple[str, str], Any] = {}
+        self.owners: dict[str, tuple[str, str]] = {}  # key id -> (tenant, account name)
+        self.notified: dict[str, str] = {}
+
+    def add(self, account: Any, role_version: int | None) -> None:
+        key = (account.tenant_id, account.id)
+        if key in self.accounts:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[key] = account
+
+    def get(self, tenant_id: str, service_account_id: str) -> Any:
+        found = self.accounts.get((tenant_id, service_account_id))
+        if found is None:
+            raise NotFoundError("Service account not found.", {"service_account_id": service_account_id})
+        return found
+
+    def list_accounts(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((a for (t, _), a in self.accounts.items() if t == tenant_id), key=lambda a: a.id)
+        return _page(mine, page, f"service-accounts:{tenant_id}")
+
+    def update(self, current: Any, updated: Any, role_version: int | None) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[(current.tenant_id, current.id)] = replace(updated, keys_version=stored.keys_version)
+
+    def delete(self, current: Any) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        del self.accounts[(current.tenant_id, current.id)]
+
+    def all_keys(self, service_account_id: str) -> list[Any]:
+        mine = [k for k in self.keys.keys.values() if k.user_id == service_account_id]
+        return sorted(mine, key=lambda k: (k.created_at, k.id), reverse=True)
+
+    def add_key(self, account: Any, key: Any) -> None:
+        stored = self.accounts.get((account.tenant_id, account.id))
+        if stored is None or stored.keys_version != account.keys_version:
+            raise ConflictError("Another key was created for this service account at the same time; try again.", {})
+        self.keys.add(key)
+        self.accounts[(account.tenant_id, account.id)] = replace(stored, keys_version=stored.keys_version + 1)
+        self.owners[key.id] = (account.tenant_id, account.name)
+
+    def expiring_keys(self, days: list[str]) -> list[Any]:
+        from datetime import UTC, datetime
+
+        from mamba.domain.service_accounts import ExpiringKey
+
+        found = []
+        for key_id, (tenant_id, name) in self.owners.items():
+            key = self.keys.keys[key_id]
+            if key.expires_at is None or key.revoked_at is not None or key_id in self.notified:
+                continue
+            if datetime.fromtimestamp(key.expires_at, UTC).date().isoformat() in days:
+                found.append(ExpiringKey(key, tenant_id, key.user_id, name))
+        return found
+
+    def claim_expiry_notice(self, key_id: str, at: str) -> bool:
+        if key_id in self.notified:
+            return False
+        self.notified[key_id] = at
+        return True
+
+    def release_expiry_notice(self, key_id: str) -> None:
+        self.notified.pop(key_id, None)
+
+
+# --- sign-in with an identity provider (issue 17, docs/oauth.md) ------------------------------------
+
+
+class FakeOAuthStore:
+    """``DynamoOAuthStore`` in memory: single-use states and tickets, identities with a claim per
+    (provider, subject); ``users`` is the account store a created account goes into."""
+
+    def __init__(self, users: FakeUserRepository | None = None) -> None:
+        from mamba.domain.oauth import Identity, OAuthState, Ticket
+
+        self.users = users or FakeUserRepository()
+        self.states: dict[str, OAuthState] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.identities: dict[tuple[str, str], Identity] = {}
+
+    def put_state(self, digest: str, state: Any) -> None:
+        if digest in self.states:
+            raise ConflictError("state exists")
+        self.states[digest] = state
+
+    def take_state(self, digest: str) -> Any:
+        return self.states.pop(digest, None)
+
+    def put_ticket(self, digest: str, ticket: Any) -> None:
+        if digest in self.tickets:
+            raise ConflictError("ticket exists")
+        self.tickets[digest] = ticket
+
+    def get_ticket(self, digest: str) -> Any:
+        return self.tickets.get(digest)
+
+    def take_ticket(self, digest: str) -> Any:
+        return self.tickets.pop(digest, None)
+
+    def find(self, provider: str, subject: str) -> Any:
+        return self.identities.get((provider, subject))
+
+    def link(self, identity: Any) -> None:
+        self.users.get(identity.user_id)
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def create_user_with_identity(self, user: User, identity: Any) -> None:
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.users.add(user)
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def list_for_user(self, user_id: str) -> list[Any]:
+        return [i for i in self.identities.values() if i.user_id == user_id]
+
+    def unlink(self, identity: Any) -> None:
+        current = self.identities.get((identity.provider, identity.subject))
+        if current is not None and current.user_id == identity.user_id:
+            del self.identities[(identity.provider, identity.subject)]
+
+    def touch(self, identity: Any, at: str) -> None:
+        key = (identity.provider, identity.subject)
+        if key in self.identities:
+            self.identities[key] = replace(self.identities[key], last_used_at=at)
+
+
+class FakeIdentityProvider:
+    """A provider that signs in whoever ``profile`` names (or raises ``refuse``); it records what
+    the flow sent it (the PKCE verifier it issued, the nonce, the code) so tests can check them."""
+
+    def __init__(self, provider: str = "google", **profile: Any) -> None:
+        from mamba.domain.oauth import ExternalProfile
+
+        self.id = provider
+        fields = {"subject": "sub-1", "email": "ada@example.com", "email_verified": True, "name": "Ada", **profile}
+        self.next = ExternalProfile(provider=provider, **fields)
+        self.refuse: Exception | None = None
+        self.authorized: list[dict[str, str]] = []
+        self.exchanged: list[dict[str, str]] = []
+
+    def authorize(self, *, redirect_uri: str, state: str, nonce: str) -> tuple[str, str]:
+        verifier = f"verifier-{len(self.authorized)}-{state[:8]}"
+        self.authorized.append({"redirect_uri": redirect_uri, "state": state, "nonce": nonce, "verifier": verifier})
+        return f"https://{self.id}.example/authorize?state={state}", verifier
+
+    def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> Any:
+        self.exchanged.append({"code": code, "redirect_uri": redirect_uri, "verifier": code_verifier, "nonce": nonce})
+        if self.refuse is not None:
+            raise self.refuse
+        return self.next

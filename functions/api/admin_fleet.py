@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint
 
 from mamba import bootstrap
-from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.domain import fleet as fleet_records
+    from mamba.domain.fleet import FleetServer
     from mamba.services import fleet
 else:
     fleet = lazy_import("mamba.services.fleet")
+    fleet_records = lazy_import("mamba.domain.fleet")
 
 bp = Blueprint(__name__)
 
@@ -42,7 +44,7 @@ def _server(entry: FleetServer) -> dict[str, Any]:
        query=("limit", "cursor", "status", "node_id", "tenant_id", "q"))  # fmt: skip
 def list_servers(ctx: Ctx) -> dict[str, Any]:
     found = fleet.list_servers(
-        bootstrap.fleet_reader(), ServerFilter.from_query(ctx.query), PageRequest.from_query(ctx.query)
+        bootstrap.fleet_reader(), fleet_records.ServerFilter.from_query(ctx.query), PageRequest.from_query(ctx.query)
     )
     return {"items": [_server(e) for e in found.items], "next_cursor": found.next_cursor}
 

@@ -1,26 +1,30 @@
 """Platform admin: every tenant's operations (workflows), their failures, and retrying the safe ones."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from mamba import bootstrap
-from mamba.domain.operations import Operation, retry_refusal
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
 from mamba.web import Ctx, route, with_fields
 
 if TYPE_CHECKING:
+    from mamba.domain import operations as operation_rules
+    from mamba.domain.operations import Operation
     from mamba.services import operations
 else:
     operations = lazy_import("mamba.services.operations")
+    operation_rules = lazy_import("mamba.domain.operations")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
 
 
 def _admin_view(op: Operation, **more: Any) -> Any:
-    refusal = retry_refusal(op)
+    refusal = operation_rules.retry_refusal(op)
     return with_fields(op, retryable=refusal is None, retry_refusal=refusal, **more)
 
 

@@ -8,15 +8,16 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
-from mamba.domain.ratelimit import Limit
 from mamba.lazy import lazy_import
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.domain import ratelimit
     from mamba.schemas import tenancy as schemas
     from mamba.schemas.tenancy import TenantList, TenantOut
     from mamba.services import billing, tenants
 else:
+    ratelimit = lazy_import("mamba.domain.ratelimit")
     tenants = lazy_import("mamba.services.tenants")
     billing = lazy_import("mamba.services.billing")
     schemas = lazy_import("mamba.schemas.tenancy")
@@ -45,7 +46,7 @@ def create_tenant(ctx: Ctx) -> TenantOut:
         ctx.body.name,
         max_owned=settings.max_tenants_per_account,
         limiter=bootstrap.rate_limiter(),
-        rate=Limit(tenants.TENANT_CREATE_LIMIT, settings.rate_tenant_create, 3600),
+        rate=ratelimit.Limit(tenants.TENANT_CREATE_LIMIT, settings.rate_tenant_create, 3600),
     )
     # Its Stripe customer (idempotency key customer:<tenant_id>); never fails the creation.
     billing.on_tenant_created(

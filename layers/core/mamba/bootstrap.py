@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mamba.auth.sftp import SftpCredentials
     from mamba.domain.accounts import AccountPolicy, User
     from mamba.domain.nodes import Node
-    from mamba.domain.quotas import Quotas
+    from mamba.domain.quotas import BackupSettingsFacts, Quotas
     from mamba.domain.tenancy import InvitationLimits
     from mamba.migrations.model import MigrationLedger
     from mamba.ports import (
@@ -75,12 +75,16 @@ if TYPE_CHECKING:
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
     from mamba.services.notifications import NotifyPorts
+    from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
+    from mamba.services.passkeys import PasskeyPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.service_accounts import Ports as ServiceAccountPorts
+    from mamba.services.service_accounts import ServiceAccountRepository
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
@@ -101,6 +105,7 @@ class Overrides(TypedDict, total=False):
     mailer: Mailer
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
+    service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
     node_repository: NodeRepository
@@ -153,6 +158,8 @@ class Overrides(TypedDict, total=False):
     webhook_repository: WebhookRepository
     webhook_sender: WebhookSender
     webhook_ports: WebhookPorts
+    identity_providers: dict[str, IdentityProvider]
+    oauth_ports: OAuthPorts
 
 
 @dataclass
@@ -336,6 +343,22 @@ def api_key_repository() -> ApiKeyRepository:
     return DynamoApiKeyRepository()
 
 
+@cached
+def service_account_repository() -> ServiceAccountRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.service_accounts import DynamoServiceAccountRepository
+
+    return DynamoServiceAccountRepository(cursor_codec())
+
+
+@built
+def service_account_ports() -> ServiceAccountPorts:
+    """What the service-account use cases take (mamba.services.service_accounts)."""
+    from mamba.services.service_accounts import Ports
+
+    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
+
+
 @built
 def guard_ports() -> GuardPorts:
     """What the guard needs on every request (mamba.auth.guard.authorize, called by mamba.web)."""
@@ -350,6 +373,22 @@ def two_factor_store() -> TwoFactorStore:
     from mamba.adapters.dynamo.two_factor import DynamoTwoFactorStore
 
     return DynamoTwoFactorStore()
+
+
+@cached
+def passkey_ports() -> PasskeyPorts:
+    """Passkeys (mamba.services.passkeys): the store, the panel as relying party, the limiter."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.passkeys import DynamoPasskeyStore
+    from mamba.auth.webauthn import RelyingParty
+    from mamba.services.passkeys import PasskeyPorts
+
+    return PasskeyPorts(
+        store=DynamoPasskeyStore(),
+        relying_party=RelyingParty.of(settings().public_url),
+        limiter=rate_limiter(),
+        users=user_repository(),
+    )
 
 
 @cached
@@ -457,6 +496,11 @@ def accounts() -> AccountPorts:
 
         check_second_factor(user_id, code, two_factor_store())
 
+    def passkey_factor(user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+        from mamba.services.passkeys import verify_assertion
+
+        verify_assertion(passkey_ports(), challenge_id, credential, now=int(time.time()), user_id=user_id)
+
     def wait_until(epoch_second: int) -> None:
         while (left := epoch_second - time.time()) > 0:
             time.sleep(min(left, 0.05))
@@ -475,11 +519,46 @@ def accounts() -> AccountPorts:
         public_url=s.public_url,
         captcha=captcha(),
         second_factor=second_factor,
+        passkey_factor=passkey_factor,
         wait_until=wait_until,
         policy=account_policy(),
         on_mail_failure=on_mail_failure,
         api_keys=api_key_repository(),
     )
+
+
+@cached
+def identity_providers() -> dict[str, IdentityProvider]:
+    """The sign-in providers this deployment offers (a client id and secret each, docs/oauth.md).
+    Cached per container: each keeps its discovery document and JWKS between requests."""
+    s = settings()
+    clients = s.oauth_clients()
+    if not clients:
+        return {}
+    from mamba.adapters import oauth_providers as op
+
+    found: dict[str, IdentityProvider] = {}
+    for provider, (client_id, secret) in clients.items():
+        config = op.ClientConfig(provider, client_id, secret)
+        if provider == "google":
+            found[provider] = op.OidcProvider(config, s.oauth_google_discovery_url)
+        elif provider == "microsoft":
+            found[provider] = op.MicrosoftProvider(config, s.oauth_microsoft_discovery_url)
+        elif provider == "github":
+            found[provider] = op.GitHubProvider(config, s.oauth_github_url, s.oauth_github_api_url)
+        elif provider == "discord":
+            found[provider] = op.DiscordProvider(config, s.oauth_discord_url, s.oauth_discord_api_url)
+    return found
+
+
+@built
+def oauth_ports() -> OAuthPorts:
+    from mamba.services.oauth import OAuthPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.oauth import DynamoOAuthStore
+
+    return OAuthPorts(accounts=accounts(), store=DynamoOAuthStore(), providers=identity_providers())
 
 
 @cached
@@ -875,6 +954,14 @@ def export_store() -> ExportStore:
     return S3ExportStore(_s3_client(read_timeout=30), settings().export_bucket)
 
 
+def _backup_settings_facts(tenant_id: str) -> BackupSettingsFacts:
+    """``GET .../backup-settings`` in one BatchGetItem (quotas, storage counter, rotation choice)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.catalog import DynamoTenantUsageReader
+
+    return DynamoTenantUsageReader(placement_store()).backup_settings(tenant_id, free_quotas())
+
+
 @cached
 def backup_store() -> BackupStore:
     """The backup bucket (presigned URLs and metadata calls; never an object body)."""
@@ -905,6 +992,7 @@ def backup_ports() -> BackupPorts:
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
         events=events_or_none(),
+        settings_facts=_backup_settings_facts,
     )
 
 
@@ -1104,6 +1192,26 @@ def webhook_sender() -> WebhookSender:
 
 
 @built
+def tenant_owner_contacts(tenant_id: str) -> list[tuple[str, str]]:
+    """The tenant's owners as (email, mail language): the language each chose for notification
+    mail (docs/notifications.md), English by default."""
+    from mamba.domain.errors import NotFoundError
+    from mamba.domain.pages import PageRequest
+
+    found: list[tuple[str, str]] = []
+    page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100))
+    for member in page.items:
+        if member.role != "owner":
+            continue
+        try:
+            email = user_repository().get(member.user_id).email
+        except NotFoundError:  # a vanished owner gets no mail
+            continue
+        found.append((email, notification_store().preferences(member.user_id).language))
+    return found
+
+
+@built
 def webhook_ports() -> WebhookPorts:
     """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
     schedule take it too. Local mode allows http URLs and a receiver on loopback."""
@@ -1115,10 +1223,11 @@ def webhook_ports() -> WebhookPorts:
         sender=webhook_sender(),
         resolver=host_resolver(),
         mailer=mailer(),
-        owner_emails=tenant_owner_emails,
+        owners=tenant_owner_contacts,
         public_url=s.public_url,
         allow_http=s.env == "local",
         allow_loopback=s.env == "local",
+        limiter=rate_limiter(),
     )
 
 
@@ -1202,6 +1311,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
     """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.domain.pages import PageRequest
+    from mamba.services import oauth as oauth_service
     from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.retention import delete_tenant_data as step
 
@@ -1224,7 +1334,9 @@ def account_deletion_ports() -> AccountDeletionPorts:
         live_subscription=live_subscription,
         delete_tenant_data=delete_data,
         audit=audit_log(),
+        passkeys=passkey_ports().store,
         forget_notifications=notification_store().forget,
+        forget_identities=lambda user_id: oauth_service.forget_identities(oauth_ports().store, user_id),
     )
 
 

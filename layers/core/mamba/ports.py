@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mamba.domain.operations import Operation
     from mamba.domain.overview import DeadLetterMessage, FleetCounts
     from mamba.domain.pages import Page, PageRequest
+    from mamba.domain.passkeys import Challenge, Passkey
     from mamba.domain.placement import NodeLoad, TenantGuard
     from mamba.domain.quotas import Quotas, Usage
     from mamba.domain.ratelimit import Limit
@@ -382,7 +383,14 @@ class IdentityRepository(Protocol):
     of one server's resource (``server_id``) the server too, kept for the repository's next get."""
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts: ...
 
 
@@ -440,6 +448,10 @@ class PlacementStore(Protocol):
     def reserve_build(self, server: Server, guard: TenantGuard) -> None:
         """Take the tenant's guard for ``server``'s new limits (a build change); raises
         TenantServersChangedError when another create or build change committed first."""
+
+    def release_build(self, server: Server) -> None:
+        """Undo ``reserve_build(server, ...)``: the guard forgets that reservation of ``server``'s
+        (new) limits, so a build change that never applied stops counting. Idempotent."""
 
     def unreserve(self, server: Server) -> None: ...
     def rearm(self, server: Server, previous: Server, guard: TenantGuard) -> None:
@@ -576,3 +588,34 @@ class TaskCallbacks(Protocol):
 
     def succeed_task(self, token: str, output: dict[str, object]) -> bool: ...
     def fail_task(self, token: str, error: str, cause: str) -> bool: ...
+
+
+class PasskeyStore(Protocol):
+    """``DynamoPasskeyStore``: an account's passkeys (``USER#<uid>/PASSKEY#<pid>``), counted on
+    the user item, and the ceremonies' one-time challenges (docs/passkeys.md)."""
+
+    def add(self, passkey: Passkey, limit: int) -> None:
+        """Store a new passkey and count it on the user, in one transaction. Raises ConflictError
+        (this credential is registered already), PasskeyLimitError (``limit`` reached),
+        NotFoundError (no such user)."""
+
+    def list(self, user_id: str) -> list[Passkey]:
+        """The user's passkeys, oldest first (one Query; at most MAX_PASSKEYS)."""
+
+    def get(self, user_id: str, passkey_id: str) -> Passkey | None: ...
+    def rename(self, user_id: str, passkey_id: str, name: str) -> Passkey:
+        """Raises NotFoundError."""
+
+    def delete(self, user_id: str, passkey_id: str) -> bool:
+        """Delete and uncount it in one transaction; False when it is not there."""
+
+    def delete_all(self, user_id: str) -> int:
+        """Delete every passkey of the user (an admin's 2FA reset); returns how many went."""
+
+    def record_use(self, passkey: Passkey, sign_count: int, backed_up: bool, at: str) -> bool:
+        """Store the new counter, backup state and time of use, if the counter is still the one
+        ``passkey`` was read with; False otherwise (two sign-ins raced with one counter)."""
+
+    def put_challenge(self, challenge: Challenge) -> None: ...
+    def take_challenge(self, challenge_id: str) -> Challenge | None:
+        """Delete the challenge and return it; None when it was never made or is used already."""

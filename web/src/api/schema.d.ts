@@ -1020,6 +1020,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/oauth/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a provider sign-in (with the 2FA code when the account has 2FA) */
+        post: operations["post_v1_auth_oauth_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/link/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeem the mailed link: the provider's sign-in is linked; then complete signs in */
+        post: operations["post_v1_auth_oauth_link_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/prove/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail the account that holds the provider's email a link that links the sign-in */
+        post: operations["post_v1_auth_oauth_prove_mail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/prove/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prove the account that holds the provider's email with its password; links and signs in */
+        post: operations["post_v1_auth_oauth_prove_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the provider sends the browser back; redirects to the panel's completion page */
+        get: operations["get_v1_auth_oauth_provider_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start signing in with a provider: redirects the browser to it (PKCE, state, nonce) */
+        get: operations["get_v1_auth_oauth_provider_start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkeys/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a passkey: the same tokens (or cookie) as a password login */
+        post: operations["post_v1_auth_passkeys_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkeys/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a passkey sign-in (alone, or as the second factor of POST /v1/auth/login) */
+        post: operations["post_v1_auth_passkeys_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/password/forgot": {
         parameters: {
             query?: never;
@@ -1048,6 +1184,23 @@ export interface paths {
         put?: never;
         /** Set a new password with the mailed token; signs out every session */
         post: operations["post_v1_auth_password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity providers this panel offers for sign-in */
+        get: operations["get_v1_auth_providers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1244,6 +1397,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/api-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a key with a new secret; the old one keeps working for the grace period (at most 24 h) */
+        post: operations["post_v1_me_api_keys_key_id_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers linked to your account for sign-in */
+        get: operations["get_v1_me_identities"];
+        put?: never;
+        /** Start linking a provider to your account: send the browser to authorize_url */
+        post: operations["post_v1_me_identities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/identities/{identity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a linked provider (refused when it is the account's only way to sign in) */
+        delete: operations["delete_v1_me_identities_identity_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/notification-preferences": {
         parameters: {
             query?: never;
@@ -1294,6 +1499,59 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your passkeys, oldest first, with their names and last use */
+        get: operations["get_v1_me_passkeys"];
+        put?: never;
+        /** Finish registering a passkey with the authenticator's answer */
+        post: operations["post_v1_me_passkeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start registering a passkey: the options for navigator.credentials.create */
+        post: operations["post_v1_me_passkeys_registration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys/{passkey_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your passkeys; it no longer signs you in */
+        delete: operations["delete_v1_me_passkeys_passkey_id"];
+        options?: never;
+        head?: never;
+        /** Rename one of your passkeys */
+        patch: operations["patch_v1_me_passkeys_passkey_id"];
         trace?: never;
     };
     "/v1/me/password": {
@@ -2385,6 +2643,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's service accounts and what each binding grants */
+        get: operations["get_v1_tenants_tenant_id_service_accounts"];
+        put?: never;
+        /** Create a service account: a role binding for automation, used through its keys */
+        post: operations["post_v1_tenants_tenant_id_service_accounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service account */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        put?: never;
+        post?: never;
+        /** Delete a service account; its keys stop working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        options?: never;
+        head?: never;
+        /** Rename a service account or change its role, server scope or expiry (effective on its next request) */
+        patch: operations["patch_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service account's keys (never their secrets), newest first */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        put?: never;
+        /** Create a key for a service account (at most two active); the key is in this response only */
+        post: operations["post_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a service account's key; it stops working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/usage": {
         parameters: {
             query?: never;
@@ -2803,6 +3133,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -2832,6 +3168,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -2963,6 +3305,12 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
              * Revoked At
              * @default null
              */
@@ -3018,6 +3366,87 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ApiKeyRotate */
+        ApiKeyRotate: {
+            /**
+             * Grace Seconds
+             * @description How long the old key keeps working (0 to 24 hours)
+             * @example 3600
+             */
+            grace_seconds: number;
+        };
+        /** ApiKeyRotated */
+        ApiKeyRotated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The new key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Previous Expires At
+             * @description When the rotated-out key stops working
+             */
+            previous_expires_at: string | null;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Replaces
+             * @description The id of the key rotated out
+             */
+            replaces: string;
+            /**
              * Revoked At
              * @default null
              */
@@ -3036,7 +3465,7 @@ export interface components {
             user_id?: string | null;
             /**
              * Via
-             * @description token or api_key
+             * @description token, api_key or service_account
              * @default null
              */
             via?: string | null;
@@ -3669,6 +4098,21 @@ export interface components {
             /** User Viewable */
             user_viewable: boolean;
         };
+        /** CeremonyOut */
+        CeremonyOut: {
+            /**
+             * Challenge Id
+             * @description Send it back with the authenticator's answer; valid 5 minutes, once.
+             */
+            challenge_id: string;
+            /**
+             * Public Key
+             * @description The options for navigator.credentials.create/get in their JSON form (PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON).
+             */
+            public_key: {
+                [key: string]: unknown;
+            };
+        };
         /** ChannelsIn */
         ChannelsIn: {
             /**
@@ -4145,6 +4589,29 @@ export interface components {
              */
             email: string;
         };
+        /** IdentityList */
+        IdentityList: {
+            /** Items */
+            items: components["schemas"]["IdentityOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** IdentityOut */
+        IdentityOut: {
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Provider */
+            provider: string;
+        };
         /** InvitationAccept */
         InvitationAccept: {
             /** Token */
@@ -4373,6 +4840,28 @@ export interface components {
              */
             threads?: string | null;
         };
+        /** LinkIdentityIn */
+        LinkIdentityIn: {
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "google" | "microsoft" | "github" | "discord";
+            /**
+             * Return To
+             * @description A path of the panel; /account by default.
+             * @default null
+             */
+            return_to?: string | null;
+        };
+        /** LinkStartedOut */
+        LinkStartedOut: {
+            /**
+             * Authorize Url
+             * @description Send the browser here (a full-page navigation).
+             */
+            authorize_url: string;
+        };
         /** LiveOut */
         LiveOut: {
             /**
@@ -4424,6 +4913,11 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
+            /**
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
+             * @default null
+             */
+            passkey?: components["schemas"]["PasskeyAnswerIn"] | null;
             /** Password */
             password: string;
             /**
@@ -5097,6 +5591,99 @@ export interface components {
              */
             type: string;
         };
+        /** OAuthCompleteIn */
+        OAuthCompleteIn: {
+            /**
+             * Totp Code
+             * @description When the account has 2FA: a TOTP code or a recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
+        /**
+         * OAuthCompleteOut
+         * @description ``signed_in``: the access token (the refresh token went into the HttpOnly cookie, as a
+         *     cookie-mode login's does). ``link_required``: an account holds this email; ``methods`` says
+         *     how its owner may prove it (``password``, a linked provider's id, ``mail``).
+         */
+        OAuthCompleteOut: {
+            /**
+             * Access Token
+             * @default null
+             */
+            access_token?: string | null;
+            /**
+             * Created
+             * @default false
+             */
+            created?: boolean;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /**
+             * Expires In
+             * @default null
+             */
+            expires_in?: number | null;
+            /**
+             * Linked
+             * @default false
+             */
+            linked?: boolean;
+            /** Methods */
+            methods?: string[];
+            /** Provider */
+            provider: string;
+            /** Return To */
+            return_to: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "signed_in" | "link_required";
+            /**
+             * Token Type
+             * @default null
+             */
+            token_type?: "Bearer" | null;
+        };
+        /** OAuthConfirmIn */
+        OAuthConfirmIn: {
+            /**
+             * Token
+             * @description The `token` of the link in the mail.
+             */
+            token: string;
+        };
+        /** OAuthLinkedOut */
+        OAuthLinkedOut: {
+            /** Provider */
+            provider: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "linked";
+        };
+        /** OAuthProvePasswordIn */
+        OAuthProvePasswordIn: {
+            /**
+             * Captcha Token
+             * @description The token of the Turnstile or hCaptcha widget; required unless CAPTCHA is disabled.
+             * @default null
+             */
+            captcha_token?: string | null;
+            /** Password */
+            password: string;
+            /**
+             * Totp Code
+             * @description When the account has 2FA: a TOTP code or a recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
         /** OperationAcceptedOut */
         OperationAcceptedOut: {
             operation: components["schemas"]["OperationOut"];
@@ -5132,6 +5719,86 @@ export interface components {
             type: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** PasskeyAnswerIn */
+        PasskeyAnswerIn: {
+            /** Challenge Id */
+            challenge_id: string;
+            /**
+             * Credential
+             * @description The PublicKeyCredential as its toJSON() gives it (id, rawId, type, response).
+             */
+            credential: {
+                [key: string]: unknown;
+            };
+        };
+        /** PasskeyList */
+        PasskeyList: {
+            /** Items */
+            items: components["schemas"]["PasskeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** PasskeyOut */
+        PasskeyOut: {
+            /**
+             * Aaguid
+             * @description The authenticator model, when it tells.
+             * @default null
+             */
+            aaguid?: string | null;
+            /**
+             * Backed Up
+             * @description The last sign-in reported it backed up.
+             */
+            backed_up: boolean;
+            /**
+             * Backup Eligible
+             * @description A synced passkey (it can be backed up to the user's cloud account).
+             */
+            backup_eligible: boolean;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Transports */
+            transports: string[];
+        };
+        /** PasskeyRegisterIn */
+        PasskeyRegisterIn: {
+            /** Challenge Id */
+            challenge_id: string;
+            /**
+             * Credential
+             * @description The PublicKeyCredential as its toJSON() gives it (id, rawId, type, response).
+             */
+            credential: {
+                [key: string]: unknown;
+            };
+            /**
+             * Name
+             * @default null
+             * @example Laptop
+             */
+            name?: string | null;
+        };
+        /** PasskeyRenameIn */
+        PasskeyRenameIn: {
+            /**
+             * Name
+             * @example Phone
+             */
+            name: string;
         };
         /** PasswordChangeIn */
         PasswordChangeIn: {
@@ -5360,6 +6027,29 @@ export interface components {
              * @default null
              */
             panel_language?: ("en" | "de") | null;
+        };
+        /** ProviderList */
+        ProviderList: {
+            /** Items */
+            items: components["schemas"]["ProviderOut"][];
+        };
+        /** ProviderOut */
+        ProviderOut: {
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "google" | "microsoft" | "github" | "discord";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "oidc" | "oauth2";
+            /**
+             * Name
+             * @example Google
+             */
+            name: string;
         };
         /** PublicPlanList */
         PublicPlanList: {
@@ -6069,6 +6759,224 @@ export interface components {
              */
             operation?: components["schemas"]["OperationOut"] | null;
             server: components["schemas"]["ServerOut"];
+        };
+        /** ServiceAccountCreate */
+        ServiceAccountCreate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description When the binding ends; null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example deploy pipeline
+             */
+            name: string;
+            /**
+             * Role
+             * @description A built-in or custom role; never owner
+             * @example operator
+             */
+            role: string;
+            /**
+             * Server Id
+             * @description Limit the binding to one server
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceAccountList */
+        ServiceAccountList: {
+            /** Items */
+            items: components["schemas"]["ServiceAccountOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** ServiceAccountOut */
+        ServiceAccountOut: {
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expired
+             * @default false
+             */
+            expired?: boolean;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Permissions
+             * @description What the binding grants (the role's permissions)
+             */
+            permissions: string[];
+            /** Role */
+            role: string;
+            /**
+             * Server Id
+             * @default null
+             */
+            server_id?: string | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at?: string | null;
+        };
+        /** ServiceAccountUpdate */
+        ServiceAccountUpdate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Role
+             * @default null
+             */
+            role?: string | null;
+            /**
+             * Server Id
+             * @description null: the whole tenant
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceKeyCreate */
+        ServiceKeyCreate: {
+            /**
+             * Allowed Ips
+             * @description CIDRs the key may be used from
+             * @default null
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowed_ips?: string[] | null;
+            /**
+             * Expires At
+             * @description When the key stops working
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example ci 2026-12
+             */
+            name: string;
+            /**
+             * Scopes
+             * @description Tenant permissions
+             * @example [
+             *       "servers.read",
+             *       "servers.power"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * Server Ids
+             * @description Limit the key to these servers
+             * @default null
+             */
+            server_ids?: string[] | null;
+        };
+        /** ServiceKeyCreated */
+        ServiceKeyCreated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The whole key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ServiceKeyList */
+        ServiceKeyList: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
         };
         /** SessionList */
         SessionList: {
@@ -13113,6 +14021,629 @@ export interface operations {
             };
         };
     };
+    post_v1_auth_oauth_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthCompleteIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthCompleteOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_link_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthLinkedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_prove_mail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_prove_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthProvePasswordIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthCompleteOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_oauth_provider_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_oauth_provider_start: {
+        parameters: {
+            query?: {
+                return_to?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_passkeys_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyAnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPairOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_passkeys_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     post_v1_auth_password_forgot: {
         parameters: {
             query?: never;
@@ -13251,6 +14782,53 @@ export interface operations {
             };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14605,6 +16183,393 @@ export interface operations {
             };
         };
     };
+    post_v1_me_api_keys_key_id_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRotate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRotated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkIdentityIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStartedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me_identities_identity_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                identity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_v1_me_notification_preferences: {
         parameters: {
             query?: never;
@@ -14900,6 +16865,485 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MarkReadOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRegisterIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_passkeys_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me_passkeys_passkey_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_me_passkeys_passkey_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRenameIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOut"];
                 };
             };
             /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
@@ -23201,6 +25645,824 @@ export interface operations {
             };
             /** @description Not found, or another tenant's resource (NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

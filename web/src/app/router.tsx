@@ -6,6 +6,8 @@
 import { createBrowserRouter, type RouteObject } from 'react-router';
 import { AcceptInvitation } from '@/features/auth/routes/AcceptInvitation';
 import { ForgotPassword } from '@/features/auth/routes/ForgotPassword';
+import { OAuthComplete } from '@/features/auth/routes/OAuthComplete';
+import { OAuthLink } from '@/features/auth/routes/OAuthLink';
 import { ResetPassword } from '@/features/auth/routes/ResetPassword';
 import { SignIn } from '@/features/auth/routes/SignIn';
 import { SignUp } from '@/features/auth/routes/SignUp';
@@ -35,6 +37,9 @@ export const routes: RouteObject[] = [
       { path: '/forgot-password', Component: ForgotPassword },
       { path: '/reset-password', Component: ResetPassword },
       { path: '/invitations/accept', Component: AcceptInvitation },
+      // Sign-in with a provider (docs/oauth.md): the API's callback lands here; the mailed link-your-account link too.
+      { path: '/oauth/complete', Component: OAuthComplete },
+      { path: '/oauth/link', Component: OAuthLink },
       {
         Component: RequireAuth,
         children: [

@@ -162,20 +162,21 @@ def _tenant_of(server: Server) -> TenantContext:
     return TenantContext(tenant_id=server.tenant_id, role="platform", permissions=frozenset())
 
 
-def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> bool:
     """A bigger build is checked against the plan under the tenant's quota guard, the same one
     a create takes (``PlacementStore.reserve_build``): read the guard, check the other servers'
     usage plus the new limits, move the guard on from the version read. A create or another
     build change of the tenant that committed meanwhile makes the write fail and the check runs
-    again on fresh usage, so racing requests never pass the quota together. Raises
+    again on fresh usage, so racing requests never pass the quota together. True when the new
+    limits were reserved in the guard (``_release_build`` undoes it). Raises
     QuotaExceededError, ConflictError (the tenant's changes kept colliding)."""
     if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
-        return
+        return False
     quotas = deps.quotas(server.tenant_id)
     if deps.placement is None:  # without the guard (unit tests of other actions): the plain check
         others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
         life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
-        return
+        return False
     for attempt in range(servers_service.MAX_ATTEMPTS):
         if attempt:
             deps.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
@@ -187,8 +188,16 @@ def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
             deps.placement.reserve_build(replace(server, limits=limits), guard)
         except TenantServersChangedError:
             continue
-        return
+        return True
     raise ConflictError("Too many servers of this tenant are changing at once; try again.")
+
+
+def _release_build(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    """Compensation of ``_check_quota``: the guard forgets the reservation of ``limits``, which
+    never applied (the workflow could not start, or it restored the previous build), so the
+    tenant's next create or build change is not refused for quota it does not use."""
+    if deps.placement is not None:
+        deps.placement.release_build(replace(server, limits=limits))
 
 
 def update_server(
@@ -214,14 +223,20 @@ def update_server(
         )
     op: Operation | None = None
     if limits != server.limits or environment != server.environment:
-        _check_quota(deps, server, limits)
+        reserved = _check_quota(deps, server, limits)
         payload: dict[str, Any] = {
             "limits": life.limits_to_dict(limits),
             "previous_limits": life.limits_to_dict(server.limits),
             "environment": environment if environment != server.environment else None,
             "previous_environment": server.environment if environment != server.environment else None,
         }
-        op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
+        try:
+            op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
+        except Exception:
+            # Nothing changed (the lock is held, or the workflow did not start): neither may the quota.
+            if reserved:
+                _release_build(deps, server, limits)
+            raise
     if name is not None or description is not None:
         deps.store.set_profile(server.uuid, name=name, description=description, now=_now())
     return deps.servers.get(server.uuid), op
@@ -433,8 +448,11 @@ def action_restore_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
         deps.store.set_build(
             event["server_uuid"], limits, srv.STATUSES, now=_now(), environment=event.get("previous_environment")
         )
+        server = deps.servers.get(event["server_uuid"])
     except NotFoundError:
         return "the server is gone"
+    if event.get("limits"):  # the new limits never applied: the quota guard forgets them
+        _release_build(deps, server, life.limits_from_dict(event["limits"]))
     if event.get("operation_id"):
         operations.record_step(deps.operations, event["operation_id"], "save_build", "compensated", "previous limits")
     return "previous limits restored"

@@ -536,3 +536,64 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
 def event_mail_claim(event_id: str, user_id: str) -> tuple[str, str]:
     """ "This user was mailed this event" (TTL): the mail channel's dedupe."""
     return f"NOTIFYEVENT#{event_id}", f"MAILED#{user_id}"
+
+
+# --- sign-in with an identity provider (issue 17: OAuth / OpenID Connect, docs/oauth.md) ---
+
+IDENTITY_PREFIX = "IDENTITY#"
+
+
+def oauth_state(digest: str) -> tuple[str, str]:
+    """A started flow, under the SHA-256 of its ``state`` (single use, TTL)."""
+    return f"OAUTH#STATE#{digest}", "STATE"
+
+
+def oauth_ticket(digest: str) -> tuple[str, str]:
+    """A callback's result waiting for the panel's page (or a mailed link), under its digest."""
+    return f"OAUTH#TICKET#{digest}", "TICKET"
+
+
+def identity(user_id: str, provider: str, subject: str) -> tuple[str, str]:
+    """A linked provider account, under its user (listed by one Query)."""
+    return f"USER#{user_id}", f"{IDENTITY_PREFIX}{provider}#{subject}"
+
+
+def identity_claim(provider: str, subject: str) -> tuple[str, str]:
+    """The item whose conditional put makes a provider account linked to one user only."""
+    return f"{IDENTITY_PREFIX}{provider}#{subject}", "CLAIM"
+
+
+# --- passkeys (issue 17: WebAuthn) ---
+
+PASSKEY_PREFIX = "PASSKEY#"
+
+
+def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
+    """One passkey of a user, beside the profile: the user's passkeys are one Query."""
+    return f"USER#{user_id}", f"{PASSKEY_PREFIX}{passkey_id}"
+
+
+def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
+    """A ceremony's one-time challenge (expires by TTL when never answered)."""
+    return f"WEBAUTHN#{challenge_id}", "CHALLENGE"
+
+
+# --- service accounts (issue 17 item 3; see docs/service-accounts.md and docs/data-model.md) ---
+
+SERVICE_ACCOUNT_PREFIX = "SVCACCT#"  # sk prefix of a tenant's service accounts, under tenant_partition()
+
+
+def service_account(tenant_id: str, service_account_id: str) -> tuple[str, str]:
+    """A service account with its role binding, in its tenant's partition: the guard reads it
+    in place of a membership, so a key of another tenant's service account finds nothing (404)."""
+    return tenant_partition(tenant_id), f"{SERVICE_ACCOUNT_PREFIX}{service_account_id}"
+
+
+def key_expiry_day(day: str) -> str:
+    """gsi3 partition of the service-account keys that expire on ``day`` (``YYYY-MM-DD``, UTC);
+    gsi3sk is ``<expires_at, zero-padded>#<key_id>``. The expiry notice reads eight days of it."""
+    return f"KEYEXPIRY#{day}"
+
+
+def key_expiry_sort(expires_at: int, key_id: str) -> str:
+    return f"{expires_at:012d}#{key_id}"

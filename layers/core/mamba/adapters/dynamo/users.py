@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import EmailClaimItem, MainItem, UserItem
 from mamba.domain.accounts import User
@@ -48,31 +48,40 @@ def user_record(item: UserItem) -> User:
         credentials_reset_at=item.credentials_reset_at,
         # Never below zero: a notification that expired unread leaves the count high, not low.
         unread_notifications=max(0, int(item.unread_notifications or 0)),
+        passkeys=int(item.passkey_count or 0),
     )
+
+
+def new_user_items(user: User) -> tuple[UserItem, EmailClaimItem]:
+    """A new account's profile and email claim, to be put together (with ``does_not_exist``
+    conditions) by ``add`` or by a transaction that creates more with it (a sign-in with an
+    identity provider creates the account and links the identity at once)."""
+    pk, sk = keys.user(user.id)
+    claim_pk, claim_sk = keys.email_claim(user.email)
+    profile = UserItem(
+        pk,
+        sk,
+        kind="user",
+        gsi1pk=keys.ALL_USERS,
+        gsi1sk=keys.created_sort(user.created_at, user.id),
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        password_hash=user.password_hash,
+        is_admin=user.is_admin,
+        email_verified=user.email_verified,
+        status=user.status,
+        created_at=user.created_at,
+    )
+    claim = EmailClaimItem(
+        claim_pk, claim_sk, kind="email_claim", email=user.email, user_id=user.id, created_at=user.created_at
+    )
+    return profile, claim
 
 
 class DynamoUserRepository:
     def add(self, user: User) -> None:
-        pk, sk = keys.user(user.id)
-        claim_pk, claim_sk = keys.email_claim(user.email)
-        profile = UserItem(
-            pk,
-            sk,
-            kind="user",
-            gsi1pk=keys.ALL_USERS,
-            gsi1sk=keys.created_sort(user.created_at, user.id),
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            password_hash=user.password_hash,
-            is_admin=user.is_admin,
-            email_verified=user.email_verified,
-            status=user.status,
-            created_at=user.created_at,
-        )
-        claim = EmailClaimItem(
-            claim_pk, claim_sk, kind="email_claim", email=user.email, user_id=user.id, created_at=user.created_at
-        )
+        profile, claim = new_user_items(user)
 
         def refused(cancelled: Cancellation) -> ConflictError | None:
             # One reason per put, in the order below: [profile, claim].
@@ -90,6 +99,9 @@ class DynamoUserRepository:
                 tx.save(claim, condition=EmailClaimItem.pk.does_not_exist())
 
     def get(self, user_id: str) -> User:
+        ahead = prefetch.take(keys.user(user_id))  # the caller, read by the guard in this request (a read)
+        if ahead is not None and ahead.item is not None:
+            return user_record(UserItem.from_raw_data(ahead.item))
         with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
             return user_record(UserItem.get(*keys.user(user_id), consistent_read=True))
 
