@@ -184,6 +184,7 @@ def create_service_account_key(ctx: Ctx, tenant_id: str, service_account_id: str
         server_ids=body.server_ids,
         allowed_ips=body.allowed_ips,
         expires_at=int(body.expires_at.timestamp()) if body.expires_at else None,
+        events=bootstrap.events_or_none(),
     )
     return with_fields(created.key, key=created.plaintext)
 

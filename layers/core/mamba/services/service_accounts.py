@@ -40,6 +40,7 @@ from mamba.domain.tenancy import (
     check_within_own_grant,
     role_version,
 )
+from mamba.ports import EventPublisher
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
@@ -245,8 +246,10 @@ def create_key(
     expires_at: int | None = None,
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
+    events: EventPublisher | None = None,
 ) -> NewKey:
-    """A new key for the account; the plaintext is in this answer only.
+    """A new key for the account; the plaintext is in this answer only (``api_key.created`` is
+    emitted in the tenant: docs/notifications.md).
 
     ``scopes`` are tenant permissions; the key still works only within the account's binding
     (the guard intersects them). Raises SessionRequiredError, NotFoundError, ForbiddenError (the
@@ -288,6 +291,20 @@ def create_key(
         expires_at=expires_at,
     )
     ports.accounts.add_key(account, key)
+    if events is not None:
+        from mamba.domain.events import make_event
+        from mamba.services.emit import emit_after_commit
+
+        emit_after_commit(
+            events,
+            make_event(
+                "api_key.created",
+                dedupe_key=f"{key.id}:{tenant.tenant_id}",
+                occurred_at=key.created_at,
+                tenant_id=tenant.tenant_id,
+                payload={"key_name": key.name, "owner_email": f"service account {account.name}"},
+            ),
+        )
     return NewKey(key=key, plaintext=key_format.format_key(account.id, key.id, secret))
 
 
