@@ -10,7 +10,6 @@ dead-letter queue (infra/template.py: ``EventsDLQ`` with its depth alarm).
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +55,8 @@ def _webhooks(event: Event) -> dict[str, Any]:
     per subscribed webhook, sent by the webhook_deliveries schedule; platform events have none."""
     if event.tenant_id is None:
         return {}
-    webhooks = importlib.import_module("mamba.services.webhooks")
+    from mamba.services import webhooks
+
     return {"webhooks": webhooks.fan_out(bootstrap.webhook_ports(), event)}
 
 
