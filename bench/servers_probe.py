@@ -56,27 +56,22 @@ class DynamoCounter:
 
 
 def main(runs: int) -> dict[str, Any]:
-    from moto import mock_aws
-
     from local import lambda_dispatch
     from mamba import bootstrap
     from mamba.auth.context import TenantContext
     from mamba.domain.pages import PageRequest
     from mamba.services import servers as service
     from tests.api.tenancy_helpers import add_user, bearer
+    from tests.moto_world import world as moto_world
     from tests.server_world import set_plan_quotas
-    from tests.statemachines.conftest import deploy_workflows
     from tests.statemachines.provision_support import panel_over_http, simulated_node
     from tests.statemachines.test_provision_server import line_blueprint
-    from tests.support import create_resources
 
     counter = DynamoCounter()
     tenant = TenantContext(tenant_id="tn_bench", role="owner", permissions=frozenset())
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), tempfile.TemporaryDirectory() as tmp:
-        bootstrap.reset()
-        create_resources()
-        lambda_dispatch.install()
-        deploy_workflows(bootstrap.settings().region)
+    moto_world().fresh(workflows=True)  # the panel's tables, bucket and key; every workflow deployed
+    lambda_dispatch.install()
+    with tempfile.TemporaryDirectory() as tmp:
         bootstrap.dynamo_tables()
         from mamba.adapters.dynamo.tenants import DynamoTenantRepository
         from mamba.services.accounts import Membership, Tenant

@@ -19,6 +19,11 @@ Environment:
     BILLING_ENABLED  ``true`` unless set otherwise: billing runs against the local Stripe, with
                      STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET generated into secrets.env
     MAMBA_LOCAL_DIR  where secrets, mail and stack.json live (``.local`` in the checkout)
+    LOCAL_PANEL_HOST the host name the browser opens the panel on (``127.0.0.1``; set
+                     ``localhost`` to try passkeys): it becomes MAMBA_PUBLIC_URL's host, so mail links, the
+                     cookie Origin check and the passkeys' relying party id follow it. Browsers
+                     refuse passkeys on an IP address (docs/passkeys.md); every server still
+                     listens on 127.0.0.1 only.
     JWT_SECRET       used as given; otherwise generated once into ``<local dir>/secrets.env``
     MAMBA_ADMIN_EMAIL, MAMBA_ADMIN_PASSWORD   the seeded admin (``mamba.migrations.seed``
                      generates a password once into ``<local dir>/admin.txt`` when unset)
@@ -44,6 +49,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+def panel_host() -> str:
+    """The browser's name for the panel (LOCAL_PANEL_HOST): 127.0.0.1 or a loopback name."""
+    host = os.environ.get("LOCAL_PANEL_HOST") or HOST
+    if host not in (HOST, "localhost") and not host.endswith(".localhost"):
+        raise LaunchError(f"LOCAL_PANEL_HOST={host}: use 127.0.0.1, localhost or a *.localhost name")
+    return host
+
+
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5005
 DEFAULT_STRIPE_PORT = 8420
@@ -132,7 +147,7 @@ def configure_environment(api_port: int, aws_port: int, folder: Path, stripe_por
             "MAMBA_STAGE": "local",
             "MAMBA_LOCAL_DIR": str(folder),
             "MAMBA_LOCAL_SECRETS_FILE": str(secrets_file),
-            "MAMBA_PUBLIC_URL": f"http://{HOST}:{api_port}",
+            "MAMBA_PUBLIC_URL": f"http://{panel_host()}:{api_port}",
             "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -233,6 +248,22 @@ def start_billing(api_port: int, port: int, environ: dict[str, str], cleanup: co
     return base
 
 
+def start_events_consumer(environ: dict[str, str], cleanup: contextlib.ExitStack) -> None:
+    """The notification events queue's consumer (docs/notifications.md): in-app, mail, webhooks."""
+    from local import queue_poller
+    from mamba import bootstrap
+
+    poller = queue_poller.QueuePoller(
+        bootstrap.boto_client("sqs"),
+        environ["EVENTS_QUEUE_URL"],
+        environ["AWS_REGION"],
+        handler=queue_poller.EVENTS_HANDLER,
+        function="notification_events",
+    )
+    poller.start()
+    cleanup.callback(poller.stop)
+
+
 def check_settings() -> None:
     """Refuse to start on a missing or weak secret, naming it, before anything runs."""
     from mamba.config import load_settings
@@ -264,7 +295,8 @@ def services(api_port: int, aws_port: int, folder: Path) -> dict[str, Any]:
     """What stack.json says. Later services (stripe, Wings nodes) add their own keys."""
     api = f"http://{HOST}:{api_port}"
     return {
-        "panel": f"{api}/",  # the web app, on the API's port (local.static_site)
+        # The web app, on the API's port (local.static_site), under the browser's name for it.
+        "panel": f"http://{panel_host()}:{api_port}/",
         "api": api,
         "aws": f"http://{HOST}:{aws_port}",
         "docs": f"{api}/docs",
@@ -405,6 +437,8 @@ def main() -> int:
         queue_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().stripe_events_queue}"
         os.environ["STRIPE_EVENTS_QUEUE_URL"] = environ["STRIPE_EVENTS_QUEUE_URL"] = queue_url
         os.environ["STRIPE_EVENTS_DLQ_URL"] = environ["STRIPE_EVENTS_DLQ_URL"] = f"{queue_url}-dlq"
+        events_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().events_queue}"
+        os.environ["EVENTS_QUEUE_URL"] = environ["EVENTS_QUEUE_URL"] = events_url
         migrations, login = run_migrations()
 
         spool = mailbox.MailSpool(folder / "mail")
@@ -413,6 +447,7 @@ def main() -> int:
         timer = scheduler.Timer(scheduler.SCHEDULES, environ["AWS_REGION"])
         timer.start()
         cleanup.callback(timer.stop)
+        start_events_consumer(environ, cleanup)
 
         identity = start_identity_provider(environ, cleanup)
         say(f"sign-in providers: the local stand-in on {identity}")

@@ -8,14 +8,6 @@ from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.blueprints import (
-    BlueprintIn,
-    BlueprintList,
-    BlueprintOut,
-    BlueprintPatch,
-    BlueprintPreview,
-    EggIn,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -32,27 +24,27 @@ PERMISSION = "admin.blueprints"
 
 
 @route(bp, "/v1/admin/blueprints", "POST", permission=PERMISSION, summary="Create a blueprint", tags=TAGS,
-       request_model=BlueprintIn, response_model=BlueprintOut, status=201)  # fmt: skip
+       request_model="blueprints:BlueprintIn", response_model="blueprints:BlueprintOut", status=201)  # fmt: skip
 def create_blueprint(ctx: Ctx) -> domain.Blueprint:
     return service.create_blueprint(bootstrap.blueprint_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/blueprints/import", "POST", permission=PERMISSION, tags=TAGS,
-       summary="Import a Pterodactyl egg (PTDL_v1 or PTDL_v2 JSON)", request_model=EggIn,
-       response_model=BlueprintOut, status=201)  # fmt: skip
+       summary="Import a Pterodactyl egg (PTDL_v1 or PTDL_v2 JSON)", request_model="blueprints:EggIn",
+       response_model="blueprints:BlueprintOut", status=201)  # fmt: skip
 def import_egg(ctx: Ctx) -> domain.Blueprint:
     return service.import_egg(bootstrap.blueprint_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/blueprints/import/preview", "POST", permission=PERMISSION, tags=TAGS,
        summary="Check a Pterodactyl egg and show what the import would store, without storing it",
-       request_model=EggIn, response_model=BlueprintPreview)  # fmt: skip
+       request_model="blueprints:EggIn", response_model="blueprints:BlueprintPreview")  # fmt: skip
 def preview_egg(ctx: Ctx) -> domain.Blueprint:
     return service.preview_egg(ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/blueprints", "GET", permission=PERMISSION, summary="List blueprints", tags=TAGS,
-       response_model=BlueprintList, query=("limit", "cursor"))  # fmt: skip
+       response_model="blueprints:BlueprintList", query=("limit", "cursor"))  # fmt: skip
 def list_blueprints(ctx: Ctx) -> dict[str, Any]:
     found, cursor = service.list_blueprints(
         bootstrap.blueprint_repository(),
@@ -63,13 +55,13 @@ def list_blueprints(ctx: Ctx) -> dict[str, Any]:
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "GET", permission=PERMISSION, summary="Get a blueprint",
-       tags=TAGS, response_model=BlueprintOut)  # fmt: skip
+       tags=TAGS, response_model="blueprints:BlueprintOut")  # fmt: skip
 def get_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
     return service.get_blueprint(bootstrap.blueprint_repository(), blueprint_id)
 
 
 @route(bp, "/v1/admin/blueprints/{blueprint_id}", "PATCH", permission=PERMISSION, summary="Change a blueprint",
-       tags=TAGS, request_model=BlueprintPatch, response_model=BlueprintOut)  # fmt: skip
+       tags=TAGS, request_model="blueprints:BlueprintPatch", response_model="blueprints:BlueprintOut")  # fmt: skip
 def update_blueprint(ctx: Ctx, blueprint_id: str) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     return service.update_blueprint(bootstrap.blueprint_repository(), blueprint_id, changes)

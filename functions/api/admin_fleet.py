@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint
 
 from mamba import bootstrap
-from mamba.domain.fleet import FleetServer, ServerFilter
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.fleet import AdminServerDetailOut, AdminServerList, DrainOut, NodeServerList
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.domain import fleet as fleet_records
+    from mamba.domain.fleet import FleetServer
     from mamba.services import fleet
 else:
     fleet = lazy_import("mamba.services.fleet")
+    fleet_records = lazy_import("mamba.domain.fleet")
 
 bp = Blueprint(__name__)
 
@@ -39,18 +40,18 @@ def _server(entry: FleetServer) -> dict[str, Any]:
 
 
 @route(bp, "/v1/admin/servers", "GET", permission="admin.servers", tags=("admin: servers",),
-       summary="Servers across tenants, with their tenant and node", response_model=AdminServerList,
+       summary="Servers across tenants, with their tenant and node", response_model="fleet:AdminServerList",
        query=("limit", "cursor", "status", "node_id", "tenant_id", "q"))  # fmt: skip
 def list_servers(ctx: Ctx) -> dict[str, Any]:
     found = fleet.list_servers(
-        bootstrap.fleet_reader(), ServerFilter.from_query(ctx.query), PageRequest.from_query(ctx.query)
+        bootstrap.fleet_reader(), fleet_records.ServerFilter.from_query(ctx.query), PageRequest.from_query(ctx.query)
     )
     return {"items": [_server(e) for e in found.items], "next_cursor": found.next_cursor}
 
 
 @route(bp, "/v1/admin/servers/{server_id}", "GET", permission="admin.servers", tags=("admin: servers",),
        summary="Any tenant's server, with its tenant and node and why it failed",
-       response_model=AdminServerDetailOut)  # fmt: skip
+       response_model="fleet:AdminServerDetailOut")  # fmt: skip
 def get_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
     entry = fleet.server_detail(bootstrap.fleet_reader(), server_id)
     s = entry.server
@@ -68,7 +69,7 @@ def get_server(ctx: Ctx, server_id: str) -> dict[str, Any]:
 
 @route(bp, "/v1/admin/nodes/{node_id}/servers", "GET", permission="admin.nodes", tags=("admin: nodes",),
        summary="A node's servers with their live state (live is null when the node does not answer)",
-       response_model=NodeServerList, query=("limit", "cursor"))  # fmt: skip
+       response_model="fleet:NodeServerList", query=("limit", "cursor"))  # fmt: skip
 def node_servers(ctx: Ctx, node_id: str) -> dict[str, Any]:
     found = fleet.node_servers(
         bootstrap.node_repository(), bootstrap.fleet_reader(), bootstrap.agent_for, node_id,
@@ -82,7 +83,8 @@ def node_servers(ctx: Ctx, node_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/drain", "POST", permission="admin.nodes", tags=("admin: nodes",),
-       summary="Drain a node: maintenance on, so no new server is placed on it", response_model=DrainOut)  # fmt: skip
+       summary="Drain a node: maintenance on, so no new server is placed on it",
+       response_model="fleet:DrainOut")  # fmt: skip
 def drain_node(ctx: Ctx, node_id: str) -> dict[str, Any]:
     drained = fleet.drain(bootstrap.node_repository(), bootstrap.fleet_reader(), node_id)
     return {"node": drained.node, "servers_left": drained.servers_left}

@@ -8,15 +8,6 @@ from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.nodes import (
-    AllocationList,
-    AllocationsCreated,
-    AllocationsIn,
-    NodeIn,
-    NodeList,
-    NodeOut,
-    NodePatch,
-)
 from mamba.web import Ctx, route, with_fields
 
 if TYPE_CHECKING:
@@ -33,13 +24,13 @@ YAML = "application/x-yaml"
 
 
 @route(bp, "/v1/admin/nodes", "POST", permission=PERMISSION, summary="Register a node", tags=TAGS,
-       request_model=NodeIn, response_model=NodeOut, status=201)  # fmt: skip
+       request_model="nodes:NodeIn", response_model="nodes:NodeOut", status=201)  # fmt: skip
 def create_node(ctx: Ctx) -> Any:
     return service.create_node(bootstrap.node_repository(), ctx.body.model_dump())
 
 
 @route(bp, "/v1/admin/nodes", "GET", permission=PERMISSION, summary="List nodes", tags=TAGS,
-       response_model=NodeList, query=("limit", "cursor"))  # fmt: skip
+       response_model="nodes:NodeList", query=("limit", "cursor"))  # fmt: skip
 def list_nodes(ctx: Ctx) -> dict[str, Any]:
     found, cursor = service.list_nodes(
         bootstrap.node_repository(),
@@ -52,14 +43,14 @@ def list_nodes(ctx: Ctx) -> dict[str, Any]:
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "GET", permission=PERMISSION, summary="Get a node", tags=TAGS,
-       response_model=NodeOut)  # fmt: skip
+       response_model="nodes:NodeOut")  # fmt: skip
 def get_node(ctx: Ctx, node_id: str) -> object:
     node = service.get_node(bootstrap.node_repository(), node_id)
     return with_fields(node, health=node_health.describe(bootstrap.node_health_store().get(node.id)))
 
 
 @route(bp, "/v1/admin/nodes/{node_id}", "PATCH", permission=PERMISSION, summary="Change a node", tags=TAGS,
-       request_model=NodePatch, response_model=NodeOut)  # fmt: skip
+       request_model="nodes:NodePatch", response_model="nodes:NodeOut")  # fmt: skip
 def update_node(ctx: Ctx, node_id: str) -> object:
     changes = ctx.body.model_dump(exclude_unset=True, exclude_none=True)
     return service.update_node(bootstrap.node_repository(), node_id, changes)
@@ -73,7 +64,8 @@ def delete_node(ctx: Ctx, node_id: str) -> Response:
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/rotate-token", "POST", permission=PERMISSION, tags=TAGS,
-       summary="Issue a new node token (the old one stops working at once)", response_model=NodeOut)  # fmt: skip
+       summary="Issue a new node token (the old one stops working at once)",
+       response_model="nodes:NodeOut")  # fmt: skip
 def rotate_token(ctx: Ctx, node_id: str) -> Any:
     return service.rotate_token(bootstrap.node_repository(), node_id)
 
@@ -86,8 +78,8 @@ def node_configuration(ctx: Ctx, node_id: str) -> Response:
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/allocations", "POST", permission=PERMISSION, tags=TAGS,
-       summary="Add an IP with ports or ranges (up to 1,000)", request_model=AllocationsIn,
-       response_model=AllocationsCreated, status=201)  # fmt: skip
+       summary="Add an IP with ports or ranges (up to 1,000)", request_model="nodes:AllocationsIn",
+       response_model="nodes:AllocationsCreated", status=201)  # fmt: skip
 def add_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
     body = ctx.body
     result = service.add_allocations(
@@ -103,7 +95,8 @@ def add_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/v1/admin/nodes/{node_id}/allocations", "GET", permission=PERMISSION, tags=TAGS,
-       summary="List a node's allocations", response_model=AllocationList, query=("limit", "cursor"))  # fmt: skip
+       summary="List a node's allocations", response_model="nodes:AllocationList",
+       query=("limit", "cursor"))  # fmt: skip
 def list_allocations(ctx: Ctx, node_id: str) -> dict[str, Any]:
     found, cursor = service.list_allocations(
         bootstrap.node_repository(),

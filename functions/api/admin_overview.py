@@ -7,13 +7,14 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.overview import DeadLetterList, FleetOverview, RedriveOut, overview_out
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.schemas import overview as schemas
     from mamba.services import overview as fleet
 else:
     fleet = lazy_import("mamba.services.overview")
+    schemas = lazy_import("mamba.schemas.overview")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
@@ -26,11 +27,11 @@ TAGS = ("admin",)
     permission="admin.operations",
     summary="Tenants and servers by status, nodes by health with committed capacity, failures, dead letters",
     tags=TAGS,
-    response_model=FleetOverview,
+    response_model="overview:FleetOverview",
 )
 def get_overview(ctx: Ctx) -> object:
     view = fleet.overview(bootstrap.fleet_stats(), bootstrap.dead_letter_queue(), datetime.now(UTC))
-    return overview_out(view)
+    return schemas.overview_out(view)
 
 
 @route(
@@ -40,7 +41,7 @@ def get_overview(ctx: Ctx) -> object:
     permission="admin.operations",
     summary="The Stripe events waiting in the dead-letter queue (read, not consumed)",
     tags=TAGS,
-    response_model=DeadLetterList,
+    response_model="overview:DeadLetterList",
 )
 def list_dead_letters(ctx: Ctx) -> object:
     return {"items": fleet.list_dead_letters(bootstrap.dead_letter_queue(), bootstrap.dead_letter_errors())}
@@ -53,7 +54,7 @@ def list_dead_letters(ctx: Ctx) -> object:
     permission="admin.operations",
     summary="Send the dead letters back to the Stripe events queue (safe to repeat)",
     tags=TAGS,
-    response_model=RedriveOut,
+    response_model="overview:RedriveOut",
 )
 def redrive_dead_letters(ctx: Ctx) -> object:
     return {"moved": fleet.redrive(bootstrap.dead_letter_queue())}

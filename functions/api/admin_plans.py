@@ -8,14 +8,6 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.billing import (
-    CreditGrantIn,
-    CreditOut,
-    PlanCreate,
-    PlanList,
-    PlanOut,
-    PlanUpdate,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -50,8 +42,8 @@ def _metered(items: list) -> tuple:  # type: ignore[type-arg]
     summary="Create a plan: its Stripe prices, quotas and grace period",
     tags=TAGS,
     errors=(422,),  # PLAN_PRICE_INVALID: Stripe cannot sell the named price as the plan says
-    request_model=PlanCreate,
-    response_model=PlanOut,
+    request_model="billing:PlanCreate",
+    response_model="billing:PlanOut",
     status=201,
 )
 def create_plan(ctx: Ctx) -> object:
@@ -78,7 +70,7 @@ def create_plan(ctx: Ctx) -> object:
     permission="admin.plans",
     summary="Every plan, oldest first",
     tags=TAGS,
-    response_model=PlanList,
+    response_model="billing:PlanList",
     query=("limit", "cursor"),
 )
 def list_plans(ctx: Ctx) -> object:
@@ -92,7 +84,7 @@ def list_plans(ctx: Ctx) -> object:
     permission="admin.plans",
     summary="A plan",
     tags=TAGS,
-    response_model=PlanOut,
+    response_model="billing:PlanOut",
 )
 def get_plan(ctx: Ctx, plan_id: str) -> object:
     return billing.get_plan(bootstrap.billing_repository(), plan_id, bootstrap.free_quotas())
@@ -106,8 +98,8 @@ def get_plan(ctx: Ctx, plan_id: str) -> object:
     summary="Change a plan (tenants on it get the new quotas at their next subscription sync)",
     tags=TAGS,
     errors=(422,),  # PLAN_PRICE_INVALID: Stripe cannot sell the named price as the plan says
-    request_model=PlanUpdate,
-    response_model=PlanOut,
+    request_model="billing:PlanUpdate",
+    response_model="billing:PlanOut",
 )
 def update_plan(ctx: Ctx, plan_id: str) -> object:
     body = ctx.body
@@ -132,8 +124,8 @@ def update_plan(ctx: Ctx, plan_id: str) -> object:
     permission="admin.tenants",
     summary="Grant a tenant credit (mirrored to its Stripe customer balance)",
     tags=TAGS,
-    request_model=CreditGrantIn,
-    response_model=CreditOut,
+    request_model="billing:CreditGrantIn",
+    response_model="billing:CreditOut",
     status=201,
     billing=True,
 )

@@ -12,17 +12,18 @@ from mamba import bootstrap
 from mamba.domain.clock import now_epoch
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.billing import BillingOut, CreditList, InvoiceList
-from mamba.schemas.tenancy import AdminTenantList, AdminTenantOut, MemberList, TenantExportOut, member_out
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.schemas import tenancy as schemas
+    from mamba.schemas.tenancy import MemberList
     from mamba.services import admin, billing, members, tenant_export
 else:
     admin = lazy_import("mamba.services.admin")
     billing = lazy_import("mamba.services.billing")
     members = lazy_import("mamba.services.members")
     tenant_export = lazy_import("mamba.services.tenant_export")
+    schemas = lazy_import("mamba.schemas.tenancy")
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
@@ -39,7 +40,7 @@ def _suspension() -> admin.TenantSuspension:
     permission="admin.tenants",
     summary="Every tenant, oldest first; q narrows each page to a name or id containing it",
     tags=TAGS,
-    response_model=AdminTenantList,
+    response_model="tenancy:AdminTenantList",
     query=("limit", "cursor", "q"),
 )
 def list_tenants(ctx: Ctx) -> object:
@@ -53,7 +54,7 @@ def list_tenants(ctx: Ctx) -> object:
     permission="admin.tenants",
     summary="A tenant's profile, status and owner count",
     tags=TAGS,
-    response_model=AdminTenantOut,
+    response_model="tenancy:AdminTenantOut",
 )
 def get_tenant(ctx: Ctx, tenant_id: str) -> object:
     return admin.get_tenant(bootstrap.admin_repository(), tenant_id)
@@ -66,7 +67,7 @@ def get_tenant(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="Suspend a tenant and its servers: members can still read, changes answer 403 TENANT_SUSPENDED",
     tags=TAGS,
-    response_model=AdminTenantOut,
+    response_model="tenancy:AdminTenantOut",
 )
 def suspend_tenant(ctx: Ctx, tenant_id: str) -> object:
     return admin.suspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id)
@@ -79,7 +80,7 @@ def suspend_tenant(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="Lift a tenant's suspension (its servers come back unless billing still holds them)",
     tags=TAGS,
-    response_model=AdminTenantOut,
+    response_model="tenancy:AdminTenantOut",
 )
 def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> object:
     return admin.unsuspend_tenant(bootstrap.admin_repository(), _suspension(), tenant_id)
@@ -92,14 +93,16 @@ def unsuspend_tenant(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="A tenant's members and what each binding grants",
     tags=TAGS,
-    response_model=MemberList,
+    response_model="tenancy:MemberList",
     query=("limit", "cursor"),
 )
 def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     view = admin.tenant_view(bootstrap.admin_repository(), tenant_id)
     page = members.list_members(bootstrap.tenancy_repository(), view, PageRequest.from_query(ctx.query))
     now = now_epoch()
-    return MemberList(items=[member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor)
+    return schemas.MemberList(
+        items=[schemas.member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
 @route(
@@ -109,7 +112,7 @@ def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     permission="admin.tenants",
     summary="A tenant's plan, subscription status, quotas, usage so far and credit balance",
     tags=TAGS,
-    response_model=BillingOut,
+    response_model="billing:BillingOut",
     billing=True,
 )
 def get_billing(ctx: Ctx, tenant_id: str) -> object:
@@ -123,7 +126,7 @@ def get_billing(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="A tenant's credit balance and history",
     tags=TAGS,
-    response_model=CreditList,
+    response_model="billing:CreditList",
     query=("limit", "cursor"),
     billing=True,
 )
@@ -139,7 +142,7 @@ def list_credits(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="A tenant's invoices from Stripe, newest first, with hosted and PDF links once finalized",
     tags=TAGS,
-    response_model=InvoiceList,
+    response_model="billing:InvoiceList",
     query=("limit", "cursor"),
     billing=True,
 )
@@ -156,7 +159,7 @@ def list_invoices(ctx: Ctx, tenant_id: str) -> object:
     permission="admin.tenants",
     summary="Export a tenant's records as a JSON archive; answers a download link valid 15 minutes",
     tags=TAGS,
-    response_model=TenantExportOut,
+    response_model="tenancy:TenantExportOut",
     status=201,
 )
 def export_tenant(ctx: Ctx, tenant_id: str) -> object:

@@ -1,6 +1,8 @@
 """Platform admin: every user (with search); the admin flag; suspend and unsuspend accounts;
 reset an account's 2FA after the admin's own identity check."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
@@ -9,16 +11,10 @@ from mamba import bootstrap
 from mamba.domain import clock
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import (
-    AdminTwoFactorResetIn,
-    AdminUserDetail,
-    AdminUserList,
-    AdminUserOut,
-    AdminUserUpdate,
-)
 from mamba.web import Ctx, route, with_fields
 
 if TYPE_CHECKING:
+    from mamba.schemas.tenancy import AdminTwoFactorResetIn
     from mamba.services import admin
     from mamba.services import server_control as control
 else:
@@ -36,7 +32,7 @@ TAGS = ("admin",)
     permission="admin.users",
     summary="Every user, oldest first; q narrows each page to an email, name or id containing it",
     tags=TAGS,
-    response_model=AdminUserList,
+    response_model="tenancy:AdminUserList",
     query=("limit", "cursor", "q"),
 )
 def list_users(ctx: Ctx) -> object:
@@ -50,7 +46,7 @@ def list_users(ctx: Ctx) -> object:
     permission="admin.users",
     summary="A user and their tenant memberships",
     tags=TAGS,
-    response_model=AdminUserDetail,
+    response_model="tenancy:AdminUserDetail",
 )
 def get_user(ctx: Ctx, user_id: str) -> object:
     detail = admin.get_user(bootstrap.admin_repository(), user_id)
@@ -64,8 +60,8 @@ def get_user(ctx: Ctx, user_id: str) -> object:
     permission="admin.users",
     summary="Grant or remove the platform admin flag",
     tags=TAGS,
-    request_model=AdminUserUpdate,
-    response_model=AdminUserOut,
+    request_model="tenancy:AdminUserUpdate",
+    response_model="tenancy:AdminUserOut",
 )
 def update_user(ctx: Ctx, user_id: str) -> object:
     return admin.set_admin(bootstrap.admin_repository(), ctx.user_id, user_id, ctx.body.is_admin)
@@ -78,7 +74,7 @@ def update_user(ctx: Ctx, user_id: str) -> object:
     permission="admin.users",
     summary="Suspend an account: every session and API key stops working at once",
     tags=TAGS,
-    response_model=AdminUserOut,
+    response_model="tenancy:AdminUserOut",
 )
 def suspend_user(ctx: Ctx, user_id: str) -> object:
     suspended = admin.suspend_user(
@@ -96,7 +92,7 @@ def suspend_user(ctx: Ctx, user_id: str) -> object:
     permission="admin.users",
     summary="Let a suspended account log in again (old sessions stay revoked)",
     tags=TAGS,
-    response_model=AdminUserOut,
+    response_model="tenancy:AdminUserOut",
 )
 def unsuspend_user(ctx: Ctx, user_id: str) -> object:
     return admin.unsuspend_user(bootstrap.admin_repository(), user_id)
@@ -109,8 +105,8 @@ def unsuspend_user(ctx: Ctx, user_id: str) -> object:
     permission="admin.users",
     summary="Turn another account's 2FA off (lost authenticator) after re-entering your own password and 2FA code",
     tags=TAGS,
-    request_model=AdminTwoFactorResetIn,
-    response_model=AdminUserOut,
+    request_model="tenancy:AdminTwoFactorResetIn",
+    response_model="tenancy:AdminUserOut",
 )
 def reset_two_factor(ctx: Ctx, user_id: str) -> object:
     body: AdminTwoFactorResetIn = ctx.body
@@ -123,4 +119,5 @@ def reset_two_factor(ctx: Ctx, user_id: str) -> object:
         totp_code=body.totp_code,
         via=ctx.principal.via if ctx.principal else "token",
         now=clock.now_epoch(),
+        passkeys=bootstrap.passkey_ports().store,
     )

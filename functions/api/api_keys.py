@@ -1,4 +1,6 @@
-"""API keys of the calling user: create (shown once), list, revoke."""
+"""API keys of the calling user: create (shown once), list, revoke, rotate."""
+
+from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
@@ -6,13 +8,15 @@ from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyQuery
 from mamba.web import Ctx, parse_query, route, with_fields
 
 if TYPE_CHECKING:
+    from mamba.schemas import api_keys as schemas
+    from mamba.schemas.api_keys import ApiKeyCreate
     from mamba.services import api_keys
 else:
     api_keys = lazy_import("mamba.services.api_keys")
+    schemas = lazy_import("mamba.schemas.api_keys")
 
 bp = Blueprint(__name__)
 
@@ -24,8 +28,8 @@ bp = Blueprint(__name__)
     permission="api_keys.manage",
     summary="Create an API key; the key is in this response only",
     tags=("api-keys",),
-    request_model=ApiKeyCreate,
-    response_model=ApiKeyCreated,
+    request_model="api_keys:ApiKeyCreate",
+    response_model="api_keys:ApiKeyCreated",
     status=201,
 )
 def create_api_key(ctx: Ctx) -> object:
@@ -43,6 +47,8 @@ def create_api_key(ctx: Ctx) -> object:
         is_admin=principal.is_admin,
         via=principal.via,
         email_verified=principal.email_verified,
+        events=bootstrap.events_or_none(),
+        directory=bootstrap.tenancy_repository(),
     )
     return with_fields(created.key, key=created.plaintext)
 
@@ -54,12 +60,12 @@ def create_api_key(ctx: Ctx) -> object:
     permission="api_keys.manage",
     summary="List your API keys (never their secrets), newest first",
     tags=("api-keys",),
-    response_model=ApiKeyList,
-    query=ApiKeyQuery,
+    response_model="api_keys:ApiKeyList",
+    query="api_keys:ApiKeyQuery",
 )
 def list_api_keys(ctx: Ctx) -> object:
     assert ctx.principal is not None
-    query = parse_query(ctx.request, ApiKeyQuery)
+    query = parse_query(ctx.request, schemas.ApiKeyQuery)
     return api_keys.list_keys(
         bootstrap.api_key_repository(), ctx.principal.user_id, limit=query.limit, cursor=query.cursor
     )
@@ -78,3 +84,33 @@ def revoke_api_key(ctx: Ctx, key_id: str) -> Response:
     assert ctx.principal is not None
     api_keys.revoke_key(bootstrap.api_key_repository(), ctx.principal.user_id, key_id)
     return Response(body="", status_code=204)
+
+
+@route(
+    bp,
+    "/v1/me/api-keys/{key_id}/rotate",
+    "POST",
+    permission="api_keys.manage",
+    summary="Replace a key with a new secret; the old one keeps working for the grace period (at most 24 h)",
+    tags=("api-keys",),
+    request_model="api_keys:ApiKeyRotate",
+    response_model="api_keys:ApiKeyRotated",
+    status=201,
+)
+def rotate_api_key(ctx: Ctx, key_id: str) -> object:
+    principal = ctx.principal
+    assert principal is not None
+    rotated = api_keys.rotate_key(
+        bootstrap.api_key_repository(),
+        principal.user_id,
+        key_id,
+        grace_seconds=ctx.body.grace_seconds,
+        via=principal.via,
+        email_verified=principal.email_verified,
+    )
+    return with_fields(
+        rotated.new.key,
+        key=rotated.new.plaintext,
+        replaces=rotated.previous.id,
+        previous_expires_at=rotated.previous.expires_at,
+    )

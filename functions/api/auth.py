@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
@@ -18,20 +18,10 @@ from mamba import bootstrap
 from mamba.auth import cookies
 from mamba.domain import clock
 from mamba.domain.errors import DomainError, UnauthorizedError, ValidationError
-from mamba.schemas.accounts import (
-    EmailVerifiedOut,
-    ForgotPasswordIn,
-    LoginIn,
-    LogoutIn,
-    MeOut,
-    RefreshIn,
-    RegisterIn,
-    ResetPasswordIn,
-    StatusOut,
-    TokenPairOut,
-    VerifyEmailIn,
-)
 from mamba.web import PUBLIC, Ctx, Reply, error_response, route
+
+if TYPE_CHECKING:
+    from mamba.schemas.accounts import LoginIn, LogoutIn, RegisterIn, ResetPasswordIn
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -127,8 +117,8 @@ def _no_cookie() -> UnauthorizedError:
     errors=(409, 429),
     summary="Create an account; a verification link is mailed to it",
     tags=TAGS,
-    request_model=RegisterIn,
-    response_model=MeOut,
+    request_model="accounts:RegisterIn",
+    response_model="accounts:MeOut",
     status=201,
 )
 def register(ctx: Ctx) -> object:
@@ -157,8 +147,8 @@ def register(ctx: Ctx) -> object:
     errors=(401, 409, 429),
     summary="Verify an email address with the token from the mailed link",
     tags=TAGS,
-    request_model=VerifyEmailIn,
-    response_model=EmailVerifiedOut,
+    request_model="accounts:VerifyEmailIn",
+    response_model="accounts:EmailVerifiedOut",
 )
 def verify_email(ctx: Ctx) -> dict[str, object]:
     from mamba.services import accounts
@@ -179,8 +169,8 @@ def verify_email(ctx: Ctx) -> dict[str, object]:
     errors=(401, 403, 429),
     summary="Log in: an access token (15 min) and a refresh token",
     tags=TAGS,
-    request_model=LoginIn,
-    response_model=TokenPairOut,
+    request_model="accounts:LoginIn",
+    response_model="accounts:TokenPairOut",
 )
 def login(ctx: Ctx) -> Any:
     from mamba.services import sessions
@@ -197,6 +187,9 @@ def login(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             now=clock.now_epoch(),
             user_agent=_user_agent(ctx),
+            passkey=sessions.PasskeyAnswer(body.passkey.challenge_id, body.passkey.credential)
+            if body.passkey
+            else None,
         )
         entry.actor_id = pair.user_id
     return _pair(pair, cookie_mode)
@@ -210,8 +203,8 @@ def login(ctx: Ctx) -> Any:
     errors=(401, 403, 429),
     summary="Rotate the refresh token: a new pair; a reused token revokes its session",
     tags=TAGS,
-    request_model=RefreshIn,
-    response_model=TokenPairOut,
+    request_model="accounts:RefreshIn",
+    response_model="accounts:TokenPairOut",
 )
 def refresh(ctx: Ctx) -> Any:
     from mamba.services import sessions
@@ -246,8 +239,8 @@ def refresh(ctx: Ctx) -> Any:
     errors=(401,),
     summary="End the session of a refresh token (or every session, with everywhere)",
     tags=TAGS,
-    request_model=LogoutIn,
-    response_model=StatusOut,
+    request_model="accounts:LogoutIn",
+    response_model="accounts:StatusOut",
 )
 def logout(ctx: Ctx) -> Any:
     from mamba.services import sessions
@@ -281,8 +274,8 @@ def logout(ctx: Ctx) -> Any:
     errors=(429,),
     summary="Mail a password reset link (the same answer whether or not the account exists)",
     tags=TAGS,
-    request_model=ForgotPasswordIn,
-    response_model=StatusOut,
+    request_model="accounts:ForgotPasswordIn",
+    response_model="accounts:StatusOut",
     status=202,
 )
 def forgot_password(ctx: Ctx) -> dict[str, object]:
@@ -301,8 +294,8 @@ def forgot_password(ctx: Ctx) -> dict[str, object]:
     errors=(401, 429),
     summary="Set a new password with the mailed token; signs out every session",
     tags=TAGS,
-    request_model=ResetPasswordIn,
-    response_model=StatusOut,
+    request_model="accounts:ResetPasswordIn",
+    response_model="accounts:StatusOut",
 )
 def reset_password(ctx: Ctx) -> dict[str, object]:
     from mamba.services import accounts

@@ -7,16 +7,6 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.billing import (
-    BillingOut,
-    CheckoutIn,
-    CheckoutOut,
-    CreditList,
-    CreditPurchaseIn,
-    InvoiceList,
-    PortalIn,
-    PortalOut,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -35,7 +25,7 @@ TAGS = ("billing",)
     permission="billing.read",
     summary="Plan, subscription status, period end, grace period, quotas and usage so far",
     tags=TAGS,
-    response_model=BillingOut,
+    response_model="billing:BillingOut",
     billing=True,
 )
 def get_billing(ctx: Ctx, tenant_id: str) -> object:
@@ -55,8 +45,8 @@ def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
     permission="billing.manage",
     summary="A Stripe Checkout Session URL subscribing the tenant to a plan",
     tags=TAGS,
-    request_model=CheckoutIn,
-    response_model=CheckoutOut,
+    request_model="billing:CheckoutIn",
+    response_model="billing:CheckoutOut",
     status=201,
     billing=True,
 )
@@ -72,8 +62,8 @@ def checkout(ctx: Ctx, tenant_id: str) -> object:
     permission="billing.manage",
     summary="A short-lived Stripe customer portal URL (cards, invoices, plan changes)",
     tags=TAGS,
-    request_model=PortalIn,
-    response_model=PortalOut,
+    request_model="billing:PortalIn",
+    response_model="billing:PortalOut",
     status=201,
     billing=True,
 )
@@ -88,7 +78,7 @@ def portal(ctx: Ctx, tenant_id: str) -> object:
     permission="billing.read",
     summary="The tenant's invoices from Stripe, newest first, with hosted and PDF links once finalized",
     tags=TAGS,
-    response_model=InvoiceList,
+    response_model="billing:InvoiceList",
     query=("limit", "cursor"),
     billing=True,
 )
@@ -104,7 +94,7 @@ def list_invoices(ctx: Ctx, tenant_id: str) -> object:
     permission="billing.read",
     summary="The tenant's credit balance and history",
     tags=TAGS,
-    response_model=CreditList,
+    response_model="billing:CreditList",
     query=("limit", "cursor"),
     billing=True,
 )
@@ -119,8 +109,8 @@ def list_credits(ctx: Ctx, tenant_id: str) -> object:
     permission="billing.manage",
     summary="A Stripe Checkout URL to buy credit; the credit is added when Stripe reports it paid",
     tags=TAGS,
-    request_model=CreditPurchaseIn,
-    response_model=CheckoutOut,
+    request_model="billing:CreditPurchaseIn",
+    response_model="billing:CheckoutOut",
     status=201,
     billing=True,
 )

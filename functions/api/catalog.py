@@ -10,7 +10,6 @@ from mamba import bootstrap
 from mamba.domain.errors import ValidationError
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.catalog import CatalogBlueprintList, LocationList, PublicPlanList, TenantUsageOut
 from mamba.web import PUBLIC, Ctx, route
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ TAGS = ("catalog",)
 
 @route(bp, "/v1/tenants/{tenant_id}/blueprints", "GET", permission="servers.read", tags=TAGS,
        summary="The blueprints this tenant may create servers from, with their user-visible variables",
-       response_model=CatalogBlueprintList, query=("limit", "cursor"))  # fmt: skip
+       response_model="catalog:CatalogBlueprintList", query=("limit", "cursor"))  # fmt: skip
 def list_blueprints(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     items, cursor = service.tenant_blueprints(bootstrap.blueprint_repository(), PageRequest.from_query(ctx.query))
     return {"items": items, "next_cursor": cursor}
@@ -34,7 +33,7 @@ def list_blueprints(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
 
 @route(bp, "/v1/plans", "GET", permission=PUBLIC, tags=TAGS,
        summary="The plans on offer: price, currency, interval and quotas (no credentials needed)",
-       response_model=PublicPlanList)  # fmt: skip
+       response_model="catalog:PublicPlanList")  # fmt: skip
 def list_plans(ctx: Ctx) -> dict[str, Any]:
     repo = bootstrap.billing_repository()
     plans = service.public_plans(repo, billing.free_plan(repo, bootstrap.free_quotas()))
@@ -67,7 +66,7 @@ def _size(ctx: Ctx, name: str) -> int:
 
 @route(bp, "/v1/tenants/{tenant_id}/locations", "GET", permission="servers.create", tags=TAGS,
        summary="Where this tenant can place a server now (pass memory_mb and disk_mb to ask for a size)",
-       response_model=LocationList, query=("memory_mb", "disk_mb"))  # fmt: skip
+       response_model="catalog:LocationList", query=("memory_mb", "disk_mb"))  # fmt: skip
 def list_locations(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     found = service.locations(
         bootstrap.placement_store(), ctx.tenant.tenant_id, _size(ctx, "memory_mb"), _size(ctx, "disk_mb")
@@ -77,6 +76,6 @@ def list_locations(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
 
 @route(bp, "/v1/tenants/{tenant_id}/usage", "GET", permission="tenant.read", tags=TAGS,
        summary="Quota use against the plan's limits (servers, memory, disk, backup storage)",
-       response_model=TenantUsageOut)  # fmt: skip
+       response_model="catalog:TenantUsageOut")  # fmt: skip
 def get_usage(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     return service.tenant_usage(bootstrap.tenant_usage_reader(), ctx.tenant.tenant_id, bootstrap.free_quotas())

@@ -6,7 +6,6 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.common import LiveOut, ReadyOut
 from mamba.web import PUBLIC, Ctx, Reply, route
 
 if TYPE_CHECKING:
@@ -17,7 +16,15 @@ else:
 bp = Blueprint(__name__)
 
 
-@route(bp, "/health/live", "GET", permission=PUBLIC, summary="The process is up", tags=("ops",), response_model=LiveOut)
+@route(
+    bp,
+    "/health/live",
+    "GET",
+    permission=PUBLIC,
+    summary="The process is up",
+    tags=("ops",),
+    response_model="common:LiveOut",
+)
 def live(ctx: Ctx) -> dict[str, str]:
     return {"status": "ok"}
 
@@ -29,7 +36,7 @@ def live(ctx: Ctx) -> dict[str, str]:
     permission=PUBLIC,
     summary="DynamoDB, S3 and Step Functions answer (503 names the failing check)",
     tags=("ops",),
-    response_model=ReadyOut,
+    response_model="common:ReadyOut",
     also=(503,),
 )
 def ready(ctx: Ctx) -> object:

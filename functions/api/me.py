@@ -4,6 +4,7 @@ the verification mail again, and list or end its sign-in sessions (docs/accounts
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
@@ -11,17 +12,14 @@ from mamba import bootstrap
 from mamba.auth import cookies
 from mamba.domain import clock
 from mamba.domain.pages import PageRequest
-from mamba.schemas.accounts import (
-    AccountDeletedOut,
-    AccountDeleteIn,
-    MeOut,
-    MeUpdate,
-    PasswordChangeIn,
-    SessionList,
-    SessionOut,
-    StatusOut,
-)
+from mamba.lazy import lazy_import
 from mamba.web import Ctx, Reply, route
+
+if TYPE_CHECKING:
+    from mamba.schemas import accounts as schemas
+    from mamba.schemas.accounts import AccountDeleteIn, MeUpdate, PasswordChangeIn, SessionList
+else:
+    schemas = lazy_import("mamba.schemas.accounts")
 
 bp = Blueprint(__name__)
 TAGS = ("account",)
@@ -37,7 +35,9 @@ def _via(ctx: Ctx) -> str:
     return ctx.principal.via
 
 
-@route(bp, "/v1/me", "GET", permission="account.read", summary="Your account", tags=TAGS, response_model=MeOut)
+@route(
+    bp, "/v1/me", "GET", permission="account.read", summary="Your account", tags=TAGS, response_model="accounts:MeOut"
+)
 def get_me(ctx: Ctx) -> object:
     from mamba.services import accounts
 
@@ -51,8 +51,8 @@ def get_me(ctx: Ctx) -> object:
     permission="account.write",
     summary="Change your name, or your email (after verifying the new address)",
     tags=TAGS,
-    request_model=MeUpdate,
-    response_model=MeOut,
+    request_model="accounts:MeUpdate",
+    response_model="accounts:MeOut",
 )
 def update_me(ctx: Ctx) -> object:
     from mamba.services import accounts
@@ -79,8 +79,8 @@ def update_me(ctx: Ctx) -> object:
     permission="account.write",
     summary="Change your password (current password, and a 2FA code if enabled); ends every session and API key",
     tags=TAGS,
-    request_model=PasswordChangeIn,
-    response_model=StatusOut,
+    request_model="accounts:PasswordChangeIn",
+    response_model="accounts:StatusOut",
 )
 def change_password(ctx: Ctx) -> dict[str, object]:
     from mamba.services import accounts
@@ -106,8 +106,8 @@ def change_password(ctx: Ctx) -> dict[str, object]:
     summary="Delete your account (current password, and a 2FA code if enabled); refused while you are the last "
     "owner of a tenant with servers or a subscription",
     tags=TAGS,
-    request_model=AccountDeleteIn,
-    response_model=AccountDeletedOut,
+    request_model="accounts:AccountDeleteIn",
+    response_model="accounts:AccountDeletedOut",
 )
 def delete_me(ctx: Ctx) -> object:
     from mamba.services import account_deletion
@@ -134,7 +134,7 @@ def delete_me(ctx: Ctx) -> object:
     permission="account.write",
     summary="Mail the verification link again (to the pending address during an email change)",
     tags=TAGS,
-    response_model=StatusOut,
+    response_model="accounts:StatusOut",
     status=202,
 )
 def resend_verification(ctx: Ctx) -> dict[str, object]:
@@ -155,7 +155,7 @@ def _epoch_iso(epoch: int | None) -> str | None:
     permission="account.read",
     summary="Your signed-in sessions (browsers and apps), newest first; current marks this one",
     tags=TAGS,
-    response_model=SessionList,
+    response_model="accounts:SessionList",
     query=("limit", "cursor"),
 )
 def list_sessions(ctx: Ctx) -> SessionList:
@@ -169,9 +169,9 @@ def list_sessions(ctx: Ctx) -> SessionList:
         current_id=ctx.principal.session_id,
         now=clock.now_epoch(),
     )
-    return SessionList(
+    return schemas.SessionList(
         items=[
-            SessionOut(
+            schemas.SessionOut(
                 id=view.family.id,
                 created_at=view.family.created_at,
                 last_used_at=_epoch_iso(view.family.last_used_at),

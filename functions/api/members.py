@@ -1,5 +1,7 @@
 """Members of a tenant: list, change, remove; invitations by email and their acceptance."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
@@ -9,23 +11,12 @@ from mamba.domain.clock import now_epoch
 from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import (
-    InvitationAccept,
-    InvitationCreate,
-    InvitationList,
-    InvitationOut,
-    MemberList,
-    MemberOut,
-    MemberUpdate,
-    TenantOut,
-    member_out,
-    to_epoch,
-    user_tenant_out,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.domain import tenancy
+    from mamba.schemas import tenancy as schemas
+    from mamba.schemas.tenancy import MemberList, MemberOut, TenantOut
     from mamba.services import invitations, members
     from mamba.services import server_control as control
 else:
@@ -33,6 +24,7 @@ else:
     members = lazy_import("mamba.services.members")
     invitations = lazy_import("mamba.services.invitations")
     control = lazy_import("mamba.services.server_control")
+    schemas = lazy_import("mamba.schemas.tenancy")
 
 bp = Blueprint(__name__)
 TAGS = ("members",)
@@ -54,13 +46,15 @@ def _member_or_none(repo: Any, tenant_id: str, user_id: str) -> Any:
     permission="members.read",
     summary="The tenant's members and what each binding grants",
     tags=TAGS,
-    response_model=MemberList,
+    response_model="tenancy:MemberList",
     query=("limit", "cursor"),
 )
 def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     page = members.list_members(bootstrap.tenancy_repository(), ctx.tenant, PageRequest.from_query(ctx.query))
     now = now_epoch()
-    return MemberList(items=[member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor)
+    return schemas.MemberList(
+        items=[schemas.member_out(m.member, now, m.contact) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
 @route(
@@ -70,8 +64,8 @@ def list_members(ctx: Ctx, tenant_id: str) -> MemberList:
     permission="members.manage",
     summary="Change another member's role, server scope or expiry (effective on their next request)",
     tags=TAGS,
-    request_model=MemberUpdate,
-    response_model=MemberOut,
+    request_model="tenancy:MemberUpdate",
+    response_model="tenancy:MemberOut",
 )
 def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     given = ctx.body.model_fields_set
@@ -80,7 +74,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     change = tenancy.BindingChange(
         role=ctx.body.role,
         server_id=ctx.body.server_id,
-        expires_at=to_epoch(ctx.body.expires_at),
+        expires_at=schemas.to_epoch(ctx.body.expires_at),
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
     )
@@ -90,7 +84,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
     ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
     control.deauthorize_after_change(ports, ctx.tenant.tenant_id, user_id, before, updated)
-    return member_out(updated, now_epoch())
+    return schemas.member_out(updated, now_epoch())
 
 
 @route(
@@ -105,7 +99,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
 def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     repo = bootstrap.tenancy_repository()
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
-    members.remove_member(repo, ctx.tenant, user_id)
+    members.remove_member(repo, ctx.tenant, user_id, events=bootstrap.events_or_none())
     # The removal is the source of truth; the nodes are told after it, best effort (logged).
     ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
@@ -120,8 +114,8 @@ def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     permission="members.manage",
     summary="Invite someone by email; the mail holds a link with the one-time token",
     tags=TAGS,
-    request_model=InvitationCreate,
-    response_model=InvitationOut,
+    request_model="tenancy:InvitationCreate",
+    response_model="tenancy:InvitationOut",
     status=201,
 )
 def invite_member(ctx: Ctx, tenant_id: str) -> object:
@@ -135,7 +129,7 @@ def invite_member(ctx: Ctx, tenant_id: str) -> object:
         body.role,
         accept_url=bootstrap.settings().public_url + ACCEPT_PATH,
         server_id=body.server_id,
-        expires_at=to_epoch(body.expires_at),
+        expires_at=schemas.to_epoch(body.expires_at),
         limiter=bootstrap.rate_limiter(),
         limits=bootstrap.invitation_limits(),
     )
@@ -149,7 +143,7 @@ def invite_member(ctx: Ctx, tenant_id: str) -> object:
     permission="members.read",
     summary="Pending invitations",
     tags=TAGS,
-    response_model=InvitationList,
+    response_model="tenancy:InvitationList",
     query=("limit", "cursor"),
 )
 def list_invitations(ctx: Ctx, tenant_id: str) -> object:
@@ -177,11 +171,15 @@ def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
     permission="account.write",
     summary="Accept an invitation with the token from its mail (the account's verified email must match)",
     tags=TAGS,
-    request_model=InvitationAccept,
-    response_model=TenantOut,
+    request_model="tenancy:InvitationAccept",
+    response_model="tenancy:TenantOut",
 )
 def accept_invitation(ctx: Ctx) -> TenantOut:
     joined = invitations.accept_invitation(
-        bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.user_id, ctx.body.token
+        bootstrap.tenancy_repository(),
+        bootstrap.user_repository(),
+        ctx.user_id,
+        ctx.body.token,
+        events=bootstrap.events_or_none(),
     )
-    return user_tenant_out(joined)
+    return schemas.user_tenant_out(joined)

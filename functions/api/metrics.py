@@ -1,5 +1,7 @@
 """Metrics history of a tenant's server and of a node, and a server's event history."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
@@ -7,22 +9,24 @@ from chalice.app import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.metrics import EVENTS_QUERY, MetricsOut, MetricsQuery, ServerEventList
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
     from mamba.domain import metrics as rules
+    from mamba.schemas import metrics as schemas
+    from mamba.schemas.metrics import MetricsQuery
     from mamba.services import metrics
 else:
     metrics = lazy_import("mamba.services.metrics")
     rules = lazy_import("mamba.domain.metrics")
+    schemas = lazy_import("mamba.schemas.metrics")
 
 bp = Blueprint(__name__)
 SERVER = "/v1/tenants/{tenant_id}/servers/{server_id}"
 CSV = "text/csv"
 
 
-def _answer(query: MetricsQuery, series: "metrics.Series", name: str) -> object:
+def _answer(query: MetricsQuery, series: metrics.Series, name: str) -> object:
     if query.format == "csv":
         return Response(
             body=rules.to_csv(series.points),
@@ -42,12 +46,12 @@ def _answer(query: MetricsQuery, series: "metrics.Series", name: str) -> object:
     permission="servers.read",
     summary="The server's CPU, memory, network and disk history (?format=csv for CSV)",
     tags=("servers",),
-    response_model=MetricsOut,
-    query=MetricsQuery,
+    response_model="metrics:MetricsOut",
+    query="metrics:MetricsQuery",
     alternate_types=(CSV,),
 )
 def get_server_metrics(ctx: Ctx, tenant_id: str, server_id: str) -> object:
-    query = parse_query(ctx.request, MetricsQuery)
+    query = parse_query(ctx.request, schemas.MetricsQuery)
     series = metrics.server_metrics(
         bootstrap.metrics_ports(),
         ctx.tenant,
@@ -66,12 +70,12 @@ def get_server_metrics(ctx: Ctx, tenant_id: str, server_id: str) -> object:
     permission="admin.nodes",
     summary="The node's totals over its servers: CPU, memory, network and disk history (?format=csv for CSV)",
     tags=("admin: nodes",),
-    response_model=MetricsOut,
-    query=MetricsQuery,
+    response_model="metrics:MetricsOut",
+    query="metrics:MetricsQuery",
     alternate_types=(CSV,),
 )
 def get_node_metrics(ctx: Ctx, node_id: str) -> object:
-    query = parse_query(ctx.request, MetricsQuery)
+    query = parse_query(ctx.request, schemas.MetricsQuery)
     series = metrics.node_metrics(
         bootstrap.metrics_ports(),
         node_id,
@@ -89,8 +93,8 @@ def get_node_metrics(ctx: Ctx, node_id: str) -> object:
     permission="servers.read",
     summary="The server's event history (crashes, suspected out-of-memory, crash loops), newest first",
     tags=("servers",),
-    response_model=ServerEventList,
-    query=EVENTS_QUERY,
+    response_model="metrics:ServerEventList",
+    query=("limit", "cursor"),  # as mamba.schemas.metrics.EVENTS_QUERY
 )
 def list_server_events(ctx: Ctx, tenant_id: str, server_id: str) -> object:
     page = PageRequest.from_query(ctx.query)

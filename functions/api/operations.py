@@ -6,7 +6,6 @@ from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.common import OperationOut
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ bp = Blueprint(__name__)
     permission="operations.read",
     summary="Follow an operation: status, steps and error",
     tags=("operations",),
-    response_model=OperationOut,
+    response_model="common:OperationOut",
 )
 def get_operation(ctx: Ctx, tenant_id: str, op_id: str) -> object:
     return operations.get_operation(bootstrap.operation_repository(), ctx.tenant, op_id)

@@ -7,7 +7,6 @@ from chalice.app import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.tenancy import RoleCreate, RoleList, RoleOut, RoleUpdate
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ TAGS = ("roles",)
     permission="roles.read",
     summary="Built-in roles (first page) and the tenant's custom roles",
     tags=TAGS,
-    response_model=RoleList,
+    response_model="tenancy:RoleList",
     query=("limit", "cursor"),
 )
 def list_roles(ctx: Ctx, tenant_id: str) -> object:
@@ -42,8 +41,8 @@ def list_roles(ctx: Ctx, tenant_id: str) -> object:
     permission="roles.manage",
     summary="Create a custom role from tenant permissions",
     tags=TAGS,
-    request_model=RoleCreate,
-    response_model=RoleOut,
+    request_model="tenancy:RoleCreate",
+    response_model="tenancy:RoleOut",
     status=201,
 )
 def create_role(ctx: Ctx, tenant_id: str) -> object:
@@ -58,7 +57,7 @@ def create_role(ctx: Ctx, tenant_id: str) -> object:
     permission="roles.read",
     summary="One role, built-in (by name) or custom (by id)",
     tags=TAGS,
-    response_model=RoleOut,
+    response_model="tenancy:RoleOut",
 )
 def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     return roles.get_role(bootstrap.tenancy_repository(), ctx.tenant, role_id)
@@ -71,8 +70,8 @@ def get_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     permission="roles.manage",
     summary="Change a custom role; every member bound to it follows at once",
     tags=TAGS,
-    request_model=RoleUpdate,
-    response_model=RoleOut,
+    request_model="tenancy:RoleUpdate",
+    response_model="tenancy:RoleOut",
 )
 def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
     body = ctx.body

@@ -7,7 +7,6 @@ from chalice.app import Blueprint, Response
 from mamba import bootstrap
 from mamba.domain.errors import ValidationError
 from mamba.lazy import lazy_import
-from mamba.schemas.server_control import CommandIn, LogsOut, PowerIn, PowerOut, ResourcesOut, WebsocketOut
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -27,8 +26,8 @@ SERVER = "/v1/tenants/{tenant_id}/servers/{server_id}"
     permission="servers.power",
     summary="Start, stop, restart or kill the server (accepted at once; follow the status)",
     tags=TAGS,
-    request_model=PowerIn,
-    response_model=PowerOut,
+    request_model="server_control:PowerIn",
+    response_model="server_control:PowerOut",
     status=202,
 )
 def power(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -43,7 +42,7 @@ def power(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="servers.console",
     summary="Send one command line to the running server's console",
     tags=TAGS,
-    request_model=CommandIn,
+    request_model="server_control:CommandIn",
     status=204,
 )
 def send_command(ctx: Ctx, tenant_id: str, server_id: str) -> object:
@@ -58,7 +57,7 @@ def send_command(ctx: Ctx, tenant_id: str, server_id: str) -> object:
     permission="servers.read",
     summary="The last console lines (size 1..100, default 100)",
     tags=TAGS,
-    response_model=LogsOut,
+    response_model="server_control:LogsOut",
     query=("size",),
 )
 def get_logs(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -75,7 +74,7 @@ def get_logs(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="servers.read",
     summary="What the node reports now: state, suspension and utilization",
     tags=TAGS,
-    response_model=ResourcesOut,
+    response_model="server_control:ResourcesOut",
 )
 def get_resources(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     result: dict[str, object] = control.resources(bootstrap.server_control_ports(), ctx.tenant, server_id)
@@ -89,7 +88,7 @@ def get_resources(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]
     permission="servers.console",
     summary="A console token and the node's socket URL (token valid 10 minutes)",
     tags=TAGS,
-    response_model=WebsocketOut,
+    response_model="server_control:WebsocketOut",
 )
 def get_websocket(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     principal = ctx.principal

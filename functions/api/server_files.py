@@ -7,25 +7,6 @@ from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.server_control import (
-    ChmodIn,
-    CopyIn,
-    DecompressIn,
-    DownloadUrlIn,
-    FileContentOut,
-    FileList,
-    FilesIn,
-    FileStat,
-    FolderIn,
-    FolderOut,
-    PullIn,
-    PullList,
-    PullOut,
-    RenameIn,
-    SignedUrlOut,
-    UploadUrlIn,
-    WriteIn,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
@@ -49,7 +30,7 @@ def _no_content() -> Response:
     permission="files.read",
     summary="The entries of a directory (directory, default /), folders first",
     tags=TAGS,
-    response_model=FileList,
+    response_model="server_control:FileList",
     query=("directory",),
 )
 def list_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -65,7 +46,7 @@ def list_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="files.read",
     summary="A file's content (file=path; up to 5 MiB of text or 4 MiB of binary, base64)",
     tags=TAGS,
-    response_model=FileContentOut,
+    response_model="server_control:FileContentOut",
     query=("file",),
 )
 def read_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -80,7 +61,7 @@ def read_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="files.write",
     summary="Create or replace a file (up to 5 MiB; use upload-url for more)",
     tags=TAGS,
-    request_model=WriteIn,
+    request_model="server_control:WriteIn",
     status=204,
 )
 def write_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -96,7 +77,7 @@ def write_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Rename or move files (from/to relative to root)",
     tags=TAGS,
-    request_model=RenameIn,
+    request_model="server_control:RenameIn",
     status=204,
 )
 def rename_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -112,7 +93,7 @@ def rename_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Duplicate a file next to itself ('x copy.ext')",
     tags=TAGS,
-    request_model=CopyIn,
+    request_model="server_control:CopyIn",
     status=204,
 )
 def copy_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -127,7 +108,7 @@ def copy_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Delete files and folders (recursively) under root",
     tags=TAGS,
-    request_model=FilesIn,
+    request_model="server_control:FilesIn",
     status=204,
 )
 def delete_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -142,8 +123,8 @@ def delete_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Create a folder named name under root",
     tags=TAGS,
-    request_model=FolderIn,
-    response_model=FolderOut,
+    request_model="server_control:FolderIn",
+    response_model="server_control:FolderOut",
     status=201,
 )
 def create_folder(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -158,8 +139,8 @@ def create_folder(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]
     permission="files.write",
     summary="Pack files of root into a .tar.gz archive in root; returns the archive",
     tags=TAGS,
-    request_model=FilesIn,
-    response_model=FileStat,
+    request_model="server_control:FilesIn",
+    response_model="server_control:FileStat",
 )
 def compress_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     result: dict[str, object] = files.compress(
@@ -175,7 +156,7 @@ def compress_files(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object
     permission="files.write",
     summary="Extract an archive of root into root",
     tags=TAGS,
-    request_model=DecompressIn,
+    request_model="server_control:DecompressIn",
     status=204,
 )
 def decompress_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -190,7 +171,7 @@ def decompress_file(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Change the mode of files under root (octal, e.g. 755)",
     tags=TAGS,
-    request_model=ChmodIn,
+    request_model="server_control:ChmodIn",
     status=204,
 )
 def chmod_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
@@ -206,8 +187,8 @@ def chmod_files(ctx: Ctx, tenant_id: str, server_id: str) -> Response:
     permission="files.write",
     summary="Have the node download a public URL into root (in the background)",
     tags=TAGS,
-    request_model=PullIn,
-    response_model=PullOut,
+    request_model="server_control:PullIn",
+    response_model="server_control:PullOut",
     status=202,
 )
 def pull_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
@@ -225,7 +206,7 @@ def pull_file(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="files.read",
     summary="The node's downloads in progress for this server",
     tags=TAGS,
-    response_model=PullList,
+    response_model="server_control:PullList",
 )
 def list_pulls(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     return {"items": files.list_pulls(bootstrap.server_control_ports(), ctx.tenant, server_id), "next_cursor": None}
@@ -252,8 +233,8 @@ def cancel_pull(ctx: Ctx, tenant_id: str, server_id: str, download_id: str) -> R
     permission="files.read",
     summary="A one-shot signed URL on the node that downloads the file (15 minutes)",
     tags=TAGS,
-    request_model=DownloadUrlIn,
-    response_model=SignedUrlOut,
+    request_model="server_control:DownloadUrlIn",
+    response_model="server_control:SignedUrlOut",
 )
 def download_url(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     principal = ctx.principal
@@ -271,8 +252,8 @@ def download_url(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     permission="files.write",
     summary="A one-shot signed URL on the node for a multipart upload (field files) into directory",
     tags=TAGS,
-    request_model=UploadUrlIn,
-    response_model=SignedUrlOut,
+    request_model="server_control:UploadUrlIn",
+    response_model="server_control:SignedUrlOut",
 )
 def upload_url(ctx: Ctx, tenant_id: str, server_id: str) -> dict[str, object]:
     principal = ctx.principal

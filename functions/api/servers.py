@@ -9,11 +9,11 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.servers import ServerCreated, ServerIn, ServerList, ServerOut
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
     from mamba.domain import servers as server_records
+    from mamba.schemas.servers import ServerIn
     from mamba.services import servers as service
 else:
     service = lazy_import("mamba.services.servers")
@@ -29,7 +29,7 @@ def ports() -> Any:
 
 
 @route(bp, BASE, "POST", permission="servers.create", summary="Create a server (placement, quotas, provisioning)",
-       tags=TAGS, request_model=ServerIn, response_model=ServerCreated, status=202)  # fmt: skip
+       tags=TAGS, request_model="servers:ServerIn", response_model="servers:ServerCreated", status=202)  # fmt: skip
 def create_server(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
     body: ServerIn = ctx.body
     limits = body.limits
@@ -55,7 +55,7 @@ def create_server(ctx: Ctx, tenant_id: str) -> dict[str, Any]:
 
 
 @route(bp, BASE, "GET", permission="servers.read", summary="List servers (cursor pages, ?status= filter)",
-       tags=TAGS, response_model=ServerList, query=("limit", "cursor", "status"))  # fmt: skip
+       tags=TAGS, response_model="servers:ServerList", query=("limit", "cursor", "status"))  # fmt: skip
 def list_servers(ctx: Ctx, tenant_id: str) -> Any:
     return service.list_servers(
         bootstrap.server_repository(), ctx.tenant, PageRequest.from_query(ctx.query), ctx.query.get("status") or None
@@ -63,6 +63,6 @@ def list_servers(ctx: Ctx, tenant_id: str) -> Any:
 
 
 @route(bp, BASE + "/{server_id}", "GET", permission="servers.read", summary="Get a server", tags=TAGS,
-       response_model=ServerOut)  # fmt: skip
+       response_model="servers:ServerOut")  # fmt: skip
 def get_server(ctx: Ctx, tenant_id: str, server_id: str) -> Any:
     return service.get_server(bootstrap.server_repository(), ctx.tenant, server_id)

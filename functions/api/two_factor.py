@@ -1,22 +1,17 @@
 """Two-factor authentication of the calling user: status, enrol, confirm, disable."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
-from mamba.schemas.two_factor import (
-    TwoFactorConfirmIn,
-    TwoFactorConfirmOut,
-    TwoFactorDisableIn,
-    TwoFactorDisableOut,
-    TwoFactorEnrolOut,
-    TwoFactorStatusOut,
-)
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
+    from mamba.schemas.two_factor import TwoFactorDisableIn
     from mamba.services import two_factor
 else:
     two_factor = lazy_import("mamba.services.two_factor")
@@ -36,7 +31,7 @@ def _user_id(ctx: Ctx) -> str:
     permission="account.read",
     summary="Whether 2FA is on, pending confirmation, and how many recovery codes are left",
     tags=("2fa",),
-    response_model=TwoFactorStatusOut,
+    response_model="two_factor:TwoFactorStatusOut",
 )
 def get_two_factor(ctx: Ctx) -> dict[str, object]:
     state = two_factor.status(_user_id(ctx), bootstrap.two_factor_store())
@@ -50,7 +45,7 @@ def get_two_factor(ctx: Ctx) -> dict[str, object]:
     permission="account.write",
     summary="Start TOTP enrolment: a new secret, pending until confirmed",
     tags=("2fa",),
-    response_model=TwoFactorEnrolOut,
+    response_model="two_factor:TwoFactorEnrolOut",
 )
 def enrol_two_factor(ctx: Ctx) -> dict[str, str]:
     enrolment = two_factor.enrol(_user_id(ctx), bootstrap.two_factor_store())
@@ -64,8 +59,8 @@ def enrol_two_factor(ctx: Ctx) -> dict[str, str]:
     permission="account.write",
     summary="Confirm enrolment with a current code; returns 10 one-time recovery codes, once",
     tags=("2fa",),
-    request_model=TwoFactorConfirmIn,
-    response_model=TwoFactorConfirmOut,
+    request_model="two_factor:TwoFactorConfirmIn",
+    response_model="two_factor:TwoFactorConfirmOut",
 )
 def confirm_two_factor(ctx: Ctx) -> dict[str, object]:
     codes = two_factor.confirm(
@@ -81,8 +76,8 @@ def confirm_two_factor(ctx: Ctx) -> dict[str, object]:
     permission="account.write",
     summary="Turn 2FA off with a current code or a recovery code (and the password, if given)",
     tags=("2fa",),
-    request_model=TwoFactorDisableIn,
-    response_model=TwoFactorDisableOut,
+    request_model="two_factor:TwoFactorDisableIn",
+    response_model="two_factor:TwoFactorDisableOut",
 )
 def disable_two_factor(ctx: Ctx) -> dict[str, bool]:
     body: TwoFactorDisableIn = ctx.body

@@ -31,6 +31,7 @@ def ports() -> Any:
         epoch=time.time,
         now=lambda: iso(utcnow()),
         unreachable=_unreachable,
+        tenants=bootstrap.admin_repository(),
     )
 
 

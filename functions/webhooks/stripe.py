@@ -8,7 +8,6 @@ The signature is checked over the raw bytes (Chalice decodes API Gateway's base6
 from chalice.app import Blueprint
 
 from mamba import bootstrap
-from mamba.schemas.billing import WebhookAck
 from mamba.web import PUBLIC, Ctx, route
 
 bp = Blueprint(__name__)
@@ -21,7 +20,7 @@ bp = Blueprint(__name__)
     permission=PUBLIC,
     summary="Stripe webhook endpoint (verified by its Stripe-Signature header)",
     tags=("billing",),
-    response_model=WebhookAck,
+    response_model="billing:WebhookAck",
     billing=True,
 )
 def stripe_webhook(ctx: Ctx) -> object:

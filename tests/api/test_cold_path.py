@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _PROBE = """
 import json, sys
+# As the app's own first AWS call does: botocore's transport without pyOpenSSL (importing
+# botocore.session first would load it, and cryptography with it, before the app could say no).
+import mamba.adapters.aws_clients
 import botocore.session
 
 made = {"sessions": 0, "clients": []}

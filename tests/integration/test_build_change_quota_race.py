@@ -109,3 +109,49 @@ def test_a_build_change_reserved_under_the_guard_is_counted_by_a_later_create(pa
     # Then the reserved build counts: 1536 + 512 + 512 > 2048
     assert late.status_code == 403, late.text
     assert late.json()["error"]["code"] == "QUOTA_EXCEEDED"
+
+
+def test_a_build_change_that_cannot_start_releases_its_quota_reservation(panel) -> None:
+    # Given 1024 MiB of the plan left, and the first server's workflow start failing once
+    # (Step Functions unavailable) after its bigger build was reserved under the guard
+    url, recorder = panel
+    add_node("alpha", ports=range(25565, 25575), memory_mb=65536)
+    set_plan_quotas("tn_a", {"servers": 10, "memory_mb": QUOTA_MB, "disk_mb": -1})
+    headers = {**bearer("usr_alice"), "Content-Type": "application/json"}
+    ids = seed_two_servers(url, headers)
+    recorder.fail = True
+    grown = requests.patch(f"{url}{BASE}/{ids[0]}", data=json.dumps({"limits": {"memory_mb": 1536}}),
+                           headers=headers, timeout=60)  # fmt: skip
+    recorder.fail = False
+    assert grown.status_code == 503, grown.text
+    assert bootstrap.server_repository().get(ids[0]).limits.memory_mb == 512
+
+    # When a create asks for the 1024 MiB that are really left
+    body = json.dumps(create_body(name="after", limits={"memory_mb": 1024, "disk_mb": 256}))
+    after = requests.post(f"{url}{BASE}", data=body, headers=headers, timeout=60)
+
+    # Then the build that never started does not count (it was undone in the same request)
+    assert after.status_code == 202, after.text
+    guard = bootstrap.placement_store().guard("tn_a")
+    assert not [r for r in guard.recent if r[0] == ids[0] and r[1] == 1536]
+
+
+def test_a_build_change_refused_by_the_servers_lock_releases_its_quota_reservation(panel) -> None:
+    # Given 1024 MiB left and the first server locked by another operation (a delete running)
+    url, _ = panel
+    add_node("alpha", ports=range(25565, 25575), memory_mb=65536)
+    set_plan_quotas("tn_a", {"servers": 10, "memory_mb": QUOTA_MB, "disk_mb": -1})
+    headers = {**bearer("usr_alice"), "Content-Type": "application/json"}
+    ids = seed_two_servers(url, headers)
+    bootstrap.server_lifecycle().locks.acquire(ids[0], "op_other", "delete_server", now="2026-01-01T00:00:00Z",
+                                               now_epoch=0, seconds=10**10)  # fmt: skip
+    grown = requests.patch(f"{url}{BASE}/{ids[0]}", data=json.dumps({"limits": {"memory_mb": 1536}}),
+                           headers=headers, timeout=60)  # fmt: skip
+    assert grown.status_code == 409, grown.text
+
+    # When a create asks for the 1024 MiB that are really left
+    body = json.dumps(create_body(name="after", limits={"memory_mb": 1024, "disk_mb": 256}))
+    after = requests.post(f"{url}{BASE}", data=body, headers=headers, timeout=60)
+
+    # Then it is accepted: the refused build change left nothing reserved
+    assert after.status_code == 202, after.text

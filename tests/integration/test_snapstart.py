@@ -31,7 +31,9 @@ from mamba.routes import REGISTRY
 
 report = {"registered": snapstart.register()}
 report["services_before"] = sorted(m for m in sys.modules if m.startswith("mamba.services."))
+report["schemas_before"] = sorted(m for m in sys.modules if m.startswith("mamba.schemas."))
 report["primed"] = snapstart.before_snapshot()
+report["pyopenssl"] = "urllib3.contrib.pyopenssl" in sys.modules
 report["services_after"] = sorted(m for m in sys.modules if m.startswith("mamba.services."))
 models = {m for s in REGISTRY for m in (s.request_model, s.response_model) if m is not None}
 report["incomplete"] = sorted(m.__name__ for m in models if not m.__pydantic_complete__)
@@ -95,6 +97,18 @@ def test_before_snapshot_imports_every_lazily_bound_service_and_builds_every_rou
     assert hooks["primed"]["modules"] >= len(hooks["services_after"]) > 10
     assert hooks["primed"]["schemas"] > 100
     assert hooks["incomplete"] == []
+
+
+def test_import_app_builds_no_route_schema_when_routes_name_their_models(hooks: dict) -> None:
+    # Given a fresh init (import app): the routes name their models, so no schema module is loaded
+    assert hooks["schemas_before"] == []
+    # Then the before-snapshot hook built them all (the test above): nothing was lost by naming them
+
+
+def test_aws_clients_load_no_pyopenssl_when_botocore_only_needs_the_stdlib_context(hooks: dict) -> None:
+    # Given the hot path primed (the one DynamoDB client made, every service imported)
+    # Then botocore's transport came without pyOpenSSL and cryptography (aws_clients.load_transport)
+    assert hooks["pyopenssl"] is False
 
 
 def test_before_snapshot_leaves_one_dynamodb_client_for_pynamodb_and_boto3(hooks: dict) -> None:

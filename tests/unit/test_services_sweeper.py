@@ -184,3 +184,112 @@ def test_a_succeeded_execution_whose_closing_write_was_lost_is_closed_succeeded_
     done = life.operations.find("op_done")
     assert done.status == "succeeded" and done.error is None
     assert life.locks.holder(SRV) is None and life.servers.get(SRV).status == srv.OFFLINE
+
+
+def _build_change(ports: sweeper.SweepPorts, life: Any, agent: FakeNodeAgent) -> tuple[Any, Any]:
+    """A build change of SRV from 256 to 1024 MiB that saved the new build, then its workflow died.
+    Returns the lifecycle ports (with a quota guard and ``agent`` as the node) and the previous limits."""
+    from mamba.domain import server_lifecycle as rules
+    from tests.fakes import FakePlacementStore
+
+    before = life.servers.get(SRV)
+    small, big = replace(before.limits, memory_mb=256), replace(before.limits, memory_mb=1024)
+    life.servers.save(replace(before, limits=big))
+    life = replace(life, placement=FakePlacementStore(servers=life.servers), agent_for=lambda n: agent)
+    ports.lifecycle = life
+    life.placement.builds[SRV] = big  # the quota guard holds the new limits
+    payload = {"lock": True, "limits": rules.limits_to_dict(big), "previous_limits": rules.limits_to_dict(small)}
+    life.operations.add(operation("op_grow", "update_server_build", "running", OLD, **payload))
+    life.locks.acquire(SRV, "op_grow", "update_server_build", now=OLD, now_epoch=0, seconds=10**10)
+    return life, small
+
+
+def test_a_build_change_whose_workflow_died_gets_its_previous_build_back_and_frees_its_quota() -> None:
+    # Given a build change that saved the bigger build, then its execution failed unclosed
+    agent = FakeNodeAgent()
+    agent.servers[SRV] = {"state": "offline", "suspended": False, "files": {}, "logs": []}
+    ports, life = world(make(SRV, "nd_a", srv.OFFLINE))
+    life, small = _build_change(ports, life, agent)
+    ports.workflows.statuses[("update_server_build", "op_grow")] = "FAILED"
+
+    # When the sweeper runs
+    report = sweeper.sweep(ports)
+
+    # Then the record holds the previous build again, the node was told, the guard forgot the
+    # new limits, the lock is free and the operation says what happened
+    assert report.closed == ["op_grow"]
+    assert life.servers.get(SRV).limits == small
+    assert ("sync", SRV) in agent.calls
+    assert SRV not in life.placement.builds and life.placement.released_builds == [SRV]
+    assert life.locks.holder(SRV) is None
+    closed = life.operations.find("op_grow")
+    assert closed.status == "failed" and closed.error["code"] == "WORKFLOW_INTERRUPTED"
+    assert "undone" in closed.error["message"]
+
+
+def test_a_build_change_whose_workflow_died_is_undone_even_when_its_node_is_down() -> None:
+    # Given the same, with the server's node unreachable now
+    ports, life = world(make(SRV, "nd_a", srv.OFFLINE))
+    life, small = _build_change(ports, life, FakeNodeAgent(down=True))
+    ports.workflows.statuses[("update_server_build", "op_grow")] = "TIMED_OUT"
+
+    report = sweeper.sweep(ports)
+
+    # Then the record and the quota are put back (the node reads the record on its next sync)
+    assert report.closed == ["op_grow"] and report.errors == 0
+    assert life.servers.get(SRV).limits == small and SRV not in life.placement.builds
+    assert life.locks.holder(SRV) is None
+
+
+def _tenant_world(by: str, previous_status: str = "active") -> tuple[sweeper.SweepPorts, Any, Any]:
+    from mamba.domain.tenancy import Tenant
+    from tests.fakes import FakeAdminRepository
+
+    ports, life = world(make(SRV, "nd_a", srv.SUSPENDED))
+    admin = FakeAdminRepository()
+    admin.tenancy.tenants["tn_a"] = Tenant(id="tn_a", name="A", created_at=OLD, status="suspended")
+    ports.tenants = admin
+    op = ops.new_operation("op_susp", "tn_a", "admin.suspend_tenant", ["servers", "finish"], OLD, target="tn_a",
+                           workflow="suspend_tenant", input={"by": by, "previous_status": previous_status})  # fmt: skip
+    life.operations.add(replace(op, status="running", updated_at=OLD))
+    ports.workflows.statuses[("suspend_tenant", "op_susp")] = "FAILED"
+    return ports, life, admin
+
+
+def test_an_admin_suspension_whose_workflow_died_is_undone() -> None:
+    # Given an admin's tenant suspension whose workflow died with one server suspended
+    ports, life, admin = _tenant_world("tenant_admin")
+
+    # When the sweeper runs
+    report = sweeper.sweep(ports)
+
+    # Then the tenant is active again, reactivate_tenant brings back what the dead run suspended,
+    # and the failed operation says so
+    assert report.closed == ["op_susp"]
+    assert admin.get_tenant("tn_a").status == "active"
+    ((workflow, _name, payload),) = ports.workflows.started
+    assert (workflow, payload["by"]) == ("reactivate_tenant", "tenant_admin")
+    closed = life.operations.find("op_susp")
+    assert closed.status == "failed" and "suspension was undone" in closed.error["message"]
+
+
+def test_an_admin_suspension_of_a_tenant_suspended_before_stays_when_its_workflow_died() -> None:
+    ports, life, admin = _tenant_world("tenant_admin", previous_status="suspended")
+
+    sweeper.sweep(ports)
+
+    assert admin.get_tenant("tn_a").status == "suspended" and ports.workflows.started == []
+    assert life.operations.find("op_susp").status == "failed"
+
+
+def test_a_billing_suspension_whose_workflow_died_is_started_again() -> None:
+    # Given billing's suspension (the customer has not paid) whose workflow died half way
+    ports, life, admin = _tenant_world("billing")
+
+    sweeper.sweep(ports)
+
+    # Then billing's decision stands: the suspension runs again as a new operation
+    ((workflow, name, payload),) = ports.workflows.started
+    assert (workflow, payload["by"]) == ("suspend_tenant", "billing") and name != "op_susp"
+    assert admin.get_tenant("tn_a").status == "suspended"
+    assert f"started again as operation {name}" in life.operations.find("op_susp").error["message"]

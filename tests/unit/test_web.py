@@ -198,6 +198,38 @@ def test_route_registers_one_spec_and_one_chalice_route():
     assert len(web.REGISTRY) == before, "registry_scope forgets the throwaway route"
 
 
+def test_route_resolves_models_given_by_name_only_when_they_are_first_read():
+    with web.registry_scope() as registry:
+        web.route(_App(), "/v1/widgets/{widget_id}", "PUT", permission=web.PUBLIC, summary="w",
+                  request_model="tests.unit.test_web:Widget", response_model="servers:ServerOut",
+                  query="tests.unit.test_web:Widget")  # fmt: skip
+        spec = registry[-1]
+        # Given a route declared with its models by name: nothing was resolved yet
+        assert spec._resolved == {}
+        assert spec.has_request_model and spec.has_response_model
+        # When the models are read: the named classes, the short name under mamba.schemas
+        from mamba.schemas.servers import ServerOut
+
+        assert (spec.request_model, spec.response_model, spec.query_model) == (Widget, ServerOut, Widget)
+        assert spec.query == ("name", "size", "password")
+
+
+@pytest.mark.parametrize("ref", ["Widget", ":Widget", "servers:"])
+def test_resolve_model_refuses_a_name_without_module_and_class(ref):
+    from mamba.routes import resolve_model
+
+    with pytest.raises(ValueError, match="<module>:<Class>"):
+        resolve_model(ref)
+
+
+def test_every_registered_route_names_models_that_exist():
+    import app  # noqa: F401 - registers every route
+
+    for spec in web.REGISTRY:
+        for model in (spec.request_model, spec.response_model, spec.query_model):
+            assert model is None or issubclass(model, BaseModel), (spec, model)
+
+
 @pytest.mark.parametrize(
     ("permission", "message"),
     [("", "declares no permission"), ("servers.destroy_everything", "unknown permission")],

@@ -24,17 +24,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-# The panel uses no pydantic plugins. Without this, building the first model (``Settings``
-# below, which every door reaches through bootstrap before any schema) scans every installed
-# distribution's entry points for plugins: about 10 ms of every cold start (docs/performance.md).
-# Set here, before pydantic builds anything, because this is the one module that touches the
-# environment; an operator who does want a plugin sets the variable themselves.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from mamba import pydantic_plugins
 from mamba.domain.errors import ConfigError
+
+# The panel uses no pydantic plugins. Without this, building the first model (``Settings``
+# below, which every door reaches through bootstrap before any schema) scans every installed
+# distribution's entry points for plugins: about 10 ms of every cold start, and importing the
+# scanner 16 ms more (docs/performance.md). Done here, before this module defines a model (no
+# import above builds one), because this is the one module that touches the environment; an
+# operator who does want a plugin sets PYDANTIC_DISABLE_PLUGINS themselves.
+pydantic_plugins.disable()
 
 Env = Literal["local", "test", "deployed"]
 
@@ -161,6 +163,14 @@ class Settings(BaseModel):
     free_plan_disk_mb: int = Field(default=20480, ge=-1)
     free_plan_backup_bytes: int = Field(default=5 * 1024**3, ge=-1)
     free_plan_backups_per_server: int = Field(default=2, ge=-1)
+    free_plan_schedules_per_server: int = Field(default=10, ge=-1)
+    # Schedules (docs/schedules.md): EventBridge Scheduler's group, the function its schedules
+    # invoke and the role they invoke it with (infra sets all three; unset, a schedule cannot be
+    # saved), and how often a run looks at the backup a backup task started.
+    schedule_group: str | None = Field(default=None, pattern=r"^[0-9a-zA-Z._-]{1,64}$")
+    schedule_target_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:lambda:")
+    scheduler_role_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:iam::")
+    schedule_backup_poll_seconds: int = Field(default=15, ge=1, le=300)
     # provision_server: how long Wings may take to install, how often the workflow looks
     # (Wait seconds, an integer as Step Functions requires) and how long one look watches
     # the panel's record before handing back to the Wait (sub-second reaction to the callback).
@@ -288,6 +298,11 @@ VARIABLES: dict[str, str] = {
     "free_plan_disk_mb": "FREE_PLAN_DISK_MB",
     "free_plan_backup_bytes": "FREE_PLAN_BACKUP_BYTES",
     "free_plan_backups_per_server": "FREE_PLAN_BACKUPS_PER_SERVER",
+    "free_plan_schedules_per_server": "FREE_PLAN_SCHEDULES_PER_SERVER",
+    "schedule_group": "SCHEDULE_GROUP",
+    "schedule_target_arn": "SCHEDULE_TARGET_ARN",
+    "scheduler_role_arn": "SCHEDULER_ROLE_ARN",
+    "schedule_backup_poll_seconds": "SCHEDULE_BACKUP_POLL_SECONDS",
     "provision_install_timeout_seconds": "PROVISION_INSTALL_TIMEOUT_SECONDS",
     "provision_start_timeout_seconds": "PROVISION_START_TIMEOUT_SECONDS",
     "provision_poll_seconds": "PROVISION_POLL_SECONDS",

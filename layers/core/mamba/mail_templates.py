@@ -162,6 +162,25 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
     )
 
 
+# --- outgoing webhooks (mamba.services.webhooks) ---
+
+
+def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
+    """To the tenant's owners when the panel disabled a webhook that failed for 3 days."""
+    return Mail(
+        subject=f"A {PRODUCT} webhook was disabled",
+        text=(
+            "Hello,\n\n"
+            "Deliveries to this webhook have failed for 3 days, so it is now\n"
+            "disabled and gets no more events:\n\n"
+            f"{url}\n\n"
+            "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
+            "send a test, then enable the webhook again:\n\n"
+            f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks\n"
+        ),
+    )
+
+
 def oauth_link(public_url: str, token: str, lifetime: int, provider: str, name: str | None = None) -> Mail:
     """The proof that the account's owner wants a provider's sign-in linked (docs/oauth.md)."""
     return Mail(
@@ -273,5 +292,27 @@ def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: in
             "are kept.\n\n"
             "To keep your data, subscribe again on the billing page before then:\n\n"
             f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def service_key_expiring(
+    public_url: str, tenant_id: str, account_name: str, key_name: str, prefix: str, expires_at: int
+) -> Mail:
+    """To a tenant's owners, 7 days before a service account's key expires (once per key)."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"{public_url.rstrip('/')}/t/{tenant_id}/members#service-accounts"
+    return Mail(
+        subject=f"A {PRODUCT} service account key expires on {when[:10]}",
+        text=(
+            "Hello,\n\n"
+            f"The key {key_name!r} of the service account {account_name!r}\n"
+            f"({prefix}) stops working on {when}.\n\n"
+            "To keep the automation that uses it running, create a second key,\n"
+            "put it in place, then revoke the old one (a service account can hold\n"
+            "two active keys for exactly this):\n\n"
+            f"{page}\n"
         ),
     )

@@ -43,7 +43,7 @@ def register() -> bool:
 def before_snapshot() -> dict[str, int]:
     """Import and prime the hot path without calling anything over the network. Returns counts
     (for the log line and the tests)."""
-    from mamba import bootstrap, lazy
+    from mamba import bootstrap, init_gc, lazy
     from mamba.auth import guard, tokens  # noqa: F401 - imported to be in the snapshot (PyJWT without cryptography)
     from mamba.routes import REGISTRY
 
@@ -55,9 +55,13 @@ def before_snapshot() -> dict[str, int]:
 
     MainItem._get_connection()  # the shared pynamodb connection, on that client
     modules = lazy.import_deferred()
-    models = {m for spec in REGISTRY for m in (spec.request_model, spec.response_model) if m is not None}
+    # Each route names its models (mamba.routes.resolve_model): reading them imports their modules.
+    models = {
+        m for spec in REGISTRY for m in (spec.request_model, spec.response_model, spec.query_model) if m is not None
+    }
     for model in models:
         model.model_rebuild()  # builds a deferred schema now; a complete one is left alone
+    init_gc.resume()  # what was built for the snapshot lives as long as it does: frozen, not walked again
     primed = {"modules": len(modules), "schemas": len(models)}
     logger.info("snapstart: primed before the snapshot", extra=primed)
     return primed

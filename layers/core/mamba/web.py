@@ -280,10 +280,10 @@ def route(
     permission: str,
     summary: str,
     tags: tuple[str, ...] = (),
-    request_model: type[BaseModel] | None = None,
-    response_model: type[BaseModel] | None = None,
+    request_model: type[BaseModel] | str | None = None,
+    response_model: type[BaseModel] | str | None = None,
     status: int = 200,
-    query: tuple[str, ...] | type[BaseModel] = (),
+    query: tuple[str, ...] | type[BaseModel] | str = (),
     content_type: str = "application/json",
     billing: bool = False,
     alternate_types: tuple[str, ...] = (),
@@ -297,7 +297,9 @@ def route(
     the route answers beyond those of its kind (``mamba.openapi.error_statuses``), ``also`` the
     statuses answered with the response model besides ``status``. ``query`` names the query
     parameters, or is the model the view parses them with (``parse_query``), which the OpenAPI
-    document then describes with its types and constraints. Raises ValueError for a missing
+    document then describes with its types and constraints. Models are given by name
+    (``"servers:ServerOut"``, see ``mamba.routes.resolve_model``) so that ``import app`` builds
+    none of them; the route builds its own on its first call. Raises ValueError for a missing
     or unknown permission, or a (method, path) that is already registered.
     """
     method = method.upper()
@@ -308,10 +310,9 @@ def route(
 
         if permission not in CATALOGUE:
             raise ValueError(f"{method} {path} declares unknown permission {permission!r}")
-    query_model: type[BaseModel] | None = None
-    if isinstance(query, type):  # the view's query model: its fields are the parameters
-        query_model = query
-        query = tuple(field.alias or name for name, field in query.model_fields.items())
+    query_model: type[BaseModel] | str | None = None
+    if not isinstance(query, tuple):  # the view's query model: its fields are the parameters
+        query_model, query = query, ()
     spec = RouteSpec(
         path=path,
         method=method,
@@ -349,13 +350,14 @@ def route(
                     principal = authorize(request, spec.permission, path_params, bootstrap.guard_ports())
                 stage = "view"
                 ctx = Ctx(request=request, request_id=current_request_id(), principal=principal)
-                if spec.request_model is not None:
-                    ctx.body = parse_body(request, spec.request_model)
+                request_model = spec.request_model
+                if request_model is not None:
+                    ctx.body = parse_body(request, request_model)
                 result = view(ctx, **path_params)
                 if isinstance(result, Response):
                     # A success on a route with a response model goes through the model (a Reply
                     # when it needs its own status or headers); a view may still answer an error.
-                    if spec.response_model is not None and result.status_code < 400 and not _is_alternate(spec, result):
+                    if spec.has_response_model and result.status_code < 400 and not _is_alternate(spec, result):
                         raise ResponseShapeError(
                             f"{spec.method} {spec.path} has a response model: return a Reply, not a Response"
                         )

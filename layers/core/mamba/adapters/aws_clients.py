@@ -14,11 +14,17 @@ configuration beyond their key (service, region, endpoint, options), and making 
 milliseconds. ``forget()`` drops them all, with their pooled connections and the resolved
 credentials: the SnapStart after-restore hook calls it, because a restored copy must not reuse
 the snapshot's sockets or credentials (``mamba.snapstart``).
+
+botocore's transport (``botocore.httpsession``) is imported here without ``urllib3.contrib.pyopenssl``
+(see ``load_transport``), and ``mamba.adapters.dynamo`` imports this module before pynamodb does.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 import threading
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +39,36 @@ CONNECT_TIMEOUT_S = 3
 _LOCK = threading.RLock()
 _SESSION: Session | None = None
 _CLIENTS: dict[tuple[object, ...], BaseClient] = {}
+_PYOPENSSL = "urllib3.contrib.pyopenssl"
+
+
+def load_transport() -> ModuleType:
+    """``botocore.httpsession``, imported without loading pyOpenSSL and ``cryptography``.
+
+    botocore's transport only wants the standard library's ``ssl.SSLContext``: it imports
+    ``orig_util_SSLContext`` from ``urllib3.contrib.pyopenssl`` (that module saves urllib3's
+    ``SSLContext`` before it could inject pyOpenSSL) and, when that import fails, takes
+    ``urllib3.util.ssl_.SSLContext``, the very same class since nothing injects pyOpenSSL here.
+    Importing the contrib module costs pyOpenSSL plus 50 ``cryptography`` modules, about 30 ms
+    of every cold function's first AWS call (docs/performance.md), for a class it already has.
+    So while botocore's transport is imported, the contrib module is marked absent; the mark
+    is removed at once, and nothing is hidden when something imported it before.
+    """
+    found = sys.modules.get("botocore.httpsession")
+    if found is not None:
+        return found
+    with _LOCK:
+        hide = _PYOPENSSL not in sys.modules
+        if hide:
+            sys.modules[_PYOPENSSL] = None  # type: ignore[assignment]  # its import raises ImportError
+        try:
+            return importlib.import_module("botocore.httpsession")
+        finally:
+            if hide and sys.modules.get(_PYOPENSSL, 0) is None:
+                del sys.modules[_PYOPENSSL]
+
+
+load_transport()
 
 
 def session() -> Session:

@@ -70,14 +70,17 @@ def start_tenant_workflow(
     workflow: str,
     by: str,
     op_id: str | None = None,
+    previous_status: str | None = None,
 ) -> Operation:
     """Start a workflow over a whole tenant (``suspend_tenant``, ``reactivate_tenant``) on the
     system's behalf. ``by`` names the suspension reason it applies or lifts (billing's or an
-    admin's), since the two are independent. Raises as ``start_operation`` (a given ``op_id``
-    that exists already: ConflictError, nothing started)."""
+    admin's), since the two are independent; ``previous_status`` is the tenant's status before
+    the request that starts it (what the sweeper puts back when the workflow dies). Raises as
+    ``start_operation`` (a given ``op_id`` that exists already: ConflictError, nothing started)."""
     system = TenantContext(tenant_id=tenant_id, role="system", permissions=frozenset())
+    payload = {"by": by} if previous_status is None else {"by": by, "previous_status": previous_status}
     return start_operation(
-        repo, workflows, system, op_type, workflow, ["servers", "finish"], {"by": by}, target=tenant_id, op_id=op_id
+        repo, workflows, system, op_type, workflow, ["servers", "finish"], payload, target=tenant_id, op_id=op_id
     )
 
 

@@ -43,6 +43,7 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import (
     AgentFor,
+    EventPublisher,
     OperationRepository,
     PlacementStore,
     QuotasOf,
@@ -50,11 +51,12 @@ from mamba.ports import (
     ServerLocks,
     Workflows,
 )
-from mamba.services import operations
+from mamba.services import emit, operations
 from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
+    from mamba.services.schedules import SchedulePorts
     from mamba.services.task_waits import WaitPorts
 
 
@@ -94,6 +96,8 @@ class Lifecycle:
     workflows: Workflows
     blueprints: BlueprintSource | None = None  # for the environment's rules
     backups: BackupPorts | None = None  # a deleted server's backups go too
+    # A deleted server's schedules go too; a suspended one's are paused (mamba.services.schedules).
+    schedules: SchedulePorts | None = None
     quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
@@ -106,6 +110,7 @@ class Lifecycle:
     # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
     placement: PlacementStore | None = None
     pause: Callable[[float], None] = time.sleep
+    events: EventPublisher | None = None  # server.deleted, server.suspended (docs/notifications.md)
 
 
 def _now() -> str:
@@ -157,20 +162,21 @@ def _tenant_of(server: Server) -> TenantContext:
     return TenantContext(tenant_id=server.tenant_id, role="platform", permissions=frozenset())
 
 
-def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
+def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> bool:
     """A bigger build is checked against the plan under the tenant's quota guard, the same one
     a create takes (``PlacementStore.reserve_build``): read the guard, check the other servers'
     usage plus the new limits, move the guard on from the version read. A create or another
     build change of the tenant that committed meanwhile makes the write fail and the check runs
-    again on fresh usage, so racing requests never pass the quota together. Raises
+    again on fresh usage, so racing requests never pass the quota together. True when the new
+    limits were reserved in the guard (``_release_build`` undoes it). Raises
     QuotaExceededError, ConflictError (the tenant's changes kept colliding)."""
     if deps.quotas is None or (limits.memory_mb <= server.limits.memory_mb and limits.disk_mb <= server.limits.disk_mb):
-        return
+        return False
     quotas = deps.quotas(server.tenant_id)
     if deps.placement is None:  # without the guard (unit tests of other actions): the plain check
         others = life.totals_without(deps.servers.of_tenant(server.tenant_id), server.uuid)
         life.check_build_quota(limits, others, int(quotas.memory_mb), int(quotas.disk_mb))
-        return
+        return False
     for attempt in range(servers_service.MAX_ATTEMPTS):
         if attempt:
             deps.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
@@ -182,8 +188,16 @@ def _check_quota(deps: Lifecycle, server: Server, limits: Limits) -> None:
             deps.placement.reserve_build(replace(server, limits=limits), guard)
         except TenantServersChangedError:
             continue
-        return
+        return True
     raise ConflictError("Too many servers of this tenant are changing at once; try again.")
+
+
+def _release_build(deps: Lifecycle, server: Server, limits: Limits) -> None:
+    """Compensation of ``_check_quota``: the guard forgets the reservation of ``limits``, which
+    never applied (the workflow could not start, or it restored the previous build), so the
+    tenant's next create or build change is not refused for quota it does not use."""
+    if deps.placement is not None:
+        deps.placement.release_build(replace(server, limits=limits))
 
 
 def update_server(
@@ -209,14 +223,20 @@ def update_server(
         )
     op: Operation | None = None
     if limits != server.limits or environment != server.environment:
-        _check_quota(deps, server, limits)
+        reserved = _check_quota(deps, server, limits)
         payload: dict[str, Any] = {
             "limits": life.limits_to_dict(limits),
             "previous_limits": life.limits_to_dict(server.limits),
             "environment": environment if environment != server.environment else None,
             "previous_environment": server.environment if environment != server.environment else None,
         }
-        op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
+        try:
+            op = _start(deps, tenant, server, life.UPDATE_BUILD, payload)
+        except Exception:
+            # Nothing changed (the lock is held, or the workflow did not start): neither may the quota.
+            if reserved:
+                _release_build(deps, server, limits)
+            raise
     if name is not None or description is not None:
         deps.store.set_profile(server.uuid, name=name, description=description, now=_now())
     return deps.servers.get(server.uuid), op
@@ -334,7 +354,22 @@ def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    if deps.schedules is not None:
+        from mamba.services import schedules
+
+        # Their EventBridge schedules first, so no run starts for a server that is gone.
+        schedules.delete_with_server(deps.schedules, event["server_uuid"])
+    server = _server_or_none(deps, event["server_uuid"])
     removed = deps.store.remove(event["server_uuid"])
+    if server is not None:
+        # A retried step finds no server and publishes nothing more; the first one's event stands.
+        emit.server_event(
+            deps.events,
+            "server.deleted",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid}:deleted",
+            occurred_at=_now(),
+        )
     return f"removed {removed} items"
 
 
@@ -413,8 +448,11 @@ def action_restore_build(deps: Lifecycle, event: dict[str, Any]) -> str | None:
         deps.store.set_build(
             event["server_uuid"], limits, srv.STATUSES, now=_now(), environment=event.get("previous_environment")
         )
+        server = deps.servers.get(event["server_uuid"])
     except NotFoundError:
         return "the server is gone"
+    if event.get("limits"):  # the new limits never applied: the quota guard forgets them
+        _release_build(deps, server, life.limits_from_dict(event["limits"]))
     if event.get("operation_id"):
         operations.record_step(deps.operations, event["operation_id"], "save_build", "compensated", "previous limits")
     return "previous limits restored"
@@ -432,6 +470,14 @@ def _suspender(event: dict[str, Any]) -> str:
     return by
 
 
+def _pause_schedules(deps: Lifecycle, server_uuid: str, paused: bool) -> None:
+    """A suspended server's schedules are paused (no run would start anyway), resumed with it."""
+    if deps.schedules is not None:
+        from mamba.services import schedules
+
+        schedules.pause_with_server(deps.schedules, server_uuid, paused)
+
+
 def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     """Set the suspended status (and who set it: ``by``, ``billing`` unless said otherwise),
     sync the node (Wings then refuses starts) and kill the server if it runs. Idempotent; a
@@ -447,6 +493,16 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     holder = life.suspender_after_suspend(server.status, current, by)
     if server.status != srv.SUSPENDED or holder != current:
         deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
+    _pause_schedules(deps, server.uuid, True)
+    if server.status != srv.SUSPENDED:
+        emit.server_event(
+            deps.events,
+            "server.suspended",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid + ':' + server.updated_at}:suspended",
+            occurred_at=_now(),
+            reason=by,
+        )
     agent = _agent(deps, server)
     killed = False
     try:
@@ -480,6 +536,8 @@ def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
             return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "tenant_suspended"}
         status = life.status_after_unsuspend(server)
         deps.store.set_suspension(server.uuid, status, [srv.SUSPENDED], by=None, now=_now())
+    if status != srv.SUSPENDED:
+        _pause_schedules(deps, server.uuid, False)
     try:
         _agent(deps, server).sync(server.uuid)
     except WingsNotFoundError:

@@ -14,9 +14,14 @@ that is just starting is never raced):
    execution FAILED/ABORTED/TIMED_OUT: an operator stopped it, or it hit its timeout): it is
    closed ``failed`` with a readable reason and the workflow's own compensation runs (a
    provisioning is undone on the node and its ports freed, a lifecycle workflow releases the
-   server's lock and a reinstall puts the server back to its status, a backup workflow fails
-   its backup or restore). An execution that SUCCEEDED but whose closing
-   write was lost only has its operation closed ``succeeded`` (and its lock released).
+   server's lock and a reinstall puts the server back to its status, a build change puts the
+   previous build back in the record and on the node and frees the quota it reserved, a backup
+   workflow fails its backup or restore). A tenant workflow leaves the tenant's servers as the
+   tenant's recorded state says: an admin's suspension is undone (the tenant's status put back,
+   ``reactivate_tenant`` started for the servers it had suspended), billing's suspension stands
+   (the customer has not paid: it is started again), and a reactivation is started again. An
+   execution that SUCCEEDED but whose closing write was lost only has its operation closed
+   ``succeeded`` (and its lock released).
 3. **A server in ``provisioning`` that no live operation targets** (the API died between
    reserving the allocation and writing the operation, or the compensation's own write was
    lost): the node was never asked to create it (``create_on_wings`` moves it to
@@ -38,11 +43,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
+from mamba.domain import server_lifecycle as life
 from mamba.domain import servers as srv
 from mamba.domain.errors import DomainError, WingsUnavailableError, WorkflowInterruptedError
 from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
 from mamba.domain.pages import PageRequest
+from mamba.domain.tenancy import Tenant
 from mamba.observability import logger
 from mamba.ports import OperationRepository, Workflows
 
@@ -64,6 +71,17 @@ NEVER_STARTED = (
     "The panel stopped before this server's provisioning started; nothing was created on a node and its port "
     "was freed. Delete the server and create it again."
 )
+
+
+TENANT_WORKFLOWS = frozenset({"suspend_tenant", "reactivate_tenant"})
+ACTIVE, SUSPENDED = "active", "suspended"
+
+
+class TenantStatuses(Protocol):
+    """The tenant's own status (``AdminRepository``): what an admin's suspension set."""
+
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
+    def set_tenant_status(self, tenant_id: str, status: str, now: str) -> Tenant: ...
 
 
 class NodeLister(Protocol):
@@ -88,6 +106,7 @@ class SweepPorts:
     # node ids -> those whose last health probe failed: a delete is not retried there (it would
     # fail again every RETRY_SECONDS; an admin's forced delete is the way while a node is gone)
     unreachable: Callable[[list[str]], set[str]] = lambda node_ids: set()
+    tenants: TenantStatuses | None = None  # without it, a dead tenant workflow is only closed
 
 
 @dataclass
@@ -173,6 +192,8 @@ def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
 
         if op.workflow == "reinstall_server":  # not left ``installing``: back to the status it had
             server_lifecycle.action_revert_install(ports.lifecycle, {**payload, "operation_id": op.id})
+        elif op.workflow == "update_server_build" and payload.get("previous_limits"):
+            _undo_build(ports, {**payload, "operation_id": op.id})
         server_lifecycle.action_finish(
             ports.lifecycle,
             {"operation_id": op.id, "status": "failed", "error": error, "lock": True, "server_uuid": _server_of(op)},
@@ -192,7 +213,51 @@ def _close(ports: SweepPorts, op: Operation, execution: str) -> None:
         }[op.workflow]
         fail(ports.backups, str(payload["backup_uuid"]), op.id, error)
         return
+    elif op.workflow in TENANT_WORKFLOWS and ports.tenants is not None:
+        error = {**error, "message": _settle_tenant(ports, op, execution)}
     operations_service.finish_operation(ports.operations, op.id, "failed", error)
+
+
+def _undo_build(ports: SweepPorts, event: dict[str, Any]) -> None:
+    """A build change that died after saving the new build: the previous build goes back into
+    the record (and the quota guard forgets the new limits), then onto the node, which may have
+    been synced with the new one. A node that cannot be reached now gets it on its next sync
+    (its configuration is read from the record), so that failure is only logged."""
+    from mamba.services import server_lifecycle
+
+    server_lifecycle.action_restore_build(ports.lifecycle, event)
+    try:
+        server_lifecycle.action_sync_node(ports.lifecycle, event)
+    except DomainError as exc:
+        logger.warning("sweep: previous build not synced to the node", extra={"error": str(exc)})
+
+
+def _settle_tenant(ports: SweepPorts, op: Operation, execution: str) -> str:
+    """A tenant workflow died with some of the tenant's servers done and others not: they are
+    brought in line with the tenant's state (see the module doc). Returns the reason shown."""
+    from mamba.services.operations import start_tenant_workflow
+
+    assert ports.tenants is not None
+    payload = op.input or {}
+    by = str(payload.get("by") or life.BY_BILLING)
+    stopped = f"The workflow stopped ({execution.lower()}) before every server was done"
+    if op.workflow == "suspend_tenant" and by == life.BY_TENANT_ADMIN:
+        previous = str(payload.get("previous_status") or ACTIVE)
+        if previous == ACTIVE and ports.tenants.get_tenant(op.tenant_id).status == SUSPENDED:
+            ports.tenants.set_tenant_status(op.tenant_id, ACTIVE, ports.now())
+            again = start_tenant_workflow(
+                ports.operations, ports.workflows, op.tenant_id, "admin.unsuspend_tenant", "reactivate_tenant", by
+            )
+            return (
+                f"{stopped}; the suspension was undone (operation {again.id} brings its servers back). Suspend again."
+            )
+        return f"{stopped}; the tenant was suspended before, so it stays suspended."
+    # Billing's suspension stands (the customer has not paid), and a reactivation is owed: both
+    # are started again, the same way (every per-server step is idempotent).
+    again = start_tenant_workflow(
+        ports.operations, ports.workflows, op.tenant_id, op.type, op.workflow or "suspend_tenant", by
+    )
+    return f"{stopped}; it was started again as operation {again.id}."
 
 
 def _sweep_operations(ports: SweepPorts, report: SweepReport) -> set[str]:

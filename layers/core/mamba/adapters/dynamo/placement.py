@@ -216,6 +216,32 @@ class DynamoPlacementStore:
             with TransactWrite(connection=connection()) as tx:
                 _bump_guard(tx, server, guard)
 
+    def release_build(self, server: Server) -> None:
+        """Undo ``reserve_build``: the guard forgets its newest reservation of ``server`` with these
+        limits (a build change that never applied no longer counts for ``RECENT_SECONDS``). The
+        guard moves on from the version read, as every reservation does, so a reservation another
+        request adds meanwhile is never written over: the read and the write are done again.
+        Idempotent: nothing to forget writes nothing."""
+        held = (server.uuid, server.limits.memory_mb, server.limits.disk_mb)
+        for _attempt in range(8):
+            guard = self.guard(server.tenant_id)
+            mine = [i for i, r in enumerate(guard.recent) if r[:3] == held]
+            if not mine:
+                return
+            recent = [list(r) for i, r in enumerate(guard.recent) if i != mine[-1]]
+            version = ServerGuardItem.version
+            with translate(
+                on_condition=SKIP, unavailable="The server's reserved limits could not be released; try again."
+            ) as moved:
+                ServerGuardItem(*keys.server_guard(server.tenant_id)).update(
+                    actions=[version.set(guard.version + 1), ServerGuardItem.recent.set(json.dumps(recent))],
+                    condition=version == guard.version,
+                )
+            if not moved.condition_failed:
+                return
+            # another reservation of the tenant committed meanwhile: read again
+        raise DependencyUnavailableError("The tenant's servers kept changing; the reserved limits were not released.")
+
     def reserve(self, server: Server, guard: TenantGuard | int) -> None:
         """Write the server and take its primary allocation, atomically (see the module doc).
 

@@ -46,6 +46,9 @@ def user_record(item: UserItem) -> User:
         locked_until=int(item.locked_until) if item.locked_until is not None else None,
         pending_email=item.pending_email,
         credentials_reset_at=item.credentials_reset_at,
+        # Never below zero: a notification that expired unread leaves the count high, not low.
+        unread_notifications=max(0, int(item.unread_notifications or 0)),
+        passkeys=int(item.passkey_count or 0),
     )
 
 

@@ -11,6 +11,7 @@ import { formatDate } from '@/lib/format';
 import { DeleteAccountSection } from '../components/DeleteAccountSection';
 import { IdentitiesSection } from '../components/IdentitiesSection';
 import { SessionsSection } from '../components/SessionsSection';
+import { PasskeysSection } from '@/features/passkeys/components/PasskeysSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
@@ -31,6 +32,9 @@ export function AccountPage() {
           <li>
             <Link to="/account/api-keys">{t('links.apiKeys')}</Link>
           </li>
+          <li>
+            <Link to="/account/notifications">{t('notifications:account.link')}</Link>
+          </li>
         </ul>
       </nav>
       {me.isPending ? (
@@ -43,6 +47,7 @@ export function AccountPage() {
           <Email me={me.data} />
           <Password me={me.data} />
           <IdentitiesSection />
+          <PasskeysSection />
           <Language />
           <SessionsSection />
           <Sessions />
