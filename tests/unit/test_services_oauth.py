@@ -354,3 +354,12 @@ def test_a_passkey_may_be_the_second_factor(world):
     assert wrong.value.details["reason"] == "passkey_invalid"
     assert complete(PasskeyAnswer("ch_2", {"id": "good"})).status == "signed_in"
     assert accepted == [(user.id, "ch_2")]
+
+
+def test_a_passkey_is_a_way_in_so_the_last_provider_may_go(world):
+    called = world.callback()
+    user_id = world.store.tickets[token_digest(called.ticket)].user_id
+    world.accounts.users.users[user_id] = dataclasses.replace(world.accounts.users.get(user_id), passkeys=1)
+    only = world.store.list_for_user(user_id)[0]
+    oauth.unlink(world.ports, user_id, only.id, via="token")
+    assert world.store.list_for_user(user_id) == []

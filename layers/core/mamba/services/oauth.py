@@ -508,7 +508,7 @@ def list_identities(ports: OAuthPorts, user_id: str) -> list[Identity]:
 
 def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> None:
     """Remove a linked provider. Refused (ConflictError ``last_sign_in_method``) when the account
-    would be left with no way to sign in: no password and no other linked provider.
+    would be left with no way to sign in: no password, no passkey and no other linked provider.
     Raises SessionRequiredError (an API key) and NotFoundError (not this account's)."""
     if via != "token":
         raise SessionRequiredError("An API key cannot remove a sign-in; sign in.", {"via": via})
@@ -517,7 +517,8 @@ def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> No
     if target is None:
         raise NotFoundError("Sign-in not found.", {"identity_id": identity_id})
     user = ports.accounts.users.get(user_id)
-    if not user.password_hash and len(identities) <= 1:
+    # Ways in besides this provider: a password, a passkey (it signs in alone), another provider.
+    if not user.password_hash and not user.passkeys and len(identities) <= 1:
         raise ConflictError(
             "This is the account's only way to sign in: set a password or link another provider first.",
             {"reason": "last_sign_in_method"},
