@@ -140,7 +140,7 @@ def callback(ctx: Ctx, provider: str) -> Response:
 
     query = ctx.query
     try:
-        with _audited(ctx, "oauth_callback", 302, provider=provider):
+        with _audited(ctx, "oauth_callback", 302, provider=provider) as entry:
             called = oauth.callback(
                 bootstrap.oauth_ports(),
                 provider,
@@ -150,6 +150,8 @@ def callback(ctx: Ctx, provider: str) -> Response:
                 binding=oauth_cookies.read(ctx.request, oauth_cookies.STATE_COOKIE),
                 now=clock.now_epoch(),
             )
+            entry.actor_id = called.user_id
+            entry.details["outcome"] = called.decision
     except DomainError as exc:
         return _redirect(_page(provider, error=_reason(exc)), oauth_cookies.clear_state())
     if called.outcome == "linked":

@@ -118,6 +118,8 @@ class Called:
     provider: str
     return_to: str
     ticket: str | None = None
+    user_id: str | None = None  # the account concerned (for the audit entry)
+    decision: str = ""  # what decide() said: sign_in, create, prove, link, already_linked
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,9 @@ def callback(
     if decision in ("already_linked", "link"):
         if decision == "link" and found.user_id:
             ports.store.link(_new_identity(found.user_id, profile, at))
-        return Called(outcome="linked", provider=provider, return_to=found.return_to)
+        return Called(
+            outcome="linked", provider=provider, return_to=found.return_to, user_id=found.user_id, decision=decision
+        )
     if decision == "sign_in" and linked is not None:
         ports.store.touch(linked, at)
         _link_pending(ports, found, linked.user_id, now)
@@ -308,7 +312,14 @@ def callback(
     else:  # prove: an account holds this verified address; its owner must prove it
         assert owner is not None
         ticket = Ticket("prove", owner.id, provider, found.return_to, now + TICKET_TTL_SECONDS, profile=profile)
-    return Called(outcome="ticket", provider=provider, return_to=found.return_to, ticket=_issue(ports, ticket))
+    return Called(
+        outcome="ticket",
+        provider=provider,
+        return_to=found.return_to,
+        ticket=_issue(ports, ticket),
+        user_id=ticket.user_id,
+        decision=decision,
+    )
 
 
 def _link_pending(ports: OAuthPorts, state: OAuthState, user_id: str, now: int) -> None:
