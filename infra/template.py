@@ -553,8 +553,8 @@ def function_environment() -> dict[str, Any]:
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
         "CAPTCHA_PROVIDER": {"Ref": "CaptchaProvider"},
-        **{f"OAUTH_{name.upper()}_CLIENT_ID": {"Ref": f"{name}ClientId"} for name in OAUTH_PARAMETERS},
         **schedule_environment(),
+        **{f"OAUTH_{name.upper()}_CLIENT_ID": {"Ref": f"{name}ClientId"} for name in OAUTH_PARAMETERS},
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},

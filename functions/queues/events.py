@@ -51,8 +51,8 @@ def _deliver(record: SQSRecord) -> str:
 
 
 def _webhooks(event: Event) -> dict[str, Any]:
-    """The tenant's outgoing webhooks (``mamba.services.webhooks.fan_out``: it only records the
-    due deliveries; the webhooks schedule POSTs them). Platform events go to no webhook."""
+    """The tenant's outgoing webhooks (mamba.services.webhooks, docs/webhooks.md): one due delivery
+    per subscribed webhook, sent by the webhook_deliveries schedule; platform events have none."""
     if event.tenant_id is None:
         return {}
     from mamba.services import webhooks

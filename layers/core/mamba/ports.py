@@ -383,7 +383,14 @@ class IdentityRepository(Protocol):
     of one server's resource (``server_id``) the server too, kept for the repository's next get."""
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts: ...
 
 

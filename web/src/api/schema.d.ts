@@ -3133,6 +3133,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -3162,6 +3168,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
