@@ -63,6 +63,15 @@ def _web(ctx: Ctx) -> None:
     cookies.check_origin(ctx.request, bootstrap.settings().public_url)
 
 
+def _passkey(answer: Any) -> Any:
+    """The body's passkey answer for the second factor (docs/passkeys.md), or None."""
+    if answer is None:
+        return None
+    from mamba.services.sessions import PasskeyAnswer
+
+    return PasskeyAnswer(answer.challenge_id, answer.credential)
+
+
 def _signed_in(result: Any) -> Any:
     """A completed sign-in as a cookie-mode login answers it; the ticket cookie is dropped."""
     headers: dict[str, str | list[str]] = {"Cache-Control": "no-store"}
@@ -184,6 +193,7 @@ def complete(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             user_agent=_user_agent(ctx),
             now=clock.now_epoch(),
+            passkey=_passkey(ctx.body.passkey),
         )
         entry.actor_id = result.pair.user_id if result.pair else None
         entry.details.update(provider=result.provider, outcome=result.status)
@@ -216,6 +226,7 @@ def prove_password(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             user_agent=_user_agent(ctx),
             now=clock.now_epoch(),
+            passkey=_passkey(body.passkey),
         )
         entry.actor_id = result.pair.user_id if result.pair else None
     return _signed_in(result)

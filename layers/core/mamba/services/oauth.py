@@ -369,6 +369,7 @@ def complete(
     source_ip: str,
     user_agent: str,
     now: int,
+    passkey: sessions.PasskeyAnswer | None = None,
 ) -> Completed:
     """Redeem the callback's ticket. A sign-in ticket ends like a password login (the account
     active and not locked, the second factor when enabled, a new session); a "prove" ticket
@@ -392,7 +393,7 @@ def complete(
         raise _bad_ticket()
     user = accounts.users.get(ticket.user_id)
     _check_account(ports, user, now)
-    sessions.check_second_factor(accounts, user, totp_code, source_ip, now)
+    sessions.check_second_factor(accounts, user, totp_code, source_ip, now, passkey=passkey)
     if ports.store.take_ticket(token_digest(ticket_token or "")) is None:  # redeemed by a parallel request
         raise _bad_ticket()
     if user.failed_logins:
@@ -420,6 +421,7 @@ def prove_with_password(
     source_ip: str,
     user_agent: str,
     now: int,
+    passkey: sessions.PasskeyAnswer | None = None,
 ) -> Completed:
     """The owner proves the account with its password (and second factor): exactly a password
     login (its windows, lockout, CAPTCHA and 2FA), after which the pending identity is linked.
@@ -435,6 +437,7 @@ def prove_with_password(
         source_ip=source_ip,
         now=now,
         user_agent=user_agent,
+        passkey=passkey,
     )
     if ports.store.take_ticket(token_digest(ticket_token or "")) is None:
         raise _bad_ticket()

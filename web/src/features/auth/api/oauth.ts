@@ -8,6 +8,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import { adoptTokens, api, unwrap } from '@/lib/api';
 
+type PasskeyAnswer = components['schemas']['PasskeyAnswerIn'];
 export type Provider = components['schemas']['ProviderOut'];
 export type OAuthResult = components['schemas']['OAuthCompleteOut'];
 
@@ -37,8 +38,13 @@ function useSignedIn() {
 export function useCompleteOAuth() {
   const signedIn = useSignedIn();
   return useMutation({
-    mutationFn: async (totpCode: string | null) =>
-      unwrap(await api.POST('/v1/auth/oauth/complete', { body: { totp_code: totpCode } })),
+    // The second factor when the account has 2FA: a TOTP code, or a passkey's answer (docs/passkeys.md).
+    mutationFn: async (second: string | null | { passkey: PasskeyAnswer }) =>
+      unwrap(
+        await api.POST('/v1/auth/oauth/complete', {
+          body: second !== null && typeof second === 'object' ? { passkey: second.passkey } : { totp_code: second },
+        }),
+      ),
     onSuccess: signedIn,
   });
 }
@@ -46,7 +52,7 @@ export function useCompleteOAuth() {
 export function useProveWithPassword() {
   const signedIn = useSignedIn();
   return useMutation({
-    mutationFn: async (body: { password: string; totp_code: string | null }) =>
+    mutationFn: async (body: { password: string; totp_code?: string | null; passkey?: PasskeyAnswer }) =>
       unwrap(await api.POST('/v1/auth/oauth/prove/password', { body })),
     onSuccess: signedIn,
   });

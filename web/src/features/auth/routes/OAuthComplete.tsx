@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { TextField } from '@/components/Field';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
+import { PasskeySecondFactor } from '@/features/passkeys/components/PasskeySecondFactor';
 import { ApiError } from '@/lib/errors';
 import { startUrl, useCompleteOAuth, useProveByMail, useProveWithPassword, useProviders, type OAuthResult } from '../api/oauth';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
@@ -17,6 +18,14 @@ const REASONS = new Set([
 function reasonOf(error: unknown): string | undefined {
   return error instanceof ApiError ? (error.details.reason as string | undefined) : undefined;
 }
+
+/** The second factors the account can answer with (details.methods of totp_required; a code by default). */
+function methodsOf(error: unknown): string[] {
+  const given = error instanceof ApiError ? error.details.methods : undefined;
+  return Array.isArray(given) ? given.map(String) : ['totp'];
+}
+
+const SECOND_FACTOR = new Set(['totp_required', 'totp_invalid', 'passkey_invalid']);
 
 /**
  * Where the API's callback sends the browser (docs/oauth.md): `?error=<reason>` says why a sign-in
@@ -34,6 +43,8 @@ export function OAuthComplete() {
   const navigate = useNavigate();
   const asked = useRef(false);
   const [code, setCode] = useState('');
+  // Which second factors the account has, kept from the first totp_required (a later wrong answer has none).
+  const [methods, setMethods] = useState<string[]>(['totp']);
 
   useEffect(() => {
     if (error || params.get('result') || asked.current) return;
@@ -60,32 +71,36 @@ export function OAuthComplete() {
   if (done?.status === 'link_required') return <LinkRequired result={done} provider={name} />;
 
   const reason = reasonOf(complete.error);
-  if (reason === 'totp_required' || reason === 'totp_invalid') {
+  if (reason === 'totp_required' && methodsOf(complete.error).join() !== methods.join()) setMethods(methodsOf(complete.error));
+  if (reason && SECOND_FACTOR.has(reason)) {
     const submit = (event: FormEvent) => {
       event.preventDefault();
       complete.mutate(code);
     };
     return (
       <AuthLayout title={t('complete.title')}>
-        {reason === 'totp_invalid' && <ErrorAlert error={complete.error} />}
-        <form onSubmit={submit}>
-          <TextField
-            label={t('complete.code')}
-            hint={t('complete.codeHint')}
-            name="totp"
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            required
-            autoFocus
-            value={code}
-            onChange={(e) => setCode(e.target.value.trim())}
-          />
-          <div className="button-row">
-            <button type="submit" className="button" disabled={complete.isPending}>
-              {t('complete.submit')}
-            </button>
-          </div>
-        </form>
+        {reason !== 'totp_required' && <ErrorAlert error={complete.error} />}
+        {methods.includes('passkey') && <PasskeySecondFactor busy={complete.isPending} onAnswer={(passkey) => complete.mutate({ passkey })} />}
+        {methods.includes('totp') && (
+          <form onSubmit={submit}>
+            <TextField
+              label={t('complete.code')}
+              hint={t('complete.codeHint')}
+              name="totp"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value.trim())}
+            />
+            <div className="button-row">
+              <button type="submit" className="button" disabled={complete.isPending}>
+                {t('complete.submit')}
+              </button>
+            </div>
+          </form>
+        )}
       </AuthLayout>
     );
   }
@@ -126,7 +141,9 @@ function LinkRequired({ result, provider }: { result: OAuthResult; provider: str
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const reason = reasonOf(prove.error);
-  const needsCode = reason === 'totp_required' || reason === 'totp_invalid';
+  const secondStep = reason !== undefined && SECOND_FACTOR.has(reason);
+  const needsCode = secondStep && reason !== 'passkey_invalid' && methodsOf(prove.error).includes('totp');
+  const offerPasskey = secondStep && (methodsOf(prove.error).includes('passkey') || reason === 'passkey_invalid');
   const email = result.email ?? '';
   const linked = (result.methods ?? []).filter((m) => m !== 'password' && m !== 'mail');
 
@@ -154,6 +171,7 @@ function LinkRequired({ result, provider }: { result: OAuthResult; provider: str
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
+          {offerPasskey && <PasskeySecondFactor busy={prove.isPending} onAnswer={(passkey) => prove.mutate({ password, passkey })} />}
           {needsCode && (
             <TextField
               label={t('complete.code')}
