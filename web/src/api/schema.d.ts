@@ -6005,9 +6005,16 @@ export interface components {
             } | null;
             /**
              * Language
+             * @description The language of notification mails
              * @default null
              */
             language?: ("en" | "de") | null;
+            /**
+             * Panel Language
+             * @description The language the panel runs in (the web app reports it); mails use it until chosen
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
         };
         /** PreferencesOut */
         PreferencesOut: {
@@ -6019,6 +6026,17 @@ export interface components {
              * @enum {string}
              */
             language: "en" | "de";
+            /**
+             * Language Chosen
+             * @description Whether the user chose it (else: the panel's language, or English)
+             */
+            language_chosen: boolean;
+            /**
+             * Panel Language
+             * @description The language the panel last ran in
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
         };
         /** ProviderList */
         ProviderList: {
