@@ -132,3 +132,17 @@ def test_expiry_notice_is_sent_once_per_key_and_retried_after_a_failed_mail(port
 
     assert (failed["failed"], sent["sent"], again["sent"]) == (1, 1, 0)
     assert len(mailer.sent) == 1 and mailer.sent[0][0] == "owner@example.org"
+
+
+def test_a_new_key_is_announced_in_the_accounts_tenant():
+    from tests.fakes import FakeEventPublisher
+
+    keys, events = FakeApiKeyRepository(), FakeEventPublisher()
+    ports = svc.Ports(FakeServiceAccountRepository(keys), keys, FakeTenancyRepository(), events)
+    account = _create(ports)
+
+    _key(ports, account.id, name="ci 2026-12")
+
+    [event] = events.published
+    assert (event.type, event.tenant_id) == ("api_key.created", "tn_a")
+    assert event.payload == {"key_name": "ci 2026-12", "owner_email": "ci (service account)"}

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.auth.context import TenantContext
@@ -43,6 +43,9 @@ from mamba.domain.tenancy import (
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
+
+if TYPE_CHECKING:
+    from mamba.ports import EventPublisher
 
 MAX_SERVERS = 100
 
@@ -87,6 +90,7 @@ class Ports:
     accounts: ServiceAccountRepository
     keys: ApiKeyRepository  # list and revoke: a service account's keys are API keys it owns
     tenancy: TenancyRepository  # roles
+    events: EventPublisher | None = None  # api_key.created (mamba.domain.events)
 
 
 def _now() -> str:
@@ -288,7 +292,24 @@ def create_key(
         expires_at=expires_at,
     )
     ports.accounts.add_key(account, key)
+    _key_created(ports, account, key)
     return NewKey(key=key, plaintext=key_format.format_key(account.id, key.id, secret))
+
+
+def _key_created(ports: Ports, account: ServiceAccount, key: ApiKey) -> None:
+    """``api_key.created`` in the account's tenant, as for a member's key (after the key is
+    stored: a refused send is logged, never raised)."""
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit_after_commit
+
+    event = make_event(
+        "api_key.created",
+        dedupe_key=f"{key.id}:{account.tenant_id}",
+        occurred_at=key.created_at,
+        tenant_id=account.tenant_id,
+        payload={"key_name": key.name, "owner_email": f"{account.name} (service account)"},
+    )
+    emit_after_commit(ports.events, event)
 
 
 def list_keys(
