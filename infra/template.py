@@ -120,6 +120,9 @@ SECRET_KEYS_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
 # to its PanelUrl output (docs/deploy.md); check-config warns until then.
 
 
+OAUTH_PARAMETERS = ("Google", "Microsoft", "GitHub", "Discord")
+
+
 def parameters() -> dict[str, Any]:
     return {
         "PublicUrl": {
@@ -148,6 +151,18 @@ def parameters() -> dict[str, Any]:
             "Default": "disabled",
             "AllowedValues": ["disabled", "turnstile", "hcaptcha"],
             "Description": "CAPTCHA on register and login; turnstile/hcaptcha need CAPTCHA_SECRET_KEY in the secret.",
+        },
+        # Sign-in with an identity provider (docs/oauth.md): a provider is offered when its client id
+        # is set; its client secret goes into the secret as OAUTH_<PROVIDER>_CLIENT_SECRET first.
+        **{
+            f"{name}ClientId": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "^[A-Za-z0-9._-]{0,200}$",
+                "Description": f"Sign-in with {name}: its OAuth client id (empty: not offered); needs "
+                f"OAUTH_{name.upper()}_CLIENT_SECRET in the secret.",
+            }
+            for name in OAUTH_PARAMETERS
         },
         "LogLevel": {
             "Type": "String",
@@ -539,6 +554,7 @@ def function_environment() -> dict[str, Any]:
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
         "CAPTCHA_PROVIDER": {"Ref": "CaptchaProvider"},
         **schedule_environment(),
+        **{f"OAUTH_{name.upper()}_CLIENT_ID": {"Ref": f"{name}ClientId"} for name in OAUTH_PARAMETERS},
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},

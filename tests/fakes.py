@@ -2588,7 +2588,14 @@ class FakeIdentityRepository:
         self.keys = keys or FakeApiKeyRepository()
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
@@ -2927,6 +2934,11 @@ class FakeNotificationStore:
     def release_mail(self, event_id: str, user_id: str) -> None:
         self.claims.discard((event_id, user_id))
 
+    def forget(self, user_id: str) -> int:
+        self.prefs.pop(user_id, None)
+        self.unread.pop(user_id, None)
+        return len(self.items.pop(user_id, {}))
+
 
 class FakeServiceAccountRepository:
     """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
@@ -3010,3 +3022,92 @@ class FakeServiceAccountRepository:
 
     def release_expiry_notice(self, key_id: str) -> None:
         self.notified.pop(key_id, None)
+
+
+# --- sign-in with an identity provider (issue 17, docs/oauth.md) ------------------------------------
+
+
+class FakeOAuthStore:
+    """``DynamoOAuthStore`` in memory: single-use states and tickets, identities with a claim per
+    (provider, subject); ``users`` is the account store a created account goes into."""
+
+    def __init__(self, users: FakeUserRepository | None = None) -> None:
+        from mamba.domain.oauth import Identity, OAuthState, Ticket
+
+        self.users = users or FakeUserRepository()
+        self.states: dict[str, OAuthState] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.identities: dict[tuple[str, str], Identity] = {}
+
+    def put_state(self, digest: str, state: Any) -> None:
+        if digest in self.states:
+            raise ConflictError("state exists")
+        self.states[digest] = state
+
+    def take_state(self, digest: str) -> Any:
+        return self.states.pop(digest, None)
+
+    def put_ticket(self, digest: str, ticket: Any) -> None:
+        if digest in self.tickets:
+            raise ConflictError("ticket exists")
+        self.tickets[digest] = ticket
+
+    def get_ticket(self, digest: str) -> Any:
+        return self.tickets.get(digest)
+
+    def take_ticket(self, digest: str) -> Any:
+        return self.tickets.pop(digest, None)
+
+    def find(self, provider: str, subject: str) -> Any:
+        return self.identities.get((provider, subject))
+
+    def link(self, identity: Any) -> None:
+        self.users.get(identity.user_id)
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def create_user_with_identity(self, user: User, identity: Any) -> None:
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.users.add(user)
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def list_for_user(self, user_id: str) -> list[Any]:
+        return [i for i in self.identities.values() if i.user_id == user_id]
+
+    def unlink(self, identity: Any) -> None:
+        current = self.identities.get((identity.provider, identity.subject))
+        if current is not None and current.user_id == identity.user_id:
+            del self.identities[(identity.provider, identity.subject)]
+
+    def touch(self, identity: Any, at: str) -> None:
+        key = (identity.provider, identity.subject)
+        if key in self.identities:
+            self.identities[key] = replace(self.identities[key], last_used_at=at)
+
+
+class FakeIdentityProvider:
+    """A provider that signs in whoever ``profile`` names (or raises ``refuse``); it records what
+    the flow sent it (the PKCE verifier it issued, the nonce, the code) so tests can check them."""
+
+    def __init__(self, provider: str = "google", **profile: Any) -> None:
+        from mamba.domain.oauth import ExternalProfile
+
+        self.id = provider
+        fields = {"subject": "sub-1", "email": "ada@example.com", "email_verified": True, "name": "Ada", **profile}
+        self.next = ExternalProfile(provider=provider, **fields)
+        self.refuse: Exception | None = None
+        self.authorized: list[dict[str, str]] = []
+        self.exchanged: list[dict[str, str]] = []
+
+    def authorize(self, *, redirect_uri: str, state: str, nonce: str) -> tuple[str, str]:
+        verifier = f"verifier-{len(self.authorized)}-{state[:8]}"
+        self.authorized.append({"redirect_uri": redirect_uri, "state": state, "nonce": nonce, "verifier": verifier})
+        return f"https://{self.id}.example/authorize?state={state}", verifier
+
+    def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> Any:
+        self.exchanged.append({"code": code, "redirect_uri": redirect_uri, "verifier": code_verifier, "nonce": nonce})
+        if self.refuse is not None:
+            raise self.refuse
+        return self.next

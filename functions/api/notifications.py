@@ -10,34 +10,27 @@ from mamba import bootstrap
 from mamba.domain import clock
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.notifications import (
-    ChannelsOut,
-    EventPreferenceOut,
-    MarkReadIn,
-    MarkReadOut,
-    NotificationList,
-    NotificationOut,
-    NotificationQuery,
-    PreferencesIn,
-    PreferencesOut,
-)
 from mamba.web import Ctx, parse_query, route
 
 if TYPE_CHECKING:
     from mamba.domain.notifications import Notification, Preferences
     from mamba.domain.pages import Page
+    from mamba.schemas import notifications as schemas
+    from mamba.schemas.notifications import MarkReadIn, NotificationList, PreferencesIn, PreferencesOut
     from mamba.services import notifications
 else:
+    # Built on a route's first call, not at ``import app`` (docs/performance.md).
     notifications = lazy_import("mamba.services.notifications")
+    schemas = lazy_import("mamba.schemas.notifications")
 
 bp = Blueprint(__name__)
 TAGS = ("notifications",)
 
 
 def _notification_list(page: Page[Notification]) -> NotificationList:
-    return NotificationList(
+    return schemas.NotificationList(
         items=[
-            NotificationOut(
+            schemas.NotificationOut(
                 id=n.id,
                 type=n.type,
                 severity=n.severity,  # type: ignore[arg-type]
@@ -60,14 +53,16 @@ def _preferences(prefs: Preferences, *, platform: bool) -> PreferencesOut:
     from mamba.domain.events import CATALOGUE
     from mamba.domain.notifications import EMAIL, IN_APP
 
-    return PreferencesOut(
+    return schemas.PreferencesOut(
         language=prefs.language,  # type: ignore[arg-type]
+        language_chosen=prefs.chosen_language is not None,
+        panel_language=prefs.panel_language,  # type: ignore[arg-type]
         events=[
-            EventPreferenceOut(
+            schemas.EventPreferenceOut(
                 type=name,
                 severity=CATALOGUE[name].severity,
                 summary=CATALOGUE[name].summary,
-                channels=ChannelsOut(in_app=IN_APP in channels, email=EMAIL in channels),
+                channels=schemas.ChannelsOut(in_app=IN_APP in channels, email=EMAIL in channels),
             )
             for name, channels in prefs.effective(audience_platform=platform).items()
         ],
@@ -86,11 +81,11 @@ def _user_id(ctx: Ctx) -> str:
     permission="account.read",
     summary="Your in-app notifications, newest first (kept 90 days); ?unread=true for the unread ones",
     tags=TAGS,
-    response_model=NotificationList,
-    query=NotificationQuery,
+    response_model="notifications:NotificationList",
+    query="notifications:NotificationQuery",
 )
 def list_notifications(ctx: Ctx) -> object:
-    query = parse_query(ctx.request, NotificationQuery)
+    query = parse_query(ctx.request, schemas.NotificationQuery)
     page = notifications.list_notifications(
         bootstrap.notification_store(),
         _user_id(ctx),
@@ -107,8 +102,8 @@ def list_notifications(ctx: Ctx) -> object:
     permission="account.write",
     summary="Mark notifications read: the given ids, or all",
     tags=TAGS,
-    request_model=MarkReadIn,
-    response_model=MarkReadOut,
+    request_model="notifications:MarkReadIn",
+    response_model="notifications:MarkReadOut",
 )
 def mark_read(ctx: Ctx) -> object:
     from mamba.services import accounts
@@ -119,7 +114,7 @@ def mark_read(ctx: Ctx) -> object:
         bootstrap.notification_store(), user_id, body.ids, body.all, clock.iso(clock.utcnow())
     )
     unread = accounts.get_profile(bootstrap.accounts().users, user_id).unread_notifications
-    return MarkReadOut(marked=marked, unread_notifications=unread)
+    return schemas.MarkReadOut(marked=marked, unread_notifications=unread)
 
 
 @route(
@@ -129,7 +124,7 @@ def mark_read(ctx: Ctx) -> object:
     permission="account.read",
     summary="Which notifications you get in-app and by email, per event type, and the mail language",
     tags=TAGS,
-    response_model=PreferencesOut,
+    response_model="notifications:PreferencesOut",
 )
 def get_preferences(ctx: Ctx) -> object:
     assert ctx.principal is not None
@@ -144,8 +139,8 @@ def get_preferences(ctx: Ctx) -> object:
     permission="account.write",
     summary="Change the channels of event types, or the mail language",
     tags=TAGS,
-    request_model=PreferencesIn,
-    response_model=PreferencesOut,
+    request_model="notifications:PreferencesIn",
+    response_model="notifications:PreferencesOut",
 )
 def update_preferences(ctx: Ctx) -> object:
     assert ctx.principal is not None
@@ -156,6 +151,7 @@ def update_preferences(ctx: Ctx) -> object:
         _user_id(ctx),
         language=body.language,
         channels=channels,
+        panel_language=body.panel_language,
         at=clock.iso(clock.utcnow()),
     )
     return _preferences(prefs, platform=ctx.principal.is_admin)

@@ -122,6 +122,7 @@ def start(ctx: Ctx, provider: str) -> Response:
                 return_to=ctx.query.get("return_to"),
                 now=clock.now_epoch(),
                 pending_ticket=oauth_cookies.read(ctx.request, oauth_cookies.TICKET_COOKIE),
+                source_ip=ctx.source_ip,
             )
     except DomainError as exc:
         return _redirect(_page(provider, error=_reason(exc)))

@@ -10,7 +10,6 @@ dead-letter queue (infra/template.py: ``EventsDLQ`` with its depth alarm).
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -52,18 +51,13 @@ def _deliver(record: SQSRecord) -> str:
 
 
 def _webhooks(event: Event) -> dict[str, Any]:
-    """The tenant's outgoing webhooks (mamba.services.webhooks, docs/notifications.md); platform
-    events have no tenant and no webhooks."""
+    """The tenant's outgoing webhooks (mamba.services.webhooks, docs/webhooks.md): one due delivery
+    per subscribed webhook, sent by the webhook_deliveries schedule; platform events have none."""
     if event.tenant_id is None:
         return {}
-    # Guarded until the webhooks service (the "hooks" part of issue 14) is on main.
-    try:
-        webhooks = importlib.import_module("mamba.services.webhooks")
-    except ModuleNotFoundError:
-        return {}
-    ports = getattr(bootstrap, "webhook_ports", None)
-    result = webhooks.fan_out(ports() if ports is not None else None, event)
-    return {"webhooks": result} if isinstance(result, int) else {}
+    from mamba.services import webhooks
+
+    return {"webhooks": webhooks.fan_out(bootstrap.webhook_ports(), event)}
 
 
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:

@@ -31,22 +31,29 @@ def _receive_all() -> list[dict[str, Any]]:
         found += batch
 
 
-def deliver_queued(*, repeat: int = 1) -> dict[str, Any]:
-    """Run the consumer on what is queued (``repeat`` times: SQS's at-least-once delivery);
-    returns the last answer (its ``batchItemFailures``)."""
+def drain() -> list[dict[str, Any]]:
+    """Receive (and delete) every message on the events queue, as SQS hands them over."""
+    return _receive_all()
+
+
+def run_consumer(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The events consumer on these messages as one Lambda SQS batch; its answer."""
     from functions.queues import events as consumer
     from local.queue_poller import lambda_event
 
+    arn = "arn:aws:sqs:us-east-1:123456789012:mamba-events"
+    return dict(consumer.handler(lambda_event(messages, arn, "us-east-1"), None))
+
+
+def deliver_queued(*, repeat: int = 1) -> dict[str, Any]:
+    """Run the consumer on what is queued (``repeat`` times: SQS's at-least-once delivery);
+    returns the last answer (its ``batchItemFailures``)."""
     messages = _receive_all()
     answer: dict[str, Any] = {"batchItemFailures": []}
     if not messages:
         return answer
     for _ in range(repeat):
-        answer = dict(
-            consumer.handler(
-                lambda_event(messages, "arn:aws:sqs:us-east-1:123456789012:mamba-events", "us-east-1"), None
-            )
-        )
+        answer = run_consumer(messages)
     return answer
 
 

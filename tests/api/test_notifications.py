@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mamba.domain.events import make_event
-from tests.api.notification_support import deliver_queued, publish
+from tests.api.notification_support import deliver_queued, drain, publish, run_consumer
 from tests.api.tenancy_helpers import Api, join, mail_to, make_world
 
 T = "2026-12-05T09:00:00Z"
@@ -228,6 +228,23 @@ def test_the_mail_is_in_the_users_language_when_they_chose_german(api):
     assert "Hallo" in str(mail.body)
 
 
+def test_the_mail_follows_the_panels_language_until_the_user_chooses_one(api):
+    # Given alice's panel runs in German (the web app reports it) and she never chose
+    answer = api.patch("/v1/me/notification-preferences", "usr_alice", {"panel_language": "de"})
+    assert answer.json_body["language"] == "de" and answer.json_body["language_chosen"] is False
+
+    publish(backup_failed(key="op_de"))
+    deliver_queued()
+
+    # Then her mail is German
+    (mail,) = mail_to("alice@example.org")
+    assert "fehlgeschlagen" in mail.subject
+
+    # And once she chooses English, the panel's German no longer decides
+    chosen = api.patch("/v1/me/notification-preferences", "usr_alice", {"language": "en", "panel_language": "de"})
+    assert (chosen.json_body["language"], chosen.json_body["language_chosen"]) == ("en", True)
+
+
 def test_preferences_refuse_an_unknown_event_type_when_patched(api):
     answer = api.patch("/v1/me/notification-preferences", "usr_alice", {"channels": {"nope.nothing": {"email": True}}})
 
@@ -273,3 +290,77 @@ def test_the_request_still_succeeds_when_the_events_queue_refuses(api, monkeypat
         created = api.post("/v1/me/api-keys", "usr_alice", {"name": "ci", "scopes": ["servers.read"]})
 
     assert created.status_code == 201
+
+
+def test_deleting_the_account_deletes_its_notifications_and_preferences(api):
+    # Given bob (tn_b's owner, a password set) with a notification and changed preferences
+    import json as _json
+
+    from mamba import bootstrap
+    from mamba.adapters.dynamo.users import DynamoUserRepository
+    from mamba.domain.pages import PageRequest
+
+    DynamoUserRepository().set_password_hash("usr_bob", bootstrap.password_hasher().hash("a long enough password 1"))
+    publish(backup_failed(tenant_id="tn_b"))
+    deliver_queued()
+    assert api.patch("/v1/me/notification-preferences", "usr_bob", {"language": "de"}).status_code == 200
+    store = bootstrap.notification_store()
+    assert len(store.listing("usr_bob", PageRequest(), unread_only=False).items) == 1
+
+    # When bob deletes his account
+    gone = api.client.http.request(
+        "DELETE",
+        "/v1/me",
+        headers=api.as_("usr_bob"),
+        body=_json.dumps({"current_password": "a long enough password 1"}),
+    )
+
+    # Then nothing of his notifications is left
+    assert gone.status_code == 200, gone.json_body
+    assert store.listing("usr_bob", PageRequest(), unread_only=False).items == []
+    assert store.preferences("usr_bob").language == "en"
+
+
+def test_the_consumer_hands_tenant_events_to_the_webhooks_fan_out_and_platform_events_not(api, monkeypatch):
+    from mamba.services import webhooks
+
+    handed: list[str] = []
+    monkeypatch.setattr(webhooks, "fan_out", lambda ports, event: handed.append(event.type) or 1)
+    publish(
+        backup_failed(),
+        make_event(
+            "node.down", dedupe_key="n1", occurred_at=T, tenant_id=None, payload={"node_id": "n1", "node_name": "a"}
+        ),
+    )
+
+    assert deliver_queued() == {"batchItemFailures": []}
+
+    assert handed == ["backup.failed"]
+
+
+def test_a_record_that_fails_is_reported_alone_and_its_retry_completes_it(api, monkeypatch):
+    # Given SES refusing the first send (the in-app notification is stored, the mail claim given back)
+    from mamba.adapters.ses import SesMailer
+
+    real_send = SesMailer.send
+    calls: list[str] = []
+
+    def send_failing_once(self, to, subject, text, html=None):
+        calls.append(to)
+        if len(calls) == 1:
+            from mamba.domain.errors import DependencyUnavailableError
+
+            raise DependencyUnavailableError("SES is busy")
+        return real_send(self, to, subject, text, html)
+
+    monkeypatch.setattr(SesMailer, "send", send_failing_once)
+    publish(backup_failed())
+
+    # When the consumer runs: the record fails alone; SQS redelivers it and the retry succeeds
+    messages = drain()
+    assert run_consumer(messages) == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    assert run_consumer(messages) == {"batchItemFailures": []}
+
+    # Then, in the end, one notification and one mail
+    assert len(notifications(api, "usr_alice")) == 1 and unread(api, "usr_alice") == 1
+    assert len(mail_to("alice@example.org")) == 1

@@ -441,3 +441,28 @@ def test_jwks_key_rotation_is_followed(client, oauth):
     again = Browser(client)
     called, _ = sign_in_flow(again, "google", "rotate@example.com")
     assert "error" not in page_query(called)
+
+
+def test_deleting_the_account_unlinks_its_sign_ins_so_the_provider_account_starts_afresh(client, oauth):
+    # Given an account with a password and Google linked
+    verified_account(client, "leaver@example.com")
+    browser = Browser(client)
+    sign_in_flow(browser, "google", "leaver@example.com")
+    browser.post("/v1/auth/oauth/complete")
+    token = browser.post("/v1/auth/oauth/prove/password", {"password": PASSWORD}).json_body["access_token"]
+    assert len(client.http.get("/v1/me/identities", headers=bearer(token)).json_body["items"]) == 1
+
+    # When the account is deleted
+    deleted = client.http.delete(
+        "/v1/me", body=json.dumps({"current_password": PASSWORD}),
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert deleted.status_code == 200, deleted.json_body
+
+    # Then its link is gone with it: the same Google account creates a new account
+    from mamba.adapters.dynamo.oauth import DynamoOAuthStore
+
+    assert DynamoOAuthStore().find("google", identity_provider.subject("google", "leaver@example.com")) is None
+    again = Browser(client)
+    sign_in_flow(again, "google", "leaver@example.com")
+    assert again.post("/v1/auth/oauth/complete").json_body["created"] is True

@@ -325,6 +325,10 @@ def test_an_admins_2fa_reset_removes_a_lost_passkey(client, world, device):
     _register(client, world, device)
     UserItem(*keys.user("usr_root")).update(actions=[UserItem.password_hash.set(hash_password(PASSWORD))])
 
+    # And the admin sees it on her account
+    shown = client.http.get("/v1/admin/users/usr_alice", headers=world.headers("root")).json_body
+    assert (shown["totp_enabled"], shown["passkeys"]) == (False, 1)
+
     # When a platform admin resets her 2FA, proving it is them
     done = client.http.post(
         "/v1/admin/users/usr_alice/2fa/reset",
@@ -334,6 +338,7 @@ def test_an_admins_2fa_reset_removes_a_lost_passkey(client, world, device):
 
     # Then her passkeys are gone, and her password alone signs her in again
     assert done.status_code == 200, done.json_body
+    assert done.json_body["passkeys"] == 0
     assert _passkeys(client, world) == []
     assert not bootstrap.user_repository().get("usr_alice").has_second_factor
     assert _login(client).status_code == 200
@@ -349,3 +354,78 @@ def test_deleting_the_account_deletes_its_passkeys(client, world, device):
     assert deleted.status_code == 200, deleted.json_body
     assert bootstrap.passkey_ports().store.get("usr_alice", made["id"]) is None
     assert _sign_in(client, device).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {},
+        {"rawId": 7, "response": "nope"},
+        {"id": "x", "rawId": "!!not base64!!", "type": "public-key", "response": {"userHandle": 5}},
+        {
+            "id": "AA",
+            "rawId": "AA",
+            "type": "public-key",
+            "response": {"clientDataJSON": "e30", "userHandle": "dXNyX2FsaWNl"},
+        },
+    ],
+)
+def test_a_malformed_answer_is_a_401_never_a_500(client, world, device, garbage):
+    _register(client, world, device)
+    ceremony = _options(client)
+
+    response = _post(
+        client, "/v1/auth/passkeys/login", {"challenge_id": ceremony["challenge_id"], "credential": garbage}
+    )
+
+    assert response.status_code == 401, response.json_body
+    assert response.json_body["error"]["details"]["reason"] == "passkey_invalid"
+
+
+@pytest.mark.parametrize("garbage", [{}, {"id": "x", "response": []}, {"response": {"transports": "usb"}}])
+def test_a_malformed_registration_is_a_400_never_a_500(client, world, garbage):
+    begun = _post(client, "/v1/me/passkeys/registration", headers=world.headers("alice")).json_body
+    response = _post(
+        client,
+        "/v1/me/passkeys",
+        {"challenge_id": begun["challenge_id"], "credential": garbage},
+        world.headers("alice"),
+    )
+    assert response.status_code == 400 and response.json_body["error"]["code"] == "PASSKEY_REJECTED"
+
+
+def test_import_app_loads_no_webauthn_library():
+    # py_webauthn brings cryptography, cbor2 and pyOpenSSL (~130 ms of CPU): only a passkey
+    # request may pay for it, never every function's cold start (docs/dependencies.md).
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root / 'layers' / 'core'}{os.pathsep}{root}"}
+    probe = (
+        "import sys, app; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'webauthn', 'cbor2', 'OpenSSL', 'cryptography'}), "
+        "'mamba.services.passkeys' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "False"]
+
+
+def test_starting_ceremonies_is_rate_limited(client, world, monkeypatch):
+    from mamba.domain.ratelimit import Limit
+    from mamba.services import passkeys
+
+    monkeypatch.setattr(passkeys, "CEREMONIES", Limit("passkey-ceremony", 2, 15 * 60))
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.9"}
+
+    answers = [_post(client, "/v1/auth/passkeys/options", headers=headers).status_code for _ in range(3)]
+    registrations = [
+        _post(client, "/v1/me/passkeys/registration", headers=world.headers("alice")).status_code for _ in range(3)
+    ]
+
+    assert answers == [200, 200, 429]
+    assert registrations == [200, 200, 429]

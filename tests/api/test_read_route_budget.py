@@ -43,31 +43,22 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/v1/admin/blueprints"): (3, JOINED),
     ("GET", "/v1/admin/blueprints/{blueprint_id}"): (3, JOINED),
     ("GET", "/v1/admin/nodes"): (3, JOINED),
-    ("GET", "/v1/admin/nodes/{node_id}"): (3, "the guard, the node (with its breaker) and its health item"),
-    ("GET", "/v1/admin/nodes/{node_id}/allocations"): (3, "the guard, the node and the allocations Query"),
-    ("GET", "/v1/admin/nodes/{node_id}/servers"): (4, "the guard, the node, the page and its join"),
+    ("GET", "/v1/admin/nodes/{node_id}/servers"): (3, "the guard (with the node), the page and its join"),
     ("GET", "/v1/admin/overview"): (4, "the guard, the counters, the nodes Query and their health"),
     ("GET", "/v1/admin/servers"): (3, JOINED),
     ("GET", "/v1/admin/servers/{server_id}"): (3, JOINED),
     ("GET", "/v1/admin/tenants/{tenant_id}/members"): (4, "the guard, the tenant, the members Query and their users"),
     ("GET", "/v1/admin/users/{user_id}"): (3, "the guard, the user and the memberships Query"),
-    ("GET", "/v1/me/sessions"): (3, "the guard, the user and the sessions Query"),
     ("GET", "/v1/tenants"): (3, JOINED),
-    ("GET", "/v1/tenants/{tenant_id}/backup-settings"): (5, "the guard and four separate GetItems of settings"),
     ("GET", "/v1/tenants/{tenant_id}/locations"): (
         5,
         "the guard, the nodes, one BatchGetItem of their health and breakers (a location whose nodes are all "
         "unreachable is not available: placement skips them) and one Query per node",
     ),
-    ("GET", "/v1/admin/nodes/{node_id}/metrics"): (3, "the guard, the node (with its breaker) and the history Query"),
     ("GET", "/v1/tenants/{tenant_id}/members"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/servers/{server_id}/files/contents"): (
         4,
         "the guard (with the server), the node (with its breaker), the blueprint's file denylist and one more read",
-    ),
-    ("GET", "/v1/tenants/{tenant_id}/servers/{server_id}/websocket"): (
-        3,
-        "the guard (with the server), the node (with its breaker), and the node's token again to sign the console JWT",
     ),
 }
 # Query strings some reads need to answer 200.

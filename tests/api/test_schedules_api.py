@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mamba import bootstrap
+from mamba.domain.schedules import LastRun
 from tests.backup_support import BackupWorld, add_member, build_world, set_plan
 from tests.schedule_support import NIGHTLY, TARGET_ARN, eventbridge_schedules, scheduler_configured
 
@@ -168,17 +169,26 @@ def test_run_now_answers_202_with_the_run_and_the_history_pages_newest_first(wor
     ports = bootstrap.schedule_ports()
     from dataclasses import replace
 
+    repo = bootstrap.schedule_repository()
+    started = []
     with bootstrap.override(schedule_ports=replace(ports, workflows=Recorder())):  # type: ignore[arg-type]
-        started = [post(world, f"{base(world)}/{created['id']}/run") for _ in range(3)]
+        for _ in range(3):
+            started.append(post(world, f"{base(world)}/{created['id']}/run"))
+            busy = post(world, f"{base(world)}/{created['id']}/run")  # one run at a time
+            assert busy.status_code == 409 and busy.json_body["error"]["code"] == "CONFLICT"
+            recorded = repo.get_run(started[-1].json_body["run"]["id"])
+            assert recorded is not None
+            repo.save_run(replace(recorded, status="succeeded"))
+            repo.set_last_run(world.server.uuid, created["id"], LastRun(recorded.id, "succeeded", recorded.started_at))
     assert [r.status_code for r in started] == [202, 202, 202]
     run = started[0].json_body["run"]
-    assert run["status"] == "running" and run["id"].startswith("run_")
+    assert run["status"] == "running" and run["id"].startswith("run_")  # as answered
     assert recorder[0] == ("run_schedule", run["id"])
 
     page = world.http.get(f"{base(world)}/{created['id']}/runs?limit=2", headers=world.owner_headers)
     assert page.status_code == 200
     assert len(page.json_body["items"]) == 2 and page.json_body["next_cursor"]
-    assert page.json_body["items"][0]["tasks"] == [
+    assert page.json_body["items"][-1]["tasks"] == [
         {
             "action": "command",
             "status": "pending",
@@ -196,7 +206,7 @@ def test_run_now_answers_202_with_the_run_and_the_history_pages_newest_first(wor
     assert sorted(seen) == sorted(r.json_body["run"]["id"] for r in started)
     assert rest.json_body["next_cursor"] is None
     listed = world.http.get(base(world), headers=world.owner_headers).json_body["items"][0]
-    assert listed["last_run"]["status"] == "running"
+    assert listed["last_run"]["status"] == "succeeded"
 
 
 def test_viewer_reads_but_cannot_write_and_another_tenant_gets_404(world: BackupWorld) -> None:

@@ -217,3 +217,29 @@ def test_the_eleventh_webhook_is_refused(api: Api) -> None:
         api.create()
     refused = api.call("POST", BASE, body={"url": api.receiver.url, "events": ["backup.failed"]})
     assert refused.status_code == 409 and refused.json_body["error"]["code"] == "WEBHOOK_LIMIT"
+
+
+def test_an_event_through_the_events_queue_reaches_the_webhook_once_even_when_redelivered(api: Api) -> None:
+    from tests.api.notification_support import deliver_queued, publish
+
+    # Given a webhook subscribed to backup.failed
+    made = api.create()
+    # When a service publishes the event and SQS hands it to the consumer twice (at least once)
+    event = backup_failed("op_queue:finish")
+    publish(event)
+    answer = deliver_queued(repeat=2)
+    assert answer["batchItemFailures"] == []
+    run_schedule()
+    run_schedule()
+    # Then the receiver got it once, signed, with its id
+    [got] = api.receiver.received
+    assert got.headers["Mamba-Event-Id"] == event.id
+    assert rules.verify(made["secret"], got.headers["Mamba-Signature"], got.body, now=int(got.at))
+
+
+def test_the_owners_are_mailed_in_the_language_they_chose(api: Api) -> None:
+    # Given the owner chose German for notification mail
+    chosen = api.call("PATCH", "/v1/me/notification-preferences", body={"language": "de"})
+    assert chosen.status_code == 200, chosen.body
+    # Then the disabled-webhook mail goes to them in German (and nobody else of the tenant is an owner)
+    assert bootstrap.tenant_owner_contacts("tn_a") == [("alice@example.org", "de")]

@@ -235,3 +235,91 @@ def test_node_health_publishes_one_node_down_and_one_recovery_with_stable_ids():
     assert [e.type for e in published.published] == ["node.down", "node.recovered"]
     assert published.published[0].payload == {"node_id": "n1", "node_name": "fsn-1"}
     assert published.published[0].tenant_id is None
+
+
+def test_provisioning_announces_the_installed_server_once_and_a_failed_one_with_its_reason():
+    from dataclasses import replace
+
+    from mamba.domain import servers as srv
+    from mamba.services import provisioning
+    from tests.unit.test_services_provisioning import UUID, World
+
+    # Given a provisioning whose install succeeded (the step retried), and one that failed
+    ok, failed = World(srv.INSTALLING), World(srv.INSTALLING)
+    ok.ports = replace(ok.ports, events=FakeEventPublisher())
+    failed.ports = replace(failed.ports, events=FakeEventPublisher())
+
+    provisioning.skip_start(ok.ports, ok.event())
+    provisioning.skip_start(ok.ports, ok.event())
+    provisioning.compensate(failed.ports, failed.event(error={"Error": "InstallFailedError", "Cause": "exit 1"}))
+
+    # Then one id for the two publishes of server.created; install_failed names the reason
+    created = ok.ports.events.of_type("server.created")
+    assert len(created) == 2 and created[0].id == created[1].id
+    assert created[0].server_id == UUID and created[0].tenant_id == "tn_a"
+    (gone,) = failed.ports.events.of_type("server.install_failed")
+    assert gone.payload["reason"] and gone.payload["server_name"]
+
+
+def test_a_tenant_event_without_its_tenant_or_with_an_unknown_payload_field_is_a_bug():
+    with pytest.raises(ValueError):
+        make_event("backup.failed", dedupe_key="k", occurred_at=T, tenant_id=None)
+    with pytest.raises(ValueError):
+        make_event("backup.failed", dedupe_key="k", occurred_at=T, tenant_id="tn_a", payload={"secret": "x"})
+
+
+def test_billing_publishes_one_payment_event_per_invoice_and_attempt():
+    from dataclasses import replace
+
+    from mamba.services import billing_sync as sync
+    from tests.billing_support import event, invoice_object
+    from tests.unit.test_services_billing_sync import World as BillingWorld
+
+    # Given a tenant whose payment fails, then succeeds (paid and payment_succeeded both arrive)
+    world = BillingWorld()
+    world.subscribe("past_due")
+    published = FakeEventPublisher()
+    world.ports = replace(world.ports, events=published)
+
+    failed = event("invoice.payment_failed", invoice_object("in_1", "cus_a", "sub_1"))
+    sync.process(world.ports, failed)
+    sync.process(world.ports, failed)  # redelivered
+    world.subscribe("active")
+    sync.process(world.ports, event("invoice.paid", invoice_object("in_1", "cus_a", "sub_1")))
+    sync.process(world.ports, event("invoice.payment_succeeded", invoice_object("in_1", "cus_a", "sub_1")))
+
+    # Then every repeat has the id of its first: one failure, one success to notify
+    assert {e.type: e.tenant_id for e in published.published} == {"payment.failed": "tn_a", "payment.succeeded": "tn_a"}
+    assert len({e.id for e in published.of_type("payment.failed")}) == 1
+    assert len({e.id for e in published.of_type("payment.succeeded")}) == 1
+    assert published.of_type("payment.failed")[0].payload["invoice_id"] == "in_1"
+
+
+def test_a_crash_is_also_a_notification_with_the_same_id_when_the_schedule_runs_again():
+    from dataclasses import replace
+
+    from mamba.services import metrics as service
+    from tests.unit.test_services_metrics import DAY0, NODE, UUIDS, seen, server, world
+
+    ports, _, _, clock = world(DAY0)
+    ports = replace(ports, publisher=FakeEventPublisher())
+    clock.now = DAY0 + 3
+    service.record_node(ports, NODE, [server(u) for u in UUIDS], seen(0, memory=990))
+    clock.now = DAY0 + 63
+
+    service.record_node(ports, NODE, [server(u) for u in UUIDS], seen(1, "offline"))
+
+    published = ports.publisher.published
+    assert sorted({e.type for e in published}) == ["server.crashed", "server.oom_suspected"]
+    first = next(e for e in published if e.server_id == UUIDS[0] and e.type == "server.crashed")
+    assert first.tenant_id == "tn_a" and first.payload == {"server_name": "s"}
+    assert len({e.id for e in published}) == len(published)  # one per server and type
+
+
+def test_the_mail_language_is_the_choice_then_the_panels_then_english():
+    assert Preferences().language == "en"
+    panel = change_preferences(Preferences(), panel_language="de")
+    assert panel.language == "de" and panel.chosen_language is None
+    chosen = change_preferences(panel, language="en")
+    assert chosen.language == "en"
+    assert change_preferences(chosen, panel_language="de").language == "en"  # the choice wins

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _PROBE = """
 import json, sys
+import os
 from mamba import pydantic_plugins
-replaced = pydantic_plugins.disable()
+replaced = pydantic_plugins.disable(os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__"))
 from pydantic import BaseModel, Field
 
 class Probe(BaseModel):

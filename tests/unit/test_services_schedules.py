@@ -15,6 +15,7 @@ import pytest
 from mamba.auth.context import TenantContext
 from mamba.domain import schedules as sch
 from mamba.domain.errors import (
+    ConflictError,
     DependencyUnavailableError,
     DomainError,
     ForbiddenError,
@@ -304,7 +305,7 @@ def test_runs_are_paged_newest_first_when_listed(world: World) -> None:
     created = world.create()
     for i in range(3):
         world.ports = replace(world.ports, now=lambda i=i: datetime(2026, 12, 5, 10, i, tzinfo=UTC))
-        svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+        world.drive(svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id))
     page = svc.list_runs(world.ports, OWNER, world.server.uuid, created.schedule.id, 2, None)
     assert [r.started_at for r in page.items] == ["2026-12-05T10:02:00Z", "2026-12-05T10:01:00Z"]
     rest = svc.list_runs(world.ports, OWNER, world.server.uuid, created.schedule.id, 2, page.next_cursor)
@@ -335,3 +336,30 @@ def test_server_deletion_deletes_its_schedules_and_their_scheduler_entries(world
 def test_viewer_cannot_write_schedule_tasks_when_the_role_lacks_them(world: World) -> None:
     with pytest.raises(ForbiddenError):
         world.create(tenant=VIEWER)
+
+
+def test_run_now_is_a_conflict_while_the_last_run_is_under_way(world: World) -> None:
+    created = world.create()
+    first = svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+    with pytest.raises(ConflictError):
+        svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+    world.drive(first)
+    assert svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id).status == "running"
+
+
+def test_a_scheduled_run_is_skipped_not_overlapped_when_the_previous_one_still_runs(world: World) -> None:
+    created = world.create()
+    running = svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+    skipped = svc.start_scheduled_run(world.ports, "tn_a", world.server.uuid, created.schedule.id, "2026-12-06T03:00Z")
+    assert skipped is not None and skipped.status == "skipped"
+    assert skipped.reason == "The previous run was still running."
+    assert len(world.workflows.started) == 1
+    # The schedule still shows the run that is under way as its last run
+    assert world.repo.get(world.server.uuid, created.schedule.id).last_run.id == running.id  # type: ignore[union-attr]
+
+
+def test_a_run_left_running_for_hours_no_longer_blocks_the_next(world: World) -> None:
+    created = world.create()
+    svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+    later = replace(world.ports, now=lambda: datetime(2026, 12, 5, 16, 0, tzinfo=UTC))
+    assert svc.run_now(later, OWNER, world.server.uuid, created.schedule.id).status == "running"

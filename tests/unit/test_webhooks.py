@@ -15,6 +15,7 @@ from mamba.domain import webhooks as rules
 from mamba.domain.errors import (
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     ValidationError,
     WebhookLimitError,
     WebhookUrlRefusedError,
@@ -23,7 +24,7 @@ from mamba.domain.events import make_event
 from mamba.domain.pages import PageRequest
 from mamba.domain.webhooks import Response
 from mamba.services import webhooks
-from tests.fakes import FakeHostResolver, FakeMailer, FakeWebhookRepository, FakeWebhookSender
+from tests.fakes import FakeHostResolver, FakeMailer, FakeRateLimiter, FakeWebhookRepository, FakeWebhookSender
 
 T0 = 1_800_000_000
 PUBLIC = "93.184.215.14"
@@ -41,6 +42,7 @@ class World:
         )
     )
     mailer: FakeMailer = field(default_factory=FakeMailer)
+    limiter: FakeRateLimiter = field(default_factory=FakeRateLimiter)
     clock: list[int] = field(default_factory=lambda: [T0])
 
     @property
@@ -50,10 +52,14 @@ class World:
             sender=self.sender,
             resolver=self.resolver,
             mailer=self.mailer,
-            owner_emails=lambda tenant_id: [f"owner@{tenant_id}.example.org"],
+            owners=lambda tenant_id: [
+                (f"owner@{tenant_id}.example.org", "en"),
+                (f"inhaber@{tenant_id}.example.org", "de"),
+            ],
             public_url="https://panel.example.com",
             now=lambda: self.clock[0],
             rand=random.Random(7),
+            limiter=self.limiter,
         )
 
     def create(self, url: str = "https://hooks.example.com/in", events: tuple[str, ...] = ("backup.failed",)):
@@ -342,6 +348,10 @@ def test_three_days_of_failures_disable_the_webhook_and_mail_the_owner_once() ->
     assert (stored.enabled, stored.disabled_reason) == (False, "failing")
     mails = world.mailer.to("owner@tn_a.example.org")
     assert len(mails) == 1 and "disabled" in mails[0][0]
+    assert "https://panel.example.com/t/tn_a/webhooks" in mails[0][1]
+    # each owner in their mail language
+    [(subject, _)] = world.mailer.to("inhaber@tn_a.example.org")
+    assert "deaktiviert" in subject
     # And new events reach it no more
     assert webhooks.fan_out(world.ports, backup_failed("op_later")) == 0  # type: ignore[arg-type]
     # And enabling it again starts afresh
@@ -430,3 +440,43 @@ def test_a_discord_webhook_gets_an_embed_coloured_by_severity_with_a_panel_link(
 )
 def test_only_discords_webhook_urls_get_the_embed_format(url: str, discord: bool) -> None:
     assert rules.is_discord(url) is discord
+
+
+def test_send_test_is_limited_per_tenant_and_hour() -> None:
+    world = World()
+    webhook, _ = world.create()
+    for _ in range(rules.TESTS_PER_HOUR):
+        webhooks.send_test(world.ports, TENANT, webhook.id)
+    with pytest.raises(RateLimitedError):
+        webhooks.send_test(world.ports, TENANT, webhook.id)
+    world.clock[0] += 3600  # the next hour
+    webhooks.send_test(world.ports, TENANT, webhook.id)
+
+
+def test_a_busy_store_defers_one_delivery_without_stopping_the_others() -> None:
+    from mamba.domain.errors import DependencyUnavailableError
+
+    # Given two due deliveries, the secret of the first webhook unreadable for now (KMS busy)
+    world = World()
+    first, _ = world.create("https://hooks.example.com/a")
+    world.create("https://hooks.example.com/b")
+    webhooks.fan_out(world.ports, backup_failed())  # type: ignore[arg-type]
+    real_secret = world.repo.secret
+
+    def secret(webhook: rules.Webhook) -> str:
+        if webhook.id == first.id:
+            raise DependencyUnavailableError("KMS is busy.")
+        return real_secret(webhook)
+
+    world.repo.secret = secret  # type: ignore[method-assign]
+    # When the sender runs
+    summary = world.run_at(T0)
+    # Then the other one was delivered, and the first is tried again once its lease ends
+    assert [r.url for r, _ in world.sender.requests] == ["https://hooks.example.com/b"]
+    assert summary.succeeded == 1
+    world.repo.secret = real_secret  # type: ignore[method-assign]
+    world.run_at(T0 + rules.LEASE_SECONDS)
+    assert sorted(r.url for r, _ in world.sender.requests) == [
+        "https://hooks.example.com/a",
+        "https://hooks.example.com/b",
+    ]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mamba.auth.sftp import SftpCredentials
     from mamba.domain.accounts import AccountPolicy, User
     from mamba.domain.nodes import Node
-    from mamba.domain.quotas import Quotas
+    from mamba.domain.quotas import BackupSettingsFacts, Quotas
     from mamba.domain.tenancy import InvitationLimits
     from mamba.migrations.model import MigrationLedger
     from mamba.ports import (
@@ -959,6 +959,14 @@ def export_store() -> ExportStore:
     return S3ExportStore(_s3_client(read_timeout=30), settings().export_bucket)
 
 
+def _backup_settings_facts(tenant_id: str) -> BackupSettingsFacts:
+    """``GET .../backup-settings`` in one BatchGetItem (quotas, storage counter, rotation choice)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.catalog import DynamoTenantUsageReader
+
+    return DynamoTenantUsageReader(placement_store()).backup_settings(tenant_id, free_quotas())
+
+
 @cached
 def backup_store() -> BackupStore:
     """The backup bucket (presigned URLs and metadata calls; never an object body)."""
@@ -989,6 +997,7 @@ def backup_ports() -> BackupPorts:
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
         events=events_or_none(),
+        settings_facts=_backup_settings_facts,
     )
 
 
@@ -1180,6 +1189,26 @@ def webhook_sender() -> WebhookSender:
 
 
 @built
+def tenant_owner_contacts(tenant_id: str) -> list[tuple[str, str]]:
+    """The tenant's owners as (email, mail language): the language each chose for notification
+    mail (docs/notifications.md), English by default."""
+    from mamba.domain.errors import NotFoundError
+    from mamba.domain.pages import PageRequest
+
+    found: list[tuple[str, str]] = []
+    page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100))
+    for member in page.items:
+        if member.role != "owner":
+            continue
+        try:
+            email = user_repository().get(member.user_id).email
+        except NotFoundError:  # a vanished owner gets no mail
+            continue
+        found.append((email, notification_store().preferences(member.user_id).language))
+    return found
+
+
+@built
 def webhook_ports() -> WebhookPorts:
     """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
     schedule take it too. Local mode allows http URLs and a receiver on loopback."""
@@ -1191,10 +1220,11 @@ def webhook_ports() -> WebhookPorts:
         sender=webhook_sender(),
         resolver=host_resolver(),
         mailer=mailer(),
-        owner_emails=tenant_owner_emails,
+        owners=tenant_owner_contacts,
         public_url=s.public_url,
         allow_http=s.env == "local",
         allow_loopback=s.env == "local",
+        limiter=rate_limiter(),
     )
 
 
@@ -1278,6 +1308,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
     """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.domain.pages import PageRequest
+    from mamba.services import oauth as oauth_service
     from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.retention import delete_tenant_data as step
 
@@ -1301,6 +1332,8 @@ def account_deletion_ports() -> AccountDeletionPorts:
         delete_tenant_data=delete_data,
         audit=audit_log(),
         passkeys=passkey_ports().store,
+        forget_notifications=notification_store().forget,
+        forget_identities=lambda user_id: oauth_service.forget_identities(oauth_ports().store, user_id),
     )
 
 

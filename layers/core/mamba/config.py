@@ -36,7 +36,7 @@ from mamba.domain.errors import ConfigError
 # scanner 16 ms more (docs/performance.md). Done here, before this module defines a model (no
 # import above builds one), because this is the one module that touches the environment; an
 # operator who does want a plugin sets PYDANTIC_DISABLE_PLUGINS themselves.
-pydantic_plugins.disable()
+pydantic_plugins.disable(os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__"))
 
 Env = Literal["local", "test", "deployed"]
 

@@ -165,8 +165,23 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
 # --- outgoing webhooks (mamba.services.webhooks) ---
 
 
-def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
-    """To the tenant's owners when the panel disabled a webhook that failed for 3 days."""
+def webhook_disabled(public_url: str, tenant_id: str, url: str, language: str = "en") -> Mail:
+    """To the tenant's owners, each in their mail language (docs/notifications.md), when the
+    panel disabled a webhook that failed for 3 days."""
+    page = f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks"
+    if language == "de":
+        return Mail(
+            subject=f"Ein Webhook von {PRODUCT} wurde deaktiviert",
+            text=(
+                "Hallo,\n\n"
+                "Zustellungen an diesen Webhook schlagen seit 3 Tagen fehl. Er ist\n"
+                "deshalb deaktiviert und erhält keine Ereignisse mehr:\n\n"
+                f"{url}\n\n"
+                "Im Zustellprotokoll steht, was der Empfänger geantwortet hat. Behebe\n"
+                "den Fehler, sende einen Test und aktiviere den Webhook dann wieder:\n\n"
+                f"{page}\n"
+            ),
+        )
     return Mail(
         subject=f"A {PRODUCT} webhook was disabled",
         text=(
@@ -176,7 +191,7 @@ def webhook_disabled(public_url: str, tenant_id: str, url: str) -> Mail:
             f"{url}\n\n"
             "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
             "send a test, then enable the webhook again:\n\n"
-            f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks\n"
+            f"{page}\n"
         ),
     )
 

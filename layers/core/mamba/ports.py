@@ -383,7 +383,14 @@ class IdentityRepository(Protocol):
     of one server's resource (``server_id``) the server too, kept for the repository's next get."""
 
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts: ...
 
 
@@ -519,6 +526,9 @@ class NotificationStore(Protocol):
 
     def release_mail(self, event_id: str, user_id: str) -> None:
         """Gives a claim back after a failed send, so the retry mails."""
+
+    def forget(self, user_id: str) -> int:
+        """Deletes the user's notifications and preferences (account deletion); how many items."""
 
 
 class DeadLetterQueue(Protocol):

@@ -6,16 +6,16 @@ scans every installed distribution's entry points unless ``PYDANTIC_DISABLE_PLUG
 ``importlib.metadata`` for the scan it will not do: about 16 ms of CPU of every cold function
 (docs/performance.md), for nothing.
 
-``disable()`` sets the variable (``setdefault``: an operator who wants a plugin sets it
-themselves) and, only when it disables every plugin, gives pydantic a loader that answers what
-pydantic's own answers then, no plugins, without importing ``importlib.metadata``. When the
-variable names a plugin to keep, or the loader was imported already, nothing is replaced.
+``mamba.config`` sets the variable (``setdefault``: an operator who wants a plugin sets it
+themselves) and passes its value to ``disable()``, which, only when it disables every plugin,
+gives pydantic a loader that answers what pydantic's own answers then, no plugins, without
+importing ``importlib.metadata``. When the value names a plugin to keep, or the loader was
+imported already, nothing is replaced.
 ``tests/unit/test_pydantic_plugins.py`` checks both and that models still build.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -28,11 +28,10 @@ def _no_plugins() -> tuple[Any, ...]:
     return ()
 
 
-def disable() -> bool:
-    """Turn plugin discovery off before pydantic builds anything; True when the loader that
-    imports ``importlib.metadata`` was replaced by one that knows there is nothing to load."""
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if os.environ["PYDANTIC_DISABLE_PLUGINS"] not in ALL_DISABLED or _LOADER in sys.modules:
+def disable(setting: str) -> bool:
+    """Given ``PYDANTIC_DISABLE_PLUGINS``'s value, before pydantic builds anything: True when the
+    loader that imports ``importlib.metadata`` was replaced by one that knows there is nothing to load."""
+    if setting not in ALL_DISABLED or _LOADER in sys.modules:
         return False
     loader = ModuleType(_LOADER, "pydantic's plugin loader while every plugin is disabled (mamba.pydantic_plugins)")
     loader.get_plugins = _no_plugins  # type: ignore[attr-defined]

@@ -3133,6 +3133,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -3162,6 +3168,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -5983,9 +5995,16 @@ export interface components {
             } | null;
             /**
              * Language
+             * @description The language of notification mails
              * @default null
              */
             language?: ("en" | "de") | null;
+            /**
+             * Panel Language
+             * @description The language the panel runs in (the web app reports it); mails use it until chosen
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
         };
         /** PreferencesOut */
         PreferencesOut: {
@@ -5997,6 +6016,17 @@ export interface components {
              * @enum {string}
              */
             language: "en" | "de";
+            /**
+             * Language Chosen
+             * @description Whether the user chose it (else: the panel's language, or English)
+             */
+            language_chosen: boolean;
+            /**
+             * Panel Language
+             * @description The language the panel last ran in
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
         };
         /** ProviderList */
         ProviderList: {

@@ -249,7 +249,8 @@ class OidcProvider(_Provider):
         return claims
 
     def email_verified(self, claims: dict[str, Any]) -> bool:
-        return claims.get("email_verified") is True
+        # A boolean in today's ID tokens; Google's documented example (and its tokeninfo) spell it "true".
+        return claims.get("email_verified") in (True, "true")
 
     def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> ExternalProfile:
         token = self._exchange(code, redirect_uri, code_verifier)

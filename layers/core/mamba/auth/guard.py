@@ -3,7 +3,8 @@
 Cost: one DynamoDB call. A BatchGetItem reads the user, and for tenant routes the
 membership and the tenant, and for API keys the key item, and for a read (GET/HEAD) under
 ``.../servers/{server_id}`` the server item, which the server repository then takes instead of
-reading it again (mamba.adapters.dynamo.prefetch); so a single-resource read stays within two calls.
+reading it again (mamba.adapters.dynamo.prefetch), and for a read under ``.../nodes/{node_id}`` the
+node with its breaker and health items; so a single-resource read stays within two calls.
 
 Answers:
 * no, bad, expired or revoked credential, inactive account → 401 ``UNAUTHORIZED``;
@@ -61,8 +62,13 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     credential = resolve(request, ports.jwt_secret)
     tenant_id = path_params.get("tenant_id")
     # A read of one server's resource: the server joins the guard's batch (two requests, not three).
-    server_read = path_params.get("server_id") if tenant_id is not None and request.method in ("GET", "HEAD") else None
-    facts: AuthFacts = ports.identity.load(credential.user_id, tenant_id, credential.key_id, server_id=server_read)
+    reading = request.method in ("GET", "HEAD")
+    server_read = path_params.get("server_id") if tenant_id is not None and reading else None
+    # A read of one node's resource (the admin's node routes): the node joins it the same way.
+    node_read = path_params.get("node_id") if reading else None
+    facts: AuthFacts = ports.identity.load(
+        credential.user_id, tenant_id, credential.key_id, server_id=server_read, node_id=node_read, keep_user=reading
+    )
     if is_service_account_id(credential.user_id):
         return _authorize_service_account(credential, facts, request, permission, path_params, ports)
 

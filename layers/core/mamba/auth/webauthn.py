@@ -144,8 +144,11 @@ def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge:
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-        transports = (credential.get("response") or {}).get("transports") or []
-    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
+        response = credential.get("response")
+        transports = (response.get("transports") if isinstance(response, dict) else None) or []
+        if not isinstance(transports, list):
+            transports = []
+    except (WebAuthnException, AttributeError, KeyError, TypeError, ValueError) as exc:
         raise PasskeyRejectedError(
             "The passkey could not be registered; try again from this panel's page.", {"reason": "invalid"}
         ) from exc
@@ -180,7 +183,7 @@ def verify_assertion(
             credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
+    except (WebAuthnException, AttributeError, KeyError, TypeError, ValueError) as exc:
         raise invalid() from exc
     return Assertion(
         new_sign_count=int(verified.new_sign_count),
@@ -204,7 +207,8 @@ def credential_id_of(credential: dict[str, Any]) -> bytes:
 def user_handle_of(credential: dict[str, Any]) -> str | None:
     """The account id a discoverable passkey returns (``userHandle``; we registered the user
     id as the handle), or None when the authenticator sent none."""
-    handle = (credential.get("response") or {}).get("userHandle")
+    response = credential.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
     if not isinstance(handle, str) or not handle:
         return None
     try:

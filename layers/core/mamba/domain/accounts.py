@@ -121,6 +121,7 @@ class UserSummary:
     email_verified: bool = False
     status: str = "active"
     totp_enabled: bool = False
+    passkeys: int = 0  # registered passkeys: a second factor too (docs/passkeys.md)
 
 
 @dataclass(frozen=True)

@@ -50,10 +50,19 @@ def default_channels(kind: EventType) -> frozenset[str]:
 @dataclass(frozen=True)
 class Preferences:
     """A user's notification choices: the mail language and, per event type they changed,
-    the channels they want (types they never changed follow ``default_channels``)."""
+    the channels they want (types they never changed follow ``default_channels``).
 
-    language: str = DEFAULT_LANGUAGE
+    The mail language is the one the user chose on the preferences page; until they choose, the
+    language they last used the panel in (the web app reports it: ``panel_language``); English
+    when neither is known."""
+
+    chosen_language: str | None = None
+    panel_language: str | None = None
     channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return self.chosen_language or self.panel_language or DEFAULT_LANGUAGE
 
     def channels_for(self, event_type: str) -> frozenset[str]:
         chosen = self.channels.get(event_type)
@@ -80,13 +89,16 @@ def change_preferences(
     *,
     language: str | None = None,
     channels: Mapping[str, Mapping[str, bool]] | None = None,
+    panel_language: str | None = None,
 ) -> Preferences:
     """The preferences after a PATCH: ``channels`` maps an event type to ``{"in_app": bool,
-    "email": bool}`` (a channel left out keeps its current value).
+    "email": bool}`` (a channel left out keeps its current value); ``language`` is the user's
+    choice, ``panel_language`` the language the panel runs in.
 
     Raises ValidationError naming an unknown language, event type or channel."""
-    if language is not None and language not in LANGUAGES:
-        raise _field_error("language", f"The language must be one of {', '.join(LANGUAGES)}.")
+    for name, value in (("language", language), ("panel_language", panel_language)):
+        if value is not None and value not in LANGUAGES:
+            raise _field_error(name, f"The language must be one of {', '.join(LANGUAGES)}.")
     merged = dict(current.channels)
     for event_type, wanted in (channels or {}).items():
         if event_type not in CATALOGUE:
@@ -98,7 +110,11 @@ def change_preferences(
         for channel, enabled in wanted.items():
             (on.add if enabled else on.discard)(channel)
         merged[event_type] = frozenset(on)
-    return Preferences(language=language or current.language, channels=merged)
+    return Preferences(
+        chosen_language=language or current.chosen_language,
+        panel_language=panel_language or current.panel_language,
+        channels=merged,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from mamba.domain.errors import DomainError
+from mamba.domain.ratelimit import Limit
 
 ProviderKind = Literal["oidc", "oauth2"]
 
@@ -36,6 +37,9 @@ STATE_TTL_SECONDS = 10 * 60  # from the start to the callback: the provider's co
 TICKET_TTL_SECONDS = 10 * 60  # from the callback to the panel's completion (a 2FA code, a proof)
 LINK_MAIL_TTL_SECONDS = 30 * 60  # the "link this sign-in" mail
 MAX_RETURN_TO = 512
+# Starts per IP: each writes a state item and sends the browser to a provider; far above what a
+# person (or an office behind one address) does, low enough that nobody fills the table with them.
+START_LIMIT = Limit("oauth-start-ip", 60, 600)
 
 Intent = Literal["sign_in", "link"]
 TicketKind = Literal["sign_in", "prove", "mail_link"]

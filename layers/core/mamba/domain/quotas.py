@@ -50,6 +50,23 @@ class Usage:
     disk_mb: int = 0
 
 
+def tenant_quotas(plan_quotas: str | None, stored_free: Quotas | None, settings_free: Quotas) -> Quotas:
+    """A tenant's quotas from what was read: its ``plan_quotas`` (each missing key from the
+    Settings free plan), else the stored ``free`` plan, else the Settings free plan (the rule of
+    ``mamba.services.quotas.effective_quotas``, for readers that fetched the items together)."""
+    defaults = settings_free if plan_quotas else (stored_free or settings_free)
+    return parse_quotas(plan_quotas, defaults)
+
+
+@dataclass(frozen=True)
+class BackupSettingsFacts:
+    """What ``GET .../backup-settings`` shows, read in one call (``DynamoTenantUsageReader``)."""
+
+    rotate: bool
+    usage_bytes: int
+    quotas: Quotas
+
+
 def parse_quotas(raw: str | None, defaults: Quotas) -> Quotas:
     """The quotas in ``raw`` (a JSON object), each missing or malformed key taken from
     ``defaults``; None or unreadable JSON gives ``defaults``."""

@@ -27,6 +27,9 @@ MAX_TASKS: Final = 10
 MAX_OFFSET_SECONDS: Final = 900
 NEXT_RUNS: Final = 5
 RUN_RETENTION_DAYS: Final = 90
+# A run still "running" after this long has died (its longest path: 10 tasks of 15 minutes'
+# offsets plus a backup's timeout); it no longer blocks the next one.
+STALE_RUN_SECONDS: Final = 6 * 3600
 ACTIONS: Final = ("command", "power", "backup")
 POWER_ACTIONS: Final = ("start", "stop", "restart", "kill")
 

@@ -59,6 +59,9 @@ EXCERPT_CHARS: Final = 500
 LEASE_SECONDS: Final = 120
 # Delivery records and their attempts are kept this long.
 KEEP_SECONDS: Final = 30 * 24 * 3600
+# "Send test" per tenant and hour: enough to fix an endpoint, too few to use the panel as a
+# request generator against someone else's address.
+TESTS_PER_HOUR: Final = 30
 
 Kind = Literal["json", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]

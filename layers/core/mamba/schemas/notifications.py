@@ -61,6 +61,8 @@ class EventPreferenceOut(Schema):
 
 class PreferencesOut(Schema):
     language: Literal["en", "de"] = Field(description="The language of notification mails")
+    language_chosen: bool = Field(description="Whether the user chose it (else: the panel's language, or English)")
+    panel_language: Literal["en", "de"] | None = Field(default=None, description="The language the panel last ran in")
     events: list[EventPreferenceOut]
 
 
@@ -70,7 +72,10 @@ class ChannelsIn(Schema):
 
 
 class PreferencesIn(Schema):
-    language: Literal["en", "de"] | None = None
+    language: Literal["en", "de"] | None = Field(default=None, description="The language of notification mails")
+    panel_language: Literal["en", "de"] | None = Field(
+        default=None, description="The language the panel runs in (the web app reports it); mails use it until chosen"
+    )
     channels: dict[str, ChannelsIn] | None = Field(
         default=None, description="Per event type, the channels to turn on (true) or off (false)"
     )

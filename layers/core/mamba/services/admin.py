@@ -283,6 +283,7 @@ def reset_two_factor(
         email_verified=target.email_verified,
         status=target.status,
         totp_enabled=False,
+        passkeys=0,
     )
 
 

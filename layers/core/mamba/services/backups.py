@@ -25,6 +25,7 @@ from mamba.domain.errors import (
 )
 from mamba.domain.nodes import Node
 from mamba.domain.operations import Operation
+from mamba.domain.quotas import BackupSettingsFacts
 from mamba.domain.servers import Server
 from mamba.observability import logger
 from mamba.ports import (
@@ -68,6 +69,9 @@ class BackupPorts:
     # Resumes the workflow waiting on a callback (a unit test of the tenant use cases may leave it out).
     waits: WaitPorts | None = None
     events: EventPublisher | None = None  # backup.completed, backup.failed (docs/notifications.md)
+    # ``GET .../backup-settings`` in one read (the tenant's quotas, the counter, the rotation
+    # choice); without it the settings are read one by one.
+    settings_facts: Callable[[str], BackupSettingsFacts] | None = None
 
 
 # --- lookups ---
@@ -367,6 +371,14 @@ def restore_backup(
 
 
 def settings_of(ports: BackupPorts, tenant: TenantContext) -> dict[str, Any]:
+    if ports.settings_facts is not None:
+        facts = ports.settings_facts(tenant.tenant_id)
+        return {
+            "rotate": facts.rotate,
+            "usage_bytes": facts.usage_bytes,
+            "quota_bytes": facts.quotas.backup_bytes,
+            "backups_per_server": facts.quotas.backups_per_server,
+        }
     quotas = ports.quotas(tenant.tenant_id)
     return {
         "rotate": ports.backups.rotation(tenant.tenant_id),

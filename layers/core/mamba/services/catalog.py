@@ -24,7 +24,7 @@ from mamba.domain import rules as rule_parser
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.placement import NodeLoad, PlacementRequest, why_not
-from mamba.domain.quotas import Quotas, UsageFacts, parse_quotas, unlimited
+from mamba.domain.quotas import Quotas, UsageFacts, tenant_quotas, unlimited
 
 # Reasons a node is out for everyone's request, not for this request's size.
 _CLOSED = {"tenant_not_allowed", "maintenance"}
@@ -152,8 +152,7 @@ def tenant_usage(reader: UsageReader, tenant_id: str, settings_free: Quotas) -> 
     a tenant with ``plan_quotas`` takes each missing key from it; a tenant without takes the
     stored free plan, else it (as ``effective_quotas`` does)."""
     facts = reader.read(tenant_id)
-    defaults = settings_free if facts.plan_quotas else (facts.stored_free_quotas or settings_free)
-    quotas = parse_quotas(facts.plan_quotas, defaults)
+    quotas = tenant_quotas(facts.plan_quotas, facts.stored_free_quotas, settings_free)
     return {
         "plan_id": facts.plan_id,
         "servers": _use(facts.servers.servers, quotas.servers),

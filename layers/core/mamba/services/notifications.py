@@ -128,8 +128,12 @@ def update_preferences(
     language: str | None,
     channels: Mapping[str, Mapping[str, bool]] | None,
     at: str,
+    panel_language: str | None = None,
 ) -> Preferences:
     """Raises ValidationError (an unknown language, event type or channel)."""
-    changed = change_preferences(store.preferences(user_id), language=language, channels=channels)
+    current = store.preferences(user_id)
+    changed = change_preferences(current, language=language, channels=channels, panel_language=panel_language)
+    if changed == current:
+        return current  # the web app reports its language on every visit: no write when it is known
     store.save_preferences(user_id, changed, at)
     return changed

@@ -35,6 +35,7 @@ from mamba.domain.errors import ConflictError, NotFoundError, SessionRequiredErr
 from mamba.domain.oauth import (
     LINK_MAIL_TTL_SECONDS,
     PROVIDERS,
+    START_LIMIT,
     STATE_TTL_SECONDS,
     TICKET_TTL_SECONDS,
     ExternalProfile,
@@ -47,7 +48,7 @@ from mamba.domain.oauth import (
     safe_return_to,
 )
 from mamba.services import abuse, sessions
-from mamba.services.accounts import AccountPorts, now_iso, send_mail, token_digest
+from mamba.services.accounts import AccountPorts, now_iso, revoke_api_keys, send_mail, token_digest
 
 # --- ports -----------------------------------------------------------------------------------
 
@@ -166,8 +167,11 @@ def _begin(
     now: int,
     user_id: str | None = None,
     pending_ticket: str | None = None,
+    source_ip: str = "",
 ) -> Started:
     client = _provider(ports, provider)
+    if source_ip:
+        abuse.count(ports.accounts.limiter, START_LIMIT, source_ip, now)
     state, nonce, binding = (secrets.token_urlsafe(32) for _ in range(3))
     url, verifier = client.authorize(redirect_uri=ports.redirect_uri(provider), state=state, nonce=nonce)
     ports.store.put_state(
@@ -188,12 +192,18 @@ def _begin(
 
 
 def start(
-    ports: OAuthPorts, provider: str, *, return_to: str | None, now: int, pending_ticket: str | None = None
+    ports: OAuthPorts,
+    provider: str,
+    *,
+    return_to: str | None,
+    now: int,
+    pending_ticket: str | None = None,
+    source_ip: str = "",
 ) -> Started:
     """Begin a sign-in. ``pending_ticket``: the browser holds a "prove" ticket, so signing in
     with an identity already linked to that account proves it (and links the pending one).
-    Raises NotFoundError (provider not offered)."""
-    return _begin(ports, provider, return_to=return_to, now=now, pending_ticket=pending_ticket)
+    Raises NotFoundError (provider not offered) and RateLimitedError (``START_LIMIT`` per IP)."""
+    return _begin(ports, provider, return_to=return_to, now=now, pending_ticket=pending_ticket, source_ip=source_ip)
 
 
 def start_link(ports: OAuthPorts, user_id: str, provider: str, *, via: str, return_to: str | None, now: int) -> Started:
@@ -459,16 +469,29 @@ def send_link_mail(ports: OAuthPorts, ticket_token: str | None, *, now: int) -> 
 
 def confirm_link(ports: OAuthPorts, mail_token: str, *, now: int) -> tuple[str, str]:
     """Redeem the mailed link: the identity is linked (the mailbox is proven, so an unverified
-    address becomes verified) and a sign-in ticket is issued for this browser, which
-    ``complete`` redeems (with the second factor when enabled). Returns (ticket, provider).
-    Raises OAuthRefusedError (``ticket_invalid``)."""
+    account is taken over as a reset link would, and its address becomes verified) and a
+    sign-in ticket is issued for this browser, which ``complete`` redeems (with the second
+    factor when enabled). Returns (ticket, provider). Raises OAuthRefusedError (``ticket_invalid``)."""
     taken = ports.store.take_ticket(token_digest(mail_token)) if mail_token else None
     if taken is None or taken.kind != "mail_link" or taken.expires_at <= now or taken.profile is None:
         raise _bad_ticket()
-    owner = ports.accounts.users.get(taken.user_id)
-    _link_quietly(ports, owner.id, taken.profile)
+    accounts = ports.accounts
+    owner = accounts.users.get(taken.user_id)
     if not owner.email_verified:
-        ports.accounts.users.mark_email_verified(owner.id, owner.email)
+        # The mailbox's owner proved it: on an unverified account that is a takeover, exactly as a
+        # reset link's (docs/accounts.md, "Who owns an address"): whoever registered the address
+        # without proving it loses the password, sessions, API keys, 2FA and pending change.
+        moment = ports.now_iso()
+        accounts.users.reset_password(
+            owner.id,
+            accounts.hasher.hash(secrets.token_urlsafe(32)),
+            now + 1,
+            credentials_reset_at=moment,
+            take_over=True,
+        )
+        revoke_api_keys(accounts.api_keys, owner.id, moment)
+        accounts.users.mark_email_verified(owner.id, owner.email)
+    _link_quietly(ports, owner.id, taken.profile)
     ticket = Ticket("sign_in", owner.id, taken.provider, taken.return_to, now + TICKET_TTL_SECONDS)
     return _issue(ports, ticket), taken.provider
 
@@ -497,3 +520,9 @@ def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> No
             {"reason": "last_sign_in_method"},
         )
     ports.store.unlink(target)
+
+
+def forget_identities(store: OAuthStore, user_id: str) -> None:
+    """Unlink every provider of an account being deleted (``mamba.services.account_deletion``)."""
+    for identity in store.list_for_user(user_id):
+        store.unlink(identity)

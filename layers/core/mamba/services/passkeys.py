@@ -26,7 +26,13 @@ from typing import Any
 from mamba.auth import webauthn
 from mamba.domain.accounts import TokenPair
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import EmailNotVerifiedError, NotFoundError, SessionRequiredError, UnauthorizedError
+from mamba.domain.errors import (
+    EmailNotVerifiedError,
+    NotFoundError,
+    SessionRequiredError,
+    UnauthorizedError,
+    ValidationError,
+)
 from mamba.domain.passkeys import (
     AUTHENTICATE,
     CHALLENGE_TTL_SECONDS,
@@ -42,10 +48,13 @@ from mamba.domain.passkeys import (
 )
 from mamba.domain.ratelimit import Limit
 from mamba.ports import PasskeyStore, RateLimiter
+from mamba.services import abuse
 from mamba.services.accounts import AccountPorts, UserRepository
+from mamba.services.sessions import client_hints, start_session
 
-# Sign-in ceremonies started per IP: each one stores a challenge, so a flood is bounded.
-CEREMONIES_PER_IP = Limit("passkey-ceremony", 60, 15 * 60)
+# Ceremonies started per IP (sign-in) or per account (registration): each stores a challenge,
+# so a flood is bounded.
+CEREMONIES = Limit("passkey-ceremony", 60, 15 * 60)
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ def begin_registration(ports: PasskeyPorts, user_id: str, *, via: str, now: int)
 
     Raises SessionRequiredError (an API key: a new way in is for a signed-in person),
     EmailNotVerifiedError (an unverified account can be taken over by the mailbox's owner, and
-    must not leave a credential behind that survives it), PasskeyLimitError.
+    must not leave a credential behind that survives it), PasskeyLimitError, RateLimitedError.
     """
     _session_only(via, "register a passkey")
     user = ports.users.get(user_id)
@@ -104,6 +113,7 @@ def begin_registration(ports: PasskeyPorts, user_id: str, *, via: str, now: int)
         raise EmailNotVerifiedError(
             "Verify your email address first; the link is in the mail we sent you.", {"reason": "email_not_verified"}
         )
+    abuse.reserve(ports.limiter, [(CEREMONIES, f"user:{user.id}")], now)
     existing = ports.store.list(user.id)
     if len(existing) >= MAX_PASSKEYS:
         raise PasskeyLimitError(f"An account can have at most {MAX_PASSKEYS} passkeys.", {"limit": MAX_PASSKEYS})
@@ -168,8 +178,6 @@ def rename_passkey(ports: PasskeyPorts, user_id: str, passkey_id_: str, name: st
     """Raises NotFoundError (another account's passkey answers the same)."""
     label = clean_name(name)
     if not label:
-        from mamba.domain.errors import ValidationError
-
         raise ValidationError("Give the passkey a name.", {"fields": [{"field": "name", "message": "empty"}]})
     return ports.store.rename(user_id, passkey_id_, label)
 
@@ -190,10 +198,8 @@ def begin_authentication(ports: PasskeyPorts, *, source_ip: str, now: int) -> Ce
 
     Raises RateLimitedError (too many ceremonies from this IP in the window).
     """
-    from mamba.services import abuse
-
     if source_ip:
-        abuse.reserve(ports.limiter, [(CEREMONIES_PER_IP, source_ip)], now)
+        abuse.reserve(ports.limiter, [(CEREMONIES, source_ip)], now)
     challenge, raw = _new_challenge(ports, AUTHENTICATE, now)
     return Ceremony(
         challenge_id=challenge.id,
@@ -257,9 +263,6 @@ def sign_in(
 
     Raises RateLimitedError, UnauthorizedError (``passkey_invalid``, ``inactive``).
     """
-    from mamba.services import abuse
-    from mamba.services.sessions import client_hints, start_session
-
     counters = [(accounts.policy.login_ip, source_ip)] if source_ip else []
     abuse.reserve(accounts.limiter, counters, now)
     passkey = verify_assertion(ports, challenge_id, credential, now=now)

@@ -23,6 +23,7 @@ from mamba.domain import servers as srv
 from mamba.domain.clock import iso, new_id
 from mamba.domain.errors import (
     BackupFailedError,
+    ConflictError,
     DomainError,
     ForbiddenError,
     NotFoundError,
@@ -262,9 +263,24 @@ def delete_schedule(ports: SchedulePorts, tenant: TenantContext, server_id: str,
     ports.schedules.delete(schedule.server_id, schedule.id)
 
 
+def _busy(ports: SchedulePorts, schedule: sch.Schedule) -> bool:
+    """Whether the schedule's last run is still running (and not so old that it must have died)."""
+    last = schedule.last_run
+    if last is None or last.status != sch.RUNNING:
+        return False
+    started = datetime.fromisoformat(last.started_at.replace("Z", "+00:00"))
+    return (ports.now() - started).total_seconds() < sch.STALE_RUN_SECONDS
+
+
 def run_now(ports: SchedulePorts, tenant: TenantContext, server_id: str, schedule_id: str) -> sch.Run:
-    """Start a run at once, whatever the cron and ``enabled`` say (202 with the run)."""
+    """Start a run at once, whatever the cron and ``enabled`` say (202 with the run). One run of
+    a schedule at a time: ConflictError while the last one runs."""
     schedule = _find(ports, tenant, server_id, schedule_id)
+    if _busy(ports, schedule):
+        raise ConflictError(
+            "A run of this schedule is under way; run it again once it has finished.",
+            {"schedule_id": schedule.id, "run_id": schedule.last_run.id if schedule.last_run else None},
+        )
     return start_run(ports, schedule, new_id("run"), "manual")
 
 
@@ -311,6 +327,9 @@ def start_run(ports: SchedulePorts, schedule: sch.Schedule, run_id: str, trigger
     server = ports.servers.get(schedule.server_id)
     if server.suspended:
         return _end(ports, run, sch.SKIPPED, "The server is suspended.")
+    if trigger == "schedule" and _busy(ports, schedule):
+        # Runs never overlap (a restart in the middle of a backup): this one is recorded as skipped.
+        return _end(ports, run, sch.SKIPPED, "The previous run was still running.", last=False)
     payload = {
         "run_id": run.id,
         "tenant_id": schedule.tenant_id,
@@ -372,10 +391,13 @@ def _runner(ports: SchedulePorts) -> TaskRunner:
     return ports.runner
 
 
-def _end(ports: SchedulePorts, run: sch.Run, status: str, reason: str | None = None) -> sch.Run:
+def _end(ports: SchedulePorts, run: sch.Run, status: str, reason: str | None = None, *, last: bool = True) -> sch.Run:
+    """Record the run's end; ``last`` False leaves the schedule's last run alone (a run skipped
+    because another one runs must not hide that one)."""
     ended = sch.finished(run, status, _now(ports), reason)
     ports.schedules.save_run(ended)
-    ports.schedules.set_last_run(run.server_id, run.schedule_id, _summary(ended))
+    if last:
+        ports.schedules.set_last_run(run.server_id, run.schedule_id, _summary(ended))
     return ended
 
 

@@ -31,7 +31,7 @@ from mamba.domain.events import Event
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.webhooks import Attempt, Delivery, Response, Webhook
 from mamba.observability import logger
-from mamba.ports import HostResolver, Mailer
+from mamba.ports import HostResolver, Mailer, RateLimiter
 
 
 class WebhookRepository(Protocol):
@@ -68,13 +68,16 @@ class WebhookPorts:
     sender: WebhookSender
     resolver: HostResolver | None
     mailer: Mailer
-    owner_emails: Callable[[str], list[str]]
+    # The tenant's owners to mail: (email, mail language).
+    owners: Callable[[str], list[tuple[str, str]]]
     public_url: str
     # Local mode only: http URLs, and a receiver on this machine (loopback), are allowed.
     allow_http: bool = False
     allow_loopback: bool = False
     now: Callable[[], int] = lambda: int(time.time())
     rand: random.Random | None = None
+    # Counts "send test" per tenant (rules.TESTS_PER_HOUR); None: not limited.
+    limiter: RateLimiter | None = None
 
 
 def _manageable(tenant: TenantContext) -> None:
@@ -202,10 +205,16 @@ def delete_webhook(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) 
 
 def send_test(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) -> Delivery:
     """Queue a ``webhook.test`` delivery (sent by the next delivery run, within a minute; a
-    disabled webhook is tested too, so a fixed endpoint can be checked before enabling it)."""
+    disabled webhook is tested too, so a fixed endpoint can be checked before enabling it).
+    Raises RateLimitedError after ``TESTS_PER_HOUR`` tests of the tenant in an hour."""
     _manageable(tenant)
     webhook = ports.repo.get(tenant.tenant_id, webhook_id)
     now = ports.now()
+    if ports.limiter is not None:
+        from mamba.domain.ratelimit import Limit
+        from mamba.services import abuse
+
+        abuse.count(ports.limiter, Limit("webhook-test", rules.TESTS_PER_HOUR, 3600), tenant.tenant_id, now)
     event = Event(
         id=f"evt_test_{uuid.uuid4().hex}",
         type=rules.TEST_EVENT,
@@ -272,17 +281,40 @@ class RunSummary:
     disabled: int = 0
 
 
-def deliver_due(ports: WebhookPorts, *, limit: int = 100, budget_seconds: float = 50.0) -> RunSummary:
-    """POST every delivery whose attempt is due (at most ``limit``, within ``budget_seconds``
-    so a run ends before the next starts); the rest wait for the next run."""
-    summary = RunSummary()
+def deliver_due(ports: WebhookPorts, *, limit: int = 100, budget_seconds: float = 40.0, workers: int = 8) -> RunSummary:
+    """POST every delivery whose attempt is due (at most ``limit``), ``workers`` at a time so one
+    slow receiver does not hold the others back; no attempt starts after ``budget_seconds``, so a
+    run ends before its function's timeout (an attempt takes 15 s at most). The rest wait for the
+    next run."""
+    from concurrent.futures import ThreadPoolExecutor
+
     started = time.monotonic()
-    for delivery in ports.repo.due(ports.now(), limit):
+    due = ports.repo.due(ports.now(), limit)
+
+    def one(delivery: Delivery) -> RunSummary:
+        part = RunSummary()
         if time.monotonic() - started > budget_seconds:
-            break
-        attempt = deliver(ports, delivery, summary)
-        if attempt is not None:
-            summary.attempted += 1
+            return part
+        try:
+            if deliver(ports, delivery, part) is not None:
+                part.attempted += 1
+        except DomainError:
+            # DynamoDB, KMS or SES busy: its claim's lease ends and a later run tries again.
+            logger.warning("webhook delivery deferred", extra={"delivery_id": delivery.id}, exc_info=True)
+        except Exception:  # noqa: BLE001 - logged with its trace; one bad delivery must not stop the run
+            # A bug: end this delivery rather than retry it every lease, and go on with the others.
+            logger.exception("webhook delivery failed unexpectedly", extra={"delivery_id": delivery.id})
+            ports.repo.finish(replace(delivery, status="failed", next_attempt_at=None))
+            part.failed += 1
+        return part
+
+    summary = RunSummary()
+    if not due:
+        return summary
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(due)))) as pool:
+        for part in pool.map(one, due):
+            for name in ("attempted", "succeeded", "retrying", "failed", "disabled"):
+                setattr(summary, name, getattr(summary, name) + getattr(part, name))
     return summary
 
 
@@ -378,12 +410,15 @@ def _count_failure(ports: WebhookPorts, webhook: Webhook, now: int, summary: Run
 
 
 def _mail_owners(ports: WebhookPorts, webhook: Webhook) -> None:
-    """Tell the tenant's owners (once: only the run that disabled it mails). A mail that
-    cannot be sent is logged, not retried: the webhook page shows the webhook disabled."""
+    """Tell the tenant's owners, each in their mail language (once: only the run that disabled
+    it mails). A mail that cannot be sent is logged, not retried: the webhook page shows the
+    webhook disabled."""
     from mamba import mail_templates
 
-    mail = mail_templates.webhook_disabled(ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url))
-    for address in ports.owner_emails(webhook.tenant_id):
+    for address, language in ports.owners(webhook.tenant_id):
+        mail = mail_templates.webhook_disabled(
+            ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url), language
+        )
         try:
             ports.mailer.send(address, mail.subject, mail.text)
         except DomainError:

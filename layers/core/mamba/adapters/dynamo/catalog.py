@@ -17,7 +17,7 @@ from mamba.adapters.dynamo.identity import DynamoIdentityRepository
 from mamba.adapters.dynamo.items import PlanItem, ServerGuardItem, TenantBackupsItem, TenantItem
 from mamba.adapters.dynamo.placement import DynamoPlacementStore, _recent
 from mamba.domain.placement import TenantGuard
-from mamba.domain.quotas import QUOTA_KEYS, Quotas, UsageFacts
+from mamba.domain.quotas import QUOTA_KEYS, BackupSettingsFacts, Quotas, UsageFacts, tenant_quotas
 from mamba.ports import PlacementStore
 
 
@@ -61,6 +61,26 @@ class DynamoTenantUsageReader:
             stored_free_quotas=free,
             servers=self._placement.usage(tenant_id, guard),
             backup_bytes=backup_bytes,
+        )
+
+    def backup_settings(self, tenant_id: str, settings_free: Quotas) -> BackupSettingsFacts:
+        """``GET .../backup-settings`` in one consistent BatchGetItem: the tenant profile (its
+        quotas), the backup storage counter (usage and the rotation choice) and the stored ``free``
+        plan. Raises DependencyUnavailableError when DynamoDB does not answer."""
+        wanted = {
+            "tenant": keys.tenant(tenant_id),
+            "backups": keys.tenant_backups(tenant_id),
+            "free": keys.plan("free"),
+        }
+        with translate(unavailable="The tenant's backup settings could not be read; try again."):
+            found = DynamoIdentityRepository._batch_get(list(wanted.values()))
+        tenant = TenantItem.from_raw_data(found[wanted["tenant"]]) if wanted["tenant"] in found else None
+        backups = TenantBackupsItem.from_raw_data(found[wanted["backups"]]) if wanted["backups"] in found else None
+        free = _stored_quotas(PlanItem.from_raw_data(found[wanted["free"]])) if wanted["free"] in found else None
+        return BackupSettingsFacts(
+            rotate=bool(backups.rotate) if backups is not None else False,
+            usage_bytes=int(backups.usage_bytes or 0) if backups is not None else 0,
+            quotas=tenant_quotas(tenant.plan_quotas if tenant is not None else None, free, settings_free),
         )
 
 

@@ -17,10 +17,21 @@ from mamba.domain.service_accounts import is_service_account_id
 
 class DynamoIdentityRepository:
     def load(
-        self, user_id: str, tenant_id: str | None, key_id: str | None = None, *, server_id: str | None = None
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        key_id: str | None = None,
+        *,
+        server_id: str | None = None,
+        node_id: str | None = None,
+        keep_user: bool = False,
     ) -> AuthFacts:
         """``server_id``: a read of one server's resource; its item joins the batch and is kept for
-        ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch)."""
+        ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch). ``node_id``: a read of one
+        node's resource; the node, its breaker and its health item join it, kept for
+        ``DynamoNodeRepository.get``, the Wings client's breaker and ``DynamoNodeHealthStore``.
+        ``keep_user``: a read; the caller's user item is kept for ``DynamoUserRepository.get``
+        (a page of the caller's own sessions reads it again otherwise)."""
         if is_service_account_id(user_id):
             return self._load_service_account(user_id, tenant_id, key_id, server_id=server_id)
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
@@ -31,9 +42,14 @@ class DynamoIdentityRepository:
             wanted["api_key"] = keys.api_key(key_id)
         if server_id is not None:
             wanted["server"] = keys.server(server_id)
+        if node_id is not None:
+            wanted.update(node=keys.node(node_id), breaker=keys.node_breaker(node_id), health=keys.node_health(node_id))
         found = self._batch_get(list(wanted.values()))
-        if server_id is not None:
-            prefetch.keep({wanted["server"]: found.get(wanted["server"])})
+        ahead = [wanted[name] for name in ("server", "node", "breaker", "health") if name in wanted]
+        if keep_user:
+            ahead.append(wanted["user"])
+        if ahead:
+            prefetch.keep({key: found.get(key) for key in ahead})
 
         def raw(name: str) -> dict[str, Any] | None:
             key = wanted.get(name)

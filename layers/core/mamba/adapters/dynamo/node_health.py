@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import get_or_none, translate
 from mamba.adapters.dynamo.items import NodeEventItem, NodeHealthItem
 from mamba.domain.nodes import NodeEvent, NodeHealth
@@ -31,7 +31,11 @@ def _health(item: NodeHealthItem) -> NodeHealth:
 
 class DynamoNodeHealthStore:
     def get(self, node_id: str) -> NodeHealth | None:
-        item = get_or_none(NodeHealthItem, *keys.node_health(node_id), consistent_read=True)
+        key = keys.node_health(node_id)
+        ahead = prefetch.take(key)  # read with the caller by the guard (a node route's read)
+        if ahead is not None:
+            return _health(NodeHealthItem.from_raw_data(ahead.item)) if ahead.item is not None else None
+        item = get_or_none(NodeHealthItem, *key, consistent_read=True)
         return _health(item) if item is not None else None
 
     def save(self, health: NodeHealth) -> None:

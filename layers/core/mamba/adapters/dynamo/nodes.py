@@ -137,6 +137,12 @@ class DynamoNodeRepository:
         from mamba.adapters.dynamo.identity import batch_get
 
         node_key, breaker_key = keys.node(node_id), keys.node_breaker(node_id)
+        ahead = prefetch.take(node_key)  # the guard read it with the caller (a node route's read)
+        if ahead is not None:
+            if ahead.item is None:
+                raise _not_found(node_id)
+            prefetch.keep({node_key: ahead.item})  # for token(); the breaker's item is still kept
+            return _node(NodeItem.from_raw_data(ahead.item))
         found = batch_get([node_key, breaker_key])
         if node_key not in found:
             raise _not_found(node_id)
@@ -194,8 +200,12 @@ class DynamoNodeRepository:
 
     def token(self, node: Node) -> str:
         """The node's token in clear (KMS decrypt, cached per container by ciphertext)."""
-        kept = prefetch.take(keys.node(node.id))  # the item get() read in this request
+        key = keys.node(node.id)
+        kept = prefetch.take(key)  # the item get() read in this request
         item = NodeItem.from_raw_data(kept.item) if kept is not None and kept.item else self._item(node.id)
+        # Kept again for this request's next use: a console token is signed with the token the
+        # Wings client of the same request decrypted first (one read of the node, not two).
+        prefetch.keep({key: item.serialize()})
         return self._cipher.decrypt(item.token_ciphertext, _context(node.id))
 
     def rotate_token(self, node_id: str, token_id: str, token: str, now: str) -> Node:

@@ -50,7 +50,8 @@ class NotificationItem(MainItem):
 
 
 class NotificationPrefsItem(MainItem):
-    language = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # the user's choice
+    panel_language = UnicodeAttribute(null=True)  # the language the panel last ran in
     channels = UnicodeAttribute(null=True)  # JSON: {event type: [channel, ...]}
     updated_at = UnicodeAttribute(null=True)
 
@@ -120,7 +121,8 @@ class DynamoNotificationStore:
             return Preferences()
         raw = json.loads(item.channels) if item.channels else {}
         return Preferences(
-            language=item.language or Preferences().language,
+            chosen_language=item.language,
+            panel_language=item.panel_language,
             channels={str(k): frozenset(str(c) for c in v) for k, v in raw.items() if isinstance(v, list)},
         )
 
@@ -128,7 +130,8 @@ class DynamoNotificationStore:
         item = NotificationPrefsItem(
             *keys.notification_preferences(user_id),
             kind="notification_preferences",
-            language=preferences.language,
+            language=preferences.chosen_language,
+            panel_language=preferences.panel_language,
             channels=json.dumps({k: sorted(v) for k, v in sorted(preferences.channels.items())}),
             updated_at=at,
         )
@@ -246,6 +249,22 @@ class DynamoNotificationStore:
                 actions=[UserItem.unread_notifications.add(-len(event_ids))],
                 condition=UserItem.pk.exists(),
             )
+
+    def forget(self, user_id: str) -> int:
+        pk = keys.notification_preferences(user_id)[0]
+        removed = 0
+        with translate(unavailable="The notifications could not be deleted; try again."):
+            found = list(
+                NotificationItem.query(
+                    pk, NotificationItem.sk.startswith(keys.NOTIFICATION_PREFIX), attributes_to_get=["pk", "sk"]
+                )
+            )
+            with NotificationItem.batch_write() as batch:
+                for item in found:
+                    batch.delete(item)
+                    removed += 1
+                batch.delete(NotificationPrefsItem(*keys.notification_preferences(user_id)))
+        return removed
 
     # --- the mail channel's dedupe ---------------------------------------------------
 

@@ -11,7 +11,7 @@ const NAMES: Record<string, string> = { google: 'Google', microsoft: 'Microsoft'
 const REASONS = new Set([
   'state_invalid', 'provider_error', 'code_rejected', 'id_token_invalid', 'nonce_mismatch', 'id_token_expired',
   'signature_invalid', 'email_unverified', 'email_missing', 'identity_taken', 'ticket_invalid', 'provider_unknown',
-  'unavailable', 'retry', 'inactive', 'locked',
+  'unavailable', 'retry', 'inactive', 'locked', 'rate_limited',
 ]);
 
 function reasonOf(error: unknown): string | undefined {

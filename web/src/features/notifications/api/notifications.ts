@@ -1,5 +1,6 @@
 /** The signed-in user's in-app notifications (the bell, the list) and notification preferences. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import type { components } from '@/api/schema';
 import { meKey, useSessionState } from '@/features/auth/api/session';
 import { api, unwrap } from '@/lib/api';
@@ -46,11 +47,31 @@ export function useMarkRead() {
   });
 }
 
-export function usePreferences() {
+export function usePreferences(enabled = true) {
   return useQuery({
     queryKey: preferencesKey,
     queryFn: async () => unwrap(await api.GET('/v1/me/notification-preferences')),
+    enabled,
+    staleTime: 300_000,
   });
+}
+
+/**
+ * Tell the API which language the panel runs in: notification mails use it until the user
+ * chooses one on the preferences page. One PATCH when it differs from what the API knows.
+ */
+export function useSyncPanelLanguage(language: string | undefined) {
+  const state = useSessionState();
+  const prefs = usePreferences(state === 'signed-in');
+  const update = useUpdatePreferences();
+  const known = prefs.data?.panel_language;
+  const wanted = language === 'de' || language === 'en' ? language : undefined;
+  useEffect(() => {
+    if (!prefs.data || !wanted || known === wanted || update.isPending) return;
+    update.mutate({ panel_language: wanted });
+    // update is a fresh object each render; what matters is the language and what the API knows
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [prefs.data, known, wanted]);
 }
 
 export function useUpdatePreferences() {

@@ -1,12 +1,14 @@
 import { useTranslation } from 'react-i18next';
 import { NavLink } from 'react-router';
-import { useUnreadCount } from '../api/notifications';
+import { useSyncPanelLanguage, useUnreadCount } from '../api/notifications';
 import './notifications.css';
 
 /** The header's bell: a link to the notification list that says how many are unread. */
 export function NotificationBell() {
-  const { t } = useTranslation('notifications');
+  const { t, i18n } = useTranslation('notifications');
   const unread = useUnreadCount();
+  // Mounted on every signed-in page: the mails follow the panel's language until one is chosen.
+  useSyncPanelLanguage(i18n.resolvedLanguage);
   const count = unread.data ?? 0;
   return (
     <NavLink to="/notifications" className="notification-bell" aria-label={t('bell.label', { count })}>

@@ -44,7 +44,9 @@ function PreferencesForm({ prefs }: { prefs: Preferences }) {
     setChannels((current) => ({ ...current, [type]: { ...current[type]!, [channel]: on } }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    update.mutate({ language: language as 'en' | 'de', channels });
+    // The language counts as chosen only when the user changed it (or had chosen before).
+    const chosen = prefs.language_chosen || language !== prefs.language;
+    update.mutate(chosen ? { language: language as 'en' | 'de', channels } : { channels });
   };
   return (
     <form className="card" onSubmit={submit} noValidate aria-labelledby="preferences-heading">

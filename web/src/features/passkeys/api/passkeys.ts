@@ -23,10 +23,19 @@ interface JsonCredential extends PublicKeyCredential {
   toJSON(): Record<string, unknown>;
 }
 
-/** Whether this browser can use passkeys with the panel (WebAuthn and its JSON helpers). */
+/**
+ * Whether passkeys work here: the browser has WebAuthn and its JSON helpers, and the panel is
+ * opened under a host name (browsers refuse WebAuthn on an IP address, such as a local stack on
+ * 127.0.0.1; docs/passkeys.md).
+ */
 export function passkeysSupported(): boolean {
-  const statics = typeof window !== 'undefined' ? (window.PublicKeyCredential as unknown as Partial<JsonCredentialStatics> | undefined) : undefined;
-  return typeof statics?.parseRequestOptionsFromJSON === 'function';
+  if (typeof window === 'undefined') return false;
+  const statics = window.PublicKeyCredential as unknown as Partial<JsonCredentialStatics> | undefined;
+  return typeof statics?.parseRequestOptionsFromJSON === 'function' && !onIpAddress(window.location.hostname);
+}
+
+function onIpAddress(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith('[');
 }
 
 function statics(): JsonCredentialStatics {

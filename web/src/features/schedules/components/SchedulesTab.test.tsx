@@ -74,7 +74,7 @@ describe('SchedulesTab', () => {
       },
     });
     renderWithApp(<SchedulesTab tenantId="t1" serverId="s1" />);
-    await userEvent.click(await screen.findByRole('button', { name: 'Run Nightly restart now' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Run now: Nightly restart' }));
     const history = await screen.findByRole('table', { name: 'Runs of Nightly restart, newest first' });
     expect(within(history).getByText('Power action: Failed')).toBeInTheDocument();
     expect(within(history).getByText('The node did not answer.')).toBeInTheDocument();
