@@ -33,6 +33,7 @@ from mamba.domain.errors import ConflictError, SessionRequiredError, ValidationE
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.service_accounts import ExpiringKey, ServiceAccount
 from mamba.domain.tenancy import (
+    Membership,
     binding_permissions,
     check_binding,
     check_grant,
@@ -235,6 +236,20 @@ def delete_service_account(
     check_grant(tenant, current.effective_permissions, "delete this service account")
     ports.keys.revoke_all(current.id, now())
     ports.accounts.delete(current)
+
+
+@dataclass(frozen=True)
+class AsMembers:
+    """The tenant's service accounts, paged like its members, for the use cases that walk every
+    binding of a tenant to end console access on the nodes (``server_control.deny_tenant_consoles``
+    on a suspension, ``revoke_console_for_role`` when a custom role loses the console): a service
+    account's console token is cut off like a member's."""
+
+    accounts: ServiceAccountRepository
+
+    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Membership]:
+        found = self.accounts.list_accounts(tenant_id, page)
+        return Page(items=[a.as_membership() for a in found.items], next_cursor=found.next_cursor)
 
 
 # --- keys ------------------------------------------------------------------------------
