@@ -356,7 +356,12 @@ def service_account_ports() -> ServiceAccountPorts:
     """What the service-account use cases take (mamba.services.service_accounts)."""
     from mamba.services.service_accounts import Ports
 
-    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
+    return Ports(
+        accounts=service_account_repository(),
+        keys=api_key_repository(),
+        tenancy=tenancy_repository(),
+        events=events_or_none(),
+    )
 
 
 @built

@@ -249,7 +249,7 @@ def rotate_key(
     if events is not None and directory is not None:
         from mamba.services.emit import api_key_created
 
-        api_key_created(events, directory, fresh)  # a new secret is a new key to hear of
+        api_key_created(events, directory, fresh)  # a rotation mints a key like a creation
     return RotatedKey(
         new=NewKey(key=fresh, plaintext=key_format.format_key(user_id, fresh.id, secret)),
         previous=replace(old, expires_at=old_expires_at, replaced_by=fresh.id),
