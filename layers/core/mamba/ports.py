@@ -389,6 +389,7 @@ class IdentityRepository(Protocol):
         server_id: str | None = None,
         node_id: str | None = None,
         keep_user: bool = False,
+        other_user_id: str | None = None,
     ) -> AuthFacts: ...
 
 

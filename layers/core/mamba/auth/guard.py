@@ -64,8 +64,16 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     server_read = path_params.get("server_id") if tenant_id is not None and reading else None
     # A read of one node's resource (the admin's node routes): the node joins it the same way.
     node_read = path_params.get("node_id") if reading else None
+    # A read of one account (``.../users/{user_id}``): that user's item joins it too.
+    user_read = path_params.get("user_id") if reading else None
     facts: AuthFacts = ports.identity.load(
-        credential.user_id, tenant_id, credential.key_id, server_id=server_read, node_id=node_read, keep_user=reading
+        credential.user_id,
+        tenant_id,
+        credential.key_id,
+        server_id=server_read,
+        node_id=node_read,
+        keep_user=reading,
+        other_user_id=user_read if user_read != credential.user_id else None,
     )
 
     user = facts.user
