@@ -61,7 +61,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     tenant_id = path_params.get("tenant_id")
     # A read of one server's resource: the server joins the guard's batch (two requests, not three).
     reading = request.method in ("GET", "HEAD")
-    server_read = path_params.get("server_id") if tenant_id is not None and reading else None
+    server_read = path_params.get("server_id") if reading else None
     # A read of one node's resource (the admin's node routes): the node joins it the same way.
     node_read = path_params.get("node_id") if reading else None
     # A read of one account (``.../users/{user_id}``): that user's item joins it too.

@@ -126,6 +126,11 @@ class DynamoAdminRepository:
         return Page(items=[tenant_record(item) for item in found], next_cursor=cursor)
 
     def get_tenant(self, tenant_id: str) -> Tenant:
+        ahead = prefetch.take(keys.tenant(tenant_id))  # the path's tenant, read by the guard (a read)
+        if ahead is not None:
+            if ahead.item is None:
+                raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+            return tenant_record(TenantItem.from_raw_data(ahead.item))
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 

@@ -47,8 +47,8 @@ class DynamoIdentityRepository:
             wanted.update(node=keys.node(node_id), breaker=keys.node_breaker(node_id), health=keys.node_health(node_id))
         found = self._batch_get(list(wanted.values()))
         ahead = [wanted[name] for name in ("server", "node", "breaker", "health", "other_user") if name in wanted]
-        if keep_user:
-            ahead.append(wanted["user"])
+        if keep_user:  # a read: the caller's user and the path's tenant, for the route's own reads
+            ahead.extend(wanted[name] for name in ("user", "tenant") if name in wanted)
         if ahead:
             prefetch.keep({key: found.get(key) for key in ahead})
 
