@@ -29,14 +29,20 @@ from functions.api import (
     me,
     members,
     metrics,
+    notifications,
+    oauth,
     operations,
+    passkeys,
     roles,
+    schedules,
     server_control,
     server_files,
     server_lifecycle,
     servers,
+    service_accounts,
     tenants,
     two_factor,
+    webhooks,
 )
 from functions.remote import api as remote_api
 from functions.tasks import TASKS
@@ -70,8 +76,10 @@ for blueprint in (
     operations.bp,
     api_keys.bp,
     two_factor.bp,
+    passkeys.bp,
     audit.bp,
     auth.bp,
+    oauth.bp,
     me.bp,
     admin_tenants.bp,
     admin_operations.bp,
@@ -89,6 +97,10 @@ for blueprint in (
     backups.bp,
     catalog.bp,
     metrics.bp,
+    schedules.bp,
+    notifications.bp,
+    webhooks.bp,
+    service_accounts.bp,
 ):
     app.register_blueprint(blueprint)
 
@@ -145,6 +157,16 @@ def stripe_events(event: dict[str, Any], context: Any) -> Any:
     return job.handler(event, context)
 
 
+@app.lambda_function(name="notification_events")
+def notification_events(event: dict[str, Any], context: Any) -> Any:
+    """The notification events queue consumer (functions/queues/events.py): in-app, email and
+    the tenant's webhooks; its SQS event source mapping, with ReportBatchItemFailures, is in
+    infra/template.py."""
+    from functions.queues import events as job
+
+    return job.handler(event, context)
+
+
 @app.lambda_function(name="migrate_on_deploy")
 def migrate_on_deploy(event: dict[str, Any], context: Any) -> Any:
     """The data migrations as part of the deploy: the stack's ``Migrations`` custom resource
@@ -163,9 +185,27 @@ def reconcile_servers(event: Any) -> Any:
     return job.handler(event.to_dict(), event.context)
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_deliveries")
+def webhook_deliveries(event: Any) -> Any:
+    """POST the due webhook deliveries and retry the failed ones (functions/schedules/webhook_deliveries.py);
+    locally run by local/scheduler.py."""
+    from functions.schedules import webhook_deliveries as job
+
+    return job.handler(event.to_dict(), event.context)
+
+
 @app.schedule(Rate(6, unit=Rate.HOURS), name="backup_usage")
 def backup_usage(event: Any) -> Any:
     """Check every tenant's backup storage counter against S3 (functions/schedules/backup_usage.py)."""
     from functions.schedules import backup_usage as job
 
     return job.handler(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="schedule_trigger")
+def schedule_trigger(event: dict[str, Any], context: Any) -> Any:
+    """The target of every schedule's EventBridge Scheduler schedule: start the run
+    (functions/schedules/schedule_trigger.py); locally invoked by local/scheduler.py's timer."""
+    from functions.schedules import schedule_trigger as job
+
+    return job.handler(event, context)

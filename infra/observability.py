@@ -37,6 +37,7 @@ API_HANDLER = "APIHandler"
 ALARM_TOPIC = "AlarmTopic"
 DLQ = "StripeEventsDLQ"
 STRIPE_CONSUMER = "stripe_events"
+EVENTS_CONSUMER = "notification_events"  # the notification events queue's consumer (docs/notifications.md)
 DASHBOARD = "OperationsDashboard"
 PERIOD = 300
 
@@ -130,7 +131,7 @@ def function_groups() -> dict[str, list[str]]:
     retries is also a Lambda error, so a few are normal)."""
     return {
         "Api": [API_HANDLER],
-        "Background": sorted(to_cfn_resource_name(n) for n in [*schedule_names(), STRIPE_CONSUMER]),
+        "Background": sorted(to_cfn_resource_name(n) for n in [*schedule_names(), STRIPE_CONSUMER, EVENTS_CONSUMER]),
         "Tasks": sorted(to_cfn_resource_name(n) for n in TASKS),
     }
 

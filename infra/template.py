@@ -7,7 +7,8 @@ and ``RestAPI``. Everything else comes from here (``merge_template()``, written 
 * the DynamoDB tables from ``TABLES`` (``TableDef.cfn_resource()``: PITR, SSE, TTL);
 * the backup bucket: public access blocked, SSE, TLS only, no versioning, incomplete
   multipart uploads aborted after a day and an optional move to STANDARD_IA;
-* the Stripe events queue with its dead-letter queue;
+* the Stripe events queue with its dead-letter queue, and the notification events queue
+  (``EventsQueue``, its ``EventsDLQ`` and the consumer's mapping: docs/notifications.md);
 * ``AppSecrets``, the Secrets Manager secret every function reads (``MAMBA_SECRETS_ID``);
 * one state machine per ``statemachines/*.asl.json``, the ASL embedded as a ``Definition``
   object with ``DefinitionSubstitutions`` from ``placeholders_cfn``, each with its own
@@ -119,6 +120,9 @@ SECRET_KEYS_NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
 # to its PanelUrl output (docs/deploy.md); check-config warns until then.
 
 
+OAUTH_PARAMETERS = ("Google", "Microsoft", "GitHub", "Discord")
+
+
 def parameters() -> dict[str, Any]:
     return {
         "PublicUrl": {
@@ -147,6 +151,18 @@ def parameters() -> dict[str, Any]:
             "Default": "disabled",
             "AllowedValues": ["disabled", "turnstile", "hcaptcha"],
             "Description": "CAPTCHA on register and login; turnstile/hcaptcha need CAPTCHA_SECRET_KEY in the secret.",
+        },
+        # Sign-in with an identity provider (docs/oauth.md): a provider is offered when its client id
+        # is set; its client secret goes into the secret as OAUTH_<PROVIDER>_CLIENT_SECRET first.
+        **{
+            f"{name}ClientId": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "^[A-Za-z0-9._-]{0,200}$",
+                "Description": f"Sign-in with {name}: its OAuth client id (empty: not offered); needs "
+                f"OAUTH_{name.upper()}_CLIENT_SECRET in the secret.",
+            }
+            for name in OAUTH_PARAMETERS
         },
         "LogLevel": {
             "Type": "String",
@@ -373,6 +389,58 @@ def stripe_queue() -> dict[str, Any]:
 
 STRIPE_CONSUMER = "stripe_events"  # app.py's lambda_function that consumes the queue
 
+# The notification events queue (docs/notifications.md): the services publish, the consumer
+# delivers in-app, email and webhooks. Its own queue: a slow mail or webhook never holds up billing.
+EVENTS_QUEUE = "EventsQueue"
+EVENTS_DLQ = "EventsDLQ"
+EVENTS_CONSUMER = "notification_events"  # app.py's lambda_function that consumes it
+
+
+def events_queue() -> dict[str, Any]:
+    return {
+        EVENTS_DLQ: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-events-dlq"),
+                "MessageRetentionPeriod": 1209600,  # 14 days, the maximum: time to investigate
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        EVENTS_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _sub("${AWS::StackName}-events"),
+                # Six times the consumer's timeout, as AWS advises for a Lambda event source.
+                "VisibilityTimeout": QUEUE_VISIBILITY_TIMEOUT,
+                "MessageRetentionPeriod": 345600,  # 4 days (the mail claims are kept 15)
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": _arn(EVENTS_DLQ), "maxReceiveCount": QUEUE_MAX_RECEIVES},
+            },
+        },
+        "EventsDLQDepthAlarm": _alarm(
+            "Notification events failed delivery 5 times and wait in the dead-letter queue.",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [EVENTS_DLQ, "QueueName"]}},
+            "Maximum",
+        ),
+    }
+
+
+def events_consumer() -> dict[str, Any]:
+    """The events queue → consumer mapping, retrying only the records the consumer reports."""
+    return {
+        "EventsMapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": _arn(EVENTS_QUEUE),
+                "FunctionName": {"Ref": function_logical_id(EVENTS_CONSUMER)},
+                "BatchSize": 10,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    }
+
 
 def stripe_consumer() -> dict[str, Any]:
     """The queue → consumer mapping. ``ReportBatchItemFailures`` makes SQS retry only the
@@ -478,12 +546,15 @@ def function_environment() -> dict[str, Any]:
         "STATE_MACHINE_PREFIX": STATE_MACHINE_PREFIX,
         "STRIPE_EVENTS_QUEUE_URL": {"Ref": QUEUE},
         "STRIPE_EVENTS_DLQ_URL": {"Ref": DLQ},
+        "EVENTS_QUEUE_URL": {"Ref": EVENTS_QUEUE},
         "BILLING_ENABLED": {"Ref": "BillingEnabled"},
         "MAMBA_PUBLIC_URL": public_url_value(),
         "MAIL_FROM": _if("HasMailFrom", {"Ref": "MailFrom"}),
         "LOG_LEVEL": {"Ref": "LogLevel"},
         "KMS_KEY_ID": {"Ref": NODE_TOKEN_KEY},
         "CAPTCHA_PROVIDER": {"Ref": "CaptchaProvider"},
+        **schedule_environment(),
+        **{f"OAUTH_{name.upper()}_CLIENT_ID": {"Ref": f"{name}ClientId"} for name in OAUTH_PARAMETERS},
         # Read by nothing: changing it changes every function's configuration, which
         # retires the warm containers, so a rotated secret is picked up at once.
         "MAMBA_CONFIG_REVISION": {"Ref": "ConfigRevision"},
@@ -611,6 +682,19 @@ def functions_policy() -> dict[str, Any]:
             "Resource": _arn(DLQ),
         },
         {
+            # Every service publishes notification events; the consumer receives and deletes them.
+            "Sid": "NotificationEvents",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            "Resource": _arn(EVENTS_QUEUE),
+        },
+        {
             "Sid": "SendMail",
             "Effect": "Allow",
             "Action": ["ses:SendEmail", "ses:SendRawEmail"],
@@ -622,6 +706,7 @@ def functions_policy() -> dict[str, Any]:
             "Action": ["kms:Decrypt", "kms:Encrypt"],
             "Resource": _arn(NODE_TOKEN_KEY),
         },
+        *schedule_statements(),
     ]
     statements.append(observability.tracing_statement())
     return {
@@ -635,6 +720,109 @@ def functions_policy() -> dict[str, Any]:
         # Attached on the role itself (a merged list key), so the role has its permissions
         # before any function that uses it is created.
         DEFAULT_ROLE: {"Properties": {"ManagedPolicyArns": [{"Ref": FUNCTIONS_POLICY}]}},
+    }
+
+
+# --- schedules: EventBridge Scheduler (issue 14; docs/schedules.md) ------------------------
+
+SCHEDULE_GROUP = "ScheduleGroup"
+SCHEDULER_ROLE = "SchedulerRole"
+SCHEDULE_TRIGGER = "schedule_trigger"  # app.py's lambda_function that every schedule invokes
+# The trigger's name is set (Chalice gives none), so its ARN can be spelt without a reference:
+# every function's environment names it, the trigger's own included, and a reference would be a cycle.
+SCHEDULE_TRIGGER_NAME = "${AWS::StackName}-schedule-trigger"
+SCHEDULE_TRIGGER_ARN = _sub(
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + SCHEDULE_TRIGGER_NAME
+)
+
+
+def schedule_environment() -> dict[str, Any]:
+    """What ``bootstrap.schedule_trigger`` needs: the group, the target and the role it passes."""
+    return {
+        "SCHEDULE_GROUP": {"Ref": SCHEDULE_GROUP},
+        "SCHEDULE_TARGET_ARN": SCHEDULE_TRIGGER_ARN,
+        "SCHEDULER_ROLE_ARN": _arn(SCHEDULER_ROLE),
+    }
+
+
+def schedule_statements() -> list[dict[str, Any]]:
+    """The panel writes its schedules' EventBridge schedules in its own group only, and may hand
+    the scheduler role to EventBridge Scheduler and to nothing else."""
+    return [
+        {
+            "Sid": "Schedules",
+            "Effect": "Allow",
+            "Action": [
+                "scheduler:CreateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+                "scheduler:UpdateSchedule",
+            ],
+            "Resource": _sub(
+                "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${" + SCHEDULE_GROUP + "}/*"
+            ),
+        },
+        {
+            "Sid": "PassSchedulerRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": _arn(SCHEDULER_ROLE),
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+        },
+    ]
+
+
+def schedules() -> dict[str, Any]:
+    """The group the panel's schedules live in, the role EventBridge Scheduler invokes the
+    trigger with (that function only, for this account's schedules only), the trigger's name,
+    and an alarm on invocations the scheduler dropped (a run that never started)."""
+    return {
+        SCHEDULE_GROUP: {
+            "Type": "AWS::Scheduler::ScheduleGroup",
+            "Properties": {"Name": _sub("${AWS::StackName}-schedules")},
+        },
+        SCHEDULER_ROLE: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": "EventBridge Scheduler starts the panel's schedule runs with this role.",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Only this account's schedules may use it (the confused-deputy guard).
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "invoke-trigger",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "InvokeTrigger",
+                                    "Effect": "Allow",
+                                    "Action": "lambda:InvokeFunction",
+                                    "Resource": SCHEDULE_TRIGGER_ARN,
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        function_logical_id(SCHEDULE_TRIGGER): {"Properties": {"FunctionName": _sub(SCHEDULE_TRIGGER_NAME)}},
+        "ScheduleInvocationsDroppedAlarm": _alarm(
+            "EventBridge Scheduler dropped a schedule's invocation after its retries: a run did not start.",
+            "AWS/Scheduler",
+            "InvocationDroppedCount",
+            {"Name": "ScheduleGroup", "Value": {"Ref": SCHEDULE_GROUP}},
+            "Sum",
+        ),
     }
 
 
@@ -994,6 +1182,8 @@ def outputs() -> dict[str, Any]:
         "SecretsArn": {"Ref": SECRET},
         "StripeEventsQueueUrl": {"Ref": QUEUE},
         "StripeEventsDLQUrl": {"Ref": DLQ},
+        "EventsQueueUrl": {"Ref": EVENTS_QUEUE},
+        "EventsDLQUrl": {"Ref": EVENTS_DLQ},
         "AlarmTopicArn": {"Ref": ALARM_TOPIC},
         "StateMachinePrefix": STATE_MACHINE_PREFIX,
     }
@@ -1045,6 +1235,8 @@ def merge_template() -> dict[str, Any]:
         export_bucket(),
         stripe_queue(),
         stripe_consumer(),
+        events_queue(),
+        events_consumer(),
         app_secret(),
         alarm_topic(),
         functions_policy(),
@@ -1052,6 +1244,7 @@ def merge_template() -> dict[str, Any]:
         migrations_resource(),
         web_hosting.resources(),
         observability.resources(),
+        schedules(),
     ):
         resources.update(part)
     for workflow in workflows.workflow_names():

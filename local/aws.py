@@ -33,6 +33,7 @@ ACCOUNT_ID = "123456789012"
 HOST = "127.0.0.1"
 STATE_MACHINE_NAME_PREFIX = "mamba-"
 QUEUE_STRIPE_EVENTS = "mamba-stripe-events"
+QUEUE_EVENTS = "mamba-events"  # the notification events (docs/notifications.md)
 
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -41,6 +42,11 @@ _LAMBDA_TRUST = {
 _STATES_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+_SCHEDULER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 
 
@@ -59,8 +65,13 @@ class LocalNames:
     backup_bucket: str = "mamba-backups"
     export_bucket: str = "mamba-exports"
     stripe_events_queue: str = QUEUE_STRIPE_EVENTS
+    events_queue: str = QUEUE_EVENTS
     mail_from: str = "no-reply@mamba.local"
     kms_key_alias: str = "alias/mamba-node-tokens"
+    # EventBridge Scheduler (docs/schedules.md): moto holds the schedules, local/scheduler.py fires them.
+    schedule_group: str = "mamba-schedules"
+    schedule_trigger: str = "schedule_trigger"
+    scheduler_role: str = "mamba-local-scheduler"
 
     @property
     def state_machine_prefix(self) -> str:
@@ -85,6 +96,9 @@ class LocalNames:
             "STATE_MACHINE_PREFIX": self.state_machine_prefix,
             "MAIL_FROM": self.mail_from,
             "KMS_KEY_ID": self.kms_key_alias,
+            "SCHEDULE_GROUP": self.schedule_group,
+            "SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.schedule_trigger}",
+            "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT_ID}:role/{self.scheduler_role}",
         }
 
 
@@ -185,13 +199,15 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
     created["buckets"] = [names.backup_bucket, names.export_bucket]
 
     sqs = _client("sqs", endpoint, region)
-    dlq_url = sqs.create_queue(QueueName=f"{names.stripe_events_queue}-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(
-        QueueName=names.stripe_events_queue,
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
-    )
-    created["queues"] = [names.stripe_events_queue, f"{names.stripe_events_queue}-dlq"]
+    created["queues"] = []
+    for queue in (names.stripe_events_queue, names.events_queue):
+        dlq_url = sqs.create_queue(QueueName=f"{queue}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(
+            QueueName=queue,
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+        )
+        created["queues"] += [queue, f"{queue}-dlq"]
 
     iam = _client("iam", endpoint, region)
     lambda_role = _role(iam, "mamba-local-lambda", _LAMBDA_TRUST)
@@ -226,6 +242,10 @@ def create_resources(endpoint: str, names: LocalNames) -> dict[str, Any]:
     key_id = kms.create_key(Description="mamba node tokens (local)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=names.kms_key_alias, TargetKeyId=key_id)
     created["kms_keys"] = [names.kms_key_alias]
+
+    _role(iam, names.scheduler_role, _SCHEDULER_TRUST)
+    _client("scheduler", endpoint, region).create_schedule_group(Name=names.schedule_group)
+    created["schedule_groups"] = [names.schedule_group]
 
     _client("ses", endpoint, region).verify_email_identity(EmailAddress=names.mail_from)
     created["ses_identities"] = [names.mail_from]

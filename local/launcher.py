@@ -13,9 +13,17 @@ Environment:
                      run on this machine, besides the seeded blueprints' (``local.blueprints``)
     LOCAL_STRIPE_PORT the local Stripe (``local.stripe_standin``; 8420,
                      or a free port). ``STRIPE_API_BASE`` points the panel at it.
+    LOCAL_IDP_PORT   the stand-in identity provider (``local.identity_provider``: Google, Microsoft,
+                     GitHub and Discord sign-in, in this process; 8430, or a free port). The
+                     panel's OAUTH_* settings point at it, so all four buttons work offline.
     BILLING_ENABLED  ``true`` unless set otherwise: billing runs against the local Stripe, with
                      STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET generated into secrets.env
     MAMBA_LOCAL_DIR  where secrets, mail and stack.json live (``.local`` in the checkout)
+    LOCAL_PANEL_HOST the host name the browser opens the panel on (``127.0.0.1``; set
+                     ``localhost`` to try passkeys): it becomes MAMBA_PUBLIC_URL's host, so mail links, the
+                     cookie Origin check and the passkeys' relying party id follow it. Browsers
+                     refuse passkeys on an IP address (docs/passkeys.md); every server still
+                     listens on 127.0.0.1 only.
     JWT_SECRET       used as given; otherwise generated once into ``<local dir>/secrets.env``
     MAMBA_ADMIN_EMAIL, MAMBA_ADMIN_PASSWORD   the seeded admin (``mamba.migrations.seed``
                      generates a password once into ``<local dir>/admin.txt`` when unset)
@@ -41,9 +49,20 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+def panel_host() -> str:
+    """The browser's name for the panel (LOCAL_PANEL_HOST): 127.0.0.1 or a loopback name."""
+    host = os.environ.get("LOCAL_PANEL_HOST") or HOST
+    if host not in (HOST, "localhost") and not host.endswith(".localhost"):
+        raise LaunchError(f"LOCAL_PANEL_HOST={host}: use 127.0.0.1, localhost or a *.localhost name")
+    return host
+
+
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5005
 DEFAULT_STRIPE_PORT = 8420
+DEFAULT_IDP_PORT = 8430
 READY_TIMEOUT_SECONDS = 60.0
 STOP_GRACE_SECONDS = 5.0
 
@@ -128,7 +147,7 @@ def configure_environment(api_port: int, aws_port: int, folder: Path, stripe_por
             "MAMBA_STAGE": "local",
             "MAMBA_LOCAL_DIR": str(folder),
             "MAMBA_LOCAL_SECRETS_FILE": str(secrets_file),
-            "MAMBA_PUBLIC_URL": f"http://{HOST}:{api_port}",
+            "MAMBA_PUBLIC_URL": f"http://{panel_host()}:{api_port}",
             "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -193,6 +212,24 @@ def start_stripe(port: int, api_port: int, environ: dict[str, str], cleanup: con
     raise LaunchError(f"the local Stripe did not answer on {base}")
 
 
+def start_identity_provider(environ: dict[str, str], cleanup: contextlib.ExitStack) -> str:
+    """The stand-in identity provider (``local.identity_provider``) in this process, and the
+    panel's settings that offer all four providers through it (in ``environ`` and this process's
+    environment, before the API starts). Returns its base address."""
+    from local import aws, identity_provider
+
+    if os.environ.get("LOCAL_IDP_PORT"):
+        port = _port("LOCAL_IDP_PORT", DEFAULT_IDP_PORT)
+    else:
+        port = DEFAULT_IDP_PORT if aws.port_is_free(DEFAULT_IDP_PORT) else 0
+    running = identity_provider.start(port)
+    cleanup.callback(running.stop)
+    settings = running.environment()
+    os.environ.update(settings)
+    environ.update(settings)
+    return running.base
+
+
 def start_billing(api_port: int, port: int, environ: dict[str, str], cleanup: contextlib.ExitStack) -> str | None:
     """When billing is on: the local Stripe, its catalogue and the Stripe events queue's poller."""
     if environ.get("BILLING_ENABLED", "").lower() not in ("1", "true", "yes", "on"):
@@ -209,6 +246,22 @@ def start_billing(api_port: int, port: int, environ: dict[str, str], cleanup: co
     poller.start()
     cleanup.callback(poller.stop)
     return base
+
+
+def start_events_consumer(environ: dict[str, str], cleanup: contextlib.ExitStack) -> None:
+    """The notification events queue's consumer (docs/notifications.md): in-app, mail, webhooks."""
+    from local import queue_poller
+    from mamba import bootstrap
+
+    poller = queue_poller.QueuePoller(
+        bootstrap.boto_client("sqs"),
+        environ["EVENTS_QUEUE_URL"],
+        environ["AWS_REGION"],
+        handler=queue_poller.EVENTS_HANDLER,
+        function="notification_events",
+    )
+    poller.start()
+    cleanup.callback(poller.stop)
 
 
 def check_settings() -> None:
@@ -242,7 +295,8 @@ def services(api_port: int, aws_port: int, folder: Path) -> dict[str, Any]:
     """What stack.json says. Later services (stripe, Wings nodes) add their own keys."""
     api = f"http://{HOST}:{api_port}"
     return {
-        "panel": f"{api}/",  # the web app, on the API's port (local.static_site)
+        # The web app, on the API's port (local.static_site), under the browser's name for it.
+        "panel": f"http://{panel_host()}:{api_port}/",
         "api": api,
         "aws": f"http://{HOST}:{aws_port}",
         "docs": f"{api}/docs",
@@ -333,6 +387,7 @@ def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str,
         f"  AWS (moto) {stack['aws']}",
         f"  Wings      {', '.join(stack.get('wings') or ['none'])}  (config: {folder / 'wings' / 'config.yml'})",
         f"  Stripe     {stack.get('stripe') or 'billing off'}  (local stand-in, test mode)",
+        f"  Sign-in    {stack.get('identity_provider') or 'none'}  (stand-in Google, Microsoft, GitHub, Discord)",
         f"  Admin      {login}",
         f"  Mail       {stack['mail_dir']}/*.eml  (list with `mamba mail`)",
         f"  Stack      {folder / 'stack.json'}",
@@ -382,6 +437,8 @@ def main() -> int:
         queue_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().stripe_events_queue}"
         os.environ["STRIPE_EVENTS_QUEUE_URL"] = environ["STRIPE_EVENTS_QUEUE_URL"] = queue_url
         os.environ["STRIPE_EVENTS_DLQ_URL"] = environ["STRIPE_EVENTS_DLQ_URL"] = f"{queue_url}-dlq"
+        events_url = f"{environ['AWS_ENDPOINT_URL']}/{aws.ACCOUNT_ID}/{aws.LocalNames().events_queue}"
+        os.environ["EVENTS_QUEUE_URL"] = environ["EVENTS_QUEUE_URL"] = events_url
         migrations, login = run_migrations()
 
         spool = mailbox.MailSpool(folder / "mail")
@@ -390,12 +447,16 @@ def main() -> int:
         timer = scheduler.Timer(scheduler.SCHEDULES, environ["AWS_REGION"])
         timer.start()
         cleanup.callback(timer.stop)
+        start_events_consumer(environ, cleanup)
 
+        identity = start_identity_provider(environ, cleanup)
+        say(f"sign-in providers: the local stand-in on {identity}")
         say(f"starting the API on {HOST}:{api_port}")
         api = start_api(api_port, environ)
         cleanup.callback(stop_api, api)
         stack = services(api_port, aws_port, folder)
         wait_ready(f"{stack['api']}/health/ready", api, started + READY_TIMEOUT_SECONDS)
+        stack["identity_provider"] = identity
         stack["stripe"] = start_billing(api_port, local_stripe_port, environ, cleanup)
         stack["wings"] = start_wings(folder, environ, cleanup)
         stack_file = folder / "stack.json"

@@ -1,6 +1,7 @@
-"""A local SQS event source for the Stripe events queue, since moto never invokes Lambda
-from SQS: long-polls the queue and hands each batch to ``functions.queues.stripe_events``
-in-process, shaped as Lambda's SQS event; messages the consumer reports in
+"""A local SQS event source for the Stripe events queue and the notification events queue,
+since moto never invokes Lambda from SQS: long-polls a queue and hands each batch to its
+consumer (``functions.queues.stripe_events``, ``functions.queues.events``) in-process, shaped
+as Lambda's SQS event; messages the consumer reports in
 ``batchItemFailures`` are left on the queue (visible again after the visibility timeout),
 the others are deleted, as the deployed event source mapping does.
 """
@@ -15,6 +16,7 @@ from local import lambda_dispatch
 from mamba.observability import logger
 
 HANDLER = "functions.queues.stripe_events:handler"
+EVENTS_HANDLER = "functions.queues.events:handler"
 
 
 def lambda_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -41,8 +43,19 @@ def lambda_event(messages: list[dict[str, Any]], queue_arn: str, region: str) ->
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str, region: str, visibility_timeout: int = 5) -> None:
-        super().__init__(name="stripe-queue-poller", daemon=True)
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        region: str,
+        visibility_timeout: int = 5,
+        *,
+        handler: str = HANDLER,
+        function: str = "stripe_events",
+    ) -> None:
+        super().__init__(name=f"{function}-queue-poller", daemon=True)
+        self.handler = handler
+        self.function = function
         self.sqs = sqs
         self.queue_url = queue_url
         self.region = region
@@ -64,12 +77,12 @@ class QueuePoller(threading.Thread):
         if not messages:
             return 0
         payload, errored, _ = lambda_dispatch.invoke(
-            HANDLER, lambda_event(messages, self.queue_arn, self.region), "stripe_events"
+            self.handler, lambda_event(messages, self.queue_arn, self.region), self.function
         )
         self.batches += 1
         failed: set[str] = set()
         if errored:
-            logger.error("stripe events consumer failed", extra={"error": json.loads(payload)})
+            logger.error("queue consumer failed", extra={"function": self.function, "error": json.loads(payload)})
             failed = {m["MessageId"] for m in messages}
         else:
             failed = {f["itemIdentifier"] for f in json.loads(payload).get("batchItemFailures", [])}
@@ -83,7 +96,7 @@ class QueuePoller(threading.Thread):
             try:
                 self.poll_once()
             except Exception:  # noqa: BLE001 - keep polling; the stack must not die of one batch
-                logger.exception("stripe queue poll failed")
+                logger.exception("queue poll failed", extra={"function": self.function})
                 self._stopping.wait(1.0)
 
     def stop(self) -> None:

@@ -38,6 +38,11 @@ SCHEDULES: list[Schedule] = [
     Schedule("reconcile_servers", 10.0, "functions.schedules.reconcile:handler"),
     # Every 6 hours deployed; every 10 minutes locally.
     Schedule("backup_usage", 600.0, "functions.schedules.backup_usage:handler"),
+    # EventBridge Scheduler's part: fire the panel schedules' EventBridge schedules moto holds
+    # (docs/schedules.md). Every 5 s, so a run starts within seconds of its minute.
+    Schedule("eventbridge_scheduler", 5.0, "local.eventbridge_scheduler:fire_due"),
+    # Every minute deployed; every 2 seconds locally, so a webhook test arrives at once.
+    Schedule("webhook_deliveries", 2.0, "functions.schedules.webhook_deliveries:handler"),
 ]
 
 

@@ -20,6 +20,8 @@ os.environ.update(
         # than production's 64 MiB and two passes, which tests/unit/test_password_cost.py pins.
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "8192",
+        # The notification events queue, which the moto world creates (tests/moto_world.py).
+        "EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/mamba-events",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

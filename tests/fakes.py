@@ -674,6 +674,123 @@ class FakeHostResolver:
             return sorted(set(self.answers.get(host, [])))
 
 
+class FakeWebhookRepository:
+    """``DynamoWebhookRepository`` in memory: webhooks per tenant (limit kept), secrets in the
+    clear, deliveries with their due time, and the attempt log newest first."""
+
+    def __init__(self) -> None:
+        from mamba.domain.webhooks import Attempt, Delivery, Webhook
+
+        self.webhooks: dict[tuple[str, str], Webhook] = {}
+        self.secrets: dict[str, str] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.log: list[Attempt] = []
+
+    def _missing(self, webhook_id: str) -> NotFoundError:
+        return NotFoundError("Webhook not found.", {"webhook_id": webhook_id})
+
+    def of_tenant(self, tenant_id: str) -> list[Any]:
+        return sorted((w for (t, _), w in self.webhooks.items() if t == tenant_id), key=lambda w: (w.created_at, w.id))
+
+    def get(self, tenant_id: str, webhook_id: str) -> Any:
+        found = self.webhooks.get((tenant_id, webhook_id))
+        if found is None:
+            raise self._missing(webhook_id)
+        return found
+
+    def secret(self, webhook: Any) -> str:
+        self.get(webhook.tenant_id, webhook.id)
+        return self.secrets[webhook.id]
+
+    def add(self, webhook: Any, secret: str, limit: int) -> None:
+        from mamba.domain.errors import WebhookLimitError
+
+        if len(self.of_tenant(webhook.tenant_id)) >= limit:
+            raise WebhookLimitError(f"A tenant can have at most {limit} webhooks; delete one first.", {"limit": limit})
+        self.webhooks[(webhook.tenant_id, webhook.id)] = webhook
+        self.secrets[webhook.id] = secret
+
+    def save(self, webhook: Any) -> None:
+        current = self.get(webhook.tenant_id, webhook.id)
+        self.webhooks[(webhook.tenant_id, webhook.id)] = replace(webhook, secret_hint=current.secret_hint)
+
+    def set_secret(self, webhook: Any, secret: str) -> None:
+        current = self.get(webhook.tenant_id, webhook.id)
+        self.webhooks[(webhook.tenant_id, webhook.id)] = replace(
+            current, secret_hint=webhook.secret_hint, updated_at=webhook.updated_at
+        )
+        self.secrets[webhook.id] = secret
+
+    def delete(self, tenant_id: str, webhook_id: str) -> None:
+        if self.webhooks.pop((tenant_id, webhook_id), None) is None:
+            raise self._missing(webhook_id)
+
+    def mark_failing(self, webhook: Any, since: int | None) -> None:
+        key = (webhook.tenant_id, webhook.id)
+        if key in self.webhooks:
+            self.webhooks[key] = replace(self.webhooks[key], failing_since=since)
+
+    def disable(self, webhook: Any, reason: str, now: str) -> bool:
+        key = (webhook.tenant_id, webhook.id)
+        current = self.webhooks.get(key)
+        if current is None or not current.enabled:
+            return False
+        self.webhooks[key] = replace(
+            current, enabled=False, disabled_reason=reason, updated_at=now, failing_since=webhook.failing_since
+        )
+        return True
+
+    def add_delivery(self, delivery: Any) -> bool:
+        if delivery.id in self.deliveries:
+            return False
+        due = delivery.next_attempt_at if delivery.next_attempt_at is not None else delivery.created_at
+        self.deliveries[delivery.id] = replace(delivery, next_attempt_at=due)
+        return True
+
+    def due(self, now: int, limit: int) -> list[Any]:
+        found = [d for d in self.deliveries.values() if d.status == "pending" and d.next_attempt_at is not None]
+        found = [d for d in found if d.next_attempt_at <= now]
+        return sorted(found, key=lambda d: (d.next_attempt_at, d.id))[:limit]
+
+    def claim(self, delivery: Any, lease_until: int) -> bool:
+        current = self.deliveries.get(delivery.id)
+        if current is None or current.status != "pending" or current.attempts != delivery.attempts:
+            return False
+        self.deliveries[delivery.id] = replace(current, attempts=delivery.attempts + 1, next_attempt_at=lease_until)
+        return True
+
+    def finish(self, delivery: Any) -> None:
+        if delivery.id in self.deliveries:
+            keep = delivery.next_attempt_at if delivery.status == "pending" else None
+            self.deliveries[delivery.id] = replace(delivery, next_attempt_at=keep)
+
+    def add_attempt(self, attempt: Any) -> None:
+        self.log.append(attempt)
+
+    def attempts(self, tenant_id: str, webhook_id: str, page: PageRequest) -> Page[Any]:
+        mine = [a for a in self.log if a.tenant_id == tenant_id and a.webhook_id == webhook_id]
+        mine.sort(key=lambda a: (a.at, a.delivery_id, a.attempt), reverse=True)
+        start = int(page.cursor or 0)
+        chunk = mine[start : start + page.limit]
+        more = start + page.limit < len(mine)
+        return Page(items=chunk, next_cursor=str(start + page.limit) if more else None)
+
+
+class FakeWebhookSender:
+    """``HttpWebhookSender`` from a script: each POST gets the next scripted answer (the last
+    one repeats), and every request is kept with the addresses it was sent to."""
+
+    def __init__(self, answers: list[Any] | None = None) -> None:
+        from mamba.domain.webhooks import Response
+
+        self.answers = list(answers or [Response(status=200, duration_ms=5)])
+        self.requests: list[tuple[Any, list[str]]] = []
+
+    def post(self, request: Any, addresses: list[str]) -> Any:
+        self.requests.append((request, list(addresses)))
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
 class FakeNodeHealthStore:
     """``DynamoNodeHealthStore`` in memory: each node's health, and its events newest first."""
 
@@ -1077,6 +1194,27 @@ class FakeApiKeyRepository:
         if key is None or (key.last_used_at is not None and key.last_used_at > epoch - min_interval):
             return
         self.keys[key_id] = replace(key, last_used_at=epoch, last_used_ip=source_ip or None)
+
+    def get(self, user_id: str, key_id: str) -> Any:
+        key = self.keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise NotFoundError("API key not found.", {"key_id": key_id})
+        return key
+
+    def rotate(self, old: Any, new: Any, old_expires_at: int) -> None:
+        from dataclasses import replace
+
+        stored = self.keys.get(old.id)
+        if (
+            stored is None
+            or stored.user_id != old.user_id
+            or stored.revoked_at is not None
+            or stored.replaced_by is not None
+            or stored.expires_at != old.expires_at
+        ):
+            raise ConflictError("The key was revoked, rotated or changed meanwhile.", {"key_id": old.id})
+        self.add(new)
+        self.keys[old.id] = replace(stored, expires_at=old_expires_at, replaced_by=new.id)
 
 
 class FakeAuditLog:
@@ -2721,3 +2859,248 @@ class FakeTaskCallbacks:
 
     def fail_task(self, token: str, error: str, cause: str) -> bool:
         return self._record(token, ("failure", (error, cause)))
+
+
+class FakeNotificationStore:
+    """In-memory ``NotificationStore``: notifications per user, the unread count, preferences,
+    mail claims; ``fail_add`` makes storing refuse like DynamoDB when busy."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, list[Any]] = {}  # tenant id → Binding
+        self.people: dict[str, Any] = {}  # user id → Recipient
+        self.admins: list[Any] = []
+        self.prefs: dict[str, Any] = {}
+        self.items: dict[str, dict[str, Any]] = {}  # user id → event id → Notification
+        self.unread: dict[str, int] = {}
+        self.claims: set[tuple[str, str]] = set()
+        self.fail_add = False
+
+    def bindings(self, tenant_id: str) -> list[Any]:
+        return list(self.members.get(tenant_id, []))
+
+    def recipients(self, user_ids: Sequence[str]) -> dict[str, Any]:
+        return {u: self.people[u] for u in user_ids if u in self.people}
+
+    def platform_admins(self) -> list[Any]:
+        return list(self.admins)
+
+    def preferences(self, user_id: str) -> Any:
+        from mamba.domain.notifications import Preferences
+
+        return self.prefs.get(user_id, Preferences())
+
+    def save_preferences(self, user_id: str, preferences: Any, at: str) -> None:
+        self.prefs[user_id] = preferences
+
+    def add(self, user_id: str, notification: Any, expires_at: int) -> bool:
+        if self.fail_add:
+            raise DependencyUnavailableError("The notification could not be saved; try again.")
+        mine = self.items.setdefault(user_id, {})
+        if notification.id in mine:
+            return False
+        mine[notification.id] = notification
+        self.unread[user_id] = self.unread.get(user_id, 0) + 1
+        return True
+
+    def listing(self, user_id: str, page: Any, *, unread_only: bool) -> Any:
+        from mamba.domain.pages import Page
+
+        found = sorted(self.items.get(user_id, {}).values(), key=lambda n: (n.occurred_at, n.id), reverse=True)
+        if unread_only:
+            found = [n for n in found if n.read_at is None]
+        return Page(items=found[: page.limit], next_cursor=None)
+
+    def mark_read(self, user_id: str, ids: Sequence[str], at: str) -> int:
+        from dataclasses import replace as _replace
+
+        changed = 0
+        mine = self.items.get(user_id, {})
+        for event_id in ids:
+            n = mine.get(event_id)
+            if n is not None and n.read_at is None:
+                mine[event_id] = _replace(n, read_at=at)
+                self.unread[user_id] -= 1
+                changed += 1
+        return changed
+
+    def mark_all_read(self, user_id: str, at: str) -> int:
+        return self.mark_read(user_id, list(self.items.get(user_id, {})), at)
+
+    def claim_mail(self, event_id: str, user_id: str, expires_at: int) -> bool:
+        if (event_id, user_id) in self.claims:
+            return False
+        self.claims.add((event_id, user_id))
+        return True
+
+    def release_mail(self, event_id: str, user_id: str) -> None:
+        self.claims.discard((event_id, user_id))
+
+    def forget(self, user_id: str) -> int:
+        self.prefs.pop(user_id, None)
+        self.unread.pop(user_id, None)
+        return len(self.items.pop(user_id, {}))
+
+
+class FakeServiceAccountRepository:
+    """``DynamoServiceAccountRepository`` in memory, over a FakeApiKeyRepository (a service
+    account's keys are API keys it owns). Keeps the adapter's conditions: a binding changed or
+    deleted only from the role read, a key added only from the ``keys_version`` read, one
+    expiry notice per key. ``expiry_days`` holds (tenant, account name) of each key with an expiry."""
+
+    def __init__(self, keys: FakeApiKeyRepository | None = None) -> None:
+        self.keys = keys or FakeApiKeyRepository()
+        self.accounts: dict[tuple[str, str], Any] = {}
+        self.owners: dict[str, tuple[str, str]] = {}  # key id -> (tenant, account name)
+        self.notified: dict[str, str] = {}
+
+    def add(self, account: Any, role_version: int | None) -> None:
+        key = (account.tenant_id, account.id)
+        if key in self.accounts:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[key] = account
+
+    def get(self, tenant_id: str, service_account_id: str) -> Any:
+        found = self.accounts.get((tenant_id, service_account_id))
+        if found is None:
+            raise NotFoundError("Service account not found.", {"service_account_id": service_account_id})
+        return found
+
+    def list_accounts(self, tenant_id: str, page: Any) -> Any:
+        mine = sorted((a for (t, _), a in self.accounts.items() if t == tenant_id), key=lambda a: a.id)
+        return _page(mine, page, f"service-accounts:{tenant_id}")
+
+    def update(self, current: Any, updated: Any, role_version: int | None) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        self.accounts[(current.tenant_id, current.id)] = replace(updated, keys_version=stored.keys_version)
+
+    def delete(self, current: Any) -> None:
+        stored = self.accounts.get((current.tenant_id, current.id))
+        if stored is None or stored.role != current.role:
+            raise ConflictError("The service account or its role changed meanwhile; try again.", {})
+        del self.accounts[(current.tenant_id, current.id)]
+
+    def all_keys(self, service_account_id: str) -> list[Any]:
+        mine = [k for k in self.keys.keys.values() if k.user_id == service_account_id]
+        return sorted(mine, key=lambda k: (k.created_at, k.id), reverse=True)
+
+    def add_key(self, account: Any, key: Any) -> None:
+        stored = self.accounts.get((account.tenant_id, account.id))
+        if stored is None or stored.keys_version != account.keys_version:
+            raise ConflictError("Another key was created for this service account at the same time; try again.", {})
+        self.keys.add(key)
+        self.accounts[(account.tenant_id, account.id)] = replace(stored, keys_version=stored.keys_version + 1)
+        self.owners[key.id] = (account.tenant_id, account.name)
+
+    def expiring_keys(self, days: list[str]) -> list[Any]:
+        from datetime import UTC, datetime
+
+        from mamba.domain.service_accounts import ExpiringKey
+
+        found = []
+        for key_id, (tenant_id, name) in self.owners.items():
+            key = self.keys.keys[key_id]
+            if key.expires_at is None or key.revoked_at is not None or key_id in self.notified:
+                continue
+            if datetime.fromtimestamp(key.expires_at, UTC).date().isoformat() in days:
+                found.append(ExpiringKey(key, tenant_id, key.user_id, name))
+        return found
+
+    def claim_expiry_notice(self, key_id: str, at: str) -> bool:
+        if key_id in self.notified:
+            return False
+        self.notified[key_id] = at
+        return True
+
+    def release_expiry_notice(self, key_id: str) -> None:
+        self.notified.pop(key_id, None)
+
+
+# --- sign-in with an identity provider (issue 17, docs/oauth.md) ------------------------------------
+
+
+class FakeOAuthStore:
+    """``DynamoOAuthStore`` in memory: single-use states and tickets, identities with a claim per
+    (provider, subject); ``users`` is the account store a created account goes into."""
+
+    def __init__(self, users: FakeUserRepository | None = None) -> None:
+        from mamba.domain.oauth import Identity, OAuthState, Ticket
+
+        self.users = users or FakeUserRepository()
+        self.states: dict[str, OAuthState] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.identities: dict[tuple[str, str], Identity] = {}
+
+    def put_state(self, digest: str, state: Any) -> None:
+        if digest in self.states:
+            raise ConflictError("state exists")
+        self.states[digest] = state
+
+    def take_state(self, digest: str) -> Any:
+        return self.states.pop(digest, None)
+
+    def put_ticket(self, digest: str, ticket: Any) -> None:
+        if digest in self.tickets:
+            raise ConflictError("ticket exists")
+        self.tickets[digest] = ticket
+
+    def get_ticket(self, digest: str) -> Any:
+        return self.tickets.get(digest)
+
+    def take_ticket(self, digest: str) -> Any:
+        return self.tickets.pop(digest, None)
+
+    def find(self, provider: str, subject: str) -> Any:
+        return self.identities.get((provider, subject))
+
+    def link(self, identity: Any) -> None:
+        self.users.get(identity.user_id)
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def create_user_with_identity(self, user: User, identity: Any) -> None:
+        if (identity.provider, identity.subject) in self.identities:
+            raise ConflictError("This provider account is linked to another account.", {"reason": "identity_taken"})
+        self.users.add(user)
+        self.identities[(identity.provider, identity.subject)] = identity
+
+    def list_for_user(self, user_id: str) -> list[Any]:
+        return [i for i in self.identities.values() if i.user_id == user_id]
+
+    def unlink(self, identity: Any) -> None:
+        current = self.identities.get((identity.provider, identity.subject))
+        if current is not None and current.user_id == identity.user_id:
+            del self.identities[(identity.provider, identity.subject)]
+
+    def touch(self, identity: Any, at: str) -> None:
+        key = (identity.provider, identity.subject)
+        if key in self.identities:
+            self.identities[key] = replace(self.identities[key], last_used_at=at)
+
+
+class FakeIdentityProvider:
+    """A provider that signs in whoever ``profile`` names (or raises ``refuse``); it records what
+    the flow sent it (the PKCE verifier it issued, the nonce, the code) so tests can check them."""
+
+    def __init__(self, provider: str = "google", **profile: Any) -> None:
+        from mamba.domain.oauth import ExternalProfile
+
+        self.id = provider
+        fields = {"subject": "sub-1", "email": "ada@example.com", "email_verified": True, "name": "Ada", **profile}
+        self.next = ExternalProfile(provider=provider, **fields)
+        self.refuse: Exception | None = None
+        self.authorized: list[dict[str, str]] = []
+        self.exchanged: list[dict[str, str]] = []
+
+    def authorize(self, *, redirect_uri: str, state: str, nonce: str) -> tuple[str, str]:
+        verifier = f"verifier-{len(self.authorized)}-{state[:8]}"
+        self.authorized.append({"redirect_uri": redirect_uri, "state": state, "nonce": nonce, "verifier": verifier})
+        return f"https://{self.id}.example/authorize?state={state}", verifier
+
+    def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> Any:
+        self.exchanged.append({"code": code, "redirect_uri": redirect_uri, "verifier": code_verifier, "nonce": nonce})
+        if self.refuse is not None:
+            raise self.refuse
+        return self.next

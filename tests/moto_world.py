@@ -263,6 +263,9 @@ class MotoWorld:
         self.client("s3").create_bucket(Bucket=settings.export_bucket)
         # moto's SES refuses mail from an unverified sender, as SES does (account mail, invitations).
         self.client("ses").verify_email_identity(EmailAddress=settings.mail_from)
+        # The notification events queue (EVENTS_QUEUE_URL, tests/conftest.py): the services publish to it.
+        if settings.events_queue_url:
+            self.client("sqs").create_queue(QueueName=settings.events_queue_url.rsplit("/", 1)[-1])
 
     # Step Functions: the task Lambdas and every state machine, deployed once
 

@@ -119,4 +119,5 @@ def reset_two_factor(ctx: Ctx, user_id: str) -> object:
         totp_code=body.totp_code,
         via=ctx.principal.via if ctx.principal else "token",
         now=clock.now_epoch(),
+        passkeys=bootstrap.passkey_ports().store,
     )

@@ -1,4 +1,4 @@
-"""API keys of the calling user: create (shown once), list, revoke."""
+"""API keys of the calling user: create (shown once), list, revoke, rotate."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ def create_api_key(ctx: Ctx) -> object:
         is_admin=principal.is_admin,
         via=principal.via,
         email_verified=principal.email_verified,
+        events=bootstrap.events_or_none(),
+        directory=bootstrap.tenancy_repository(),
     )
     return with_fields(created.key, key=created.plaintext)
 
@@ -82,3 +84,33 @@ def revoke_api_key(ctx: Ctx, key_id: str) -> Response:
     assert ctx.principal is not None
     api_keys.revoke_key(bootstrap.api_key_repository(), ctx.principal.user_id, key_id)
     return Response(body="", status_code=204)
+
+
+@route(
+    bp,
+    "/v1/me/api-keys/{key_id}/rotate",
+    "POST",
+    permission="api_keys.manage",
+    summary="Replace a key with a new secret; the old one keeps working for the grace period (at most 24 h)",
+    tags=("api-keys",),
+    request_model="api_keys:ApiKeyRotate",
+    response_model="api_keys:ApiKeyRotated",
+    status=201,
+)
+def rotate_api_key(ctx: Ctx, key_id: str) -> object:
+    principal = ctx.principal
+    assert principal is not None
+    rotated = api_keys.rotate_key(
+        bootstrap.api_key_repository(),
+        principal.user_id,
+        key_id,
+        grace_seconds=ctx.body.grace_seconds,
+        via=principal.via,
+        email_verified=principal.email_verified,
+    )
+    return with_fields(
+        rotated.new.key,
+        key=rotated.new.plaintext,
+        replaces=rotated.previous.id,
+        previous_expires_at=rotated.previous.expires_at,
+    )

@@ -187,6 +187,9 @@ def login(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             now=clock.now_epoch(),
             user_agent=_user_agent(ctx),
+            passkey=sessions.PasskeyAnswer(body.passkey.challenge_id, body.passkey.credential)
+            if body.passkey
+            else None,
         )
         entry.actor_id = pair.user_id
     return _pair(pair, cookie_mode)

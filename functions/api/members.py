@@ -99,7 +99,7 @@ def change_member(ctx: Ctx, tenant_id: str, user_id: str) -> MemberOut:
 def remove_member(ctx: Ctx, tenant_id: str, user_id: str) -> object:
     repo = bootstrap.tenancy_repository()
     before = _member_or_none(repo, ctx.tenant.tenant_id, user_id)
-    members.remove_member(repo, ctx.tenant, user_id)
+    members.remove_member(repo, ctx.tenant, user_id, events=bootstrap.events_or_none())
     # The removal is the source of truth; the nodes are told after it, best effort (logged).
     ports = bootstrap.server_control_ports()
     control.revoke_console_after_change(ports, ctx.tenant.tenant_id, user_id, before, None)
@@ -176,6 +176,10 @@ def revoke_invitation(ctx: Ctx, tenant_id: str, invitation_id: str) -> object:
 )
 def accept_invitation(ctx: Ctx) -> TenantOut:
     joined = invitations.accept_invitation(
-        bootstrap.tenancy_repository(), bootstrap.user_repository(), ctx.user_id, ctx.body.token
+        bootstrap.tenancy_repository(),
+        bootstrap.user_repository(),
+        ctx.user_id,
+        ctx.body.token,
+        events=bootstrap.events_or_none(),
     )
     return schemas.user_tenant_out(joined)

@@ -17,7 +17,11 @@ else:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     statuses = node_health.probe_all(
-        bootstrap.node_repository(), bootstrap.agent_for, bootstrap.node_health_store(), lambda: iso(utcnow())
+        bootstrap.node_repository(),
+        bootstrap.agent_for,
+        bootstrap.node_health_store(),
+        lambda: iso(utcnow()),
+        bootstrap.events_or_none(),
     )
     logger.info("node health probed", extra={"nodes": len(statuses), "statuses": statuses})
     # One figure for the fleet, not one per node (the alarm and the dashboard read it; the

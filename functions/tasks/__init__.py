@@ -11,6 +11,7 @@ TASKS: dict[str, str] = {
     "task_operations": "functions.tasks.operations:handler",
     "task_platform_check": "functions.tasks.platform:check",
     "task_provision": "functions.tasks.provision:handler",
+    "task_schedules": "functions.tasks.schedules:handler",
     "task_servers": "functions.tasks.servers:handler",
 }
 

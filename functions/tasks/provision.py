@@ -41,6 +41,7 @@ def ports() -> Any:
         operations=bootstrap.operation_repository(),
         now=lambda: iso(utcnow()),
         waits=bootstrap.task_waits(),
+        events=bootstrap.events_or_none(),
     )
 
 

@@ -72,6 +72,10 @@ QUERIES: dict[str, str] = {
 # Reads this world cannot make succeed, and why; they are still counted (the path up to the answer).
 ACCEPTED: dict[str, tuple[int, str]] = {
     "/health/ready": (503, "the API world deploys no state machines, so readiness answers 503"),
+    # Browser navigations of the provider sign-in (docs/oauth.md): they answer redirects; their
+    # whole flow is exercised in tests/api/test_oauth_sign_in.py.
+    "/v1/auth/oauth/{provider}/start": (302, "a redirect to the provider (or, none configured here, to the page)"),
+    "/v1/auth/oauth/{provider}/callback": (302, "a redirect to the panel's completion page"),
 }
 # Billing reads answer 503 BILLING_DISABLED here (the world runs without Stripe); their reads are
 # counted by the billing world instead (tests/api/test_billing_api.py), so they are skipped here.
@@ -126,6 +130,8 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         Plan(id="plan_budget", name="Budget", quotas=Quotas(servers=3, memory_mb=4096, disk_mb=20480))
     )
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
+    schedule_id = _schedule_with_a_run(server_id)
+    webhook_id = _webhook_with_an_attempt()
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -141,7 +147,47 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "user_id": "usr_alice",
         "role_id": json.loads(roles.body)["items"][0]["id"],
         "name": "swagger-ui.css",
+        "schedule_id": schedule_id,
+        "webhook_id": webhook_id,
+        "provider": "google",
     }
+
+
+def _schedule_with_a_run(server_id: str) -> str:
+    """A schedule of the server, with one run in its history (docs/schedules.md)."""
+    from mamba.domain import schedules as sch
+
+    schedule = sch.Schedule(
+        id="sch_budget",
+        tenant_id=TENANT_A,
+        server_id=server_id,
+        name="Nightly",
+        cron=sch.parse_cron("0", "4", "*", "*", "*"),
+        timezone="UTC",
+        enabled=True,
+        only_when_online=False,
+        tasks=(sch.Task("command", "say hi"),),
+        created_at=T0,
+        updated_at=T0,
+    )
+    repo = bootstrap.schedule_repository()
+    repo.add(schedule, -1)
+    repo.add_run(sch.new_run("run_budget", schedule, "manual", T0, 2**31))
+    return schedule.id
+
+
+def _webhook_with_an_attempt() -> str:
+    """A webhook of tenant A with one attempt in its delivery log (an empty log costs one more read: is
+    there such a webhook?)."""
+    from mamba.domain.webhooks import Attempt, Webhook
+
+    repo = bootstrap.webhook_repository()
+    webhook = Webhook("wh_budget", TENANT_A, "https://93.184.215.14/hook", ("backup.failed",), True, T0, T0)
+    repo.add(webhook, "whsec_" + "b" * 43, 10)
+    repo.add_attempt(
+        Attempt("whd_1", webhook.id, TENANT_A, "evt_1", "backup.failed", 1, 1_800_000_000_000, "succeeded")
+    )
+    return webhook.id
 
 
 def _request(world: ServerWorld, spec: RouteSpec, values: dict[str, str]) -> tuple[str, dict[str, str]]:

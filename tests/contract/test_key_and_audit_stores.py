@@ -104,6 +104,43 @@ class ApiKeyRepositoryContract:
         assert (after.last_used_at, after.last_used_ip) == (1060, None)
         repo.touch(f"key{uid()}", 1000, "203.0.113.9", 60)  # an unknown key: nothing, no error
 
+    def test_get_is_the_owners_key_only(self, repo):
+        user = f"usr_{uid()}"
+        made = key(user)
+        repo.add(made)
+
+        assert repo.get(user, made.id) == made
+        with pytest.raises(NotFoundError):
+            repo.get(f"usr_{uid()}", made.id)
+        with pytest.raises(NotFoundError):
+            repo.get(user, f"key{uid()}")
+
+    def test_rotate_stores_the_new_key_and_ends_the_old_one_once(self, repo):
+        user = f"usr_{uid()}"
+        old = key(user, expires_at=1_900_000_000)
+        repo.add(old)
+        new = key(user, created_at="2026-11-25T11:00:00Z", expires_at=1_900_000_000)
+
+        repo.rotate(old, new, 1_800_000_000)
+
+        listed = {k.id: k for k in repo.list_for_user(user, 10, None).items}
+        assert listed[new.id] == new
+        assert (listed[old.id].expires_at, listed[old.id].replaced_by) == (1_800_000_000, new.id)
+        # A second rotation of the same key, or one from a stale read, changes nothing.
+        with pytest.raises(ConflictError):
+            repo.rotate(old, key(user), 1_800_000_000)
+        assert len(repo.list_for_user(user, 10, None).items) == 2
+
+    def test_rotate_is_a_conflict_when_the_key_was_revoked_meanwhile(self, repo):
+        user = f"usr_{uid()}"
+        old = key(user)
+        repo.add(old)
+        repo.revoke(user, old.id, "2026-11-25T11:00:00Z")
+
+        with pytest.raises(ConflictError):
+            repo.rotate(old, key(user), 1_800_000_000)
+        assert [k.id for k in repo.list_for_user(user, 10, None).items] == [old.id]
+
 
 class TestApiKeyRepositoryOnFake(ApiKeyRepositoryContract):
     @pytest.fixture

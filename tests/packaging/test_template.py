@@ -66,6 +66,29 @@ def test_the_stripe_queue_feeds_its_consumer_with_partial_batch_failures(merged:
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_the_events_queue_feeds_its_consumer_and_dead_letters_with_an_alarm(merged: dict[str, Any]) -> None:
+    # Given the notification events queue of issue 14 (docs/notifications.md)
+    queue = merged["Resources"][cfn.EVENTS_QUEUE]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [cfn.EVENTS_DLQ, "Arn"]},
+        "maxReceiveCount": cfn.QUEUE_MAX_RECEIVES,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    alarm = merged["Resources"]["EventsDLQDepthAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [cfn.EVENTS_DLQ, "QueueName"]}}]
+    # Then its consumer (app.py's notification_events) takes it with partial batch failures
+    mapping = _resources(merged, "AWS::Lambda::EventSourceMapping")["EventsMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [cfn.EVENTS_QUEUE, "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "NotificationEvents"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # and every function can publish to it, by the URL Settings reads
+    env = merged["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["EVENTS_QUEUE_URL"] == {"Ref": cfn.EVENTS_QUEUE}
+    statements = merged["Resources"][cfn.FUNCTIONS_POLICY]["Properties"]["PolicyDocument"]["Statement"]
+    publish = next(s for s in statements if s.get("Sid") == "NotificationEvents")
+    assert "sqs:SendMessage" in publish["Action"] and publish["Resource"] == {"Fn::GetAtt": [cfn.EVENTS_QUEUE, "Arn"]}
+
+
 def test_secret_is_generated_with_the_keys_config_reads(merged: dict[str, Any]) -> None:
     generated = merged["Resources"][cfn.SECRET]["Properties"]["GenerateSecretString"]
     keys = set(json.loads(generated["SecretStringTemplate"])) | {generated["GenerateStringKey"]}

@@ -62,7 +62,8 @@ def test_the_lambda_alarms_cover_every_function_chalice_makes_in_groups_an_alarm
     assert schedules and sorted(schedules) == obs.schedule_names()
     groups = obs.function_groups()
     covered = [fn for fns in groups.values() for fn in fns]
-    expected = {cfn.API_HANDLER, *(cfn.function_logical_id(n) for n in [*TASKS, *schedules, cfn.STRIPE_CONSUMER])}
+    consumers = [cfn.STRIPE_CONSUMER, cfn.EVENTS_CONSUMER]
+    expected = {cfn.API_HANDLER, *(cfn.function_logical_id(n) for n in [*TASKS, *schedules, *consumers])}
     assert sorted(covered) == sorted(expected)
     alarms = _alarms(merged)
     for group, fns in groups.items():
@@ -87,6 +88,7 @@ def test_every_alarm_notifies_the_existing_topic(merged):
         ("Lambda throttles", "TasksFunctionThrottlesAlarm"),
         ("workflow failures", "ProvisionServerStateMachineFailedAlarm"),
         ("dead-letter depth", "StripeEventsDLQDepthAlarm"),
+        ("notification events dead-letter depth", "EventsDLQDepthAlarm"),
         ("node health", "NodesUnhealthyAlarm"),
         ("metric writes", "MetricWritesStoppedAlarm"),
         ("metric write errors", "MetricWriteErrorsAlarm"),

@@ -222,6 +222,7 @@ def test_every_secret_field_is_hidden_from_repr():
         "stripe_webhook_secrets",
         "captcha_secret_key",
         "seed_admin_password",
+        "oauth_client_secrets",
     }
 
 

@@ -10,11 +10,27 @@ from typing import Any
 import pytest
 
 from mamba import ports
-from mamba.services import account_deletion, accounts, admin, api_keys, catalog, metrics, tenants, two_factor
-from tests import fakes
+from mamba.services import (
+    account_deletion,
+    accounts,
+    admin,
+    api_keys,
+    catalog,
+    metrics,
+    oauth,
+    schedules,
+    service_accounts,
+    tenants,
+    two_factor,
+    webhooks,
+)
+from tests import fakes, fakes_schedules
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (schedules.ScheduleRepository, fakes_schedules.FakeScheduleRepository),
+    (schedules.ScheduleTrigger, fakes_schedules.FakeScheduleTrigger),
+    (schedules.TaskRunner, fakes_schedules.FakeTaskRunner),
     (ports.FleetReader, fakes.FakeFleetReader),
     (ports.DeadLetterQueue, fakes.FakeDeadLetterQueue),
     (ports.DeadLetterErrors, fakes.FakeDeadLetterErrors),
@@ -22,10 +38,13 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.HealthProbes, fakes.FakeHealthProbes),
     (ports.Mailer, fakes.FakeMailer),
     (ports.EventPublisher, fakes.FakeEventPublisher),
+    (ports.NotificationStore, fakes.FakeNotificationStore),
     (ports.RateLimiter, fakes.FakeRateLimiter),
     (ports.Captcha, fakes.FakeCaptcha),
     (ports.NodeAgent, fakes.FakeNodeAgent),
     (ports.HostResolver, fakes.FakeHostResolver),
+    (webhooks.WebhookRepository, fakes.FakeWebhookRepository),
+    (webhooks.WebhookSender, fakes.FakeWebhookSender),
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),
@@ -46,6 +65,8 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.TaskTokenStore, fakes.FakeTaskTokens),
     (ports.TaskCallbacks, fakes.FakeTaskCallbacks),
     (accounts.UserRepository, fakes.FakeUserRepository),
+    (oauth.OAuthStore, fakes.FakeOAuthStore),
+    (oauth.IdentityProvider, fakes.FakeIdentityProvider),
     (account_deletion.AccountRemover, fakes.FakeUserRepository),
     (accounts.PasswordHashing, fakes.FakeHasher),
     (accounts.OneTimeTokenStore, fakes.FakeTokenStore),
@@ -53,6 +74,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (accounts.KeyRevoker, fakes.FakeApiKeyRepository),
     (two_factor.TwoFactorStore, fakes.FakeTwoFactorStore),
     (api_keys.ApiKeyRepository, fakes.FakeApiKeyRepository),
+    (service_accounts.ServiceAccountRepository, fakes.FakeServiceAccountRepository),
     (tenants.TenancyRepository, fakes.FakeTenancyRepository),
     (admin.AdminRepository, fakes.FakeAdminRepository),
     (catalog.UsageReader, fakes.FakeTenantUsageReader),

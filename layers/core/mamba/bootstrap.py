@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         NodeAgentFactory,
         NodeHealthStore,
         NodeRepository,
+        NotificationStore,
         OperationRepository,
         PaymentGateway,
         PlacementStore,
@@ -73,14 +74,21 @@ if TYPE_CHECKING:
     from mamba.services.billing import BillingPorts
     from mamba.services.catalog import UsageReader
     from mamba.services.metrics import EventStore, MetricsPorts, MetricsStore
+    from mamba.services.notifications import NotifyPorts
+    from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
+    from mamba.services.passkeys import PasskeyPorts
     from mamba.services.retention import RetentionPorts
+    from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
     from mamba.services.server_lifecycle import Lifecycle
     from mamba.services.servers import ServerPorts
+    from mamba.services.service_accounts import Ports as ServiceAccountPorts
+    from mamba.services.service_accounts import ServiceAccountRepository
     from mamba.services.task_waits import WaitPorts
     from mamba.services.tenant_export import ExportStore, TenantRecords
     from mamba.services.two_factor import TwoFactorStore
+    from mamba.services.webhooks import WebhookPorts, WebhookRepository, WebhookSender
 
 
 # --- the override facility -------------------------------------------------------------------
@@ -97,6 +105,7 @@ class Overrides(TypedDict, total=False):
     mailer: Mailer
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
+    service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
     node_repository: NodeRepository
@@ -112,6 +121,8 @@ class Overrides(TypedDict, total=False):
     stripe_gateway: PaymentGateway
     stripe_event_queue: EventQueue
     event_publisher: EventPublisher
+    notification_store: NotificationStore
+    notify_ports: NotifyPorts
     server_lifecycle: Lifecycle
     tenant_data_store: TenantDataStore
     server_control_ports: ServerControlPorts
@@ -141,6 +152,14 @@ class Overrides(TypedDict, total=False):
     metrics_store: MetricsStore
     server_events: EventStore
     metrics_ports: MetricsPorts
+    schedule_repository: ScheduleRepository
+    schedule_trigger: ScheduleTrigger
+    schedule_ports: SchedulePorts
+    webhook_repository: WebhookRepository
+    webhook_sender: WebhookSender
+    webhook_ports: WebhookPorts
+    identity_providers: dict[str, IdentityProvider]
+    oauth_ports: OAuthPorts
 
 
 @dataclass
@@ -324,6 +343,22 @@ def api_key_repository() -> ApiKeyRepository:
     return DynamoApiKeyRepository()
 
 
+@cached
+def service_account_repository() -> ServiceAccountRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.service_accounts import DynamoServiceAccountRepository
+
+    return DynamoServiceAccountRepository(cursor_codec())
+
+
+@built
+def service_account_ports() -> ServiceAccountPorts:
+    """What the service-account use cases take (mamba.services.service_accounts)."""
+    from mamba.services.service_accounts import Ports
+
+    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
+
+
 @built
 def guard_ports() -> GuardPorts:
     """What the guard needs on every request (mamba.auth.guard.authorize, called by mamba.web)."""
@@ -338,6 +373,22 @@ def two_factor_store() -> TwoFactorStore:
     from mamba.adapters.dynamo.two_factor import DynamoTwoFactorStore
 
     return DynamoTwoFactorStore()
+
+
+@cached
+def passkey_ports() -> PasskeyPorts:
+    """Passkeys (mamba.services.passkeys): the store, the panel as relying party, the limiter."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.passkeys import DynamoPasskeyStore
+    from mamba.auth.webauthn import RelyingParty
+    from mamba.services.passkeys import PasskeyPorts
+
+    return PasskeyPorts(
+        store=DynamoPasskeyStore(),
+        relying_party=RelyingParty.of(settings().public_url),
+        limiter=rate_limiter(),
+        users=user_repository(),
+    )
 
 
 @cached
@@ -445,6 +496,11 @@ def accounts() -> AccountPorts:
 
         check_second_factor(user_id, code, two_factor_store())
 
+    def passkey_factor(user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+        from mamba.services.passkeys import verify_assertion
+
+        verify_assertion(passkey_ports(), challenge_id, credential, now=int(time.time()), user_id=user_id)
+
     def wait_until(epoch_second: int) -> None:
         while (left := epoch_second - time.time()) > 0:
             time.sleep(min(left, 0.05))
@@ -463,11 +519,46 @@ def accounts() -> AccountPorts:
         public_url=s.public_url,
         captcha=captcha(),
         second_factor=second_factor,
+        passkey_factor=passkey_factor,
         wait_until=wait_until,
         policy=account_policy(),
         on_mail_failure=on_mail_failure,
         api_keys=api_key_repository(),
     )
+
+
+@cached
+def identity_providers() -> dict[str, IdentityProvider]:
+    """The sign-in providers this deployment offers (a client id and secret each, docs/oauth.md).
+    Cached per container: each keeps its discovery document and JWKS between requests."""
+    s = settings()
+    clients = s.oauth_clients()
+    if not clients:
+        return {}
+    from mamba.adapters import oauth_providers as op
+
+    found: dict[str, IdentityProvider] = {}
+    for provider, (client_id, secret) in clients.items():
+        config = op.ClientConfig(provider, client_id, secret)
+        if provider == "google":
+            found[provider] = op.OidcProvider(config, s.oauth_google_discovery_url)
+        elif provider == "microsoft":
+            found[provider] = op.MicrosoftProvider(config, s.oauth_microsoft_discovery_url)
+        elif provider == "github":
+            found[provider] = op.GitHubProvider(config, s.oauth_github_url, s.oauth_github_api_url)
+        elif provider == "discord":
+            found[provider] = op.DiscordProvider(config, s.oauth_discord_url, s.oauth_discord_api_url)
+    return found
+
+
+@built
+def oauth_ports() -> OAuthPorts:
+    from mamba.services.oauth import OAuthPorts
+
+    dynamo_tables()
+    from mamba.adapters.dynamo.oauth import DynamoOAuthStore
+
+    return OAuthPorts(accounts=accounts(), store=DynamoOAuthStore(), providers=identity_providers())
 
 
 @cached
@@ -704,6 +795,7 @@ def free_quotas() -> Quotas:
         disk_mb=s.free_plan_disk_mb,
         backup_bytes=s.free_plan_backup_bytes,
         backups_per_server=s.free_plan_backups_per_server,
+        schedules_per_server=s.free_plan_schedules_per_server,
     )
 
 
@@ -740,6 +832,7 @@ def server_ports() -> ServerPorts:
             poll_seconds=s.provision_poll_seconds,
             watch_seconds=s.provision_watch_seconds,
         ),
+        events=events_or_none(),
     )
 
 
@@ -786,12 +879,14 @@ def server_lifecycle() -> Lifecycle:
         workflows=workflows(),
         blueprints=blueprint_repository(),
         backups=backup_ports(),
+        schedules=schedule_ports(),
         quotas=effective_quotas,
         tenant_holds=tenant_suspensions,
         reinstall_timeout_seconds=s.reinstall_timeout_seconds,
         waits=task_waits(),
         observed=_record_metrics,
         placement=placement_store(),
+        events=events_or_none(),
     )
 
 
@@ -896,7 +991,71 @@ def backup_ports() -> BackupPorts:
         clock=lambda: iso(utcnow()),
         policy=BackupPolicy(s.backup_part_size_bytes, s.backup_timeout_seconds),
         waits=task_waits(),
+        events=events_or_none(),
         settings_facts=_backup_settings_facts,
+    )
+
+
+# --- schedules (issue 14; docs/schedules.md) ------------------------------------------------------
+
+
+@cached
+def schedule_repository() -> ScheduleRepository:
+    dynamo_tables()
+    from mamba.adapters.dynamo.schedules import DynamoScheduleRepository
+
+    return DynamoScheduleRepository()
+
+
+@cached
+def schedule_trigger() -> ScheduleTrigger:
+    """EventBridge Scheduler (moto locally, where the launcher's timer fires what it holds)."""
+    s = settings()
+    if not (s.schedule_group and s.schedule_target_arn and s.scheduler_role_arn):
+        from mamba.domain.errors import DependencyUnavailableError
+
+        raise DependencyUnavailableError("Schedules are not configured on this panel (SCHEDULE_GROUP).")
+    from mamba.adapters.eventbridge_scheduler import EventBridgeScheduleTrigger
+
+    return EventBridgeScheduleTrigger(
+        boto_client("scheduler"), s.schedule_group, s.schedule_target_arn, s.scheduler_role_arn
+    )
+
+
+class _LazyTrigger:
+    """The trigger built on first use, so reading schedules works without the scheduler's settings."""
+
+    def put(self, schedule: Any) -> None:
+        schedule_trigger().put(schedule)
+
+    def delete(self, schedule_id: str) -> None:
+        schedule_trigger().delete(schedule_id)
+
+
+class _LazyEvents:
+    """The events publisher built on first use (only a failed task publishes)."""
+
+    def publish(self, events: Any) -> None:
+        event_publisher().publish(events)
+
+
+@built
+def schedule_ports() -> SchedulePorts:
+    """Every port of mamba.services.schedules, wired for real; the task runner goes through the
+    API's own power, console and backup use cases."""
+    from mamba.domain.clock import utcnow
+    from mamba.services.schedules import SchedulePorts, ServiceTaskRunner
+
+    return SchedulePorts(
+        schedules=schedule_repository(),
+        trigger=_LazyTrigger(),
+        servers=server_repository(),
+        workflows=workflows(),
+        quotas=effective_quotas,
+        events=_LazyEvents(),
+        now=utcnow,
+        runner=ServiceTaskRunner(control=server_control_ports(), backups=backup_ports()),
+        backup_poll_seconds=settings().schedule_backup_poll_seconds,
     )
 
 
@@ -973,7 +1132,95 @@ def event_publisher() -> EventPublisher:
         raise DependencyUnavailableError("The events queue is not configured.")
     from mamba.adapters.sqs_events import SqsEventPublisher
 
-    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id())
+    return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
+
+
+@built
+def events_or_none() -> EventPublisher | None:
+    """The events publisher for the services' port bundles; None only where no events queue is
+    configured (a bare test environment): the deployed stack and the local stack always have one."""
+    if not settings().events_queue_url:
+        return None
+    return event_publisher()
+
+
+@cached
+def notification_store() -> NotificationStore:
+    dynamo_tables()
+    from mamba.adapters.dynamo.notifications import DynamoNotificationStore
+
+    return DynamoNotificationStore(cursor_codec())
+
+
+@built
+def notify_ports() -> NotifyPorts:
+    """The events consumer's in-app and email delivery (mamba.services.notifications)."""
+    from mamba.domain.clock import iso, now_epoch, utcnow
+    from mamba.services.notifications import NotifyPorts
+
+    return NotifyPorts(
+        store=notification_store(),
+        mailer=mailer(),
+        now=now_epoch,
+        iso_now=lambda: iso(utcnow()),
+        public_url=settings().public_url,
+    )
+
+
+@cached
+def webhook_repository() -> WebhookRepository:
+    """Tenants' outgoing webhooks, their due deliveries and attempt log (docs/webhooks.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
+
+    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+
+
+@cached
+def webhook_sender() -> WebhookSender:
+    from mamba.adapters.webhook_http import HttpWebhookSender
+
+    return HttpWebhookSender()
+
+
+@built
+def tenant_owner_contacts(tenant_id: str) -> list[tuple[str, str]]:
+    """The tenant's owners as (email, mail language): the language each chose for notification
+    mail (docs/notifications.md), English by default."""
+    from mamba.domain.errors import NotFoundError
+    from mamba.domain.pages import PageRequest
+
+    found: list[tuple[str, str]] = []
+    page = tenancy_repository().list_members(tenant_id, PageRequest(limit=100))
+    for member in page.items:
+        if member.role != "owner":
+            continue
+        try:
+            email = user_repository().get(member.user_id).email
+        except NotFoundError:  # a vanished owner gets no mail
+            continue
+        found.append((email, notification_store().preferences(member.user_id).language))
+    return found
+
+
+@built
+def webhook_ports() -> WebhookPorts:
+    """What the webhook use cases need; ``fan_out`` (the events consumer) and the delivery
+    schedule take it too. Local mode allows http URLs and a receiver on loopback."""
+    from mamba.services.webhooks import WebhookPorts
+
+    s = settings()
+    return WebhookPorts(
+        repo=webhook_repository(),
+        sender=webhook_sender(),
+        resolver=host_resolver(),
+        mailer=mailer(),
+        owners=tenant_owner_contacts,
+        public_url=s.public_url,
+        allow_http=s.env == "local",
+        allow_loopback=s.env == "local",
+        limiter=rate_limiter(),
+    )
 
 
 @built
@@ -1003,6 +1250,7 @@ def billing_ports() -> BillingPorts:
         delete_tenant_data=delete_tenant_data,
         livemode=s.stripe_livemode,
         free_quotas=free_quotas(),
+        events=events_or_none(),
     )
 
 
@@ -1055,6 +1303,7 @@ def account_deletion_ports() -> AccountDeletionPorts:
     """The ports of ``DELETE /v1/me`` (mamba.services.account_deletion)."""
     from mamba.adapters.dynamo.users import DynamoUserRepository
     from mamba.domain.pages import PageRequest
+    from mamba.services import oauth as oauth_service
     from mamba.services.account_deletion import AccountDeletionPorts
     from mamba.services.retention import delete_tenant_data as step
 
@@ -1077,6 +1326,9 @@ def account_deletion_ports() -> AccountDeletionPorts:
         live_subscription=live_subscription,
         delete_tenant_data=delete_data,
         audit=audit_log(),
+        passkeys=passkey_ports().store,
+        forget_notifications=notification_store().forget,
+        forget_identities=lambda user_id: oauth_service.forget_identities(oauth_ports().store, user_id),
     )
 
 
@@ -1149,4 +1401,5 @@ def metrics_ports() -> MetricsPorts:
         new_id=lambda: f"ev_{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
         server_partition=keys.metrics_server,
         node_partition=keys.metrics_node,
+        publisher=events_or_none(),
     )

@@ -65,6 +65,12 @@ KNOWN_DEFAULTS = (
 
 SECRET_NAMES = ("JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "CAPTCHA_SECRET_KEY")
 
+# Sign-in with an identity provider (docs/oauth.md): a provider is offered when its client id is
+# set; its client secret is then required, from the same secret sources as the others.
+OAUTH_PROVIDERS = ("google", "microsoft", "github", "discord")
+OAUTH_SECRET_NAMES = tuple(f"OAUTH_{p.upper()}_CLIENT_SECRET" for p in OAUTH_PROVIDERS)
+MIN_CLIENT_SECRET_CHARS = 16  # issued by the provider (GitHub's are 40 hex digits), not chosen by us
+
 # The local stack's folder (secrets, mail, stack.json, the seeded admin's password), relative to
 # the working directory unless MAMBA_LOCAL_DIR says otherwise.
 DEFAULT_LOCAL_DIR = ".local"
@@ -157,6 +163,14 @@ class Settings(BaseModel):
     free_plan_disk_mb: int = Field(default=20480, ge=-1)
     free_plan_backup_bytes: int = Field(default=5 * 1024**3, ge=-1)
     free_plan_backups_per_server: int = Field(default=2, ge=-1)
+    free_plan_schedules_per_server: int = Field(default=10, ge=-1)
+    # Schedules (docs/schedules.md): EventBridge Scheduler's group, the function its schedules
+    # invoke and the role they invoke it with (infra sets all three; unset, a schedule cannot be
+    # saved), and how often a run looks at the backup a backup task started.
+    schedule_group: str | None = Field(default=None, pattern=r"^[0-9a-zA-Z._-]{1,64}$")
+    schedule_target_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:lambda:")
+    scheduler_role_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:iam::")
+    schedule_backup_poll_seconds: int = Field(default=15, ge=1, le=300)
     # provision_server: how long Wings may take to install, how often the workflow looks
     # (Wait seconds, an integer as Step Functions requires) and how long one look watches
     # the panel's record before handing back to the Wait (sub-second reaction to the callback).
@@ -172,10 +186,41 @@ class Settings(BaseModel):
     seed_admin_email: str | None = None
     seed_admin_password: str | None = Field(default=None, repr=False)
 
+    # Sign-in with an identity provider (docs/oauth.md). The endpoints are the providers' own;
+    # they are settings only so that the local stand-in (local/identity_provider.py) can take their place.
+    oauth_google_client_id: str | None = None
+    oauth_microsoft_client_id: str | None = None
+    oauth_github_client_id: str | None = None
+    oauth_discord_client_id: str | None = None
+    oauth_google_discovery_url: str = Field(
+        default="https://accounts.google.com/.well-known/openid-configuration", pattern=r"^https?://"
+    )
+    oauth_microsoft_discovery_url: str = Field(
+        default="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+        pattern=r"^https?://",
+    )
+    oauth_github_url: str = Field(default="https://github.com", pattern=r"^https?://")
+    oauth_github_api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    oauth_discord_url: str = Field(default="https://discord.com", pattern=r"^https?://")
+    oauth_discord_api_url: str = Field(default="https://discord.com/api/v10", pattern=r"^https?://")
+    oauth_client_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+
     jwt_secret: str = Field(repr=False)
     stripe_secret_key: str | None = Field(default=None, repr=False)
     stripe_webhook_secrets: tuple[str, ...] = Field(default=(), repr=False)
     captcha_secret_key: str | None = Field(default=None, repr=False)
+
+    def oauth_clients(self) -> dict[str, tuple[str, str]]:
+        """The offered providers: provider → (client id, client secret)."""
+        ids = {
+            "google": self.oauth_google_client_id,
+            "microsoft": self.oauth_microsoft_client_id,
+            "github": self.oauth_github_client_id,
+            "discord": self.oauth_discord_client_id,
+        }
+        return {
+            p: (cid, self.oauth_client_secrets[p]) for p, cid in ids.items() if cid and p in self.oauth_client_secrets
+        }
 
     def state_machine_arn(self, workflow: str) -> str:
         return f"{self.state_machine_prefix}{workflow}"
@@ -193,6 +238,7 @@ class Settings(BaseModel):
             *self.stripe_webhook_secrets,
             self.captcha_secret_key or "",
             self.seed_admin_password or "",
+            *self.oauth_client_secrets.values(),
         ]
         return tuple(v for v in values if v)
 
@@ -252,6 +298,11 @@ VARIABLES: dict[str, str] = {
     "free_plan_disk_mb": "FREE_PLAN_DISK_MB",
     "free_plan_backup_bytes": "FREE_PLAN_BACKUP_BYTES",
     "free_plan_backups_per_server": "FREE_PLAN_BACKUPS_PER_SERVER",
+    "free_plan_schedules_per_server": "FREE_PLAN_SCHEDULES_PER_SERVER",
+    "schedule_group": "SCHEDULE_GROUP",
+    "schedule_target_arn": "SCHEDULE_TARGET_ARN",
+    "scheduler_role_arn": "SCHEDULER_ROLE_ARN",
+    "schedule_backup_poll_seconds": "SCHEDULE_BACKUP_POLL_SECONDS",
     "provision_install_timeout_seconds": "PROVISION_INSTALL_TIMEOUT_SECONDS",
     "provision_start_timeout_seconds": "PROVISION_START_TIMEOUT_SECONDS",
     "provision_poll_seconds": "PROVISION_POLL_SECONDS",
@@ -259,6 +310,16 @@ VARIABLES: dict[str, str] = {
     "captcha_verify_url": "CAPTCHA_VERIFY_URL",
     "local_dir": "MAMBA_LOCAL_DIR",
     "seed_admin_email": "MAMBA_ADMIN_EMAIL",
+    "oauth_google_client_id": "OAUTH_GOOGLE_CLIENT_ID",
+    "oauth_microsoft_client_id": "OAUTH_MICROSOFT_CLIENT_ID",
+    "oauth_github_client_id": "OAUTH_GITHUB_CLIENT_ID",
+    "oauth_discord_client_id": "OAUTH_DISCORD_CLIENT_ID",
+    "oauth_google_discovery_url": "OAUTH_GOOGLE_DISCOVERY_URL",
+    "oauth_microsoft_discovery_url": "OAUTH_MICROSOFT_DISCOVERY_URL",
+    "oauth_github_url": "OAUTH_GITHUB_URL",
+    "oauth_github_api_url": "OAUTH_GITHUB_API_URL",
+    "oauth_discord_url": "OAUTH_DISCORD_URL",
+    "oauth_discord_api_url": "OAUTH_DISCORD_API_URL",
     # Not a panel secret (nothing running reads it), but never shown: ``repr=False`` above.
     "seed_admin_password": "MAMBA_ADMIN_PASSWORD",
 }
@@ -345,6 +406,22 @@ def _captcha(mode: str, provider: str, secrets: dict[str, str]) -> tuple[str, st
     return provider, secret
 
 
+def _oauth_secrets(env_map: Mapping[str, str], secrets: dict[str, str]) -> dict[str, str]:
+    """The client secret of every provider whose client id is set: required then (a provider
+    offered without one would fail every sign-in at the token exchange), never logged."""
+    found: dict[str, str] = {}
+    for provider, name in zip(OAUTH_PROVIDERS, OAUTH_SECRET_NAMES, strict=True):
+        if not (env_map.get(f"OAUTH_{provider.upper()}_CLIENT_ID") or "").strip():
+            continue
+        value = (secrets.get(name) or "").strip()
+        if not value:
+            raise ConfigError(f"{name} is required when OAUTH_{provider.upper()}_CLIENT_ID is set")
+        if len(value) < MIN_CLIENT_SECRET_CHARS:
+            raise ConfigError(f"{name} is too short to be a provider's client secret")
+        found[provider] = value
+    return found
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Parse and validate the whole configuration. Raises ConfigError naming the variable."""
     env_map = dict(os.environ if environ is None else environ)
@@ -356,7 +433,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secrets = _deployed_secrets(env_map)
     else:
         secrets = _read_env_file(Path(env_map.get("MAMBA_LOCAL_SECRETS_FILE", ".local/secrets.env")))
-        secrets.update({k: env_map[k] for k in SECRET_NAMES if env_map.get(k)})
+        secrets.update({k: env_map[k] for k in (*SECRET_NAMES, *OAUTH_SECRET_NAMES) if env_map.get(k)})
 
     billing = _truthy(env_map.get("BILLING_ENABLED"))
     jwt_secret = check_secret("JWT_SECRET", secrets.get("JWT_SECRET"))
@@ -391,6 +468,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             stripe_secret_key=stripe_key,
             stripe_webhook_secrets=webhook_secrets,
             captcha_secret_key=captcha_secret,
+            oauth_client_secrets=_oauth_secrets(env_map, secrets),
         )
     except PydanticValidationError as exc:
         # Name the variable, never echo the input (it could be a secret pasted in the wrong place).
@@ -458,5 +536,6 @@ def describe(settings: Settings | None = None) -> str:
         "STRIPE_WEBHOOK_SECRET": f"{len(settings.stripe_webhook_secrets)} set",
         "CAPTCHA_SECRET_KEY": "set" if settings.captcha_secret_key else "unset",
         "MAMBA_ADMIN_PASSWORD": "set" if settings.seed_admin_password else "unset",
+        **{f"OAUTH_{p.upper()}_CLIENT_SECRET": "set" for p in settings.oauth_client_secrets},
     }
     return json.dumps(data, indent=2, sort_keys=True)

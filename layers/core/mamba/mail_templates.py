@@ -162,6 +162,55 @@ def lockout(public_url: str, failures: int, lock_seconds: int, source_ip: str, n
     )
 
 
+# --- outgoing webhooks (mamba.services.webhooks) ---
+
+
+def webhook_disabled(public_url: str, tenant_id: str, url: str, language: str = "en") -> Mail:
+    """To the tenant's owners, each in their mail language (docs/notifications.md), when the
+    panel disabled a webhook that failed for 3 days."""
+    page = f"{public_url.rstrip('/')}/t/{tenant_id}/webhooks"
+    if language == "de":
+        return Mail(
+            subject=f"Ein Webhook von {PRODUCT} wurde deaktiviert",
+            text=(
+                "Hallo,\n\n"
+                "Zustellungen an diesen Webhook schlagen seit 3 Tagen fehl. Er ist\n"
+                "deshalb deaktiviert und erhält keine Ereignisse mehr:\n\n"
+                f"{url}\n\n"
+                "Im Zustellprotokoll steht, was der Empfänger geantwortet hat. Behebe\n"
+                "den Fehler, sende einen Test und aktiviere den Webhook dann wieder:\n\n"
+                f"{page}\n"
+            ),
+        )
+    return Mail(
+        subject=f"A {PRODUCT} webhook was disabled",
+        text=(
+            "Hello,\n\n"
+            "Deliveries to this webhook have failed for 3 days, so it is now\n"
+            "disabled and gets no more events:\n\n"
+            f"{url}\n\n"
+            "Its delivery log shows what the endpoint answered. Fix the endpoint,\n"
+            "send a test, then enable the webhook again:\n\n"
+            f"{page}\n"
+        ),
+    )
+
+
+def oauth_link(public_url: str, token: str, lifetime: int, provider: str, name: str | None = None) -> Mail:
+    """The proof that the account's owner wants a provider's sign-in linked (docs/oauth.md)."""
+    return Mail(
+        subject=f"Link {provider} sign-in to your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f"Someone signed in with {provider} using this email address and asked to\n"
+            f"link that sign-in to your {PRODUCT} account. If it was you, open this\n"
+            f"link within {_hours(lifetime)}:\n\n"
+            f"{link(public_url, 'oauth/link', token)}\n\n"
+            "If it was not you, ignore this mail: nothing is linked without it.\n"
+        ),
+    )
+
+
 # --- billing (mamba.services.billing_sync) ---
 
 
@@ -258,5 +307,27 @@ def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: in
             "are kept.\n\n"
             "To keep your data, subscribe again on the billing page before then:\n\n"
             f"{_billing_page(public_url, tenant_id)}\n"
+        ),
+    )
+
+
+def service_key_expiring(
+    public_url: str, tenant_id: str, account_name: str, key_name: str, prefix: str, expires_at: int
+) -> Mail:
+    """To a tenant's owners, 7 days before a service account's key expires (once per key)."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"{public_url.rstrip('/')}/t/{tenant_id}/members#service-accounts"
+    return Mail(
+        subject=f"A {PRODUCT} service account key expires on {when[:10]}",
+        text=(
+            "Hello,\n\n"
+            f"The key {key_name!r} of the service account {account_name!r}\n"
+            f"({prefix}) stops working on {when}.\n\n"
+            "To keep the automation that uses it running, create a second key,\n"
+            "put it in place, then revoke the old one (a service account can hold\n"
+            "two active keys for exactly this):\n\n"
+            f"{page}\n"
         ),
     )

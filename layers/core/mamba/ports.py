@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from mamba.domain.events import Event
     from mamba.domain.fleet import FleetServer, ServerFilter
     from mamba.domain.nodes import Allocation, AllocationResult, Node, NodeEvent, NodeHealth
+    from mamba.domain.notifications import Binding, Notification, Preferences, Recipient
     from mamba.domain.operations import Operation
     from mamba.domain.overview import DeadLetterMessage, FleetCounts
     from mamba.domain.pages import Page, PageRequest
+    from mamba.domain.passkeys import Challenge, Passkey
     from mamba.domain.placement import NodeLoad, TenantGuard
     from mamba.domain.quotas import Quotas, Usage
     from mamba.domain.ratelimit import Limit
@@ -490,6 +492,46 @@ class EventPublisher(Protocol):
     def publish(self, events: Sequence[Event]) -> None: ...
 
 
+class NotificationStore(Protocol):
+    """In-app notifications, preferences and the delivery claims of the events consumer
+    (``DynamoNotificationStore``, docs/notifications.md)."""
+
+    def bindings(self, tenant_id: str) -> list[Binding]:
+        """Every membership of the tenant (all pages)."""
+
+    def recipients(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+        """The accounts of these ids that still exist."""
+
+    def platform_admins(self) -> list[Recipient]:
+        """Every active platform admin."""
+
+    def preferences(self, user_id: str) -> Preferences:
+        """The user's choices (defaults when they never chose)."""
+
+    def save_preferences(self, user_id: str, preferences: Preferences, at: str) -> None: ...
+
+    def add(self, user_id: str, notification: Notification, expires_at: int) -> bool:
+        """Stores it unread and counts it, atomically; False (and nothing written) when this
+        user already has a notification of this event id."""
+
+    def listing(self, user_id: str, page: PageRequest, *, unread_only: bool) -> Page[Notification]:
+        """Newest first; one Query per page."""
+
+    def mark_read(self, user_id: str, ids: Sequence[str], at: str) -> int:
+        """Marks these of the user's unread notifications read; returns how many changed."""
+
+    def mark_all_read(self, user_id: str, at: str) -> int: ...
+
+    def claim_mail(self, event_id: str, user_id: str, expires_at: int) -> bool:
+        """Claims "this user is mailed this event"; False when already claimed."""
+
+    def release_mail(self, event_id: str, user_id: str) -> None:
+        """Gives a claim back after a failed send, so the retry mails."""
+
+    def forget(self, user_id: str) -> int:
+        """Deletes the user's notifications and preferences (account deletion); how many items."""
+
+
 class DeadLetterQueue(Protocol):
     """The Stripe events dead-letter queue (``SqsDeadLetterQueue``).
 
@@ -547,3 +589,34 @@ class TaskCallbacks(Protocol):
 
     def succeed_task(self, token: str, output: dict[str, object]) -> bool: ...
     def fail_task(self, token: str, error: str, cause: str) -> bool: ...
+
+
+class PasskeyStore(Protocol):
+    """``DynamoPasskeyStore``: an account's passkeys (``USER#<uid>/PASSKEY#<pid>``), counted on
+    the user item, and the ceremonies' one-time challenges (docs/passkeys.md)."""
+
+    def add(self, passkey: Passkey, limit: int) -> None:
+        """Store a new passkey and count it on the user, in one transaction. Raises ConflictError
+        (this credential is registered already), PasskeyLimitError (``limit`` reached),
+        NotFoundError (no such user)."""
+
+    def list(self, user_id: str) -> list[Passkey]:
+        """The user's passkeys, oldest first (one Query; at most MAX_PASSKEYS)."""
+
+    def get(self, user_id: str, passkey_id: str) -> Passkey | None: ...
+    def rename(self, user_id: str, passkey_id: str, name: str) -> Passkey:
+        """Raises NotFoundError."""
+
+    def delete(self, user_id: str, passkey_id: str) -> bool:
+        """Delete and uncount it in one transaction; False when it is not there."""
+
+    def delete_all(self, user_id: str) -> int:
+        """Delete every passkey of the user (an admin's 2FA reset); returns how many went."""
+
+    def record_use(self, passkey: Passkey, sign_count: int, backed_up: bool, at: str) -> bool:
+        """Store the new counter, backup state and time of use, if the counter is still the one
+        ``passkey`` was read with; False otherwise (two sign-ins raced with one counter)."""
+
+    def put_challenge(self, challenge: Challenge) -> None: ...
+    def take_challenge(self, challenge_id: str) -> Challenge | None:
+        """Delete the challenge and return it; None when it was never made or is used already."""

@@ -101,7 +101,11 @@ def _claimed_actor(request: Request, jwt_secret: str) -> tuple[str | None, str |
         credential = resolve(request, jwt_secret)
     except DomainError:
         return None, None, None
-    return credential.user_id, credential.kind, credential.key_id
+    from mamba.domain.service_accounts import is_service_account_id
+
+    # A service account's key is its only credential: name it so, like the guard's principal.
+    via = "service_account" if is_service_account_id(credential.user_id) else credential.kind
+    return credential.user_id, via, credential.key_id
 
 
 def _target(spec: RouteSpec, path_params: dict[str, str], result: Any) -> str:
@@ -143,7 +147,7 @@ def _audit_call(
         # after it was verified, so the named actor is the real one.
         if claimed_id is not None and status == 401:
             details["verified"] = False
-    if key_id is not None and via == "api_key":
+    if key_id is not None and via in ("api_key", "service_account"):
         details["key_id"] = key_id
     if error is not None:
         details.update({k: error.details[k] for k in _SAFE_DETAILS if k in error.details})

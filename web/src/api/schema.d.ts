@@ -1020,6 +1020,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/oauth/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a provider sign-in (with the 2FA code when the account has 2FA) */
+        post: operations["post_v1_auth_oauth_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/link/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeem the mailed link: the provider's sign-in is linked; then complete signs in */
+        post: operations["post_v1_auth_oauth_link_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/prove/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail the account that holds the provider's email a link that links the sign-in */
+        post: operations["post_v1_auth_oauth_prove_mail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/prove/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prove the account that holds the provider's email with its password; links and signs in */
+        post: operations["post_v1_auth_oauth_prove_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the provider sends the browser back; redirects to the panel's completion page */
+        get: operations["get_v1_auth_oauth_provider_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start signing in with a provider: redirects the browser to it (PKCE, state, nonce) */
+        get: operations["get_v1_auth_oauth_provider_start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkeys/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a passkey: the same tokens (or cookie) as a password login */
+        post: operations["post_v1_auth_passkeys_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkeys/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a passkey sign-in (alone, or as the second factor of POST /v1/auth/login) */
+        post: operations["post_v1_auth_passkeys_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/password/forgot": {
         parameters: {
             query?: never;
@@ -1048,6 +1184,23 @@ export interface paths {
         put?: never;
         /** Set a new password with the mailed token; signs out every session */
         post: operations["post_v1_auth_password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity providers this panel offers for sign-in */
+        get: operations["get_v1_auth_providers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1242,6 +1395,163 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/me/api-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a key with a new secret; the old one keeps working for the grace period (at most 24 h) */
+        post: operations["post_v1_me_api_keys_key_id_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers linked to your account for sign-in */
+        get: operations["get_v1_me_identities"];
+        put?: never;
+        /** Start linking a provider to your account: send the browser to authorize_url */
+        post: operations["post_v1_me_identities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/identities/{identity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a linked provider (refused when it is the account's only way to sign in) */
+        delete: operations["delete_v1_me_identities_identity_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which notifications you get in-app and by email, per event type, and the mail language */
+        get: operations["get_v1_me_notification_preferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the channels of event types, or the mail language */
+        patch: operations["patch_v1_me_notification_preferences"];
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your in-app notifications, newest first (kept 90 days); ?unread=true for the unread ones */
+        get: operations["get_v1_me_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark notifications read: the given ids, or all */
+        post: operations["post_v1_me_notifications_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your passkeys, oldest first, with their names and last use */
+        get: operations["get_v1_me_passkeys"];
+        put?: never;
+        /** Finish registering a passkey with the authenticator's answer */
+        post: operations["post_v1_me_passkeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start registering a passkey: the options for navigator.credentials.create */
+        post: operations["post_v1_me_passkeys_registration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/passkeys/{passkey_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your passkeys; it no longer signs you in */
+        delete: operations["delete_v1_me_passkeys_passkey_id"];
+        options?: never;
+        head?: never;
+        /** Rename one of your passkeys */
+        patch: operations["patch_v1_me_passkeys_passkey_id"];
         trace?: never;
     };
     "/v1/me/password": {
@@ -2245,6 +2555,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a server's schedules with their next run */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules"];
+        put?: never;
+        /** Create a schedule (returns its next 5 runs) */
+        post: operations["post_v1_tenants_tenant_id_servers_server_id_schedules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One schedule */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule */
+        delete: operations["delete_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        options?: never;
+        head?: never;
+        /** Change a schedule (only the fields sent) */
+        patch: operations["patch_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a schedule now */
+        post: operations["post_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/servers/{server_id}/schedules/{schedule_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule's runs, newest first (90 days) */
+        get: operations["get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/servers/{server_id}/websocket": {
         parameters: {
             query?: never;
@@ -2262,6 +2643,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's service accounts and what each binding grants */
+        get: operations["get_v1_tenants_tenant_id_service_accounts"];
+        put?: never;
+        /** Create a service account: a role binding for automation, used through its keys */
+        post: operations["post_v1_tenants_tenant_id_service_accounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service account */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        put?: never;
+        post?: never;
+        /** Delete a service account; its keys stop working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        options?: never;
+        head?: never;
+        /** Rename a service account or change its role, server scope or expiry (effective on its next request) */
+        patch: operations["patch_v1_tenants_tenant_id_service_accounts_service_account_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service account's keys (never their secrets), newest first */
+        get: operations["get_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        put?: never;
+        /** Create a key for a service account (at most two active); the key is in this response only */
+        post: operations["post_v1_tenants_tenant_id_service_accounts_service_account_id_keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/service-accounts/{service_account_id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a service account's key; it stops working at once */
+        delete: operations["delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/usage": {
         parameters: {
             query?: never;
@@ -2273,6 +2726,94 @@ export interface paths {
         get: operations["get_v1_tenants_tenant_id_usage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's webhooks, with the event types they can subscribe to */
+        get: operations["get_v1_tenants_tenant_id_webhooks"];
+        put?: never;
+        /** Create a webhook; its signing secret is in this response only */
+        post: operations["post_v1_tenants_tenant_id_webhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: operations["get_v1_tenants_tenant_id_webhooks_webhook_id"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook; its pending deliveries are dropped */
+        delete: operations["delete_v1_tenants_tenant_id_webhooks_webhook_id"];
+        options?: never;
+        head?: never;
+        /** Change a webhook's URL, events, description or enabled state */
+        patch: operations["patch_v1_tenants_tenant_id_webhooks_webhook_id"];
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's delivery attempts, newest first (kept 30 days) */
+        get: operations["get_v1_tenants_tenant_id_webhooks_webhook_id_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the new one is in this response only */
+        post: operations["post_v1_tenants_tenant_id_webhooks_webhook_id_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a webhook.test delivery; it is sent within a minute and shows in the delivery log */
+        post: operations["post_v1_tenants_tenant_id_webhooks_webhook_id_test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2592,6 +3133,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -2621,6 +3168,12 @@ export interface components {
              * @default null
              */
             name?: string | null;
+            /**
+             * Passkeys
+             * @description Registered passkeys; each is a second factor too (docs/passkeys.md).
+             * @default 0
+             */
+            passkeys?: number;
             /** Status */
             status: string;
             /** Totp Enabled */
@@ -2752,6 +3305,12 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
              * Revoked At
              * @default null
              */
@@ -2807,6 +3366,87 @@ export interface components {
              */
             prefix: string;
             /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ApiKeyRotate */
+        ApiKeyRotate: {
+            /**
+             * Grace Seconds
+             * @description How long the old key keeps working (0 to 24 hours)
+             * @example 3600
+             */
+            grace_seconds: number;
+        };
+        /** ApiKeyRotated */
+        ApiKeyRotated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The new key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Previous Expires At
+             * @description When the rotated-out key stops working
+             */
+            previous_expires_at: string | null;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Replaces
+             * @description The id of the key rotated out
+             */
+            replaces: string;
+            /**
              * Revoked At
              * @default null
              */
@@ -2825,7 +3465,7 @@ export interface components {
             user_id?: string | null;
             /**
              * Via
-             * @description token or api_key
+             * @description token, api_key or service_account
              * @default null
              */
             via?: string | null;
@@ -3458,6 +4098,41 @@ export interface components {
             /** User Viewable */
             user_viewable: boolean;
         };
+        /** CeremonyOut */
+        CeremonyOut: {
+            /**
+             * Challenge Id
+             * @description Send it back with the authenticator's answer; valid 5 minutes, once.
+             */
+            challenge_id: string;
+            /**
+             * Public Key
+             * @description The options for navigator.credentials.create/get in their JSON form (PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON).
+             */
+            public_key: {
+                [key: string]: unknown;
+            };
+        };
+        /** ChannelsIn */
+        ChannelsIn: {
+            /**
+             * Email
+             * @default null
+             */
+            email?: boolean | null;
+            /**
+             * In App
+             * @default null
+             */
+            in_app?: boolean | null;
+        };
+        /** ChannelsOut */
+        ChannelsOut: {
+            /** Email */
+            email: boolean;
+            /** In App */
+            in_app: boolean;
+        };
         /** CheckoutIn */
         CheckoutIn: {
             /** Plan Id */
@@ -3577,6 +4252,38 @@ export interface components {
              */
             currency?: string;
         };
+        /**
+         * CronModel
+         * @description Five cron fields as Pterodactyl has them (each ``*``, ``5``, ``1-5``, ``*\/15``, ``1-30/2``
+         *     or a comma list; month and weekday names allowed). Checked field by field on write.
+         */
+        CronModel: {
+            /**
+             * Day Of Month
+             * @example *
+             */
+            day_of_month: string;
+            /**
+             * Day Of Week
+             * @example *
+             */
+            day_of_week: string;
+            /**
+             * Hour
+             * @example 4
+             */
+            hour: string;
+            /**
+             * Minute
+             * @example 0
+             */
+            minute: string;
+            /**
+             * Month
+             * @example *
+             */
+            month: string;
+        };
         /** DeadLetterList */
         DeadLetterList: {
             /** Items */
@@ -3606,6 +4313,65 @@ export interface components {
              * @default /
              */
             root?: string;
+        };
+        /** DeliveryAttemptOut */
+        DeliveryAttemptOut: {
+            /**
+             * At
+             * @description When the attempt was made
+             */
+            at: string;
+            /**
+             * Attempt
+             * @description 1 for the first attempt of this delivery
+             */
+            attempt: number;
+            /** Delivery Id */
+            delivery_id: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Error
+             * @description timeout, connection, tls or refused:<reason> (the address was not public)
+             * @default null
+             */
+            error?: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Next Attempt At
+             * @description When it is tried again (retrying only)
+             * @default null
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "succeeded" | "retrying" | "failed";
+            /**
+             * Response Excerpt
+             * @description The start of the receiver's answer (500 characters at most)
+             */
+            response_excerpt: string;
+            /**
+             * Status Code
+             * @description The receiver's status; null without an answer
+             * @default null
+             */
+            status_code?: number | null;
+        };
+        /** DeliveryList */
+        DeliveryList: {
+            /** Items */
+            items: components["schemas"]["DeliveryAttemptOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
         };
         /** DownloadOut */
         DownloadOut: {
@@ -3661,6 +4427,19 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
             /** Request Id */
             request_id: string;
+        };
+        /** EventPreferenceOut */
+        EventPreferenceOut: {
+            channels: components["schemas"]["ChannelsOut"];
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "error";
+            /** Summary */
+            summary: string;
+            /** Type */
+            type: string;
         };
         /** ExecutionFailureOut */
         ExecutionFailureOut: {
@@ -3810,6 +4589,29 @@ export interface components {
              */
             email: string;
         };
+        /** IdentityList */
+        IdentityList: {
+            /** Items */
+            items: components["schemas"]["IdentityOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** IdentityOut */
+        IdentityOut: {
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Provider */
+            provider: string;
+        };
         /** InvitationAccept */
         InvitationAccept: {
             /** Token */
@@ -3918,6 +4720,23 @@ export interface components {
             /** Status */
             status: string | null;
         };
+        /** LastRunOut */
+        LastRunOut: {
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /** Started At */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
+        };
         /** LimitsIn */
         LimitsIn: {
             /**
@@ -4021,6 +4840,28 @@ export interface components {
              */
             threads?: string | null;
         };
+        /** LinkIdentityIn */
+        LinkIdentityIn: {
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "google" | "microsoft" | "github" | "discord";
+            /**
+             * Return To
+             * @description A path of the panel; /account by default.
+             * @default null
+             */
+            return_to?: string | null;
+        };
+        /** LinkStartedOut */
+        LinkStartedOut: {
+            /**
+             * Authorize Url
+             * @description Send the browser here (a full-page navigation).
+             */
+            authorize_url: string;
+        };
         /** LiveOut */
         LiveOut: {
             /**
@@ -4072,6 +4913,11 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
+            /**
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
+             * @default null
+             */
+            passkey?: components["schemas"]["PasskeyAnswerIn"] | null;
             /** Password */
             password: string;
             /**
@@ -4101,6 +4947,34 @@ export interface components {
             /** Lines */
             lines: string[];
         };
+        /** MarkReadIn */
+        MarkReadIn: {
+            /**
+             * All
+             * @description Mark every unread notification read
+             * @default false
+             */
+            all?: boolean;
+            /**
+             * Ids
+             * @description Notifications to mark read
+             * @default null
+             */
+            ids?: string[] | null;
+        };
+        /** MarkReadOut */
+        MarkReadOut: {
+            /**
+             * Marked
+             * @description How many were unread and are read now
+             */
+            marked: number;
+            /**
+             * Unread Notifications
+             * @description The unread count after the change
+             */
+            unread_notifications: number;
+        };
         /** MeOut */
         MeOut: {
             /** Created At */
@@ -4128,6 +5002,12 @@ export interface components {
             status: string;
             /** Totp Enabled */
             totp_enabled: boolean;
+            /**
+             * Unread Notifications
+             * @description Your unread in-app notifications (the bell's count).
+             * @default 0
+             */
+            unread_notifications?: number;
         };
         /** MeUpdate */
         MeUpdate: {
@@ -4653,6 +5533,157 @@ export interface components {
             /** Unknown */
             unknown: number;
         };
+        /** NotificationList */
+        NotificationList: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** Created At */
+            created_at: string;
+            /**
+             * Id
+             * @description The event's id (a repeated event is the same notification)
+             */
+            id: string;
+            /** Occurred At */
+            occurred_at: string;
+            /** Payload */
+            payload?: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** Read */
+            read: boolean;
+            /**
+             * Read At
+             * @default null
+             */
+            read_at?: string | null;
+            /**
+             * Server Id
+             * @default null
+             */
+            server_id?: string | null;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "error";
+            /**
+             * Summary
+             * @description The event type's one-line English summary
+             */
+            summary: string;
+            /**
+             * Tenant Id
+             * @default null
+             */
+            tenant_id?: string | null;
+            /**
+             * Type
+             * @description The event type, e.g. backup.failed (docs/notifications.md)
+             */
+            type: string;
+        };
+        /** OAuthCompleteIn */
+        OAuthCompleteIn: {
+            /**
+             * Totp Code
+             * @description When the account has 2FA: a TOTP code or a recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
+        /**
+         * OAuthCompleteOut
+         * @description ``signed_in``: the access token (the refresh token went into the HttpOnly cookie, as a
+         *     cookie-mode login's does). ``link_required``: an account holds this email; ``methods`` says
+         *     how its owner may prove it (``password``, a linked provider's id, ``mail``).
+         */
+        OAuthCompleteOut: {
+            /**
+             * Access Token
+             * @default null
+             */
+            access_token?: string | null;
+            /**
+             * Created
+             * @default false
+             */
+            created?: boolean;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /**
+             * Expires In
+             * @default null
+             */
+            expires_in?: number | null;
+            /**
+             * Linked
+             * @default false
+             */
+            linked?: boolean;
+            /** Methods */
+            methods?: string[];
+            /** Provider */
+            provider: string;
+            /** Return To */
+            return_to: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "signed_in" | "link_required";
+            /**
+             * Token Type
+             * @default null
+             */
+            token_type?: "Bearer" | null;
+        };
+        /** OAuthConfirmIn */
+        OAuthConfirmIn: {
+            /**
+             * Token
+             * @description The `token` of the link in the mail.
+             */
+            token: string;
+        };
+        /** OAuthLinkedOut */
+        OAuthLinkedOut: {
+            /** Provider */
+            provider: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "linked";
+        };
+        /** OAuthProvePasswordIn */
+        OAuthProvePasswordIn: {
+            /**
+             * Captcha Token
+             * @description The token of the Turnstile or hCaptcha widget; required unless CAPTCHA is disabled.
+             * @default null
+             */
+            captcha_token?: string | null;
+            /** Password */
+            password: string;
+            /**
+             * Totp Code
+             * @description When the account has 2FA: a TOTP code or a recovery code.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
         /** OperationAcceptedOut */
         OperationAcceptedOut: {
             operation: components["schemas"]["OperationOut"];
@@ -4688,6 +5719,86 @@ export interface components {
             type: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** PasskeyAnswerIn */
+        PasskeyAnswerIn: {
+            /** Challenge Id */
+            challenge_id: string;
+            /**
+             * Credential
+             * @description The PublicKeyCredential as its toJSON() gives it (id, rawId, type, response).
+             */
+            credential: {
+                [key: string]: unknown;
+            };
+        };
+        /** PasskeyList */
+        PasskeyList: {
+            /** Items */
+            items: components["schemas"]["PasskeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** PasskeyOut */
+        PasskeyOut: {
+            /**
+             * Aaguid
+             * @description The authenticator model, when it tells.
+             * @default null
+             */
+            aaguid?: string | null;
+            /**
+             * Backed Up
+             * @description The last sign-in reported it backed up.
+             */
+            backed_up: boolean;
+            /**
+             * Backup Eligible
+             * @description A synced passkey (it can be backed up to the user's cloud account).
+             */
+            backup_eligible: boolean;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Transports */
+            transports: string[];
+        };
+        /** PasskeyRegisterIn */
+        PasskeyRegisterIn: {
+            /** Challenge Id */
+            challenge_id: string;
+            /**
+             * Credential
+             * @description The PublicKeyCredential as its toJSON() gives it (id, rawId, type, response).
+             */
+            credential: {
+                [key: string]: unknown;
+            };
+            /**
+             * Name
+             * @default null
+             * @example Laptop
+             */
+            name?: string | null;
+        };
+        /** PasskeyRenameIn */
+        PasskeyRenameIn: {
+            /**
+             * Name
+             * @example Phone
+             */
+            name: string;
         };
         /** PasswordChangeIn */
         PasswordChangeIn: {
@@ -4872,6 +5983,74 @@ export interface components {
             /** Server Id */
             server_id: string;
         };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /**
+             * Channels
+             * @description Per event type, the channels to turn on (true) or off (false)
+             * @default null
+             */
+            channels?: {
+                [key: string]: components["schemas"]["ChannelsIn"];
+            } | null;
+            /**
+             * Language
+             * @description The language of notification mails
+             * @default null
+             */
+            language?: ("en" | "de") | null;
+            /**
+             * Panel Language
+             * @description The language the panel runs in (the web app reports it); mails use it until chosen
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** Events */
+            events: components["schemas"]["EventPreferenceOut"][];
+            /**
+             * Language
+             * @description The language of notification mails
+             * @enum {string}
+             */
+            language: "en" | "de";
+            /**
+             * Language Chosen
+             * @description Whether the user chose it (else: the panel's language, or English)
+             */
+            language_chosen: boolean;
+            /**
+             * Panel Language
+             * @description The language the panel last ran in
+             * @default null
+             */
+            panel_language?: ("en" | "de") | null;
+        };
+        /** ProviderList */
+        ProviderList: {
+            /** Items */
+            items: components["schemas"]["ProviderOut"][];
+        };
+        /** ProviderOut */
+        ProviderOut: {
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "google" | "microsoft" | "github" | "discord";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "oidc" | "oauth2";
+            /**
+             * Name
+             * @example Google
+             */
+            name: string;
+        };
         /** PublicPlanList */
         PublicPlanList: {
             /**
@@ -5005,6 +6184,11 @@ export interface components {
             disk_mb: number;
             /** Memory Mb */
             memory_mb: number;
+            /**
+             * Schedules Per Server
+             * @default 10
+             */
+            schedules_per_server?: number;
             /** Servers */
             servers: number;
         };
@@ -5260,6 +6444,157 @@ export interface components {
              */
             name: "required" | "nullable" | "sometimes" | "present" | "filled" | "string" | "integer" | "numeric" | "boolean" | "accepted" | "declined" | "alpha" | "alpha_num" | "alpha_dash" | "ascii" | "lowercase" | "uppercase" | "url" | "active_url" | "email" | "ip" | "ipv4" | "ipv6" | "uuid" | "json" | "timezone" | "hex_color" | "mac_address" | "min" | "max" | "size" | "between" | "gt" | "gte" | "lt" | "lte" | "digits" | "digits_between" | "min_digits" | "max_digits" | "in" | "not_in" | "starts_with" | "ends_with" | "doesnt_start_with" | "doesnt_end_with" | "regex" | "not_regex" | "bail";
         };
+        /** RunList */
+        RunList: {
+            /** Items */
+            items: components["schemas"]["RunOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** RunOut */
+        RunOut: {
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Reason
+             * @description Why the run was skipped or could not run
+             * @default null
+             */
+            reason?: string | null;
+            /** Schedule Id */
+            schedule_id: string;
+            /** Started At */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
+            /** Tasks */
+            tasks: components["schemas"]["TaskOutcomeOut"][];
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "schedule" | "manual";
+        };
+        /** RunStartedOut */
+        RunStartedOut: {
+            run: components["schemas"]["RunOut"];
+        };
+        /** ScheduleIn */
+        ScheduleIn: {
+            cron: components["schemas"]["CronModel"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Name
+             * @example Nightly restart
+             */
+            name: string;
+            /**
+             * Only When Online
+             * @default false
+             */
+            only_when_online?: boolean;
+            /** Tasks */
+            tasks: components["schemas"]["TaskModel"][];
+            /**
+             * Timezone
+             * @example Europe/Berlin
+             */
+            timezone: string;
+        };
+        /** ScheduleList */
+        ScheduleList: {
+            /** Items */
+            items: components["schemas"]["ScheduleOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            /** Created At */
+            created_at: string;
+            cron: components["schemas"]["CronModel"];
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** @default null */
+            last_run?: components["schemas"]["LastRunOut"] | null;
+            /** Name */
+            name: string;
+            /** Next Run At */
+            next_run_at: string | null;
+            /**
+             * Next Runs
+             * @description The next 5 run times (ISO 8601, UTC); empty while disabled or paused
+             */
+            next_runs: string[];
+            /** Only When Online */
+            only_when_online: boolean;
+            /**
+             * Paused
+             * @description Paused with its suspended server; runs resume when it is unsuspended
+             */
+            paused: boolean;
+            /** Server Id */
+            server_id: string;
+            /** Tasks */
+            tasks: components["schemas"]["TaskModel"][];
+            /** Timezone */
+            timezone: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * SchedulePatch
+         * @description Only the fields sent change.
+         */
+        SchedulePatch: {
+            /** @default null */
+            cron?: components["schemas"]["CronModel"] | null;
+            /**
+             * Enabled
+             * @default null
+             */
+            enabled?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Only When Online
+             * @default null
+             */
+            only_when_online?: boolean | null;
+            /**
+             * Tasks
+             * @default null
+             */
+            tasks?: components["schemas"]["TaskModel"][] | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone?: string | null;
+        };
         /** ServerCreated */
         ServerCreated: {
             operation: components["schemas"]["OperationOut"];
@@ -5425,6 +6760,224 @@ export interface components {
             operation?: components["schemas"]["OperationOut"] | null;
             server: components["schemas"]["ServerOut"];
         };
+        /** ServiceAccountCreate */
+        ServiceAccountCreate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description When the binding ends; null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example deploy pipeline
+             */
+            name: string;
+            /**
+             * Role
+             * @description A built-in or custom role; never owner
+             * @example operator
+             */
+            role: string;
+            /**
+             * Server Id
+             * @description Limit the binding to one server
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceAccountList */
+        ServiceAccountList: {
+            /** Items */
+            items: components["schemas"]["ServiceAccountOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** ServiceAccountOut */
+        ServiceAccountOut: {
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expired
+             * @default false
+             */
+            expired?: boolean;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Permissions
+             * @description What the binding grants (the role's permissions)
+             */
+            permissions: string[];
+            /** Role */
+            role: string;
+            /**
+             * Server Id
+             * @default null
+             */
+            server_id?: string | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at?: string | null;
+        };
+        /** ServiceAccountUpdate */
+        ServiceAccountUpdate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Expires At
+             * @description null: never
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Role
+             * @default null
+             */
+            role?: string | null;
+            /**
+             * Server Id
+             * @description null: the whole tenant
+             * @default null
+             */
+            server_id?: string | null;
+        };
+        /** ServiceKeyCreate */
+        ServiceKeyCreate: {
+            /**
+             * Allowed Ips
+             * @description CIDRs the key may be used from
+             * @default null
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowed_ips?: string[] | null;
+            /**
+             * Expires At
+             * @description When the key stops working
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @example ci 2026-12
+             */
+            name: string;
+            /**
+             * Scopes
+             * @description Tenant permissions
+             * @example [
+             *       "servers.read",
+             *       "servers.power"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * Server Ids
+             * @description Limit the key to these servers
+             * @default null
+             */
+            server_ids?: string[] | null;
+        };
+        /** ServiceKeyCreated */
+        ServiceKeyCreated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The whole key. Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The public part of the key: mhp_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Replaced By
+             * @description The key that rotated this one out
+             * @default null
+             */
+            replaced_by?: string | null;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+            /** Scopes */
+            scopes: string[];
+            /** Server Ids */
+            server_ids: string[];
+        };
+        /** ServiceKeyList */
+        ServiceKeyList: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
         /** SessionList */
         SessionList: {
             /** Items */
@@ -5522,6 +7075,65 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "compensated";
+        };
+        /** TaskModel */
+        TaskModel: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "command" | "power" | "backup";
+            /**
+             * Continue On Failure
+             * @default false
+             */
+            continue_on_failure?: boolean;
+            /**
+             * Payload
+             * @description command: the console line; power: start, stop, restart or kill; backup: the backup's name (optional)
+             * @default
+             * @example say hi
+             */
+            payload?: string;
+            /**
+             * Time Offset Seconds
+             * @description Wait this long before the task runs
+             * @default 0
+             */
+            time_offset_seconds?: number;
+        };
+        /** TaskOutcomeOut */
+        TaskOutcomeOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "command" | "power" | "backup";
+            /**
+             * Backup Id
+             * @default null
+             */
+            backup_id?: string | null;
+            /**
+             * Error
+             * @default null
+             */
+            error?: string | null;
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /**
+             * Started At
+             * @default null
+             */
+            started_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped";
         };
         /** TenantCreate */
         TenantCreate: {
@@ -5798,6 +7410,184 @@ export interface components {
             ignored?: string | null;
             /** Received */
             received: boolean;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Events
+             * @example [
+             *       "backup.completed",
+             *       "backup.failed"
+             *     ]
+             */
+            events: string[];
+            /**
+             * Url
+             * @description https only (http in local mode); its host must resolve to public addresses only
+             * @example https://hooks.example.com/mamba
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Disabled Reason
+             * @description failing: the panel disabled it after 3 days of failed deliveries
+             * @default null
+             */
+            disabled_reason?: "failing" | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /**
+             * Failing Since
+             * @description Since when its deliveries fail (null when healthy)
+             * @default null
+             */
+            failing_since?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description discord: the events are sent as Discord embeds
+             * @enum {string}
+             */
+            kind: "json" | "discord";
+            /**
+             * Secret
+             * @description The signing secret. Shown once, in this response; store it now.
+             */
+            secret: string;
+            /**
+             * Secret Hint
+             * @description The last characters of the signing secret
+             */
+            secret_hint: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Url
+             * @description The URL; a Discord webhook's token is shown by its last characters only
+             */
+            url: string;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /**
+             * Event Types
+             * @description Every event type a webhook can subscribe to
+             */
+            event_types: string[];
+            /** Items */
+            items: components["schemas"]["WebhookOut"][];
+            /**
+             * Limit
+             * @description How many webhooks the tenant may have
+             */
+            limit: number;
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Disabled Reason
+             * @description failing: the panel disabled it after 3 days of failed deliveries
+             * @default null
+             */
+            disabled_reason?: "failing" | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /**
+             * Failing Since
+             * @description Since when its deliveries fail (null when healthy)
+             * @default null
+             */
+            failing_since?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description discord: the events are sent as Discord embeds
+             * @enum {string}
+             */
+            kind: "json" | "discord";
+            /**
+             * Secret Hint
+             * @description The last characters of the signing secret
+             */
+            secret_hint: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Url
+             * @description The URL; a Discord webhook's token is shown by its last characters only
+             */
+            url: string;
+        };
+        /** WebhookTestDelivery */
+        WebhookTestDelivery: {
+            /** Event Id */
+            event_id: string;
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
+        };
+        /** WebhookTestQueued */
+        WebhookTestQueued: {
+            delivery: components["schemas"]["WebhookTestDelivery"];
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description Enabling a webhook the panel disabled resets its failures
+             * @default null
+             */
+            enabled?: boolean | null;
+            /**
+             * Events
+             * @default null
+             */
+            events?: string[] | null;
+            /**
+             * Url
+             * @default null
+             */
+            url?: string | null;
         };
         /** WebsocketOut */
         WebsocketOut: {
@@ -12231,6 +14021,629 @@ export interface operations {
             };
         };
     };
+    post_v1_auth_oauth_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthCompleteIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthCompleteOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_link_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthLinkedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_prove_mail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_oauth_prove_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthProvePasswordIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthCompleteOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_oauth_provider_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_oauth_provider_start: {
+        parameters: {
+            query?: {
+                return_to?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_passkeys_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyAnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPairOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_auth_passkeys_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     post_v1_auth_password_forgot: {
         parameters: {
             query?: never;
@@ -12369,6 +14782,53 @@ export interface operations {
             };
             /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_auth_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13687,6 +16147,1252 @@ export interface operations {
             };
             /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_api_keys_key_id_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRotate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRotated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkIdentityIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStartedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me_identities_identity_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                identity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_me_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_notifications: {
+        parameters: {
+            query?: {
+                unread?: boolean;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_notifications_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkReadOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_me_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRegisterIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_me_passkeys_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_me_passkeys_passkey_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_me_passkeys_passkey_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRenameIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21183,6 +24889,712 @@ export interface operations {
             };
         };
     };
+    get_v1_tenants_tenant_id_servers_server_id_schedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_servers_server_id_schedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStartedOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_servers_server_id_schedules_schedule_id_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                server_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_v1_tenants_tenant_id_servers_server_id_websocket: {
         parameters: {
             query?: never;
@@ -21269,6 +25681,824 @@ export interface operations {
             };
         };
     };
+    get_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_service_accounts_service_account_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_service_accounts_service_account_id_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceKeyCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_service_accounts_service_account_id_keys_key_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                service_account_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_v1_tenants_tenant_id_usage: {
         parameters: {
             query?: never;
@@ -21318,6 +26548,809 @@ export interface operations {
             };
             /** @description Not found, or another tenant's resource (NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_v1_tenants_tenant_id_webhooks_webhook_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_tenants_tenant_id_webhooks_webhook_id_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks_webhook_id_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_tenants_tenant_id_webhooks_webhook_id_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The tenant is suspended for non-payment; it can be read but not changed (PAYMENT_REQUIRED) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

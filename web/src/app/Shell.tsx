@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate, useParams } from 'react-router';
 import { Loading } from '@/components/States';
 import { useMe, useSessionState, useSignOut } from '@/features/auth/api/session';
+import { NotificationBell } from '@/features/notifications/components/NotificationBell';
 import { TenantSwitcher } from '@/features/tenants/components/TenantSwitcher';
 import { LANGUAGES } from '@/lib/i18n';
 
@@ -59,6 +60,9 @@ export function Shell() {
               <li>
                 <NavLink to={`/t/${tenantId}/billing`}>{t('billing:nav')}</NavLink>
               </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/webhooks`}>{t('webhooks:nav')}</NavLink>
+              </li>
             </ul>
           </nav>
         )}
@@ -70,6 +74,7 @@ export function Shell() {
         <LanguagePicker />
         {state === 'signed-in' && (
           <>
+            <NotificationBell />
             {me.data && (
               <Link to="/account">{t('account:nav', { who: me.data.name || me.data.email })}</Link>
             )}

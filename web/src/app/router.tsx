@@ -6,6 +6,8 @@
 import { createBrowserRouter, type RouteObject } from 'react-router';
 import { AcceptInvitation } from '@/features/auth/routes/AcceptInvitation';
 import { ForgotPassword } from '@/features/auth/routes/ForgotPassword';
+import { OAuthComplete } from '@/features/auth/routes/OAuthComplete';
+import { OAuthLink } from '@/features/auth/routes/OAuthLink';
 import { ResetPassword } from '@/features/auth/routes/ResetPassword';
 import { SignIn } from '@/features/auth/routes/SignIn';
 import { SignUp } from '@/features/auth/routes/SignUp';
@@ -35,6 +37,9 @@ export const routes: RouteObject[] = [
       { path: '/forgot-password', Component: ForgotPassword },
       { path: '/reset-password', Component: ResetPassword },
       { path: '/invitations/accept', Component: AcceptInvitation },
+      // Sign-in with a provider (docs/oauth.md): the API's callback lands here; the mailed link-your-account link too.
+      { path: '/oauth/complete', Component: OAuthComplete },
+      { path: '/oauth/link', Component: OAuthLink },
       {
         Component: RequireAuth,
         children: [
@@ -66,6 +71,10 @@ export const routes: RouteObject[] = [
             path: '/t/:tenantId/servers/:serverId/backups',
             lazy: page(() => import('@/features/backups/routes/BackupsPage'), 'BackupsPage'),
           },
+          {
+            path: '/t/:tenantId/servers/:serverId/schedules',
+            lazy: page(() => import('@/features/schedules/routes/SchedulesPage'), 'SchedulesPage'),
+          },
           // Backups whose server was deleted (locked ones outlive it, issue 18 item 7).
           { path: '/t/:tenantId/backups', lazy: page(() => import('@/features/backups/routes/KeptBackupsPage'), 'KeptBackupsPage') },
           {
@@ -75,12 +84,20 @@ export const routes: RouteObject[] = [
           { path: '/t/:tenantId/members', lazy: page(() => import('@/features/members/routes/MembersPage'), 'MembersPage') },
           { path: '/t/:tenantId/roles', lazy: page(() => import('@/features/roles/routes/RolesPage'), 'RolesPage') },
           { path: '/t/:tenantId/audit', lazy: page(() => import('@/features/audit/routes/AuditPage'), 'AuditPage') },
+          // Outgoing webhooks and their delivery log (issue 14).
+          { path: '/t/:tenantId/webhooks', lazy: page(() => import('@/features/webhooks/routes/WebhooksPage'), 'WebhooksPage') },
+          { path: '/t/:tenantId/webhooks/:webhookId', lazy: page(() => import('@/features/webhooks/routes/WebhookPage'), 'WebhookPage') },
           { path: '/t/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingPage') },
           // Stripe's return URL (mamba/services/billing.py) is /tenants/<id>/billing.
           { path: '/tenants/:tenantId/billing', lazy: page(() => import('@/features/billing/routes/BillingPage'), 'BillingReturn') },
           { path: '/account', lazy: page(() => import('@/features/account/routes/AccountPage'), 'AccountPage') },
           { path: '/account/two-factor', lazy: page(() => import('@/features/two-factor/routes/TwoFactorPage'), 'TwoFactorPage') },
           { path: '/account/api-keys', lazy: page(() => import('@/features/api-keys/routes/ApiKeysPage'), 'ApiKeysPage') },
+          {
+            path: '/account/notifications',
+            lazy: page(() => import('@/features/notifications/routes/NotificationPreferencesPage'), 'NotificationPreferencesPage'),
+          },
+          { path: '/notifications', lazy: page(() => import('@/features/notifications/routes/NotificationsPage'), 'NotificationsPage') },
           // The admin console (issue 12): platform admins only (AdminLayout), one feature folder per section.
           {
             path: '/admin',

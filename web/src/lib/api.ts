@@ -75,7 +75,16 @@ export async function signOut(): Promise<void> {
   }
 }
 
-const AUTH_FREE = ['/v1/auth/login', '/v1/auth/register', '/v1/auth/refresh', '/v1/auth/password/', '/v1/auth/verify-email'];
+const AUTH_FREE = [
+  '/v1/auth/login',
+  '/v1/auth/register',
+  '/v1/auth/refresh',
+  '/v1/auth/password/',
+  '/v1/auth/verify-email',
+  '/v1/auth/oauth/',
+  '/v1/auth/providers',
+  '/v1/auth/passkeys/',
+];
 
 async function send(request: Request): Promise<Response> {
   const spare = request.clone();

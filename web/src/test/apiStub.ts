@@ -38,6 +38,7 @@ export function apiStubModule() {
       return result.data as T;
     },
     signOut: vi.fn(async () => {}),
+    adoptTokens: vi.fn(),
     COOKIE_MODE_HEADER: 'X-Mamba-Client',
     COOKIE_MODE_VALUE: 'web',
   };

@@ -8,7 +8,7 @@ entry raises, so the emitting step fails and its retry publishes again (same eve
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mamba.domain.errors import DependencyUnavailableError
@@ -22,15 +22,18 @@ BATCH = 10
 
 
 class SqsEventPublisher:
-    def __init__(self, sqs: BaseClient, queue_url: str, correlation: str | None = None) -> None:
+    def __init__(
+        self, sqs: BaseClient, queue_url: str, correlation: str | Callable[[], str | None] | None = None
+    ) -> None:
         self._sqs = sqs
         self._url = queue_url
+        # A callable is asked at each publish: a publisher kept in a cached port bundle still
+        # sends the id of the request or workflow that publishes, not the one that built it.
         self._correlation = correlation
 
     def publish(self, events: Sequence[Event]) -> None:
-        attributes = (
-            {"correlation_id": {"DataType": "String", "StringValue": self._correlation}} if self._correlation else {}
-        )
+        correlation = self._correlation() if callable(self._correlation) else self._correlation
+        attributes = {"correlation_id": {"DataType": "String", "StringValue": correlation}} if correlation else {}
         for start in range(0, len(events), BATCH):
             chunk = events[start : start + BATCH]
             reply = self._sqs.send_message_batch(

@@ -27,7 +27,7 @@ class Principal:
     user_id: str
     is_admin: bool
     tenant: TenantContext | None = None
-    via: str = "token"  # "token" or "api_key"
+    via: str = "token"  # "token", "api_key" or "service_account" (a service account's key)
     # An API key's scopes (None for a session token): what the key may do, whatever its owner
     # may do. A use case that hands out further credentials (a Wings console token) narrows
     # the tenant's permissions to these.

@@ -25,11 +25,13 @@ from mamba.auth.context import Principal, TenantContext
 from mamba.auth.credentials import Credential, resolve
 from mamba.domain import permissions as perms
 from mamba.domain.errors import ForbiddenError, NotFoundError, PaymentRequiredError, UnauthorizedError
+from mamba.domain.service_accounts import is_service_account_id
 
 if TYPE_CHECKING:
     from chalice.app import Request
 
     from mamba.domain.accounts import AuthFacts
+    from mamba.domain.tenancy import Tenant
     from mamba.ports import IdentityRepository, KeyUseRecorder
 
 
@@ -75,6 +77,8 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         keep_user=reading,
         other_user_id=user_read if user_read != credential.user_id else None,
     )
+    if is_service_account_id(credential.user_id):
+        return _authorize_service_account(credential, facts, request, permission, path_params, ports)
 
     user = facts.user
     if user is None or user.status != "active":
@@ -110,18 +114,11 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     now = int(time.time())
     if membership is None or tenant is None or membership.expired(now):
         raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
-    if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
-        raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
-    if (
-        tenant.billing_state == "suspended"
-        and request.method not in ("GET", "HEAD")
-        and perms.family(permission) != "billing"  # paying must stay possible
-    ):
-        raise PaymentRequiredError(
-            "This tenant's subscription is unpaid; it can be read, and paid from its billing page.", {}
+    _check_tenant_state(tenant, permission, request)
+    if tenant.require_2fa and not user.has_second_factor:  # TOTP or a passkey (docs/passkeys.md)
+        raise TwoFactorRequiredError(
+            "This tenant requires two-factor authentication; enrol under /v1/me/2fa or add a passkey.", {}
         )
-    if tenant.require_2fa and not user.totp_enabled:
-        raise TwoFactorRequiredError("This tenant requires two-factor authentication; enrol under /v1/me/2fa.", {})
     granted = membership.effective_permissions
     if permission not in granted:
         raise ForbiddenError("Your role does not allow this.", {"permission": permission})
@@ -142,6 +139,76 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         scopes=scopes,
         email_verified=verified,
         session_id=credential.family_id,
+    )
+
+
+def _check_tenant_state(tenant: Tenant, permission: str, request: Request) -> None:
+    if tenant.status == "suspended" and request.method not in ("GET", "HEAD"):
+        raise TenantSuspendedError("This tenant is suspended; it can be read but not changed.", {})
+    if (
+        tenant.billing_state == "suspended"
+        and request.method not in ("GET", "HEAD")
+        and perms.family(permission) != "billing"  # paying must stay possible
+    ):
+        raise PaymentRequiredError(
+            "This tenant's subscription is unpaid; it can be read, and paid from its billing page.", {}
+        )
+
+
+def _authorize_service_account(
+    credential: Credential,
+    facts: AuthFacts,
+    request: Request,
+    permission: str,
+    path_params: dict[str, str],
+    ports: GuardPorts,
+) -> Principal:
+    """A service account's key: the key is checked first (401 for a bad, revoked or expired
+    key, 403 outside its networks), then the account acts only on its own tenant's routes
+    (403 on account and admin routes, 404 on another tenant's, or once its binding expired or
+    it was deleted), within the intersection of its key's scopes and servers with its binding.
+
+    A tenant's ``require_2fa`` does not apply: a service account has no interactive sign-in,
+    and its keys are made from a member's session, which that rule already covers."""
+    if credential.kind != "api_key":  # no token is ever issued to a service account
+        raise UnauthorizedError("The credential is not valid.", {"reason": "invalid"})
+    from mamba.auth.api_keys import check_key, recorder
+
+    grant = check_key(facts.api_key, credential, _source_ip(request), record_use=recorder(ports.key_uses))
+    tenant_id = path_params.get("tenant_id")
+    if tenant_id is None or perms.is_admin_permission(permission) or perms.is_account_permission(permission):
+        raise ForbiddenError(
+            "A service account acts only on its own tenant's routes.",
+            {"permission": permission, "reason": "service_account"},
+        )
+    account, tenant = facts.service_account, facts.tenant
+    if account is None or tenant is None or account.tenant_id != tenant_id or account.expired(time.time()):
+        raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+    if permission not in grant.scopes:
+        raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
+    server_id = path_params.get("server_id")
+    if grant.server_ids and (server_id is None or server_id not in grant.server_ids):
+        raise ForbiddenError("This API key is limited to other servers.", {"permission": permission})
+    _check_tenant_state(tenant, permission, request)
+    granted = account.effective_permissions
+    if permission not in granted:
+        raise ForbiddenError("The service account's role does not allow this.", {"permission": permission})
+    if account.server_id is not None and server_id != account.server_id:
+        raise ForbiddenError("This service account is limited to one server.", {"permission": permission})
+    return Principal(
+        user_id=account.id,
+        is_admin=False,
+        tenant=TenantContext(
+            tenant_id=tenant_id,
+            role=account.role,
+            permissions=granted,
+            server_scope=account.server_id,
+            expires_at=account.expires_at,
+            suspended=tenant.suspended,
+        ),
+        via="service_account",
+        scopes=grant.scopes,
+        email_verified=False,
     )
 
 

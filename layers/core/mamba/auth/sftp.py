@@ -235,7 +235,7 @@ class IdentityMemberships:
             permissions=permissions,
             server_scope=scope,
             tenant_suspended=tenant is not None and tenant.suspended,
-            needs_2fa=tenant is not None and tenant.require_2fa and not user.totp_enabled,
+            needs_2fa=tenant is not None and tenant.require_2fa and not user.has_second_factor,
             tenant_requires_2fa=tenant is not None and tenant.require_2fa,
         )
 
@@ -311,7 +311,7 @@ class PanelSftpCredentials:
 
         def second_factor_on(user: Any) -> bool:
             facts = seen[user.id] = self.memberships.facts(user.id, tenant_id)
-            return bool(user.totp_enabled) or (facts is not None and facts.tenant_requires_2fa)
+            return bool(user.has_second_factor) or (facts is not None and facts.tenant_requires_2fa)
 
         try:
             user = self.password_sign_in(login, secret, source_ip, second_factor_on)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mamba.domain.api_keys import ApiKey
 from mamba.domain.ratelimit import Limit
+from mamba.domain.service_accounts import ServiceAccount
 from mamba.domain.tenancy import Membership, Tenant
 
 
@@ -32,6 +33,14 @@ class User:
     # ISO time (microseconds) of the last password reset or change or suspension: the guard
     # refuses every API key created before it (docs/api-keys-2fa-audit.md).
     credentials_reset_at: str | None = None
+    unread_notifications: int = 0  # in-app notifications not yet read (docs/notifications.md)
+    passkeys: int = 0  # registered passkeys (docs/passkeys.md); each is a second factor too
+
+    @property
+    def has_second_factor(self) -> bool:
+        """TOTP or a passkey: a password alone does not sign this account in, and a tenant
+        that requires 2FA admits it."""
+        return self.totp_enabled or self.passkeys > 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,7 @@ class UserSummary:
     email_verified: bool = False
     status: str = "active"
     totp_enabled: bool = False
+    passkeys: int = 0  # registered passkeys: a second factor too (docs/passkeys.md)
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,9 @@ class AuthFacts:
     membership: Membership | None = None
     tenant: Tenant | None = None
     api_key: ApiKey | None = None
+    # A service account's credential: its record (with its role binding) under the path's
+    # tenant, read in place of the user and membership (mamba.domain.service_accounts).
+    service_account: ServiceAccount | None = None
 
 
 # The default limits; bootstrap builds the configured ones from Settings with the same names.

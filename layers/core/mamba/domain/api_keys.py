@@ -29,6 +29,7 @@ class ApiKey:
     revoked_at: str | None = None
     last_used_at: int | None = None
     last_used_ip: str | None = None
+    replaced_by: str | None = None  # the key that rotated this one out (its grace ends at expires_at)
 
     @property
     def prefix(self) -> str:

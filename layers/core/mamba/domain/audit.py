@@ -15,7 +15,7 @@ class AuditEntry:
     result: str
     tenant_id: str | None = None  # None: a platform entry (account and admin actions)
     actor_id: str | None = None
-    actor_via: str | None = None  # "token" or "api_key"
+    actor_via: str | None = None  # "token", "api_key" or "service_account"
     target: str | None = None
     permission: str | None = None
     method: str | None = None

@@ -274,6 +274,25 @@ class PullUrlRefusedError(DomainError):
     code = "PULL_URL_REFUSED"
 
 
+# --- outgoing webhooks (issue 14) ---
+
+
+class WebhookUrlRefusedError(DomainError):
+    """A webhook URL the panel will not post to: not https (http only in local mode),
+    credentials, an encoded or non-public address, when saved or at send time (the same
+    checks as ``files/pull``); ``details.reason`` says which."""
+
+    status = 400
+    code = "WEBHOOK_URL_REFUSED"
+
+
+class WebhookLimitError(ConflictError):
+    """The tenant already has as many webhooks as it may (``details.limit``)."""
+
+    status = 409
+    code = "WEBHOOK_LIMIT"
+
+
 class PlanPriceInvalidError(DomainError):
     """A plan names a Stripe price that Checkout could not sell as the plan says: missing, archived,
     one-time, in another currency or interval, or metered where a flat fee belongs (or the

@@ -25,6 +25,8 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "backups.restore": "Restore backups",
     "backups.delete": "Delete, lock and unlock backups",
     "backups.download": "Download backups",
+    "schedules.read": "List schedules, their next runs and their run history",
+    "schedules.write": "Create, change, delete and run schedules (each task also needs its own permission)",
     "billing.read": "See the subscription, usage, invoices and credits",
     "billing.manage": "Check out, open the billing portal",
     "members.read": "List members and invitations",
@@ -33,6 +35,8 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "roles.manage": "Create, change and delete custom roles",
     "audit.read": "Read the audit log",
     "operations.read": "Follow long-running operations",
+    "webhooks.read": "List the tenant's outgoing webhooks and their delivery log",
+    "webhooks.manage": "Create, change, test and delete outgoing webhooks (they receive every subscribed event)",
 }
 
 ACCOUNT_PERMISSIONS: dict[str, str] = {
@@ -70,8 +74,10 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "backups.create",
         "backups.restore",
         "backups.download",
+        "schedules.write",
     },
-    "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read"}) | {"files.sftp"},
+    # A webhook's URL can carry a credential (a Discord webhook's token): not for viewers.
+    "viewer": (_READ - {"audit.read", "billing.read", "members.read", "roles.read", "webhooks.read"}) | {"files.sftp"},
 }
 
 

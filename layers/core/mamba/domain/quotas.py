@@ -13,7 +13,9 @@ from typing import Any
 
 from mamba.domain.errors import QuotaExceededError
 
-QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server")
+QUOTA_KEYS = ("servers", "memory_mb", "disk_mb", "backup_bytes", "backups_per_server", "schedules_per_server")
+# A plan stored before a quota existed gets this default for it (not 0, which would forbid it).
+DEFAULT_SCHEDULES_PER_SERVER = 10
 
 
 @dataclass(frozen=True)
@@ -25,14 +27,18 @@ class Quotas:
     disk_mb: int = 0
     backup_bytes: int = 0
     backups_per_server: int = 0
+    schedules_per_server: int = DEFAULT_SCHEDULES_PER_SERVER
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Quotas:
-        """Every key of ``QUOTA_KEYS``; a missing one is 0."""
-        return cls(**{k: int(data.get(k, 0)) for k in QUOTA_KEYS})
+        """Every key of ``QUOTA_KEYS``; a missing one is 0 (schedules: the default)."""
+        return cls(**{k: int(data.get(k, _MISSING.get(k, 0))) for k in QUOTA_KEYS})
+
+
+_MISSING = {"schedules_per_server": DEFAULT_SCHEDULES_PER_SERVER}
 
 
 @dataclass(frozen=True)
@@ -116,3 +122,15 @@ class UsageFacts:
     stored_free_quotas: Quotas | None  # the stored ``free`` plan's quotas (None before migration 0007)
     servers: Usage
     backup_bytes: int
+
+
+WARNING_RATIO = 0.8  # quota.warning (docs/notifications.md): 80 % of any quota
+
+
+def crossed_warning(limit: int, before: int, after: int) -> bool:
+    """Whether usage going from ``before`` to ``after`` crosses 80 % of ``limit`` upward (once per
+    crossing: a tenant staying above it is not warned again until it drops below and returns)."""
+    if unlimited(limit) or limit == 0:
+        return False
+    threshold = WARNING_RATIO * limit
+    return before < threshold <= after

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, model_validator
 from mamba.domain import account_policy as accounts
 from mamba.domain.errors import ValidationError
 from mamba.schemas.common import OmitWhenNone, Schema
+from mamba.schemas.passkeys import PasskeyAnswerIn
 
 
 def _email(value: str) -> str:
@@ -86,6 +87,11 @@ class LoginIn(Schema):
         default=None,
         max_length=64,
         description="Required when the account has 2FA: a 6-digit TOTP code or one recovery code.",
+    )
+    passkey: PasskeyAnswerIn | None = Field(
+        default=None,
+        description="Instead of totp_code: one of the account's passkeys answering a ceremony of "
+        "POST /v1/auth/passkeys/options (docs/passkeys.md).",
     )
     captcha_token: CaptchaToken = None
 
@@ -196,6 +202,7 @@ class MeOut(Schema):
     totp_enabled: bool
     status: str
     created_at: str
+    unread_notifications: int = Field(default=0, description="Your unread in-app notifications (the bell's count).")
 
 
 class EmailVerifiedOut(Schema):

@@ -28,6 +28,7 @@ class ApiKeyOut(Schema):
     revoked_at: str | None = None
     last_used_at: EpochTime = None
     last_used_ip: str | None = None
+    replaced_by: str | None = Field(default=None, description="The key that rotated this one out")
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -42,3 +43,15 @@ class ApiKeyList(Schema):
 class ApiKeyQuery(Schema):
     limit: int = Field(default=50, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512)
+
+
+class ApiKeyRotate(Schema):
+    grace_seconds: int = Field(
+        ge=0, le=86400, examples=[3600], description="How long the old key keeps working (0 to 24 hours)"
+    )
+
+
+class ApiKeyRotated(ApiKeyOut):
+    key: str = Field(description="The new key. Shown once, in this response; store it now.")
+    replaces: str = Field(description="The id of the key rotated out")
+    previous_expires_at: EpochTime = Field(description="When the rotated-out key stops working")

@@ -30,7 +30,7 @@ class AdminAuditQuery(AuditQuery):
 
 class AuditActor(Schema):
     user_id: str | None = None
-    via: str | None = Field(default=None, description="token or api_key")
+    via: str | None = Field(default=None, description="token, api_key or service_account")
 
 
 class AuditEntryOut(Schema):

@@ -18,6 +18,7 @@ class QuotasModel(Schema):
     disk_mb: int = Field(ge=-1, le=1_000_000_000)
     backup_bytes: int = Field(ge=-1, le=10**15)
     backups_per_server: int = Field(ge=-1, le=1000)
+    schedules_per_server: int = Field(default=10, ge=-1, le=1000)
 
 
 class MeteredPriceModel(Schema):

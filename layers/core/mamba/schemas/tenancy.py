@@ -171,6 +171,7 @@ class AdminUserOut(Schema):
     email_verified: bool
     status: str
     totp_enabled: bool
+    passkeys: int = Field(default=0, description="Registered passkeys; each is a second factor too (docs/passkeys.md).")
     created_at: str
 
 

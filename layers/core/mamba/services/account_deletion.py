@@ -30,7 +30,7 @@ from typing import Protocol
 
 from mamba.domain.errors import ConflictError, SessionRequiredError
 from mamba.domain.tenancy import OWNER, Membership, Tenant
-from mamba.ports import AuditLog
+from mamba.ports import AuditLog, PasskeyStore
 from mamba.services import audit as audit_service
 from mamba.services.accounts import AccountPorts, now_iso, reauthenticate, revoke_api_keys
 
@@ -57,6 +57,11 @@ class AccountDeletionPorts:
     live_subscription: Callable[[str], bool]  # tenant id -> a subscription that bills it
     delete_tenant_data: Callable[[str, str], bool]  # (tenant id, actor) -> done
     audit: AuditLog | None = None
+    passkeys: PasskeyStore | None = None  # None: no passkey store wired
+    # The account's notifications and notification preferences (docs/notifications.md) go too.
+    forget_notifications: Callable[[str], int] | None = None
+    # Unlinks the account's provider sign-ins (docs/oauth.md); None where none are wired.
+    forget_identities: Callable[[str], None] | None = None
 
 
 def _refusal(reason: str, tenants: list[Tenant]) -> ConflictError:
@@ -140,5 +145,15 @@ def delete_account(
     moment = now_iso()
     revoke_api_keys(accounts.api_keys, user.id, moment)
     accounts.users.revoke_sessions(user.id, now + 1)  # a token issued in this second dies too
+    if ports.passkeys is not None:
+        # Before the profile: each delete uncounts on it (docs/passkeys.md). A passkey left by a
+        # failure here signs nobody in, since its account is looked up too.
+        ports.passkeys.delete_all(user.id)
+    if ports.forget_notifications is not None:
+        ports.forget_notifications(user.id)
+    if ports.forget_identities is not None:
+        # Before the account: a provider account must not keep pointing at a deleted one (and
+        # its email is personal data the account's deletion takes with it).
+        ports.forget_identities(user.id)
     ports.remover.delete(user.id, user.email)
     return {"left": left, "deleted": sorted(doomed)}

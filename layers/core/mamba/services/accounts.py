@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from mamba import mail_templates
 from mamba.domain.account_policy import check_name, check_password_policy, check_tenant_name, normalise_email
@@ -180,6 +180,12 @@ class SecondFactor(Protocol):
         when the user has 2FA and ``code`` is not a valid TOTP or recovery code."""
 
 
+class PasskeyFactor(Protocol):
+    def __call__(self, user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+        """Raises UnauthorizedError (reason ``passkey_invalid``) unless ``credential`` is this
+        user's passkey signing the challenge ``challenge_id`` (mamba.services.passkeys)."""
+
+
 class WaitUntil(Protocol):
     def __call__(self, epoch_second: int) -> None:
         """Return once the wall clock has reached ``epoch_second``."""
@@ -187,6 +193,10 @@ class WaitUntil(Protocol):
 
 def _no_second_factor(user_id: str, code: str | None) -> None:
     return None
+
+
+def _no_passkey_factor(user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+    raise UnauthorizedError("The passkey was not accepted.", {"reason": "passkey_invalid"})
 
 
 def _no_wait(epoch_second: int) -> None:
@@ -205,6 +215,7 @@ class AccountPorts:
     public_url: str
     captcha: Captcha | None = None  # None: CAPTCHA_PROVIDER=disabled
     second_factor: SecondFactor = _no_second_factor
+    passkey_factor: PasskeyFactor = _no_passkey_factor
     wait_until: WaitUntil = _no_wait
     policy: AccountPolicy = field(default_factory=AccountPolicy)
     on_mail_failure: Callable[[str, Exception], None] | None = None

@@ -38,7 +38,7 @@ from mamba.domain.errors import ConflictError, SessionRequiredError, ValidationE
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.server_lifecycle import BY_TENANT_ADMIN
 from mamba.domain.tenancy import Membership, Tenant
-from mamba.ports import OperationRepository, Workflows
+from mamba.ports import OperationRepository, PasskeyStore, Workflows
 from mamba.services.accounts import AccountPorts, KeyRevoker, revoke_api_keys
 from mamba.services.two_factor import TwoFactorStore
 
@@ -245,10 +245,13 @@ def reset_two_factor(
     totp_code: str | None,
     via: str,
     now: int,
+    passkeys: PasskeyStore | None = None,
 ) -> UserSummary:
     """Turn another account's 2FA off (its owner lost the authenticator), after the acting
     admin re-entered their own password (and TOTP code when they use 2FA); the owner is told
-    by mail. Their sessions stay: the password still guards the account.
+    by mail. Their sessions stay: the password still guards the account. The account's
+    passkeys go too (each is a second factor, docs/passkeys.md): a lost phone holding the only
+    passkey is the same case as a lost authenticator app.
 
     Raises SessionRequiredError (an API key), ConflictError (oneself: use /v1/me/2fa; or 2FA
     is not on, ``not_enabled``), ValidationError and RateLimitedError (the identity check),
@@ -262,9 +265,13 @@ def reset_two_factor(
         raise ConflictError("Turn your own 2FA off in your account settings.", {"reason": "self"})
     reauthenticate(accounts, accounts.users.get(actor_id), current_password, totp_code, now=now)
     state = store.load(user_id)
-    if not state.enabled:
+    registered = passkeys.list(user_id) if passkeys is not None else []
+    if not state.enabled and not registered:
         raise ConflictError("Two-factor authentication is not enabled for this account.", {"reason": "not_enabled"})
-    store.disable(user_id)
+    if state.enabled:
+        store.disable(user_id)
+    if passkeys is not None and registered:
+        passkeys.delete_all(user_id)
     target = accounts.users.get(user_id)
     send_mail(accounts, target.email, mail_templates.two_factor_reset(target.name))
     return UserSummary(
@@ -276,6 +283,7 @@ def reset_two_factor(
         email_verified=target.email_verified,
         status=target.status,
         totp_enabled=False,
+        passkeys=0,
     )
 
 

@@ -1,4 +1,4 @@
-"""API keys of a user: create (the secret is shown once), list, revoke.
+"""API keys of a user: create (the secret is shown once), list, revoke, rotate.
 
 The guard enforces what a key may do (``mamba.auth.api_keys.check_key``); this module
 decides what a key may be created with:
@@ -19,13 +19,24 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.domain.api_keys import ApiKey, KeyPage, NewKey
 from mamba.domain.clock import iso, new_id, utcnow
-from mamba.domain.errors import EmailNotVerifiedError, ForbiddenError, SessionRequiredError, ValidationError
+from mamba.domain.errors import (
+    ConflictError,
+    EmailNotVerifiedError,
+    ForbiddenError,
+    SessionRequiredError,
+    ValidationError,
+)
 from mamba.domain.permissions import CATALOGUE, is_admin_permission
+
+if TYPE_CHECKING:
+    from mamba.ports import EventPublisher
+    from mamba.services.emit import KeyDirectory
 
 MAX_NAME_LENGTH = 100
 MAX_SCOPES = len(CATALOGUE)
@@ -49,6 +60,14 @@ class ApiKeyRepository(Protocol):
 
     def revoke_all(self, user_id: str, at: str) -> int:
         """Mark every unrevoked key of the user revoked at ``at``; how many."""
+
+    def get(self, user_id: str, key_id: str) -> ApiKey:
+        """Raises NotFoundError when the key does not exist or belongs to another owner."""
+
+    def rotate(self, old: ApiKey, new: ApiKey, old_expires_at: int) -> None:
+        """Store ``new`` and end ``old`` at ``old_expires_at`` in one transaction, marking
+        ``old`` replaced by ``new``. Raises ConflictError when ``old`` was revoked or rotated
+        meanwhile, or changed its expiry."""
 
 
 def _now() -> str:
@@ -110,6 +129,8 @@ def create_key(
     expires_at: int | None = None,
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
+    events: EventPublisher | None = None,
+    directory: KeyDirectory | None = None,
 ) -> NewKey:
     """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
 
@@ -142,6 +163,10 @@ def create_key(
         expires_at=expires_at,
     )
     repo.add(key)
+    if events is not None and directory is not None:
+        from mamba.services.emit import api_key_created
+
+        api_key_created(events, directory, key)
     return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret))
 
 
@@ -155,3 +180,71 @@ def revoke_key(repo: ApiKeyRepository, user_id: str, key_id: str, *, now: Callab
     """Revoke one of the user's keys; it stops working on the next request (the guard reads
     the key item on every request). Raises NotFoundError for another user's or an unknown key."""
     return repo.revoke(user_id, key_id, now())
+
+
+MAX_GRACE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class RotatedKey:
+    new: NewKey
+    previous: ApiKey  # the old key as it is after the rotation (its ``expires_at`` is the grace's end)
+
+
+def rotate_key(
+    repo: ApiKeyRepository,
+    user_id: str,
+    key_id: str,
+    *,
+    grace_seconds: int,
+    via: str,
+    email_verified: bool,
+    now: Callable[[], str] = _now,
+    epoch: Callable[[], float] = time.time,
+) -> RotatedKey:
+    """Replace a key with a new secret: the new key has the old one's name, scopes, servers,
+    networks and expiry; the old one keeps working for ``grace_seconds`` (0 to 24 h) and then
+    stops, so the secret can be rolled out with no downtime. The new key is in this answer only.
+
+    A key can be rotated once (its replacement is rotated next); rotating needs a login
+    session, like creating a key. Raises SessionRequiredError, EmailNotVerifiedError,
+    ValidationError (grace out of range), NotFoundError (another owner's or an unknown key),
+    ConflictError (revoked, expired, already rotated, or changed meanwhile).
+    """
+    if via != "token":
+        raise SessionRequiredError("API keys are rotated from a login session, not with another key.", {"via": via})
+    if not email_verified:
+        raise EmailNotVerifiedError(
+            "Verify your email address before creating API keys.", {"reason": "email_not_verified"}
+        )
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise _field_error("grace_seconds", f"The grace period is 0 to {MAX_GRACE_SECONDS} seconds (24 hours).")
+    old = repo.get(user_id, key_id)
+    moment = epoch()
+    if old.revoked_at is not None or old.replaced_by is not None:
+        raise ConflictError(
+            "This key was revoked or already rotated; rotate its replacement instead.",
+            {"key_id": key_id, "replaced_by": old.replaced_by, "reason": "not_active"},
+        )
+    if old.expires_at is not None and old.expires_at <= moment:
+        raise ConflictError("This key has expired; create a new one.", {"key_id": key_id, "reason": "expired"})
+    ends = int(moment) + grace_seconds
+    old_expires_at = min(ends, old.expires_at) if old.expires_at is not None else ends
+    secret = key_format.new_secret()
+    fresh = ApiKey(
+        id=new_id("key"),
+        user_id=user_id,
+        name=old.name,
+        scopes=old.scopes,
+        created_at=now(),
+        secret_hash=key_format.hash_secret(secret),
+        hint=secret[-key_format.HINT_CHARS :],
+        server_ids=old.server_ids,
+        allowed_ips=old.allowed_ips,
+        expires_at=old.expires_at,
+    )
+    repo.rotate(old, fresh, old_expires_at)
+    return RotatedKey(
+        new=NewKey(key=fresh, plaintext=key_format.format_key(user_id, fresh.id, secret)),
+        previous=replace(old, expires_at=old_expires_at, replaced_by=fresh.id),
+    )

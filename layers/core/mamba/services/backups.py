@@ -33,13 +33,14 @@ from mamba.ports import (
     AuditLog,
     BackupRepository,
     BackupStore,
+    EventPublisher,
     NodeRepository,
     OperationRepository,
     QuotasOf,
     ServerRepository,
     Workflows,
 )
-from mamba.services import task_waits
+from mamba.services import emit, task_waits
 from mamba.services.task_waits import Outcome, WaitPorts
 
 # Server statuses a backup or restore may start from (Wings stops a running server itself
@@ -67,6 +68,7 @@ class BackupPorts:
     policy: BackupPolicy
     # Resumes the workflow waiting on a callback (a unit test of the tenant use cases may leave it out).
     waits: WaitPorts | None = None
+    events: EventPublisher | None = None  # backup.completed, backup.failed (docs/notifications.md)
     # ``GET .../backup-settings`` in one read (the tenant's quotas, the counter, the rotation
     # choice); without it the settings are read one by one.
     settings_facts: Callable[[str], BackupSettingsFacts] | None = None
@@ -168,6 +170,55 @@ def _event(ports: BackupPorts, backup: Backup, action: str, result: str, **detai
         target=f"backup:{backup.uuid}",
         error_code=details.pop("error_code", None),
         details={"server_id": backup.server_uuid, "backup_id": backup.uuid, **details},
+    )
+
+
+def _notify(ports: BackupPorts, event_type: str, backup: Backup, **payload: object) -> None:
+    """``backup.completed`` / ``backup.failed``: one per backup (its uuid is the dedupe key, so a
+    retried finalize or compensation publishes the same event)."""
+    if ports.events is None:
+        return
+    from mamba.domain.events import make_event
+
+    try:
+        server_name = ports.servers.get(backup.server_uuid).name
+    except NotFoundError:
+        server_name = backup.server_uuid  # the server went meanwhile; the backup's event still counts
+    emit.emit(
+        ports.events,
+        make_event(
+            event_type,
+            dedupe_key=backup.uuid,
+            occurred_at=ports.clock(),
+            tenant_id=backup.tenant_id,
+            server_id=backup.server_uuid,
+            payload={"server_name": server_name, "backup_name": backup.name, **payload},
+        ),
+    )
+
+
+def _warn_storage(ports: BackupPorts, backup: Backup) -> None:
+    """``quota.warning`` when this backup took the tenant's backup storage past 80 %. Read after
+    the backup is counted, so a retried finalize sees the same crossing and publishes the same
+    event (keyed by the backup)."""
+    if ports.events is None:
+        return
+    from mamba.domain.events import make_event
+    from mamba.domain.quotas import crossed_warning
+
+    limit = ports.quotas(backup.tenant_id).backup_bytes
+    used = ports.backups.usage(backup.tenant_id)
+    if not crossed_warning(limit, used - backup.size_bytes, used):
+        return
+    emit.emit(
+        ports.events,
+        make_event(
+            "quota.warning",
+            dedupe_key=f"{backup.uuid}:backup_bytes",
+            occurred_at=ports.clock(),
+            tenant_id=backup.tenant_id,
+            payload={"quota": "backup_bytes", "used": used, "limit": limit},
+        ),
     )
 
 
@@ -588,6 +639,8 @@ def task_finalize_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None
         operation_id=op_id,
         rotated=rotated,
     )
+    _notify(ports, "backup.completed", backup, bytes=backup.size_bytes)
+    _warn_storage(ports, backup)
     _finish(ports, op_id, "succeeded")
     return {"rotated": rotated}
 
@@ -630,6 +683,7 @@ def task_fail_backup(ports: BackupPorts, backup_uuid: str, op_id: str | None, er
     ports.backups.release_lock(backup.server_uuid, backup.uuid)
     _record(ports, op_id, bk.EVENT_FAILED, "failed", json.dumps({"backup_id": backup.uuid, "reason": reason}))
     _event(ports, backup, bk.EVENT_FAILED, "error", error_code=error.get("code"), reason=reason, operation_id=op_id)
+    _notify(ports, "backup.failed", backup, reason=reason)
     _finish(ports, op_id, "failed", error)
     return {"status": bk.FAILED, "error": reason}
 

@@ -21,7 +21,7 @@ from mamba.domain.errors import ConflictError, NotFoundError, ValidationError
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.quotas import Quotas
 from mamba.observability import logger
-from mamba.ports import BillingRepository, Mailer, OperationRepository, PaymentGateway, Workflows
+from mamba.ports import BillingRepository, EventPublisher, Mailer, OperationRepository, PaymentGateway, Workflows
 
 
 @dataclass
@@ -42,6 +42,7 @@ class BillingPorts:
     delete_tenant_data: Callable[[str], bool] | None = None
     livemode: bool = False
     clock: Callable[[], int] = lambda: int(time.time())
+    events: EventPublisher | None = None  # payment.failed, payment.succeeded (docs/notifications.md)
 
 
 def _now_iso() -> str:

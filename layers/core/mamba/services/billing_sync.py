@@ -206,6 +206,7 @@ def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any], even
     if tenant_id is None:
         return "ignored: unknown customer"
     if event_type in ("invoice.paid", "invoice.payment_succeeded"):
+        _payment_event(ports, "payment.succeeded", tenant_id, invoice, str(invoice.get("id")))
         return (
             sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), paid=True, event_id=event_id)
             if sub_id
@@ -214,6 +215,7 @@ def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any], even
     invoice_id = str(invoice.get("id"))
     url = invoice.get("hosted_invoice_url")
     if event_type == "invoice.payment_failed":
+        _payment_event(ports, "payment.failed", tenant_id, invoice, f"{invoice_id}:{invoice.get('attempt_count', 0)}")
         result = (
             sync_subscription(ports, sub_id, customer_hint=_id(invoice.get("customer")), failed=True, event_id=event_id)
             if sub_id
@@ -231,6 +233,32 @@ def _invoice(ports: BillingPorts, event_type: str, invoice: dict[str, Any], even
         _notify(ports, tenant_id, f"action:{invoice_id}", mail_templates.payment_action_required(url))
         return "notified"
     return "ignored"
+
+
+def _payment_event(ports: BillingPorts, event_type: str, tenant_id: str, invoice: dict[str, Any], key: str) -> None:
+    """The notification of a payment (docs/notifications.md). The key is the invoice (and, for a
+    failure, the attempt): ``invoice.paid`` and ``invoice.payment_succeeded`` of one invoice, or
+    a redelivered Stripe event, are one notification."""
+    if ports.events is None:
+        return
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit
+
+    amount = invoice.get("amount_paid") if event_type == "payment.succeeded" else invoice.get("amount_due")
+    emit(
+        ports.events,
+        make_event(
+            event_type,
+            dedupe_key=key,
+            occurred_at=iso(utcnow()),
+            tenant_id=tenant_id,
+            payload={
+                "invoice_id": str(invoice.get("id")),
+                "amount": int(amount) if isinstance(amount, int) else 0,
+                "currency": str(invoice.get("currency") or ""),
+            },
+        ),
+    )
 
 
 def _trial_will_end(ports: BillingPorts, sub_id: str) -> None:

@@ -31,7 +31,7 @@ from mamba.domain.tenancy import (
     parse_token,
     role_version,
 )
-from mamba.ports import Mailer, RateLimiter
+from mamba.ports import EventPublisher, Mailer, RateLimiter
 from mamba.services import abuse, accounts
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository, UserReader
@@ -129,8 +129,9 @@ def accept_invitation(
     *,
     clock: Callable[[], int] = now_epoch,
     now: Callable[[], str] = _now,
+    events: EventPublisher | None = None,
 ) -> UserTenant:
-    """Make the caller a member as the invitation says.
+    """Make the caller a member as the invitation says (and emit ``member.added``).
 
     Raises NotFoundError (unknown, used, replaced or lapsed token), EmailNotVerifiedError,
     ForbiddenError (the invitation was sent to another address, or the tenant is suspended)
@@ -170,4 +171,18 @@ def accept_invitation(
         expires_at=invitation.expires_at,
     )
     repo.accept_invitation(invitation, member, role_version(role))
+    if events is not None:
+        from mamba.domain.events import make_event
+        from mamba.services.emit import emit_after_commit
+
+        emit_after_commit(
+            events,
+            make_event(
+                "member.added",
+                dedupe_key=f"{tenant_id}:{inv_id}",  # an invitation is accepted once
+                occurred_at=member.created_at,
+                tenant_id=tenant_id,
+                payload={"email": user.email, "role": role.name},
+            ),
+        )
     return UserTenant(tenant=tenant, role=role.id, server_id=member.server_id, expires_at=member.expires_at)

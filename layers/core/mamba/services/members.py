@@ -24,8 +24,16 @@ from mamba.domain.tenancy import (
     check_within_own_grant,
     role_version,
 )
+from mamba.ports import EventPublisher
+from mamba.services.emit import emit_after_commit
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
+
+
+def now_iso() -> str:
+    from mamba.domain.clock import iso, utcnow
+
+    return iso(utcnow())
 
 
 def list_members(repo: TenancyRepository, tenant: TenantContext, page: PageRequest) -> Page[ListedMember]:
@@ -92,9 +100,26 @@ def change_member(
     return updated
 
 
-def remove_member(repo: TenancyRepository, tenant: TenantContext, user_id: str) -> None:
+def remove_member(
+    repo: TenancyRepository, tenant: TenantContext, user_id: str, *, events: EventPublisher | None = None
+) -> None:
     """Raises NotFoundError, ForbiddenError (the member holds permissions the actor lacks)
-    and ConflictError (the last owner)."""
+    and ConflictError (the last owner). Emits ``member.removed`` (docs/notifications.md)."""
     current = _target(repo, tenant, user_id)
     check_grant(tenant, current.effective_permissions, "remove this member")
     repo.remove_member(current)
+    if events is not None:
+        from mamba.domain.events import make_event
+
+        contact = repo.contacts([user_id]).get(user_id)
+        emit_after_commit(
+            events,
+            make_event(
+                "member.removed",
+                # The binding's creation: a member removed, invited again and removed again is a new event.
+                dedupe_key=f"{tenant.tenant_id}:{user_id}:{current.created_at}",
+                occurred_at=now_iso(),
+                tenant_id=tenant.tenant_id,
+                payload={"email": contact.email if contact else user_id},
+            ),
+        )

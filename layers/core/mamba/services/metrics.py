@@ -30,6 +30,7 @@ from mamba.domain.pages import Page, PageRequest
 from mamba.domain.server_lifecycle import Observation
 from mamba.domain.servers import Server
 from mamba.observability import logger
+from mamba.ports import EventPublisher
 
 # The tail read from the minute items: the hour running now and the one before it, which
 # the rollup of the next run writes.
@@ -77,6 +78,8 @@ class MetricsPorts:
     new_id: Callable[[], str]
     server_partition: Callable[[str], str]  # the rollup partition of a server / of a node
     node_partition: Callable[[str], str]
+    # The notification events queue: each crash event is also a notification (docs/notifications.md).
+    publisher: EventPublisher | None = None
 
 
 @dataclass(frozen=True)
@@ -151,12 +154,44 @@ def _detect(
             ServerEvent(id=ports.new_id(), server_uuid=server.uuid, type=kind, at=now, details=details),
             server.tenant_id,
         )
+    _notify_crashes(ports, server, raised, now)
     if raised:
         logger.info(
             "server crash detected",
             extra={"server_id": server.uuid, "tenant_id": server.tenant_id, "events": [k for k, _ in raised]},
         )
     return len(raised)
+
+
+def _notify_crashes(ports: MetricsPorts, server: Server, raised: list[tuple[str, dict[str, Any]]], now: int) -> None:
+    """The crash events as notifications. The dedupe key is the server, the type and the minute:
+    the schedule running again within the minute publishes the same ids (it also stores nothing new)."""
+    if ports.publisher is None or not raised:
+        return
+    from datetime import UTC, datetime
+
+    from mamba.domain.clock import iso
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit
+
+    notes = []
+    for kind, details in raised:
+        payload: dict[str, object] = {"server_name": server.name}
+        if kind == m.OOM_SUSPECTED and details.get("memory_limit_bytes"):
+            payload["memory_mb"] = int(details["memory_limit_bytes"]) // (1024 * 1024)
+        if kind == m.CRASH_LOOP:
+            payload["crashes"] = int(details.get("crashes", 0))
+        notes.append(
+            make_event(
+                kind,
+                dedupe_key=f"{server.uuid}:{_minute(now)}",
+                occurred_at=iso(datetime.fromtimestamp(now, UTC)),
+                tenant_id=server.tenant_id,
+                server_id=server.uuid,
+                payload=payload,
+            )
+        )
+    emit(ports.publisher, *notes)
 
 
 def _points_of(minutes: list[tuple[int, dict[str, Sample]]], uuid: str, start: int, end: int) -> list[Point]:

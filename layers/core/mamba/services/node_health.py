@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.domain.errors import DomainError, WingsRejectedError, WingsUnauthorizedError, WingsUnavailableError
 from mamba.domain.nodes import Node, NodeEvent, NodeHealth
+
+if TYPE_CHECKING:
+    from mamba.ports import EventPublisher
 
 ALERT_AFTER_FAILURES = 3
 ONLINE = "online"
@@ -112,20 +115,59 @@ def judge(
     return health, event
 
 
-def probe_node(node: Node, agent: Prober, store: HealthStore, now: str) -> NodeHealth:
-    try:
-        outcome: dict[str, Any] | DomainError = agent.system(probe=True)
-    except (WingsUnavailableError, WingsRejectedError, DomainError) as exc:
-        outcome = exc
-    health, event = judge(node.id, store.get(node.id), outcome, now)
+def notify(publisher: EventPublisher | None, node: Node, previous: NodeHealth | None, event: NodeEvent | None) -> None:
+    """``node.down`` / ``node.recovered`` for the platform admins (docs/notifications.md),
+    published before the new health is saved: the dedupe key comes from the health before this
+    probe (the last time the node was seen, or the last failed check), which a run that fails
+    before its save repeats, so its retry publishes the same id and nobody hears it twice."""
+    if publisher is None or event is None:
+        return
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit
+
+    before = previous.last_seen_at if event.type == NODE_DOWN and previous else None
+    if event.type == NODE_RECOVERED and previous is not None:
+        before = previous.checked_at
+    emit(
+        publisher,
+        make_event(
+            event.type,
+            dedupe_key=f"{node.id}:{before or 'never'}",
+            occurred_at=event.at,
+            tenant_id=None,
+            payload={"node_id": node.id, "node_name": node.name},
+        ),
+    )
+
+
+def _judge_and_save(
+    node: Node, store: HealthStore, outcome: dict[str, Any] | DomainError, now: str, publisher: EventPublisher | None
+) -> NodeHealth:
+    previous = store.get(node.id)
+    health, event = judge(node.id, previous, outcome, now)
+    notify(publisher, node, previous, event)
     store.save(health)
     if event is not None:
         store.add_event(event)
     return health
 
 
+def probe_node(
+    node: Node, agent: Prober, store: HealthStore, now: str, publisher: EventPublisher | None = None
+) -> NodeHealth:
+    try:
+        outcome: dict[str, Any] | DomainError = agent.system(probe=True)
+    except (WingsUnavailableError, WingsRejectedError, DomainError) as exc:
+        outcome = exc
+    return _judge_and_save(node, store, outcome, now, publisher)
+
+
 def probe_all(
-    nodes: NodeSource, agent_for: Callable[[Node], Prober], store: HealthStore, clock: Callable[[], str]
+    nodes: NodeSource,
+    agent_for: Callable[[Node], Prober],
+    store: HealthStore,
+    clock: Callable[[], str],
+    publisher: EventPublisher | None = None,
 ) -> dict[str, str]:
     """Probe every node once; returns ``{node_id: status}``."""
     found: dict[str, str] = {}
@@ -133,11 +175,7 @@ def probe_all(
         try:
             agent = agent_for(node)
         except DomainError as exc:  # e.g. its token cannot be decrypted: the node is unusable
-            health, event = judge(node.id, store.get(node.id), exc, clock())
-            store.save(health)
-            if event is not None:
-                store.add_event(event)
-            found[node.id] = health.status
+            found[node.id] = _judge_and_save(node, store, exc, clock(), publisher).status
             continue
-        found[node.id] = probe_node(node, agent, store, clock()).status
+        found[node.id] = probe_node(node, agent, store, clock(), publisher).status
     return found

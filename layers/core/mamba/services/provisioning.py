@@ -29,7 +29,8 @@ from mamba.domain.errors import (
     WingsNotFoundError,
 )
 from mamba.domain.nodes import Allocation, Node
-from mamba.ports import NodeAgent, OperationRepository
+from mamba.ports import EventPublisher, NodeAgent, OperationRepository
+from mamba.services import emit
 from mamba.services.task_waits import WaitPorts
 
 LOOK_INTERVAL = 0.1  # seconds between two looks at the record within one watch
@@ -61,6 +62,7 @@ class ProvisionPorts:
     epoch: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     waits: WaitPorts | None = None  # the install's task token (a unit test of other steps may leave it out)
+    events: EventPublisher | None = None  # server.created, server.install_failed (docs/notifications.md)
 
 
 def _step(ports: ProvisionPorts, event: dict[str, Any], step: str, status: str, detail: str | None = None) -> None:
@@ -133,8 +135,28 @@ def await_install(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any
 
 
 def _installed(ports: ProvisionPorts, event: dict[str, Any]) -> None:
-    """The install callback resumed the workflow: the install step is done (repeating it is harmless)."""
+    """The install callback resumed the workflow: the install step is done (repeating it is
+    harmless: the step is recorded again and ``server.created`` is published with the same id)."""
     _step(ports, event, "install", "succeeded")
+    server = ports.servers.get(event["server_uuid"])
+    emit.server_event(
+        ports.events,
+        "server.created",
+        server,
+        dedupe_key=f"{event['operation_id']}:installed",
+        occurred_at=ports.now(),
+    )
+
+
+def _install_failed(ports: ProvisionPorts, event: dict[str, Any], server: srv.Server, reason: str) -> None:
+    emit.server_event(
+        ports.events,
+        "server.install_failed",
+        server,
+        dedupe_key=f"{event['operation_id']}:failed",
+        occurred_at=ports.now(),
+        reason=reason,
+    )
 
 
 def start(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
@@ -211,6 +233,7 @@ def compensate(ports: ProvisionPorts, event: dict[str, Any]) -> dict[str, Any]:
         ports.allocations.release(server.node_id, ip, port, server.uuid)
     if server.status != srv.FAILED:
         ports.servers.save(srv.transition(server, srv.FAILED, now=ports.now(), reason=error["message"]))
+    _install_failed(ports, event, server, error["message"])
     _close_steps(ports, event, error["message"])
     return error
 
@@ -241,5 +264,6 @@ def compensation_incomplete(ports: ProvisionPorts, event: dict[str, Any]) -> dic
     )
     if server.status != srv.FAILED:
         ports.servers.save(srv.transition(server, srv.FAILED, now=ports.now(), reason=reason))
+    _install_failed(ports, event, server, error["message"])
     _close_steps(ports, event, error["message"], undone=False)
     return error

@@ -43,6 +43,7 @@ from mamba.domain.servers import Limits, Server
 from mamba.observability import logger
 from mamba.ports import (
     AgentFor,
+    EventPublisher,
     OperationRepository,
     PlacementStore,
     QuotasOf,
@@ -50,11 +51,12 @@ from mamba.ports import (
     ServerLocks,
     Workflows,
 )
-from mamba.services import operations
+from mamba.services import emit, operations
 from mamba.services import servers as servers_service
 
 if TYPE_CHECKING:
     from mamba.services.backups import BackupPorts
+    from mamba.services.schedules import SchedulePorts
     from mamba.services.task_waits import WaitPorts
 
 
@@ -94,6 +96,8 @@ class Lifecycle:
     workflows: Workflows
     blueprints: BlueprintSource | None = None  # for the environment's rules
     backups: BackupPorts | None = None  # a deleted server's backups go too
+    # A deleted server's schedules go too; a suspended one's are paused (mamba.services.schedules).
+    schedules: SchedulePorts | None = None
     quotas: QuotasOf | None = None
     # tenant id → the tenant-level suspensions that hold now (``tenant_admin``, ``billing``)
     tenant_holds: Callable[[str], frozenset[str]] | None = None
@@ -106,6 +110,7 @@ class Lifecycle:
     # The tenant's quota guard, shared with creates (a bigger build takes it as a create does).
     placement: PlacementStore | None = None
     pause: Callable[[float], None] = time.sleep
+    events: EventPublisher | None = None  # server.deleted, server.suspended (docs/notifications.md)
 
 
 def _now() -> str:
@@ -349,7 +354,22 @@ def action_delete_backups(deps: Lifecycle, event: dict[str, Any]) -> str | None:
 
 
 def action_remove_records(deps: Lifecycle, event: dict[str, Any]) -> str | None:
+    if deps.schedules is not None:
+        from mamba.services import schedules
+
+        # Their EventBridge schedules first, so no run starts for a server that is gone.
+        schedules.delete_with_server(deps.schedules, event["server_uuid"])
+    server = _server_or_none(deps, event["server_uuid"])
     removed = deps.store.remove(event["server_uuid"])
+    if server is not None:
+        # A retried step finds no server and publishes nothing more; the first one's event stands.
+        emit.server_event(
+            deps.events,
+            "server.deleted",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid}:deleted",
+            occurred_at=_now(),
+        )
     return f"removed {removed} items"
 
 
@@ -450,6 +470,14 @@ def _suspender(event: dict[str, Any]) -> str:
     return by
 
 
+def _pause_schedules(deps: Lifecycle, server_uuid: str, paused: bool) -> None:
+    """A suspended server's schedules are paused (no run would start anyway), resumed with it."""
+    if deps.schedules is not None:
+        from mamba.services import schedules
+
+        schedules.pause_with_server(deps.schedules, server_uuid, paused)
+
+
 def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     """Set the suspended status (and who set it: ``by``, ``billing`` unless said otherwise),
     sync the node (Wings then refuses starts) and kill the server if it runs. Idempotent; a
@@ -465,6 +493,16 @@ def action_suspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
     holder = life.suspender_after_suspend(server.status, current, by)
     if server.status != srv.SUSPENDED or holder != current:
         deps.store.set_suspension(server.uuid, srv.SUSPENDED, life.ALLOWED[life.SUSPEND], by=holder, now=_now())
+    _pause_schedules(deps, server.uuid, True)
+    if server.status != srv.SUSPENDED:
+        emit.server_event(
+            deps.events,
+            "server.suspended",
+            server,
+            dedupe_key=f"{event.get('operation_id') or server.uuid + ':' + server.updated_at}:suspended",
+            occurred_at=_now(),
+            reason=by,
+        )
     agent = _agent(deps, server)
     killed = False
     try:
@@ -498,6 +536,8 @@ def action_unsuspend(deps: Lifecycle, event: dict[str, Any]) -> dict[str, Any]:
             return {"server_uuid": server.uuid, "status": srv.SUSPENDED, "skipped": "tenant_suspended"}
         status = life.status_after_unsuspend(server)
         deps.store.set_suspension(server.uuid, status, [srv.SUSPENDED], by=None, now=_now())
+    if status != srv.SUSPENDED:
+        _pause_schedules(deps, server.uuid, False)
     try:
         _agent(deps, server).sync(server.uuid)
     except WingsNotFoundError:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mamba.domain.nodes import Allocation
     from mamba.domain.operations import Operation
     from mamba.domain.quotas import Quotas
-    from mamba.ports import OperationRepository, PlacementStore, Workflows
+    from mamba.ports import EventPublisher, OperationRepository, PlacementStore, Workflows
 else:
     # Placement and quotas serve creates only: a read of a server or a page never loads them.
     placement = lazy_import("mamba.domain.placement")
@@ -75,6 +75,7 @@ class ServerPorts:
     new_uuid: Callable[[], str] = lambda: str(uuidlib.uuid4())
     pause: Callable[[float], None] = time.sleep
     timing: ProvisionTiming = field(default_factory=ProvisionTiming)
+    events: EventPublisher | None = None  # quota.warning (docs/notifications.md)
 
 
 def get_server(repo: ServerGetter, tenant: TenantContext, server_id: str) -> srv.Server:
@@ -168,7 +169,8 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
         if attempt:
             ports.pause(random.uniform(0.01, 0.05 * min(attempt, 6)))  # noqa: S311 - jitter, not crypto
         guard = ports.placement.guard(tenant.tenant_id)
-        quota_rules.check_new_server(quotas, ports.placement.usage(tenant.tenant_id, guard), cmd.memory_mb, cmd.disk_mb)
+        usage = ports.placement.usage(tenant.tenant_id, guard)
+        quota_rules.check_new_server(quotas, usage, cmd.memory_mb, cmd.disk_mb)
         nodes = placement.place(request, ports.placement.node_loads())
         try:
             for node in nodes:
@@ -178,6 +180,7 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
                         ports.placement.reserve(server, guard)
                     except AllocationTakenError:
                         continue
+                    _warn_quotas(ports, server, quotas, usage, cmd)
                     return server
         except TenantServersChangedError:
             continue
@@ -186,6 +189,40 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
             {"nodes_considered": len(nodes), "ruled_out": {"allocations": len(nodes)}},
         )
     raise ConflictError("Too many servers are being created at once for this tenant; try again.")
+
+
+def _warn_quotas(
+    ports: ServerPorts, server: srv.Server, quotas: Quotas, usage: quota_rules.Usage, cmd: CreateServer
+) -> None:
+    """``quota.warning`` for each quota this server takes past 80 % (after its reservation
+    committed: a refused send is logged, never undoes the server)."""
+    if ports.events is None:
+        return
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit_after_commit
+
+    crossed = [
+        (name, before + added, limit)
+        for name, limit, before, added in (
+            ("servers", quotas.servers, usage.servers, 1),
+            ("memory_mb", quotas.memory_mb, usage.memory_mb, cmd.memory_mb),
+            ("disk_mb", quotas.disk_mb, usage.disk_mb, cmd.disk_mb),
+        )
+        if quota_rules.crossed_warning(limit, before, before + added)
+    ]
+    emit_after_commit(
+        ports.events,
+        *(
+            make_event(
+                "quota.warning",
+                dedupe_key=f"{server.uuid}:{name}",
+                occurred_at=server.created_at,
+                tenant_id=server.tenant_id,
+                payload={"quota": name, "used": used, "limit": limit},
+            )
+            for name, used, limit in crossed
+        ),
+    )
 
 
 def create_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer,

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from mamba import mail_templates
 from mamba.domain.accounts import AccountPolicy, ClientHints, RefreshFamily, SessionView, TokenPair, User
@@ -34,6 +36,19 @@ from mamba.services import abuse
 from mamba.services.accounts import AccountPorts, now_iso, send_mail, token_digest
 
 TOTP_INVALID = "totp_invalid"
+TOTP_REQUIRED = "totp_required"
+# Wrong second factors: each counts as a failed login (a missing one does not).
+SECOND_FACTOR_FAILURES = frozenset({TOTP_INVALID, "passkey_invalid"})
+
+
+@dataclass(frozen=True)
+class PasskeyAnswer:
+    """A passkey's answer to a sign-in ceremony (``POST /v1/auth/passkeys/options``)."""
+
+    challenge_id: str
+    credential: dict[str, Any]
+
+
 MAX_IP_LENGTH = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
 MAX_USER_AGENT_LENGTH = 200  # enough to tell browsers apart; the rest is noise, and stored
 
@@ -76,6 +91,7 @@ def login(
     source_ip: str,
     now: int,
     user_agent: str = "",
+    passkey: PasskeyAnswer | None = None,
 ) -> TokenPair:
     """Check the credentials (and the second factor) and start a session (remembering
     ``source_ip`` and ``user_agent`` for the sessions list).
@@ -83,7 +99,9 @@ def login(
     Raises RateLimitedError (too many failures for this IP or email in the window; the
     password is then not checked), CaptchaFailedError, UnauthorizedError
     (``invalid_credentials``: unknown email, wrong password or a locked account, all alike;
-    ``inactive``; or from the second factor ``totp_required`` / ``totp_invalid``).
+    ``inactive``; or from the second factor ``totp_required`` / ``totp_invalid`` /
+    ``passkey_invalid``). ``totp_required`` lists in ``details.methods`` the factors the
+    account can answer with (``totp``, ``passkey``).
     """
     policy = ports.policy
     address = email.strip().lower()
@@ -99,9 +117,9 @@ def login(
         abuse.release(ports.limiter, counters, now)
         raise UnauthorizedError("The account is not active.", {"reason": "inactive"})
     try:
-        _check_second_factor(ports, user, totp_code, source_ip, now)
+        _check_second_factor(ports, user, totp_code, passkey, source_ip, now)
     except UnauthorizedError as exc:
-        if exc.details.get("reason") != TOTP_INVALID:
+        if exc.details.get("reason") not in SECOND_FACTOR_FAILURES:
             abuse.release(ports.limiter, counters, now)  # a missing code is not a failure
         raise
     abuse.release(ports.limiter, counters, now)  # proven: the attempt was not a failure
@@ -171,18 +189,44 @@ def _check_password(
     return user
 
 
-def _check_second_factor(ports: AccountPorts, user: User, code: str | None, source_ip: str, now: int) -> None:
-    """The one place login asks for the second factor. A wrong code counts as a failed
-    login (so codes cannot be guessed faster than passwords); a missing one does not.
-    Users without 2FA are not asked (and cost no read of their 2FA state)."""
-    if not user.totp_enabled:
+def _check_second_factor(
+    ports: AccountPorts, user: User, code: str | None, passkey: PasskeyAnswer | None, source_ip: str, now: int
+) -> None:
+    """The one place login asks for the second factor: a TOTP or recovery code, or one of the
+    account's passkeys (docs/passkeys.md). A wrong answer counts as a failed login (so codes
+    cannot be guessed faster than passwords); a missing one does not. Users without 2FA are
+    not asked (and cost no read of their 2FA state)."""
+    if not user.has_second_factor:
         return
+    methods = [m for m, on in (("totp", user.totp_enabled), ("passkey", user.passkeys > 0)) if on]
     try:
-        ports.second_factor(user.id, code)
+        if passkey is not None and user.passkeys > 0:
+            ports.passkey_factor(user.id, passkey.challenge_id, passkey.credential)
+        elif user.totp_enabled:
+            ports.second_factor(user.id, code)
+        else:
+            raise UnauthorizedError("Confirm the sign-in with your passkey.", {"reason": TOTP_REQUIRED})
     except UnauthorizedError as exc:
-        if exc.details.get("reason") == TOTP_INVALID:
+        reason = exc.details.get("reason")
+        if reason in SECOND_FACTOR_FAILURES:
             _failed(ports, user, source_ip, now)
+        if reason == TOTP_REQUIRED:
+            raise UnauthorizedError(exc.message, {**exc.details, "methods": methods}) from exc
         raise
+
+
+def check_second_factor(
+    ports: AccountPorts,
+    user: User,
+    code: str | None,
+    source_ip: str,
+    now: int,
+    passkey: PasskeyAnswer | None = None,
+) -> None:
+    """The second factor of a sign-in whose first factor was proven another way (a provider's
+    sign-in, docs/oauth.md): the same check, counted the same way, as a password login's
+    (a TOTP or recovery code, or one of the account's passkeys)."""
+    _check_second_factor(ports, user, code, passkey, source_ip, now)
 
 
 def _failed(ports: AccountPorts, user: User | None, source_ip: str, now: int) -> None:

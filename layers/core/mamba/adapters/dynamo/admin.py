@@ -34,6 +34,7 @@ def user_summary(item: UserItem) -> UserSummary:
         email_verified=bool(item.email_verified),
         status=item.status,
         totp_enabled=bool(item.totp_enabled),
+        passkeys=int(item.passkey_count or 0),
     )
 
 

@@ -31,13 +31,65 @@ def api_key_record(item: ApiKeyItem) -> ApiKey:
         revoked_at=item.revoked_at,
         last_used_at=int(item.last_used_epoch) if item.last_used_epoch is not None else None,
         last_used_ip=item.last_used_ip,
+        replaced_by=item.replaced_by,
     )
 
 
 class DynamoApiKeyRepository:
     def add(self, key: ApiKey) -> None:
+        item = self._item(key)
+        with translate(
+            on_condition=ConflictError("The API key already exists.", {"key_id": key.id}),
+            unavailable="The API key could not be saved; try again.",
+        ):
+            # A key id is minted once; never overwrite another key's hash.
+            item.save(condition=ApiKeyItem.pk.does_not_exist())
+
+    def get(self, user_id: str, key_id: str) -> ApiKey:
+        missing = NotFoundError("API key not found.", {"key_id": key_id})
+        with translate(on_missing=missing, unavailable="The API key could not be read; try again."):
+            item = ApiKeyItem.get(*keys.api_key(key_id), consistent_read=True)
+        if item.user_id != user_id:
+            raise missing
+        return api_key_record(item)
+
+    def rotate(self, old: ApiKey, new: ApiKey, old_expires_at: int) -> None:
+        from pynamodb.transactions import TransactWrite
+
+        from mamba.adapters.dynamo.users import connection
+
+        old_item = ApiKeyItem(*keys.api_key(old.id))
+        # The old key is still the one the rotation was decided on: its owner's, unrevoked, not
+        # rotated yet and with the expiry read (a concurrent rotation or revocation wins alone).
+        unchanged = (
+            ApiKeyItem.pk.exists()
+            & (ApiKeyItem.user_id == old.user_id)
+            & ApiKeyItem.revoked_at.does_not_exist()
+            & ApiKeyItem.replaced_by.does_not_exist()
+        )
+        unchanged &= (
+            ApiKeyItem.expires_at.does_not_exist()
+            if old.expires_at is None
+            else ApiKeyItem.expires_at == old.expires_at
+        )
+        with translate(
+            on_condition=ConflictError(
+                "The key was revoked, rotated or changed meanwhile.", {"key_id": old.id, "reason": "concurrent"}
+            ),
+            unavailable="The API key could not be rotated; try again.",
+        ):
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(self._item(new), condition=ApiKeyItem.pk.does_not_exist())
+                tx.update(
+                    old_item,
+                    actions=[ApiKeyItem.expires_at.set(old_expires_at), ApiKeyItem.replaced_by.set(new.id)],
+                    condition=unchanged,
+                )
+
+    @staticmethod
+    def _item(key: ApiKey) -> ApiKeyItem:
         pk, sk = keys.api_key(key.id)
-        item = ApiKeyItem(
+        return ApiKeyItem(
             pk,
             sk,
             kind="api_key",
@@ -54,12 +106,6 @@ class DynamoApiKeyRepository:
             expires_at=key.expires_at,
             created_at=key.created_at,
         )
-        with translate(
-            on_condition=ConflictError("The API key already exists.", {"key_id": key.id}),
-            unavailable="The API key could not be saved; try again.",
-        ):
-            # A key id is minted once; never overwrite another key's hash.
-            item.save(condition=ApiKeyItem.pk.does_not_exist())
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
         gsi1pk = keys.api_keys_of_user(user_id)

@@ -24,7 +24,10 @@ from mamba.ports import PlacementStore
 def _stored_quotas(item: PlanItem) -> Quotas | None:
     try:
         data = json.loads(item.quotas)
-        return Quotas(**{k: int(data[k]) for k in QUOTA_KEYS})
+        # A plan stored before schedules existed has no schedules_per_server: from_dict's default.
+        if any(k not in data for k in QUOTA_KEYS if k != "schedules_per_server"):
+            return None
+        return Quotas.from_dict(data)
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -12,6 +12,7 @@ from mamba.adapters.dynamo.tenants import membership_record, tenant_record
 from mamba.adapters.dynamo.users import user_record
 from mamba.domain.accounts import AuthFacts
 from mamba.domain.errors import DependencyUnavailableError
+from mamba.domain.service_accounts import is_service_account_id
 
 
 class DynamoIdentityRepository:
@@ -33,6 +34,8 @@ class DynamoIdentityRepository:
         ``keep_user``: a read; the caller's user item is kept for ``DynamoUserRepository.get``
         (a page of the caller's own sessions reads it again otherwise); ``other_user_id``: a read
         of another account (an admin's user page), whose item joins the batch and is kept too."""
+        if is_service_account_id(user_id):
+            return self._load_service_account(user_id, tenant_id, key_id, server_id=server_id)
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
         if tenant_id is not None:
             wanted["membership"] = keys.membership(tenant_id, user_id)
@@ -62,6 +65,37 @@ class DynamoIdentityRepository:
             membership=membership_record(MembershipItem.from_raw_data(membership)) if membership is not None else None,
             tenant=tenant_record(TenantItem.from_raw_data(tenant)) if tenant is not None else None,
             api_key=api_key_record(ApiKeyItem.from_raw_data(api_key)) if api_key is not None else None,
+        )
+
+    def _load_service_account(
+        self, account_id: str, tenant_id: str | None, key_id: str | None, *, server_id: str | None
+    ) -> AuthFacts:
+        """A service account's key: the account under the path's tenant (its binding), the
+        tenant and the key, in the same one BatchGetItem. No user item exists for it."""
+        from mamba.adapters.dynamo.service_accounts import service_account_from_raw
+
+        wanted: dict[str, tuple[str, str]] = {}
+        if key_id is not None:
+            wanted["api_key"] = keys.api_key(key_id)
+        if tenant_id is not None:
+            wanted["service_account"] = keys.service_account(tenant_id, account_id)
+            wanted["tenant"] = keys.tenant(tenant_id)
+        if server_id is not None:
+            wanted["server"] = keys.server(server_id)
+        found = self._batch_get(list(wanted.values())) if wanted else {}
+        if server_id is not None:
+            prefetch.keep({wanted["server"]: found.get(wanted["server"])})
+
+        def raw(name: str) -> dict[str, Any] | None:
+            key = wanted.get(name)
+            return found.get(key) if key is not None else None
+
+        account, tenant, api_key = raw("service_account"), raw("tenant"), raw("api_key")
+        return AuthFacts(
+            user=None,
+            tenant=tenant_record(TenantItem.from_raw_data(tenant)) if tenant is not None else None,
+            api_key=api_key_record(ApiKeyItem.from_raw_data(api_key)) if api_key is not None else None,
+            service_account=service_account_from_raw(account) if account is not None else None,
         )
 
     @staticmethod

@@ -136,6 +136,12 @@ class UserItem(MainItem):
     # Tenants this account created (POST /v1/tenants): grown by an ADD, conditional on the cap,
     # in the same transaction that creates the tenant, so parallel creates cannot pass it.
     owned_tenants = NumberAttribute(null=True)
+    # Unread in-app notifications (docs/notifications.md): +1 in the transaction that stores
+    # one, -1 in the one that marks it read, so GET /v1/me shows it without another read.
+    unread_notifications = NumberAttribute(null=True)
+    # Registered passkeys (mamba.adapters.dynamo.passkeys): grown and shrunk in the transaction
+    # that adds or deletes one, so the guard knows from this item whether the user has 2FA.
+    passkey_count = NumberAttribute(null=True)
 
 
 class TenantItem(MainItem):
@@ -474,6 +480,7 @@ class ApiKeyItem(MainItem):
     revoked_at = UnicodeAttribute(null=True)
     last_used_epoch = NumberAttribute(null=True)
     last_used_ip = UnicodeAttribute(null=True)
+    replaced_by = UnicodeAttribute(null=True)  # the key that rotated this one out
 
 
 class AuditItem(MainItem):

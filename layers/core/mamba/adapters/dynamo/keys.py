@@ -42,6 +42,45 @@ def operations_by_status(status: str) -> str:
 MIGRATION_LEDGER = ("META#MIGRATIONS", "LEDGER")
 
 
+# --- outgoing webhooks (mamba.adapters.dynamo.webhooks, docs/webhooks.md) ---
+
+WEBHOOK_PREFIX = "WEBHOOK#"
+# Deliveries waiting for an attempt are spread over a few gsi1 partitions (the due-list).
+WEBHOOK_DUE_SHARDS = 4
+
+
+def webhook(tenant_id: str, webhook_id: str) -> tuple[str, str]:
+    return f"TENANT#{tenant_id}", f"{WEBHOOK_PREFIX}{webhook_id}"
+
+
+def webhook_count(tenant_id: str) -> tuple[str, str]:
+    """The tenant's webhook counter (its limit is kept by transactions with it)."""
+    return f"TENANT#{tenant_id}", "WEBHOOKS"
+
+
+def webhook_delivery(webhook_id: str, delivery_id: str) -> tuple[str, str]:
+    return f"WEBHOOK#{webhook_id}", f"DELIVERY#{delivery_id}"
+
+
+def webhook_due(delivery_id: str, due_at: int) -> tuple[str, str]:
+    """gsi1 key of a delivery waiting for its attempt at ``due_at`` (epoch seconds)."""
+    shard = sum(delivery_id.encode()) % WEBHOOK_DUE_SHARDS
+    return f"WEBHOOKS_DUE#{shard}", f"{due_at:012d}#{delivery_id}"
+
+
+def webhook_due_partition(shard: int) -> str:
+    return f"WEBHOOKS_DUE#{shard}"
+
+
+def webhook_log(tenant_id: str, webhook_id: str) -> str:
+    """The partition of a webhook's attempts (its tenant in the key: another tenant reads nothing)."""
+    return f"WEBHOOKLOG#{tenant_id}#{webhook_id}"
+
+
+def webhook_attempt(tenant_id: str, webhook_id: str, at_ms: int, delivery_id: str, attempt: int) -> tuple[str, str]:
+    return webhook_log(tenant_id, webhook_id), f"{at_ms:015d}#{delivery_id}#{attempt:03d}"
+
+
 # --- accounts: users, email uniqueness, tenants, memberships (see docs/data-model.md) ---
 
 
@@ -464,3 +503,97 @@ def server_event(at: int, event_id: str) -> str:
 def task_wait(subject: str) -> tuple[str, str]:
     """The task token parked for ``subject`` (``install:<server>``, ``backup:<uuid>``, ``restore:<uuid>``)."""
     return f"WAIT#{subject}", "TOKEN"
+
+
+# --- notifications (issue 14: docs/notifications.md) ---
+
+NOTIFICATION_PREFIX = "NOTIF#"
+
+
+def notification(user_id: str, event_id: str) -> tuple[str, str]:
+    """One in-app notification, under its user (the event id makes a repeat the same item)."""
+    return f"USER#{user_id}", f"{NOTIFICATION_PREFIX}{event_id}"
+
+
+def notifications_of_user(user_id: str) -> str:
+    """gsi1pk of a user's notifications, gsi1sk = notification_sort(occurred_at, event_id)."""
+    return f"NOTIFS#{user_id}"
+
+
+def unread_notifications_of_user(user_id: str) -> str:
+    """gsi2pk of a user's unread notifications (sparse: removed when read), same sort key."""
+    return f"UNREAD#{user_id}"
+
+
+def notification_sort(occurred_at: str, event_id: str) -> str:
+    return f"{occurred_at}#{event_id}"
+
+
+def notification_preferences(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "NOTIFPREFS"
+
+
+def event_mail_claim(event_id: str, user_id: str) -> tuple[str, str]:
+    """ "This user was mailed this event" (TTL): the mail channel's dedupe."""
+    return f"NOTIFYEVENT#{event_id}", f"MAILED#{user_id}"
+
+
+# --- sign-in with an identity provider (issue 17: OAuth / OpenID Connect, docs/oauth.md) ---
+
+IDENTITY_PREFIX = "IDENTITY#"
+
+
+def oauth_state(digest: str) -> tuple[str, str]:
+    """A started flow, under the SHA-256 of its ``state`` (single use, TTL)."""
+    return f"OAUTH#STATE#{digest}", "STATE"
+
+
+def oauth_ticket(digest: str) -> tuple[str, str]:
+    """A callback's result waiting for the panel's page (or a mailed link), under its digest."""
+    return f"OAUTH#TICKET#{digest}", "TICKET"
+
+
+def identity(user_id: str, provider: str, subject: str) -> tuple[str, str]:
+    """A linked provider account, under its user (listed by one Query)."""
+    return f"USER#{user_id}", f"{IDENTITY_PREFIX}{provider}#{subject}"
+
+
+def identity_claim(provider: str, subject: str) -> tuple[str, str]:
+    """The item whose conditional put makes a provider account linked to one user only."""
+    return f"{IDENTITY_PREFIX}{provider}#{subject}", "CLAIM"
+
+
+# --- passkeys (issue 17: WebAuthn) ---
+
+PASSKEY_PREFIX = "PASSKEY#"
+
+
+def passkey(user_id: str, passkey_id: str) -> tuple[str, str]:
+    """One passkey of a user, beside the profile: the user's passkeys are one Query."""
+    return f"USER#{user_id}", f"{PASSKEY_PREFIX}{passkey_id}"
+
+
+def webauthn_challenge(challenge_id: str) -> tuple[str, str]:
+    """A ceremony's one-time challenge (expires by TTL when never answered)."""
+    return f"WEBAUTHN#{challenge_id}", "CHALLENGE"
+
+
+# --- service accounts (issue 17 item 3; see docs/service-accounts.md and docs/data-model.md) ---
+
+SERVICE_ACCOUNT_PREFIX = "SVCACCT#"  # sk prefix of a tenant's service accounts, under tenant_partition()
+
+
+def service_account(tenant_id: str, service_account_id: str) -> tuple[str, str]:
+    """A service account with its role binding, in its tenant's partition: the guard reads it
+    in place of a membership, so a key of another tenant's service account finds nothing (404)."""
+    return tenant_partition(tenant_id), f"{SERVICE_ACCOUNT_PREFIX}{service_account_id}"
+
+
+def key_expiry_day(day: str) -> str:
+    """gsi3 partition of the service-account keys that expire on ``day`` (``YYYY-MM-DD``, UTC);
+    gsi3sk is ``<expires_at, zero-padded>#<key_id>``. The expiry notice reads eight days of it."""
+    return f"KEYEXPIRY#{day}"
+
+
+def key_expiry_sort(expires_at: int, key_id: str) -> str:
+    return f"{expires_at:012d}#{key_id}"

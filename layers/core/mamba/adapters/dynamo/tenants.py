@@ -271,7 +271,9 @@ class DynamoTenantRepository:
             # Requiring 2FA is refused unless the actor has it: otherwise the very next request
             # of the actor would be refused by the guard. Checked in the write's transaction.
             tx = _Tx()
-            tx.check("actor", UserItem, keys.user(actor_id), UserItem.totp_enabled == True)  # noqa: E712
+            # A passkey is a second factor too (docs/passkeys.md).
+            has_2fa = (UserItem.totp_enabled == True) | (UserItem.passkey_count > 0)  # noqa: E712
+            tx.check("actor", UserItem, keys.user(actor_id), has_2fa)
             tx.update("tenant", item, actions, TenantItem.pk.exists())
             try:
                 tx.commit()
@@ -624,7 +626,9 @@ class DynamoTenantRepository:
                     actions=[MembershipItem.permissions.set(permissions)], condition=MembershipItem.role == role.id
                 )
             changed += 0 if update.condition_failed else 1
-        return changed
+        from mamba.adapters.dynamo.service_accounts import sync_service_accounts
+
+        return changed + sync_service_accounts(role.tenant_id, role.id, permissions)
 
     def delete_role(self, role: Role) -> None:
         assert role.tenant_id is not None

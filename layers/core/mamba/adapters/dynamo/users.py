@@ -46,31 +46,42 @@ def user_record(item: UserItem) -> User:
         locked_until=int(item.locked_until) if item.locked_until is not None else None,
         pending_email=item.pending_email,
         credentials_reset_at=item.credentials_reset_at,
+        # Never below zero: a notification that expired unread leaves the count high, not low.
+        unread_notifications=max(0, int(item.unread_notifications or 0)),
+        passkeys=int(item.passkey_count or 0),
     )
+
+
+def new_user_items(user: User) -> tuple[UserItem, EmailClaimItem]:
+    """A new account's profile and email claim, to be put together (with ``does_not_exist``
+    conditions) by ``add`` or by a transaction that creates more with it (a sign-in with an
+    identity provider creates the account and links the identity at once)."""
+    pk, sk = keys.user(user.id)
+    claim_pk, claim_sk = keys.email_claim(user.email)
+    profile = UserItem(
+        pk,
+        sk,
+        kind="user",
+        gsi1pk=keys.ALL_USERS,
+        gsi1sk=keys.created_sort(user.created_at, user.id),
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        password_hash=user.password_hash,
+        is_admin=user.is_admin,
+        email_verified=user.email_verified,
+        status=user.status,
+        created_at=user.created_at,
+    )
+    claim = EmailClaimItem(
+        claim_pk, claim_sk, kind="email_claim", email=user.email, user_id=user.id, created_at=user.created_at
+    )
+    return profile, claim
 
 
 class DynamoUserRepository:
     def add(self, user: User) -> None:
-        pk, sk = keys.user(user.id)
-        claim_pk, claim_sk = keys.email_claim(user.email)
-        profile = UserItem(
-            pk,
-            sk,
-            kind="user",
-            gsi1pk=keys.ALL_USERS,
-            gsi1sk=keys.created_sort(user.created_at, user.id),
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            password_hash=user.password_hash,
-            is_admin=user.is_admin,
-            email_verified=user.email_verified,
-            status=user.status,
-            created_at=user.created_at,
-        )
-        claim = EmailClaimItem(
-            claim_pk, claim_sk, kind="email_claim", email=user.email, user_id=user.id, created_at=user.created_at
-        )
+        profile, claim = new_user_items(user)
 
         def refused(cancelled: Cancellation) -> ConflictError | None:
             # One reason per put, in the order below: [profile, claim].

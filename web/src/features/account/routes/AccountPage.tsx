@@ -9,7 +9,9 @@ import { useMe } from '@/features/auth/api/session';
 import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { DeleteAccountSection } from '../components/DeleteAccountSection';
+import { IdentitiesSection } from '../components/IdentitiesSection';
 import { SessionsSection } from '../components/SessionsSection';
+import { PasskeysSection } from '@/features/passkeys/components/PasskeysSection';
 import { LANGUAGES } from '@/lib/i18n';
 import { useChangePassword, useResendVerification, useSignOutEverywhere, useUpdateMe } from '../api/account';
 
@@ -30,6 +32,9 @@ export function AccountPage() {
           <li>
             <Link to="/account/api-keys">{t('links.apiKeys')}</Link>
           </li>
+          <li>
+            <Link to="/account/notifications">{t('notifications:account.link')}</Link>
+          </li>
         </ul>
       </nav>
       {me.isPending ? (
@@ -41,6 +46,8 @@ export function AccountPage() {
           <Profile me={me.data} />
           <Email me={me.data} />
           <Password me={me.data} />
+          <IdentitiesSection />
+          <PasskeysSection />
           <Language />
           <SessionsSection />
           <Sessions />

@@ -7,7 +7,7 @@ import { GIB, fromMinorUnits, toMinorUnits, type MeteredPrice, type Plan, type P
 
 type Metric = MeteredPrice['metric'];
 const METRICS: Metric[] = ['ram_gb_hours', 'backup_gb_hours'];
-const QUOTAS = ['servers', 'memory_mb', 'disk_mb', 'backup_gib', 'backups_per_server'] as const;
+const QUOTAS = ['servers', 'memory_mb', 'disk_mb', 'backup_gib', 'backups_per_server', 'schedules_per_server'] as const;
 type QuotaField = (typeof QUOTAS)[number];
 
 export interface PlanDraft {
@@ -39,6 +39,7 @@ export function draftOf(plan?: Plan): PlanDraft {
       disk_mb: String(plan?.quotas.disk_mb ?? 10240),
       backup_gib: backup < 0 ? '-1' : String(Math.round((backup / GIB) * 100) / 100),
       backups_per_server: String(plan?.quotas.backups_per_server ?? 3),
+      schedules_per_server: String(plan?.quotas.schedules_per_server ?? 10),
     },
     metered: {
       ram_gb_hours: { price_id: metered('ram_gb_hours')?.price_id ?? '', event_name: metered('ram_gb_hours')?.event_name ?? '' },
@@ -64,6 +65,7 @@ export function bodyOf(d: PlanDraft): PlanCreate {
       disk_mb: Number(d.quotas.disk_mb),
       backup_bytes: backup < 0 ? -1 : Math.round(backup * GIB),
       backups_per_server: Number(d.quotas.backups_per_server),
+      schedules_per_server: Number(d.quotas.schedules_per_server),
     },
     metered: METRICS.filter((m) => d.metered[m].price_id.trim()).map((m) => ({
       metric: m,

@@ -53,6 +53,15 @@ describe('UserPage', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
+  it('offers the 2FA reset for an account whose only second factor is a passkey', async () => {
+    answer('GET', '/v1/admin/users/{user_id}', { body: carol({ totp_enabled: false, passkeys: 2 }) });
+    renderWithApp(<UserPage />, { path: '/admin/users/:userId', route: '/admin/users/usr_carol' });
+
+    const open = await screen.findByRole('button', { name: 'Reset 2FA' });
+    await waitFor(() => expect(open).toBeEnabled());
+    expect(screen.queryByText(/nothing to reset/)).toBeNull();
+  });
+
   it('keeps the admin from revoking or suspending themselves, with the reason shown', async () => {
     answer('GET', '/v1/admin/users/{user_id}', { body: carol({ id: 'usr_root', email: 'root@example.com', is_admin: true }) });
     renderWithApp(<UserPage />, { path: '/admin/users/:userId', route: '/admin/users/usr_root' });

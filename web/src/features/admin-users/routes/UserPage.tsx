@@ -56,6 +56,8 @@ function Facts({ user }: { user: AdminUserDetail }) {
         <dd>{yesNo(user.is_admin)}</dd>
         <dt>{t('columns.twoFactor')}</dt>
         <dd>{yesNo(user.totp_enabled)}</dd>
+        <dt>{t('columns.passkeys')}</dt>
+        <dd>{user.passkeys ?? 0}</dd>
         <dt>{t('columns.verified')}</dt>
         <dd>{yesNo(user.email_verified)}</dd>
         <dt>{t('columns.created')}</dt>
@@ -73,6 +75,8 @@ function Actions({ user }: { user: AdminUserDetail }) {
   const self = me.data?.id === user.id;
   // Until the caller is known nothing is offered: an admin never acts on their own account here.
   const unknown = !me.data;
+  // A passkey is a second factor too (docs/passkeys.md): the reset removes them with TOTP.
+  const hasSecondFactor = user.totp_enabled || (user.passkeys ?? 0) > 0;
   const suspend = useSetUserSuspended(user.id);
   const flag = useSetUserAdmin(user.id);
   const [asking, setAsking] = useState<Asking>(null);
@@ -111,14 +115,14 @@ function Actions({ user }: { user: AdminUserDetail }) {
           type="button"
           className="button"
           data-variant="secondary"
-          disabled={unknown || self || !user.totp_enabled}
+          disabled={unknown || self || !hasSecondFactor}
           onClick={() => setResetting(true)}
         >
           {t('reset.open')}
         </button>
       </div>
       {self && <p className="hint">{t('detail.selfHint')}</p>}
-      {!self && !user.totp_enabled && <p className="hint">{t('reset.noTwoFactor')}</p>}
+      {!self && !hasSecondFactor && <p className="hint">{t('reset.noTwoFactor')}</p>}
       {suspend.isError && <ErrorAlert error={suspend.error} />}
       {flag.isError && <ErrorAlert error={flag.error} />}
       {done && <Notice tone="success">{t('detail.saved')}</Notice>}

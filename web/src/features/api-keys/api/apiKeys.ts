@@ -1,4 +1,4 @@
-/** The signed-in user's API keys: create (the key is shown once), list, revoke. */
+/** The signed-in user's API keys: create (the key is shown once), list, revoke, rotate. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import { api, unwrap } from '@/lib/api';
@@ -28,6 +28,21 @@ export function useRevokeApiKey() {
   return useMutation({
     mutationFn: async (keyId: string) =>
       unwrap(await api.DELETE('/v1/me/api-keys/{key_id}', { params: { path: { key_id: keyId } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: apiKeysKey }),
+  });
+}
+
+/** A new secret for a key; the old one keeps working for `graceSeconds` (0 to 24 h). */
+export function useRotateApiKey() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ keyId, graceSeconds }: { keyId: string; graceSeconds: number }) =>
+      unwrap(
+        await api.POST('/v1/me/api-keys/{key_id}/rotate', {
+          params: { path: { key_id: keyId } },
+          body: { grace_seconds: graceSeconds },
+        }),
+      ),
     onSettled: () => client.invalidateQueries({ queryKey: apiKeysKey }),
   });
 }

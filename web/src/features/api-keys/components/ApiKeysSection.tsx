@@ -1,13 +1,13 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
-import { TextField } from '@/components/Field';
+import { SelectField, TextField } from '@/components/Field';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { PermissionPicker } from '@/components/PermissionPicker';
 import { ApiError, fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { localToIso } from '@/features/members/api/members';
-import { splitList, useApiKeys, useCreateApiKey, useRevokeApiKey, type ApiKey } from '../api/apiKeys';
+import { splitList, useApiKeys, useCreateApiKey, useRevokeApiKey, useRotateApiKey, type ApiKey } from '../api/apiKeys';
 import { CopyButton } from '@/components/CopyButton';
 
 /**
@@ -25,6 +25,7 @@ export const KEY_SCOPES = [
   'members.read', 'members.manage',
   'roles.read', 'roles.manage',
   'audit.read', 'operations.read',
+  'webhooks.read', 'webhooks.manage',
 ];
 
 export function ApiKeysSection() {
@@ -32,9 +33,30 @@ export function ApiKeysSection() {
   const keys = useApiKeys();
   const revoke = useRevokeApiKey();
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const [rotating, setRotating] = useState<ApiKey | null>(null);
+  const rotate = useRotateApiKey();
+  const [grace, setGrace] = useState('3600');
+  const [rotated, setRotated] = useState<{ name: string; key: string; until: string | null } | null>(null);
+  const active = (k: ApiKey) => !k.revoked_at && !k.replaced_by && !(k.expires_at && new Date(k.expires_at) <= new Date());
   return (
     <section className="card" aria-label={t('title')}>
       <p className="muted">{t('intro')}</p>
+      {rotated && (
+        <div className="alert" data-tone="success" role="status">
+          <p>{t('rotated.title', { name: rotated.name })}</p>
+          <p>
+            <code data-testid="rotated-api-key">{rotated.key}</code>
+          </p>
+          <p>{t('created.once')}</p>
+          <p>{rotated.until ? t('rotated.oldUntil', { when: formatDate(rotated.until) }) : t('rotated.oldNow')}</p>
+          <div className="button-row">
+            <CopyButton value={rotated.key} label={t('created.copy')} />
+            <button type="button" className="button" data-variant="secondary" onClick={() => setRotated(null)}>
+              {t('created.done')}
+            </button>
+          </div>
+        </div>
+      )}
       <CreateKey />
       <h3>{t('list.title')}</h3>
       {keys.isPending ? (
@@ -46,6 +68,7 @@ export function ApiKeysSection() {
       ) : (
         <>
           {revoke.isError && <ErrorAlert error={revoke.error} />}
+          {rotate.isError && <ErrorAlert error={rotate.error} />}
           <table>
             <thead>
               <tr>
@@ -70,13 +93,28 @@ export function ApiKeysSection() {
                   <td>
                     {k.last_used_at ? t('list.usedFrom', { when: formatDate(k.last_used_at), ip: k.last_used_ip ?? '–' }) : t('list.never')}
                   </td>
-                  <td>{k.revoked_at ? t('list.revokedAt', { when: formatDate(k.revoked_at) }) : k.expires_at ? formatDate(k.expires_at) : t('list.noExpiry')}</td>
                   <td>
-                    {!k.revoked_at && (
-                      <button type="button" className="button" data-variant="danger" aria-label={t('revokeNamed', { name: k.name })} onClick={() => setRevoking(k)}>
-                        {t('revoke')}
-                      </button>
+                    {k.revoked_at ? t('list.revokedAt', { when: formatDate(k.revoked_at) }) : k.expires_at ? formatDate(k.expires_at) : t('list.noExpiry')}
+                    {k.replaced_by && !k.revoked_at && (
+                      <>
+                        {' '}
+                        <span className="badge">{t('list.rotatedOut')}</span>
+                      </>
                     )}
+                  </td>
+                  <td>
+                    <div className="button-row">
+                      {active(k) && (
+                        <button type="button" className="button" data-variant="secondary" aria-label={t('rotateNamed', { name: k.name })} onClick={() => setRotating(k)}>
+                          {t('rotate')}
+                        </button>
+                      )}
+                      {!k.revoked_at && (
+                        <button type="button" className="button" data-variant="danger" aria-label={t('revokeNamed', { name: k.name })} onClick={() => setRevoking(k)}>
+                          {t('revoke')}
+                        </button>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -94,6 +132,32 @@ export function ApiKeysSection() {
         onConfirm={() => revoking && revoke.mutate(revoking.id, { onSettled: () => setRevoking(null) })}
       >
         <p>{t('revokeBody')}</p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        isOpen={rotating !== null}
+        title={t('rotateTitle', { name: rotating?.name ?? '' })}
+        confirmLabel={t('rotate')}
+        busy={rotate.isPending}
+        onCancel={() => setRotating(null)}
+        onConfirm={() =>
+          rotating &&
+          rotate.mutate(
+            { keyId: rotating.id, graceSeconds: Number(grace) },
+            {
+              onSuccess: (reply) => setRotated({ name: reply.name, key: reply.key, until: Number(grace) > 0 ? (reply.previous_expires_at ?? null) : null }),
+              onSettled: () => setRotating(null),
+            },
+          )
+        }
+      >
+        <p>{t('rotateBody')}</p>
+        <SelectField label={t('grace.label')} value={grace} onChange={(e) => setGrace(e.target.value)} hint={t('grace.hint')}>
+          {['0', '900', '3600', '21600', '86400'].map((seconds) => (
+            <option key={seconds} value={seconds}>
+              {t(`grace.options.${seconds}`)}
+            </option>
+          ))}
+        </SelectField>
       </ConfirmDialog>
     </section>
   );

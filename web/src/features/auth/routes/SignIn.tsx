@@ -4,9 +4,12 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { TextField } from '@/components/Field';
 import { ErrorAlert, Notice } from '@/components/States';
 import { ApiError, fieldErrors } from '@/lib/errors';
+import { PasskeySecondFactor } from '@/features/passkeys/components/PasskeySecondFactor';
+import { PasskeySignIn } from '@/features/passkeys/components/PasskeySignIn';
 import { useSignIn } from '../api/auth';
 import { getSignInNotice, setSignInNotice } from '../api/session';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
+import { ProviderButtons } from '../components/ProviderButtons';
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -22,21 +25,22 @@ export function SignIn() {
   // totp_invalid (a wrong code): then the code field appears and stays.
   const reason = signIn.error instanceof ApiError ? signIn.error.details.reason : undefined;
   const [askCode, setAskCode] = useState(false);
-  if (!askCode && (reason === 'totp_required' || reason === 'totp_invalid')) setAskCode(true);
-  const needsCode = askCode;
+  if (!askCode && (reason === 'totp_required' || reason === 'totp_invalid' || reason === 'passkey_invalid')) setAskCode(true);
+  // Which second factors the account has (details.methods of totp_required): a code, a passkey, or both.
+  const [methods, setMethods] = useState<string[]>(['totp']);
+  const given = signIn.error instanceof ApiError ? signIn.error.details.methods : undefined;
+  if (Array.isArray(given) && given.join() !== methods.join()) setMethods(given.map(String));
+  const needsCode = askCode && methods.includes('totp');
+  const offerPasskey = askCode && methods.includes('passkey');
   const fields = fieldErrors(signIn.error, t);
 
+  const signedIn = () => {
+    setSignInNotice(null);
+    navigate(safeNext(params.get('next')), { replace: true });
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    signIn.mutate(
-      { email, password, totp_code: needsCode && code ? code : null },
-      {
-        onSuccess: () => {
-          setSignInNotice(null);
-          navigate(safeNext(params.get('next')), { replace: true });
-        },
-      },
-    );
+    signIn.mutate({ email, password, totp_code: needsCode && code ? code : null }, { onSuccess: signedIn });
   };
 
   // The first totp_required is no failure: the code field with its hint is the answer.
@@ -80,12 +84,19 @@ export function SignIn() {
             error={fields.totp_code}
           />
         )}
-        <div className="button-row">
-          <button type="submit" className="button" disabled={signIn.isPending}>
-            {signIn.isPending ? t('auth:signIn.working') : t('auth:signIn.submit')}
-          </button>
-        </div>
+        {offerPasskey && (
+          <PasskeySecondFactor busy={signIn.isPending} onAnswer={(passkey) => signIn.mutate({ email, password, passkey }, { onSuccess: signedIn })} />
+        )}
+        {(!offerPasskey || needsCode) && (
+          <div className="button-row">
+            <button type="submit" className="button" disabled={signIn.isPending}>
+              {signIn.isPending ? t('auth:signIn.working') : t('auth:signIn.submit')}
+            </button>
+          </div>
+        )}
       </form>
+      <ProviderButtons returnTo={safeNext(params.get('next'))} />
+      {!askCode && <PasskeySignIn onSignedIn={signedIn} />}
       <p>
         <Link to="/forgot-password">{t('auth:signIn.forgot')}</Link>
       </p>

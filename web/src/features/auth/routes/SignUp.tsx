@@ -5,7 +5,8 @@ import { TextField } from '@/components/Field';
 import { ErrorAlert, Notice } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
 import { useSignUp } from '../api/auth';
-import { AuthLayout } from '../components/AuthLayout';
+import { AuthLayout, safeNext } from '../components/AuthLayout';
+import { ProviderButtons } from '../components/ProviderButtons';
 
 export function SignUp() {
   const { t } = useTranslation();
@@ -73,6 +74,7 @@ export function SignUp() {
           {t('auth:signUp.submit')}
         </button>
       </form>
+      <ProviderButtons returnTo={safeNext(params.get('next'))} />
       <p>
         {t('auth:signUp.haveAccount')} <Link to="/sign-in">{t('auth:signUp.signIn')}</Link>
       </p>

@@ -22,6 +22,7 @@ import {
   type Member,
 } from '../api/members';
 import { GrantFields, type GrantDraft } from '../components/GrantFields';
+import { ServiceAccountsSection } from '@/features/service-accounts/components/ServiceAccountsSection';
 
 /** Members and access: invite, change role/scope/expiry, remove; pending invitations. */
 export function MembersPage() {
@@ -36,6 +37,7 @@ export function MembersPage() {
       <InviteForm tenantId={tenantId} />
       <Invitations tenantId={tenantId} />
       <MembersList tenantId={tenantId} />
+      <ServiceAccountsSection tenantId={tenantId} />
     </>
   );
 }

@@ -13,6 +13,7 @@ export function ServerTabs({ tenantId, serverId }: { tenantId: string; serverId:
     { to: `${base}/files`, label: t('servers:tabs.files'), end: false },
     { to: `${base}/metrics`, label: t('metrics:tab'), end: false },
     { to: `${base}/backups`, label: t('backups:tab'), end: false },
+    { to: `${base}/schedules`, label: t('schedules:tab'), end: false },
     { to: `${base}/settings`, label: t('serverSettings:tab'), end: false },
   ];
   return (
