@@ -9,7 +9,7 @@ the user's language what went wrong. The public routes audit themselves, like au
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
@@ -19,19 +19,10 @@ from mamba import bootstrap
 from mamba.auth import cookies, oauth_cookies
 from mamba.domain import clock
 from mamba.domain.errors import DomainError, NotFoundError
-from mamba.schemas.accounts import StatusOut
-from mamba.schemas.oauth import (
-    IdentityList,
-    LinkIdentityIn,
-    LinkStartedOut,
-    OAuthCompleteIn,
-    OAuthCompleteOut,
-    OAuthConfirmIn,
-    OAuthLinkedOut,
-    OAuthProvePasswordIn,
-    ProviderList,
-)
 from mamba.web import PUBLIC, Ctx, Reply, route
+
+if TYPE_CHECKING:
+    from mamba.schemas.oauth import LinkIdentityIn, OAuthProvePasswordIn
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -93,7 +84,7 @@ def _signed_in(result: Any) -> Any:
     permission=PUBLIC,
     summary="The identity providers this panel offers for sign-in",
     tags=TAGS,
-    response_model=ProviderList,
+    response_model="oauth:ProviderList",
 )
 def providers(ctx: Ctx) -> dict[str, object]:
     from mamba.services import oauth
@@ -170,8 +161,8 @@ def callback(ctx: Ctx, provider: str) -> Response:
     errors=(401, 403, 429),
     summary="Finish a provider sign-in (with the 2FA code when the account has 2FA)",
     tags=TAGS,
-    request_model=OAuthCompleteIn,
-    response_model=OAuthCompleteOut,
+    request_model="oauth:OAuthCompleteIn",
+    response_model="oauth:OAuthCompleteOut",
 )
 def complete(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -199,8 +190,8 @@ def complete(ctx: Ctx) -> Any:
     errors=(401, 403, 429),
     summary="Prove the account that holds the provider's email with its password; links and signs in",
     tags=TAGS,
-    request_model=OAuthProvePasswordIn,
-    response_model=OAuthCompleteOut,
+    request_model="oauth:OAuthProvePasswordIn",
+    response_model="oauth:OAuthCompleteOut",
 )
 def prove_password(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -230,7 +221,7 @@ def prove_password(ctx: Ctx) -> Any:
     errors=(403, 429),
     summary="Mail the account that holds the provider's email a link that links the sign-in",
     tags=TAGS,
-    response_model=StatusOut,
+    response_model="accounts:StatusOut",
     status=202,
 )
 def prove_mail(ctx: Ctx) -> dict[str, object]:
@@ -254,8 +245,8 @@ def prove_mail(ctx: Ctx) -> dict[str, object]:
     errors=(403,),
     summary="Redeem the mailed link: the provider's sign-in is linked; then complete signs in",
     tags=TAGS,
-    request_model=OAuthConfirmIn,
-    response_model=OAuthLinkedOut,
+    request_model="oauth:OAuthConfirmIn",
+    response_model="oauth:OAuthLinkedOut",
 )
 def confirm_link(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -277,7 +268,7 @@ def confirm_link(ctx: Ctx) -> Any:
     permission="account.read",
     summary="The providers linked to your account for sign-in",
     tags=("account",),
-    response_model=IdentityList,
+    response_model="oauth:IdentityList",
 )
 def list_identities(ctx: Ctx) -> dict[str, object]:
     from mamba.services import oauth
@@ -293,8 +284,8 @@ def list_identities(ctx: Ctx) -> dict[str, object]:
     errors=(403,),
     summary="Start linking a provider to your account: send the browser to authorize_url",
     tags=("account",),
-    request_model=LinkIdentityIn,
-    response_model=LinkStartedOut,
+    request_model="oauth:LinkIdentityIn",
+    response_model="oauth:LinkStartedOut",
 )
 def link_identity(ctx: Ctx) -> Any:
     from mamba.services import oauth
