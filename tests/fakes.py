@@ -2597,6 +2597,7 @@ class FakeIdentityRepository:
         node_id: str | None = None,
         keep_user: bool = False,
         other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 

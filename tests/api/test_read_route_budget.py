@@ -132,6 +132,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
     schedule_id = _schedule_with_a_run(server_id)
     webhook_id = _webhook_with_an_attempt()
+    service_account_id = _service_account()
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -150,7 +151,18 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "schedule_id": schedule_id,
         "webhook_id": webhook_id,
         "provider": "google",
+        "service_account_id": service_account_id,
     }
+
+
+def _service_account() -> str:
+    """A service account of tenant A (docs/service-accounts.md), with no key yet."""
+    from mamba.domain.service_accounts import ServiceAccount
+
+    account = ServiceAccount(id="sa_budget", tenant_id=TENANT_A, name="CI", role="viewer", created_at=T0,
+                             created_by="usr_alice")  # fmt: skip
+    bootstrap.service_account_repository().add(account, None)
+    return account.id
 
 
 def _schedule_with_a_run(server_id: str) -> str:

@@ -392,6 +392,7 @@ class IdentityRepository(Protocol):
         node_id: str | None = None,
         keep_user: bool = False,
         other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> AuthFacts: ...
 
 

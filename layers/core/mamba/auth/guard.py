@@ -76,6 +76,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
         node_id=node_read,
         keep_user=reading,
         other_user_id=user_read if user_read != credential.user_id else None,
+        service_account_id=path_params.get("service_account_id") if reading and tenant_id is not None else None,
     )
     if is_service_account_id(credential.user_id):
         return _authorize_service_account(credential, facts, request, permission, path_params, ports)
