@@ -155,9 +155,13 @@ def parse_cron(minute: str, hour: str, day_of_month: str, month: str, day_of_wee
     )
 
 
+_NOT_ZONES: Final = frozenset({"localtime", "Factory", "posixrules", "posix", "right"})
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``; ValidationError for an unknown one."""
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+    # The files of the zone database that are not zones (the host's own zone, a placeholder).
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name or name in _NOT_ZONES:
         raise ValidationError(
             "timezone must be an IANA time zone such as Europe/Berlin.",
             {"fields": [{"field": "timezone", "message": "unknown time zone", "type": "timezone"}]},

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { SelectField, TextField } from '@/components/Field';
 import { ErrorAlert } from '@/components/States';
 import { fieldErrors } from '@/lib/errors';
-import type { Cron, ScheduleBody, Task } from '../api/schedules';
+import type { Cron, Schedule, ScheduleBody, Task } from '../api/schedules';
 
 /** Cron presets a person picks instead of typing five fields; "custom" keeps the fields as typed. */
 export const PRESETS: Record<string, Cron> = {
@@ -26,26 +26,34 @@ function zones(current: string): string[] {
 
 const newTask = (): Task => ({ action: 'command', payload: '', time_offset_seconds: 0, continue_on_failure: false });
 
-/** The new-schedule form: a name, a cron preset (or the five fields), the time zone, and the tasks. */
+const presetOf = (cron: Cron): string =>
+  Object.entries(PRESETS).find(([, p]) => (Object.keys(p) as (keyof Cron)[]).every((f) => p[f] === cron[f]))?.[0] ?? 'custom';
+
+/** The schedule form: a name, a cron preset (or the five fields), the time zone, and the tasks.
+ * Without `schedule` it makes a new one; with it, it edits that one (all fields sent). */
 export function ScheduleForm({
+  schedule,
   busy,
   error,
   disabled,
   onSubmit,
+  onCancel,
 }: {
+  schedule?: Schedule;
   busy: boolean;
   error: unknown;
   disabled: boolean;
   onSubmit: (body: ScheduleBody, done: () => void) => void;
+  onCancel?: () => void;
 }) {
   const { t } = useTranslation('schedules');
   const titleId = useId();
-  const [name, setName] = useState('');
-  const [preset, setPreset] = useState('daily4');
-  const [cron, setCron] = useState<Cron>(PRESETS.daily4!);
-  const [timezone, setTimezone] = useState(browserZone());
-  const [onlyWhenOnline, setOnlyWhenOnline] = useState(false);
-  const [tasks, setTasks] = useState<Task[]>([newTask()]);
+  const [name, setName] = useState(schedule?.name ?? '');
+  const [preset, setPreset] = useState(schedule ? presetOf(schedule.cron) : 'daily4');
+  const [cron, setCron] = useState<Cron>(schedule?.cron ?? PRESETS.daily4!);
+  const [timezone, setTimezone] = useState(schedule?.timezone ?? browserZone());
+  const [onlyWhenOnline, setOnlyWhenOnline] = useState(schedule?.only_when_online ?? false);
+  const [tasks, setTasks] = useState<Task[]>(schedule?.tasks ?? [newTask()]);
   const errors = fieldErrors(error, t);
   const zoneList = useMemo(() => zones(timezone), [timezone]);
 
@@ -63,12 +71,13 @@ export function ScheduleForm({
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    onSubmit({ name: name.trim(), cron, timezone, enabled: true, only_when_online: onlyWhenOnline, tasks }, reset);
+    const enabled = schedule?.enabled ?? true;
+    onSubmit({ name: name.trim(), cron, timezone, enabled, only_when_online: onlyWhenOnline, tasks }, schedule ? () => undefined : reset);
   };
 
   return (
     <form className="card" onSubmit={submit} aria-labelledby={titleId} noValidate>
-      <h2 id={titleId}>{t('form.title')}</h2>
+      {schedule ? <h4 id={titleId}>{t('form.editTitle', { name: schedule.name })}</h4> : <h2 id={titleId}>{t('form.title')}</h2>}
       <TextField label={t('form.name')} value={name} maxLength={100} required onChange={(e) => setName(e.target.value)} error={errors.name} />
       <SelectField label={t('form.preset')} hint={t('form.presetHint')} value={preset} onChange={(e) => choosePreset(e.target.value)}>
         {Object.keys(PRESETS).map((key) => (
@@ -181,8 +190,13 @@ export function ScheduleForm({
           {t('form.addTask')}
         </button>
         <button type="submit" className="button" disabled={busy || disabled}>
-          {busy ? t('form.saving') : t('form.submit')}
+          {busy ? t('form.saving') : schedule ? t('form.save') : t('form.submit')}
         </button>
+        {onCancel && (
+          <button type="button" className="button" data-variant="secondary" onClick={onCancel}>
+            {t('common:actions.cancel')}
+          </button>
+        )}
       </div>
       {error !== null && error !== undefined && Object.keys(errors).length === 0 && <ErrorAlert error={error} />}
     </form>

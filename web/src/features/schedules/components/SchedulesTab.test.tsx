@@ -79,4 +79,24 @@ describe('SchedulesTab', () => {
     expect(within(history).getByText('Power action: Failed')).toBeInTheDocument();
     expect(within(history).getByText('The node did not answer.')).toBeInTheDocument();
   });
+
+  it('edits a schedule in place and sends the changed fields with the rest', async () => {
+    answer('PATCH', `${LIST}/{schedule_id}`, (init) => ({ body: schedule({ name: 'Hourly restart', sent: init }) }));
+    renderWithApp(<SchedulesTab tenantId="t1" serverId="s1" />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit Nightly restart' }));
+    const form = screen.getByRole('form', { name: 'Edit Nightly restart' });
+    expect(within(form).getByLabelText('When')).toHaveValue('daily4');
+    await userEvent.clear(within(form).getByLabelText('Name'));
+    await userEvent.type(within(form).getByLabelText('Name'), 'Hourly restart');
+    await userEvent.selectOptions(within(form).getByLabelText('When'), 'Every hour');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save changes' }));
+    const sent = calls.find((c) => c.method === 'PATCH')!.init.body as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      name: 'Hourly restart',
+      cron: { minute: '0', hour: '*', day_of_month: '*', month: '*', day_of_week: '*' },
+      timezone: 'Europe/Berlin',
+      enabled: true,
+      tasks: [{ action: 'power', payload: 'restart', time_offset_seconds: 0, continue_on_failure: false }],
+    });
+  });
 });

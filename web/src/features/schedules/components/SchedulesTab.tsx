@@ -74,11 +74,12 @@ function ScheduleCard({ tenantId, serverId, schedule, can }: { tenantId: string;
   const update = useUpdateSchedule(tenantId, serverId);
   const remove = useDeleteSchedule(tenantId, serverId);
   const [showHistory, setShowHistory] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const headingId = useId();
   const historyId = useId();
   const readOnly = denied(can, 'schedules.write');
-  const failure = run.error ?? update.error ?? remove.error;
+  const failure = run.error ?? (editing ? null : update.error) ?? remove.error;
 
   return (
     <article className="card" aria-labelledby={headingId}>
@@ -151,6 +152,17 @@ function ScheduleCard({ tenantId, serverId, schedule, can }: { tenantId: string;
           type="button"
           className="button"
           data-variant="secondary"
+          disabled={readOnly}
+          aria-expanded={editing}
+          aria-label={t('actions.editNamed', { name: schedule.name })}
+          onClick={() => setEditing((v) => !v)}
+        >
+          {t('actions.edit')}
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-variant="secondary"
           disabled={readOnly || update.isPending}
           onClick={() => update.mutate({ scheduleId: schedule.id, body: { enabled: !schedule.enabled } })}
         >
@@ -167,6 +179,16 @@ function ScheduleCard({ tenantId, serverId, schedule, can }: { tenantId: string;
           {t('actions.delete')}
         </button>
       </div>
+      {editing && (
+        <ScheduleForm
+          schedule={schedule}
+          busy={update.isPending}
+          error={update.error}
+          disabled={readOnly}
+          onCancel={() => setEditing(false)}
+          onSubmit={(body) => update.mutate({ scheduleId: schedule.id, body }, { onSuccess: () => setEditing(false) })}
+        />
+      )}
       <div id={historyId}>{showHistory && <RunHistory tenantId={tenantId} serverId={serverId} schedule={schedule} />}</div>
       <ConfirmDialog
         isOpen={confirmDelete}
