@@ -57,6 +57,17 @@ describe('NotificationsPage', () => {
     await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.init.body).toEqual({ ids: ['evt_1'], all: false }));
   });
 
+  it('counts opening a notification as reading it', async () => {
+    answer('GET', '/v1/me/notifications', { body: { items: [note()], next_cursor: null } });
+    answer('POST', '/v1/me/notifications/read', { body: { marked: 1, unread_notifications: 0 } });
+    renderWithApp(<NotificationsPage />);
+
+    await userEvent.click(await screen.findByRole('link', { name: 'Open: Backup nightly of Survival failed' }));
+
+    await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.init.body).toEqual({ ids: ['evt_1'], all: false }));
+    expect(await screen.findByText('elsewhere')).toBeInTheDocument();
+  });
+
   it('says so when there is nothing', async () => {
     answer('GET', '/v1/me/notifications', { body: { items: [], next_cursor: null } });
     renderWithApp(<NotificationsPage />);

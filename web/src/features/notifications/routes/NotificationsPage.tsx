@@ -72,7 +72,12 @@ function NotificationItem({ n, onRead, busy }: { n: Notification; onRead: () => 
         <p className="muted">
           {t(`severity.${n.severity}`)} · <time dateTime={n.occurred_at}>{formatDate(n.occurred_at)}</time>
         </p>
-        {link && <Link to={link}>{t('list.open', { what: title })}</Link>}
+        {link && (
+          // Opening what it is about counts as reading it.
+          <Link to={link} onClick={() => !n.read && onRead()}>
+            {t('list.open', { what: title })}
+          </Link>
+        )}
       </div>
       {!n.read && (
         <button type="button" className="button" data-variant="secondary" disabled={busy} onClick={onRead} aria-label={t('list.markReadNamed', { what: title })}>
