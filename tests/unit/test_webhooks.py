@@ -51,7 +51,7 @@ class World:
             repo=self.repo,
             sender=self.sender,
             resolver=self.resolver,
-            mailer=self.mailer,
+            mailer=lambda: self.mailer,
             owners=lambda tenant_id: [
                 (f"owner@{tenant_id}.example.org", "en"),
                 (f"inhaber@{tenant_id}.example.org", "de"),

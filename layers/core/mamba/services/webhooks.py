@@ -67,7 +67,8 @@ class WebhookPorts:
     repo: WebhookRepository
     sender: WebhookSender
     resolver: HostResolver | None
-    mailer: Mailer
+    # Made on first use (the SES client): only a run that disables a webhook mails.
+    mailer: Callable[[], Mailer]
     # The tenant's owners to mail: (email, mail language).
     owners: Callable[[str], list[tuple[str, str]]]
     public_url: str
@@ -420,6 +421,6 @@ def _mail_owners(ports: WebhookPorts, webhook: Webhook) -> None:
             ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url), language
         )
         try:
-            ports.mailer.send(address, mail.subject, mail.text)
+            ports.mailer().send(address, mail.subject, mail.text)
         except DomainError:
             logger.warning("webhook disabled mail not sent", extra={"webhook_id": webhook.id})

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
@@ -136,7 +137,9 @@ def _not_found(webhook_id: str) -> NotFoundError:
 
 
 class DynamoWebhookRepository:
-    def __init__(self, cipher: TokenCipher, codec: CursorCodec) -> None:
+    def __init__(self, cipher: Callable[[], TokenCipher], codec: CursorCodec) -> None:
+        # The KMS cipher is made on first use: the delivery schedule runs every minute and, with
+        # nothing due, reads only the due-list (no KMS client for it to build).
         self._cipher = cipher
         self._codec = codec
 
@@ -160,7 +163,7 @@ class DynamoWebhookRepository:
 
     def secret(self, webhook: Webhook) -> str:
         item = self._item(webhook.tenant_id, webhook.id)
-        return self._cipher.decrypt(item.secret_cipher, _context(webhook.tenant_id, webhook.id))
+        return self._cipher().decrypt(item.secret_cipher, _context(webhook.tenant_id, webhook.id))
 
     def _to_item(self, webhook: Webhook, secret_cipher: str) -> WebhookItem:
         return WebhookItem(
@@ -182,7 +185,7 @@ class DynamoWebhookRepository:
 
     def add(self, webhook: Webhook, secret: str, limit: int) -> None:
         """Raises WebhookLimitError when the tenant has ``limit`` already."""
-        cipher = self._cipher.encrypt(secret, _context(webhook.tenant_id, webhook.id))
+        cipher = self._cipher().encrypt(secret, _context(webhook.tenant_id, webhook.id))
         counter = WebhookCountItem(*keys.webhook_count(webhook.tenant_id))
 
         def refused(cancelled: Cancellation) -> WebhookLimitError | None:
@@ -225,7 +228,7 @@ class DynamoWebhookRepository:
 
     def set_secret(self, webhook: Webhook, secret: str) -> None:
         pk, sk = keys.webhook(webhook.tenant_id, webhook.id)
-        cipher = self._cipher.encrypt(secret, _context(webhook.tenant_id, webhook.id))
+        cipher = self._cipher().encrypt(secret, _context(webhook.tenant_id, webhook.id))
         with translate(on_condition=_not_found(webhook.id), unavailable=_UNAVAILABLE):
             WebhookItem(pk, sk).update(
                 actions=[
