@@ -25,7 +25,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import MainItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.domain.errors import NotFoundError, WebhookLimitError
+from mamba.domain.errors import ConflictError, NotFoundError, WebhookLimitError
 from mamba.domain.events import Event
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.webhooks import KEEP_SECONDS, Attempt, Delivery, Webhook
@@ -349,6 +349,37 @@ class DynamoWebhookRepository:
             WebhookDeliveryItem(*keys.webhook_delivery(delivery.webhook_id, delivery.id)).update(
                 actions=actions, condition=WebhookDeliveryItem.pk.exists()
             )
+
+    def redeliver(self, tenant_id: str, webhook_id: str, delivery_id: str, now: int) -> Delivery:
+        """Put a finished delivery of the tenant's webhook back on the due-list, due now, with a
+        fresh retry window. NotFoundError (no such delivery of this tenant), ConflictError (it
+        is still waiting for an attempt)."""
+        gsi_pk, gsi_sk = keys.webhook_due(delivery_id, now)
+        item = WebhookDeliveryItem(*keys.webhook_delivery(webhook_id, delivery_id))
+        with translate(on_condition=SKIP, unavailable="The delivery could not be queued again; try again.") as outcome:
+            item.update(
+                actions=[
+                    WebhookDeliveryItem.status.set("pending"),
+                    WebhookDeliveryItem.attempts.set(0),
+                    WebhookDeliveryItem.created_at.set(now),
+                    WebhookDeliveryItem.next_attempt_at.set(now),
+                    WebhookDeliveryItem.gsi1pk.set(gsi_pk),
+                    WebhookDeliveryItem.gsi1sk.set(gsi_sk),
+                    WebhookDeliveryItem.ttl.set(now + KEEP_SECONDS),
+                ],
+                # Only the tenant's own delivery, and only once it has ended (a waiting one would
+                # lose its place and its attempt count).
+                condition=WebhookDeliveryItem.pk.exists()
+                & (WebhookDeliveryItem.tenant_id == tenant_id)
+                & (WebhookDeliveryItem.status != "pending"),
+            )
+        if outcome.condition_failed:
+            with translate(unavailable="The delivery could not be read; try again."):
+                found = get_or_none(WebhookDeliveryItem, *keys.webhook_delivery(webhook_id, delivery_id))
+            if found is None or found.tenant_id != tenant_id:
+                raise NotFoundError("Delivery not found.", {"delivery_id": delivery_id})
+            raise ConflictError("This delivery is still waiting for its next attempt.", {"delivery_id": delivery_id})
+        return _delivery(item)
 
     # --- the delivery log -------------------------------------------------------------------------
 
