@@ -9,7 +9,7 @@ the user's language what went wrong. The public routes audit themselves, like au
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
@@ -20,6 +20,9 @@ from mamba.auth import cookies, oauth_cookies
 from mamba.domain import clock
 from mamba.domain.errors import DomainError, NotFoundError
 from mamba.web import PUBLIC, Ctx, Reply, route
+
+if TYPE_CHECKING:
+    from mamba.schemas.oauth import LinkIdentityIn, OAuthProvePasswordIn
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -204,7 +207,7 @@ def complete(ctx: Ctx) -> Any:
 def prove_password(ctx: Ctx) -> Any:
     from mamba.services import oauth
 
-    body = ctx.body
+    body: OAuthProvePasswordIn = ctx.body
     with _audited(ctx, "oauth_prove_password") as entry:
         _web(ctx)
         result = oauth.prove_with_password(
@@ -300,7 +303,7 @@ def link_identity(ctx: Ctx) -> Any:
     from mamba.services import oauth
 
     assert ctx.principal is not None
-    body = ctx.body
+    body: LinkIdentityIn = ctx.body
     started = oauth.start_link(
         bootstrap.oauth_ports(),
         ctx.user_id,
