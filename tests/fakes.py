@@ -764,6 +764,16 @@ class FakeWebhookRepository:
             keep = delivery.next_attempt_at if delivery.status == "pending" else None
             self.deliveries[delivery.id] = replace(delivery, next_attempt_at=keep)
 
+    def redeliver(self, tenant_id: str, webhook_id: str, delivery_id: str, now: int) -> Any:
+        found = self.deliveries.get(delivery_id)
+        if found is None or found.tenant_id != tenant_id or found.webhook_id != webhook_id:
+            raise NotFoundError("Delivery not found.", {"delivery_id": delivery_id})
+        if found.status == "pending":
+            raise ConflictError("This delivery is still waiting for its next attempt.", {"delivery_id": delivery_id})
+        again = replace(found, status="pending", attempts=0, created_at=now, next_attempt_at=now)
+        self.deliveries[delivery_id] = again
+        return again
+
     def add_attempt(self, attempt: Any) -> None:
         self.log.append(attempt)
 

@@ -197,3 +197,18 @@ def test_webhook(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
 def list_webhook_deliveries(ctx: Ctx, tenant_id: str, webhook_id: str) -> object:
     page = webhooks.deliveries(bootstrap.webhook_ports(), ctx.tenant, webhook_id, PageRequest.from_query(ctx.query))
     return {"items": [_attempt(a) for a in page.items], "next_cursor": page.next_cursor}
+
+
+@route(
+    bp,
+    BASE + "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    "POST",
+    permission="webhooks.manage",
+    summary="Send a delivery that ended again (the same event and id, a fresh 24-hour retry window)",
+    tags=TAGS,
+    response_model="webhooks:WebhookTestQueued",
+    status=202,
+)
+def redeliver_webhook_delivery(ctx: Ctx, tenant_id: str, webhook_id: str, delivery_id: str) -> object:
+    delivery = webhooks.redeliver(bootstrap.webhook_ports(), ctx.tenant, webhook_id, delivery_id)
+    return {"delivery": {"id": delivery.id, "event_id": delivery.event.id, "status": delivery.status}}

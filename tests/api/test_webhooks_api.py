@@ -243,3 +243,24 @@ def test_the_owners_are_mailed_in_the_language_they_chose(api: Api) -> None:
     assert chosen.status_code == 200, chosen.body
     # Then the disabled-webhook mail goes to them in German (and nobody else of the tenant is an owner)
     assert bootstrap.tenant_owner_contacts("tn_a") == [("alice@example.org", "de")]
+
+
+def test_a_failed_delivery_is_redelivered_from_its_log(api: Api) -> None:
+    # Given a delivery the receiver refused for good
+    made = api.create()
+    api.receiver.statuses[:] = [410, 200]
+    bootstrap_fan_out(backup_failed("op_redeliver:finish"))
+    run_schedule()
+    [failed] = api.call("GET", f"{BASE}/{made['id']}/deliveries").json_body["items"]
+    assert (failed["outcome"], failed["status_code"]) == ("failed", 410)
+    # When it is redelivered (202: the schedule sends it)
+    queued = api.call("POST", f"{BASE}/{made['id']}/deliveries/{failed['delivery_id']}/redeliver")
+    assert queued.status_code == 202, queued.body
+    assert api.call("POST", f"{BASE}/{made['id']}/deliveries/{failed['delivery_id']}/redeliver").status_code == 409
+    run_schedule()
+    # Then the receiver got the same event again, and the log shows it delivered
+    assert [r.headers["Mamba-Event-Id"] for r in api.receiver.received] == [failed["event_id"]] * 2
+    newest = api.call("GET", f"{BASE}/{made['id']}/deliveries").json_body["items"][0]
+    assert (newest["outcome"], newest["status_code"]) == ("succeeded", 200)
+    other = f"/v1/tenants/tn_b/webhooks/{made['id']}/deliveries/{failed['delivery_id']}/redeliver"
+    assert api.call("POST", other, who="bob").status_code == 404

@@ -134,6 +134,30 @@ class WebhookRepositoryContract:
         assert repo.due(T0 + 10**6, 10) == []
         assert repo.claim(again, T0 + 999) is False
 
+    def test_redeliver_puts_an_ended_delivery_back_for_its_tenant_only(self, repo):
+        from mamba.domain.errors import ConflictError
+
+        repo.add_delivery(delivery("whd_1", T0))
+        with pytest.raises(ConflictError):  # still waiting
+            repo.redeliver("tn_a", "wh_1", "whd_1", T0 + 5)
+        [due] = repo.due(T0, 10)
+        repo.claim(due, T0 + 120)
+        repo.finish(replace(due, attempts=1, status="failed", next_attempt_at=None))
+        with pytest.raises(NotFoundError):
+            repo.redeliver("tn_b", "wh_1", "whd_1", T0 + 5)
+        with pytest.raises(NotFoundError):
+            repo.redeliver("tn_a", "wh_1", "whd_missing", T0 + 5)
+
+        again = repo.redeliver("tn_a", "wh_1", "whd_1", T0 + 500)
+
+        assert (again.status, again.attempts, again.created_at, again.event.id) == (
+            "pending",
+            0,
+            T0 + 500,
+            due.event.id,
+        )
+        assert [d.id for d in repo.due(T0 + 500, 10)] == ["whd_1"]
+
     def test_the_attempt_log_is_newest_first_in_pages(self, repo):
         for number in range(1, 6):
             repo.add_attempt(attempt(number, T0 * 1000 + number * 1000))

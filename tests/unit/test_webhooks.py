@@ -51,7 +51,7 @@ class World:
             repo=self.repo,
             sender=self.sender,
             resolver=self.resolver,
-            mailer=self.mailer,
+            mailer=lambda: self.mailer,
             owners=lambda tenant_id: [
                 (f"owner@{tenant_id}.example.org", "en"),
                 (f"inhaber@{tenant_id}.example.org", "de"),
@@ -503,3 +503,26 @@ def test_the_schedule_door_keeps_20_seconds_of_its_function_and_publishes_failur
     assert asked["budget"] == 40.0 and figures["failed"] == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert [line["WebhookDeliveriesFailed"][0] for line in lines if "WebhookDeliveriesFailed" in line] == [1]
+
+
+def test_a_failed_delivery_can_be_sent_again_with_the_same_event_id() -> None:
+    from mamba.domain.errors import ConflictError
+
+    # Given a delivery that failed for good (a 410)
+    world = World()
+    webhook, _ = world.create()
+    world.sender.answers = [Response(410, 2), Response(200, 2)]
+    webhooks.fan_out(world.ports, backup_failed())  # type: ignore[arg-type]
+    world.run_at(T0)
+    [failed] = world.repo.log
+    # When it is redelivered after the endpoint was fixed
+    again = webhooks.redeliver(world.ports, TENANT, webhook.id, failed.delivery_id)
+    with pytest.raises(ConflictError):  # already waiting: not twice
+        webhooks.redeliver(world.ports, TENANT, webhook.id, failed.delivery_id)
+    world.run_at(T0 + 10)
+    # Then the same event went out again, as attempt 1 of its new window, and arrived
+    first, second = (r.headers["Mamba-Event-Id"] for r, _ in world.sender.requests)
+    assert first == second == again.event.id
+    assert [(a.attempt, a.outcome) for a in world.repo.log] == [(1, "failed"), (1, "succeeded")]
+    with pytest.raises(NotFoundError):
+        webhooks.redeliver(world.ports, OTHER, webhook.id, failed.delivery_id)

@@ -1186,7 +1186,7 @@ def webhook_repository() -> WebhookRepository:
     dynamo_tables()
     from mamba.adapters.dynamo.webhooks import DynamoWebhookRepository
 
-    return DynamoWebhookRepository(token_cipher(), cursor_codec())
+    return DynamoWebhookRepository(token_cipher, cursor_codec())
 
 
 @cached
@@ -1227,7 +1227,7 @@ def webhook_ports() -> WebhookPorts:
         repo=webhook_repository(),
         sender=webhook_sender(),
         resolver=host_resolver(),
-        mailer=mailer(),
+        mailer=mailer,
         owners=tenant_owner_contacts,
         public_url=s.public_url,
         allow_http=s.env == "local",

@@ -51,6 +51,7 @@ class WebhookRepository(Protocol):
     def due(self, now: int, limit: int) -> list[Delivery]: ...
     def claim(self, delivery: Delivery, lease_until: int) -> bool: ...
     def finish(self, delivery: Delivery) -> None: ...
+    def redeliver(self, tenant_id: str, webhook_id: str, delivery_id: str, now: int) -> Delivery: ...
     def add_attempt(self, attempt: Attempt) -> None: ...
     def attempts(self, tenant_id: str, webhook_id: str, page: PageRequest) -> Page[Attempt]: ...
 
@@ -67,7 +68,8 @@ class WebhookPorts:
     repo: WebhookRepository
     sender: WebhookSender
     resolver: HostResolver | None
-    mailer: Mailer
+    # Made on first use (the SES client): only a run that disables a webhook mails.
+    mailer: Callable[[], Mailer]
     # The tenant's owners to mail: (email, mail language).
     owners: Callable[[str], list[tuple[str, str]]]
     public_url: str
@@ -210,11 +212,7 @@ def send_test(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) -> De
     _manageable(tenant)
     webhook = ports.repo.get(tenant.tenant_id, webhook_id)
     now = ports.now()
-    if ports.limiter is not None:
-        from mamba.domain.ratelimit import Limit
-        from mamba.services import abuse
-
-        abuse.count(ports.limiter, Limit("webhook-test", rules.TESTS_PER_HOUR, 3600), tenant.tenant_id, now)
+    _count_manual_send(ports, tenant, now)
     event = Event(
         id=f"evt_test_{uuid.uuid4().hex}",
         type=rules.TEST_EVENT,
@@ -232,6 +230,26 @@ def send_test(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) -> De
     )
     ports.repo.add_delivery(delivery)
     return delivery
+
+
+def redeliver(ports: WebhookPorts, tenant: TenantContext, webhook_id: str, delivery_id: str) -> Delivery:
+    """Send a delivery that ended (delivered, or failed for good) again: the same event, its id
+    unchanged (a receiver that has it drops the repeat), with a fresh 24-hour retry window.
+    Raises NotFoundError, ConflictError (it is still waiting), RateLimitedError (with tests,
+    ``TESTS_PER_HOUR`` a tenant and hour)."""
+    _manageable(tenant)
+    ports.repo.get(tenant.tenant_id, webhook_id)
+    now = ports.now()
+    _count_manual_send(ports, tenant, now)
+    return ports.repo.redeliver(tenant.tenant_id, webhook_id, delivery_id, now)
+
+
+def _count_manual_send(ports: WebhookPorts, tenant: TenantContext, now: int) -> None:
+    if ports.limiter is not None:
+        from mamba.domain.ratelimit import Limit
+        from mamba.services import abuse
+
+        abuse.count(ports.limiter, Limit("webhook-test", rules.TESTS_PER_HOUR, 3600), tenant.tenant_id, now)
 
 
 def deliveries(ports: WebhookPorts, tenant: TenantContext, webhook_id: str, page: PageRequest) -> Page[Attempt]:
@@ -420,6 +438,6 @@ def _mail_owners(ports: WebhookPorts, webhook: Webhook) -> None:
             ports.public_url, webhook.tenant_id, rules.masked_url(webhook.url), language
         )
         try:
-            ports.mailer.send(address, mail.subject, mail.text)
+            ports.mailer().send(address, mail.subject, mail.text)
         except DomainError:
             logger.warning("webhook disabled mail not sent", extra={"webhook_id": webhook.id})

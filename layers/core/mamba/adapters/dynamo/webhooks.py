@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
@@ -24,7 +25,7 @@ from mamba.adapters.dynamo import keys
 from mamba.adapters.dynamo.errors import SKIP, Cancellation, get_or_none, translate
 from mamba.adapters.dynamo.items import MainItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
-from mamba.domain.errors import NotFoundError, WebhookLimitError
+from mamba.domain.errors import ConflictError, NotFoundError, WebhookLimitError
 from mamba.domain.events import Event
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.webhooks import KEEP_SECONDS, Attempt, Delivery, Webhook
@@ -136,7 +137,9 @@ def _not_found(webhook_id: str) -> NotFoundError:
 
 
 class DynamoWebhookRepository:
-    def __init__(self, cipher: TokenCipher, codec: CursorCodec) -> None:
+    def __init__(self, cipher: Callable[[], TokenCipher], codec: CursorCodec) -> None:
+        # The KMS cipher is made on first use: the delivery schedule runs every minute and, with
+        # nothing due, reads only the due-list (no KMS client for it to build).
         self._cipher = cipher
         self._codec = codec
 
@@ -160,7 +163,7 @@ class DynamoWebhookRepository:
 
     def secret(self, webhook: Webhook) -> str:
         item = self._item(webhook.tenant_id, webhook.id)
-        return self._cipher.decrypt(item.secret_cipher, _context(webhook.tenant_id, webhook.id))
+        return self._cipher().decrypt(item.secret_cipher, _context(webhook.tenant_id, webhook.id))
 
     def _to_item(self, webhook: Webhook, secret_cipher: str) -> WebhookItem:
         return WebhookItem(
@@ -182,7 +185,7 @@ class DynamoWebhookRepository:
 
     def add(self, webhook: Webhook, secret: str, limit: int) -> None:
         """Raises WebhookLimitError when the tenant has ``limit`` already."""
-        cipher = self._cipher.encrypt(secret, _context(webhook.tenant_id, webhook.id))
+        cipher = self._cipher().encrypt(secret, _context(webhook.tenant_id, webhook.id))
         counter = WebhookCountItem(*keys.webhook_count(webhook.tenant_id))
 
         def refused(cancelled: Cancellation) -> WebhookLimitError | None:
@@ -225,7 +228,7 @@ class DynamoWebhookRepository:
 
     def set_secret(self, webhook: Webhook, secret: str) -> None:
         pk, sk = keys.webhook(webhook.tenant_id, webhook.id)
-        cipher = self._cipher.encrypt(secret, _context(webhook.tenant_id, webhook.id))
+        cipher = self._cipher().encrypt(secret, _context(webhook.tenant_id, webhook.id))
         with translate(on_condition=_not_found(webhook.id), unavailable=_UNAVAILABLE):
             WebhookItem(pk, sk).update(
                 actions=[
@@ -346,6 +349,37 @@ class DynamoWebhookRepository:
             WebhookDeliveryItem(*keys.webhook_delivery(delivery.webhook_id, delivery.id)).update(
                 actions=actions, condition=WebhookDeliveryItem.pk.exists()
             )
+
+    def redeliver(self, tenant_id: str, webhook_id: str, delivery_id: str, now: int) -> Delivery:
+        """Put a finished delivery of the tenant's webhook back on the due-list, due now, with a
+        fresh retry window. NotFoundError (no such delivery of this tenant), ConflictError (it
+        is still waiting for an attempt)."""
+        gsi_pk, gsi_sk = keys.webhook_due(delivery_id, now)
+        item = WebhookDeliveryItem(*keys.webhook_delivery(webhook_id, delivery_id))
+        with translate(on_condition=SKIP, unavailable="The delivery could not be queued again; try again.") as outcome:
+            item.update(
+                actions=[
+                    WebhookDeliveryItem.status.set("pending"),
+                    WebhookDeliveryItem.attempts.set(0),
+                    WebhookDeliveryItem.created_at.set(now),
+                    WebhookDeliveryItem.next_attempt_at.set(now),
+                    WebhookDeliveryItem.gsi1pk.set(gsi_pk),
+                    WebhookDeliveryItem.gsi1sk.set(gsi_sk),
+                    WebhookDeliveryItem.ttl.set(now + KEEP_SECONDS),
+                ],
+                # Only the tenant's own delivery, and only once it has ended (a waiting one would
+                # lose its place and its attempt count).
+                condition=WebhookDeliveryItem.pk.exists()
+                & (WebhookDeliveryItem.tenant_id == tenant_id)
+                & (WebhookDeliveryItem.status != "pending"),
+            )
+        if outcome.condition_failed:
+            with translate(unavailable="The delivery could not be read; try again."):
+                found = get_or_none(WebhookDeliveryItem, *keys.webhook_delivery(webhook_id, delivery_id))
+            if found is None or found.tenant_id != tenant_id:
+                raise NotFoundError("Delivery not found.", {"delivery_id": delivery_id})
+            raise ConflictError("This delivery is still waiting for its next attempt.", {"delivery_id": delivery_id})
+        return _delivery(item)
 
     # --- the delivery log -------------------------------------------------------------------------
 

@@ -116,3 +116,17 @@ export function groupEvents(types: string[]): [string, string[]][] {
   }
   return [...groups.entries()];
 }
+
+/** Send a delivery that ended again (the same event and id, a fresh retry window). */
+export function useRedeliver(tenantId: string, webhookId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (deliveryId: string) =>
+      unwrap(
+        await api.POST('/v1/tenants/{tenant_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', {
+          params: { path: { tenant_id: tenantId, webhook_id: webhookId, delivery_id: deliveryId } },
+        }),
+      ),
+    onSettled: () => client.invalidateQueries({ queryKey: deliveriesKey(tenantId, webhookId) }),
+  });
+}

@@ -10,6 +10,7 @@ import { fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import {
   useDeliveries,
+  useRedeliver,
   useRotateSecret,
   useSendTest,
   useUpdateWebhook,
@@ -140,6 +141,7 @@ function Settings({ tenantId, webhook, manage }: { tenantId: string; webhook: We
 function DeliveryLog({ tenantId, webhook, manage }: { tenantId: string; webhook: Webhook; manage: boolean }) {
   const { t } = useTranslation('webhooks');
   const test = useSendTest(tenantId);
+  const redeliver = useRedeliver(tenantId, webhook.id);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [liveUntil, setLiveUntil] = useState(0);
   const cursor = cursors[cursors.length - 1];
@@ -174,7 +176,8 @@ function DeliveryLog({ tenantId, webhook, manage }: { tenantId: string; webhook:
         </button>
       </div>
       {test.isError && <ErrorAlert error={test.error} />}
-      {test.isSuccess && <Notice tone="info">{t('test.queuedHere')}</Notice>}
+      {redeliver.isError && <ErrorAlert error={redeliver.error} />}
+      {(test.isSuccess || redeliver.isSuccess) && <Notice tone="info">{t('test.queuedHere')}</Notice>}
       {deliveries.isPending ? (
         <Loading label={t('log.loading')} />
       ) : deliveries.isError ? (
@@ -194,11 +197,28 @@ function DeliveryLog({ tenantId, webhook, manage }: { tenantId: string; webhook:
                 <th scope="col">{t('log.status')}</th>
                 <th scope="col">{t('log.duration')}</th>
                 <th scope="col">{t('log.response')}</th>
+                <th scope="col">{t('columns.actions')}</th>
               </tr>
             </thead>
             <tbody>
-              {deliveries.data.items.map((a) => (
-                <AttemptRow key={`${a.delivery_id}-${a.attempt}`} attempt={a} />
+              {deliveries.data.items.map((a, index) => (
+                <AttemptRow
+                  key={`${a.delivery_id}-${a.attempt}-${a.at}`}
+                  attempt={a}
+                  // The newest attempt of an ended delivery may be sent again (failed, or delivered).
+                  onRedeliver={
+                    manage && a.outcome !== 'retrying' && deliveries.data.items.findIndex((b) => b.delivery_id === a.delivery_id) === index
+                      ? () =>
+                          redeliver.mutate(a.delivery_id, {
+                            onSuccess: () => {
+                              setCursors([undefined]);
+                              setLiveUntil(Date.now() + 60_000);
+                            },
+                          })
+                      : undefined
+                  }
+                  busy={redeliver.isPending}
+                />
               ))}
             </tbody>
           </table>
@@ -209,7 +229,7 @@ function DeliveryLog({ tenantId, webhook, manage }: { tenantId: string; webhook:
   );
 }
 
-function AttemptRow({ attempt }: { attempt: DeliveryAttempt }) {
+function AttemptRow({ attempt, onRedeliver, busy }: { attempt: DeliveryAttempt; onRedeliver: (() => void) | undefined; busy: boolean }) {
   const { t } = useTranslation('webhooks');
   const error = attempt.error ? t(`log.errors.${attempt.error.split(':', 1)[0]}`, { defaultValue: attempt.error }) : null;
   return (
@@ -236,6 +256,20 @@ function AttemptRow({ attempt }: { attempt: DeliveryAttempt }) {
           </details>
         ) : (
           '–'
+        )}
+      </td>
+      <td>
+        {onRedeliver && (
+          <button
+            type="button"
+            className="button"
+            data-variant="secondary"
+            aria-label={t('log.redeliverNamed', { event: attempt.event_id })}
+            disabled={busy}
+            onClick={onRedeliver}
+          >
+            {t('log.redeliver')}
+          </button>
         )}
       </td>
     </tr>

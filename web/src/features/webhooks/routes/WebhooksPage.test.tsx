@@ -94,5 +94,17 @@ describe('WebhookPage', () => {
     expect(table.getByText(webhooks.log.errors.refused)).toBeInTheDocument();
     expect(table.getByText(/Next attempt/)).toBeInTheDocument();
     expect(screen.getByText(/Failing since/)).toBeInTheDocument();
+    // Only the delivery that ended may be sent again
+    answer('POST', `${BASE}/{webhook_id}/deliveries/{delivery_id}/redeliver`, {
+      status: 202, body: { delivery: { id: 'whd_2', event_id: 'evt_2', status: 'pending' } },
+    });
+    expect(table.queryByRole('button', { name: 'Send again: evt_1' })).toBeNull();
+    await userEvent.click(table.getByRole('button', { name: 'Send again: evt_2' }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === 'POST')?.init.params).toEqual({
+        path: { tenant_id: 'tn_a', webhook_id: 'wh_1', delivery_id: 'whd_2' },
+      }),
+    );
+    expect(await screen.findByText(webhooks.test.queuedHere)).toBeInTheDocument();
   });
 });
