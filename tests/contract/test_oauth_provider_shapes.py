@@ -232,3 +232,32 @@ def test_an_id_token_for_another_client_is_refused(served):
     with pytest.raises(OAuthRefusedError) as refused:
         sign_in(provider)
     assert refused.value.details["reason"] == "id_token_invalid"
+
+
+def test_an_unknown_key_refetches_the_jwks_once_and_not_more_than_once_a_minute(served):
+    global KEY
+    provider = served["google"]
+    client = adapter(provider)
+    redirect = REDIRECT.format(p="google")
+    nonce = nonce_of(provider)
+
+    def jwks_fetches() -> int:
+        return sum(1 for method, path, _, _ in provider.requests if method == "GET" and path.endswith("/certs"))
+
+    # Given a sign-in that fetched the JWKS
+    _url, verifier = client.authorize(redirect_uri=redirect, state="s", nonce=nonce)
+    client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce)
+    assert jwks_fetches() == 1
+    original = KEY
+    try:
+        # When the provider rotates to a key the cached set does not hold, right away: refused, no refetch
+        KEY = RSAKey.generate_key(2048, parameters={"kid": "rotated", "use": "sig", "alg": "RS256"}, private=True)
+        with pytest.raises(OAuthRefusedError) as refused:
+            client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce)
+        assert refused.value.details["reason"] == "signature_invalid" and jwks_fetches() == 1
+        # Then, once the cached set is older than the refetch interval, the new key is fetched and accepted
+        client.jwks_refetch_after = 0  # type: ignore[attr-defined]
+        assert client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce).subject
+        assert jwks_fetches() == 2
+    finally:
+        KEY = original
