@@ -195,6 +195,9 @@ def test_the_code_is_exchanged_with_the_verifier_and_the_client_credentials(serv
     assert method == "POST" and form["grant_type"] == "authorization_code" and form["code"] == "code-1"
     assert form["code_verifier"] == verifier and form["client_secret"] == SECRET
     assert form["redirect_uri"] == REDIRECT.format(p=name)
+    _, _, _, token_headers = next(r for r in provider.requests if r[0] == "POST")
+    assert token_headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    assert token_headers["Accept"] == "application/json"  # GitHub answers a query string otherwise
     user_calls = [r for r in provider.requests if r[0] == "GET" and "/api/" in r[1]]
     for _, _, _, headers in user_calls:  # GitHub and Discord: the user API with the access token
         assert headers["Authorization"] == f"Bearer {provider.data['token']['access_token']}"
