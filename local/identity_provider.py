@@ -405,6 +405,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _token(self, provider: str, form: dict[str, str]) -> None:
         idp = self.server.idp
+        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+            # RFC 6749 §4.1.3: the token request is a form; the real providers refuse anything else.
+            return self._json(400, {"error": "invalid_request", "error_description": "a form body is required"})
         cid, secret = self._client(form)
         if cid != client_id(provider) or not secrets.compare_digest(secret, idp.client_secret):
             return self._json(401, {"error": "invalid_client"})

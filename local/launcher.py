@@ -220,9 +220,14 @@ def start_identity_provider(environ: dict[str, str], cleanup: contextlib.ExitSta
 
     if os.environ.get("LOCAL_IDP_PORT"):
         port = _port("LOCAL_IDP_PORT", DEFAULT_IDP_PORT)
+        if not aws.port_is_free(port):
+            raise LaunchError(f"{HOST}:{port} is in use; set LOCAL_IDP_PORT to a free port")
+        running = identity_provider.start(port)
     else:
-        port = DEFAULT_IDP_PORT if aws.port_is_free(DEFAULT_IDP_PORT) else 0
-    running = identity_provider.start(port)
+        try:  # 8430 when free; another stack starting at the same moment may win it
+            running = identity_provider.start(DEFAULT_IDP_PORT if aws.port_is_free(DEFAULT_IDP_PORT) else 0)
+        except OSError:
+            running = identity_provider.start(0)
     cleanup.callback(running.stop)
     settings = running.environment()
     os.environ.update(settings)

@@ -157,9 +157,8 @@ def callback(ctx: Ctx, provider: str) -> Response:
             entry.details["outcome"] = called.decision
     except DomainError as exc:
         return _redirect(_page(provider, error=_reason(exc)), oauth_cookies.clear_state())
-    if called.outcome == "linked":
+    if called.outcome == "linked" or called.ticket is None:
         return _redirect(_page(provider, result="linked"), oauth_cookies.clear_state())
-    assert called.ticket is not None
     return _redirect(_page(provider), oauth_cookies.clear_state(), oauth_cookies.set_ticket(called.ticket))
 
 

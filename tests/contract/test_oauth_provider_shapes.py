@@ -195,6 +195,9 @@ def test_the_code_is_exchanged_with_the_verifier_and_the_client_credentials(serv
     assert method == "POST" and form["grant_type"] == "authorization_code" and form["code"] == "code-1"
     assert form["code_verifier"] == verifier and form["client_secret"] == SECRET
     assert form["redirect_uri"] == REDIRECT.format(p=name)
+    _, _, _, token_headers = next(r for r in provider.requests if r[0] == "POST")
+    assert token_headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    assert token_headers["Accept"] == "application/json"  # GitHub answers a query string otherwise
     user_calls = [r for r in provider.requests if r[0] == "GET" and "/api/" in r[1]]
     for _, _, _, headers in user_calls:  # GitHub and Discord: the user API with the access token
         assert headers["Authorization"] == f"Bearer {provider.data['token']['access_token']}"
@@ -232,3 +235,32 @@ def test_an_id_token_for_another_client_is_refused(served):
     with pytest.raises(OAuthRefusedError) as refused:
         sign_in(provider)
     assert refused.value.details["reason"] == "id_token_invalid"
+
+
+def test_an_unknown_key_refetches_the_jwks_once_and_not_more_than_once_a_minute(served):
+    global KEY
+    provider = served["google"]
+    client = adapter(provider)
+    redirect = REDIRECT.format(p="google")
+    nonce = nonce_of(provider)
+
+    def jwks_fetches() -> int:
+        return sum(1 for method, path, _, _ in provider.requests if method == "GET" and path.endswith("/certs"))
+
+    # Given a sign-in that fetched the JWKS
+    _url, verifier = client.authorize(redirect_uri=redirect, state="s", nonce=nonce)
+    client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce)
+    assert jwks_fetches() == 1
+    original = KEY
+    try:
+        # When the provider rotates to a key the cached set does not hold, right away: refused, no refetch
+        KEY = RSAKey.generate_key(2048, parameters={"kid": "rotated", "use": "sig", "alg": "RS256"}, private=True)
+        with pytest.raises(OAuthRefusedError) as refused:
+            client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce)
+        assert refused.value.details["reason"] == "signature_invalid" and jwks_fetches() == 1
+        # Then, once the cached set is older than the refetch interval, the new key is fetched and accepted
+        client.jwks_refetch_after = 0  # type: ignore[attr-defined]
+        assert client.profile(code="c", redirect_uri=redirect, code_verifier=verifier, nonce=nonce).subject
+        assert jwks_fetches() == 2
+    finally:
+        KEY = original

@@ -6,8 +6,6 @@
 import { createBrowserRouter, type RouteObject } from 'react-router';
 import { AcceptInvitation } from '@/features/auth/routes/AcceptInvitation';
 import { ForgotPassword } from '@/features/auth/routes/ForgotPassword';
-import { OAuthComplete } from '@/features/auth/routes/OAuthComplete';
-import { OAuthLink } from '@/features/auth/routes/OAuthLink';
 import { ResetPassword } from '@/features/auth/routes/ResetPassword';
 import { SignIn } from '@/features/auth/routes/SignIn';
 import { SignUp } from '@/features/auth/routes/SignUp';
@@ -38,8 +36,9 @@ export const routes: RouteObject[] = [
       { path: '/reset-password', Component: ResetPassword },
       { path: '/invitations/accept', Component: AcceptInvitation },
       // Sign-in with a provider (docs/oauth.md): the API's callback lands here; the mailed link-your-account link too.
-      { path: '/oauth/complete', Component: OAuthComplete },
-      { path: '/oauth/link', Component: OAuthLink },
+      // Loaded on use: they are not the sign-in page, whose first load has a budget (bench/web_sizes.py).
+      { path: '/oauth/complete', lazy: page(() => import('@/features/auth/routes/OAuthComplete'), 'OAuthComplete') },
+      { path: '/oauth/link', lazy: page(() => import('@/features/auth/routes/OAuthLink'), 'OAuthLink') },
       {
         Component: RequireAuth,
         children: [

@@ -122,8 +122,9 @@ class _Provider:
                     grant_type="authorization_code",
                     code=code,
                     code_verifier=code_verifier,
+                    # Authlib's default headers: a form body, and Accept: application/json (GitHub
+                    # answers its token as a query string without it).
                     timeout=TIMEOUT,
-                    headers={"Accept": "application/json"},
                 )
             except OAuthError as exc:  # the provider's {"error": "invalid_grant", ...}: a used or forged code
                 raise _refused("code_rejected", "The provider refused the sign-in code; start again.") from exc

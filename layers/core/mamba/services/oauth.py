@@ -306,12 +306,13 @@ def callback(
         ports.store.touch(linked, at)
         _link_pending(ports, found, linked.user_id, now)
         ticket = Ticket("sign_in", linked.user_id, provider, found.return_to, now + TICKET_TTL_SECONDS)
-    elif decision == "create":
-        user = _create_account(ports, profile, at)
+    elif decision == "create" and profile.email:
+        user = _create_account(ports, profile, profile.email, at)
         ticket = Ticket("sign_in", user.id, provider, found.return_to, now + TICKET_TTL_SECONDS, created=True)
-    else:  # prove: an account holds this verified address; its owner must prove it
-        assert owner is not None
+    elif decision == "prove" and owner is not None:  # an account holds this verified address: proof first
         ticket = Ticket("prove", owner.id, provider, found.return_to, now + TICKET_TTL_SECONDS, profile=profile)
+    else:  # decide() answers nothing else for these inputs; a change there must not fall through silently
+        raise _refused("retry", "This sign-in could not be completed; start again.")
     return Called(
         outcome="ticket",
         provider=provider,
@@ -344,14 +345,13 @@ def _link_quietly(ports: OAuthPorts, user_id: str, profile: ExternalProfile) -> 
             raise _refused("identity_taken", "This provider account is linked to another account.") from exc
 
 
-def _create_account(ports: OAuthPorts, profile: ExternalProfile, at: str) -> User:
-    assert profile.email is not None
+def _create_account(ports: OAuthPorts, profile: ExternalProfile, email: str, at: str) -> User:
     name: str | None
     try:
         name = check_name(profile.name)
     except ValidationError:
         name = None  # a provider's display name the panel would refuse is not worth failing the sign-in
-    user = User(id=new_id("usr"), email=profile.email, created_at=at, name=name, email_verified=True)
+    user = User(id=new_id("usr"), email=email, created_at=at, name=name, email_verified=True)
     try:
         ports.store.create_user_with_identity(user, _new_identity(user.id, profile, at))
     except ConflictError as exc:

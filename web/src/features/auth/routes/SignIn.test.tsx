@@ -34,6 +34,8 @@ function stubFetch(...replies: Response[]) {
   vi.stubGlobal(
     'fetch',
     vi.fn(async (request: Request) => {
+      // The provider buttons' list (GET /v1/auth/providers) is not part of these conversations.
+      if (new URL(request.url).pathname === '/v1/auth/providers') return reply(200, { items: [] });
       sent.push({ url: request.url, headers: request.headers, body: (await request.clone().json()) as Record<string, unknown> });
       return replies.shift() ?? reply(500, {});
     }),
