@@ -2596,6 +2596,8 @@ class FakeIdentityRepository:
         server_id: str | None = None,
         node_id: str | None = None,
         keep_user: bool = False,
+        other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 
@@ -2983,6 +2985,14 @@ class FakeServiceAccountRepository:
     def all_keys(self, service_account_id: str) -> list[Any]:
         mine = [k for k in self.keys.keys.values() if k.user_id == service_account_id]
         return sorted(mine, key=lambda k: (k.created_at, k.id), reverse=True)
+
+    def list_keys(self, tenant_id: str, service_account_id: str, limit: int, cursor: str | None) -> Any:
+        from mamba.domain.api_keys import KeyPage
+        from mamba.domain.pages import PageRequest
+
+        mine = [k for k in self.all_keys(service_account_id) if self.owners.get(k.id, ("", ""))[0] == tenant_id]
+        found = _page(mine, PageRequest(max(1, min(limit, 100)), cursor), f"sa_keys:{service_account_id}")
+        return KeyPage(items=found.items, next_cursor=found.next_cursor)
 
     def add_key(self, account: Any, key: Any) -> None:
         stored = self.accounts.get((account.tenant_id, account.id))

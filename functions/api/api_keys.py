@@ -107,6 +107,8 @@ def rotate_api_key(ctx: Ctx, key_id: str) -> object:
         grace_seconds=ctx.body.grace_seconds,
         via=principal.via,
         email_verified=principal.email_verified,
+        events=bootstrap.events_or_none(),
+        directory=bootstrap.tenancy_repository(),
     )
     return with_fields(
         rotated.new.key,

@@ -10,11 +10,12 @@ from mamba.lazy import lazy_import
 from mamba.web import Ctx, route
 
 if TYPE_CHECKING:
-    from mamba.services import roles
+    from mamba.services import roles, service_accounts
     from mamba.services import server_control as control
 else:
     roles = lazy_import("mamba.services.roles")
     control = lazy_import("mamba.services.server_control")
+    service_accounts = lazy_import("mamba.services.service_accounts")
 
 bp = Blueprint(__name__)
 TAGS = ("roles",)
@@ -90,6 +91,14 @@ def update_role(ctx: Ctx, tenant_id: str, role_id: str) -> object:
         # Every member bound to the role lost the console: Wings refuses their tokens from now on.
         control.revoke_console_for_role(
             bootstrap.server_control_ports(), repo, ctx.tenant.tenant_id, role_id, role.permissions
+        )
+        # And every service account bound to it (docs/service-accounts.md).
+        control.revoke_console_for_role(
+            bootstrap.server_control_ports(),
+            service_accounts.AsMembers(bootstrap.service_account_repository()),
+            ctx.tenant.tenant_id,
+            role_id,
+            role.permissions,
         )
     return role
 

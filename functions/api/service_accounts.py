@@ -4,6 +4,8 @@ Managing them needs ``members.manage`` (what issue 17 calls ``members.write``), 
 ``members.read``, like the members they stand next to in the tenant's access page.
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
@@ -12,26 +14,21 @@ from mamba import bootstrap
 from mamba.domain.clock import now_epoch
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
-from mamba.schemas.api_keys import ApiKeyQuery
-from mamba.schemas.service_accounts import (
-    ServiceAccountCreate,
-    ServiceAccountList,
-    ServiceAccountOut,
-    ServiceAccountUpdate,
-    ServiceKeyCreate,
-    ServiceKeyCreated,
-    ServiceKeyList,
-)
-from mamba.schemas.tenancy import to_epoch
 from mamba.web import Ctx, parse_query, route, with_fields
 
+# Models by name (mamba.routes.resolve_model): ``import app`` builds none of them.
 if TYPE_CHECKING:
     from mamba.domain.service_accounts import ServiceAccount
+    from mamba.schemas import api_keys as key_schemas
+    from mamba.schemas import tenancy as tenancy_schemas
+    from mamba.schemas.service_accounts import ServiceAccountCreate, ServiceAccountUpdate, ServiceKeyCreate
     from mamba.services import server_control as control
     from mamba.services import service_accounts
 else:
     service_accounts = lazy_import("mamba.services.service_accounts")
     control = lazy_import("mamba.services.server_control")
+    key_schemas = lazy_import("mamba.schemas.api_keys")
+    tenancy_schemas = lazy_import("mamba.schemas.tenancy")
 
 bp = Blueprint(__name__)
 TAGS = ("service-accounts",)
@@ -39,7 +36,7 @@ BASE = "/v1/tenants/{tenant_id}/service-accounts"
 ONE = BASE + "/{service_account_id}"
 
 
-def _tell_nodes(tenant_id: str, before: "ServiceAccount", after: "ServiceAccount | None") -> None:
+def _tell_nodes(tenant_id: str, before: ServiceAccount, after: ServiceAccount | None) -> None:
     """Committed; now best effort on the nodes, as for a member: access taken away ends the
     account's console tokens and open sockets where it lost them."""
     ports = bootstrap.server_control_ports()
@@ -47,7 +44,7 @@ def _tell_nodes(tenant_id: str, before: "ServiceAccount", after: "ServiceAccount
     control.deauthorize_after_change(ports, tenant_id, before.id, before, after)
 
 
-def _out(account: "ServiceAccount") -> object:
+def _out(account: ServiceAccount) -> object:
     return with_fields(account, permissions=account.effective_permissions, expired=account.expired(now_epoch()))
 
 
@@ -58,8 +55,8 @@ def _out(account: "ServiceAccount") -> object:
     permission="members.manage",
     summary="Create a service account: a role binding for automation, used through its keys",
     tags=TAGS,
-    request_model=ServiceAccountCreate,
-    response_model=ServiceAccountOut,
+    request_model="service_accounts:ServiceAccountCreate",
+    response_model="service_accounts:ServiceAccountOut",
     status=201,
 )
 def create_service_account(ctx: Ctx, tenant_id: str) -> object:
@@ -73,7 +70,7 @@ def create_service_account(ctx: Ctx, tenant_id: str) -> object:
         name=body.name,
         role=body.role,
         server_id=body.server_id,
-        expires_at=to_epoch(body.expires_at),
+        expires_at=tenancy_schemas.to_epoch(body.expires_at),
         description=body.description,
     )
     return _out(created)
@@ -86,7 +83,7 @@ def create_service_account(ctx: Ctx, tenant_id: str) -> object:
     permission="members.read",
     summary="The tenant's service accounts and what each binding grants",
     tags=TAGS,
-    response_model=ServiceAccountList,
+    response_model="service_accounts:ServiceAccountList",
     query=("limit", "cursor"),
 )
 def list_service_accounts(ctx: Ctx, tenant_id: str) -> object:
@@ -103,7 +100,7 @@ def list_service_accounts(ctx: Ctx, tenant_id: str) -> object:
     permission="members.read",
     summary="One service account",
     tags=TAGS,
-    response_model=ServiceAccountOut,
+    response_model="service_accounts:ServiceAccountOut",
 )
 def get_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) -> object:
     return _out(service_accounts.get_service_account(bootstrap.service_account_ports(), ctx.tenant, service_account_id))
@@ -116,8 +113,8 @@ def get_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) -> ob
     permission="members.manage",
     summary="Rename a service account or change its role, server scope or expiry (effective on its next request)",
     tags=TAGS,
-    request_model=ServiceAccountUpdate,
-    response_model=ServiceAccountOut,
+    request_model="service_accounts:ServiceAccountUpdate",
+    response_model="service_accounts:ServiceAccountOut",
 )
 def update_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) -> object:
     body: ServiceAccountUpdate = ctx.body
@@ -129,7 +126,7 @@ def update_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) ->
         name=body.name,
         role=body.role,
         server_id=body.server_id,
-        expires_at=to_epoch(body.expires_at),
+        expires_at=tenancy_schemas.to_epoch(body.expires_at),
         description=body.description,
         set_server_id="server_id" in given,
         set_expires_at="expires_at" in given,
@@ -167,8 +164,8 @@ def delete_service_account(ctx: Ctx, tenant_id: str, service_account_id: str) ->
     permission="members.manage",
     summary="Create a key for a service account (at most two active); the key is in this response only",
     tags=TAGS,
-    request_model=ServiceKeyCreate,
-    response_model=ServiceKeyCreated,
+    request_model="service_accounts:ServiceKeyCreate",
+    response_model="service_accounts:ServiceKeyCreated",
     status=201,
 )
 def create_service_account_key(ctx: Ctx, tenant_id: str, service_account_id: str) -> object:
@@ -195,11 +192,11 @@ def create_service_account_key(ctx: Ctx, tenant_id: str, service_account_id: str
     permission="members.read",
     summary="A service account's keys (never their secrets), newest first",
     tags=TAGS,
-    response_model=ServiceKeyList,
-    query=ApiKeyQuery,
+    response_model="service_accounts:ServiceKeyList",
+    query="api_keys:ApiKeyQuery",
 )
 def list_service_account_keys(ctx: Ctx, tenant_id: str, service_account_id: str) -> object:
-    query = parse_query(ctx.request, ApiKeyQuery)
+    query = parse_query(ctx.request, key_schemas.ApiKeyQuery)
     return service_accounts.list_keys(
         bootstrap.service_account_ports(), ctx.tenant, service_account_id, limit=query.limit, cursor=query.cursor
     )

@@ -21,11 +21,12 @@ from mamba import bootstrap
 from mamba.lazy import lazy_import
 
 if TYPE_CHECKING:
-    from mamba.services import operations
+    from mamba.services import operations, service_accounts
     from mamba.services import server_control as control
 else:
     operations = lazy_import("mamba.services.operations")
     control = lazy_import("mamba.services.server_control")
+    service_accounts = lazy_import("mamba.services.service_accounts")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -34,9 +35,13 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         servers = bootstrap.server_repository().of_tenant(event["tenant_id"])
         return {"servers": [{"server_uuid": s.uuid} for s in servers if s.status != "deleting"]}
     if action == "deny_consoles":
-        return control.deny_tenant_consoles(
-            bootstrap.server_control_ports(), bootstrap.tenancy_repository(), event["tenant_id"]
+        ports = bootstrap.server_control_ports()
+        members = control.deny_tenant_consoles(ports, bootstrap.tenancy_repository(), event["tenant_id"])
+        # The tenant's service accounts hold console tokens too (docs/service-accounts.md).
+        accounts = control.deny_tenant_consoles(
+            ports, service_accounts.AsMembers(bootstrap.service_account_repository()), event["tenant_id"]
         )
+        return {name: members[name] + accounts[name] for name in members}
     if action == "finish":
         results = event.get("results") or []
         failed = [r.get("server_uuid") for r in results if isinstance(r, dict) and r.get("failed")]

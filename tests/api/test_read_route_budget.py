@@ -47,8 +47,10 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/v1/admin/overview"): (4, "the guard, the counters, the nodes Query and their health"),
     ("GET", "/v1/admin/servers"): (3, JOINED),
     ("GET", "/v1/admin/servers/{server_id}"): (3, JOINED),
-    ("GET", "/v1/admin/tenants/{tenant_id}/members"): (4, "the guard, the tenant, the members Query and their users"),
-    ("GET", "/v1/admin/users/{user_id}"): (3, "the guard, the user and the memberships Query"),
+    ("GET", "/v1/admin/tenants/{tenant_id}/members"): (
+        3,
+        "the guard (with the tenant), the members Query and their users",
+    ),
     ("GET", "/v1/tenants"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/locations"): (
         5,
@@ -130,6 +132,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
     (world.sim.data_dir / server_id / "budget.txt").write_text("a file to read\n")
     schedule_id = _schedule_with_a_run(server_id)
     webhook_id = _webhook_with_an_attempt()
+    service_account_id = _service_account_with_a_key()
     roles = world.client.http.get(f"/v1/tenants/{TENANT_A}/roles", headers=world.headers("alice"))
     assert roles.status_code == 200, roles.body
     return {
@@ -147,6 +150,7 @@ def path_values(world: ServerWorld) -> dict[str, str]:
         "name": "swagger-ui.css",
         "schedule_id": schedule_id,
         "webhook_id": webhook_id,
+        "service_account_id": service_account_id,
         "provider": "google",
     }
 
@@ -172,6 +176,22 @@ def _schedule_with_a_run(server_id: str) -> str:
     repo.add(schedule, -1)
     repo.add_run(sch.new_run("run_budget", schedule, "manual", T0, 2**31))
     return schedule.id
+
+
+def _service_account_with_a_key() -> str:
+    """A service account of tenant A with one key (an empty key list costs one more read: is there
+    such an account?)."""
+    from dataclasses import replace
+
+    from mamba.domain.api_keys import ApiKey
+    from mamba.domain.service_accounts import ServiceAccount
+
+    repo = bootstrap.service_account_repository()
+    account = ServiceAccount("sa_budget", TENANT_A, "budget", "viewer", T0, "usr_alice")
+    repo.add(account, None)
+    key = ApiKey("key_sa_budget", account.id, "k", ("servers.read",), T0, "h" * 64, "abcd")
+    repo.add_key(replace(account, keys_version=0), key)
+    return account.id
 
 
 def _webhook_with_an_attempt() -> str:

@@ -99,6 +99,23 @@ class ServiceAccountRepositoryContract:
         assert [k.id for k in accounts.all_keys(made.id)] == [second.id, first.id]
         assert [k.id for k in api_keys.list_for_user(made.id, 10, None).items] == [second.id, first.id]
 
+    def test_list_keys_pages_newest_first_and_only_under_the_accounts_tenant(self, repos):
+        accounts, _ = repos
+        made = account(f"tn_{uid()}")
+        accounts.add(made, None)
+        made_keys = []
+        for n in range(3):
+            current = accounts.get(made.tenant_id, made.id)
+            made_keys.append(key(made.id, created_at=f"2026-11-25T10:00:0{n}Z"))
+            accounts.add_key(current, made_keys[-1])
+
+        first = accounts.list_keys(made.tenant_id, made.id, 2, None)
+        rest = accounts.list_keys(made.tenant_id, made.id, 2, first.next_cursor)
+
+        assert [k.id for k in first.items + rest.items] == [k.id for k in reversed(made_keys)]
+        assert first.next_cursor and rest.next_cursor is None
+        assert accounts.list_keys(f"tn_{uid()}", made.id, 10, None).items == []
+
     def test_expiring_keys_are_found_by_day_and_notified_once(self, repos):
         accounts, api_keys = repos
         made = account(f"tn_{uid()}")

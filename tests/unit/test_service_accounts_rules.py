@@ -125,3 +125,36 @@ def test_rotation_happens_once_and_only_from_a_session():
     _rotate(repo, "key_old", 60)
     with pytest.raises(ConflictError):
         _rotate(repo, "key_old", 60)
+
+
+def test_rotation_announces_the_new_key_in_the_owners_tenants():
+    from mamba.domain.tenancy import Membership, Tenant
+    from tests.fakes import FakeEventPublisher, FakeTenancyRepository, FakeUserRepository
+
+    users = FakeUserRepository()
+    from mamba.domain.accounts import User
+
+    users.add(User(id="usr_a", email="a@example.org", created_at="2026-11-25T10:00:00Z"))
+    tenancy = FakeTenancyRepository(users)
+    tenancy.add_with_owner(
+        Tenant(id="tn_a", name="a", created_at="2026-11-25T10:00:00Z"),
+        Membership(tenant_id="tn_a", user_id="usr_a", role="owner", created_at="2026-11-25T10:00:00Z"),
+    )
+    repo, events = FakeApiKeyRepository(), FakeEventPublisher()
+    _user_key(repo)
+
+    rotated = api_keys.rotate_key(
+        repo,
+        "usr_a",
+        "key_old",
+        grace_seconds=60,
+        via="token",
+        email_verified=True,
+        epoch=lambda: float(NOW),
+        events=events,
+        directory=tenancy,
+    )
+
+    [event] = events.published
+    assert (event.type, event.tenant_id, event.payload["key_name"]) == ("api_key.created", "tn_a", "deploy")
+    assert rotated.new.key.id != "key_old"

@@ -132,3 +132,40 @@ def test_expiry_notice_is_sent_once_per_key_and_retried_after_a_failed_mail(port
 
     assert (failed["failed"], sent["sent"], again["sent"]) == (1, 1, 0)
     assert len(mailer.sent) == 1 and mailer.sent[0][0] == "owner@example.org"
+
+
+def test_a_new_key_is_announced_in_the_accounts_tenant():
+    from tests.fakes import FakeEventPublisher
+
+    keys, events = FakeApiKeyRepository(), FakeEventPublisher()
+    ports = svc.Ports(FakeServiceAccountRepository(keys), keys, FakeTenancyRepository(), events)
+    account = _create(ports)
+
+    _key(ports, account.id, name="ci 2026-12")
+
+    [event] = events.published
+    assert (event.type, event.tenant_id) == ("api_key.created", "tn_a")
+    assert event.payload == {"key_name": "ci 2026-12", "owner_email": "ci (service account)"}
+
+
+def test_service_accounts_lose_the_console_with_their_role_and_on_a_suspension(ports):
+    # Given a console-holding service account bound to a custom role, on a tenant with one server
+    from mamba.domain.tenancy import Role
+    from mamba.services import server_control as control
+    from tests.unit.test_services_server_control import S1, World, jtis, server
+
+    ports.tenancy.roles[("tn_a", "rl_ops")] = Role(
+        "rl_ops", "Ops", frozenset({"servers.read", "servers.console"}), False, tenant_id="tn_a"
+    )
+    account = _create(ports, role="rl_ops")
+    walked = svc.AsMembers(ports.accounts)
+    world = World({S1: server(S1)})
+
+    # When the role loses the console, then the tenant is suspended
+    told = control.revoke_console_for_role(world.ports(), walked, "tn_a", "rl_ops", frozenset({"servers.read"}))
+    done = control.deny_tenant_consoles(world.ports(), walked, "tn_a")
+
+    # Then the node refuses the account's console token both times
+    assert told == 1 and done == {"servers": 1, "failed": 0}
+    denied = [jti for call in jtis(world) for jti in call]
+    assert len(denied) >= 2 and set(denied) == {control.wings_jwt.jti_for(account.id, S1)}

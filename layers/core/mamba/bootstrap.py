@@ -356,7 +356,12 @@ def service_account_ports() -> ServiceAccountPorts:
     """What the service-account use cases take (mamba.services.service_accounts)."""
     from mamba.services.service_accounts import Ports
 
-    return Ports(accounts=service_account_repository(), keys=api_key_repository(), tenancy=tenancy_repository())
+    return Ports(
+        accounts=service_account_repository(),
+        keys=api_key_repository(),
+        tenancy=tenancy_repository(),
+        events=events_or_none(),
+    )
 
 
 @built
@@ -1140,13 +1145,21 @@ def event_publisher() -> EventPublisher:
     return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
 
 
+class _PublishOnUse:
+    """The events publisher of the services' port bundles: the SQS client is made on the first
+    publish, not when a bundle is built (most requests publish nothing; docs/performance.md)."""
+
+    def publish(self, events: Any) -> None:
+        event_publisher().publish(events)
+
+
 @built
 def events_or_none() -> EventPublisher | None:
     """The events publisher for the services' port bundles; None only where no events queue is
     configured (a bare test environment): the deployed stack and the local stack always have one."""
     if not settings().events_queue_url:
         return None
-    return event_publisher()
+    return _PublishOnUse()
 
 
 @cached

@@ -5594,7 +5594,7 @@ export interface components {
         /** OAuthCompleteIn */
         OAuthCompleteIn: {
             /**
-             * @description Instead of totp_code: a passkey (docs/passkeys.md).
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
              * @default null
              */
             passkey?: components["schemas"]["PasskeyAnswerIn"] | null;
@@ -5681,7 +5681,7 @@ export interface components {
              */
             captcha_token?: string | null;
             /**
-             * @description Instead of totp_code: a passkey (docs/passkeys.md).
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
              * @default null
              */
             passkey?: components["schemas"]["PasskeyAnswerIn"] | null;

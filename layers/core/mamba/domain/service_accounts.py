@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from mamba.domain import permissions as perms
 from mamba.domain.errors import ConflictError, ValidationError
+from mamba.domain.tenancy import Membership
 
 if TYPE_CHECKING:
     from mamba.domain.api_keys import ApiKey
@@ -69,6 +70,18 @@ class ServiceAccount:
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+    def as_membership(self) -> Membership:
+        """Its binding as a member's, for the use cases that walk a tenant's bindings."""
+        return Membership(
+            tenant_id=self.tenant_id,
+            user_id=self.id,
+            role=self.role,
+            created_at=self.created_at,
+            permissions=self.permissions,
+            server_id=self.server_id,
+            expires_at=self.expires_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ class ProviderList(Schema):
 class OAuthCompleteIn(Schema):
     totp_code: TotpCode = None
     passkey: PasskeyAnswerIn | None = Field(
-        default=None, description="Instead of totp_code: a passkey (docs/passkeys.md)."
+        default=None,
+        description="Instead of totp_code: one of the account's passkeys answering a ceremony of "
+        "POST /v1/auth/passkeys/options (docs/passkeys.md).",
     )
 
 
@@ -39,7 +41,9 @@ class OAuthProvePasswordIn(Schema):
     password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
     totp_code: TotpCode = None
     passkey: PasskeyAnswerIn | None = Field(
-        default=None, description="Instead of totp_code: a passkey (docs/passkeys.md)."
+        default=None,
+        description="Instead of totp_code: one of the account's passkeys answering a ceremony of "
+        "POST /v1/auth/passkeys/options (docs/passkeys.md).",
     )
     captcha_token: CaptchaToken = None
 

@@ -201,6 +201,8 @@ def rotate_key(
     email_verified: bool,
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
+    events: EventPublisher | None = None,
+    directory: KeyDirectory | None = None,
 ) -> RotatedKey:
     """Replace a key with a new secret: the new key has the old one's name, scopes, servers,
     networks and expiry; the old one keeps working for ``grace_seconds`` (0 to 24 h) and then
@@ -244,6 +246,10 @@ def rotate_key(
         expires_at=old.expires_at,
     )
     repo.rotate(old, fresh, old_expires_at)
+    if events is not None and directory is not None:
+        from mamba.services.emit import api_key_created
+
+        api_key_created(events, directory, fresh)  # a rotation mints a key like a creation
     return RotatedKey(
         new=NewKey(key=fresh, plaintext=key_format.format_key(user_id, fresh.id, secret)),
         previous=replace(old, expires_at=old_expires_at, replaced_by=fresh.id),

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.auth.context import TenantContext
@@ -33,6 +33,7 @@ from mamba.domain.errors import ConflictError, SessionRequiredError, ValidationE
 from mamba.domain.pages import Page, PageRequest
 from mamba.domain.service_accounts import ExpiringKey, ServiceAccount
 from mamba.domain.tenancy import (
+    Membership,
     binding_permissions,
     check_binding,
     check_grant,
@@ -40,9 +41,13 @@ from mamba.domain.tenancy import (
     check_within_own_grant,
     role_version,
 )
+from mamba.ports import EventPublisher
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
+
+if TYPE_CHECKING:
+    from mamba.ports import EventPublisher
 
 MAX_SERVERS = 100
 
@@ -64,6 +69,10 @@ class ServiceAccountRepository(Protocol):
 
     def all_keys(self, service_account_id: str) -> list[ApiKey]:
         """Every key of the account, newest first, revoked ones included."""
+
+    def list_keys(self, tenant_id: str, service_account_id: str, limit: int, cursor: str | None) -> KeyPage:
+        """A page of the account's keys stored for ``tenant_id``, newest first (empty for another
+        tenant's or an unknown account). Raises ValidationError for a bad cursor."""
 
     def add_key(self, account: ServiceAccount, key: ApiKey) -> None:
         """Store the key and bump ``keys_version`` from ``account.keys_version``. Raises
@@ -87,6 +96,7 @@ class Ports:
     accounts: ServiceAccountRepository
     keys: ApiKeyRepository  # list and revoke: a service account's keys are API keys it owns
     tenancy: TenancyRepository  # roles
+    events: EventPublisher | None = None  # api_key.created (mamba.domain.events)
 
 
 def _now() -> str:
@@ -229,6 +239,20 @@ def delete_service_account(
     ports.accounts.delete(current)
 
 
+@dataclass(frozen=True)
+class AsMembers:
+    """The tenant's service accounts, paged like its members, for the use cases that walk every
+    binding of a tenant to end console access on the nodes (``server_control.deny_tenant_consoles``
+    on a suspension, ``revoke_console_for_role`` when a custom role loses the console): a service
+    account's console token is cut off like a member's."""
+
+    accounts: ServiceAccountRepository
+
+    def list_members(self, tenant_id: str, page: PageRequest) -> Page[Membership]:
+        found = self.accounts.list_accounts(tenant_id, page)
+        return Page(items=[a.as_membership() for a in found.items], next_cursor=found.next_cursor)
+
+
 # --- keys ------------------------------------------------------------------------------
 
 
@@ -246,7 +270,8 @@ def create_key(
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
 ) -> NewKey:
-    """A new key for the account; the plaintext is in this answer only.
+    """A new key for the account; the plaintext is in this answer only (``api_key.created`` is
+    emitted in the tenant: docs/notifications.md).
 
     ``scopes`` are tenant permissions; the key still works only within the account's binding
     (the guard intersects them). Raises SessionRequiredError, NotFoundError, ForbiddenError (the
@@ -288,15 +313,37 @@ def create_key(
         expires_at=expires_at,
     )
     ports.accounts.add_key(account, key)
+    _key_created(ports, account, key)
     return NewKey(key=key, plaintext=key_format.format_key(account.id, key.id, secret))
+
+
+def _key_created(ports: Ports, account: ServiceAccount, key: ApiKey) -> None:
+    """``api_key.created`` in the account's tenant, as for a member's key (after the key is
+    stored: a refused send is logged, never raised)."""
+    from mamba.domain.events import make_event
+    from mamba.services.emit import emit_after_commit
+
+    event = make_event(
+        "api_key.created",
+        dedupe_key=f"{key.id}:{account.tenant_id}",
+        occurred_at=key.created_at,
+        tenant_id=account.tenant_id,
+        payload={"key_name": key.name, "owner_email": f"service account {account.name}"},
+    )
+    emit_after_commit(ports.events, event)
 
 
 def list_keys(
     ports: Ports, tenant: TenantContext, service_account_id: str, *, limit: int = 50, cursor: str | None = None
 ) -> KeyPage:
-    """The account's keys, newest first, revoked ones included. Raises NotFoundError."""
-    account = ports.accounts.get(tenant.tenant_id, service_account_id)
-    return ports.keys.list_for_user(account.id, limit, cursor)
+    """The account's keys, newest first, revoked ones included. Raises NotFoundError.
+
+    One Query in the common case: the keys carry their tenant, so the page is read straight
+    away, and only an empty first page costs a read of the account (empty, or not ours: 404)."""
+    page = ports.accounts.list_keys(tenant.tenant_id, service_account_id, limit, cursor)
+    if not page.items and cursor is None:
+        ports.accounts.get(tenant.tenant_id, service_account_id)
+    return page
 
 
 def revoke_key(

@@ -8,7 +8,6 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import { adoptTokens, api, unwrap } from '@/lib/api';
 
-type PasskeyAnswer = components['schemas']['PasskeyAnswerIn'];
 export type Provider = components['schemas']['ProviderOut'];
 export type OAuthResult = components['schemas']['OAuthCompleteOut'];
 
@@ -35,16 +34,13 @@ function useSignedIn() {
   };
 }
 
+type CompleteIn = components['schemas']['OAuthCompleteIn'];
+
+/** Redeem the ticket; with the second factor (a code, or a passkey's answer) when the account has one. */
 export function useCompleteOAuth() {
   const signedIn = useSignedIn();
   return useMutation({
-    // The second factor when the account has 2FA: a TOTP code, or a passkey's answer (docs/passkeys.md).
-    mutationFn: async (second: string | null | { passkey: PasskeyAnswer }) =>
-      unwrap(
-        await api.POST('/v1/auth/oauth/complete', {
-          body: second !== null && typeof second === 'object' ? { passkey: second.passkey } : { totp_code: second },
-        }),
-      ),
+    mutationFn: async (body: CompleteIn) => unwrap(await api.POST('/v1/auth/oauth/complete', { body })),
     onSuccess: signedIn,
   });
 }
@@ -52,7 +48,7 @@ export function useCompleteOAuth() {
 export function useProveWithPassword() {
   const signedIn = useSignedIn();
   return useMutation({
-    mutationFn: async (body: { password: string; totp_code?: string | null; passkey?: PasskeyAnswer }) =>
+    mutationFn: async (body: { password: string; totp_code: string | null }) =>
       unwrap(await api.POST('/v1/auth/oauth/prove/password', { body })),
     onSuccess: signedIn,
   });

@@ -19,14 +19,6 @@ function reasonOf(error: unknown): string | undefined {
   return error instanceof ApiError ? (error.details.reason as string | undefined) : undefined;
 }
 
-/** The second factors the account can answer with (details.methods of totp_required; a code by default). */
-function methodsOf(error: unknown): string[] {
-  const given = error instanceof ApiError ? error.details.methods : undefined;
-  return Array.isArray(given) ? given.map(String) : ['totp'];
-}
-
-const SECOND_FACTOR = new Set(['totp_required', 'totp_invalid', 'passkey_invalid']);
-
 /**
  * Where the API's callback sends the browser (docs/oauth.md): `?error=<reason>` says why a sign-in
  * was refused; `?result=linked` that a provider was linked to the signed-in account; otherwise the
@@ -43,13 +35,11 @@ export function OAuthComplete() {
   const navigate = useNavigate();
   const asked = useRef(false);
   const [code, setCode] = useState('');
-  // Which second factors the account has, kept from the first totp_required (a later wrong answer has none).
-  const [methods, setMethods] = useState<string[]>(['totp']);
 
   useEffect(() => {
     if (error || params.get('result') || asked.current) return;
     asked.current = true;
-    complete.mutate(null);
+    complete.mutate({ totp_code: null });
   }, [error, params, complete]);
 
   const done = complete.data;
@@ -71,16 +61,17 @@ export function OAuthComplete() {
   if (done?.status === 'link_required') return <LinkRequired result={done} provider={name} />;
 
   const reason = reasonOf(complete.error);
-  if (reason === 'totp_required' && methodsOf(complete.error).join() !== methods.join()) setMethods(methodsOf(complete.error));
-  if (reason && SECOND_FACTOR.has(reason)) {
+  if (reason === 'totp_required' || reason === 'totp_invalid' || reason === 'passkey_invalid') {
+    // The account's second factors (details.methods of totp_required): a code, a passkey, or both.
+    const given = complete.error instanceof ApiError ? complete.error.details.methods : undefined;
+    const methods = Array.isArray(given) ? given.map(String) : ['totp'];
     const submit = (event: FormEvent) => {
       event.preventDefault();
-      complete.mutate(code);
+      complete.mutate({ totp_code: code });
     };
     return (
       <AuthLayout title={t('complete.title')}>
         {reason !== 'totp_required' && <ErrorAlert error={complete.error} />}
-        {methods.includes('passkey') && <PasskeySecondFactor busy={complete.isPending} onAnswer={(passkey) => complete.mutate({ passkey })} />}
         {methods.includes('totp') && (
           <form onSubmit={submit}>
             <TextField
@@ -100,6 +91,9 @@ export function OAuthComplete() {
               </button>
             </div>
           </form>
+        )}
+        {methods.includes('passkey') && (
+          <PasskeySecondFactor busy={complete.isPending} onAnswer={(passkey) => complete.mutate({ passkey })} />
         )}
       </AuthLayout>
     );
@@ -141,9 +135,7 @@ function LinkRequired({ result, provider }: { result: OAuthResult; provider: str
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const reason = reasonOf(prove.error);
-  const secondStep = reason !== undefined && SECOND_FACTOR.has(reason);
-  const needsCode = secondStep && reason !== 'passkey_invalid' && methodsOf(prove.error).includes('totp');
-  const offerPasskey = secondStep && (methodsOf(prove.error).includes('passkey') || reason === 'passkey_invalid');
+  const needsCode = reason === 'totp_required' || reason === 'totp_invalid';
   const email = result.email ?? '';
   const linked = (result.methods ?? []).filter((m) => m !== 'password' && m !== 'mail');
 
@@ -171,7 +163,6 @@ function LinkRequired({ result, provider }: { result: OAuthResult; provider: str
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
-          {offerPasskey && <PasskeySecondFactor busy={prove.isPending} onAnswer={(passkey) => prove.mutate({ password, passkey })} />}
           {needsCode && (
             <TextField
               label={t('complete.code')}

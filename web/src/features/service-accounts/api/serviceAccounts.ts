@@ -36,6 +36,20 @@ export function useCreateServiceAccount(tenantId: string) {
   });
 }
 
+export function useUpdateServiceAccount(tenantId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ accountId, body }: { accountId: string; body: components['schemas']['ServiceAccountUpdate'] }) =>
+      unwrap(
+        await api.PATCH('/v1/tenants/{tenant_id}/service-accounts/{service_account_id}', {
+          params: { path: { tenant_id: tenantId, service_account_id: accountId } },
+          body,
+        }),
+      ),
+    onSettled: () => client.invalidateQueries({ queryKey: serviceAccountsKey(tenantId) }),
+  });
+}
+
 export function useDeleteServiceAccount(tenantId: string) {
   const client = useQueryClient();
   return useMutation({

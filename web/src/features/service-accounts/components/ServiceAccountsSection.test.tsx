@@ -68,4 +68,31 @@ describe('ServiceAccountsSection', () => {
     const sent = calls.find((c) => c.method === 'POST')!.init.body as { scopes: string[] };
     expect(sent.scopes).toEqual(['servers.read']);
   });
+
+  it('changes a service account role and never offers the owner role', async () => {
+    answer('GET', '/v1/tenants/{tenant_id}/roles', {
+      body: {
+        items: [
+          { id: 'owner', name: 'owner', builtin: true, permissions: [], description: null, members: 1 },
+          { id: 'admin', name: 'admin', builtin: true, permissions: [], description: null, members: 0 },
+          { id: 'operator', name: 'operator', builtin: true, permissions: [], description: null, members: 0 },
+        ],
+        next_cursor: null,
+      },
+    });
+    answer('PATCH', '/v1/tenants/{tenant_id}/service-accounts/{service_account_id}', { body: { ...account, role: 'admin' } });
+    renderWithApp(<ServiceAccountsSection tenantId="t1" />, { path: '/t/:tenantId/members', route: '/t/t1/members' });
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Change deploy pipeline' }));
+    const form = await screen.findByRole('form', { name: 'Change the service account deploy pipeline' });
+    const role = within(form).getByLabelText(/^Role/);
+    await within(form).findByRole('option', { name: /admin/i });
+    expect(within(role).queryByRole('option', { name: /owner/i })).toBeNull();
+    await userEvent.selectOptions(role, 'admin');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+
+    await vi.waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
+    const sent = calls.find((c) => c.method === 'PATCH')!.init.body as { role: string; server_id: string | null };
+    expect(sent).toMatchObject({ role: 'admin', server_id: null });
+  });
 });

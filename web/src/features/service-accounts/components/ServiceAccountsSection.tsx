@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
 import { CopyButton } from '@/components/CopyButton';
@@ -6,7 +6,7 @@ import { SelectField, TextField } from '@/components/Field';
 import { PermissionPicker } from '@/components/PermissionPicker';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
 import { splitList } from '@/features/api-keys/api/apiKeys';
-import { localToIso, useServerChoices } from '@/features/members/api/members';
+import { isoToLocal, localToIso, useServerChoices } from '@/features/members/api/members';
 import { denied, useCan } from '@/features/roles/api/can';
 import { useRoles } from '@/features/roles/api/roles';
 import { fieldErrors } from '@/lib/errors';
@@ -20,6 +20,7 @@ import {
   useRevokeServiceKey,
   useServiceAccounts,
   useServiceKeys,
+  useUpdateServiceAccount,
   type ServiceAccount,
   type ServiceKey,
 } from '../api/serviceAccounts';
@@ -37,6 +38,7 @@ export function ServiceAccountsSection({ tenantId }: { tenantId: string }) {
   const manage = !denied(can, 'members.manage');
   const [open, setOpen] = useState<string | null>(null);
   const [removing, setRemoving] = useState<ServiceAccount | null>(null);
+  const [editing, setEditing] = useState<ServiceAccount | null>(null);
   const servers = useServerChoices(tenantId);
   const serverName = (id: string) => servers.data?.find((s) => s.id === id)?.name ?? id;
   return (
@@ -98,6 +100,16 @@ export function ServiceAccountsSection({ tenantId }: { tenantId: string }) {
                       <button
                         type="button"
                         className="button"
+                        data-variant="secondary"
+                        aria-label={t('list.changeNamed', { name: a.name })}
+                        disabled={!manage}
+                        onClick={() => setEditing(a)}
+                      >
+                        {t('list.change')}
+                      </button>
+                      <button
+                        type="button"
+                        className="button"
                         data-variant="danger"
                         aria-label={t('list.deleteNamed', { name: a.name })}
                         disabled={!manage}
@@ -111,6 +123,7 @@ export function ServiceAccountsSection({ tenantId }: { tenantId: string }) {
               ))}
             </tbody>
           </table>
+          {editing && <EditAccount key={editing.id} tenantId={tenantId} account={editing} onDone={() => setEditing(null)} />}
           {accounts.data.items
             .filter((a) => a.id === open)
             .map((a) => (
@@ -141,28 +154,115 @@ export function ServiceAccountsSection({ tenantId }: { tenantId: string }) {
   );
 }
 
+interface BindingDraft {
+  role: string;
+  serverId: string;
+  expires: string; // datetime-local value, '' = never
+}
+
+/** Role (never owner: it would count as one of the tenant's owners), server scope and expiry. */
+function BindingFields({
+  tenantId,
+  value,
+  onChange,
+  errors,
+}: {
+  tenantId: string;
+  value: BindingDraft;
+  onChange: (next: BindingDraft) => void;
+  errors: Record<string, string>;
+}) {
+  const { t } = useTranslation('serviceAccounts');
+  const roles = useRoles(tenantId);
+  const servers = useServerChoices(tenantId);
+  const choices = (roles.data?.items ?? [{ id: value.role, name: value.role, builtin: true }]).filter((r) => r.id !== 'owner');
+  return (
+    <>
+      <SelectField label={t('create.role')} value={value.role} onChange={(e) => onChange({ ...value, role: e.target.value })} error={errors.role}>
+        {choices.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.builtin ? t(`roles:builtin.${r.id}`, { defaultValue: r.name }) : r.name}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField label={t('create.scope')} value={value.serverId} onChange={(e) => onChange({ ...value, serverId: e.target.value })} error={errors.server_id}>
+        <option value="">{t('list.wholeTenant')}</option>
+        {(servers.data ?? []).map((s) => (
+          <option key={s.id} value={s.id}>
+            {t('create.onlyServer', { name: s.name })}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        label={t('create.expires')}
+        type="datetime-local"
+        hint={t('create.expiresHint')}
+        value={value.expires}
+        onChange={(e) => onChange({ ...value, expires: e.target.value })}
+        error={errors.expires_at}
+      />
+    </>
+  );
+}
+
+function EditAccount({ tenantId, account, onDone }: { tenantId: string; account: ServiceAccount; onDone: () => void }) {
+  const { t } = useTranslation('serviceAccounts');
+  const update = useUpdateServiceAccount(tenantId);
+  const [name, setName] = useState(account.name);
+  const [binding, setBinding] = useState<BindingDraft>({
+    role: account.role,
+    serverId: account.server_id ?? '',
+    expires: isoToLocal(account.expires_at),
+  });
+  const errors = fieldErrors(update.error, t);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    update.mutate(
+      {
+        accountId: account.id,
+        body: { name: name.trim(), role: binding.role, server_id: binding.serverId || null, expires_at: localToIso(binding.expires) },
+      },
+      { onSuccess: onDone },
+    );
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="edit-service-account-heading" noValidate>
+      <h3 id="edit-service-account-heading" tabIndex={-1} ref={heading}>
+        {t('edit.title', { name: account.name })}
+      </h3>
+      <TextField label={t('create.name')} required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <BindingFields tenantId={tenantId} value={binding} onChange={setBinding} errors={errors} />
+      {update.isError && Object.keys(errors).length === 0 && <ErrorAlert error={update.error} />}
+      <div className="button-row">
+        <button type="submit" className="button" disabled={update.isPending || !name.trim()}>
+          {t('edit.save')}
+        </button>
+        <button type="button" className="button" data-variant="secondary" onClick={onDone}>
+          {t('common:actions.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function CreateAccount({ tenantId }: { tenantId: string }) {
   const { t } = useTranslation('serviceAccounts');
   const create = useCreateServiceAccount(tenantId);
-  const roles = useRoles(tenantId);
-  const servers = useServerChoices(tenantId);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [role, setRole] = useState('viewer');
-  const [serverId, setServerId] = useState('');
-  const [expires, setExpires] = useState('');
+  const [binding, setBinding] = useState<BindingDraft>({ role: 'viewer', serverId: '', expires: '' });
   const errors = fieldErrors(create.error, t);
-  // A service account is never an owner (it would count as one of the tenant's owners).
-  const choices = (roles.data?.items ?? [{ id: 'viewer', name: 'viewer', builtin: true }]).filter((r) => r.id !== 'owner');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate(
       {
         name: name.trim(),
         description: description.trim() || null,
-        role,
-        server_id: serverId || null,
-        expires_at: localToIso(expires),
+        role: binding.role,
+        server_id: binding.serverId || null,
+        expires_at: localToIso(binding.expires),
       },
       { onSuccess: () => setName('') },
     );
@@ -179,29 +279,7 @@ function CreateAccount({ tenantId }: { tenantId: string }) {
           onChange={(e) => setDescription(e.target.value)}
           error={errors.description}
         />
-        <SelectField label={t('create.role')} value={role} onChange={(e) => setRole(e.target.value)} error={errors.role}>
-          {choices.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.builtin ? t(`roles:builtin.${r.id}`, { defaultValue: r.name }) : r.name}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label={t('create.scope')} value={serverId} onChange={(e) => setServerId(e.target.value)} error={errors.server_id}>
-          <option value="">{t('list.wholeTenant')}</option>
-          {(servers.data ?? []).map((s) => (
-            <option key={s.id} value={s.id}>
-              {t('create.onlyServer', { name: s.name })}
-            </option>
-          ))}
-        </SelectField>
-        <TextField
-          label={t('create.expires')}
-          type="datetime-local"
-          hint={t('create.expiresHint')}
-          value={expires}
-          onChange={(e) => setExpires(e.target.value)}
-          error={errors.expires_at}
-        />
+        <BindingFields tenantId={tenantId} value={binding} onChange={setBinding} errors={errors} />
         {create.isError && Object.keys(errors).length === 0 && <ErrorAlert error={create.error} />}
         <button type="submit" className="button" disabled={create.isPending || !name.trim()}>
           {t('create.submit')}
