@@ -16,7 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mamba import bootstrap
 from tests.api.security_world import PASSWORD, World, bearer, build_world, create_key
-from tests.api.test_accounts import configure  # noqa: F401 - a fixture, for the provider sign-in
+from tests.api.test_accounts import (
+    configure,  # noqa: F401 - a fixture, for the provider sign-in
+    mails_to,
+)
 from tests.api.test_oauth_sign_in import idp, oauth  # noqa: F401 - fixtures
 from tests.webauthn_authenticator import SoftAuthenticator
 
@@ -311,6 +314,10 @@ def test_rename_and_delete_only_touch_ones_own_passkeys(client, world, device):
     assert renamed.status_code == 200 and renamed.json_body["name"] == "Phone"
 
     assert client.http.delete(path, headers=world.headers("alice")).status_code == 204
+    # The owner was told of both: the passkey added, then removed (by its name at the time)
+    subjects = [subject for subject, _ in mails_to("alice@example.org")]
+    assert any("passkey was added" in s for s in subjects) and any("passkey was removed" in s for s in subjects)
+    assert any('"Phone" was removed' in text for _, text in mails_to("alice@example.org"))
     assert _passkeys(client, world) == []
     assert not bootstrap.user_repository().get("usr_alice").has_second_factor
     # And a deleted passkey no longer signs in

@@ -24,10 +24,11 @@ from mamba.services import (
     two_factor,
     webhooks,
 )
-from tests import fakes, fakes_schedules
+from tests import fakes, fakes_passkeys, fakes_schedules
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (ports.PasskeyStore, fakes_passkeys.FakePasskeyStore),
     (schedules.ScheduleRepository, fakes_schedules.FakeScheduleRepository),
     (schedules.ScheduleTrigger, fakes_schedules.FakeScheduleTrigger),
     (schedules.TaskRunner, fakes_schedules.FakeTaskRunner),

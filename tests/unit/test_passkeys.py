@@ -125,3 +125,77 @@ def test_passkey_names_are_printable_trimmed_and_bounded(given, kept):
 )
 def test_the_relying_party_is_the_panels_host_and_origin(url, rp_id, origin):
     assert RelyingParty.of(url) == RelyingParty(id=rp_id, origin=origin)
+
+
+# --- the service on the fake store, with the software authenticator ---
+
+
+def _service_world() -> tuple[Any, Any, Any]:
+    from mamba.services import passkeys
+    from tests.fakes import FakeRateLimiter
+    from tests.fakes_passkeys import FakePasskeyStore
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    world = AccountWorld()
+    user = replace(accounts.create_user(world.users, world.hasher, "ada@example.com", PASSWORD), email_verified=True)
+    world.users.users[user.id] = user
+    ports = passkeys.PasskeyPorts(
+        store=FakePasskeyStore(users={user.id}),
+        relying_party=RelyingParty.of("https://panel.example.com"),
+        limiter=FakeRateLimiter(),
+        users=world.users,
+    )
+    device = SoftAuthenticator(origin="https://panel.example.com")
+    begun = passkeys.begin_registration(ports, user.id, via="token", now=T0)
+    passkeys.finish_registration(
+        ports,
+        user.id,
+        challenge_id=begun.challenge_id,
+        credential=device.create(begun.public_key),
+        name="Laptop",
+        via="token",
+        now=T0,
+    )
+    return ports, device, user
+
+
+def test_two_sign_ins_racing_with_one_counter_let_one_through():
+    from mamba.services import passkeys
+
+    ports, device, user = _service_world()
+    first = passkeys.begin_authentication(ports, source_ip=IP, now=T0)
+    second = passkeys.begin_authentication(ports, source_ip=IP, now=T0)
+    # Both answers are signed with counter 2 and both read the stored counter 1 ...
+    answer_one = device.get(first.public_key, sign_count=2)
+    answer_two = device.get(second.public_key, sign_count=2)
+
+    passkeys.verify_assertion(ports, first.challenge_id, answer_one, now=T0)
+    # ... the second finds the counter moved: refused like any other failure.
+    with pytest.raises(UnauthorizedError) as refused:
+        passkeys.verify_assertion(ports, second.challenge_id, answer_two, now=T0)
+    assert refused.value.details["reason"] == "passkey_invalid"
+    assert ports.store.list(user.id)[0].sign_count == 2
+
+
+def test_an_expired_ceremony_is_refused():
+    from mamba.domain.passkeys import CHALLENGE_TTL_SECONDS
+    from mamba.services import passkeys
+
+    ports, device, _ = _service_world()
+    ceremony = passkeys.begin_authentication(ports, source_ip=IP, now=T0)
+
+    with pytest.raises(UnauthorizedError):
+        passkeys.verify_assertion(
+            ports, ceremony.challenge_id, device.get(ceremony.public_key), now=T0 + CHALLENGE_TTL_SECONDS
+        )
+
+
+def test_a_passkey_for_another_site_is_refused():
+    from mamba.services import passkeys
+
+    ports, device, _ = _service_world()
+    ceremony = passkeys.begin_authentication(ports, source_ip=IP, now=T0)
+    options = {**ceremony.public_key, "rpId": "evil.example"}  # an authenticator asked by another site
+
+    with pytest.raises(UnauthorizedError):
+        passkeys.verify_assertion(ports, ceremony.challenge_id, device.get(options), now=T0)

@@ -386,6 +386,7 @@ def passkey_ports() -> PasskeyPorts:
     dynamo_tables()
     from mamba.adapters.dynamo.passkeys import DynamoPasskeyStore
     from mamba.auth.webauthn import RelyingParty
+    from mamba.observability import logger
     from mamba.services.passkeys import PasskeyPorts
 
     return PasskeyPorts(
@@ -393,6 +394,10 @@ def passkey_ports() -> PasskeyPorts:
         relying_party=RelyingParty.of(settings().public_url),
         limiter=rate_limiter(),
         users=user_repository(),
+        mailer=mailer(),
+        on_mail_failure=lambda subject, exc: logger.warning(
+            "passkey mail not sent", extra={"subject": subject, "error": type(exc).__name__}
+        ),
     )
 
 

@@ -105,6 +105,22 @@ def two_factor_reset(name: str | None = None) -> Mail:
     )
 
 
+def passkey_changed(added: bool, passkey_name: str, name: str | None = None) -> Mail:
+    """Sent when a passkey is added to or removed from the account (docs/passkeys.md): a new way
+    in, or one fewer, is something the owner must hear of, whoever did it."""
+    what = "added to" if added else "removed from"
+    return Mail(
+        subject=f"A passkey was {what} your {PRODUCT} account",
+        text=(
+            f"{_greeting(name)}\n\n"
+            f'The passkey "{passkey_name}" was {what} your account.\n'
+            + ("It can now sign you in, and confirm a sign-in with your password.\n\n" if added else "\n")
+            + "If this was not you, reset your password now, remove the passkeys you do not\n"
+            "know from your account page, and contact support.\n"
+        ),
+    )
+
+
 def password_reset(public_url: str, token: str, lifetime: int, name: str | None = None) -> Mail:
     url = link(public_url, "reset-password", token)
     return Mail(

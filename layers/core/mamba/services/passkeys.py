@@ -20,13 +20,16 @@ tenant requires it (``User.has_second_factor``).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mamba import mail_templates
 from mamba.auth import webauthn
 from mamba.domain.accounts import TokenPair
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import (
+    DependencyUnavailableError,
     EmailNotVerifiedError,
     NotFoundError,
     SessionRequiredError,
@@ -47,7 +50,7 @@ from mamba.domain.passkeys import (
     passkey_id,
 )
 from mamba.domain.ratelimit import Limit
-from mamba.ports import PasskeyStore, RateLimiter
+from mamba.ports import Mailer, PasskeyStore, RateLimiter
 from mamba.services import abuse
 from mamba.services.accounts import AccountPorts, UserRepository
 from mamba.services.sessions import client_hints, start_session
@@ -63,6 +66,8 @@ class PasskeyPorts:
     relying_party: webauthn.RelyingParty
     limiter: RateLimiter
     users: UserRepository
+    mailer: Mailer | None = None  # None: nobody is told of added and removed passkeys
+    on_mail_failure: Callable[[str, Exception], None] | None = None
 
 
 def _now_iso() -> str:
@@ -90,6 +95,20 @@ def _take(ports: PasskeyPorts, challenge_id: str, purpose: str, now: int) -> Cha
     if challenge is None or challenge.purpose != purpose or challenge.expires_at <= now:
         return None
     return challenge
+
+
+def _tell_owner(ports: PasskeyPorts, user_id: str, added: bool, passkey_name: str) -> None:
+    """Mail the owner that a passkey was added or removed. A failed mail never undoes the change
+    (it happened); it is reported to ``on_mail_failure``."""
+    if ports.mailer is None:
+        return
+    user = ports.users.get(user_id)
+    mail = mail_templates.passkey_changed(added, passkey_name, user.name)
+    try:
+        ports.mailer.send(user.email, mail.subject, mail.text)
+    except DependencyUnavailableError as exc:
+        if ports.on_mail_failure is not None:
+            ports.on_mail_failure(mail.subject, exc)
 
 
 def _session_only(via: str, what: str) -> None:
@@ -167,6 +186,7 @@ def finish_registration(
         aaguid=made.aaguid,
     )
     ports.store.add(passkey, MAX_PASSKEYS)
+    _tell_owner(ports, user_id, True, passkey.name)
     return passkey
 
 
@@ -185,8 +205,10 @@ def rename_passkey(ports: PasskeyPorts, user_id: str, passkey_id_: str, name: st
 def delete_passkey(ports: PasskeyPorts, user_id: str, passkey_id_: str, *, via: str) -> None:
     """Raises SessionRequiredError (an API key cannot remove a factor), NotFoundError."""
     _session_only(via, "remove a passkey")
-    if not ports.store.delete(user_id, passkey_id_):
+    found = ports.store.get(user_id, passkey_id_)
+    if found is None or not ports.store.delete(user_id, passkey_id_):
         raise NotFoundError("Passkey not found.", {"passkey_id": passkey_id_})
+    _tell_owner(ports, user_id, False, found.name)
 
 
 # --- sign-in and second factor -------------------------------------------------------------

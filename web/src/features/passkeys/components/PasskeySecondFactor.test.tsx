@@ -17,7 +17,7 @@ function stubFetch(...replies: Response[]) {
   vi.stubGlobal(
     'fetch',
     vi.fn(async (request: Request) => {
-      // The provider buttons' list (GET /v1/auth/providers) is not part of these conversations.
+      // The sign-in page also lists the providers for its buttons: none here.
       if (new URL(request.url).pathname === '/v1/auth/providers') return reply(200, { items: [] });
       sent.push({ url: request.url, body: (await request.clone().json().catch(() => ({}))) as Record<string, unknown> });
       return replies.shift() ?? reply(500, {});
