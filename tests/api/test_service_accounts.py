@@ -258,6 +258,26 @@ def test_owners_are_mailed_once_seven_days_before_a_key_expires(client, world):
     assert [to for to, _, _ in mailer.sent] == ["alice@example.org"]
 
 
+def test_the_expiry_mail_is_in_the_owners_mail_language(client, world):
+    from functions.schedules import key_expiry
+
+    # Given alice chose German for her notification mail
+    chosen = client.http.patch(
+        "/v1/me/notification-preferences", headers=world.headers("alice"), body=json.dumps({"language": "de"})
+    )
+    assert chosen.status_code == 200, chosen.json_body
+    account = _account(client, world)
+    now = int(time.time())
+    _made_key(client, world, account["id"], ["tenant.read"], expires_at=_iso(now + 86400))
+    mailer = FakeMailer()
+
+    with bootstrap.override(mailer=mailer):
+        key_expiry.handler({"now": now}, None)
+
+    [(subject, text)] = mailer.to("alice@example.org")
+    assert "Dienstkontos" in subject and "widerrufe" in text
+
+
 def test_a_failed_expiry_mail_is_retried_by_the_next_run(client, world):
     from functions.schedules import key_expiry
 
