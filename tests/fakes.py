@@ -2596,6 +2596,8 @@ class FakeIdentityRepository:
         server_id: str | None = None,
         node_id: str | None = None,
         keep_user: bool = False,
+        other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 

@@ -9,7 +9,7 @@ the user's language what went wrong. The public routes audit themselves, like au
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
@@ -19,19 +19,10 @@ from mamba import bootstrap
 from mamba.auth import cookies, oauth_cookies
 from mamba.domain import clock
 from mamba.domain.errors import DomainError, NotFoundError
-from mamba.schemas.accounts import StatusOut
-from mamba.schemas.oauth import (
-    IdentityList,
-    LinkIdentityIn,
-    LinkStartedOut,
-    OAuthCompleteIn,
-    OAuthCompleteOut,
-    OAuthConfirmIn,
-    OAuthLinkedOut,
-    OAuthProvePasswordIn,
-    ProviderList,
-)
 from mamba.web import PUBLIC, Ctx, Reply, route
+
+if TYPE_CHECKING:
+    from mamba.schemas.oauth import LinkIdentityIn, OAuthProvePasswordIn
 
 bp = Blueprint(__name__)
 TAGS = ("auth",)
@@ -56,6 +47,14 @@ def _reason(error: DomainError) -> str:
     if error.status == 503:
         return "unavailable"
     return str(error.details.get("reason") or error.code.lower())
+
+
+def _passkey(body: Any) -> Any:
+    """The body's passkey answer (instead of a TOTP code) as the sessions service takes it."""
+    from mamba.services import sessions
+
+    found = getattr(body, "passkey", None)
+    return sessions.PasskeyAnswer(found.challenge_id, found.credential) if found else None
 
 
 def _web(ctx: Ctx) -> None:
@@ -93,7 +92,7 @@ def _signed_in(result: Any) -> Any:
     permission=PUBLIC,
     summary="The identity providers this panel offers for sign-in",
     tags=TAGS,
-    response_model=ProviderList,
+    response_model="oauth:ProviderList",
 )
 def providers(ctx: Ctx) -> dict[str, object]:
     from mamba.services import oauth
@@ -144,7 +143,7 @@ def callback(ctx: Ctx, provider: str) -> Response:
 
     query = ctx.query
     try:
-        with _audited(ctx, "oauth_callback", 302, provider=provider):
+        with _audited(ctx, "oauth_callback", 302, provider=provider) as entry:
             called = oauth.callback(
                 bootstrap.oauth_ports(),
                 provider,
@@ -154,6 +153,8 @@ def callback(ctx: Ctx, provider: str) -> Response:
                 binding=oauth_cookies.read(ctx.request, oauth_cookies.STATE_COOKIE),
                 now=clock.now_epoch(),
             )
+            entry.actor_id = called.user_id
+            entry.details["outcome"] = called.decision
     except DomainError as exc:
         return _redirect(_page(provider, error=_reason(exc)), oauth_cookies.clear_state())
     if called.outcome == "linked":
@@ -170,8 +171,8 @@ def callback(ctx: Ctx, provider: str) -> Response:
     errors=(401, 403, 429),
     summary="Finish a provider sign-in (with the 2FA code when the account has 2FA)",
     tags=TAGS,
-    request_model=OAuthCompleteIn,
-    response_model=OAuthCompleteOut,
+    request_model="oauth:OAuthCompleteIn",
+    response_model="oauth:OAuthCompleteOut",
 )
 def complete(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -185,6 +186,7 @@ def complete(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             user_agent=_user_agent(ctx),
             now=clock.now_epoch(),
+            passkey=_passkey(ctx.body),
         )
         entry.actor_id = result.pair.user_id if result.pair else None
         entry.details.update(provider=result.provider, outcome=result.status)
@@ -199,8 +201,8 @@ def complete(ctx: Ctx) -> Any:
     errors=(401, 403, 429),
     summary="Prove the account that holds the provider's email with its password; links and signs in",
     tags=TAGS,
-    request_model=OAuthProvePasswordIn,
-    response_model=OAuthCompleteOut,
+    request_model="oauth:OAuthProvePasswordIn",
+    response_model="oauth:OAuthCompleteOut",
 )
 def prove_password(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -217,6 +219,7 @@ def prove_password(ctx: Ctx) -> Any:
             source_ip=ctx.source_ip,
             user_agent=_user_agent(ctx),
             now=clock.now_epoch(),
+            passkey=_passkey(body),
         )
         entry.actor_id = result.pair.user_id if result.pair else None
     return _signed_in(result)
@@ -230,7 +233,7 @@ def prove_password(ctx: Ctx) -> Any:
     errors=(403, 429),
     summary="Mail the account that holds the provider's email a link that links the sign-in",
     tags=TAGS,
-    response_model=StatusOut,
+    response_model="accounts:StatusOut",
     status=202,
 )
 def prove_mail(ctx: Ctx) -> dict[str, object]:
@@ -254,8 +257,8 @@ def prove_mail(ctx: Ctx) -> dict[str, object]:
     errors=(403,),
     summary="Redeem the mailed link: the provider's sign-in is linked; then complete signs in",
     tags=TAGS,
-    request_model=OAuthConfirmIn,
-    response_model=OAuthLinkedOut,
+    request_model="oauth:OAuthConfirmIn",
+    response_model="oauth:OAuthLinkedOut",
 )
 def confirm_link(ctx: Ctx) -> Any:
     from mamba.services import oauth
@@ -277,7 +280,7 @@ def confirm_link(ctx: Ctx) -> Any:
     permission="account.read",
     summary="The providers linked to your account for sign-in",
     tags=("account",),
-    response_model=IdentityList,
+    response_model="oauth:IdentityList",
 )
 def list_identities(ctx: Ctx) -> dict[str, object]:
     from mamba.services import oauth
@@ -293,8 +296,8 @@ def list_identities(ctx: Ctx) -> dict[str, object]:
     errors=(403,),
     summary="Start linking a provider to your account: send the browser to authorize_url",
     tags=("account",),
-    request_model=LinkIdentityIn,
-    response_model=LinkStartedOut,
+    request_model="oauth:LinkIdentityIn",
+    response_model="oauth:LinkStartedOut",
 )
 def link_identity(ctx: Ctx) -> Any:
     from mamba.services import oauth

@@ -364,3 +364,25 @@ def test_a_record_that_fails_is_reported_alone_and_its_retry_completes_it(api, m
     # Then, in the end, one notification and one mail
     assert len(notifications(api, "usr_alice")) == 1 and unread(api, "usr_alice") == 1
     assert len(mail_to("alice@example.org")) == 1
+
+
+def test_a_service_accounts_key_and_a_rotated_key_are_announced_too(api):
+    # Given alice's key rotated, and a key made for one of tn_a's service accounts
+    mine = api.post("/v1/me/api-keys", "usr_alice", {"name": "deploy", "scopes": ["servers.read"]}).json_body
+    rotated = api.post(f"/v1/me/api-keys/{mine['id']}/rotate", "usr_alice", {"grace_seconds": 0})
+    assert rotated.status_code == 201, rotated.json_body
+    account = api.post("/v1/tenants/tn_a/service-accounts", "usr_alice", {"name": "ci", "role": "viewer"}).json_body
+    made = api.post(
+        f"/v1/tenants/tn_a/service-accounts/{account['id']}/keys",
+        "usr_alice",
+        {"name": "ci key", "scopes": ["servers.read"]},
+    )
+    assert made.status_code == 201, made.json_body
+
+    deliver_queued()
+
+    # Then alice heard of all three keys in tn_a
+    found = sorted(
+        n["payload"]["owner_email"] + "/" + n["payload"]["key_name"] for n in notifications(api, "usr_alice")
+    )
+    assert found == ["alice@example.org/deploy", "alice@example.org/deploy", "service account ci/ci key"]

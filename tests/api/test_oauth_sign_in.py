@@ -466,3 +466,20 @@ def test_deleting_the_account_unlinks_its_sign_ins_so_the_provider_account_start
     again = Browser(client)
     sign_in_flow(again, "google", "leaver@example.com")
     assert again.post("/v1/auth/oauth/complete").json_body["created"] is True
+
+
+def test_the_callback_is_in_the_platform_audit_log_with_its_outcome_and_account(client, oauth):
+    from mamba.domain.audit import AuditFilter
+
+    browser = Browser(client)
+    sign_in_flow(browser, "github", "audited@example.com")
+    user = bootstrap.user_repository().find_by_email("audited@example.com")
+    refused, _ = sign_in_flow(Browser(client), "google", "unverified-audit@example.com", verified=False)
+    assert page_query(refused)["error"] == "email_unverified"
+
+    callbacks = bootstrap.audit_log().list(None, AuditFilter(action="oauth_callback"), 50, None).items
+    created = next(e for e in callbacks if e.result == "success")
+    assert created.actor_id == user.id and created.details["outcome"] == "create"
+    assert created.details["provider"] == "github"
+    denied = next(e for e in callbacks if e.result != "success")
+    assert denied.details["reason"] == "email_unverified" and denied.actor_id is None

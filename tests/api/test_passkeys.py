@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mamba import bootstrap
 from tests.api.security_world import PASSWORD, World, bearer, build_world, create_key
+from tests.api.test_accounts import configure  # noqa: F401 - a fixture, for the provider sign-in
+from tests.api.test_oauth_sign_in import idp, oauth  # noqa: F401 - fixtures
 from tests.webauthn_authenticator import SoftAuthenticator
 
 
@@ -429,3 +431,37 @@ def test_starting_ceremonies_is_rate_limited(client, world, monkeypatch):
 
     assert answers == [200, 200, 429]
     assert registrations == [200, 200, 429]
+
+
+def test_a_provider_sign_in_takes_a_passkey_as_its_second_factor(client, oauth):  # noqa: F811
+    # Given an account made by a first Google sign-in, which then adds a passkey
+    from tests.api.test_oauth_sign_in import Browser, sign_in_flow
+
+    first = Browser(client)
+    sign_in_flow(first, "google", "passkey-oauth@example.com")
+    token = first.post("/v1/auth/oauth/complete").json_body["access_token"]
+    device = SoftAuthenticator(origin=bootstrap.settings().public_url)
+    begun = _post(client, "/v1/me/passkeys/registration", headers=bearer(token)).json_body
+    made = _post(
+        client,
+        "/v1/me/passkeys",
+        {"challenge_id": begun["challenge_id"], "credential": device.create(begun["public_key"])},
+        bearer(token),
+    )
+    assert made.status_code == 201, made.json_body
+
+    # When the next Google sign-in completes
+    again = Browser(client)
+    sign_in_flow(again, "google", "passkey-oauth@example.com")
+    asked = again.post("/v1/auth/oauth/complete")
+
+    # Then the passkey is asked for, and answers it
+    assert asked.status_code == 401
+    assert asked.json_body["error"]["details"]["methods"] == ["passkey"]
+    ceremony = _options(client)
+    answer = device.get(ceremony["public_key"])
+    done = again.post(
+        "/v1/auth/oauth/complete", {"passkey": {"challenge_id": ceremony["challenge_id"], "credential": answer}}
+    )
+    assert done.status_code == 200, done.json_body
+    assert done.json_body["access_token"]

@@ -47,8 +47,10 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/v1/admin/overview"): (4, "the guard, the counters, the nodes Query and their health"),
     ("GET", "/v1/admin/servers"): (3, JOINED),
     ("GET", "/v1/admin/servers/{server_id}"): (3, JOINED),
-    ("GET", "/v1/admin/tenants/{tenant_id}/members"): (4, "the guard, the tenant, the members Query and their users"),
-    ("GET", "/v1/admin/users/{user_id}"): (3, "the guard, the user and the memberships Query"),
+    ("GET", "/v1/admin/tenants/{tenant_id}/members"): (
+        3,
+        "the guard (with the tenant), the members Query and their users",
+    ),
     ("GET", "/v1/tenants"): (3, JOINED),
     ("GET", "/v1/tenants/{tenant_id}/locations"): (
         5,

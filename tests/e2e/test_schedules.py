@@ -41,7 +41,7 @@ def test_a_schedule_fires_at_its_minute_on_the_local_stack_and_its_run_succeeds(
     def scheduled_run() -> Any:
         runs = http.get(f"{base}/{schedule_id}/runs", headers=owner, timeout=30).json()["items"]
         done = [r for r in runs if r["trigger"] == "schedule" and r["status"] != "running"]
-        return done[0] if done else None
+        return done[-1] if done else None  # the first scheduled run (the oldest)
 
     run = wait_until(scheduled_run, "the scheduled run", timeout=FIRES_WITHIN)
 

@@ -46,13 +46,18 @@ def test_due_times_are_fired_once_each_with_the_scheduled_time_as_the_run_id(cli
 
     assert first["fired"] in (2, 3)  # the minutes that began in the last 130 s, of the enabled schedule only
     assert again["fired"] == 0
-    run_ids = [op for _, op, _ in recorder.started]
-    assert len(run_ids) == first["fired"] and len(set(run_ids)) == len(run_ids)
     schedule_id = created.json_body["id"]
+    runs = bootstrap.schedule_repository().runs(schedule_id, 10, None).items
+    assert len(runs) == first["fired"] and len({r.id for r in runs}) == len(runs)
     minute = datetime.now(UTC).replace(second=0, microsecond=0)
-    expected = {sch.scheduled_run_id(schedule_id, (minute - timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))
-                for i in range(4)}  # fmt: skip
-    assert set(run_ids) <= expected
+    expected = {
+        sch.scheduled_run_id(schedule_id, (minute - timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(4)
+    }
+    assert {r.id for r in runs} <= expected and {r.trigger for r in runs} == {"schedule"}
+    # The first starts its workflow; the later ones come while it runs, and never overlap it
+    assert [op for _, op, _ in recorder.started] == [runs[-1].id]
+    assert [r.status for r in runs[:-1]] == ["skipped"] * (len(runs) - 1)
     assert {p["schedule_id"] for _, _, p in recorder.started} == {schedule_id}
 
 

@@ -187,3 +187,88 @@ def test_a_server_left_deleting_without_an_operation_is_deleted_again(world: Wor
     assert bootstrap.server_repository().of_tenant(TENANT.tenant_id) == []
     assert set(allocation_holders(world.node.node.id).values()) == {None}
     assert server.uuid not in world.node.server_uuids()
+
+
+class Died:
+    """Step Functions as seen after the execution it starts dies at once: the start is answered,
+    nothing runs (the sweeper then finds the execution ended with ``StatusOf``)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def start(self, workflow: str, operation_id: str, payload: dict[str, Any], attempt: int = 1) -> str:
+        return f"arn:aws:states:us-east-1:123456789012:execution:died:{operation_id}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _running(op: Operation) -> Operation:
+    ops = bootstrap.operation_repository()
+    ops.save(replace(ops.find(op.id), status="running"))
+    return ops.find(op.id)
+
+
+def test_a_build_change_whose_workflow_died_after_saving_the_build_is_undone(world: World) -> None:
+    from mamba.services import server_lifecycle
+
+    # Given a server of 256 MiB and a build change to 512 MiB whose workflow saved the new build
+    # (the quota guard holds it), then died before syncing the node or closing the operation
+    server, op = world.create()
+    world.finish(op)
+    life = replace(bootstrap.server_lifecycle(), workflows=Died(bootstrap.workflows()))
+    _, grow = server_lifecycle.update_server(life, TENANT, server.uuid, {"limits": {"memory_mb": 512}})
+    assert grow is not None
+    server_lifecycle.action_save_build(life, dict(grow.input or {}))
+    assert bootstrap.server_repository().get(server.uuid).limits.memory_mb == 512
+    guard = bootstrap.placement_store().guard(TENANT.tenant_id)
+    assert [r for r in guard.recent if r[0] == server.uuid and r[1] == 512]
+    _running(grow)
+
+    # When the sweeper finds its execution failed
+    died = replace(sweep.ports(), epoch=lambda: time.time() + sweeper.GRACE_SECONDS + 60)
+    died.workflows = StatusOf(died.workflows, "FAILED")
+    report = sweeper.sweep(died).as_dict()
+
+    # Then the record holds the previous build, the quota forgot the new one, the lock is free,
+    # and the operation says the change was undone
+    assert report["closed"] == [grow.id]
+    assert bootstrap.server_repository().get(server.uuid).limits.memory_mb == 256
+    guard = bootstrap.placement_store().guard(TENANT.tenant_id)
+    assert not [r for r in guard.recent if r[0] == server.uuid and r[1] == 512]
+    assert bootstrap.server_lifecycle().locks.holder(server.uuid) is None
+    closed = bootstrap.operation_repository().find(grow.id)
+    assert closed.status == "failed" and closed.error["code"] == "WORKFLOW_INTERRUPTED"
+    assert "undone" in closed.error["message"]
+
+
+def test_an_admin_tenant_suspension_whose_workflow_died_half_way_is_undone(world: World) -> None:
+    from mamba.services import admin, server_lifecycle
+
+    # Given a tenant suspended by an admin whose suspend_tenant workflow suspended one server
+    # and died before the others and before closing its operation
+    server, op = world.create()
+    world.finish(op)
+    ports = admin.TenantSuspension(operations=bootstrap.operation_repository(), workflows=Died(bootstrap.workflows()))
+    admin.suspend_tenant(bootstrap.admin_repository(), ports, TENANT.tenant_id)
+    (suspension,) = open_operations()
+    server_lifecycle.action_suspend(bootstrap.server_lifecycle(), {"server_uuid": server.uuid, "by": "tenant_admin"})
+    assert bootstrap.server_repository().get(server.uuid).status == "suspended"
+    _running(suspension)
+
+    # When the sweeper finds its execution failed
+    died = replace(sweep.ports(), epoch=lambda: time.time() + sweeper.GRACE_SECONDS + 60)
+    died.workflows = StatusOf(died.workflows, "FAILED")
+    report = sweeper.sweep(died).as_dict()
+
+    # Then the tenant is active again and reactivate_tenant brought the server back
+    assert report["closed"] == [suspension.id]
+    assert bootstrap.admin_repository().get_tenant(TENANT.tenant_id).status == "active"
+    closed = bootstrap.operation_repository().find(suspension.id)
+    assert closed.status == "failed" and "suspension was undone" in closed.error["message"]
+    (again,) = [o for o in open_operations() if o.workflow == "reactivate_tenant"] or [
+        o for o in bootstrap.operation_repository().list_all(_page()).items if o.workflow == "reactivate_tenant"
+    ]
+    described = world.deployed.wait(world.deployed.execution_arn("reactivate_tenant", again.id), timeout_s=60)
+    assert described["status"] == "SUCCEEDED", world.deployed.history(described["executionArn"])[-3:]
+    assert bootstrap.server_repository().get(server.uuid).status != "suspended"

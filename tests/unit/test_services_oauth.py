@@ -323,3 +323,43 @@ def test_starts_are_limited_per_ip(world):
     with pytest.raises(RateLimitedError):
         oauth.start(world.ports, "google", return_to="/", now=NOW, source_ip="203.0.113.9")
     oauth.start(world.ports, "google", return_to="/", now=NOW, source_ip="203.0.113.10")  # another address
+
+
+def test_a_passkey_may_be_the_second_factor(world):
+    from mamba.services.sessions import PasskeyAnswer
+
+    accepted: list[tuple[str, str]] = []
+
+    def passkey_factor(user_id: str, challenge_id: str, credential: dict[str, Any]) -> None:
+        if credential.get("id") != "good":
+            raise UnauthorizedError("The passkey was not accepted.", {"reason": "passkey_invalid"})
+        accepted.append((user_id, challenge_id))
+
+    user = world.account(email_verified=True, passkeys=1)
+    world.store.link(oauth._new_identity(user.id, world.google.next, "t"))
+    called = world.callback()
+    ports = dataclasses.replace(
+        world.ports, accounts=dataclasses.replace(world.ports.accounts, passkey_factor=passkey_factor)
+    )
+
+    def complete(answer: PasskeyAnswer | None) -> oauth.Completed:
+        return oauth.complete(ports, called.ticket, totp_code=None, source_ip="198.51.100.7", user_agent="t",
+                              now=NOW + 10, passkey=answer)  # fmt: skip
+
+    with pytest.raises(UnauthorizedError) as asked:
+        complete(None)
+    assert asked.value.details["methods"] == ["passkey"]
+    with pytest.raises(UnauthorizedError) as wrong:
+        complete(PasskeyAnswer("ch_1", {"id": "bad"}))
+    assert wrong.value.details["reason"] == "passkey_invalid"
+    assert complete(PasskeyAnswer("ch_2", {"id": "good"})).status == "signed_in"
+    assert accepted == [(user.id, "ch_2")]
+
+
+def test_a_passkey_is_a_way_in_so_the_last_provider_may_go(world):
+    called = world.callback()
+    user_id = world.store.tickets[token_digest(called.ticket)].user_id
+    world.accounts.users.users[user_id] = dataclasses.replace(world.accounts.users.get(user_id), passkeys=1)
+    only = world.store.list_for_user(user_id)[0]
+    oauth.unlink(world.ports, user_id, only.id, via="token")
+    assert world.store.list_for_user(user_id) == []

@@ -363,3 +363,10 @@ def test_a_run_left_running_for_hours_no_longer_blocks_the_next(world: World) ->
     svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
     later = replace(world.ports, now=lambda: datetime(2026, 12, 5, 16, 0, tzinfo=UTC))
     assert svc.run_now(later, OWNER, world.server.uuid, created.schedule.id).status == "running"
+
+
+def test_scheduled_delivery_starts_nothing_when_the_server_is_gone(world: World) -> None:
+    created = world.create()
+    world.servers.delete(world.server.uuid)
+    assert svc.start_scheduled_run(world.ports, "tn_a", world.server.uuid, created.schedule.id, "t") is None
+    assert world.workflows.started == [] and world.repo.run_records == {}

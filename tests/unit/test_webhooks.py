@@ -480,3 +480,26 @@ def test_a_busy_store_defers_one_delivery_without_stopping_the_others() -> None:
         "https://hooks.example.com/a",
         "https://hooks.example.com/b",
     ]
+
+
+def test_the_schedule_door_keeps_20_seconds_of_its_function_and_publishes_failures(monkeypatch, capsys) -> None:
+    import types
+
+    from functions.schedules import webhook_deliveries as door
+    from mamba import bootstrap
+
+    asked: dict[str, float] = {}
+
+    def deliver_due(ports: object, *, budget_seconds: float) -> webhooks.RunSummary:
+        asked["budget"] = budget_seconds
+        return webhooks.RunSummary(attempted=3, succeeded=1, retrying=1, failed=1)
+
+    monkeypatch.setattr(door.webhooks, "deliver_due", deliver_due)
+    monkeypatch.setattr(bootstrap, "webhook_ports", lambda: None)
+    context = types.SimpleNamespace(get_remaining_time_in_millis=lambda: 60_000)
+
+    figures = door.handler({}, context)
+
+    assert asked["budget"] == 40.0 and figures["failed"] == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert [line["WebhookDeliveriesFailed"][0] for line in lines if "WebhookDeliveriesFailed" in line] == [1]

@@ -6,7 +6,7 @@
  * expired ID token and a token signed by another key are each refused with a page that says why.
  */
 import type { Page } from '@playwright/test';
-import { checkA11y, en, expect, freshEmail, PASSWORD, signUpAndVerify, test } from './support';
+import { checkA11y, en, expect, freshEmail, mailLink, PASSWORD, signUpAndVerify, test } from './support';
 
 const NAMES = { google: 'Google', microsoft: 'Microsoft', github: 'GitHub', discord: 'Discord' } as const;
 type ProviderId = keyof typeof NAMES;
@@ -125,6 +125,23 @@ test('an account with a password is proven by it before Microsoft is linked', as
   await signOut(page);
   await continueWith(page, 'microsoft', email);
   await expect(page.getByText(en('tenants:home.empty'))).toBeVisible();
+});
+
+test('a link mailed to the account proves it, and links Discord', async ({ page }) => {
+  const email = freshEmail('mailed');
+  await signUpAndVerify(page, email);
+  await expect(page.getByText(en('tenants:home.empty'))).toBeVisible();
+  await signOut(page);
+
+  await continueWith(page, 'discord', email);
+  await expect(page.getByRole('heading', { level: 1, name: en('oauth:link.title', { provider: 'Discord' }) })).toBeVisible();
+  await page.getByRole('button', { name: en('oauth:link.mail') }).click();
+  await expect(page.getByText(en('oauth:link.mailSent', { provider: 'Discord', email }))).toBeVisible();
+
+  // The link from the mailbox links Discord and signs in
+  await page.goto(await mailLink(email, 'Link Discord', '/oauth/link'));
+  await expect(page.getByText(en('tenants:home.empty'))).toBeVisible();
+  expect(await linkedProviders(page)).toEqual(['Discord']);
 });
 
 test('a tampered state is refused with a page that says why', async ({ page }) => {

@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test } from './support';
+import { checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test, tr } from './support';
 
 interface Received {
   headers: IncomingMessage['headers'];
@@ -88,6 +88,16 @@ test('add a webhook, keep its secret, send a test and see it delivered and signe
     // Disable it: the page says so
     await page.getByRole('button', { name: en('webhooks:settings.disable') }).click();
     await expect(page.getByText(en('webhooks:status.disabled'), { exact: true })).toBeVisible();
+
+    // Both pages in German
+    const detail = new URL(page.url()).pathname;
+    await page.goto(`${detail}?lng=de`);
+    await expect(page.getByRole('heading', { name: tr('de', 'webhooks:log.title') })).toBeVisible();
+    await expect(page.getByText(tr('de', 'webhooks:log.outcomes.succeeded'))).toBeVisible();
+    await checkA11y(page, 'webhook page (de)');
+    await page.getByRole('link', { name: tr('de', 'webhooks:back') }).click();
+    await expect(page.getByRole('heading', { name: tr('de', 'webhooks:form.createTitle') })).toBeVisible();
+    await checkA11y(page, 'webhooks (de)');
   } finally {
     hook.server.close();
   }

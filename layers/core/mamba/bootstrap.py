@@ -1140,13 +1140,21 @@ def event_publisher() -> EventPublisher:
     return SqsEventPublisher(boto_client("sqs"), s.events_queue_url, current_request_id)
 
 
+class _PublishOnUse:
+    """The events publisher of the services' port bundles: the SQS client is made on the first
+    publish, not when a bundle is built (most requests publish nothing; docs/performance.md)."""
+
+    def publish(self, events: Any) -> None:
+        event_publisher().publish(events)
+
+
 @built
 def events_or_none() -> EventPublisher | None:
     """The events publisher for the services' port bundles; None only where no events queue is
     configured (a bare test environment): the deployed stack and the local stack always have one."""
     if not settings().events_queue_url:
         return None
-    return event_publisher()
+    return _PublishOnUse()
 
 
 @cached

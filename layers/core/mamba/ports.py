@@ -391,6 +391,8 @@ class IdentityRepository(Protocol):
         server_id: str | None = None,
         node_id: str | None = None,
         keep_user: bool = False,
+        other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> AuthFacts: ...
 
 

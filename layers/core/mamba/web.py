@@ -146,8 +146,13 @@ def error_response(error: DomainError, headers: Headers | None = None) -> Respon
 
 
 def json_response(body: Any, status: int = 200, headers: Headers | None = None) -> Response:
+    return _serialised_response(_jsonable(body), status, headers)
+
+
+def _serialised_response(body: Any, status: int, headers: Headers | None = None) -> Response:
+    """A body ``serialise`` made (JSON types only already): not walked a second time."""
     all_headers: Headers = {"Content-Type": "application/json", **(headers or {})}
-    return Response(body=_jsonable(body), status_code=status, headers=all_headers)
+    return Response(body=body, status_code=status, headers=all_headers)
 
 
 def _jsonable(value: Any) -> Any:
@@ -362,10 +367,8 @@ def route(
                             f"{spec.method} {spec.path} has a response model: return a Reply, not a Response"
                         )
                 elif isinstance(result, Reply):
-                    result = json_response(
-                        serialise(spec, result.body, result.exclude),
-                        status=result.status or spec.status,
-                        headers=result.headers,
+                    result = _serialised_response(
+                        serialise(spec, result.body, result.exclude), result.status or spec.status, result.headers
                     )
                 else:
                     result = serialise(spec, result)
@@ -382,7 +385,7 @@ def route(
             _audit(spec, view.__name__, request, path_params, principal, stage, None, result)
             if isinstance(result, Response):
                 return result
-            return json_response(result, status=spec.status)
+            return _serialised_response(result, spec.status)
 
         handler.__name__ = view.__name__
         handler.__doc__ = view.__doc__

@@ -5594,6 +5594,11 @@ export interface components {
         /** OAuthCompleteIn */
         OAuthCompleteIn: {
             /**
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
+             * @default null
+             */
+            passkey?: components["schemas"]["PasskeyAnswerIn"] | null;
+            /**
              * Totp Code
              * @description When the account has 2FA: a TOTP code or a recovery code.
              * @default null
@@ -5675,6 +5680,11 @@ export interface components {
              * @default null
              */
             captcha_token?: string | null;
+            /**
+             * @description Instead of totp_code: one of the account's passkeys answering a ceremony of POST /v1/auth/passkeys/options (docs/passkeys.md).
+             * @default null
+             */
+            passkey?: components["schemas"]["PasskeyAnswerIn"] | null;
             /** Password */
             password: string;
             /**

@@ -63,11 +63,20 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     tenant_id = path_params.get("tenant_id")
     # A read of one server's resource: the server joins the guard's batch (two requests, not three).
     reading = request.method in ("GET", "HEAD")
-    server_read = path_params.get("server_id") if tenant_id is not None and reading else None
+    server_read = path_params.get("server_id") if reading else None
     # A read of one node's resource (the admin's node routes): the node joins it the same way.
     node_read = path_params.get("node_id") if reading else None
+    # A read of one account (``.../users/{user_id}``): that user's item joins it too.
+    user_read = path_params.get("user_id") if reading else None
     facts: AuthFacts = ports.identity.load(
-        credential.user_id, tenant_id, credential.key_id, server_id=server_read, node_id=node_read, keep_user=reading
+        credential.user_id,
+        tenant_id,
+        credential.key_id,
+        server_id=server_read,
+        node_id=node_read,
+        keep_user=reading,
+        other_user_id=user_read if user_read != credential.user_id else None,
+        service_account_id=path_params.get("service_account_id") if reading and tenant_id is not None else None,
     )
     if is_service_account_id(credential.user_id):
         return _authorize_service_account(credential, facts, request, permission, path_params, ports)

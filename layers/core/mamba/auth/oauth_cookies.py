@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mamba.domain.oauth import STATE_TTL_SECONDS, TICKET_TTL_SECONDS
-
 if TYPE_CHECKING:
     from chalice.app import Request
 
@@ -43,10 +41,15 @@ def _cookie(name: str, value: str, max_age: int) -> str:
 
 
 def set_state(value: str) -> str:
+    # The sign-in rules load with the first sign-in, not with every function's init (docs/performance.md).
+    from mamba.domain.oauth import STATE_TTL_SECONDS
+
     return _cookie(STATE_COOKIE, value, STATE_TTL_SECONDS)
 
 
 def set_ticket(value: str) -> str:
+    from mamba.domain.oauth import TICKET_TTL_SECONDS
+
     return _cookie(TICKET_COOKIE, value, TICKET_TTL_SECONDS)
 
 

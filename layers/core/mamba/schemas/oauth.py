@@ -9,6 +9,7 @@ from pydantic import Field
 from mamba.domain import account_policy as accounts
 from mamba.schemas.accounts import CaptchaToken
 from mamba.schemas.common import OmitWhenNone, Schema
+from mamba.schemas.passkeys import PasskeyAnswerIn
 
 ProviderId = Literal["google", "microsoft", "github", "discord"]
 TotpCode = Annotated[
@@ -29,11 +30,21 @@ class ProviderList(Schema):
 
 class OAuthCompleteIn(Schema):
     totp_code: TotpCode = None
+    passkey: PasskeyAnswerIn | None = Field(
+        default=None,
+        description="Instead of totp_code: one of the account's passkeys answering a ceremony of "
+        "POST /v1/auth/passkeys/options (docs/passkeys.md).",
+    )
 
 
 class OAuthProvePasswordIn(Schema):
     password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
     totp_code: TotpCode = None
+    passkey: PasskeyAnswerIn | None = Field(
+        default=None,
+        description="Instead of totp_code: one of the account's passkeys answering a ceremony of "
+        "POST /v1/auth/passkeys/options (docs/passkeys.md).",
+    )
     captcha_token: CaptchaToken = None
 
 

@@ -118,6 +118,8 @@ class Called:
     provider: str
     return_to: str
     ticket: str | None = None
+    user_id: str | None = None  # the account concerned (for the audit entry)
+    decision: str = ""  # what decide() said: sign_in, create, prove, link, already_linked
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,9 @@ def callback(
     if decision in ("already_linked", "link"):
         if decision == "link" and found.user_id:
             ports.store.link(_new_identity(found.user_id, profile, at))
-        return Called(outcome="linked", provider=provider, return_to=found.return_to)
+        return Called(
+            outcome="linked", provider=provider, return_to=found.return_to, user_id=found.user_id, decision=decision
+        )
     if decision == "sign_in" and linked is not None:
         ports.store.touch(linked, at)
         _link_pending(ports, found, linked.user_id, now)
@@ -308,7 +312,14 @@ def callback(
     else:  # prove: an account holds this verified address; its owner must prove it
         assert owner is not None
         ticket = Ticket("prove", owner.id, provider, found.return_to, now + TICKET_TTL_SECONDS, profile=profile)
-    return Called(outcome="ticket", provider=provider, return_to=found.return_to, ticket=_issue(ports, ticket))
+    return Called(
+        outcome="ticket",
+        provider=provider,
+        return_to=found.return_to,
+        ticket=_issue(ports, ticket),
+        user_id=ticket.user_id,
+        decision=decision,
+    )
 
 
 def _link_pending(ports: OAuthPorts, state: OAuthState, user_id: str, now: int) -> None:
@@ -379,6 +390,7 @@ def complete(
     source_ip: str,
     user_agent: str,
     now: int,
+    passkey: sessions.PasskeyAnswer | None = None,
 ) -> Completed:
     """Redeem the callback's ticket. A sign-in ticket ends like a password login (the account
     active and not locked, the second factor when enabled, a new session); a "prove" ticket
@@ -402,7 +414,7 @@ def complete(
         raise _bad_ticket()
     user = accounts.users.get(ticket.user_id)
     _check_account(ports, user, now)
-    sessions.check_second_factor(accounts, user, totp_code, source_ip, now)
+    sessions.check_second_factor(accounts, user, totp_code, source_ip, now, passkey)
     if ports.store.take_ticket(token_digest(ticket_token or "")) is None:  # redeemed by a parallel request
         raise _bad_ticket()
     if user.failed_logins:
@@ -430,6 +442,7 @@ def prove_with_password(
     source_ip: str,
     user_agent: str,
     now: int,
+    passkey: sessions.PasskeyAnswer | None = None,
 ) -> Completed:
     """The owner proves the account with its password (and second factor): exactly a password
     login (its windows, lockout, CAPTCHA and 2FA), after which the pending identity is linked.
@@ -445,6 +458,7 @@ def prove_with_password(
         source_ip=source_ip,
         now=now,
         user_agent=user_agent,
+        passkey=passkey,
     )
     if ports.store.take_ticket(token_digest(ticket_token or "")) is None:
         raise _bad_ticket()
@@ -505,7 +519,7 @@ def list_identities(ports: OAuthPorts, user_id: str) -> list[Identity]:
 
 def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> None:
     """Remove a linked provider. Refused (ConflictError ``last_sign_in_method``) when the account
-    would be left with no way to sign in: no password and no other linked provider.
+    would be left with no way to sign in: no password, no passkey and no other linked provider.
     Raises SessionRequiredError (an API key) and NotFoundError (not this account's)."""
     if via != "token":
         raise SessionRequiredError("An API key cannot remove a sign-in; sign in.", {"via": via})
@@ -514,7 +528,8 @@ def unlink(ports: OAuthPorts, user_id: str, identity_id: str, *, via: str) -> No
     if target is None:
         raise NotFoundError("Sign-in not found.", {"identity_id": identity_id})
     user = ports.accounts.users.get(user_id)
-    if not user.password_hash and len(identities) <= 1:
+    # Ways in besides this provider: a password, a passkey (it signs in alone), another provider.
+    if not user.password_hash and not user.passkeys and len(identities) <= 1:
         raise ConflictError(
             "This is the account's only way to sign in: set a password or link another provider first.",
             {"reason": "last_sign_in_method"},

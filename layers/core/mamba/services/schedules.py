@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mamba.auth.context import TenantContext
 from mamba.domain import schedules as sch
@@ -33,6 +33,10 @@ from mamba.domain.events import make_event
 from mamba.domain.servers import Server
 from mamba.observability import logger
 from mamba.ports import EventPublisher, QuotasOf, ServerRepository, Workflows
+
+if TYPE_CHECKING:
+    from mamba.services.backups import BackupPorts
+    from mamba.services.server_control import Ports as ControlPorts
 
 WORKFLOW = "run_schedule"
 # The permission each task's action needs, checked when a schedule is written: holding
@@ -321,10 +325,11 @@ def start_run(ports: SchedulePorts, schedule: sch.Schedule, run_id: str, trigger
     existing = ports.schedules.get_run(run_id)
     if existing is not None:
         return existing
+    # The server first: a run is recorded only for a server that exists.
+    server = ports.servers.get(schedule.server_id)
     run = sch.new_run(run_id, schedule, trigger, _now(ports), _epoch(ports))
     if not ports.schedules.add_run(run):
         return ports.schedules.get_run(run_id) or run
-    server = ports.servers.get(schedule.server_id)
     if server.suspended:
         return _end(ports, run, sch.SKIPPED, "The server is suspended.")
     if trigger == "schedule" and _busy(ports, schedule):
@@ -365,7 +370,12 @@ def start_scheduled_run(
     if schedule is None or schedule.tenant_id != tenant_id or not schedule.active:
         logger.info("scheduled run not started", extra={"schedule_id": schedule_id, "found": schedule is not None})
         return None
-    return start_run(ports, schedule, sch.scheduled_run_id(schedule_id, scheduled_time), "schedule")
+    try:
+        return start_run(ports, schedule, sch.scheduled_run_id(schedule_id, scheduled_time), "schedule")
+    except NotFoundError:
+        # The server is gone and its schedules with it (delete_server): nothing to retry.
+        logger.info("scheduled run not started: the server is gone", extra={"schedule_id": schedule_id})
+        return None
 
 
 # --- the run_schedule workflow's steps -------------------------------------------------------
@@ -557,8 +567,8 @@ class ServiceTaskRunner:
     (``backups.create_backup``, so a scheduled backup counts against the same quota and lock,
     and runs the same ``backup_server`` workflow with its compensation)."""
 
-    control: Any  # mamba.services.server_control.Ports
-    backups: Any  # mamba.services.backups.BackupPorts
+    control: ControlPorts
+    backups: BackupPorts
 
     def command(self, tenant: TenantContext, server_id: str, command: str) -> None:
         from mamba.services import server_control
@@ -591,8 +601,6 @@ class ServiceTaskRunner:
         try:
             backup = self.backups.backups.get(backup_id)
         except NotFoundError:
-            return "failed", "The backup was deleted before it completed."
-        if backup is None:
             return "failed", "The backup was deleted before it completed."
         if backup.status == bk.COMPLETED:
             return "completed", None

@@ -41,6 +41,7 @@ from mamba.domain.tenancy import (
     check_within_own_grant,
     role_version,
 )
+from mamba.ports import EventPublisher
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
@@ -269,7 +270,8 @@ def create_key(
     now: Callable[[], str] = _now,
     epoch: Callable[[], float] = time.time,
 ) -> NewKey:
-    """A new key for the account; the plaintext is in this answer only.
+    """A new key for the account; the plaintext is in this answer only (``api_key.created`` is
+    emitted in the tenant: docs/notifications.md).
 
     ``scopes`` are tenant permissions; the key still works only within the account's binding
     (the guard intersects them). Raises SessionRequiredError, NotFoundError, ForbiddenError (the

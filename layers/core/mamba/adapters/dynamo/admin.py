@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import SKIP, Cancellation, translate
 from mamba.adapters.dynamo.items import MembershipItem, TenantItem, TenantStatsItem, UserItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
@@ -47,6 +47,11 @@ class DynamoAdminRepository:
         return Page(items=[user_summary(item) for item in found], next_cursor=cursor)
 
     def get_user(self, user_id: str) -> UserSummary:
+        ahead = prefetch.take(keys.user(user_id))  # read with the caller by the guard (a read of this user)
+        if ahead is not None:
+            if ahead.item is None:
+                raise NotFoundError("User not found.", {"user_id": user_id})
+            return user_summary(UserItem.from_raw_data(ahead.item))
         with translate(on_missing=NotFoundError("User not found.", {"user_id": user_id})):
             return user_summary(UserItem.get(*keys.user(user_id), consistent_read=True))
 
@@ -122,6 +127,11 @@ class DynamoAdminRepository:
         return Page(items=[tenant_record(item) for item in found], next_cursor=cursor)
 
     def get_tenant(self, tenant_id: str) -> Tenant:
+        ahead = prefetch.take(keys.tenant(tenant_id))  # the path's tenant, read by the guard (a read)
+        if ahead is not None:
+            if ahead.item is None:
+                raise NotFoundError("Tenant not found.", {"tenant_id": tenant_id})
+            return tenant_record(TenantItem.from_raw_data(ahead.item))
         with translate(on_missing=NotFoundError("Tenant not found.", {"tenant_id": tenant_id})):
             return tenant_record(TenantItem.get(*keys.tenant(tenant_id), consistent_read=True))
 

@@ -25,13 +25,17 @@ class DynamoIdentityRepository:
         server_id: str | None = None,
         node_id: str | None = None,
         keep_user: bool = False,
+        other_user_id: str | None = None,
+        service_account_id: str | None = None,
     ) -> AuthFacts:
         """``server_id``: a read of one server's resource; its item joins the batch and is kept for
         ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch). ``node_id``: a read of one
         node's resource; the node, its breaker and its health item join it, kept for
         ``DynamoNodeRepository.get``, the Wings client's breaker and ``DynamoNodeHealthStore``.
         ``keep_user``: a read; the caller's user item is kept for ``DynamoUserRepository.get``
-        (a page of the caller's own sessions reads it again otherwise)."""
+        (a page of the caller's own sessions reads it again otherwise); ``other_user_id``: a read
+        of another account (an admin's user page), whose item joins the batch and is kept too;
+        ``service_account_id``: a read of one of the tenant's service accounts, the same way."""
         if is_service_account_id(user_id):
             return self._load_service_account(user_id, tenant_id, key_id, server_id=server_id)
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
@@ -42,12 +46,20 @@ class DynamoIdentityRepository:
             wanted["api_key"] = keys.api_key(key_id)
         if server_id is not None:
             wanted["server"] = keys.server(server_id)
+        if other_user_id is not None:
+            wanted["other_user"] = keys.user(other_user_id)
+        if service_account_id is not None and tenant_id is not None:
+            wanted["service_account"] = keys.service_account(tenant_id, service_account_id)
         if node_id is not None:
             wanted.update(node=keys.node(node_id), breaker=keys.node_breaker(node_id), health=keys.node_health(node_id))
         found = self._batch_get(list(wanted.values()))
-        ahead = [wanted[name] for name in ("server", "node", "breaker", "health") if name in wanted]
-        if keep_user:
-            ahead.append(wanted["user"])
+        ahead = [
+            wanted[name]
+            for name in ("server", "node", "breaker", "health", "other_user", "service_account")
+            if name in wanted
+        ]
+        if keep_user:  # a read: the caller's user and the path's tenant, for the route's own reads
+            ahead.extend(wanted[name] for name in ("user", "tenant") if name in wanted)
         if ahead:
             prefetch.keep({key: found.get(key) for key in ahead})
 

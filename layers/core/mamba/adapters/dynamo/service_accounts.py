@@ -21,7 +21,7 @@ from typing import Any, cast
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys, positions
+from mamba.adapters.dynamo import keys, positions, prefetch
 from mamba.adapters.dynamo.api_keys import api_key_record
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import ApiKeyItem, MainItem, RoleItem
@@ -151,6 +151,11 @@ class DynamoServiceAccountRepository:
 
     def get(self, tenant_id: str, service_account_id: str) -> ServiceAccount:
         missing = NotFoundError("Service account not found.", {"service_account_id": service_account_id})
+        ahead = prefetch.take(keys.service_account(tenant_id, service_account_id))  # the guard's, on a read
+        if ahead is not None:
+            if ahead.item is None:
+                raise missing
+            return service_account_from_raw(ahead.item)
         with translate(on_missing=missing, unavailable="The service account could not be read; try again."):
             item = ServiceAccountItem.get(*keys.service_account(tenant_id, service_account_id), consistent_read=True)
         return service_account_record(item)

@@ -34,11 +34,13 @@ function useSignedIn() {
   };
 }
 
+type CompleteIn = components['schemas']['OAuthCompleteIn'];
+
+/** Redeem the ticket; with the second factor (a code, or a passkey's answer) when the account has one. */
 export function useCompleteOAuth() {
   const signedIn = useSignedIn();
   return useMutation({
-    mutationFn: async (totpCode: string | null) =>
-      unwrap(await api.POST('/v1/auth/oauth/complete', { body: { totp_code: totpCode } })),
+    mutationFn: async (body: CompleteIn) => unwrap(await api.POST('/v1/auth/oauth/complete', { body })),
     onSuccess: signedIn,
   });
 }

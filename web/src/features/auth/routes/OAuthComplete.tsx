@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { TextField } from '@/components/Field';
 import { ErrorAlert, Loading, Notice } from '@/components/States';
+import { PasskeySecondFactor } from '@/features/passkeys/components/PasskeySecondFactor';
 import { ApiError } from '@/lib/errors';
 import { startUrl, useCompleteOAuth, useProveByMail, useProveWithPassword, useProviders, type OAuthResult } from '../api/oauth';
 import { AuthLayout, safeNext } from '../components/AuthLayout';
@@ -38,7 +39,7 @@ export function OAuthComplete() {
   useEffect(() => {
     if (error || params.get('result') || asked.current) return;
     asked.current = true;
-    complete.mutate(null);
+    complete.mutate({ totp_code: null });
   }, [error, params, complete]);
 
   const done = complete.data;
@@ -60,32 +61,40 @@ export function OAuthComplete() {
   if (done?.status === 'link_required') return <LinkRequired result={done} provider={name} />;
 
   const reason = reasonOf(complete.error);
-  if (reason === 'totp_required' || reason === 'totp_invalid') {
+  if (reason === 'totp_required' || reason === 'totp_invalid' || reason === 'passkey_invalid') {
+    // The account's second factors (details.methods of totp_required): a code, a passkey, or both.
+    const given = complete.error instanceof ApiError ? complete.error.details.methods : undefined;
+    const methods = Array.isArray(given) ? given.map(String) : ['totp'];
     const submit = (event: FormEvent) => {
       event.preventDefault();
-      complete.mutate(code);
+      complete.mutate({ totp_code: code });
     };
     return (
       <AuthLayout title={t('complete.title')}>
-        {reason === 'totp_invalid' && <ErrorAlert error={complete.error} />}
-        <form onSubmit={submit}>
-          <TextField
-            label={t('complete.code')}
-            hint={t('complete.codeHint')}
-            name="totp"
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            required
-            autoFocus
-            value={code}
-            onChange={(e) => setCode(e.target.value.trim())}
-          />
-          <div className="button-row">
-            <button type="submit" className="button" disabled={complete.isPending}>
-              {t('complete.submit')}
-            </button>
-          </div>
-        </form>
+        {reason !== 'totp_required' && <ErrorAlert error={complete.error} />}
+        {methods.includes('totp') && (
+          <form onSubmit={submit}>
+            <TextField
+              label={t('complete.code')}
+              hint={t('complete.codeHint')}
+              name="totp"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value.trim())}
+            />
+            <div className="button-row">
+              <button type="submit" className="button" disabled={complete.isPending}>
+                {t('complete.submit')}
+              </button>
+            </div>
+          </form>
+        )}
+        {methods.includes('passkey') && (
+          <PasskeySecondFactor busy={complete.isPending} onAnswer={(passkey) => complete.mutate({ passkey })} />
+        )}
       </AuthLayout>
     );
   }
