@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.auth.context import TenantContext
@@ -45,9 +45,6 @@ from mamba.ports import EventPublisher
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
-
-if TYPE_CHECKING:
-    from mamba.ports import EventPublisher
 
 MAX_SERVERS = 100
 
