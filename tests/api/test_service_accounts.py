@@ -110,6 +110,28 @@ def test_key_works_within_its_binding_only(client, world):
     assert client.http.get("/v1/admin/users", headers=headers).status_code == 403
 
 
+def test_checkout_is_403_for_a_service_account_even_with_billing_manage(client, world, monkeypatch):
+    # Given billing on, and a service account whose custom role and key hold billing.manage
+    from mamba import web
+
+    monkeypatch.setattr(web, "_check_billing_enabled", lambda: None)
+    role = _post(
+        client,
+        "/v1/tenants/tn_a/roles",
+        world.headers("alice"),
+        {"name": "Payer", "permissions": ["billing.read", "billing.manage"]},
+    ).json_body
+    account = _account(client, world, role=role["id"])
+    headers = bearer(_made_key(client, world, account["id"], ["billing.manage"])["key"])
+
+    # When its key opens a Checkout
+    paid = _post(client, "/v1/tenants/tn_a/billing/checkout", headers, {"plan_id": "plan_pro"})
+
+    # Then it is refused: Checkout is a person's, with an email (never a 404 for a missing user)
+    assert paid.status_code == 403, paid.json_body
+    assert paid.json_body["error"]["details"]["reason"] == "service_account"
+
+
 def test_binding_change_applies_to_the_keys_next_request(client, world):
     # Given a viewer service account whose key holds roles.manage in scope
     account = _account(client, world, role="viewer")
