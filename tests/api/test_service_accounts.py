@@ -383,3 +383,17 @@ def test_rotation_is_refused_with_a_key_and_for_another_users_key(client, world)
 
     assert with_key.status_code == 403 and with_key.json_body["error"]["code"] == "SESSION_REQUIRED"
     assert other.status_code == 404
+
+
+def test_a_key_holding_members_manage_may_revoke_a_service_accounts_key(client, world):
+    # Given alice's own key with members.manage, and a service account's key in use
+    own = create_key(client, world.headers("alice"), scopes=["members.manage"]).json_body["key"]
+    account = _account(client, world)
+    leaked = _made_key(client, world, account["id"], ["tenant.read"])
+
+    # When automation revokes the leaked key with alice's key (revoking adds no power)
+    revoked = client.http.delete(f"{BASE}/{account['id']}/keys/{leaked['id']}", headers=bearer(own))
+
+    # Then it stops working at once
+    assert revoked.status_code == 204
+    assert client.http.get("/v1/tenants/tn_a", headers=bearer(leaked["key"])).status_code == 401
