@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint
 
 from mamba import bootstrap
+from mamba.domain.errors import ForbiddenError
 from mamba.domain.pages import PageRequest
 from mamba.lazy import lazy_import
 from mamba.web import Ctx, route
@@ -33,7 +34,13 @@ def get_billing(ctx: Ctx, tenant_id: str) -> object:
 
 
 def _buyer(ctx: Ctx, tenant_id: str) -> tuple[str, str]:
-    """The tenant's name and the caller's email, which Checkout shows and pre-fills."""
+    """The tenant's name and the caller's email, which Checkout shows and pre-fills. A Checkout
+    is paid by a person in a browser: a service account has no email and answers 403."""
+    if ctx.principal is not None and ctx.principal.via == "service_account":
+        raise ForbiddenError(
+            "Checkout is for people: a service account cannot pay.",
+            {"permission": "billing.manage", "reason": "service_account"},
+        )
     tenant = bootstrap.tenancy_repository().get_tenant(tenant_id)
     return tenant.name, bootstrap.user_repository().get(ctx.user_id).email
 

@@ -19,7 +19,7 @@ else:
     service_accounts = lazy_import("mamba.services.service_accounts")
 
 
-def _mail(expiring: ExpiringKey) -> tuple[str, str]:
+def _mail(expiring: ExpiringKey, language: str) -> tuple[str, str]:
     key = expiring.key
     assert key.expires_at is not None  # only expiring keys are listed
     mail = mail_templates.service_key_expiring(
@@ -29,6 +29,7 @@ def _mail(expiring: ExpiringKey) -> tuple[str, str]:
         key.name,
         key.prefix,
         key.expires_at,
+        language,
     )
     return mail.subject, mail.text
 
@@ -38,7 +39,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     done = service_accounts.notify_expiring_keys(
         bootstrap.service_account_repository(),
         bootstrap.mailer(),
-        bootstrap.tenant_owner_emails,
+        bootstrap.tenant_owner_contacts,  # each owner in their mail language
         _mail,
         now=now,
     )

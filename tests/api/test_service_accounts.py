@@ -110,6 +110,28 @@ def test_key_works_within_its_binding_only(client, world):
     assert client.http.get("/v1/admin/users", headers=headers).status_code == 403
 
 
+def test_checkout_is_403_for_a_service_account_even_with_billing_manage(client, world, monkeypatch):
+    # Given billing on, and a service account whose custom role and key hold billing.manage
+    from mamba import web
+
+    monkeypatch.setattr(web, "_check_billing_enabled", lambda: None)
+    role = _post(
+        client,
+        "/v1/tenants/tn_a/roles",
+        world.headers("alice"),
+        {"name": "Payer", "permissions": ["billing.read", "billing.manage"]},
+    ).json_body
+    account = _account(client, world, role=role["id"])
+    headers = bearer(_made_key(client, world, account["id"], ["billing.manage"])["key"])
+
+    # When its key opens a Checkout
+    paid = _post(client, "/v1/tenants/tn_a/billing/checkout", headers, {"plan_id": "plan_pro"})
+
+    # Then it is refused: Checkout is a person's, with an email (never a 404 for a missing user)
+    assert paid.status_code == 403, paid.json_body
+    assert paid.json_body["error"]["details"]["reason"] == "service_account"
+
+
 def test_binding_change_applies_to_the_keys_next_request(client, world):
     # Given a viewer service account whose key holds roles.manage in scope
     account = _account(client, world, role="viewer")
@@ -258,6 +280,26 @@ def test_owners_are_mailed_once_seven_days_before_a_key_expires(client, world):
     assert [to for to, _, _ in mailer.sent] == ["alice@example.org"]
 
 
+def test_the_expiry_mail_is_in_the_owners_mail_language(client, world):
+    from functions.schedules import key_expiry
+
+    # Given alice chose German for her notification mail
+    chosen = client.http.patch(
+        "/v1/me/notification-preferences", headers=world.headers("alice"), body=json.dumps({"language": "de"})
+    )
+    assert chosen.status_code == 200, chosen.json_body
+    account = _account(client, world)
+    now = int(time.time())
+    _made_key(client, world, account["id"], ["tenant.read"], expires_at=_iso(now + 86400))
+    mailer = FakeMailer()
+
+    with bootstrap.override(mailer=mailer):
+        key_expiry.handler({"now": now}, None)
+
+    [(subject, text)] = mailer.to("alice@example.org")
+    assert "Dienstkontos" in subject and "widerrufe" in text
+
+
 def test_a_failed_expiry_mail_is_retried_by_the_next_run(client, world):
     from functions.schedules import key_expiry
 
@@ -341,3 +383,17 @@ def test_rotation_is_refused_with_a_key_and_for_another_users_key(client, world)
 
     assert with_key.status_code == 403 and with_key.json_body["error"]["code"] == "SESSION_REQUIRED"
     assert other.status_code == 404
+
+
+def test_a_key_holding_members_manage_may_revoke_a_service_accounts_key(client, world):
+    # Given alice's own key with members.manage, and a service account's key in use
+    own = create_key(client, world.headers("alice"), scopes=["members.manage"]).json_body["key"]
+    account = _account(client, world)
+    leaked = _made_key(client, world, account["id"], ["tenant.read"])
+
+    # When automation revokes the leaked key with alice's key (revoking adds no power)
+    revoked = client.http.delete(f"{BASE}/{account['id']}/keys/{leaked['id']}", headers=bearer(own))
+
+    # Then it stops working at once
+    assert revoked.status_code == 204
+    assert client.http.get("/v1/tenants/tn_a", headers=bearer(leaked["key"])).status_code == 401

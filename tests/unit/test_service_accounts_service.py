@@ -122,8 +122,8 @@ def test_expiry_notice_is_sent_once_per_key_and_retried_after_a_failed_mail(port
     account = _create(ports)
     _key(ports, account.id, expires_at=NOW + 2 * 86400)
     _key(ports, account.id, expires_at=NOW + 20 * 86400)  # outside the window
-    recipients = lambda tenant_id: ["owner@example.org"]  # noqa: E731
-    mail_for = lambda expiring: ("subject", f"{expiring.key.prefix} expires")  # noqa: E731
+    recipients = lambda tenant_id: [("owner@example.org", "de")]  # noqa: E731
+    mail_for = lambda expiring, language: (language, f"{expiring.key.prefix} expires")  # noqa: E731
 
     failed = svc.notify_expiring_keys(ports.accounts, FakeMailer(fail=True), recipients, mail_for, now=NOW)
     mailer = FakeMailer()
@@ -131,7 +131,7 @@ def test_expiry_notice_is_sent_once_per_key_and_retried_after_a_failed_mail(port
     again = svc.notify_expiring_keys(ports.accounts, mailer, recipients, mail_for, now=NOW + 120)
 
     assert (failed["failed"], sent["sent"], again["sent"]) == (1, 1, 0)
-    assert len(mailer.sent) == 1 and mailer.sent[0][0] == "owner@example.org"
+    assert len(mailer.sent) == 1 and mailer.sent[0][:2] == ("owner@example.org", "de")
 
 
 def test_a_new_key_is_announced_in_the_accounts_tenant():

@@ -5,7 +5,7 @@
  * API key with a grace period and both keys work during it. axe-core checks each page.
  */
 import type { APIRequestContext } from '@playwright/test';
-import { checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test } from './support';
+import { checkA11y, createTenant, en, expect, freshEmail, signUpAndVerify, test, tr } from './support';
 
 /** GET with a key as the bearer; the status only. */
 async function statusWith(request: APIRequestContext, path: string, key: string): Promise<number> {
@@ -86,4 +86,12 @@ test('a service account with two keys rotated without downtime, and a rotated pe
   await expect(page.getByRole('row', { name: /laptop script/ }).first()).toBeVisible();
   await expect(page.getByText(en('apiKeys:list.rotatedOut'))).toBeVisible();
   await checkA11y(page, 'API key rotated');
+
+  // The access page's service accounts, in German.
+  await page.goto(`/t/${tenantId}/members?lng=de`);
+  const german = page.getByRole('region', { name: tr('de', 'serviceAccounts:title') });
+  await expect(german.getByRole('row', { name: /deploy pipeline/ })).toBeVisible();
+  await german.getByRole('button', { name: tr('de', 'serviceAccounts:list.keysNamed', { name: 'deploy pipeline' }) }).click();
+  await expect(page.getByRole('region', { name: tr('de', 'serviceAccounts:keys.title', { name: 'deploy pipeline' }) })).toBeVisible();
+  await checkA11y(page, 'service accounts in German');
 });

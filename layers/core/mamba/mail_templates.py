@@ -328,13 +328,33 @@ def data_deletion_warning(public_url: str, tenant_id: str, due_at: int, days: in
 
 
 def service_key_expiring(
-    public_url: str, tenant_id: str, account_name: str, key_name: str, prefix: str, expires_at: int
+    public_url: str,
+    tenant_id: str,
+    account_name: str,
+    key_name: str,
+    prefix: str,
+    expires_at: int,
+    language: str = "en",
 ) -> Mail:
-    """To a tenant's owners, 7 days before a service account's key expires (once per key)."""
+    """To a tenant's owners, each in their mail language, 7 days before a service account's key
+    expires (once per key; docs/service-accounts.md)."""
     from datetime import UTC, datetime
 
     when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"{public_url.rstrip('/')}/t/{tenant_id}/members#service-accounts"
+    if language == "de":
+        return Mail(
+            subject=f"Ein Schlüssel eines Dienstkontos von {PRODUCT} läuft am {when[:10]} ab",
+            text=(
+                "Hallo,\n\n"
+                f"Der Schlüssel {key_name!r} des Dienstkontos {account_name!r}\n"
+                f"({prefix}) funktioniert ab {when} nicht mehr.\n\n"
+                "Damit die Automatisierung, die ihn nutzt, weiterläuft: lege einen\n"
+                "zweiten Schlüssel an, setze ihn ein und widerrufe dann den alten (ein\n"
+                "Dienstkonto kann genau dafür zwei aktive Schlüssel haben):\n\n"
+                f"{page}\n"
+            ),
+        )
     return Mail(
         subject=f"A {PRODUCT} service account key expires on {when[:10]}",
         text=(

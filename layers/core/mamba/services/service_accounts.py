@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from mamba.auth import api_keys as key_format
 from mamba.auth.context import TenantContext
@@ -45,9 +45,6 @@ from mamba.ports import EventPublisher
 from mamba.services.api_keys import ApiKeyRepository, check_cidrs, check_name
 from mamba.services.roles import resolve_role
 from mamba.services.tenants import TenancyRepository
-
-if TYPE_CHECKING:
-    from mamba.ports import EventPublisher
 
 MAX_SERVERS = 100
 
@@ -374,14 +371,15 @@ def notice_days(now: float) -> list[str]:
 def notify_expiring_keys(
     accounts: ServiceAccountRepository,
     mailer: NoticeMailer,
-    recipients: Callable[[str], Iterable[str]],
-    mail_for: Callable[[ExpiringKey], tuple[str, str]],
+    owners: Callable[[str], Iterable[tuple[str, str]]],
+    mail_for: Callable[[ExpiringKey, str], tuple[str, str]],
     *,
     now: float,
 ) -> dict[str, int]:
     """Mail the tenant's owners about each service-account key that expires within 7 days,
     once per key (a claim on the key item, given back when the mail fails so the next run
-    retries). ``mail_for`` gives (subject, text). One key's failure never stops the others."""
+    retries). ``owners`` gives (address, mail language); ``mail_for`` (subject, text) in a
+    language. One key's failure never stops the others."""
     from mamba.observability import logger
 
     done = {"due": 0, "sent": 0, "failed": 0}
@@ -392,8 +390,8 @@ def notify_expiring_keys(
         if not accounts.claim_expiry_notice(expiring.key.id, iso(datetime.fromtimestamp(now, UTC))):
             continue
         try:
-            subject, text = mail_for(expiring)
-            for address in recipients(expiring.tenant_id):
+            for address, language in owners(expiring.tenant_id):
+                subject, text = mail_for(expiring, language)
                 mailer.send(address, subject, text)
             done["sent"] += 1
         except Exception:  # noqa: BLE001 - one mail's failure never stops the others; the next run retries
