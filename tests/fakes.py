@@ -6,7 +6,7 @@ included, and a service test on the fakes holds for production (docs/testing.md)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -2603,11 +2603,7 @@ class FakeIdentityRepository:
         tenant_id: str | None,
         key_id: str | None = None,
         *,
-        server_id: str | None = None,
-        node_id: str | None = None,
-        keep_user: bool = False,
-        other_user_id: str | None = None,
-        service_account_id: str | None = None,
+        read_ahead: Mapping[str, str] | None = None,
     ) -> Any:
         from mamba.domain.accounts import AuthFacts
 

@@ -41,7 +41,6 @@ OVER_BUDGET: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "/api/remote/servers/{uuid}/install"): (4, REMOTE),
     ("GET", "/api/remote/backups/{uuid}"): (4, REMOTE + " (not a pure read: it records the upload it presigns)"),
     ("GET", "/v1/admin/blueprints"): (3, JOINED),
-    ("GET", "/v1/admin/blueprints/{blueprint_id}"): (3, JOINED),
     ("GET", "/v1/admin/nodes"): (3, JOINED),
     ("GET", "/v1/admin/nodes/{node_id}/servers"): (3, "the guard (with the node), the page and its join"),
     ("GET", "/v1/admin/overview"): (4, "the guard, the counters, the nodes Query and their health"),

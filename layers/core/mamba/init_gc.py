@@ -8,7 +8,10 @@ long as the process. Importing this module first (``app.py``) pauses the collect
 ``resume()`` runs once the first invocation has been answered (``middleware``, registered for
 every event type, and SnapStart's before-snapshot hook): it moves everything made so far to
 the permanent generation (``gc.freeze()``: later collections do not walk it again) and turns the
-collector back on. Nothing is skipped: garbage made meanwhile is collected by the next run.
+collector back on. The cost: cyclic garbage the start made is frozen with the rest and never
+freed. Measured after the first ``GET .../servers``: 403 unreachable objects among 120,000 (a few
+tens of KB, once per environment), against a full collection of about 20 ms of CPU (60 under load)
+that would find them.
 
 Only on Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set): a test run or the local server imports the
 app once and may answer nothing through it for a long time.

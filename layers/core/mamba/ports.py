@@ -9,7 +9,7 @@ checks what it finds. A port used by one use case only may live next to it (for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -388,11 +388,7 @@ class IdentityRepository(Protocol):
         tenant_id: str | None,
         key_id: str | None = None,
         *,
-        server_id: str | None = None,
-        node_id: str | None = None,
-        keep_user: bool = False,
-        other_user_id: str | None = None,
-        service_account_id: str | None = None,
+        read_ahead: Mapping[str, str] | None = None,
     ) -> AuthFacts: ...
 
 

@@ -3,8 +3,9 @@
 Cost: one DynamoDB call. A BatchGetItem reads the user, and for tenant routes the
 membership and the tenant, and for API keys the key item, and for a read (GET/HEAD) under
 ``.../servers/{server_id}`` the server item, which the server repository then takes instead of
-reading it again (mamba.adapters.dynamo.prefetch), and for a read under ``.../nodes/{node_id}`` the
-node with its breaker and health items; so a single-resource read stays within two calls.
+reading it again (mamba.adapters.dynamo.prefetch), and so for what else a read's path names (a
+node with its breaker and health, an account, a service account, a blueprint; the adapter's
+``READ_AHEAD``); so a single-resource read stays within two calls.
 
 Answers:
 * no, bad, expired or revoked credential, inactive account → 401 ``UNAUTHORIZED``;
@@ -61,22 +62,11 @@ class GuardPorts:
 def authorize(request: Request, permission: str, path_params: dict[str, str], ports: GuardPorts) -> Principal:
     credential = resolve(request, ports.jwt_secret)
     tenant_id = path_params.get("tenant_id")
-    # A read of one server's resource: the server joins the guard's batch (two requests, not three).
+    # A read (GET/HEAD): what its path names joins the guard's one BatchGetItem and is kept for the
+    # route's own reads (a server, a node, an account, a blueprint...): two requests, not three.
     reading = request.method in ("GET", "HEAD")
-    server_read = path_params.get("server_id") if reading else None
-    # A read of one node's resource (the admin's node routes): the node joins it the same way.
-    node_read = path_params.get("node_id") if reading else None
-    # A read of one account (``.../users/{user_id}``): that user's item joins it too.
-    user_read = path_params.get("user_id") if reading else None
     facts: AuthFacts = ports.identity.load(
-        credential.user_id,
-        tenant_id,
-        credential.key_id,
-        server_id=server_read,
-        node_id=node_read,
-        keep_user=reading,
-        other_user_id=user_read if user_read != credential.user_id else None,
-        service_account_id=path_params.get("service_account_id") if reading and tenant_id is not None else None,
+        credential.user_id, tenant_id, credential.key_id, read_ahead=path_params if reading else None
     )
     if is_service_account_id(credential.user_id):
         return _authorize_service_account(credential, facts, request, permission, path_params, ports)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys
+from mamba.adapters.dynamo import keys, prefetch
 from mamba.adapters.dynamo.errors import SKIP, get_or_none, translate
 from mamba.adapters.dynamo.items import BlueprintItem, BlueprintUsageItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
@@ -56,6 +56,11 @@ class DynamoBlueprintRepository:
             _item(blueprint).save(condition=BlueprintItem.pk.does_not_exist())
 
     def get(self, blueprint_id: str) -> Blueprint:
+        ahead = prefetch.take(keys.blueprint(blueprint_id))  # read with the caller by the guard (a read)
+        if ahead is not None:
+            if ahead.item is None:
+                raise _not_found(blueprint_id)
+            return _blueprint(BlueprintItem.from_raw_data(ahead.item))
         with translate(on_missing=_not_found(blueprint_id)):
             return _blueprint(BlueprintItem.get(*keys.blueprint(blueprint_id), consistent_read=True))
 

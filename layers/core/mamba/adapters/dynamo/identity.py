@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mamba.adapters.dynamo import keys, prefetch
@@ -14,6 +16,17 @@ from mamba.domain.accounts import AuthFacts
 from mamba.domain.errors import DependencyUnavailableError
 from mamba.domain.service_accounts import is_service_account_id
 
+PLAUSIBLE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# A read's path parameter -> the items it names, kept for the repositories that read them (each
+# ``get`` takes its item from mamba.adapters.dynamo.prefetch); a BatchGetItem holds 100 keys.
+READ_AHEAD: dict[str, Callable[[str, str | None], list[tuple[str, str]]]] = {
+    "server_id": lambda server_id, _tenant: [keys.server(server_id)],
+    "node_id": lambda node_id, _tenant: [keys.node(node_id), keys.node_breaker(node_id), keys.node_health(node_id)],
+    "user_id": lambda user_id, _tenant: [keys.user(user_id)],
+    "service_account_id": lambda account_id, tenant: [keys.service_account(tenant, account_id)] if tenant else [],
+    "blueprint_id": lambda blueprint_id, _tenant: [keys.blueprint(blueprint_id)],
+}
+
 
 class DynamoIdentityRepository:
     def load(
@@ -22,45 +35,31 @@ class DynamoIdentityRepository:
         tenant_id: str | None,
         key_id: str | None = None,
         *,
-        server_id: str | None = None,
-        node_id: str | None = None,
-        keep_user: bool = False,
-        other_user_id: str | None = None,
-        service_account_id: str | None = None,
+        read_ahead: Mapping[str, str] | None = None,
     ) -> AuthFacts:
-        """``server_id``: a read of one server's resource; its item joins the batch and is kept for
-        ``DynamoServerRepository.get`` (mamba.adapters.dynamo.prefetch). ``node_id``: a read of one
-        node's resource; the node, its breaker and its health item join it, kept for
-        ``DynamoNodeRepository.get``, the Wings client's breaker and ``DynamoNodeHealthStore``.
-        ``keep_user``: a read; the caller's user item is kept for ``DynamoUserRepository.get``
-        (a page of the caller's own sessions reads it again otherwise); ``other_user_id``: a read
-        of another account (an admin's user page), whose item joins the batch and is kept too;
-        ``service_account_id``: a read of one of the tenant's service accounts, the same way."""
+        """``read_ahead``: the path parameters of a read (GET/HEAD). What they name joins the one
+        BatchGetItem and is kept for the route's own reads (mamba.adapters.dynamo.prefetch): the
+        caller's user and the path's tenant, and ``READ_AHEAD``'s items (a server, a node with its
+        breaker and health, another account, a service account, a blueprint), each taken by its
+        repository's ``get`` instead of reading it again."""
+        # Only what could name an item: an id too long or odd for a key is left to the route's own
+        # read (its 404), never a key DynamoDB would refuse for the whole batch.
+        path = {name: value for name, value in (read_ahead or {}).items() if PLAUSIBLE_ID.match(value)}
         if is_service_account_id(user_id):
-            return self._load_service_account(user_id, tenant_id, key_id, server_id=server_id)
+            return self._load_service_account(user_id, tenant_id, key_id, server_id=path.get("server_id"))
         wanted: dict[str, tuple[str, str]] = {"user": keys.user(user_id)}
         if tenant_id is not None:
             wanted["membership"] = keys.membership(tenant_id, user_id)
             wanted["tenant"] = keys.tenant(tenant_id)
         if key_id is not None:
             wanted["api_key"] = keys.api_key(key_id)
-        if server_id is not None:
-            wanted["server"] = keys.server(server_id)
-        if other_user_id is not None:
-            wanted["other_user"] = keys.user(other_user_id)
-        if service_account_id is not None and tenant_id is not None:
-            wanted["service_account"] = keys.service_account(tenant_id, service_account_id)
-        if node_id is not None:
-            wanted.update(node=keys.node(node_id), breaker=keys.node_breaker(node_id), health=keys.node_health(node_id))
+        if path.get("user_id") == user_id:
+            del path["user_id"]  # the caller: read already
+        ahead = [key for name, keys_of in READ_AHEAD.items() if name in path for key in keys_of(path[name], tenant_id)]
+        wanted.update({f"ahead:{i}": key for i, key in enumerate(ahead)})
         found = self._batch_get(list(wanted.values()))
-        ahead = [
-            wanted[name]
-            for name in ("server", "node", "breaker", "health", "other_user", "service_account")
-            if name in wanted
-        ]
-        if keep_user:  # a read: the caller's user and the path's tenant, for the route's own reads
+        if read_ahead is not None:  # a read: the caller's user and the path's tenant are kept too
             ahead.extend(wanted[name] for name in ("user", "tenant") if name in wanted)
-        if ahead:
             prefetch.keep({key: found.get(key) for key in ahead})
 
         def raw(name: str) -> dict[str, Any] | None:
