@@ -249,6 +249,8 @@ def test_a_server_scoped_member_cannot_manage_the_tenants_webhooks() -> None:
     scoped = TenantContext("tn_a", "owner", TENANT.permissions, server_scope="srv_1")
     with pytest.raises(ForbiddenError):
         webhooks.create_webhook(World().ports, scoped, url="https://hooks.example.com/in", events=["backup.failed"])
+    with pytest.raises(ForbiddenError):
+        webhooks.list_webhooks(World().ports, scoped)
 
 
 # --- fan-out and delivery ---------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class WebhookPorts:
 def _manageable(tenant: TenantContext) -> None:
     # A webhook sees every server's events: a binding scoped to one server may not manage them.
     if tenant.server_scope is not None:
-        raise ForbiddenError("Webhooks belong to the whole tenant; a server-scoped member cannot manage them.")
+        raise ForbiddenError("Webhooks belong to the whole tenant; a member bound to one server cannot use them.")
 
 
 def _check_url(ports: WebhookPorts, url: str) -> rules.Target:
@@ -149,11 +149,13 @@ def iso_now(ports: WebhookPorts) -> str:
 
 
 def list_webhooks(ports: WebhookPorts, tenant: TenantContext) -> list[Webhook]:
+    _manageable(tenant)  # reading too: a webhook's URL can carry a credential
     return ports.repo.of_tenant(tenant.tenant_id)
 
 
 def get_webhook(ports: WebhookPorts, tenant: TenantContext, webhook_id: str) -> Webhook:
     """Raises NotFoundError (also for another tenant's webhook)."""
+    _manageable(tenant)
     return ports.repo.get(tenant.tenant_id, webhook_id)
 
 
@@ -254,6 +256,7 @@ def _count_manual_send(ports: WebhookPorts, tenant: TenantContext, now: int) -> 
 
 def deliveries(ports: WebhookPorts, tenant: TenantContext, webhook_id: str, page: PageRequest) -> Page[Attempt]:
     """The webhook's attempts, newest first (kept 30 days). NotFoundError for an unknown webhook."""
+    _manageable(tenant)
     found = ports.repo.attempts(tenant.tenant_id, webhook_id, page)
     if not found.items and page.cursor is None:
         ports.repo.get(tenant.tenant_id, webhook_id)  # an empty log, or no such webhook (404)?
