@@ -259,3 +259,33 @@ def test_no_import_cycle_anywhere() -> None:
         if not i.type_only and i.target in MODULES:
             edges[i.importer].add(i.target)
     assert _cycles(edges) == []
+
+
+def _top_level_imports(tree: ast.Module) -> Iterator[ast.ImportFrom | ast.Import]:
+    """The imports a module runs when it is imported (not those under ``if TYPE_CHECKING:``)."""
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+            yield from (n for n in node.body if isinstance(n, ast.Import | ast.ImportFrom))
+        if isinstance(node, ast.If):
+            yield from (n for n in node.orelse if isinstance(n, ast.Import | ast.ImportFrom))
+
+
+def test_doors_name_their_models_so_import_app_builds_no_schema() -> None:
+    # Every function imports the whole app.py graph: a door that imports a schema module at import
+    # time builds its models in every cold start. Routes name their models ("servers:ServerOut") and
+    # doors bind a schema module they use with lazy_import (docs/performance.md, second pass).
+    bad: list[str] = []
+    for name, path in MODULES.items():
+        if not _in(name, "functions"):
+            continue
+        for node in _top_level_imports(ast.parse(path.read_text())):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(_in(m, "mamba.schemas") for m in modules) or (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "mamba"
+                and any(a.name == "schemas" for a in node.names)
+            ):
+                bad.append(f"{name}:{node.lineno}")
+    assert bad == []
