@@ -124,8 +124,10 @@ test('invite a second person, who signs up from the mail and accepts', async ({ 
   await checkA11y(page, 'members');
 
   const friend = freshEmail('friend');
-  await page.getByLabel(en('members:invite.email')).fill(friend);
-  await page.getByLabel(en('members:grant.role')).selectOption({ label: en('roles:builtin.operator') });
+  // The invite form's own role field: the service accounts section has one too.
+  const invite = page.getByRole('region', { name: en('members:invite.title') });
+  await invite.getByLabel(en('members:invite.email')).fill(friend);
+  await invite.getByLabel(en('members:grant.role')).selectOption({ label: en('roles:builtin.operator') });
   await page.getByRole('button', { name: en('members:invite.submit') }).click();
   await expect(page.getByText(en('members:invite.sent', { email: friend }))).toBeVisible();
   await expect(page.getByRole('row', { name: new RegExp(friend) })).toBeVisible();
@@ -156,8 +158,9 @@ test('invite a second person, who signs up from the mail and accepts', async ({ 
   const friendRow = page.getByRole('row').filter({ has: changeButtons }).filter({ hasNotText: '(you)' });
   await expect(friendRow).toContainText(en('roles:builtin.operator'));
   await friendRow.getByRole('button', { name: new RegExp(`^${en('members:members.change')}`) }).click();
-  await page.getByLabel(en('members:grant.role')).last().selectOption({ label: en('roles:builtin.viewer') });
-  await page.getByLabel(en('members:grant.expires')).last().fill('2099-01-01T12:00');
+  const edit = page.getByRole('form', { name: new RegExp(`^${en('members:members.changeTitle', { user: '' }).trim()}`) });
+  await edit.getByLabel(en('members:grant.role')).selectOption({ label: en('roles:builtin.viewer') });
+  await edit.getByLabel(en('members:grant.expires')).fill('2099-01-01T12:00');
   await page.getByRole('button', { name: en('members:members.save') }).click();
   await expect(friendRow).toContainText(en('roles:builtin.viewer'));
   await expect(friendRow).toContainText('2099');
