@@ -385,4 +385,4 @@ def test_a_service_accounts_key_and_a_rotated_key_are_announced_too(api):
     found = sorted(
         n["payload"]["owner_email"] + "/" + n["payload"]["key_name"] for n in notifications(api, "usr_alice")
     )
-    assert found == ["alice@example.org/deploy", "alice@example.org/deploy", "ci (service account)/ci key"]
+    assert found == ["alice@example.org/deploy", "alice@example.org/deploy", "service account ci/ci key"]
