@@ -145,7 +145,7 @@ def test_a_new_key_is_announced_in_the_accounts_tenant():
 
     [event] = events.published
     assert (event.type, event.tenant_id) == ("api_key.created", "tn_a")
-    assert event.payload == {"key_name": "ci 2026-12", "owner_email": "ci (service account)"}
+    assert event.payload == {"key_name": "ci 2026-12", "owner_email": "service account ci"}
 
 
 def test_service_accounts_lose_the_console_with_their_role_and_on_a_suspension(ports):

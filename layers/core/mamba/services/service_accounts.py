@@ -325,7 +325,7 @@ def _key_created(ports: Ports, account: ServiceAccount, key: ApiKey) -> None:
         dedupe_key=f"{key.id}:{account.tenant_id}",
         occurred_at=key.created_at,
         tenant_id=account.tenant_id,
-        payload={"key_name": key.name, "owner_email": f"{account.name} (service account)"},
+        payload={"key_name": key.name, "owner_email": f"service account {account.name}"},
     )
     emit_after_commit(ports.events, event)
 
