@@ -87,7 +87,19 @@ class Renderer:
     def get_att(self, logical: str, attribute: str) -> str:
         if logical not in self.template.get("Resources", {}):
             raise KeyError(f"GetAtt of unknown resource {logical!r}")
-        return self.attributes.get(f"{logical}.{attribute}", f"{logical}-{attribute}")
+        known = self.attributes.get(f"{logical}.{attribute}")
+        if known is not None:
+            return known
+        if attribute == "Arn":
+            # An ARN shaped as the resource's service spells it, so a setting that checks the
+            # shape (an IAM role's ``arn:aws:iam::``) sees what a deploy would give it.
+            kind = str(self.template["Resources"][logical].get("Type", "AWS::Unknown::Resource"))
+            service, resource = (kind.split("::") + ["", ""])[1:3]
+            name = f"{self.stack}-{logical}"
+            if service == "IAM":
+                return f"arn:aws:iam::{ACCOUNT}:{resource.lower()}/{name}"
+            return f"arn:aws:{service.lower()}:{self.region}:{ACCOUNT}:{resource.lower()}/{name}"
+        return f"{logical}-{attribute}"
 
     def sub(self, text: str, variables: dict[str, Any]) -> str:
         def one(match: re.Match[str]) -> str:

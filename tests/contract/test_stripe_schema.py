@@ -46,6 +46,7 @@ HOLDERS: dict[str, dict[str, dict[str, tuple[str, str] | None]]] = {
         "_id": {"value": None},
         "_checkout_completed": {"session": ("checkout.session", "")},
         "_credit_purchase": {"session": None},  # the gateway's flat dict, not Stripe's object
+        "_payment_event": {"invoice": ("invoice", "")},
         "_invoice_subscription": {
             "invoice": ("invoice", ""),
             "parent": ("invoice", "parent"),
