@@ -94,7 +94,7 @@ class Renderer:
             # An ARN shaped as the resource's service spells it, so a setting that checks the
             # shape (an IAM role's ``arn:aws:iam::``) sees what a deploy would give it.
             kind = str(self.template["Resources"][logical].get("Type", "AWS::Unknown::Resource"))
-            service, resource = (kind.split("::") + ["", ""])[1:3]
+            service, resource = [*kind.split("::"), "", ""][1:3]
             name = f"{self.stack}-{logical}"
             if service == "IAM":
                 return f"arn:aws:iam::{ACCOUNT}:{resource.lower()}/{name}"
