@@ -8,7 +8,7 @@ import { ApiError, fieldErrors } from '@/lib/errors';
 import { formatDate } from '@/lib/format';
 import { localToIso } from '@/features/members/api/members';
 import { splitList, useApiKeys, useCreateApiKey, useRevokeApiKey, useRotateApiKey, type ApiKey } from '../api/apiKeys';
-import { CopyButton } from '@/components/CopyButton';
+import { ShownOnce } from '@/components/ShownOnce';
 
 /**
  * The tenant permissions a key can be scoped to (mamba/auth/permissions.py TENANT_PERMISSIONS).
@@ -42,20 +42,17 @@ export function ApiKeysSection() {
     <section className="card" aria-label={t('title')}>
       <p className="muted">{t('intro')}</p>
       {rotated && (
-        <div className="alert" data-tone="success" role="status">
-          <p>{t('rotated.title', { name: rotated.name })}</p>
-          <p>
-            <code data-testid="rotated-api-key">{rotated.key}</code>
-          </p>
-          <p>{t('created.once')}</p>
+        <ShownOnce
+          title={t('rotated.title', { name: rotated.name })}
+          secret={rotated.key}
+          testId="rotated-api-key"
+          once={t('created.once')}
+          copyLabel={t('created.copy')}
+          doneLabel={t('created.done')}
+          onDone={() => setRotated(null)}
+        >
           <p>{rotated.until ? t('rotated.oldUntil', { when: formatDate(rotated.until) }) : t('rotated.oldNow')}</p>
-          <div className="button-row">
-            <CopyButton value={rotated.key} label={t('created.copy')} />
-            <button type="button" className="button" data-variant="secondary" onClick={() => setRotated(null)}>
-              {t('created.done')}
-            </button>
-          </div>
-        </div>
+        </ShownOnce>
       )}
       <CreateKey />
       <h3>{t('list.title')}</h3>
@@ -202,19 +199,15 @@ function CreateKey() {
   return (
     <>
       {shown && (
-        <div className="alert" data-tone="success" role="status">
-          <p>{t('created.title', { name: shown.name })}</p>
-          <p>
-            <code data-testid="new-api-key">{shown.key}</code>
-          </p>
-          <p>{t('created.once')}</p>
-          <div className="button-row">
-            <CopyButton value={shown.key} label={t('created.copy')} />
-            <button type="button" className="button" data-variant="secondary" onClick={() => setShown(null)}>
-              {t('created.done')}
-            </button>
-          </div>
-        </div>
+        <ShownOnce
+          title={t('created.title', { name: shown.name })}
+          secret={shown.key}
+          testId="new-api-key"
+          once={t('created.once')}
+          copyLabel={t('created.copy')}
+          doneLabel={t('created.done')}
+          onDone={() => setShown(null)}
+        />
       )}
       <details>
         <summary>{t('create.title')}</summary>

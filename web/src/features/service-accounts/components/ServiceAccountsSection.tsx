@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
-import { CopyButton } from '@/components/CopyButton';
+import { ShownOnce } from '@/components/ShownOnce';
 import { SelectField, TextField } from '@/components/Field';
 import { PermissionPicker } from '@/components/PermissionPicker';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
@@ -408,19 +408,15 @@ function CreateKey({ tenantId, account, full }: { tenantId: string; account: Ser
   return (
     <>
       {shown && (
-        <div className="alert" data-tone="success" role="status">
-          <p>{t('keys.created', { name: shown.name })}</p>
-          <p>
-            <code data-testid="new-service-key">{shown.key}</code>
-          </p>
-          <p>{t('keys.once')}</p>
-          <div className="button-row">
-            <CopyButton value={shown.key} label={t('keys.copy')} />
-            <button type="button" className="button" data-variant="secondary" onClick={() => setShown(null)}>
-              {t('keys.hide')}
-            </button>
-          </div>
-        </div>
+        <ShownOnce
+          title={t('keys.created', { name: shown.name })}
+          secret={shown.key}
+          testId="new-service-key"
+          once={t('keys.once')}
+          copyLabel={t('keys.copy')}
+          doneLabel={t('keys.hide')}
+          onDone={() => setShown(null)}
+        />
       )}
       {full && <Notice tone="info">{t('keys.full', { max: MAX_ACTIVE_KEYS })}</Notice>}
       <details>
