@@ -21,6 +21,7 @@ import {
   useServerChoices,
   type Member,
 } from '../api/members';
+import { GrantCells } from '../components/GrantCells';
 import { GrantFields, type GrantDraft } from '../components/GrantFields';
 import { ServiceAccountsSection } from '@/features/service-accounts/components/ServiceAccountsSection';
 
@@ -204,19 +205,13 @@ function MembersList({ tenantId }: { tenantId: string }) {
                       who(m)
                     )}
                   </th>
-                  <td>{t(`roles:builtin.${m.role}`, { defaultValue: m.role })}</td>
-                  <td>{m.server_id ? serverName(m.server_id) : t('grant.wholeTenant')}</td>
-                  <td>
-                    {m.expires_at ? formatDate(m.expires_at) : t('grant.never')}
-                    {m.expired && (
-                      <>
-                        {' '}
-                        <span className="badge" data-status="failed">
-                          {t('members.expired')}
-                        </span>
-                      </>
-                    )}
-                  </td>
+                  <GrantCells
+                    grant={m}
+                    serverName={serverName}
+                    wholeTenant={t('grant.wholeTenant')}
+                    never={t('grant.never')}
+                    expired={t('members.expired')}
+                  />
                   <td>
                     <div className="button-row">
                       <button

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '@/components/ConfirmDialog';
 import { ShownOnce } from '@/components/ShownOnce';
+import { GrantCells } from '@/features/members/components/GrantCells';
 import { SelectField, TextField } from '@/components/Field';
 import { PermissionPicker } from '@/components/PermissionPicker';
 import { Empty, ErrorAlert, Loading, Notice } from '@/components/States';
@@ -72,19 +73,13 @@ export function ServiceAccountsSection({ tenantId }: { tenantId: string }) {
                     {a.name}
                     {a.description && <div className="muted">{a.description}</div>}
                   </th>
-                  <td>{t(`roles:builtin.${a.role}`, { defaultValue: a.role })}</td>
-                  <td>{a.server_id ? serverName(a.server_id) : t('list.wholeTenant')}</td>
-                  <td>
-                    {a.expires_at ? formatDate(a.expires_at) : t('list.never')}
-                    {a.expired && (
-                      <>
-                        {' '}
-                        <span className="badge" data-status="failed">
-                          {t('list.expired')}
-                        </span>
-                      </>
-                    )}
-                  </td>
+                  <GrantCells
+                    grant={a}
+                    serverName={serverName}
+                    wholeTenant={t('list.wholeTenant')}
+                    never={t('list.never')}
+                    expired={t('list.expired')}
+                  />
                   <td>
                     <div className="button-row">
                       <button
