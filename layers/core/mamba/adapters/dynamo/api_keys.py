@@ -108,32 +108,7 @@ class DynamoApiKeyRepository:
         )
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:
-        gsi1pk = keys.api_keys_of_user(user_id)
-        start = None
-        position = positions.decode(cursor, 2)
-        if position is not None:
-            created_at, key_id = position
-            pk, sk = keys.api_key(key_id)
-            start = {
-                "pk": {"S": pk},
-                "sk": {"S": sk},
-                "gsi1pk": {"S": gsi1pk},
-                "gsi1sk": {"S": keys.user_api_key_sort(created_at, key_id)},
-            }
-        with translate(unavailable="The API keys could not be listed; try again."):
-            results = ApiKeyItem.gsi1.query(
-                gsi1pk,
-                ApiKeyItem.gsi1sk.startswith(keys.API_KEY_SORT_PREFIX),
-                scan_index_forward=False,
-                page_size=max(1, min(limit, positions.MAX_LIMIT)),
-                last_evaluated_key=start,
-            )
-            raw, last = positions.first_page(results)
-        items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
-        next_cursor = None
-        if last and items:
-            next_cursor = positions.encode([items[-1].created_at, items[-1].id])
-        return KeyPage(items=items, next_cursor=next_cursor)
+        return keys_of_owner(user_id, limit, cursor, unavailable="The API keys could not be listed; try again.")
 
     def revoke(self, user_id: str, key_id: str, at: str) -> ApiKey:
         item = ApiKeyItem(*keys.api_key(key_id))
@@ -175,3 +150,40 @@ class DynamoApiKeyRepository:
                 condition=ApiKeyItem.pk.exists()
                 & (ApiKeyItem.last_used_epoch.does_not_exist() | (ApiKeyItem.last_used_epoch <= epoch - min_interval)),
             )
+
+
+def keys_of_owner(
+    owner_id: str, limit: int, cursor: str | None, *, unavailable: str, condition: Any | None = None
+) -> KeyPage:
+    """A page of the keys of a user or a service account, newest first (one Query on gsi1).
+    ``condition`` filters in the same Query, so the next position is the Query's last key read
+    (with a filter, the last item read may not be among the page's items)."""
+    gsi1pk = keys.api_keys_of_user(owner_id)
+    start = None
+    position = positions.decode(cursor, 2)
+    if position is not None:
+        created_at, key_id = position
+        pk, sk = keys.api_key(key_id)
+        start = {
+            "pk": {"S": pk},
+            "sk": {"S": sk},
+            "gsi1pk": {"S": gsi1pk},
+            "gsi1sk": {"S": keys.user_api_key_sort(created_at, key_id)},
+        }
+    with translate(unavailable=unavailable):
+        results = ApiKeyItem.gsi1.query(
+            gsi1pk,
+            ApiKeyItem.gsi1sk.startswith(keys.API_KEY_SORT_PREFIX),
+            filter_condition=condition,
+            scan_index_forward=False,
+            page_size=max(1, min(limit, positions.MAX_LIMIT)),
+            last_evaluated_key=start,
+        )
+        raw, last = positions.first_page(results)
+    items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
+    next_cursor = None
+    if last:
+        sort = str(last["gsi1sk"]["S"])[len(keys.API_KEY_SORT_PREFIX) :]
+        last_created, _, last_id = sort.rpartition("#")
+        next_cursor = positions.encode([last_created, last_id])
+    return KeyPage(items=items, next_cursor=next_cursor)

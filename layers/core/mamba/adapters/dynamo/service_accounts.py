@@ -21,8 +21,8 @@ from typing import Any, cast
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.transactions import TransactWrite
 
-from mamba.adapters.dynamo import keys, positions, prefetch
-from mamba.adapters.dynamo.api_keys import api_key_record
+from mamba.adapters.dynamo import keys, prefetch
+from mamba.adapters.dynamo.api_keys import api_key_record, keys_of_owner
 from mamba.adapters.dynamo.errors import SKIP, translate
 from mamba.adapters.dynamo.items import ApiKeyItem, MainItem, RoleItem
 from mamba.adapters.dynamo.pagination import CursorCodec, query_page
@@ -80,14 +80,6 @@ def service_account_record(item: ServiceAccountItem) -> ServiceAccount:
 def service_account_from_raw(raw: dict[str, Any]) -> ServiceAccount:
     """The guard's converter (identity.py): a raw BatchGetItem item to the record."""
     return service_account_record(ServiceAccountItem.from_raw_data(raw))
-
-
-def _position_of(last_evaluated: dict[str, Any]) -> tuple[str, str]:
-    """(created_at, key id) of a Query's LastEvaluatedKey on gsi1 (``APIKEY#<created_at>#<key_id>``):
-    with a filter, the last item read may not be among the page's items."""
-    sort = str(last_evaluated["gsi1sk"]["S"])[len(keys.API_KEY_SORT_PREFIX) :]
-    created_at, _, key_id = sort.rpartition("#")
-    return created_at, key_id
 
 
 def _is_custom(role: str) -> bool:
@@ -226,34 +218,13 @@ class DynamoServiceAccountRepository:
         """A page of the account's keys, newest first, as ``DynamoApiKeyRepository.list_for_user``,
         kept to the keys stored for ``tenant_id`` (a filter in the same Query: another tenant's
         account shows nothing, with no read of the account)."""
-        gsi1pk = keys.api_keys_of_user(service_account_id)
-        start = None
-        position = positions.decode(cursor, 2)
-        if position is not None:
-            created_at, key_id = position
-            pk, sk = keys.api_key(key_id)
-            start = {
-                "pk": {"S": pk},
-                "sk": {"S": sk},
-                "gsi1pk": {"S": gsi1pk},
-                "gsi1sk": {"S": keys.user_api_key_sort(created_at, key_id)},
-            }
-        with translate(unavailable="The keys could not be listed; try again."):
-            results = ServiceAccountKeyItem.gsi1.query(
-                gsi1pk,
-                ServiceAccountKeyItem.gsi1sk.startswith(keys.API_KEY_SORT_PREFIX),
-                filter_condition=ServiceAccountKeyItem.tenant_id == tenant_id,
-                scan_index_forward=False,
-                page_size=max(1, min(limit, positions.MAX_LIMIT)),
-                last_evaluated_key=start,
-            )
-            raw, last = positions.first_page(results)
-        items = [api_key_record(ApiKeyItem.from_raw_data(r)) for r in raw]
-        next_cursor = None
-        if last:
-            last_created, last_id = _position_of(last)
-            next_cursor = positions.encode([last_created, last_id])
-        return KeyPage(items=items, next_cursor=next_cursor)
+        return keys_of_owner(
+            service_account_id,
+            limit,
+            cursor,
+            unavailable="The keys could not be listed; try again.",
+            condition=ServiceAccountKeyItem.tenant_id == tenant_id,
+        )
 
     def add_key(self, account: ServiceAccount, key: ApiKey) -> None:
         pk, sk = keys.api_key(key.id)
