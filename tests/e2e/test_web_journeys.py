@@ -54,7 +54,8 @@ def test_web_journeys_pass_in_chromium(stack: Stack, tmp_path: Path) -> None:
 
     # When every journey runs as a person would (web/tests/*.spec.ts)
     done = subprocess.run(
-        [str(WEB / "node_modules" / ".bin" / "playwright"), "test"],
+        # JOURNEYS="tests/access.spec.ts ..." runs only those files (a developer's loop; CI runs all).
+        [str(WEB / "node_modules" / ".bin" / "playwright"), "test", *os.environ.get("JOURNEYS", "").split()],
         cwd=WEB,
         env=env,
         capture_output=True,

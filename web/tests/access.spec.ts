@@ -155,6 +155,9 @@ test('invite a second person, who signs up from the mail and accepts', async ({ 
   await expect(page.getByText(en('members:invitations.empty'))).toBeVisible();
   const changeButtons = page.getByRole('button', { name: new RegExp(`^${en('members:members.change')}`) });
   await expect(changeButtons).toHaveCount(2);
+  // The owner's row says "(you)" once the caller's account has loaded: wait for it, or the
+  // filter below may still see two rows.
+  await expect(page.getByRole('rowheader', { name: /\(you\)/ })).toBeVisible();
   const friendRow = page.getByRole('row').filter({ has: changeButtons }).filter({ hasNotText: '(you)' });
   await expect(friendRow).toContainText(en('roles:builtin.operator'));
   await friendRow.getByRole('button', { name: new RegExp(`^${en('members:members.change')}`) }).click();
