@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,7 @@ class ClientConfig:
     client_secret: str
 
 
-class _Provider:
+class _Provider(ABC):
     """What every provider shares: the authorization URL with PKCE, and the code exchange."""
 
     scope = ""
@@ -98,19 +99,25 @@ class _Provider:
         session.headers["User-Agent"] = USER_AGENT
         return session
 
-    def _authorization_endpoint(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _authorization_endpoint(self) -> str: ...
 
-    def _token_endpoint(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _token_endpoint(self) -> str: ...
+
+    def _authorization_extras(self, nonce: str) -> dict[str, str]:
+        """What the authorization URL carries beyond PKCE and state (OIDC adds its nonce)."""
+        return {}
 
     def authorize(self, *, redirect_uri: str, state: str, nonce: str) -> tuple[str, str]:
         """The provider's authorization URL for this flow, and the PKCE code verifier to keep."""
         verifier = generate_token(64)
-        extra: dict[str, str] = {"nonce": nonce} if isinstance(self, OidcProvider) else {}
         with self._session(redirect_uri) as session:
             url, _ = session.create_authorization_url(
-                self._authorization_endpoint(), state=state, code_verifier=verifier, **extra
+                self._authorization_endpoint(),
+                state=state,
+                code_verifier=verifier,
+                **self._authorization_extras(nonce),
             )
         return str(url), verifier
 
@@ -136,8 +143,8 @@ class _Provider:
             raise _refused("code_rejected", "The provider issued no access token; start again.")
         return dict(token)
 
-    def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> ExternalProfile:
-        raise NotImplementedError
+    @abstractmethod
+    def profile(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> ExternalProfile: ...
 
 
 # --- OpenID Connect: Google, Microsoft --------------------------------------------------------
@@ -190,6 +197,9 @@ class OidcProvider(_Provider):
 
     def _token_endpoint(self) -> str:
         return str(self._document()["token_endpoint"])
+
+    def _authorization_extras(self, nonce: str) -> dict[str, str]:
+        return {"nonce": nonce}
 
     def _fetch_jwks(self) -> KeySet:
         data = _get_json(self._http, self.id, str(self._document()["jwks_uri"]))
