@@ -9,7 +9,9 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
+from functions import pterodactyl
 from functions.api import (
+    admin_application_keys,
     admin_blueprints,
     admin_fleet,
     admin_nodes,
@@ -101,6 +103,8 @@ for blueprint in (
     notifications.bp,
     webhooks.bp,
     service_accounts.bp,
+    admin_application_keys.bp,
+    *pterodactyl.BLUEPRINTS,
 ):
     app.register_blueprint(blueprint)
 

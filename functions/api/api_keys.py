@@ -49,6 +49,7 @@ def create_api_key(ctx: Ctx) -> object:
         email_verified=principal.email_verified,
         events=bootstrap.events_or_none(),
         directory=bootstrap.tenancy_repository(),
+        spelled=body.format,
     )
     return with_fields(created.key, key=created.plaintext)
 

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         OperationRepository,
         PaymentGateway,
         PlacementStore,
+        PteroIds,
         RateLimiter,
         ServerRepository,
         TenantDataStore,
@@ -105,6 +106,7 @@ class Overrides(TypedDict, total=False):
     mailer: Mailer
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
+    ptero_ids: PteroIds
     service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
@@ -341,6 +343,15 @@ def api_key_repository() -> ApiKeyRepository:
     from mamba.adapters.dynamo.api_keys import DynamoApiKeyRepository
 
     return DynamoApiKeyRepository()
+
+
+@cached
+def ptero_ids() -> PteroIds:
+    """The integer ids of Pterodactyl's API (docs/pterodactyl-api.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
+
+    return DynamoPteroIds()
 
 
 @cached

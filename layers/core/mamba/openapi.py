@@ -199,7 +199,9 @@ def _operation(spec: RouteSpec, refs: dict[tuple[type[BaseModel], Mode], dict[st
 
 def build(specs: Iterable[RouteSpec], version: str = VERSION) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``specs``."""
-    ordered = sorted(specs, key=lambda s: (s.path, s.method))
+    # Pterodactyl's door (/api/client, /api/application) speaks Pterodactyl's shapes, documented by
+    # docs/pterodactyl-api.md and Pterodactyl's own reference, not by this document.
+    ordered = sorted((s for s in specs if s.door is None), key=lambda s: (s.path, s.method))
     wanted: dict[tuple[type[BaseModel], Mode], None] = {
         (ErrorOut, "serialization"): None,
         (RemoteErrorOut, "serialization"): None,

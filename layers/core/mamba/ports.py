@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mamba.domain.pages import Page, PageRequest
     from mamba.domain.passkeys import Challenge, Passkey
     from mamba.domain.placement import NodeLoad, TenantGuard
+    from mamba.domain.pterodactyl import IdRef
     from mamba.domain.quotas import Quotas, Usage
     from mamba.domain.ratelimit import Limit
     from mamba.domain.retention import Purged
@@ -617,3 +618,26 @@ class PasskeyStore(Protocol):
     def put_challenge(self, challenge: Challenge) -> None: ...
     def take_challenge(self, challenge_id: str) -> Challenge | None:
         """Delete the challenge and return it; None when it was never made or is used already."""
+
+
+class PteroIds(Protocol):
+    """``DynamoPteroIds``: the integer ids Pterodactyl's clients use (an atomic counter per kind,
+    kept next to the object), external ids and server identifiers. Every look-up is one read."""
+
+    def number(self, kind: str, ref: str, scope: str | None = None) -> IdRef:
+        """The object's integer id, handed out on first use (a server's also claims its identifier)."""
+
+    def numbers(self, kind: str, refs: Mapping[str, str | None]) -> dict[str, IdRef]:
+        """``number`` of many (ref → scope) at once: one BatchGetItem, plus a claim per new one."""
+
+    def by_number(self, kind: str, number: int) -> IdRef | None: ...
+    def by_external(self, kind: str, external_id: str) -> IdRef | None: ...
+    def by_identifier(self, identifier: str) -> IdRef | None:
+        """A server by its 8-character identifier."""
+
+    def set_external(self, ref: IdRef, external_id: str | None) -> IdRef:
+        """Give (or take away, None) the object's external id. Raises ConflictError when another
+        object of the kind holds it."""
+
+    def forget(self, ref: IdRef) -> None:
+        """Drop every side of the object's id (it was deleted); its number is never reused."""

@@ -61,6 +61,7 @@ class RouteSpec:
         "alternate_types",
         "billing",
         "content_type",
+        "door",
         "errors",
         "method",
         "path",
@@ -97,6 +98,10 @@ class RouteSpec:
         errors: tuple[int, ...] = (),
         # Other statuses answered with the response model itself (/health/ready's 503).
         also: tuple[int, ...] = (),
+        # The API a route belongs to when it is not the panel's own: "client" or "application"
+        # (Pterodactyl's, mamba.pterodactyl_web). Such routes speak Pterodactyl's shapes and are
+        # described by docs/pterodactyl-api.md, not the OpenAPI document.
+        door: str | None = None,
     ) -> None:
         self.path = path
         self.method = method
@@ -113,6 +118,7 @@ class RouteSpec:
         self.alternate_types = alternate_types
         self.errors = errors
         self.also = also
+        self.door = door
         self._resolved: dict[str, type[BaseModel]] = {}
 
     def _model(self, which: str, ref: type[BaseModel] | str | None) -> type[BaseModel] | None:

@@ -261,6 +261,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/application-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your application keys, newest first */
+        get: operations["get_v1_admin_application_keys"];
+        put?: never;
+        /** Create a Pterodactyl application key */
+        post: operations["post_v1_admin_application_keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/application-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an application key; it stops working at once */
+        delete: operations["delete_v1_admin_application_keys_key_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit": {
         parameters: {
             query?: never;
@@ -3262,6 +3297,13 @@ export interface components {
              */
             expires_at?: string | null;
             /**
+             * Format
+             * @description How the key is spelled: mhp_... (mamba) or ptlc_... (pterodactyl, for Pterodactyl's tools)
+             * @default mamba
+             * @enum {string}
+             */
+            format?: "mamba" | "pterodactyl";
+            /**
              * Name
              * @example deploy bot
              */
@@ -3292,6 +3334,12 @@ export interface components {
              * @default null
              */
             expires_at?: string | null;
+            /**
+             * Format
+             * @description mamba (mhp_) or pterodactyl (ptlc_)
+             * @default mamba
+             */
+            format?: string;
             /**
              * Hint
              * @description The last characters of the secret
@@ -3359,6 +3407,12 @@ export interface components {
              */
             expires_at?: string | null;
             /**
+             * Format
+             * @description mamba (mhp_) or pterodactyl (ptlc_)
+             * @default mamba
+             */
+            format?: string;
+            /**
              * Hint
              * @description The last characters of the secret
              */
@@ -3419,6 +3473,12 @@ export interface components {
              */
             expires_at?: string | null;
             /**
+             * Format
+             * @description mamba (mhp_) or pterodactyl (ptlc_)
+             * @default mamba
+             */
+            format?: string;
+            /**
              * Hint
              * @description The last characters of the secret
              */
@@ -3472,6 +3532,159 @@ export interface components {
             scopes: string[];
             /** Server Ids */
             server_ids: string[];
+        };
+        /** ApplicationKeyCreate */
+        ApplicationKeyCreate: {
+            /**
+             * Allowed Ips
+             * @description CIDRs the key may be used from
+             * @default null
+             */
+            allowed_ips?: string[] | null;
+            /**
+             * Name
+             * @example WHMCS
+             */
+            name: string;
+            permissions: components["schemas"]["ApplicationRights"];
+        };
+        /** ApplicationKeyCreated */
+        ApplicationKeyCreated: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The whole key (ptla_...). Shown once, in this response; store it now.
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /** Permissions */
+            permissions: {
+                [key: string]: "none" | "read" | "read-write";
+            };
+            /**
+             * Prefix
+             * @description The public part of the key: ptla_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+        };
+        /** ApplicationKeyList */
+        ApplicationKeyList: {
+            /** Items */
+            items: components["schemas"]["ApplicationKeyOut"][];
+        };
+        /** ApplicationKeyOut */
+        ApplicationKeyOut: {
+            /** Allowed Ips */
+            allowed_ips: string[];
+            /** Created At */
+            created_at: string;
+            /**
+             * Hint
+             * @description The last characters of the secret
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Last Used At
+             * @default null
+             */
+            last_used_at?: string | null;
+            /**
+             * Last Used Ip
+             * @default null
+             */
+            last_used_ip?: string | null;
+            /** Name */
+            name: string;
+            /** Permissions */
+            permissions: {
+                [key: string]: "none" | "read" | "read-write";
+            };
+            /**
+             * Prefix
+             * @description The public part of the key: ptla_<user_id>.<key_id>
+             */
+            prefix: string;
+            /**
+             * Revoked At
+             * @default null
+             */
+            revoked_at?: string | null;
+        };
+        /**
+         * ApplicationRights
+         * @description Pterodactyl's per-resource rights; a resource left out is ``none``.
+         */
+        ApplicationRights: {
+            /**
+             * Allocations
+             * @default none
+             * @enum {string}
+             */
+            allocations?: "none" | "read" | "read-write";
+            /**
+             * Eggs
+             * @default none
+             * @enum {string}
+             */
+            eggs?: "none" | "read" | "read-write";
+            /**
+             * Locations
+             * @default none
+             * @enum {string}
+             */
+            locations?: "none" | "read" | "read-write";
+            /**
+             * Nests
+             * @default none
+             * @enum {string}
+             */
+            nests?: "none" | "read" | "read-write";
+            /**
+             * Nodes
+             * @default none
+             * @enum {string}
+             */
+            nodes?: "none" | "read" | "read-write";
+            /**
+             * Servers
+             * @default none
+             * @enum {string}
+             */
+            servers?: "none" | "read" | "read-write";
+            /**
+             * Users
+             * @default none
+             * @enum {string}
+             */
+            users?: "none" | "read" | "read-write";
         };
         /** AuditActor */
         AuditActor: {
@@ -6951,6 +7164,12 @@ export interface components {
              */
             expires_at?: string | null;
             /**
+             * Format
+             * @description mamba (mhp_) or pterodactyl (ptlc_)
+             * @default mamba
+             */
+            format?: string;
+            /**
              * Hint
              * @description The last characters of the secret
              */
@@ -8885,6 +9104,286 @@ export interface operations {
             };
             /** @description Unexpected error (INTERNAL) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_v1_admin_application_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationKeyList"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    post_v1_admin_application_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationKeyCreated"];
+                };
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_v1_admin_application_keys_key_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or failed validation (VALIDATION_ERROR, BAD_REQUEST, CAPTCHA_FAILED, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated but not allowed (FORBIDDEN, QUOTA_EXCEEDED, TENANT_LIMIT, EMAIL_NOT_VERIFIED, ...) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or another tenant's resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state or with a concurrent change (CONFLICT, NO_CAPACITY, LAST_ADMIN, ...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED); Retry-After says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable: a node (NODE_UNAVAILABLE), the database (SERVICE_UNAVAILABLE, TRANSIENT); try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mamba.domain.api_keys import KEY_PREFIX, ApiKey
+from mamba.domain.api_keys import KEY_PREFIX, KEY_PREFIXES, ApiKey
 from mamba.domain.errors import ForbiddenError, UnauthorizedError
 
 if TYPE_CHECKING:
@@ -64,8 +64,16 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def format_key(user_id: str, key_id: str, secret: str) -> str:
-    return f"{KEY_PREFIX}{user_id}.{key_id}.{secret}"
+def format_key(user_id: str, key_id: str, secret: str, key_format: str = "mamba") -> str:
+    return f"{KEY_PREFIXES.get(key_format, KEY_PREFIX)}{user_id}.{key_id}.{secret}"
+
+
+def spelling(token: str) -> str | None:
+    """The format a presented key is spelled in (``mamba``, ``pterodactyl``, ``application``), or None."""
+    for key_format, prefix in KEY_PREFIXES.items():
+        if token.startswith(prefix):
+            return key_format
+    return None
 
 
 def _invalid() -> UnauthorizedError:
@@ -75,9 +83,10 @@ def _invalid() -> UnauthorizedError:
 def parse_key(token: str) -> tuple[str, str, str]:
     """(user_id, key_id, secret) of a presented key. Raises UnauthorizedError (``invalid``)
     for anything that is not shaped like a key; no I/O."""
-    if not token.startswith(KEY_PREFIX):
+    key_format = spelling(token)
+    if key_format is None:
         raise _invalid()
-    parts = token[len(KEY_PREFIX) :].split(".")
+    parts = token[len(KEY_PREFIXES[key_format]) :].split(".")
     if len(parts) != 3:
         raise _invalid()
     user_id, key_id, secret = parts

@@ -16,7 +16,8 @@ from mamba.domain.errors import UnauthorizedError
 if TYPE_CHECKING:
     from chalice.app import Request
 
-API_KEY_PREFIX = "mhp_"
+# Every spelling of an API key (mamba.domain.api_keys.KEY_PREFIXES): Mamba's and Pterodactyl's.
+API_KEY_PREFIXES = ("mhp_", "ptlc_", "ptla_")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Credential:
     key_id: str | None = None  # API keys: the stored key's id
     key_secret: str | None = None  # API keys: the presented secret, checked against the hash
     family_id: str | None = None  # tokens: the login session (refresh family) they belong to, when carried
+    key_format: str | None = None  # API keys: how the presented key was spelled (its prefix)
 
 
 def bearer_token(request: Request) -> str:
@@ -39,11 +41,11 @@ def bearer_token(request: Request) -> str:
 
 def resolve(request: Request, jwt_secret: str) -> Credential:
     token = bearer_token(request)
-    if token.startswith(API_KEY_PREFIX):
-        from mamba.auth.api_keys import parse_key
+    if token.startswith(API_KEY_PREFIXES):
+        from mamba.auth.api_keys import parse_key, spelling
 
         user_id, key_id, secret = parse_key(token)
-        return Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret)
+        return Credential(user_id=user_id, kind="api_key", key_id=key_id, key_secret=secret, key_format=spelling(token))
     claims = verify_access(token, jwt_secret)
     family = claims.get("fid")
     return Credential(

@@ -54,6 +54,7 @@ ADMIN_PERMISSIONS: dict[str, str] = {
     "admin.users": "List and search users; suspend and unsuspend; grant or revoke admin; reset 2FA",
     "admin.operations": "See every operation and retry a failed one",
     "admin.audit": "Read the platform audit log",
+    "admin.application_keys": "Create, list and revoke one's own Pterodactyl application keys (ptla_)",
 }
 
 CATALOGUE: dict[str, str] = {**TENANT_PERMISSIONS, **ACCOUNT_PERMISSIONS, **ADMIN_PERMISSIONS}

@@ -1,5 +1,7 @@
 """Requests and responses of /v1/me/api-keys."""
 
+from typing import Literal
+
 from pydantic import AwareDatetime, Field
 
 from mamba.schemas.common import EpochTime, Schema
@@ -13,6 +15,10 @@ class ApiKeyCreate(Schema):
         default=None, max_length=20, description="CIDRs the key may be used from", examples=[["203.0.113.0/24"]]
     )
     expires_at: AwareDatetime | None = Field(default=None, description="When the key stops working")
+    format: Literal["mamba", "pterodactyl"] = Field(
+        default="mamba",
+        description="How the key is spelled: mhp_... (mamba) or ptlc_... (pterodactyl, for Pterodactyl's tools)",
+    )
 
 
 class ApiKeyOut(Schema):
@@ -29,6 +35,9 @@ class ApiKeyOut(Schema):
     last_used_at: EpochTime = None
     last_used_ip: str | None = None
     replaced_by: str | None = Field(default=None, description="The key that rotated this one out")
+    format: str = Field(
+        default="mamba", validation_alias="key_format", description="mamba (mhp_) or pterodactyl (ptlc_)"
+    )
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -131,8 +131,13 @@ def create_key(
     epoch: Callable[[], float] = time.time,
     events: EventPublisher | None = None,
     directory: KeyDirectory | None = None,
+    spelled: str = "mamba",
+    rights: tuple[tuple[str, str], ...] = (),
 ) -> NewKey:
     """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
+
+    ``spelled`` is ``mamba`` (``mhp_``) or ``pterodactyl`` (``ptlc_``, the same key in the spelling
+    Pterodactyl's tools expect); ``create_application_key`` makes the third kind.
 
     Raises SessionRequiredError (called with an API key), EmailNotVerifiedError, ForbiddenError
     (admin scopes for a non-admin), ValidationError (name, scopes, networks, servers, expiry
@@ -154,26 +159,87 @@ def create_key(
         id=new_id("key"),
         user_id=user_id,
         name=check_name(name),
-        scopes=check_scopes(scopes, is_admin=is_admin),
+        scopes=() if spelled == "application" else check_scopes(scopes, is_admin=is_admin),
         created_at=now(),
         secret_hash=key_format.hash_secret(secret),
         hint=secret[-key_format.HINT_CHARS :],
         server_ids=servers,
         allowed_ips=check_cidrs(allowed_ips or []),
         expires_at=expires_at,
+        key_format=spelled,
+        rights=rights,
     )
     repo.add(key)
     if events is not None and directory is not None:
         from mamba.services.emit import api_key_created
 
         api_key_created(events, directory, key)
-    return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret))
+    return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret, spelled))
+
+
+def create_application_key(
+    repo: ApiKeyRepository,
+    user_id: str,
+    *,
+    name: str,
+    rights: dict[str, str],
+    is_admin: bool,
+    via: str,
+    email_verified: bool,
+    allowed_ips: list[str] | None = None,
+    now: Callable[[], str] = _now,
+    events: EventPublisher | None = None,
+    directory: KeyDirectory | None = None,
+) -> NewKey:
+    """A Pterodactyl application key (``ptla_``) of a platform admin: no Mamba scopes (it opens
+    nothing under /v1), and per-resource rights on /api/application. Raises ForbiddenError for a
+    non-admin, ValidationError for an unknown resource or right, and what ``create_key`` raises."""
+    from mamba.domain.pterodactyl import APPLICATION_RESOURCES, RIGHTS
+
+    if not is_admin:
+        raise ForbiddenError("Only platform admins can create application keys.", {"reason": "not_admin"})
+    unknown = sorted(set(rights) - set(APPLICATION_RESOURCES))
+    if unknown:
+        raise _field_error("permissions", f"Unknown resources: {', '.join(unknown)}.", unknown=unknown)
+    bad = sorted(r for r, v in rights.items() if v not in RIGHTS)
+    if bad:
+        raise _field_error("permissions", f"A right is one of {', '.join(RIGHTS)}.", invalid=bad)
+    granted = tuple(sorted((r, v) for r, v in rights.items() if v != "none"))
+    return create_key(
+        repo,
+        user_id,
+        name=name,
+        scopes=[],
+        is_admin=True,
+        via=via,
+        email_verified=email_verified,
+        allowed_ips=allowed_ips,
+        now=now,
+        events=events,
+        directory=directory,
+        spelled="application",
+        rights=granted,
+    )
+
+
+def list_application_keys(repo: ApiKeyRepository, user_id: str) -> list[ApiKey]:
+    """The caller's application keys, newest first (revoked ones included)."""
+    found: list[ApiKey] = []
+    cursor: str | None = None
+    while True:
+        page = repo.list_for_user(user_id, 100, cursor)
+        found += [k for k in page.items if k.is_application]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
 
 
 def list_keys(repo: ApiKeyRepository, user_id: str, *, limit: int = 50, cursor: str | None = None) -> KeyPage:
     """The user's keys, newest first, revoked ones included (with ``revoked_at``).
-    Raises ValidationError for a bad cursor."""
-    return repo.list_for_user(user_id, limit, cursor)
+    Raises ValidationError for a bad cursor. Application keys are listed with the admin's
+    application keys (``list_application_keys``), not here."""
+    page = repo.list_for_user(user_id, limit, cursor)
+    return KeyPage(items=[k for k in page.items if not k.is_application], next_cursor=page.next_cursor)
 
 
 def revoke_key(repo: ApiKeyRepository, user_id: str, key_id: str, *, now: Callable[[], str] = _now) -> ApiKey:
@@ -244,6 +310,8 @@ def rotate_key(
         server_ids=old.server_ids,
         allowed_ips=old.allowed_ips,
         expires_at=old.expires_at,
+        key_format=old.key_format,
+        rights=old.rights,
     )
     repo.rotate(old, fresh, old_expires_at)
     if events is not None and directory is not None:
@@ -251,6 +319,6 @@ def rotate_key(
 
         api_key_created(events, directory, fresh)  # a rotation mints a key like a creation
     return RotatedKey(
-        new=NewKey(key=fresh, plaintext=key_format.format_key(user_id, fresh.id, secret)),
+        new=NewKey(key=fresh, plaintext=key_format.format_key(user_id, fresh.id, secret, fresh.key_format)),
         previous=replace(old, expires_at=old_expires_at, replaced_by=fresh.id),
     )

@@ -7,6 +7,7 @@ writes it, lists it, revokes it and records its last use.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mamba.adapters.dynamo import keys, positions
@@ -32,6 +33,8 @@ def api_key_record(item: ApiKeyItem) -> ApiKey:
         last_used_at=int(item.last_used_epoch) if item.last_used_epoch is not None else None,
         last_used_ip=item.last_used_ip,
         replaced_by=item.replaced_by,
+        key_format=item.key_format or "mamba",
+        rights=tuple(sorted(json.loads(item.rights).items())) if item.rights else (),
     )
 
 
@@ -105,6 +108,8 @@ class DynamoApiKeyRepository:
             allowed_ips=list(key.allowed_ips) or None,
             expires_at=key.expires_at,
             created_at=key.created_at,
+            key_format=None if key.key_format == "mamba" else key.key_format,
+            rights=json.dumps(dict(key.rights), sort_keys=True) if key.rights else None,
         )
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> KeyPage:

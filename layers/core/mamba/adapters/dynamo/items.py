@@ -481,6 +481,8 @@ class ApiKeyItem(MainItem):
     last_used_epoch = NumberAttribute(null=True)
     last_used_ip = UnicodeAttribute(null=True)
     replaced_by = UnicodeAttribute(null=True)  # the key that rotated this one out
+    key_format = UnicodeAttribute(null=True)  # None: "mamba" (mamba.domain.api_keys.KEY_PREFIXES)
+    rights = UnicodeAttribute(null=True)  # an application key's rights, JSON {resource: right}
 
 
 class AuditItem(MainItem):
@@ -786,3 +788,22 @@ def forget_connections() -> None:
         _CONNECTIONS.clear()
         for cls in ITEM_CLASSES:
             cls._connection = None
+
+
+class PteroRefItem(MainItem):
+    """The Pterodactyl integer id of a Mamba object (docs/pterodactyl-api.md, P1-P4): the object's
+    side ``PTERO#<kind>#<ref>/ID``, the number's side ``PTERO#<kind>#N<number>/REF``, an external
+    id's side ``PTERO#<kind>#X<external_id>/REF``, and a server's 8-character identifier
+    ``PTERO#identifier#<short>/REF``. Each side holds all four facts, so any look-up is one read."""
+
+    id_kind = UnicodeAttribute()
+    ref = UnicodeAttribute()  # the Mamba id (a server's uuid, a node id, "node|ip|port" of an allocation...)
+    number = NumberAttribute()
+    scope = UnicodeAttribute(null=True)  # a server's tenant, an allocation's node
+    external_id = UnicodeAttribute(null=True)
+
+
+class PteroCounterItem(MainItem):
+    """``PTERO#COUNTER/<kind>``: the last integer id handed out for a kind (atomic ADD)."""
+
+    value = NumberAttribute(default=0)

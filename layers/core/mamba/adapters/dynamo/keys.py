@@ -600,3 +600,28 @@ def key_expiry_day(day: str) -> str:
 
 def key_expiry_sort(expires_at: int, key_id: str) -> str:
     return f"{expires_at:012d}#{key_id}"
+
+
+# --- Pterodactyl ids (issue 16; docs/pterodactyl-api.md) ---
+
+PTERO_COUNTER = "PTERO#COUNTER"
+
+
+def ptero_ref(kind: str, ref: str) -> tuple[str, str]:
+    """The integer id of the Mamba object ``ref`` of ``kind``."""
+    return f"PTERO#{kind}#{ref}", "ID"
+
+
+def ptero_number(kind: str, number: int) -> tuple[str, str]:
+    """The Mamba object behind integer ``number`` of ``kind``."""
+    return f"PTERO#{kind}#N{number}", "REF"
+
+
+def ptero_external(kind: str, external_id: str) -> tuple[str, str]:
+    """The object a client's ``external_id`` names."""
+    return f"PTERO#{kind}#X{external_id}", "REF"
+
+
+def ptero_identifier(short: str) -> tuple[str, str]:
+    """A server by its 8-character identifier (the first 8 characters of its uuid)."""
+    return f"PTERO#identifier#{short}", "REF"

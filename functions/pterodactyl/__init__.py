@@ -1,0 +1,7 @@
+"""Pterodactyl's door: /api/client and /api/application onto the same services
+(mamba.pterodactyl_web; docs/pterodactyl-api.md). One module per area; app.py registers
+``BLUEPRINTS``."""
+
+from functions.pterodactyl import client_account
+
+BLUEPRINTS = (client_account.bp,)
