@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         PaymentGateway,
         PlacementStore,
         PteroIds,
+        PteroRecords,
         RateLimiter,
         ServerRepository,
         TenantDataStore,
@@ -107,6 +108,7 @@ class Overrides(TypedDict, total=False):
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
     ptero_ids: PteroIds
+    ptero_records: PteroRecords
     service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
@@ -352,6 +354,15 @@ def ptero_ids() -> PteroIds:
     from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
 
     return DynamoPteroIds()
+
+
+@cached
+def ptero_records() -> PteroRecords:
+    """The Pterodactyl-only values of users and locations (docs/pterodactyl-api.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.ptero_records import DynamoPteroRecords
+
+    return DynamoPteroRecords()
 
 
 @cached
