@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -363,6 +364,27 @@ def ptero_records() -> PteroRecords:
     from mamba.adapters.dynamo.ptero_records import DynamoPteroRecords
 
     return DynamoPteroRecords()
+
+
+def ptero_user_ports() -> PteroUserPorts:
+    """The ports of the application API's users (mamba.services.pterodactyl.users)."""
+    from mamba.domain.clock import now_epoch
+    from mamba.services.account_deletion import remove_account
+    from mamba.services.pterodactyl.users import UserPorts
+
+    def remove(user_id: str, actor_id: str) -> object:
+        return remove_account(
+            account_deletion_ports(), user_id, via="application_key", now=now_epoch(), actor_id=actor_id
+        )
+
+    return UserPorts(
+        users=user_repository(),
+        admin=admin_repository(),
+        hasher=password_hasher(),
+        ids=ptero_ids(),
+        records=ptero_records(),
+        remove=remove,
+    )
 
 
 @cached
