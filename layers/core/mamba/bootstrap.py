@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
     from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
@@ -384,6 +385,20 @@ def ptero_user_ports() -> PteroUserPorts:
         ids=ptero_ids(),
         records=ptero_records(),
         remove=remove,
+    )
+
+
+def ptero_node_ports() -> PteroNodePorts:
+    """The ports of the application API's nodes, locations and allocations."""
+    from mamba.services.pterodactyl.nodes import NodePorts
+
+    return NodePorts(
+        nodes=node_repository(),
+        allocations=allocation_repository(),
+        loads=placement_store().node_loads,
+        ids=ptero_ids(),
+        records=ptero_records(),
+        public_url=settings().public_url,
     )
 
 
