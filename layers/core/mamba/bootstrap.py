@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
     from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
     from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
     from mamba.services.retention import RetentionPorts
@@ -400,6 +401,13 @@ def ptero_node_ports() -> PteroNodePorts:
         records=ptero_records(),
         public_url=settings().public_url,
     )
+
+
+def ptero_nest_ports() -> PteroNestPorts:
+    """The ports of the application API's nests and eggs."""
+    from mamba.services.pterodactyl.nests import NestPorts
+
+    return NestPorts(blueprints=blueprint_repository(), ids=ptero_ids())
 
 
 @cached
