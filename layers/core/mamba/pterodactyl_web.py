@@ -124,6 +124,7 @@ def ptero_route(
         request_model=request_model,
         status=status,
         door=door,
+        resource=resource,
     )
     register(spec)
     writes = method not in ("GET", "HEAD")
