@@ -44,6 +44,10 @@ def test_a_created_user_is_a_mamba_account_found_by_id_and_external_id(api, clie
     by_id = api.get(f"/users/{user['id']}")
     assert by_id.status_code == 200 and by_id.json_body == {"object": "user", "attributes": user}
     assert api.get("/users/external/whmcs-42").json_body["attributes"]["id"] == user["id"]
+    with_servers = api.get(f"/users/{user['id']}?include=servers").json_body
+    assert with_servers["attributes"].pop("relationships")["servers"]["object"] == "null_resource"
+    assert_shape("application_user", with_servers)
+    assert api.get(f"/users/{user['id']}?include=secrets").status_code == 400
     # A real account: it signs in on /v1 with the password given here.
     login = client.http.post(
         "/v1/auth/login",

@@ -32,6 +32,10 @@ from mamba.services.pterodactyl.common import by_number, invalid, listing, not_f
 KIND = "user"
 USERNAME = "username"  # the records that claim a username for one account
 FILTERS = ("email", "uuid", "username", "external_id")
+INCLUDES = ("servers",)
+# ``include=servers``: servers are the server area's objects, so the relationship is Pterodactyl's
+# null resource (what it sends for an include it does not give).
+_SERVERS_NOT_INCLUDED = {"servers": {"object": "null_resource", "attributes": None}}
 SORTS = ("id", "uuid")
 # Pterodactyl's user uuid, derived from the Mamba id so it is stable without being stored.
 _UUID_NAMESPACE = uuid.UUID("6f1c3b1e-6a35-4d2b-9a4e-0d0b3a1f9b16")
@@ -82,9 +86,12 @@ def attributes(user: User | UserSummary, ref: IdRef, record: Mapping[str, Any] |
     }
 
 
-def user_object(ports: UserPorts, user: User | UserSummary, ref: IdRef | None = None) -> dict[str, Any]:
+def user_object(
+    ports: UserPorts, user: User | UserSummary, ref: IdRef | None = None, wanted: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     ref = ref or ports.ids.number(KIND, user.id)
-    return item("user", attributes(user, ref, ports.records.get(KIND, user.id)))
+    relationships = _SERVERS_NOT_INCLUDED if "servers" in wanted else None
+    return item("user", attributes(user, ref, ports.records.get(KIND, user.id)), relationships)
 
 
 def find(ports: UserPorts, number: str) -> tuple[User, IdRef]:
@@ -106,12 +113,15 @@ def find_external(ports: UserPorts, external_id: str) -> tuple[User, IdRef]:
         raise not_found(KIND, external_id) from exc
 
 
-def list_users(ports: UserPorts, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
+def list_users(
+    ports: UserPorts, query: Mapping[str, str], base_url: str, wanted: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Every account, filtered, sorted and paged as Pterodactyl's ``GET /users``."""
     everyone = read_all(lambda page: ports.admin.list_users(page))
     refs = ports.ids.numbers(KIND, {u.id: None for u in everyone})
     records = ports.records.get_many(KIND, [u.id for u in everyone])
-    rows = [item("user", attributes(u, refs[u.id], records.get(u.id))) for u in everyone]
+    relationships = _SERVERS_NOT_INCLUDED if "servers" in wanted else None
+    rows = [item("user", attributes(u, refs[u.id], records.get(u.id)), relationships) for u in everyone]
     return listing(rows, query, filterable=FILTERS, sortable=SORTS, base_url=base_url, exact=("external_id",))
 
 
