@@ -69,13 +69,23 @@ class NodePorts:
 # --- locations ------------------------------------------------------------------------------
 
 
-def _locations(ports: NodePorts, loads: list[NodeLoad] | None = None) -> dict[str, dict[str, Any]]:
+def _all_nodes(ports: NodePorts) -> list[Node]:
+    """Every node (one Query per 100), without what its servers commit (``loads`` reads that)."""
+    found: list[Node] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = ports.nodes.list(100, cursor)
+        found.extend(page)
+        if not cursor:
+            return found
+
+
+def _locations(ports: NodePorts, nodes: list[Node] | None = None) -> dict[str, dict[str, Any]]:
     """Every location: the records, and the short code of every node (with no record: no long)."""
     found = ports.records.list(LOCATION)
-    for load in loads if loads is not None else ports.loads():
-        where = load.node.location
-        if where and where not in found:
-            found[where] = {"created_at": load.node.created_at, "updated_at": load.node.created_at}
+    for node in nodes if nodes is not None else _all_nodes(ports):
+        if node.location and node.location not in found:
+            found[node.location] = {"created_at": node.created_at, "updated_at": node.created_at}
     return found
 
 
@@ -103,18 +113,18 @@ def _location_item(
 
 
 def list_locations(ports: NodePorts, query: Mapping[str, str], base_url: str, wanted: frozenset[str]) -> dict[str, Any]:
-    loads = ports.loads()
-    found = _locations(ports, loads)
+    loads = ports.loads() if "nodes" in wanted else []
+    found = _locations(ports)
     refs = ports.ids.numbers(LOCATION, dict.fromkeys(found))
     rows = [_location_item(ports, s, refs[s], found[s], loads, wanted) for s in found]
     return listing(rows, query, filterable=LOCATION_FILTERS, sortable=("id",), base_url=base_url)
 
 
-def _find_location(ports: NodePorts, number: str, loads: list[NodeLoad]) -> tuple[str, IdRef, dict[str, Any]]:
+def _find_location(ports: NodePorts, number: str, nodes: list[Node]) -> tuple[str, IdRef, dict[str, Any]]:
     ref = by_number(ports.ids, LOCATION, number)
     record = ports.records.get(LOCATION, ref.ref)
     if record is None:
-        used = next((load.node for load in loads if load.node.location == ref.ref), None)
+        used = next((node for node in nodes if node.location == ref.ref), None)
         if used is None:
             raise not_found(LOCATION, number)
         record = {"created_at": used.created_at}
@@ -122,8 +132,8 @@ def _find_location(ports: NodePorts, number: str, loads: list[NodeLoad]) -> tupl
 
 
 def get_location(ports: NodePorts, number: str, wanted: frozenset[str]) -> dict[str, Any]:
-    loads = ports.loads()
-    short, ref, record = _find_location(ports, number, loads)
+    short, ref, record = _find_location(ports, number, _all_nodes(ports))
+    loads = ports.loads() if "nodes" in wanted else []
     return _location_item(ports, short, ref, record, loads, wanted)
 
 
@@ -151,8 +161,7 @@ def create_location(ports: NodePorts, short: str, long: str | None) -> dict[str,
 def update_location(ports: NodePorts, number: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The ``long`` name changes; the ``short`` code cannot, because nodes name their location by
     it (and the integer id belongs to it): a different short is a 422."""
-    loads = ports.loads()
-    short, ref, record = _find_location(ports, number, loads)
+    short, ref, record = _find_location(ports, number, _all_nodes(ports))
     if fields.get("short") is not None and fields["short"].strip() != short:
         raise invalid("short", "cannot be changed on this panel; create a new location and move the nodes")
     updated = {**record, "updated_at": clock_iso(utcnow())}
@@ -164,9 +173,9 @@ def update_location(ports: NodePorts, number: str, fields: Mapping[str, Any]) ->
 
 def delete_location(ports: NodePorts, number: str) -> None:
     """Raises ConflictError while a node is there (as Pterodactyl refuses it)."""
-    loads = ports.loads()
-    short, ref, _ = _find_location(ports, number, loads)
-    if any(load.node.location == short for load in loads):
+    nodes = _all_nodes(ports)
+    short, ref, _ = _find_location(ports, number, nodes)
+    if any(node.location == short for node in nodes):
         raise ConflictError("Cannot delete a location that has nodes.", {"reason": "location_has_nodes"})
     ports.records.delete(LOCATION, short)
     ports.ids.forget(ref)

@@ -203,27 +203,36 @@ def update_user(ports: UserPorts, actor_id: str, number: str, fields: Mapping[st
     current = attributes(user, ref, record)
     if "external_id" in fields:
         _free_external(ports, fields["external_id"], user.id)
+    if fields.get("password"):
+        check_password_policy(fields["password"])
+    if fields.get("root_admin") is False and user.id == actor_id and user.is_admin:
+        raise ConflictError("You cannot remove your own admin flag; ask another admin.", {"reason": "self"})
+    # The unique claims first (username, then email), each given back when a later one fails, so
+    # a refused change changes nothing.
+    username = current["username"]
+    claimed: str | None = None
+    if fields.get("username") is not None:
+        wanted = _check_username(str(fields["username"]))
+        if wanted.lower() != str(username).lower():
+            _claim_username(ports, wanted, user.id)
+            claimed = wanted.lower()
+        username = wanted
     if fields.get("email") is not None:
         email = normalise_email(str(fields["email"]))
         if email != user.email:
             try:
                 ports.users.change_email(user.id, user.email, email)
             except ConflictError as exc:
+                if claimed is not None:
+                    ports.records.delete(USERNAME, claimed)
                 raise taken("email") from exc
-    username = current["username"]
-    if fields.get("username") is not None:
-        wanted = _check_username(str(fields["username"]))
-        if wanted.lower() != str(username).lower():
-            _claim_username(ports, wanted, user.id)
-            if record.get("username"):
-                ports.records.delete(USERNAME, str(record["username"]).lower())
-        username = wanted
+    if claimed is not None and record.get("username"):
+        ports.records.delete(USERNAME, str(record["username"]).lower())
     first = fields.get("first_name") if fields.get("first_name") is not None else current["first_name"]
     last = fields.get("last_name") if fields.get("last_name") is not None else current["last_name"]
     if first != current["first_name"] or last != current["last_name"]:
         ports.users.set_name(user.id, check_name(f"{first} {last}".strip()))
     if fields.get("password"):
-        check_password_policy(fields["password"])
         ports.users.set_password_hash(user.id, ports.hasher.hash(fields["password"]))
     if fields.get("root_admin") is not None and bool(fields["root_admin"]) != user.is_admin:
         admin_service.set_admin(ports.admin, actor_id, user.id, bool(fields["root_admin"]))
