@@ -246,3 +246,17 @@ def test_a_key_without_the_nodes_right_is_refused_but_may_read_locations(api, cl
     assert limited.get("/nodes").status_code == 403
     assert limited.get("/locations").status_code == 200
     assert limited.post("/locations", {"short": "x"}).status_code == 403
+
+
+def test_allocated_resources_are_what_the_nodes_servers_commit(api):
+    from mamba import bootstrap
+    from tests.api.server_world import add_server
+
+    node = _node(api, _location(api)["id"])
+    node_id = bootstrap.ptero_ids().by_number("node", node["id"]).ref
+
+    add_server("7c9e6679-7425-40de-944b-e07fc1f90ae7", "tn_a", node_id=node_id)
+    add_server("8d9e6679-7425-40de-944b-e07fc1f90ae8", "tn_b", node_id=node_id)
+
+    got = api.get(f"/nodes/{node['id']}").json_body["attributes"]
+    assert got["allocated_resources"] == {"memory": 512, "disk": 2048}
