@@ -69,6 +69,15 @@ def test_a_location_is_created_read_listed_renamed_and_deleted(api):
     assert api.get(f"/locations/{location['id']}").status_code == 404
 
 
+def test_py_dactyls_shortcode_and_description_are_a_locations_short_and_long(api):
+    made = api.post("/locations", {"shortcode": "nyc", "description": "New York"})
+
+    assert made.status_code == 201, made.json_body
+    assert (made.json_body["attributes"]["short"], made.json_body["attributes"]["long"]) == ("nyc", "New York")
+    changed = api.patch(f"/locations/{made.json_body['attributes']['id']}", {"description": "NYC"})
+    assert changed.json_body["attributes"]["long"] == "NYC"
+
+
 def test_a_taken_short_code_is_a_422_and_it_cannot_be_renamed(api):
     location = _location(api)
 
