@@ -269,3 +269,25 @@ def test_allocated_resources_are_what_the_nodes_servers_commit(api):
 
     got = api.get(f"/nodes/{node['id']}").json_body["attributes"]
     assert got["allocated_resources"] == {"memory": 512, "disk": 2048}
+
+
+def test_an_assigned_allocation_is_found_by_its_servers_id_and_not_deleted(api):
+    from mamba import bootstrap
+
+    node = _node(api, _location(api)["id"])
+    node_id = bootstrap.ptero_ids().by_number("node", node["id"]).ref
+    api.post(f"/nodes/{node['id']}/allocations", {"ip": "10.0.0.5", "ports": ["25565-25566"]})
+    server = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    bootstrap.allocation_repository().assign(node_id, "10.0.0.5", 25566, server)
+    number = bootstrap.ptero_ids().number("server", server, "tn_a").number
+
+    held = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]={number}").json_body["data"]
+    free = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]=").json_body["data"]  # as Pterodactyl
+
+    assert [(a["attributes"]["port"], a["attributes"]["assigned"]) for a in held] == [(25566, True)]
+    assert [a["attributes"]["port"] for a in free] == [25565]  # empty or not a number: the unassigned ones
+    unassigned = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]=none").json_body["data"]
+    assert [a["attributes"]["port"] for a in unassigned] == [25565]
+    refused = api.delete(f"/nodes/{node['id']}/allocations/{held[0]['attributes']['id']}")
+    assert refused.status_code == 409
+    assert api.delete(f"/nodes/{node['id']}").status_code == 409  # a server holds one of its allocations
