@@ -173,3 +173,18 @@ def test_an_unknown_or_malformed_id_is_a_404(api):
         answer = api.get(path)
         assert answer.status_code == 404, path
         assert_shape("error_not_found", answer.json_body)
+
+
+def test_a_refused_patch_changes_nothing(api):
+    first = api.post("/users", NEW).json_body["attributes"]
+    other = {**NEW, "email": "other@example.org", "username": "other", "external_id": None}
+    second = api.post("/users", other).json_body["attributes"]
+
+    refused = api.patch(f"/users/{second['id']}", {"username": "fresh", "email": "gamer@example.org"})
+
+    assert refused.status_code == 422 and refused.json_body["errors"][0]["meta"]["source_field"] == "email"
+    assert api.get(f"/users/{second['id']}").json_body["attributes"] == second
+    # "fresh" was given back: another account may take it
+    assert api.patch(f"/users/{first['id']}", {"username": "fresh"}).json_body["attributes"]["username"] == "fresh"
+    weak = api.patch(f"/users/{second['id']}", {"username": "x2", "password": "short"})
+    assert weak.status_code == 422 and api.get(f"/users/{second['id']}").json_body["attributes"]["username"] == "other"
