@@ -397,6 +397,7 @@ def ptero_node_ports() -> PteroNodePorts:
         nodes=node_repository(),
         allocations=allocation_repository(),
         loads=placement_store().node_loads,
+        servers_on=server_repository().on_node,
         ids=ptero_ids(),
         records=ptero_records(),
         public_url=settings().public_url,

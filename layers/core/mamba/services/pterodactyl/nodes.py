@@ -20,10 +20,11 @@ from typing import Any
 
 from mamba.domain.clock import iso as clock_iso
 from mamba.domain.clock import utcnow
-from mamba.domain.errors import ConflictError
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.nodes import Allocation, Node, allocation_id
 from mamba.domain.placement import NodeLoad, PlacementRequest, why_not
 from mamba.domain.pterodactyl import IdRef, iso, item, plain_list
+from mamba.domain.servers import FAILED, Server
 from mamba.ports import AllocationRepository, NodeRepository, PteroIds, PteroRecords
 from mamba.services import nodes as node_service
 from mamba.services.pterodactyl.common import by_number, invalid, listing, not_found, taken
@@ -61,6 +62,7 @@ class NodePorts:
     nodes: NodeRepository
     allocations: AllocationRepository
     loads: Callable[[], list[NodeLoad]]  # every node with what its servers commit (PlacementStore.node_loads)
+    servers_on: Callable[[str], list[Server]]  # one node's servers (ServerRepository.on_node)
     ids: PteroIds
     records: PteroRecords
     public_url: str
@@ -274,11 +276,17 @@ def deployable_nodes(
 
 
 def find_node(ports: NodePorts, number: str) -> tuple[NodeLoad, IdRef]:
+    """The node behind an integer id with what its servers commit: its read and its servers' Query
+    (placement counts every server but a failed one, as here)."""
     ref = by_number(ports.ids, NODE, number)
-    load = next((load for load in ports.loads() if load.node.id == ref.ref), None)
-    if load is None:
-        raise not_found(NODE, number)
-    return load, ref
+    try:
+        node = ports.nodes.get(ref.ref)
+    except NotFoundError as exc:
+        raise not_found(NODE, number) from exc
+    held = [server for server in ports.servers_on(node.id) if server.status != FAILED]
+    memory = sum(server.limits.memory_mb for server in held)
+    disk = sum(server.limits.disk_mb for server in held)
+    return NodeLoad(node=node, memory_mb=memory, disk_mb=disk), ref
 
 
 def get_node(ports: NodePorts, number: str, wanted: frozenset[str]) -> dict[str, Any]:
