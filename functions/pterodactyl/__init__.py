@@ -2,6 +2,6 @@
 (mamba.pterodactyl_web; docs/pterodactyl-api.md). One module per area; app.py registers
 ``BLUEPRINTS``."""
 
-from functions.pterodactyl import client_account
+from functions.pterodactyl import application_servers, client_account
 
-BLUEPRINTS = (client_account.bp,)
+BLUEPRINTS = (client_account.bp, application_servers.bp)
