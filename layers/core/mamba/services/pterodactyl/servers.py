@@ -497,6 +497,8 @@ def _create_on_first_spot(
             last = exc
     if isinstance(last, AllocationTakenError) and len(spots) == 1:
         raise field_error("allocation.default", "must be an existing, unassigned allocation", "exists") from last
+    if last is not None and len(spots) == 1:
+        raise last  # the one named port: placement's own reason (room, maintenance, reachability)
     raise NoCapacityError(
         "No node in the requested locations has a free port and room for this server.",
         {"candidates": len(spots)},
