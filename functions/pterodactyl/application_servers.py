@@ -90,7 +90,7 @@ def create_server(ctx: PteroCtx) -> Any:
         allocation=body.allocation.default if body.allocation else None,
         additional_allocations=tuple(body.allocation.additional) if body.allocation else (),
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
-        deploy_port_range=tuple(body.deploy.port_range) if body.deploy else (),
+        deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
     )
     server, _op = service.create_server(ports(), new, correlation_id=ctx.request_id)
     return Reply(server, status=201)
@@ -106,9 +106,7 @@ def update_details(ctx: PteroCtx, server: str) -> Any:
              request_model=ServerBuildIn, summary="Change a server's limits (update_server_build)")  # fmt: skip
 def update_build(ctx: PteroCtx, server: str) -> Any:
     body: ServerBuildIn = ctx.body
-    if body.limits is None:  # the model fills it from the legacy keys; an empty one failed validation
-        raise RuntimeError("build body without limits")
-    limits = {**body.limits.model_dump(), "oom_disabled": body.oom_disabled}
+    limits = {**(body.limits.model_dump(exclude_unset=True) if body.limits else {}), "oom_disabled": body.oom_disabled}
     allocations = {
         "allocation": body.allocation,
         "add_allocations": body.add_allocations,

@@ -359,12 +359,27 @@ def test_a_build_that_moves_the_primary_port_or_adds_ports_is_422_and_starts_not
     moved = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25599)))
     added = world.call("PATCH", f"{BASE}/{server_id}/build",
                        {**build_body(allocation_number(25578)), "add_allocations": [allocation_number(25599)]})  # fmt: skip
-    no_limits = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": allocation_number(25578)})
+    too_small = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25578), memory=0))
+    unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": allocation_number(25578)})
 
     assert moved.status_code == 422 and moved.json_body["errors"][0]["meta"]["source_field"] == "allocation"
     assert added.status_code == 422 and added.json_body["errors"][0]["meta"]["source_field"] == "add_allocations"
-    assert no_limits.status_code == 422, no_limits.json_body
+    assert too_small.status_code == 422 and too_small.json_body["errors"][0]["meta"]["source_field"] == "limits.memory"
+    assert unchanged.status_code == 200, unchanged.json_body  # nothing to change: no workflow
     assert not [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+
+
+def test_a_build_with_only_some_limits_keeps_the_others_as_py_dactyl_sends_it(world):
+    server = add_server("tn_pt-usr_erin", 25586)
+    server_id = number("server", server.uuid, server.tenant_id)
+
+    answer = world.call("PATCH", f"{BASE}/{server_id}/build",
+                        {"allocation": allocation_number(25586), "limits": {"memory": 2048}, "feature_limits": {}})  # fmt: skip
+
+    assert answer.status_code == 200, answer.json_body
+    [payload] = [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+    assert payload["limits"]["memory_mb"] == 2048
+    assert payload["limits"]["disk_mb"] == 1024 and payload["limits"]["cpu_percent"] == 100
 
 
 def test_startup_changes_the_environment_and_refuses_another_egg(world):
@@ -373,10 +388,13 @@ def test_startup_changes_the_environment_and_refuses_another_egg(world):
     body = {"startup": server.startup, "environment": {"MOTD": "new day"}, "egg": number("egg", "bp_line"),
             "image": server.docker_image, "skip_scripts": False}  # fmt: skip
 
+    resent = world.call("GET", f"{BASE}/{server_id}").json_body["attributes"]["container"]["environment"]
+    unchanged = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "environment": resent})
     answer = world.call("PATCH", f"{BASE}/{server_id}/startup", body)
     other_egg = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "egg": number("egg", "bp_other")})
     bad_value = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "environment": {"MOTD": "x" * 41}})
 
+    assert unchanged.status_code == 200, unchanged.json_body  # the whole container env sent back: no change
     assert answer.status_code == 200, answer.json_body
     assert_shape("application_server", answer.json_body)
     [payload] = [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]

@@ -98,6 +98,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def env_text(value: Any) -> str | None:
+    """A variable's value as the container sees it (to tell a real change from a resend)."""
+    return None if value is None else _text(value)
+
+
 def environment(view: ServerView) -> dict[str, Any]:
     """``container.environment``: each blueprint variable's value (the server's, else the
     default) as a string, plus the four variables the panel adds for Wings."""

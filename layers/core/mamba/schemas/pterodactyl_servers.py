@@ -28,9 +28,9 @@ class LimitsIn(_Body):
 
 
 class FeatureLimitsIn(_Body):
-    databases: int | None = Field(ge=0)
+    databases: int | None = Field(default=None, ge=0)
     allocations: int | None = Field(default=None, ge=0)
-    backups: int | None = Field(ge=0)
+    backups: int | None = Field(default=None, ge=0)
 
 
 class AllocationIn(_Body):
@@ -41,7 +41,7 @@ class AllocationIn(_Body):
 class DeployIn(_Body):
     locations: list[int] = Field(max_length=100)
     dedicated_ip: bool
-    port_range: list[str] = Field(max_length=100)
+    port_range: list[str | int] = Field(default_factory=list, max_length=100)  # "25565-25570" or 25565
 
 
 class ServerStoreIn(_Body):
@@ -70,23 +70,26 @@ class ServerDetailsIn(_Body):
 
 
 class BuildLimitsIn(_Body):
-    memory: int = Field(ge=64, le=1024 * 1024)
-    swap: int = Field(ge=-1, le=1024 * 1024)
-    disk: int = Field(ge=128, le=64 * 1024 * 1024)
-    io: int = Field(ge=10, le=1000)
-    cpu: int = Field(ge=0, le=10000)
+    """A limit left out keeps its value (py-dactyl sends only the ones it changes)."""
+
+    memory: int | None = Field(default=None, ge=64, le=1024 * 1024)
+    swap: int | None = Field(default=None, ge=-1, le=1024 * 1024)
+    disk: int | None = Field(default=None, ge=128, le=64 * 1024 * 1024)
+    io: int | None = Field(default=None, ge=10, le=1000)
+    cpu: int | None = Field(default=None, ge=0, le=10000)
     threads: str | None = Field(default=None, pattern=THREADS, max_length=100)
 
 
 class ServerBuildIn(_Body):
-    """``limits`` or, as older clients send them, the same keys at the top level."""
+    """``limits`` or, as older clients send them, the same keys at the top level. Feature limits
+    are accepted and not applied: backups and ports per server follow the tenant's plan."""
 
     allocation: int = Field(ge=1)
     oom_disabled: bool | None = None
     limits: BuildLimitsIn | None = None
     add_allocations: list[int] = Field(default_factory=list, max_length=100)
     remove_allocations: list[int] = Field(default_factory=list, max_length=100)
-    feature_limits: FeatureLimitsIn
+    feature_limits: FeatureLimitsIn | None = None
 
     @model_validator(mode="before")
     @classmethod

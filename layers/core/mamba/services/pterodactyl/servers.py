@@ -549,16 +549,12 @@ def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], 
         raise field_error(
             "add_allocations", "is not supported: ports are added from the client API network routes", "prohibited"
         )
-    changes = {
-        "memory_mb": int(limits["memory"]),
-        "disk_mb": int(limits["disk"]),
-        "swap_mb": int(limits["swap"]),
-        "io_weight": int(limits["io"]),
-        "cpu_percent": int(limits["cpu"]),
-        "threads": limits.get("threads") or None,
-    }
-    if limits.get("oom_disabled") is not None:
-        changes["oom_disabled"] = bool(limits["oom_disabled"])
+    names = {"memory": "memory_mb", "disk": "disk_mb", "swap": "swap_mb", "io": "io_weight", "cpu": "cpu_percent",
+             "threads": "threads", "oom_disabled": "oom_disabled"}  # fmt: skip
+    # A limit left out (or null) keeps its value; an empty threads string clears the cpuset.
+    changes = {names[k]: v for k, v in limits.items() if k in names and (v is not None or k == "threads")}
+    if "threads" in changes:
+        changes["threads"] = changes["threads"] or None
     current = {name: getattr(server.limits, name) for name in changes}
     if changes != current:
         lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
@@ -577,7 +573,15 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         raise field_error("image", "cannot change here: use the client API's settings/docker-image", "same")
     if body["startup"] != server.startup:
         raise field_error("startup", "cannot change: the startup command is the egg's", "same")
-    environment = {k: v for k, v in dict(body.get("environment") or {}).items() if server.environment.get(k) != v}
+    # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
+    # container environment, STARTUP and P_SERVER_* included) and so does this door.
+    blueprint = ports.blueprints.get(server.blueprint_id)
+    known = {v.env_variable for v in blueprint.variables}
+    environment = {
+        k: v
+        for k, v in dict(body.get("environment") or {}).items()
+        if k in known and view_rules.env_text(server.environment.get(k)) != view_rules.env_text(v)
+    }
     if environment:
         lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment})
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
