@@ -32,8 +32,11 @@ class World:
     keys: dict[str, str]
 
     def call(self, method: str, path: str, body: Any = None, key: str = "rw") -> Any:
-        headers = {"Authorization": f"Bearer {self.keys[key]}", "Content-Type": "application/json",
-                   "Accept": "application/json"}  # fmt: skip
+        headers = {
+            "Authorization": f"Bearer {self.keys[key]}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         data = json.dumps(body) if body is not None else None
         return self.client.http.request(method, path, headers=headers, body=data)
 
@@ -153,8 +156,15 @@ def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_pr
     assert attrs["external_id"] == "whmcs-1" and attrs["identifier"] == attrs["uuid"][:8]
     assert attrs["user"] == number("user", "usr_alice") and attrs["egg"] == number("egg", "bp_line")
     assert attrs["allocation"] == allocation_number(25565) and attrs["node"] == number("node", "nd_alpha")
-    assert attrs["limits"] == {"memory": 512, "swap": 0, "disk": 1024, "io": 500, "cpu": 100, "threads": None,
-                               "oom_disabled": True}  # fmt: skip
+    assert attrs["limits"] == {
+        "memory": 512,
+        "swap": 0,
+        "disk": 1024,
+        "io": 500,
+        "cpu": 100,
+        "threads": None,
+        "oom_disabled": True,
+    }
     assert attrs["container"]["environment"]["MOTD"] == "welcome"
     assert attrs["container"]["environment"]["P_SERVER_LOCATION"] == "fr.sbg"
     stored = bootstrap.server_repository().get(attrs["uuid"])
@@ -305,8 +315,11 @@ def test_details_rename_and_move_the_external_id_but_not_the_user(world):
     server_id = number("server", server.uuid, server.tenant_id)
     alice = number("user", "usr_alice")
 
-    changed = world.call("PATCH", f"{BASE}/{server_id}/details",
-                         {"name": "Creative", "user": alice, "external_id": "ext-moved", "description": "builds"})  # fmt: skip
+    changed = world.call(
+        "PATCH",
+        f"{BASE}/{server_id}/details",
+        {"name": "Creative", "user": alice, "external_id": "ext-moved", "description": "builds"},
+    )
     moved = world.call("PATCH", f"{BASE}/{server_id}/details", {"name": "Creative", "user": number("user", "usr_bob")})
 
     assert changed.status_code == 200, changed.json_body
@@ -342,8 +355,15 @@ def test_a_build_change_runs_update_server_build_with_the_new_limits(world):
 def test_a_build_with_legacy_top_level_limits_is_read_too(world):
     server = add_server("tn_pt-usr_erin", 25577)
     server_id = number("server", server.uuid, server.tenant_id)
-    body = {"allocation": allocation_number(25577), "memory": 768, "swap": 0, "disk": 1024, "io": 500, "cpu": 100,
-            "feature_limits": {"databases": None, "backups": None}}  # fmt: skip
+    body = {
+        "allocation": allocation_number(25577),
+        "memory": 768,
+        "swap": 0,
+        "disk": 1024,
+        "io": 500,
+        "cpu": 100,
+        "feature_limits": {"databases": None, "backups": None},
+    }
 
     answer = world.call("PATCH", f"{BASE}/{server_id}/build", body)
 
@@ -357,8 +377,11 @@ def test_a_build_that_moves_the_primary_port_or_adds_ports_is_422_and_starts_not
     server_id = number("server", server.uuid, server.tenant_id)
 
     moved = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25599)))
-    added = world.call("PATCH", f"{BASE}/{server_id}/build",
-                       {**build_body(allocation_number(25578)), "add_allocations": [allocation_number(25599)]})  # fmt: skip
+    added = world.call(
+        "PATCH",
+        f"{BASE}/{server_id}/build",
+        {**build_body(allocation_number(25578)), "add_allocations": [allocation_number(25599)]},
+    )
     too_small = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25578), memory=0))
     unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": allocation_number(25578)})
 
@@ -373,8 +396,11 @@ def test_a_build_with_only_some_limits_keeps_the_others_as_py_dactyl_sends_it(wo
     server = add_server("tn_pt-usr_erin", 25586)
     server_id = number("server", server.uuid, server.tenant_id)
 
-    answer = world.call("PATCH", f"{BASE}/{server_id}/build",
-                        {"allocation": allocation_number(25586), "limits": {"memory": 2048}, "feature_limits": {}})  # fmt: skip
+    answer = world.call(
+        "PATCH",
+        f"{BASE}/{server_id}/build",
+        {"allocation": allocation_number(25586), "limits": {"memory": 2048}, "feature_limits": {}},
+    )
 
     assert answer.status_code == 200, answer.json_body
     [payload] = [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
@@ -385,8 +411,13 @@ def test_a_build_with_only_some_limits_keeps_the_others_as_py_dactyl_sends_it(wo
 def test_startup_changes_the_environment_and_refuses_another_egg(world):
     server = add_server("tn_pt-usr_erin", 25579)
     server_id = number("server", server.uuid, server.tenant_id)
-    body = {"startup": server.startup, "environment": {"MOTD": "new day"}, "egg": number("egg", "bp_line"),
-            "image": server.docker_image, "skip_scripts": False}  # fmt: skip
+    body = {
+        "startup": server.startup,
+        "environment": {"MOTD": "new day"},
+        "egg": number("egg", "bp_line"),
+        "image": server.docker_image,
+        "skip_scripts": False,
+    }
 
     resent = world.call("GET", f"{BASE}/{server_id}").json_body["attributes"]["container"]["environment"]
     unchanged = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "environment": resent})
