@@ -10,10 +10,10 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
-from mamba.schemas.pterodactyl_servers import ServerBuildIn, ServerDetailsIn, ServerStartupIn, ServerStoreIn
 from mamba.web import Reply
 
 if TYPE_CHECKING:
+    from mamba.schemas.pterodactyl_servers import ServerBuildIn, ServerStoreIn
     from mamba.services.pterodactyl import servers as service
 else:
     service = lazy_import("mamba.services.pterodactyl.servers")
@@ -64,7 +64,8 @@ def get_server_by_external(ctx: PteroCtx, external_id: str) -> Any:
     return service.get_server_by_external(ports(), external_id, ctx.query)
 
 
-@ptero_route(bp, BASE, "POST", permission="admin.servers", resource="servers", request_model=ServerStoreIn, status=201,
+@ptero_route(bp, BASE, "POST", permission="admin.servers", resource="servers", status=201,
+             request_model="pterodactyl_servers:ServerStoreIn",
              summary="Create a server for a user (in their personal tenant) through provision_server")  # fmt: skip
 def create_server(ctx: PteroCtx) -> Any:
     body: ServerStoreIn = ctx.body
@@ -97,13 +98,15 @@ def create_server(ctx: PteroCtx) -> Any:
 
 
 @ptero_route(bp, SERVER + "/details", "PATCH", permission="admin.servers", resource="servers",
-             request_model=ServerDetailsIn, summary="Rename a server, set its description or external id")  # fmt: skip
+             request_model="pterodactyl_servers:ServerDetailsIn",
+             summary="Rename a server, set its description or external id")  # fmt: skip
 def update_details(ctx: PteroCtx, server: str) -> Any:
     return service.update_details(ports(), server, ctx.body.model_dump(exclude_unset=True))
 
 
 @ptero_route(bp, SERVER + "/build", "PATCH", permission="admin.servers", resource="servers",
-             request_model=ServerBuildIn, summary="Change a server's limits (update_server_build)")  # fmt: skip
+             request_model="pterodactyl_servers:ServerBuildIn",
+             summary="Change a server's limits (update_server_build)")  # fmt: skip
 def update_build(ctx: PteroCtx, server: str) -> Any:
     body: ServerBuildIn = ctx.body
     limits = {**(body.limits.model_dump(exclude_unset=True) if body.limits else {}), "oom_disabled": body.oom_disabled}
@@ -116,7 +119,8 @@ def update_build(ctx: PteroCtx, server: str) -> Any:
 
 
 @ptero_route(bp, SERVER + "/startup", "PATCH", permission="admin.servers", resource="servers",
-             request_model=ServerStartupIn, summary="Change a server's environment (update_server_build)")  # fmt: skip
+             request_model="pterodactyl_servers:ServerStartupIn",
+             summary="Change a server's environment (update_server_build)")  # fmt: skip
 def update_startup(ctx: PteroCtx, server: str) -> Any:
     return service.update_startup(ports(), server, ctx.body.model_dump())
 
