@@ -161,6 +161,9 @@ def server_attributes(view: ServerView) -> dict[str, Any]:
     }
 
 
+EPOCH = "1970-01-01T00:00:00.000000Z"
+
+
 def laravel_date(value: str | None) -> str | None:
     """``Model::toArray()``'s date (``2024-01-01T12:00:00.000000Z``), used by variables."""
     moment = iso(value)
@@ -180,8 +183,9 @@ def variable_attributes(variable: VariableView, server: srv.Server) -> dict[str,
         "user_viewable": variable.user_viewable,
         "user_editable": variable.user_editable,
         "rules": variable.rules,
-        "created_at": laravel_date(variable.created_at),
-        "updated_at": laravel_date(variable.updated_at),
+        # Pterodactyl's are never null; a blueprint that kept no date shows the epoch.
+        "created_at": laravel_date(variable.created_at) or EPOCH,
+        "updated_at": laravel_date(variable.updated_at or variable.created_at) or EPOCH,
         "server_value": None if value is None else _text(value),
     }
 
