@@ -144,6 +144,7 @@ class _Resolver:
         self._blueprints: dict[str, Blueprint | None] = {}
         self._nodes: dict[str, Node | None] = {}
         self._owners: dict[str, str | None] = {}
+        self._variables: dict[str, tuple[VariableView, ...]] = {}
 
     def blueprint(self, blueprint_id: str) -> Blueprint | None:
         if blueprint_id not in self._blueprints:
@@ -165,6 +166,11 @@ class _Resolver:
         if tenant_id not in self._owners:
             self._owners[tenant_id] = owner_of(self.ports, tenant_id)
         return self._owners[tenant_id]
+
+    def variables(self, blueprint_id: str, egg: int) -> tuple[VariableView, ...]:
+        if blueprint_id not in self._variables:
+            self._variables[blueprint_id] = _variables(self.ports, self.blueprint(blueprint_id), egg)
+        return self._variables[blueprint_id]
 
     def views(self, servers: list[srv.Server]) -> list[ServerView]:
         ids = self.ports.ids
@@ -194,7 +200,7 @@ class _Resolver:
                     nest=nests[nest_ref(blueprint)].number,
                     egg=egg,
                     location=node.location if node is not None else "",
-                    variables=_variables(blueprint, egg),
+                    variables=self.variables(server.blueprint_id, egg),
                 )
             )
         return views
@@ -202,16 +208,23 @@ class _Resolver:
 
 def nest_ref(blueprint: Blueprint | None) -> str:
     """The ``PteroIds`` ref of a blueprint's nest (its category)."""
-    # TODO(ptapp): use the nests area's mapping once it is on main.
-    return "default"
+    # TODO(ptapp): the nests area's ``nest_of`` once it is on main.
+    return "General"
 
 
-def _variables(blueprint: Blueprint | None, egg: int) -> tuple[VariableView, ...]:
+def variable_ref(blueprint_id: str, env_variable: str) -> str:
+    """A variable's ``PteroIds`` ref (kind ``variable``), the same as the egg's variables use."""
+    return f"{blueprint_id}|{env_variable}"
+
+
+def _variables(ports: AppServerPorts, blueprint: Blueprint | None, egg: int) -> tuple[VariableView, ...]:
     if blueprint is None:
         return ()
+    refs = {variable_ref(blueprint.id, v.env_variable): None for v in blueprint.variables}
+    numbers = ports.ids.numbers("variable", refs) if refs else {}
     return tuple(
         VariableView(
-            number=egg * 1000 + index + 1,  # stable per egg: the variable's place in its blueprint
+            number=numbers[variable_ref(blueprint.id, v.env_variable)].number,
             egg=egg,
             name=v.name,
             description=v.description,
@@ -223,7 +236,7 @@ def _variables(blueprint: Blueprint | None, egg: int) -> tuple[VariableView, ...
             created_at=blueprint.created_at or None,
             updated_at=blueprint.updated_at or None,
         )
-        for index, v in enumerate(blueprint.variables)
+        for v in blueprint.variables
     )
 
 
