@@ -281,6 +281,36 @@ def test_includes_allocations_and_variables_have_pterodactyls_shapes(world):
     assert set(relationships) == {"allocations", "variables", "node"}
 
 
+def test_include_subusers_lists_the_members_bound_to_the_server_with_pterodactyls_keys(world):
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import MembershipItem
+
+    server = add_server("tn_pt-usr_alice", 25587)
+    MembershipItem(
+        *keys.membership(server.tenant_id, "usr_carol"),
+        kind="membership",
+        gsi1pk=keys.memberships_of_user("usr_carol"),
+        gsi1sk=keys.user_membership_sort(server.tenant_id),
+        tenant_id=server.tenant_id,
+        user_id="usr_carol",
+        role="custom",
+        permissions=["servers.read", "servers.console", "files.read"],
+        server_id=server.uuid,
+        created_at=T0,
+    ).save()
+    server_id = number("server", server.uuid, server.tenant_id)
+
+    answer = world.call("GET", f"{BASE}/{server_id}?include=subusers")
+
+    assert answer.status_code == 200, answer.json_body
+    [subuser] = answer.json_body["attributes"]["relationships"]["subusers"]["data"]
+    assert subuser["object"] == "subuser"
+    attrs = subuser["attributes"]
+    assert attrs["user_id"] == number("user", "usr_carol") and attrs["server_id"] == server_id
+    assert {"websocket.connect", "control.console", "file.read", "allocation.read"} <= set(attrs["permissions"])
+    assert "file.create" not in attrs["permissions"] and "control.start" not in attrs["permissions"]
+
+
 def test_an_unknown_include_is_400(world):
     refused = world.call("GET", f"{BASE}?include=eggs")
 

@@ -249,6 +249,8 @@ def _relationships(ports: AppServerPorts, view: ServerView, wanted: Iterable[str
             )
         elif name == "allocations":
             found[name] = ptero.plain_list(_allocations(ports, view))
+        elif name == "subusers":
+            found[name] = ptero.plain_list(_subusers(ports, view))
         elif ports.includers and name in ports.includers:
             found[name] = ports.includers[name](ports, view)
         else:
@@ -281,6 +283,35 @@ def _allocations(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]
             )
         )
     return items
+
+
+def _subusers(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]]:
+    """The tenant's members bound to this server (Mamba's subusers), as Pterodactyl's
+    application ``subuser``: their Pterodactyl permission keys from the one table."""
+    server = view.server
+    members: list[Membership] = []
+    cursor: str | None = None
+    while True:
+        page = ports.tenants.list_members(server.tenant_id, PageRequest(limit=100, cursor=cursor))
+        members += [m for m in page.items if m.server_id == server.uuid]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    users = ports.ids.numbers("user", {m.user_id: None for m in members})
+    return [
+        ptero.item(
+            "subuser",
+            {
+                "id": users[m.user_id].number,
+                "user_id": users[m.user_id].number,
+                "server_id": view.number,
+                "permissions": ptero.pterodactyl_permissions(m.effective_permissions),
+                "created_at": ptero.iso(m.created_at),
+                "updated_at": ptero.iso(m.created_at),
+            },
+        )
+        for m in members
+    ]
 
 
 def render(ports: AppServerPorts, view: ServerView, wanted: Iterable[str] = ()) -> dict[str, Any]:
