@@ -193,7 +193,17 @@ def variable_attributes(variable: VariableView, server: srv.Server) -> dict[str,
 # --- filters and sort of GET /api/application/servers -------------------------------------
 
 
-def filter_value(view: ServerView, name: str) -> Any:
+@dataclass(frozen=True)
+class ServerRow:
+    """What filtering and ordering a server list needs: the server and its two ids (the page
+    shown is then resolved in full, so a list never reads every server's node, user and egg)."""
+
+    server: srv.Server
+    number: int
+    external_id: str | None
+
+
+def filter_value(view: ServerRow | ServerView, name: str) -> Any:
     server = view.server
     return {
         "uuid": server.uuid,
@@ -205,7 +215,7 @@ def filter_value(view: ServerView, name: str) -> Any:
     }[name]
 
 
-def matches_filters(view: ServerView, wanted: Mapping[str, str]) -> bool:
+def matches_filters(view: ServerRow | ServerView, wanted: Mapping[str, str]) -> bool:
     """Pterodactyl's server filters: partial and case-insensitive, ``external_id`` exact."""
     for name, value in wanted.items():
         actual = filter_value(view, name)
@@ -217,7 +227,7 @@ def matches_filters(view: ServerView, wanted: Mapping[str, str]) -> bool:
     return True
 
 
-def sorted_views(views: Sequence[ServerView], sort: tuple[str, bool] | None) -> list[ServerView]:
+def sorted_views[R: (ServerRow, ServerView)](views: Sequence[R], sort: tuple[str, bool] | None) -> list[R]:
     """By integer id (Pterodactyl's default order), or by ``?sort=[-]id|uuid``."""
     name, descending = sort or ("id", False)
     if name == "uuid":

@@ -371,14 +371,19 @@ def _every_server(ports: AppServerPorts) -> list[srv.Server]:
 
 def list_servers(ports: AppServerPorts, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
     """GET /api/application/servers: every server (filters, sort, pages, includes). Pterodactyl
-    pages by integer id, so the whole fleet is read and ordered before one page is shaped."""
+    pages by integer id, so the whole fleet and its ids are read (Queries and BatchGetItems) and
+    ordered; only the page shown reads its nodes, owners, eggs and variables."""
     page = ptero.Page.from_query(query)
     wanted = sorted(ptero.includes(query, view_rules.SERVER_INCLUDES))
     chosen = ptero.filters(query, view_rules.SERVER_FILTERS)
-    views = [v for v in _Resolver(ports).views(_every_server(ports)) if view_rules.matches_filters(v, chosen)]
-    ordered = view_rules.sorted_views(views, ptero.sort_key(query, view_rules.SERVER_SORTS))
+    servers = _every_server(ports)
+    numbers = ports.ids.numbers("server", {s.uuid: s.tenant_id for s in servers})
+    rows = [view_rules.ServerRow(s, numbers[s.uuid].number, numbers[s.uuid].external_id) for s in servers]
+    matching = [row for row in rows if view_rules.matches_filters(row, chosen)]
+    ordered = view_rules.sorted_views(matching, ptero.sort_key(query, view_rules.SERVER_SORTS))
     shown, total = ptero.page_of(ordered, page)
-    return ptero.paged([render(ports, v, wanted) for v in shown], page, total, base_url)
+    views = _Resolver(ports).views([row.server for row in shown])
+    return ptero.paged([render(ports, v, wanted) for v in views], page, total, base_url)
 
 
 # --- create ---------------------------------------------------------------------------------
