@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -352,6 +353,21 @@ def ptero_ids() -> PteroIds:
     from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
 
     return DynamoPteroIds()
+
+
+@built
+def ptero_client_ports() -> PteroClientPorts:
+    """What Pterodactyl's client API reads about servers (mamba.services.pterodactyl.client_servers)."""
+    from mamba.services.pterodactyl.client_servers import ClientPorts
+
+    return ClientPorts(
+        servers=server_repository(),
+        nodes=node_repository(),
+        blueprints=blueprint_repository(),
+        allocations=allocation_repository(),
+        ids=ptero_ids(),
+        memberships=tenancy_repository(),
+    )
 
 
 @cached

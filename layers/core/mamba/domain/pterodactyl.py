@@ -211,6 +211,9 @@ _CODES: dict[int, str] = {
 }
 
 
+NOT_FOUND_DETAIL = "The requested resource could not be found on the server."
+
+
 class NotImplementedHere(DomainError):
     """A Pterodactyl route whose capability Mamba does not have (databases)."""
 
@@ -246,7 +249,9 @@ def error_body(error: DomainError) -> dict[str, Any]:
                 }
             )
         return {"errors": entries}
-    return {"errors": [{"code": code, "status": str(status), "detail": error.message}]}
+    # Every 404 reads as Pterodactyl's: which lookup failed (a tenant, a server) is not the caller's business.
+    detail = NOT_FOUND_DETAIL if status == 404 else error.message
+    return {"errors": [{"code": code, "status": str(status), "detail": detail}]}
 
 
 def _pterodactyl_field(name: str) -> str:

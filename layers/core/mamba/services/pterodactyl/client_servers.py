@@ -1,0 +1,451 @@
+"""Pterodactyl's client API over Mamba's servers: the server a route names, its ``server``
+object (``ServerTransformer``), the list of every server the caller may read, stats, startup
+variables and allocations (docs/pterodactyl-api.md, "Client API: servers").
+
+The door (``mamba.pterodactyl_web``) has already resolved the path's ``{server}`` and run the
+/v1 guard with the route's permission, so ``access`` only takes what the guard proved: the
+tenant (``TenantContext``) and the server's uuid. Everything else is read with the same
+services /v1 uses (``services.servers.get_server``, ``services.server_control``), so another
+tenant's server, a member bound to another server or a malformed id answer 404 as there.
+
+Other client areas (files, backups, schedules, subusers) take their server from ``access``
+and ``load`` too, and their permission keys from ``permission_keys``.
+
+Raises NotFoundError, ValidationError (paging, filters), BadIncludeError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mamba.auth.context import Principal, TenantContext
+from mamba.domain import servers as srv
+from mamba.domain.blueprints import Blueprint, Variable
+from mamba.domain.errors import NotFoundError
+from mamba.domain.nodes import Allocation, Node
+from mamba.domain.pterodactyl import (
+    IdRef,
+    Page,
+    filters,
+    includes,
+    item,
+    matches,
+    paged,
+    plain_list,
+    pterodactyl_permissions,
+    short_identifier,
+)
+from mamba.domain.servers import Server
+from mamba.domain.tenancy import Membership
+from mamba.ports import PteroIds
+
+OWNER_ROLE = "owner"
+ALL_PERMISSIONS = "*"
+HIDDEN = "[hidden]"
+NULL_RESOURCE: dict[str, Any] = {"object": "null_resource", "attributes": None}
+
+# Pterodactyl's ``status`` of a server (null while it is simply installed) from Mamba's.
+_STATUS: dict[str, str] = {
+    srv.PROVISIONING: "installing",
+    srv.INSTALLING: "installing",
+    srv.INSTALL_FAILED: "install_failed",
+    srv.FAILED: "install_failed",
+    srv.SUSPENDED: "suspended",
+    srv.RESTORING: "restoring_backup",
+}
+
+LIST_FILTERS = ("uuid", "name", "description", "external_id", "*")
+LIST_INCLUDES = ("egg", "subusers")
+LIST_TYPES = ("", "owner", "admin", "admin-all")
+
+
+class ServerReader(Protocol):
+    def get(self, server_uuid: str) -> Server: ...
+    def of_tenant(self, tenant_id: str) -> list[Server]: ...
+
+
+class NodeReader(Protocol):
+    def get(self, node_id: str) -> Node: ...
+
+
+class BlueprintReader(Protocol):
+    def get(self, blueprint_id: str) -> Blueprint: ...
+
+
+class AllocationReader(Protocol):
+    def get(self, node_id: str, ip: str, port: int) -> Allocation: ...
+
+
+class Memberships(Protocol):
+    def memberships_of_user(self, user_id: str) -> list[Membership]: ...
+
+
+@dataclass(frozen=True)
+class ClientPorts:
+    """What the client API's server views read (built by ``bootstrap.ptero_client_ports()``)."""
+
+    servers: ServerReader
+    nodes: NodeReader
+    blueprints: BlueprintReader
+    allocations: AllocationReader
+    ids: PteroIds
+    memberships: Memberships
+
+
+# --- the server a client route names ---------------------------------------------------------
+
+
+def access(principal: Principal, server: IdRef | None) -> tuple[TenantContext, str]:
+    """The verified tenant and the uuid of the path's server (a client ``{server}`` route).
+    The guard proved both; a route without a server is a NotFoundError."""
+    if server is None or principal.tenant is None:
+        raise NotFoundError("The requested resource could not be found on the server.", {})
+    return principal.tenant, server.ref
+
+
+def load(servers: ServerReader, tenant: TenantContext, server_uuid: str) -> Server:
+    """The tenant's server, read as /v1 reads it (404 outside the tenant or the member's scope)."""
+    from mamba.services.servers import get_server
+
+    return get_server(servers, tenant, server_uuid)
+
+
+def is_owner(tenant: TenantContext) -> bool:
+    """Pterodactyl's server owner is, in Mamba, an owner of the server's tenant."""
+    return tenant.role == OWNER_ROLE and tenant.server_scope is None
+
+
+def held(principal: Principal, tenant: TenantContext) -> frozenset[str]:
+    """The Mamba permissions the caller holds on the tenant, narrowed to an API key's scopes."""
+    return principal.allowed(tenant.permissions)
+
+
+def permission_keys(principal: Principal, tenant: TenantContext) -> list[str]:
+    """Pterodactyl's ``meta.user_permissions``: ``["*"]`` for the tenant's owners (with a
+    session or an unscoped key), else the keys of the table their permissions grant."""
+    if is_owner(tenant) and principal.scopes is None:
+        return [ALL_PERMISSIONS]
+    return pterodactyl_permissions(held(principal, tenant))
+
+
+def may(principal: Principal, tenant: TenantContext, key: str) -> bool:
+    """Whether the caller holds Pterodactyl's permission ``key`` on the tenant's servers."""
+    from mamba.domain.pterodactyl import PERMISSION_MAP
+
+    mamba = PERMISSION_MAP.get(key)
+    return mamba is not None and mamba in held(principal, tenant)
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+
+def allocation_ref(node_id: str, ip: str, port: int) -> str:
+    """The ``PteroIds`` ref of an allocation: ``node_id|ip|port`` (scope: the node)."""
+    return f"{node_id}|{ip}|{port}"
+
+
+def server_number(ids: PteroIds, server: Server) -> IdRef:
+    return ids.number("server", server.uuid, server.tenant_id)
+
+
+def allocation_numbers(ids: PteroIds, server: Server) -> dict[tuple[str, int], int]:
+    """The integer ids of the server's allocations (one batch read; new ones are claimed)."""
+    refs = {allocation_ref(server.node_id, ip, port): server.node_id for ip, port in server.allocations}
+    found = ids.numbers("allocation", refs)
+    return {(ip, port): found[allocation_ref(server.node_id, ip, port)].number for ip, port in server.allocations}
+
+
+# --- the transformer -----------------------------------------------------------------------
+
+
+def status_of(server: Server) -> str | None:
+    return _STATUS.get(server.status)
+
+
+def render_startup(startup: str, environment: Mapping[str, Any], variables: Sequence[Variable] = ()) -> str:
+    """The startup command with each ``{{VAR}}`` replaced by the server's value (else the
+    variable's default), as Pterodactyl shows ``invocation``."""
+    values = {v.env_variable: v.default_value for v in variables}
+    values.update({k: _text(v) for k, v in environment.items()})
+    rendered = startup
+    for name, value in values.items():
+        rendered = rendered.replace("{{" + name + "}}", value).replace("{{env." + name + "}}", value)
+    return rendered
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def allocation_item(allocation: Allocation | None, ip: str, port: int, number: int, *, primary: bool) -> dict[str, Any]:
+    """Pterodactyl's client ``allocation`` (``ip_alias`` and ``notes`` from the node's record)."""
+    return item(
+        "allocation",
+        {
+            "id": number,
+            "ip": ip,
+            "ip_alias": allocation.alias if allocation is not None else None,
+            "port": port,
+            "notes": allocation.notes if allocation is not None else None,
+            "is_default": primary,
+        },
+    )
+
+
+def variable_item(variable: Variable, server: Server) -> dict[str, Any]:
+    """Pterodactyl's client ``egg_variable``."""
+    value = server.environment.get(variable.env_variable)
+    return item(
+        "egg_variable",
+        {
+            "name": variable.name,
+            "description": variable.description,
+            "env_variable": variable.env_variable,
+            "default_value": variable.default_value,
+            "server_value": None if value is None else _text(value),
+            "is_editable": variable.user_editable,
+            "rules": variable.rules,
+        },
+    )
+
+
+def viewable_variables(blueprint: Blueprint) -> list[Variable]:
+    return [v for v in blueprint.variables if v.user_viewable]
+
+
+def allocation_record(ports: ClientPorts, server: Server, ip: str, port: int) -> Allocation | None:
+    try:
+        return ports.allocations.get(server.node_id, ip, port)
+    except NotFoundError:
+        return None
+
+
+def allocation_items(ports: ClientPorts, server: Server, *, only_primary: bool = False) -> list[dict[str, Any]]:
+    """The server's allocations, the primary first (``only_primary``: without ``allocation.read``,
+    Pterodactyl lists only the primary one, without its notes)."""
+    numbers = allocation_numbers(ports.ids, server)
+    wanted = [server.allocation] if only_primary else list(server.allocations)
+    items = []
+    for ip, port in wanted:
+        record = allocation_record(ports, server, ip, port)
+        entry = allocation_item(record, ip, port, numbers[(ip, port)], primary=(ip, port) == server.allocation)
+        if only_primary:
+            entry["attributes"]["notes"] = None
+        items.append(entry)
+    return items
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a server: what decides the attributes they see."""
+
+    owner: bool
+    keys: frozenset[str]  # Pterodactyl permission keys (``*`` for an owner)
+
+    def can(self, key: str) -> bool:
+        return ALL_PERMISSIONS in self.keys or key in self.keys
+
+
+def viewer(principal: Principal, tenant: TenantContext) -> Viewer:
+    return Viewer(owner=is_owner(tenant), keys=frozenset(permission_keys(principal, tenant)))
+
+
+def server_item(
+    ports: ClientPorts,
+    server: Server,
+    seen_by: Viewer,
+    *,
+    node: Node | None = None,
+    blueprint: Blueprint | None = None,
+    number: IdRef | None = None,
+    wanted: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Pterodactyl's client ``server`` with its default relationships (allocations, variables)
+    and the ``include=`` ones asked for (egg; subusers are answered as a null resource)."""
+    node = node or ports.nodes.get(server.node_id)
+    blueprint = blueprint or ports.blueprints.get(server.blueprint_id)
+    number = number or server_number(ports.ids, server)
+    startup_read = seen_by.can("startup.read")
+    variables = viewable_variables(blueprint)
+    limits = server.limits
+    attributes: dict[str, Any] = {
+        "server_owner": seen_by.owner,
+        "identifier": short_identifier(server.uuid),
+        "internal_id": number.number,
+        "uuid": server.uuid,
+        "name": server.name,
+        "node": node.name,
+        "is_node_under_maintenance": node.maintenance,
+        "sftp_details": {"ip": node.fqdn, "port": node.sftp_port},
+        "description": server.description,
+        "limits": {
+            "memory": limits.memory_mb,
+            "swap": limits.swap_mb,
+            "disk": limits.disk_mb,
+            "io": limits.io_weight,
+            "cpu": limits.cpu_percent,
+            "threads": limits.threads,
+            "oom_disabled": limits.oom_disabled,
+        },
+        "invocation": render_startup(server.startup, server.environment, variables) if startup_read else HIDDEN,
+        "docker_image": server.docker_image,
+        "egg_features": list(blueprint.features) or None,
+        "feature_limits": {
+            "databases": 0,  # Mamba has no managed databases (the database routes answer 501)
+            "allocations": server.feature_limits.allocations,
+            "backups": server.feature_limits.backups,
+        },
+        "status": status_of(server),
+        "is_suspended": server.suspended,
+        "is_installing": server.status in (srv.PROVISIONING, srv.INSTALLING),
+        "is_transferring": False,  # Mamba does not move servers between nodes
+    }
+    relationships: dict[str, Any] = {
+        "allocations": plain_list(allocation_items(ports, server, only_primary=not seen_by.can("allocation.read"))),
+        "variables": plain_list([variable_item(v, server) for v in variables]) if startup_read else NULL_RESOURCE,
+    }
+    if "egg" in wanted:
+        relationships["egg"] = item("egg", {"uuid": blueprint.id, "name": blueprint.name})
+    if "subusers" in wanted:
+        relationships["subusers"] = NULL_RESOURCE
+    return item("server", attributes, relationships)
+
+
+def details(
+    ports: ClientPorts, principal: Principal, server_ref: IdRef | None, query: Mapping[str, str]
+) -> dict[str, Any]:
+    """``GET /api/client/servers/{server}``: the server with ``meta.is_server_owner`` and
+    ``meta.user_permissions``."""
+    tenant, server_uuid = access(principal, server_ref)
+    server = load(ports.servers, tenant, server_uuid)
+    seen_by = viewer(principal, tenant)
+    body = server_item(ports, server, seen_by, wanted=includes(query, LIST_INCLUDES))
+    body["meta"] = {"is_server_owner": seen_by.owner, "user_permissions": sorted(seen_by.keys)}
+    return body
+
+
+# --- GET /api/client --------------------------------------------------------------------------
+
+
+def readable_bindings(principal: Principal, bindings: Iterable[Membership], now: float) -> list[Membership]:
+    """The caller's bindings that let them read servers (an API key's scopes narrow them)."""
+    return [b for b in bindings if not b.expired(now) and "servers.read" in principal.allowed(b.effective_permissions)]
+
+
+def _tenant_context(binding: Membership) -> TenantContext:
+    return TenantContext(
+        tenant_id=binding.tenant_id,
+        role=binding.role,
+        permissions=binding.effective_permissions,
+        server_scope=binding.server_id,
+        expires_at=binding.expires_at,
+    )
+
+
+def _matches_any(server: Server, ref: IdRef, wanted: str) -> bool:
+    """``filter[*]``: name, uuid, identifier or external id, or ``ip:port`` of an allocation."""
+    if ":" in wanted:
+        ip, _, port = wanted.rpartition(":")
+        return any(a_ip == ip and str(a_port) == port for a_ip, a_port in server.allocations)
+    return any(
+        matches(value, wanted) for value in (server.name, server.uuid, short_identifier(server.uuid), ref.external_id)
+    )
+
+
+def _kept(server: Server, ref: IdRef, wanted: Mapping[str, str]) -> bool:
+    checks = {
+        "uuid": server.uuid,
+        "name": server.name,
+        "description": server.description,
+        "external_id": ref.external_id or "",
+    }
+    for name, value in wanted.items():
+        if name == "*":
+            if not _matches_any(server, ref, value):
+                return False
+        elif not matches(checks[name], value):
+            return False
+    return True
+
+
+def list_servers(
+    ports: ClientPorts, principal: Principal, query: Mapping[str, str], *, now: float, base_url: str = ""
+) -> dict[str, Any]:
+    """``GET /api/client``: the servers of every tenant where the caller may read them
+    (``servers.read``, narrowed by an API key's scopes; a subuser sees their one server).
+
+    ``type=owner`` keeps the tenants the caller owns. ``type=admin``/``admin-all`` are
+    Pterodactyl's views of other people's servers for root admins: Mamba's client API never
+    opens a server of a tenant the caller is not a member of (the guard answers 404), so
+    ``admin`` is empty and ``admin-all`` is the caller's own list, for admins; for anyone
+    else both are empty, as in Pterodactyl. Oldest first, paged (per_page ≤ 100).
+    """
+    page = Page.from_query(query)
+    kind = (query.get("type") or "").strip()
+    wanted = filters(query, LIST_FILTERS)
+    asked = includes(query, LIST_INCLUDES)
+    bindings = readable_bindings(principal, ports.memberships.memberships_of_user(principal.user_id), now)
+    if kind not in LIST_TYPES or kind == "admin" or (kind == "admin-all" and not principal.is_admin):
+        bindings = []
+    elif kind == "owner":
+        bindings = [b for b in bindings if b.role == OWNER_ROLE and b.server_id is None]
+    found: list[tuple[Server, TenantContext]] = []
+    for binding in sorted(bindings, key=lambda b: b.tenant_id):
+        tenant = _tenant_context(binding)
+        for server in ports.servers.of_tenant(binding.tenant_id):
+            if server.status == srv.DELETING or (binding.server_id and binding.server_id != server.uuid):
+                continue
+            found.append((server, tenant))
+    found.sort(key=lambda pair: (pair[0].created_at, pair[0].uuid))
+    refs = ports.ids.numbers("server", {s.uuid: s.tenant_id for s, _ in found}) if found else {}
+    kept = [(s, t) for s, t in found if _kept(s, refs[s.uuid], wanted)]
+    shown = page.slice(kept)
+    nodes: dict[str, Node] = {}
+    blueprints: dict[str, Blueprint] = {}
+    items = []
+    for server, tenant in shown:
+        node = nodes.get(server.node_id) or nodes.setdefault(server.node_id, ports.nodes.get(server.node_id))
+        blueprint = blueprints.get(server.blueprint_id) or blueprints.setdefault(
+            server.blueprint_id, ports.blueprints.get(server.blueprint_id)
+        )
+        items.append(
+            server_item(
+                ports,
+                server,
+                viewer(principal, tenant),
+                node=node,
+                blueprint=blueprint,
+                number=refs[server.uuid],
+                wanted=asked,
+            )
+        )
+    return paged(items, page, len(kept), base_url)
+
+
+# --- resources --------------------------------------------------------------------------------
+
+
+def stats_item(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Pterodactyl's ``stats`` from what ``server_control.resources`` read off Wings."""
+    use = resources.get("utilization") or {}
+    network = use.get("network") or {}
+    state = str(resources.get("state") or "offline")
+    return item(
+        "stats",
+        {
+            "current_state": state if state in srv.WINGS_STATES else "offline",
+            "is_suspended": bool(resources.get("is_suspended")) or resources.get("status") == srv.SUSPENDED,
+            "resources": {
+                "memory_bytes": int(use.get("memory_bytes") or 0),
+                "cpu_absolute": float(use.get("cpu_absolute") or 0),
+                "disk_bytes": int(use.get("disk_bytes") or 0),
+                "network_rx_bytes": int(network.get("rx_bytes") or 0),
+                "network_tx_bytes": int(network.get("tx_bytes") or 0),
+                "uptime": int(use.get("uptime") or 0),
+            },
+        },
+    )
