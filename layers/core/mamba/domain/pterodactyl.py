@@ -211,9 +211,6 @@ _CODES: dict[int, str] = {
 }
 
 
-NOT_FOUND_DETAIL = "The requested resource could not be found on the server."
-
-
 class NotImplementedHere(DomainError):
     """A Pterodactyl route whose capability Mamba does not have (databases)."""
 
@@ -249,9 +246,7 @@ def error_body(error: DomainError) -> dict[str, Any]:
                 }
             )
         return {"errors": entries}
-    # Every 404 reads as Pterodactyl's: which lookup failed (a tenant, a server) is not the caller's business.
-    detail = NOT_FOUND_DETAIL if status == 404 else error.message
-    return {"errors": [{"code": code, "status": str(status), "detail": detail}]}
+    return {"errors": [{"code": code, "status": str(status), "detail": error.message}]}
 
 
 def _pterodactyl_field(name: str) -> str:
