@@ -492,6 +492,15 @@ class FakeAllocationRepository:
         if current is not None and current.server_id == server_id:
             self.rows[(node_id, ip, port)] = replace(current, server_id=None)
 
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Any:
+        from dataclasses import replace
+
+        current = self.rows.get((node_id, ip, port))
+        if current is None or current.server_id != server_id:
+            raise NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"})
+        self.rows[(node_id, ip, port)] = replace(current, notes=notes or None)
+        return self.rows[(node_id, ip, port)]
+
 
 @dataclass(frozen=True)
 class FakeGuard:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
 from mamba.lazy import lazy_import
@@ -14,10 +14,14 @@ from mamba.pterodactyl_web import PteroCtx, ptero_route
 
 if TYPE_CHECKING:
     from mamba.services import server_control as control
+    from mamba.services import server_lifecycle as lifecycle
+    from mamba.services.pterodactyl import client_account as account_service
     from mamba.services.pterodactyl import client_servers as service
 else:
     control = lazy_import("mamba.services.server_control")
+    lifecycle = lazy_import("mamba.services.server_lifecycle")
     service = lazy_import("mamba.services.pterodactyl.client_servers")
+    account_service = lazy_import("mamba.services.pterodactyl.client_account")
 
 bp = Blueprint(__name__)
 SERVER = "/api/client/servers/{server}"
@@ -74,3 +78,76 @@ def send_power(ctx: PteroCtx, server: str) -> None:
 def send_command(ctx: PteroCtx, server: str) -> None:
     tenant, uuid = service.access(ctx.principal, ctx.server)
     control.send_command(bootstrap.server_control_ports(), tenant, uuid, ctx.body.command)
+
+
+@ptero_route(bp, SERVER + "/activity", "GET", permission="servers.read",
+             summary="The server's activity log (?filter[event]=, ?sort=, paged)")  # fmt: skip
+def server_activity(ctx: PteroCtx, server: str) -> Any:
+    ports = bootstrap.ptero_client_ports()
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    record = service.load(ports.servers, tenant, uuid)
+    entries = service.server_activity(bootstrap.server_repository(), record)
+    base = bootstrap.settings().public_url.rstrip("/") + f"/api/client/servers/{server}/activity"
+    return account_service.activity_page(entries, ctx.query, ctx.user_id, ctx.principal.is_admin, base)
+
+
+@ptero_route(bp, SERVER + "/settings/rename", "POST", permission="servers.update", status=204,
+             request_model="pterodactyl_client:RenameIn",
+             summary="Rename the server (and change its description)")  # fmt: skip
+def rename_server(ctx: PteroCtx, server: str) -> None:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    changes = {"name": ctx.body.name}
+    if ctx.body.description is not None:
+        changes["description"] = ctx.body.description
+    lifecycle.update_server(bootstrap.server_lifecycle(), tenant, uuid, changes)
+
+
+@ptero_route(bp, SERVER + "/settings/reinstall", "POST", permission="servers.reinstall", status=202,
+             summary="Reinstall the server (its install script runs again; follow the status)")  # fmt: skip
+def reinstall_server(ctx: PteroCtx, server: str) -> Response:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    lifecycle.reinstall_server(bootstrap.server_lifecycle(), tenant, uuid)
+    return Response(body=[], status_code=202, headers={"Content-Type": "application/json"})
+
+
+@ptero_route(bp, SERVER + "/startup", "GET", permission="servers.read",
+             summary="The startup variables you may see, and the startup command")  # fmt: skip
+def get_startup(ctx: PteroCtx, server: str) -> Any:
+    ports = bootstrap.ptero_client_ports()
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    record = service.load(ports.servers, tenant, uuid)
+    return service.startup_list(record, ports.blueprints.get(record.blueprint_id))
+
+
+@ptero_route(bp, SERVER + "/startup/variable", "PUT", permission="servers.update",
+             request_model="pterodactyl_client:VariableIn",
+             summary="Change one startup variable (checked against its rules; applied by a build change)")  # fmt: skip
+def update_variable(ctx: PteroCtx, server: str) -> Any:
+    ports = bootstrap.ptero_client_ports()
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    record = service.load(ports.servers, tenant, uuid)
+    blueprint = ports.blueprints.get(record.blueprint_id)
+    variable = service.editable_variable(blueprint, ctx.body.key)
+    value = ctx.body.value
+    if record.environment.get(variable.env_variable) != value:
+        lifecycle.update_server(
+            bootstrap.server_lifecycle(), tenant, uuid, {"environment": {variable.env_variable: value}}
+        )
+    return service.variable_answer(record, blueprint, variable, value)
+
+
+@ptero_route(bp, SERVER + "/network/allocations", "GET", permission="servers.read",
+             summary="The server's allocations, the primary first")  # fmt: skip
+def list_allocations(ctx: PteroCtx, server: str) -> Any:
+    ports = bootstrap.ptero_client_ports()
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    return service.allocation_list(ports, service.load(ports.servers, tenant, uuid))
+
+
+@ptero_route(bp, SERVER + "/network/allocations/{allocation}", "POST", permission="servers.update",
+             request_model="pterodactyl_client:AllocationNotesIn", summary="Set an allocation's notes")  # fmt: skip
+def set_allocation_notes(ctx: PteroCtx, server: str, allocation: str) -> Any:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    return service.set_allocation_notes(
+        bootstrap.ptero_client_ports(), tenant, uuid, service.number_of(allocation), ctx.body.notes
+    )

@@ -9,7 +9,7 @@ import json
 import jwt
 import pytest
 
-from tests.api.server_world import TENANT_A, TENANT_B, server_world
+from tests.api.server_world import server_world
 from tests.contract.pterodactyl_shapes import assert_shape
 from tests.contract.wings.harness import wait_until
 
@@ -186,7 +186,3 @@ def test_a_viewer_may_not_power_the_server(world):
     answer = post(world, "vic", server_path(world, "game", "/power"), {"signal": "start"})
 
     assert answer.status_code == 403
-
-
-def test_tenants_are_where_the_world_says(world):
-    assert TENANT_A != TENANT_B

@@ -221,6 +221,9 @@ class AllocationRepository(Protocol):
     def delete(self, node_id: str, ip: str, port: int) -> None: ...
     def assign(self, node_id: str, ip: str, port: int, server_id: str) -> None: ...
     def release(self, node_id: str, ip: str, port: int, server_id: str) -> None: ...
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Allocation:
+        """The notes of an allocation ``server_id`` holds (None clears them). Raises NotFoundError
+        when it does not exist or another server (or none) holds it."""
 
 
 class BlueprintRepository(Protocol):

@@ -22,7 +22,8 @@ class CommandIn(PteroBody):
 
 
 class RenameIn(PteroBody):
-    name: str = Field(min_length=1, max_length=191)
+    # Mamba's names are at most 100 characters (PATCH /v1/.../servers/{id}); Pterodactyl allows 191.
+    name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from mamba.auth.context import Principal, TenantContext
 from mamba.domain import servers as srv
 from mamba.domain.blueprints import Blueprint, Variable
-from mamba.domain.errors import NotFoundError
+from mamba.domain.errors import DomainError, NotFoundError
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pterodactyl import (
     IdRef,
@@ -76,6 +76,7 @@ class BlueprintReader(Protocol):
 
 class AllocationReader(Protocol):
     def get(self, node_id: str, ip: str, port: int) -> Allocation: ...
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Allocation: ...
 
 
 class Memberships(Protocol):
@@ -449,3 +450,123 @@ def stats_item(resources: Mapping[str, Any]) -> dict[str, Any]:
             },
         },
     )
+
+
+# --- activity -----------------------------------------------------------------------------
+
+ACTIVITY_WINDOW = 500
+
+
+class ActivityReader(Protocol):
+    def activity(self, server_uuid: str, limit: int = 100) -> list[srv.ActivityEntry]: ...
+
+
+def server_activity(repo: ActivityReader, server: Server) -> list[Any]:
+    """The server's activity log (what Wings and the panel reported), newest first, at most
+    ``ACTIVITY_WINDOW`` entries, as ``client_account.Activity`` rows."""
+    from mamba.services.pterodactyl.client_account import Activity
+
+    return [
+        Activity(
+            id=entry.entry_id or f"{entry.timestamp}:{entry.event}",
+            event=entry.event,
+            timestamp=entry.timestamp,
+            properties=entry.metadata if isinstance(entry.metadata, dict) else {},
+            ip=entry.ip,
+            is_api=entry.source == "api",
+            actor_id=entry.user_id,
+        )
+        for entry in repo.activity(server.uuid, ACTIVITY_WINDOW)
+    ]
+
+
+# --- startup ------------------------------------------------------------------------------
+
+
+def startup_list(server: Server, blueprint: Blueprint) -> dict[str, Any]:
+    """``GET .../startup``: the user-viewable variables with the rendered and raw startup
+    command and the images the blueprint offers (not paged)."""
+    variables = viewable_variables(blueprint)
+    body = plain_list([variable_item(v, server) for v in variables])
+    body["meta"] = {
+        "startup_command": render_startup(server.startup, server.environment, variables),
+        "docker_images": dict(blueprint.docker_images),
+        "raw_startup_command": server.startup,
+    }
+    return body
+
+
+class StartupVariableError(DomainError):
+    """Pterodactyl's 400 for a variable that does not exist or may not be edited."""
+
+    status = 400
+    code = "BAD_VARIABLE"
+
+
+def editable_variable(blueprint: Blueprint, key: str) -> Variable:
+    """The variable ``key`` of the blueprint, if users may see and edit it (Pterodactyl's 400s)."""
+    variable = blueprint.variable(key)
+    if variable is None or not variable.user_viewable:
+        raise StartupVariableError(
+            "The environment variable you are trying to edit does not exist.", {"field": "key", "key": key}
+        )
+    if not variable.user_editable:
+        raise StartupVariableError(
+            "The environment variable you are trying to edit is read-only.", {"field": "key", "key": key}
+        )
+    return variable
+
+
+def variable_answer(server: Server, blueprint: Blueprint, variable: Variable, value: Any) -> dict[str, Any]:
+    """``PUT .../startup/variable``: the variable as it will be (the build change runs as a
+    workflow) with the startup command rendered with it."""
+    environment = {**server.environment, variable.env_variable: variable.default_value if value is None else value}
+    changed = replace_environment(server, environment)
+    body = variable_item(variable, changed)
+    body["meta"] = {
+        "startup_command": render_startup(server.startup, environment, viewable_variables(blueprint)),
+        "raw_startup_command": server.startup,
+    }
+    return body
+
+
+def replace_environment(server: Server, environment: dict[str, Any]) -> Server:
+    from dataclasses import replace
+
+    return replace(server, environment=environment)
+
+
+# --- allocations --------------------------------------------------------------------------
+
+
+def allocation_list(ports: ClientPorts, server: Server) -> dict[str, Any]:
+    """``GET .../network/allocations``: every allocation of the server, the primary first (not paged)."""
+    return plain_list(allocation_items(ports, server))
+
+
+def allocation_of(ports: ClientPorts, server: Server, number: int) -> tuple[str, int]:
+    """The server's allocation with Pterodactyl id ``number``; 404 for any other."""
+    ref = ports.ids.by_number("allocation", number)
+    if ref is not None:
+        node_id, _, rest = ref.ref.partition("|")
+        ip, _, port = rest.rpartition("|")
+        if node_id == server.node_id and port.isdigit() and (ip, int(port)) in server.allocations:
+            return ip, int(port)
+    raise NotFoundError("The requested resource could not be found on the server.", {"allocation": number})
+
+
+def number_of(reference: str) -> int:
+    """An integer id from the path; anything else is a 404 (no such object)."""
+    if not reference.isdigit():
+        raise NotFoundError("The requested resource could not be found on the server.", {"id": reference})
+    return int(reference)
+
+
+def set_allocation_notes(
+    ports: ClientPorts, tenant: TenantContext, server_uuid: str, number: int, notes: str | None
+) -> dict[str, Any]:
+    """``POST .../network/allocations/{id}``: the notes of one of the server's allocations."""
+    server = load(ports.servers, tenant, server_uuid)
+    ip, port = allocation_of(ports, server, number)
+    saved = ports.allocations.set_notes(server.node_id, ip, port, server.uuid, (notes or "").strip() or None)
+    return allocation_item(saved, ip, port, number, primary=(ip, port) == server.allocation)
