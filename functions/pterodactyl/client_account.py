@@ -81,7 +81,7 @@ def list_api_keys(ctx: PteroCtx) -> Any:
     return service.key_list(service.live_keys(bootstrap.api_key_repository(), ctx.user_id, time.time()))
 
 
-def _presented_key(ctx: PteroCtx) -> ApiKey | None:
+def presented_key(ctx: PteroCtx) -> ApiKey | None:
     """The key the caller signed in with (None for a session)."""
     if ctx.principal.via != "api_key":
         return None
@@ -98,7 +98,7 @@ def _presented_key(ctx: PteroCtx) -> ApiKey | None:
 def create_api_key(ctx: PteroCtx) -> Any:
     repo = bootstrap.api_key_repository()
     service.check_room(service.live_keys(repo, ctx.user_id, time.time()))
-    parent = _presented_key(ctx)
+    parent = presented_key(ctx)
     created = api_keys.create_key(
         repo,
         ctx.user_id,

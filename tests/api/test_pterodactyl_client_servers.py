@@ -186,3 +186,22 @@ def test_a_viewer_may_not_power_the_server(world):
     answer = post(world, "vic", server_path(world, "game", "/power"), {"signal": "start"})
 
     assert answer.status_code == 403
+
+
+def test_a_key_limited_to_one_server_opens_only_that_server(world):
+    # Given alice's ptlc_ key limited to the game server
+    created = world.client.http.post(
+        "/v1/me/api-keys",
+        headers=world.headers("alice"),
+        body=json.dumps(
+            {"name": "one", "scopes": ["servers.read"], "server_ids": [world.servers["game"]], "format": "pterodactyl"}
+        ),
+    )
+    assert created.status_code == 201, created.body[:300]
+    key = {"Authorization": f"Bearer {created.json_body['key']}"}
+    # Then it opens that server only; the list, which spans servers, is refused as on /v1
+    assert world.client.http.get(server_path(world, "files"), headers=key).status_code == 403
+    assert world.client.http.get("/api/client", headers=key).status_code == 403
+    # And its permission keys are what its scopes allow (no "*" for a scoped key of the owner)
+    details = world.client.http.get(server_path(world, "game"), headers=key).json_body
+    assert details["meta"]["user_permissions"] == sorted(["allocation.read", "startup.read", "activity.read"])
