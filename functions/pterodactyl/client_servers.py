@@ -151,3 +151,32 @@ def set_allocation_notes(ctx: PteroCtx, server: str, allocation: str) -> Any:
     return service.set_allocation_notes(
         bootstrap.ptero_client_ports(), tenant, uuid, service.number_of(allocation), ctx.body.notes
     )
+
+
+@ptero_route(bp, SERVER + "/network/allocations", "POST", permission="servers.update",
+             summary="Give the server one more free port of its node (within its allocation limit)")  # fmt: skip
+def assign_allocation(ctx: PteroCtx, server: str) -> Any:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    return service.assign_allocation(bootstrap.ptero_client_ports(), tenant, uuid)
+
+
+@ptero_route(bp, SERVER + "/network/allocations/{allocation}/primary", "POST", permission="servers.update",
+             summary="Make one of the server's ports its primary one (from its next start)")  # fmt: skip
+def set_primary_allocation(ctx: PteroCtx, server: str, allocation: str) -> Any:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    return service.set_primary_allocation(bootstrap.ptero_client_ports(), tenant, uuid, service.number_of(allocation))
+
+
+@ptero_route(bp, SERVER + "/network/allocations/{allocation}", "DELETE", permission="servers.update", status=204,
+             summary="Free one of the server's extra ports (never the primary one)")  # fmt: skip
+def delete_allocation(ctx: PteroCtx, server: str, allocation: str) -> None:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    service.delete_allocation(bootstrap.ptero_client_ports(), tenant, uuid, service.number_of(allocation))
+
+
+@ptero_route(bp, SERVER + "/settings/docker-image", "PUT", permission="servers.update", status=204,
+             request_model="pterodactyl_client:DockerImageIn",
+             summary="Switch to another image the server's egg offers (from its next start)")  # fmt: skip
+def set_docker_image(ctx: PteroCtx, server: str) -> None:
+    tenant, uuid = service.access(ctx.principal, ctx.server)
+    service.set_docker_image(bootstrap.ptero_client_ports(), tenant, uuid, ctx.body.docker_image)

@@ -244,3 +244,119 @@ def test_server_activity_is_pterodactyls_paged_activity_log(world):
     # Another member's ip is not shown (alice is no platform admin)
     assert filtered[0]["attributes"]["ip"] is None
     assert answer.json_body["data"][0]["attributes"]["ip"] == "198.51.100.7"
+
+
+@pytest.fixture(scope="module")
+def net(world):
+    """A server allowed three ports, holding one, on a node with three more free."""
+    from mamba.domain.nodes import Allocation
+    from mamba.domain.servers import FeatureLimits, Limits, Server
+
+    server_uuid = str(uuid_mod.uuid4())
+    bootstrap.server_repository().add(
+        Server(
+            uuid=server_uuid,
+            name="net",
+            tenant_id=TENANT_A,
+            node_id=NODE_ID,
+            blueprint_id=BLUEPRINT,
+            allocation=("127.0.0.1", 31000),
+            docker_image="ghcr.io/pterodactyl/yolks:python_3.12",
+            startup="./run",
+            limits=Limits(memory_mb=256, disk_mb=1024),
+            feature_limits=FeatureLimits(allocations=3),
+            status="offline",
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
+    bootstrap.allocation_repository().add_many(
+        [Allocation(node_id=NODE_ID, ip="127.0.0.1", port=31000, created_at=T0, server_id=server_uuid)]
+        + [Allocation(node_id=NODE_ID, ip="127.0.0.1", port=p, created_at=T0) for p in (31001, 31002, 31003)]
+    )
+    world.servers["net"] = server_uuid
+    return server_uuid
+
+
+def ports_of(world) -> list[tuple[int, bool]]:
+    data = call(world, "get", "net", "/network/allocations").json_body["data"]
+    return [(a["attributes"]["port"], a["attributes"]["is_default"]) for a in data]
+
+
+def test_ports_are_assigned_up_to_the_limit_made_primary_and_freed(world, net):
+    # When two ports are assigned, the server holds three (its limit, the primary counted)
+    first = call(world, "post", "net", "/network/allocations")
+    assert first.status_code == 200, first.body[:300]
+    assert_shape("client_allocation", first.json_body)
+    assert first.json_body["attributes"]["is_default"] is False
+    second = call(world, "post", "net", "/network/allocations")
+    assert second.status_code == 200, second.body[:300]
+    assert sorted(p for p, _ in ports_of(world)) == [31000, 31001, 31002]
+    held = bootstrap.allocation_repository().get(NODE_ID, "127.0.0.1", 31001)
+    assert held.server_id == net
+    # Then a fourth is Pterodactyl's 400
+    full = call(world, "post", "net", "/network/allocations")
+    assert full.status_code == 400 and "limit" in full.json_body["errors"][0]["detail"]
+    # When one of them becomes primary, the old primary is an extra port
+    new_primary = first.json_body["attributes"]["id"]
+    made = call(world, "post", "net", f"/network/allocations/{new_primary}/primary")
+    assert made.status_code == 200, made.body[:300]
+    assert made.json_body["attributes"]["is_default"] is True
+    assert ports_of(world)[0] == (first.json_body["attributes"]["port"], True)
+    # And the primary cannot be deleted, an extra port can (and is free again, notes gone)
+    assert call(world, "delete", "net", f"/network/allocations/{new_primary}").status_code == 400
+    old_primary = next(
+        a["attributes"]["id"]
+        for a in call(world, "get", "net", "/network/allocations").json_body["data"]
+        if a["attributes"]["port"] == 31000
+    )
+    call(world, "post", "net", f"/network/allocations/{old_primary}", body={"notes": "old"})
+    gone = call(world, "delete", "net", f"/network/allocations/{old_primary}")
+    assert gone.status_code == 204, gone.body[:300]
+    assert 31000 not in [p for p, _ in ports_of(world)]
+    freed = bootstrap.allocation_repository().get(NODE_ID, "127.0.0.1", 31000)
+    assert freed.server_id is None and freed.notes is None
+    record = bootstrap.server_repository().get(net)
+    assert record.allocation[1] == first.json_body["attributes"]["port"] and len(record.allocations) == 2
+
+
+def test_a_viewer_may_not_change_ports(world, net):
+    assert call(world, "post", "net", "/network/allocations", "vic").status_code == 403
+    assert call(world, "get", "net", "/network/allocations", "vic").status_code == 200
+
+
+def test_the_docker_image_is_one_the_egg_offers(world, net):
+    bad = call(world, "put", "net", "/settings/docker-image", body={"docker_image": "evil/image:latest"})
+    assert bad.status_code == 422
+    assert bad.json_body["errors"][0]["meta"]["source_field"] == "docker_image"
+    good = call(
+        world, "put", "net", "/settings/docker-image", body={"docker_image": "ghcr.io/pterodactyl/yolks:python_3.8"}
+    )
+    assert good.status_code == 204, good.body[:300]
+    assert bootstrap.server_repository().get(net).docker_image == "ghcr.io/pterodactyl/yolks:python_3.8"
+    assert (
+        call(world, "get", "net", "").json_body["attributes"]["docker_image"] == "ghcr.io/pterodactyl/yolks:python_3.8"
+    )
+
+
+def test_an_image_an_admin_set_by_hand_stays(world):
+    # Given a server whose image its blueprint does not offer (an admin set it)
+    from mamba.domain.servers import Limits, Server
+
+    custom = str(uuid_mod.uuid4())
+    bootstrap.server_repository().add(
+        Server(
+            uuid=custom, name="custom", tenant_id=TENANT_A, node_id=NODE_ID, blueprint_id=BLUEPRINT,
+            allocation=("127.0.0.1", 32000), docker_image="registry.example/custom:1", startup="./run",
+            limits=Limits(memory_mb=256, disk_mb=1024), status="offline", created_at=T0, updated_at=T0,
+        )
+    )  # fmt: skip
+    world.servers["custom"] = custom
+    # When its user picks one of the blueprint's images
+    answer = call(
+        world, "put", "custom", "/settings/docker-image", body={"docker_image": "ghcr.io/pterodactyl/yolks:python_3.8"}
+    )
+    # Then it is Pterodactyl's 400, and the image stays
+    assert answer.status_code == 400
+    assert "administrator" in answer.json_body["errors"][0]["detail"]
+    assert bootstrap.server_repository().get(custom).docker_image == "registry.example/custom:1"

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         PlacementStore,
         PteroIds,
         RateLimiter,
+        ServerNetworkStore,
         ServerRepository,
         TenantDataStore,
         TokenCipher,
@@ -367,7 +368,18 @@ def ptero_client_ports() -> PteroClientPorts:
         allocations=allocation_repository(),
         ids=ptero_ids(),
         memberships=tenancy_repository(),
+        network=server_network_store(),
+        free=placement_store(),
     )
+
+
+@cached
+def server_network_store() -> ServerNetworkStore:
+    """A server's ports and image as Pterodactyl's client API changes them."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_network import DynamoServerNetworkStore
+
+    return DynamoServerNetworkStore()
 
 
 @cached

@@ -412,6 +412,22 @@ class ServerLocks(Protocol):
     def release(self, server_uuid: str, operation_id: str) -> None: ...
 
 
+class ServerNetworkStore(Protocol):
+    """``DynamoServerNetworkStore``: a server's extra ports, primary port and image, each change
+    conditioned on what the caller read (ConflictError when the server changed meanwhile)."""
+
+    def add_allocation(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Hand the free allocation to the server as an extra port (ConflictError if taken)."""
+
+    def remove_allocation(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Take an extra port from the server and free it, notes and all."""
+
+    def set_primary(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Swap one of the server's extra ports in as its primary one."""
+
+    def set_image(self, server: Server, image: str, now: str) -> None: ...
+
+
 class ServerLifecycleStore(Protocol):
     """Conditional status, build and suspension writes on a server (``DynamoServerLifecycleStore``)."""
 

@@ -16,14 +16,15 @@ Raises NotFoundError, ValidationError (paging, filters), BadIncludeError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mamba.auth.context import Principal, TenantContext
 from mamba.domain import servers as srv
 from mamba.domain.blueprints import Blueprint, Variable
-from mamba.domain.errors import DomainError, NotFoundError
+from mamba.domain.clock import iso, utcnow
+from mamba.domain.errors import ConflictError, DomainError, NotFoundError
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pterodactyl import (
     IdRef,
@@ -39,7 +40,7 @@ from mamba.domain.pterodactyl import (
 )
 from mamba.domain.servers import Server
 from mamba.domain.tenancy import Membership
-from mamba.ports import PteroIds
+from mamba.ports import PteroIds, ServerNetworkStore
 
 OWNER_ROLE = "owner"
 ALL_PERMISSIONS = "*"
@@ -83,9 +84,13 @@ class Memberships(Protocol):
     def memberships_of_user(self, user_id: str) -> list[Membership]: ...
 
 
+class FreeAllocations(Protocol):
+    def free_allocations(self, node_id: str, limit: int = 25) -> list[Allocation]: ...
+
+
 @dataclass(frozen=True)
 class ClientPorts:
-    """What the client API's server views read (built by ``bootstrap.ptero_client_ports()``)."""
+    """What the client API's server views read and change (``bootstrap.ptero_client_ports()``)."""
 
     servers: ServerReader
     nodes: NodeReader
@@ -93,6 +98,10 @@ class ClientPorts:
     allocations: AllocationReader
     ids: PteroIds
     memberships: Memberships
+    # The network and image routes: where ports and images are written, and where free ports are found.
+    network: ServerNetworkStore | None = None
+    free: FreeAllocations | None = None
+    now: Callable[[], str] = field(default=lambda: iso(utcnow()))
 
 
 # --- the server a client route names ---------------------------------------------------------
@@ -570,3 +579,104 @@ def set_allocation_notes(
     ip, port = allocation_of(ports, server, number)
     saved = ports.allocations.set_notes(server.node_id, ip, port, server.uuid, (notes or "").strip() or None)
     return allocation_item(saved, ip, port, number, primary=(ip, port) == server.allocation)
+
+
+# --- changing the server's ports and image ------------------------------------------------
+
+# How many free ports of the node an assignment looks through, and how often it tries again when
+# another server takes the one it picked.
+FREE_LOOKUP = 100
+ASSIGN_ATTEMPTS = 5
+
+
+class AllocationRuleError(DomainError):
+    """Pterodactyl's 400s of the network routes (limit reached, the primary port, none free)."""
+
+    status = 400
+    code = "ALLOCATION_RULE"
+
+
+class DockerImageError(DomainError):
+    """Pterodactyl's 400 for an image an administrator set by hand."""
+
+    status = 400
+    code = "DOCKER_IMAGE"
+
+
+def _wired[T](port: T | None, name: str) -> T:
+    if port is None:
+        raise RuntimeError(f"these ClientPorts were built without {name}")
+    return port
+
+
+def assign_allocation(ports: ClientPorts, tenant: TenantContext, server_uuid: str) -> dict[str, Any]:
+    """``POST .../network/allocations``: one more free port of the server's node (its primary
+    ip first), within the server's allocation limit (which counts the primary port, as in
+    Pterodactyl). Raises AllocationRuleError (limit, none free), ConflictError."""
+    network, free = _wired(ports.network, "network"), _wired(ports.free, "free")
+    for _ in range(ASSIGN_ATTEMPTS):
+        server = load(ports.servers, tenant, server_uuid)
+        if len(server.allocations) >= server.feature_limits.allocations:
+            raise AllocationRuleError(
+                "Cannot assign additional allocations to this server: limit has been reached.",
+                {"limit": server.feature_limits.allocations},
+            )
+        candidates = sorted(
+            free.free_allocations(server.node_id, FREE_LOOKUP), key=lambda a: (a.ip != server.allocation[0], a.port)
+        )
+        if not candidates:
+            raise AllocationRuleError(
+                "There are no free allocations on this server's node.", {"node_id": server.node_id}
+            )
+        chosen = candidates[0]
+        try:
+            network.add_allocation(server, chosen.ip, chosen.port, ports.now())
+        except ConflictError:
+            continue  # taken by another server, or this server changed: read again and pick again
+        number = ports.ids.number("allocation", allocation_ref(server.node_id, chosen.ip, chosen.port), server.node_id)
+        return allocation_item(chosen, chosen.ip, chosen.port, number.number, primary=False)
+    raise ConflictError("The server's ports kept changing; try again.", {"uuid": server_uuid})
+
+
+def set_primary_allocation(ports: ClientPorts, tenant: TenantContext, server_uuid: str, number: int) -> dict[str, Any]:
+    """``POST .../network/allocations/{id}/primary``: that port becomes the primary one (the
+    server binds it from its next start). Raises NotFoundError, ConflictError."""
+    server = load(ports.servers, tenant, server_uuid)
+    ip, port = allocation_of(ports, server, number)
+    if (ip, port) != server.allocation:
+        _wired(ports.network, "network").set_primary(server, ip, port, ports.now())
+    return allocation_item(allocation_record(ports, server, ip, port), ip, port, number, primary=True)
+
+
+def delete_allocation(ports: ClientPorts, tenant: TenantContext, server_uuid: str, number: int) -> None:
+    """``DELETE .../network/allocations/{id}``: free one of the server's extra ports (never the
+    primary one). Raises NotFoundError, AllocationRuleError, ConflictError."""
+    server = load(ports.servers, tenant, server_uuid)
+    ip, port = allocation_of(ports, server, number)
+    if (ip, port) == server.allocation:
+        raise AllocationRuleError(
+            "You cannot delete the primary allocation for this server.", {"allocation": f"{ip}:{port}"}
+        )
+    _wired(ports.network, "network").remove_allocation(server, ip, port, ports.now())
+
+
+def set_docker_image(ports: ClientPorts, tenant: TenantContext, server_uuid: str, image: str) -> None:
+    """``PUT .../settings/docker-image``: one of the images the server's blueprint offers; a server
+    whose image an administrator set by hand keeps it. Used from the next start. Raises
+    ValidationError (not an image of the blueprint), DockerImageError, ConflictError."""
+    from mamba.domain.errors import ValidationError
+
+    server = load(ports.servers, tenant, server_uuid)
+    offered = set(ports.blueprints.get(server.blueprint_id).docker_images.values())
+    if server.docker_image not in offered:
+        raise DockerImageError(
+            "This server's Docker image has been manually set by an administrator and cannot be updated.",
+            {"docker_image": server.docker_image},
+        )
+    if image not in offered:
+        raise ValidationError(
+            "The docker image must be one of the images the server's egg offers.",
+            {"fields": [{"field": "docker_image", "message": "must be one of the egg's images", "type": "in"}]},
+        )
+    if image != server.docker_image:
+        _wired(ports.network, "network").set_image(server, image, ports.now())
