@@ -77,7 +77,7 @@ def send_power(ctx: PteroCtx, server: str) -> None:
              request_model="pterodactyl_client:CommandIn", summary="Send one line to the server's console")  # fmt: skip
 def send_command(ctx: PteroCtx, server: str) -> None:
     tenant, uuid = service.access(ctx.principal, ctx.server)
-    control.send_command(bootstrap.server_control_ports(), tenant, uuid, ctx.body.command)
+    service.send_command(bootstrap.server_control_ports(), tenant, uuid, ctx.body.command)
 
 
 @ptero_route(bp, SERVER + "/activity", "GET", permission="servers.read",

@@ -205,3 +205,13 @@ def test_a_key_limited_to_one_server_opens_only_that_server(world):
     # And its permission keys are what its scopes allow (no "*" for a scoped key of the owner)
     details = world.client.http.get(server_path(world, "game"), headers=key).json_body
     assert details["meta"]["user_permissions"] == sorted(["allocation.read", "startup.read", "activity.read"])
+
+
+def test_a_command_to_a_stopped_server_is_pterodactyls_502(world):
+    world.sim.wait_state(world.servers["files"], "offline")
+
+    answer = post(world, "alice", server_path(world, "files", "/command"), {"command": "say nobody hears"})
+
+    assert answer.status_code == 502, answer.body[:300]
+    assert answer.json_body["errors"][0]["status"] == "502"
+    assert answer.json_body["errors"][0]["detail"] == "Server must be online in order to send commands."

@@ -680,3 +680,27 @@ def set_docker_image(ports: ClientPorts, tenant: TenantContext, server_uuid: str
         )
     if image != server.docker_image:
         _wired(ports.network, "network").set_image(server, image, ports.now())
+
+
+# --- console ------------------------------------------------------------------------------
+
+
+class ServerOfflineError(DomainError):
+    """Pterodactyl's 502 for a command to a server that is not running."""
+
+    status = 502
+    code = "SERVER_OFFLINE"
+
+
+def send_command(control_ports: Any, tenant: TenantContext, server_uuid: str, command: str) -> None:
+    """``POST .../command`` through ``server_control.send_command``; the node's refusal for a
+    stopped server is Pterodactyl's 502 (not /v1's 409), which its tools look for."""
+    from mamba.domain.errors import WingsRejectedError, WingsUnauthorizedError
+    from mamba.services import server_control
+
+    try:
+        server_control.send_command(control_ports, tenant, server_uuid, command)
+    except WingsUnauthorizedError:
+        raise
+    except WingsRejectedError as exc:
+        raise ServerOfflineError("Server must be online in order to send commands.", {"uuid": server_uuid}) from exc
