@@ -43,14 +43,12 @@ class TooManyKeysError(DomainError):
     """Pterodactyl's DisplayException for the 26th key."""
 
     status = 400
-    code = "TOO_MANY_KEYS"
 
 
 class TwoFactorStateError(DomainError):
     """2FA is already on (enrol) or off (disable): a 400 in Pterodactyl."""
 
     status = 400
-    code = "TWO_FACTOR_STATE"
 
 
 def door_scopes() -> list[str]:

@@ -24,7 +24,7 @@ from mamba.auth.context import Principal, TenantContext
 from mamba.domain import servers as srv
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.clock import iso, utcnow
-from mamba.domain.errors import ConflictError, DomainError, NotFoundError
+from mamba.domain.errors import ConflictError, DomainError, NotFoundError, WingsRejectedError
 from mamba.domain.nodes import Allocation, Node
 from mamba.domain.pterodactyl import (
     IdRef,
@@ -509,7 +509,6 @@ class StartupVariableError(DomainError):
     """Pterodactyl's 400 for a variable that does not exist or may not be edited."""
 
     status = 400
-    code = "BAD_VARIABLE"
 
 
 def editable_variable(blueprint: Blueprint, key: str) -> Variable:
@@ -593,14 +592,12 @@ class AllocationRuleError(DomainError):
     """Pterodactyl's 400s of the network routes (limit reached, the primary port, none free)."""
 
     status = 400
-    code = "ALLOCATION_RULE"
 
 
 class DockerImageError(DomainError):
     """Pterodactyl's 400 for an image an administrator set by hand."""
 
     status = 400
-    code = "DOCKER_IMAGE"
 
 
 def _wired[T](port: T | None, name: str) -> T:
@@ -685,17 +682,16 @@ def set_docker_image(ports: ClientPorts, tenant: TenantContext, server_uuid: str
 # --- console ------------------------------------------------------------------------------
 
 
-class ServerOfflineError(DomainError):
-    """Pterodactyl's 502 for a command to a server that is not running."""
+class ServerOfflineError(WingsRejectedError):
+    """Pterodactyl's 502 for a command to a server that is not running (the node refused it)."""
 
     status = 502
-    code = "SERVER_OFFLINE"
 
 
 def send_command(control_ports: Any, tenant: TenantContext, server_uuid: str, command: str) -> None:
     """``POST .../command`` through ``server_control.send_command``; the node's refusal for a
     stopped server is Pterodactyl's 502 (not /v1's 409), which its tools look for."""
-    from mamba.domain.errors import WingsRejectedError, WingsUnauthorizedError
+    from mamba.domain.errors import WingsUnauthorizedError
     from mamba.services import server_control
 
     try:
@@ -703,4 +699,6 @@ def send_command(control_ports: Any, tenant: TenantContext, server_uuid: str, co
     except WingsUnauthorizedError:
         raise
     except WingsRejectedError as exc:
-        raise ServerOfflineError("Server must be online in order to send commands.", {"uuid": server_uuid}) from exc
+        raise ServerOfflineError(
+            "Server must be online in order to send commands.", {"uuid": server_uuid}, status=502
+        ) from exc
