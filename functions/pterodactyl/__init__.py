@@ -8,12 +8,14 @@ from functions.pterodactyl import (
     app_users,
     application_servers,
     client_account,
+    client_servers,
 )
 
 BLUEPRINTS = (
-    client_account.bp,
-    app_users.bp,
-    app_nodes.bp,
     app_nests.bp,
+    app_nodes.bp,
+    app_users.bp,
     application_servers.bp,
+    client_account.bp,
+    client_servers.bp,
 )

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         PteroIds,
         PteroRecords,
         RateLimiter,
+        ServerNetworkStore,
         ServerRepository,
         TenantDataStore,
         TokenCipher,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
     from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
     from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
+    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -357,6 +359,32 @@ def ptero_ids() -> PteroIds:
     from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
 
     return DynamoPteroIds()
+
+
+@built
+def ptero_client_ports() -> PteroClientPorts:
+    """What Pterodactyl's client API reads about servers (mamba.services.pterodactyl.client_servers)."""
+    from mamba.services.pterodactyl.client_servers import ClientPorts
+
+    return ClientPorts(
+        servers=server_repository(),
+        nodes=node_repository(),
+        blueprints=blueprint_repository(),
+        allocations=allocation_repository(),
+        ids=ptero_ids(),
+        memberships=tenancy_repository(),
+        network=server_network_store(),
+        free=placement_store(),
+    )
+
+
+@cached
+def server_network_store() -> ServerNetworkStore:
+    """A server's ports and image as Pterodactyl's client API changes them."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_network import DynamoServerNetworkStore
+
+    return DynamoServerNetworkStore()
 
 
 @cached
