@@ -25,7 +25,10 @@ def test_every_registered_route_appears_with_its_permission(client):
 
     assert REGISTRY, "the product registers routes"
     for spec in REGISTRY:
-        assert paths[spec.path][spec.method.lower()]["x-permission"] == spec.permission
+        if spec.door is None:  # Pterodactyl's door is docs/pterodactyl-api.md's
+            assert paths[spec.path][spec.method.lower()]["x-permission"] == spec.permission
+        else:
+            assert spec.path not in paths
 
 
 def test_every_chalice_route_is_declared_through_the_registry(client):

@@ -26,7 +26,15 @@ STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 WIRE_LIBRARIES = frozenset({"boto3", "botocore", "pynamodb", "requests", "stripe", "urllib3"})
 # The doors: the only modules that may ask the composition root for adapters.
 # mamba.snapstart: Lambda's runtime calls its hooks around the API function's snapshot, a door like app.py.
-DOOR_PREFIXES = ("functions", "app", "mamba.web", "mamba.cli", "mamba.bootstrap", "mamba.snapstart")
+DOOR_PREFIXES = (
+    "functions",
+    "app",
+    "mamba.web",
+    "mamba.pterodactyl_web",
+    "mamba.cli",
+    "mamba.bootstrap",
+    "mamba.snapstart",
+)
 # What may not import the composition root, whatever the route.
 BELOW_THE_DOORS = ("mamba.services", "mamba.auth", "mamba.domain", "mamba.adapters", "mamba.migrations")
 

@@ -44,6 +44,7 @@ CLIENT = "client"
 APPLICATION = "application"
 CLIENT_PREFIX = "/api/client"
 APPLICATION_PREFIX = "/api/application"
+NOT_FOUND_DETAIL = "The requested resource could not be found on the server."
 
 
 @dataclass
@@ -126,6 +127,7 @@ def ptero_route(
         request_model=request_model,
         status=status,
         door=door,
+        resource=resource,
     )
     register(spec)
     writes = method not in ("GET", "HEAD")
@@ -204,8 +206,13 @@ def _client_principal(request: Request, permission: str, path_params: dict[str, 
     server = resolve_server(reference)
     if server is None or server.scope is None:
         authorize(request, "account.read", {}, ports)  # a bad credential is a 401 before any 404
-        raise NotFoundError("The requested resource could not be found on the server.", {"server": reference})
-    principal = authorize(request, permission, {"tenant_id": server.scope, "server_id": server.ref}, ports)
+        raise NotFoundError(NOT_FOUND_DETAIL, {"server": reference})
+    try:
+        principal = authorize(request, permission, {"tenant_id": server.scope, "server_id": server.ref}, ports)
+    except NotFoundError as exc:
+        # Another tenant's server answers exactly as a server that does not exist: the guard's own
+        # "Tenant not found." would tell a caller that the identifier is taken.
+        raise NotFoundError(NOT_FOUND_DETAIL, {"server": reference}) from exc
     return principal, server
 
 

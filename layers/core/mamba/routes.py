@@ -66,6 +66,7 @@ class RouteSpec:
         "method",
         "path",
         "permission",
+        "resource",
         "status",
         "summary",
         "tags",
@@ -102,6 +103,9 @@ class RouteSpec:
         # (Pterodactyl's, mamba.pterodactyl_web). Such routes speak Pterodactyl's shapes and are
         # described by docs/pterodactyl-api.md, not the OpenAPI document.
         door: str | None = None,
+        # The application key resource an /api/application route reads or writes ("users", "servers"...):
+        # the door checks the key's right on it; the route walk reads it to build the key that lacks it.
+        resource: str | None = None,
     ) -> None:
         self.path = path
         self.method = method
@@ -119,6 +123,7 @@ class RouteSpec:
         self.errors = errors
         self.also = also
         self.door = door
+        self.resource = resource
         self._resolved: dict[str, type[BaseModel]] = {}
 
     def _model(self, which: str, ref: type[BaseModel] | str | None) -> type[BaseModel] | None:
