@@ -2,6 +2,6 @@
 (mamba.pterodactyl_web; docs/pterodactyl-api.md). One module per area; app.py registers
 ``BLUEPRINTS``."""
 
-from functions.pterodactyl import client_account, client_backups, client_databases, client_files
+from functions.pterodactyl import client_account, client_backups, client_databases, client_files, client_schedules
 
-BLUEPRINTS = (client_account.bp, client_files.bp, client_databases.bp, client_backups.bp)
+BLUEPRINTS = (client_account.bp, client_files.bp, client_databases.bp, client_backups.bp, client_schedules.bp)
