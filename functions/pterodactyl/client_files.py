@@ -22,8 +22,8 @@ bp = Blueprint(__name__)
 FILES = "/api/client/servers/{server}/files"
 M = "pterodactyl_files:"
 # files/write takes the file itself as the body: Pterodactyl's panel sends text/plain, py-dactyl
-# says JSON whatever the content is, other clients send bytes.
-RAW = ("text/plain", "application/octet-stream")
+# application/text, other clients JSON or bytes; every one is written as the raw bytes.
+RAW = ("text/plain", "application/text", "application/octet-stream")
 
 
 def tenant_of(ctx: PteroCtx) -> TenantContext:

@@ -36,11 +36,13 @@ def url(world, label: str, tail: str) -> str:
     return f"/api/client/servers/{world.servers[label]}/files{tail}"
 
 
-def call(world, method: str, label: str, tail: str, body=None, who: str = "alice", raw: bytes | None = None):
+def call(
+    world, method: str, label: str, tail: str, body=None, who: str = "alice", raw: bytes | None = None, raw_type=None
+):
     headers = {"Authorization": f"Bearer {world.tokens[who]}", "Accept": "application/json"}
     if raw is not None:
         payload = raw
-        headers["Content-Type"] = "text/plain"
+        headers["Content-Type"] = raw_type or "text/plain"
     else:
         payload = json.dumps(body) if body is not None else None
         headers["Content-Type"] = "application/json"
@@ -87,6 +89,14 @@ def test_write_list_read_rename_copy_delete_in_pterodactyls_shapes(world, node):
     missing = call(world, "get", "files", "/contents?file=/notes/hi.txt")
     assert missing.status_code == 404 and detail(missing)["code"] == "NotFoundHttpException"
     assert detail(missing)["status"] == "404"
+
+
+@pytest.mark.parametrize("content_type", ["application/text", "application/json", "application/octet-stream"])
+def test_every_clients_way_of_sending_the_raw_body_writes_it(world, node, content_type):
+    # py-dactyl says application/text; other clients say JSON or bytes: the body is the file
+    written = call(world, "post", "files", "/write?file=/kinds.txt", raw=b'{"not": "parsed"}', raw_type=content_type)
+    assert written.status_code == 204, written.body[:300]
+    assert node.read_file(world.servers["files"], "/kinds.txt") == b'{"not": "parsed"}'
 
 
 def test_binary_raw_body_round_trips_as_bytes(world, node):
