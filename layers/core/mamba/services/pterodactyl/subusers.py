@@ -31,7 +31,7 @@ from mamba.auth.context import TenantContext
 from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl import iso, item, mamba_permissions, plain_list, pterodactyl_permissions
-from mamba.domain.tenancy import CUSTOM_ROLE_PREFIX, BindingChange, Contact, Invitation, Membership, Role
+from mamba.domain.tenancy import CUSTOM_ROLE_PREFIX, BindingChange, Invitation, Membership, Role
 from mamba.ports import EventPublisher, Mailer
 from mamba.services import invitations, members, roles
 from mamba.services import server_control as control
@@ -83,12 +83,13 @@ def _subuser(
     )
 
 
-def _member_object(ports: SubuserPorts, member: Membership, contact: Contact | None) -> dict[str, Any]:
+def _member_object(ports: SubuserPorts, member: Membership) -> dict[str, Any]:
+    """One read of the account: its email and whether it has a second factor (``2fa_enabled``)."""
     try:
         user = ports.users.get(member.user_id)
         email, two_factor = user.email, user.has_second_factor
-    except NotFoundError:
-        email, two_factor = (contact.email if contact else member.user_id), False
+    except NotFoundError:  # the account is being deleted; its binding goes with it
+        email, two_factor = member.user_id, False
     return _subuser(member.user_id, email, two_factor, member.created_at, member.effective_permissions)
 
 
@@ -166,10 +167,8 @@ def _not_found(uuid: str) -> NotFoundError:
 
 def list_subusers(ports: SubuserPorts, tenant: TenantContext, server_uuid: str) -> dict[str, Any]:
     """The server's scoped members, then its pending invitations (one Query per 100 of each,
-    one BatchGetItem of the members' contacts)."""
-    scoped = _scoped_members(ports, tenant, server_uuid)
-    contacts = ports.repo.contacts([m.user_id for m in scoped]) if scoped else {}
-    shaped = [_member_object(ports, m, contacts.get(m.user_id)) for m in scoped]
+    one read per subuser: a server has a handful)."""
+    shaped = [_member_object(ports, m) for m in _scoped_members(ports, tenant, server_uuid)]
     shaped += [_invitation_object(ports, tenant.tenant_id, i) for i in _scoped_invitations(ports, tenant, server_uuid)]
     return plain_list(shaped)
 
@@ -177,7 +176,7 @@ def list_subusers(ports: SubuserPorts, tenant: TenantContext, server_uuid: str) 
 def get_subuser(ports: SubuserPorts, tenant: TenantContext, server_uuid: str, uuid: str) -> dict[str, Any]:
     member = _member(ports, tenant, server_uuid, uuid)
     if member is not None:
-        return _member_object(ports, member, None)
+        return _member_object(ports, member)
     invitation = _invitation(ports, tenant, server_uuid, uuid)
     if invitation is not None:
         return _invitation_object(ports, tenant.tenant_id, invitation)
@@ -216,7 +215,7 @@ def update_subuser(
         updated = members.change_member(ports.repo, tenant, uuid, BindingChange(role=role.id), actor_id=actor_id)
         control.revoke_console_after_change(ports.control, tenant.tenant_id, uuid, member, updated)
         control.deauthorize_after_change(ports.control, tenant.tenant_id, uuid, member, updated)
-        return _member_object(ports, updated, None)
+        return _member_object(ports, updated)
     invitation = _invitation(ports, tenant, server_uuid, uuid)
     if invitation is None:
         raise _not_found(uuid)
