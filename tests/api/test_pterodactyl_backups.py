@@ -180,3 +180,18 @@ def test_another_servers_backup_and_another_tenants_server_are_404(world: Backup
     ):
         assert response.status_code == 404
         assert response.json_body["errors"][0]["detail"] == "The requested resource could not be found on the server."
+
+
+def test_a_ptlc_key_works_within_its_scopes(world: BackupWorld) -> None:
+    from tests.api.security_world import create_key
+
+    made = create_key(world, world.owner_headers, scopes=["servers.read", "backups.read"], format="pterodactyl")
+    assert made.status_code == 201, made.json_body
+    key = {"Authorization": f"Bearer {made.json_body['key']}", "Content-Type": "application/json"}
+    stored(world)
+
+    listed = world.http.get(base(world), headers=key)
+    refused = world.http.post(base(world), headers=key, body="{}")
+
+    assert listed.status_code == 200 and len(listed.json_body["data"]) == 1
+    assert refused.status_code == 403 and refused.json_body["errors"][0]["status"] == "403"
