@@ -61,3 +61,40 @@ def test_v1_answers_a_schedule_without_its_tasks_ids() -> None:
     assert out.model_dump()["tasks"] == [
         {"action": "command", "payload": "say hi", "time_offset_seconds": 0, "continue_on_failure": False}
     ]
+
+
+def test_a_backup_asked_locked_is_locked_even_when_its_workflow_moved_it_first() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from mamba.auth.context import TenantContext
+    from mamba.domain.permissions import BUILTIN_ROLES
+    from mamba.domain.servers import Limits, Server
+    from mamba.services.backups import BackupPorts
+    from tests.fakes import FakeBackupRepository, FakeServerRepository
+
+    server = Server(uuid="3f0c6d1e-2b4a-4c8d-9e7f-1a2b3c4d5e6f", name="s", tenant_id="tn", node_id="nd",
+                    blueprint_id="bp", allocation=("127.0.0.1", 25565), docker_image="img", startup="run",
+                    limits=Limits(memory_mb=512, disk_mb=1024), status="offline", created_at="t",
+                    updated_at="t")  # fmt: skip
+    servers, repo = FakeServerRepository(), FakeBackupRepository()
+    servers.add(server)
+    made = bk.new_backup("0b8e3c7a-1d2f-4a5b-8c6d-7e8f9a0b1c2d", server.uuid, "tn", "nd", "b", (), "t0")
+    repo.add_running(made)
+    save = repo.save
+
+    def workflow_moves_it_first(backup: Any, expected_status: str | None = None) -> None:
+        # The workflow's upload step wins the first write: the backup is uploading now
+        if repo.backups[backup.uuid].status == bk.PENDING:
+            repo.backups[backup.uuid] = replace(repo.backups[backup.uuid], status=bk.UPLOADING)
+        save(backup, expected_status)
+
+    repo.save = workflow_moves_it_first  # type: ignore[method-assign]
+    ports = cast(BackupPorts, SimpleNamespace(backups=repo, servers=servers, clock=lambda: "t1"))
+    owner = TenantContext(tenant_id="tn", role="owner", permissions=BUILTIN_ROLES["owner"])
+
+    locked = backups._lock_new(ports, owner, server.uuid, made.uuid)
+
+    assert locked.locked is True and repo.backups[made.uuid].locked is True
+    assert repo.backups[made.uuid].status == bk.UPLOADING

@@ -16,6 +16,7 @@ from typing import Any
 from mamba.auth.context import TenantContext
 from mamba.domain import backups as bk
 from mamba.domain.backups import Backup
+from mamba.domain.errors import ConflictError
 from mamba.domain.pterodactyl import Page, iso, item, paged
 from mamba.services import backups as service
 from mamba.services.backups import BackupPorts
@@ -23,6 +24,7 @@ from mamba.services.backups import BackupPorts
 # Pterodactyl pages backups 20 at a time by default, and never more than 50.
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
+LOCK_ATTEMPTS = 3
 
 
 def backup(found: Backup) -> dict[str, Any]:
@@ -69,8 +71,20 @@ def create_backup(
     patterns = [line for line in (ignored or "").splitlines() if line.strip()]
     created, _operation = service.create_backup(ports, tenant, server_id, name or None, patterns)
     if locked:
-        created = service.set_lock(ports, tenant, server_id, created.uuid, True)
+        created = _lock_new(ports, tenant, server_id, created.uuid)
     return backup(created)
+
+
+def _lock_new(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> Backup:
+    """Lock a backup whose workflow has just started: the lock is a conditional write on the
+    backup's status, which the workflow may move meanwhile, so a lost race reads it again."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            return service.set_lock(ports, tenant, server_id, backup_id, True)
+        except ConflictError:
+            if attempt == LOCK_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def get_backup(ports: BackupPorts, tenant: TenantContext, server_id: str, backup_id: str) -> dict[str, Any]:
