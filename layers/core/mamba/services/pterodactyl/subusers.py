@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mamba.auth.context import TenantContext
+from mamba.domain.clock import now_epoch
 from mamba.domain.errors import NotFoundError
 from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl import iso, item, mamba_permissions, plain_list, pterodactyl_permissions
@@ -140,7 +141,8 @@ def _invitation(ports: SubuserPorts, tenant: TenantContext, server_uuid: str, uu
         found = ports.repo.get_invitation(tenant.tenant_id, uuid)
     except NotFoundError:
         return None
-    return found if found.server_id == server_uuid else None
+    # A lapsed invitation is gone for the list too (DynamoDB's TTL removes it later).
+    return found if found.server_id == server_uuid and found.lapses_at > now_epoch() else None
 
 
 def _role_for(ports: SubuserPorts, tenant: TenantContext, keys: list[str]) -> Role:
