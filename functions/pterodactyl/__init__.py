@@ -8,7 +8,12 @@ from functions.pterodactyl import (
     app_users,
     application_servers,
     client_account,
+    client_backups,
+    client_databases,
+    client_files,
+    client_schedules,
     client_servers,
+    client_subusers,
 )
 
 BLUEPRINTS = (
@@ -17,5 +22,10 @@ BLUEPRINTS = (
     app_users.bp,
     application_servers.bp,
     client_account.bp,
+    client_backups.bp,
+    client_databases.bp,
+    client_files.bp,
+    client_schedules.bp,
     client_servers.bp,
+    client_subusers.bp,
 )
