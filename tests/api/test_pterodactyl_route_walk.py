@@ -78,7 +78,9 @@ class Walk:
         if spec.method not in ("GET", "HEAD", "DELETE"):
             headers["Content-Type"] = "application/json"
             body = b"{}"
-        values = {"server": server or self.server}
+        # A client path's {server} is alice's server; any other parameter (every one on the application
+        # API, where ids are integers) a placeholder the guard never reads
+        values = {"server": server or self.server} if spec.door == "client" else {}
         path = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), f"{9000 + len(m.group(1))}"), spec.path)
         return self.client.http.request(spec.method, path, headers=headers, body=body)
 
