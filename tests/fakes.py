@@ -492,6 +492,15 @@ class FakeAllocationRepository:
         if current is not None and current.server_id == server_id:
             self.rows[(node_id, ip, port)] = replace(current, server_id=None)
 
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Any:
+        from dataclasses import replace
+
+        current = self.rows.get((node_id, ip, port))
+        if current is None or current.server_id != server_id:
+            raise NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"})
+        self.rows[(node_id, ip, port)] = replace(current, notes=notes or None)
+        return self.rows[(node_id, ip, port)]
+
 
 @dataclass(frozen=True)
 class FakeGuard:
@@ -849,6 +858,57 @@ class FakeServerLocks:
     def release(self, server_uuid: str, operation_id: str) -> None:
         if self.holder(server_uuid) is not None and self.locks[server_uuid][0] == operation_id:
             del self.locks[server_uuid]
+
+
+class FakeServerNetworkStore:
+    """``DynamoServerNetworkStore`` over a FakeServerRepository and a FakeAllocationRepository:
+    each change applies only if the server still holds the ports the caller read."""
+
+    def __init__(self, servers: FakeServerRepository, allocations: FakeAllocationRepository) -> None:
+        self.servers = servers
+        self.allocations = allocations
+
+    def _current(self, server: Any) -> Any:
+        current = self.servers.servers.get(server.uuid)
+        if (
+            current is None
+            or current.status == "deleting"
+            or (current.allocation, current.additional_allocations)
+            != (server.allocation, server.additional_allocations)
+        ):
+            raise ConflictError("The server's ports changed meanwhile; try again.", {"uuid": server.uuid})
+        return current
+
+    def add_allocation(self, server: Any, ip: str, port: int, now: str) -> None:
+        current = self._current(server)
+        record = self.allocations.rows.get((server.node_id, ip, port))
+        if record is None or record.server_id is not None:
+            raise ConflictError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        self.allocations.rows[(server.node_id, ip, port)] = replace(record, server_id=server.uuid)
+        extra = (*current.additional_allocations, (ip, port))
+        self.servers.servers[server.uuid] = replace(current, additional_allocations=extra, updated_at=now)
+
+    def remove_allocation(self, server: Any, ip: str, port: int, now: str) -> None:
+        current = self._current(server)
+        record = self.allocations.rows.get((server.node_id, ip, port))
+        if record is None or record.server_id != server.uuid:
+            raise ConflictError("The server's ports changed meanwhile; try again.", {"uuid": server.uuid})
+        self.allocations.rows[(server.node_id, ip, port)] = replace(record, server_id=None, notes=None)
+        extra = tuple(a for a in current.additional_allocations if a != (ip, port))
+        self.servers.servers[server.uuid] = replace(current, additional_allocations=extra, updated_at=now)
+
+    def set_primary(self, server: Any, ip: str, port: int, now: str) -> None:
+        current = self._current(server)
+        others = tuple(a for a in current.allocations if a != (ip, port))
+        self.servers.servers[server.uuid] = replace(
+            current, allocation=(ip, port), additional_allocations=others, updated_at=now
+        )
+
+    def set_image(self, server: Any, image: str, now: str) -> None:
+        current = self.servers.servers.get(server.uuid)
+        if current is None or current.status == "deleting":
+            raise ConflictError("The server's ports changed meanwhile; try again.", {"uuid": server.uuid})
+        self.servers.servers[server.uuid] = replace(current, docker_image=image, updated_at=now)
 
 
 class FakeServerLifecycleStore:

@@ -51,6 +51,7 @@ PAIRS: list[tuple[Any, Any]] = [
     (ports.ServerRepository, fakes.FakeServerRepository),
     (ports.NodeRepository, fakes.FakeNodeRepository),
     (ports.AllocationRepository, fakes.FakeAllocationRepository),
+    (ports.ServerNetworkStore, fakes.FakeServerNetworkStore),
     (ports.BlueprintRepository, fakes.FakeBlueprintRepository),
     (ports.BackupRepository, fakes.FakeBackupRepository),
     (ports.BackupStore, fakes.FakeBackupStore),

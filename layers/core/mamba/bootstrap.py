@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         PteroIds,
         PteroRecords,
         RateLimiter,
+        ServerNetworkStore,
         ServerRepository,
         TenantDataStore,
         TokenCipher,
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
     from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
     from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
@@ -357,6 +359,32 @@ def ptero_ids() -> PteroIds:
     from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
 
     return DynamoPteroIds()
+
+
+@built
+def ptero_client_ports() -> PteroClientPorts:
+    """What Pterodactyl's client API reads about servers (mamba.services.pterodactyl.client_servers)."""
+    from mamba.services.pterodactyl.client_servers import ClientPorts
+
+    return ClientPorts(
+        servers=server_repository(),
+        nodes=node_repository(),
+        blueprints=blueprint_repository(),
+        allocations=allocation_repository(),
+        ids=ptero_ids(),
+        memberships=tenancy_repository(),
+        network=server_network_store(),
+        free=placement_store(),
+    )
+
+
+@cached
+def server_network_store() -> ServerNetworkStore:
+    """A server's ports and image as Pterodactyl's client API changes them."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_network import DynamoServerNetworkStore
+
+    return DynamoServerNetworkStore()
 
 
 @cached

@@ -221,6 +221,9 @@ class AllocationRepository(Protocol):
     def delete(self, node_id: str, ip: str, port: int) -> None: ...
     def assign(self, node_id: str, ip: str, port: int, server_id: str) -> None: ...
     def release(self, node_id: str, ip: str, port: int, server_id: str) -> None: ...
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Allocation:
+        """The notes of an allocation ``server_id`` holds (None clears them). Raises NotFoundError
+        when it does not exist or another server (or none) holds it."""
 
 
 class BlueprintRepository(Protocol):
@@ -407,6 +410,22 @@ class ServerLocks(Protocol):
     ) -> None: ...
     def holder(self, server_uuid: str) -> tuple[str, str] | None: ...
     def release(self, server_uuid: str, operation_id: str) -> None: ...
+
+
+class ServerNetworkStore(Protocol):
+    """``DynamoServerNetworkStore``: a server's extra ports, primary port and image, each change
+    conditioned on what the caller read (ConflictError when the server changed meanwhile)."""
+
+    def add_allocation(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Hand the free allocation to the server as an extra port (ConflictError if taken)."""
+
+    def remove_allocation(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Take an extra port from the server and free it, notes and all."""
+
+    def set_primary(self, server: Server, ip: str, port: int, now: str) -> None:
+        """Swap one of the server's extra ports in as its primary one."""
+
+    def set_image(self, server: Server, image: str, now: str) -> None: ...
 
 
 class ServerLifecycleStore(Protocol):
