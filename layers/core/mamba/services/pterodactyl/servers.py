@@ -207,9 +207,10 @@ class _Resolver:
 
 
 def nest_ref(blueprint: Blueprint | None) -> str:
-    """The ``PteroIds`` ref of a blueprint's nest (its category)."""
-    # TODO(ptapp): the nests area's ``nest_of`` once it is on main.
-    return "General"
+    """The ``PteroIds`` ref of a blueprint's nest (its category), as the nests area numbers it."""
+    from mamba.services.pterodactyl.nests import DEFAULT_NEST, nest_of
+
+    return nest_of(blueprint) if blueprint is not None else DEFAULT_NEST
 
 
 def variable_ref(blueprint_id: str, env_variable: str) -> str:
