@@ -291,3 +291,30 @@ def test_an_assigned_allocation_is_found_by_its_servers_id_and_not_deleted(api):
     refused = api.delete(f"/nodes/{node['id']}/allocations/{held[0]['attributes']['id']}")
     assert refused.status_code == 409
     assert api.delete(f"/nodes/{node['id']}").status_code == 409  # a server holds one of its allocations
+
+
+def test_every_list_is_pterodactyls_paged_list_of_its_objects(api):
+    location = _location(api)
+    node = _node(api, location["id"])
+    api.post(f"/nodes/{node['id']}/allocations", {"ip": "10.0.0.5", "ports": ["25565"]})
+
+    for path, fixture in (
+        ("/locations", "application_location"),
+        ("/nodes", "application_node"),
+        ("/nodes/deployable?memory=1&disk=1", "application_node"),
+        (f"/nodes/{node['id']}/allocations", "application_allocation"),
+        ("/users", "application_user"),
+    ):
+        body = api.get(path).json_body
+        assert set(body) == {"object", "data", "meta"} and body["object"] == "list", path
+        pagination = body["meta"]["pagination"]
+        assert set(pagination) == {"total", "count", "per_page", "current_page", "total_pages", "links"}, path
+        assert pagination["count"] == len(body["data"]) >= 1, path
+        for row in body["data"]:
+            assert_shape(fixture, row)
+    external = api.post(
+        "/users",
+        {"email": "e@example.org", "username": "e", "first_name": "E", "last_name": "F", "external_id": "ext-1"},
+    )
+    assert_shape("application_user", api.get("/users/external/ext-1").json_body)
+    assert external.status_code == 201
