@@ -196,6 +196,12 @@ def test_allocations_are_added_from_ports_and_ranges_listed_filtered_and_deleted
     assert [a["attributes"]["port"] for a in listed["data"]] == [25565, 25570, 25571, 25572]
     assert listed["data"][0]["attributes"]["alias"] == "play.example.com"
     assert listed["data"][0]["attributes"]["assigned"] is False
+    with_node = api.get(f"/nodes/{node['id']}/allocations?include=node,server").json_body["data"][0]["attributes"]
+    relationships = with_node.pop("relationships")
+    assert (
+        relationships["node"]["attributes"]["id"] == node["id"] and relationships["server"]["object"] == "null_resource"
+    )
+    assert_shape("application_node", relationships["node"])
     only = api.get(f"/nodes/{node['id']}/allocations?filter[port]=25571").json_body["data"]
     assert [a["attributes"]["port"] for a in only] == [25571]
     assert (

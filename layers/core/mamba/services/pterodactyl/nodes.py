@@ -376,10 +376,13 @@ def _allocation_item(allocation: Allocation, refs: Mapping[str, IdRef]) -> dict[
     )
 
 
-def list_allocations(ports: NodePorts, number: str, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
+def list_allocations(
+    ports: NodePorts, number: str, query: Mapping[str, str], base_url: str, wanted: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """A node's allocations; ``filter[ip|port]`` exact, ``filter[ip_alias]`` partial,
-    ``filter[server_id]`` a server's integer id (anything else: the unassigned ones)."""
-    load, _ = find_node(ports, number)
+    ``filter[server_id]`` a server's integer id (anything else: the unassigned ones);
+    ``include=node`` (``server``: a null resource, servers being the server area's objects)."""
+    load, node_ref = find_node(ports, number)
     everything = _all_allocations(ports, load.node.id)
     server_filter = query.get("filter[server_id]")
     if server_filter is not None:
@@ -395,8 +398,16 @@ def list_allocations(ports: NodePorts, number: str, query: Mapping[str, str], ba
     page = listing(
         rows, query, filterable=("ip", "port", "ip_alias"), sortable=("id",), base_url=base_url, exact=("ip", "port")
     )
+    node = _node_item(ports, load, {load.node.id: node_ref}, frozenset()) if "node" in wanted else None
     for row in page["data"]:
         row["attributes"].pop("ip_alias", None)
+        relationships: dict[str, Any] = {}
+        if node is not None:
+            relationships["node"] = node
+        if "server" in wanted:
+            relationships["server"] = NULL_RESOURCE
+        if relationships:
+            row["attributes"]["relationships"] = relationships
     return page
 
 
