@@ -91,6 +91,14 @@ def test_a_taken_email_username_or_external_id_is_pterodactyls_422_naming_the_fi
     )
 
 
+def test_a_numeric_external_id_is_taken_as_its_text(api):
+    made = api.post("/users", {**NEW, "external_id": 42})
+
+    assert made.status_code == 201, made.json_body
+    assert made.json_body["attributes"]["external_id"] == "42"
+    assert api.get("/users/external/42").json_body["attributes"]["id"] == made.json_body["attributes"]["id"]
+
+
 def test_a_missing_field_is_a_422_per_field(api):
     refused = api.post("/users", {"email": "x@example.org"})
 
