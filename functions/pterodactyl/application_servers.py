@@ -37,6 +37,7 @@ def ports() -> Any:
         create=bootstrap.server_ports(),
         lifecycle=bootstrap.server_lifecycle(),
         tenant_plan=bootstrap.settings().pterodactyl_tenant_plan,
+        settle_seconds=bootstrap.settings().pterodactyl_settle_seconds,
     )
 
 

@@ -77,7 +77,9 @@ def server_world() -> Iterator[World]:
         quotas = Quotas(servers=20, memory_mb=65536, disk_mb=1_000_000, backup_bytes=-1, backups_per_server=4)
         bootstrap.billing_repository().add_plan(Plan(id=PLAN, name="Hosting", quotas=quotas))
         fake = FakeWorkflows()
-        settings = bootstrap.settings().model_copy(update={"pterodactyl_tenant_plan": PLAN})
+        settings = bootstrap.settings().model_copy(
+            update={"pterodactyl_tenant_plan": PLAN, "pterodactyl_settle_seconds": 0.0}
+        )
         with bootstrap.override(workflows=fake, settings=settings):
             keys = {
                 "rw": _application_key(client, {r: "read-write" for r in RIGHTS}),

@@ -10,6 +10,7 @@ field), and whatever the services raise (QuotaExceededError, NoCapacityError, Co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,7 +19,14 @@ from mamba.auth.context import TenantContext
 from mamba.domain import pterodactyl as ptero
 from mamba.domain import pterodactyl_servers as view_rules
 from mamba.domain import servers as srv
-from mamba.domain.errors import AllocationTakenError, ConflictError, NoCapacityError, NotFoundError
+from mamba.domain.errors import (
+    AllocationTakenError,
+    ConflictError,
+    NoCapacityError,
+    NotFoundError,
+    WingsUnavailableError,
+)
+from mamba.domain.operations import FINAL as FINAL_STATUSES
 from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl_servers import ServerView, VariableView, field_error
 from mamba.domain.tenancy import OWNER
@@ -94,6 +102,9 @@ class AppServerPorts:
     create: servers_service.ServerPorts
     lifecycle: lifecycle.Lifecycle
     tenant_plan: str = "free"  # PTERODACTYL_TENANT_PLAN
+    settle_seconds: float = 0.0  # PTERODACTYL_SETTLE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     # The relationships of ``?include=`` other areas shape (user, node, location, nest, egg,
     # subusers): name → (ports, view) → the relationship. Missing: a null_resource.
     includers: Mapping[str, Callable[[AppServerPorts, ServerView], Any]] | None = None
@@ -556,6 +567,27 @@ def _create_on_first_spot(
 
 # --- changes --------------------------------------------------------------------------------
 
+SETTLE_POLL_SECONDS = 0.25
+
+
+def settle(ports: AppServerPorts, op: Operation | None) -> None:
+    """Wait (at most ``settle_seconds``) for a workflow to finish before answering, as
+    Pterodactyl answers once the daemon acted: a suspend, build change or delete is then visible
+    to the caller's next request. A workflow that failed is the node's 503; one still running
+    when the time is up is left to finish (the answer means "started", ``status`` tells more)."""
+    if op is None or ports.settle_seconds <= 0:
+        return
+    deadline = ports.clock() + ports.settle_seconds
+    current = op
+    while current.status not in FINAL_STATUSES and ports.clock() < deadline:
+        ports.sleep(SETTLE_POLL_SECONDS)
+        current = ports.create.operations.get(op.tenant_id, op.id)
+    if current.status == "failed":
+        raise WingsUnavailableError(
+            "The node could not apply the change; it was rolled back where it could be.",
+            {"operation_id": op.id, "error": dict(current.error or {})},
+        )
+
 
 def _admin_tenant(server: srv.Server) -> TenantContext:
     """The platform acts on the server's tenant, as /v1's admin routes do."""
@@ -606,7 +638,8 @@ def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], 
         changes["threads"] = changes["threads"] or None
     current = {name: getattr(server.limits, name) for name in changes}
     if changes != current:
-        lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
+        _, op = lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
+        settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
@@ -632,16 +665,23 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         if k in known and view_rules.env_text(server.environment.get(k)) != view_rules.env_text(v)
     }
     if environment:
-        lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment})
+        _, op = lifecycle.update_server(
+            ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment}
+        )
+        settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
 def suspend(ports: AppServerPorts, number: str) -> Operation:
-    return lifecycle.suspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    op = lifecycle.suspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    settle(ports, op)
+    return op
 
 
 def unsuspend(ports: AppServerPorts, number: str) -> Operation:
-    return lifecycle.unsuspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    op = lifecycle.unsuspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    settle(ports, op)
+    return op
 
 
 def reinstall(ports: AppServerPorts, number: str) -> Operation:
@@ -658,4 +698,5 @@ def delete(ports: AppServerPorts, number: str, *, force: bool = False) -> Operat
     ref = ports.ids.number("server", server.uuid, server.tenant_id)
     if ref.external_id is not None:
         ports.ids.set_external(ref, None)
+    settle(ports, op)
     return op

@@ -1,6 +1,7 @@
-"""A server created through the application API for ``user: N`` lives in that user's personal
-tenant: created once (the user its owner, the host's plan), found again by one read, and a race
-for the first one ends in one tenant (mamba.services.pterodactyl.servers)."""
+"""mamba.services.pterodactyl.servers on fakes. A server created through the application API for
+``user: N`` lives in that user's personal tenant: created once (the user its owner, the host's
+plan), found again by one read, and a race for the first one ends in one tenant. The routes
+Pterodactyl answers once done wait, bounded, for their workflow."""
 
 from __future__ import annotations
 
@@ -114,3 +115,115 @@ def test_owner_of_a_personal_tenant_needs_no_read_and_of_another_is_its_first_ow
 
     assert service.owner_of(ports(object(), plans), "tn_pt-usr_bob") == "usr_bob"
     assert service.owner_of(ports(tenants, plans), "tn_team") == "usr_alice"
+
+
+# --- settling: the routes Pterodactyl answers once done wait (bounded) for their workflow ---
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def settling(ops: Any, seconds: float, on_sleep: Any = None) -> tuple[service.AppServerPorts, Clock]:
+    from dataclasses import replace as copy
+
+    from tests.fakes import FakeWorkflows
+
+    clock = Clock()
+    create = copy(_server_ports(), operations=ops, workflows=FakeWorkflows())
+
+    def sleep(step: float) -> None:
+        clock.sleep(step)
+        if on_sleep is not None:
+            on_sleep(clock.now)
+
+    made = service.AppServerPorts(
+        create=create, settle_seconds=seconds, clock=clock, sleep=sleep, **dict.fromkeys(SETTLE_UNUSED)
+    )  # type: ignore[arg-type]
+    return made, clock
+
+
+SETTLE_UNUSED = ("ids", "fleet", "tenants", "users", "blueprints", "nodes", "allocations", "free", "plans", "lifecycle")
+
+
+def _server_ports() -> Any:
+    from mamba.services.servers import ServerPorts
+
+    return ServerPorts(
+        **dict.fromkeys(
+            ("servers", "placement", "blueprints", "operations", "workflows", "quotas", "validate_environment", "now")
+        )
+    )  # type: ignore[arg-type]
+
+
+def _operation(ops: Any, status: str = "pending") -> Any:
+    from dataclasses import replace as copy
+
+    from mamba.domain.operations import new_operation
+
+    op = copy(new_operation("op_1", "tn_a", "suspend_server", ["suspend"], "2026-01-01T00:00:00Z"), status=status)
+    ops.add(op)
+    return op
+
+
+def test_settling_returns_once_the_workflow_succeeded():
+    from dataclasses import replace as copy
+
+    from tests.fakes import FakeOperationRepository
+
+    ops = FakeOperationRepository()
+    op = _operation(ops)
+
+    def finish(now: float) -> None:
+        if now >= 1.0:
+            ops.ops[op.id] = copy(op, status="succeeded")
+
+    ports_, clock = settling(ops, 10.0, finish)
+    service.settle(ports_, op)
+
+    assert 1.0 <= clock.now < 1.5  # it stopped polling when the workflow ended, long before 10 s
+
+
+def test_settling_gives_up_at_the_deadline_and_answers_started():
+    from tests.fakes import FakeOperationRepository
+
+    ops = FakeOperationRepository()
+    op = _operation(ops)
+    ports_, clock = settling(ops, 2.0)
+
+    service.settle(ports_, op)
+
+    assert 2.0 <= clock.now < 2.5
+
+
+def test_a_failed_workflow_is_the_nodes_503():
+    from mamba.domain.errors import WingsUnavailableError
+    from tests.fakes import FakeOperationRepository
+
+    ops = FakeOperationRepository()
+    op = _operation(ops, status="failed")
+    ports_, _clock = settling(ops, 2.0)
+
+    with pytest.raises(WingsUnavailableError) as caught:
+        service.settle(ports_, op)
+
+    assert caught.value.details["operation_id"] == op.id
+
+
+def test_no_settling_time_answers_at_once():
+    from tests.fakes import FakeOperationRepository
+
+    ops = FakeOperationRepository()
+    op = _operation(ops)
+    ports_, clock = settling(ops, 0.0)
+
+    service.settle(ports_, op)
+
+    assert clock.now == 0.0
