@@ -607,13 +607,10 @@ def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
             ports.ids.set_external(ref, body["external_id"])
         except ConflictError as exc:
             raise field_error("external_id", "has already been taken", "unique") from exc
-    description = body.get("description")
-    lifecycle.update_server(
-        ports.lifecycle,
-        _admin_tenant(server),
-        server.uuid,
-        {"name": body["name"], "description": description if description is not None else ""},
-    )
+    changes: dict[str, Any] = {"name": body["name"]}
+    if "description" in body:  # sent as null: cleared, as Pterodactyl does; left out: kept
+        changes["description"] = body["description"] or ""
+    lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, changes)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
@@ -691,12 +688,16 @@ def reinstall(ports: AppServerPorts, number: str) -> Operation:
 
 def delete(ports: AppServerPorts, number: str, *, force: bool = False) -> Operation:
     """DELETE (and .../force): the delete workflow; ``force`` skips a node that does not answer.
-    The server's integer id is kept until the workflow removed the record (a retried delete of
-    the same id still finds it); its external id is released at once so it can be reused."""
+    The external id is released at once, so the billing system may reuse it; the integer id
+    stays while the record does (a retried delete of the same id still finds it)."""
     server = server_by_number(ports, number)
     op = lifecycle.delete_server(ports.lifecycle, _admin_tenant(server), server.uuid, force=force)
     ref = ports.ids.number("server", server.uuid, server.tenant_id)
     if ref.external_id is not None:
-        ports.ids.set_external(ref, None)
+        ref = ports.ids.set_external(ref, None)
     settle(ports, op)
+    try:
+        ports.create.servers.get(server.uuid)
+    except NotFoundError:
+        ports.ids.forget(ref)  # deleted in time: its identifier goes too (the number is never reused)
     return op
