@@ -60,7 +60,9 @@ if TYPE_CHECKING:
         PaymentGateway,
         PlacementStore,
         PteroIds,
+        PteroRecords,
         RateLimiter,
+        ServerNetworkStore,
         ServerRepository,
         TenantDataStore,
         TokenCipher,
@@ -79,6 +81,10 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
+    from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
+    from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
+    from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
@@ -107,6 +113,7 @@ class Overrides(TypedDict, total=False):
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
     ptero_ids: PteroIds
+    ptero_records: PteroRecords
     service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
@@ -352,6 +359,83 @@ def ptero_ids() -> PteroIds:
     from mamba.adapters.dynamo.ptero_ids import DynamoPteroIds
 
     return DynamoPteroIds()
+
+
+@built
+def ptero_client_ports() -> PteroClientPorts:
+    """What Pterodactyl's client API reads about servers (mamba.services.pterodactyl.client_servers)."""
+    from mamba.services.pterodactyl.client_servers import ClientPorts
+
+    return ClientPorts(
+        servers=server_repository(),
+        nodes=node_repository(),
+        blueprints=blueprint_repository(),
+        allocations=allocation_repository(),
+        ids=ptero_ids(),
+        memberships=tenancy_repository(),
+        network=server_network_store(),
+        free=placement_store(),
+    )
+
+
+@cached
+def server_network_store() -> ServerNetworkStore:
+    """A server's ports and image as Pterodactyl's client API changes them."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.server_network import DynamoServerNetworkStore
+
+    return DynamoServerNetworkStore()
+
+
+@cached
+def ptero_records() -> PteroRecords:
+    """The Pterodactyl-only values of users and locations (docs/pterodactyl-api.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.ptero_records import DynamoPteroRecords
+
+    return DynamoPteroRecords()
+
+
+def ptero_user_ports() -> PteroUserPorts:
+    """The ports of the application API's users (mamba.services.pterodactyl.users)."""
+    from mamba.domain.clock import now_epoch
+    from mamba.services.account_deletion import remove_account
+    from mamba.services.pterodactyl.users import UserPorts
+
+    def remove(user_id: str, actor_id: str) -> object:
+        return remove_account(
+            account_deletion_ports(), user_id, via="application_key", now=now_epoch(), actor_id=actor_id
+        )
+
+    return UserPorts(
+        users=user_repository(),
+        admin=admin_repository(),
+        hasher=password_hasher(),
+        ids=ptero_ids(),
+        records=ptero_records(),
+        remove=remove,
+    )
+
+
+def ptero_node_ports() -> PteroNodePorts:
+    """The ports of the application API's nodes, locations and allocations."""
+    from mamba.services.pterodactyl.nodes import NodePorts
+
+    return NodePorts(
+        nodes=node_repository(),
+        allocations=allocation_repository(),
+        loads=placement_store().node_loads,
+        ids=ptero_ids(),
+        records=ptero_records(),
+        public_url=settings().public_url,
+    )
+
+
+def ptero_nest_ports() -> PteroNestPorts:
+    """The ports of the application API's nests and eggs."""
+    from mamba.services.pterodactyl.nests import NestPorts
+
+    return NestPorts(blueprints=blueprint_repository(), ids=ptero_ids())
 
 
 @cached

@@ -133,18 +133,27 @@ def create_key(
     directory: KeyDirectory | None = None,
     spelled: str = "mamba",
     rights: tuple[tuple[str, str], ...] = (),
+    parent: ApiKey | None = None,
 ) -> NewKey:
     """Create a key for ``user_id``; the plaintext is returned here and nowhere else.
 
     ``spelled`` is ``mamba`` (``mhp_``) or ``pterodactyl`` (``ptlc_``, the same key in the spelling
     Pterodactyl's tools expect); ``create_application_key`` makes the third kind.
 
+    ``parent`` is the key the caller presented, when Pterodactyl's door lets a key manage keys
+    (its tools do, ``POST /api/client/account/api-keys``): the new key is never stronger than it
+    (``narrow_to_parent``). Anywhere else a key cannot create keys.
+
     Raises SessionRequiredError (called with an API key), EmailNotVerifiedError, ForbiddenError
-    (admin scopes for a non-admin), ValidationError (name, scopes, networks, servers, expiry
-    in the past) and ConflictError.
+    (admin scopes for a non-admin; scopes, servers or networks beyond the parent key's),
+    ValidationError (name, scopes, networks, servers, expiry in the past) and ConflictError.
     """
-    if via != "token":
+    if via != "token" and (parent is None or parent.user_id != user_id or parent.is_application):
         raise SessionRequiredError("API keys are created from a login session, not with another key.", {"via": via})
+    if via != "token" and parent is not None:
+        scopes, server_ids, allowed_ips, expires_at = narrow_to_parent(
+            parent, check_scopes(scopes, is_admin=is_admin), server_ids, allowed_ips, expires_at
+        )
     if not email_verified:
         raise EmailNotVerifiedError(
             "Verify your email address before creating API keys.", {"reason": "email_not_verified"}
@@ -175,6 +184,44 @@ def create_key(
 
         api_key_created(events, directory, key)
     return NewKey(key=key, plaintext=key_format.format_key(user_id, key.id, secret, spelled))
+
+
+def narrow_to_parent(
+    parent: ApiKey,
+    scopes: tuple[str, ...],
+    server_ids: list[str] | None,
+    allowed_ips: list[str] | None,
+    expires_at: int | None,
+) -> tuple[list[str], list[str], list[str], int | None]:
+    """What a key minted with ``parent`` may hold: only scopes the parent has, only its servers
+    (all of them when none are asked), only networks inside its networks (its own when none are
+    asked), and an expiry no later than its. Otherwise a key could mint a key that escapes it.
+    Raises ForbiddenError naming what goes beyond the parent."""
+    beyond = sorted(set(scopes) - set(parent.scopes))
+    if beyond:
+        raise ForbiddenError("A key cannot create a key with scopes it does not hold.", {"scopes": beyond})
+    servers = [s for s in (server_ids or []) if s.strip()]
+    if parent.server_ids:
+        outside = sorted(set(servers) - set(parent.server_ids))
+        if outside:
+            raise ForbiddenError("A key cannot create a key for servers it is not limited to.", {"servers": outside})
+        servers = servers or list(parent.server_ids)
+    networks = list(check_cidrs(allowed_ips or []))
+    if parent.allowed_ips:
+        fences = [ipaddress.ip_network(n) for n in parent.allowed_ips]
+        outside = [n for n in networks if not any(_within(ipaddress.ip_network(n), f) for f in fences)]
+        if outside:
+            raise ForbiddenError("A key cannot allow networks outside its own.", {"allowed_ips": outside})
+        networks = networks or list(parent.allowed_ips)
+    if parent.expires_at is not None:
+        expires_at = parent.expires_at if expires_at is None else min(expires_at, parent.expires_at)
+    return list(scopes), servers, networks, expires_at
+
+
+def _within(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network, fence: ipaddress.IPv4Network | ipaddress.IPv6Network
+) -> bool:
+    return network.version == fence.version and network.subnet_of(fence)  # type: ignore[arg-type]
 
 
 def create_application_key(

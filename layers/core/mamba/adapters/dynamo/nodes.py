@@ -339,5 +339,17 @@ class DynamoAllocationRepository:
         with translate(on_condition=SKIP):
             item.update(actions=[AllocationItem.server_id.remove()], condition=AllocationItem.server_id == server_id)
 
+    def set_notes(self, node_id: str, ip: str, port: int, server_id: str, notes: str | None) -> Allocation:
+        """Set (or, with None, remove) the notes of an allocation ``server_id`` holds; checked in
+        the write, so a release racing it wins. NotFoundError otherwise."""
+        item = AllocationItem(*keys.allocation(node_id, ip, port))
+        action = AllocationItem.notes.set(notes) if notes else AllocationItem.notes.remove()
+        with translate(
+            on_condition=NotFoundError("Allocation not found.", {"allocation": f"{ip}:{port}"}),
+            unavailable="The allocation could not be saved; try again.",
+        ):
+            item.update(actions=[action], condition=AllocationItem.server_id == server_id)
+        return _allocation(item)
+
 
 __all__ = ["DynamoAllocationRepository", "DynamoNodeRepository", "TokenCipher"]
