@@ -38,19 +38,20 @@ def ports() -> Any:
         lifecycle=bootstrap.server_lifecycle(),
         tenant_plan=bootstrap.settings().pterodactyl_tenant_plan,
         settle_seconds=bootstrap.settings().pterodactyl_settle_seconds,
+        user_area=bootstrap.ptero_user_ports(),
+        node_area=bootstrap.ptero_node_ports(),
+        nest_area=bootstrap.ptero_nest_ports(),
     )
 
 
-def _base_url(ctx: PteroCtx) -> str:
-    headers: dict[str, str] = dict(ctx.request.headers or {})
-    host = headers.get("host") or ""
-    return f"https://{host}{BASE}" if host else BASE
+def _base_url() -> str:
+    return f"{bootstrap.settings().public_url}{BASE}"
 
 
 @ptero_route(bp, BASE, "GET", permission="admin.servers", resource="servers",
              summary="Every server (filter[uuid|uuidShort|name|description|image|external_id], sort)")  # fmt: skip
 def list_servers(ctx: PteroCtx) -> Any:
-    return service.list_servers(ports(), ctx.query, _base_url(ctx))
+    return service.list_servers(ports(), ctx.query, _base_url())
 
 
 @ptero_route(bp, SERVER, "GET", permission="admin.servers", resource="servers",

@@ -156,7 +156,7 @@ def test_includes_allocations_and_variables_have_pterodactyls_shapes(world):
     server = add_server("tn_pt-usr_alice", 25573)
     server_id = number("server", server.uuid, server.tenant_id)
 
-    answer = world.call("GET", f"{BASE}/{server_id}?include=allocations,variables,node")
+    answer = world.call("GET", f"{BASE}/{server_id}?include=allocations,variables,node,user,location,nest,egg")
 
     assert answer.status_code == 200, answer.json_body
     body = answer.json_body
@@ -168,7 +168,28 @@ def test_includes_allocations_and_variables_have_pterodactyls_shapes(world):
     [variable] = relationships["variables"]["data"]
     assert_shape("application_server_variable", variable)
     assert variable["attributes"]["env_variable"] == "MOTD" and variable["attributes"]["server_value"] == "hello"
-    assert set(relationships) == {"allocations", "variables", "node"}
+    assert set(relationships) == {"allocations", "variables", "node", "user", "location", "nest", "egg"}
+    # the other areas' objects, by their own transformers, are the ones the ids name
+    for name, fixture in (
+        ("user", "application_user"),
+        ("node", "application_node"),
+        ("location", "application_location"),
+        ("nest", "application_nest"),
+        ("egg", "application_egg"),
+    ):
+        assert_shape(fixture, relationships[name])
+    attrs = body["attributes"]
+    assert relationships["user"]["attributes"]["id"] == attrs["user"] == number("user", "usr_alice")
+    assert relationships["user"]["attributes"]["email"] == "alice@example.org"
+    assert relationships["node"]["attributes"]["id"] == attrs["node"]
+    assert relationships["location"]["attributes"]["short"] == "fr.sbg"
+    assert relationships["nest"]["attributes"]["id"] == attrs["nest"]
+    assert relationships["egg"]["attributes"]["id"] == attrs["egg"]
+    assert relationships["egg"]["attributes"]["nest"] == attrs["nest"]
+    # the variable ids are the egg's own
+    egg_variables = world.call("GET", f"/api/application/nests/{attrs['nest']}/eggs/{attrs['egg']}?include=variables")
+    [egg_variable] = egg_variables.json_body["attributes"]["relationships"]["variables"]["data"]
+    assert egg_variable["attributes"]["id"] == variable["attributes"]["id"]
 
 
 def test_include_subusers_lists_the_members_bound_to_the_server_with_pterodactyls_keys(world):

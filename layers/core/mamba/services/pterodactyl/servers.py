@@ -33,6 +33,8 @@ from mamba.domain.tenancy import OWNER
 from mamba.services import accounts
 from mamba.services import server_lifecycle as lifecycle
 from mamba.services import servers as servers_service
+from mamba.services.pterodactyl import nests
+from mamba.services.pterodactyl.nests import NestPorts
 
 if TYPE_CHECKING:
     from mamba.domain.accounts import User
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
     from mamba.domain.pages import Page
     from mamba.domain.tenancy import Membership
     from mamba.ports import PteroIds
+    from mamba.services.pterodactyl.nodes import NodePorts
+    from mamba.services.pterodactyl.users import UserPorts
 
 NOT_FOUND = "The requested resource could not be found on the server."
 FULL_PAGE = 100  # the fleet is read in pages of this many servers (a Query each, never a Scan)
@@ -105,9 +109,11 @@ class AppServerPorts:
     settle_seconds: float = 0.0  # PTERODACTYL_SETTLE_SECONDS
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    # The relationships of ``?include=`` other areas shape (user, node, location, nest, egg,
-    # subusers): name → (ports, view) → the relationship. Missing: a null_resource.
-    includers: Mapping[str, Callable[[AppServerPorts, ServerView], Any]] | None = None
+    # The areas whose objects ``?include=user,node,location,nest,egg`` shows, shaped by their own
+    # transformers (None: that include is a null_resource).
+    user_area: UserPorts | None = None
+    node_area: NodePorts | None = None
+    nest_area: NestPorts | None = None
 
 
 # --- personal tenants -----------------------------------------------------------------------
@@ -218,14 +224,11 @@ class _Resolver:
 
 
 def nest_ref(blueprint: Blueprint | None) -> str:
-    """The ``PteroIds`` ref of a blueprint's nest (its category)."""
-    # TODO(ptapp): the nests area's ``nest_of`` once it is on main.
-    return "General"
+    """The ``PteroIds`` ref of a blueprint's nest (its category), as the nests area numbers it."""
+    return nests.nest_of(blueprint) if blueprint is not None else nests.DEFAULT_NEST
 
 
-def variable_ref(blueprint_id: str, env_variable: str) -> str:
-    """A variable's ``PteroIds`` ref (kind ``variable``), the same as the egg's variables use."""
-    return f"{blueprint_id}|{env_variable}"
+variable_ref = nests.variable_ref  # a server's variables carry their egg variable's ids
 
 
 def _variables(ports: AppServerPorts, blueprint: Blueprint | None, egg: int) -> tuple[VariableView, ...]:
@@ -262,11 +265,37 @@ def _relationships(ports: AppServerPorts, view: ServerView, wanted: Iterable[str
             found[name] = ptero.plain_list(_allocations(ports, view))
         elif name == "subusers":
             found[name] = ptero.plain_list(_subusers(ports, view))
-        elif ports.includers and name in ports.includers:
-            found[name] = ports.includers[name](ports, view)
         else:
-            found[name] = {"object": "null_resource", "attributes": None}
+            found[name] = _other_area(ports, view, name)
     return found
+
+
+NULL_RESOURCE: dict[str, Any] = {"object": "null_resource", "attributes": None}
+
+
+def _other_area(ports: AppServerPorts, view: ServerView, name: str) -> Any:
+    """``user``, ``node``, ``location``, ``nest`` or ``egg``, shaped by its area's transformer; a
+    null_resource when that object is gone (a deleted owner, a node without a location)."""
+    from mamba.services.pterodactyl import nodes, users
+
+    try:
+        if name == "user" and ports.user_area is not None:
+            owner = ports.ids.by_number("user", view.user)
+            if owner is None:
+                return NULL_RESOURCE
+            return users.user_object(ports.user_area, ports.users.get(owner.ref), owner)
+        if name == "node" and ports.node_area is not None:
+            return nodes.get_node(ports.node_area, str(view.node), frozenset())
+        if name == "location" and ports.node_area is not None and view.location:
+            location = ports.ids.number("location", view.location)
+            return nodes.get_location(ports.node_area, str(location.number), frozenset())
+        if name == "nest" and ports.nest_area is not None:
+            return nests.get_nest(ports.nest_area, str(view.nest), frozenset())
+        if name == "egg" and ports.nest_area is not None:
+            return nests.get_egg(ports.nest_area, str(view.nest), str(view.egg), frozenset())
+    except NotFoundError:
+        return NULL_RESOURCE
+    return NULL_RESOURCE
 
 
 def _allocations(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]]:
