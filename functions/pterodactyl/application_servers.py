@@ -38,6 +38,7 @@ def ports() -> Any:
         lifecycle=bootstrap.server_lifecycle(),
         tenant_plan=bootstrap.settings().pterodactyl_tenant_plan,
         settle_seconds=bootstrap.settings().pterodactyl_settle_seconds,
+        network=bootstrap.server_network_store(),
         user_area=bootstrap.ptero_user_ports(),
         node_area=bootstrap.ptero_node_ports(),
         nest_area=bootstrap.ptero_nest_ports(),
@@ -91,7 +92,7 @@ def create_server(ctx: PteroCtx) -> Any:
         start_on_completion=body.start_on_completion,
         skip_scripts=body.skip_scripts,
         allocation=body.allocation.default if body.allocation else None,
-        additional_allocations=tuple(body.allocation.additional) if body.allocation else (),
+        additional_allocations=tuple(body.allocation.additional or ()) if body.allocation else (),
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
         deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
     )

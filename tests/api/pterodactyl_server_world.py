@@ -20,6 +20,8 @@ from tests.server_world import add_blueprint, add_node
 BASE = "/api/application/servers"
 RIGHTS = ("users", "nodes", "allocations", "locations", "servers", "nests", "eggs")
 PLAN = "hosting"
+IMAGE = "ghcr.io/pterodactyl/yolks:python_3.12"
+OTHER_IMAGE = "ghcr.io/pterodactyl/yolks:python_3.11"
 
 
 @dataclass
@@ -72,7 +74,7 @@ def server_world() -> Iterator[World]:
         add_user("usr_root", is_admin=True)
         add_node("alpha", ports=range(25565, 25600), location="fr.sbg", memory_mb=65536)
         add_node("beta", ports=range(30000, 30003), ip="10.0.0.2", location="de.fra")
-        add_blueprint()
+        add_blueprint(docker_images={"Python 3.12": IMAGE, "Python 3.11": OTHER_IMAGE})
         add_blueprint("bp_other", name="Other game")
         quotas = Quotas(servers=20, memory_mb=65536, disk_mb=1_000_000, backup_bytes=-1, backups_per_server=4)
         bootstrap.billing_repository().add_plan(Plan(id=PLAN, name="Hosting", quotas=quotas))

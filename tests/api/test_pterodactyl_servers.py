@@ -15,6 +15,7 @@ from mamba import bootstrap
 from mamba.domain.servers import OFFLINE
 from tests.api.pterodactyl_server_world import (
     BASE,
+    OTHER_IMAGE,
     World,
     add_server,
     allocation_number,
@@ -313,24 +314,60 @@ def test_a_build_with_legacy_top_level_limits_is_read_too(world):
     assert payload["limits"]["memory_mb"] == 768
 
 
-def test_a_build_that_moves_the_primary_port_or_adds_ports_is_422_and_starts_nothing(world):
-    server = add_server("tn_pt-usr_erin", 25578)
-    server_id = number("server", server.uuid, server.tenant_id)
+def holder(port: int, node: str = "nd_alpha", ip: str = "10.0.0.1") -> str | None:
+    return bootstrap.allocation_repository().get(node, ip, port).server_id
 
-    moved = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25599)))
-    added = world.call(
+
+def test_a_build_adds_ports_moves_the_primary_one_and_removes_ports(world):
+    server = add_server("tn_pt-usr_erin", 25588)
+    server_id = number("server", server.uuid, server.tenant_id)
+    new_primary, extra = allocation_number(25589), allocation_number(25590)
+
+    grown = world.call(
+        "PATCH", f"{BASE}/{server_id}/build", {"allocation": new_primary, "add_allocations": [new_primary, extra]}
+    )
+    shrunk = world.call(
+        "PATCH", f"{BASE}/{server_id}/build", {"allocation": new_primary, "remove_allocations": [extra]}
+    )
+
+    assert grown.status_code == 200, grown.json_body
+    assert grown.json_body["attributes"]["allocation"] == new_primary
+    assert shrunk.status_code == 200, shrunk.json_body
+    stored = bootstrap.server_repository().get(server.uuid)
+    assert stored.allocation == ("10.0.0.1", 25589) and stored.additional_allocations == (("10.0.0.1", 25588),)
+    assert holder(25588) == holder(25589) == server.uuid and holder(25590) is None
+    # ports change without a workflow (Wings reads them at the next start), as the client API's
+    assert not [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+
+
+def test_a_build_with_bad_ports_or_limits_is_422_and_changes_nothing(world):
+    server = add_server("tn_pt-usr_erin", 25578)
+    add_server("tn_pt-usr_bob", 25591)  # another server's port
+    server_id = number("server", server.uuid, server.tenant_id)
+    primary = allocation_number(25578)
+
+    refusals = {
+        "allocation": build_body(allocation_number(25599)),  # not one of the server's ports
+        "add_allocations": {**build_body(primary), "add_allocations": [allocation_number(25591)]},
+        "remove_allocations": {**build_body(primary), "remove_allocations": [primary]},
+        "limits.memory": build_body(primary, memory=0),
+    }
+    other_node = world.call(
         "PATCH",
         f"{BASE}/{server_id}/build",
-        {**build_body(allocation_number(25578)), "add_allocations": [allocation_number(25599)]},
+        {"allocation": primary, "add_allocations": [allocation_number(30002, "nd_beta", "10.0.0.2")]},
     )
-    too_small = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25578), memory=0))
-    unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": allocation_number(25578)})
+    unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": primary})
 
-    assert moved.status_code == 422 and moved.json_body["errors"][0]["meta"]["source_field"] == "allocation"
-    assert added.status_code == 422 and added.json_body["errors"][0]["meta"]["source_field"] == "add_allocations"
-    assert too_small.status_code == 422 and too_small.json_body["errors"][0]["meta"]["source_field"] == "limits.memory"
+    for field, body in refusals.items():
+        refused = world.call("PATCH", f"{BASE}/{server_id}/build", body)
+        assert refused.status_code == 422, (field, refused.json_body)
+        assert refused.json_body["errors"][0]["meta"]["source_field"] == field
+    assert other_node.status_code == 422, other_node.json_body
     assert unchanged.status_code == 200, unchanged.json_body  # nothing to change: no workflow
     assert not [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+    assert bootstrap.server_repository().get(server.uuid).allocations == (("10.0.0.1", 25578),)
+    assert holder(25599) is None and holder(25591) != server.uuid
 
 
 def test_a_build_with_only_some_limits_keeps_the_others_as_py_dactyl_sends_it(world):
@@ -373,6 +410,27 @@ def test_startup_changes_the_environment_and_refuses_another_egg(world):
     assert payload["environment"]["MOTD"] == "new day" and payload["previous_environment"]["MOTD"] == "hello"
     assert other_egg.status_code == 422 and other_egg.json_body["errors"][0]["meta"]["source_field"] == "egg"
     assert bad_value.status_code == 422, bad_value.json_body
+
+
+def test_startup_switches_to_another_image_of_the_egg_and_refuses_any_other(world):
+    server = add_server("tn_pt-usr_erin", 25592)
+    server_id = number("server", server.uuid, server.tenant_id)
+    body = {
+        "startup": server.startup,
+        "environment": {},
+        "egg": number("egg", "bp_line"),
+        "image": OTHER_IMAGE,
+        "skip_scripts": False,
+    }
+
+    switched = world.call("PATCH", f"{BASE}/{server_id}/startup", body)
+    foreign = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "image": "ghcr.io/evil/miner:latest"})
+
+    assert switched.status_code == 200, switched.json_body
+    assert switched.json_body["attributes"]["container"]["image"] == OTHER_IMAGE
+    assert bootstrap.server_repository().get(server.uuid).docker_image == OTHER_IMAGE
+    assert foreign.status_code == 422 and foreign.json_body["errors"][0]["meta"]["source_field"] == "image"
+    assert bootstrap.server_repository().get(server.uuid).docker_image == OTHER_IMAGE
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from mamba.domain.operations import Operation
     from mamba.domain.pages import Page
     from mamba.domain.tenancy import Membership
-    from mamba.ports import PteroIds
+    from mamba.ports import PteroIds, ServerNetworkStore
     from mamba.services.pterodactyl.nodes import NodePorts
     from mamba.services.pterodactyl.users import UserPorts
 
@@ -111,6 +111,7 @@ class AppServerPorts:
     sleep: Callable[[float], None] = time.sleep
     # The areas whose objects ``?include=user,node,location,nest,egg`` shows, shaped by their own
     # transformers (None: that include is a null_resource).
+    network: ServerNetworkStore | None = None  # a server's ports and image (the client API's store)
     user_area: UserPorts | None = None
     node_area: NodePorts | None = None
     nest_area: NestPorts | None = None
@@ -646,16 +647,10 @@ def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
 def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], allocations: Mapping[str, Any]) -> (
     dict[str, Any]
 ):  # fmt: skip
-    """PATCH .../build through ``update_server_build`` (quota-checked, Wings synced, rolled back
-    if the node cannot take it). The primary port and the port set cannot change here."""
-    server = server_by_number(ports, number)
-    view = _view(ports, server)
-    if int(allocations["allocation"]) != view.allocation:
-        raise field_error("allocation", "cannot change here: set the primary port from the client API", "same")
-    if allocations.get("add_allocations") or allocations.get("remove_allocations"):
-        raise field_error(
-            "add_allocations", "is not supported: ports are added from the client API network routes", "prohibited"
-        )
+    """PATCH .../build: the ports first (added, made primary, removed: the client API's network
+    store, each write conditioned on the server read), then the limits through
+    ``update_server_build`` (quota-checked, Wings synced, rolled back if the node cannot take it)."""
+    server = _change_ports(ports, server_by_number(ports, number), allocations)
     names = {"memory": "memory_mb", "disk": "disk_mb", "swap": "swap_mb", "io": "io_weight", "cpu": "cpu_percent",
              "threads": "threads", "oom_disabled": "oom_disabled"}  # fmt: skip
     # A limit left out (or null) keeps its value; an empty threads string clears the cpuset.
@@ -669,21 +664,76 @@ def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], 
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
+def _spot(ports: AppServerPorts, server: srv.Server, number: int, field: str) -> tuple[str, int]:
+    """An allocation id as a port of the server's node; 422 on ``field`` otherwise."""
+    ref = ports.ids.by_number("allocation", int(number))
+    if ref is None:
+        raise field_error(field, "must name existing allocations of the server's node", "exists")
+    node_id, ip, port = view_rules.parse_allocation_ref(ref.ref)
+    if node_id != server.node_id:
+        raise field_error(field, "must name existing allocations of the server's node", "exists")
+    return ip, port
+
+
+def _change_ports(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, Any]) -> srv.Server:
+    """``add_allocations``, ``allocation`` (the primary port) and ``remove_allocations``, checked
+    whole before the first write: each added port free on the server's node, the primary one of
+    the server's ports once the adds are in, the primary port never removed. Each write is
+    conditioned on the server as read; a change that raced another one is a 409."""
+    adds = [_spot(ports, server, n, "add_allocations") for n in wanted.get("add_allocations") or ()]
+    removes = [_spot(ports, server, n, "remove_allocations") for n in wanted.get("remove_allocations") or ()]
+    primary = _spot(ports, server, int(wanted["allocation"]), "allocation")
+    adds = [spot for spot in dict.fromkeys(adds) if spot not in server.allocations]
+    for ip, port in adds:
+        try:
+            holder = ports.allocations.get(server.node_id, ip, port).server_id
+        except NotFoundError:
+            holder = "gone"
+        if holder is not None:
+            raise field_error("add_allocations", "must name unassigned allocations of the server's node", "exists")
+    if primary not in (*server.allocations, *adds):
+        raise field_error("allocation", "must be one of the server's allocations", "exists")
+    if primary in removes:
+        raise field_error("remove_allocations", "cannot hold the server's primary allocation", "different")
+    removes = [spot for spot in dict.fromkeys(removes) if spot in server.allocations]
+    if not adds and not removes and primary == server.allocation:
+        return server
+    network = ports.network
+    if network is None:
+        raise RuntimeError("these AppServerPorts were built without the network store")
+    now = ports.create.now
+    for ip, port in adds:
+        network.add_allocation(server, ip, port, now())
+        server = ports.create.servers.get(server.uuid)
+    if primary != server.allocation:
+        network.set_primary(server, *primary, now())
+        server = ports.create.servers.get(server.uuid)
+    for ip, port in removes:
+        network.remove_allocation(server, ip, port, now())
+        server = ports.create.servers.get(server.uuid)
+    return server
+
+
 def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../startup: the environment through ``update_server_build`` (each value checked by
-    its variable's rules). The egg, image and startup command are the server's and cannot
-    change through this door."""
+    """PATCH .../startup: the image (one of the egg's, used from the next start, as the client
+    API's docker-image setting) and the environment through ``update_server_build`` (each value
+    checked by its variable's rules). The egg and the startup command stay the server's."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
     if int(body["egg"]) != view.egg:
         raise field_error("egg", "cannot change: reinstall as a new server with the other egg", "same")
-    if body["image"] != server.docker_image:
-        raise field_error("image", "cannot change here: use the client API's settings/docker-image", "same")
     if body["startup"] != server.startup:
         raise field_error("startup", "cannot change: the startup command is the egg's", "same")
+    blueprint = ports.blueprints.get(server.blueprint_id)
+    if body["image"] != server.docker_image:
+        if body["image"] not in blueprint.docker_images.values():
+            raise field_error("image", "must be one of the egg's images", "in")
+        if ports.network is None:
+            raise RuntimeError("these AppServerPorts were built without the network store")
+        ports.network.set_image(server, body["image"], ports.create.now())
+        server = ports.create.servers.get(server.uuid)
     # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
     # container environment, STARTUP and P_SERVER_* included) and so does this door.
-    blueprint = ports.blueprints.get(server.blueprint_id)
     known = {v.env_variable for v in blueprint.variables}
     environment = {
         k: v
