@@ -95,6 +95,7 @@ def create_server(ctx: PteroCtx) -> Any:
         additional_allocations=tuple(body.allocation.additional or ()) if body.allocation else (),
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
         deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
+        allocation_limit=body.feature_limits.allocations or 0,
     )
     server, _op = service.create_server(ports(), new, correlation_id=ctx.request_id)
     return Reply(server, status=201)

@@ -38,7 +38,9 @@ def world() -> Iterator[World]:
 
 
 def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_provision_server(world):
-    answer = world.call("POST", BASE, create_body("usr_alice", 25565, external_id="whmcs-1"))
+    body = create_body("usr_alice", 25565, external_id="whmcs-1")
+    body["feature_limits"]["allocations"] = 2
+    answer = world.call("POST", BASE, body)
 
     assert answer.status_code == 201, answer.json_body
     assert_shape("application_server", answer.json_body)
@@ -57,6 +59,7 @@ def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_pr
         "oom_disabled": True,
     }
     assert attrs["container"]["environment"]["MOTD"] == "welcome"
+    assert attrs["feature_limits"]["allocations"] == 2  # the client API lets the user take one more port
     assert attrs["container"]["environment"]["P_SERVER_LOCATION"] == "fr.sbg"
     stored = bootstrap.server_repository().get(attrs["uuid"])
     assert stored.tenant_id == "tn_pt-usr_alice" and stored.allocation == ("10.0.0.1", 25565)

@@ -238,3 +238,4 @@ class CreateServer:
     allocation: tuple[str, int] | None = None
     startup: str | None = None  # None: the blueprint's startup command
     skip_install_script: bool = False
+    allocation_limit: int = 0  # ports the server may hold (the client API's assign counts the primary)

@@ -144,7 +144,7 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
             threads=cmd.threads,
             oom_disabled=cmd.oom_disabled,
         ),
-        feature_limits=srv.FeatureLimits(backups=quotas.backups_per_server, allocations=0),
+        feature_limits=srv.FeatureLimits(backups=quotas.backups_per_server, allocations=cmd.allocation_limit),
         status=srv.PROVISIONING,
         created_at=now,
         updated_at=now,

@@ -455,6 +455,7 @@ class NewServer:
     additional_allocations: tuple[int, ...] = ()
     deploy_locations: tuple[int, ...] | None = None  # None: no ``deploy`` block
     deploy_port_range: tuple[str, ...] = ()
+    allocation_limit: int = 0  # feature_limits.allocations
 
 
 def _user(ports: AppServerPorts, number: int, field: str = "user") -> User:
@@ -510,6 +511,7 @@ def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
         start_on_completion=body.start_on_completion,
         startup=body.startup,
         skip_install_script=body.skip_scripts,
+        allocation_limit=body.allocation_limit,
     )
 
 
