@@ -958,13 +958,23 @@ class FakeServerLifecycleStore:
             changes["environment"] = environment
         self.servers.save(replace(current, **changes))
 
-    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
+    def set_profile(
+        self,
+        server_uuid: str,
+        *,
+        name: str | None,
+        description: str | None,
+        now: str,
+        feature_limits: Any = None,
+    ) -> None:
         current = self.servers.get(server_uuid)
         changes: dict[str, Any] = {"updated_at": now}
         if name is not None:
             changes["name"] = name
         if description is not None:
             changes["description"] = description
+        if feature_limits is not None:
+            changes["feature_limits"] = feature_limits
         self.servers.save(replace(current, **changes))
 
     def remove(self, server_uuid: str) -> int:

@@ -96,6 +96,7 @@ def create_server(ctx: PteroCtx) -> Any:
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
         deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
         allocation_limit=body.feature_limits.allocations or 0,
+        backup_limit=body.feature_limits.backups,
     )
     server, _op = service.create_server(ports(), new, correlation_id=ctx.request_id)
     return Reply(server, status=201)
@@ -119,7 +120,8 @@ def update_build(ctx: PteroCtx, server: str) -> Any:
         "add_allocations": body.add_allocations,
         "remove_allocations": body.remove_allocations,
     }
-    return service.update_build(ports(), server, limits, allocations)
+    feature_limits = body.feature_limits.model_dump() if body.feature_limits else None
+    return service.update_build(ports(), server, limits, allocations, feature_limits)
 
 
 @ptero_route(bp, SERVER + "/startup", "PATCH", permission="admin.servers", resource="servers",

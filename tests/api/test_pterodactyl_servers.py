@@ -60,6 +60,7 @@ def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_pr
     }
     assert attrs["container"]["environment"]["MOTD"] == "welcome"
     assert attrs["feature_limits"]["allocations"] == 2  # the client API lets the user take one more port
+    assert attrs["feature_limits"]["backups"] == 1  # the create's, not the plan's 4
     assert attrs["container"]["environment"]["P_SERVER_LOCATION"] == "fr.sbg"
     stored = bootstrap.server_repository().get(attrs["uuid"])
     assert stored.tenant_id == "tn_pt-usr_alice" and stored.allocation == ("10.0.0.1", 25565)
@@ -307,7 +308,7 @@ def test_a_build_with_legacy_top_level_limits_is_read_too(world):
         "disk": 1024,
         "io": 500,
         "cpu": 100,
-        "feature_limits": {"databases": None, "backups": None},
+        "feature_limits": {"databases": None, "backups": 5},
     }
 
     answer = world.call("PATCH", f"{BASE}/{server_id}/build", body)
@@ -315,6 +316,9 @@ def test_a_build_with_legacy_top_level_limits_is_read_too(world):
     assert answer.status_code == 200, answer.json_body
     [payload] = [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
     assert payload["limits"]["memory_mb"] == 768
+    # feature limits are panel-only: written at once, the ones left out (null) kept
+    assert answer.json_body["attributes"]["feature_limits"]["backups"] == 5
+    assert bootstrap.server_repository().get(server.uuid).feature_limits.allocations == 0
 
 
 def holder(port: int, node: str = "nd_alpha", ip: str = "10.0.0.1") -> str | None:

@@ -239,3 +239,4 @@ class CreateServer:
     startup: str | None = None  # None: the blueprint's startup command
     skip_install_script: bool = False
     allocation_limit: int = 0  # ports the server may hold (the client API's assign counts the primary)
+    backup_limit: int | None = None  # the server's own backup limit; None: the plan's backups_per_server

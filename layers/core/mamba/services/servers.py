@@ -144,7 +144,10 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
             threads=cmd.threads,
             oom_disabled=cmd.oom_disabled,
         ),
-        feature_limits=srv.FeatureLimits(backups=quotas.backups_per_server, allocations=cmd.allocation_limit),
+        feature_limits=srv.FeatureLimits(
+            backups=quotas.backups_per_server if cmd.backup_limit is None else cmd.backup_limit,
+            allocations=cmd.allocation_limit,
+        ),
         status=srv.PROVISIONING,
         created_at=now,
         updated_at=now,

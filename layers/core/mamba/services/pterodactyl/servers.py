@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mamba.auth.context import TenantContext
 from mamba.domain import pterodactyl as ptero
 from mamba.domain import pterodactyl_servers as view_rules
+from mamba.domain import server_lifecycle as life
 from mamba.domain import servers as srv
 from mamba.domain.errors import (
     AllocationTakenError,
@@ -456,6 +457,7 @@ class NewServer:
     deploy_locations: tuple[int, ...] | None = None  # None: no ``deploy`` block
     deploy_port_range: tuple[str, ...] = ()
     allocation_limit: int = 0  # feature_limits.allocations
+    backup_limit: int | None = None  # feature_limits.backups (None: the plan's)
 
 
 def _user(ports: AppServerPorts, number: int, field: str = "user") -> User:
@@ -512,6 +514,7 @@ def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
         startup=body.startup,
         skip_install_script=body.skip_scripts,
         allocation_limit=body.allocation_limit,
+        backup_limit=body.backup_limit,
     )
 
 
@@ -646,24 +649,51 @@ def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
-def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], allocations: Mapping[str, Any]) -> (
-    dict[str, Any]
-):  # fmt: skip
-    """PATCH .../build: the ports first (added, made primary, removed: the client API's network
-    store, each write conditioned on the server read), then the limits through
-    ``update_server_build`` (quota-checked, Wings synced, rolled back if the node cannot take it)."""
-    server = _change_ports(ports, server_by_number(ports, number), allocations)
+def update_build(
+    ports: AppServerPorts,
+    number: str,
+    limits: Mapping[str, Any],
+    allocations: Mapping[str, Any],
+    feature_limits: Mapping[str, int | None] | None = None,
+) -> dict[str, Any]:
+    """PATCH .../build. Everything is checked before the first write (the ports whole, the limits
+    by the domain's rules); the limits then go through ``update_server_build`` first (quota, the
+    server's lock: the likely refusals, before anything changed), then the ports (the client API's
+    network store, each write conditioned on the server read) and the feature limits are written,
+    and the route waits for the build workflow (``settle``)."""
+    server = server_by_number(ports, number)
+    plan = _plan_ports(ports, server, allocations)
     names = {"memory": "memory_mb", "disk": "disk_mb", "swap": "swap_mb", "io": "io_weight", "cpu": "cpu_percent",
              "threads": "threads", "oom_disabled": "oom_disabled"}  # fmt: skip
     # A limit left out (or null) keeps its value; an empty threads string clears the cpuset.
     changes = {names[k]: v for k, v in limits.items() if k in names and (v is not None or k == "threads")}
     if "threads" in changes:
         changes["threads"] = changes["threads"] or None
-    current = {name: getattr(server.limits, name) for name in changes}
-    if changes != current:
+    life.merge_limits(server.limits, changes)  # ValidationError before anything is written
+    op = None
+    if changes != {name: getattr(server.limits, name) for name in changes}:
         _, op = lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
-        settle(ports, op)
+    server = _apply_ports(ports, server, plan)
+    _set_feature_limits(ports, server, feature_limits or {})
+    settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
+
+
+def _set_feature_limits(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, int | None]) -> srv.Server:
+    """``feature_limits.backups``/``allocations`` (one left out or null keeps its value): the
+    server's own values, panel-only (Wings knows none of them), written at once."""
+    current = server.feature_limits
+    updated = replace(
+        current,
+        backups=current.backups if wanted.get("backups") is None else int(wanted["backups"] or 0),
+        allocations=current.allocations if wanted.get("allocations") is None else int(wanted["allocations"] or 0),
+    )
+    if updated == current:
+        return server
+    ports.lifecycle.store.set_profile(
+        server.uuid, name=None, description=None, now=ports.create.now(), feature_limits=updated
+    )
+    return ports.create.servers.get(server.uuid)
 
 
 def _spot(ports: AppServerPorts, server: srv.Server, number: int, field: str) -> tuple[str, int]:
@@ -677,11 +707,17 @@ def _spot(ports: AppServerPorts, server: srv.Server, number: int, field: str) ->
     return ip, port
 
 
-def _change_ports(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, Any]) -> srv.Server:
+@dataclass(frozen=True)
+class _PortPlan:
+    adds: list[tuple[str, int]]
+    primary: tuple[str, int]
+    removes: list[tuple[str, int]]
+
+
+def _plan_ports(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, Any]) -> _PortPlan:
     """``add_allocations``, ``allocation`` (the primary port) and ``remove_allocations``, checked
-    whole before the first write: each added port free on the server's node, the primary one of
-    the server's ports once the adds are in, the primary port never removed. Each write is
-    conditioned on the server as read; a change that raced another one is a 409."""
+    whole: each added port free on the server's node, the primary one of the server's ports once
+    the adds are in, the primary port never removed. 422 naming the field; nothing written."""
     adds = [_spot(ports, server, n, "add_allocations") for n in wanted.get("add_allocations") or ()]
     removes = [_spot(ports, server, n, "remove_allocations") for n in wanted.get("remove_allocations") or ()]
     primary = _spot(ports, server, int(wanted["allocation"]), "allocation")
@@ -698,19 +734,25 @@ def _change_ports(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str
     if primary in removes:
         raise field_error("remove_allocations", "cannot hold the server's primary allocation", "different")
     removes = [spot for spot in dict.fromkeys(removes) if spot in server.allocations]
-    if not adds and not removes and primary == server.allocation:
+    return _PortPlan(adds=adds, primary=primary, removes=removes)
+
+
+def _apply_ports(ports: AppServerPorts, server: srv.Server, plan: _PortPlan) -> srv.Server:
+    """The planned port changes, one conditioned write each (a change that raced another is a
+    409); Wings binds them at the server's next start, as with the client API's."""
+    if not plan.adds and not plan.removes and plan.primary == server.allocation:
         return server
     network = ports.network
     if network is None:
         raise RuntimeError("these AppServerPorts were built without the network store")
     now = ports.create.now
-    for ip, port in adds:
+    for ip, port in plan.adds:
         network.add_allocation(server, ip, port, now())
         server = ports.create.servers.get(server.uuid)
-    if primary != server.allocation:
-        network.set_primary(server, *primary, now())
+    if plan.primary != server.allocation:
+        network.set_primary(server, *plan.primary, now())
         server = ports.create.servers.get(server.uuid)
-    for ip, port in removes:
+    for ip, port in plan.removes:
         network.remove_allocation(server, ip, port, now())
         server = ports.create.servers.get(server.uuid)
     return server
