@@ -71,6 +71,15 @@ def test_the_next_server_finds_the_tenant_and_leaves_its_plan_alone(world):
     assert [m.tenant_id for m in tenants.memberships_of_user("usr_alice")] == [first]
 
 
+def test_a_plan_setting_that_names_no_plan_refuses_before_any_tenant_is_made(world):
+    tenants, plans = world
+
+    with pytest.raises(NotFoundError):
+        service.ensure_personal_tenant(ports(tenants, plans, plan="gone"), ALICE)
+
+    assert tenants.tenants == {}
+
+
 def test_the_free_plan_writes_no_billing_state(world):
     tenants, plans = world
 

@@ -127,10 +127,19 @@ def ensure_personal_tenant(ports: AppServerPorts, user: User) -> str:
     user, so finding it again is one read; a concurrent first use loses the conditional create
     and reads the winner's."""
     tenant_id = view_rules.personal_tenant_id(user.id)
-    name = PERSONAL_TENANT_NAME.format(name=(user.name or user.email.split("@")[0])[:60])
-    _tenant, created = accounts.ensure_tenant(ports.tenants, tenant_id, name, user.id)
-    if created and ports.tenant_plan != "free":
-        plan = ports.plans.get_plan(ports.tenant_plan)
+    try:
+        ports.tenants.get(tenant_id)
+        return tenant_id
+    except NotFoundError:
+        pass
+    # The plan is read before the tenant is made: a plan id that names nothing refuses the
+    # create instead of leaving a tenant on the wrong plan.
+    plan = ports.plans.get_plan(ports.tenant_plan) if ports.tenant_plan != "free" else None
+    label = "".join(c for c in (user.name or user.email.split("@")[0]) if c.isprintable()).strip()[:40]
+    _tenant, created = accounts.ensure_tenant(
+        ports.tenants, tenant_id, PERSONAL_TENANT_NAME.format(name=label or "My"), user.id
+    )
+    if created and plan is not None:
         state = ports.plans.get_state(tenant_id)
         ports.plans.save_state(replace(state, plan_id=plan.id, quotas=plan.quotas), dunning_due_at=None)
     return tenant_id
