@@ -74,9 +74,12 @@ def test_the_next_server_finds_the_tenant_and_leaves_its_plan_alone(world):
 def test_a_plan_setting_that_names_no_plan_refuses_before_any_tenant_is_made(world):
     tenants, plans = world
 
-    with pytest.raises(NotFoundError):
+    from mamba.domain.errors import DependencyUnavailableError
+
+    with pytest.raises(DependencyUnavailableError) as caught:
         service.ensure_personal_tenant(ports(tenants, plans, plan="gone"), ALICE)
 
+    assert "PTERODACTYL_TENANT_PLAN" in caught.value.message
     assert tenants.tenants == {}
 
 

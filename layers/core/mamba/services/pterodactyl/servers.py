@@ -23,6 +23,7 @@ from mamba.domain import servers as srv
 from mamba.domain.errors import (
     AllocationTakenError,
     ConflictError,
+    DependencyUnavailableError,
     NoCapacityError,
     NotFoundError,
     WingsUnavailableError,
@@ -134,7 +135,7 @@ def ensure_personal_tenant(ports: AppServerPorts, user: User) -> str:
         pass
     # The plan is read before the tenant is made: a plan id that names nothing refuses the
     # create instead of leaving a tenant on the wrong plan.
-    plan = ports.plans.get_plan(ports.tenant_plan) if ports.tenant_plan != "free" else None
+    plan = _tenant_plan(ports)
     label = "".join(c for c in (user.name or user.email.split("@")[0]) if c.isprintable()).strip()[:40]
     _tenant, created = accounts.ensure_tenant(
         ports.tenants, tenant_id, PERSONAL_TENANT_NAME.format(name=label or "My"), user.id
@@ -143,6 +144,20 @@ def ensure_personal_tenant(ports: AppServerPorts, user: User) -> str:
         state = ports.plans.get_state(tenant_id)
         ports.plans.save_state(replace(state, plan_id=plan.id, quotas=plan.quotas), dunning_due_at=None)
     return tenant_id
+
+
+def _tenant_plan(ports: AppServerPorts) -> Plan | None:
+    """PTERODACTYL_TENANT_PLAN's plan (None: the free plan). One that names no plan is the host's
+    configuration, not the caller's request: a 503 naming the setting."""
+    if ports.tenant_plan == "free":
+        return None
+    try:
+        return ports.plans.get_plan(ports.tenant_plan)
+    except NotFoundError as exc:
+        raise DependencyUnavailableError(
+            "The plan for API-created tenants (PTERODACTYL_TENANT_PLAN) does not exist; the host must fix it.",
+            {"plan_id": ports.tenant_plan},
+        ) from exc
 
 
 def owner_of(ports: AppServerPorts, tenant_id: str) -> str | None:
