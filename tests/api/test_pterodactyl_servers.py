@@ -108,6 +108,27 @@ def test_deploy_places_the_server_on_a_node_of_the_location_within_the_port_rang
     assert stored.node_id == "nd_beta" and stored.allocation == ("10.0.0.2", 30001)
 
 
+def test_deploy_to_a_location_whose_nodes_have_no_room_is_409_and_takes_no_port(world):
+    body = create_body("usr_carol", 30000, limits={"memory": 16384, "swap": 0, "disk": 1024, "io": 500, "cpu": 100})
+    del body["allocation"]
+    body["deploy"] = {"locations": [number("location", "de.fra")], "dedicated_ip": False, "port_range": []}
+
+    refused = world.call("POST", BASE, body)
+
+    assert refused.status_code == 409, refused.json_body
+    assert refused.json_body["errors"][0]["code"] == "ConflictHttpException"
+    assert holder(30000, "nd_beta", "10.0.0.2") is None and holder(30002, "nd_beta", "10.0.0.2") is None
+
+
+def test_environment_keys_that_are_no_variable_of_the_egg_are_dropped(world):
+    body = create_body("usr_dave", 25593, environment={"MOTD": "hi", "STARTUP": "rm -rf /", "P_SERVER_UUID": "x"})
+
+    answer = world.call("POST", BASE, body)
+
+    assert answer.status_code == 201, answer.json_body
+    assert bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"]).environment == {"MOTD": "hi"}
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -521,6 +521,8 @@ def _free_allocation(ports: AppServerPorts, number: int, field: str) -> tuple[st
 def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
     if body.docker_image not in blueprint.docker_images.values():
         raise field_error("docker_image", "must be one of the egg's images", "in")
+    # Pterodactyl reads only the egg's variables from ``environment``; other keys are dropped.
+    known = {v.env_variable for v in blueprint.variables}
     return srv.CreateServer(
         name=body.name,
         description=body.description,
@@ -532,7 +534,7 @@ def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
         io_weight=body.io,
         threads=body.threads or None,
         oom_disabled=body.oom_disabled,
-        environment={k: v for k, v in body.environment.items() if v is not None},
+        environment={k: v for k, v in body.environment.items() if v is not None and k in known},
         docker_image=body.docker_image,
         start_on_completion=body.start_on_completion,
         startup=body.startup,
@@ -608,12 +610,18 @@ def _create_on_first_spot(
     correlation_id: str | None,
 ) -> tuple[srv.Server, Operation]:
     last: Exception | None = None
+    ruled_out: set[str] = set()  # nodes placement refused: their other ports would be refused too
     for node_id, ip, port in spots:
+        if node_id in ruled_out:
+            continue
         pinned = replace(command, node_id=node_id, allocation=(ip, port))
         try:
             return servers_service.create_server(ports.create, tenant, pinned, correlation_id=correlation_id)
-        except (AllocationTakenError, NoCapacityError) as exc:
+        except AllocationTakenError as exc:
+            last = exc  # taken meanwhile: the node's next free port
+        except NoCapacityError as exc:
             last = exc
+            ruled_out.add(node_id)
     if isinstance(last, AllocationTakenError) and len(spots) == 1:
         raise field_error("allocation.default", "must be an existing, unassigned allocation", "exists") from last
     if last is not None and len(spots) == 1:
