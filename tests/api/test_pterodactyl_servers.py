@@ -108,8 +108,9 @@ def test_deploy_places_the_server_on_a_node_of_the_location_within_the_port_rang
     assert stored.node_id == "nd_beta" and stored.allocation == ("10.0.0.2", 30001)
 
 
-def test_deploy_to_a_location_whose_nodes_have_no_room_is_409_and_takes_no_port(world):
-    body = create_body("usr_carol", 30000, limits={"memory": 16384, "swap": 0, "disk": 1024, "io": 500, "cpu": 100})
+def test_deploy_where_no_node_has_room_is_409_takes_no_port_and_gives_the_external_id_back(world):
+    big = {"memory": 16384, "swap": 0, "disk": 1024, "io": 500, "cpu": 100}
+    body = create_body("usr_carol", 30000, limits=big, external_id="ext-retry")
     del body["allocation"]
     body["deploy"] = {"locations": [number("location", "de.fra")], "dedicated_ip": False, "port_range": []}
 
@@ -118,6 +119,14 @@ def test_deploy_to_a_location_whose_nodes_have_no_room_is_409_and_takes_no_port(
     assert refused.status_code == 409, refused.json_body
     assert refused.json_body["errors"][0]["code"] == "ConflictHttpException"
     assert holder(30000, "nd_beta", "10.0.0.2") is None and holder(30002, "nd_beta", "10.0.0.2") is None
+    # the failed create gave its external id back: the billing system's retry may use it
+    assert bootstrap.ptero_ids().by_external("server", "ext-retry") is None
+    retried = world.call("POST", BASE, create_body("usr_carol", 25594, external_id="ext-retry"))
+    assert retried.status_code == 201, retried.json_body
+    assert (
+        world.call("GET", f"{BASE}/external/ext-retry").json_body["attributes"]["uuid"]
+        == (retried.json_body["attributes"]["uuid"])
+    )
 
 
 def test_environment_keys_that_are_no_variable_of_the_egg_are_dropped(world):

@@ -592,18 +592,27 @@ def create_server(
         spots = _deploy_spots(ports, body)
     tenant_id = ensure_personal_tenant(ports, user)
     tenant = TenantContext(tenant_id=tenant_id, role=OWNER, permissions=frozenset())
-    server, op = _create_on_first_spot(ports, tenant, command, spots, correlation_id)
-    number = ports.ids.number("server", server.uuid, tenant_id)
-    if body.external_id is not None:
-        try:
-            ports.ids.set_external(number, body.external_id)
-        except ConflictError as exc:
-            raise field_error("external_id", "has already been taken", "unique") from exc
+    # The server's uuid, integer id and external id are claimed before it is reserved, so two
+    # creates racing for one external id cannot both make a server; a create that fails gives
+    # its claims back.
+    server_uuid = ports.create.new_uuid()
+    ref = ports.ids.number("server", server_uuid, tenant_id)
+    try:
+        if body.external_id is not None:
+            try:
+                ref = ports.ids.set_external(ref, body.external_id)
+            except ConflictError as exc:
+                raise field_error("external_id", "has already been taken", "unique") from exc
+        create = replace(ports.create, new_uuid=lambda: server_uuid)
+        server, op = _create_on_first_spot(create, tenant, command, spots, correlation_id)
+    except Exception:
+        ports.ids.forget(ref)
+        raise
     return render(ports, _view(ports, ports.create.servers.get(server.uuid))), op
 
 
 def _create_on_first_spot(
-    ports: AppServerPorts,
+    create: servers_service.ServerPorts,
     tenant: TenantContext,
     command: srv.CreateServer,
     spots: list[tuple[str, str, int]],
@@ -616,7 +625,7 @@ def _create_on_first_spot(
             continue
         pinned = replace(command, node_id=node_id, allocation=(ip, port))
         try:
-            return servers_service.create_server(ports.create, tenant, pinned, correlation_id=correlation_id)
+            return servers_service.create_server(create, tenant, pinned, correlation_id=correlation_id)
         except AllocationTakenError as exc:
             last = exc  # taken meanwhile: the node's next free port
         except NoCapacityError as exc:
