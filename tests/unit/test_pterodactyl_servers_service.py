@@ -239,3 +239,80 @@ def test_no_settling_time_answers_at_once():
     service.settle(ports_, op)
 
     assert clock.now == 0.0
+
+
+# --- delete: the external id goes at once, the integer id once the server is gone ---
+
+SERVER = "0000000a-0000-4000-8000-000000000000"
+
+
+def delete_world(finishes: bool) -> tuple[service.AppServerPorts, Any, Any]:
+    from dataclasses import replace as copy
+
+    from mamba.services import server_lifecycle as lifecycle
+    from tests.fakes import (
+        FakeAllocationRepository,
+        FakeNodeRepository,
+        FakeOperationRepository,
+        FakePteroIds,
+        FakeServerLifecycleStore,
+        FakeWorkflows,
+        server_entity,
+    )
+
+    store = FakeServerLifecycleStore()
+    store.servers.add(server_entity(SERVER, "nd_a", tenant_id="tn_pt-usr_alice"))
+    nodes = FakeNodeRepository()
+    operations = FakeOperationRepository()
+    deps = lifecycle.Lifecycle(
+        servers=store.servers,
+        store=store,
+        locks=store.locks,
+        nodes=nodes,
+        allocations=FakeAllocationRepository(nodes),
+        agent_for=lambda n: None,
+        operations=operations,
+        workflows=FakeWorkflows(),
+    )
+    ids = FakePteroIds()
+    ref = ids.set_external(ids.number("server", SERVER, "tn_pt-usr_alice"), "whmcs-9")
+    clock = Clock()
+
+    def sleep(step: float) -> None:
+        # the delete workflow ends after a second: the record goes, the operation succeeds
+        clock.sleep(step)
+        if finishes and clock.now >= 1.0 and SERVER in store.servers.servers:
+            store.remove(SERVER)
+            for op_id, op in list(operations.ops.items()):
+                operations.ops[op_id] = copy(op, status="succeeded")
+
+    create = copy(_server_ports(), servers=store.servers, operations=operations)
+    made = service.AppServerPorts(
+        ids=ids,
+        lifecycle=deps,
+        create=create,
+        settle_seconds=5.0,
+        clock=clock,
+        sleep=sleep,
+        **dict.fromkeys(("fleet", "tenants", "users", "blueprints", "nodes", "allocations", "free", "plans")),
+    )  # type: ignore[arg-type]
+    return made, ids, ref
+
+
+def test_a_delete_done_in_time_forgets_every_id_of_the_server():
+    made, ids, ref = delete_world(finishes=True)
+
+    service.delete(made, str(ref.number))
+
+    assert ids.by_number("server", ref.number) is None
+    assert ids.by_external("server", "whmcs-9") is None
+    assert ids.by_identifier(SERVER[:8]) is None
+
+
+def test_a_delete_still_running_keeps_the_integer_id_and_frees_the_external_one():
+    made, ids, ref = delete_world(finishes=False)
+
+    service.delete(made, str(ref.number))
+
+    assert ids.by_number("server", ref.number).ref == SERVER  # a retried delete still finds it
+    assert ids.by_external("server", "whmcs-9") is None
