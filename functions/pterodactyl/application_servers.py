@@ -3,11 +3,14 @@ suspend, unsuspend, reinstall, delete and force delete (docs/pterodactyl-api.md,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from mamba import bootstrap
+from mamba.auth.credentials import resolve
+from mamba.domain.pterodactyl import right_allows
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 from mamba.web import Reply
@@ -45,6 +48,20 @@ def ports() -> Any:
     )
 
 
+def _readable(ctx: PteroCtx) -> Callable[[str], bool]:
+    """The calling key's read rights, for ``?include=`` (Pterodactyl re-checks each included
+    resource): the key is read once, and only when an include asks."""
+    rights: dict[str, Any] = {}
+
+    def readable(resource: str) -> bool:
+        if "key" not in rights:
+            credential = resolve(ctx.request, bootstrap.settings().jwt_secret)
+            rights["key"] = bootstrap.api_key_repository().get(credential.user_id, credential.key_id or "")
+        return right_allows(rights["key"].right(resource), False)
+
+    return readable
+
+
 def _base_url() -> str:
     return f"{bootstrap.settings().public_url}{BASE}"
 
@@ -52,19 +69,19 @@ def _base_url() -> str:
 @ptero_route(bp, BASE, "GET", permission="admin.servers", resource="servers",
              summary="Every server (filter[uuid|uuidShort|name|description|image|external_id], sort)")  # fmt: skip
 def list_servers(ctx: PteroCtx) -> Any:
-    return service.list_servers(ports(), ctx.query, _base_url())
+    return service.list_servers(ports(), ctx.query, _base_url(), _readable(ctx))
 
 
 @ptero_route(bp, SERVER, "GET", permission="admin.servers", resource="servers",
              summary="A server by its integer id")  # fmt: skip
 def get_server(ctx: PteroCtx, server: str) -> Any:
-    return service.get_server(ports(), server, ctx.query)
+    return service.get_server(ports(), server, ctx.query, _readable(ctx))
 
 
 @ptero_route(bp, BASE + "/external/{external_id}", "GET", permission="admin.servers", resource="servers",
              summary="A server by its external id")  # fmt: skip
 def get_server_by_external(ctx: PteroCtx, external_id: str) -> Any:
-    return service.get_server_by_external(ports(), external_id, ctx.query)
+    return service.get_server_by_external(ports(), external_id, ctx.query, _readable(ctx))
 
 
 @ptero_route(bp, BASE, "POST", permission="admin.servers", resource="servers", status=201,

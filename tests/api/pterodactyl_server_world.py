@@ -86,6 +86,9 @@ def server_world() -> Iterator[World]:
             keys = {
                 "rw": _application_key(client, {r: "read-write" for r in RIGHTS}),
                 "ro": _application_key(client, {r: "read" for r in RIGHTS}),
+                "servers_only": _application_key(
+                    client, {r: "read-write" if r == "servers" else "none" for r in RIGHTS}
+                ),
             }
             yield World(client=client, workflows=fake, keys=keys)
 

@@ -257,6 +257,22 @@ def test_include_subusers_lists_the_members_bound_to_the_server_with_pterodactyl
     assert "file.create" not in attrs["permissions"] and "control.start" not in attrs["permissions"]
 
 
+def test_an_include_the_key_may_not_read_is_a_null_resource(world):
+    server = add_server("tn_pt-usr_alice", 25595)
+    server_id = number("server", server.uuid, server.tenant_id)
+
+    answer = world.call(
+        "GET", f"{BASE}/{server_id}?include=user,allocations,node,variables,databases", key="servers_only"
+    )
+
+    assert answer.status_code == 200, answer.json_body
+    relationships = answer.json_body["attributes"]["relationships"]
+    null = {"object": "null_resource", "attributes": None}
+    assert relationships["user"] == relationships["allocations"] == relationships["node"] == null
+    assert relationships["variables"]["data"]  # the servers right covers the server's own variables
+    assert relationships["databases"] == {"object": "list", "data": []}
+
+
 def test_an_unknown_include_is_400(world):
     refused = world.call("GET", f"{BASE}?include=eggs")
 

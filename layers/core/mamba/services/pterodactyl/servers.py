@@ -280,10 +280,25 @@ def _variables(ports: AppServerPorts, blueprint: Blueprint | None, egg: int) -> 
     )
 
 
-def _relationships(ports: AppServerPorts, view: ServerView, wanted: Iterable[str]) -> dict[str, Any]:
+Readable = Callable[[str], bool]  # may the caller's key read this application resource?
+
+
+def _anything(resource: str) -> bool:
+    return True
+
+
+def _relationships(
+    ports: AppServerPorts, view: ServerView, wanted: Iterable[str], readable: Readable
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name in wanted:
-        if name == "variables":
+        if not readable(view_rules.INCLUDE_RIGHTS[name]):
+            found[name] = NULL_RESOURCE
+        elif name == "databases":
+            found[name] = ptero.plain_list([])  # no managed databases in Mamba
+        elif name == "transfer":
+            found[name] = NULL_RESOURCE  # no transfer is ever running: servers do not move nodes
+        elif name == "variables":
             found[name] = ptero.plain_list(
                 [ptero.item("server_variable", view_rules.variable_attributes(v, view.server)) for v in view.variables]
             )
@@ -380,11 +395,12 @@ def _subusers(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]]:
     ]
 
 
-def render(ports: AppServerPorts, view: ServerView, wanted: Iterable[str] = ()) -> dict[str, Any]:
+def render(
+    ports: AppServerPorts, view: ServerView, wanted: Iterable[str] = (), readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = list(wanted)
-    return ptero.item(
-        "server", view_rules.server_attributes(view), _relationships(ports, view, wanted) if wanted else None
-    )
+    relationships = _relationships(ports, view, wanted, readable) if wanted else None
+    return ptero.item("server", view_rules.server_attributes(view), relationships)
 
 
 def _view(ports: AppServerPorts, server: srv.Server) -> ServerView:
@@ -409,16 +425,20 @@ def _server_of(ports: AppServerPorts, server_uuid: str | None, asked: str) -> sr
         raise NotFoundError(NOT_FOUND, {"server": asked}) from exc
 
 
-def get_server(ports: AppServerPorts, number: str, query: Mapping[str, str]) -> dict[str, Any]:
+def get_server(
+    ports: AppServerPorts, number: str, query: Mapping[str, str], readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = ptero.includes(query, view_rules.SERVER_INCLUDES)
-    return render(ports, _view(ports, server_by_number(ports, number)), sorted(wanted))
+    return render(ports, _view(ports, server_by_number(ports, number)), sorted(wanted), readable)
 
 
-def get_server_by_external(ports: AppServerPorts, external_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+def get_server_by_external(
+    ports: AppServerPorts, external_id: str, query: Mapping[str, str], readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = ptero.includes(query, view_rules.SERVER_INCLUDES)
     ref = ports.ids.by_external("server", external_id)
     server = _server_of(ports, ref.ref if ref is not None else None, external_id)
-    return render(ports, _view(ports, server), sorted(wanted))
+    return render(ports, _view(ports, server), sorted(wanted), readable)
 
 
 def _every_server(ports: AppServerPorts) -> list[srv.Server]:
@@ -435,7 +455,9 @@ def _every_server(ports: AppServerPorts) -> list[srv.Server]:
         cursor = page.next_cursor
 
 
-def list_servers(ports: AppServerPorts, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
+def list_servers(
+    ports: AppServerPorts, query: Mapping[str, str], base_url: str, readable: Readable = _anything
+) -> dict[str, Any]:
     """GET /api/application/servers: every server (filters, sort, pages, includes). Pterodactyl
     pages by integer id, so the whole fleet and its ids are read (Queries and BatchGetItems) and
     ordered; only the page shown reads its nodes, owners, eggs and variables."""
@@ -449,7 +471,7 @@ def list_servers(ports: AppServerPorts, query: Mapping[str, str], base_url: str)
     ordered = view_rules.sorted_views(matching, ptero.sort_key(query, view_rules.SERVER_SORTS))
     shown, total = ptero.page_of(ordered, page)
     views = _Resolver(ports).views([row.server for row in shown])
-    return ptero.paged([render(ports, v, wanted) for v in views], page, total, base_url)
+    return ptero.paged([render(ports, v, wanted, readable) for v in views], page, total, base_url)
 
 
 # --- create ---------------------------------------------------------------------------------
