@@ -72,7 +72,7 @@ def server_world() -> Iterator[World]:
         for user_id in ("usr_alice", "usr_bob", "usr_carol", "usr_dave", "usr_erin"):
             add_user(user_id)
         add_user("usr_root", is_admin=True)
-        add_node("alpha", ports=range(25565, 25600), location="fr.sbg", memory_mb=65536)
+        add_node("alpha", ports=range(25565, 25650), location="fr.sbg", memory_mb=65536)
         add_node("beta", ports=range(30000, 30003), ip="10.0.0.2", location="de.fra")
         add_blueprint(docker_images={"Python 3.12": IMAGE, "Python 3.11": OTHER_IMAGE})
         add_blueprint("bp_other", name="Other game")

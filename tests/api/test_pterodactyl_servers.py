@@ -84,6 +84,49 @@ def test_a_second_server_of_the_user_joins_the_same_personal_tenant(world):
     assert [m.tenant_id for m in mine] == ["tn_pt-usr_bob"]
 
 
+def test_a_create_takes_its_additional_ports_with_the_default_one(world):
+    body = create_body("usr_dave", 25596)
+    body["allocation"]["additional"] = [allocation_number(25597), allocation_number(25598)]
+    other_node = create_body("usr_dave", 25599)
+    other_node["allocation"]["additional"] = [allocation_number(30002, "nd_beta", "10.0.0.2")]
+
+    refused = world.call("POST", BASE, other_node)
+    answer = world.call("POST", BASE, body)
+
+    assert refused.status_code == 422, refused.json_body
+    assert refused.json_body["errors"][0]["meta"]["source_field"] == "allocation.additional"
+    assert holder(25599) is None
+    assert answer.status_code == 201, answer.json_body
+    stored = bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"])
+    assert stored.allocation == ("10.0.0.1", 25596)
+    assert stored.additional_allocations == (("10.0.0.1", 25597), ("10.0.0.1", 25598))
+    assert holder(25597) == holder(25598) == stored.uuid
+
+
+def test_the_reservation_transaction_refuses_all_ports_when_an_extra_one_is_taken(world):
+    import uuid
+    from dataclasses import replace
+
+    from mamba.domain.errors import AllocationTakenError
+
+    store = bootstrap.placement_store()
+    template = bootstrap.server_repository().get(add_server("tn_pt-usr_bob", 25601).uuid)  # now holds 25601
+    draft = replace(
+        template,
+        uuid=str(uuid.uuid4()),
+        tenant_id="tn_pt-usr_dave",
+        allocation=("10.0.0.1", 25600),
+        additional_allocations=(("10.0.0.1", 25601),),
+        status="provisioning",
+    )
+
+    with pytest.raises(AllocationTakenError) as caught:
+        store.reserve(draft, store.guard("tn_pt-usr_dave"))
+
+    assert caught.value.details == {"allocation": "10.0.0.1:25601"}
+    assert holder(25600) is None and holder(25601) == template.uuid
+
+
 def test_a_taken_allocation_is_422_on_allocation_default_and_nothing_is_created(world):
     add_server("tn_pt-usr_bob", 25575)
     started = len(world.workflows.started)

@@ -597,10 +597,6 @@ def create_server(
 ) -> tuple[dict[str, Any], Operation]:
     """Reserve the server in its user's personal tenant and start ``provision_server``, exactly
     as /v1's create (quotas of the tenant's plan, the allocation's node must have room)."""
-    if body.additional_allocations:
-        raise field_error(
-            "allocation.additional", "is not supported: a server starts with one port; add more later", "prohibited"
-        )
     user = _user(ports, body.user)
     blueprint = _blueprint(ports, body.egg)
     command = _command(body, blueprint)
@@ -610,7 +606,18 @@ def create_server(
         if body.allocation is None:
             raise field_error("allocation.default", "is required when deploy is not given", "required")
         spots = [_free_allocation(ports, body.allocation, "allocation.default")]
+        node_id = spots[0][0]
+        extras: list[tuple[str, int]] = []
+        for number in dict.fromkeys(body.additional_allocations):
+            extra_node, ip, port = _free_allocation(ports, number, "allocation.additional")
+            if extra_node != node_id or (ip, port) == spots[0][1:]:
+                raise field_error("allocation.additional", "must be other free allocations of the same node", "exists")
+            extras.append((ip, port))
+        # Reserved with the primary port, in the same transaction (all of them or none).
+        command = replace(command, additional_allocations=tuple(extras))
     else:
+        if body.additional_allocations:
+            raise field_error("allocation.additional", "goes with allocation.default, not deploy", "prohibited")
         spots = _deploy_spots(ports, body)
     tenant_id = ensure_personal_tenant(ports, user)
     tenant = TenantContext(tenant_id=tenant_id, role=OWNER, permissions=frozenset())
