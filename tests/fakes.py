@@ -601,11 +601,18 @@ class FakePlacementStore:
             raise TenantServersChangedError("Another server of this tenant was created meanwhile.")
         if allocation is None or allocation.server_id:
             raise AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+        for extra_ip, extra_port in server.additional_allocations:
+            extra = self.allocations.rows.get((server.node_id, extra_ip, extra_port))
+            if extra is None or extra.server_id:
+                raise AllocationTakenError(
+                    "The allocation was taken meanwhile.", {"allocation": f"{extra_ip}:{extra_port}"}
+                )
         if self.blueprints is not None:
             self.blueprints.get(server.blueprint_id)  # NotFoundError, before anything is written
         self.servers.add(server)  # ConflictError for a known uuid, before anything else is written
         self.versions[server.tenant_id] = version + 1
-        self.allocations.assign(server.node_id, ip, port, server.uuid)
+        for held_ip, held_port in server.allocations:
+            self.allocations.assign(server.node_id, held_ip, held_port, server.uuid)
         if self.blueprints is not None:
             counts = self.blueprints.servers
             counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) + 1
@@ -647,16 +654,16 @@ class FakePlacementStore:
         self.servers.servers[server.uuid] = server
 
     def unreserve(self, server: Any) -> None:
-        ip, port = server.allocation
         stored = self.servers.servers.get(server.uuid)
-        allocation = self.allocations.rows.get((server.node_id, ip, port))
-        # Both conditions or nothing, as the adapter's transaction.
-        if stored is None or stored.status != "provisioning" or allocation is None:
+        rows = [self.allocations.rows.get((server.node_id, ip, port)) for ip, port in server.allocations]
+        # Every condition or nothing, as the adapter's transaction.
+        if stored is None or stored.status != "provisioning":
             return
-        if allocation.server_id != server.uuid:
+        if any(row is None or row.server_id != server.uuid for row in rows):
             return
         self.servers.delete(server.uuid)
-        self.allocations.release(server.node_id, ip, port, server.uuid)
+        for ip, port in server.allocations:
+            self.allocations.release(server.node_id, ip, port, server.uuid)
         if self.blueprints is not None:
             counts = self.blueprints.servers
             counts[server.blueprint_id] = counts.get(server.blueprint_id, 0) - 1
@@ -958,13 +965,23 @@ class FakeServerLifecycleStore:
             changes["environment"] = environment
         self.servers.save(replace(current, **changes))
 
-    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
+    def set_profile(
+        self,
+        server_uuid: str,
+        *,
+        name: str | None,
+        description: str | None,
+        now: str,
+        feature_limits: Any = None,
+    ) -> None:
         current = self.servers.get(server_uuid)
         changes: dict[str, Any] = {"updated_at": now}
         if name is not None:
             changes["name"] = name
         if description is not None:
             changes["description"] = description
+        if feature_limits is not None:
+            changes["feature_limits"] = feature_limits
         self.servers.save(replace(current, **changes))
 
     def remove(self, server_uuid: str) -> int:

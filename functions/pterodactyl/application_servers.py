@@ -3,11 +3,14 @@ suspend, unsuspend, reinstall, delete and force delete (docs/pterodactyl-api.md,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from mamba import bootstrap
+from mamba.auth.credentials import resolve
+from mamba.domain.pterodactyl import right_allows
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 from mamba.web import Reply
@@ -37,31 +40,48 @@ def ports() -> Any:
         create=bootstrap.server_ports(),
         lifecycle=bootstrap.server_lifecycle(),
         tenant_plan=bootstrap.settings().pterodactyl_tenant_plan,
+        settle_seconds=bootstrap.settings().pterodactyl_settle_seconds,
+        network=bootstrap.server_network_store(),
+        user_area=bootstrap.ptero_user_ports(),
+        node_area=bootstrap.ptero_node_ports(),
+        nest_area=bootstrap.ptero_nest_ports(),
     )
 
 
-def _base_url(ctx: PteroCtx) -> str:
-    headers: dict[str, str] = dict(ctx.request.headers or {})
-    host = headers.get("host") or ""
-    return f"https://{host}{BASE}" if host else BASE
+def _readable(ctx: PteroCtx) -> Callable[[str], bool]:
+    """The calling key's read rights, for ``?include=`` (Pterodactyl re-checks each included
+    resource): the key is read once, and only when an include asks."""
+    rights: dict[str, Any] = {}
+
+    def readable(resource: str) -> bool:
+        if "key" not in rights:
+            credential = resolve(ctx.request, bootstrap.settings().jwt_secret)
+            rights["key"] = bootstrap.api_key_repository().get(credential.user_id, credential.key_id or "")
+        return right_allows(rights["key"].right(resource), False)
+
+    return readable
+
+
+def _base_url() -> str:
+    return f"{bootstrap.settings().public_url}{BASE}"
 
 
 @ptero_route(bp, BASE, "GET", permission="admin.servers", resource="servers",
              summary="Every server (filter[uuid|uuidShort|name|description|image|external_id], sort)")  # fmt: skip
 def list_servers(ctx: PteroCtx) -> Any:
-    return service.list_servers(ports(), ctx.query, _base_url(ctx))
+    return service.list_servers(ports(), ctx.query, _base_url(), _readable(ctx))
 
 
 @ptero_route(bp, SERVER, "GET", permission="admin.servers", resource="servers",
              summary="A server by its integer id")  # fmt: skip
 def get_server(ctx: PteroCtx, server: str) -> Any:
-    return service.get_server(ports(), server, ctx.query)
+    return service.get_server(ports(), server, ctx.query, _readable(ctx))
 
 
 @ptero_route(bp, BASE + "/external/{external_id}", "GET", permission="admin.servers", resource="servers",
              summary="A server by its external id")  # fmt: skip
 def get_server_by_external(ctx: PteroCtx, external_id: str) -> Any:
-    return service.get_server_by_external(ports(), external_id, ctx.query)
+    return service.get_server_by_external(ports(), external_id, ctx.query, _readable(ctx))
 
 
 @ptero_route(bp, BASE, "POST", permission="admin.servers", resource="servers", status=201,
@@ -89,9 +109,11 @@ def create_server(ctx: PteroCtx) -> Any:
         start_on_completion=body.start_on_completion,
         skip_scripts=body.skip_scripts,
         allocation=body.allocation.default if body.allocation else None,
-        additional_allocations=tuple(body.allocation.additional) if body.allocation else (),
+        additional_allocations=tuple(body.allocation.additional or ()) if body.allocation else (),
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
         deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
+        allocation_limit=body.feature_limits.allocations or 0,
+        backup_limit=body.feature_limits.backups,
     )
     server, _op = service.create_server(ports(), new, correlation_id=ctx.request_id)
     return Reply(server, status=201)
@@ -115,7 +137,8 @@ def update_build(ctx: PteroCtx, server: str) -> Any:
         "add_allocations": body.add_allocations,
         "remove_allocations": body.remove_allocations,
     }
-    return service.update_build(ports(), server, limits, allocations)
+    feature_limits = body.feature_limits.model_dump() if body.feature_limits else None
+    return service.update_build(ports(), server, limits, allocations, feature_limits)
 
 
 @ptero_route(bp, SERVER + "/startup", "PATCH", permission="admin.servers", resource="servers",

@@ -20,6 +20,8 @@ from tests.server_world import add_blueprint, add_node
 BASE = "/api/application/servers"
 RIGHTS = ("users", "nodes", "allocations", "locations", "servers", "nests", "eggs")
 PLAN = "hosting"
+IMAGE = "ghcr.io/pterodactyl/yolks:python_3.12"
+OTHER_IMAGE = "ghcr.io/pterodactyl/yolks:python_3.11"
 
 
 @dataclass
@@ -70,18 +72,23 @@ def server_world() -> Iterator[World]:
         for user_id in ("usr_alice", "usr_bob", "usr_carol", "usr_dave", "usr_erin"):
             add_user(user_id)
         add_user("usr_root", is_admin=True)
-        add_node("alpha", ports=range(25565, 25600), location="fr.sbg", memory_mb=65536)
+        add_node("alpha", ports=range(25565, 25650), location="fr.sbg", memory_mb=65536)
         add_node("beta", ports=range(30000, 30003), ip="10.0.0.2", location="de.fra")
-        add_blueprint()
+        add_blueprint(docker_images={"Python 3.12": IMAGE, "Python 3.11": OTHER_IMAGE})
         add_blueprint("bp_other", name="Other game")
         quotas = Quotas(servers=20, memory_mb=65536, disk_mb=1_000_000, backup_bytes=-1, backups_per_server=4)
         bootstrap.billing_repository().add_plan(Plan(id=PLAN, name="Hosting", quotas=quotas))
         fake = FakeWorkflows()
-        settings = bootstrap.settings().model_copy(update={"pterodactyl_tenant_plan": PLAN})
+        settings = bootstrap.settings().model_copy(
+            update={"pterodactyl_tenant_plan": PLAN, "pterodactyl_settle_seconds": 0.0}
+        )
         with bootstrap.override(workflows=fake, settings=settings):
             keys = {
                 "rw": _application_key(client, {r: "read-write" for r in RIGHTS}),
                 "ro": _application_key(client, {r: "read" for r in RIGHTS}),
+                "servers_only": _application_key(
+                    client, {r: "read-write" if r == "servers" else "none" for r in RIGHTS}
+                ),
             }
             yield World(client=client, workflows=fake, keys=keys)
 

@@ -15,6 +15,7 @@ from mamba import bootstrap
 from mamba.domain.servers import OFFLINE
 from tests.api.pterodactyl_server_world import (
     BASE,
+    OTHER_IMAGE,
     World,
     add_server,
     allocation_number,
@@ -37,7 +38,9 @@ def world() -> Iterator[World]:
 
 
 def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_provision_server(world):
-    answer = world.call("POST", BASE, create_body("usr_alice", 25565, external_id="whmcs-1"))
+    body = create_body("usr_alice", 25565, external_id="whmcs-1")
+    body["feature_limits"]["allocations"] = 2
+    answer = world.call("POST", BASE, body)
 
     assert answer.status_code == 201, answer.json_body
     assert_shape("application_server", answer.json_body)
@@ -56,6 +59,8 @@ def test_a_create_answers_201_installing_in_the_users_personal_tenant_through_pr
         "oom_disabled": True,
     }
     assert attrs["container"]["environment"]["MOTD"] == "welcome"
+    assert attrs["feature_limits"]["allocations"] == 2  # the client API lets the user take one more port
+    assert attrs["feature_limits"]["backups"] == 1  # the create's, not the plan's 4
     assert attrs["container"]["environment"]["P_SERVER_LOCATION"] == "fr.sbg"
     stored = bootstrap.server_repository().get(attrs["uuid"])
     assert stored.tenant_id == "tn_pt-usr_alice" and stored.allocation == ("10.0.0.1", 25565)
@@ -77,6 +82,49 @@ def test_a_second_server_of_the_user_joins_the_same_personal_tenant(world):
     assert tenants == {"tn_pt-usr_bob"}
     mine = bootstrap.tenancy_repository().memberships_of_user("usr_bob")
     assert [m.tenant_id for m in mine] == ["tn_pt-usr_bob"]
+
+
+def test_a_create_takes_its_additional_ports_with_the_default_one(world):
+    body = create_body("usr_dave", 25596)
+    body["allocation"]["additional"] = [allocation_number(25597), allocation_number(25598)]
+    other_node = create_body("usr_dave", 25599)
+    other_node["allocation"]["additional"] = [allocation_number(30002, "nd_beta", "10.0.0.2")]
+
+    refused = world.call("POST", BASE, other_node)
+    answer = world.call("POST", BASE, body)
+
+    assert refused.status_code == 422, refused.json_body
+    assert refused.json_body["errors"][0]["meta"]["source_field"] == "allocation.additional"
+    assert holder(25599) is None
+    assert answer.status_code == 201, answer.json_body
+    stored = bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"])
+    assert stored.allocation == ("10.0.0.1", 25596)
+    assert stored.additional_allocations == (("10.0.0.1", 25597), ("10.0.0.1", 25598))
+    assert holder(25597) == holder(25598) == stored.uuid
+
+
+def test_the_reservation_transaction_refuses_all_ports_when_an_extra_one_is_taken(world):
+    import uuid
+    from dataclasses import replace
+
+    from mamba.domain.errors import AllocationTakenError
+
+    store = bootstrap.placement_store()
+    template = bootstrap.server_repository().get(add_server("tn_pt-usr_bob", 25601).uuid)  # now holds 25601
+    draft = replace(
+        template,
+        uuid=str(uuid.uuid4()),
+        tenant_id="tn_pt-usr_dave",
+        allocation=("10.0.0.1", 25600),
+        additional_allocations=(("10.0.0.1", 25601),),
+        status="provisioning",
+    )
+
+    with pytest.raises(AllocationTakenError) as caught:
+        store.reserve(draft, store.guard("tn_pt-usr_dave"))
+
+    assert caught.value.details == {"allocation": "10.0.0.1:25601"}
+    assert holder(25600) is None and holder(25601) == template.uuid
 
 
 def test_a_taken_allocation_is_422_on_allocation_default_and_nothing_is_created(world):
@@ -101,6 +149,36 @@ def test_deploy_places_the_server_on_a_node_of_the_location_within_the_port_rang
     assert answer.status_code == 201, answer.json_body
     stored = bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"])
     assert stored.node_id == "nd_beta" and stored.allocation == ("10.0.0.2", 30001)
+
+
+def test_deploy_where_no_node_has_room_is_409_takes_no_port_and_gives_the_external_id_back(world):
+    big = {"memory": 16384, "swap": 0, "disk": 1024, "io": 500, "cpu": 100}
+    body = create_body("usr_carol", 30000, limits=big, external_id="ext-retry")
+    del body["allocation"]
+    body["deploy"] = {"locations": [number("location", "de.fra")], "dedicated_ip": False, "port_range": []}
+
+    refused = world.call("POST", BASE, body)
+
+    assert refused.status_code == 409, refused.json_body
+    assert refused.json_body["errors"][0]["code"] == "ConflictHttpException"
+    assert holder(30000, "nd_beta", "10.0.0.2") is None and holder(30002, "nd_beta", "10.0.0.2") is None
+    # the failed create gave its external id back: the billing system's retry may use it
+    assert bootstrap.ptero_ids().by_external("server", "ext-retry") is None
+    retried = world.call("POST", BASE, create_body("usr_carol", 25594, external_id="ext-retry"))
+    assert retried.status_code == 201, retried.json_body
+    assert (
+        world.call("GET", f"{BASE}/external/ext-retry").json_body["attributes"]["uuid"]
+        == (retried.json_body["attributes"]["uuid"])
+    )
+
+
+def test_environment_keys_that_are_no_variable_of_the_egg_are_dropped(world):
+    body = create_body("usr_dave", 25593, environment={"MOTD": "hi", "STARTUP": "rm -rf /", "P_SERVER_UUID": "x"})
+
+    answer = world.call("POST", BASE, body)
+
+    assert answer.status_code == 201, answer.json_body
+    assert bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"]).environment == {"MOTD": "hi"}
 
 
 @pytest.mark.parametrize(
@@ -156,7 +234,7 @@ def test_includes_allocations_and_variables_have_pterodactyls_shapes(world):
     server = add_server("tn_pt-usr_alice", 25573)
     server_id = number("server", server.uuid, server.tenant_id)
 
-    answer = world.call("GET", f"{BASE}/{server_id}?include=allocations,variables,node")
+    answer = world.call("GET", f"{BASE}/{server_id}?include=allocations,variables,node,user,location,nest,egg")
 
     assert answer.status_code == 200, answer.json_body
     body = answer.json_body
@@ -168,7 +246,28 @@ def test_includes_allocations_and_variables_have_pterodactyls_shapes(world):
     [variable] = relationships["variables"]["data"]
     assert_shape("application_server_variable", variable)
     assert variable["attributes"]["env_variable"] == "MOTD" and variable["attributes"]["server_value"] == "hello"
-    assert set(relationships) == {"allocations", "variables", "node"}
+    assert set(relationships) == {"allocations", "variables", "node", "user", "location", "nest", "egg"}
+    # the other areas' objects, by their own transformers, are the ones the ids name
+    for name, fixture in (
+        ("user", "application_user"),
+        ("node", "application_node"),
+        ("location", "application_location"),
+        ("nest", "application_nest"),
+        ("egg", "application_egg"),
+    ):
+        assert_shape(fixture, relationships[name])
+    attrs = body["attributes"]
+    assert relationships["user"]["attributes"]["id"] == attrs["user"] == number("user", "usr_alice")
+    assert relationships["user"]["attributes"]["email"] == "alice@example.org"
+    assert relationships["node"]["attributes"]["id"] == attrs["node"]
+    assert relationships["location"]["attributes"]["short"] == "fr.sbg"
+    assert relationships["nest"]["attributes"]["id"] == attrs["nest"]
+    assert relationships["egg"]["attributes"]["id"] == attrs["egg"]
+    assert relationships["egg"]["attributes"]["nest"] == attrs["nest"]
+    # the variable ids are the egg's own
+    egg_variables = world.call("GET", f"/api/application/nests/{attrs['nest']}/eggs/{attrs['egg']}?include=variables")
+    [egg_variable] = egg_variables.json_body["attributes"]["relationships"]["variables"]["data"]
+    assert egg_variable["attributes"]["id"] == variable["attributes"]["id"]
 
 
 def test_include_subusers_lists_the_members_bound_to_the_server_with_pterodactyls_keys(world):
@@ -199,6 +298,22 @@ def test_include_subusers_lists_the_members_bound_to_the_server_with_pterodactyl
     assert attrs["user_id"] == number("user", "usr_carol") and attrs["server_id"] == server_id
     assert {"websocket.connect", "control.console", "file.read", "allocation.read"} <= set(attrs["permissions"])
     assert "file.create" not in attrs["permissions"] and "control.start" not in attrs["permissions"]
+
+
+def test_an_include_the_key_may_not_read_is_a_null_resource(world):
+    server = add_server("tn_pt-usr_alice", 25595)
+    server_id = number("server", server.uuid, server.tenant_id)
+
+    answer = world.call(
+        "GET", f"{BASE}/{server_id}?include=user,allocations,node,variables,databases", key="servers_only"
+    )
+
+    assert answer.status_code == 200, answer.json_body
+    relationships = answer.json_body["attributes"]["relationships"]
+    null = {"object": "null_resource", "attributes": None}
+    assert relationships["user"] == relationships["allocations"] == relationships["node"] == null
+    assert relationships["variables"]["data"]  # the servers right covers the server's own variables
+    assert relationships["databases"] == {"object": "list", "data": []}
 
 
 def test_an_unknown_include_is_400(world):
@@ -282,7 +397,7 @@ def test_a_build_with_legacy_top_level_limits_is_read_too(world):
         "disk": 1024,
         "io": 500,
         "cpu": 100,
-        "feature_limits": {"databases": None, "backups": None},
+        "feature_limits": {"databases": None, "backups": 5},
     }
 
     answer = world.call("PATCH", f"{BASE}/{server_id}/build", body)
@@ -290,26 +405,65 @@ def test_a_build_with_legacy_top_level_limits_is_read_too(world):
     assert answer.status_code == 200, answer.json_body
     [payload] = [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
     assert payload["limits"]["memory_mb"] == 768
+    # feature limits are panel-only: written at once, the ones left out (null) kept
+    assert answer.json_body["attributes"]["feature_limits"]["backups"] == 5
+    assert bootstrap.server_repository().get(server.uuid).feature_limits.allocations == 0
 
 
-def test_a_build_that_moves_the_primary_port_or_adds_ports_is_422_and_starts_nothing(world):
-    server = add_server("tn_pt-usr_erin", 25578)
+def holder(port: int, node: str = "nd_alpha", ip: str = "10.0.0.1") -> str | None:
+    return bootstrap.allocation_repository().get(node, ip, port).server_id
+
+
+def test_a_build_adds_ports_moves_the_primary_one_and_removes_ports(world):
+    server = add_server("tn_pt-usr_erin", 25588)
     server_id = number("server", server.uuid, server.tenant_id)
+    new_primary, extra = allocation_number(25589), allocation_number(25590)
 
-    moved = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25599)))
-    added = world.call(
+    grown = world.call(
+        "PATCH", f"{BASE}/{server_id}/build", {"allocation": new_primary, "add_allocations": [new_primary, extra]}
+    )
+    shrunk = world.call(
+        "PATCH", f"{BASE}/{server_id}/build", {"allocation": new_primary, "remove_allocations": [extra]}
+    )
+
+    assert grown.status_code == 200, grown.json_body
+    assert grown.json_body["attributes"]["allocation"] == new_primary
+    assert shrunk.status_code == 200, shrunk.json_body
+    stored = bootstrap.server_repository().get(server.uuid)
+    assert stored.allocation == ("10.0.0.1", 25589) and stored.additional_allocations == (("10.0.0.1", 25588),)
+    assert holder(25588) == holder(25589) == server.uuid and holder(25590) is None
+    # ports change without a workflow (Wings reads them at the next start), as the client API's
+    assert not [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+
+
+def test_a_build_with_bad_ports_or_limits_is_422_and_changes_nothing(world):
+    server = add_server("tn_pt-usr_erin", 25578)
+    add_server("tn_pt-usr_bob", 25591)  # another server's port
+    server_id = number("server", server.uuid, server.tenant_id)
+    primary = allocation_number(25578)
+
+    refusals = {
+        "allocation": build_body(allocation_number(25599)),  # not one of the server's ports
+        "add_allocations": {**build_body(primary), "add_allocations": [allocation_number(25591)]},
+        "remove_allocations": {**build_body(primary), "remove_allocations": [primary]},
+        "limits.memory": build_body(primary, memory=0),
+    }
+    other_node = world.call(
         "PATCH",
         f"{BASE}/{server_id}/build",
-        {**build_body(allocation_number(25578)), "add_allocations": [allocation_number(25599)]},
+        {"allocation": primary, "add_allocations": [allocation_number(30002, "nd_beta", "10.0.0.2")]},
     )
-    too_small = world.call("PATCH", f"{BASE}/{server_id}/build", build_body(allocation_number(25578), memory=0))
-    unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": allocation_number(25578)})
+    unchanged = world.call("PATCH", f"{BASE}/{server_id}/build", {"allocation": primary})
 
-    assert moved.status_code == 422 and moved.json_body["errors"][0]["meta"]["source_field"] == "allocation"
-    assert added.status_code == 422 and added.json_body["errors"][0]["meta"]["source_field"] == "add_allocations"
-    assert too_small.status_code == 422 and too_small.json_body["errors"][0]["meta"]["source_field"] == "limits.memory"
+    for field, body in refusals.items():
+        refused = world.call("PATCH", f"{BASE}/{server_id}/build", body)
+        assert refused.status_code == 422, (field, refused.json_body)
+        assert refused.json_body["errors"][0]["meta"]["source_field"] == field
+    assert other_node.status_code == 422, other_node.json_body
     assert unchanged.status_code == 200, unchanged.json_body  # nothing to change: no workflow
     assert not [p for p in world.started("update_server_build") if p["server_uuid"] == server.uuid]
+    assert bootstrap.server_repository().get(server.uuid).allocations == (("10.0.0.1", 25578),)
+    assert holder(25599) is None and holder(25591) != server.uuid
 
 
 def test_a_build_with_only_some_limits_keeps_the_others_as_py_dactyl_sends_it(world):
@@ -352,6 +506,27 @@ def test_startup_changes_the_environment_and_refuses_another_egg(world):
     assert payload["environment"]["MOTD"] == "new day" and payload["previous_environment"]["MOTD"] == "hello"
     assert other_egg.status_code == 422 and other_egg.json_body["errors"][0]["meta"]["source_field"] == "egg"
     assert bad_value.status_code == 422, bad_value.json_body
+
+
+def test_startup_switches_to_another_image_of_the_egg_and_refuses_any_other(world):
+    server = add_server("tn_pt-usr_erin", 25592)
+    server_id = number("server", server.uuid, server.tenant_id)
+    body = {
+        "startup": server.startup,
+        "environment": {},
+        "egg": number("egg", "bp_line"),
+        "image": OTHER_IMAGE,
+        "skip_scripts": False,
+    }
+
+    switched = world.call("PATCH", f"{BASE}/{server_id}/startup", body)
+    foreign = world.call("PATCH", f"{BASE}/{server_id}/startup", {**body, "image": "ghcr.io/evil/miner:latest"})
+
+    assert switched.status_code == 200, switched.json_body
+    assert switched.json_body["attributes"]["container"]["image"] == OTHER_IMAGE
+    assert bootstrap.server_repository().get(server.uuid).docker_image == OTHER_IMAGE
+    assert foreign.status_code == 422 and foreign.json_body["errors"][0]["meta"]["source_field"] == "image"
+    assert bootstrap.server_repository().get(server.uuid).docker_image == OTHER_IMAGE
 
 
 @pytest.mark.parametrize(

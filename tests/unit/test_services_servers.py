@@ -107,6 +107,58 @@ def test_reserve_without_a_free_allocation_anywhere_is_no_capacity():
         service.reserve_server(ports(placement), TENANT, CMD)
 
 
+def test_a_pinned_create_takes_exactly_the_named_port_with_its_startup_and_install_choice():
+    placement = placement_with({"a": [25565, 25566], "b": [25570, 25571]})
+    pinned = replace(CMD, node_id="b", allocation=("10.0.0.1", 25571), startup="run --fast", skip_install_script=True)
+
+    server = service.reserve_server(ports(placement), TENANT, pinned)
+
+    assert (server.node_id, server.allocation) == ("b", ("10.0.0.1", 25571))
+    assert server.startup == "run --fast" and server.skip_install_script is True
+
+
+def test_a_pinned_port_taken_meanwhile_is_refused_not_replaced_by_another():
+    placement = placement_with({"a": [25565, 25566]}, races=[AllocationTakenError("taken")])
+
+    with pytest.raises(AllocationTakenError):
+        service.reserve_server(ports(placement), TENANT, replace(CMD, node_id="a", allocation=("10.0.0.1", 25566)))
+
+    assert placement.servers.servers == {}  # not placed on 25565 instead
+
+
+def test_a_pinned_create_reserves_its_extra_ports_with_the_primary_one_and_gives_all_back():
+    placement = placement_with({"a": [25565, 25566, 25567]})
+    pinned = replace(CMD, node_id="a", allocation=("10.0.0.1", 25565), additional_allocations=(("10.0.0.1", 25567),))
+
+    server = service.reserve_server(ports(placement), TENANT, pinned)
+
+    assert server.additional_allocations == (("10.0.0.1", 25567),)
+    holders = {p: placement.allocations.rows[("a", "10.0.0.1", p)].server_id for p in (25565, 25566, 25567)}
+    assert holders == {25565: server.uuid, 25566: None, 25567: server.uuid}
+    placement.unreserve(server)
+    assert all(placement.allocations.rows[("a", "10.0.0.1", p)].server_id is None for p in (25565, 25567))
+
+
+def test_an_extra_port_taken_refuses_the_whole_create():
+    placement = placement_with({"a": [25565, 25566]})
+    placement.allocations.assign("a", "10.0.0.1", 25566, "someone-else")
+    pinned = replace(CMD, node_id="a", allocation=("10.0.0.1", 25565), additional_allocations=(("10.0.0.1", 25566),))
+
+    with pytest.raises(AllocationTakenError):
+        service.reserve_server(ports(placement), TENANT, pinned)
+
+    assert placement.allocations.rows[("a", "10.0.0.1", 25565)].server_id is None
+    assert placement.servers.servers == {}
+
+
+def test_a_pinned_node_placement_rules_out_is_no_capacity():
+    placement = placement_with({"a": [25565]})
+    placement.nodes.update(replace(placement.nodes.get("a"), maintenance=True))
+
+    with pytest.raises(NoCapacityError):
+        service.reserve_server(ports(placement), TENANT, replace(CMD, node_id="a", allocation=("10.0.0.1", 25565)))
+
+
 def test_a_docker_image_outside_the_blueprint_is_refused_and_one_inside_is_used():
     placement = placement_with({"a": [25565, 25566]})
 

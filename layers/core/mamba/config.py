@@ -167,6 +167,9 @@ class Settings(BaseModel):
     # The plan of a personal tenant the Pterodactyl application API creates for a server's user
     # (docs/pterodactyl-api.md); "free" is the free plan, anything else a plan id billing stores.
     pterodactyl_tenant_plan: str = Field(default="free", pattern=r"^[a-z0-9_-]{1,64}$")
+    # How long the application API's build, startup, suspend, unsuspend and delete routes wait for
+    # their workflow before answering (Pterodactyl answers once done); 0 answers at once.
+    pterodactyl_settle_seconds: float = Field(default=10.0, ge=0, le=25)
     # Schedules (docs/schedules.md): EventBridge Scheduler's group, the function its schedules
     # invoke and the role they invoke it with (infra sets all three; unset, a schedule cannot be
     # saved), and how often a run looks at the backup a backup task started.
@@ -297,6 +300,7 @@ VARIABLES: dict[str, str] = {
     "rate_tenant_create": "RATE_TENANT_CREATE",
     "captcha_provider": "CAPTCHA_PROVIDER",
     "pterodactyl_tenant_plan": "PTERODACTYL_TENANT_PLAN",
+    "pterodactyl_settle_seconds": "PTERODACTYL_SETTLE_SECONDS",
     "free_plan_servers": "FREE_PLAN_SERVERS",
     "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",
     "free_plan_disk_mb": "FREE_PLAN_DISK_MB",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from mamba.domain.ratelimit import Limit
     from mamba.domain.retention import Purged
     from mamba.domain.server_lifecycle import ObservedServer
-    from mamba.domain.servers import ActivityEntry, Limits, Server
+    from mamba.domain.servers import ActivityEntry, FeatureLimits, Limits, Server
 
 # A JSON document as an external system sends it (Wings, Stripe, Step Functions).
 Document = dict[str, object]
@@ -447,7 +447,17 @@ class ServerLifecycleStore(Protocol):
         now: str,
         environment: dict[str, object] | None = None,
     ) -> None: ...
-    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None: ...
+    def set_profile(
+        self,
+        server_uuid: str,
+        *,
+        name: str | None,
+        description: str | None,
+        now: str,
+        feature_limits: FeatureLimits | None = None,
+    ) -> None:
+        """The panel-only values (Wings knows none of them); None leaves one as it is."""
+
     def remove(self, server_uuid: str) -> int: ...
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int: ...
     def utilization(self, server_uuid: str) -> tuple[Document | None, str | None]: ...

@@ -21,7 +21,32 @@ PERSONAL_TENANT_PREFIX = "tn_pt-"
 
 SERVER_FILTERS: tuple[str, ...] = ("uuid", "uuidShort", "name", "description", "image", "external_id")
 SERVER_SORTS: tuple[str, ...] = ("id", "uuid")
-SERVER_INCLUDES: tuple[str, ...] = ("allocations", "user", "subusers", "nest", "egg", "variables", "location", "node")
+SERVER_INCLUDES: tuple[str, ...] = (
+    "allocations",
+    "user",
+    "subusers",
+    "nest",
+    "egg",
+    "variables",
+    "location",
+    "node",
+    "databases",
+    "transfer",
+)
+# The application key right each include needs, as Pterodactyl's transformer re-checks it: a key
+# without it gets a null_resource for that relationship (the server itself still shows).
+INCLUDE_RIGHTS: dict[str, str] = {
+    "allocations": "allocations",
+    "user": "users",
+    "subusers": "users",
+    "nest": "nests",
+    "egg": "eggs",
+    "variables": "servers",
+    "location": "locations",
+    "node": "nodes",
+    "databases": "servers",
+    "transfer": "servers",
+}
 
 # Pterodactyl's server ``status`` is null for a server that is simply installed (running or
 # not); the others name the one thing in progress or wrong.

@@ -236,5 +236,8 @@ class CreateServer:
     # goes on that node and port or is refused; None lets placement choose, as /v1 does.
     node_id: str | None = None
     allocation: tuple[str, int] | None = None
+    additional_allocations: tuple[tuple[str, int], ...] = ()  # with ``allocation`` only: more ports of its node
     startup: str | None = None  # None: the blueprint's startup command
     skip_install_script: bool = False
+    allocation_limit: int = 0  # ports the server may hold (the client API's assign counts the primary)
+    backup_limit: int | None = None  # the server's own backup limit; None: the plan's backups_per_server

@@ -35,7 +35,7 @@ class FeatureLimitsIn(_Body):
 
 class AllocationIn(_Body):
     default: int = Field(ge=1)
-    additional: list[int] = Field(default_factory=list, max_length=100)
+    additional: list[int] | None = Field(default=None, max_length=100)  # py-dactyl sends null
 
 
 class DeployIn(_Body):

@@ -134,6 +134,7 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
         docker_image=_image(blueprint, cmd.docker_image),
         startup=cmd.startup or blueprint.startup,
         skip_install_script=cmd.skip_install_script,
+        additional_allocations=cmd.additional_allocations if cmd.allocation is not None else (),
         environment=dict(env),
         limits=srv.Limits(
             memory_mb=cmd.memory_mb,
@@ -144,7 +145,10 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
             threads=cmd.threads,
             oom_disabled=cmd.oom_disabled,
         ),
-        feature_limits=srv.FeatureLimits(backups=quotas.backups_per_server, allocations=0),
+        feature_limits=srv.FeatureLimits(
+            backups=quotas.backups_per_server if cmd.backup_limit is None else cmd.backup_limit,
+            allocations=cmd.allocation_limit,
+        ),
         status=srv.PROVISIONING,
         created_at=now,
         updated_at=now,

@@ -253,14 +253,18 @@ class DynamoPlacementStore:
             guard = TenantGuard(version=guard)
         ip, port = server.allocation
         allocation = AllocationItem(*keys.allocation(server.node_id, ip, port))
+        extras = server.additional_allocations  # a create that names its extra ports (Pterodactyl's)
 
         def refused(cancelled: Cancellation) -> DomainError | None:
             # pynamodb sends condition checks, then puts, then updates: the reasons are
-            # [blueprint, server, guard, allocation, blueprint usage].
+            # [blueprint, server, guard, allocation, each extra allocation, blueprint usage].
             if cancelled.failed(2):
                 return TenantServersChangedError("Another server of this tenant was created meanwhile.")
             if cancelled.failed(3):
                 return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": f"{ip}:{port}"})
+            taken = [f"{a}:{p}" for i, (a, p) in enumerate(extras) if cancelled.failed(4 + i)]
+            if taken:
+                return AllocationTakenError("The allocation was taken meanwhile.", {"allocation": taken[0]})
             if cancelled.failed(1):
                 return ConflictError("A server with this uuid exists.", {"uuid": server.uuid})
             if cancelled.failed(0):
@@ -275,6 +279,12 @@ class DynamoPlacementStore:
                     actions=[AllocationItem.server_id.set(server.uuid)],
                     condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
                 )
+                for extra_ip, extra_port in extras:
+                    tx.update(
+                        AllocationItem(*keys.allocation(server.node_id, extra_ip, extra_port)),
+                        actions=[AllocationItem.server_id.set(server.uuid)],
+                        condition=AllocationItem.pk.exists() & AllocationItem.server_id.does_not_exist(),
+                    )
                 tx.save(server_item(server), condition=ServerItem.pk.does_not_exist())
                 # The blueprint must still exist, and its usage counter takes the server, in the same
                 # transaction as the blueprint's delete checks that counter: neither can slip past the other.
@@ -337,17 +347,17 @@ class DynamoPlacementStore:
 
     def unreserve(self, server: Server) -> None:
         """Undo ``reserve`` when the workflow could not start: delete the still-provisioning
-        server and free its allocation in one transaction (a no-op once either is gone)."""
-        ip, port = server.allocation
+        server and free its allocations in one transaction (a no-op once either is gone)."""
         # A failed condition: the server moved on, or is gone already (undone before).
         with translate(on_condition=SKIP, unavailable="The reservation could not be undone; try again."):
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(ServerItem(*keys.server(server.uuid)), condition=ServerItem.status == PROVISIONING)
-                tx.update(
-                    AllocationItem(*keys.allocation(server.node_id, ip, port)),
-                    actions=[AllocationItem.server_id.remove()],
-                    condition=AllocationItem.server_id == server.uuid,
-                )
+                for held_ip, held_port in server.allocations:
+                    tx.update(
+                        AllocationItem(*keys.allocation(server.node_id, held_ip, held_port)),
+                        actions=[AllocationItem.server_id.remove()],
+                        condition=AllocationItem.server_id == server.uuid,
+                    )
                 tx.update(
                     BlueprintUsageItem(*keys.blueprint_usage(server.blueprint_id)),
                     actions=[BlueprintUsageItem.servers.add(-1)],

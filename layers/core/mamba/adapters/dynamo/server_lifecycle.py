@@ -29,7 +29,7 @@ from mamba.adapters.dynamo.items import (
 from mamba.adapters.dynamo.users import connection
 from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.server_lifecycle import ObservedServer
-from mamba.domain.servers import Limits
+from mamba.domain.servers import FeatureLimits, Limits
 
 TRANSACTION_LIMIT = 100
 
@@ -164,13 +164,24 @@ class DynamoServerLifecycleStore:
         if update.condition_failed:
             self._explain(server_uuid, expected, update.error)
 
-    def set_profile(self, server_uuid: str, *, name: str | None, description: str | None, now: str) -> None:
-        """Rename or re-describe a server (any status but a deleted one)."""
+    def set_profile(
+        self,
+        server_uuid: str,
+        *,
+        name: str | None,
+        description: str | None,
+        now: str,
+        feature_limits: FeatureLimits | None = None,
+    ) -> None:
+        """Rename or re-describe a server, or set its feature limits (any status but a deleted one)."""
         actions: list[Any] = [ServerItem.updated_at.set(now)]
         if name is not None:
             actions.append(ServerItem.name.set(name))
         if description is not None:
             actions.append(ServerItem.description.set(description))
+        if feature_limits is not None:
+            actions.append(ServerItem.backup_limit.set(feature_limits.backups))
+            actions.append(ServerItem.allocation_limit.set(feature_limits.allocations))
         with translate(
             on_condition=NotFoundError("Server not found.", {"uuid": server_uuid}), unavailable=_unavailable("profile")
         ):

@@ -10,6 +10,7 @@ field), and whatever the services raise (QuotaExceededError, NoCapacityError, Co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,14 +18,25 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mamba.auth.context import TenantContext
 from mamba.domain import pterodactyl as ptero
 from mamba.domain import pterodactyl_servers as view_rules
+from mamba.domain import server_lifecycle as life
 from mamba.domain import servers as srv
-from mamba.domain.errors import AllocationTakenError, ConflictError, NoCapacityError, NotFoundError
+from mamba.domain.errors import (
+    AllocationTakenError,
+    ConflictError,
+    DependencyUnavailableError,
+    NoCapacityError,
+    NotFoundError,
+    WingsUnavailableError,
+)
+from mamba.domain.operations import FINAL as FINAL_STATUSES
 from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl_servers import ServerView, VariableView, field_error
 from mamba.domain.tenancy import OWNER
 from mamba.services import accounts
 from mamba.services import server_lifecycle as lifecycle
 from mamba.services import servers as servers_service
+from mamba.services.pterodactyl import nests
+from mamba.services.pterodactyl.nests import NestPorts
 
 if TYPE_CHECKING:
     from mamba.domain.accounts import User
@@ -35,7 +47,9 @@ if TYPE_CHECKING:
     from mamba.domain.operations import Operation
     from mamba.domain.pages import Page
     from mamba.domain.tenancy import Membership
-    from mamba.ports import PteroIds
+    from mamba.ports import PteroIds, ServerNetworkStore
+    from mamba.services.pterodactyl.nodes import NodePorts
+    from mamba.services.pterodactyl.users import UserPorts
 
 NOT_FOUND = "The requested resource could not be found on the server."
 FULL_PAGE = 100  # the fleet is read in pages of this many servers (a Query each, never a Scan)
@@ -94,9 +108,15 @@ class AppServerPorts:
     create: servers_service.ServerPorts
     lifecycle: lifecycle.Lifecycle
     tenant_plan: str = "free"  # PTERODACTYL_TENANT_PLAN
-    # The relationships of ``?include=`` other areas shape (user, node, location, nest, egg,
-    # subusers): name → (ports, view) → the relationship. Missing: a null_resource.
-    includers: Mapping[str, Callable[[AppServerPorts, ServerView], Any]] | None = None
+    settle_seconds: float = 0.0  # PTERODACTYL_SETTLE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    # The areas whose objects ``?include=user,node,location,nest,egg`` shows, shaped by their own
+    # transformers (None: that include is a null_resource).
+    network: ServerNetworkStore | None = None  # a server's ports and image (the client API's store)
+    user_area: UserPorts | None = None
+    node_area: NodePorts | None = None
+    nest_area: NestPorts | None = None
 
 
 # --- personal tenants -----------------------------------------------------------------------
@@ -108,13 +128,36 @@ def ensure_personal_tenant(ports: AppServerPorts, user: User) -> str:
     user, so finding it again is one read; a concurrent first use loses the conditional create
     and reads the winner's."""
     tenant_id = view_rules.personal_tenant_id(user.id)
-    name = PERSONAL_TENANT_NAME.format(name=(user.name or user.email.split("@")[0])[:60])
-    _tenant, created = accounts.ensure_tenant(ports.tenants, tenant_id, name, user.id)
-    if created and ports.tenant_plan != "free":
-        plan = ports.plans.get_plan(ports.tenant_plan)
+    try:
+        ports.tenants.get(tenant_id)
+        return tenant_id
+    except NotFoundError:
+        pass
+    # The plan is read before the tenant is made: a plan id that names nothing refuses the
+    # create instead of leaving a tenant on the wrong plan.
+    plan = _tenant_plan(ports)
+    label = "".join(c for c in (user.name or user.email.split("@")[0]) if c.isprintable()).strip()[:40]
+    _tenant, created = accounts.ensure_tenant(
+        ports.tenants, tenant_id, PERSONAL_TENANT_NAME.format(name=label or "My"), user.id
+    )
+    if created and plan is not None:
         state = ports.plans.get_state(tenant_id)
         ports.plans.save_state(replace(state, plan_id=plan.id, quotas=plan.quotas), dunning_due_at=None)
     return tenant_id
+
+
+def _tenant_plan(ports: AppServerPorts) -> Plan | None:
+    """PTERODACTYL_TENANT_PLAN's plan (None: the free plan). One that names no plan is the host's
+    configuration, not the caller's request: a 503 naming the setting."""
+    if ports.tenant_plan == "free":
+        return None
+    try:
+        return ports.plans.get_plan(ports.tenant_plan)
+    except NotFoundError as exc:
+        raise DependencyUnavailableError(
+            "The plan for API-created tenants (PTERODACTYL_TENANT_PLAN) does not exist; the host must fix it.",
+            {"plan_id": ports.tenant_plan},
+        ) from exc
 
 
 def owner_of(ports: AppServerPorts, tenant_id: str) -> str | None:
@@ -208,14 +251,10 @@ class _Resolver:
 
 def nest_ref(blueprint: Blueprint | None) -> str:
     """The ``PteroIds`` ref of a blueprint's nest (its category), as the nests area numbers it."""
-    from mamba.services.pterodactyl.nests import DEFAULT_NEST, nest_of
-
-    return nest_of(blueprint) if blueprint is not None else DEFAULT_NEST
+    return nests.nest_of(blueprint) if blueprint is not None else nests.DEFAULT_NEST
 
 
-def variable_ref(blueprint_id: str, env_variable: str) -> str:
-    """A variable's ``PteroIds`` ref (kind ``variable``), the same as the egg's variables use."""
-    return f"{blueprint_id}|{env_variable}"
+variable_ref = nests.variable_ref  # a server's variables carry their egg variable's ids
 
 
 def _variables(ports: AppServerPorts, blueprint: Blueprint | None, egg: int) -> tuple[VariableView, ...]:
@@ -241,10 +280,25 @@ def _variables(ports: AppServerPorts, blueprint: Blueprint | None, egg: int) -> 
     )
 
 
-def _relationships(ports: AppServerPorts, view: ServerView, wanted: Iterable[str]) -> dict[str, Any]:
+Readable = Callable[[str], bool]  # may the caller's key read this application resource?
+
+
+def _anything(resource: str) -> bool:
+    return True
+
+
+def _relationships(
+    ports: AppServerPorts, view: ServerView, wanted: Iterable[str], readable: Readable
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name in wanted:
-        if name == "variables":
+        if not readable(view_rules.INCLUDE_RIGHTS[name]):
+            found[name] = NULL_RESOURCE
+        elif name == "databases":
+            found[name] = ptero.plain_list([])  # no managed databases in Mamba
+        elif name == "transfer":
+            found[name] = NULL_RESOURCE  # no transfer is ever running: servers do not move nodes
+        elif name == "variables":
             found[name] = ptero.plain_list(
                 [ptero.item("server_variable", view_rules.variable_attributes(v, view.server)) for v in view.variables]
             )
@@ -252,11 +306,37 @@ def _relationships(ports: AppServerPorts, view: ServerView, wanted: Iterable[str
             found[name] = ptero.plain_list(_allocations(ports, view))
         elif name == "subusers":
             found[name] = ptero.plain_list(_subusers(ports, view))
-        elif ports.includers and name in ports.includers:
-            found[name] = ports.includers[name](ports, view)
         else:
-            found[name] = {"object": "null_resource", "attributes": None}
+            found[name] = _other_area(ports, view, name)
     return found
+
+
+NULL_RESOURCE: dict[str, Any] = {"object": "null_resource", "attributes": None}
+
+
+def _other_area(ports: AppServerPorts, view: ServerView, name: str) -> Any:
+    """``user``, ``node``, ``location``, ``nest`` or ``egg``, shaped by its area's transformer; a
+    null_resource when that object is gone (a deleted owner, a node without a location)."""
+    from mamba.services.pterodactyl import nodes, users
+
+    try:
+        if name == "user" and ports.user_area is not None:
+            owner = ports.ids.by_number("user", view.user)
+            if owner is None:
+                return NULL_RESOURCE
+            return users.user_object(ports.user_area, ports.users.get(owner.ref), owner)
+        if name == "node" and ports.node_area is not None:
+            return nodes.get_node(ports.node_area, str(view.node), frozenset())
+        if name == "location" and ports.node_area is not None and view.location:
+            location = ports.ids.number("location", view.location)
+            return nodes.get_location(ports.node_area, str(location.number), frozenset())
+        if name == "nest" and ports.nest_area is not None:
+            return nests.get_nest(ports.nest_area, str(view.nest), frozenset())
+        if name == "egg" and ports.nest_area is not None:
+            return nests.get_egg(ports.nest_area, str(view.nest), str(view.egg), frozenset())
+    except NotFoundError:
+        return NULL_RESOURCE
+    return NULL_RESOURCE
 
 
 def _allocations(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]]:
@@ -315,11 +395,12 @@ def _subusers(ports: AppServerPorts, view: ServerView) -> list[dict[str, Any]]:
     ]
 
 
-def render(ports: AppServerPorts, view: ServerView, wanted: Iterable[str] = ()) -> dict[str, Any]:
+def render(
+    ports: AppServerPorts, view: ServerView, wanted: Iterable[str] = (), readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = list(wanted)
-    return ptero.item(
-        "server", view_rules.server_attributes(view), _relationships(ports, view, wanted) if wanted else None
-    )
+    relationships = _relationships(ports, view, wanted, readable) if wanted else None
+    return ptero.item("server", view_rules.server_attributes(view), relationships)
 
 
 def _view(ports: AppServerPorts, server: srv.Server) -> ServerView:
@@ -344,16 +425,20 @@ def _server_of(ports: AppServerPorts, server_uuid: str | None, asked: str) -> sr
         raise NotFoundError(NOT_FOUND, {"server": asked}) from exc
 
 
-def get_server(ports: AppServerPorts, number: str, query: Mapping[str, str]) -> dict[str, Any]:
+def get_server(
+    ports: AppServerPorts, number: str, query: Mapping[str, str], readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = ptero.includes(query, view_rules.SERVER_INCLUDES)
-    return render(ports, _view(ports, server_by_number(ports, number)), sorted(wanted))
+    return render(ports, _view(ports, server_by_number(ports, number)), sorted(wanted), readable)
 
 
-def get_server_by_external(ports: AppServerPorts, external_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+def get_server_by_external(
+    ports: AppServerPorts, external_id: str, query: Mapping[str, str], readable: Readable = _anything
+) -> dict[str, Any]:
     wanted = ptero.includes(query, view_rules.SERVER_INCLUDES)
     ref = ports.ids.by_external("server", external_id)
     server = _server_of(ports, ref.ref if ref is not None else None, external_id)
-    return render(ports, _view(ports, server), sorted(wanted))
+    return render(ports, _view(ports, server), sorted(wanted), readable)
 
 
 def _every_server(ports: AppServerPorts) -> list[srv.Server]:
@@ -370,7 +455,9 @@ def _every_server(ports: AppServerPorts) -> list[srv.Server]:
         cursor = page.next_cursor
 
 
-def list_servers(ports: AppServerPorts, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
+def list_servers(
+    ports: AppServerPorts, query: Mapping[str, str], base_url: str, readable: Readable = _anything
+) -> dict[str, Any]:
     """GET /api/application/servers: every server (filters, sort, pages, includes). Pterodactyl
     pages by integer id, so the whole fleet and its ids are read (Queries and BatchGetItems) and
     ordered; only the page shown reads its nodes, owners, eggs and variables."""
@@ -384,7 +471,7 @@ def list_servers(ports: AppServerPorts, query: Mapping[str, str], base_url: str)
     ordered = view_rules.sorted_views(matching, ptero.sort_key(query, view_rules.SERVER_SORTS))
     shown, total = ptero.page_of(ordered, page)
     views = _Resolver(ports).views([row.server for row in shown])
-    return ptero.paged([render(ports, v, wanted) for v in views], page, total, base_url)
+    return ptero.paged([render(ports, v, wanted, readable) for v in views], page, total, base_url)
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -415,6 +502,8 @@ class NewServer:
     additional_allocations: tuple[int, ...] = ()
     deploy_locations: tuple[int, ...] | None = None  # None: no ``deploy`` block
     deploy_port_range: tuple[str, ...] = ()
+    allocation_limit: int = 0  # feature_limits.allocations
+    backup_limit: int | None = None  # feature_limits.backups (None: the plan's)
 
 
 def _user(ports: AppServerPorts, number: int, field: str = "user") -> User:
@@ -454,6 +543,8 @@ def _free_allocation(ports: AppServerPorts, number: int, field: str) -> tuple[st
 def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
     if body.docker_image not in blueprint.docker_images.values():
         raise field_error("docker_image", "must be one of the egg's images", "in")
+    # Pterodactyl reads only the egg's variables from ``environment``; other keys are dropped.
+    known = {v.env_variable for v in blueprint.variables}
     return srv.CreateServer(
         name=body.name,
         description=body.description,
@@ -465,11 +556,13 @@ def _command(body: NewServer, blueprint: Blueprint) -> srv.CreateServer:
         io_weight=body.io,
         threads=body.threads or None,
         oom_disabled=body.oom_disabled,
-        environment={k: v for k, v in body.environment.items() if v is not None},
+        environment={k: v for k, v in body.environment.items() if v is not None and k in known},
         docker_image=body.docker_image,
         start_on_completion=body.start_on_completion,
         startup=body.startup,
         skip_install_script=body.skip_scripts,
+        allocation_limit=body.allocation_limit,
+        backup_limit=body.backup_limit,
     )
 
 
@@ -504,10 +597,6 @@ def create_server(
 ) -> tuple[dict[str, Any], Operation]:
     """Reserve the server in its user's personal tenant and start ``provision_server``, exactly
     as /v1's create (quotas of the tenant's plan, the allocation's node must have room)."""
-    if body.additional_allocations:
-        raise field_error(
-            "allocation.additional", "is not supported: a server starts with one port; add more later", "prohibited"
-        )
     user = _user(ports, body.user)
     blueprint = _blueprint(ports, body.egg)
     command = _command(body, blueprint)
@@ -517,34 +606,60 @@ def create_server(
         if body.allocation is None:
             raise field_error("allocation.default", "is required when deploy is not given", "required")
         spots = [_free_allocation(ports, body.allocation, "allocation.default")]
+        node_id = spots[0][0]
+        extras: list[tuple[str, int]] = []
+        for number in dict.fromkeys(body.additional_allocations):
+            extra_node, ip, port = _free_allocation(ports, number, "allocation.additional")
+            if extra_node != node_id or (ip, port) == spots[0][1:]:
+                raise field_error("allocation.additional", "must be other free allocations of the same node", "exists")
+            extras.append((ip, port))
+        # Reserved with the primary port, in the same transaction (all of them or none).
+        command = replace(command, additional_allocations=tuple(extras))
     else:
+        if body.additional_allocations:
+            raise field_error("allocation.additional", "goes with allocation.default, not deploy", "prohibited")
         spots = _deploy_spots(ports, body)
     tenant_id = ensure_personal_tenant(ports, user)
     tenant = TenantContext(tenant_id=tenant_id, role=OWNER, permissions=frozenset())
-    server, op = _create_on_first_spot(ports, tenant, command, spots, correlation_id)
-    number = ports.ids.number("server", server.uuid, tenant_id)
-    if body.external_id is not None:
-        try:
-            ports.ids.set_external(number, body.external_id)
-        except ConflictError as exc:
-            raise field_error("external_id", "has already been taken", "unique") from exc
+    # The server's uuid, integer id and external id are claimed before it is reserved, so two
+    # creates racing for one external id cannot both make a server; a create that fails gives
+    # its claims back.
+    server_uuid = ports.create.new_uuid()
+    ref = ports.ids.number("server", server_uuid, tenant_id)
+    try:
+        if body.external_id is not None:
+            try:
+                ref = ports.ids.set_external(ref, body.external_id)
+            except ConflictError as exc:
+                raise field_error("external_id", "has already been taken", "unique") from exc
+        create = replace(ports.create, new_uuid=lambda: server_uuid)
+        server, op = _create_on_first_spot(create, tenant, command, spots, correlation_id)
+    except Exception:
+        ports.ids.forget(ref)
+        raise
     return render(ports, _view(ports, ports.create.servers.get(server.uuid))), op
 
 
 def _create_on_first_spot(
-    ports: AppServerPorts,
+    create: servers_service.ServerPorts,
     tenant: TenantContext,
     command: srv.CreateServer,
     spots: list[tuple[str, str, int]],
     correlation_id: str | None,
 ) -> tuple[srv.Server, Operation]:
     last: Exception | None = None
+    ruled_out: set[str] = set()  # nodes placement refused: their other ports would be refused too
     for node_id, ip, port in spots:
+        if node_id in ruled_out:
+            continue
         pinned = replace(command, node_id=node_id, allocation=(ip, port))
         try:
-            return servers_service.create_server(ports.create, tenant, pinned, correlation_id=correlation_id)
-        except (AllocationTakenError, NoCapacityError) as exc:
+            return servers_service.create_server(create, tenant, pinned, correlation_id=correlation_id)
+        except AllocationTakenError as exc:
+            last = exc  # taken meanwhile: the node's next free port
+        except NoCapacityError as exc:
             last = exc
+            ruled_out.add(node_id)
     if isinstance(last, AllocationTakenError) and len(spots) == 1:
         raise field_error("allocation.default", "must be an existing, unassigned allocation", "exists") from last
     if last is not None and len(spots) == 1:
@@ -556,6 +671,27 @@ def _create_on_first_spot(
 
 
 # --- changes --------------------------------------------------------------------------------
+
+SETTLE_POLL_SECONDS = 0.25
+
+
+def settle(ports: AppServerPorts, op: Operation | None) -> None:
+    """Wait (at most ``settle_seconds``) for a workflow to finish before answering, as
+    Pterodactyl answers once the daemon acted: a suspend, build change or delete is then visible
+    to the caller's next request. A workflow that failed is the node's 503; one still running
+    when the time is up is left to finish (the answer means "started", ``status`` tells more)."""
+    if op is None or ports.settle_seconds <= 0:
+        return
+    deadline = ports.clock() + ports.settle_seconds
+    current = op
+    while current.status not in FINAL_STATUSES and ports.clock() < deadline:
+        ports.sleep(SETTLE_POLL_SECONDS)
+        current = ports.create.operations.get(op.tenant_id, op.id)
+    if current.status == "failed":
+        raise WingsUnavailableError(
+            "The node could not apply the change; it was rolled back where it could be.",
+            {"operation_id": op.id, "error": dict(current.error or {})},
+        )
 
 
 def _admin_tenant(server: srv.Server) -> TenantContext:
@@ -576,56 +712,142 @@ def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
             ports.ids.set_external(ref, body["external_id"])
         except ConflictError as exc:
             raise field_error("external_id", "has already been taken", "unique") from exc
-    description = body.get("description")
-    lifecycle.update_server(
-        ports.lifecycle,
-        _admin_tenant(server),
-        server.uuid,
-        {"name": body["name"], "description": description if description is not None else ""},
-    )
+    changes: dict[str, Any] = {"name": body["name"]}
+    if "description" in body:  # sent as null: cleared, as Pterodactyl does; left out: kept
+        changes["description"] = body["description"] or ""
+    lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, changes)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
-def update_build(ports: AppServerPorts, number: str, limits: Mapping[str, Any], allocations: Mapping[str, Any]) -> (
-    dict[str, Any]
-):  # fmt: skip
-    """PATCH .../build through ``update_server_build`` (quota-checked, Wings synced, rolled back
-    if the node cannot take it). The primary port and the port set cannot change here."""
+def update_build(
+    ports: AppServerPorts,
+    number: str,
+    limits: Mapping[str, Any],
+    allocations: Mapping[str, Any],
+    feature_limits: Mapping[str, int | None] | None = None,
+) -> dict[str, Any]:
+    """PATCH .../build. Everything is checked before the first write (the ports whole, the limits
+    by the domain's rules); the limits then go through ``update_server_build`` first (quota, the
+    server's lock: the likely refusals, before anything changed), then the ports (the client API's
+    network store, each write conditioned on the server read) and the feature limits are written,
+    and the route waits for the build workflow (``settle``)."""
     server = server_by_number(ports, number)
-    view = _view(ports, server)
-    if int(allocations["allocation"]) != view.allocation:
-        raise field_error("allocation", "cannot change here: set the primary port from the client API", "same")
-    if allocations.get("add_allocations") or allocations.get("remove_allocations"):
-        raise field_error(
-            "add_allocations", "is not supported: ports are added from the client API network routes", "prohibited"
-        )
+    plan = _plan_ports(ports, server, allocations)
     names = {"memory": "memory_mb", "disk": "disk_mb", "swap": "swap_mb", "io": "io_weight", "cpu": "cpu_percent",
              "threads": "threads", "oom_disabled": "oom_disabled"}  # fmt: skip
     # A limit left out (or null) keeps its value; an empty threads string clears the cpuset.
     changes = {names[k]: v for k, v in limits.items() if k in names and (v is not None or k == "threads")}
     if "threads" in changes:
         changes["threads"] = changes["threads"] or None
-    current = {name: getattr(server.limits, name) for name in changes}
-    if changes != current:
-        lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
+    life.merge_limits(server.limits, changes)  # ValidationError before anything is written
+    op = None
+    if changes != {name: getattr(server.limits, name) for name in changes}:
+        _, op = lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"limits": changes})
+    server = _apply_ports(ports, server, plan)
+    _set_feature_limits(ports, server, feature_limits or {})
+    settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
+def _set_feature_limits(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, int | None]) -> srv.Server:
+    """``feature_limits.backups``/``allocations`` (one left out or null keeps its value): the
+    server's own values, panel-only (Wings knows none of them), written at once."""
+    current = server.feature_limits
+    updated = replace(
+        current,
+        backups=current.backups if wanted.get("backups") is None else int(wanted["backups"] or 0),
+        allocations=current.allocations if wanted.get("allocations") is None else int(wanted["allocations"] or 0),
+    )
+    if updated == current:
+        return server
+    ports.lifecycle.store.set_profile(
+        server.uuid, name=None, description=None, now=ports.create.now(), feature_limits=updated
+    )
+    return ports.create.servers.get(server.uuid)
+
+
+def _spot(ports: AppServerPorts, server: srv.Server, number: int, field: str) -> tuple[str, int]:
+    """An allocation id as a port of the server's node; 422 on ``field`` otherwise."""
+    ref = ports.ids.by_number("allocation", int(number))
+    if ref is None:
+        raise field_error(field, "must name existing allocations of the server's node", "exists")
+    node_id, ip, port = view_rules.parse_allocation_ref(ref.ref)
+    if node_id != server.node_id:
+        raise field_error(field, "must name existing allocations of the server's node", "exists")
+    return ip, port
+
+
+@dataclass(frozen=True)
+class _PortPlan:
+    adds: list[tuple[str, int]]
+    primary: tuple[str, int]
+    removes: list[tuple[str, int]]
+
+
+def _plan_ports(ports: AppServerPorts, server: srv.Server, wanted: Mapping[str, Any]) -> _PortPlan:
+    """``add_allocations``, ``allocation`` (the primary port) and ``remove_allocations``, checked
+    whole: each added port free on the server's node, the primary one of the server's ports once
+    the adds are in, the primary port never removed. 422 naming the field; nothing written."""
+    adds = [_spot(ports, server, n, "add_allocations") for n in wanted.get("add_allocations") or ()]
+    removes = [_spot(ports, server, n, "remove_allocations") for n in wanted.get("remove_allocations") or ()]
+    primary = _spot(ports, server, int(wanted["allocation"]), "allocation")
+    adds = [spot for spot in dict.fromkeys(adds) if spot not in server.allocations]
+    for ip, port in adds:
+        try:
+            holder = ports.allocations.get(server.node_id, ip, port).server_id
+        except NotFoundError:
+            holder = "gone"
+        if holder is not None:
+            raise field_error("add_allocations", "must name unassigned allocations of the server's node", "exists")
+    if primary not in (*server.allocations, *adds):
+        raise field_error("allocation", "must be one of the server's allocations", "exists")
+    if primary in removes:
+        raise field_error("remove_allocations", "cannot hold the server's primary allocation", "different")
+    removes = [spot for spot in dict.fromkeys(removes) if spot in server.allocations]
+    return _PortPlan(adds=adds, primary=primary, removes=removes)
+
+
+def _apply_ports(ports: AppServerPorts, server: srv.Server, plan: _PortPlan) -> srv.Server:
+    """The planned port changes, one conditioned write each (a change that raced another is a
+    409); Wings binds them at the server's next start, as with the client API's."""
+    if not plan.adds and not plan.removes and plan.primary == server.allocation:
+        return server
+    network = ports.network
+    if network is None:
+        raise RuntimeError("these AppServerPorts were built without the network store")
+    now = ports.create.now
+    for ip, port in plan.adds:
+        network.add_allocation(server, ip, port, now())
+        server = ports.create.servers.get(server.uuid)
+    if plan.primary != server.allocation:
+        network.set_primary(server, *plan.primary, now())
+        server = ports.create.servers.get(server.uuid)
+    for ip, port in plan.removes:
+        network.remove_allocation(server, ip, port, now())
+        server = ports.create.servers.get(server.uuid)
+    return server
+
+
 def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../startup: the environment through ``update_server_build`` (each value checked by
-    its variable's rules). The egg, image and startup command are the server's and cannot
-    change through this door."""
+    """PATCH .../startup: the image (one of the egg's, used from the next start, as the client
+    API's docker-image setting) and the environment through ``update_server_build`` (each value
+    checked by its variable's rules). The egg and the startup command stay the server's."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
     if int(body["egg"]) != view.egg:
         raise field_error("egg", "cannot change: reinstall as a new server with the other egg", "same")
-    if body["image"] != server.docker_image:
-        raise field_error("image", "cannot change here: use the client API's settings/docker-image", "same")
     if body["startup"] != server.startup:
         raise field_error("startup", "cannot change: the startup command is the egg's", "same")
+    blueprint = ports.blueprints.get(server.blueprint_id)
+    if body["image"] != server.docker_image:
+        if body["image"] not in blueprint.docker_images.values():
+            raise field_error("image", "must be one of the egg's images", "in")
+        if ports.network is None:
+            raise RuntimeError("these AppServerPorts were built without the network store")
+        ports.network.set_image(server, body["image"], ports.create.now())
+        server = ports.create.servers.get(server.uuid)
     # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
     # container environment, STARTUP and P_SERVER_* included) and so does this door.
-    blueprint = ports.blueprints.get(server.blueprint_id)
     known = {v.env_variable for v in blueprint.variables}
     environment = {
         k: v
@@ -633,16 +855,23 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         if k in known and view_rules.env_text(server.environment.get(k)) != view_rules.env_text(v)
     }
     if environment:
-        lifecycle.update_server(ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment})
+        _, op = lifecycle.update_server(
+            ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment}
+        )
+        settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
 def suspend(ports: AppServerPorts, number: str) -> Operation:
-    return lifecycle.suspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    op = lifecycle.suspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    settle(ports, op)
+    return op
 
 
 def unsuspend(ports: AppServerPorts, number: str) -> Operation:
-    return lifecycle.unsuspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    op = lifecycle.unsuspend_server(ports.lifecycle, server_by_number(ports, number).uuid)
+    settle(ports, op)
+    return op
 
 
 def reinstall(ports: AppServerPorts, number: str) -> Operation:
@@ -652,11 +881,16 @@ def reinstall(ports: AppServerPorts, number: str) -> Operation:
 
 def delete(ports: AppServerPorts, number: str, *, force: bool = False) -> Operation:
     """DELETE (and .../force): the delete workflow; ``force`` skips a node that does not answer.
-    The server's integer id is kept until the workflow removed the record (a retried delete of
-    the same id still finds it); its external id is released at once so it can be reused."""
+    The external id is released at once, so the billing system may reuse it; the integer id
+    stays while the record does (a retried delete of the same id still finds it)."""
     server = server_by_number(ports, number)
     op = lifecycle.delete_server(ports.lifecycle, _admin_tenant(server), server.uuid, force=force)
     ref = ports.ids.number("server", server.uuid, server.tenant_id)
     if ref.external_id is not None:
-        ports.ids.set_external(ref, None)
+        ref = ports.ids.set_external(ref, None)
+    settle(ports, op)
+    try:
+        ports.create.servers.get(server.uuid)
+    except NotFoundError:
+        ports.ids.forget(ref)  # deleted in time: its identifier goes too (the number is never reused)
     return op
