@@ -25,8 +25,6 @@ else:
 
 bp = Blueprint(__name__)
 SERVER = "/api/client/servers/{server}"
-# Pterodactyl's kill needs control.stop; every signal is Mamba's servers.power.
-SIGNALS = ("start", "stop", "restart", "kill")
 
 
 @ptero_route(bp, "/api/client", "GET", permission="servers.read",

@@ -177,7 +177,7 @@ def test_an_unknown_signal_and_an_empty_command_are_422_naming_the_field(world):
     empty = post(world, "alice", server_path(world, "game", "/command"), {"command": ""})
 
     assert bad_signal.status_code == 422
-    assert bad_signal.json_body["errors"][0]["meta"]["source_field"] == "action"
+    assert bad_signal.json_body["errors"][0]["meta"]["source_field"] == "signal"
     assert empty.status_code == 422
     assert empty.json_body["errors"][0]["meta"]["source_field"] == "command"
 
@@ -215,3 +215,12 @@ def test_a_command_to_a_stopped_server_is_pterodactyls_502(world):
     assert answer.status_code == 502, answer.body[:300]
     assert answer.json_body["errors"][0]["status"] == "502"
     assert answer.json_body["errors"][0]["detail"] == "Server must be online in order to send commands."
+
+
+def test_include_egg_adds_the_blueprint(world):
+    answer = get(world, "alice", server_path(world, "game") + "?include=egg,subusers")
+
+    assert answer.status_code == 200, answer.body[:300]
+    relationships = answer.json_body["attributes"]["relationships"]
+    assert relationships["egg"] == {"object": "egg", "attributes": {"uuid": "bp_game", "name": "Test game"}}
+    assert relationships["subusers"] == {"object": "null_resource", "attributes": None}
