@@ -356,6 +356,15 @@ def start_wings(folder: Path, environ: dict[str, str], cleanup: contextlib.ExitS
         raise LaunchError(str(exc)) from exc
 
 
+def claim_pterodactyl_ids() -> dict[str, Any]:
+    """The seeded node's, location's, allocations' and blueprints' Pterodactyl ids (``local.ptero_seed``)."""
+    from local import node_seed, ptero_seed
+
+    seeded = ptero_seed.claim_ids(node_seed.LOCAL_NODE_ID)
+    say(f"pterodactyl: {ptero_seed.summary(seeded)}")
+    return seeded
+
+
 def stop_api(api: subprocess.Popen[bytes] | None) -> None:
     if api is None or api.poll() is not None:
         _kill_group(api, signal.SIGKILL)  # stray workers of a dead leader
@@ -391,6 +400,7 @@ def banner(stack: dict[str, Any], folder: Path, elapsed: float, migrations: str,
         f"  Docs       {stack['docs']}",
         f"  AWS (moto) {stack['aws']}",
         f"  Wings      {', '.join(stack.get('wings') or ['none'])}  (config: {folder / 'wings' / 'config.yml'})",
+        f"  Ptero API  {stack['api']}/api/application and /api/client  (docs/pterodactyl-api.md; ids in stack.json)",
         f"  Stripe     {stack.get('stripe') or 'billing off'}  (local stand-in, test mode)",
         f"  Sign-in    {stack.get('identity_provider') or 'none'}  (stand-in Google, Microsoft, GitHub, Discord)",
         f"  Admin      {login}",
@@ -464,6 +474,7 @@ def main() -> int:
         stack["identity_provider"] = identity
         stack["stripe"] = start_billing(api_port, local_stripe_port, environ, cleanup)
         stack["wings"] = start_wings(folder, environ, cleanup)
+        stack["pterodactyl"] = claim_pterodactyl_ids()
         stack_file = folder / "stack.json"
         write_stack_file(stack_file, stack)
         cleanup.callback(stack_file.unlink, missing_ok=True)

@@ -3179,3 +3179,112 @@ class FakeIdentityProvider:
         if self.refuse is not None:
             raise self.refuse
         return self.next
+
+
+class FakePteroIds:
+    """``DynamoPteroIds`` in memory: one counter per kind, numbers never reused, every side of an
+    id (object, number, external id, server identifier) kept as the adapter keeps them."""
+
+    def __init__(self) -> None:
+        from mamba.domain.pterodactyl import IdRef
+
+        self._IdRef = IdRef
+        self.counters: dict[str, int] = {}
+        self.by_ref: dict[tuple[str, str], Any] = {}
+        self.by_num: dict[tuple[str, int], Any] = {}
+        self.by_ext: dict[tuple[str, str], Any] = {}
+        self.identifiers: dict[str, Any] = {}
+
+    def number(self, kind: str, ref: str, scope: str | None = None) -> Any:
+        found = self.by_ref.get((kind, ref))
+        return found if found is not None else self._claim(kind, ref, scope)
+
+    def numbers(self, kind: str, refs: Mapping[str, str | None]) -> dict[str, Any]:
+        return {ref: self.number(kind, ref, scope) for ref, scope in refs.items()}
+
+    def by_number(self, kind: str, number: int) -> Any:
+        return self.by_num.get((kind, number))
+
+    def by_external(self, kind: str, external_id: str) -> Any:
+        return self.by_ext.get((kind, external_id))
+
+    def by_identifier(self, identifier: str) -> Any:
+        return self.identifiers.get(identifier.lower())
+
+    def set_external(self, ref: Any, external_id: str | None) -> Any:
+        if ref.external_id == external_id:
+            return ref
+        if (ref.kind, ref.ref) not in self.by_ref:
+            raise ConflictError("The id changed meanwhile; try again.", {"kind": ref.kind})
+        if external_id is not None and (ref.kind, external_id) in self.by_ext:
+            raise ConflictError(
+                "Another object already has this external id.", {"field": "external_id", "external_id": external_id}
+            )
+        updated = replace(ref, external_id=external_id)
+        self._store(updated)
+        if ref.external_id is not None:
+            self.by_ext.pop((ref.kind, ref.external_id), None)
+        if external_id is not None:
+            self.by_ext[(ref.kind, external_id)] = updated
+        return updated
+
+    def forget(self, ref: Any) -> None:
+        from mamba.domain.pterodactyl import short_identifier
+
+        self.by_ref.pop((ref.kind, ref.ref), None)
+        self.by_num.pop((ref.kind, ref.number), None)
+        if ref.external_id is not None:
+            self.by_ext.pop((ref.kind, ref.external_id), None)
+        if ref.kind == "server":
+            short = short_identifier(ref.ref)
+            if self.identifiers.get(short) is not None and self.identifiers[short].ref == ref.ref:
+                del self.identifiers[short]
+
+    def _store(self, ref: Any) -> None:
+        from mamba.domain.pterodactyl import short_identifier
+
+        self.by_ref[(ref.kind, ref.ref)] = ref
+        self.by_num[(ref.kind, ref.number)] = ref
+        if ref.kind == "server":
+            short = short_identifier(ref.ref)
+            holder = self.identifiers.get(short)
+            if holder is None or holder.ref == ref.ref:
+                self.identifiers[short] = ref
+
+    def _claim(self, kind: str, ref: str, scope: str | None) -> Any:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        winner = self.by_ref.get((kind, ref))
+        if winner is not None:  # another caller claimed it first: its id stands, this number is skipped
+            return winner
+        claimed = self._IdRef(kind=kind, ref=ref, number=self.counters[kind], scope=scope)
+        self._store(claimed)
+        return claimed
+
+
+class FakePteroRecords:
+    """``DynamoPteroRecords`` in memory: plain-value records per kind and ref."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def get(self, kind: str, ref: str) -> dict[str, Any] | None:
+        found = self.records.get(kind, {}).get(ref)
+        return dict(found) if found is not None else None
+
+    def get_many(self, kind: str, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        mine = self.records.get(kind, {})
+        return {r: dict(mine[r]) for r in refs if r in mine}
+
+    def list(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {r: dict(v) for r, v in sorted(self.records.get(kind, {}).items())}
+
+    def add(self, kind: str, ref: str, values: Mapping[str, Any]) -> None:
+        if ref in self.records.get(kind, {}):
+            raise ConflictError("The name is taken.", {"kind": kind, "ref": ref})
+        self.put(kind, ref, values)
+
+    def put(self, kind: str, ref: str, values: Mapping[str, Any]) -> None:
+        self.records.setdefault(kind, {})[ref] = dict(values)
+
+    def delete(self, kind: str, ref: str) -> None:
+        self.records.get(kind, {}).pop(ref, None)

@@ -197,6 +197,15 @@ def test_tasks_are_refused_when_out_of_bounds() -> None:
         assert says in caught.value.message
 
 
+def test_no_tasks_are_allowed_only_when_asked_for() -> None:
+    # Pterodactyl's API makes a schedule first and adds its tasks one at a time after
+    assert sch.check_tasks([], allow_empty=True) == ()
+    with pytest.raises(ValidationError):
+        sch.check_tasks([])
+    with pytest.raises(ValidationError):
+        sch.check_tasks([sch.Task("command", "say hi")] * 11, allow_empty=True)
+
+
 def test_plan_limit_refuses_one_more_schedule_when_reached() -> None:
     sch.check_count(10, 9)
     sch.check_count(-1, 500)

@@ -28,6 +28,8 @@ from tests import fakes, fakes_passkeys, fakes_schedules
 
 PAIRS: list[tuple[Any, Any]] = [
     (ports.OperationRepository, fakes.FakeOperationRepository),
+    (ports.PteroIds, fakes.FakePteroIds),
+    (ports.PteroRecords, fakes.FakePteroRecords),
     (ports.PasskeyStore, fakes_passkeys.FakePasskeyStore),
     (schedules.ScheduleRepository, fakes_schedules.FakeScheduleRepository),
     (schedules.ScheduleTrigger, fakes_schedules.FakeScheduleTrigger),

@@ -68,3 +68,26 @@ def test_an_imported_module_is_returned_as_it_is() -> None:
 def test_a_missing_module_fails_at_once() -> None:
     with pytest.raises(ImportError, match="no_such_service"):
         lazy_import("mamba.services.no_such_service")
+
+
+def test_a_module_in_a_package_is_bound_without_importing_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = f"mamba_lazy_pkg_{time.monotonic_ns()}"
+    (tmp_path / package / "area").mkdir(parents=True)
+    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / "area" / "__init__.py").write_text("")
+    (tmp_path / package / "area" / "mod.py").write_text(SLOW_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        stand_in = lazy_import(f"{package}.area.mod")
+
+        assert not [m for m in sys.modules if m.startswith(package)]
+        assert stand_in.answer() == 42
+        with pytest.raises(ImportError):
+            lazy_import(f"{package}.area.missing")
+        with pytest.raises(ImportError):
+            lazy_import(f"{package}.nowhere.mod")
+    finally:
+        for loaded in [m for m in sys.modules if m.startswith(package)]:
+            sys.modules.pop(loaded)

@@ -181,6 +181,28 @@ def test_update_puts_the_schedule_back_when_the_scheduler_refuses(world: World) 
     assert world.repo.get(world.server.uuid, created.schedule.id).name == "Nightly"  # type: ignore[union-attr]
 
 
+def test_a_schedule_without_tasks_is_made_changed_and_run_only_when_allowed(world: World) -> None:
+    # /v1 still needs a task; Pterodactyl's door makes the schedule first (allow_no_tasks)
+    with pytest.raises(ValidationError):
+        world.create(tasks=[])
+    created = world.create(tasks=[], allow_no_tasks=True)
+    assert created.schedule.tasks == () and created.schedule.id in world.trigger.held
+    # Its other fields change without tasks; emptying a schedule's tasks needs the allowance
+    renamed = svc.update_schedule(world.ports, OWNER, world.server.uuid, created.schedule.id, {"name": "Renamed"})
+    assert renamed.schedule.name == "Renamed"
+    full = world.create()
+    with pytest.raises(ValidationError):
+        svc.update_schedule(world.ports, OWNER, world.server.uuid, full.schedule.id, {"tasks": []})
+    emptied = svc.update_schedule(
+        world.ports, OWNER, world.server.uuid, full.schedule.id, {"tasks": []}, allow_no_tasks=True
+    )
+    assert emptied.schedule.tasks == ()
+    # A run of a schedule without tasks starts and finishes at once, succeeded
+    run = svc.run_now(world.ports, OWNER, world.server.uuid, created.schedule.id)
+    assert world.drive(run) == []
+    assert world.repo.get_run(run.id).status == sch.SUCCEEDED  # type: ignore[union-attr]
+
+
 def test_delete_removes_the_scheduler_first_when_asked(world: World) -> None:
     created = world.create()
     svc.delete_schedule(world.ports, OWNER, world.server.uuid, created.schedule.id)

@@ -131,11 +131,27 @@ test('an operator suspends a tenant and its server stops on the node; users are 
   await expect(page.getByRole('button', { name: en('adminUsers:detail.revokeAdmin') })).toBeDisabled();
   await expect(page.getByText(en('adminUsers:detail.selfHint'))).toBeVisible();
 
+  // Application keys (issue 16): a ptla_ key for a billing system, shown once, then revoked
+  await page.getByRole('navigation', { name: en('admin:nav.label') }).getByRole('link', { name: en('admin:nav.applicationKeys') }).click();
+  await expect(page.getByRole('heading', { level: 1, name: en('adminApplicationKeys:title') })).toBeFocused();
+  const keyName = `Journey WHMCS ${Date.now()}`;
+  await page.getByText(en('adminApplicationKeys:create.title'), { exact: true }).click();
+  await page.getByLabel(en('adminApplicationKeys:create.name')).fill(keyName);
+  await page.getByLabel(en('adminApplicationKeys:resources.servers'), { exact: true }).selectOption('read-write');
+  await page.getByRole('button', { name: en('adminApplicationKeys:create.submit') }).click();
+  await expect(page.getByTestId('new-application-key')).toContainText('ptla_');
+  await checkA11y(page, 'admin application keys');
+  await page.getByRole('button', { name: en('adminApplicationKeys:created.done') }).click();
+  await page.getByRole('button', { name: en('adminApplicationKeys:revokeNamed', { name: keyName }) }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: en('adminApplicationKeys:revoke') }).click();
+  await expect(page.getByText(en('adminApplicationKeys:revoked', { name: keyName }))).toBeVisible();
+
   // The same pages in German, with no missing key and no axe finding
   await page.evaluate(() => localStorage.setItem('mamba.language', 'de'));
   for (const [path, heading] of [
     ['/admin/tenants', de('adminTenants:list.title')],
     [`/admin/tenants/${tenantId}`, tenantName],
+    ['/admin/application-keys', de('adminApplicationKeys:title')],
     ['/admin/users', de('adminUsers:list.title')],
   ] as const) {
     await page.goto(path);

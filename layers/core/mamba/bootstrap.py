@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         PaymentGateway,
         PlacementStore,
         PteroIds,
+        PteroRecords,
         RateLimiter,
         ServerNetworkStore,
         ServerRepository,
@@ -80,6 +81,9 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
+    from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
+    from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
     from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
@@ -109,6 +113,7 @@ class Overrides(TypedDict, total=False):
     audit_log: AuditLog
     api_key_repository: ApiKeyRepository
     ptero_ids: PteroIds
+    ptero_records: PteroRecords
     service_account_repository: ServiceAccountRepository
     identity_repository: IdentityRepository
     operation_repository: OperationRepository
@@ -380,6 +385,57 @@ def server_network_store() -> ServerNetworkStore:
     from mamba.adapters.dynamo.server_network import DynamoServerNetworkStore
 
     return DynamoServerNetworkStore()
+
+
+@cached
+def ptero_records() -> PteroRecords:
+    """The Pterodactyl-only values of users and locations (docs/pterodactyl-api.md)."""
+    dynamo_tables()
+    from mamba.adapters.dynamo.ptero_records import DynamoPteroRecords
+
+    return DynamoPteroRecords()
+
+
+def ptero_user_ports() -> PteroUserPorts:
+    """The ports of the application API's users (mamba.services.pterodactyl.users)."""
+    from mamba.domain.clock import now_epoch
+    from mamba.services.account_deletion import remove_account
+    from mamba.services.pterodactyl.users import UserPorts
+
+    def remove(user_id: str, actor_id: str) -> object:
+        return remove_account(
+            account_deletion_ports(), user_id, via="application_key", now=now_epoch(), actor_id=actor_id
+        )
+
+    return UserPorts(
+        users=user_repository(),
+        admin=admin_repository(),
+        hasher=password_hasher(),
+        ids=ptero_ids(),
+        records=ptero_records(),
+        remove=remove,
+    )
+
+
+def ptero_node_ports() -> PteroNodePorts:
+    """The ports of the application API's nodes, locations and allocations."""
+    from mamba.services.pterodactyl.nodes import NodePorts
+
+    return NodePorts(
+        nodes=node_repository(),
+        allocations=allocation_repository(),
+        loads=placement_store().node_loads,
+        ids=ptero_ids(),
+        records=ptero_records(),
+        public_url=settings().public_url,
+    )
+
+
+def ptero_nest_ports() -> PteroNestPorts:
+    """The ports of the application API's nests and eggs."""
+    from mamba.services.pterodactyl.nests import NestPorts
+
+    return NestPorts(blueprints=blueprint_repository(), ids=ptero_ids())
 
 
 @cached

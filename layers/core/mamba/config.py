@@ -164,6 +164,9 @@ class Settings(BaseModel):
     free_plan_backup_bytes: int = Field(default=5 * 1024**3, ge=-1)
     free_plan_backups_per_server: int = Field(default=2, ge=-1)
     free_plan_schedules_per_server: int = Field(default=10, ge=-1)
+    # The plan of a personal tenant the Pterodactyl application API creates for a server's user
+    # (docs/pterodactyl-api.md); "free" is the free plan, anything else a plan id billing stores.
+    pterodactyl_tenant_plan: str = Field(default="free", pattern=r"^[a-z0-9_-]{1,64}$")
     # Schedules (docs/schedules.md): EventBridge Scheduler's group, the function its schedules
     # invoke and the role they invoke it with (infra sets all three; unset, a schedule cannot be
     # saved), and how often a run looks at the backup a backup task started.
@@ -293,6 +296,7 @@ VARIABLES: dict[str, str] = {
     "max_tenants_per_account": "MAX_TENANTS_PER_ACCOUNT",
     "rate_tenant_create": "RATE_TENANT_CREATE",
     "captcha_provider": "CAPTCHA_PROVIDER",
+    "pterodactyl_tenant_plan": "PTERODACTYL_TENANT_PLAN",
     "free_plan_servers": "FREE_PLAN_SERVERS",
     "free_plan_memory_mb": "FREE_PLAN_MEMORY_MB",
     "free_plan_disk_mb": "FREE_PLAN_DISK_MB",

@@ -14,6 +14,7 @@ is not safe there on Python 3.12.1: a second thread could read a half-executed m
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
@@ -40,11 +41,26 @@ def lazy_import(name: str) -> ModuleType:
     first use. ImportError at once when no such module exists (a typo fails at start)."""
     if name in sys.modules:
         return sys.modules[name]
-    if importlib.util.find_spec(name) is None:
+    if _spec(name) is None:
         raise ImportError(f"no module named {name!r}")
     if name not in DEFERRED:
         DEFERRED.append(name)
     return _Deferred(name)
+
+
+def _spec(name: str) -> importlib.machinery.ModuleSpec | None:
+    """Where ``name`` would be imported from, without importing any package on the way:
+    ``importlib.util.find_spec`` imports the parents, so a service in a subpackage
+    (``mamba.services.pterodactyl.files``) would load its package at start."""
+    if name in sys.modules:
+        return sys.modules[name].__spec__
+    parent, _, _ = name.rpartition(".")
+    if not parent:
+        return importlib.util.find_spec(name)
+    found = _spec(parent)
+    if found is None or found.submodule_search_locations is None:
+        return None
+    return importlib.machinery.PathFinder.find_spec(name, list(found.submodule_search_locations))
 
 
 def import_deferred() -> list[str]:

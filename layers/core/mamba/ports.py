@@ -10,7 +10,7 @@ checks what it finds. A port used by one use case only may live next to it (for 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # Annotations only: the ports cost nothing at import (a request imports only the domain it uses).
@@ -660,3 +660,25 @@ class PteroIds(Protocol):
 
     def forget(self, ref: IdRef) -> None:
         """Drop every side of the object's id (it was deleted); its number is never reused."""
+
+
+class PteroRecords(Protocol):
+    """``DynamoPteroRecords``: what a Pterodactyl object carries that its Mamba object has no field
+    for (a location's long name, a user's username and names), one record of plain values per
+    object, keyed by kind and ref. Reads are one GetItem, a kind's whole list one Query."""
+
+    def get(self, kind: str, ref: str) -> dict[str, Any] | None: ...
+    def get_many(self, kind: str, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The records that exist among ``refs`` (one BatchGetItem per 100)."""
+
+    def list(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every record of the kind, by ref (one Query; kinds with few records only)."""
+
+    def add(self, kind: str, ref: str, values: Mapping[str, Any]) -> None:
+        """Create the record; raises ConflictError when it exists (a unique name's claim)."""
+
+    def put(self, kind: str, ref: str, values: Mapping[str, Any]) -> None:
+        """Create or replace the record."""
+
+    def delete(self, kind: str, ref: str) -> None:
+        """Remove the record; a missing one is not an error."""

@@ -100,11 +100,13 @@ def ptero_route(
     resource: str | None = None,
     request_model: type[BaseModel] | str | None = None,
     status: int = 200,
+    content_types: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route of Pterodactyl's door. ``path`` starts with /api/client or /api/application;
     ``permission`` is the catalogue permission the same action needs on /v1 (client: a tenant or
     account permission; application: an ``admin.*`` one); ``resource`` is the application key
-    resource the route reads or writes (application API only)."""
+    resource the route reads or writes (application API only); ``content_types`` are the request
+    bodies it takes besides JSON (a raw file for ``files/write``)."""
     method = method.upper()
     if path.startswith(APPLICATION_PREFIX):
         door = APPLICATION
@@ -163,7 +165,10 @@ def ptero_route(
 
         handler.__name__ = view.__name__
         handler.__doc__ = view.__doc__
-        bp.route(path, methods=[method])(handler)
+        if content_types:
+            bp.route(path, methods=[method], content_types=["application/json", *content_types])(handler)
+        else:
+            bp.route(path, methods=[method])(handler)
         return view
 
     return decorate

@@ -3923,6 +3923,12 @@ export interface components {
              * @default
              */
             author?: string;
+            /**
+             * Category
+             * @description Groups blueprints (Pterodactyl's nest)
+             * @default
+             */
+            category?: string;
             /** Config Files */
             config_files?: components["schemas"]["ConfigFileModel"][];
             /**
@@ -4004,6 +4010,12 @@ export interface components {
              * @default
              */
             author?: string;
+            /**
+             * Category
+             * @description Groups blueprints (Pterodactyl's nest)
+             * @default
+             */
+            category?: string;
             /** Config Files */
             config_files?: components["schemas"]["ConfigFileModel"][];
             /** Created At */
@@ -4097,6 +4109,11 @@ export interface components {
              */
             author?: string | null;
             /**
+             * Category
+             * @default null
+             */
+            category?: string | null;
+            /**
              * Config Files
              * @default null
              */
@@ -4189,6 +4206,12 @@ export interface components {
              * @default
              */
             author?: string;
+            /**
+             * Category
+             * @description Groups blueprints (Pterodactyl's nest)
+             * @default
+             */
+            category?: string;
             /** Config Files */
             config_files?: components["schemas"]["ConfigFileModel"][];
             /**

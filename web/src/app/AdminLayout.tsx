@@ -17,6 +17,7 @@ export const ADMIN_SECTIONS = [
   { path: '/admin/operations', key: 'operations' },
   { path: '/admin/dead-letters', key: 'deadLetters' },
   { path: '/admin/audit', key: 'audit' },
+  { path: '/admin/application-keys', key: 'applicationKeys' },
 ] as const;
 
 /**

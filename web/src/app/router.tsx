@@ -119,6 +119,7 @@ export const routes: RouteObject[] = [
               { path: 'operations/:operationId', lazy: page(() => import('@/features/admin-operations/routes/OperationPage'), 'OperationPage') },
               { path: 'dead-letters', lazy: page(() => import('@/features/admin-operations/routes/DeadLettersPage'), 'DeadLettersPage') },
               { path: 'audit', lazy: page(() => import('@/features/admin-audit/routes/AuditPage'), 'AuditPage') },
+              { path: 'application-keys', lazy: page(() => import('@/features/admin-application-keys/routes/ApplicationKeysPage'), 'ApplicationKeysPage') },
             ],
           },
         ],

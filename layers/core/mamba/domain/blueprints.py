@@ -71,6 +71,8 @@ class Blueprint:
     id: str = ""
     author: str = ""
     description: str = ""
+    # A label that groups blueprints (Pterodactyl's "nest"); empty: the default group.
+    category: str = ""
     features: tuple[str, ...] = ()
     stop_type: str = "command"
     stop_value: str = "stop"

@@ -35,7 +35,17 @@ def right_allows(granted: str | None, write: bool) -> bool:
 
 # --- the object kinds that carry integer ids ------------------------------------------------
 
-ID_KINDS: tuple[str, ...] = ("user", "server", "node", "allocation", "location", "nest", "egg")
+ID_KINDS: tuple[str, ...] = (
+    "user",
+    "server",
+    "node",
+    "allocation",
+    "location",
+    "nest",
+    "egg",
+    "schedule",  # scope: the server's uuid
+    "task",  # scope: the schedule's id
+)
 
 # --- envelopes ------------------------------------------------------------------------------
 

@@ -284,6 +284,9 @@ class Task:
     payload: str
     time_offset_seconds: int = 0
     continue_on_failure: bool = False
+    # Set when a task is made one at a time (Pterodactyl's API), so its integer id outlives a
+    # change of its neighbours; /v1 replaces the whole list and leaves it None.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -387,8 +390,10 @@ def outcome_status(run: Run) -> str:
     return FAILED if any(t.status == FAILED for t in run.tasks) else SUCCEEDED
 
 
-def check_tasks(tasks: list[Task]) -> tuple[Task, ...]:
-    """At most ``MAX_TASKS``; each action known, its payload valid, its offset within 0-900 s."""
+def check_tasks(tasks: list[Task], *, allow_empty: bool = False) -> tuple[Task, ...]:
+    """At most ``MAX_TASKS``; each action known, its payload valid, its offset within 0-900 s.
+    At least one, unless ``allow_empty`` (Pterodactyl makes a schedule first and its tasks after;
+    a run of a schedule without tasks does nothing)."""
 
     def bad(index: int, name: str, message: str) -> ValidationError:
         return ValidationError(
@@ -396,7 +401,7 @@ def check_tasks(tasks: list[Task]) -> tuple[Task, ...]:
             {"fields": [{"field": f"tasks.{index}.{name}", "message": message}]},
         )
 
-    if not tasks:
+    if not tasks and not allow_empty:
         raise ValidationError(
             "A schedule needs at least one task.", {"fields": [{"field": "tasks", "message": "at least one task"}]}
         )

@@ -232,3 +232,9 @@ class CreateServer:
     location: str | None = None
     tag: str | None = None
     start_on_completion: bool = False
+    # Pterodactyl's application API names the exact port (``allocation.default``): the server
+    # goes on that node and port or is refused; None lets placement choose, as /v1 does.
+    node_id: str | None = None
+    allocation: tuple[str, int] | None = None
+    startup: str | None = None  # None: the blueprint's startup command
+    skip_install_script: bool = False

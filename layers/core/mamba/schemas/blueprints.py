@@ -39,6 +39,7 @@ class BlueprintIn(Schema):
     name: str = Field(min_length=1, max_length=191)
     author: str = ""
     description: str = ""
+    category: str = Field(default="", max_length=60, description="Groups blueprints (Pterodactyl's nest)")
     features: list[str] = Field(default_factory=list)
     docker_images: dict[str, str] = Field(min_length=1, description="Label → image; the first is the default")
     startup: str = Field(min_length=1)
@@ -61,6 +62,7 @@ class BlueprintPatch(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=191)
     author: str | None = None
     description: str | None = None
+    category: str | None = Field(default=None, max_length=60)
     features: list[str] | None = None
     docker_images: dict[str, str] | None = Field(default=None, min_length=1)
     startup: str | None = Field(default=None, min_length=1)

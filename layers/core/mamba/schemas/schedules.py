@@ -106,7 +106,8 @@ class ScheduleOut(Schema):
             "enabled": schedule.enabled,
             "only_when_online": schedule.only_when_online,
             "paused": schedule.paused,
-            "tasks": [vars(t) for t in schedule.tasks],
+            # A task's own id is Pterodactyl's business (its integer id); /v1 lists tasks by place.
+            "tasks": [{k: v for k, v in vars(t).items() if k != "id"} for t in schedule.tasks],
             "next_runs": runs,
             "next_run_at": runs[0] if runs else None,
             "last_run": vars(schedule.last_run) if schedule.last_run else None,

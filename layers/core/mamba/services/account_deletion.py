@@ -82,6 +82,16 @@ def delete_account(
     accounts = ports.accounts
     user = accounts.users.get(user_id)
     reauthenticate(accounts, user, password, totp_code, now=now)
+    return remove_account(ports, user_id, via=via, now=now)
+
+
+def remove_account(
+    ports: AccountDeletionPorts, user_id: str, *, via: str, now: int, actor_id: str | None = None
+) -> dict[str, list[str]]:
+    """Steps 2-5 of the module docstring for an account whose holder (or, ``actor_id``, a platform
+    admin acting through Pterodactyl's application API) has already been checked."""
+    accounts = ports.accounts
+    user = accounts.users.get(user_id)
     if user.is_admin:
         raise ConflictError(
             "A platform admin's account cannot delete itself: another admin removes the admin flag first.",
@@ -132,7 +142,7 @@ def delete_account(
                 action="member.account_deleted",
                 result="success",
                 tenant_id=membership.tenant_id,
-                actor_id=user.id,
+                actor_id=actor_id or user.id,
                 via=via,
                 target=user.id,
                 details={"role": membership.role},

@@ -109,6 +109,8 @@ class ScheduleInput:
     enabled: bool
     only_when_online: bool
     tasks: list[sch.Task]
+    # Pterodactyl's API makes a schedule before its tasks (mamba.services.pterodactyl.schedules).
+    allow_no_tasks: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _validated(ports: SchedulePorts, body: ScheduleInput) -> tuple[sch.Cron, tup
     cron = sch.parse_cron(**{n: str(body.cron[n]) for n in sch.FIELD_NAMES})
     sch.zone(body.timezone)
     sch.require_runs(cron, body.timezone, ports.now())
-    return cron, sch.check_tasks(body.tasks)
+    return cron, sch.check_tasks(body.tasks, allow_empty=body.allow_no_tasks)
 
 
 def create_schedule(ports: SchedulePorts, tenant: TenantContext, server_id: str, body: ScheduleInput) -> ScheduleView:
@@ -224,10 +226,18 @@ def get_schedule(ports: SchedulePorts, tenant: TenantContext, server_id: str, sc
 
 
 def update_schedule(
-    ports: SchedulePorts, tenant: TenantContext, server_id: str, schedule_id: str, changes: dict[str, Any]
+    ports: SchedulePorts,
+    tenant: TenantContext,
+    server_id: str,
+    schedule_id: str,
+    changes: dict[str, Any],
+    *,
+    allow_no_tasks: bool = False,
 ) -> ScheduleView:
     """Apply the given fields (the others stay); the scheduler follows. When the scheduler
-    refuses, the stored schedule is put back (DependencyUnavailableError)."""
+    refuses, the stored schedule is put back (DependencyUnavailableError). A schedule left
+    without tasks (made through Pterodactyl's API) may change its other fields; setting the
+    tasks to none needs ``allow_no_tasks``."""
     current = _find(ports, tenant, server_id, schedule_id)
     merged = ScheduleInput(
         name=str(changes.get("name", current.name)),
@@ -236,6 +246,7 @@ def update_schedule(
         enabled=bool(changes.get("enabled", current.enabled)),
         only_when_online=bool(changes.get("only_when_online", current.only_when_online)),
         tasks=list(changes["tasks"]) if "tasks" in changes else list(current.tasks),
+        allow_no_tasks=allow_no_tasks or "tasks" not in changes,
     )
     cron, tasks = _validated(ports, merged)
     if "tasks" in changes:

@@ -242,9 +242,10 @@ def update_server(
     return deps.servers.get(server.uuid), op
 
 
-def delete_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:
+def delete_server(deps: Lifecycle, tenant: TenantContext, server_id: str, *, force: bool = False) -> Operation:
+    """``force`` (Pterodactyl's force delete): a node that does not answer is skipped."""
     server = find_server(deps, tenant, server_id)
-    return _start(deps, tenant, server, life.DELETE, {"force": False})
+    return _start(deps, tenant, server, life.DELETE, {"force": force})
 
 
 def reinstall_server(deps: Lifecycle, tenant: TenantContext, server_id: str) -> Operation:

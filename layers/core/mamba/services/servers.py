@@ -132,7 +132,8 @@ def _new_server(ports: ServerPorts, tenant_id: str, cmd: CreateServer, blueprint
         blueprint_id=blueprint.id,
         allocation=(allocation.ip, allocation.port),
         docker_image=_image(blueprint, cmd.docker_image),
-        startup=blueprint.startup,
+        startup=cmd.startup or blueprint.startup,
+        skip_install_script=cmd.skip_install_script,
         environment=dict(env),
         limits=srv.Limits(
             memory_mb=cmd.memory_mb,
@@ -172,13 +173,17 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
         usage = ports.placement.usage(tenant.tenant_id, guard)
         quota_rules.check_new_server(quotas, usage, cmd.memory_mb, cmd.disk_mb)
         nodes = placement.place(request, ports.placement.node_loads())
+        if cmd.allocation is not None:
+            nodes = _pinned_node(nodes, cmd)
         try:
             for node in nodes:
-                for allocation in ports.placement.free_allocations(node.id, ALLOCATIONS_PER_NODE):
+                for allocation in _candidates(ports, node.id, cmd):
                     server = _new_server(ports, tenant.tenant_id, cmd, blueprint, env, quotas, node.id, allocation)
                     try:
                         ports.placement.reserve(server, guard)
                     except AllocationTakenError:
+                        if cmd.allocation is not None:
+                            raise
                         continue
                     _warn_quotas(ports, server, quotas, usage, cmd)
                     return server
@@ -189,6 +194,27 @@ def reserve_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer)
             {"nodes_considered": len(nodes), "ruled_out": {"allocations": len(nodes)}},
         )
     raise ConflictError("Too many servers are being created at once for this tenant; try again.")
+
+
+def _pinned_node(nodes: list[Any], cmd: CreateServer) -> list[Any]:
+    """The named node, when placement says it can take the server (memory, disk, maintenance,
+    reachability: the same rules as a placed create); NoCapacityError otherwise."""
+    pinned = [node for node in nodes if node.id == cmd.node_id]
+    if not pinned:
+        raise NoCapacityError(
+            "The node of this allocation cannot take the server now (room, maintenance or reachability).",
+            {"node_id": cmd.node_id},
+        )
+    return pinned
+
+
+def _candidates(ports: ServerPorts, node_id: str, cmd: CreateServer) -> list[Allocation]:
+    if cmd.allocation is None:
+        return ports.placement.free_allocations(node_id, ALLOCATIONS_PER_NODE)
+    from mamba.domain import nodes as node_records
+
+    ip, port = cmd.allocation
+    return [node_records.Allocation(node_id=node_id, ip=ip, port=port, created_at="")]
 
 
 def _warn_quotas(

@@ -807,3 +807,10 @@ class PteroCounterItem(MainItem):
     """``PTERO#COUNTER/<kind>``: the last integer id handed out for a kind (atomic ADD)."""
 
     value = NumberAttribute(default=0)
+
+
+class PteroRecordItem(MainItem):
+    """``PTERO#RECORD#<kind>/<ref>``: the Pterodactyl-only values of one object (a location's long
+    name, a user's username and names), as a map of plain values."""
+
+    values: MapAttribute[str, object] = MapAttribute(default=dict)

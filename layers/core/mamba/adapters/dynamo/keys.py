@@ -625,3 +625,9 @@ def ptero_external(kind: str, external_id: str) -> tuple[str, str]:
 def ptero_identifier(short: str) -> tuple[str, str]:
     """A server by its 8-character identifier (the first 8 characters of its uuid)."""
     return f"PTERO#identifier#{short}", "REF"
+
+
+def ptero_record(kind: str, ref: str) -> tuple[str, str]:
+    """What a Pterodactyl object carries beyond its Mamba object; a kind's records share one
+    partition, so listing them (locations) is one Query."""
+    return f"PTERO#RECORD#{kind}", ref

@@ -1,1 +1,2 @@
-"""Pterodactyl's door onto the same use cases /v1 calls: one module per area (docs/pterodactyl-api.md)."""
+"""Pterodactyl's API as a second door: translation and use cases per area, calling the same
+services /v1 uses (docs/pterodactyl-api.md). No boto3 or pynamodb here."""
