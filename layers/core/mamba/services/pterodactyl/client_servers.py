@@ -8,10 +8,16 @@ tenant (``TenantContext``) and the server's uuid. Everything else is read with t
 services /v1 uses (``services.servers.get_server``, ``services.server_control``), so another
 tenant's server, a member bound to another server or a malformed id answer 404 as there.
 
-Other client areas (files, backups, schedules, subusers) take their server from ``access``
-and ``load`` too, and their permission keys from ``permission_keys``.
+Other client areas (files, backups, schedules, subusers) can take their server from
+``access`` and ``load`` too, and a caller's permission keys from ``permission_keys``.
 
-Raises NotFoundError, ValidationError (paging, filters), BadIncludeError.
+Port and image changes are single conditional writes (``ServerNetworkStore``), read by Wings
+when the server next starts, as Pterodactyl's own routes do.
+
+Raises NotFoundError, ValidationError (paging, filters, a variable's rules, an image),
+BadIncludeError, ConflictError (a change raced another), AllocationRuleError,
+StartupVariableError, DockerImageError, ServerOfflineError, and what ``server_control`` and
+``server_lifecycle`` raise.
 """
 
 from __future__ import annotations
