@@ -175,6 +175,6 @@ def delete_two_factor(ctx: PteroCtx) -> None:
 @ptero_route(bp, ACCOUNT + "/activity", "GET", permission="account.read",
              summary="What your account did (?filter[event]=, ?sort=, paged)")  # fmt: skip
 def account_activity(ctx: PteroCtx) -> Any:
-    entries = service.account_activity(bootstrap.audit_log(), ctx.user_id)
+    entries = service.account_activity(bootstrap.audit_log(), ctx.user_id, clock.utcnow())
     base = bootstrap.settings().public_url.rstrip("/") + ACCOUNT + "/activity"
     return service.activity_page(entries, ctx.query, ctx.user_id, ctx.principal.is_admin, base)

@@ -225,3 +225,28 @@ def test_activity_pages_filter_and_sort():
     oldest = account.activity_page(rows, {"sort": "timestamp", "filter[event]": "KEY"}, "usr_b", False)
     assert [e["attributes"]["id"] for e in oldest["data"]] == ["a0", "a1"]
     assert oldest["data"][0]["attributes"]["ip"] is None  # not the viewer's own entry
+
+
+def test_account_activity_reads_a_bounded_part_of_the_platform_log():
+    from datetime import UTC, datetime
+
+    from mamba.domain.audit import AuditEntry, AuditPage
+
+    class EndlessLog:
+        """A platform log where every page holds one of the user's entries and a cursor on."""
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str | None, object]] = []
+
+        def list(self, tenant_id, filters, limit, cursor, security=False):
+            self.calls.append((cursor, filters))
+            n = len(self.calls)
+            entry = AuditEntry(id=f"aud_{n}", at=f"2026-11-25T10:00:{n:02d}.000000Z", action="a", result="success")
+            return AuditPage(items=[entry], next_cursor=f"c{n}")
+
+    log = EndlessLog()
+    found = account.account_activity(log, "usr_a", datetime(2026, 11, 26, tzinfo=UTC))
+
+    assert len(log.calls) == account.ACTIVITY_PAGES and len(found) == account.ACTIVITY_PAGES
+    _, filters = log.calls[0]
+    assert filters.actor_id == "usr_a" and filters.since == "2026-08-28T00:00:00.000000Z"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from mamba.domain.accounts import User
@@ -35,6 +36,8 @@ MAX_KEYS = 25
 KEY_LIST_PAGE = 100
 # How far back an activity list reaches (entries read, newest first).
 ACTIVITY_WINDOW = 500
+ACTIVITY_DAYS = 90  # Pterodactyl prunes its activity logs after 90 days by default
+ACTIVITY_PAGES = 10
 ACTIVITY_PER_PAGE = 25
 LANGUAGE = "en"
 
@@ -247,15 +250,23 @@ def from_audit(entry: AuditEntry) -> Activity:
     )
 
 
-def account_activity(log: AuditReader, user_id: str) -> list[Activity]:
+def account_activity(log: AuditReader, user_id: str, now: datetime) -> list[Activity]:
     """The account's own entries of the platform log (what it did outside tenants), newest
-    first, at most ``ACTIVITY_WINDOW``."""
+    first: at most ``ACTIVITY_WINDOW`` of them, from the last ``ACTIVITY_DAYS`` days.
+
+    The platform log is one partition for every account, with no index by actor, so the read is
+    bounded by entries *looked at* (``ACTIVITY_PAGES`` pages of 100), not by entries found: on a
+    busy platform an account sees its recent activity, never a Scan of the whole log."""
+    from mamba.services.audit import stamp
+
+    since = stamp(now - timedelta(days=ACTIVITY_DAYS))
+    wanted = AuditFilter(actor_id=user_id, since=since)
     found: list[Activity] = []
     cursor: str | None = None
-    while len(found) < ACTIVITY_WINDOW:
-        page = log.list(None, AuditFilter(actor_id=user_id), 100, cursor)
+    for _ in range(ACTIVITY_PAGES):
+        page = log.list(None, wanted, 100, cursor)
         found += [from_audit(e) for e in page.items]
         cursor = page.next_cursor
-        if not cursor:
+        if not cursor or len(found) >= ACTIVITY_WINDOW:
             break
     return found[:ACTIVITY_WINDOW]
