@@ -242,3 +242,10 @@ def test_no_credential_is_pterodactyls_401(env):
 
     assert answer.status_code == 401
     assert_shape("error_unauthenticated", answer.json_body)
+
+
+def test_the_permission_table_is_pterodactyls(env):
+    answer = call(env, "get", "/api/client/permissions")
+
+    assert answer.status_code == 200
+    assert_shape("client_permissions", answer.json_body)

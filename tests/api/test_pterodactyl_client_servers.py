@@ -119,6 +119,7 @@ def test_another_tenants_server_is_pterodactyls_404(world):
     answer = get(world, "alice", server_path(world, "theirs"))
 
     assert answer.status_code == 404
+    assert_shape("error_not_found", answer.json_body)
     assert answer.json_body["errors"][0]["detail"] == "The requested resource could not be found on the server."
     assert answer.json_body["errors"][0]["code"] == "NotFoundHttpException"
 
@@ -147,6 +148,7 @@ def test_a_viewer_may_not_open_the_console(world):
     answer = get(world, "vic", server_path(world, "game", "/websocket"))
 
     assert answer.status_code == 403
+    assert_shape("error_forbidden", answer.json_body)
     assert answer.json_body["errors"][0]["code"] == "AccessDeniedHttpException"
 
 
