@@ -226,3 +226,28 @@ def test_include_egg_adds_the_blueprint(world):
     relationships = answer.json_body["attributes"]["relationships"]
     assert relationships["egg"] == {"object": "egg", "attributes": {"uuid": "bp_game", "name": "Test game"}}
     assert relationships["subusers"] == {"object": "null_resource", "attributes": None}
+
+
+def test_a_tenant_requiring_2fa_is_left_out_of_the_list_of_a_user_without_it(world):
+    # Given bob also owns a tenant that requires 2FA, with a server, and bob has no second factor
+    import uuid as uuid_mod
+
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.domain.tenancy import Membership, Tenant
+    from tests.api.server_world import T0, add_server
+
+    DynamoTenantRepository().add_with_owner(
+        Tenant(id="tn_strict", name="strict", created_at=T0, require_2fa=True),
+        Membership(tenant_id="tn_strict", user_id="usr_bob", role="owner", created_at=T0),
+    )
+    # (the flag as an owner with 2FA would have set it: bob has none, so the route would refuse him)
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import TenantItem
+
+    TenantItem(*keys.tenant("tn_strict")).update(actions=[TenantItem.require_2fa.set(True)])
+    strict = str(uuid_mod.uuid4())
+    add_server(strict, "tn_strict")
+    # When bob lists his servers, that tenant's server is not there (its routes refuse him)
+    listed = get(world, "bob", "/api/client").json_body
+    assert [s["attributes"]["uuid"] for s in listed["data"]] == [world.servers["theirs"]]
+    assert get(world, "bob", f"/api/client/servers/{strict}").status_code == 403

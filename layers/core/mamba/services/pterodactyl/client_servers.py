@@ -28,10 +28,13 @@ from typing import Any, Protocol
 
 from mamba.auth.context import Principal, TenantContext
 from mamba.domain import servers as srv
+from mamba.domain.accounts import User
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, DomainError, NotFoundError, WingsRejectedError
 from mamba.domain.nodes import Allocation, Node
+from mamba.domain.pages import Page as PageOf
+from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl import (
     IdRef,
     Page,
@@ -45,7 +48,7 @@ from mamba.domain.pterodactyl import (
     short_identifier,
 )
 from mamba.domain.servers import Server
-from mamba.domain.tenancy import Membership
+from mamba.domain.tenancy import Membership, UserTenant
 from mamba.ports import PteroIds, ServerNetworkStore
 
 OWNER_ROLE = "owner"
@@ -88,6 +91,11 @@ class AllocationReader(Protocol):
 
 class Memberships(Protocol):
     def memberships_of_user(self, user_id: str) -> list[Membership]: ...
+    def tenants_of_user(self, user_id: str, page: PageRequest) -> PageOf[UserTenant]: ...
+
+
+class UserReader(Protocol):
+    def get(self, user_id: str) -> User: ...
 
 
 class FreeAllocations(Protocol):
@@ -107,6 +115,8 @@ class ClientPorts:
     # The network and image routes: where ports and images are written, and where free ports are found.
     network: ServerNetworkStore | None = None
     free: FreeAllocations | None = None
+    # Whether the caller has a second factor, for tenants that require one (the list).
+    users: UserReader | None = None
     now: Callable[[], str] = field(default=lambda: iso(utcnow()))
 
 
@@ -352,6 +362,22 @@ def readable_bindings(principal: Principal, bindings: Iterable[Membership], now:
     return [b for b in bindings if not b.expired(now) and "servers.read" in principal.allowed(b.effective_permissions)]
 
 
+def tenants_requiring_2fa(ports: ClientPorts, user_id: str) -> set[str]:
+    """The user's tenants that require two-factor authentication, when the user has no second
+    factor (else none): the guard refuses every route of those tenants to such a user, so the
+    list must not show their servers either."""
+    if ports.users is None or ports.users.get(user_id).has_second_factor:
+        return set()
+    blocked: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = ports.memberships.tenants_of_user(user_id, PageRequest(100, cursor))
+        blocked |= {row.tenant.id for row in page.items if row.tenant.require_2fa}
+        cursor = page.next_cursor
+        if not cursor:
+            return blocked
+
+
 def _tenant_context(binding: Membership) -> TenantContext:
     return TenantContext(
         tenant_id=binding.tenant_id,
@@ -398,7 +424,8 @@ def list_servers(
     Pterodactyl's views of other people's servers for root admins: Mamba's client API never
     opens a server of a tenant the caller is not a member of (the guard answers 404), so
     ``admin`` is empty and ``admin-all`` is the caller's own list, for admins; for anyone
-    else both are empty, as in Pterodactyl. Oldest first, paged (per_page ≤ 100).
+    else both are empty, as in Pterodactyl. A tenant that requires 2FA of a caller without a
+    second factor is left out (its routes refuse them). Oldest first, paged (per_page ≤ 100).
     """
     page = Page.from_query(query)
     kind = (query.get("type") or "").strip()
@@ -409,6 +436,9 @@ def list_servers(
         bindings = []
     elif kind == "owner":
         bindings = [b for b in bindings if b.role == OWNER_ROLE and b.server_id is None]
+    if bindings:
+        refused = tenants_requiring_2fa(ports, principal.user_id)
+        bindings = [b for b in bindings if b.tenant_id not in refused]
     found: list[tuple[Server, TenantContext]] = []
     for binding in sorted(bindings, key=lambda b: b.tenant_id):
         tenant = _tenant_context(binding)
