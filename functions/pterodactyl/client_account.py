@@ -38,7 +38,8 @@ def permissions(ctx: PteroCtx) -> Any:
 @ptero_route(bp, ACCOUNT, "GET", permission="account.read", summary="Your account")  # fmt: skip
 def get_account(ctx: PteroCtx) -> Any:
     user = accounts.get_profile(bootstrap.accounts().users, ctx.user_id)
-    return service.account_item(user, service.user_number(bootstrap.ptero_ids(), user.id))
+    record = bootstrap.ptero_records().get("user", user.id)
+    return service.account_item(user, service.user_ref(bootstrap.ptero_ids(), user.id), record)
 
 
 @ptero_route(bp, ACCOUNT + "/email", "PUT", permission="account.write", status=204,

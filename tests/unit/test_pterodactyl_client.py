@@ -222,11 +222,14 @@ def test_a_key_identifier_plus_its_secret_is_the_key():
     assert account.key_id_of("ptlc_usr_a.key_1.") == "key_1" and account.key_id_of("key_1") == "key_1"
 
 
-def test_names_come_from_the_email_and_display_name():
+def test_the_account_shows_the_application_apis_username_and_names():
     user = User(id="u", email="jo.doe@example.org", created_at=T0, name="Jo van Doe")
+    ref = IdRef("user", "u", 7)
 
-    assert account.names(user) == ("jo.doe", "Jo", "van Doe")
-    assert account.names(User(id="u", email="x@y.z", created_at=T0)) == ("x", "x", "")
+    made = account.account_item(user, ref, None)["attributes"]
+    assert (made["id"], made["username"], made["first_name"], made["last_name"]) == (7, "jo.doe", "Jo", "van Doe")
+    kept = account.account_item(user, ref, {"username": "jodoe", "language": "de"})["attributes"]
+    assert (kept["username"], kept["language"]) == ("jodoe", "de")
 
 
 def test_activity_pages_filter_and_sort():
