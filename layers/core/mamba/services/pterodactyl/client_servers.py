@@ -176,11 +176,11 @@ def server_number(ids: PteroIds, server: Server) -> IdRef:
     return ids.number("server", server.uuid, server.tenant_id)
 
 
-def allocation_numbers(ids: PteroIds, server: Server) -> dict[tuple[str, int], int]:
-    """The integer ids of the server's allocations (one batch read; new ones are claimed)."""
-    refs = {allocation_ref(server.node_id, ip, port): server.node_id for ip, port in server.allocations}
-    found = ids.numbers("allocation", refs)
-    return {(ip, port): found[allocation_ref(server.node_id, ip, port)].number for ip, port in server.allocations}
+def allocation_numbers(ids: PteroIds, *servers: Server) -> dict[str, int]:
+    """The integer ids of the servers' allocations by ``allocation_ref`` (one batch read for a
+    whole page of servers; new ones are claimed)."""
+    refs = {allocation_ref(s.node_id, ip, port): s.node_id for s in servers for ip, port in s.allocations}
+    return {ref: found.number for ref, found in ids.numbers("allocation", refs).items()} if refs else {}
 
 
 # --- the transformer -----------------------------------------------------------------------
@@ -250,15 +250,19 @@ def allocation_record(ports: ClientPorts, server: Server, ip: str, port: int) ->
         return None
 
 
-def allocation_items(ports: ClientPorts, server: Server, *, only_primary: bool = False) -> list[dict[str, Any]]:
+def allocation_items(
+    ports: ClientPorts, server: Server, *, only_primary: bool = False, numbers: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """The server's allocations, the primary first (``only_primary``: without ``allocation.read``,
-    Pterodactyl lists only the primary one, without its notes)."""
-    numbers = allocation_numbers(ports.ids, server)
+    Pterodactyl lists only the primary one, without its notes). ``numbers``: the page's ids, read
+    once for all its servers (``allocation_numbers``)."""
+    numbers = numbers if numbers is not None else allocation_numbers(ports.ids, server)
     wanted = [server.allocation] if only_primary else list(server.allocations)
     items = []
     for ip, port in wanted:
         record = allocation_record(ports, server, ip, port)
-        entry = allocation_item(record, ip, port, numbers[(ip, port)], primary=(ip, port) == server.allocation)
+        number = numbers[allocation_ref(server.node_id, ip, port)]
+        entry = allocation_item(record, ip, port, number, primary=(ip, port) == server.allocation)
         if only_primary:
             entry["attributes"]["notes"] = None
         items.append(entry)
@@ -289,9 +293,11 @@ def server_item(
     blueprint: Blueprint | None = None,
     number: IdRef | None = None,
     wanted: frozenset[str] = frozenset(),
+    allocation_ids: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Pterodactyl's client ``server`` with its default relationships (allocations, variables)
-    and the ``include=`` ones asked for (egg; subusers are answered as a null resource)."""
+    and the ``include=`` ones asked for (egg; subusers are answered as a null resource). A list
+    passes what it read once for its page (node, blueprint, numbers)."""
     node = node or ports.nodes.get(server.node_id)
     blueprint = blueprint or ports.blueprints.get(server.blueprint_id)
     number = number or server_number(ports.ids, server)
@@ -331,7 +337,9 @@ def server_item(
         "is_transferring": False,  # Mamba does not move servers between nodes
     }
     relationships: dict[str, Any] = {
-        "allocations": plain_list(allocation_items(ports, server, only_primary=not seen_by.can("allocation.read"))),
+        "allocations": plain_list(
+            allocation_items(ports, server, only_primary=not seen_by.can("allocation.read"), numbers=allocation_ids)
+        ),
         "variables": plain_list([variable_item(v, server) for v in variables]) if startup_read else NULL_RESOURCE,
     }
     if "egg" in wanted:
@@ -349,7 +357,9 @@ def details(
     tenant, server_uuid = access(principal, server_ref)
     server = load(ports.servers, tenant, server_uuid)
     seen_by = viewer(principal, tenant)
-    body = server_item(ports, server, seen_by, wanted=includes(query, LIST_INCLUDES))
+    # A server named by its identifier arrives with its number (the door read it); by its uuid, not.
+    number = server_ref if server_ref is not None and server_ref.number else None
+    body = server_item(ports, server, seen_by, number=number, wanted=includes(query, LIST_INCLUDES))
     body["meta"] = {"is_server_owner": seen_by.owner, "user_permissions": sorted(seen_by.keys)}
     return body
 
@@ -450,6 +460,7 @@ def list_servers(
     refs = ports.ids.numbers("server", {s.uuid: s.tenant_id for s, _ in found}) if found else {}
     kept = [(s, t) for s, t in found if _kept(s, refs[s.uuid], wanted)]
     shown = page.slice(kept)
+    allocation_ids = allocation_numbers(ports.ids, *(server for server, _ in shown))
     nodes: dict[str, Node] = {}
     blueprints: dict[str, Blueprint] = {}
     items = []
@@ -467,6 +478,7 @@ def list_servers(
                 blueprint=blueprint,
                 number=refs[server.uuid],
                 wanted=asked,
+                allocation_ids=allocation_ids,
             )
         )
     return paged(items, page, len(kept), base_url)
