@@ -251,3 +251,21 @@ def test_a_tenant_requiring_2fa_is_left_out_of_the_list_of_a_user_without_it(wor
     listed = get(world, "bob", "/api/client").json_body
     assert [s["attributes"]["uuid"] for s in listed["data"]] == [world.servers["theirs"]]
     assert get(world, "bob", f"/api/client/servers/{strict}").status_code == 403
+
+
+def test_the_reads_stay_within_their_budget(world, monkeypatch):
+    # Given the ids are handed out (the first list claims them)
+    from tests.support import DynamoCounter
+
+    get(world, "alice", "/api/client")
+    # When the list of alice's 5 servers and one server's details are read
+    counter = DynamoCounter(monkeypatch)
+    assert get(world, "alice", "/api/client").status_code == 200
+    listed = list(counter.actions)
+    counter.actions.clear()
+    assert get(world, "alice", f"/api/client/servers/{world.servers['game'][:8]}").status_code == 200
+    # Then each costs a bounded number of calls: the guard, one Query per tenant, one batch for the
+    # page's ids, and per server shown only its ports' records (docs/pterodactyl-api.md)
+    assert len(listed) <= 16, listed
+    assert len(counter.actions) <= 6, counter.actions
+    assert "Scan" not in listed + counter.actions
