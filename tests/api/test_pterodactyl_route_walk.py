@@ -316,4 +316,5 @@ def test_client_account_route_passes_the_guard_for_any_verified_user(walk, spec)
     response = walk.call(spec, token)
     # Then the guard let the call through to validation or the view, and the view did not crash
     assert response.status_code not in (401, 403), response.body[:300]
-    assert response.status_code < 500, response.body[:300]
+    # (501: a capability Mamba does not offer, answered on purpose, e.g. SSH keys; never a crash)
+    assert response.status_code < 500 or response.status_code == 501, response.body[:300]

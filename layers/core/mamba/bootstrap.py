@@ -375,6 +375,7 @@ def ptero_client_ports() -> PteroClientPorts:
         memberships=tenancy_repository(),
         network=server_network_store(),
         free=placement_store(),
+        users=user_repository(),
     )
 
 
