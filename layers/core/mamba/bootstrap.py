@@ -81,10 +81,10 @@ if TYPE_CHECKING:
     from mamba.services.oauth import IdentityProvider, OAuthPorts
     from mamba.services.operations import RetryPreparer
     from mamba.services.passkeys import PasskeyPorts
+    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.pterodactyl.nests import NestPorts as PteroNestPorts
     from mamba.services.pterodactyl.nodes import NodePorts as PteroNodePorts
     from mamba.services.pterodactyl.users import UserPorts as PteroUserPorts
-    from mamba.services.pterodactyl.client_servers import ClientPorts as PteroClientPorts
     from mamba.services.retention import RetentionPorts
     from mamba.services.schedules import SchedulePorts, ScheduleRepository, ScheduleTrigger
     from mamba.services.server_control import Ports as ServerControlPorts
