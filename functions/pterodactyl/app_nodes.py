@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
+from functions.pterodactyl.app_includes import asked, refusing
 from mamba import bootstrap
-from mamba.domain.pterodactyl import includes
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 from mamba.web import Reply
@@ -37,8 +37,8 @@ def _url(path: str) -> str:
 @ptero_route(bp, NODES, "GET", permission=PERMISSION, resource="nodes",
              summary="Nodes, filtered (uuid, name, fqdn, daemon_token_id), sorted, paged")  # fmt: skip
 def list_nodes(ctx: PteroCtx) -> Any:
-    wanted = includes(ctx.query, service.NODE_INCLUDES)
-    return service.list_nodes(bootstrap.ptero_node_ports(), ctx.query, _url(NODES), wanted)
+    wanted, refused = asked(ctx, service.NODE_INCLUDES)
+    return refusing(service.list_nodes(bootstrap.ptero_node_ports(), ctx.query, _url(NODES), wanted), refused)
 
 
 @ptero_route(bp, f"{NODES}/deployable", "GET", permission=PERMISSION, resource="nodes",
@@ -61,7 +61,8 @@ def _whole(value: str | None, name: str) -> int:
 
 @ptero_route(bp, f"{NODES}/{{node_id}}", "GET", permission=PERMISSION, resource="nodes", summary="A node")
 def get_node(ctx: PteroCtx, node_id: str) -> Any:
-    return service.get_node(bootstrap.ptero_node_ports(), node_id, includes(ctx.query, service.NODE_INCLUDES))
+    wanted, refused = asked(ctx, service.NODE_INCLUDES)
+    return refusing(service.get_node(bootstrap.ptero_node_ports(), node_id, wanted), refused)
 
 
 @ptero_route(bp, f"{NODES}/{{node_id}}/configuration", "GET", permission=PERMISSION, resource="nodes",
@@ -96,9 +97,9 @@ def delete_node(ctx: PteroCtx, node_id: str) -> None:
 @ptero_route(bp, f"{NODES}/{{node_id}}/allocations", "GET", permission=PERMISSION, resource="allocations",
              summary="A node's allocations, filtered (ip, port, ip_alias, server_id) and paged")  # fmt: skip
 def list_allocations(ctx: PteroCtx, node_id: str) -> Any:
-    wanted = includes(ctx.query, service.ALLOCATION_INCLUDES)
+    wanted, refused = asked(ctx, service.ALLOCATION_INCLUDES)
     base = _url(f"{NODES}/{node_id}/allocations")
-    return service.list_allocations(bootstrap.ptero_node_ports(), node_id, ctx.query, base, wanted)
+    return refusing(service.list_allocations(bootstrap.ptero_node_ports(), node_id, ctx.query, base, wanted), refused)
 
 
 @ptero_route(bp, f"{NODES}/{{node_id}}/allocations", "POST", permission=PERMISSION, resource="allocations",
@@ -121,15 +122,15 @@ def delete_allocation(ctx: PteroCtx, node_id: str, allocation_id: str) -> None:
 @ptero_route(bp, LOCATIONS, "GET", permission=PERMISSION, resource="locations",
              summary="Locations (the nodes' locations and those made here), filtered (short, long), paged")  # fmt: skip
 def list_locations(ctx: PteroCtx) -> Any:
-    wanted = includes(ctx.query, service.LOCATION_INCLUDES)
-    return service.list_locations(bootstrap.ptero_node_ports(), ctx.query, _url(LOCATIONS), wanted)
+    wanted, refused = asked(ctx, service.LOCATION_INCLUDES)
+    return refusing(service.list_locations(bootstrap.ptero_node_ports(), ctx.query, _url(LOCATIONS), wanted), refused)
 
 
 @ptero_route(bp, f"{LOCATIONS}/{{location_id}}", "GET", permission=PERMISSION, resource="locations",
              summary="A location")  # fmt: skip
 def get_location(ctx: PteroCtx, location_id: str) -> Any:
-    wanted = includes(ctx.query, service.LOCATION_INCLUDES)
-    return service.get_location(bootstrap.ptero_node_ports(), location_id, wanted)
+    wanted, refused = asked(ctx, service.LOCATION_INCLUDES)
+    return refusing(service.get_location(bootstrap.ptero_node_ports(), location_id, wanted), refused)
 
 
 @ptero_route(bp, LOCATIONS, "POST", permission=PERMISSION, resource="locations", status=201,

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
+from functions.pterodactyl.app_includes import asked, refusing
 from mamba import bootstrap
-from mamba.domain.pterodactyl import includes
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 from mamba.web import Reply
@@ -29,8 +29,8 @@ def _url(path: str = "") -> str:
 @ptero_route(bp, BASE, "GET", permission=PERMISSION, resource="users",
              summary="Users, filtered (email, uuid, username, external_id), sorted (id, uuid) and paged")  # fmt: skip
 def list_users(ctx: PteroCtx) -> Any:
-    wanted = includes(ctx.query, service.INCLUDES)
-    return service.list_users(bootstrap.ptero_user_ports(), ctx.query, _url(), wanted)
+    wanted, refused = asked(ctx, service.INCLUDES)
+    return refusing(service.list_users(bootstrap.ptero_user_ports(), ctx.query, _url(), wanted), refused)
 
 
 @ptero_route(bp, f"{BASE}/{{user_id}}", "GET", permission=PERMISSION, resource="users",
@@ -38,7 +38,8 @@ def list_users(ctx: PteroCtx) -> Any:
 def get_user(ctx: PteroCtx, user_id: str) -> Any:
     ports = bootstrap.ptero_user_ports()
     user, ref = service.find(ports, user_id)
-    return service.user_object(ports, user, ref, includes(ctx.query, service.INCLUDES))
+    wanted, refused = asked(ctx, service.INCLUDES)
+    return refusing(service.user_object(ports, user, ref, wanted), refused)
 
 
 @ptero_route(bp, f"{BASE}/external/{{external_id}}", "GET", permission=PERMISSION, resource="users",
@@ -46,7 +47,8 @@ def get_user(ctx: PteroCtx, user_id: str) -> Any:
 def get_external_user(ctx: PteroCtx, external_id: str) -> Any:
     ports = bootstrap.ptero_user_ports()
     user, ref = service.find_external(ports, external_id)
-    return service.user_object(ports, user, ref, includes(ctx.query, service.INCLUDES))
+    wanted, refused = asked(ctx, service.INCLUDES)
+    return refusing(service.user_object(ports, user, ref, wanted), refused)
 
 
 @ptero_route(bp, BASE, "POST", permission=PERMISSION, resource="users", status=201,

@@ -139,3 +139,16 @@ def test_nests_need_the_nests_right_and_eggs_the_eggs_right(client, api):
     refused = no_eggs.get(f"/nests/{nest}/eggs")
     assert refused.status_code == 403
     assert_shape("error_forbidden", refused.json_body)
+
+
+def test_an_eggs_nest_include_needs_the_nests_right(client, api):
+    eggs_only = Api(client, application_key(client, api.world, default="none", nests="read", eggs="read"))
+    no_nests = Api(client, application_key(client, api.world, default="none", eggs="read"))
+    nest = _nests(api)["Minecraft"]["id"]
+    egg = api.get(f"/nests/{nest}/eggs").json_body["data"][0]["attributes"]["id"]
+
+    granted = eggs_only.get(f"/nests/{nest}/eggs/{egg}?include=nest,variables").json_body["attributes"]["relationships"]
+    assert granted["nest"]["attributes"]["id"] == nest and granted["variables"]["data"]
+    assert no_nests.get(f"/nests/{nest}/eggs/{egg}").status_code == 200  # eggs are read with the eggs right
+    refused = no_nests.get(f"/nests/{nest}/eggs/{egg}?include=nest").json_body["attributes"]["relationships"]
+    assert refused == {"nest": {"object": "null_resource", "attributes": None}}

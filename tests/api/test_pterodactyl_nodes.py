@@ -324,3 +324,20 @@ def test_every_list_is_pterodactyls_paged_list_of_its_objects(api):
     )
     assert_shape("application_user", api.get("/users/external/ext-1").json_body)
     assert external.status_code == 201
+
+
+def test_an_include_the_key_may_not_read_is_pterodactyls_null_resource(api, client):
+    location = _location(api)
+    node = _node(api, location["id"])
+    api.post(f"/nodes/{node['id']}/allocations", {"ip": "10.0.0.5", "ports": ["25565"]})
+    nodes_only = Api(client, application_key(client, api.world, default="none", nodes="read", locations="read"))
+
+    body = nodes_only.get(f"/nodes/{node['id']}?include=allocations,location").json_body
+
+    relationships = body["attributes"]["relationships"]
+    assert relationships["allocations"] == {"object": "null_resource", "attributes": None}
+    assert relationships["location"]["attributes"]["short"] == "fra"
+    listed = nodes_only.get("/nodes?include=allocations").json_body["data"]
+    assert listed[0]["attributes"]["relationships"]["allocations"]["object"] == "null_resource"
+    located = nodes_only.get(f"/locations/{location['id']}?include=nodes").json_body["attributes"]["relationships"]
+    assert [n["attributes"]["id"] for n in located["nodes"]["data"]] == [node["id"]]
