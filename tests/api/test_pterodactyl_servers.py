@@ -151,6 +151,19 @@ def test_deploy_places_the_server_on_a_node_of_the_location_within_the_port_rang
     assert stored.node_id == "nd_beta" and stored.allocation == ("10.0.0.2", 30001)
 
 
+def test_deploy_with_a_dedicated_ip_avoids_ips_another_server_holds_a_port_of(world):
+    add_server("tn_pt-usr_bob", 40000, node="nd_gamma", ip="10.0.0.3")
+    body = create_body("usr_erin", 25570)
+    del body["allocation"]
+    body["deploy"] = {"locations": [number("location", "us.nyc")], "dedicated_ip": True, "port_range": []}
+
+    answer = world.call("POST", BASE, body)
+
+    assert answer.status_code == 201, answer.json_body
+    stored = bootstrap.server_repository().get(answer.json_body["attributes"]["uuid"])
+    assert (stored.node_id, stored.allocation) == ("nd_gamma", ("10.0.0.4", 40000))  # not 10.0.0.3:40001
+
+
 def test_deploy_where_no_node_has_room_is_409_takes_no_port_and_gives_the_external_id_back(world):
     big = {"memory": 16384, "swap": 0, "disk": 1024, "io": 500, "cpu": 100}
     body = create_body("usr_carol", 30000, limits=big, external_id="ext-retry")

@@ -82,6 +82,9 @@ class Nodes(Protocol):
 
 class Allocations(Protocol):
     def get(self, node_id: str, ip: str, port: int) -> Allocation: ...
+    def list(
+        self, node_id: str, limit: int = ..., cursor: str | None = None
+    ) -> tuple[list[Allocation], str | None]: ...
 
 
 class FreeAllocations(Protocol):
@@ -502,6 +505,7 @@ class NewServer:
     additional_allocations: tuple[int, ...] = ()
     deploy_locations: tuple[int, ...] | None = None  # None: no ``deploy`` block
     deploy_port_range: tuple[str, ...] = ()
+    dedicated_ip: bool = False  # deploy only on an IP no server holds a port of
     allocation_limit: int = 0  # feature_limits.allocations
     backup_limit: int | None = None  # feature_limits.backups (None: the plan's)
 
@@ -585,11 +589,24 @@ def _deploy_spots(ports: AppServerPorts, body: NewServer) -> list[tuple[str, str
         for node in nodes:
             if locations is not None and node.location not in locations:
                 continue
+            busy = _busy_ips(ports, node.id) if body.dedicated_ip else set()
             for allocation in ports.free.free_allocations(node.id, 100):
-                if view_rules.port_in_ranges(allocation.port, body.deploy_port_range):
+                if allocation.ip not in busy and view_rules.port_in_ranges(allocation.port, body.deploy_port_range):
                     spots.append((node.id, allocation.ip, allocation.port))
         if not cursor:
             return spots
+
+
+def _busy_ips(ports: AppServerPorts, node_id: str) -> set[str]:
+    """``deploy.dedicated_ip``: the node's IPs on which some server already holds a port (one
+    Query per 100 of the node's allocations)."""
+    busy: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page, cursor = ports.allocations.list(node_id, 100, cursor)
+        busy |= {a.ip for a in page if a.server_id}
+        if not cursor:
+            return busy
 
 
 def create_server(
