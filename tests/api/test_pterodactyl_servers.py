@@ -379,6 +379,43 @@ def test_details_rename_and_move_the_external_id_but_not_the_user(world):
     assert bootstrap.server_repository().get(server.uuid).tenant_id == "tn_pt-usr_alice"
 
 
+def test_details_accept_another_owner_of_a_shared_tenant_as_the_user(world):
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import MembershipItem
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.domain.tenancy import Membership, Tenant
+
+    tenants = DynamoTenantRepository()
+    tenants.add_with_owner(
+        Tenant(id="tn_team", name="Team", created_at=T0),
+        Membership(tenant_id="tn_team", user_id="usr_carol", role="owner", created_at=T0),
+    )
+    MembershipItem(
+        *keys.membership("tn_team", "usr_dave"),
+        kind="membership",
+        gsi1pk=keys.memberships_of_user("usr_dave"),
+        gsi1sk=keys.user_membership_sort("tn_team"),
+        tenant_id="tn_team",
+        user_id="usr_dave",
+        role="owner",
+        created_at=T0,
+    ).save()
+    server = add_server("tn_team", 25602)
+    server_id = number("server", server.uuid, server.tenant_id)
+
+    shown = world.call("GET", f"{BASE}/{server_id}").json_body["attributes"]
+    as_dave = world.call(
+        "PATCH", f"{BASE}/{server_id}/details", {"name": "Team game", "user": number("user", "usr_dave")}
+    )
+    as_erin = world.call(
+        "PATCH", f"{BASE}/{server_id}/details", {"name": "Team game", "user": number("user", "usr_erin")}
+    )
+
+    assert shown["user"] == number("user", "usr_carol")  # the tenant's first owner
+    assert as_dave.status_code == 200, as_dave.json_body
+    assert as_erin.status_code == 422 and as_erin.json_body["errors"][0]["meta"]["source_field"] == "user"
+
+
 def build_body(server_allocation: int, **limits: Any) -> dict[str, Any]:
     return {
         "allocation": server_allocation,

@@ -716,12 +716,28 @@ def _admin_tenant(server: srv.Server) -> TenantContext:
     return TenantContext(tenant_id=server.tenant_id, role="platform", permissions=frozenset())
 
 
+def _owns(ports: AppServerPorts, tenant_id: str, user_number: int) -> bool:
+    """Whether the user with this integer id is an owner of the tenant (its member list read)."""
+    ref = ports.ids.by_number("user", user_number)
+    if ref is None:
+        return False
+    cursor: str | None = None
+    while True:
+        page = ports.tenants.list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+        if any(m.user_id == ref.ref and m.role == OWNER and m.server_id is None for m in page.items):
+            return True
+        if not page.next_cursor:
+            return False
+        cursor = page.next_cursor
+
+
 def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../details: name, description, external_id. ``user`` must stay the server's user:
-    a server lives in a tenant, so it cannot move to another user's (docs/pterodactyl-api.md)."""
+    """PATCH .../details: name, description, external_id. ``user`` must be the server's user or
+    another owner of its tenant (nothing moves then): a server lives in a tenant, so it cannot
+    move to another user's (docs/pterodactyl-api.md)."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
-    if int(body["user"]) != view.user:
+    if int(body["user"]) != view.user and not _owns(ports, server.tenant_id, int(body["user"])):
         raise field_error("user", "cannot change: a server stays in its tenant (transfer it in Mamba instead)", "same")
     ref = ports.ids.number("server", server.uuid, server.tenant_id)
     if "external_id" in body and body["external_id"] != ref.external_id:
