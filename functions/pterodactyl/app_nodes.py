@@ -96,9 +96,9 @@ def delete_node(ctx: PteroCtx, node_id: str) -> None:
 @ptero_route(bp, f"{NODES}/{{node_id}}/allocations", "GET", permission=PERMISSION, resource="allocations",
              summary="A node's allocations, filtered (ip, port, ip_alias, server_id) and paged")  # fmt: skip
 def list_allocations(ctx: PteroCtx, node_id: str) -> Any:
-    includes(ctx.query, service.ALLOCATION_INCLUDES)
+    wanted = includes(ctx.query, service.ALLOCATION_INCLUDES)
     base = _url(f"{NODES}/{node_id}/allocations")
-    return service.list_allocations(bootstrap.ptero_node_ports(), node_id, ctx.query, base)
+    return service.list_allocations(bootstrap.ptero_node_ports(), node_id, ctx.query, base, wanted)
 
 
 @ptero_route(bp, f"{NODES}/{{node_id}}/allocations", "POST", permission=PERMISSION, resource="allocations",

@@ -11,7 +11,7 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.domain import clock
 from mamba.domain.errors import ValidationError
-from mamba.domain.pterodactyl import permissions_document
+from mamba.domain.pterodactyl import NotImplementedHere, permissions_document
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 
@@ -38,7 +38,8 @@ def permissions(ctx: PteroCtx) -> Any:
 @ptero_route(bp, ACCOUNT, "GET", permission="account.read", summary="Your account")  # fmt: skip
 def get_account(ctx: PteroCtx) -> Any:
     user = accounts.get_profile(bootstrap.accounts().users, ctx.user_id)
-    return service.account_item(user, service.user_number(bootstrap.ptero_ids(), user.id))
+    record = bootstrap.ptero_records().get("user", user.id)
+    return service.account_item(user, service.user_ref(bootstrap.ptero_ids(), user.id), record)
 
 
 @ptero_route(bp, ACCOUNT + "/email", "PUT", permission="account.write", status=204,
@@ -175,6 +176,31 @@ def delete_two_factor(ctx: PteroCtx) -> None:
 @ptero_route(bp, ACCOUNT + "/activity", "GET", permission="account.read",
              summary="What your account did (?filter[event]=, ?sort=, paged)")  # fmt: skip
 def account_activity(ctx: PteroCtx) -> Any:
-    entries = service.account_activity(bootstrap.audit_log(), ctx.user_id)
+    entries = service.account_activity(bootstrap.audit_log(), ctx.user_id, clock.utcnow())
     base = bootstrap.settings().public_url.rstrip("/") + ACCOUNT + "/activity"
     return service.activity_page(entries, ctx.query, ctx.user_id, ctx.principal.is_admin, base)
+
+
+# SFTP signs in with the account's password or an API key (mamba.auth.sftp); Mamba keeps no SSH
+# public keys, so Pterodactyl's SSH key routes answer 501 in its error shape, as databases do.
+SSH_KEYS_NOT_HERE = "This panel signs SFTP in with your password or an API key; it keeps no SSH keys."
+
+
+def _no_ssh_keys() -> None:
+    raise NotImplementedHere(SSH_KEYS_NOT_HERE, {"capability": "ssh_keys"})
+
+
+@ptero_route(bp, ACCOUNT + "/ssh-keys", "GET", permission="account.read", summary="SSH keys (not offered: 501)")
+def list_ssh_keys(ctx: PteroCtx) -> None:
+    _no_ssh_keys()
+
+
+@ptero_route(bp, ACCOUNT + "/ssh-keys", "POST", permission="account.write", summary="Add an SSH key (not offered: 501)")
+def add_ssh_key(ctx: PteroCtx) -> None:
+    _no_ssh_keys()
+
+
+@ptero_route(bp, ACCOUNT + "/ssh-keys/remove", "POST", permission="account.write",
+             summary="Remove an SSH key (not offered: 501)")  # fmt: skip
+def remove_ssh_key(ctx: PteroCtx) -> None:
+    _no_ssh_keys()

@@ -1,5 +1,7 @@
-"""/api/client: the servers a user may read, one server's details, its resources, console
-websocket, power and commands (mamba.services.pterodactyl.client_servers)."""
+"""/api/client: the servers a user may read, and one server's details, resources, console
+websocket, power, commands, activity, settings (rename, reinstall, docker image), startup
+variables and network allocations (mamba.services.pterodactyl.client_servers;
+docs/pterodactyl-api.md)."""
 
 from __future__ import annotations
 
@@ -25,8 +27,6 @@ else:
 
 bp = Blueprint(__name__)
 SERVER = "/api/client/servers/{server}"
-# Pterodactyl's kill needs control.stop; every signal is Mamba's servers.power.
-SIGNALS = ("start", "stop", "restart", "kill")
 
 
 @ptero_route(bp, "/api/client", "GET", permission="servers.read",

@@ -242,3 +242,18 @@ def test_no_credential_is_pterodactyls_401(env):
 
     assert answer.status_code == 401
     assert_shape("error_unauthenticated", answer.json_body)
+
+
+def test_the_permission_table_is_pterodactyls(env):
+    answer = call(env, "get", "/api/client/permissions")
+
+    assert answer.status_code == 200
+    assert_shape("client_permissions", answer.json_body)
+
+
+def test_ssh_keys_are_not_offered_pterodactyls_501(env):
+    listed = call(env, "get", "/api/client/account/ssh-keys")
+    added = call(env, "post", "/api/client/account/ssh-keys", body={"name": "x", "public_key": "ssh-ed25519 AAAA"})
+
+    assert listed.status_code == added.status_code == 501
+    assert listed.json_body["errors"][0]["status"] == "501"

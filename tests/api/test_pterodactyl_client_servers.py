@@ -119,6 +119,7 @@ def test_another_tenants_server_is_pterodactyls_404(world):
     answer = get(world, "alice", server_path(world, "theirs"))
 
     assert answer.status_code == 404
+    assert_shape("error_not_found", answer.json_body)
     assert answer.json_body["errors"][0]["detail"] == "The requested resource could not be found on the server."
     assert answer.json_body["errors"][0]["code"] == "NotFoundHttpException"
 
@@ -147,6 +148,7 @@ def test_a_viewer_may_not_open_the_console(world):
     answer = get(world, "vic", server_path(world, "game", "/websocket"))
 
     assert answer.status_code == 403
+    assert_shape("error_forbidden", answer.json_body)
     assert answer.json_body["errors"][0]["code"] == "AccessDeniedHttpException"
 
 
@@ -177,7 +179,7 @@ def test_an_unknown_signal_and_an_empty_command_are_422_naming_the_field(world):
     empty = post(world, "alice", server_path(world, "game", "/command"), {"command": ""})
 
     assert bad_signal.status_code == 422
-    assert bad_signal.json_body["errors"][0]["meta"]["source_field"] == "action"
+    assert bad_signal.json_body["errors"][0]["meta"]["source_field"] == "signal"
     assert empty.status_code == 422
     assert empty.json_body["errors"][0]["meta"]["source_field"] == "command"
 
@@ -215,3 +217,55 @@ def test_a_command_to_a_stopped_server_is_pterodactyls_502(world):
     assert answer.status_code == 502, answer.body[:300]
     assert answer.json_body["errors"][0]["status"] == "502"
     assert answer.json_body["errors"][0]["detail"] == "Server must be online in order to send commands."
+
+
+def test_include_egg_adds_the_blueprint(world):
+    answer = get(world, "alice", server_path(world, "game") + "?include=egg,subusers")
+
+    assert answer.status_code == 200, answer.body[:300]
+    relationships = answer.json_body["attributes"]["relationships"]
+    assert relationships["egg"] == {"object": "egg", "attributes": {"uuid": "bp_game", "name": "Test game"}}
+    assert relationships["subusers"] == {"object": "null_resource", "attributes": None}
+
+
+def test_a_tenant_requiring_2fa_is_left_out_of_the_list_of_a_user_without_it(world):
+    # Given bob also owns a tenant that requires 2FA, with a server, and bob has no second factor
+    import uuid as uuid_mod
+
+    from mamba.adapters.dynamo.tenants import DynamoTenantRepository
+    from mamba.domain.tenancy import Membership, Tenant
+    from tests.api.server_world import T0, add_server
+
+    DynamoTenantRepository().add_with_owner(
+        Tenant(id="tn_strict", name="strict", created_at=T0, require_2fa=True),
+        Membership(tenant_id="tn_strict", user_id="usr_bob", role="owner", created_at=T0),
+    )
+    # (the flag as an owner with 2FA would have set it: bob has none, so the route would refuse him)
+    from mamba.adapters.dynamo import keys
+    from mamba.adapters.dynamo.items import TenantItem
+
+    TenantItem(*keys.tenant("tn_strict")).update(actions=[TenantItem.require_2fa.set(True)])
+    strict = str(uuid_mod.uuid4())
+    add_server(strict, "tn_strict")
+    # When bob lists his servers, that tenant's server is not there (its routes refuse him)
+    listed = get(world, "bob", "/api/client").json_body
+    assert [s["attributes"]["uuid"] for s in listed["data"]] == [world.servers["theirs"]]
+    assert get(world, "bob", f"/api/client/servers/{strict}").status_code == 403
+
+
+def test_the_reads_stay_within_their_budget(world, monkeypatch):
+    # Given the ids are handed out (the first list claims them)
+    from tests.support import DynamoCounter
+
+    get(world, "alice", "/api/client")
+    # When the list of alice's 5 servers and one server's details are read
+    counter = DynamoCounter(monkeypatch)
+    assert get(world, "alice", "/api/client").status_code == 200
+    listed = list(counter.actions)
+    counter.actions.clear()
+    assert get(world, "alice", f"/api/client/servers/{world.servers['game'][:8]}").status_code == 200
+    # Then each costs a bounded number of calls: the guard, one Query per tenant, one batch for the
+    # page's ids, and per server shown only its ports' records (docs/pterodactyl-api.md)
+    assert len(listed) <= 16, listed
+    assert len(counter.actions) <= 6, counter.actions
+    assert "Scan" not in listed + counter.actions

@@ -95,6 +95,10 @@ def call(world, method: str, label: str, tail: str, who: str = "alice", body: di
     return getattr(world.client.http, method)(path, headers=world.headers(who), body=payload)
 
 
+def listed_startup(world) -> dict:
+    return call(world, "get", "vars", "/startup").json_body
+
+
 def release_lock(world, label: str) -> None:
     """The recorded workflow never ends: let the next test change the server again."""
     from mamba.adapters.dynamo.server_lifecycle import DynamoServerLocks
@@ -148,7 +152,13 @@ def test_a_variable_change_is_checked_and_starts_the_build_change(world, workflo
     good = call(world, "put", "vars", "/startup/variable", body={"key": "MOTD", "value": "bonjour"})
     assert good.status_code == 200, good.body[:300]
     assert good.json_body["attributes"]["server_value"] == "bonjour"
-    assert good.json_body["meta"]["startup_command"] == "./run --motd=bonjour --slots=20"
+    assert good.json_body["meta"] == {
+        "startup_command": "./run --motd=bonjour --slots=20",
+        "raw_startup_command": "./run --motd={{MOTD}} --slots={{MAX_PLAYERS}}",
+    }
+    # The item is the list's egg_variable (the list fixture holds one)
+    variable = {k: v for k, v in good.json_body.items() if k != "meta"}
+    assert_shape("client_egg_variable", {**listed_startup(world), "data": [variable]})
     [(workflow, _, payload)] = workflows.started
     assert workflow == "update_server_build"
     assert payload["environment"]["MOTD"] == "bonjour" and payload["previous_environment"]["MOTD"] == "welcome"
@@ -301,6 +311,7 @@ def test_ports_are_assigned_up_to_the_limit_made_primary_and_freed(world, net):
     new_primary = first.json_body["attributes"]["id"]
     made = call(world, "post", "net", f"/network/allocations/{new_primary}/primary")
     assert made.status_code == 200, made.body[:300]
+    assert_shape("client_allocation", made.json_body)
     assert made.json_body["attributes"]["is_default"] is True
     assert ports_of(world)[0] == (first.json_body["attributes"]["port"], True)
     # And the primary cannot be deleted, an extra port can (and is free again, notes gone)

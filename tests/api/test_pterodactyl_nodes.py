@@ -69,6 +69,15 @@ def test_a_location_is_created_read_listed_renamed_and_deleted(api):
     assert api.get(f"/locations/{location['id']}").status_code == 404
 
 
+def test_py_dactyls_shortcode_and_description_are_a_locations_short_and_long(api):
+    made = api.post("/locations", {"shortcode": "nyc", "description": "New York"})
+
+    assert made.status_code == 201, made.json_body
+    assert (made.json_body["attributes"]["short"], made.json_body["attributes"]["long"]) == ("nyc", "New York")
+    changed = api.patch(f"/locations/{made.json_body['attributes']['id']}", {"description": "NYC"})
+    assert changed.json_body["attributes"]["long"] == "NYC"
+
+
 def test_a_taken_short_code_is_a_422_and_it_cannot_be_renamed(api):
     location = _location(api)
 
@@ -187,6 +196,12 @@ def test_allocations_are_added_from_ports_and_ranges_listed_filtered_and_deleted
     assert [a["attributes"]["port"] for a in listed["data"]] == [25565, 25570, 25571, 25572]
     assert listed["data"][0]["attributes"]["alias"] == "play.example.com"
     assert listed["data"][0]["attributes"]["assigned"] is False
+    with_node = api.get(f"/nodes/{node['id']}/allocations?include=node,server").json_body["data"][0]["attributes"]
+    relationships = with_node.pop("relationships")
+    assert (
+        relationships["node"]["attributes"]["id"] == node["id"] and relationships["server"]["object"] == "null_resource"
+    )
+    assert_shape("application_node", relationships["node"])
     only = api.get(f"/nodes/{node['id']}/allocations?filter[port]=25571").json_body["data"]
     assert [a["attributes"]["port"] for a in only] == [25571]
     assert (
@@ -260,3 +275,52 @@ def test_allocated_resources_are_what_the_nodes_servers_commit(api):
 
     got = api.get(f"/nodes/{node['id']}").json_body["attributes"]
     assert got["allocated_resources"] == {"memory": 512, "disk": 2048}
+
+
+def test_an_assigned_allocation_is_found_by_its_servers_id_and_not_deleted(api):
+    from mamba import bootstrap
+
+    node = _node(api, _location(api)["id"])
+    node_id = bootstrap.ptero_ids().by_number("node", node["id"]).ref
+    api.post(f"/nodes/{node['id']}/allocations", {"ip": "10.0.0.5", "ports": ["25565-25566"]})
+    server = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    bootstrap.allocation_repository().assign(node_id, "10.0.0.5", 25566, server)
+    number = bootstrap.ptero_ids().number("server", server, "tn_a").number
+
+    held = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]={number}").json_body["data"]
+    free = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]=").json_body["data"]  # as Pterodactyl
+
+    assert [(a["attributes"]["port"], a["attributes"]["assigned"]) for a in held] == [(25566, True)]
+    assert [a["attributes"]["port"] for a in free] == [25565]  # empty or not a number: the unassigned ones
+    unassigned = api.get(f"/nodes/{node['id']}/allocations?filter[server_id]=none").json_body["data"]
+    assert [a["attributes"]["port"] for a in unassigned] == [25565]
+    refused = api.delete(f"/nodes/{node['id']}/allocations/{held[0]['attributes']['id']}")
+    assert refused.status_code == 409
+    assert api.delete(f"/nodes/{node['id']}").status_code == 409  # a server holds one of its allocations
+
+
+def test_every_list_is_pterodactyls_paged_list_of_its_objects(api):
+    location = _location(api)
+    node = _node(api, location["id"])
+    api.post(f"/nodes/{node['id']}/allocations", {"ip": "10.0.0.5", "ports": ["25565"]})
+
+    for path, fixture in (
+        ("/locations", "application_location"),
+        ("/nodes", "application_node"),
+        ("/nodes/deployable?memory=1&disk=1", "application_node"),
+        (f"/nodes/{node['id']}/allocations", "application_allocation"),
+        ("/users", "application_user"),
+    ):
+        body = api.get(path).json_body
+        assert set(body) == {"object", "data", "meta"} and body["object"] == "list", path
+        pagination = body["meta"]["pagination"]
+        assert set(pagination) == {"total", "count", "per_page", "current_page", "total_pages", "links"}, path
+        assert pagination["count"] == len(body["data"]) >= 1, path
+        for row in body["data"]:
+            assert_shape(fixture, row)
+    external = api.post(
+        "/users",
+        {"email": "e@example.org", "username": "e", "first_name": "E", "last_name": "F", "external_id": "ext-1"},
+    )
+    assert_shape("application_user", api.get("/users/external/ext-1").json_body)
+    assert external.status_code == 201

@@ -91,6 +91,14 @@ def test_a_taken_email_username_or_external_id_is_pterodactyls_422_naming_the_fi
     )
 
 
+def test_a_numeric_external_id_is_taken_as_its_text(api):
+    made = api.post("/users", {**NEW, "external_id": 42})
+
+    assert made.status_code == 201, made.json_body
+    assert made.json_body["attributes"]["external_id"] == "42"
+    assert api.get("/users/external/42").json_body["attributes"]["id"] == made.json_body["attributes"]["id"]
+
+
 def test_a_missing_field_is_a_422_per_field(api):
     refused = api.post("/users", {"email": "x@example.org"})
 
@@ -173,3 +181,18 @@ def test_an_unknown_or_malformed_id_is_a_404(api):
         answer = api.get(path)
         assert answer.status_code == 404, path
         assert_shape("error_not_found", answer.json_body)
+
+
+def test_a_refused_patch_changes_nothing(api):
+    first = api.post("/users", NEW).json_body["attributes"]
+    other = {**NEW, "email": "other@example.org", "username": "other", "external_id": None}
+    second = api.post("/users", other).json_body["attributes"]
+
+    refused = api.patch(f"/users/{second['id']}", {"username": "fresh", "email": "gamer@example.org"})
+
+    assert refused.status_code == 422 and refused.json_body["errors"][0]["meta"]["source_field"] == "email"
+    assert api.get(f"/users/{second['id']}").json_body["attributes"] == second
+    # "fresh" was given back: another account may take it
+    assert api.patch(f"/users/{first['id']}", {"username": "fresh"}).json_body["attributes"]["username"] == "fresh"
+    weak = api.patch(f"/users/{second['id']}", {"username": "x2", "password": "short"})
+    assert weak.status_code == 422 and api.get(f"/users/{second['id']}").json_body["attributes"]["username"] == "other"

@@ -10,7 +10,8 @@ What a host's billing system and a customer's bot do, through py-dactyl 2.1.3 un
 
 One customer and one server for the module (the provision on the simulator is the slow part); the tests
 run in file order: the application flow's delete is the last test. Each call's result is checked, not
-only its status.
+only its status, and every whole answer py-dactyl hands back goes through ``assert_shape`` (the contract
+tests' checker of Pterodactyl's attribute names and types) as the running stack sent it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 import requests
 from pydactyl import PterodactylClient
 
+from tests.contract.pterodactyl_shapes import assert_shape
 from tests.e2e.conftest import Stack
 from tests.e2e.test_identity_flow import bearer
 
@@ -154,6 +156,7 @@ def customer(stack: Stack, app: PterodactylClient) -> Iterator[Customer]:
         description="made by py-dactyl",
     )
     assert answer.status_code == 201, answer.text
+    assert_shape("application_server", answer.json())
     server = answer.json()["attributes"]
     assert server["status"] == "installing"
     assert (server["user"], server["egg"], server["nest"], server["node"]) == (
@@ -192,7 +195,9 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
     found = app.user.list_users(email=customer.email)
     assert [u["attributes"]["id"] for u in found.data] == [customer.user_id]
     assert found.meta["pagination"]["total"] == 1
-    assert app.user.get_user_info(user_id=customer.user_id)["attributes"]["email"] == customer.email
+    by_id = app.user.get_user_info(user_id=customer.user_id)
+    assert_shape("application_user", by_id)
+    assert by_id["attributes"]["email"] == customer.email
     by_external = app.user.get_user_info(external_id=customer.user_external_id)
     assert by_external["attributes"]["id"] == customer.user_id
 
@@ -207,7 +212,9 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
         customer.node_id,
         customer.egg_id,
     )
-    assert server["limits"]["memory"] == 256 and server["feature_limits"]["backups"] == 2
+    assert server["limits"]["memory"] == 256 and server["limits"]["disk"] == 1024
+    # (feature limits are the tenant plan's, whatever the create asked: docs/pterodactyl-api.md)
+    assert isinstance(server["feature_limits"]["backups"], int)
     assert app.servers.get_server_info(external_id=customer.server_external_id)["id"] == customer.server_id
 
     # Suspend, then unsuspend (each a workflow: the state follows)
@@ -217,7 +224,7 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
     app.servers.unsuspend_server(customer.server_id)
     wait_until(lambda: app.servers.get_server_info(server_id=customer.server_id)["suspended"] is False, "unsuspension")
 
-    # Update the build: more memory, disk and backups on the same primary allocation
+    # Update the build: more memory and disk on the same primary allocation (feature limits stay the plan's)
     resized = app.servers.update_server_build(
         customer.server_id,
         allocation_id=server["allocation"],
@@ -235,9 +242,9 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
         lambda: app.servers.get_server_info(server_id=customer.server_id)["limits"]["memory"] == 512, "the new build"
     )
     after = app.servers.get_server_info(server_id=customer.server_id)
-    assert (after["limits"]["disk"], after["feature_limits"]["backups"], after["allocation"]) == (
+    assert (after["limits"]["disk"], after["feature_limits"], after["allocation"]) == (
         2048,
-        3,
+        server["feature_limits"],
         server["allocation"],
     )
 
@@ -263,13 +270,18 @@ def test_client_api_drives_the_server_with_the_customers_key(
     # The server list and the server
     servers = client.servers.list_servers()
     assert [s["attributes"]["identifier"] for s in servers.data] == [ref]
-    details = client.servers.get_server(ref)
+    envelope = client.servers.get_server(ref, detail=True)
+    assert_shape("client_server", envelope)
+    assert envelope["meta"]["is_server_owner"] is True
+    details = envelope["attributes"]
     assert (details["uuid"], details["name"], details["is_installing"]) == (customer.uuid, customer.name, False)
     assert details["server_owner"] is True and details["limits"]["memory"] > 0
     assert client.servers.get_server(customer.uuid)["identifier"] == ref  # by uuid too
 
     # Power and a console command
-    assert client.servers.get_server_utilization(ref)["current_state"] == "offline"
+    offline = client.servers.get_server_utilization(ref, detail=True)
+    assert_shape("client_stats", offline)
+    assert offline["attributes"]["current_state"] == "offline"
     client.servers.send_power_action(ref, "start")
     wait_until(lambda: client.servers.get_server_utilization(ref)["current_state"] == "running", "running")
     stats = client.servers.get_server_utilization(ref)
@@ -285,6 +297,7 @@ def test_client_api_drives_the_server_with_the_customers_key(
     # Files: write, list, read back
     client.servers.files.write_file(ref, "/pydactyl.txt", MOTD)
     listed = client.servers.files.list_files(ref, "/")
+    assert_shape("client_file_list", listed)
     entry = next(f["attributes"] for f in listed["data"] if f["attributes"]["name"] == "pydactyl.txt")
     assert (entry["size"], entry["is_file"]) == (len(MOTD), True)
     contents = client.servers.files.get_file_contents(ref, "/pydactyl.txt", json=False)
@@ -292,7 +305,7 @@ def test_client_api_drives_the_server_with_the_customers_key(
 
     # Backups: create one, see it listed, wait until it is done
     backup = client.servers.backups.create_backup(ref)
-    assert backup["object"] == "backup"
+    assert_shape("client_backup", backup)
     backup_uuid = backup["attributes"]["uuid"]
     listed_backups = client.servers.backups.list_backups(ref)
     assert backup_uuid in [b["attributes"]["uuid"] for b in listed_backups["data"]]
@@ -303,19 +316,20 @@ def test_client_api_drives_the_server_with_the_customers_key(
 
     # API keys: make one through the client API, use it, delete it
     new = client.account.api_key_create(description="discord bot", allowed_ips=[])
-    secret = new["meta"]["secret_token"]
+    assert_shape("client_api_key_created", new)
     identifier = new["attributes"]["identifier"]
-    assert secret.startswith("ptlc_") and new["attributes"]["description"] == "discord bot"
-    assert identifier in [k["attributes"]["identifier"] for k in client.account.api_key_list()["data"]]
+    secret = identifier + new["meta"]["secret_token"]  # as Pterodactyl's tools put the key together
+    assert identifier.startswith("ptlc_") and new["attributes"]["description"] == "discord bot"
+    assert identifier in [k["identifier"] for k in client.account.api_key_list()]
     bot = PterodactylClient(stack.api, secret, retries=1).client
     assert bot.account.get_account()["attributes"]["email"] == customer.email
     client.account.api_key_delete(identifier)
-    assert identifier not in [k["attributes"]["identifier"] for k in client.account.api_key_list()["data"]]
+    assert identifier not in [k["identifier"] for k in client.account.api_key_list()]
     assert _status(bot.account.get_account) == 401
 
     # The permission table
     table = client.servers.list_permissions()
-    assert table["object"] == "system_permissions"
+    assert_shape("client_permissions", table)
     assert "console" in table["attributes"]["permissions"]["control"]["keys"]
 
     # And the server stops
@@ -333,9 +347,11 @@ def test_application_api_deletes_the_server_then_the_user(app: PterodactylClient
     assert _status(lambda: app.user.get_user_info(user_id=customer.user_id)) == 404
 
 
+# What the customer's bot key holds: api_keys.manage lets it make the narrower keys py-dactyl manages.
 CLIENT_SCOPES = [
     "account.read",
     "account.write",
+    "api_keys.manage",
     "servers.read",
     "servers.update",
     "servers.power",

@@ -27,6 +27,7 @@ def test_a_fresh_stack_has_node_1_in_location_1_with_30_allocations_and_the_blue
     assert seeded["location"] == 1
     assert seeded["allocations"] == {f"127.0.0.1:{25565 + i}": i + 1 for i in range(30)}
     assert seeded["eggs"] == {LINE_SERVER_ID: 1, COMMAND_RUNNER_ID: 2}
+    assert seeded["nests"] == {LINE_SERVER_ID: 1, COMMAND_RUNNER_ID: 1}  # both in the default category
     # And each id leads back to the seeded object in one read, as the door looks it up
     ids = bootstrap.ptero_ids()
     assert ids.by_number("node", 1).ref == node_seed.LOCAL_NODE_ID
@@ -34,6 +35,7 @@ def test_a_fresh_stack_has_node_1_in_location_1_with_30_allocations_and_the_blue
     first = ids.by_number("allocation", 1)
     assert (first.ref, first.scope) == (f"{node_seed.LOCAL_NODE_ID}|127.0.0.1|25565", node_seed.LOCAL_NODE_ID)
     assert ids.by_number("egg", 2).ref == COMMAND_RUNNER_ID
+    assert ids.by_number("nest", 1).ref == "General"
 
 
 def test_the_ids_stay_the_same_when_the_stack_restarts(seeded):
@@ -49,4 +51,4 @@ def test_the_banner_line_names_the_ids_a_client_needs(seeded):
     # When
     line = ptero_seed.summary(seeded)
     # Then
-    assert line == "node 1, location 1, allocations 1-30; eggs bp_line_server = 1, bp_command_runner = 2"
+    assert line == "node 1, location 1, allocations 1-30; nest 1: eggs bp_line_server = 1, bp_command_runner = 2"

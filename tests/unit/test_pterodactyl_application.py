@@ -105,6 +105,7 @@ def _node_ports() -> nodes.NodePorts:
         nodes=placement.nodes,
         allocations=placement.allocations,
         loads=placement.node_loads,
+        servers_on=placement.servers.on_node,
         ids=FakePteroIds(),
         records=FakePteroRecords(),
         public_url="https://panel.example.com",

@@ -3,7 +3,7 @@ stats, startup, permission keys, API key identifiers and activity pages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -12,10 +12,11 @@ from mamba.domain.accounts import User
 from mamba.domain.api_keys import ApiKey
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.nodes import Allocation, Node
+from mamba.domain.pages import Page, PageRequest
 from mamba.domain.permissions import BUILTIN_ROLES
 from mamba.domain.pterodactyl import IdRef
 from mamba.domain.servers import Limits, Server
-from mamba.domain.tenancy import Membership
+from mamba.domain.tenancy import Membership, Tenant, UserTenant
 from mamba.services.pterodactyl import client_account as account
 from mamba.services.pterodactyl import client_servers as cs
 from tests.fakes import FakeAllocationRepository, FakeBlueprintRepository, FakeNodeRepository, FakeServerRepository
@@ -45,9 +46,23 @@ class Ids:
 @dataclass
 class Bindings:
     rows: list[Membership]
+    strict: frozenset[str] = frozenset()  # tenants that require 2FA
 
     def memberships_of_user(self, user_id: str) -> list[Membership]:
         return [m for m in self.rows if m.user_id == user_id]
+
+    def tenants_of_user(self, user_id: str, page: PageRequest) -> Page[UserTenant]:
+        return Page(
+            items=[
+                UserTenant(
+                    tenant=Tenant(
+                        id=m.tenant_id, name=m.tenant_id, created_at=T0, require_2fa=m.tenant_id in self.strict
+                    ),
+                    role=m.role,
+                )
+                for m in self.memberships_of_user(user_id)
+            ]
+        )
 
 
 def server(uuid: str, tenant: str, created: str = T0, **extra) -> Server:
@@ -207,11 +222,14 @@ def test_a_key_identifier_plus_its_secret_is_the_key():
     assert account.key_id_of("ptlc_usr_a.key_1.") == "key_1" and account.key_id_of("key_1") == "key_1"
 
 
-def test_names_come_from_the_email_and_display_name():
+def test_the_account_shows_the_application_apis_username_and_names():
     user = User(id="u", email="jo.doe@example.org", created_at=T0, name="Jo van Doe")
+    ref = IdRef("user", "u", 7)
 
-    assert account.names(user) == ("jo.doe", "Jo", "van Doe")
-    assert account.names(User(id="u", email="x@y.z", created_at=T0)) == ("x", "x", "")
+    made = account.account_item(user, ref, None)["attributes"]
+    assert (made["id"], made["username"], made["first_name"], made["last_name"]) == (7, "jo.doe", "Jo", "van Doe")
+    kept = account.account_item(user, ref, {"username": "jodoe", "language": "de"})["attributes"]
+    assert (kept["username"], kept["language"]) == ("jodoe", "de")
 
 
 def test_activity_pages_filter_and_sort():
@@ -225,3 +243,40 @@ def test_activity_pages_filter_and_sort():
     oldest = account.activity_page(rows, {"sort": "timestamp", "filter[event]": "KEY"}, "usr_b", False)
     assert [e["attributes"]["id"] for e in oldest["data"]] == ["a0", "a1"]
     assert oldest["data"][0]["attributes"]["ip"] is None  # not the viewer's own entry
+
+
+def test_account_activity_reads_a_bounded_part_of_the_platform_log():
+    from datetime import UTC, datetime
+
+    from mamba.domain.audit import AuditEntry, AuditPage
+
+    class EndlessLog:
+        """A platform log where every page holds one of the user's entries and a cursor on."""
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str | None, object]] = []
+
+        def list(self, tenant_id, filters, limit, cursor, security=False):
+            self.calls.append((cursor, filters))
+            n = len(self.calls)
+            entry = AuditEntry(id=f"aud_{n}", at=f"2026-11-25T10:00:{n:02d}.000000Z", action="a", result="success")
+            return AuditPage(items=[entry], next_cursor=f"c{n}")
+
+    log = EndlessLog()
+    found = account.account_activity(log, "usr_a", datetime(2026, 11, 26, tzinfo=UTC))
+
+    assert len(log.calls) == account.ACTIVITY_PAGES and len(found) == account.ACTIVITY_PAGES
+    _, filters = log.calls[0]
+    assert filters.actor_id == "usr_a" and filters.since == "2026-08-28T00:00:00.000000Z"
+
+
+def test_a_tenant_requiring_2fa_is_left_out_for_a_user_without_a_second_factor(ports):
+    from tests.fakes import FakeUserRepository
+
+    users = FakeUserRepository()
+    users.add(User(id="usr_alice", email="a@example.org", created_at=T0))
+    strict = replace(ports, users=users, memberships=replace(ports.memberships, strict=frozenset({"tn_a"})))
+
+    assert [s["attributes"]["uuid"] for s in cs.list_servers(strict, alice(), {}, now=1)["data"]] == [U3]
+    users.users["usr_alice"] = replace(users.get("usr_alice"), totp_enabled=True)
+    assert len(cs.list_servers(strict, alice(), {}, now=1)["data"]) == 3

@@ -375,6 +375,7 @@ def ptero_client_ports() -> PteroClientPorts:
         memberships=tenancy_repository(),
         network=server_network_store(),
         free=placement_store(),
+        users=user_repository(),
     )
 
 
@@ -425,6 +426,7 @@ def ptero_node_ports() -> PteroNodePorts:
         nodes=node_repository(),
         allocations=allocation_repository(),
         loads=placement_store().node_loads,
+        servers_on=server_repository().on_node,
         ids=ptero_ids(),
         records=ptero_records(),
         public_url=settings().public_url,

@@ -4,7 +4,7 @@ fields it does not know, and the tools written against it send some (py-dactyl's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,7 @@ class PteroBody(BaseModel):
 
 
 class PowerIn(PteroBody):
-    signal: str = Field(min_length=1, max_length=16)
+    signal: Literal["start", "stop", "restart", "kill"]
 
 
 class CommandIn(PteroBody):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 NAME = r"^[\w .-]{1,100}$"
 ABSOLUTE_PATH = r"^/[^\x00]*$"
@@ -53,14 +53,19 @@ class PteroNodePatch(_Lenient):
     reset_secret: bool = False
 
 
+# py-dactyl sends a location's ``short``/``long`` as ``shortcode``/``description``: both are taken.
+SHORT = AliasChoices("short", "shortcode")
+LONG = AliasChoices("long", "description")
+
+
 class PteroLocationIn(_Lenient):
-    short: str = Field(min_length=1, max_length=60)
-    long: str | None = Field(default=None, min_length=1, max_length=191)
+    short: str = Field(min_length=1, max_length=60, validation_alias=SHORT)
+    long: str | None = Field(default=None, min_length=1, max_length=191, validation_alias=LONG)
 
 
 class PteroLocationPatch(_Lenient):
-    short: str | None = Field(default=None, min_length=1, max_length=60)
-    long: str | None = Field(default=None, min_length=1, max_length=191)
+    short: str | None = Field(default=None, min_length=1, max_length=60, validation_alias=SHORT)
+    long: str | None = Field(default=None, min_length=1, max_length=191, validation_alias=LONG)
 
 
 class PteroAllocationsIn(_Lenient):

@@ -1,5 +1,6 @@
 """Request bodies of the application API's users (Pterodactyl's StoreUserRequest and
-UpdateUserRequest). Unknown fields are ignored, as Laravel does; a failure is Pterodactyl's 422."""
+UpdateUserRequest). Unknown fields are ignored, as Laravel does; a failure is Pterodactyl's 422. A
+number where a string is expected (a billing system's numeric ``external_id``) is taken as its text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class PteroUserIn(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 
     email: str = Field(min_length=1, max_length=191)
     username: str = Field(min_length=1, max_length=191)
@@ -22,7 +23,7 @@ class PteroUserIn(BaseModel):
 class PteroUserPatch(BaseModel):
     """Pterodactyl asks for every field again on PATCH; Mamba changes the ones given."""
 
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 
     email: str | None = Field(default=None, min_length=1, max_length=191)
     username: str | None = Field(default=None, min_length=1, max_length=191)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from mamba.domain.accounts import User
@@ -28,15 +29,16 @@ from mamba.domain.api_keys import ApiKey, NewKey, display_prefix
 from mamba.domain.audit import AuditEntry, AuditFilter, AuditPage
 from mamba.domain.errors import DomainError, NotFoundError
 from mamba.domain.permissions import ACCOUNT_PERMISSIONS, TENANT_PERMISSIONS
-from mamba.domain.pterodactyl import Page, filters, iso, item, paged, plain_list
+from mamba.domain.pterodactyl import IdRef, Page, filters, iso, item, paged, plain_list
 from mamba.ports import PteroIds
 
 MAX_KEYS = 25
 KEY_LIST_PAGE = 100
 # How far back an activity list reaches (entries read, newest first).
 ACTIVITY_WINDOW = 500
+ACTIVITY_DAYS = 90  # Pterodactyl prunes its activity logs after 90 days by default
+ACTIVITY_PAGES = 10
 ACTIVITY_PER_PAGE = 25
-LANGUAGE = "en"
 
 
 class TooManyKeysError(DomainError):
@@ -60,33 +62,29 @@ def door_scopes() -> list[str]:
 # --- the account --------------------------------------------------------------------------
 
 
-def names(user: User) -> tuple[str, str, str]:
-    """Pterodactyl's username, first and last name from a Mamba account (Mamba has one display
-    name and signs in by email: the username is the email's local part)."""
-    username = user.email.split("@", 1)[0]
-    first, _, last = (user.name or "").strip().partition(" ")
-    return username, first or username, last.strip()
+def account_item(user: User, ref: IdRef, record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``GET /api/client/account``: Pterodactyl's ``user`` (AccountTransformer), with the same
+    username, names and language the application API shows for the account
+    (``services.pterodactyl.users``: its Pterodactyl record, else values made from the account)."""
+    from mamba.services.pterodactyl.users import attributes
 
-
-def account_item(user: User, number: int) -> dict[str, Any]:
-    """``GET /api/client/account``: Pterodactyl's ``user`` (AccountTransformer)."""
-    username, first, last = names(user)
+    shown = attributes(user, ref, record)
     return item(
         "user",
         {
-            "id": number,
+            "id": shown["id"],
             "admin": user.is_admin,
-            "username": username,
+            "username": shown["username"],
             "email": user.email,
-            "first_name": first,
-            "last_name": last,
-            "language": LANGUAGE,
+            "first_name": shown["first_name"],
+            "last_name": shown["last_name"],
+            "language": shown["language"],
         },
     )
 
 
-def user_number(ids: PteroIds, user_id: str) -> int:
-    return ids.number("user", user_id).number
+def user_ref(ids: PteroIds, user_id: str) -> IdRef:
+    return ids.number("user", user_id)
 
 
 # --- API keys -----------------------------------------------------------------------------
@@ -247,15 +245,23 @@ def from_audit(entry: AuditEntry) -> Activity:
     )
 
 
-def account_activity(log: AuditReader, user_id: str) -> list[Activity]:
+def account_activity(log: AuditReader, user_id: str, now: datetime) -> list[Activity]:
     """The account's own entries of the platform log (what it did outside tenants), newest
-    first, at most ``ACTIVITY_WINDOW``."""
+    first: at most ``ACTIVITY_WINDOW`` of them, from the last ``ACTIVITY_DAYS`` days.
+
+    The platform log is one partition for every account, with no index by actor, so the read is
+    bounded by entries *looked at* (``ACTIVITY_PAGES`` pages of 100), not by entries found: on a
+    busy platform an account sees its recent activity, never a Scan of the whole log."""
+    from mamba.services.audit import stamp
+
+    since = stamp(now - timedelta(days=ACTIVITY_DAYS))
+    wanted = AuditFilter(actor_id=user_id, since=since)
     found: list[Activity] = []
     cursor: str | None = None
-    while len(found) < ACTIVITY_WINDOW:
-        page = log.list(None, AuditFilter(actor_id=user_id), 100, cursor)
+    for _ in range(ACTIVITY_PAGES):
+        page = log.list(None, wanted, 100, cursor)
         found += [from_audit(e) for e in page.items]
         cursor = page.next_cursor
-        if not cursor:
+        if not cursor or len(found) >= ACTIVITY_WINDOW:
             break
     return found[:ACTIVITY_WINDOW]

@@ -8,10 +8,16 @@ tenant (``TenantContext``) and the server's uuid. Everything else is read with t
 services /v1 uses (``services.servers.get_server``, ``services.server_control``), so another
 tenant's server, a member bound to another server or a malformed id answer 404 as there.
 
-Other client areas (files, backups, schedules, subusers) take their server from ``access``
-and ``load`` too, and their permission keys from ``permission_keys``.
+Other client areas (files, backups, schedules, subusers) can take their server from
+``access`` and ``load`` too, and a caller's permission keys from ``permission_keys``.
 
-Raises NotFoundError, ValidationError (paging, filters), BadIncludeError.
+Port and image changes are single conditional writes (``ServerNetworkStore``), read by Wings
+when the server next starts, as Pterodactyl's own routes do.
+
+Raises NotFoundError, ValidationError (paging, filters, a variable's rules, an image),
+BadIncludeError, ConflictError (a change raced another), AllocationRuleError,
+StartupVariableError, DockerImageError, ServerOfflineError, and what ``server_control`` and
+``server_lifecycle`` raise.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from typing import Any, Protocol
 
 from mamba.auth.context import Principal, TenantContext
 from mamba.domain import servers as srv
+from mamba.domain.accounts import User
 from mamba.domain.blueprints import Blueprint, Variable
 from mamba.domain.clock import iso, utcnow
 from mamba.domain.errors import ConflictError, DomainError, NotFoundError, WingsRejectedError
 from mamba.domain.nodes import Allocation, Node
+from mamba.domain.pages import Page as PageOf
+from mamba.domain.pages import PageRequest
 from mamba.domain.pterodactyl import (
     IdRef,
     Page,
@@ -39,7 +48,7 @@ from mamba.domain.pterodactyl import (
     short_identifier,
 )
 from mamba.domain.servers import Server
-from mamba.domain.tenancy import Membership
+from mamba.domain.tenancy import Membership, UserTenant
 from mamba.ports import PteroIds, ServerNetworkStore
 
 OWNER_ROLE = "owner"
@@ -82,6 +91,11 @@ class AllocationReader(Protocol):
 
 class Memberships(Protocol):
     def memberships_of_user(self, user_id: str) -> list[Membership]: ...
+    def tenants_of_user(self, user_id: str, page: PageRequest) -> PageOf[UserTenant]: ...
+
+
+class UserReader(Protocol):
+    def get(self, user_id: str) -> User: ...
 
 
 class FreeAllocations(Protocol):
@@ -101,6 +115,8 @@ class ClientPorts:
     # The network and image routes: where ports and images are written, and where free ports are found.
     network: ServerNetworkStore | None = None
     free: FreeAllocations | None = None
+    # Whether the caller has a second factor, for tenants that require one (the list).
+    users: UserReader | None = None
     now: Callable[[], str] = field(default=lambda: iso(utcnow()))
 
 
@@ -160,11 +176,11 @@ def server_number(ids: PteroIds, server: Server) -> IdRef:
     return ids.number("server", server.uuid, server.tenant_id)
 
 
-def allocation_numbers(ids: PteroIds, server: Server) -> dict[tuple[str, int], int]:
-    """The integer ids of the server's allocations (one batch read; new ones are claimed)."""
-    refs = {allocation_ref(server.node_id, ip, port): server.node_id for ip, port in server.allocations}
-    found = ids.numbers("allocation", refs)
-    return {(ip, port): found[allocation_ref(server.node_id, ip, port)].number for ip, port in server.allocations}
+def allocation_numbers(ids: PteroIds, *servers: Server) -> dict[str, int]:
+    """The integer ids of the servers' allocations by ``allocation_ref`` (one batch read for a
+    whole page of servers; new ones are claimed)."""
+    refs = {allocation_ref(s.node_id, ip, port): s.node_id for s in servers for ip, port in s.allocations}
+    return {ref: found.number for ref, found in ids.numbers("allocation", refs).items()} if refs else {}
 
 
 # --- the transformer -----------------------------------------------------------------------
@@ -234,15 +250,19 @@ def allocation_record(ports: ClientPorts, server: Server, ip: str, port: int) ->
         return None
 
 
-def allocation_items(ports: ClientPorts, server: Server, *, only_primary: bool = False) -> list[dict[str, Any]]:
+def allocation_items(
+    ports: ClientPorts, server: Server, *, only_primary: bool = False, numbers: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """The server's allocations, the primary first (``only_primary``: without ``allocation.read``,
-    Pterodactyl lists only the primary one, without its notes)."""
-    numbers = allocation_numbers(ports.ids, server)
+    Pterodactyl lists only the primary one, without its notes). ``numbers``: the page's ids, read
+    once for all its servers (``allocation_numbers``)."""
+    numbers = numbers if numbers is not None else allocation_numbers(ports.ids, server)
     wanted = [server.allocation] if only_primary else list(server.allocations)
     items = []
     for ip, port in wanted:
         record = allocation_record(ports, server, ip, port)
-        entry = allocation_item(record, ip, port, numbers[(ip, port)], primary=(ip, port) == server.allocation)
+        number = numbers[allocation_ref(server.node_id, ip, port)]
+        entry = allocation_item(record, ip, port, number, primary=(ip, port) == server.allocation)
         if only_primary:
             entry["attributes"]["notes"] = None
         items.append(entry)
@@ -273,9 +293,11 @@ def server_item(
     blueprint: Blueprint | None = None,
     number: IdRef | None = None,
     wanted: frozenset[str] = frozenset(),
+    allocation_ids: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Pterodactyl's client ``server`` with its default relationships (allocations, variables)
-    and the ``include=`` ones asked for (egg; subusers are answered as a null resource)."""
+    and the ``include=`` ones asked for (egg; subusers are answered as a null resource). A list
+    passes what it read once for its page (node, blueprint, numbers)."""
     node = node or ports.nodes.get(server.node_id)
     blueprint = blueprint or ports.blueprints.get(server.blueprint_id)
     number = number or server_number(ports.ids, server)
@@ -315,7 +337,9 @@ def server_item(
         "is_transferring": False,  # Mamba does not move servers between nodes
     }
     relationships: dict[str, Any] = {
-        "allocations": plain_list(allocation_items(ports, server, only_primary=not seen_by.can("allocation.read"))),
+        "allocations": plain_list(
+            allocation_items(ports, server, only_primary=not seen_by.can("allocation.read"), numbers=allocation_ids)
+        ),
         "variables": plain_list([variable_item(v, server) for v in variables]) if startup_read else NULL_RESOURCE,
     }
     if "egg" in wanted:
@@ -333,7 +357,9 @@ def details(
     tenant, server_uuid = access(principal, server_ref)
     server = load(ports.servers, tenant, server_uuid)
     seen_by = viewer(principal, tenant)
-    body = server_item(ports, server, seen_by, wanted=includes(query, LIST_INCLUDES))
+    # A server named by its identifier arrives with its number (the door read it); by its uuid, not.
+    number = server_ref if server_ref is not None and server_ref.number else None
+    body = server_item(ports, server, seen_by, number=number, wanted=includes(query, LIST_INCLUDES))
     body["meta"] = {"is_server_owner": seen_by.owner, "user_permissions": sorted(seen_by.keys)}
     return body
 
@@ -344,6 +370,22 @@ def details(
 def readable_bindings(principal: Principal, bindings: Iterable[Membership], now: float) -> list[Membership]:
     """The caller's bindings that let them read servers (an API key's scopes narrow them)."""
     return [b for b in bindings if not b.expired(now) and "servers.read" in principal.allowed(b.effective_permissions)]
+
+
+def tenants_requiring_2fa(ports: ClientPorts, user_id: str) -> set[str]:
+    """The user's tenants that require two-factor authentication, when the user has no second
+    factor (else none): the guard refuses every route of those tenants to such a user, so the
+    list must not show their servers either."""
+    if ports.users is None or ports.users.get(user_id).has_second_factor:
+        return set()
+    blocked: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = ports.memberships.tenants_of_user(user_id, PageRequest(100, cursor))
+        blocked |= {row.tenant.id for row in page.items if row.tenant.require_2fa}
+        cursor = page.next_cursor
+        if not cursor:
+            return blocked
 
 
 def _tenant_context(binding: Membership) -> TenantContext:
@@ -392,7 +434,8 @@ def list_servers(
     Pterodactyl's views of other people's servers for root admins: Mamba's client API never
     opens a server of a tenant the caller is not a member of (the guard answers 404), so
     ``admin`` is empty and ``admin-all`` is the caller's own list, for admins; for anyone
-    else both are empty, as in Pterodactyl. Oldest first, paged (per_page ≤ 100).
+    else both are empty, as in Pterodactyl. A tenant that requires 2FA of a caller without a
+    second factor is left out (its routes refuse them). Oldest first, paged (per_page ≤ 100).
     """
     page = Page.from_query(query)
     kind = (query.get("type") or "").strip()
@@ -403,6 +446,9 @@ def list_servers(
         bindings = []
     elif kind == "owner":
         bindings = [b for b in bindings if b.role == OWNER_ROLE and b.server_id is None]
+    if bindings:
+        refused = tenants_requiring_2fa(ports, principal.user_id)
+        bindings = [b for b in bindings if b.tenant_id not in refused]
     found: list[tuple[Server, TenantContext]] = []
     for binding in sorted(bindings, key=lambda b: b.tenant_id):
         tenant = _tenant_context(binding)
@@ -414,6 +460,7 @@ def list_servers(
     refs = ports.ids.numbers("server", {s.uuid: s.tenant_id for s, _ in found}) if found else {}
     kept = [(s, t) for s, t in found if _kept(s, refs[s.uuid], wanted)]
     shown = page.slice(kept)
+    allocation_ids = allocation_numbers(ports.ids, *(server for server, _ in shown))
     nodes: dict[str, Node] = {}
     blueprints: dict[str, Blueprint] = {}
     items = []
@@ -431,6 +478,7 @@ def list_servers(
                 blueprint=blueprint,
                 number=refs[server.uuid],
                 wanted=asked,
+                allocation_ids=allocation_ids,
             )
         )
     return paged(items, page, len(kept), base_url)

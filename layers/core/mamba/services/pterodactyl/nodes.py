@@ -20,10 +20,11 @@ from typing import Any
 
 from mamba.domain.clock import iso as clock_iso
 from mamba.domain.clock import utcnow
-from mamba.domain.errors import ConflictError
+from mamba.domain.errors import ConflictError, NotFoundError
 from mamba.domain.nodes import Allocation, Node, allocation_id
 from mamba.domain.placement import NodeLoad, PlacementRequest, why_not
 from mamba.domain.pterodactyl import IdRef, iso, item, plain_list
+from mamba.domain.servers import FAILED, Server
 from mamba.ports import AllocationRepository, NodeRepository, PteroIds, PteroRecords
 from mamba.services import nodes as node_service
 from mamba.services.pterodactyl.common import by_number, invalid, listing, not_found, taken
@@ -61,6 +62,7 @@ class NodePorts:
     nodes: NodeRepository
     allocations: AllocationRepository
     loads: Callable[[], list[NodeLoad]]  # every node with what its servers commit (PlacementStore.node_loads)
+    servers_on: Callable[[str], list[Server]]  # one node's servers (ServerRepository.on_node)
     ids: PteroIds
     records: PteroRecords
     public_url: str
@@ -274,11 +276,17 @@ def deployable_nodes(
 
 
 def find_node(ports: NodePorts, number: str) -> tuple[NodeLoad, IdRef]:
+    """The node behind an integer id with what its servers commit: its read and its servers' Query
+    (placement counts every server but a failed one, as here)."""
     ref = by_number(ports.ids, NODE, number)
-    load = next((load for load in ports.loads() if load.node.id == ref.ref), None)
-    if load is None:
-        raise not_found(NODE, number)
-    return load, ref
+    try:
+        node = ports.nodes.get(ref.ref)
+    except NotFoundError as exc:
+        raise not_found(NODE, number) from exc
+    held = [server for server in ports.servers_on(node.id) if server.status != FAILED]
+    memory = sum(server.limits.memory_mb for server in held)
+    disk = sum(server.limits.disk_mb for server in held)
+    return NodeLoad(node=node, memory_mb=memory, disk_mb=disk), ref
 
 
 def get_node(ports: NodePorts, number: str, wanted: frozenset[str]) -> dict[str, Any]:
@@ -368,10 +376,13 @@ def _allocation_item(allocation: Allocation, refs: Mapping[str, IdRef]) -> dict[
     )
 
 
-def list_allocations(ports: NodePorts, number: str, query: Mapping[str, str], base_url: str) -> dict[str, Any]:
+def list_allocations(
+    ports: NodePorts, number: str, query: Mapping[str, str], base_url: str, wanted: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """A node's allocations; ``filter[ip|port]`` exact, ``filter[ip_alias]`` partial,
-    ``filter[server_id]`` a server's integer id (anything else: the unassigned ones)."""
-    load, _ = find_node(ports, number)
+    ``filter[server_id]`` a server's integer id (anything else: the unassigned ones);
+    ``include=node`` (``server``: a null resource, servers being the server area's objects)."""
+    load, node_ref = find_node(ports, number)
     everything = _all_allocations(ports, load.node.id)
     server_filter = query.get("filter[server_id]")
     if server_filter is not None:
@@ -387,8 +398,16 @@ def list_allocations(ports: NodePorts, number: str, query: Mapping[str, str], ba
     page = listing(
         rows, query, filterable=("ip", "port", "ip_alias"), sortable=("id",), base_url=base_url, exact=("ip", "port")
     )
+    node = _node_item(ports, load, {load.node.id: node_ref}, frozenset()) if "node" in wanted else None
     for row in page["data"]:
         row["attributes"].pop("ip_alias", None)
+        relationships: dict[str, Any] = {}
+        if node is not None:
+            relationships["node"] = node
+        if "server" in wanted:
+            relationships["server"] = NULL_RESOURCE
+        if relationships:
+            row["attributes"]["relationships"] = relationships
     return page
 
 

@@ -10,6 +10,7 @@ const STOP_TYPES: StopType[] = ['command', 'signal', 'stop'];
 
 interface Draft {
   name: string;
+  category: string;
   description: string;
   startup: string;
   stop_type: StopType;
@@ -20,6 +21,7 @@ interface Draft {
 function draftOf(blueprint: Blueprint): Draft {
   return {
     name: blueprint.name,
+    category: blueprint.category ?? '',
     description: blueprint.description ?? '',
     startup: blueprint.startup,
     stop_type: blueprint.stop_type ?? 'command',
@@ -58,6 +60,7 @@ export function BlueprintEditor({ blueprint }: { blueprint: Blueprint }) {
     update.mutate(
       {
         name: draft.name.trim(),
+        category: draft.category.trim(),
         description: draft.description,
         startup: draft.startup,
         stop_type: draft.stop_type,
@@ -73,6 +76,13 @@ export function BlueprintEditor({ blueprint }: { blueprint: Blueprint }) {
       <h2 id="edit-heading">{t('edit.title')}</h2>
       <div className="form-columns">
         <TextField label={t('edit.name')} required value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} error={fieldError('name')} />
+        <TextField
+          label={t('edit.category')}
+          hint={t('edit.categoryHint')}
+          value={draft.category}
+          onChange={(e) => setDraft({ ...draft, category: e.target.value })}
+          error={fieldError('category')}
+        />
         <SelectField
           label={t('edit.stopType')}
           value={draft.stop_type}

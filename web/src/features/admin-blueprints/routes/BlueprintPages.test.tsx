@@ -64,6 +64,21 @@ describe('BlueprintPage', () => {
     const sent = calls.find((c) => c.method === 'PATCH')?.init.body as { variables: { rules: string }[] };
     expect(sent.variables[0]?.rules).toBe('required|nope');
   });
+
+  it('saves the category that groups blueprints into Pterodactyl nests', async () => {
+    answer('GET', '/v1/admin/blueprints/{blueprint_id}', { body: blueprint({ category: 'Voice' }) });
+    answer('PATCH', '/v1/admin/blueprints/{blueprint_id}', { body: blueprint({ category: 'Minecraft' }) });
+    renderWithApp(<BlueprintPage />, { path: '/admin/blueprints/:blueprintId', route: '/admin/blueprints/bp_1' });
+
+    const category = await screen.findByLabelText('Category');
+    expect(category).toHaveValue('Voice');
+    fireEvent.change(category, { target: { value: ' Minecraft ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+
+    await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
+    const sent = calls.find((c) => c.method === 'PATCH')?.init.body as { category: string };
+    expect(sent.category).toBe('Minecraft');
+  });
 });
 
 describe('BlueprintsPage', () => {
