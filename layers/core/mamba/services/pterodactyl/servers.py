@@ -862,9 +862,11 @@ def _apply_ports(ports: AppServerPorts, server: srv.Server, plan: _PortPlan) -> 
 
 
 def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../startup: the image (one of the egg's, used from the next start, as the client
-    API's docker-image setting) and the environment through ``update_server_build`` (each value
-    checked by its variable's rules). The egg and the startup command stay the server's."""
+    """PATCH .../startup: the environment through ``update_server_build`` (each value checked by
+    its variable's rules; the server's lock and the rules are the likely refusals, so it goes
+    first and a refusal leaves everything as it was), then the image (one of the egg's, used from
+    the next start, as the client API's docker-image setting). The egg and the startup command
+    stay the server's."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
     if int(body["egg"]) != view.egg:
@@ -872,13 +874,9 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
     if body["startup"] != server.startup:
         raise field_error("startup", "cannot change: the startup command is the egg's", "same")
     blueprint = ports.blueprints.get(server.blueprint_id)
-    if body["image"] != server.docker_image:
-        if body["image"] not in blueprint.docker_images.values():
-            raise field_error("image", "must be one of the egg's images", "in")
-        if ports.network is None:
-            raise RuntimeError("these AppServerPorts were built without the network store")
-        ports.network.set_image(server, body["image"], ports.create.now())
-        server = ports.create.servers.get(server.uuid)
+    image = body["image"] if body["image"] != server.docker_image else None
+    if image is not None and image not in blueprint.docker_images.values():
+        raise field_error("image", "must be one of the egg's images", "in")
     # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
     # container environment, STARTUP and P_SERVER_* included) and so does this door.
     known = {v.env_variable for v in blueprint.variables}
@@ -887,11 +885,16 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         for k, v in dict(body.get("environment") or {}).items()
         if k in known and view_rules.env_text(server.environment.get(k)) != view_rules.env_text(v)
     }
+    op = None
     if environment:
         _, op = lifecycle.update_server(
             ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment}
         )
-        settle(ports, op)
+    if image is not None:
+        if ports.network is None:
+            raise RuntimeError("these AppServerPorts were built without the network store")
+        ports.network.set_image(ports.create.servers.get(server.uuid), image, ports.create.now())
+    settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
