@@ -340,13 +340,13 @@ def test_the_list_is_paged_filtered_and_sorted_by_integer_id(world):
     b = add_server("tn_pt-usr_alice", 25568)
     ids = [number("server", s.uuid, s.tenant_id) for s in (a, b)]
 
-    page = world.call("GET", f"{BASE}?per_page=2&page=1", key="ro")
+    page = world.call("GET", f"{BASE}?per_page=1&page=1", key="ro")
     named = world.call("GET", f"{BASE}?filter[uuid]={a.uuid[:13]}", key="ro")
     newest_first = world.call("GET", f"{BASE}?sort=-id&per_page=100", key="ro")
 
     assert page.status_code == 200, page.json_body
     pagination = page.json_body["meta"]["pagination"]
-    assert pagination["count"] == 2 and pagination["per_page"] == 2 and pagination["total"] >= 2
+    assert pagination["count"] == 1 and pagination["per_page"] == 1 and pagination["total"] >= 2
     assert set(pagination["links"]) == {"next"}
     for item in page.json_body["data"]:
         assert_shape("application_server", item)
