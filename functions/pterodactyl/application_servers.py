@@ -112,6 +112,7 @@ def create_server(ctx: PteroCtx) -> Any:
         additional_allocations=tuple(body.allocation.additional or ()) if body.allocation else (),
         deploy_locations=tuple(body.deploy.locations) if body.deploy else None,
         deploy_port_range=tuple(str(r) for r in body.deploy.port_range) if body.deploy else (),
+        dedicated_ip=bool(body.deploy and body.deploy.dedicated_ip),
         allocation_limit=body.feature_limits.allocations or 0,
         backup_limit=body.feature_limits.backups,
     )

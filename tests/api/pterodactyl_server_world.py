@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mamba import bootstrap
+from mamba.domain.nodes import Allocation
 from mamba.domain.servers import OFFLINE, Limits, Server
 from tests.api.tenancy_helpers import T0, add_user, bearer
 from tests.fakes import FakeWorkflows
@@ -74,6 +75,11 @@ def server_world() -> Iterator[World]:
         add_user("usr_root", is_admin=True)
         add_node("alpha", ports=range(25565, 25650), location="fr.sbg", memory_mb=65536)
         add_node("beta", ports=range(30000, 30003), ip="10.0.0.2", location="de.fra")
+        # gamma: two IPs, for deploy.dedicated_ip
+        gamma, _token = add_node("gamma", ports=range(40000, 40002), ip="10.0.0.3", location="us.nyc")
+        bootstrap.allocation_repository().add_many(
+            [Allocation(node_id=gamma.id, ip="10.0.0.4", port=40000, created_at=T0)]
+        )
         add_blueprint(docker_images={"Python 3.12": IMAGE, "Python 3.11": OTHER_IMAGE})
         add_blueprint("bp_other", name="Other game")
         quotas = Quotas(servers=20, memory_mb=65536, disk_mb=1_000_000, backup_bytes=-1, backups_per_server=4)
@@ -110,7 +116,9 @@ def create_body(who: str = "usr_alice", port: int = 25565, **overrides: Any) -> 
     return body
 
 
-def add_server(tenant_id: str, port: int, *, status: str = OFFLINE, node: str = "nd_alpha") -> Server:
+def add_server(
+    tenant_id: str, port: int, *, status: str = OFFLINE, node: str = "nd_alpha", ip: str = "10.0.0.1"
+) -> Server:
     """An installed server written straight to the table (its allocation taken)."""
     server = Server(
         uuid=str(uuid.uuid4()),
@@ -119,7 +127,7 @@ def add_server(tenant_id: str, port: int, *, status: str = OFFLINE, node: str = 
         node_id=node,
         blueprint_id="bp_line",
         environment={"MOTD": "hello"},
-        allocation=("10.0.0.1", port),
+        allocation=(ip, port),
         docker_image="ghcr.io/pterodactyl/yolks:python_3.12",
         startup="python3 line_server.py --port {{SERVER_PORT}}",
         limits=Limits(memory_mb=512, disk_mb=1024, cpu_percent=100),
@@ -129,7 +137,7 @@ def add_server(tenant_id: str, port: int, *, status: str = OFFLINE, node: str = 
         installed_at=T0,
     )
     bootstrap.server_repository().add(server)
-    bootstrap.allocation_repository().assign(node, "10.0.0.1", port, server.uuid)
+    bootstrap.allocation_repository().assign(node, ip, port, server.uuid)
     return server
 
 

@@ -45,6 +45,19 @@ class World:
         )
         return service.create_server(p, TENANT, cmd)
 
+    def create_pinned(self) -> tuple[Server, Operation]:
+        """As Pterodactyl's application API creates: a named port (30001) with an extra one (30003)."""
+        from functions.api.servers import ports
+
+        p = ports()
+        p.timing = ProvisionTiming(install_timeout_seconds=60, start_timeout_seconds=30, poll_seconds=0,
+                                   watch_seconds=1.0)  # fmt: skip
+        cmd = CreateServer(
+            name="pinned", blueprint_id="bp_line", memory_mb=256, disk_mb=512, node_id=self.node.node.id,
+            allocation=("127.0.0.1", 30001), additional_allocations=(("127.0.0.1", 30003),),
+        )  # fmt: skip
+        return service.create_server(p, TENANT, cmd)
+
     def finish(self, op: Operation) -> tuple[Operation, dict[str, Any]]:
         described = self.deployed.wait(self.deployed.execution_arn("provision_server", op.id), timeout_s=60)
         return bootstrap.operation_repository().get(TENANT.tenant_id, op.id), described
@@ -144,6 +157,28 @@ def test_create_500_is_retried_then_compensated_when_the_node_keeps_failing(worl
     assert finished.error["code"] == "NODE_UNAVAILABLE"
     assert {s.name: s.status for s in finished.steps}["create_on_wings"] == "failed"
     assert_nothing_orphaned(world, server)
+
+
+def test_a_pinned_create_with_an_extra_port_is_provisioned_holding_both(world):
+    server, op = world.create_pinned()
+    finished, _ = world.finish(op)
+
+    assert finished.status == "succeeded", finished.error
+    holders = allocation_holders(world.node.node.id)
+    assert (holders[30001], holders[30003]) == (server.uuid, server.uuid) and holders[30000] is None
+    stored = bootstrap.server_repository().get(server.uuid)
+    assert stored.allocation == ("127.0.0.1", 30001) and stored.additional_allocations == (("127.0.0.1", 30003),)
+    assert world.node.server_uuids().count(server.uuid) == 1
+
+
+def test_a_pinned_create_the_node_keeps_refusing_frees_both_ports(world):
+    world.node.proxy.fail("POST", "/api/servers", status=500, times=10)
+
+    server, op = world.create_pinned()
+    finished, _ = world.finish(op)
+
+    assert finished.status == "failed"
+    assert_nothing_orphaned(world, server)  # every allocation of the node is free again
 
 
 def test_create_500_once_is_retried_and_the_server_is_provisioned(world):

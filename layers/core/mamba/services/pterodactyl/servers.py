@@ -82,6 +82,9 @@ class Nodes(Protocol):
 
 class Allocations(Protocol):
     def get(self, node_id: str, ip: str, port: int) -> Allocation: ...
+    def list(
+        self, node_id: str, limit: int = ..., cursor: str | None = None
+    ) -> tuple[list[Allocation], str | None]: ...
 
 
 class FreeAllocations(Protocol):
@@ -502,6 +505,7 @@ class NewServer:
     additional_allocations: tuple[int, ...] = ()
     deploy_locations: tuple[int, ...] | None = None  # None: no ``deploy`` block
     deploy_port_range: tuple[str, ...] = ()
+    dedicated_ip: bool = False  # deploy only on an IP no server holds a port of
     allocation_limit: int = 0  # feature_limits.allocations
     backup_limit: int | None = None  # feature_limits.backups (None: the plan's)
 
@@ -585,11 +589,24 @@ def _deploy_spots(ports: AppServerPorts, body: NewServer) -> list[tuple[str, str
         for node in nodes:
             if locations is not None and node.location not in locations:
                 continue
+            busy = _busy_ips(ports, node.id) if body.dedicated_ip else set()
             for allocation in ports.free.free_allocations(node.id, 100):
-                if view_rules.port_in_ranges(allocation.port, body.deploy_port_range):
+                if allocation.ip not in busy and view_rules.port_in_ranges(allocation.port, body.deploy_port_range):
                     spots.append((node.id, allocation.ip, allocation.port))
         if not cursor:
             return spots
+
+
+def _busy_ips(ports: AppServerPorts, node_id: str) -> set[str]:
+    """``deploy.dedicated_ip``: the node's IPs on which some server already holds a port (one
+    Query per 100 of the node's allocations)."""
+    busy: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page, cursor = ports.allocations.list(node_id, 100, cursor)
+        busy |= {a.ip for a in page if a.server_id}
+        if not cursor:
+            return busy
 
 
 def create_server(
@@ -699,12 +716,28 @@ def _admin_tenant(server: srv.Server) -> TenantContext:
     return TenantContext(tenant_id=server.tenant_id, role="platform", permissions=frozenset())
 
 
+def _owns(ports: AppServerPorts, tenant_id: str, user_number: int) -> bool:
+    """Whether the user with this integer id is an owner of the tenant (its member list read)."""
+    ref = ports.ids.by_number("user", user_number)
+    if ref is None:
+        return False
+    cursor: str | None = None
+    while True:
+        page = ports.tenants.list_members(tenant_id, PageRequest(limit=100, cursor=cursor))
+        if any(m.user_id == ref.ref and m.role == OWNER and m.server_id is None for m in page.items):
+            return True
+        if not page.next_cursor:
+            return False
+        cursor = page.next_cursor
+
+
 def update_details(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../details: name, description, external_id. ``user`` must stay the server's user:
-    a server lives in a tenant, so it cannot move to another user's (docs/pterodactyl-api.md)."""
+    """PATCH .../details: name, description, external_id. ``user`` must be the server's user or
+    another owner of its tenant (nothing moves then): a server lives in a tenant, so it cannot
+    move to another user's (docs/pterodactyl-api.md)."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
-    if int(body["user"]) != view.user:
+    if int(body["user"]) != view.user and not _owns(ports, server.tenant_id, int(body["user"])):
         raise field_error("user", "cannot change: a server stays in its tenant (transfer it in Mamba instead)", "same")
     ref = ports.ids.number("server", server.uuid, server.tenant_id)
     if "external_id" in body and body["external_id"] != ref.external_id:
@@ -829,9 +862,11 @@ def _apply_ports(ports: AppServerPorts, server: srv.Server, plan: _PortPlan) -> 
 
 
 def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH .../startup: the image (one of the egg's, used from the next start, as the client
-    API's docker-image setting) and the environment through ``update_server_build`` (each value
-    checked by its variable's rules). The egg and the startup command stay the server's."""
+    """PATCH .../startup: the environment through ``update_server_build`` (each value checked by
+    its variable's rules; the server's lock and the rules are the likely refusals, so it goes
+    first and a refusal leaves everything as it was), then the image (one of the egg's, used from
+    the next start, as the client API's docker-image setting). The egg and the startup command
+    stay the server's."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
     if int(body["egg"]) != view.egg:
@@ -839,13 +874,9 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
     if body["startup"] != server.startup:
         raise field_error("startup", "cannot change: the startup command is the egg's", "same")
     blueprint = ports.blueprints.get(server.blueprint_id)
-    if body["image"] != server.docker_image:
-        if body["image"] not in blueprint.docker_images.values():
-            raise field_error("image", "must be one of the egg's images", "in")
-        if ports.network is None:
-            raise RuntimeError("these AppServerPorts were built without the network store")
-        ports.network.set_image(server, body["image"], ports.create.now())
-        server = ports.create.servers.get(server.uuid)
+    image = body["image"] if body["image"] != server.docker_image else None
+    if image is not None and image not in blueprint.docker_images.values():
+        raise field_error("image", "must be one of the egg's images", "in")
     # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
     # container environment, STARTUP and P_SERVER_* included) and so does this door.
     known = {v.env_variable for v in blueprint.variables}
@@ -854,11 +885,16 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         for k, v in dict(body.get("environment") or {}).items()
         if k in known and view_rules.env_text(server.environment.get(k)) != view_rules.env_text(v)
     }
+    op = None
     if environment:
         _, op = lifecycle.update_server(
             ports.lifecycle, _admin_tenant(server), server.uuid, {"environment": environment}
         )
-        settle(ports, op)
+    if image is not None:
+        if ports.network is None:
+            raise RuntimeError("these AppServerPorts were built without the network store")
+        ports.network.set_image(ports.create.servers.get(server.uuid), image, ports.create.now())
+    settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
 
