@@ -213,8 +213,7 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
         customer.egg_id,
     )
     assert server["limits"]["memory"] == 256 and server["limits"]["disk"] == 1024
-    # (feature limits are the tenant plan's, whatever the create asked: docs/pterodactyl-api.md)
-    assert isinstance(server["feature_limits"]["backups"], int)
+    assert server["feature_limits"] == {"databases": 0, "allocations": 1, "backups": 2}
     assert app.servers.get_server_info(external_id=customer.server_external_id)["id"] == customer.server_id
 
     # Suspend, then unsuspend (each a workflow: the state follows)
@@ -224,7 +223,7 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
     app.servers.unsuspend_server(customer.server_id)
     wait_until(lambda: app.servers.get_server_info(server_id=customer.server_id)["suspended"] is False, "unsuspension")
 
-    # Update the build: more memory and disk on the same primary allocation (feature limits stay the plan's)
+    # Update the build: more memory, disk and backups on the same primary allocation
     resized = app.servers.update_server_build(
         customer.server_id,
         allocation_id=server["allocation"],
@@ -242,9 +241,9 @@ def test_application_api_finds_the_customer_and_suspends_unsuspends_and_resizes_
         lambda: app.servers.get_server_info(server_id=customer.server_id)["limits"]["memory"] == 512, "the new build"
     )
     after = app.servers.get_server_info(server_id=customer.server_id)
-    assert (after["limits"]["disk"], after["feature_limits"], after["allocation"]) == (
+    assert (after["limits"]["disk"], after["feature_limits"]["backups"], after["allocation"]) == (
         2048,
-        server["feature_limits"],
+        3,
         server["allocation"],
     )
 
