@@ -196,3 +196,18 @@ def test_a_refused_patch_changes_nothing(api):
     assert api.patch(f"/users/{first['id']}", {"username": "fresh"}).json_body["attributes"]["username"] == "fresh"
     weak = api.patch(f"/users/{second['id']}", {"username": "x2", "password": "short"})
     assert weak.status_code == 422 and api.get(f"/users/{second['id']}").json_body["attributes"]["username"] == "other"
+
+
+def test_an_account_deleted_on_v1_gives_its_username_and_external_id_back(api, client):
+    user = api.post("/users", NEW).json_body["attributes"]
+    from mamba import bootstrap
+
+    # Deleted outside this API (as DELETE /v1/me does): its Pterodactyl claims stay behind
+    account = bootstrap.ptero_ids().by_number("user", user["id"]).ref
+    bootstrap.account_deletion_ports().remover.delete(account, "gamer@example.org")
+
+    again = api.post("/users", NEW)
+
+    assert again.status_code == 201, again.json_body
+    assert again.json_body["attributes"]["id"] != user["id"]
+    assert api.get("/users/external/whmcs-42").json_body["attributes"]["id"] == again.json_body["attributes"]["id"]

@@ -132,11 +132,29 @@ def _check_username(value: str) -> str:
     return name
 
 
-def _claim_username(ports: UserPorts, username: str, user_id: str) -> None:
+def _gone(ports: UserPorts, user_id: str) -> bool:
+    """Whether the account was deleted (through /v1 too, which leaves its Pterodactyl claims)."""
     try:
-        ports.records.add(USERNAME, username.lower(), {"user": user_id})
+        ports.users.get(user_id)
+    except NotFoundError:
+        return True
+    return False
+
+
+def _claim_username(ports: UserPorts, username: str, user_id: str) -> None:
+    key = username.lower()
+    try:
+        ports.records.add(USERNAME, key, {"user": user_id})
     except ConflictError as exc:
-        raise taken("username") from exc
+        holder = str((ports.records.get(USERNAME, key) or {}).get("user") or "")
+        if not holder or not _gone(ports, holder):
+            raise taken("username") from exc
+        # A deleted account's claim: give it back, then claim it once more (a racing claim wins).
+        ports.records.delete(USERNAME, key)
+        try:
+            ports.records.add(USERNAME, key, {"user": user_id})
+        except ConflictError as again:
+            raise taken("username") from again
 
 
 def _free_external(ports: UserPorts, external_id: str | None, user_id: str | None) -> None:
@@ -144,7 +162,9 @@ def _free_external(ports: UserPorts, external_id: str | None, user_id: str | Non
         return
     holder = ports.ids.by_external(KIND, external_id)
     if holder is not None and holder.ref != user_id:
-        raise taken("external_id")
+        if not _gone(ports, holder.ref):
+            raise taken("external_id")
+        ports.ids.forget(holder)  # a deleted account's ids: its external id is free again
 
 
 def create_user(ports: UserPorts, fields: Mapping[str, Any]) -> dict[str, Any]:
