@@ -973,6 +973,7 @@ class FakeServerLifecycleStore:
         description: str | None,
         now: str,
         feature_limits: Any = None,
+        startup: str | None = None,
     ) -> None:
         current = self.servers.get(server_uuid)
         changes: dict[str, Any] = {"updated_at": now}
@@ -982,6 +983,8 @@ class FakeServerLifecycleStore:
             changes["description"] = description
         if feature_limits is not None:
             changes["feature_limits"] = feature_limits
+        if startup is not None:
+            changes["startup"] = startup
         self.servers.save(replace(current, **changes))
 
     def remove(self, server_uuid: str) -> int:

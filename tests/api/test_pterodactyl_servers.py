@@ -579,6 +579,26 @@ def test_startup_switches_to_another_image_of_the_egg_and_refuses_any_other(worl
     assert bootstrap.server_repository().get(server.uuid).docker_image == OTHER_IMAGE
 
 
+def test_startup_sets_the_administrators_own_startup_command(world):
+    server = add_server("tn_pt-usr_erin", 25603)
+    server_id = number("server", server.uuid, server.tenant_id)
+    command = "python3 line_server.py --port {{SERVER_PORT}} --verbose"
+    body = {
+        "startup": command,
+        "environment": {},
+        "egg": number("egg", "bp_line"),
+        "image": server.docker_image,
+        "skip_scripts": False,
+    }
+
+    answer = world.call("PATCH", f"{BASE}/{server_id}/startup", body)
+
+    assert answer.status_code == 200, answer.json_body
+    assert answer.json_body["attributes"]["container"]["startup_command"] == command
+    assert answer.json_body["attributes"]["container"]["environment"]["STARTUP"] == command
+    assert bootstrap.server_repository().get(server.uuid).startup == command
+
+
 @pytest.mark.parametrize(
     ("tail", "method", "status", "workflow", "force"),
     [

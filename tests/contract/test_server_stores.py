@@ -902,6 +902,23 @@ class ServerLifecycleStoreContract:
         with pytest.raises(NotFoundError):
             store.set_profile(server("tn_x", "n1").uuid, name="x", description=None, now=T1)
 
+    def test_set_profile_sets_feature_limits_and_the_startup_command_keeping_the_rest(self, world):
+        from mamba.domain.servers import FeatureLimits
+
+        store, servers, _ = world
+        made = self._server(world)
+
+        store.set_profile(made.uuid, name=None, description=None, now=T1, feature_limits=FeatureLimits(5, 2))
+        store.set_profile(made.uuid, name=None, description=None, now=T2, startup="run --fast")
+
+        got = servers.get(made.uuid)
+        assert (got.feature_limits, got.startup, got.name) == (
+            FeatureLimits(backups=5, allocations=2),
+            "run --fast",
+            made.name,
+        )
+        assert got.limits == made.limits and got.updated_at == T2
+
     def test_observations_write_utilization_and_status_only_where_the_status_held(self, world):
         from mamba.domain.server_lifecycle import ObservedServer
 

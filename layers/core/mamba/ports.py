@@ -455,8 +455,10 @@ class ServerLifecycleStore(Protocol):
         description: str | None,
         now: str,
         feature_limits: FeatureLimits | None = None,
+        startup: str | None = None,
     ) -> None:
-        """The panel-only values (Wings knows none of them); None leaves one as it is."""
+        """The panel's own values (feature limits), and the startup command Wings reads at the
+        server's next start (its pre-flight sync); None leaves one as it is."""
 
     def remove(self, server_uuid: str) -> int: ...
     def record_observations(self, rows: list[ObservedServer], *, now: str) -> int: ...

@@ -172,8 +172,10 @@ class DynamoServerLifecycleStore:
         description: str | None,
         now: str,
         feature_limits: FeatureLimits | None = None,
+        startup: str | None = None,
     ) -> None:
-        """Rename or re-describe a server, or set its feature limits (any status but a deleted one)."""
+        """Rename or re-describe a server, set its feature limits or its startup command (any
+        status but a deleted one)."""
         actions: list[Any] = [ServerItem.updated_at.set(now)]
         if name is not None:
             actions.append(ServerItem.name.set(name))
@@ -182,6 +184,8 @@ class DynamoServerLifecycleStore:
         if feature_limits is not None:
             actions.append(ServerItem.backup_limit.set(feature_limits.backups))
             actions.append(ServerItem.allocation_limit.set(feature_limits.allocations))
+        if startup is not None:
+            actions.append(ServerItem.startup.set(startup))
         with translate(
             on_condition=NotFoundError("Server not found.", {"uuid": server_uuid}), unavailable=_unavailable("profile")
         ):

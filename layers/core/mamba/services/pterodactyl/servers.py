@@ -865,16 +865,15 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
     """PATCH .../startup: the environment through ``update_server_build`` (each value checked by
     its variable's rules; the server's lock and the rules are the likely refusals, so it goes
     first and a refusal leaves everything as it was), then the image (one of the egg's, used from
-    the next start, as the client API's docker-image setting). The egg and the startup command
-    stay the server's."""
+    the next start, as the client API's docker-image setting) and the startup command (Wings reads
+    both at the next start). The egg stays the server's."""
     server = server_by_number(ports, number)
     view = _view(ports, server)
     if int(body["egg"]) != view.egg:
         raise field_error("egg", "cannot change: reinstall as a new server with the other egg", "same")
-    if body["startup"] != server.startup:
-        raise field_error("startup", "cannot change: the startup command is the egg's", "same")
     blueprint = ports.blueprints.get(server.blueprint_id)
     image = body["image"] if body["image"] != server.docker_image else None
+    startup = body["startup"] if body["startup"] != server.startup else None
     if image is not None and image not in blueprint.docker_images.values():
         raise field_error("image", "must be one of the egg's images", "in")
     # Pterodactyl drops keys that are no variable of the egg (clients send back the whole
@@ -894,6 +893,10 @@ def update_startup(ports: AppServerPorts, number: str, body: Mapping[str, Any]) 
         if ports.network is None:
             raise RuntimeError("these AppServerPorts were built without the network store")
         ports.network.set_image(ports.create.servers.get(server.uuid), image, ports.create.now())
+    if startup is not None:  # an administrator's own command, as Pterodactyl lets them set one
+        ports.lifecycle.store.set_profile(
+            server.uuid, name=None, description=None, now=ports.create.now(), startup=startup
+        )
     settle(ports, op)
     return render(ports, _view(ports, ports.create.servers.get(server.uuid)))
 
