@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from mamba import bootstrap
+from mamba.domain import clock
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 
@@ -87,6 +88,8 @@ def server_activity(ctx: PteroCtx, server: str) -> Any:
     tenant, uuid = service.access(ctx.principal, ctx.server)
     record = service.load(ports.servers, tenant, uuid)
     entries = service.server_activity(bootstrap.server_repository(), record)
+    if "audit.read" in service.held(ctx.principal, tenant):
+        entries += service.panel_activity(bootstrap.audit_log(), tenant, record, clock.utcnow())
     base = bootstrap.settings().public_url.rstrip("/") + f"/api/client/servers/{server}/activity"
     return account_service.activity_page(entries, ctx.query, ctx.user_id, ctx.principal.is_admin, base)
 

@@ -9,7 +9,7 @@ import json
 import jwt
 import pytest
 
-from tests.api.server_world import server_world
+from tests.api.server_world import TENANT_A, server_world
 from tests.contract.pterodactyl_shapes import assert_shape
 from tests.contract.wings.harness import wait_until
 
@@ -269,3 +269,19 @@ def test_the_reads_stay_within_their_budget(world, monkeypatch):
     assert len(listed) <= 16, listed
     assert len(counter.actions) <= 6, counter.actions
     assert "Scan" not in listed + counter.actions
+
+
+def test_the_doors_changes_and_refusals_are_audited_where_v1_puts_them(world):
+    # When alice sends a command through the door, and bob (no member of tenant A) probes her server
+    post(world, "alice", server_path(world, "game", "/command"), {"command": "say audited"})
+    assert post(world, "bob", server_path(world, "game", "/command"), {"command": "x"}).status_code == 404
+    # Then tenant A's own audit log holds alice's command, naming the server, and nothing of bob's
+    log = world.client.http.get(f"/v1/tenants/{TENANT_A}/audit?action=send_command", headers=world.headers("alice"))
+    entries = log.json_body["items"]
+    assert any(e["actor"]["user_id"] == "usr_alice" and world.servers["game"] in e["target"] for e in entries), entries
+    assert not [e for e in entries if e["actor"]["user_id"] == "usr_bob"]
+    # And bob's refusal went to the platform's security log, naming the tenant for the admins
+    security = world.client.http.get(
+        "/v1/admin/audit?log=security&actor=usr_bob&action=send_command", headers=world.headers("root")
+    ).json_body["items"]
+    assert security and security[0]["details"]["tenant_id"] == TENANT_A

@@ -222,9 +222,13 @@ def test_another_servers_allocation_is_a_404(world):
 
 
 def test_server_activity_is_pterodactyls_paged_activity_log(world):
+    # Given a server of its own (no panel changes yet) with three entries Wings reported
     from mamba.domain.servers import ActivityEntry
+    from tests.api.server_world import add_server
 
-    server_uuid = world.servers["vars"]
+    server_uuid = str(uuid_mod.uuid4())
+    add_server(server_uuid, TENANT_A)
+    world.servers["act"] = server_uuid
     bootstrap.server_repository().add_activity(
         [
             ActivityEntry(
@@ -242,14 +246,14 @@ def test_server_activity_is_pterodactyls_paged_activity_log(world):
         ]
     )
 
-    answer = call(world, "get", "vars", "/activity?per_page=2")
+    answer = call(world, "get", "act", "/activity?per_page=2")
 
     assert answer.status_code == 200, answer.body[:300]
     assert_shape("client_activity_log", answer.json_body)
     events = [e["attributes"]["event"] for e in answer.json_body["data"]]
     assert events == ["server:console.command", "server:file.rename"]
     assert answer.json_body["meta"]["pagination"]["total"] == 3
-    filtered = call(world, "get", "vars", "/activity?filter[event]=sftp").json_body["data"]
+    filtered = call(world, "get", "act", "/activity?filter[event]=sftp").json_body["data"]
     assert [e["attributes"]["event"] for e in filtered] == ["server:sftp.write"]
     # Another member's ip is not shown (alice is no platform admin)
     assert filtered[0]["attributes"]["ip"] is None
@@ -371,3 +375,17 @@ def test_an_image_an_admin_set_by_hand_stays(world):
     assert answer.status_code == 400
     assert "administrator" in answer.json_body["errors"][0]["detail"]
     assert bootstrap.server_repository().get(custom).docker_image == "registry.example/custom:1"
+
+
+def test_server_activity_holds_the_panels_changes_for_who_may_read_the_audit_log(world, workflows):
+    # Given alice renamed the server through the client API
+    assert call(world, "post", "vars", "/settings/rename", body={"name": "audited"}).status_code == 204
+
+    # When alice (owner: audit.read) and vic (viewer: no audit.read) read its activity
+    mine = call(world, "get", "vars", "/activity?filter[event]=rename_server").json_body
+    theirs = call(world, "get", "vars", "/activity?filter[event]=rename_server", "vic").json_body
+
+    # Then the owner sees the rename as a server event; the viewer does not
+    assert_shape("client_activity_log", mine)
+    assert [e["attributes"]["event"] for e in mine["data"]][:1] == ["server:rename_server"]
+    assert theirs["data"] == []

@@ -280,3 +280,33 @@ def test_a_tenant_requiring_2fa_is_left_out_for_a_user_without_a_second_factor(p
     assert [s["attributes"]["uuid"] for s in cs.list_servers(strict, alice(), {}, now=1)["data"]] == [U3]
     users.users["usr_alice"] = replace(users.get("usr_alice"), totp_enabled=True)
     assert len(cs.list_servers(strict, alice(), {}, now=1)["data"]) == 3
+
+
+def test_panel_activity_keeps_the_entries_that_name_the_server(ports):
+    from datetime import UTC, datetime
+
+    from mamba.domain.audit import AuditEntry, AuditPage
+
+    targets = [
+        f"/api/client/servers/{U1[:8]}/settings/rename",
+        f"/v1/tenants/tn_a/servers/{U1}/power",
+        f"/v1/tenants/tn_a/servers/{U1}",
+        f"/api/client/servers/{U2}/command",
+        "/v1/tenants/tn_a/members/usr_x",
+    ]
+
+    class Log:
+        def list(self, tenant_id, filters, limit, cursor, security=False):
+            assert tenant_id == "tn_a" and filters.result == "success"
+            items = [
+                AuditEntry(
+                    id=f"a{n}", at=f"2026-11-25T10:00:0{n}.000000Z", action=f"act{n}", result="success", target=t
+                )
+                for n, t in enumerate(targets)
+            ]
+            return AuditPage(items=items)
+
+    tenant = TenantContext("tn_a", "owner", BUILTIN_ROLES["owner"])
+    found = cs.panel_activity(Log(), tenant, ports.servers.get(U1), datetime(2026, 11, 26, tzinfo=UTC))
+
+    assert [a.event for a in found] == ["server:act0", "server:act1", "server:act2"]

@@ -23,7 +23,8 @@ StartupVariableError, DockerImageError, ServerOfflineError, and what ``server_co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from mamba.auth.context import Principal, TenantContext
@@ -537,6 +538,33 @@ def server_activity(repo: ActivityReader, server: Server) -> list[Any]:
     ]
 
 
+def panel_activity(log: Any, tenant: TenantContext, server: Server, now: datetime) -> list[Any]:
+    """What was done to the server through the panel (either door), from the tenant's audit log:
+    its successful changes whose path names the server, as ``server:<action>`` events. Only for
+    a caller who may read the tenant's audit log (``audit.read``: the same entries /v1 shows
+    them); the read is bounded as the account's is (``client_account.ACTIVITY_PAGES`` pages of
+    the last ``ACTIVITY_DAYS`` days)."""
+    from mamba.domain.audit import AuditFilter
+    from mamba.services.audit import stamp
+    from mamba.services.pterodactyl.client_account import ACTIVITY_DAYS, ACTIVITY_PAGES, from_audit
+
+    marks = (f"/servers/{server.uuid}", f"/servers/{short_identifier(server.uuid)}")
+    wanted = AuditFilter(result="success", since=stamp(now - timedelta(days=ACTIVITY_DAYS)))
+    found: list[Any] = []
+    cursor: str | None = None
+    for _ in range(ACTIVITY_PAGES):
+        page = log.list(tenant.tenant_id, wanted, 100, cursor)
+        for entry in page.items:
+            target = entry.target or ""
+            if any(target.endswith(mark) or f"{mark}/" in target for mark in marks):
+                row = from_audit(entry)
+                found.append(replace(row, event=f"server:{row.event}"))
+        cursor = page.next_cursor
+        if not cursor or len(found) >= ACTIVITY_WINDOW:
+            break
+    return found[:ACTIVITY_WINDOW]
+
+
 # --- startup ------------------------------------------------------------------------------
 
 
@@ -587,8 +615,6 @@ def variable_answer(server: Server, blueprint: Blueprint, variable: Variable, va
 
 
 def replace_environment(server: Server, environment: dict[str, Any]) -> Server:
-    from dataclasses import replace
-
     return replace(server, environment=environment)
 
 
