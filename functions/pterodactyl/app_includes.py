@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mamba import bootstrap
-from mamba.auth.credentials import resolve
 from mamba.domain.pterodactyl import includes, right_allows
 from mamba.pterodactyl_web import PteroCtx
 
@@ -33,6 +32,9 @@ def asked(ctx: PteroCtx, allowed: tuple[str, ...]) -> tuple[frozenset[str], froz
     wanted = includes(ctx.query, allowed)
     if not wanted:
         return frozenset(), frozenset()
+    # Imported here: the credential module brings PyJWT, which import app must not load (cold path).
+    from mamba.auth.credentials import resolve
+
     credential = resolve(ctx.request, bootstrap.settings().jwt_secret)
     key = bootstrap.api_key_repository().get(credential.user_id, credential.key_id or "")
     granted = frozenset(name for name in wanted if right_allows(key.right(RESOURCES[name]), False))
