@@ -139,6 +139,9 @@ def ptero_route(
             request = bp.current_request
             principal: Principal | None = None
             stage = "guard"
+            # What the audit entry is filed under: a client route's server's tenant, once resolved, so a
+            # change or refusal lands in that tenant's log exactly as the same /v1 route's would.
+            audited = dict(path_params)
             try:
                 if request is None:  # Chalice sets it before calling a view
                     raise RuntimeError(f"no current request for {spec.method} {spec.path}")
@@ -146,7 +149,7 @@ def ptero_route(
                     assert resource is not None
                     principal, server = _application_principal(request, resource, writes), None
                 else:
-                    principal, server = _client_principal(request, spec.permission, path_params)
+                    principal, server = _client_principal(request, spec.permission, path_params, audited)
                 stage = "view"
                 ctx = PteroCtx(request=request, request_id=current_request_id(), principal=principal, server=server)
                 if spec.request_model is not None:
@@ -154,13 +157,13 @@ def ptero_route(
                 result = view(ctx, **path_params)
                 response = _response(result, spec.status)
             except DomainError as exc:
-                _audit(spec, view.__name__, request, path_params, principal, stage, exc, None)
+                _audit(spec, view.__name__, request, audited, principal, stage, exc, None)
                 return error_response(exc)
             except Exception:  # noqa: BLE001 - the boundary: logged with its traceback, answered as a 500
                 logger.exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
-                _audit(spec, view.__name__, request, path_params, principal, stage, InternalError(), None)
+                _audit(spec, view.__name__, request, audited, principal, stage, InternalError(), None)
                 return error_response(InternalError())
-            _audit(spec, view.__name__, request, path_params, principal, stage, None, response)
+            _audit(spec, view.__name__, request, audited, principal, stage, None, response)
             return response
 
         handler.__name__ = view.__name__
@@ -188,8 +191,10 @@ def _response(result: Any, status: int) -> Response:
 # --- the two doors' credentials -------------------------------------------------------------
 
 
-def _client_principal(request: Request, permission: str, path_params: dict[str, str]) -> tuple[Principal, IdRef | None]:
-    """The guard of /v1, with the path's server resolved to its tenant first."""
+def _client_principal(
+    request: Request, permission: str, path_params: dict[str, str], audited: dict[str, str]
+) -> tuple[Principal, IdRef | None]:
+    """The guard of /v1, with the path's server resolved to its tenant first (noted in ``audited``)."""
     from mamba import bootstrap
     from mamba.auth.api_keys import spelling
     from mamba.auth.credentials import bearer_token
@@ -207,6 +212,7 @@ def _client_principal(request: Request, permission: str, path_params: dict[str, 
     if server is None or server.scope is None:
         authorize(request, "account.read", {}, ports)  # a bad credential is a 401 before any 404
         raise NotFoundError(NOT_FOUND_DETAIL, {"server": reference})
+    audited["tenant_id"] = server.scope
     try:
         principal = authorize(request, permission, {"tenant_id": server.scope, "server_id": server.ref}, ports)
     except NotFoundError as exc:
