@@ -11,7 +11,7 @@ from chalice.app import Blueprint
 from mamba import bootstrap
 from mamba.domain import clock
 from mamba.domain.errors import ValidationError
-from mamba.domain.pterodactyl import NotImplementedHere, permissions_document
+from mamba.domain.pterodactyl import NotImplementedHereError, permissions_document
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 
@@ -187,7 +187,7 @@ SSH_KEYS_NOT_HERE = "This panel signs SFTP in with your password or an API key; 
 
 
 def _no_ssh_keys() -> None:
-    raise NotImplementedHere(SSH_KEYS_NOT_HERE, {"capability": "ssh_keys"})
+    raise NotImplementedHereError(SSH_KEYS_NOT_HERE, {"capability": "ssh_keys"})
 
 
 @ptero_route(bp, ACCOUNT + "/ssh-keys", "GET", permission="account.read", summary="SSH keys (not offered: 501)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from mamba.domain.pterodactyl import NotImplementedHere
+from mamba.domain.pterodactyl import NotImplementedHereError
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 
 bp = Blueprint(__name__)
@@ -15,7 +15,7 @@ NOT_HERE = "This panel does not manage databases for servers."
 
 
 def _refuse() -> None:
-    raise NotImplementedHere(NOT_HERE, {"capability": "databases"})
+    raise NotImplementedHereError(NOT_HERE, {"capability": "databases"})
 
 
 @ptero_route(bp, DATABASES, "GET", permission="servers.read", summary="Databases (not offered: 501)")

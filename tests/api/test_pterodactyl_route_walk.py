@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -343,3 +344,62 @@ def test_client_account_route_passes_the_guard_for_any_verified_user(walk, spec)
     assert response.status_code not in (401, 403), response.body[:300]
     # (501: a capability Mamba does not offer, answered on purpose, e.g. SSH keys; never a crash)
     assert response.status_code < 500 or response.status_code == 501, response.body[:300]
+
+
+# --- the audit log --------------------------------------------------------------------------------
+
+
+def _tenant_audit(walk: Walk, **query: str) -> dict[str, dict[str, Any]]:
+    """Every entry of tn_a's audit log matching ``query``, by request id (alice owns tn_a)."""
+    found: dict[str, dict[str, Any]] = {}
+    cursor = ""
+    while True:
+        url = f"/v1/tenants/tn_a/audit?{urlencode({**query, 'limit': '100'})}{cursor}"
+        page = walk.client.http.get(url, headers=bearer(walk.tokens["alice"]))
+        assert page.status_code == 200, page.body[:300]
+        found.update({entry["request_id"]: entry for entry in page.json_body["items"]})
+        if not page.json_body["next_cursor"]:
+            return found
+        cursor = f"&cursor={quote(page.json_body['next_cursor'])}"
+
+
+def test_client_server_route_refusals_are_in_the_servers_tenant_audit_log(walk):
+    # Given alice's key without the routes' scopes, refused on every server route of her own server
+    sent: dict[str, routes.RouteSpec] = {}
+    for number, spec in enumerate(CLIENT_SERVER):
+        request_id = f"ptero-walk-denial-{number:04d}"
+        headers = {"Authorization": f"Bearer {walk.keys['alice_narrow']}", "X-Request-Id": request_id}
+        body = b"" if spec.method in ("GET", "HEAD", "DELETE") else b"{}"
+        if body:
+            headers["Content-Type"] = "application/json"
+        path = re.sub(r"\{(\w+)\}", lambda m: walk.server if m.group(1) == "server" else "9000", spec.path)
+        response = walk.client.http.request(spec.method, path, headers=headers, body=body)
+        assert response.status_code == 403, (spec.method, spec.path, response.body[:300])
+        sent[request_id] = spec
+    # When the owner reads her tenant's denied entries, as on /v1
+    found = _tenant_audit(walk, actor="usr_alice", result="denied")
+    # Then every refusal is there, with the catalogue permission the route needs
+    missing = [f"{spec.method} {spec.path}" for request_id, spec in sent.items() if request_id not in found]
+    assert not missing, f"refusals missing from the tenant's audit log: {missing}"
+    for request_id, spec in sent.items():
+        assert (found[request_id]["permission"], found[request_id]["status"]) == (spec.permission, 403)
+
+
+def test_a_change_through_the_client_api_is_in_the_tenant_audit_log(walk):
+    # Given alice renames her server through Pterodactyl's settings route with her client key
+    renamed = walk.client.http.post(
+        f"/api/client/servers/{walk.server}/settings/rename",
+        headers={**bearer(walk.keys["alice_client"]), "X-Request-Id": "ptero-walk-rename"},
+        body=json.dumps({"name": "renamed through the door"}),
+    )
+    assert renamed.status_code == 204, renamed.body[:300]
+    # When she reads her tenant's audit log
+    entry = _tenant_audit(walk, actor="usr_alice", result="success").get("ptero-walk-rename")
+    # Then the change is there as any /v1 change is: who, with which permission, on which server
+    assert entry is not None, "the rename is not in the tenant's audit log"
+    assert (entry["permission"], entry["status"], entry["actor"]) == (
+        "servers.update",
+        204,
+        {"user_id": "usr_alice", "via": "api_key"},
+    )
+    assert walk.server in entry["target"]

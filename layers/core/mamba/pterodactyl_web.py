@@ -139,8 +139,8 @@ def ptero_route(
             request = bp.current_request
             principal: Principal | None = None
             stage = "guard"
-            # What the audit entry names: the path's values, plus the tenant of a resolved {server}
-            # (so a change lands in that tenant's log as on /v1, a refusal in the security log).
+            # What the audit entry is filed under: a client route's server's tenant, once resolved, so a
+            # change or refusal lands in that tenant's log exactly as the same /v1 route's would.
             audited = dict(path_params)
             try:
                 if request is None:  # Chalice sets it before calling a view
@@ -192,10 +192,9 @@ def _response(result: Any, status: int) -> Response:
 
 
 def _client_principal(
-    request: Request, permission: str, path_params: dict[str, str], audited: dict[str, str] | None = None
+    request: Request, permission: str, path_params: dict[str, str], audited: dict[str, str]
 ) -> tuple[Principal, IdRef | None]:
-    """The guard of /v1, with the path's server resolved to its tenant first (written into
-    ``audited`` as ``tenant_id``, for the audit entry)."""
+    """The guard of /v1, with the path's server resolved to its tenant first (noted in ``audited``)."""
     from mamba import bootstrap
     from mamba.auth.api_keys import spelling
     from mamba.auth.credentials import bearer_token
@@ -210,11 +209,10 @@ def _client_principal(
     if reference is None:
         return authorize(request, permission, {}, ports), None
     server = resolve_server(reference)
-    if server is not None and server.scope is not None and audited is not None:
-        audited["tenant_id"] = server.scope
     if server is None or server.scope is None:
         authorize(request, "account.read", {}, ports)  # a bad credential is a 401 before any 404
         raise NotFoundError(NOT_FOUND_DETAIL, {"server": reference})
+    audited["tenant_id"] = server.scope
     try:
         principal = authorize(request, permission, {"tenant_id": server.scope, "server_id": server.ref}, ports)
     except NotFoundError as exc:

@@ -155,7 +155,8 @@ def _audit_call(
     # A member proven by the guard: it passed, or refused a verified member (403: role, scope,
     # suspension, 2FA; 402: unpaid), which it only does after the membership check.
     member = principal is not None or (stage == "guard" and status in (402, 403))
-    # Pterodactyl's door names a server, not a tenant: it passes the server's tenant as tenant_id.
+    # Pterodactyl's client routes name a server, not a tenant: the door passes the server's tenant
+    # (mamba.pterodactyl_web), so their entries are filed as the same /v1 route's would be.
     scoped = spec.tenant_scoped or (spec.door is not None and "tenant_id" in path_params)
     audit.record(
         sink.log(),

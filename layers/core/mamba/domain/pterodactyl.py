@@ -221,7 +221,7 @@ _CODES: dict[int, str] = {
 }
 
 
-class NotImplementedHere(DomainError):
+class NotImplementedHereError(DomainError):
     """A Pterodactyl route whose capability Mamba does not have (databases)."""
 
     status = 501
