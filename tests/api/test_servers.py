@@ -53,6 +53,9 @@ def test_create_answers_202_with_server_and_operation_when_a_node_has_room(world
     assert payload["install_timeout_seconds"] > 0 and payload["poll_seconds"] >= 0
     stored = bootstrap.server_repository().get(server.uuid)
     assert stored.environment == {"MOTD": "welcome"} and stored.tenant_id == "tn_a"
+    # And its Pterodactyl identifier is claimed at once: the client API finds it by its 8 characters
+    found = bootstrap.ptero_ids().by_identifier(server.uuid[:8])
+    assert found is not None and (found.ref, found.scope) == (server.uuid, "tn_a")
 
 
 def test_get_and_list_show_the_server_when_it_belongs_to_the_tenant(world):

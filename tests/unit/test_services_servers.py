@@ -178,6 +178,27 @@ def test_create_undoes_the_reservation_when_the_workflow_does_not_start():
     assert placement.guard("tn_a").version == 1  # the guard moved on: a concurrent create retries
 
 
+def test_create_claims_the_servers_pterodactyl_identifier_and_a_refused_claim_does_not_fail_it():
+    from dataclasses import replace
+
+    from mamba.domain.errors import DependencyUnavailableError as Busy
+    from tests.fakes import FakePteroIds
+
+    class RefusingIds(FakePteroIds):
+        def number(self, kind: str, ref: str, scope: str | None = None) -> Any:
+            raise Busy("busy")
+
+    placement = placement_with({"a": [25565, 25566]})
+    ids, base = FakePteroIds(), ports(placement)
+
+    made, _op = service.create_server(replace(base, ids=ids), TENANT, CMD)
+    kept, _op2 = service.create_server(replace(base, ids=RefusingIds()), TENANT, CMD)
+
+    found = ids.by_identifier(made.uuid[:8])
+    assert found is not None and (found.ref, found.scope) == (made.uuid, "tn_a")
+    assert placement.servers.get(kept.uuid).status == "provisioning"  # the create stands; the id waits for first use
+
+
 def test_a_member_bound_to_one_server_lists_and_gets_only_that_server():
     placement = placement_with({"a": [25565, 25566]})
     p = ports(placement)

@@ -940,6 +940,7 @@ def server_ports() -> ServerPorts:
             watch_seconds=s.provision_watch_seconds,
         ),
         events=events_or_none(),
+        ids=ptero_ids(),
     )
 
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mamba.domain.nodes import Allocation
     from mamba.domain.operations import Operation
     from mamba.domain.quotas import Quotas
-    from mamba.ports import EventPublisher, OperationRepository, PlacementStore, Workflows
+    from mamba.ports import EventPublisher, OperationRepository, PlacementStore, PteroIds, Workflows
 else:
     # Placement and quotas serve creates only: a read of a server or a page never loads them.
     placement = lazy_import("mamba.domain.placement")
@@ -76,6 +76,9 @@ class ServerPorts:
     pause: Callable[[float], None] = time.sleep
     timing: ProvisionTiming = field(default_factory=ProvisionTiming)
     events: EventPublisher | None = None  # quota.warning (docs/notifications.md)
+    # Pterodactyl's integer id and 8-character identifier, claimed at creation so that a server made
+    # here is found by its identifier on the client API at once (docs/pterodactyl-api.md).
+    ids: PteroIds | None = None
 
 
 def get_server(repo: ServerGetter, tenant: TenantContext, server_id: str) -> srv.Server:
@@ -288,7 +291,20 @@ def create_server(ports: ServerPorts, tenant: TenantContext, cmd: CreateServer,
     except Exception:
         ports.placement.unreserve(server)
         raise
+    if ports.ids is not None:
+        _claim_ids(ports.ids, server)
     return server, op
+
+
+def _claim_ids(ids: PteroIds, server: srv.Server) -> None:
+    """Best effort: an id not claimed now is claimed on its first use by Pterodactyl's door
+    (listed or fetched by uuid), so a refusal here is logged, never fails the create."""
+    from mamba.observability import logger
+
+    try:
+        ids.number("server", server.uuid, server.tenant_id)
+    except Exception:  # noqa: BLE001 - the server exists; its Pterodactyl id can wait for first use
+        logger.warning("pterodactyl id not claimed at creation", extra={"server_uuid": server.uuid}, exc_info=True)
 
 
 # --- an admin's retry of a failed provisioning (mamba.services.operations.retry_operation) ---
