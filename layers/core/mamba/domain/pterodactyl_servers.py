@@ -156,15 +156,7 @@ def server_attributes(view: ServerView) -> dict[str, Any]:
         "description": server.description,
         "status": status_of(server),
         "suspended": server.suspended,
-        "limits": {
-            "memory": limits.memory_mb,
-            "swap": limits.swap_mb,
-            "disk": limits.disk_mb,
-            "io": limits.io_weight,
-            "cpu": limits.cpu_percent,
-            "threads": limits.threads,
-            "oom_disabled": limits.oom_disabled,
-        },
+        "limits": limits_attributes(limits),
         "feature_limits": {
             "databases": 0,  # no managed databases in Mamba (docs/pterodactyl-api.md)
             "allocations": server.feature_limits.allocations,
@@ -183,6 +175,19 @@ def server_attributes(view: ServerView) -> dict[str, Any]:
         },
         "updated_at": iso(server.updated_at),
         "created_at": iso(server.created_at),
+    }
+
+
+def limits_attributes(limits: srv.Limits) -> dict[str, Any]:
+    """A server's ``limits`` as both of Pterodactyl's server objects show them."""
+    return {
+        "memory": limits.memory_mb,
+        "swap": limits.swap_mb,
+        "disk": limits.disk_mb,
+        "io": limits.io_weight,
+        "cpu": limits.cpu_percent,
+        "threads": limits.threads,
+        "oom_disabled": limits.oom_disabled,
     }
 
 

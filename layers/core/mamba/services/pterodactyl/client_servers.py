@@ -48,6 +48,7 @@ from mamba.domain.pterodactyl import (
     pterodactyl_permissions,
     short_identifier,
 )
+from mamba.domain.pterodactyl_servers import limits_attributes
 from mamba.domain.servers import Server
 from mamba.domain.tenancy import Membership, UserTenant
 from mamba.ports import PteroIds, ServerNetworkStore
@@ -315,15 +316,7 @@ def server_item(
         "is_node_under_maintenance": node.maintenance,
         "sftp_details": {"ip": node.fqdn, "port": node.sftp_port},
         "description": server.description,
-        "limits": {
-            "memory": limits.memory_mb,
-            "swap": limits.swap_mb,
-            "disk": limits.disk_mb,
-            "io": limits.io_weight,
-            "cpu": limits.cpu_percent,
-            "threads": limits.threads,
-            "oom_disabled": limits.oom_disabled,
-        },
+        "limits": limits_attributes(limits),
         "invocation": render_startup(server.startup, server.environment, variables) if startup_read else HIDDEN,
         "docker_image": server.docker_image,
         "egg_features": list(blueprint.features) or None,
