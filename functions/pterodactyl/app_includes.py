@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mamba import bootstrap
-from mamba.domain.pterodactyl import includes, right_allows
+from mamba.domain.pterodactyl import includes
 from mamba.pterodactyl_web import PteroCtx
 
 # Each relationship and the application key resource it is read from.
@@ -28,16 +27,9 @@ RESOURCES: dict[str, str] = {
 
 def asked(ctx: PteroCtx, allowed: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """The includes asked for (a 400 for one Pterodactyl does not offer), split into those the key
-    may read and those it may not. The key is read once, and only when an include is asked."""
+    may read and those it may not (its rights came with it through the door: no second read)."""
     wanted = includes(ctx.query, allowed)
-    if not wanted:
-        return frozenset(), frozenset()
-    # Imported here: the credential module brings PyJWT, which import app must not load (cold path).
-    from mamba.auth.credentials import resolve
-
-    credential = resolve(ctx.request, bootstrap.settings().jwt_secret)
-    key = bootstrap.api_key_repository().get(credential.user_id, credential.key_id or "")
-    granted = frozenset(name for name in wanted if right_allows(key.right(RESOURCES[name]), False))
+    granted = frozenset(name for name in wanted if ctx.may_read(RESOURCES[name]))
     return granted, wanted - granted
 
 

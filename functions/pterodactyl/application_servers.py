@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint
 
 from mamba import bootstrap
-from mamba.domain.pterodactyl import right_allows
 from mamba.lazy import lazy_import
 from mamba.pterodactyl_web import PteroCtx, ptero_route
 from mamba.web import Reply
@@ -48,20 +47,8 @@ def ports() -> Any:
 
 
 def _readable(ctx: PteroCtx) -> Callable[[str], bool]:
-    """The calling key's read rights, for ``?include=`` (Pterodactyl re-checks each included
-    resource): the key is read once, and only when an include asks."""
-    rights: dict[str, Any] = {}
-
-    def readable(resource: str) -> bool:
-        if "key" not in rights:
-            # Imported here: the credential module brings PyJWT, which import app must not load (cold path).
-            from mamba.auth.credentials import resolve
-
-            credential = resolve(ctx.request, bootstrap.settings().jwt_secret)
-            rights["key"] = bootstrap.api_key_repository().get(credential.user_id, credential.key_id or "")
-        return right_allows(rights["key"].right(resource), False)
-
-    return readable
+    """The calling key's read rights, for ``?include=`` (Pterodactyl re-checks each included resource)."""
+    return ctx.may_read
 
 
 def _base_url() -> str:

@@ -57,7 +57,15 @@ class PteroCtx:
     # The path's {server}, resolved: its uuid (``ref``), tenant (``scope``) and integer id.
     server: IdRef | None = None
     body: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # An application key's rights, resource → right (empty on the client API): an include re-checks
+    # its own resource against them, as Pterodactyl does, without reading the key again.
+    rights: dict[str, str] = field(default_factory=dict)
+
+    def may_read(self, resource: str) -> bool:
+        """Whether the calling application key may read ``resource`` (for ``?include=``)."""
+        from mamba.domain.pterodactyl import right_allows
+
+        return right_allows(self.rights.get(resource), False)
 
     @property
     def query(self) -> dict[str, str]:
@@ -145,13 +153,17 @@ def ptero_route(
             try:
                 if request is None:  # Chalice sets it before calling a view
                     raise RuntimeError(f"no current request for {spec.method} {spec.path}")
+                rights: dict[str, str] = {}
                 if door == APPLICATION:
                     assert resource is not None
-                    principal, server = _application_principal(request, resource, writes), None
+                    principal, rights = _application_principal(request, resource, writes)
+                    server = None
                 else:
                     principal, server = _client_principal(request, spec.permission, path_params, audited)
                 stage = "view"
-                ctx = PteroCtx(request=request, request_id=current_request_id(), principal=principal, server=server)
+                ctx = PteroCtx(
+                    request=request, request_id=current_request_id(), principal=principal, server=server, rights=rights
+                )
                 if spec.request_model is not None:
                     ctx.body = parse_body(request, spec.request_model)
                 result = view(ctx, **path_params)
@@ -263,7 +275,9 @@ def _check_application_key(request: Request) -> Any:
     return user, facts.api_key
 
 
-def _application_principal(request: Request, resource: str, writes: bool) -> Principal:
+def _application_principal(request: Request, resource: str, writes: bool) -> tuple[Principal, dict[str, str]]:
+    """The admin behind a valid application key whose right on ``resource`` allows the method,
+    and the key's rights (the view's includes read them)."""
     from mamba import bootstrap
     from mamba.auth.api_keys import spelling
     from mamba.auth.context import Principal
@@ -288,4 +302,7 @@ def _application_principal(request: Request, resource: str, writes: bool) -> Pri
         raise ForbiddenError(
             "This action is unauthorized.", {"resource": resource, "needs": "read-write" if writes else "read"}
         )
-    return Principal(user_id=user.id, is_admin=True, via="application_key", scopes=frozenset(), email_verified=True)
+    principal = Principal(
+        user_id=user.id, is_admin=True, via="application_key", scopes=frozenset(), email_verified=True
+    )
+    return principal, dict(key.rights)
