@@ -201,9 +201,13 @@ def test_a_key_limited_to_one_server_opens_only_that_server(world):
     )
     assert created.status_code == 201, created.body[:300]
     key = {"Authorization": f"Bearer {created.json_body['key']}"}
-    # Then it opens that server only; the list, which spans servers, is refused as on /v1
+    # Then it opens that server only, and the list shows that server only (a bot's key lists its servers)
     assert world.client.http.get(server_path(world, "files"), headers=key).status_code == 403
-    assert world.client.http.get("/api/client", headers=key).status_code == 403
+    listed = world.client.http.get("/api/client", headers=key)
+    assert listed.status_code == 200, listed.body[:300]
+    assert [s["attributes"]["uuid"] for s in listed.json_body["data"]] == [world.servers["game"]]
+    # While on /v1 a route spanning servers still refuses it
+    assert world.client.http.get(f"/v1/tenants/{TENANT_A}/servers", headers=key).status_code == 403
     # And its permission keys are what its scopes allow (no "*" for a scoped key of the owner)
     details = world.client.http.get(server_path(world, "game"), headers=key).json_body
     assert details["meta"]["user_permissions"] == sorted(["allocation.read", "startup.read", "activity.read"])

@@ -219,7 +219,8 @@ def _client_principal(
         raise ForbiddenError("An application key works only on the application API.", {"reason": "wrong_api"})
     reference = path_params.get("server")
     if reference is None:
-        return authorize(request, permission, {}, ports), None
+        # The server list (GET /api/client) shows a key limited to some servers just those.
+        return authorize(request, permission, {}, ports, listing=request.path == CLIENT_PREFIX), None
     server = resolve_server(reference)
     if server is None or server.scope is None:
         authorize(request, "account.read", {}, ports)  # a bad credential is a 401 before any 404

@@ -38,6 +38,9 @@ class Principal:
     # The login session (refresh-token family) of the access token, when it carries one
     # (tokens issued before the ``fid`` claim do not): GET /v1/me/sessions marks it current.
     session_id: str | None = None
+    # The servers an API key is limited to (empty: every server its owner can reach). Set where a
+    # listing route lets such a key through to show only those (Pterodactyl's GET /api/client).
+    key_servers: frozenset[str] = frozenset()
 
     def allowed(self, permissions: frozenset[str]) -> frozenset[str]:
         """``permissions`` narrowed to the key's scopes (unchanged for a session token)."""

@@ -59,7 +59,11 @@ class GuardPorts:
     key_uses: KeyUseRecorder
 
 
-def authorize(request: Request, permission: str, path_params: dict[str, str], ports: GuardPorts) -> Principal:
+def authorize(
+    request: Request, permission: str, path_params: dict[str, str], ports: GuardPorts, *, listing: bool = False
+) -> Principal:
+    """``listing``: the route lists servers across the caller's tenants and shows a key limited to
+    some servers only those (it carries them as ``key_servers``) instead of refusing it."""
     credential = resolve(request, ports.jwt_secret)
     tenant_id = path_params.get("tenant_id")
     # A read (GET/HEAD): what its path names joins the guard's one BatchGetItem and is kept for the
@@ -79,7 +83,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
     if scopes is not None and permission not in scopes:
         raise ForbiddenError("This API key's scopes do not allow this.", {"permission": permission})
     server_id = path_params.get("server_id")
-    if key_servers and (server_id is None or server_id not in key_servers):
+    if key_servers and (server_id is None or server_id not in key_servers) and not (listing and server_id is None):
         raise ForbiddenError("This API key is limited to other servers.", {"permission": permission})
 
     if perms.is_admin_permission(permission):
@@ -99,6 +103,7 @@ def authorize(request: Request, permission: str, path_params: dict[str, str], po
             via=credential.kind,
             email_verified=verified,
             session_id=credential.family_id,
+            key_servers=key_servers if listing else frozenset(),
         )
 
     membership, tenant = facts.membership, facts.tenant

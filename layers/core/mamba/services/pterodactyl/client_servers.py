@@ -449,6 +449,8 @@ def list_servers(
         for server in ports.servers.of_tenant(binding.tenant_id):
             if server.status == srv.DELETING or (binding.server_id and binding.server_id != server.uuid):
                 continue
+            if principal.key_servers and server.uuid not in principal.key_servers:
+                continue  # a key limited to some servers lists only those
             found.append((server, tenant))
     found.sort(key=lambda pair: (pair[0].created_at, pair[0].uuid))
     refs = ports.ids.numbers("server", {s.uuid: s.tenant_id for s, _ in found}) if found else {}
