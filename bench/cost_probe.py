@@ -552,6 +552,21 @@ def _next_minute_each_run(run: Callable[[], Any]) -> Callable[[], Any]:
     return run_a_minute_later
 
 
+# The writes a reconcile run makes only when a server's status changed (the quiet minute's are Puts:
+# the node's metric minute and the run's record).
+STATUS_WRITES = ("dynamodb:UpdateItem", "dynamodb:TransactWriteItems")
+
+
+def settle_until_quiet(meter: Meter, reconcile: Callable[[], Any], tries: int = 20) -> None:
+    """Reconcile runs until one changes no server (at most ``tries``, half a second apart)."""
+    for _ in range(tries):
+        with meter.window() as warm:
+            meter.schedule(reconcile)
+        if not any(warm.calls.get(name) for name in STATUS_WRITES):
+            return
+        time.sleep(0.5)
+
+
 def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, Counts, Counts, Counts]:
     """One run of ``reconcile_servers`` over the node in a minute without the fleet counters'
     recount, the part of it that is once per run whatever the nodes (the run's record,
@@ -573,9 +588,10 @@ def metric_minute(meter: Meter, reconcile: Callable[[], Any]) -> tuple[Counts, C
         part.append(counts)
         return result
 
-    # A run first to take in what the operations before changed (the stopped server's new
-    # status, its crash check): the minute measured is a quiet one, as nearly every minute is.
-    meter.schedule(reconcile)
+    # Runs first to take in what the operations before changed (the stopped server's new
+    # status, its crash check, a server still settling on a busy machine): the minute measured is
+    # a quiet one, as nearly every minute is, so the warm-up repeats until a run changes no server.
+    settle_until_quiet(meter, reconcile)
     from functions.schedules import sweep
 
     sweep_run = sweep.run
