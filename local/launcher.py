@@ -475,6 +475,9 @@ def main() -> int:
         stack["stripe"] = start_billing(api_port, local_stripe_port, environ, cleanup)
         stack["wings"] = start_wings(folder, environ, cleanup)
         stack["pterodactyl"] = claim_pterodactyl_ids()
+        # Stopped first (again; stop is idempotent): no scheduled run may still be talking to the
+        # API, the nodes or moto while they stop, nor hold the exit with its worker threads.
+        cleanup.callback(timer.stop)
         stack_file = folder / "stack.json"
         write_stack_file(stack_file, stack)
         cleanup.callback(stack_file.unlink, missing_ok=True)

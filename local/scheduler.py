@@ -97,5 +97,10 @@ class Timer(threading.Thread):
             self.run_once(schedule)
             due[schedule.name] = max(due[schedule.name] + schedule.every_seconds, time.monotonic())
 
-    def stop(self) -> None:
+    def stop(self, wait_seconds: float = 15.0) -> None:
+        """No further run starts, and the one under way is waited for (up to ``wait_seconds``): a
+        run's worker threads (the reconcile's, the webhook deliveries') would otherwise hold the
+        launcher's exit, which joins them, after the API and the nodes they talk to are gone."""
         self._stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(wait_seconds)
