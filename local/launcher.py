@@ -502,4 +502,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything the launcher started is stopped by now (main's cleanup). Leave at once: the
+    # interpreter's own exit would join worker threads a scheduled run left behind (a webhook
+    # delivery or a reconcile blocked on a peer that just stopped) and could hang there.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
