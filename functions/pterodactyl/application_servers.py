@@ -3,7 +3,6 @@ suspend, unsuspend, reinstall, delete and force delete (docs/pterodactyl-api.md,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
@@ -46,11 +45,6 @@ def ports() -> Any:
     )
 
 
-def _readable(ctx: PteroCtx) -> Callable[[str], bool]:
-    """The calling key's read rights, for ``?include=`` (Pterodactyl re-checks each included resource)."""
-    return ctx.may_read
-
-
 def _base_url() -> str:
     return f"{bootstrap.settings().public_url}{BASE}"
 
@@ -58,19 +52,19 @@ def _base_url() -> str:
 @ptero_route(bp, BASE, "GET", permission="admin.servers", resource="servers",
              summary="Every server (filter[uuid|uuidShort|name|description|image|external_id], sort)")  # fmt: skip
 def list_servers(ctx: PteroCtx) -> Any:
-    return service.list_servers(ports(), ctx.query, _base_url(), _readable(ctx))
+    return service.list_servers(ports(), ctx.query, _base_url(), ctx.may_read)
 
 
 @ptero_route(bp, SERVER, "GET", permission="admin.servers", resource="servers",
              summary="A server by its integer id")  # fmt: skip
 def get_server(ctx: PteroCtx, server: str) -> Any:
-    return service.get_server(ports(), server, ctx.query, _readable(ctx))
+    return service.get_server(ports(), server, ctx.query, ctx.may_read)
 
 
 @ptero_route(bp, BASE + "/external/{external_id}", "GET", permission="admin.servers", resource="servers",
              summary="A server by its external id")  # fmt: skip
 def get_server_by_external(ctx: PteroCtx, external_id: str) -> Any:
-    return service.get_server_by_external(ports(), external_id, ctx.query, _readable(ctx))
+    return service.get_server_by_external(ports(), external_id, ctx.query, ctx.may_read)
 
 
 @ptero_route(bp, BASE, "POST", permission="admin.servers", resource="servers", status=201,
